@@ -1,0 +1,69 @@
+import type { Slot } from '../pool/Slot.ts';
+
+/** NAL units one access unit may carry (AUD, SPS, PPS, SEI, several slices…). */
+export const MAX_NALS_PER_FRAME = 32;
+
+/**
+ * One access unit (video frame) in the frame pool. Records are allocated once at boot and reused.
+ *
+ * The payload is one or two contiguous pieces: a frame read from a byte stream may begin in the tail of
+ * the slot that holds its predecessor (piece A) and continue in the next slot (piece B). Offsets in the
+ * NAL table are logical: 0 is the first byte of piece A, and piece B follows it.
+ * Times are in TimecodeScale units (milliseconds, kvs-reference.md §5.3).
+ */
+export class Frame {
+  slotA: Slot | null = null;
+  startA = 0;
+  endA = 0;
+  slotB: Slot | null = null;
+  startB = 0;
+  endB = 0;
+
+  pts = 0;
+  dts = 0;
+  duration = 0;
+  /** Set from the bitstream (IDR NAL type, or every JPEG), never from a caller's flag. */
+  key = false;
+  /** Set by the fragmenter: this frame opens a new fragment (Matroska Cluster). */
+  fragmentStart = false;
+  /** Set when the frame's bytes have been handed to the uploader at least once. */
+  sent = false;
+  /** Monotonic sequence number assigned by the reader (decode order). */
+  seq = 0;
+
+  /** H.264 NAL table: offset of the NAL header byte, NAL length, start-code length before it (3/4), type. */
+  nalCount = 0;
+  readonly nalOffset = new Uint32Array(MAX_NALS_PER_FRAME);
+  readonly nalLength = new Uint32Array(MAX_NALS_PER_FRAME);
+  readonly nalPrefix = new Uint8Array(MAX_NALS_PER_FRAME);
+  readonly nalType = new Uint8Array(MAX_NALS_PER_FRAME);
+
+  get size(): number {
+    return this.endA - this.startA + (this.endB - this.startB);
+  }
+
+  /** Byte at logical offset `i` of the payload. */
+  byteAt(i: number): number {
+    const lenA = this.endA - this.startA;
+    if (i < lenA) return (this.slotA as Slot).bytes[this.startA + i] as number;
+    return (this.slotB as Slot).bytes[this.startB + i - lenA] as number;
+  }
+
+  /** Overwrites the byte at logical offset `i` (used to turn 4-byte start codes into AVCC lengths in place). */
+  setByteAt(i: number, value: number): void {
+    const lenA = this.endA - this.startA;
+    if (i < lenA) (this.slotA as Slot).bytes[this.startA + i] = value;
+    else (this.slotB as Slot).bytes[this.startB + i - lenA] = value;
+  }
+
+  /** Clears every field; the pool calls this when the record is handed out again. */
+  reset(): void {
+    this.slotA = null;
+    this.slotB = null;
+    this.startA = this.endA = this.startB = this.endB = 0;
+    this.pts = this.dts = this.duration = 0;
+    this.key = this.fragmentStart = this.sent = false;
+    this.seq = 0;
+    this.nalCount = 0;
+  }
+}

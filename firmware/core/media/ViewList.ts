@@ -1,0 +1,52 @@
+import { FieldcamError } from '../errors.ts';
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * An ordered list of byte ranges to be written out as one gather write: headers from reused scratch,
+ * payloads inside pool slots. Ranges are (source, offset, length) triples in preallocated typed arrays,
+ * so building the list allocates nothing; consumers at the edge (file, socket) turn them into writes.
+ * Contents are valid until the next `clear()`.
+ */
+export class ViewList {
+  readonly capacity: number;
+  readonly sources: Uint8Array[];
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+  count = 0;
+  byteLength = 0;
+
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
+    this.capacity = capacity;
+    this.sources = new Array<Uint8Array>(capacity).fill(EMPTY);
+    this.offsets = new Uint32Array(capacity);
+    this.lengths = new Uint32Array(capacity);
+  }
+
+  clear(): void {
+    // Drop references so released slots are not pinned by a stale list.
+    for (let i = 0; i < this.count; i++) this.sources[i] = EMPTY;
+    this.count = 0;
+    this.byteLength = 0;
+  }
+
+  /** Appends a range; a range that continues the previous one in the same source is merged into it. */
+  push(source: Uint8Array, offset: number, length: number): void {
+    if (length === 0) return;
+    const last = this.count - 1;
+    if (last >= 0 && this.sources[last] === source && this.offsets[last] + this.lengths[last] === offset) {
+      this.lengths[last] += length;
+      this.byteLength += length;
+      return;
+    }
+    if (this.count === this.capacity) {
+      throw new FieldcamError('MKV_VIEW_LIST_FULL', `view list capacity ${this.capacity} exceeded`);
+    }
+    this.sources[this.count] = source;
+    this.offsets[this.count] = offset;
+    this.lengths[this.count] = length;
+    this.count++;
+    this.byteLength += length;
+  }
+}

@@ -1,0 +1,116 @@
+import { FieldcamError } from '../errors.ts';
+import { Frame } from '../media/Frame.ts';
+import { Slot } from './Slot.ts';
+
+/** Pool sizing, read from the board manifest (`pool` section). */
+export interface PoolSizing {
+  /** Number of fixed-size byte slots. */
+  readonly slotCount: number;
+  /** Bytes per slot; an access unit must fit in one slot. */
+  readonly slotBytes: number;
+  /** Frame records (the most frames held at once, e.g. fps × buffer seconds). */
+  readonly maxFrames: number;
+}
+
+/** Why frames were dropped; every drop is counted under exactly one reason. */
+export const DROP_REASONS = Object.freeze([
+  'poolFull', // oldest whole un-sent fragment dropped to make room (the named overflow policy)
+  'awaitKeyFrame', // frames after a drop, discarded until the next key frame so no fragment starts mid-GOP
+  'frameTooLarge', // an access unit larger than a slot
+  'noParameterSets', // slices before the first SPS/PPS
+] as const);
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/**
+ * The frame pool: `slotCount` byte slots carved from ONE ArrayBuffer and `maxFrames` frame records, all
+ * allocated at construction and never grown. Slots and records are reference-counted/returned explicitly;
+ * nothing here allocates after boot.
+ */
+export class FramePool {
+  readonly sizing: PoolSizing;
+  readonly slots: readonly Slot[];
+  private readonly frames: Frame[];
+  private readonly freeFrames: Frame[];
+  private slotCursor = 0;
+  private slotsInUse = 0;
+  private slotHighWater = 0;
+  private framesHighWater = 0;
+  readonly drops: Record<DropReason, number> = { poolFull: 0, awaitKeyFrame: 0, frameTooLarge: 0, noParameterSets: 0 };
+
+  constructor(sizing: PoolSizing) {
+    for (const key of ['slotCount', 'slotBytes', 'maxFrames'] as const) {
+      const v = sizing[key];
+      if (!Number.isInteger(v) || v < 1) throw new FieldcamError('POOL_CONFIG_INVALID', `pool.${key} is ${String(v)}`);
+    }
+    this.sizing = Object.freeze({ slotCount: sizing.slotCount, slotBytes: sizing.slotBytes, maxFrames: sizing.maxFrames });
+    const arena = new ArrayBuffer(sizing.slotCount * sizing.slotBytes);
+    const slots: Slot[] = [];
+    for (let i = 0; i < sizing.slotCount; i++) {
+      slots.push(new Slot(i, new Uint8Array(arena, i * sizing.slotBytes, sizing.slotBytes)));
+    }
+    this.slots = Object.freeze(slots);
+    this.frames = [];
+    for (let i = 0; i < sizing.maxFrames; i++) this.frames.push(new Frame());
+    // Free records are a stack; the array never grows past maxFrames.
+    this.freeFrames = this.frames.slice().reverse();
+  }
+
+  /** A free slot with one reference held by the caller, or `undefined` when every slot is in use. */
+  acquire(): Slot | undefined {
+    const n = this.slots.length;
+    for (let k = 0; k < n; k++) {
+      const slot = this.slots[(this.slotCursor + k) % n]!;
+      if (slot.refs === 0) {
+        this.slotCursor = (slot.index + 1) % n;
+        slot.refs = 1;
+        this.slotsInUse++;
+        if (this.slotsInUse > this.slotHighWater) this.slotHighWater = this.slotsInUse;
+        return slot;
+      }
+    }
+    return undefined;
+  }
+
+  retain(slot: Slot): void {
+    if (slot.refs === 0) throw new RangeError(`slot ${slot.index} is free; acquire it first`);
+    slot.refs++;
+  }
+
+  release(slot: Slot): void {
+    if (slot.refs === 0) throw new RangeError(`slot ${slot.index} released more often than retained`);
+    slot.refs--;
+    if (slot.refs === 0) this.slotsInUse--;
+  }
+
+  /** A cleared frame record, or `undefined` when all `maxFrames` are held. */
+  newFrame(): Frame | undefined {
+    const frame = this.freeFrames.pop();
+    if (!frame) return undefined;
+    frame.reset();
+    const held = this.frames.length - this.freeFrames.length;
+    if (held > this.framesHighWater) this.framesHighWater = held;
+    return frame;
+  }
+
+  /** Returns a frame record and the slot references it holds. */
+  freeFrame(frame: Frame): void {
+    if (frame.slotA) this.release(frame.slotA);
+    if (frame.slotB) this.release(frame.slotB);
+    frame.slotA = frame.slotB = null;
+    this.freeFrames.push(frame);
+  }
+
+  countDrop(reason: DropReason, frames = 1): void {
+    this.drops[reason] += frames;
+  }
+
+  /** Counters for telemetry and benchmarks. */
+  get stats(): { slotsInUse: number; slotHighWater: number; framesInUse: number; framesHighWater: number } {
+    return {
+      slotsInUse: this.slotsInUse,
+      slotHighWater: this.slotHighWater,
+      framesInUse: this.frames.length - this.freeFrames.length,
+      framesHighWater: this.framesHighWater,
+    };
+  }
+}

@@ -1,0 +1,53 @@
+import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
+import { assert, suite } from '../../../harness/index.ts';
+
+const test = suite('FramePool');
+
+test('allocates every slot from one arena at construction', () => {
+  const pool = new FramePool({ slotCount: 4, slotBytes: 1024, maxFrames: 8 });
+  assert.is(pool.slots.length, 4);
+  const buffer = pool.slots[0]!.bytes.buffer;
+  for (const slot of pool.slots) {
+    assert.is(slot.bytes.buffer, buffer);
+    assert.is(slot.bytes.length, 1024);
+  }
+  assert.is(buffer.byteLength, 4096);
+});
+
+test('acquire returns undefined when full and counts the high-water mark', () => {
+  const pool = new FramePool({ slotCount: 2, slotBytes: 16, maxFrames: 2 });
+  const a = pool.acquire();
+  const b = pool.acquire();
+  assert.ok(a && b);
+  assert.is(pool.acquire(), undefined);
+  pool.release(a);
+  assert.is(pool.stats.slotsInUse, 1);
+  assert.is(pool.stats.slotHighWater, 2);
+  assert.is(pool.acquire(), a);
+});
+
+test('a slot stays held while any frame references it', () => {
+  const pool = new FramePool({ slotCount: 1, slotBytes: 16, maxFrames: 2 });
+  const slot = pool.acquire()!;
+  const f = pool.newFrame()!;
+  f.slotA = slot;
+  pool.retain(slot);
+  pool.release(slot); // the reader lets go
+  assert.is(pool.acquire(), undefined);
+  pool.freeFrame(f);
+  assert.is(pool.acquire(), slot);
+});
+
+test('rejects bad sizing with POOL_CONFIG_INVALID', () => {
+  assert.throws(() => new FramePool({ slotCount: 0, slotBytes: 16, maxFrames: 1 }), 'POOL_CONFIG_INVALID');
+  assert.throws(() => new FramePool({ slotCount: 1, slotBytes: 1.5, maxFrames: 1 }), 'POOL_CONFIG_INVALID');
+});
+
+test('over-release is a programmer error', () => {
+  const pool = new FramePool({ slotCount: 1, slotBytes: 16, maxFrames: 1 });
+  const slot = pool.acquire()!;
+  pool.release(slot);
+  assert.throws(() => pool.release(slot), /released more often/);
+});
+
+test.run();

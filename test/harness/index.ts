@@ -1,0 +1,52 @@
+// The test harness that core suites import. It is pure ECMAScript so the same suite files run under Node
+// (where test/harness/node.ts hands them to uvu) and, later, inside XS on x86-64 and ARM.
+// Suites never touch the file system: fixtures arrive through a loader that each runner installs.
+
+export * as assert from './assert.ts';
+
+export type TestFn = () => void | Promise<void>;
+
+export interface RegisteredTest {
+  readonly name: string;
+  readonly fn: TestFn;
+}
+
+export interface RegisteredSuite {
+  readonly name: string;
+  readonly tests: RegisteredTest[];
+}
+
+export interface Suite {
+  (name: string, fn: TestFn): void;
+  /** Registers the suite with the runner (mirrors uvu's `test.run()`). */
+  run(): void;
+}
+
+const registry: RegisteredSuite[] = [];
+let fixtureLoader: ((name: string) => Uint8Array) | undefined;
+
+export function suite(name: string): Suite {
+  const tests: RegisteredTest[] = [];
+  const add = ((testName: string, fn: TestFn) => {
+    tests.push({ name: testName, fn });
+  }) as Suite;
+  add.run = () => {
+    registry.push({ name, tests });
+  };
+  return add;
+}
+
+/** Suites registered so far, in order; the runner drains it after importing each file. */
+export function takeRegisteredSuites(): RegisteredSuite[] {
+  return registry.splice(0, registry.length);
+}
+
+/** Bytes of `test/fixtures/<name>`, read by whichever runner hosts the suite. */
+export function fixture(name: string): Uint8Array {
+  if (!fixtureLoader) throw new Error('no fixture loader installed by the test runner');
+  return fixtureLoader(name);
+}
+
+export function setFixtureLoader(loader: (name: string) => Uint8Array): void {
+  fixtureLoader = loader;
+}

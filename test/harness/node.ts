@@ -1,0 +1,55 @@
+// Node runner: imports suite files, hands every registered suite to uvu, and reports the totals on a
+// marker line that toolchain/test.mjs aggregates into the final `N passed, N failed` line.
+// Usage: node --import tsx test/harness/node.ts [file-or-dir …]   (default: all of test/)
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setFixtureLoader, takeRegisteredSuites } from './index.ts';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const fixtureDir = join(root, 'test', 'fixtures');
+setFixtureLoader((name) => new Uint8Array(readFileSync(join(fixtureDir, name))));
+
+function collect(path: string, out: string[]): void {
+  if (statSync(path).isDirectory()) {
+    for (const entry of readdirSync(path).sort()) {
+      if (entry === 'node_modules' || entry === 'fixtures' || entry === 'harness') continue;
+      collect(join(path, entry), out);
+    }
+  } else if (path.endsWith('.test.ts')) {
+    out.push(path);
+  }
+}
+
+const targets = process.argv.slice(2);
+const files: string[] = [];
+for (const t of targets.length ? targets : [join(root, 'test')]) collect(resolve(t), files);
+
+(globalThis as { UVU_DEFER?: number }).UVU_DEFER = 1;
+const uvu = await import('uvu');
+const queue = (globalThis as unknown as { UVU_QUEUE: unknown[][] }).UVU_QUEUE;
+const counts = { passed: 0, failed: 0, skipped: 0 };
+
+for (const [index, file] of files.entries()) {
+  (globalThis as { UVU_INDEX?: number }).UVU_INDEX = index;
+  queue.push([relative(root, file)]);
+  await import(pathToFileURL(file).href);
+  for (const registered of takeRegisteredSuites()) {
+    const s = uvu.suite(registered.name);
+    for (const t of registered.tests) {
+      s(t.name, async () => {
+        try {
+          await t.fn();
+          counts.passed++;
+        } catch (err) {
+          counts.failed++;
+          throw err;
+        }
+      });
+    }
+    s.run();
+  }
+}
+
+await uvu.exec(false);
+process.stdout.write(`@@fieldcam-results ${JSON.stringify(counts)}\n`);
