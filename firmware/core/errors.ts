@@ -30,12 +30,16 @@ export const ERRORS = Object.freeze({
   H264_B_FRAMES_UNSUPPORTED: spec('h264', false,
     'B-frames make PTS differ from DTS and KVS fragments need PTS == DTS at the start; encode with bframes=0 (ffmpeg -bf 0, x264enc bframes=0)'),
   H264_TOO_MANY_NALS: spec('h264', false, 'an access unit has more NAL units than the frame record holds; use fewer slices per picture'),
+  H264_SLICE_INVALID: spec('h264', false, 'a slice header has an impossible value or a picture lost its first slice; the stream is corrupt'),
+  H264_PARAMETER_SETS_CHANGED: spec('h264', false,
+    'the SPS/PPS changed mid-stream (new resolution or profile); one Matroska segment has one CodecPrivate, so split the input there'),
 
   // ── MJPEG (ITU-T T.81 Annex B) ──
   MJPEG_NOT_JPEG: spec('mjpeg', false, 'the input is not a sequence of JPEG images (no SOI marker FFD8); check the camera format'),
   MJPEG_TRUNCATED: spec('mjpeg', false, 'a JPEG image ends before its EOI marker; the stream was cut or corrupted'),
   MJPEG_SEGMENT_INVALID: spec('mjpeg', false, 'a JPEG marker segment has an impossible length; the image is corrupt'),
   MJPEG_NO_FRAME_SIZE: spec('mjpeg', false, 'a JPEG image has no SOF header giving its width and height'),
+  MJPEG_SIZE_CHANGED: spec('mjpeg', false, 'the image size changed mid-stream; one Matroska track has one size, so keep the camera resolution fixed'),
 
   // ── frame pool ──
   POOL_CONFIG_INVALID: spec('pool', false, 'pool.slotCount/slotBytes/maxFrames in the board manifest must be positive integers'),
@@ -54,6 +58,10 @@ export const ERRORS = Object.freeze({
   MKV_FRAGMENT_TOO_LARGE: spec('mkv', false, 'a fragment exceeds 50 MB (KVS ACK 4001); lower the bitrate or the key-frame interval'),
   MKV_VIEW_LIST_FULL: spec('mkv', false, 'the output view list is too small for this frame; raise its capacity'),
   MKV_CODEC_PRIVATE_INVALID: spec('mkv', false, 'codec private data is missing or longer than 1 MiB (PIC 0x32000008/9)'),
+  MKV_CODEC_ID_INVALID: spec('mkv', false, 'the Matroska CodecID must be 1-32 printable ASCII characters (PIC STATUS_MKV_INVALID_CODEC_ID_LENGTH)'),
+  MKV_TRACK_NAME_INVALID: spec('mkv', false, 'the track name must be 1-32 bytes of UTF-8 (PIC STATUS_MKV_INVALID_TRACK_NAME_LENGTH)'),
+  MKV_CALL_ORDER: spec('mkv', false,
+    'the writer was called out of order: header() once per connection, startFragment() before block(), endFragment() only inside a fragment'),
 
   // ── fragment metadata (kvs-reference.md §5.6) ──
   METADATA_TOO_MANY: spec('metadata', false, 'a fragment carries at most 10 metadata items (KVS ACK 4009); remove some'),
@@ -63,6 +71,7 @@ export const ERRORS = Object.freeze({
 
   // ── configuration and CLI ──
   CONFIG_INVALID: spec('config', false, 'fix the named field in the configuration file'),
+  CONFIG_BOARD_UNKNOWN: spec('config', false, 'use one of the boards in manifests/boards/ (fieldcam mux --help lists them)'),
   CLI_USAGE: spec('cli', false, 'run the command with --help for its usage'),
   CLI_INPUT_NOT_FOUND: spec('cli', false, 'check the input path'),
   CLI_OUTPUT_FAILED: spec('cli', false, 'check that the output directory exists and is writable'),

@@ -1,8 +1,22 @@
 // Assertions for suites that must also run inside XS: no Node APIs, no dependencies.
 // The shape follows uvu/assert so the suites read the same as ordinary uvu tests.
 
+/** Carries uvu's assertion shape (actual, expected, operator) so its reporter can print a diff. */
 export class AssertionError extends Error {
-  override name = 'AssertionError';
+  override name: string = 'AssertionError';
+  readonly actual: unknown;
+  readonly expected: unknown;
+  readonly operator: string;
+
+  constructor(message: string, actual: unknown, expected: unknown, operator: string) {
+    super(message);
+    // uvu's reporter diffs actual/expected for errors named AssertionError*; only value comparisons
+    // have something to diff, the rest keep just their message.
+    if (operator !== 'is' && operator !== 'equal') this.name = 'Assertion';
+    this.actual = actual;
+    this.expected = expected;
+    this.operator = operator;
+  }
 }
 
 function show(value: unknown): string {
@@ -17,8 +31,8 @@ function show(value: unknown): string {
   }
 }
 
-function fail(message: string | undefined, fallback: string): never {
-  throw new AssertionError(message ?? fallback);
+function fail(message: string | undefined, fallback: string, actual?: unknown, expected?: unknown, operator = 'fail'): never {
+  throw new AssertionError(message ? `${message}: ${fallback}` : fallback, actual, expected, operator);
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
@@ -43,19 +57,19 @@ function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 export function ok(value: unknown, message?: string): asserts value {
-  if (!value) fail(message, `expected a truthy value, got ${show(value)}`);
+  if (!value) fail(message, `expected a truthy value, got ${show(value)}`, value, true, 'not ok');
 }
 
 export function is<T>(actual: T, expected: T, message?: string): void {
-  if (!Object.is(actual, expected)) fail(message, `expected ${show(expected)}, got ${show(actual)}`);
+  if (!Object.is(actual, expected)) fail(message, `expected ${show(expected)}, got ${show(actual)}`, actual, expected, 'is');
 }
 
 export function not(actual: unknown, expected: unknown, message?: string): void {
-  if (Object.is(actual, expected)) fail(message, `expected anything but ${show(expected)}`);
+  if (Object.is(actual, expected)) fail(message, `expected anything but ${show(expected)}`, actual, expected, 'not');
 }
 
 export function equal(actual: unknown, expected: unknown, message?: string): void {
-  if (!deepEqual(actual, expected)) fail(message, `expected ${show(expected)}\n     got ${show(actual)}`);
+  if (!deepEqual(actual, expected)) fail(message, `expected ${show(expected)}\n     got ${show(actual)}`, actual, expected, 'equal');
 }
 
 /** Passes when `fn` throws an error whose `code` equals `code` (or whose message matches a RegExp). */

@@ -14,10 +14,14 @@ export interface RegisteredTest {
 export interface RegisteredSuite {
   readonly name: string;
   readonly tests: RegisteredTest[];
+  /** Run once after the suite's tests, pass or fail (clean-up; never an assertion). */
+  readonly after: TestFn[];
 }
 
 export interface Suite {
   (name: string, fn: TestFn): void;
+  /** Clean-up after the suite's tests, whatever their outcome (mirrors uvu's `test.after`). */
+  after(fn: TestFn): void;
   /** Registers the suite with the runner (mirrors uvu's `test.run()`). */
   run(): void;
 }
@@ -27,11 +31,15 @@ let fixtureLoader: ((name: string) => Uint8Array) | undefined;
 
 export function suite(name: string): Suite {
   const tests: RegisteredTest[] = [];
+  const after: TestFn[] = [];
   const add = ((testName: string, fn: TestFn) => {
     tests.push({ name: testName, fn });
   }) as Suite;
+  add.after = (fn) => {
+    after.push(fn);
+  };
   add.run = () => {
-    registry.push({ name, tests });
+    registry.push({ name, tests, after });
   };
   return add;
 }

@@ -47,6 +47,7 @@ for (const [index, file] of files.entries()) {
         }
       });
     }
+    for (const fn of registered.after) s.after(fn);
     s.run();
   }
 }

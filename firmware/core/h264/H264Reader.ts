@@ -1,0 +1,356 @@
+import { FieldcamError, isFieldcamError } from '../errors.ts';
+import type { Frame } from '../media/Frame.ts';
+import { PREPARE, type PrepareResult, StreamCursor } from '../media/StreamCursor.ts';
+import type { DropReason, FramePool } from '../pool/FramePool.ts';
+import { AccessUnit } from './AccessUnit.ts';
+import { AnnexBScanner } from './AnnexBScanner.ts';
+import { checkStreamStart } from './checkStreamStart.ts';
+import { type ParameterSets, ParameterSetStore } from './ParameterSetStore.ts';
+import { SliceHeader } from './SliceHeader.ts';
+
+export type { ParameterSets };
+
+export interface H264ReaderOptions {
+  readonly pool: FramePool;
+  /** Every complete access unit in decode order; the callee owns the record and must `pool.freeFrame()` it. */
+  onFrame(frame: Frame): void;
+  /** The first SPS/PPS pair and every change, called before the first frame that uses it. */
+  onParameterSets?(ps: ParameterSets): void;
+  /** true (default, offline mux): corrupt input throws. false (device): drop, count, resync at the next IDR. */
+  readonly strict?: boolean;
+}
+
+const AU_NONE = 0; // no access unit started
+const AU_COLLECT = 1; // assembling an access unit that will be emitted
+const AU_SKIP = 2; // discarding everything up to the next access-unit boundary
+type DropCause = DropReason | 'corrupt';
+
+/**
+ * (One state machine: scan -> classify -> close -> emit, with lenient recovery; ~340 lines kept together so its
+ * invariants about which bytes the cursor must keep stay in one place.)
+ *
+ * Splits an Annex-B H.264 byte stream into access units, read straight into pool slots through a StreamCursor.
+ * Boundaries follow H.264 7.4.1.2.3: once the current access unit has a slice, an AUD (9), SPS (7), PPS (8),
+ * SEI (6), NAL types 14..18, or a slice (1, 5) with first_mb_in_slice == 0 starts the next one. That needs only
+ * the NAL header and the bit after it, so a frame goes out as soon as the next one begins. `key` is true iff the
+ * access unit holds an IDR slice. Nothing is allocated per frame; SPS/PPS are copied only when they change.
+ */
+export class H264Reader {
+  readonly cursor: StreamCursor;
+  private readonly pool: FramePool;
+  private readonly onFrame: (frame: Frame) => void;
+  private readonly onParameterSets: ((ps: ParameterSets) => void) | undefined;
+  private readonly strict: boolean;
+  private readonly scanner = new AnnexBScanner();
+  private readonly params = new ParameterSetStore();
+  private readonly slice = new SliceHeader();
+  private readonly au = new AccessUnit();
+  private total = 0;
+  private leadingZeros = 0; // before the first start code (strict mode), or -1 once one was seen
+  private seenStartCode = false;
+  private closed = false;
+  // The NAL unit whose start code came last; its end is not known yet.
+  private open = false;
+  private nalStart = 0; // logical offset of its start code
+  private nalHeader = 0; // logical offset of its header byte
+  private nalPrefix = 0;
+  private nalType = -1; // -1 until its header has been classified
+  private auState = AU_NONE;
+  private auDrop: DropCause = 'corrupt';
+  private auSkipVcl = false; // a slice was skipped: the skipped stretch ends at the next boundary NAL
+  private seq = 0;
+  private awaitIdr: boolean;
+
+  /** Access units dropped as corrupt in lenient mode (FramePool's drop reasons have no such entry). */
+  corruptDrops = 0;
+  /** The most recent error absorbed in lenient mode. */
+  lastError: FieldcamError | undefined;
+
+  constructor(options: H264ReaderOptions) {
+    if (!options || !options.pool) throw new TypeError('options.pool is required');
+    if (typeof options.onFrame !== 'function') throw new TypeError('options.onFrame must be a function');
+    this.pool = options.pool;
+    this.onFrame = options.onFrame;
+    this.onParameterSets = options.onParameterSets;
+    this.strict = options.strict !== false;
+    this.awaitIdr = !this.strict; // a device stream may begin mid-GOP: start at the first IDR
+    this.cursor = new StreamCursor(options.pool);
+  }
+
+  get parameterSets(): ParameterSets | undefined {
+    return this.params.current;
+  }
+
+  /** Makes room for the next read into `cursor.target` at `cursor.targetOffset` (up to `cursor.targetSpace`). */
+  prepare(): PrepareResult {
+    this.assertOpen();
+    for (let attempt = 0; ; attempt++) {
+      const result = this.cursor.prepare();
+      if (result !== PREPARE.FRAME_TOO_LARGE) return result;
+      if (this.strict) {
+        this.shutdown();
+        throw new FieldcamError('POOL_FRAME_TOO_LARGE', `access unit #${this.seq} starting at byte ${this.au.start} is already ` +
+          `${this.cursor.position - this.au.start} bytes, more than fits in a ${this.pool.sizing.slotBytes}-byte slot`);
+      }
+      if (this.auState === AU_COLLECT) {
+        this.skipAu('frameTooLarge', false);
+      } else if (attempt > 0 || !this.open || this.nalType >= 0) {
+        // Only a start code or an unread NAL header is held (slots of a few bytes): give it up.
+        this.open = false;
+        this.scanner.reset();
+      }
+      this.updateKeep();
+    }
+  }
+
+  /** `n` bytes were read at `cursor.target[cursor.targetOffset]`: commit, scan, emit complete access units. */
+  push(n: number): void {
+    this.assertOpen();
+    if (!Number.isInteger(n) || n < 0 || n > this.cursor.targetSpace) {
+      throw new RangeError(`push(n): n is ${n}, the prepared space is ${this.cursor.targetSpace} bytes`);
+    }
+    if (n === 0) return;
+    const bytes = this.cursor.target;
+    const from = this.cursor.targetOffset;
+    const base = this.cursor.position - from;
+    this.cursor.commit(n);
+    try {
+      this.total += n;
+      if (this.strict && this.leadingZeros >= 0) this.leadingZeros = checkStreamStart(bytes, from, from + n, base, this.leadingZeros);
+      const scanner = this.scanner;
+      for (let i = from; i < from + n; ) {
+        i = scanner.scan(bytes, i, from + n, base);
+        for (let k = 0; k < scanner.count; k++) this.startCode(scanner.startAt[k]!, scanner.prefix[k]!, scanner.trailingZeros[k]!);
+      }
+      // Classify the newest NAL now if its header has arrived, so the previous frame goes out without delay.
+      if (this.open && this.nalType < 0) this.classify(-1);
+      this.updateKeep();
+    } catch (err) {
+      this.shutdown();
+      throw err;
+    }
+  }
+
+  /** End of stream: emits the final access unit, validates, releases the cursor's slots. */
+  end(): void {
+    this.assertOpen();
+    try {
+      if (this.total === 0) throw new FieldcamError('INPUT_EMPTY', 'the H.264 input has no bytes');
+      if (!this.seenStartCode && this.strict) {
+        throw new FieldcamError('H264_NOT_ANNEXB', `no Annex-B start code (00 00 01) in ${this.total} bytes`);
+      }
+      if (this.open && this.nalType < 0) this.classify(this.cursor.position);
+      if (this.open && this.scanner.zeros > 0) {
+        // Zero bytes at the very end: the last byte of a NAL unit always holds its rbsp_stop_one_bit (7.3.2.11).
+        this.recover(new FieldcamError('H264_TRUNCATED_NAL', `the last NAL unit (byte ${this.nalHeader}, frame #${this.seq}) ends with ` +
+          '0x00: its rbsp_stop_one_bit is missing, the stream was cut'), this.nalType === 1 || this.nalType === 5);
+      } else if (this.open) {
+        this.finishNal(this.cursor.position);
+      }
+      if (this.auState === AU_COLLECT && !this.au.hasVcl) {
+        this.recover(new FieldcamError('H264_TRUNCATED_NAL', `the stream ends with ${this.au.count} NAL unit(s) from byte ` +
+          `${this.au.start} but no slice: access unit #${this.seq} is incomplete`), false);
+      }
+      if (this.auState !== AU_NONE) this.completeAu();
+    } finally {
+      this.shutdown();
+    }
+  }
+
+  /** Drops the access unit being assembled (the pool is exhausted); frames resume at the next IDR. */
+  abandonFrame(): void {
+    this.assertOpen();
+    if (this.auState === AU_COLLECT) this.skipAu('poolFull', false);
+    this.awaitIdr = true;
+    // The caller skips input it cannot store: what follows is not contiguous with what was scanned.
+    this.open = false;
+    this.scanner.reset();
+    this.updateKeep();
+  }
+
+  private startCode(startAt: number, prefix: number, trailingZeros: number): void {
+    this.seenStartCode = true;
+    if (this.open) this.finishNal(startAt - trailingZeros);
+    this.open = true;
+    this.nalStart = startAt;
+    this.nalHeader = startAt + prefix;
+    this.nalPrefix = prefix;
+    this.nalType = -1;
+  }
+
+  /** The open NAL unit ends at logical offset `end` (exclusive, trailing zeros excluded). */
+  private finishNal(end: number): void {
+    if (this.nalType < 0) this.classify(end);
+    if (this.open && this.nalType >= 0 && this.auState === AU_COLLECT) this.closeNal(end);
+    this.open = false;
+  }
+
+  /**
+   * Reads the open NAL's header and decides whether it starts a new access unit (7.4.1.2.3). `end` is the NAL's
+   * end when known, else -1: then it returns with nalType still -1 until the bytes it needs are certain to be its
+   * own (a 0x00 may be the first byte of the next start code).
+   */
+  private classify(end: number): void {
+    const h = this.nalHeader;
+    const available = end >= 0 ? end : this.cursor.position;
+    const auHasVcl = this.auState === AU_COLLECT ? this.au.hasVcl : this.auState === AU_SKIP && this.auSkipVcl;
+    let startsAu = false;
+    try {
+      if (h >= available) {
+        if (end < 0) return;
+        throw new FieldcamError('H264_TRUNCATED_NAL',
+          `empty NAL unit (a start code followed by another) at byte ${this.nalStart}, frame #${this.headerFrame}`);
+      }
+      const header = this.cursor.byteAt(h);
+      if (header === 0 && end < 0) return;
+      if (header & 0x80) {
+        const hex = header.toString(16).padStart(2, '0');
+        throw new FieldcamError('H264_FORBIDDEN_BIT',
+          `NAL unit at byte ${h} (header 0x${hex}, frame #${this.headerFrame}) has forbidden_zero_bit set`);
+      }
+      const type = header & 0x1f;
+      if ((type === 1 || type === 5) && auHasVcl) {
+        if (h + 1 >= available) {
+          if (end < 0) return;
+          throw new FieldcamError('H264_TRUNCATED_NAL',
+            `slice NAL unit at byte ${h} (frame #${this.headerFrame}) is only its 1-byte header`);
+        }
+        const next = this.cursor.byteAt(h + 1);
+        if (next === 0 && end < 0) return;
+        startsAu = (next & 0x80) !== 0; // ue(v) code '1' is first_mb_in_slice == 0
+      } else if ((type >= 6 && type <= 9) || (type >= 14 && type <= 18)) {
+        startsAu = auHasVcl;
+      }
+      this.nalType = type;
+    } catch (err) {
+      // A NAL with an unreadable header most likely begins the next picture: the one before it is complete.
+      if (!this.strict && isFieldcamError(err) && this.auState === AU_COLLECT && this.au.hasVcl) this.completeAu();
+      this.recover(err, true);
+      return;
+    }
+    if (startsAu) this.completeAu();
+    if (this.auState === AU_NONE) {
+      this.auState = AU_COLLECT;
+      this.au.begin(this.nalStart);
+    } else if (this.auState === AU_SKIP && (this.nalType === 1 || this.nalType === 5)) {
+      this.auSkipVcl = true;
+    }
+  }
+
+  /** The frame an unreadable NAL header is reported in: after a picture's slices, most likely the next one. */
+  private get headerFrame(): number {
+    return this.au.hasVcl && this.auState === AU_COLLECT ? this.seq + 1 : this.seq;
+  }
+
+  /** Validates the classified NAL unit now that its length is known and adds it to the access unit. */
+  private closeNal(end: number): void {
+    const h = this.nalHeader;
+    const type = this.nalType;
+    const length = end - h;
+    try {
+      if (this.au.full) {
+        throw new FieldcamError('H264_TOO_MANY_NALS',
+          `access unit #${this.seq} at byte ${this.au.start} has more than ${this.au.count} NAL units`);
+      }
+      if (type === 7) this.params.offerSps(this.cursor, h, length);
+      else if (type === 8) this.params.offerPps(this.cursor, h, length);
+      else if (type === 1 || type === 5) this.checkSlice(h, length, type);
+      else if (type >= 2 && type <= 4) {
+        throw new FieldcamError('H264_SPS_UNSUPPORTED',
+          `data-partitioned slice (NAL type ${type}, Extended profile) at byte ${h}, frame #${this.seq}`);
+      }
+    } catch (err) {
+      this.recover(err, type === 1 || type === 5);
+      return;
+    }
+    this.au.add(h, length, this.nalPrefix, type);
+  }
+
+  private checkSlice(h: number, length: number, type: number): void {
+    const sps = this.params.sps;
+    if (!sps || !this.params.ready) {
+      throw new FieldcamError('H264_NO_PARAMETER_SETS',
+        `slice (NAL type ${type}) at byte ${h}, frame #${this.seq} arrived before an SPS and a PPS`);
+    }
+    this.slice.read(this.cursor, h, length).check(type, sps.picSizeInMbs, this.params.ppsId, this.au.hasVcl, this.au.key, h, this.seq);
+  }
+
+  /** The access unit being assembled is complete: emit it, or count it as dropped. */
+  private completeAu(): void {
+    if (this.auState === AU_SKIP) {
+      if (this.auDrop === 'corrupt') this.corruptDrops++;
+      else this.pool.countDrop(this.auDrop);
+    } else if (this.au.size > this.pool.sizing.slotBytes) {
+      // Two slots may happen to hold it, but whether they do depends on where it starts: refuse it always.
+      const slotBytes = this.pool.sizing.slotBytes;
+      this.refuse('POOL_FRAME_TOO_LARGE', 'frameTooLarge',
+        `access unit #${this.seq} at byte ${this.au.start} is ${this.au.size} bytes, more than fits in a ${slotBytes}-byte slot`);
+    } else if (this.awaitIdr && !this.au.key) {
+      this.pool.countDrop('awaitKeyFrame');
+    } else {
+      this.emit();
+    }
+    this.auState = AU_NONE;
+    this.seq++;
+  }
+
+  private emit(): void {
+    const frame = this.pool.newFrame();
+    if (!frame) {
+      this.refuse('POOL_EXHAUSTED', 'poolFull',
+        `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for access unit #${this.seq}`);
+      return;
+    }
+    this.cursor.fillFrame(frame, this.au.start, this.au.end);
+    this.au.copyTo(frame);
+    frame.seq = this.seq;
+    this.awaitIdr = false;
+    const change = this.params.takeChange();
+    if (change && this.onParameterSets) this.onParameterSets(change);
+    this.onFrame(frame);
+  }
+
+  /** A complete access unit that cannot be delivered: strict mode throws, lenient mode counts it. */
+  private refuse(code: 'POOL_FRAME_TOO_LARGE' | 'POOL_EXHAUSTED', reason: DropReason, message: string): void {
+    const err = new FieldcamError(code, message);
+    if (this.strict) throw err;
+    this.lastError = err;
+    this.pool.countDrop(reason);
+    this.awaitIdr = true;
+  }
+
+  /** Lenient mode absorbs bitstream errors: the access unit is dropped and frames resume at the next IDR. */
+  private recover(err: unknown, nalIsVcl: boolean): void {
+    if (this.strict || !isFieldcamError(err)) throw err;
+    this.lastError = err;
+    this.skipAu(err.code === 'H264_NO_PARAMETER_SETS' ? 'noParameterSets' : 'corrupt', nalIsVcl);
+    this.open = false;
+  }
+
+  /** Discards the access unit being assembled up to the next boundary (which must follow a slice). */
+  private skipAu(cause: DropCause, nalIsVcl: boolean): void {
+    const hasVcl = this.auState === AU_SKIP ? this.auSkipVcl : this.auState === AU_COLLECT && this.au.hasVcl;
+    if (this.auState !== AU_SKIP) this.auDrop = cause;
+    this.auState = AU_SKIP;
+    this.auSkipVcl = hasVcl || nalIsVcl;
+    this.awaitIdr = true;
+  }
+
+  /** The cursor must keep every byte that a frame or a pending decision may still need. */
+  private updateKeep(): void {
+    if (this.auState === AU_COLLECT) this.cursor.keepFrom = this.au.start;
+    else if (this.open && this.nalType < 0) this.cursor.keepFrom = this.nalStart;
+    else this.cursor.keepFrom = this.cursor.position - (this.scanner.zeros < 3 ? this.scanner.zeros : 3);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RangeError('the H264Reader has ended; create a new one');
+  }
+
+  private shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.open = false;
+    this.cursor.close();
+  }
+}

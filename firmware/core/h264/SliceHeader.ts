@@ -1,0 +1,75 @@
+import { FieldcamError } from '../errors.ts';
+import { BitReader } from './BitReader.ts';
+import type { ByteSource } from './ByteSource.ts';
+
+/**
+ * Header bytes copied per slice: the three leading fields need at most 3 x 63 bits plus emulation prevention
+ * bytes; a longer read means impossible values, which the Exp-Golomb bound reports.
+ */
+const SCRATCH_BYTES = 32;
+
+/**
+ * The leading fields of slice_header() (H.264 7.3.3) that the access-unit splitter needs: first_mb_in_slice,
+ * slice_type and pic_parameter_set_id. Reused for every slice; reading copies at most 32 header bytes into a
+ * scratch buffer owned by the instance (a slice header may straddle two pool slots), never payload.
+ */
+export class SliceHeader {
+  firstMbInSlice = 0;
+  /** 0..9 (Table 7-6); `sliceType % 5`: 0 P, 1 B, 2 I, 3 SP, 4 SI. */
+  sliceType = 0;
+  ppsId = 0;
+  private readonly bits = new BitReader();
+  private readonly scratch = new Uint8Array(SCRATCH_BYTES);
+
+  /**
+   * Reads the slice NAL unit whose header byte is at `offset` and which is `length` bytes long. Throws
+   * H264_TRUNCATED_NAL when the NAL ends inside these fields, H264_SLICE_INVALID for impossible codes.
+   */
+  read(source: ByteSource, offset: number, length: number): this {
+    const n = length - 1 < SCRATCH_BYTES ? length - 1 : SCRATCH_BYTES;
+    for (let i = 0; i < n; i++) this.scratch[i] = source.byteAt(offset + 1 + i);
+    const r = this.bits.reset(this.scratch, 0, n > 0 ? n : 0, 'slice header', 'H264_SLICE_INVALID');
+    this.firstMbInSlice = r.ue();
+    this.sliceType = r.ue();
+    this.ppsId = r.ue();
+    return this;
+  }
+
+  /**
+   * Checks the fields just read against the stream: no B slices (fieldcam needs PTS == DTS), slice_type in
+   * Table 7-6, IDR pictures made of I/SI slices (7.4.3), first_mb_in_slice inside the picture and 0 for its first
+   * slice, no mix of IDR and non-IDR slices in one picture (7.4.1.2.4), the PPS id the stream defined.
+   * `at` (byte offset) and `frame` only go into messages.
+   */
+  check(
+    nalType: number, picSizeInMbs: number, ppsId: number, pictureHasSlices: boolean, pictureIsIdr: boolean, at: number, frame: number,
+  ): void {
+    const sliceType = this.sliceType;
+    const kind = sliceType % 5;
+    if (sliceType > 9) throw invalid(`slice_type ${sliceType}`, at, frame, '(Table 7-6 ends at 9)');
+    if (kind === 1) {
+      throw new FieldcamError('H264_B_FRAMES_UNSUPPORTED',
+        `B slice (slice_type ${sliceType}) at byte ${at}, frame #${frame}: the encoder uses B-frames`);
+    }
+    if (nalType === 5 && kind !== 2 && kind !== 4) {
+      throw invalid('IDR slice', at, frame, `has slice_type ${sliceType}; IDR pictures hold only I/SI slices (7.4.3)`);
+    }
+    if (this.firstMbInSlice >= picSizeInMbs) {
+      throw invalid(`first_mb_in_slice ${this.firstMbInSlice}`, at, frame, `is beyond the ${picSizeInMbs} macroblocks of a picture`);
+    }
+    if (!pictureHasSlices && this.firstMbInSlice !== 0) {
+      throw invalid('picture', at, frame, `starts at macroblock ${this.firstMbInSlice}: its first slice is missing`);
+    }
+    if (pictureHasSlices && (nalType === 5) !== pictureIsIdr) {
+      throw invalid('access unit', at, frame, 'mixes IDR and non-IDR slices (7.4.1.2.4)');
+    }
+    if (this.ppsId !== ppsId) {
+      throw new FieldcamError('H264_NO_PARAMETER_SETS',
+        `slice at byte ${at}, frame #${frame} refers to PPS ${this.ppsId}, but the last PPS seen is ${ppsId}`);
+    }
+  }
+}
+
+function invalid(what: string, at: number, frame: number, why: string): FieldcamError {
+  return new FieldcamError('H264_SLICE_INVALID', `${what} at byte ${at}, frame #${frame} ${why}`);
+}

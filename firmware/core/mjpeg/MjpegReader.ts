@@ -1,0 +1,280 @@
+import { FieldcamError, type ErrorCode } from '../errors.ts';
+import type { Frame } from '../media/Frame.ts';
+import { PREPARE, StreamCursor, type PrepareResult } from '../media/StreamCursor.ts';
+import type { FramePool } from '../pool/FramePool.ts';
+import { JPEG_EVENT, JpegScanner } from './JpegScanner.ts';
+
+/** Named limits of the MJPEG reader. The largest image is the pool's `slotBytes`. */
+export const MJPEG_LIMITS = Object.freeze({
+  /**
+   * Strict mode: bytes tolerated before the first SOI (fill bytes, zero padding, a line break); more is
+   * not MJPEG. A device (lenient) may join a stream mid-image, so it skips whatever comes first.
+   */
+  maxLeadingBytes: 64,
+  /** Strict mode: bytes tolerated between an EOI and the next SOI (cameras pad images to DMA blocks). */
+  maxPaddingBytes: 65536,
+} as const);
+
+export interface MjpegReaderOptions {
+  readonly pool: FramePool;
+  /** Receives each complete image. The callee owns the frame and returns it with `pool.freeFrame`. */
+  onFrame(frame: Frame): void;
+  /** Called before the first frame, and again before a frame whose size differs from the previous one. */
+  onFormat?(size: { width: number; height: number }): void;
+  /**
+   * true (default, offline tools): malformed input throws and ends the reader. false (device): a bad
+   * image is dropped and counted (`counters`, `lastError`), and reading resumes at the next SOI.
+   */
+  readonly strict?: boolean;
+}
+
+/**
+ * The reader's own tally, for telemetry and tests. Images dropped for the pool are also counted in
+ * `pool.drops` as the H.264 reader does: `frameTooLarge`, and `poolFull` for `abandoned` and `noFrameRecord`.
+ */
+export interface MjpegReaderCounters {
+  /** Images emitted. */
+  frames: number;
+  /** Bytes outside any image: before the first SOI, between images, and skipped while resynchronising. */
+  paddingBytes: number;
+  /** Images cut short by the next SOI or by the end of the input (lenient). */
+  truncated: number;
+  /** Images dropped for a malformed marker segment (lenient). */
+  invalid: number;
+  /** Images dropped for having no frame header or line count (lenient). */
+  noFrameSize: number;
+  /** Images dropped by `abandonFrame()`. */
+  abandoned: number;
+  /** Complete images dropped because every frame record was held (lenient). */
+  noFrameRecord: number;
+}
+
+/**
+ * Splits an MJPEG byte stream (concatenated JPEG images, as ESP32-CAM style cameras send) into frames
+ * without copying: bytes are read straight into pool slots through `cursor`, parsed incrementally by a
+ * `JpegScanner`, and each image from its SOI to its EOI becomes one key frame.
+ *
+ * Loop: `prepare()`; read up to `cursor.targetSpace` bytes into `cursor.target` at `cursor.targetOffset`;
+ * `push(n)`; at the end of input `end()`. Any error thrown ends the reader and releases its slots.
+ */
+export class MjpegReader {
+  readonly cursor: StreamCursor;
+  readonly strict: boolean;
+  readonly counters: MjpegReaderCounters = {
+    frames: 0, paddingBytes: 0, truncated: 0, invalid: 0, noFrameSize: 0, abandoned: 0, noFrameRecord: 0,
+  };
+  /** The most recent error absorbed in lenient mode. */
+  lastError: FieldcamError | undefined;
+  private readonly pool: FramePool;
+  private readonly onFrame: (frame: Frame) => void;
+  private readonly onFormat: ((size: { width: number; height: number }) => void) | undefined;
+  private readonly scanner = new JpegScanner();
+  private format: { readonly width: number; readonly height: number } | undefined;
+  /** Inside an image that will be emitted (false while skipping a dropped image to its EOI). */
+  private assembling = false;
+  private imageStart = 0;
+  /** Where the bytes outside any image began. */
+  private gapStart = 0;
+  private sawImage = false;
+  private seq = 0;
+  private closed = false;
+
+  constructor(options: MjpegReaderOptions) {
+    if (!options || typeof options.onFrame !== 'function') throw new TypeError('options.onFrame must be a function');
+    if (!options.pool) throw new TypeError('options.pool is required');
+    this.pool = options.pool;
+    this.onFrame = options.onFrame;
+    this.onFormat = options.onFormat;
+    this.strict = options.strict ?? true;
+    this.cursor = new StreamCursor(options.pool);
+  }
+
+  /** The size of the last image emitted. */
+  get size(): { readonly width: number; readonly height: number } | undefined {
+    return this.format;
+  }
+
+  /** Makes room for the next read: OK, or POOL_EXHAUSTED until a frame is freed (or `abandonFrame()`). */
+  prepare(): PrepareResult {
+    this.assertOpen();
+    let result = this.cursor.prepare();
+    if (result === PREPARE.FRAME_TOO_LARGE) {
+      // push() already refuses images over a slot; this only guards the cursor's own invariant.
+      this.tooLarge();
+      result = this.cursor.prepare();
+    }
+    return result;
+  }
+
+  /** Commits `n` bytes read at `cursor.targetOffset` and parses them, emitting each complete image. */
+  push(n: number): void {
+    this.assertOpen();
+    const cursor = this.cursor;
+    if (!Number.isInteger(n) || n < 0 || n > cursor.targetSpace) {
+      throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
+    }
+    if (n === 0) return;
+    const from = cursor.targetOffset;
+    cursor.commit(n);
+    try {
+      this.consume(cursor.target, from, from + n, cursor.position - n - from);
+    } catch (err) {
+      // A malformed image (strict) or a throwing callback leaves the rest of the read unparsed.
+      this.close();
+      throw err;
+    }
+  }
+
+  /** Parses `bytes[from..to)`, whose byte 0 is at logical offset `base`. */
+  private consume(bytes: Uint8Array, from: number, to: number, base: number): void {
+    const cursor = this.cursor;
+    // A sentinel X'FF' in the unread tail of the slot bounds the scanner's indexOf to the new bytes; the
+    // next read overwrites it, and no frame refers past the cursor's position.
+    if (to < bytes.length) bytes[to] = 0xff;
+    const scanner = this.scanner;
+    const slotBytes = this.pool.sizing.slotBytes;
+    let i = from;
+    while (i < to) {
+      // An image being assembled is never scanned past `slotBytes`, so it is refused at the same byte
+      // (and before any later error in it) however the stream was cut into reads.
+      let stop = to;
+      if (this.assembling) {
+        const cap = this.imageStart + slotBytes - base;
+        if (cap <= i) {
+          this.tooLarge();
+          continue;
+        }
+        if (cap < stop) stop = cap;
+      }
+      i = scanner.scan(bytes, i, stop);
+      const event = scanner.event;
+      if (event === JPEG_EVENT.SOI) this.startImage(base + i - 2);
+      else if (event === JPEG_EVENT.EOI) this.endImage(base + i);
+      else if (event === JPEG_EVENT.ERROR) this.imageFailed(base + i);
+    }
+    const position = cursor.position;
+    if (!scanner.inImage) this.checkGap(position - (scanner.pendingFF ? 1 : 0));
+    // The SOI of the next image may begin with the last byte read; the cursor always keeps the slot
+    // before the one being filled, so one byte of look-behind is held without asking for it.
+    cursor.keepFrom = this.assembling ? this.imageStart : position;
+  }
+
+  /**
+   * End of input; releases the cursor's slots. No bytes at all is INPUT_EMPTY. Strict: no SOI at all is
+   * MJPEG_NOT_JPEG and a partial image MJPEG_TRUNCATED; lenient counts the partial image.
+   */
+  end(): void {
+    this.assertOpen();
+    const total = this.cursor.position;
+    this.close();
+    if (total === 0) throw new FieldcamError('INPUT_EMPTY', 'the MJPEG input has no bytes');
+    if (!this.sawImage && this.strict) throw new FieldcamError('MJPEG_NOT_JPEG', `no SOI marker (FFD8) in ${total} bytes`);
+    if (!this.scanner.inImage) {
+      this.counters.paddingBytes += total - this.gapStart;
+    } else if (this.assembling) {
+      if (this.strict) throw new FieldcamError('MJPEG_TRUNCATED', `the input ends inside the image that starts at byte ${this.imageStart}`);
+      this.counters.truncated++;
+    }
+  }
+
+  /**
+   * Drops the image being assembled (pool exhausted). Its remaining bytes are still parsed, so an EXIF
+   * thumbnail in them is not mistaken for the next image; if the caller skipped input instead, the parse
+   * fails quietly and the reader resynchronises at the next SOI.
+   */
+  abandonFrame(): void {
+    this.assertOpen();
+    if (!this.assembling) return;
+    this.assembling = false;
+    this.counters.abandoned++;
+    this.pool.countDrop('poolFull');
+    this.cursor.keepFrom = this.cursor.position;
+  }
+
+  private startImage(start: number): void {
+    this.checkGap(start);
+    // An SOI that cut the previous image short starts one byte before the gap (its X'FF' was read first).
+    if (start > this.gapStart) this.counters.paddingBytes += start - this.gapStart;
+    this.sawImage = true;
+    this.assembling = true;
+    this.imageStart = start;
+  }
+
+  private endImage(end: number): void {
+    this.gapStart = end;
+    if (!this.assembling) return; // the end of a dropped image
+    this.assembling = false;
+    const frame = this.pool.newFrame();
+    if (!frame) {
+      const message = `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for the image at byte ${this.imageStart}`;
+      if (this.strict) this.fail('POOL_EXHAUSTED', message);
+      this.lastError = new FieldcamError('POOL_EXHAUSTED', message);
+      this.counters.noFrameRecord++;
+      this.pool.countDrop('poolFull');
+      return;
+    }
+    this.cursor.fillFrame(frame, this.imageStart, end);
+    frame.key = true; // every JPEG image decodes on its own
+    frame.nalCount = 0;
+    frame.seq = this.seq++;
+    this.counters.frames++;
+    const { width, height } = this.scanner;
+    if (!this.format || this.format.width !== width || this.format.height !== height) {
+      this.format = Object.freeze({ width, height });
+      this.onFormat?.(this.format);
+    }
+    this.onFrame(frame);
+  }
+
+  private imageFailed(at: number): void {
+    const scanner = this.scanner;
+    this.gapStart = at;
+    if (!this.assembling) return; // errors inside an image already dropped are not reported again
+    this.assembling = false;
+    const code = scanner.errorCode;
+    const message = `${scanner.errorDetail}, in the image that starts at byte ${this.imageStart} (error at byte ${at})`;
+    if (this.strict) this.fail(code, message);
+    this.lastError = new FieldcamError(code, message);
+    const counters = this.counters;
+    if (code === 'MJPEG_TRUNCATED') counters.truncated++;
+    else if (code === 'MJPEG_NO_FRAME_SIZE') counters.noFrameSize++;
+    else counters.invalid++;
+  }
+
+  /** Strict: POOL_FRAME_TOO_LARGE. Lenient: counted; the rest of the image is parsed and discarded. */
+  private tooLarge(): void {
+    const message = `the image that starts at byte ${this.imageStart} has no EOI within ${this.pool.sizing.slotBytes} bytes (one slot)`;
+    if (this.strict) this.fail('POOL_FRAME_TOO_LARGE', message);
+    this.lastError = new FieldcamError('POOL_FRAME_TOO_LARGE', message);
+    this.pool.countDrop('frameTooLarge');
+    this.assembling = false;
+    this.cursor.keepFrom = this.cursor.position;
+  }
+
+  /** Strict mode: too many bytes outside an image, before the first SOI or between images. */
+  private checkGap(position: number): void {
+    if (!this.strict) return;
+    const gap = position - this.gapStart;
+    if (!this.sawImage && gap > MJPEG_LIMITS.maxLeadingBytes) {
+      this.fail('MJPEG_NOT_JPEG', `no SOI marker (FFD8) in the first ${gap} bytes (limit ${MJPEG_LIMITS.maxLeadingBytes})`);
+    }
+    if (this.sawImage && gap > MJPEG_LIMITS.maxPaddingBytes) {
+      this.fail('MJPEG_NOT_JPEG', `${gap} bytes without an SOI marker after byte ${this.gapStart} (limit ${MJPEG_LIMITS.maxPaddingBytes})`);
+    }
+  }
+
+  private fail(code: ErrorCode, message: string): never {
+    this.close();
+    throw new FieldcamError(code, message);
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.cursor.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RangeError('the MjpegReader has ended (end() or an error); create a new one');
+  }
+}

@@ -1,0 +1,268 @@
+import { FieldcamError } from '../errors.ts';
+import type { Frame } from '../media/Frame.ts';
+import type { ViewList } from '../media/ViewList.ts';
+import { buildSegmentHeader, SEGMENT_UID_BYTES } from './buildSegmentHeader.ts';
+import { EbmlBuilder } from './EbmlBuilder.ts';
+import { EBML_IDS } from './ebmlIds.ts';
+import type { FragmentMetadata } from './FragmentMetadata.ts';
+import { MKV_LIMITS } from './mkvLimits.ts';
+import type { TrackSpec } from './TrackSpec.ts';
+import { writeUintBE } from './uintBE.ts';
+import { vintMax, writeVint } from './vint.ts';
+import { TAGS_ELEMENT_OVERHEAD, writeTagsElement } from './writeTagsElement.ts';
+
+export type { TrackSpec } from './TrackSpec.ts';
+
+export interface MkvWriterOptions {
+  readonly track: TrackSpec;
+  /** Longest fragment accepted, in ms (default 10000, the strictest documented KVS limit, E1; at most 20000). */
+  readonly maxFragmentMs?: number;
+  /** Largest fragment accepted, in bytes (default and ceiling 50 MB, KVS ACK 4001). */
+  readonly maxFragmentBytes?: number;
+  /** SegmentUID (16 bytes). Pin it for byte-identical output; otherwise one is drawn at construction. */
+  readonly segmentUid?: Uint8Array;
+  /** Matroska WritingApp (default 'fieldcam'). */
+  readonly writingApp?: string;
+}
+
+/** Name KVS reads as "this fragment is complete" (PIC Include_i.h EOFR_METADATA_NAME). */
+export const END_OF_FRAGMENT_TAG_NAME = 'AWS_KINESISVIDEO_END_OF_FRAGMENT';
+
+// SimpleBlock header template (RFC 9559 SimpleBlock structure): ID A3, Element Data Size as a 4-octet VINT
+// (patched per block), track number VINT 0x81, int16 relative timecode, flags. 9 bytes per frame.
+const BLOCK_SIZE_OFFSET = 1;
+const BLOCK_SIZE_WIDTH = 4;
+const BLOCK_TRACK_BYTES = 1;
+const BLOCK_TIMECODE_OFFSET = 6;
+const BLOCK_FLAGS_OFFSET = 8;
+/** Block content before the frame: track number, timecode, flags. */
+const BLOCK_PREFIX = BLOCK_TRACK_BYTES + 2 + 1;
+const FLAG_KEY = 0x80;
+/** Cluster timecode template: 8-octet unsigned integer so any epoch-ms value is patched in place. */
+const CLUSTER_TIMECODE_WIDTH = 8;
+
+function checkTime(value: number, what: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative integer (ms), got ${value}`);
+}
+
+function randomSegmentUid(): Uint8Array {
+  // Not cryptographic: a SegmentUID only has to differ between segments. Boards with an RNG pass their own.
+  const uid = new Uint8Array(SEGMENT_UID_BYTES);
+  for (let i = 0; i < uid.length; i++) uid[i] = Math.floor(Math.random() * 256);
+  uid[0] |= 0x01; // never all zero (SegmentUUID "not 0")
+  return uid;
+}
+
+/**
+ * Drops what was pushed after a mark. Everything after the mark was appended by this writer behind its own
+ * header view, so nothing before the mark was merged into (ViewList merges only contiguous ranges of one
+ * source). References to slots are replaced so a refused frame does not pin them.
+ */
+function truncate(out: ViewList, count: number, byteLength: number, filler: Uint8Array): void {
+  for (let i = count; i < out.count; i++) out.sources[i] = filler;
+  out.count = count;
+  out.byteLength = byteLength;
+}
+
+/**
+ * Codec-agnostic Matroska writer for one KVS PutMedia body (kvs-reference.md §5): the header, then one
+ * Cluster per fragment, each preceded by its metadata Tags, SimpleBlocks, and an optional end-of-fragment Tags.
+ *
+ * Every method appends views to `out` and copies no payload byte. Headers come from templates built at
+ * construction and patched in place: views produced by a call stay valid until the next call of the SAME
+ * method (each method has its own scratch). Every KVS rule is checked before anything is appended; a refused
+ * call throws FieldcamError and leaves both the writer and `out` as they were.
+ */
+export class MkvWriter {
+  readonly track: TrackSpec;
+  readonly maxFragmentMs: number;
+  readonly maxFragmentBytes: number;
+  private readonly headerBytes: Uint8Array;
+  private readonly clusterTemplate: Uint8Array;
+  private readonly clusterTimecodeOffset: number;
+  private readonly blockTemplate: Uint8Array;
+  private readonly endOfFragmentBytes: Uint8Array;
+
+  private segmentOpen = false;
+  private fragmentOpen = false;
+  private haveCluster = false;
+  private clusterTimecode = 0;
+  private blocks = 0;
+  private bytes = 0;
+  private fragmentEnd = 0;
+  private haveFrame = false;
+  private lastDts = 0;
+  private lastDuration = 0;
+
+  constructor(options: MkvWriterOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+    const maxMs = options.maxFragmentMs ?? MKV_LIMITS.fragmentMsDefault;
+    if (!Number.isInteger(maxMs) || maxMs < 1 || maxMs > MKV_LIMITS.fragmentMsCeiling) {
+      throw new RangeError(`maxFragmentMs must be an integer 1-${MKV_LIMITS.fragmentMsCeiling}, got ${String(maxMs)}`);
+    }
+    const maxBytes = options.maxFragmentBytes ?? MKV_LIMITS.fragmentBytesDefault;
+    if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > MKV_LIMITS.fragmentBytesCeiling) {
+      throw new RangeError(`maxFragmentBytes must be an integer 1-${MKV_LIMITS.fragmentBytesCeiling}, got ${String(maxBytes)}`);
+    }
+    this.track = options.track;
+    this.maxFragmentMs = maxMs;
+    this.maxFragmentBytes = maxBytes;
+    this.headerBytes = buildSegmentHeader(options.track, options.segmentUid ?? randomSegmentUid(), options.writingApp ?? 'fieldcam');
+
+    const b = new EbmlBuilder(TAGS_ELEMENT_OVERHEAD + END_OF_FRAGMENT_TAG_NAME.length);
+    // Cluster of unknown size (one per fragment, ended by the next level-1 element), Timecode first.
+    b.beginUnknown(EBML_IDS.Cluster, 1).uint(EBML_IDS.Timecode, 0, CLUSTER_TIMECODE_WIDTH);
+    this.clusterTimecodeOffset = b.length - CLUSTER_TIMECODE_WIDTH;
+    this.clusterTemplate = b.toUint8Array();
+
+    b.reset().id(EBML_IDS.SimpleBlock).size(BLOCK_PREFIX, BLOCK_SIZE_WIDTH).size(1, BLOCK_TRACK_BYTES).u8(0).u8(0).u8(0);
+    this.blockTemplate = b.toUint8Array();
+
+    // End of fragment, as the PIC packages it: a Tags element named AWS_KINESISVIDEO_END_OF_FRAGMENT with an
+    // empty TagString (Stream.c putFrame for EoFr frames; generateEosMetadata).
+    writeTagsElement(b.reset(), END_OF_FRAGMENT_TAG_NAME, '');
+    this.endOfFragmentBytes = b.toUint8Array();
+  }
+
+  /** True between `startFragment()` and `endFragment()` (or the next `startFragment()`/`header()`). */
+  get inFragment(): boolean {
+    return this.fragmentOpen;
+  }
+
+  /** Timecode of the open (or last) fragment's Cluster, in ms. */
+  get fragmentTimecode(): number {
+    return this.clusterTimecode;
+  }
+
+  /** Bytes of the open fragment so far (its Tags, Cluster header and blocks). */
+  get fragmentBytes(): number {
+    return this.bytes;
+  }
+
+  /** Blocks in the open fragment so far. */
+  get fragmentBlocks(): number {
+    return this.blocks;
+  }
+
+  /**
+   * EBML header, Segment (unknown size), Info and Tracks, built at construction (the view is permanent).
+   * Starts a new segment, i.e. a new PutMedia connection: fragment and timestamp history is forgotten, so
+   * un-acknowledged fragments can be replayed with their original timecodes.
+   */
+  header(out: ViewList): void {
+    out.push(this.headerBytes, 0, this.headerBytes.length);
+    this.segmentOpen = true;
+    this.fragmentOpen = false;
+    this.haveCluster = false;
+    this.haveFrame = false;
+    this.blocks = 0;
+    this.bytes = 0;
+  }
+
+  /**
+   * Opens a fragment: the metadata's Tags (level 1, so before the Cluster they belong to, as the PIC
+   * inserts accumulated metadata before the fragment start), then a Cluster of unknown size with its
+   * Timecode (`timecode`, ms). The caller calls `metadata.fragmentDone()` once the fragment is committed,
+   * so one-shot items go on exactly one fragment. The Tags view stays valid until the metadata is encoded
+   * again, i.e. the next `startFragment` after the set changed.
+   */
+  startFragment(timecode: number, out: ViewList, metadata?: FragmentMetadata): void {
+    if (!this.segmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'startFragment() before header()');
+    checkTime(timecode, 'timecode');
+    if (this.haveCluster && timecode <= this.clusterTimecode) {
+      throw new FieldcamError('MKV_FRAGMENT_NOT_MONOTONIC', `fragment timecode ${timecode} ms does not follow the previous fragment's ${this.clusterTimecode} ms`);
+    }
+    if (this.haveFrame && timecode < this.lastDts + this.lastDuration) {
+      // Fragments must not overlap (kvs-reference.md §5.3, cross-fragment rule).
+      throw new FieldcamError('MKV_FRAGMENT_NOT_MONOTONIC',
+        `fragment timecode ${timecode} ms is before the end of the previous frame (${this.lastDts + this.lastDuration} ms)`);
+    }
+    const tags = metadata === undefined ? undefined : metadata.encode();
+    const tpl = this.clusterTemplate;
+    writeUintBE(tpl, this.clusterTimecodeOffset, timecode, CLUSTER_TIMECODE_WIDTH);
+    const markCount = out.count;
+    const markBytes = out.byteLength;
+    try {
+      if (tags !== undefined) out.push(tags, 0, tags.length);
+      out.push(tpl, 0, tpl.length);
+    } catch (err) {
+      truncate(out, markCount, markBytes, tpl);
+      throw err;
+    }
+    this.fragmentOpen = true;
+    this.haveCluster = true;
+    this.clusterTimecode = timecode;
+    this.blocks = 0;
+    this.bytes = out.byteLength - markBytes;
+    this.fragmentEnd = timecode;
+  }
+
+  /**
+   * One frame as a SimpleBlock: a 9-byte header from the reused template, then the track's payload views.
+   * The relative timecode is the frame's PTS minus the Cluster timecode.
+   */
+  block(frame: Frame, out: ViewList): void {
+    if (!this.fragmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'block() outside a fragment: call startFragment() first');
+    const { pts, dts, duration } = frame;
+    checkTime(pts, 'frame.pts');
+    checkTime(dts, 'frame.dts');
+    checkTime(duration, 'frame.duration');
+    const cluster = this.clusterTimecode;
+    if (this.blocks === 0) {
+      if (!frame.key) throw new FieldcamError('MKV_FRAGMENT_START_NOT_KEY', `the frame opening the fragment at ${cluster} ms is not a key frame`);
+      if (pts !== dts) throw new FieldcamError('MKV_FRAGMENT_START_PTS_DTS', `the key frame opening the fragment has PTS ${pts} ms and DTS ${dts} ms`);
+    }
+    const relative = pts - cluster;
+    if (relative < 0 || relative > MKV_LIMITS.blockTimecodeMax) {
+      throw new FieldcamError('MKV_BLOCK_TIMECODE_RANGE',
+        `frame PTS ${pts} ms is ${relative} ms from its fragment start ${cluster} ms; 0-${MKV_LIMITS.blockTimecodeMax} allowed`);
+    }
+    if (this.haveFrame && dts < this.lastDts + this.lastDuration) {
+      throw new FieldcamError('MKV_FRAME_NOT_MONOTONIC',
+        `frame DTS ${dts} ms is before the previous frame's DTS + duration (${this.lastDts} + ${this.lastDuration} ms)`);
+    }
+    const end = pts + duration > this.fragmentEnd ? pts + duration : this.fragmentEnd;
+    if (end - cluster > this.maxFragmentMs) {
+      throw new FieldcamError('MKV_FRAGMENT_TOO_LONG',
+        `the fragment starting at ${cluster} ms would last ${end - cluster} ms (key frames at least that far apart); the limit is ${this.maxFragmentMs} ms`);
+    }
+
+    const tpl = this.blockTemplate;
+    tpl[BLOCK_TIMECODE_OFFSET] = relative >> 8; // int16 big-endian; 0-32767 here
+    tpl[BLOCK_TIMECODE_OFFSET + 1] = relative & 0xff;
+    tpl[BLOCK_FLAGS_OFFSET] = frame.key ? FLAG_KEY : 0;
+    const markCount = out.count;
+    const markBytes = out.byteLength;
+    try {
+      out.push(tpl, 0, tpl.length);
+      this.track.pushPayload(frame, out);
+    } catch (err) {
+      truncate(out, markCount, markBytes, tpl);
+      throw err;
+    }
+    const blockBytes = out.byteLength - markBytes;
+    const content = blockBytes - (BLOCK_SIZE_OFFSET + BLOCK_SIZE_WIDTH);
+    if (content > vintMax(BLOCK_SIZE_WIDTH) || this.bytes + blockBytes > this.maxFragmentBytes) {
+      truncate(out, markCount, markBytes, tpl);
+      throw new FieldcamError('MKV_FRAGMENT_TOO_LARGE',
+        `a ${blockBytes}-byte block would make the fragment ${this.bytes + blockBytes} bytes; the limit is ${this.maxFragmentBytes}`);
+    }
+    writeVint(tpl, BLOCK_SIZE_OFFSET, content, BLOCK_SIZE_WIDTH);
+    this.blocks++;
+    this.bytes += blockBytes;
+    this.fragmentEnd = end;
+    this.haveFrame = true;
+    this.lastDts = dts;
+    this.lastDuration = duration;
+  }
+
+  /**
+   * Closes the open fragment with the end-of-fragment Tags (a constant view), so KVS can acknowledge it
+   * without waiting for the next fragment to start. Optional: `startFragment()` also ends the previous one.
+   */
+  endFragment(out: ViewList): void {
+    if (!this.fragmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'endFragment() outside a fragment');
+    out.push(this.endOfFragmentBytes, 0, this.endOfFragmentBytes.length);
+    this.fragmentOpen = false;
+  }
+}

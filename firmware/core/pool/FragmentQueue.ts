@@ -1,0 +1,157 @@
+import type { Frame } from '../media/Frame.ts';
+import type { FramePool } from './FramePool.ts';
+
+export interface FragmentQueueOptions {
+  readonly pool: FramePool;
+  /**
+   * A key frame opens a new fragment once the open one is at least this long (kvs-reference.md §5.4,
+   * fragment_duration with key-frame fragmentation). 0 = every key frame opens a fragment.
+   */
+  readonly minFragmentMs: number;
+}
+
+/**
+ * Frames held in the pool, oldest first, grouped into fragments (Matroska Clusters). It decides fragment
+ * boundaries, tracks what was handed to the uploader, and applies the pool's named overflow policy,
+ * DROP_OLDEST_UNSENT_FRAGMENT (see `reclaim`). Storage is a ring of `pool.sizing.maxFrames` references
+ * allocated at construction.
+ */
+export class FragmentQueue {
+  readonly policy = 'DROP_OLDEST_UNSENT_FRAGMENT';
+  private readonly pool: FramePool;
+  private readonly minFragmentMs: number;
+  private readonly ring: (Frame | null)[];
+  private head = 0;
+  private count = 0;
+  private openStartPts = 0;
+  private open = false;
+  private awaitingKey = false;
+  /** Whole fragments dropped by the overflow policy. */
+  droppedFragments = 0;
+
+  constructor(options: FragmentQueueOptions) {
+    if (!(options.minFragmentMs >= 0)) throw new RangeError('minFragmentMs must be >= 0');
+    this.pool = options.pool;
+    this.minFragmentMs = options.minFragmentMs;
+    this.ring = new Array<Frame | null>(options.pool.sizing.maxFrames).fill(null);
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** The i-th held frame, 0 = oldest. */
+  at(i: number): Frame {
+    if (i < 0 || i >= this.count) throw new RangeError(`index ${i} outside 0..${this.count - 1}`);
+    return this.ring[(this.head + i) % this.ring.length]!;
+  }
+
+  /**
+   * Appends a frame (timestamps already set) and decides whether it opens a fragment. A fragment only
+   * ever starts on a key frame: frames that cannot be placed (stream start, or after a drop) are freed
+   * and counted as `awaitKeyFrame`. Returns whether the frame was kept.
+   */
+  push(frame: Frame): boolean {
+    if (!frame.key && (this.awaitingKey || !this.open)) {
+      this.pool.countDrop('awaitKeyFrame');
+      this.pool.freeFrame(frame);
+      return false;
+    }
+    if (this.count === this.ring.length) throw new RangeError('queue full: frame records come from the same pool');
+    frame.fragmentStart = frame.key && (!this.open || this.awaitingKey || frame.pts - this.openStartPts >= this.minFragmentMs);
+    if (frame.fragmentStart) {
+      this.open = true;
+      this.awaitingKey = false;
+      this.openStartPts = frame.pts;
+    }
+    frame.sent = false;
+    this.ring[(this.head + this.count) % this.ring.length] = frame;
+    this.count++;
+    return true;
+  }
+
+  /** The oldest frame not yet handed to the uploader. */
+  nextUnsent(): Frame | undefined {
+    for (let i = 0; i < this.count; i++) {
+      const f = this.at(i);
+      if (!f.sent) return f;
+    }
+    return undefined;
+  }
+
+  /** Frees frames from the oldest end while they are sent (offline muxing: written means done). */
+  releaseSent(): number {
+    let n = 0;
+    while (this.count > 0 && this.at(0).sent) {
+      this.dropHead();
+      n++;
+    }
+    return n;
+  }
+
+  /** Frees the oldest whole fragment (its ACK arrived). Returns the number of frames freed. */
+  releaseOldestFragment(): number {
+    if (this.count === 0) return 0;
+    let n = 0;
+    do {
+      this.dropHead();
+      n++;
+    } while (this.count > 0 && !this.at(0).fragmentStart);
+    // Releasing the open fragment closes it: its later frames could only follow a start that is gone.
+    if (this.count === 0 && this.open) {
+      this.open = false;
+    }
+    return n;
+  }
+
+  /** Marks every held frame unsent so a new connection replays them with their original timecodes. */
+  rewind(): void {
+    for (let i = 0; i < this.count; i++) this.at(i).sent = false;
+  }
+
+  /**
+   * The overflow policy, DROP_OLDEST_UNSENT_FRAGMENT. Frees, in order of preference:
+   *  1. the oldest complete fragment of which nothing was sent (whole, never half);
+   *  2. else the open fragment if nothing of it was sent; later frames wait for the next key frame;
+   * Fragments already (partly) sent are never touched: they are being delivered and will be acknowledged.
+   * Returns false when nothing could be freed (everything held is in flight).
+   */
+  reclaim(): boolean {
+    for (let i = 0; i < this.count; i++) {
+      const f = this.at(i);
+      if (!f.fragmentStart || f.sent) continue;
+      let end = i + 1;
+      while (end < this.count && !this.at(end).fragmentStart) end++;
+      if (this.at(end - 1).sent) continue; // partly sent
+      const complete = end < this.count;
+      this.removeRange(i, end - i);
+      this.droppedFragments++;
+      if (!complete) this.awaitingKey = true;
+      return true;
+    }
+    return false;
+  }
+
+  private dropHead(): void {
+    const f = this.ring[this.head]!;
+    this.ring[this.head] = null;
+    this.head = (this.head + 1) % this.ring.length;
+    this.count--;
+    this.pool.freeFrame(f);
+  }
+
+  /** Frees frames [start, start + n) and closes the gap by moving the older references forward. */
+  private removeRange(start: number, n: number): void {
+    const cap = this.ring.length;
+    for (let i = start; i < start + n; i++) {
+      this.pool.freeFrame(this.at(i));
+      this.pool.countDrop('poolFull');
+    }
+    for (let i = start - 1; i >= 0; i--) {
+      this.ring[(this.head + i + n) % cap] = this.ring[(this.head + i) % cap]!;
+    }
+    for (let i = 0; i < n; i++) this.ring[(this.head + i) % cap] = null;
+    this.head = (this.head + n) % cap;
+    this.count -= n;
+  }
+}

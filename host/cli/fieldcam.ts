@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FieldcamError } from '../../firmware/core/errors.ts';
+import { EXIT, reportError } from '../lib/CliError.ts';
+
+export interface Command {
+  readonly summary: string;
+  run(argv: string[]): Promise<number> | number;
+}
+
+/** Every command, loaded on demand so `fieldcam --help` stays instant. One file per command. */
+const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = Object.freeze({
+  mux: {
+    summary: 'frame a raw H.264 or MJPEG stream as the Matroska a device would upload',
+    load: async () => (await import('./mux.ts')).muxCommand,
+  },
+});
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length)) + 2;
+  const lines = [
+    'usage: fieldcam <command> [options]',
+    '',
+    'Put a camera board on Amazon Kinesis Video Streams.',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
+    '',
+    'Run `fieldcam <command> --help` for the options of a command.',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`fieldcam ${version()}\n`);
+    return EXIT.OK;
+  }
+  const entry = COMMANDS[name];
+  try {
+    if (!entry) throw new FieldcamError('CLI_USAGE', `unknown command '${name}'; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    const command = await entry.load();
+    return await command.run(rest);
+  } catch (err) {
+    return reportError(err);
+  }
+}

@@ -1,0 +1,78 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { PoolBudget } from '../../firmware/core/config/derivePoolSizing.ts';
+import { FieldcamError } from '../../firmware/core/errors.ts';
+
+export const BOARDS_DIR = resolve(import.meta.dirname, '..', '..', 'manifests', 'boards');
+
+export interface BoardManifest {
+  readonly name: string;
+  readonly description: string;
+  readonly arch: string;
+  readonly qemuCpu?: string;
+  readonly pool: PoolBudget;
+  readonly camera: { readonly codec: 'h264' | 'mjpeg'; readonly width: number; readonly height: number; readonly fps: number };
+  readonly stream: { readonly fragmentMs: number; readonly maxFragmentMs: number };
+}
+
+export function listBoards(dir = BOARDS_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+/** Reads and validates `manifests/boards/<name>.json`; every problem names the file and field. */
+export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest {
+  const boards = listBoards(dir);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name) || !boards.includes(name)) {
+    throw new FieldcamError('CONFIG_BOARD_UNKNOWN', `unknown board '${name}'; known boards: ${boards.join(', ')}`);
+  }
+  const file = join(dir, `${name}.json`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new FieldcamError('CONFIG_INVALID', `${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const bad = (field: string, want: string): never => {
+    throw new FieldcamError('CONFIG_INVALID', `${file}: ${field} must be ${want}`);
+  };
+  const obj = (v: unknown, field: string): Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : bad(field, 'an object');
+  const pos = (o: Record<string, unknown>, field: string, key: string): number => {
+    const v = o[key];
+    return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : bad(`${field}.${key}`, 'a positive number');
+  };
+  const str = (o: Record<string, unknown>, key: string): string => {
+    const v = o[key];
+    return typeof v === 'string' && v.length > 0 ? v : bad(key, 'a non-empty string');
+  };
+  const m = obj(raw, '(top level)');
+  if (m.name !== name) bad('name', `"${name}" (the file name)`);
+  const pool = obj(m.pool, 'pool');
+  const camera = obj(m.camera, 'camera');
+  const stream = obj(m.stream, 'stream');
+  if (camera.codec !== 'h264' && camera.codec !== 'mjpeg') bad('camera.codec', '"h264" or "mjpeg"');
+  const maxFragmentMs = pos(stream, 'stream', 'maxFragmentMs');
+  if (maxFragmentMs > 20000) bad('stream.maxFragmentMs', 'at most 20000 (the KVS hard limit)');
+  return Object.freeze({
+    name,
+    description: str(m, 'description'),
+    arch: str(m, 'arch'),
+    ...(typeof m.qemuCpu === 'string' ? { qemuCpu: m.qemuCpu } : {}),
+    pool: Object.freeze({
+      bitrateKbps: pos(pool, 'pool', 'bitrateKbps'),
+      bufferSeconds: pos(pool, 'pool', 'bufferSeconds'),
+      fps: pos(pool, 'pool', 'fps'),
+      maxFrameBytes: pos(pool, 'pool', 'maxFrameBytes'),
+    }),
+    camera: Object.freeze({
+      codec: camera.codec as 'h264' | 'mjpeg',
+      width: pos(camera, 'camera', 'width'),
+      height: pos(camera, 'camera', 'height'),
+      fps: pos(camera, 'camera', 'fps'),
+    }),
+    stream: Object.freeze({ fragmentMs: stream.fragmentMs === 0 ? 0 : pos(stream, 'stream', 'fragmentMs'), maxFragmentMs }),
+  });
+}

@@ -1,0 +1,104 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
+import { FieldcamError } from '../../firmware/core/errors.ts';
+import { Muxer, type Codec, type FrameRate, type MuxerStats } from '../../firmware/core/media/Muxer.ts';
+import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
+import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
+import { FramePool, type PoolSizing } from '../../firmware/core/pool/FramePool.ts';
+import { AtomicFileWriter } from './AtomicFileWriter.ts';
+import type { BoardManifest } from './loadBoardManifest.ts';
+import { readIntoSlot } from './readIntoSlot.ts';
+
+export interface MuxFileOptions {
+  /** A file path, or '-' for standard input. */
+  readonly input: string;
+  readonly output: string;
+  readonly board: BoardManifest;
+  readonly codec?: Codec;
+  readonly fps?: FrameRate;
+  readonly fragmentMs?: number;
+  readonly maxFragmentMs?: number;
+  readonly startTimecode?: number;
+  readonly metadata?: FragmentMetadata;
+  readonly endOfFragment?: boolean;
+  /** Pins the Matroska SegmentUID (16 bytes) for reproducible output. */
+  readonly segmentUid?: Uint8Array;
+  readonly onProgress?: (bytesRead: number, totalBytes: number | undefined) => void;
+}
+
+export interface MuxFileResult {
+  readonly stats: MuxerStats;
+  readonly codec: Codec;
+  readonly pool: PoolSizing;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/** Guesses the codec from the first bytes of a file: JPEG SOI, or an Annex-B start code. */
+export function sniffCodec(fd: number): Codec | undefined {
+  const head = new Uint8Array(4);
+  const n = readSync(fd, head, 0, 4, 0);
+  if (n >= 2 && head[0] === 0xff && head[1] === 0xd8) return 'mjpeg';
+  if (n >= 3 && head[0] === 0 && head[1] === 0 && (head[2] === 1 || (head[2] === 0 && head[3] === 1))) return 'h264';
+  return undefined;
+}
+
+/**
+ * The offline device pipeline: reads the input straight into the board's frame pool and writes the
+ * Matroska a device would upload, atomically (a failed run leaves no output file).
+ */
+export function muxFile(options: MuxFileOptions): MuxFileResult {
+  const stdin = options.input === '-';
+  let fd: number;
+  try {
+    fd = stdin ? 0 : openSync(options.input, 'r');
+  } catch (err) {
+    throw new FieldcamError('CLI_INPUT_NOT_FOUND', `cannot open ${options.input}: ${(err as Error).message}`);
+  }
+  const total = stdin ? undefined : fstatSync(fd).size;
+  const codec = options.codec ?? (stdin ? options.board.camera.codec : sniffCodec(fd) ?? 'h264');
+  const sizing = derivePoolSizing(options.board.pool);
+  const pool = new FramePool(sizing);
+  const out = new AtomicFileWriter(options.output);
+  const muxer = new Muxer({
+    codec,
+    pool,
+    ...(options.fps ? { fps: options.fps } : {}),
+    fragmentMs: options.fragmentMs ?? options.board.stream.fragmentMs,
+    maxFragmentMs: options.maxFragmentMs ?? options.board.stream.maxFragmentMs,
+    startTimecode: options.startTimecode ?? 0,
+    ...(options.metadata ? { metadata: options.metadata } : {}),
+    endOfFragment: options.endOfFragment ?? false,
+    ...(options.segmentUid ? { segmentUid: options.segmentUid } : {}),
+    sink: (views) => out.writeViews(views),
+  });
+  let bytesIn = 0;
+  try {
+    for (;;) {
+      const ready = muxer.prepare();
+      if (ready === PREPARE.POOL_EXHAUSTED) {
+        throw new FieldcamError('POOL_EXHAUSTED', `all ${sizing.slotCount} slots of board ${options.board.name} are held`);
+      }
+      if (ready === PREPARE.FRAME_TOO_LARGE) {
+        throw new FieldcamError('POOL_FRAME_TOO_LARGE',
+          `a frame near input byte ${bytesIn} is larger than a ${sizing.slotBytes}-byte slot of board ${options.board.name}`);
+      }
+      const n = readIntoSlot(fd, muxer.target, muxer.targetOffset, muxer.targetSpace, options.input);
+      if (n === 0) break;
+      bytesIn += n;
+      muxer.push(n);
+      options.onProgress?.(bytesIn, total);
+    }
+    muxer.end();
+    if (muxer.stats.frames === 0) {
+      throw new FieldcamError('INPUT_EMPTY', `${options.input} holds no complete frame`);
+    }
+    out.commit();
+  } catch (err) {
+    out.abort();
+    throw err;
+  } finally {
+    if (!stdin) closeSync(fd);
+  }
+  return { stats: muxer.stats, codec, pool: sizing, bytesIn, bytesOut: out.bytes };
+}

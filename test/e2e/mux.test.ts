@@ -1,0 +1,174 @@
+// `fieldcam mux` end to end: the real CLI on committed ffmpeg fixtures, judged by mkvmerge, ffprobe and
+// ffmpeg; and every kind of bad input, which must give a named error and leave no output behind.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assert, suite } from '../harness/index.ts';
+import {
+  clusterCount, decodedFrameCount, decodeErrors, fieldcam, FIXTURES, framePts, mkvmerge, tempDir,
+} from './tools.ts';
+
+const test = suite('fieldcam mux (e2e)');
+const tmp = tempDir('fieldcam-mux-');
+
+interface Case {
+  readonly fixture: string;
+  readonly args: readonly string[];
+  readonly frames: number;
+  readonly fps: number;
+  readonly fragments: number;
+  readonly size: string;
+  readonly codecId: string;
+}
+
+const CASES: readonly Case[] = [
+  { fixture: 'h264-320x240-10fps-gop10.h264', args: [], frames: 100, fps: 10, fragments: 10, size: '320x240', codecId: 'V_MPEG4/ISO/AVC' },
+  { fixture: 'h264-aud-sei-3byte.h264', args: [], frames: 30, fps: 10, fragments: 3, size: '320x240', codecId: 'V_MPEG4/ISO/AVC' },
+  { fixture: 'h264-1080p-30fps.h264', args: [], frames: 30, fps: 30, fragments: 1, size: '1920x1080', codecId: 'V_MPEG4/ISO/AVC' },
+  { fixture: 'mjpeg-320x240-10fps.mjpeg', args: ['--fps', '10'], frames: 30, fps: 10, fragments: 3, size: '320x240', codecId: 'V_MJPEG' },
+];
+
+for (const c of CASES) {
+  test(`${c.fixture}: mkvmerge clean, ${c.frames} frames decoded, cadence ${c.fps} fps, ${c.fragments} fragments`, () => {
+    const out = join(tmp.dir, `${c.fixture}.mkv`);
+    const run = fieldcam(['mux', join(FIXTURES, c.fixture), '-o', out, '--json', ...c.args]);
+    assert.is(run.status, 0, run.stderr);
+    const summary = JSON.parse(run.stdout) as { frames: number; fragments: number };
+    assert.is(summary.frames, c.frames);
+    assert.is(summary.fragments, c.fragments);
+
+    const report = mkvmerge(out);
+    assert.equal(report.errors, [], 'mkvmerge errors');
+    assert.equal(report.warnings, [], 'mkvmerge warnings');
+    assert.ok(report.container.recognized && report.container.supported, 'mkvmerge recognises the file');
+    assert.is(report.tracks.length, 1);
+    assert.is(report.tracks[0]!.properties.codec_id, c.codecId);
+    assert.is(report.tracks[0]!.properties.pixel_dimensions, c.size);
+
+    assert.is(decodedFrameCount(out), c.frames, 'frames decoded by ffprobe');
+    assert.is(decodeErrors(out), '', 'ffmpeg decodes without a message');
+    assert.is(clusterCount(out), c.fragments, 'one Cluster per fragment');
+
+    const pts = framePts(out);
+    assert.is(pts.length, c.frames);
+    for (let i = 0; i < pts.length; i++) {
+      // Timecodes are whole milliseconds (TimecodeScale 1 ms), rounded from i/fps.
+      assert.ok(Math.abs(pts[i]! - i / c.fps) <= 0.0006, `frame ${i} at ${pts[i]} s, expected ${(i / c.fps).toFixed(4)} s`);
+    }
+  });
+}
+
+test('stdin gives byte-identical output to the file path (pinned SegmentUID)', () => {
+  const fixture = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
+  const a = join(tmp.dir, 'file.mkv');
+  const b = join(tmp.dir, 'stdin.mkv');
+  const uid = ['--segment-uid', '00112233445566778899aabbccddeeff'];
+  assert.is(fieldcam(['mux', fixture, '-o', a, ...uid]).status, 0);
+  const run = fieldcam(['mux', '-', '-o', b, '--codec', 'h264', ...uid], readFileSync(fixture));
+  assert.is(run.status, 0, run.stderr);
+  assert.equal(readFileSync(b), readFileSync(a));
+});
+
+test('fragment metadata lands as tags; --end-of-fragment adds the KVS end-of-fragment tag', () => {
+  const out = join(tmp.dir, 'tags.mkv');
+  const run = fieldcam(['mux', join(FIXTURES, 'h264-aud-sei-3byte.h264'), '-o', out,
+    '--fragment-metadata', 'site=north-gate', '--fragment-metadata', 'event=motion', '--end-of-fragment']);
+  assert.is(run.status, 0, run.stderr);
+  const report = mkvmerge(out);
+  assert.equal(report.errors, []);
+  assert.equal(report.warnings, []);
+  const bytes = readFileSync(out).toString('latin1');
+  assert.is(bytes.split('north-gate').length - 1, 3, 'the persistent tag is on each of the 3 fragments');
+  assert.is(bytes.split('AWS_KINESISVIDEO_END_OF_FRAGMENT').length - 1, 3, 'each fragment is closed');
+  assert.is(decodedFrameCount(out), 30);
+  assert.is(decodeErrors(out), '');
+});
+
+// ── bad input: a named error, a non-zero exit, and nothing at the output path ──
+
+function h264Nals(bytes: Uint8Array): { at: number; type: number }[] {
+  const nals: { at: number; type: number }[] = [];
+  for (let i = 0; i + 3 < bytes.length; i++) {
+    if (bytes[i] === 0 && bytes[i + 1] === 0 && bytes[i + 2] === 1) nals.push({ at: i + 3, type: bytes[i + 3]! & 0x1f });
+  }
+  return nals;
+}
+
+const gop10 = new Uint8Array(readFileSync(join(FIXTURES, 'h264-320x240-10fps-gop10.h264')));
+const nals = h264Nals(gop10);
+const firstSlice = nals.find((n) => n.type === 1)!;
+const sps = nals.find((n) => n.type === 7)!;
+const idr = nals.find((n) => n.type === 5)!;
+
+function seeded(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) out[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
+  return out;
+}
+
+/** SPS+PPS(+SEI) of the fixture, then an IDR slice NAL of `size` bytes with no zero bytes in it. */
+function hugeIdr(size: number): Uint8Array {
+  const head = gop10.subarray(0, idr.at - 4);
+  const body = new Uint8Array(size).fill(0x55);
+  body.set(gop10.subarray(idr.at, idr.at + 16)); // the real IDR NAL header and slice header
+  return new Uint8Array([...head, 0, 0, 0, 1, ...body]);
+}
+
+const BAD: readonly { name: string; bytes: () => Uint8Array; args?: string[]; code: string; exit?: number }[] = [
+  { name: 'empty file', bytes: () => new Uint8Array(0), code: 'INPUT_EMPTY' },
+  { name: 'garbage', bytes: () => seeded(65536, 7), args: ['--codec', 'h264'], code: 'H264_NOT_ANNEXB' },
+  { name: 'truncated NAL (cut inside the SPS)', bytes: () => gop10.subarray(0, sps.at + 3), code: 'H264_TRUNCATED_NAL' },
+  { name: 'slice before any SPS/PPS', bytes: () => gop10.subarray(firstSlice.at - 4), code: 'H264_NO_PARAMETER_SETS' },
+  { name: 'NAL larger than a slot', bytes: () => hugeIdr(1_200_000), code: 'POOL_FRAME_TOO_LARGE' },
+  { name: 'GOP longer than the fragment limit', bytes: () => readFileSync(join(FIXTURES, 'h264-long-gop.h264')), code: 'MKV_FRAGMENT_TOO_LONG' },
+  { name: 'B-frames', bytes: () => readFileSync(join(FIXTURES, 'h264-bframes.h264')), code: 'H264_B_FRAMES_UNSUPPORTED' },
+  {
+    name: '100 metadata tags',
+    bytes: () => gop10,
+    args: Array.from({ length: 100 }, (_, i) => ['--fragment-metadata', `k${i}=v`]).flat(),
+    code: 'METADATA_TOO_MANY',
+  },
+  {
+    name: 'MJPEG cut mid-image',
+    bytes: () => readFileSync(join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')).subarray(0, 12345),
+    args: ['--codec', 'mjpeg'],
+    code: 'MJPEG_TRUNCATED',
+  },
+  { name: 'unknown flag', bytes: () => gop10, args: ['--frobnicate'], code: 'CLI_USAGE', exit: 2 },
+  { name: 'bad --fps', bytes: () => gop10, args: ['--fps', 'fast'], code: 'CLI_USAGE', exit: 2 },
+  { name: 'unknown board', bytes: () => gop10, args: ['--board', 'toaster'], code: 'CONFIG_BOARD_UNKNOWN' },
+];
+
+for (const bad of BAD) {
+  test(`bad input: ${bad.name} → ${bad.code}, old output untouched`, () => {
+    const input = join(tmp.dir, 'bad-input.bin');
+    const out = join(tmp.dir, 'bad-output.mkv');
+    writeFileSync(input, bad.bytes());
+    writeFileSync(out, 'previous content');
+    const run = fieldcam(['mux', input, '-o', out, ...(bad.args ?? [])]);
+    assert.is(run.status, bad.exit ?? 1, `exit status (stderr: ${run.stderr})`);
+    assert.ok(run.stderr.includes(`error ${bad.code}:`), `stderr names ${bad.code}: ${run.stderr}`);
+    assert.ok(run.stderr.includes('→'), 'stderr says what to do');
+    assert.ok(!run.stderr.includes('    at '), 'no stack trace');
+    assert.is(readFileSync(out, 'utf8'), 'previous content', 'the old file is intact');
+  });
+}
+
+test('a missing input is CLI_INPUT_NOT_FOUND and creates no output', () => {
+  const out = join(tmp.dir, 'never.mkv');
+  const run = fieldcam(['mux', join(tmp.dir, 'does-not-exist.h264'), '-o', out]);
+  assert.is(run.status, 1);
+  assert.ok(run.stderr.includes('error CLI_INPUT_NOT_FOUND:'), run.stderr);
+  assert.ok(!existsSync(out));
+});
+
+test('--help documents every option', () => {
+  const run = fieldcam(['mux', '--help']);
+  assert.is(run.status, 0);
+  for (const flag of ['--output', '--codec', '--fps', '--fragment-ms', '--max-fragment-ms', '--board', '--fragment-metadata', '--end-of-fragment', '--json']) {
+    assert.ok(run.stdout.includes(flag), `help mentions ${flag}`);
+  }
+});
+
+test.after(() => tmp.remove());
+test.run();

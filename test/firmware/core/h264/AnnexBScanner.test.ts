@@ -1,0 +1,91 @@
+import { AnnexBScanner } from '../../../../firmware/core/h264/AnnexBScanner.ts';
+import { assert, fixture, suite } from '../../../harness/index.ts';
+import { findNals, hex, prng } from './h264TestKit.ts';
+
+const test = suite('h264/AnnexBScanner');
+
+/** Scans `data` in pieces whose sizes come from `sizes` (cycled); returns [startAt, prefix, trailingZeros] triples. */
+function scanAll(data: Uint8Array, sizes: number[], capacity = 64): number[][] {
+  const scanner = new AnnexBScanner(capacity);
+  const found: number[][] = [];
+  let offset = 0;
+  for (let r = 0; offset < data.length; r++) {
+    const n = Math.min(sizes[r % sizes.length]!, data.length - offset);
+    // Each read lands at a different place in its own buffer, as reads into pool slots do.
+    const buffer = new Uint8Array(n + 5);
+    buffer.set(data.subarray(offset, offset + n), 5);
+    for (let i = 5; i < 5 + n; ) {
+      i = scanner.scan(buffer, i, 5 + n, offset - 5);
+      for (let k = 0; k < scanner.count; k++) found.push([scanner.startAt[k]!, scanner.prefix[k]!, scanner.trailingZeros[k]!]);
+    }
+    offset += n;
+  }
+  return found;
+}
+
+test('finds 3- and 4-byte start codes and counts trailing_zero_8bits', () => {
+  const data = hex('aa 00 00 01 bb 00 00 00 01 cc 00 00 00 00 00 01 dd 00 00 02 00 00 03 00 01 ee');
+  assert.equal(scanAll(data, [data.length]), [
+    [1, 3, 0], // 00 00 01 after aa
+    [5, 4, 0], // 00 00 00 01
+    [12, 4, 2], // two trailing zeros, then 00 00 00 01
+  ]);
+});
+
+test('a stream that starts with a start code, ends with one, or is all zeros', () => {
+  assert.equal(scanAll(hex('00 00 00 01 09 f0 00 00 01'), [9]), [[0, 4, 0], [6, 3, 0]]);
+  assert.equal(scanAll(hex('00 00 01'), [3]), [[0, 3, 0]]);
+  const scanner = new AnnexBScanner();
+  const zeros = new Uint8Array(100);
+  scanner.scan(zeros, 0, 60, 0);
+  scanner.scan(zeros, 60, 100, 60);
+  assert.is(scanner.count, 0);
+  assert.is(scanner.zeros, 100);
+  // Five leading zeros: a 4-byte start code preceded by two zero bytes.
+  assert.equal(scanAll(hex('00 00 00 00 00 01 65'), [7]), [[2, 4, 2]]);
+});
+
+test('identical results for every way of splitting a stream into two or three reads', () => {
+  const data = hex('00 00 00 01 67 42 00 00 01 68 00 00 00 00 01 65 00 00 03 01 00 00 01 41 9a 00 00 00 00 00 01 06 00 00 01');
+  const whole = scanAll(data, [data.length]);
+  assert.is(whole.length, 6);
+  for (let a = 1; a < data.length; a++) {
+    assert.equal(scanAll(data, [a, data.length]), whole, `split at ${a}`);
+    for (let b = 1; a + b < data.length; b++) assert.equal(scanAll(data, [a, b, data.length]), whole, `split at ${a}, ${a + b}`);
+  }
+});
+
+test('every fixture: reads of 1, 2, 3, 7, 4096 bytes give the reference splitter\'s start codes', () => {
+  for (const name of ['h264-320x240-10fps-gop10.h264', 'h264-aud-sei-3byte.h264', 'h264-1080p-30fps.h264', 'h264-long-gop.h264']) {
+    const data = fixture(name);
+    const reference = findNals(data).map((n) => [n.header - n.prefix, n.prefix, 0]);
+    for (const size of [1, 2, 3, 7, 4096]) assert.equal(scanAll(data, [size]), reference, `${name} in reads of ${size}`);
+  }
+  // The 3-byte fixture has no 4-byte start code at all, the others mostly 4-byte ones.
+  assert.ok(scanAll(fixture('h264-aud-sei-3byte.h264'), [4096]).every((s) => s[1] === 3));
+});
+
+test('a full result table stops the scan; resuming from the returned index loses nothing', () => {
+  const data = fixture('h264-aud-sei-3byte.h264');
+  const reference = scanAll(data, [data.length]);
+  assert.equal(scanAll(data, [data.length], 1), reference);
+  assert.equal(scanAll(data, [1000], 3), reference);
+});
+
+test('random bytes with planted zero runs: irregular reads match one whole read', () => {
+  const random = prng(7);
+  const data = new Uint8Array(20000);
+  for (let i = 0; i < data.length; i++) data[i] = random() < 0.3 ? 0 : random() < 0.1 ? 1 : Math.floor(random() * 256);
+  const whole = scanAll(data, [data.length]);
+  assert.ok(whole.length > 100);
+  assert.equal(whole.map((s) => [s[0], s[1]]), findNals(data).map((n) => [n.header - n.prefix, n.prefix]));
+  const sizes = Array.from({ length: 50 }, () => 1 + Math.floor(random() * 9));
+  assert.equal(scanAll(data, sizes), whole);
+  assert.equal(scanAll(data, [1]), whole);
+});
+
+test('rejects a bad capacity', () => {
+  assert.throws(() => new AnnexBScanner(0), /capacity/);
+});
+
+test.run();

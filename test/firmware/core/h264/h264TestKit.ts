@@ -1,0 +1,210 @@
+// Shared helpers for the H.264 suites: feeding a byte stream through H264Reader in chosen read sizes, a naive
+// reference NAL splitter (deliberately simple and independent of AnnexBScanner), byte helpers, a seeded PRNG and
+// a bit writer for synthetic parameter sets. Pure ECMAScript: runs under Node and XS.
+import { H264Reader, type ParameterSets } from '../../../../firmware/core/h264/H264Reader.ts';
+import type { Frame } from '../../../../firmware/core/media/Frame.ts';
+import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
+import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
+
+export interface ReadOptions {
+  /** Bytes per read: a number, or a function of the read index. Default 4096. */
+  readonly reads?: number | ((index: number) => number);
+  readonly slotBytes?: number;
+  readonly slotCount?: number;
+  readonly maxFrames?: number;
+  readonly strict?: boolean;
+  /** Replaces the default consumer (summarise, then free). It must free the frame itself. */
+  readonly onFrame?: (frame: Frame, pool: FramePool) => void;
+}
+
+export interface FrameSummary {
+  seq: number;
+  key: boolean;
+  size: number;
+  /** Per NAL: [offset, length, prefix, type, FNV-1a hash of its bytes]. */
+  nals: number[][];
+}
+
+export interface ReadResult {
+  frames: FrameSummary[];
+  parameterSets: ParameterSets[];
+  /** Frames emitted before the first onParameterSets call (must stay 0). */
+  framesBeforeParameterSets: number;
+  reader: H264Reader;
+  pool: FramePool;
+}
+
+export function fnv(frame: { byteAt(i: number): number }, from: number, length: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ frame.byteAt(from + i), 0x01000193) >>> 0;
+  return h;
+}
+
+export function summarize(frame: Frame): FrameSummary {
+  const nals: number[][] = [];
+  for (let i = 0; i < frame.nalCount; i++) {
+    const offset = frame.nalOffset[i] as number;
+    const length = frame.nalLength[i] as number;
+    nals.push([offset, length, frame.nalPrefix[i] as number, frame.nalType[i] as number, fnv(frame, offset, length)]);
+  }
+  return { seq: frame.seq, key: frame.key, size: frame.size, nals };
+}
+
+/** Feeds `data` through a new H264Reader and ends it. Throws whatever the reader throws. */
+export function readH264(data: Uint8Array, options: ReadOptions = {}): ReadResult {
+  const pool = new FramePool({
+    slotCount: options.slotCount ?? 4,
+    slotBytes: options.slotBytes ?? 65536,
+    maxFrames: options.maxFrames ?? 8,
+  });
+  const result: ReadResult = {
+    frames: [], parameterSets: [], framesBeforeParameterSets: 0, reader: undefined as unknown as H264Reader, pool,
+  };
+  const reader = new H264Reader({
+    pool,
+    strict: options.strict,
+    onFrame(frame) {
+      if (result.parameterSets.length === 0) result.framesBeforeParameterSets++;
+      if (options.onFrame) {
+        options.onFrame(frame, pool);
+      } else {
+        result.frames.push(summarize(frame));
+        pool.freeFrame(frame);
+      }
+    },
+    onParameterSets(ps) {
+      result.parameterSets.push(ps);
+    },
+  });
+  result.reader = reader;
+  const reads = options.reads ?? 4096;
+  let offset = 0;
+  for (let index = 0; offset < data.length; index++) {
+    const state = reader.prepare();
+    if (state !== PREPARE.OK) throw new Error(`test harness: prepare() returned ${state}`);
+    const want = typeof reads === 'number' ? reads : reads(index);
+    const n = Math.max(1, Math.min(want, reader.cursor.targetSpace, data.length - offset));
+    reader.cursor.target.set(data.subarray(offset, offset + n), reader.cursor.targetOffset);
+    reader.push(n);
+    offset += n;
+  }
+  reader.end();
+  return result;
+}
+
+export interface NalRef {
+  /** Offset of the NAL header byte. */
+  header: number;
+  /** End of the NAL (exclusive), trailing zero bytes excluded. */
+  end: number;
+  prefix: number;
+  type: number;
+}
+
+/** Reference splitter: the obvious byte-by-byte search for 00 00 01, written independently of the scanner. */
+export function findNals(data: Uint8Array): NalRef[] {
+  const nals: NalRef[] = [];
+  let i = 0;
+  while (i + 2 < data.length) {
+    if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) {
+      const header = i + 3;
+      const prefix = i > 0 && data[i - 1] === 0 ? 4 : 3;
+      const last = nals[nals.length - 1];
+      if (last) {
+        let end = i;
+        while (end > last.header && data[end - 1] === 0) end--;
+        last.end = end;
+      }
+      nals.push({ header, end: data.length, prefix, type: (data[header] ?? 0) & 0x1f });
+      i = header;
+    } else {
+      i++;
+    }
+  }
+  return nals;
+}
+
+export function hex(text: string): Uint8Array {
+  const clean = text.replace(/[^0-9a-fA-F]/g, '');
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Deterministic PRNG (mulberry32): numbers in [0, 1). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Writes RBSP bits MSB first; `nal()` adds emulation prevention bytes (7.4.1) and rbsp_trailing_bits. */
+export class BitWriter {
+  private readonly bits: number[] = [];
+
+  u(n: number, value: number): this {
+    for (let i = n - 1; i >= 0; i--) this.bits.push(Math.floor(value / 2 ** i) % 2);
+    return this;
+  }
+
+  ue(value: number): this {
+    const v = value + 1;
+    const len = Math.floor(Math.log2(v));
+    this.u(len, 0);
+    return this.u(len + 1, v);
+  }
+
+  se(value: number): this {
+    return this.ue(value > 0 ? 2 * value - 1 : -2 * value);
+  }
+
+  /** The raw bits so far, zero-padded to whole bytes (no trailing bits, no emulation prevention). */
+  bytes(): Uint8Array {
+    const out = new Uint8Array(Math.ceil(this.bits.length / 8));
+    this.bits.forEach((bit, i) => {
+      if (bit) out[i >> 3]! |= 0x80 >> (i & 7);
+    });
+    return out;
+  }
+
+  /** A NAL unit: the RBSP so far + rbsp_stop_one_bit + alignment, with 00 00 0x (x <= 3) escaped as 00 00 03 0x. */
+  nal(): Uint8Array {
+    this.bits.push(1);
+    while (this.bits.length % 8) this.bits.push(0);
+    const rbsp = this.bytes();
+    const out: number[] = [];
+    let zeros = 0;
+    for (const b of rbsp) {
+      if (zeros >= 2 && b <= 3) {
+        out.push(3);
+        zeros = 0;
+      }
+      out.push(b);
+      zeros = b === 0 ? zeros + 1 : 0;
+    }
+    return new Uint8Array(out);
+  }
+}

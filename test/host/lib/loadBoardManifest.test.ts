@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { derivePoolSizing } from '../../../firmware/core/config/derivePoolSizing.ts';
+import { FramePool } from '../../../firmware/core/pool/FramePool.ts';
+import { listBoards, loadBoardManifest } from '../../../host/lib/loadBoardManifest.ts';
+import { assert, suite } from '../../harness/index.ts';
+
+const test = suite('loadBoardManifest');
+
+test('every committed board manifest loads and its pool can be allocated', () => {
+  const boards = listBoards();
+  for (const name of ['sim-x86', 'pi-zero-w', 'esp32-cam']) assert.ok(boards.includes(name), name);
+  for (const name of boards) {
+    const board = loadBoardManifest(name);
+    assert.is(board.name, name);
+    const pool = new FramePool(derivePoolSizing(board.pool));
+    assert.ok(pool.slots.length >= 3);
+  }
+});
+
+test('unknown board → CONFIG_BOARD_UNKNOWN listing the known ones', () => {
+  assert.throws(() => loadBoardManifest('toaster'), 'CONFIG_BOARD_UNKNOWN');
+  assert.throws(() => loadBoardManifest('../etc/passwd'), 'CONFIG_BOARD_UNKNOWN');
+});
+
+test('malformed manifests name the file and the field', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fieldcam-boards-'));
+  try {
+    const good = {
+      name: 'b', description: 'd', arch: 'x86_64',
+      pool: { bitrateKbps: 1, bufferSeconds: 1, fps: 1, maxFrameBytes: 1024 },
+      camera: { codec: 'h264', width: 2, height: 2, fps: 1 },
+      stream: { fragmentMs: 1000, maxFragmentMs: 10000 },
+    };
+    const cases: [unknown, RegExp][] = [
+      ['{not json', /not valid JSON/],
+      [{ ...good, name: 'other' }, /name must be "b"/],
+      [{ ...good, pool: { ...good.pool, fps: -1 } }, /pool\.fps must be a positive number/],
+      [{ ...good, camera: { ...good.camera, codec: 'h265' } }, /camera\.codec/],
+      [{ ...good, stream: { ...good.stream, maxFragmentMs: 30000 } }, /at most 20000/],
+    ];
+    for (const [content, message] of cases) {
+      writeFileSync(join(dir, 'b.json'), typeof content === 'string' ? content : JSON.stringify(content));
+      assert.throws(() => loadBoardManifest('b', dir), message);
+      assert.throws(() => loadBoardManifest('b', dir), 'CONFIG_INVALID');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
