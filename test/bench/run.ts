@@ -2,7 +2,9 @@
 //   frames/s and MB/s of the whole pipeline (read into slots → split → fragment → Matroska views),
 //   header bytes per block and at a cluster start, payload bytes copied, and heap/GC over 100,000 frames.
 // Run with --expose-gc (the npm script does) so heap figures are measured after a full collection.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { Frame } from '../../firmware/core/media/Frame.ts';
@@ -21,7 +23,7 @@ const gc = (globalThis as { gc?: () => void }).gc;
  * nothing and any garbage collection measured comes from the pipeline.
  */
 function chunksOf(name: string): Uint8Array[] {
-  const raw = readFileSync(join(FIXTURES, name));
+  const raw = readFileSync(name.startsWith('/') ? name : join(FIXTURES, name));
   const padded = new Uint8Array(Math.ceil(raw.length / CHUNK) * CHUNK);
   padded.set(raw);
   const out: Uint8Array[] = [];
@@ -108,6 +110,7 @@ interface Row {
   frames: number;
   fps: number;
   mbps: number;
+  avgFrame: number;
   blockHeader: string;
   clusterStart: number;
   copied: number;
@@ -118,7 +121,7 @@ function throughput(label: string, fixture: string, codec: Codec, fps: FrameRate
   const bytesPerLoop = chunks.length * CHUNK;
   // Warm up the JIT, then measure a fresh pipeline.
   const warm = pipeline(codec, fps, newTally());
-  for (let i = 0; i < 3; i++) feed(warm.muxer, chunks);
+  for (let i = 0; warm.muxer.stats.frames < 3000; i++) feed(warm.muxer, chunks);
   const tally = newTally();
   const { muxer } = pipeline(codec, fps, tally);
   let loops = 0;
@@ -134,6 +137,7 @@ function throughput(label: string, fixture: string, codec: Codec, fps: FrameRate
     frames: muxer.stats.frames,
     fps: muxer.stats.frames / seconds,
     mbps: (loops * bytesPerLoop) / seconds / 1e6,
+    avgFrame: (loops * bytesPerLoop) / muxer.stats.frames,
     blockHeader: `${(tally.blockHeaderSum / tally.blocks).toFixed(1)} (max ${tally.blockHeaderMax})`,
     clusterStart: tally.clusterStartMax,
     copied: tally.payloadExpected - tally.payloadFromPool,
@@ -175,18 +179,34 @@ function table(headers: string[], rows: (string | number)[][]): string {
   return lines.join('\n');
 }
 
+/**
+ * A 1080p stream at a camera-like bitrate (4 Mbit/s, 30 fps, GOP 30), made by ffmpeg on first use: the
+ * committed 1080p fixture is tiny (crf 38) and says little about per-byte cost.
+ */
+function realistic1080p(): string {
+  const file = join(tmpdir(), 'fieldcam-bench-1080p-4mbps.h264');
+  if (!existsSync(file)) {
+    const r = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-t', '4',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-x264-params', 'threads=1', '-b:v', '4M', '-maxrate', '4M', '-bufsize', '8M',
+      '-bf', '0', '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-f', 'h264', file]);
+    if (r.status !== 0) throw new Error(`ffmpeg failed to make the 1080p bench input: ${String(r.stderr)}`);
+  }
+  return file;
+}
+
 if (!gc) console.warn('warning: run with node --expose-gc for exact heap figures (npm run bench does)');
 console.log(`# fieldcam media core on Node ${process.version} (${process.arch})\n`);
 const rows = [
   throughput('320x240 H.264 baseline, 10 fps', 'h264-320x240-10fps-gop10.h264', 'h264', { num: 10, den: 1 }, 20_000),
   throughput('320x240 H.264, AUD+SEI, 3-byte start codes', 'h264-aud-sei-3byte.h264', 'h264', { num: 10, den: 1 }, 20_000),
-  throughput('1920x1080 H.264 high, 30 fps', 'h264-1080p-30fps.h264', 'h264', { num: 30, den: 1 }, 20_000),
+  throughput('1920x1080 H.264 high, 30 fps (fixture, crf 38)', 'h264-1080p-30fps.h264', 'h264', { num: 30, den: 1 }, 20_000),
+  throughput('1920x1080 H.264, 30 fps, 4 Mbit/s', realistic1080p(), 'h264', { num: 30, den: 1 }, 6_000),
   throughput('320x240 MJPEG, 10 fps', 'mjpeg-320x240-10fps.mjpeg', 'mjpeg', { num: 10, den: 1 }, 20_000),
 ];
 console.log('## Muxer throughput (read into pool → frames → Matroska views)\n');
 console.log(table(
-  ['input', 'frames', 'frames/s', 'MB/s in', 'header B/block (avg, max)', 'B at cluster start', 'payload bytes copied'],
-  rows.map((r) => [r.input, r.frames, Math.round(r.fps).toLocaleString('en-US'), r.mbps.toFixed(1), r.blockHeader, r.clusterStart, r.copied]),
+  ['input', 'avg frame (B)', 'frames', 'frames/s', 'MB/s in', 'header B/block (avg, max)', 'B at cluster start', 'payload bytes copied'],
+  rows.map((r) => [r.input, Math.round(r.avgFrame).toLocaleString('en-US'), r.frames, Math.round(r.fps).toLocaleString('en-US'), r.mbps.toFixed(1), r.blockHeader, r.clusterStart, r.copied]),
 ));
 const heap = heapRun(100_000);
 console.log('\n## Steady state over 100,000 frames (320x240 H.264)\n');

@@ -140,13 +140,9 @@ export class H264Reader {
         throw new FieldcamError('H264_NOT_ANNEXB', `no Annex-B start code (00 00 01) in ${this.total} bytes`);
       }
       if (this.open && this.nalType < 0) this.classify(this.cursor.position);
-      if (this.open && this.scanner.zeros > 0) {
-        // Zero bytes at the very end: the last byte of a NAL unit always holds its rbsp_stop_one_bit (7.3.2.11).
-        this.recover(new FieldcamError('H264_TRUNCATED_NAL', `the last NAL unit (byte ${this.nalHeader}, frame #${this.seq}) ends with ` +
-          '0x00: its rbsp_stop_one_bit is missing, the stream was cut'), this.nalType === 1 || this.nalType === 5);
-      } else if (this.open) {
-        this.finishNal(this.cursor.position);
-      }
+      // Zero bytes at the very end are trailing_zero_8bits (B.1.2), legal padding after the last NAL unit, not
+      // part of it. (A NAL cut right after a 0x00 byte looks the same; the slice-header parse catches most cuts.)
+      if (this.open) this.finishNal(this.cursor.position - this.scanner.zeros);
       if (this.auState === AU_COLLECT && !this.au.hasVcl) {
         this.recover(new FieldcamError('H264_TRUNCATED_NAL', `the stream ends with ${this.au.count} NAL unit(s) from byte ` +
           `${this.au.start} but no slice: access unit #${this.seq} is incomplete`), false);
