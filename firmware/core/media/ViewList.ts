@@ -31,6 +31,17 @@ export class ViewList {
     this.byteLength = 0;
   }
 
+  /**
+   * Rolls the list back to an earlier state (`count`, `byteLength` read before some pushes), so a refused
+   * operation leaves no ranges behind. Only valid when nothing was merged into range `count - 1` since.
+   */
+  truncate(count: number, byteLength: number): void {
+    if (count > this.count || count < 0) throw new RangeError(`cannot truncate ${this.count} ranges to ${count}`);
+    for (let i = count; i < this.count; i++) this.sources[i] = EMPTY;
+    this.count = count;
+    this.byteLength = byteLength;
+  }
+
   /** Appends a range; a range that continues the previous one in the same source is merged into it. */
   push(source: Uint8Array, offset: number, length: number): void {
     if (length === 0) return;

@@ -58,12 +58,6 @@ function randomSegmentUid(): Uint8Array {
  * header view, so nothing before the mark was merged into (ViewList merges only contiguous ranges of one
  * source). References to slots are replaced so a refused frame does not pin them.
  */
-function truncate(out: ViewList, count: number, byteLength: number, filler: Uint8Array): void {
-  for (let i = count; i < out.count; i++) out.sources[i] = filler;
-  out.count = count;
-  out.byteLength = byteLength;
-}
-
 /**
  * Codec-agnostic Matroska writer for one KVS PutMedia body (kvs-reference.md §5): the header, then one
  * Cluster per fragment, each preceded by its metadata Tags, SimpleBlocks, and an optional end-of-fragment Tags.
@@ -186,7 +180,7 @@ export class MkvWriter {
       if (tags !== undefined) out.push(tags, 0, tags.length);
       out.push(tpl, 0, tpl.length);
     } catch (err) {
-      truncate(out, markCount, markBytes, tpl);
+      out.truncate(markCount, markBytes);
       throw err;
     }
     this.fragmentOpen = true;
@@ -237,13 +231,13 @@ export class MkvWriter {
       out.push(tpl, 0, tpl.length);
       this.track.pushPayload(frame, out);
     } catch (err) {
-      truncate(out, markCount, markBytes, tpl);
+      out.truncate(markCount, markBytes);
       throw err;
     }
     const blockBytes = out.byteLength - markBytes;
     const content = blockBytes - (BLOCK_SIZE_OFFSET + BLOCK_SIZE_WIDTH);
     if (content > vintMax(BLOCK_SIZE_WIDTH) || this.bytes + blockBytes > this.maxFragmentBytes) {
-      truncate(out, markCount, markBytes, tpl);
+      out.truncate(markCount, markBytes);
       throw new FieldcamError('MKV_FRAGMENT_TOO_LARGE',
         `a ${blockBytes}-byte block would make the fragment ${this.bytes + blockBytes} bytes; the limit is ${this.maxFragmentBytes}`);
     }
