@@ -1,0 +1,40 @@
+import type { ViewList } from '../core/media/ViewList.ts';
+
+/** TLS settings for a client socket. Server verification is always on. */
+export interface TlsOptions {
+  /** PEM CA bundle to trust instead of the board's default store. */
+  readonly ca?: string;
+  /** SNI / certificate name to verify (default: host). */
+  readonly servername?: string;
+  /** PEM client certificate and key, for mTLS (IoT credentials provider, MQTT). */
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+/**
+ * A client stream socket in the ECMA-419 shape: options with callbacks, read/write/close, backpressure
+ * reported by `write`, nothing delivered after `close`, use after close throws.
+ */
+export interface SocketOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: TlsOptions;
+  /** Connected (and TLS handshake done). */
+  onConnect(): void;
+  /** `count` bytes are ready for `read`. */
+  onReadable(count: number): void;
+  /** The send buffer drained below its limit; `count` bytes may be written without queueing. */
+  onWritable(count: number): void;
+  /** The connection failed or ended; `error` is undefined for an orderly close by the peer. */
+  onClose(error: Error | undefined): void;
+}
+
+export interface Socket {
+  /** Copies up to `length` received bytes into `into` at `offset`; returns the count (0 when none). */
+  read(into: Uint8Array, offset: number, length: number): number;
+  /** Queues every range of `views` in order (a gather write). Returns the bytes still writable before backpressure (<= 0: wait for onWritable). */
+  write(views: ViewList): number;
+  close(): void;
+}
+
+export type SocketFactory = (options: SocketOptions) => Socket;

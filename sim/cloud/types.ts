@@ -1,0 +1,103 @@
+// Contracts shared by the parts of the local cloud (sim/cloud). The server owns TLS, routing, state and
+// authentication; feature modules (control plane, PutMedia, archived media) are route tables over this.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** A stream as DescribeStream reports it (kvs-reference.md §12). */
+export interface StreamRecord {
+  readonly StreamName: string;
+  readonly StreamARN: string;
+  readonly Status: 'CREATING' | 'ACTIVE' | 'UPDATING' | 'DELETING';
+  readonly CreationTime: number; // epoch seconds, as the AWS JSON protocol sends timestamps
+  readonly DataRetentionInHours: number;
+  readonly MediaType?: string;
+  readonly KmsKeyId: string;
+  readonly Version: string;
+  readonly DeviceName?: string;
+  readonly Tags: Readonly<Record<string, string>>;
+}
+
+/** The streams, persisted under the state directory (every write atomic). */
+export interface StreamStore {
+  get(name: string): StreamRecord | undefined;
+  getByArn(arn: string): StreamRecord | undefined;
+  list(): StreamRecord[];
+  put(record: StreamRecord): void;
+  delete(name: string): void;
+  /** A directory private to this stream (fragments live there). Created on demand. */
+  dir(name: string): string;
+}
+
+/** Fault knobs (kvs-reference.md §4.8 item 10); changed at run time by tests and `fieldcam cloud --fault`. */
+export interface Faults {
+  /** Drop PutMedia connections after this many body bytes (then reset to undefined). */
+  dropAfterBytes?: number;
+  /** Delay every ACK by this many ms. */
+  ackDelayMs?: number;
+  /** Answer the next N fragments with ERROR <errorId> instead of persisting them. */
+  errorAck?: { readonly errorId: 4000 | 5000 | 5001; remaining: number };
+  /** Refuse the next N PutMedia requests with 400 ClientLimitExceededException. */
+  throttle?: number;
+  /** Treat credentials (session tokens) issued before this epoch-ms instant as expired (403 ExpiredTokenException). */
+  expireTokensBefore?: number;
+  /** Server clock offset in ms (skew the clock: SigV4 time checks, Date headers, timestamps). */
+  clockSkewMs?: number;
+}
+
+export interface CloudConfig {
+  readonly region: string;
+  readonly accountId: string;
+  /** Accepted static credentials, access key id → secret (default: the AWS documentation example pair). */
+  readonly credentials: ReadonlyMap<string, string>;
+  /** Max PutMedia connection duration, ms (KVS: 45 minutes, kvs-reference.md §4.7). */
+  readonly maxConnectionMs: number;
+  /** IDLE ACK period and idle close after last data, ms (KVS: close 30 s after the last data). */
+  readonly idleAckMs: number;
+  readonly idleCloseMs: number;
+  /** Longest fragment accepted before ERROR 4002 (20 s quota, or 10 s strict; kvs-reference.md Q1). */
+  readonly maxFragmentMs: number;
+  /** Producer timestamps further than this in the future → ERROR 4007. */
+  readonly maxFutureMs: number;
+}
+
+/** Who signed a request, once SigV4 verification succeeded. */
+export interface CallerIdentity {
+  readonly accessKeyId: string;
+  readonly sessionToken?: string;
+}
+
+export interface CloudContext {
+  readonly config: CloudConfig;
+  readonly streams: StreamStore;
+  readonly faults: Faults;
+  /** https://127.0.0.1:<port> — what GetDataEndpoint returns. */
+  readonly endpoint: string;
+  /** Server time, epoch ms, including the clock-skew fault. */
+  now(): number;
+  /**
+   * Verifies the request's SigV4 signature with @smithy/signature-v4 (an implementation independent of the
+   * device's), for the service `kinesisvideo`. `payloadHash` is the hex SHA-256 of the body, or of the empty
+   * string for a streamed PutMedia body. Throws CloudError (403) on any failure.
+   */
+  authenticate(req: IncomingMessage, payloadHash: string): Promise<CallerIdentity>;
+  log(event: string, fields?: Record<string, unknown>): void;
+}
+
+/** An error answered in the AWS JSON shape: HTTP status, x-amzn-ErrorType header, {"message": …} body. */
+export class CloudError extends Error {
+  readonly status: number;
+  readonly type: string;
+  constructor(status: number, type: string, message: string) {
+    super(message);
+    this.status = status;
+    this.type = type;
+  }
+}
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, ctx: CloudContext) => Promise<void>;
+
+/** POST <path> → handler. Control-plane and media APIs of KVS are all POST with JSON or streamed bodies. */
+export interface Route {
+  readonly method: 'POST' | 'GET';
+  readonly path: string;
+  readonly handler: RouteHandler;
+}
