@@ -1,0 +1,176 @@
+import { FieldcamError } from '../errors.ts';
+import { H264Reader, type ParameterSets } from '../h264/H264Reader.ts';
+import { pushAvccPayload } from '../h264/pushAvccPayload.ts';
+import { MjpegReader } from '../mjpeg/MjpegReader.ts';
+import { pushMjpegPayload } from '../mjpeg/pushMjpegPayload.ts';
+import type { TrackSpec } from '../mkv/MkvWriter.ts';
+import { FragmentQueue } from '../pool/FragmentQueue.ts';
+import type { FramePool } from '../pool/FramePool.ts';
+import { MAX_NALS_PER_FRAME, type Frame } from './Frame.ts';
+import type { PrepareResult } from './StreamCursor.ts';
+
+export type Codec = 'h264' | 'mjpeg';
+
+export interface FrameRate {
+  readonly num: number;
+  readonly den: number;
+}
+
+/** KVS's default frame_rate (kvs-reference.md §7.1), used when neither the caller nor the bitstream says. */
+export const DEFAULT_FRAME_RATE: FrameRate = Object.freeze({ num: 25, den: 1 });
+
+export interface FrameInputOptions {
+  readonly codec: Codec;
+  readonly pool: FramePool;
+  /** Overrides the rate found in the bitstream (H.264 VUI timing); MJPEG carries none. */
+  readonly fps?: FrameRate;
+  /** A key frame opens a new fragment once the open one lasts this long (0 = every key frame). */
+  readonly fragmentMs: number;
+  /** Timecode of the first frame, ms (epoch ms for ABSOLUTE fragment timecodes). */
+  readonly startTimecode: number;
+  /** Strict (offline tools): corrupt input throws. Lenient (devices): drop, count, resync at a key frame. */
+  readonly strict?: boolean;
+  /** Called after each frame is queued (the consumer drains `queue`). */
+  readonly onQueued: (frame: Frame) => void;
+}
+
+export interface FrameInputStats {
+  frames: number;
+  keyFrames: number;
+  width: number;
+  height: number;
+  fps: FrameRate;
+  /** Where the frame rate came from: the caller, the H.264 VUI timing, or KVS's default. */
+  fpsSource: 'option' | 'bitstream' | 'default';
+}
+
+/**
+ * The camera side of the device pipeline: a byte stream read straight into pool slots, split into frames
+ * (H.264 access units or JPEG images), stamped at the frame rate and queued into fragments. Consumers —
+ * the offline Muxer, the PutMedia uploader — drain `queue` and release frames when they are done.
+ */
+export class FrameInput {
+  readonly queue: FragmentQueue;
+  readonly stats: FrameInputStats;
+  private readonly options: FrameInputOptions;
+  private readonly reader: H264Reader | MjpegReader;
+  private readonly lengthScratch = new Uint8Array(4 * MAX_NALS_PER_FRAME);
+  private parameterSets: ParameterSets | undefined;
+  private fps: FrameRate;
+  private formatFixed = false;
+
+  constructor(options: FrameInputOptions) {
+    this.options = options;
+    this.fps = options.fps ?? DEFAULT_FRAME_RATE;
+    this.stats = { frames: 0, keyFrames: 0, width: 0, height: 0, fps: this.fps, fpsSource: options.fps ? 'option' : 'default' };
+    this.queue = new FragmentQueue({ pool: options.pool, minFragmentMs: options.fragmentMs });
+    const onFrame = (frame: Frame) => this.onFrame(frame);
+    const strict = options.strict ?? true;
+    this.reader =
+      options.codec === 'h264'
+        ? new H264Reader({ pool: options.pool, strict, onFrame, onParameterSets: (ps) => this.onParameterSets(ps) })
+        : new MjpegReader({ pool: options.pool, strict, onFrame, onFormat: (size) => this.onFormat(size.width, size.height) });
+  }
+
+  /** Where the next read goes: `prepare()`, read into `target` at `targetOffset` (≤ `targetSpace`), then `push(n)`. */
+  prepare(): PrepareResult {
+    return this.reader.prepare();
+  }
+
+  get target(): Uint8Array {
+    return this.reader.cursor.target;
+  }
+
+  get targetOffset(): number {
+    return this.reader.cursor.targetOffset;
+  }
+
+  get targetSpace(): number {
+    return this.reader.cursor.targetSpace;
+  }
+
+  push(n: number): void {
+    this.reader.push(n);
+  }
+
+  /** End of input: flushes the last frame. */
+  end(): void {
+    this.reader.end();
+  }
+
+  /** Drops the frame being assembled (pool exhausted); input resumes at the next key frame. */
+  abandonFrame(): void {
+    this.reader.abandonFrame();
+  }
+
+  /** True once the first frame fixed the track format (size, codec private data). */
+  get ready(): boolean {
+    return this.formatFixed;
+  }
+
+  /** The Matroska track for this input; valid once a frame has been queued. */
+  trackSpec(): TrackSpec {
+    if (!this.formatFixed) throw new RangeError('trackSpec() before the first frame');
+    const defaultDurationNs = Math.round((1e9 * this.fps.den) / this.fps.num);
+    const { width, height } = this.stats;
+    if (this.options.codec === 'mjpeg') {
+      return { codecId: 'V_MJPEG', width, height, defaultDurationNs, pushPayload: pushMjpegPayload };
+    }
+    const scratch = this.lengthScratch;
+    return {
+      codecId: 'V_MPEG4/ISO/AVC',
+      width,
+      height,
+      codecPrivate: this.parameterSets!.codecPrivate,
+      defaultDurationNs,
+      pushPayload: (frame, out) => pushAvccPayload(frame, out, scratch),
+    };
+  }
+
+  private onParameterSets(ps: ParameterSets): void {
+    if (this.parameterSets && !sameBytes(this.parameterSets.codecPrivate, ps.codecPrivate)) {
+      throw new FieldcamError('H264_PARAMETER_SETS_CHANGED',
+        `SPS/PPS changed after frame ${this.stats.frames} (${this.stats.width}x${this.stats.height} → ${ps.sps.width}x${ps.sps.height})`);
+    }
+    this.parameterSets = ps;
+    if (!this.options.fps && ps.sps.fps) {
+      this.fps = ps.sps.fps;
+      this.stats.fpsSource = 'bitstream';
+    }
+    this.setFormat(ps.sps.width, ps.sps.height);
+  }
+
+  private onFormat(width: number, height: number): void {
+    if (this.formatFixed && (width !== this.stats.width || height !== this.stats.height)) {
+      throw new FieldcamError('MJPEG_SIZE_CHANGED',
+        `image ${this.stats.frames} is ${width}x${height}, the stream started at ${this.stats.width}x${this.stats.height}`);
+    }
+    this.setFormat(width, height);
+  }
+
+  private setFormat(width: number, height: number): void {
+    this.stats.width = width;
+    this.stats.height = height;
+    this.stats.fps = this.fps;
+  }
+
+  private onFrame(frame: Frame): void {
+    // Timecodes follow the frame rate from the first frame, computed from the sequence number (not by
+    // accumulating rounded durations), so long runs never drift; durations absorb the rounding.
+    const { num, den } = this.fps;
+    const start = this.options.startTimecode;
+    frame.pts = frame.dts = start + Math.round((frame.seq * 1000 * den) / num);
+    frame.duration = start + Math.round(((frame.seq + 1) * 1000 * den) / num) - frame.pts;
+    if (!this.queue.push(frame)) return;
+    this.formatFixed = true;
+    this.stats.frames++;
+    if (frame.key) this.stats.keyFrames++;
+    this.options.onQueued(frame);
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
