@@ -3,7 +3,7 @@
 // KVS/PIC status names are cited where an entry mirrors one (kvs-reference.md §8).
 
 export interface ErrorSpec {
-  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli';
+  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs';
   readonly retryable: boolean;
   readonly remedy: string;
 }
@@ -68,6 +68,78 @@ export const ERRORS = Object.freeze({
   METADATA_NAME_INVALID: spec('metadata', false, 'metadata names are 1-128 bytes of UTF-8'),
   METADATA_NAME_RESERVED: spec('metadata', false, 'names starting with "AWS" are reserved for KVS (PIC 0x52000077); rename the item'),
   METADATA_VALUE_TOO_LONG: spec('metadata', false, 'metadata values are at most 256 bytes of UTF-8'),
+
+  // ── upload: KVS control plane and PutMedia (kvs-reference.md §4, §7.7) ──
+  UPLOAD_NETWORK: spec('upload', true, 'the endpoint could not be reached or the connection broke; fieldcam retries with backoff'),
+  UPLOAD_TIMEOUT: spec('upload', true, 'the endpoint did not answer in time; fieldcam retries with backoff'),
+  UPLOAD_BAD_RESPONSE: spec('upload', true, 'the service sent a response fieldcam cannot read; retried with backoff'),
+  UPLOAD_AUTH_FAILED: spec('upload', false,
+    'the service refused the credentials (403); check the access key, secret and session token, the IAM policy, and that the stream name matches the IoT thing name'),
+  UPLOAD_CLOCK_SKEW: spec('upload', true, 'the request time was refused as skewed; fieldcam corrects its clock from the server Date header and retries'),
+  UPLOAD_REGION_MISMATCH: spec('upload', false, 'the credentials were scoped to a different region than the endpoint; use the same region for both'),
+  UPLOAD_STREAM_NOT_FOUND: spec('upload', false, 'the stream does not exist; create it (fieldcam stream creates it unless --no-create) or fix the name'),
+  UPLOAD_STREAM_NOT_ACTIVE: spec('upload', false, 'the stream is being deleted or is not active (ACK 4008/4507)'),
+  UPLOAD_THROTTLED: spec('upload', true, 'the service throttled the request (ClientLimitExceeded / ConnectionLimitExceeded); retried with backoff'),
+  UPLOAD_SERVICE_ERROR: spec('upload', true, 'the service failed (5xx or ACK 4000/5000/5001); the connection is restarted and un-acknowledged fragments replayed'),
+  UPLOAD_FRAGMENT_REJECTED: spec('upload', false, 'KVS refused a fragment (ACK 4001/4002/4004/4006/4007/4009-4012); it is dropped, the stream continues'),
+  UPLOAD_CONFIG: spec('upload', false, 'KVS refused the stream configuration (KMS key, tracks); fix the stream settings'),
+  UPLOAD_STALE: spec('upload', true, 'no BUFFERING acknowledgement within the connection-staleness window; the connection is reset'),
+  UPLOAD_LAST_ACK_MISSING: spec('upload', true, 'stopped before the last fragment was PERSISTED (PIC 0x52000088); those fragments may be lost'),
+  UPLOAD_NO_CREDENTIALS: spec('upload', true, 'no credentials are available yet; frames are buffered until they are'),
+
+  // ── HTTP/1.1 client (RFC 9112 message syntax, RFC 9110 semantics) ──
+  HTTP_REQUEST_LINE_INVALID: spec('http', false,
+    'the request method must be a token and the target visible ASCII without spaces (RFC 9112 §3); check the path built from configuration'),
+  HTTP_HEADER_INVALID: spec('http', false,
+    'a header name is not a token or a value holds CR, LF, NUL or another control character (RFC 9110 §5.1, §5.5); check the configured values, or the peer sent a malformed field line'),
+  HTTP_HEAD_TOO_LARGE: spec('http', false,
+    'an HTTP head or trailer section exceeds its limit (request scratch, response bytes or field count); raise the limit or check what the peer sends'),
+  HTTP_STATUS_LINE_INVALID: spec('http', true,
+    'the response does not start with an HTTP/1.x status line (RFC 9112 §4); check that the endpoint and port speak HTTP/1.1 (and TLS where expected)'),
+  HTTP_FRAMING_INVALID: spec('http', true,
+    'the response Content-Length / Transfer-Encoding are invalid or conflict (RFC 9112 §6.3); the message length cannot be trusted, so the connection is dropped'),
+  HTTP_CHUNK_INVALID: spec('http', true, 'the chunked response body is malformed (RFC 9112 §7.1); the connection is dropped'),
+  HTTP_TRUNCATED: spec('http', true, 'the connection closed before the response was complete; reconnect'),
+  HTTP_CALL_ORDER: spec('http', false, 'the response parser was used after end() or after an error; reset() it for a new connection'),
+
+  // ── EBML reader (RFC 8794; Matroska RFC 9559) ──
+  EBML_ID_INVALID: spec('ebml', false,
+    'an Element ID is longer than 4 octets or its VINT_DATA is all zeros or all ones (RFC 8794 §5); the data is not EBML or is corrupt'),
+  EBML_SIZE_INVALID: spec('ebml', false, 'an Element Data Size is longer than 8 octets (RFC 8794 §6); the data is corrupt'),
+  EBML_ELEMENT_TOO_LARGE: spec('ebml', false, 'an element is larger than the reader accepts; the data is corrupt or the limit is too low'),
+  EBML_TOO_DEEP: spec('ebml', false, 'elements are nested deeper than the reader accepts; the data is corrupt or the limit is too low'),
+  EBML_ELEMENT_OVERFLOW: spec('ebml', false, 'an element runs past the end of its parent (RFC 8794 §6.1); the data is corrupt'),
+  EBML_UNKNOWN_SIZE_INVALID: spec('ebml', false,
+    'an element of unknown size is not a master the reader can descend into (RFC 8794 §6.2); the data is corrupt'),
+  EBML_ELEMENT_MISPLACED: spec('ebml', false,
+    'an element ended an unknown-size master but is not a child of any enclosing element (RFC 8794 §6.2); the data is corrupt'),
+  EBML_VALUE_TOO_LARGE: spec('ebml', false, 'an element value is larger than the reader buffers; the data is corrupt or the limit is too low'),
+  EBML_TRUNCATED: spec('ebml', false, 'the data ends inside an element; the stream was cut'),
+  EBML_CALL_ORDER: spec('ebml', false, 'the reader was used out of order: push() after end() or with unread bytes, descend/skip/read outside an element start'),
+
+  // ── SigV4 request signing (kvs-reference.md §10) ──
+  SIGV4_CLOCK_NOT_SET: spec('sigv4', true,
+    'the board clock is before the signing floor date (no RTC, no time yet); frames stay buffered until the clock is set from NTP or a server Date header'),
+
+  // ── PutMedia ACK stream (kvs-reference.md §4.4); PIC treats these as self-correcting warnings ──
+  ACK_SEGMENT_TOO_LONG: spec('kvs', true,
+    'an ACK object is longer than 1,024 characters (PIC 0x52000071 INVALID_ACK_SEGMENT_LEN); it is skipped and parsing resumes at the next ACK'),
+  ACK_OUTSIDE_OBJECT: spec('kvs', true, 'bytes other than whitespace arrived between ACK objects; they are skipped up to the next "{"'),
+  ACK_KEY_INVALID: spec('kvs', true,
+    'an ACK object has no valid key where one must start (PIC 0x5200004d INVALID_ACK_KEY_START); the ACK is skipped'),
+  ACK_DUPLICATE_KEY: spec('kvs', true, 'an ACK object repeats a key (PIC 0x5200004e INVALID_DUPLICATE_KEY_NAME); the ACK is skipped'),
+  ACK_VALUE_INVALID: spec('kvs', true,
+    'an ACK value has the wrong type or is malformed (PIC 0x5200004f INVALID_ACK_INVALID_VALUE_START); the ACK is skipped'),
+  ACK_VALUE_END_INVALID: spec('kvs', true,
+    'an ACK value is not followed by "," or "}" (PIC 0x52000050 INVALID_ACK_INVALID_VALUE_END); the ACK is skipped'),
+  ACK_EVENT_TYPE_UNKNOWN: spec('kvs', true,
+    'the ACK EventType is not BUFFERING, RECEIVED, PERSISTED, ERROR or IDLE (PIC 0x52000051 INVALID_PARSED_ACK_TYPE); the ACK is skipped'),
+  ACK_EVENT_TYPE_MISSING: spec('kvs', true, 'an ACK object has no EventType (PIC 0x52000051 INVALID_PARSED_ACK_TYPE); the ACK is skipped'),
+  ACK_ERROR_ID_MISSING: spec('kvs', true, 'an ERROR ACK has no ErrorId (PIC 0x52000070 MISSING_ERR_ACK_ID); the ACK is skipped'),
+  ACK_TIMECODE_MISSING: spec('kvs', true,
+    'a BUFFERING, RECEIVED or PERSISTED ACK has no FragmentTimecode (PIC 0x52000070: parsed, but the fragment information is missing); the ACK is skipped'),
+  ACK_FRAGMENT_NUMBER_TOO_LONG: spec('kvs', true,
+    'an ACK FragmentNumber is longer than 128 characters (the producer SDK maximum sequence length); the ACK is skipped'),
 
   // ── configuration and CLI ──
   CONFIG_INVALID: spec('config', false, 'fix the named field in the configuration file'),

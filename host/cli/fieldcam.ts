@@ -10,9 +10,14 @@ export interface Command {
 
 /** Every command, loaded on demand so `fieldcam --help` stays instant. One file per command. */
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = Object.freeze({
+  cloud: { summary: 'run the local AWS emulator (Kinesis Video Streams) on https://127.0.0.1', load: async () => (await import('./cloud.ts')).cloudCommand },
   mux: {
     summary: 'frame a raw H.264 or MJPEG stream as the Matroska a device would upload',
     load: async () => (await import('./mux.ts')).muxCommand,
+  },
+  stream: {
+    summary: 'upload a video file to Kinesis Video Streams with the device pipeline (PutMedia)',
+    load: async () => (await import('./stream.ts')).streamCommand,
   },
 });
 

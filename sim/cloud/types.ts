@@ -57,6 +57,32 @@ export interface CloudConfig {
   readonly maxFragmentMs: number;
   /** Producer timestamps further than this in the future → ERROR 4007. */
   readonly maxFutureMs: number;
+  /**
+   * Enforce the control-plane TPS quotas of kvs-reference.md §6.1 (ClientLimitExceededException).
+   * Default true; false only for load tests that hammer one stream on purpose.
+   */
+  readonly enforceTps?: boolean;
+}
+
+/** Temporary credentials (access key + secret + session token), as the IoT credentials provider issues them. */
+export interface TemporaryCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  /** Epoch ms after which requests signed with these get 403 ExpiredTokenException. */
+  readonly expiration: number;
+  /** Epoch ms (server clock) when issued; `faults.expireTokensBefore` compares against it. */
+  readonly issuedAt: number;
+}
+
+/** The temporary credentials the cloud accepts; persisted in the state directory so restarts keep them. */
+export interface TemporaryCredentialStore {
+  /** Mints fresh credentials (ASIA… key id, random secret and token) valid for `durationMs` from `ctx.now()`. */
+  issue(durationMs: number): TemporaryCredentials;
+  /** Accepts credentials minted elsewhere (a test, a later IoT credentials provider). Replaces the same key id. */
+  register(credentials: TemporaryCredentials): void;
+  revoke(accessKeyId: string): void;
+  get(accessKeyId: string): TemporaryCredentials | undefined;
 }
 
 /** Who signed a request, once SigV4 verification succeeded. */
@@ -69,6 +95,8 @@ export interface CloudContext {
   readonly config: CloudConfig;
   readonly streams: StreamStore;
   readonly faults: Faults;
+  /** Temporary credentials accepted next to the static ones of `config.credentials`. */
+  readonly temporaryCredentials: TemporaryCredentialStore;
   /** https://127.0.0.1:<port> — what GetDataEndpoint returns. */
   readonly endpoint: string;
   /** Server time, epoch ms, including the clock-skew fault. */

@@ -1,0 +1,63 @@
+import type { ViewList } from '../media/ViewList.ts';
+
+// Layout of the one buffer a framer owns: [0, 2) the CRLF that ends chunk data; [2, 7) the last-chunk
+// and the empty trailer section; [8, 24) the chunk-size line, right-aligned (at most 14 hex digits for a
+// size up to 2^53 - 1, then CRLF). A chunk end followed by the last chunk is adjacent, so the view list
+// merges them into one range; byte 7 is a gap so that nothing else ever merges.
+const CHUNK_END = 0;
+const LAST_CHUNK = 2;
+const LAST_CHUNK_BYTES = 5;
+const SIZE_LINE_END = 24;
+const BUFFER_BYTES = 24;
+const HEX = '0123456789abcdef';
+
+/**
+ * The chunked transfer coding (RFC 9112 §7.1) for gather writes: the framing bytes are pushed into a
+ * `ViewList` as ranges of one buffer allocated at construction, around payload ranges the caller pushes
+ * itself, so framing a frame copies and allocates nothing.
+ *
+ *   chunk      = chunk-size CRLF chunk-data CRLF     (no chunk extensions are sent)
+ *   last-chunk = "0" CRLF, then an empty trailer section: CRLF
+ */
+export class ChunkFramer {
+  private readonly bytes = new Uint8Array(BUFFER_BYTES);
+
+  constructor() {
+    const b = this.bytes;
+    b[CHUNK_END] = 0x0d;
+    b[CHUNK_END + 1] = 0x0a;
+    b.set([0x30, 0x0d, 0x0a, 0x0d, 0x0a], LAST_CHUNK);
+  }
+
+  /**
+   * Pushes the chunk-size line for `size` payload bytes (lower-case hex, RFC 9112 §7.1). The range is a
+   * reused scratch: valid until the next call, so write the list before framing the next chunk.
+   * A size of 0 would end the body: that is `pushLastChunk`.
+   */
+  pushChunkHeader(out: ViewList, size: number): void {
+    if (!Number.isSafeInteger(size) || size < 1) {
+      throw new RangeError(`size: a chunk holds 1 to 2^53-1 bytes, got ${size} (end the body with pushLastChunk)`);
+    }
+    const b = this.bytes;
+    b[SIZE_LINE_END - 2] = 0x0d;
+    b[SIZE_LINE_END - 1] = 0x0a;
+    let p = SIZE_LINE_END - 2;
+    let n = size;
+    while (n > 0) {
+      const digit = n % 16;
+      b[--p] = HEX.charCodeAt(digit);
+      n = (n - digit) / 16;
+    }
+    out.push(b, p, SIZE_LINE_END - p);
+  }
+
+  /** Pushes the CRLF that ends a chunk's data (constant bytes). */
+  pushChunkEnd(out: ViewList): void {
+    out.push(this.bytes, CHUNK_END, 2);
+  }
+
+  /** Pushes `0\r\n\r\n`: the last chunk and an empty trailer section, ending the body (constant bytes). */
+  pushLastChunk(out: ViewList): void {
+    out.push(this.bytes, LAST_CHUNK, LAST_CHUNK_BYTES);
+  }
+}

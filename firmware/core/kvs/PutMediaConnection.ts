@@ -1,0 +1,174 @@
+import type { SocketFactory } from '../../io/Socket.ts';
+import { FieldcamError } from '../errors.ts';
+import { ChunkFramer } from '../http/ChunkFramer.ts';
+import { HttpResponseParser } from '../http/HttpResponseParser.ts';
+import { writeRequestHead } from '../http/writeRequestHead.ts';
+import { ViewList } from '../media/ViewList.ts';
+import { AckParser, type AckEvent } from './AckParser.ts';
+import type { HttpResult, HttpTarget } from './httpExchange.ts';
+
+export interface PutMediaConnectionEvents {
+  /** HTTP 200 arrived: the body may be streamed. */
+  onReady(): void;
+  onAck(ack: AckEvent): void;
+  /** A malformed ACK (self-correcting; counted). */
+  onAckError(err: FieldcamError): void;
+  /** The service answered with an error status before streaming (403, 404, 400 …). */
+  onRefused(result: HttpResult): void;
+  /** The response ended (the service finished after our last chunk) or the connection closed / failed. */
+  onClosed(err: FieldcamError | undefined): void;
+  /** The socket can take more bytes after backpressure. */
+  onWritable(): void;
+}
+
+const HEAD_SCRATCH = 8 * 1024;
+const READ_SCRATCH = 4 * 1024;
+
+/**
+ * One PutMedia request (kvs-reference.md §4): the signed head, then — once the service answered 200 — one
+ * HTTP chunk per call to `writeChunk` (gather write: [chunk size line, Matroska views…, CRLF]) while the
+ * chunked response is parsed into ACK events. Buffers are allocated per connection, never per frame.
+ */
+export class PutMediaConnection {
+  private readonly events: PutMediaConnectionEvents;
+  private readonly socket;
+  private readonly framer = new ChunkFramer();
+  private readonly chunk: ViewList;
+  private readonly received = new Uint8Array(READ_SCRATCH);
+  private readonly response: HttpResponseParser;
+  private readonly acks: AckParser;
+  private readonly head = new Uint8Array(HEAD_SCRATCH);
+  private readonly headLength: number;
+  private status = 0;
+  private refusedBody: Uint8Array[] = [];
+  private refusedHeaders: readonly (readonly [string, string])[] = [];
+  private closed = false;
+  ready = false;
+  /** Bytes the socket will still take before backpressure. */
+  writable = 0;
+  bytesSent = 0;
+
+  constructor(
+    deps: { readonly sockets: SocketFactory },
+    target: HttpTarget,
+    headers: readonly (readonly [string, string])[],
+    viewCapacity: number,
+    events: PutMediaConnectionEvents,
+  ) {
+    this.events = events;
+    this.chunk = new ViewList(viewCapacity + 2);
+    this.headLength = writeRequestHead('POST', '/putMedia', headers as [string, string][], this.head);
+    this.acks = new AckParser({ onAck: (ack) => events.onAck(ack), onError: (err) => events.onAckError(err) });
+    this.response = new HttpResponseParser({
+      onHead: (status, _reason, list) => {
+        this.status = status;
+        if (status === 200) {
+          this.ready = true;
+          events.onReady();
+        } else {
+          this.refusedHeaders = list.map(([k, v]) => [k, v] as const);
+        }
+      },
+      onBody: (bytes, offset, length) => {
+        if (this.status === 200) this.acks.push(bytes, offset, length);
+        else if (this.refusedBody.length < 16) this.refusedBody.push(bytes.slice(offset, offset + length));
+      },
+      onEnd: () => {
+        if (this.status !== 200) this.refuse();
+        else this.shut(undefined);
+      },
+    });
+    this.socket = deps.sockets({
+      host: target.host,
+      port: target.port,
+      ...(target.tls ? { tls: target.tls } : {}),
+      onConnect: () => {
+        const views = new ViewList(1);
+        views.push(this.head, 0, this.headLength);
+        this.writable = this.socket.write(views);
+      },
+      onReadable: () => this.readAll(),
+      onWritable: (count) => {
+        this.writable = count;
+        if (!this.closed) events.onWritable();
+      },
+      onClose: (error) => {
+        if (this.closed) return;
+        if (!error) {
+          try {
+            this.response.end();
+          } catch {
+            // the response was cut: reported below as a network error
+          }
+        }
+        if (!this.closed) {
+          if (this.status !== 0 && this.status !== 200) this.refuse();
+          else this.shut(new FieldcamError('UPLOAD_NETWORK', `PutMedia connection to ${target.host}:${target.port} ${error ? `failed: ${error.message}` : 'closed by the service'}`));
+        }
+      },
+    });
+  }
+
+  /** Sends `views` as one HTTP chunk. Returns the bytes still writable (<= 0: wait for onWritable). */
+  writeChunk(views: ViewList): number {
+    if (!this.ready || this.closed) throw new RangeError('writeChunk before the 200 or after close');
+    if (views.byteLength === 0) return this.writable; // a zero-size chunk would end the body
+    const chunk = this.chunk;
+    chunk.clear();
+    this.framer.pushChunkHeader(chunk, views.byteLength);
+    for (let i = 0; i < views.count; i++) chunk.push(views.sources[i]!, views.offsets[i]!, views.lengths[i]!);
+    this.framer.pushChunkEnd(chunk);
+    this.bytesSent += chunk.byteLength;
+    this.writable = this.socket.write(chunk);
+    chunk.clear();
+    return this.writable;
+  }
+
+  /** The zero-length chunk: the body is complete; the service flushes its ACKs and ends the response. */
+  finish(): void {
+    if (this.closed || !this.ready) return;
+    const chunk = this.chunk;
+    chunk.clear();
+    this.framer.pushLastChunk(chunk);
+    this.writable = this.socket.write(chunk);
+    chunk.clear();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close();
+  }
+
+  private readAll(): void {
+    try {
+      for (let n = this.socket.read(this.received, 0, this.received.length); n > 0 && !this.closed; n = this.socket.read(this.received, 0, this.received.length)) {
+        this.response.push(this.received, 0, n);
+      }
+    } catch (err) {
+      this.shut(new FieldcamError('UPLOAD_BAD_RESPONSE', `PutMedia response: ${(err as Error).message}`));
+    }
+  }
+
+  private refuse(): void {
+    if (this.closed) return;
+    let size = 0;
+    for (const b of this.refusedBody) size += b.length;
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (const b of this.refusedBody) {
+      body.set(b, at);
+      at += b.length;
+    }
+    this.closed = true;
+    this.socket.close();
+    this.events.onRefused({ status: this.status, headers: this.refusedHeaders, body });
+  }
+
+  private shut(err: FieldcamError | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close();
+    this.events.onClosed(err);
+  }
+}

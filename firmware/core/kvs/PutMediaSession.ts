@@ -1,0 +1,522 @@
+import type { HashPort } from '../../io/Hash.ts';
+import type { SocketFactory, TlsOptions } from '../../io/Socket.ts';
+import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
+import { FieldcamError, isFieldcamError, type ErrorCode } from '../errors.ts';
+import { MAX_NALS_PER_FRAME } from '../media/Frame.ts';
+import type { FrameInput } from '../media/FrameInput.ts';
+import { ViewList } from '../media/ViewList.ts';
+import type { FragmentMetadata } from '../mkv/FragmentMetadata.ts';
+import { MkvWriter } from '../mkv/MkvWriter.ts';
+import { SigV4Signer } from '../sigv4/SigV4Signer.ts';
+import type { AckEvent } from './AckParser.ts';
+import { actionForAckError } from './actionForAckError.ts';
+import { Backoff } from './Backoff.ts';
+import type { HttpTarget } from './httpExchange.ts';
+import { hostHeader, serviceError, type KvsControlClient, type KvsCredentials } from './KvsControlClient.ts';
+import { LatencyStats } from './LatencyStats.ts';
+import { PutMediaConnection } from './PutMediaConnection.ts';
+import type { ServerClock } from './ServerClock.ts';
+
+/** SHA-256 of the empty string: the payload hash KVS expects for the streamed PutMedia body (kvs-reference.md §10.2). */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+/** Fragments sent on one connection and not yet acknowledged, tracked for ACK matching and staleness. */
+const IN_FLIGHT = 256;
+
+export interface PutMediaSessionOptions {
+  readonly input: FrameInput;
+  readonly control: KvsControlClient;
+  readonly sockets: SocketFactory;
+  readonly timers: TimerPort;
+  readonly hash: HashPort;
+  readonly clock: ServerClock;
+  readonly region: string;
+  readonly streamName: string;
+  readonly credentials: () => KvsCredentials | undefined;
+  /** TLS for the data endpoint (CA bundle); undefined = plain HTTP (never on a device). */
+  readonly dataTls?: TlsOptions;
+  /** Create the stream when DescribeStream says it does not exist (as kvssink does). */
+  readonly createStream?: { readonly retentionHours: number };
+  readonly maxFragmentMs: number;
+  readonly endOfFragment?: boolean;
+  readonly metadata?: FragmentMetadata;
+  /** No BUFFERING ACK this long after sending a fragment → reset (kvs-reference.md §7.1: 30 s). */
+  readonly stalenessMs?: number;
+  /** Rotate the connection before the service's 45-minute cap (§4.7). */
+  readonly rotateMs?: number;
+  /** Re-resolve the data endpoint after this long (GetDataEndpoint "every 45 minutes", §6.1). */
+  readonly endpointTtlMs?: number;
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** How long `stop()` waits for the last PERSISTED acknowledgement. */
+  readonly stopTimeoutMs?: number;
+  readonly random: () => number;
+  readonly userAgent: string;
+  readonly onEvent?: (event: SessionEvent) => void;
+}
+
+export type SessionEvent =
+  | { readonly type: 'resolving' | 'connecting' | 'connected' | 'rotating' | 'draining' }
+  | { readonly type: 'ack'; readonly ack: AckEvent }
+  | { readonly type: 'retry'; readonly code: ErrorCode; readonly message: string; readonly delayMs: number }
+  | { readonly type: 'dropped'; readonly code: ErrorCode; readonly message: string; readonly frames: number }
+  | { readonly type: 'failed'; readonly code: ErrorCode; readonly message: string };
+
+export interface SessionStats {
+  connections: number;
+  fragmentsSent: number;
+  fragmentsReplayed: number;
+  fragmentsBuffering: number;
+  fragmentsReceived: number;
+  fragmentsPersisted: number;
+  fragmentsRejected: number;
+  framesSent: number;
+  bytesSent: number;
+  idleAcks: number;
+  errors: Record<string, number>;
+  readonly latency: LatencyStats;
+}
+
+type State = 'idle' | 'resolving' | 'connecting' | 'streaming' | 'draining' | 'waiting' | 'stopped' | 'failed';
+
+/**
+ * The producer side of PutMedia (kvs-reference.md §4, §7): resolves the stream and data endpoint, streams
+ * every queued frame as Matroska over one long-lived chunked request, releases fragments when they are
+ * PERSISTED (RECEIVED when retention is 0), and survives everything else: reconnects with jittered
+ * backoff and replays every un-acknowledged fragment with its original timecodes, resets stale
+ * connections, rotates before the 45-minute cap, corrects its clock from the service's Date header. The
+ * only terminal states are a fatal auth/config error and `stop()`.
+ */
+export class PutMediaSession {
+  readonly stats: SessionStats;
+  private readonly o: PutMediaSessionOptions;
+  private readonly signer: SigV4Signer;
+  private readonly backoff: Backoff;
+  private readonly mkv = new ViewList(8 + 2 * MAX_NALS_PER_FRAME);
+  private writer: MkvWriter | undefined;
+  private state: State = 'idle';
+  private conn: PutMediaConnection | undefined;
+  private connOpenedAt = 0;
+  private fragmentOpen = false;
+  private headerSent = false;
+  private skipUntilFragment = false;
+  private target: HttpTarget | undefined;
+  private targetResolvedAt = 0;
+  private retentionHours = 1;
+  private tick: TimerHandle | undefined;
+  private retryTimer: TimerHandle | undefined;
+  private rotating = false;
+  private stopping = false;
+  private inputEnded = false;
+  private stopWaiters: ((err: FieldcamError | undefined) => void)[] = [];
+  private failure: FieldcamError | undefined;
+  private stopDeadline = 0;
+  // Fragments sent on the current connection: start timecode, when sent, whether BUFFERING came.
+  private readonly flightPts = new Float64Array(IN_FLIGHT);
+  private readonly flightSentAt = new Float64Array(IN_FLIGHT);
+  private readonly flightBuffered = new Uint8Array(IN_FLIGHT);
+  private flightHead = 0;
+  private flightCount = 0;
+
+  constructor(options: PutMediaSessionOptions) {
+    this.o = options;
+    this.signer = new SigV4Signer({ hash: options.hash, service: 'kinesisvideo', region: options.region });
+    this.backoff = new Backoff({ initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000, random: options.random });
+    this.stats = {
+      connections: 0, fragmentsSent: 0, fragmentsReplayed: 0, fragmentsBuffering: 0, fragmentsReceived: 0,
+      fragmentsPersisted: 0, fragmentsRejected: 0, framesSent: 0, bytesSent: 0, idleAcks: 0, errors: {},
+      latency: new LatencyStats(),
+    };
+  }
+
+  /** Starts resolving and streaming; frames queued before the connection is up are kept and sent. */
+  start(): void {
+    if (this.state !== 'idle') throw new RangeError('start() called twice');
+    this.tick = this.o.timers.set(1000, () => this.onTick());
+    void this.resolveAndConnect();
+  }
+
+  /** The FrameInput queued frames: send what the connection can take. */
+  framesQueued(): void {
+    this.drain();
+  }
+
+  /** No more input will come: send the rest, close the last fragment, wait for its PERSISTED. */
+  stop(): Promise<void> {
+    this.inputEnded = true;
+    this.stopping = true;
+    this.stopDeadline = this.o.clock.monotonic() + (this.o.stopTimeoutMs ?? 30_000);
+    return new Promise((resolve, reject) => {
+      this.stopWaiters.push((err) => (err ? reject(err) : resolve()));
+      if (this.state === 'failed') this.settle(this.failure);
+      else this.drain();
+    });
+  }
+
+  get connected(): boolean {
+    return this.state === 'streaming';
+  }
+
+  // ── resolving the stream and its data endpoint ──
+
+  private async resolveAndConnect(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'failed') return;
+    const now = this.o.clock.monotonic();
+    try {
+      if (!this.target || now - this.targetResolvedAt > (this.o.endpointTtlMs ?? 45 * 60_000)) {
+        this.setState('resolving');
+        await this.resolve();
+        this.targetResolvedAt = this.o.clock.monotonic();
+      }
+      this.connect();
+    } catch (err) {
+      this.onFailure(err);
+    }
+  }
+
+  private async resolve(): Promise<void> {
+    const name = this.o.streamName;
+    type Described = { StreamInfo?: { Status?: string; DataRetentionInHours?: number } };
+    let info: Described['StreamInfo'];
+    try {
+      info = (await this.o.control.call<Described>('/describeStream', { StreamName: name })).StreamInfo;
+    } catch (err) {
+      if (!isFieldcamError(err, 'UPLOAD_STREAM_NOT_FOUND') || !this.o.createStream) throw err;
+      await this.o.control.call('/createStream', { StreamName: name, DataRetentionInHours: this.o.createStream.retentionHours, MediaType: 'video/h264' });
+      info = { Status: 'CREATING', DataRetentionInHours: this.o.createStream.retentionHours };
+    }
+    for (let polls = 0; info?.Status !== 'ACTIVE'; polls++) {
+      if (info?.Status === 'DELETING' || polls > 30) throw new FieldcamError('UPLOAD_STREAM_NOT_ACTIVE', `stream ${name} is ${info?.Status ?? 'unknown'}`);
+      await this.sleep(1000);
+      info = (await this.o.control.call<Described>('/describeStream', { StreamName: name })).StreamInfo;
+    }
+    this.retentionHours = info.DataRetentionInHours ?? 1;
+    const { DataEndpoint } = await this.o.control.call<{ DataEndpoint?: string }>('/getDataEndpoint', { StreamName: name, APIName: 'PUT_MEDIA' });
+    const m = /^(https?):\/\/([^/:]+)(?::(\d+))?\/?$/.exec(DataEndpoint ?? '');
+    if (!m) throw new FieldcamError('UPLOAD_BAD_RESPONSE', `GetDataEndpoint returned '${String(DataEndpoint)}'`);
+    const tls = m[1] === 'https';
+    this.target = { host: m[2]!, port: m[3] ? Number(m[3]) : tls ? 443 : 80, ...(tls ? { tls: { ...this.o.dataTls } } : {}) };
+  }
+
+  // ── the PutMedia connection ──
+
+  private connect(): void {
+    const credentials = this.o.credentials();
+    if (!credentials) throw new FieldcamError('UPLOAD_NO_CREDENTIALS', 'no credentials yet');
+    const target = this.target!;
+    const nowMs = this.o.clock.now();
+    const headers: [string, string][] = [
+      ['host', hostHeader(target)],
+      ['user-agent', this.o.userAgent],
+      ['x-amzn-stream-name', this.o.streamName],
+      ['x-amzn-fragment-timecode-type', 'ABSOLUTE'],
+      ['x-amzn-producer-start-timestamp', (nowMs / 1000).toFixed(3)],
+      ['x-amzn-fragment-acknowledgment-required', '1'],
+      ['transfer-encoding', 'chunked'],
+      ['connection', 'keep-alive'],
+    ];
+    const signed = this.signer.sign({ method: 'POST', path: '/putMedia', query: '', headers, payloadHash: EMPTY_SHA256 }, credentials, nowMs);
+    for (const h of signed.headers) headers.push([h[0], h[1]]);
+    this.setState('connecting');
+    this.stats.connections++;
+    this.flightCount = 0;
+    this.fragmentOpen = false;
+    this.headerSent = false;
+    this.skipUntilFragment = false;
+    // Every connection is a new Matroska segment, and every held frame is sent again (replay) with its
+    // original timecodes.
+    const queue = this.o.input.queue;
+    if (this.stats.connections > 1) {
+      for (let i = 0; i < queue.length; i++) if (queue.at(i).sent && queue.at(i).fragmentStart) this.stats.fragmentsReplayed++;
+    }
+    queue.rewind();
+    const conn: PutMediaConnection = new PutMediaConnection({ sockets: this.o.sockets }, target, headers, this.mkv.capacity, {
+      onReady: () => {
+        if (this.conn !== conn) return;
+        this.connOpenedAt = this.o.clock.monotonic();
+        this.setState('streaming');
+        this.drain();
+      },
+      onAck: (ack) => this.conn === conn && this.onAck(ack),
+      onAckError: (err) => this.count(err.code),
+      onRefused: (result) => this.conn === conn && this.onFailure(serviceError('PutMedia', result)),
+      onClosed: (err) => this.conn === conn && this.onClosed(err),
+      onWritable: () => this.conn === conn && this.drain(),
+    });
+    this.conn = conn;
+  }
+
+  private drain(): void {
+    const conn = this.conn;
+    if (this.state !== 'streaming' || !conn) {
+      this.maybeSettle();
+      return;
+    }
+    const queue = this.o.input.queue;
+    if (!this.writer && this.o.input.ready) {
+      this.writer = new MkvWriter({ track: this.o.input.trackSpec(), maxFragmentMs: this.o.maxFragmentMs });
+    }
+    const writer = this.writer;
+    if (!writer) return;
+    if (!this.headerSent) {
+      this.mkv.clear();
+      writer.header(this.mkv); // EBML + Segment + Info + Tracks at the start of every connection (§4.3)
+      conn.writeChunk(this.mkv);
+      this.headerSent = true;
+    }
+    for (let frame = queue.nextUnsent(); frame && conn.writable > 0 && this.state === 'streaming'; frame = queue.nextUnsent()) {
+      if (frame.fragmentStart && this.fragmentOpen && (this.rotating || this.flightCount === IN_FLIGHT)) break;
+      this.mkv.clear();
+      if (frame.fragmentStart) {
+        if (this.fragmentOpen && this.o.endOfFragment) writer.endFragment(this.mkv);
+        writer.startFragment(frame.pts, this.mkv, this.o.metadata);
+        this.o.metadata?.fragmentDone();
+        this.fragmentOpen = true;
+        this.skipUntilFragment = false;
+        this.recordFlight(frame.pts);
+      } else if (this.skipUntilFragment) {
+        frame.sent = true;
+        continue;
+      }
+      try {
+        writer.block(frame, this.mkv);
+      } catch (err) {
+        // A local Matroska/KVS rule refused the frame (e.g. a GOP longer than the fragment limit): the rest of
+        // this fragment cannot be sent validly; skip to the next key frame. Bytes already sent stay valid.
+        if (!isFieldcamError(err)) throw err;
+        this.count(err.code);
+        this.emit({ type: 'dropped', code: err.code, message: err.message, frames: 1 });
+        frame.sent = true;
+        this.skipUntilFragment = true;
+        continue;
+      }
+      conn.writeChunk(this.mkv);
+      frame.sent = true;
+      this.stats.framesSent++;
+    }
+    this.stats.bytesSent = conn.bytesSent;
+    this.maybeFinish();
+  }
+
+  /** At stop (all sent) or rotation (fragment boundary): close the body and let the service flush ACKs. */
+  private maybeFinish(): void {
+    const conn = this.conn;
+    if (!conn || this.state !== 'streaming') return;
+    const queue = this.o.input.queue;
+    const allSent = queue.nextUnsent() === undefined;
+    const atBoundary = allSent || queue.nextUnsent()!.fragmentStart;
+    if ((this.stopping && this.inputEnded && allSent) || (this.rotating && atBoundary)) {
+      if (this.fragmentOpen && this.writer) {
+        this.mkv.clear();
+        this.writer.endFragment(this.mkv); // the last fragment can be acknowledged now
+        conn.writeChunk(this.mkv);
+        this.fragmentOpen = false;
+      }
+      conn.finish();
+      this.setState('draining');
+    }
+  }
+
+  private recordFlight(pts: number): void {
+    const i = (this.flightHead + this.flightCount) % IN_FLIGHT;
+    this.flightPts[i] = pts;
+    this.flightSentAt[i] = this.o.clock.monotonic();
+    this.flightBuffered[i] = 0;
+    this.flightCount++;
+    this.stats.fragmentsSent++;
+  }
+
+  private flightIndex(pts: number): number {
+    for (let k = 0; k < this.flightCount; k++) {
+      const i = (this.flightHead + k) % IN_FLIGHT;
+      if (this.flightPts[i] === pts) return i;
+    }
+    return -1;
+  }
+
+  /** Forgets in-flight fragments up to `pts` (acknowledged or dropped); returns when the one at `pts` was sent, or -1. */
+  private landFlights(pts: number): number {
+    let sentAt = -1;
+    while (this.flightCount > 0 && this.flightPts[this.flightHead]! <= pts) {
+      if (this.flightPts[this.flightHead] === pts) sentAt = this.flightSentAt[this.flightHead]!;
+      this.flightHead = (this.flightHead + 1) % IN_FLIGHT;
+      this.flightCount--;
+    }
+    return sentAt;
+  }
+
+  // ── acknowledgements ──
+
+  private onAck(ack: AckEvent): void {
+    this.emit({ type: 'ack', ack });
+    const now = this.o.clock.monotonic();
+    switch (ack.eventType) {
+      case 'BUFFERING': {
+        this.stats.fragmentsBuffering++;
+        const i = this.flightIndex(ack.fragmentTimecode);
+        if (i >= 0) this.flightBuffered[i] = 1;
+        break;
+      }
+      case 'RECEIVED':
+        this.stats.fragmentsReceived++;
+        if (this.retentionHours === 0) this.release(ack.fragmentTimecode, now);
+        break;
+      case 'PERSISTED':
+        this.stats.fragmentsPersisted++;
+        this.backoff.reset();
+        this.release(ack.fragmentTimecode, now);
+        break;
+      case 'IDLE':
+        this.stats.idleAcks++;
+        break;
+      case 'ERROR': {
+        const action = actionForAckError(ack.errorId);
+        this.count(action.code);
+        const message = `ACK ERROR ${ack.errorId} for fragment ${ack.fragmentTimecode}`;
+        if (action.kind === 'drop') {
+          this.stats.fragmentsRejected++;
+          const frames = this.release(ack.fragmentTimecode, now, false);
+          this.emit({ type: 'dropped', code: action.code, message, frames });
+        } else if (action.kind === 'restart') {
+          this.restart(new FieldcamError(action.code, message));
+        } else {
+          this.onFailure(new FieldcamError(action.code, message));
+        }
+        break;
+      }
+    }
+    this.drain();
+  }
+
+  /** Frees every held fragment up to and including the one starting at `timecode`. Returns frames freed. */
+  private release(timecode: number, now: number, persisted = true): number {
+    const queue = this.o.input.queue;
+    let frames = 0;
+    while (queue.length > 0) {
+      const head = queue.at(0);
+      if (!head.sent || head.pts > timecode) break;
+      const sentAt = this.landFlights(head.pts);
+      if (persisted && sentAt >= 0) this.stats.latency.add(now - sentAt);
+      frames += queue.releaseOldestFragment();
+    }
+    this.maybeSettle();
+    return frames;
+  }
+
+  // ── failure, retry, staleness, rotation ──
+
+  private onClosed(err: FieldcamError | undefined): void {
+    if (this.state === 'draining' && !err) {
+      // Orderly end after our last chunk (stop or rotation).
+      this.conn = undefined;
+      if (this.stopping && this.o.input.queue.length === 0) {
+        this.finishStop(undefined);
+        return;
+      }
+      this.rotating = false;
+      this.scheduleRetry(0, 'UPLOAD_NETWORK', 'connection rotated');
+      return;
+    }
+    this.restart(err ?? new FieldcamError('UPLOAD_NETWORK', 'PutMedia connection closed'));
+  }
+
+  private restart(err: FieldcamError): void {
+    this.count(err.code);
+    this.conn?.close();
+    this.conn = undefined;
+    this.scheduleRetry(this.backoff.next(), err.code, err.message);
+  }
+
+  private onFailure(err: unknown): void {
+    const e = isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err));
+    if (e.retryable) {
+      this.restart(e);
+      return;
+    }
+    this.count(e.code);
+    this.conn?.close();
+    this.conn = undefined;
+    this.failure = e;
+    this.setState('failed');
+    this.emit({ type: 'failed', code: e.code, message: e.message });
+    this.settle(e);
+  }
+
+  private scheduleRetry(delayMs: number, code: ErrorCode, message: string): void {
+    if (this.state === 'stopped' || this.state === 'failed') return;
+    this.setState('waiting');
+    if (delayMs > 0) this.emit({ type: 'retry', code, message, delayMs });
+    if (this.retryTimer) this.o.timers.clear(this.retryTimer);
+    this.retryTimer = this.o.timers.set(delayMs, () => {
+      this.retryTimer = undefined;
+      void this.resolveAndConnect();
+    });
+  }
+
+  private onTick(): void {
+    this.tick = this.o.timers.set(1000, () => this.onTick());
+    const now = this.o.clock.monotonic();
+    if (this.state === 'streaming' || this.state === 'draining') {
+      const staleness = this.o.stalenessMs ?? 30_000;
+      for (let k = 0; k < this.flightCount; k++) {
+        const i = (this.flightHead + k) % IN_FLIGHT;
+        if (!this.flightBuffered[i] && now - this.flightSentAt[i]! > staleness) {
+          this.emit({ type: 'retry', code: 'UPLOAD_STALE', message: `no BUFFERING ACK for ${staleness} ms`, delayMs: 0 });
+          this.count('UPLOAD_STALE');
+          this.conn?.close();
+          this.conn = undefined;
+          this.scheduleRetry(0, 'UPLOAD_STALE', 'stale connection');
+          return;
+        }
+      }
+      if (!this.rotating && this.state === 'streaming' && now - this.connOpenedAt > (this.o.rotateMs ?? 40 * 60_000)) {
+        this.rotating = true;
+        this.emit({ type: 'rotating' });
+        this.drain();
+      }
+    }
+    if (this.stopping && now > this.stopDeadline) {
+      this.finishStop(new FieldcamError('UPLOAD_LAST_ACK_MISSING',
+        `stopped with ${this.o.input.queue.length} frame(s) not acknowledged as PERSISTED`));
+    }
+  }
+
+  private maybeSettle(): void {
+    if (this.stopping && this.inputEnded && this.o.input.queue.length === 0 && this.state !== 'failed') {
+      this.finishStop(undefined);
+    }
+  }
+
+  private finishStop(err: FieldcamError | undefined): void {
+    if (this.state === 'stopped') return;
+    if (err) this.count(err.code);
+    this.conn?.close();
+    this.conn = undefined;
+    this.setState('stopped');
+    this.settle(err);
+  }
+
+  private settle(err: FieldcamError | undefined): void {
+    if (this.tick) this.o.timers.clear(this.tick);
+    if (this.retryTimer) this.o.timers.clear(this.retryTimer);
+    this.tick = this.retryTimer = undefined;
+    const waiters = this.stopWaiters.splice(0);
+    for (const w of waiters) w(err);
+  }
+
+  private count(code: string): void {
+    this.stats.errors[code] = (this.stats.errors[code] ?? 0) + 1;
+  }
+
+  private setState(state: State): void {
+    this.state = state;
+    if (state === 'resolving' || state === 'connecting' || state === 'draining') this.emit({ type: state });
+    if (state === 'streaming') this.emit({ type: 'connected' });
+  }
+
+  private emit(event: SessionEvent): void {
+    this.o.onEvent?.(event);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.o.timers.set(ms, resolve));
+  }
+}

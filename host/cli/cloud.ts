@@ -1,0 +1,132 @@
+import { resolve } from 'node:path';
+import { FieldcamError } from '../../firmware/core/errors.ts';
+import { controlPlaneRoutes } from '../../sim/cloud/kvs/controlPlane.ts';
+import { DEFAULT_CONFIG, EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud } from '../../sim/cloud/startCloud.ts';
+import type { Route } from '../../sim/cloud/types.ts';
+import { EXIT } from '../lib/CliError.ts';
+import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import type { Command } from './fieldcam.ts';
+
+/** Next to LocalStack's 4566 but not on it, so both can run on one machine. */
+export const DEFAULT_CLOUD_PORT = 4590;
+
+const spec: CommandSpec = {
+  name: 'cloud',
+  usage: 'cloud [options]',
+  summary:
+    'Runs the local AWS emulator (Kinesis Video Streams) on https://127.0.0.1, for devices, fieldcam and the\n' +
+    'unmodified AWS CLI / SDKs. State (streams, media, CA) persists in the state directory. Stop with Ctrl-C.',
+  options: {
+    'state-dir': { type: 'string', value: 'dir', help: 'where state, the CA and media live (default: ./.state/cloud)' },
+    port: { type: 'string', value: 'n', help: `TCP port on 127.0.0.1 (default: ${DEFAULT_CLOUD_PORT}; 0 = any free port)` },
+    region: { type: 'string', value: 'name', help: `the region requests must be signed for (default: ${DEFAULT_CONFIG.region})` },
+    'access-key-id': { type: 'string', value: 'id', help: `accepted access key id (default: ${EXAMPLE_ACCESS_KEY_ID}, the AWS documentation example)` },
+    'secret-access-key': { type: 'string', value: 'key', help: 'its secret (required with --access-key-id)' },
+    quiet: { type: 'boolean', help: 'do not log each request' },
+  },
+  details:
+    'On start it prints the export line for AWS_CA_BUNDLE, the credentials and the region. Then, e.g.:\n' +
+    `  aws kinesisvideo create-stream --stream-name cam1 --data-retention-in-hours 24 --endpoint-url https://127.0.0.1:${DEFAULT_CLOUD_PORT}`,
+};
+
+/** Quotes a value for a POSIX shell when it needs it. */
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:=+@-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function clock(): string {
+  return new Date().toISOString().slice(11, 23);
+}
+
+/** One concise line per event on stderr; a signature mismatch also shows the canonical request we expected. */
+function logEvent(quiet: boolean): (event: string, fields: Record<string, unknown>) => void {
+  return (event, fields) => {
+    if (event === 'request') {
+      if (quiet) return;
+      const f = fields as { method: string; path: string; status: number; ms: number; error?: string };
+      process.stderr.write(`${clock()} ${f.method} ${f.path} ${f.status} ${f.ms}ms${f.error ? ` ${f.error}` : ''}\n`);
+      return;
+    }
+    const { expectedCanonicalRequest, ...rest } = fields;
+    const pairs = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    process.stderr.write(`${clock()} ${event} ${pairs.join(' ')}\n`);
+    if (typeof expectedCanonicalRequest === 'string') {
+      process.stderr.write(`  expected canonical request:\n${expectedCanonicalRequest.replace(/^/gm, '    ')}\n`);
+    }
+  };
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((done) => {
+    const on = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      done(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export const cloudCommand: Command = {
+  summary: spec.summary,
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(spec, argv);
+    if (values.help) {
+      process.stdout.write(formatHelp(spec));
+      return EXIT.OK;
+    }
+    if (positionals.length) throw new FieldcamError('CLI_USAGE', `cloud: unexpected argument '${positionals[0]}'`);
+    const stateDir = resolve(typeof values['state-dir'] === 'string' ? values['state-dir'] : '.state/cloud');
+    const port = numberFlag(spec, 'port', values.port, 0, 65535) ?? DEFAULT_CLOUD_PORT;
+    if (!Number.isInteger(port)) throw new FieldcamError('CLI_USAGE', `cloud: --port must be a whole number, got '${String(values.port)}'`);
+    const region = typeof values.region === 'string' ? values.region : DEFAULT_CONFIG.region;
+    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new FieldcamError('CLI_USAGE', `cloud: '${region}' is not an AWS region name (e.g. us-east-1)`);
+    const keyId = values['access-key-id'];
+    const secret = values['secret-access-key'];
+    if ((keyId === undefined) !== (secret === undefined)) {
+      throw new FieldcamError('CLI_USAGE', 'cloud: --access-key-id and --secret-access-key go together');
+    }
+    const accessKeyId = typeof keyId === 'string' ? keyId : EXAMPLE_ACCESS_KEY_ID;
+    const secretAccessKey = typeof secret === 'string' ? secret : EXAMPLE_SECRET_ACCESS_KEY;
+    if (!/^[A-Z0-9]{4,128}$/.test(accessKeyId)) throw new FieldcamError('CLI_USAGE', 'cloud: --access-key-id must be upper-case letters and digits');
+    if (secretAccessKey === '') throw new FieldcamError('CLI_USAGE', 'cloud: --secret-access-key must not be empty');
+
+    const routes: Route[] = [...controlPlaneRoutes];
+
+    let cloud;
+    try {
+      cloud = await startCloud({
+        stateDir,
+        port,
+        routes,
+        config: { region, credentials: new Map([[accessKeyId, secretAccessKey]]) },
+        log: logEvent(values.quiet === true),
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new FieldcamError('CLI_USAGE', `cloud: port ${port} on 127.0.0.1 is in use; pick another with --port (0 = any free port)`);
+      }
+      throw err;
+    }
+    const { endpoint, caFile } = cloud;
+    process.stdout.write(
+      [
+        `fieldcam cloud: Kinesis Video Streams on ${endpoint} (region ${region}, account ${cloud.ctx.config.accountId})`,
+        `state: ${stateDir}`,
+        '',
+        'Point the AWS CLI, SDKs and fieldcam at it:',
+        `  export AWS_CA_BUNDLE=${shellQuote(caFile)} AWS_ACCESS_KEY_ID=${shellQuote(accessKeyId)} AWS_SECRET_ACCESS_KEY=${shellQuote(secretAccessKey)} AWS_REGION=${region} AWS_DEFAULT_REGION=${region}`,
+        `  aws kinesisvideo list-streams --endpoint-url ${endpoint}`,
+        '',
+        `endpoint-url: ${endpoint}`,
+        'Ctrl-C stops it.',
+        '',
+      ].join('\n'),
+    );
+    const signal = await waitForSignal();
+    process.stderr.write(`fieldcam cloud: ${signal}, stopping\n`);
+    await cloud.close();
+    return EXIT.OK;
+  },
+};

@@ -1,0 +1,136 @@
+import { closeSync, openSync } from 'node:fs';
+import { nodeHash } from '../../firmware/boards/node/nodeHash.ts';
+import { nodeSocket } from '../../firmware/boards/node/nodeSocket.ts';
+import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
+import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
+import { FieldcamError } from '../../firmware/core/errors.ts';
+import { KvsControlClient, type KvsCredentials } from '../../firmware/core/kvs/KvsControlClient.ts';
+import { PutMediaSession, type SessionEvent, type SessionStats } from '../../firmware/core/kvs/PutMediaSession.ts';
+import { ServerClock } from '../../firmware/core/kvs/ServerClock.ts';
+import { FrameInput, type Codec, type FrameRate } from '../../firmware/core/media/FrameInput.ts';
+import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
+import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
+import { FramePool } from '../../firmware/core/pool/FramePool.ts';
+import type { BoardManifest } from './loadBoardManifest.ts';
+import { readIntoSlot } from './readIntoSlot.ts';
+import type { AwsTarget } from './resolveAwsTarget.ts';
+
+export interface StreamFileOptions {
+  readonly video: string;
+  readonly codec: Codec;
+  readonly streamName: string;
+  readonly board: BoardManifest;
+  readonly aws: AwsTarget;
+  readonly credentials: KvsCredentials;
+  readonly realtime: boolean;
+  readonly fps?: FrameRate;
+  readonly metadata?: FragmentMetadata;
+  readonly createRetentionHours?: number;
+  readonly endOfFragment?: boolean;
+  readonly stalenessMs?: number;
+  readonly onEvent?: (event: SessionEvent) => void;
+  readonly onProgress?: (stats: SessionStats, framesIn: number) => void;
+}
+
+export interface StreamFileResult {
+  readonly stats: SessionStats;
+  readonly framesIn: number;
+  readonly fragmentsIn: number;
+  readonly error?: FieldcamError;
+}
+
+const REALTIME_READ = 16 * 1024;
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `fieldcam stream`: the device pipeline on Node — the file read straight into the board's frame pool,
+ * split and fragmented by FrameInput, uploaded by PutMediaSession — with static credentials.
+ * As fast as possible, a full pool pauses reading (no loss); in real time the file behaves like a camera:
+ * frames are read at their timestamps and a full pool drops the oldest un-sent fragment.
+ */
+export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult> {
+  let fd: number;
+  try {
+    fd = o.video === '-' ? 0 : openSync(o.video, 'r');
+  } catch (err) {
+    throw new FieldcamError('CLI_INPUT_NOT_FOUND', `cannot open ${o.video}: ${(err as Error).message}`);
+  }
+  const clock = new ServerClock(nodeClock);
+  const pool = new FramePool(derivePoolSizing(o.board.pool));
+  let session: PutMediaSession | undefined;
+  let fragmentsIn = 0;
+  const t0 = clock.now();
+  const input = new FrameInput({
+    codec: o.codec,
+    pool,
+    ...(o.fps ? { fps: o.fps } : {}),
+    fragmentMs: o.board.stream.fragmentMs,
+    startTimecode: t0,
+    strict: true,
+    onQueued: (frame) => {
+      if (frame.fragmentStart) fragmentsIn++;
+      session?.framesQueued();
+    },
+  });
+  const credentials = () => o.credentials;
+  const tls = o.aws.ca ? { ca: o.aws.ca } : {};
+  const control = new KvsControlClient({
+    sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: o.aws.region,
+    target: o.aws.control, credentials, userAgent: 'fieldcam/0.1 (node)',
+  });
+  session = new PutMediaSession({
+    input, control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock,
+    region: o.aws.region, streamName: o.streamName, credentials,
+    ...(o.aws.control.tls ? { dataTls: tls } : {}),
+    ...(o.createRetentionHours !== undefined ? { createStream: { retentionHours: o.createRetentionHours } } : {}),
+    maxFragmentMs: o.board.stream.maxFragmentMs,
+    endOfFragment: o.endOfFragment ?? true,
+    ...(o.metadata ? { metadata: o.metadata } : {}),
+    ...(o.stalenessMs ? { stalenessMs: o.stalenessMs } : {}),
+    random: Math.random,
+    userAgent: 'fieldcam/0.1 (node)',
+    ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+  });
+  session.start();
+  const started = nodeClock.monotonic();
+  let failed: FieldcamError | undefined;
+  try {
+    for (;;) {
+      const ready = input.prepare();
+      if (ready === PREPARE.FRAME_TOO_LARGE) {
+        throw new FieldcamError('POOL_FRAME_TOO_LARGE', `a frame is larger than a pool slot of board ${o.board.name}`);
+      }
+      if (ready === PREPARE.POOL_EXHAUSTED) {
+        // A camera cannot wait: drop the oldest un-sent fragment. A file can: wait for acknowledgements.
+        if (!(o.realtime && input.queue.reclaim())) await pause(20);
+        o.onProgress?.(session.stats, input.stats.frames);
+        continue;
+      }
+      const want = o.realtime ? Math.min(REALTIME_READ, input.targetSpace) : input.targetSpace;
+      const n = readIntoSlot(fd, input.target, input.targetOffset, want, o.video);
+      if (n === 0) break;
+      input.push(n);
+      o.onProgress?.(session.stats, input.stats.frames);
+      if (o.realtime && input.queue.length > 0) {
+        const newest = input.queue.at(input.queue.length - 1);
+        const due = newest.pts - t0 - (nodeClock.monotonic() - started);
+        if (due > 0) await pause(due);
+      } else {
+        await pause(0); // let the socket and ACKs run
+      }
+    }
+    input.end();
+    session.framesQueued();
+  } catch (err) {
+    failed = err instanceof FieldcamError ? err : new FieldcamError('INPUT_READ_FAILED', String(err));
+  } finally {
+    if (o.video !== '-') closeSync(fd);
+  }
+  let error = failed;
+  try {
+    await session.stop();
+  } catch (err) {
+    error ??= err instanceof FieldcamError ? err : new FieldcamError('UPLOAD_NETWORK', String(err));
+  }
+  return { stats: session.stats, framesIn: input.stats.frames, fragmentsIn, ...(error ? { error } : {}) };
+}

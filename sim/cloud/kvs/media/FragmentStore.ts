@@ -1,0 +1,194 @@
+// Durable fragment storage of one stream, under the stream's directory:
+//
+//   media/index.jsonl               one JSON line per stored fragment, appended (fsync) after its file exists
+//   media/headers/<sha256/32>.mkv   each distinct segment header (EBML + Segment + Info + Tracks), stored once
+//   media/fragments/<number>.mkv    each fragment's bytes (its metadata Tags + Cluster), written atomically
+//
+// A crash can leave a fragment file without its index line (ignored: it was never acknowledged PERSISTED)
+// or a torn last index line (cut off when the store is opened), never an index line without its file.
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../writeFileAtomic.ts';
+import type { FragmentTag } from './checkFragmentTags.ts';
+
+export interface FragmentRecord {
+  readonly fragmentNumber: string;
+  /** Cluster Timecode as received (TimecodeScale units). */
+  readonly timecode: number;
+  readonly producerTimestampMs: number;
+  readonly serverTimestampMs: number;
+  readonly durationMs: number;
+  /** Bytes of the stored fragment (Tags + Cluster), i.e. FragmentSizeInBytes. */
+  readonly size: number;
+  /** Id of the segment header the fragment is played with. */
+  readonly header: string;
+  readonly tags: readonly (readonly [string, string])[];
+}
+
+export interface FragmentToStore {
+  readonly number: string;
+  readonly timecode: number;
+  readonly producerTimestampMs: number;
+  readonly serverTimestampMs: number;
+  readonly durationMs: number;
+  readonly header: Uint8Array;
+  readonly bytes: Uint8Array;
+  readonly tags: readonly FragmentTag[];
+}
+
+/**
+ * FragmentNumbers: decimal strings of one fixed length (so string order is numeric order), from a prefix
+ * and a counter that is at least the server time in µs. They keep increasing across connections and
+ * restarts, like the 47-digit numbers KVS hands out.
+ */
+const NUMBER_PREFIX = '91343852333';
+const COUNTER_DIGITS = 36;
+
+export class FragmentStore {
+  readonly dir: string;
+  private readonly indexFile: string;
+  private readonly headersDir: string;
+  private readonly fragmentsDir: string;
+  private readonly records: FragmentRecord[] = [];
+  private readonly byNumber = new Map<string, FragmentRecord>();
+  private readonly headerIds = new Set<string>();
+  private readonly headerCache = new Map<string, Uint8Array>();
+  private lastHeader: { bytes: Uint8Array; id: string } | undefined;
+  private counter = 0;
+  /** Index lines that could not be read when the store was opened (a torn last line is one). */
+  readonly damagedLines: number = 0;
+
+  /** Opens (creating if needed) the store of a stream whose private directory is `streamDir`. */
+  constructor(streamDir: string) {
+    this.dir = join(streamDir, 'media');
+    this.indexFile = join(this.dir, 'index.jsonl');
+    this.headersDir = join(this.dir, 'headers');
+    this.fragmentsDir = join(this.dir, 'fragments');
+    mkdirSync(this.headersDir, { recursive: true });
+    mkdirSync(this.fragmentsDir, { recursive: true });
+    this.damagedLines = this.load();
+  }
+
+  /** Stored fragments in FragmentNumber order (= the order they were persisted). */
+  list(): readonly FragmentRecord[] {
+    return this.records;
+  }
+
+  get(fragmentNumber: string): FragmentRecord | undefined {
+    return this.byNumber.get(fragmentNumber);
+  }
+
+  /** The next FragmentNumber of this stream (strictly greater than any handed out or stored before). */
+  nextFragmentNumber(nowMs: number): string {
+    this.counter = Math.max(this.counter + 1, Math.floor(nowMs) * 1000);
+    return NUMBER_PREFIX + String(this.counter).padStart(COUNTER_DIGITS, '0');
+  }
+
+  /** Stores a fragment durably: header (once), fragment file (atomic), then the index line (fsync). */
+  append(fragment: FragmentToStore): FragmentRecord {
+    if (this.byNumber.has(fragment.number)) throw new RangeError(`fragment ${fragment.number} is already stored`);
+    const header = this.storeHeader(fragment.header);
+    writeFileAtomic(join(this.fragmentsDir, `${fragment.number}.mkv`), fragment.bytes);
+    const record: FragmentRecord = Object.freeze({
+      fragmentNumber: fragment.number,
+      timecode: fragment.timecode,
+      producerTimestampMs: fragment.producerTimestampMs,
+      serverTimestampMs: fragment.serverTimestampMs,
+      durationMs: fragment.durationMs,
+      size: fragment.bytes.length,
+      header,
+      tags: Object.freeze(fragment.tags.map((t) => Object.freeze([t.name, t.value] as const))),
+    });
+    const fd = openSync(this.indexFile, 'a', 0o644);
+    try {
+      const line = Buffer.from(JSON.stringify(record) + '\n', 'utf8');
+      let done = 0;
+      while (done < line.length) done += writeSync(fd, line, done, line.length - done);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.add(record);
+    return record;
+  }
+
+  /** The fragment's bytes (metadata Tags + Cluster). */
+  readFragment(record: FragmentRecord): Uint8Array {
+    return readFileSync(join(this.fragmentsDir, `${record.fragmentNumber}.mkv`));
+  }
+
+  /** A stored segment header (EBML header, Segment of unknown size, Info, Tracks). */
+  readHeader(id: string): Uint8Array {
+    let bytes = this.headerCache.get(id);
+    if (!bytes) {
+      bytes = readFileSync(join(this.headersDir, `${id}.mkv`));
+      this.headerCache.set(id, bytes);
+    }
+    return bytes;
+  }
+
+  private storeHeader(bytes: Uint8Array): string {
+    // Every fragment of a connection shares one header object: hash it once per connection, not per fragment.
+    if (this.lastHeader?.bytes === bytes) return this.lastHeader.id;
+    const id = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
+    if (!this.headerIds.has(id)) {
+      const path = join(this.headersDir, `${id}.mkv`);
+      if (!existsSync(path)) writeFileAtomic(path, bytes);
+      this.headerIds.add(id);
+    }
+    this.lastHeader = { bytes, id };
+    return id;
+  }
+
+  private add(record: FragmentRecord): void {
+    this.records.push(record);
+    this.byNumber.set(record.fragmentNumber, record);
+    this.headerIds.add(record.header);
+    const counter = Number(record.fragmentNumber.slice(NUMBER_PREFIX.length));
+    if (Number.isSafeInteger(counter) && counter > this.counter) this.counter = counter;
+  }
+
+  /** Reads the index; cuts a torn last line so later appends start on a fresh line. Returns the lines skipped. */
+  private load(): number {
+    if (!existsSync(this.indexFile)) return 0;
+    const text = readFileSync(this.indexFile, 'utf8');
+    let damaged = 0;
+    const complete = text.lastIndexOf('\n') + 1;
+    if (complete < text.length) {
+      truncateSync(this.indexFile, Buffer.byteLength(text.slice(0, complete), 'utf8'));
+      damaged++;
+    }
+    for (const line of text.slice(0, complete).split('\n')) {
+      if (line === '') continue;
+      const record = parseRecord(line);
+      if (!record || !existsSync(join(this.fragmentsDir, `${record.fragmentNumber}.mkv`)) || this.byNumber.has(record.fragmentNumber)) {
+        damaged++;
+        continue;
+      }
+      this.add(record);
+    }
+    this.records.sort((a, b) => compareNumbers(a.fragmentNumber, b.fragmentNumber));
+    return damaged;
+  }
+}
+
+/** Orders decimal FragmentNumber strings numerically. */
+export function compareNumbers(a: string, b: string): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+}
+
+function parseRecord(line: string): FragmentRecord | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  const r = v as Record<string, unknown>;
+  const nums = ['timecode', 'producerTimestampMs', 'serverTimestampMs', 'durationMs', 'size'];
+  if (typeof r !== 'object' || r === null || typeof r.fragmentNumber !== 'string' || !/^\d+$/.test(r.fragmentNumber)) return undefined;
+  if (typeof r.header !== 'string' || !/^[0-9a-f]+$/.test(r.header) || !Array.isArray(r.tags)) return undefined;
+  if (!nums.every((k) => typeof r[k] === 'number' && Number.isFinite(r[k]))) return undefined;
+  return Object.freeze(r as unknown as FragmentRecord);
+}

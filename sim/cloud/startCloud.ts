@@ -1,0 +1,179 @@
+// The local cloud: one HTTPS server on loopback, with the TLS identity, state, credentials and route tables
+// of sim/cloud. Unmodified AWS SDK v3 clients reach it with `endpoint` and the CA in `caFile`.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { resolve } from 'node:path';
+import { CredentialRegistry } from './auth/CredentialRegistry.ts';
+import { createAuthenticator } from './auth/createAuthenticator.ts';
+import { FileStreamStore } from './FileStreamStore.ts';
+import { writeCloudError } from './http.ts';
+import { controlPlaneRoutes } from './kvs/controlPlane.ts';
+import { ensureCertificates } from './tls/ensureCertificates.ts';
+import { CloudError, type CloudConfig, type CloudContext, type Faults, type Route } from './types.ts';
+
+/** The AWS documentation's example key pair: obviously not a real secret, and what `aws configure` docs show. */
+export const EXAMPLE_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+export const EXAMPLE_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
+
+export const DEFAULT_CONFIG: CloudConfig = Object.freeze({
+  region: 'us-east-1',
+  accountId: '123456789012',
+  credentials: new Map([[EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY]]),
+  maxConnectionMs: 45 * 60_000,
+  idleAckMs: 3000,
+  idleCloseMs: 30_000,
+  maxFragmentMs: 20_000,
+  maxFutureMs: 10 * 60_000,
+  enforceTps: true,
+});
+
+export interface StartCloudOptions {
+  /** Where the CA, certificates, streams and credentials live (created if missing). */
+  readonly stateDir: string;
+  /** TCP port; 0 (the default) picks a free one. */
+  readonly port?: number;
+  readonly host?: '127.0.0.1';
+  /** Extra route tables (e.g. media). The control plane is always served; passing its routes again is harmless. */
+  readonly routes?: readonly Route[];
+  readonly config?: Partial<CloudConfig>;
+  /** The live fault knobs; kept by reference, so callers can change them while the cloud runs. */
+  readonly faults?: Faults;
+  /** Receives every `ctx.log` event (one per request, plus events of the features). Default: discarded. */
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export interface RunningCloud {
+  /** https://127.0.0.1:<port> */
+  readonly endpoint: string;
+  readonly caPem: string;
+  /** Absolute path of the CA certificate (what AWS_CA_BUNDLE should name). */
+  readonly caFile: string;
+  readonly ctx: CloudContext;
+  /** Stops listening and ends every open connection, streaming ones included. */
+  close(): Promise<void>;
+}
+
+function routeKey(method: string, path: string): string {
+  return `${method} ${path}`;
+}
+
+function buildRouteTable(routes: readonly Route[]): Map<string, Route> {
+  const table = new Map<string, Route>();
+  for (const route of routes) {
+    const key = routeKey(route.method, route.path);
+    const existing = table.get(key);
+    if (existing && existing !== route) throw new TypeError(`startCloud: two different routes for ${key}`);
+    table.set(key, route);
+  }
+  return table;
+}
+
+export async function startCloud(options: StartCloudOptions): Promise<RunningCloud> {
+  const stateDir = resolve(options.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  const config: CloudConfig = Object.freeze({ ...DEFAULT_CONFIG, ...options.config });
+  const faults: Faults = options.faults ?? {};
+  const host = options.host ?? '127.0.0.1';
+  const emit = options.log ?? (() => {});
+  const log = (event: string, fields: Record<string, unknown> = {}): void => emit(event, fields);
+  const now = (): number => Date.now() + (faults.clockSkewMs ?? 0);
+
+  const table = buildRouteTable([...controlPlaneRoutes, ...(options.routes ?? [])]);
+  // State first: a corrupt state file fails the start before any key is generated.
+  const streams = new FileStreamStore(stateDir);
+  const registry = new CredentialRegistry({ stateDir, statics: config.credentials, now });
+  const certificates = await ensureCertificates(stateDir);
+  const authenticate = createAuthenticator({ region: config.region, credentials: registry, faults, now, log });
+
+  let ctx: CloudContext | undefined;
+  const sockets = new Set<Socket>();
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    let errorType: string | undefined;
+    // Every answer carries the server's clock (skew fault included): devices correct their clock from it,
+    // and the SDK corrects its clock offset from it after a "Signature expired".
+    res.setHeader('Date', new Date(now()).toUTCString());
+    res.setHeader('x-amzn-RequestId', requestId);
+    res.on('close', () => {
+      log('request', {
+        method: req.method,
+        path,
+        status: res.statusCode,
+        ms: Math.round(performance.now() - started),
+        requestId,
+        ...(errorType ? { error: errorType } : {}),
+      });
+    });
+    try {
+      const route = table.get(routeKey(req.method ?? '', path));
+      if (!route) throw new CloudError(404, 'UnknownOperationException', `No operation ${req.method} ${path}`);
+      await route.handler(req, res, ctx!);
+    } catch (err) {
+      const cloudError =
+        err instanceof CloudError ? err : new CloudError(500, 'InternalFailure', 'The request processing has failed because of an unknown error.');
+      if (!(err instanceof CloudError)) log('internal-error', { path, requestId, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      errorType = cloudError.type;
+      if (res.headersSent) res.destroy();
+      else writeCloudError(res, cloudError, !req.complete);
+    }
+  }
+
+  const server: Server = createServer(
+    {
+      key: certificates.keyPem,
+      cert: certificates.certPem,
+      minVersion: 'TLSv1.2',
+      // PutMedia requests stream for up to 45 minutes: no whole-request deadline (Node's default is 5 min).
+      requestTimeout: 0,
+    },
+    (req, res) => void handle(req, res),
+  );
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('tlsClientError', (err) => log('tls-error', { error: err.message }));
+
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', fail);
+      done();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const endpoint = `https://${host}:${port}`;
+
+  ctx = Object.freeze({
+    config,
+    streams,
+    faults,
+    temporaryCredentials: registry,
+    endpoint,
+    now,
+    authenticate,
+    log,
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint,
+    caPem: certificates.caPem,
+    caFile: certificates.caFile,
+    ctx,
+    close() {
+      closing ??= new Promise<void>((done) => {
+        server.close(() => done());
+        for (const socket of sockets) socket.destroy();
+      });
+      return closing;
+    },
+  };
+}

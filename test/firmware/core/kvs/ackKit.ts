@@ -1,0 +1,77 @@
+// Helpers for the AckParser suites: run byte streams through a parser in given pieces and record every
+// outcome as plain data (the parser's event object is reused, so it is copied inside the callback).
+import { FieldcamError } from '../../../../firmware/core/errors.ts';
+import { AckParser, type AckEvent } from '../../../../firmware/core/kvs/AckParser.ts';
+import { encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
+
+export type Outcome =
+  | { readonly ack: string; readonly timecode: number; readonly number: string; readonly errorId: number }
+  | { readonly error: string };
+
+export interface Recorder {
+  readonly parser: AckParser;
+  readonly outcomes: Outcome[];
+  /** Events seen by identity, to check the one reused object. */
+  readonly objects: AckEvent[];
+}
+
+export function recorder(): Recorder {
+  const outcomes: Outcome[] = [];
+  const objects: AckEvent[] = [];
+  const parser = new AckParser({
+    onAck(ack) {
+      objects.push(ack);
+      outcomes.push({ ack: ack.eventType, timecode: ack.fragmentTimecode, number: ack.fragmentNumber, errorId: ack.errorId });
+    },
+    onError(err) {
+      if (!(err instanceof FieldcamError)) throw new Error(`onError received a ${String(err)}`);
+      outcomes.push({ error: err.code });
+    },
+  });
+  return { parser, outcomes, objects };
+}
+
+export function bytesOf(input: string | Uint8Array): Uint8Array {
+  return typeof input === 'string' ? encodeUtf8(input) : input;
+}
+
+/** Outcomes of `input` pushed in pieces that end at `cuts` (ascending offsets), through one parser. */
+export function parse(input: string | Uint8Array, cuts: readonly number[] = []): Outcome[] {
+  const bytes = bytesOf(input);
+  const r = recorder();
+  let from = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    r.parser.push(bytes, from, cut - from);
+    from = cut;
+  }
+  return r.outcomes;
+}
+
+/** Outcomes with the input pushed one byte at a time. */
+export function parseBytewise(input: string | Uint8Array): Outcome[] {
+  const bytes = bytesOf(input);
+  const r = recorder();
+  for (let i = 0; i < bytes.length; i++) r.parser.push(bytes, i, 1);
+  return r.outcomes;
+}
+
+export function ack(type: string, timecode = -1, number = '', errorId = -1): Outcome {
+  return { ack: type, timecode, number, errorId };
+}
+
+export function err(code: string): Outcome {
+  return { error: code };
+}
+
+/** xorshift32: a fixed sequence, so a failure names an iteration that reproduces. */
+export function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}

@@ -1,0 +1,114 @@
+// A small pure-JS SHA-256 (FIPS 180-4 §6.2) and HMAC-SHA256 (RFC 2104) as a HashPort test double, so the
+// core signer suite runs inside XS without the board's native hashes. Slow and allocating by design: it
+// hashes a few hundred bytes per test. softHash.test.ts checks it against FIPS 180-2 and RFC 4231 vectors.
+import type { HashPort } from '../../../../firmware/io/Hash.ts';
+
+// FIPS 180-4 §4.2.2: the first 32 bits of the fractional parts of the cube roots of the first 64 primes.
+const K = new Uint32Array([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+]);
+// §5.3.3: the first 32 bits of the fractional parts of the square roots of the first 8 primes.
+const H0 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+
+const rotr = (x: number, n: number): number => (x >>> n) | (x << (32 - n));
+
+/** SHA-256 of `data[offset..offset+length)` into `out[outOffset..+32]`. */
+export function sha256(data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void {
+  // §5.1.1 padding: 0x80, zeros, then the length in bits as a 64-bit big-endian integer.
+  const padded = new Uint8Array((((length + 8) >> 6) + 1) * 64);
+  padded.set(data.subarray(offset, offset + length));
+  padded[length] = 0x80;
+  const view = new DataView(padded.buffer);
+  view.setUint32(padded.length - 8, Math.floor(length / 0x20000000));
+  view.setUint32(padded.length - 4, (length * 8) >>> 0);
+  const h = H0.slice();
+  const w = new Uint32Array(64);
+  for (let block = 0; block < padded.length; block += 64) {
+    for (let t = 0; t < 16; t++) w[t] = view.getUint32(block + 4 * t);
+    for (let t = 16; t < 64; t++) {
+      const s0 = rotr(w[t - 15]!, 7) ^ rotr(w[t - 15]!, 18) ^ (w[t - 15]! >>> 3);
+      const s1 = rotr(w[t - 2]!, 17) ^ rotr(w[t - 2]!, 19) ^ (w[t - 2]! >>> 10);
+      w[t] = (w[t - 16]! + s0 + w[t - 7]! + s1) >>> 0;
+    }
+    let [a, b, c, d, e, f, g, hh] = h as [number, number, number, number, number, number, number, number];
+    for (let t = 0; t < 64; t++) {
+      const t1 = (hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[t]! + w[t]!) >>> 0;
+      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
+      hh = g;
+      g = f;
+      f = e;
+      e = (d + t1) >>> 0;
+      d = c;
+      c = b;
+      b = a;
+      a = (t1 + t2) >>> 0;
+    }
+    h[0] = (h[0]! + a) >>> 0;
+    h[1] = (h[1]! + b) >>> 0;
+    h[2] = (h[2]! + c) >>> 0;
+    h[3] = (h[3]! + d) >>> 0;
+    h[4] = (h[4]! + e) >>> 0;
+    h[5] = (h[5]! + f) >>> 0;
+    h[6] = (h[6]! + g) >>> 0;
+    h[7] = (h[7]! + hh) >>> 0;
+  }
+  const o = new DataView(out.buffer, out.byteOffset + outOffset, 32);
+  for (let i = 0; i < 8; i++) o.setUint32(4 * i, h[i]!);
+}
+
+const BLOCK = 64;
+
+/** HMAC-SHA256 (RFC 2104): H((K ^ opad) || H((K ^ ipad) || data)), keys longer than a block hashed first. */
+export function hmacSha256(key: Uint8Array, data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void {
+  const k = new Uint8Array(BLOCK);
+  if (key.length > BLOCK) sha256(key, 0, key.length, k, 0);
+  else k.set(key);
+  const inner = new Uint8Array(BLOCK + length);
+  for (let i = 0; i < BLOCK; i++) inner[i] = k[i]! ^ 0x36;
+  inner.set(data.subarray(offset, offset + length), BLOCK);
+  const outer = new Uint8Array(BLOCK + 32);
+  for (let i = 0; i < BLOCK; i++) outer[i] = k[i]! ^ 0x5c;
+  sha256(inner, 0, inner.length, outer, BLOCK);
+  sha256(outer, 0, outer.length, out, outOffset);
+}
+
+export const softHash: HashPort = Object.freeze({ sha256, hmacSha256 });
+
+/** A HashPort that counts calls, to observe the signing-key cache. */
+export function countingHash(): HashPort & { sha256Calls: number; hmacCalls: number } {
+  const counter = {
+    sha256Calls: 0,
+    hmacCalls: 0,
+    sha256(data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void {
+      counter.sha256Calls++;
+      sha256(data, offset, length, out, outOffset);
+    },
+    hmacSha256(key: Uint8Array, data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void {
+      counter.hmacCalls++;
+      hmacSha256(key, data, offset, length, out, outOffset);
+    },
+  };
+  return counter;
+}
+
+const DIGITS = '0123456789abcdef';
+
+export function hex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += DIGITS[b >> 4]! + DIGITS[b & 15]!;
+  return s;
+}
+
+/** ASCII/Latin-1 text as bytes (test vectors only). */
+export function bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
