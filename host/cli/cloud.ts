@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import { controlPlaneRoutes } from '../../sim/cloud/kvs/controlPlane.ts';
+import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { DEFAULT_CONFIG, EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud } from '../../sim/cloud/startCloud.ts';
 import type { Route } from '../../sim/cloud/types.ts';
 import { EXIT } from '../lib/CliError.ts';
@@ -92,7 +93,7 @@ export const cloudCommand: Command = {
     if (!/^[A-Z0-9]{4,128}$/.test(accessKeyId)) throw new FieldcamError('CLI_USAGE', 'cloud: --access-key-id must be upper-case letters and digits');
     if (secretAccessKey === '') throw new FieldcamError('CLI_USAGE', 'cloud: --secret-access-key must not be empty');
 
-    const routes: Route[] = [...controlPlaneRoutes];
+    const routes: Route[] = [...controlPlaneRoutes, ...mediaRoutes];
 
     let cloud;
     try {

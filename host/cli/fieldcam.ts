@@ -11,6 +11,8 @@ export interface Command {
 /** Every command, loaded on demand so `fieldcam --help` stays instant. One file per command. */
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = Object.freeze({
   cloud: { summary: 'run the local AWS emulator (Kinesis Video Streams) on https://127.0.0.1', load: async () => (await import('./cloud.ts')).cloudCommand },
+  fragments: { summary: 'list the fragments Kinesis Video Streams stored for a stream', load: async () => (await import('./fragments.ts')).fragmentsCommand },
+  'get-media': { summary: 'download a stream\'s stored fragments as one playable Matroska file', load: async () => (await import('./get-media.ts')).getMediaCommand },
   mux: {
     summary: 'frame a raw H.264 or MJPEG stream as the Matroska a device would upload',
     load: async () => (await import('./mux.ts')).muxCommand,

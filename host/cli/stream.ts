@@ -29,6 +29,7 @@ const spec: CommandSpec = {
     fps: { type: 'string', value: 'N', help: 'frame rate (default: from the bitstream, else 25)' },
     board: { type: 'string', value: 'name', help: 'board whose frame pool and defaults to use (default: sim-x86)' },
     'fragment-metadata': { type: 'string', multiple: true, value: 'name=value', help: 'metadata tag on every fragment (max 10)' },
+    'connection-staleness': { type: 'string', value: 'seconds', help: 'reset the connection when a fragment gets no BUFFERING ACK this long (default 30)' },
     'retention-hours': { type: 'string', value: 'hours', help: 'retention when the stream is created (default 24; 0 = no retention, RECEIVED releases)' },
     'no-create': { type: 'boolean', help: 'fail instead of creating a missing stream' },
     json: { type: 'boolean', help: 'print the summary as JSON' },
@@ -51,7 +52,8 @@ function parseMetadata(items: string[] | undefined): FragmentMetadata | undefine
 
 async function loadCredentials(): Promise<KvsCredentials> {
   try {
-    const c = await defaultProvider()();
+    // A fresh provider that re-reads the shared files: refreshed credentials on disk are picked up.
+    const c = await defaultProvider({ ignoreCache: true })();
     return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
   } catch (err) {
     throw new FieldcamError('UPLOAD_NO_CREDENTIALS',
@@ -88,7 +90,16 @@ export const streamCommand: Command = {
     });
     const board = loadBoardManifest(typeof values.board === 'string' ? values.board : 'sim-x86');
     const metadata = parseMetadata(values['fragment-metadata'] as string[] | undefined);
-    const credentials = await loadCredentials();
+    const stalenessS = numberFlag(spec, 'connection-staleness', values['connection-staleness'], 1, 3600);
+    // Static credentials from the environment or a profile. When the service says they expired, load them
+    // again (a profile file may have been refreshed by another process); the session keeps buffering.
+    let credentials = await loadCredentials();
+    let refreshing = false;
+    const refresh = () => {
+      if (refreshing) return;
+      refreshing = true;
+      loadCredentials().then((c) => { credentials = c; }, () => {}).finally(() => { refreshing = false; });
+    };
     const progress = process.stderr.isTTY && !values.json;
     let lastShown = 0;
     const show = (s: SessionStats, framesIn: number) => {
@@ -103,12 +114,14 @@ export const streamCommand: Command = {
       streamName,
       board,
       aws,
-      credentials,
+      credentials: () => credentials,
       realtime: values.realtime === true,
+      ...(stalenessS ? { stalenessMs: stalenessS * 1000 } : {}),
       ...(fpsN ? { fps: { num: fpsN, den: 1 } } : {}),
       ...(metadata ? { metadata } : {}),
       ...(values['no-create'] ? {} : { createRetentionHours: retention ?? 24 }),
       onEvent: (e) => {
+        if (e.type === 'retry' && (e.code === 'UPLOAD_NO_CREDENTIALS' || e.code === 'UPLOAD_AUTH_FAILED')) refresh();
         if (e.type === 'retry' && !values.json) process.stderr.write(`\nstream: ${e.code}: ${e.message}; retrying in ${e.delayMs} ms\n`);
         if (e.type === 'dropped' && !values.json) process.stderr.write(`\nstream: ${e.code}: ${e.message} (${e.frames} frames dropped)\n`);
       },

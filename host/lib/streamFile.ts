@@ -21,7 +21,8 @@ export interface StreamFileOptions {
   readonly streamName: string;
   readonly board: BoardManifest;
   readonly aws: AwsTarget;
-  readonly credentials: KvsCredentials;
+  /** Current credentials; called before each signature, so a refreshed set is used at once. */
+  readonly credentials: () => KvsCredentials | undefined;
   readonly realtime: boolean;
   readonly fps?: FrameRate;
   readonly metadata?: FragmentMetadata;
@@ -72,7 +73,7 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
       session?.framesQueued();
     },
   });
-  const credentials = () => o.credentials;
+  const credentials = o.credentials;
   const tls = o.aws.ca ? { ca: o.aws.ca } : {};
   const control = new KvsControlClient({
     sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: o.aws.region,

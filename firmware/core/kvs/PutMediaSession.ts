@@ -369,9 +369,9 @@ export class PutMediaSession {
         break;
       case 'ERROR': {
         const action = actionForAckError(ack.errorId);
-        this.count(action.code);
         const message = `ACK ERROR ${ack.errorId} for fragment ${ack.fragmentTimecode}`;
         if (action.kind === 'drop') {
+          this.count(action.code);
           this.stats.fragmentsRejected++;
           const frames = this.release(ack.fragmentTimecode, now, false);
           this.emit({ type: 'dropped', code: action.code, message, frames });

@@ -51,8 +51,8 @@ const NO_BYTES = new Uint8Array(0);
  *
  * An unknown-size master ends where an element appears that is not its child but belongs to an enclosing
  * level (RFC 8794 §6.2; Matroska live Segments and Clusters), at its parent's end, or at `end()`.
- * Element fields are plain properties updated per event: nothing is allocated per element. Errors are
- * FieldcamError EBML_*; after one, every call rethrows it.
+ * Element fields are plain properties updated per event; the only per-event allocation is the VALUE view
+ * (a subarray). Errors are FieldcamError EBML_*; after a data error every call rethrows it.
  */
 export class EbmlReader {
   /** Fields of the current event. `size` is UNKNOWN_SIZE for an unknown-size element at START. */
@@ -245,7 +245,7 @@ export class EbmlReader {
           return EBML_EVENT.VALUE;
         }
         case STATE.HEADER: {
-          const event = this.header_();
+          const event = this.headerStep();
           if (event !== undefined) return event;
           break;
         }
@@ -258,7 +258,7 @@ export class EbmlReader {
   }
 
   /** One step of the HEADER state; undefined when it moved to another state without an event. */
-  private header_(): EbmlEvent | undefined {
+  private headerStep(): EbmlEvent | undefined {
     if (!this.headerReady) {
       if (this.headerFill === 0 && this.sp > 0 && this.stackBound[this.sp - 1] === this.pos) return this.pop();
       if (!this.gatherHeader()) {

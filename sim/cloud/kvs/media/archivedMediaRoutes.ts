@@ -20,7 +20,7 @@ import { InputValidator, PATTERNS } from '../InputValidator.ts';
 import { fragmentStoreFor } from './fragmentStoreFor.ts';
 import { compareNumbers, type FragmentRecord, type FragmentStore } from './FragmentStore.ts';
 
-/** ListFragments MaxResults: 1-1000, default 100 (API reference). */
+/** ListFragments MaxResults: 1-1000 (API model); 100 when absent. */
 const MAX_RESULTS = 1000;
 const DEFAULT_RESULTS = 100;
 /** GetMediaForFragmentList: at most 1000 fragments per request (kvs-reference.md §6.2). */

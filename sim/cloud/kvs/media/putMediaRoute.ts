@@ -263,15 +263,32 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
   const schedule = (): void => {
     clearTimeout(timer);
     if (finished) return;
-    timer = setTimeout(() => {
+    timer = setTimeout(guarded(() => {
       if (ingest.tick()) finish(ingest.closeReason ?? 'closed', true);
       else schedule();
-    }, Math.max(0, ingest.nextTickAt() - ctx.now()));
+    }), Math.max(0, ingest.nextTickAt() - ctx.now()));
   };
-  schedule();
 
+  /**
+   * Listeners run after the route handler returned, outside the server's error handling: a bug must end this
+   * connection (logged, ERROR 5000), never the whole cloud.
+   */
+  const guarded = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
+    try {
+      fn(...args);
+    } catch (err) {
+      ctx.log('internal-error', { path: '/putMedia', stream: stream.StreamName, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      if (!finished) {
+        ingest.abort();
+        acks.send({ EventType: 'ERROR', ErrorId: ACK_ERROR.INTERNAL_ERROR });
+        finish('internal-error', true);
+      }
+    }
+  };
+
+  schedule();
   let received = 0;
-  req.on('data', (chunk: Buffer) => {
+  req.on('data', guarded((chunk: Buffer) => {
     if (finished) return;
     const limit = faults.dropAfterBytes;
     if (limit !== undefined && received + chunk.length > limit) {
@@ -289,12 +306,14 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
     received += chunk.length;
     ingest.push(chunk);
     if (!ingest.open) finish('unparseable', true);
-  });
-  req.on('end', () => {
+  }));
+  req.on('end', guarded(() => {
     if (finished) return;
     ingest.end();
     finish(ingest.failed ? 'unparseable' : 'end', ingest.failed);
-  });
+  }));
+  // A client that goes away mid-body: Node reports it as an 'error' on the request; 'close' below cleans up.
+  req.on('error', () => {});
   res.on('close', () => {
     if (!finished) {
       finished = true;

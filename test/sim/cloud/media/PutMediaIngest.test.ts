@@ -9,8 +9,10 @@ import {
 
 const test = suite('sim/cloud PutMediaIngest');
 
-const BODY = muxFixture({ startTimecode: T0 });
-const TIMECODES = Array.from({ length: 10 }, (_, i) => T0 + i * 1000);
+// An epoch start with odd milliseconds: timecode × TimecodeScale (ns) passes 2^53, so ms must stay exact.
+const START = T0 + 4_123;
+const BODY = muxFixture({ startTimecode: START });
+const TIMECODES = Array.from({ length: 10 }, (_, i) => START + i * 1000);
 
 function feed(h: ReturnType<typeof harness>, chunks: readonly Uint8Array[], end = true): void {
   for (const c of chunks) h.ingest.push(c);
@@ -55,7 +57,7 @@ test('stored fragments: header + fragments reproduce the body byte for byte; tim
 test('end-of-fragment tags: RECEIVED as soon as the tag arrives (before the next Cluster); metadata stored with its Cluster, EoFr not', () => {
   const metadata = new FragmentMetadata();
   metadata.put('camera', 'porch');
-  const body = muxFixture({ startTimecode: T0, endOfFragment: true, metadata });
+  const body = muxFixture({ startTimecode: START, endOfFragment: true, metadata });
   const h = harness();
   const find = (id: readonly number[]) => {
     const at: number[] = [];
@@ -68,7 +70,7 @@ test('end-of-fragment tags: RECEIVED as soon as the tag arrives (before the next
   assert.is(tagsAt.length, 20, 'metadata Tags before and end-of-fragment Tags after each Cluster');
   // Up to the second fragment's metadata: the first is complete thanks to its end-of-fragment tag.
   h.ingest.push(body.slice(0, tagsAt[2]!));
-  assert.equal(h.trace(), [`BUFFERING:${T0}`, `RECEIVED:${T0}`, `PERSISTED:${T0}`]);
+  assert.equal(h.trace(), [`BUFFERING:${START}`, `RECEIVED:${START}`, `PERSISTED:${START}`]);
   h.ingest.push(body.slice(tagsAt[2]!, clusters[1]! + 30));
   assert.is(h.acks.length, 4, 'BUFFERING of the second fragment once its Timecode is in');
   h.ingest.push(body.slice(clusters[1]! + 30));

@@ -1,0 +1,157 @@
+import { GetDataEndpointCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { type Fragment, KinesisVideoArchivedMediaClient, paginateListFragments } from '@aws-sdk/client-kinesis-video-archived-media';
+import { FieldcamError } from '../../firmware/core/errors.ts';
+import { awsClientConfig, type AwsClientConfig } from '../aws/awsClientConfig.ts';
+import { EXIT } from '../lib/CliError.ts';
+import { formatHelp, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import type { Command } from './fieldcam.ts';
+
+const spec: CommandSpec = {
+  name: 'fragments',
+  usage: 'fragments --stream <name> [--json] [--endpoint-url URL] [--region R]',
+  summary:
+    'Lists the fragments Kinesis Video Streams stored for a stream (ListFragments on the stream\'s data endpoint):\n' +
+    'number, producer and server time, duration and size, oldest first. Credentials, region and AWS_CA_BUNDLE are\n' +
+    'read as the AWS CLI reads them.',
+  options: {
+    stream: { type: 'string', value: 'name', help: 'KVS stream name' },
+    json: { type: 'boolean', help: 'print the fragments as JSON' },
+    'endpoint-url': { type: 'string', value: 'URL', help: 'KVS endpoint (default: AWS_ENDPOINT_URL or the regional endpoint); e.g. the local cloud' },
+    region: { type: 'string', value: 'region', help: 'AWS region (default: AWS_REGION)' },
+  },
+  details: 'example (local cloud):\n  fieldcam fragments --stream demo --endpoint-url https://127.0.0.1:4567',
+};
+
+/** What the archived-media commands share: the stream, and SDK configuration resolved like the AWS CLI. */
+export interface ArchiveTarget {
+  readonly stream: string;
+  readonly config: AwsClientConfig;
+}
+
+/** --stream, --endpoint-url and --region of an archived-media command. */
+export function archiveTarget(command: string, values: Record<string, unknown>): ArchiveTarget {
+  const stream = values.stream;
+  if (typeof stream !== 'string' || !/^[a-zA-Z0-9_.-]{1,256}$/.test(stream)) {
+    throw new FieldcamError('CLI_USAGE', `${command}: --stream <name> is required (1-256 of a-z A-Z 0-9 _ . -)`);
+  }
+  const config = awsClientConfig({
+    ...(typeof values.region === 'string' ? { region: values.region } : {}),
+    ...(typeof values['endpoint-url'] === 'string' ? { endpointUrl: values['endpoint-url'] } : {}),
+  });
+  return { stream, config };
+}
+
+/** Archived media is served by the stream's data endpoint: ask the control plane for it first (GetDataEndpoint). */
+export async function archivedMediaClient(target: ArchiveTarget, apiName: 'LIST_FRAGMENTS' | 'GET_MEDIA_FOR_FRAGMENT_LIST'): Promise<KinesisVideoArchivedMediaClient> {
+  const control = new KinesisVideoClient(target.config);
+  try {
+    const { DataEndpoint } = await withThrottleRetry(() => control.send(new GetDataEndpointCommand({ StreamName: target.stream, APIName: apiName })));
+    if (!DataEndpoint) throw new FieldcamError('UPLOAD_BAD_RESPONSE', `GetDataEndpoint returned no endpoint for ${target.stream}`);
+    return new KinesisVideoArchivedMediaClient({ ...target.config, endpoint: DataEndpoint });
+  } catch (err) {
+    throw awsFailure(err, target.stream);
+  } finally {
+    control.destroy();
+  }
+}
+
+/**
+ * GetDataEndpoint allows 5 calls per second per stream (kvs-reference.md §6.1) and the SDK does not retry
+ * KVS's ClientLimitExceededException: back off and retry a few times.
+ */
+async function withThrottleRetry<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as Error).name !== 'ClientLimitExceededException' || attempt >= 4) throw err;
+      await new Promise((resume) => setTimeout(resume, 250 * 2 ** attempt));
+    }
+  }
+}
+
+/** Orders decimal FragmentNumbers numerically (they are longer than any JavaScript number). */
+export function compareFragmentNumbers(a: string, b: string): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Every fragment of the stream, ordered by producer timestamp then number (ListFragments pages are unordered). */
+export async function listAllFragments(client: KinesisVideoArchivedMediaClient, stream: string): Promise<Fragment[]> {
+  const all: Fragment[] = [];
+  try {
+    for await (const page of paginateListFragments({ client, pageSize: 1000 }, { StreamName: stream })) all.push(...(page.Fragments ?? []));
+  } catch (err) {
+    throw awsFailure(err, stream);
+  }
+  return all.sort((a, b) =>
+    (a.ProducerTimestamp?.getTime() ?? 0) - (b.ProducerTimestamp?.getTime() ?? 0) || compareFragmentNumbers(a.FragmentNumber ?? '', b.FragmentNumber ?? ''));
+}
+
+/** An SDK failure as the FieldcamError a person can act on. */
+export function awsFailure(err: unknown, stream: string): FieldcamError {
+  if (err instanceof FieldcamError) return err;
+  const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const message = e.message ?? String(err);
+  const status = e.$metadata?.httpStatusCode;
+  if (e.name === 'ResourceNotFoundException') return new FieldcamError('UPLOAD_STREAM_NOT_FOUND', `stream '${stream}': ${message}`);
+  if (status === 401 || status === 403 || /NotAuthorized|Signature|UnrecognizedClient|ExpiredToken|AccessDenied/.test(e.name ?? '')) {
+    return new FieldcamError('UPLOAD_AUTH_FAILED', `${e.name}: ${message}`);
+  }
+  if (e.name === 'CredentialsProviderError') return new FieldcamError('UPLOAD_NO_CREDENTIALS', message);
+  if (/Region is missing/i.test(message)) return new FieldcamError('CLI_USAGE', 'no region: pass --region or set AWS_REGION');
+  if (/CERT|certificate/i.test(`${e.code ?? ''} ${message}`)) {
+    return new FieldcamError('UPLOAD_NETWORK', `TLS: ${message}; for the local cloud, set AWS_CA_BUNDLE to its CA file`);
+  }
+  if (e.code && /^E[A-Z]+$/.test(e.code)) return new FieldcamError('UPLOAD_NETWORK', `${e.code}: ${message}`);
+  return new FieldcamError('UPLOAD_BAD_RESPONSE', `${e.name ?? 'Error'}: ${message}`);
+}
+
+function iso(d: Date | undefined): string {
+  return d ? d.toISOString() : '-';
+}
+
+export const fragmentsCommand: Command = {
+  summary: spec.summary,
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(spec, argv);
+    if (values.help) {
+      process.stdout.write(formatHelp(spec));
+      return EXIT.OK;
+    }
+    if (positionals.length > 0) throw new FieldcamError('CLI_USAGE', `fragments: unexpected argument '${positionals[0]}'`);
+    const target = archiveTarget('fragments', values);
+    const client = await archivedMediaClient(target, 'LIST_FRAGMENTS');
+    let fragments: Fragment[];
+    try {
+      fragments = await listAllFragments(client, target.stream);
+    } finally {
+      client.destroy();
+    }
+    if (values.json) {
+      const rows = fragments.map((f) => ({
+        FragmentNumber: f.FragmentNumber,
+        ProducerTimestamp: f.ProducerTimestamp?.toISOString(),
+        ServerTimestamp: f.ServerTimestamp?.toISOString(),
+        FragmentLengthInMilliseconds: f.FragmentLengthInMilliseconds,
+        FragmentSizeInBytes: f.FragmentSizeInBytes,
+      }));
+      process.stdout.write(JSON.stringify({ stream: target.stream, fragments: rows }, null, 2) + '\n');
+      return EXIT.OK;
+    }
+    const table = [
+      ['fragment number', 'producer time', 'server time', 'duration', 'size'],
+      ...fragments.map((f) => [
+        f.FragmentNumber ?? '-', iso(f.ProducerTimestamp), iso(f.ServerTimestamp),
+        `${f.FragmentLengthInMilliseconds ?? '-'} ms`, `${f.FragmentSizeInBytes ?? '-'} B`,
+      ]),
+    ];
+    const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+    for (const row of table) {
+      process.stdout.write(row.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd() + '\n');
+    }
+    const totalMs = fragments.reduce((n, f) => n + (f.FragmentLengthInMilliseconds ?? 0), 0);
+    const totalBytes = fragments.reduce((n, f) => n + (f.FragmentSizeInBytes ?? 0), 0);
+    process.stdout.write(`${fragments.length} fragment(s) in ${target.stream}, ${(totalMs / 1000).toFixed(1)} s, ${totalBytes} bytes\n`);
+    return EXIT.OK;
+  },
+};
