@@ -106,6 +106,22 @@ test('every fragment PERSISTED; GetMedia decodes to the input frame count; produ
   assert.is(await getMediaFrames('plain'), 100);
 });
 
+for (const [fixture, frames, extra] of [
+  ['h264-aud-sei-3byte.h264', 30, []],
+  ['h264-1080p-30fps.h264', 30, []],
+  ['mjpeg-320x240-10fps.mjpeg', 30, ['--fps', '10']],
+] as const) {
+  test(`${fixture}: streamed, every fragment PERSISTED, GetMedia decodes ${frames} frames`, async () => {
+    const name = fixture.replace(/[^a-z0-9]/g, '-');
+    const run = await cli(['stream', '--video', join(FIXTURES, fixture), '--stream', name, '--endpoint-url', cloud.endpoint, '--json', ...extra]);
+    assert.is(run.status, 0, run.stderr);
+    const summary = JSON.parse(run.stdout) as Summary;
+    assert.is(summary.framesIn, frames);
+    assert.is(summary.fragmentsPersisted, summary.fragmentsIn);
+    assert.is(await getMediaFrames(name), frames);
+  });
+}
+
 test('connection dropped mid-fragment → reconnect, replay with original timecodes, nothing lost', async () => {
   cloud.ctx.faults.dropAfterBytes = 30_000;
   const { run, summary } = await stream('dropped');

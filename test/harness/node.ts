@@ -6,6 +6,9 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setFixtureLoader, takeRegisteredSuites } from './index.ts';
 
+// The AWS SDK warns on Node 20 about releases we do not use (versions are pinned); keep test output clean.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= '1';
+
 const root = resolve(import.meta.dirname, '..', '..');
 const fixtureDir = join(root, 'test', 'fixtures');
 setFixtureLoader((name) => new Uint8Array(readFileSync(join(fixtureDir, name))));

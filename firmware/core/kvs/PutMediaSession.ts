@@ -454,6 +454,12 @@ export class PutMediaSession {
   private onTick(): void {
     this.tick = this.o.timers.set(1000, () => this.onTick());
     const now = this.o.clock.monotonic();
+    // First: a stop that has waited long enough ends, whatever the connection is doing.
+    if (this.stopping && now > this.stopDeadline) {
+      this.finishStop(new FieldcamError('UPLOAD_LAST_ACK_MISSING',
+        `stopped with ${this.o.input.queue.length} frame(s) not acknowledged as PERSISTED`));
+      return;
+    }
     if (this.state === 'streaming' || this.state === 'draining') {
       const staleness = this.o.stalenessMs ?? 30_000;
       for (let k = 0; k < this.flightCount; k++) {
@@ -472,10 +478,6 @@ export class PutMediaSession {
         this.emit({ type: 'rotating' });
         this.drain();
       }
-    }
-    if (this.stopping && now > this.stopDeadline) {
-      this.finishStop(new FieldcamError('UPLOAD_LAST_ACK_MISSING',
-        `stopped with ${this.o.input.queue.length} frame(s) not acknowledged as PERSISTED`));
     }
   }
 
