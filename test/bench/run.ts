@@ -11,6 +11,7 @@ import type { Frame } from '../../firmware/core/media/Frame.ts';
 import { Muxer, type Codec, type FrameRate } from '../../firmware/core/media/Muxer.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import type { ViewList } from '../../firmware/core/media/ViewList.ts';
+import { uploadBench } from './upload.ts';
 import { FramePool } from '../../firmware/core/pool/FramePool.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
@@ -214,3 +215,6 @@ console.log(table(
   ['frames', 'heap growth (bytes, after full GC)', 'minor GCs', 'major GCs'],
   [[heap.frames.toLocaleString('en-US'), heap.growth, heap.minorGcs, heap.majorGcs]],
 ));
+
+console.log('\n## Upload to the local KVS on loopback (4 Mbit/s 1080p, TLS, device in this process, emulator in a child)\n');
+console.log(await uploadBench(realistic1080p()));

@@ -2,7 +2,7 @@ import type { HashPort } from '../../io/Hash.ts';
 import type { SocketFactory, TlsOptions } from '../../io/Socket.ts';
 import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
 import { FieldcamError, isFieldcamError, type ErrorCode } from '../errors.ts';
-import { MAX_NALS_PER_FRAME } from '../media/Frame.ts';
+import { MAX_NALS_PER_FRAME, type Frame } from '../media/Frame.ts';
 import type { FrameInput } from '../media/FrameInput.ts';
 import { ViewList } from '../media/ViewList.ts';
 import type { FragmentMetadata } from '../mkv/FragmentMetadata.ts';
@@ -51,6 +51,8 @@ export interface PutMediaSessionOptions {
   readonly random: () => number;
   readonly userAgent: string;
   readonly onEvent?: (event: SessionEvent) => void;
+  /** Instrumentation: a frame's chunk was handed to the socket (capture-to-wire latency). */
+  readonly onFrameSent?: (frame: Frame) => void;
 }
 
 export type SessionEvent =
@@ -181,8 +183,9 @@ export class PutMediaSession {
     } catch (err) {
       if (!isFieldcamError(err, 'UPLOAD_STREAM_NOT_FOUND') || !this.o.createStream) throw err;
       await this.o.control.call('/createStream', { StreamName: name, DataRetentionInHours: this.o.createStream.retentionHours, MediaType: 'video/h264' });
-      info = { Status: 'CREATING', DataRetentionInHours: this.o.createStream.retentionHours };
+      info = (await this.o.control.call<Described>('/describeStream', { StreamName: name })).StreamInfo;
     }
+    // A new stream is CREATING for a few seconds on AWS: poll once a second until it is ACTIVE.
     for (let polls = 0; info?.Status !== 'ACTIVE'; polls++) {
       if (info?.Status === 'DELETING' || polls > 30) throw new FieldcamError('UPLOAD_STREAM_NOT_ACTIVE', `stream ${name} is ${info?.Status ?? 'unknown'}`);
       await this.sleep(1000);
@@ -291,6 +294,7 @@ export class PutMediaSession {
       conn.writeChunk(this.mkv);
       frame.sent = true;
       this.stats.framesSent++;
+      this.o.onFrameSent?.(frame);
     }
     this.stats.bytesSent = conn.bytesSent;
     this.maybeFinish();
