@@ -19,7 +19,7 @@ const spec: CommandSpec = {
     'endpoint-url': { type: 'string', value: 'URL', help: 'KVS endpoint (default: AWS_ENDPOINT_URL or the regional endpoint); e.g. the local cloud' },
     region: { type: 'string', value: 'region', help: 'AWS region (default: AWS_REGION)' },
   },
-  details: 'example (local cloud):\n  fieldcam fragments --stream demo --endpoint-url https://127.0.0.1:4567',
+  details: 'example (local cloud):\n  fieldcam fragments --stream demo --endpoint-url https://127.0.0.1:4590',
 };
 
 /** What the archived-media commands share: the stream, and SDK configuration resolved like the AWS CLI. */

@@ -21,7 +21,7 @@ const spec: CommandSpec = {
     'endpoint-url': { type: 'string', value: 'URL', help: 'KVS endpoint (default: AWS_ENDPOINT_URL or the regional endpoint); e.g. the local cloud' },
     region: { type: 'string', value: 'region', help: 'AWS region (default: AWS_REGION)' },
   },
-  details: 'example (local cloud):\n  fieldcam get-media --stream demo -o /tmp/demo.mkv --endpoint-url https://127.0.0.1:4567 && ffprobe /tmp/demo.mkv',
+  details: 'example (local cloud):\n  fieldcam get-media --stream demo -o /tmp/demo.mkv --endpoint-url https://127.0.0.1:4590 && ffprobe /tmp/demo.mkv',
 };
 
 /** GetMediaForFragmentList takes at most 1000 fragments (kvs-reference.md §6.2). */

@@ -36,7 +36,7 @@ const spec: CommandSpec = {
   },
   details: () => `boards: ${listBoards().join(', ')}\n\nexample (local cloud):\n` +
     '  fieldcam cloud --state-dir .state/cloud &   # prints the environment to export\n' +
-    '  fieldcam stream --video test/fixtures/h264-320x240-10fps-gop10.h264 --stream demo --endpoint-url https://127.0.0.1:4567',
+    '  fieldcam stream --video test/fixtures/h264-320x240-10fps-gop10.h264 --stream demo --endpoint-url https://127.0.0.1:4590',
 };
 
 function parseMetadata(items: string[] | undefined): FragmentMetadata | undefined {
