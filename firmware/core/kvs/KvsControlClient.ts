@@ -57,6 +57,7 @@ export class KvsControlClient {
       ['user-agent', o.userAgent],
       ['connection', 'close'],
     ];
+    if (o.clock.now() < this.signer.clockFloorMs) await this.learnServerTime(path);
     const signed = this.signer.sign({ method: 'POST', path, query: '', headers, payloadHash: toHex(this.digest) }, credentials, o.clock.now());
     for (const h of signed.headers) headers.push([h[0], h[1]]);
     const result = await httpExchange(o, o.target, { method: 'POST', path, headers }, body, o.timeoutMs ?? 10_000);
@@ -71,6 +72,27 @@ export class KvsControlClient {
       }
     }
     throw serviceError(path, result);
+  }
+
+  /**
+   * The board clock is below the signing floor (no RTC, no NTP yet): send the request unsigned. The service
+   * refuses it, but its answer carries a `Date` header, which sets the clock (user-needs.md row 5).
+   */
+  private async learnServerTime(path: string): Promise<void> {
+    const o = this.options;
+    const headers: [string, string][] = [
+      ['host', hostHeader(o.target)],
+      ['user-agent', o.userAgent],
+      ['content-length', '0'],
+      ['connection', 'close'],
+    ];
+    const probe = await httpExchange(o, o.target, { method: 'POST', path, headers }, new Uint8Array(0), o.timeoutMs ?? 10_000);
+    const date = headerValue(probe.headers, 'date');
+    const serverMs = date === undefined ? undefined : parseHttpDate(date);
+    if (serverMs === undefined) {
+      throw new FieldcamError('SIGV4_CLOCK_NOT_SET', `the clock is not set and ${o.target.host} sent no usable Date header`);
+    }
+    o.clock.observe(serverMs, true);
   }
 }
 
