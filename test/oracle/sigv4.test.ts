@@ -25,21 +25,10 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { nodeHash } from '../../firmware/boards/node/nodeHash.ts';
 import { EMPTY_PAYLOAD_SHA256, SigV4Signer, type SigV4Credentials } from '../../firmware/core/sigv4/SigV4Signer.ts';
 import { assert, suite } from '../harness/index.ts';
+import { xorshift32 as rng } from '../harness/support.ts';
 
 const test = suite('SigV4Signer vs @smithy/signature-v4');
 
-/** xorshift32: a fixed sequence, so a failure names a case that reproduces. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 type Rng = () => number;
 const pick = <T>(next: Rng, items: readonly T[]): T => items[next() % items.length]!;

@@ -64,8 +64,8 @@ for (const file of files(join(root, 'test', 'firmware'))) {
   check(file, (target, _typeOnly, relative) => {
     if (!relative) return 'core suites run inside XS: no packages or Node modules';
     if (target.startsWith('firmware/') && !target.startsWith('firmware/boards/node/')) return '';
-    if (target.startsWith('test/harness/index') || target.startsWith('test/harness/assert') || target.startsWith('test/firmware/')) return '';
-    return 'core suites may import only firmware code and test/harness/index.ts';
+    if (/^test\/harness\/(index|assert|support)\b/.test(target) || target.startsWith('test/firmware/')) return '';
+    return 'core suites may import only firmware code and test/harness/{index,assert,support}.ts';
   });
 }
 

@@ -5,6 +5,8 @@ import { H264Reader, type ParameterSets } from '../../../../firmware/core/h264/H
 import type { Frame } from '../../../../firmware/core/media/Frame.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
+import { concatBytes, mulberry32 as prng } from '../../../harness/support.ts';
+export { prng };
 
 export interface ReadOptions {
   /** Bytes per read: a number, or a function of the read index. Default 4096. */
@@ -138,28 +140,9 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
-/** Deterministic PRNG (mulberry32): numbers in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Writes RBSP bits MSB first; `nal()` adds emulation prevention bytes (7.4.1) and rbsp_trailing_bits. */
 export class BitWriter {

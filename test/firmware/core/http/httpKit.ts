@@ -2,6 +2,8 @@
 // feeds a response to HttpResponseParser in pieces and records what came out.
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { HttpResponseParser, type HttpResponseLimits } from '../../../../firmware/core/http/HttpResponseParser.ts';
+import { xorshift32 as rng } from '../../../harness/support.ts';
+export { rng };
 
 /** One octet per char (ISO-8859-1): how HTTP heads travel. */
 export function bytes(s: string): Uint8Array {
@@ -83,15 +85,3 @@ export function every(length: number, step: number): number[] {
   return cuts;
 }
 
-/** xorshift32: a fixed sequence, so a failure names an iteration that reproduces. */
-export function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}

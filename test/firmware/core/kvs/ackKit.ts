@@ -3,6 +3,8 @@
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { AckParser, type AckEvent } from '../../../../firmware/core/kvs/AckParser.ts';
 import { encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
+import { xorshift32 as rng } from '../../../harness/support.ts';
+export { rng };
 
 export type Outcome =
   | { readonly ack: string; readonly timecode: number; readonly number: string; readonly errorId: number }
@@ -63,15 +65,3 @@ export function err(code: string): Outcome {
   return { error: code };
 }
 
-/** xorshift32: a fixed sequence, so a failure names an iteration that reproduces. */
-export function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}

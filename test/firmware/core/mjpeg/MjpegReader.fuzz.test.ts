@@ -5,6 +5,7 @@ import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { parseJpegSize } from '../../../../firmware/core/mjpeg/parseJpegSize.ts';
 import { assert, suite } from '../../../harness/index.ts';
 import { concat, fixtureImages, run, sameBytes, type RunResult } from './mjpegKit.ts';
+import { xorshift32 as rng } from '../../../harness/support.ts';
 
 const test = suite('MjpegReader fuzz');
 
@@ -17,18 +18,6 @@ const interesting = [0x00, 0x01, 0x02, 0xff, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd,
 const STRICT_CODES = ['INPUT_EMPTY', 'MJPEG_NOT_JPEG', 'MJPEG_TRUNCATED', 'MJPEG_SEGMENT_INVALID', 'MJPEG_NO_FRAME_SIZE', 'POOL_FRAME_TOO_LARGE'];
 const LENIENT_CODES = ['INPUT_EMPTY'];
 
-/** xorshift32: a fixed sequence, so a failure names an iteration that reproduces. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 function mutate(next: () => number): Uint8Array {
   let bytes: Uint8Array = base.slice();

@@ -7,6 +7,8 @@ import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
 import { MjpegReader, type MjpegReaderCounters } from '../../../../firmware/core/mjpeg/MjpegReader.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import { fixture } from '../../../harness/index.ts';
+import { concatBytes as concat } from '../../../harness/support.ts';
+export { concat };
 
 export const FIXTURE = 'mjpeg-320x240-10fps.mjpeg';
 
@@ -28,17 +30,6 @@ export function fixtureImages(): Uint8Array[] {
   return images;
 }
 
-export function concat(parts: readonly (Uint8Array | readonly number[])[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 export function ascii(text: string): number[] {
   return Array.from(text, (c) => c.charCodeAt(0));

@@ -7,6 +7,8 @@ import { EBML_EVENT, EbmlReader, type EbmlReaderOptions, UNKNOWN_SIZE } from '..
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
 import { FragmentMetadata } from '../../../../firmware/core/mkv/FragmentMetadata.ts';
 import { ByteSink, makeFrame, writer } from './support.ts';
+import { concatBytes as concat } from '../../../harness/support.ts';
+export { concat };
 
 /** Masters the driver descends into (everything else is read when small, skipped otherwise). */
 export const MASTERS: ReadonlySet<number> = new Set([
@@ -115,17 +117,6 @@ export function sizeBytes(n: number): Uint8Array {
   return out;
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /**
  * What a device sends on one PutMedia connection: header, then three fragments of three frames, the first

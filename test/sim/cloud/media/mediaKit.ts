@@ -11,6 +11,8 @@ import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import type { Ack } from '../../../../sim/cloud/kvs/media/Ack.ts';
 import { type IngestedFragment, PutMediaIngest, type PutMediaIngestOptions } from '../../../../sim/cloud/kvs/media/PutMediaIngest.ts';
 import { concat, el, unknownEl } from '../../../firmware/core/mkv/EbmlReaderKit.ts';
+import { mulberry32 as prng } from '../../../harness/support.ts';
+export { prng };
 
 export { concat, el, unknownEl };
 
@@ -57,17 +59,6 @@ export function muxFixture(options: MuxOptions = {}): Uint8Array {
   return concat(parts);
 }
 
-/** Deterministic PRNG (mulberry32), so random splits are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function randomSplit(bytes: Uint8Array, random: () => number, max: number): Uint8Array[] {
   const out: Uint8Array[] = [];
