@@ -79,21 +79,30 @@ export function jsonRoute(path: string, handler: JsonHandler): Route {
     method: 'POST',
     path,
     async handler(req: IncomingMessage, res: ServerResponse, ctx: CloudContext) {
-      const body = await readBody(req);
-      await ctx.authenticate(req, sha256Hex(body));
-      let input: unknown = {};
-      if (body.length > 0) {
-        try {
-          input = JSON.parse(body.toString('utf8'));
-        } catch {
-          throw new CloudError(400, 'SerializationException', 'The request body is not valid JSON');
-        }
-      }
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-        throw new CloudError(400, 'SerializationException', 'The request body must be a JSON object');
-      }
-      const output = await handler(input as Record<string, unknown>, ctx, req);
+      const input = await readJsonRequest(req, ctx);
+      const output = await handler(input, ctx, req);
       writeJson(res, 200, output ?? {});
     },
   } as const);
+}
+
+/**
+ * Reads a JSON request body, authenticates the request with SigV4 over the body's SHA-256, and parses it
+ * (an empty body is `{}`). Malformed JSON or a non-object is 400 SerializationException, as AWS answers.
+ */
+export async function readJsonRequest(req: IncomingMessage, ctx: CloudContext): Promise<Record<string, unknown>> {
+  const body = await readBody(req);
+  await ctx.authenticate(req, sha256Hex(body));
+  let input: unknown = {};
+  if (body.length > 0) {
+    try {
+      input = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new CloudError(400, 'SerializationException', 'The request body is not valid JSON');
+    }
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new CloudError(400, 'SerializationException', 'The request body must be a JSON object');
+  }
+  return input as Record<string, unknown>;
 }

@@ -14,7 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EbmlBuilder } from '../../../../firmware/core/mkv/EbmlBuilder.ts';
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
-import { readBody, sha256Hex, writeJson } from '../../http.ts';
+import { readJsonRequest, writeJson } from '../../http.ts';
 import { CloudError, type CloudContext, type Route, type StreamRecord } from '../../types.ts';
 import { InputValidator, PATTERNS } from '../InputValidator.ts';
 import { fragmentStoreFor } from './fragmentStoreFor.ts';
@@ -28,22 +28,7 @@ const MAX_FRAGMENT_LIST = 1000;
 const MEDIA_CONTENT_TYPE = 'video/webm';
 const FRAGMENT_NUMBER = /^[0-9]+$/;
 
-async function readJson(req: IncomingMessage, ctx: CloudContext): Promise<Record<string, unknown>> {
-  const body = await readBody(req);
-  await ctx.authenticate(req, sha256Hex(body));
-  let input: unknown = {};
-  if (body.length > 0) {
-    try {
-      input = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new CloudError(400, 'SerializationException', 'The request body is not valid JSON');
-    }
-  }
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new CloudError(400, 'SerializationException', 'The request body must be a JSON object');
-  }
-  return input as Record<string, unknown>;
-}
+
 
 /** The stream named by StreamName or StreamARN ("specify either"), or 404. */
 function findStream(v: InputValidator, ctx: CloudContext): StreamRecord {
@@ -80,7 +65,7 @@ function startOf(r: FragmentRecord, type: SelectorType): number {
 }
 
 async function listFragments(req: IncomingMessage, res: ServerResponse, ctx: CloudContext): Promise<void> {
-  const input = await readJson(req, ctx);
+  const input = await readJsonRequest(req, ctx);
   const v = new InputValidator(input);
   const maxResults = v.integer('MaxResults', { min: 1, max: MAX_RESULTS }) ?? DEFAULT_RESULTS;
   const nextToken = v.string('NextToken', { min: 1, max: 4096, pattern: PATTERNS.nextToken });
@@ -163,7 +148,7 @@ async function sendChunks(res: ServerResponse, store: FragmentStore, records: re
 }
 
 async function getMediaForFragmentList(req: IncomingMessage, res: ServerResponse, ctx: CloudContext): Promise<void> {
-  const input = await readJson(req, ctx);
+  const input = await readJsonRequest(req, ctx);
   const v = new InputValidator(input);
   const list = input.Fragments;
   if (list === undefined || list === null) {
@@ -228,7 +213,7 @@ function startIndex(records: readonly FragmentRecord[], selector: Record<string,
 }
 
 async function getMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudContext): Promise<void> {
-  const input = await readJson(req, ctx);
+  const input = await readJsonRequest(req, ctx);
   const v = new InputValidator(input);
   const selector = v.object('StartSelector');
   if (!selector) v.fail('startSelector', null, 'Member must not be null');
