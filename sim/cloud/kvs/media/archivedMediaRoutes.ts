@@ -28,8 +28,6 @@ const MAX_FRAGMENT_LIST = 1000;
 const MEDIA_CONTENT_TYPE = 'video/webm';
 const FRAGMENT_NUMBER = /^[0-9]+$/;
 
-
-
 /** The stream named by StreamName or StreamARN ("specify either"), or 404. */
 function findStream(v: InputValidator, ctx: CloudContext): StreamRecord {
   const name = v.string('StreamName', { min: 1, max: 256, pattern: PATTERNS.streamName });
