@@ -3,6 +3,7 @@
 #define FIELDCAM_RUNTIME_H
 
 #include "xsAll.h"
+#include "xs.h"
 
 /* Exit codes, stable for scripts and the simulator (named in the error message as well). */
 enum {

@@ -78,6 +78,8 @@ test('a board clock at 1970 is set from the service Date header; every fragment 
   assert.ok(Math.abs(clock.now() - Date.now()) < 5_000, `corrected to the server's time (off by ${clock.now() - Date.now()} ms)`);
   assert.is(session.stats.fragmentsPersisted, 3);
   assert.is(stored.size, 3);
+  // The frames captured while the clock said 1970 were moved to the true time before anything was sent.
+  for (const ts of stored) assert.ok(Math.abs(ts - Date.now()) < 60_000, `producer timestamp ${new Date(ts).toISOString()} is now, not 1970`);
 });
 
 test('rotation: a connection older than rotateMs ends at a fragment boundary; nothing acknowledged is sent twice', async () => {

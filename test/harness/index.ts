@@ -58,3 +58,18 @@ export function fixture(name: string): Uint8Array {
 export function setFixtureLoader(loader: (name: string) => Uint8Array): void {
   fixtureLoader = loader;
 }
+
+let iterationScale = 1;
+
+/**
+ * Multiplier for the iteration counts of the heaviest (fuzz) loops: 1 on Node and native XS; a runner
+ * under emulation may lower it so the same suites finish in reasonable time. Always at least 1 iteration.
+ */
+export function scaled(iterations: number): number {
+  return Math.max(1, Math.round(iterations * iterationScale));
+}
+
+export function setScale(factor: number): void {
+  if (!(factor > 0 && factor <= 1)) throw new RangeError(`scale must be in (0, 1], got ${factor}`);
+  iterationScale = factor;
+}

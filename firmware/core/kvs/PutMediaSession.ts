@@ -111,6 +111,8 @@ export class PutMediaSession {
   private stopWaiters: ((err: FieldcamError | undefined) => void)[] = [];
   private failure: FieldcamError | undefined;
   private stopDeadline = 0;
+  /** Clock offset already applied to the input's timestamps (only before the first frame is sent). */
+  private rebasedOffset = 0;
   // Fragments sent on the current connection: start timecode, when sent, whether BUFFERING came.
   private readonly flightPts = new Float64Array(IN_FLIGHT);
   private readonly flightSentAt = new Float64Array(IN_FLIGHT);
@@ -167,6 +169,13 @@ export class PutMediaSession {
         this.setState('resolving');
         await this.resolve();
         this.targetResolvedAt = this.o.clock.monotonic();
+      }
+      // The control plane told us the real time. If the board clock was off and nothing has been sent yet,
+      // move the frames captured so far (and the frames to come) to true producer timestamps.
+      const offset = this.o.clock.offsetMs;
+      if (offset !== this.rebasedOffset && this.stats.framesSent === 0) {
+        this.o.input.rebase(offset - this.rebasedOffset);
+        this.rebasedOffset = offset;
       }
       this.connect();
     } catch (err) {

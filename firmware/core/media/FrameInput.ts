@@ -58,10 +58,13 @@ export class FrameInput {
   private parameterSets: ParameterSets | undefined;
   private fps: FrameRate;
   private formatFixed = false;
+  /** Timecode of frame 0, ms; moved by `rebase` when the wall clock turns out to have been wrong. */
+  private origin: number;
 
   constructor(options: FrameInputOptions) {
     this.options = options;
     this.fps = options.fps ?? DEFAULT_FRAME_RATE;
+    this.origin = options.startTimecode;
     this.stats = { frames: 0, keyFrames: 0, width: 0, height: 0, fps: this.fps, fpsSource: options.fps ? 'option' : 'default' };
     this.queue = new FragmentQueue({ pool: options.pool, minFragmentMs: options.fragmentMs });
     const onFrame = (frame: Frame) => this.onFrame(frame);
@@ -101,6 +104,22 @@ export class FrameInput {
   /** Drops the frame being assembled (pool exhausted); input resumes at the next key frame. */
   abandonFrame(): void {
     this.reader.abandonFrame();
+  }
+
+  /**
+   * Shifts every held frame and every frame to come by `deltaMs`. A board without an RTC stamps its first
+   * frames with a wrong wall clock; once the uploader learns the real time (server Date header) and before
+   * anything was sent, it moves them to the right place, so producer timestamps are true (design.md §4).
+   */
+  rebase(deltaMs: number): void {
+    if (!Number.isFinite(deltaMs)) throw new RangeError('deltaMs must be finite');
+    for (let i = 0; i < this.queue.length; i++) {
+      const frame = this.queue.at(i);
+      if (frame.sent) throw new RangeError('rebase after frames were sent would break their timecodes');
+      frame.pts += deltaMs;
+      frame.dts += deltaMs;
+    }
+    this.origin += deltaMs;
   }
 
   /** True once the first frame fixed the track format (size, codec private data). */
@@ -158,7 +177,7 @@ export class FrameInput {
     // Timecodes follow the frame rate from the first frame, computed from the sequence number (not by
     // accumulating rounded durations), so long runs never drift; durations absorb the rounding.
     const { num, den } = this.fps;
-    const start = this.options.startTimecode;
+    const start = this.origin;
     frame.pts = frame.dts = start + Math.round((frame.seq * 1000 * den) / num);
     frame.duration = start + Math.round(((frame.seq + 1) * 1000 * den) / num) - frame.pts;
     if (!this.queue.push(frame)) return;

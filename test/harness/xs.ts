@@ -1,0 +1,59 @@
+// XS runner: runs every suite registered by the files bundled before it, inside fieldcam-runtime (natively
+// or under qemu-arm). toolchain/xs/bundleTests.mjs writes the entry that imports this file first (so the
+// fixture loader exists before suite files run their top-level code), then every core suite, then calls
+// runRegisteredSuites(). Output: `ok <suite> › <test>` / `FAIL <suite> › <test>: <message>` per test, a
+// `# xs …` cost line per suite, and the `@@fieldcam-results` marker that toolchain/test.mjs aggregates.
+import { setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
+
+/** The C host's natives (firmware/runtime/natives.c); only what the harness uses. */
+declare const native: {
+  print(line: string): void;
+  readFile(path: string): ArrayBuffer;
+  exit(code: number): never;
+  monotonic(): number;
+  computrons(): number;
+  heapBytes(): number;
+  readonly argv: readonly string[];
+};
+
+// Arguments: [--scale N]. The runtime's working directory is the repository root.
+const scaleAt = native.argv.indexOf('--scale');
+if (scaleAt >= 0) setScale(Number(native.argv[scaleAt + 1]));
+setFixtureLoader((name) => new Uint8Array(native.readFile(`test/fixtures/${name}`)));
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+export async function runRegisteredSuites(): Promise<void> {
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  let peakHeap = native.heapBytes();
+  for (const s of takeRegisteredSuites()) {
+    const c0 = native.computrons();
+    const t0 = native.monotonic();
+    for (const t of s.tests) {
+      try {
+        await t.fn();
+        counts.passed++;
+        native.print(`ok ${s.name} › ${t.name}`);
+      } catch (err) {
+        counts.failed++;
+        native.print(`FAIL ${s.name} › ${t.name}: ${describe(err)}`);
+      }
+    }
+    for (const fn of s.after) {
+      try {
+        await fn();
+      } catch (err) {
+        counts.failed++;
+        native.print(`FAIL ${s.name} › (after): ${describe(err)}`);
+      }
+    }
+    peakHeap = Math.max(peakHeap, native.heapBytes());
+    const ms = native.monotonic() - t0;
+    native.print(`# xs ${s.name}: ${native.computrons() - c0} computrons, ${Math.round(ms)} ms`);
+  }
+  native.print(`# xs total: ${native.computrons()} computrons, heap ${peakHeap} bytes`);
+  native.print(`@@fieldcam-results ${JSON.stringify(counts)}`);
+}
