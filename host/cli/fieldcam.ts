@@ -17,6 +17,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'frame a raw H.264 or MJPEG stream as the Matroska a device would upload',
     load: async () => (await import('./mux.ts')).muxCommand,
   },
+  sim: {
+    summary: 'run the local cloud and simulated cameras: the whole system on one machine',
+    load: async () => (await import('./sim.ts')).simCommand,
+  },
   stream: {
     summary: 'upload a video file to Kinesis Video Streams with the device pipeline (PutMedia)',
     load: async () => (await import('./stream.ts')).streamCommand,

@@ -1,4 +1,4 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { nodeHash } from '../../firmware/boards/node/nodeHash.ts';
 import { nodeSocket } from '../../firmware/boards/node/nodeSocket.ts';
 import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
@@ -31,6 +31,24 @@ export interface StreamFileOptions {
   readonly stalenessMs?: number;
   readonly onEvent?: (event: SessionEvent) => void;
   readonly onProgress?: (stats: SessionStats, framesIn: number) => void;
+  /** Play the file again and again (a camera that never stops) until `shouldStop` says so. */
+  readonly loop?: boolean;
+  /** Strict (default): corrupt input is an error. Lenient (simulated devices): drop and resync, as a board does. */
+  readonly strict?: boolean;
+  readonly shouldStop?: () => boolean;
+  /** Live status for dashboards: called after each read. */
+  readonly onStatus?: (status: StreamStatus) => void;
+}
+
+export interface StreamStatus {
+  readonly stats: SessionStats;
+  readonly framesIn: number;
+  readonly fragmentsIn: number;
+  readonly poolSlotsInUse: number;
+  readonly poolSlots: number;
+  readonly connected: boolean;
+  /** Monotonic ms of the last PERSISTED acknowledgement, or -1. */
+  readonly lastPersistedAt: number;
 }
 
 export interface StreamFileResult {
@@ -41,6 +59,15 @@ export interface StreamFileResult {
 }
 
 const REALTIME_READ = 16 * 1024;
+
+/** Reads at `position`, starting over at the beginning at the end of the file (a camera that loops). */
+function readLooping(fd: number, target: Uint8Array, offset: number, length: number, position: { at: number }): number {
+  let n = readSync(fd, target, offset, length, position.at);
+  if (n === 0 && position.at > 0) n = readSync(fd, target, offset, length, (position.at = 0));
+  position.at += n;
+  return n;
+}
+
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -67,7 +94,7 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
     ...(o.fps ? { fps: o.fps } : {}),
     fragmentMs: o.board.stream.fragmentMs,
     startTimecode: t0,
-    strict: true,
+    strict: o.strict ?? true,
     onQueued: (frame) => {
       if (frame.fragmentStart) fragmentsIn++;
       session?.framesQueued();
@@ -79,6 +106,7 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
     sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: o.aws.region,
     target: o.aws.control, credentials, userAgent: 'fieldcam/0.1 (node)',
   });
+  let lastPersistedAt = -1;
   session = new PutMediaSession({
     input, control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock,
     region: o.aws.region, streamName: o.streamName, credentials,
@@ -90,10 +118,18 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
     ...(o.stalenessMs ? { stalenessMs: o.stalenessMs } : {}),
     random: Math.random,
     userAgent: 'fieldcam/0.1 (node)',
-    ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+    onEvent: (e) => {
+      if (e.type === 'ack' && e.ack.eventType === 'PERSISTED') lastPersistedAt = nodeClock.monotonic();
+      o.onEvent?.(e);
+    },
+  });
+  const status = (): StreamStatus => ({
+    stats: session!.stats, framesIn: input.stats.frames, fragmentsIn, poolSlotsInUse: pool.stats.slotsInUse,
+    poolSlots: pool.sizing.slotCount, connected: session!.connected, lastPersistedAt,
   });
   session.start();
   const started = nodeClock.monotonic();
+  const position = { at: 0 };
   let failed: FieldcamError | undefined;
   try {
     for (;;) {
@@ -108,10 +144,14 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
         continue;
       }
       const want = o.realtime ? Math.min(REALTIME_READ, input.targetSpace) : input.targetSpace;
-      const n = readIntoSlot(fd, input.target, input.targetOffset, want, o.video);
+      if (o.shouldStop?.()) break;
+      const n = o.loop && o.video !== '-'
+        ? readLooping(fd, input.target, input.targetOffset, want, position)
+        : readIntoSlot(fd, input.target, input.targetOffset, want, o.video);
       if (n === 0) break;
       input.push(n);
       o.onProgress?.(session.stats, input.stats.frames);
+      o.onStatus?.(status());
       if (o.realtime && input.queue.length > 0) {
         const newest = input.queue.at(input.queue.length - 1);
         const due = newest.pts - t0 - (nodeClock.monotonic() - started);
