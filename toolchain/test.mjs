@@ -1,7 +1,10 @@
-// `npm test`: system packages, type-check, dependency rule, then every suite. Prints one line per step
-// and, last, `N passed, N failed` (tests plus checks). Exit status is non-zero when anything failed.
+// `npm test`: system packages, type-check, dependency rule, then every suite on Node, then the core suites
+// inside XS natively and under qemu-arm (toolchain/xs/suites.mjs). Prints one line per step and, last,
+// `N passed, N failed` (tests plus checks). Exit status is non-zero when anything failed.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import * as xs from './xs/suites.mjs';
 
 const root = join(import.meta.dirname, '..');
 const totals = { passed: 0, failed: 0, skipped: 0 };
@@ -19,10 +22,10 @@ function step(name, command, args) {
 }
 
 /** Runs a suite process, echoing its output and reading its `@@fieldcam-results` marker. */
-function suites(name, args) {
+function suites(name, args, env = {}) {
   process.stdout.write(`\n── ${name}\n`);
   return new Promise((done) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     let counts;
     let buffered = '';
     child.stdout.on('data', (chunk) => {
@@ -56,11 +59,87 @@ function suites(name, args) {
 const setupOk = step('system packages (toolchain/setup)', join(root, 'toolchain', 'setup'), []);
 step('type-check (tsc --noEmit)', process.execPath, [join(root, 'toolchain', 'typecheck.mjs')]);
 step('dependency rule', process.execPath, [join(root, 'toolchain', 'checks', 'deps.mjs')]);
+const nodePassedFile = join(root, 'build', 'node-passed.json');
+mkdirSync(join(root, 'build'), { recursive: true });
+rmSync(nodePassedFile, { force: true }); // never compare with a previous run's names
+
+/**
+ * The same core suites inside XS (x86_64 natively, armv6 under QEMU). Built first; the emulated run, the
+ * long one, then runs alongside the Node suites. When the toolchain is missing the groups count as failed
+ * with the reason: never skipped silently.
+ */
+async function startXs() {
+  process.stdout.write('\n── XS runtime: engine + host build (x86_64, armv6), core suite bundle\n');
+  const missing = xs.missingTools();
+  if (missing) return { reason: missing };
+  try {
+    const prepared = await xs.prepare((line) => process.stdout.write(line));
+    process.stdout.write('core suites under qemu-arm started; results after the Node suites\n');
+    return { prepared, qemu: xs.runQemu(prepared) };
+  } catch (err) {
+    return { reason: `build failed: ${err.message}` };
+  }
+}
+
+async function finishXs(started) {
+  if (started.reason) {
+    for (const g of Object.values(xs.GROUPS)) {
+      totals.failed++;
+      failures.push(`${g} not run: ${started.reason}`);
+    }
+    process.stdout.write(`\n── XS suites not run: ${started.reason}\n`);
+    return;
+  }
+  const nodePassed = xs.nodeCorePassed(nodePassedFile);
+  process.stdout.write('\n── runtime contract (version, bad bundles, exit codes, unaligned DataView) on x86_64 and armv6\n');
+  const { runtimes } = started.prepared;
+  const checks = [...xs.runtimeChecks('x86_64', runtimes.x86_64), ...xs.runtimeChecks('armv6', runtimes.armv6, ['qemu-arm', '-cpu', 'arm1176'])];
+  for (const c of checks) {
+    if (c.problem) {
+      totals.failed++;
+      failures.push(`runtime ${c.name}`);
+      process.stdout.write(`FAIL ${c.name}: ${c.problem}\n`);
+    } else totals.passed++;
+  }
+  process.stdout.write(`${checks.filter((c) => !c.problem).length} of ${checks.length} passed\n`);
+  const results = [await xs.runNative(started.prepared), await started.qemu];
+  for (const r of results) {
+    process.stdout.write(`\n── core suites in ${r.name} (${r.seconds.toFixed(0)} s; every test line in ${r.log})\n`);
+    if (r.output) process.stdout.write(`${r.output}\n`);
+    if (r.stderr) process.stdout.write(`${r.stderr}\n`);
+    if (!r.counts) {
+      totals.failed++;
+      failures.push(`${r.name} (runtime exited ${r.code} without results)`);
+      continue;
+    }
+    process.stdout.write(`${r.counts.passed} passed, ${r.counts.failed} failed\n`);
+    totals.passed += r.counts.passed;
+    totals.failed += r.counts.failed;
+    totals.skipped += r.counts.skipped;
+    if (r.counts.failed) failures.push(`${r.name}: ${r.counts.failed} failed`);
+    // The check: exactly the core tests that pass on Node pass inside XS.
+    const diff = nodePassed ? xs.compareNames(nodePassed, r.passed, 'Node', r.name) : ['no Node results to compare with'];
+    if (diff.length === 0) {
+      totals.passed++;
+      process.stdout.write(`same ${r.passed.size} passing core tests as on Node\n`);
+    } else {
+      totals.failed++;
+      failures.push(`${r.name} does not pass the same core tests as Node: ${diff.length} difference(s)`);
+      process.stdout.write(`${diff.slice(0, 30).join('\n')}${diff.length > 30 ? `\n… ${diff.length - 30} more` : ''}\n`);
+    }
+  }
+}
+
 if (setupOk) {
-  await suites('suites on Node (uvu)', ['--import', 'tsx', join(root, 'test', 'harness', 'node.ts')]);
+  const xsStarted = await startXs();
+  await suites('suites on Node (uvu)', ['--import', 'tsx', join(root, 'test', 'harness', 'node.ts')], {
+    FIELDCAM_PASSED_FILE: nodePassedFile,
+  });
+  await finishXs(xsStarted);
 } else {
   totals.failed++;
   failures.push('suites not run: system packages missing');
+  await finishXs({ reason: 'system packages missing (toolchain/setup)' });
 }
 
 if (failures.length) {

@@ -39,6 +39,13 @@
 #define mxUseGCCAtomics 1
 #define mxUsePOSIXThreads 1
 
+/*
+ * Strings as ECMAScript specifies them (UTF-16 code units): without this XS stores plain UTF-8 and a
+ * character outside the BMP has length 1, so core code counting UTF-8 bytes or pairing surrogates breaks.
+ * C code then sees CESU-8 (each surrogate encoded separately); natives.c converts on output.
+ */
+#define mxCESU8 1
+
 #define mxUseDefaultBuildKeys 1
 #define mxUseDefaultParseScript 1
 #define mxUseDefaultSharedChunks 1

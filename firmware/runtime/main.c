@@ -12,7 +12,7 @@
  * up to FIELDCAM_HEAP_LIMIT (all chunks + slots), beyond which the machine aborts with FIELDCAM_EXIT_MEMORY.
  * Sized for the core test suites with margin (docs/performance.md has the measured peak).
  */
-#define FIELDCAM_HEAP_LIMIT (256u * 1024u * 1024u)
+#define FIELDCAM_HEAP_LIMIT (64u * 1024u * 1024u)
 static const txCreation gCreation = {
 	4 * 1024 * 1024,  /* initialChunkSize: bytes for strings, arrays, ArrayBuffers, bytecode */
 	2 * 1024 * 1024,  /* incrementalChunkSize */
@@ -95,7 +95,8 @@ static void drainJobs(txMachine* the)
 	xsEndHost(the);
 }
 
-/* A SyntaxError escaping the top-level eval means the bundle itself does not parse. */
+/* A SyntaxError escaping the top-level eval almost always means the bundle does not parse (one thrown by the
+ * bundle's own top-level code is reported the same way, still with its message). */
 static int isSyntaxError(txMachine* the, txSlot* exception)
 {
 	return mxIsReference(exception) && xsIsInstanceOf(*exception, xsSyntaxErrorPrototype);
@@ -137,11 +138,15 @@ int main(int argc, char** argv)
 		xsEndHost(the);
 		xsBeginHost(the);
 		{
+			/* XS API macros use the machine stack: never nest them; keep intermediate values in vars. */
 			xsVars(2);
 			xsVar(0) = xsNewArray(0);
-			for (i = 2; i < argc; i++)
-				xsCall1(xsVar(0), xsID("push"), xsString(argv[i]));
-			xsSet(xsGet(xsGlobal, xsID("native")), xsID("argv"), xsVar(0));
+			for (i = 2; i < argc; i++) {
+				xsVar(1) = xsString(argv[i]);
+				xsCall1(xsVar(0), xsID("push"), xsVar(1));
+			}
+			xsVar(1) = xsGet(xsGlobal, xsID("native"));
+			xsSet(xsVar(1), xsID("argv"), xsVar(0));
 			xsTry {
 				/* Indirect eval: the bundle runs as a global script (esbuild IIFE output). */
 				xsVar(1) = xsStringBuffer(source, (xsIntegerValue)strlen(source));

@@ -12,10 +12,44 @@
  */
 #include "runtime.h"
 
+/* A surrogate in CESU-8: ED A0..BF xx. Returns its UTF-16 code unit, or 0 when p is not one. */
+static unsigned surrogateAt(const unsigned char* p)
+{
+	if (p[0] != 0xED || (p[1] & 0xE0) != 0xA0 || (p[2] & 0xC0) != 0x80)
+		return 0;
+	return 0xD000u | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+}
+
+/* Writes an engine string (CESU-8, see fieldcam_xs.h) as UTF-8: pairs become 4-byte sequences, lone
+ * surrogates U+FFFD, as TextEncoder does. */
+static void writeUtf8(const char* text, FILE* out)
+{
+	const unsigned char* p = (const unsigned char*)text;
+	while (*p) {
+		unsigned high = surrogateAt(p);
+		if (!high) {
+			fputc(*p++, out);
+			continue;
+		}
+		unsigned low = high <= 0xDBFF && p[3] ? surrogateAt(p + 3) : 0;
+		if (low >= 0xDC00) {
+			unsigned c = 0x10000u + ((high - 0xD800u) << 10) + (low - 0xDC00u);
+			fputc(0xF0 | (c >> 18), out);
+			fputc(0x80 | ((c >> 12) & 0x3F), out);
+			fputc(0x80 | ((c >> 6) & 0x3F), out);
+			fputc(0x80 | (c & 0x3F), out);
+			p += 6;
+		}
+		else {
+			fputs("\xEF\xBF\xBD", out);
+			p += 3;
+		}
+	}
+}
+
 static void nativePrint(xsMachine* the)
 {
-	xsStringValue line = xsToString(xsArg(0));
-	fputs(line, stdout);
+	writeUtf8(xsToString(xsArg(0)), stdout);
 	fputc('\n', stdout);
 }
 
@@ -75,16 +109,23 @@ static void nativeHeapBytes(xsMachine* the)
 	xsResult = xsNumber((double)the->allocatedSpace);
 }
 
+/* XS API macros use the machine stack: never nest one inside another's arguments (keep values in vars). */
+static void defineFunction(txMachine* the, char* name, xsCallback callback, xsIntegerValue length)
+{
+	xsVar(1) = xsNewHostFunction(callback, length);
+	xsDefine(xsVar(0), xsID(name), xsVar(1), xsDontEnum);
+}
+
 void fieldcamInstallNatives(txMachine* the)
 {
-	xsVars(1);
+	xsVars(2);
 	xsVar(0) = xsNewObject();
-	xsDefine(xsVar(0), xsID("print"), xsNewHostFunction(nativePrint, 1), xsDontEnum);
-	xsDefine(xsVar(0), xsID("readFile"), xsNewHostFunction(nativeReadFile, 1), xsDontEnum);
-	xsDefine(xsVar(0), xsID("exit"), xsNewHostFunction(nativeExit, 1), xsDontEnum);
-	xsDefine(xsVar(0), xsID("monotonic"), xsNewHostFunction(nativeMonotonic, 0), xsDontEnum);
-	xsDefine(xsVar(0), xsID("computrons"), xsNewHostFunction(nativeComputrons, 0), xsDontEnum);
-	xsDefine(xsVar(0), xsID("heapBytes"), xsNewHostFunction(nativeHeapBytes, 0), xsDontEnum);
+	defineFunction(the, "print", nativePrint, 1);
+	defineFunction(the, "readFile", nativeReadFile, 1);
+	defineFunction(the, "exit", nativeExit, 1);
+	defineFunction(the, "monotonic", nativeMonotonic, 0);
+	defineFunction(the, "computrons", nativeComputrons, 0);
+	defineFunction(the, "heapBytes", nativeHeapBytes, 0);
 	xsDefine(xsGlobal, xsID("native"), xsVar(0), xsDontEnum);
 }
 

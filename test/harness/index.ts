@@ -1,5 +1,5 @@
 // The test harness that core suites import. It is pure ECMAScript so the same suite files run under Node
-// (where test/harness/node.ts hands them to uvu) and, later, inside XS on x86-64 and ARM.
+// (where test/harness/node.ts hands them to uvu) and inside XS on x86-64 and ARM (test/harness/xs.ts).
 // Suites never touch the file system: fixtures arrive through a loader that each runner installs.
 
 export * as assert from './assert.ts';
@@ -67,6 +67,16 @@ let iterationScale = 1;
  */
 export function scaled(iterations: number): number {
   return Math.max(1, Math.round(iterations * iterationScale));
+}
+
+/** True when loops run their full counts (always on Node and native XS). */
+export function fullScale(): boolean {
+  return iterationScale === 1;
+}
+
+/** Step for "every cut point" loops: 1 at full scale, about 1 / scale when scaled down. */
+export function stride(): number {
+  return Math.max(1, Math.round(1 / iterationScale));
 }
 
 export function setScale(factor: number): void {

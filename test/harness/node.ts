@@ -1,7 +1,7 @@
 // Node runner: imports suite files, hands every registered suite to uvu, and reports the totals on a
 // marker line that toolchain/test.mjs aggregates into the final `N passed, N failed` line.
 // Usage: node --import tsx test/harness/node.ts [file-or-dir …]   (default: all of test/)
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setFixtureLoader, takeRegisteredSuites } from './index.ts';
@@ -32,11 +32,17 @@ for (const t of targets.length ? targets : [join(root, 'test')]) collect(resolve
 const uvu = await import('uvu');
 const queue = (globalThis as unknown as { UVU_QUEUE: unknown[][] }).UVU_QUEUE;
 const counts = { passed: 0, failed: 0, skipped: 0 };
+// With FIELDCAM_PASSED_FILE set, the names of passing tests (`<suite> › <test>`, by file) are written there so
+// toolchain/test.mjs can check that the XS runs pass exactly the same core tests.
+const passedFile = process.env.FIELDCAM_PASSED_FILE;
+const passedByFile: Record<string, string[]> = {};
 
 for (const [index, file] of files.entries()) {
   (globalThis as { UVU_INDEX?: number }).UVU_INDEX = index;
-  queue.push([relative(root, file)]);
+  const name = relative(root, file);
+  queue.push([name]);
   await import(pathToFileURL(file).href);
+  const passed = (passedByFile[name] = [] as string[]);
   for (const registered of takeRegisteredSuites()) {
     const s = uvu.suite(registered.name);
     for (const t of registered.tests) {
@@ -44,6 +50,7 @@ for (const [index, file] of files.entries()) {
         try {
           await t.fn();
           counts.passed++;
+          passed.push(`${registered.name} › ${t.name}`);
         } catch (err) {
           counts.failed++;
           throw err;
@@ -56,4 +63,5 @@ for (const [index, file] of files.entries()) {
 }
 
 await uvu.exec(false);
+if (passedFile) writeFileSync(passedFile, JSON.stringify(passedByFile, null, 1));
 process.stdout.write(`@@fieldcam-results ${JSON.stringify(counts)}\n`);

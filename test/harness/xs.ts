@@ -16,7 +16,8 @@ declare const native: {
   readonly argv: readonly string[];
 };
 
-// Arguments: [--scale N]. The runtime's working directory is the repository root.
+// Arguments: [--scale N] [--timings]. The runtime's working directory is the repository root.
+const timings = native.argv.includes('--timings');
 const scaleAt = native.argv.indexOf('--scale');
 if (scaleAt >= 0) setScale(Number(native.argv[scaleAt + 1]));
 setFixtureLoader((name) => new Uint8Array(native.readFile(`test/fixtures/${name}`)));
@@ -33,6 +34,7 @@ export async function runRegisteredSuites(): Promise<void> {
     const c0 = native.computrons();
     const t0 = native.monotonic();
     for (const t of s.tests) {
+      const tc = native.computrons();
       try {
         await t.fn();
         counts.passed++;
@@ -41,6 +43,7 @@ export async function runRegisteredSuites(): Promise<void> {
         counts.failed++;
         native.print(`FAIL ${s.name} › ${t.name}: ${describe(err)}`);
       }
+      if (timings) native.print(`# xs ${native.computrons() - tc} computrons: ${s.name} › ${t.name}`);
     }
     for (const fn of s.after) {
       try {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { patches } from './patches.mjs';
 
@@ -89,15 +90,16 @@ export function buildRuntime(arch, { log = (line) => process.stdout.write(line) 
   mkdirSync(buildDir, { recursive: true });
   prepareSources(fetchEngine());
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+  const output = join(buildDir, arch, 'fieldcam-runtime');
+  if (!existsSync(output)) log(`xs: building ${arch} (first build compiles the whole engine: about 10 s on 2 cores)\n`);
   const started = Date.now();
-  const jobs = String(Math.max(1, (globalThis.navigator?.hardwareConcurrency ?? 2)));
   const r = run('make', [
-    '-C', join(root, 'firmware', 'runtime'), `-j${jobs}`, arch,
+    '-C', join(root, 'firmware', 'runtime'), `-j${availableParallelism()}`, arch,
     `XS_SRC=${srcDir}`, `OUT=${buildDir}`, `FIELDCAM_VERSION=${version}`, `ENGINE=${ENGINE.moddable}`,
   ]);
   const built = /\bcc\b|\blink\b/.test(r.stdout);
   if (built) log(`xs: built ${arch} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-  return join(buildDir, arch, 'fieldcam-runtime');
+  return output;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -41,7 +41,7 @@ export async function bundleCoreTests() {
     format: 'iife',
     platform: 'neutral',
     target: 'es2022',
-    charset: 'utf8',
+    charset: 'ascii', // XS reads the script as UTF-8 but astral literals must reach it as escapes
     logLevel: 'warning',
   });
   return { outfile, files };

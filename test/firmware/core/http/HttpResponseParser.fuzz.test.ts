@@ -1,6 +1,6 @@
 // Deterministic fuzzing: thousands of mutated sample responses. Every outcome must be events and/or a
 // FieldcamError — never another exception or a hang — and must not depend on how the bytes were cut.
-import { assert, suite } from '../../../harness/index.ts';
+import { assert, scaled, suite } from '../../../harness/index.ts';
 import { bytes, concat, every, parse, rng, type Outcome } from './httpKit.ts';
 import { SAMPLES } from './samples.ts';
 
@@ -68,7 +68,7 @@ test('4000 mutated responses end in events or a FieldcamError, the same for any 
   const next = rng(0x48545450);
   const codes = new Set<string>();
   let complete = 0;
-  for (let iter = 0; iter < 4000; iter++) {
+  for (let iter = 0, n = scaled(4000); iter < n; iter++) {
     const sample = SAMPLES[iter % SAMPLES.length]!;
     const input = mutate(next, sample.input);
     const close = next() % 2 === 0;
@@ -86,13 +86,13 @@ test('4000 mutated responses end in events or a FieldcamError, the same for any 
     same(whole, parse(input, [cut], close, limits), `${label}, cut at ${cut}`);
   }
   for (const code of CODES) assert.ok(codes.has(code), `no mutation produced ${code}`);
-  assert.ok(complete > 1000, `only ${complete} runs completed a response`);
+  assert.ok(complete > scaled(1000), `only ${complete} runs completed a response`);
 });
 
 test('random bytes and grammar soup never escape as anything but a FieldcamError', () => {
   const next = rng(0x63686e6b);
   const soup = ['HTTP/1.1 ', '200', ' OK', '\r\n', '\n', '\r', ':', ' ', 'Transfer-Encoding', 'chunked', 'Content-Length', '5', 'a', ';', '0', '\x00', '\t'];
-  for (let iter = 0; iter < 2000; iter++) {
+  for (let iter = 0, n = scaled(2000); iter < n; iter++) {
     let input: Uint8Array;
     if (iter % 2 === 0) {
       input = new Uint8Array(next() % 400);

@@ -1,5 +1,5 @@
 import { HttpResponseParser } from '../../../../firmware/core/http/HttpResponseParser.ts';
-import { assert, suite } from '../../../harness/index.ts';
+import { assert, stride, suite } from '../../../harness/index.ts';
 import { bytes, every, parse } from './httpKit.ts';
 import { SAMPLES } from './samples.ts';
 
@@ -27,7 +27,7 @@ for (const sample of SAMPLES) {
 test('every split into three pieces (second cut on a stride) gives the same events', () => {
   for (const sample of SAMPLES.slice(0, 4)) {
     const n = sample.input.length;
-    for (let a = 0; a <= n; a++) {
+    for (let a = 0; a <= n; a += stride()) {
       for (let b = a; b <= n; b += 11) {
         const r = parse(sample.input, [a, b], sample.close);
         assert.equal(r.events, sample.events, `${sample.name}: cuts ${a}, ${b}`);

@@ -7,7 +7,7 @@
 import { ERRORS } from '../../../../firmware/core/errors.ts';
 import { ACK_EVENT_TYPES, ACK_LIMITS } from '../../../../firmware/core/kvs/AckParser.ts';
 import { encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
-import { assert, suite } from '../../../harness/index.ts';
+import { assert, scaled, suite } from '../../../harness/index.ts';
 import { ack, err, parse, rng, type Outcome } from './ackKit.ts';
 
 const test = suite('AckParser fuzz');
@@ -112,7 +112,7 @@ test('generated valid streams give exactly the events JSON.parse reads, however 
   const next = rng(0xacc0_1ade);
   let acks = 0;
   let tooLong = 0;
-  for (let iteration = 0; iteration < 400; iteration++) {
+  for (let iteration = 0, n = scaled(400); iteration < n; iteration++) {
     const objects: string[] = [];
     const count = 1 + (next() % 6);
     for (let i = 0; i < count; i++) objects.push(validAck(next));
@@ -123,7 +123,7 @@ test('generated valid streams give exactly the events JSON.parse reads, however 
     assert.equal(parse(bytes), expected, `iteration ${iteration}: ${stream}`);
     assert.equal(parse(bytes, randomCuts(next, bytes.length)), expected, `iteration ${iteration} (cut)`);
   }
-  assert.ok(acks > 1000, `acks: ${acks}`);
+  assert.ok(acks > scaled(1000), `acks: ${acks}`);
   assert.ok(tooLong > 0, `objects over the segment limit: ${tooLong}`);
 });
 
@@ -187,7 +187,8 @@ test(`${MUTATIONS} mutated streams: only events and ACK_* errors, cut-independen
   const next = rng(0xbad_acc5);
   let events = 0;
   let errors = 0;
-  for (let iteration = 0; iteration < MUTATIONS; iteration++) {
+  const mutations = scaled(MUTATIONS); // the name keeps the full count: Node and native XS run it all
+  for (let iteration = 0; iteration < mutations; iteration++) {
     const objects: string[] = [];
     for (let i = 0, n = 1 + (next() % 4); i < n; i++) objects.push(validAck(next));
     const bytes = mutate(next, encodeUtf8(objects.join(pick(next, ['', '\n', ' ']))));
@@ -212,7 +213,7 @@ test(`${MUTATIONS} mutated streams: only events and ACK_* errors, cut-independen
     for (const o of whole) ('error' in o ? errors++ : events++);
   }
   // The mutations exercise both sides.
-  assert.ok(events > MUTATIONS / 2 && errors > MUTATIONS / 2, `events ${events}, errors ${errors}`);
+  assert.ok(events > mutations / 2 && errors > mutations / 2, `events ${events}, errors ${errors}`);
 });
 
 test.run();

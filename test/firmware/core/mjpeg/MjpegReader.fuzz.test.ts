@@ -3,7 +3,7 @@
 // and the outcome must not depend on how the stream was cut into reads.
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { parseJpegSize } from '../../../../firmware/core/mjpeg/parseJpegSize.ts';
-import { assert, suite } from '../../../harness/index.ts';
+import { assert, fullScale, scaled, suite } from '../../../harness/index.ts';
 import { concat, fixtureImages, run, sameBytes, type RunResult } from './mjpegKit.ts';
 import { xorshift32 as rng } from '../../../harness/support.ts';
 
@@ -71,7 +71,7 @@ test('3000 mutated or truncated streams end in frames or a FieldcamError, the sa
   const next = rng(0x6d6a7067);
   let outcomes = 0;
   const codes = new Set<string>();
-  for (let iter = 0; iter < 3000; iter++) {
+  for (let iter = 0, n = scaled(3000); iter < n; iter++) {
     const input = mutate(next);
     const strict = iter % 2 === 0;
     const label = `iteration ${iter} (${strict ? 'strict' : 'lenient'})`;
@@ -86,14 +86,17 @@ test('3000 mutated or truncated streams end in frames or a FieldcamError, the sa
       sameOutcome(whole, pieces, `${label}, reads of ${readSize}`);
     }
   }
-  // The mutations reach every strict outcome, and most streams still yield frames.
-  for (const code of STRICT_CODES.filter((c) => c !== 'INPUT_EMPTY')) assert.ok(codes.has(code), `no input produced ${code}`);
-  assert.ok(outcomes > 1000, `only ${outcomes} runs produced frames`);
+  // The mutations reach every strict outcome, and most streams still yield frames. MJPEG_NO_FRAME_SIZE first
+  // appears after ~1000 iterations, so a scaled-down run (under QEMU) checks outcome coverage only in full runs.
+  for (const code of STRICT_CODES.filter((c) => c !== 'INPUT_EMPTY')) {
+    if (fullScale() || code !== 'MJPEG_NO_FRAME_SIZE') assert.ok(codes.has(code), `no input produced ${code}`);
+  }
+  assert.ok(outcomes > scaled(1000), `only ${outcomes} runs produced frames`);
 });
 
 test('random bytes and random marker soup never escape as anything but a FieldcamError', () => {
   const next = rng(0x4a504547);
-  for (let iter = 0; iter < 1500; iter++) {
+  for (let iter = 0, n = scaled(1500); iter < n; iter++) {
     const length = next() % 600;
     const input = new Uint8Array(length);
     const soup = iter % 2 === 0;

@@ -1,7 +1,7 @@
 // Deterministic fuzzing of the EBML reader: mutated, truncated and random copies of a KVS PutMedia body.
 // Every outcome must be events or a FieldcamError EBML_* (never another exception, never a hang), and the
 // same events and error whatever the push sizes.
-import { assert, suite } from '../../../harness/index.ts';
+import { assert, scaled, suite } from '../../../harness/index.ts';
 import { prng } from '../h264/h264TestKit.ts';
 import { drive, kvsStream, randomChunks } from './EbmlReaderKit.ts';
 
@@ -46,7 +46,7 @@ function mutate(base: Uint8Array, random: () => number): Uint8Array {
 test(`${ITERATIONS} mutated PutMedia bodies: only events or EBML_* errors, identical for one chunk and random splits`, () => {
   const random = prng(0x5eed);
   const codes = new Map<string, number>();
-  for (let i = 0; i < ITERATIONS; i++) {
+  for (let i = 0, n = scaled(ITERATIONS); i < n; i++) {
     const data = mutate(BASE, random);
     const whole = drive([data], { maxDepth: 12, maxElementBytes: 1 << 24, maxValueBytes: 64 });
     const split = drive(randomChunks(data, random, 1 + Math.floor(random() * 40)), { maxDepth: 12, maxElementBytes: 1 << 24, maxValueBytes: 64 });
@@ -63,7 +63,7 @@ test(`${ITERATIONS} mutated PutMedia bodies: only events or EBML_* errors, ident
 
 test('random bytes: only events or EBML_* errors, identical byte by byte', () => {
   const random = prng(42);
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0, n = scaled(500); i < n; i++) {
     const data = Uint8Array.from({ length: 1 + Math.floor(random() * 96) }, () => Math.floor(random() * 256));
     const whole = drive([data], { maxDepth: 8, maxElementBytes: 1 << 20, maxValueBytes: 32 });
     const bytewise = drive(Array.from(data, (b) => Uint8Array.of(b)), { maxDepth: 8, maxElementBytes: 1 << 20, maxValueBytes: 32 });

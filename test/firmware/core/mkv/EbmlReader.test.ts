@@ -1,7 +1,7 @@
 import { isFieldcamError } from '../../../../firmware/core/errors.ts';
 import { EBML_EVENT, EbmlReader, ebmlInt, ebmlUint, UNKNOWN_SIZE } from '../../../../firmware/core/mkv/EbmlReader.ts';
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
-import { assert, suite } from '../../../harness/index.ts';
+import { assert, stride, suite } from '../../../harness/index.ts';
 import { type EbmlNode, walk } from './ebmlWalk.ts';
 import { concat, drive, el, kvsStream, MASTERS, randomChunks, splitAt, unknownEl } from './EbmlReaderKit.ts';
 import { prng } from '../h264/h264TestKit.ts';
@@ -60,7 +60,8 @@ test('every two-way split, and one byte at a time, gives the same events', () =>
 
 test('every three-way split around each element header gives the same events', () => {
   const starts = walkStarts(walk(STREAM));
-  for (const s of starts) {
+  for (let k = 0; k < starts.length; k += stride()) {
+    const s = starts[k]!;
     for (let a = Math.max(0, s - 2); a <= s + 6 && a <= STREAM.length; a++) {
       for (let b = a; b <= a + 9 && b <= STREAM.length; b++) {
         assert.equal(drive(splitAt(STREAM, [a, b])).events, EXPECTED, `split at ${a}, ${b}`);
