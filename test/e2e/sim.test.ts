@@ -56,11 +56,12 @@ test('--once with 2 cameras: every fragment PERSISTED; the state reads back as 1
 });
 
 test('looping cameras stop cleanly on SIGTERM: what was sent is PERSISTED, exit 0', async () => {
-  const run = await sim(['--devices', '1', '--port', '0', '--state-dir', join(tmp.dir, 'loop'), '--json'], 3500);
+  const run = await sim(['--devices', '1', '--port', '0', '--state-dir', join(tmp.dir, 'loop'), '--json'], 6000);
   assert.is(run.status, 0, run.stderr);
   const summary = JSON.parse(run.stdout) as { ok: boolean; devices: { fragmentsIn: number; fragmentsPersisted: number }[] };
   assert.ok(summary.ok, run.stdout);
-  assert.ok(summary.devices[0]!.fragmentsPersisted >= 2, `streamed in real time: ${summary.devices[0]!.fragmentsPersisted} fragments`);
+  const d = summary.devices[0]!;
+  assert.ok(d.fragmentsPersisted >= 1 && d.fragmentsPersisted === d.fragmentsIn, `every fragment captured before the stop PERSISTED: ${JSON.stringify(d)}`);
 });
 
 test('bad flags are usage errors', () => {
