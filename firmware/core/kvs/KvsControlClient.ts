@@ -3,12 +3,12 @@ import type { SocketFactory } from '../../io/Socket.ts';
 import type { TimerPort } from '../../io/Timer.ts';
 import { FieldcamError, type ErrorCode } from '../errors.ts';
 import { parseHttpDate } from '../http/parseHttpDate.ts';
+import { hexLower } from '../sigv4/hexLower.ts';
 import { SigV4Signer } from '../sigv4/SigV4Signer.ts';
 import { decodeUtf8 } from '../text/decodeUtf8.ts';
 import { encodeUtf8 } from '../text/utf8.ts';
 import { headerValue, httpExchange, type HttpResult, type HttpTarget } from './httpExchange.ts';
 import type { ServerClock } from './ServerClock.ts';
-import { toHex } from './toHex.ts';
 
 export interface KvsCredentials {
   readonly accessKeyId: string;
@@ -38,6 +38,7 @@ export class KvsControlClient {
   private readonly options: KvsControlClientOptions;
   private readonly signer: SigV4Signer;
   private readonly digest = new Uint8Array(32);
+  private readonly hex = new Uint8Array(64);
 
   constructor(options: KvsControlClientOptions) {
     this.options = options;
@@ -58,7 +59,7 @@ export class KvsControlClient {
       ['connection', 'close'],
     ];
     if (o.clock.now() < this.signer.clockFloorMs) await this.learnServerTime(path);
-    const signed = this.signer.sign({ method: 'POST', path, query: '', headers, payloadHash: toHex(this.digest) }, credentials, o.clock.now());
+    const signed = this.signer.sign({ method: 'POST', path, query: '', headers, payloadHash: hexLower(this.digest, 0, 32, this.hex) }, credentials, o.clock.now());
     for (const h of signed.headers) headers.push([h[0], h[1]]);
     const result = await httpExchange(o, o.target, { method: 'POST', path, headers }, body, o.timeoutMs ?? 10_000);
     const date = headerValue(result.headers, 'date');

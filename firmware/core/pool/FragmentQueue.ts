@@ -26,6 +26,11 @@ export class FragmentQueue {
   private openStartPts = 0;
   private open = false;
   private awaitingKey = false;
+  /**
+   * Index of the first frame not yet sent. Sent frames always precede unsent ones (the uploader sends in
+   * order), so `nextUnsent` resumes here instead of rescanning every frame awaiting its acknowledgement.
+   */
+  private unsentFrom = 0;
   /** Whole fragments dropped by the overflow policy. */
   droppedFragments = 0;
 
@@ -72,11 +77,8 @@ export class FragmentQueue {
 
   /** The oldest frame not yet handed to the uploader. */
   nextUnsent(): Frame | undefined {
-    for (let i = 0; i < this.count; i++) {
-      const f = this.at(i);
-      if (!f.sent) return f;
-    }
-    return undefined;
+    while (this.unsentFrom < this.count && this.at(this.unsentFrom).sent) this.unsentFrom++;
+    return this.unsentFrom < this.count ? this.at(this.unsentFrom) : undefined;
   }
 
   /** Frees frames from the oldest end while they are sent (offline muxing: written means done). */
@@ -107,6 +109,7 @@ export class FragmentQueue {
   /** Marks every held frame unsent so a new connection replays them with their original timecodes. */
   rewind(): void {
     for (let i = 0; i < this.count; i++) this.at(i).sent = false;
+    this.unsentFrom = 0;
   }
 
   /**
@@ -137,6 +140,7 @@ export class FragmentQueue {
     this.ring[this.head] = null;
     this.head = (this.head + 1) % this.ring.length;
     this.count--;
+    if (this.unsentFrom > 0) this.unsentFrom--;
     this.pool.freeFrame(f);
   }
 
@@ -153,5 +157,7 @@ export class FragmentQueue {
     for (let i = 0; i < n; i++) this.ring[(this.head + i) % cap] = null;
     this.head = (this.head + n) % cap;
     this.count -= n;
+    // Only un-sent fragments are removed, so the cursor is at or before `start`; clamp to be safe.
+    if (this.unsentFrom > start) this.unsentFrom = Math.max(start, this.unsentFrom - n);
   }
 }

@@ -28,11 +28,15 @@ export interface FragmentRecord {
 
 export interface FragmentToStore {
   readonly number: string;
+  /** Cluster Timecode as received (TimecodeScale units); the ACKs' FragmentTimecode. */
   readonly timecode: number;
   readonly producerTimestampMs: number;
+  /** Arrival of the fragment's first byte (server clock). */
   readonly serverTimestampMs: number;
   readonly durationMs: number;
+  /** EBML header + Segment (unknown size) + Info + Tracks of its connection: one object for all its fragments. */
   readonly header: Uint8Array;
+  /** The fragment: its metadata Tags and its Cluster, as received. */
   readonly bytes: Uint8Array;
   readonly tags: readonly FragmentTag[];
 }

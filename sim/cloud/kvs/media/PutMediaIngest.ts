@@ -7,6 +7,7 @@ import { END_OF_FRAGMENT_TAG_NAME } from '../../../../firmware/core/mkv/MkvWrite
 import { MKV_LIMITS } from '../../../../firmware/core/mkv/mkvLimits.ts';
 import { ACK_ERROR, type Ack, type AckEventType } from './Ack.ts';
 import { ByteWindow } from './ByteWindow.ts';
+import type { FragmentToStore } from './FragmentStore.ts';
 import { checkFragmentTags, type FragmentTag } from './checkFragmentTags.ts';
 import { MkvBodyParser, type MkvBodyEvents, type MkvHeader, MkvUnparseable } from './MkvBodyParser.ts';
 
@@ -40,19 +41,8 @@ export interface PutMediaIngestOptions {
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
-export interface IngestedFragment {
-  readonly number: string;
-  /** Cluster Timecode as received (TimecodeScale units); the ACKs' FragmentTimecode. */
-  readonly timecode: number;
-  readonly producerTimestampMs: number;
-  /** Arrival of the fragment's first byte (server clock). */
-  readonly serverTimestampMs: number;
-  readonly durationMs: number;
-  /** EBML header + Segment (unknown size) + Info + Tracks of this connection: one object for all its fragments. */
-  readonly header: Uint8Array;
-  /** The fragment: its metadata Tags and its Cluster, as received. */
-  readonly bytes: Uint8Array;
-  readonly tags: readonly FragmentTag[];
+/** A fragment ingested from a PutMedia body: what the store keeps, plus its block count. */
+export interface IngestedFragment extends FragmentToStore {
   readonly blocks: number;
 }
 
