@@ -10,6 +10,10 @@ export interface Command {
 
 /** Every command, loaded on demand so `fieldcam --help` stays instant. One file per command. */
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<Command> }>> = Object.freeze({
+  build: {
+    summary: 'build the firmware image for a board (runtime, bundle, manifest, size report) into dist/<board>/',
+    load: async () => (await import('./build.ts')).buildCommand,
+  },
   cloud: { summary: 'run the local AWS emulator (Kinesis Video Streams) on https://127.0.0.1', load: async () => (await import('./cloud.ts')).cloudCommand },
   fragments: { summary: 'list the fragments Kinesis Video Streams stored for a stream', load: async () => (await import('./fragments.ts')).fragmentsCommand },
   'get-media': { summary: 'download a stream\'s stored fragments as one playable Matroska file', load: async () => (await import('./get-media.ts')).getMediaCommand },

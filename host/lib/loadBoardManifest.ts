@@ -9,11 +9,29 @@ export interface BoardManifest {
   readonly name: string;
   readonly description: string;
   readonly arch: string;
+  /** The runtime build target (firmware/runtime/Makefile): x86_64, armv6, armv7. */
+  readonly target: string;
+  /** `qemu-arm -cpu` model; absent for boards that run natively (x86_64). */
   readonly qemuCpu?: string;
+  readonly memory: BoardMemory;
   readonly pool: PoolBudget;
   readonly camera: { readonly codec: 'h264' | 'mjpeg'; readonly width: number; readonly height: number; readonly fps: number };
   readonly stream: { readonly fragmentMs: number; readonly maxFragmentMs: number };
 }
+
+/**
+ * The board's memory budget. The JS machine may hold at most the frame pool plus `jsBudgetBytes` (the runtime's
+ * hard limit, --heap-limit); the initial sizes are what the machine takes at boot.
+ */
+export interface BoardMemory {
+  readonly ramBytes: number;
+  readonly jsBudgetBytes: number;
+  readonly initialChunkBytes: number;
+  readonly initialSlots: number;
+  readonly stackSlots: number;
+}
+
+export const RUNTIME_TARGETS = Object.freeze(['x86_64', 'armv6', 'armv7'] as const);
 
 export function listBoards(dir = BOARDS_DIR): string[] {
   return readdirSync(dir)
@@ -53,6 +71,14 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
   const pool = obj(m.pool, 'pool');
   const camera = obj(m.camera, 'camera');
   const stream = obj(m.stream, 'stream');
+  const memory = obj(m.memory, 'memory');
+  const target = str(m, 'target');
+  if (!(RUNTIME_TARGETS as readonly string[]).includes(target)) bad('target', `one of ${RUNTIME_TARGETS.join(', ')}`);
+  if (target !== 'x86_64' && typeof m.qemuCpu !== 'string') bad('qemuCpu', `the qemu-arm CPU model for target ${target}`);
+  const whole = (field: string) => {
+    const v = pos(memory, 'memory', field);
+    return Number.isInteger(v) ? v : bad(`memory.${field}`, 'a whole number');
+  };
   if (camera.codec !== 'h264' && camera.codec !== 'mjpeg') bad('camera.codec', '"h264" or "mjpeg"');
   const maxFragmentMs = pos(stream, 'stream', 'maxFragmentMs');
   if (maxFragmentMs > 20000) bad('stream.maxFragmentMs', 'at most 20000 (the KVS hard limit)');
@@ -60,7 +86,15 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
     name,
     description: str(m, 'description'),
     arch: str(m, 'arch'),
+    target,
     ...(typeof m.qemuCpu === 'string' ? { qemuCpu: m.qemuCpu } : {}),
+    memory: Object.freeze({
+      ramBytes: whole('ramBytes'),
+      jsBudgetBytes: whole('jsBudgetBytes'),
+      initialChunkBytes: whole('initialChunkBytes'),
+      initialSlots: whole('initialSlots'),
+      stackSlots: whole('stackSlots'),
+    }),
     pool: Object.freeze({
       bitrateKbps: pos(pool, 'pool', 'bitrateKbps'),
       bufferSeconds: pos(pool, 'pool', 'bufferSeconds'),

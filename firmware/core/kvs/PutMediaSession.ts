@@ -39,6 +39,8 @@ export interface PutMediaSessionOptions {
   readonly maxFragmentMs: number;
   readonly endOfFragment?: boolean;
   readonly metadata?: FragmentMetadata;
+  /** SegmentUID for every connection's header (16 bytes); pinned only for reproducible uploads in tests. */
+  readonly segmentUid?: Uint8Array;
   /** No BUFFERING ACK this long after sending a fragment → reset (kvs-reference.md §7.1: 30 s). */
   readonly stalenessMs?: number;
   /** Rotate the connection before the service's 45-minute cap (§4.7). */
@@ -264,7 +266,10 @@ export class PutMediaSession {
     }
     const queue = this.o.input.queue;
     if (!this.writer && this.o.input.ready) {
-      this.writer = new MkvWriter({ track: this.o.input.trackSpec(), maxFragmentMs: this.o.maxFragmentMs });
+      this.writer = new MkvWriter({
+        track: this.o.input.trackSpec(), maxFragmentMs: this.o.maxFragmentMs,
+        ...(this.o.segmentUid ? { segmentUid: this.o.segmentUid } : {}),
+      });
     }
     const writer = this.writer;
     if (!writer) return;

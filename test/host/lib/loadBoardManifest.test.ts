@@ -10,7 +10,7 @@ const test = suite('loadBoardManifest');
 
 test('every committed board manifest loads and its pool can be allocated', () => {
   const boards = listBoards();
-  for (const name of ['sim-x86', 'pi-zero-w', 'esp32-cam']) assert.ok(boards.includes(name), name);
+  for (const name of ['sim-x86', 'pi-zero-w', 'pi-zero-2w', 'pi-3', 'esp32-cam']) assert.ok(boards.includes(name), name);
   for (const name of boards) {
     const board = loadBoardManifest(name);
     assert.is(board.name, name);
@@ -28,7 +28,8 @@ test('malformed manifests name the file and the field', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fieldcam-boards-'));
   try {
     const good = {
-      name: 'b', description: 'd', arch: 'x86_64',
+      name: 'b', description: 'd', arch: 'x86_64', target: 'x86_64',
+      memory: { ramBytes: 1 << 20, jsBudgetBytes: 1 << 20, initialChunkBytes: 65536, initialSlots: 4096, stackSlots: 512 },
       pool: { bitrateKbps: 1, bufferSeconds: 1, fps: 1, maxFrameBytes: 1024 },
       camera: { codec: 'h264', width: 2, height: 2, fps: 1 },
       stream: { fragmentMs: 1000, maxFragmentMs: 10000 },
@@ -39,6 +40,10 @@ test('malformed manifests name the file and the field', () => {
       [{ ...good, pool: { ...good.pool, fps: -1 } }, /pool\.fps must be a positive number/],
       [{ ...good, camera: { ...good.camera, codec: 'h265' } }, /camera\.codec/],
       [{ ...good, stream: { ...good.stream, maxFragmentMs: 30000 } }, /at most 20000/],
+      [{ ...good, target: 'mips' }, /target must be one of x86_64, armv6, armv7/],
+      [{ ...good, target: 'armv6' }, /qemuCpu must be/],
+      [{ ...good, memory: { ...good.memory, initialSlots: 1.5 } }, /memory\.initialSlots must be a whole number/],
+      [{ ...good, memory: undefined }, /memory must be an object/],
     ];
     for (const [content, message] of cases) {
       writeFileSync(join(dir, 'b.json'), typeof content === 'string' ? content : JSON.stringify(content));

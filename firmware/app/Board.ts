@@ -1,0 +1,39 @@
+import type { ClockPort } from '../io/Clock.ts';
+import type { FrameSourceFactory } from '../io/FrameSource.ts';
+import type { HashPort } from '../io/Hash.ts';
+import type { SocketFactory } from '../io/Socket.ts';
+import type { TimerPort } from '../io/Timer.ts';
+
+/** Memory of the JS machine, for status lines and the memory budget (bytes; 0 where a board cannot tell). */
+export interface MemoryStats {
+  readonly heapBytes: number;
+  readonly peakBytes: number;
+  readonly limitBytes: number;
+}
+
+/**
+ * Everything the app needs from the board it runs on: the ports the core takes, plus the process-level
+ * capabilities of the composition root. Implemented by firmware/boards/xs (the device) and
+ * firmware/boards/node (host tools and tests), so the same app runs on both.
+ */
+export interface Board {
+  /** Names the board layer in status lines and the User-Agent ("xs", "node"). */
+  readonly runtime: string;
+  readonly clock: ClockPort;
+  readonly timers: TimerPort;
+  readonly sockets: SocketFactory;
+  readonly hash: HashPort;
+  /** The camera on descriptor `fd`. Throws FieldcamError INPUT_READ_FAILED when it cannot be opened. */
+  camera(fd: number): FrameSourceFactory;
+  /** A whole text file (configuration, CA bundle); throws Error naming the path. */
+  readText(path: string): string;
+  /** One line to standard output (the simulator reads status lines from it). */
+  print(line: string): void;
+  /** SIGINT / SIGTERM: the app stops cleanly (second signal: the runtime exits at once). */
+  onStop(callback: () => void): void;
+  memory(): MemoryStats;
+  /** Deterministic cost counter (XS computrons); 0 where there is none. */
+  computrons(): number;
+  /** A random number in [0, 1) for backoff jitter and the SegmentUID. */
+  random(): number;
+}

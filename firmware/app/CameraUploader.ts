@@ -1,0 +1,198 @@
+import { derivePoolSizing } from '../core/config/derivePoolSizing.ts';
+import { FieldcamError, isFieldcamError } from '../core/errors.ts';
+import { KvsControlClient, type KvsCredentials } from '../core/kvs/KvsControlClient.ts';
+import { PutMediaSession, type SessionEvent, type SessionStats } from '../core/kvs/PutMediaSession.ts';
+import { ServerClock } from '../core/kvs/ServerClock.ts';
+import { FrameInput } from '../core/media/FrameInput.ts';
+import { PREPARE } from '../core/media/StreamCursor.ts';
+import { FragmentMetadata } from '../core/mkv/FragmentMetadata.ts';
+import { FramePool } from '../core/pool/FramePool.ts';
+import { SOURCE_END, type FrameSource } from '../io/FrameSource.ts';
+import type { TimerHandle } from '../io/Timer.ts';
+import type { Board } from './Board.ts';
+import type { DeviceConfig } from './DeviceConfig.ts';
+
+/** Reads per event-loop turn before yielding, so sockets and ACKs run between camera reads. */
+const READS_PER_TURN = 8;
+/** How often a full pool is looked at again when the camera can wait (a file): ACKs free slots meanwhile. */
+const POOL_RETRY_MS = 20;
+
+export interface UploaderStatus {
+  readonly framesIn: number;
+  readonly fragmentsIn: number;
+  readonly poolSlotsInUse: number;
+  readonly poolSlots: number;
+  readonly framesDropped: number;
+  readonly connected: boolean;
+  /** Monotonic ms of the last PERSISTED acknowledgement, or -1. */
+  readonly lastPersistedAt: number;
+  readonly stats: SessionStats;
+}
+
+export interface UploaderResult {
+  readonly status: UploaderStatus;
+  readonly error?: FieldcamError;
+}
+
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/**
+ * The device pipeline, event-driven and platform-free: camera bytes read straight into the frame pool, split
+ * and fragmented by FrameInput, uploaded by PutMediaSession. A live camera that outruns the uplink loses the
+ * oldest un-sent fragment (the named overflow policy); a file waits for acknowledgements instead. `run()`
+ * resolves when the camera ended (or `stop()` was called) and the last fragment is PERSISTED, or with the
+ * error that ended the run.
+ */
+export class CameraUploader {
+  readonly pool: FramePool;
+  readonly input: FrameInput;
+  readonly session: PutMediaSession;
+  private readonly board: Board;
+  private readonly config: DeviceConfig;
+  private source: FrameSource | undefined;
+  private fragmentsIn = 0;
+  private lastPersistedAt = -1;
+  private pumpTimer: TimerHandle | undefined;
+  private ended = false;
+  private finish: ((result: UploaderResult) => void) | undefined;
+
+  constructor(board: Board, config: DeviceConfig, onEvent?: (event: SessionEvent) => void) {
+    this.board = board;
+    this.config = config;
+    const clock = new ServerClock(board.clock);
+    this.pool = new FramePool(derivePoolSizing(config.board.pool));
+    const startTimecode = config.pin ? config.pin.startTimeMs : clock.now();
+    this.input = new FrameInput({
+      codec: config.camera.codec,
+      pool: this.pool,
+      ...(config.camera.fps ? { fps: config.camera.fps } : {}),
+      fragmentMs: config.board.stream.fragmentMs,
+      startTimecode,
+      strict: false, // a camera glitch drops frames and resyncs at the next key frame; it never stops the device
+      onQueued: (frame) => {
+        if (frame.fragmentStart) this.fragmentsIn++;
+        this.session.framesQueued();
+      },
+    });
+    const { credentials: c, endpoint, stream } = config;
+    const keys: KvsCredentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
+    const credentials = () => keys;
+    const tls = { ca: board.readText(endpoint.caFile) };
+    const userAgent = `fieldcam/0.1 (${board.runtime}; ${config.board.name})`;
+    const control = new KvsControlClient({
+      sockets: board.sockets, timers: board.timers, hash: board.hash, clock, region: stream.region,
+      target: { host: endpoint.host, port: endpoint.port, tls }, credentials, userAgent,
+    });
+    let metadata: FragmentMetadata | undefined;
+    for (const name of Object.keys(stream.metadata ?? {})) (metadata ??= new FragmentMetadata()).put(name, stream.metadata![name]!, true);
+    this.session = new PutMediaSession({
+      input: this.input, control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
+      region: stream.region, streamName: stream.name, credentials, dataTls: tls,
+      ...(stream.createRetentionHours !== undefined ? { createStream: { retentionHours: stream.createRetentionHours } } : {}),
+      maxFragmentMs: config.board.stream.maxFragmentMs,
+      endOfFragment: true,
+      ...(metadata ? { metadata } : {}),
+      ...(config.pin ? { segmentUid: hexBytes(config.pin.segmentUid) } : {}),
+      random: board.random,
+      userAgent,
+      onEvent: (e) => {
+        if (e.type === 'ack' && e.ack.eventType === 'PERSISTED') this.lastPersistedAt = board.clock.monotonic();
+        if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
+        onEvent?.(e);
+      },
+    });
+  }
+
+  status(): UploaderStatus {
+    const drops = this.pool.drops;
+    return {
+      framesIn: this.input.stats.frames,
+      fragmentsIn: this.fragmentsIn,
+      poolSlotsInUse: this.pool.stats.slotsInUse,
+      poolSlots: this.pool.sizing.slotCount,
+      framesDropped: drops.poolFull + drops.awaitKeyFrame + drops.frameTooLarge + drops.noParameterSets,
+      connected: this.session.connected,
+      lastPersistedAt: this.lastPersistedAt,
+      stats: this.session.stats,
+    };
+  }
+
+  run(): Promise<UploaderResult> {
+    if (this.finish) throw new RangeError('run() called twice');
+    const done = new Promise<UploaderResult>((resolve) => (this.finish = resolve));
+    try {
+      this.source = this.board.camera(this.config.camera.fd)({ onReadable: () => this.schedule(0) });
+    } catch (err) {
+      this.finish!({ status: this.status(), error: isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err)) });
+      return done;
+    }
+    this.session.start();
+    this.pump();
+    return done;
+  }
+
+  /** Stops reading the camera, sends what is buffered and waits for the last PERSISTED. */
+  stop(): void {
+    this.end(undefined);
+  }
+
+  private schedule(ms: number): void {
+    if (this.pumpTimer !== undefined || this.ended) return;
+    this.pumpTimer = this.board.timers.set(ms, () => {
+      this.pumpTimer = undefined;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const input = this.input;
+    try {
+      for (let reads = 0; reads < READS_PER_TURN && !this.ended; reads++) {
+        const ready = input.prepare();
+        if (ready === PREPARE.FRAME_TOO_LARGE) {
+          throw new FieldcamError('POOL_FRAME_TOO_LARGE', `a frame is larger than a pool slot of board ${this.config.board.name} (pool.maxFrameBytes)`);
+        }
+        if (ready === PREPARE.POOL_EXHAUSTED) {
+          // A camera cannot wait: drop the oldest un-sent fragment. A file can: wait for acknowledgements.
+          if (this.config.camera.live && input.queue.reclaim()) continue;
+          this.schedule(POOL_RETRY_MS);
+          return;
+        }
+        const n = this.source!.read(input.target, input.targetOffset, input.targetSpace);
+        if (n === 0) return; // onReadable schedules the next pump
+        if (n === SOURCE_END) {
+          this.end(undefined);
+          return;
+        }
+        input.push(n);
+      }
+      if (!this.ended) this.schedule(0);
+    } catch (err) {
+      this.end(isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err)));
+    }
+  }
+
+  /** The camera ended, stop() was called, or something failed: flush, wait for the last ACK, settle once. */
+  private end(error: FieldcamError | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.pumpTimer !== undefined) this.board.timers.clear(this.pumpTimer);
+    this.pumpTimer = undefined;
+    this.source?.close();
+    let failure = error;
+    try {
+      this.input.end();
+    } catch (err) {
+      failure ??= isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err));
+    }
+    this.session.framesQueued();
+    this.session.stop().then(
+      () => this.finish!({ status: this.status(), ...(failure ? { error: failure } : {}) }),
+      (err: unknown) => this.finish!({ status: this.status(), error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) }),
+    );
+  }
+}

@@ -1,0 +1,143 @@
+import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
+import { FieldcamError } from '../core/errors.ts';
+import type { FrameRate } from '../core/media/FrameInput.ts';
+
+/** What the device needs from its board manifest (manifests/boards/*.json). */
+export interface DeviceBoard {
+  readonly name: string;
+  readonly pool: PoolBudget;
+  readonly stream: { readonly fragmentMs: number; readonly maxFragmentMs: number };
+}
+
+/**
+ * The device's configuration, version 1: where to stream, with which credentials, from which camera. Written by
+ * the host (`fieldcam sim`, `fieldcam build`), read at boot and validated here; every problem names the field.
+ * Static credentials are for the simulator and development only (design.md §4); IoT credentials replace them.
+ */
+export interface DeviceConfig {
+  readonly version: 1;
+  readonly board: DeviceBoard;
+  readonly stream: {
+    readonly name: string;
+    readonly region: string;
+    /** Create the stream with this retention when it does not exist; absent = the stream must exist. */
+    readonly createRetentionHours?: number;
+    readonly metadata?: Readonly<Record<string, string>>;
+  };
+  /** The KVS control-plane endpoint (HTTPS); the data endpoint comes from GetDataEndpoint. */
+  readonly endpoint: { readonly host: string; readonly port: number; readonly caFile: string };
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  readonly camera: {
+    /** File descriptor the encoded stream arrives on (0 = stdin, the simulator's feeder). */
+    readonly fd: number;
+    readonly codec: 'h264' | 'mjpeg';
+    readonly fps?: FrameRate;
+    /** A live camera cannot wait: a full pool drops the oldest un-sent fragment. Otherwise reading pauses. */
+    readonly live: boolean;
+  };
+  /** Status line period (the simulator's dashboard reads them); 0 = none. */
+  readonly statusIntervalMs: number;
+  /** Pinned values for reproducible uploads (tests): first frame's timecode and the SegmentUID (32 hex digits). */
+  readonly pin?: { readonly startTimeMs: number; readonly segmentUid: string };
+}
+
+type Json = Record<string, unknown>;
+
+function fail(field: string, want: string): never {
+  throw new FieldcamError('CONFIG_INVALID', `config ${field} must be ${want}`);
+}
+function object(v: unknown, field: string): Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : fail(field, 'an object');
+}
+function text(o: Json, field: string, key: string, pattern?: RegExp): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v.length === 0 || v.length > 4096) fail(`${field}.${key}`, 'a non-empty string (at most 4096 characters)');
+  if (pattern && !pattern.test(v)) fail(`${field}.${key}`, `a string matching ${String(pattern)}`);
+  return v;
+}
+function number(o: Json, field: string, key: string, min: number, max: number): number {
+  const v = o[key];
+  return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : fail(`${field}.${key}`, `a number in [${min}, ${max}]`);
+}
+
+// KVS stream names: 1-256 of [a-zA-Z0-9_.-] (kvs-reference.md, CreateStream).
+const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,256}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+/** Parses and validates the JSON text of a device configuration. Throws FieldcamError CONFIG_INVALID. */
+export function parseDeviceConfig(json: string): DeviceConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (err) {
+    throw new FieldcamError('CONFIG_INVALID', `config is not valid JSON: ${(err as Error).message}`);
+  }
+  const c = object(raw, '(top level)');
+  if (c.version !== 1) fail('version', '1 (this firmware reads configuration version 1)');
+  const board = object(c.board, 'board');
+  const pool = object(board.pool, 'board.pool');
+  const boardStream = object(board.stream, 'board.stream');
+  const stream = object(c.stream, 'stream');
+  const endpoint = object(c.endpoint, 'endpoint');
+  const credentials = object(c.credentials, 'credentials');
+  const camera = object(c.camera, 'camera');
+  if (camera.codec !== 'h264' && camera.codec !== 'mjpeg') fail('camera.codec', '"h264" or "mjpeg"');
+  if (typeof camera.live !== 'boolean') fail('camera.live', 'true or false');
+  let fps: FrameRate | undefined;
+  if (camera.fps !== undefined) {
+    const f = object(camera.fps, 'camera.fps');
+    fps = Object.freeze({ num: number(f, 'camera.fps', 'num', 1, 1_000_000), den: number(f, 'camera.fps', 'den', 1, 1_000_000) });
+  }
+  let metadata: Record<string, string> | undefined;
+  if (stream.metadata !== undefined) {
+    const m = object(stream.metadata, 'stream.metadata');
+    metadata = {};
+    for (const key of Object.keys(m)) metadata[key] = text(m, 'stream.metadata', key);
+  }
+  let pin: DeviceConfig['pin'];
+  if (c.pin !== undefined) {
+    const p = object(c.pin, 'pin');
+    pin = Object.freeze({ startTimeMs: number(p, 'pin', 'startTimeMs', 0, 8.64e15), segmentUid: text(p, 'pin', 'segmentUid', /^[0-9a-f]{32}$/) });
+  }
+  const sessionToken = credentials.sessionToken === undefined ? undefined : text(credentials, 'credentials', 'sessionToken');
+  return Object.freeze({
+    version: 1,
+    board: Object.freeze({
+      name: text(board, 'board', 'name'),
+      pool: Object.freeze({
+        bitrateKbps: number(pool, 'board.pool', 'bitrateKbps', 1, 1e6),
+        bufferSeconds: number(pool, 'board.pool', 'bufferSeconds', 1, 3600),
+        fps: number(pool, 'board.pool', 'fps', 1, 1000),
+        maxFrameBytes: number(pool, 'board.pool', 'maxFrameBytes', 1024, 64 * 1024 * 1024),
+      }),
+      stream: Object.freeze({
+        fragmentMs: number(boardStream, 'board.stream', 'fragmentMs', 0, 20_000),
+        maxFragmentMs: number(boardStream, 'board.stream', 'maxFragmentMs', 1, 20_000),
+      }),
+    }),
+    stream: Object.freeze({
+      name: text(stream, 'stream', 'name', STREAM_NAME),
+      region: text(stream, 'stream', 'region', REGION),
+      ...(stream.createRetentionHours !== undefined ? { createRetentionHours: number(stream, 'stream', 'createRetentionHours', 0, 87_600) } : {}),
+      ...(metadata ? { metadata: Object.freeze(metadata) } : {}),
+    }),
+    endpoint: Object.freeze({
+      host: text(endpoint, 'endpoint', 'host'),
+      port: number(endpoint, 'endpoint', 'port', 1, 65_535),
+      caFile: text(endpoint, 'endpoint', 'caFile'),
+    }),
+    credentials: Object.freeze({
+      accessKeyId: text(credentials, 'credentials', 'accessKeyId', /^[A-Z0-9]{1,128}$/),
+      secretAccessKey: text(credentials, 'credentials', 'secretAccessKey'),
+      ...(sessionToken ? { sessionToken } : {}),
+    }),
+    camera: Object.freeze({
+      fd: number(camera, 'camera', 'fd', 0, 65_535),
+      codec: camera.codec,
+      live: camera.live,
+      ...(fps ? { fps } : {}),
+    }),
+    statusIntervalMs: c.statusIntervalMs === undefined ? 1000 : number(c, '(top level)', 'statusIntervalMs', 0, 3_600_000),
+    ...(pin ? { pin } : {}),
+  });
+}

@@ -1,0 +1,108 @@
+import { FieldcamError, isFieldcamError } from '../core/errors.ts';
+import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
+import type { Board } from './Board.ts';
+import { CameraUploader, type UploaderStatus } from './CameraUploader.ts';
+import { parseDeviceConfig, type DeviceConfig } from './DeviceConfig.ts';
+
+/** The app's exit codes (the C host's own are 1-8, firmware/runtime/runtime.h). Stable for the simulator and systemd. */
+export const DEVICE_EXIT = Object.freeze({
+  OK: 0,
+  /** The configuration is missing, unreadable or invalid: fix it; restarting will not help. */
+  CONFIG: 9,
+  /** The camera could not be opened or read. */
+  CAMERA: 10,
+  /** Uploading failed for good (refused credentials, deleted stream) or the last fragment was never PERSISTED. */
+  UPLOAD: 11,
+} as const);
+
+/**
+ * Lines on standard output, one JSON object each, so the simulator and log collectors parse them:
+ * boot, status (every statusIntervalMs), event (connection changes, retries, drops, failures), summary, error.
+ */
+function line(board: Board, record: Record<string, unknown>): void {
+  board.print(JSON.stringify(record));
+}
+
+const finiteOr = (v: number, fallback: number) => (Number.isFinite(v) ? Math.round(v) : fallback);
+
+function statusRecord(board: Board, device: string, s: UploaderStatus): Record<string, unknown> {
+  const memory = board.memory();
+  const now = board.clock.monotonic();
+  return {
+    device,
+    framesIn: s.framesIn,
+    fragmentsIn: s.fragmentsIn,
+    framesDropped: s.framesDropped,
+    fragmentsSent: s.stats.fragmentsSent,
+    fragmentsPersisted: s.stats.fragmentsPersisted,
+    fragmentsReplayed: s.stats.fragmentsReplayed,
+    bytesSent: s.stats.bytesSent,
+    connections: s.stats.connections,
+    connected: s.connected,
+    poolSlotsInUse: s.poolSlotsInUse,
+    poolSlots: s.poolSlots,
+    lastPersistedAgeMs: s.lastPersistedAt < 0 ? -1 : Math.round(now - s.lastPersistedAt),
+    ackLatencyP50Ms: finiteOr(s.stats.latency.percentile(50), -1),
+    ackLatencyP99Ms: finiteOr(s.stats.latency.percentile(99), -1),
+    heapBytes: memory.heapBytes,
+    peakHeapBytes: memory.peakBytes,
+    computrons: board.computrons(),
+  };
+}
+
+function eventRecord(e: SessionEvent): Record<string, unknown> | undefined {
+  switch (e.type) {
+    case 'ack':
+      return e.ack.eventType === 'ERROR' ? { type: 'event', event: 'ack-error', errorId: e.ack.errorId } : undefined;
+    case 'retry':
+    case 'dropped':
+    case 'failed':
+      return { type: 'event', event: e.type, code: e.code, message: e.message };
+    default:
+      return { type: 'event', event: e.type };
+  }
+}
+
+function errorLine(board: Board, err: FieldcamError): void {
+  line(board, { type: 'error', code: err.code, message: err.message, remedy: err.remedy });
+}
+
+/**
+ * The device's main job: load the configuration, stream the camera to KVS until the camera ends or a stop
+ * signal arrives, report status while doing it, and return the exit code. Board-independent: the XS entry
+ * (firmware/app/main.ts) and Node tests call it with their board.
+ */
+export async function runDevice(board: Board, configPath: string): Promise<number> {
+  let config: DeviceConfig;
+  try {
+    config = parseDeviceConfig(board.readText(configPath));
+  } catch (err) {
+    errorLine(board, isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', `cannot read the configuration: ${(err as Error).message}`));
+    return DEVICE_EXIT.CONFIG;
+  }
+  let uploader: CameraUploader;
+  try {
+    uploader = new CameraUploader(board, config, (e) => {
+      const record = eventRecord(e);
+      if (record) line(board, record);
+    });
+  } catch (err) {
+    errorLine(board, isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', (err as Error).message));
+    return DEVICE_EXIT.CONFIG;
+  }
+  const device = config.stream.name;
+  line(board, { type: 'boot', device, board: config.board.name, runtime: board.runtime, poolSlots: uploader.pool.sizing.slotCount, heapBytes: board.memory().heapBytes });
+  board.onStop(() => uploader.stop());
+  let statusTimer: ReturnType<Board['timers']['set']> | undefined;
+  const tick = () => {
+    line(board, { type: 'status', ...statusRecord(board, device, uploader.status()) });
+    statusTimer = board.timers.set(config.statusIntervalMs, tick);
+  };
+  if (config.statusIntervalMs > 0) statusTimer = board.timers.set(config.statusIntervalMs, tick);
+  const result = await uploader.run();
+  if (statusTimer !== undefined) board.timers.clear(statusTimer);
+  line(board, { type: 'summary', ...statusRecord(board, device, result.status), ...(result.error ? { error: result.error.code } : {}) });
+  if (!result.error) return DEVICE_EXIT.OK;
+  errorLine(board, result.error);
+  return result.error.code.startsWith('INPUT_') ? DEVICE_EXIT.CAMERA : result.error.code.startsWith('CONFIG_') ? DEVICE_EXIT.CONFIG : DEVICE_EXIT.UPLOAD;
+}

@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import type { Board } from '../../app/Board.ts';
+import { nodeCamera } from './nodeCamera.ts';
+import { nodeHash } from './nodeHash.ts';
+import { nodeSocket } from './nodeSocket.ts';
+import { nodeClock, nodeTimers } from './nodeTime.ts';
+
+export interface NodeBoardOptions {
+  /** Where status lines go (default: standard output). */
+  readonly print?: (line: string) => void;
+  /** Replaces SIGINT/SIGTERM as the stop trigger (tests stop the app themselves). */
+  readonly onStop?: (callback: () => void) => void;
+}
+
+/**
+ * The app's board on Node: host tools, tests and the byte-for-byte comparison with the device build. Memory
+ * figures are V8's heap (no limit is enforced here); there are no computrons.
+ */
+export function nodeBoard(options: NodeBoardOptions = {}): Board {
+  let peak = 0;
+  return Object.freeze({
+    runtime: 'node',
+    clock: nodeClock,
+    timers: nodeTimers,
+    sockets: nodeSocket,
+    hash: nodeHash,
+    camera: nodeCamera,
+    readText: (path: string) => readFileSync(path, 'utf8'),
+    print: options.print ?? ((line: string) => void process.stdout.write(`${line}\n`)),
+    onStop: options.onStop ?? ((callback: () => void) => {
+      process.once('SIGINT', callback);
+      process.once('SIGTERM', callback);
+    }),
+    memory: () => {
+      const heapBytes = process.memoryUsage().heapUsed;
+      peak = Math.max(peak, heapBytes);
+      return { heapBytes, peakBytes: peak, limitBytes: 0 };
+    },
+    computrons: () => 0,
+    random: Math.random,
+  });
+}

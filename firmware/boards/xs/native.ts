@@ -1,0 +1,97 @@
+/**
+ * The C host's `native` object (firmware/runtime/*.c): the only door from JS to the board. This declaration is
+ * the contract between the host and the adapters in this folder; nothing outside firmware/boards/xs (and the
+ * XS test harness) touches `native` directly.
+ *
+ * Conventions
+ * - Byte ranges are (Uint8Array view, offset, length) with offset relative to the view; the host checks bounds and
+ *   throws RangeError. Natives never keep a reference to a view after they return.
+ * - Resources are small integer handles (sockets, timers). Events come back through ONE dispatcher function
+ *   set with `setDispatcher`; the host never holds other JS references. After each dispatch the host drains
+ *   promise jobs; an exception escaping the dispatcher or an unhandled rejection is fatal (exit 1 / 5).
+ * - System errors throw Error whose message starts with a stable code word (e.g. "ENOENT: …", "TLS_VERIFY: …").
+ */
+export interface NativeHost {
+  // ---- basics (present since the first milestone) ----
+  print(line: string): void;
+  readFile(path: string): ArrayBuffer;
+  exit(code: number): never;
+  /** Milliseconds from CLOCK_MONOTONIC. */
+  monotonic(): number;
+  /** Wall clock, epoch milliseconds (CLOCK_REALTIME). The skew offset lives in JS (ServerClock). */
+  now(): number;
+  computrons(): number;
+  heapBytes(): number;
+  readonly argv: readonly string[];
+
+  // ---- event loop ----
+  /** The one callback for every host event; see EVENT. */
+  setDispatcher(dispatch: (event: number, handle: number, value: number | string | undefined) => void): void;
+  /** One-shot timer: dispatch(EVENT.TIMER, id) after `ms` (>= 0, clamped to an int32). Returns id > 0. */
+  setTimer(ms: number): number;
+  /** Cancels a pending timer; unknown or fired ids are ignored. */
+  clearTimer(id: number): void;
+  /** dispatch(EVENT.SIGNAL, signo, name) on SIGINT / SIGTERM (a second one of the same kind exits at once, 130/143). */
+  watchSignals(): void;
+
+  // ---- frame input from a file descriptor (the camera) ----
+  /** Sets `fd` non-blocking. Throws "EBADF: …" when it is not open. */
+  openInput(fd: number): void;
+  /** Arms a one-shot readiness watch: dispatch(EVENT.INPUT_READABLE, fd) when readable, at EOF, or on error. */
+  watchInput(fd: number): void;
+  /** Reads up to `length` bytes straight into `into` (a pool slot). Returns n > 0, 0 at EOF, -1 when it would block. Throws "E…: …" on error. */
+  readInput(fd: number, into: Uint8Array, offset: number, length: number): number;
+  closeInput(fd: number): void;
+
+  // ---- files ----
+  /** Writes the range to `path` atomically (temp file in the same folder, fsync, rename). Throws "E…: path: …". */
+  writeFileAtomic(path: string, data: Uint8Array, offset: number, length: number): void;
+
+  // ---- hashes (mbedTLS) ----
+  sha256(data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void;
+  hmacSha256(key: Uint8Array, data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void;
+
+  // ---- client sockets: non-blocking TCP with DNS, optional TLS 1.2+ (mbedTLS, server verification always on) ----
+  /**
+   * Starts connecting; returns a handle at once. Events: SOCKET_CONNECT (after the TLS handshake when TLS),
+   * SOCKET_READABLE (value: bytes the host holds for `socketRead`), SOCKET_WRITABLE (value: bytes writable before
+   * backpressure, after a write had returned <= 0), SOCKET_CLOSE (value: undefined for an orderly close by the
+   * peer, else an error message such as "ECONNREFUSED: …", "EAI_NONAME: …", "TLS_VERIFY: …", "ECONNRESET: …").
+   * After SOCKET_CLOSE the handle only accepts socketRead (draining what was held) and socketClose.
+   * `tls`: omitted for plain TCP. ca: PEM bundle (required for TLS: there is no default store on the board);
+   * servername: SNI and the name verified (default host); cert/key: PEM client certificate and key (mTLS).
+   */
+  socketOpen(host: string, port: number, tls?: { ca: string; servername?: string; cert?: string; key?: string }): number;
+  /** Copies up to `length` held bytes into the range; returns the count (0 when none). */
+  socketRead(handle: number, into: Uint8Array, offset: number, length: number): number;
+  /**
+   * Gather write of ranges [0, count): sources[i] at offsets[i] for lengths[i] bytes, in order. Bytes the kernel
+   * (or TLS) does not take at once are copied into the socket's send queue. Returns the bytes still writable
+   * before backpressure (<= 0: wait for SOCKET_WRITABLE). Throws after close.
+   */
+  socketWrite(handle: number, sources: readonly Uint8Array[], offsets: Uint32Array, lengths: Uint32Array, count: number): number;
+  /** Closes at once (queued bytes discarded); no event for this handle afterwards. Unknown handles are ignored. */
+  socketClose(handle: number): void;
+
+  // ---- memory ----
+  /** The JS machine's memory: bytes held now, the peak, and the hard limit (0 = none). */
+  memory(): { readonly heapBytes: number; readonly peakBytes: number; readonly limitBytes: number };
+}
+
+/** Event numbers passed to the dispatcher (the host uses the same numbers, runtime.h FIELDCAM_EVENT_*). */
+export const EVENT = Object.freeze({
+  TIMER: 1,
+  SIGNAL: 2,
+  INPUT_READABLE: 3,
+  SOCKET_CONNECT: 4,
+  SOCKET_READABLE: 5,
+  SOCKET_WRITABLE: 6,
+  SOCKET_CLOSE: 7,
+} as const);
+
+declare const native: NativeHost;
+
+/** The host object, typed. Only the adapters in firmware/boards/xs call this. */
+export function host(): NativeHost {
+  return native;
+}

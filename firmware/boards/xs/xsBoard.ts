@@ -1,0 +1,24 @@
+import type { Board } from '../../app/Board.ts';
+import { decodeUtf8 } from '../../core/text/decodeUtf8.ts';
+import { host } from './native.ts';
+import { xsCamera } from './xsCamera.ts';
+import { xsHash } from './xsHash.ts';
+import { xsLoop } from './xsLoop.ts';
+import { xsSocket } from './xsSocket.ts';
+import { xsClock, xsTimers } from './xsTime.ts';
+
+/** The device board: every port over the C host's natives (firmware/runtime). */
+export const xsBoard: Board = Object.freeze({
+  runtime: 'xs',
+  clock: xsClock,
+  timers: xsTimers,
+  sockets: xsSocket,
+  hash: xsHash,
+  camera: xsCamera,
+  readText: (path: string) => decodeUtf8(new Uint8Array(host().readFile(path))),
+  print: (line: string) => host().print(line),
+  onStop: (callback: () => void) => xsLoop.onSignal(() => callback()),
+  memory: () => host().memory(),
+  computrons: () => host().computrons(),
+  random: () => Math.random(),
+});

@@ -1,0 +1,46 @@
+import { FieldcamError } from '../../core/errors.ts';
+import { SOURCE_END, type FrameSource, type FrameSourceFactory } from '../../io/FrameSource.ts';
+import { host } from './native.ts';
+import { xsLoop } from './xsLoop.ts';
+
+const WOULD_BLOCK = -1;
+
+/**
+ * The camera on a file descriptor (a pipe from the capture process, the simulator's feeder on stdin). Bytes
+ * go from the kernel straight into the pool slot; an empty pipe arms a one-shot poll() watch.
+ */
+export function xsCamera(fd: number): FrameSourceFactory {
+  return (options) => {
+    try {
+      host().openInput(fd);
+    } catch (err) {
+      throw new FieldcamError('INPUT_READ_FAILED', `camera fd ${fd}: ${(err as Error).message}`);
+    }
+    let closed = false;
+    const source: FrameSource = {
+      read(into, offset, length) {
+        if (closed) throw new Error('read() after close()');
+        let n: number;
+        try {
+          n = host().readInput(fd, into, offset, length);
+        } catch (err) {
+          throw new FieldcamError('INPUT_READ_FAILED', `camera fd ${fd}: ${(err as Error).message}`);
+        }
+        if (n === WOULD_BLOCK) {
+          xsLoop.watchInput(fd, () => {
+            if (!closed) options.onReadable();
+          });
+          return 0;
+        }
+        return n === 0 ? SOURCE_END : n;
+      },
+      close() {
+        if (closed) return;
+        closed = true;
+        xsLoop.forgetInput(fd);
+        host().closeInput(fd);
+      },
+    };
+    return source;
+  };
+}

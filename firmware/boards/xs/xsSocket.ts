@@ -1,0 +1,60 @@
+import type { ViewList } from '../../core/media/ViewList.ts';
+import type { Socket, SocketFactory, SocketOptions } from '../../io/Socket.ts';
+import { host } from './native.ts';
+import { xsLoop } from './xsLoop.ts';
+
+/**
+ * The Socket port over the host's non-blocking TCP + mbedTLS. Writes are gather writes: the host reads each
+ * range of the ViewList from the pool slot or scratch it lives in (no JS copy). Connection failures, TLS
+ * verification failures and resets arrive as `onClose(error)` with the host's message ("TLS_VERIFY: …").
+ */
+export const xsSocket: SocketFactory = (options) => new XsSocket(options);
+
+class XsSocket implements Socket {
+  private readonly handle: number;
+  private closed = false;
+  private gone: Error | undefined | null = null; // null: open; otherwise onClose was delivered (with its error)
+
+  constructor(options: SocketOptions) {
+    if (typeof options.host !== 'string' || options.host.length === 0) throw new TypeError('host must be a non-empty string');
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) throw new RangeError(`port must be 1-65535, got ${options.port}`);
+    const tls = options.tls;
+    if (tls && tls.ca === undefined) throw new TypeError('tls.ca is required on this board: it has no default trust store');
+    this.handle = tls
+      ? host().socketOpen(options.host, options.port, {
+          ca: tls.ca!,
+          ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+          ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+          ...(tls.key !== undefined ? { key: tls.key } : {}),
+        })
+      : host().socketOpen(options.host, options.port);
+    xsLoop.addSocket(this.handle, {
+      connected: () => options.onConnect(),
+      readable: (count) => options.onReadable(count),
+      writable: (count) => options.onWritable(count),
+      closed: (message) => {
+        this.gone = message === undefined ? undefined : new Error(message);
+        xsLoop.removeSocket(this.handle);
+        options.onClose(this.gone);
+      },
+    });
+  }
+
+  read(into: Uint8Array, offset: number, length: number): number {
+    if (this.closed) throw new Error('read() after close()');
+    return host().socketRead(this.handle, into, offset, length);
+  }
+
+  write(views: ViewList): number {
+    if (this.closed) throw new Error('write() after close()');
+    if (this.gone !== null) throw new Error(`write() after the connection closed${this.gone ? `: ${this.gone.message}` : ''}`);
+    return host().socketWrite(this.handle, views.sources, views.offsets, views.lengths, views.count);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    xsLoop.removeSocket(this.handle);
+    host().socketClose(this.handle);
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * The camera: a byte stream (H.264 Annex B or MJPEG) read straight into pool slots, in the ECMA-419 shape.
+ * On a board it is a file descriptor (a pipe from the camera process, a V4L2 encoder's output); on Node a file.
+ */
+export interface FrameSourceOptions {
+  /** Bytes became available after a `read` returned 0. */
+  onReadable(): void;
+}
+
+/** `read` result at the end of the stream (camera process gone, file finished). */
+export const SOURCE_END = -1;
+
+export interface FrameSource {
+  /**
+   * Reads up to `length` bytes into `into` at `offset` (a pool slot; no intermediate copy). Returns the count,
+   * 0 when nothing is available yet (`onReadable` follows), or SOURCE_END. Throws FieldcamError INPUT_READ_FAILED.
+   */
+  read(into: Uint8Array, offset: number, length: number): number;
+  close(): void;
+}
+
+export type FrameSourceFactory = (options: FrameSourceOptions) => FrameSource;

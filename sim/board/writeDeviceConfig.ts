@@ -1,0 +1,42 @@
+import { writeFileSync, renameSync } from 'node:fs';
+import type { BoardManifest } from '../../host/lib/loadBoardManifest.ts';
+
+export interface DeviceConfigInput {
+  readonly board: BoardManifest;
+  readonly streamName: string;
+  readonly region: string;
+  readonly endpoint: { readonly host: string; readonly port: number; readonly caFile: string };
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  readonly codec: 'h264' | 'mjpeg';
+  readonly fps?: { readonly num: number; readonly den: number };
+  /** A camera (drops when the pool is full) or a file replay (waits). */
+  readonly live: boolean;
+  /** The camera's file descriptor (default 0: the simulator feeds stdin). */
+  readonly cameraFd?: number;
+  readonly createRetentionHours?: number;
+  readonly statusIntervalMs?: number;
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly pin?: { readonly startTimeMs: number; readonly segmentUid: string };
+}
+
+/** Writes a device configuration (firmware/app/DeviceConfig.ts, version 1) atomically; the camera is stdin unless `cameraFd` says otherwise. */
+export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
+  const config = {
+    version: 1,
+    board: { name: c.board.name, pool: c.board.pool, stream: c.board.stream },
+    stream: {
+      name: c.streamName,
+      region: c.region,
+      ...(c.createRetentionHours !== undefined ? { createRetentionHours: c.createRetentionHours } : {}),
+      ...(c.metadata ? { metadata: c.metadata } : {}),
+    },
+    endpoint: c.endpoint,
+    credentials: c.credentials,
+    camera: { fd: c.cameraFd ?? 0, codec: c.codec, live: c.live, ...(c.fps ? { fps: c.fps } : {}) },
+    statusIntervalMs: c.statusIntervalMs ?? 1000,
+    ...(c.pin ? { pin: c.pin } : {}),
+  };
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 }); // it holds credentials
+  renameSync(tmp, path);
+}
