@@ -71,6 +71,8 @@ export const ERRORS = Object.freeze({
 
   // ── upload: KVS control plane and PutMedia (kvs-reference.md §4, §7.7) ──
   UPLOAD_NETWORK: spec('upload', true, 'the endpoint could not be reached or the connection broke; fieldcam retries with backoff'),
+  UPLOAD_TLS_VERIFY: spec('upload', false,
+    'the server certificate could not be verified with the configured CA bundle: check the endpoint and the CA file (a proxy or a wrong endpoint presents another certificate; a board clock far off makes certificates look expired)'),
   UPLOAD_TIMEOUT: spec('upload', true, 'the endpoint did not answer in time; fieldcam retries with backoff'),
   UPLOAD_BAD_RESPONSE: spec('upload', true, 'the service sent a response fieldcam cannot read; retried with backoff'),
   UPLOAD_AUTH_FAILED: spec('upload', false,

@@ -25,8 +25,12 @@ export interface SocketOptions {
   onReadable(count: number): void;
   /** The send buffer drained below its limit; `count` bytes may be written without queueing. */
   onWritable(count: number): void;
-  /** The connection failed or ended; `error` is undefined for an orderly close by the peer. */
-  onClose(error: Error | undefined): void;
+  /**
+   * The connection failed or ended; `error` is undefined for an orderly close by the peer. Boards set
+   * `error.code` to 'TLS_VERIFY' (TLS_VERIFY_CODE, core/kvs/socketError.ts) when the server's certificate could not be verified (wrong CA, wrong name,
+   * expired), so callers can tell a misconfiguration that retrying cannot fix from a network failure.
+   */
+  onClose(error: (Error & { code?: string }) | undefined): void;
 }
 
 export interface Socket {

@@ -1,45 +1,78 @@
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
+import { bootBoard, type BootedBoard } from '../../sim/board/bootBoard.ts';
+import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud } from '../../sim/cloud/startCloud.ts';
+import { buildImage, imageDir } from '../lib/buildImage.ts';
 import { EXIT } from '../lib/CliError.ts';
-import { listBoards, loadBoardManifest } from '../lib/loadBoardManifest.ts';
+import { listBoards, loadBoardManifest, type BoardManifest } from '../lib/loadBoardManifest.ts';
+import { muxFile } from '../lib/muxFile.ts';
 import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { sniffCodecOfFile } from '../lib/sniffCodecOfFile.ts';
-import { streamFile, type StreamFileResult, type StreamStatus } from '../lib/streamFile.ts';
 import type { Command } from './fieldcam.ts';
 
 const SAMPLE = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'h264-320x240-10fps-gop10.h264');
 
 const spec: CommandSpec = {
   name: 'sim',
-  usage: 'sim [--devices N] [--board NAME] [--video FILE] [--once] [--as-fast-as-possible] [--state-dir DIR] [--port N]',
+  usage: 'sim [--board NAME] [--devices N] [--video FILE] [--once] [--as-fast-as-possible] [--state-dir DIR] [--port N] [--json]',
   summary:
-    'The whole system on one machine, with no camera and no AWS account: starts the local Kinesis Video Streams and\n' +
-    'N simulated cameras that stream a looped sample into it (stream names <board>-<n>), with a live status and a\n' +
-    'final summary. The devices run the firmware pipeline on the Node board; booting the ARM image under QEMU is\n' +
-    'the next step of the simulator. Ctrl-C stops cleanly.',
+    'The whole system on one machine, with no camera and no AWS account: starts the local Kinesis Video Streams,\n' +
+    'builds the board\'s firmware image if needed, and boots N boards — the real runtime and firmware, under\n' +
+    '`qemu-arm -cpu <model>` for ARM boards — each with a camera fed from a file (a bundled sample by default,\n' +
+    'looped), streaming to stream <board>-<n>. Live status per device, a final summary; Ctrl-C stops cleanly.',
   options: {
-    devices: { type: 'string', value: 'N', help: 'number of cameras (default 1, at most 32)' },
-    board: { type: 'string', value: 'name', help: 'board manifest for pool sizing and stream defaults (default: sim-x86)' },
-    video: { type: 'string', value: 'file', help: 'raw H.264 or MJPEG to play (default: the bundled 320x240 sample)' },
-    once: { type: 'boolean', help: 'play the video once and exit 0 when every fragment is PERSISTED' },
-    'as-fast-as-possible': { type: 'boolean', help: 'do not pace frames at their timestamps' },
+    board: { type: 'string', value: 'name', help: 'board to simulate (default: pi-zero-w)' },
+    devices: { type: 'string', value: 'N', help: 'number of boards (default 1, at most 32)' },
+    video: { type: 'string', value: 'file', help: 'raw H.264 or MJPEG for the cameras (default: the bundled 320x240 sample)' },
+    once: { type: 'boolean', help: 'play the video once; exit 0 when every fragment is PERSISTED' },
+    'as-fast-as-possible': { type: 'boolean', help: 'feed the cameras as fast as the boards read (default: the file\'s real-time rate)' },
     'state-dir': { type: 'string', value: 'dir', help: 'local cloud state (default: ./.state/sim); read it later with fieldcam cloud --state-dir' },
     port: { type: 'string', value: 'n', help: 'local cloud port (default 4590; 0 = any free port)' },
     json: { type: 'boolean', help: 'print the summary as JSON (no live status)' },
   },
   details: () => `boards: ${listBoards().join(', ')}\n\nAfterwards, with the same state directory:\n` +
-    '  fieldcam cloud --state-dir .state/sim &   then   fieldcam get-media --stream sim-x86-1 -o cam.mkv --endpoint-url https://127.0.0.1:4590',
+    '  fieldcam cloud --state-dir .state/sim &   then   fieldcam get-media --stream pi-zero-w-1 -o cam.mkv --endpoint-url https://127.0.0.1:4590',
 };
 
-function age(ms: number): string {
-  if (ms < 0) return '-';
+/** What the firmware's status and summary lines carry (firmware/app/runDevice.ts). */
+interface DeviceRecord {
+  type?: string;
+  framesIn?: number;
+  fragmentsIn?: number;
+  fragmentsSent?: number;
+  fragmentsPersisted?: number;
+  framesDropped?: number;
+  connections?: number;
+  connected?: boolean;
+  poolSlotsInUse?: number;
+  poolSlots?: number;
+  lastPersistedAgeMs?: number;
+  heapBytes?: number;
+  peakHeapBytes?: number;
+  computrons?: number;
+  error?: string;
+  code?: string;
+  message?: string;
+}
+
+function age(ms: number | undefined): string {
+  if (ms === undefined || ms < 0) return '-';
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
+/** The file's real-time byte rate: its size over its duration (frames / fps, from the core's own reader). */
+function bytesPerSecond(video: string, board: BoardManifest, scratch: string): number {
+  const result = muxFile({ input: video, output: join(scratch, 'pacing.mkv'), board });
+  const seconds = (result.stats.frames * result.stats.fps.den) / result.stats.fps.num;
+  rmSync(join(scratch, 'pacing.mkv'), { force: true });
+  return seconds > 0 ? statSync(video).size / seconds : 0;
+}
+
 export const simCommand: Command = {
-  summary: 'run the local cloud and simulated cameras: the whole system on one machine',
+  summary: 'run the local cloud and simulated boards (the ARM firmware under QEMU): the whole system on one machine',
   async run(argv) {
     const { values, positionals } = parseCommandLine(spec, argv);
     if (values.help) {
@@ -50,32 +83,62 @@ export const simCommand: Command = {
     const devices = numberFlag(spec, 'devices', values.devices, 1, 32) ?? 1;
     if (!Number.isInteger(devices)) throw new FieldcamError('CLI_USAGE', 'sim: --devices must be a whole number');
     const port = numberFlag(spec, 'port', values.port, 0, 65535) ?? 4590;
-    const board = loadBoardManifest(typeof values.board === 'string' ? values.board : 'sim-x86');
-    const video = typeof values.video === 'string' ? values.video : SAMPLE;
+    const board = loadBoardManifest(typeof values.board === 'string' ? values.board : 'pi-zero-w');
+    const video = resolve(typeof values.video === 'string' ? values.video : SAMPLE);
     const codec = sniffCodecOfFile(video);
     if (!codec) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `sim: ${video} cannot be read as H.264 or MJPEG`);
     const stateDir = resolve(typeof values['state-dir'] === 'string' ? values['state-dir'] : join('.state', 'sim'));
     const once = values.once === true;
+    const fast = values['as-fast-as-possible'] === true;
     const json = values.json === true;
+    const note = (line: string) => {
+      if (!json) process.stderr.write(line);
+    };
+    const devicesDir = join(stateDir, 'devices');
+    mkdirSync(devicesDir, { recursive: true });
 
+    const image = await buildImage(board, { log: note });
+    const rate = fast ? 0 : bytesPerSecond(video, board, devicesDir);
     const cloud = await startCloud({ stateDir, port, routes: [...mediaRoutes] });
     const url = new URL(cloud.endpoint);
-    const aws = { region: 'us-east-1', endpointUrl: cloud.endpoint, ca: cloud.caPem, control: { host: url.hostname, port: Number(url.port), tls: { ca: cloud.caPem } } };
-    const credentials = { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY };
+    const names = Array.from({ length: devices }, (_, i) => `${board.name}-${i + 1}`);
+    const where = board.qemuCpu ? `under qemu-arm -cpu ${board.qemuCpu}` : 'natively';
+    if (!json) process.stdout.write(`sim: local Kinesis Video Streams on ${cloud.endpoint} (state ${stateDir}); ${devices} × ${board.name} ${where}, camera ${video}\n`);
+
+    const status = new Map<string, DeviceRecord>();
+    const summaries = new Map<string, DeviceRecord>();
+    const errors = new Map<string, DeviceRecord>();
+    const boards: BootedBoard[] = names.map((name) => {
+      const config = join(devicesDir, `${name}.json`);
+      writeDeviceConfig(config, {
+        board, streamName: name, region: 'us-east-1',
+        endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
+        credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+        codec, live: !fast, createRetentionHours: 24, statusIntervalMs: 1000,
+      });
+      return bootBoard({
+        image: { dir: imageDir(board.name), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
+        config, video, loop: !once, bytesPerSecond: rate,
+        onRecord: (r: DeviceRecord) => {
+          if (r.type === 'status') status.set(name, r);
+          else if (r.type === 'summary') summaries.set(name, r);
+          else if (r.type === 'error') errors.set(name, r);
+        },
+      });
+    });
+
     let stopping = false;
     const onSignal = () => {
-      if (!stopping && !json) process.stderr.write('\nsim: stopping: sending what is buffered and waiting for the last PERSISTED…\n');
+      if (!stopping) note('\nsim: stopping: the boards send what they hold and wait for the last PERSISTED…\n');
       stopping = true;
+      for (const b of boards) b.stop();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    if (!json) process.stdout.write(`sim: local Kinesis Video Streams on ${cloud.endpoint} (state ${stateDir}); ${devices} × ${board.name} streaming ${video}\n`);
 
-    const names = Array.from({ length: devices }, (_, i) => `${board.name}-${i + 1}`);
-    const status = new Map<string, StreamStatus>();
-    const framesAtLastDraw = new Map<string, number>();
     const started = performance.now();
     const intervalMs = process.stdout.isTTY ? 1000 : 5000;
+    const framesAtLastDraw = new Map<string, number>();
     let drawn = 0;
     const draw = () => {
       if (json) return;
@@ -84,28 +147,23 @@ export const simCommand: Command = {
         const frames = s?.framesIn ?? 0;
         const fps = Math.round(((frames - (framesAtLastDraw.get(name) ?? 0)) * 1000) / intervalMs);
         framesAtLastDraw.set(name, frames);
-        const pool = s ? `${Math.round((100 * s.poolSlotsInUse) / s.poolSlots)}%` : '-';
-        const ack = s && s.lastPersistedAt >= 0 ? age(performance.now() - s.lastPersistedAt) : '-';
-        return `  ${name.padEnd(16)} ${(s?.connected ? 'streaming' : 'connecting').padEnd(11)} ${String(fps).padStart(4)} fps  ` +
-          `${String(s?.stats.fragmentsPersisted ?? 0).padStart(5)}/${String(s?.stats.fragmentsSent ?? 0).padEnd(5)} fragments PERSISTED/sent  ` +
-          `pool ${pool.padStart(4)}  last ACK ${ack}`;
+        const pool = s?.poolSlots ? `${Math.round((100 * (s.poolSlotsInUse ?? 0)) / s.poolSlots)}%` : '-';
+        const heap = s?.heapBytes ? `${(s.heapBytes / 1048576).toFixed(1)} MiB` : '-';
+        return `  ${name.padEnd(16)} ${(s?.connected ? 'streaming' : s ? 'connecting' : 'booting').padEnd(11)} ${String(fps).padStart(4)} fps  ` +
+          `${String(s?.fragmentsPersisted ?? 0).padStart(5)}/${String(s?.fragmentsSent ?? 0).padEnd(5)} PERSISTED/sent  ` +
+          `pool ${pool.padStart(4)}  last ACK ${age(s?.lastPersistedAgeMs).padEnd(6)} heap ${heap}`;
       });
-      const heap = `  node heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(1)} MB, up ${age(performance.now() - started)}`;
-      const block = [...rows, heap].join('\n') + '\n';
+      const footer = `  up ${age(performance.now() - started)}; Ctrl-C stops`;
+      const block = [...rows, footer].join('\n') + '\n';
       if (process.stdout.isTTY && drawn) process.stdout.write(`\x1b[${drawn}A\x1b[J`);
       process.stdout.write(block);
       drawn = rows.length + 1;
     };
     const timer = setInterval(draw, intervalMs);
 
-    let results: StreamFileResult[];
+    let exits: { code: number; stderr: string }[];
     try {
-      results = await Promise.all(names.map((name) => streamFile({
-        video, codec, streamName: name, board, aws, credentials: () => credentials,
-        realtime: values['as-fast-as-possible'] !== true, loop: !once, shouldStop: () => stopping, strict: false,
-        createRetentionHours: 24,
-        onStatus: (s) => status.set(name, s),
-      })));
+      exits = await Promise.all(boards.map((b) => b.exited));
     } finally {
       clearInterval(timer);
       process.off('SIGINT', onSignal);
@@ -114,12 +172,15 @@ export const simCommand: Command = {
     }
     draw();
     const summary = names.map((name, i) => {
-      const r = results[i]!;
-      const s = r.stats;
+      const s = summaries.get(name) ?? status.get(name) ?? {};
+      const exit = exits[i]!;
+      const err = errors.get(name);
+      const ok = exit.code === 0 && (s.fragmentsIn ?? 0) > 0 && (s.fragmentsPersisted ?? 0) >= (s.fragmentsIn ?? 0);
       return {
-        stream: name, framesIn: r.framesIn, fragmentsIn: r.fragmentsIn, fragmentsPersisted: s.fragmentsPersisted,
-        connections: s.connections, errors: s.errors, ok: !r.error && s.fragmentsPersisted >= r.fragmentsIn && r.fragmentsIn > 0,
-        ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
+        stream: name, exitCode: exit.code, framesIn: s.framesIn ?? 0, fragmentsIn: s.fragmentsIn ?? 0,
+        fragmentsPersisted: s.fragmentsPersisted ?? 0, framesDropped: s.framesDropped ?? 0, connections: s.connections ?? 0,
+        peakHeapBytes: s.peakHeapBytes ?? 0, computrons: s.computrons ?? 0, ok,
+        ...(err ? { error: { code: err.code, message: err.message } } : !ok && exit.stderr ? { error: { code: 'RUNTIME', message: exit.stderr.trim().split('\n').slice(-3).join(' | ') } } : {}),
       };
     });
     const ok = summary.every((d) => d.ok);
@@ -127,7 +188,8 @@ export const simCommand: Command = {
     else {
       for (const d of summary) {
         process.stdout.write(`${d.stream}: ${d.framesIn} frames in ${d.fragmentsIn} fragments, ${d.fragmentsPersisted} PERSISTED over ` +
-          `${d.connections} connection(s)${d.error ? `; error ${d.error.code}: ${d.error.message}` : ''}\n`);
+          `${d.connections} connection(s), peak heap ${(d.peakHeapBytes / 1048576).toFixed(1)} MiB, exit ${d.exitCode}` +
+          `${d.error ? `; error ${d.error.code}: ${d.error.message}` : ''}\n`);
       }
       process.stdout.write(ok ? `sim: every fragment PERSISTED. Read them back: fieldcam cloud --state-dir ${stateDir}\n`
         : 'sim: some fragments were not PERSISTED (see above)\n');

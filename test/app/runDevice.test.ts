@@ -1,7 +1,7 @@
 // The device app (firmware/app) on the Node board against the local KVS: configuration errors are named and
 // exit with DEVICE_EXIT.CONFIG; a file camera is streamed whole, every fragment PERSISTED, and the stored media
 // decodes to the input frame count. The same app runs on the XS board (test/device/*).
-import { openSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
 import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
@@ -9,6 +9,7 @@ import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { ensureCertificates } from '../../sim/cloud/tls/ensureCertificates.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { assert, suite } from '../harness/index.ts';
 import { FIXTURES, tempDir } from '../e2e/tools.ts';
@@ -81,6 +82,18 @@ test('an unreadable camera fd → INPUT_READ_FAILED, exit code CAMERA', async ()
   const { code, records } = await run(configFor('app-badfd', 987));
   assert.is(code, DEVICE_EXIT.CAMERA, JSON.stringify(records));
   assert.ok(records.some((r) => r.type === 'error' && r.code === 'INPUT_READ_FAILED'));
+});
+
+test('a CA that did not sign the server certificate → UPLOAD_TLS_VERIFY at once, exit UPLOAD, nothing uploaded', async () => {
+  mkdirSync(join(tmp.dir, 'other-ca'), { recursive: true });
+  const other = await ensureCertificates(join(tmp.dir, 'other-ca'));
+  const fd = openSync(join(FIXTURES, 'h264-320x240-10fps-gop10.h264'), 'r');
+  const { code, records } = await run(configFor('app-wrong-ca', fd, { endpoint: { host: '127.0.0.1', port: Number(new URL(cloud.endpoint).port), caFile: other.caFile } }));
+  assert.is(code, DEVICE_EXIT.UPLOAD, JSON.stringify(records));
+  const error = records.find((r) => r.type === 'error');
+  assert.is(error?.code, 'UPLOAD_TLS_VERIFY');
+  assert.ok(!records.some((r) => r.type === 'event' && r.event === 'retry'), 'not retried');
+  assert.is(cloud.ctx.streams.get('app-wrong-ca'), undefined, 'the stream was never created');
 });
 
 test('stop the local cloud', async () => {

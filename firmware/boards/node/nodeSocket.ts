@@ -2,7 +2,16 @@
 import { connect as netConnect, type Socket as NetSocket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ViewList } from '../../core/media/ViewList.ts';
+import { TLS_VERIFY_CODE } from '../../core/kvs/socketError.ts';
 import type { Socket, SocketFactory, SocketOptions } from '../../io/Socket.ts';
+
+/** OpenSSL's verification results as Node reports them (error.code), and Node's own name check. */
+const CERTIFICATE_ERRORS: ReadonlySet<string> = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'CERT_SIGNATURE_FAILURE', 'CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_CHAIN_TOO_LONG', 'CERT_REVOKED',
+  'INVALID_CA', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /** Received bytes queued before the socket stops reading from the kernel (resumed below half of it). */
 const READ_QUEUE_LIMIT = 64 * 1024;
@@ -54,8 +63,9 @@ class NodeSocket implements Socket {
       if (!this.closed && !this.gone) options.onWritable(this.writable());
     });
     // 'error' is always followed by 'close'; the listener also keeps Node from treating it as unhandled.
-    socket.on('error', (err: Error) => {
-      this.error ??= err;
+    socket.on('error', (err: Error & { code?: string }) => {
+      const verify = err.code !== undefined && CERTIFICATE_ERRORS.has(err.code);
+      this.error ??= verify ? Object.assign(new Error(`${err.code}: ${err.message}`), { code: TLS_VERIFY_CODE, cause: err }) : err;
     });
     socket.on('close', () => {
       if (this.closed || this.gone) return;

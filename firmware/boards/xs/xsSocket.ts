@@ -1,4 +1,5 @@
 import type { ViewList } from '../../core/media/ViewList.ts';
+import { TLS_VERIFY_CODE } from '../../core/kvs/socketError.ts';
 import type { Socket, SocketFactory, SocketOptions } from '../../io/Socket.ts';
 import { host } from './native.ts';
 import { xsLoop } from './xsLoop.ts';
@@ -8,12 +9,21 @@ import { xsLoop } from './xsLoop.ts';
  * range of the ViewList from the pool slot or scratch it lives in (no JS copy). Connection failures, TLS
  * verification failures and resets arrive as `onClose(error)` with the host's message ("TLS_VERIFY: …").
  */
+/** The host's "CODE: text" message as an Error; certificate failures carry the port's TLS_VERIFY_CODE. */
+function hostError(message: string): Error & { code?: string } {
+  const error: Error & { code?: string } = new Error(message);
+  const colon = message.indexOf(':');
+  if (colon > 0) error.code = message.slice(0, colon);
+  if (error.code === 'TLS_VERIFY') error.code = TLS_VERIFY_CODE;
+  return error;
+}
+
 export const xsSocket: SocketFactory = (options) => new XsSocket(options);
 
 class XsSocket implements Socket {
   private readonly handle: number;
   private closed = false;
-  private gone: Error | undefined | null = null; // null: open; otherwise onClose was delivered (with its error)
+  private gone: (Error & { code?: string }) | undefined | null = null; // null: open; otherwise onClose was delivered (with its error)
 
   constructor(options: SocketOptions) {
     if (typeof options.host !== 'string' || options.host.length === 0) throw new TypeError('host must be a non-empty string');
@@ -33,7 +43,7 @@ class XsSocket implements Socket {
       readable: (count) => options.onReadable(count),
       writable: (count) => options.onWritable(count),
       closed: (message) => {
-        this.gone = message === undefined ? undefined : new Error(message);
+        this.gone = message === undefined ? undefined : hostError(message);
         xsLoop.removeSocket(this.handle);
         options.onClose(this.gone);
       },

@@ -5,6 +5,7 @@ import { HttpResponseParser } from '../http/HttpResponseParser.ts';
 import { writeRequestHead } from '../http/writeRequestHead.ts';
 import { ViewList } from '../media/ViewList.ts';
 import { AckParser, type AckEvent } from './AckParser.ts';
+import { socketError } from './socketError.ts';
 import type { HttpResult, HttpTarget } from './httpExchange.ts';
 
 export interface PutMediaConnectionEvents {
@@ -103,7 +104,8 @@ export class PutMediaConnection {
         }
         if (!this.closed) {
           if (this.status !== 0 && this.status !== 200) this.refuse();
-          else this.shut(new FieldcamError('UPLOAD_NETWORK', `PutMedia connection to ${target.host}:${target.port} ${error ? `failed: ${error.message}` : 'closed by the service'}`));
+          else if (error) this.shut(socketError(error, `PutMedia connection to ${target.host}:${target.port} failed`));
+          else this.shut(new FieldcamError('UPLOAD_NETWORK', `PutMedia connection to ${target.host}:${target.port} closed by the service`));
         }
       },
     });

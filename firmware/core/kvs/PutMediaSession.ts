@@ -433,7 +433,8 @@ export class PutMediaSession {
       this.scheduleRetry(0, 'UPLOAD_NETWORK', 'connection rotated');
       return;
     }
-    this.restart(err ?? new FieldcamError('UPLOAD_NETWORK', 'PutMedia connection closed'));
+    if (err && !err.retryable) this.onFailure(err); // e.g. the data endpoint's certificate cannot be verified
+    else this.restart(err ?? new FieldcamError('UPLOAD_NETWORK', 'PutMedia connection closed'));
   }
 
   private restart(err: FieldcamError): void {

@@ -4,6 +4,7 @@ import { FieldcamError } from '../errors.ts';
 import { HttpResponseParser } from '../http/HttpResponseParser.ts';
 import { writeRequestHead } from '../http/writeRequestHead.ts';
 import { ViewList } from '../media/ViewList.ts';
+import { socketError } from './socketError.ts';
 
 export interface HttpTarget {
   readonly host: string;
@@ -98,7 +99,7 @@ export function httpExchange(
       onClose(error) {
         if (settled) return;
         if (error) {
-          finish(new FieldcamError('UPLOAD_NETWORK', `${target.host}:${target.port}: ${error.message}`));
+          finish(socketError(error, `${target.host}:${target.port}`));
           return;
         }
         try {

@@ -455,6 +455,7 @@ test('TLS: a wrong CA fails verification as onClose(error), with no connect and 
     await client.until(() => client.closes > 0, 'onClose');
     assert.ok(client.closeError, 'an error');
     assert.ok(/certificate|self.signed|verify/i.test(client.closeError!.message), client.closeError!.message);
+    assert.is((client.closeError as Error & { code?: string }).code, 'TLS_VERIFY', 'the port\'s verification-failure code');
     assert.ok(!client.has('connect') && !client.has('readable'), client.events.join(', '));
     assert.is(client.closes, 1);
   } finally {
@@ -469,6 +470,7 @@ test('TLS: a certificate for another name fails verification (no way to turn it 
     const client = new Client(srv.port, { tls: { ca: p.ca, servername: 'kinesisvideo.example' } });
     await client.until(() => client.closes > 0, 'onClose');
     assert.ok(/altnames|does not match/i.test(client.closeError!.message), client.closeError!.message);
+    assert.is((client.closeError as Error & { code?: string }).code, 'TLS_VERIFY');
     assert.ok(!client.has('connect') && !client.has('readable'));
   } finally {
     await srv.close();
