@@ -55,7 +55,9 @@
 	int promiseJobs; \
 	int abortStatus; \
 	size_t allocatedSpace; \
+	size_t peakSpace; \
 	size_t allocationLimit; \
+	int limitRefused; \
 	unsigned long long computronBase; \
 	void* waiterCondition; \
 	void* waiterData; \

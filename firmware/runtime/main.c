@@ -1,19 +1,23 @@
 /*
- * fieldcam-runtime: one XS machine running one self-contained JS bundle.
- *   fieldcam-runtime BUNDLE.js [ARG …]     evaluate the bundle as a script, then drain promise jobs
+ * fieldcam-runtime: one XS machine running one self-contained JS bundle on one event loop.
+ *   fieldcam-runtime [--heap-limit BYTES] [--initial-chunk BYTES] [--initial-slots N] [--stack-slots N]
+ *                    BUNDLE.js [ARG …]
+ *                                          evaluate the bundle as a script, drain promise jobs, then run the
+ *                                          event loop (loop.c) until nothing can happen any more
  *   fieldcam-runtime --version             version, engine and target
- * Exit codes are named in runtime.h. This first milestone has no event loop: once the promise job queue is
- * empty the program ends (an unhandled rejection still pending then is fatal). The poll() loop comes next.
+ * Exit codes are named in runtime.h.
  */
 #include "runtime.h"
+#include <signal.h>
 
 /*
  * Machine budgets. The fixed part is what the machine takes at creation; the heap may then grow in steps
- * up to FIELDCAM_HEAP_LIMIT (all chunks + slots), beyond which the machine aborts with FIELDCAM_EXIT_MEMORY.
- * Sized for the core test suites with margin (docs/performance.md has the measured peak).
+ * up to the heap limit (all chunks + slots), beyond which the machine aborts with FIELDCAM_EXIT_MEMORY.
+ * The defaults are sized for the core test suites with margin (docs/performance.md has the measured peak);
+ * boards pass their manifest's budget on the command line.
  */
 #define FIELDCAM_HEAP_LIMIT (64u * 1024u * 1024u)
-static const txCreation gCreation = {
+static txCreation gCreation = {
 	4 * 1024 * 1024,  /* initialChunkSize: bytes for strings, arrays, ArrayBuffers, bytecode */
 	2 * 1024 * 1024,  /* incrementalChunkSize */
 	128 * 1024,       /* initialHeapCount: slots (16 bytes on 32-bit, 32 on 64-bit) */
@@ -33,8 +37,65 @@ static const txCreation gCreation = {
 
 static int usage(const char* program)
 {
-	fprintf(stderr, "usage: %s BUNDLE.js [ARG ...]\n       %s --version\n", program, program);
+	fprintf(stderr, "usage: %s [--heap-limit BYTES] [--initial-chunk BYTES] [--initial-slots N] [--stack-slots N]"
+		" BUNDLE.js [ARG ...]\n       %s --version\n", program, program);
 	return FIELDCAM_EXIT_USAGE;
+}
+
+/* A decimal count for a memory flag; 0 only where allowed (the heap limit: none). -1 when unusable. */
+static long long parseCount(const char* text, int zeroAllowed)
+{
+	char* end;
+	long long value;
+	if (!text || !*text || *text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	value = strtoll(text, &end, 10);
+	if (errno || *end || (value == 0 && !zeroAllowed) || value > 0x7FFFFFFFLL)
+		return -1;
+	return value;
+}
+
+/*
+ * Reads the memory flags into gCreation and fieldcamHeapLimit; returns the index of the bundle argument,
+ * or 0 after printing what is wrong. The increments shrink with small initial sizes so that a small
+ * budget (the ESP32 profile) grows in steps that fit it.
+ */
+__attribute__((noinline)) /* kept out of main(), whose locals live across the engine's setjmp */
+static int parseFlags(int argc, char** argv)
+{
+	int i = 1;
+	long long heapLimit = FIELDCAM_HEAP_LIMIT;
+	while (i < argc && argv[i][0] == '-' && argv[i][1] == '-') {
+		const char* flag = argv[i];
+		long long value;
+		if (strcmp(flag, "--heap-limit") && strcmp(flag, "--initial-chunk") && strcmp(flag, "--initial-slots")
+				&& strcmp(flag, "--stack-slots")) {
+			fprintf(stderr, "fieldcam-runtime: unknown option %s\n", flag);
+			return 0;
+		}
+		value = parseCount(i + 1 < argc ? argv[i + 1] : NULL, strcmp(flag, "--heap-limit") == 0);
+		if (value < 0) {
+			fprintf(stderr, "fieldcam-runtime: %s needs a whole number (up to 2147483647)%s\n", flag,
+				strcmp(flag, "--heap-limit") == 0 ? ", 0 for no limit" : " above 0");
+			return 0;
+		}
+		if (strcmp(flag, "--heap-limit") == 0)
+			heapLimit = value;
+		else if (strcmp(flag, "--initial-chunk") == 0)
+			gCreation.initialChunkSize = (txSize)value;
+		else if (strcmp(flag, "--initial-slots") == 0)
+			gCreation.initialHeapCount = (txSize)value;
+		else
+			gCreation.stackCount = (txSize)value;
+		i += 2;
+	}
+	if (gCreation.incrementalChunkSize > gCreation.initialChunkSize)
+		gCreation.incrementalChunkSize = gCreation.initialChunkSize;
+	if (gCreation.incrementalHeapCount > gCreation.initialHeapCount)
+		gCreation.incrementalHeapCount = gCreation.initialHeapCount;
+	fieldcamHeapLimit = (size_t)heapLimit;
+	return i < argc && argv[i][0] != '-' ? i : 0;
 }
 
 /* Reads the whole bundle; NULL (after printing the named error) when it cannot be used. */
@@ -78,23 +139,6 @@ static char* readBundle(const char* path, int* code)
 	return data;
 }
 
-/* Runs queued promise jobs until none remain, then treats any still-unhandled rejection as fatal. */
-static void drainJobs(txMachine* the)
-{
-	xsBeginHost(the);
-	{
-		do {
-			while (the->promiseJobs) {
-				the->promiseJobs = 0;
-				fxRunPromiseJobs(the);
-			}
-			fxEndJob(the);
-		} while (the->promiseJobs);
-		fxCheckUnhandledRejections(the, 1);
-	}
-	xsEndHost(the);
-}
-
 /* A SyntaxError escaping the top-level eval almost always means the bundle does not parse (one thrown by the
  * bundle's own top-level code is reported the same way, still with its message). */
 static int isSyntaxError(txMachine* the, txSlot* exception)
@@ -109,6 +153,7 @@ int main(int argc, char** argv)
 	/* volatile: written between the engine's setjmp (xsTry, metering) and its longjmp */
 	volatile int code = FIELDCAM_EXIT_OK;
 	int failure;
+	int bundle;
 	int i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -116,18 +161,21 @@ int main(int argc, char** argv)
 		printf("fieldcam-runtime %s (engine %s, target %s)\n", FIELDCAM_VERSION, FIELDCAM_ENGINE, FIELDCAM_TARGET);
 		return FIELDCAM_EXIT_OK;
 	}
-	if (argc < 2 || argv[1][0] == '-')
+	bundle = parseFlags(argc, argv);
+	if (!bundle)
 		return usage(argv[0]);
-	source = readBundle(argv[1], &failure);
+	source = readBundle(argv[bundle], &failure);
 	if (!source)
 		return failure;
+	/* A peer that goes away must be an error code from send(), never a silent death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 
-	the = xsCreateMachine((txCreation*)&gCreation, "fieldcam", NULL);
+	/* The heap limit (fieldcamHeapLimit) applies from the first allocation (platform.c). */
+	the = xsCreateMachine(&gCreation, "fieldcam", NULL);
 	if (!the) {
 		fprintf(stderr, "fieldcam-runtime: OUT_OF_MEMORY: cannot create the JS machine\n");
 		return FIELDCAM_EXIT_MEMORY;
 	}
-	the->allocationLimit = FIELDCAM_HEAP_LIMIT;
 
 	xsBeginMetering(the, fieldcamMeterCallback, FIELDCAM_METER_INTERVAL);
 	{
@@ -141,7 +189,7 @@ int main(int argc, char** argv)
 			/* XS API macros use the machine stack: never nest them; keep intermediate values in vars. */
 			xsVars(2);
 			xsVar(0) = xsNewArray(0);
-			for (i = 2; i < argc; i++) {
+			for (i = bundle + 1; i < argc; i++) {
 				xsVar(1) = xsString(argv[i]);
 				xsCall1(xsVar(0), xsID("push"), xsVar(1));
 			}
@@ -167,8 +215,10 @@ int main(int argc, char** argv)
 			}
 		}
 		xsEndHost(the);
-		if (code == FIELDCAM_EXIT_OK)
-			drainJobs(the);
+		if (code == FIELDCAM_EXIT_OK) {
+			fieldcamDrainJobs(the);
+			fieldcamRunLoop(the);
+		}
 	}
 	xsEndMetering(the);
 	free(source);

@@ -1,14 +1,8 @@
 /*
- * The global `native` object: the only door from JS to the host. This milestone exposes what the test
- * harness needs; the board layer (firmware/boards/xs) will wrap it and later natives (timers, sockets, TLS,
- * hashes, frame input) join it here.
- *   native.print(string)        one line to stdout (line-buffered)
- *   native.readFile(path)       ArrayBuffer with the file's bytes; throws Error naming the path and errno text
- *   native.exit(code)           flushes stdout and exits with code
- *   native.monotonic()          milliseconds from CLOCK_MONOTONIC (a double)
- *   native.computrons()         XS metering count since the machine was created (deterministic cost)
- *   native.heapBytes()          bytes the JS heap holds from the system (chunks + slots)
- *   native.argv                 array of the command-line arguments after the bundle path
+ * The global `native` object: the only door from JS to the host. Its contract, name by name, is
+ * firmware/boards/xs/native.ts; the board layer (firmware/boards/xs) wraps it. This file holds the basics
+ * (print, readFile, exit, clocks, computrons, memory), the byte-range helpers every native shares, and the
+ * table that puts the natives of loop.c, timers.c, input.c, files.c, hash.c and net.c on the object.
  */
 #include "runtime.h"
 
@@ -62,18 +56,19 @@ static void nativeReadFile(xsMachine* the)
 	xsToStringBuffer(xsArg(0), path, sizeof(path));
 	file = fopen(path, "rb");
 	if (!file)
-		xsUnknownError("readFile: %s: %s", path, strerror(errno));
+		fieldcamThrowErrno(the, errno, path);
 	if (fseek(file, 0, SEEK_END) != 0 || (size = ftell(file)) < 0 || fseek(file, 0, SEEK_SET) != 0) {
 		int error = errno;
 		fclose(file);
-		xsUnknownError("readFile: %s: %s", path, strerror(error));
+		fieldcamThrowErrno(the, error, path);
 	}
 	if (size > 0) {
 		data = malloc((size_t)size);
 		if (!data || fread(data, 1, (size_t)size, file) != (size_t)size) {
+			int error = data ? (ferror(file) ? errno : EIO) : ENOMEM;
 			fclose(file);
 			free(data);
-			xsUnknownError("readFile: %s: read failed", path);
+			fieldcamThrowErrno(the, error, path);
 		}
 	}
 	fclose(file);
@@ -99,6 +94,13 @@ static void nativeMonotonic(xsMachine* the)
 	xsResult = xsNumber((double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6);
 }
 
+static void nativeNow(xsMachine* the)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	xsResult = xsNumber((double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6);
+}
+
 static void nativeComputrons(xsMachine* the)
 {
 	xsResult = xsNumber((double)fieldcamComputrons(the));
@@ -109,6 +111,97 @@ static void nativeHeapBytes(xsMachine* the)
 	xsResult = xsNumber((double)the->allocatedSpace);
 }
 
+static void nativeMemory(xsMachine* the)
+{
+	size_t limit = the->allocationLimit == (size_t)-1 ? 0 : the->allocationLimit;
+	xsVars(1);
+	xsResult = xsNewObject();
+	xsVar(0) = xsNumber((double)the->allocatedSpace);
+	xsDefine(xsResult, xsID("heapBytes"), xsVar(0), xsDontSet);
+	xsVar(0) = xsNumber((double)the->peakSpace);
+	xsDefine(xsResult, xsID("peakBytes"), xsVar(0), xsDontSet);
+	xsVar(0) = xsNumber((double)limit);
+	xsDefine(xsResult, xsID("limitBytes"), xsVar(0), xsDontSet);
+}
+
+const char* fieldcamErrnoName(int error)
+{
+	static char unnamed[16];
+	const char* name = strerrorname_np(error);
+	if (name)
+		return name;
+	snprintf(unnamed, sizeof(unnamed), "E%d", error);
+	return unnamed;
+}
+
+/* xsUnknownError truncates messages to 128 bytes; paths and PEM errors need more. */
+void fieldcamThrowError(txMachine* the, const char* format, ...)
+{
+	char message[640];
+	va_list arguments;
+	va_start(arguments, format);
+	vsnprintf(message, sizeof(message), format, arguments);
+	va_end(arguments);
+	xsResult = xsString(message);
+	xsResult = xsNew1(xsGlobal, xsID("Error"), xsResult);
+	xsThrow(xsResult);
+}
+
+void fieldcamThrowErrno(txMachine* the, int error, const char* context)
+{
+	fieldcamThrowError(the, "%s: %s: %s", fieldcamErrnoName(error), context, strerror(error));
+}
+
+double fieldcamToIndex(txMachine* the, txSlot* value, const char* name)
+{
+	double number;
+	mxPushSlot(value);
+	number = fxToNumber(the, the->stack);
+	mxPop();
+	if (!(number >= 0) || number > 4294967295.0 || number != (double)(uint32_t)number)
+		xsRangeError("%s must be an integer from 0 to 2^32-1, got %g", name, number);
+	return number;
+}
+
+/*
+ * Reads a typed array's internal slots (xsDataView.c builds them: the type dispatch, then the view's offset
+ * and size, then the ArrayBuffer). Nothing here runs JS or allocates, which is what keeps the address valid.
+ */
+void* fieldcamViewData(txMachine* the, txSlot* view, size_t elementSize, size_t* count, const char* name)
+{
+	txSlot* dispatch;
+	txSlot* range;
+	txSlot* arrayBuffer;
+	txInteger size;
+	if (view->kind != XS_REFERENCE_KIND)
+		goto bail;
+	dispatch = view->value.reference->next;
+	if (!dispatch || !(dispatch->flag & XS_INTERNAL_FLAG) || dispatch->kind != XS_TYPED_ARRAY_KIND
+			|| dispatch->value.typedArray.dispatch->size != (txU2)elementSize)
+		goto bail;
+	range = dispatch->next;
+	arrayBuffer = range->next->value.reference->next;
+	if (arrayBuffer->kind != XS_ARRAY_BUFFER_KIND)
+		goto bail;
+	if (arrayBuffer->value.arrayBuffer.address == C_NULL)
+		xsTypeError("%s: detached buffer", name);
+	size = fxGetDataViewSize(the, range, range->next);
+	*count = (size_t)size / elementSize;
+	return arrayBuffer->value.arrayBuffer.address + range->value.dataView.offset;
+bail:
+	xsTypeError("%s must be a %s", name, elementSize == 1 ? "Uint8Array" : "Uint32Array");
+	return NULL;
+}
+
+uint8_t* fieldcamViewRange(txMachine* the, txSlot* view, double offset, double length, const char* name)
+{
+	size_t size;
+	uint8_t* data = fieldcamViewData(the, view, 1, &size, name);
+	if (offset + length > (double)size)
+		xsRangeError("%s: range %.0f+%.0f is outside the view's %zu bytes", name, offset, length, size);
+	return data + (size_t)offset;
+}
+
 /* XS API macros use the machine stack: never nest one inside another's arguments (keep values in vars). */
 static void defineFunction(txMachine* the, char* name, xsCallback callback, xsIntegerValue length)
 {
@@ -116,16 +209,40 @@ static void defineFunction(txMachine* the, char* name, xsCallback callback, xsIn
 	xsDefine(xsVar(0), xsID(name), xsVar(1), xsDontEnum);
 }
 
+/* The `native` object, in the order of firmware/boards/xs/native.ts. */
+static const struct { char* name; xsCallback callback; xsIntegerValue length; } gNatives[] = {
+	{ "print", nativePrint, 1 },
+	{ "readFile", nativeReadFile, 1 },
+	{ "exit", nativeExit, 1 },
+	{ "monotonic", nativeMonotonic, 0 },
+	{ "now", nativeNow, 0 },
+	{ "computrons", nativeComputrons, 0 },
+	{ "heapBytes", nativeHeapBytes, 0 },
+	{ "setDispatcher", fieldcamNativeSetDispatcher, 1 },
+	{ "setTimer", fieldcamNativeSetTimer, 1 },
+	{ "clearTimer", fieldcamNativeClearTimer, 1 },
+	{ "watchSignals", fieldcamNativeWatchSignals, 0 },
+	{ "openInput", fieldcamNativeOpenInput, 1 },
+	{ "watchInput", fieldcamNativeWatchInput, 1 },
+	{ "readInput", fieldcamNativeReadInput, 4 },
+	{ "closeInput", fieldcamNativeCloseInput, 1 },
+	{ "writeFileAtomic", fieldcamNativeWriteFileAtomic, 4 },
+	{ "sha256", fieldcamNativeSha256, 5 },
+	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },
+	{ "socketOpen", fieldcamNativeSocketOpen, 3 },
+	{ "socketRead", fieldcamNativeSocketRead, 4 },
+	{ "socketWrite", fieldcamNativeSocketWrite, 5 },
+	{ "socketClose", fieldcamNativeSocketClose, 1 },
+	{ "memory", nativeMemory, 0 },
+};
+
 void fieldcamInstallNatives(txMachine* the)
 {
+	size_t i;
 	xsVars(2);
 	xsVar(0) = xsNewObject();
-	defineFunction(the, "print", nativePrint, 1);
-	defineFunction(the, "readFile", nativeReadFile, 1);
-	defineFunction(the, "exit", nativeExit, 1);
-	defineFunction(the, "monotonic", nativeMonotonic, 0);
-	defineFunction(the, "computrons", nativeComputrons, 0);
-	defineFunction(the, "heapBytes", nativeHeapBytes, 0);
+	for (i = 0; i < sizeof(gNatives) / sizeof(gNatives[0]); i++)
+		defineFunction(the, gNatives[i].name, gNatives[i].callback, gNatives[i].length);
 	xsDefine(xsGlobal, xsID("native"), xsVar(0), xsDontEnum);
 }
 

@@ -5,14 +5,17 @@
  */
 #include "runtime.h"
 
+size_t fieldcamHeapLimit = 0;
+
 void fxCreateMachinePlatform(txMachine* the)
 {
 	the->promiseJobs = 0;
 	the->abortStatus = 0;
 	the->allocatedSpace = 0;
-	/* main.c sets the limit right after creation; until then the creation sizes are the only bound. */
-	if (!the->allocationLimit)
-		the->allocationLimit = (size_t)-1;
+	the->peakSpace = 0;
+	the->limitRefused = 0;
+	/* Set before the engine allocates anything, so the creation sizes count against the limit too. */
+	the->allocationLimit = fieldcamHeapLimit ? fieldcamHeapLimit : (size_t)-1;
 	the->computronBase = 0;
 	the->waiterCondition = C_NULL;
 	the->waiterData = C_NULL;
@@ -34,13 +37,17 @@ typedef union { size_t size; long double align; } txBlockHeader;
 static void* fieldcamAllocate(txMachine* the, size_t size)
 {
 	txBlockHeader* block;
-	if (size > the->allocationLimit - the->allocatedSpace)
+	if (size > the->allocationLimit - the->allocatedSpace) {
+		the->limitRefused = 1; /* fxAbort names the limit rather than the system */
 		return C_NULL; /* the engine turns this into XS_NOT_ENOUGH_MEMORY_EXIT */
+	}
 	block = c_malloc(sizeof(txBlockHeader) + size);
 	if (!block)
 		return C_NULL;
 	block->size = size;
 	the->allocatedSpace += size;
+	if (the->allocatedSpace > the->peakSpace)
+		the->peakSpace = the->allocatedSpace;
 	return block + 1;
 }
 
@@ -100,9 +107,20 @@ void fxAbort(txMachine* the, int status)
 {
 	int code = FIELDCAM_EXIT_ENGINE;
 	const char* why = "engine abort";
+	char memory[200];
 	switch (status) {
 	case XS_STACK_OVERFLOW_EXIT: code = FIELDCAM_EXIT_STACK; why = "JS stack overflow"; break;
-	case XS_NOT_ENOUGH_MEMORY_EXIT: code = FIELDCAM_EXIT_MEMORY; why = "JS memory limit reached"; break;
+	case XS_NOT_ENOUGH_MEMORY_EXIT:
+		code = FIELDCAM_EXIT_MEMORY;
+		/* The limit is the board's memory budget: say which knob raises it. */
+		if (the->limitRefused)
+			snprintf(memory, sizeof(memory), "OUT_OF_MEMORY: the JS heap reached its limit of %zu bytes "
+				"(raise memory.heapLimitBytes in the board manifest)", the->allocationLimit);
+		else
+			snprintf(memory, sizeof(memory), "OUT_OF_MEMORY: the system refused memory to the JS heap "
+				"(%zu bytes held)", the->allocatedSpace);
+		why = memory;
+		break;
 	case XS_NO_MORE_KEYS_EXIT: code = FIELDCAM_EXIT_MEMORY; why = "JS key table full"; break;
 	case XS_TOO_MUCH_COMPUTATION_EXIT: why = "computation budget exceeded"; break;
 	case XS_UNHANDLED_EXCEPTION_EXIT: code = FIELDCAM_EXIT_UNCAUGHT; why = "uncaught exception"; break;

@@ -1,4 +1,4 @@
-/* fieldcam-runtime: what main.c, platform.c and natives.c share. */
+/* fieldcam-runtime: what the host's files share (main, platform, natives, loop, timers, input, files, hash, net, tls). */
 #ifndef FIELDCAM_RUNTIME_H
 #define FIELDCAM_RUNTIME_H
 
@@ -8,7 +8,7 @@
 /* Exit codes, stable for scripts and the simulator (named in the error message as well). */
 enum {
 	FIELDCAM_EXIT_OK = 0,
-	FIELDCAM_EXIT_UNCAUGHT = 1,        /* an exception escaped the bundle or a promise job */
+	FIELDCAM_EXIT_UNCAUGHT = 1,        /* an exception escaped the bundle, the dispatcher or a promise job */
 	FIELDCAM_EXIT_USAGE = 2,           /* bad command line */
 	FIELDCAM_EXIT_BUNDLE_READ = 3,     /* bundle missing, unreadable or empty */
 	FIELDCAM_EXIT_BUNDLE_INVALID = 4,  /* bundle is not valid JavaScript (SyntaxError while loading) */
@@ -18,14 +18,133 @@ enum {
 	FIELDCAM_EXIT_ENGINE = 8           /* any other engine abort */
 };
 
+/* Event numbers passed to the JS dispatcher: the same numbers as EVENT in firmware/boards/xs/native.ts. */
+enum {
+	FIELDCAM_EVENT_TIMER = 1,
+	FIELDCAM_EVENT_SIGNAL = 2,
+	FIELDCAM_EVENT_INPUT_READABLE = 3,
+	FIELDCAM_EVENT_SOCKET_CONNECT = 4,
+	FIELDCAM_EVENT_SOCKET_READABLE = 5,
+	FIELDCAM_EVENT_SOCKET_WRITABLE = 6,
+	FIELDCAM_EVENT_SOCKET_CLOSE = 7
+};
+
+/* ---- platform.c ---- */
+
+/* The hard limit on what the JS heap takes from the system (0 = none); main.c sets it before creating the machine. */
+extern size_t fieldcamHeapLimit;
+
 /* Computrons spent so far: the engine's 32-bit meter plus what earlier meter callbacks banked. */
 unsigned long long fieldcamComputrons(txMachine* the);
 txBoolean fieldcamMeterCallback(txMachine* the, txU4 index);
 
-/* Defines the global `native` object (natives.c). */
+/* ---- natives.c ---- */
+
+/* Defines the global `native` object. */
 void fieldcamInstallNatives(txMachine* the);
 
 /* Prints an exception value to stderr as "<prefix>: <String(value)>" plus its stack when it has one. */
 void fieldcamPrintException(txMachine* the, txSlot* exception, const char* prefix);
+
+/*
+ * Byte ranges (native.ts conventions). Numbers are converted FIRST (a conversion may run JS and so move
+ * ArrayBuffer data), then the view is resolved: the address returned stays valid only until the next JS
+ * allocation, so callers use it at once and never across a call into JS.
+ */
+double fieldcamToIndex(txMachine* the, txSlot* value, const char* name);
+/* The bytes of a typed array whose elements are `elementSize` bytes; *count is its length in elements. */
+void* fieldcamViewData(txMachine* the, txSlot* view, size_t elementSize, size_t* count, const char* name);
+/* The range [offset, offset + length) of a byte view (offset and length already converted). */
+uint8_t* fieldcamViewRange(txMachine* the, txSlot* view, double offset, double length, const char* name);
+
+/* Throws Error with a printf-formatted message (up to 640 bytes, where xsUnknownError keeps 128). */
+void fieldcamThrowError(txMachine* the, const char* format, ...) XS_FUNCTION_NORETURN __attribute__((format(printf, 2, 3)));
+/* Throws Error "<ENAME>: <context>: <strerror>" for a system error number. */
+void fieldcamThrowErrno(txMachine* the, int error, const char* context) XS_FUNCTION_NORETURN;
+/* "ECONNREFUSED" for ECONNREFUSED; "E<number>" for numbers without a name. */
+const char* fieldcamErrnoName(int error);
+
+/* ---- loop.c: one poll() loop over timers, sources (fds) and signals ---- */
+
+/*
+ * A pollable source (an input fd, a socket, the signal pipe). The loop polls `fd` for `events` and calls
+ * `ready`; a `pending` source is called at the next turn without waiting (revents 0), for events a native
+ * decided on while JS was running (the host never dispatches from inside a native). `alive` sources keep the
+ * process running. Removal is deferred: a removed source is skipped for the rest of the turn and released
+ * after it, so a dispatch may close any source, including the one being served.
+ */
+typedef struct FieldcamSource FieldcamSource;
+struct FieldcamSource {
+	int fd;              /* -1: not polled */
+	short events;        /* POLLIN / POLLOUT; 0: not polled */
+	unsigned char alive;
+	unsigned char pending;
+	unsigned char removed;
+	void (*ready)(txMachine* the, FieldcamSource* source, short revents);
+	void (*release)(FieldcamSource* source);
+	FieldcamSource* next;
+};
+void fieldcamSourceAdd(FieldcamSource* source);
+void fieldcamSourceRemove(FieldcamSource* source);
+
+/* Calls the JS dispatcher with (event, handle, value), then drains promise jobs. A NULL string is `undefined`. */
+void fieldcamDispatchNumber(txMachine* the, int event, int handle, double value);
+void fieldcamDispatchString(txMachine* the, int event, int handle, const char* value);
+/* Runs queued promise jobs until none remain; a rejection still unhandled then is fatal (exit 5). */
+void fieldcamDrainJobs(txMachine* the);
+/* Runs until nothing can happen any more: no timers, no alive sources, nothing pending. */
+void fieldcamRunLoop(txMachine* the);
+/* CLOCK_MONOTONIC in nanoseconds. */
+long long fieldcamMonotonicNs(void);
+
+/* ---- timers.c ---- */
+int fieldcamTimersPending(void);
+/* Due time (monotonic ns) of the earliest timer; only when fieldcamTimersPending(). */
+long long fieldcamTimersNextDue(void);
+/* Fires, in due order, every timer due at `now` that existed before this call. */
+void fieldcamTimersRun(txMachine* the, long long now);
+
+/* ---- net.c / tls.c ---- */
+
+/* One TLS client session over a connected non-blocking socket (tls.c; opaque to net.c). */
+typedef struct FieldcamTls FieldcamTls;
+enum {
+	FIELDCAM_TLS_DONE = 0,         /* handshake finished / write accepted */
+	FIELDCAM_TLS_WANT_READ = -2,
+	FIELDCAM_TLS_WANT_WRITE = -3,
+	FIELDCAM_TLS_CLOSED = -4,      /* orderly close by the peer (close_notify or EOF) */
+	FIELDCAM_TLS_ERROR = -1        /* message written to the caller's buffer */
+};
+/* Parses the PEM material and prepares a session for `name` (servername || host). NULL with `error` set. */
+FieldcamTls* fieldcamTlsCreate(const char* name, const char* ca, const char* cert, const char* key, int* fd,
+	char* error, size_t errorSize);
+int fieldcamTlsHandshake(FieldcamTls* tls, char* error, size_t errorSize);
+/* > 0: bytes read; else a FIELDCAM_TLS_* code. */
+int fieldcamTlsRead(FieldcamTls* tls, uint8_t* into, size_t length, char* error, size_t errorSize);
+/* > 0: bytes taken; else a FIELDCAM_TLS_* code. After WANT_WRITE call again with the same bytes and length. */
+int fieldcamTlsWrite(FieldcamTls* tls, const uint8_t* data, size_t length, char* error, size_t errorSize);
+/* Largest length one fieldcamTlsWrite takes (one record). */
+size_t fieldcamTlsRecordLimit(FieldcamTls* tls);
+/* Decrypted bytes mbedTLS already holds (readable without polling). */
+size_t fieldcamTlsBuffered(FieldcamTls* tls);
+/* Sends close_notify best-effort and frees the session. */
+void fieldcamTlsFree(FieldcamTls* tls);
+
+/* ---- natives, by file (natives.c puts them on the `native` object) ---- */
+void fieldcamNativeSetDispatcher(txMachine* the);
+void fieldcamNativeWatchSignals(txMachine* the);
+void fieldcamNativeSetTimer(txMachine* the);
+void fieldcamNativeClearTimer(txMachine* the);
+void fieldcamNativeOpenInput(txMachine* the);
+void fieldcamNativeWatchInput(txMachine* the);
+void fieldcamNativeReadInput(txMachine* the);
+void fieldcamNativeCloseInput(txMachine* the);
+void fieldcamNativeWriteFileAtomic(txMachine* the);
+void fieldcamNativeSha256(txMachine* the);
+void fieldcamNativeHmacSha256(txMachine* the);
+void fieldcamNativeSocketOpen(txMachine* the);
+void fieldcamNativeSocketRead(txMachine* the);
+void fieldcamNativeSocketWrite(txMachine* the);
+void fieldcamNativeSocketClose(txMachine* the);
 
 #endif /* FIELDCAM_RUNTIME_H */

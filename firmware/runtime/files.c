@@ -1,0 +1,88 @@
+/*
+ * Files the device writes (the config bundle, state): replaced atomically, so a power cut leaves either the
+ * old file or the new one, never a torn one.
+ *   native.writeFileAtomic(path, data, offset, length)
+ *       writes the range to a temporary file in the same folder, fsyncs it, renames it over `path`, then
+ *       fsyncs the folder so the rename itself is durable. The new file keeps the old one's mode, else 0600
+ *       (config bundles hold private keys). Throws "E…: <path>: …".
+ */
+#include "runtime.h"
+#include <fcntl.h>
+#include <libgen.h>
+#include <sys/stat.h>
+
+/* Writes all of [data, data + length) to fd; 0 or an errno. */
+static int writeAll(int fd, const uint8_t* data, size_t length)
+{
+	while (length > 0) {
+		ssize_t written = write(fd, data, length);
+		if (written < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		data += written;
+		length -= (size_t)written;
+	}
+	return 0;
+}
+
+/* fsync of the folder holding `path`: makes the rename durable (ext4, f2fs on SD cards). */
+static int syncFolder(const char* path)
+{
+	char copy[1024];
+	int fd;
+	int error = 0;
+	snprintf(copy, sizeof(copy), "%s", path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (fsync(fd) < 0 && errno != EINVAL)
+		error = errno;
+	close(fd);
+	return error;
+}
+
+void fieldcamNativeWriteFileAtomic(txMachine* the)
+{
+	char path[1024];
+	char temporary[1100];
+	double offset;
+	double length;
+	const uint8_t* data;
+	struct stat existing;
+	mode_t mode = 0600;
+	int fd;
+	int error;
+
+	xsToStringBuffer(xsArg(0), path, sizeof(path));
+	if (!path[0])
+		xsTypeError("writeFileAtomic: path must not be empty");
+	offset = fieldcamToIndex(the, &xsArg(2), "offset");
+	length = fieldcamToIndex(the, &xsArg(3), "length");
+	fieldcamViewRange(the, &xsArg(1), offset, length, "data"); /* bounds first: no temporary file on a bad range */
+	if (stat(path, &existing) == 0)
+		mode = existing.st_mode & 07777;
+	snprintf(temporary, sizeof(temporary), "%s.tmp-%ld", path, (long)getpid());
+	fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		fieldcamThrowErrno(the, errno, path);
+	/* Taken again right before write(): nothing in between runs JS, so the address is current. */
+	data = fieldcamViewRange(the, &xsArg(1), offset, length, "data");
+	error = writeAll(fd, data, (size_t)length);
+	if (!error && fchmod(fd, mode) < 0)
+		error = errno;
+	if (!error && fsync(fd) < 0)
+		error = errno;
+	if (close(fd) < 0 && !error)
+		error = errno;
+	if (!error && rename(temporary, path) < 0)
+		error = errno;
+	if (error) {
+		unlink(temporary);
+		fieldcamThrowErrno(the, error, path);
+	}
+	error = syncFolder(path);
+	if (error)
+		fieldcamThrowErrno(the, error, path);
+}
