@@ -1,0 +1,43 @@
+// Types for build.mjs, so TypeScript tests and tools can import it.
+
+/** build/qemu/libinsncount.so */
+export declare const PLUGIN: string;
+/** The syscall number measurement builds use to bracket a region (see insncount.c). */
+export declare const MARKER_SYSCALL: number;
+
+export declare class QemuPluginError extends Error {}
+
+export declare function buildInsnPlugin(options?: { qemu?: string; log?: (line: string) => void }): string;
+
+export interface CountOptions {
+  /** qemu user-mode binary; default `qemu-arm`. */
+  qemu?: string;
+  /** `-cpu` model, e.g. `arm1176` (from the board manifest). */
+  cpu: string;
+  program: string;
+  args?: readonly string[];
+  /** Default: the repository root. */
+  cwd?: string;
+  /** Written to the guest's stdin, which is then closed. Default: empty. */
+  stdin?: string | Uint8Array;
+  /** `insn` (default, exact across early exits) or `tb` (cheaper; overcounts when a block is left midway). */
+  per?: 'insn' | 'tb';
+  /** Count between syscall(marker, 1) and syscall(marker, 0) too. */
+  marker?: number;
+  /** The guest's whole environment; default empty (libc start-up scans it, so it moves the count). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface CountResult {
+  instructions: bigint;
+  /** Instructions inside closed marker windows (with `marker`). */
+  marked?: bigint;
+  /** Closed marker windows (with `marker`). */
+  windows?: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export declare function countInstructions(options: CountOptions): Promise<CountResult>;
