@@ -94,11 +94,13 @@ static void nativeMonotonic(xsMachine* the)
 	xsResult = xsNumber((double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6);
 }
 
+/* Whole milliseconds, as Date.now(): core code stores wall-clock times as integer timecodes (Node's board
+ * gives it Date.now()), so a fraction here would fail its validation. */
 static void nativeNow(xsMachine* the)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	xsResult = xsNumber((double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6);
+	xsResult = xsNumber((double)now.tv_sec * 1000.0 + (double)(now.tv_nsec / 1000000));
 }
 
 static void nativeComputrons(xsMachine* the)

@@ -53,7 +53,6 @@ typedef struct Socket {
 	size_t tlsPending;        /* bytes at the queue's front that mbedTLS already took: repeat that write */
 	int wantWritable;         /* a write returned <= 0: dispatch SOCKET_WRITABLE once the queue drains */
 	int failPending;          /* a native decided to close: deliver SOCKET_CLOSE at the next turn */
-	int failOrderly;          /* ... with `undefined` */
 	char failure[320];
 	uint8_t* queue;
 	size_t queueStart;
@@ -359,7 +358,7 @@ static void socketReady(txMachine* the, FieldcamSource* source, short revents)
 	Socket* sock = (Socket*)source;
 	if (sock->failPending) {
 		sock->failPending = 0;
-		fail(the, sock, sock->failOrderly ? NULL : sock->failure);
+		fail(the, sock, sock->failure);
 		return;
 	}
 	switch (sock->state) {

@@ -31,9 +31,19 @@ test('timers fire in due order (creation order on ties), clearTimer cancels, job
 });
 
 test('the process exits 0 when nothing can happen: a signal watch alone keeps nothing alive', async () => {
-  const r = await runScript('native.watchSignals(); native.openInput(0); native.print("idle");', { stdin: 'pipe' });
+  const r = await runScript('native.watchSignals(); native.openInput(0); native.print("idle " + native.argv[0]);', { stdin: 'pipe', args: ['-'] });
   assert.is(r.status, 0, r.stderr);
-  assert.equal(r.lines, ['idle']);
+  assert.equal(r.lines, ['idle -']);
+});
+
+test('now() is whole epoch milliseconds from CLOCK_REALTIME, as Date.now(); monotonic() never goes back', async () => {
+  const before = Date.now();
+  const r = await runScript('const a = native.monotonic(), n = native.now(), b = native.monotonic(); native.print(Number.isInteger(n) + " " + n + " " + (b >= a));');
+  assert.is(r.status, 0, r.stderr);
+  const [integer, now, ordered] = r.lines[0]!.split(' ');
+  assert.is(integer, 'true');
+  assert.ok(Number(now) >= before && Number(now) <= Date.now(), `${now} not within [${before}, ${Date.now()}]`);
+  assert.is(ordered, 'true');
 });
 
 test('an exception escaping the dispatcher exits 1 and prints it; an unhandled rejection in a callback exits 5', async () => {
