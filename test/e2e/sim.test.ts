@@ -1,7 +1,10 @@
-// `fieldcam sim` (and so `npm start`): the local cloud and N simulated cameras in one command. The state it
-// leaves is read back through a restarted cloud with the real AWS SDK-based CLI, and decoded by ffprobe.
+// `fieldcam sim` (and so `npm start`): the local cloud, the board image built on demand, and N booted boards
+// in one command. The state it leaves is read back through a restarted cloud with the real AWS SDK-based CLI,
+// and decoded by ffprobe. sim-x86 boots the image natively; the default board (pi-zero-w) under qemu-arm.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { buildImage } from '../../host/lib/buildImage.ts';
+import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { startCloud } from '../../sim/cloud/startCloud.ts';
 import { assert, suite } from '../harness/index.ts';
@@ -29,7 +32,7 @@ function sim(args: string[], killAfterMs?: number): Promise<{ status: number | n
 
 test('--once with 2 cameras: every fragment PERSISTED; the state reads back as 100 decodable frames per camera', async () => {
   const stateDir = join(tmp.dir, 'once');
-  const run = await sim(['--once', '--devices', '2', '--as-fast-as-possible', '--port', '0', '--state-dir', stateDir, '--json']);
+  const run = await sim(['--once', '--board', 'sim-x86', '--devices', '2', '--as-fast-as-possible', '--port', '0', '--state-dir', stateDir, '--json']);
   assert.is(run.status, 0, run.stderr);
   const summary = JSON.parse(run.stdout) as { ok: boolean; devices: { stream: string; framesIn: number; fragmentsPersisted: number }[] };
   assert.ok(summary.ok);
@@ -55,11 +58,14 @@ test('--once with 2 cameras: every fragment PERSISTED; the state reads back as 1
   }
 });
 
-test('looping cameras stop cleanly on SIGTERM: what was sent is PERSISTED, exit 0', async () => {
-  const run = await sim(['--devices', '1', '--port', '0', '--state-dir', join(tmp.dir, 'loop'), '--json'], 6000);
+test('the default board (pi-zero-w under qemu-arm), camera in real time, stops cleanly on SIGTERM: what was sent is PERSISTED, exit 0', async () => {
+  await buildImage(loadBoardManifest('pi-zero-w'), { typecheck: false }); // so the 8 s below are boot and streaming, not a first build
+  const run = await sim(['--devices', '1', '--port', '0', '--state-dir', join(tmp.dir, 'loop'), '--json'], 8000);
   assert.is(run.status, 0, run.stderr);
-  const summary = JSON.parse(run.stdout) as { ok: boolean; devices: { fragmentsIn: number; fragmentsPersisted: number }[] };
+  const summary = JSON.parse(run.stdout) as { ok: boolean; board: string; devices: { stream: string; fragmentsIn: number; fragmentsPersisted: number }[] };
   assert.ok(summary.ok, run.stdout);
+  assert.is(summary.board, 'pi-zero-w');
+  assert.is(summary.devices[0]!.stream, 'pi-zero-w-1');
   const d = summary.devices[0]!;
   assert.ok(d.fragmentsPersisted >= 1 && d.fragmentsPersisted === d.fragmentsIn, `every fragment captured before the stop PERSISTED: ${JSON.stringify(d)}`);
 });

@@ -1,0 +1,161 @@
+// The firmware image — our C host running XS with the bundled app — streaming to the local KVS: natively
+// (sim-x86) and as the Raspberry Pi Zero would run it, under `qemu-arm -cpu arm1176` (pi-zero-w). Judged from
+// what the cloud stored and from GetMedia decoded by ffprobe; the ARM upload is compared byte for byte with
+// the Node board's for the same input and pinned clock.
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
+import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
+import { buildImage, imageDir, type ImageManifest } from '../../host/lib/buildImage.ts';
+import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
+import { bootBoard } from '../../sim/board/bootBoard.ts';
+import { writeDeviceConfig, type DeviceConfigInput } from '../../sim/board/writeDeviceConfig.ts';
+import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
+import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
+import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { ensureCertificates } from '../../sim/cloud/tls/ensureCertificates.ts';
+import { decodedFrameCount, decodeErrors, FIXTURES, ROOT, tempDir } from '../e2e/tools.ts';
+import { assert, suite } from '../harness/index.ts';
+
+const test = suite('firmware image on XS (native and qemu-arm arm1176) against the local KVS');
+const tmp = tempDir('fieldcam-image-');
+const GOP10 = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
+const images: Record<string, ImageManifest> = {};
+let cloud: RunningCloud;
+
+type Record_ = Record<string, unknown>;
+
+function config(board: string, name: string, extra: Partial<DeviceConfigInput> = {}): string {
+  const url = new URL(cloud.endpoint);
+  const path = join(tmp.dir, `${name}.json`);
+  writeDeviceConfig(path, {
+    board: loadBoardManifest(board), streamName: name, region: 'us-east-1',
+    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
+    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    codec: 'h264', live: false, createRetentionHours: 24, statusIntervalMs: 0, ...extra,
+  });
+  return path;
+}
+
+/** Boots the board's image once with the file as its camera (as fast as it reads) and waits for its exit. */
+async function boot(board: string, configPath: string, video = GOP10): Promise<{ code: number; stderr: string; records: Record_[] }> {
+  const image = images[board]!;
+  const records: Record_[] = [];
+  const booted = bootBoard({
+    image: { dir: imageDir(board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
+    config: configPath, video, loop: false, bytesPerSecond: 0, onRecord: (r) => records.push(r), cwd: ROOT,
+  });
+  const guard = setTimeout(() => booted.child.kill('SIGKILL'), 240_000);
+  const { code, stderr } = await booted.exited;
+  clearTimeout(guard);
+  return { code, stderr, records };
+}
+
+function summaryOf(records: Record_[]): Record_ {
+  const s = records.find((r) => r.type === 'summary');
+  assert.ok(s, `a summary line among ${JSON.stringify(records)}`);
+  return s!;
+}
+
+function storedFragments(name: string) {
+  const record = cloud.ctx.streams.get(name);
+  assert.ok(record, `stream ${name} exists`);
+  return fragmentStoreFor(cloud.ctx, record!).list();
+}
+
+function distinctTimestamps(name: string): number[] {
+  return [...new Set(storedFragments(name).map((f) => f.producerTimestampMs))].sort((a, b) => a - b);
+}
+
+/** GetMedia through the real CLI (AWS SDK client), asynchronously: the cloud serves from this process. */
+function getMedia(name: string): Promise<string> {
+  const out = join(tmp.dir, `${name}.mkv`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'get-media', '--stream', name, '-o', out,
+      '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'], {
+      cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', HOME: tmp.dir, AWS_CA_BUNDLE: cloud.caFile, AWS_ACCESS_KEY_ID: EXAMPLE_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: EXAMPLE_SECRET_ACCESS_KEY },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`get-media exited ${code}: ${stderr}`))));
+  });
+}
+
+test('build the sim-x86 and pi-zero-w images', async () => {
+  for (const board of ['sim-x86', 'pi-zero-w']) images[board] = await buildImage(loadBoardManifest(board), { typecheck: false });
+  assert.is(images['pi-zero-w']!.qemuCpu, 'arm1176');
+  cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
+});
+
+for (const board of ['sim-x86', 'pi-zero-w']) {
+  test(`${board}: the image streams the fixture; every fragment PERSISTED; GetMedia decodes all 100 frames`, async () => {
+    const name = `image-${board}`;
+    const { code, stderr, records } = await boot(board, config(board, name));
+    assert.is(code, DEVICE_EXIT.OK, `${stderr}\n${JSON.stringify(records)}`);
+    const s = summaryOf(records);
+    assert.equal([s.framesIn, s.fragmentsIn, s.fragmentsPersisted, s.framesDropped], [100, 10, 10, 0]);
+    assert.ok(Number(s.peakHeapBytes) > 0 && Number(s.peakHeapBytes) <= images[board]!.sizes.heapLimitBytes, 'peak heap within the limit');
+    const ts = distinctTimestamps(name);
+    assert.is(ts.length, 10);
+    for (let i = 1; i < ts.length; i++) assert.is(ts[i]! - ts[i - 1]!, 1000);
+    const out = await getMedia(name);
+    assert.is(decodeErrors(out), '');
+    assert.is(decodedFrameCount(out), 100);
+  });
+}
+
+test('pi-zero-w under QEMU uploads exactly the bytes the Node board uploads (same input, pinned clock)', async () => {
+  const pin = { startTimeMs: Math.floor(Date.now() / 1000) * 1000 - 3_600_000, segmentUid: '00112233445566778899aabbccddeeff' };
+  const fd = openSync(GOP10, 'r');
+  const nodeRecords: Record_[] = [];
+  const nodeCode = await runDevice(nodeBoard({ print: (l) => nodeRecords.push(JSON.parse(l) as Record_), onStop: () => {} }),
+    config('pi-zero-w', 'pinned-node', { pin, cameraFd: fd }));
+  assert.is(nodeCode, DEVICE_EXIT.OK, JSON.stringify(nodeRecords));
+  const arm = await boot('pi-zero-w', config('pi-zero-w', 'pinned-arm', { pin }));
+  assert.is(arm.code, DEVICE_EXIT.OK, arm.stderr);
+  const a = storedFragments('pinned-node');
+  const b = storedFragments('pinned-arm');
+  assert.is(a.length, 10);
+  assert.is(b.length, 10);
+  const store = (name: string) => fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(name)!);
+  for (let i = 0; i < a.length; i++) {
+    const x = store('pinned-node').readFragment(a[i]!);
+    const y = store('pinned-arm').readFragment(b[i]!);
+    assert.is(a[i]!.producerTimestampMs, b[i]!.producerTimestampMs);
+    assert.ok(Buffer.compare(Buffer.from(x), Buffer.from(y)) === 0, `fragment ${i}: ${x.length} B (Node) vs ${y.length} B (ARM) identical`);
+  }
+});
+
+test('pi-zero-w: connection reset mid-fragment → reconnect, replay, nothing missing', async () => {
+  cloud.ctx.faults.dropAfterBytes = 30_000;
+  try {
+    const { code, stderr, records } = await boot('pi-zero-w', config('pi-zero-w', 'image-reset'));
+    assert.is(code, DEVICE_EXIT.OK, stderr);
+    const s = summaryOf(records);
+    assert.ok(Number(s.connections) >= 2, `reconnected: ${JSON.stringify(s)}`);
+    assert.ok(Number(s.fragmentsReplayed) >= 1);
+  } finally {
+    delete cloud.ctx.faults.dropAfterBytes;
+  }
+  assert.is(distinctTimestamps('image-reset').length, 10);
+});
+
+test('pi-zero-w: a wrong CA → UPLOAD_TLS_VERIFY from mbedTLS, exit UPLOAD, no stream created', async () => {
+  mkdirSync(join(tmp.dir, 'other-ca'), { recursive: true });
+  const other = await ensureCertificates(join(tmp.dir, 'other-ca'));
+  const port = Number(new URL(cloud.endpoint).port);
+  const { code, records } = await boot('pi-zero-w', config('pi-zero-w', 'image-wrong-ca', { endpoint: { host: '127.0.0.1', port, caFile: other.caFile } }));
+  assert.is(code, DEVICE_EXIT.UPLOAD);
+  const error = records.find((r) => r.type === 'error');
+  assert.is(error?.code, 'UPLOAD_TLS_VERIFY', JSON.stringify(records));
+  assert.is(cloud.ctx.streams.get('image-wrong-ca'), undefined);
+});
+
+test('stop the local cloud', async () => {
+  await cloud.close();
+  tmp.remove();
+});
+
+test.run();
