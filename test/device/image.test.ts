@@ -3,13 +3,13 @@
 // what the cloud stored and from GetMedia decoded by ffprobe; the ARM upload is compared byte for byte with
 // the Node board's for the same input and pinned clock.
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
 import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
 import { buildImage, imageDir, type ImageManifest } from '../../host/lib/buildImage.ts';
 import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
-import { bootBoard } from '../../sim/board/bootBoard.ts';
+import { bootBoard, bootCommand } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig, type DeviceConfigInput } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
@@ -39,8 +39,11 @@ function config(board: string, name: string, extra: Partial<DeviceConfigInput> =
 }
 
 /** Boots the board's image once with the file as its camera (as fast as it reads) and waits for its exit. */
-async function boot(board: string, configPath: string, video = GOP10): Promise<{ code: number; stderr: string; records: Record_[] }> {
-  const image = images[board]!;
+function boot(board: string, configPath: string, video = GOP10): Promise<{ code: number; stderr: string; records: Record_[] }> {
+  return bootWith(images[board]!, board, configPath, video);
+}
+
+async function bootWith(image: ImageManifest, board: string, configPath: string, video = GOP10): Promise<{ code: number; stderr: string; records: Record_[] }> {
   const records: Record_[] = [];
   const booted = bootBoard({
     image: { dir: imageDir(board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
@@ -151,6 +154,63 @@ test('pi-zero-w: a wrong CA → UPLOAD_TLS_VERIFY from mbedTLS, exit UPLOAD, no 
   const error = records.find((r) => r.type === 'error');
   assert.is(error?.code, 'UPLOAD_TLS_VERIFY', JSON.stringify(records));
   assert.is(cloud.ctx.streams.get('image-wrong-ca'), undefined);
+});
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+test('idle: a board waiting for its camera sleeps in poll() (CPU measured over 3 s, natively and under QEMU)', async () => {
+  for (const board of ['sim-x86', 'pi-zero-w']) {
+    const image = images[board]!;
+    const { command, args } = bootCommand({ dir: imageDir(board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
+      config(board, `idle-${board}`));
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] }); // the camera pipe stays open and empty
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes('"boot"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(out.includes('"boot"'), `${board} booted`);
+      await new Promise((r) => setTimeout(r, 1000)); // past the start: stream resolved, nothing to send
+      const before = cpuSeconds(child.pid!);
+      await new Promise((r) => setTimeout(r, 3000));
+      const used = cpuSeconds(child.pid!) - before;
+      assert.ok(used <= 0.06, `${board}: ${used.toFixed(2)} s of CPU in 3 s idle (at most 2%)`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+});
+
+test('memory: a heap limit below what the board needs → OUT_OF_MEMORY message, exit 6, no core dump', async () => {
+  const image = images['pi-zero-w']!;
+  const flags = [...image.runtimeFlags];
+  flags[flags.indexOf('--heap-limit') + 1] = String(image.sizes.poolBytes); // the pool alone: nothing left for the rest
+  const { code, stderr } = await bootWith({ ...image, runtimeFlags: flags }, 'pi-zero-w', config('pi-zero-w', 'image-oom'));
+  assert.is(code, 6, stderr);
+  assert.ok(/OUT_OF_MEMORY: the JS heap reached its limit of \d+ bytes/.test(stderr), stderr);
+});
+
+test('an unreadable camera fd → INPUT_READ_FAILED, exit 10 (XS board)', async () => {
+  const { code, records } = await boot('sim-x86', config('sim-x86', 'image-badfd', { cameraFd: 9 }));
+  assert.is(code, DEVICE_EXIT.CAMERA, JSON.stringify(records));
+  assert.is(records.find((r) => r.type === 'error')?.code, 'INPUT_READ_FAILED');
+});
+
+test('esp32-cam profile (MJPEG, 32-bit ARM build, its memory limit): every fragment PERSISTED, 30 frames decoded', async () => {
+  images['esp32-cam'] = await buildImage(loadBoardManifest('esp32-cam'), { typecheck: false });
+  const name = 'image-esp32-cam';
+  const { code, stderr, records } = await boot('esp32-cam', config('esp32-cam', name, { codec: 'mjpeg', fps: { num: 10, den: 1 } }),
+    join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg'));
+  assert.is(code, DEVICE_EXIT.OK, stderr);
+  const s = summaryOf(records);
+  assert.equal([s.framesIn, s.fragmentsPersisted], [30, s.fragmentsIn]);
+  assert.ok(Number(s.peakHeapBytes) <= images['esp32-cam']!.sizes.heapLimitBytes);
+  assert.is(decodedFrameCount(await getMedia(name)), 30);
 });
 
 test('stop the local cloud', async () => {
