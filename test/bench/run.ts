@@ -11,6 +11,7 @@ import type { Frame } from '../../firmware/core/media/Frame.ts';
 import { Muxer, type Codec, type FrameRate } from '../../firmware/core/media/Muxer.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import type { ViewList } from '../../firmware/core/media/ViewList.ts';
+import { deviceBench } from './device.ts';
 import { uploadBench } from './upload.ts';
 import { FramePool } from '../../firmware/core/pool/FramePool.ts';
 
@@ -218,3 +219,4 @@ console.log(table(
 
 console.log('\n## Upload to the local KVS on loopback (4 Mbit/s 1080p, TLS, device in this process, emulator in a child)\n');
 console.log(await uploadBench(realistic1080p()));
+console.log(`\n## Device (firmware image in fieldcam-runtime, natively and under qemu-arm)\n\n${await deviceBench()}`);
