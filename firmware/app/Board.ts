@@ -1,4 +1,5 @@
 import type { ClockPort } from '../io/Clock.ts';
+import type { ByteScanPort } from '../io/ByteScan.ts';
 import type { FrameSourceFactory } from '../io/FrameSource.ts';
 import type { HashPort } from '../io/Hash.ts';
 import type { SocketFactory } from '../io/Socket.ts';
@@ -23,6 +24,8 @@ export interface Board {
   readonly timers: TimerPort;
   readonly sockets: SocketFactory;
   readonly hash: HashPort;
+  /** Native byte search for the camera readers; absent where the JS loops are fast (Node). */
+  readonly byteScan?: ByteScanPort;
   /** The camera on descriptor `fd`. Throws FieldcamError INPUT_READ_FAILED when it cannot be opened. */
   camera(fd: number): FrameSourceFactory;
   /** A whole text file (configuration, CA bundle); throws Error naming the path. */

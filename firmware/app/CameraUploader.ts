@@ -72,6 +72,7 @@ export class CameraUploader {
       ...(config.camera.fps ? { fps: config.camera.fps } : {}),
       fragmentMs: config.board.stream.fragmentMs,
       startTimecode,
+      ...(board.byteScan ? { byteScan: board.byteScan } : {}),
       strict: false, // a camera glitch drops frames and resyncs at the next key frame; it never stops the device
       onQueued: (frame) => {
         if (frame.fragmentStart) this.fragmentsIn++;

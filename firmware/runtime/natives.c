@@ -229,6 +229,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "readInput", fieldcamNativeReadInput, 4 },
 	{ "closeInput", fieldcamNativeCloseInput, 1 },
 	{ "writeFileAtomic", fieldcamNativeWriteFileAtomic, 4 },
+	{ "indexOfByte", fieldcamNativeIndexOfByte, 4 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },
 	{ "socketOpen", fieldcamNativeSocketOpen, 3 },

@@ -37,19 +37,23 @@ function repeated(file: string, times: number, dir: string): string {
   return out;
 }
 
-async function mediaCost(dir: string, runtimeX86: string, runtimeArm: string): Promise<string> {
+async function mediaCost(dir: string, runtimeX86: string, runtimeArm: string, big1080p: string): Promise<string> {
   const bundle = join(dir, 'media-cost.js');
   await build({ entryPoints: [join(ROOT, 'test', 'bench', 'xs', 'mediaCost.ts')], outfile: bundle, bundle: true, format: 'iife', platform: 'neutral', target: 'es2022', charset: 'ascii', logLevel: 'warning' });
   const rows: (string | number)[][] = [];
-  for (const [label, file, codec, fps] of [['320x240 H.264, GOP 10', H264, 'h264', '10'], ['320x240 MJPEG', MJPEG, 'mjpeg', '10']] as const) {
+  for (const [label, file, codec, fps, scan] of [
+    ['320x240 H.264, GOP 10', H264, 'h264', '10', 'js'], ['320x240 H.264, GOP 10', H264, 'h264', '10', 'native'],
+    ['320x240 MJPEG', MJPEG, 'mjpeg', '10', 'js'], ['320x240 MJPEG', MJPEG, 'mjpeg', '10', 'native'],
+    ['1080p H.264, 4 Mbit/s', big1080p, 'h264', '30', 'native'],
+  ] as const) {
     const native = (passes: number) => new Promise<{ frames: number; computrons: number }>((resolve, reject) => {
-      const child = spawn(runtimeX86, [bundle, file, codec, fps, String(passes)], { cwd: ROOT });
+      const child = spawn(runtimeX86, [bundle, file, codec, fps, String(passes), scan], { cwd: ROOT });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`media-cost exited ${code}`))));
     });
     const arm = async (passes: number) => {
-      const r = await countInstructions({ cpu: 'arm1176', program: runtimeArm, args: [bundle, file, codec, fps, String(passes)], cwd: ROOT });
+      const r = await countInstructions({ cpu: 'arm1176', program: runtimeArm, args: [bundle, file, codec, fps, String(passes), scan], cwd: ROOT });
       if (r.code !== 0) throw new Error(`media-cost under qemu exited ${r.code}: ${r.stderr}`);
       return { ...(JSON.parse(r.stdout.trim()) as { frames: number; computrons: number }), instructions: Number(r.instructions) };
     };
@@ -57,11 +61,11 @@ async function mediaCost(dir: string, runtimeX86: string, runtimeArm: string): P
     const frames = x2.frames - x1.frames;
     const bytesPerFrame = readFileSync(file).length / x1.frames;
     const instructions = (a2.instructions - a1.instructions) / frames;
-    rows.push([label, n(bytesPerFrame), n((x2.computrons - x1.computrons) / frames),
+    rows.push([label, scan === 'native' ? 'native memchr (device)' : 'JS loop', n(bytesPerFrame), n((x2.computrons - x1.computrons) / frames),
       x1.computrons === a1.computrons && x2.computrons === a2.computrons ? 'yes' : `NO (${a1.computrons})`,
       n(instructions), (instructions / bytesPerFrame).toFixed(1)]);
   }
-  return table(['input', 'bytes/frame', 'computrons/frame', 'same on x86-64 and ARM', 'ARM1176 instructions/frame', 'instructions/payload byte'], rows);
+  return table(['input', 'byte search', 'bytes/frame', 'computrons/frame', 'same on x86-64 and ARM', 'ARM1176 instructions/frame', 'instructions/payload byte'], rows);
 }
 
 interface DeviceRun {
@@ -151,14 +155,15 @@ async function deviceCost(dir: string, images: ImageManifest[]): Promise<string>
   return table(['board', 'run', 'computrons/frame (whole device)', 'ARM instructions/frame (whole device)', 'peak XS heap of limit', 'peak RSS', 'boot → first PutMedia byte (wall)'], rows);
 }
 
-export async function deviceBench(): Promise<string> {
+/** `realistic1080p`: a 4 Mbit/s 1080p stream (run.ts makes it with ffmpeg). */
+export async function deviceBench(realistic1080p: string): Promise<string> {
   const dir = join(tmpdir(), `fieldcam-bench-device-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   try {
     const images: ImageManifest[] = [];
     for (const board of ['sim-x86', 'pi-zero-w', 'esp32-cam']) images.push(await buildImage(loadBoardManifest(board), { typecheck: false }));
     buildInsnPlugin();
-    const media = await mediaCost(dir, join(imageDir('sim-x86'), 'fieldcam-runtime'), join(imageDir('pi-zero-w'), 'fieldcam-runtime'));
+    const media = await mediaCost(dir, join(imageDir('sim-x86'), 'fieldcam-runtime'), join(imageDir('pi-zero-w'), 'fieldcam-runtime'), realistic1080p);
     const device = await deviceCost(dir, images);
     return `### Media path per frame inside XS (no network)\n\n${media}\n\n### The device per board (fixture played twice minus once; local KVS)\n\n${device}\n`;
   } finally {
@@ -166,4 +171,4 @@ export async function deviceBench(): Promise<string> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(await deviceBench());
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(await deviceBench(process.argv[2] ?? H264));

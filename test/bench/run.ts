@@ -219,4 +219,4 @@ console.log(table(
 
 console.log('\n## Upload to the local KVS on loopback (4 Mbit/s 1080p, TLS, device in this process, emulator in a child)\n');
 console.log(await uploadBench(realistic1080p()));
-console.log(`\n## Device (firmware image in fieldcam-runtime, natively and under qemu-arm)\n\n${await deviceBench()}`);
+console.log(`\n## Device (firmware image in fieldcam-runtime, natively and under qemu-arm)\n\n${await deviceBench(realistic1080p())}`);

@@ -47,6 +47,10 @@ export interface NativeHost {
   /** Writes the range to `path` atomically (temp file in the same folder, fsync, rename). Throws "E…: path: …". */
   writeFileAtomic(path: string, data: Uint8Array, offset: number, length: number): void;
 
+  // ---- byte search (memchr) ----
+  /** The first index i in [from, to) with data[i] === value (0-255), or -1. The host checks the range. */
+  indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
+
   // ---- hashes (mbedTLS) ----
   sha256(data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void;
   hmacSha256(key: Uint8Array, data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void;

@@ -9,9 +9,12 @@
  * Results go into preallocated typed arrays (the shape of the native primitive on XS); `scan()` stops early when
  * they are full and the caller resumes from the index it returns. Nothing is allocated per call.
  *
- * The loop tests every third byte first (the candidate `00 00 01` at s..s+2 is impossible whenever byte s+2 is
- * above 1), so payload bytes are mostly skipped three at a time.
+ * Without a ByteScanPort the loop tests every third byte first (the candidate `00 00 01` at s..s+2 is impossible
+ * whenever byte s+2 is above 1), so payload bytes are mostly skipped three at a time. With one (the XS board),
+ * the board finds each `01` natively and JS looks only at the two bytes before it.
  */
+import type { ByteScanPort } from '../../io/ByteScan.ts';
+
 export class AnnexBScanner {
   readonly capacity: number;
   /** Logical offset of each start code's first byte (its zero_byte when 4 bytes long). */
@@ -25,9 +28,12 @@ export class AnnexBScanner {
   /** Zero bytes at the very end of everything scanned so far (a start code may be in progress). */
   zeros = 0;
 
-  constructor(capacity = 64) {
+  private readonly byteScan: ByteScanPort | undefined;
+
+  constructor(capacity = 64, byteScan?: ByteScanPort) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
     this.capacity = capacity;
+    this.byteScan = byteScan;
     this.startAt = new Float64Array(capacity);
     this.prefix = new Uint8Array(capacity);
     this.trailingZeros = new Float64Array(capacity);
@@ -62,6 +68,11 @@ export class AnnexBScanner {
       }
     }
     // Body: candidate start codes `00 00 01` at s..s+2 with s >= from.
+    if (this.byteScan) {
+      const stop = this.scanNative(bytes, from, to, base, carried);
+      if (stop >= 0) return stop;
+      return this.tail(bytes, from, to, carried);
+    }
     let s = from;
     const last = to - 2;
     while (s < last) {
@@ -89,7 +100,32 @@ export class AnnexBScanner {
         }
       }
     }
-    // Tail: the zero run left at the end of this read.
+    return this.tail(bytes, from, to, carried);
+  }
+
+  /** The body with the board's byte search: each `01` at p >= from + 2 preceded by two zeros. Returns the stop index, or -1 at `to`. */
+  private scanNative(bytes: Uint8Array, from: number, to: number, base: number, carried: number): number {
+    const find = this.byteScan!;
+    if (from + 2 >= to) return -1; // the head covered every candidate
+    for (let p = find.indexOfByte(bytes, 1, from + 2, to); p >= 0; p = find.indexOfByte(bytes, 1, p + 1, to)) {
+      if (bytes[p - 1] !== 0 || bytes[p - 2] !== 0) continue;
+      let z = 2;
+      let k = p - 3;
+      while (k >= from && bytes[k] === 0) {
+        z++;
+        k--;
+      }
+      if (k < from) z += carried;
+      if (this.record(base + p, z)) {
+        this.zeros = 0;
+        return p + 1;
+      }
+    }
+    return -1;
+  }
+
+  /** The zero run left at the end of this read (a start code may continue in the next). */
+  private tail(bytes: Uint8Array, from: number, to: number, carried: number): number {
     let k = to - 1;
     while (k >= from && bytes[k] === 0) k--;
     this.zeros = k < from ? carried + (to - from) : to - 1 - k;

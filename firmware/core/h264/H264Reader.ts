@@ -1,3 +1,4 @@
+import type { ByteScanPort } from '../../io/ByteScan.ts';
 import { FieldcamError, isFieldcamError } from '../errors.ts';
 import type { Frame } from '../media/Frame.ts';
 import { PREPARE, type PrepareResult, StreamCursor } from '../media/StreamCursor.ts';
@@ -18,6 +19,8 @@ export interface H264ReaderOptions {
   onParameterSets?(ps: ParameterSets): void;
   /** true (default, offline mux): corrupt input throws. false (device): drop, count, resync at the next IDR. */
   readonly strict?: boolean;
+  /** The board's native byte search (design.md §3); absent = the JS scan loop. */
+  readonly byteScan?: ByteScanPort;
 }
 
 const AU_NONE = 0; // no access unit started
@@ -41,7 +44,7 @@ export class H264Reader {
   private readonly onFrame: (frame: Frame) => void;
   private readonly onParameterSets: ((ps: ParameterSets) => void) | undefined;
   private readonly strict: boolean;
-  private readonly scanner = new AnnexBScanner();
+  private readonly scanner: AnnexBScanner;
   private readonly params = new ParameterSetStore();
   private readonly slice = new SliceHeader();
   private readonly au = new AccessUnit();
@@ -67,6 +70,7 @@ export class H264Reader {
   lastError: FieldcamError | undefined;
 
   constructor(options: H264ReaderOptions) {
+    this.scanner = new AnnexBScanner(64, options.byteScan);
     if (!options || !options.pool) throw new TypeError('options.pool is required');
     if (typeof options.onFrame !== 'function') throw new TypeError('options.onFrame must be a function');
     this.pool = options.pool;

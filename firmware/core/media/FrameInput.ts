@@ -1,3 +1,4 @@
+import type { ByteScanPort } from '../../io/ByteScan.ts';
 import { FieldcamError } from '../errors.ts';
 import { H264Reader, type ParameterSets } from '../h264/H264Reader.ts';
 import { pushAvccPayload } from '../h264/pushAvccPayload.ts';
@@ -30,6 +31,8 @@ export interface FrameInputOptions {
   readonly startTimecode: number;
   /** Strict (offline tools): corrupt input throws. Lenient (devices): drop, count, resync at a key frame. */
   readonly strict?: boolean;
+  /** The board's native byte search for the readers (design.md §3). */
+  readonly byteScan?: ByteScanPort;
   /** Called after each frame is queued (the consumer drains `queue`). */
   readonly onQueued: (frame: Frame) => void;
 }
@@ -69,10 +72,11 @@ export class FrameInput {
     this.queue = new FragmentQueue({ pool: options.pool, minFragmentMs: options.fragmentMs });
     const onFrame = (frame: Frame) => this.onFrame(frame);
     const strict = options.strict ?? true;
+    const scan = options.byteScan ? { byteScan: options.byteScan } : {};
     this.reader =
       options.codec === 'h264'
-        ? new H264Reader({ pool: options.pool, strict, onFrame, onParameterSets: (ps) => this.onParameterSets(ps) })
-        : new MjpegReader({ pool: options.pool, strict, onFrame, onFormat: (size) => this.onFormat(size.width, size.height) });
+        ? new H264Reader({ pool: options.pool, strict, onFrame, onParameterSets: (ps) => this.onParameterSets(ps), ...scan })
+        : new MjpegReader({ pool: options.pool, strict, onFrame, onFormat: (size) => this.onFormat(size.width, size.height), ...scan });
   }
 
   /** Where the next read goes: `prepare()`, read into `target` at `targetOffset` (≤ `targetSpace`), then `push(n)`. */

@@ -1,3 +1,4 @@
+import type { ByteScanPort } from '../../io/ByteScan.ts';
 import type { FragmentMetadata } from '../mkv/FragmentMetadata.ts';
 import { MkvWriter } from '../mkv/MkvWriter.ts';
 import type { FramePool } from '../pool/FramePool.ts';
@@ -27,6 +28,8 @@ export interface MuxerOptions {
   readonly sink: (views: ViewList) => void;
   /** Observes every block written (instrumentation: benchmarks, tests). */
   readonly onBlock?: (frame: Frame, views: ViewList) => void;
+  /** The board's native byte search for the readers (design.md §3). */
+  readonly byteScan?: ByteScanPort;
 }
 
 export interface MuxerStats extends FrameInputStats {
@@ -57,6 +60,7 @@ export class Muxer {
       ...(options.fps ? { fps: options.fps } : {}),
       fragmentMs: options.fragmentMs,
       startTimecode: options.startTimecode,
+      ...(options.byteScan ? { byteScan: options.byteScan } : {}),
       onQueued: () => this.drain(),
     });
     this.snapshot = { ...this.input.stats, fragments: 0, bytesOut: 0 };

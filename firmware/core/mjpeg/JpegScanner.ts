@@ -1,3 +1,4 @@
+import type { ByteScanPort } from '../../io/ByteScan.ts';
 import type { ErrorCode } from '../errors.ts';
 
 /** What `JpegScanner.scan()` stopped for. */
@@ -53,6 +54,8 @@ function isFrameHeader(m: number): boolean {
  * a sentinel X'FF' there.
  */
 export class JpegScanner {
+  /** The board's native byte search (XS), or undefined for Uint8Array.prototype.indexOf (fast under V8). */
+  private readonly byteScan: ByteScanPort | undefined;
   event: JpegEvent = JPEG_EVENT.NONE;
   errorCode: ErrorCode = 'MJPEG_SEGMENT_INVALID';
   /** A fixed description of the last error, with the T.81 clause it breaks. */
@@ -72,6 +75,17 @@ export class JpegScanner {
   private hasFrameHeader = false;
   private hasScan = false;
 
+  constructor(byteScan?: ByteScanPort) {
+    this.byteScan = byteScan;
+  }
+
+  /** The first X'FF' in [from, to), or -1. */
+  private indexOfFF(bytes: Uint8Array, from: number, to: number): number {
+    if (this.byteScan) return this.byteScan.indexOfByte(bytes, 0xff, from, to);
+    const j = bytes.indexOf(0xff, from);
+    return j < to ? j : -1;
+  }
+
   /** True between an SOI and the EOI (or error) that ends its image. */
   get inImage(): boolean {
     return this.state >= MARKER;
@@ -90,8 +104,8 @@ export class JpegScanner {
         case ENTROPY: {
           // Inside entropy-coded data only X'FF' matters: X'FF00' is a stuffed byte, X'FFD0'-X'FFD7' are
           // restart markers (F.1.2.3, B.2.1); any other code is a marker that ends the scan.
-          const j = bytes.indexOf(0xff, i);
-          if (j < 0 || j >= to) return to;
+          const j = this.indexOfFF(bytes, i, to);
+          if (j < 0) return to;
           i = j + 1;
           this.state = ENTROPY_FF;
           break;
@@ -109,8 +123,8 @@ export class JpegScanner {
           break;
         }
         case SEEK: {
-          const j = bytes.indexOf(0xff, i);
-          if (j < 0 || j >= to) return to;
+          const j = this.indexOfFF(bytes, i, to);
+          if (j < 0) return to;
           i = j + 1;
           this.state = SEEK_FF;
           break;

@@ -1,3 +1,4 @@
+import type { ByteScanPort } from '../../io/ByteScan.ts';
 import { FieldcamError, type ErrorCode } from '../errors.ts';
 import type { Frame } from '../media/Frame.ts';
 import { PREPARE, StreamCursor, type PrepareResult } from '../media/StreamCursor.ts';
@@ -26,6 +27,8 @@ export interface MjpegReaderOptions {
    * image is dropped and counted (`counters`, `lastError`), and reading resumes at the next SOI.
    */
   readonly strict?: boolean;
+  /** The board's native byte search (design.md §3); absent = Uint8Array.prototype.indexOf. */
+  readonly byteScan?: ByteScanPort;
 }
 
 /**
@@ -68,7 +71,7 @@ export class MjpegReader {
   private readonly pool: FramePool;
   private readonly onFrame: (frame: Frame) => void;
   private readonly onFormat: ((size: { width: number; height: number }) => void) | undefined;
-  private readonly scanner = new JpegScanner();
+  private readonly scanner: JpegScanner;
   private format: { readonly width: number; readonly height: number } | undefined;
   /** Inside an image that will be emitted (false while skipping a dropped image to its EOI). */
   private assembling = false;
@@ -80,6 +83,7 @@ export class MjpegReader {
   private closed = false;
 
   constructor(options: MjpegReaderOptions) {
+    this.scanner = new JpegScanner(options.byteScan);
     if (!options || typeof options.onFrame !== 'function') throw new TypeError('options.onFrame must be a function');
     if (!options.pool) throw new TypeError('options.pool is required');
     this.pool = options.pool;

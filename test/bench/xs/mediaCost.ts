@@ -12,10 +12,12 @@ declare const native: {
   readFile(path: string): ArrayBuffer;
   computrons(): number;
   memory(): { heapBytes: number; peakBytes: number };
+  indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
   readonly argv: readonly string[];
 };
 
-const [path, codec, fps, passes] = native.argv as [string, Codec, string, string];
+// scan: `native` (the XS board's memchr, as on the device) or `js` (the core's own loops).
+const [path, codec, fps, passes, scan] = native.argv as [string, Codec, string, string, 'native' | 'js'];
 const file = new Uint8Array(native.readFile(path));
 const READ = 4096; // bytes per camera read, as a pipe delivers them
 const pool = new FramePool({ slotCount: 8, slotBytes: 256 * 1024, maxFrames: 64 });
@@ -23,6 +25,7 @@ let bytesOut = 0;
 const muxer = new Muxer({
   codec, pool, fps: { num: Number(fps), den: 1 }, fragmentMs: 1000, maxFragmentMs: 10_000,
   startTimecode: 1_700_000_000_000, endOfFragment: true,
+  ...(scan === 'native' ? { byteScan: { indexOfByte: (d: Uint8Array, v: number, f: number, t: number) => native.indexOfByte(d, v, f, t) } } : {}),
   sink: (views: ViewList) => {
     bytesOut += views.byteLength;
   },

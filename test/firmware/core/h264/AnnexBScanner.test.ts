@@ -1,12 +1,13 @@
 import { AnnexBScanner } from '../../../../firmware/core/h264/AnnexBScanner.ts';
+import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, fixture, suite } from '../../../harness/index.ts';
 import { findNals, hex, prng } from './h264TestKit.ts';
 
 const test = suite('h264/AnnexBScanner');
 
 /** Scans `data` in pieces whose sizes come from `sizes` (cycled); returns [startAt, prefix, trailingZeros] triples. */
-function scanAll(data: Uint8Array, sizes: number[], capacity = 64): number[][] {
-  const scanner = new AnnexBScanner(capacity);
+function scanAll(data: Uint8Array, sizes: number[], capacity = 64, byteScan?: ByteScanPort): number[][] {
+  const scanner = new AnnexBScanner(capacity, byteScan);
   const found: number[][] = [];
   let offset = 0;
   for (let r = 0; offset < data.length; r++) {
@@ -82,6 +83,42 @@ test('random bytes with planted zero runs: irregular reads match one whole read'
   const sizes = Array.from({ length: 50 }, () => 1 + Math.floor(random() * 9));
   assert.equal(scanAll(data, sizes), whole);
   assert.equal(scanAll(data, [1]), whole);
+});
+
+/** The port's contract, checked: a plain search that refuses ranges outside the view and counts its calls. */
+function checkedPort(): ByteScanPort & { calls: number } {
+  const port = {
+    calls: 0,
+    indexOfByte(bytes: Uint8Array, value: number, from: number, to: number): number {
+      port.calls++;
+      if (from < 0 || to > bytes.length || from > to) throw new RangeError(`range ${from}..${to} outside ${bytes.length}`);
+      for (let i = from; i < to; i++) if (bytes[i] === value) return i;
+      return -1;
+    },
+  };
+  return port;
+}
+
+test('with the board\'s byte search (ByteScanPort, native on XS): the same start codes in every case above', () => {
+  const random = prng(11);
+  const noise = new Uint8Array(20000);
+  for (let i = 0; i < noise.length; i++) noise[i] = random() < 0.3 ? 0 : random() < 0.1 ? 1 : Math.floor(random() * 256);
+  const inputs: Uint8Array[] = [
+    hex('aa 00 00 01 bb 00 00 00 01 cc 00 00 00 00 00 01 dd 00 00 02 00 00 03 00 01 ee'),
+    hex('00 00 00 00 00 01 65'), hex('00 00 01'), new Uint8Array(100), noise,
+    fixture('h264-320x240-10fps-gop10.h264'), fixture('h264-aud-sei-3byte.h264'), fixture('h264-1080p-30fps.h264'),
+  ];
+  const port = checkedPort();
+  for (const data of inputs) {
+    for (const sizes of [[data.length], [1], [2], [3], [7], [4096], [5, 1, 9, 2]]) {
+      for (const capacity of [64, 1, 3]) {
+        assert.equal(scanAll(data, sizes, capacity, port), scanAll(data, sizes, capacity), `${data.length} B in reads of ${sizes.join(',')}, capacity ${capacity}`);
+      }
+    }
+  }
+  const data = hex('00 00 00 01 67 42 00 00 01 68 00 00 00 00 01 65 00 00 03 01 00 00 01 41 9a 00 00 00 00 00 01 06 00 00 01');
+  for (let a = 1; a < data.length; a++) assert.equal(scanAll(data, [a, data.length], 64, port), scanAll(data, [a, data.length]), `split at ${a}`);
+  assert.ok(port.calls > 1000);
 });
 
 test('rejects a bad capacity', () => {

@@ -425,4 +425,26 @@ test('a throwing onFrame closes the reader and releases its slots', () => {
   assert.is(pool.stats.framesInUse, 1, 'the frame handed out is the callee\'s');
 });
 
+test('with the board\'s byte search (ByteScanPort, native on XS): the same frames, errors and counters', () => {
+  let calls = 0;
+  const byteScan = {
+    indexOfByte(bytes: Uint8Array, value: number, from: number, to: number): number {
+      calls++;
+      if (from < 0 || to > bytes.length || from > to) throw new RangeError(`range ${from}..${to} outside ${bytes.length}`);
+      for (let i = from; i < to; i++) if (bytes[i] === value) return i;
+      return -1;
+    },
+  };
+  const cut = stream.subarray(0, stream.length - 1000);
+  for (const input of [stream, withExif(images[0]!), cut]) {
+    for (const readSize of [1, 7, 4096]) {
+      const plain = run(input, { readSize, strict: false });
+      const ported = run(input, { readSize, strict: false, byteScan });
+      assertFrames(ported.frames, plain.frames, `read ${readSize}`);
+      assert.equal([ported.code, ported.counters, ported.lastError], [plain.code, plain.counters, plain.lastError]);
+    }
+  }
+  assert.ok(calls > 100);
+});
+
 test.run();

@@ -1,6 +1,7 @@
 // Shared helpers for the MJPEG suites: an oracle for the fixture's image boundaries that does not use the
 // code under test, byte-building helpers, and a driver that feeds a byte stream through MjpegReader the
 // way a board does (prepare → read into the slot → push) and records everything it saw.
+import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import type { Frame } from '../../../../firmware/core/media/Frame.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
@@ -75,6 +76,8 @@ export interface RunOptions {
   readonly hold?: boolean;
   /** Called when prepare() reports POOL_EXHAUSTED; return false to stop reading. */
   readonly onExhausted?: (reader: MjpegReader, held: Frame[], pool: FramePool) => boolean;
+  /** The board's byte search (native on XS). */
+  readonly byteScan?: ByteScanPort;
 }
 
 export interface RunResult {
@@ -108,6 +111,7 @@ export function run(input: Uint8Array, options: RunOptions = {}): RunResult {
   const reader = new MjpegReader({
     pool,
     strict: options.strict ?? true,
+    ...(options.byteScan ? { byteScan: options.byteScan } : {}),
     onFormat: (s) => formats.push(`${s.width}x${s.height}`),
     onFrame: (frame) => {
       frames.push(frameBytes(frame));
