@@ -115,7 +115,7 @@ void fxAbort(txMachine* the, int status)
 		/* The limit is the board's memory budget: say which knob raises it. */
 		if (the->limitRefused)
 			snprintf(memory, sizeof(memory), "OUT_OF_MEMORY: the JS heap reached its limit of %zu bytes "
-				"(raise memory.heapLimitBytes in the board manifest)", the->allocationLimit);
+				"(raise memory.jsBudgetBytes in the board manifest)", the->allocationLimit);
 		else
 			snprintf(memory, sizeof(memory), "OUT_OF_MEMORY: the system refused memory to the JS heap "
 				"(%zu bytes held)", the->allocatedSpace);

@@ -318,7 +318,7 @@ const hold = [];
 for (;;) hold.push(new ArrayBuffer(65536));`, { flags: ['--heap-limit', '12000000', '--initial-chunk', '1048576', '--initial-slots', '8192', '--stack-slots', '4096'], args: ['a', '--b'] });
   assert.is(r.status, 6, r.stderr);
   assert.equal(r.lines, ['a --b 12000000 true']);
-  assert.is(r.stderr, 'fieldcam-runtime: OUT_OF_MEMORY: the JS heap reached its limit of 12000000 bytes (raise memory.heapLimitBytes in the board manifest)\n');
+  assert.is(r.stderr, 'fieldcam-runtime: OUT_OF_MEMORY: the JS heap reached its limit of 12000000 bytes (raise memory.jsBudgetBytes in the board manifest)\n');
   const usage = await runScript('', { flags: ['--heap-limit', 'lots'] });
   assert.is(usage.status, 2);
   assert.ok(usage.stderr.includes('usage: '), usage.stderr);
