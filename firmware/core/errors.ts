@@ -3,7 +3,7 @@
 // KVS/PIC status names are cited where an entry mirrors one (kvs-reference.md §8).
 
 export interface ErrorSpec {
-  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs';
+  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt';
   readonly retryable: boolean;
   readonly remedy: string;
 }
@@ -142,6 +142,37 @@ export const ERRORS = Object.freeze({
     'a BUFFERING, RECEIVED or PERSISTED ACK has no FragmentTimecode (PIC 0x52000070: parsed, but the fragment information is missing); the ACK is skipped'),
   ACK_FRAGMENT_NUMBER_TOO_LONG: spec('kvs', true,
     'an ACK FragmentNumber is longer than 128 characters (the producer SDK maximum sequence length); the ACK is skipped'),
+
+  // ── CBOR codec (RFC 8949); control and configuration payloads ──
+  CBOR_BUFFER_TOO_SMALL: spec('cbor', false, 'the encoded value does not fit the output buffer; raise the scratch size or send a smaller value'),
+  CBOR_TRUNCATED: spec('cbor', false, 'the CBOR data ends inside a data item (RFC 8949 §3); the payload was cut or is not CBOR'),
+  CBOR_TOO_DEEP: spec('cbor', false,
+    'arrays, maps and tags are nested deeper than the codec accepts (or the value is cyclic); flatten the document or raise maxDepth'),
+  CBOR_LIMIT: spec('cbor', false,
+    'the CBOR data exceeds a decoder limit (total bytes, data items or string length); send a smaller payload or raise the limit'),
+  CBOR_UNSUPPORTED: spec('cbor', false,
+    'the data uses a CBOR feature fieldcam does not accept (indefinite length, a tag other than 64, a simple value, an integer beyond 2^53) or the value has no CBOR mapping here (BigInt, Map, Date, a function); encode plain objects, arrays, strings, numbers, booleans, null and byte strings'),
+  CBOR_TRAILING_BYTES: spec('cbor', false, 'bytes follow the single top-level data item; a payload is exactly one CBOR item'),
+  CBOR_INVALID_UTF8: spec('cbor', false,
+    'a text string is not valid UTF-8 (RFC 8949 §5.3.1), or a string to encode holds a lone surrogate, which has no UTF-8 form'),
+  CBOR_DUPLICATE_KEY: spec('cbor', false, 'a map repeats a key (RFC 8949 §5.6); each key may appear once'),
+  CBOR_MAP_KEY_INVALID: spec('cbor', false, 'a map key is not a text string; fieldcam documents use string keys only'),
+  CBOR_MALFORMED: spec('cbor', false,
+    'the data is not well-formed CBOR (reserved additional information 28-30, a stray break, a two-byte simple value below 32; RFC 8949 §3, Appendix F)'),
+
+  // ── MQTT 3.1.1 packet codec (OASIS mqtt-v3.1.1-os); the client drops the connection on decoder errors ──
+  MQTT_MALFORMED: spec('mqtt', true,
+    'the broker sent a malformed packet (remaining length, reserved flags §2.2.2, lengths, UTF-8 §1.5.3); the connection is dropped and re-established with backoff'),
+  MQTT_PACKET_TOO_LARGE: spec('mqtt', true,
+    'a packet from the broker is larger than the client accepts (publish smaller messages to the device topics or raise maxPacketBytes; the connection is dropped), or one to send exceeds the 268,435,455-byte remaining length of §2.2.3'),
+  MQTT_PROTOCOL_VIOLATION: spec('mqtt', true,
+    'the broker sent a packet a client must not receive (a client-to-server type, QoS 2, packet identifier 0, a reserved return code, a wildcard in a topic name); the connection is dropped (§4.8)'),
+  MQTT_TOPIC_INVALID: spec('mqtt', false,
+    'a topic name or filter is invalid (§4.7): empty, longer than 65,535 bytes, holding U+0000, a wildcard in a name, or a misplaced + or #; check the thing name and topic configuration'),
+  MQTT_STRING_INVALID: spec('mqtt', false,
+    'a string field (client id, user name, will topic) holds U+0000 or a lone surrogate or is longer than 65,535 UTF-8 bytes (§1.5.3); fix the configured value'),
+  MQTT_BUFFER_TOO_SMALL: spec('mqtt', false, 'the packet does not fit the output buffer; raise the scratch size or send a smaller payload'),
+  MQTT_CALL_ORDER: spec('mqtt', false, 'the decoder was used after an error or from inside its own callback; drop the connection and reset() it'),
 
   // ── configuration and CLI ──
   CONFIG_INVALID: spec('config', false, 'fix the named field in the configuration file'),
