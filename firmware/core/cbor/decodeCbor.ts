@@ -99,8 +99,13 @@ function readItem(c: Cursor, depth: number): unknown {
       return n;
     case MAJOR.NEGATIVE:
       return -1 - n;
-    case MAJOR.BYTES:
-      return span(c, n, at).slice();
+    case MAJOR.BYTES: {
+      // A copy in a plain Uint8Array: the input may be reused, and a Node Buffer's slice() would share it.
+      const view = span(c, n, at); // limits and truncation are checked before anything is allocated
+      const copy = new Uint8Array(n);
+      copy.set(view);
+      return copy;
+    }
     case MAJOR.TEXT: {
       const from = c.p;
       span(c, n, at);

@@ -5,19 +5,24 @@
  * valid UTF-8 (RFC 8949 §5.3.1) and MQTT closes the connection on ill-formed strings (MQTT 3.1.1 §1.5.3,
  * [MQTT-1.5.3-1]), so each caller turns `undefined` into its own error. U+0000 is valid UTF-8 and is
  * returned; MQTT refuses it separately ([MQTT-1.5.3-2]).
+ *
+ * UTF-16 code units are gathered in a reused scratch and turned into string pieces 1,024 at a time:
+ * appending one character at a time copies the whole string on every step inside XS.
  */
 export function decodeUtf8Strict(bytes: Uint8Array, offset: number, length: number): string | undefined {
   let out = '';
+  let n = 0; // code units waiting in UNITS
   const end = offset + length;
   let i = offset;
   while (i < end) {
+    if (n >= UNITS.length - 1) {
+      out += units(n); // room for a surrogate pair is kept
+      n = 0;
+    }
     const b = bytes[i]!;
     if (b < 0x80) {
-      // ASCII runs are the common case (keys, topics): take them in one step.
-      let j = i + 1;
-      while (j < end && bytes[j]! < 0x80) j++;
-      out += asciiRun(bytes, i, j);
-      i = j;
+      UNITS[n++] = b;
+      i++;
       continue;
     }
     let need: number;
@@ -45,19 +50,18 @@ export function decodeUtf8Strict(bytes: Uint8Array, offset: number, length: numb
       cp = (cp << 6) | (c & 0x3f);
     }
     if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return undefined;
-    out += String.fromCodePoint(cp);
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      UNITS[n++] = 0xd800 + (cp >> 10);
+      UNITS[n++] = 0xdc00 + (cp & 0x3ff);
+    } else UNITS[n++] = cp;
     i += need + 1;
   }
-  return out;
+  return n === 0 ? out : out + units(n);
 }
 
-const CHUNK = 1024;
+const UNITS = new Uint16Array(1024);
 
-function asciiRun(bytes: Uint8Array, from: number, to: number): string {
-  let s = '';
-  for (let at = from; at < to; at += CHUNK) {
-    const stop = Math.min(to, at + CHUNK);
-    s += String.fromCharCode.apply(null, bytes.subarray(at, stop) as unknown as number[]);
-  }
-  return s;
+function units(n: number): string {
+  return String.fromCharCode.apply(null, UNITS.subarray(0, n) as unknown as number[]);
 }

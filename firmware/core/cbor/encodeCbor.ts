@@ -1,5 +1,6 @@
 import { FieldcamError } from '../errors.ts';
 import { INFO, MAJOR, MAP16, MAX_MAP16_ENTRIES, SIMPLE } from './cborConstants.ts';
+import { utf8LengthStrict, writeUtf8Strict } from './utf8Strict.ts';
 
 /** Nesting of arrays and maps the encoder accepts; deeper (or cyclic) values throw CBOR_TOO_DEEP. */
 export const CBOR_ENCODE_MAX_DEPTH = 16;
@@ -108,43 +109,11 @@ function writeNumber(n: number, out: Uint8Array, p: number): number {
 }
 
 function writeText(s: string, out: Uint8Array, p: number): number {
-  // One pass for the UTF-8 length and lone surrogates (RFC 3629 §3: they have no UTF-8 encoding).
-  let n = 0;
-  const len = s.length;
-  for (let i = 0; i < len; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdfff) {
-      const d = c <= 0xdbff && i + 1 < len ? s.charCodeAt(i + 1) : 0;
-      if (!(d >= 0xdc00 && d <= 0xdfff)) {
-        throw new FieldcamError('CBOR_INVALID_UTF8', `a string holds a lone surrogate at index ${i}; it has no UTF-8 encoding`);
-      }
-      n += 4;
-      i++;
-    } else n += 3;
-  }
+  const n = utf8LengthStrict(s);
+  if (n < 0) throw new FieldcamError('CBOR_INVALID_UTF8', 'a string holds a lone surrogate; it has no UTF-8 encoding');
   p = writeHead(MAJOR.TEXT, n, out, p);
   fits(out, p, n);
-  for (let i = 0; i < len; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) out[p++] = c;
-    else if (c < 0x800) {
-      out[p++] = 0xc0 | (c >> 6);
-      out[p++] = 0x80 | (c & 0x3f);
-    } else if (c >= 0xd800 && c <= 0xdbff) {
-      c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
-      out[p++] = 0xf0 | (c >> 18);
-      out[p++] = 0x80 | ((c >> 12) & 0x3f);
-      out[p++] = 0x80 | ((c >> 6) & 0x3f);
-      out[p++] = 0x80 | (c & 0x3f);
-    } else {
-      out[p++] = 0xe0 | (c >> 12);
-      out[p++] = 0x80 | ((c >> 6) & 0x3f);
-      out[p++] = 0x80 | (c & 0x3f);
-    }
-  }
-  return p;
+  return writeUtf8Strict(s, out, p);
 }
 
 /** Initial byte plus the shortest argument (RFC 8949 §3.1, §4.2.1); `n` < 2^32 here. */

@@ -10,10 +10,12 @@ export function hex(s: string): Uint8Array {
 }
 
 export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += b[i]!.toString(16).padStart(2, '0');
-  return s;
+  const parts = new Array<string>(b.length);
+  for (let i = 0; i < b.length; i++) parts[i] = HEX[b[i]!]!;
+  return parts.join('');
 }
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** The error code `fn` throws, or undefined when it returns; anything but a FieldcamError is rethrown. */
 export function codeOf(fn: () => unknown): string | undefined {

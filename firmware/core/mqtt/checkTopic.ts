@@ -1,0 +1,47 @@
+import { FieldcamError } from '../errors.ts';
+import { mqttStringLength } from './mqttString.ts';
+
+const SLASH = 0x2f;
+const PLUS = 0x2b;
+const HASH = 0x23;
+
+/**
+ * Validates a Topic Name to publish to (§4.7) and returns its UTF-8 length: at least one character
+ * ([MQTT-4.7.3-1]), no U+0000 ([MQTT-4.7.3-2]), at most 65,535 bytes ([MQTT-4.7.3-3]) and no wildcard
+ * ([MQTT-3.3.2-2]). Throws MQTT_TOPIC_INVALID.
+ */
+export function checkTopicName(topic: string): number {
+  const n = measure(topic, 'the topic name');
+  for (let i = 0; i < topic.length; i++) {
+    const c = topic.charCodeAt(i);
+    if (c === PLUS || c === HASH) {
+      throw new FieldcamError('MQTT_TOPIC_INVALID', `the topic name ${JSON.stringify(topic)} holds the wildcard ${String.fromCharCode(c)} ([MQTT-3.3.2-2])`);
+    }
+  }
+  return n;
+}
+
+/**
+ * Validates a Topic Filter to subscribe to (§4.7.1) and returns its UTF-8 length: the string rules of
+ * checkTopicName, "#" only as the whole last level ([MQTT-4.7.1-2]) and "+" only as a whole level
+ * ([MQTT-4.7.1-3]). Throws MQTT_TOPIC_INVALID.
+ */
+export function checkTopicFilter(filter: string): number {
+  const n = measure(filter, 'the topic filter');
+  const last = filter.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const c = filter.charCodeAt(i);
+    if (c !== PLUS && c !== HASH) continue;
+    const wholeLevel = (i === 0 || filter.charCodeAt(i - 1) === SLASH) && (i === last || filter.charCodeAt(i + 1) === SLASH);
+    if (!wholeLevel || (c === HASH && i !== last)) {
+      const rule = c === HASH ? '"#" must be the whole last level ([MQTT-4.7.1-2])' : '"+" must be a whole level ([MQTT-4.7.1-3])';
+      throw new FieldcamError('MQTT_TOPIC_INVALID', `the topic filter ${JSON.stringify(filter)}: ${rule}`);
+    }
+  }
+  return n;
+}
+
+function measure(topic: string, what: string): number {
+  if (topic.length === 0) throw new FieldcamError('MQTT_TOPIC_INVALID', `${what} is empty ([MQTT-4.7.3-1])`);
+  return mqttStringLength(topic, `${what} ${JSON.stringify(topic.length > 64 ? `${topic.slice(0, 64)}…` : topic)}`, 'MQTT_TOPIC_INVALID');
+}
