@@ -111,11 +111,13 @@ function parsePublish(first: number, b: Uint8Array, start: number, end: number):
   const topicLength = (b[start]! << 8) | b[start + 1]!;
   let p = start + 2;
   if (p + topicLength + (qos ? 2 : 0) > end) throw malformed(`the PUBLISH topic length ${topicLength} runs past the packet (§3.3.2.1)`);
+  if (topicLength === 0) throw violation('the PUBLISH topic name is empty ([MQTT-4.7.3-1])');
   const topic = decodeUtf8Strict(b, p, topicLength);
   if (topic === undefined) throw malformed('the PUBLISH topic name is not well-formed UTF-8 ([MQTT-1.5.3-1])');
-  if (topic.length === 0) throw violation('the PUBLISH topic name is empty ([MQTT-4.7.3-1])');
-  for (let i = 0; i < topic.length; i++) {
-    const c = topic.charCodeAt(i);
+  // NUL, "+" and "#" are single bytes that never occur inside a multi-byte UTF-8 sequence, so the bytes are
+  // scanned rather than the string (indexing a string is not constant-time inside XS).
+  for (let i = p; i < p + topicLength; i++) {
+    const c = b[i]!;
     if (c === 0) throw malformed('the PUBLISH topic name holds U+0000 ([MQTT-1.5.3-2])');
     if (c === PLUS || c === HASH) throw violation(`the PUBLISH topic name ${JSON.stringify(topic)} holds a wildcard ([MQTT-3.3.2-2])`);
   }

@@ -73,6 +73,20 @@ test('a packet whole inside one chunk is decoded in place: the payload is a view
   assert.is(payloadBuffer, input.buffer);
 });
 
+test('long topic names are checked in linear time, wildcards and NUL found in the bytes', () => {
+  const topic = '\u00e9/'.repeat(4000) + 'end'; // 12,003 bytes
+  const utf8 = concatBytes([[0x2e, 0xe3], Array.from({ length: 4000 }, () => [0xc3, 0xa9, 0x2f]).flat(), [0x65, 0x6e, 0x64]]);
+  assert.is(utf8.length, 12005);
+  const packet = concatBytes([hex('30 e5 5d'), utf8]); // remaining 2 + 12003 = 12005 = 0xe5 0x5d
+  const r = decodeAll(packet);
+  assert.is(r.code, undefined);
+  assert.is((r.packets[0] as { topic: string }).topic, topic);
+  packet[packet.length - 1] = 0x2b;
+  assert.is(decodeAll(packet).code, 'MQTT_PROTOCOL_VIOLATION');
+  packet[packet.length - 1] = 0x00;
+  assert.is(decodeAll(packet).code, 'MQTT_MALFORMED');
+});
+
 const REFUSED: readonly [string, string, string][] = [
   ['reserved type 0 (§2.2.1)', '0000', 'MQTT_MALFORMED'],
   ['reserved type 15', 'f000', 'MQTT_MALFORMED'],
