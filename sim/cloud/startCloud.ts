@@ -1,15 +1,23 @@
 // The local cloud: one HTTPS server on loopback, with the TLS identity, state, credentials and route tables
-// of sim/cloud. Unmodified AWS SDK v3 clients reach it with `endpoint` and the CA in `caFile`.
+// of sim/cloud (KVS, IoT, IAM), plus the IoT credentials provider on a second port with client-certificate
+// authentication. Unmodified AWS SDK v3 clients reach it with `endpoint` and the CA in `caFile`.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CredentialRegistry } from './auth/CredentialRegistry.ts';
 import { createAuthenticator } from './auth/createAuthenticator.ts';
+import { createAuthorizer } from './auth/createAuthorizer.ts';
+import { startCredentialsProvider } from './credentials/startCredentialsProvider.ts';
 import { FileStreamStore } from './FileStreamStore.ts';
 import { writeCloudError } from './http.ts';
+import { iamRoute } from './iam/iamRoute.ts';
+import { IamStore } from './iam/IamStore.ts';
+import { CertificateAuthority } from './iot/CertificateAuthority.ts';
+import { iotRoutes } from './iot/iotRoutes.ts';
+import { IotRegistry } from './iot/IotRegistry.ts';
 import { controlPlaneRoutes } from './kvs/controlPlane.ts';
 import { ensureCertificates } from './tls/ensureCertificates.ts';
 import { CloudError, type CloudConfig, type CloudContext, type Faults, type Route } from './types.ts';
@@ -35,6 +43,13 @@ export interface StartCloudOptions {
   readonly stateDir: string;
   /** TCP port; 0 (the default) picks a free one. */
   readonly port?: number;
+  /** TCP port of the IoT credentials provider (mTLS); 0 (the default) picks a free one. DescribeEndpoint names it. */
+  readonly credentialsPort?: number;
+  /**
+   * What DescribeEndpoint answers for `iot:Data-ATS` / `iot:Data` (host:port of the MQTT broker). Default:
+   * `127.0.0.1:<port>`, this server.
+   */
+  readonly iotDataEndpoint?: string;
   readonly host?: '127.0.0.1';
   /** Extra route tables (e.g. media). The control plane is always served; passing its routes again is harmless. */
   readonly routes?: readonly Route[];
@@ -48,6 +63,8 @@ export interface StartCloudOptions {
 export interface RunningCloud {
   /** https://127.0.0.1:<port> */
   readonly endpoint: string;
+  /** https://127.0.0.1:<credentials port>: the IoT credentials provider (client certificate required). */
+  readonly credentialsEndpoint: string;
   readonly caPem: string;
   /** Absolute path of the CA certificate (what AWS_CA_BUNDLE should name). */
   readonly caFile: string;
@@ -71,6 +88,17 @@ function buildRouteTable(routes: readonly Route[]): Map<string, Route> {
   return table;
 }
 
+/** The route for a request: its exact path, else the longest `<prefix>/*` route above it (REST paths of IoT). */
+function findRoute(table: ReadonlyMap<string, Route>, method: string, path: string): Route | undefined {
+  const exact = table.get(routeKey(method, path));
+  if (exact) return exact;
+  for (let cut = path.lastIndexOf('/'); cut > 0; cut = path.lastIndexOf('/', cut - 1)) {
+    const route = table.get(routeKey(method, `${path.slice(0, cut)}/*`));
+    if (route) return route;
+  }
+  return undefined;
+}
+
 export async function startCloud(options: StartCloudOptions): Promise<RunningCloud> {
   const stateDir = resolve(options.stateDir);
   mkdirSync(stateDir, { recursive: true });
@@ -81,12 +109,17 @@ export async function startCloud(options: StartCloudOptions): Promise<RunningClo
   const log = (event: string, fields: Record<string, unknown> = {}): void => emit(event, fields);
   const now = (): number => Date.now() + (faults.clockSkewMs ?? 0);
 
-  const table = buildRouteTable([...controlPlaneRoutes, ...(options.routes ?? [])]);
+  const table = buildRouteTable([...controlPlaneRoutes, ...iotRoutes, iamRoute, ...(options.routes ?? [])]);
   // State first: a corrupt state file fails the start before any key is generated.
   const streams = new FileStreamStore(stateDir);
   const registry = new CredentialRegistry({ stateDir, statics: config.credentials, now });
+  const iot = new IotRegistry(stateDir);
+  const iam = new IamStore(stateDir);
   const certificates = await ensureCertificates(stateDir);
+  // Device certificates are signed with the same CA key (ensureCertificates keeps it as ca-key.pem).
+  const ca = new CertificateAuthority(certificates.caPem, readFileSync(join(stateDir, 'ca-key.pem'), 'utf8'));
   const authenticate = createAuthenticator({ region: config.region, credentials: registry, faults, now, log });
+  const authorize = createAuthorizer({ iam });
 
   let ctx: CloudContext | undefined;
   const sockets = new Set<Socket>();
@@ -111,7 +144,7 @@ export async function startCloud(options: StartCloudOptions): Promise<RunningClo
       });
     });
     try {
-      const route = table.get(routeKey(req.method ?? '', path));
+      const route = findRoute(table, req.method ?? '', path);
       if (!route) throw new CloudError(404, 'UnknownOperationException', `No operation ${req.method} ${path}`);
       await route.handler(req, res, ctx!);
     } catch (err) {
@@ -150,6 +183,22 @@ export async function startCloud(options: StartCloudOptions): Promise<RunningClo
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const endpoint = `https://${host}:${port}`;
+  let credentials;
+  try {
+    credentials = await startCredentialsProvider({
+      host,
+      port: options.credentialsPort ?? 0,
+      keyPem: certificates.keyPem,
+      certPem: certificates.certPem,
+      caPem: certificates.caPem,
+      faults,
+      context: () => ctx!,
+    });
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const dataEndpoint = options.iotDataEndpoint ?? `${host}:${port}`;
 
   ctx = Object.freeze({
     config,
@@ -159,20 +208,36 @@ export async function startCloud(options: StartCloudOptions): Promise<RunningClo
     endpoint,
     now,
     authenticate,
+    authorize,
+    iot,
+    iam,
+    ca,
+    // DescribeEndpoint: host:port on loopback for each endpoint type AWS IoT knows.
+    iotEndpoints: Object.freeze({
+      'iot:Data': dataEndpoint,
+      'iot:Data-ATS': dataEndpoint,
+      'iot:CredentialProvider': `${host}:${credentials.port}`,
+      'iot:Jobs': `${host}:${port}`,
+    }),
     log,
   });
 
   let closing: Promise<void> | undefined;
+  const provider = credentials;
   return {
     endpoint,
+    credentialsEndpoint: `https://${host}:${provider.port}`,
     caPem: certificates.caPem,
     caFile: certificates.caFile,
     ctx,
     close() {
-      closing ??= new Promise<void>((done) => {
-        server.close(() => done());
-        for (const socket of sockets) socket.destroy();
-      });
+      closing ??= Promise.all([
+        new Promise<void>((done) => {
+          server.close(() => done());
+          for (const socket of sockets) socket.destroy();
+        }),
+        provider.close(),
+      ]).then(() => undefined);
       return closing;
     },
   };

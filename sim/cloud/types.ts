@@ -1,6 +1,9 @@
 // Contracts shared by the parts of the local cloud (sim/cloud). The server owns TLS, routing, state and
 // authentication; feature modules (control plane, PutMedia, archived media) are route tables over this.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IamStore } from './iam/IamStore.ts';
+import type { CertificateAuthority } from './iot/CertificateAuthority.ts';
+import type { IotRegistry } from './iot/IotRegistry.ts';
 
 /** A stream as DescribeStream reports it (kvs-reference.md §12). */
 export interface StreamRecord {
@@ -41,6 +44,12 @@ export interface Faults {
   expireTokensBefore?: number;
   /** Server clock offset in ms (skew the clock: SigV4 time checks, Date headers, timestamps). */
   clockSkewMs?: number;
+  /**
+   * The IoT credentials provider is down: `true` answers every request 503 ServiceUnavailableException (what
+   * an AWS regional outage looks like behind its load balancers); `'reset'` drops every new connection
+   * before the TLS handshake (what a network path failure looks like to the device).
+   */
+  credentialsDown?: boolean | 'reset';
 }
 
 export interface CloudConfig {
@@ -73,12 +82,32 @@ export interface TemporaryCredentials {
   readonly expiration: number;
   /** Epoch ms (server clock) when issued; `faults.expireTokensBefore` compares against it. */
   readonly issuedAt: number;
+  /**
+   * The role these credentials act as, when the IoT credentials provider issued them: requests signed with
+   * them are authorized against the role's inline policies. Absent: unrestricted, like the static keys.
+   */
+  readonly session?: AssumedRoleSession;
+}
+
+/** An IAM role assumed by the IoT credentials provider for a device certificate (kvs-reference.md §9). */
+export interface AssumedRoleSession {
+  readonly roleArn: string;
+  /** `arn:aws:sts::<account>:assumed-role/<role name>/<certificate id>`: what AccessDenied messages name. */
+  readonly arn: string;
+  /**
+   * The session's policy variables: `credentials-iot:AwsCertificateId` always, `credentials-iot:ThingName`
+   * and `credentials-iot:ThingTypeName` when the device named its thing (x-amzn-iot-thingname).
+   */
+  readonly variables: Readonly<Record<string, string>>;
 }
 
 /** The temporary credentials the cloud accepts; persisted in the state directory so restarts keep them. */
 export interface TemporaryCredentialStore {
-  /** Mints fresh credentials (ASIA… key id, random secret and token) valid for `durationMs` from `ctx.now()`. */
-  issue(durationMs: number): TemporaryCredentials;
+  /**
+   * Mints fresh credentials (ASIA… key id, random secret and token) valid for `durationMs` from `ctx.now()`,
+   * acting as `session` when given.
+   */
+  issue(durationMs: number, session?: AssumedRoleSession): TemporaryCredentials;
   /** Accepts credentials minted elsewhere (a test, a later IoT credentials provider). Replaces the same key id. */
   register(credentials: TemporaryCredentials): void;
   revoke(accessKeyId: string): void;
@@ -89,6 +118,8 @@ export interface TemporaryCredentialStore {
 export interface CallerIdentity {
   readonly accessKeyId: string;
   readonly sessionToken?: string;
+  /** The assumed role, for credentials the IoT credentials provider issued. */
+  readonly session?: AssumedRoleSession;
 }
 
 export interface CloudContext {
@@ -103,10 +134,26 @@ export interface CloudContext {
   now(): number;
   /**
    * Verifies the request's SigV4 signature with @smithy/signature-v4 (an implementation independent of the
-   * device's), for the service `kinesisvideo`. `payloadHash` is the hex SHA-256 of the body, or of the empty
-   * string for a streamed PutMedia body. Throws CloudError (403) on any failure.
+   * device's), for `service` (the scope's service name: `kinesisvideo` by default, `iot`, `iam`). `payloadHash`
+   * is the hex SHA-256 of the body, or of the empty string for a streamed PutMedia body. Throws CloudError
+   * (403) on any failure. The caller is remembered for `authorize`.
    */
-  authenticate(req: IncomingMessage, payloadHash: string): Promise<CallerIdentity>;
+  authenticate(req: IncomingMessage, payloadHash: string, service?: string): Promise<CallerIdentity>;
+  /**
+   * Authorizes the authenticated caller of `req` for `action` (`kinesisvideo:PutMedia`) on `resource` (an
+   * ARN, or `*`): static keys and unrestricted temporary credentials may do anything; an assumed role is
+   * held to its inline policies. Throws CloudError 403 AccessDeniedException naming the caller, the action
+   * and `shown` (the resource as the request named it; default `resource`).
+   */
+  authorize(req: IncomingMessage, action: string, resource: string, shown?: string): void;
+  /** AWS IoT things, certificates, policies and role aliases (sim/cloud/iot). */
+  readonly iot: IotRegistry;
+  /** IAM roles and their inline policies (sim/cloud/iam). */
+  readonly iam: IamStore;
+  /** Issues device certificates signed by the cloud's CA. */
+  readonly ca: CertificateAuthority;
+  /** DescribeEndpoint's answers by endpoint type: `127.0.0.1:<port>` (docs/architecture.md, "The local cloud"). */
+  readonly iotEndpoints: Readonly<Record<string, string>>;
   log(event: string, fields?: Record<string, unknown>): void;
 }
 
@@ -123,9 +170,12 @@ export class CloudError extends Error {
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, ctx: CloudContext) => Promise<void>;
 
-/** POST <path> → handler. Control-plane and media APIs of KVS are all POST with JSON or streamed bodies. */
+/**
+ * <method> <path> → handler. Control-plane and media APIs of KVS are all POST with JSON or streamed bodies;
+ * IoT is REST (paths carry names), so a path ending in `/*` serves every path below it (longest wins).
+ */
 export interface Route {
-  readonly method: 'POST' | 'GET';
+  readonly method: 'POST' | 'GET' | 'PUT' | 'DELETE';
   readonly path: string;
   readonly handler: RouteHandler;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldcamError } from '../../../firmware/core/errors.ts';
-import type { TemporaryCredentials, TemporaryCredentialStore } from '../types.ts';
+import type { AssumedRoleSession, TemporaryCredentials, TemporaryCredentialStore } from '../types.ts';
 import { writeFileAtomic } from '../writeFileAtomic.ts';
 
 /** What SigV4 verification needs to know about an access key id. */
@@ -48,7 +48,7 @@ export class CredentialRegistry implements CredentialResolver, TemporaryCredenti
     return secret === undefined ? undefined : { accessKeyId, secretAccessKey: secret };
   }
 
-  issue(durationMs: number): TemporaryCredentials {
+  issue(durationMs: number, session?: AssumedRoleSession): TemporaryCredentials {
     if (!(Number.isFinite(durationMs) && durationMs > 0)) throw new RangeError(`issue: durationMs must be positive, got ${durationMs}`);
     const issuedAt = this.now();
     const credentials: TemporaryCredentials = Object.freeze({
@@ -58,6 +58,7 @@ export class CredentialRegistry implements CredentialResolver, TemporaryCredenti
       sessionToken: randomBytes(96).toString('base64'),
       expiration: issuedAt + durationMs,
       issuedAt,
+      ...(session ? { session } : {}),
     });
     this.register(credentials);
     return credentials;
@@ -114,5 +115,11 @@ function checkTemporary(c: TemporaryCredentials): string | undefined {
   if (typeof c.secretAccessKey !== 'string' || c.secretAccessKey === '') return 'secretAccessKey must be a non-empty string';
   if (typeof c.sessionToken !== 'string' || c.sessionToken === '') return 'sessionToken must be a non-empty string';
   if (!Number.isFinite(c.expiration) || !Number.isFinite(c.issuedAt)) return 'expiration and issuedAt must be epoch milliseconds';
+  if (c.session !== undefined) {
+    const s = c.session as Partial<AssumedRoleSession> | null;
+    if (typeof s !== 'object' || s === null || typeof s.roleArn !== 'string' || typeof s.arn !== 'string') return 'session must name roleArn and arn';
+    const v = s.variables;
+    if (typeof v !== 'object' || v === null || Object.values(v).some((x) => typeof x !== 'string')) return 'session.variables must map names to strings';
+  }
   return undefined;
 }

@@ -12,8 +12,22 @@ import { parseAuthorization } from './parseAuthorization.ts';
 
 /** How far x-amz-date may be from the server clock, either way (AWS: 5 minutes). */
 export const MAX_SKEW_MS = 5 * 60_000;
-/** The SigV4 scope service of every KVS API, control plane and media alike. */
+/** The SigV4 scope service of every KVS API, control plane and media alike (the default). */
 export const SERVICE = 'kinesisvideo';
+/**
+ * IAM is a global service signed for us-east-1 whatever region the client is in (IAM User Guide, "Signing
+ * AWS API requests": global services use us-east-1); the cloud's own region is accepted too, because SDK
+ * clients with an endpoint override sign for their configured region.
+ */
+const GLOBAL_SIGNING_REGION: Readonly<Record<string, string>> = Object.freeze({ iam: 'us-east-1' });
+
+/** Who signed each request being served, for `authorize` (kept only as long as the request object lives). */
+const callers = new WeakMap<IncomingMessage, CallerIdentity>();
+
+/** The identity `authenticate` established for `req`, or undefined if it was never authenticated. */
+export function callerOf(req: IncomingMessage): CallerIdentity | undefined {
+  return callers.get(req);
+}
 
 type SignableRequest = Parameters<SignatureV4['presign']>[0];
 
@@ -79,14 +93,18 @@ function invalidSignature(message: string): CloudError {
 
 const INVALID_TOKEN = 'The security token included in the request is invalid.';
 
-export function createAuthenticator(options: AuthenticatorOptions): (req: IncomingMessage, payloadHash: string) => Promise<CallerIdentity> {
-  return async function authenticate(req, payloadHash) {
+export function createAuthenticator(
+  options: AuthenticatorOptions,
+): (req: IncomingMessage, payloadHash: string, service?: string) => Promise<CallerIdentity> {
+  return async function authenticate(req, payloadHash, service = SERVICE) {
     const authorization = header(req, 'authorization');
     if (!authorization) throw new CloudError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
     const auth = parseAuthorization(authorization);
 
-    if (auth.service !== SERVICE) throw invalidSignature(`Credential should be scoped to correct service: '${SERVICE}'. `);
-    if (auth.region !== options.region) throw invalidSignature(`Credential should be scoped to a valid region, not '${auth.region}'. `);
+    if (auth.service !== service) throw invalidSignature(`Credential should be scoped to correct service: '${service}'. `);
+    if (auth.region !== options.region && auth.region !== GLOBAL_SIGNING_REGION[service]) {
+      throw invalidSignature(`Credential should be scoped to a valid region, not '${auth.region}'. `);
+    }
 
     const amzDate = header(req, 'x-amz-date');
     if (!amzDate) {
@@ -154,8 +172,8 @@ export function createAuthenticator(options: AuthenticatorOptions): (req: Incomi
       headers,
     };
     const signer = new VerifyingSigner({
-      service: SERVICE,
-      region: options.region,
+      service,
+      region: auth.region,
       credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
       sha256: Sha256,
       applyChecksum: false,
@@ -179,6 +197,10 @@ export function createAuthenticator(options: AuthenticatorOptions): (req: Incomi
         'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
       );
     }
-    return temporary ? { accessKeyId: auth.accessKeyId, sessionToken: temporary.sessionToken } : { accessKeyId: auth.accessKeyId };
+    const identity: CallerIdentity = temporary
+      ? { accessKeyId: auth.accessKeyId, sessionToken: temporary.sessionToken, ...(temporary.session ? { session: temporary.session } : {}) }
+      : { accessKeyId: auth.accessKeyId };
+    callers.set(req, identity);
+    return identity;
   };
 }

@@ -3,6 +3,8 @@
 // kvs-reference.md §6.1. Streams are ACTIVE as soon as CreateStream returns and gone as soon as DeleteStream
 // returns (the real service passes through CREATING / DELETING for a few seconds).
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { authorizeStream } from '../auth/authorizeStream.ts';
 import { jsonRoute } from '../http.ts';
 import { CloudError, type CloudContext, type Route, type StreamRecord } from '../types.ts';
 import { InputValidator, PATTERNS } from './InputValidator.ts';
@@ -61,15 +63,16 @@ function streamInfo(r: StreamRecord): Record<string, unknown> {
 
 /**
  * The stream a request names by StreamName or StreamARN ("you must specify either"), validated with the
- * rest of the input; `admit` checks the per-stream quota once the stream is known.
+ * rest of the input and authorized for the caller; `admit` checks the per-stream quota once the stream is known.
  */
-function findStream(v: InputValidator, ctx: CloudContext, api: ControlPlaneApi, arnRequired = false): StreamRecord {
+function findStream(v: InputValidator, ctx: CloudContext, req: IncomingMessage, api: ControlPlaneApi, arnRequired = false): StreamRecord {
   const name = arnRequired ? undefined : v.string('StreamName', { min: 1, max: 256, pattern: PATTERNS.streamName });
   const arn = v.string('StreamARN', { required: arnRequired, min: 1, max: 1024, pattern: PATTERNS.streamArn });
   v.done();
   if (!arnRequired && name === undefined && arn === undefined) {
     throw new CloudError(400, 'InvalidArgumentException', 'Either StreamName or StreamARN must be specified.');
   }
+  authorizeStream(ctx, req, api, { name, arn });
   const byName = name !== undefined ? ctx.streams.get(name) : undefined;
   const byArn = arn !== undefined ? ctx.streams.getByArn(arn) : undefined;
   if (name !== undefined && arn !== undefined && byName && byArn && byName !== byArn) {
@@ -99,7 +102,7 @@ function checkTagCount(stream: string, count: number): void {
   }
 }
 
-const createStream = jsonRoute('/createStream', (input, ctx) => {
+const createStream = jsonRoute('/createStream', (input, ctx, req) => {
   admit(ctx, 'CreateStream');
   const v = new InputValidator(input);
   const name = v.string('StreamName', { required: true, min: 1, max: 256, pattern: PATTERNS.streamName })!;
@@ -109,6 +112,7 @@ const createStream = jsonRoute('/createStream', (input, ctx) => {
   const retention = v.integer('DataRetentionInHours', { min: 0, max: MAX_RETENTION_HOURS }) ?? 0;
   const tags = v.tags('Tags', false) ?? {};
   v.done();
+  authorizeStream(ctx, req, 'CreateStream', { name });
   checkTagCount(name, Object.keys(tags).length);
   if (ctx.streams.get(name)) throw new CloudError(400, 'ResourceInUseException', `The stream ${name} already exists.`);
   if (ctx.streams.list().length >= MAX_STREAMS) {
@@ -133,13 +137,13 @@ const createStream = jsonRoute('/createStream', (input, ctx) => {
   return { StreamARN: record.StreamARN };
 });
 
-const describeStream = jsonRoute('/describeStream', (input, ctx) => {
+const describeStream = jsonRoute('/describeStream', (input, ctx, req) => {
   admit(ctx, 'DescribeStream');
-  const stream = findStream(new InputValidator(input), ctx, 'DescribeStream');
+  const stream = findStream(new InputValidator(input), ctx, req, 'DescribeStream');
   return { StreamInfo: streamInfo(stream) };
 });
 
-const listStreams = jsonRoute('/listStreams', (input, ctx) => {
+const listStreams = jsonRoute('/listStreams', (input, ctx, req) => {
   admit(ctx, 'ListStreams');
   const v = new InputValidator(input);
   const max = v.integer('MaxResults', { min: 1, max: 10_000 }) ?? 10_000;
@@ -153,6 +157,7 @@ const listStreams = jsonRoute('/listStreams', (input, ctx) => {
     c.done();
   }
   v.done();
+  authorizeStream(ctx, req, 'ListStreams', {});
   let after = '';
   if (token) {
     // The token is base64 of the last name returned, as the NextToken pattern [a-zA-Z0-9+/=]* allows.
@@ -170,11 +175,11 @@ const listStreams = jsonRoute('/listStreams', (input, ctx) => {
   };
 });
 
-const deleteStream = jsonRoute('/deleteStream', (input, ctx) => {
+const deleteStream = jsonRoute('/deleteStream', (input, ctx, req) => {
   admit(ctx, 'DeleteStream');
   const v = new InputValidator(input);
   const version = v.string('CurrentVersion', { min: 1, max: 64, pattern: PATTERNS.version });
-  const stream = findStream(v, ctx, 'DeleteStream', true);
+  const stream = findStream(v, ctx, req, 'DeleteStream', true);
   checkVersion(stream, version);
   requireActive(stream);
   ctx.streams.delete(stream.StreamName);
@@ -182,53 +187,53 @@ const deleteStream = jsonRoute('/deleteStream', (input, ctx) => {
   return {};
 });
 
-const getDataEndpoint = jsonRoute('/getDataEndpoint', (input, ctx) => {
+const getDataEndpoint = jsonRoute('/getDataEndpoint', (input, ctx, req) => {
   admit(ctx, 'GetDataEndpoint');
   const v = new InputValidator(input);
   v.oneOf('APIName', API_NAMES, true);
-  findStream(v, ctx, 'GetDataEndpoint');
+  findStream(v, ctx, req, 'GetDataEndpoint');
   // One endpoint serves every data-plane API here; on AWS each API may get a different host.
   return { DataEndpoint: ctx.endpoint };
 });
 
-const tagStream = jsonRoute('/tagStream', (input, ctx) => {
+const tagStream = jsonRoute('/tagStream', (input, ctx, req) => {
   admit(ctx, 'TagStream');
   const v = new InputValidator(input);
   const tags = v.tags('Tags', true);
-  const stream = findStream(v, ctx, 'TagStream');
+  const stream = findStream(v, ctx, req, 'TagStream');
   const merged = { ...stream.Tags, ...tags };
   checkTagCount(stream.StreamName, Object.keys(merged).length);
   ctx.streams.put({ ...stream, Tags: merged });
   return {};
 });
 
-const untagStream = jsonRoute('/untagStream', (input, ctx) => {
+const untagStream = jsonRoute('/untagStream', (input, ctx, req) => {
   admit(ctx, 'UntagStream');
   const v = new InputValidator(input);
   const keys = v.tagKeys('TagKeyList');
-  const stream = findStream(v, ctx, 'UntagStream');
+  const stream = findStream(v, ctx, req, 'UntagStream');
   const remaining = { ...stream.Tags };
   for (const key of keys ?? []) delete remaining[key];
   ctx.streams.put({ ...stream, Tags: remaining });
   return {};
 });
 
-const listTagsForStream = jsonRoute('/listTagsForStream', (input, ctx) => {
+const listTagsForStream = jsonRoute('/listTagsForStream', (input, ctx, req) => {
   admit(ctx, 'ListTagsForStream');
   const v = new InputValidator(input);
   // At most 50 tags per stream: one page always holds them all, so NextToken is accepted and never returned.
   v.string('NextToken', { min: 0, max: 512, pattern: PATTERNS.nextToken });
-  const stream = findStream(v, ctx, 'ListTagsForStream');
+  const stream = findStream(v, ctx, req, 'ListTagsForStream');
   return { Tags: { ...stream.Tags } };
 });
 
-const updateDataRetention = jsonRoute('/updateDataRetention', (input, ctx) => {
+const updateDataRetention = jsonRoute('/updateDataRetention', (input, ctx, req) => {
   admit(ctx, 'UpdateDataRetention');
   const v = new InputValidator(input);
   const version = v.string('CurrentVersion', { required: true, min: 1, max: 64, pattern: PATTERNS.version });
   const operation = v.oneOf('Operation', ['INCREASE_DATA_RETENTION', 'DECREASE_DATA_RETENTION'] as const, true);
   const change = v.integer('DataRetentionChangeInHours', { required: true, min: 1 });
-  const stream = findStream(v, ctx, 'UpdateDataRetention');
+  const stream = findStream(v, ctx, req, 'UpdateDataRetention');
   checkVersion(stream, version);
   requireActive(stream);
   const next = stream.DataRetentionInHours + (operation === 'INCREASE_DATA_RETENTION' ? change! : -change!);

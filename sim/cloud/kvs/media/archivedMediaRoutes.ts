@@ -14,6 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EbmlBuilder } from '../../../../firmware/core/mkv/EbmlBuilder.ts';
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
+import { authorizeStream } from '../../auth/authorizeStream.ts';
 import { readJsonRequest, writeJson } from '../../http.ts';
 import { CloudError, type CloudContext, type Route, type StreamRecord } from '../../types.ts';
 import { InputValidator, PATTERNS } from '../InputValidator.ts';
@@ -28,12 +29,13 @@ const MAX_FRAGMENT_LIST = 1000;
 const MEDIA_CONTENT_TYPE = 'video/webm';
 const FRAGMENT_NUMBER = /^[0-9]+$/;
 
-/** The stream named by StreamName or StreamARN ("specify either"), or 404. */
-function findStream(v: InputValidator, ctx: CloudContext): StreamRecord {
+/** The stream named by StreamName or StreamARN ("specify either"), authorized for the caller's `api`, or 404. */
+function findStream(v: InputValidator, ctx: CloudContext, req: IncomingMessage, api: string): StreamRecord {
   const name = v.string('StreamName', { min: 1, max: 256, pattern: PATTERNS.streamName });
   const arn = v.string('StreamARN', { min: 1, max: 1024, pattern: PATTERNS.streamArn });
   v.done();
   if (name === undefined && arn === undefined) throw new CloudError(400, 'InvalidArgumentException', 'Either StreamName or StreamARN must be specified.');
+  authorizeStream(ctx, req, api, { name, arn });
   const byName = name !== undefined ? ctx.streams.get(name) : undefined;
   const byArn = arn !== undefined ? ctx.streams.getByArn(arn) : undefined;
   if (name !== undefined && arn !== undefined && byName !== byArn) {
@@ -80,7 +82,7 @@ async function listFragments(req: IncomingMessage, res: ServerResponse, ctx: Clo
     if (from > to) throw new CloudError(400, 'InvalidArgumentException', 'StartTimestamp must not be after EndTimestamp.');
     range = { type: type!, from, to };
   }
-  const stream = findStream(v, ctx);
+  const stream = findStream(v, ctx, req, 'ListFragments');
   let after: string | undefined;
   if (nextToken !== undefined) {
     after = Buffer.from(nextToken, 'base64').toString('utf8');
@@ -157,7 +159,7 @@ async function getMediaForFragmentList(req: IncomingMessage, res: ServerResponse
     if (list.length < 1 || list.length > MAX_FRAGMENT_LIST) v.fail('fragments', `[${list.length} items]`, `Member must have length between 1 and ${MAX_FRAGMENT_LIST}`);
     list.forEach((n, i) => v.string('Fragments', { required: true, min: 1, max: 128, pattern: FRAGMENT_NUMBER }, `fragments.${i + 1}.member`, n));
   }
-  const stream = findStream(v, ctx);
+  const stream = findStream(v, ctx, req, 'GetMediaForFragmentList');
   const store = fragmentStoreFor(ctx, stream);
   const records = (list as string[]).map((n) => {
     const r = store.get(n);
@@ -215,7 +217,7 @@ async function getMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
   const v = new InputValidator(input);
   const selector = v.object('StartSelector');
   if (!selector) v.fail('startSelector', null, 'Member must not be null');
-  const stream = findStream(v, ctx);
+  const stream = findStream(v, ctx, req, 'GetMedia');
   const store = fragmentStoreFor(ctx, stream);
   const records = store.list();
   const from = startIndex(records, selector!);

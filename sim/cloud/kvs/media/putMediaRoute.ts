@@ -3,6 +3,7 @@
 // rate and the one-connection-per-stream rule; then answer 200 with a chunked JSON response BEFORE reading
 // the body, and stream one ACK per response chunk while PutMediaIngest parses the body.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { authorizeStream } from '../../auth/authorizeStream.ts';
 import { EMPTY_SHA256 } from '../../http.ts';
 import { CloudError, type CloudContext, type Route, type StreamRecord } from '../../types.ts';
 import { PATTERNS } from '../InputValidator.ts';
@@ -171,6 +172,7 @@ class AckWriter {
 async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudContext): Promise<void> {
   const request = parseHeaders(req);
   await ctx.authenticate(req, EMPTY_SHA256);
+  authorizeStream(ctx, req, 'PutMedia', { name: request.name, arn: request.arn });
   const stream = findStream(ctx, request);
   const faults = ctx.faults;
   if (faults.throttle !== undefined && faults.throttle > 0) {
