@@ -17,7 +17,7 @@ const SAMPLE = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'h26
 
 const spec: CommandSpec = {
   name: 'sim',
-  usage: 'sim [--board NAME] [--devices N] [--video FILE] [--once] [--as-fast-as-possible] [--state-dir DIR] [--port N] [--json]',
+  usage: 'sim [--board NAME] [--devices N] [--video FILE] [--once] [--realtime|--as-fast-as-possible] [--state-dir DIR] [--port N] [--json]',
   summary:
     'The whole system on one machine, with no camera and no AWS account: starts the local Kinesis Video Streams,\n' +
     'builds the board\'s firmware image if needed, and boots N boards — the real runtime and firmware, under\n' +
@@ -28,7 +28,8 @@ const spec: CommandSpec = {
     devices: { type: 'string', value: 'N', help: 'number of boards (default 1, at most 32)' },
     video: { type: 'string', value: 'file', help: 'raw H.264 or MJPEG for the cameras (default: the bundled 320x240 sample)' },
     once: { type: 'boolean', help: 'play the video once; exit 0 when every fragment is PERSISTED' },
-    'as-fast-as-possible': { type: 'boolean', help: 'feed the cameras as fast as the boards read (default: the file\'s real-time rate)' },
+    realtime: { type: 'boolean', help: 'feed the cameras at the file\'s real-time rate, as an encoder would (the default)' },
+    'as-fast-as-possible': { type: 'boolean', help: 'feed the cameras as fast as the boards read; boards wait for ACKs instead of dropping' },
     'state-dir': { type: 'string', value: 'dir', help: 'local cloud state (default: ./.state/sim); read it later with fieldcam cloud --state-dir' },
     port: { type: 'string', value: 'n', help: 'local cloud port (default 4590; 0 = any free port)' },
     json: { type: 'boolean', help: 'print the summary as JSON (no live status)' },
@@ -90,6 +91,7 @@ export const simCommand: Command = {
     const stateDir = resolve(typeof values['state-dir'] === 'string' ? values['state-dir'] : join('.state', 'sim'));
     const once = values.once === true;
     const fast = values['as-fast-as-possible'] === true;
+    if (fast && values.realtime === true) throw new FieldcamError('CLI_USAGE', 'sim: --realtime and --as-fast-as-possible exclude each other');
     const json = values.json === true;
     const note = (line: string) => {
       if (!json) process.stderr.write(line);
