@@ -35,6 +35,11 @@ export interface Board {
   /** SIGINT / SIGTERM: the app stops cleanly (second signal: the runtime exits at once). */
   onStop(callback: () => void): void;
   memory(): MemoryStats;
+  /**
+   * The frame pool's memory, outside the JS heap where the board has such memory (the XS host mallocs it once at
+   * boot; the runtime's heap limit then covers only the JS machine). Absent: the pool is an ArrayBuffer.
+   */
+  readonly framePoolMemory?: (bytes: number) => ArrayBufferLike;
   /** Deterministic cost counter (XS computrons); 0 where there is none. */
   computrons(): number;
   /** A random number in [0, 1) for backoff jitter and the SegmentUID. */

@@ -64,7 +64,8 @@ export class CameraUploader {
     this.board = board;
     this.config = config;
     const clock = new ServerClock(board.clock);
-    this.pool = new FramePool(derivePoolSizing(config.board.pool));
+    const sizing = derivePoolSizing(config.board.pool);
+    this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
     const startTimecode = config.pin ? config.pin.startTimeMs : clock.now();
     this.input = new FrameInput({
       codec: config.camera.codec,

@@ -113,6 +113,9 @@ static void nativeHeapBytes(xsMachine* the)
 	xsResult = xsNumber((double)the->allocatedSpace);
 }
 
+/* Bytes of the frame pool outside the JS heap (0 until framePoolMemory is called). */
+static size_t gFramePoolBytes = 0;
+
 static void nativeMemory(xsMachine* the)
 {
 	size_t limit = the->allocationLimit == (size_t)-1 ? 0 : the->allocationLimit;
@@ -124,6 +127,33 @@ static void nativeMemory(xsMachine* the)
 	xsDefine(xsResult, xsID("peakBytes"), xsVar(0), xsDontSet);
 	xsVar(0) = xsNumber((double)limit);
 	xsDefine(xsResult, xsID("limitBytes"), xsVar(0), xsDontSet);
+	xsVar(0) = xsNumber((double)gFramePoolBytes);
+	xsDefine(xsResult, xsID("poolBytes"), xsVar(0), xsDontSet);
+}
+
+/*
+ * The frame pool's memory, outside the JS heap: malloc'd once, zeroed, and handed to JS as a host buffer
+ * (typed arrays view it like an ArrayBuffer). The heap limit then bounds only the JS machine, as on an ESP32
+ * whose pool is in PSRAM. It lives as long as the process: the pool is allocated at boot and never freed.
+ */
+static void nativeFramePoolMemory(xsMachine* the)
+{
+	double bytes = fieldcamToIndex(the, &xsArg(0), "bytes");
+	void* data;
+	if (gFramePoolBytes)
+		xsRangeError("framePoolMemory: the frame pool is allocated once per process");
+	if (bytes < 1 || bytes > 0x7FFFFFFF)
+		xsRangeError("framePoolMemory: %.0f bytes is not a pool size", bytes);
+	data = calloc(1, (size_t)bytes);
+	if (!data)
+		xsUnknownError("ENOMEM: framePoolMemory: cannot allocate %.0f bytes for the frame pool", bytes);
+	gFramePoolBytes = (size_t)bytes;
+	xsVars(1);
+	xsResult = xsNewHostObject(NULL);
+	xsSetHostBuffer(xsResult, data, (xsIntegerValue)bytes);
+	/* Typed arrays read the size from the host buffer; JS code (FramePool's check) reads byteLength like an ArrayBuffer's. */
+	xsVar(0) = xsNumber(bytes);
+	xsDefine(xsResult, xsID("byteLength"), xsVar(0), xsDontSet | xsDontDelete);
 }
 
 const char* fieldcamErrnoName(int error)
@@ -183,6 +213,14 @@ void* fieldcamViewData(txMachine* the, txSlot* view, size_t elementSize, size_t*
 		goto bail;
 	range = dispatch->next;
 	arrayBuffer = range->next->value.reference->next;
+	if (arrayBuffer->kind == XS_HOST_KIND) {
+		/* A view of host memory (the frame pool, framePoolMemory). */
+		if (!arrayBuffer->value.host.data)
+			xsTypeError("%s: host buffer without data", name);
+		size = fxGetDataViewSize(the, range, range->next);
+		*count = (size_t)size / elementSize;
+		return (txByte*)arrayBuffer->value.host.data + range->value.dataView.offset;
+	}
 	if (arrayBuffer->kind != XS_ARRAY_BUFFER_KIND)
 		goto bail;
 	if (arrayBuffer->value.arrayBuffer.address == C_NULL)
@@ -237,6 +275,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "socketWrite", fieldcamNativeSocketWrite, 5 },
 	{ "socketClose", fieldcamNativeSocketClose, 1 },
 	{ "memory", nativeMemory, 0 },
+	{ "framePoolMemory", nativeFramePoolMemory, 1 },
 };
 
 void fieldcamInstallNatives(txMachine* the)

@@ -30,9 +30,9 @@ function report(image: ImageManifest, dir: string): string {
   const rows: [string, string, string][] = [
     ['runtime binary', kib(s.runtimeBytes), `fieldcam-runtime (${image.target}${image.target === 'x86_64' ? '' : ', static'}${image.qemuCpu ? `, qemu cpu ${image.qemuCpu}` : ''})`],
     ['firmware bundle', kib(s.bundleBytes), 'firmware.js'],
-    ['frame pool', mib(s.poolBytes), 'bitrate × buffer seconds × 1.2, whole slots'],
-    ['JS budget', mib(s.jsBudgetBytes), 'everything else the JS machine may hold'],
-    ['heap limit', mib(s.heapLimitBytes), `hard limit of the runtime (--heap-limit); ${(100 * s.heapLimitBytes / s.ramBytes).toFixed(1)}% of the board's ${mib(s.ramBytes)}`],
+    ['frame pool', mib(s.poolBytes), 'bitrate × buffer seconds × 1.2, whole slots; allocated once at boot, outside the JS heap'],
+    ['JS heap limit', mib(s.heapLimitBytes), 'the JS machine\'s hard limit (--heap-limit, memory.jsBudgetBytes)'],
+    ['total', mib(s.poolBytes + s.heapLimitBytes), `${(100 * (s.poolBytes + s.heapLimitBytes) / s.ramBytes).toFixed(1)}% of the board's ${mib(s.ramBytes)}`],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));

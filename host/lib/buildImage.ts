@@ -12,7 +12,8 @@ const ENTRY = join(ROOT, 'firmware', 'app', 'main.ts');
 
 /**
  * What `dist/<board>/image.json` says: how to start this image (the simulator and the board's service unit
- * read it) and what it weighs. Memory: the runtime's hard limit is the frame pool plus the board's JS budget.
+ * read it) and what it weighs. Memory: the frame pool is allocated outside the JS heap (native framePoolMemory),
+ * so the runtime's hard heap limit is the board's JS budget alone.
  */
 export interface ImageManifest {
   readonly board: string;
@@ -42,7 +43,7 @@ export function runtimeFlags(board: BoardManifest): { flags: string[]; poolBytes
   const sizing = derivePoolSizing(board.pool);
   const poolBytes = sizing.slotCount * sizing.slotBytes;
   const m = board.memory;
-  const heapLimitBytes = poolBytes + m.jsBudgetBytes;
+  const heapLimitBytes = m.jsBudgetBytes;
   return {
     poolBytes,
     heapLimitBytes,

@@ -1,4 +1,4 @@
-import { closeSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { FieldcamError } from '../../core/errors.ts';
 import { SOURCE_END, type FrameSource, type FrameSourceFactory } from '../../io/FrameSource.ts';
 
@@ -11,6 +11,11 @@ const RETRY_MS = 5;
  */
 export function nodeCamera(fd: number): FrameSourceFactory {
   return (options) => {
+    try {
+      fstatSync(fd); // an fd that is not open fails here, at boot, as on the XS board
+    } catch (err) {
+      throw new FieldcamError('INPUT_READ_FAILED', `camera fd ${fd}: ${(err as Error).message}`);
+    }
     let closed = false;
     let retry: NodeJS.Timeout | undefined;
     const source: FrameSource = {

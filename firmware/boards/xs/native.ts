@@ -78,8 +78,14 @@ export interface NativeHost {
   socketClose(handle: number): void;
 
   // ---- memory ----
+  /**
+   * `bytes` of zeroed memory outside the JS heap (malloc), as a host buffer that typed arrays can view; once per
+   * process (the frame pool). Not counted by the heap limit; `memory().poolBytes` reports it. Throws
+   * "ENOMEM: …" when the board does not have it, RangeError on a second call.
+   */
+  framePoolMemory(bytes: number): ArrayBufferLike;
   /** The JS machine's memory: bytes held now, the peak, and the hard limit (0 = none). */
-  memory(): { readonly heapBytes: number; readonly peakBytes: number; readonly limitBytes: number };
+  memory(): { readonly heapBytes: number; readonly peakBytes: number; readonly limitBytes: number; readonly poolBytes: number };
 }
 
 /** Event numbers passed to the dispatcher (the host uses the same numbers, runtime.h FIELDCAM_EVENT_*). */

@@ -20,6 +20,7 @@ export const xsBoard: Board = Object.freeze({
   print: (line: string) => host().print(line),
   onStop: (callback: () => void) => xsLoop.onSignal(() => callback()),
   memory: () => host().memory(),
+  framePoolMemory: (bytes: number) => host().framePoolMemory(bytes),
   computrons: () => host().computrons(),
   random: () => Math.random(),
 });

@@ -170,6 +170,8 @@ export class PutMediaSession {
       if (!this.target || now - this.targetResolvedAt > (this.o.endpointTtlMs ?? 45 * 60_000)) {
         this.setState('resolving');
         await this.resolve();
+        // stop() may have settled the session while the control plane answered: connect nothing then.
+        if (this.state === 'stopped' || this.state === 'failed') return;
         this.targetResolvedAt = this.o.clock.monotonic();
       }
       // The control plane told us the real time. If the board clock was off and nothing has been sent yet,

@@ -37,13 +37,21 @@ export class FramePool {
   private framesHighWater = 0;
   readonly drops: Record<DropReason, number> = { poolFull: 0, awaitKeyFrame: 0, frameTooLarge: 0, noParameterSets: 0 };
 
-  constructor(sizing: PoolSizing) {
+  /**
+   * `arena`: where the slots live, at least slotCount × slotBytes; default a new ArrayBuffer. Boards with a
+   * memory budget pass memory outside the JS heap (design.md §2: the ESP32's pool is in PSRAM).
+   */
+  constructor(sizing: PoolSizing, arena?: ArrayBufferLike) {
     for (const key of ['slotCount', 'slotBytes', 'maxFrames'] as const) {
       const v = sizing[key];
       if (!Number.isInteger(v) || v < 1) throw new FieldcamError('POOL_CONFIG_INVALID', `pool.${key} is ${String(v)}`);
     }
     this.sizing = Object.freeze({ slotCount: sizing.slotCount, slotBytes: sizing.slotBytes, maxFrames: sizing.maxFrames });
-    const arena = new ArrayBuffer(sizing.slotCount * sizing.slotBytes);
+    const bytes = sizing.slotCount * sizing.slotBytes;
+    if (arena !== undefined && !(arena.byteLength >= bytes)) {
+      throw new FieldcamError('POOL_CONFIG_INVALID', `the pool arena has ${String(arena.byteLength)} bytes; ${bytes} needed`);
+    }
+    arena ??= new ArrayBuffer(bytes);
     const slots: Slot[] = [];
     for (let i = 0; i < sizing.slotCount; i++) {
       slots.push(new Slot(i, new Uint8Array(arena, i * sizing.slotBytes, sizing.slotBytes)));
