@@ -157,6 +157,11 @@ export class PutMediaSession {
     });
   }
 
+  /** Stopped or failed: nothing may be started any more (read through a getter: awaits change the state). */
+  private get settled(): boolean {
+    return this.state === 'stopped' || this.state === 'failed';
+  }
+
   get connected(): boolean {
     return this.state === 'streaming';
   }
@@ -171,7 +176,7 @@ export class PutMediaSession {
         this.setState('resolving');
         await this.resolve();
         // stop() may have settled the session while the control plane answered: connect nothing then.
-        if (this.state === 'stopped' || this.state === 'failed') return;
+        if (this.settled) return;
         this.targetResolvedAt = this.o.clock.monotonic();
       }
       // The control plane told us the real time. If the board clock was off and nothing has been sent yet,
