@@ -1,6 +1,8 @@
 // The checks of the AWS IoT credentials provider, in the order AWS applies them, with its answers as
 // observed against AWS (awslabs/aws-iot-core-credential-provider-session-helper, docs/dev_notes.md,
-// "Credential Provider responses"), and the response shape of kvs-reference.md §9.2:
+// "Credential Provider responses"), and the response shape of kvs-reference.md §9.2. The first line is our
+// inference: that table starts from an active, registered certificate, and "Certificate is invalid on this
+// endpoint" is the 403 it shows for a certificate the endpoint does not accept.
 //   certificate not ACTIVE or unknown      → 403 {"message":"Certificate is invalid on this endpoint"}
 //   thing missing or not attached to cert  → 403 {"message":"Invalid thing name passed"}
 //   no IoT policy allows AssumeRoleWithCertificate on the alias → 403 {"message":"Access Denied"}
