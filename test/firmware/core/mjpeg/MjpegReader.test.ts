@@ -437,7 +437,7 @@ test('with the board\'s byte search (ByteScanPort, native on XS): the same frame
   };
   const cut = stream.subarray(0, stream.length - 1000);
   for (const input of [stream, withExif(images[0]!), cut]) {
-    for (const readSize of [1, 7, 4096]) {
+    for (const readSize of input.length < 20000 ? [1, 7, 4096] : [7, 4096]) {
       const plain = run(input, { readSize, strict: false });
       const ported = run(input, { readSize, strict: false, byteScan });
       assertFrames(ported.frames, plain.frames, `read ${readSize}`);
