@@ -10,6 +10,8 @@ export interface MemoryStats {
   readonly heapBytes: number;
   readonly peakBytes: number;
   readonly limitBytes: number;
+  /** Heap held when the app's budget began (limitAppHeap): engine built-ins and parsed bytecode; 0 if none. */
+  readonly baselineBytes?: number;
 }
 
 /**
@@ -40,6 +42,8 @@ export interface Board {
    * boot; the runtime's heap limit then covers only the JS machine). Absent: the pool is an ArrayBuffer.
    */
   readonly framePoolMemory?: (bytes: number) => ArrayBufferLike;
+  /** Caps what the app may allocate from now on (the ESP32 profile's heap budget); absent where nothing enforces it. */
+  readonly limitAppHeap?: (bytes: number) => void;
   /** Deterministic cost counter (XS computrons); 0 where there is none. */
   computrons(): number;
   /** A random number in [0, 1) for backoff jitter and the SegmentUID. */

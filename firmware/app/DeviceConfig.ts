@@ -7,6 +7,8 @@ export interface DeviceBoard {
   readonly name: string;
   readonly pool: PoolBudget;
   readonly stream: { readonly fragmentMs: number; readonly maxFragmentMs: number };
+  /** What the app may allocate after boot (the ESP32 profile's heap budget); absent = only the runtime's limit. */
+  readonly appHeapBudgetBytes?: number;
 }
 
 /**
@@ -114,6 +116,7 @@ export function parseDeviceConfig(json: string): DeviceConfig {
         fragmentMs: number(boardStream, 'board.stream', 'fragmentMs', 0, 20_000),
         maxFragmentMs: number(boardStream, 'board.stream', 'maxFragmentMs', 1, 20_000),
       }),
+      ...(board.appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: number(board, 'board', 'appHeapBudgetBytes', 16_384, 1 << 30) } : {}),
     }),
     stream: Object.freeze({
       name: text(stream, 'stream', 'name', STREAM_NAME),

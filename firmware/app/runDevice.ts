@@ -46,6 +46,7 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     ackLatencyP99Ms: finiteOr(s.stats.latency.percentile(99), -1),
     heapBytes: memory.heapBytes,
     peakHeapBytes: memory.peakBytes,
+    baselineHeapBytes: memory.baselineBytes ?? 0,
     computrons: board.computrons(),
   };
 }
@@ -80,6 +81,8 @@ export async function runDevice(board: Board, configPath: string): Promise<numbe
     errorLine(board, isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', `cannot read the configuration: ${(err as Error).message}`));
     return DEVICE_EXIT.CONFIG;
   }
+  // The app's budget starts here: everything after this line (pool records, scratch, sessions) is the app's.
+  if (config.board.appHeapBudgetBytes !== undefined) board.limitAppHeap?.(config.board.appHeapBudgetBytes);
   let uploader: CameraUploader;
   try {
     uploader = new CameraUploader(board, config, (e) => {

@@ -115,6 +115,25 @@ static void nativeHeapBytes(xsMachine* the)
 
 /* Bytes of the frame pool outside the JS heap (0 until framePoolMemory is called). */
 static size_t gFramePoolBytes = 0;
+/* Heap held when the app took its budget (limitAppHeap): the engine's built-ins and the parsed bundle. */
+static size_t gBaselineBytes = 0;
+
+/*
+ * The app's own heap budget, from now on: the limit becomes what is held now plus `bytes`, never above the
+ * --heap-limit already in force. On an ESP32 the built-ins and the app's bytecode are preloaded in flash; here
+ * they are parsed into the heap at boot, so the ESP32 profile budgets what the app allocates after that.
+ */
+static void nativeLimitAppHeap(xsMachine* the)
+{
+	double bytes = fieldcamToIndex(the, &xsArg(0), "bytes");
+	size_t limit;
+	if (gBaselineBytes)
+		xsRangeError("limitAppHeap: the app's budget is set once");
+	gBaselineBytes = the->allocatedSpace;
+	limit = gBaselineBytes + (size_t)bytes;
+	if (limit < the->allocationLimit)
+		the->allocationLimit = limit;
+}
 
 static void nativeMemory(xsMachine* the)
 {
@@ -129,6 +148,8 @@ static void nativeMemory(xsMachine* the)
 	xsDefine(xsResult, xsID("limitBytes"), xsVar(0), xsDontSet);
 	xsVar(0) = xsNumber((double)gFramePoolBytes);
 	xsDefine(xsResult, xsID("poolBytes"), xsVar(0), xsDontSet);
+	xsVar(0) = xsNumber((double)gBaselineBytes);
+	xsDefine(xsResult, xsID("baselineBytes"), xsVar(0), xsDontSet);
 }
 
 /*
@@ -276,6 +297,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "socketClose", fieldcamNativeSocketClose, 1 },
 	{ "memory", nativeMemory, 0 },
 	{ "framePoolMemory", nativeFramePoolMemory, 1 },
+	{ "limitAppHeap", nativeLimitAppHeap, 1 },
 };
 
 void fieldcamInstallNatives(txMachine* the)

@@ -29,6 +29,8 @@ export interface BoardMemory {
   readonly initialChunkBytes: number;
   readonly initialSlots: number;
   readonly stackSlots: number;
+  /** What the app may allocate after boot (ESP32 profile: ~162 KiB; built-ins and bytecode live in flash there). */
+  readonly appHeapBudgetBytes?: number;
 }
 
 export const RUNTIME_TARGETS = Object.freeze(['x86_64', 'armv6', 'armv7'] as const);
@@ -94,6 +96,7 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
       initialChunkBytes: whole('initialChunkBytes'),
       initialSlots: whole('initialSlots'),
       stackSlots: whole('stackSlots'),
+      ...(memory.appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: whole('appHeapBudgetBytes') } : {}),
     }),
     pool: Object.freeze({
       bitrateKbps: pos(pool, 'pool', 'bitrateKbps'),

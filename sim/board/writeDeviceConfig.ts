@@ -23,7 +23,10 @@ export interface DeviceConfigInput {
 export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
   const config = {
     version: 1,
-    board: { name: c.board.name, pool: c.board.pool, stream: c.board.stream },
+    board: {
+      name: c.board.name, pool: c.board.pool, stream: c.board.stream,
+      ...(c.board.memory.appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: c.board.memory.appHeapBudgetBytes } : {}),
+    },
     stream: {
       name: c.streamName,
       region: c.region,

@@ -72,6 +72,7 @@ interface DeviceRun {
   frames: number;
   computrons: number;
   peakHeapBytes: number;
+  baselineHeapBytes: number;
   peakRssBytes: number;
   firstByteMs: number;
 }
@@ -114,7 +115,7 @@ function runDevice(cloud: RunningCloud, image: ImageManifest, config: string, vi
       clearInterval(poll);
       const summary = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, number>).find((r) => (r.type as unknown) === 'summary');
       if (code !== 0 || !summary) return reject(new Error(`${image.board} exited ${code}: ${out}`));
-      resolve({ frames: summary.framesIn!, computrons: summary.computrons!, peakHeapBytes: summary.peakHeapBytes!, peakRssBytes, firstByteMs });
+      resolve({ frames: summary.framesIn!, computrons: summary.computrons!, peakHeapBytes: summary.peakHeapBytes!, baselineHeapBytes: summary.baselineHeapBytes!, peakRssBytes, firstByteMs });
     });
   });
 }
@@ -145,6 +146,7 @@ async function deviceCost(dir: string, images: ImageManifest[]): Promise<string>
         image.board, image.qemuCpu ? `qemu-arm -cpu ${image.qemuCpu}` : 'native x86-64',
         n((double.computrons - once.computrons) / frames), instructions,
         `${mib(double.peakHeapBytes)} of ${mib(limit)} (${(100 * (1 - double.peakHeapBytes / limit)).toFixed(0)}% margin)`,
+        double.baselineHeapBytes ? `${((double.peakHeapBytes - double.baselineHeapBytes) / 1024).toFixed(0)} KiB of ${(loadBoardManifest(image.board).memory.appHeapBudgetBytes! / 1024).toFixed(0)} KiB` : '-',
         `${mib(double.peakRssBytes)}${image.qemuCpu ? ' (with QEMU)' : ''}`,
         `${once.firstByteMs.toFixed(0)} ms`,
       ]);
@@ -152,7 +154,7 @@ async function deviceCost(dir: string, images: ImageManifest[]): Promise<string>
   } finally {
     await cloud.close();
   }
-  return table(['board', 'run', 'computrons/frame (whole device)', 'ARM instructions/frame (whole device)', 'peak XS heap of limit', 'peak RSS', 'boot → first PutMedia byte (wall)'], rows);
+  return table(['board', 'run', 'computrons/frame (whole device)', 'ARM instructions/frame (whole device)', 'peak XS heap of limit', 'app heap after boot (budget)', 'peak RSS', 'boot → first PutMedia byte (wall)'], rows);
 }
 
 /** `realistic1080p`: a 4 Mbit/s 1080p stream (run.ts makes it with ffmpeg). */

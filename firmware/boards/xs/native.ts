@@ -85,7 +85,12 @@ export interface NativeHost {
    */
   framePoolMemory(bytes: number): ArrayBufferLike;
   /** The JS machine's memory: bytes held now, the peak, and the hard limit (0 = none). */
-  memory(): { readonly heapBytes: number; readonly peakBytes: number; readonly limitBytes: number; readonly poolBytes: number };
+  memory(): { readonly heapBytes: number; readonly peakBytes: number; readonly limitBytes: number; readonly poolBytes: number; readonly baselineBytes: number };
+  /**
+   * Once: from now on the heap may hold at most what it holds now plus `bytes` (never above --heap-limit).
+   * The ESP32 profile's budget counts what the app allocates, not the built-ins and bytecode an ESP32 keeps in flash.
+   */
+  limitAppHeap(bytes: number): void;
 }
 
 /** Event numbers passed to the dispatcher (the host uses the same numbers, runtime.h FIELDCAM_EVENT_*). */

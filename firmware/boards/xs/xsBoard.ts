@@ -21,6 +21,7 @@ export const xsBoard: Board = Object.freeze({
   onStop: (callback: () => void) => xsLoop.onSignal(() => callback()),
   memory: () => host().memory(),
   framePoolMemory: (bytes: number) => host().framePoolMemory(bytes),
+  limitAppHeap: (bytes: number) => host().limitAppHeap(bytes),
   computrons: () => host().computrons(),
   random: () => Math.random(),
 });
