@@ -5,7 +5,7 @@ import { register } from 'tsx/esm/api';
 
 // fieldcam pins its AWS SDK versions and supports Node 20; the SDK's notice about future releases
 // needing Node 22 is not actionable by our users.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= '1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 register();
 const { main } = await import('./fieldcam.ts');

@@ -99,7 +99,18 @@ export const simCommand: Command = {
     const devicesDir = join(stateDir, 'devices');
     mkdirSync(devicesDir, { recursive: true });
 
-    const image = await buildImage(board, { log: note });
+    // Ctrl-C during the build or the boot stops cleanly too: boards not yet started are simply not started.
+    let stopping = false;
+    let boards: BootedBoard[] = [];
+    const onSignal = () => {
+      if (!stopping) note('\nsim: stopping: the boards send what they hold and wait for the last PERSISTED…\n');
+      stopping = true;
+      for (const b of boards) b.stop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    // `fieldcam build` type-checks; the simulator only needs the bundle (npm test type-checks the firmware).
+    const image = await buildImage(board, { log: note, typecheck: false });
     const rate = fast ? 0 : bytesPerSecond(video, board, devicesDir);
     const cloud = await startCloud({ stateDir, port, routes: [...mediaRoutes] });
     const url = new URL(cloud.endpoint);
@@ -110,7 +121,8 @@ export const simCommand: Command = {
     const status = new Map<string, DeviceRecord>();
     const summaries = new Map<string, DeviceRecord>();
     const errors = new Map<string, DeviceRecord>();
-    const boards: BootedBoard[] = names.map((name) => {
+    if (stopping) names.length = 0;
+    boards = names.map((name) => {
       const config = join(devicesDir, `${name}.json`);
       writeDeviceConfig(config, {
         board, streamName: name, region: 'us-east-1',
@@ -128,15 +140,6 @@ export const simCommand: Command = {
         },
       });
     });
-
-    let stopping = false;
-    const onSignal = () => {
-      if (!stopping) note('\nsim: stopping: the boards send what they hold and wait for the last PERSISTED…\n');
-      stopping = true;
-      for (const b of boards) b.stop();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
 
     const started = performance.now();
     const intervalMs = process.stdout.isTTY ? 1000 : 5000;

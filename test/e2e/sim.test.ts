@@ -2,9 +2,8 @@
 // in one command. The state it leaves is read back through a restarted cloud with the real AWS SDK-based CLI,
 // and decoded by ffprobe. sim-x86 boots the image natively; the default board (pi-zero-w) under qemu-arm.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildImage } from '../../host/lib/buildImage.ts';
-import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { startCloud } from '../../sim/cloud/startCloud.ts';
 import { assert, suite } from '../harness/index.ts';
@@ -13,18 +12,25 @@ import { decodedFrameCount, decodeErrors, fieldcam, ROOT, tempDir } from './tool
 const test = suite('fieldcam sim (e2e)');
 const tmp = tempDir('fieldcam-sim-');
 
-function sim(args: string[], killAfterMs?: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
+/** Runs `fieldcam sim`; with `stopWhen`, SIGTERM goes `killAfterMs` after that file appears (the boards are booting then). */
+function sim(args: string[], killAfterMs?: number, stopWhen?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'sim', ...args], { cwd: ROOT });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const kill = killAfterMs ? setTimeout(() => child.kill('SIGTERM'), killAfterMs) : undefined;
+    let kill: NodeJS.Timeout | undefined;
+    const watch = killAfterMs ? setInterval(() => {
+      if (stopWhen && !existsSync(stopWhen)) return;
+      clearInterval(watch);
+      kill = setTimeout(() => child.kill('SIGTERM'), killAfterMs);
+    }, 50) : undefined;
     const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('close', (status) => {
       clearTimeout(guard);
       if (kill) clearTimeout(kill);
+      if (watch) clearInterval(watch);
       resolve({ status, stdout, stderr });
     });
   });
@@ -59,8 +65,9 @@ test('--once with 2 cameras: every fragment PERSISTED; the state reads back as 1
 });
 
 test('the default board (pi-zero-w under qemu-arm), camera in real time, stops cleanly on SIGTERM: what was sent is PERSISTED, exit 0', async () => {
-  await buildImage(loadBoardManifest('pi-zero-w'), { typecheck: false }); // so the 8 s below are boot and streaming, not a first build
-  const run = await sim(['--devices', '1', '--port', '0', '--state-dir', join(tmp.dir, 'loop'), '--json'], 8000);
+  const stateDir = join(tmp.dir, 'loop');
+  // SIGTERM 6 s after the board's configuration is written, i.e. once it boots, however long the build took.
+  const run = await sim(['--devices', '1', '--port', '0', '--state-dir', stateDir, '--json'], 6000, join(stateDir, 'devices', 'pi-zero-w-1.json'));
   assert.is(run.status, 0, run.stderr);
   const summary = JSON.parse(run.stdout) as { ok: boolean; board: string; devices: { stream: string; fragmentsIn: number; fragmentsPersisted: number }[] };
   assert.ok(summary.ok, run.stdout);

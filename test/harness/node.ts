@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { setFixtureLoader, takeRegisteredSuites } from './index.ts';
 
 // The AWS SDK warns on Node 20 about releases we do not use (versions are pinned); keep test output clean.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= '1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const fixtureDir = join(root, 'test', 'fixtures');
