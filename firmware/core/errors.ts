@@ -3,7 +3,7 @@
 // KVS/PIC status names are cited where an entry mirrors one (kvs-reference.md §8).
 
 export interface ErrorSpec {
-  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt';
+  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'provision';
   readonly retryable: boolean;
   readonly remedy: string;
 }
@@ -173,6 +173,14 @@ export const ERRORS = Object.freeze({
     'a string field (client id, user name, will topic) holds U+0000 or a lone surrogate or is longer than 65,535 UTF-8 bytes (§1.5.3); fix the configured value'),
   MQTT_BUFFER_TOO_SMALL: spec('mqtt', false, 'the packet does not fit the output buffer; raise the scratch size or send a smaller payload'),
   MQTT_CALL_ORDER: spec('mqtt', false, 'the decoder was used after an error or from inside its own callback; drop the connection and reset() it'),
+
+  // ── provisioning (fieldcam provision / doctor; kvs-reference.md §9, §13) ──
+  PROVISION_NO_CA: spec('provision', false,
+    'a device bundle needs the root CA the device trusts for every AWS endpoint: pass --ca-file with Amazon Root CA 1 (https://www.amazontrust.com/repository/AmazonRootCA1.pem) for AWS, or set AWS_CA_BUNDLE to the local cloud\'s ca.pem'),
+  PROVISION_AWS_FAILED: spec('provision', true,
+    'an AWS call failed; check the credentials (aws sts get-caller-identity), the region, and that the caller may use iot:*, iam:CreateRole/GetRole/PutRolePolicy/GetRolePolicy/PassRole and kinesisvideo:CreateStream/DescribeStream; re-running provision resumes where it stopped'),
+  PROVISION_CONFLICT: spec('provision', false,
+    'a resource with this name exists with a different configuration; fieldcam does not change what it did not create: pick another name (--role-alias, --thing) or fix the resource by hand'),
 
   // ── configuration and CLI ──
   CONFIG_INVALID: spec('config', false, 'fix the named field in the configuration file'),

@@ -21,6 +21,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'frame a raw H.264 or MJPEG stream as the Matroska a device would upload',
     load: async () => (await import('./mux.ts')).muxCommand,
   },
+  provision: {
+    summary: 'create a camera\'s thing, certificate, role, policies and stream, and write its device bundle',
+    load: async () => (await import('./provision.ts')).provisionCommand,
+  },
   sim: {
     summary: 'run the local cloud and simulated cameras: the whole system on one machine',
     load: async () => (await import('./sim.ts')).simCommand,

@@ -1,0 +1,192 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { FieldcamError } from '../../firmware/core/errors.ts';
+import { awsClientConfig } from '../aws/awsClientConfig.ts';
+import { EXIT } from '../lib/CliError.ts';
+import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { provisionClients } from '../lib/provision/ProvisionContext.ts';
+import { provisionDevice, type DeviceResult } from '../lib/provision/provisionDevice.ts';
+import { DEFAULT_RETENTION_HOURS, DEFAULT_ROLE_ALIAS, ROLE_ALIAS_NAME, STREAM_NAME, THING_NAME } from '../lib/provision/provisionNames.ts';
+import { provisionShared } from '../lib/provision/provisionShared.ts';
+import { ProvisionSteps, type Step } from '../lib/provision/ProvisionSteps.ts';
+import type { Command } from './fieldcam.ts';
+
+const spec: CommandSpec = {
+  name: 'provision',
+  usage: 'provision (--thing <name> | --count N --prefix P) [--stream <name>] [--out DIR] [--region R] [--ca-file PEM] [--dry-run] [--json]',
+  summary:
+    'Creates what a camera needs in AWS IoT, IAM and Kinesis Video Streams — thing type, thing, IAM role and\n' +
+    'policy, role alias, IoT policy, certificate and key, attachments, stream — and writes its device bundle\n' +
+    '(docs/device-bundle.md). Idempotent: a re-run creates nothing twice and repairs what is missing.\n' +
+    'Credentials, region and AWS_CA_BUNDLE are read as the AWS CLI reads them.',
+  options: {
+    thing: { type: 'string', value: 'name', help: 'the IoT thing (1-128 of a-z A-Z 0-9 : _ -)' },
+    stream: { type: 'string', value: 'name', help: 'the KVS stream (default: the thing name, which is all the role policy allows)' },
+    count: { type: 'string', value: 'N', help: 'provision a fleet of N things named <prefix>001…; bundles in <out>/<thing>/' },
+    prefix: { type: 'string', value: 'P', help: 'thing name prefix of a fleet (e.g. cam-)' },
+    out: { type: 'string', value: 'DIR', help: 'bundle directory (default ./<thing>); with --count, the parent of one per thing (default .)' },
+    region: { type: 'string', value: 'region', help: 'AWS region (default: AWS_REGION / profile)' },
+    'retention-hours': { type: 'string', value: 'N', help: `retention of a stream it creates (default ${DEFAULT_RETENTION_HOURS}; 0 disables PERSISTED acks)` },
+    'role-alias': { type: 'string', value: 'name', help: `IoT role alias (default ${DEFAULT_ROLE_ALIAS})` },
+    'ca-file': { type: 'string', value: 'PEM', help: 'root CA for the bundle\'s ca.pem (AWS: AmazonRootCA1.pem; default: AWS_CA_BUNDLE)' },
+    'endpoint-url': { type: 'string', value: 'URL', help: 'IoT, IAM and KVS endpoint (e.g. the local cloud); also the bundle\'s KVS endpoint' },
+    profile: { type: 'string', value: 'name', help: 'AWS profile (default: AWS_PROFILE)' },
+    'dry-run': { type: 'boolean', help: 'print the plan (would create / exists / would repair) and change nothing' },
+    json: { type: 'boolean', help: 'print the result as JSON' },
+  },
+  details:
+    'Real AWS cannot hand out its root CA here: download https://www.amazontrust.com/repository/AmazonRootCA1.pem\n' +
+    'and pass --ca-file; no bundle is written without a CA.\n\n' +
+    'examples (local cloud, AWS_CA_BUNDLE=<state>/ca.pem):\n' +
+    '  fieldcam provision --thing cam-1 --endpoint-url https://127.0.0.1:4590\n' +
+    '  fieldcam provision --count 25 --prefix cam- --out fleet --endpoint-url https://127.0.0.1:4590',
+};
+
+/** Fleet steps run this many things at once: fast, and well inside the IoT and KVS control-plane quotas. */
+const CONCURRENCY = 4;
+
+interface Target {
+  readonly thing: string;
+  readonly stream: string;
+  readonly dir: string;
+}
+
+function targets(values: Record<string, unknown>): Target[] {
+  const thing = values.thing;
+  const countRaw = values.count;
+  if (thing !== undefined && countRaw !== undefined) throw new FieldcamError('CLI_USAGE', 'provision: give --thing or --count, not both');
+  if (countRaw !== undefined) {
+    const count = numberFlag(spec, 'count', countRaw, 1, 10_000)!;
+    if (!Number.isInteger(count)) throw new FieldcamError('CLI_USAGE', 'provision: --count must be a whole number');
+    const prefix = values.prefix;
+    if (typeof prefix !== 'string' || prefix === '') throw new FieldcamError('CLI_USAGE', 'provision: --count needs --prefix (e.g. --prefix cam-)');
+    if (values.stream !== undefined) throw new FieldcamError('CLI_USAGE', 'provision: --stream names one stream; a fleet streams to its thing names');
+    const width = Math.max(3, String(count).length);
+    const out = resolve(typeof values.out === 'string' ? values.out : '.');
+    return Array.from({ length: count }, (_, i) => {
+      const name = `${prefix}${String(i + 1).padStart(width, '0')}`;
+      if (!THING_NAME.test(name)) throw new FieldcamError('CLI_USAGE', `provision: '${name}' is not a thing name (1-128 of a-z A-Z 0-9 : _ -)`);
+      return { thing: name, stream: name, dir: join(out, name) };
+    });
+  }
+  if (typeof thing !== 'string' || !THING_NAME.test(thing)) {
+    throw new FieldcamError('CLI_USAGE', 'provision: --thing <name> (1-128 of a-z A-Z 0-9 : _ -) or --count N --prefix P is required');
+  }
+  if (values.prefix !== undefined) throw new FieldcamError('CLI_USAGE', 'provision: --prefix goes with --count');
+  const stream = typeof values.stream === 'string' ? values.stream : thing;
+  if (!STREAM_NAME.test(stream)) throw new FieldcamError('CLI_USAGE', `provision: --stream '${stream}' is not a stream name (1-256 of a-z A-Z 0-9 _ . -)`);
+  return [{ thing, stream, dir: resolve(typeof values.out === 'string' ? values.out : thing) }];
+}
+
+function readCa(values: Record<string, unknown>, dryRun: boolean): string | undefined {
+  const file = typeof values['ca-file'] === 'string' ? values['ca-file'] : process.env.AWS_CA_BUNDLE?.trim() || undefined;
+  if (file === undefined) {
+    if (dryRun) return undefined;
+    throw new FieldcamError('PROVISION_NO_CA', 'no CA for the bundle\'s ca.pem: pass --ca-file (AWS_CA_BUNDLE is unset); nothing was created');
+  }
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new FieldcamError('PROVISION_NO_CA', `the CA file ${file} cannot be read: ${(err as Error).message}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new FieldcamError('PROVISION_NO_CA', `the CA file ${file} holds no PEM certificate`);
+  return pem;
+}
+
+/** Runs `work` over `items`, `limit` at a time, in order of completion. */
+async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>, done: (result: R) => void): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+      done(results[i]!);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function stepLines(steps: readonly Step[]): string[] {
+  const w0 = Math.max(...steps.map((s) => s.resource.length));
+  const w1 = Math.max(...steps.map((s) => s.name.length));
+  return steps.map((s) => `  ${s.resource.padEnd(w0)}  ${s.name.padEnd(w1)}  ${s.action}${s.detail ? ` (${s.detail})` : ''}`);
+}
+
+function bundleLine(r: DeviceResult, dryRun: boolean): string {
+  if (r.bundleFiles.length === 0) return `  bundle ${r.bundleDir}: up to date`;
+  return `  bundle ${r.bundleDir}: ${dryRun ? 'would write' : 'wrote'} ${r.bundleFiles.join(', ')}`;
+}
+
+export const provisionCommand: Command = {
+  summary: spec.summary,
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(spec, argv);
+    if (values.help) {
+      process.stdout.write(formatHelp(spec));
+      return EXIT.OK;
+    }
+    if (positionals.length > 0) throw new FieldcamError('CLI_USAGE', `provision: unexpected argument '${positionals[0]}'`);
+    const list = targets(values);
+    const dryRun = values['dry-run'] === true;
+    const retentionHours = numberFlag(spec, 'retention-hours', values['retention-hours'], 0, 87_600) ?? DEFAULT_RETENTION_HOURS;
+    if (!Number.isInteger(retentionHours)) throw new FieldcamError('CLI_USAGE', 'provision: --retention-hours must be a whole number');
+    const roleAlias = typeof values['role-alias'] === 'string' ? values['role-alias'] : DEFAULT_ROLE_ALIAS;
+    if (!ROLE_ALIAS_NAME.test(roleAlias)) throw new FieldcamError('CLI_USAGE', `provision: --role-alias '${roleAlias}' is not a role alias name (1-128 of \\w = , @ -)`);
+    const caPem = readCa(values, dryRun);
+    const endpointUrl = typeof values['endpoint-url'] === 'string' ? values['endpoint-url'] : undefined;
+    const config = awsClientConfig({
+      ...(typeof values.region === 'string' ? { region: values.region } : {}),
+      ...(endpointUrl !== undefined ? { endpointUrl } : {}),
+      ...(typeof values.profile === 'string' ? { profile: values.profile } : {}),
+    });
+    if (!config.region) throw new FieldcamError('CLI_USAGE', 'provision: no region: pass --region or set AWS_REGION');
+    const clients = provisionClients(config);
+    const fleet = values.count !== undefined;
+    try {
+      const shared = new ProvisionSteps(dryRun);
+      const ctx = await provisionShared({ clients, region: config.region, roleAlias, endpointUrl, caPem, retentionHours, dryRun }, shared);
+      let finished = 0;
+      const results = await pool(list, CONCURRENCY, (t) => provisionDevice(ctx, t.thing, t.stream, t.dir), (r) => {
+        finished++;
+        if (fleet && !values.json) process.stderr.write(`[${finished}/${list.length}] ${r.thingName}: ${r.created} created, ${r.repaired} repaired\n`);
+      });
+      const created = shared.count('created', 'would create') + results.reduce((n, r) => n + r.created, 0);
+      const repaired = shared.count('repaired', 'would repair') + results.reduce((n, r) => n + r.repaired, 0);
+      const orphaned = results.flatMap((r) => r.orphanedCertificates.map((id) => ({ thing: r.thingName, id })));
+      if (values.json) {
+        process.stdout.write(JSON.stringify({
+          dryRun, region: ctx.region, account: ctx.account ?? null, roleAlias, endpoints: ctx.endpoints,
+          shared: shared.steps, things: results, totals: { things: results.length, created, repaired },
+        }, null, 2) + '\n');
+        return EXIT.OK;
+      }
+      const out: string[] = [`${dryRun ? 'plan (dry run, nothing changed)' : 'provisioned'}: region ${ctx.region}, account ${ctx.account ?? '(new)'}`];
+      out.push(...stepLines(shared.steps));
+      out.push(`  endpoints: credentials ${ctx.endpoints.credentialProvider}, MQTT ${ctx.endpoints.iotData}, KVS ${ctx.endpoints.kinesisVideo}`);
+      if (!fleet) {
+        const r = results[0]!;
+        out.push(`${r.thingName} (stream ${r.streamName})`, ...stepLines(r.steps), bundleLine(r, dryRun));
+      } else {
+        const rows = [['thing', 'created', 'repaired', 'certificate', 'bundle'], ...results.map((r) => [
+          r.thingName, String(r.created), String(r.repaired), r.certificateId?.slice(0, 12) ?? '(new)',
+          r.bundleFiles.length === 0 ? 'up to date' : `${dryRun ? 'would write' : 'wrote'} ${r.bundleFiles.length} file(s)`,
+        ])];
+        const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+        for (const row of rows) out.push(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+      }
+      for (const o of orphaned) {
+        out.push(`warning: ${o.thing} keeps ACTIVE certificate ${o.id} whose private key is not in its bundle (lost); once no device uses it:`,
+          `  aws iot update-certificate --certificate-id ${o.id} --new-status INACTIVE`);
+      }
+      if (!caPem) out.push('warning: no CA (--ca-file / AWS_CA_BUNDLE): a real run refuses to write bundles without one');
+      out.push(`${results.length} thing(s): ${created} ${dryRun ? 'to create' : 'created'}, ${repaired} ${dryRun ? 'to repair' : 'repaired'}`);
+      process.stdout.write(out.join('\n') + '\n');
+      return EXIT.OK;
+    } finally {
+      clients.destroy();
+    }
+  },
+};

@@ -1,0 +1,124 @@
+// One camera (kvs-reference.md §13 steps 1, 4, 5, 8, 10): its thing, its IoT policy, its certificate and the
+// attachments between them, its KVS stream, and its bundle. Idempotent: what exists is left alone, what is
+// missing is created — or repaired, when the thing existed (a detached principal, a deleted stream).
+import { AttachPolicyCommand, AttachThingPrincipalCommand, CreatePolicyCommand, CreateThingCommand, DescribeThingCommand, GetPolicyCommand, ListAttachedPoliciesCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
+import { CreateStreamCommand, DescribeStreamCommand } from '@aws-sdk/client-kinesis-video';
+import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { bundleFileDiffers, BUNDLE_VERSION, encodeDeviceConfig, writeBundle, type BundleFile } from '../writeBundle.ts';
+import { awsCall, lookup, lookupOrUnsupported } from './awsCall.ts';
+import { ensureCertificate } from './deviceCertificate.ts';
+import type { ProvisionContext } from './ProvisionContext.ts';
+import { iotPolicyDocument, iotPolicyName, THING_TYPE } from './provisionNames.ts';
+import { ProvisionSteps, type Step } from './ProvisionSteps.ts';
+
+export interface DeviceResult {
+  readonly thingName: string;
+  readonly streamName: string;
+  readonly bundleDir: string;
+  readonly certificateId: string | undefined;
+  readonly steps: readonly Step[];
+  /** Bundle files written (or, in a dry run, that would be). */
+  readonly bundleFiles: readonly BundleFile[];
+  readonly created: number;
+  readonly repaired: number;
+  /** ACTIVE certificates of the thing without a key in the bundle, left attached (see deviceCertificate.ts). */
+  readonly orphanedCertificates: readonly string[];
+}
+
+export async function provisionDevice(ctx: ProvisionContext, thingName: string, streamName: string, bundleDir: string): Promise<DeviceResult> {
+  const { iot, kvs } = ctx.clients;
+  const steps = new ProvisionSteps(ctx.dryRun);
+
+  const thing = await lookup('DescribeThing', () => iot.send(new DescribeThingCommand({ thingName })));
+  const existed = thing !== undefined;
+  if (thing) {
+    steps.exists('thing', thingName, thing.thingTypeName === THING_TYPE ? undefined : `type ${thing.thingTypeName ?? 'none'}, left as is`);
+  } else {
+    if (!ctx.dryRun) await awsCall('CreateThing', () => iot.send(new CreateThingCommand({ thingName, thingTypeName: THING_TYPE })));
+    steps.changed('thing', thingName, false);
+  }
+
+  const policyName = iotPolicyName(thingName);
+  const policy = await lookup('GetPolicy', () => iot.send(new GetPolicyCommand({ policyName })));
+  if (policy) {
+    steps.exists('IoT policy', policyName);
+  } else {
+    if (!ctx.dryRun) {
+      if (!ctx.roleAliasArn || !ctx.account) throw new FieldcamError('PROVISION_AWS_FAILED', 'the role alias ARN and account are unknown');
+      const document = JSON.stringify(iotPolicyDocument(thingName, ctx.roleAliasArn, ctx.region, ctx.account));
+      await awsCall('CreatePolicy', () => iot.send(new CreatePolicyCommand({ policyName, policyDocument: document })));
+    }
+    steps.changed('IoT policy', policyName, existed);
+  }
+
+  const cert = await ensureCertificate(ctx, thingName, bundleDir, steps);
+  const certArn = cert.certificateArn;
+
+  // Policy ↔ certificate. ListAttachedPolicies tells whether it is attached; where it is not implemented
+  // (the local cloud) AttachPolicy, which is idempotent, is called and reported as `ensured`.
+  const attached = certArn
+    ? await awsCall('ListAttachedPolicies', () => lookupOrUnsupported(() => iot.send(new ListAttachedPoliciesCommand({ target: certArn, pageSize: 250 }))))
+    : undefined;
+  const policyAttached = attached !== undefined && attached !== 'unsupported' && (attached.policies ?? []).some((p) => p.policyName === policyName);
+  if (policyAttached) {
+    steps.exists('policy attachment', `${policyName} → certificate`);
+  } else {
+    if (!ctx.dryRun) await awsCall('AttachPolicy', () => iot.send(new AttachPolicyCommand({ policyName, target: certArn! })));
+    if (attached === 'unsupported' && !cert.created) steps.ensured('policy attachment', `${policyName} → certificate`, 'idempotent AttachPolicy; attachments not listable here');
+    else steps.changed('policy attachment', `${policyName} → certificate`, !cert.created);
+  }
+
+  // Thing ↔ certificate.
+  const principals = await lookup('ListThingPrincipals', () => iot.send(new ListThingPrincipalsCommand({ thingName })));
+  if (certArn && (principals?.principals ?? []).includes(certArn)) {
+    steps.exists('thing principal', `certificate → ${thingName}`);
+  } else {
+    if (!ctx.dryRun) await awsCall('AttachThingPrincipal', () => iot.send(new AttachThingPrincipalCommand({ thingName, principal: certArn! })));
+    steps.changed('thing principal', `certificate → ${thingName}`, !cert.created);
+  }
+
+  const stream = await lookup('DescribeStream', () => kvs.send(new DescribeStreamCommand({ StreamName: streamName })));
+  if (stream?.StreamInfo) {
+    const hours = stream.StreamInfo.DataRetentionInHours;
+    steps.exists('KVS stream', streamName, `retention ${hours ?? 0} h${hours !== ctx.retentionHours ? ' (left as is)' : ''}`);
+  } else {
+    if (!ctx.dryRun) {
+      await awsCall('CreateStream', () => kvs.send(new CreateStreamCommand({ StreamName: streamName, DataRetentionInHours: ctx.retentionHours, Tags: { 'fieldcam:thing': thingName } })));
+    }
+    steps.changed('KVS stream', streamName, existed, `retention ${ctx.retentionHours} h`);
+  }
+
+  const files: Partial<Record<BundleFile, string | Uint8Array>> = {
+    'device.cbor': encodeDeviceConfig({
+      version: BUNDLE_VERSION,
+      thingName,
+      streamName,
+      region: ctx.region,
+      roleAlias: ctx.roleAlias,
+      endpoints: ctx.endpoints,
+      retentionHours: ctx.retentionHours,
+    }),
+    ...(cert.certificatePem ? { 'certificate.pem': cert.certificatePem } : {}),
+    ...(ctx.caPem ? { 'ca.pem': ctx.caPem } : {}),
+  };
+  let bundleFiles: BundleFile[];
+  if (ctx.dryRun) {
+    bundleFiles = (Object.keys(files) as BundleFile[]).filter((name) => bundleFileDiffers(bundleDir, name, files[name]!));
+  } else {
+    bundleFiles = writeBundle(bundleDir, files);
+  }
+  if (cert.created) bundleFiles.push('certificate.pem', 'private.key');
+  bundleFiles = [...new Set(bundleFiles)].sort();
+
+  return {
+    thingName,
+    streamName,
+    bundleDir,
+    certificateId: cert.certificateId,
+    steps: steps.steps,
+    bundleFiles,
+    created: steps.count('created', 'would create'),
+    repaired: steps.count('repaired', 'would repair'),
+    orphanedCertificates: cert.orphaned,
+  };
+}
