@@ -3,7 +3,7 @@
 // KVS/PIC status names are cited where an entry mirrors one (kvs-reference.md §8).
 
 export interface ErrorSpec {
-  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'provision';
+  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision';
   readonly retryable: boolean;
   readonly remedy: string;
 }
@@ -173,6 +173,22 @@ export const ERRORS = Object.freeze({
     'a string field (client id, user name, will topic) holds U+0000 or a lone surrogate or is longer than 65,535 UTF-8 bytes (§1.5.3); fix the configured value'),
   MQTT_BUFFER_TOO_SMALL: spec('mqtt', false, 'the packet does not fit the output buffer; raise the scratch size or send a smaller payload'),
   MQTT_CALL_ORDER: spec('mqtt', false, 'the decoder was used after an error or from inside its own callback; drop the connection and reset() it'),
+
+  // ── AWS IoT credentials provider (kvs-reference.md §9): mTLS GET /role-aliases/<alias>/credentials ──
+  IOT_CERTIFICATE_REFUSED: spec('iot', false,
+    'the credentials provider refused the device certificate ("Certificate is invalid on this endpoint"): it is revoked, inactive or from another account/region; activate it or provision a new one (fieldcam provision)'),
+  IOT_THING_REFUSED: spec('iot', false,
+    'the credentials provider refused the thing name ("Invalid thing name passed"): the certificate is not attached to this thing; check thingName in device.cbor and attach-thing-principal'),
+  IOT_ACCESS_DENIED: spec('iot', false,
+    'the credentials provider denied access ("Access Denied"): the IoT policy on the certificate must allow iot:AssumeRoleWithCertificate on the role alias ARN'),
+  IOT_ROLE_ALIAS_NOT_FOUND: spec('iot', false, 'the role alias does not exist in this account and region; check roleAlias in device.cbor (aws iot describe-role-alias)'),
+  IOT_ROLE_REFUSED: spec('iot', false,
+    'the role alias points at a role the credentials provider cannot assume (missing role, trust policy without credentials.iot.amazonaws.com, or a duration above the role MaxSessionDuration)'),
+  IOT_TLS_VERIFY: spec('iot', false,
+    'the credentials provider certificate could not be verified with ca.pem: check endpoints.credentialProvider (iot:CredentialProvider, not iot:Data-ATS) and the CA in the bundle'),
+  IOT_PROVIDER_UNAVAILABLE: spec('iot', true,
+    'the credentials provider could not be reached or failed (network, timeout, 429, 5xx); fieldcam retries with backoff and buffers frames meanwhile'),
+  IOT_BAD_RESPONSE: spec('iot', true, 'the credentials provider sent an answer fieldcam cannot read (status, size or fields); retried with backoff'),
 
   // ── provisioning (fieldcam provision / doctor; kvs-reference.md §9, §13) ──
   PROVISION_NO_CA: spec('provision', false,
