@@ -15,6 +15,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     load: async () => (await import('./build.ts')).buildCommand,
   },
   cloud: { summary: 'run the local AWS emulator (Kinesis Video Streams) on https://127.0.0.1', load: async () => (await import('./cloud.ts')).cloudCommand },
+  doctor: {
+    summary: 'pre-flight checks of a device bundle: certificate, key, CA, clock, endpoints, credentials, stream',
+    load: async () => (await import('./doctor.ts')).doctorCommand,
+  },
   fragments: { summary: 'list the fragments Kinesis Video Streams stored for a stream', load: async () => (await import('./fragments.ts')).fragmentsCommand },
   'get-media': { summary: 'download a stream\'s stored fragments as one playable Matroska file', load: async () => (await import('./get-media.ts')).getMediaCommand },
   mux: {

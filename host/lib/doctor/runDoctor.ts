@@ -1,0 +1,245 @@
+// The pre-flight checks of `fieldcam doctor` (user-needs.md row 4): each a row with PASS/FAIL, a plain cause
+// and a fix, in the order a device meets them at boot — files, configuration, key, certificate, CA, clock,
+// endpoint, the credentials call, the stream.
+import { DescribeEndpointCommand, IoTClient } from '@aws-sdk/client-iot';
+import { DescribeStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { X509Certificate } from 'node:crypto';
+import { Agent } from 'node:https';
+import type { AwsClientConfig } from '../../aws/awsClientConfig.ts';
+import { errorName } from '../provision/awsCall.ts';
+import { keyMatchesCertificate } from '../provision/deviceCertificate.ts';
+import { readBundle } from './readBundle.ts';
+import { httpsRequest, SERVER_VERIFY_CODES, type HttpsAnswer, type HttpsFailure } from './probeHttps.ts';
+
+export type CheckStatus = 'PASS' | 'FAIL' | 'SKIP';
+
+export interface CheckRow {
+  readonly check: string;
+  readonly status: CheckStatus;
+  readonly cause: string;
+  readonly fix?: string;
+}
+
+export interface DoctorOptions {
+  readonly dir: string;
+  /** Configuration of an IoT client (credentials, --endpoint-url) for DescribeEndpoint; undefined: no AWS access. */
+  readonly aws: AwsClientConfig | undefined;
+  /** Largest tolerated difference between the local clock and the server's Date, ms. */
+  readonly maxSkewMs?: number;
+  readonly now?: () => number;
+}
+
+const PROVISION = 'run `fieldcam provision --thing <thing>` again: it repairs what is missing';
+
+function splitPem(pem: string): X509Certificate[] {
+  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
+}
+
+function isFailure(a: HttpsAnswer | HttpsFailure): a is HttpsFailure {
+  return 'error' in a;
+}
+
+function messageOf(body: string): string {
+  try {
+    const json = JSON.parse(body) as { message?: string; Message?: string };
+    return json.message ?? json.Message ?? body;
+  } catch {
+    return body.slice(0, 200);
+  }
+}
+
+function formatSkew(ms: number): string {
+  const s = Math.round(Math.abs(ms) / 1000);
+  if (s >= 86_400 * 365) return `${(s / (86_400 * 365.25)).toFixed(1)} years`;
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  if (s >= 60) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${s} s`;
+}
+
+/** The credentials call's failure as cause and fix, one per refusal AWS gives (kvs-reference.md §9.2). */
+function credentialsVerdict(a: HttpsAnswer | HttpsFailure, thing: string, alias: string): CheckRow {
+  const check = 'credentials call';
+  if (isFailure(a)) {
+    const code = a.error.code ?? '';
+    if (SERVER_VERIFY_CODES.has(code)) {
+      return { check, status: 'FAIL', cause: `ca.pem does not verify the credentials endpoint's certificate (${code})`, fix: 'put the CA of this endpoint in ca.pem: Amazon Root CA 1 on AWS, the local cloud\'s ca.pem in the simulator' };
+    }
+    if (/alert|handshake|ECONNRESET|EPIPE/i.test(`${code} ${a.error.message}`)) {
+      return { check, status: 'FAIL', cause: `the endpoint refused the device certificate in the TLS handshake (${a.error.message})`, fix: 'the certificate was not issued by this account\'s AWS IoT (another account, region or cloud): provision the device again against this one' };
+    }
+    return { check, status: 'FAIL', cause: `the credentials endpoint cannot be reached: ${code || a.error.message}`, fix: 'check endpoints.credentialProvider and the network (DNS, firewall, port 443)' };
+  }
+  if (a.status === 200) {
+    try {
+      const c = (JSON.parse(a.body) as { credentials?: { accessKeyId?: string; expiration?: string } }).credentials;
+      if (c?.accessKeyId) return { check, status: 'PASS', cause: `temporary credentials ${c.accessKeyId.slice(0, 8)}… until ${c.expiration ?? '?'}` };
+    } catch {
+      // fall through: not the provider's answer
+    }
+  }
+  const message = messageOf(a.body);
+  if (a.status === 403 && /Certificate is invalid/i.test(message)) {
+    return { check, status: 'FAIL', cause: `"${message}": the certificate is revoked, inactive or unknown to this account`, fix: 'aws iot describe-certificate --certificate-id <id>; if REVOKED or deleted, remove the bundle\'s certificate.pem and private.key and provision again' };
+  }
+  if (a.status === 403 && /Invalid thing name/i.test(message)) {
+    return { check, status: 'FAIL', cause: `"${message}": the certificate is not attached to thing '${thing}' (or thingName is wrong)`, fix: `aws iot attach-thing-principal --thing-name ${thing} --principal <certificate ARN>, or ${PROVISION}` };
+  }
+  if (a.status === 403 && /Access Denied/i.test(message)) {
+    return { check, status: 'FAIL', cause: `"${message}": no IoT policy on the certificate allows iot:AssumeRoleWithCertificate on role alias '${alias}'`, fix: `attach a policy allowing it (aws iot attach-policy), or ${PROVISION}` };
+  }
+  if (a.status === 404 && a.errorType !== 'UnknownOperationException') {
+    return { check, status: 'FAIL', cause: `role alias '${alias}' does not exist in this account and region ("${message}")`, fix: `fix roleAlias in device.cbor (aws iot list-role-aliases), or ${PROVISION}` };
+  }
+  if (a.status === 400) {
+    return { check, status: 'FAIL', cause: `the role alias's role cannot be assumed ("${message}")`, fix: 'the role must exist, trust credentials.iot.amazonaws.com, and allow a MaxSessionDuration ≥ the alias duration' };
+  }
+  if (a.status === 429 || a.status >= 500) {
+    return { check, status: 'FAIL', cause: `the credentials provider is unavailable (${a.status} "${message}")`, fix: 'try again later; the device retries with backoff and buffers frames meanwhile' };
+  }
+  return { check, status: 'FAIL', cause: `endpoints.credentialProvider did not answer as the IoT credentials provider (${a.status} ${a.errorType ?? ''} "${message}")`, fix: 'set it to the address of `aws iot describe-endpoint --endpoint-type iot:CredentialProvider`' };
+}
+
+async function endpointTypeRow(credentialProvider: string, aws: AwsClientConfig | undefined, region: string): Promise<CheckRow> {
+  const check = 'endpoint type';
+  if (aws) {
+    const iot = new IoTClient({ ...aws, region });
+    try {
+      const [cp, data] = await Promise.all(['iot:CredentialProvider', 'iot:Data-ATS'].map((t) => iot.send(new DescribeEndpointCommand({ endpointType: t }))));
+      const expected = cp!.endpointAddress;
+      if (credentialProvider === expected) return { check, status: 'PASS', cause: `${credentialProvider} is this account's iot:CredentialProvider endpoint` };
+      if (credentialProvider === data!.endpointAddress) {
+        return { check, status: 'FAIL', cause: `endpoints.credentialProvider ${credentialProvider} is the iot:Data-ATS (MQTT) endpoint, not iot:CredentialProvider`, fix: `set it to ${expected} (aws iot describe-endpoint --endpoint-type iot:CredentialProvider)` };
+      }
+      return { check, status: 'FAIL', cause: `endpoints.credentialProvider ${credentialProvider} is not this account's credentials endpoint (${expected})`, fix: `set it to ${expected}, or check the region and account` };
+    } catch {
+      // no AWS access from here: judge by the name, then by the credentials call
+    } finally {
+      iot.destroy();
+    }
+  }
+  if (/\.credentials\.iot\.[a-z0-9-]+\.amazonaws\.com(:\d+)?$/.test(credentialProvider)) return { check, status: 'PASS', cause: `${credentialProvider} is named like an iot:CredentialProvider endpoint` };
+  if (/-ats\.iot\.[a-z0-9-]+\.amazonaws\.com(:\d+)?$/.test(credentialProvider)) {
+    return { check, status: 'FAIL', cause: `endpoints.credentialProvider ${credentialProvider} is an iot:Data-ATS (MQTT) endpoint`, fix: 'use the address of `aws iot describe-endpoint --endpoint-type iot:CredentialProvider` (<prefix>.credentials.iot.<region>.amazonaws.com)' };
+  }
+  return { check, status: 'SKIP', cause: 'no AWS credentials to ask DescribeEndpoint; the credentials call below tells' };
+}
+
+export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
+  const now = o.now ?? Date.now;
+  const rows: CheckRow[] = [];
+  const b = readBundle(o.dir);
+  rows.push(b.missing.length === 0
+    ? { check: 'bundle files', status: 'PASS', cause: 'device.cbor, certificate.pem, private.key and ca.pem are present' }
+    : { check: 'bundle files', status: 'FAIL', cause: `missing in ${o.dir}: ${b.missing.join(', ')}`, fix: PROVISION });
+  rows.push(b.config
+    ? { check: 'device.cbor', status: 'PASS', cause: `version 1: thing ${b.config.thingName}, stream ${b.config.streamName}, ${b.config.region}` }
+    : { check: 'device.cbor', status: 'FAIL', cause: b.configProblem ?? 'unreadable', fix: PROVISION });
+  if (b.keyMode !== undefined) {
+    rows.push((b.keyMode & 0o077) === 0
+      ? { check: 'private key mode', status: 'PASS', cause: `0${b.keyMode.toString(8)}` }
+      : { check: 'private key mode', status: 'FAIL', cause: `private.key is 0${b.keyMode.toString(8)}: readable by others`, fix: `chmod 600 ${o.dir}/private.key` });
+  }
+  const { config } = b;
+  const certPem = b.text['certificate.pem'];
+  const keyPem = b.text['private.key'];
+  const caPem = b.text['ca.pem'];
+  let cert: X509Certificate | undefined;
+  let keyOk = false;
+  if (certPem && keyPem) {
+    try {
+      cert = new X509Certificate(certPem);
+      keyOk = keyMatchesCertificate(certPem, keyPem);
+      rows.push(keyOk
+        ? { check: 'certificate/key pair', status: 'PASS', cause: 'private.key is the key of certificate.pem' }
+        : { check: 'certificate/key pair', status: 'FAIL', cause: 'private.key is not the key of certificate.pem (their public keys differ)', fix: 'copy the key that came with this certificate; if it is lost, remove both files and provision again (a new certificate is made)' });
+    } catch (err) {
+      rows.push({ check: 'certificate/key pair', status: 'FAIL', cause: `certificate.pem or private.key is not valid PEM: ${(err as Error).message}`, fix: PROVISION });
+    }
+  }
+  let cas: X509Certificate[] = [];
+  if (caPem) {
+    try {
+      cas = splitPem(caPem);
+    } catch {
+      cas = [];
+    }
+  }
+  if (cert && caPem) {
+    const issuer = cas.find((ca) => cert!.checkIssued(ca) && cert!.verify(ca.publicKey));
+    if (issuer) rows.push({ check: 'certificate issuer', status: 'PASS', cause: `issued by ${issuer.subject.replaceAll('\n', ', ')} (in ca.pem)` });
+    else if (/Amazon Web Services/i.test(cert.issuer)) rows.push({ check: 'certificate issuer', status: 'PASS', cause: 'issued by AWS IoT (ca.pem holds the server roots, as on AWS)' });
+    else {
+      rows.push({ check: 'certificate issuer', status: 'FAIL', cause: `certificate.pem was issued by ${cert.issuer.replaceAll('\n', ', ')}, which no certificate in ca.pem signed${cas.length === 0 ? ' (ca.pem holds no certificate)' : ''}`, fix: 'ca.pem belongs to another cloud or account: write the CA of the endpoints this device uses (provision does)' });
+    }
+    const from = Date.parse(cert.validFrom);
+    const to = Date.parse(cert.validTo);
+    const t = now();
+    rows.push(t < from
+      ? { check: 'certificate validity', status: 'FAIL', cause: `not valid before ${cert.validFrom} (local clock ${new Date(t).toISOString()})`, fix: 'set the clock (NTP) or wait' }
+      : t > to
+        ? { check: 'certificate validity', status: 'FAIL', cause: `expired ${cert.validTo}`, fix: 'remove certificate.pem and private.key and provision again' }
+        : { check: 'certificate validity', status: 'PASS', cause: `valid until ${cert.validTo}` });
+  }
+  if (!config || !certPem || !keyPem || !caPem) return rows;
+
+  // The KVS endpoint with ca.pem: does the CA verify it, and what time does the server say it is?
+  const probe = await httpsRequest({ url: config.endpoints.kinesisVideo, ca: caPem, method: 'HEAD' });
+  if (isFailure(probe)) {
+    const code = probe.error.code ?? '';
+    rows.push(SERVER_VERIFY_CODES.has(code)
+      ? { check: 'CA', status: 'FAIL', cause: `ca.pem does not verify ${config.endpoints.kinesisVideo} (${code})`, fix: 'put the CA of the endpoints in ca.pem: Amazon Root CA 1 on AWS, the local cloud\'s ca.pem in the simulator' }
+      : { check: 'CA', status: 'FAIL', cause: `${config.endpoints.kinesisVideo} cannot be reached: ${code || probe.error.message}`, fix: 'check endpoints.kinesisVideo and the network' });
+  } else {
+    rows.push({ check: 'CA', status: 'PASS', cause: `ca.pem verifies ${config.endpoints.kinesisVideo}` });
+    const server = probe.date ? Date.parse(probe.date) : NaN;
+    if (Number.isNaN(server)) rows.push({ check: 'clock', status: 'SKIP', cause: 'the server sent no Date header' });
+    else {
+      const skew = now() - server;
+      const max = o.maxSkewMs ?? 5 * 60_000;
+      rows.push(Math.abs(skew) <= max
+        ? { check: 'clock', status: 'PASS', cause: `within ${formatSkew(skew)} of the server's Date` }
+        : { check: 'clock', status: 'FAIL', cause: `the local clock is ${formatSkew(skew)} ${skew < 0 ? 'behind' : 'ahead of'} the server's Date (${probe.date}); SigV4 allows 5 minutes ("Signature expired")`, fix: 'run NTP (timedatectl set-ntp true); the device itself corrects from the Date header' });
+    }
+  }
+
+  rows.push(await endpointTypeRow(config.endpoints.credentialProvider, o.aws, config.region));
+
+  if (!keyOk) return rows;
+  const answer = await httpsRequest({
+    url: `https://${config.endpoints.credentialProvider}/role-aliases/${encodeURIComponent(config.roleAlias)}/credentials`,
+    ca: caPem, cert: certPem, key: keyPem, headers: { 'x-amzn-iot-thingname': config.thingName },
+  });
+  const verdict = credentialsVerdict(answer, config.thingName, config.roleAlias);
+  rows.push(verdict);
+  if (verdict.status !== 'PASS' || isFailure(answer)) return rows;
+
+  const c = (JSON.parse(answer.body) as { credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string } }).credentials;
+  const kvs = new KinesisVideoClient({
+    region: config.region,
+    endpoint: config.endpoints.kinesisVideo,
+    credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken },
+    requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: caPem }) }),
+  });
+  const same = config.streamName === config.thingName;
+  try {
+    const out = await kvs.send(new DescribeStreamCommand({ StreamName: config.streamName }));
+    rows.push({ check: 'stream', status: 'PASS', cause: `${config.streamName} is ${out.StreamInfo?.Status ?? '?'}, retention ${out.StreamInfo?.DataRetentionInHours ?? 0} h (DescribeStream signed with the device's credentials)` });
+    rows.push({ check: 'stream name', status: 'PASS', cause: same ? 'the stream is named like the thing, as the role policy requires' : `${config.streamName} ≠ thing ${config.thingName}, but the role allows it` });
+  } catch (err) {
+    const name = errorName(err);
+    const message = (err as Error).message;
+    if (name === 'AccessDeniedException' || name === 'NotAuthorizedException') {
+      rows.push(same
+        ? { check: 'stream', status: 'FAIL', cause: `DescribeStream refused: ${message}`, fix: `the role policy must allow kinesisvideo:DescribeStream on the thing's stream; ${PROVISION}` }
+        : { check: 'stream name', status: 'FAIL', cause: `stream '${config.streamName}' ≠ thing '${config.thingName}': the role policy only allows stream/\${credentials-iot:ThingName}, so KVS refused it (${name})`, fix: `set streamName to '${config.thingName}' in device.cbor (provision --thing ${config.thingName} without --stream), or widen the role policy` });
+    } else if (name === 'ResourceNotFoundException') {
+      rows.push({ check: 'stream', status: 'FAIL', cause: `stream '${config.streamName}' does not exist`, fix: `${PROVISION} (it creates the stream); the device also creates it when the policy allows CreateStream` });
+    } else {
+      rows.push({ check: 'stream', status: 'FAIL', cause: `DescribeStream failed: ${name}: ${message}`, fix: 'check endpoints.kinesisVideo and the region' });
+    }
+  } finally {
+    kvs.destroy();
+  }
+  return rows;
+}
