@@ -32,6 +32,8 @@ export interface Board {
   camera(fd: number): FrameSourceFactory;
   /** A whole text file (configuration, CA bundle); throws Error naming the path. */
   readText(path: string): string;
+  /** A whole binary file (the bundle's device.cbor); throws Error naming the path. */
+  readBytes(path: string): Uint8Array;
   /** One line to standard output (the simulator reads status lines from it). */
   print(line: string): void;
   /** SIGINT / SIGTERM: the app stops cleanly (second signal: the runtime exits at once). */

@@ -1,5 +1,6 @@
 import { derivePoolSizing } from '../core/config/derivePoolSizing.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
+import { IotCredentialsClient, type IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import { KvsControlClient, type KvsCredentials } from '../core/kvs/KvsControlClient.ts';
 import { PutMediaSession, type SessionEvent, type SessionStats } from '../core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../core/kvs/ServerClock.ts';
@@ -51,6 +52,8 @@ export class CameraUploader {
   readonly pool: FramePool;
   readonly input: FrameInput;
   readonly session: PutMediaSession;
+  /** The IoT credentials provider client when the configuration came from a device bundle. */
+  readonly iot: IotCredentialsClient | undefined;
   private readonly board: Board;
   private readonly config: DeviceConfig;
   private source: FrameSource | undefined;
@@ -60,7 +63,7 @@ export class CameraUploader {
   private ended = false;
   private finish: ((result: UploaderResult) => void) | undefined;
 
-  constructor(board: Board, config: DeviceConfig, onEvent?: (event: SessionEvent) => void) {
+  constructor(board: Board, config: DeviceConfig, onEvent?: (event: SessionEvent) => void, onCredentials?: (event: IotCredentialsEvent) => void) {
     this.board = board;
     this.config = config;
     const clock = new ServerClock(board.clock);
@@ -81,10 +84,30 @@ export class CameraUploader {
       },
     });
     const { credentials: c, endpoint, stream } = config;
-    const keys: KvsCredentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
-    const credentials = () => keys;
     const tls = { ca: board.readText(endpoint.caFile) };
     const userAgent = `fieldcam/0.1 (${board.runtime}; ${config.board.name})`;
+    let credentials: () => KvsCredentials | undefined;
+    if ('iot' in c) {
+      const iot = new IotCredentialsClient({
+        sockets: board.sockets, timers: board.timers, clock, random: board.random, userAgent,
+        target: { host: c.iot.host, port: c.iot.port, tls: { ...tls, cert: board.readText(c.iot.certFile), key: board.readText(c.iot.keyFile) } },
+        roleAlias: c.iot.roleAlias, thingName: c.iot.thingName,
+        onEvent: (e) => {
+          if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
+          onCredentials?.(e);
+        },
+      });
+      this.iot = iot;
+      // A refusal that retrying cannot fix ends the session at its next signature instead of buffering forever.
+      credentials = () => {
+        if (iot.error) throw iot.error;
+        return iot.current();
+      };
+    } else {
+      const keys: KvsCredentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
+      this.iot = undefined;
+      credentials = () => keys;
+    }
     const control = new KvsControlClient({
       sockets: board.sockets, timers: board.timers, hash: board.hash, clock, region: stream.region,
       target: { host: endpoint.host, port: endpoint.port, tls }, credentials, userAgent,
@@ -132,6 +155,7 @@ export class CameraUploader {
       this.finish!({ status: this.status(), error: isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err)) });
       return done;
     }
+    this.iot?.start();
     this.session.start();
     this.pump();
     return done;
@@ -192,9 +216,16 @@ export class CameraUploader {
       failure ??= isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err));
     }
     this.session.framesQueued();
+    // The credentials client stays up until the session settles: draining the last fragments needs it.
     this.session.stop().then(
-      () => this.finish!({ status: this.status(), ...(failure ? { error: failure } : {}) }),
-      (err: unknown) => this.finish!({ status: this.status(), error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) }),
+      () => {
+        this.iot?.close();
+        this.finish!({ status: this.status(), ...(failure ? { error: failure } : {}) });
+      },
+      (err: unknown) => {
+        this.iot?.close();
+        this.finish!({ status: this.status(), error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) });
+      },
     );
   }
 }

@@ -28,7 +28,8 @@ export interface DeviceConfig {
   };
   /** The KVS control-plane endpoint (HTTPS); the data endpoint comes from GetDataEndpoint. */
   readonly endpoint: { readonly host: string; readonly port: number; readonly caFile: string };
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  /** Static keys (simulator, development) or the AWS IoT credentials provider (a device bundle). */
+  readonly credentials: StaticCredentials | { readonly iot: IotCredentialSettings };
   readonly camera: {
     /** File descriptor the encoded stream arrives on (0 = stdin, the simulator's feeder). */
     readonly fd: number;
@@ -43,28 +44,46 @@ export interface DeviceConfig {
   readonly pin?: { readonly startTimeMs: number; readonly segmentUid: string };
 }
 
+export interface StaticCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** Where and as whom the device asks the AWS IoT credentials provider (device bundle, docs/device-bundle.md). */
+export interface IotCredentialSettings {
+  /** `endpoints.credentialProvider` (iot:CredentialProvider); its CA is `endpoint.caFile` (ca.pem serves every AWS endpoint). */
+  readonly host: string;
+  readonly port: number;
+  readonly roleAlias: string;
+  readonly thingName: string;
+  /** The device certificate and private key (PEM files in the bundle). */
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
 type Json = Record<string, unknown>;
 
-function fail(field: string, want: string): never {
+export function fail(field: string, want: string): never {
   throw new FieldcamError('CONFIG_INVALID', `config ${field} must be ${want}`);
 }
-function object(v: unknown, field: string): Json {
+export function object(v: unknown, field: string): Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : fail(field, 'an object');
 }
-function text(o: Json, field: string, key: string, pattern?: RegExp): string {
+export function text(o: Json, field: string, key: string, pattern?: RegExp): string {
   const v = o[key];
   if (typeof v !== 'string' || v.length === 0 || v.length > 4096) fail(`${field}.${key}`, 'a non-empty string (at most 4096 characters)');
   if (pattern && !pattern.test(v)) fail(`${field}.${key}`, `a string matching ${String(pattern)}`);
   return v;
 }
-function number(o: Json, field: string, key: string, min: number, max: number): number {
+export function number(o: Json, field: string, key: string, min: number, max: number): number {
   const v = o[key];
   return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : fail(`${field}.${key}`, `a number in [${min}, ${max}]`);
 }
 
 // KVS stream names: 1-256 of [a-zA-Z0-9_.-] (kvs-reference.md, CreateStream).
-const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,256}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+export const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,256}$/;
+export const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 /** Parses and validates the JSON text of a device configuration. Throws FieldcamError CONFIG_INVALID. */
 export function parseDeviceConfig(json: string): DeviceConfig {
@@ -77,8 +96,6 @@ export function parseDeviceConfig(json: string): DeviceConfig {
   const c = object(raw, '(top level)');
   if (c.version !== 1) fail('version', '1 (this firmware reads configuration version 1)');
   const board = object(c.board, 'board');
-  const pool = object(board.pool, 'board.pool');
-  const boardStream = object(board.stream, 'board.stream');
   const stream = object(c.stream, 'stream');
   const endpoint = object(c.endpoint, 'endpoint');
   const credentials = object(c.credentials, 'credentials');
@@ -104,20 +121,7 @@ export function parseDeviceConfig(json: string): DeviceConfig {
   const sessionToken = credentials.sessionToken === undefined ? undefined : text(credentials, 'credentials', 'sessionToken');
   return Object.freeze({
     version: 1,
-    board: Object.freeze({
-      name: text(board, 'board', 'name'),
-      pool: Object.freeze({
-        bitrateKbps: number(pool, 'board.pool', 'bitrateKbps', 1, 1e6),
-        bufferSeconds: number(pool, 'board.pool', 'bufferSeconds', 1, 3600),
-        fps: number(pool, 'board.pool', 'fps', 1, 1000),
-        maxFrameBytes: number(pool, 'board.pool', 'maxFrameBytes', 1024, 64 * 1024 * 1024),
-      }),
-      stream: Object.freeze({
-        fragmentMs: number(boardStream, 'board.stream', 'fragmentMs', 0, 20_000),
-        maxFragmentMs: number(boardStream, 'board.stream', 'maxFragmentMs', 1, 20_000),
-      }),
-      ...(board.appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: number(board, 'board', 'appHeapBudgetBytes', 16_384, 1 << 30) } : {}),
-    }),
+    board: parseDeviceBoard(board, 'board', board.appHeapBudgetBytes),
     stream: Object.freeze({
       name: text(stream, 'stream', 'name', STREAM_NAME),
       region: text(stream, 'stream', 'region', REGION),
@@ -142,5 +146,29 @@ export function parseDeviceConfig(json: string): DeviceConfig {
     }),
     statusIntervalMs: c.statusIntervalMs === undefined ? 1000 : number(c, '(top level)', 'statusIntervalMs', 0, 3_600_000),
     ...(pin ? { pin } : {}),
+  });
+}
+
+/**
+ * The board part of a configuration: `o` is the JSON config's `board` or a board manifest (board.json of the
+ * image); `field` names it in errors. `appHeapBudgetBytes` sits at board.appHeapBudgetBytes in the JSON config
+ * and at memory.appHeapBudgetBytes in a manifest, so the caller passes it.
+ */
+export function parseDeviceBoard(o: Json, field: string, appHeapBudgetBytes: unknown): DeviceBoard {
+  const pool = object(o.pool, `${field}.pool`);
+  const stream = object(o.stream, `${field}.stream`);
+  return Object.freeze({
+    name: text(o, field, 'name'),
+    pool: Object.freeze({
+      bitrateKbps: number(pool, `${field}.pool`, 'bitrateKbps', 1, 1e6),
+      bufferSeconds: number(pool, `${field}.pool`, 'bufferSeconds', 1, 3600),
+      fps: number(pool, `${field}.pool`, 'fps', 1, 1000),
+      maxFrameBytes: number(pool, `${field}.pool`, 'maxFrameBytes', 1024, 64 * 1024 * 1024),
+    }),
+    stream: Object.freeze({
+      fragmentMs: number(stream, `${field}.stream`, 'fragmentMs', 0, 20_000),
+      maxFragmentMs: number(stream, `${field}.stream`, 'maxFragmentMs', 1, 20_000),
+    }),
+    ...(appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: number({ appHeapBudgetBytes }, field, 'appHeapBudgetBytes', 16_384, 1 << 30) } : {}),
   });
 }

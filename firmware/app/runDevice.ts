@@ -1,7 +1,9 @@
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
+import type { IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
 import type { Board } from './Board.ts';
 import { CameraUploader, type UploaderStatus } from './CameraUploader.ts';
+import { loadDeviceBundle, type BundleSource } from './DeviceBundle.ts';
 import { parseDeviceConfig, type DeviceConfig } from './DeviceConfig.ts';
 
 /** The app's exit codes (the C host's own are 1-8, firmware/runtime/runtime.h). Stable for the simulator and systemd. */
@@ -64,19 +66,32 @@ function eventRecord(e: SessionEvent): Record<string, unknown> | undefined {
   }
 }
 
+/** Credentials events: when fresh ones arrived (never the keys), retries and the refusal that ends the run. */
+function credentialsRecord(e: IotCredentialsEvent): Record<string, unknown> {
+  switch (e.type) {
+    case 'credentials':
+      return { type: 'event', event: 'credentials', expiration: new Date(e.expirationMs).toISOString(), refreshInMs: e.refreshInMs };
+    case 'retry':
+      return { type: 'event', event: 'credentials-retry', code: e.code, message: e.message, delayMs: e.delayMs };
+    case 'failed':
+      return { type: 'event', event: 'credentials-failed', code: e.code, message: e.message };
+  }
+}
+
 function errorLine(board: Board, err: FieldcamError): void {
   line(board, { type: 'error', code: err.code, message: err.message, remedy: err.remedy });
 }
 
 /**
- * The device's main job: load the configuration, stream the camera to KVS until the camera ends or a stop
- * signal arrives, report status while doing it, and return the exit code. Board-independent: the XS entry
- * (firmware/app/main.ts) and Node tests call it with their board.
+ * The device's main job: load the configuration — a JSON file (simulator, development: static keys) or a
+ * device bundle with the image's board manifest (IoT credentials) — stream the camera to KVS until the camera
+ * ends or a stop signal arrives, report status while doing it, and return the exit code. Board-independent:
+ * the XS entry (firmware/app/main.ts) and Node tests call it with their board.
  */
-export async function runDevice(board: Board, configPath: string): Promise<number> {
+export async function runDevice(board: Board, source: string | BundleSource): Promise<number> {
   let config: DeviceConfig;
   try {
-    config = parseDeviceConfig(board.readText(configPath));
+    config = typeof source === 'string' ? parseDeviceConfig(board.readText(source)) : loadDeviceBundle(board, source);
   } catch (err) {
     errorLine(board, isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', `cannot read the configuration: ${(err as Error).message}`));
     return DEVICE_EXIT.CONFIG;
@@ -88,7 +103,7 @@ export async function runDevice(board: Board, configPath: string): Promise<numbe
     uploader = new CameraUploader(board, config, (e) => {
       const record = eventRecord(e);
       if (record) line(board, record);
-    });
+    }, (e) => line(board, credentialsRecord(e)));
   } catch (err) {
     errorLine(board, isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', (err as Error).message));
     return DEVICE_EXIT.CONFIG;

@@ -11,8 +11,11 @@ export interface BootImage {
 
 export interface BootOptions {
   readonly image: BootImage;
-  /** The device configuration file (firmware/app/DeviceConfig.ts, camera.fd 0). */
-  readonly config: string;
+  /**
+   * The device configuration file (firmware/app/DeviceConfig.ts, camera.fd 0), or a device bundle directory
+   * with the board manifest the image carries (`--bundle DIR --board board.json`, docs/device-bundle.md).
+   */
+  readonly config: string | DeviceSource;
   readonly video: string;
   readonly loop: boolean;
   /** Camera pacing: the file's bytes per second, or 0 for as fast as the board reads. */
@@ -30,12 +33,19 @@ export interface BootedBoard {
   readonly exited: Promise<{ readonly code: number; readonly stderr: string }>;
 }
 
+/** A provisioned device's start: its bundle and the board manifest (the image's board.json when absent). */
+export interface DeviceSource {
+  readonly bundle: string;
+  readonly board?: string;
+}
+
 const SIGNALS: Readonly<Record<string, number>> = Object.freeze({ SIGINT: 2, SIGKILL: 9, SIGTERM: 15, SIGSEGV: 11, SIGBUS: 7, SIGABRT: 6, SIGILL: 4 });
 
 /** The command line that starts an image: natively for x86_64, under `qemu-arm -cpu <model>` for ARM targets. */
-export function bootCommand(image: BootImage, config: string): { command: string; args: string[] } {
+export function bootCommand(image: BootImage, config: string | DeviceSource): { command: string; args: string[] } {
   const runtime = join(image.dir, 'fieldcam-runtime');
-  const args = [...image.runtimeFlags, join(image.dir, 'firmware.js'), '--config', config];
+  const source = typeof config === 'string' ? ['--config', config] : ['--bundle', config.bundle, '--board', config.board ?? join(image.dir, 'board.json')];
+  const args = [...image.runtimeFlags, join(image.dir, 'firmware.js'), ...source];
   return image.qemuCpu ? { command: 'qemu-arm', args: ['-cpu', image.qemuCpu, runtime, ...args] } : { command: runtime, args };
 }
 

@@ -26,6 +26,7 @@ export function nodeBoard(options: NodeBoardOptions = {}): Board {
     hash: nodeHash,
     camera: nodeCamera,
     readText: (path: string) => readFileSync(path, 'utf8'),
+    readBytes: (path: string) => new Uint8Array(readFileSync(path)),
     print: options.print ?? ((line: string) => void process.stdout.write(`${line}\n`)),
     onStop: options.onStop ?? ((callback: () => void) => {
       process.once('SIGINT', callback);

@@ -17,6 +17,7 @@ export const xsBoard: Board = Object.freeze({
   byteScan: Object.freeze({ indexOfByte: (data: Uint8Array, value: number, from: number, to: number) => host().indexOfByte(data, value, from, to) }),
   camera: xsCamera,
   readText: (path: string) => decodeUtf8(new Uint8Array(host().readFile(path))),
+  readBytes: (path: string) => new Uint8Array(host().readFile(path)),
   print: (line: string) => host().print(line),
   onStop: (callback: () => void) => xsLoop.onSignal(() => callback()),
   memory: () => host().memory(),

@@ -1,0 +1,158 @@
+import { decodeCbor } from '../core/cbor/decodeCbor.ts';
+import { FieldcamError, isFieldcamError } from '../core/errors.ts';
+import type { Board } from './Board.ts';
+import { fail, number, object, parseDeviceBoard, REGION, STREAM_NAME, text, type DeviceConfig } from './DeviceConfig.ts';
+
+/** How the device is started from a bundle: `firmware.js --bundle DIR --board FILE` (the image's board.json). */
+export interface BundleSource {
+  readonly bundle: string;
+  readonly board: string;
+  /** The camera's file descriptor (default 0: standard input, where the simulator and the capture pipe feed it). */
+  readonly cameraFd?: number;
+}
+
+type Json = Record<string, unknown>;
+
+// docs/device-bundle.md, format version 1.
+const TOP_KEYS = ['version', 'thingName', 'streamName', 'region', 'roleAlias', 'endpoints', 'retentionHours', 'camera', 'stream'];
+const ENDPOINT_KEYS = ['credentialProvider', 'iotData', 'kinesisVideo'];
+const CAMERA_KEYS = ['codec', 'fps'];
+const STREAM_KEYS = ['fragmentMs', 'metadata'];
+const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
+const HOST = /^[a-zA-Z0-9.-]{1,253}$/;
+/** device.cbor is a few hundred bytes; the limit only bounds a corrupt file. */
+const MAX_DEVICE_CBOR = 16 * 1024;
+
+function onlyKeys(o: Json, field: string, allowed: readonly string[]): void {
+  for (const key of Object.keys(o)) {
+    if (!allowed.includes(key)) throw new FieldcamError('CONFIG_INVALID', `device.cbor: unknown key ${field === '' ? '' : `${field}.`}${key} (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+/** `host:port` or `host` (default 443), as the IoT credentials provider endpoint is written. */
+function hostPort(value: string, field: string): { host: string; port: number } {
+  const m = /^([^:/]+)(?::(\d{1,5}))?$/.exec(value);
+  const port = m?.[2] === undefined ? 443 : Number(m[2]);
+  if (!m || !HOST.test(m[1]!) || port < 1 || port > 65_535) fail(field, '"host" or "host:port"');
+  return { host: m[1]!, port };
+}
+
+/** `https://host[:port]` (the KVS control plane; TLS only). */
+function httpsUrl(value: string, field: string): { host: string; port: number } {
+  const m = /^https:\/\/([^:/]+)(?::(\d{1,5}))?\/?$/.exec(value);
+  const port = m?.[2] === undefined ? 443 : Number(m[2]);
+  if (!m || !HOST.test(m[1]!) || port < 1 || port > 65_535) fail(field, '"https://host[:port]"');
+  return { host: m[1]!, port };
+}
+
+function pem(board: Board, path: string, label: RegExp, what: string): void {
+  let content: string;
+  try {
+    content = board.readText(path);
+  } catch (err) {
+    throw new FieldcamError('CONFIG_INVALID', `bundle: cannot read ${what} ${path}: ${(err as Error).message}`);
+  }
+  if (!label.test(content)) throw new FieldcamError('CONFIG_INVALID', `bundle: ${path} is not a PEM ${what}`);
+}
+
+/**
+ * Reads a device bundle (docs/device-bundle.md) and the board manifest the image carries into the device's
+ * configuration: device.cbor strictly validated (version 1, unknown keys refused, every problem naming its
+ * key), the certificate, private key and CA checked to be PEM, the stream named after the thing unless
+ * overridden, credentials from the IoT credentials provider. Board, pool and stream timing come from the
+ * manifest; the bundle's `camera` and `stream` maps override it. The camera is standard input (fd 0) unless told, live.
+ * Throws FieldcamError CONFIG_INVALID.
+ */
+export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConfig {
+  const dir = source.bundle.replace(/\/+$/, '') || '/';
+  let manifest: Json;
+  try {
+    manifest = object(JSON.parse(board.readText(source.board)), 'board manifest');
+  } catch (err) {
+    throw isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', `cannot read the board manifest ${source.board}: ${(err as Error).message}`);
+  }
+  const memory = manifest.memory === undefined ? {} : object(manifest.memory, 'board.memory');
+  const deviceBoard = parseDeviceBoard(manifest, 'board', memory.appHeapBudgetBytes);
+  const boardCamera = object(manifest.camera, 'board.camera');
+
+  const file = `${dir}/device.cbor`;
+  let bytes: Uint8Array;
+  try {
+    bytes = board.readBytes(file);
+  } catch (err) {
+    throw new FieldcamError('CONFIG_INVALID', `bundle: cannot read ${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = decodeCbor(bytes, 0, bytes.length, { maxBytes: MAX_DEVICE_CBOR, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 });
+  } catch (err) {
+    throw new FieldcamError('CONFIG_INVALID', `bundle: ${file} is not a valid CBOR document (${isFieldcamError(err) ? err.code : 'error'}: ${(err as Error).message})`);
+  }
+  const d = object(raw, 'device.cbor');
+  onlyKeys(d, '', TOP_KEYS);
+  if (d.version !== 1) fail('device.cbor version', '1 (this firmware reads bundle format version 1)');
+  const thingName = text(d, 'device.cbor', 'thingName', THING_NAME);
+  const streamName = d.streamName === undefined ? thingName : text(d, 'device.cbor', 'streamName', STREAM_NAME);
+  if (!STREAM_NAME.test(streamName)) fail('device.cbor thingName', 'usable as a stream name ([a-zA-Z0-9_.-]) or streamName must be given');
+  const region = text(d, 'device.cbor', 'region', REGION);
+  const roleAlias = text(d, 'device.cbor', 'roleAlias', ROLE_ALIAS);
+  const endpoints = object(d.endpoints, 'device.cbor endpoints');
+  onlyKeys(endpoints, 'endpoints', ENDPOINT_KEYS);
+  const provider = hostPort(text(endpoints, 'device.cbor endpoints', 'credentialProvider'), 'device.cbor endpoints.credentialProvider');
+  const kvs = httpsUrl(text(endpoints, 'device.cbor endpoints', 'kinesisVideo'), 'device.cbor endpoints.kinesisVideo');
+  if (endpoints.iotData !== undefined) hostPort(text(endpoints, 'device.cbor endpoints', 'iotData'), 'device.cbor endpoints.iotData');
+  const retentionHours = d.retentionHours === undefined ? undefined : integer(d, 'device.cbor', 'retentionHours', 0, 87_600);
+
+  let codec = boardCamera.codec;
+  let fps: number | undefined;
+  if (d.camera !== undefined) {
+    const camera = object(d.camera, 'device.cbor camera');
+    onlyKeys(camera, 'camera', CAMERA_KEYS);
+    if (camera.codec !== undefined) codec = camera.codec;
+    if (camera.fps !== undefined) fps = integer(camera, 'device.cbor camera', 'fps', 1, 1000);
+  }
+  if (codec !== 'h264' && codec !== 'mjpeg') fail('camera.codec', '"h264" or "mjpeg"');
+  // H.264 carries its timing (SPS VUI); JPEG has none, so MJPEG falls back to the manifest's frame rate.
+  if (fps === undefined && codec === 'mjpeg') fps = integer(boardCamera, 'board.camera', 'fps', 1, 1000);
+
+  let fragmentMs = deviceBoard.stream.fragmentMs;
+  let metadata: Record<string, string> | undefined;
+  if (d.stream !== undefined) {
+    const stream = object(d.stream, 'device.cbor stream');
+    onlyKeys(stream, 'stream', STREAM_KEYS);
+    if (stream.fragmentMs !== undefined) fragmentMs = integer(stream, 'device.cbor stream', 'fragmentMs', 0, deviceBoard.stream.maxFragmentMs);
+    if (stream.metadata !== undefined) {
+      const m = object(stream.metadata, 'device.cbor stream.metadata');
+      metadata = {};
+      for (const key of Object.keys(m)) metadata[key] = text(m, 'device.cbor stream.metadata', key);
+    }
+  }
+
+  const certFile = `${dir}/certificate.pem`;
+  const keyFile = `${dir}/private.key`;
+  const caFile = `${dir}/ca.pem`;
+  pem(board, certFile, /-----BEGIN CERTIFICATE-----/, 'certificate');
+  pem(board, keyFile, /-----BEGIN (RSA |EC )?PRIVATE KEY-----/, 'private key');
+  pem(board, caFile, /-----BEGIN CERTIFICATE-----/, 'CA certificate');
+
+  return Object.freeze({
+    version: 1,
+    board: Object.freeze({ ...deviceBoard, stream: Object.freeze({ ...deviceBoard.stream, fragmentMs }) }),
+    stream: Object.freeze({
+      name: streamName,
+      region,
+      ...(retentionHours !== undefined ? { createRetentionHours: retentionHours } : {}),
+      ...(metadata ? { metadata: Object.freeze(metadata) } : {}),
+    }),
+    endpoint: Object.freeze({ host: kvs.host, port: kvs.port, caFile }),
+    credentials: Object.freeze({ iot: Object.freeze({ host: provider.host, port: provider.port, roleAlias, thingName, certFile, keyFile }) }),
+    camera: Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}) }),
+    statusIntervalMs: 1000,
+  });
+}
+
+function integer(o: Json, field: string, key: string, min: number, max: number): number {
+  const v = number(o, field, key, min, max);
+  return Number.isInteger(v) ? v : fail(`${field}.${key}`, 'an integer');
+}
