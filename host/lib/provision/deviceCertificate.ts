@@ -16,6 +16,8 @@ export interface DeviceCertificate {
   readonly certificateArn: string | undefined;
   readonly certificateId: string | undefined;
   readonly certificatePem: string | undefined;
+  /** The key of a reused certificate, as read from the bundle (rewritten only to repair its mode). */
+  readonly privateKeyPem: string | undefined;
   /** true when it was created by this run (its attachments are then new, not repairs) */
   readonly created: boolean;
   /** ACTIVE certificates of the thing that this bundle has no key for, left attached and ACTIVE */
@@ -34,11 +36,11 @@ export function keyMatchesCertificate(certificatePem: string, privateKeyPem: str
   return Buffer.compare(fromCert, fromKey) === 0;
 }
 
-function readPair(dir: string): { certificatePem: string; id: string } | undefined {
+function readPair(dir: string): { certificatePem: string; privateKeyPem: string; id: string } | undefined {
   try {
     const certificatePem = readFileSync(join(dir, 'certificate.pem'), 'utf8');
     const key = readFileSync(join(dir, 'private.key'), 'utf8');
-    return keyMatchesCertificate(certificatePem, key) ? { certificatePem, id: certificateId(certificatePem) } : undefined;
+    return keyMatchesCertificate(certificatePem, key) ? { certificatePem, privateKeyPem: key, id: certificateId(certificatePem) } : undefined;
   } catch {
     return undefined;
   }
@@ -53,7 +55,7 @@ export async function ensureCertificate(ctx: ProvisionContext, thingName: string
     const status = described?.certificateDescription?.status;
     if (status === 'ACTIVE') {
       steps.exists('certificate', pair.id.slice(0, 12), 'ACTIVE, key in bundle');
-      return { certificateArn: described!.certificateDescription!.certificateArn, certificateId: pair.id, certificatePem: pair.certificatePem, created: false, orphaned: [] };
+      return { certificateArn: described!.certificateDescription!.certificateArn, certificateId: pair.id, certificatePem: pair.certificatePem, privateKeyPem: pair.privateKeyPem, created: false, orphaned: [] };
     }
     why = status ? `the bundle's certificate ${pair.id.slice(0, 12)} is ${status}` : `the bundle's certificate ${pair.id.slice(0, 12)} is unknown to AWS IoT`;
   }
@@ -70,7 +72,7 @@ export async function ensureCertificate(ctx: ProvisionContext, thingName: string
   if (orphaned.length > 0) why = `the thing's ACTIVE certificate ${orphaned.map((id) => id.slice(0, 12)).join(', ')} has no key in ${dir} (lost key): a new certificate is made; the old one stays attached and ACTIVE until you revoke it`;
   if (ctx.dryRun) {
     steps.changed('certificate', 'new', false, why);
-    return { certificateArn: undefined, certificateId: undefined, certificatePem: undefined, created: true, orphaned };
+    return { certificateArn: undefined, certificateId: undefined, certificatePem: undefined, privateKeyPem: undefined, created: true, orphaned };
   }
   const out = await awsCall('CreateKeysAndCertificate', () => iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true })));
   const privateKeyPem = out.keyPair?.PrivateKey;
@@ -81,5 +83,5 @@ export async function ensureCertificate(ctx: ProvisionContext, thingName: string
   writeBundleFile(dir, 'private.key', privateKeyPem);
   writeBundleFile(dir, 'certificate.pem', out.certificatePem);
   steps.changed('certificate', out.certificateId.slice(0, 12), false, why);
-  return { certificateArn: out.certificateArn, certificateId: out.certificateId, certificatePem: out.certificatePem, created: true, orphaned };
+  return { certificateArn: out.certificateArn, certificateId: out.certificateId, certificatePem: out.certificatePem, privateKeyPem: undefined, created: true, orphaned };
 }

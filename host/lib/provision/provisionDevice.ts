@@ -99,6 +99,7 @@ export async function provisionDevice(ctx: ProvisionContext, thingName: string, 
       retentionHours: ctx.retentionHours,
     }),
     ...(cert.certificatePem ? { 'certificate.pem': cert.certificatePem } : {}),
+    ...(cert.privateKeyPem ? { 'private.key': cert.privateKeyPem } : {}),
     ...(ctx.caPem ? { 'ca.pem': ctx.caPem } : {}),
   };
   let bundleFiles: BundleFile[];
