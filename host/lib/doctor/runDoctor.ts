@@ -1,13 +1,13 @@
 // The pre-flight checks of `fieldcam doctor` (user-needs.md row 4): each a row with PASS/FAIL, a plain cause
 // and a fix, in the order a device meets them at boot — files, configuration, key, certificate, CA, clock,
 // endpoint, the credentials call, the stream.
-import { DescribeEndpointCommand, IoTClient } from '@aws-sdk/client-iot';
+import { DescribeEndpointCommand, DescribeRoleAliasCommand, IoTClient } from '@aws-sdk/client-iot';
 import { DescribeStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { X509Certificate } from 'node:crypto';
 import { Agent } from 'node:https';
 import type { AwsClientConfig } from '../../aws/awsClientConfig.ts';
-import { errorName } from '../provision/awsCall.ts';
+import { errorName, isNotFound } from '../provision/awsCall.ts';
 import { keyMatchesCertificate } from '../provision/deviceCertificate.ts';
 import { readBundle } from './readBundle.ts';
 import { httpsRequest, SERVER_VERIFY_CODES, type HttpsAnswer, type HttpsFailure } from './probeHttps.ts';
@@ -125,6 +125,19 @@ async function endpointTypeRow(credentialProvider: string, aws: AwsClientConfig 
   return { check, status: 'SKIP', cause: 'no AWS credentials to ask DescribeEndpoint; the credentials call below tells' };
 }
 
+/** Whether the alias exists; true when it cannot be told (no access), so the policy cause stands. */
+async function roleAliasExists(aws: AwsClientConfig, region: string, alias: string): Promise<boolean> {
+  const iot = new IoTClient({ ...aws, region });
+  try {
+    await iot.send(new DescribeRoleAliasCommand({ roleAlias: alias }));
+    return true;
+  } catch (err) {
+    return !isNotFound(err);
+  } finally {
+    iot.destroy();
+  }
+}
+
 export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
   const now = o.now ?? Date.now;
   const rows: CheckRow[] = [];
@@ -210,7 +223,12 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
     url: `https://${config.endpoints.credentialProvider}/role-aliases/${encodeURIComponent(config.roleAlias)}/credentials`,
     ca: caPem, cert: certPem, key: keyPem, headers: { 'x-amzn-iot-thingname': config.thingName },
   });
-  const verdict = credentialsVerdict(answer, config.thingName, config.roleAlias);
+  let verdict = credentialsVerdict(answer, config.thingName, config.roleAlias);
+  // The provider checks the IoT policy before the alias, so a misspelt alias reads "Access Denied" (no policy
+  // allows an alias that does not exist): ask DescribeRoleAlias when AWS credentials are at hand.
+  if (verdict.status === 'FAIL' && / "Access Denied"/.test(` ${verdict.cause}`) && o.aws && !(await roleAliasExists(o.aws, config.region, config.roleAlias))) {
+    verdict = { check: verdict.check, status: 'FAIL', cause: `role alias '${config.roleAlias}' does not exist in this account and region (the provider answers "Access Denied": no policy allows a missing alias)`, fix: `fix roleAlias in device.cbor (aws iot list-role-aliases), or ${PROVISION}` };
+  }
   rows.push(verdict);
   if (verdict.status !== 'PASS' || isFailure(answer)) return rows;
 
