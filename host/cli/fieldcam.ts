@@ -19,6 +19,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'pre-flight checks of a device bundle: certificate, key, CA, clock, endpoints, credentials, stream',
     load: async () => (await import('./doctor.ts')).doctorCommand,
   },
+  flash: {
+    summary: 'write a board\'s deployable tree (image, device bundle, systemd unit, install script) into a root directory',
+    load: async () => (await import('./flash.ts')).flashCommand,
+  },
   fragments: { summary: 'list the fragments Kinesis Video Streams stored for a stream', load: async () => (await import('./fragments.ts')).fragmentsCommand },
   'get-media': { summary: 'download a stream\'s stored fragments as one playable Matroska file', load: async () => (await import('./get-media.ts')).getMediaCommand },
   mux: {

@@ -1,0 +1,156 @@
+// `fieldcam flash`: a board's deployable tree (docs/cli.md). The bundle is validated with the device's own
+// reader before anything is written; every file is written atomically (temporary file beside it, fsync,
+// rename) and only when its bytes or mode differ, so a re-flash with the same inputs changes nothing.
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { createPublicKey } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { loadDeviceBundle } from '../../../firmware/app/DeviceBundle.ts';
+import { nodeBoard } from '../../../firmware/boards/node/nodeBoard.ts';
+import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { imageDir, type ImageManifest } from '../buildImage.ts';
+import type { BoardManifest } from '../loadBoardManifest.ts';
+import { BUNDLE_DIR, IMAGE_DIR, UNIT_FILE } from './deviceTree.ts';
+import { renderInstallScript, renderRunScript, renderUnit } from './renderService.ts';
+
+export type FileAction = 'written' | 'updated' | 'unchanged';
+
+export interface FlashedFile {
+  /** Path inside the target, e.g. opt/fieldcam/firmware.js. */
+  readonly path: string;
+  readonly bytes: number;
+  readonly mode: string;
+  readonly action: FileAction;
+}
+
+export interface FlashResult {
+  readonly board: string;
+  readonly target: string;
+  readonly version: string;
+  readonly thingName: string;
+  readonly streamName: string;
+  readonly files: readonly FlashedFile[];
+  /** True when no file was written or updated. */
+  readonly unchanged: boolean;
+}
+
+interface Planned {
+  readonly path: string;
+  readonly data: Uint8Array;
+  readonly mode: number;
+}
+
+/** What the device itself would make of the bundle, plus the certificate/key pair check; CONFIG_INVALID otherwise. */
+export function validateBundle(bundle: string, boardJson: string): { thingName: string; streamName: string } {
+  let config;
+  try {
+    config = loadDeviceBundle(nodeBoard({ print: () => {} }), { bundle, board: boardJson });
+  } catch (err) {
+    throw new FieldcamError('CONFIG_INVALID', `flash: the bundle ${bundle} would not boot: ${(err as Error).message}`);
+  }
+  const iot = 'iot' in config.credentials ? config.credentials.iot : undefined;
+  if (!iot) throw new FieldcamError('CONFIG_INVALID', `flash: the bundle ${bundle} has no IoT credentials settings`);
+  try {
+    const fromCert = createPublicKey(readFileSync(iot.certFile)).export({ type: 'spki', format: 'der' });
+    const fromKey = createPublicKey(readFileSync(iot.keyFile)).export({ type: 'spki', format: 'der' });
+    if (!fromCert.equals(fromKey)) throw new Error('private.key is not the key of certificate.pem');
+  } catch (err) {
+    throw new FieldcamError('CONFIG_INVALID', `flash: the bundle ${bundle} would not boot: ${(err as Error).message}`);
+  }
+  return { thingName: iot.thingName, streamName: config.stream.name };
+}
+
+/** The board a target already holds (its opt/fieldcam/image.json), if any. */
+export function boardInTarget(target: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(target, IMAGE_DIR, 'image.json'), 'utf8')) as { board?: string }).board ?? '(unknown)';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : '(unreadable image.json)';
+  }
+}
+
+function plan(board: BoardManifest, image: ImageManifest, bundle: string): Planned[] {
+  const dist = imageDir(board.name);
+  const file = (path: string) => new Uint8Array(readFileSync(path));
+  const text = (s: string) => new TextEncoder().encode(s);
+  return [
+    { path: `${IMAGE_DIR}/fieldcam-runtime`, data: file(join(dist, 'fieldcam-runtime')), mode: 0o755 },
+    { path: `${IMAGE_DIR}/firmware.js`, data: file(join(dist, 'firmware.js')), mode: 0o644 },
+    { path: `${IMAGE_DIR}/board.json`, data: file(join(dist, 'board.json')), mode: 0o644 },
+    { path: `${IMAGE_DIR}/image.json`, data: file(join(dist, 'image.json')), mode: 0o644 },
+    { path: `${IMAGE_DIR}/VERSION`, data: text(`${image.version}\n`), mode: 0o644 },
+    { path: `${IMAGE_DIR}/run`, data: text(renderRunScript(board, image)), mode: 0o755 },
+    { path: `${IMAGE_DIR}/install.sh`, data: text(renderInstallScript(board, image)), mode: 0o755 },
+    { path: `${BUNDLE_DIR}/device.cbor`, data: file(join(bundle, 'device.cbor')), mode: 0o600 },
+    { path: `${BUNDLE_DIR}/certificate.pem`, data: file(join(bundle, 'certificate.pem')), mode: 0o644 },
+    { path: `${BUNDLE_DIR}/private.key`, data: file(join(bundle, 'private.key')), mode: 0o600 },
+    { path: `${BUNDLE_DIR}/ca.pem`, data: file(join(bundle, 'ca.pem')), mode: 0o644 },
+    { path: UNIT_FILE, data: text(renderUnit(board, image)), mode: 0o644 },
+  ];
+}
+
+function current(path: string, data: Uint8Array, mode: number): 'missing' | 'same' | 'different' {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return 'missing';
+  }
+  if (!st.isFile() || (st.mode & 0o777) !== mode || st.size !== data.length) return 'different';
+  return Buffer.compare(readFileSync(path), data) === 0 ? 'same' : 'different';
+}
+
+function writeAtomically(path: string, data: Uint8Array, mode: number): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${path.slice(dirname(path).length + 1)}.${process.pid}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'w', mode);
+    let done = 0;
+    while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    chmodSync(tmp, mode); // exactly this mode, whatever the umask
+    renameSync(tmp, path);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing left behind
+    }
+    throw new FieldcamError('CLI_OUTPUT_FAILED', `flash: cannot write ${path}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Writes the tree. The caller has built the image (dist/<board>/) and checked the target; the bundle is
+ * validated here against the image's board.json before the first byte is written.
+ */
+export function flashTree(o: { board: BoardManifest; image: ImageManifest; bundle: string; target: string; force: boolean }): FlashResult {
+  let st;
+  try {
+    st = statSync(o.target);
+  } catch {
+    throw new FieldcamError('CLI_INPUT_NOT_FOUND', `flash: the target ${o.target} does not exist (mount the SD card's root file system, or create the directory)`);
+  }
+  if (!st.isDirectory()) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `flash: the target ${o.target} is not a directory`);
+  const { thingName, streamName } = validateBundle(o.bundle, join(imageDir(o.board.name), 'board.json'));
+  const there = boardInTarget(o.target);
+  if (there !== undefined && there !== o.board.name && !o.force) {
+    throw new FieldcamError('CLI_USAGE', `flash: ${o.target} holds the ${there} image, not ${o.board.name}; pass --force to replace it (nothing was written)`);
+  }
+  const files: FlashedFile[] = [];
+  for (const f of plan(o.board, o.image, o.bundle)) {
+    const path = join(o.target, f.path);
+    const state = current(path, f.data, f.mode);
+    if (state !== 'same') writeAtomically(path, f.data, f.mode);
+    files.push({ path: f.path, bytes: f.data.length, mode: `0${f.mode.toString(8)}`, action: state === 'same' ? 'unchanged' : state === 'missing' ? 'written' : 'updated' });
+  }
+  // The bundle directory holds the private key: only its owner may list it.
+  chmodSync(join(o.target, BUNDLE_DIR), 0o700);
+  return {
+    board: o.board.name, target: o.target, version: o.image.version, thingName, streamName, files,
+    unchanged: files.every((f) => f.action === 'unchanged'),
+  };
+}

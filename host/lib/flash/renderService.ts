@@ -1,0 +1,152 @@
+// The three texts of a flashed tree that a Raspberry Pi OS board runs: the run script (camera → runtime), the
+// systemd unit that keeps it running, and install.sh. Pure functions of the board manifest and image.json, so
+// a re-flash with the same inputs writes the same bytes.
+import type { ImageManifest } from '../buildImage.ts';
+import type { BoardManifest } from '../loadBoardManifest.ts';
+import { deviceCommand, IMAGE_DIR, BUNDLE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
+
+/** Camera tools of Raspberry Pi OS, newest name first (Bookworm: rpicam-apps; Bullseye: libcamera-apps). */
+export const CAPTURE_TOOLS = Object.freeze(['rpicam-vid', 'libcamera-vid'] as const);
+
+/**
+ * The capture arguments for the board's camera: run forever (-t 0), no preview, the manifest's size and rate,
+ * a key frame at every fragment boundary (--intra, so fragments can close on time), the pool's bitrate, SPS/PPS
+ * repeated before every key frame (--inline: a restarted runtime can start mid-stream), flushed per frame,
+ * written to stdout.
+ */
+export function captureArgs(board: BoardManifest): string[] {
+  const c = board.camera;
+  const intra = Math.max(1, Math.round((c.fps * board.stream.fragmentMs) / 1000));
+  return ['-t', '0', '-n', '--codec', c.codec, ...(c.codec === 'h264' ? ['--inline', '--intra', String(intra)] : []),
+    '--width', String(c.width), '--height', String(c.height), '--framerate', String(c.fps),
+    ...(c.codec === 'h264' ? ['--bitrate', String(board.pool.bitrateKbps * 1000)] : []), '--flush', '-o', '-'];
+}
+
+export function renderRunScript(board: BoardManifest, image: ImageManifest): string {
+  return `#!/bin/sh
+# fieldcam ${image.version} for ${board.name}: the camera piped into the firmware. Written by \`fieldcam flash\`;
+# started by ${'/' + UNIT_FILE}. The runtime reads the camera on stdin (fd 0) and the device bundle in
+# /${BUNDLE_DIR}; it prints one JSON status line per second (journalctl -u fieldcam).
+set -eu
+capture=
+for tool in ${CAPTURE_TOOLS.join(' ')}; do
+  if command -v "$tool" >/dev/null 2>&1; then capture=$tool; break; fi
+done
+if [ -z "$capture" ]; then
+  echo "fieldcam: no camera tool (${CAPTURE_TOOLS.join(' or ')}): sudo apt install rpicam-apps" >&2
+  exit 10
+fi
+# When the camera or the runtime ends, the pipeline ends and systemd restarts both (Restart=always).
+"$capture" ${captureArgs(board).join(' ')} | ${deviceCommand(image, '/').join(' ')}
+`;
+}
+
+/**
+ * The unit. Hardening is what does not break the camera: libcamera needs /dev/video*, /dev/media*,
+ * /dev/v4l-subdev* and /dev/dma_heap/* (group video), so no PrivateDevices=, DevicePolicy= or DeviceAllow=,
+ * and no ProtectClock= (it adds a DeviceAllow= for the RTC, which closes every other device). No
+ * SystemCallArchitectures=native either: the runtime is a static 32-bit ARM binary, which a 64-bit Raspberry Pi
+ * OS runs as a compat process. libcamera watches devices through udev, hence AF_NETLINK.
+ */
+export function renderUnit(board: BoardManifest, image: ImageManifest): string {
+  return `# fieldcam ${image.version} for ${board.name}, written by \`fieldcam flash\`.
+[Unit]
+Description=fieldcam camera → Amazon Kinesis Video Streams (${board.name})
+Documentation=file:///${IMAGE_DIR}/install.sh
+Wants=network-online.target
+After=network-online.target
+# Never give up restarting: a camera in the field has no one to start it again.
+StartLimitIntervalSec=0
+
+[Service]
+Type=simple
+ExecStart=/${IMAGE_DIR}/run
+Restart=always
+RestartSec=5
+# SIGTERM reaches the capture and the runtime; the runtime sends what it holds and waits for the last PERSISTED.
+KillMode=control-group
+TimeoutStopSec=30
+User=${SERVICE_USER}
+Group=${SERVICE_USER}
+SupplementaryGroups=video
+StateDirectory=fieldcam
+StateDirectoryMode=0700
+WorkingDirectory=/var/lib/fieldcam
+UMask=0077
+NoNewPrivileges=yes
+CapabilityBoundingSet=
+AmbientCapabilities=
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectHostname=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
+RestrictNamespaces=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+# Camera access: /dev/video*, /dev/media*, /dev/dma_heap/* stay visible (no PrivateDevices/DeviceAllow/ProtectClock).
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+export function renderInstallScript(board: BoardManifest, image: ImageManifest): string {
+  const arch = board.target === 'x86_64' ? 'x86_64' : 'armv6l armv7l aarch64';
+  return `#!/bin/sh
+# Installs fieldcam ${image.version} (${board.name}) on Raspberry Pi OS, from the tree \`fieldcam flash\` wrote:
+# /${IMAGE_DIR} (runtime, firmware, board.json, image.json, run), /${BUNDLE_DIR} (device bundle) and
+# /${UNIT_FILE}. Run once on the board: sudo sh /${IMAGE_DIR}/install.sh
+# Idempotent: a second run changes nothing that is already right, and says so.
+set -eu
+say() { echo "install.sh: $*"; }
+if [ "$(id -u)" -ne 0 ]; then echo "install.sh: run as root: sudo sh $0" >&2; exit 1; fi
+
+capture=
+for tool in ${CAPTURE_TOOLS.join(' ')}; do
+  if command -v "$tool" >/dev/null 2>&1; then capture=$tool; break; fi
+done
+if [ -z "$capture" ]; then
+  echo "install.sh: no camera tool (${CAPTURE_TOOLS.join(' or ')}); install it: sudo apt install rpicam-apps" >&2
+  exit 1
+fi
+say "camera tool: $(command -v "$capture")"
+if "$capture" --list-cameras 2>/dev/null | grep -q '^[0-9]'; then say "camera: detected"
+else say "warning: no camera detected yet ($capture --list-cameras); the service retries every 5 s"; fi
+
+machine=$(uname -m)
+case " ${arch} " in
+  *" $machine "*) say "machine: $machine (runtime target ${board.target})" ;;
+  *) say "warning: machine $machine may not run the ${board.target} runtime" ;;
+esac
+
+if id ${SERVICE_USER} >/dev/null 2>&1; then say "user ${SERVICE_USER}: exists"
+else
+  useradd --system --user-group --home-dir /var/lib/fieldcam --no-create-home --shell /usr/sbin/nologin ${SERVICE_USER}
+  say "user ${SERVICE_USER}: created"
+fi
+if id -nG ${SERVICE_USER} | tr ' ' '\\n' | grep -qx video; then say "user ${SERVICE_USER}: in group video"
+else usermod -a -G video ${SERVICE_USER}; say "user ${SERVICE_USER}: added to group video (camera devices)"; fi
+
+# The bundle holds the private key: the service user alone reads it (0600, as fieldcam doctor checks).
+chown -R ${SERVICE_USER}:${SERVICE_USER} /${BUNDLE_DIR}
+chmod 0700 /${BUNDLE_DIR}
+chmod 0600 /${BUNDLE_DIR}/device.cbor /${BUNDLE_DIR}/private.key
+chmod 0644 /${BUNDLE_DIR}/certificate.pem /${BUNDLE_DIR}/ca.pem
+say "bundle /${BUNDLE_DIR}: owned by ${SERVICE_USER}, private.key 0600"
+chown -R root:root /${IMAGE_DIR}
+chmod 0755 /${IMAGE_DIR}/fieldcam-runtime /${IMAGE_DIR}/run /${IMAGE_DIR}/install.sh
+say "image /${IMAGE_DIR}: owned by root"
+
+systemctl daemon-reload
+if systemctl is-enabled --quiet fieldcam.service 2>/dev/null; then say "service: already enabled"
+else systemctl enable fieldcam.service; say "service: enabled at boot"; fi
+systemctl restart fieldcam.service
+say "service: (re)started; follow it with: journalctl -u fieldcam -f"
+`;
+}
