@@ -5,7 +5,8 @@ import { bootBoard, type BootedBoard } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud } from '../../sim/cloud/startCloud.ts';
-import { buildImage, imageDir } from '../lib/buildImage.ts';
+import { buildImage, imageDir, type ImageManifest } from '../lib/buildImage.ts';
+import { checkStateDirCa, readFlashedTree, type FlashedTree } from '../lib/flash/readFlashedTree.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { listBoards, loadBoardManifest, type BoardManifest } from '../lib/loadBoardManifest.ts';
 import { muxFile } from '../lib/muxFile.ts';
@@ -17,7 +18,7 @@ const SAMPLE = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'h26
 
 const spec: CommandSpec = {
   name: 'sim',
-  usage: 'sim [--board NAME] [--devices N] [--video FILE] [--once] [--realtime|--as-fast-as-possible] [--state-dir DIR] [--port N] [--json]',
+  usage: 'sim [--board NAME] [--devices N] [--image DIR] [--video FILE] [--once] [--realtime|--as-fast-as-possible] [--state-dir DIR] [--port N] [--json]',
   summary:
     'The whole system on one machine, with no camera and no AWS account: starts the local Kinesis Video Streams,\n' +
     'builds the board\'s firmware image if needed, and boots N boards — the real runtime and firmware, under\n' +
@@ -26,6 +27,10 @@ const spec: CommandSpec = {
   options: {
     board: { type: 'string', value: 'name', help: 'board to simulate (default: pi-zero-w)' },
     devices: { type: 'string', value: 'N', help: 'number of boards (default 1, at most 32)' },
+    image: {
+      type: 'string', value: 'dir',
+      help: 'boot one tree fieldcam flash wrote, as its systemd unit starts it (its bundle, its image); the cloud starts on the bundle\'s ports and --state-dir must be the one provision used',
+    },
     video: { type: 'string', value: 'file', help: 'raw H.264 or MJPEG for the cameras (default: the bundled 320x240 sample)' },
     once: { type: 'boolean', help: 'play the video once; exit 0 when every fragment is PERSISTED' },
     realtime: { type: 'boolean', help: 'feed the cameras at the file\'s real-time rate, as an encoder would (the default)' },
@@ -83,8 +88,19 @@ export const simCommand: Command = {
     if (positionals.length) throw new FieldcamError('CLI_USAGE', `sim: unexpected argument '${positionals[0]}'`);
     const devices = numberFlag(spec, 'devices', values.devices, 1, 32) ?? 1;
     if (!Number.isInteger(devices)) throw new FieldcamError('CLI_USAGE', 'sim: --devices must be a whole number');
-    const port = numberFlag(spec, 'port', values.port, 0, 65535) ?? 4590;
-    const board = loadBoardManifest(typeof values.board === 'string' ? values.board : 'pi-zero-w');
+    let port = numberFlag(spec, 'port', values.port, 0, 65535) ?? 4590;
+    // --image: one flashed tree, started with the unit's arguments rebased under DIR, against the local cloud its
+    // bundle names (device.cbor endpoints: the cloud listens on those ports; the state dir holds that cloud's CA).
+    const tree: FlashedTree | undefined = typeof values.image === 'string' ? readFlashedTree(resolve(values.image)) : undefined;
+    if (tree) {
+      if (values.board !== undefined && values.board !== tree.board.name) throw new FieldcamError('CLI_USAGE', `sim: --image ${tree.root} holds the ${tree.board.name} image, not ${String(values.board)}`);
+      if (devices !== 1) throw new FieldcamError('CLI_USAGE', 'sim: --image boots one board (its bundle is one device); leave out --devices');
+      if (values.port !== undefined && port !== tree.port) {
+        throw new FieldcamError('CLI_USAGE', `sim: --port ${port}, but the bundle's endpoints are https://127.0.0.1:${tree.port} (credentials 127.0.0.1:${tree.credentialsPort}); leave out --port`);
+      }
+      port = tree.port;
+    }
+    const board = tree ? tree.board : loadBoardManifest(typeof values.board === 'string' ? values.board : 'pi-zero-w');
     const video = resolve(typeof values.video === 'string' ? values.video : SAMPLE);
     const codec = sniffCodecOfFile(video);
     if (!codec) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `sim: ${video} cannot be read as H.264 or MJPEG`);
@@ -96,6 +112,7 @@ export const simCommand: Command = {
     const note = (line: string) => {
       if (!json) process.stderr.write(line);
     };
+    if (tree) checkStateDirCa(tree, stateDir);
     const devicesDir = join(stateDir, 'devices');
     mkdirSync(devicesDir, { recursive: true });
 
@@ -110,19 +127,31 @@ export const simCommand: Command = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     // `fieldcam build` type-checks; the simulator only needs the bundle (npm test type-checks the firmware).
-    const image = await buildImage(board, { log: note, typecheck: false });
+    const image: ImageManifest = tree ? tree.image : await buildImage(board, { log: note, typecheck: false });
+    const bootImage = { dir: tree ? tree.paths.imageDir : imageDir(board.name), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) };
     const rate = fast ? 0 : bytesPerSecond(video, board, devicesDir);
-    const cloud = await startCloud({ stateDir, port, routes: [...mediaRoutes] });
+    const cloud = await startCloud({ stateDir, port, ...(tree ? { credentialsPort: tree.credentialsPort } : {}), routes: [...mediaRoutes] });
     const url = new URL(cloud.endpoint);
-    const names = Array.from({ length: devices }, (_, i) => `${board.name}-${i + 1}`);
+    const names = tree ? [tree.streamName] : Array.from({ length: devices }, (_, i) => `${board.name}-${i + 1}`);
     const where = board.qemuCpu ? `under qemu-arm -cpu ${board.qemuCpu}` : 'natively';
-    if (!json) process.stdout.write(`sim: local Kinesis Video Streams on ${cloud.endpoint} (state ${stateDir}); ${devices} × ${board.name} ${where}, camera ${video}\n`);
+    if (!json) {
+      process.stdout.write(tree
+        ? `sim: local cloud on ${cloud.endpoint}, credentials ${cloud.credentialsEndpoint} (state ${stateDir}); the ${board.name} tree ${tree.root} ${where} as its unit starts it (thing ${tree.thingName}), camera ${video}\n`
+        : `sim: local Kinesis Video Streams on ${cloud.endpoint} (state ${stateDir}); ${devices} × ${board.name} ${where}, camera ${video}\n`);
+    }
 
     const status = new Map<string, DeviceRecord>();
     const summaries = new Map<string, DeviceRecord>();
     const errors = new Map<string, DeviceRecord>();
     if (stopping) names.length = 0;
     boards = names.map((name) => {
+      const onRecord = (r: DeviceRecord) => {
+        if (r.type === 'status') status.set(name, r);
+        else if (r.type === 'summary') summaries.set(name, r);
+        else if (r.type === 'error') errors.set(name, r);
+      };
+      // The bundle's device is live (a camera): with --as-fast-as-possible the feed follows the board's reads.
+      if (tree) return bootBoard({ image: bootImage, config: { bundle: tree.paths.bundle, board: tree.paths.board }, video, loop: !once, bytesPerSecond: rate, onRecord });
       const config = join(devicesDir, `${name}.json`);
       writeDeviceConfig(config, {
         board, streamName: name, region: 'us-east-1',
@@ -130,15 +159,7 @@ export const simCommand: Command = {
         credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
         codec, live: !fast, createRetentionHours: 24, statusIntervalMs: 1000,
       });
-      return bootBoard({
-        image: { dir: imageDir(board.name), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
-        config, video, loop: !once, bytesPerSecond: rate,
-        onRecord: (r: DeviceRecord) => {
-          if (r.type === 'status') status.set(name, r);
-          else if (r.type === 'summary') summaries.set(name, r);
-          else if (r.type === 'error') errors.set(name, r);
-        },
-      });
+      return bootBoard({ image: bootImage, config, video, loop: !once, bytesPerSecond: rate, onRecord });
     });
 
     const started = performance.now();

@@ -39,8 +39,16 @@ interface Planned {
   readonly mode: number;
 }
 
+export interface BundleSummary {
+  readonly thingName: string;
+  readonly streamName: string;
+  /** Where the device will go: the KVS control plane and the IoT credentials provider. */
+  readonly kvs: { readonly host: string; readonly port: number };
+  readonly credentials: { readonly host: string; readonly port: number };
+}
+
 /** What the device itself would make of the bundle, plus the certificate/key pair check; CONFIG_INVALID otherwise. */
-export function validateBundle(bundle: string, boardJson: string): { thingName: string; streamName: string } {
+export function validateBundle(bundle: string, boardJson: string): BundleSummary {
   let config;
   try {
     config = loadDeviceBundle(nodeBoard({ print: () => {} }), { bundle, board: boardJson });
@@ -56,7 +64,10 @@ export function validateBundle(bundle: string, boardJson: string): { thingName: 
   } catch (err) {
     throw new FieldcamError('CONFIG_INVALID', `flash: the bundle ${bundle} would not boot: ${(err as Error).message}`);
   }
-  return { thingName: iot.thingName, streamName: config.stream.name };
+  return {
+    thingName: iot.thingName, streamName: config.stream.name,
+    kvs: { host: config.endpoint.host, port: config.endpoint.port }, credentials: { host: iot.host, port: iot.port },
+  };
 }
 
 /** The board a target already holds (its opt/fieldcam/image.json), if any. */

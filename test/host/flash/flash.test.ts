@@ -47,13 +47,15 @@ function freePort(): Promise<number> {
 const ports = { kvs: await freePort(), credentials: await freePort() };
 let cloud: RunningCloud | undefined = await startCloud({ stateDir, port: ports.kvs, credentialsPort: ports.credentials, routes: [...mediaRoutes] });
 const running = () => cloud!;
+const caFile = cloud.caFile;
 
 test.after(async () => {
   await cloud?.close();
   work.remove();
 });
 
-const fieldcam = (args: string[]) => cli(running(), work.dir, args);
+/** The CLI as a child process (AWS_CA_BUNDLE: this cloud's CA, which stays in the state dir when it stops). */
+const fieldcam = (args: string[]) => cli({ caFile } as RunningCloud, work.dir, args);
 
 function storedFragments(c: RunningCloud, stream: string): number {
   const record = c.ctx.streams.get(stream);
@@ -227,6 +229,31 @@ test('another board\'s tree is refused without --force', async () => {
   assert.is(json.board, 'sim-x86');
   assert.is(json.files.find((f) => f.path === 'etc/fieldcam/bundle/private.key')!.action, 'unchanged');
   assert.is(json.files.find((f) => f.path === 'opt/fieldcam/fieldcam-runtime')!.action, 'updated');
+});
+
+test('sim --image boots the tree as the board would, against the cloud on the bundle\'s ports; a foreign state dir is refused', async () => {
+  await running().close();
+  cloud = undefined;
+  const wrong = await fieldcam(['sim', '--image', board, '--state-dir', join(work.dir, 'empty-state'), '--once']);
+  assert.is(wrong.status, 2, wrong.stderr);
+  assert.ok(/error CLI_USAGE: sim --image: the state directory .*empty-state holds no local cloud \(no ca\.pem\).*pass the --state-dir of the cloud fieldcam provision ran against/.test(wrong.stderr), wrong.stderr);
+  const other = await startCloud({ stateDir: join(work.dir, 'other-cloud'), port: 0 });
+  await other.close();
+  const foreign = await fieldcam(['sim', '--image', board, '--state-dir', join(work.dir, 'other-cloud'), '--once']);
+  assert.is(foreign.status, 2, foreign.stderr);
+  assert.ok(/the bundle's ca\.pem is not the CA of the local cloud in .*other-cloud/.test(foreign.stderr), foreign.stderr);
+  const port = await fieldcam(['sim', '--image', board, '--state-dir', stateDir, '--port', '1', '--once']);
+  assert.is(port.status, 2, port.stderr);
+  assert.ok(new RegExp(`--port 1, but the bundle's endpoints are https://127\\.0\\.0\\.1:${ports.kvs} \\(credentials 127\\.0\\.0\\.1:${ports.credentials}\\)`).test(port.stderr), port.stderr);
+
+  const r = await fieldcam(['sim', '--image', board, '--state-dir', stateDir, '--video', GOP10, '--once', '--as-fast-as-possible', '--json']);
+  assert.is(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  const out = JSON.parse(r.stdout) as { endpoint: string; board: string; ok: boolean; devices: Rec[] };
+  assert.is(out.endpoint, `https://127.0.0.1:${ports.kvs}`);
+  assert.is(out.board, 'pi-zero-w');
+  assert.equal(out.devices.map((d) => [d.stream, d.exitCode, d.framesIn, d.fragmentsIn, d.fragmentsPersisted, d.framesDropped]), [[THING, 0, 100, 10, 10, 0]]);
+  cloud = await startCloud({ stateDir, port: 0, routes: [...mediaRoutes] });
+  assert.is(storedFragments(running(), THING), 20, 'the first boot\'s 10 fragments and the simulator\'s 10, in the same state');
 });
 
 test.run();
