@@ -37,7 +37,7 @@ function report(r: FlashResult): string {
   const changed = r.files.filter((f) => f.action !== 'unchanged').length;
   return `flash: ${r.board} (fieldcam ${r.version}), thing ${r.thingName} (stream ${r.streamName}) → ${r.target}\n` + lines.join('\n') + '\n' +
     (r.unchanged ? 'unchanged: the target already holds this tree\n' : `${changed} of ${r.files.length} file(s) written\n`) +
-    'next: on the board, sudo sh /opt/fieldcam/install.sh; here, fieldcam sim --image ' + r.target + '\n';
+    `next: on the board, sudo sh /opt/fieldcam/install.sh; here (a local-cloud bundle), fieldcam sim --image ${r.target} --state-dir <the cloud's state>\n`;
 }
 
 export const flashCommand: Command = {
