@@ -52,7 +52,11 @@ function messageOf(body: string): string {
 function formatSkew(ms: number): string {
   const s = Math.round(Math.abs(ms) / 1000);
   if (s >= 86_400 * 365) return `${(s / (86_400 * 365.25)).toFixed(1)} years`;
-  if (s >= 3600) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  if (s >= 3600) {
+    // Whole minutes, rounded: the Date header has one-second resolution, so 2 h of skew reads as 7199.x s.
+    const minutes = Math.round(s / 60);
+    return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  }
   if (s >= 60) return `${Math.floor(s / 60)} min ${s % 60} s`;
   return `${s} s`;
 }
