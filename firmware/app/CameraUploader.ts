@@ -67,7 +67,8 @@ export class CameraUploader {
     this.board = board;
     this.config = config;
     const clock = new ServerClock(board.clock);
-    const sizing = derivePoolSizing(config.board.pool);
+    // MJPEG frame records need no H.264 NAL table (it matters on ESP32-class heaps).
+    const sizing = { ...derivePoolSizing(config.board.pool), ...(config.camera.codec === 'mjpeg' ? { nalsPerFrame: 0 } : {}) };
     this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
     const startTimecode = config.pin ? config.pin.startTimeMs : clock.now();
     this.input = new FrameInput({

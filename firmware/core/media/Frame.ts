@@ -33,10 +33,21 @@ export class Frame {
 
   /** H.264 NAL table: offset of the NAL header byte, NAL length, start-code length before it (3/4), type. */
   nalCount = 0;
-  readonly nalOffset = new Uint32Array(MAX_NALS_PER_FRAME);
-  readonly nalLength = new Uint32Array(MAX_NALS_PER_FRAME);
-  readonly nalPrefix = new Uint8Array(MAX_NALS_PER_FRAME);
-  readonly nalType = new Uint8Array(MAX_NALS_PER_FRAME);
+  readonly nalOffset: Uint32Array;
+  readonly nalLength: Uint32Array;
+  readonly nalPrefix: Uint8Array;
+  readonly nalType: Uint8Array;
+
+  /**
+   * `nalCapacity`: entries of the NAL table. H.264 needs MAX_NALS_PER_FRAME; an MJPEG pool passes 0, since a
+   * JPEG image has no NAL units — on an ESP32-class heap the tables of ~100 records would cost ~30 KiB.
+   */
+  constructor(nalCapacity: number = MAX_NALS_PER_FRAME) {
+    this.nalOffset = new Uint32Array(nalCapacity);
+    this.nalLength = new Uint32Array(nalCapacity);
+    this.nalPrefix = new Uint8Array(nalCapacity);
+    this.nalType = new Uint8Array(nalCapacity);
+  }
 
   get size(): number {
     return this.endA - this.startA + (this.endB - this.startB);

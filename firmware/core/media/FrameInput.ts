@@ -71,6 +71,9 @@ export class FrameInput {
     this.stats = { frames: 0, keyFrames: 0, width: 0, height: 0, fps: this.fps, fpsSource: options.fps ? 'option' : 'default' };
     this.queue = new FragmentQueue({ pool: options.pool, minFragmentMs: options.fragmentMs });
     const onFrame = (frame: Frame) => this.onFrame(frame);
+    if (options.codec === 'h264' && (options.pool.sizing.nalsPerFrame ?? MAX_NALS_PER_FRAME) < MAX_NALS_PER_FRAME) {
+      throw new RangeError(`an H.264 pool needs ${MAX_NALS_PER_FRAME} NAL entries per frame record (pool.nalsPerFrame)`);
+    }
     const strict = options.strict ?? true;
     const scan = options.byteScan ? { byteScan: options.byteScan } : {};
     this.reader =

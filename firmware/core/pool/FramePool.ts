@@ -1,5 +1,5 @@
 import { FieldcamError } from '../errors.ts';
-import { Frame } from '../media/Frame.ts';
+import { Frame, MAX_NALS_PER_FRAME } from '../media/Frame.ts';
 import { Slot } from './Slot.ts';
 
 /** Pool sizing, read from the board manifest (`pool` section). */
@@ -10,6 +10,8 @@ export interface PoolSizing {
   readonly slotBytes: number;
   /** Frame records (the most frames held at once, e.g. fps × buffer seconds). */
   readonly maxFrames: number;
+  /** NAL-table entries per record: MAX_NALS_PER_FRAME (default) for H.264, 0 for MJPEG. */
+  readonly nalsPerFrame?: number;
 }
 
 /** Why frames were dropped; every drop is counted under exactly one reason. */
@@ -46,7 +48,11 @@ export class FramePool {
       const v = sizing[key];
       if (!Number.isInteger(v) || v < 1) throw new FieldcamError('POOL_CONFIG_INVALID', `pool.${key} is ${String(v)}`);
     }
-    this.sizing = Object.freeze({ slotCount: sizing.slotCount, slotBytes: sizing.slotBytes, maxFrames: sizing.maxFrames });
+    const nals = sizing.nalsPerFrame ?? MAX_NALS_PER_FRAME;
+    if (!Number.isInteger(nals) || nals < 0 || nals > MAX_NALS_PER_FRAME) {
+      throw new FieldcamError('POOL_CONFIG_INVALID', `pool.nalsPerFrame is ${String(nals)}; 0-${MAX_NALS_PER_FRAME}`);
+    }
+    this.sizing = Object.freeze({ slotCount: sizing.slotCount, slotBytes: sizing.slotBytes, maxFrames: sizing.maxFrames, nalsPerFrame: nals });
     const bytes = sizing.slotCount * sizing.slotBytes;
     if (arena !== undefined && !(arena.byteLength >= bytes)) {
       throw new FieldcamError('POOL_CONFIG_INVALID', `the pool arena has ${String(arena.byteLength)} bytes; ${bytes} needed`);
@@ -58,7 +64,7 @@ export class FramePool {
     }
     this.slots = Object.freeze(slots);
     this.frames = [];
-    for (let i = 0; i < sizing.maxFrames; i++) this.frames.push(new Frame());
+    for (let i = 0; i < sizing.maxFrames; i++) this.frames.push(new Frame(nals));
     // Free records are a stack; the array never grows past maxFrames.
     this.freeFrames = this.frames.slice().reverse();
   }

@@ -1,5 +1,8 @@
+import { MAX_NALS_PER_FRAME } from '../../../../firmware/core/media/Frame.ts';
+import { FrameInput } from '../../../../firmware/core/media/FrameInput.ts';
+import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
-import { assert, suite } from '../../../harness/index.ts';
+import { assert, fixture, suite } from '../../../harness/index.ts';
 
 const test = suite('FramePool');
 
@@ -48,6 +51,33 @@ test('over-release is a programmer error', () => {
   const slot = pool.acquire()!;
   pool.release(slot);
   assert.throws(() => pool.release(slot), /released more often/);
+});
+
+test('nalsPerFrame: MJPEG pools carry no NAL tables and still read every image; H.264 refuses such a pool', () => {
+  const pool = new FramePool({ slotCount: 4, slotBytes: 64 * 1024, maxFrames: 8, nalsPerFrame: 0 });
+  assert.is(pool.frames[0]!.nalOffset.length, 0);
+  assert.is(new FramePool({ slotCount: 1, slotBytes: 1024, maxFrames: 1 }).frames[0]!.nalOffset.length, MAX_NALS_PER_FRAME);
+  let frames = 0;
+  const input = new FrameInput({
+    codec: 'mjpeg', pool, fragmentMs: 1000, startTimecode: 0,
+    onQueued: (frame) => {
+      frames++;
+      frame.sent = true; // written: the queue frees it
+      input.queue.releaseSent();
+    },
+  });
+  const data = fixture('mjpeg-320x240-10fps.mjpeg');
+  for (let at = 0; at < data.length; ) {
+    assert.is(input.prepare(), PREPARE.OK);
+    const n = Math.min(4096, input.targetSpace, data.length - at);
+    input.target.set(data.subarray(at, at + n), input.targetOffset);
+    input.push(n);
+    at += n;
+  }
+  input.end();
+  assert.is(frames, 30);
+  assert.throws(() => new FrameInput({ codec: 'h264', pool, fragmentMs: 1000, startTimecode: 0, onQueued: () => {} }), /NAL entries/);
+  assert.throws(() => new FramePool({ slotCount: 1, slotBytes: 1024, maxFrames: 1, nalsPerFrame: 33 }), 'POOL_CONFIG_INVALID');
 });
 
 test.run();
