@@ -55,8 +55,10 @@ test('over-release is a programmer error', () => {
 
 test('nalsPerFrame: MJPEG pools carry no NAL tables and still read every image; H.264 refuses such a pool', () => {
   const pool = new FramePool({ slotCount: 4, slotBytes: 64 * 1024, maxFrames: 8, nalsPerFrame: 0 });
-  assert.is(pool.frames[0]!.nalOffset.length, 0);
-  assert.is(new FramePool({ slotCount: 1, slotBytes: 1024, maxFrames: 1 }).frames[0]!.nalOffset.length, MAX_NALS_PER_FRAME);
+  const record = pool.newFrame()!;
+  assert.is(record.nalOffset.length, 0);
+  pool.freeFrame(record);
+  assert.is(new FramePool({ slotCount: 1, slotBytes: 1024, maxFrames: 1 }).newFrame()!.nalOffset.length, MAX_NALS_PER_FRAME);
   let frames = 0;
   const input = new FrameInput({
     codec: 'mjpeg', pool, fragmentMs: 1000, startTimecode: 0,
