@@ -3,7 +3,7 @@
 // KVS/PIC status names are cited where an entry mirrors one (kvs-reference.md §8).
 
 export interface ErrorSpec {
-  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision';
+  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision' | 'flash';
   readonly retryable: boolean;
   readonly remedy: string;
 }
@@ -197,6 +197,12 @@ export const ERRORS = Object.freeze({
     'an AWS call failed; check the credentials (aws sts get-caller-identity), the region, and that the caller may use iot:*, iam:CreateRole/GetRole/PutRolePolicy/GetRolePolicy/PassRole and kinesisvideo:CreateStream/DescribeStream; re-running provision resumes where it stopped'),
   PROVISION_CONFLICT: spec('provision', false,
     'a resource with this name exists with a different configuration; fieldcam does not change what it did not create: pick another name (--role-alias, --thing) or fix the resource by hand'),
+
+  // ── flash (fieldcam flash / sim --image): the device bundle and the target tree ──
+  FLASH_BUNDLE_INVALID: spec('flash', false,
+    'the device bundle cannot be flashed (a corrupt or unknown-version device.cbor, a missing or unreadable PEM file, a private.key that is not the key of certificate.pem): re-run fieldcam provision for the thing, or fix the named file'),
+  FLASH_TARGET_CONFLICT: spec('flash', false,
+    'the target already holds the tree of another board; pass --force to replace it, or pick an empty target'),
 
   // ── configuration and CLI ──
   CONFIG_INVALID: spec('config', false, 'fix the named field in the configuration file'),

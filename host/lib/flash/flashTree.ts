@@ -47,22 +47,22 @@ export interface BundleSummary {
   readonly credentials: { readonly host: string; readonly port: number };
 }
 
-/** What the device itself would make of the bundle, plus the certificate/key pair check; CONFIG_INVALID otherwise. */
+/** What the device itself would make of the bundle, plus the certificate/key pair check; FLASH_BUNDLE_INVALID otherwise. */
 export function validateBundle(bundle: string, boardJson: string): BundleSummary {
   let config;
   try {
     config = loadDeviceBundle(nodeBoard({ print: () => {} }), { bundle, board: boardJson });
   } catch (err) {
-    throw new FieldcamError('CONFIG_INVALID', `flash: the bundle ${bundle} would not boot: ${(err as Error).message}`);
+    throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} would not boot: ${(err as Error).message}`);
   }
   const iot = 'iot' in config.credentials ? config.credentials.iot : undefined;
-  if (!iot) throw new FieldcamError('CONFIG_INVALID', `flash: the bundle ${bundle} has no IoT credentials settings`);
+  if (!iot) throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} has no IoT credentials settings`);
   try {
     const fromCert = createPublicKey(readFileSync(iot.certFile)).export({ type: 'spki', format: 'der' });
     const fromKey = createPublicKey(readFileSync(iot.keyFile)).export({ type: 'spki', format: 'der' });
     if (!fromCert.equals(fromKey)) throw new Error('private.key is not the key of certificate.pem');
   } catch (err) {
-    throw new FieldcamError('CONFIG_INVALID', `flash: the bundle ${bundle} would not boot: ${(err as Error).message}`);
+    throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} would not boot: ${(err as Error).message}`);
   }
   return {
     thingName: iot.thingName, streamName: config.stream.name,
@@ -149,7 +149,7 @@ export function flashTree(o: { board: BoardManifest; image: ImageManifest; bundl
   const { thingName, streamName } = validateBundle(o.bundle, join(imageDir(o.board.name), 'board.json'));
   const there = boardInTarget(o.target);
   if (there !== undefined && there !== o.board.name && !o.force) {
-    throw new FieldcamError('CLI_USAGE', `flash: ${o.target} holds the ${there} image, not ${o.board.name}; pass --force to replace it (nothing was written)`);
+    throw new FieldcamError('FLASH_TARGET_CONFLICT', `flash: ${o.target} holds the ${there} image, not ${o.board.name}; pass --force to replace it (nothing was written)`);
   }
   const files: FlashedFile[] = [];
   for (const f of plan(o.board, o.image, o.bundle)) {

@@ -38,7 +38,7 @@ export function readFlashedTree(root: string): FlashedTree {
   try {
     bundle = validateBundle(paths.bundle, paths.board);
   } catch (err) {
-    throw new FieldcamError('CONFIG_INVALID', `sim --image: ${(err as Error).message.replace(/^flash: /, '')}`);
+    throw new FieldcamError('FLASH_BUNDLE_INVALID', `sim --image: ${(err as Error).message.replace(/^flash: /, '')}`);
   }
   if (!LOOPBACK.has(bundle.kvs.host) || !LOOPBACK.has(bundle.credentials.host)) {
     throw new FieldcamError('CLI_USAGE', `sim --image: the bundle points at ${bundle.kvs.host} and ${bundle.credentials.host}, not at a local cloud; ` +

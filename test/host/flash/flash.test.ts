@@ -133,12 +133,12 @@ test('a bundle that would not boot is refused by name and the target is left unt
   writeFileSync(join(bad, 'device.cbor'), Uint8Array.of(0xbf, 0x61)); // an indefinite map cut short
   let r = await fieldcam(['flash', '--bundle', bad, '--board', 'pi-zero-w', '--target', target]);
   assert.is(r.status, 1, r.stderr);
-  assert.ok(/error CONFIG_INVALID: flash: the bundle .*bad-bundle would not boot: bundle: .*device\.cbor is not a valid CBOR document/.test(r.stderr), r.stderr);
+  assert.ok(/error FLASH_BUNDLE_INVALID: flash: the bundle .*bad-bundle would not boot: bundle: .*device\.cbor is not a valid CBOR document/.test(r.stderr), r.stderr);
   cpSync(join(bundle, 'device.cbor'), join(bad, 'device.cbor'));
   rmSync(join(bad, 'private.key'));
   r = await fieldcam(['flash', '--bundle', bad, '--board', 'pi-zero-w', '--target', target]);
   assert.is(r.status, 1, r.stderr);
-  assert.ok(/error CONFIG_INVALID: flash: .* would not boot: bundle: cannot read private key .*private\.key/.test(r.stderr), r.stderr);
+  assert.ok(/error FLASH_BUNDLE_INVALID: flash: .* would not boot: bundle: cannot read private key .*private\.key/.test(r.stderr), r.stderr);
   assert.equal(readdirSync(target), []);
 });
 
@@ -221,8 +221,8 @@ test('another board\'s tree is refused without --force', async () => {
   const other = join(work.dir, 'other-root');
   cpSync(board, other, { recursive: true });
   const r = await fieldcam(['flash', '--bundle', bundle, '--board', 'sim-x86', '--target', other]);
-  assert.is(r.status, 2, r.stderr);
-  assert.ok(/error CLI_USAGE: flash: .*other-root holds the pi-zero-w image, not sim-x86; pass --force/.test(r.stderr), r.stderr);
+  assert.is(r.status, 1, r.stderr);
+  assert.ok(/error FLASH_TARGET_CONFLICT: flash: .*other-root holds the pi-zero-w image, not sim-x86; pass --force/.test(r.stderr), r.stderr);
   const forced = await fieldcam(['flash', '--bundle', bundle, '--board', 'sim-x86', '--target', other, '--force', '--json']);
   assert.is(forced.status, 0, forced.stderr);
   const json = JSON.parse(forced.stdout) as FlashJson;
