@@ -5,6 +5,7 @@ import { awsClientConfig } from '../aws/awsClientConfig.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { provisionClients } from '../lib/provision/ProvisionContext.ts';
+import { parseCsr, type Csr } from '../lib/provision/deviceCertificate.ts';
 import { provisionDevice, type DeviceResult } from '../lib/provision/provisionDevice.ts';
 import { DEFAULT_RETENTION_HOURS, DEFAULT_ROLE_ALIAS, ROLE_ALIAS_NAME, STREAM_NAME, THING_NAME } from '../lib/provision/provisionNames.ts';
 import { provisionShared } from '../lib/provision/provisionShared.ts';
@@ -13,7 +14,7 @@ import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
   name: 'provision',
-  usage: 'provision (--thing <name> | --count N --prefix P) [--stream <name>] [--out DIR] [--region R] [--ca-file PEM] [--dry-run] [--json]',
+  usage: 'provision (--thing <name> [--csr FILE] | --count N --prefix P) [--stream <name>] [--out DIR] [--region R] [--ca-file PEM] [--dry-run] [--json]',
   summary:
     'Creates what a camera needs in AWS IoT, IAM and Kinesis Video Streams — thing type, thing, IAM role and\n' +
     'policy, role alias, IoT policy, certificate and key, attachments, stream — and writes its device bundle\n' +
@@ -28,6 +29,7 @@ const spec: CommandSpec = {
     region: { type: 'string', value: 'region', help: 'AWS region (default: AWS_REGION / profile)' },
     'retention-hours': { type: 'string', value: 'N', help: `retention of a stream it creates (default ${DEFAULT_RETENTION_HOURS}; 0 disables PERSISTED acks)` },
     'role-alias': { type: 'string', value: 'name', help: `IoT role alias (default ${DEFAULT_ROLE_ALIAS})` },
+    csr: { type: 'string', value: 'FILE', help: 'a PEM CSR made on the device: its key is certified (CreateCertificateFromCsr) and never leaves it; no private.key in the bundle' },
     'ca-file': { type: 'string', value: 'PEM', help: 'root CA for the bundle\'s ca.pem (AWS: AmazonRootCA1.pem; default: AWS_CA_BUNDLE)' },
     'endpoint-url': { type: 'string', value: 'URL', help: 'IoT, IAM and KVS endpoint (e.g. the local cloud); also the bundle\'s KVS endpoint' },
     profile: { type: 'string', value: 'name', help: 'AWS profile (default: AWS_PROFILE)' },
@@ -37,6 +39,8 @@ const spec: CommandSpec = {
   details:
     'Real AWS cannot hand out its root CA here: download https://www.amazontrust.com/repository/AmazonRootCA1.pem\n' +
     'and pass --ca-file; no bundle is written without a CA.\n\n' +
+    'With --csr (one thing only) the bundle gets certificate.pem and ca.pem but no private.key: whoever holds the\n' +
+    'key places it in the bundle as private.key (0600); until then fieldcam doctor reports it missing.\n\n' +
     'examples (local cloud, AWS_CA_BUNDLE=<state>/ca.pem):\n' +
     '  fieldcam provision --thing cam-1 --endpoint-url https://127.0.0.1:4590\n' +
     '  fieldcam provision --count 25 --prefix cam- --out fleet --endpoint-url https://127.0.0.1:4590',
@@ -76,6 +80,24 @@ function targets(values: Record<string, unknown>): Target[] {
   const stream = typeof values.stream === 'string' ? values.stream : thing;
   if (!STREAM_NAME.test(stream)) throw new FieldcamError('CLI_USAGE', `provision: --stream '${stream}' is not a stream name (1-256 of a-z A-Z 0-9 _ . -)`);
   return [{ thing, stream, dir: resolve(typeof values.out === 'string' ? values.out : thing) }];
+}
+
+function readCsr(values: Record<string, unknown>): Csr | undefined {
+  const file = values.csr;
+  if (file === undefined) return undefined;
+  if (typeof file !== 'string') throw new FieldcamError('CLI_USAGE', 'provision: --csr needs a file');
+  if (values.count !== undefined) throw new FieldcamError('CLI_USAGE', 'provision: --csr is for one thing (--thing); a CSR holds one device\'s key, not a fleet\'s');
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new FieldcamError('CLI_INPUT_NOT_FOUND', `provision: the CSR file ${file} cannot be read: ${(err as Error).message}`);
+  }
+  try {
+    return parseCsr(pem);
+  } catch (err) {
+    throw new FieldcamError('CLI_USAGE', `provision: ${file} is not a PEM certificate signing request (PKCS#10): ${(err as Error).message}`);
+  }
 }
 
 function readCa(values: Record<string, unknown>, dryRun: boolean): string | undefined {
@@ -129,6 +151,7 @@ export const provisionCommand: Command = {
       return EXIT.OK;
     }
     if (positionals.length > 0) throw new FieldcamError('CLI_USAGE', `provision: unexpected argument '${positionals[0]}'`);
+    const csr = readCsr(values);
     const list = targets(values);
     const dryRun = values['dry-run'] === true;
     const retentionHours = numberFlag(spec, 'retention-hours', values['retention-hours'], 0, 87_600) ?? DEFAULT_RETENTION_HOURS;
@@ -149,7 +172,7 @@ export const provisionCommand: Command = {
       const shared = new ProvisionSteps(dryRun);
       const ctx = await provisionShared({ clients, region: config.region, roleAlias, endpointUrl, caPem, retentionHours, dryRun }, shared);
       let finished = 0;
-      const results = await pool(list, CONCURRENCY, (t) => provisionDevice(ctx, t.thing, t.stream, t.dir), (r) => {
+      const results = await pool(list, CONCURRENCY, (t) => provisionDevice(ctx, t.thing, t.stream, t.dir, csr), (r) => {
         finished++;
         if (fleet && !values.json) process.stderr.write(`[${finished}/${list.length}] ${r.thingName}: ${r.created} created, ${r.repaired} repaired\n`);
       });
@@ -180,6 +203,9 @@ export const provisionCommand: Command = {
       for (const o of orphaned) {
         out.push(`warning: ${o.thing} keeps ACTIVE certificate ${o.id} whose private key is not in its bundle (lost); once no device uses it:`,
           `  aws iot update-certificate --certificate-id ${o.id} --new-status INACTIVE`);
+      }
+      if (csr && !dryRun) {
+        out.push(`note: no private.key was written (--csr): place the device's key in ${results[0]!.bundleDir}/private.key (0600); until then fieldcam doctor reports it missing`);
       }
       if (!caPem) out.push('warning: no CA (--ca-file / AWS_CA_BUNDLE): a real run refuses to write bundles without one');
       out.push(`${results.length} thing(s): ${created} ${dryRun ? 'to create' : 'created'}, ${repaired} ${dryRun ? 'to repair' : 'repaired'}`);

@@ -6,7 +6,7 @@ import { CreateStreamCommand, DescribeStreamCommand } from '@aws-sdk/client-kine
 import { FieldcamError } from '../../../firmware/core/errors.ts';
 import { bundleFileDiffers, BUNDLE_VERSION, encodeDeviceConfig, writeBundle, type BundleFile } from '../writeBundle.ts';
 import { awsCall, lookup, lookupOrUnsupported } from './awsCall.ts';
-import { ensureCertificate } from './deviceCertificate.ts';
+import { ensureCertificate, ensureCertificateFromCsr, type Csr } from './deviceCertificate.ts';
 import type { ProvisionContext } from './ProvisionContext.ts';
 import { iotPolicyDocument, iotPolicyName, THING_TYPE } from './provisionNames.ts';
 import { ProvisionSteps, type Step } from './ProvisionSteps.ts';
@@ -25,7 +25,8 @@ export interface DeviceResult {
   readonly orphanedCertificates: readonly string[];
 }
 
-export async function provisionDevice(ctx: ProvisionContext, thingName: string, streamName: string, bundleDir: string): Promise<DeviceResult> {
+/** With `csr`, the certificate certifies the CSR's key (CreateCertificateFromCsr) and the bundle gets no private.key. */
+export async function provisionDevice(ctx: ProvisionContext, thingName: string, streamName: string, bundleDir: string, csr?: Csr): Promise<DeviceResult> {
   const { iot, kvs } = ctx.clients;
   const steps = new ProvisionSteps(ctx.dryRun);
 
@@ -51,7 +52,7 @@ export async function provisionDevice(ctx: ProvisionContext, thingName: string, 
     steps.changed('IoT policy', policyName, existed);
   }
 
-  const cert = await ensureCertificate(ctx, thingName, bundleDir, steps);
+  const cert = csr ? await ensureCertificateFromCsr(ctx, thingName, bundleDir, csr, steps) : await ensureCertificate(ctx, thingName, bundleDir, steps);
   const certArn = cert.certificateArn;
 
   // Policy ↔ certificate. ListAttachedPolicies tells whether it is attached; where it is not implemented
@@ -108,7 +109,7 @@ export async function provisionDevice(ctx: ProvisionContext, thingName: string, 
   } else {
     bundleFiles = writeBundle(bundleDir, files);
   }
-  if (cert.created) bundleFiles.push('certificate.pem', 'private.key');
+  if (cert.created) bundleFiles.push(...cert.written);
   bundleFiles = [...new Set(bundleFiles)].sort();
 
   return {

@@ -4,8 +4,8 @@
 import { GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { DescribeRoleAliasCommand, DescribeThingCommand, ListThingPrincipalsCommand, ListThingsCommand } from '@aws-sdk/client-iot';
 import { DescribeStreamCommand, DeleteStreamCommand } from '@aws-sdk/client-kinesis-video';
-import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
@@ -172,6 +172,58 @@ test('a lost key: a new certificate, the old one named and left ACTIVE', async (
   assert.equal(((await c.iot.send(new ListThingPrincipalsCommand({ thingName: 'cam-1' }))).principals ?? []).length, 2);
   c.destroy();
   assert.equal((await credentialsCall(dir, 'cam-1')).status, 200);
+});
+
+test('--csr: a certificate for the CSR key (CreateCertificateFromCsr), no private.key; a second run creates nothing', async () => {
+  const x509 = await import('@peculiar/x509');
+  await import('reflect-metadata');
+  x509.cryptoProvider.set(webcrypto as never);
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=csr-cam-1', keys, signingAlgorithm: alg });
+  const csrFile = join(work.dir, 'csr-cam-1.csr');
+  writeFileSync(csrFile, csr.toString('pem'));
+  const devicePublicKey = Buffer.from(await webcrypto.subtle.exportKey('spki', keys.publicKey));
+  const dir = join(work.dir, 'csr-cam-1');
+
+  const refused = await cli(cloud, work.dir, ['provision', '--count', '2', '--prefix', 'csr-', '--csr', csrFile, ...url()]);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.ok(/error CLI_USAGE: provision: --csr is for one thing/.test(refused.stderr), refused.stderr);
+
+  const first = await provision(['--thing', 'csr-cam-1', '--csr', csrFile]);
+  const certStep = first.things[0]!.steps.find((s) => s.resource === 'certificate')!;
+  assert.equal(certStep.action, 'created', JSON.stringify(certStep));
+  assert.equal(first.things[0]!.bundleFiles, ['ca.pem', 'certificate.pem', 'device.cbor']);
+  assert.ok(!existsSync(join(dir, 'private.key')), 'provision wrote no private.key');
+  const cert = new X509Certificate(readFileSync(join(dir, 'certificate.pem')));
+  assert.ok(cert.publicKey.export({ type: 'spki', format: 'der' }).equals(devicePublicKey), 'the certificate certifies the CSR key');
+  assert.ok(cert.verify(new X509Certificate(cloud.caPem).publicKey));
+  const id = createHash('sha256').update(cert.raw).digest('hex');
+  assert.equal(first.things[0]!.certificateId, id);
+  const c = clients(cloud);
+  const principals = async () => (await c.iot.send(new ListThingPrincipalsCommand({ thingName: 'csr-cam-1' }))).principals ?? [];
+  assert.equal((await principals()).length, 1);
+  assert.ok((await principals())[0]!.endsWith(`/${id}`));
+
+  // The key holder places the key: the device gets credentials with it.
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64').replace(/.{64}/g, '$&\n');
+  writeFileSync(join(dir, 'private.key'), `-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----\n`, { mode: 0o600 });
+  assert.equal((await credentialsCall(dir, 'csr-cam-1')).status, 200);
+  rmSync(join(dir, 'private.key'));
+
+  const again = await provision(['--thing', 'csr-cam-1', '--csr', csrFile]);
+  assert.equal(again.totals, { things: 1, created: 0, repaired: 0 });
+  assert.equal(again.things[0]!.certificateId, id);
+  assert.equal(again.things[0]!.bundleFiles, []);
+  // A lost bundle: the ACTIVE certificate attached to the thing with the CSR's public key is found and reused.
+  rmSync(join(dir, 'certificate.pem'));
+  const found = await provision(['--thing', 'csr-cam-1', '--csr', csrFile]);
+  assert.equal(found.totals, { things: 1, created: 0, repaired: 0 });
+  assert.equal(found.things[0]!.certificateId, id);
+  assert.equal(found.things[0]!.bundleFiles, ['certificate.pem']);
+  assert.ok(!existsSync(join(dir, 'private.key')));
+  assert.equal((await principals()).length, 1, 'no second certificate');
+  c.destroy();
 });
 
 test('a 25-device fleet in one command; a second run changes nothing', async () => {
