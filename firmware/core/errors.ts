@@ -173,6 +173,13 @@ export const ERRORS = Object.freeze({
     'a string field (client id, user name, will topic) holds U+0000 or a lone surrogate or is longer than 65,535 UTF-8 bytes (§1.5.3); fix the configured value'),
   MQTT_BUFFER_TOO_SMALL: spec('mqtt', false, 'the packet does not fit the output buffer; raise the scratch size or send a smaller payload'),
   MQTT_CALL_ORDER: spec('mqtt', false, 'the decoder was used after an error or from inside its own callback; drop the connection and reset() it'),
+  MQTT_CONNECT_REFUSED: spec('mqtt', true,
+    'the broker refused the connection (CONNACK return code 1-3, §3.2.2.3: protocol version, client identifier, server unavailable); the client retries with backoff'),
+  MQTT_NOT_AUTHORIZED: spec('mqtt', false,
+    'the broker refused the credentials (CONNACK return code 4 or 5, §3.2.2.3); the client stops retrying: check the device certificate, its IoT policy and the client id'),
+  MQTT_SUBSCRIBE_REFUSED: spec('mqtt', false, 'the broker refused a subscription (SUBACK 0x80, §3.9.3); check the IoT policy allows the topic filter'),
+  MQTT_CONNECTION_LOST: spec('mqtt', true,
+    'the connection to the broker failed, closed, or missed a CONNACK or PINGRESP in time; the client reconnects with backoff and re-sends unacknowledged QoS 1 messages'),
 
   // ── AWS IoT credentials provider (kvs-reference.md §9): mTLS GET /role-aliases/<alias>/credentials ──
   IOT_CERTIFICATE_REFUSED: spec('iot', false,

@@ -1,0 +1,491 @@
+import type { ClockPort } from '../../io/Clock.ts';
+import type { Socket, SocketFactory, TlsOptions } from '../../io/Socket.ts';
+import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
+import { FieldcamError } from '../errors.ts';
+import { Backoff } from '../kvs/Backoff.ts';
+import { ViewList } from '../media/ViewList.ts';
+import { CONNACK_RETURN, PACKET_TYPE, PUBLISH_FLAG, SUBACK_FAILURE, type QoS } from './mqttConstants.ts';
+import { MqttDecoder } from './MqttDecoder.ts';
+import type { MqttInbound } from './MqttInbound.ts';
+import { writeConnect } from './writeConnect.ts';
+import { writeDisconnect } from './writeDisconnect.ts';
+import { writePingreq } from './writePingreq.ts';
+import { writePuback } from './writePuback.ts';
+import { writePublish } from './writePublish.ts';
+import { writeSubscribe, type Subscription } from './writeSubscribe.ts';
+
+export interface MqttClientOptions {
+  readonly sockets: SocketFactory;
+  readonly timers: TimerPort;
+  readonly clock: ClockPort;
+  /** [0, 1): backoff jitter. */
+  readonly random: () => number;
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: TlsOptions;
+  readonly clientId: string;
+  /** §3.1.2.10; 0 turns keep-alive (and PINGREQ) off. */
+  readonly keepAliveSeconds: number;
+  /** §3.1.2.4; default false: a persistent session (subscriptions and QoS 1 messages survive reconnects). */
+  readonly cleanSession?: boolean;
+  /** Outgoing QoS 1 messages kept until PUBACK; when full, publish() returns false and counts a drop. */
+  readonly maxQueued?: number;
+  /** Largest packet sent or received; each queue slot is this big, allocated at construction. */
+  readonly maxPacketBytes?: number;
+  /** Time allowed for the socket to connect and the CONNACK to arrive. */
+  readonly connectTimeoutMs?: number;
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** An inbound PUBLISH; `payload` is valid only during the call. A QoS 1 message is acknowledged after it returns. */
+  onMessage(topic: string, payload: Uint8Array, qos: QoS): void;
+  onConnectionChange(connected: boolean): void;
+  /** Why a connection failed or a subscription was refused (codes in area 'mqtt'); informational. */
+  onError?(error: FieldcamError): void;
+}
+
+export const MQTT_CLIENT_DEFAULTS = Object.freeze({
+  maxQueued: 8,
+  maxPacketBytes: 2048,
+  connectTimeoutMs: 10_000,
+  backoffInitialMs: 1000,
+  backoffMaxMs: 120_000,
+} as const);
+
+// Connection states.
+const OPENING = 0; // socket connecting, or CONNECT sent and the CONNACK awaited
+const CONNECTED = 1;
+const WAITING = 2; // backoff before the next attempt
+const STOPPED = 3; // refused for good (credentials): no more attempts
+const CLOSED = 4;
+
+// Per-slot flags: sent on the current connection; sent on any connection (so a re-send carries DUP).
+const SENT_NOW = 1;
+const SENT_EVER = 2;
+
+interface SubscriptionState {
+  readonly filter: string;
+  readonly qos: QoS;
+  /** Packet Identifier of the SUBSCRIBE in flight, 0 when none. */
+  sentId: number;
+  acked: boolean;
+}
+
+interface MutablePublishFields {
+  topic: string;
+  qos: QoS;
+  retain: boolean;
+  dup: boolean;
+  packetId: number | undefined;
+}
+
+/**
+ * An MQTT 3.1.1 client (OASIS mqtt-v3.1.1-os) for QoS 0 and 1 over the Socket port: CONNECT, SUBSCRIBE,
+ * PUBLISH, PUBACK, PINGREQ, reconnect with jittered exponential backoff.
+ *
+ * - Outgoing QoS 1 messages are written once, whole, into a ring of `maxQueued` slots allocated at
+ *   construction and kept until their PUBACK; after a reconnect they are re-sent with DUP set in place
+ *   ([MQTT-4.4.0-1], §3.3.1.1). publish() copies the payload into its slot; nothing else is allocated.
+ * - Subscriptions are re-sent after a reconnect when the CONNACK says no session is present (§3.2.2.2).
+ * - Keep-alive (§3.1.2.10): a PINGREQ when nothing was sent for keepAliveSeconds. The 1.5× grace of that
+ *   clause binds the server; for the client the clause only says to close the connection if no PINGRESP
+ *   comes "within a reasonable amount of time" — we allow keepAliveSeconds/2, then reconnect.
+ * - A malformed packet from the broker drops the connection (§4.8) and the client reconnects.
+ * - CONNACK 4 (bad user name or password) and 5 (not authorized) stop retrying (MQTT_NOT_AUTHORIZED);
+ *   1-3 retry with backoff (MQTT_CONNECT_REFUSED).
+ * - close() sends DISCONNECT when connected (§3.14), stops the timers; no callback runs afterwards and
+ *   publish/subscribe throw.
+ */
+export class MqttClient {
+  private readonly options: MqttClientOptions;
+  private readonly timers: TimerPort;
+  private readonly clock: ClockPort;
+  private readonly backoff: Backoff;
+  private readonly keepAliveMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly decoder: MqttDecoder;
+  private readonly received: Uint8Array;
+  private readonly scratch: Uint8Array;
+  private readonly views = new ViewList(1);
+  private readonly fields: MutablePublishFields = { topic: '', qos: 0, retain: false, dup: false, packetId: undefined };
+  private readonly onTimer: () => void;
+  private readonly onPacket: (packet: MqttInbound) => void;
+
+  // The QoS 1 ring: slot i holds one whole PUBLISH packet.
+  private readonly slots: Uint8Array[];
+  private readonly slotLength: Uint32Array;
+  private readonly slotId: Uint16Array;
+  private readonly slotFlags: Uint8Array;
+  private head = 0;
+  private count = 0;
+
+  private readonly subscriptions: SubscriptionState[] = [];
+  private socket: Socket | undefined;
+  private generation = 0;
+  private state = OPENING;
+  private timer: TimerHandle | undefined;
+  private writable = 0;
+  private lastSent = 0;
+  private pingOutstanding = false;
+  private nextId = 0;
+  /** Messages refused by publish(): the QoS 1 queue was full, or a QoS 0 message could not be sent. */
+  dropped = 0;
+
+  constructor(options: MqttClientOptions) {
+    const maxQueued = options.maxQueued ?? MQTT_CLIENT_DEFAULTS.maxQueued;
+    const maxPacketBytes = options.maxPacketBytes ?? MQTT_CLIENT_DEFAULTS.maxPacketBytes;
+    if (!Number.isInteger(maxQueued) || maxQueued < 1 || maxQueued > 0xffff) throw new RangeError(`maxQueued must be an integer in 1..65535, got ${maxQueued}`);
+    if (!Number.isInteger(maxPacketBytes) || maxPacketBytes < 16) throw new RangeError(`maxPacketBytes must be an integer >= 16, got ${maxPacketBytes}`);
+    if (!Number.isInteger(options.keepAliveSeconds) || options.keepAliveSeconds < 0 || options.keepAliveSeconds > 0xffff) {
+      throw new RangeError(`keepAliveSeconds must be an integer in 0..65535, got ${options.keepAliveSeconds}`);
+    }
+    this.options = options;
+    this.timers = options.timers;
+    this.clock = options.clock;
+    this.keepAliveMs = options.keepAliveSeconds * 1000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? MQTT_CLIENT_DEFAULTS.connectTimeoutMs;
+    this.backoff = new Backoff({
+      initialMs: options.backoff?.initialMs ?? MQTT_CLIENT_DEFAULTS.backoffInitialMs,
+      maxMs: options.backoff?.maxMs ?? MQTT_CLIENT_DEFAULTS.backoffMaxMs,
+      random: options.random,
+    });
+    this.onPacket = (packet) => this.handle(packet);
+    this.decoder = new MqttDecoder({ onPacket: this.onPacket, maxPacketBytes });
+    this.received = new Uint8Array(Math.min(maxPacketBytes, 4096));
+    this.scratch = new Uint8Array(maxPacketBytes);
+    this.slots = [];
+    for (let i = 0; i < maxQueued; i++) this.slots.push(new Uint8Array(maxPacketBytes));
+    this.slotLength = new Uint32Array(maxQueued);
+    this.slotId = new Uint16Array(maxQueued);
+    this.slotFlags = new Uint8Array(maxQueued);
+    this.onTimer = () => this.tick();
+    this.open();
+  }
+
+  get connected(): boolean {
+    return this.state === CONNECTED;
+  }
+
+  /** QoS 1 messages waiting for their PUBACK (sent or not). */
+  get queued(): number {
+    return this.count;
+  }
+
+  /**
+   * QoS 0: sent now if connected and the socket takes it, else dropped. QoS 1: copied into the queue and sent
+   * when connected; kept until PUBACK. Returns false (and counts a drop) when the message was not accepted.
+   */
+  publish(topic: string, payload: Uint8Array, qos: QoS, retain = false): boolean {
+    this.checkOpen();
+    const f = this.fields;
+    f.topic = topic;
+    f.qos = qos;
+    f.retain = retain;
+    f.dup = false;
+    if (qos === 0) {
+      f.packetId = undefined;
+      const n = writePublish(f, payload, this.scratch); // validates even when the message is then dropped
+      if (this.state !== CONNECTED || this.writable <= 0) {
+        this.dropped++;
+        return false;
+      }
+      this.send(this.scratch, n);
+      return true;
+    }
+    if (this.count === this.slots.length) {
+      this.dropped++;
+      return false;
+    }
+    const slot = (this.head + this.count) % this.slots.length;
+    const id = this.allocateId();
+    f.packetId = id;
+    this.slotLength[slot] = writePublish(f, payload, this.slots[slot]!);
+    this.slotId[slot] = id;
+    this.slotFlags[slot] = 0;
+    this.count++;
+    if (this.state === CONNECTED) this.flush();
+    return true;
+  }
+
+  /** Adds a subscription, kept for the life of the client; sent now if connected, else after the next CONNACK. */
+  subscribe(filter: string, qos: QoS): void {
+    this.checkOpen();
+    // Validate now (throws MQTT_TOPIC_INVALID / RangeError) rather than on some later reconnect.
+    writeSubscribe(1, [{ filter, qos }], this.scratch);
+    this.subscriptions.push({ filter, qos, sentId: 0, acked: false });
+    if (this.state === CONNECTED) this.sendSubscriptions();
+  }
+
+  close(): void {
+    if (this.state === CLOSED) return;
+    const wasConnected = this.state === CONNECTED;
+    this.state = CLOSED;
+    this.disarm();
+    this.generation++;
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) {
+      if (wasConnected) {
+        try {
+          this.views.push(this.scratch, 0, writeDisconnect(this.scratch));
+          socket.write(this.views);
+        } catch {
+          // the connection is going away anyway
+        } finally {
+          this.views.clear();
+        }
+      }
+      socket.close();
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.state === CLOSED) throw new RangeError('the MqttClient is closed');
+  }
+
+  private open(): void {
+    const gen = ++this.generation;
+    this.state = OPENING;
+    this.pingOutstanding = false;
+    this.writable = 0;
+    this.decoder.reset();
+    for (let i = 0; i < this.count; i++) this.slotFlags[(this.head + i) % this.slots.length]! &= ~SENT_NOW;
+    for (const s of this.subscriptions) s.sentId = 0;
+    this.arm(this.connectTimeoutMs);
+    const o = this.options;
+    try {
+      this.socket = o.sockets({
+        host: o.host,
+        port: o.port,
+        ...(o.tls ? { tls: o.tls } : {}),
+        onConnect: () => {
+          if (gen !== this.generation) return;
+          const n = writeConnect({ clientId: o.clientId, cleanSession: o.cleanSession ?? false, keepAliveSeconds: o.keepAliveSeconds }, this.scratch);
+          this.send(this.scratch, n);
+        },
+        onReadable: () => {
+          if (gen === this.generation) this.readAll(gen);
+        },
+        onWritable: (count) => {
+          if (gen !== this.generation) return;
+          this.writable = count;
+          if (this.state === CONNECTED) this.flush();
+        },
+        onClose: (error) => {
+          if (gen !== this.generation) return;
+          this.drop(new FieldcamError('MQTT_CONNECTION_LOST', `MQTT connection to ${o.host}:${o.port} ${error ? `failed: ${error.message}` : 'closed by the broker'}`));
+        },
+      });
+    } catch (err) {
+      this.drop(new FieldcamError('MQTT_CONNECTION_LOST', `MQTT connection to ${o.host}:${o.port} failed: ${(err as Error).message}`));
+    }
+  }
+
+  private readAll(gen: number): void {
+    const socket = this.socket!;
+    const buf = this.received;
+    try {
+      for (let n = socket.read(buf, 0, buf.length); n > 0; n = socket.read(buf, 0, buf.length)) {
+        this.decoder.push(buf, 0, n);
+        if (gen !== this.generation) return; // a packet ended this connection
+      }
+    } catch (err) {
+      if (gen !== this.generation) return;
+      this.drop(err instanceof FieldcamError ? err : new FieldcamError('MQTT_MALFORMED', `MQTT packet handling failed: ${(err as Error).message}`));
+    }
+  }
+
+  private handle(packet: MqttInbound): void {
+    switch (packet.type) {
+      case PACKET_TYPE.CONNACK:
+        if (this.state !== OPENING) throw new FieldcamError('MQTT_PROTOCOL_VIOLATION', 'a second CONNACK (§3.2)');
+        this.connack(packet.returnCode, packet.sessionPresent);
+        return;
+      case PACKET_TYPE.PUBLISH: {
+        if (this.state !== CONNECTED) throw new FieldcamError('MQTT_PROTOCOL_VIOLATION', 'PUBLISH before CONNACK ([MQTT-3.2.0-1])');
+        const gen = this.generation;
+        this.options.onMessage(packet.topic, packet.payload, packet.qos);
+        // [MQTT-4.3.2-2]: acknowledge after taking ownership, i.e. once the handler returned.
+        if (packet.qos === 1 && gen === this.generation) this.send(this.scratch, writePuback(packet.packetId, this.scratch));
+        return;
+      }
+      case PACKET_TYPE.PUBACK:
+        this.release(packet.packetId);
+        return;
+      case PACKET_TYPE.SUBACK:
+        this.suback(packet.packetId, packet.returnCodes);
+        return;
+      case PACKET_TYPE.PINGRESP:
+        this.pingOutstanding = false;
+        if (this.state === CONNECTED) this.armKeepAlive();
+        return;
+      default:
+        return; // UNSUBACK: this client never unsubscribes
+    }
+  }
+
+  private connack(returnCode: number, sessionPresent: boolean): void {
+    if (returnCode !== CONNACK_RETURN.ACCEPTED) {
+      const fatal = returnCode === CONNACK_RETURN.BAD_USER_NAME_OR_PASSWORD || returnCode === CONNACK_RETURN.NOT_AUTHORIZED;
+      const error = new FieldcamError(fatal ? 'MQTT_NOT_AUTHORIZED' : 'MQTT_CONNECT_REFUSED', `the broker refused the connection: CONNACK return code ${returnCode} (§3.2.2.3)`);
+      if (fatal) this.stop(error);
+      else this.drop(error);
+      return;
+    }
+    this.state = CONNECTED;
+    this.writable = 1; // unknown until the next write reports it
+    this.backoff.reset();
+    const gen = this.generation;
+    // Without a session the broker forgot our subscriptions (§3.2.2.2): send them all again.
+    if (!sessionPresent) for (const s of this.subscriptions) s.acked = false;
+    this.sendSubscriptions();
+    this.flush();
+    if (gen !== this.generation) return;
+    this.armKeepAlive();
+    this.options.onConnectionChange(true);
+  }
+
+  private suback(packetId: number, codes: readonly number[]): void {
+    let i = 0;
+    for (const s of this.subscriptions) {
+      if (s.sentId !== packetId) continue;
+      s.sentId = 0;
+      s.acked = true;
+      if (codes[i++] === SUBACK_FAILURE) {
+        this.options.onError?.(new FieldcamError('MQTT_SUBSCRIBE_REFUSED', `the broker refused the subscription to ${s.filter} (SUBACK 0x80, §3.9.3)`));
+      }
+    }
+  }
+
+  private sendSubscriptions(): void {
+    const pending: Subscription[] = [];
+    for (const s of this.subscriptions) if (!s.acked && s.sentId === 0) pending.push(s);
+    if (pending.length === 0) return;
+    const id = this.allocateId();
+    for (const s of this.subscriptions) if (!s.acked && s.sentId === 0) s.sentId = id;
+    this.send(this.scratch, writeSubscribe(id, pending, this.scratch));
+  }
+
+  /** Sends the queued QoS 1 messages not yet sent on this connection, in order, while the socket takes them. */
+  private flush(): void {
+    const gen = this.generation;
+    for (let i = 0; i < this.count && this.writable > 0 && gen === this.generation; i++) {
+      const slot = (this.head + i) % this.slots.length;
+      const flags = this.slotFlags[slot]!;
+      if (this.slotId[slot] === 0 || flags & SENT_NOW) continue;
+      const buf = this.slots[slot]!;
+      if (flags & SENT_EVER) buf[0]! |= PUBLISH_FLAG.DUP; // §3.3.1.1: a re-delivery
+      this.slotFlags[slot] = SENT_NOW | SENT_EVER;
+      this.send(buf, this.slotLength[slot]!);
+    }
+  }
+
+  /** PUBACK: the slot is free; the ring's head advances past every acknowledged slot. */
+  private release(packetId: number): void {
+    const size = this.slots.length;
+    for (let i = 0; i < this.count; i++) {
+      const slot = (this.head + i) % size;
+      if (this.slotId[slot] === packetId) {
+        this.slotId[slot] = 0;
+        break;
+      }
+    }
+    while (this.count > 0 && this.slotId[this.head] === 0) {
+      this.head = (this.head + 1) % size;
+      this.count--;
+    }
+  }
+
+  private allocateId(): number {
+    for (;;) {
+      this.nextId = (this.nextId % 0xffff) + 1;
+      const id = this.nextId;
+      let used = false;
+      for (let i = 0; i < this.count && !used; i++) used = this.slotId[(this.head + i) % this.slots.length] === id;
+      for (const s of this.subscriptions) used ||= s.sentId === id;
+      if (!used) return id;
+    }
+  }
+
+  private send(bytes: Uint8Array, length: number): void {
+    const socket = this.socket;
+    if (!socket) return;
+    this.views.push(bytes, 0, length);
+    try {
+      this.writable = socket.write(this.views);
+    } finally {
+      this.views.clear();
+    }
+    this.lastSent = this.clock.monotonic();
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    if (this.state === WAITING) {
+      this.open();
+    } else if (this.state === OPENING) {
+      this.drop(new FieldcamError('MQTT_CONNECTION_LOST', `no CONNACK from ${this.options.host}:${this.options.port} within ${this.connectTimeoutMs} ms`));
+    } else if (this.state === CONNECTED) {
+      if (this.pingOutstanding) {
+        this.drop(new FieldcamError('MQTT_CONNECTION_LOST', `no PINGRESP within ${this.keepAliveMs / 2} ms (§3.1.2.10)`));
+        return;
+      }
+      const idle = this.clock.monotonic() - this.lastSent;
+      if (idle < this.keepAliveMs) {
+        this.arm(this.keepAliveMs - idle);
+        return;
+      }
+      this.send(this.scratch, writePingreq(this.scratch));
+      this.pingOutstanding = true;
+      this.arm(this.keepAliveMs / 2);
+    }
+  }
+
+  private armKeepAlive(): void {
+    if (this.keepAliveMs === 0) {
+      this.disarm();
+      return;
+    }
+    this.arm(Math.max(0, this.keepAliveMs - (this.clock.monotonic() - this.lastSent)));
+  }
+
+  private arm(ms: number): void {
+    this.disarm();
+    this.timer = this.timers.set(ms, this.onTimer);
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) this.timers.clear(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Ends the current connection and schedules the next attempt. */
+  private drop(error: FieldcamError): void {
+    if (this.state === CLOSED || this.state === STOPPED) return;
+    const wasConnected = this.endSocket();
+    this.state = WAITING;
+    this.arm(this.backoff.next());
+    this.report(error, wasConnected);
+  }
+
+  /** Ends the current connection for good: retrying cannot help. */
+  private stop(error: FieldcamError): void {
+    const wasConnected = this.endSocket();
+    this.state = STOPPED;
+    this.disarm();
+    this.report(error, wasConnected);
+  }
+
+  private endSocket(): boolean {
+    const wasConnected = this.state === CONNECTED;
+    this.generation++;
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.close();
+    return wasConnected;
+  }
+
+  private report(error: FieldcamError, wasConnected: boolean): void {
+    const gen = this.generation;
+    if (wasConnected) this.options.onConnectionChange(false);
+    if (gen === this.generation) this.options.onError?.(error);
+  }
+}
