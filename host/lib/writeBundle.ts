@@ -2,10 +2,11 @@
 // ca.pem in one directory. Each file is written atomically (temporary file in the same folder created with
 // its final mode, fsync, rename), and a file whose content and mode are already right is not touched, so a
 // re-run that changes nothing rewrites nothing.
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeCbor } from '../../firmware/core/cbor/encodeCbor.ts';
 import { FieldcamError } from '../../firmware/core/errors.ts';
+import { writeFileAtomic } from './writeFileAtomic.ts';
 
 /** Every file of a bundle and its mode (docs/device-bundle.md). */
 export const BUNDLE_FILES = Object.freeze({
@@ -90,20 +91,7 @@ export function writeBundleFile(dir: string, name: BundleFile, content: string |
       chmodSync(path, mode);
       return true;
     }
-    const tmp = join(dir, `.${name}.${process.pid}.tmp`);
-    const fd = openSync(tmp, 'w', mode);
-    try {
-      let done = 0;
-      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-      fsyncSync(fd);
-    } catch (err) {
-      closeSync(fd);
-      unlinkSync(tmp);
-      throw err;
-    }
-    closeSync(fd);
-    chmodSync(tmp, mode); // the umask may have narrowed openSync's mode
-    renameSync(tmp, path);
+    writeFileAtomic(path, bytes, mode);
   } catch (err) {
     throw new FieldcamError('CLI_OUTPUT_FAILED', `writing ${path}: ${(err as Error).message}`);
   }

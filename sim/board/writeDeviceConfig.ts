@@ -1,4 +1,4 @@
-import { writeFileSync, renameSync } from 'node:fs';
+import { writeFileAtomic } from '../../host/lib/writeFileAtomic.ts';
 import type { BoardManifest } from '../../host/lib/loadBoardManifest.ts';
 
 export interface DeviceConfigInput {
@@ -39,7 +39,5 @@ export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
     statusIntervalMs: c.statusIntervalMs ?? 1000,
     ...(c.pin ? { pin: c.pin } : {}),
   };
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 }); // it holds credentials
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(config, null, 2) + '\n', 0o600); // it holds credentials
 }

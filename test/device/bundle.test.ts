@@ -3,18 +3,17 @@
 // clients; the firmware gets temporary credentials from the IoT credentials provider over mTLS (mbedTLS with
 // the device certificate) and streams to the thing's stream. Judged from stored fragments and GetMedia.
 import { UpdateCertificateCommand } from '@aws-sdk/client-iot';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DEVICE_EXIT } from '../../firmware/app/runDevice.ts';
 import { buildImage, imageDir, type ImageManifest } from '../../host/lib/buildImage.ts';
 import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
 import { bootBoard } from '../../sim/board/bootBoard.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
-import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { iotClient } from '../sim/cloud/iot/iotKit.ts';
 import { decodedFrameCount, decodeErrors, FIXTURES, ROOT, tempDir } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
+import { distinctTimestamps, getMedia } from './storedMedia.ts';
 import { provisionDevice, provisionFleetRole } from './bundleKit.ts';
 
 const test = suite('provisioned device: pi-zero-w image under qemu-arm with a device bundle (IoT credentials over mTLS)');
@@ -45,27 +44,6 @@ function boot(bundle: string, onRecord: (r: Rec) => void = () => {}): Promise<{ 
 
 const notStatus = (records: Rec[]) => JSON.stringify(records.filter((r) => r.type !== 'status'));
 
-function storedTimestamps(name: string): number[] {
-  const record = cloud.ctx.streams.get(name);
-  assert.ok(record, `stream ${name} exists`);
-  return [...new Set(fragmentStoreFor(cloud.ctx, record!).list().map((f) => f.producerTimestampMs))].sort((a, b) => a - b);
-}
-
-/** GetMedia through the real CLI (AWS SDK client), asynchronously: the cloud serves from this process. */
-function getMedia(name: string): Promise<string> {
-  const out = join(tmp.dir, `${name}.mkv`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'get-media', '--stream', name, '-o', out,
-      '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'], {
-      cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', HOME: tmp.dir, AWS_CA_BUNDLE: cloud.caFile, AWS_ACCESS_KEY_ID: EXAMPLE_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: EXAMPLE_SECRET_ACCESS_KEY },
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`get-media exited ${code}: ${stderr}`))));
-  });
-}
-
 test('build the pi-zero-w image; start the local cloud; provision the role, alias and policies with the SDK', async () => {
   image = await buildImage(loadBoardManifest(BOARD), { typecheck: false });
   assert.is(image.qemuCpu, 'arm1176');
@@ -80,9 +58,9 @@ test('credentials over mTLS, the thing\'s stream created, every fragment PERSIST
   assert.ok(records.some((r) => r.event === 'credentials'), 'credentials event');
   const s = records.find((r) => r.type === 'summary')!;
   assert.equal([s.framesIn, s.fragmentsIn, s.fragmentsPersisted, s.framesDropped], [100, 10, 10, 0]);
-  const ts = storedTimestamps('pi-cam-1');
+  const ts = distinctTimestamps(cloud, 'pi-cam-1');
   assert.is(ts.length, 10);
-  const out = await getMedia('pi-cam-1');
+  const out = await getMedia(cloud, 'pi-cam-1', tmp.dir);
   assert.is(decodeErrors(out), '');
   assert.is(decodedFrameCount(out), 100);
 });
@@ -130,8 +108,8 @@ test('credentials provider down at boot, then restored: frames are buffered, the
     if (restore) clearTimeout(restore);
     cloud.ctx.faults.credentialsDown = undefined;
   }
-  assert.is(storedTimestamps('pi-cam-4').length, 10, 'no frame lost');
-  assert.is(decodedFrameCount(await getMedia('pi-cam-4')), 100);
+  assert.is(distinctTimestamps(cloud, 'pi-cam-4').length, 10, 'no frame lost');
+  assert.is(decodedFrameCount(await getMedia(cloud, 'pi-cam-4', tmp.dir)), 100);
 });
 
 test('stop the local cloud', async () => {

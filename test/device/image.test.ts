@@ -17,6 +17,7 @@ import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type Runn
 import { ensureCertificates } from '../../sim/cloud/tls/ensureCertificates.ts';
 import { decodedFrameCount, decodeErrors, FIXTURES, ROOT, tempDir } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
+import { distinctTimestamps, getMedia, storedFragments } from './storedMedia.ts';
 
 const test = suite('firmware image on XS (native and qemu-arm arm1176) against the local KVS');
 const tmp = tempDir('fieldcam-image-');
@@ -61,31 +62,6 @@ function summaryOf(records: Record_[]): Record_ {
   return s!;
 }
 
-function storedFragments(name: string) {
-  const record = cloud.ctx.streams.get(name);
-  assert.ok(record, `stream ${name} exists`);
-  return fragmentStoreFor(cloud.ctx, record!).list();
-}
-
-function distinctTimestamps(name: string): number[] {
-  return [...new Set(storedFragments(name).map((f) => f.producerTimestampMs))].sort((a, b) => a - b);
-}
-
-/** GetMedia through the real CLI (AWS SDK client), asynchronously: the cloud serves from this process. */
-function getMedia(name: string): Promise<string> {
-  const out = join(tmp.dir, `${name}.mkv`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'get-media', '--stream', name, '-o', out,
-      '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'], {
-      cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', HOME: tmp.dir, AWS_CA_BUNDLE: cloud.caFile, AWS_ACCESS_KEY_ID: EXAMPLE_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: EXAMPLE_SECRET_ACCESS_KEY },
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`get-media exited ${code}: ${stderr}`))));
-  });
-}
-
 test('build the sim-x86 and pi-zero-w images', async () => {
   for (const board of ['sim-x86', 'pi-zero-w']) images[board] = await buildImage(loadBoardManifest(board), { typecheck: false });
   assert.is(images['pi-zero-w']!.qemuCpu, 'arm1176');
@@ -100,10 +76,10 @@ for (const board of ['sim-x86', 'pi-zero-w']) {
     const s = summaryOf(records);
     assert.equal([s.framesIn, s.fragmentsIn, s.fragmentsPersisted, s.framesDropped], [100, 10, 10, 0]);
     assert.ok(Number(s.peakHeapBytes) > 0 && Number(s.peakHeapBytes) <= images[board]!.sizes.heapLimitBytes, 'peak heap within the limit');
-    const ts = distinctTimestamps(name);
+    const ts = distinctTimestamps(cloud, name);
     assert.is(ts.length, 10);
     for (let i = 1; i < ts.length; i++) assert.is(ts[i]! - ts[i - 1]!, 1000);
-    const out = await getMedia(name);
+    const out = await getMedia(cloud, name, tmp.dir);
     assert.is(decodeErrors(out), '');
     assert.is(decodedFrameCount(out), 100);
   });
@@ -118,8 +94,8 @@ test('pi-zero-w under QEMU uploads exactly the bytes the Node board uploads (sam
   assert.is(nodeCode, DEVICE_EXIT.OK, JSON.stringify(nodeRecords));
   const arm = await boot('pi-zero-w', config('pi-zero-w', 'pinned-arm', { pin }));
   assert.is(arm.code, DEVICE_EXIT.OK, arm.stderr);
-  const a = storedFragments('pinned-node');
-  const b = storedFragments('pinned-arm');
+  const a = storedFragments(cloud, 'pinned-node');
+  const b = storedFragments(cloud, 'pinned-arm');
   assert.is(a.length, 10);
   assert.is(b.length, 10);
   const store = (name: string) => fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(name)!);
@@ -142,7 +118,7 @@ test('pi-zero-w: connection reset mid-fragment → reconnect, replay, nothing mi
   } finally {
     delete cloud.ctx.faults.dropAfterBytes;
   }
-  assert.is(distinctTimestamps('image-reset').length, 10);
+  assert.is(distinctTimestamps(cloud, 'image-reset').length, 10);
 });
 
 test('pi-zero-w: a wrong CA → UPLOAD_TLS_VERIFY from mbedTLS, exit UPLOAD, no stream created', async () => {
@@ -210,7 +186,7 @@ test('esp32-cam profile (MJPEG, 32-bit ARM build, its memory limit): every fragm
   const s = summaryOf(records);
   assert.equal([s.framesIn, s.fragmentsPersisted], [30, s.fragmentsIn]);
   assert.ok(Number(s.peakHeapBytes) <= images['esp32-cam']!.sizes.heapLimitBytes);
-  assert.is(decodedFrameCount(await getMedia(name)), 30);
+  assert.is(decodedFrameCount(await getMedia(cloud, name, tmp.dir)), 30);
 });
 
 test('stop the local cloud', async () => {

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../writeFileAtomic.ts';
+import { writeFileAtomic } from '../../../../host/lib/writeFileAtomic.ts';
 import type { FragmentTag } from './checkFragmentTags.ts';
 
 export interface FragmentRecord {
