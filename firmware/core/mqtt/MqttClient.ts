@@ -3,11 +3,12 @@ import type { Socket, SocketFactory, TlsOptions } from '../../io/Socket.ts';
 import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
 import { FieldcamError } from '../errors.ts';
 import { Backoff } from '../kvs/Backoff.ts';
+import { TLS_VERIFY_CODE } from '../kvs/socketError.ts';
 import { ViewList } from '../media/ViewList.ts';
 import { CONNACK_RETURN, PACKET_TYPE, PUBLISH_FLAG, SUBACK_FAILURE, type QoS } from './mqttConstants.ts';
 import { MqttDecoder } from './MqttDecoder.ts';
 import type { MqttInbound } from './MqttInbound.ts';
-import { writeConnect } from './writeConnect.ts';
+import { writeConnect, type WillFields } from './writeConnect.ts';
 import { writeDisconnect } from './writeDisconnect.ts';
 import { writePingreq } from './writePingreq.ts';
 import { writePuback } from './writePuback.ts';
@@ -28,6 +29,8 @@ export interface MqttClientOptions {
   readonly keepAliveSeconds: number;
   /** §3.1.2.4; default false: a persistent session (subscriptions and QoS 1 messages survive reconnects). */
   readonly cleanSession?: boolean;
+  /** §3.1.2.5: what the broker publishes for us when the connection drops without a DISCONNECT. */
+  readonly will?: WillFields;
   /** Outgoing QoS 1 messages kept until PUBACK; when full, publish() returns false and counts a drop. */
   readonly maxQueued?: number;
   /** Largest packet sent or received; each queue slot is this big, allocated at construction. */
@@ -90,7 +93,8 @@ interface MutablePublishFields {
  *   comes "within a reasonable amount of time" — we allow keepAliveSeconds/2, then reconnect.
  * - A malformed packet from the broker drops the connection (§4.8) and the client reconnects.
  * - CONNACK 4 (bad user name or password) and 5 (not authorized) stop retrying (MQTT_NOT_AUTHORIZED);
- *   1-3 retry with backoff (MQTT_CONNECT_REFUSED).
+ *   1-3 retry with backoff (MQTT_CONNECT_REFUSED). A broker certificate that cannot be verified stops too
+ *   (MQTT_TLS_VERIFY): a wrong CA or endpoint is a misconfiguration, as on the upload path.
  * - close() sends DISCONNECT when connected (§3.14), stops the timers; no callback runs afterwards and
  *   publish/subscribe throw.
  */
@@ -157,6 +161,8 @@ export class MqttClient {
     this.slotId = new Uint16Array(maxQueued);
     this.slotFlags = new Uint8Array(maxQueued);
     this.onTimer = () => this.tick();
+    // Validate the CONNECT (client id, will) now, as a RangeError/MQTT_* to the caller, not on some later connect.
+    writeConnect(this.connectFields(), this.scratch);
     this.open();
   }
 
@@ -237,6 +243,11 @@ export class MqttClient {
     }
   }
 
+  private connectFields() {
+    const o = this.options;
+    return { clientId: o.clientId, cleanSession: o.cleanSession ?? false, keepAliveSeconds: o.keepAliveSeconds, ...(o.will ? { will: o.will } : {}) };
+  }
+
   private checkOpen(): void {
     if (this.state === CLOSED) throw new RangeError('the MqttClient is closed');
   }
@@ -258,8 +269,7 @@ export class MqttClient {
         ...(o.tls ? { tls: o.tls } : {}),
         onConnect: () => {
           if (gen !== this.generation) return;
-          const n = writeConnect({ clientId: o.clientId, cleanSession: o.cleanSession ?? false, keepAliveSeconds: o.keepAliveSeconds }, this.scratch);
-          this.send(this.scratch, n);
+          this.send(this.scratch, writeConnect(this.connectFields(), this.scratch));
         },
         onReadable: () => {
           if (gen === this.generation) this.readAll(gen);
@@ -271,6 +281,10 @@ export class MqttClient {
         },
         onClose: (error) => {
           if (gen !== this.generation) return;
+          if ((error as (Error & { code?: string }) | undefined)?.code === TLS_VERIFY_CODE) {
+            this.stop(new FieldcamError('MQTT_TLS_VERIFY', `MQTT connection to ${o.host}:${o.port}: ${error!.message}`));
+            return;
+          }
           this.drop(new FieldcamError('MQTT_CONNECTION_LOST', `MQTT connection to ${o.host}:${o.port} ${error ? `failed: ${error.message}` : 'closed by the broker'}`));
         },
       });

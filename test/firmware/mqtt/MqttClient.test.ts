@@ -387,6 +387,35 @@ test('close(): DISCONNECT, socket closed, timers cleared, silence afterwards, us
   assert.is(w.sockets.length, 1);
 });
 
+test('will: the CONNECT carries the Will (§3.1.2.5), on every reconnect', () => {
+  const will = { topic: 'fieldcam/cam-1/health', payload: utf8('offline'), qos: 1 as const, retain: true };
+  const r = rig({ will });
+  const s1 = r.accept();
+  const expected = written((out) => writeConnect({ clientId: 'cam-1', cleanSession: false, keepAliveSeconds: 60, will }, out));
+  assert.is(s1.packets[0], expected);
+  assert.ok(expected !== CONNECT_60);
+  s1.options.onClose(undefined);
+  r.time.advance(500);
+  r.socket().options.onConnect();
+  assert.is(r.socket().packets[0], expected);
+  assert.throws(() => rig({ will: { ...will, topic: 'a/+' } }), 'MQTT_TOPIC_INVALID');
+});
+
+test('a broker certificate that cannot be verified is fatal: MQTT_TLS_VERIFY, no retry', () => {
+  const r = rig();
+  r.socket().options.onClose(Object.assign(new Error('TLS_VERIFY: unknown CA'), { code: 'TLS_VERIFY' }));
+  assert.equal(r.events, ['MQTT_TLS_VERIFY']);
+  assert.equal(r.time.delays(), []);
+  r.time.advance(1_000_000);
+  assert.is(r.sockets.length, 1);
+  assert.is(new FieldcamError('MQTT_TLS_VERIFY', 'x').retryable, false);
+  // Any other socket error is a network failure: retried.
+  const n = rig();
+  n.socket().options.onClose(Object.assign(new Error('ECONNREFUSED: refused'), { code: 'ECONNREFUSED' }));
+  assert.equal(n.events, ['MQTT_CONNECTION_LOST']);
+  assert.equal(n.time.delays(), [500]);
+});
+
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
