@@ -3,7 +3,7 @@
 // KVS/PIC status names are cited where an entry mirrors one (kvs-reference.md §8).
 
 export interface ErrorSpec {
-  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision' | 'flash';
+  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision' | 'flash' | 'control';
   readonly retryable: boolean;
   readonly remedy: string;
 }
@@ -178,6 +178,8 @@ export const ERRORS = Object.freeze({
   MQTT_NOT_AUTHORIZED: spec('mqtt', false,
     'the broker refused the credentials (CONNACK return code 4 or 5, §3.2.2.3); the client stops retrying: check the device certificate, its IoT policy and the client id'),
   MQTT_SUBSCRIBE_REFUSED: spec('mqtt', false, 'the broker refused a subscription (SUBACK 0x80, §3.9.3); check the IoT policy allows the topic filter'),
+  MQTT_TLS_VERIFY: spec('mqtt', false,
+    'the broker certificate could not be verified with ca.pem: check endpoints.iotData (iot:Data-ATS) and the CA in the bundle; the client stops retrying'),
   MQTT_CONNECTION_LOST: spec('mqtt', true,
     'the connection to the broker failed, closed, or missed a CONNACK or PINGRESP in time; the client reconnects with backoff and re-sends unacknowledged QoS 1 messages'),
 
@@ -210,6 +212,18 @@ export const ERRORS = Object.freeze({
     'the device bundle cannot be flashed (a corrupt or unknown-version device.cbor, a missing or unreadable PEM file, a private.key that is not the key of certificate.pem): re-run fieldcam provision for the thing, or fix the named file'),
   FLASH_TARGET_CONFLICT: spec('flash', false,
     'the target already holds the tree of another board; pass --force to replace it, or pick an empty target'),
+
+  // ── control channel (docs/control-channel.md): commands, desired configuration, the device's state file ──
+  CONTROL_PAYLOAD_INVALID: spec('control', false,
+    'the command or desired document is not a CBOR map of at most 1024 bytes with the documented keys (id 1-64 chars, name text, args map; version uint, settings map): encode it with cbor-x as docs/control-channel.md shows'),
+  CONTROL_UNKNOWN_COMMAND: spec('control', false, 'the command name is not one of start, stop, set, tag, status, reload-credentials, restart'),
+  CONTROL_ARGUMENT_INVALID: spec('control', false, 'an argument or setting is unknown, of the wrong type or out of range: see the tables in docs/control-channel.md'),
+  CONTROL_UNSUPPORTED: spec('control', false,
+    'this device cannot do that (e.g. fps or bitrateKbps on a camera adapter that cannot change them, reload-credentials with static keys)'),
+  CONTROL_STATE_INVALID: spec('control', false,
+    'the control state file is not a valid state document; the device starts from the defaults and rewrites it at the next change (delete the file to silence this)'),
+  CONTROL_STATE_WRITE_FAILED: spec('control', true,
+    'the control state file could not be written (read-only or full file system); the setting applies until the next restart only: check the state directory'),
 
   // ── configuration and CLI ──
   CONFIG_INVALID: spec('config', false, 'fix the named field in the configuration file'),
