@@ -20,13 +20,6 @@ static FieldcamSource* gSources = NULL;
 static txSlot gDispatcher;
 static int gDispatcherSet = 0;
 
-long long fieldcamMonotonicNs(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
-}
-
 void fieldcamSourceAdd(FieldcamSource* source)
 {
 	source->removed = 0;
@@ -204,7 +197,10 @@ static int somethingCanHappen(void)
 	return 0;
 }
 
-/* Milliseconds poll() may sleep: until the earliest timer (rounded up, so it never wakes early and spins). */
+/*
+ * Milliseconds poll() may sleep: until the earliest timer (rounded up, so it never wakes early and spins).
+ * Due times are in the runtime's (possibly scaled) monotonic time; poll() sleeps in real time.
+ */
 static int pollTimeout(int pending)
 {
 	long long wait;
@@ -212,7 +208,7 @@ static int pollTimeout(int pending)
 		return 0;
 	if (!fieldcamTimersPending())
 		return -1;
-	wait = fieldcamTimersNextDue() - fieldcamMonotonicNs();
+	wait = fieldcamRealWaitNs(fieldcamTimersNextDue() - fieldcamMonotonicNs());
 	if (wait <= 0)
 		return 0;
 	wait = (wait + 999999) / 1000000;

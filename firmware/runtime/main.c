@@ -1,9 +1,10 @@
 /*
  * fieldcam-runtime: one XS machine running one self-contained JS bundle on one event loop.
  *   fieldcam-runtime [--heap-limit BYTES] [--initial-chunk BYTES] [--initial-slots N] [--stack-slots N]
- *                    BUNDLE.js [ARG …]
+ *                    [--time-scale N [--time-origin EPOCH_MS]] BUNDLE.js [ARG …]
  *                                          evaluate the bundle as a script, drain promise jobs, then run the
  *                                          event loop (loop.c) until nothing can happen any more
+ *                                          --time-scale: tests and simulations only (clock.c), never a board
  *   fieldcam-runtime --version             version, engine and target
  * Exit codes are named in runtime.h.
  */
@@ -35,10 +36,19 @@ static txCreation gCreation = {
 /* The metering callback banks the 32-bit meter long before it could wrap. */
 #define FIELDCAM_METER_INTERVAL (1u << 30)
 
+/* --time-scale: whole numbers, so that scaled milliseconds stay whole (clock.c) and the local cloud agrees. */
+#define FIELDCAM_TIME_SCALE_MAX 1000
+/* --time-origin: within a day of the machine's clock, so that scaled nanoseconds cannot overflow (clock.c). */
+#define FIELDCAM_TIME_ORIGIN_SPAN_MS (24LL * 3600 * 1000)
+
 static int usage(const char* program)
 {
-	fprintf(stderr, "usage: %s [--heap-limit BYTES] [--initial-chunk BYTES] [--initial-slots N] [--stack-slots N]"
-		" BUNDLE.js [ARG ...]\n       %s --version\n", program, program);
+	fprintf(stderr, "usage: %s [--heap-limit BYTES] [--initial-chunk BYTES] [--initial-slots N] [--stack-slots N]\n"
+		"         [--time-scale N [--time-origin EPOCH_MS]] BUNDLE.js [ARG ...]\n"
+		"       %s --version\n"
+		"  --time-scale N: a test and simulation knob: clocks run N times faster (1-%d, default 1);\n"
+		"  --time-origin: the real epoch-ms instant where scaled wall time starts (default: boot)\n",
+		program, program, FIELDCAM_TIME_SCALE_MAX);
 	return FIELDCAM_EXIT_USAGE;
 }
 
@@ -56,8 +66,27 @@ static long long parseCount(const char* text, int zeroAllowed)
 	return value;
 }
 
+/* An epoch-ms --time-origin within a day of CLOCK_REALTIME; -1 when unusable. */
+static long long parseOrigin(const char* text)
+{
+	char* end;
+	long long value;
+	struct timespec now;
+	long long nowMs;
+	if (!text || *text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	value = strtoll(text, &end, 10);
+	clock_gettime(CLOCK_REALTIME, &now);
+	nowMs = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	if (errno || *end || value < nowMs - FIELDCAM_TIME_ORIGIN_SPAN_MS || value > nowMs + FIELDCAM_TIME_ORIGIN_SPAN_MS)
+		return -1;
+	return value;
+}
+
 /*
- * Reads the memory flags into gCreation and fieldcamHeapLimit; returns the index of the bundle argument,
+ * Reads the memory flags into gCreation and fieldcamHeapLimit, and the time flags into the clock (clock.c);
+ * returns the index of the bundle argument,
  * or 0 after printing what is wrong. The increments shrink with small initial sizes so that a small
  * budget (the ESP32 profile) grows in steps that fit it.
  */
@@ -66,9 +95,32 @@ static int parseFlags(int argc, char** argv)
 {
 	int i = 1;
 	long long heapLimit = FIELDCAM_HEAP_LIMIT;
+	long long timeScale = 1;
+	long long timeOrigin = -1;
 	while (i < argc && argv[i][0] == '-' && argv[i][1] == '-') {
 		const char* flag = argv[i];
 		long long value;
+		if (strcmp(flag, "--time-scale") == 0) {
+			value = parseCount(i + 1 < argc ? argv[i + 1] : NULL, 0);
+			if (value < 1 || value > FIELDCAM_TIME_SCALE_MAX) {
+				fprintf(stderr, "fieldcam-runtime: --time-scale needs a whole number from 1 to %d (how many times faster"
+					" the clocks run; a test and simulation knob)\n", FIELDCAM_TIME_SCALE_MAX);
+				return 0;
+			}
+			timeScale = value;
+			i += 2;
+			continue;
+		}
+		if (strcmp(flag, "--time-origin") == 0) {
+			timeOrigin = parseOrigin(i + 1 < argc ? argv[i + 1] : NULL);
+			if (timeOrigin < 0) {
+				fprintf(stderr, "fieldcam-runtime: --time-origin needs epoch milliseconds within a day of this machine's"
+					" clock (the instant the local cloud started its scaled clock)\n");
+				return 0;
+			}
+			i += 2;
+			continue;
+		}
 		if (strcmp(flag, "--heap-limit") && strcmp(flag, "--initial-chunk") && strcmp(flag, "--initial-slots")
 				&& strcmp(flag, "--stack-slots")) {
 			fprintf(stderr, "fieldcam-runtime: unknown option %s\n", flag);
@@ -95,6 +147,11 @@ static int parseFlags(int argc, char** argv)
 	if (gCreation.incrementalHeapCount > gCreation.initialHeapCount)
 		gCreation.incrementalHeapCount = gCreation.initialHeapCount;
 	fieldcamHeapLimit = (size_t)heapLimit;
+	if (timeOrigin >= 0 && timeScale == 1) {
+		fprintf(stderr, "fieldcam-runtime: --time-origin only means something with --time-scale N above 1\n");
+		return 0;
+	}
+	fieldcamClockStart(timeScale, timeOrigin);
 	return i < argc && argv[i][0] != '-' ? i : 0;
 }
 

@@ -87,20 +87,17 @@ static void nativeExit(xsMachine* the)
 	exit(code);
 }
 
+/* Both clocks come from clock.c: N times faster under --time-scale N. */
 static void nativeMonotonic(xsMachine* the)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	xsResult = xsNumber((double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6);
+	xsResult = xsNumber((double)fieldcamMonotonicNs() / 1e6);
 }
 
 /* Whole milliseconds, as Date.now(): core code stores wall-clock times as integer timecodes (Node's board
  * gives it Date.now()), so a fraction here would fail its validation. */
 static void nativeNow(xsMachine* the)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	xsResult = xsNumber((double)now.tv_sec * 1000.0 + (double)(now.tv_nsec / 1000000));
+	xsResult = xsNumber((double)(fieldcamWallNs() / 1000000));
 }
 
 static void nativeComputrons(xsMachine* the)

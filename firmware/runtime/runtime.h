@@ -1,4 +1,4 @@
-/* fieldcam-runtime: what the host's files share (main, platform, natives, loop, timers, input, files, hash, net, tls). */
+/* fieldcam-runtime: what the host's files share (main, platform, natives, clock, loop, timers, input, files, hash, net, tls). */
 #ifndef FIELDCAM_RUNTIME_H
 #define FIELDCAM_RUNTIME_H
 
@@ -94,8 +94,17 @@ void fieldcamDispatchString(txMachine* the, int event, int handle, const char* v
 void fieldcamDrainJobs(txMachine* the);
 /* Runs until nothing can happen any more: no timers, no alive sources, nothing pending. */
 void fieldcamRunLoop(txMachine* the);
-/* CLOCK_MONOTONIC in nanoseconds. */
+
+/* ---- clock.c: the wall and monotonic clocks, N times faster under --time-scale N ---- */
+/* Once, before any clock is read: scale >= 1; originMs < 0 anchors the scaled wall clock at boot. */
+void fieldcamClockStart(long long scale, long long originMs);
+long long fieldcamTimeScale(void);
+/* CLOCK_MONOTONIC in nanoseconds (scaled). Timers are due in this time. */
 long long fieldcamMonotonicNs(void);
+/* CLOCK_REALTIME in nanoseconds since the epoch (scaled). */
+long long fieldcamWallNs(void);
+/* How long to really sleep for `scaledNs` of scaled time (rounded up). */
+long long fieldcamRealWaitNs(long long scaledNs);
 
 /* ---- timers.c ---- */
 int fieldcamTimersPending(void);

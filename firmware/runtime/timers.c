@@ -9,7 +9,7 @@
 #include "runtime.h"
 
 typedef struct {
-	long long due;           /* CLOCK_MONOTONIC ns */
+	long long due;           /* fieldcamMonotonicNs() time (scaled under --time-scale) */
 	unsigned long long order;
 	int id;
 } Timer;
