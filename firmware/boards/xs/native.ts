@@ -16,9 +16,12 @@ export interface NativeHost {
   print(line: string): void;
   readFile(path: string): ArrayBuffer;
   exit(code: number): never;
-  /** Milliseconds from CLOCK_MONOTONIC. */
+  /** Milliseconds from CLOCK_MONOTONIC; N times faster under the test knob `--time-scale N` (runtime clock.c). */
   monotonic(): number;
-  /** Wall clock, epoch milliseconds (CLOCK_REALTIME). The skew offset lives in JS (ServerClock). */
+  /**
+   * Wall clock, epoch milliseconds (CLOCK_REALTIME; scaled like monotonic() under `--time-scale N`). The skew
+   * offset lives in JS (ServerClock).
+   */
   now(): number;
   computrons(): number;
   heapBytes(): number;
@@ -27,7 +30,7 @@ export interface NativeHost {
   // ---- event loop ----
   /** The one callback for every host event; see EVENT. */
   setDispatcher(dispatch: (event: number, handle: number, value: number | string | undefined) => void): void;
-  /** One-shot timer: dispatch(EVENT.TIMER, id) after `ms` (>= 0, clamped to an int32). Returns id > 0. */
+  /** One-shot timer: dispatch(EVENT.TIMER, id) after `ms` of monotonic() time (>= 0, clamped to an int32). Returns id > 0. */
   setTimer(ms: number): number;
   /** Cancels a pending timer; unknown or fired ids are ignored. */
   clearTimer(id: number): void;

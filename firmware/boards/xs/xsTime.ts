@@ -3,7 +3,11 @@ import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
 import { host } from './native.ts';
 import { xsLoop } from './xsLoop.ts';
 
-/** The board clock: CLOCK_REALTIME (wrong at boot on boards without RTC; ServerClock corrects it) and CLOCK_MONOTONIC. */
+/**
+ * The board clock: CLOCK_REALTIME (wrong at boot on boards without RTC; ServerClock corrects it) and CLOCK_MONOTONIC.
+ * Both, and the timers below, run N times faster when a test starts the runtime with `--time-scale N`: the
+ * firmware cannot tell, which is the point (an accelerated run exercises the same code as a real one).
+ */
 export const xsClock: ClockPort = Object.freeze({
   now: () => host().now(),
   monotonic: () => host().monotonic(),
