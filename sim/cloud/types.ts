@@ -71,6 +71,20 @@ export interface CloudConfig {
    * Default true; false only for load tests that hammer one stream on purpose.
    */
   readonly enforceTps?: boolean;
+  /**
+   * A test and simulation knob: `ctx.now()` runs this many times faster (whole numbers, 1 = real time), as
+   * `fieldcam-runtime --time-scale N` runs a device's clocks, so that credential lifetimes, SigV4 time checks
+   * and producer-timestamp checks pass in device time. Server-side timers that measure in `ctx.now()` (the
+   * PutMedia idle ACK and close, the connection limit, the TPS windows) wait their duration / timeScale in
+   * real time; fault delays (`ackDelayMs`) stay real milliseconds.
+   */
+  readonly timeScale?: number;
+  /**
+   * The real epoch-ms instant where the scaled clock starts: `ctx.now()` = origin + (Date.now() - origin) ×
+   * timeScale. Default: when the cloud started. A device run with `--time-origin` at the same instant reads
+   * the same time.
+   */
+  readonly timeOrigin?: number;
 }
 
 /** Temporary credentials (access key + secret + session token), as the IoT credentials provider issues them. */
@@ -175,7 +189,7 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse, ctx: Clou
  * IoT is REST (paths carry names), so a path ending in `/*` serves every path below it (longest wins).
  */
 export interface Route {
-  readonly method: 'POST' | 'GET' | 'PUT' | 'DELETE';
+  readonly method: 'POST' | 'GET' | 'PUT' | 'DELETE' | 'PATCH';
   readonly path: string;
   readonly handler: RouteHandler;
 }

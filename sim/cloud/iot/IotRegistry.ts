@@ -42,6 +42,17 @@ export interface CertificateRecord {
   readonly customerVersion: number;
 }
 
+/** One version of an IoT policy (ListPolicyVersions, GetPolicyVersion). */
+export interface PolicyVersionRecord {
+  readonly versionId: string;
+  readonly policyDocument: string;
+  readonly createDate: number;
+}
+
+/**
+ * An IoT policy. `policyDocument` is always the DEFAULT version's document — the one that authorizes
+ * (policiesOf and document() read it) — and `versions` holds every version, oldest first.
+ */
 export interface PolicyRecord {
   readonly policyName: string;
   readonly policyArn: string;
@@ -50,6 +61,18 @@ export interface PolicyRecord {
   readonly creationDate: number;
   readonly lastModifiedDate: number;
   readonly generationId: string;
+  readonly versions: readonly PolicyVersionRecord[];
+  /** The highest version id handed out: AWS numbers a policy's versions 1, 2, 3… and never reuses one. */
+  readonly lastVersionId: number;
+}
+
+/**
+ * A policy as an iot.json written before policy versions holds it (no `versions`): its one version is its
+ * default version with its document.
+ */
+function withVersions(p: PolicyRecord): PolicyRecord {
+  if (Array.isArray(p.versions) && typeof p.lastVersionId === 'number') return p;
+  return { ...p, versions: [{ versionId: p.defaultVersionId, policyDocument: p.policyDocument, createDate: p.creationDate }], lastVersionId: Number(p.defaultVersionId) || 1 };
 }
 
 export interface RoleAliasRecord {
@@ -120,13 +143,13 @@ export class IotRegistry {
   };
   private readonly policyTargets = new Map<string, Set<string>>();
   private readonly thingPrincipals = new Map<string, Set<string>>();
-  private readonly parsed = new Map<string, PolicyDocument>();
+  private readonly parsed = new Map<string, { readonly text: string; readonly doc: PolicyDocument }>();
 
   constructor(stateDir: string) {
     this.file = new JsonStateFile({ file: join(stateDir, 'iot.json'), format: 'fieldcam-cloud-iot', version: 1 });
     const state = this.file.load(checkState, 'every IoT thing, certificate, policy and role alias');
     if (!state) return;
-    for (const name of LISTS) for (const r of state[name]) this.index(name, r);
+    for (const name of LISTS) for (const r of state[name]) this.index(name, name === 'policies' ? withVersions(r as PolicyRecord) : r);
     for (const [k, v] of Object.entries(state.policyTargets)) this.policyTargets.set(k, new Set(v));
     for (const [k, v] of Object.entries(state.thingPrincipals)) this.thingPrincipals.set(k, new Set(v));
   }
@@ -174,13 +197,15 @@ export class IotRegistry {
     return this.thingPrincipals.get(thingName)?.has(principal) === true;
   }
 
-  /** A policy's document, parsed once (it was validated by CreatePolicy). */
+  /**
+   * A policy's DEFAULT version's document (the one in effect), parsed once per version (it was validated by
+   * CreatePolicy / CreatePolicyVersion). Cached by policy name, so a new default version replaces the entry.
+   */
   document(policy: PolicyRecord): PolicyDocument {
-    let doc = this.parsed.get(policy.policyDocument);
-    if (!doc) {
-      doc = parsePolicyDocument(policy.policyDocument, 'iot');
-      this.parsed.set(policy.policyDocument, doc);
-    }
+    const cached = this.parsed.get(policy.policyName);
+    if (cached && cached.text === policy.policyDocument) return cached.doc;
+    const doc = parsePolicyDocument(policy.policyDocument, 'iot');
+    this.parsed.set(policy.policyName, { text: policy.policyDocument, doc });
     return doc;
   }
 

@@ -1,7 +1,7 @@
 // The AWS IoT control plane (API version 2015-05-28) as the unmodified @aws-sdk/client-iot sends it: REST
 // with names in the path, JSON bodies, SigV4 scoped to the service `iot`, errors as `x-amzn-ErrorType` plus
 // `{"message": …}`. One dispatcher serves every operation of certificateOperations, policyOperations,
-// roleAliasOperations and thingOperations.
+// roleAliasOperations and thingOperations (DeletePolicyVersion is a DELETE, SetDefaultPolicyVersion a PATCH).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sha256Hex, writeJson } from '../http.ts';
 import { CloudError, type CloudContext, type Route } from '../types.ts';
@@ -82,5 +82,5 @@ const PATHS = Object.freeze([
 ] as const);
 
 export const iotRoutes: readonly Route[] = Object.freeze(
-  PATHS.flatMap((path) => (['GET', 'POST', 'PUT'] as const).map((method): Route => Object.freeze({ method, path, handler: dispatch }))),
+  PATHS.flatMap((path) => (['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const).map((method): Route => Object.freeze({ method, path, handler: dispatch }))),
 );

@@ -1,4 +1,5 @@
-// Role aliases and endpoints (AWS IoT API reference: CreateRoleAlias, DescribeRoleAlias, DescribeEndpoint).
+// Role aliases and endpoints (AWS IoT API reference: CreateRoleAlias, DescribeRoleAlias, UpdateRoleAlias,
+// DescribeEndpoint).
 import { InputValidator } from '../kvs/InputValidator.ts';
 import type { RoleAliasRecord } from './IotRegistry.ts';
 import { alreadyExists, invalidRequest, IOT_PATTERNS, iotArn, notFound, seconds, type IotOperation, type IotRequest } from './IotOperation.ts';
@@ -41,6 +42,30 @@ function createRoleAlias(r: IotRequest): unknown {
   return { roleAlias: alias, roleAliasArn: arn };
 }
 
+/**
+ * UpdateRoleAlias: a new role and/or credential duration (900-43200 s); members left out keep their value.
+ * As with CreateRoleAlias, a duration above the role's MaxSessionDuration only fails at the credentials provider.
+ */
+function updateRoleAlias(r: IotRequest): unknown {
+  const v = new InputValidator(r.body);
+  const alias = roleAlias(r, v);
+  const roleArn = v.string('roleArn', { min: 20, max: 2048 });
+  const duration = v.integer('credentialDurationSeconds', { min: ROLE_ALIAS_DURATION.min, max: ROLE_ALIAS_DURATION.max });
+  v.done();
+  const arn = iotArn(r.ctx, 'rolealias', alias);
+  r.ctx.authorize(r.req, 'iot:UpdateRoleAlias', arn);
+  if (roleArn !== undefined && !ROLE_ARN.test(roleArn)) throw invalidRequest(`Role ARN ${roleArn} is not a valid IAM role ARN.`);
+  const a = r.ctx.iot.get('roleAliases', alias);
+  if (!a) throw notFound(`Role alias ${alias} does not exist.`);
+  r.ctx.iot.put('roleAliases', {
+    ...a,
+    ...(roleArn !== undefined ? { roleArn } : {}),
+    ...(duration !== undefined ? { credentialDurationSeconds: duration } : {}),
+    lastModifiedDate: r.ctx.now(),
+  });
+  return { roleAlias: alias, roleAliasArn: a.roleAliasArn };
+}
+
 function describeRoleAlias(r: IotRequest): unknown {
   const v = new InputValidator({});
   const alias = roleAlias(r, v);
@@ -78,5 +103,6 @@ function describeEndpoint(r: IotRequest): unknown {
 export const roleAliasOperations: readonly IotOperation[] = Object.freeze([
   { name: 'CreateRoleAlias', method: 'POST', path: /^\/role-aliases\/([^/]+)$/, run: createRoleAlias },
   { name: 'DescribeRoleAlias', method: 'GET', path: /^\/role-aliases\/([^/]+)$/, run: describeRoleAlias },
+  { name: 'UpdateRoleAlias', method: 'PUT', path: /^\/role-aliases\/([^/]+)$/, run: updateRoleAlias },
   { name: 'DescribeEndpoint', method: 'GET', path: /^\/endpoint$/, run: describeEndpoint },
 ] as const);
