@@ -20,6 +20,8 @@ export interface BootOptions {
   readonly loop: boolean;
   /** Camera pacing: the file's bytes per second, or 0 for as fast as the board reads. */
   readonly bytesPerSecond: number;
+  /** Camera pace multiplier (feedCamera `rate`), for an image run with `--time-scale N` in its runtime flags. */
+  readonly rate?: number;
   /** Each JSON line the firmware prints (boot, status, event, summary, error). */
   readonly onRecord: (record: Record<string, unknown>) => void;
   readonly cwd?: string;
@@ -57,7 +59,7 @@ export function bootCommand(image: BootImage, config: string | DeviceSource): { 
 export function bootBoard(o: BootOptions): BootedBoard {
   const { command, args } = bootCommand(o.image, o.config);
   const child = spawn(command, args, { cwd: o.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-  const stopFeed = feedCamera(child.stdin!, { video: o.video, loop: o.loop, bytesPerSecond: o.bytesPerSecond });
+  const stopFeed = feedCamera(child.stdin!, { video: o.video, loop: o.loop, bytesPerSecond: o.bytesPerSecond, ...(o.rate ? { rate: o.rate } : {}) });
   let pending = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     pending += chunk.toString('utf8');

@@ -7,6 +7,12 @@ export interface FeedOptions {
   readonly loop: boolean;
   /** Bytes per second to deliver (the file's own bitrate for a real-time camera); 0 = as fast as the board reads. */
   readonly bytesPerSecond: number;
+  /**
+   * Pace multiplier (default 1): deliver `bytesPerSecond × rate` bytes per real second, for a board whose
+   * clocks run `rate` times faster (`fieldcam-runtime --time-scale N`): a camera that keeps real time in the
+   * device's time.
+   */
+  readonly rate?: number;
 }
 
 const TICK_MS = 50;
@@ -18,6 +24,9 @@ const CHUNK = 64 * 1024;
  * (pipe backpressure). Returns a stop function; the pipe is ended when the file ends (no loop) or on stop.
  */
 export function feedCamera(pipe: Writable, o: FeedOptions): () => void {
+  const rate = o.rate ?? 1;
+  if (!(rate > 0 && Number.isFinite(rate))) throw new RangeError(`rate: ${o.rate} is not a positive number`);
+  const bytesPerSecond = o.bytesPerSecond * rate;
   const fd = openSync(o.video, 'r');
   const buffer = Buffer.allocUnsafe(CHUNK);
   let position = 0;
@@ -47,13 +56,13 @@ export function feedCamera(pipe: Writable, o: FeedOptions): () => void {
   const pump = () => {
     timer = undefined;
     if (stopped) return;
-    if (o.bytesPerSecond > 0) {
+    if (bytesPerSecond > 0) {
       const now = performance.now();
-      credit = Math.min(credit + ((now - last) / 1000) * o.bytesPerSecond, o.bytesPerSecond); // at most 1 s of backlog
+      credit = Math.min(credit + ((now - last) / 1000) * bytesPerSecond, bytesPerSecond); // at most 1 s of backlog
       last = now;
     }
     for (;;) {
-      const want = o.bytesPerSecond > 0 ? Math.floor(credit) : CHUNK;
+      const want = bytesPerSecond > 0 ? Math.floor(credit) : CHUNK;
       if (want <= 0) break;
       const chunk = next(want);
       if (chunk.length === 0) return finish();
@@ -63,7 +72,7 @@ export function feedCamera(pipe: Writable, o: FeedOptions): () => void {
         pipe.once('drain', pump);
         return;
       }
-      if (o.bytesPerSecond > 0 && credit < 1) break;
+      if (bytesPerSecond > 0 && credit < 1) break;
     }
     timer = setTimeout(pump, TICK_MS);
   };

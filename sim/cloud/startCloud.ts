@@ -36,6 +36,7 @@ export const DEFAULT_CONFIG: CloudConfig = Object.freeze({
   maxFragmentMs: 20_000,
   maxFutureMs: 10 * 60_000,
   enforceTps: true,
+  timeScale: 1,
 });
 
 export interface StartCloudOptions {
@@ -107,7 +108,11 @@ export async function startCloud(options: StartCloudOptions): Promise<RunningClo
   const host = options.host ?? '127.0.0.1';
   const emit = options.log ?? (() => {});
   const log = (event: string, fields: Record<string, unknown> = {}): void => emit(event, fields);
-  const now = (): number => Date.now() + (faults.clockSkewMs ?? 0);
+  // config.timeScale (types.ts): a test knob; at 1 this is Date.now() plus the skew fault, as always.
+  const scale = config.timeScale ?? 1;
+  if (!Number.isInteger(scale) || scale < 1 || scale > 1000) throw new RangeError(`config.timeScale: ${scale} is not a whole number from 1 to 1000`);
+  const origin = config.timeOrigin ?? Date.now();
+  const now = (): number => origin + (Date.now() - origin) * scale + (faults.clockSkewMs ?? 0);
 
   const table = buildRouteTable([...controlPlaneRoutes, ...iotRoutes, iamRoute, ...(options.routes ?? [])]);
   // State first: a corrupt state file fails the start before any key is generated.

@@ -34,7 +34,9 @@ const limiters = new WeakMap<CloudContext, TpsLimiter>();
 function admit(ctx: CloudContext, api: ControlPlaneApi, streamArn?: string): void {
   let limiter = limiters.get(ctx);
   if (!limiter) {
-    limiter = new TpsLimiter(undefined, () => ctx.config.enforceTps !== false);
+    // Quotas per second of the cloud's time (config.timeScale: a device under test lives faster).
+    const scale = ctx.config.timeScale ?? 1;
+    limiter = new TpsLimiter(() => performance.now() * scale, () => ctx.config.enforceTps !== false);
     limiters.set(ctx, limiter);
   }
   limiter.admit(api, streamArn);

@@ -104,7 +104,8 @@ function findStream(ctx: CloudContext, r: PutMediaRequest): StreamRecord {
 function admit(ctx: CloudContext, stream: StreamRecord): void {
   if (ctx.config.enforceTps === false) return;
   const calls = state(ctx).calls;
-  const now = performance.now();
+  // The quota is per second of the cloud's time: under config.timeScale a device's second is shorter.
+  const now = performance.now() * (ctx.config.timeScale ?? 1);
   const recent = (calls.get(stream.StreamARN) ?? []).filter((t) => now - t < 1000);
   if (recent.length >= PUT_MEDIA_TPS) {
     throw new CloudError(400, 'ClientLimitExceededException', `More than ${PUT_MEDIA_TPS} PutMedia requests per second on stream ${stream.StreamName}.`);
@@ -262,13 +263,15 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
       release(reason);
     });
   };
+  // The ingest measures in ctx.now(), which runs config.timeScale times faster than setTimeout's clock: the
+  // idle ACK, idle close and connection limit must come after their duration in the device's time too.
   const schedule = (): void => {
     clearTimeout(timer);
     if (finished) return;
     timer = setTimeout(guarded(() => {
       if (ingest.tick()) finish(ingest.closeReason ?? 'closed', true);
       else schedule();
-    }), Math.max(0, ingest.nextTickAt() - ctx.now()));
+    }), Math.max(0, (ingest.nextTickAt() - ctx.now()) / (ctx.config.timeScale ?? 1)));
   };
 
   /**
