@@ -145,6 +145,20 @@ function getRole(call: Call): XmlElements {
   return { Role: { ...roleXml(findRole(call, input(call.params), 'iam:GetRole')), RoleLastUsed: {} } };
 }
 
+/** UpdateRole: Description and/or MaxSessionDuration (3600-43200 s); members left out keep their value. */
+function updateRole(call: Call): XmlElements | undefined {
+  const v = input(call.params);
+  const description = v.string('Description', { max: 1000, pattern: PATTERNS.description });
+  const durationText = call.params.get('MaxSessionDuration');
+  const duration = durationText === null ? undefined : Number(durationText);
+  if (duration !== undefined && (!Number.isInteger(duration) || duration < SESSION_DURATION.min || duration > SESSION_DURATION.max)) {
+    v.fail('maxSessionDuration', durationText, `Member must have value ${duration < SESSION_DURATION.min ? 'greater than or equal to 3600' : 'less than or equal to 43200'}`);
+  }
+  const role = findRole(call, v, 'iam:UpdateRole');
+  call.ctx.iam.putRole({ ...role, ...(description !== undefined ? { Description: description } : {}), ...(duration !== undefined ? { MaxSessionDuration: duration } : {}) });
+  return undefined;
+}
+
 /** PutRolePolicy adds or replaces an inline policy. */
 function putRolePolicy(call: Call): XmlElements | undefined {
   const v = input(call.params);
@@ -173,6 +187,7 @@ function getRolePolicy(call: Call): XmlElements {
 const ACTIONS: Readonly<Record<string, (call: Call) => XmlElements | undefined>> = Object.freeze({
   CreateRole: createRole,
   GetRole: getRole,
+  UpdateRole: updateRole,
   PutRolePolicy: putRolePolicy,
   GetRolePolicy: getRolePolicy,
 });

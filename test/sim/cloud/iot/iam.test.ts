@@ -1,7 +1,7 @@
 // IAM roles of the local cloud through the unmodified @aws-sdk/client-iam (the Query protocol: form-encoded
-// POST, XML answers): CreateRole, GetRole, PutRolePolicy, GetRolePolicy, their errors, and the front door's
+// POST, XML answers): CreateRole, GetRole, UpdateRole, PutRolePolicy, GetRolePolicy, their errors, and the front door's
 // errors in IAM's XML shape.
-import { CreateRoleCommand, GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand, UpdateRoleCommand } from '@aws-sdk/client-iam';
 import { assert, suite } from '../../../harness/index.ts';
 import { CREDENTIALS, sdkError, startTestCloud, tempStateDir } from '../support.ts';
 import { iamClient, KVS_POLICY, TRUST_POLICY } from './iotKit.ts';
@@ -78,6 +78,22 @@ test('front-door errors arrive in the XML shape: bad signature, unknown key; rol
   const role = await iam.send(new GetRoleCommand({ RoleName: 'KVSCameraRole' }));
   assert.is(role.Role!.Description, 'cameras');
   assert.ok((await iam.send(new GetRolePolicyCommand({ RoleName: 'KVSCameraRole', PolicyName: 'kvs' }))).PolicyDocument);
+});
+
+test('UpdateRole: MaxSessionDuration and Description change, what is left out stays; 3600-43200; unknown role → NoSuchEntity', async () => {
+  await iam.send(new CreateRoleCommand({ RoleName: 'LongSessions', AssumeRolePolicyDocument: TRUST_POLICY, Description: 'before' }));
+  await iam.send(new UpdateRoleCommand({ RoleName: 'LongSessions', MaxSessionDuration: 7200 }));
+  let role = (await iam.send(new GetRoleCommand({ RoleName: 'LongSessions' }))).Role!;
+  assert.is(role.MaxSessionDuration, 7200);
+  assert.is(role.Description, 'before');
+  await iam.send(new UpdateRoleCommand({ RoleName: 'LongSessions', Description: 'after' }));
+  role = (await iam.send(new GetRoleCommand({ RoleName: 'LongSessions' }))).Role!;
+  assert.is(role.MaxSessionDuration, 7200);
+  assert.is(role.Description, 'after');
+  await sdkError(iam.send(new UpdateRoleCommand({ RoleName: 'LongSessions', MaxSessionDuration: 3599 })), 'ValidationError', 400, /greater than or equal to 3600/);
+  await sdkError(iam.send(new UpdateRoleCommand({ RoleName: 'LongSessions', MaxSessionDuration: 43201 })), 'ValidationError', 400, /less than or equal to 43200/);
+  await sdkError(iam.send(new UpdateRoleCommand({ RoleName: 'NoSuchRole', MaxSessionDuration: 7200 })), 'NoSuchEntityException', 404);
+  assert.is((await iam.send(new GetRoleCommand({ RoleName: 'LongSessions' }))).Role!.MaxSessionDuration, 7200);
 });
 
 test.run();
