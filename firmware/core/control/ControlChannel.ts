@@ -1,0 +1,395 @@
+import type { ClockPort } from '../../io/Clock.ts';
+import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
+import { encodeCbor } from '../cbor/encodeCbor.ts';
+import { FieldcamError, isFieldcamError } from '../errors.ts';
+import { CommandLog, type CommandResult } from './CommandLog.ts';
+import { CONTROL_LIMITS } from './controlLimits.ts';
+import type { ControlMqtt, ControlMqttFactory, DeviceControls, StateStore } from './ControlPorts.ts';
+import { checkSetting, defaultSettings, mergeSettings, sortSettings, type ControlSettings, type SettingsPatch } from './ControlSettings.ts';
+import { decodeControlState, EMPTY_CONTROL_STATE, stateDocument, type ControlState } from './ControlState.ts';
+import { controlTopics, type ControlTopics } from './controlTopics.ts';
+import { decodeCommand, decodeControlMap, type Command } from './decodeCommand.ts';
+import { deriveHealth, type Health } from './deriveHealth.ts';
+
+export interface ControlChannelOptions {
+  readonly thing: string;
+  readonly mqtt: ControlMqttFactory;
+  readonly device: DeviceControls;
+  readonly state: StateStore;
+  readonly timers: TimerPort;
+  readonly clock: ClockPort;
+  readonly onEvent?: (event: ControlEvent) => void;
+  /** How long a `stop` waits for the last PERSISTED and a `tag` for its fragment before answering anyway. */
+  readonly commandTimeoutMs?: number;
+}
+
+export type ControlEvent =
+  | { readonly type: 'connected' | 'disconnected' }
+  | { readonly type: 'command'; readonly id: string; readonly name: string; readonly repeat: boolean }
+  | { readonly type: 'result'; readonly id: string; readonly ok: boolean; readonly code?: string }
+  | { readonly type: 'desired'; readonly version: number; readonly rejected: readonly string[] }
+  | { readonly type: 'health'; readonly state: string; readonly reason: string }
+  | { readonly type: 'error'; readonly code: string; readonly message: string };
+
+const TICK_MS = 1000;
+
+/**
+ * The device side of the control channel (docs/control-channel.md). It applies the state file at construction
+ * — before any broker is reached — then keeps one MQTT connection: commands in (`cmd`, QoS 1, de-duplicated
+ * by id through the command log), results out; desired configuration in, reported out (retained); telemetry
+ * every `telemetryIntervalS` and on health changes; health (retained, the Will says `offline`).
+ *
+ * It never stops the device: a broker that is down, refuses us or fails TLS is reported through `onEvent`
+ * and streaming goes on. Malformed documents are answered with named errors; nothing thrown by a handler
+ * escapes into the MQTT client. Nothing here runs per frame: a one-second tick derives the health state.
+ */
+export class ControlChannel {
+  readonly topics: ControlTopics;
+  private readonly o: ControlChannelOptions;
+  private readonly device: DeviceControls;
+  private readonly log = new CommandLog();
+  private readonly out = new Uint8Array(CONTROL_LIMITS.encodeBytes);
+  private readonly bootAt: number;
+  private mqtt: ControlMqtt | undefined;
+  private state: ControlState = EMPTY_CONTROL_STATE;
+  private settings: ControlSettings;
+  private rejected: Record<string, string> | undefined;
+  private health: Health | undefined;
+  private streamingSince: number;
+  private seq = 0;
+  private nextTelemetryAt = 0;
+  private tick: TimerHandle | undefined;
+  private closed = false;
+
+  constructor(options: ControlChannelOptions) {
+    this.o = options;
+    this.device = options.device;
+    this.topics = controlTopics(options.thing);
+    this.bootAt = this.streamingSince = options.clock.monotonic();
+    this.settings = defaultSettings(this.device.capabilities);
+    this.loadState();
+  }
+
+  /** The effective settings (defaults, then the state file, desired documents and commands). */
+  get effective(): Readonly<ControlSettings> {
+    return this.settings;
+  }
+
+  /** Connects (in the background: the MQTT client retries by itself) and starts the telemetry/health tick. */
+  start(): void {
+    if (this.mqtt || this.closed) return;
+    const will = { topic: this.topics.health, payload: this.encode({ state: 'offline', reason: 'connection-lost' }).slice(), qos: 1 as const, retain: true };
+    this.mqtt = this.o.mqtt({
+      will,
+      onMessage: (topic, payload) => this.onMessage(topic, payload),
+      onConnectionChange: (up) => this.onConnection(up),
+      onError: (e) => this.emit({ type: 'error', code: e.code, message: e.message }),
+    });
+    this.mqtt.subscribe(this.topics.cmd, 1);
+    this.mqtt.subscribe(this.topics.desired, 1);
+    this.nextTelemetryAt = this.o.clock.monotonic() + this.settings.telemetryIntervalS * 1000;
+    this.tick = this.o.timers.set(TICK_MS, () => this.onTick());
+  }
+
+  /** Publishes `offline` (a DISCONNECT suppresses the Will, §3.14.4) and closes. Nothing runs afterwards. */
+  close(reason = 'shutdown'): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.tick !== undefined) this.o.timers.clear(this.tick);
+    this.tick = undefined;
+    const mqtt = this.mqtt;
+    if (mqtt) {
+      if (mqtt.connected) this.publish(this.topics.health, { state: 'offline', reason, lastPersistedAgeMs: -1, t: this.o.clock.now() }, 1, true);
+      mqtt.close();
+    }
+  }
+
+  /** A telemetry record (docs/control-channel.md, "Telemetry"). */
+  telemetry(): Record<string, unknown> {
+    const s = this.device.snapshot();
+    const now = this.o.clock.monotonic();
+    const health = this.currentHealth(s.lastPersistedAgeMs, now);
+    return {
+      t: this.o.clock.now(), seq: this.seq++, uptimeMs: Math.round(now - this.bootAt), streaming: this.settings.streaming, health: health.state,
+      framesIn: s.framesIn, framesOut: s.framesOut, fragmentsSent: s.fragmentsSent, fragmentsPersisted: s.fragmentsPersisted,
+      drops: s.drops, poolSlotsInUse: s.poolSlotsInUse, poolSlots: s.poolSlots, bytesBehind: s.bytesBehind,
+      ackLatencyP50Ms: s.ackLatencyP50Ms, ackLatencyP99Ms: s.ackLatencyP99Ms, lastPersistedAgeMs: s.lastPersistedAgeMs,
+      errors: topErrors(s.errors), heap: s.heap, computrons: s.computrons,
+    };
+  }
+
+  // ── state file ──
+
+  private loadState(): void {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = this.o.state.read();
+      if (bytes) this.state = decodeControlState(bytes);
+    } catch (err) {
+      const e = isFieldcamError(err) ? err : new FieldcamError('CONTROL_STATE_INVALID', `the control state file cannot be read: ${String(err)}`);
+      this.emit({ type: 'error', code: e.code, message: e.message });
+      this.state = EMPTY_CONTROL_STATE;
+    }
+    for (const r of this.state.commands) {
+      this.log.begin(r.id);
+      this.log.finish(r);
+    }
+    // Re-validated against this device: a value it cannot take falls back to the default.
+    const { accepted } = sortSettings(this.state.settings as Record<string, unknown>, this.device.capabilities);
+    this.apply(accepted);
+  }
+
+  private saveState(): void {
+    this.state = { desiredVersion: this.state.desiredVersion, settings: this.state.settings, commands: this.log.entries() };
+    try {
+      const buf = new Uint8Array(CONTROL_LIMITS.maxStateBytes); // rare (a command or a desired document): not kept
+      const n = encodeCbor(stateDocument(this.state), buf);
+      this.o.state.write(buf.subarray(0, n));
+    } catch (err) {
+      const e = isFieldcamError(err) && err.code !== 'CBOR_BUFFER_TOO_SMALL' ? err : new FieldcamError('CONTROL_STATE_WRITE_FAILED', `the control state file could not be written: ${(err as Error).message}`);
+      this.emit({ type: 'error', code: e.code === 'CONTROL_STATE_WRITE_FAILED' ? e.code : 'CONTROL_STATE_WRITE_FAILED', message: e.message });
+    }
+  }
+
+  /**
+   * Applies a validated patch to the device and the effective settings and keeps it in the state. Returns the
+   * device's promise when streaming was switched (a stop resolves at the last PERSISTED).
+   */
+  private apply(patch: SettingsPatch): Promise<void> | undefined {
+    const before = this.settings;
+    this.settings = mergeSettings(before, patch);
+    this.state = { ...this.state, settings: { ...this.state.settings, ...patch } };
+    if (this.settings.fragmentMs !== before.fragmentMs) this.device.setFragmentMs(this.settings.fragmentMs);
+    if (patch.telemetryIntervalS !== undefined) this.nextTelemetryAt = this.o.clock.monotonic() + this.settings.telemetryIntervalS * 1000;
+    if (this.settings.streaming === before.streaming) return undefined;
+    if (this.settings.streaming) this.streamingSince = this.o.clock.monotonic();
+    const switched = this.device.setStreaming(this.settings.streaming);
+    switched.catch(() => undefined); // failures show in telemetry; the setting stands
+    return switched;
+  }
+
+  // ── MQTT ──
+
+  private onConnection(up: boolean): void {
+    this.emit({ type: up ? 'connected' : 'disconnected' });
+    if (!up) return;
+    this.health = undefined; // published again on every connect (it is retained, but the Will may have replaced it)
+    this.publishReported();
+    this.checkHealth();
+  }
+
+  private onMessage(topic: string, payload: Uint8Array): void {
+    try {
+      if (topic === this.topics.cmd) this.onCommand(payload);
+      else if (topic === this.topics.desired) this.onDesired(payload);
+    } catch (err) {
+      // A bug in a handler must not take the connection (or the device) down; it is reported instead.
+      this.emit({ type: 'error', code: isFieldcamError(err) ? err.code : 'CONTROL_PAYLOAD_INVALID', message: String((err as Error).message ?? err) });
+    }
+  }
+
+  private onCommand(payload: Uint8Array): void {
+    const decoded = decodeCommand(payload);
+    if (!decoded.ok) {
+      if (decoded.id !== undefined && this.log.has(decoded.id)) return this.repeat(decoded.id);
+      this.emit({ type: 'command', id: decoded.id ?? '', name: '', repeat: false });
+      this.finish(decoded.id, { ok: false, code: decoded.error.code, message: decoded.error.message });
+      return;
+    }
+    const c = decoded.command;
+    if (this.log.has(c.id)) return this.repeat(c.id);
+    this.emit({ type: 'command', id: c.id, name: c.name, repeat: false });
+    this.log.begin(c.id);
+    this.run(c).then(
+      (data) => this.finish(c.id, { ok: true, ...(data ? { data } : {}) }),
+      (err: unknown) => {
+        const e = isFieldcamError(err) ? err : new FieldcamError('CONTROL_ARGUMENT_INVALID', String(err));
+        this.finish(c.id, { ok: false, code: e.code, message: e.message });
+      },
+    ).then(() => {
+      if (c.name === 'restart' && !this.closed) this.o.timers.set(0, () => this.device.restart());
+    }, () => undefined);
+  }
+
+  private repeat(id: string): void {
+    this.emit({ type: 'command', id, name: '', repeat: true });
+    const stored = this.log.result(id);
+    if (stored) this.publish(this.topics.result, stored, 1, false); // else it is still running; its result will come
+  }
+
+  private finish(id: string | undefined, r: { ok: boolean; code?: string; message?: string; data?: Record<string, unknown> }): void {
+    const result: CommandResult = {
+      ...(id !== undefined ? { id } : {}), ok: r.ok,
+      ...(r.code ? { code: r.code } : {}),
+      ...(r.message ? { message: r.message.slice(0, CONTROL_LIMITS.messageMaxChars) } : {}),
+      ...(r.data ? { data: r.data } : {}),
+    } as CommandResult;
+    if (id !== undefined) {
+      this.log.finish(result);
+      this.saveState();
+    }
+    this.emit({ type: 'result', id: id ?? '', ok: r.ok, ...(r.code ? { code: r.code } : {}) });
+    if (!this.closed) this.publish(this.topics.result, result, 1, false);
+  }
+
+  private async run(c: Command): Promise<Record<string, unknown> | undefined> {
+    const args = c.args;
+    const noArgs = () => {
+      const keys = Object.keys(args);
+      if (keys.length > 0) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', `${c.name} takes no arguments (got ${keys[0]!.slice(0, 64)})`);
+    };
+    switch (c.name) {
+      case 'status':
+        noArgs();
+        return this.telemetry();
+      case 'start':
+      case 'stop': {
+        noArgs();
+        const switched = this.apply({ streaming: c.name === 'start' });
+        this.saveState();
+        this.checkHealth();
+        if (switched && c.name === 'stop') await this.bounded(switched, undefined); // answered once the last fragment is PERSISTED
+        return undefined;
+      }
+      case 'set': {
+        const keys = Object.keys(args);
+        if (keys.length === 0) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'set needs at least one setting');
+        for (const key of keys) {
+          const error = checkSetting(key, args[key], this.device.capabilities);
+          if (error) throw error;
+        }
+        this.apply(args as SettingsPatch);
+        this.saveState();
+        this.publishReported();
+        this.checkHealth();
+        return this.reported();
+      }
+      case 'tag': {
+        for (const key of Object.keys(args)) {
+          if (key !== 'name' && key !== 'value') throw new FieldcamError('CONTROL_ARGUMENT_INVALID', `unknown tag argument ${key.slice(0, 64)} (name, value)`);
+        }
+        const { name, value } = args;
+        if (typeof name !== 'string' || name.length < 1 || name.length > 128) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'tag name must be text of 1-128 characters');
+        if (typeof value !== 'string' || value.length > 256) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'tag value must be text of at most 256 characters');
+        const fragment = await this.bounded(this.device.tagNextFragment(name, value), -1);
+        return fragment >= 0 ? { fragment } : {};
+      }
+      case 'reload-credentials': {
+        noArgs();
+        if (!this.device.reloadCredentials) throw new FieldcamError('CONTROL_UNSUPPORTED', 'this device uses static keys: there are no IoT credentials to reload');
+        const expiration = await this.device.reloadCredentials();
+        return { expiration: new Date(expiration).toISOString() };
+      }
+      case 'restart':
+        noArgs();
+        return undefined;
+    }
+  }
+
+  /** `p`, or `fallback` once commandTimeoutMs passed (the result must not wait forever on the uplink). */
+  private bounded<T>(p: Promise<T>, fallback: T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.o.timers.set(this.o.commandTimeoutMs ?? 30_000, () => resolve(fallback));
+      p.then((v) => {
+        this.o.timers.clear(timer);
+        resolve(v);
+      }, (err: unknown) => {
+        this.o.timers.clear(timer);
+        reject(err);
+      });
+    });
+  }
+
+  private onDesired(payload: Uint8Array): void {
+    if (payload.length === 0) return; // the retained document was cleared
+    const map = decodeControlMap(payload, 'desired document');
+    const version = map instanceof FieldcamError ? undefined : map.version;
+    if (map instanceof FieldcamError || typeof version !== 'number' || !Number.isInteger(version) || version < 0 || typeof map.settings !== 'object' || map.settings === null || Array.isArray(map.settings) || map.settings instanceof Uint8Array) {
+      const e = map instanceof FieldcamError ? map : new FieldcamError('CONTROL_PAYLOAD_INVALID', 'the desired document must be { version: uint, settings: map }');
+      this.emit({ type: 'error', code: e.code, message: e.message });
+      return;
+    }
+    if (version <= this.state.desiredVersion) return; // already applied (retained, re-delivered on every connect)
+    const { accepted, rejected } = sortSettings(map.settings as Record<string, unknown>, this.device.capabilities);
+    this.state = { ...this.state, desiredVersion: version };
+    this.apply(accepted);
+    const keys = Object.keys(rejected);
+    this.rejected = undefined;
+    for (const key of keys) (this.rejected ??= {})[key] = rejected[key]!.code;
+    this.saveState();
+    this.emit({ type: 'desired', version, rejected: keys });
+    this.publishReported();
+    this.checkHealth();
+  }
+
+  private reported(): Record<string, unknown> {
+    return { version: this.state.desiredVersion, settings: { ...this.settings }, ...(this.rejected ? { rejected: this.rejected } : {}) };
+  }
+
+  private publishReported(): void {
+    this.publish(this.topics.reported, this.reported(), 1, true);
+  }
+
+  // ── health and telemetry ──
+
+  private currentHealth(lastPersistedAgeMs: number, now: number): Health {
+    const s = this.settings;
+    return deriveHealth({ streaming: s.streaming, lastPersistedAgeMs, streamingForMs: now - this.streamingSince, amberMs: s.healthAmberMs, redMs: s.healthRedMs });
+  }
+
+  private checkHealth(): void {
+    if (this.closed || !this.mqtt) return;
+    const s = this.device.snapshot();
+    const health = this.currentHealth(s.lastPersistedAgeMs, this.o.clock.monotonic());
+    if (health === this.health) return;
+    this.health = health;
+    this.emit({ type: 'health', state: health.state, reason: health.reason });
+    if (!this.mqtt.connected) {
+      this.health = undefined; // publish when connected
+      return;
+    }
+    this.publish(this.topics.health, { state: health.state, reason: health.reason, lastPersistedAgeMs: s.lastPersistedAgeMs, t: this.o.clock.now() }, 1, true);
+    this.publish(this.topics.telemetry, this.telemetry(), 0, false);
+  }
+
+  private onTick(): void {
+    this.tick = this.o.timers.set(TICK_MS, () => this.onTick());
+    this.checkHealth();
+    const interval = this.settings.telemetryIntervalS * 1000;
+    const now = this.o.clock.monotonic();
+    if (interval > 0 && now >= this.nextTelemetryAt) {
+      this.nextTelemetryAt = now + interval;
+      if (this.mqtt?.connected) this.publish(this.topics.telemetry, this.telemetry(), 0, false);
+    }
+  }
+
+  private encode(value: unknown): Uint8Array {
+    return this.out.subarray(0, encodeCbor(value, this.out));
+  }
+
+  private publish(topic: string, value: unknown, qos: 0 | 1, retain: boolean): void {
+    try {
+      this.mqtt?.publish(topic, this.encode(value), qos, retain); // copied by the client: `out` is reused
+    } catch (err) {
+      this.emit({ type: 'error', code: isFieldcamError(err) ? err.code : 'CONTROL_PAYLOAD_INVALID', message: `publish to ${topic}: ${(err as Error).message}` });
+    }
+  }
+
+  private emit(event: ControlEvent): void {
+    try {
+      this.o.onEvent?.(event);
+    } catch {
+      // a logging callback cannot break the channel
+    }
+  }
+}
+
+/** The `CONTROL_LIMITS.telemetryErrorCodes` most frequent error codes, so the record stays bounded. */
+function topErrors(errors: Readonly<Record<string, number>>): Record<string, number> {
+  const keys = Object.keys(errors);
+  if (keys.length <= CONTROL_LIMITS.telemetryErrorCodes) return { ...errors };
+  keys.sort((a, b) => errors[b]! - errors[a]!);
+  const out: Record<string, number> = {};
+  for (const k of keys.slice(0, CONTROL_LIMITS.telemetryErrorCodes)) out[k] = errors[k]!;
+  return out;
+}

@@ -1,0 +1,65 @@
+import type { QoS } from '../mqtt/mqttConstants.ts';
+import type { WillFields } from '../mqtt/writeConnect.ts';
+import type { DeviceCapabilities } from './ControlSettings.ts';
+
+/** Counters the device reports in telemetry (docs/control-channel.md, "Telemetry"); read every N seconds, never per frame. */
+export interface TelemetrySnapshot {
+  readonly framesIn: number;
+  readonly framesOut: number;
+  readonly fragmentsSent: number;
+  readonly fragmentsPersisted: number;
+  readonly drops: Readonly<Record<string, number>>;
+  readonly poolSlotsInUse: number;
+  readonly poolSlots: number;
+  readonly bytesBehind: number;
+  readonly ackLatencyP50Ms: number;
+  readonly ackLatencyP99Ms: number;
+  /** -1 when none yet. */
+  readonly lastPersistedAgeMs: number;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly heap: { readonly bytes: number; readonly peak: number; readonly limit: number };
+  readonly computrons: number;
+}
+
+/** What the control channel may do to the device; the app implements it over its pipeline. */
+export interface DeviceControls {
+  readonly capabilities: DeviceCapabilities;
+  /** false: finish the current fragment, resolve once it is PERSISTED; true: stream again from the next key frame. */
+  setStreaming(on: boolean): Promise<void>;
+  /** Applies from the next fragment. */
+  setFragmentMs(ms: number): void;
+  /**
+   * A one-shot MKV tag on the next fragment; throws FieldcamError METADATA_* when KVS would refuse it. Resolves with
+   * the timecode (ms) of the fragment it went on.
+   */
+  tagNextFragment(name: string, value: string): Promise<number>;
+  snapshot(): TelemetrySnapshot;
+  /** Fetches new IoT credentials now; resolves with their expiration (epoch ms). Absent with static keys. */
+  reloadCredentials?(): Promise<number>;
+  /** Flushes and exits with DEVICE_EXIT.RESTART (the service manager starts the device again). */
+  restart(): void;
+}
+
+/** The device's state file: whole-file read (undefined when there is none yet) and atomic write. */
+export interface StateStore {
+  read(): Uint8Array | undefined;
+  write(bytes: Uint8Array): void;
+}
+
+/** The MQTT client as the channel uses it (firmware/core/mqtt/MqttClient.ts). */
+export interface ControlMqtt {
+  readonly connected: boolean;
+  publish(topic: string, payload: Uint8Array, qos: QoS, retain?: boolean): boolean;
+  subscribe(filter: string, qos: QoS): void;
+  close(): void;
+}
+
+export interface ControlMqttCallbacks {
+  readonly will: WillFields;
+  onMessage(topic: string, payload: Uint8Array, qos: QoS): void;
+  onConnectionChange(connected: boolean): void;
+  onError(error: { readonly code: string; readonly message: string }): void;
+}
+
+/** Creates the connection (the app: `new MqttClient({...board ports, ...callbacks})`); it connects by itself. */
+export type ControlMqttFactory = (callbacks: ControlMqttCallbacks) => ControlMqtt;

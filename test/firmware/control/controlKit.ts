@@ -1,0 +1,170 @@
+// Helpers of the control suites (pure ECMAScript: they run inside XS too): hand-driven time, a recording MQTT
+// connection and a device that records what it was told.
+import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
+import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
+import { ControlChannel, type ControlEvent } from '../../../firmware/core/control/ControlChannel.ts';
+import type { ControlMqtt, ControlMqttCallbacks, DeviceControls, StateStore, TelemetrySnapshot } from '../../../firmware/core/control/ControlPorts.ts';
+import type { ClockPort } from '../../../firmware/io/Clock.ts';
+import type { TimerHandle, TimerPort } from '../../../firmware/io/Timer.ts';
+
+export class FakeTime implements ClockPort, TimerPort {
+  mono = 0;
+  private pending: { id: number; at: number; callback: () => void }[] = [];
+  private nextId = 1;
+  now(): number {
+    return 1_700_000_000_000 + this.mono;
+  }
+  monotonic(): number {
+    return this.mono;
+  }
+  set(ms: number, callback: () => void): TimerHandle {
+    const id = this.nextId++;
+    this.pending.push({ id, at: this.mono + ms, callback });
+    return id as unknown as TimerHandle;
+  }
+  clear(handle: TimerHandle): void {
+    this.pending = this.pending.filter((p) => p.id !== (handle as unknown as number));
+  }
+  get timers(): number {
+    return this.pending.length;
+  }
+  advance(ms: number): void {
+    const end = this.mono + ms;
+    for (;;) {
+      let due: (typeof this.pending)[number] | undefined;
+      for (const p of this.pending) if (p.at <= end && (!due || p.at < due.at)) due = p;
+      if (!due) break;
+      this.pending = this.pending.filter((p) => p !== due);
+      this.mono = due.at;
+      due.callback();
+    }
+    this.mono = end;
+  }
+}
+
+export function cbor(value: unknown): Uint8Array {
+  const out = new Uint8Array(4096);
+  return out.slice(0, encodeCbor(value, out));
+}
+
+export interface Published {
+  readonly topic: string;
+  readonly value: unknown;
+  readonly qos: number;
+  readonly retain: boolean;
+}
+
+export class FakeMqtt implements ControlMqtt {
+  connected = false;
+  closed = false;
+  readonly published: Published[] = [];
+  readonly subscriptions: string[] = [];
+  readonly callbacks: ControlMqttCallbacks;
+  constructor(callbacks: ControlMqttCallbacks) {
+    this.callbacks = callbacks;
+  }
+  publish(topic: string, payload: Uint8Array, qos: 0 | 1, retain = false): boolean {
+    if (this.closed) throw new RangeError('closed');
+    this.published.push({ topic, value: decodeCbor(payload), qos, retain });
+    return true;
+  }
+  subscribe(filter: string): void {
+    this.subscriptions.push(filter);
+  }
+  close(): void {
+    this.closed = true;
+  }
+  up(): void {
+    this.connected = true;
+    this.callbacks.onConnectionChange(true);
+  }
+  deliver(topic: string, payload: Uint8Array): void {
+    this.callbacks.onMessage(topic, payload, 1);
+  }
+  /** Values published on `fieldcam/cam-1/<suffix>`. */
+  on(suffix: string): Record<string, unknown>[] {
+    return this.published.filter((p) => p.topic === `fieldcam/cam-1/${suffix}`).map((p) => p.value as Record<string, unknown>);
+  }
+}
+
+export class FakeDevice implements DeviceControls {
+  readonly calls: string[] = [];
+  readonly capabilities = { fps: false, bitrate: false, reloadCredentials: true, fragmentMs: 2000, maxFragmentMs: 10_000 };
+  lastPersistedAgeMs = -1;
+  framesIn = 0;
+  stopResolve: (() => void) | undefined;
+  tagResolve: ((pts: number) => void) | undefined;
+  setStreaming(on: boolean): Promise<void> {
+    this.calls.push(on ? 'start' : 'stop');
+    if (on) return Promise.resolve();
+    return new Promise((resolve) => (this.stopResolve = resolve));
+  }
+  setFragmentMs(ms: number): void {
+    this.calls.push(`fragmentMs=${ms}`);
+  }
+  tagNextFragment(name: string, value: string): Promise<number> {
+    this.calls.push(`tag ${name}=${value}`);
+    return new Promise((resolve) => (this.tagResolve = resolve));
+  }
+  snapshot(): TelemetrySnapshot {
+    return {
+      framesIn: this.framesIn, framesOut: this.framesIn, fragmentsSent: 3, fragmentsPersisted: 2,
+      drops: { poolFull: 0, awaitKeyFrame: 1, frameTooLarge: 0, noParameterSets: 0, stopped: 0 },
+      poolSlotsInUse: 1, poolSlots: 8, bytesBehind: 100, ackLatencyP50Ms: 40, ackLatencyP99Ms: 90,
+      lastPersistedAgeMs: this.lastPersistedAgeMs, errors: { UPLOAD_NETWORK: 1 }, heap: { bytes: 1, peak: 2, limit: 3 }, computrons: 0,
+    };
+  }
+  reloadCredentials(): Promise<number> {
+    this.calls.push('reload');
+    return Promise.resolve(Date.UTC(2030, 0, 1));
+  }
+  restart(): void {
+    this.calls.push('restart');
+  }
+}
+
+export class MemoryStore implements StateStore {
+  bytes: Uint8Array | undefined;
+  writes = 0;
+  read(): Uint8Array | undefined {
+    return this.bytes?.slice();
+  }
+  write(bytes: Uint8Array): void {
+    this.bytes = bytes.slice();
+    this.writes++;
+  }
+}
+
+export interface ChannelRig {
+  readonly channel: ControlChannel;
+  readonly time: FakeTime;
+  readonly device: FakeDevice;
+  readonly store: MemoryStore;
+  readonly events: ControlEvent[];
+  mqtt(): FakeMqtt;
+  /** Sends a command on the cmd topic. */
+  command(value: unknown): void;
+}
+
+export function channelRig(store = new MemoryStore(), device = new FakeDevice()): ChannelRig {
+  const time = new FakeTime();
+  const events: ControlEvent[] = [];
+  let mqtt: FakeMqtt | undefined;
+  const channel = new ControlChannel({
+    thing: 'cam-1', device, state: store, timers: time, clock: time, commandTimeoutMs: 5000,
+    mqtt: (callbacks) => (mqtt = new FakeMqtt(callbacks)),
+    onEvent: (e) => events.push(e),
+  });
+  return {
+    channel, time, device, store, events,
+    mqtt: () => mqtt!,
+    command(value: unknown) {
+      mqtt!.deliver('fieldcam/cam-1/cmd', value instanceof Uint8Array ? value : cbor(value));
+    },
+  };
+}
+
+/** Lets promise reactions run (the harness suites are synchronous or async). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
