@@ -7,18 +7,19 @@ import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../l
 import { provisionClients } from '../lib/provision/ProvisionContext.ts';
 import { parseCsr, type Csr } from '../lib/provision/deviceCertificate.ts';
 import { provisionDevice, type DeviceResult } from '../lib/provision/provisionDevice.ts';
-import { DEFAULT_RETENTION_HOURS, DEFAULT_ROLE_ALIAS, ROLE_ALIAS_NAME, STREAM_NAME, THING_NAME } from '../lib/provision/provisionNames.ts';
+import { CREDENTIAL_DURATION_SECONDS, DEFAULT_RETENTION_HOURS, DEFAULT_ROLE_ALIAS, ROLE_ALIAS_NAME, STREAM_NAME, THING_NAME } from '../lib/provision/provisionNames.ts';
 import { provisionShared } from '../lib/provision/provisionShared.ts';
 import { ProvisionSteps, type Step } from '../lib/provision/ProvisionSteps.ts';
 import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
   name: 'provision',
-  usage: 'provision (--thing <name> [--csr FILE] | --count N --prefix P) [--stream <name>] [--out DIR] [--region R] [--ca-file PEM] [--dry-run] [--json]',
+  usage: 'provision (--thing <name> [--csr FILE] | --count N --prefix P) [--stream <name>] [--out DIR] [--region R] [--retention-hours N] [--credential-duration S] [--ca-file PEM] [--dry-run] [--json]',
   summary:
     'Creates what a camera needs in AWS IoT, IAM and Kinesis Video Streams — thing type, thing, IAM role and\n' +
     'policy, role alias, IoT policy, certificate and key, attachments, stream — and writes its device bundle\n' +
-    '(docs/device-bundle.md). Idempotent: a re-run creates nothing twice and repairs what is missing.\n' +
+    '(docs/device-bundle.md). Idempotent: a re-run creates nothing twice, repairs what is missing and updates\n' +
+    'what differs (policy documents; retention and credential duration when their flags are given).\n' +
     'Credentials, region and AWS_CA_BUNDLE are read as the AWS CLI reads them.',
   options: {
     thing: { type: 'string', value: 'name', help: 'the IoT thing (1-128 of a-z A-Z 0-9 : _ -)' },
@@ -27,13 +28,14 @@ const spec: CommandSpec = {
     prefix: { type: 'string', value: 'P', help: 'thing name prefix of a fleet (e.g. cam-)' },
     out: { type: 'string', value: 'DIR', help: 'bundle directory (default ./<thing>); with --count, the parent of one per thing (default .)' },
     region: { type: 'string', value: 'region', help: 'AWS region (default: AWS_REGION / profile)' },
-    'retention-hours': { type: 'string', value: 'N', help: `retention of a stream it creates (default ${DEFAULT_RETENTION_HOURS}; 0 disables PERSISTED acks)` },
+    'retention-hours': { type: 'string', value: 'N', help: `stream retention (default ${DEFAULT_RETENTION_HOURS} for a stream it creates; given, existing streams are updated to it; 0 disables PERSISTED acks)` },
+    'credential-duration': { type: 'string', value: 'S', help: `role alias credential duration, 900-43200 s (default ${CREDENTIAL_DURATION_SECONDS} for an alias it creates; given, an existing alias is updated to it)` },
     'role-alias': { type: 'string', value: 'name', help: `IoT role alias (default ${DEFAULT_ROLE_ALIAS})` },
     csr: { type: 'string', value: 'FILE', help: 'a PEM CSR made on the device: its key is certified (CreateCertificateFromCsr) and never leaves it; no private.key in the bundle' },
     'ca-file': { type: 'string', value: 'PEM', help: 'root CA for the bundle\'s ca.pem (AWS: AmazonRootCA1.pem; default: AWS_CA_BUNDLE)' },
     'endpoint-url': { type: 'string', value: 'URL', help: 'IoT, IAM and KVS endpoint (e.g. the local cloud); also the bundle\'s KVS endpoint' },
     profile: { type: 'string', value: 'name', help: 'AWS profile (default: AWS_PROFILE)' },
-    'dry-run': { type: 'boolean', help: 'print the plan (would create / exists / would repair) and change nothing' },
+    'dry-run': { type: 'boolean', help: 'print the plan (would create / exists / would repair / would update) and change nothing' },
     json: { type: 'boolean', help: 'print the result as JSON' },
   },
   details:
@@ -154,8 +156,13 @@ export const provisionCommand: Command = {
     const csr = readCsr(values);
     const list = targets(values);
     const dryRun = values['dry-run'] === true;
+    const retentionGiven = values['retention-hours'] !== undefined;
     const retentionHours = numberFlag(spec, 'retention-hours', values['retention-hours'], 0, 87_600) ?? DEFAULT_RETENTION_HOURS;
     if (!Number.isInteger(retentionHours)) throw new FieldcamError('CLI_USAGE', 'provision: --retention-hours must be a whole number');
+    // CreateRoleAlias / UpdateRoleAlias: credentialDurationSeconds 900-43200.
+    const credentialDurationGiven = values['credential-duration'] !== undefined;
+    const credentialDurationSeconds = numberFlag(spec, 'credential-duration', values['credential-duration'], 900, 43_200) ?? CREDENTIAL_DURATION_SECONDS;
+    if (!Number.isInteger(credentialDurationSeconds)) throw new FieldcamError('CLI_USAGE', 'provision: --credential-duration must be a whole number of seconds (900-43200)');
     const roleAlias = typeof values['role-alias'] === 'string' ? values['role-alias'] : DEFAULT_ROLE_ALIAS;
     if (!ROLE_ALIAS_NAME.test(roleAlias)) throw new FieldcamError('CLI_USAGE', `provision: --role-alias '${roleAlias}' is not a role alias name (1-128 of \\w = , @ -)`);
     const caPem = readCa(values, dryRun);
@@ -170,19 +177,20 @@ export const provisionCommand: Command = {
     const fleet = values.count !== undefined;
     try {
       const shared = new ProvisionSteps(dryRun);
-      const ctx = await provisionShared({ clients, region: config.region, roleAlias, endpointUrl, caPem, retentionHours, dryRun }, shared);
+      const ctx = await provisionShared({ clients, region: config.region, roleAlias, endpointUrl, caPem, retentionHours, retentionGiven, credentialDurationSeconds, credentialDurationGiven, dryRun }, shared);
       let finished = 0;
       const results = await pool(list, CONCURRENCY, (t) => provisionDevice(ctx, t.thing, t.stream, t.dir, csr), (r) => {
         finished++;
-        if (fleet && !values.json) process.stderr.write(`[${finished}/${list.length}] ${r.thingName}: ${r.created} created, ${r.repaired} repaired\n`);
+        if (fleet && !values.json) process.stderr.write(`[${finished}/${list.length}] ${r.thingName}: ${r.created} created, ${r.repaired} repaired, ${r.updated} updated\n`);
       });
       const created = shared.count('created', 'would create') + results.reduce((n, r) => n + r.created, 0);
       const repaired = shared.count('repaired', 'would repair') + results.reduce((n, r) => n + r.repaired, 0);
+      const updated = shared.count('updated', 'would update') + results.reduce((n, r) => n + r.updated, 0);
       const orphaned = results.flatMap((r) => r.orphanedCertificates.map((id) => ({ thing: r.thingName, id })));
       if (values.json) {
         process.stdout.write(JSON.stringify({
           dryRun, region: ctx.region, account: ctx.account ?? null, roleAlias, endpoints: ctx.endpoints,
-          shared: shared.steps, things: results, totals: { things: results.length, created, repaired },
+          shared: shared.steps, things: results, totals: { things: results.length, created, repaired, updated },
         }, null, 2) + '\n');
         return EXIT.OK;
       }
@@ -193,8 +201,8 @@ export const provisionCommand: Command = {
         const r = results[0]!;
         out.push(`${r.thingName} (stream ${r.streamName})`, ...stepLines(r.steps), bundleLine(r, dryRun));
       } else {
-        const rows = [['thing', 'created', 'repaired', 'certificate', 'bundle'], ...results.map((r) => [
-          r.thingName, String(r.created), String(r.repaired), r.certificateId?.slice(0, 12) ?? '(new)',
+        const rows = [['thing', 'created', 'repaired', 'updated', 'certificate', 'bundle'], ...results.map((r) => [
+          r.thingName, String(r.created), String(r.repaired), String(r.updated), r.certificateId?.slice(0, 12) ?? '(new)',
           r.bundleFiles.length === 0 ? 'up to date' : `${dryRun ? 'would write' : 'wrote'} ${r.bundleFiles.length} file(s)`,
         ])];
         const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
@@ -208,7 +216,7 @@ export const provisionCommand: Command = {
         out.push(`note: no private.key was written (--csr): place the device's key in ${results[0]!.bundleDir}/private.key (0600); until then fieldcam doctor reports it missing`);
       }
       if (!caPem) out.push('warning: no CA (--ca-file / AWS_CA_BUNDLE): a real run refuses to write bundles without one');
-      out.push(`${results.length} thing(s): ${created} ${dryRun ? 'to create' : 'created'}, ${repaired} ${dryRun ? 'to repair' : 'repaired'}`);
+      out.push(`${results.length} thing(s): ${created} ${dryRun ? 'to create' : 'created'}, ${repaired} ${dryRun ? 'to repair' : 'repaired'}, ${updated} ${dryRun ? 'to update' : 'updated'}`);
       process.stdout.write(out.join('\n') + '\n');
       return EXIT.OK;
     } finally {

@@ -38,6 +38,9 @@ export interface ProvisionContext {
   readonly endpoints: { readonly credentialProvider: string; readonly iotData: string; readonly kinesisVideo: string };
   /** The CA PEM written as ca.pem; undefined only in a dry run without one. */
   readonly caPem: string | undefined;
+  /** Of a stream provision creates; of every stream when `retentionGiven`. */
   readonly retentionHours: number;
+  /** --retention-hours was given: existing streams with another retention are updated to it. */
+  readonly retentionGiven: boolean;
   readonly dryRun: boolean;
 }

@@ -5,9 +5,12 @@
  *   existed (a deleted role policy, a detached principal, a deleted stream), now restored.
  * - `exists`: already right, untouched. `ensured`: an idempotent call was made because the endpoint cannot
  *   list the state (the local cloud has no ListAttachedPolicies); nothing is counted for it.
- * - `would create` / `would repair` / `would ensure`: --dry-run.
+ * - `updated`: existed with a setting or document other than the one provision writes (an IoT policy
+ *   document, a role policy document, a role alias's credential duration, a stream's retention, a role's
+ *   MaxSessionDuration below the alias's duration), now changed; `detail` says what differed.
+ * - `would create` / `would repair` / `would update` / `would ensure`: --dry-run.
  */
-export type StepAction = 'created' | 'repaired' | 'exists' | 'ensured' | 'would create' | 'would repair' | 'would ensure';
+export type StepAction = 'created' | 'repaired' | 'updated' | 'exists' | 'ensured' | 'would create' | 'would repair' | 'would update' | 'would ensure';
 
 export interface Step {
   readonly resource: string;
@@ -32,6 +35,11 @@ export class ProvisionSteps {
   changed(resource: string, name: string, repair: boolean, detail?: string): void {
     const action: StepAction = this.dryRun ? (repair ? 'would repair' : 'would create') : repair ? 'repaired' : 'created';
     this.steps.push({ resource, name, action, ...(detail ? { detail } : {}) });
+  }
+
+  /** Records an update of something that existed and differed; `would update` in a dry run. */
+  updated(resource: string, name: string, detail: string): void {
+    this.steps.push({ resource, name, action: this.dryRun ? 'would update' : 'updated', detail });
   }
 
   ensured(resource: string, name: string, detail?: string): void {

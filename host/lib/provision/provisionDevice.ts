@@ -1,14 +1,15 @@
 // One camera (kvs-reference.md §13 steps 1, 4, 5, 8, 10): its thing, its IoT policy, its certificate and the
 // attachments between them, its KVS stream, and its bundle. Idempotent: what exists is left alone, what is
-// missing is created — or repaired, when the thing existed (a detached principal, a deleted stream).
-import { AttachPolicyCommand, AttachThingPrincipalCommand, CreatePolicyCommand, CreateThingCommand, DescribeThingCommand, GetPolicyCommand, ListAttachedPoliciesCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
-import { CreateStreamCommand, DescribeStreamCommand } from '@aws-sdk/client-kinesis-video';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+// missing is created — or repaired, when the thing existed (a detached principal, a deleted stream) — and what
+// differs is updated (the IoT policy's document, the stream's retention when --retention-hours is given).
+import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateThingCommand, DescribeThingCommand, ListAttachedPoliciesCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
 import { bundleFileDiffers, BUNDLE_VERSION, encodeDeviceConfig, writeBundle, type BundleFile } from '../writeBundle.ts';
 import { awsCall, lookup, lookupOrUnsupported } from './awsCall.ts';
 import { ensureCertificate, ensureCertificateFromCsr, type Csr } from './deviceCertificate.ts';
+import { ensureIotPolicy } from './ensureIotPolicy.ts';
+import { ensureStream } from './ensureStream.ts';
 import type { ProvisionContext } from './ProvisionContext.ts';
-import { iotPolicyDocument, iotPolicyName, THING_TYPE } from './provisionNames.ts';
+import { iotPolicyName, THING_TYPE } from './provisionNames.ts';
 import { ProvisionSteps, type Step } from './ProvisionSteps.ts';
 
 export interface DeviceResult {
@@ -21,13 +22,14 @@ export interface DeviceResult {
   readonly bundleFiles: readonly BundleFile[];
   readonly created: number;
   readonly repaired: number;
+  readonly updated: number;
   /** ACTIVE certificates of the thing without a key in the bundle, left attached (see deviceCertificate.ts). */
   readonly orphanedCertificates: readonly string[];
 }
 
 /** With `csr`, the certificate certifies the CSR's key (CreateCertificateFromCsr) and the bundle gets no private.key. */
 export async function provisionDevice(ctx: ProvisionContext, thingName: string, streamName: string, bundleDir: string, csr?: Csr): Promise<DeviceResult> {
-  const { iot, kvs } = ctx.clients;
+  const { iot } = ctx.clients;
   const steps = new ProvisionSteps(ctx.dryRun);
 
   const thing = await lookup('DescribeThing', () => iot.send(new DescribeThingCommand({ thingName })));
@@ -40,17 +42,7 @@ export async function provisionDevice(ctx: ProvisionContext, thingName: string, 
   }
 
   const policyName = iotPolicyName(thingName);
-  const policy = await lookup('GetPolicy', () => iot.send(new GetPolicyCommand({ policyName })));
-  if (policy) {
-    steps.exists('IoT policy', policyName);
-  } else {
-    if (!ctx.dryRun) {
-      if (!ctx.roleAliasArn || !ctx.account) throw new FieldcamError('PROVISION_AWS_FAILED', 'the role alias ARN and account are unknown');
-      const document = JSON.stringify(iotPolicyDocument(thingName, ctx.roleAliasArn, ctx.region, ctx.account));
-      await awsCall('CreatePolicy', () => iot.send(new CreatePolicyCommand({ policyName, policyDocument: document })));
-    }
-    steps.changed('IoT policy', policyName, existed);
-  }
+  await ensureIotPolicy(ctx, thingName, existed, steps);
 
   const cert = csr ? await ensureCertificateFromCsr(ctx, thingName, bundleDir, csr, steps) : await ensureCertificate(ctx, thingName, bundleDir, steps);
   const certArn = cert.certificateArn;
@@ -78,16 +70,7 @@ export async function provisionDevice(ctx: ProvisionContext, thingName: string, 
     steps.changed('thing principal', `certificate → ${thingName}`, !cert.created);
   }
 
-  const stream = await lookup('DescribeStream', () => kvs.send(new DescribeStreamCommand({ StreamName: streamName })));
-  if (stream?.StreamInfo) {
-    const hours = stream.StreamInfo.DataRetentionInHours;
-    steps.exists('KVS stream', streamName, `retention ${hours ?? 0} h${hours !== ctx.retentionHours ? ' (left as is)' : ''}`);
-  } else {
-    if (!ctx.dryRun) {
-      await awsCall('CreateStream', () => kvs.send(new CreateStreamCommand({ StreamName: streamName, DataRetentionInHours: ctx.retentionHours, Tags: { 'fieldcam:thing': thingName } })));
-    }
-    steps.changed('KVS stream', streamName, existed, `retention ${ctx.retentionHours} h`);
-  }
+  const retentionHours = await ensureStream(ctx, thingName, streamName, existed, steps);
 
   const files: Partial<Record<BundleFile, string | Uint8Array>> = {
     'device.cbor': encodeDeviceConfig({
@@ -97,7 +80,7 @@ export async function provisionDevice(ctx: ProvisionContext, thingName: string, 
       region: ctx.region,
       roleAlias: ctx.roleAlias,
       endpoints: ctx.endpoints,
-      retentionHours: ctx.retentionHours,
+      retentionHours,
     }),
     ...(cert.certificatePem ? { 'certificate.pem': cert.certificatePem } : {}),
     ...(cert.privateKeyPem ? { 'private.key': cert.privateKeyPem } : {}),
@@ -121,6 +104,7 @@ export async function provisionDevice(ctx: ProvisionContext, thingName: string, 
     bundleFiles,
     created: steps.count('created', 'would create'),
     repaired: steps.count('repaired', 'would repair'),
+    updated: steps.count('updated', 'would update'),
     orphanedCertificates: cert.orphaned,
   };
 }

@@ -25,6 +25,11 @@ test.after(async () => {
   work.remove();
 });
 
+/** A restart on the same endpoints, so the bundles' endpoints stay right. */
+function restartPorts(): { port: number; credentialsPort: number; iotDataEndpoint: string } {
+  return { port: Number(new URL(cloud.endpoint).port), credentialsPort: Number(new URL(cloud.credentialsEndpoint).port), iotDataEndpoint: cloud.ctx.iotEndpoints['iot:Data-ATS']! };
+}
+
 async function provision(args: string[]): Promise<ProvisionJson> {
   const r = await cli(cloud, work.dir, ['provision', ...args, ...url(), '--json']);
   assert.equal(r.status, 0, r.stderr);
@@ -101,7 +106,7 @@ test('provision creates every resource and a bundle a device can use', async () 
   const config = decodeCbor(readFileSync(join(dir, 'device.cbor')));
   assert.equal(config, {
     version: 1, thingName: 'cam-1', streamName: 'cam-1', region: 'us-east-1', roleAlias: 'fieldcam-camera-role-alias',
-    endpoints: { credentialProvider: new URL(cloud.credentialsEndpoint).host, iotData: new URL(cloud.endpoint).host, kinesisVideo: cloud.endpoint },
+    endpoints: { credentialProvider: new URL(cloud.credentialsEndpoint).host, iotData: cloud.ctx.iotEndpoints['iot:Data-ATS'], kinesisVideo: cloud.endpoint },
     retentionHours: 6,
   });
   const certPem = readFileSync(join(dir, 'certificate.pem'), 'utf8');
@@ -121,7 +126,7 @@ test('a second run creates nothing and rewrites nothing', async () => {
   const dir = join(work.dir, 'cam-1');
   const before = statSync(join(dir, 'device.cbor')).mtimeMs;
   const again = await provision(['--thing', 'cam-1', '--retention-hours', '6']);
-  assert.equal(again.totals, { things: 1, created: 0, repaired: 0 });
+  assert.equal(again.totals, { things: 1, created: 0, repaired: 0, updated: 0 });
   assert.equal(again.things[0]!.bundleFiles, []);
   assert.equal(statSync(join(dir, 'device.cbor')).mtimeMs, before);
   const human = await cli(cloud, work.dir, ['provision', '--thing', 'cam-1', '--retention-hours', '6', ...url()]);
@@ -135,7 +140,7 @@ test('repairs a deleted role policy, a detached principal, a deleted stream and 
   c.destroy();
   // The emulator has no DeleteRolePolicy / DetachThingPrincipal: edit its state while it is stopped, as
   // those calls would have left it, and restart it on the same ports.
-  const ports = { port: Number(new URL(cloud.endpoint).port), credentialsPort: Number(new URL(cloud.credentialsEndpoint).port) };
+  const ports = restartPorts();
   await cloud.close();
   const iamFile = join(state.dir, 'iam.json');
   const iam = JSON.parse(readFileSync(iamFile, 'utf8')) as { roles: { Policies: Record<string, string> }[] };
@@ -149,9 +154,9 @@ test('repairs a deleted role policy, a detached principal, a deleted stream and 
   (await import('node:fs')).chmodSync(join(work.dir, 'cam-1', 'private.key'), 0o644);
 
   const plan = await provision(['--thing', 'cam-1', '--retention-hours', '6', '--dry-run']);
-  assert.equal(plan.totals, { things: 1, created: 0, repaired: 3 });
+  assert.equal(plan.totals, { things: 1, created: 0, repaired: 3, updated: 0 });
   const repaired = await provision(['--thing', 'cam-1', '--retention-hours', '6']);
-  assert.equal(repaired.totals, { things: 1, created: 0, repaired: 3 });
+  assert.equal(repaired.totals, { things: 1, created: 0, repaired: 3, updated: 0 });
   const actions = [...repaired.shared, ...repaired.things[0]!.steps].filter((s) => s.action === 'repaired').map((s) => s.resource);
   assert.equal(actions.sort(), ['KVS stream', 'role policy', 'thing principal']);
   assert.equal(repaired.things[0]!.bundleFiles, ['private.key']);
@@ -212,13 +217,13 @@ test('--csr: a certificate for the CSR key (CreateCertificateFromCsr), no privat
   rmSync(join(dir, 'private.key'));
 
   const again = await provision(['--thing', 'csr-cam-1', '--csr', csrFile]);
-  assert.equal(again.totals, { things: 1, created: 0, repaired: 0 });
+  assert.equal(again.totals, { things: 1, created: 0, repaired: 0, updated: 0 });
   assert.equal(again.things[0]!.certificateId, id);
   assert.equal(again.things[0]!.bundleFiles, []);
   // A lost bundle: the ACTIVE certificate attached to the thing with the CSR's public key is found and reused.
   rmSync(join(dir, 'certificate.pem'));
   const found = await provision(['--thing', 'csr-cam-1', '--csr', csrFile]);
-  assert.equal(found.totals, { things: 1, created: 0, repaired: 0 });
+  assert.equal(found.totals, { things: 1, created: 0, repaired: 0, updated: 0 });
   assert.equal(found.things[0]!.certificateId, id);
   assert.equal(found.things[0]!.bundleFiles, ['certificate.pem']);
   assert.ok(!existsSync(join(dir, 'private.key')));
@@ -231,10 +236,10 @@ test('a 25-device fleet in one command; a second run changes nothing', async () 
   const r = await cli(cloud, work.dir, ['provision', '--count', '25', '--prefix', 'cam-', '--out', 'fleet', ...url()]);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(/\[25\/25\] cam-\d{3}: 6 created, 0 repaired/.test(r.stderr), r.stderr);
-  assert.ok(/^cam-025\s+6\s+0\s+[0-9a-f]{12}\s+wrote 4 file\(s\)$/m.test(r.stdout), r.stdout);
+  assert.ok(/^cam-025\s+6\s+0\s+0\s+[0-9a-f]{12}\s+wrote 4 file\(s\)$/m.test(r.stdout), r.stdout);
   assert.ok(/25 thing\(s\): 150 created, 0 repaired/.test(r.stdout), r.stdout);
   const again = await provision(['--count', '25', '--prefix', 'cam-', '--out', 'fleet']);
-  assert.equal(again.totals, { things: 25, created: 0, repaired: 0 });
+  assert.equal(again.totals, { things: 25, created: 0, repaired: 0, updated: 0 });
   assert.ok(again.things.every((t) => t.bundleFiles.length === 0));
   assert.equal((await credentialsCall(join(work.dir, 'fleet', 'cam-017'), 'cam-017')).status, 200);
   assert.ok(Date.now() - started < 30_000, `fleet took ${Date.now() - started} ms`);

@@ -77,7 +77,7 @@ export function clients(cloud: RunningCloud): { iot: IoTClient; iam: IAMClient; 
 export interface ProvisionJson {
   dryRun: boolean;
   account: string | null;
-  shared: { resource: string; name: string; action: string }[];
-  things: { thingName: string; certificateId?: string; bundleFiles: string[]; created: number; repaired: number; steps: { resource: string; action: string; detail?: string }[] }[];
-  totals: { things: number; created: number; repaired: number };
+  shared: { resource: string; name: string; action: string; detail?: string }[];
+  things: { thingName: string; certificateId?: string; bundleFiles: string[]; created: number; repaired: number; updated: number; steps: { resource: string; action: string; detail?: string }[] }[];
+  totals: { things: number; created: number; repaired: number; updated: number };
 }
