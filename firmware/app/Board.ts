@@ -32,8 +32,13 @@ export interface Board {
   camera(fd: number): FrameSourceFactory;
   /** A whole text file (configuration, CA bundle); throws Error naming the path. */
   readText(path: string): string;
-  /** A whole binary file (the bundle's device.cbor); throws Error naming the path. */
+  /**
+   * A whole binary file (the bundle's device.cbor, the control state file); throws Error naming the path, whose
+   * message starts with "ENOENT" when the file does not exist (both boards: the host's code word, Node's errno).
+   */
   readBytes(path: string): Uint8Array;
+  /** Replaces `path` with `bytes` atomically (temporary file, fsync, rename): the control state file survives power loss. */
+  writeBytesAtomic(path: string, bytes: Uint8Array): void;
   /** One line to standard output (the simulator reads status lines from it). */
   print(line: string): void;
   /** SIGINT / SIGTERM: the app stops cleanly (second signal: the runtime exits at once). */

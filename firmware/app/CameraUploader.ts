@@ -54,7 +54,12 @@ export class CameraUploader {
   readonly session: PutMediaSession;
   /** The IoT credentials provider client when the configuration came from a device bundle. */
   readonly iot: IotCredentialsClient | undefined;
+  /** Tags for the next fragments: the configured persistent ones, plus one-shot tags from the control channel. */
+  readonly metadata = new FragmentMetadata();
   private readonly board: Board;
+  /** `tag` commands waiting to learn which fragment their tag went on. */
+  private tagWaiters: ((timecode: number) => void)[] = [];
+  private streaming = true;
   private readonly config: DeviceConfig;
   private source: FrameSource | undefined;
   private fragmentsIn = 0;
@@ -113,15 +118,20 @@ export class CameraUploader {
       sockets: board.sockets, timers: board.timers, hash: board.hash, clock, region: stream.region,
       target: { host: endpoint.host, port: endpoint.port, tls }, credentials, userAgent,
     });
-    let metadata: FragmentMetadata | undefined;
-    for (const name of Object.keys(stream.metadata ?? {})) (metadata ??= new FragmentMetadata()).put(name, stream.metadata![name]!, true);
+    const metadata = this.metadata;
+    for (const name of Object.keys(stream.metadata ?? {})) metadata.put(name, stream.metadata![name]!, true);
     this.session = new PutMediaSession({
       input: this.input, control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
       region: stream.region, streamName: stream.name, credentials, dataTls: tls,
       ...(stream.createRetentionHours !== undefined ? { createStream: { retentionHours: stream.createRetentionHours } } : {}),
       maxFragmentMs: config.board.stream.maxFragmentMs,
       endOfFragment: true,
-      ...(metadata ? { metadata } : {}),
+      metadata,
+      onFragmentStart: (timecode) => {
+        // Once per fragment; the one-shot tags just went out on this one.
+        if (this.tagWaiters.length === 0) return;
+        for (const w of this.tagWaiters.splice(0)) w(timecode);
+      },
       ...(config.pin ? { segmentUid: hexBytes(config.pin.segmentUid) } : {}),
       random: board.random,
       userAgent,
@@ -133,6 +143,46 @@ export class CameraUploader {
     });
   }
 
+  /** Streaming on or off (control `start`/`stop`); stopping resolves once the last fragment is PERSISTED. */
+  setStreaming(on: boolean): Promise<void> {
+    if (on === this.streaming) return on ? Promise.resolve() : this.session.pause();
+    this.streaming = on;
+    if (on) {
+      this.input.queue.resume();
+      this.session.resume();
+      return Promise.resolve();
+    }
+    // The camera keeps being read (a pipe must not fill up): its frames are dropped as `stopped`.
+    this.input.queue.pause();
+    return this.session.pause();
+  }
+
+  get isStreaming(): boolean {
+    return this.streaming;
+  }
+
+  /** Fragment duration from the next fragment on (control `set fragmentMs`). */
+  setFragmentMs(ms: number): void {
+    this.input.queue.setMinFragmentMs(ms);
+  }
+
+  /**
+   * A one-shot tag on the next fragment sent (throws METADATA_* when KVS would refuse it); resolves with that
+   * fragment's timecode once it is on the wire. A replayed fragment does not carry it again.
+   */
+  tagNextFragment(name: string, value: string): Promise<number> {
+    this.metadata.put(name, value, false);
+    return new Promise((resolve) => this.tagWaiters.push(resolve));
+  }
+
+  /** Bytes held in the pool and not yet acknowledged (telemetry: walks the queue, never per frame). */
+  bytesBehind(): number {
+    const queue = this.input.queue;
+    let bytes = 0;
+    for (let i = 0; i < queue.length; i++) bytes += queue.at(i).size;
+    return bytes;
+  }
+
   status(): UploaderStatus {
     const drops = this.pool.drops;
     return {
@@ -140,7 +190,7 @@ export class CameraUploader {
       fragmentsIn: this.fragmentsIn,
       poolSlotsInUse: this.pool.stats.slotsInUse,
       poolSlots: this.pool.sizing.slotCount,
-      framesDropped: drops.poolFull + drops.awaitKeyFrame + drops.frameTooLarge + drops.noParameterSets,
+      framesDropped: drops.poolFull + drops.awaitKeyFrame + drops.frameTooLarge + drops.noParameterSets + drops.stopped,
       connected: this.session.connected,
       lastPersistedAt: this.lastPersistedAt,
       stats: this.session.stats,

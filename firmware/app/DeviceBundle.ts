@@ -1,7 +1,7 @@
 import { decodeCbor } from '../core/cbor/decodeCbor.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { Board } from './Board.ts';
-import { fail, number, object, parseDeviceBoard, REGION, STREAM_NAME, text, type DeviceConfig } from './DeviceConfig.ts';
+import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, parseDeviceBoard, REGION, STREAM_NAME, text, THING_NAME, type DeviceConfig } from './DeviceConfig.ts';
 
 /** How the device is started from a bundle: `firmware.js --bundle DIR --board FILE` (the image's board.json). */
 export interface BundleSource {
@@ -9,6 +9,8 @@ export interface BundleSource {
   readonly board: string;
   /** The camera's file descriptor (default 0: standard input, where the simulator and the capture pipe feed it). */
   readonly cameraFd?: number;
+  /** The control channel's state file (`--state FILE`); default `control-state.cbor` next to the bundle directory. */
+  readonly state?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -18,7 +20,6 @@ const TOP_KEYS = ['version', 'thingName', 'streamName', 'region', 'roleAlias', '
 const ENDPOINT_KEYS = ['credentialProvider', 'iotData', 'kinesisVideo'];
 const CAMERA_KEYS = ['codec', 'fps'];
 const STREAM_KEYS = ['fragmentMs', 'metadata'];
-const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
 const HOST = /^[a-zA-Z0-9.-]{1,253}$/;
 /** device.cbor is a few hundred bytes; the limit only bounds a corrupt file. */
@@ -30,10 +31,10 @@ function onlyKeys(o: Json, field: string, allowed: readonly string[]): void {
   }
 }
 
-/** `host:port` or `host` (default 443), as the IoT credentials provider endpoint is written. */
-function hostPort(value: string, field: string): { host: string; port: number } {
+/** `host:port` or `host` (default 443, or 8883 for MQTT over TLS), as the IoT endpoints are written. */
+function hostPort(value: string, field: string, defaultPort = 443): { host: string; port: number } {
   const m = /^([^:/]+)(?::(\d{1,5}))?$/.exec(value);
-  const port = m?.[2] === undefined ? 443 : Number(m[2]);
+  const port = m?.[2] === undefined ? defaultPort : Number(m[2]);
   if (!m || !HOST.test(m[1]!) || port < 1 || port > 65_535) fail(field, '"host" or "host:port"');
   return { host: m[1]!, port };
 }
@@ -101,7 +102,8 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   onlyKeys(endpoints, 'endpoints', ENDPOINT_KEYS);
   const provider = hostPort(text(endpoints, 'device.cbor endpoints', 'credentialProvider'), 'device.cbor endpoints.credentialProvider');
   const kvs = httpsUrl(text(endpoints, 'device.cbor endpoints', 'kinesisVideo'), 'device.cbor endpoints.kinesisVideo');
-  if (endpoints.iotData !== undefined) hostPort(text(endpoints, 'device.cbor endpoints', 'iotData'), 'device.cbor endpoints.iotData');
+  // iot:Data-ATS: the MQTT broker of the control channel (8883: MQTT over TLS with a client certificate).
+  const iotData = endpoints.iotData === undefined ? undefined : hostPort(text(endpoints, 'device.cbor endpoints', 'iotData'), 'device.cbor endpoints.iotData', 8883);
   const retentionHours = d.retentionHours === undefined ? undefined : integer(d, 'device.cbor', 'retentionHours', 0, 87_600);
 
   let codec = boardCamera.codec;
@@ -149,7 +151,20 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     credentials: Object.freeze({ iot: Object.freeze({ host: provider.host, port: provider.port, roleAlias, thingName, certFile, keyFile }) }),
     camera: Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}) }),
     statusIntervalMs: 1000,
+    ...(iotData ? {
+      control: Object.freeze({
+        host: iotData.host, port: iotData.port, thingName, caFile, certFile, keyFile,
+        stateFile: source.state ?? besideBundle(dir, 'control-state.cbor'),
+        keepAliveSeconds: CONTROL_KEEP_ALIVE_DEFAULT,
+      }),
+    } : {}),
   });
+}
+
+/** `name` in the directory that holds the bundle directory (the bundle itself may be read-only). */
+function besideBundle(dir: string, name: string): string {
+  const slash = dir.lastIndexOf('/');
+  return slash < 0 ? name : `${dir.slice(0, slash) || ''}/${name}`;
 }
 
 function integer(o: Json, field: string, key: string, min: number, max: number): number {

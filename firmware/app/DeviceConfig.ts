@@ -40,8 +40,46 @@ export interface DeviceConfig {
   };
   /** Status line period (the simulator's dashboard reads them); 0 = none. */
   readonly statusIntervalMs: number;
+  /** The control channel (docs/control-channel.md); absent = none. */
+  readonly control?: ControlConfig;
   /** Pinned values for reproducible uploads (tests): first frame's timecode and the SegmentUID (32 hex digits). */
   readonly pin?: { readonly startTimeMs: number; readonly segmentUid: string };
+}
+
+/** MQTT over TLS to the iot:Data-ATS endpoint with the device certificate; client id and topics = thing name. */
+export interface ControlConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly thingName: string;
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** Where desired settings and the command log survive restarts (written atomically). */
+  readonly stateFile: string;
+  /** MQTT keep-alive (§3.1.2.10); AWS IoT accepts 30-1200 s. */
+  readonly keepAliveSeconds: number;
+}
+
+export const CONTROL_KEEP_ALIVE_DEFAULT = 60;
+export const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+
+/** The `control` object of a JSON configuration; `caFile` defaults to the KVS endpoint's CA bundle. */
+export function parseControlConfig(o: Json, field: string, defaultCaFile: string): ControlConfig {
+  return Object.freeze({
+    host: text(o, field, 'host', /^[a-zA-Z0-9.-]{1,253}$/),
+    port: integerIn(o, field, 'port', 1, 65_535),
+    thingName: text(o, field, 'thingName', THING_NAME),
+    caFile: o.caFile === undefined ? defaultCaFile : text(o, field, 'caFile'),
+    certFile: text(o, field, 'certFile'),
+    keyFile: text(o, field, 'keyFile'),
+    stateFile: text(o, field, 'stateFile'),
+    keepAliveSeconds: o.keepAliveSeconds === undefined ? CONTROL_KEEP_ALIVE_DEFAULT : integerIn(o, field, 'keepAliveSeconds', 5, 1200),
+  });
+}
+
+function integerIn(o: Json, field: string, key: string, min: number, max: number): number {
+  const v = number(o, field, key, min, max);
+  return Number.isInteger(v) ? v : fail(`${field}.${key}`, 'an integer');
 }
 
 export interface StaticCredentials {
@@ -145,6 +183,7 @@ export function parseDeviceConfig(json: string): DeviceConfig {
       ...(fps ? { fps } : {}),
     }),
     statusIntervalMs: c.statusIntervalMs === undefined ? 1000 : number(c, '(top level)', 'statusIntervalMs', 0, 3_600_000),
+    ...(c.control !== undefined ? { control: parseControlConfig(object(c.control, 'control'), 'control', text(endpoint, 'endpoint', 'caFile')) } : {}),
     ...(pin ? { pin } : {}),
   });
 }

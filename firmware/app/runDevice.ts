@@ -1,3 +1,4 @@
+import type { ControlChannel, ControlEvent } from '../core/control/ControlChannel.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
@@ -5,6 +6,7 @@ import type { Board } from './Board.ts';
 import { CameraUploader, type UploaderStatus } from './CameraUploader.ts';
 import { loadDeviceBundle, type BundleSource } from './DeviceBundle.ts';
 import { parseDeviceConfig, type DeviceConfig } from './DeviceConfig.ts';
+import { startControl } from './startControl.ts';
 
 /** The app's exit codes (the C host's own are 1-8, firmware/runtime/runtime.h). Stable for the simulator and systemd. */
 export const DEVICE_EXIT = Object.freeze({
@@ -15,6 +17,8 @@ export const DEVICE_EXIT = Object.freeze({
   CAMERA: 10,
   /** Uploading failed for good (refused credentials, deleted stream) or the last fragment was never PERSISTED. */
   UPLOAD: 11,
+  /** A control channel `restart` command: the last fragment was flushed; the service manager starts the device again. */
+  RESTART: 12,
 } as const);
 
 /**
@@ -78,6 +82,12 @@ function credentialsRecord(e: IotCredentialsEvent): Record<string, unknown> {
   }
 }
 
+/** Control channel events: `{ type: 'control', event: 'connected' | 'command' | 'result' | …, … }`. */
+function controlRecord(e: ControlEvent): Record<string, unknown> {
+  const { type, ...rest } = e;
+  return { type: 'control', event: type, ...rest };
+}
+
 function errorLine(board: Board, err: FieldcamError): void {
   line(board, { type: 'error', code: err.code, message: err.message, remedy: err.remedy });
 }
@@ -111,16 +121,34 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   const device = config.stream.name;
   line(board, { type: 'boot', device, board: config.board.name, runtime: board.runtime, poolSlots: uploader.pool.sizing.slotCount, heapBytes: board.memory().heapBytes });
   board.onStop(() => uploader.stop());
+  // The control channel applies its state file now (before the broker is reached); it never stops streaming.
+  let restartRequested = false;
+  let control: ControlChannel | undefined;
+  if (config.control) {
+    try {
+      control = startControl(board, config, config.control, uploader, () => {
+        restartRequested = true;
+        uploader.stop();
+      }, (e) => line(board, controlRecord(e)));
+    } catch (err) {
+      const e = isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', `control channel: ${(err as Error).message}`);
+      line(board, { type: 'control', event: 'error', code: e.code, message: e.message });
+    }
+  }
   let statusTimer: ReturnType<Board['timers']['set']> | undefined;
   const tick = () => {
     line(board, { type: 'status', ...statusRecord(board, device, uploader.status()) });
     statusTimer = board.timers.set(config.statusIntervalMs, tick);
   };
   if (config.statusIntervalMs > 0) statusTimer = board.timers.set(config.statusIntervalMs, tick);
-  const result = await uploader.run();
+  const running = uploader.run();
+  control?.start();
+  const result = await running;
+  control?.close(restartRequested ? 'restart' : 'shutdown');
   if (statusTimer !== undefined) board.timers.clear(statusTimer);
   line(board, { type: 'summary', ...statusRecord(board, device, result.status), ...(result.error ? { error: result.error.code } : {}) });
+  if (result.error) errorLine(board, result.error);
+  if (restartRequested) return DEVICE_EXIT.RESTART;
   if (!result.error) return DEVICE_EXIT.OK;
-  errorLine(board, result.error);
   return result.error.code.startsWith('INPUT_') ? DEVICE_EXIT.CAMERA : result.error.code.startsWith('CONFIG_') ? DEVICE_EXIT.CONFIG : DEVICE_EXIT.UPLOAD;
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import type { Board } from '../../app/Board.ts';
 import { nodeCamera } from './nodeCamera.ts';
 import { nodeHash } from './nodeHash.ts';
@@ -10,6 +10,19 @@ export interface NodeBoardOptions {
   readonly print?: (line: string) => void;
   /** Replaces SIGINT/SIGTERM as the stop trigger (tests stop the app themselves). */
   readonly onStop?: (callback: () => void) => void;
+}
+
+/** Temporary file in the same directory, fsync, rename: readers see the old file or the new one, never half. */
+function writeBytesAtomic(path: string, bytes: Uint8Array): void {
+  const temp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(temp, 'w', 0o644);
+  try {
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
 }
 
 /**
@@ -27,6 +40,7 @@ export function nodeBoard(options: NodeBoardOptions = {}): Board {
     camera: nodeCamera,
     readText: (path: string) => readFileSync(path, 'utf8'),
     readBytes: (path: string) => new Uint8Array(readFileSync(path)),
+    writeBytesAtomic,
     print: options.print ?? ((line: string) => void process.stdout.write(`${line}\n`)),
     onStop: options.onStop ?? ((callback: () => void) => {
       process.once('SIGINT', callback);

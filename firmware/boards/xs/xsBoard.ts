@@ -18,6 +18,7 @@ export const xsBoard: Board = Object.freeze({
   camera: xsCamera,
   readText: (path: string) => decodeUtf8(new Uint8Array(host().readFile(path))),
   readBytes: (path: string) => new Uint8Array(host().readFile(path)),
+  writeBytesAtomic: (path: string, bytes: Uint8Array) => host().writeFileAtomic(path, bytes, 0, bytes.length),
   print: (line: string) => host().print(line),
   onStop: (callback: () => void) => xsLoop.onSignal(() => callback()),
   memory: () => host().memory(),

@@ -71,6 +71,7 @@ export class IotCredentialsClient {
   private closed = false;
   private started = false;
   private failure: FieldcamError | undefined;
+  private refreshWaiters: { resolve: (expirationMs: number) => void; reject: (err: FieldcamError) => void }[] = [];
   /** Successful fetches and failed attempts (telemetry). */
   fetches = 0;
   failures = 0;
@@ -107,6 +108,22 @@ export class IotCredentialsClient {
     }
     return undefined;
   };
+
+  /**
+   * Fetches new credentials now (a control channel `reload-credentials`): resolves with their expiration, or
+   * rejects with the failure of that attempt (a retryable one is still retried on the usual schedule).
+   */
+  refresh(): Promise<number> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed || !this.started) return Promise.reject(new FieldcamError('IOT_PROVIDER_UNAVAILABLE', 'the credentials client is not running'));
+    return new Promise((resolve, reject) => {
+      this.refreshWaiters.push({ resolve, reject });
+      if (this.fetching) return; // the fetch under way answers
+      if (this.timer !== undefined) this.o.timers.clear(this.timer);
+      this.timer = undefined;
+      this.fetchNow();
+    });
+  }
 
   /** Epoch ms (server time) when the held credentials expire; undefined before the first fetch. */
   get expirationMs(): number | undefined {
@@ -161,6 +178,7 @@ export class IotCredentialsClient {
   private settle(c: IotCredentials | undefined, err: FieldcamError | undefined): void {
     this.fetching = false;
     if (this.closed) return;
+    const waiters = this.refreshWaiters.length > 0 ? this.refreshWaiters.splice(0) : undefined;
     if (c) {
       const lifetime = c.expirationMs - this.o.clock.now();
       if (lifetime > this.margin) {
@@ -171,11 +189,13 @@ export class IotCredentialsClient {
         const refreshInMs = refreshDelayMs(lifetime);
         this.schedule(refreshInMs);
         this.o.onEvent?.({ type: 'credentials', expirationMs: c.expirationMs, refreshInMs });
+        if (waiters) for (const w of waiters) w.resolve(c.expirationMs);
         return;
       }
       err = new FieldcamError('IOT_BAD_RESPONSE', `credentials provider: the credentials expire in ${Math.round(lifetime / 1000)} s, within the ${this.margin / 1000} s safety margin`);
     }
     this.failures++;
+    if (waiters) for (const w of waiters) w.reject(err!);
     if (!err!.retryable) {
       this.failure = err;
       this.o.onEvent?.({ type: 'failed', code: err!.code, message: err!.message });

@@ -53,12 +53,14 @@ export interface PutMediaSessionOptions {
   readonly random: () => number;
   readonly userAgent: string;
   readonly onEvent?: (event: SessionEvent) => void;
+  /** A fragment was opened on the wire with the metadata's current items (one call per fragment, not per frame). */
+  readonly onFragmentStart?: (timecode: number) => void;
   /** Instrumentation: a frame's chunk was handed to the socket (capture-to-wire latency). */
   readonly onFrameSent?: (frame: Frame) => void;
 }
 
 export type SessionEvent =
-  | { readonly type: 'resolving' | 'connecting' | 'connected' | 'rotating' | 'draining' }
+  | { readonly type: 'resolving' | 'connecting' | 'connected' | 'rotating' | 'draining' | 'paused' }
   | { readonly type: 'ack'; readonly ack: AckEvent }
   | { readonly type: 'retry'; readonly code: ErrorCode; readonly message: string; readonly delayMs: number }
   | { readonly type: 'dropped'; readonly code: ErrorCode; readonly message: string; readonly frames: number }
@@ -73,13 +75,15 @@ export interface SessionStats {
   fragmentsPersisted: number;
   fragmentsRejected: number;
   framesSent: number;
+  /** Frames released by a PERSISTED (or, with retention 0, RECEIVED) acknowledgement. */
+  framesPersisted: number;
   bytesSent: number;
   idleAcks: number;
   errors: Record<string, number>;
   readonly latency: LatencyStats;
 }
 
-type State = 'idle' | 'resolving' | 'connecting' | 'streaming' | 'draining' | 'waiting' | 'stopped' | 'failed';
+type State = 'idle' | 'resolving' | 'connecting' | 'streaming' | 'draining' | 'waiting' | 'paused' | 'stopped' | 'failed';
 
 /**
  * The producer side of PutMedia (kvs-reference.md §4, §7): resolves the stream and data endpoint, streams
@@ -111,6 +115,9 @@ export class PutMediaSession {
   private stopping = false;
   private inputEnded = false;
   private stopWaiters: ((err: FieldcamError | undefined) => void)[] = [];
+  /** Streaming stopped by command: close the last fragment, wait for its PERSISTED, then hold no connection. */
+  private pausing = false;
+  private pauseWaiters: (() => void)[] = [];
   private failure: FieldcamError | undefined;
   private stopDeadline = 0;
   /** Clock offset already applied to the input's timestamps (only before the first frame is sent). */
@@ -128,7 +135,7 @@ export class PutMediaSession {
     this.backoff = new Backoff({ initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000, random: options.random });
     this.stats = {
       connections: 0, fragmentsSent: 0, fragmentsReplayed: 0, fragmentsBuffering: 0, fragmentsReceived: 0,
-      fragmentsPersisted: 0, fragmentsRejected: 0, framesSent: 0, bytesSent: 0, idleAcks: 0, errors: {},
+      fragmentsPersisted: 0, fragmentsRejected: 0, framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
       latency: new LatencyStats(),
     };
   }
@@ -157,6 +164,39 @@ export class PutMediaSession {
     });
   }
 
+  /**
+   * Streaming stopped by command (the input stopped queueing frames): sends what is queued, closes the last
+   * fragment with the end-of-fragment tag, waits for its PERSISTED, then closes the connection and stays idle
+   * until `resume()`. Resolves once nothing is held (or when resumed or stopped first).
+   */
+  pause(): Promise<void> {
+    this.pausing = true;
+    return new Promise((resolve) => {
+      this.pauseWaiters.push(resolve);
+      if (this.state === 'paused' || this.settled) this.settlePause();
+      else this.drain();
+    });
+  }
+
+  /** Streaming again: a new connection (a new segment); the next fragment starts at the next key frame. */
+  resume(): void {
+    if (!this.pausing) return;
+    this.pausing = false;
+    this.settlePause();
+    if (this.state === 'paused') void this.resolveAndConnect();
+    // draining: the orderly close reconnects; any other state is already on its way to a connection
+  }
+
+  private enterPaused(): void {
+    this.setState('paused');
+    this.settlePause();
+  }
+
+  private settlePause(): void {
+    const waiters = this.pauseWaiters.splice(0);
+    for (const w of waiters) w();
+  }
+
   /** Stopped or failed: nothing may be started any more (read through a getter: awaits change the state). */
   private get settled(): boolean {
     return this.state === 'stopped' || this.state === 'failed';
@@ -170,6 +210,11 @@ export class PutMediaSession {
 
   private async resolveAndConnect(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'failed') return;
+    if (this.pausing && !this.stopping && this.o.input.queue.length === 0) {
+      this.conn = undefined;
+      this.enterPaused(); // nothing to deliver: no connection while stopped
+      return;
+    }
     const now = this.o.clock.monotonic();
     try {
       if (!this.target || now - this.targetResolvedAt > (this.o.endpointTtlMs ?? 45 * 60_000)) {
@@ -279,7 +324,15 @@ export class PutMediaSession {
       });
     }
     const writer = this.writer;
-    if (!writer) return;
+    if (!writer) {
+      // Paused before the first frame: nothing was sent on this connection, so there is nothing to acknowledge.
+      if (this.pausing && !this.stopping && queue.length === 0) {
+        this.conn = undefined;
+        conn.close();
+        this.enterPaused();
+      }
+      return;
+    }
     if (!this.headerSent) {
       this.mkv.clear();
       writer.header(this.mkv); // EBML + Segment + Info + Tracks at the start of every connection (§4.3)
@@ -293,6 +346,7 @@ export class PutMediaSession {
         if (this.fragmentOpen && this.o.endOfFragment) writer.endFragment(this.mkv);
         writer.startFragment(frame.pts, this.mkv, this.o.metadata);
         this.o.metadata?.fragmentDone();
+        this.o.onFragmentStart?.(frame.pts);
         this.fragmentOpen = true;
         this.skipUntilFragment = false;
         this.recordFlight(frame.pts);
@@ -328,7 +382,7 @@ export class PutMediaSession {
     const queue = this.o.input.queue;
     const allSent = queue.nextUnsent() === undefined;
     const atBoundary = allSent || queue.nextUnsent()!.fragmentStart;
-    if ((this.stopping && this.inputEnded && allSent) || (this.rotating && atBoundary)) {
+    if ((this.stopping && this.inputEnded && allSent) || (this.rotating && atBoundary) || (this.pausing && allSent)) {
       if (this.fragmentOpen && this.writer) {
         this.mkv.clear();
         this.writer.endFragment(this.mkv); // the last fragment can be acknowledged now
@@ -422,6 +476,7 @@ export class PutMediaSession {
       if (persisted && sentAt >= 0) this.stats.latency.add(now - sentAt);
       frames += queue.releaseOldestFragment();
     }
+    if (persisted) this.stats.framesPersisted += frames;
     this.maybeSettle();
     return frames;
   }
@@ -437,7 +492,11 @@ export class PutMediaSession {
         return;
       }
       this.rotating = false;
-      this.scheduleRetry(0, 'UPLOAD_NETWORK', 'connection rotated');
+      if (this.pausing && this.o.input.queue.length === 0) {
+        this.enterPaused();
+        return;
+      }
+      this.scheduleRetry(0, 'UPLOAD_NETWORK', this.pausing ? 'fragments not acknowledged before the pause' : 'connection rotated');
       return;
     }
     if (err && !err.retryable) this.onFailure(err); // e.g. the data endpoint's certificate cannot be verified
@@ -528,6 +587,7 @@ export class PutMediaSession {
     this.tick = this.retryTimer = undefined;
     const waiters = this.stopWaiters.splice(0);
     for (const w of waiters) w(err);
+    this.settlePause();
   }
 
   private count(code: string): void {
@@ -536,7 +596,7 @@ export class PutMediaSession {
 
   private setState(state: State): void {
     this.state = state;
-    if (state === 'resolving' || state === 'connecting' || state === 'draining') this.emit({ type: state });
+    if (state === 'resolving' || state === 'connecting' || state === 'draining' || state === 'paused') this.emit({ type: state });
     if (state === 'streaming') this.emit({ type: 'connected' });
   }
 

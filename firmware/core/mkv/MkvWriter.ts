@@ -177,7 +177,7 @@ export class MkvWriter {
     const markCount = out.count;
     const markBytes = out.byteLength;
     try {
-      if (tags !== undefined) out.push(tags, 0, tags.length);
+      if (tags !== undefined && tags.length > 0) out.push(tags, 0, tags.length);
       out.push(tpl, 0, tpl.length);
     } catch (err) {
       out.truncate(markCount, markBytes);

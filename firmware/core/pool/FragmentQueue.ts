@@ -19,13 +19,14 @@ export interface FragmentQueueOptions {
 export class FragmentQueue {
   readonly policy = 'DROP_OLDEST_UNSENT_FRAGMENT';
   private readonly pool: FramePool;
-  private readonly minFragmentMs: number;
+  private minFragmentMs: number;
   private readonly ring: (Frame | null)[];
   private head = 0;
   private count = 0;
   private openStartPts = 0;
   private open = false;
   private awaitingKey = false;
+  private paused = false;
   /**
    * Index of the first frame not yet sent. Sent frames always precede unsent ones (the uploader sends in
    * order), so `nextUnsent` resumes here instead of rescanning every frame awaiting its acknowledgement.
@@ -39,6 +40,31 @@ export class FragmentQueue {
     this.pool = options.pool;
     this.minFragmentMs = options.minFragmentMs;
     this.ring = new Array<Frame | null>(options.pool.sizing.maxFrames).fill(null);
+  }
+
+  /** From the next fragment on, a key frame opens a fragment once the open one lasts `ms` (a control `set`). */
+  setMinFragmentMs(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError('minFragmentMs must be >= 0');
+    this.minFragmentMs = ms;
+  }
+
+  /**
+   * Streaming stopped by command: the open fragment gets no more frames (it ends where it is, and the uploader
+   * closes it), and every frame pushed until `resume()` is freed and counted as `stopped`.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Streaming again: the next key frame opens a new fragment; frames before it are `awaitKeyFrame` drops. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.awaitingKey = true;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
   }
 
   get length(): number {
@@ -57,6 +83,11 @@ export class FragmentQueue {
    * and counted as `awaitKeyFrame`. Returns whether the frame was kept.
    */
   push(frame: Frame): boolean {
+    if (this.paused) {
+      this.pool.countDrop('stopped');
+      this.pool.freeFrame(frame);
+      return false;
+    }
     if (!frame.key && (this.awaitingKey || !this.open)) {
       this.pool.countDrop('awaitKeyFrame');
       this.pool.freeFrame(frame);

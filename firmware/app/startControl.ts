@@ -1,0 +1,53 @@
+import { ControlChannel, type ControlEvent } from '../core/control/ControlChannel.ts';
+import type { StateStore } from '../core/control/ControlPorts.ts';
+import { MqttClient } from '../core/mqtt/MqttClient.ts';
+import type { Board } from './Board.ts';
+import type { CameraUploader } from './CameraUploader.ts';
+import type { ControlConfig, DeviceConfig } from './DeviceConfig.ts';
+import { deviceControls } from './deviceControls.ts';
+
+/** Largest MQTT packet either way: a telemetry record or a `status` result is under 2 KiB; documents in are ≤ 1 KiB. */
+const MAX_PACKET_BYTES = 4096;
+/** QoS 1 messages (results, reported, health) kept for a broker that is away. */
+const MAX_QUEUED = 8;
+
+/** The state file over the board: a missing file is "no state yet", anything else unreadable is reported by the channel. */
+function stateStore(board: Board, path: string): StateStore {
+  return {
+    read: () => {
+      try {
+        return board.readBytes(path);
+      } catch (err) {
+        if (/^ENOENT\b/.test((err as Error).message)) return undefined;
+        throw err;
+      }
+    },
+    write: (bytes) => board.writeBytesAtomic(path, bytes),
+  };
+}
+
+/**
+ * Builds the control channel of a device: the state file is read and applied to the pipeline now, before
+ * anything connects (so a camera told to stop stays stopped across restarts); `channel.start()` then opens
+ * the MQTT connection (TLS with the device certificate, client id = thing name). Nothing here can stop the
+ * device: connection failures and refusals arrive as `error` events and streaming goes on.
+ */
+export function startControl(board: Board, config: DeviceConfig, control: ControlConfig, uploader: CameraUploader,
+  restart: () => void, onEvent: (event: ControlEvent) => void): ControlChannel {
+  const tls = { ca: board.readText(control.caFile), cert: board.readText(control.certFile), key: board.readText(control.keyFile) };
+  return new ControlChannel({
+    thing: control.thingName,
+    device: deviceControls(board, config, uploader, restart),
+    state: stateStore(board, control.stateFile),
+    timers: board.timers,
+    clock: board.clock,
+    onEvent,
+    mqtt: (callbacks) => new MqttClient({
+      sockets: board.sockets, timers: board.timers, clock: board.clock, random: board.random,
+      host: control.host, port: control.port, tls, clientId: control.thingName,
+      keepAliveSeconds: control.keepAliveSeconds, will: callbacks.will,
+      maxPacketBytes: MAX_PACKET_BYTES, maxQueued: MAX_QUEUED,
+      onMessage: callbacks.onMessage, onConnectionChange: callbacks.onConnectionChange, onError: callbacks.onError,
+    }),
+  });
+}
