@@ -225,6 +225,17 @@ export const ERRORS = Object.freeze({
   CONTROL_STATE_WRITE_FAILED: spec('control', true,
     'the control state file could not be written (read-only or full file system); the setting applies until the next restart only: check the state directory'),
 
+  // ── operator side of the control channel (fieldcam devices / device; docs/control-channel.md) ──
+  CLI_BROKER_UNREACHABLE: spec('cli', true,
+    'the MQTT endpoint (iot:Data-ATS, MQTT over WebSockets on /mqtt) could not be reached or its certificate not verified: check --mqtt-endpoint or --endpoint-url, the network, and AWS_CA_BUNDLE (the local cloud\'s ca.pem)'),
+  CLI_BROKER_REFUSED: spec('cli', false,
+    'the MQTT endpoint refused the connection or a subscription: check the AWS credentials (aws sts get-caller-identity) and that their IAM policy allows iot:Connect on client/fieldcam-cli-*, and iot:Publish, iot:Subscribe and iot:Receive on fieldcam/*'),
+  CLI_THING_UNKNOWN: spec('cli', false, 'no such IoT thing in this account and region; `fieldcam devices` lists the cameras'),
+  CLI_AWS_FAILED: spec('cli', true,
+    'an AWS call failed: check the credentials (aws sts get-caller-identity), the region, --endpoint-url, and that the caller may use iot:ListThings, iot:DescribeThing and iot:DescribeEndpoint'),
+  CLI_DEVICE_NO_ANSWER: spec('cli', true,
+    'the device did not answer in time: it may be offline or not running the control channel (`fieldcam devices` shows its health); a QoS 1 command waits in its persistent session and runs when it reconnects'),
+
   // ── configuration and CLI ──
   CONFIG_INVALID: spec('config', false, 'fix the named field in the configuration file'),
   CONFIG_BOARD_UNKNOWN: spec('config', false, 'use one of the boards in manifests/boards/ (fieldcam mux --help lists them)'),

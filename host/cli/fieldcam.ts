@@ -15,6 +15,14 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     load: async () => (await import('./build.ts')).buildCommand,
   },
   cloud: { summary: 'run the local AWS emulator (Kinesis Video Streams) on https://127.0.0.1', load: async () => (await import('./cloud.ts')).cloudCommand },
+  device: {
+    summary: 'steer one camera over MQTT: start, stop, set, tag, status, reload-credentials, restart, config, watch',
+    load: async () => (await import('./device.ts')).deviceCommand,
+  },
+  devices: {
+    summary: 'the fleet table: each camera\'s health, last PERSISTED age, frames, drops, pool fill, ACK latency',
+    load: async () => (await import('./devices.ts')).devicesCommand,
+  },
   doctor: {
     summary: 'pre-flight checks of a device bundle: certificate, key, CA, clock, endpoints, credentials, stream',
     load: async () => (await import('./doctor.ts')).doctorCommand,

@@ -1,7 +1,16 @@
 import { FieldcamError } from '../../firmware/core/errors.ts';
 
 /** Exit statuses of every fieldcam command. */
-export const EXIT = Object.freeze({ OK: 0, FAILED: 1, USAGE: 2, INTERNAL: 70 } as const);
+export const EXIT = Object.freeze({
+  OK: 0,
+  FAILED: 1,
+  USAGE: 2,
+  /** `fieldcam device`: the device answered ok: false (or rejected configuration keys). */
+  DEVICE_REFUSED: 3,
+  /** `fieldcam device`: no answer within --timeout (device offline?). */
+  DEVICE_NO_ANSWER: 4,
+  INTERNAL: 70,
+} as const);
 
 /**
  * Prints an error for a person: a FieldcamError as `error CODE: message` plus its remedy, never a stack;

@@ -1,0 +1,201 @@
+import { FieldcamError, isFieldcamError } from '../../firmware/core/errors.ts';
+import { EXIT, reportError } from '../lib/CliError.ts';
+import type { ControlDocument } from '../lib/control/controlCbor.ts';
+import { CONTROL_COMMANDS, isControlCommand, parseCommandArgs } from '../lib/control/controlCommands.ts';
+import { CONTROL_SETTINGS, parseSetting, type SettingName, type SettingValue } from '../lib/control/controlSettings.ts';
+import { readConfigDocument, readRetainedConfig, updateConfig, type ConfigDocument } from '../lib/control/deviceConfig.ts';
+import { formatTable, formatTelemetry, wantsColour } from '../lib/control/formatControl.ts';
+import type { OperatorConnection } from '../lib/control/OperatorConnection.ts';
+import { OPERATOR_OPTIONS, OperatorTarget, operatorFlags } from '../lib/control/OperatorTarget.ts';
+import { parseAssignments } from '../lib/control/parseAssignments.ts';
+import { MessageRouter, sendCommand, type CommandResult } from '../lib/control/sendCommand.ts';
+import { eventLine, watchEvent, watchTopics, WatchScreen } from '../lib/control/watchDevice.ts';
+import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { THING_NAME } from '../lib/provision/provisionNames.ts';
+import type { Command } from './fieldcam.ts';
+
+const DEFAULT_TIMEOUT_S = 20;
+
+const spec: CommandSpec = {
+  name: 'device',
+  usage: 'device <thing> (watch | config [name=value …] | <command> [name=value …]) [--timeout S] [--json]',
+  summary:
+    'Steer and observe one camera over its control channel (docs/control-channel.md): send a command and wait\n' +
+    'for its result, show or change its desired configuration, or watch what it publishes. Connects to the MQTT\n' +
+    'endpoint over WebSockets with your AWS credentials (SigV4), as AWS IoT allows IAM principals.',
+  options: {
+    timeout: { type: 'string', value: 'S', help: `seconds to wait for the device's answer (default ${DEFAULT_TIMEOUT_S})` },
+    json: { type: 'boolean', help: 'print the result (watch: one JSON line per message)' },
+    ...OPERATOR_OPTIONS,
+  },
+  details: () => [
+    'commands:',
+    ...formatTable([['', ''], ...Object.entries(CONTROL_COMMANDS).map(([n, h]) => [n, h]),
+      ['watch', 'live telemetry, health, reported configuration and results (Ctrl-C ends)'],
+      ['config', 'show desired/reported configuration; with name=value …, write a new desired version']]).slice(1).map((l) => `  ${l}`),
+    '',
+    'settings (set, config):',
+    ...Object.entries(CONTROL_SETTINGS).map(([n, s]) => `  ${n}=${s.type === 'bool' ? 'true|false' : `${s.min}-${s.max} (${s.unit})`}`),
+    '',
+    `exit status: 0 ok, ${EXIT.DEVICE_REFUSED} the device refused (its code and message are printed), ${EXIT.DEVICE_NO_ANSWER} no answer in time,`,
+    `${EXIT.USAGE} usage, ${EXIT.FAILED} other errors (unknown thing, broker unreachable or refused).`,
+    '',
+    'examples (local cloud, AWS_CA_BUNDLE=<state>/ca.pem):',
+    '  fieldcam device cam-1 status --endpoint-url https://127.0.0.1:4590',
+    '  fieldcam device cam-1 set fragmentMs=4000 --endpoint-url https://127.0.0.1:4590',
+    '  fieldcam device cam-1 tag name=event value=door-open --endpoint-url https://127.0.0.1:4590',
+  ].join('\n'),
+};
+
+function write(lines: readonly string[]): void {
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function settingsLines(doc: ConfigDocument | undefined, label: string): string[] {
+  if (!doc) return [`${label}: none retained`];
+  const rows = Object.entries(doc.settings).map(([k, v]) => [`  ${k}`, String(v), doc.rejected?.[k] ? `rejected: ${doc.rejected[k]}` : '']);
+  for (const [k, code] of Object.entries(doc.rejected ?? {})) if (!(k in doc.settings)) rows.push([`  ${k}`, '-', `rejected: ${code}`]);
+  return [`${label} (version ${doc.version}):`, ...(rows.length ? formatTable(rows) : ['  (no settings)'])];
+}
+
+/** What an ok result's `data` means, per command (docs/control-channel.md, "result data"). */
+function resultLines(thing: string, name: string, result: CommandResult): string[] {
+  const head = `${thing}: ${name} ok`;
+  const data = result.data;
+  if (!data || Object.keys(data).length === 0) return [head];
+  if (name === 'status') return [head, ...formatTelemetry(data, wantsColour(process.stdout))];
+  if (name === 'set') return [head, ...settingsLines(readConfigDocument(data), 'reported')];
+  if (name === 'tag' && typeof data.fragment === 'number') return [`${head}: on the fragment at ${new Date(data.fragment).toISOString()} (timecode ${data.fragment})`];
+  if (name === 'reload-credentials' && typeof data.expiration === 'string') return [`${head}: new credentials expire ${data.expiration}`];
+  return [head, JSON.stringify(data)];
+}
+
+interface Session {
+  readonly thing: string;
+  readonly target: OperatorTarget;
+  readonly json: boolean;
+  readonly timeoutMs: number;
+}
+
+async function runCommand(s: Session, name: string, args: ControlDocument | undefined): Promise<number> {
+  const router = new MessageRouter();
+  const connection = await s.target.connect({ onMessage: router.dispatch });
+  try {
+    const result = await sendCommand({ connection, router, thing: s.thing, name, ...(args ? { args } : {}), timeoutMs: s.timeoutMs });
+    if (s.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    if (!result.ok) {
+      process.stderr.write(`fieldcam: ${s.thing} refused '${name}': ${result.code ?? 'no code'}: ${result.message ?? 'no message'}\n`);
+      return EXIT.DEVICE_REFUSED;
+    }
+    if (!s.json) write(resultLines(s.thing, name, result));
+    return EXIT.OK;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function runConfig(s: Session, assignments: readonly string[]): Promise<number> {
+  const where = `device ${s.thing} config`;
+  const changes: Partial<Record<SettingName, SettingValue>> = {};
+  for (const [name, raw] of parseAssignments(where, assignments)) changes[name as SettingName] = parseSetting(where, name, raw);
+  const router = new MessageRouter();
+  const connection: OperatorConnection = await s.target.connect({ onMessage: router.dispatch });
+  const ctx = { connection, router, thing: s.thing };
+  try {
+    if (assignments.length === 0) {
+      const current = await readRetainedConfig(ctx, 1500);
+      if (s.json) process.stdout.write(JSON.stringify({ thing: s.thing, desired: current.desired ?? null, reported: current.reported ?? null }, null, 2) + '\n');
+      else write([...settingsLines(current.desired, 'desired'), ...settingsLines(current.reported, 'reported')]);
+      return EXIT.OK;
+    }
+    const update = await updateConfig(ctx, changes, { graceMs: 1500, timeoutMs: s.timeoutMs });
+    const rejected = Object.entries(update.reported.rejected ?? {});
+    if (s.json) process.stdout.write(JSON.stringify({ thing: s.thing, ...update }, null, 2) + '\n');
+    else write([`${s.thing}: desired version ${update.desired.version} published`, ...settingsLines(update.reported, 'reported')]);
+    if (rejected.length > 0) {
+      process.stderr.write(`fieldcam: ${s.thing} rejected ${rejected.map(([k, code]) => `${k} (${code})`).join(', ')}\n`);
+      return EXIT.DEVICE_REFUSED;
+    }
+    return EXIT.OK;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function runWatch(s: Session): Promise<number> {
+  const tty = process.stdout.isTTY === true && !s.json;
+  const screen = new WatchScreen(s.thing, wantsColour(process.stdout));
+  const draw = (): void => void process.stdout.write(screen.render(Date.now()));
+  const connection = await s.target.connect({
+    reconnect: true,
+    onMessage: (m) => {
+      const event = watchEvent(s.thing, m.topic, m.payload, m.retain, Date.now());
+      if (!event) return;
+      if (!tty) return void process.stdout.write(eventLine(event, s.json) + '\n');
+      screen.add(event);
+      draw();
+    },
+    onState: (state) => {
+      if (!tty) return void process.stderr.write(`fieldcam: ${state === 'offline' ? 'connection lost, reconnecting' : 'reconnected'}\n`);
+      screen.connection(state === 'offline' ? 'reconnecting' : 'connected');
+      draw();
+    },
+  });
+  screen.connection('connected');
+  if (tty) draw();
+  else process.stderr.write(`fieldcam: watching ${s.thing} (Ctrl-C ends)\n`);
+  // Refresh the ages shown on a terminal once a second; a pipe gets only messages.
+  const ticker = tty ? setInterval(draw, 1000) : undefined;
+  try {
+    await connection.subscribe(watchTopics(s.thing));
+    await new Promise<void>((done) => {
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+    });
+    return EXIT.OK;
+  } finally {
+    clearInterval(ticker);
+    await connection.close();
+  }
+}
+
+export const deviceCommand: Command = {
+  summary: 'steer one camera: a command (start, stop, set, tag, status, reload-credentials, restart), its config, or watch it',
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(spec, argv);
+    if (values.help) {
+      process.stdout.write(formatHelp(spec));
+      return EXIT.OK;
+    }
+    const [thing, verb, ...rest] = positionals;
+    if (thing === undefined || verb === undefined) throw new FieldcamError('CLI_USAGE', 'device: usage: fieldcam device <thing> <command> [name=value …]');
+    if (!THING_NAME.test(thing)) throw new FieldcamError('CLI_USAGE', `device: '${thing}' is not a thing name (1-128 of a-z A-Z 0-9 : _ -)`);
+    const timeoutMs = (numberFlag(spec, 'timeout', values.timeout, 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000;
+    const json = values.json === true;
+    // Everything about the command line is checked before anything is connected.
+    let args: ControlDocument | undefined;
+    if (verb === 'watch') {
+      if (rest.length > 0) throw new FieldcamError('CLI_USAGE', `device ${thing} watch: unexpected argument '${rest[0]}'`);
+    } else if (verb === 'config') {
+      for (const [name, raw] of parseAssignments(`device ${thing} config`, rest)) parseSetting(`device ${thing} config`, name, raw);
+    } else if (isControlCommand(verb)) {
+      args = parseCommandArgs(thing, verb, rest);
+    } else {
+      throw new FieldcamError('CLI_USAGE', `device: unknown command '${verb}'; commands: ${[...Object.keys(CONTROL_COMMANDS), 'watch', 'config'].join(', ')}`);
+    }
+    const target = new OperatorTarget(operatorFlags(values));
+    const session: Session = { thing, target, json, timeoutMs };
+    try {
+      await target.requireThing(thing);
+      if (verb === 'watch') return await runWatch(session);
+      if (verb === 'config') return await runConfig(session, rest);
+      return await runCommand(session, verb, args);
+    } catch (err) {
+      if (!isFieldcamError(err, 'CLI_DEVICE_NO_ANSWER')) throw err;
+      reportError(err);
+      return EXIT.DEVICE_NO_ANSWER;
+    } finally {
+      target.destroy();
+    }
+  },
+};

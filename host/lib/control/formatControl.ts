@@ -1,0 +1,74 @@
+// Text rendering shared by `fieldcam devices` and `fieldcam device`: ages, health colours (only on a TTY,
+// and never with NO_COLOR, https://no-color.org), aligned tables, and the telemetry record as a table.
+import type { ControlDocument } from './controlCbor.ts';
+import type { HealthState } from './readFleet.ts';
+
+const SGR: Readonly<Record<HealthState, string>> = Object.freeze({
+  green: '\x1b[32m',
+  amber: '\x1b[33m',
+  red: '\x1b[31m',
+  offline: '\x1b[90m',
+  unknown: '',
+});
+
+/** Colour when writing to a terminal that wants it. */
+export function wantsColour(stream: { isTTY?: boolean }, env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  return stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
+export function paintHealth(state: string, colour: boolean): string {
+  const sgr = SGR[state as HealthState];
+  return colour && sgr ? `${sgr}${state}\x1b[0m` : state;
+}
+
+/** A duration for people: "-" when absent or -1 (the contract's "none yet"). */
+export function formatMs(ms: number | undefined): string {
+  if (ms === undefined || ms < 0) return '-';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/** Visible width, ignoring SGR colour sequences. */
+function width(cell: string): number {
+  return cell.replace(/\x1b\[[0-9;]*m/g, '').length;
+}
+
+/** Rows of cells as aligned columns, two spaces apart; the first row is the header. */
+export function formatTable(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => width(r[c] ?? ''))));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell + ' '.repeat(widths[c]! - width(cell)))).join('  ').trimEnd());
+}
+
+function text(value: unknown): string {
+  if (value === undefined || value === null) return '-';
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    return entries.length === 0 ? '-' : entries.map(([k, v]) => `${k} ${String(v)}`).join(', ');
+  }
+  return String(value);
+}
+
+/** A telemetry record (docs/control-channel.md §Telemetry) as "name  value" lines, in the contract's order. */
+export function formatTelemetry(record: ControlDocument, colour = false): string[] {
+  const n = (key: string): number | undefined => (typeof record[key] === 'number' ? (record[key] as number) : undefined);
+  const heap = (record.heap ?? {}) as Record<string, unknown>;
+  const rows: Array<[string, string]> = [
+    ['health', paintHealth(text(record.health), colour)],
+    ['streaming', text(record.streaming)],
+    ['last PERSISTED', n('lastPersistedAgeMs') === undefined ? '-' : n('lastPersistedAgeMs')! < 0 ? 'never' : `${formatMs(n('lastPersistedAgeMs'))} ago`],
+    ['frames in / out', `${text(record.framesIn)} / ${text(record.framesOut)}`],
+    ['fragments sent / persisted', `${text(record.fragmentsSent)} / ${text(record.fragmentsPersisted)}`],
+    ['drops', text(record.drops)],
+    ['pool', `${text(record.poolSlotsInUse)} of ${text(record.poolSlots)} slots`],
+    ['bytes behind', text(record.bytesBehind)],
+    ['ACK latency p50 / p99', `${formatMs(n('ackLatencyP50Ms'))} / ${formatMs(n('ackLatencyP99Ms'))}`],
+    ['errors', text(record.errors)],
+    ['heap', `${text(heap.bytes)} bytes (peak ${text(heap.peak)}, limit ${text(heap.limit)})`],
+    ['computrons', text(record.computrons)],
+    ['uptime', formatMs(n('uptimeMs'))],
+    ['record', `#${text(record.seq)} at ${n('t') === undefined ? '-' : new Date(n('t')!).toISOString()}`],
+  ];
+  return formatTable([['', ''], ...rows]).slice(1);
+}

@@ -1,0 +1,90 @@
+// Helpers of the control-channel CLI suites (Node only): the local cloud in this process (IoT control plane
+// and its MQTT broker: mTLS for devices, WSS + SigV4 for operators), cameras provisioned by `fieldcam
+// provision` itself, and `fieldcam` run as an asynchronous child process (the in-process cloud must keep
+// answering), with line-by-line waits for long-running commands such as `watch`.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../../sim/cloud/startCloud.ts';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+
+export function tempDir(prefix: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function startLocalCloud(stateDir: string): Promise<RunningCloud> {
+  return startCloud({ stateDir, port: 0, mqttPort: 0 });
+}
+
+export interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cliEnv(cloud: RunningCloud, cwd: string, env: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: cwd,
+    AWS_CA_BUNDLE: cloud.caFile,
+    AWS_ACCESS_KEY_ID: EXAMPLE_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: EXAMPLE_SECRET_ACCESS_KEY,
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...env,
+  };
+}
+
+/** A running `fieldcam …` child. */
+export interface Child {
+  readonly process: ChildProcessWithoutNullStreams;
+  /** Resolves with the first stdout line matching, or rejects when the child exits first. */
+  line(pattern: RegExp): Promise<string>;
+  readonly done: Promise<Run>;
+}
+
+/** `fieldcam <args>` against the local cloud with the example keys; killed if still running after 60 s. */
+export function start(cloud: RunningCloud, cwd: string, args: readonly string[], env: Record<string, string> = {}): Child {
+  const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), ...args], { cwd, env: cliEnv(cloud, cwd, env) });
+  let stdout = '';
+  let stderr = '';
+  const waiters = new Set<{ pattern: RegExp; done: (line: string) => void; fail: (err: Error) => void }>();
+  const scan = (): void => {
+    for (const w of waiters) {
+      const line = stdout.split('\n').find((l) => w.pattern.test(l));
+      if (line !== undefined) {
+        waiters.delete(w);
+        w.done(line);
+      }
+    }
+  };
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    scan();
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const done = new Promise<Run>((finish) => {
+    child.on('close', (status) => {
+      clearTimeout(killer);
+      for (const w of waiters) w.fail(new Error(`fieldcam ${args.join(' ')} exited (${String(status)}) before printing ${w.pattern}:\n${stdout}\n${stderr}`));
+      waiters.clear();
+      finish({ status, stdout, stderr });
+    });
+  });
+  return {
+    process: child,
+    done,
+    line: (pattern) => new Promise((resolveLine, fail) => {
+      waiters.add({ pattern, done: resolveLine, fail });
+      scan();
+    }),
+  };
+}
+
+export function cli(cloud: RunningCloud, cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  return start(cloud, cwd, args, env).done;
+}
