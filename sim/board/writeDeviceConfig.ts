@@ -17,6 +17,20 @@ export interface DeviceConfigInput {
   readonly statusIntervalMs?: number;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly pin?: { readonly startTimeMs: number; readonly segmentUid: string };
+  /**
+   * The control channel (firmware/app/DeviceConfig.ts `control`): the MQTT broker (iot:Data-ATS), the thing name
+   * (client id and topic prefix), the device certificate and key, the state file; caFile defaults to the endpoint's.
+   */
+  readonly control?: {
+    readonly host: string;
+    readonly port: number;
+    readonly thingName: string;
+    readonly certFile: string;
+    readonly keyFile: string;
+    readonly stateFile: string;
+    readonly caFile?: string;
+    readonly keepAliveSeconds?: number;
+  };
 }
 
 /** Writes a device configuration (firmware/app/DeviceConfig.ts, version 1) atomically; the camera is stdin unless `cameraFd` says otherwise. */
@@ -38,6 +52,7 @@ export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
     camera: { fd: c.cameraFd ?? 0, codec: c.codec, live: c.live, ...(c.fps ? { fps: c.fps } : {}) },
     statusIntervalMs: c.statusIntervalMs ?? 1000,
     ...(c.pin ? { pin: c.pin } : {}),
+    ...(c.control ? { control: c.control } : {}),
   };
   writeFileAtomic(path, JSON.stringify(config, null, 2) + '\n', 0o600); // it holds credentials
 }
