@@ -1,6 +1,7 @@
 // The local cloud: one HTTPS server on loopback, with the TLS identity, state, credentials and route tables
 // of sim/cloud (KVS, IoT, IAM), plus the IoT credentials provider on a second port with client-certificate
-// authentication. Unmodified AWS SDK v3 clients reach it with `endpoint` and the CA in `caFile`.
+// authentication, and the AWS IoT message broker (MQTT over TLS with client certificates, and over WebSockets
+// with SigV4) on a third. Unmodified AWS SDK v3 clients reach it with `endpoint` and the CA in `caFile`.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -19,6 +20,7 @@ import { CertificateAuthority } from './iot/CertificateAuthority.ts';
 import { iotRoutes } from './iot/iotRoutes.ts';
 import { IotRegistry } from './iot/IotRegistry.ts';
 import { controlPlaneRoutes } from './kvs/controlPlane.ts';
+import { startBroker, type RunningBroker } from './mqtt/startBroker.ts';
 import { ensureCertificates } from './tls/ensureCertificates.ts';
 import { CloudError, type CloudConfig, type CloudContext, type Faults, type Route } from './types.ts';
 
@@ -46,9 +48,11 @@ export interface StartCloudOptions {
   readonly port?: number;
   /** TCP port of the IoT credentials provider (mTLS); 0 (the default) picks a free one. DescribeEndpoint names it. */
   readonly credentialsPort?: number;
+  /** TCP port of the MQTT broker (TLS with client certificates, and WSS at /mqtt); 0 (the default) picks a free one. */
+  readonly mqttPort?: number;
   /**
-   * What DescribeEndpoint answers for `iot:Data-ATS` / `iot:Data` (host:port of the MQTT broker). Default:
-   * `127.0.0.1:<port>`, this server.
+   * What DescribeEndpoint answers for `iot:Data-ATS` / `iot:Data`. Default: `127.0.0.1:<mqtt port>`, the
+   * broker. Only for pointing devices at another broker.
    */
   readonly iotDataEndpoint?: string;
   readonly host?: '127.0.0.1';
@@ -70,6 +74,14 @@ export interface RunningCloud {
   /** Absolute path of the CA certificate (what AWS_CA_BUNDLE should name). */
   readonly caFile: string;
   readonly ctx: CloudContext;
+  /** The AWS IoT message broker (sim/cloud/mqtt): DescribeEndpoint iot:Data-ATS names `endpoint`. */
+  readonly mqtt: {
+    readonly port: number;
+    /** `127.0.0.1:<port>`: devices use mqtts://, operators wss://<endpoint>/mqtt. */
+    readonly endpoint: string;
+    /** Ends every MQTT connection and listens again on the same port; sessions and retained messages stay. */
+    restart(): Promise<void>;
+  };
   /** Stops listening and ends every open connection, streaming ones included. */
   close(): Promise<void>;
 }
@@ -203,7 +215,22 @@ export async function startCloud(options: StartCloudOptions): Promise<RunningClo
     server.close();
     throw err;
   }
-  const dataEndpoint = options.iotDataEndpoint ?? `${host}:${port}`;
+  let broker: RunningBroker;
+  try {
+    broker = await startBroker({
+      host,
+      port: options.mqttPort ?? 0,
+      keyPem: certificates.keyPem,
+      certPem: certificates.certPem,
+      caPem: certificates.caPem,
+      context: () => ctx!,
+    });
+  } catch (err) {
+    server.close();
+    await credentials.close();
+    throw err;
+  }
+  const dataEndpoint = options.iotDataEndpoint ?? broker.endpoint;
 
   ctx = Object.freeze({
     config,
@@ -235,6 +262,7 @@ export async function startCloud(options: StartCloudOptions): Promise<RunningClo
     caPem: certificates.caPem,
     caFile: certificates.caFile,
     ctx,
+    mqtt: Object.freeze({ port: broker.port, endpoint: broker.endpoint, restart: () => broker.restart() }),
     close() {
       closing ??= Promise.all([
         new Promise<void>((done) => {
@@ -242,6 +270,7 @@ export async function startCloud(options: StartCloudOptions): Promise<RunningClo
           for (const socket of sockets) socket.destroy();
         }),
         provider.close(),
+        broker.close(),
       ]).then(() => undefined);
       return closing;
     },

@@ -53,7 +53,8 @@ export function iotPolicyDocument(thingName: string, roleAliasArn: string, regio
     Statement: [
       { Effect: 'Allow', Action: 'iot:AssumeRoleWithCertificate', Resource: roleAliasArn },
       { Effect: 'Allow', Action: 'iot:Connect', Resource: `${iot}:client/${thingName}` },
-      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: `${iot}:topic/fieldcam/${thingName}/*` },
+      // iot:RetainPublish: config/reported, health and the Will are retained (docs/control-channel.md).
+      { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive', 'iot:RetainPublish'], Resource: `${iot}:topic/fieldcam/${thingName}/*` },
       { Effect: 'Allow', Action: 'iot:Subscribe', Resource: `${iot}:topicfilter/fieldcam/${thingName}/*` },
     ],
   };

@@ -201,7 +201,7 @@ test('DescribeEndpoint: iot:CredentialProvider and iot:Data-ATS are 127.0.0.1:<p
   const credentials = await iot.send(new DescribeEndpointCommand({ endpointType: 'iot:CredentialProvider' }));
   assert.is(`https://${credentials.endpointAddress}`, cloud.credentialsEndpoint);
   const data = await iot.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }));
-  assert.is(`https://${data.endpointAddress}`, cloud.endpoint);
+  assert.is(data.endpointAddress, cloud.mqtt.endpoint); // the MQTT broker (sim/cloud/mqtt)
   const legacy = await iot.send(new DescribeEndpointCommand({}));
   assert.is(legacy.endpointAddress, data.endpointAddress);
   await sdkError(iot.send(new DescribeEndpointCommand({ endpointType: 'iot:Nope' })), 'InvalidRequestException', 400);
