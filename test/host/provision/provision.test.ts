@@ -6,12 +6,11 @@ import { DescribeRoleAliasCommand, DescribeThingCommand, ListThingPrincipalsComm
 import { DescribeStreamCommand, DeleteStreamCommand } from '@aws-sdk/client-kinesis-video';
 import { createHash, createPublicKey, webcrypto, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import type { RunningCloud } from '../../../sim/cloud/startCloud.ts';
 import { assert, suite } from '../../harness/index.ts';
-import { cli, clients, startLocalCloud, tempDir, type ProvisionJson } from './provisionKit.ts';
+import { cli, clients, credentialsCall, startLocalCloud, tempDir, type ProvisionJson } from './provisionKit.ts';
 
 const test = suite('fieldcam provision (local cloud)');
 const state = tempDir('fieldcam-provision-state-');
@@ -34,23 +33,6 @@ async function provision(args: string[]): Promise<ProvisionJson> {
   const r = await cli(cloud, work.dir, ['provision', ...args, ...url(), '--json']);
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as ProvisionJson;
-}
-
-function credentialsCall(bundle: string, thing: string): Promise<{ status: number; body: string }> {
-  const config = decodeCbor(readFileSync(join(bundle, 'device.cbor'))) as { roleAlias: string; endpoints: { credentialProvider: string } };
-  const [host, port] = config.endpoints.credentialProvider.split(':');
-  return new Promise((done, fail) => {
-    const req = request({
-      host, port, path: `/role-aliases/${config.roleAlias}/credentials`, headers: { 'x-amzn-iot-thingname': thing }, agent: false,
-      ca: readFileSync(join(bundle, 'ca.pem')), cert: readFileSync(join(bundle, 'certificate.pem')), key: readFileSync(join(bundle, 'private.key')),
-    }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', fail);
-    req.end();
-  });
 }
 
 test('usage errors exit 2; --help exits 0', async () => {

@@ -5,10 +5,11 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent } from 'node:https';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud, type StartCloudOptions } from '../../../sim/cloud/startCloud.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
@@ -80,4 +81,22 @@ export interface ProvisionJson {
   shared: { resource: string; name: string; action: string; detail?: string }[];
   things: { thingName: string; certificateId?: string; bundleFiles: string[]; created: number; repaired: number; updated: number; steps: { resource: string; action: string; detail?: string }[] }[];
   totals: { things: number; created: number; repaired: number; updated: number };
+}
+
+/** The credentials provider call a device makes with its bundle (mTLS, x-amzn-iot-thingname). */
+export function credentialsCall(bundle: string, thing: string): Promise<{ status: number; body: string }> {
+  const config = decodeCbor(readFileSync(join(bundle, 'device.cbor'))) as { roleAlias: string; endpoints: { credentialProvider: string } };
+  const [host, port] = config.endpoints.credentialProvider.split(':');
+  return new Promise((done, fail) => {
+    const req = request({
+      host, port, path: `/role-aliases/${config.roleAlias}/credentials`, headers: { 'x-amzn-iot-thingname': thing }, agent: false,
+      ca: readFileSync(join(bundle, 'ca.pem')), cert: readFileSync(join(bundle, 'certificate.pem')), key: readFileSync(join(bundle, 'private.key')),
+    }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', fail);
+    req.end();
+  });
 }
