@@ -13,6 +13,8 @@ import {
   SetDefaultPolicyVersionCommand,
   UpdateRoleAliasCommand,
 } from '@aws-sdk/client-iot';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { assert, suite } from '../../../harness/index.ts';
 import { sdkError, startTestCloud, tempStateDir } from '../support.ts';
 import { assumeRolePolicy, fetchCredentials, iotClient, provisionRole, provisionThing } from './iotKit.ts';
@@ -122,6 +124,27 @@ test('versions, defaults and durations survive a restart', async () => {
   assert.is((await iot.send(new CreatePolicyVersionCommand({ policyName: 'CamPolicy', policyDocument: connectDoc(9) }))).policyVersionId, '4');
   assert.is((await iot.send(new DescribeRoleAliasCommand({ roleAlias: 'CamAlias' }))).roleAliasDescription!.credentialDurationSeconds, 1800);
   assert.is((await fetchCredentials(cloud, { cert, thingName: 'cam-v', roleAlias: 'CamAlias' })).status, 200);
+});
+
+test('an iot.json written before policy versions: each policy has its one version, the default, and goes on from there', async () => {
+  await iot.send(new CreatePolicyCommand({ policyName: 'older', policyDocument: connectDoc(1) }));
+  await cloud.close();
+  const file = join(state.dir, 'iot.json');
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { policies: Record<string, unknown>[] };
+  for (const p of saved.policies) {
+    delete p.versions;
+    delete p.lastVersionId;
+  }
+  writeFileSync(file, JSON.stringify(saved));
+  cloud = await startTestCloud(state.dir);
+  iot = iotClient(cloud);
+  assert.equal(await versionIds('older'), ['1*']);
+  // CamPolicy's default was version 1 (SetDefaultPolicyVersion above): its document, the one in effect, is kept.
+  assert.equal(await versionIds('CamPolicy'), ['1*']);
+  assert.is((await fetchCredentials(cloud, { cert, thingName: 'cam-v', roleAlias: 'CamAlias' })).status, 200);
+  const next = await iot.send(new CreatePolicyVersionCommand({ policyName: 'older', policyDocument: connectDoc(2), setAsDefault: true }));
+  assert.is(next.policyVersionId, '2');
+  assert.is((await iot.send(new GetPolicyCommand({ policyName: 'older' }))).policyDocument, connectDoc(2));
 });
 
 test.run();
