@@ -3,7 +3,9 @@
 // on. Unreachable (network, TLS) and refused (403 on the upgrade, CONNACK 4/5, SUBACK 0x80, a disconnect on
 // publish, which is what AWS IoT does when the policy denies iot:Publish) are told apart.
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import mqtt, { type MqttClient } from 'mqtt';
+import WebSocket from 'ws';
 import { FieldcamError } from '../../../firmware/core/errors.ts';
 
 export interface OperatorMessage {
@@ -29,6 +31,8 @@ export interface OperatorConnectionOptions {
 }
 
 const RECONNECT_MS = 2000;
+/** Largest WebSocket frame accepted: AWS IoT's 128 KiB message limit plus MQTT framing. */
+const MAX_FRAME_BYTES = 132 * 1024;
 /** MQTT keep-alive (§3.1.2.10); AWS IoT accepts 30-1200 s. */
 const KEEPALIVE_S = 30;
 
@@ -46,9 +50,11 @@ export function translateConnectError(host: string, err: unknown): FieldcamError
   if (err instanceof FieldcamError) return err;
   const e = (err ?? {}) as ErrorLike;
   const message = e.message ?? String(err);
-  const status = /Unexpected server response: (\d{3})/.exec(message)?.[1];
+  const refusal = /Unexpected server response: (\d{3})(?: \((.*)\))?/s.exec(message);
+  const status = refusal?.[1];
   if (status === '401' || status === '403') {
-    return new FieldcamError('CLI_BROKER_REFUSED', `${host} refused the WebSocket upgrade (HTTP ${status}): the SigV4 signature, the credentials or the clock were not accepted`);
+    return new FieldcamError('CLI_BROKER_REFUSED',
+      `${host} refused the WebSocket upgrade (HTTP ${status}${refusal?.[2] ? `: ${refusal[2]}` : ''}): the SigV4 signature, the credentials or the clock were not accepted`);
   }
   if (e.code === 4 || e.code === 5 || /Not authorized|Bad User Name or Password/i.test(message)) {
     return new FieldcamError('CLI_BROKER_REFUSED', `${host} refused the MQTT connection (${message}): the IAM policy must allow iot:Connect for this client id`);
@@ -80,6 +86,28 @@ export class OperatorConnection {
     let url = await options.signUrl();
     const host = new URL(url).host;
     const clientId = options.clientId ?? operatorClientId();
+    let lastError: unknown;
+    // Our own WebSocket: mqtt.js drops stream errors without a `code`, which is how ws reports a refused
+    // upgrade. The refusal's status and body (AWS IoT and the local cloud say why) are kept for the message.
+    const createWebsocket = (wsUrl: string, protocols: string[]): WebSocket => {
+      const socket = new WebSocket(wsUrl, protocols, { ...(options.ca ? { ca: options.ca } : {}), rejectUnauthorized: true, maxPayload: MAX_FRAME_BYTES });
+      socket.on('unexpected-response', (req, res: IncomingMessage) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (body.length < 512) body += chunk;
+        });
+        res.on('end', () => {
+          lastError = Object.assign(new Error(`Unexpected server response: ${res.statusCode}${body.trim() ? ` (${body.trim().slice(0, 300)})` : ''}`), { status: res.statusCode });
+          req.destroy();
+          socket.terminate();
+        });
+      });
+      socket.on('error', (err: Error) => {
+        lastError ??= err;
+      });
+      return socket;
+    };
     const client = mqtt.connect(url, {
       clientId,
       protocolVersion: 4,
@@ -89,15 +117,13 @@ export class OperatorConnection {
       connectTimeout: options.connectTimeoutMs ?? 10_000,
       // Each (re)connection takes the latest presigned URL: an expired X-Amz-Expires would be refused.
       transformWsUrl: () => url,
-      ...(options.ca ? { ca: options.ca } : {}),
-      rejectUnauthorized: true,
+      createWebsocket,
     });
-    let lastError: unknown;
     let resolveLost!: (err: FieldcamError) => void;
     const lost = new Promise<FieldcamError>((done) => (resolveLost = done));
     // A drop is reported through `lost` (or reconnects); nobody may be left with an unhandled rejection.
     client.on('error', (err) => {
-      lastError = err;
+      lastError ??= err;
     });
     client.on('message', (topic, payload, packet) => {
       options.onMessage({ topic, payload: new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength), retain: packet.retain });

@@ -54,8 +54,10 @@ export class ProtocolPeer {
   }
 
   /** Connects with the bundle `fieldcam provision` wrote and subscribes as the device does (QoS 1). */
-  static async connect(bundleDir: string): Promise<ProtocolPeer> {
+  static async connect(bundleDir: string, options: { will?: boolean } = {}): Promise<ProtocolPeer> {
     const device = decodeCbor(readFileSync(join(bundleDir, 'device.cbor'))) as { thingName: string; endpoints: { iotData: string } };
+    // The device's Will (docs/control-channel.md §Health): retained `{ state: 'offline' }` on its health topic.
+    const will = { topic: controlTopics(device.thingName).health, payload: Buffer.from(encoder.encode({ state: 'offline' })), qos: 1 as const, retain: true };
     const client = await mqtt.connectAsync(`mqtts://${device.endpoints.iotData}`, {
       clientId: device.thingName,
       protocolVersion: 4,
@@ -64,6 +66,7 @@ export class ProtocolPeer {
       ca: readFileSync(join(bundleDir, 'ca.pem')),
       cert: readFileSync(join(bundleDir, 'certificate.pem')),
       key: readFileSync(join(bundleDir, 'private.key')),
+      ...(options.will ? { will } : {}),
     });
     const peer = new ProtocolPeer(client, device.thingName);
     await client.subscribeAsync([peer.topics.cmd, peer.topics.desired], { qos: 1 });
@@ -92,11 +95,16 @@ export class ProtocolPeer {
     await this.#client.endAsync();
   }
 
+  /** Drops the connection without DISCONNECT (a crash, a lost network): the broker publishes the Will. */
+  drop(): void {
+    this.#client.end(true);
+  }
+
   /** A setting the peer's pretend camera cannot change, or a bad key/value → its error code. */
   #check(key: string, value: unknown): string | undefined {
     if (key === 'fps' || key === 'bitrateKbps') return 'CONTROL_UNSUPPORTED';
     if (key === 'streaming') return typeof value === 'boolean' ? undefined : 'CONTROL_ARGUMENT_INVALID';
-    const range = (SETTING_RANGES as Record<string, readonly [number, number]>)[key];
+    const range = (SETTING_RANGES as Readonly<Record<string, readonly number[]>>)[key];
     if (!range || typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) return 'CONTROL_ARGUMENT_INVALID';
     return undefined;
   }
