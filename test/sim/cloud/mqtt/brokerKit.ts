@@ -115,23 +115,24 @@ export interface Message {
   readonly qos: number;
 }
 
-/** Collects a client's messages; `until` resolves when one on `topic` arrives (or has arrived). */
-export function inbox(client: MqttClient): { messages: Message[]; until(topic: string): Promise<Message> } {
+/** Collects a client's messages; `until` resolves when one on `topic` (with `payload`, if given) arrives or has arrived. */
+export function inbox(client: MqttClient): { messages: Message[]; until(topic: string, payload?: string): Promise<Message> } {
   const messages: Message[] = [];
-  const waiters: { topic: string; done: (m: Message) => void }[] = [];
+  const waiters: { match: (m: Message) => boolean; done: (m: Message) => void }[] = [];
   client.on('message', (topic, payload, packet) => {
     const m = { topic, payload: payload.toString('utf8'), retain: packet.retain, qos: packet.qos };
     messages.push(m);
     for (const w of waiters.splice(0)) {
-      if (w.topic === topic) w.done(m);
+      if (w.match(m)) w.done(m);
       else waiters.push(w);
     }
   });
   return {
     messages,
-    until(topic) {
-      const seen = messages.find((m) => m.topic === topic);
-      return seen ? Promise.resolve(seen) : new Promise((done) => waiters.push({ topic, done }));
+    until(topic, payload) {
+      const match = (m: Message): boolean => m.topic === topic && (payload === undefined || m.payload === payload);
+      const seen = messages.find(match);
+      return seen ? Promise.resolve(seen) : new Promise((done) => waiters.push({ match, done }));
     },
   };
 }
