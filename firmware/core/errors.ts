@@ -229,7 +229,7 @@ export const ERRORS = Object.freeze({
   CLI_BROKER_UNREACHABLE: spec('cli', true,
     'the MQTT endpoint (iot:Data-ATS, MQTT over WebSockets on /mqtt) could not be reached or its certificate not verified: check --mqtt-endpoint or --endpoint-url, the network, and AWS_CA_BUNDLE (the local cloud\'s ca.pem)'),
   CLI_BROKER_REFUSED: spec('cli', false,
-    'the MQTT endpoint refused the connection or a subscription: check the AWS credentials (aws sts get-caller-identity) and that their IAM policy allows iot:Connect on client/fieldcam-cli-*, and iot:Publish, iot:Subscribe and iot:Receive on fieldcam/*'),
+    'the MQTT endpoint refused the connection or a subscription: check the AWS credentials (aws sts get-caller-identity) and that their IAM policy allows iot:Connect on client/fieldcam-cli-*, and iot:Publish (iot:RetainPublish for config), iot:Subscribe and iot:Receive on fieldcam/*'),
   CLI_THING_UNKNOWN: spec('cli', false, 'no such IoT thing in this account and region; `fieldcam devices` lists the cameras'),
   CLI_AWS_FAILED: spec('cli', true,
     'an AWS call failed: check the credentials (aws sts get-caller-identity), the region, --endpoint-url, and that the caller may use iot:ListThings, iot:DescribeThing and iot:DescribeEndpoint'),

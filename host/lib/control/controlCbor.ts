@@ -21,6 +21,9 @@ export function encodeControl(document: ControlDocument): Uint8Array {
 /** The map a payload holds, or undefined when it is too large, not CBOR, or not a map with text keys. */
 export function decodeControl(payload: Uint8Array): ControlDocument | undefined {
   if (payload.byteLength === 0 || payload.byteLength > MAX_CONTROL_PAYLOAD_BYTES) return undefined;
+  // A definite-length map (major type 5, RFC 8949 §3.1) or nothing: cbor-x is lenient and reads e.g. a lone
+  // "break" byte (0xff) as an empty object, which is not a document.
+  if (payload[0]! < 0xa0 || payload[0]! > 0xbb) return undefined;
   let value: unknown;
   try {
     value = decoder.decode(payload);

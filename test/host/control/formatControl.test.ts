@@ -1,0 +1,79 @@
+// The operator's text output without a broker: health colours only on a terminal that wants them, the
+// telemetry table, the watch screen redrawn in place, watch lines, fleet rows from partial records, and
+// payloads that are not documents ignored.
+import { encodeControl, decodeControl, MAX_CONTROL_PAYLOAD_BYTES } from '../../../host/lib/control/controlCbor.ts';
+import { parseControlTopic } from '../../../host/lib/control/controlTopics.ts';
+import { formatMs, formatTelemetry, paintHealth, wantsColour } from '../../../host/lib/control/formatControl.ts';
+import { fleetRow } from '../../../host/lib/control/readFleet.ts';
+import { eventLine, watchEvent, WatchScreen } from '../../../host/lib/control/watchDevice.ts';
+import { assert, suite } from '../../harness/index.ts';
+import { sampleTelemetry } from './protocolPeer.ts';
+
+const test = suite('control CLI output: colours, tables, watch screen, fleet rows');
+
+test('colour only on a TTY, never with NO_COLOR or TERM=dumb', () => {
+  assert.is(wantsColour({ isTTY: true }, {}), true);
+  assert.is(wantsColour({ isTTY: false }, {}), false);
+  assert.is(wantsColour({}, {}), false);
+  assert.is(wantsColour({ isTTY: true }, { NO_COLOR: '1' }), false);
+  assert.is(wantsColour({ isTTY: true }, { TERM: 'dumb' }), false);
+  assert.is(paintHealth('red', true), '\x1b[31mred\x1b[0m');
+  assert.is(paintHealth('red', false), 'red');
+  assert.is(paintHealth('unknown', true), 'unknown');
+});
+
+test('durations: -1 and absent are "-"', () => {
+  assert.equal([formatMs(undefined), formatMs(-1), formatMs(250), formatMs(1500), formatMs(600_000), formatMs(9_000_000)], ['-', '-', '250 ms', '1.5 s', '10 min', '2.5 h']);
+});
+
+test('the telemetry table names every field of the record', () => {
+  const lines = formatTelemetry(sampleTelemetry(3, { lastPersistedAgeMs: -1 }));
+  const text = lines.join('\n');
+  assert.ok(/last PERSISTED\s+never/.test(text), text);
+  assert.ok(/drops\s+poolFull 3, awaitKeyFrame 7, frameTooLarge 0, noParameterSets 0, stopped 0/.test(text), text);
+  assert.ok(/heap\s+150000 bytes \(peak 160000, limit 262144\)/.test(text), text);
+  assert.ok(/errors\s+UPLOAD_NETWORK 1/.test(text), text);
+  assert.ok(/record\s+#3 at 2026-11-21T10:00:03.000Z/.test(text), text);
+});
+
+test('watch: the terminal screen redraws in place with the latest of each kind; lines otherwise', () => {
+  const at = Date.UTC(2026, 10, 21, 10, 0, 0);
+  const health = watchEvent('cam-1', 'fieldcam/cam-1/health', encodeControl({ state: 'amber', reason: 'persistedLate' }), true, at)!;
+  const other = watchEvent('cam-2', 'fieldcam/cam-1/health', encodeControl({ state: 'red' }), false, at);
+  assert.is(other, undefined, 'another thing is not shown');
+  assert.is(watchEvent('cam-1', 'fieldcam/cam-1/health', new Uint8Array([0xff]), false, at), undefined, 'not CBOR: ignored');
+  const screen = new WatchScreen('cam-1', true);
+  screen.connection('connected');
+  screen.add(health);
+  screen.add(watchEvent('cam-1', 'fieldcam/cam-1/telemetry', encodeControl(sampleTelemetry(9)), false, at + 500)!);
+  const first = screen.render(at + 1500);
+  assert.ok(first.startsWith('\x1b[H\x1b[J'), 'cursor home + clear');
+  assert.ok(first.includes('\x1b[33mamber\x1b[0m (persistedLate), published 1.5 s ago (retained)'), first);
+  assert.ok(/telemetry  \(received 1.0 s ago\)/.test(first), first);
+  screen.add(watchEvent('cam-1', 'fieldcam/cam-1/health', encodeControl({ state: 'green', reason: '' }), false, at + 2000)!);
+  const second = screen.render(at + 2000);
+  assert.ok(second.includes('\x1b[32mgreen\x1b[0m, published 0 ms ago'), second);
+  assert.ok(!second.includes('amber'), 'the latest health replaces the old one');
+  assert.is(eventLine(health, false), '10:00:00.000 health amber (persistedLate) (retained)');
+  assert.equal(JSON.parse(eventLine(health, true)), { at: '2026-11-21T10:00:00.000Z', topic: 'health', retained: true, document: { state: 'amber', reason: 'persistedLate' } });
+});
+
+test('fleet rows: live telemetry beats a retained offline; missing records stay absent', () => {
+  assert.equal(fleetRow('a', undefined, undefined), { thing: 'a', health: 'unknown', live: false });
+  const offline = fleetRow('b', { state: 'offline' }, sampleTelemetry(1, { health: 'amber' }));
+  assert.is(offline.health, 'amber');
+  assert.is(fleetRow('c', { state: 'offline' }, undefined).health, 'offline');
+  assert.is(fleetRow('d', { state: 'purple' }, undefined).health, 'unknown', 'an unknown state is not trusted');
+});
+
+test('decodeControl: only maps, bounded in size; topics parsed strictly', () => {
+  assert.equal(decodeControl(encodeControl({ a: 1 })), { a: 1 });
+  assert.is(decodeControl(new Uint8Array([0x83, 1, 2, 3])), undefined, 'an array');
+  assert.is(decodeControl(new Uint8Array(0)), undefined);
+  assert.is(decodeControl(new Uint8Array(MAX_CONTROL_PAYLOAD_BYTES + 1)), undefined);
+  assert.equal(parseControlTopic('fieldcam/cam-1/config/reported'), { thing: 'cam-1', leaf: 'config/reported' });
+  assert.is(parseControlTopic('fieldcam/cam-1/other'), undefined);
+  assert.is(parseControlTopic('elsewhere/cam-1/health'), undefined);
+});
+
+test.run();
