@@ -11,18 +11,21 @@ import type { Command } from './fieldcam.ts';
 /** Next to LocalStack's 4566 but not on it, so both can run on one machine. */
 export const DEFAULT_CLOUD_PORT = 4590;
 export const DEFAULT_CREDENTIALS_PORT = 4591;
+/** MQTT's registered TLS port (IANA secure-mqtt), as AWS IoT serves device MQTT on. */
+export const DEFAULT_MQTT_PORT = 8883;
 
 const spec: CommandSpec = {
   name: 'cloud',
   usage: 'cloud [options]',
   summary:
-    'Runs the local AWS emulator on https://127.0.0.1 — Kinesis Video Streams, AWS IoT, IAM, and the IoT credentials\n' +
-    'provider (mTLS, its own port) — for devices, fieldcam and the unmodified AWS CLI / SDKs. State (streams, media,\n' +
+    'Runs the local AWS emulator on https://127.0.0.1 — Kinesis Video Streams, AWS IoT, IAM, the IoT credentials\n' +
+    'provider (mTLS, its own port) and the IoT MQTT broker (its own port) — for devices, fieldcam and the unmodified AWS CLI / SDKs. State (streams, media,\n' +
     'things, certificates, roles, the CA) persists in the state directory. Stop with Ctrl-C.',
   options: {
     'state-dir': { type: 'string', value: 'dir', help: 'where state, the CA and media live (default: ./.state/cloud)' },
     port: { type: 'string', value: 'n', help: `TCP port on 127.0.0.1 (default: ${DEFAULT_CLOUD_PORT}; 0 = any free port)` },
     'credentials-port': { type: 'string', value: 'n', help: `port of the IoT credentials provider (mTLS; default: ${DEFAULT_CREDENTIALS_PORT}; 0 = any free port)` },
+    'mqtt-port': { type: 'string', value: 'n', help: `port of the MQTT broker (TLS + client certificate, and WSS at /mqtt; default: ${DEFAULT_MQTT_PORT}; 0 = any free port)` },
     region: { type: 'string', value: 'name', help: `the region requests must be signed for (default: ${DEFAULT_CONFIG.region})` },
     'access-key-id': { type: 'string', value: 'id', help: `accepted access key id (default: ${EXAMPLE_ACCESS_KEY_ID}, the AWS documentation example)` },
     'secret-access-key': { type: 'string', value: 'key', help: 'its secret (required with --access-key-id)' },
@@ -86,6 +89,8 @@ export const cloudCommand: Command = {
     if (!Number.isInteger(port)) throw new FieldcamError('CLI_USAGE', `cloud: --port must be a whole number, got '${String(values.port)}'`);
     const credentialsPort = numberFlag(spec, 'credentials-port', values['credentials-port'], 0, 65535) ?? (port === 0 ? 0 : DEFAULT_CREDENTIALS_PORT);
     if (!Number.isInteger(credentialsPort)) throw new FieldcamError('CLI_USAGE', 'cloud: --credentials-port must be a whole number');
+    const mqttPort = numberFlag(spec, 'mqtt-port', values['mqtt-port'], 0, 65535) ?? (port === 0 ? 0 : DEFAULT_MQTT_PORT);
+    if (!Number.isInteger(mqttPort)) throw new FieldcamError('CLI_USAGE', 'cloud: --mqtt-port must be a whole number');
     const region = typeof values.region === 'string' ? values.region : DEFAULT_CONFIG.region;
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new FieldcamError('CLI_USAGE', `cloud: '${region}' is not an AWS region name (e.g. us-east-1)`);
     const keyId = values['access-key-id'];
@@ -106,13 +111,17 @@ export const cloudCommand: Command = {
         stateDir,
         port,
         credentialsPort,
+        mqttPort,
         routes,
         config: { region, credentials: new Map([[accessKeyId, secretAccessKey]]) },
         log: logEvent(values.quiet === true),
       });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new FieldcamError('CLI_USAGE', `cloud: port ${port} or ${credentialsPort} on 127.0.0.1 is in use; pick others with --port / --credentials-port (0 = any free port)`);
+        throw new FieldcamError(
+          'CLI_USAGE',
+          `cloud: port ${port}, ${credentialsPort} or ${mqttPort} on 127.0.0.1 is in use; pick others with --port / --credentials-port / --mqtt-port (0 = any free port)`,
+        );
       }
       throw err;
     }
@@ -121,6 +130,7 @@ export const cloudCommand: Command = {
       [
         `fieldcam cloud: Kinesis Video Streams, IoT and IAM on ${endpoint} (region ${region}, account ${cloud.ctx.config.accountId})`,
         `IoT credentials provider (mTLS) on ${cloud.credentialsEndpoint}`,
+        `MQTT broker (iot:Data-ATS) on ${cloud.mqtt.endpoint}: mqtts:// with a device certificate, wss://${cloud.mqtt.endpoint}/mqtt with SigV4`,
         `state: ${stateDir}`,
         '',
         'Point the AWS CLI, SDKs and fieldcam at it:',
