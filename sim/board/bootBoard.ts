@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { feedCamera } from './feedCamera.ts';
 
 /** What sim/board needs of a built image (host/lib/buildImage.ts writes it as image.json). */
@@ -28,6 +29,7 @@ export interface BootOptions {
 }
 
 export interface BootedBoard {
+  /** The running process (a new one after each DEVICE_EXIT.RESTART). */
   readonly child: ChildProcess;
   /** SIGTERM: the firmware sends what it holds and waits for the last PERSISTED, then exits. */
   stop(): void;
@@ -39,6 +41,8 @@ export interface BootedBoard {
 export interface DeviceSource {
   readonly bundle: string;
   readonly board?: string;
+  /** The control channel's state file (`--state`); the firmware's default is control-state.cbor beside the bundle. */
+  readonly state?: string;
 }
 
 const SIGNALS: Readonly<Record<string, number>> = Object.freeze({ SIGINT: 2, SIGKILL: 9, SIGTERM: 15, SIGSEGV: 11, SIGBUS: 7, SIGABRT: 6, SIGILL: 4 });
@@ -46,51 +50,77 @@ const SIGNALS: Readonly<Record<string, number>> = Object.freeze({ SIGINT: 2, SIG
 /** The command line that starts an image: natively for x86_64, under `qemu-arm -cpu <model>` for ARM targets. */
 export function bootCommand(image: BootImage, config: string | DeviceSource): { command: string; args: string[] } {
   const runtime = join(image.dir, 'fieldcam-runtime');
-  const source = typeof config === 'string' ? ['--config', config] : ['--bundle', config.bundle, '--board', config.board ?? join(image.dir, 'board.json')];
+  const source = typeof config === 'string' ? ['--config', config] : ['--bundle', config.bundle, '--board', config.board ?? join(image.dir, 'board.json'), ...(config.state ? ['--state', config.state] : [])];
   const args = [...image.runtimeFlags, join(image.dir, 'firmware.js'), ...source];
   return image.qemuCpu ? { command: 'qemu-arm', args: ['-cpu', image.qemuCpu, runtime, ...args] } : { command: runtime, args };
 }
 
+/** The firmware's DEVICE_EXIT.RESTART (firmware/app/runDevice.ts): a control channel `restart` command. */
+const EXIT_RESTART = 12;
+
 /**
  * Boots one simulated board: the image's runtime as a process (under QEMU user mode for ARM, no binfmt),
  * its camera fed on stdin from a file, its JSON status lines parsed from stdout. The network is the host's
- * loopback, where the local cloud listens.
+ * loopback, where the local cloud listens. Like systemd's `Restart=always` for the flashed unit, a firmware
+ * that exits with DEVICE_EXIT.RESTART (12, after a `restart` command) is started again at once, with a fresh
+ * camera feed, and a `{ type: 'sim', event: 'restart' }` record is reported; `exited` settles with the exit
+ * of the last run (any other code, or a stop).
  */
 export function bootBoard(o: BootOptions): BootedBoard {
   const { command, args } = bootCommand(o.image, o.config);
-  const child = spawn(command, args, { cwd: o.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-  const stopFeed = feedCamera(child.stdin!, { video: o.video, loop: o.loop, bytesPerSecond: o.bytesPerSecond, ...(o.rate ? { rate: o.rate } : {}) });
-  let pending = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      const text = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      if (!text.startsWith('{')) continue;
-      try {
-        o.onRecord(JSON.parse(text) as Record<string, unknown>);
-      } catch {
-        // a line cut by a crash: the exit code tells what happened
-      }
-    }
-  });
+  // systemd creates the unit's StateDirectory; a simulated board gets its state file's directory here.
+  if (typeof o.config !== 'string' && o.config.state) mkdirSync(dirname(o.config.state), { recursive: true, mode: 0o700 });
+  let stopped = false;
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    if (stderr.length < 64 * 1024) stderr += chunk.toString('utf8');
-  });
-  const exited = new Promise<{ code: number; stderr: string }>((resolve) => {
-    child.on('error', (err) => {
+  let child!: ChildProcess;
+  let stopFeed: () => void = () => {};
+  let finish!: (result: { code: number; stderr: string }) => void;
+  const exited = new Promise<{ code: number; stderr: string }>((resolve) => (finish = resolve));
+
+  const run = () => {
+    child = spawn(command, args, { cwd: o.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const current = child;
+    const feedStop = feedCamera(current.stdin!, { video: o.video, loop: o.loop, bytesPerSecond: o.bytesPerSecond, ...(o.rate ? { rate: o.rate } : {}) });
+    stopFeed = feedStop;
+    let pending = '';
+    current.stdout!.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const text = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (!text.startsWith('{')) continue;
+        try {
+          o.onRecord(JSON.parse(text) as Record<string, unknown>);
+        } catch {
+          // a line cut by a crash: the exit code tells what happened
+        }
+      }
+    });
+    current.stderr!.on('data', (chunk: Buffer) => {
+      if (stderr.length < 64 * 1024) stderr += chunk.toString('utf8');
+    });
+    current.on('error', (err) => {
       stderr += `${command}: ${err.message}\n`;
     });
-    child.on('close', (code, signal) => {
-      stopFeed();
-      resolve({ code: code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0), stderr });
+    current.on('close', (code, signal) => {
+      feedStop();
+      const exitCode = code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0);
+      if (exitCode === EXIT_RESTART && !stopped) {
+        o.onRecord({ type: 'sim', event: 'restart', code: exitCode });
+        run();
+        return;
+      }
+      finish({ code: exitCode, stderr });
     });
-  });
+  };
+  run();
   return {
-    child,
+    get child() {
+      return child;
+    },
     stop: () => {
+      stopped = true;
       stopFeed();
       child.kill('SIGTERM');
     },
