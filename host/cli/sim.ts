@@ -151,7 +151,7 @@ export const simCommand: Command = {
         else if (r.type === 'error') errors.set(name, r);
       };
       // The bundle's device is live (a camera): with --as-fast-as-possible the feed follows the board's reads.
-      if (tree) return bootBoard({ image: bootImage, config: { bundle: tree.paths.bundle, board: tree.paths.board }, video, loop: !once, bytesPerSecond: rate, onRecord });
+      if (tree) return bootBoard({ image: bootImage, config: { bundle: tree.paths.bundle, board: tree.paths.board, state: tree.paths.state }, video, loop: !once, bytesPerSecond: rate, onRecord });
       const config = join(devicesDir, `${name}.json`);
       writeDeviceConfig(config, {
         board, streamName: name, region: 'us-east-1',

@@ -94,7 +94,7 @@ test('the flashed tree boots under qemu-arm -cpu arm1176 as its unit starts it: 
   const p = treePaths(board);
   const image = JSON.parse(readFileSync(p.imageJson, 'utf8')) as { runtimeFlags: string[]; qemuCpu?: string };
   assert.is(image.qemuCpu, 'arm1176');
-  const boot = { image: { dir: p.imageDir, runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu }, config: { bundle: p.bundle, board: p.board } };
+  const boot = { image: { dir: p.imageDir, runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu }, config: { bundle: p.bundle, board: p.board, state: p.state } };
   // The same argv as the board's run script, with every path rebased under the tree.
   const { command, args } = bootCommand(boot.image, boot.config);
   assert.is(command, 'qemu-arm');
@@ -152,7 +152,7 @@ test('the unit, the run script and install.sh', () => {
     assert.ok(!(unit.split('\n').some((l) => l.startsWith(breaksCamera))), `${breaksCamera} would hide the camera or the 32-bit runtime`);
   }
   const run = readFileSync(join(board, 'opt/fieldcam/run'), 'utf8');
-  assert.ok(/"\$capture" -t 0 -n --codec h264 --inline --intra 15 --width 640 --height 480 --framerate 15 --bitrate 1000000 --flush -o - \| \/opt\/fieldcam\/fieldcam-runtime --heap-limit 8388608 .* \/opt\/fieldcam\/firmware\.js --bundle \/etc\/fieldcam\/bundle --board \/opt\/fieldcam\/board\.json\n/.test(run), run);
+  assert.ok(/"\$capture" -t 0 -n --codec h264 --inline --intra 15 --width 640 --height 480 --framerate 15 --bitrate 1000000 --flush -o - \| \/opt\/fieldcam\/fieldcam-runtime --heap-limit 8388608 .* \/opt\/fieldcam\/firmware\.js --bundle \/etc\/fieldcam\/bundle --board \/opt\/fieldcam\/board\.json --state \/var\/lib\/fieldcam\/control-state\.cbor\n/.test(run), run);
   const install = readFileSync(join(board, 'opt/fieldcam/install.sh'), 'utf8');
   assert.ok(install.startsWith('#!/bin/sh\n') && install.includes('\nset -eu\n'));
   for (const want of ['rpicam-vid libcamera-vid', 'useradd --system', 'usermod -a -G video fieldcam', 'systemctl enable fieldcam.service', 'chmod 0600 /etc/fieldcam/bundle/device.cbor /etc/fieldcam/bundle/private.key']) {
