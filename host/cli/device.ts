@@ -53,7 +53,7 @@ function write(lines: readonly string[]): void {
 
 function settingsLines(doc: ConfigDocument | undefined, label: string): string[] {
   if (!doc) return [`${label}: none retained`];
-  const rows = Object.entries(doc.settings).map(([k, v]) => [`  ${k}`, String(v), doc.rejected?.[k] ? `rejected: ${doc.rejected[k]}` : '']);
+  const rows = Object.entries(doc.settings).map(([k, v]) => [`  ${k}`, v === null ? 'device default' : String(v), doc.rejected?.[k] ? `rejected: ${doc.rejected[k]}` : '']);
   for (const [k, code] of Object.entries(doc.rejected ?? {})) if (!(k in doc.settings)) rows.push([`  ${k}`, '-', `rejected: ${code}`]);
   return [`${label} (version ${doc.version}):`, ...(rows.length ? formatTable(rows) : ['  (no settings)'])];
 }

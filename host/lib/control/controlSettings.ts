@@ -46,15 +46,17 @@ export function parseSetting(where: string, name: string, raw: string): SettingV
   return n;
 }
 
-/** A settings map from a device document, keeping only known keys of the right type (display and merge). */
-export function knownSettings(value: unknown): Partial<Record<SettingName, SettingValue>> {
-  const out: Partial<Record<SettingName, SettingValue>> = {};
+/**
+ * A settings map from a device document, keeping only known keys of the right type (display and merge).
+ * `null` is kept for a number: the device reports `fps: null` when the camera keeps its own rate.
+ */
+export function knownSettings(value: unknown): Partial<Record<SettingName, SettingValue | null>> {
+  const out: Partial<Record<SettingName, SettingValue | null>> = {};
   if (typeof value !== 'object' || value === null) return out;
   for (const [k, v] of Object.entries(value)) {
     if (!isSetting(k)) continue;
-    if ((CONTROL_SETTINGS[k].type === 'bool' && typeof v === 'boolean') || (CONTROL_SETTINGS[k].type === 'uint' && Number.isInteger(v))) {
-      out[k] = v as SettingValue;
-    }
+    const type = CONTROL_SETTINGS[k].type;
+    if ((type === 'bool' && typeof v === 'boolean') || (type === 'uint' && (Number.isInteger(v) || v === null))) out[k] = v as SettingValue | null;
   }
   return out;
 }

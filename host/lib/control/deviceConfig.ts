@@ -10,7 +10,8 @@ import type { MessageRouter } from './sendCommand.ts';
 
 export interface ConfigDocument {
   readonly version: number;
-  readonly settings: Partial<Record<SettingName, SettingValue>>;
+  /** null: the device's own default (e.g. the camera's frame rate). */
+  readonly settings: Partial<Record<SettingName, SettingValue | null>>;
   /** Reported only: key → error code. */
   readonly rejected?: Readonly<Record<string, string>>;
 }
@@ -92,7 +93,9 @@ export async function updateConfig(
   try {
     const current = await readRetainedConfig(ctx, options.graceMs);
     const version = Math.max(current.desired?.version ?? 0, current.reported?.version ?? 0) + 1;
-    const desired: ConfigDocument = { version, settings: { ...current.desired?.settings, ...changes } };
+    // Only values an operator wrote are carried over: a null in a desired document would be refused.
+    const kept = Object.entries(current.desired?.settings ?? {}).filter(([, v]) => v !== null);
+    const desired: ConfigDocument = { version, settings: { ...Object.fromEntries(kept), ...changes } };
     wantVersion = version;
     await ctx.connection.publish(topics.desired, encodeControl({ version, settings: desired.settings }), true);
     const timedOut = new Promise<never>((_, fail) => {
