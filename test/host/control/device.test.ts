@@ -169,4 +169,30 @@ test('watch --json: each line parses', async () => {
   assert.ok(events.some((e) => e.topic === 'telemetry' && e.document.framesIn === 1500), r.stdout);
 });
 
+test('watch survives a broker restart: reconnects with a fresh URL, subscribes again, keeps printing', async () => {
+  const watch = start(cloud, work.dir, ['device', 'cam-001', 'watch', ...url]);
+  await watch.line(/health \w+ .*\(retained\)/);
+  await cloud.mqtt.restart();
+  // The restart dropped the peer too (it does not reconnect): a new connection of the same camera.
+  const again = await ProtocolPeer.connect(join(work.dir, 'cam-001'));
+  try {
+    // Telemetry is not retained: publish until the watch, once reconnected and subscribed, prints one.
+    const printed = watch.line(/telemetry #\d+ green: frames 1500\/1234/);
+    let seen = false;
+    printed.then(() => (seen = true), () => (seen = true));
+    while (!seen) {
+      await again.publishTelemetry({ framesOut: 1234 });
+      await new Promise((tick) => setTimeout(tick, 100));
+    }
+    await printed;
+  } finally {
+    await again.close();
+  }
+  watch.process.kill('SIGINT');
+  const r = await watch.done;
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(r.stderr.includes('fieldcam: connection lost, reconnecting'), r.stderr);
+  assert.ok(r.stderr.includes('fieldcam: reconnected'), r.stderr);
+});
+
 test.run();
