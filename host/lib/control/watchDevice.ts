@@ -92,7 +92,7 @@ export class WatchScreen {
     const lines = [`fieldcam device ${this.#thing} watch — ${this.#state} — Ctrl-C to quit`, ''];
     const h = this.#health?.document;
     lines.push(h
-      ? `health     ${paintHealth(String(h.state), this.#colour)}${typeof h.reason === 'string' && h.reason ? ` (${h.reason})` : ''}, published ${formatMs(now - this.#health!.at)} ago${this.#health!.retained ? ' (retained)' : ''}`
+      ? `health     ${paintHealth(String(h.state), this.#colour)}${typeof h.reason === 'string' && h.reason ? ` (${h.reason})` : ''}, received ${formatMs(now - this.#health!.at)} ago${this.#health!.retained ? ' (retained)' : ''}`
       : 'health     unknown (nothing retained)');
     const r = this.#reported?.document;
     lines.push(r
