@@ -234,7 +234,7 @@ export const ERRORS = Object.freeze({
   CLI_AWS_FAILED: spec('cli', true,
     'an AWS call failed: check the credentials (aws sts get-caller-identity), the region, --endpoint-url, and that the caller may use iot:ListThings, iot:DescribeThing and iot:DescribeEndpoint'),
   CLI_DEVICE_NO_ANSWER: spec('cli', true,
-    'the device did not answer in time: it may be offline or not running the control channel (`fieldcam devices` shows its health); a QoS 1 command waits in its persistent session and runs when it reconnects'),
+    'the device did not answer in time: it may be offline or not running the control channel (`fieldcam devices` shows its health); a QoS 1 command waits in its persistent session and runs when it reconnects (if it has connected before)'),
 
   // ── configuration and CLI ──
   CONFIG_INVALID: spec('config', false, 'fix the named field in the configuration file'),

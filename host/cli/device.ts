@@ -8,6 +8,7 @@ import { formatTable, formatTelemetry, wantsColour } from '../lib/control/format
 import type { OperatorConnection } from '../lib/control/OperatorConnection.ts';
 import { OPERATOR_OPTIONS, OperatorTarget, operatorFlags } from '../lib/control/OperatorTarget.ts';
 import { parseAssignments } from '../lib/control/parseAssignments.ts';
+import { describeHealth, readRetainedHealth } from '../lib/control/readRetainedHealth.ts';
 import { MessageRouter, sendCommand, type CommandResult } from '../lib/control/sendCommand.ts';
 import { eventLine, watchEvent, watchTopics, WatchScreen } from '../lib/control/watchDevice.ts';
 import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
@@ -15,6 +16,8 @@ import { THING_NAME } from '../lib/provision/provisionNames.ts';
 import type { Command } from './fieldcam.ts';
 
 const DEFAULT_TIMEOUT_S = 20;
+/** `stop` answers once its last fragment is PERSISTED and `tag` once its fragment is sent, each within 30 s. */
+const SLOW_COMMANDS: Readonly<Record<string, number>> = Object.freeze({ stop: 40, tag: 40 });
 
 const spec: CommandSpec = {
   name: 'device',
@@ -24,7 +27,7 @@ const spec: CommandSpec = {
     'for its result, show or change its desired configuration, or watch what it publishes. Connects to the MQTT\n' +
     'endpoint over WebSockets with your AWS credentials (SigV4), as AWS IoT allows IAM principals.',
   options: {
-    timeout: { type: 'string', value: 'S', help: `seconds to wait for the device's answer (default ${DEFAULT_TIMEOUT_S})` },
+    timeout: { type: 'string', value: 'S', help: `seconds to wait for the device's answer (default ${DEFAULT_TIMEOUT_S}; stop and tag ${SLOW_COMMANDS.stop})` },
     json: { type: 'boolean', help: 'print the result (watch: one JSON line per message)' },
     ...OPERATOR_OPTIONS,
   },
@@ -74,14 +77,21 @@ interface Session {
   readonly thing: string;
   readonly target: OperatorTarget;
   readonly json: boolean;
-  readonly timeoutMs: number;
+  /** undefined: the command's default. */
+  readonly timeoutMs: number | undefined;
 }
 
 async function runCommand(s: Session, name: string, args: ControlDocument | undefined): Promise<number> {
   const router = new MessageRouter();
   const connection = await s.target.connect({ onMessage: router.dispatch });
   try {
-    const result = await sendCommand({ connection, router, thing: s.thing, name, ...(args ? { args } : {}), timeoutMs: s.timeoutMs });
+    const timeoutMs = s.timeoutMs ?? (SLOW_COMMANDS[name] ?? DEFAULT_TIMEOUT_S) * 1000;
+    const result = await sendCommand({ connection, router, thing: s.thing, name, ...(args ? { args } : {}), timeoutMs }).catch(async (err: unknown) => {
+      if (!isFieldcamError(err, 'CLI_DEVICE_NO_ANSWER')) throw err;
+      // Say why, if the broker knows: offline (Will / shutdown) or never connected.
+      const health = await readRetainedHealth(connection, router, s.thing, 1500).catch(() => undefined);
+      throw new FieldcamError('CLI_DEVICE_NO_ANSWER', `${err.message}; ${describeHealth(health)}`);
+    });
     if (s.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     if (!result.ok) {
       process.stderr.write(`fieldcam: ${s.thing} refused '${name}': ${result.code ?? 'no code'}: ${result.message ?? 'no message'}\n`);
@@ -108,7 +118,7 @@ async function runConfig(s: Session, assignments: readonly string[]): Promise<nu
       else write([...settingsLines(current.desired, 'desired'), ...settingsLines(current.reported, 'reported')]);
       return EXIT.OK;
     }
-    const update = await updateConfig(ctx, changes, { graceMs: 1500, timeoutMs: s.timeoutMs });
+    const update = await updateConfig(ctx, changes, { graceMs: 1500, timeoutMs: s.timeoutMs ?? DEFAULT_TIMEOUT_S * 1000 });
     const rejected = Object.entries(update.reported.rejected ?? {});
     if (s.json) process.stdout.write(JSON.stringify({ thing: s.thing, ...update }, null, 2) + '\n');
     else write([`${s.thing}: desired version ${update.desired.version} published`, ...settingsLines(update.reported, 'reported')]);
@@ -170,7 +180,8 @@ export const deviceCommand: Command = {
     const [thing, verb, ...rest] = positionals;
     if (thing === undefined || verb === undefined) throw new FieldcamError('CLI_USAGE', 'device: usage: fieldcam device <thing> <command> [name=value …]');
     if (!THING_NAME.test(thing)) throw new FieldcamError('CLI_USAGE', `device: '${thing}' is not a thing name (1-128 of a-z A-Z 0-9 : _ -)`);
-    const timeoutMs = (numberFlag(spec, 'timeout', values.timeout, 1, 3600) ?? DEFAULT_TIMEOUT_S) * 1000;
+    const timeoutS = numberFlag(spec, 'timeout', values.timeout, 1, 3600);
+    const timeoutMs = timeoutS === undefined ? undefined : timeoutS * 1000;
     const json = values.json === true;
     // Everything about the command line is checked before anything is connected.
     let args: ControlDocument | undefined;

@@ -92,14 +92,25 @@ test('a refusal: exit 3 with the device\'s code and message', async () => {
   assert.ok(r.stderr.includes("cam-001 refused 'set': CONTROL_UNSUPPORTED: setting fps: this camera adapter cannot change it"), r.stderr);
 });
 
-test('no answer: exit 4, says the device may be offline and points at fieldcam devices', async () => {
+test('no answer: exit 4, says why from the retained health (never connected, offline, or hung)', async () => {
   const r = await device('cam-002', 'status', '--timeout', '1');
   assert.is(r.status, 4, r.stderr);
-  assert.ok(/error CLI_DEVICE_NO_ANSWER: cam-002 did not answer 'status'.*within 1 s; it may be offline \(try `fieldcam devices`\)/.test(r.stderr), r.stderr);
+  assert.ok(/error CLI_DEVICE_NO_ANSWER: cam-002 did not answer 'status'.*within 1 s; it may be offline \(try `fieldcam devices`\); it has never published its health: it has not connected yet/.test(r.stderr), r.stderr);
+
+  // cam-002 connects once and shuts down cleanly, leaving its retained offline health.
+  const once = await ProtocolPeer.connect(join(work.dir, 'cam-002'));
+  await once.publishHealth('offline', 'shutdown');
+  await once.close();
+  const offline = await device('cam-002', 'status', '--timeout', '1');
+  assert.is(offline.status, 4, offline.stderr);
+  assert.ok(/its retained health is offline \(shutdown\) since \d{4}-.*; the command waits in its persistent session until it reconnects/.test(offline.stderr), offline.stderr);
+
+  await peer.publishHealth('green', 'persisting');
   peer.answering = false;
   try {
     const hung = await device('cam-001', 'restart', '--timeout', '1');
     assert.is(hung.status, 4, hung.stderr);
+    assert.ok(hung.stderr.includes('its retained health is green (persisting)'), hung.stderr);
     assert.is(peer.commands.at(-1)!.name, 'restart', 'the command was delivered');
   } finally {
     peer.answering = true;
@@ -145,9 +156,9 @@ test('config of a device that never reports: exit 4, the desired document stays 
 });
 
 test('watch (not a terminal): one line per message, retained health first; SIGINT ends it with exit 0', async () => {
-  await peer.publishHealth('amber', 'persistedLate', 9000);
+  await peer.publishHealth('amber', 'late', 9000);
   const watch = start(cloud, work.dir, ['device', 'cam-001', 'watch', ...url]);
-  await watch.line(/health amber \(persistedLate\) \(retained\)/);
+  await watch.line(/health amber \(late\) \(retained\)/);
   await peer.publishTelemetry({ seq: 77 });
   const line = await watch.line(/telemetry #\d+ green: frames 1500\/1490/);
   assert.ok(line.includes('pool 5/64'), line);

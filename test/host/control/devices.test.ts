@@ -35,7 +35,7 @@ test('health from retained messages, telemetry within --wait, unknown for a thin
   assert.is(provisioned.status, 0, provisioned.stderr);
   // cam-002 publishes a retained red health and leaves: the broker answers for it.
   const red = await ProtocolPeer.connect(join(work.dir, 'cam-002'));
-  await red.publishHealth('red', 'noPersisted', -1);
+  await red.publishHealth('red', 'never-persisted', -1);
   await red.close();
   // cam-001 stays connected, retained green health, and publishes telemetry while `devices` listens.
   const green = await ProtocolPeer.connect(join(work.dir, 'cam-001'));
@@ -62,7 +62,7 @@ test('health from retained messages, telemetry within --wait, unknown for a thin
     assert.is(row('cam-001').poolSlots, 64);
     assert.is(row('cam-001').lastPersistedAgeMs, 1500, 'from the telemetry record');
     assert.is(row('cam-002').health, 'red');
-    assert.is(row('cam-002').reason, 'noPersisted');
+    assert.is(row('cam-002').reason, 'never-persisted');
     assert.is(row('cam-002').lastPersistedAgeMs, -1);
     assert.is(row('cam-002').live, false);
     assert.is(row('cam-003').health, 'unknown');
@@ -77,7 +77,7 @@ test('the table (not a terminal: no colour), the summary line, and --fail-on', a
   assert.is(r.status, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
   assert.ok(/^THING\s+HEALTH\s+REASON\s+PERSISTED\s+FRAMES IN\/OUT\s+DROPS\s+POOL\s+ACK p50\/p99$/.test(lines[0]!), lines[0]);
-  assert.ok(/^cam-002\s+red\s+noPersisted\s+never\s/.test(lines[2]!), lines[2]);
+  assert.ok(/^cam-002\s+red\s+never-persisted\s+never\s/.test(lines[2]!), lines[2]);
   assert.ok(/^cam-003\s+unknown\s+-\s+-/.test(lines[3]!), lines[3]);
   assert.is(lines.at(-1), '3 cameras: 1 green, 1 red, 1 unknown');
   assert.ok(!r.stdout.includes('\x1b['), 'no escape codes in a pipe');

@@ -38,7 +38,7 @@ test('the telemetry table names every field of the record', () => {
 
 test('watch: the terminal screen redraws in place with the latest of each kind; lines otherwise', () => {
   const at = Date.UTC(2026, 10, 21, 10, 0, 0);
-  const health = watchEvent('cam-1', 'fieldcam/cam-1/health', encodeControl({ state: 'amber', reason: 'persistedLate' }), true, at)!;
+  const health = watchEvent('cam-1', 'fieldcam/cam-1/health', encodeControl({ state: 'amber', reason: 'late' }), true, at)!;
   const other = watchEvent('cam-2', 'fieldcam/cam-1/health', encodeControl({ state: 'red' }), false, at);
   assert.is(other, undefined, 'another thing is not shown');
   assert.is(watchEvent('cam-1', 'fieldcam/cam-1/health', new Uint8Array([0xff]), false, at), undefined, 'not CBOR: ignored');
@@ -48,14 +48,14 @@ test('watch: the terminal screen redraws in place with the latest of each kind; 
   screen.add(watchEvent('cam-1', 'fieldcam/cam-1/telemetry', encodeControl(sampleTelemetry(9)), false, at + 500)!);
   const first = screen.render(at + 1500);
   assert.ok(first.startsWith('\x1b[H\x1b[J'), 'cursor home + clear');
-  assert.ok(first.includes('\x1b[33mamber\x1b[0m (persistedLate), received 1.5 s ago (retained)'), first);
+  assert.ok(first.includes('\x1b[33mamber\x1b[0m (late), received 1.5 s ago (retained)'), first);
   assert.ok(/telemetry  \(received 1.0 s ago\)/.test(first), first);
   screen.add(watchEvent('cam-1', 'fieldcam/cam-1/health', encodeControl({ state: 'green', reason: '' }), false, at + 2000)!);
   const second = screen.render(at + 2000);
   assert.ok(second.includes('\x1b[32mgreen\x1b[0m, received 0 ms ago'), second);
   assert.ok(!second.includes('amber'), 'the latest health replaces the old one');
-  assert.is(eventLine(health, false), '10:00:00.000 health amber (persistedLate) (retained)');
-  assert.equal(JSON.parse(eventLine(health, true)), { at: '2026-11-21T10:00:00.000Z', topic: 'health', retained: true, document: { state: 'amber', reason: 'persistedLate' } });
+  assert.is(eventLine(health, false), '10:00:00.000 health amber (late) (retained)');
+  assert.equal(JSON.parse(eventLine(health, true)), { at: '2026-11-21T10:00:00.000Z', topic: 'health', retained: true, document: { state: 'amber', reason: 'late' } });
 });
 
 test('fleet rows: live telemetry beats a retained offline; missing records stay absent', () => {

@@ -56,8 +56,8 @@ export class ProtocolPeer {
   /** Connects with the bundle `fieldcam provision` wrote and subscribes as the device does (QoS 1). */
   static async connect(bundleDir: string, options: { will?: boolean } = {}): Promise<ProtocolPeer> {
     const device = decodeCbor(readFileSync(join(bundleDir, 'device.cbor'))) as { thingName: string; endpoints: { iotData: string } };
-    // The device's Will (docs/control-channel.md §Health): retained `{ state: 'offline' }` on its health topic.
-    const will = { topic: controlTopics(device.thingName).health, payload: Buffer.from(encoder.encode({ state: 'offline' })), qos: 1 as const, retain: true };
+    // The device's Will (docs/control-channel.md §Health), retained on its health topic.
+    const will = { topic: controlTopics(device.thingName).health, payload: Buffer.from(encoder.encode({ state: 'offline', reason: 'connection-lost' })), qos: 1 as const, retain: true };
     const client = await mqtt.connectAsync(`mqtts://${device.endpoints.iotData}`, {
       clientId: device.thingName,
       protocolVersion: 4,
