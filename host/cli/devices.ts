@@ -3,7 +3,7 @@ import { EXIT } from '../lib/CliError.ts';
 import { formatMs, formatTable, paintHealth, wantsColour } from '../lib/control/formatControl.ts';
 import { OPERATOR_OPTIONS, OperatorTarget, operatorFlags } from '../lib/control/OperatorTarget.ts';
 import { HEALTH_STATES, readFleet, type FleetRow, type HealthState } from '../lib/control/readFleet.ts';
-import { MessageRouter } from '../lib/control/sendCommand.ts';
+import { MessageRouter } from '../lib/control/MessageRouter.ts';
 import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 

@@ -6,7 +6,7 @@ import { decodeControl, encodeControl, type ControlDocument } from './controlCbo
 import { knownSettings, type SettingName, type SettingValue } from './controlSettings.ts';
 import { controlTopics } from './controlTopics.ts';
 import type { OperatorConnection } from './OperatorConnection.ts';
-import type { MessageRouter } from './sendCommand.ts';
+import type { MessageRouter } from './MessageRouter.ts';
 
 export interface ConfigDocument {
   readonly version: number;

@@ -4,7 +4,7 @@
 import { decodeControl, type ControlDocument } from './controlCbor.ts';
 import { FLEET_FILTERS, parseControlTopic } from './controlTopics.ts';
 import type { OperatorConnection } from './OperatorConnection.ts';
-import type { MessageRouter } from './sendCommand.ts';
+import type { MessageRouter } from './MessageRouter.ts';
 
 export const HEALTH_STATES = Object.freeze(['green', 'amber', 'red', 'offline', 'unknown'] as const);
 export type HealthState = (typeof HEALTH_STATES)[number];

@@ -4,7 +4,7 @@
 import { decodeControl, type ControlDocument } from './controlCbor.ts';
 import { controlTopics } from './controlTopics.ts';
 import type { OperatorConnection } from './OperatorConnection.ts';
-import type { MessageRouter } from './sendCommand.ts';
+import type { MessageRouter } from './MessageRouter.ts';
 
 export async function readRetainedHealth(connection: OperatorConnection, router: MessageRouter, thing: string, graceMs: number): Promise<ControlDocument | undefined> {
   const topic = controlTopics(thing).health;

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { FieldcamError } from '../../../firmware/core/errors.ts';
 import { decodeControl, encodeControl, type ControlDocument } from './controlCbor.ts';
 import { controlTopics } from './controlTopics.ts';
-import type { OperatorConnection, OperatorMessage } from './OperatorConnection.ts';
+import type { MessageRouter } from './MessageRouter.ts';
+import type { OperatorConnection } from './OperatorConnection.ts';
 
 export interface CommandResult {
   readonly id: string;
@@ -26,21 +27,6 @@ export function readResult(doc: ControlDocument | undefined): CommandResult | un
     ...(typeof doc.message === 'string' ? { message: doc.message } : {}),
     ...(typeof doc.data === 'object' && doc.data !== null && !Array.isArray(doc.data) ? { data: doc.data as ControlDocument } : {}),
   };
-}
-
-/** Routes the connection's messages to whoever waits; one per connection, set as its onMessage. */
-export class MessageRouter {
-  readonly #handlers = new Set<(message: OperatorMessage) => void>();
-
-  readonly dispatch = (message: OperatorMessage): void => {
-    for (const handler of this.#handlers) handler(message);
-  };
-
-  /** Adds a handler; the returned function removes it. */
-  on(handler: (message: OperatorMessage) => void): () => void {
-    this.#handlers.add(handler);
-    return () => this.#handlers.delete(handler);
-  }
 }
 
 export interface SendCommandOptions {
