@@ -8,17 +8,17 @@
 // Operators: `fieldcam device` as a child process (asynchronous: the cloud answers from this process), and
 // for what the CLI will not send (a command across a broker restart, fuzzed CBOR) an mqtt.js operator over
 // WSS + SigV4 with a persistent session (controlKit.ts).
-import { AttachThingPrincipalCommand, DescribeEndpointCommand, ListThingPrincipalsCommand, UpdateCertificateCommand } from '@aws-sdk/client-iot';
+import { ListThingPrincipalsCommand, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { encode } from 'cbor-x';
+import mqtt from 'mqtt';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, type TLSSocket } from 'node:tls';
 import { DEVICE_EXIT } from '../../firmware/app/runDevice.ts';
 import { buildImage, imageDir, type ImageManifest } from '../../host/lib/buildImage.ts';
 import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
-import { FIXTURES, ROOT, tempDir } from '../e2e/tools.ts';
+import { FIXTURES, tempDir } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { cli } from '../host/control/controlKit.ts';
 import { iotClient } from '../sim/cloud/iot/iotKit.ts';
@@ -108,14 +108,11 @@ test('status: `fieldcam device cam-001 status` exits 0 with the telemetry record
   assert.equal(Object.keys(t.drops as Rec).sort(), ['awaitKeyFrame', 'frameTooLarge', 'noParameterSets', 'poolFull', 'stopped']);
 });
 
-let tagged: { timecode: number } | undefined;
-
 test('tag: `fieldcam device cam-001 tag name=event value=door-open` lands as MKV Tags on the next fragment only', async () => {
   const r = await fieldcamDevice('tag', 'name=event', 'value=door-open', '--json');
   assert.is(r.status, 0, r.stderr);
   const timecode = (r.result?.data as Rec | undefined)?.fragment;
   assert.ok(typeof timecode === 'number', JSON.stringify(r.result));
-  tagged = { timecode: timecode as number };
   // PERSISTED before it is judged: the status lines say so.
   const sent = Number((await device.nextStatus()).fragmentsSent);
   await statusUntil((s) => persisted(s) >= sent, 'the tagged fragment PERSISTED');
@@ -163,6 +160,168 @@ test('refusals: an unknown command is a usage error (exit 2, nothing sent); a se
   assert.is(commands.length, commandsBefore + 1, 'only the set reached the device');
 });
 
+/** cam-001's certificate: its id (to deactivate it for a while) and its PEM files (for the intruder). */
+async function deviceCertificateId(): Promise<string> {
+  const principals = (await iotClient(cloud).send(new ListThingPrincipalsCommand({ thingName: THING }))).principals ?? [];
+  assert.is(principals.length, 1, JSON.stringify(principals));
+  return principals[0]!.slice(principals[0]!.lastIndexOf('/') + 1);
+}
+
+const setCertificate = async (certificateId: string, newStatus: 'ACTIVE' | 'INACTIVE') =>
+  iotClient(cloud).send(new UpdateCertificateCommand({ certificateId, newStatus }));
+
+test('broker restart: the device reconnects; a QoS 1 command published while it is away is executed exactly once', async () => {
+  const certificateId = await deviceCertificateId();
+  const from = device.mark;
+  const om = operator.mark;
+  const logFrom = logged.length;
+  // Its certificate deactivated for the restart, the device's reconnects are refused (as AWS IoT refuses an
+  // INACTIVE certificate) until it is active again: the command is certainly published while it is away.
+  // KVS is not affected: the device streams on credentials it already holds.
+  await setCertificate(certificateId, 'INACTIVE');
+  try {
+    await cloud.mqtt.restart();
+    await device.next((r) => r.type === 'control' && r.event === 'disconnected', 'the device saw the broker go', from);
+    await device.next((r) => r.type === 'control' && r.event === 'error' && r.code === 'MQTT_CONNECTION_LOST', 'a refused reconnect', device.mark);
+    assert.ok(logged.slice(logFrom).some((l) => l.event === 'mqtt-connect-refused' && l.fields.clientId === THING), JSON.stringify(logged.slice(logFrom)));
+    await operator.publishCommand(encode({ id: 'across-restart', name: 'tag', args: { name: 'restart', value: 'once' } }));
+    assert.ok(!device.lines.items.slice(from).some((r) => r.type === 'control' && r.event === 'connected'), 'published while the device was away');
+  } finally {
+    await setCertificate(certificateId, 'ACTIVE');
+  }
+  await device.next((r) => r.type === 'control' && r.event === 'connected', 'the device reconnected', from, 60_000);
+  const result = await operator.next('result', (v) => v.id === 'across-restart', 'the result of the command sent while away', om);
+  assert.is(result.ok, true, JSON.stringify(result));
+  const timecode = (result.data as Rec | undefined)?.fragment;
+  assert.ok(typeof timecode === 'number', JSON.stringify(result));
+  // A later command's result is the barrier: a second delivery would have been answered before it.
+  const after = await operator.command('after-restart', 'status');
+  assert.is(after.ok, true);
+  assert.is(operator.all('result', om).filter((v) => v.id === 'across-restart').length, 1, 'the result seen once');
+  const runs = device.lines.items.slice(from).filter((r) => r.type === 'control' && r.event === 'command' && r.id === 'across-restart' && r.repeat === false);
+  assert.is(runs.length, 1, device.controlLines(from));
+  await statusUntil((s) => persisted(s) >= Number((after.data as Rec).fragmentsSent), 'the tagged fragment PERSISTED');
+  const carrying = storedFragments(cloud, THING).filter((f) => f.tags.some(([k, v]) => k === 'restart' && v === 'once'));
+  assert.is(carrying.length, 1, 'the effect once: one fragment carries the tag');
+  assert.is(carrying[0]!.timecode, timecode);
+});
+
+/** An MQTT connection over TLS with cam-001's certificate and key (mqtt.js), as a stolen identity would be used. */
+async function withDeviceCertificate(clientId: string): Promise<{ client: mqtt.MqttClient; connected: boolean; closed: Promise<void> }> {
+  const bundle = join(tmp.dir, THING);
+  const client = mqtt.connect(`mqtts://127.0.0.1:${cloud.mqtt.port}`, {
+    clientId, protocolVersion: 4, clean: true, reconnectPeriod: 0, connectTimeout: 10_000,
+    ca: readFileSync(join(bundle, 'ca.pem')), cert: readFileSync(join(bundle, 'certificate.pem')), key: readFileSync(join(bundle, 'private.key')),
+  });
+  client.on('error', () => undefined);
+  const closed = new Promise<void>((done) => client.once('close', () => done()));
+  const connected = await Promise.race([new Promise<boolean>((done) => client.once('connect', () => done(true))), closed.then(() => false)]);
+  return { client, connected, closed };
+}
+
+test('unauthorized: the device\'s certificate cannot connect as another thing, nor subscribe or publish to its topics; the device streams on', async () => {
+  const from = device.mark;
+  const logFrom = logged.length;
+  const before = persisted(await device.nextStatus());
+  // iot:Connect is allowed for client id cam-001 only: refused without CONNACK, as AWS IoT does.
+  const other = await withDeviceCertificate('cam-002');
+  assert.is(other.connected, false, 'CONNECT as cam-002 refused');
+  other.client.end(true);
+  assert.ok(logged.slice(logFrom).some((l) => l.event === 'mqtt-connect-refused' && l.fields.clientId === 'cam-002'), JSON.stringify(logged.slice(logFrom)));
+  // As cam-001 (this takes the session over from the device, as a duplicate client id does on AWS IoT).
+  const intruder = await withDeviceCertificate(THING);
+  try {
+    assert.is(intruder.connected, true);
+    // SUBACK 0x80 for another thing's topics (mqtt.js reports it as an error).
+    const refused = await intruder.client.subscribeAsync('fieldcam/cam-002/#', { qos: 1 }).then(() => false, () => true);
+    assert.ok(refused && logged.slice(logFrom).some((l) => l.event === 'mqtt-subscribe-refused' && l.fields.filter === 'fieldcam/cam-002/#'), JSON.stringify(logged.slice(logFrom)));
+    intruder.client.publish('fieldcam/cam-002/cmd', Buffer.from(encode({ id: 'intrusion', name: 'stop' })), { qos: 1 });
+    await intruder.closed; // AWS IoT (and the local broker) disconnect a client whose publish the policy denies
+  } finally {
+    intruder.client.end(true);
+  }
+  assert.ok(logged.slice(logFrom).some((l) => l.event === 'mqtt-publish-refused' && l.fields.topic === 'fieldcam/cam-002/cmd'), JSON.stringify(logged.slice(logFrom)));
+  // The real device: pushed off by the takeover, it reconnects, answers, and its stream never paused.
+  await device.next((r) => r.type === 'control' && r.event === 'connected', 'the device reconnected', from, 60_000);
+  const status = await operator.command('after-intruder', 'status');
+  assert.is(status.ok, true, JSON.stringify(status));
+  assert.is((status.data as Rec).streaming, true);
+  await statusUntil((s) => persisted(s) >= before + 2, 'fragments PERSISTED after the intrusion');
+});
+
+/** Deterministic bytes (xorshift32), so a failing case can be replayed. */
+function randomBytes(seed: number, n: number): Uint8Array {
+  let x = seed >>> 0 || 1;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+test('malformed CBOR commands (a fuzzed batch with operator credentials): each answered with a named error; every fragment PERSISTED meanwhile', async () => {
+  const batch: Uint8Array[] = [];
+  for (let i = 0; i < 16; i++) batch.push(randomBytes(0x9e3779b9 + i, 1 + ((i * 37) % 200)));
+  const valid = encode({ id: 'fuzz-cut', name: 'status' });
+  for (let cut = 1; cut < valid.length; cut += 3) batch.push(valid.subarray(0, cut));
+  batch.push(
+    encode([1, 2, 3]), encode('status'), encode(42), encode(null), Uint8Array.of(0xbf, 0x61, 0x61), // array, text, int, null, an unterminated map
+    encode({ id: 5, name: 'status' }), encode({ id: 'x'.repeat(65), name: 'status' }), encode({ id: 'fuzz-noname' }),
+    encode({ id: 'fuzz-unknown', name: 'reboot' }), encode({ id: 'fuzz-args', name: 'status', args: [1] }),
+    encode({ id: 'fuzz-extra', name: 'status', args: { verbose: true } }), encode({ id: 'fuzz-set', name: 'set', args: { fragmentMs: 'fast' } }),
+    encode({ id: 'fuzz-large', name: 'tag', args: { name: 'big', value: 'v'.repeat(1500) } }),
+    encode({ id: 'fuzz-deep', name: 'set', args: { a: [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]] } }),
+  );
+  const om = operator.mark;
+  const from = device.mark;
+  const before = persisted(await device.nextStatus());
+  // All at once: more commands than the device's MQTT QoS 1 ring (8) holds results for, in one burst.
+  await Promise.all(batch.map((payload) => operator.publishCommand(payload)));
+  const barrier = await operator.command('after-fuzz', 'status');
+  assert.is(barrier.ok, true, JSON.stringify(barrier));
+  const results = operator.all('result', om).filter((v) => v.id !== 'after-fuzz');
+  assert.is(results.length, batch.length, `one result per malformed command: ${JSON.stringify(results)}\n${device.controlLines(from)}`);
+  const named = new Set(['CONTROL_PAYLOAD_INVALID', 'CONTROL_UNKNOWN_COMMAND', 'CONTROL_ARGUMENT_INVALID']);
+  for (const r of results) assert.ok(r.ok === false && named.has(String(r.code)) && typeof r.message === 'string', JSON.stringify(r));
+  const code = (id: string) => results.find((r) => r.id === id)?.code;
+  assert.is(code('fuzz-unknown'), 'CONTROL_UNKNOWN_COMMAND');
+  assert.is(code('fuzz-extra'), 'CONTROL_ARGUMENT_INVALID');
+  assert.ok(results.some((r) => r.id === undefined && /at most 1024/.test(String(r.message))), 'larger than 1024 bytes: refused before it is decoded');
+  assert.is((barrier.data as Rec).streaming, true);
+  await statusUntil((s) => persisted(s) >= before + 2 && persisted(s) === Number(s.fragmentsSent), 'streaming on, every fragment sent PERSISTED');
+});
+
+test('set fragmentMs=2000: `fieldcam device` prints the reported configuration; the fragments stored afterwards last 2 s', async () => {
+  const om = operator.mark;
+  const r = await fieldcamDevice('set', 'fragmentMs=2000', '--json');
+  assert.is(r.status, 0, r.stderr);
+  assert.is(((r.result?.data as Rec).settings as Rec).fragmentMs, 2000, JSON.stringify(r.result));
+  const reported = await operator.next('config/reported', (v) => (v.settings as Rec).fragmentMs === 2000, 'the reported configuration', om);
+  assert.is((reported.settings as Rec).streaming, true);
+  const sent = Number((await device.nextStatus()).fragmentsSent);
+  await statusUntil((s) => persisted(s) >= sent + 2, 'two fragments after the change PERSISTED');
+  const durations = storedFragments(cloud, THING).map((f) => f.durationMs);
+  assert.ok(durations.slice(0, 3).every((d) => d < 1500), `1 s before: ${durations}`);
+  assert.ok(durations.slice(-2).every((d) => d >= 1800 && d <= 2100), `2 s after: ${durations}`);
+});
+
+test('telemetry matches the local KVS: after a final stop, fragmentsPersisted = ListFragments, framesOut = frames ffprobe decodes', async () => {
+  const stop = await fieldcamDevice('stop');
+  assert.is(stop.status, 0, stop.stderr);
+  const r = await fieldcamDevice('status', '--json');
+  assert.is(r.status, 0, r.stderr);
+  const t = r.result?.data as Rec;
+  assert.is(t.streaming, false);
+  assert.is(t.fragmentsPersisted, t.fragmentsSent);
+  const listed = await listFragmentCount(cloud, THING);
+  const frames = storedFrameCount(cloud, THING, tmp.dir);
+  assert.equal([t.fragmentsPersisted, t.framesOut], [listed, frames], JSON.stringify(t));
+  assert.ok(listed >= 15 && frames >= 150, `${listed} fragments, ${frames} frames`);
+});
+
 test('stop the device: SIGTERM, it flushes and exits 0', async () => {
   device.board.stop();
   const { code, stderr } = await device.exited;
@@ -171,16 +330,3 @@ test('stop the device: SIGTERM, it flushes and exits 0', async () => {
 
 test.run();
 
-// Later: broker restart, unauthorized, fuzz, set, final numbers.
-void AttachThingPrincipalCommand;
-void DescribeEndpointCommand;
-void ListThingPrincipalsCommand;
-void UpdateCertificateCommand;
-void connect;
-void (undefined as unknown as TLSSocket);
-void encode;
-void iotClient;
-void listFragmentCount;
-void storedFrameCount;
-void ROOT;
-void tagged;
