@@ -54,8 +54,11 @@ export class CameraUploader {
   readonly session: PutMediaSession;
   /** The IoT credentials provider client when the configuration came from a device bundle. */
   readonly iot: IotCredentialsClient | undefined;
-  /** Tags for the next fragments: the configured persistent ones, plus one-shot tags from the control channel. */
-  readonly metadata = new FragmentMetadata();
+  /**
+   * Tags for the next fragments: the configured persistent ones, plus one-shot tags from the control channel.
+   * Absent when neither is configured (its 4 KiB encoder matters on ESP32-class heaps).
+   */
+  readonly metadata: FragmentMetadata | undefined;
   private readonly board: Board;
   /** `tag` commands waiting to learn which fragment their tag went on. */
   private tagWaiters: ((timecode: number) => void)[] = [];
@@ -118,15 +121,16 @@ export class CameraUploader {
       sockets: board.sockets, timers: board.timers, hash: board.hash, clock, region: stream.region,
       target: { host: endpoint.host, port: endpoint.port, tls }, credentials, userAgent,
     });
-    const metadata = this.metadata;
-    for (const name of Object.keys(stream.metadata ?? {})) metadata.put(name, stream.metadata![name]!, true);
+    const metadata = stream.metadata || config.control ? new FragmentMetadata() : undefined;
+    this.metadata = metadata;
+    for (const name of Object.keys(stream.metadata ?? {})) metadata!.put(name, stream.metadata![name]!, true);
     this.session = new PutMediaSession({
       input: this.input, control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
       region: stream.region, streamName: stream.name, credentials, dataTls: tls,
       ...(stream.createRetentionHours !== undefined ? { createStream: { retentionHours: stream.createRetentionHours } } : {}),
       maxFragmentMs: config.board.stream.maxFragmentMs,
       endOfFragment: true,
-      metadata,
+      ...(metadata ? { metadata } : {}),
       onFragmentStart: (timecode) => {
         // Once per fragment; the one-shot tags just went out on this one.
         if (this.tagWaiters.length === 0) return;
@@ -171,6 +175,7 @@ export class CameraUploader {
    * fragment's timecode once it is on the wire. A replayed fragment does not carry it again.
    */
   tagNextFragment(name: string, value: string): Promise<number> {
+    if (!this.metadata) throw new FieldcamError('CONTROL_UNSUPPORTED', 'fragment tags need the control channel configured');
     this.metadata.put(name, value, false);
     return new Promise((resolve) => this.tagWaiters.push(resolve));
   }

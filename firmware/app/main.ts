@@ -27,4 +27,8 @@ function main(argv: readonly string[]): Promise<number> {
   return Promise.resolve(DEVICE_EXIT.CONFIG);
 }
 
-void main(host().argv).then((code) => host().exit(code));
+// Started from a promise job, not from the bundle's top level: esbuild's IIFE keeps every module-level binding of
+// the firmware in one frame on the XS stack while the script is evaluated, so a boot that signs its first
+// requests synchronously inside that frame needs that many more stack slots (the ESP32 profile has 1024). The
+// runtime drains promise jobs right after the script, with the script's frame gone.
+void Promise.resolve(host().argv).then(main).then((code) => host().exit(code));

@@ -88,6 +88,24 @@ function controlRecord(e: ControlEvent): Record<string, unknown> {
   return { type: 'control', event: type, ...rest };
 }
 
+/**
+ * The control channel of a configured device, built before the camera is read: it applies its state file now
+ * (before the broker is reached). It never stops streaming: if it cannot even be built, that is a line.
+ */
+function attachControl(board: Board, config: DeviceConfig, uploader: CameraUploader): { channel: ControlChannel | undefined; restartRequested: boolean } {
+  const attached: { channel: ControlChannel | undefined; restartRequested: boolean } = { channel: undefined, restartRequested: false };
+  try {
+    attached.channel = startControl(board, config, config.control!, uploader, () => {
+      attached.restartRequested = true;
+      uploader.stop();
+    }, (e) => line(board, controlRecord(e)));
+  } catch (err) {
+    const e = isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', `control channel: ${(err as Error).message}`);
+    line(board, { type: 'control', event: 'error', code: e.code, message: e.message });
+  }
+  return attached;
+}
+
 function errorLine(board: Board, err: FieldcamError): void {
   line(board, { type: 'error', code: err.code, message: err.message, remedy: err.remedy });
 }
@@ -121,20 +139,7 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   const device = config.stream.name;
   line(board, { type: 'boot', device, board: config.board.name, runtime: board.runtime, poolSlots: uploader.pool.sizing.slotCount, heapBytes: board.memory().heapBytes });
   board.onStop(() => uploader.stop());
-  // The control channel applies its state file now (before the broker is reached); it never stops streaming.
-  let restartRequested = false;
-  let control: ControlChannel | undefined;
-  if (config.control) {
-    try {
-      control = startControl(board, config, config.control, uploader, () => {
-        restartRequested = true;
-        uploader.stop();
-      }, (e) => line(board, controlRecord(e)));
-    } catch (err) {
-      const e = isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', `control channel: ${(err as Error).message}`);
-      line(board, { type: 'control', event: 'error', code: e.code, message: e.message });
-    }
-  }
+  const control = config.control ? attachControl(board, config, uploader) : undefined;
   let statusTimer: ReturnType<Board['timers']['set']> | undefined;
   const tick = () => {
     line(board, { type: 'status', ...statusRecord(board, device, uploader.status()) });
@@ -142,13 +147,13 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   };
   if (config.statusIntervalMs > 0) statusTimer = board.timers.set(config.statusIntervalMs, tick);
   const running = uploader.run();
-  control?.start();
+  control?.channel?.start();
   const result = await running;
-  control?.close(restartRequested ? 'restart' : 'shutdown');
+  control?.channel?.close(control.restartRequested ? 'restart' : 'shutdown');
   if (statusTimer !== undefined) board.timers.clear(statusTimer);
   line(board, { type: 'summary', ...statusRecord(board, device, result.status), ...(result.error ? { error: result.error.code } : {}) });
   if (result.error) errorLine(board, result.error);
-  if (restartRequested) return DEVICE_EXIT.RESTART;
+  if (control?.restartRequested) return DEVICE_EXIT.RESTART;
   if (!result.error) return DEVICE_EXIT.OK;
   return result.error.code.startsWith('INPUT_') ? DEVICE_EXIT.CAMERA : result.error.code.startsWith('CONFIG_') ? DEVICE_EXIT.CONFIG : DEVICE_EXIT.UPLOAD;
 }
