@@ -153,6 +153,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   aedes.on('clientError', errorLogger('mqtt-client-error'));
   aedes.on('connectionError', errorLogger('mqtt-connection-error'));
   aedes.on('clientDisconnect', (client) => log('mqtt-disconnect', { clientId: client.id }));
+  // Granted QoS per filter as the SUBACK carries it (128: refused).
+  aedes.on('subscribe', (subscriptions, client) => log('mqtt-subscribe', { clientId: client.id, granted: subscriptions.map((s) => `${s.topic}:${s.qos}`) }));
 
   function handOver(conn: Duplex, principal: MqttPrincipal, req?: IncomingMessage): void {
     const guarded = new MqttFrameGuard(conn, {

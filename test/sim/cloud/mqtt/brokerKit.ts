@@ -108,6 +108,18 @@ export function next<T extends unknown[] = unknown[]>(emitter: { once(event: str
   return new Promise((done) => emitter.once(event, (...args: unknown[]) => done(args as T)));
 }
 
+/**
+ * `promise`, or a rejection naming `what` if it has not settled after `ms`: a broken broker must fail the
+ * suite, not hang the runner. A generous bound on a hang, not a timing assertion.
+ */
+export function guard<T>(promise: Promise<T>, what: string, ms = 30_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`still waiting for ${what} after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
 export interface Message {
   readonly topic: string;
   readonly payload: string;
@@ -132,7 +144,7 @@ export function inbox(client: MqttClient): { messages: Message[]; until(topic: s
     until(topic, payload) {
       const match = (m: Message): boolean => m.topic === topic && (payload === undefined || m.payload === payload);
       const seen = messages.find(match);
-      return seen ? Promise.resolve(seen) : new Promise((done) => waiters.push({ match, done }));
+      return seen ? Promise.resolve(seen) : guard(new Promise((done) => waiters.push({ match, done })), `a message on ${topic}`);
     },
   };
 }
