@@ -60,6 +60,8 @@ export class ControlChannel {
   private nextTelemetryAt = 0;
   private tick: TimerHandle | undefined;
   private closed = false;
+  /** Results the MQTT client had no room for yet, oldest first (see sendResult). */
+  private readonly unsent: CommandResult[] = [];
 
   constructor(options: ControlChannelOptions) {
     this.o = options;
@@ -83,6 +85,7 @@ export class ControlChannel {
       will,
       onMessage: (topic, payload) => this.onMessage(topic, payload),
       onConnectionChange: (up) => this.onConnection(up),
+      onQueueSpace: () => this.flushResults(), // a PUBACK made room: the waiting results go now, not at the next tick
       onError: (e) => this.emit({ type: 'error', code: e.code, message: e.message }),
     });
     this.mqtt.subscribe(this.topics.cmd, 1);
@@ -174,6 +177,7 @@ export class ControlChannel {
     this.emit({ type: up ? 'connected' : 'disconnected' });
     if (!up) return;
     this.health = undefined; // published again on every connect (it is retained, but the Will may have replaced it)
+    this.flushResults();
     this.publishReported();
     this.checkHealth();
   }
@@ -214,7 +218,7 @@ export class ControlChannel {
   private repeat(id: string): void {
     this.emit({ type: 'command', id, name: '', repeat: true });
     const stored = this.log.result(id);
-    if (stored) this.publish(this.topics.result, stored, 1, false); // else it is still running; its result will come
+    if (stored) this.sendResult(stored); // else it is still running; its result will come
   }
 
   private finish(id: string | undefined, r: { ok: boolean; code?: string; message?: string; data?: Record<string, unknown> }): void {
@@ -229,7 +233,26 @@ export class ControlChannel {
       this.saveState();
     }
     this.emit({ type: 'result', id: id ?? '', ok: r.ok, ...(r.code ? { code: r.code } : {}) });
-    if (!this.closed) this.publish(this.topics.result, result, 1, false);
+    if (!this.closed) this.sendResult(result);
+  }
+
+  /**
+   * Publishes a result (QoS 1). The client keeps only a few unacknowledged messages (startControl's ring), and
+   * a burst of commands is answered faster than PUBACKs return: a result it refuses waits here, in order, and
+   * is offered again on every tick and connect, so every executed command is answered. Bounded: beyond
+   * `pendingResults` the oldest is given up and reported (a command with an id keeps its result in the log).
+   */
+  private sendResult(result: CommandResult): void {
+    if (this.unsent.length === 0 && this.publish(this.topics.result, result, 1, false)) return;
+    if (this.unsent.length >= CONTROL_LIMITS.pendingResults) {
+      const lost = this.unsent.shift()!;
+      this.emit({ type: 'error', code: 'CONTROL_RESULT_DROPPED', message: `the result of command ${lost.id === undefined ? '(no id)' : lost.id} could not be queued` });
+    }
+    this.unsent.push(result);
+  }
+
+  private flushResults(): void {
+    while (this.unsent.length > 0 && this.publish(this.topics.result, this.unsent[0], 1, false)) this.unsent.shift();
   }
 
   private async run(c: Command): Promise<Record<string, unknown> | undefined> {
@@ -354,6 +377,7 @@ export class ControlChannel {
 
   private onTick(): void {
     this.tick = this.o.timers.set(TICK_MS, () => this.onTick());
+    this.flushResults();
     this.checkHealth();
     const interval = this.settings.telemetryIntervalS * 1000;
     const now = this.o.clock.monotonic();
@@ -367,11 +391,13 @@ export class ControlChannel {
     return this.out.subarray(0, encodeCbor(value, this.out));
   }
 
-  private publish(topic: string, value: unknown, qos: 0 | 1, retain: boolean): void {
+  /** False when the client did not take the message (its QoS 1 ring is full, or a QoS 0 one found no connection). */
+  private publish(topic: string, value: unknown, qos: 0 | 1, retain: boolean): boolean {
     try {
-      this.mqtt?.publish(topic, this.encode(value), qos, retain); // copied by the client: `out` is reused
+      return this.mqtt?.publish(topic, this.encode(value), qos, retain) ?? false; // copied by the client: `out` is reused
     } catch (err) {
       this.emit({ type: 'error', code: isFieldcamError(err) ? err.code : 'CONTROL_PAYLOAD_INVALID', message: `publish to ${topic}: ${(err as Error).message}` });
+      return true; // an encoding failure is reported, not retried
     }
   }
 

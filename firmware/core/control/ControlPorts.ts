@@ -58,6 +58,8 @@ export interface ControlMqttCallbacks {
   readonly will: WillFields;
   onMessage(topic: string, payload: Uint8Array, qos: QoS): void;
   onConnectionChange(connected: boolean): void;
+  /** The client's QoS 1 queue has room again (a PUBACK arrived). */
+  onQueueSpace(): void;
   onError(error: { readonly code: string; readonly message: string }): void;
 }
 

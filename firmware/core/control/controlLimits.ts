@@ -6,6 +6,8 @@ export const CONTROL_LIMITS = Object.freeze({
   nameMaxChars: 32,
   /** Command ids remembered with their results; a repeat is answered from here, not executed again. */
   commandLog: 16,
+  /** Results waiting for room in the MQTT client's QoS 1 ring (a burst of commands fills it before PUBACKs return). */
+  pendingResults: 32,
   /** The state file (settings, desired version, command log with results). */
   maxStateBytes: 32 * 1024,
   /** Result messages are cut here so the log and the state file stay bounded. */

@@ -41,6 +41,8 @@ export interface MqttClientOptions {
   /** An inbound PUBLISH; `payload` is valid only during the call. A QoS 1 message is acknowledged after it returns. */
   onMessage(topic: string, payload: Uint8Array, qos: QoS): void;
   onConnectionChange(connected: boolean): void;
+  /** A PUBACK freed room in the QoS 1 queue (a caller whose publish() was refused may try again now). */
+  onQueueSpace?(): void;
   /** Why a connection failed or a subscription was refused (codes in area 'mqtt'); informational. */
   onError?(error: FieldcamError): void;
 }
@@ -402,10 +404,12 @@ export class MqttClient {
         break;
       }
     }
+    const before = this.count;
     while (this.count > 0 && this.slotId[this.head] === 0) {
       this.head = (this.head + 1) % size;
       this.count--;
     }
+    if (this.count < before) this.options.onQueueSpace?.();
   }
 
   private allocateId(): number {

@@ -179,6 +179,26 @@ test('restart replies first, then asks the device to restart; reload-credentials
   r.channel.close();
 });
 
+test('a burst of commands larger than the client queue: every result goes out, in order, as PUBACKs make room', async () => {
+  const r = channelRig();
+  r.channel.start();
+  const m = r.mqtt();
+  m.up();
+  m.capacity = m.inFlight + 4;
+  for (let i = 0; i < 12; i++) r.command({ id: `b${i}`, name: 'reboot' });
+  r.command(new Uint8Array([0xff]));
+  r.command({ id: 'last', name: 'status' });
+  await settle();
+  assert.is(m.on('result').length, 4, 'the queue is full');
+  while (m.on('result').length < 14) {
+    const before = m.on('result').length;
+    m.puback(2);
+    assert.is(m.on('result').length, before + 2, 'a PUBACK lets the next ones go at once');
+  }
+  assert.equal(m.on('result').map((x) => x.id ?? '-'), ['b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9', 'b10', 'b11', '-', 'last']);
+  r.channel.close();
+});
+
 test('a corrupt state file is reported and the defaults apply', () => {
   const store = channelRig().store;
   store.bytes = new Uint8Array([0xa1, 0xff]);

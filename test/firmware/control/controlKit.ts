@@ -57,6 +57,9 @@ export interface Published {
 export class FakeMqtt implements ControlMqtt {
   connected = false;
   closed = false;
+  /** QoS 1 messages the client holds until PUBACK (startControl's ring); `puback()` frees the oldest. */
+  capacity = Infinity;
+  inFlight = 0;
   readonly published: Published[] = [];
   readonly subscriptions: string[] = [];
   readonly callbacks: ControlMqttCallbacks;
@@ -65,6 +68,10 @@ export class FakeMqtt implements ControlMqtt {
   }
   publish(topic: string, payload: Uint8Array, qos: 0 | 1, retain = false): boolean {
     if (this.closed) throw new RangeError('closed');
+    if (qos === 1) {
+      if (this.inFlight >= this.capacity) return false;
+      this.inFlight++;
+    }
     this.published.push({ topic, value: decodeCbor(payload), qos, retain });
     return true;
   }
@@ -73,6 +80,11 @@ export class FakeMqtt implements ControlMqtt {
   }
   close(): void {
     this.closed = true;
+  }
+  /** PUBACKs for `n` messages: room in the ring again. */
+  puback(n = 1): void {
+    this.inFlight = Math.max(0, this.inFlight - n);
+    this.callbacks.onQueueSpace();
   }
   up(): void {
     this.connected = true;

@@ -346,7 +346,8 @@ test('a malformed packet drops the connection and the client reconnects', () => 
 });
 
 test('the QoS 1 queue is bounded: publish() returns false and counts a drop', () => {
-  const r = rig({ maxQueued: 2 });
+  let space = 0;
+  const r = rig({ maxQueued: 2, onQueueSpace: () => space++ });
   assert.ok(r.client.publish('a/b', bytes(1), 1));
   assert.ok(r.client.publish('a/b', bytes(2), 1));
   assert.is(r.client.publish('a/b', bytes(3), 1), false);
@@ -354,7 +355,11 @@ test('the QoS 1 queue is bounded: publish() returns false and counts a drop', ()
   assert.is(r.client.dropped, 2);
   const s = r.accept();
   assert.is(s.packets.length, 3);
+  assert.is(space, 0);
   s.deliver(puback(1));
+  assert.is(space, 1, 'a PUBACK that frees a slot says so');
+  s.deliver(puback(1));
+  assert.is(space, 1, 'a repeated PUBACK frees nothing');
   assert.ok(r.client.publish('a/b', bytes(5), 1));
   assert.is(s.packets[3], publishHex(3, 'a/b', bytes(5)));
   assert.is(r.client.queued, 2);
