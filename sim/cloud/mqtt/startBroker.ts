@@ -94,8 +94,10 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     if ('refused' in result) return refuse(result.refused);
     const will = packet.will;
     if (will) {
-      // The Will is a publish made for the client later: it needs the same permissions now
-      // ("Retained message policy examples": iot:Publish, plus iot:RetainPublish for a retained Will).
+      // The Will is a publish made for the client later: it needs the same permissions ("Retained message
+      // policy examples": iot:Publish, plus iot:RetainPublish for a retained Will). Checking them at CONNECT,
+      // and refusing the connection, is our choice: AWS documents the permissions, not when it checks them;
+      // this way a device learns of a Will it would silently lose while it is being set up.
       const topic = authorizer.arn('topic', will.topic);
       if (!authorizer.allows(result.session, 'iot:Publish', topic) || (will.retain && !authorizer.allows(result.session, 'iot:RetainPublish', topic))) {
         return refuse(`the Will on ${will.topic} is not allowed (iot:Publish${will.retain ? ' and iot:RetainPublish' : ''})`);
