@@ -18,7 +18,7 @@ const SAMPLE = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'h26
 
 const spec: CommandSpec = {
   name: 'sim',
-  usage: 'sim [--board NAME] [--devices N] [--image DIR] [--video FILE] [--once] [--realtime|--as-fast-as-possible] [--state-dir DIR] [--port N] [--json]',
+  usage: 'sim [--board NAME] [--devices N] [--image DIR] [--video FILE] [--once] [--realtime|--as-fast-as-possible] [--time-scale N] [--state-dir DIR] [--port N] [--json]',
   summary:
     'The whole system on one machine, with no camera and no AWS account: starts the local Kinesis Video Streams,\n' +
     'builds the board\'s firmware image if needed, and boots N boards — the real runtime and firmware, under\n' +
@@ -35,6 +35,10 @@ const spec: CommandSpec = {
     once: { type: 'boolean', help: 'play the video once; exit 0 when every fragment is PERSISTED' },
     realtime: { type: 'boolean', help: 'feed the cameras at the file\'s real-time rate, as an encoder would (the default)' },
     'as-fast-as-possible': { type: 'boolean', help: 'feed the cameras as fast as the boards read; boards wait for ACKs instead of dropping' },
+    'time-scale': {
+      type: 'string', value: 'N',
+      help: 'a test and simulation knob: the boards\' clocks, the local cloud\'s clock and the cameras run N times faster (1-1000, default 1 = real time)',
+    },
     'state-dir': { type: 'string', value: 'dir', help: 'local cloud state (default: ./.state/sim); read it later with fieldcam cloud --state-dir' },
     port: { type: 'string', value: 'n', help: 'local cloud port (default 4590; 0 = any free port)' },
     json: { type: 'boolean', help: 'print the summary as JSON (no live status)' },
@@ -89,6 +93,8 @@ export const simCommand: Command = {
     const devices = numberFlag(spec, 'devices', values.devices, 1, 32) ?? 1;
     if (!Number.isInteger(devices)) throw new FieldcamError('CLI_USAGE', 'sim: --devices must be a whole number');
     let port = numberFlag(spec, 'port', values.port, 0, 65535) ?? 4590;
+    const timeScale = numberFlag(spec, 'time-scale', values['time-scale'], 1, 1000) ?? 1;
+    if (!Number.isInteger(timeScale)) throw new FieldcamError('CLI_USAGE', 'sim: --time-scale must be a whole number from 1 to 1000');
     // --image: one flashed tree, started with the unit's arguments rebased under DIR, against the local cloud its
     // bundle names (device.cbor endpoints: the cloud listens on those ports; the state dir holds that cloud's CA).
     const tree: FlashedTree | undefined = typeof values.image === 'string' ? readFlashedTree(resolve(values.image)) : undefined;
@@ -128,9 +134,15 @@ export const simCommand: Command = {
     process.on('SIGTERM', onSignal);
     // `fieldcam build` type-checks; the simulator only needs the bundle (npm test type-checks the firmware).
     const image: ImageManifest = tree ? tree.image : await buildImage(board, { log: note, typecheck: false });
-    const bootImage = { dir: tree ? tree.paths.imageDir : imageDir(board.name), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) };
+    // --time-scale: the runtime (--time-scale, --time-origin) and the cloud (timeScale, timeOrigin) read one scaled clock.
+    const origin = Date.now();
+    const scaled = timeScale > 1 ? ['--time-scale', String(timeScale), '--time-origin', String(origin)] : [];
+    const bootImage = { dir: tree ? tree.paths.imageDir : imageDir(board.name), runtimeFlags: [...image.runtimeFlags, ...scaled], ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) };
     const rate = fast ? 0 : bytesPerSecond(video, board, devicesDir);
-    const cloud = await startCloud({ stateDir, port, ...(tree ? { credentialsPort: tree.credentialsPort } : {}), routes: [...mediaRoutes] });
+    const cloud = await startCloud({
+      stateDir, port, ...(tree ? { credentialsPort: tree.credentialsPort } : {}), routes: [...mediaRoutes],
+      ...(timeScale > 1 ? { config: { timeScale, timeOrigin: origin } } : {}),
+    });
     const url = new URL(cloud.endpoint);
     const names = tree ? [tree.streamName] : Array.from({ length: devices }, (_, i) => `${board.name}-${i + 1}`);
     const where = board.qemuCpu ? `under qemu-arm -cpu ${board.qemuCpu}` : 'natively';
@@ -151,7 +163,7 @@ export const simCommand: Command = {
         else if (r.type === 'error') errors.set(name, r);
       };
       // The bundle's device is live (a camera): with --as-fast-as-possible the feed follows the board's reads.
-      if (tree) return bootBoard({ image: bootImage, config: { bundle: tree.paths.bundle, board: tree.paths.board, state: tree.paths.state }, video, loop: !once, bytesPerSecond: rate, onRecord });
+      if (tree) return bootBoard({ image: bootImage, config: { bundle: tree.paths.bundle, board: tree.paths.board, state: tree.paths.state }, video, loop: !once, bytesPerSecond: rate, rate: timeScale, onRecord });
       const config = join(devicesDir, `${name}.json`);
       writeDeviceConfig(config, {
         board, streamName: name, region: 'us-east-1',
@@ -159,7 +171,7 @@ export const simCommand: Command = {
         credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
         codec, live: !fast, createRetentionHours: 24, statusIntervalMs: 1000,
       });
-      return bootBoard({ image: bootImage, config, video, loop: !once, bytesPerSecond: rate, onRecord });
+      return bootBoard({ image: bootImage, config, video, loop: !once, bytesPerSecond: rate, rate: timeScale, onRecord });
     });
 
     const started = performance.now();
