@@ -51,6 +51,8 @@ export interface RunningBroker {
 
 /** MQTT CONNECT's fixed-header byte (§2.2.1: type 1, flags 0). */
 const CONNECT_BYTE = 0x10;
+/** How long a client may stay silent after the TLS handshake (our bound). */
+const FIRST_BYTE_TIMEOUT_MS = 10_000;
 /** The WebSocket path AWS IoT serves MQTT on. */
 const WEBSOCKET_PATH = '/mqtt';
 
@@ -211,7 +213,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   tls.on('tlsClientError', (err) => log('mqtt-tls-error', { error: err.message }));
   tls.on('secureConnection', (socket: TLSSocket) => {
     socket.on('error', () => {});
+    // A connection that says nothing after the handshake is dropped (aedes' CONNECT timeout starts later).
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => {
+      log('mqtt-idle-connection', { reason: `nothing sent within ${FIRST_BYTE_TIMEOUT_MS} ms of the TLS handshake` });
+      socket.destroy();
+    });
     socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
       socket.pause();
       if (first[0] !== CONNECT_BYTE) {
         http.emit('connection', new PeekedSocket(socket, first));
