@@ -8,14 +8,15 @@
 // Operators: `fieldcam device` as a child process (asynchronous: the cloud answers from this process), and
 // for what the CLI will not send (a command across a broker restart, fuzzed CBOR) an mqtt.js operator over
 // WSS + SigV4 with a persistent session (controlKit.ts).
-import { ListThingPrincipalsCommand, UpdateCertificateCommand } from '@aws-sdk/client-iot';
-import { encode } from 'cbor-x';
+import { AttachThingPrincipalCommand, ListThingPrincipalsCommand, UpdateCertificateCommand } from '@aws-sdk/client-iot';
+import { decode, encode } from 'cbor-x';
 import mqtt from 'mqtt';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_EXIT } from '../../firmware/app/runDevice.ts';
 import { buildImage, imageDir, type ImageManifest } from '../../host/lib/buildImage.ts';
 import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
+import { writeDeviceBundle, type DeviceBundleDocument } from '../../sim/board/writeDeviceBundle.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { FIXTURES, tempDir } from '../e2e/tools.ts';
@@ -325,12 +326,49 @@ test('telemetry matches the local KVS: after a final stop, fragmentsPersisted = 
   const frames = storedFrameCount(cloud, THING, tmp.dir);
   assert.equal([t.fragmentsPersisted, t.framesOut], [listed, frames], JSON.stringify(t));
   assert.ok(listed >= 15 && frames >= 150, `${listed} fragments, ${frames} frames`);
+  final = t;
 });
 
-test('stop the device: SIGTERM, it flushes and exits 0', async () => {
+let final: Rec | undefined;
+
+test('SIGTERM: the device exits 0; its summary line agrees with its last telemetry', async () => {
   device.board.stop();
   const { code, stderr } = await device.exited;
   assert.is(code, DEVICE_EXIT.OK, stderr);
+  const summary = device.lines.items.find((r) => r.type === 'summary');
+  assert.ok(summary && final, device.controlLines());
+  assert.equal([summary.fragmentsSent, summary.fragmentsPersisted], [final.fragmentsSent, final.fragmentsPersisted]);
+});
+
+test('a device whose bundle names another thing than its certificate allows: MQTT refused (client id ≠ policy), the camera streams on', async () => {
+  // cam-001's certificate, also attached to cam-002 (so the credentials provider issues cam-002's KVS keys),
+  // in a bundle for cam-002: the device connects as client cam-002, which the certificate's policy does not allow.
+  const iot = iotClient(cloud);
+  const certificateArn = ((await iot.send(new ListThingPrincipalsCommand({ thingName: THING }))).principals ?? [])[0]!;
+  await iot.send(new AttachThingPrincipalCommand({ thingName: 'cam-002', principal: certificateArn }));
+  const own = join(tmp.dir, THING);
+  const doc = decode(readFileSync(join(own, 'device.cbor'))) as DeviceBundleDocument;
+  const bundle = writeDeviceBundle(join(tmp.dir, 'mismatch', 'cam-002'), {
+    device: { ...doc, thingName: 'cam-002', streamName: 'cam-002' },
+    certificatePem: readFileSync(join(own, 'certificate.pem'), 'utf8'), privateKeyPem: readFileSync(join(own, 'private.key'), 'utf8'),
+    caPem: readFileSync(join(own, 'ca.pem'), 'utf8'),
+  });
+  const logFrom = logged.length;
+  device = new RunningDevice({ dir: imageDir(BOARD), runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu! },
+    { bundle }, { video: GOP10, bytesPerSecond: REAL_TIME });
+  const refusedTwice = () => logged.slice(logFrom).filter((l) => l.event === 'mqtt-connect-refused' && l.fields.clientId === 'cam-002').length >= 2;
+  await statusUntil((s) => persisted(s) >= 3 && refusedTwice(), 'three fragments PERSISTED and two refused MQTT connections', 90_000);
+  const lines = device.lines.items;
+  assert.ok(!lines.some((r) => r.type === 'control' && r.event === 'connected'), device.controlLines());
+  assert.ok(lines.some((r) => r.type === 'control' && r.event === 'error' && r.code === 'MQTT_CONNECTION_LOST'), device.controlLines());
+  const refusal = logged.slice(logFrom).find((l) => l.event === 'mqtt-connect-refused' && l.fields.clientId === 'cam-002')!;
+  assert.ok(/iot:Connect|not authori[sz]ed|policy/i.test(String(refusal.fields.reason)), JSON.stringify(refusal));
+  device.board.stop();
+  const { code, stderr } = await device.exited;
+  assert.is(code, DEVICE_EXIT.OK, stderr);
+  const summary = lines.find((r) => r.type === 'summary')!;
+  assert.is(summary.fragmentsPersisted, summary.fragmentsSent, JSON.stringify(summary));
+  assert.is(storedFragments(cloud, 'cam-002').length, summary.fragmentsPersisted, 'stored in cam-002\'s stream');
 });
 
 test.run();
