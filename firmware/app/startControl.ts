@@ -47,7 +47,8 @@ export function startControl(board: Board, config: DeviceConfig, control: Contro
       host: control.host, port: control.port, tls, clientId: control.thingName,
       keepAliveSeconds: control.keepAliveSeconds, will: callbacks.will,
       maxPacketBytes: MAX_PACKET_BYTES, maxQueued: MAX_QUEUED,
-      onMessage: callbacks.onMessage, onConnectionChange: callbacks.onConnectionChange, onQueueSpace: callbacks.onQueueSpace, onError: callbacks.onError,
+      onMessage: callbacks.onMessage, onConnectionChange: callbacks.onConnectionChange, onQueueSpace: callbacks.onQueueSpace,
+      onOversize: callbacks.onOversize, onError: callbacks.onError,
     }),
   });
 }

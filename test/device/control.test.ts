@@ -137,16 +137,17 @@ test('stop, then start: nothing is stored while stopped (the camera drained as `
   const stop = await fieldcamDevice('stop');
   assert.is(stop.status, 0, stop.stderr);
   const atStop = storedFragments(cloud, THING).length;
-  // While stopped: the device says so, and frames it reads are dropped as `stopped`.
+  const dropped = Number((await device.nextStatus()).framesDropped);
+  // While stopped the camera is still read: a second of it (10 frames) is dropped, nothing is stored.
+  await statusUntil((s) => Number(s.framesDropped) >= dropped + 10, 'a second of camera dropped while stopped');
   const r = await fieldcamDevice('status', '--json');
   assert.is(r.status, 0, r.stderr);
   const t = r.result?.data as Rec;
   assert.is(t.streaming, false);
-  assert.ok(Number((t.drops as Rec).stopped) > 0, JSON.stringify(t.drops));
+  assert.ok(Number((t.drops as Rec).stopped) >= 10, JSON.stringify(t.drops));
   assert.is(t.fragmentsPersisted, t.fragmentsSent, 'the last fragment was PERSISTED before `stop` answered');
   const health = await operator.next('health', (v) => v.reason === 'stopped', 'health while stopped');
   assert.is(health.state, 'amber');
-  await statusUntil((s) => Number(s.framesDropped) >= Number((t.drops as Rec).stopped) + 10, 'a second more of camera dropped while stopped');
   assert.is(storedFragments(cloud, THING).length, atStop, 'no fragment stored while stopped');
   const start = await fieldcamDevice('start');
   assert.is(start.status, 0, start.stderr);
@@ -298,6 +299,21 @@ test('malformed CBOR commands (a fuzzed batch with operator credentials): each a
   assert.is((barrier.data as Rec).streaming, true);
   const sent = Number((barrier.data as Rec).fragmentsSent);
   await statusUntil((s) => persisted(s) >= Math.max(before + 2, sent), 'streaming on: the fragments sent during the batch PERSISTED, and more');
+});
+
+test('a command past the device\'s MQTT packet limit (6 KB; AWS IoT allows 128 KiB) is refused with a result, the connection kept', async () => {
+  const from = device.mark;
+  const om = operator.mark;
+  await operator.publishCommand(encode({ id: 'oversize', name: 'tag', args: { name: 'big', value: 'v'.repeat(6000) } }));
+  const refused = await operator.next('result', (v) => v.ok === false && /MQTT packet/.test(String(v.message)), 'the refusal of the oversized command', om);
+  assert.is(refused.code, 'CONTROL_PAYLOAD_INVALID', JSON.stringify(refused));
+  const after = await operator.command('after-oversize', 'status');
+  assert.is(after.ok, true, JSON.stringify(after));
+  // Acknowledged and discarded: no reconnect, so the broker had nothing to deliver again.
+  const control = device.lines.items.slice(from).filter((r) => r.type === 'control');
+  assert.ok(control.some((r) => r.event === 'error' && r.code === 'MQTT_PACKET_TOO_LARGE'), device.controlLines(from));
+  assert.ok(!control.some((r) => r.event === 'disconnected'), device.controlLines(from));
+  assert.is(operator.all('result', om).filter((v) => v.ok === false).length, 1, 'answered once');
 });
 
 test('set fragmentMs=2000: `fieldcam device` prints the reported configuration; the fragments stored afterwards last 2 s', async () => {

@@ -86,6 +86,7 @@ export class ControlChannel {
       onMessage: (topic, payload) => this.onMessage(topic, payload),
       onConnectionChange: (up) => this.onConnection(up),
       onQueueSpace: () => this.flushResults(), // a PUBACK made room: the waiting results go now, not at the next tick
+      onOversize: (topic, bytes) => this.onOversize(topic, bytes),
       onError: (e) => this.emit({ type: 'error', code: e.code, message: e.message }),
     });
     this.mqtt.subscribe(this.topics.cmd, 1);
@@ -190,6 +191,16 @@ export class ControlChannel {
       // A bug in a handler must not take the connection (or the device) down; it is reported instead.
       this.emit({ type: 'error', code: isFieldcamError(err) ? err.code : 'CONTROL_PAYLOAD_INVALID', message: String((err as Error).message ?? err) });
     }
+  }
+
+  /** A command or desired document too large for the MQTT client to take: refused like any over 1024 bytes. */
+  private onOversize(topic: string, packetBytes: number): void {
+    const what = topic === this.topics.cmd ? 'command' : 'desired document';
+    const message = `the ${what} came in a ${packetBytes}-byte MQTT packet; at most ${CONTROL_LIMITS.maxPayloadBytes} bytes allowed`;
+    if (topic === this.topics.desired) return this.emit({ type: 'error', code: 'CONTROL_PAYLOAD_INVALID', message });
+    if (topic !== this.topics.cmd) return;
+    this.emit({ type: 'command', id: '', name: '', repeat: false });
+    this.finish(undefined, { ok: false, code: 'CONTROL_PAYLOAD_INVALID', message });
   }
 
   private onCommand(payload: Uint8Array): void {

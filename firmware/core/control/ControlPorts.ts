@@ -60,6 +60,8 @@ export interface ControlMqttCallbacks {
   onConnectionChange(connected: boolean): void;
   /** The client's QoS 1 queue has room again (a PUBACK arrived). */
   onQueueSpace(): void;
+  /** A message larger than the client's packet limit arrived on `topic` and was discarded (acknowledged). */
+  onOversize(topic: string, packetBytes: number): void;
   onError(error: { readonly code: string; readonly message: string }): void;
 }
 

@@ -7,7 +7,7 @@ import { TLS_VERIFY_CODE } from '../kvs/socketError.ts';
 import { ViewList } from '../media/ViewList.ts';
 import { CONNACK_RETURN, PACKET_TYPE, PUBLISH_FLAG, SUBACK_FAILURE, type QoS } from './mqttConstants.ts';
 import { MqttDecoder } from './MqttDecoder.ts';
-import type { MqttInbound } from './MqttInbound.ts';
+import type { MqttInbound, PublishRecord } from './MqttInbound.ts';
 import { writeConnect, type WillFields } from './writeConnect.ts';
 import { writeDisconnect } from './writeDisconnect.ts';
 import { writePingreq } from './writePingreq.ts';
@@ -43,6 +43,11 @@ export interface MqttClientOptions {
   onConnectionChange(connected: boolean): void;
   /** A PUBACK freed room in the QoS 1 queue (a caller whose publish() was refused may try again now). */
   onQueueSpace?(): void;
+  /**
+   * An inbound PUBLISH larger than maxPacketBytes: skipped (and acknowledged at QoS 1) with the connection
+   * kept, and reported as MQTT_PACKET_TOO_LARGE through onError; this tells the receiver whose message it was.
+   */
+  onOversize?(topic: string, packetBytes: number): void;
   /** Why a connection failed or a subscription was refused (codes in area 'mqtt'); informational. */
   onError?(error: FieldcamError): void;
 }
@@ -154,7 +159,7 @@ export class MqttClient {
       random: options.random,
     });
     this.onPacket = (packet) => this.handle(packet);
-    this.decoder = new MqttDecoder({ onPacket: this.onPacket, maxPacketBytes });
+    this.decoder = new MqttDecoder({ onPacket: this.onPacket, onOversizePublish: (packet, bytes) => this.oversize(packet, bytes), maxPacketBytes });
     this.received = new Uint8Array(Math.min(maxPacketBytes, 4096));
     this.scratch = new Uint8Array(maxPacketBytes);
     this.slots = [];
@@ -307,6 +312,19 @@ export class MqttClient {
       if (gen !== this.generation) return;
       this.drop(err instanceof FieldcamError ? err : new FieldcamError('MQTT_MALFORMED', `MQTT packet handling failed: ${(err as Error).message}`));
     }
+  }
+
+  /**
+   * A PUBLISH too large to take. Acknowledged anyway ([MQTT-4.3.2-2] asks only that we own it: we own it by
+   * refusing it), so the broker does not re-deliver it on every new connection; the connection stays up.
+   */
+  private oversize(packet: PublishRecord, packetBytes: number): void {
+    if (this.state !== CONNECTED) throw new FieldcamError('MQTT_PROTOCOL_VIOLATION', 'PUBLISH before CONNACK ([MQTT-3.2.0-1])');
+    const gen = this.generation;
+    this.options.onError?.(new FieldcamError('MQTT_PACKET_TOO_LARGE',
+      `a ${packetBytes}-byte PUBLISH on ${packet.topic} exceeds maxPacketBytes ${this.decoder.maxPacketBytes}: acknowledged and discarded`));
+    this.options.onOversize?.(packet.topic, packetBytes);
+    if (packet.qos === 1 && gen === this.generation) this.send(this.scratch, writePuback(packet.packetId, this.scratch));
   }
 
   private handle(packet: MqttInbound): void {

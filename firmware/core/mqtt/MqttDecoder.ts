@@ -1,6 +1,6 @@
 import { FieldcamError } from '../errors.ts';
-import { MAX_REMAINING_LENGTH } from './mqttConstants.ts';
-import type { MqttInbound } from './MqttInbound.ts';
+import { MAX_REMAINING_LENGTH, PACKET_TYPE } from './mqttConstants.ts';
+import type { MqttInbound, PublishRecord } from './MqttInbound.ts';
 import { checkFirstByte, checkRemainingLength, parseInbound } from './parseInbound.ts';
 
 export interface MqttDecoderOptions {
@@ -8,6 +8,14 @@ export interface MqttDecoderOptions {
   onPacket(packet: MqttInbound): void;
   /** Largest whole packet accepted (fixed header included); the body buffer is this big. */
   readonly maxPacketBytes?: number;
+  /**
+   * A PUBLISH larger than maxPacketBytes: its head (topic, Packet Identifier, the start of the payload) is
+   * kept in the body buffer, the rest skipped as it arrives, and the record delivered here with its payload
+   * cut short. The client can then acknowledge and refuse that one message and keep the connection: dropped
+   * with the connection, a QoS 1 message is re-delivered on the next one, forever. Without this option such
+   * a packet throws MQTT_PACKET_TOO_LARGE like any other.
+   */
+  onOversizePublish?(packet: PublishRecord, packetBytes: number): void;
 }
 
 export const MQTT_DECODER_DEFAULTS = Object.freeze({ maxPacketBytes: 16_384 } as const);
@@ -17,6 +25,7 @@ const FIRST = 0;
 const LENGTH = 1;
 const BODY = 2;
 const FAILED = 3;
+const SKIP = 4; // an oversized PUBLISH: its head kept, the rest skipped
 
 /** Remaining Length takes at most four bytes (§2.2.3). */
 const MAX_LENGTH_BYTES = 4;
@@ -40,12 +49,14 @@ const MAX_LENGTH_BYTES = 4;
 export class MqttDecoder {
   readonly maxPacketBytes: number;
   private readonly onPacket: (packet: MqttInbound) => void;
+  private readonly onOversize: ((packet: PublishRecord, packetBytes: number) => void) | undefined;
   private readonly body: Uint8Array;
   private state = FIRST;
   private first = 0;
   private remaining = 0;
   private lengthBytes = 0;
   private filled = 0;
+  private skipped = 0;
   private busy = false;
 
   constructor(options: MqttDecoderOptions) {
@@ -55,6 +66,7 @@ export class MqttDecoder {
     }
     this.maxPacketBytes = max;
     this.onPacket = options.onPacket;
+    this.onOversize = options.onOversizePublish;
     this.body = new Uint8Array(max - 2); // the fixed header takes at least two bytes
   }
 
@@ -88,6 +100,7 @@ export class MqttDecoder {
     this.remaining = 0;
     this.lengthBytes = 0;
     this.filled = 0;
+    this.skipped = 0;
   }
 
   private consume(bytes: Uint8Array, p: number, end: number): void {
@@ -109,10 +122,16 @@ export class MqttDecoder {
           continue;
         }
         const total = 1 + this.lengthBytes + this.remaining;
-        if (total > this.maxPacketBytes) {
+        if (total > this.maxPacketBytes && (this.first >> 4 !== PACKET_TYPE.PUBLISH || !this.onOversize)) {
           throw new FieldcamError('MQTT_PACKET_TOO_LARGE', `a ${total}-byte packet (type ${this.first >> 4}) exceeds maxPacketBytes ${this.maxPacketBytes}`);
         }
         checkRemainingLength(this.first, this.remaining);
+        if (total > this.maxPacketBytes) {
+          this.filled = 0;
+          this.skipped = 0;
+          this.state = SKIP;
+          continue;
+        }
         if (end - p >= this.remaining) {
           // The whole body is in this chunk: decode it in place.
           const from = p;
@@ -122,6 +141,19 @@ export class MqttDecoder {
         } else {
           this.filled = 0;
           this.state = BODY;
+        }
+      } else if (this.state === SKIP) {
+        const n = Math.min(this.remaining - this.skipped, end - p);
+        const keep = Math.min(n, this.body.length - this.filled);
+        if (keep > 0) this.body.set(bytes.subarray(p, p + keep), this.filled);
+        this.filled += keep;
+        this.skipped += n;
+        p += n;
+        if (this.skipped === this.remaining) {
+          this.state = FIRST;
+          // A topic longer than the kept head fails here as malformed: the connection is dropped after all.
+          const head = parseInbound(this.first, this.body, 0, this.filled) as PublishRecord;
+          this.onOversize!(head, 1 + this.lengthBytes + this.remaining);
         }
       } else {
         const n = Math.min(this.remaining - this.filled, end - p);

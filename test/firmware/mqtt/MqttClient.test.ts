@@ -428,4 +428,19 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+test('an inbound PUBLISH past maxPacketBytes is acknowledged and discarded; the connection stays up', () => {
+  const oversize: string[] = [];
+  const r = rig({ maxPacketBytes: 64, onOversize: (topic, n) => oversize.push(`${topic} ${n}`) });
+  const s = r.accept();
+  const inbound = new Uint8Array(256);
+  const n1 = writePublish({ topic: 'fieldcam/cam-1/cmd', qos: 1, packetId: 0x0102 }, new Uint8Array(100), inbound);
+  const n2 = writePublish({ topic: 'fieldcam/cam-1/cmd', qos: 1, packetId: 0x0103 }, bytes(0xa0), inbound, n1);
+  s.deliver(inbound.subarray(0, n1 + n2));
+  assert.equal(oversize, ['fieldcam/cam-1/cmd 124']); // 1 + 1 + 2 + 18 + 2 + 100
+  assert.equal(r.events, ['up', 'MQTT_PACKET_TOO_LARGE']);
+  assert.equal(r.messages.map((m) => m.payload), ['a0']);
+  assert.equal(s.packets.slice(1), ['40020102', '40020103'], 'both acknowledged: the broker will not re-deliver the big one');
+  assert.ok(!s.closed && r.client.connected);
+});
+
 test.run();

@@ -206,4 +206,23 @@ test('push checks its range', () => {
   assert.ok(decoder.idle);
 });
 
+test('with onOversizePublish, a PUBLISH past maxPacketBytes is skipped whatever the split: its head delivered, the stream goes on', () => {
+  // 3 + 40 bytes: topic "a/b", Packet Identifier 9, a 36-byte payload; then a PINGRESP.
+  const stream = concatBytes([hex('322b 0003612f62 0009'), new Uint8Array(36).fill(0xee), hex('d000')]);
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const oversize: Kept[] = [];
+    const packets: MqttInbound[] = [];
+    const decoder = new MqttDecoder({ maxPacketBytes: 16, onPacket: (p) => packets.push(p), onOversizePublish: (p, n) => oversize.push({ topic: p.topic, qos: p.qos, packetId: p.packetId, kept: p.payload.length, n }) });
+    decoder.push(stream, 0, cut);
+    decoder.push(stream, cut, stream.length - cut);
+    assert.equal(oversize, [{ topic: 'a/b', qos: 1, packetId: 9, kept: 7, n: 45 }], `cut at ${cut}`);
+    assert.equal(packets.map((p) => p.type), [PACKET_TYPE.PINGRESP], `cut at ${cut}`);
+    assert.ok(decoder.idle);
+  }
+  // Other packet types past the limit, and a topic longer than the kept head, still throw.
+  const strict = (h: string) => codeOf(() => new MqttDecoder({ maxPacketBytes: 8, onPacket: () => {}, onOversizePublish: () => {} }).push(hex(h)));
+  assert.is(strict('9008 0001 0101010101 01'), 'MQTT_PACKET_TOO_LARGE');
+  assert.is(strict('300b 0008 6161616161616161 00'), 'MQTT_MALFORMED');
+});
+
 test.run();
