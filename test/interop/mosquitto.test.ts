@@ -8,15 +8,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FieldcamError } from '../../firmware/core/errors.ts';
-import { MqttClient } from '../../firmware/core/mqtt/MqttClient.ts';
-import type { SocketFactory } from '../../firmware/io/Socket.ts';
-import { nodeSocket } from '../../firmware/boards/node/nodeSocket.ts';
-import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
 import { CertificateAuthority } from '../../sim/cloud/iot/CertificateAuthority.ts';
 import { ensureCertificates } from '../../sim/cloud/tls/ensureCertificates.ts';
 import { assert, suite } from '../harness/index.ts';
 import { attempt, end, guard, inbox, operatorClient, provisionDevice } from '../sim/cloud/mqtt/brokerKit.ts';
+import { nodeDevice } from '../sim/cloud/mqtt/nodeDevice.ts';
 import { startTestCloud } from '../sim/cloud/support.ts';
 import { freePort, missingMosquitto, MOSQUITTO_PUB, MOSQUITTO_SUB, runClient, startMosquitto, type RunningMosquitto } from './mosquittoKit.ts';
 
@@ -109,50 +105,12 @@ test('device MqttClient ↔ mosquitto: connect, subscribe, QoS 1 both ways, mosq
   const port = await freePort();
   mosquitto = await startMosquitto(files, port);
 
-  // While `offline` is set, the device's connection attempts go to a port nothing listens on (a real
-  // ECONNREFUSED): the network is down for it, so it cannot reconnect before the test has queued a command.
-  const refusing = await freePort();
-  let offline = false;
-  const sockets: SocketFactory = (options) => nodeSocket(offline ? { ...options, port: refusing } : options);
-
-  const received: string[] = [];
-  const errors: string[] = [];
-  const waiters: { test: () => boolean; done: () => void }[] = [];
-  const check = (): void => {
-    for (const w of waiters.splice(0)) {
-      if (w.test()) w.done();
-      else waiters.push(w);
-    }
-  };
-  const when = (condition: () => boolean, what: string): Promise<void> =>
-    condition() ? Promise.resolve() : guard(new Promise((done) => waiters.push({ test: condition, done })), what);
-  let connected = false;
-  let connections = 0;
-  const device = new MqttClient({
-    sockets,
-    timers: nodeTimers,
-    clock: nodeClock,
-    random: Math.random,
+  const d = await nodeDevice({
     host: '127.0.0.1',
     port,
     tls: { ca: pki.caPem, cert: deviceCert.certificatePem, key: deviceCert.privateKeyPem },
     clientId: 'cam-q',
-    keepAliveSeconds: 30,
     cleanSession: false,
-    backoff: { initialMs: 20, maxMs: 200 },
-    onMessage: (topic, payload) => {
-      received.push(`${topic} ${Buffer.from(payload).toString('utf8')}`);
-      check();
-    },
-    onConnectionChange: (up) => {
-      connected = up;
-      if (up) connections++;
-      check();
-    },
-    onError: (err: FieldcamError) => {
-      errors.push(err.code);
-      check();
-    },
   });
   const operatorUrl = `mqtts://127.0.0.1:${port}`;
   const operatorTls = { ca: pki.caPem, cert: operatorCert.certificatePem, key: operatorCert.privateKeyPem, clientId: 'operator' };
@@ -161,36 +119,36 @@ test('device MqttClient ↔ mosquitto: connect, subscribe, QoS 1 both ways, mosq
     assert.ok('client' in op, `operator connected to mosquitto: ${mosquitto.log()}`);
     const opIn = inbox(op.client);
     await op.client.subscribeAsync('fieldcam/cam-q/result', { qos: 1 });
-    device.subscribe('fieldcam/cam-q/cmd', 1);
-    await when(() => connected, 'the device connected');
+    d.client.subscribe('fieldcam/cam-q/cmd', 1);
+    await d.when(d.connected, 'the device connected');
     await guard(mosquitto.waitForLog(/Sending SUBACK to cam-q/), 'the SUBACK to cam-q');
 
     // QoS 1 device → operator.
-    assert.ok(device.publish('fieldcam/cam-q/result', new TextEncoder().encode('ok-1'), 1), 'queued');
+    assert.ok(d.client.publish('fieldcam/cam-q/result', new TextEncoder().encode('ok-1'), 1), 'queued');
     assert.is((await opIn.until('fieldcam/cam-q/result')).payload, 'ok-1');
     await guard(mosquitto.waitForLog(/Sending PUBACK to cam-q/), 'the PUBACK to cam-q');
     // QoS 1 operator → device.
     await op.client.publishAsync('fieldcam/cam-q/cmd', 'cmd-1', { qos: 1 });
-    await when(() => received.includes('fieldcam/cam-q/cmd cmd-1'), 'cmd-1 at the device');
+    await d.when(() => d.received.includes('fieldcam/cam-q/cmd cmd-1'), 'cmd-1 at the device');
 
     // mosquitto goes away (SIGTERM: it saves its database) and comes back on the same port.
-    offline = true;
+    d.offline = true;
     await end(op.client);
     await mosquitto.stop();
-    await when(() => !connected, 'the device to see mosquitto go');
+    await d.when(() => !d.connected(), 'the device to see mosquitto go');
     mosquitto = await startMosquitto(files, port);
     op = await attempt(operatorUrl, operatorTls);
     assert.ok('client' in op, 'operator reconnected');
     await op.client.publishAsync('fieldcam/cam-q/cmd', 'cmd-while-away', { qos: 1 });
-    offline = false;
-    await when(() => received.includes('fieldcam/cam-q/cmd cmd-while-away'), 'the command queued while away, after the reconnect');
-    assert.is(connections, 2, 'one reconnect');
+    d.offline = false;
+    await d.when(() => d.received.includes('fieldcam/cam-q/cmd cmd-while-away'), 'the command queued while away, after the reconnect');
+    assert.is(d.connections(), 2, 'one reconnect');
     // mosquitto logs the CONNECT (p2 = MQTT 3.1.1, c0 = clean session 0) and the CONNACK (1 = session present).
     assert.ok(/as cam-q \(p2, c0, k30/.test(mosquitto.log()), `reconnected with clean session 0: ${mosquitto.log()}`);
     assert.ok(/Sending CONNACK to cam-q \(1, 0\)/.test(mosquitto.log()), 'session present after the restart');
-    assert.equal(errors.filter((c) => c !== 'MQTT_CONNECTION_LOST'), [], `errors: ${errors.join(', ')}`);
+    assert.equal(d.errors.filter((c) => c !== 'MQTT_CONNECTION_LOST'), [], `errors: ${d.errors.join(', ')}`);
   } finally {
-    device.close();
+    d.client.close();
     if ('client' in op) await end(op.client);
     await mosquitto.stop();
     mosquitto = undefined;
