@@ -24,7 +24,7 @@ import { assert, suite } from '../harness/index.ts';
 import { cli } from '../host/control/controlKit.ts';
 import { iotClient } from '../sim/cloud/iot/iotKit.ts';
 import {
-  fragmentFile, listFragmentCount, mkvTags, Operator, RunningDevice, storedFragments, storedFrameCount, type Rec,
+  Arrivals, fragmentFile, listFragmentCount, mkvTags, Operator, RunningDevice, storedFragments, storedFrameCount, type Rec,
 } from './controlKit.ts';
 
 const test = suite('control channel under QEMU: pi-zero-w firmware, provisioned bundle, local cloud (MQTT + KVS), fieldcam device');
@@ -39,7 +39,10 @@ let image: ImageManifest;
 let cloud: RunningCloud;
 let operator: Operator;
 let device: RunningDevice;
-const logged: Array<{ event: string; fields: Rec }> = [];
+const booted: RunningDevice[] = [];
+/** The broker's log events (mqtt-connect, mqtt-connect-refused, mqtt-publish-refused, …), awaitable. */
+const log = new Arrivals<{ readonly event: string; readonly fields: Rec }>();
+const logged = log.items;
 
 /** `fieldcam device <thing> <args…> --json` as a child process; the result document when it printed one. */
 async function fieldcamDevice(...args: string[]): Promise<{ status: number | null; result: Rec | undefined; stderr: string; stdout: string }> {
@@ -64,8 +67,15 @@ function statusUntil(accept: (s: Rec) => boolean, what: string, timeoutMs = 60_0
 
 const persisted = (s: Rec) => Number(s.fragmentsPersisted);
 
+/** Boots the image with a bundle; its camera is the fixture looped at real time. */
+function boot(bundle: string): RunningDevice {
+  const d = new RunningDevice({ dir: imageDir(BOARD), runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu! }, { bundle }, { video: GOP10, bytesPerSecond: REAL_TIME });
+  booted.push(d);
+  return d;
+}
+
 test.after(async () => {
-  device?.kill();
+  for (const d of booted) d.kill();
   await operator?.close();
   await cloud?.close();
   tmp.remove();
@@ -77,7 +87,7 @@ test('setup: the pi-zero-w image; the local cloud with its broker; cam-001 and c
   cloud = await startCloud({
     stateDir: join(tmp.dir, 'cloud'), port: 0, mqttPort: 0, routes: [...mediaRoutes],
     log: (event, fields) => {
-      if (event.startsWith('mqtt-')) logged.push({ event, fields });
+      if (event.startsWith('mqtt-')) log.push({ event, fields });
     },
   });
   const provisioned = await cli(cloud, tmp.dir, ['provision', '--count', '2', '--prefix', 'cam-', '--out', tmp.dir, '--endpoint-url', cloud.endpoint]);
@@ -86,8 +96,7 @@ test('setup: the pi-zero-w image; the local cloud with its broker; cam-001 and c
 });
 
 test('boot: credentials over mTLS, the MQTT connection with the same certificate (client id = thing), fragments PERSISTED', async () => {
-  device = new RunningDevice({ dir: imageDir(BOARD), runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu! },
-    { bundle: join(tmp.dir, THING) }, { video: GOP10, bytesPerSecond: REAL_TIME });
+  device = boot(join(tmp.dir, THING));
   await device.next((r) => r.type === 'control' && r.event === 'connected', 'the control channel connected', 0, 90_000);
   await device.next((r) => r.event === 'credentials', 'IoT credentials');
   const connect = logged.find((l) => l.event === 'mqtt-connect' && l.fields.clientId === THING);
@@ -136,6 +145,15 @@ test('tag: `fieldcam device cam-001 tag name=event value=door-open` lands as MKV
 test('stop, then start: nothing is stored while stopped (the camera drained as `stopped`), streaming resumes', async () => {
   const stop = await fieldcamDevice('stop');
   assert.is(stop.status, 0, stop.stderr);
+  try {
+    await stoppedThenStarted();
+  } catch (err) {
+    await operator.command('restore-streaming', 'start').catch(() => undefined); // so the next proofs judge a streaming device
+    throw err;
+  }
+});
+
+async function stoppedThenStarted(): Promise<void> {
   const atStop = storedFragments(cloud, THING).length;
   const dropped = Number((await device.nextStatus()).framesDropped);
   // While stopped the camera is still read: a second of it (10 frames) is dropped, nothing is stored.
@@ -153,7 +171,7 @@ test('stop, then start: nothing is stored while stopped (the camera drained as `
   assert.is(start.status, 0, start.stderr);
   await statusUntil((s) => persisted(s) >= Number(t.fragmentsPersisted) + 2, 'two new fragments PERSISTED after start');
   assert.ok(storedFragments(cloud, THING).length >= atStop + 2, 'streaming resumed');
-});
+}
 
 test('refusals: an unknown command is a usage error (exit 2, nothing sent); a setting the camera cannot take is refused by the device (exit 3)', async () => {
   const commandsBefore = device.lines.items.filter((r) => r.type === 'control' && r.event === 'command').length;
@@ -166,7 +184,7 @@ test('refusals: an unknown command is a usage error (exit 2, nothing sent); a se
   assert.is(commands.length, commandsBefore + 1, 'only the set reached the device');
 });
 
-/** cam-001's certificate: its id (to deactivate it for a while) and its PEM files (for the intruder). */
+/** The id of cam-001's certificate (to deactivate it for a while). */
 async function deviceCertificateId(): Promise<string> {
   const principals = (await iotClient(cloud).send(new ListThingPrincipalsCommand({ thingName: THING }))).principals ?? [];
   assert.is(principals.length, 1, JSON.stringify(principals));
@@ -188,8 +206,7 @@ test('broker restart: the device reconnects; a QoS 1 command published while it 
   try {
     await cloud.mqtt.restart();
     await device.next((r) => r.type === 'control' && r.event === 'disconnected', 'the device saw the broker go', from);
-    await device.next((r) => r.type === 'control' && r.event === 'error' && r.code === 'MQTT_CONNECTION_LOST', 'a refused reconnect', device.mark);
-    assert.ok(logged.slice(logFrom).some((l) => l.event === 'mqtt-connect-refused' && l.fields.clientId === THING), JSON.stringify(logged.slice(logFrom)));
+    await log.next((l) => l.event === 'mqtt-connect-refused' && l.fields.clientId === THING, 'a refused reconnect', logFrom, 30_000);
     await operator.publishCommand(encode({ id: 'across-restart', name: 'tag', args: { name: 'restart', value: 'once' } }));
     assert.ok(!device.lines.items.slice(from).some((r) => r.type === 'control' && r.event === 'connected'), 'published while the device was away');
   } finally {
@@ -370,8 +387,7 @@ test('a device whose bundle names another thing than its certificate allows: MQT
     caPem: readFileSync(join(own, 'ca.pem'), 'utf8'),
   });
   const logFrom = logged.length;
-  device = new RunningDevice({ dir: imageDir(BOARD), runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu! },
-    { bundle }, { video: GOP10, bytesPerSecond: REAL_TIME });
+  device = boot(bundle);
   const refusedTwice = () => logged.slice(logFrom).filter((l) => l.event === 'mqtt-connect-refused' && l.fields.clientId === 'cam-002').length >= 2;
   await statusUntil((s) => persisted(s) >= 3 && refusedTwice(), 'three fragments PERSISTED and two refused MQTT connections', 90_000);
   const lines = device.lines.items;

@@ -1,7 +1,8 @@
 // Helpers of the control-channel proofs under QEMU (test/device/control.test.ts): a booted device whose JSON
-// lines can be awaited, an operator connected to the local cloud's broker exactly as `fieldcam device` connects
-// (OperatorTarget: WSS + SigV4 with the example keys), and what the local KVS stored, read back from the
-// fragment files themselves (mkvextract for the Tags, ffprobe for the frames) and through ListFragments.
+// lines can be awaited, an operator on the local cloud's broker over WSS + SigV4 (presigned as `fieldcam
+// device` presigns, with the example keys) but with a persistent session, and what the local KVS stored,
+// read back from the fragment files themselves (mkvextract for the Tags, ffprobe for the frames) and
+// through ListFragments.
 import { GetDataEndpointCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { KinesisVideoArchivedMediaClient, paginateListFragments } from '@aws-sdk/client-kinesis-video-archived-media';
 import { decode, encode } from 'cbor-x';
@@ -31,7 +32,7 @@ interface Waiter<T> {
  * item at or after index `from` that matches, already seen or still to come, and rejects after `timeoutMs`
  * or when the source ends. A wait is always on an observed event, never a sleep.
  */
-class Arrivals<T> {
+export class Arrivals<T> {
   readonly items: T[] = [];
   private readonly waiters = new Set<Waiter<T>>();
   private ended: string | undefined;
