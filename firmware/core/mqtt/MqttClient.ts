@@ -98,7 +98,9 @@ interface MutablePublishFields {
  * - Keep-alive (§3.1.2.10): a PINGREQ when nothing was sent for keepAliveSeconds. The 1.5× grace of that
  *   clause binds the server; for the client the clause only says to close the connection if no PINGRESP
  *   comes "within a reasonable amount of time" — we allow keepAliveSeconds/2, then reconnect.
- * - A malformed packet from the broker drops the connection (§4.8) and the client reconnects.
+ * - A malformed packet from the broker drops the connection (§4.8) and the client reconnects. A PUBLISH
+ *   larger than maxPacketBytes is not malformed: it is skipped, acknowledged and reported (onOversize), since
+ *   a dropped connection would have it re-delivered on every reconnect.
  * - CONNACK 4 (bad user name or password) and 5 (not authorized) stop retrying (MQTT_NOT_AUTHORIZED);
  *   1-3 retry with backoff (MQTT_CONNECT_REFUSED). A broker certificate that cannot be verified stops too
  *   (MQTT_TLS_VERIFY): a wrong CA or endpoint is a misconfiguration, as on the upload path.
