@@ -35,7 +35,7 @@ test('refusals are named and echo the id when it could be read', () => {
   assert.equal(refusal(new Uint8Array([0xbf, 0x62, 0x69, 0x64, 0x61, 0x61, 0xff])), { id: undefined, code: 'CONTROL_PAYLOAD_INVALID' }, 'indefinite map');
 });
 
-test(`fuzz: ${scaled(3000)} mutated and random payloads never throw and name their refusal`, () => {
+test('fuzz: mutated and random payloads (3000 on Node, fewer when emulated) never throw and name their refusal', () => {
   let seed = 0x2545f491;
   const next = () => {
     seed ^= seed << 13;

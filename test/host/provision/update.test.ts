@@ -17,6 +17,7 @@ import { DescribeStreamCommand, UpdateDataRetentionCommand } from '@aws-sdk/clie
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
+import { awsCall } from '../../../host/lib/provision/awsCall.ts';
 import { iotPolicyDocument, KVS_ROLE_POLICY, sameJson } from '../../../host/lib/provision/provisionNames.ts';
 import type { RunningCloud } from '../../../sim/cloud/startCloud.ts';
 import { assert, suite } from '../../harness/index.ts';
@@ -74,13 +75,19 @@ async function policyVersions(name = POLICY): Promise<string[]> {
   return (listed.policyVersions ?? []).map((v) => `${v.versionId}${v.isDefaultVersion ? '*' : ''}`).sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
 }
 
+/** DescribeStream as an operator's script would call it right after provision: KVS's 5 calls per second per
+ * stream may answer ClientLimitExceededException, which the SDK does not retry; awsCall backs off as provision does. */
+async function describeStream(stream: string) {
+  return (await awsCall(`DescribeStream ${stream}`, () => sdk.kvs.send(new DescribeStreamCommand({ StreamName: stream })))).StreamInfo!;
+}
+
 async function retention(stream: string): Promise<number> {
-  return (await sdk.kvs.send(new DescribeStreamCommand({ StreamName: stream }))).StreamInfo!.DataRetentionInHours!;
+  return (await describeStream(stream)).DataRetentionInHours!;
 }
 
 /** Sets a stream's retention out of band, as an operator would with the SDK. */
 async function setRetention(stream: string, hours: number): Promise<void> {
-  const info = (await sdk.kvs.send(new DescribeStreamCommand({ StreamName: stream }))).StreamInfo!;
+  const info = await describeStream(stream);
   const change = hours - info.DataRetentionInHours!;
   await sdk.kvs.send(new UpdateDataRetentionCommand({ StreamName: stream, CurrentVersion: info.Version, Operation: change > 0 ? 'INCREASE_DATA_RETENTION' : 'DECREASE_DATA_RETENTION', DataRetentionChangeInHours: Math.abs(change) }));
 }
