@@ -140,7 +140,7 @@ export const simCommand: Command = {
     const bootImage = { dir: tree ? tree.paths.imageDir : imageDir(board.name), runtimeFlags: [...image.runtimeFlags, ...scaled], ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) };
     const rate = fast ? 0 : bytesPerSecond(video, board, devicesDir);
     const cloud = await startCloud({
-      stateDir, port, ...(tree ? { credentialsPort: tree.credentialsPort } : {}), routes: [...mediaRoutes],
+      stateDir, port, ...(tree ? { credentialsPort: tree.credentialsPort } : {}), ...(tree?.mqttPort !== undefined ? { mqttPort: tree.mqttPort } : {}), routes: [...mediaRoutes],
       ...(timeScale > 1 ? { config: { timeScale, timeOrigin: origin } } : {}),
     });
     const url = new URL(cloud.endpoint);
@@ -148,7 +148,7 @@ export const simCommand: Command = {
     const where = board.qemuCpu ? `under qemu-arm -cpu ${board.qemuCpu}` : 'natively';
     if (!json) {
       process.stdout.write(tree
-        ? `sim: local cloud on ${cloud.endpoint}, credentials ${cloud.credentialsEndpoint} (state ${stateDir}); the ${board.name} tree ${tree.root} ${where} as its unit starts it (thing ${tree.thingName}), camera ${video}\n`
+        ? `sim: local cloud on ${cloud.endpoint}, credentials ${cloud.credentialsEndpoint}, MQTT ${cloud.mqtt.endpoint} (state ${stateDir}); the ${board.name} tree ${tree.root} ${where} as its unit starts it (thing ${tree.thingName}), camera ${video}\n`
         : `sim: local Kinesis Video Streams on ${cloud.endpoint} (state ${stateDir}); ${devices} × ${board.name} ${where}, camera ${video}\n`);
     }
 

@@ -45,6 +45,8 @@ export interface BundleSummary {
   /** Where the device will go: the KVS control plane and the IoT credentials provider. */
   readonly kvs: { readonly host: string; readonly port: number };
   readonly credentials: { readonly host: string; readonly port: number };
+  /** The MQTT control channel (endpoints.iotData), when the bundle has one. */
+  readonly mqtt?: { readonly host: string; readonly port: number };
 }
 
 /** What the device itself would make of the bundle, plus the certificate/key pair check; FLASH_BUNDLE_INVALID otherwise. */
@@ -67,6 +69,7 @@ export function validateBundle(bundle: string, boardJson: string): BundleSummary
   return {
     thingName: iot.thingName, streamName: config.stream.name,
     kvs: { host: config.endpoint.host, port: config.endpoint.port }, credentials: { host: iot.host, port: iot.port },
+    ...(config.control ? { mqtt: { host: config.control.host, port: config.control.port } } : {}),
   };
 }
 

@@ -18,6 +18,8 @@ export interface FlashedTree {
   /** The local cloud the bundle was provisioned against: its KVS port and its credentials provider port. */
   readonly port: number;
   readonly credentialsPort: number;
+  /** Its MQTT broker port (endpoints.iotData), when the bundle has a control channel. */
+  readonly mqttPort?: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost']);
@@ -40,11 +42,12 @@ export function readFlashedTree(root: string): FlashedTree {
   } catch (err) {
     throw new FieldcamError('FLASH_BUNDLE_INVALID', `sim --image: ${(err as Error).message.replace(/^flash: /, '')}`);
   }
-  if (!LOOPBACK.has(bundle.kvs.host) || !LOOPBACK.has(bundle.credentials.host)) {
+  if (!LOOPBACK.has(bundle.kvs.host) || !LOOPBACK.has(bundle.credentials.host) || (bundle.mqtt && !LOOPBACK.has(bundle.mqtt.host))) {
     throw new FieldcamError('CLI_USAGE', `sim --image: the bundle points at ${bundle.kvs.host} and ${bundle.credentials.host}, not at a local cloud; ` +
       'sim boots trees provisioned against the local cloud (fieldcam provision --endpoint-url https://127.0.0.1:<port>)');
   }
-  return { root, paths, image, board, thingName: bundle.thingName, streamName: bundle.streamName, port: bundle.kvs.port, credentialsPort: bundle.credentials.port };
+  return { root, paths, image, board, thingName: bundle.thingName, streamName: bundle.streamName, port: bundle.kvs.port, credentialsPort: bundle.credentials.port,
+    ...(bundle.mqtt ? { mqttPort: bundle.mqtt.port } : {}) };
 }
 
 /**
