@@ -9,7 +9,25 @@ export interface DeviceBoard {
   readonly stream: { readonly fragmentMs: number; readonly maxFragmentMs: number };
   /** What the app may allocate after boot (the ESP32 profile's heap budget); absent = only the runtime's limit. */
   readonly appHeapBudgetBytes?: number;
+  /** The control channel's fixed buffers on this board (manifest `control`); absent = CONTROL_BOARD_DEFAULTS. */
+  readonly control?: ControlBoard;
 }
+
+/**
+ * What the control channel allocates at start, as board data: the MQTT client takes `maxQueued` QoS 1 slots
+ * of `maxPacketBytes` each plus three buffers of that size (scratch, receive, decoder body), all fixed, so a
+ * small board states smaller values rather than the firmware branching on its name.
+ */
+export interface ControlBoard {
+  /** Largest MQTT packet either way: commands and desired documents are ≤ 1 KiB, telemetry and results < 2 KiB. */
+  readonly maxPacketBytes: number;
+  /** QoS 1 messages (results, reported, health) kept until their PUBACK or for a broker that is away. */
+  readonly maxQueued: number;
+}
+
+export const CONTROL_BOARD_DEFAULTS: ControlBoard = Object.freeze({ maxPacketBytes: 4096, maxQueued: 8 });
+/** Below this a 1 KiB command plus its topic (a 128-character thing name) and MQTT headers cannot arrive whole. */
+export const CONTROL_MIN_PACKET_BYTES = 2048;
 
 /**
  * The device's configuration, version 1: where to stream, with which credentials, from which camera. Written by
@@ -209,5 +227,14 @@ export function parseDeviceBoard(o: Json, field: string, appHeapBudgetBytes: unk
       maxFragmentMs: number(stream, `${field}.stream`, 'maxFragmentMs', 1, 20_000),
     }),
     ...(appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: number({ appHeapBudgetBytes }, field, 'appHeapBudgetBytes', 16_384, 1 << 30) } : {}),
+    ...(o.control !== undefined ? { control: parseControlBoard(object(o.control, `${field}.control`), `${field}.control`) } : {}),
+  });
+}
+
+/** A board's `control` section (manifest or JSON config `board.control`); both fields are required. */
+export function parseControlBoard(o: Json, field: string): ControlBoard {
+  return Object.freeze({
+    maxPacketBytes: integerIn(o, field, 'maxPacketBytes', CONTROL_MIN_PACKET_BYTES, 131_072),
+    maxQueued: integerIn(o, field, 'maxQueued', 1, 64),
   });
 }

@@ -3,13 +3,8 @@ import type { StateStore } from '../core/control/ControlPorts.ts';
 import { MqttClient } from '../core/mqtt/MqttClient.ts';
 import type { Board } from './Board.ts';
 import type { CameraUploader } from './CameraUploader.ts';
-import type { ControlConfig, DeviceConfig } from './DeviceConfig.ts';
+import { CONTROL_BOARD_DEFAULTS, type ControlConfig, type DeviceConfig } from './DeviceConfig.ts';
 import { deviceControls } from './deviceControls.ts';
-
-/** Largest MQTT packet either way: a telemetry record or a `status` result is under 2 KiB; documents in are ≤ 1 KiB. */
-const MAX_PACKET_BYTES = 4096;
-/** QoS 1 messages (results, reported, health) kept for a broker that is away. */
-const MAX_QUEUED = 8;
 
 /** The state file over the board: a missing file is "no state yet", anything else unreadable is reported by the channel. */
 function stateStore(board: Board, path: string): StateStore {
@@ -35,6 +30,8 @@ function stateStore(board: Board, path: string): StateStore {
 export function startControl(board: Board, config: DeviceConfig, control: ControlConfig, uploader: CameraUploader,
   restart: () => void, onEvent: (event: ControlEvent) => void): ControlChannel {
   const tls = { ca: board.readText(control.caFile), cert: board.readText(control.certFile), key: board.readText(control.keyFile) };
+  // The MQTT client's buffers are fixed at start and sized by the board (manifest `control`; 4 KiB × 8 by default).
+  const { maxPacketBytes, maxQueued } = config.board.control ?? CONTROL_BOARD_DEFAULTS;
   return new ControlChannel({
     thing: control.thingName,
     device: deviceControls(board, config, uploader, restart),
@@ -46,7 +43,7 @@ export function startControl(board: Board, config: DeviceConfig, control: Contro
       sockets: board.sockets, timers: board.timers, clock: board.clock, random: board.random,
       host: control.host, port: control.port, tls, clientId: control.thingName,
       keepAliveSeconds: control.keepAliveSeconds, will: callbacks.will,
-      maxPacketBytes: MAX_PACKET_BYTES, maxQueued: MAX_QUEUED,
+      maxPacketBytes, maxQueued,
       onMessage: callbacks.onMessage, onConnectionChange: callbacks.onConnectionChange, onQueueSpace: callbacks.onQueueSpace,
       onOversize: callbacks.onOversize, onError: callbacks.onError,
     }),

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PoolBudget } from '../../firmware/core/config/derivePoolSizing.ts';
+import { CONTROL_MIN_PACKET_BYTES, type ControlBoard } from '../../firmware/app/DeviceConfig.ts';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 
 export const BOARDS_DIR = resolve(import.meta.dirname, '..', '..', 'manifests', 'boards');
@@ -17,6 +18,8 @@ export interface BoardManifest {
   readonly pool: PoolBudget;
   readonly camera: { readonly codec: 'h264' | 'mjpeg'; readonly width: number; readonly height: number; readonly fps: number };
   readonly stream: { readonly fragmentMs: number; readonly maxFragmentMs: number };
+  /** The control channel's fixed MQTT buffers (optional; the firmware's defaults are 4096-byte packets × 8 queued). */
+  readonly control?: ControlBoard;
 }
 
 /**
@@ -83,6 +86,18 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
   };
   if (camera.codec !== 'h264' && camera.codec !== 'mjpeg') bad('camera.codec', '"h264" or "mjpeg"');
   const maxFragmentMs = pos(stream, 'stream', 'maxFragmentMs');
+  let control: ControlBoard | undefined;
+  if (m.control !== undefined) {
+    const c = obj(m.control, 'control');
+    const within = (key: string, min: number, max: number, why: string): number => {
+      const v = c[key];
+      return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : bad(`control.${key}`, `a whole number in [${min}, ${max}] (${why})`);
+    };
+    control = Object.freeze({
+      maxPacketBytes: within('maxPacketBytes', CONTROL_MIN_PACKET_BYTES, 131_072, 'a 1 KiB command with its topic must fit; AWS IoT allows 128 KiB'),
+      maxQueued: within('maxQueued', 1, 64, 'QoS 1 messages awaiting PUBACK'),
+    });
+  }
   if (maxFragmentMs > 20000) bad('stream.maxFragmentMs', 'at most 20000 (the KVS hard limit)');
   return Object.freeze({
     name,
@@ -111,5 +126,6 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
       fps: pos(camera, 'camera', 'fps'),
     }),
     stream: Object.freeze({ fragmentMs: stream.fragmentMs === 0 ? 0 : pos(stream, 'stream', 'fragmentMs'), maxFragmentMs }),
+    ...(control ? { control } : {}),
   });
 }

@@ -40,6 +40,7 @@ export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
     board: {
       name: c.board.name, pool: c.board.pool, stream: c.board.stream,
       ...(c.board.memory.appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: c.board.memory.appHeapBudgetBytes } : {}),
+      ...(c.board.control ? { control: c.board.control } : {}),
     },
     stream: {
       name: c.streamName,

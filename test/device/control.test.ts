@@ -403,5 +403,56 @@ test('a device whose bundle names another thing than its certificate allows: MQT
   assert.is(storedFragments(cloud, 'cam-002').length, summary.fragmentsPersisted, 'stored in cam-002\'s stream');
 });
 
+test('esp32-cam profile with the control channel: MJPEG streamed and PERSISTED, `status` and a burst of 30 answered, the app within its 162 KiB', async () => {
+  // The ESP32 profile's budget binds what the app allocates after boot (native.limitAppHeap): past it the runtime
+  // ends with OUT_OF_MEMORY (exit 6), so a device that no longer fits fails this run instead of answering.
+  const esp = await buildImage(loadBoardManifest('esp32-cam'), { typecheck: false });
+  const budget = loadBoardManifest('esp32-cam').memory.appHeapBudgetBytes!;
+  const thing = 'esp-001';
+  const provisioned = await cli(cloud, tmp.dir, ['provision', '--thing', thing, '--out', join(tmp.dir, thing), '--endpoint-url', cloud.endpoint]);
+  assert.is(provisioned.status, 0, provisioned.stderr);
+  const mjpeg = join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg'); // 30 frames: 3 s at 10 fps
+  const cam = new RunningDevice({ dir: imageDir('esp32-cam'), runtimeFlags: esp.runtimeFlags, qemuCpu: esp.qemuCpu! },
+    { bundle: join(tmp.dir, thing) }, { video: mjpeg, bytesPerSecond: readFileSync(mjpeg).length / 3 });
+  booted.push(cam);
+  // An OUT_OF_MEMORY exit ends every wait at once, with the runtime's message (not a timeout).
+  let stderr = '';
+  cam.board.child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const died = new Promise<never>((_, fail) => cam.board.child.once('exit', (code, signal) => {
+    const why = `the esp32-cam exited (${code ?? signal}): ${stderr.slice(-500)}`;
+    cam.lines.end(why);
+    fail(new Error(why));
+  }));
+  died.catch(() => undefined); // raced below; the final stop ends it too
+  const alive = <T>(p: Promise<T>): Promise<T> => Promise.race([p, died]);
+  const op = await Operator.connect(cloud, thing);
+  try {
+    await cam.next((r) => r.type === 'control' && r.event === 'connected', 'the esp32-cam control channel connected', 0, 60_000);
+    const status = await alive(op.command('esp-status', 'status'));
+    assert.is(status.ok, true, JSON.stringify(status));
+    assert.is((status.data as Rec).streaming, true);
+    // More commands at once than its 4-message QoS 1 ring holds: each one answered, the device still alive.
+    const om = op.mark;
+    await Promise.all(Array.from({ length: 30 }, (_, i) => op.publishCommand(encode({ id: `esp-burst-${i}`, name: 'status' }))));
+    await alive(op.next('result', (v) => v.id === 'esp-burst-29', 'the last result of the burst', om));
+    const answered = new Set(op.all('result', om).filter((v) => v.ok === true).map((v) => v.id));
+    assert.is(answered.size, 30, cam.controlLines());
+    const s = await cam.next((r) => r.type === 'status' && Number(r.fragmentsPersisted) >= 3, 'three fragments PERSISTED', cam.mark, 30_000);
+    const baseline = Number(s.baselineHeapBytes);
+    const app = Number(s.peakHeapBytes) - baseline;
+    assert.ok(baseline > 0, `limitAppHeap took its baseline: ${JSON.stringify(s)}`);
+    assert.ok(app > 0 && app <= budget, `the app after boot: ${app} B of ${budget} B`);
+    assert.ok(Number(s.peakHeapBytes) <= esp.sizes.heapLimitBytes, `peak ${String(s.peakHeapBytes)} B within the runtime limit ${esp.sizes.heapLimitBytes} B`);
+    assert.ok(storedFragments(cloud, thing).length >= 3, 'the PERSISTED fragments are in the local KVS');
+    cam.board.stop();
+    const exit = await cam.exited;
+    assert.is(exit.code, DEVICE_EXIT.OK, exit.stderr);
+    const summary = cam.lines.items.find((r) => r.type === 'summary')!;
+    assert.is(summary.fragmentsPersisted, summary.fragmentsSent, JSON.stringify(summary));
+  } finally {
+    await op.close();
+  }
+});
+
 test.run();
 

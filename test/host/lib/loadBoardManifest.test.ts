@@ -19,6 +19,11 @@ test('every committed board manifest loads and its pool can be allocated', () =>
   }
 });
 
+test('esp32-cam states smaller control-channel buffers than the firmware defaults (docs/boards.md)', () => {
+  assert.equal(loadBoardManifest('esp32-cam').control, { maxPacketBytes: 2048, maxQueued: 4 });
+  assert.is(loadBoardManifest('pi-zero-w').control, undefined);
+});
+
 test('unknown board → CONFIG_BOARD_UNKNOWN listing the known ones', () => {
   assert.throws(() => loadBoardManifest('toaster'), 'CONFIG_BOARD_UNKNOWN');
   assert.throws(() => loadBoardManifest('../etc/passwd'), 'CONFIG_BOARD_UNKNOWN');
@@ -44,7 +49,15 @@ test('malformed manifests name the file and the field', () => {
       [{ ...good, target: 'armv6' }, /qemuCpu must be/],
       [{ ...good, memory: { ...good.memory, initialSlots: 1.5 } }, /memory\.initialSlots must be a whole number/],
       [{ ...good, memory: undefined }, /memory must be an object/],
+      [{ ...good, control: 'small' }, /control must be an object/],
+      [{ ...good, control: { maxPacketBytes: 1024, maxQueued: 4 } }, /control\.maxPacketBytes must be a whole number in \[2048, 131072\]/],
+      [{ ...good, control: { maxPacketBytes: 2048, maxQueued: 0 } }, /control\.maxQueued must be a whole number in \[1, 64\]/],
+      [{ ...good, control: { maxPacketBytes: 2048 } }, /control\.maxQueued/],
     ];
+    writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...good, control: { maxPacketBytes: 2048, maxQueued: 4 } }));
+    assert.equal(loadBoardManifest('b', dir).control, { maxPacketBytes: 2048, maxQueued: 4 });
+    writeFileSync(join(dir, 'b.json'), JSON.stringify(good));
+    assert.is(loadBoardManifest('b', dir).control, undefined, 'absent: the firmware\'s defaults');
     for (const [content, message] of cases) {
       writeFileSync(join(dir, 'b.json'), typeof content === 'string' ? content : JSON.stringify(content));
       assert.throws(() => loadBoardManifest('b', dir), message);
