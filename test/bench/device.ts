@@ -3,11 +3,16 @@
 //     plugin), as the difference between playing the fixture twice and once, so boot and parsing cancel;
 //   the whole device per board (camera → Matroska → SigV4 PutMedia over mbedTLS → local KVS): computrons and
 //     guest instructions per frame (same 2-minus-1 method), peak XS heap against the board's limit, peak RSS,
-//     boot to the first PutMedia byte, and CPU while idle.
+//     boot to the first PutMedia byte, and CPU while idle;
+//   the same boards with the control channel: a provisioned bundle (IoT credentials, MQTT over mTLS to the local
+//     broker), the camera looped at real time, a `status` command, then a burst of 30, read from its status lines.
+// Usage: node --import tsx test/bench/device.ts [1080p.h264] [--boards a,b] [--device-only]
+//   (--device-only skips the media-path table; --boards limits both device tables).
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encode } from 'cbor-x';
 import { build } from 'esbuild';
 import { buildImage, imageDir, ROOT, type ImageManifest } from '../../host/lib/buildImage.ts';
 import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
@@ -17,6 +22,8 @@ import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { putMediaConnections } from '../../sim/cloud/kvs/media/putMediaRoute.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { buildInsnPlugin, countInstructions } from '../../toolchain/qemu/build.mjs';
+import { Operator, RunningDevice } from '../device/controlKit.ts';
+import { cli } from '../host/control/controlKit.ts';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 const H264 = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
@@ -157,20 +164,96 @@ async function deviceCost(dir: string, images: ImageManifest[]): Promise<string>
   return table(['board', 'run', 'computrons/frame (whole device)', 'ARM instructions/frame (whole device)', 'peak XS heap of limit', 'app heap after boot (budget)', 'peak RSS', 'boot → first PutMedia byte (wall)'], rows);
 }
 
+/**
+ * One board with its control channel, as a provisioned camera runs: `fieldcam provision` against the local cloud,
+ * the bundle booted with the camera looped at real time, one `status` command, then a burst of 30 sent at once;
+ * read from the status line after five fragments PERSISTED.
+ */
+async function controlRow(cloud: RunningCloud, dir: string, image: ImageManifest): Promise<(string | number)[]> {
+  const board = loadBoardManifest(image.board);
+  const thing = `bench-${image.board}`;
+  const provisioned = await cli(cloud, dir, ['provision', '--thing', thing, '--out', join(dir, thing), '--endpoint-url', cloud.endpoint]);
+  if (provisioned.status !== 0) throw new Error(`provision ${thing}: ${provisioned.stderr}`);
+  const video = board.camera.codec === 'mjpeg' ? MJPEG : H264;
+  const seconds = board.camera.codec === 'mjpeg' ? 3 : 10; // the fixtures: 30 and 100 frames at 10 fps
+  const device = new RunningDevice({ dir: imageDir(image.board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
+    { bundle: join(dir, thing) }, { video, bytesPerSecond: readFileSync(video).length / seconds });
+  const operator = await Operator.connect(cloud, thing);
+  let peakRssBytes = 0;
+  const poll = setInterval(() => {
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${device.board.child.pid}/status`, 'utf8'));
+      if (hwm) peakRssBytes = Math.max(peakRssBytes, Number(hwm[1]) * 1024);
+    } catch {
+      // exited between two polls
+    }
+  }, 20);
+  try {
+    await device.next((r) => r.type === 'control' && r.event === 'connected', `${thing}: control channel connected`, 0, 90_000);
+    const first = await operator.command('bench-status', 'status');
+    if (first.ok !== true) throw new Error(`${thing}: status refused: ${JSON.stringify(first)}`);
+    const from = operator.mark;
+    await Promise.all(Array.from({ length: 30 }, (_, i) => operator.publishCommand(encode({ id: `bench-burst-${i}`, name: 'status' }))));
+    await operator.next('result', (v) => v.id === 'bench-burst-29', `${thing}: the burst answered`, from, 60_000);
+    const s = await device.next((r) => r.type === 'status' && Number(r.fragmentsPersisted) >= 5, `${thing}: five fragments PERSISTED`, device.mark, 60_000);
+    const peak = Number(s.peakHeapBytes);
+    const baseline = Number(s.baselineHeapBytes);
+    const limit = image.sizes.heapLimitBytes;
+    return [
+      `${image.board} + control channel`, image.qemuCpu ? `qemu-arm -cpu ${image.qemuCpu}` : 'native x86-64', '-', '-',
+      `${mib(peak)} of ${mib(limit)} (${(100 * (1 - peak / limit)).toFixed(0)}% margin)`,
+      baseline ? `${((peak - baseline) / 1024).toFixed(0)} KiB of ${(board.memory.appHeapBudgetBytes! / 1024).toFixed(0)} KiB` : '-',
+      `${mib(peakRssBytes)}${image.qemuCpu ? ' (with QEMU)' : ''}`, '-',
+    ];
+  } finally {
+    clearInterval(poll);
+    device.kill();
+    await device.exited;
+    await operator.close();
+  }
+}
+
+async function controlCost(dir: string, images: ImageManifest[]): Promise<string> {
+  const cloud = await startCloud({ stateDir: join(dir, 'control-cloud'), port: 0, mqttPort: 0, routes: [...mediaRoutes] });
+  const rows: (string | number)[][] = [];
+  try {
+    for (const image of images) rows.push(await controlRow(cloud, dir, image));
+  } finally {
+    await cloud.close();
+  }
+  return table(['board', 'run', 'computrons/frame (whole device)', 'ARM instructions/frame (whole device)', 'peak XS heap of limit', 'app heap after boot (budget)', 'peak RSS', 'boot → first PutMedia byte (wall)'], rows);
+}
+
+export interface DeviceBenchOptions {
+  readonly boards?: readonly string[];
+  /** Skip the media-path table (the longest part under the instruction-counting plugin). */
+  readonly deviceOnly?: boolean;
+}
+
 /** `realistic1080p`: a 4 Mbit/s 1080p stream (run.ts makes it with ffmpeg). */
-export async function deviceBench(realistic1080p: string): Promise<string> {
+export async function deviceBench(realistic1080p: string, o: DeviceBenchOptions = {}): Promise<string> {
   const dir = join(tmpdir(), `fieldcam-bench-device-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   try {
     const images: ImageManifest[] = [];
-    for (const board of ['sim-x86', 'pi-zero-w', 'esp32-cam']) images.push(await buildImage(loadBoardManifest(board), { typecheck: false }));
+    for (const board of o.boards ?? ['sim-x86', 'pi-zero-w', 'esp32-cam']) images.push(await buildImage(loadBoardManifest(board), { typecheck: false }));
     buildInsnPlugin();
-    const media = await mediaCost(dir, join(imageDir('sim-x86'), 'fieldcam-runtime'), join(imageDir('pi-zero-w'), 'fieldcam-runtime'), realistic1080p);
+    // The media table runs the sim-x86 and pi-zero-w runtimes whichever boards the device tables cover.
+    if (!o.deviceOnly) for (const board of ['sim-x86', 'pi-zero-w']) if (!images.some((i) => i.board === board)) await buildImage(loadBoardManifest(board), { typecheck: false });
+    const media = o.deviceOnly ? '' : `### Media path per frame inside XS (no network)\n\n${await mediaCost(dir, join(imageDir('sim-x86'), 'fieldcam-runtime'), join(imageDir('pi-zero-w'), 'fieldcam-runtime'), realistic1080p)}\n\n`;
     const device = await deviceCost(dir, images);
-    return `### Media path per frame inside XS (no network)\n\n${media}\n\n### The device per board (fixture played twice minus once; local KVS)\n\n${device}\n`;
+    const control = await controlCost(dir, images);
+    return `${media}### The device per board (fixture played twice minus once; local KVS)\n\n${device}\n\n### With the control channel (provisioned bundle, local broker; status + a burst of 30)\n\n${control}\n`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(await deviceBench(process.argv[2] ?? H264));
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--boards');
+  const boards = at >= 0 ? args.splice(at, 2)[1]?.split(',') : undefined;
+  const deviceOnly = args.includes('--device-only');
+  const video = args.find((a) => !a.startsWith('--')) ?? H264;
+  process.stdout.write(await deviceBench(video, { ...(boards ? { boards } : {}), deviceOnly }));
+}
