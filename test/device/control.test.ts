@@ -3,7 +3,8 @@
 // the device's certificate serves both the IoT credentials provider (KVS keys) and the MQTT broker (client
 // id = thing). One boot carries the proofs in sequence while its camera (the fixture looped at real time)
 // keeps streaming; each proof is judged from what the cloud stored (fragment files, their Tags, ffprobe,
-// ListFragments), what the device printed and what an operator received — never from sleeps.
+// ListFragments), what the device printed and what an operator received — never from sleeps. The last case
+// boots the esp32-cam image the same way, to hold its 162 KiB app budget with the control channel running.
 //
 // Operators: `fieldcam device` as a child process (asynchronous: the cloud answers from this process), and
 // for what the CLI will not send (a command across a broker restart, fuzzed CBOR) an mqtt.js operator over
@@ -437,6 +438,11 @@ test('esp32-cam profile with the control channel: MJPEG streamed and PERSISTED, 
     await alive(op.next('result', (v) => v.id === 'esp-burst-29', 'the last result of the burst', om));
     const answered = new Set(op.all('result', om).filter((v) => v.ok === true).map((v) => v.id));
     assert.is(answered.size, 30, cam.controlLines());
+    // The manifest's control section reached the device: a 3 KB command passes a 4 KiB client, not this 2 KiB one.
+    const mark = cam.mark;
+    await op.publishCommand(encode({ id: 'esp-3k', name: 'tag', args: { name: 'big', value: 'v'.repeat(3000) } }));
+    const refused = await cam.next((r) => r.type === 'control' && r.code === 'MQTT_PACKET_TOO_LARGE', 'the 3 KB command refused by the MQTT client', mark, 30_000);
+    assert.ok(/exceeds maxPacketBytes 2048\b/.test(String(refused.message)), JSON.stringify(refused));
     const s = await cam.next((r) => r.type === 'status' && Number(r.fragmentsPersisted) >= 3, 'three fragments PERSISTED', cam.mark, 30_000);
     const baseline = Number(s.baselineHeapBytes);
     const app = Number(s.peakHeapBytes) - baseline;
