@@ -414,7 +414,8 @@ test('esp32-cam profile with the control channel: MJPEG streamed and PERSISTED, 
   assert.is(provisioned.status, 0, provisioned.stderr);
   const mjpeg = join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg'); // 30 frames: 3 s at 10 fps
   const cam = new RunningDevice({ dir: imageDir('esp32-cam'), runtimeFlags: esp.runtimeFlags, qemuCpu: esp.qemuCpu! },
-    { bundle: join(tmp.dir, thing) }, { video: mjpeg, bytesPerSecond: readFileSync(mjpeg).length / 3 });
+    // Its own state file: the default (beside the bundle directory) is cam-001's, which the earlier cases stopped.
+    { bundle: join(tmp.dir, thing), state: join(tmp.dir, 'esp32-state', 'control-state.cbor') }, { video: mjpeg, bytesPerSecond: readFileSync(mjpeg).length / 3 });
   booted.push(cam);
   // An OUT_OF_MEMORY exit ends every wait at once, with the runtime's message (not a timeout).
   let stderr = '';
