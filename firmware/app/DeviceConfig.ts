@@ -1,4 +1,5 @@
 import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
+import { CONTROL_LIMITS } from '../core/control/controlLimits.ts';
 import { FieldcamError } from '../core/errors.ts';
 import type { FrameRate } from '../core/media/FrameInput.ts';
 
@@ -23,6 +24,10 @@ export interface ControlBoard {
   readonly maxPacketBytes: number;
   /** QoS 1 messages (results, reported, health) kept until their PUBACK or for a broker that is away. */
   readonly maxQueued: number;
+  /** The state file's encode buffer, allocated once; absent = CONTROL_LIMITS.stateBytes (16 KiB). */
+  readonly stateBytes?: number;
+  /** Commands running or answered but not yet queued in the client before CONTROL_BUSY; absent = CONTROL_LIMITS.pendingResults (32). */
+  readonly pendingResults?: number;
 }
 
 export const CONTROL_BOARD_DEFAULTS: ControlBoard = Object.freeze({ maxPacketBytes: 4096, maxQueued: 8 });
@@ -231,10 +236,12 @@ export function parseDeviceBoard(o: Json, field: string, appHeapBudgetBytes: unk
   });
 }
 
-/** A board's `control` section (manifest or JSON config `board.control`); both fields are required. */
+/** A board's `control` section (manifest or JSON config `board.control`); maxPacketBytes and maxQueued are required. */
 export function parseControlBoard(o: Json, field: string): ControlBoard {
   return Object.freeze({
     maxPacketBytes: integerIn(o, field, 'maxPacketBytes', CONTROL_MIN_PACKET_BYTES, 131_072),
     maxQueued: integerIn(o, field, 'maxQueued', 1, 64),
+    ...(o.stateBytes !== undefined ? { stateBytes: integerIn(o, field, 'stateBytes', CONTROL_LIMITS.stateBytesMin, CONTROL_LIMITS.stateBytesMax) } : {}),
+    ...(o.pendingResults !== undefined ? { pendingResults: integerIn(o, field, 'pendingResults', 1, 256) } : {}),
   });
 }

@@ -31,7 +31,8 @@ export function startControl(board: Board, config: DeviceConfig, control: Contro
   restart: () => void, onEvent: (event: ControlEvent) => void): ControlChannel {
   const tls = { ca: board.readText(control.caFile), cert: board.readText(control.certFile), key: board.readText(control.keyFile) };
   // The MQTT client's buffers are fixed at start and sized by the board (manifest `control`; 4 KiB × 8 by default).
-  const { maxPacketBytes, maxQueued } = config.board.control ?? CONTROL_BOARD_DEFAULTS;
+  // The state buffer and the bound on waiting results too (CONTROL_BUSY past it): smaller where memory is tight.
+  const { maxPacketBytes, maxQueued, stateBytes, pendingResults } = config.board.control ?? CONTROL_BOARD_DEFAULTS;
   return new ControlChannel({
     thing: control.thingName,
     device: deviceControls(board, config, uploader, restart),
@@ -39,6 +40,8 @@ export function startControl(board: Board, config: DeviceConfig, control: Contro
     timers: board.timers,
     clock: board.clock,
     onEvent,
+    ...(stateBytes !== undefined ? { stateBytes } : {}),
+    ...(pendingResults !== undefined ? { pendingResults } : {}),
     mqtt: (callbacks) => new MqttClient({
       sockets: board.sockets, timers: board.timers, clock: board.clock, random: board.random,
       host: control.host, port: control.port, tls, clientId: control.thingName,

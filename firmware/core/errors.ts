@@ -224,8 +224,8 @@ export const ERRORS = Object.freeze({
     'the control state file is not a valid state document; the device starts from the defaults and rewrites it at the next change (delete the file to silence this)'),
   CONTROL_STATE_WRITE_FAILED: spec('control', true,
     'the control state file could not be written (read-only or full file system); the setting applies until the next restart only: check the state directory'),
-  CONTROL_RESULT_DROPPED: spec('control', true,
-    'more commands arrived at once than the device could queue answers for; the command ran: send its id again to get the stored result, and wait for each result before the next command'),
+  CONTROL_BUSY: spec('control', true,
+    'more commands arrived at once than the device keeps answers for (its manifest\'s control.pendingResults); this one was not run and gets no result: send commands one at a time and wait for each result (the same id may be sent again)'),
 
   // ── operator side of the control channel (fieldcam devices / device; docs/control-channel.md) ──
   CLI_BROKER_UNREACHABLE: spec('cli', true,

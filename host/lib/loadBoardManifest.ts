@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PoolBudget } from '../../firmware/core/config/derivePoolSizing.ts';
 import { CONTROL_MIN_PACKET_BYTES, type ControlBoard } from '../../firmware/app/DeviceConfig.ts';
+import { CONTROL_LIMITS } from '../../firmware/core/control/controlLimits.ts';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 
 export const BOARDS_DIR = resolve(import.meta.dirname, '..', '..', 'manifests', 'boards');
@@ -18,7 +19,7 @@ export interface BoardManifest {
   readonly pool: PoolBudget;
   readonly camera: { readonly codec: 'h264' | 'mjpeg'; readonly width: number; readonly height: number; readonly fps: number };
   readonly stream: { readonly fragmentMs: number; readonly maxFragmentMs: number };
-  /** The control channel's fixed MQTT buffers (optional; the firmware's defaults are 4096-byte packets × 8 queued). */
+  /** The control channel's fixed buffers (optional; the firmware's defaults are 4096-byte packets × 8 queued, 16 KiB state, 32 pending results). */
   readonly control?: ControlBoard;
 }
 
@@ -96,6 +97,9 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
     control = Object.freeze({
       maxPacketBytes: within('maxPacketBytes', CONTROL_MIN_PACKET_BYTES, 131_072, 'a 1 KiB command with its topic must fit; AWS IoT allows 128 KiB'),
       maxQueued: within('maxQueued', 1, 64, 'QoS 1 messages awaiting PUBACK'),
+      // Optional: the firmware's defaults (CONTROL_LIMITS) apply when absent.
+      ...(c.stateBytes !== undefined ? { stateBytes: within('stateBytes', CONTROL_LIMITS.stateBytesMin, CONTROL_LIMITS.stateBytesMax, 'the state file\'s encode buffer; the device reads at most 32 KiB') } : {}),
+      ...(c.pendingResults !== undefined ? { pendingResults: within('pendingResults', 1, 256, 'commands running or awaiting the MQTT client before CONTROL_BUSY') } : {}),
     });
   }
   if (maxFragmentMs > 20000) bad('stream.maxFragmentMs', 'at most 20000 (the KVS hard limit)');

@@ -21,6 +21,10 @@ export interface ControlChannelOptions {
   readonly onEvent?: (event: ControlEvent) => void;
   /** How long a `stop` waits for the last PERSISTED and a `tag` for its fragment before answering anyway. */
   readonly commandTimeoutMs?: number;
+  /** The state file's encode buffer, allocated once (board data; CONTROL_LIMITS.stateBytes by default). */
+  readonly stateBytes?: number;
+  /** Commands running or answered but not yet taken by the MQTT client; past it CONTROL_BUSY (board data; CONTROL_LIMITS.pendingResults). */
+  readonly pendingResults?: number;
 }
 
 export type ControlEvent =
@@ -42,6 +46,11 @@ const TICK_MS = 1000;
  * It never stops the device: a broker that is down, refuses us or fails TLS is reported through `onEvent`
  * and streaming goes on. Malformed documents are answered with named errors; nothing thrown by a handler
  * escapes into the MQTT client. Nothing here runs per frame: a one-second tick derives the health state.
+ *
+ * Its memory does not grow with the command rate: commands running plus results the MQTT client has not taken
+ * yet are bounded by `pendingResults` (past it a command is refused as CONTROL_BUSY, not run, and counted in
+ * telemetry `errors`); the command log keeps no telemetry records; the state file is encoded into one buffer
+ * allocated here and written only when its bytes change.
  */
 export class ControlChannel {
   readonly topics: ControlTopics;
@@ -49,6 +58,19 @@ export class ControlChannel {
   private readonly device: DeviceControls;
   private readonly log = new CommandLog();
   private readonly out = new Uint8Array(CONTROL_LIMITS.encodeBytes);
+  /**
+   * The state file's bytes. One buffer for the channel's life: on the ESP32 profile a fresh 32 KiB buffer per
+   * command was garbage enough to make XS grow its heap a step during a burst, past the app's budget.
+   */
+  private readonly stateOut: Uint8Array;
+  /** FNV-1a and length of the state file as last read or written: an unchanged document is not written again. */
+  private stateHash = 0;
+  private stateLength = -1;
+  private readonly pendingResults: number;
+  /** Commands started and not yet finished (they will each add a result). */
+  private running = 0;
+  /** Commands refused with CONTROL_BUSY since boot (telemetry `errors`). */
+  private busy = 0;
   private readonly bootAt: number;
   private mqtt: ControlMqtt | undefined;
   private state: ControlState = EMPTY_CONTROL_STATE;
@@ -67,6 +89,8 @@ export class ControlChannel {
     this.o = options;
     this.device = options.device;
     this.topics = controlTopics(options.thing);
+    this.stateOut = new Uint8Array(options.stateBytes ?? CONTROL_LIMITS.stateBytes);
+    this.pendingResults = options.pendingResults ?? CONTROL_LIMITS.pendingResults;
     this.bootAt = this.streamingSince = options.clock.monotonic();
     this.settings = defaultSettings(this.device.capabilities);
     this.loadState();
@@ -118,7 +142,7 @@ export class ControlChannel {
       framesIn: s.framesIn, framesOut: s.framesOut, fragmentsSent: s.fragmentsSent, fragmentsPersisted: s.fragmentsPersisted,
       drops: s.drops, poolSlotsInUse: s.poolSlotsInUse, poolSlots: s.poolSlots, bytesBehind: s.bytesBehind,
       ackLatencyP50Ms: s.ackLatencyP50Ms, ackLatencyP99Ms: s.ackLatencyP99Ms, lastPersistedAgeMs: s.lastPersistedAgeMs,
-      errors: topErrors(s.errors), heap: s.heap, computrons: s.computrons,
+      errors: topErrors(this.busy > 0 ? { ...s.errors, CONTROL_BUSY: this.busy } : s.errors), heap: s.heap, computrons: s.computrons,
     };
   }
 
@@ -128,7 +152,11 @@ export class ControlChannel {
     let bytes: Uint8Array | undefined;
     try {
       bytes = this.o.state.read();
-      if (bytes) this.state = decodeControlState(bytes);
+      if (bytes) {
+        this.state = decodeControlState(bytes);
+        this.stateHash = fnv1a(bytes, bytes.length);
+        this.stateLength = bytes.length;
+      }
     } catch (err) {
       const e = isFieldcamError(err) ? err : new FieldcamError('CONTROL_STATE_INVALID', `the control state file cannot be read: ${String(err)}`);
       this.emit({ type: 'error', code: e.code, message: e.message });
@@ -143,12 +171,28 @@ export class ControlChannel {
     this.apply(accepted);
   }
 
+  /**
+   * Encodes the state into `stateOut` and writes it when its bytes differ from the file's. When the log does not
+   * all fit (a board with a small buffer, long messages), its oldest entries are left out of the file: they only
+   * matter for a duplicate arriving after a restart, and the settings must always be kept.
+   */
   private saveState(): void {
-    this.state = { desiredVersion: this.state.desiredVersion, settings: this.state.settings, commands: this.log.entries() };
+    const commands = this.log.entries();
+    this.state = { desiredVersion: this.state.desiredVersion, settings: this.state.settings, commands };
     try {
-      const buf = new Uint8Array(CONTROL_LIMITS.maxStateBytes); // rare (a command or a desired document): not kept
-      const n = encodeCbor(stateDocument(this.state), buf);
-      this.o.state.write(buf.subarray(0, n));
+      let n = -1;
+      for (let skip = 0; n < 0; skip++) {
+        try {
+          n = encodeCbor(stateDocument(skip === 0 ? this.state : { ...this.state, commands: commands.slice(skip) }), this.stateOut);
+        } catch (err) {
+          if (!isFieldcamError(err) || err.code !== 'CBOR_BUFFER_TOO_SMALL' || skip >= commands.length) throw err;
+        }
+      }
+      const hash = fnv1a(this.stateOut, n);
+      if (n === this.stateLength && hash === this.stateHash) return;
+      this.o.state.write(this.stateOut.subarray(0, n));
+      this.stateHash = hash;
+      this.stateLength = n;
     } catch (err) {
       const e = isFieldcamError(err) && err.code !== 'CBOR_BUFFER_TOO_SMALL' ? err : new FieldcamError('CONTROL_STATE_WRITE_FAILED', `the control state file could not be written: ${(err as Error).message}`);
       this.emit({ type: 'error', code: e.code === 'CONTROL_STATE_WRITE_FAILED' ? e.code : 'CONTROL_STATE_WRITE_FAILED', message: e.message });
@@ -198,28 +242,54 @@ export class ControlChannel {
     const what = topic === this.topics.cmd ? 'command' : 'desired document';
     const message = `the ${what} came in a ${packetBytes}-byte MQTT packet; at most ${CONTROL_LIMITS.maxPayloadBytes} bytes allowed`;
     if (topic === this.topics.desired) return this.emit({ type: 'error', code: 'CONTROL_PAYLOAD_INVALID', message });
-    if (topic !== this.topics.cmd) return;
+    if (topic !== this.topics.cmd || this.refusedBusy(undefined)) return;
     this.emit({ type: 'command', id: '', name: '', repeat: false });
     this.finish(undefined, { ok: false, code: 'CONTROL_PAYLOAD_INVALID', message });
   }
 
+  /**
+   * Backpressure: every command received adds a result, and a burst arrives far faster than PUBACKs free the
+   * client's ring, so once `pendingResults` are running or waiting a further command is refused — not run, no
+   * result (there is no room to queue one), counted as CONTROL_BUSY in telemetry `errors` and reported as an
+   * event. Its id is not logged, so sending it again later runs it. Leaving it unacknowledged for redelivery
+   * instead would not help: an MQTT 3.1.1 server re-sends an unacknowledged QoS 1 message only when the client
+   * reconnects (§4.4), so it would wait for the next connection loss, and the client acknowledges every
+   * PUBLISH once onMessage returns (§4.3.2) anyway.
+   */
+  private refusedBusy(id: string | undefined): boolean {
+    if (this.running + this.unsent.length < this.pendingResults) return false;
+    this.busy++;
+    this.emit({ type: 'error', code: 'CONTROL_BUSY', message: `command ${id === undefined ? '(no id)' : id} not run: ${this.pendingResults} results are already waiting to be sent` });
+    return true;
+  }
+
   private onCommand(payload: Uint8Array): void {
     const decoded = decodeCommand(payload);
+    if (this.refusedBusy(decoded.ok ? decoded.command.id : decoded.id)) return;
     if (!decoded.ok) {
       if (decoded.id !== undefined && this.log.has(decoded.id)) return this.repeat(decoded.id);
       this.emit({ type: 'command', id: decoded.id ?? '', name: '', repeat: false });
-      this.finish(decoded.id, { ok: false, code: decoded.error.code, message: decoded.error.message });
+      // Not logged (a payload that cannot be decoded never began): a repeat is refused the same way again.
+      this.finish(decoded.id, { ok: false, code: decoded.error.code, message: decoded.error.message }, false);
       return;
     }
     const c = decoded.command;
     if (this.log.has(c.id)) return this.repeat(c.id);
     this.emit({ type: 'command', id: c.id, name: c.name, repeat: false });
-    this.log.begin(c.id);
+    // `status` is read-only and its result is a whole telemetry record: it is not logged (a duplicate simply
+    // runs again), so the log and the state file stay small and a status never rewrites the file.
+    const logged = c.name !== 'status';
+    if (logged) this.log.begin(c.id);
+    this.running++;
     this.run(c).then(
-      (data) => this.finish(c.id, { ok: true, ...(data ? { data } : {}) }),
+      (data) => {
+        this.running--;
+        this.finish(c.id, { ok: true, ...(data ? { data } : {}) }, logged);
+      },
       (err: unknown) => {
+        this.running--;
         const e = isFieldcamError(err) ? err : new FieldcamError('CONTROL_ARGUMENT_INVALID', String(err));
-        this.finish(c.id, { ok: false, code: e.code, message: e.message });
+        this.finish(c.id, { ok: false, code: e.code, message: e.message }, logged);
       },
     ).then(() => {
       if (c.name === 'restart' && !this.closed) this.o.timers.set(0, () => this.device.restart());
@@ -232,14 +302,15 @@ export class ControlChannel {
     if (stored) this.sendResult(stored); // else it is still running; its result will come
   }
 
-  private finish(id: string | undefined, r: { ok: boolean; code?: string; message?: string; data?: Record<string, unknown> }): void {
+  /** Publishes a command's result; `logged`: kept in the command log and the state file (all but `status`). */
+  private finish(id: string | undefined, r: { ok: boolean; code?: string; message?: string; data?: Record<string, unknown> }, logged = true): void {
     const result: CommandResult = {
       ...(id !== undefined ? { id } : {}), ok: r.ok,
       ...(r.code ? { code: r.code } : {}),
       ...(r.message ? { message: r.message.slice(0, CONTROL_LIMITS.messageMaxChars) } : {}),
       ...(r.data ? { data: r.data } : {}),
     } as CommandResult;
-    if (id !== undefined) {
+    if (id !== undefined && logged) {
       this.log.finish(result);
       this.saveState();
     }
@@ -250,15 +321,11 @@ export class ControlChannel {
   /**
    * Publishes a result (QoS 1). The client keeps only a few unacknowledged messages (startControl's ring), and
    * a burst of commands is answered faster than PUBACKs return: a result it refuses waits here, in order, and
-   * is offered again on every tick and connect, so every executed command is answered. Bounded: beyond
-   * `pendingResults` the oldest is given up and reported (a command with an id keeps its result in the log).
+   * is offered again on every tick, PUBACK and connect, so every executed command is answered. Bounded without
+   * a check here: a command is only run when it can count on a place (refusedBusy).
    */
   private sendResult(result: CommandResult): void {
     if (this.unsent.length === 0 && this.publish(this.topics.result, result, 1, false)) return;
-    if (this.unsent.length >= CONTROL_LIMITS.pendingResults) {
-      const lost = this.unsent.shift()!;
-      this.emit({ type: 'error', code: 'CONTROL_RESULT_DROPPED', message: `the result of command ${lost.id === undefined ? '(no id)' : lost.id} could not be queued` });
-    }
     this.unsent.push(result);
   }
 
@@ -429,4 +496,11 @@ function topErrors(errors: Readonly<Record<string, number>>): Record<string, num
   const out: Record<string, number> = {};
   for (const k of keys.slice(0, CONTROL_LIMITS.telemetryErrorCodes)) out[k] = errors[k]!;
   return out;
+}
+
+/** FNV-1a (32-bit) of `bytes[0, n)`: tells an unchanged state document from a changed one without keeping a copy. */
+function fnv1a(bytes: Uint8Array, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
+  return h;
 }

@@ -20,7 +20,7 @@ test('every committed board manifest loads and its pool can be allocated', () =>
 });
 
 test('esp32-cam states smaller control-channel buffers than the firmware defaults (docs/boards.md)', () => {
-  assert.equal(loadBoardManifest('esp32-cam').control, { maxPacketBytes: 2048, maxQueued: 4 });
+  assert.equal(loadBoardManifest('esp32-cam').control, { maxPacketBytes: 2048, maxQueued: 4, stateBytes: 4096, pendingResults: 8 });
   assert.is(loadBoardManifest('pi-zero-w').control, undefined);
 });
 
@@ -53,9 +53,13 @@ test('malformed manifests name the file and the field', () => {
       [{ ...good, control: { maxPacketBytes: 1024, maxQueued: 4 } }, /control\.maxPacketBytes must be a whole number in \[2048, 131072\]/],
       [{ ...good, control: { maxPacketBytes: 2048, maxQueued: 0 } }, /control\.maxQueued must be a whole number in \[1, 64\]/],
       [{ ...good, control: { maxPacketBytes: 2048 } }, /control\.maxQueued/],
+      [{ ...good, control: { maxPacketBytes: 2048, maxQueued: 4, stateBytes: 1024 } }, /control\.stateBytes must be a whole number in \[2048, 32768\]/],
+      [{ ...good, control: { maxPacketBytes: 2048, maxQueued: 4, pendingResults: 0 } }, /control\.pendingResults must be a whole number in \[1, 256\]/],
     ];
     writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...good, control: { maxPacketBytes: 2048, maxQueued: 4 } }));
     assert.equal(loadBoardManifest('b', dir).control, { maxPacketBytes: 2048, maxQueued: 4 });
+    writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...good, control: { maxPacketBytes: 2048, maxQueued: 4, stateBytes: 2048, pendingResults: 1 } }));
+    assert.equal(loadBoardManifest('b', dir).control, { maxPacketBytes: 2048, maxQueued: 4, stateBytes: 2048, pendingResults: 1 });
     writeFileSync(join(dir, 'b.json'), JSON.stringify(good));
     assert.is(loadBoardManifest('b', dir).control, undefined, 'absent: the firmware\'s defaults');
     for (const [content, message] of cases) {
