@@ -158,12 +158,12 @@ export interface ChannelRig {
   command(value: unknown): void;
 }
 
-export function channelRig(store = new MemoryStore(), device = new FakeDevice()): ChannelRig {
+export function channelRig(store = new MemoryStore(), device = new FakeDevice(), bounds: { stateBytes?: number; pendingResults?: number } = {}): ChannelRig {
   const time = new FakeTime();
   const events: ControlEvent[] = [];
   let mqtt: FakeMqtt | undefined;
   const channel = new ControlChannel({
-    thing: 'cam-1', device, state: store, timers: time, clock: time, commandTimeoutMs: 5000,
+    thing: 'cam-1', device, state: store, timers: time, clock: time, commandTimeoutMs: 5000, ...bounds,
     mqtt: (callbacks) => (mqtt = new FakeMqtt(callbacks)),
     onEvent: (e) => events.push(e),
   });
