@@ -55,6 +55,9 @@ export function bootCommand(image: BootImage, config: string | DeviceSource): { 
   return image.qemuCpu ? { command: 'qemu-arm', args: ['-cpu', image.qemuCpu, runtime, ...args] } : { command: runtime, args };
 }
 
+/** How long after the runtime's exit its output pipes may stay open (their last lines are read meanwhile). */
+const CLOSE_GRACE_MS = 2000;
+
 /** The firmware's DEVICE_EXIT.RESTART (firmware/app/runDevice.ts): a control channel `restart` command. */
 const EXIT_RESTART = 12;
 
@@ -103,7 +106,22 @@ export function bootBoard(o: BootOptions): BootedBoard {
     current.on('error', (err) => {
       stderr += `${command}: ${err.message}\n`;
     });
+    // The runtime is gone (OUT_OF_MEMORY, a crash, a stop): the camera stops at once and its pipe is torn down,
+    // rather than waiting for a write to fail. 'close' (which settles `exited`) needs stdout and stderr closed
+    // too; should anything still hold them a moment after the exit, they are destroyed so `exited` always
+    // settles — a test awaiting it after an OUT_OF_MEMORY must fail with the exit code, not hang.
+    let orphaned: NodeJS.Timeout | undefined;
+    current.once('exit', () => {
+      feedStop();
+      current.stdin?.destroy();
+      orphaned = setTimeout(() => {
+        current.stdout?.destroy();
+        current.stderr?.destroy();
+      }, CLOSE_GRACE_MS);
+      orphaned.unref();
+    });
     current.on('close', (code, signal) => {
+      if (orphaned) clearTimeout(orphaned);
       feedStop();
       const exitCode = code ?? 128 + (signal ? (SIGNALS[signal] ?? 0) : 0);
       if (exitCode === EXIT_RESTART && !stopped) {
