@@ -63,7 +63,10 @@ export class ControlChannel {
    * command was garbage enough to make XS grow its heap a step during a burst, past the app's budget.
    */
   private readonly stateOut: Uint8Array;
-  /** FNV-1a and length of the state file as last read or written: an unchanged document is not written again. */
+  /**
+   * FNV-1a and length of the state file as last read or written: an unchanged document is not written again
+   * (a changed one of the same length colliding on 32 bits, ~1 in 4e9 per save, would skip one write).
+   */
   private stateHash = 0;
   private stateLength = -1;
   private readonly pendingResults: number;
