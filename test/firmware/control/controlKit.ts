@@ -4,43 +4,10 @@ import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
 import { ControlChannel, type ControlEvent } from '../../../firmware/core/control/ControlChannel.ts';
 import type { ControlMqtt, ControlMqttCallbacks, DeviceControls, StateStore, TelemetrySnapshot } from '../../../firmware/core/control/ControlPorts.ts';
-import type { ClockPort } from '../../../firmware/io/Clock.ts';
-import type { TimerHandle, TimerPort } from '../../../firmware/io/Timer.ts';
+import { FakeTime } from '../../harness/support.ts';
 
-export class FakeTime implements ClockPort, TimerPort {
-  mono = 0;
-  private pending: { id: number; at: number; callback: () => void }[] = [];
-  private nextId = 1;
-  now(): number {
-    return 1_700_000_000_000 + this.mono;
-  }
-  monotonic(): number {
-    return this.mono;
-  }
-  set(ms: number, callback: () => void): TimerHandle {
-    const id = this.nextId++;
-    this.pending.push({ id, at: this.mono + ms, callback });
-    return id as unknown as TimerHandle;
-  }
-  clear(handle: TimerHandle): void {
-    this.pending = this.pending.filter((p) => p.id !== (handle as unknown as number));
-  }
-  get timers(): number {
-    return this.pending.length;
-  }
-  advance(ms: number): void {
-    const end = this.mono + ms;
-    for (;;) {
-      let due: (typeof this.pending)[number] | undefined;
-      for (const p of this.pending) if (p.at <= end && (!due || p.at < due.at)) due = p;
-      if (!due) break;
-      this.pending = this.pending.filter((p) => p !== due);
-      this.mono = due.at;
-      due.callback();
-    }
-    this.mono = end;
-  }
-}
+export { FakeTime };
+
 
 export function cbor(value: unknown): Uint8Array {
   const out = new Uint8Array(4096);

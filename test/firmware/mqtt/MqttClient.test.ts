@@ -7,9 +7,8 @@ import { writeConnect } from '../../../firmware/core/mqtt/writeConnect.ts';
 import { writePuback } from '../../../firmware/core/mqtt/writePuback.ts';
 import { writePublish } from '../../../firmware/core/mqtt/writePublish.ts';
 import { writeSubscribe } from '../../../firmware/core/mqtt/writeSubscribe.ts';
-import type { ClockPort } from '../../../firmware/io/Clock.ts';
 import type { Socket, SocketOptions } from '../../../firmware/io/Socket.ts';
-import type { TimerHandle, TimerPort } from '../../../firmware/io/Timer.ts';
+import { FakeTime } from '../../harness/support.ts';
 import { assert, suite } from '../../harness/index.ts';
 
 const test = suite('mqtt: MqttClient over a scripted broker');
@@ -79,39 +78,6 @@ class FakeSocket implements Socket {
   }
 }
 
-class FakeTime implements ClockPort, TimerPort {
-  mono = 0;
-  private pending: { id: number; at: number; callback: () => void }[] = [];
-  private nextId = 1;
-  now(): number {
-    return 1_700_000_000_000 + this.mono;
-  }
-  monotonic(): number {
-    return this.mono;
-  }
-  set(ms: number, callback: () => void): TimerHandle {
-    const id = this.nextId++;
-    this.pending.push({ id, at: this.mono + ms, callback });
-    return id as unknown as TimerHandle;
-  }
-  clear(handle: TimerHandle): void {
-    this.pending = this.pending.filter((p) => p.id !== (handle as unknown as number));
-  }
-  delays(): number[] {
-    return this.pending.map((p) => p.at - this.mono).sort((a, b) => a - b);
-  }
-  advance(ms: number): void {
-    const end = this.mono + ms;
-    for (;;) {
-      const due = this.pending.filter((p) => p.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.pending = this.pending.filter((p) => p !== due);
-      this.mono = due.at;
-      due.callback();
-    }
-    this.mono = end;
-  }
-}
 
 interface Rig {
   readonly client: MqttClient;

@@ -6,7 +6,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../../sim/cloud/startCloud.ts';
+import { startCloud, type RunningCloud } from '../../../sim/cloud/startCloud.ts';
+import { cliEnv } from '../provision/provisionKit.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
@@ -25,18 +26,6 @@ export interface Run {
   readonly stderr: string;
 }
 
-function cliEnv(cloud: RunningCloud, cwd: string, env: Record<string, string>): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH ?? '',
-    HOME: cwd,
-    AWS_CA_BUNDLE: cloud.caFile,
-    AWS_ACCESS_KEY_ID: EXAMPLE_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: EXAMPLE_SECRET_ACCESS_KEY,
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ...env,
-  };
-}
 
 /** A running `fieldcam …` child. */
 export interface Child {

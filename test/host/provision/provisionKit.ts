@@ -29,21 +29,26 @@ export interface Run {
   readonly stderr: string;
 }
 
+/** The environment of a CLI child process: only the local cloud's CA, the example keys and the region. */
+export function cliEnv(cloud: RunningCloud, cwd: string, env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: cwd,
+    AWS_CA_BUNDLE: cloud.caFile,
+    AWS_ACCESS_KEY_ID: EXAMPLE_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: EXAMPLE_SECRET_ACCESS_KEY,
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...env,
+  };
+}
+
 /** `fieldcam <args>` as a child process, with the local cloud's CA and the example keys. */
 export function cli(cloud: RunningCloud, cwd: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), ...args], {
       cwd,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: cwd,
-        AWS_CA_BUNDLE: cloud.caFile,
-        AWS_ACCESS_KEY_ID: EXAMPLE_ACCESS_KEY_ID,
-        AWS_SECRET_ACCESS_KEY: EXAMPLE_SECRET_ACCESS_KEY,
-        AWS_REGION: 'us-east-1',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        ...env,
-      },
+      env: cliEnv(cloud, cwd, env),
     });
     let stdout = '';
     let stderr = '';
