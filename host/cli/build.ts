@@ -3,7 +3,7 @@ import { FieldcamError } from '../../firmware/core/errors.ts';
 import { buildImage, ROOT, type ImageManifest } from '../lib/buildImage.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { listBoards, loadBoardManifest } from '../lib/loadBoardManifest.ts';
-import { formatHelp, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
@@ -42,12 +42,9 @@ function report(image: ImageManifest, dir: string): string {
 export const buildCommand: Command = {
   summary: 'build the firmware image for a board (runtime, bundle, manifest, size report) into dist/<board>/',
   async run(argv) {
-    const { values, positionals } = parseCommandLine(spec, argv);
-    if (values.help) {
-      process.stdout.write(formatHelp(spec));
-      return EXIT.OK;
-    }
-    if (positionals.length) throw new FieldcamError('CLI_USAGE', `build: unexpected argument '${positionals[0]}'`);
+    const parsed = readCommandLine(spec, argv, { positionals: 'none' });
+    if (!parsed) return EXIT.OK;
+    const { values } = parsed;
     if (typeof values.board !== 'string') throw new FieldcamError('CLI_USAGE', `build: --board <name> is required (boards: ${listBoards().join(', ')})`);
     const board = loadBoardManifest(values.board);
     const json = values.json === true;

@@ -5,7 +5,7 @@ import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { DEFAULT_CONFIG, EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud } from '../../sim/cloud/startCloud.ts';
 import type { Route } from '../../sim/cloud/types.ts';
 import { EXIT } from '../lib/CliError.ts';
-import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 
 /** Next to LocalStack's 4566 but not on it, so both can run on one machine. */
@@ -78,12 +78,9 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 export const cloudCommand: Command = {
   summary: spec.summary,
   async run(argv) {
-    const { values, positionals } = parseCommandLine(spec, argv);
-    if (values.help) {
-      process.stdout.write(formatHelp(spec));
-      return EXIT.OK;
-    }
-    if (positionals.length) throw new FieldcamError('CLI_USAGE', `cloud: unexpected argument '${positionals[0]}'`);
+    const parsed = readCommandLine(spec, argv, { positionals: 'none' });
+    if (!parsed) return EXIT.OK;
+    const { values } = parsed;
     const stateDir = resolve(typeof values['state-dir'] === 'string' ? values['state-dir'] : '.state/cloud');
     const port = numberFlag(spec, 'port', values.port, 0, 65535) ?? DEFAULT_CLOUD_PORT;
     if (!Number.isInteger(port)) throw new FieldcamError('CLI_USAGE', `cloud: --port must be a whole number, got '${String(values.port)}'`);

@@ -12,7 +12,7 @@ import { describeHealth, readRetainedHealth } from '../lib/control/readRetainedH
 import { MessageRouter } from '../lib/control/MessageRouter.ts';
 import { sendCommand, type CommandResult } from '../lib/control/sendCommand.ts';
 import { eventLine, watchEvent, watchTopics, WatchScreen } from '../lib/control/watchDevice.ts';
-import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { THING_NAME } from '../lib/provision/provisionNames.ts';
 import type { Command } from './fieldcam.ts';
 
@@ -173,11 +173,9 @@ async function runWatch(s: Session): Promise<number> {
 export const deviceCommand: Command = {
   summary: 'steer one camera: a command (start, stop, set, tag, status, reload-credentials, restart), its config, or watch it',
   async run(argv) {
-    const { values, positionals } = parseCommandLine(spec, argv);
-    if (values.help) {
-      process.stdout.write(formatHelp(spec));
-      return EXIT.OK;
-    }
+    const parsed = readCommandLine(spec, argv);
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     const [thing, verb, ...rest] = positionals;
     if (thing === undefined || verb === undefined) throw new FieldcamError('CLI_USAGE', 'device: usage: fieldcam device <thing> <command> [name=value …]');
     if (!THING_NAME.test(thing)) throw new FieldcamError('CLI_USAGE', `device: '${thing}' is not a thing name (1-128 of a-z A-Z 0-9 : _ -)`);

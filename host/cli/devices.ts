@@ -4,7 +4,7 @@ import { formatMs, formatTable, paintHealth, wantsColour } from '../lib/control/
 import { OPERATOR_OPTIONS, OperatorTarget, operatorFlags } from '../lib/control/OperatorTarget.ts';
 import { HEALTH_STATES, readFleet, type FleetRow, type HealthState } from '../lib/control/readFleet.ts';
 import { MessageRouter } from '../lib/control/MessageRouter.ts';
-import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
@@ -57,12 +57,9 @@ function tableLines(rows: readonly FleetRow[], colour: boolean): string[] {
 export const devicesCommand: Command = {
   summary: 'the fleet table: each camera\'s health, last PERSISTED age, frames, drops, pool fill and ACK latency',
   async run(argv) {
-    const { values, positionals } = parseCommandLine(spec, argv);
-    if (values.help) {
-      process.stdout.write(formatHelp(spec));
-      return EXIT.OK;
-    }
-    if (positionals.length > 0) throw new FieldcamError('CLI_USAGE', `devices: unexpected argument '${positionals[0]}' (for one camera: fieldcam device <thing> …)`);
+    const parsed = readCommandLine(spec, argv, { positionals: 'none', hint: ' (for one camera: fieldcam device <thing> …)' });
+    if (!parsed) return EXIT.OK;
+    const { values } = parsed;
     const waitMs = (numberFlag(spec, 'wait', values.wait, 0, 600) ?? 2) * 1000;
     const failOn = values['fail-on'];
     if (failOn !== undefined && !(FAIL_ON as readonly unknown[]).includes(failOn)) {

@@ -4,7 +4,7 @@ import { FieldcamError } from '../../firmware/core/errors.ts';
 import { awsClientConfig } from '../aws/awsClientConfig.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { runDoctor } from '../lib/doctor/runDoctor.ts';
-import { formatHelp, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
@@ -27,12 +27,9 @@ const spec: CommandSpec = {
 export const doctorCommand: Command = {
   summary: spec.summary,
   async run(argv) {
-    const { values, positionals } = parseCommandLine(spec, argv);
-    if (values.help) {
-      process.stdout.write(formatHelp(spec));
-      return EXIT.OK;
-    }
-    if (positionals.length > 0) throw new FieldcamError('CLI_USAGE', `doctor: unexpected argument '${positionals[0]}'`);
+    const parsed = readCommandLine(spec, argv, { positionals: 'none' });
+    if (!parsed) return EXIT.OK;
+    const { values } = parsed;
     if (typeof values.bundle !== 'string' || values.bundle === '') throw new FieldcamError('CLI_USAGE', 'doctor: --bundle DIR is required');
     const dir = resolve(values.bundle);
     if (!existsSync(dir)) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `doctor: no bundle directory ${dir}`);

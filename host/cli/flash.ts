@@ -4,7 +4,7 @@ import { buildImage } from '../lib/buildImage.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { flashTree, type FlashResult } from '../lib/flash/flashTree.ts';
 import { listBoards, loadBoardManifest } from '../lib/loadBoardManifest.ts';
-import { formatHelp, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
@@ -43,12 +43,9 @@ function report(r: FlashResult): string {
 export const flashCommand: Command = {
   summary: 'write a board\'s deployable tree (image, device bundle, systemd unit, install script) into a root directory',
   async run(argv) {
-    const { values, positionals } = parseCommandLine(spec, argv);
-    if (values.help) {
-      process.stdout.write(formatHelp(spec));
-      return EXIT.OK;
-    }
-    if (positionals.length) throw new FieldcamError('CLI_USAGE', `flash: unexpected argument '${positionals[0]}'`);
+    const parsed = readCommandLine(spec, argv, { positionals: 'none' });
+    if (!parsed) return EXIT.OK;
+    const { values } = parsed;
     for (const name of ['bundle', 'board', 'target'] as const) {
       if (typeof values[name] !== 'string') throw new FieldcamError('CLI_USAGE', `flash: --${name} is required (${spec.usage})`);
     }

@@ -3,7 +3,7 @@ import { type Fragment, KinesisVideoArchivedMediaClient, paginateListFragments }
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import { awsClientConfig, type AwsClientConfig } from '../aws/awsClientConfig.ts';
 import { EXIT } from '../lib/CliError.ts';
-import { formatHelp, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
@@ -113,12 +113,9 @@ function iso(d: Date | undefined): string {
 export const fragmentsCommand: Command = {
   summary: spec.summary,
   async run(argv) {
-    const { values, positionals } = parseCommandLine(spec, argv);
-    if (values.help) {
-      process.stdout.write(formatHelp(spec));
-      return EXIT.OK;
-    }
-    if (positionals.length > 0) throw new FieldcamError('CLI_USAGE', `fragments: unexpected argument '${positionals[0]}'`);
+    const parsed = readCommandLine(spec, argv, { positionals: 'none' });
+    if (!parsed) return EXIT.OK;
+    const { values } = parsed;
     const target = archiveTarget('fragments', values);
     const client = await archivedMediaClient(target, 'LIST_FRAGMENTS');
     let fragments: Fragment[];

@@ -4,7 +4,7 @@ import { EBML_EVENT, EbmlReader } from '../../firmware/core/mkv/EbmlReader.ts';
 import { EBML_IDS } from '../../firmware/core/mkv/ebmlIds.ts';
 import { AtomicFileWriter } from '../lib/AtomicFileWriter.ts';
 import { EXIT } from '../lib/CliError.ts';
-import { formatHelp, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 import { archivedMediaClient, archiveTarget, awsFailure, listAllFragments } from './fragments.ts';
 
@@ -121,12 +121,9 @@ export class SegmentMerger {
 export const getMediaCommand: Command = {
   summary: spec.summary,
   async run(argv) {
-    const { values, positionals } = parseCommandLine(spec, argv);
-    if (values.help) {
-      process.stdout.write(formatHelp(spec));
-      return EXIT.OK;
-    }
-    if (positionals.length > 0) throw new FieldcamError('CLI_USAGE', `get-media: unexpected argument '${positionals[0]}'`);
+    const parsed = readCommandLine(spec, argv, { positionals: 'none' });
+    if (!parsed) return EXIT.OK;
+    const { values } = parsed;
     if (typeof values.output !== 'string') throw new FieldcamError('CLI_USAGE', 'get-media: -o <out.mkv> is required');
     const target = archiveTarget('get-media', values);
 

@@ -4,7 +4,7 @@ import { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { listBoards, loadBoardManifest } from '../lib/loadBoardManifest.ts';
 import { muxFile } from '../lib/muxFile.ts';
-import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
@@ -64,11 +64,9 @@ function parseSegmentUid(raw: unknown): Uint8Array | undefined {
 export const muxCommand: Command = {
   summary: spec.summary,
   run(argv) {
-    const { values, positionals } = parseCommandLine(spec, argv);
-    if (values.help) {
-      process.stdout.write(formatHelp(spec));
-      return EXIT.OK;
-    }
+    const parsed = readCommandLine(spec, argv);
+    if (!parsed) return EXIT.OK;
+    const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new FieldcamError('CLI_USAGE', `mux: expected one input (a file or -), got ${positionals.length}`);
     if (typeof values.output !== 'string') throw new FieldcamError('CLI_USAGE', 'mux: -o <out.mkv> is required');
     const codec = values.codec;

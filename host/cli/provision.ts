@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import { awsClientConfig } from '../aws/awsClientConfig.ts';
 import { EXIT } from '../lib/CliError.ts';
-import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { provisionClients } from '../lib/provision/ProvisionContext.ts';
 import { parseCsr, type Csr } from '../lib/provision/deviceCertificate.ts';
 import { provisionDevice, type DeviceResult } from '../lib/provision/provisionDevice.ts';
@@ -147,12 +147,9 @@ function bundleLine(r: DeviceResult, dryRun: boolean): string {
 export const provisionCommand: Command = {
   summary: spec.summary,
   async run(argv) {
-    const { values, positionals } = parseCommandLine(spec, argv);
-    if (values.help) {
-      process.stdout.write(formatHelp(spec));
-      return EXIT.OK;
-    }
-    if (positionals.length > 0) throw new FieldcamError('CLI_USAGE', `provision: unexpected argument '${positionals[0]}'`);
+    const parsed = readCommandLine(spec, argv, { positionals: 'none' });
+    if (!parsed) return EXIT.OK;
+    const { values } = parsed;
     const csr = readCsr(values);
     const list = targets(values);
     const dryRun = values['dry-run'] === true;

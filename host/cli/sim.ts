@@ -10,7 +10,7 @@ import { checkStateDirCa, readFlashedTree, type FlashedTree } from '../lib/flash
 import { EXIT } from '../lib/CliError.ts';
 import { listBoards, loadBoardManifest, type BoardManifest } from '../lib/loadBoardManifest.ts';
 import { muxFile } from '../lib/muxFile.ts';
-import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { sniffCodecOfFile } from '../lib/sniffCodecOfFile.ts';
 import type { Command } from './fieldcam.ts';
 
@@ -84,12 +84,9 @@ function bytesPerSecond(video: string, board: BoardManifest, scratch: string): n
 export const simCommand: Command = {
   summary: 'run the local cloud and simulated boards (the ARM firmware under QEMU): the whole system on one machine',
   async run(argv) {
-    const { values, positionals } = parseCommandLine(spec, argv);
-    if (values.help) {
-      process.stdout.write(formatHelp(spec));
-      return EXIT.OK;
-    }
-    if (positionals.length) throw new FieldcamError('CLI_USAGE', `sim: unexpected argument '${positionals[0]}'`);
+    const parsed = readCommandLine(spec, argv, { positionals: 'none' });
+    if (!parsed) return EXIT.OK;
+    const { values } = parsed;
     const devices = numberFlag(spec, 'devices', values.devices, 1, 32) ?? 1;
     if (!Number.isInteger(devices)) throw new FieldcamError('CLI_USAGE', 'sim: --devices must be a whole number');
     let port = numberFlag(spec, 'port', values.port, 0, 65535) ?? 4590;

@@ -6,7 +6,7 @@ import { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { listBoards, loadBoardManifest } from '../lib/loadBoardManifest.ts';
 import { sniffCodecOfFile } from '../lib/sniffCodecOfFile.ts';
-import { formatHelp, numberFlag, parseCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { resolveAwsTarget } from '../lib/resolveAwsTarget.ts';
 import { streamFile } from '../lib/streamFile.ts';
 import type { Command } from './fieldcam.ts';
@@ -68,11 +68,9 @@ function ms(v: number): string {
 export const streamCommand: Command = {
   summary: 'upload a video file to Kinesis Video Streams with the device pipeline (PutMedia)',
   async run(argv) {
-    const { values } = parseCommandLine(spec, argv);
-    if (values.help) {
-      process.stdout.write(formatHelp(spec));
-      return EXIT.OK;
-    }
+    const parsed = readCommandLine(spec, argv);
+    if (!parsed) return EXIT.OK;
+    const { values } = parsed;
     const video = values.video;
     const streamName = values.stream;
     if (typeof video !== 'string') throw new FieldcamError('CLI_USAGE', 'stream: --video <file> is required');

@@ -39,6 +39,27 @@ export function parseCommandLine(spec: CommandSpec, argv: readonly string[]): Pa
   }
 }
 
+/**
+ * The start of every command's run(): parses argv, prints --help (then undefined: the command returns EXIT.OK)
+ * and, with `positionals: 'none'`, refuses any positional argument ("<name>: unexpected argument 'x'" + hint).
+ */
+export function readCommandLine(
+  spec: CommandSpec,
+  argv: readonly string[],
+  rules: { readonly positionals?: 'none' | 'any'; readonly hint?: string } = {},
+): ParsedCommandLine | undefined {
+  const parsed = parseCommandLine(spec, argv);
+  if (parsed.values.help) {
+    process.stdout.write(formatHelp(spec));
+    return undefined;
+  }
+  const [extra] = parsed.positionals;
+  if (rules.positionals === 'none' && extra !== undefined) {
+    throw new FieldcamError('CLI_USAGE', `${spec.name}: unexpected argument '${extra}'${rules.hint ?? ''}`);
+  }
+  return parsed;
+}
+
 /** The --help text of a command, generated from its spec so it never drifts from the parser. */
 export function formatHelp(spec: CommandSpec): string {
   const rows = Object.entries(spec.options).map(([name, o]) => {
