@@ -93,6 +93,11 @@ export function jsonRoute(path: string, handler: JsonHandler): Route {
 export async function readJsonRequest(req: IncomingMessage, ctx: CloudContext): Promise<Record<string, unknown>> {
   const body = await readBody(req);
   await ctx.authenticate(req, sha256Hex(body));
+  return parseJsonObject(body);
+}
+
+/** A JSON request body as an object (an empty body is `{}`); otherwise 400 SerializationException, as AWS answers. */
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
   let input: unknown = {};
   if (body.length > 0) {
     try {

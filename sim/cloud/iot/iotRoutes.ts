@@ -3,7 +3,7 @@
 // `{"message": …}`. One dispatcher serves every operation of certificateOperations, policyOperations,
 // roleAliasOperations and thingOperations (DeletePolicyVersion is a DELETE, SetDefaultPolicyVersion a PATCH).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, sha256Hex, writeJson } from '../http.ts';
+import { parseJsonObject, readBody, sha256Hex, writeJson } from '../http.ts';
 import { CloudError, type CloudContext, type Route } from '../types.ts';
 import { certificateOperations } from './certificateOperations.ts';
 import { IotError, type IotOperation } from './IotOperation.ts';
@@ -42,16 +42,8 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
     let match: RegExpExecArray | null = null;
     const operation = OPERATIONS.find((op) => op.method === req.method && (match = op.path.exec(url.pathname)) !== null);
     if (!operation || !match) throw new CloudError(404, 'UnknownOperationException', `No IoT operation ${req.method} ${url.pathname}`);
-    let input: unknown = {};
-    if (body.length > 0) {
-      try {
-        input = JSON.parse(body.toString('utf8'));
-      } catch {
-        throw new CloudError(400, 'SerializationException', 'The request body is not valid JSON');
-      }
-      if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new CloudError(400, 'SerializationException', 'The request body must be a JSON object');
-    }
-    const output = await operation.run({ params: decodeLabels(match), query: url.searchParams, body: input as Record<string, unknown>, req, ctx });
+    const input = parseJsonObject(body);
+    const output = await operation.run({ params: decodeLabels(match), query: url.searchParams, body: input, req, ctx });
     writeJson(res, 200, output ?? {});
   } catch (err) {
     if (res.headersSent) {
