@@ -10,9 +10,10 @@
  * the JS machine nor a socket: it fills its table entry and writes one byte into a self-pipe the loop
  * polls; the loop then tells net.c (fieldcamSocketsResolved), whose waiting sockets look the name up again.
  *
- * Static glibc (armv6/armv7 images are linked -static): glibc >= 2.34 carries the `files` and `dns` NSS
- * modules inside libc, so a static binary reads /etc/hosts and queries the nameservers of /etc/resolv.conf
- * without loading shared NSS libraries (seen under qemu-arm: the queries reach the resolv.conf nameserver).
+ * Static glibc (armv6/armv7 images are linked -static with Debian's glibc 2.36): that libc carries the
+ * `files` and `dns` NSS modules itself (the binary holds __nss_dns_functions), so a static binary reads
+ * /etc/hosts and queries the nameservers of /etc/resolv.conf without loading shared NSS libraries (seen
+ * under qemu-arm: the queries reach the resolv.conf nameserver and its answers connect).
  * Numeric hosts and "localhost" never get here (net.c answers them itself, no NSS at all).
  *
  * Deadline. The caller waits at most fieldcamDnsTimeoutMs of runtime time (`--dns-timeout`, default
