@@ -107,8 +107,13 @@ static void* lookupThread(void* argument)
 	hints.ai_flags = AI_ADDRCONFIG;
 	code = getaddrinfo(host, NULL, &hints, &list);
 	if (code != 0) {
-		if (code == EAI_SYSTEM)
-			snprintf(failure, sizeof(failure), "%s: %s", fieldcamErrnoName(errno), strerror(errno));
+		if (code == EAI_SYSTEM) {
+			/* On this thread: the errno's name and text from glibc's tables, no shared static buffer. */
+			int error = errno;
+			const char* name = strerrorname_np(error);
+			const char* text = strerrordesc_np(error);
+			snprintf(failure, sizeof(failure), "%s: %s", name ? name : "EIO", text ? text : "system error");
+		}
 		else
 			snprintf(failure, sizeof(failure), "%s: %s", gaiName(code), gai_strerror(code));
 	}
