@@ -104,6 +104,23 @@ native.setTimer(100);`;
   });
 }
 
+for (const arch of ['x86_64', 'armv6'] as const) {
+  test(`${arch}: a name in the namespace's /etc/hosts connects while the nameserver is black-holed (glibc's files module, static on armv6)`, async () => {
+    nameserver.blackhole();
+    const name = `hosts-${arch}.fieldcam.test`;
+    const script = `
+on[EVENT.SOCKET_CONNECT] = (h) => { native.print('connected'); native.socketClose(h); };
+on[EVENT.SOCKET_CLOSE] = (h, message) => { native.print('closed ' + message); native.socketClose(h); };
+native.socketOpen('${name}', ${port});`;
+    const wrap = (command: string, args: string[]) =>
+      namespaceCommand({ dir, resolvConf: resolvConfFor(nameserver.address), hosts: `127.0.0.1 localhost\n127.0.0.1 ${name}\n` }, command, args);
+    const r = await runScript(script, { arch, flags: ['--dns-timeout', '3000'], wrap, timeoutMs: 40_000 });
+    assert.is(r.status, 0, r.stderr);
+    assert.equal(r.lines, ['connected']);
+    assert.ok(!nameserver.queries.includes(name), 'answered from /etc/hosts, not DNS');
+  });
+}
+
 test('stop the nameserver and the TCP server', async () => {
   await nameserver.close();
   await new Promise<void>((done) => server.close(() => done()));
