@@ -3,7 +3,7 @@
 // KVS/PIC status names are cited where an entry mirrors one (kvs-reference.md §8).
 
 export interface ErrorSpec {
-  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision' | 'flash' | 'control';
+  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision' | 'flash' | 'control' | 'net';
   readonly retryable: boolean;
   readonly remedy: string;
 }
@@ -74,6 +74,12 @@ export const ERRORS = Object.freeze({
   UPLOAD_TLS_VERIFY: spec('upload', false,
     'the server certificate could not be verified with the configured CA bundle: check the endpoint and the CA file (a proxy or a wrong endpoint presents another certificate; a board clock far off makes certificates look expired)'),
   UPLOAD_TIMEOUT: spec('upload', true, 'the endpoint did not answer in time; fieldcam retries with backoff'),
+
+  // ── name resolution on the XS boards (firmware/runtime/resolver.c, docs/reliability.md) ──
+  NET_DNS_TIMEOUT: spec('net', true,
+    'the nameserver did not answer the endpoint name in time (fieldcam-runtime --dns-timeout, default 5 s); the camera keeps being read and fieldcam retries with backoff: check the nameservers in /etc/resolv.conf and the network path to them'),
+  NET_DNS_FAILED: spec('net', true,
+    'the endpoint name could not be resolved (the resolver answered no such name or failed: EAI_* in the message); fieldcam retries with backoff: check the endpoint host in the configuration, /etc/hosts and /etc/resolv.conf'),
   UPLOAD_BAD_RESPONSE: spec('upload', true, 'the service sent a response fieldcam cannot read; retried with backoff'),
   UPLOAD_AUTH_FAILED: spec('upload', false,
     'the service refused the credentials (403); check the access key, secret and session token, the IAM policy, and that the stream name matches the IoT thing name'),

@@ -1,10 +1,11 @@
 /*
  * fieldcam-runtime: one XS machine running one self-contained JS bundle on one event loop.
  *   fieldcam-runtime [--heap-limit BYTES] [--initial-chunk BYTES] [--initial-slots N] [--stack-slots N]
- *                    [--time-scale N [--time-origin EPOCH_MS]] BUNDLE.js [ARG …]
+ *                    [--time-scale N [--time-origin EPOCH_MS]] [--dns-timeout MS] BUNDLE.js [ARG …]
  *                                          evaluate the bundle as a script, drain promise jobs, then run the
  *                                          event loop (loop.c) until nothing can happen any more
  *                                          --time-scale: tests and simulations only (clock.c), never a board
+ *                                          --dns-timeout: how long a socket waits for a name (resolver.c)
  *   fieldcam-runtime --version             version, engine and target
  * Exit codes are named in runtime.h.
  */
@@ -44,10 +45,11 @@ static txCreation gCreation = {
 static int usage(const char* program)
 {
 	fprintf(stderr, "usage: %s [--heap-limit BYTES] [--initial-chunk BYTES] [--initial-slots N] [--stack-slots N]\n"
-		"         [--time-scale N [--time-origin EPOCH_MS]] BUNDLE.js [ARG ...]\n"
+		"         [--time-scale N [--time-origin EPOCH_MS]] [--dns-timeout MS] BUNDLE.js [ARG ...]\n"
 		"       %s --version\n"
 		"  --time-scale N: a test and simulation knob: clocks run N times faster (1-%d, default 1);\n"
-		"  --time-origin: the real epoch-ms instant where scaled wall time starts (default: boot)\n",
+		"  --time-origin: the real epoch-ms instant where scaled wall time starts (default: boot)\n"
+		"  --dns-timeout MS: how long a connection waits for a name lookup (default 5000, runtime time)\n",
 		program, program, FIELDCAM_TIME_SCALE_MAX);
 	return FIELDCAM_EXIT_USAGE;
 }
@@ -118,6 +120,17 @@ static int parseFlags(int argc, char** argv)
 					" clock (the instant the local cloud started its scaled clock)\n");
 				return 0;
 			}
+			i += 2;
+			continue;
+		}
+		if (strcmp(flag, "--dns-timeout") == 0) {
+			value = parseCount(i + 1 < argc ? argv[i + 1] : NULL, 0);
+			if (value < 1) {
+				fprintf(stderr, "fieldcam-runtime: --dns-timeout needs whole milliseconds above 0 (how long a"
+					" connection waits for a name lookup before NET_DNS_TIMEOUT)\n");
+				return 0;
+			}
+			fieldcamDnsTimeoutMs = (int)value;
 			i += 2;
 			continue;
 		}

@@ -7,7 +7,8 @@
  *   native.socketClose(handle)                          closes at once, queued bytes discarded, no more events
  * Events: SOCKET_CONNECT (after the handshake under TLS), SOCKET_READABLE (bytes held), SOCKET_WRITABLE
  * (room before backpressure, only after a write returned <= 0), SOCKET_CLOSE (undefined for an orderly end
- * by the peer, else "ECONNREFUSED: …", "EAI_NONAME: …", "TLS_VERIFY: …", "ECONNRESET: …").
+ * by the peer, else "ECONNREFUSED: …", "NET_DNS_FAILED: …", "NET_DNS_TIMEOUT: …", "TLS_VERIFY: …",
+ * "ECONNRESET: …").
  *
  * Buffers. Each socket holds up to RECEIVE_BYTES the peer sent and JS has not read yet; while that is full
  * the loop stops polling for input, so a slow reader pushes back on the peer through TCP itself. Bytes the
@@ -15,9 +16,12 @@
  * queued, and a caller at <= 0 waits for SOCKET_WRITABLE. The queue accepts every byte it is given: the
  * limit is advice the board layer follows, so nothing is ever dropped silently.
  *
- * DNS. Numeric hosts and "localhost" are resolved here without the resolver: the armv6 and armv7 binaries
- * are static, and static glibc needs the shared NSS libraries at run time for getaddrinfo on names. Other
- * names go through getaddrinfo, synchronously inside socketOpen; its failure still arrives as SOCKET_CLOSE.
+ * DNS. Numeric hosts and "localhost" are resolved here without the resolver (no NSS, no thread). Other
+ * names go to resolver.c, which runs getaddrinfo on a thread and holds answers: the loop never waits for a
+ * nameserver, so the camera keeps being read while a lookup hangs. A socket waiting for a lookup is
+ * RESOLVING: its fd is a timerfd armed for the lookup's deadline (fieldcamDnsTimeoutMs, runtime time), so
+ * it needs no other source and closing it mid-lookup frees everything it owns. Failures arrive as
+ * SOCKET_CLOSE "NET_DNS_FAILED: …" (the resolver said no) or "NET_DNS_TIMEOUT: …" (no answer in time).
  */
 #include "runtime.h"
 #include <arpa/inet.h>
@@ -27,14 +31,15 @@
 #include <poll.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 
 #define RECEIVE_BYTES (16 * 1024)
 #define SEND_LIMIT (64 * 1024)
-#define MAX_ADDRESSES 8
+#define MAX_ADDRESSES FIELDCAM_MAX_ADDRESSES
 #define GATHER_BATCH 64
 
-enum { START, CONNECTING, HANDSHAKING, OPEN, CLOSED };
+enum { START, RESOLVING, CONNECTING, HANDSHAKING, OPEN, CLOSED };
 
 typedef struct Socket {
 	FieldcamSource source;    /* first: the loop hands the source back to socketReady */
@@ -84,6 +89,9 @@ static void updateEvents(Socket* sock)
 {
 	short events = 0;
 	switch (sock->state) {
+	case RESOLVING:
+		events = POLLIN; /* the deadline's timerfd */
+		break;
 	case CONNECTING:
 		events = POLLOUT;
 		break;
@@ -353,6 +361,8 @@ static void connectNext(txMachine* the, Socket* sock)
 	failErrno(the, sock, sock->connectErrno ? sock->connectErrno : EHOSTUNREACH, "connect to");
 }
 
+static void resolved(txMachine* the, Socket* sock, short revents);
+
 static void socketReady(txMachine* the, FieldcamSource* source, short revents)
 {
 	Socket* sock = (Socket*)source;
@@ -364,6 +374,11 @@ static void socketReady(txMachine* the, FieldcamSource* source, short revents)
 	switch (sock->state) {
 	case START:
 		connectNext(the, sock);
+		break;
+	case RESOLVING:
+		resolved(the, sock, revents);
+		if (source->removed || sock->state == RESOLVING)
+			return;
 		break;
 	case CONNECTING: {
 		int error = 0;
@@ -435,33 +450,14 @@ static void addAddress(Socket* sock, int family, const void* bytes, int port)
 	sock->addressCount++;
 }
 
-static const char* gaiName(int code)
-{
-	switch (code) {
-	case EAI_NONAME: return "EAI_NONAME";
-	case EAI_AGAIN: return "EAI_AGAIN";
-	case EAI_FAIL: return "EAI_FAIL";
-	case EAI_FAMILY: return "EAI_FAMILY";
-	case EAI_SERVICE: return "EAI_SERVICE";
-	case EAI_MEMORY: return "EAI_MEMORY";
-#ifdef EAI_NODATA
-	case EAI_NODATA: return "EAI_NODATA";
-#endif
-#ifdef EAI_ADDRFAMILY
-	case EAI_ADDRFAMILY: return "EAI_ADDRFAMILY";
-#endif
-	default: return "EAI_FAIL";
-	}
-}
-
-/* Fills the socket's addresses; 0, or -1 with the failure message in sock->failure. */
+/* Fills the socket's addresses: 0 (done), 1 (a lookup is running: wait), or -1 with sock->failure set. */
 static int resolve(Socket* sock)
 {
 	unsigned char bytes[16];
-	struct addrinfo hints;
-	struct addrinfo* list;
-	struct addrinfo* entry;
-	int code;
+	FieldcamAddress found[FIELDCAM_MAX_ADDRESSES];
+	int count = 0;
+	int result;
+	int i;
 	if (inet_pton(AF_INET, sock->host, bytes) == 1) {
 		addAddress(sock, AF_INET, bytes, sock->port);
 		return 0;
@@ -478,33 +474,69 @@ static int resolve(Socket* sock)
 		addAddress(sock, AF_INET6, bytes, sock->port);
 		return 0;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
-	code = getaddrinfo(sock->host, NULL, &hints, &list);
-	if (code != 0) {
-		if (code == EAI_SYSTEM)
-			snprintf(sock->failure, sizeof(sock->failure), "%s: resolving %s: %s", fieldcamErrnoName(errno),
-				sock->host, strerror(errno));
-		else
-			snprintf(sock->failure, sizeof(sock->failure), "%s: resolving %s: %s", gaiName(code), sock->host,
-				gai_strerror(code));
-		return -1;
-	}
-	for (entry = list; entry && sock->addressCount < MAX_ADDRESSES; entry = entry->ai_next) {
-		if (entry->ai_family == AF_INET)
-			addAddress(sock, AF_INET, &((struct sockaddr_in*)entry->ai_addr)->sin_addr, sock->port);
-		else if (entry->ai_family == AF_INET6)
-			addAddress(sock, AF_INET6, &((struct sockaddr_in6*)entry->ai_addr)->sin6_addr, sock->port);
-	}
-	freeaddrinfo(list);
-	if (sock->addressCount == 0) {
-		snprintf(sock->failure, sizeof(sock->failure), "EAI_NODATA: resolving %s: no IPv4 or IPv6 address",
-			sock->host);
-		return -1;
-	}
+	result = fieldcamResolverLookup(sock->host, found, &count, sock->failure, sizeof(sock->failure));
+	if (result != FIELDCAM_RESOLVE_DONE)
+		return result == FIELDCAM_RESOLVE_WAIT ? 1 : -1;
+	for (i = 0; i < count && sock->addressCount < MAX_ADDRESSES; i++)
+		addAddress(sock, found[i].family, found[i].bytes, sock->port);
 	return 0;
+}
+
+/* A name is being looked up: wait for it with the deadline as the socket's fd (a timerfd in runtime time). */
+static int startWaiting(Socket* sock)
+{
+	struct itimerspec deadline;
+	long long wait = fieldcamRealWaitNs((long long)fieldcamDnsTimeoutMs * 1000000LL);
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0) {
+		snprintf(sock->failure, sizeof(sock->failure), "NET_DNS_FAILED: resolving %s: %s: no deadline timer: %s",
+			sock->host, fieldcamErrnoName(errno), strerror(errno));
+		return -1;
+	}
+	memset(&deadline, 0, sizeof(deadline));
+	if (wait < 1)
+		wait = 1; /* 0 would disarm it */
+	deadline.it_value.tv_sec = (time_t)(wait / 1000000000LL);
+	deadline.it_value.tv_nsec = (long)(wait % 1000000000LL);
+	timerfd_settime(fd, 0, &deadline, NULL);
+	sock->source.fd = fd;
+	sock->state = RESOLVING;
+	updateEvents(sock);
+	return 0;
+}
+
+/* RESOLVING: the deadline passed (revents), or a lookup finished (revents 0, from fieldcamSocketsResolved). */
+static void resolved(txMachine* the, Socket* sock, short revents)
+{
+	char message[sizeof(sock->failure)];
+	int result;
+	if (revents) {
+		snprintf(message, sizeof(message), "NET_DNS_TIMEOUT: resolving %s: no answer within %d ms (check the"
+			" nameservers in /etc/resolv.conf)", sock->host, fieldcamDnsTimeoutMs);
+		fail(the, sock, message);
+		return;
+	}
+	result = resolve(sock);
+	if (result > 0)
+		return; /* another name's lookup finished: keep waiting */
+	close(sock->source.fd); /* the deadline is no longer needed */
+	sock->source.fd = -1;
+	sock->source.events = 0;
+	if (result < 0) {
+		fail(the, sock, sock->failure);
+		return;
+	}
+	sock->state = START;
+	connectNext(the, sock);
+}
+
+void fieldcamSocketsResolved(void)
+{
+	Socket* sock;
+	for (sock = gSockets; sock; sock = sock->next) {
+		if (sock->state == RESOLVING)
+			sock->source.pending = 1;
+	}
 }
 
 /* ---- natives ---- */
@@ -580,9 +612,19 @@ void fieldcamNativeSocketOpen(txMachine* the)
 		}
 	}
 	/* Connecting starts at the next turn, so every outcome (even a DNS failure) is an event, never a throw. */
-	if (resolve(sock) < 0)
+	switch (resolve(sock)) {
+	case 0:
+		sock->source.pending = 1;
+		break;
+	case 1:
+		if (startWaiting(sock) == 0)
+			break;
+		/* fall through: no deadline timer, so no wait */
+	default:
 		sock->failPending = 1;
-	sock->source.pending = 1;
+		sock->source.pending = 1;
+		break;
+	}
 	sock->source.alive = 1;
 	sock->source.ready = socketReady;
 	sock->source.release = socketRelease;

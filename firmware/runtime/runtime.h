@@ -1,4 +1,4 @@
-/* fieldcam-runtime: what the host's files share (main, platform, natives, clock, loop, timers, input, files, hash, net, tls). */
+/* fieldcam-runtime: what the host's files share (main, platform, natives, clock, loop, timers, input, files, hash, resolver, net, tls). */
 #ifndef FIELDCAM_RUNTIME_H
 #define FIELDCAM_RUNTIME_H
 
@@ -112,6 +112,26 @@ int fieldcamTimersPending(void);
 long long fieldcamTimersNextDue(void);
 /* Fires, in due order, every timer due at `now` that existed before this call. */
 void fieldcamTimersRun(txMachine* the, long long now);
+
+/* ---- resolver.c: name lookups on a thread, never in the loop ---- */
+
+/* One address getaddrinfo found (AF_INET: 4 bytes, AF_INET6: 16). */
+#define FIELDCAM_MAX_ADDRESSES 8
+typedef struct {
+	int family;
+	unsigned char bytes[16];
+} FieldcamAddress;
+enum { FIELDCAM_RESOLVE_DONE = 0, FIELDCAM_RESOLVE_WAIT = 1, FIELDCAM_RESOLVE_FAILED = -1 };
+/* How long a socket waits for a lookup (runtime time, --dns-timeout) before NET_DNS_TIMEOUT. */
+extern int fieldcamDnsTimeoutMs;
+/*
+ * A held answer (DONE: addresses and count filled), a held or immediate failure (FAILED: "NET_DNS_FAILED: …"
+ * in `failure`), or WAIT: a lookup for the name is running, and fieldcamSocketsResolved() is called from the
+ * loop when one finishes (ask again then). Never blocks.
+ */
+int fieldcamResolverLookup(const char* host, FieldcamAddress* addresses, int* count, char* failure, size_t size);
+/* net.c: a lookup finished; sockets waiting on a name look it up again at the next turn. */
+void fieldcamSocketsResolved(void);
 
 /* ---- net.c / tls.c ---- */
 

@@ -26,6 +26,8 @@ export interface BootOptions {
   /** Each JSON line the firmware prints (boot, status, event, summary, error). */
   readonly onRecord: (record: Record<string, unknown>) => void;
   readonly cwd?: string;
+  /** Rewrites the command line before each spawn (sim/faults/namespaceCommand.ts: a board with its own resolv.conf). */
+  readonly wrap?: (command: string, args: string[]) => { command: string; args: string[] };
 }
 
 export interface BootedBoard {
@@ -70,7 +72,8 @@ const EXIT_RESTART = 12;
  * of the last run (any other code, or a stop).
  */
 export function bootBoard(o: BootOptions): BootedBoard {
-  const { command, args } = bootCommand(o.image, o.config);
+  const plain = bootCommand(o.image, o.config);
+  const { command, args } = o.wrap ? o.wrap(plain.command, plain.args) : plain;
   // systemd creates the unit's StateDirectory; a simulated board gets its state file's directory here.
   if (typeof o.config !== 'string' && o.config.state) mkdirSync(dirname(o.config.state), { recursive: true, mode: 0o700 });
   let stopped = false;

@@ -63,6 +63,8 @@ export interface RunOptions {
   readonly prelude?: boolean;
   readonly stdin?: 'pipe' | 'ignore';
   readonly timeoutMs?: number;
+  /** Rewrites the command line before the spawn (e.g. sim/faults/namespaceCommand.ts: its own resolv.conf). */
+  readonly wrap?: (command: string, args: string[]) => { command: string; args: string[] };
   /** Called once the process exists, with a way to wait for a line of its stdout. */
   readonly started?: (child: ChildProcess, line: (wanted: string) => Promise<void>) => void | Promise<void>;
 }
@@ -76,7 +78,8 @@ export function runScript(source: string, options: RunOptions = {}): Promise<Run
   writeFileSync(file, (options.prelude === false ? '' : PRELUDE) + source);
   const args = [...(options.flags ?? []), file, ...(options.args ?? [])];
   const cpu = QEMU_CPU[arch];
-  const [command, argv] = cpu ? ['qemu-arm', ['-cpu', cpu, runtime(arch), ...args]] : [runtime(arch), args];
+  const [plain, plainArgs] = cpu ? ['qemu-arm', ['-cpu', cpu, runtime(arch), ...args]] : [runtime(arch), args];
+  const { command, args: argv } = options.wrap ? options.wrap(plain, plainArgs) : { command: plain, args: plainArgs };
   return new Promise((resolve, reject) => {
     const child = spawn(command, argv, { stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -63,7 +63,8 @@ export interface NativeHost {
    * Starts connecting; returns a handle at once. Events: SOCKET_CONNECT (after the TLS handshake when TLS),
    * SOCKET_READABLE (value: bytes the host holds for `socketRead`), SOCKET_WRITABLE (value: bytes writable before
    * backpressure, after a write had returned <= 0), SOCKET_CLOSE (value: undefined for an orderly close by the
-   * peer, else an error message such as "ECONNREFUSED: …", "EAI_NONAME: …", "TLS_VERIFY: …", "ECONNRESET: …").
+   * peer, else an error message such as "ECONNREFUSED: …", "NET_DNS_FAILED: …", "NET_DNS_TIMEOUT: …", "TLS_VERIFY: …",
+   * "ECONNRESET: …"). A name is looked up off the loop (runtime resolver.c) with a deadline (`--dns-timeout`).
    * After SOCKET_CLOSE the handle only accepts socketRead (draining what was held) and socketClose.
    * `tls`: omitted for plain TCP. ca: PEM bundle (required for TLS: there is no default store on the board);
    * servername: SNI and the name verified (default host); cert/key: PEM client certificate and key (mTLS).

@@ -1,5 +1,6 @@
 // The local cloud's TLS identity: a CA generated once into the state directory (what clients trust, via
-// AWS_CA_BUNDLE or a device's config bundle) and a server certificate for 127.0.0.1 / localhost that it signs.
+// AWS_CA_BUNDLE or a device's config bundle) and a server certificate for 127.0.0.1 / localhost that it signs
+// (and for TEST_HOST_NAME, the name the resolver fault suites give the cloud through a nameserver of their own).
 // Both are reused across restarts; the server certificate alone is re-issued when it nears expiry or stops
 // matching the CA. Keys are PKCS#8 PEM, mode 0600.
 import { webcrypto, X509Certificate, createPrivateKey } from 'node:crypto';
@@ -26,6 +27,13 @@ const NOT_BEFORE = new Date(Date.UTC(2020, 0, 1));
 const CA_YEARS = 20;
 const SERVER_DAYS = 825;
 const RENEW_BEFORE_MS = 30 * 86400_000;
+
+/**
+ * A DNS name the certificate also carries, under .test (RFC 6761 §6.2: never a real name): the resolver
+ * fault suites (sim/faults/startNameserver.ts) make it resolve to the cloud, so devices verify the cloud by
+ * a name as they verify a real endpoint.
+ */
+export const TEST_HOST_NAME = 'kvs.fieldcam.test';
 
 const FILES = Object.freeze({ ca: 'ca.pem', caKey: 'ca-key.pem', cert: 'server.pem', key: 'server-key.pem' } as const);
 
@@ -104,6 +112,7 @@ async function createServerCertificate(dir: string, caPem: string, caKeyPem: str
         { type: 'ip', value: '127.0.0.1' },
         { type: 'ip', value: '::1' },
         { type: 'dns', value: 'localhost' },
+        { type: 'dns', value: TEST_HOST_NAME },
       ]),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(ca),
@@ -116,7 +125,7 @@ async function createServerCertificate(dir: string, caPem: string, caKeyPem: str
   return { certPem, keyPem };
 }
 
-/** True when the stored server certificate is signed by `caPem`, names 127.0.0.1 and localhost, and is not near expiry. */
+/** True when the stored server certificate is signed by `caPem`, names 127.0.0.1, localhost and TEST_HOST_NAME, and is not near expiry. */
 function serverCertificateUsable(certPem: string, keyPem: string, caPem: string): boolean {
   try {
     const cert = new X509Certificate(certPem);
@@ -126,6 +135,7 @@ function serverCertificateUsable(certPem: string, keyPem: string, caPem: string)
       cert.checkPrivateKey(createPrivateKey(keyPem)) &&
       cert.checkIP('127.0.0.1') !== undefined &&
       cert.checkHost('localhost') !== undefined &&
+      cert.checkHost(TEST_HOST_NAME) !== undefined &&
       Date.parse(cert.validTo) - Date.now() > RENEW_BEFORE_MS
     );
   } catch {

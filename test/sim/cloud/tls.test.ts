@@ -4,6 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { awsClientConfig } from '../../../host/aws/awsClientConfig.ts';
+import { TEST_HOST_NAME } from '../../../sim/cloud/tls/ensureCertificates.ts';
 import { assert, suite } from '../../harness/index.ts';
 import { CREDENTIALS, startTestCloud, tempStateDir } from './support.ts';
 
@@ -26,6 +27,7 @@ test('a CA and a server certificate for 127.0.0.1 and localhost; private keys ar
   assert.ok(server.verify(ca.publicKey), 'the server certificate is signed by the CA');
   assert.is(server.checkIP('127.0.0.1'), '127.0.0.1');
   assert.is(server.checkHost('localhost'), 'localhost');
+  assert.is(server.checkHost(TEST_HOST_NAME), TEST_HOST_NAME); // the resolver fault suites' name for the cloud
   assert.ok(server.keyUsage?.includes('1.3.6.1.5.5.7.3.1'), 'extended key usage serverAuth');
   for (const key of ['ca-key.pem', 'server-key.pem']) assert.is(statSync(join(state.dir, key)).mode & 0o777, 0o600, key);
 });
