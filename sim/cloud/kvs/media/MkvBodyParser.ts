@@ -92,6 +92,11 @@ export class MkvBodyParser {
     return this.reader.position;
   }
 
+  /** Absolute offset of the first byte no event has covered yet (an element header may be split before it). */
+  get reportedPosition(): number {
+    return this.reader.reportedPosition;
+  }
+
   /** True once the header was reported: its bytes are no longer needed from the window. */
   get headerComplete(): boolean {
     return this.headerDone;

@@ -375,9 +375,13 @@ export class PutMediaIngest {
     this.o.onAck(ack);
   }
 
-  /** Keeps only what is still needed: the header until it is built, the open fragment, Tags being read. */
+  /**
+   * Keeps only what is still needed: the header until it is built, the open fragment, Tags being read, and
+   * an element header split across reads (the next Cluster or Tags starts at its first byte, which an
+   * earlier read delivered).
+   */
   private trim(): void {
-    let keep = this.parser.headerComplete ? this.window.position : 0;
+    let keep = this.parser.headerComplete ? this.parser.reportedPosition : 0;
     if (this.current && !this.current.error) keep = Math.min(keep, this.current.start);
     if (this.pending) keep = Math.min(keep, this.pending.start);
     if (this.tagsAt) keep = Math.min(keep, this.tagsAt.offset);
