@@ -116,7 +116,10 @@ function admit(ctx: CloudContext, stream: StreamRecord): void {
 
 /**
  * ACKs in order, one response chunk each, optionally delayed by `faults.ackDelayMs` (every ACK is held that
- * long from when it was produced, and never overtakes an earlier one).
+ * long from when it was produced, and never overtakes an earlier one). When the response's buffer is full
+ * (the client does not read its ACKs) `backpressure(true)` asks the caller to stop reading the body, and
+ * `backpressure(false)` to go on once it drained: a client that sends without reading cannot make the
+ * cloud queue ACKs without end.
  */
 class AckWriter {
   private readonly queue: { text: string; dueAt: number }[] = [];
@@ -124,11 +127,14 @@ class AckWriter {
   private lastDue = 0;
   private readonly res: ServerResponse;
   private readonly delay: () => number;
+  private readonly backpressure: (full: boolean) => void;
+  private full = false;
   private onDrained: (() => void) | undefined;
 
-  constructor(res: ServerResponse, delay: () => number) {
+  constructor(res: ServerResponse, delay: () => number, backpressure: (full: boolean) => void) {
     this.res = res;
     this.delay = delay;
+    this.backpressure = backpressure;
   }
 
   send(ack: Ack): void {
@@ -154,8 +160,14 @@ class AckWriter {
     if (this.timer) return;
     const now = Date.now();
     while (this.queue.length > 0 && this.queue[0]!.dueAt <= now) {
-      if (!this.res.writableEnded && !this.res.destroyed) this.res.write(this.queue.shift()!.text);
-      else this.queue.shift();
+      const text = this.queue.shift()!.text;
+      if (this.res.writableEnded || this.res.destroyed || this.res.write(text) || this.full) continue;
+      this.full = true;
+      this.backpressure(true);
+      this.res.once('drain', () => {
+        this.full = false;
+        this.backpressure(false);
+      });
     }
     if (this.queue.length > 0) {
       this.timer = setTimeout(() => {
@@ -189,7 +201,11 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
 
   const store = fragmentStoreFor(ctx, stream);
   const retained = stream.DataRetentionInHours > 0;
-  const acks = new AckWriter(res, () => faults.ackDelayMs ?? 0);
+  let finished = false;
+  const acks = new AckWriter(res, () => faults.ackDelayMs ?? 0, (full) => {
+    if (full) req.pause();
+    else if (!finished) req.resume();
+  });
   const ingest = new PutMediaIngest({
     timecodeType: request.timecodeType,
     ...(request.producerStartMs !== undefined ? { producerStartMs: request.producerStartMs } : {}),
@@ -230,7 +246,6 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
   res.flushHeaders();
 
   let timer: NodeJS.Timeout | undefined;
-  let finished = false;
   const release = (reason: string): void => {
     if (connection.reason === undefined) connection.reason = reason;
     if (connection.endedAt !== undefined) return;
