@@ -134,24 +134,44 @@ test('node:https as the client: full duplex, the response and its ACKs arrive wh
   assert.equal(lines.map((l) => (JSON.parse(l) as { EventType: string }).EventType), OK10);
 });
 
-test('a second connection while one is open: the newest gets 400 ConnectionLimitExceededException, the first goes on', async () => {
-  const stream = await createStream();
-  const first = await open({ stream });
+test('token rotation hand-over: a second connection while one is open takes over; the first finishes its fragment, is acknowledged, then closed; a third gets 400 ConnectionLimitExceededException', async () => {
+  // The grace is the longest fragment (config.maxFragmentMs): 2 s here, fragments of the fixture last 1 s.
+  const rotating = await startCloud({ stateDir: mkdtempSync(join(tmpdir(), 'fieldcam-handover-')), routes: mediaRoutes, config: { maxFragmentMs: 2000 } });
+  clouds.push(rotating);
+  const kvs = new KinesisVideoClient(awsClientConfig({
+    region: REGION, endpointUrl: rotating.endpoint, caBundle: rotating.caFile, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+  }));
+  await kvs.send(new CreateStreamCommand({ StreamName: 'rotating', DataRetentionInHours: 24 }));
+  kvs.destroy();
+  const first = await open({ stream: 'rotating' }, rotating);
   await first.waitFor(() => first.status === 200);
-  first.write(BODY.subarray(0, CLUSTER_STARTS[2]!));
-  const second_ = await open({ stream });
-  await second_.waitFor(() => second_.status !== 0 && second_.closed, 5000, 'the refusal');
-  assert.is(second_.status, 400);
-  assert.is(second_.headers['x-amzn-errortype'], 'ConnectionLimitExceededException:');
-  first.write(BODY.subarray(CLUSTER_STARTS[2]!));
-  first.end();
-  await first.waitFor(() => first.ended);
-  assert.equal(first.trace(), OK10);
-  first.destroy();
-  // Once the first has ended, a new connection is accepted.
-  const third = await upload(stream);
-  assert.is(third.status, 200);
+  first.write(BODY.subarray(0, CLUSTER_STARTS[2]!)); // fragment 2 open
+  await first.waitFor(() => first.acks.length === 4, 5000, 'fragment 0 PERSISTED, fragment 1 BUFFERING');
+  const second_ = await open({ stream: 'rotating' }, rotating);
+  await second_.waitFor(() => second_.status !== 0, 5000, 'the answer');
+  assert.is(second_.status, 200, 'the new connection is accepted');
+  const third = await open({ stream: 'rotating' }, rotating);
+  await third.waitFor(() => third.status !== 0 && third.closed, 5000, 'the refusal');
+  assert.is(third.status, 400);
+  assert.is(third.headers['x-amzn-errortype'], 'ConnectionLimitExceededException:');
   third.destroy();
+  // The old connection finishes the fragment it had open, closing it with an end-of-fragment tag.
+  first.write(BODY.subarray(CLUSTER_STARTS[2]!, CLUSTER_STARTS[3]!));
+  first.write(EOFR);
+  await first.waitFor(() => first.acks.length === 9, 5000, 'fragments 0-2 PERSISTED');
+  // The new one sends the header again, then the following fragments (as the SDK does after rotating).
+  second_.write(BODY.subarray(0, CLUSTER_STARTS[0]!));
+  second_.write(BODY.subarray(CLUSTER_STARTS[3]!));
+  second_.end();
+  await second_.waitFor(() => second_.ended, 10_000, 'the end of the new connection');
+  await first.waitFor(() => first.ended && first.closed, 10_000, 'the old connection closed after its grace');
+  assert.equal(first.trace(), OK10.slice(0, 3 * 3), 'its fragments 0-2 acknowledged up to PERSISTED');
+  assert.equal(second_.trace(), OK10.slice(0, 3 * 7));
+  assert.ok(putMediaConnections(rotating.ctx).recent.some((c) => c.reason === 'handed-over'), 'the old one ended by the hand-over');
+  const records = fragmentStoreFor(rotating.ctx, rotating.ctx.streams.get('rotating')!).list();
+  assert.equal(records.map((r) => r.timecode), Array.from({ length: 10 }, (_, i) => T + i * 1000), 'all 10 fragments stored once, in order');
+  first.destroy();
+  second_.destroy();
 });
 
 test('a bad signature gets 403 and stores nothing; an unknown stream 404; bad headers 400', async () => {
