@@ -40,7 +40,12 @@ export interface PutMediaIngestOptions {
    * Stores a complete fragment (then PERSISTED); absent when the stream has no retention. Returning an ErrorId
    * answers that instead (4507: the stream was deleted meanwhile); throwing answers ERROR 5001.
    */
-  readonly persist?: (fragment: IngestedFragment) => number | void;
+  readonly persist?: (fragment: IngestedFragment) => number | void | Promise<number | void>;
+  /**
+   * ERROR 4002 for a fragment shorter than this that is not the last of its body (default
+   * INGEST_LIMITS.minFragmentMs). 0 turns the rule off.
+   */
+  readonly minFragmentMs?: number;
   /** An ErrorId to answer instead of accepting a complete fragment (fault injection), or undefined. */
   readonly injectError?: () => number | undefined;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
@@ -107,6 +112,19 @@ export const INGEST_LIMITS = Object.freeze({
    * 1 MiB of CodecPrivate each and 32/128-character names (§6.4, §5.2). Beyond 4 MiB: ERROR 4006, the end.
    */
   headerBytes: 4 * 1024 * 1024,
+  /**
+   * Minimum fragment duration, 1 s [h] (§6.2). kvs-reference.md gives it no numeric ErrorId (§16 Q2, Q19:
+   * the quota page names MIN_FRAGMENT_DURATION_REACHED beside MAX_FRAGMENT_DURATION_REACHED), so it is
+   * answered with 4002, the fragment-duration error. The last fragment of a body is exempt: producers end a
+   * session with whatever the last fragment holds (§5.4, EoFr "at the end of the session").
+   */
+  minFragmentMs: 1000,
+  /**
+   * At most 5 fragments per second per stream [h] (§6.2), counted in producer time (5 fragment starts
+   * within any 1000 ms): a producer catching up after an outage sends its backlog faster than real time,
+   * which the quota is not about. No numeric ErrorId exists either (§16 Q3): 4002 as well.
+   */
+  fragmentsPerSecond: 5,
 } as const);
 
 const PHASE = Object.freeze({ OPEN: 0, FAILED: 1, CLOSED: 2 } as const);
@@ -149,6 +167,14 @@ export class PutMediaIngest {
   /** A level-1 Tags being read; `oversize` once it (with the fragment's earlier Tags) passed maxTagsBytes. */
   private tagsAt: { offset: number; serverMs: number; oversize: boolean } | undefined;
   private lastTimecode = -1;
+  /** Producer timestamps of the latest accepted fragments (at most fragmentsPerSecond). */
+  private readonly recentStarts: number[] = [];
+  /** A complete fragment shorter than minFragmentMs: stored if the body ends next, ERROR 4002 if a Cluster follows. */
+  private short: { readonly f: Fragment; readonly fragment: IngestedFragment } | undefined;
+  private readonly minFragmentMs: number;
+  /** Fragments handed to an asynchronous `persist` and not yet answered; who waits for none. */
+  private inflight = 0;
+  private settledWaiters: (() => void)[] = [];
 
   constructor(options: PutMediaIngestOptions) {
     if (options.timecodeType !== 'ABSOLUTE' && options.timecodeType !== 'RELATIVE') {
@@ -161,6 +187,7 @@ export class PutMediaIngest {
     this.maxFragmentBytes = options.maxFragmentBytes ?? MKV_LIMITS.fragmentBytesCeiling;
     this.maxTagsBytes = options.maxTagsBytes ?? INGEST_LIMITS.tagsBytes;
     this.maxHeaderBytes = options.maxHeaderBytes ?? INGEST_LIMITS.headerBytes;
+    this.minFragmentMs = options.minFragmentMs ?? INGEST_LIMITS.minFragmentMs;
     const events: MkvBodyEvents = {
       header: (h) => {
         this.mkvHeader = h;
@@ -207,14 +234,23 @@ export class PutMediaIngest {
   end(): void {
     if (this.phase !== PHASE.OPEN) return;
     this.parse(() => this.parser.end());
-    if (this.phase === PHASE.OPEN) this.phase = PHASE.CLOSED;
+    if (this.phase === PHASE.OPEN) {
+      this.phase = PHASE.CLOSED;
+      this.settleShort(true);
+    }
     this.pending = undefined;
   }
 
   /** The connection broke: the open fragment is dropped unacknowledged (the producer replays it). */
   abort(): void {
     this.phase = PHASE.CLOSED;
-    this.current = this.pending = undefined;
+    this.current = this.pending = this.short = undefined;
+  }
+
+  /** Resolves once every fragment handed to an asynchronous `persist` was answered (PERSISTED or ERROR). */
+  settled(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((done) => this.settledWaiters.push(done));
   }
 
   /**
@@ -286,6 +322,7 @@ export class PutMediaIngest {
   }
 
   private onClusterStart(offset: number, headerLength: number, size: number): void {
+    this.settleShort(false);
     const f = this.pending ?? this.newFragment(offset, this.arrivalMs);
     f.start = offset;
     f.clusterHeaderLength = headerLength;
@@ -324,6 +361,13 @@ export class PutMediaIngest {
     if (f.producerMs > now + this.o.maxFutureMs) {
       return this.fragmentError(f, ACK_ERROR.INVALID_PRODUCER_TIMESTAMP, `producer timestamp ${f.producerMs} is ${f.producerMs - now} ms ahead of the server clock`);
     }
+    const starts = this.recentStarts;
+    const perSecond = INGEST_LIMITS.fragmentsPerSecond;
+    if (starts.length === perSecond && f.producerMs - starts[0]! < 1000) {
+      return this.fragmentError(f, ACK_ERROR.FRAGMENT_DURATION_REACHED, `more than ${perSecond} fragments within one second of producer time`);
+    }
+    starts.push(f.producerMs);
+    if (starts.length > perSecond) starts.shift();
   }
 
   private onBlock(track: number, relative: number, duration: number | undefined): void {
@@ -361,21 +405,56 @@ export class PutMediaIngest {
     this.ack('RECEIVED', f.timecode, f.number);
     this.stats.received++;
     if (injected === ACK_ERROR.ARCHIVAL_ERROR) return this.fragmentError(f, injected, 'injected fault');
-    if (!this.o.persist) return;
     const durationMs = f.durationsKnown ? f.endMs : f.endMs + (Number.isFinite(f.minGapMs) ? f.minGapMs : 0);
-    let refused: number | void;
-    try {
-      refused = this.o.persist({
-        number: f.number!, timecode: f.storedTimecode, producerTimestampMs: f.producerMs, serverTimestampMs: f.serverMs,
-        durationMs: Math.round(durationMs), header: this.mkvHeader!.bytes, bytes: this.fragmentBytes(f, end), tags: f.tags, blocks: f.blocks,
-      });
-    } catch (err) {
-      this.log('persist-failed', { fragment: f.number, error: (err as Error).message });
-      return this.fragmentError(f, ACK_ERROR.ARCHIVAL_ERROR, 'persisting failed');
+    const fragment: IngestedFragment = {
+      number: f.number!, timecode: f.storedTimecode, producerTimestampMs: f.producerMs, serverTimestampMs: f.serverMs,
+      durationMs: Math.round(durationMs), header: this.mkvHeader!.bytes, bytes: this.o.persist ? this.fragmentBytes(f, end) : new Uint8Array(0),
+      tags: f.tags, blocks: f.blocks,
+    };
+    if (durationMs < this.minFragmentMs) {
+      // Too short, unless it is the last one: what comes next decides (settleShort).
+      this.short = { f, fragment };
+      return;
     }
+    this.store(f, fragment);
+  }
+
+  /** A short fragment waiting for what follows: stored when the body ended (`last`), else ERROR 4002. */
+  private settleShort(last: boolean): void {
+    const s = this.short;
+    if (!s) return;
+    this.short = undefined;
+    if (last) return this.store(s.f, s.fragment);
+    this.fragmentError(s.f, ACK_ERROR.FRAGMENT_DURATION_REACHED,
+      `the fragment lasts ${s.fragment.durationMs} ms; at least ${this.minFragmentMs} (only the last fragment of a body may be shorter)`);
+  }
+
+  /** Hands a complete fragment to `persist`: PERSISTED when it stored it (now, or when its promise resolves). */
+  private store(f: Fragment, fragment: IngestedFragment): void {
+    if (!this.o.persist) return;
+    let result: number | void | Promise<number | void>;
+    try {
+      result = this.o.persist(fragment);
+    } catch (err) {
+      return this.persistFailed(f, err);
+    }
+    if (!(result instanceof Promise)) return this.persisted(f, result);
+    this.inflight++;
+    result.then((refused) => this.persisted(f, refused), (err: unknown) => this.persistFailed(f, err)).finally(() => {
+      if (--this.inflight > 0) return;
+      for (const done of this.settledWaiters.splice(0)) done();
+    });
+  }
+
+  private persisted(f: Fragment, refused: number | void): void {
     if (typeof refused === 'number') return this.fragmentError(f, refused, 'the store refused the fragment');
     this.ack('PERSISTED', f.timecode, f.number);
     this.stats.persisted++;
+  }
+
+  private persistFailed(f: Fragment, err: unknown): void {
+    this.log('persist-failed', { fragment: f.number, error: err instanceof Error ? err.message : String(err) });
+    this.fragmentError(f, ACK_ERROR.ARCHIVAL_ERROR, 'persisting failed');
   }
 
   // ── fragments ──
@@ -457,6 +536,7 @@ export class PutMediaIngest {
       this.stats.errors[ACK_ERROR.INVALID_MKV_DATA] = (this.stats.errors[ACK_ERROR.INVALID_MKV_DATA] ?? 0) + 1;
       this.ack('ERROR', undefined, undefined, ACK_ERROR.INVALID_MKV_DATA);
     }
+    this.settleShort(false);
     this.phase = PHASE.FAILED;
     this.current = this.pending = this.tagsAt = undefined;
     this.window.discardBefore(this.window.position);

@@ -245,8 +245,8 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
       ? {
           persist: (fragment) => {
             if (ctx.streams.getByArn(stream.StreamARN) === undefined) return ACK_ERROR.STREAM_DELETED;
-            store.append(fragment);
-            return undefined;
+            // Written on the thread pool, queued per stream: the event loop (other streams) never waits.
+            return store.append(fragment).then(() => undefined);
           },
         }
       : {}),
@@ -296,7 +296,8 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
     finished = true;
     clearTimeout(timer);
     connection.reason ??= reason;
-    acks.whenDrained(() => {
+    // Fragments still being written get their PERSISTED (or ERROR) before the response ends (§4.8 item 9).
+    void ingest.settled().then(() => acks.whenDrained(() => {
       if (close) {
         req.pause();
         res.end(() => {
@@ -307,7 +308,7 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
         res.end();
       }
       release(reason);
-    });
+    }));
   };
   // The ingest measures in ctx.now(), which runs config.timeScale times faster than setTimeout's clock: the
   // idle ACK, idle close and connection limit must come after their duration in the device's time too.

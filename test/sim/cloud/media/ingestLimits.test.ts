@@ -119,7 +119,7 @@ test('RELATIVE timecodes, two sessions: the stored Clusters carry absolute timec
     const h = harness({ timecodeType: 'RELATIVE', producerStartMs: start });
     // One live Cluster with a 1-octet Timecode, one with a known size.
     const known = el(EBML_IDS.Cluster, el(EBML_IDS.Timecode, [0x03, 0xe8]), ...Array.from({ length: 10 }, (_, i) => block(1, i * 100)));
-    h.ingest.push(concat([header(), cluster(0, [block(1, 0), block(1, 100)]), known]));
+    h.ingest.push(concat([header(), second(0), known]));
     h.ingest.end();
     assert.equal(h.acks.filter((a) => a.EventType === 'PERSISTED').length, 2, h.trace().join(' '));
     for (const f of h.stored) {
@@ -133,6 +133,34 @@ test('RELATIVE timecodes, two sessions: the stored Clusters carry absolute timec
   }
   assert.equal(stored, [T0, T0 + 1000, T0 + 2000, T0 + 3000]);
   assert.equal(acked, [0, 1000, 0, 1000], 'the ACKs keep the timecode as sent (§4.8 item 4)');
+});
+
+// ── KVS fragment limits (issue 11 item 14): min duration 1 s, at most 5 fragments per second (§6.2) ──
+
+test('a fragment shorter than 1 s followed by another: ERROR 4002 (after RECEIVED); the last fragment of a body may be short', () => {
+  const h = harness();
+  const short = (t: number) => cluster(t, [block(1, 0), block(1, 100), block(1, 200)]); // 300 ms
+  h.ingest.push(concat([header(), second(T0), short(t1), second(t1 + 300), short(t1 + 1300), EOFR]));
+  h.ingest.end();
+  assert.equal(h.trace(), [...ok(T0), `BUFFERING:${t1}`, `RECEIVED:${t1}`, `ERROR:${t1}:4002`, ...ok(t1 + 300), ...ok(t1 + 1300)]);
+  assert.equal(h.stored.map((f) => f.durationMs), [1000, 1000, 300], 'the short one at the end of the body is kept');
+});
+
+test('a short fragment on a connection that breaks is not stored (the producer replays it)', () => {
+  const h = harness();
+  h.ingest.push(concat([header(), second(T0), cluster(t1, [block(1, 0)]), EOFR]));
+  h.ingest.abort();
+  assert.equal(h.trace(), [...ok(T0), `BUFFERING:${t1}`, `RECEIVED:${t1}`]);
+  assert.is(h.stored.length, 1);
+});
+
+test('more than 5 fragments starting within one second of producer time: ERROR 4002 from the 6th', () => {
+  const h = harness();
+  const starts = [0, 100, 200, 300, 400, 500, 1100].map((d) => T0 + d);
+  h.ingest.push(concat([header(), ...starts.map((t) => second(t))]));
+  h.ingest.end();
+  const t6 = starts[5]!;
+  assert.equal(h.trace(), [...starts.slice(0, 5).flatMap(ok), `BUFFERING:${t6}`, `ERROR:${t6}:4002`, ...ok(starts[6]!)]);
 });
 
 test.run();
