@@ -236,7 +236,7 @@ export class PutMediaIngest {
     this.parse(() => this.parser.end());
     if (this.phase === PHASE.OPEN) {
       this.phase = PHASE.CLOSED;
-      this.settleShort(true);
+      this.settleShort(undefined);
     }
     this.pending = undefined;
   }
@@ -322,7 +322,6 @@ export class PutMediaIngest {
   }
 
   private onClusterStart(offset: number, headerLength: number, size: number): void {
-    this.settleShort(false);
     const f = this.pending ?? this.newFragment(offset, this.arrivalMs);
     f.start = offset;
     f.clusterHeaderLength = headerLength;
@@ -345,6 +344,7 @@ export class PutMediaIngest {
     // KVS stores absolute timecodes (kvs-reference.md §5.3): a RELATIVE Cluster is stored and served with
     // x-amzn-producer-start-timestamp added, so GetMedia never goes backwards across sessions.
     f.storedTimecode = this.o.timecodeType === 'ABSOLUTE' ? timecode : this.parser.toUnits(this.o.producerStartMs!) + timecode;
+    this.settleShort(f.producerMs);
     f.number = this.o.nextFragmentNumber();
     this.ack('BUFFERING', timecode, f.number);
     const header = this.mkvHeader!;
@@ -412,21 +412,27 @@ export class PutMediaIngest {
       tags: f.tags, blocks: f.blocks,
     };
     if (durationMs < this.minFragmentMs) {
-      // Too short, unless it is the last one: what comes next decides (settleShort).
+      // Its blocks span less than the minimum, but frame durations are estimates: the next fragment's start
+      // decides (settleShort), and if none follows it is the last one, which may be short.
       this.short = { f, fragment };
       return;
     }
     this.store(f, fragment);
   }
 
-  /** A short fragment waiting for what follows: stored when the body ended (`last`), else ERROR 4002. */
-  private settleShort(last: boolean): void {
+  /**
+   * A fragment whose blocks span less than minFragmentMs, once what follows is known: the body ended
+   * (`nextStartMs` undefined: stored), or the next fragment starts at `nextStartMs` (producer time): stored
+   * if that is at least minFragmentMs after its own start, else ERROR 4002.
+   */
+  private settleShort(nextStartMs: number | undefined): void {
     const s = this.short;
     if (!s) return;
     this.short = undefined;
-    if (last) return this.store(s.f, s.fragment);
+    const lasted = nextStartMs === undefined ? Infinity : nextStartMs - s.f.producerMs;
+    if (lasted >= this.minFragmentMs) return this.store(s.f, s.fragment);
     this.fragmentError(s.f, ACK_ERROR.FRAGMENT_DURATION_REACHED,
-      `the fragment lasts ${s.fragment.durationMs} ms; at least ${this.minFragmentMs} (only the last fragment of a body may be shorter)`);
+      `the next fragment starts ${lasted} ms after this one; at least ${this.minFragmentMs} (only the last fragment of a body may be shorter)`);
   }
 
   /** Hands a complete fragment to `persist`: PERSISTED when it stored it (now, or when its promise resolves). */
@@ -536,7 +542,7 @@ export class PutMediaIngest {
       this.stats.errors[ACK_ERROR.INVALID_MKV_DATA] = (this.stats.errors[ACK_ERROR.INVALID_MKV_DATA] ?? 0) + 1;
       this.ack('ERROR', undefined, undefined, ACK_ERROR.INVALID_MKV_DATA);
     }
-    this.settleShort(false);
+    this.settleShort(-Infinity);
     this.phase = PHASE.FAILED;
     this.current = this.pending = this.tagsAt = undefined;
     this.window.discardBefore(this.window.position);

@@ -146,6 +146,14 @@ test('a fragment shorter than 1 s followed by another: ERROR 4002 (after RECEIVE
   assert.equal(h.stored.map((f) => f.durationMs), [1000, 1000, 300], 'the short one at the end of the body is kept');
 });
 
+test('frame durations are estimates: a fragment whose blocks span 900 ms is stored when the next one starts 1 s after it', () => {
+  const h = harness();
+  const nineTenths = cluster(t1, Array.from({ length: 9 }, (_, i) => block(1, i * 100))); // 900 ms by DefaultDuration
+  h.ingest.push(concat([header(), second(T0), nineTenths, second(t2)]));
+  h.ingest.end();
+  assert.equal(h.trace(), [...ok(T0), `BUFFERING:${t1}`, `RECEIVED:${t1}`, `PERSISTED:${t1}`, ...ok(t2)]);
+});
+
 test('a short fragment on a connection that breaks is not stored (the producer replays it)', () => {
   const h = harness();
   h.ingest.push(concat([header(), second(T0), cluster(t1, [block(1, 0)]), EOFR]));
