@@ -17,7 +17,7 @@ import type { FragmentTag } from './checkFragmentTags.ts';
 
 export interface FragmentRecord {
   readonly fragmentNumber: string;
-  /** Cluster Timecode as received (TimecodeScale units). */
+  /** Cluster Timecode as stored (TimecodeScale units; absolute, also for RELATIVE uploads). */
   readonly timecode: number;
   readonly producerTimestampMs: number;
   readonly serverTimestampMs: number;
@@ -31,7 +31,10 @@ export interface FragmentRecord {
 
 export interface FragmentToStore {
   readonly number: string;
-  /** Cluster Timecode as received (TimecodeScale units); the ACKs' FragmentTimecode. */
+  /**
+   * Cluster Timecode as stored (TimecodeScale units): as received for ABSOLUTE uploads, the producer start
+   * plus the received one for RELATIVE (KVS stores absolute timecodes, kvs-reference.md §5.3).
+   */
   readonly timecode: number;
   readonly producerTimestampMs: number;
   /** Arrival of the fragment's first byte (server clock). */
@@ -39,7 +42,7 @@ export interface FragmentToStore {
   readonly durationMs: number;
   /** EBML header + Segment (unknown size) + Info + Tracks of its connection: one object for all its fragments. */
   readonly header: Uint8Array;
-  /** The fragment: its metadata Tags and its Cluster, as received. */
+  /** The fragment: its metadata Tags and its Cluster, as received (a RELATIVE Cluster with its Timecode made absolute). */
   readonly bytes: Uint8Array;
   readonly tags: readonly FragmentTag[];
 }
