@@ -10,6 +10,7 @@ import { ACK_ERROR, type Ack, type AckEventType } from './Ack.ts';
 import { ByteWindow } from './ByteWindow.ts';
 import type { FragmentToStore } from './FragmentStore.ts';
 import { checkFragmentTags, type FragmentTag } from './checkFragmentTags.ts';
+import { encodeTags } from './encodeTags.ts';
 import { MkvBodyParser, type MkvBodyEvents, type MkvHeader, MkvUnparseable } from './MkvBodyParser.ts';
 
 export type TimecodeType = 'ABSOLUTE' | 'RELATIVE';
@@ -296,28 +297,33 @@ export class PutMediaIngest {
     this.tagsAt = { offset, serverMs: this.arrivalMs, oversize: false };
   }
 
-  private onTags(items: FragmentTag[], end: number): void {
+  private onTags(received: FragmentTag[], end: number): void {
+    let items = received;
     const at = this.tagsAt!;
     this.tagsAt = undefined;
+    let copy: Uint8Array | undefined;
     if (items.some((item) => item.name === END_OF_FRAGMENT_TAG_NAME)) {
       // The end-of-fragment tag is a signal, not metadata: it closes the Cluster before it (already ended by
-      // this Tags) and is neither stored nor served (kvs-reference.md §5.4: the PIC writes it as its own
-      // Tags; §5.6: "AWS" names are reserved, not producer metadata). Its bytes are never kept.
+      // this Tags) and is neither stored nor served (kvs-reference.md §5.4; §5.6: "AWS" names are reserved,
+      // not producer metadata). Its bytes are never kept; producer metadata sharing its Tags element is kept,
+      // re-encoded without it.
       this.stats.endOfFragmentTags++;
-      return;
+      items = items.filter((item) => item.name !== END_OF_FRAGMENT_TAG_NAME);
+      if (items.length === 0) return;
+      copy = encodeTags(items.map((item) => [item.name, item.value] as const));
     }
     // Metadata Tags belong to the Cluster that follows (kvs-reference.md §5.6; the PIC prepends them). They
     // are copied out as they end, so whatever lies between them and the Cluster (a Void, an end-of-fragment
     // tag) is neither held nor stored.
     const f = this.pending ?? (this.pending = this.newFragment(at.offset, at.serverMs));
-    const size = end - at.offset;
+    const size = copy?.length ?? end - at.offset;
     if (at.oversize || f.tagsProblem !== undefined || f.prefixBytes + size > this.maxTagsBytes) {
       f.tagsProblem ??= `metadata Tags of more than ${this.maxTagsBytes} bytes`;
       f.prefix.length = 0;
       return;
     }
     for (const item of items) if (f.tags.length <= METADATA_LIMITS.maxItems) f.tags.push(item);
-    f.prefix.push(this.window.slice(at.offset, end));
+    f.prefix.push(copy ?? this.window.slice(at.offset, end));
     f.prefixBytes += size;
   }
 

@@ -104,6 +104,15 @@ test('an end-of-fragment tag between the metadata and its Cluster (the order a p
   assert.ok(!Buffer.from(h.stored[0]!.bytes).includes('AWS_KINESISVIDEO_END_OF_FRAGMENT'));
 });
 
+test('an end-of-fragment tag sharing a Tags element with metadata: the metadata is stored (re-encoded without it), the tag is not', () => {
+  const h = harness();
+  h.ingest.push(concat([header(), second(T0), tags([['camera', 'porch'], ['AWS_KINESISVIDEO_END_OF_FRAGMENT', '']]), second(t1)]));
+  h.ingest.end();
+  assert.equal(h.trace(), [...ok(T0), ...ok(t1)]);
+  assert.equal(h.stored[1]!.tags.map((t) => [t.name, t.value]), [['camera', 'porch']]);
+  assert.equal(h.stored[1]!.bytes, concat([tags([['camera', 'porch']]), second(t1)]));
+});
+
 /** The Timecode of the stored Cluster. */
 function storedTimecode(bytes: Uint8Array): number {
   const c = walk(bytes).find((n) => n.id === EBML_IDS.Cluster)!;
