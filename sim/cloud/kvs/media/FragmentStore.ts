@@ -83,7 +83,11 @@ export class FragmentStore {
     this.damagedLines = this.load();
   }
 
-  /** Stored fragments in FragmentNumber order (= the order they were persisted). */
+  /**
+   * Stored fragments in FragmentNumber order. Numbers are handed out when a fragment's first bytes arrive,
+   * so during a PutMedia hand-over (two connections) a fragment may be stored after a higher-numbered one:
+   * it is listed in its number's place all the same.
+   */
   list(): readonly FragmentRecord[] {
     return this.records;
   }
@@ -173,7 +177,9 @@ export class FragmentStore {
   }
 
   private add(record: FragmentRecord): void {
-    this.records.push(record);
+    let at = this.records.length;
+    while (at > 0 && compareNumbers(this.records[at - 1]!.fragmentNumber, record.fragmentNumber) > 0) at--;
+    this.records.splice(at, 0, record);
     this.byNumber.set(record.fragmentNumber, record);
     this.headerIds.add(record.header);
     const counter = Number(record.fragmentNumber.slice(NUMBER_PREFIX.length));

@@ -92,4 +92,17 @@ test('FragmentNumbers: fixed-length decimals, strictly increasing even when the 
   assert.ok(compareNumbers(reopened.nextFragmentNumber(0), last) > 0, 'after a restart with the clock reset');
 });
 
+test('a fragment stored after a higher-numbered one (two connections during a hand-over) is listed in number order', async () => {
+  const store = new FragmentStore(freshDir());
+  const a = store.nextFragmentNumber(T0);
+  const b = store.nextFragmentNumber(T0);
+  const fragment = (number: string, timecode: number) => ({
+    number, timecode, producerTimestampMs: timecode, serverTimestampMs: T0, durationMs: 1000, header: header(), bytes: second(timecode), tags: [],
+  });
+  await store.append(fragment(b, T0 + 1000));
+  await store.append(fragment(a, T0));
+  assert.equal(store.list().map((r) => r.fragmentNumber), [a, b]);
+  await assert.rejects(() => store.append(fragment(a, T0)), /already stored/);
+});
+
 test.run();
