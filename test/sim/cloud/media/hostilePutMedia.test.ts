@@ -149,6 +149,13 @@ test('a 160 MiB TagString in a metadata Tags: RSS bounded', async () => {
     elementHead(EBML_IDS.Tags, tagHead.length + tagSize), tagHead, simpleHead, name, valueHead, ...zeros(big), second(t + 1000)]);
 });
 
+test('after them, the same cloud process serves a normal upload: every fragment PERSISTED', async () => {
+  assert.is(child!.exitCode, null, 'the cloud is still running');
+  const upload = await uploadBody(endpoint, ca, 'kept', muxFixture({ startTimecode: Date.now() - 1_800_000 }));
+  assert.is(upload.acks.filter((a) => a.EventType === 'PERSISTED').length, 10);
+  upload.destroy();
+});
+
 function uint6(v: number): number[] {
   return Array.from({ length: 6 }, (_, i) => Math.floor(v / 256 ** (5 - i)) % 256);
 }
