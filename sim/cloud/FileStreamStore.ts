@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
@@ -14,10 +15,18 @@ interface StateFile {
   readonly streams: StreamRecord[];
 }
 
+/** The file in each stream directory that names its stream (the directory name is a hash). */
+const NAME_FILE = 'stream.json';
+
 /**
  * The streams of the local cloud, kept in `<stateDir>/streams.json` (rewritten atomically on every change)
- * and mirrored in memory. Each stream's media lives in `<stateDir>/streams/<name>@<creation-ms>/`, so a
- * stream deleted and created again under the same name never sees the old one's fragments.
+ * and mirrored in memory. Each stream's media lives in `<stateDir>/streams/<hash>/`, the hash of its ARN
+ * (name + creation time), so a stream deleted and created again under the same name never sees the old
+ * one's fragments, and a name of any legal length (256 characters, kvs-reference.md §4.2) stays off the
+ * file system, whose names stop at 255 bytes; `<hash>/stream.json` records the name and ARN.
+ *
+ * A change is saved before it is made visible: a failed write (full disk) leaves memory as it was, so a
+ * CreateStream answered 500 has created nothing.
  */
 export class FileStreamStore implements StreamStore {
   readonly stateDir: string;
@@ -45,22 +54,23 @@ export class FileStreamStore implements StreamStore {
 
   /** Every stream, ordered by name (ListStreams pages over this order). */
   list(): StreamRecord[] {
-    return [...this.byName.values()].sort((a, b) => (a.StreamName < b.StreamName ? -1 : a.StreamName > b.StreamName ? 1 : 0));
+    return [...this.byName.values()].sort(byStreamName);
   }
 
   put(record: StreamRecord): void {
+    const frozen = Object.freeze({ ...record, Tags: Object.freeze({ ...record.Tags }) });
     const previous = this.byName.get(record.StreamName);
+    this.save([...this.byName.values()].filter((r) => r !== previous).concat(frozen));
     if (previous) this.nameByArn.delete(previous.StreamARN);
-    this.index(Object.freeze({ ...record, Tags: Object.freeze({ ...record.Tags }) }));
-    this.save();
+    this.index(frozen);
   }
 
   delete(name: string): void {
     const record = this.byName.get(name);
     if (!record) return;
+    this.save([...this.byName.values()].filter((r) => r !== record));
     this.byName.delete(name);
     this.nameByArn.delete(record.StreamARN);
-    this.save();
     rmSync(this.mediaDir(record), { recursive: true, force: true });
   }
 
@@ -68,13 +78,19 @@ export class FileStreamStore implements StreamStore {
     const record = this.byName.get(name);
     if (!record) throw new RangeError(`FileStreamStore.dir: no stream named '${name}'`);
     const dir = this.mediaDir(record);
-    mkdirSync(dir, { recursive: true });
+    if (!existsSync(join(dir, NAME_FILE))) {
+      mkdirSync(dir, { recursive: true });
+      writeFileAtomic(join(dir, NAME_FILE), JSON.stringify({ StreamName: record.StreamName, StreamARN: record.StreamARN }) + '\n');
+    }
     return dir;
   }
 
   private mediaDir(record: StreamRecord): string {
+    // State directories from before the hashed layout used `<name>@<creation-ms>`: keep reading them.
     const creationMs = record.StreamARN.slice(record.StreamARN.lastIndexOf('/') + 1);
-    return join(this.stateDir, 'streams', `${record.StreamName}@${creationMs}`);
+    const legacy = `${record.StreamName}@${creationMs}`;
+    if (Buffer.byteLength(legacy) <= 255 && existsSync(join(this.stateDir, 'streams', legacy))) return join(this.stateDir, 'streams', legacy);
+    return join(this.stateDir, 'streams', createHash('sha256').update(record.StreamARN).digest('hex').slice(0, 32));
   }
 
   private index(record: StreamRecord): void {
@@ -82,8 +98,9 @@ export class FileStreamStore implements StreamStore {
     this.nameByArn.set(record.StreamARN, record.StreamName);
   }
 
-  private save(): void {
-    const state: StateFile = { format: FORMAT, version: VERSION, streams: this.list() };
+  private save(records: StreamRecord[]): void {
+    records.sort(byStreamName);
+    const state: StateFile = { format: FORMAT, version: VERSION, streams: records };
     writeFileAtomic(this.file, JSON.stringify(state, null, 2) + '\n');
   }
 
@@ -106,6 +123,10 @@ export class FileStreamStore implements StreamStore {
       return Object.freeze({ ...r, Tags: Object.freeze({ ...r.Tags }) });
     });
   }
+}
+
+function byStreamName(a: StreamRecord, b: StreamRecord): number {
+  return a.StreamName < b.StreamName ? -1 : a.StreamName > b.StreamName ? 1 : 0;
 }
 
 function checkRecord(r: unknown): string | undefined {

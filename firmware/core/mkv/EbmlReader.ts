@@ -128,6 +128,16 @@ export class EbmlReader {
     return this.pos;
   }
 
+  /**
+   * Absolute offset of the first byte not yet reported: `position`, except while an element header is split
+   * across pushes, when its first bytes are consumed but its START is still to come — then the header's
+   * first byte. A caller that keeps the stream's bytes by offset (the emulator's PutMedia window) may drop
+   * everything before this, never before it.
+   */
+  get reportedPosition(): number {
+    return this.headerFill > 0 || this.headerReady ? this.pendingOffset : this.pos;
+  }
+
   /** Masters currently open (descended and not yet ended). */
   get openDepth(): number {
     return this.sp;

@@ -6,15 +6,18 @@
 //
 // A crash can leave a fragment file without its index line (ignored: it was never acknowledged PERSISTED)
 // or a torn last index line (cut off when the store is opened), never an index line without its file.
+// Writes run on libuv's thread pool, one fragment after the other per stream (a queue), so a slow or stuck
+// disk under one stream never stops the event loop, i.e. never stalls the other streams (issue 11 item 14).
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
+import { access, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../../../host/lib/writeFileAtomic.ts';
+import { writeFileAtomicAsync } from '../../../../host/lib/writeFileAtomic.ts';
 import type { FragmentTag } from './checkFragmentTags.ts';
 
 export interface FragmentRecord {
   readonly fragmentNumber: string;
-  /** Cluster Timecode as received (TimecodeScale units). */
+  /** Cluster Timecode as stored (TimecodeScale units; absolute, also for RELATIVE uploads). */
   readonly timecode: number;
   readonly producerTimestampMs: number;
   readonly serverTimestampMs: number;
@@ -28,7 +31,10 @@ export interface FragmentRecord {
 
 export interface FragmentToStore {
   readonly number: string;
-  /** Cluster Timecode as received (TimecodeScale units); the ACKs' FragmentTimecode. */
+  /**
+   * Cluster Timecode as stored (TimecodeScale units): as received for ABSOLUTE uploads, the producer start
+   * plus the received one for RELATIVE (KVS stores absolute timecodes, kvs-reference.md §5.3).
+   */
   readonly timecode: number;
   readonly producerTimestampMs: number;
   /** Arrival of the fragment's first byte (server clock). */
@@ -36,7 +42,7 @@ export interface FragmentToStore {
   readonly durationMs: number;
   /** EBML header + Segment (unknown size) + Info + Tracks of its connection: one object for all its fragments. */
   readonly header: Uint8Array;
-  /** The fragment: its metadata Tags and its Cluster, as received. */
+  /** The fragment: its metadata Tags and its Cluster, as received (a RELATIVE Cluster with its Timecode made absolute). */
   readonly bytes: Uint8Array;
   readonly tags: readonly FragmentTag[];
 }
@@ -57,6 +63,9 @@ export class FragmentStore {
   private readonly records: FragmentRecord[] = [];
   private readonly byNumber = new Map<string, FragmentRecord>();
   private readonly headerIds = new Set<string>();
+  /** Numbers queued for writing, and the end of the write queue. */
+  private readonly queued = new Set<string>();
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly headerCache = new Map<string, Uint8Array>();
   private lastHeader: { bytes: Uint8Array; id: string } | undefined;
   private counter = 0;
@@ -74,7 +83,11 @@ export class FragmentStore {
     this.damagedLines = this.load();
   }
 
-  /** Stored fragments in FragmentNumber order (= the order they were persisted). */
+  /**
+   * Stored fragments in FragmentNumber order. Numbers are handed out when a fragment's first bytes arrive,
+   * so during a PutMedia hand-over (two connections) a fragment may be stored after a higher-numbered one:
+   * it is listed in its number's place all the same.
+   */
   list(): readonly FragmentRecord[] {
     return this.records;
   }
@@ -89,11 +102,29 @@ export class FragmentStore {
     return NUMBER_PREFIX + String(this.counter).padStart(COUNTER_DIGITS, '0');
   }
 
-  /** Stores a fragment durably: header (once), fragment file (atomic), then the index line (fsync). */
-  append(fragment: FragmentToStore): FragmentRecord {
-    if (this.byNumber.has(fragment.number)) throw new RangeError(`fragment ${fragment.number} is already stored`);
-    const header = this.storeHeader(fragment.header);
-    writeFileAtomic(join(this.fragmentsDir, `${fragment.number}.mkv`), fragment.bytes);
+  /**
+   * Stores a fragment durably — header (once), fragment file (atomic), then the index line (fsync) — after
+   * the fragments queued before it. Resolves once it is durable and listed; rejects when a write failed
+   * (that fragment is not listed; later ones still get their turn).
+   */
+  append(fragment: FragmentToStore): Promise<FragmentRecord> {
+    if (this.byNumber.has(fragment.number) || this.queued.has(fragment.number)) {
+      return Promise.reject(new RangeError(`fragment ${fragment.number} is already stored`));
+    }
+    this.queued.add(fragment.number);
+    const done = this.queue.then(() => this.write(fragment)).finally(() => this.queued.delete(fragment.number));
+    this.queue = done.catch(() => {});
+    return done;
+  }
+
+  /** Resolves once every fragment queued so far is written (or failed). */
+  async idle(): Promise<void> {
+    await this.queue;
+  }
+
+  private async write(fragment: FragmentToStore): Promise<FragmentRecord> {
+    const header = await this.storeHeader(fragment.header);
+    await writeFileAtomicAsync(join(this.fragmentsDir, `${fragment.number}.mkv`), fragment.bytes);
     const record: FragmentRecord = Object.freeze({
       fragmentNumber: fragment.number,
       timecode: fragment.timecode,
@@ -104,14 +135,14 @@ export class FragmentStore {
       header,
       tags: Object.freeze(fragment.tags.map((t) => Object.freeze([t.name, t.value] as const))),
     });
-    const fd = openSync(this.indexFile, 'a', 0o644);
+    const file = await open(this.indexFile, 'a', 0o644);
     try {
       const line = Buffer.from(JSON.stringify(record) + '\n', 'utf8');
       let done = 0;
-      while (done < line.length) done += writeSync(fd, line, done, line.length - done);
-      fsyncSync(fd);
+      while (done < line.length) done += (await file.write(line, done, line.length - done)).bytesWritten;
+      await file.sync();
     } finally {
-      closeSync(fd);
+      await file.close();
     }
     this.add(record);
     return record;
@@ -132,13 +163,13 @@ export class FragmentStore {
     return bytes;
   }
 
-  private storeHeader(bytes: Uint8Array): string {
+  private async storeHeader(bytes: Uint8Array): Promise<string> {
     // Every fragment of a connection shares one header object: hash it once per connection, not per fragment.
     if (this.lastHeader?.bytes === bytes) return this.lastHeader.id;
     const id = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
     if (!this.headerIds.has(id)) {
       const path = join(this.headersDir, `${id}.mkv`);
-      if (!existsSync(path)) writeFileAtomic(path, bytes);
+      if (!(await access(path).then(() => true, () => false))) await writeFileAtomicAsync(path, bytes);
       this.headerIds.add(id);
     }
     this.lastHeader = { bytes, id };
@@ -146,7 +177,9 @@ export class FragmentStore {
   }
 
   private add(record: FragmentRecord): void {
-    this.records.push(record);
+    let at = this.records.length;
+    while (at > 0 && compareNumbers(this.records[at - 1]!.fragmentNumber, record.fragmentNumber) > 0) at--;
+    this.records.splice(at, 0, record);
     this.byNumber.set(record.fragmentNumber, record);
     this.headerIds.add(record.header);
     const counter = Number(record.fragmentNumber.slice(NUMBER_PREFIX.length));

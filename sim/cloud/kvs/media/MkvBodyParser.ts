@@ -5,6 +5,7 @@
 import { EBML_EVENT, EbmlReader, ebmlInt, ebmlUint } from '../../../../firmware/core/mkv/EbmlReader.ts';
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
 import type { ByteWindow } from './ByteWindow.ts';
+import { METADATA_LIMITS } from '../../../../firmware/core/mkv/mkvLimits.ts';
 import type { FragmentTag } from './checkFragmentTags.ts';
 
 /** What a track declares that the ingest needs: its number and, for durations, its DefaultDuration. */
@@ -26,10 +27,15 @@ export interface MkvBodyEvents {
   header(header: MkvHeader): void;
   /** A level-1 Tags starts at `offset` (its items follow with `tags` when it ends). */
   tagsStart(offset: number): void;
-  tags(items: FragmentTag[]): void;
-  clusterStart(offset: number): void;
-  /** The Cluster Timecode, in TimecodeScale units. */
-  clusterTimecode(timecode: number): void;
+  /**
+   * The level-1 Tags ended at `end`. `items` holds at most METADATA_LIMITS.maxItems + 1 of its SimpleTags
+   * (enough to tell "too many"; a hostile Tags cannot make the list grow); `count` is how many it had.
+   */
+  tags(items: FragmentTag[], count: number, end: number): void;
+  /** A Cluster starts at `offset`; `size` is its data size, or UNKNOWN_SIZE (-1). */
+  clusterStart(offset: number, headerLength: number, size: number): void;
+  /** The Cluster Timecode, in TimecodeScale units; the element spans [offset, offset + length). */
+  clusterTimecode(timecode: number, offset: number, length: number): void;
   /** A SimpleBlock or Block: its track and relative timecode, and BlockDuration (units) when a BlockGroup has one. */
   block(track: number, relative: number, duration: number | undefined): void;
   /** A block whose header cannot be read (fragment-level: ERROR 4006 for that fragment). */
@@ -78,6 +84,7 @@ export class MkvBodyParser {
   private trackInProgress: { number: number; defaultDurationNs: number } | undefined;
   private trackEntries = 0;
   private tagItems: FragmentTag[] | undefined;
+  private tagCount = 0;
   private readonly openTags: OpenTag[] = [];
   private blockGroup: { track: number; relative: number; duration: number | undefined } | undefined;
 
@@ -90,6 +97,11 @@ export class MkvBodyParser {
   /** Absolute offset of the next byte to parse. */
   get position(): number {
     return this.reader.position;
+  }
+
+  /** Absolute offset of the first byte no event has covered yet (an element header may be split before it). */
+  get reportedPosition(): number {
+    return this.reader.reportedPosition;
   }
 
   /** True once the header was reported: its bytes are no longer needed from the window. */
@@ -113,6 +125,14 @@ export class MkvBodyParser {
     if (scale % 1_000_000 === 0) return units * (scale / 1_000_000);
     if (1_000_000 % scale === 0) return units / (1_000_000 / scale);
     return (units / 1_000_000) * scale;
+  }
+
+  /** ms → TimecodeScale units, rounded to the nearest unit (RELATIVE timecodes made absolute). */
+  toUnits(ms: number): number {
+    const scale = this.timecodeScale;
+    if (scale % 1_000_000 === 0) return Math.round(ms / (scale / 1_000_000));
+    if (1_000_000 % scale === 0) return ms * (1_000_000 / scale);
+    return Math.round((ms * 1_000_000) / scale);
   }
 
   private drain(): void {
@@ -190,12 +210,13 @@ export class MkvBodyParser {
         return r.descend();
       case I.Tags:
         this.tagItems = [];
+        this.tagCount = 0;
         this.openTags.length = 0;
         this.events.tagsStart(r.offset);
         return r.descend();
       case I.Cluster:
         if (!this.headerDone) this.reportHeader();
-        this.events.clusterStart(r.offset);
+        this.events.clusterStart(r.offset, r.headerLength, r.size);
         return r.descend();
       default:
         return r.skip(); // SeekHead, Cues, Chapters, Attachments, Void: not part of any fragment
@@ -234,7 +255,7 @@ export class MkvBodyParser {
         return;
       }
       case I.Timecode:
-        return this.events.clusterTimecode(ebmlUint(v));
+        return this.events.clusterTimecode(ebmlUint(v), r.offset, r.headerLength + r.size);
       case I.SimpleBlock:
       case BLOCK:
         return this.onBlockHead(v, r.id === BLOCK);
@@ -267,14 +288,17 @@ export class MkvBodyParser {
         return;
       case I.SimpleTag: {
         const t = this.openTags.pop()!;
-        this.tagItems?.push({ name: t.name ?? '', nameBytes: t.name === undefined ? 0 : t.nameBytes, value: t.value, valueBytes: t.valueBytes });
+        if (!this.tagItems) return;
+        // Beyond maxItems + 1 the items are only counted (ACK 4009 either way): the list stays bounded.
+        if (++this.tagCount > METADATA_LIMITS.maxItems + 1) return;
+        this.tagItems.push({ name: t.name ?? '', nameBytes: t.name === undefined ? 0 : t.nameBytes, value: t.value, valueBytes: t.valueBytes });
         return;
       }
       case I.Tags:
         if (r.depth === 1 && this.tagItems) {
           const items = this.tagItems;
           this.tagItems = undefined;
-          this.events.tags(items);
+          this.events.tags(items, this.tagCount, r.offset);
         }
         return;
       case BLOCK_GROUP:

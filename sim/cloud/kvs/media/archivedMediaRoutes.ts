@@ -12,12 +12,11 @@
 // live), until the client closes it or the stream goes idle; clients that rely on that would wait forever
 // there and return here — use the continuation token of the last chunk to resume.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EbmlBuilder } from '../../../../firmware/core/mkv/EbmlBuilder.ts';
-import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
 import { authorizeStream } from '../../auth/authorizeStream.ts';
 import { readJsonRequest, writeJson } from '../../http.ts';
 import { CloudError, type CloudContext, type Route, type StreamRecord } from '../../types.ts';
 import { InputValidator, PATTERNS } from '../InputValidator.ts';
+import { encodeTags } from './encodeTags.ts';
 import { fragmentStoreFor } from './fragmentStoreFor.ts';
 import { compareNumbers, type FragmentRecord, type FragmentStore } from './FragmentStore.ts';
 
@@ -110,17 +109,6 @@ async function listFragments(req: IncomingMessage, res: ServerResponse, ctx: Clo
 
 // ── media chunks ──
 
-/** The KVS tags of one chunk, all in one Tags element placed before the fragment (values are strings). */
-function kvsTags(items: readonly (readonly [string, string])[]): Uint8Array {
-  let room = 64;
-  for (const [n, value] of items) room += n.length + value.length + 32;
-  const b = new EbmlBuilder(room);
-  b.begin(EBML_IDS.Tags).begin(EBML_IDS.Tag).begin(EBML_IDS.Targets).end();
-  for (const [name, value] of items) b.begin(EBML_IDS.SimpleTag).string(EBML_IDS.TagName, name).string(EBML_IDS.TagString, value).end();
-  b.end().end();
-  return b.toUint8Array();
-}
-
 /** A timestamp tag value: epoch seconds with milliseconds. */
 function tagTime(ms: number): string {
   return (ms / 1000).toFixed(3);
@@ -166,7 +154,7 @@ async function getMediaForFragmentList(req: IncomingMessage, res: ServerResponse
     if (!r) throw new CloudError(404, 'ResourceNotFoundException', `Fragment ${n} of stream ${stream.StreamName} is not found.`);
     return r;
   });
-  await sendChunks(res, store, records, (r) => kvsTags([
+  await sendChunks(res, store, records, (r) => encodeTags([
     ['AWS_KINESISVIDEO_FRAGMENT_NUMBER', r.fragmentNumber],
     ['AWS_KINESISVIDEO_SERVER_SIDE_TIMESTAMP', tagTime(r.serverTimestampMs)],
     ['AWS_KINESISVIDEO_PRODUCER_SIDE_TIMESTAMP', tagTime(r.producerTimestampMs)],
@@ -222,7 +210,7 @@ async function getMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
   const records = store.list();
   const from = startIndex(records, selector!);
   const latest = records.at(-1);
-  await sendChunks(res, store, records.slice(from), (r) => kvsTags([
+  await sendChunks(res, store, records.slice(from), (r) => encodeTags([
     ['AWS_KINESISVIDEO_FRAGMENT_NUMBER', r.fragmentNumber],
     ['AWS_KINESISVIDEO_SERVER_TIMESTAMP', tagTime(r.serverTimestampMs)],
     ['AWS_KINESISVIDEO_PRODUCER_TIMESTAMP', tagTime(r.producerTimestampMs)],

@@ -20,13 +20,18 @@ export interface PutMediaConnection {
   readonly stream: string;
   readonly startedAt: number;
   endedAt: number | undefined;
-  /** end (body terminator), unparseable, idle, max-duration, dropped (fault), client-closed. */
+  /** end (body terminator), unparseable, idle, max-duration, dropped (fault), client-closed, handed-over. */
   reason: string | undefined;
   readonly stats: IngestStats;
 }
 
 interface CloudMediaState {
+  /** The connection that owns each stream (by ARN). */
   readonly active: Map<string, PutMediaConnection>;
+  /** The previous owner during a hand-over, and the timer that ends its grace. */
+  readonly handingOver: Map<string, { readonly connection: PutMediaConnection; readonly timer: NodeJS.Timeout }>;
+  /** How to close an open connection (flush its ACKs, end it). */
+  readonly closers: WeakMap<PutMediaConnection, (reason: string) => void>;
   readonly history: PutMediaConnection[];
   readonly calls: Map<string, number[]>;
 }
@@ -35,14 +40,14 @@ const states = new WeakMap<CloudContext, CloudMediaState>();
 
 function state(ctx: CloudContext): CloudMediaState {
   let s = states.get(ctx);
-  if (!s) states.set(ctx, (s = { active: new Map(), history: [], calls: new Map() }));
+  if (!s) states.set(ctx, (s = { active: new Map(), handingOver: new Map(), closers: new WeakMap(), history: [], calls: new Map() }));
   return s;
 }
 
 /** Open and recent PutMedia connections of a running cloud, with their counters (newest last). */
 export function putMediaConnections(ctx: CloudContext): { active: PutMediaConnection[]; recent: PutMediaConnection[] } {
   const s = state(ctx);
-  return { active: [...s.active.values()], recent: [...s.history] };
+  return { active: [...[...s.handingOver.values()].map((h) => h.connection), ...s.active.values()], recent: [...s.history] };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -116,7 +121,10 @@ function admit(ctx: CloudContext, stream: StreamRecord): void {
 
 /**
  * ACKs in order, one response chunk each, optionally delayed by `faults.ackDelayMs` (every ACK is held that
- * long from when it was produced, and never overtakes an earlier one).
+ * long from when it was produced, and never overtakes an earlier one). When the response's buffer is full
+ * (the client does not read its ACKs) `backpressure(true)` asks the caller to stop reading the body, and
+ * `backpressure(false)` to go on once it drained: a client that sends without reading cannot make the
+ * cloud queue ACKs without end.
  */
 class AckWriter {
   private readonly queue: { text: string; dueAt: number }[] = [];
@@ -124,11 +132,14 @@ class AckWriter {
   private lastDue = 0;
   private readonly res: ServerResponse;
   private readonly delay: () => number;
+  private readonly backpressure: (full: boolean) => void;
+  private full = false;
   private onDrained: (() => void) | undefined;
 
-  constructor(res: ServerResponse, delay: () => number) {
+  constructor(res: ServerResponse, delay: () => number, backpressure: (full: boolean) => void) {
     this.res = res;
     this.delay = delay;
+    this.backpressure = backpressure;
   }
 
   send(ack: Ack): void {
@@ -154,8 +165,14 @@ class AckWriter {
     if (this.timer) return;
     const now = Date.now();
     while (this.queue.length > 0 && this.queue[0]!.dueAt <= now) {
-      if (!this.res.writableEnded && !this.res.destroyed) this.res.write(this.queue.shift()!.text);
-      else this.queue.shift();
+      const text = this.queue.shift()!.text;
+      if (this.res.writableEnded || this.res.destroyed || this.res.write(text) || this.full) continue;
+      this.full = true;
+      this.backpressure(true);
+      this.res.once('drain', () => {
+        this.full = false;
+        this.backpressure(false);
+      });
     }
     if (this.queue.length > 0) {
       this.timer = setTimeout(() => {
@@ -170,6 +187,25 @@ class AckWriter {
   }
 }
 
+/**
+ * A new PutMedia on a stream that has one open is a hand-over, not a refusal. The producer SDKs rotate their
+ * token by opening the next connection a few seconds before closing the previous one (kvs-reference.md
+ * §4.7: 45-minute connections, token rotation; §16 Q12/E8: "newest throttled" in the guide vs "fragments
+ * interleave" in the API reference), so KVS must accept that overlap. The rule here: the new connection
+ * owns the stream at once; the previous one is still read, acknowledged and stored for a grace of the
+ * longest fragment (config.maxFragmentMs, §6.2), enough to finish the fragment it had open, then its
+ * response is ended and it is closed. A third connection while two are open is refused with
+ * ConnectionLimitExceededException. Fragments keep one FragmentNumber order per stream.
+ */
+function handOver(ctx: CloudContext, stream: StreamRecord, previous: PutMediaConnection): void {
+  const s = state(ctx);
+  const graceMs = ctx.config.maxFragmentMs / (ctx.config.timeScale ?? 1);
+  const timer = setTimeout(() => s.closers.get(previous)?.('handed-over'), graceMs);
+  timer.unref();
+  s.handingOver.set(stream.StreamARN, { connection: previous, timer });
+  ctx.log('put-media-hand-over', { stream: stream.StreamName, graceMs: ctx.config.maxFragmentMs });
+}
+
 async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudContext): Promise<void> {
   const request = parseHeaders(req);
   await ctx.authenticate(req, EMPTY_SHA256);
@@ -182,14 +218,18 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
   }
   admit(ctx, stream);
   const s = state(ctx);
-  if (s.active.has(stream.StreamARN)) {
-    // One connection per stream; the newest is refused (kvs-reference.md §4.7, E8/Q12).
+  if (s.handingOver.has(stream.StreamARN)) {
+    // Two open already (an owner and the one it took over from): the newest is refused (§4.7, §4.6).
     throw new CloudError(400, 'ConnectionLimitExceededException', `Stream ${stream.StreamName} already has a PutMedia connection.`);
   }
 
   const store = fragmentStoreFor(ctx, stream);
   const retained = stream.DataRetentionInHours > 0;
-  const acks = new AckWriter(res, () => faults.ackDelayMs ?? 0);
+  let finished = false;
+  const acks = new AckWriter(res, () => faults.ackDelayMs ?? 0, (full) => {
+    if (full) req.pause();
+    else if (!finished) req.resume();
+  });
   const ingest = new PutMediaIngest({
     timecodeType: request.timecodeType,
     ...(request.producerStartMs !== undefined ? { producerStartMs: request.producerStartMs } : {}),
@@ -205,8 +245,8 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
       ? {
           persist: (fragment) => {
             if (ctx.streams.getByArn(stream.StreamARN) === undefined) return ACK_ERROR.STREAM_DELETED;
-            store.append(fragment);
-            return undefined;
+            // Written on the thread pool, queued per stream: the event loop (other streams) never waits.
+            return store.append(fragment).then(() => undefined);
           },
         }
       : {}),
@@ -220,6 +260,8 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
     log: (event, fields) => ctx.log(`put-media-${event}`, { stream: stream.StreamName, ...fields }),
   });
   const connection: PutMediaConnection = { stream: stream.StreamName, startedAt: ctx.now(), endedAt: undefined, reason: undefined, stats: ingest.stats };
+  const previous = s.active.get(stream.StreamARN);
+  if (previous) handOver(ctx, stream, previous);
   s.active.set(stream.StreamARN, connection);
 
   // The status line and headers go out before any body byte is read (§4.4). Node answers
@@ -230,13 +272,17 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
   res.flushHeaders();
 
   let timer: NodeJS.Timeout | undefined;
-  let finished = false;
   const release = (reason: string): void => {
     if (connection.reason === undefined) connection.reason = reason;
     if (connection.endedAt !== undefined) return;
     connection.endedAt = ctx.now();
     clearTimeout(timer);
     if (s.active.get(stream.StreamARN) === connection) s.active.delete(stream.StreamARN);
+    const handing = s.handingOver.get(stream.StreamARN);
+    if (handing?.connection === connection) {
+      clearTimeout(handing.timer);
+      s.handingOver.delete(stream.StreamARN);
+    }
     s.history.push(connection);
     if (s.history.length > HISTORY) s.history.shift();
     ctx.log('put-media', {
@@ -250,7 +296,8 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
     finished = true;
     clearTimeout(timer);
     connection.reason ??= reason;
-    acks.whenDrained(() => {
+    // Fragments still being written get their PERSISTED (or ERROR) before the response ends (§4.8 item 9).
+    void ingest.settled().then(() => acks.whenDrained(() => {
       if (close) {
         req.pause();
         res.end(() => {
@@ -261,7 +308,7 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
         res.end();
       }
       release(reason);
-    });
+    }));
   };
   // The ingest measures in ctx.now(), which runs config.timeScale times faster than setTimeout's clock: the
   // idle ACK, idle close and connection limit must come after their duration in the device's time too.
@@ -291,6 +338,11 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
     }
   };
 
+  s.closers.set(connection, (reason) => {
+    if (finished) return;
+    ingest.abort();
+    finish(reason, true);
+  });
   schedule();
   let received = 0;
   req.on('data', guarded((chunk: Buffer) => {

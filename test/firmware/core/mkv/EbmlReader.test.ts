@@ -272,4 +272,24 @@ test('an unknown-size element may be descended even when not in the schema (its 
   assert.is(errorCode(() => r.next()), undefined);
 });
 
+test('reportedPosition: the first byte of an element header split across pushes, else position', () => {
+  const bytes = concat([el(EBML_IDS.Timecode, [1]), el(EBML_IDS.Timecode, [2])]); // E7 81 01 E7 81 02
+  const r = new EbmlReader();
+  r.push(bytes.subarray(0, 4));
+  assert.is(r.next(), EBML_EVENT.START);
+  r.read();
+  assert.is(r.next(), EBML_EVENT.VALUE);
+  assert.is(r.next(), EBML_EVENT.NEED_MORE);
+  assert.is(r.position, 4, 'the next ID\'s first byte is consumed');
+  assert.is(r.reportedPosition, 3, 'but not reported: a window must keep it');
+  r.push(bytes.subarray(4));
+  assert.is(r.next(), EBML_EVENT.START);
+  assert.is(r.offset, 3);
+  assert.is(r.reportedPosition, 5);
+  r.read();
+  assert.is(r.next(), EBML_EVENT.VALUE);
+  assert.is(r.next(), EBML_EVENT.NEED_MORE);
+  assert.is(r.reportedPosition, r.position);
+});
+
 test.run();

@@ -16,17 +16,18 @@ test.after(() => rmSync(root, { recursive: true, force: true }));
 const BODY = muxFixture({ startTimecode: T0 });
 
 /** Ingests `body` into a store through the real ingest, as the PutMedia route does. */
-function ingestInto(store: FragmentStore, body: Uint8Array, clock = T0 + 5000): void {
-  const h = harness({ persist: (f) => { store.append(f); }, nextFragmentNumber: () => store.nextFragmentNumber(clock) });
+async function ingestInto(store: FragmentStore, body: Uint8Array, clock = T0 + 5000): Promise<void> {
+  const h = harness({ persist: (f) => store.append(f).then(() => undefined), nextFragmentNumber: () => store.nextFragmentNumber(clock) });
   h.clock = clock;
   h.ingest.push(body);
   h.ingest.end();
+  await h.ingest.settled();
 }
 
-test('stores 10 fragments; header once; a reopened store lists the same; header + fragments is the body, playable by ffprobe', () => {
+test('stores 10 fragments; header once; a reopened store lists the same; header + fragments is the body, playable by ffprobe', async () => {
   const dir = freshDir();
   const store = new FragmentStore(dir);
-  ingestInto(store, BODY);
+  await ingestInto(store, BODY);
   assert.is(store.list().length, 10);
   assert.is(readdirSync(join(dir, 'media', 'headers')).length, 1, 'one header file for one connection');
   assert.is(readdirSync(join(dir, 'media', 'fragments')).length, 10);
@@ -47,10 +48,10 @@ test('stores 10 fragments; header once; a reopened store lists the same; header 
   assert.is(probe.stderr, '');
 });
 
-test('a torn last index line is cut on open; later appends and reopens see every complete record', () => {
+test('a torn last index line is cut on open; later appends and reopens see every complete record', async () => {
   const dir = freshDir();
   const store = new FragmentStore(dir);
-  ingestInto(store, BODY.subarray(0, BODY.length));
+  await ingestInto(store, BODY.subarray(0, BODY.length));
   const index = join(dir, 'media', 'index.jsonl');
   const good = readFileSync(index, 'utf8');
   appendFileSync(index, '{"fragmentNumber":"9134385233300000017000000050000');
@@ -58,17 +59,17 @@ test('a torn last index line is cut on open; later appends and reopens see every
   assert.is(reopened.list().length, 10);
   assert.is(reopened.damagedLines, 1);
   assert.is(readFileSync(index, 'utf8'), good, 'the torn tail is gone');
-  ingestInto(reopened, concat([header(), second(T0 + 20_000)]), T0 + 30_000);
+  await ingestInto(reopened, concat([header(), second(T0 + 20_000)]), T0 + 30_000);
   const third = new FragmentStore(dir);
   assert.is(third.list().length, 11);
   assert.is(third.damagedLines, 0);
   assert.is(readdirSync(join(dir, 'media', 'headers')).length, 2, 'a second, different header');
 });
 
-test('an index line whose fragment file is missing is skipped', () => {
+test('an index line whose fragment file is missing is skipped', async () => {
   const dir = freshDir();
   const store = new FragmentStore(dir);
-  ingestInto(store, BODY);
+  await ingestInto(store, BODY);
   unlinkSync(join(dir, 'media', 'fragments', `${store.list()[4]!.fragmentNumber}.mkv`));
   const reopened = new FragmentStore(dir);
   assert.is(reopened.list().length, 9);
@@ -76,7 +77,7 @@ test('an index line whose fragment file is missing is skipped', () => {
   assert.is(reopened.get(store.list()[4]!.fragmentNumber), undefined);
 });
 
-test('FragmentNumbers: fixed-length decimals, strictly increasing even when the clock steps back and across reopen', () => {
+test('FragmentNumbers: fixed-length decimals, strictly increasing even when the clock steps back and across reopen', async () => {
   const dir = freshDir();
   const store = new FragmentStore(dir);
   const a = store.nextFragmentNumber(T0);
@@ -85,10 +86,23 @@ test('FragmentNumbers: fixed-length decimals, strictly increasing even when the 
   assert.ok(/^\d{47}$/.test(a), a);
   assert.ok(compareNumbers(a, b) < 0 && compareNumbers(b, c) < 0);
   assert.ok(BigInt(a) < BigInt(b) && BigInt(b) < BigInt(c));
-  ingestInto(store, BODY, T0 + 10);
+  await ingestInto(store, BODY, T0 + 10);
   const last = store.list().at(-1)!.fragmentNumber;
   const reopened = new FragmentStore(dir);
   assert.ok(compareNumbers(reopened.nextFragmentNumber(0), last) > 0, 'after a restart with the clock reset');
+});
+
+test('a fragment stored after a higher-numbered one (two connections during a hand-over) is listed in number order', async () => {
+  const store = new FragmentStore(freshDir());
+  const a = store.nextFragmentNumber(T0);
+  const b = store.nextFragmentNumber(T0);
+  const fragment = (number: string, timecode: number) => ({
+    number, timecode, producerTimestampMs: timecode, serverTimestampMs: T0, durationMs: 1000, header: header(), bytes: second(timecode), tags: [],
+  });
+  await store.append(fragment(b, T0 + 1000));
+  await store.append(fragment(a, T0));
+  assert.equal(store.list().map((r) => r.fragmentNumber), [a, b]);
+  await assert.rejects(() => store.append(fragment(a, T0)), /already stored/);
 });
 
 test.run();

@@ -17,7 +17,8 @@ import { startCloud, type RunningCloud } from '../../../../sim/cloud/startCloud.
 import { assert, suite } from '../../../harness/index.ts';
 import { asciiValue, childrenWithId, walk, type EbmlNode } from '../../../firmware/core/mkv/ebmlWalk.ts';
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
-import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, uploadBody } from './putMediaClient.ts';
+import { ebmlUint } from '../../../../firmware/core/mkv/EbmlReader.ts';
+import { ACCESS_KEY_ID, RawPutMedia, REGION, SECRET_ACCESS_KEY, uploadBody } from './putMediaClient.ts';
 import { muxFixture, ROOT } from './mediaKit.ts';
 
 const test = suite('sim/cloud archived media (SDK clients, fieldcam get-media)');
@@ -235,6 +236,36 @@ test('fieldcam get-media: a stream without fragments or an unknown stream is a n
   assert.is(unknown.code, 1);
   assert.ok(/error UPLOAD_STREAM_NOT_FOUND/.test(unknown.stderr), unknown.stderr);
   assert.throws(() => readFileSync(out));
+});
+
+test('RELATIVE uploads in two sessions: GetMedia (SDK) serves absolute Cluster timecodes (producer start + timecode), never going backwards', async () => {
+  const stream = 'relative';
+  const control = new KinesisVideoClient(config());
+  await control.send(new CreateStreamCommand({ StreamName: stream, DataRetentionInHours: 24 }));
+  control.destroy();
+  const starts = [T - 600_000, T - 590_000];
+  for (const start of starts) {
+    const c = await RawPutMedia.open(cloud.endpoint, cloud.caPem, { stream, timecodeType: 'RELATIVE', producerStartSeconds: (start / 1000).toFixed(3) });
+    await c.waitFor(() => c.status === 200);
+    c.write(muxFixture({ startTimecode: 0 }));
+    c.end();
+    await c.waitFor(() => c.ended, 10_000, 'the end of the session');
+    assert.is(c.acks.filter((a) => a.EventType === 'PERSISTED').length, 10);
+    c.destroy();
+  }
+  const client = new KinesisVideoMediaClient({ ...config(), endpoint: await dataEndpoint('GET_MEDIA') });
+  try {
+    const answer = await client.send(new GetMediaCommand({ StreamName: stream, StartSelector: { StartSelectorType: 'EARLIEST' } }));
+    const bytes = await answer.Payload!.transformToByteArray();
+    const timecodes = walk(bytes).filter((n) => n.id === EBML_IDS.Segment).map((segment) => {
+      const [cluster] = childrenWithId(segment, EBML_IDS.Cluster);
+      const [timecode] = childrenWithId(cluster!, EBML_IDS.Timecode);
+      return ebmlUint(bytes.subarray(timecode!.dataStart, timecode!.end));
+    });
+    assert.equal(timecodes, starts.flatMap((start) => Array.from({ length: 10 }, (_, i) => start + i * 1000)));
+  } finally {
+    client.destroy();
+  }
 });
 
 test('a restart on the same state directory keeps the fragments; new fragments get larger numbers', async () => {

@@ -128,8 +128,13 @@ export class RawPutMedia {
     });
   }
 
+  /**
+   * The ACKs (IDLE left out) grouped per fragment, in the order fragments were first acknowledged: storing
+   * runs asynchronously, so a fragment's PERSISTED may come after the next fragment's BUFFERING, as on KVS.
+   * An ACK without a FragmentNumber keeps its place.
+   */
   trace(): string[] {
-    return this.acks.filter((a) => a.EventType !== 'IDLE').map((a) => `${a.EventType}${a.ErrorId !== undefined ? `:${a.ErrorId}` : ''}`);
+    return groupedTrace(this.acks);
   }
 
   private wake(): void {
@@ -193,4 +198,21 @@ export async function uploadBody(endpoint: string, ca: string, stream: string, b
   c.end();
   await c.waitFor(() => c.ended || c.closed, 10_000, 'end of response');
   return c;
+}
+
+/**
+ * ACKs (IDLE left out) as `TYPE[:ErrorId]`, grouped per fragment in the order fragments were first
+ * acknowledged: storing runs asynchronously, so a fragment's PERSISTED may come after the next fragment's
+ * BUFFERING, as on KVS. An ACK without a FragmentNumber keeps its place.
+ */
+export function groupedTrace(all: readonly Ack[]): string[] {
+  const acks = all.filter((a) => a.EventType !== 'IDLE');
+  const first = new Map<string, number>();
+  const keyed = acks.map((a, i) => {
+    if (a.FragmentNumber === undefined) return { a, key: i, i };
+    if (!first.has(a.FragmentNumber)) first.set(a.FragmentNumber, i);
+    return { a, key: first.get(a.FragmentNumber)!, i };
+  });
+  keyed.sort((x, y) => x.key - y.key || x.i - y.i);
+  return keyed.map(({ a }) => `${a.EventType}${a.ErrorId !== undefined ? `:${a.ErrorId}` : ''}`);
 }

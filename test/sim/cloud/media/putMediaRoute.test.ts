@@ -3,6 +3,7 @@
 // fault knobs. The stored result is checked through the store; reading back through the SDK is in
 // archivedMedia.test.ts.
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,8 @@ import { fragmentStoreFor, mediaRoutes, putMediaConnections } from '../../../../
 import { startCloud, type RunningCloud } from '../../../../sim/cloud/startCloud.ts';
 import type { Faults } from '../../../../sim/cloud/types.ts';
 import { assert, suite } from '../../../harness/index.ts';
-import { ACCESS_KEY_ID, RawPutMedia, REGION, SECRET_ACCESS_KEY, signedHead, type PutMediaHeaders } from './putMediaClient.ts';
+import type { Ack } from '../../../../sim/cloud/kvs/media/Ack.ts';
+import { ACCESS_KEY_ID, groupedTrace, RawPutMedia, REGION, SECRET_ACCESS_KEY, signedHead, type PutMediaHeaders } from './putMediaClient.ts';
 import { concat, EOFR, header, muxFixture, prng, randomSplit, second } from './mediaKit.ts';
 
 const test = suite('sim/cloud PutMedia over HTTPS');
@@ -131,27 +133,79 @@ test('node:https as the client: full duplex, the response and its ACKs arrive wh
   assert.ok(lines.some((l) => l.includes('PERSISTED')), 'fragment 1 acknowledged mid-request');
   req.end(BODY.subarray(CLUSTER_STARTS[1]! + 40));
   await done;
-  assert.equal(lines.map((l) => (JSON.parse(l) as { EventType: string }).EventType), OK10);
+  assert.equal(groupedTrace(lines.map((l) => JSON.parse(l) as Ack)), OK10);
 });
 
-test('a second connection while one is open: the newest gets 400 ConnectionLimitExceededException, the first goes on', async () => {
-  const stream = await createStream();
-  const first = await open({ stream });
+test('token rotation hand-over: a second connection while one is open takes over; the first finishes its fragment, is acknowledged, then closed; a third gets 400 ConnectionLimitExceededException', async () => {
+  // The grace is the longest fragment (config.maxFragmentMs): 2 s here, fragments of the fixture last 1 s.
+  const rotating = await startCloud({ stateDir: mkdtempSync(join(tmpdir(), 'fieldcam-handover-')), routes: mediaRoutes, config: { maxFragmentMs: 2000 } });
+  clouds.push(rotating);
+  const kvs = new KinesisVideoClient(awsClientConfig({
+    region: REGION, endpointUrl: rotating.endpoint, caBundle: rotating.caFile, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+  }));
+  await kvs.send(new CreateStreamCommand({ StreamName: 'rotating', DataRetentionInHours: 24 }));
+  kvs.destroy();
+  const first = await open({ stream: 'rotating' }, rotating);
   await first.waitFor(() => first.status === 200);
-  first.write(BODY.subarray(0, CLUSTER_STARTS[2]!));
-  const second_ = await open({ stream });
-  await second_.waitFor(() => second_.status !== 0 && second_.closed, 5000, 'the refusal');
-  assert.is(second_.status, 400);
-  assert.is(second_.headers['x-amzn-errortype'], 'ConnectionLimitExceededException:');
-  first.write(BODY.subarray(CLUSTER_STARTS[2]!));
-  first.end();
-  await first.waitFor(() => first.ended);
-  assert.equal(first.trace(), OK10);
-  first.destroy();
-  // Once the first has ended, a new connection is accepted.
-  const third = await upload(stream);
-  assert.is(third.status, 200);
+  first.write(BODY.subarray(0, CLUSTER_STARTS[2]!)); // fragment 2 open
+  await first.waitFor(() => first.acks.length === 4, 5000, 'fragment 0 PERSISTED, fragment 1 BUFFERING');
+  const second_ = await open({ stream: 'rotating' }, rotating);
+  await second_.waitFor(() => second_.status !== 0, 5000, 'the answer');
+  assert.is(second_.status, 200, 'the new connection is accepted');
+  const third = await open({ stream: 'rotating' }, rotating);
+  await third.waitFor(() => third.status !== 0 && third.closed, 5000, 'the refusal');
+  assert.is(third.status, 400);
+  assert.is(third.headers['x-amzn-errortype'], 'ConnectionLimitExceededException:');
   third.destroy();
+  // The old connection finishes the fragment it had open, closing it with an end-of-fragment tag.
+  first.write(BODY.subarray(CLUSTER_STARTS[2]!, CLUSTER_STARTS[3]!));
+  first.write(EOFR);
+  await first.waitFor(() => first.acks.length === 9, 5000, 'fragments 0-2 PERSISTED');
+  // The new one sends the header again, then the following fragments (as the SDK does after rotating).
+  second_.write(BODY.subarray(0, CLUSTER_STARTS[0]!));
+  second_.write(BODY.subarray(CLUSTER_STARTS[3]!));
+  second_.end();
+  await second_.waitFor(() => second_.ended, 10_000, 'the end of the new connection');
+  await first.waitFor(() => first.ended && first.closed, 10_000, 'the old connection closed after its grace');
+  assert.equal(first.trace(), OK10.slice(0, 3 * 3), 'its fragments 0-2 acknowledged up to PERSISTED');
+  assert.equal(second_.trace(), OK10.slice(0, 3 * 7));
+  assert.ok(putMediaConnections(rotating.ctx).recent.some((c) => c.reason === 'handed-over'), 'the old one ended by the hand-over');
+  const records = fragmentStoreFor(rotating.ctx, rotating.ctx.streams.get('rotating')!).list();
+  assert.equal(records.map((r) => r.timecode), Array.from({ length: 10 }, (_, i) => T + i * 1000), 'all 10 fragments stored once, in order');
+  first.destroy();
+  second_.destroy();
+});
+
+test('a disk write that hangs under one stream stalls no other stream: writes run off the event loop, queued per stream', async () => {
+  const a = await createStream();
+  const b = await createStream();
+  // Stream a's index is a FIFO: appending to it blocks in open(2) until someone reads, as a hung disk would.
+  const storeA = fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(a)!);
+  const fifo = join(storeA.dir, 'index.jsonl');
+  execFileSync('mkfifo', [fifo]);
+  // Breaks the hang if the cloud blocked its event loop on it (then this test fails below instead of hanging).
+  const breaker = spawn('sh', ['-c', `sleep 30; exec cat "${fifo}" > /dev/null`], { stdio: 'ignore' });
+  try {
+    const c = await open({ stream: a });
+    await c.waitFor(() => c.status === 200);
+    c.write(concat([header(), second(T), EOFR]));
+    await c.waitFor(() => c.acks.some((x) => x.EventType === 'RECEIVED'), 5000, "stream a's fragment RECEIVED");
+    const other = await upload(b);
+    assert.equal(other.trace(), OK10, 'stream b: every fragment PERSISTED while stream a is stuck');
+    assert.equal(c.trace(), ['BUFFERING', 'RECEIVED'], 'stream a: still waiting for its disk');
+    other.destroy();
+    // The disk comes back: stream a's fragment gets its answer (a FIFO cannot be fsynced: 5001, else PERSISTED).
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let line = '';
+    reader.stdout.on('data', (d: Buffer) => (line += d.toString('utf8')));
+    await c.waitFor(() => c.trace().length === 3, 10_000, "stream a's answer");
+    assert.ok(['PERSISTED', 'ERROR:5001'].includes(c.trace()[2]!), c.trace().join(' '));
+    c.end();
+    c.destroy();
+    reader.kill();
+  } finally {
+    breaker.kill();
+  }
 });
 
 test('a bad signature gets 403 and stores nothing; an unknown stream 404; bad headers 400', async () => {
@@ -221,6 +275,7 @@ test('drop fault mid-fragment: the connection breaks, only complete fragments ar
   await c.waitFor(() => c.closed, 5000, 'the dropped connection');
   assert.is(c.ended, false, 'no zero-length chunk: the connection was reset');
   assert.is(faults.dropAfterBytes, undefined, 'the fault fires once');
+  await fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(stream)!).idle();
   assert.is(stored(stream), 6);
   assert.is(putMediaConnections(cloud.ctx).active.some((a) => a.stream === stream), false, 'the slot is released');
   const later = muxFixture({ startTimecode: T + 60_000 });
@@ -280,7 +335,7 @@ test('an unparseable body: ERROR 4006, then the response ends and the connection
   c.write(concat([header(), second(T), EOFR, Uint8Array.of(0x00, 0x00, 0x00)]));
   await c.waitFor(() => c.ended && c.closed, 5000, 'the close');
   assert.equal(c.trace(), ['BUFFERING', 'RECEIVED', 'PERSISTED', 'ERROR:4006']);
-  assert.is(c.acks.at(-1)!.FragmentNumber, undefined, 'no fragment was open');
+  assert.is(c.acks.find((a) => a.EventType === 'ERROR')!.FragmentNumber, undefined, 'no fragment was open');
   assert.is(stored(stream), 1);
 });
 
