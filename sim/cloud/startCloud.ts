@@ -187,6 +187,9 @@ export async function startCloud(options: StartCloudOptions): Promise<RunningClo
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    // A reset before or during the handshake is reported by 'tlsClientError'; this listener only makes sure
+    // no error on a socket the cloud holds is ever unhandled (issue 11 item 10).
+    socket.on('error', () => {});
   });
   server.on('tlsClientError', (err) => log('tls-error', { error: err.message }));
 

@@ -95,6 +95,8 @@ export async function startCredentialsProvider(options: CredentialsProviderOptio
     (req, res) => handle(req, res, options),
   );
   server.on('connection', (socket: Socket) => {
+    // Never an unhandled 'error' on a socket the cloud holds; resets are reported by 'tlsClientError'.
+    socket.on('error', () => {});
     if (options.faults.credentialsDown === 'reset') {
       socket.destroy();
       return;

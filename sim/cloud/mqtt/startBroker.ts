@@ -177,6 +177,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     res.end(`MQTT over WebSockets is served at ${WEBSOCKET_PATH} (Upgrade: websocket)\n`);
   });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node's HTTP server takes its own error listener off an upgraded socket: from here on a reset
+    // connection (ECONNRESET) would be an unhandled 'error' and end the process. Issue 11 item 10.
+    socket.on('error', (err: Error) => log('mqtt-websocket-error', { error: err.message }));
     const answer = (status: string, message: string): void => {
       log('mqtt-websocket-refused', { status, reason: message });
       socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\nConnection: close\r\n\r\n${message}\n`);
@@ -222,7 +225,10 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       socket.setTimeout(0);
       socket.pause();
       if (first[0] !== CONNECT_BYTE) {
-        http.emit('connection', new PeekedSocket(socket, first));
+        const peeked = new PeekedSocket(socket, first);
+        // Ours until the HTTP server adds its own, and after it removes it (upgrade): never unhandled.
+        peeked.on('error', () => {});
+        http.emit('connection', peeked);
         return;
       }
       socket.unshift(first);
