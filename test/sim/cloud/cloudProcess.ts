@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CloudConfig } from '../../../sim/cloud/types.ts';
+import type { ConnectionTimeouts } from '../../../sim/cloud/connectionTimeouts.ts';
 import type { RunningCloud } from '../../../sim/cloud/startCloud.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
@@ -36,8 +37,11 @@ interface Ready {
   accountId: string;
 }
 
-export async function startCloudProcess(stateDir: string, config: Partial<CloudConfig> = {}, options: { fdLimit?: number } = {}): Promise<CloudProcess> {
-  const args = [process.execPath, '--import', 'tsx', MAIN, JSON.stringify({ stateDir, config })];
+export async function startCloudProcess(
+  stateDir: string,
+  options: { config?: Partial<CloudConfig>; connectionTimeouts?: Partial<ConnectionTimeouts>; fdLimit?: number } = {},
+): Promise<CloudProcess> {
+  const args = [process.execPath, '--import', 'tsx', MAIN, JSON.stringify({ stateDir, config: options.config ?? {}, connectionTimeouts: options.connectionTimeouts ?? {} })];
   const child: ChildProcess = spawn('sh', ['-c', `ulimit -n ${options.fdLimit ?? 4096} && exec "$@"`, 'sh', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,7 @@ import { controlPlaneRoutes } from '../../../sim/cloud/kvs/controlPlane.ts';
 import { mediaRoutes } from '../../../sim/cloud/kvs/media/index.ts';
 import { startCloud, type StartCloudOptions } from '../../../sim/cloud/startCloud.ts';
 
-const options = JSON.parse(process.argv[2] ?? '{}') as Pick<StartCloudOptions, 'stateDir' | 'config'>;
+const options = JSON.parse(process.argv[2] ?? '{}') as Pick<StartCloudOptions, 'stateDir' | 'config' | 'connectionTimeouts'>;
 const cloud = await startCloud({
   ...options,
   routes: [...controlPlaneRoutes, ...mediaRoutes],
