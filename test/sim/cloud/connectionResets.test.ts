@@ -3,13 +3,15 @@
 // provider's mTLS port, the MQTT port with its MQTT and its HTTP/WebSocket paths — and after each one the
 // cloud, in a child process so that a crash is an exit we can see, still serves a real request. At the end a
 // real device connects over MQTT, an operator over WSS, and the device fetches credentials over mTLS.
-import { ListStreamsCommand } from '@aws-sdk/client-kinesis-video';
+import { CreateStreamCommand, ListStreamsCommand } from '@aws-sdk/client-kinesis-video';
 import { connect as netConnect, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { assert, suite } from '../../harness/index.ts';
 import { startCloudProcess, type CloudProcess } from './cloudProcess.ts';
 import { fetchCredentials } from './iot/iotKit.ts';
+import { muxFixture } from './media/mediaKit.ts';
+import { signedHead, uploadBody } from './media/putMediaClient.ts';
 import { connected, end, guard, operatorClient, presignedUrl, provisionDevice, type DeviceCertificate } from './mqtt/brokerKit.ts';
 import { kvsClient, tempStateDir } from './support.ts';
 
@@ -126,9 +128,42 @@ test('every stage of every port: RST, then the cloud still serves', async () => 
     [`${label}: not TLS at all`, async () => { const s = await tcp(port); s.write(listStreams); await settle(); s.resetAndDestroy(); }],
   ];
 
+  // PutMedia: a streaming request with a streaming answer (ACKs), signed, on a stream of its own.
+  const stream = 'reset-stream';
+  await kvs.send(new CreateStreamCommand({ StreamName: stream, DataRetentionInHours: 24 }));
+  const T0 = Date.now() - 3600_000;
+  let putMedias = 0;
+  const chunk = (bytes: Uint8Array): Buffer => Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from('\r\n')]);
+  const putMedia = async (): Promise<{ raw: Socket; tls: TLSSocket; body: Uint8Array }> => {
+    const c = await secure(httpsPort, ca);
+    c.tls.write(await signedHead(view.endpoint, { stream }));
+    return { ...c, body: muxFixture({ startTimecode: T0 + 20_000 * putMedias++ }) };
+  };
+  const putMediaStages: [string, () => Promise<void>][] = [
+    ['https PutMedia: head sent, before the 200', async () => { const c = await putMedia(); c.raw.resetAndDestroy(); }],
+    ['https PutMedia: mid body', async () => {
+      const c = await putMedia();
+      await firstBytes(c.tls);
+      c.tls.write(chunk(c.body.subarray(0, c.body.length >> 1)));
+      await settle();
+      c.raw.resetAndDestroy();
+    }],
+    ['https PutMedia: after PERSISTED ACKs, mid body', async () => {
+      const c = await putMedia();
+      let answer = '';
+      c.tls.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+      c.tls.write(chunk(c.body));
+      await guard((async () => {
+        while (!answer.includes('PERSISTED') && !c.tls.destroyed) await new Promise((r) => setTimeout(r, 10));
+      })(), 'a PERSISTED ACK', 10_000);
+      c.raw.resetAndDestroy();
+    }],
+  ];
+
   const stages: [string, () => Promise<void>][] = [
     ...tlsStages('https', httpsPort),
     ...httpStages('https', httpsPort, listStreams),
+    ...putMediaStages,
     ...tlsStages('credentials', credentialsPort),
     ...httpStages('credentials', credentialsPort, credentialsGet, cert),
     ...tlsStages('mqtt', mqttPort),
@@ -179,10 +214,13 @@ test('every stage of every port: RST, then the cloud still serves', async () => 
     const out = await guard(kvs.send(new ListStreamsCommand({})), `ListStreams after "${name}"`).catch((err: Error) => {
       throw new Error(`ListStreams after "${name}": ${err.message}; the cloud ${cloud!.exited() === undefined ? 'runs' : `exited (${cloud!.exited()})`}; stderr:\n${cloud!.stderr()}`);
     });
-    assert.equal(out.StreamInfoList, [], `ListStreams after "${name}"`);
+    assert.equal(out.StreamInfoList?.map((info) => info.StreamName), [stream], `ListStreams after "${name}"`);
   }
 
-  // Every port still serves real clients.
+  // Every port still serves real clients, PutMedia on the stream whose connections were reset included.
+  const upload = await guard(uploadBody(view.endpoint, ca, stream, muxFixture({ startTimecode: T0 + 20_000 * putMedias++ })), 'a whole PutMedia');
+  assert.is(upload.status, 200, upload.body);
+  assert.is(upload.acks.filter((a) => a.EventType === 'PERSISTED').length, 10, JSON.stringify(upload.trace()));
   const device = await guard(connected(view, cert, { clientId: thing }), 'a device MQTT connection');
   await end(device);
   const operator = await guard(operatorClient(view), 'an operator WSS connection');
