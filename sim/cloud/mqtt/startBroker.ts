@@ -176,10 +176,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   // WebSocket upgrades on /mqtt, after the signed URL checks out.
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxPacketBytes + 8 });
-  // The HTTP side of the port: its header and keep-alive deadlines, no idle deadline (an upgraded WebSocket
-  // keeps the socket, and MQTT's keep-alive is what times it out).
+  // The HTTP side of the port: its keep-alive deadline, no idle deadline (an upgraded WebSocket keeps the
+  // socket, and MQTT's keep-alive is what times it out). The head deadline is ours, below (headDeadlines).
   const { handshakeTimeout, ...httpTimeouts } = serverTimeoutOptions(options.timeouts);
+  /** Clears the request-head deadline of a connection on the HTTP path (set in 'secureConnection'). */
+  const headDeadlines = new WeakMap<Duplex, () => void>();
   const http = createHttpServer(httpTimeouts, (req, res) => {
+    headDeadlines.get(req.socket)?.();
     res.writeHead(req.url?.split('?', 1)[0] === WEBSOCKET_PATH ? 426 : 404, { 'Content-Type': 'text/plain', Connection: 'close' });
     res.end(`MQTT over WebSockets is served at ${WEBSOCKET_PATH} (Upgrade: websocket)\n`);
   });
@@ -187,6 +190,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     // Node's HTTP server takes its own error listener off an upgraded socket: from here on a reset
     // connection (ECONNRESET) would be an unhandled 'error' and end the process. Issue 11 item 10.
     socket.on('error', (err: Error) => log('mqtt-websocket-error', { error: err.message }));
+    headDeadlines.get(socket)?.();
     const answer = (status: string, message: string): void => {
       log('mqtt-websocket-refused', { status, reason: message });
       socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\nConnection: close\r\n\r\n${message}\n`);
@@ -229,22 +233,27 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   });
   tls.on('secureConnection', (socket: TLSSocket) => {
     socket.on('error', () => {});
-    // A connection that says nothing after the handshake is dropped (aedes' CONNECT timeout starts later).
-    const firstByteMs = options.timeouts.headersMs;
-    socket.setTimeout(firstByteMs, () => {
-      log('mqtt-idle-connection', { reason: `nothing sent within ${firstByteMs} ms of the TLS handshake` });
+    // A connection that says nothing after the handshake is dropped (aedes' CONNECT timeout starts later),
+    // and so is one whose HTTP request head is not complete within the same deadline.
+    const deadlineMs = options.timeouts.headersMs;
+    const expire = (): void => {
+      log('mqtt-idle-connection', { reason: `no MQTT CONNECT or complete HTTP request head within ${deadlineMs} ms of the TLS handshake` });
       socket.destroy();
-    });
+    };
+    socket.setTimeout(deadlineMs, expire);
     socket.once('data', (first: Buffer) => {
-      socket.setTimeout(0);
       socket.pause();
       if (first[0] !== CONNECT_BYTE) {
         const peeked = new PeekedSocket(socket, first);
         // Ours until the HTTP server adds its own, and after it removes it (upgrade): never unhandled.
         peeked.on('error', () => {});
+        // Node enforces headersTimeout only for a server that listens; this one is handed its connections,
+        // so the deadline above runs on until the request head is complete ('request' or 'upgrade').
+        headDeadlines.set(peeked, () => socket.setTimeout(0, expire));
         http.emit('connection', peeked);
         return;
       }
+      socket.setTimeout(0, expire);
       socket.unshift(first);
       const peer = socket.getPeerCertificate();
       if (!socket.authorized || !peer?.raw) {

@@ -40,7 +40,7 @@ function tcp(port: number): Promise<Socket> {
   });
 }
 
-async function hold(what: string, port: number, tls?: { ca: string; cert?: DeviceCertificate }): Promise<Held> {
+async function hold(what: string, port: number, tls?: { ca: string; cert?: DeviceCertificate; send?: string }): Promise<Held> {
   const raw = await tcp(port);
   const held: Held = { what, raw, closed: false };
   raw.on('error', () => {});
@@ -58,6 +58,7 @@ async function hold(what: string, port: number, tls?: { ca: string; cert?: Devic
     secure.once('error', fail);
   });
   secure.resume();
+  if (tls.send) secure.write(tls.send);
   return held;
 }
 
@@ -76,13 +77,17 @@ test('1,000 silent TCP and TLS connections: new clients are served, the silent o
   const rss: number[] = [cloud.rssKiB()];
   const sampler = setInterval(() => rss.push(cloud!.rssKiB()), 100);
   try {
-    const plan: [string, number, { ca: string; cert?: DeviceCertificate } | undefined, number][] = [
+    // A request head that never completes: the header deadline, not the idle one, must end it.
+    const partialHead = 'GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\n';
+    const plan: [string, number, { ca: string; cert?: DeviceCertificate; send?: string } | undefined, number][] = [
       ['https tcp', httpsPort, undefined, 300],
-      ['https tls', httpsPort, { ca }, 300],
+      ['https tls', httpsPort, { ca }, 250],
+      ['https tls, partial head', httpsPort, { ca, send: partialHead }, 50],
       ['credentials tcp', credentialsPort, undefined, 100],
       ['credentials tls', credentialsPort, { ca, cert }, 100],
       ['mqtt tcp', mqttPort, undefined, 100],
-      ['mqtt tls', mqttPort, { ca }, 100],
+      ['mqtt tls', mqttPort, { ca }, 50],
+      ['mqtt tls, partial HTTP head', mqttPort, { ca, send: partialHead }, 50],
     ];
     const held: Held[] = [];
     const opened = Date.now();
