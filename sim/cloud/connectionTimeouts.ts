@@ -2,10 +2,11 @@
 // these, a client that opens a TCP or TLS connection and stays silent holds a file descriptor forever, and
 // about a thousand of them lock every new client out. A real AWS endpoint drops such connections; these are
 // our figures, chosen as a load balancer in front of an AWS API has them:
-//   - handshakeMs: the TLS handshake must be complete this long after TCP accept (Node's default is 120 s;
-//     a real client on loopback needs milliseconds).
+//   - handshakeMs: the TLS handshake must be complete this long after TCP accept (Node's default is 120 s,
+//     nginx's 60 s; a client on loopback needs milliseconds, an ARM device under QEMU on a loaded machine
+//     a few seconds — hence 30 s).
 //   - headersMs: an HTTP request head must be complete this long after its first byte; on the MQTT port the
-//     first byte after the handshake, and the whole CONNECT, must come within it too.
+//     whole CONNECT, or the whole HTTP request head, this long after the handshake.
 //   - idleMs: a connection with nothing moving either way (no byte in, no byte out) is closed: before its
 //     first request, mid body, or while an answer is not being read. 60 s is the idle timeout of an AWS
 //     load balancer by default, and what clients observe on e.g. DynamoDB. A PutMedia connection is never
@@ -26,7 +27,7 @@ export interface ConnectionTimeouts {
 }
 
 export const DEFAULT_CONNECTION_TIMEOUTS: ConnectionTimeouts = Object.freeze({
-  handshakeMs: 10_000,
+  handshakeMs: 30_000,
   headersMs: 20_000,
   idleMs: 60_000,
   keepAliveMs: 5_000,
