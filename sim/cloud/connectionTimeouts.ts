@@ -15,6 +15,9 @@
 //     (timeScale'd) time, which only runs faster.
 //   - keepAliveMs: between two requests on one connection (Node's 5 s default, kept: clients retry a
 //     request that meets a closing keep-alive connection).
+//   - mqttKeepAliveMs: the MQTT keep-alive the broker applies to a client that asks for none (0) or for
+//     more: AWS IoT's maximum and default, 1,200 s (its message broker limits); a client silent for 1.5 times
+//     its keep-alive is disconnected (MQTT 3.1.1 §3.1.2.10). Whole seconds on the wire: rounded up.
 // These are wall-clock times, not scaled by config.timeScale: they protect the process, not model KVS.
 import type { Server as HttpServer, ServerOptions as HttpServerOptions } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -24,6 +27,7 @@ export interface ConnectionTimeouts {
   readonly headersMs: number;
   readonly idleMs: number;
   readonly keepAliveMs: number;
+  readonly mqttKeepAliveMs: number;
 }
 
 export const DEFAULT_CONNECTION_TIMEOUTS: ConnectionTimeouts = Object.freeze({
@@ -31,6 +35,7 @@ export const DEFAULT_CONNECTION_TIMEOUTS: ConnectionTimeouts = Object.freeze({
   headersMs: 20_000,
   idleMs: 60_000,
   keepAliveMs: 5_000,
+  mqttKeepAliveMs: 1_200_000,
 });
 
 /** The defaults with `overrides` applied; each must be a whole number of milliseconds from 1 to 1 hour. */

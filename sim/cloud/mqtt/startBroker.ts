@@ -98,6 +98,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     if (packet.protocolVersion !== 4) return refuse(`MQTT protocol level ${packet.protocolVersion}; this broker speaks MQTT 3.1.1 (level 4)`);
     const result = authorizer.connect(principal, clientId);
     if ('refused' in result) return refuse(result.refused);
+    // No keep-alive (0) or more than the maximum: the maximum, as AWS IoT applies it (connectionTimeouts.ts).
+    // aedes arms its keep-alive timer from this packet after preConnect.
+    const maxKeepAliveS = Math.ceil(options.timeouts.mqttKeepAliveMs / 1000);
+    const asked = packet.keepalive ?? 0;
+    if (asked === 0 || asked > maxKeepAliveS) packet.keepalive = maxKeepAliveS;
     const will = packet.will;
     if (will) {
       // The Will is a publish made for the client later: it needs the same permissions ("Retained message

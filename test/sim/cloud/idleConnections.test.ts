@@ -10,7 +10,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { assert, suite } from '../../harness/index.ts';
 import { startCloudProcess, type CloudProcess } from './cloudProcess.ts';
 import { fetchCredentials } from './iot/iotKit.ts';
-import { connected, end, guard, provisionDevice, type DeviceCertificate } from './mqtt/brokerKit.ts';
+import { connected, end, guard, operator, provisionDevice, type DeviceCertificate } from './mqtt/brokerKit.ts';
 import { kvsClient, tempStateDir } from './support.ts';
 
 const test = suite('local cloud: idle connections');
@@ -22,13 +22,12 @@ test.after(async () => {
 });
 
 /** Small deadlines so the suite is quick; every port's deadlines come from the same place (connectionTimeouts.ts). */
-const TIMEOUTS = { handshakeMs: 8_000, headersMs: 8_000, idleMs: 8_000 };
+const TIMEOUTS = { handshakeMs: 12_000, headersMs: 12_000, idleMs: 12_000, mqttKeepAliveMs: 6_000 };
 /** The bound docs/reliability.md states for the cloud's RSS while it holds 1,000 idle connections. */
 const RSS_BOUND_MIB = 200;
 
 interface Held {
   readonly what: string;
-  readonly raw: Socket;
   closed: boolean;
 }
 
@@ -42,7 +41,7 @@ function tcp(port: number): Promise<Socket> {
 
 async function hold(what: string, port: number, tls?: { ca: string; cert?: DeviceCertificate; send?: string }): Promise<Held> {
   const raw = await tcp(port);
-  const held: Held = { what, raw, closed: false };
+  const held: Held = { what, closed: false };
   raw.on('error', () => {});
   if (!tls) {
     // Read (nothing comes) so that the cloud's FIN is seen.
@@ -62,7 +61,7 @@ async function hold(what: string, port: number, tls?: { ca: string; cert?: Devic
   return held;
 }
 
-test('1,000 silent TCP and TLS connections: new clients are served, the silent ones are closed, RSS stays bounded', async () => {
+test('1,000 silent TCP and TLS connections and 10 MQTT clients without keep-alive: new clients are served, the silent ones are closed, RSS stays bounded', async () => {
   cloud = await startCloudProcess(state.dir, { connectionTimeouts: TIMEOUTS, fdLimit: 4096 });
   const view = cloud.view;
   const ca = view.caPem;
@@ -95,6 +94,15 @@ test('1,000 silent TCP and TLS connections: new clients are served, the silent o
       for (let i = 0; i < count; i += 100) {
         held.push(...await Promise.all(Array.from({ length: Math.min(100, count - i) }, () => hold(what, port, tls))));
       }
+    }
+    // And 10 MQTT clients (operators over WSS) connected with keep-alive 0 — no PINGREQ ever — that then
+    // say nothing: the broker's maximum keep-alive applies to them.
+    for (let i = 0; i < 10; i++) {
+      const result = await guard(operator(view, { clientId: `idle-operator-${i}`, keepalive: 0 }), 'an MQTT connection with keep-alive 0');
+      assert.ok('client' in result, `CONNECT with keep-alive 0 refused: ${JSON.stringify(result)}`);
+      const entry: Held = { what: 'mqtt connected, keep-alive 0', closed: false };
+      result.client.once('close', () => (entry.closed = true));
+      held.push(entry);
     }
     const openingMs = Date.now() - opened;
     const heldWhenServed = held.filter((h) => !h.closed).length;
