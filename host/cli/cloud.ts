@@ -5,6 +5,7 @@ import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { DEFAULT_CONFIG, EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud } from '../../sim/cloud/startCloud.ts';
 import type { Route } from '../../sim/cloud/types.ts';
 import { EXIT } from '../lib/CliError.ts';
+import { fingerprintSecret } from '../lib/fingerprintSecret.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 
@@ -39,6 +40,18 @@ const spec: CommandSpec = {
 /** Quotes a value for a POSIX shell when it needs it. */
 function shellQuote(value: string): string {
   return /^[A-Za-z0-9_./:=+@-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The environment to point clients at the cloud. The AWS documentation's example key is printed whole (it is
+ * public, and copy-paste is the point); a secret given with --secret-access-key never is — the operator has
+ * it, the banner only shows its fingerprint so a mismatch can be told apart.
+ */
+function exportLines(caFile: string, accessKeyId: string, secretAccessKey: string, region: string): string[] {
+  const example = secretAccessKey === EXAMPLE_SECRET_ACCESS_KEY;
+  const secret = example ? ` AWS_SECRET_ACCESS_KEY=${shellQuote(secretAccessKey)}` : '';
+  const line = `  export AWS_CA_BUNDLE=${shellQuote(caFile)} AWS_ACCESS_KEY_ID=${shellQuote(accessKeyId)}${secret} AWS_REGION=${region} AWS_DEFAULT_REGION=${region}`;
+  return example ? [line] : [line, `  and AWS_SECRET_ACCESS_KEY: the key given with --secret-access-key (${fingerprintSecret(secretAccessKey)})`];
 }
 
 function clock(): string {
@@ -131,7 +144,7 @@ export const cloudCommand: Command = {
         `state: ${stateDir}`,
         '',
         'Point the AWS CLI, SDKs and fieldcam at it:',
-        `  export AWS_CA_BUNDLE=${shellQuote(caFile)} AWS_ACCESS_KEY_ID=${shellQuote(accessKeyId)} AWS_SECRET_ACCESS_KEY=${shellQuote(secretAccessKey)} AWS_REGION=${region} AWS_DEFAULT_REGION=${region}`,
+        ...exportLines(caFile, accessKeyId, secretAccessKey, region),
         `  aws kinesisvideo list-streams --endpoint-url ${endpoint}`,
         '',
         `endpoint-url: ${endpoint}`,

@@ -12,6 +12,7 @@ import { CredentialRegistry } from './auth/CredentialRegistry.ts';
 import { createAuthenticator } from './auth/createAuthenticator.ts';
 import { createAuthorizer } from './auth/createAuthorizer.ts';
 import { startCredentialsProvider } from './credentials/startCredentialsProvider.ts';
+import { applyIdleTimeout, resolveConnectionTimeouts, serverTimeoutOptions, type ConnectionTimeouts } from './connectionTimeouts.ts';
 import { FileStreamStore } from './FileStreamStore.ts';
 import { writeCloudError } from './http.ts';
 import { iamRoute } from './iam/iamRoute.ts';
@@ -61,6 +62,8 @@ export interface StartCloudOptions {
   readonly config?: Partial<CloudConfig>;
   /** The live fault knobs; kept by reference, so callers can change them while the cloud runs. */
   readonly faults?: Faults;
+  /** Handshake, header, idle and keep-alive deadlines of every port (connectionTimeouts.ts); defaults for the rest. */
+  readonly connectionTimeouts?: Partial<ConnectionTimeouts>;
   /** Receives every `ctx.log` event (one per request, plus events of the features). Default: discarded. */
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -123,6 +126,7 @@ export async function startCloud(options: StartCloudOptions): Promise<RunningClo
   // config.timeScale (types.ts): a test knob; at 1 this is Date.now() plus the skew fault, as always.
   const scale = config.timeScale ?? 1;
   if (!Number.isInteger(scale) || scale < 1 || scale > 1000) throw new RangeError(`config.timeScale: ${scale} is not a whole number from 1 to 1000`);
+  const timeouts = resolveConnectionTimeouts(options.connectionTimeouts);
   const origin = config.timeOrigin ?? Date.now();
   const now = (): number => origin + (Date.now() - origin) * scale + (faults.clockSkewMs ?? 0);
 
@@ -179,14 +183,19 @@ export async function startCloud(options: StartCloudOptions): Promise<RunningClo
       key: certificates.keyPem,
       cert: certificates.certPem,
       minVersion: 'TLSv1.2',
-      // PutMedia requests stream for up to 45 minutes: no whole-request deadline (Node's default is 5 min).
-      requestTimeout: 0,
+      // Handshake, header and keep-alive deadlines, and no whole-request deadline: PutMedia requests stream
+      // for up to 45 minutes (Node's default would end them at 5).
+      ...serverTimeoutOptions(timeouts),
     },
     (req, res) => void handle(req, res),
   );
+  applyIdleTimeout(server, timeouts);
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    // A reset before or during the handshake is reported by 'tlsClientError'; this listener only makes sure
+    // no error on a socket the cloud holds is ever unhandled (issue 11 item 10).
+    socket.on('error', () => {});
   });
   server.on('tlsClientError', (err) => log('tls-error', { error: err.message }));
 
@@ -209,6 +218,7 @@ export async function startCloud(options: StartCloudOptions): Promise<RunningClo
       certPem: certificates.certPem,
       caPem: certificates.caPem,
       faults,
+      timeouts,
       context: () => ctx!,
     });
   } catch (err) {
@@ -223,6 +233,7 @@ export async function startCloud(options: StartCloudOptions): Promise<RunningClo
       keyPem: certificates.keyPem,
       certPem: certificates.certPem,
       caPem: certificates.caPem,
+      timeouts,
       context: () => ctx!,
     });
   } catch (err) {

@@ -40,13 +40,24 @@ function isFailure(a: HttpsAnswer | HttpsFailure): a is HttpsFailure {
   return 'error' in a;
 }
 
+/**
+ * What an answer says, for a verdict: its `message`, else the names of its fields, else its first 200
+ * characters when it is not JSON. Never the JSON itself: an answer from the credentials endpoint can hold a
+ * secret key and a session token, which fieldcam never prints (issue 11 item 18).
+ */
 function messageOf(body: string): string {
+  let json: unknown;
   try {
-    const json = JSON.parse(body) as { message?: string; Message?: string };
-    return json.message ?? json.Message ?? body;
+    json = JSON.parse(body);
   } catch {
     return body.slice(0, 200);
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return `a JSON ${Array.isArray(json) ? 'array' : json === null ? 'null' : typeof json}`;
+  const { message, Message } = json as { message?: unknown; Message?: unknown };
+  if (typeof message === 'string') return message;
+  if (typeof Message === 'string') return Message;
+  const fields = Object.keys(json);
+  return `a JSON object with ${fields.length === 0 ? 'no fields' : `the fields ${fields.slice(0, 8).join(', ')}`}`;
 }
 
 function formatSkew(ms: number): string {

@@ -6,7 +6,7 @@ import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateThingCommand, D
 import { bundleFileDiffers, BUNDLE_VERSION, encodeDeviceConfig, writeBundle, type BundleFile } from '../writeBundle.ts';
 import { awsCall, lookup, lookupOrUnsupported } from './awsCall.ts';
 import { ensureCertificate, ensureCertificateFromCsr, type Csr } from './deviceCertificate.ts';
-import { ensureIotPolicy } from './ensureIotPolicy.ts';
+import { ensureIotPolicy, findIotPolicy } from './ensureIotPolicy.ts';
 import { ensureStream } from './ensureStream.ts';
 import type { ProvisionContext } from './ProvisionContext.ts';
 import { iotPolicyName, THING_TYPE } from './provisionNames.ts';
@@ -32,6 +32,8 @@ export async function provisionDevice(ctx: ProvisionContext, thingName: string, 
   const { iot } = ctx.clients;
   const steps = new ProvisionSteps(ctx.dryRun);
 
+  // First: a policy of another thing under this thing's policy name refuses the thing before anything is made.
+  const policy = await findIotPolicy(ctx, thingName);
   const thing = await lookup('DescribeThing', () => iot.send(new DescribeThingCommand({ thingName })));
   const existed = thing !== undefined;
   if (thing) {
@@ -42,7 +44,7 @@ export async function provisionDevice(ctx: ProvisionContext, thingName: string, 
   }
 
   const policyName = iotPolicyName(thingName);
-  await ensureIotPolicy(ctx, thingName, existed, steps);
+  await ensureIotPolicy(ctx, thingName, existed, steps, policy);
 
   const cert = csr ? await ensureCertificateFromCsr(ctx, thingName, bundleDir, csr, steps) : await ensureCertificate(ctx, thingName, bundleDir, steps);
   const certArn = cert.certificateArn;

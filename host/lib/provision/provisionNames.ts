@@ -1,5 +1,6 @@
 // The names fieldcam gives the AWS resources of a camera, and the policy documents it writes
 // (kvs-reference.md §9.1 steps 2-5, §13 steps 2-4).
+import { createHash } from 'node:crypto';
 
 export const THING_TYPE = 'fieldcam-camera';
 export const ROLE_NAME = 'fieldcam-camera-role';
@@ -14,9 +15,55 @@ export const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,256}$/;
 /** Role alias names: 1-128 of [\w=,@-]. */
 export const ROLE_ALIAS_NAME = /^[\w=,@-]{1,128}$/;
 
-/** The IoT policy of one thing; IoT policy names cannot hold ':', which thing names can. */
+/** IoT policy names: 1-128 of [\w+=,.@-] (AWS IoT API reference, CreatePolicy). */
+const POLICY_NAME_MAX = 128;
+const POLICY_PREFIX = 'fieldcam-';
+/** Characters of the thing name kept when the whole would not fit, before `-<8 hex of its SHA-256>`. */
+const POLICY_NAME_KEPT = POLICY_NAME_MAX - POLICY_PREFIX.length - 9;
+
+/**
+ * The IoT policy of one thing, one per thing: the name is how provision knows whose a policy is, so the map
+ * is injective. A policy name cannot hold ':', which a thing name can: it becomes '.', which a thing name
+ * cannot hold (so `cam:x` → `fieldcam-cam.x`, `cam_x` → `fieldcam-cam_x`). A thing name too long for the
+ * 128-character limit keeps its first characters and gets 8 hex digits of the SHA-256 of the whole name; two
+ * such names could in principle meet, and ensureIotPolicy refuses a policy whose document is another thing's.
+ */
 export function iotPolicyName(thingName: string): string {
-  return `fieldcam-${thingName.replaceAll(':', '_')}`;
+  const mapped = POLICY_PREFIX + thingName.replaceAll(':', '.');
+  if (mapped.length <= POLICY_NAME_MAX) return mapped;
+  const digest = createHash('sha256').update(thingName, 'utf8').digest('hex').slice(0, 8);
+  return `${POLICY_PREFIX}${thingName.slice(0, POLICY_NAME_KEPT).replaceAll(':', '.')}-${digest}`;
+}
+
+/**
+ * The name provision gave a thing's policy before the map was injective (':' → '_'): `cam:x` and `cam_x`
+ * both got `fieldcam-cam_x`, and the second run rewrote the first thing's policy for the second thing.
+ * Such policies still exist in accounts; ensureIotPolicy recognises them so it never rewrites them.
+ */
+export function legacyIotPolicyName(thingName: string): string {
+  return POLICY_PREFIX + thingName.replaceAll(':', '_');
+}
+
+/**
+ * The thing an IoT policy document written by provision is for: the X of its `iot:Connect` on
+ * `arn:aws:iot:<region>:<account>:client/X` (iotPolicyDocument), when exactly one thing is named so;
+ * otherwise undefined (an unreadable document, one edited by hand to name several or none).
+ */
+export function iotPolicyThing(document: unknown): string | undefined {
+  const raw = (document as { Statement?: unknown } | null)?.Statement;
+  const statements = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  const named = new Set<string>();
+  for (const statement of statements as { Effect?: unknown; Action?: unknown; Resource?: unknown }[]) {
+    if (statement?.Effect !== 'Allow') continue;
+    const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+    if (!actions.includes('iot:Connect')) continue;
+    const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+    for (const resource of resources) {
+      const thing = typeof resource === 'string' ? /^arn:aws:iot:[^:]*:[^:]*:client\/(.+)$/.exec(resource)?.[1] : undefined;
+      if (thing !== undefined && THING_NAME.test(thing)) named.add(thing);
+    }
+  }
+  return named.size === 1 ? [...named][0] : undefined;
 }
 
 /** Trust: only the IoT credentials provider may assume the role (§9.1 step 2). */

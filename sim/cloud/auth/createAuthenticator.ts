@@ -6,6 +6,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { getCanonicalHeaders, SignatureV4 } from '@smithy/signature-v4';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { fingerprintSecret } from '../../../host/lib/fingerprintSecret.ts';
 import { CloudError, type CallerIdentity, type Faults } from '../types.ts';
 import type { CredentialResolver } from './CredentialRegistry.ts';
 import { parseAuthorization } from './parseAuthorization.ts';
@@ -44,6 +45,25 @@ export interface AuthenticatorOptions {
 class VerifyingSigner extends SignatureV4 {
   canonicalRequest(request: SignableRequest, headers: Parameters<typeof getCanonicalHeaders>[0]['headers'], payloadHash: string): string {
     return this.createCanonicalRequest(request, headers, payloadHash);
+  }
+}
+
+/**
+ * The canonical request as the mismatch log shows it: a signed x-amz-security-token header or an
+ * X-Amz-Security-Token query parameter carries a whole session token, which is a secret like the key
+ * (whoever holds it and the key id acts as the caller): its value is replaced by its fingerprint.
+ */
+export function redactCanonicalRequest(canonical: string): string {
+  return canonical
+    .replace(/^(x-amz-security-token:)(.*)$/gm, (_, name: string, value: string) => name + fingerprintSecret(value))
+    .replace(/(^|&)(X-Amz-Security-Token=)([^&\n]*)/gm, (_, lead: string, name: string, value: string) => lead + name + fingerprintSecret(safeDecode(value)));
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
   }
 }
 
@@ -191,7 +211,7 @@ export function createAuthenticator(
       options.log('sigv4-mismatch', {
         accessKeyId: auth.accessKeyId,
         signedHeaders: auth.signedHeaders.join(';'),
-        expectedCanonicalRequest: signer.canonicalRequest(expected, canonicalHeaders, hash),
+        expectedCanonicalRequest: redactCanonicalRequest(signer.canonicalRequest(expected, canonicalHeaders, hash)),
       });
       throw invalidSignature(
         'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { applyIdleTimeout, serverTimeoutOptions, type ConnectionTimeouts } from '../connectionTimeouts.ts';
 import type { CloudContext, Faults } from '../types.ts';
 import { issueIotCredentials } from './issueIotCredentials.ts';
 
@@ -20,6 +21,8 @@ export interface CredentialsProviderOptions {
   /** The CA that issued the device certificates (the cloud's CA). */
   readonly caPem: string;
   readonly faults: Faults;
+  /** Handshake, header, idle and keep-alive deadlines (connectionTimeouts.ts). */
+  readonly timeouts: ConnectionTimeouts;
   /** The cloud's context, available once the cloud has started (requests cannot arrive before). */
   context(): CloudContext;
 }
@@ -91,10 +94,14 @@ export async function startCredentialsProvider(options: CredentialsProviderOptio
       requestCert: true,
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
+      ...serverTimeoutOptions(options.timeouts),
     },
     (req, res) => handle(req, res, options),
   );
+  applyIdleTimeout(server, options.timeouts);
   server.on('connection', (socket: Socket) => {
+    // Never an unhandled 'error' on a socket the cloud holds; resets are reported by 'tlsClientError'.
+    socket.on('error', () => {});
     if (options.faults.credentialsDown === 'reset') {
       socket.destroy();
       return;

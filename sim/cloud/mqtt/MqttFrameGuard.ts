@@ -53,7 +53,7 @@ export class MqttFrameGuard extends Duplex {
       if (!this.push(chunk)) inner.pause();
     });
     inner.once('end', () => this.push(null));
-    inner.once('error', (err: Error) => this.destroy(err));
+    inner.on('error', (err: Error) => this.destroy(err));
     inner.once('close', () => {
       if (!this.destroyed) this.destroy();
     });

@@ -17,7 +17,7 @@ export class PeekedSocket extends Duplex {
       if (!this.push(chunk)) socket.pause();
     });
     socket.once('end', () => this.push(null));
-    socket.once('error', (err: Error) => this.destroy(err));
+    socket.on('error', (err: Error) => this.destroy(err));
     socket.once('close', () => {
       if (!this.destroyed) this.destroy();
     });

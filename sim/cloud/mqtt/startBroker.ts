@@ -20,6 +20,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { serverTimeoutOptions, type ConnectionTimeouts } from '../connectionTimeouts.ts';
 import type { CloudContext } from '../types.ts';
 import { MqttAuthorizer, type MqttPrincipal, type MqttSession } from './MqttAuthorizer.ts';
 import { MQTT_MAX_PACKET_BYTES, MqttFrameGuard } from './MqttFrameGuard.ts';
@@ -34,6 +35,11 @@ export interface BrokerOptions {
   readonly certPem: string;
   /** The CA device certificates must chain to (the cloud's CA). */
   readonly caPem: string;
+  /**
+   * Deadlines (connectionTimeouts.ts): the TLS handshake; the first byte after it and the whole CONNECT (or
+   * HTTP head) within headersMs. Once connected, MQTT's own keep-alive decides (aedes: 1.5 × keep-alive).
+   */
+  readonly timeouts: ConnectionTimeouts;
   /** Largest MQTT packet a client may send (default: AWS IoT's 128 KiB). */
   readonly maxPacketBytes?: number;
   /** The cloud's context, available once the cloud has started (no connection can arrive before). */
@@ -51,8 +57,6 @@ export interface RunningBroker {
 
 /** MQTT CONNECT's fixed-header byte (§2.2.1: type 1, flags 0). */
 const CONNECT_BYTE = 0x10;
-/** How long a client may stay silent after the TLS handshake (our bound). */
-const FIRST_BYTE_TIMEOUT_MS = 10_000;
 /** The WebSocket path AWS IoT serves MQTT on. */
 const WEBSOCKET_PATH = '/mqtt';
 
@@ -73,7 +77,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   const aedes = new Aedes({
     // Our bound on the wait for a CONNECT after the handshake (aedes' default is 30 s).
-    connectTimeout: 10_000,
+    connectTimeout: options.timeouts.headersMs,
     // AWS IoT client ids are up to 128 bytes; aedes applies this to MQTT 3.1 only, the CONNECT check does the rest.
     maxClientsIdLength: 128,
     // No $SYS heartbeat: AWS IoT publishes none, and its timer would only keep the process awake.
@@ -94,6 +98,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     if (packet.protocolVersion !== 4) return refuse(`MQTT protocol level ${packet.protocolVersion}; this broker speaks MQTT 3.1.1 (level 4)`);
     const result = authorizer.connect(principal, clientId);
     if ('refused' in result) return refuse(result.refused);
+    // No keep-alive (0) or more than the maximum: the maximum, as AWS IoT applies it (connectionTimeouts.ts).
+    // aedes arms its keep-alive timer from this packet after preConnect.
+    const maxKeepAliveS = Math.ceil(options.timeouts.mqttKeepAliveMs / 1000);
+    const asked = packet.keepalive ?? 0;
+    if (asked === 0 || asked > maxKeepAliveS) packet.keepalive = maxKeepAliveS;
     const will = packet.will;
     if (will) {
       // The Will is a publish made for the client later: it needs the same permissions ("Retained message
@@ -172,11 +181,21 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   // WebSocket upgrades on /mqtt, after the signed URL checks out.
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxPacketBytes + 8 });
-  const http = createHttpServer((req, res) => {
+  // The HTTP side of the port: its keep-alive deadline, no idle deadline (an upgraded WebSocket keeps the
+  // socket, and MQTT's keep-alive is what times it out). The head deadline is ours, below (headDeadlines).
+  const { handshakeTimeout, ...httpTimeouts } = serverTimeoutOptions(options.timeouts);
+  /** Clears the request-head deadline of a connection on the HTTP path (set in 'secureConnection'). */
+  const headDeadlines = new WeakMap<Duplex, () => void>();
+  const http = createHttpServer(httpTimeouts, (req, res) => {
+    headDeadlines.get(req.socket)?.();
     res.writeHead(req.url?.split('?', 1)[0] === WEBSOCKET_PATH ? 426 : 404, { 'Content-Type': 'text/plain', Connection: 'close' });
     res.end(`MQTT over WebSockets is served at ${WEBSOCKET_PATH} (Upgrade: websocket)\n`);
   });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node's HTTP server takes its own error listener off an upgraded socket: from here on a reset
+    // connection (ECONNRESET) would be an unhandled 'error' and end the process. Issue 11 item 10.
+    socket.on('error', (err: Error) => log('mqtt-websocket-error', { error: err.message }));
+    headDeadlines.get(socket)?.();
     const answer = (status: string, message: string): void => {
       log('mqtt-websocket-refused', { status, reason: message });
       socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\nConnection: close\r\n\r\n${message}\n`);
@@ -204,27 +223,42 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     // WebSocket clients present no certificate; raw MQTT without a valid one is dropped below.
     rejectUnauthorized: false,
     minVersion: 'TLSv1.2',
+    handshakeTimeout,
   });
   tls.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
   });
-  tls.on('tlsClientError', (err) => log('mqtt-tls-error', { error: err.message }));
+  tls.on('tlsClientError', (err, socket) => {
+    log('mqtt-tls-error', { error: err.message });
+    // A plain tls.Server leaves the socket to this listener (https.Server destroys it itself): without this, a
+    // handshake that times out is reported and the connection stays open for ever.
+    socket.destroy();
+  });
   tls.on('secureConnection', (socket: TLSSocket) => {
     socket.on('error', () => {});
-    // A connection that says nothing after the handshake is dropped (aedes' CONNECT timeout starts later).
-    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => {
-      log('mqtt-idle-connection', { reason: `nothing sent within ${FIRST_BYTE_TIMEOUT_MS} ms of the TLS handshake` });
+    // A connection that says nothing after the handshake is dropped (aedes' CONNECT timeout starts later),
+    // and so is one whose HTTP request head is not complete within the same deadline.
+    const deadlineMs = options.timeouts.headersMs;
+    const expire = (): void => {
+      log('mqtt-idle-connection', { reason: `no MQTT CONNECT or complete HTTP request head within ${deadlineMs} ms of the TLS handshake` });
       socket.destroy();
-    });
+    };
+    socket.setTimeout(deadlineMs, expire);
     socket.once('data', (first: Buffer) => {
-      socket.setTimeout(0);
       socket.pause();
       if (first[0] !== CONNECT_BYTE) {
-        http.emit('connection', new PeekedSocket(socket, first));
+        const peeked = new PeekedSocket(socket, first);
+        // Ours until the HTTP server adds its own, and after it removes it (upgrade): never unhandled.
+        peeked.on('error', () => {});
+        // Node enforces headersTimeout only for a server that listens; this one is handed its connections,
+        // so the deadline above runs on until the request head is complete ('request' or 'upgrade').
+        headDeadlines.set(peeked, () => socket.setTimeout(0, expire));
+        http.emit('connection', peeked);
         return;
       }
+      socket.setTimeout(0, expire);
       socket.unshift(first);
       const peer = socket.getPeerCertificate();
       if (!socket.authorized || !peer?.raw) {

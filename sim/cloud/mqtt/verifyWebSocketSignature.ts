@@ -42,7 +42,8 @@ function parseQuery(search: string): Map<string, string> {
       out.set(key, eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1)));
     } catch (err) {
       if (err instanceof WebSocketAuthError) throw err;
-      throw new WebSocketAuthError(`query parameter '${pair.slice(0, 64)}' is not valid percent-encoding`);
+      // Only the name: the value may be a session token or a signature, which never go into a message.
+      throw new WebSocketAuthError(`query parameter '${(eq < 0 ? pair : pair.slice(0, eq)).slice(0, 64)}' is not valid percent-encoding`);
     }
   }
   return out;

@@ -2,6 +2,7 @@
 // misconfiguration of user-needs.md row 4, each with the row that must fail and its expected message.
 import { AttachThingPrincipalCommand, CreateKeysAndCertificateCommand, CreateThingCommand, UpdateCertificateCommand } from '@aws-sdk/client-iot';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { encodeDeviceConfig, type DeviceConfig } from '../../../host/lib/writeBundle.ts';
@@ -176,6 +177,33 @@ for (const c of CASES) {
     assert.ok(row.fix && row.fix.length > 0);
   });
 }
+
+test('doctor: a credentials answer it cannot read is reported without the secrets in it (issue 11 item 18)', async () => {
+  // An endpoint that answers 200 with a secret key and a session token but no access key id: not a
+  // provider doctor can use, and what it prints about it must not carry the secrets.
+  const secret = 'DoctorTestSecretAccessKey0123456789abcdef';
+  const token = 'DoctorTestSessionToken/ThatMustNeverBePrinted+0123456789==';
+  const tls = await ensureCertificates(state.dir);
+  const server = createServer({ key: tls.keyPem, cert: tls.certPem }, (req, res) => {
+    req.resume();
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ credentials: { secretAccessKey: secret, sessionToken: token, expiration: '2049-01-01T00:00:00Z' } }));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  try {
+    const port = (server.address() as { port: number }).port;
+    const dir = copyBundle('cam-ok', 'odd-provider');
+    editConfig(dir, (c) => ({ ...c, endpoints: { ...c.endpoints, credentialProvider: `127.0.0.1:${port}` } }));
+    const r = await cli(cloud, work.dir, ['doctor', '--bundle', dir, ...url]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.ok(/credentials call .*\(200 .*a JSON object with the fields credentials/.test(r.stdout), r.stdout);
+    for (const value of [secret, token]) {
+      for (let i = 0; i + 12 <= value.length; i++) assert.ok(!(r.stdout + r.stderr).includes(value.slice(i, i + 12)), `a secret in doctor's output:\n${r.stdout}${r.stderr}`);
+    }
+  } finally {
+    await new Promise<void>((done) => server.close(() => done()));
+  }
+});
 
 test('doctor: clock far off (the server 2 h ahead, clockSkewMs fault)', async () => {
   cloud.ctx.faults.clockSkewMs = 2 * 3600_000;
