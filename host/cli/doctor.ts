@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import { awsClientConfig } from '../aws/awsClientConfig.ts';
 import { EXIT } from '../lib/CliError.ts';
+import { formatChecks } from '../lib/doctor/formatChecks.ts';
 import { runDoctor } from '../lib/doctor/runDoctor.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
@@ -44,14 +45,7 @@ export const doctorCommand: Command = {
     if (values.json) {
       process.stdout.write(JSON.stringify({ bundle: dir, ok: failed === 0, checks: rows }, null, 2) + '\n');
     } else {
-      const width = Math.max(...rows.map((r) => r.check.length));
-      const out: string[] = [];
-      for (const r of rows) {
-        out.push(`${r.status}  ${r.check.padEnd(width)}  ${r.cause}`);
-        if (r.status === 'FAIL' && r.fix) out.push(`      ${''.padEnd(width)}  fix: ${r.fix}`);
-      }
-      out.push(failed === 0 ? `all ${rows.length} checks passed` : `${failed} of ${rows.length} checks failed`);
-      process.stdout.write(out.join('\n') + '\n');
+      process.stdout.write(formatChecks(rows));
     }
     return failed === 0 ? EXIT.OK : EXIT.FAILED;
   },
