@@ -1,13 +1,15 @@
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, existsSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import { buildImage } from '../lib/buildImage.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { formatChecks } from '../lib/doctor/formatChecks.ts';
+import { hostBlockView, judgeDevice } from '../lib/flash/checkDevice.ts';
 import { flashTree, type FlashResult } from '../lib/flash/flashTree.ts';
 import { readWifiSettings } from '../lib/flash/renderWifi.ts';
 import { verifyImage } from '../lib/flash/verifyImage.ts';
 import type { RaspiosImage } from '../lib/flash/openRaspiosImage.ts';
+import { writeDevice } from '../lib/flash/writeDevice.ts';
 import { flashImage, openImageTarget, type ImageFlashResult } from '../lib/flash/writeImage.ts';
 import { listBoards, loadBoardManifest } from '../lib/loadBoardManifest.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
@@ -15,7 +17,7 @@ import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
   name: 'flash',
-  usage: 'flash --bundle DIR --board <name> (--image raspios.img [-o camera.img] [--wifi-ssid S --wifi-psk-file F --wifi-country CC] | --target DIR) [--force] [--json]\n' +
+  usage: 'flash --bundle DIR --board <name> (--image raspios.img [-o camera.img | --device /dev/sdX [--yes]] [--wifi-ssid S --wifi-psk-file F --wifi-country CC] | --target DIR) [--force] [--json]\n' +
     '       flash --verify camera.img [--json]',
   summary:
     'Writes fieldcam for one camera into a Raspberry Pi OS (Bookworm) disk image (--image), without booting or\n' +
@@ -30,6 +32,8 @@ const spec: CommandSpec = {
     board: { type: 'string', value: 'name', help: 'board manifest (manifests/boards/<name>.json)' },
     image: { type: 'string', value: 'raspios.img', help: 'a Raspberry Pi OS Lite (Bookworm) disk image (unpacked .img) to write fieldcam into' },
     output: { type: 'string', short: 'o', value: 'camera.img', help: 'where the flashed image goes (default: replace --image, atomically)' },
+    device: { type: 'string', value: '/dev/sdX', help: 'write the flashed image onto this card (a whole disk; refused if mounted or the system disk)' },
+    yes: { type: 'boolean', help: 'with --device: the card holds data, erase it' },
     verify: { type: 'string', value: 'camera.img', help: 'read a flashed image back and check it (no mount); exit 1 if a check fails' },
     'wifi-ssid': { type: 'string', value: 'SSID', help: 'Wi-Fi network for the first boot (NetworkManager connection, 0600)' },
     'wifi-psk-file': { type: 'string', value: 'FILE', help: 'file holding the Wi-Fi passphrase (never on the command line)' },
@@ -54,6 +58,33 @@ function report(r: FlashResult): string {
   return `flash: ${r.board} (fieldcam ${r.version}), thing ${r.thingName} (stream ${r.streamName}) → ${r.target}\n` + lines.join('\n') + '\n' +
     (r.unchanged ? 'unchanged: the target already holds this tree\n' : `${changed} of ${r.files.length} file(s) written\n`) +
     `next: on the board, sudo sh /opt/fieldcam/install.sh; here (a local-cloud bundle), fieldcam sim --image ${r.target} --state-dir <the cloud's state>\n`;
+}
+
+/** What --device names, judged against the host's mounts, swaps and root before anything is written. */
+function inspectDevice(path: string, imageBytes: number, yes: boolean): { path: string; name: string } {
+  let real: string;
+  let isBlock: boolean;
+  try {
+    real = realpathSync(path);
+    isBlock = statSync(real).isBlockDevice();
+  } catch {
+    throw new FieldcamError('CLI_INPUT_NOT_FOUND', `flash: no device ${path} (lsblk lists the disks)`);
+  }
+  const head = () => {
+    const buf = Buffer.alloc(1024 * 1024);
+    try {
+      const fd = openSync(real, 'r');
+      try {
+        return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
+      } finally {
+        closeSync(fd);
+      }
+    } catch (err) {
+      throw new FieldcamError('FLASH_DEVICE_REFUSED', `flash: ${path} cannot be read (${(err as NodeJS.ErrnoException).code}): run as a user who may write the card (sudo); nothing was written`);
+    }
+  };
+  const v = judgeDevice({ device: path, name: basename(real), isBlock, head, imageBytes, yes, view: hostBlockView() });
+  return { path: real, name: v.name };
 }
 
 function imageReport(r: ImageFlashResult): string {
@@ -91,7 +122,7 @@ export const flashCommand: Command = {
       throw new FieldcamError('CLI_USAGE', `flash: ${board.name} is a memory profile run under QEMU, not a Linux board: there is no root file system to write`);
     }
     if (typeof values.target === 'string') {
-      for (const name of ['output', 'wifi-ssid', 'wifi-psk-file', 'wifi-country'] as const) {
+      for (const name of ['output', 'device', 'wifi-ssid', 'wifi-psk-file', 'wifi-country'] as const) {
         if (values[name] !== undefined) throw new FieldcamError('CLI_USAGE', `flash: --${name} goes with --image, not --target`);
       }
     }
@@ -113,9 +144,34 @@ export const flashCommand: Command = {
       if (!st.isFile()) throw new FieldcamError('CLI_USAGE', `flash: --image ${input} is not a disk image file (to write a card directly, write the image file to it afterwards)`);
       src = openImageTarget(input, board.name, values.force === true);
     }
+    let card: { path: string; name: string } | undefined;
+    if (typeof values.device === 'string') {
+      if (src === undefined) throw new FieldcamError('CLI_USAGE', 'flash: --device writes an image: give the Raspberry Pi OS image with --image');
+      if (values.output !== undefined) throw new FieldcamError('CLI_USAGE', 'flash: give -o or --device, not both');
+      card = inspectDevice(resolve(values.device), statSync(src.path).size, values.yes === true);
+    } else if (values.yes !== undefined) {
+      throw new FieldcamError('CLI_USAGE', 'flash: --yes goes with --device');
+    }
     // Always from the current sources (the runtime is cached; the bundle takes a fraction of a second), so what
     // is flashed is what `fieldcam sim` runs. `fieldcam build` type-checks; like sim, flash does not.
     const image = await buildImage(board, { log: json ? () => {} : (line) => process.stderr.write(line), typecheck: false });
+    if (src !== undefined && card !== undefined) {
+      // The card image is made beside the input (as -o would), read back, then copied onto the card and the
+      // card read back in its turn.
+      const staged = join(dirname(src.path), `.${basename(src.path)}.${process.pid}.card.img`);
+      try {
+        const r = flashImage({ board, image, bundle: resolve(values.bundle as string), src, output: staged, ...(wifi ? { wifi } : {}) });
+        card = inspectDevice(card.path, statSync(staged).size, values.yes === true);
+        const bytes = writeDevice(staged, card.path);
+        const checks = verifyImage(card.path);
+        const failed = checks.filter((c) => c.status === 'FAIL').length;
+        const done = { ...r, output: card.path, deviceBytesWritten: bytes, checks };
+        process.stdout.write(json ? JSON.stringify(done, null, 2) + '\n' : imageReport(done).replace(/\nnext: .*\n$/, `\n${card.path}: ${size(bytes)} written${failed ? '' : '; eject it and boot the Pi'}\n`));
+        return failed === 0 ? EXIT.OK : EXIT.FAILED;
+      } finally {
+        rmSync(staged, { force: true });
+      }
+    }
     if (src !== undefined) {
       const output = typeof values.output === 'string' ? resolve(values.output) : src.path;
       const r = flashImage({ board, image, bundle: resolve(values.bundle as string), src, output, ...(wifi ? { wifi } : {}) });

@@ -3,7 +3,8 @@
 // kernel (no loop device). Bounded: one 512-byte sector, four 16-byte entries, each checked against the
 // file's size. Layout: entries at byte 446, signature 0x55 0xAA at 510 (the classic IBM PC MBR; sfdisk(8)
 // "dos" label); each entry: status (0x00/0x80), CHS start, type, CHS end, LBA start (u32le), sectors (u32le).
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
+import { basename } from 'node:path';
 import { FieldcamError } from '../../../firmware/core/errors.ts';
 
 export const SECTOR_BYTES = 512;
@@ -29,7 +30,9 @@ export interface Mbr {
 export function readMbr(path: string): Mbr {
   const fd = openSync(path, 'r');
   try {
-    const diskBytes = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    // A block device (a card) has no size in stat: sysfs has it, in 512-byte sectors.
+    const diskBytes = st.isBlockDevice() ? Number(readFileSync(`/sys/class/block/${basename(realpathSync(path))}/size`, 'utf8').trim()) * 512 : st.size;
     const sector = Buffer.alloc(SECTOR_BYTES);
     const n = diskBytes >= SECTOR_BYTES ? readSync(fd, sector, 0, SECTOR_BYTES, 0) : 0;
     if (n < SECTOR_BYTES) throw notAnImage(path, `it is ${diskBytes} bytes, smaller than one sector`);
