@@ -5,6 +5,7 @@ import { buildImage } from '../lib/buildImage.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { formatChecks } from '../lib/doctor/formatChecks.ts';
 import { hostBlockView, judgeDevice } from '../lib/flash/checkDevice.ts';
+import { flashFleet, fleetBundles } from '../lib/flash/flashFleet.ts';
 import { flashTree, type FlashResult } from '../lib/flash/flashTree.ts';
 import { readWifiSettings } from '../lib/flash/renderWifi.ts';
 import { verifyImage } from '../lib/flash/verifyImage.ts';
@@ -12,12 +13,13 @@ import type { RaspiosImage } from '../lib/flash/openRaspiosImage.ts';
 import { writeDevice } from '../lib/flash/writeDevice.ts';
 import { flashImage, openImageTarget, type ImageFlashResult } from '../lib/flash/writeImage.ts';
 import { listBoards, loadBoardManifest } from '../lib/loadBoardManifest.ts';
-import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
   name: 'flash',
   usage: 'flash --bundle DIR --board <name> (--image raspios.img [-o camera.img | --device /dev/sdX [--yes]] [--wifi-ssid S --wifi-psk-file F --wifi-country CC] | --target DIR) [--force] [--json]\n' +
+    '       flash --bundle FLEET --count N --prefix P --board <name> --image raspios.img -o OUTDIR [--wifi-…] [--json]\n' +
     '       flash --verify camera.img [--json]',
   summary:
     'Writes fieldcam for one camera into a Raspberry Pi OS (Bookworm) disk image (--image), without booting or\n' +
@@ -32,6 +34,8 @@ const spec: CommandSpec = {
     board: { type: 'string', value: 'name', help: 'board manifest (manifests/boards/<name>.json)' },
     image: { type: 'string', value: 'raspios.img', help: 'a Raspberry Pi OS Lite (Bookworm) disk image (unpacked .img) to write fieldcam into' },
     output: { type: 'string', short: 'o', value: 'camera.img', help: 'where the flashed image goes (default: replace --image, atomically)' },
+    count: { type: 'string', value: 'N', help: 'a fleet: --bundle is the folder of provision --count N --prefix P; -o is the folder for the N images' },
+    prefix: { type: 'string', value: 'P', help: 'with --count: the bundles are the subfolders named P…' },
     device: { type: 'string', value: '/dev/sdX', help: 'write the flashed image onto this card (a whole disk; refused if mounted or the system disk)' },
     yes: { type: 'boolean', help: 'with --device: the card holds data, erase it' },
     verify: { type: 'string', value: 'camera.img', help: 'read a flashed image back and check it (no mount); exit 1 if a check fails' },
@@ -122,7 +126,7 @@ export const flashCommand: Command = {
       throw new FieldcamError('CLI_USAGE', `flash: ${board.name} is a memory profile run under QEMU, not a Linux board: there is no root file system to write`);
     }
     if (typeof values.target === 'string') {
-      for (const name of ['output', 'device', 'wifi-ssid', 'wifi-psk-file', 'wifi-country'] as const) {
+      for (const name of ['output', 'device', 'count', 'prefix', 'wifi-ssid', 'wifi-psk-file', 'wifi-country'] as const) {
         if (values[name] !== undefined) throw new FieldcamError('CLI_USAGE', `flash: --${name} goes with --image, not --target`);
       }
     }
@@ -143,6 +147,16 @@ export const flashCommand: Command = {
       }
       if (!st.isFile()) throw new FieldcamError('CLI_USAGE', `flash: --image ${input} is not a disk image file (to write a card directly, write the image file to it afterwards)`);
       src = openImageTarget(input, board.name, values.force === true);
+    }
+    let fleet: string[] | undefined;
+    if (values.count !== undefined || values.prefix !== undefined) {
+      const count = numberFlag(spec, 'count', values.count, 1, 1000);
+      if (count === undefined || !Number.isInteger(count) || typeof values.prefix !== 'string' || values.prefix === '') {
+        throw new FieldcamError('CLI_USAGE', 'flash: --count N (1-1000) and --prefix P go together');
+      }
+      if (src === undefined) throw new FieldcamError('CLI_USAGE', 'flash: --count writes images: give the Raspberry Pi OS image with --image');
+      if (typeof values.output !== 'string' || values.device !== undefined) throw new FieldcamError('CLI_USAGE', 'flash: --count writes N images into the folder -o OUTDIR (not --device)');
+      fleet = fleetBundles(resolve(values.bundle as string), values.prefix, count);
     }
     let card: { path: string; name: string } | undefined;
     if (typeof values.device === 'string') {
@@ -171,6 +185,14 @@ export const flashCommand: Command = {
       } finally {
         rmSync(staged, { force: true });
       }
+    }
+    if (src !== undefined && fleet !== undefined) {
+      const outDir = resolve(values.output as string);
+      const results = flashFleet({ board, image, bundles: fleet, src, outDir, ...(wifi ? { wifi } : {}),
+        onImage: (r) => { if (!json) process.stderr.write(`flash: ${r.thingName} → ${r.output}: ${r.checks.filter((c) => c.status === 'PASS').length} checks passed\n`); } });
+      process.stdout.write(json ? JSON.stringify({ board: board.name, images: results }, null, 2) + '\n'
+        : `flash: ${results.length} image(s) for ${board.name} in ${outDir}\n` + results.map((r) => `  ${r.thingName.padEnd(24)} ${r.output}  hostname ${r.hostname}`).join('\n') + '\n');
+      return EXIT.OK;
     }
     if (src !== undefined) {
       const output = typeof values.output === 'string' ? resolve(values.output) : src.path;

@@ -240,4 +240,24 @@ test('flash --image without -o replaces the image in place, atomically; a second
   assert.ok(/error FLASH_TARGET_CONFLICT: flash: .*inplace\.img holds the pi-zero-w image, not sim-x86; pass --force/.test(other.stderr), other.stderr);
 });
 
+test('--count N --prefix: one image per bundle of a provision --count fleet, differing only in identity', async () => {
+  const fleet = join(work.dir, 'fleet');
+  const p = await fieldcam(['provision', '--count', '2', '--prefix', 'lot-', '--out', fleet, '--endpoint-url', cloud!.endpoint]);
+  assert.is(p.status, 0, p.stderr);
+  const images = join(work.dir, 'images');
+  const wrong = await fieldcam(['flash', '--bundle', fleet, '--count', '3', '--prefix', 'lot-', '--board', 'pi-zero-w', '--image', raspios, '-o', images]);
+  assert.is(wrong.status, 2, wrong.stderr);
+  assert.ok(/error CLI_USAGE: flash: .*fleet holds 2 bundle\(s\) named lot-…, not --count 3 \(lot-001, lot-002\)/.test(wrong.stderr), wrong.stderr);
+  assert.ok(!existsSync(images));
+  const f = await fieldcam(['flash', '--bundle', fleet, '--count', '2', '--prefix', 'lot-', '--board', 'pi-zero-w', '--image', raspios, '-o', images,
+    '--wifi-ssid', 'Yard Net', '--wifi-psk-file', pskFile, '--wifi-country', 'GB', '--json']);
+  assert.is(f.status, 0, f.stderr);
+  const r = JSON.parse(f.stdout) as { images: { thingName: string; output: string; hostname: string; files: { path: string }[]; checks: Row[] }[] };
+  assert.equal(r.images.map((i) => [i.thingName, i.output, i.hostname]), [['lot-001', join(images, 'lot-001.img'), 'lot-001'], ['lot-002', join(images, 'lot-002.img'), 'lot-002']]);
+  for (const i of r.images) assert.equal(i.checks.filter((c) => c.status !== 'PASS'), []);
+  const [a, b] = r.images.map((i) => new Ext4Image(i.output, readMbr(i.output).partitions[1]!.offset));
+  const differ = r.images[0]!.files.map((x) => x.path).filter((path) => !a!.read(`/${path}`)!.equals(b!.read(`/${path}`)!));
+  assert.equal(differ, ['etc/fieldcam/bundle/device.cbor', 'etc/fieldcam/bundle/certificate.pem', 'etc/fieldcam/bundle/private.key', 'etc/hostname', 'etc/hosts']);
+});
+
 test.run();
