@@ -179,6 +179,17 @@ test('first boot on the extracted root (real useradd/usermod --root): user creat
     ...['', 'device.cbor', 'private.key', 'certificate.pem', 'ca.pem'].map((n) => { const s = statSync(join(standIn, 'etc/fieldcam/bundle', n)); return [n, s.uid, s.gid, s.mode, s.ctimeMs]; }),
     lstatSync(join(standIn, 'etc/systemd/system/multi-user.target.wants/fieldcam.service')).ctimeMs,
   ]);
+  // systemd-analyze verify, when this machine has it: the first-boot unit as the board reads it, with only
+  // ExecStart rebased so its script exists here.
+  if (spawnSync('systemd-analyze', ['--version']).status === 0) {
+    const dir = join(work.dir, 'verify-units');
+    mkdirSync(dir);
+    const unit = readFileSync(join(standIn, 'etc/systemd/system/fieldcam-firstboot.service'), 'utf8');
+    writeFileSync(join(dir, 'fieldcam-firstboot.service'), unit.replace('ExecStart=/opt/fieldcam/firstboot', `ExecStart=${script}`));
+    const v = spawnSync('systemd-analyze', ['verify', join(dir, 'fieldcam-firstboot.service')], { encoding: 'utf8' });
+    assert.is(v.status, 0, v.stderr);
+    assert.is(v.stderr.trim(), '', v.stderr);
+  }
   const before = snapshot();
   const second = spawnSync('sh', [script, standIn], { encoding: 'utf8' });
   assert.is(second.status, 0, second.stderr);
