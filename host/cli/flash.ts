@@ -19,8 +19,8 @@ import type { Command } from './fieldcam.ts';
 const spec: CommandSpec = {
   name: 'flash',
   usage: 'flash --bundle DIR --board <name> (--image raspios.img [-o camera.img | --device /dev/sdX [--yes]] [--wifi-ssid S --wifi-psk-file F --wifi-country CC] | --target DIR) [--force] [--json]\n' +
-    '       flash --bundle FLEET --count N --prefix P --board <name> --image raspios.img -o OUTDIR [--wifi-…] [--json]\n' +
-    '       flash --verify camera.img [--json]',
+    '       fieldcam flash --bundle FLEET --count N --prefix P --board <name> --image raspios.img -o OUTDIR [--wifi-…] [--json]\n' +
+    '       fieldcam flash --verify camera.img [--json]',
   summary:
     'Writes fieldcam for one camera into a Raspberry Pi OS (Bookworm) disk image (--image), without booting or\n' +
     'mounting it: the image under /opt/fieldcam (runtime, firmware, board.json, image.json, VERSION, run,\n' +
