@@ -145,7 +145,7 @@ export const flashCommand: Command = {
       } catch {
         throw new FieldcamError('CLI_INPUT_NOT_FOUND', `flash: no image ${input} (download Raspberry Pi OS Lite and unpack it: xz -d)`);
       }
-      if (!st.isFile()) throw new FieldcamError('CLI_USAGE', `flash: --image ${input} is not a disk image file (to write a card directly, write the image file to it afterwards)`);
+      if (!st.isFile()) throw new FieldcamError('CLI_USAGE', `flash: --image ${input} is not a disk image file (a card goes in --device, the Raspberry Pi OS image file in --image)`);
       src = openImageTarget(input, board.name, values.force === true);
     }
     let fleet: string[] | undefined;
