@@ -218,6 +218,18 @@ export const ERRORS = Object.freeze({
     'the device bundle cannot be flashed (a corrupt or unknown-version device.cbor, a missing or unreadable PEM file, a private.key that is not the key of certificate.pem): re-run fieldcam provision for the thing, or fix the named file'),
   FLASH_TARGET_CONFLICT: spec('flash', false,
     'the target already holds the tree of another board; pass --force to replace it, or pick an empty target'),
+  FLASH_BUNDLE_WRONG_BOARD: spec('flash', false,
+    'the bundle was provisioned for another board\'s camera (device.cbor camera.codec differs from the board manifest\'s camera, which the run script captures): flash with the board the bundle was made for, or provision the thing again without a camera override'),
+  FLASH_IMAGE_NOT_RASPIOS: spec('flash', false,
+    'the image is not a Raspberry Pi OS (Bookworm) disk image (an MBR with a FAT boot partition holding config.txt and cmdline.txt, an ext4 root whose /etc/os-release names Raspbian or Debian bookworm): download Raspberry Pi OS Lite (Bookworm) from https://www.raspberrypi.com/software/operating-systems/, unpack it (xz -d) and pass the .img'),
+  FLASH_IMAGE_TOO_SMALL: spec('flash', false,
+    'the root partition has too little free space for fieldcam (the runtime, firmware and bundle, with a margin): use an unshrunk Raspberry Pi OS Lite image, or grow the image, its second partition (sfdisk -N 2) and its file system (resize2fs) first'),
+  FLASH_WIFI_INVALID: spec('flash', false,
+    'the Wi-Fi settings cannot be written: --wifi-psk-file must name a readable file holding the passphrase (8-63 printable ASCII characters, or 64 hex digits), --wifi-ssid must be 1-32 bytes and --wifi-country a two-letter ISO 3166-1 code (GB, US, DE, ...); all three go together'),
+  FLASH_TOOL_MISSING: spec('flash', false,
+    'writing a disk image without mounting it needs mtools, e2fsprogs (debugfs) and fdisk (sfdisk): run toolchain/setup, or apt-get install mtools e2fsprogs fdisk'),
+  FLASH_DEVICE_REFUSED: spec('flash', false,
+    'fieldcam writes a card only when it is a whole block device that is not mounted and does not hold the running system; a card that holds data needs --yes: unmount its partitions (udisksctl unmount, umount), check the device name with lsblk, and run again'),
 
   // ── control channel (docs/control-channel.md): commands, desired configuration, the device's state file ──
   CONTROL_PAYLOAD_INVALID: spec('control', false,

@@ -3,13 +3,15 @@ import { resolve } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import { awsClientConfig } from '../aws/awsClientConfig.ts';
 import { EXIT } from '../lib/CliError.ts';
+import { formatChecks } from '../lib/doctor/formatChecks.ts';
 import { runDoctor } from '../lib/doctor/runDoctor.ts';
+import { verifyImage } from '../lib/flash/verifyImage.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
   name: 'doctor',
-  usage: 'doctor --bundle DIR [--endpoint-url URL] [--json]',
+  usage: 'doctor --bundle DIR [--endpoint-url URL] [--json]  |  doctor --image camera.img [--json]',
   summary:
     'Pre-flight checks of a device bundle, as the device will meet them: files and device.cbor, key mode,\n' +
     'certificate/key pair, issuer and validity, the CA against the endpoints, the clock against the server\'s\n' +
@@ -19,6 +21,7 @@ const spec: CommandSpec = {
     bundle: { type: 'string', value: 'DIR', help: 'the bundle directory (what provision wrote)' },
     'endpoint-url': { type: 'string', value: 'URL', help: 'IoT endpoint for DescribeEndpoint (e.g. the local cloud); uses AWS credentials if any' },
     region: { type: 'string', value: 'region', help: 'region for DescribeEndpoint (default: the bundle\'s)' },
+    image: { type: 'string', value: 'camera.img', help: 'check a Raspberry Pi OS image fieldcam flash --image wrote, without mounting it (as fieldcam flash --verify)' },
     json: { type: 'boolean', help: 'print the rows as JSON' },
   },
   details: 'example (local cloud):\n  fieldcam doctor --bundle cam-1 --endpoint-url https://127.0.0.1:4590',
@@ -30,6 +33,15 @@ export const doctorCommand: Command = {
     const parsed = readCommandLine(spec, argv, { positionals: 'none' });
     if (!parsed) return EXIT.OK;
     const { values } = parsed;
+    if (typeof values.image === 'string') {
+      if (values.bundle !== undefined) throw new FieldcamError('CLI_USAGE', 'doctor: --image checks the bundle inside the image; leave out --bundle');
+      const image = resolve(values.image);
+      if (!existsSync(image)) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `doctor: no image ${image}`);
+      const rows = verifyImage(image);
+      const failed = rows.filter((r) => r.status === 'FAIL').length;
+      process.stdout.write(values.json ? JSON.stringify({ image, ok: failed === 0, checks: rows }, null, 2) + '\n' : formatChecks(rows));
+      return failed === 0 ? EXIT.OK : EXIT.FAILED;
+    }
     if (typeof values.bundle !== 'string' || values.bundle === '') throw new FieldcamError('CLI_USAGE', 'doctor: --bundle DIR is required');
     const dir = resolve(values.bundle);
     if (!existsSync(dir)) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `doctor: no bundle directory ${dir}`);
@@ -44,14 +56,7 @@ export const doctorCommand: Command = {
     if (values.json) {
       process.stdout.write(JSON.stringify({ bundle: dir, ok: failed === 0, checks: rows }, null, 2) + '\n');
     } else {
-      const width = Math.max(...rows.map((r) => r.check.length));
-      const out: string[] = [];
-      for (const r of rows) {
-        out.push(`${r.status}  ${r.check.padEnd(width)}  ${r.cause}`);
-        if (r.status === 'FAIL' && r.fix) out.push(`      ${''.padEnd(width)}  fix: ${r.fix}`);
-      }
-      out.push(failed === 0 ? `all ${rows.length} checks passed` : `${failed} of ${rows.length} checks failed`);
-      process.stdout.write(out.join('\n') + '\n');
+      process.stdout.write(formatChecks(rows));
     }
     return failed === 0 ? EXIT.OK : EXIT.FAILED;
   },

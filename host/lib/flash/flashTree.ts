@@ -33,7 +33,8 @@ export interface FlashResult {
   readonly unchanged: boolean;
 }
 
-interface Planned {
+export interface Planned {
+  /** Path inside the root, without a leading slash. */
   readonly path: string;
   readonly data: Uint8Array;
   readonly mode: number;
@@ -56,6 +57,13 @@ export function validateBundle(bundle: string, boardJson: string): BundleSummary
     config = loadDeviceBundle(nodeBoard({ print: () => {} }), { bundle, board: boardJson });
   } catch (err) {
     throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} would not boot: ${(err as Error).message}`);
+  }
+  // The run script captures with the manifest's codec (renderService.ts captureArgs): a bundle that overrides it
+  // was provisioned for another board's camera, and the firmware would refuse every frame.
+  const boardCodec = (JSON.parse(readFileSync(boardJson, 'utf8')) as { camera?: { codec?: string } }).camera?.codec;
+  if (boardCodec !== undefined && config.camera.codec !== boardCodec) {
+    throw new FieldcamError('FLASH_BUNDLE_WRONG_BOARD', `flash: the bundle ${bundle} sets camera.codec ${config.camera.codec}, but the ${JSON.stringify(boardCodec)} camera of this board ` +
+      `(${boardJson}) is what the device captures: it was provisioned for another board`);
   }
   const iot = 'iot' in config.credentials ? config.credentials.iot : undefined;
   if (!iot) throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} has no IoT credentials settings`);
@@ -82,7 +90,8 @@ export function boardInTarget(target: string): string | undefined {
   }
 }
 
-function plan(board: BoardManifest, image: ImageManifest, bundle: string): Planned[] {
+/** The files of the tree, with their modes (the image target adds its own: host/lib/flash/imageFiles.ts). */
+export function treeFiles(board: BoardManifest, image: ImageManifest, bundle: string): Planned[] {
   const dist = imageDir(board.name);
   const file = (path: string) => new Uint8Array(readFileSync(path));
   const text = (s: string) => new TextEncoder().encode(s);
@@ -155,7 +164,7 @@ export function flashTree(o: { board: BoardManifest; image: ImageManifest; bundl
     throw new FieldcamError('FLASH_TARGET_CONFLICT', `flash: ${o.target} holds the ${there} image, not ${o.board.name}; pass --force to replace it (nothing was written)`);
   }
   const files: FlashedFile[] = [];
-  for (const f of plan(o.board, o.image, o.bundle)) {
+  for (const f of treeFiles(o.board, o.image, o.bundle)) {
     const path = join(o.target, f.path);
     const state = current(path, f.data, f.mode);
     if (state !== 'same') writeAtomically(path, f.data, f.mode);
