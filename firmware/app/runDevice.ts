@@ -106,6 +106,22 @@ function attachControl(board: Board, config: DeviceConfig, uploader: CameraUploa
   return attached;
 }
 
+/**
+ * A crash (power cut, kill -9) in the middle of an atomic write leaves its temporary file beside the target. At boot,
+ * before anything writes again, those of our own files are removed: only `<file>.tmp-<pid>` beside the files this
+ * device writes atomically (the control state file), never anything else in that folder.
+ */
+function removeStaleTemps(board: Board, config: DeviceConfig): void {
+  const path = config.control?.stateFile;
+  if (path === undefined) return;
+  try {
+    const removed = board.removeStaleTemps(path);
+    if (removed > 0) line(board, { type: 'event', event: 'stale-temps-removed', file: path, count: removed });
+  } catch (err) {
+    line(board, { type: 'event', event: 'stale-temps-failed', file: path, message: (err as Error).message });
+  }
+}
+
 function errorLine(board: Board, err: FieldcamError): void {
   line(board, { type: 'error', code: err.code, message: err.message, remedy: err.remedy });
 }
@@ -139,6 +155,7 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   const device = config.stream.name;
   line(board, { type: 'boot', device, board: config.board.name, runtime: board.runtime, poolSlots: uploader.pool.sizing.slotCount, heapBytes: board.memory().heapBytes });
   board.onStop(() => uploader.stop());
+  removeStaleTemps(board, config);
   const control = config.control ? attachControl(board, config, uploader) : undefined;
   let statusTimer: ReturnType<Board['timers']['set']> | undefined;
   const tick = () => {

@@ -285,6 +285,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "readInput", fieldcamNativeReadInput, 4 },
 	{ "closeInput", fieldcamNativeCloseInput, 1 },
 	{ "writeFileAtomic", fieldcamNativeWriteFileAtomic, 4 },
+	{ "removeStaleTemps", fieldcamNativeRemoveStaleTemps, 1 },
 	{ "indexOfByte", fieldcamNativeIndexOfByte, 4 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },

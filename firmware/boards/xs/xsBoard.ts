@@ -19,6 +19,7 @@ export const xsBoard: Board = Object.freeze({
   readText: (path: string) => decodeUtf8(new Uint8Array(host().readFile(path))),
   readBytes: (path: string) => new Uint8Array(host().readFile(path)),
   writeBytesAtomic: (path: string, bytes: Uint8Array) => host().writeFileAtomic(path, bytes, 0, bytes.length),
+  removeStaleTemps: (path: string) => host().removeStaleTemps(path),
   print: (line: string) => host().print(line),
   onStop: (callback: () => void) => xsLoop.onSignal(() => callback()),
   memory: () => host().memory(),
