@@ -46,6 +46,8 @@ export interface Board {
   removeStaleTemps(path: string): number;
   /** One line to standard output (the simulator reads status lines from it). */
   print(line: string): void;
+  /** One line to standard error: the reason the device exits (systemd's journal shows it with the exit code). */
+  printError(line: string): void;
   /** SIGINT / SIGTERM: the app stops cleanly (second signal: the runtime exits at once). */
   onStop(callback: () => void): void;
   memory(): MemoryStats;

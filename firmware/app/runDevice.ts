@@ -1,5 +1,5 @@
 import type { ControlChannel, ControlEvent } from '../core/control/ControlChannel.ts';
-import { FieldcamError, isFieldcamError } from '../core/errors.ts';
+import { ERRORS, FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
 import type { Board } from './Board.ts';
@@ -13,7 +13,7 @@ export const DEVICE_EXIT = Object.freeze({
   OK: 0,
   /** The configuration is missing, unreadable or invalid: fix it; restarting will not help. */
   CONFIG: 9,
-  /** The camera could not be opened or read. */
+  /** The camera could not be opened or read, or what it sends is not the configured codec (errors of area input, h264, mjpeg). */
   CAMERA: 10,
   /** Uploading failed for good (refused credentials, deleted stream) or the last fragment was never PERSISTED. */
   UPLOAD: 11,
@@ -39,6 +39,8 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     framesIn: s.framesIn,
     fragmentsIn: s.fragmentsIn,
     framesDropped: s.framesDropped,
+    drops: { ...s.drops },
+    ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
     fragmentsSent: s.stats.fragmentsSent,
     fragmentsPersisted: s.stats.fragmentsPersisted,
     fragmentsReplayed: s.stats.fragmentsReplayed,
@@ -172,5 +174,16 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   if (result.error) errorLine(board, result.error);
   if (control?.restartRequested) return DEVICE_EXIT.RESTART;
   if (!result.error) return DEVICE_EXIT.OK;
-  return result.error.code.startsWith('INPUT_') ? DEVICE_EXIT.CAMERA : result.error.code.startsWith('CONFIG_') ? DEVICE_EXIT.CONFIG : DEVICE_EXIT.UPLOAD;
+  const code = exitCodeFor(result.error);
+  // The service manager's journal shows stderr next to the exit status: say which code and what to do.
+  board.printError(`fieldcam: exit ${code}: ${result.error.code}: ${result.error.message} (remedy: ${result.error.remedy})`);
+  return code;
+}
+
+/** DEVICE_EXIT for the error that ended a run, from its area in the error table (never from its message). */
+export function exitCodeFor(error: FieldcamError): number {
+  const area = ERRORS[error.code].area;
+  if (area === 'input' || area === 'h264' || area === 'mjpeg') return DEVICE_EXIT.CAMERA;
+  if (area === 'config') return DEVICE_EXIT.CONFIG;
+  return DEVICE_EXIT.UPLOAD;
 }

@@ -16,6 +16,11 @@ export interface FrameSource {
    * 0 when nothing is available yet (`onReadable` follows), or SOURCE_END. Throws FieldcamError INPUT_READ_FAILED.
    */
   read(into: Uint8Array, offset: number, length: number): number;
+  /**
+   * Monotonic ms (the board's ClockPort.monotonic) when the last `read` that returned bytes completed: the capture
+   * clock of a live camera (design.md §5). Taken right after the read, before anything else runs.
+   */
+  readonly lastReadAt: number;
   close(): void;
 }
 

@@ -9,6 +9,8 @@ import { nodeClock, nodeTimers } from './nodeTime.ts';
 export interface NodeBoardOptions {
   /** Where status lines go (default: standard output). */
   readonly print?: (line: string) => void;
+  /** Where the exit reason goes (default: standard error). */
+  readonly printError?: (line: string) => void;
   /** Replaces SIGINT/SIGTERM as the stop trigger (tests stop the app themselves). */
   readonly onStop?: (callback: () => void) => void;
 }
@@ -68,6 +70,7 @@ export function nodeBoard(options: NodeBoardOptions = {}): Board {
     writeBytesAtomic,
     removeStaleTemps,
     print: options.print ?? ((line: string) => void process.stdout.write(`${line}\n`)),
+    printError: options.printError ?? ((line: string) => void process.stderr.write(`${line}\n`)),
     onStop: options.onStop ?? ((callback: () => void) => {
       process.once('SIGINT', callback);
       process.once('SIGTERM', callback);

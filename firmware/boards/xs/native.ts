@@ -14,6 +14,8 @@
 export interface NativeHost {
   // ---- basics (present since the first milestone) ----
   print(line: string): void;
+  /** One line on standard error (why the device exits; journalctl shows it). */
+  printError(line: string): void;
   readFile(path: string): ArrayBuffer;
   exit(code: number): never;
   /** Milliseconds from CLOCK_MONOTONIC; N times faster under the test knob `--time-scale N` (runtime clock.c). */

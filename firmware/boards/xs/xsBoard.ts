@@ -21,6 +21,7 @@ export const xsBoard: Board = Object.freeze({
   writeBytesAtomic: (path: string, bytes: Uint8Array) => host().writeFileAtomic(path, bytes, 0, bytes.length),
   removeStaleTemps: (path: string) => host().removeStaleTemps(path),
   print: (line: string) => host().print(line),
+  printError: (line: string) => host().printError(line),
   onStop: (callback: () => void) => xsLoop.onSignal(() => callback()),
   memory: () => host().memory(),
   framePoolMemory: (bytes: number) => host().framePoolMemory(bytes),

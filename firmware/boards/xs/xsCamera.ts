@@ -17,7 +17,8 @@ export function xsCamera(fd: number): FrameSourceFactory {
       throw new FieldcamError('INPUT_READ_FAILED', `camera fd ${fd}: ${(err as Error).message}`);
     }
     let closed = false;
-    const source: FrameSource = {
+    const source: FrameSource & { lastReadAt: number } = {
+      lastReadAt: 0,
       read(into, offset, length) {
         if (closed) throw new Error('read() after close()');
         let n: number;
@@ -32,6 +33,7 @@ export function xsCamera(fd: number): FrameSourceFactory {
           });
           return 0;
         }
+        if (n > 0) source.lastReadAt = host().monotonic();
         return n === 0 ? SOURCE_END : n;
       },
       close() {
