@@ -391,7 +391,10 @@ export class H264Reader {
 
   /** Discards the access unit being assembled up to the next boundary (which must follow a slice). */
   private skipAu(cause: DropCause, nalIsVcl: boolean): void {
-    const hasVcl = this.auState === AU_SKIP ? this.auSkipVcl : this.auState === AU_COLLECT && this.au.hasVcl;
+    // The open NAL counts too: a slice classified but not yet closed (its end unknown) is already this access unit's
+    // picture. Missing it, the next access unit's first NAL would not end the skip, and two frames would count as one.
+    const openSlice = this.open && (this.nalType === 1 || this.nalType === 5);
+    const hasVcl = openSlice || (this.auState === AU_SKIP ? this.auSkipVcl : this.auState === AU_COLLECT && this.au.hasVcl);
     if (this.auState !== AU_SKIP) this.auDrop = cause;
     this.auState = AU_SKIP;
     this.auSkipVcl = hasVcl || nalIsVcl;

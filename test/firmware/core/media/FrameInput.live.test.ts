@@ -9,8 +9,9 @@
 import { FrameInput, type FrameInputOptions } from '../../../../firmware/core/media/FrameInput.ts';
 import type { Frame } from '../../../../firmware/core/media/Frame.ts';
 import { FramePool, type PoolSizing } from '../../../../firmware/core/pool/FramePool.ts';
-import { assert, fixture, suite } from '../../../harness/index.ts';
-import { concatBytes } from '../../../harness/support.ts';
+import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
+import { assert, fixture, scaled, suite } from '../../../harness/index.ts';
+import { concatBytes, mulberry32 } from '../../../harness/support.ts';
 import { accessUnitStarts, framesFed, prefixAt, readLive, type Reads } from './liveKit.ts';
 
 const test = suite('FrameInput, live camera: capture-clock timestamps, cut tail, fed = stored + dropped');
@@ -196,6 +197,64 @@ test('frame records run out while the link is down: whole oldest fragments are d
   assert.is(pool.drops.awaitKeyFrame, 0);
   input.end(false);
   assert.is(100, input.queue.length + pool.dropped, 'fed = stored + dropped');
+});
+
+test('access units larger than a slot: each is counted once as frameTooLarge, the next one is not swallowed', () => {
+  let largest = 0;
+  for (let i = 0; i < ONE.length; i++) largest = Math.max(largest, (i + 1 < ONE.length ? ONE[i + 1]! : GOP10.length) - ONE[i]!);
+  // Slots a little smaller than the largest frames (the IDRs): those frames cannot be held.
+  const pool = new FramePool({ slotCount: 64, slotBytes: Math.floor(largest * 0.8), maxFrames: 256 });
+  const input = live(pool);
+  const stats: Reads = { reads: 0, reclaimed: 0, overflowed: 0 };
+  readLive(input, GOP10, 0, GOP10.length, 0, 700, stats);
+  input.end(true);
+  assert.ok(pool.drops.frameTooLarge > 0, JSON.stringify(pool.drops));
+  assert.is(100, input.queue.length + pool.dropped, `fed 100 = held ${input.queue.length} + dropped ${JSON.stringify(pool.drops)}`);
+});
+
+test(`fuzz, ${200} runs: random reads, cut points, sends and acknowledgements on a 5-slot pool: fed = stored + dropped, always`, () => {
+  const data = concatBytes([GOP10, GOP10, GOP10]);
+  const starts = accessUnitStarts(data);
+  const prefixes = prefixAt(data, starts);
+  const runs = scaled(200);
+  for (let seed = 1; seed <= runs; seed++) {
+    const rnd = mulberry32(seed);
+    const pool = new FramePool({ slotCount: 5, slotBytes: 8192, maxFrames: 26 });
+    let persisted = 0;
+    let input!: FrameInput;
+    const sendRate = rnd();
+    input = live(pool, {}, () => {
+      if (rnd() >= sendRate) return;
+      const q = input.queue;
+      for (let f = q.nextUnsent(); f; f = q.nextUnsent()) f.sent = true;
+    });
+    const cut = Math.floor(rnd() * data.length);
+    let at = 0;
+    for (let i = 0; i < cut;) {
+      const ready = input.prepare();
+      if (ready === PREPARE.POOL_EXHAUSTED) {
+        assert.ok(input.queue.reclaim() || input.overflow(), 'a live camera always goes on reading');
+        continue;
+      }
+      const n = Math.min(1 + Math.floor(rnd() * 3000), cut - i, input.targetSpace);
+      input.target.set(data.subarray(i, i + n), input.targetOffset);
+      input.push(n, (at += 1 + Math.floor(rnd() * 60)));
+      i += n;
+      if (rnd() < 0.3) {
+        const q = input.queue;
+        while (q.length > 0 && q.at(0).sent && rnd() < 0.7) {
+          let next = -1;
+          for (let k = 1; k < q.length; k++) if (q.at(k).fragmentStart) { next = k; break; }
+          if (next < 0 || !q.at(next - 1).sent) break;
+          persisted += q.releaseOldestFragment();
+        }
+      }
+    }
+    input.end(false);
+    const fed = framesFed(starts, prefixes, cut);
+    const stored = persisted + input.queue.length;
+    assert.is(fed, stored + pool.dropped, `seed ${seed}, cut at ${cut}: fed ${fed} = stored ${stored} + dropped ${JSON.stringify(pool.drops)}`);
+  }
 });
 
 test.run();
