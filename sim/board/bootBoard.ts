@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { feedCamera } from './feedCamera.ts';
+import { feedCamera, type CameraFeed } from './feedCamera.ts';
 
 /** What sim/board needs of a built image (host/lib/buildImage.ts writes it as image.json). */
 export interface BootImage {
@@ -33,6 +33,8 @@ export interface BootedBoard {
   readonly child: ChildProcess;
   /** SIGTERM: the firmware sends what it holds and waits for the last PERSISTED, then exits. */
   stop(): void;
+  /** The current run's camera feeder: pause, flood, cut (sim/board/feedCamera.ts). */
+  readonly camera: CameraFeed;
   /** Exit code (or 128 + signal number) and the runtime's stderr. */
   readonly exited: Promise<{ readonly code: number; readonly stderr: string }>;
 }
@@ -76,7 +78,7 @@ export function bootBoard(o: BootOptions): BootedBoard {
   let stopped = false;
   let stderr = '';
   let child!: ChildProcess;
-  let stopFeed: () => void = () => {};
+  let stopFeed!: CameraFeed;
   let finish!: (result: { code: number; stderr: string }) => void;
   const exited = new Promise<{ code: number; stderr: string }>((resolve) => (finish = resolve));
 
@@ -136,6 +138,9 @@ export function bootBoard(o: BootOptions): BootedBoard {
   return {
     get child() {
       return child;
+    },
+    get camera() {
+      return stopFeed;
     },
     stop: () => {
       stopped = true;
