@@ -86,6 +86,11 @@ export class CameraUploader {
   /** Monotonic ms of the camera's first byte, -1 before. */
   private firstByteAt = -1;
   private ended = false;
+  /** A recording rather than a camera: the configuration says so, or the camera port found a regular file. */
+  private get recorded(): boolean {
+    return this.config.camera.recorded === true || this.source?.recorded === true;
+  }
+
   /** The camera's input ended (EOF), as opposed to a stop or a failure. */
   private cameraEnded = false;
   private finish: ((result: UploaderResult) => void) | undefined;
@@ -235,6 +240,7 @@ export class CameraUploader {
     const done = new Promise<UploaderResult>((resolve) => (this.finish = resolve));
     try {
       this.source = this.board.camera(this.config.camera.fd)({ onReadable: () => this.schedule(0) });
+      if (this.recorded) this.input.keepCadence();
     } catch (err) {
       this.finish!({ status: this.status(), error: isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err)) });
       return done;
@@ -327,8 +333,9 @@ export class CameraUploader {
     let failure = error;
     const live = this.config.camera.live;
     try {
-      // A live camera's last access unit is incomplete unless the next one began: dropped as `truncated`.
-      this.input.end(!live);
+      // A live camera's last access unit is incomplete unless the next one began: dropped as `truncated`. A
+      // recording (a regular file, or a replay the configuration names) ends on a whole one.
+      this.input.end(!live || this.recorded);
     } catch (err) {
       failure ??= isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err));
     }

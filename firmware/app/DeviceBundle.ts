@@ -11,6 +11,8 @@ export interface BundleSource {
   readonly cameraFd?: number;
   /** The control channel's state file (`--state FILE`); default `control-state.cbor` next to the bundle directory. */
   readonly state?: string;
+  /** `--recorded`: the camera pipe replays a recording (the simulator): its cadence, a clean end (DeviceConfig camera.recorded). */
+  readonly recorded?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -143,7 +145,7 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     }),
     endpoint: Object.freeze({ host: kvs.host, port: kvs.port, caFile }),
     credentials: Object.freeze({ iot: Object.freeze({ host: provider.host, port: provider.port, roleAlias, thingName, certFile, keyFile }) }),
-    camera: Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}) }),
+    camera: Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...(source.recorded ? { recorded: true } : {}), ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}) }),
     statusIntervalMs: 1000,
     ...(iotData ? {
       control: Object.freeze({

@@ -60,6 +60,11 @@ export interface DeviceConfig {
     readonly fps?: FrameRate;
     /** A live camera cannot wait: a full pool drops the oldest un-sent fragment. Otherwise reading pauses. */
     readonly live: boolean;
+    /**
+     * The camera pipe replays a recording (the simulator's feeder): frames keep the file's cadence and its end is a
+     * clean end (the last frame is whole). Absent/false: a camera, stamped from the capture clock, its tail cut.
+     */
+    readonly recorded?: boolean;
   };
   /** Status line period (the simulator's dashboard reads them); 0 = none. */
   readonly statusIntervalMs: number;
@@ -154,7 +159,7 @@ const CONFIG_KEYS = Object.freeze({
   stream: ['name', 'region', 'createRetentionHours', 'metadata'],
   endpoint: ['host', 'port', 'caFile'],
   credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
-  camera: ['fd', 'codec', 'fps', 'live'],
+  camera: ['fd', 'codec', 'fps', 'live', 'recorded'],
   fps: ['num', 'den'],
   pin: ['startTimeMs', 'segmentUid'],
   control: ['host', 'port', 'thingName', 'caFile', 'certFile', 'keyFile', 'stateFile', 'keepAliveSeconds'],
@@ -202,6 +207,7 @@ export function parseDeviceConfig(json: string): DeviceConfig {
   if (c.control !== undefined) onlyKeys(object(c.control, 'control'), 'config', 'control', CONFIG_KEYS.control);
   if (camera.codec !== 'h264' && camera.codec !== 'mjpeg') fail('camera.codec', '"h264" or "mjpeg"');
   if (typeof camera.live !== 'boolean') fail('camera.live', 'true or false');
+  if (camera.recorded !== undefined && typeof camera.recorded !== 'boolean') fail('camera.recorded', 'true or false');
   let fps: FrameRate | undefined;
   if (camera.fps !== undefined) {
     const f = object(camera.fps, 'camera.fps');
@@ -244,6 +250,7 @@ export function parseDeviceConfig(json: string): DeviceConfig {
       fd: number(camera, 'camera', 'fd', 0, 65_535),
       codec: camera.codec,
       live: camera.live,
+      ...(camera.recorded === true ? { recorded: true } : {}),
       ...(fps ? { fps } : {}),
     }),
     statusIntervalMs: c.statusIntervalMs === undefined ? 1000 : number(c, '(top level)', 'statusIntervalMs', 0, 3_600_000),

@@ -21,6 +21,11 @@ export interface FrameSource {
    * clock of a live camera (design.md §5). Taken right after the read, before anything else runs.
    */
   readonly lastReadAt: number;
+  /**
+   * A recording (a regular file), not a camera: it keeps the cadence it declares and ends on a whole frame, so
+   * the capture clock and the cut-tail rule of a live camera do not apply (issue 11; docs/reliability.md).
+   */
+  readonly recorded: boolean;
   close(): void;
 }
 

@@ -45,6 +45,8 @@ export interface DeviceSource {
   readonly board?: string;
   /** The control channel's state file (`--state`); the firmware's default is control-state.cbor beside the bundle. */
   readonly state?: string;
+  /** The feeder replays a recording (`--recorded`: its cadence, a clean end). Default true; false: a camera (capture clock, cut tail). */
+  readonly recorded?: boolean;
 }
 
 const SIGNALS: Readonly<Record<string, number>> = Object.freeze({ SIGINT: 2, SIGKILL: 9, SIGTERM: 15, SIGSEGV: 11, SIGBUS: 7, SIGABRT: 6, SIGILL: 4 });
@@ -52,7 +54,8 @@ const SIGNALS: Readonly<Record<string, number>> = Object.freeze({ SIGINT: 2, SIG
 /** The command line that starts an image: natively for x86_64, under `qemu-arm -cpu <model>` for ARM targets. */
 export function bootCommand(image: BootImage, config: string | DeviceSource): { command: string; args: string[] } {
   const runtime = join(image.dir, 'fieldcam-runtime');
-  const source = typeof config === 'string' ? ['--config', config] : ['--bundle', config.bundle, '--board', config.board ?? join(image.dir, 'board.json'), ...(config.state ? ['--state', config.state] : [])];
+  const source = typeof config === 'string' ? ['--config', config] : ['--bundle', config.bundle, '--board', config.board ?? join(image.dir, 'board.json'),
+    ...(config.state ? ['--state', config.state] : []), ...(config.recorded === false ? [] : ['--recorded'])];
   const args = [...image.runtimeFlags, join(image.dir, 'firmware.js'), ...source];
   return image.qemuCpu ? { command: 'qemu-arm', args: ['-cpu', image.qemuCpu, runtime, ...args] } : { command: runtime, args };
 }

@@ -82,7 +82,7 @@ function config(name: string, board: BoardManifest): string {
     board, streamName: name, region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: true, createRetentionHours: 24, statusIntervalMs: 500,
+    codec: 'h264', live: true, recorded: false, createRetentionHours: 24, statusIntervalMs: 500,
   });
   return path;
 }

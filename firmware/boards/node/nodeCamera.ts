@@ -12,8 +12,9 @@ const RETRY_MS = 5;
  */
 export function nodeCamera(fd: number): FrameSourceFactory {
   return (options) => {
+    let recorded: boolean;
     try {
-      fstatSync(fd); // an fd that is not open fails here, at boot, as on the XS board
+      recorded = fstatSync(fd).isFile(); // an fd that is not open fails here, at boot, as on the XS board
     } catch (err) {
       throw new FieldcamError('INPUT_READ_FAILED', `camera fd ${fd}: ${(err as Error).message}`);
     }
@@ -21,6 +22,7 @@ export function nodeCamera(fd: number): FrameSourceFactory {
     let retry: NodeJS.Timeout | undefined;
     const source: FrameSource & { lastReadAt: number } = {
       lastReadAt: 0,
+      recorded,
       read(into, offset, length) {
         if (closed) throw new Error('read() after close()');
         try {

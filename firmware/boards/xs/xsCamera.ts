@@ -19,6 +19,8 @@ export function xsCamera(fd: number): FrameSourceFactory {
     let closed = false;
     const source: FrameSource & { lastReadAt: number } = {
       lastReadAt: 0,
+      // A pipe or a capture device on the board; a replayed recording says so in the configuration (camera.recorded).
+      recorded: false,
       read(into, offset, length) {
         if (closed) throw new Error('read() after close()');
         let n: number;

@@ -85,7 +85,7 @@ export class FrameInput {
   private formatFixed = false;
   /** Timecode of frame 0, ms; moved by `rebase` when the wall clock turns out to have been wrong. */
   private origin: number;
-  private readonly capture: CaptureClock | undefined;
+  private capture: CaptureClock | undefined;
   /** Ring of recent reads: logical stream offset one past each read's last byte, and when it was read. */
   private readonly readEnd = new Float64Array(READ_RING);
   private readonly readAt = new Float64Array(READ_RING);
@@ -133,6 +133,12 @@ export class FrameInput {
 
   get targetSpace(): number {
     return this.reader.cursor.targetSpace;
+  }
+
+  /** The input turned out to be a recording: stamp it at its cadence, not from the capture clock (before the first push). */
+  keepCadence(): void {
+    if (this.bytesIn > 0) throw new RangeError('keepCadence() after input was pushed');
+    this.capture = undefined;
   }
 
   /** `n` bytes were read into `target`; `at` is when (monotonic ms), needed with capture timing. */
