@@ -39,8 +39,15 @@ export interface Board {
   readBytes(path: string): Uint8Array;
   /** Replaces `path` with `bytes` atomically (temporary file, fsync, rename): the control state file survives power loss. */
   writeBytesAtomic(path: string, bytes: Uint8Array): void;
+  /**
+   * Removes what a crash during `writeBytesAtomic(path, …)` left: the files beside `path` named
+   * `<basename>.tmp-<digits>` (the one temporary name both boards use), never this process's own. Returns the count.
+   */
+  removeStaleTemps(path: string): number;
   /** One line to standard output (the simulator reads status lines from it). */
   print(line: string): void;
+  /** One line to standard error: the reason the device exits (systemd's journal shows it with the exit code). */
+  printError(line: string): void;
   /** SIGINT / SIGTERM: the app stops cleanly (second signal: the runtime exits at once). */
   onStop(callback: () => void): void;
   memory(): MemoryStats;

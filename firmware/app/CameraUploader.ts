@@ -7,7 +7,7 @@ import { ServerClock } from '../core/kvs/ServerClock.ts';
 import { FrameInput } from '../core/media/FrameInput.ts';
 import { PREPARE } from '../core/media/StreamCursor.ts';
 import { FragmentMetadata } from '../core/mkv/FragmentMetadata.ts';
-import { FramePool } from '../core/pool/FramePool.ts';
+import { type DropReason, FramePool } from '../core/pool/FramePool.ts';
 import { SOURCE_END, type FrameSource } from '../io/FrameSource.ts';
 import type { TimerHandle } from '../io/Timer.ts';
 import type { Board } from './Board.ts';
@@ -17,13 +17,27 @@ import type { DeviceConfig } from './DeviceConfig.ts';
 const READS_PER_TURN = 8;
 /** How often a full pool is looked at again when the camera can wait (a file): ACKs free slots meanwhile. */
 const POOL_RETRY_MS = 20;
+/**
+ * A live camera that sends bytes but no frame for this long (device time, from its first byte) is not sending
+ * the configured codec: the device exits with DEVICE_EXIT.CAMERA naming why. Two maximum-length GOPs (10 s each).
+ */
+export const CAMERA_NO_FRAME_MS = 20_000;
+/** How often the camera's first frame is looked for (and its problem, for status and health, updated). */
+const CAMERA_CHECK_MS = 1000;
+/** The overflow scratch a live camera is read into while every slot is on the wire (StreamCursor). */
+const OVERFLOW_BYTES = 4096;
 
 export interface UploaderStatus {
   readonly framesIn: number;
   readonly fragmentsIn: number;
   readonly poolSlotsInUse: number;
   readonly poolSlots: number;
+  /** Frames dropped, all reasons: with the frames stored, every frame the camera fed. */
   readonly framesDropped: number;
+  /** The same by reason (FramePool DROP_REASONS). */
+  readonly drops: Readonly<Record<DropReason, number>>;
+  /** While the camera has sent bytes but no frame: why (H264_NOT_ANNEXB, …). */
+  readonly cameraError: string | undefined;
   readonly connected: boolean;
   /** Monotonic ms of the last PERSISTED acknowledgement, or -1. */
   readonly lastPersistedAt: number;
@@ -68,7 +82,17 @@ export class CameraUploader {
   private fragmentsIn = 0;
   private lastPersistedAt = -1;
   private pumpTimer: TimerHandle | undefined;
+  private cameraTimer: TimerHandle | undefined;
+  /** Monotonic ms of the camera's first byte, -1 before. */
+  private firstByteAt = -1;
   private ended = false;
+  /** A recording rather than a camera: the configuration says so, or the camera port found a regular file. */
+  private get recorded(): boolean {
+    return this.config.camera.recorded === true || this.source?.recorded === true;
+  }
+
+  /** The camera's input ended (EOF), as opposed to a stop or a failure. */
+  private cameraEnded = false;
   private finish: ((result: UploaderResult) => void) | undefined;
 
   constructor(board: Board, config: DeviceConfig, onEvent?: (event: SessionEvent) => void, onCredentials?: (event: IotCredentialsEvent) => void) {
@@ -79,7 +103,14 @@ export class CameraUploader {
     const sizing = { ...derivePoolSizing(config.board.pool), ...(config.camera.codec === 'mjpeg' ? { nalsPerFrame: 0 } : {}) };
     this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
     const startTimecode = config.pin ? config.pin.startTimeMs : clock.now();
+    // A live camera is stamped from the capture clock (when its bytes arrived); a file (or a pinned test run)
+    // keeps the cadence it declares.
+    const live = config.camera.live;
+    const capture = live && !config.pin ? { capture: { monotonicAtStart: board.clock.monotonic() } } : {};
     this.input = new FrameInput({
+      ...capture,
+      maxFragmentMs: config.board.stream.maxFragmentMs,
+      ...(live ? { overflowBytes: OVERFLOW_BYTES } : {}),
       codec: config.camera.codec,
       pool: this.pool,
       ...(config.camera.fps ? { fps: config.camera.fps } : {}),
@@ -195,7 +226,9 @@ export class CameraUploader {
       fragmentsIn: this.fragmentsIn,
       poolSlotsInUse: this.pool.stats.slotsInUse,
       poolSlots: this.pool.sizing.slotCount,
-      framesDropped: drops.poolFull + drops.awaitKeyFrame + drops.frameTooLarge + drops.noParameterSets + drops.stopped,
+      framesDropped: this.pool.dropped,
+      drops,
+      cameraError: this.input.problem()?.code,
       connected: this.session.connected,
       lastPersistedAt: this.lastPersistedAt,
       stats: this.session.stats,
@@ -207,12 +240,14 @@ export class CameraUploader {
     const done = new Promise<UploaderResult>((resolve) => (this.finish = resolve));
     try {
       this.source = this.board.camera(this.config.camera.fd)({ onReadable: () => this.schedule(0) });
+      if (this.recorded) this.input.keepCadence();
     } catch (err) {
       this.finish!({ status: this.status(), error: isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err)) });
       return done;
     }
     this.iot?.start();
     this.session.start();
+    if (this.config.camera.live) this.cameraTimer = this.board.timers.set(CAMERA_CHECK_MS, () => this.checkCamera());
     this.pump();
     return done;
   }
@@ -220,6 +255,29 @@ export class CameraUploader {
   /** Stops reading the camera, sends what is buffered and waits for the last PERSISTED. */
   stop(): void {
     this.end(undefined);
+  }
+
+  /**
+   * Until the first frame: a camera that sends bytes that yield no frame (random bytes, an MP4 file) is reported
+   * in status (`cameraError`, health red), and after CAMERA_NO_FRAME_MS the run ends with that code (exit 10).
+   */
+  private checkCamera(): void {
+    this.cameraTimer = undefined;
+    if (this.ended || this.input.stats.accessUnits > 0) return;
+    if (this.firstByteAt >= 0 && this.board.clock.monotonic() - this.firstByteAt >= CAMERA_NO_FRAME_MS) {
+      this.end(this.noFrames());
+      return;
+    }
+    this.cameraTimer = this.board.timers.set(CAMERA_CHECK_MS, () => this.checkCamera());
+  }
+
+  /** The error of a camera that delivered no frame at all. */
+  private noFrames(): FieldcamError {
+    const problem = this.input.problem();
+    const bytes = this.input.bytesIn;
+    if (bytes === 0) return new FieldcamError('INPUT_EMPTY', `the camera (fd ${this.config.camera.fd}) sent no bytes`);
+    const what = `the camera sent ${bytes} bytes and no ${this.config.camera.codec === 'h264' ? 'H.264 access unit' : 'JPEG image'}`;
+    return problem ? new FieldcamError(problem.code, `${what}: ${problem.message}`) : new FieldcamError('INPUT_NO_FRAMES', what);
   }
 
   private schedule(ms: number): void {
@@ -239,18 +297,23 @@ export class CameraUploader {
           throw new FieldcamError('POOL_FRAME_TOO_LARGE', `a frame is larger than a pool slot of board ${this.config.board.name} (pool.maxFrameBytes)`);
         }
         if (ready === PREPARE.POOL_EXHAUSTED) {
-          // A camera cannot wait: drop the oldest un-sent fragment. A file can: wait for acknowledgements.
-          if (this.config.camera.live && input.queue.reclaim()) continue;
+          // A camera cannot wait: drop the oldest un-sent fragment whole; when everything held is already on the
+          // wire, drop what arrives (counted) and keep reading, so the pipe never holds frames nobody counts.
+          // A file can wait for acknowledgements.
+          if (this.config.camera.live && (input.queue.reclaim() || input.overflow())) continue;
           this.schedule(POOL_RETRY_MS);
           return;
         }
-        const n = this.source!.read(input.target, input.targetOffset, input.targetSpace);
+        const source = this.source!;
+        const n = source.read(input.target, input.targetOffset, input.targetSpace);
         if (n === 0) return; // onReadable schedules the next pump
         if (n === SOURCE_END) {
+          this.cameraEnded = true;
           this.end(undefined);
           return;
         }
-        input.push(n);
+        if (this.firstByteAt < 0) this.firstByteAt = source.lastReadAt;
+        input.push(n, source.lastReadAt);
       }
       if (!this.ended) this.schedule(0);
     } catch (err) {
@@ -264,13 +327,20 @@ export class CameraUploader {
     this.ended = true;
     if (this.pumpTimer !== undefined) this.board.timers.clear(this.pumpTimer);
     this.pumpTimer = undefined;
+    if (this.cameraTimer !== undefined) this.board.timers.clear(this.cameraTimer);
+    this.cameraTimer = undefined;
     this.source?.close();
     let failure = error;
+    const live = this.config.camera.live;
     try {
-      this.input.end();
+      // A live camera's last access unit is incomplete unless the next one began: dropped as `truncated`. A
+      // recording (a regular file, or a replay the configuration names) ends on a whole one.
+      this.input.end(!live || this.recorded);
     } catch (err) {
       failure ??= isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err));
     }
+    // A live camera that ended having delivered nothing usable is a camera problem, not a clean run.
+    if (live && this.cameraEnded && this.input.stats.accessUnits === 0) failure ??= this.noFrames();
     this.session.framesQueued();
     // The credentials client stays up until the session settles: draining the last fragments needs it.
     this.session.stop().then(

@@ -1,7 +1,7 @@
 import { decodeCbor } from '../core/cbor/decodeCbor.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { Board } from './Board.ts';
-import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, parseDeviceBoard, REGION, STREAM_NAME, text, THING_NAME, type DeviceConfig } from './DeviceConfig.ts';
+import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseDeviceBoard, REGION, STREAM_NAME, text, THING_NAME, type DeviceConfig } from './DeviceConfig.ts';
 
 /** How the device is started from a bundle: `firmware.js --bundle DIR --board FILE` (the image's board.json). */
 export interface BundleSource {
@@ -11,6 +11,8 @@ export interface BundleSource {
   readonly cameraFd?: number;
   /** The control channel's state file (`--state FILE`); default `control-state.cbor` next to the bundle directory. */
   readonly state?: string;
+  /** `--recorded`: the camera pipe replays a recording (the simulator): its cadence, a clean end (DeviceConfig camera.recorded). */
+  readonly recorded?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -24,12 +26,6 @@ const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
 const HOST = /^[a-zA-Z0-9.-]{1,253}$/;
 /** device.cbor is a few hundred bytes; the limit only bounds a corrupt file. */
 const MAX_DEVICE_CBOR = 16 * 1024;
-
-function onlyKeys(o: Json, field: string, allowed: readonly string[]): void {
-  for (const key of Object.keys(o)) {
-    if (!allowed.includes(key)) throw new FieldcamError('CONFIG_INVALID', `device.cbor: unknown key ${field === '' ? '' : `${field}.`}${key} (allowed: ${allowed.join(', ')})`);
-  }
-}
 
 /** `host:port` or `host` (default 443, or 8883 for MQTT over TLS), as the IoT endpoints are written. */
 function hostPort(value: string, field: string, defaultPort = 443): { host: string; port: number } {
@@ -91,7 +87,7 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     throw new FieldcamError('CONFIG_INVALID', `bundle: ${file} is not a valid CBOR document (${isFieldcamError(err) ? err.code : 'error'}: ${(err as Error).message})`);
   }
   const d = object(raw, 'device.cbor');
-  onlyKeys(d, '', TOP_KEYS);
+  onlyKeys(d, 'device.cbor', '', TOP_KEYS);
   if (d.version !== 1) fail('device.cbor version', '1 (this firmware reads bundle format version 1)');
   const thingName = text(d, 'device.cbor', 'thingName', THING_NAME);
   const streamName = d.streamName === undefined ? thingName : text(d, 'device.cbor', 'streamName', STREAM_NAME);
@@ -99,7 +95,7 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   const region = text(d, 'device.cbor', 'region', REGION);
   const roleAlias = text(d, 'device.cbor', 'roleAlias', ROLE_ALIAS);
   const endpoints = object(d.endpoints, 'device.cbor endpoints');
-  onlyKeys(endpoints, 'endpoints', ENDPOINT_KEYS);
+  onlyKeys(endpoints, 'device.cbor', 'endpoints', ENDPOINT_KEYS);
   const provider = hostPort(text(endpoints, 'device.cbor endpoints', 'credentialProvider'), 'device.cbor endpoints.credentialProvider');
   const kvs = httpsUrl(text(endpoints, 'device.cbor endpoints', 'kinesisVideo'), 'device.cbor endpoints.kinesisVideo');
   // iot:Data-ATS: the MQTT broker of the control channel (8883: MQTT over TLS with a client certificate).
@@ -110,7 +106,7 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   let fps: number | undefined;
   if (d.camera !== undefined) {
     const camera = object(d.camera, 'device.cbor camera');
-    onlyKeys(camera, 'camera', CAMERA_KEYS);
+    onlyKeys(camera, 'device.cbor', 'camera', CAMERA_KEYS);
     if (camera.codec !== undefined) codec = camera.codec;
     if (camera.fps !== undefined) fps = integer(camera, 'device.cbor camera', 'fps', 1, 1000);
   }
@@ -122,7 +118,7 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   let metadata: Record<string, string> | undefined;
   if (d.stream !== undefined) {
     const stream = object(d.stream, 'device.cbor stream');
-    onlyKeys(stream, 'stream', STREAM_KEYS);
+    onlyKeys(stream, 'device.cbor', 'stream', STREAM_KEYS);
     if (stream.fragmentMs !== undefined) fragmentMs = integer(stream, 'device.cbor stream', 'fragmentMs', 0, deviceBoard.stream.maxFragmentMs);
     if (stream.metadata !== undefined) {
       const m = object(stream.metadata, 'device.cbor stream.metadata');
@@ -149,7 +145,7 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     }),
     endpoint: Object.freeze({ host: kvs.host, port: kvs.port, caFile }),
     credentials: Object.freeze({ iot: Object.freeze({ host: provider.host, port: provider.port, roleAlias, thingName, certFile, keyFile }) }),
-    camera: Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}) }),
+    camera: Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...(source.recorded ? { recorded: true } : {}), ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}) }),
     statusIntervalMs: 1000,
     ...(iotData ? {
       control: Object.freeze({

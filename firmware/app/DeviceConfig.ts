@@ -60,6 +60,11 @@ export interface DeviceConfig {
     readonly fps?: FrameRate;
     /** A live camera cannot wait: a full pool drops the oldest un-sent fragment. Otherwise reading pauses. */
     readonly live: boolean;
+    /**
+     * The camera pipe replays a recording (the simulator's feeder): frames keep the file's cadence and its end is a
+     * clean end (the last frame is whole). Absent/false: a camera, stamped from the capture clock, its tail cut.
+     */
+    readonly recorded?: boolean;
   };
   /** Status line period (the simulator's dashboard reads them); 0 = none. */
   readonly statusIntervalMs: number;
@@ -131,6 +136,35 @@ export function fail(field: string, want: string): never {
 export function object(v: unknown, field: string): Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : fail(field, 'an object');
 }
+/**
+ * The one unknown-key check of both configuration formats (JSON config and device.cbor): a misspelt key is refused
+ * by name, never ignored (a silently ignored `fragmentMS` would stream with the default). `source` names the file
+ * ("config", "device.cbor"), `field` the object ('' = top level).
+ */
+export function onlyKeys(o: Json, source: string, field: string, allowed: readonly string[]): void {
+  for (const key of Object.keys(o)) {
+    if (!allowed.includes(key)) {
+      throw new FieldcamError('CONFIG_INVALID', `${source}: unknown key ${field === '' ? '' : `${field}.`}${key} (allowed: ${allowed.join(', ')})`);
+    }
+  }
+}
+
+// JSON configuration version 1: the keys each object may hold.
+const CONFIG_KEYS = Object.freeze({
+  top: ['version', 'board', 'stream', 'endpoint', 'credentials', 'camera', 'statusIntervalMs', 'control', 'pin'],
+  board: ['name', 'pool', 'stream', 'appHeapBudgetBytes', 'control'],
+  pool: ['bitrateKbps', 'bufferSeconds', 'fps', 'maxFrameBytes'],
+  boardStream: ['fragmentMs', 'maxFragmentMs'],
+  boardControl: ['maxPacketBytes', 'maxQueued', 'stateBytes', 'pendingResults'],
+  stream: ['name', 'region', 'createRetentionHours', 'metadata'],
+  endpoint: ['host', 'port', 'caFile'],
+  credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
+  camera: ['fd', 'codec', 'fps', 'live', 'recorded'],
+  fps: ['num', 'den'],
+  pin: ['startTimeMs', 'segmentUid'],
+  control: ['host', 'port', 'thingName', 'caFile', 'certFile', 'keyFile', 'stateFile', 'keepAliveSeconds'],
+} as const);
+
 export function text(o: Json, field: string, key: string, pattern?: RegExp): string {
   const v = o[key];
   if (typeof v !== 'string' || v.length === 0 || v.length > 4096) fail(`${field}.${key}`, 'a non-empty string (at most 4096 characters)');
@@ -155,17 +189,29 @@ export function parseDeviceConfig(json: string): DeviceConfig {
     throw new FieldcamError('CONFIG_INVALID', `config is not valid JSON: ${(err as Error).message}`);
   }
   const c = object(raw, '(top level)');
+  onlyKeys(c, 'config', '', CONFIG_KEYS.top);
   if (c.version !== 1) fail('version', '1 (this firmware reads configuration version 1)');
   const board = object(c.board, 'board');
+  onlyKeys(board, 'config', 'board', CONFIG_KEYS.board);
+  onlyKeys(object(board.pool, 'board.pool'), 'config', 'board.pool', CONFIG_KEYS.pool);
+  onlyKeys(object(board.stream, 'board.stream'), 'config', 'board.stream', CONFIG_KEYS.boardStream);
+  if (board.control !== undefined) onlyKeys(object(board.control, 'board.control'), 'config', 'board.control', CONFIG_KEYS.boardControl);
   const stream = object(c.stream, 'stream');
+  onlyKeys(stream, 'config', 'stream', CONFIG_KEYS.stream);
   const endpoint = object(c.endpoint, 'endpoint');
+  onlyKeys(endpoint, 'config', 'endpoint', CONFIG_KEYS.endpoint);
   const credentials = object(c.credentials, 'credentials');
+  onlyKeys(credentials, 'config', 'credentials', CONFIG_KEYS.credentials);
   const camera = object(c.camera, 'camera');
+  onlyKeys(camera, 'config', 'camera', CONFIG_KEYS.camera);
+  if (c.control !== undefined) onlyKeys(object(c.control, 'control'), 'config', 'control', CONFIG_KEYS.control);
   if (camera.codec !== 'h264' && camera.codec !== 'mjpeg') fail('camera.codec', '"h264" or "mjpeg"');
   if (typeof camera.live !== 'boolean') fail('camera.live', 'true or false');
+  if (camera.recorded !== undefined && typeof camera.recorded !== 'boolean') fail('camera.recorded', 'true or false');
   let fps: FrameRate | undefined;
   if (camera.fps !== undefined) {
     const f = object(camera.fps, 'camera.fps');
+    onlyKeys(f, 'config', 'camera.fps', CONFIG_KEYS.fps);
     fps = Object.freeze({ num: number(f, 'camera.fps', 'num', 1, 1_000_000), den: number(f, 'camera.fps', 'den', 1, 1_000_000) });
   }
   let metadata: Record<string, string> | undefined;
@@ -177,6 +223,7 @@ export function parseDeviceConfig(json: string): DeviceConfig {
   let pin: DeviceConfig['pin'];
   if (c.pin !== undefined) {
     const p = object(c.pin, 'pin');
+    onlyKeys(p, 'config', 'pin', CONFIG_KEYS.pin);
     pin = Object.freeze({ startTimeMs: number(p, 'pin', 'startTimeMs', 0, 8.64e15), segmentUid: text(p, 'pin', 'segmentUid', /^[0-9a-f]{32}$/) });
   }
   const sessionToken = credentials.sessionToken === undefined ? undefined : text(credentials, 'credentials', 'sessionToken');
@@ -203,6 +250,7 @@ export function parseDeviceConfig(json: string): DeviceConfig {
       fd: number(camera, 'camera', 'fd', 0, 65_535),
       codec: camera.codec,
       live: camera.live,
+      ...(camera.recorded === true ? { recorded: true } : {}),
       ...(fps ? { fps } : {}),
     }),
     statusIntervalMs: c.statusIntervalMs === undefined ? 1000 : number(c, '(top level)', 'statusIntervalMs', 0, 3_600_000),

@@ -37,11 +37,11 @@ function snapshot(board: Board, uploader: CameraUploader): TelemetrySnapshot {
   const now = board.clock.monotonic();
   return {
     // Frames read from the camera: queued ones, plus those dropped before they could be queued.
-    framesIn: s.framesIn + d.awaitKeyFrame + d.frameTooLarge + d.noParameterSets + d.stopped,
+    framesIn: s.framesIn + d.awaitKeyFrame + d.frameTooLarge + d.noParameterSets + d.stopped + d.truncated + d.corrupt + d.fragmentTooLong,
     framesOut: s.stats.framesSent,
     fragmentsSent: s.stats.fragmentsSent,
     fragmentsPersisted: s.stats.fragmentsPersisted,
-    drops: { poolFull: d.poolFull, awaitKeyFrame: d.awaitKeyFrame, frameTooLarge: d.frameTooLarge, noParameterSets: d.noParameterSets, stopped: d.stopped },
+    drops: { ...d },
     poolSlotsInUse: s.poolSlotsInUse,
     poolSlots: s.poolSlots,
     bytesBehind: uploader.bytesBehind(),
@@ -51,5 +51,6 @@ function snapshot(board: Board, uploader: CameraUploader): TelemetrySnapshot {
     errors: { ...s.stats.errors },
     heap: { bytes: memory.heapBytes, peak: memory.peakBytes, limit: memory.limitBytes },
     computrons: board.computrons(),
+    ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
   };
 }

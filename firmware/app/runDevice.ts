@@ -1,5 +1,5 @@
 import type { ControlChannel, ControlEvent } from '../core/control/ControlChannel.ts';
-import { FieldcamError, isFieldcamError } from '../core/errors.ts';
+import { ERRORS, FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
 import type { Board } from './Board.ts';
@@ -13,7 +13,7 @@ export const DEVICE_EXIT = Object.freeze({
   OK: 0,
   /** The configuration is missing, unreadable or invalid: fix it; restarting will not help. */
   CONFIG: 9,
-  /** The camera could not be opened or read. */
+  /** The camera could not be opened or read, or what it sends is not the configured codec (errors of area input, h264, mjpeg). */
   CAMERA: 10,
   /** Uploading failed for good (refused credentials, deleted stream) or the last fragment was never PERSISTED. */
   UPLOAD: 11,
@@ -39,6 +39,8 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     framesIn: s.framesIn,
     fragmentsIn: s.fragmentsIn,
     framesDropped: s.framesDropped,
+    drops: { ...s.drops },
+    ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
     fragmentsSent: s.stats.fragmentsSent,
     fragmentsPersisted: s.stats.fragmentsPersisted,
     fragmentsReplayed: s.stats.fragmentsReplayed,
@@ -106,6 +108,22 @@ function attachControl(board: Board, config: DeviceConfig, uploader: CameraUploa
   return attached;
 }
 
+/**
+ * A crash (power cut, kill -9) in the middle of an atomic write leaves its temporary file beside the target. At boot,
+ * before anything writes again, those of our own files are removed: only `<file>.tmp-<pid>` beside the files this
+ * device writes atomically (the control state file), never anything else in that folder.
+ */
+function removeStaleTemps(board: Board, config: DeviceConfig): void {
+  const path = config.control?.stateFile;
+  if (path === undefined) return;
+  try {
+    const removed = board.removeStaleTemps(path);
+    if (removed > 0) line(board, { type: 'event', event: 'stale-temps-removed', file: path, count: removed });
+  } catch (err) {
+    line(board, { type: 'event', event: 'stale-temps-failed', file: path, message: (err as Error).message });
+  }
+}
+
 function errorLine(board: Board, err: FieldcamError): void {
   line(board, { type: 'error', code: err.code, message: err.message, remedy: err.remedy });
 }
@@ -139,6 +157,7 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   const device = config.stream.name;
   line(board, { type: 'boot', device, board: config.board.name, runtime: board.runtime, poolSlots: uploader.pool.sizing.slotCount, heapBytes: board.memory().heapBytes });
   board.onStop(() => uploader.stop());
+  removeStaleTemps(board, config);
   const control = config.control ? attachControl(board, config, uploader) : undefined;
   let statusTimer: ReturnType<Board['timers']['set']> | undefined;
   const tick = () => {
@@ -155,5 +174,16 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   if (result.error) errorLine(board, result.error);
   if (control?.restartRequested) return DEVICE_EXIT.RESTART;
   if (!result.error) return DEVICE_EXIT.OK;
-  return result.error.code.startsWith('INPUT_') ? DEVICE_EXIT.CAMERA : result.error.code.startsWith('CONFIG_') ? DEVICE_EXIT.CONFIG : DEVICE_EXIT.UPLOAD;
+  const code = exitCodeFor(result.error);
+  // The service manager's journal shows stderr next to the exit status: say which code and what to do.
+  board.printError(`fieldcam: exit ${code}: ${result.error.code}: ${result.error.message} (remedy: ${result.error.remedy})`);
+  return code;
+}
+
+/** DEVICE_EXIT for the error that ended a run, from its area in the error table (never from its message). */
+export function exitCodeFor(error: FieldcamError): number {
+  const area = ERRORS[error.code].area;
+  if (area === 'input' || area === 'h264' || area === 'mjpeg') return DEVICE_EXIT.CAMERA;
+  if (area === 'config') return DEVICE_EXIT.CONFIG;
+  return DEVICE_EXIT.UPLOAD;
 }

@@ -16,6 +16,8 @@ export const ERRORS = Object.freeze({
   // ── input ──
   INPUT_EMPTY: spec('input', false, 'the input has no bytes; check the capture command or file path'),
   INPUT_READ_FAILED: spec('input', true, 'the frame source could not be read; check the device or file permissions'),
+  INPUT_NO_FRAMES: spec('input', false,
+    'the camera sends bytes but no frame of the configured codec came out of them; check the capture command (codec, raw elementary stream, not a container)'),
 
   // ── H.264 (ITU-T H.264 Annex B, 7.3) ──
   H264_NOT_ANNEXB: spec('h264', false,

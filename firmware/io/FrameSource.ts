@@ -16,6 +16,16 @@ export interface FrameSource {
    * 0 when nothing is available yet (`onReadable` follows), or SOURCE_END. Throws FieldcamError INPUT_READ_FAILED.
    */
   read(into: Uint8Array, offset: number, length: number): number;
+  /**
+   * Monotonic ms (the board's ClockPort.monotonic) when the last `read` that returned bytes completed: the capture
+   * clock of a live camera (design.md §5). Taken right after the read, before anything else runs.
+   */
+  readonly lastReadAt: number;
+  /**
+   * A recording (a regular file), not a camera: it keeps the cadence it declares and ends on a whole frame, so
+   * the capture clock and the cut-tail rule of a live camera do not apply (issue 11; docs/reliability.md).
+   */
+  readonly recorded: boolean;
   close(): void;
 }
 

@@ -5,10 +5,15 @@
  *       writes the range to a temporary file in the same folder, fsyncs it, renames it over `path`, then
  *       fsyncs the folder so the rename itself is durable. The new file keeps the old one's mode, else 0600
  *       (config bundles hold private keys). Throws "E…: <path>: …".
+ *   native.removeStaleTemps(path)
+ *       removes what a crash in the middle of writeFileAtomic(path, …) left behind: files in path's folder named
+ *       exactly "<basename>.tmp-<digits>" (the temporary name below), except this process's own. Nothing else is
+ *       touched. Returns the count removed; a folder that does not exist is 0. Throws "E…: <path>: …".
  */
 #include "runtime.h"
 #include <fcntl.h>
 #include <libgen.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 /* Writes all of [data, data + length) to fd; 0 or an errno. */
@@ -85,4 +90,60 @@ void fieldcamNativeWriteFileAtomic(txMachine* the)
 	error = syncFolder(path);
 	if (error)
 		fieldcamThrowErrno(the, error, path);
+}
+
+/* True when `name` is "<base>.tmp-<digits>" and the digits are not this process's id. */
+static int isStaleTemp(const char* name, const char* base)
+{
+	size_t baseLength = strlen(base);
+	const char* digits;
+	const char* cursor;
+	if (strncmp(name, base, baseLength) != 0 || strncmp(name + baseLength, ".tmp-", 5) != 0)
+		return 0;
+	digits = name + baseLength + 5;
+	if (!*digits)
+		return 0;
+	for (cursor = digits; *cursor; cursor++) {
+		if (*cursor < '0' || *cursor > '9')
+			return 0;
+	}
+	return strtol(digits, NULL, 10) != (long)getpid();
+}
+
+void fieldcamNativeRemoveStaleTemps(txMachine* the)
+{
+	char path[1024];
+	char folderCopy[1024];
+	char baseCopy[1024];
+	char victim[2300];
+	const char* folder;
+	const char* base;
+	DIR* dir;
+	struct dirent* entry;
+	int removed = 0;
+
+	xsToStringBuffer(xsArg(0), path, sizeof(path));
+	if (!path[0])
+		xsTypeError("removeStaleTemps: path must not be empty");
+	snprintf(folderCopy, sizeof(folderCopy), "%s", path);
+	snprintf(baseCopy, sizeof(baseCopy), "%s", path);
+	folder = dirname(folderCopy);
+	base = basename(baseCopy);
+	dir = opendir(folder);
+	if (!dir) {
+		if (errno == ENOENT) {
+			xsResult = xsInteger(0);
+			return;
+		}
+		fieldcamThrowErrno(the, errno, path);
+	}
+	while ((entry = readdir(dir)) != NULL) {
+		if (!isStaleTemp(entry->d_name, base))
+			continue;
+		snprintf(victim, sizeof(victim), "%s/%s", folder, entry->d_name);
+		if (unlink(victim) == 0)
+			removed++;
+	}
+	closedir(dir);
+	xsResult = xsInteger(removed);
 }

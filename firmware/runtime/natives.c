@@ -47,6 +47,15 @@ static void nativePrint(xsMachine* the)
 	fputc('\n', stdout);
 }
 
+/* One line on stderr (journalctl shows it next to the exit code): why the device is about to exit. */
+static void nativePrintError(xsMachine* the)
+{
+	fflush(stdout);
+	writeUtf8(xsToString(xsArg(0)), stderr);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
 static void nativeReadFile(xsMachine* the)
 {
 	char path[1024];
@@ -270,6 +279,7 @@ static void defineFunction(txMachine* the, char* name, xsCallback callback, xsIn
 /* The `native` object, in the order of firmware/boards/xs/native.ts. */
 static const struct { char* name; xsCallback callback; xsIntegerValue length; } gNatives[] = {
 	{ "print", nativePrint, 1 },
+	{ "printError", nativePrintError, 1 },
 	{ "readFile", nativeReadFile, 1 },
 	{ "exit", nativeExit, 1 },
 	{ "monotonic", nativeMonotonic, 0 },
@@ -285,6 +295,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "readInput", fieldcamNativeReadInput, 4 },
 	{ "closeInput", fieldcamNativeCloseInput, 1 },
 	{ "writeFileAtomic", fieldcamNativeWriteFileAtomic, 4 },
+	{ "removeStaleTemps", fieldcamNativeRemoveStaleTemps, 1 },
 	{ "indexOfByte", fieldcamNativeIndexOfByte, 4 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },

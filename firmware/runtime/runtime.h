@@ -169,6 +169,7 @@ void fieldcamNativeWatchInput(txMachine* the);
 void fieldcamNativeReadInput(txMachine* the);
 void fieldcamNativeCloseInput(txMachine* the);
 void fieldcamNativeWriteFileAtomic(txMachine* the);
+void fieldcamNativeRemoveStaleTemps(txMachine* the);
 void fieldcamNativeIndexOfByte(txMachine* the);
 void fieldcamNativeSha256(txMachine* the);
 void fieldcamNativeHmacSha256(txMachine* the);

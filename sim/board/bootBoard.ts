@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { feedCamera } from './feedCamera.ts';
+import { feedCamera, type CameraFeed } from './feedCamera.ts';
 
 /** What sim/board needs of a built image (host/lib/buildImage.ts writes it as image.json). */
 export interface BootImage {
@@ -35,6 +35,8 @@ export interface BootedBoard {
   readonly child: ChildProcess;
   /** SIGTERM: the firmware sends what it holds and waits for the last PERSISTED, then exits. */
   stop(): void;
+  /** The current run's camera feeder: pause, flood, cut (sim/board/feedCamera.ts). */
+  readonly camera: CameraFeed;
   /** Exit code (or 128 + signal number) and the runtime's stderr. */
   readonly exited: Promise<{ readonly code: number; readonly stderr: string }>;
 }
@@ -45,6 +47,8 @@ export interface DeviceSource {
   readonly board?: string;
   /** The control channel's state file (`--state`); the firmware's default is control-state.cbor beside the bundle. */
   readonly state?: string;
+  /** The feeder replays a recording (`--recorded`: its cadence, a clean end). Default true; false: a camera (capture clock, cut tail). */
+  readonly recorded?: boolean;
 }
 
 const SIGNALS: Readonly<Record<string, number>> = Object.freeze({ SIGINT: 2, SIGKILL: 9, SIGTERM: 15, SIGSEGV: 11, SIGBUS: 7, SIGABRT: 6, SIGILL: 4 });
@@ -52,7 +56,8 @@ const SIGNALS: Readonly<Record<string, number>> = Object.freeze({ SIGINT: 2, SIG
 /** The command line that starts an image: natively for x86_64, under `qemu-arm -cpu <model>` for ARM targets. */
 export function bootCommand(image: BootImage, config: string | DeviceSource): { command: string; args: string[] } {
   const runtime = join(image.dir, 'fieldcam-runtime');
-  const source = typeof config === 'string' ? ['--config', config] : ['--bundle', config.bundle, '--board', config.board ?? join(image.dir, 'board.json'), ...(config.state ? ['--state', config.state] : [])];
+  const source = typeof config === 'string' ? ['--config', config] : ['--bundle', config.bundle, '--board', config.board ?? join(image.dir, 'board.json'),
+    ...(config.state ? ['--state', config.state] : []), ...(config.recorded === false ? [] : ['--recorded'])];
   const args = [...image.runtimeFlags, join(image.dir, 'firmware.js'), ...source];
   return image.qemuCpu ? { command: 'qemu-arm', args: ['-cpu', image.qemuCpu, runtime, ...args] } : { command: runtime, args };
 }
@@ -79,7 +84,7 @@ export function bootBoard(o: BootOptions): BootedBoard {
   let stopped = false;
   let stderr = '';
   let child!: ChildProcess;
-  let stopFeed: () => void = () => {};
+  let stopFeed!: CameraFeed;
   let finish!: (result: { code: number; stderr: string }) => void;
   const exited = new Promise<{ code: number; stderr: string }>((resolve) => (finish = resolve));
 
@@ -139,6 +144,9 @@ export function bootBoard(o: BootOptions): BootedBoard {
   return {
     get child() {
       return child;
+    },
+    get camera() {
+      return stopFeed;
     },
     stop: () => {
       stopped = true;

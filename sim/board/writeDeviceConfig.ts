@@ -11,6 +11,11 @@ export interface DeviceConfigInput {
   readonly fps?: { readonly num: number; readonly den: number };
   /** A camera (drops when the pool is full) or a file replay (waits). */
   readonly live: boolean;
+  /**
+   * The live camera's pipe replays the video file (camera.recorded: its cadence, a clean end). Default true: the
+   * simulator's feeder replays a recording; false makes the device treat it as a camera (capture clock, cut tail).
+   */
+  readonly recorded?: boolean;
   /** The camera's file descriptor (default 0: the simulator feeds stdin). */
   readonly cameraFd?: number;
   readonly createRetentionHours?: number;
@@ -50,7 +55,7 @@ export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
     },
     endpoint: c.endpoint,
     credentials: c.credentials,
-    camera: { fd: c.cameraFd ?? 0, codec: c.codec, live: c.live, ...(c.fps ? { fps: c.fps } : {}) },
+    camera: { fd: c.cameraFd ?? 0, codec: c.codec, live: c.live, ...(c.live && c.recorded !== false ? { recorded: true } : {}), ...(c.fps ? { fps: c.fps } : {}) },
     statusIntervalMs: c.statusIntervalMs ?? 1000,
     ...(c.pin ? { pin: c.pin } : {}),
     ...(c.control ? { control: c.control } : {}),

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { DEVICE_EXIT } from '../../firmware/app/runDevice.ts';
 import { buildImage, imageDir, type ImageManifest } from '../../host/lib/buildImage.ts';
 import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
+import { DROP_REASONS } from '../../firmware/core/pool/FramePool.ts';
 import { writeDeviceBundle, type DeviceBundleDocument } from '../../sim/board/writeDeviceBundle.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
@@ -120,7 +121,7 @@ test('status: `fieldcam device cam-001 status` exits 0 with the telemetry record
   assert.ok(Number(t.fragmentsPersisted) >= persisted(before), JSON.stringify(t));
   assert.ok(Number(t.ackLatencyP50Ms) >= 0 && Number(t.lastPersistedAgeMs) >= 0, JSON.stringify(t));
   assert.ok((t.heap as Rec).limit !== undefined && Number((t.heap as Rec).bytes) > 0, JSON.stringify(t.heap));
-  assert.equal(Object.keys(t.drops as Rec).sort(), ['awaitKeyFrame', 'frameTooLarge', 'noParameterSets', 'poolFull', 'stopped']);
+  assert.equal(Object.keys(t.drops as Rec).sort(), [...DROP_REASONS].sort());
 });
 
 test('tag: `fieldcam device cam-001 tag name=event value=door-open` lands as MKV Tags on the next fragment only', async () => {

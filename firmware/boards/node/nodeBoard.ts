@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Board } from '../../app/Board.ts';
 import { nodeCamera } from './nodeCamera.ts';
 import { nodeHash } from './nodeHash.ts';
@@ -8,13 +9,15 @@ import { nodeClock, nodeTimers } from './nodeTime.ts';
 export interface NodeBoardOptions {
   /** Where status lines go (default: standard output). */
   readonly print?: (line: string) => void;
+  /** Where the exit reason goes (default: standard error). */
+  readonly printError?: (line: string) => void;
   /** Replaces SIGINT/SIGTERM as the stop trigger (tests stop the app themselves). */
   readonly onStop?: (callback: () => void) => void;
 }
 
 /** Temporary file in the same directory, fsync, rename: readers see the old file or the new one, never half. */
 function writeBytesAtomic(path: string, bytes: Uint8Array): void {
-  const temp = `${path}.${process.pid}.tmp`;
+  const temp = `${path}.tmp-${process.pid}`; // the XS host's name too (firmware/runtime/files.c)
   const fd = openSync(temp, 'w', 0o644);
   try {
     for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
@@ -23,6 +26,30 @@ function writeBytesAtomic(path: string, bytes: Uint8Array): void {
     closeSync(fd);
   }
   renameSync(temp, path);
+}
+
+/** Files beside `path` named `<basename>.tmp-<digits>` from another process (a crashed atomic write): removed. */
+function removeStaleTemps(path: string): number {
+  const base = basename(path);
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = name.startsWith(`${base}.tmp-`) ? /^\d+$/.exec(name.slice(base.length + 5)) : null;
+    if (!m || Number(m[0]) === process.pid) continue;
+    try {
+      unlinkSync(join(dirname(path), name));
+      removed++;
+    } catch {
+      // gone already (another cleaner): nothing left to remove
+    }
+  }
+  return removed;
 }
 
 /**
@@ -41,7 +68,9 @@ export function nodeBoard(options: NodeBoardOptions = {}): Board {
     readText: (path: string) => readFileSync(path, 'utf8'),
     readBytes: (path: string) => new Uint8Array(readFileSync(path)),
     writeBytesAtomic,
+    removeStaleTemps,
     print: options.print ?? ((line: string) => void process.stdout.write(`${line}\n`)),
+    printError: options.printError ?? ((line: string) => void process.stderr.write(`${line}\n`)),
     onStop: options.onStop ?? ((callback: () => void) => {
       process.once('SIGINT', callback);
       process.once('SIGTERM', callback);

@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, readSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { FieldcamError } from '../../core/errors.ts';
 import { SOURCE_END, type FrameSource, type FrameSourceFactory } from '../../io/FrameSource.ts';
 
@@ -11,18 +12,22 @@ const RETRY_MS = 5;
  */
 export function nodeCamera(fd: number): FrameSourceFactory {
   return (options) => {
+    let recorded: boolean;
     try {
-      fstatSync(fd); // an fd that is not open fails here, at boot, as on the XS board
+      recorded = fstatSync(fd).isFile(); // an fd that is not open fails here, at boot, as on the XS board
     } catch (err) {
       throw new FieldcamError('INPUT_READ_FAILED', `camera fd ${fd}: ${(err as Error).message}`);
     }
     let closed = false;
     let retry: NodeJS.Timeout | undefined;
-    const source: FrameSource = {
+    const source: FrameSource & { lastReadAt: number } = {
+      lastReadAt: 0,
+      recorded,
       read(into, offset, length) {
         if (closed) throw new Error('read() after close()');
         try {
           const n = readSync(fd, into, offset, length, null);
+          if (n > 0) source.lastReadAt = performance.now(); // nodeClock.monotonic
           return n === 0 ? SOURCE_END : n;
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {

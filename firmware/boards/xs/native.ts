@@ -14,6 +14,8 @@
 export interface NativeHost {
   // ---- basics (present since the first milestone) ----
   print(line: string): void;
+  /** One line on standard error (why the device exits; journalctl shows it). */
+  printError(line: string): void;
   readFile(path: string): ArrayBuffer;
   exit(code: number): never;
   /** Milliseconds from CLOCK_MONOTONIC; N times faster under the test knob `--time-scale N` (runtime clock.c). */
@@ -49,6 +51,8 @@ export interface NativeHost {
   // ---- files ----
   /** Writes the range to `path` atomically (temp file in the same folder, fsync, rename). Throws "E…: path: …". */
   writeFileAtomic(path: string, data: Uint8Array, offset: number, length: number): void;
+  /** Removes `<basename>.tmp-<digits>` files beside `path` (a crashed writeFileAtomic; never this process's own). Returns the count. */
+  removeStaleTemps(path: string): number;
 
   // ---- byte search (memchr) ----
   /** The first index i in [from, to) with data[i] === value (0-255), or -1. The host checks the range. */

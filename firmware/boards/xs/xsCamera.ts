@@ -17,7 +17,10 @@ export function xsCamera(fd: number): FrameSourceFactory {
       throw new FieldcamError('INPUT_READ_FAILED', `camera fd ${fd}: ${(err as Error).message}`);
     }
     let closed = false;
-    const source: FrameSource = {
+    const source: FrameSource & { lastReadAt: number } = {
+      lastReadAt: 0,
+      // A pipe or a capture device on the board; a replayed recording says so in the configuration (camera.recorded).
+      recorded: false,
       read(into, offset, length) {
         if (closed) throw new Error('read() after close()');
         let n: number;
@@ -32,6 +35,7 @@ export function xsCamera(fd: number): FrameSourceFactory {
           });
           return 0;
         }
+        if (n > 0) source.lastReadAt = host().monotonic();
         return n === 0 ? SOURCE_END : n;
       },
       close() {

@@ -139,13 +139,14 @@ export class ControlChannel {
   telemetry(): Record<string, unknown> {
     const s = this.device.snapshot();
     const now = this.o.clock.monotonic();
-    const health = this.currentHealth(s.lastPersistedAgeMs, now);
+    const health = this.currentHealth(s.lastPersistedAgeMs, now, s.cameraError);
     return {
       t: this.o.clock.now(), seq: this.seq++, uptimeMs: Math.round(now - this.bootAt), streaming: this.settings.streaming, health: health.state,
       framesIn: s.framesIn, framesOut: s.framesOut, fragmentsSent: s.fragmentsSent, fragmentsPersisted: s.fragmentsPersisted,
       drops: s.drops, poolSlotsInUse: s.poolSlotsInUse, poolSlots: s.poolSlots, bytesBehind: s.bytesBehind,
       ackLatencyP50Ms: s.ackLatencyP50Ms, ackLatencyP99Ms: s.ackLatencyP99Ms, lastPersistedAgeMs: s.lastPersistedAgeMs,
       errors: topErrors(this.busy > 0 ? { ...s.errors, CONTROL_BUSY: this.busy } : s.errors), heap: s.heap, computrons: s.computrons,
+      ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
     };
   }
 
@@ -436,15 +437,16 @@ export class ControlChannel {
 
   // ── health and telemetry ──
 
-  private currentHealth(lastPersistedAgeMs: number, now: number): Health {
+  private currentHealth(lastPersistedAgeMs: number, now: number, cameraError: string | undefined): Health {
     const s = this.settings;
-    return deriveHealth({ streaming: s.streaming, lastPersistedAgeMs, streamingForMs: now - this.streamingSince, amberMs: s.healthAmberMs, redMs: s.healthRedMs });
+    return deriveHealth({ streaming: s.streaming, lastPersistedAgeMs, streamingForMs: now - this.streamingSince, amberMs: s.healthAmberMs, redMs: s.healthRedMs,
+      cameraFailing: cameraError !== undefined });
   }
 
   private checkHealth(): void {
     if (this.closed || !this.mqtt) return;
     const s = this.device.snapshot();
-    const health = this.currentHealth(s.lastPersistedAgeMs, this.o.clock.monotonic());
+    const health = this.currentHealth(s.lastPersistedAgeMs, this.o.clock.monotonic(), s.cameraError);
     if (health === this.health) return;
     this.health = health;
     this.emit({ type: 'health', state: health.state, reason: health.reason });

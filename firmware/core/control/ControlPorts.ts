@@ -19,6 +19,8 @@ export interface TelemetrySnapshot {
   readonly errors: Readonly<Record<string, number>>;
   readonly heap: { readonly bytes: number; readonly peak: number; readonly limit: number };
   readonly computrons: number;
+  /** The camera's problem while it has delivered no frame (an error code such as H264_NOT_ANNEXB): health is red. */
+  readonly cameraError?: string;
 }
 
 /** What the control channel may do to the device; the app implements it over its pipeline. */

@@ -2,7 +2,7 @@ export type HealthState = 'green' | 'amber' | 'red';
 
 export interface Health {
   readonly state: HealthState;
-  /** persisting | late | stalled | starting | never-persisted | stopped */
+  /** persisting | late | stalled | starting | never-persisted | stopped | camera */
   readonly reason: string;
 }
 
@@ -14,6 +14,8 @@ export interface HealthInput {
   readonly streamingForMs: number;
   readonly amberMs: number;
   readonly redMs: number;
+  /** The camera sends something that yields no frame (its code is in telemetry `cameraError`): red at once. */
+  readonly cameraFailing?: boolean;
 }
 
 /**
@@ -23,6 +25,7 @@ export interface HealthInput {
  * one that never gets a PERSISTED within `redMs` of starting is red. Stopped by command: amber, 'stopped'.
  */
 export function deriveHealth(h: HealthInput): Health {
+  if (h.cameraFailing) return RED_CAMERA;
   if (!h.streaming) return AMBER_STOPPED;
   const never = h.lastPersistedAgeMs < 0 || h.lastPersistedAgeMs > h.streamingForMs;
   const age = never ? h.streamingForMs : h.lastPersistedAgeMs;
@@ -38,4 +41,5 @@ const AMBER: Health = Object.freeze({ state: 'amber', reason: 'late' });
 const AMBER_STARTING: Health = Object.freeze({ state: 'amber', reason: 'starting' });
 const AMBER_STOPPED: Health = Object.freeze({ state: 'amber', reason: 'stopped' });
 const RED: Health = Object.freeze({ state: 'red', reason: 'stalled' });
+const RED_CAMERA: Health = Object.freeze({ state: 'red', reason: 'camera' });
 const RED_NEVER: Health = Object.freeze({ state: 'red', reason: 'never-persisted' });

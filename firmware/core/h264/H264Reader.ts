@@ -21,12 +21,19 @@ export interface H264ReaderOptions {
   readonly strict?: boolean;
   /** The board's native byte search (design.md §3); absent = the JS scan loop. */
   readonly byteScan?: ByteScanPort;
+  /** Bytes of the overflow scratch a live camera is read into while the pool is full (`overflow()`); 0 = none. */
+  readonly overflowBytes?: number;
+  /**
+   * A complete access unit found every frame record held: may the caller free one (drop the oldest un-sent
+   * fragment)? true = try again; absent or false = the access unit is dropped and counted `poolFull`.
+   */
+  onNoFrameRecord?(): boolean;
 }
 
 const AU_NONE = 0; // no access unit started
 const AU_COLLECT = 1; // assembling an access unit that will be emitted
 const AU_SKIP = 2; // discarding everything up to the next access-unit boundary
-type DropCause = DropReason | 'corrupt';
+type DropCause = DropReason;
 
 /**
  * (One state machine: scan -> classify -> close -> emit, with lenient recovery; ~340 lines kept together so its
@@ -63,11 +70,17 @@ export class H264Reader {
   private auSkipVcl = false; // a slice was skipped: the skipped stretch ends at the next boundary NAL
   private seq = 0;
   private awaitIdr: boolean;
+  private readonly onNoFrameRecord: (() => boolean) | undefined;
 
   /** Access units dropped as corrupt in lenient mode (FramePool's drop reasons have no such entry). */
   corruptDrops = 0;
   /** The most recent error absorbed in lenient mode. */
   lastError: FieldcamError | undefined;
+  /**
+   * Lenient mode: why the input did not start as an Annex-B stream (B.1.1), which strict mode throws at once as
+   * H264_NOT_ANNEXB. A device reports it while no frame has come (a camera sending MP4 or random bytes).
+   */
+  formatError: FieldcamError | undefined;
 
   constructor(options: H264ReaderOptions) {
     this.scanner = new AnnexBScanner(64, options.byteScan);
@@ -78,7 +91,18 @@ export class H264Reader {
     this.onParameterSets = options.onParameterSets;
     this.strict = options.strict !== false;
     this.awaitIdr = !this.strict; // a device stream may begin mid-GOP: start at the first IDR
-    this.cursor = new StreamCursor(options.pool);
+    this.cursor = new StreamCursor(options.pool, options.overflowBytes ?? 0);
+    this.onNoFrameRecord = options.onNoFrameRecord;
+  }
+
+  /** Bytes pushed so far. */
+  get bytesIn(): number {
+    return this.total;
+  }
+
+  /** True once a start code (00 00 01) was seen anywhere in the input. */
+  get sawStartCode(): boolean {
+    return this.seenStartCode;
   }
 
   get parameterSets(): ParameterSets | undefined {
@@ -120,7 +144,7 @@ export class H264Reader {
     this.cursor.commit(n);
     try {
       this.total += n;
-      if (this.strict && this.leadingZeros >= 0) this.leadingZeros = checkStreamStart(bytes, from, from + n, base, this.leadingZeros);
+      if (this.leadingZeros >= 0) this.checkStart(bytes, from, from + n, base);
       const scanner = this.scanner;
       for (let i = from; i < from + n; ) {
         i = scanner.scan(bytes, i, from + n, base);
@@ -135,10 +159,21 @@ export class H264Reader {
     }
   }
 
-  /** End of stream: emits the final access unit, validates, releases the cursor's slots. */
-  end(): void {
+  /**
+   * End of stream: emits the final access unit, validates, releases the cursor's slots.
+   *
+   * An access unit is known to be complete only when the next one starts (7.4.1.2.3). `lastComplete` says what the
+   * end of input means: true for a file, which ends on a whole access unit (encoders and muxers write whole ones),
+   * so the last one is emitted; false for a live camera cut by EOF or a stop, whose last access unit may be cut
+   * anywhere: it is dropped and counted `truncated` (never uploaded half).
+   */
+  end(lastComplete = true): void {
     this.assertOpen();
     try {
+      if (!lastComplete) {
+        this.dropTail();
+        return;
+      }
       if (this.total === 0) throw new FieldcamError('INPUT_EMPTY', 'the H.264 input has no bytes');
       if (!this.seenStartCode && this.strict) {
         throw new FieldcamError('H264_NOT_ANNEXB', `no Annex-B start code (00 00 01) in ${this.total} bytes`);
@@ -155,6 +190,25 @@ export class H264Reader {
     } finally {
       this.shutdown();
     }
+  }
+
+  /**
+   * A live camera whose pool is full of frames that cannot be dropped (everything held is on the wire): the
+   * access unit being assembled is dropped (`poolFull`), and reading goes on into the overflow scratch, where
+   * every access unit is only counted as `poolFull`, until a slot is free; frames resume at the next IDR. The
+   * input stays contiguous: nothing is lost uncounted. Returns false when the reader has no scratch.
+   */
+  overflow(): boolean {
+    this.assertOpen();
+    if (this.auState === AU_COLLECT) this.skipAu('poolFull', false);
+    this.awaitIdr = true;
+    this.updateKeep();
+    if (this.cursor.toScratch()) return true;
+    // More than a header is pending (a run of zeros after a start code): give that NAL up.
+    this.open = false;
+    this.scanner.reset();
+    this.updateKeep();
+    return this.cursor.toScratch();
   }
 
   /** Drops the access unit being assembled (the pool is exhausted); frames resume at the next IDR. */
@@ -230,11 +284,18 @@ export class H264Reader {
     }
     if (startsAu) this.completeAu();
     if (this.auState === AU_NONE) {
-      this.auState = AU_COLLECT;
-      this.au.begin(this.nalStart);
-    } else if (this.auState === AU_SKIP && (this.nalType === 1 || this.nalType === 5)) {
-      this.auSkipVcl = true;
+      if (this.cursor.onScratch) {
+        // Read while the pool is full: this access unit can only be counted.
+        this.auState = AU_SKIP;
+        this.auDrop = 'poolFull';
+        this.auSkipVcl = false;
+        this.awaitIdr = true;
+      } else {
+        this.auState = AU_COLLECT;
+        this.au.begin(this.nalStart);
+      }
     }
+    if (this.auState === AU_SKIP && (this.nalType === 1 || this.nalType === 5)) this.auSkipVcl = true;
   }
 
   /** The frame an unreadable NAL header is reported in: after a picture's slices, most likely the next one. */
@@ -279,7 +340,7 @@ export class H264Reader {
   private completeAu(): void {
     if (this.auState === AU_SKIP) {
       if (this.auDrop === 'corrupt') this.corruptDrops++;
-      else this.pool.countDrop(this.auDrop);
+      this.pool.countDrop(this.auDrop);
     } else if (this.au.size > this.pool.sizing.slotBytes) {
       // Two slots may happen to hold it, but whether they do depends on where it starts: refuse it always.
       const slotBytes = this.pool.sizing.slotBytes;
@@ -295,7 +356,8 @@ export class H264Reader {
   }
 
   private emit(): void {
-    const frame = this.pool.newFrame();
+    let frame = this.pool.newFrame();
+    if (!frame && this.onNoFrameRecord?.()) frame = this.pool.newFrame();
     if (!frame) {
       this.refuse('POOL_EXHAUSTED', 'poolFull',
         `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for access unit #${this.seq}`);
@@ -329,11 +391,40 @@ export class H264Reader {
 
   /** Discards the access unit being assembled up to the next boundary (which must follow a slice). */
   private skipAu(cause: DropCause, nalIsVcl: boolean): void {
-    const hasVcl = this.auState === AU_SKIP ? this.auSkipVcl : this.auState === AU_COLLECT && this.au.hasVcl;
+    // The open NAL counts too: a slice classified but not yet closed (its end unknown) is already this access unit's
+    // picture. Missing it, the next access unit's first NAL would not end the skip, and two frames would count as one.
+    const openSlice = this.open && (this.nalType === 1 || this.nalType === 5);
+    const hasVcl = openSlice || (this.auState === AU_SKIP ? this.auSkipVcl : this.auState === AU_COLLECT && this.au.hasVcl);
     if (this.auState !== AU_SKIP) this.auDrop = cause;
     this.auState = AU_SKIP;
     this.auSkipVcl = hasVcl || nalIsVcl;
     this.awaitIdr = true;
+  }
+
+  /** Lenient twin of strict mode's start check: the first bytes must be zeros and a start code (B.1.1). */
+  private checkStart(bytes: Uint8Array, from: number, to: number, base: number): void {
+    try {
+      this.leadingZeros = checkStreamStart(bytes, from, to, base, this.leadingZeros);
+    } catch (err) {
+      if (this.strict || !isFieldcamError(err)) throw err;
+      this.formatError = err;
+      this.leadingZeros = -1;
+    }
+  }
+
+  /**
+   * End of a live camera's input: the access unit in progress is incomplete (no next one started), so it is
+   * counted — `truncated`, or the reason it was being skipped for — and never emitted. A lone start code, or a
+   * NAL header that never arrived, begins no frame and counts nothing.
+   */
+  private dropTail(): void {
+    if (this.open && this.nalType < 0 && this.nalHeader < this.cursor.position) this.classify(this.cursor.position);
+    if (this.auState === AU_COLLECT) this.pool.countDrop('truncated');
+    else if (this.auState === AU_SKIP) {
+      if (this.auDrop === 'corrupt') this.corruptDrops++;
+      this.pool.countDrop(this.auDrop);
+    }
+    this.auState = AU_NONE;
   }
 
   /** The cursor must keep every byte that a frame or a pending decision may still need. */

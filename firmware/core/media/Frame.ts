@@ -30,6 +30,8 @@ export class Frame {
   sent = false;
   /** Monotonic sequence number assigned by the reader (decode order). */
   seq = 0;
+  /** Logical offset of the frame's first byte in the input stream (the reader's cursor), for its capture time. */
+  streamOffset = 0;
 
   /** H.264 NAL table: offset of the NAL header byte, NAL length, start-code length before it (3/4), type. */
   nalCount = 0;
@@ -74,7 +76,7 @@ export class Frame {
     this.startA = this.endA = this.startB = this.endB = 0;
     this.pts = this.dts = this.duration = 0;
     this.key = this.fragmentStart = this.sent = false;
-    this.seq = 0;
+    this.seq = this.streamOffset = 0;
     this.nalCount = 0;
   }
 }

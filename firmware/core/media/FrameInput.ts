@@ -7,6 +7,7 @@ import { pushMjpegPayload } from '../mjpeg/pushMjpegPayload.ts';
 import type { TrackSpec } from '../mkv/MkvWriter.ts';
 import { FragmentQueue } from '../pool/FragmentQueue.ts';
 import type { FramePool } from '../pool/FramePool.ts';
+import { CaptureClock } from './CaptureClock.ts';
 import { MAX_NALS_PER_FRAME, type Frame } from './Frame.ts';
 import type { PrepareResult } from './StreamCursor.ts';
 
@@ -35,17 +36,38 @@ export interface FrameInputOptions {
   readonly byteScan?: ByteScanPort;
   /** Called after each frame is queued (the consumer drains `queue`). */
   readonly onQueued: (frame: Frame) => void;
+  /**
+   * Timestamps from the capture clock (a live camera): each `push(n, at)` says when those bytes were read (monotonic
+   * ms), and a frame is stamped from the read that brought its first byte (CaptureClock), with
+   * `startTimecode` the wall time at `monotonicAtStart`. Absent: the cadence the stream declares (files).
+   */
+  readonly capture?: { readonly monotonicAtStart: number };
+  /** Longest fragment (FragmentQueue.maxFragmentMs): frames after a camera pause may not stretch one past it. */
+  readonly maxFragmentMs?: number;
+  /**
+   * A live camera: a full pool drops the oldest un-sent fragment (also when frame records run out), and when
+   * nothing can be dropped reading goes on into an overflow scratch of this many bytes (`overflow()`). 0/absent: a file.
+   */
+  readonly overflowBytes?: number;
 }
 
 export interface FrameInputStats {
+  /** Frames queued. */
   frames: number;
+  /** Whole access units / images the reader delivered, queued or not (stopped, awaiting a key frame, …). */
+  accessUnits: number;
   keyFrames: number;
   width: number;
   height: number;
   fps: FrameRate;
   /** Where the frame rate came from: the caller, the H.264 VUI timing, or KVS's default. */
   fpsSource: 'option' | 'bitstream' | 'default';
+  /** Capture timing: frames whose arrival moved the cadence (a pause, a burst). */
+  reanchors: number;
 }
+
+/** Reads remembered for capture times: a frame's first byte is looked up among the last READ_RING reads. */
+const READ_RING = 64;
 
 /**
  * The camera side of the device pipeline: a byte stream read straight into pool slots, split into frames
@@ -63,13 +85,24 @@ export class FrameInput {
   private formatFixed = false;
   /** Timecode of frame 0, ms; moved by `rebase` when the wall clock turns out to have been wrong. */
   private origin: number;
+  private capture: CaptureClock | undefined;
+  /** Ring of recent reads: logical stream offset one past each read's last byte, and when it was read. */
+  private readonly readEnd = new Float64Array(READ_RING);
+  private readonly readAt = new Float64Array(READ_RING);
+  private readFirst = 0;
+  private readCount = 0;
 
   constructor(options: FrameInputOptions) {
     this.options = options;
     this.fps = options.fps ?? DEFAULT_FRAME_RATE;
     this.origin = options.startTimecode;
-    this.stats = { frames: 0, keyFrames: 0, width: 0, height: 0, fps: this.fps, fpsSource: options.fps ? 'option' : 'default' };
-    this.queue = new FragmentQueue({ pool: options.pool, minFragmentMs: options.fragmentMs });
+    this.stats = { frames: 0, accessUnits: 0, keyFrames: 0, width: 0, height: 0, fps: this.fps, fpsSource: options.fps ? 'option' : 'default', reanchors: 0 };
+    this.queue = new FragmentQueue({
+      pool: options.pool, minFragmentMs: options.fragmentMs,
+      ...(options.maxFragmentMs !== undefined ? { maxFragmentMs: options.maxFragmentMs } : {}),
+    });
+    this.capture = options.capture ? new CaptureClock(options.startTimecode, options.capture.monotonicAtStart, this.periodMs()) : undefined;
+    const live = (options.overflowBytes ?? 0) > 0;
     const onFrame = (frame: Frame) => this.onFrame(frame);
     if (options.codec === 'h264' && (options.pool.sizing.nalsPerFrame ?? MAX_NALS_PER_FRAME) < MAX_NALS_PER_FRAME) {
       throw new RangeError(`an H.264 pool needs ${MAX_NALS_PER_FRAME} NAL entries per frame record (pool.nalsPerFrame)`);
@@ -78,7 +111,10 @@ export class FrameInput {
     const scan = options.byteScan ? { byteScan: options.byteScan } : {};
     this.reader =
       options.codec === 'h264'
-        ? new H264Reader({ pool: options.pool, strict, onFrame, onParameterSets: (ps) => this.onParameterSets(ps), ...scan })
+        ? new H264Reader({
+          pool: options.pool, strict, onFrame, onParameterSets: (ps) => this.onParameterSets(ps), ...scan,
+          ...(live ? { overflowBytes: options.overflowBytes!, onNoFrameRecord: () => this.queue.reclaim() } : {}),
+        })
         : new MjpegReader({ pool: options.pool, strict, onFrame, onFormat: (size) => this.onFormat(size.width, size.height), ...scan });
   }
 
@@ -99,13 +135,60 @@ export class FrameInput {
     return this.reader.cursor.targetSpace;
   }
 
-  push(n: number): void {
+  /** The input turned out to be a recording: stamp it at its cadence, not from the capture clock (before the first push). */
+  keepCadence(): void {
+    if (this.bytesIn > 0) throw new RangeError('keepCadence() after input was pushed');
+    this.capture = undefined;
+  }
+
+  /** `n` bytes were read into `target`; `at` is when (monotonic ms), needed with capture timing. */
+  push(n: number, at?: number): void {
+    if (this.capture && n > 0) {
+      if (at === undefined || !Number.isFinite(at)) throw new RangeError('push(n, at): capture timing needs the read time');
+      const i = (this.readFirst + this.readCount) % READ_RING;
+      this.readEnd[i] = this.reader.cursor.position + n;
+      this.readAt[i] = at;
+      if (this.readCount < READ_RING) this.readCount++;
+      else this.readFirst = (this.readFirst + 1) % READ_RING;
+    }
     this.reader.push(n);
   }
 
-  /** End of input: flushes the last frame. */
-  end(): void {
-    this.reader.end();
+  /**
+   * End of input. `lastComplete`: the input ended on a whole frame (a file), so the last one is flushed; false for
+   * a live camera cut by EOF or a stop: its last access unit cannot be known complete and is dropped as
+   * `truncated` (H.264; a JPEG is complete only at its EOI marker either way).
+   */
+  end(lastComplete = true): void {
+    if (this.reader instanceof H264Reader) this.reader.end(lastComplete);
+    else this.reader.end();
+  }
+
+  /**
+   * The pool is full and nothing un-sent can be dropped (everything held is on the wire): drop the frame being
+   * assembled and read on, counting, until a slot is free (H.264 with `overflowBytes`). false: reading must wait.
+   */
+  overflow(): boolean {
+    return this.reader instanceof H264Reader ? this.reader.overflow() : false;
+  }
+
+  /**
+   * While no frame has been queued although bytes arrived: why (the input is not Annex-B H.264, or the reader's
+   * last error). undefined once a frame came, or when there is nothing to say yet.
+   */
+  problem(): FieldcamError | undefined {
+    if (this.stats.accessUnits > 0) return undefined;
+    const reader = this.reader;
+    if (!(reader instanceof H264Reader)) return reader.lastError;
+    if (reader.bytesIn === 0) return undefined;
+    if (reader.formatError) return reader.formatError;
+    if (!reader.sawStartCode) return new FieldcamError('H264_NOT_ANNEXB', `no Annex-B start code (00 00 01) in the first ${reader.bytesIn} bytes`);
+    return reader.lastError;
+  }
+
+  /** Bytes read from the input so far. */
+  get bytesIn(): number {
+    return this.reader instanceof H264Reader ? this.reader.bytesIn : this.reader.cursor.position;
   }
 
   /** Drops the frame being assembled (pool exhausted); input resumes at the next key frame. */
@@ -127,6 +210,7 @@ export class FrameInput {
       frame.dts += deltaMs;
     }
     this.origin += deltaMs;
+    this.capture?.rebase(deltaMs);
   }
 
   /** True once the first frame fixed the track format (size, codec private data). */
@@ -162,6 +246,7 @@ export class FrameInput {
     if (!this.options.fps && ps.sps.fps) {
       this.fps = ps.sps.fps;
       this.stats.fpsSource = 'bitstream';
+      this.capture?.setPeriod(this.periodMs());
     }
     this.setFormat(ps.sps.width, ps.sps.height);
   }
@@ -180,13 +265,32 @@ export class FrameInput {
     this.stats.fps = this.fps;
   }
 
+  private periodMs(): number {
+    return (1000 * this.fps.den) / this.fps.num;
+  }
+
+  /** When the read that brought the byte at logical `offset` happened (the oldest remembered read if older). */
+  private capturedAt(offset: number): number {
+    while (this.readCount > 1 && (this.readEnd[this.readFirst] as number) <= offset) {
+      this.readFirst = (this.readFirst + 1) % READ_RING;
+      this.readCount--;
+    }
+    return this.readAt[this.readFirst] as number;
+  }
+
   private onFrame(frame: Frame): void {
-    // Timecodes follow the frame rate from the first frame, computed from the sequence number (not by
-    // accumulating rounded durations), so long runs never drift; durations absorb the rounding.
-    const { num, den } = this.fps;
-    const start = this.origin;
-    frame.pts = frame.dts = start + Math.round((frame.seq * 1000 * den) / num);
-    frame.duration = start + Math.round(((frame.seq + 1) * 1000 * den) / num) - frame.pts;
+    this.stats.accessUnits++;
+    if (this.capture) {
+      this.capture.stamp(this.capturedAt(frame.streamOffset), frame);
+      this.stats.reanchors = this.capture.reanchors;
+    } else {
+      // A file: timecodes follow its frame rate from the first frame, computed from the sequence number (not by
+      // accumulating rounded durations), so long runs never drift; durations absorb the rounding.
+      const { num, den } = this.fps;
+      const start = this.origin;
+      frame.pts = frame.dts = start + Math.round((frame.seq * 1000 * den) / num);
+      frame.duration = start + Math.round(((frame.seq + 1) * 1000 * den) / num) - frame.pts;
+    }
     if (!this.queue.push(frame)) return;
     this.formatFixed = true;
     this.stats.frames++;

@@ -1,10 +1,17 @@
 import type { FramePool } from '../pool/FramePool.ts';
-import type { Slot } from '../pool/Slot.ts';
+import { Slot } from '../pool/Slot.ts';
 import type { Frame } from './Frame.ts';
 
 /** Result of `StreamCursor.prepare()`. */
 export const PREPARE = Object.freeze({ OK: 0, POOL_EXHAUSTED: 1, FRAME_TOO_LARGE: 2 } as const);
 export type PrepareResult = (typeof PREPARE)[keyof typeof PREPARE];
+
+/**
+ * Bytes the cursor carries when it moves onto or off its overflow scratch: at most a start code, a NAL header and
+ * the byte after it (what a reader that is only skipping still needs). Copying these few header bytes happens once
+ * per overflow episode, never per frame.
+ */
+export const SCRATCH_KEEP_MAX = 16;
 
 /**
  * Reads a byte stream (Annex-B H.264, concatenated JPEGs) straight into pool slots, addressing it by
@@ -22,9 +29,65 @@ export class StreamCursor {
   private prevFill = 0;
   /** Logical offset of the first byte the reader still needs (start of the frame being assembled). */
   keepFrom = 0;
+  /**
+   * Where a live camera is read while every pool slot is held by frames in flight (`toScratch`): the reader only
+   * skips and counts there, so the camera keeps being drained and no frame is lost uncounted in the kernel pipe.
+   * Allocated at construction (a board constant); never referenced by a frame, never returned to the pool.
+   */
+  private readonly scratch: Slot | null;
 
-  constructor(pool: FramePool) {
+  /** `scratchBytes`: size of the overflow scratch (0 = none: a full pool stops reading, as for a file). */
+  constructor(pool: FramePool, scratchBytes = 0) {
     this.pool = pool;
+    this.scratch = scratchBytes > 0 ? new Slot(-1, new Uint8Array(Math.max(scratchBytes, 2 * SCRATCH_KEEP_MAX))) : null;
+  }
+
+  /** True while reads go to the overflow scratch: nothing read there may become a frame. */
+  get onScratch(): boolean {
+    return this.cur !== null && this.cur === this.scratch;
+  }
+
+  /**
+   * The pool is full of frames that cannot be dropped: read on into the scratch. Gives up the cursor's holds on
+   * its slots (frames keep their own). Possible only when the reader needs at most SCRATCH_KEEP_MAX bytes.
+   */
+  toScratch(): boolean {
+    const scratch = this.scratch;
+    if (!scratch) return false;
+    if (this.cur === scratch) return true;
+    const keep = this.position - this.keepFrom;
+    if (keep < 0 || keep > SCRATCH_KEEP_MAX) return false;
+    for (let i = 0; i < keep; i++) scratch.bytes[i] = this.byteAt(this.keepFrom + i);
+    const base = this.keepFrom;
+    if (this.prev) this.pool.release(this.prev);
+    if (this.cur) this.pool.release(this.cur);
+    this.prev = null;
+    this.cur = scratch;
+    this.curBase = base;
+    this.curFill = keep;
+    return true;
+  }
+
+  /** On the scratch: back to a pool slot as soon as one is free, else go on in the scratch (recycled in place). */
+  private prepareScratch(scratch: Slot): PrepareResult {
+    const keep = this.position - this.keepFrom;
+    if (keep <= SCRATCH_KEEP_MAX) {
+      const slot = this.pool.acquire();
+      if (slot) {
+        scratch.bytes.copyWithin(0, this.keepFrom - this.curBase, this.curFill);
+        for (let i = 0; i < keep; i++) slot.bytes[i] = scratch.bytes[i] as number;
+        this.cur = slot;
+        this.curBase = this.keepFrom;
+        this.curFill = keep;
+        return PREPARE.OK;
+      }
+    }
+    if (this.curFill < scratch.bytes.length) return PREPARE.OK;
+    if (keep > SCRATCH_KEEP_MAX) return PREPARE.FRAME_TOO_LARGE;
+    scratch.bytes.copyWithin(0, this.keepFrom - this.curBase, this.curFill);
+    this.curBase = this.keepFrom;
+    this.curFill = keep;
+    return PREPARE.OK;
   }
 
   /** Logical offset one past the last byte written. */
@@ -50,6 +113,7 @@ export class StreamCursor {
    * slots; if the frame being assembled started there it would need a third slot, which is refused.
    */
   prepare(): PrepareResult {
+    if (this.cur !== null && this.cur === this.scratch) return this.prepareScratch(this.cur);
     if (this.cur && this.curFill < this.cur.bytes.length) return PREPARE.OK;
     if (this.cur && this.prev && this.keepFrom < this.curBase) return PREPARE.FRAME_TOO_LARGE;
     const next = this.pool.acquire();
@@ -85,6 +149,8 @@ export class StreamCursor {
   /** Points `frame` at the logical range [from, to) and takes slot references for it. */
   fillFrame(frame: Frame, from: number, to: number): void {
     if (!this.holds(from) || to > this.position || to <= from) throw new RangeError(`range ${from}..${to} is not held`);
+    if (this.onScratch) throw new RangeError('a frame cannot be read from the overflow scratch');
+    frame.streamOffset = from;
     if (from >= this.curBase) {
       this.setPiece(frame, this.cur!, from - this.curBase, to - this.curBase);
     } else if (to <= this.prevBase + this.prevFill) {
@@ -110,7 +176,7 @@ export class StreamCursor {
   /** Releases the cursor's own slot references (end of stream or shutdown). */
   close(): void {
     if (this.prev) this.pool.release(this.prev);
-    if (this.cur) this.pool.release(this.cur);
+    if (this.cur && this.cur !== this.scratch) this.pool.release(this.cur);
     this.prev = this.cur = null;
   }
 }

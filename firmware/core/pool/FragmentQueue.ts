@@ -8,6 +8,12 @@ export interface FragmentQueueOptions {
    * fragment_duration with key-frame fragmentation). 0 = every key frame opens a fragment.
    */
   readonly minFragmentMs: number;
+  /**
+   * Longest a fragment may last (kvs-reference.md §5: MKV_FRAGMENT_TOO_LONG before a byte leaves). Capture-clock
+   * timestamps can jump (a camera pause): a non-key frame that would stretch the open fragment past this is freed
+   * and counted `fragmentTooLong`, and the next key frame opens a fragment. Absent = no check here.
+   */
+  readonly maxFragmentMs?: number;
 }
 
 /**
@@ -20,6 +26,7 @@ export class FragmentQueue {
   readonly policy = 'DROP_OLDEST_UNSENT_FRAGMENT';
   private readonly pool: FramePool;
   private minFragmentMs: number;
+  private readonly maxFragmentMs: number;
   private readonly ring: (Frame | null)[];
   private head = 0;
   private count = 0;
@@ -39,6 +46,7 @@ export class FragmentQueue {
     if (!(options.minFragmentMs >= 0)) throw new RangeError('minFragmentMs must be >= 0');
     this.pool = options.pool;
     this.minFragmentMs = options.minFragmentMs;
+    this.maxFragmentMs = options.maxFragmentMs ?? Infinity;
     this.ring = new Array<Frame | null>(options.pool.sizing.maxFrames).fill(null);
   }
 
@@ -91,6 +99,12 @@ export class FragmentQueue {
     if (!frame.key && (this.awaitingKey || !this.open)) {
       this.pool.countDrop('awaitKeyFrame');
       this.pool.freeFrame(frame);
+      return false;
+    }
+    if (!frame.key && frame.pts + frame.duration - this.openStartPts > this.maxFragmentMs) {
+      this.pool.countDrop('fragmentTooLong');
+      this.pool.freeFrame(frame);
+      this.awaitingKey = true;
       return false;
     }
     if (this.count === this.ring.length) throw new RangeError('queue full: frame records come from the same pool');

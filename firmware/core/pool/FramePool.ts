@@ -21,6 +21,9 @@ export const DROP_REASONS = Object.freeze([
   'frameTooLarge', // an access unit larger than a slot
   'noParameterSets', // slices before the first SPS/PPS
   'stopped', // read from the camera while streaming was stopped by command (the camera is drained, not paused)
+  'truncated', // the camera's last access unit, cut by the end of its input (EOF, SIGTERM): incomplete, never uploaded
+  'corrupt', // a bitstream error (lenient device reader): the access unit is dropped, frames resume at the next key frame
+  'fragmentTooLong', // after a camera pause: non-key frames that would stretch the open fragment past its maximum duration
 ] as const);
 export type DropReason = (typeof DROP_REASONS)[number];
 
@@ -38,7 +41,9 @@ export class FramePool {
   private slotsInUse = 0;
   private slotHighWater = 0;
   private framesHighWater = 0;
-  readonly drops: Record<DropReason, number> = { poolFull: 0, awaitKeyFrame: 0, frameTooLarge: 0, noParameterSets: 0, stopped: 0 };
+  readonly drops: Record<DropReason, number> = {
+    poolFull: 0, awaitKeyFrame: 0, frameTooLarge: 0, noParameterSets: 0, stopped: 0, truncated: 0, corrupt: 0, fragmentTooLong: 0,
+  };
 
   /**
    * `arena`: where the slots live, at least slotCount × slotBytes; default a new ArrayBuffer. Boards with a
@@ -117,6 +122,18 @@ export class FramePool {
 
   countDrop(reason: DropReason, frames = 1): void {
     this.drops[reason] += frames;
+  }
+
+  /** Frames dropped for any reason (the sum of `drops`): with the frames stored, every frame fed. */
+  get dropped(): number {
+    let n = 0;
+    for (let i = 0; i < DROP_REASONS.length; i++) n += this.drops[DROP_REASONS[i]!];
+    return n;
+  }
+
+  /** Frame records not held (the reader needs one per access unit). */
+  get freeFrameCount(): number {
+    return this.freeFrames.length;
   }
 
   /** Counters for telemetry and benchmarks. */
