@@ -286,6 +286,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "closeInput", fieldcamNativeCloseInput, 1 },
 	{ "writeFileAtomic", fieldcamNativeWriteFileAtomic, 4 },
 	{ "indexOfByte", fieldcamNativeIndexOfByte, 4 },
+	{ "findStartCodes", fieldcamNativeFindStartCodes, 4 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },
 	{ "socketOpen", fieldcamNativeSocketOpen, 3 },

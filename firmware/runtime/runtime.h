@@ -150,6 +150,7 @@ void fieldcamNativeReadInput(txMachine* the);
 void fieldcamNativeCloseInput(txMachine* the);
 void fieldcamNativeWriteFileAtomic(txMachine* the);
 void fieldcamNativeIndexOfByte(txMachine* the);
+void fieldcamNativeFindStartCodes(txMachine* the);
 void fieldcamNativeSha256(txMachine* the);
 void fieldcamNativeHmacSha256(txMachine* the);
 void fieldcamNativeSocketOpen(txMachine* the);

@@ -1,8 +1,10 @@
 /*
- * The byte search of the media path (design.md §3): the H.264 reader looks for the 01 of each start code, the
- * MJPEG reader for X'FF'. In XS's interpreter a JS byte loop — even Uint8Array.prototype.indexOf, which goes
- * through the generic element getter — costs hundreds of ARM instructions per byte; memchr costs a few.
- *   native.indexOfByte(data, value, from, to)   first i in [from, to) with data[i] === value, or -1
+ * The byte searches of the media path (design.md §3). In XS's interpreter a JS byte loop — even
+ * Uint8Array.prototype.indexOf, which goes through the generic element getter — costs hundreds of ARM
+ * instructions per byte; these cost one or two.
+ *   native.indexOfByte(data, value, from, to)     first i in [from, to) with data[i] === value, or -1
+ *                                                 (the MJPEG reader's search for X'FF')
+ *   native.findStartCodes(data, from, to, found)  the Annex-B start codes in [from, to): see below
  */
 #include "runtime.h"
 
@@ -20,4 +22,86 @@ void fieldcamNativeIndexOfByte(txMachine* the)
 	data = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
 	hit = memchr(data, value, (size_t)(to - from));
 	xsResult = xsInteger(hit ? (xsIntegerValue)(from + (double)(hit - data)) : -1);
+}
+
+/* Nonzero iff some byte of w is zero (the classic (w - 0x01..) & ~w & 0x80.. test: exact for "any", which is all we ask). */
+#define HAS_ZERO_BYTE(w) (((w) - 0x01010101u) & ~(w) & 0x80808080u)
+
+/*
+ * Every `00 00 01` (H.264 B.1: start_code_prefix_one_3bytes after a zero byte) whose first zero lies in
+ * data[0..n), as the index of its 01 byte, which may lie up to 2 bytes past n (the caller passes n = to - from - 2
+ * and the bytes up to `to`). Each hit also gets the run of zero bytes just before the 01, counted back to data[0]
+ * (at least 2: trailing_zero_8bits and the zero_byte of a 4-byte code are told apart by the caller). Writes
+ * (index, zeros) pairs into found until it holds `max` of them; returns the number of pairs.
+ *
+ * Word at a time: a word with no zero byte cannot hold the first zero of a start code, so payload costs one load,
+ * three ALU operations and a branch per 4 bytes; a word with a zero is looked at byte by byte. Loads are from an
+ * aligned address (ARMv6 may trap or rotate an unaligned LDR), through memcpy so the compiler sees no aliasing.
+ */
+static uint32_t findStartCodes(const uint8_t* data, size_t n, uint32_t* found, uint32_t max)
+{
+	uint32_t count = 0;
+	size_t s = 0;
+	while (s < n) {
+		/* Whole aligned words while no zero byte shows up. */
+		if ((((uintptr_t)(data + s)) & 3) == 0) {
+			while (s + 4 <= n) {
+				uint32_t w;
+				memcpy(&w, __builtin_assume_aligned(data + s, 4), 4);
+				if (HAS_ZERO_BYTE(w))
+					break;
+				s += 4;
+			}
+			if (s >= n)
+				break;
+		}
+		if (data[s] == 0 && data[s + 1] == 0 && data[s + 2] == 1) {
+			size_t k = s;
+			uint32_t zeros = 2;
+			while (k > 0 && data[k - 1] == 0) {
+				k--;
+				zeros++;
+			}
+			found[2 * count] = (uint32_t)(s + 2);
+			found[2 * count + 1] = zeros;
+			if (++count == max)
+				return count;
+			s += 3; /* the 01 cannot begin another start code */
+		} else {
+			s++;
+		}
+	}
+	return count;
+}
+
+/*
+ * native.findStartCodes(data, from, to, found): for each `00 00 01` whose 01 is at an index p in [from + 2, to),
+ * in order, found[2k] = p and found[2k + 1] = the zero bytes just before p counted back no further than `from`.
+ * Stops when found (a Uint32Array) is full; returns the number of pairs written. The caller resumes past the last
+ * p. Nothing is allocated; the table is the caller's, reused.
+ */
+void fieldcamNativeFindStartCodes(txMachine* the)
+{
+	double from = fieldcamToIndex(the, &xsArg(1), "from");
+	double to = fieldcamToIndex(the, &xsArg(2), "to");
+	const uint8_t* data;
+	uint32_t* found;
+	size_t slots;
+	if (to < from)
+		xsRangeError("range %.0f..%.0f is reversed", from, to);
+	data = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
+	found = fieldcamViewData(the, &xsArg(3), 4, &slots, "found");
+	if (slots < 2)
+		xsRangeError("found must hold at least one pair (2 entries), it has %zu", slots);
+	if (to - from < 3) {
+		xsResult = xsInteger(0);
+		return;
+	}
+	{
+		uint32_t count = findStartCodes(data, (size_t)(to - from) - 2, found, (uint32_t)(slots / 2));
+		uint32_t i;
+		for (i = 0; i < count; i++)
+			found[2 * i] += (uint32_t)from;
+		xsResult = xsInteger((xsIntegerValue)count);
+	}
 }

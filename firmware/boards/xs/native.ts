@@ -53,6 +53,12 @@ export interface NativeHost {
   // ---- byte search (memchr) ----
   /** The first index i in [from, to) with data[i] === value (0-255), or -1. The host checks the range. */
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
+  /**
+   * Annex-B start codes, word at a time (scan.c): for each `00 00 01` whose 01 is at p in [from + 2, to), in order,
+   * found[2k] = p and found[2k + 1] = the zero bytes just before p, counted back no further than `from`. Stops when
+   * `found` is full; returns the number of pairs.
+   */
+  findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
 
   // ---- hashes (mbedTLS) ----
   sha256(data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void;

@@ -14,7 +14,10 @@ export const xsBoard: Board = Object.freeze({
   timers: xsTimers,
   sockets: xsSocket,
   hash: xsHash,
-  byteScan: Object.freeze({ indexOfByte: (data: Uint8Array, value: number, from: number, to: number) => host().indexOfByte(data, value, from, to) }),
+  byteScan: Object.freeze({
+    indexOfByte: (data: Uint8Array, value: number, from: number, to: number) => host().indexOfByte(data, value, from, to),
+    findStartCodes: (data: Uint8Array, from: number, to: number, found: Uint32Array) => host().findStartCodes(data, from, to, found),
+  }),
   camera: xsCamera,
   readText: (path: string) => decodeUtf8(new Uint8Array(host().readFile(path))),
   readBytes: (path: string) => new Uint8Array(host().readFile(path)),

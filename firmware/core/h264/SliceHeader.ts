@@ -7,6 +7,8 @@ import type { ByteSource } from './ByteSource.ts';
  * bytes; a longer read means impossible values, which the Exp-Golomb bound reports.
  */
 const SCRATCH_BYTES = 32;
+/** The first try: 32 bits hold the three fields of any slice with first_mb_in_slice < 65535 and small ids. */
+const SHORT_BYTES = 4;
 
 /**
  * The leading fields of slice_header() (H.264 7.3.3) that the access-unit splitter needs: first_mb_in_slice,
@@ -27,12 +29,30 @@ export class SliceHeader {
    */
   read(source: ByteSource, offset: number, length: number): this {
     const n = length - 1 < SCRATCH_BYTES ? length - 1 : SCRATCH_BYTES;
+    // Almost every slice has its three fields in the first few bytes (first_mb_in_slice 0 is one bit): parse a
+    // short window first, and only when it does not suffice the whole bounded window. The reader consumes bits
+    // in order, so a parse that succeeds on the short window reads the same values as on the long one, and any
+    // failure is repeated on the long window: results and error messages are those of the long window alone.
+    const short = n < SHORT_BYTES ? n : SHORT_BYTES;
+    if (short < n) {
+      for (let i = 0; i < short; i++) this.scratch[i] = source.byteAt(offset + 1 + i);
+      try {
+        this.parse(short);
+        return this;
+      } catch {
+        // fall through to the whole window
+      }
+    }
     for (let i = 0; i < n; i++) this.scratch[i] = source.byteAt(offset + 1 + i);
-    const r = this.bits.reset(this.scratch, 0, n > 0 ? n : 0, 'slice header', 'H264_SLICE_INVALID');
+    this.parse(n > 0 ? n : 0);
+    return this;
+  }
+
+  private parse(bytes: number): void {
+    const r = this.bits.reset(this.scratch, 0, bytes, 'slice header', 'H264_SLICE_INVALID');
     this.firstMbInSlice = r.ue();
     this.sliceType = r.ue();
     this.ppsId = r.ue();
-    return this;
   }
 
   /**

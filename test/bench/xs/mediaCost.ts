@@ -13,10 +13,12 @@ declare const native: {
   computrons(): number;
   memory(): { heapBytes: number; peakBytes: number };
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
+  findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
   readonly argv: readonly string[];
 };
 
-// scan: `native` (the XS board's memchr, as on the device) or `js` (the core's own loops).
+// scan: `native` (the XS board's scan.c: word-at-a-time start codes, memchr for JPEG, as on the device) or `js`
+// (the core's own loops).
 const [path, codec, fps, passes, scan] = native.argv as [string, Codec, string, string, 'native' | 'js'];
 const file = new Uint8Array(native.readFile(path));
 const READ = 4096; // bytes per camera read, as a pipe delivers them
@@ -25,7 +27,10 @@ let bytesOut = 0;
 const muxer = new Muxer({
   codec, pool, fps: { num: Number(fps), den: 1 }, fragmentMs: 1000, maxFragmentMs: 10_000,
   startTimecode: 1_700_000_000_000, endOfFragment: true,
-  ...(scan === 'native' ? { byteScan: { indexOfByte: (d: Uint8Array, v: number, f: number, t: number) => native.indexOfByte(d, v, f, t) } } : {}),
+  ...(scan === 'native' ? { byteScan: {
+    indexOfByte: (d: Uint8Array, v: number, f: number, t: number) => native.indexOfByte(d, v, f, t),
+    findStartCodes: (d: Uint8Array, f: number, t: number, found: Uint32Array) => native.findStartCodes(d, f, t, found),
+  } } : {}),
   sink: (views: ViewList) => {
     bytesOut += views.byteLength;
   },
