@@ -293,6 +293,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "socketRead", fieldcamNativeSocketRead, 4 },
 	{ "socketWrite", fieldcamNativeSocketWrite, 5 },
 	{ "socketClose", fieldcamNativeSocketClose, 1 },
+	{ "tlsStats", fieldcamNativeTlsStats, 0 },
 	{ "memory", nativeMemory, 0 },
 	{ "framePoolMemory", nativeFramePoolMemory, 1 },
 	{ "limitAppHeap", nativeLimitAppHeap, 1 },

@@ -138,6 +138,7 @@ size_t fieldcamTlsRecordLimit(FieldcamTls* tls);
 size_t fieldcamTlsBuffered(FieldcamTls* tls);
 /* Sends close_notify best-effort and frees the session. */
 void fieldcamTlsFree(FieldcamTls* tls);
+void fieldcamNativeTlsStats(txMachine* the);
 
 /* ---- natives, by file (natives.c puts them on the `native` object) ---- */
 void fieldcamNativeSetDispatcher(txMachine* the);

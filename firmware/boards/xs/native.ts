@@ -85,6 +85,11 @@ export interface NativeHost {
   socketWrite(handle: number, sources: readonly Uint8Array[], offsets: Uint32Array, lengths: Uint32Array, count: number): number;
   /** Closes at once (queued bytes discarded); no event for this handle afterwards. Unknown handles are ignored. */
   socketClose(handle: number): void;
+  /**
+   * Application-data records mbedTLS wrote since start, over every session, and their plaintext bytes (tls.c).
+   * A gather write goes out as one record per 16 KiB (net.c writeTls): tests and the bench count records per frame.
+   */
+  tlsStats(): { readonly records: number; readonly bytes: number };
 
   // ---- memory ----
   /**
