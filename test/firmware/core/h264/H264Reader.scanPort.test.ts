@@ -3,6 +3,8 @@
 // the same frame records (NAL offsets, lengths, prefixes, types, bytes), the same errors, the same drops, on every
 // fixture, on fuzzed and cut copies, at read sizes from 1 byte to 64 KiB.
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
+import { BitReader } from '../../../../firmware/core/h264/BitReader.ts';
+import { SliceHeader } from '../../../../firmware/core/h264/SliceHeader.ts';
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
 import { prng, readH264 } from './h264TestKit.ts';
@@ -74,6 +76,33 @@ test('fuzzed and cut copies of the fixtures, irregular reads: identical outcomes
     for (const strict of [true, false]) {
       assert.equal(outcome(data, strict, reads, port), outcome(data, strict, reads), `case ${i}, ${data.length} B, ${strict ? 'strict' : 'lenient'}`);
     }
+  }
+});
+
+test('SliceHeader: the fields read from one 32-bit word are the bit reader\'s, for every kind of first bytes', () => {
+  const random = prng(13);
+  const header = new SliceHeader();
+  const bits = new BitReader();
+  for (let i = 0; i < scaled(20000); i++) {
+    const length = 2 + Math.floor(random() * 8);
+    const nal = new Uint8Array(length);
+    for (let k = 0; k < length; k++) nal[k] = random() < 0.2 ? 0 : random() < 0.1 ? 3 : Math.floor(random() * 256);
+    const source = { byteAt: (at: number) => nal[at] as number };
+    let want: unknown;
+    try {
+      const r = bits.reset(nal, 1, Math.min(length - 1, 32), 'slice header', 'H264_SLICE_INVALID');
+      want = [r.ue(), r.ue(), r.ue()];
+    } catch (err) {
+      want = (err as FieldcamError).message;
+    }
+    let got: unknown;
+    try {
+      header.read(source, 0, length);
+      got = [header.firstMbInSlice, header.sliceType, header.ppsId];
+    } catch (err) {
+      got = (err as FieldcamError).message;
+    }
+    assert.equal(got, want, Array.from(nal).join(' '));
   }
 });
 
