@@ -15,4 +15,10 @@ export interface ByteScanPort {
    * [from, to). Optional: without it the H.264 scanner runs its own JS loop.
    */
   findStartCodes?(bytes: Uint8Array, from: number, to: number, found: Uint32Array): number;
+  /**
+   * The end of JPEG entropy-coded data: the first j in [from, to) with bytes[j] === 0xFF whose next byte, when
+   * j + 1 < to, is neither 0x00 (a stuffed X'FF00', T.81 F.1.2.3) nor 0xD0-0xD7 (a restart marker, B.1.1.5), or -1.
+   * Never reads outside [from, to). Optional: without it the JPEG scanner steps through each X'FF' in JS.
+   */
+  findJpegMarker?(bytes: Uint8Array, from: number, to: number): number;
 }

@@ -287,6 +287,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "writeFileAtomic", fieldcamNativeWriteFileAtomic, 4 },
 	{ "indexOfByte", fieldcamNativeIndexOfByte, 4 },
 	{ "findStartCodes", fieldcamNativeFindStartCodes, 4 },
+	{ "findJpegMarker", fieldcamNativeFindJpegMarker, 3 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },
 	{ "socketOpen", fieldcamNativeSocketOpen, 3 },

@@ -152,6 +152,7 @@ void fieldcamNativeCloseInput(txMachine* the);
 void fieldcamNativeWriteFileAtomic(txMachine* the);
 void fieldcamNativeIndexOfByte(txMachine* the);
 void fieldcamNativeFindStartCodes(txMachine* the);
+void fieldcamNativeFindJpegMarker(txMachine* the);
 void fieldcamNativeSha256(txMachine* the);
 void fieldcamNativeHmacSha256(txMachine* the);
 void fieldcamNativeSocketOpen(txMachine* the);

@@ -5,6 +5,7 @@
  *   native.indexOfByte(data, value, from, to)     first i in [from, to) with data[i] === value, or -1
  *                                                 (the MJPEG reader's search for X'FF')
  *   native.findStartCodes(data, from, to, found)  the Annex-B start codes in [from, to): see below
+ *   native.findJpegMarker(data, from, to)         the first X'FF' in [from, to) that is not X'FF00' or RSTn
  */
 #include "runtime.h"
 
@@ -104,4 +105,36 @@ void fieldcamNativeFindStartCodes(txMachine* the)
 			found[2 * i] += (uint32_t)from;
 		xsResult = xsInteger((xsIntegerValue)count);
 	}
+}
+
+/*
+ * native.findJpegMarker(data, from, to): the first j in [from, to) with data[j] === 0xFF that is not a stuffed
+ * X'FF00' nor a restart marker X'FFD0'-X'FFD7' (T.81 B.1.1.5, F.1.2.3: both belong to entropy-coded data), i.e.
+ * data[j + 1] is another value or lies at `to` (not known yet); -1 when there is none. The MJPEG reader's scan of
+ * entropy-coded data: JS sees the marker that ends it, never the stuffed X'FF's inside it. memchr is glibc's
+ * word-at-a-time search.
+ */
+void fieldcamNativeFindJpegMarker(txMachine* the)
+{
+	double from = fieldcamToIndex(the, &xsArg(1), "from");
+	double to = fieldcamToIndex(the, &xsArg(2), "to");
+	const uint8_t* data;
+	const uint8_t* at;
+	const uint8_t* end;
+	if (to < from)
+		xsRangeError("range %.0f..%.0f is reversed", from, to);
+	data = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
+	at = data;
+	end = data + (size_t)(to - from);
+	while (at < end) {
+		const uint8_t* hit = memchr(at, 0xff, (size_t)(end - at));
+		if (!hit)
+			break;
+		if (hit + 1 == end || (hit[1] != 0x00 && (hit[1] & 0xf8) != 0xd0)) {
+			xsResult = xsInteger((xsIntegerValue)(from + (double)(hit - data)));
+			return;
+		}
+		at = hit + 2;
+	}
+	xsResult = xsInteger(-1);
 }

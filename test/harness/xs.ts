@@ -15,6 +15,7 @@ declare const native: {
   heapBytes(): number;
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
   findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
+  findJpegMarker(data: Uint8Array, from: number, to: number): number;
   readonly argv: readonly string[];
 };
 
@@ -27,6 +28,7 @@ setFixtureLoader((name) => new Uint8Array(native.readFile(`test/fixtures/${name}
 setBoardByteScan(Object.freeze({
   indexOfByte: (data: Uint8Array, value: number, from: number, to: number) => native.indexOfByte(data, value, from, to),
   findStartCodes: (data: Uint8Array, from: number, to: number, found: Uint32Array) => native.findStartCodes(data, from, to, found),
+  findJpegMarker: (data: Uint8Array, from: number, to: number) => native.findJpegMarker(data, from, to),
 }));
 
 function describe(err: unknown): string {

@@ -17,6 +17,7 @@ export const xsBoard: Board = Object.freeze({
   byteScan: Object.freeze({
     indexOfByte: (data: Uint8Array, value: number, from: number, to: number) => host().indexOfByte(data, value, from, to),
     findStartCodes: (data: Uint8Array, from: number, to: number, found: Uint32Array) => host().findStartCodes(data, from, to, found),
+    findJpegMarker: (data: Uint8Array, from: number, to: number) => host().findJpegMarker(data, from, to),
   }),
   camera: xsCamera,
   readText: (path: string) => decodeUtf8(new Uint8Array(host().readFile(path))),

@@ -103,8 +103,11 @@ export class JpegScanner {
       switch (this.state) {
         case ENTROPY: {
           // Inside entropy-coded data only X'FF' matters: X'FF00' is a stuffed byte, X'FFD0'-X'FFD7' are
-          // restart markers (F.1.2.3, B.2.1); any other code is a marker that ends the scan.
-          const j = this.indexOfFF(bytes, i, to);
+          // restart markers (F.1.2.3, B.2.1); any other code is a marker that ends the scan. With the board's
+          // marker search the stuffed bytes and RSTn are skipped in C; ENTROPY_FF below then sees only the byte
+          // after a real marker's X'FF' (or the next read's first byte), as it would have here.
+          const port = this.byteScan;
+          const j = port && port.findJpegMarker ? port.findJpegMarker(bytes, i, to) : this.indexOfFF(bytes, i, to);
           if (j < 0) return to;
           i = j + 1;
           this.state = ENTROPY_FF;
