@@ -21,4 +21,11 @@ export interface ByteScanPort {
    * Never reads outside [from, to). Optional: without it the JPEG scanner steps through each X'FF' in JS.
    */
   findJpegMarker?(bytes: Uint8Array, from: number, to: number): number;
+  /**
+   * JPEG headers: from `from`, where a marker must start, past every whole marker segment in [from, to) that the
+   * scanner only skips (X'FF', a code other than SOFn, DHP, SOS, DNL, SOI, EOI, TEM, RSTn, X'FF' or X'00', a
+   * length >= 2 and its bytes); returns where the first other thing starts (`from` when it is one). Optional:
+   * without it the JPEG scanner walks each segment's marker and length in JS.
+   */
+  skipJpegSegments?(bytes: Uint8Array, from: number, to: number): number;
 }

@@ -288,6 +288,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "indexOfByte", fieldcamNativeIndexOfByte, 4 },
 	{ "findStartCodes", fieldcamNativeFindStartCodes, 4 },
 	{ "findJpegMarker", fieldcamNativeFindJpegMarker, 3 },
+	{ "skipJpegSegments", fieldcamNativeSkipJpegSegments, 3 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },
 	{ "socketOpen", fieldcamNativeSocketOpen, 3 },

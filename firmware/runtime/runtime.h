@@ -153,6 +153,7 @@ void fieldcamNativeWriteFileAtomic(txMachine* the);
 void fieldcamNativeIndexOfByte(txMachine* the);
 void fieldcamNativeFindStartCodes(txMachine* the);
 void fieldcamNativeFindJpegMarker(txMachine* the);
+void fieldcamNativeSkipJpegSegments(txMachine* the);
 void fieldcamNativeSha256(txMachine* the);
 void fieldcamNativeHmacSha256(txMachine* the);
 void fieldcamNativeSocketOpen(txMachine* the);

@@ -6,6 +6,7 @@
  *                                                 (the MJPEG reader's search for X'FF')
  *   native.findStartCodes(data, from, to, found)  the Annex-B start codes in [from, to): see below
  *   native.findJpegMarker(data, from, to)         the first X'FF' in [from, to) that is not X'FF00' or RSTn
+ *   native.skipJpegSegments(data, from, to)       past the JPEG marker segments the scanner only skips
  */
 #include "runtime.h"
 
@@ -137,4 +138,45 @@ void fieldcamNativeFindJpegMarker(txMachine* the)
 		at = hit + 2;
 	}
 	xsResult = xsInteger(-1);
+}
+
+/* Marker codes whose segment the JPEG scanner only skips (T.81 Table B.1): every code with a length field except
+ * the frame headers (SOFn, DHP), SOS and DNL, whose parameters it reads. Fill bytes, TEM, RSTn, SOI and EOI have
+ * no length; X'FF00' is no marker. */
+static int isSkippedSegment(uint8_t m)
+{
+	if (m == 0x00 || m == 0x01 || m == 0xff || (m & 0xf8) == 0xd0)
+		return 0;
+	if (m == 0xd8 || m == 0xd9 || m == 0xda || m == 0xdc || m == 0xde)
+		return 0;
+	if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc)
+		return 0;
+	return 1;
+}
+
+/*
+ * native.skipJpegSegments(data, from, to): from `from`, where a marker must start, skips whole marker segments the
+ * JPEG scanner would skip without looking inside (APPn, DQT, DHT, DRI, COM, …: X'FF', code, length >= 2, then
+ * length - 2 bytes), as long as each lies entirely in [from, to). Returns the index where the first other thing
+ * starts (a frame or scan header, a fill byte, an invalid length, a segment that runs past `to`, not a marker):
+ * `from` itself when there is none. The scanner's state machine takes it from there, so results are its own.
+ */
+void fieldcamNativeSkipJpegSegments(txMachine* the)
+{
+	double from = fieldcamToIndex(the, &xsArg(1), "from");
+	double to = fieldcamToIndex(the, &xsArg(2), "to");
+	const uint8_t* data;
+	size_t i = 0;
+	size_t n;
+	if (to < from)
+		xsRangeError("range %.0f..%.0f is reversed", from, to);
+	data = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
+	n = (size_t)(to - from);
+	while (i + 4 <= n && data[i] == 0xff && isSkippedSegment(data[i + 1])) {
+		size_t length = ((size_t)data[i + 2] << 8) | data[i + 3];
+		if (length < 2 || i + 2 + length > n)
+			break;
+		i += 2 + length;
+	}
+	xsResult = xsNumber(from + (double)i);
 }

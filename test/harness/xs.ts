@@ -16,6 +16,7 @@ declare const native: {
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
   findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
+  skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   readonly argv: readonly string[];
 };
 
@@ -29,6 +30,7 @@ setBoardByteScan(Object.freeze({
   indexOfByte: (data: Uint8Array, value: number, from: number, to: number) => native.indexOfByte(data, value, from, to),
   findStartCodes: (data: Uint8Array, from: number, to: number, found: Uint32Array) => native.findStartCodes(data, from, to, found),
   findJpegMarker: (data: Uint8Array, from: number, to: number) => native.findJpegMarker(data, from, to),
+  skipJpegSegments: (data: Uint8Array, from: number, to: number) => native.skipJpegSegments(data, from, to),
 }));
 
 function describe(err: unknown): string {

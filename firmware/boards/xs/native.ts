@@ -61,6 +61,8 @@ export interface NativeHost {
   findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
   /** The first j in [from, to) with data[j] === 0xFF and data[j + 1] (when j + 1 < to) neither 0x00 nor 0xD0-0xD7, or -1 (scan.c). */
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
+  /** Past the whole JPEG marker segments in [from, to) that the scanner only skips (APPn, DQT, DHT, COM, …); `from` when none (scan.c). */
+  skipJpegSegments(data: Uint8Array, from: number, to: number): number;
 
   // ---- hashes (mbedTLS) ----
   sha256(data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void;

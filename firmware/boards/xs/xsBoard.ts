@@ -18,6 +18,7 @@ export const xsBoard: Board = Object.freeze({
     indexOfByte: (data: Uint8Array, value: number, from: number, to: number) => host().indexOfByte(data, value, from, to),
     findStartCodes: (data: Uint8Array, from: number, to: number, found: Uint32Array) => host().findStartCodes(data, from, to, found),
     findJpegMarker: (data: Uint8Array, from: number, to: number) => host().findJpegMarker(data, from, to),
+    skipJpegSegments: (data: Uint8Array, from: number, to: number) => host().skipJpegSegments(data, from, to),
   }),
   camera: xsCamera,
   readText: (path: string) => decodeUtf8(new Uint8Array(host().readFile(path))),

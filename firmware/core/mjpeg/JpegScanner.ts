@@ -143,6 +143,15 @@ export class JpegScanner {
           break;
         }
         case MARKER: {
+          // With the board's segment skip, the segments only skipped below (APPn, DQT, DHT, …) go by in C.
+          const port = this.byteScan;
+          if (port && port.skipJpegSegments) {
+            const j = port.skipJpegSegments(bytes, i, to);
+            if (j !== i) {
+              i = j;
+              break;
+            }
+          }
           if (bytes[i++] !== 0xff) return this.fail(i, 'MJPEG_SEGMENT_INVALID', 'a byte other than X\'FF\' where a marker must start (T.81 B.1.1.2)');
           this.state = MARKER_CODE;
           break;

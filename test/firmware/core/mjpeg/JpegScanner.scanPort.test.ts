@@ -23,9 +23,25 @@ function referenceFindJpegMarker(bytes: Uint8Array, from: number, to: number): n
   return -1;
 }
 
+/** Marker codes the scanner only skips: with a length, and neither a frame header, SOS, nor DNL (T.81 Table B.1). */
+function skipped(m: number): boolean {
+  if (m === 0x00 || m === 0x01 || m === 0xff || (m & 0xf8) === 0xd0 || m === 0xd8 || m === 0xd9 || m === 0xda || m === 0xdc || m === 0xde) return false;
+  return !(m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc);
+}
+
+function referenceSkipJpegSegments(bytes: Uint8Array, from: number, to: number): number {
+  let i = from;
+  while (i + 4 <= to && bytes[i] === 0xff && skipped(bytes[i + 1]!)) {
+    const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+    if (length < 2 || i + 2 + length > to) break;
+    i += 2 + length;
+  }
+  return i;
+}
+
 const board = boardByteScan();
-const port: ByteScanPort = board ?? { indexOfByte: referenceIndexOfByte, findJpegMarker: referenceFindJpegMarker };
-/** The same board without its marker search: the JS stepping through each X'FF' (indexOfByte only). */
+const port: ByteScanPort = board ?? { indexOfByte: referenceIndexOfByte, findJpegMarker: referenceFindJpegMarker, skipJpegSegments: referenceSkipJpegSegments };
+/** The same board without its marker search and segment skip: the JS stepping (indexOfByte only). */
 const stepping: ByteScanPort = { indexOfByte: (b, v, f, t) => port.indexOfByte(b, v, f, t) };
 
 test('findJpegMarker (the board\'s port): the reference\'s answer for every range of stuffed, restart and real markers', () => {
@@ -46,7 +62,30 @@ test('findJpegMarker (the board\'s port): the reference\'s answer for every rang
   assert.is(port.findJpegMarker!(ff, 0, 0), -1);
 });
 
-test('the reader with findJpegMarker: the images, errors and counters of X\'FF\' stepping, in reads of 1 B to 64 KiB, on fuzzed and cut copies', () => {
+test('skipJpegSegments (the board\'s port): the reference\'s answer on real headers, cut anywhere, and on planted segments', () => {
+  const base = fixture('mjpeg-320x240-10fps.mjpeg');
+  for (let to = 2; to < 700; to++) assert.is(port.skipJpegSegments!(base, 2, to), referenceSkipJpegSegments(base, 2, to), `headers cut at ${to}`);
+  assert.ok(port.skipJpegSegments!(base, 2, 700) > 100, 'the fixture\'s APP0/DQT segments are skipped');
+  const random = prng(23);
+  const data = new Uint8Array(4000);
+  for (let i = 0; i < data.length; ) {
+    const r = random();
+    if (r < 0.6) {
+      const length = Math.floor(random() * 12);
+      data.set([0xff, Math.floor(random() * 256), length >> 8, length & 255], i);
+      i += 4 + Math.max(0, length - 2);
+    } else {
+      data[i++] = r < 0.8 ? 0xff : Math.floor(random() * 256);
+    }
+  }
+  for (let trial = 0; trial < scaled(3000); trial++) {
+    const from = Math.floor(random() * data.length);
+    const to = from + Math.floor(random() * (data.length - from + 1));
+    assert.is(port.skipJpegSegments!(data, from, to), referenceSkipJpegSegments(data, from, to), `${from}..${to}`);
+  }
+});
+
+test('the reader with findJpegMarker and skipJpegSegments: the images, errors and counters of the JS stepping, in reads of 1 B to 64 KiB, on fuzzed and cut copies', () => {
   const base = fixture('mjpeg-320x240-10fps.mjpeg');
   const random = prng(22);
   const inputs: Uint8Array[] = [base];
