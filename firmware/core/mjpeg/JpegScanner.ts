@@ -196,8 +196,10 @@ export class JpegScanner {
         }
         case SEGMENT: {
           if (this.headHave < this.headWant) {
-            this.head[this.headHave++] = bytes[i++]!;
-            this.remaining--;
+            // The captured parameters, as many as this read holds, in one turn of the state loop.
+            const take = Math.min(this.headWant - this.headHave, to - i);
+            for (let k = 0; k < take; k++) this.head[this.headHave++] = bytes[i++]!;
+            this.remaining -= take;
           } else {
             const n = Math.min(this.remaining, to - i);
             i += n;
