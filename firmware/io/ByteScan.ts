@@ -1,10 +1,31 @@
 /**
- * The one byte-search primitive the readers need: find a byte value in a range. Scanning payload bytes is the
- * real cost of the media path (design.md §3): in XS's interpreter a JS byte loop — or even
- * Uint8Array.prototype.indexOf — costs hundreds of ARM instructions per byte, so the XS board does it in C
- * (memchr). Boards without a port use the core's JS loops (fast under V8's JIT).
+ * The byte searches the readers need. Scanning payload bytes is the real cost of the media path (design.md §3):
+ * in XS's interpreter a JS byte loop — or even Uint8Array.prototype.indexOf — costs hundreds of ARM instructions
+ * per byte, so the XS board does them in C (firmware/runtime/scan.c). Boards without a port (Node) use the core's
+ * JS loops, which V8's JIT runs fast.
  */
 export interface ByteScanPort {
   /** The first index i in [from, to) with bytes[i] === value, or -1. Never reads outside [from, to). */
   indexOfByte(bytes: Uint8Array, value: number, from: number, to: number): number;
+  /**
+   * H.264 Annex-B start codes (B.1.1) in one call per read, so JS sees a few records per frame and never a
+   * payload byte. For each `00 00 01` whose 01 is at an index p in [from + 2, to), in order: found[2k] = p and
+   * found[2k + 1] = the number of zero bytes just before p, counted back no further than index `from` (>= 2).
+   * Stops once `found` holds found.length / 2 pairs; returns the number of pairs written. Never reads outside
+   * [from, to). Optional: without it the H.264 scanner runs its own JS loop.
+   */
+  findStartCodes?(bytes: Uint8Array, from: number, to: number, found: Uint32Array): number;
+  /**
+   * The end of JPEG entropy-coded data: the first j in [from, to) with bytes[j] === 0xFF whose next byte, when
+   * j + 1 < to, is neither 0x00 (a stuffed X'FF00', T.81 F.1.2.3) nor 0xD0-0xD7 (a restart marker, B.1.1.5), or -1.
+   * Never reads outside [from, to). Optional: without it the JPEG scanner steps through each X'FF' in JS.
+   */
+  findJpegMarker?(bytes: Uint8Array, from: number, to: number): number;
+  /**
+   * JPEG headers: from `from`, where a marker must start, past every whole marker segment in [from, to) that the
+   * scanner only skips (X'FF', a code other than SOFn, DHP, SOS, DNL, SOI, EOI, TEM, RSTn, X'FF' or X'00', a
+   * length >= 2 and its bytes); returns where the first other thing starts (`from` when it is one). Optional:
+   * without it the JPEG scanner walks each segment's marker and length in JS.
+   */
+  skipJpegSegments?(bytes: Uint8Array, from: number, to: number): number;
 }

@@ -158,6 +158,7 @@ size_t fieldcamTlsRecordLimit(FieldcamTls* tls);
 size_t fieldcamTlsBuffered(FieldcamTls* tls);
 /* Sends close_notify best-effort and frees the session. */
 void fieldcamTlsFree(FieldcamTls* tls);
+void fieldcamNativeTlsStats(txMachine* the);
 
 /* ---- natives, by file (natives.c puts them on the `native` object) ---- */
 void fieldcamNativeSetDispatcher(txMachine* the);
@@ -171,6 +172,9 @@ void fieldcamNativeCloseInput(txMachine* the);
 void fieldcamNativeWriteFileAtomic(txMachine* the);
 void fieldcamNativeRemoveStaleTemps(txMachine* the);
 void fieldcamNativeIndexOfByte(txMachine* the);
+void fieldcamNativeFindStartCodes(txMachine* the);
+void fieldcamNativeFindJpegMarker(txMachine* the);
+void fieldcamNativeSkipJpegSegments(txMachine* the);
 void fieldcamNativeSha256(txMachine* the);
 void fieldcamNativeHmacSha256(txMachine* the);
 void fieldcamNativeSocketOpen(txMachine* the);

@@ -1,8 +1,12 @@
 /*
- * The byte search of the media path (design.md §3): the H.264 reader looks for the 01 of each start code, the
- * MJPEG reader for X'FF'. In XS's interpreter a JS byte loop — even Uint8Array.prototype.indexOf, which goes
- * through the generic element getter — costs hundreds of ARM instructions per byte; memchr costs a few.
- *   native.indexOfByte(data, value, from, to)   first i in [from, to) with data[i] === value, or -1
+ * The byte searches of the media path (design.md §3). In XS's interpreter a JS byte loop — even
+ * Uint8Array.prototype.indexOf, which goes through the generic element getter — costs hundreds of ARM
+ * instructions per byte; these cost one or two.
+ *   native.indexOfByte(data, value, from, to)     first i in [from, to) with data[i] === value, or -1
+ *                                                 (the MJPEG reader's search for X'FF')
+ *   native.findStartCodes(data, from, to, found)  the Annex-B start codes in [from, to): see below
+ *   native.findJpegMarker(data, from, to)         the first X'FF' in [from, to) that is not X'FF00' or RSTn
+ *   native.skipJpegSegments(data, from, to)       past the JPEG marker segments the scanner only skips
  */
 #include "runtime.h"
 
@@ -20,4 +24,165 @@ void fieldcamNativeIndexOfByte(txMachine* the)
 	data = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
 	hit = memchr(data, value, (size_t)(to - from));
 	xsResult = xsInteger(hit ? (xsIntegerValue)(from + (double)(hit - data)) : -1);
+}
+
+/* Nonzero iff some byte of w is zero (the classic (w - 0x01..) & ~w & 0x80.. test: exact for "any", which is all we ask). */
+#define HAS_ZERO_BYTE(w) (((w) - 0x01010101u) & ~(w) & 0x80808080u)
+
+/*
+ * Every `00 00 01` (H.264 B.1: start_code_prefix_one_3bytes after a zero byte) whose first zero lies in
+ * data[0..n), as the index of its 01 byte, which may lie up to 2 bytes past n (the caller passes n = to - from - 2
+ * and the bytes up to `to`). Each hit also gets the run of zero bytes just before the 01, counted back to data[0]
+ * (at least 2: trailing_zero_8bits and the zero_byte of a 4-byte code are told apart by the caller). Writes
+ * (index, zeros) pairs into found until it holds `max` of them; returns the number of pairs.
+ *
+ * Word at a time: a word with no zero byte cannot hold the first zero of a start code, so payload costs one load,
+ * three ALU operations and a branch per 4 bytes; a word with a zero is looked at byte by byte. Loads are from an
+ * aligned address (ARMv6 may trap or rotate an unaligned LDR), through memcpy so the compiler sees no aliasing.
+ */
+static uint32_t findStartCodes(const uint8_t* data, size_t n, uint32_t* found, uint32_t max)
+{
+	uint32_t count = 0;
+	size_t s = 0;
+	while (s < n) {
+		/* Whole aligned words while no zero byte shows up. */
+		if ((((uintptr_t)(data + s)) & 3) == 0 && s + 4 <= n) {
+			/* One pointer, post-incremented: load, three ALU operations, compare and two branches per word. */
+			const uint8_t* p = data + s;
+			const uint8_t* last = data + n - 4;
+			while (p <= last) {
+				uint32_t w;
+				memcpy(&w, __builtin_assume_aligned(p, 4), 4);
+				/* A word with a zero: a start code can begin only at a zero followed by a zero, so when its
+				 * bytes 1 and 3 are both nonzero, none of its four positions begins one. */
+				if (HAS_ZERO_BYTE(w) && (p[1] == 0 || p[3] == 0))
+					break;
+				p += 4;
+			}
+			s = (size_t)(p - data);
+			if (s >= n)
+				break;
+		}
+		if (data[s] == 0 && data[s + 1] == 0 && data[s + 2] == 1) {
+			size_t k = s;
+			uint32_t zeros = 2;
+			while (k > 0 && data[k - 1] == 0) {
+				k--;
+				zeros++;
+			}
+			found[2 * count] = (uint32_t)(s + 2);
+			found[2 * count + 1] = zeros;
+			if (++count == max)
+				return count;
+			s += 3; /* the 01 cannot begin another start code */
+		} else {
+			s++;
+		}
+	}
+	return count;
+}
+
+/*
+ * native.findStartCodes(data, from, to, found): for each `00 00 01` whose 01 is at an index p in [from + 2, to),
+ * in order, found[2k] = p and found[2k + 1] = the zero bytes just before p counted back no further than `from`.
+ * Stops when found (a Uint32Array) is full; returns the number of pairs written. The caller resumes past the last
+ * p. Nothing is allocated; the table is the caller's, reused.
+ */
+void fieldcamNativeFindStartCodes(txMachine* the)
+{
+	double from = fieldcamToIndex(the, &xsArg(1), "from");
+	double to = fieldcamToIndex(the, &xsArg(2), "to");
+	const uint8_t* data;
+	uint32_t* found;
+	size_t slots;
+	if (to < from)
+		xsRangeError("range %.0f..%.0f is reversed", from, to);
+	data = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
+	found = fieldcamViewData(the, &xsArg(3), 4, &slots, "found");
+	if (slots < 2)
+		xsRangeError("found must hold at least one pair (2 entries), it has %zu", slots);
+	if (to - from < 3) {
+		xsResult = xsInteger(0);
+		return;
+	}
+	{
+		uint32_t count = findStartCodes(data, (size_t)(to - from) - 2, found, (uint32_t)(slots / 2));
+		uint32_t i;
+		for (i = 0; i < count; i++)
+			found[2 * i] += (uint32_t)from;
+		xsResult = xsInteger((xsIntegerValue)count);
+	}
+}
+
+/*
+ * native.findJpegMarker(data, from, to): the first j in [from, to) with data[j] === 0xFF that is not a stuffed
+ * X'FF00' nor a restart marker X'FFD0'-X'FFD7' (T.81 B.1.1.5, F.1.2.3: both belong to entropy-coded data), i.e.
+ * data[j + 1] is another value or lies at `to` (not known yet); -1 when there is none. The MJPEG reader's scan of
+ * entropy-coded data: JS sees the marker that ends it, never the stuffed X'FF's inside it. memchr is glibc's
+ * word-at-a-time search.
+ */
+void fieldcamNativeFindJpegMarker(txMachine* the)
+{
+	double from = fieldcamToIndex(the, &xsArg(1), "from");
+	double to = fieldcamToIndex(the, &xsArg(2), "to");
+	const uint8_t* data;
+	const uint8_t* at;
+	const uint8_t* end;
+	if (to < from)
+		xsRangeError("range %.0f..%.0f is reversed", from, to);
+	data = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
+	at = data;
+	end = data + (size_t)(to - from);
+	while (at < end) {
+		const uint8_t* hit = memchr(at, 0xff, (size_t)(end - at));
+		if (!hit)
+			break;
+		if (hit + 1 == end || (hit[1] != 0x00 && (hit[1] & 0xf8) != 0xd0)) {
+			xsResult = xsInteger((xsIntegerValue)(from + (double)(hit - data)));
+			return;
+		}
+		at = hit + 2;
+	}
+	xsResult = xsInteger(-1);
+}
+
+/* Marker codes whose segment the JPEG scanner only skips (T.81 Table B.1): every code with a length field except
+ * the frame headers (SOFn, DHP), SOS and DNL, whose parameters it reads. Fill bytes, TEM, RSTn, SOI and EOI have
+ * no length; X'FF00' is no marker. */
+static int isSkippedSegment(uint8_t m)
+{
+	if (m == 0x00 || m == 0x01 || m == 0xff || (m & 0xf8) == 0xd0)
+		return 0;
+	if (m == 0xd8 || m == 0xd9 || m == 0xda || m == 0xdc || m == 0xde)
+		return 0;
+	if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc)
+		return 0;
+	return 1;
+}
+
+/*
+ * native.skipJpegSegments(data, from, to): from `from`, where a marker must start, skips whole marker segments the
+ * JPEG scanner would skip without looking inside (APPn, DQT, DHT, DRI, COM, …: X'FF', code, length >= 2, then
+ * length - 2 bytes), as long as each lies entirely in [from, to). Returns the index where the first other thing
+ * starts (a frame or scan header, a fill byte, an invalid length, a segment that runs past `to`, not a marker):
+ * `from` itself when there is none. The scanner's state machine takes it from there, so results are its own.
+ */
+void fieldcamNativeSkipJpegSegments(txMachine* the)
+{
+	double from = fieldcamToIndex(the, &xsArg(1), "from");
+	double to = fieldcamToIndex(the, &xsArg(2), "to");
+	const uint8_t* data;
+	size_t i = 0;
+	size_t n;
+	if (to < from)
+		xsRangeError("range %.0f..%.0f is reversed", from, to);
+	data = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
+	n = (size_t)(to - from);
+	while (i + 4 <= n && data[i] == 0xff && isSkippedSegment(data[i + 1])) {
+		size_t length = ((size_t)data[i + 2] << 8) | data[i + 3];
+		if (length < 2 || i + 2 + length > n)
+			break;
+		i += 2 + length;
+	}
+	xsResult = xsNumber(from + (double)i);
 }

@@ -21,6 +21,7 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_ciphersuites.h>
 #include <mbedtls/x509_crt.h>
 
 struct FieldcamTls {
@@ -34,6 +35,38 @@ struct FieldcamTls {
 	unsigned char ip[16];    /* the IP literal to find in the leaf's iPAddress entries */
 	size_t ipLength;         /* 0: a DNS name, checked by mbedTLS */
 };
+
+/*
+ * The cipher suites offered, in order: mbedTLS's own list (every suite it was built with, its preference), with the
+ * ChaCha20-Poly1305 suites (RFC 7905) moved to the front. Payload encryption is the irreducible per-byte cost of
+ * upload once framing is lean, and on the ARM1176 (no AES instructions, no carry-less multiply) ChaCha20-Poly1305
+ * costs ~38 instructions per byte against ~138 for AES-128-GCM (docs/performance.md, test/bench/tlsCost.ts). The
+ * server still chooses (a server that prefers its own order, as AWS and Node's default do, may pick AES-GCM); both
+ * work. Built once, on first use.
+ */
+#define MAX_SUITES 256
+static int gSuites[MAX_SUITES + 1];
+
+static const int* offeredSuites(void)
+{
+	const int* all;
+	size_t n = 0;
+	int pass;
+	if (gSuites[0])
+		return gSuites;
+	all = mbedtls_ssl_list_ciphersuites();
+	for (pass = 0; pass < 2; pass++) {
+		size_t i;
+		for (i = 0; all[i] && n < MAX_SUITES; i++) {
+			const mbedtls_ssl_ciphersuite_t* info = mbedtls_ssl_ciphersuite_from_id(all[i]);
+			int chacha = info && info->cipher == MBEDTLS_CIPHER_CHACHA20_POLY1305;
+			if (chacha == (pass == 0))
+				gSuites[n++] = all[i];
+		}
+	}
+	gSuites[n] = 0;
+	return gSuites;
+}
 
 /* One random generator for every session, seeded once from the system's entropy. */
 static mbedtls_entropy_context gEntropy;
@@ -197,6 +230,7 @@ FieldcamTls* fieldcamTlsCreate(const char* name, const char* ca, const char* cer
 	mbedtls_ssl_conf_ca_chain(&tls->config, &tls->ca, NULL);
 	mbedtls_ssl_conf_rng(&tls->config, mbedtls_ctr_drbg_random, &gRandom);
 	mbedtls_ssl_conf_verify(&tls->config, verifyCertificate, tls);
+	mbedtls_ssl_conf_ciphersuites(&tls->config, offeredSuites());
 	if (cert) {
 		ret = mbedtls_ssl_conf_own_cert(&tls->config, &tls->cert, &tls->key);
 		if (ret)
@@ -259,11 +293,19 @@ int fieldcamTlsRead(FieldcamTls* tls, uint8_t* into, size_t length, char* error,
 	return FIELDCAM_TLS_ERROR;
 }
 
+/* Records mbedTLS wrote (application data, every session): what native.tlsStats() reports. */
+static double gRecordsWritten = 0;
+static double gBytesWritten = 0;
+
 int fieldcamTlsWrite(FieldcamTls* tls, const uint8_t* data, size_t length, char* error, size_t errorSize)
 {
 	int ret = mbedtls_ssl_write(&tls->ssl, data, length);
-	if (ret > 0)
+	if (ret > 0) {
+		/* ssl_write takes at most one record's payload per call (callers never pass more): one call, one record. */
+		gRecordsWritten++;
+		gBytesWritten += ret;
 		return ret;
+	}
 	if (ret == MBEDTLS_ERR_SSL_WANT_READ)
 		return FIELDCAM_TLS_WANT_READ;
 	if (ret == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -296,4 +338,15 @@ void fieldcamTlsFree(FieldcamTls* tls)
 	mbedtls_x509_crt_free(&tls->cert);
 	mbedtls_pk_free(&tls->key);
 	free(tls);
+}
+
+/* native.tlsStats(): { records, bytes } of application data written since start, all sessions (tests, bench). */
+void fieldcamNativeTlsStats(txMachine* the)
+{
+	xsVars(1);
+	xsResult = xsNewObject();
+	xsVar(0) = xsNumber(gRecordsWritten);
+	xsDefine(xsResult, xsID("records"), xsVar(0), xsDontSet);
+	xsVar(0) = xsNumber(gBytesWritten);
+	xsDefine(xsResult, xsID("bytes"), xsVar(0), xsDontSet);
 }

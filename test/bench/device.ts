@@ -6,10 +6,10 @@
 //     boot to the first PutMedia byte, and CPU while idle;
 //   the same boards with the control channel: a provisioned bundle (IoT credentials, MQTT over mTLS to the local
 //     broker), the camera looped at real time, a `status` command, then a burst of 30, read from its status lines.
-// Usage: node --import tsx test/bench/device.ts [1080p.h264] [--boards a,b] [--device-only]
-//   (--device-only skips the media-path table; --boards limits both device tables).
+// Usage: node --import tsx test/bench/device.ts [--boards a,b] [--device-only | --media-only]
+//   (--device-only skips the media-path table, --media-only runs it alone; --boards limits both device tables).
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from 'cbor-x';
@@ -24,12 +24,14 @@ import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type Runn
 import { buildInsnPlugin, countInstructions } from '../../toolchain/qemu/build.mjs';
 import { Operator, RunningDevice } from '../device/controlKit.ts';
 import { cli } from '../host/control/controlKit.ts';
+import { clip1080p, clip720p, mjpeg640, referenceClip, type Clip } from './clips.ts';
+import { nativeCosts } from './tlsCost.ts';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 const H264 = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
 const MJPEG = join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg');
 
-function table(headers: string[], rows: (string | number)[][]): string {
+function tableOf(headers: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
 }
@@ -44,35 +46,61 @@ function repeated(file: string, times: number, dir: string): string {
   return out;
 }
 
-async function mediaCost(dir: string, runtimeX86: string, runtimeArm: string, big1080p: string): Promise<string> {
+export interface MediaRow {
+  readonly clip: Clip;
+  readonly scan: 'native' | 'js';
+  readonly bytesPerFrame: number;
+  readonly computronsPerFrame: number;
+  readonly sameOnArm: boolean;
+  readonly instructionsPerFrame: number;
+}
+
+/**
+ * The media path of one clip inside fieldcam-runtime (test/bench/xs/mediaCost.ts): the clip played once and twice as
+ * the runtime's stdin (a regular file, read with native.readInput as the camera fd is), natively for computrons and
+ * under qemu-arm -cpu arm1176 with the instruction counter; per frame = (twice - once) / the extra frames.
+ */
+async function mediaRow(dir: string, bundle: string, runtimeX86: string, runtimeArm: string, clip: Clip, scan: 'native' | 'js'): Promise<MediaRow> {
+  const once = clip.file;
+  const twice = repeated(clip.file, 2, dir);
+  const args = [bundle, clip.codec, String(clip.fps), scan];
+  const native = (file: string) => new Promise<{ frames: number; computrons: number }>((resolve, reject) => {
+    const input = openSync(file, 'r');
+    const child = spawn(runtimeX86, args, { cwd: ROOT, stdio: [input, 'pipe', 'pipe'] });
+    closeSync(input);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`media-cost exited ${code}`))));
+  });
+  const arm = async (file: string) => {
+    const r = await countInstructions({ cpu: 'arm1176', program: runtimeArm, args, cwd: ROOT, stdinFile: file });
+    if (r.code !== 0) throw new Error(`media-cost under qemu exited ${r.code}: ${r.stderr}`);
+    return { ...(JSON.parse(r.stdout.trim()) as { frames: number; computrons: number }), instructions: Number(r.instructions) };
+  };
+  const [x1, x2, a1, a2] = [await native(once), await native(twice), await arm(once), await arm(twice)];
+  const frames = x2.frames - x1.frames;
+  return {
+    clip, scan, bytesPerFrame: readFileSync(once).length / x1.frames, computronsPerFrame: (x2.computrons - x1.computrons) / frames,
+    sameOnArm: x1.computrons === a1.computrons && x2.computrons === a2.computrons, instructionsPerFrame: (a2.instructions - a1.instructions) / frames,
+  };
+}
+
+/** Every bench clip through the media path; the reference clip also with the core's JS scan loops, for comparison. */
+export async function mediaCost(dir: string, runtimeX86: string, runtimeArm: string): Promise<{ table: string; rows: MediaRow[] }> {
   const bundle = join(dir, 'media-cost.js');
   await build({ entryPoints: [join(ROOT, 'test', 'bench', 'xs', 'mediaCost.ts')], outfile: bundle, bundle: true, format: 'iife', platform: 'neutral', target: 'es2022', charset: 'ascii', logLevel: 'warning' });
-  const rows: (string | number)[][] = [];
-  for (const [label, file, codec, fps, scan] of [
-    ['320x240 H.264, GOP 10', H264, 'h264', '10', 'js'], ['320x240 H.264, GOP 10', H264, 'h264', '10', 'native'],
-    ['320x240 MJPEG', MJPEG, 'mjpeg', '10', 'js'], ['320x240 MJPEG', MJPEG, 'mjpeg', '10', 'native'],
-    ['1080p H.264, 4 Mbit/s', big1080p, 'h264', '30', 'native'],
-  ] as const) {
-    const native = (passes: number) => new Promise<{ frames: number; computrons: number }>((resolve, reject) => {
-      const child = spawn(runtimeX86, [bundle, file, codec, fps, String(passes), scan], { cwd: ROOT });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`media-cost exited ${code}`))));
-    });
-    const arm = async (passes: number) => {
-      const r = await countInstructions({ cpu: 'arm1176', program: runtimeArm, args: [bundle, file, codec, fps, String(passes), scan], cwd: ROOT });
-      if (r.code !== 0) throw new Error(`media-cost under qemu exited ${r.code}: ${r.stderr}`);
-      return { ...(JSON.parse(r.stdout.trim()) as { frames: number; computrons: number }), instructions: Number(r.instructions) };
-    };
-    const [x1, x2, a1, a2] = [await native(1), await native(2), await arm(1), await arm(2)];
-    const frames = x2.frames - x1.frames;
-    const bytesPerFrame = readFileSync(file).length / x1.frames;
-    const instructions = (a2.instructions - a1.instructions) / frames;
-    rows.push([label, scan === 'native' ? 'native memchr (device)' : 'JS loop', n(bytesPerFrame), n((x2.computrons - x1.computrons) / frames),
-      x1.computrons === a1.computrons && x2.computrons === a2.computrons ? 'yes' : `NO (${a1.computrons})`,
-      n(instructions), (instructions / bytesPerFrame).toFixed(1)]);
-  }
-  return table(['input', 'byte search', 'bytes/frame', 'computrons/frame', 'same on x86-64 and ARM', 'ARM1176 instructions/frame', 'instructions/payload byte'], rows);
+  const small: Clip = { label: '320x240 10 fps, GOP 10 (fixture)', file: H264, codec: 'h264', fps: 10 };
+  const mjpeg320: Clip = { label: 'MJPEG 320x240 10 fps (fixture)', file: MJPEG, codec: 'mjpeg', fps: 10 };
+  const rows: MediaRow[] = [];
+  const reference = referenceClip();
+  for (const [clip, scan] of [
+    [reference, 'native'], [reference, 'js'], [clip720p(), 'native'], [clip1080p(), 'native'], [small, 'native'],
+    [mjpeg320, 'native'], [mjpeg640(), 'native'],
+  ] as const) rows.push(await mediaRow(dir, bundle, runtimeX86, runtimeArm, clip, scan));
+  const table = tableOf(['input', 'byte search', 'bytes/frame', 'computrons/frame', 'same on x86-64 and ARM', 'ARM1176 instructions/frame', 'instructions/payload byte'],
+    rows.map((r) => [r.clip.label, r.scan === 'native' ? 'native (scan.c)' : 'JS loops', n(r.bytesPerFrame), n(r.computronsPerFrame),
+      r.sameOnArm ? 'yes' : 'NO', n(r.instructionsPerFrame), (r.instructionsPerFrame / r.bytesPerFrame).toFixed(2)]));
+  return { table, rows };
 }
 
 interface DeviceRun {
@@ -127,18 +155,29 @@ function runDevice(cloud: RunningCloud, image: ImageManifest, config: string, vi
   });
 }
 
-async function deviceCost(dir: string, images: ImageManifest[]): Promise<string> {
+interface DeviceFigures {
+  readonly board: string;
+  readonly bytesPerFrame: number;
+  readonly computronsPerFrame: number;
+  /** NaN when the board runs natively. */
+  readonly instructionsPerFrame: number;
+}
+
+/** `clipFor`: the camera clip per codec (default: the 320x240 fixtures). */
+async function deviceCost(dir: string, images: ImageManifest[], clipFor?: (codec: 'h264' | 'mjpeg') => string): Promise<{ table: string; figures: DeviceFigures[] }> {
   const cloud = await startCloud({ stateDir: join(dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   const rows: (string | number)[][] = [];
+  const figures: DeviceFigures[] = [];
   try {
     for (const image of images) {
       const codec = loadBoardManifest(image.board).camera.codec;
-      const video = codec === 'mjpeg' ? MJPEG : H264;
+      const video = clipFor ? clipFor(codec) : codec === 'mjpeg' ? MJPEG : H264;
       const twice = repeated(video, 2, dir);
       const once = await runDevice(cloud, image, configFor(cloud, dir, image.board, `${image.board}-a`, codec), video, `${image.board}-a`);
       const double = await runDevice(cloud, image, configFor(cloud, dir, image.board, `${image.board}-b`, codec), twice, `${image.board}-b`);
       const frames = double.frames - once.frames;
       let instructions = '-';
+      let instructionsPerFrame = Number.NaN;
       if (image.qemuCpu) {
         const count = async (name: string, file: string) => {
           const { command: _q, args } = bootCommand({ dir: imageDir(image.board), runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu! }, configFor(cloud, dir, image.board, name, codec));
@@ -146,8 +185,10 @@ async function deviceCost(dir: string, images: ImageManifest[]): Promise<string>
           if (r.code !== 0) throw new Error(`${image.board} under the plugin exited ${r.code}: ${r.stderr}`);
           return Number(r.instructions);
         };
-        instructions = n(((await count(`${image.board}-c`, twice)) - (await count(`${image.board}-d`, video))) / frames);
+        instructionsPerFrame = ((await count(`${image.board}-c`, twice)) - (await count(`${image.board}-d`, video))) / frames;
+        instructions = n(instructionsPerFrame);
       }
+      figures.push({ board: image.board, bytesPerFrame: readFileSync(video).length / once.frames, computronsPerFrame: (double.computrons - once.computrons) / frames, instructionsPerFrame });
       const limit = image.sizes.heapLimitBytes;
       rows.push([
         image.board, image.qemuCpu ? `qemu-arm -cpu ${image.qemuCpu}` : 'native x86-64',
@@ -161,7 +202,39 @@ async function deviceCost(dir: string, images: ImageManifest[]): Promise<string>
   } finally {
     await cloud.close();
   }
-  return table(['board', 'run', 'computrons/frame (whole device)', 'ARM instructions/frame (whole device)', 'peak XS heap of limit', 'app heap after boot (budget)', 'peak RSS', 'boot → first PutMedia byte (wall)'], rows);
+  const table = tableOf(['board', 'run', 'computrons/frame (whole device)', 'ARM instructions/frame (whole device)', 'peak XS heap of limit', 'app heap after boot (budget)', 'peak RSS', 'boot → first PutMedia byte (wall)'], rows);
+  return { table, figures };
+}
+
+/**
+ * The whole device on the reference clip (pi-zero-w under the counter), split: JS = computrons x the instructions
+ * per computron the media path measured on the same clip; the start-code scan = bytes x its measured cost per byte;
+ * TLS crypto = one record per frame (net.c) of the frame's bytes on the wire, at the cost measured for the cipher
+ * the local cloud chooses (AES-128-GCM: Node's server prefers it; tlsRecords.test.ts); the rest is what is left
+ * (mbedTLS record framing and SHA-256 of nothing per frame, syscalls' user side, the loop, XS's own C).
+ */
+async function deviceSplit(dir: string, images: ImageManifest[], media: MediaRow[]): Promise<string> {
+  const pi = images.filter((i) => i.board === 'pi-zero-w');
+  const reference = media.find((r) => r.clip.file === referenceClip().file && r.scan === 'native');
+  if (pi.length === 0 || !reference) return '';
+  const ratio = reference.instructionsPerFrame / reference.computronsPerFrame;
+  const costs = await nativeCosts(join(imageDir('pi-zero-w'), 'fieldcam-runtime'), reference.clip.file);
+  const { table, figures } = await deviceCost(dir, pi, (codec) => (codec === 'h264' ? reference.clip.file : MJPEG));
+  const f = figures[0]!;
+  const wire = Math.round(f.bytesPerFrame) + 21; // chunk line (6), block header (9), CRLF (2), AVCC lengths (4) on average
+  const js = f.computronsPerFrame * ratio;
+  const scan = f.bytesPerFrame * costs.scanPerByte;
+  const crypto = await costs.record('aes-128-gcm', wire);
+  const chacha = await costs.record('chacha20-poly1305', wire);
+  const rest = f.instructionsPerFrame - js - scan - crypto;
+  const split = tableOf(['whole device, pi-zero-w, reference clip', 'ARM1176 instructions/frame', 'share'], [
+    ['total (2 passes - 1 pass)', n(f.instructionsPerFrame), '100%'],
+    [`JS: ${n(f.computronsPerFrame)} computrons x ${ratio.toFixed(1)}`, n(js), `${(100 * js / f.instructionsPerFrame).toFixed(0)}%`],
+    [`start-code scan: ${n(f.bytesPerFrame)} B x ${costs.scanPerByte.toFixed(2)}`, n(scan), `${(100 * scan / f.instructionsPerFrame).toFixed(0)}%`],
+    [`TLS crypto: one AES-128-GCM record of ${n(wire)} B (ChaCha20-Poly1305 would be ${n(chacha)})`, n(crypto), `${(100 * crypto / f.instructionsPerFrame).toFixed(0)}%`],
+    ['rest (TLS framing, HTTP/ACK parsing in C buffers, syscalls, loop, XS)', n(rest), `${(100 * rest / f.instructionsPerFrame).toFixed(0)}%`],
+  ]);
+  return `### The whole device on the reference clip (pi-zero-w)\n\n${table}\n\n${split}\n\n${costs.table}\n\n`;
 }
 
 /**
@@ -225,17 +298,19 @@ async function controlCost(dir: string, images: ImageManifest[]): Promise<string
   } finally {
     await cloud.close();
   }
-  return table(['board', 'run', 'computrons/frame (whole device)', 'ARM instructions/frame (whole device)', 'peak XS heap of limit', 'app heap after boot (budget)', 'peak RSS', 'boot → first PutMedia byte (wall)'], rows);
+  return tableOf(['board', 'run', 'computrons/frame (whole device)', 'ARM instructions/frame (whole device)', 'peak XS heap of limit', 'app heap after boot (budget)', 'peak RSS', 'boot → first PutMedia byte (wall)'], rows);
 }
 
 export interface DeviceBenchOptions {
   readonly boards?: readonly string[];
   /** Skip the media-path table (the longest part under the instruction-counting plugin). */
   readonly deviceOnly?: boolean;
+  /** Only the media-path table. */
+  readonly mediaOnly?: boolean;
 }
 
-/** `realistic1080p`: a 4 Mbit/s 1080p stream (run.ts makes it with ffmpeg). */
-export async function deviceBench(realistic1080p: string, o: DeviceBenchOptions = {}): Promise<string> {
+/** The media-path table over the bench clips (test/bench/clips.ts), then the device tables per board. */
+export async function deviceBench(o: DeviceBenchOptions = {}): Promise<string> {
   const dir = join(tmpdir(), `fieldcam-bench-device-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   try {
@@ -244,10 +319,13 @@ export async function deviceBench(realistic1080p: string, o: DeviceBenchOptions 
     buildInsnPlugin();
     // The media table runs the sim-x86 and pi-zero-w runtimes whichever boards the device tables cover.
     if (!o.deviceOnly) for (const board of ['sim-x86', 'pi-zero-w']) if (!images.some((i) => i.board === board)) await buildImage(loadBoardManifest(board), { typecheck: false });
-    const media = o.deviceOnly ? '' : `### Media path per frame inside XS (no network)\n\n${await mediaCost(dir, join(imageDir('sim-x86'), 'fieldcam-runtime'), join(imageDir('pi-zero-w'), 'fieldcam-runtime'), realistic1080p)}\n\n`;
-    const device = await deviceCost(dir, images);
+    const mediaRows = o.deviceOnly ? undefined : await mediaCost(dir, join(imageDir('sim-x86'), 'fieldcam-runtime'), join(imageDir('pi-zero-w'), 'fieldcam-runtime'));
+    const media = mediaRows ? `### Media path per frame inside XS (no network)\n\n${mediaRows.table}\n\n` : '';
+    if (o.mediaOnly) return media;
+    const split = mediaRows ? await deviceSplit(dir, images, mediaRows.rows) : '';
+    const device = (await deviceCost(dir, images)).table;
     const control = await controlCost(dir, images);
-    return `${media}### The device per board (fixture played twice minus once; local KVS)\n\n${device}\n\n### With the control channel (provisioned bundle, local broker; status + a burst of 30)\n\n${control}\n`;
+    return `${media}${split}### The device per board (fixture played twice minus once; local KVS)\n\n${device}\n\n### With the control channel (provisioned bundle, local broker; status + a burst of 30)\n\n${control}\n`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -258,6 +336,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const at = args.indexOf('--boards');
   const boards = at >= 0 ? args.splice(at, 2)[1]?.split(',') : undefined;
   const deviceOnly = args.includes('--device-only');
-  const video = args.find((a) => !a.startsWith('--')) ?? H264;
-  process.stdout.write(await deviceBench(video, { ...(boards ? { boards } : {}), deviceOnly }));
+  const mediaOnly = args.includes('--media-only');
+  process.stdout.write(await deviceBench({ ...(boards ? { boards } : {}), deviceOnly, mediaOnly }));
 }

@@ -2,15 +2,14 @@
 //   frames/s and MB/s of the whole pipeline (read into slots → split → fragment → Matroska views),
 //   header bytes per block and at a cluster start, payload bytes copied, and heap/GC over 100,000 frames.
 // Run with --expose-gc (the npm script does) so heap figures are measured after a full collection.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { Frame } from '../../firmware/core/media/Frame.ts';
 import { Muxer, type Codec, type FrameRate } from '../../firmware/core/media/Muxer.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import type { ViewList } from '../../firmware/core/media/ViewList.ts';
+import { clip1080p } from './clips.ts';
 import { deviceBench } from './device.ts';
 import { uploadBench } from './upload.ts';
 import { FramePool } from '../../firmware/core/pool/FramePool.ts';
@@ -181,20 +180,8 @@ function table(headers: string[], rows: (string | number)[][]): string {
   return lines.join('\n');
 }
 
-/**
- * A 1080p stream at a camera-like bitrate (4 Mbit/s, 30 fps, GOP 30), made by ffmpeg on first use: the
- * committed 1080p fixture is tiny (crf 38) and says little about per-byte cost.
- */
-function realistic1080p(): string {
-  const file = join(tmpdir(), 'fieldcam-bench-1080p-4mbps.h264');
-  if (!existsSync(file)) {
-    const r = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-t', '4',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-x264-params', 'threads=1', '-b:v', '4M', '-maxrate', '4M', '-bufsize', '8M',
-      '-bf', '0', '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-f', 'h264', file]);
-    if (r.status !== 0) throw new Error(`ffmpeg failed to make the 1080p bench input: ${String(r.stderr)}`);
-  }
-  return file;
-}
+/** The 4 Mbit/s 1080p clip (test/bench/clips.ts makes it with ffmpeg on first use). */
+const realistic1080p = (): string => clip1080p().file;
 
 if (!gc) console.warn('warning: run with node --expose-gc for exact heap figures (npm run bench does)');
 console.log(`# fieldcam media core on Node ${process.version} (${process.arch})\n`);
@@ -219,4 +206,4 @@ console.log(table(
 
 console.log('\n## Upload to the local KVS on loopback (4 Mbit/s 1080p, TLS, device in this process, emulator in a child)\n');
 console.log(await uploadBench(realistic1080p()));
-console.log(`\n## Device (firmware image in fieldcam-runtime, natively and under qemu-arm)\n\n${await deviceBench(realistic1080p())}`);
+console.log(`\n## Device (firmware image in fieldcam-runtime, natively and under qemu-arm)\n\n${await deviceBench()}`);

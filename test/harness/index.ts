@@ -2,6 +2,8 @@
 // (where test/harness/node.ts hands them to uvu) and inside XS on x86-64 and ARM (test/harness/xs.ts).
 // Suites never touch the file system: fixtures arrive through a loader that each runner installs.
 
+import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
+
 export * as assert from './assert.ts';
 
 export type TestFn = () => void | Promise<void>;
@@ -82,4 +84,18 @@ export function stride(): number {
 export function setScale(factor: number): void {
   if (!(factor > 0 && factor <= 1)) throw new RangeError(`scale must be in (0, 1], got ${factor}`);
   iterationScale = factor;
+}
+
+let boardScan: ByteScanPort | undefined;
+
+/**
+ * The board's own byte-scan port when the runner has one: the C host's natives (firmware/runtime/scan.c) inside
+ * XS, natively and under qemu-arm; undefined under Node, whose board keeps the TypeScript scanners.
+ */
+export function boardByteScan(): ByteScanPort | undefined {
+  return boardScan;
+}
+
+export function setBoardByteScan(port: ByteScanPort): void {
+  boardScan = port;
 }

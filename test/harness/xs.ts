@@ -3,7 +3,7 @@
 // fixture loader exists before suite files run their top-level code), then every core suite, then calls
 // runRegisteredSuites(). Output: `ok <suite> › <test>` / `FAIL <suite> › <test>: <message>` per test, a
 // `# xs …` cost line per suite, and the `@@fieldcam-results` marker that toolchain/test.mjs aggregates.
-import { setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
+import { setBoardByteScan, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
 
 /** The C host's natives (firmware/runtime/natives.c); only what the harness uses. */
 declare const native: {
@@ -13,6 +13,10 @@ declare const native: {
   monotonic(): number;
   computrons(): number;
   heapBytes(): number;
+  indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
+  findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
+  findJpegMarker(data: Uint8Array, from: number, to: number): number;
+  skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   readonly argv: readonly string[];
 };
 
@@ -21,6 +25,13 @@ const timings = native.argv.includes('--timings');
 const scaleAt = native.argv.indexOf('--scale');
 if (scaleAt >= 0) setScale(Number(native.argv[scaleAt + 1]));
 setFixtureLoader((name) => new Uint8Array(native.readFile(`test/fixtures/${name}`)));
+// The same port firmware/boards/xs/xsBoard.ts builds, so core suites check the C scanners against the TS ones.
+setBoardByteScan(Object.freeze({
+  indexOfByte: (data: Uint8Array, value: number, from: number, to: number) => native.indexOfByte(data, value, from, to),
+  findStartCodes: (data: Uint8Array, from: number, to: number, found: Uint32Array) => native.findStartCodes(data, from, to, found),
+  findJpegMarker: (data: Uint8Array, from: number, to: number) => native.findJpegMarker(data, from, to),
+  skipJpegSegments: (data: Uint8Array, from: number, to: number) => native.skipJpegSegments(data, from, to),
+}));
 
 function describe(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;

@@ -20,6 +20,8 @@ export interface CountOptions {
   cwd?: string;
   /** Written to the guest's stdin, which is then closed. Default: empty. */
   stdin?: string | Uint8Array;
+  /** A regular file opened as the guest's stdin instead (reads never block: deterministic counts). */
+  stdinFile?: string;
   /** `insn` (default, exact across early exits) or `tb` (cheaper; overcounts when a block is left midway). */
   per?: 'insn' | 'tb';
   /** Count between syscall(marker, 1) and syscall(marker, 0) too. */

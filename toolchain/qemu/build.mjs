@@ -5,7 +5,7 @@
 // The plugin lands in build/qemu/libinsncount.so (git-ignored), compiled with the host gcc: qemu-arm is a host
 // program and dlopen()s it. Rebuilt only when a source or the compile command changed.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -88,7 +88,7 @@ function parseCounts(text) {
  * more than one thread (inline counters race then, so the figure would not be exact).
  */
 export async function countInstructions({
-  qemu = 'qemu-arm', cpu, program, args = [], cwd = root, stdin, per = 'insn', marker, env = {},
+  qemu = 'qemu-arm', cpu, program, args = [], cwd = root, stdin, stdinFile, per = 'insn', marker, env = {},
 }) {
   if (!cpu) throw new TypeError('countInstructions: cpu is required (e.g. arm1176, from the board manifest)');
   if (!program) throw new TypeError('countInstructions: program is required');
@@ -102,21 +102,24 @@ export async function countInstructions({
   if (plugin.includes(',') || outfile.includes(',')) throw new QemuPluginError(`a path contains a comma: ${plugin} ${outfile}`);
   const pluginArg = [plugin, `outfile=${outfile}`, `count=${per}`];
   if (marker !== undefined) pluginArg.push(`marker=${marker}`);
+  // stdinFile: the guest's stdin is that regular file, so its reads never block or split by pipe timing (the
+  // media-cost bench reads its camera bytes there with native.readInput, as the device reads its camera fd).
+  const inputFd = stdinFile === undefined ? undefined : openSync(stdinFile, 'r');
   try {
     const run = await new Promise((resolve, reject) => {
       const child = spawn(qemu, ['-cpu', cpu, '-plugin', pluginArg.join(','), program, ...args], {
-        cwd, env, stdio: ['pipe', 'pipe', 'pipe'],
+        cwd, env, stdio: [inputFd ?? 'pipe', 'pipe', 'pipe'],
       });
       const out = [];
       const err = [];
       child.stdout.on('data', (c) => out.push(c));
       child.stderr.on('data', (c) => err.push(c));
       child.on('error', reject);
-      child.stdin.on('error', () => {}); // a guest that exits without reading its input is not our failure
+      child.stdin?.on('error', () => {}); // a guest that exits without reading its input is not our failure
       child.on('close', (code, signal) => resolve({
         code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
       }));
-      child.stdin.end(stdin ?? '');
+      child.stdin?.end(stdin ?? '');
     });
     const text = existsSync(outfile) ? readFileSync(outfile, 'utf8') : '';
     const counts = parseCounts(text);
@@ -130,6 +133,7 @@ export async function countInstructions({
     if (counts.marked !== undefined) Object.assign(result, { marked: counts.marked, windows: counts.windows });
     return result;
   } finally {
+    if (inputFd !== undefined) closeSync(inputFd);
     rmSync(dir, { recursive: true, force: true });
   }
 }

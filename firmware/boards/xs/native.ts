@@ -57,6 +57,16 @@ export interface NativeHost {
   // ---- byte search (memchr) ----
   /** The first index i in [from, to) with data[i] === value (0-255), or -1. The host checks the range. */
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
+  /**
+   * Annex-B start codes, word at a time (scan.c): for each `00 00 01` whose 01 is at p in [from + 2, to), in order,
+   * found[2k] = p and found[2k + 1] = the zero bytes just before p, counted back no further than `from`. Stops when
+   * `found` is full; returns the number of pairs.
+   */
+  findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
+  /** The first j in [from, to) with data[j] === 0xFF and data[j + 1] (when j + 1 < to) neither 0x00 nor 0xD0-0xD7, or -1 (scan.c). */
+  findJpegMarker(data: Uint8Array, from: number, to: number): number;
+  /** Past the whole JPEG marker segments in [from, to) that the scanner only skips (APPn, DQT, DHT, COM, …); `from` when none (scan.c). */
+  skipJpegSegments(data: Uint8Array, from: number, to: number): number;
 
   // ---- hashes (mbedTLS) ----
   sha256(data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void;
@@ -84,6 +94,11 @@ export interface NativeHost {
   socketWrite(handle: number, sources: readonly Uint8Array[], offsets: Uint32Array, lengths: Uint32Array, count: number): number;
   /** Closes at once (queued bytes discarded); no event for this handle afterwards. Unknown handles are ignored. */
   socketClose(handle: number): void;
+  /**
+   * Application-data records mbedTLS wrote since start, over every session, and their plaintext bytes (tls.c).
+   * A gather write goes out as one record per 16 KiB (net.c writeTls): tests and the bench count records per frame.
+   */
+  tlsStats(): { readonly records: number; readonly bytes: number };
 
   // ---- memory ----
   /**

@@ -7,6 +7,20 @@ import { xsLoop } from './xsLoop.ts';
 import { xsSocket } from './xsSocket.ts';
 import { xsClock, xsTimers } from './xsTime.ts';
 
+/**
+ * The byte scans are the host's functions themselves (scan.c reads only its arguments, never `this`): the media
+ * path calls them once or twice per camera read, and a wrapper would add two JS calls each time.
+ */
+function xsByteScan(): NonNullable<Board['byteScan']> {
+  const native = host();
+  return Object.freeze({
+    indexOfByte: native.indexOfByte,
+    findStartCodes: native.findStartCodes,
+    findJpegMarker: native.findJpegMarker,
+    skipJpegSegments: native.skipJpegSegments,
+  });
+}
+
 /** The device board: every port over the C host's natives (firmware/runtime). */
 export const xsBoard: Board = Object.freeze({
   runtime: 'xs',
@@ -14,7 +28,7 @@ export const xsBoard: Board = Object.freeze({
   timers: xsTimers,
   sockets: xsSocket,
   hash: xsHash,
-  byteScan: Object.freeze({ indexOfByte: (data: Uint8Array, value: number, from: number, to: number) => host().indexOfByte(data, value, from, to) }),
+  byteScan: xsByteScan(),
   camera: xsCamera,
   readText: (path: string) => decodeUtf8(new Uint8Array(host().readFile(path))),
   readBytes: (path: string) => new Uint8Array(host().readFile(path)),

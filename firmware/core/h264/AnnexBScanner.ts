@@ -9,11 +9,14 @@
  * Results go into preallocated typed arrays (the shape of the native primitive on XS); `scan()` stops early when
  * they are full and the caller resumes from the index it returns. Nothing is allocated per call.
  *
- * Without a ByteScanPort the loop tests every third byte first (the candidate `00 00 01` at s..s+2 is impossible
- * whenever byte s+2 is above 1), so payload bytes are mostly skipped three at a time. With one (the XS board),
- * the board finds each `01` natively and JS looks only at the two bytes before it.
+ * Without a ByteScanPort.findStartCodes the loop tests every third byte first (the candidate `00 00 01` at s..s+2 is
+ * impossible whenever byte s+2 is above 1), so payload bytes are mostly skipped three at a time. With one (the XS
+ * board: C, word at a time), one call per read returns the start codes and JS touches no payload byte.
  */
 import type { ByteScanPort } from '../../io/ByteScan.ts';
+
+/** Start codes per findStartCodes call: a 16 KiB read of 1080p slices holds a handful. */
+const FOUND_PAIRS = 16;
 
 export class AnnexBScanner {
   readonly capacity: number;
@@ -29,11 +32,14 @@ export class AnnexBScanner {
   zeros = 0;
 
   private readonly byteScan: ByteScanPort | undefined;
+  /** (index of the 01, zeros before it) pairs from the board's findStartCodes, reused; absent without one. */
+  private readonly found: Uint32Array | undefined;
 
   constructor(capacity = 64, byteScan?: ByteScanPort) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
     this.capacity = capacity;
     this.byteScan = byteScan;
+    this.found = byteScan?.findStartCodes ? new Uint32Array(2 * FOUND_PAIRS) : undefined;
     this.startAt = new Float64Array(capacity);
     this.prefix = new Uint8Array(capacity);
     this.trailingZeros = new Float64Array(capacity);
@@ -68,7 +74,7 @@ export class AnnexBScanner {
       }
     }
     // Body: candidate start codes `00 00 01` at s..s+2 with s >= from.
-    if (this.byteScan) {
+    if (this.found) {
       const stop = this.scanNative(bytes, from, to, base, carried);
       if (stop >= 0) return stop;
       return this.tail(bytes, from, to, carried);
@@ -103,25 +109,32 @@ export class AnnexBScanner {
     return this.tail(bytes, from, to, carried);
   }
 
-  /** The body with the board's byte search: each `01` at p >= from + 2 preceded by two zeros. Returns the stop index, or -1 at `to`. */
+  /**
+   * The body with the board's start-code search (ByteScanPort.findStartCodes: native and word at a time on XS):
+   * one call per read fills `found` with (index of the 01, zeros before it) pairs. Returns the stop index, or -1
+   * at `to`.
+   */
   private scanNative(bytes: Uint8Array, from: number, to: number, base: number, carried: number): number {
-    const find = this.byteScan!;
     if (from + 2 >= to) return -1; // the head covered every candidate
-    for (let p = find.indexOfByte(bytes, 1, from + 2, to); p >= 0; p = find.indexOfByte(bytes, 1, p + 1, to)) {
-      if (bytes[p - 1] !== 0 || bytes[p - 2] !== 0) continue;
-      let z = 2;
-      let k = p - 3;
-      while (k >= from && bytes[k] === 0) {
-        z++;
-        k--;
+    const port = this.byteScan!;
+    const found = this.found!;
+    for (let at = from; ; ) {
+      const n = port.findStartCodes!(bytes, at, to, found);
+      for (let k = 0; k < n; k++) {
+        const p = found[2 * k] as number;
+        // The port counts zeros back to `at`. Past `from` (a resumed call) byte at - 1 is the previous 01, so only a
+        // run reaching `from` continues: into the zeros carried from the previous read.
+        let z = found[2 * k + 1] as number;
+        if (p - z === from) z += carried;
+        if (this.record(base + p, z)) {
+          this.zeros = 0;
+          return p + 1;
+        }
       }
-      if (k < from) z += carried;
-      if (this.record(base + p, z)) {
-        this.zeros = 0;
-        return p + 1;
-      }
+      if (n < found.length / 2) return -1;
+      at = (found[2 * n - 2] as number) + 1; // the table was full: go on past its last start code
+      if (at + 2 >= to) return -1;
     }
-    return -1;
   }
 
   /** The zero run left at the end of this read (a start code may continue in the next). */

@@ -27,12 +27,50 @@ export class SliceHeader {
    */
   read(source: ByteSource, offset: number, length: number): this {
     const n = length - 1 < SCRATCH_BYTES ? length - 1 : SCRATCH_BYTES;
+    // Almost every slice has its three fields in its first 32 bits (first_mb_in_slice 0 is one bit): read them
+    // from one word when they are there (the media path's per-frame cost, design.md §3), else bit by bit. Values
+    // read from a prefix are those the bit reader reads; every other case (errors included) is the bit reader's.
+    if (n >= 4 && this.readWord(source.byteAt(offset + 1), source.byteAt(offset + 2), source.byteAt(offset + 3), source.byteAt(offset + 4))) {
+      return this;
+    }
     for (let i = 0; i < n; i++) this.scratch[i] = source.byteAt(offset + 1 + i);
-    const r = this.bits.reset(this.scratch, 0, n > 0 ? n : 0, 'slice header', 'H264_SLICE_INVALID');
+    this.parse(n > 0 ? n : 0);
+    return this;
+  }
+
+  /**
+   * The three fields from the first 32 bits when they hold them and no emulation_prevention_three_byte can be
+   * among them (it needs two zero bytes before it: none of the first three is zero). ue(v) decoded with a count of
+   * leading zeros instead of bit by bit. False (nothing set) otherwise: then the bit reader does it.
+   */
+  private readWord(b0: number, b1: number, b2: number, b3: number): boolean {
+    if (b0 === 0 || b1 === 0 || b2 === 0) return false;
+    let w = ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3) >>> 0;
+    let left = 32;
+    // first_mb_in_slice, slice_type, pic_parameter_set_id: each 2 * zeros + 1 bits, value = code - 1 (9.1).
+    const z0 = Math.clz32(w);
+    if (2 * z0 + 1 > left) return false;
+    const firstMb = (w >>> (31 - 2 * z0)) - 1;
+    w = (w << (2 * z0 + 1)) >>> 0;
+    left -= 2 * z0 + 1;
+    const z1 = Math.clz32(w);
+    if (2 * z1 + 1 > left) return false;
+    const sliceType = (w >>> (31 - 2 * z1)) - 1;
+    w = (w << (2 * z1 + 1)) >>> 0;
+    left -= 2 * z1 + 1;
+    const z2 = Math.clz32(w);
+    if (2 * z2 + 1 > left) return false;
+    this.firstMbInSlice = firstMb;
+    this.sliceType = sliceType;
+    this.ppsId = (w >>> (31 - 2 * z2)) - 1;
+    return true;
+  }
+
+  private parse(bytes: number): void {
+    const r = this.bits.reset(this.scratch, 0, bytes, 'slice header', 'H264_SLICE_INVALID');
     this.firstMbInSlice = r.ue();
     this.sliceType = r.ue();
     this.ppsId = r.ue();
-    return this;
   }
 
   /**

@@ -103,8 +103,11 @@ export class JpegScanner {
       switch (this.state) {
         case ENTROPY: {
           // Inside entropy-coded data only X'FF' matters: X'FF00' is a stuffed byte, X'FFD0'-X'FFD7' are
-          // restart markers (F.1.2.3, B.2.1); any other code is a marker that ends the scan.
-          const j = this.indexOfFF(bytes, i, to);
+          // restart markers (F.1.2.3, B.2.1); any other code is a marker that ends the scan. With the board's
+          // marker search the stuffed bytes and RSTn are skipped in C; ENTROPY_FF below then sees only the byte
+          // after a real marker's X'FF' (or the next read's first byte), as it would have here.
+          const port = this.byteScan;
+          const j = port && port.findJpegMarker ? port.findJpegMarker(bytes, i, to) : this.indexOfFF(bytes, i, to);
           if (j < 0) return to;
           i = j + 1;
           this.state = ENTROPY_FF;
@@ -140,6 +143,15 @@ export class JpegScanner {
           break;
         }
         case MARKER: {
+          // With the board's segment skip, the segments only skipped below (APPn, DQT, DHT, …) go by in C.
+          const port = this.byteScan;
+          if (port && port.skipJpegSegments) {
+            const j = port.skipJpegSegments(bytes, i, to);
+            if (j !== i) {
+              i = j;
+              break;
+            }
+          }
           if (bytes[i++] !== 0xff) return this.fail(i, 'MJPEG_SEGMENT_INVALID', 'a byte other than X\'FF\' where a marker must start (T.81 B.1.1.2)');
           this.state = MARKER_CODE;
           break;
@@ -184,8 +196,10 @@ export class JpegScanner {
         }
         case SEGMENT: {
           if (this.headHave < this.headWant) {
-            this.head[this.headHave++] = bytes[i++]!;
-            this.remaining--;
+            // The captured parameters, as many as this read holds, in one turn of the state loop.
+            const take = Math.min(this.headWant - this.headHave, to - i);
+            for (let k = 0; k < take; k++) this.head[this.headHave++] = bytes[i++]!;
+            this.remaining -= take;
           } else {
             const n = Math.min(this.remaining, to - i);
             i += n;

@@ -5,6 +5,7 @@ import { H264Reader, type ParameterSets } from '../../../../firmware/core/h264/H
 import type { Frame } from '../../../../firmware/core/media/Frame.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
+import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { concatBytes, mulberry32 as prng } from '../../../harness/support.ts';
 export { prng };
 
@@ -15,6 +16,8 @@ export interface ReadOptions {
   readonly slotCount?: number;
   readonly maxFrames?: number;
   readonly strict?: boolean;
+  /** The board's byte scan (native on XS); absent = the reader's JS loop. */
+  readonly byteScan?: ByteScanPort;
   /** Replaces the default consumer (summarise, then free). It must free the frame itself. */
   readonly onFrame?: (frame: Frame, pool: FramePool) => void;
 }
@@ -65,6 +68,7 @@ export function readH264(data: Uint8Array, options: ReadOptions = {}): ReadResul
   const reader = new H264Reader({
     pool,
     strict: options.strict,
+    ...(options.byteScan ? { byteScan: options.byteScan } : {}),
     onFrame(frame) {
       if (result.parameterSets.length === 0) result.framesBeforeParameterSets++;
       if (options.onFrame) {
