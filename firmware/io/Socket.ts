@@ -27,7 +27,7 @@ export interface SocketOptions {
   onWritable(count: number): void;
   /**
    * The connection failed or ended; `error` is undefined for an orderly close by the peer. Boards set
-   * `error.code` to 'TLS_VERIFY' (TLS_VERIFY_CODE, core/kvs/socketError.ts) when the server's certificate could not be verified (wrong CA, wrong name,
+   * `error.code` to 'TLS_VERIFY' (TLS_VERIFY_CODE, core/net/socketError.ts) when the server's certificate could not be verified (wrong CA, wrong name,
    * expired), so callers can tell a misconfiguration that retrying cannot fix from a network failure.
    */
   onClose(error: (Error & { code?: string }) | undefined): void;

@@ -2,7 +2,7 @@
 import { connect as netConnect, type Socket as NetSocket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ViewList } from '../../core/media/ViewList.ts';
-import { TLS_VERIFY_CODE } from '../../core/kvs/socketError.ts';
+import { TLS_VERIFY_CODE } from '../../core/net/socketError.ts';
 import type { Socket, SocketFactory, SocketOptions } from '../../io/Socket.ts';
 
 /** OpenSSL's verification results as Node reports them (error.code), and Node's own name check. */

@@ -2,10 +2,11 @@ import type { SocketFactory, TlsOptions } from '../../io/Socket.ts';
 import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
 import { FieldcamError, isFieldcamError, type ErrorCode } from '../errors.ts';
 import { parseHttpDate } from '../http/parseHttpDate.ts';
-import { Backoff } from '../kvs/Backoff.ts';
-import { headerValue, httpExchange } from '../kvs/httpExchange.ts';
-import { hostHeader, type KvsCredentials } from '../kvs/KvsControlClient.ts';
-import type { ServerClock } from '../kvs/ServerClock.ts';
+import { Backoff } from '../net/Backoff.ts';
+import { headerValue, httpExchange } from '../net/httpExchange.ts';
+import { hostHeader } from '../net/hostHeader.ts';
+import type { ServerClock } from '../net/ServerClock.ts';
+import type { SigV4Credentials } from '../sigv4/SigV4Signer.ts';
 import { iotProviderError } from './iotProviderError.ts';
 import { parseIotCredentials, type IotCredentials } from './parseIotCredentials.ts';
 
@@ -65,7 +66,7 @@ export class IotCredentialsClient {
   private readonly margin: number;
   private readonly path: string;
   private credentials: IotCredentials | undefined;
-  private keys: KvsCredentials | undefined;
+  private keys: SigV4Credentials | undefined;
   private timer: TimerHandle | undefined;
   private fetching = false;
   private closed = false;
@@ -97,7 +98,7 @@ export class IotCredentialsClient {
    * The credentials to sign with now, or undefined when there are none that stay valid for the safety margin.
    * An arrow property so it can be handed to the signers as it is.
    */
-  readonly current = (): KvsCredentials | undefined => {
+  readonly current = (): SigV4Credentials | undefined => {
     const c = this.credentials;
     if (c && c.expirationMs - this.o.clock.now() > this.margin) return this.keys;
     // Nothing usable and nothing on the way (the wall clock jumped past a scheduled refresh): fetch now.

@@ -5,8 +5,8 @@ import { HttpResponseParser } from '../http/HttpResponseParser.ts';
 import { writeRequestHead } from '../http/writeRequestHead.ts';
 import { ViewList } from '../media/ViewList.ts';
 import { AckParser, type AckEvent } from './AckParser.ts';
-import { socketError } from './socketError.ts';
-import type { HttpResult, HttpTarget } from './httpExchange.ts';
+import { socketError } from '../net/socketError.ts';
+import type { HttpResult, HttpTarget } from '../net/httpExchange.ts';
 
 export interface PutMediaConnectionEvents {
   /** HTTP 200 arrived: the body may be streamed. */

@@ -10,12 +10,13 @@ import { MkvWriter } from '../mkv/MkvWriter.ts';
 import { SigV4Signer } from '../sigv4/SigV4Signer.ts';
 import type { AckEvent } from './AckParser.ts';
 import { actionForAckError } from './actionForAckError.ts';
-import { Backoff } from './Backoff.ts';
-import type { HttpTarget } from './httpExchange.ts';
-import { hostHeader, serviceError, type KvsControlClient, type KvsCredentials } from './KvsControlClient.ts';
+import { Backoff } from '../net/Backoff.ts';
+import type { HttpTarget } from '../net/httpExchange.ts';
+import { serviceError, type KvsControlClient, type KvsCredentials } from './KvsControlClient.ts';
+import { hostHeader } from '../net/hostHeader.ts';
 import { LatencyStats } from './LatencyStats.ts';
 import { PutMediaConnection } from './PutMediaConnection.ts';
-import type { ServerClock } from './ServerClock.ts';
+import type { ServerClock } from '../net/ServerClock.ts';
 
 /** SHA-256 of the empty string: the payload hash KVS expects for the streamed PutMedia body (kvs-reference.md §10.2). */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
