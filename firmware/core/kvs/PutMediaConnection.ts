@@ -1,4 +1,4 @@
-import type { SocketFactory } from '../../io/Socket.ts';
+import type { Socket, SocketFactory } from '../../io/Socket.ts';
 import { FieldcamError } from '../errors.ts';
 import { ChunkFramer } from '../http/ChunkFramer.ts';
 import { HttpResponseParser } from '../http/HttpResponseParser.ts';
@@ -32,7 +32,9 @@ const READ_SCRATCH = 4 * 1024;
  */
 export class PutMediaConnection {
   private readonly events: PutMediaConnectionEvents;
-  private readonly socket;
+  private readonly deps: { readonly sockets: SocketFactory };
+  private readonly target: HttpTarget;
+  private socket: Socket | undefined;
   private readonly framer = new ChunkFramer();
   private readonly chunk: ViewList;
   private readonly received = new Uint8Array(READ_SCRATCH);
@@ -57,6 +59,8 @@ export class PutMediaConnection {
     events: PutMediaConnectionEvents,
   ) {
     this.events = events;
+    this.deps = deps;
+    this.target = target;
     this.chunk = new ViewList(viewCapacity + 2);
     this.headLength = writeRequestHead('POST', '/putMedia', headers as [string, string][], this.head);
     this.acks = new AckParser({ onAck: (ack) => events.onAck(ack), onError: (err) => events.onAckError(err) });
@@ -79,14 +83,25 @@ export class PutMediaConnection {
         else this.shut(undefined);
       },
     });
-    this.socket = deps.sockets({
+  }
+
+  /**
+   * Opens the connection and sends the signed head (the constructor connects nothing). Events arrive only
+   * between start() and close(); use after close throws.
+   */
+  start(): void {
+    if (this.closed) throw new RangeError('the PutMediaConnection is closed');
+    if (this.socket) throw new RangeError('start() called twice');
+    const target = this.target;
+    const events = this.events;
+    const socket: Socket = this.deps.sockets({
       host: target.host,
       port: target.port,
       ...(target.tls ? { tls: target.tls } : {}),
       onConnect: () => {
         const views = new ViewList(1);
         views.push(this.head, 0, this.headLength);
-        this.writable = this.socket.write(views);
+        this.writable = socket.write(views);
       },
       onReadable: () => this.readAll(),
       onWritable: (count) => {
@@ -109,6 +124,7 @@ export class PutMediaConnection {
         }
       },
     });
+    this.socket = socket;
   }
 
   /** Sends `views` as one HTTP chunk. Returns the bytes still writable (<= 0: wait for onWritable). */
@@ -121,7 +137,7 @@ export class PutMediaConnection {
     for (let i = 0; i < views.count; i++) chunk.push(views.sources[i]!, views.offsets[i]!, views.lengths[i]!);
     this.framer.pushChunkEnd(chunk);
     this.bytesSent += chunk.byteLength;
-    this.writable = this.socket.write(chunk);
+    this.writable = this.socket!.write(chunk);
     chunk.clear();
     return this.writable;
   }
@@ -132,19 +148,20 @@ export class PutMediaConnection {
     const chunk = this.chunk;
     chunk.clear();
     this.framer.pushLastChunk(chunk);
-    this.writable = this.socket.write(chunk);
+    this.writable = this.socket!.write(chunk);
     chunk.clear();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.close();
+    this.socket?.close();
   }
 
   private readAll(): void {
     try {
-      for (let n = this.socket.read(this.received, 0, this.received.length); n > 0 && !this.closed; n = this.socket.read(this.received, 0, this.received.length)) {
+      const socket = this.socket!;
+      for (let n = socket.read(this.received, 0, this.received.length); n > 0 && !this.closed; n = socket.read(this.received, 0, this.received.length)) {
         this.response.push(this.received, 0, n);
       }
     } catch (err) {
@@ -163,14 +180,14 @@ export class PutMediaConnection {
       at += b.length;
     }
     this.closed = true;
-    this.socket.close();
+    this.socket?.close();
     this.events.onRefused({ status: this.status, headers: this.refusedHeaders, body });
   }
 
   private shut(err: FieldcamError | undefined): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.close();
+    this.socket?.close();
     this.events.onClosed(err);
   }
 }

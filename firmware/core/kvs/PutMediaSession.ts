@@ -114,6 +114,7 @@ export class PutMediaSession {
   private retryTimer: TimerHandle | undefined;
   private rotating = false;
   private stopping = false;
+  private closed = false;
   private inputEnded = false;
   private stopWaiters: ((err: FieldcamError | undefined) => void)[] = [];
   /** Streaming stopped by command: close the last fragment, wait for its PERSISTED, then hold no connection. */
@@ -141,8 +142,13 @@ export class PutMediaSession {
     };
   }
 
-  /** Starts resolving and streaming; frames queued before the connection is up are kept and sent. */
+  /**
+   * Starts resolving and streaming (the constructor connects nothing); frames queued before the connection is
+   * up are kept and sent. Lifecycle as every network object (design.md §7): start() once; `stop()` is the
+   * orderly end, `close()` the immediate one; nothing runs after either settled, and use after close throws.
+   */
   start(): void {
+    this.checkOpen();
     if (this.state !== 'idle') throw new RangeError('start() called twice');
     this.tick = this.o.timers.set(1000, () => this.onTick());
     void this.resolveAndConnect();
@@ -150,11 +156,30 @@ export class PutMediaSession {
 
   /** The FrameInput queued frames: send what the connection can take. */
   framesQueued(): void {
+    this.checkOpen();
     this.drain();
+  }
+
+  /**
+   * Ends the session now: the connection is dropped, timers cleared, held fragments stay in the queue (not
+   * acknowledged). A pending `stop()` rejects with UPLOAD_LAST_ACK_MISSING when something was still held.
+   * Idempotent; afterwards start/stop/framesQueued throw and no callback runs.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const held = this.o.input.queue.length;
+    this.finishStop(held > 0 && this.stopWaiters.length > 0
+      ? new FieldcamError('UPLOAD_LAST_ACK_MISSING', `closed with ${held} frame(s) not acknowledged as PERSISTED`) : undefined);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new RangeError('the PutMediaSession is closed');
   }
 
   /** No more input will come: send the rest, close the last fragment, wait for its PERSISTED. */
   stop(): Promise<void> {
+    this.checkOpen();
     this.inputEnded = true;
     this.stopping = true;
     this.stopDeadline = this.o.clock.monotonic() + (this.o.stopTimeoutMs ?? 30_000);
@@ -309,6 +334,7 @@ export class PutMediaSession {
       onWritable: () => this.conn === conn && this.drain(),
     });
     this.conn = conn;
+    conn.start();
   }
 
   private drain(): void {
@@ -602,6 +628,7 @@ export class PutMediaSession {
   }
 
   private emit(event: SessionEvent): void {
+    if (this.closed) return;
     this.o.onEvent?.(event);
   }
 

@@ -66,6 +66,7 @@ const CONNECTED = 1;
 const WAITING = 2; // backoff before the next attempt
 const STOPPED = 3; // refused for good (credentials): no more attempts
 const CLOSED = 4;
+const IDLE = 5; // built, start() not called yet
 
 // Per-slot flags: sent on the current connection; sent on any connection (so a re-send carries DUP).
 const SENT_NOW = 1;
@@ -104,8 +105,9 @@ interface MutablePublishFields {
  * - CONNACK 4 (bad user name or password) and 5 (not authorized) stop retrying (MQTT_NOT_AUTHORIZED);
  *   1-3 retry with backoff (MQTT_CONNECT_REFUSED). A broker certificate that cannot be verified stops too
  *   (MQTT_TLS_VERIFY): a wrong CA or endpoint is a misconfiguration, as on the upload path.
- * - close() sends DISCONNECT when connected (§3.14), stops the timers; no callback runs afterwards and
- *   publish/subscribe throw.
+ * - Lifecycle (design.md §7, the same for every network object): the constructor connects nothing; start()
+ *   opens the first connection; close() sends DISCONNECT when connected (§3.14), stops the timers; no callback
+ *   runs afterwards and start/publish/subscribe throw.
  */
 export class MqttClient {
   private readonly options: MqttClientOptions;
@@ -133,7 +135,7 @@ export class MqttClient {
   private readonly subscriptions: SubscriptionState[] = [];
   private socket: Socket | undefined;
   private generation = 0;
-  private state = OPENING;
+  private state = IDLE;
   private timer: TimerHandle | undefined;
   private writable = 0;
   private lastSent = 0;
@@ -172,6 +174,12 @@ export class MqttClient {
     this.onTimer = () => this.tick();
     // Validate the CONNECT (client id, will) now, as a RangeError/MQTT_* to the caller, not on some later connect.
     writeConnect(this.connectFields(), this.scratch);
+  }
+
+  /** Opens the first connection (the constructor connects nothing); later ones follow by themselves. */
+  start(): void {
+    this.checkOpen();
+    if (this.state !== IDLE) throw new RangeError('start() called twice');
     this.open();
   }
 

@@ -91,7 +91,7 @@ interface Rig {
   accept(sessionPresent?: boolean): FakeSocket;
 }
 
-function rig(overrides: Partial<MqttClientOptions> = {}): Rig {
+function rig(overrides: Partial<MqttClientOptions> = {}, start = true): Rig {
   const time = new FakeTime();
   const sockets: FakeSocket[] = [];
   const events: string[] = [];
@@ -118,6 +118,7 @@ function rig(overrides: Partial<MqttClientOptions> = {}): Rig {
     onError: (err) => events.push(err.code),
     ...overrides,
   });
+  if (start) client.start();
   const socket = () => sockets[sockets.length - 1]!;
   return {
     client,
@@ -331,6 +332,16 @@ test('the QoS 1 queue is bounded: publish() returns false and counts a drop', ()
   assert.is(r.client.queued, 2);
 });
 
+test('lifecycle: the constructor connects nothing; start() opens, once', () => {
+  const r = rig({}, false);
+  assert.is(r.sockets.length, 0);
+  assert.equal(r.time.delays(), [], 'no timer before start()');
+  r.client.subscribe('a/b', 1); // kept for the first connection
+  r.client.start();
+  assert.is(r.sockets.length, 1);
+  assert.throws(() => r.client.start(), /twice/);
+});
+
 test('close(): DISCONNECT, socket closed, timers cleared, silence afterwards, use throws', () => {
   const r = rig();
   const s = r.accept();
@@ -347,6 +358,7 @@ test('close(): DISCONNECT, socket closed, timers cleared, silence afterwards, us
   assert.is(r.sockets.length, 1);
   assert.throws(() => r.client.publish('a/b', bytes(1), 1), /closed/);
   assert.throws(() => r.client.subscribe('a/b', 0), /closed/);
+  assert.throws(() => r.client.start(), /closed/);
   r.client.close(); // idempotent
 
   // Closed while waiting for a reconnect: no new socket, no callback.
