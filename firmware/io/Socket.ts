@@ -21,6 +21,11 @@ export interface SocketOptions {
   readonly tls?: TlsOptions;
   /** Connected (and TLS handshake done). */
   onConnect(): void;
+  /**
+   * Optional, TLS only: TCP is connected and the handshake starts. Boards that cannot tell report only
+   * `onConnect`; deadlines then treat connection and handshake as one phase (core/net/PhaseDeadline.ts).
+   */
+  onTransportConnect?(): void;
   /** `count` bytes are ready for `read`. */
   onReadable(count: number): void;
   /** The send buffer drained below its limit; `count` bytes may be written without queueing. */

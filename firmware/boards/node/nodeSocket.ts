@@ -55,6 +55,12 @@ class NodeSocket implements Socket {
       : netConnect({ host: options.host, port: options.port });
     this.socket = socket;
     socket.setNoDelay(true); // chunk headers and small ACK-driven writes must not wait for Nagle
+    // A TLSSocket over its own TCP connection emits 'connect' when TCP is up, 'secureConnect' after the handshake.
+    if (tls && options.onTransportConnect) {
+      socket.once('connect', () => {
+        if (!this.closed && !this.gone) options.onTransportConnect?.();
+      });
+    }
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       if (!this.closed && !this.gone) options.onConnect();
     });

@@ -5,6 +5,7 @@ import { parseHttpDate } from '../http/parseHttpDate.ts';
 import { Backoff } from '../net/Backoff.ts';
 import { headerValue, httpExchange } from '../net/httpExchange.ts';
 import { hostHeader } from '../net/hostHeader.ts';
+import type { NetDeadlines } from '../net/PhaseDeadline.ts';
 import type { ServerClock } from '../net/ServerClock.ts';
 import type { SigV4Credentials } from '../sigv4/SigV4Signer.ts';
 import { iotProviderError } from './iotProviderError.ts';
@@ -22,6 +23,8 @@ export interface IotCredentialsClientOptions {
   readonly userAgent: string;
   readonly random: () => number;
   readonly timeoutMs?: number;
+  /** Per-phase deadlines of each fetch (TCP, TLS, response head); default NET_DEADLINE_DEFAULTS. */
+  readonly deadlines?: NetDeadlines;
   /** Retry delays after a retryable failure (equal-jitter exponential); default 1 s .. 60 s. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Credentials expiring within this margin are never handed out (default 60 s, kvssink's grace is 38 s). */
@@ -211,7 +214,8 @@ export class IotCredentialsClient {
 /** httpExchange's transport errors in the iot area: an unverifiable server certificate is not retried. */
 function asIotError(err: unknown): FieldcamError {
   if (isFieldcamError(err)) {
-    if (err.code.startsWith('IOT_')) return err;
+    // A phase deadline keeps its name (where the attempt stood); it is retried like any network failure.
+    if (err.code.startsWith('IOT_') || err.code.startsWith('NET_') || err.code === 'HTTP_HEAD_TIMEOUT') return err;
     if (err.code === 'UPLOAD_TLS_VERIFY') return new FieldcamError('IOT_TLS_VERIFY', err.message);
     return new FieldcamError('IOT_PROVIDER_UNAVAILABLE', err.message);
   }

@@ -9,6 +9,7 @@ import { decodeUtf8 } from '../text/decodeUtf8.ts';
 import { encodeUtf8 } from '../text/utf8.ts';
 import { headerValue, httpExchange, type HttpResult, type HttpTarget } from '../net/httpExchange.ts';
 import { hostHeader } from '../net/hostHeader.ts';
+import type { NetDeadlines } from '../net/PhaseDeadline.ts';
 import type { ServerClock } from '../net/ServerClock.ts';
 
 export interface KvsCredentials {
@@ -27,6 +28,8 @@ export interface KvsControlClientOptions {
   readonly credentials: () => KvsCredentials | undefined;
   readonly userAgent: string;
   readonly timeoutMs?: number;
+  /** Per-phase deadlines of each call (TCP, TLS, response head); default NET_DEADLINE_DEFAULTS. */
+  readonly deadlines?: NetDeadlines;
 }
 
 /**

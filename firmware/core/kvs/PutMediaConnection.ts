@@ -1,10 +1,12 @@
 import type { Socket, SocketFactory } from '../../io/Socket.ts';
+import type { TimerPort } from '../../io/Timer.ts';
 import { FieldcamError } from '../errors.ts';
 import { ChunkFramer } from '../http/ChunkFramer.ts';
 import { HttpResponseParser } from '../http/HttpResponseParser.ts';
 import { writeRequestHead } from '../http/writeRequestHead.ts';
 import { ViewList } from '../media/ViewList.ts';
 import { AckParser, type AckEvent } from './AckParser.ts';
+import { NET_DEADLINE_DEFAULTS, PhaseDeadline, type NetDeadlines } from '../net/PhaseDeadline.ts';
 import { socketError } from '../net/socketError.ts';
 import type { HttpResult, HttpTarget } from '../net/httpExchange.ts';
 
@@ -22,6 +24,13 @@ export interface PutMediaConnectionEvents {
   onWritable(): void;
 }
 
+export interface PutMediaConnectionDeps {
+  readonly sockets: SocketFactory;
+  readonly timers: TimerPort;
+  /** Per-phase deadlines (default NET_DEADLINE_DEFAULTS). */
+  readonly deadlines?: NetDeadlines;
+}
+
 const HEAD_SCRATCH = 8 * 1024;
 const READ_SCRATCH = 4 * 1024;
 
@@ -32,7 +41,10 @@ const READ_SCRATCH = 4 * 1024;
  */
 export class PutMediaConnection {
   private readonly events: PutMediaConnectionEvents;
-  private readonly deps: { readonly sockets: SocketFactory };
+  private readonly deps: PutMediaConnectionDeps;
+  /** TCP, TLS, response head, first ACK: each bounded; expiry tears the attempt down (onClosed with the phase's code). */
+  private readonly deadline: PhaseDeadline;
+  private acked = false;
   private readonly target: HttpTarget;
   private socket: Socket | undefined;
   private readonly framer = new ChunkFramer();
@@ -52,7 +64,7 @@ export class PutMediaConnection {
   bytesSent = 0;
 
   constructor(
-    deps: { readonly sockets: SocketFactory },
+    deps: PutMediaConnectionDeps,
     target: HttpTarget,
     headers: readonly (readonly [string, string])[],
     viewCapacity: number,
@@ -61,12 +73,24 @@ export class PutMediaConnection {
     this.events = events;
     this.deps = deps;
     this.target = target;
+    this.deadline = new PhaseDeadline(deps.timers, deps.deadlines ?? NET_DEADLINE_DEFAULTS, `PutMedia connection to ${target.host}:${target.port}`,
+      (error) => this.shut(error));
     this.chunk = new ViewList(viewCapacity + 2);
     this.headLength = writeRequestHead('POST', '/putMedia', headers as [string, string][], this.head);
-    this.acks = new AckParser({ onAck: (ack) => events.onAck(ack), onError: (err) => events.onAckError(err) });
+    this.acks = new AckParser({
+      onAck: (ack) => {
+        if (!this.acked) {
+          this.acked = true;
+          this.deadline.clear(); // from here the session's staleness rule watches the connection
+        }
+        events.onAck(ack);
+      },
+      onError: (err) => events.onAckError(err),
+    });
     this.response = new HttpResponseParser({
       onHead: (status, _reason, list) => {
         this.status = status;
+        this.deadline.clear();
         if (status === 200) {
           this.ready = true;
           events.onReady();
@@ -94,11 +118,17 @@ export class PutMediaConnection {
     if (this.socket) throw new RangeError('start() called twice');
     const target = this.target;
     const events = this.events;
+    this.deadline.enterConnect(target.tls !== undefined);
     const socket: Socket = this.deps.sockets({
       host: target.host,
       port: target.port,
       ...(target.tls ? { tls: target.tls } : {}),
+      onTransportConnect: () => {
+        if (!this.closed) this.deadline.enter('tls');
+      },
       onConnect: () => {
+        if (this.closed) return;
+        this.deadline.enter('head');
         const views = new ViewList(1);
         views.push(this.head, 0, this.headLength);
         this.writable = socket.write(views);
@@ -142,6 +172,14 @@ export class PutMediaConnection {
     return this.writable;
   }
 
+  /**
+   * The session put the first bytes of a fragment on this connection: an acknowledgement (BUFFERING at the
+   * latest) must follow within the first-ACK deadline, else the path carries the head but not the body.
+   */
+  fragmentSent(): void {
+    if (!this.acked && !this.closed && this.deadline.current === undefined) this.deadline.enter('firstAck');
+  }
+
   /** The zero-length chunk: the body is complete; the service flushes its ACKs and ends the response. */
   finish(): void {
     if (this.closed || !this.ready) return;
@@ -155,6 +193,7 @@ export class PutMediaConnection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.deadline.clear();
     this.socket?.close();
   }
 
@@ -180,6 +219,7 @@ export class PutMediaConnection {
       at += b.length;
     }
     this.closed = true;
+    this.deadline.clear();
     this.socket?.close();
     this.events.onRefused({ status: this.status, headers: this.refusedHeaders, body });
   }
@@ -187,6 +227,7 @@ export class PutMediaConnection {
   private shut(err: FieldcamError | undefined): void {
     if (this.closed) return;
     this.closed = true;
+    this.deadline.clear();
     this.socket?.close();
     this.events.onClosed(err);
   }

@@ -14,6 +14,7 @@ import { Backoff } from '../net/Backoff.ts';
 import type { HttpTarget } from '../net/httpExchange.ts';
 import { serviceError, type KvsControlClient, type KvsCredentials } from './KvsControlClient.ts';
 import { hostHeader } from '../net/hostHeader.ts';
+import type { NetDeadlines } from '../net/PhaseDeadline.ts';
 import { LatencyStats } from './LatencyStats.ts';
 import { PutMediaConnection } from './PutMediaConnection.ts';
 import type { ServerClock } from '../net/ServerClock.ts';
@@ -42,6 +43,8 @@ export interface PutMediaSessionOptions {
   readonly metadata?: FragmentMetadata;
   /** SegmentUID for every connection's header (16 bytes); pinned only for reproducible uploads in tests. */
   readonly segmentUid?: Uint8Array;
+  /** Per-phase connection deadlines (TCP, TLS, response head, first ACK); default NET_DEADLINE_DEFAULTS. */
+  readonly deadlines?: NetDeadlines;
   /** No BUFFERING ACK this long after sending a fragment → reset (kvs-reference.md §7.1: 30 s). */
   readonly stalenessMs?: number;
   /** Rotate the connection before the service's 45-minute cap (§4.7). */
@@ -320,7 +323,9 @@ export class PutMediaSession {
       for (let i = 0; i < queue.length; i++) if (queue.at(i).sent && queue.at(i).fragmentStart) this.stats.fragmentsReplayed++;
     }
     queue.rewind();
-    const conn: PutMediaConnection = new PutMediaConnection({ sockets: this.o.sockets }, target, headers, this.mkv.capacity, {
+    const conn: PutMediaConnection = new PutMediaConnection({
+      sockets: this.o.sockets, timers: this.o.timers, ...(this.o.deadlines ? { deadlines: this.o.deadlines } : {}),
+    }, target, headers, this.mkv.capacity, {
       onReady: () => {
         if (this.conn !== conn) return;
         this.connOpenedAt = this.o.clock.monotonic();
@@ -377,6 +382,7 @@ export class PutMediaSession {
         this.fragmentOpen = true;
         this.skipUntilFragment = false;
         this.recordFlight(frame.pts);
+        conn.fragmentSent();
       } else if (this.skipUntilFragment) {
         frame.sent = true;
         continue;
