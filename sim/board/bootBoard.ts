@@ -26,6 +26,8 @@ export interface BootOptions {
   /** Each JSON line the firmware prints (boot, status, event, summary, error). */
   readonly onRecord: (record: Record<string, unknown>) => void;
   readonly cwd?: string;
+  /** Wraps the command line (e.g. sim/faults/faultNetns.ts: the device in its own network namespace). */
+  readonly launcher?: (command: string, args: readonly string[]) => { command: string; args: string[] };
 }
 
 export interface BootedBoard {
@@ -70,7 +72,8 @@ const EXIT_RESTART = 12;
  * of the last run (any other code, or a stop).
  */
 export function bootBoard(o: BootOptions): BootedBoard {
-  const { command, args } = bootCommand(o.image, o.config);
+  const plain = bootCommand(o.image, o.config);
+  const { command, args } = o.launcher ? o.launcher(plain.command, plain.args) : plain;
   // systemd creates the unit's StateDirectory; a simulated board gets its state file's directory here.
   if (typeof o.config !== 'string' && o.config.state) mkdirSync(dirname(o.config.state), { recursive: true, mode: 0o700 });
   let stopped = false;

@@ -69,6 +69,8 @@ export class PhaseDeadline {
   private timer: TimerHandle | undefined;
   private phase: NetPhase = 'connect';
   private budget = 0;
+  /** The connect phase covers the TLS handshake too (until the board reports TCP apart). */
+  private withTls = false;
 
   constructor(timers: TimerPort, deadlines: NetDeadlines, where: string, onExpired: (error: FieldcamError) => void) {
     for (const key of ['connectMs', 'tlsMs', 'headMs', 'firstAckMs', 'connackMs'] as const) {
@@ -80,17 +82,20 @@ export class PhaseDeadline {
     this.onExpired = onExpired;
     this.fire = () => {
       this.timer = undefined;
-      this.onExpired(new FieldcamError(PHASE_CODE[this.phase], `${this.where}: no ${PHASE_TEXT[this.phase]} within ${this.budget} ms`));
+      const what = this.phase === 'connect' && this.withTls ? 'TCP connection and TLS handshake' : PHASE_TEXT[this.phase];
+      this.onExpired(new FieldcamError(PHASE_CODE[this.phase], `${this.where}: no ${what} within ${this.budget} ms`));
     };
   }
 
   /** The socket is being opened: with TLS, the budget covers the handshake too until `enter('tls')`. */
   enterConnect(tls: boolean): void {
+    this.withTls = tls;
     this.arm('connect', tls ? this.deadlines.connectMs + this.deadlines.tlsMs : this.deadlines.connectMs);
   }
 
   enter(phase: Exclude<NetPhase, 'connect'>): void {
     const d = this.deadlines;
+    this.withTls = false;
     this.arm(phase, phase === 'tls' ? d.tlsMs : phase === 'head' ? d.headMs : phase === 'firstAck' ? d.firstAckMs : d.connackMs);
   }
 
