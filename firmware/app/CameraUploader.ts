@@ -17,6 +17,12 @@ import type { DeviceConfig } from './DeviceConfig.ts';
 const READS_PER_TURN = 8;
 /** How often a full pool is looked at again when the camera can wait (a file): ACKs free slots meanwhile. */
 const POOL_RETRY_MS = 20;
+/**
+ * A live camera's un-sent backlog beyond this is dropped whole, oldest first (latency pressure, drop reason
+ * `latency`): on a link that cannot carry the camera the newest video keeps arriving instead of a replay of
+ * the past (docs/reliability.md). Half of KVS's default replay_duration (40 s, kvs-reference.md §1 item 17).
+ */
+const LIVE_MAX_LATENCY_MS = 20_000;
 
 export interface UploaderStatus {
   readonly framesIn: number;
@@ -130,6 +136,7 @@ export class CameraUploader {
       ...(stream.createRetentionHours !== undefined ? { createStream: { retentionHours: stream.createRetentionHours } } : {}),
       maxFragmentMs: config.board.stream.maxFragmentMs,
       endOfFragment: true,
+      ...(config.camera.live ? { maxLatencyMs: LIVE_MAX_LATENCY_MS } : {}),
       ...(metadata ? { metadata } : {}),
       onFragmentStart: (timecode) => {
         // Once per fragment; the one-shot tags just went out on this one.
@@ -195,7 +202,7 @@ export class CameraUploader {
       fragmentsIn: this.fragmentsIn,
       poolSlotsInUse: this.pool.stats.slotsInUse,
       poolSlots: this.pool.sizing.slotCount,
-      framesDropped: drops.poolFull + drops.awaitKeyFrame + drops.frameTooLarge + drops.noParameterSets + drops.stopped,
+      framesDropped: drops.poolFull + drops.awaitKeyFrame + drops.frameTooLarge + drops.noParameterSets + drops.stopped + drops.latency,
       connected: this.session.connected,
       lastPersistedAt: this.lastPersistedAt,
       stats: this.session.stats,

@@ -88,6 +88,8 @@ export const ERRORS = Object.freeze({
   UPLOAD_STALE: spec('upload', true, 'no BUFFERING acknowledgement within the connection-staleness window; the connection is reset'),
   UPLOAD_LAST_ACK_MISSING: spec('upload', true, 'stopped before the last fragment was PERSISTED (PIC 0x52000088); those fragments may be lost'),
   UPLOAD_NO_CREDENTIALS: spec('upload', true, 'no credentials are available yet; frames are buffered until they are'),
+  UPLOAD_LATENCY_PRESSURE: spec('upload', true,
+    'the uplink cannot carry the camera: whole oldest un-sent fragments were dropped (reason latency) so the newest video keeps arriving; lower the camera bitrate or improve the link'),
   UPLOAD_FIRST_ACK_TIMEOUT: spec('upload', true,
     'PutMedia answered 200 but no acknowledgement followed the first fragment within the deadline (a path that carries the head but not the body); the connection is torn down and un-acknowledged fragments replayed after backoff'),
 

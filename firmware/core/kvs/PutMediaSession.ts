@@ -23,6 +23,13 @@ import type { ServerClock } from '../net/ServerClock.ts';
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** Fragments sent on one connection and not yet acknowledged, tracked for ACK matching and staleness. */
 const IN_FLIGHT = 256;
+/**
+ * Fragments sent ahead of the service's RECEIVED. Beyond this the next fragment waits in the queue instead of
+ * in socket and kernel buffers, where a slow link would hide a backlog no policy can see: held there, it can be
+ * dropped whole for latency, and BUFFERING never lags a long queue of bytes. Three fragments cover the
+ * bandwidth-delay product of any uplink a camera uses (≥ 3 s of video in flight).
+ */
+const SEND_AHEAD_FRAGMENTS = 3;
 
 export interface PutMediaSessionOptions {
   readonly input: FrameInput;
@@ -45,8 +52,18 @@ export interface PutMediaSessionOptions {
   readonly segmentUid?: Uint8Array;
   /** Per-phase connection deadlines (TCP, TLS, response head, first ACK); default NET_DEADLINE_DEFAULTS. */
   readonly deadlines?: NetDeadlines;
-  /** No BUFFERING ACK this long after sending a fragment → reset (kvs-reference.md §7.1: 30 s). */
+  /**
+   * No BUFFERING ACK this long after sending a fragment, AND no progress on the connection (bytes leaving —
+   * the socket drained after backpressure — or any ACK arriving) for as long → reset (kvs-reference.md §7.1:
+   * 30 s). A slow link that keeps moving bytes is never stale.
+   */
   readonly stalenessMs?: number;
+  /**
+   * Latency pressure (live cameras): when the un-sent backlog spans more than this (newest queued frame minus
+   * the oldest un-sent one), whole oldest un-sent fragments are dropped (reason `latency`) so the newest video
+   * keeps arriving on a link that cannot carry the camera. Undefined: never (a file waits instead).
+   */
+  readonly maxLatencyMs?: number;
   /** Rotate the connection before the service's 45-minute cap (§4.7). */
   readonly rotateMs?: number;
   /** Re-resolve the data endpoint after this long (GetDataEndpoint "every 45 minutes", §6.1). */
@@ -78,6 +95,13 @@ export interface SessionStats {
   fragmentsReceived: number;
   fragmentsPersisted: number;
   fragmentsRejected: number;
+  /**
+   * Fragments acknowledged RECEIVED whose PERSISTED was lost with the connection: not sent again (KVS has all
+   * their bytes and would store a second copy; docs/reliability.md), released on reconnect.
+   */
+  fragmentsReceivedUnconfirmed: number;
+  /** Whole un-sent fragments dropped for latency pressure (their frames count in the pool's `latency` drops). */
+  fragmentsDroppedLatency: number;
   framesSent: number;
   /** Frames released by a PERSISTED (or, with retention 0, RECEIVED) acknowledgement. */
   framesPersisted: number;
@@ -131,8 +155,13 @@ export class PutMediaSession {
   private readonly flightPts = new Float64Array(IN_FLIGHT);
   private readonly flightSentAt = new Float64Array(IN_FLIGHT);
   private readonly flightBuffered = new Uint8Array(IN_FLIGHT);
+  private readonly flightReceived = new Uint8Array(IN_FLIGHT);
   private flightHead = 0;
   private flightCount = 0;
+  /** Monotonic ms of the last sign of life on the connection: ready, bytes drained, an ACK. */
+  private lastProgressAt = 0;
+  /** Start timecode of the newest fragment acknowledged RECEIVED (retention > 0) on this connection. */
+  private receivedThrough = -1;
 
   constructor(options: PutMediaSessionOptions) {
     this.o = options;
@@ -140,7 +169,7 @@ export class PutMediaSession {
     this.backoff = new Backoff({ initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000, random: options.random });
     this.stats = {
       connections: 0, fragmentsSent: 0, fragmentsReplayed: 0, fragmentsBuffering: 0, fragmentsReceived: 0,
-      fragmentsPersisted: 0, fragmentsRejected: 0, framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
+      fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsDroppedLatency: 0, framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
       latency: new LatencyStats(),
     };
   }
@@ -312,6 +341,7 @@ export class PutMediaSession {
     for (const h of signed.headers) headers.push([h[0], h[1]]);
     this.setState('connecting');
     this.stats.connections++;
+    this.releaseReceived();
     this.flightCount = 0;
     this.fragmentOpen = false;
     this.headerSent = false;
@@ -328,7 +358,7 @@ export class PutMediaSession {
     }, target, headers, this.mkv.capacity, {
       onReady: () => {
         if (this.conn !== conn) return;
-        this.connOpenedAt = this.o.clock.monotonic();
+        this.connOpenedAt = this.lastProgressAt = this.o.clock.monotonic();
         this.setState('streaming');
         this.drain();
       },
@@ -336,7 +366,11 @@ export class PutMediaSession {
       onAckError: (err) => this.count(err.code),
       onRefused: (result) => this.conn === conn && this.onFailure(serviceError('PutMedia', result)),
       onClosed: (err) => this.conn === conn && this.onClosed(err),
-      onWritable: () => this.conn === conn && this.drain(),
+      onWritable: () => {
+        if (this.conn !== conn) return;
+        this.lastProgressAt = this.o.clock.monotonic(); // bytes left: the link is slow, not dead
+        this.drain();
+      },
     });
     this.conn = conn;
     conn.start();
@@ -372,7 +406,7 @@ export class PutMediaSession {
       this.headerSent = true;
     }
     for (let frame = queue.nextUnsent(); frame && conn.writable > 0 && this.state === 'streaming'; frame = queue.nextUnsent()) {
-      if (frame.fragmentStart && this.fragmentOpen && (this.rotating || this.flightCount === IN_FLIGHT)) break;
+      if (frame.fragmentStart && this.fragmentOpen && (this.rotating || this.flightCount === IN_FLIGHT || this.unreceived() >= SEND_AHEAD_FRAGMENTS)) break;
       this.mkv.clear();
       if (frame.fragmentStart) {
         if (this.fragmentOpen && this.o.endOfFragment) writer.endFragment(this.mkv);
@@ -432,8 +466,24 @@ export class PutMediaSession {
     this.flightPts[i] = pts;
     this.flightSentAt[i] = this.o.clock.monotonic();
     this.flightBuffered[i] = 0;
+    this.flightReceived[i] = 0;
     this.flightCount++;
     this.stats.fragmentsSent++;
+  }
+
+  /** Fragments sent on this connection whose RECEIVED has not arrived. */
+  private unreceived(): number {
+    let n = 0;
+    for (let k = 0; k < this.flightCount; k++) if (!this.flightReceived[(this.flightHead + k) % IN_FLIGHT]) n++;
+    return n;
+  }
+
+  /** RECEIVED comes in order (kvs-reference.md §4.8): every fragment up to `pts` has all its bytes at the service. */
+  private markReceived(pts: number): void {
+    for (let k = 0; k < this.flightCount; k++) {
+      const i = (this.flightHead + k) % IN_FLIGHT;
+      if (this.flightPts[i]! <= pts) this.flightReceived[i] = 1;
+    }
   }
 
   private flightIndex(pts: number): number {
@@ -460,6 +510,7 @@ export class PutMediaSession {
   private onAck(ack: AckEvent): void {
     this.emit({ type: 'ack', ack });
     const now = this.o.clock.monotonic();
+    this.lastProgressAt = now;
     switch (ack.eventType) {
       case 'BUFFERING': {
         this.stats.fragmentsBuffering++;
@@ -469,7 +520,9 @@ export class PutMediaSession {
       }
       case 'RECEIVED':
         this.stats.fragmentsReceived++;
+        this.markReceived(ack.fragmentTimecode);
         if (this.retentionHours === 0) this.release(ack.fragmentTimecode, now);
+        else if (ack.fragmentTimecode > this.receivedThrough) this.receivedThrough = ack.fragmentTimecode;
         break;
       case 'PERSISTED':
         this.stats.fragmentsPersisted++;
@@ -582,7 +635,7 @@ export class PutMediaSession {
       const staleness = this.o.stalenessMs ?? 30_000;
       for (let k = 0; k < this.flightCount; k++) {
         const i = (this.flightHead + k) % IN_FLIGHT;
-        if (!this.flightBuffered[i] && now - this.flightSentAt[i]! > staleness) {
+        if (!this.flightBuffered[i] && now - this.flightSentAt[i]! > staleness && now - this.lastProgressAt > staleness) {
           this.emit({ type: 'retry', code: 'UPLOAD_STALE', message: `no BUFFERING ACK for ${staleness} ms`, delayMs: 0 });
           this.count('UPLOAD_STALE');
           this.conn?.close();
@@ -591,12 +644,58 @@ export class PutMediaSession {
           return;
         }
       }
+      this.relieveLatency();
       if (!this.rotating && this.state === 'streaming' && now - this.connOpenedAt > (this.o.rotateMs ?? 40 * 60_000)) {
         this.rotating = true;
         this.emit({ type: 'rotating' });
         this.drain();
       }
     }
+  }
+
+  /**
+   * Before a new connection: fragments the service acknowledged RECEIVED on the last one have all their bytes
+   * at KVS, which persists what it received whether or not the connection survives (a persistence failure is
+   * an ERROR ACK, which the old connection would have carried before RECEIVED's PERSISTED). Sending them again
+   * would store them twice (issue 11 item 8), so they are released here, counted, not replayed. Fragments sent
+   * but not RECEIVED are replayed: the service may lack their last bytes.
+   */
+  private releaseReceived(): void {
+    if (this.receivedThrough < 0) return;
+    const through = this.receivedThrough;
+    this.receivedThrough = -1;
+    const queue = this.o.input.queue;
+    let fragments = 0;
+    while (queue.length > 0) {
+      const head = queue.at(0);
+      if (!head.sent || head.pts > through) break;
+      this.landFlights(head.pts);
+      this.stats.framesPersisted += queue.releaseOldestFragment();
+      fragments++;
+    }
+    this.stats.fragmentsReceivedUnconfirmed += fragments;
+  }
+
+  /**
+   * Latency pressure: while whole un-sent fragments start more than maxLatencyMs before the newest queued
+   * frame, the oldest of them is dropped (never one partly sent, never the open one), so the link spends
+   * itself on recent video. Not while stopping: then everything held is delivered.
+   */
+  private relieveLatency(): void {
+    const bound = this.o.maxLatencyMs;
+    const queue = this.o.input.queue;
+    if (bound === undefined || this.stopping || queue.length === 0) return;
+    const before = queue.at(queue.length - 1).pts - bound;
+    let dropped = 0;
+    let frames = 0;
+    for (let n = queue.dropOldestUnsent('latency', before); n > 0; n = queue.dropOldestUnsent('latency', before)) {
+      dropped++;
+      frames += n;
+    }
+    if (dropped === 0) return;
+    this.stats.fragmentsDroppedLatency += dropped;
+    this.count('UPLOAD_LATENCY_PRESSURE');
+    this.emit({ type: 'dropped', code: 'UPLOAD_LATENCY_PRESSURE', message: `${dropped} whole un-sent fragment(s) more than ${bound} ms older than the newest frame`, frames });
   }
 
   private maybeSettle(): void {

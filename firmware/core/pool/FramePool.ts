@@ -21,6 +21,7 @@ export const DROP_REASONS = Object.freeze([
   'frameTooLarge', // an access unit larger than a slot
   'noParameterSets', // slices before the first SPS/PPS
   'stopped', // read from the camera while streaming was stopped by command (the camera is drained, not paused)
+  'latency', // whole un-sent fragment dropped because the uplink cannot carry the camera (PutMediaSession maxLatencyMs)
 ] as const);
 export type DropReason = (typeof DROP_REASONS)[number];
 
@@ -38,7 +39,7 @@ export class FramePool {
   private slotsInUse = 0;
   private slotHighWater = 0;
   private framesHighWater = 0;
-  readonly drops: Record<DropReason, number> = { poolFull: 0, awaitKeyFrame: 0, frameTooLarge: 0, noParameterSets: 0, stopped: 0 };
+  readonly drops: Record<DropReason, number> = { poolFull: 0, awaitKeyFrame: 0, frameTooLarge: 0, noParameterSets: 0, stopped: 0, latency: 0 };
 
   /**
    * `arena`: where the slots live, at least slotCount × slotBytes; default a new ArrayBuffer. Boards with a
