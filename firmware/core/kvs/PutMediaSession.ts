@@ -100,6 +100,12 @@ export interface SessionStats {
    * their bytes and would store a second copy; docs/reliability.md), released on reconnect.
    */
   fragmentsReceivedUnconfirmed: number;
+  /**
+   * Replayed fragments that had been sent whole (the next fragment had started on the wire) without a
+   * RECEIVED: the service may hold them already, so each may be stored twice (docs/reliability.md). The
+   * upper bound of duplicates the device can cause.
+   */
+  fragmentsResentWhole: number;
   /** Whole un-sent fragments dropped for latency pressure (their frames count in the pool's `latency` drops). */
   fragmentsDroppedLatency: number;
   framesSent: number;
@@ -169,7 +175,7 @@ export class PutMediaSession {
     this.backoff = new Backoff({ initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000, random: options.random });
     this.stats = {
       connections: 0, fragmentsSent: 0, fragmentsReplayed: 0, fragmentsBuffering: 0, fragmentsReceived: 0,
-      fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsDroppedLatency: 0, framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
+      fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsResentWhole: 0, fragmentsDroppedLatency: 0, framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
       latency: new LatencyStats(),
     };
   }
@@ -350,7 +356,14 @@ export class PutMediaSession {
     // original timecodes.
     const queue = this.o.input.queue;
     if (this.stats.connections > 1) {
-      for (let i = 0; i < queue.length; i++) if (queue.at(i).sent && queue.at(i).fragmentStart) this.stats.fragmentsReplayed++;
+      let open = false;
+      for (let i = 0; i < queue.length; i++) {
+        const f = queue.at(i);
+        if (!f.sent || !f.fragmentStart) continue;
+        this.stats.fragmentsReplayed++;
+        if (open) this.stats.fragmentsResentWhole++; // the previous one was closed on the wire by this start
+        open = true;
+      }
     }
     queue.rewind();
     const conn: PutMediaConnection = new PutMediaConnection({
