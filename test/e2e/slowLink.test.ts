@@ -182,6 +182,37 @@ test('item 8: connections reset at many points never store a fragment twice; eve
   assert.is(duplicates, 0, `no producer timecode stored twice: ${JSON.stringify(r.fragments.map((f) => f.producerTimestampMs - r.fragments[0]!.producerTimestampMs))}`);
 });
 
+test('lifecycle: a session connects nothing before start(); after close() nothing runs and use throws', async () => {
+  proxy.setMode({ kind: 'pass' });
+  const before = proxy.stats.accepted;
+  const url = new URL(cloud.endpoint);
+  const clock = new ServerClock(nodeClock);
+  const pool = new FramePool({ slotCount: 4, slotBytes: 1 << 16, maxFrames: 64 });
+  const input = new FrameInput({ codec: 'h264', pool, fragmentMs: 1000, startTimecode: clock.now(), onQueued: () => {} });
+  const credentials = () => CREDENTIALS;
+  const sockets = throughProxy();
+  const control = new KvsControlClient({ sockets, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1',
+    target: { host: url.hostname, port: Number(url.port), tls: { ca: cloud.caPem } }, credentials, userAgent: 'test' });
+  const events: string[] = [];
+  const session = new PutMediaSession({
+    input, control, sockets, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', streamName: 'lifecycle', credentials,
+    dataTls: { ca: cloud.caPem }, createStream: { retentionHours: 24 }, maxFragmentMs: 10_000, random: Math.random, userAgent: 'test',
+    onEvent: (e) => events.push(e.type),
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.is(proxy.stats.accepted, before, 'the constructor connected nothing');
+  session.start();
+  await new Promise((r) => setTimeout(r, 300));
+  session.close();
+  const seen = events.length;
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.is(events.length, seen, 'nothing runs after close');
+  assert.throws(() => session.framesQueued(), /closed/);
+  assert.throws(() => session.start(), /closed/);
+  assert.throws(() => session.stop(), /closed/);
+  session.close(); // idempotent
+});
+
 test.after(async () => {
   await proxy?.close();
   await cloud?.close();
