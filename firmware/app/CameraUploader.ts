@@ -107,6 +107,7 @@ export class CameraUploader {
         sockets: board.sockets, timers: board.timers, clock, random: board.random, userAgent,
         target: { host: c.iot.host, port: c.iot.port, tls: { ...tls, cert: board.readText(c.iot.certFile), key: board.readText(c.iot.keyFile) } },
         roleAlias: c.iot.roleAlias, thingName: c.iot.thingName,
+        ...(config.board.net ? { deadlines: config.board.net } : {}),
         onEvent: (e) => {
           if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
           onCredentials?.(e);
@@ -126,6 +127,7 @@ export class CameraUploader {
     const control = new KvsControlClient({
       sockets: board.sockets, timers: board.timers, hash: board.hash, clock, region: stream.region,
       target: { host: endpoint.host, port: endpoint.port, tls }, credentials, userAgent,
+      ...(config.board.net ? { deadlines: config.board.net } : {}),
     });
     const metadata = stream.metadata || config.control ? new FragmentMetadata() : undefined;
     this.metadata = metadata;
@@ -137,6 +139,7 @@ export class CameraUploader {
       maxFragmentMs: config.board.stream.maxFragmentMs,
       endOfFragment: true,
       ...(config.camera.live ? { maxLatencyMs: LIVE_MAX_LATENCY_MS } : {}),
+      ...(config.board.net ? { deadlines: config.board.net } : {}),
       ...(metadata ? { metadata } : {}),
       onFragmentStart: (timecode) => {
         // Once per fragment; the one-shot tags just went out on this one.

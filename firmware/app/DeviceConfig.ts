@@ -2,6 +2,7 @@ import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
 import { CONTROL_LIMITS } from '../core/control/controlLimits.ts';
 import { FieldcamError } from '../core/errors.ts';
 import type { FrameRate } from '../core/media/FrameInput.ts';
+import { NET_DEADLINE_DEFAULTS, type NetDeadlines } from '../core/net/PhaseDeadline.ts';
 
 /** What the device needs from its board manifest (manifests/boards/*.json). */
 export interface DeviceBoard {
@@ -12,6 +13,8 @@ export interface DeviceBoard {
   readonly appHeapBudgetBytes?: number;
   /** The control channel's fixed buffers on this board (manifest `control`); absent = CONTROL_BOARD_DEFAULTS. */
   readonly control?: ControlBoard;
+  /** Per-phase connection deadlines (manifest `net`, each key optional); absent = NET_DEADLINE_DEFAULTS. */
+  readonly net?: NetDeadlines;
 }
 
 /**
@@ -233,7 +236,15 @@ export function parseDeviceBoard(o: Json, field: string, appHeapBudgetBytes: unk
     }),
     ...(appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: number({ appHeapBudgetBytes }, field, 'appHeapBudgetBytes', 16_384, 1 << 30) } : {}),
     ...(o.control !== undefined ? { control: parseControlBoard(object(o.control, `${field}.control`), `${field}.control`) } : {}),
+    ...(o.net !== undefined ? { net: parseNetBoard(object(o.net, `${field}.net`), `${field}.net`) } : {}),
   });
+}
+
+/** A board's `net` section: any of the NetDeadlines keys, 100 ms to 10 minutes each; the others keep their defaults. */
+export function parseNetBoard(o: Json, field: string): NetDeadlines {
+  const d = NET_DEADLINE_DEFAULTS;
+  const ms = (key: keyof NetDeadlines) => (o[key] === undefined ? d[key] : integerIn(o, field, key, 100, 600_000));
+  return Object.freeze({ connectMs: ms('connectMs'), tlsMs: ms('tlsMs'), headMs: ms('headMs'), firstAckMs: ms('firstAckMs'), connackMs: ms('connackMs') });
 }
 
 /** A board's `control` section (manifest or JSON config `board.control`); maxPacketBytes and maxQueued are required. */
