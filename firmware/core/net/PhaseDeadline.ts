@@ -80,11 +80,7 @@ export class PhaseDeadline {
     this.deadlines = deadlines;
     this.where = where;
     this.onExpired = onExpired;
-    this.fire = () => {
-      this.timer = undefined;
-      const what = this.phase === 'connect' && this.withTls ? 'TCP connection and TLS handshake' : PHASE_TEXT[this.phase];
-      this.onExpired(new FieldcamError(PHASE_CODE[this.phase], `${this.where}: no ${what} within ${this.budget} ms`));
-    };
+    this.fire = () => this.expired(`${this.budget} ms`);
   }
 
   /** The socket is being opened: with TLS, the budget covers the handshake too until `enter('tls')`. */
@@ -109,16 +105,22 @@ export class PhaseDeadline {
    * An outer bound of the owner ran out first (e.g. a whole exchange's timeout): reports the phase being
    * timed as expired now, so the error names where the attempt stood. False when no phase is timed.
    */
-  expire(): boolean {
+  expire(outerMs: number): boolean {
     if (this.timer === undefined) return false;
     this.clear();
-    this.fire();
+    this.expired(`the exchange's ${outerMs} ms`);
     return true;
   }
 
   /** The phase being timed, or undefined when none is. */
   get current(): NetPhase | undefined {
     return this.timer === undefined ? undefined : this.phase;
+  }
+
+  private expired(within: string): void {
+    this.timer = undefined;
+    const what = this.phase === 'connect' && this.withTls ? 'TCP connection and TLS handshake' : PHASE_TEXT[this.phase];
+    this.onExpired(new FieldcamError(PHASE_CODE[this.phase], `${this.where}: no ${what} within ${within}`));
   }
 
   private arm(phase: NetPhase, ms: number): void {

@@ -80,7 +80,7 @@ export function httpExchange(
     });
     // The whole exchange's bound; when it runs out inside a timed phase, the error names that phase.
     const timer = deps.timers.set(timeoutMs, () => {
-      if (!deadline.expire()) finish(new FieldcamError('UPLOAD_TIMEOUT', `${request.method} ${request.path} to ${target.host}:${target.port}: no answer in ${timeoutMs} ms`));
+      if (!deadline.expire(timeoutMs)) finish(new FieldcamError('UPLOAD_TIMEOUT', `${request.method} ${request.path} to ${target.host}:${target.port}: no answer in ${timeoutMs} ms`));
     });
     const deadline = new PhaseDeadline(deps.timers, deps.deadlines ?? NET_DEADLINE_DEFAULTS, `${request.method} ${request.path} to ${target.host}:${target.port}`,
       (error) => finish(error));
