@@ -3,7 +3,7 @@ import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import { IotCredentialsClient, type IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import { KvsControlClient, type KvsCredentials } from '../core/kvs/KvsControlClient.ts';
 import { PutMediaSession, type SessionEvent, type SessionStats } from '../core/kvs/PutMediaSession.ts';
-import { ServerClock } from '../core/kvs/ServerClock.ts';
+import { ServerClock } from '../core/net/ServerClock.ts';
 import { FrameInput } from '../core/media/FrameInput.ts';
 import { PREPARE } from '../core/media/StreamCursor.ts';
 import { FragmentMetadata } from '../core/mkv/FragmentMetadata.ts';
@@ -26,6 +26,12 @@ export const CAMERA_NO_FRAME_MS = 20_000;
 const CAMERA_CHECK_MS = 1000;
 /** The overflow scratch a live camera is read into while every slot is on the wire (StreamCursor). */
 const OVERFLOW_BYTES = 4096;
+/**
+ * A live camera's un-sent backlog beyond this is dropped whole, oldest first (latency pressure, drop reason
+ * `latency`): on a link that cannot carry the camera the newest video keeps arriving instead of a replay of
+ * the past (docs/reliability.md). Half of KVS's default replay_duration (40 s, kvs-reference.md §1 item 17).
+ */
+const LIVE_MAX_LATENCY_MS = 20_000;
 
 export interface UploaderStatus {
   readonly framesIn: number;
@@ -132,6 +138,7 @@ export class CameraUploader {
         sockets: board.sockets, timers: board.timers, clock, random: board.random, userAgent,
         target: { host: c.iot.host, port: c.iot.port, tls: { ...tls, cert: board.readText(c.iot.certFile), key: board.readText(c.iot.keyFile) } },
         roleAlias: c.iot.roleAlias, thingName: c.iot.thingName,
+        ...(config.board.net ? { deadlines: config.board.net } : {}),
         onEvent: (e) => {
           if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
           onCredentials?.(e);
@@ -151,6 +158,7 @@ export class CameraUploader {
     const control = new KvsControlClient({
       sockets: board.sockets, timers: board.timers, hash: board.hash, clock, region: stream.region,
       target: { host: endpoint.host, port: endpoint.port, tls }, credentials, userAgent,
+      ...(config.board.net ? { deadlines: config.board.net } : {}),
     });
     const metadata = stream.metadata || config.control ? new FragmentMetadata() : undefined;
     this.metadata = metadata;
@@ -161,6 +169,8 @@ export class CameraUploader {
       ...(stream.createRetentionHours !== undefined ? { createStream: { retentionHours: stream.createRetentionHours } } : {}),
       maxFragmentMs: config.board.stream.maxFragmentMs,
       endOfFragment: true,
+      ...(config.camera.live ? { maxLatencyMs: LIVE_MAX_LATENCY_MS } : {}),
+      ...(config.board.net ? { deadlines: config.board.net } : {}),
       ...(metadata ? { metadata } : {}),
       onFragmentStart: (timecode) => {
         // Once per fragment; the one-shot tags just went out on this one.

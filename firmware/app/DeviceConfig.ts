@@ -2,6 +2,7 @@ import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
 import { CONTROL_LIMITS } from '../core/control/controlLimits.ts';
 import { FieldcamError } from '../core/errors.ts';
 import type { FrameRate } from '../core/media/FrameInput.ts';
+import { NET_DEADLINE_DEFAULTS, type NetDeadlines } from '../core/net/PhaseDeadline.ts';
 
 /** What the device needs from its board manifest (manifests/boards/*.json). */
 export interface DeviceBoard {
@@ -12,6 +13,8 @@ export interface DeviceBoard {
   readonly appHeapBudgetBytes?: number;
   /** The control channel's fixed buffers on this board (manifest `control`); absent = CONTROL_BOARD_DEFAULTS. */
   readonly control?: ControlBoard;
+  /** Per-phase connection deadlines (manifest `net`, each key optional); absent = NET_DEADLINE_DEFAULTS. */
+  readonly net?: NetDeadlines;
 }
 
 /**
@@ -152,10 +155,11 @@ export function onlyKeys(o: Json, source: string, field: string, allowed: readon
 // JSON configuration version 1: the keys each object may hold.
 const CONFIG_KEYS = Object.freeze({
   top: ['version', 'board', 'stream', 'endpoint', 'credentials', 'camera', 'statusIntervalMs', 'control', 'pin'],
-  board: ['name', 'pool', 'stream', 'appHeapBudgetBytes', 'control'],
+  board: ['name', 'pool', 'stream', 'appHeapBudgetBytes', 'control', 'net'],
   pool: ['bitrateKbps', 'bufferSeconds', 'fps', 'maxFrameBytes'],
   boardStream: ['fragmentMs', 'maxFragmentMs'],
   boardControl: ['maxPacketBytes', 'maxQueued', 'stateBytes', 'pendingResults'],
+  boardNet: ['connectMs', 'tlsMs', 'headMs', 'firstAckMs', 'connackMs'],
   stream: ['name', 'region', 'createRetentionHours', 'metadata'],
   endpoint: ['host', 'port', 'caFile'],
   credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
@@ -196,6 +200,7 @@ export function parseDeviceConfig(json: string): DeviceConfig {
   onlyKeys(object(board.pool, 'board.pool'), 'config', 'board.pool', CONFIG_KEYS.pool);
   onlyKeys(object(board.stream, 'board.stream'), 'config', 'board.stream', CONFIG_KEYS.boardStream);
   if (board.control !== undefined) onlyKeys(object(board.control, 'board.control'), 'config', 'board.control', CONFIG_KEYS.boardControl);
+  if (board.net !== undefined) onlyKeys(object(board.net, 'board.net'), 'config', 'board.net', CONFIG_KEYS.boardNet);
   const stream = object(c.stream, 'stream');
   onlyKeys(stream, 'config', 'stream', CONFIG_KEYS.stream);
   const endpoint = object(c.endpoint, 'endpoint');
@@ -281,7 +286,15 @@ export function parseDeviceBoard(o: Json, field: string, appHeapBudgetBytes: unk
     }),
     ...(appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: number({ appHeapBudgetBytes }, field, 'appHeapBudgetBytes', 16_384, 1 << 30) } : {}),
     ...(o.control !== undefined ? { control: parseControlBoard(object(o.control, `${field}.control`), `${field}.control`) } : {}),
+    ...(o.net !== undefined ? { net: parseNetBoard(object(o.net, `${field}.net`), `${field}.net`) } : {}),
   });
+}
+
+/** A board's `net` section: any of the NetDeadlines keys, 100 ms to 10 minutes each; the others keep their defaults. */
+export function parseNetBoard(o: Json, field: string): NetDeadlines {
+  const d = NET_DEADLINE_DEFAULTS;
+  const ms = (key: keyof NetDeadlines) => (o[key] === undefined ? d[key] : integerIn(o, field, key, 100, 600_000));
+  return Object.freeze({ connectMs: ms('connectMs'), tlsMs: ms('tlsMs'), headMs: ms('headMs'), firstAckMs: ms('firstAckMs'), connackMs: ms('connackMs') });
 }
 
 /** A board's `control` section (manifest or JSON config `board.control`); maxPacketBytes and maxQueued are required. */

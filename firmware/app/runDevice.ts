@@ -44,6 +44,8 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     fragmentsSent: s.stats.fragmentsSent,
     fragmentsPersisted: s.stats.fragmentsPersisted,
     fragmentsReplayed: s.stats.fragmentsReplayed,
+    fragmentsReceivedUnconfirmed: s.stats.fragmentsReceivedUnconfirmed,
+    fragmentsResentWhole: s.stats.fragmentsResentWhole,
     bytesSent: s.stats.bytesSent,
     connections: s.stats.connections,
     connected: s.connected,

@@ -46,7 +46,7 @@ export function startControl(board: Board, config: DeviceConfig, control: Contro
       sockets: board.sockets, timers: board.timers, clock: board.clock, random: board.random,
       host: control.host, port: control.port, tls, clientId: control.thingName,
       keepAliveSeconds: control.keepAliveSeconds, will: callbacks.will,
-      maxPacketBytes, maxQueued,
+      maxPacketBytes, maxQueued, ...(config.board.net ? { deadlines: config.board.net } : {}),
       onMessage: callbacks.onMessage, onConnectionChange: callbacks.onConnectionChange, onQueueSpace: callbacks.onQueueSpace,
       onOversize: callbacks.onOversize, onError: callbacks.onError,
     }),

@@ -96,6 +96,18 @@ export const ERRORS = Object.freeze({
   UPLOAD_STALE: spec('upload', true, 'no BUFFERING acknowledgement within the connection-staleness window; the connection is reset'),
   UPLOAD_LAST_ACK_MISSING: spec('upload', true, 'stopped before the last fragment was PERSISTED (PIC 0x52000088); those fragments may be lost'),
   UPLOAD_NO_CREDENTIALS: spec('upload', true, 'no credentials are available yet; frames are buffered until they are'),
+  UPLOAD_LATENCY_PRESSURE: spec('upload', true,
+    'the uplink cannot carry the camera: whole oldest un-sent fragments were dropped (reason latency) so the newest video keeps arriving; lower the camera bitrate or improve the link'),
+  UPLOAD_FIRST_ACK_TIMEOUT: spec('upload', true,
+    'PutMedia answered 200 but no acknowledgement followed the first fragment within the deadline (a path that carries the head but not the body); the connection is torn down and un-acknowledged fragments replayed after backoff'),
+
+  // ── network phases (core/net/PhaseDeadline.ts): every phase of a connection attempt has a deadline ──
+  NET_CONNECT_TIMEOUT: spec('net', true,
+    'no TCP connection within the connect deadline (on boards that do not report TCP and TLS apart: connection and TLS handshake); the attempt is torn down and retried with backoff: check the route to the endpoint'),
+  NET_TLS_TIMEOUT: spec('net', true,
+    'TCP connected but the TLS handshake did not finish within its deadline (a path that accepts packets but forwards nothing); the attempt is torn down and retried with backoff'),
+  HTTP_HEAD_TIMEOUT: spec('http', true,
+    'the request was sent but no complete response head arrived within the deadline; the connection is torn down and the request retried with backoff'),
 
   // ── HTTP/1.1 client (RFC 9112 message syntax, RFC 9110 semantics) ──
   HTTP_REQUEST_LINE_INVALID: spec('http', false,
@@ -188,6 +200,7 @@ export const ERRORS = Object.freeze({
   MQTT_SUBSCRIBE_REFUSED: spec('mqtt', false, 'the broker refused a subscription (SUBACK 0x80, §3.9.3); check the IoT policy allows the topic filter'),
   MQTT_TLS_VERIFY: spec('mqtt', false,
     'the broker certificate could not be verified with ca.pem: check endpoints.iotData (iot:Data-ATS) and the CA in the bundle; the client stops retrying'),
+  MQTT_CONNACK_TIMEOUT: spec('mqtt', true, 'the broker accepted the connection but sent no CONNACK within the deadline (§3.1.4); the client reconnects with backoff'),
   MQTT_CONNECTION_LOST: spec('mqtt', true,
     'the connection to the broker failed, closed, or missed a CONNACK or PINGRESP in time; the client reconnects with backoff and re-sends unacknowledged QoS 1 messages'),
 

@@ -21,13 +21,18 @@ export interface SocketOptions {
   readonly tls?: TlsOptions;
   /** Connected (and TLS handshake done). */
   onConnect(): void;
+  /**
+   * Optional, TLS only: TCP is connected and the handshake starts. Boards that cannot tell report only
+   * `onConnect`; deadlines then treat connection and handshake as one phase (core/net/PhaseDeadline.ts).
+   */
+  onTransportConnect?(): void;
   /** `count` bytes are ready for `read`. */
   onReadable(count: number): void;
   /** The send buffer drained below its limit; `count` bytes may be written without queueing. */
   onWritable(count: number): void;
   /**
    * The connection failed or ended; `error` is undefined for an orderly close by the peer. Boards set
-   * `error.code` to 'TLS_VERIFY' (TLS_VERIFY_CODE, core/kvs/socketError.ts) when the server's certificate could not be verified (wrong CA, wrong name,
+   * `error.code` to 'TLS_VERIFY' (TLS_VERIFY_CODE, core/net/socketError.ts) when the server's certificate could not be verified (wrong CA, wrong name,
    * expired), so callers can tell a misconfiguration that retrying cannot fix from a network failure.
    */
   onClose(error: (Error & { code?: string }) | undefined): void;

@@ -4,6 +4,10 @@ import type { PoolBudget } from '../../firmware/core/config/derivePoolSizing.ts'
 import { CONTROL_MIN_PACKET_BYTES, type ControlBoard } from '../../firmware/app/DeviceConfig.ts';
 import { CONTROL_LIMITS } from '../../firmware/core/control/controlLimits.ts';
 import { FieldcamError } from '../../firmware/core/errors.ts';
+import type { NetDeadlines } from '../../firmware/core/net/PhaseDeadline.ts';
+
+type NetDeadlineKey = keyof NetDeadlines;
+const NET_DEADLINE_KEYS: readonly NetDeadlineKey[] = Object.freeze(['connectMs', 'tlsMs', 'headMs', 'firstAckMs', 'connackMs']);
 
 export const BOARDS_DIR = resolve(import.meta.dirname, '..', '..', 'manifests', 'boards');
 
@@ -21,6 +25,8 @@ export interface BoardManifest {
   readonly stream: { readonly fragmentMs: number; readonly maxFragmentMs: number };
   /** The control channel's fixed buffers (optional; the firmware's defaults are 4096-byte packets × 8 queued, 16 KiB state, 32 pending results). */
   readonly control?: ControlBoard;
+  /** Per-phase connection deadlines in ms (optional, each key optional; docs/reliability.md "Device: connections"). */
+  readonly net?: Readonly<Partial<NetDeadlines>>;
 }
 
 /**
@@ -102,6 +108,17 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
       ...(c.pendingResults !== undefined ? { pendingResults: within('pendingResults', 1, 256, 'commands running or awaiting the MQTT client before CONTROL_BUSY') } : {}),
     });
   }
+  let net: Partial<Record<NetDeadlineKey, number>> | undefined;
+  if (m.net !== undefined) {
+    const n = obj(m.net, 'net');
+    net = {};
+    for (const key of Object.keys(n)) {
+      if (!(NET_DEADLINE_KEYS as readonly string[]).includes(key)) bad(`net.${key}`, `one of ${NET_DEADLINE_KEYS.join(', ')}`);
+      const v = n[key];
+      net[key as NetDeadlineKey] = typeof v === 'number' && Number.isInteger(v) && v >= 100 && v <= 600_000 ? v : bad(`net.${key}`, 'a whole number of ms in [100, 600000]');
+    }
+    net = Object.freeze(net);
+  }
   if (maxFragmentMs > 20000) bad('stream.maxFragmentMs', 'at most 20000 (the KVS hard limit)');
   return Object.freeze({
     name,
@@ -131,5 +148,6 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
     }),
     stream: Object.freeze({ fragmentMs: stream.fragmentMs === 0 ? 0 : pos(stream, 'stream', 'fragmentMs'), maxFragmentMs }),
     ...(control ? { control } : {}),
+    ...(net ? { net } : {}),
   });
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { FieldcamError } from '../../firmware/core/errors.ts';
-import type { HttpTarget } from '../../firmware/core/kvs/httpExchange.ts';
+import type { HttpTarget } from '../../firmware/core/net/httpExchange.ts';
 
 export interface AwsTarget {
   readonly region: string;

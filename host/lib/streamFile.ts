@@ -6,7 +6,7 @@ import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import { KvsControlClient, type KvsCredentials } from '../../firmware/core/kvs/KvsControlClient.ts';
 import { PutMediaSession, type SessionEvent, type SessionStats } from '../../firmware/core/kvs/PutMediaSession.ts';
-import { ServerClock } from '../../firmware/core/kvs/ServerClock.ts';
+import { ServerClock } from '../../firmware/core/net/ServerClock.ts';
 import { FrameInput, type Codec, type FrameRate } from '../../firmware/core/media/FrameInput.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';

@@ -27,7 +27,7 @@ export interface BootOptions {
   readonly onRecord: (record: Record<string, unknown>) => void;
   readonly cwd?: string;
   /** Rewrites the command line before each spawn (sim/faults/namespaceCommand.ts: a board with its own resolv.conf). */
-  readonly wrap?: (command: string, args: string[]) => { command: string; args: string[] };
+  readonly wrap?: (command: string, args: readonly string[]) => { command: string; args: string[] };
 }
 
 export interface BootedBoard {

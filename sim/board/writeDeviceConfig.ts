@@ -46,6 +46,7 @@ export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
       name: c.board.name, pool: c.board.pool, stream: c.board.stream,
       ...(c.board.memory.appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: c.board.memory.appHeapBudgetBytes } : {}),
       ...(c.board.control ? { control: c.board.control } : {}),
+      ...(c.board.net ? { net: c.board.net } : {}),
     },
     stream: {
       name: c.streamName,

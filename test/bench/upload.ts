@@ -13,7 +13,7 @@ import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
 import { KvsControlClient } from '../../firmware/core/kvs/KvsControlClient.ts';
 import { LatencyStats } from '../../firmware/core/kvs/LatencyStats.ts';
 import { PutMediaSession } from '../../firmware/core/kvs/PutMediaSession.ts';
-import { ServerClock } from '../../firmware/core/kvs/ServerClock.ts';
+import { ServerClock } from '../../firmware/core/net/ServerClock.ts';
 import { FrameInput } from '../../firmware/core/media/FrameInput.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import { FramePool } from '../../firmware/core/pool/FramePool.ts';

@@ -2,7 +2,7 @@
 import { connect as netConnect, type Socket as NetSocket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ViewList } from '../../core/media/ViewList.ts';
-import { TLS_VERIFY_CODE } from '../../core/kvs/socketError.ts';
+import { TLS_VERIFY_CODE } from '../../core/net/socketError.ts';
 import type { Socket, SocketFactory, SocketOptions } from '../../io/Socket.ts';
 
 /** OpenSSL's verification results as Node reports them (error.code), and Node's own name check. */
@@ -55,6 +55,12 @@ class NodeSocket implements Socket {
       : netConnect({ host: options.host, port: options.port });
     this.socket = socket;
     socket.setNoDelay(true); // chunk headers and small ACK-driven writes must not wait for Nagle
+    // A TLSSocket over its own TCP connection emits 'connect' when TCP is up, 'secureConnect' after the handshake.
+    if (tls && options.onTransportConnect) {
+      socket.once('connect', () => {
+        if (!this.closed && !this.gone) options.onTransportConnect?.();
+      });
+    }
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       if (!this.closed && !this.gone) options.onConnect();
     });

@@ -1,5 +1,5 @@
 import type { ViewList } from '../../core/media/ViewList.ts';
-import { TLS_VERIFY_CODE } from '../../core/kvs/socketError.ts';
+import { TLS_VERIFY_CODE } from '../../core/net/socketError.ts';
 import type { Socket, SocketFactory, SocketOptions } from '../../io/Socket.ts';
 import { host } from './native.ts';
 import { xsLoop } from './xsLoop.ts';

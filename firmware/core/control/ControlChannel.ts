@@ -106,7 +106,8 @@ export class ControlChannel {
 
   /** Connects (in the background: the MQTT client retries by itself) and starts the telemetry/health tick. */
   start(): void {
-    if (this.mqtt || this.closed) return;
+    if (this.closed) throw new RangeError('the ControlChannel is closed');
+    if (this.mqtt) throw new RangeError('start() called twice');
     const will = { topic: this.topics.health, payload: this.encode({ state: 'offline', reason: 'connection-lost' }).slice(), qos: 1 as const, retain: true };
     this.mqtt = this.o.mqtt({
       will,
@@ -118,6 +119,7 @@ export class ControlChannel {
     });
     this.mqtt.subscribe(this.topics.cmd, 1);
     this.mqtt.subscribe(this.topics.desired, 1);
+    this.mqtt.start();
     this.nextTelemetryAt = this.o.clock.monotonic() + this.settings.telemetryIntervalS * 1000;
     this.tick = this.o.timers.set(TICK_MS, () => this.onTick());
   }

@@ -53,6 +53,8 @@ export interface ControlMqtt {
   readonly connected: boolean;
   publish(topic: string, payload: Uint8Array, qos: QoS, retain?: boolean): boolean;
   subscribe(filter: string, qos: QoS): void;
+  /** Opens the connection (nothing connects before); retries by itself afterwards. */
+  start(): void;
   close(): void;
 }
 
@@ -67,5 +69,5 @@ export interface ControlMqttCallbacks {
   onError(error: { readonly code: string; readonly message: string }): void;
 }
 
-/** Creates the connection (the app: `new MqttClient({...board ports, ...callbacks})`); it connects by itself. */
+/** Creates the connection (the app: `new MqttClient({...board ports, ...callbacks})`); the channel subscribes, then calls `start()`. */
 export type ControlMqttFactory = (callbacks: ControlMqttCallbacks) => ControlMqtt;

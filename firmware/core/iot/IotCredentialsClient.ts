@@ -2,10 +2,12 @@ import type { SocketFactory, TlsOptions } from '../../io/Socket.ts';
 import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
 import { FieldcamError, isFieldcamError, type ErrorCode } from '../errors.ts';
 import { parseHttpDate } from '../http/parseHttpDate.ts';
-import { Backoff } from '../kvs/Backoff.ts';
-import { headerValue, httpExchange } from '../kvs/httpExchange.ts';
-import { hostHeader, type KvsCredentials } from '../kvs/KvsControlClient.ts';
-import type { ServerClock } from '../kvs/ServerClock.ts';
+import { Backoff } from '../net/Backoff.ts';
+import { headerValue, httpExchange } from '../net/httpExchange.ts';
+import { hostHeader } from '../net/hostHeader.ts';
+import type { NetDeadlines } from '../net/PhaseDeadline.ts';
+import type { ServerClock } from '../net/ServerClock.ts';
+import type { SigV4Credentials } from '../sigv4/SigV4Signer.ts';
 import { iotProviderError } from './iotProviderError.ts';
 import { parseIotCredentials, type IotCredentials } from './parseIotCredentials.ts';
 
@@ -21,6 +23,8 @@ export interface IotCredentialsClientOptions {
   readonly userAgent: string;
   readonly random: () => number;
   readonly timeoutMs?: number;
+  /** Per-phase deadlines of each fetch (TCP, TLS, response head); default NET_DEADLINE_DEFAULTS. */
+  readonly deadlines?: NetDeadlines;
   /** Retry delays after a retryable failure (equal-jitter exponential); default 1 s .. 60 s. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Credentials expiring within this margin are never handed out (default 60 s, kvssink's grace is 38 s). */
@@ -65,7 +69,7 @@ export class IotCredentialsClient {
   private readonly margin: number;
   private readonly path: string;
   private credentials: IotCredentials | undefined;
-  private keys: KvsCredentials | undefined;
+  private keys: SigV4Credentials | undefined;
   private timer: TimerHandle | undefined;
   private fetching = false;
   private closed = false;
@@ -97,7 +101,7 @@ export class IotCredentialsClient {
    * The credentials to sign with now, or undefined when there are none that stay valid for the safety margin.
    * An arrow property so it can be handed to the signers as it is.
    */
-  readonly current = (): KvsCredentials | undefined => {
+  readonly current = (): SigV4Credentials | undefined => {
     const c = this.credentials;
     if (c && c.expirationMs - this.o.clock.now() > this.margin) return this.keys;
     // Nothing usable and nothing on the way (the wall clock jumped past a scheduled refresh): fetch now.
@@ -210,7 +214,8 @@ export class IotCredentialsClient {
 /** httpExchange's transport errors in the iot area: an unverifiable server certificate is not retried. */
 function asIotError(err: unknown): FieldcamError {
   if (isFieldcamError(err)) {
-    if (err.code.startsWith('IOT_')) return err;
+    // A phase deadline keeps its name (where the attempt stood); it is retried like any network failure.
+    if (err.code.startsWith('IOT_') || err.code.startsWith('NET_') || err.code === 'HTTP_HEAD_TIMEOUT') return err;
     if (err.code === 'UPLOAD_TLS_VERIFY') return new FieldcamError('IOT_TLS_VERIFY', err.message);
     return new FieldcamError('IOT_PROVIDER_UNAVAILABLE', err.message);
   }

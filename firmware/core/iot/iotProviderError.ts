@@ -1,5 +1,5 @@
 import { FieldcamError, type ErrorCode } from '../errors.ts';
-import { headerValue, type HttpResult } from '../kvs/httpExchange.ts';
+import { headerValue, type HttpResult } from '../net/httpExchange.ts';
 import { decodeUtf8 } from '../text/decodeUtf8.ts';
 
 /**

@@ -7,8 +7,10 @@ import { hexLower } from '../sigv4/hexLower.ts';
 import { SigV4Signer } from '../sigv4/SigV4Signer.ts';
 import { decodeUtf8 } from '../text/decodeUtf8.ts';
 import { encodeUtf8 } from '../text/utf8.ts';
-import { headerValue, httpExchange, type HttpResult, type HttpTarget } from './httpExchange.ts';
-import type { ServerClock } from './ServerClock.ts';
+import { headerValue, httpExchange, type HttpResult, type HttpTarget } from '../net/httpExchange.ts';
+import { hostHeader } from '../net/hostHeader.ts';
+import type { NetDeadlines } from '../net/PhaseDeadline.ts';
+import type { ServerClock } from '../net/ServerClock.ts';
 
 export interface KvsCredentials {
   readonly accessKeyId: string;
@@ -26,6 +28,8 @@ export interface KvsControlClientOptions {
   readonly credentials: () => KvsCredentials | undefined;
   readonly userAgent: string;
   readonly timeoutMs?: number;
+  /** Per-phase deadlines of each call (TCP, TLS, response head); default NET_DEADLINE_DEFAULTS. */
+  readonly deadlines?: NetDeadlines;
 }
 
 /**
@@ -95,11 +99,6 @@ export class KvsControlClient {
     }
     o.clock.observe(serverMs, true);
   }
-}
-
-export function hostHeader(target: HttpTarget): string {
-  const defaultPort = target.tls ? 443 : 80;
-  return target.port === defaultPort ? target.host : `${target.host}:${target.port}`;
 }
 
 /** Maps an AWS JSON error response (status, x-amzn-ErrorType, {"message"}) to an upload error code. */

@@ -1,12 +1,14 @@
-import type { SocketFactory } from '../../io/Socket.ts';
+import type { Socket, SocketFactory } from '../../io/Socket.ts';
+import type { TimerPort } from '../../io/Timer.ts';
 import { FieldcamError } from '../errors.ts';
 import { ChunkFramer } from '../http/ChunkFramer.ts';
 import { HttpResponseParser } from '../http/HttpResponseParser.ts';
 import { writeRequestHead } from '../http/writeRequestHead.ts';
 import { ViewList } from '../media/ViewList.ts';
 import { AckParser, type AckEvent } from './AckParser.ts';
-import { socketError } from './socketError.ts';
-import type { HttpResult, HttpTarget } from './httpExchange.ts';
+import { NET_DEADLINE_DEFAULTS, PhaseDeadline, type NetDeadlines } from '../net/PhaseDeadline.ts';
+import { socketError } from '../net/socketError.ts';
+import type { HttpResult, HttpTarget } from '../net/httpExchange.ts';
 
 export interface PutMediaConnectionEvents {
   /** HTTP 200 arrived: the body may be streamed. */
@@ -22,6 +24,13 @@ export interface PutMediaConnectionEvents {
   onWritable(): void;
 }
 
+export interface PutMediaConnectionDeps {
+  readonly sockets: SocketFactory;
+  readonly timers: TimerPort;
+  /** Per-phase deadlines (default NET_DEADLINE_DEFAULTS). */
+  readonly deadlines?: NetDeadlines;
+}
+
 const HEAD_SCRATCH = 8 * 1024;
 const READ_SCRATCH = 4 * 1024;
 
@@ -32,7 +41,12 @@ const READ_SCRATCH = 4 * 1024;
  */
 export class PutMediaConnection {
   private readonly events: PutMediaConnectionEvents;
-  private readonly socket;
+  private readonly deps: PutMediaConnectionDeps;
+  /** TCP, TLS, response head, first ACK: each bounded; expiry tears the attempt down (onClosed with the phase's code). */
+  private readonly deadline: PhaseDeadline;
+  private acked = false;
+  private readonly target: HttpTarget;
+  private socket: Socket | undefined;
   private readonly framer = new ChunkFramer();
   private readonly chunk: ViewList;
   private readonly received = new Uint8Array(READ_SCRATCH);
@@ -50,19 +64,33 @@ export class PutMediaConnection {
   bytesSent = 0;
 
   constructor(
-    deps: { readonly sockets: SocketFactory },
+    deps: PutMediaConnectionDeps,
     target: HttpTarget,
     headers: readonly (readonly [string, string])[],
     viewCapacity: number,
     events: PutMediaConnectionEvents,
   ) {
     this.events = events;
+    this.deps = deps;
+    this.target = target;
+    this.deadline = new PhaseDeadline(deps.timers, deps.deadlines ?? NET_DEADLINE_DEFAULTS, `PutMedia connection to ${target.host}:${target.port}`,
+      (error) => this.shut(error));
     this.chunk = new ViewList(viewCapacity + 2);
     this.headLength = writeRequestHead('POST', '/putMedia', headers as [string, string][], this.head);
-    this.acks = new AckParser({ onAck: (ack) => events.onAck(ack), onError: (err) => events.onAckError(err) });
+    this.acks = new AckParser({
+      onAck: (ack) => {
+        if (!this.acked) {
+          this.acked = true;
+          this.deadline.clear(); // from here the session's staleness rule watches the connection
+        }
+        events.onAck(ack);
+      },
+      onError: (err) => events.onAckError(err),
+    });
     this.response = new HttpResponseParser({
       onHead: (status, _reason, list) => {
         this.status = status;
+        this.deadline.clear();
         if (status === 200) {
           this.ready = true;
           events.onReady();
@@ -79,14 +107,31 @@ export class PutMediaConnection {
         else this.shut(undefined);
       },
     });
-    this.socket = deps.sockets({
+  }
+
+  /**
+   * Opens the connection and sends the signed head (the constructor connects nothing). Events arrive only
+   * between start() and close(); use after close throws.
+   */
+  start(): void {
+    if (this.closed) throw new RangeError('the PutMediaConnection is closed');
+    if (this.socket) throw new RangeError('start() called twice');
+    const target = this.target;
+    const events = this.events;
+    this.deadline.enterConnect(target.tls !== undefined);
+    const socket: Socket = this.deps.sockets({
       host: target.host,
       port: target.port,
       ...(target.tls ? { tls: target.tls } : {}),
+      onTransportConnect: () => {
+        if (!this.closed) this.deadline.enter('tls');
+      },
       onConnect: () => {
+        if (this.closed) return;
+        this.deadline.enter('head');
         const views = new ViewList(1);
         views.push(this.head, 0, this.headLength);
-        this.writable = this.socket.write(views);
+        this.writable = socket.write(views);
       },
       onReadable: () => this.readAll(),
       onWritable: (count) => {
@@ -109,6 +154,7 @@ export class PutMediaConnection {
         }
       },
     });
+    this.socket = socket;
   }
 
   /** Sends `views` as one HTTP chunk. Returns the bytes still writable (<= 0: wait for onWritable). */
@@ -121,9 +167,17 @@ export class PutMediaConnection {
     for (let i = 0; i < views.count; i++) chunk.push(views.sources[i]!, views.offsets[i]!, views.lengths[i]!);
     this.framer.pushChunkEnd(chunk);
     this.bytesSent += chunk.byteLength;
-    this.writable = this.socket.write(chunk);
+    this.writable = this.socket!.write(chunk);
     chunk.clear();
     return this.writable;
+  }
+
+  /**
+   * The session put the first bytes of a fragment on this connection: an acknowledgement (BUFFERING at the
+   * latest) must follow within the first-ACK deadline, else the path carries the head but not the body.
+   */
+  fragmentSent(): void {
+    if (!this.acked && !this.closed && this.deadline.current === undefined) this.deadline.enter('firstAck');
   }
 
   /** The zero-length chunk: the body is complete; the service flushes its ACKs and ends the response. */
@@ -132,19 +186,21 @@ export class PutMediaConnection {
     const chunk = this.chunk;
     chunk.clear();
     this.framer.pushLastChunk(chunk);
-    this.writable = this.socket.write(chunk);
+    this.writable = this.socket!.write(chunk);
     chunk.clear();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.close();
+    this.deadline.clear();
+    this.socket?.close();
   }
 
   private readAll(): void {
     try {
-      for (let n = this.socket.read(this.received, 0, this.received.length); n > 0 && !this.closed; n = this.socket.read(this.received, 0, this.received.length)) {
+      const socket = this.socket!;
+      for (let n = socket.read(this.received, 0, this.received.length); n > 0 && !this.closed; n = socket.read(this.received, 0, this.received.length)) {
         this.response.push(this.received, 0, n);
       }
     } catch (err) {
@@ -163,14 +219,16 @@ export class PutMediaConnection {
       at += b.length;
     }
     this.closed = true;
-    this.socket.close();
+    this.deadline.clear();
+    this.socket?.close();
     this.events.onRefused({ status: this.status, headers: this.refusedHeaders, body });
   }
 
   private shut(err: FieldcamError | undefined): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.close();
+    this.deadline.clear();
+    this.socket?.close();
     this.events.onClosed(err);
   }
 }

@@ -10,17 +10,26 @@ import { MkvWriter } from '../mkv/MkvWriter.ts';
 import { SigV4Signer } from '../sigv4/SigV4Signer.ts';
 import type { AckEvent } from './AckParser.ts';
 import { actionForAckError } from './actionForAckError.ts';
-import { Backoff } from './Backoff.ts';
-import type { HttpTarget } from './httpExchange.ts';
-import { hostHeader, serviceError, type KvsControlClient, type KvsCredentials } from './KvsControlClient.ts';
+import { Backoff } from '../net/Backoff.ts';
+import type { HttpTarget } from '../net/httpExchange.ts';
+import { serviceError, type KvsControlClient, type KvsCredentials } from './KvsControlClient.ts';
+import { hostHeader } from '../net/hostHeader.ts';
+import type { NetDeadlines } from '../net/PhaseDeadline.ts';
 import { LatencyStats } from './LatencyStats.ts';
 import { PutMediaConnection } from './PutMediaConnection.ts';
-import type { ServerClock } from './ServerClock.ts';
+import type { ServerClock } from '../net/ServerClock.ts';
 
 /** SHA-256 of the empty string: the payload hash KVS expects for the streamed PutMedia body (kvs-reference.md §10.2). */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** Fragments sent on one connection and not yet acknowledged, tracked for ACK matching and staleness. */
 const IN_FLIGHT = 256;
+/**
+ * Fragments sent ahead of the service's RECEIVED. Beyond this the next fragment waits in the queue instead of
+ * in socket and kernel buffers, where a slow link would hide a backlog no policy can see: held there, it can be
+ * dropped whole for latency, and BUFFERING never lags a long queue of bytes. Three fragments cover the
+ * bandwidth-delay product of any uplink a camera uses (≥ 3 s of video in flight).
+ */
+const SEND_AHEAD_FRAGMENTS = 3;
 
 export interface PutMediaSessionOptions {
   readonly input: FrameInput;
@@ -41,8 +50,20 @@ export interface PutMediaSessionOptions {
   readonly metadata?: FragmentMetadata;
   /** SegmentUID for every connection's header (16 bytes); pinned only for reproducible uploads in tests. */
   readonly segmentUid?: Uint8Array;
-  /** No BUFFERING ACK this long after sending a fragment → reset (kvs-reference.md §7.1: 30 s). */
+  /** Per-phase connection deadlines (TCP, TLS, response head, first ACK); default NET_DEADLINE_DEFAULTS. */
+  readonly deadlines?: NetDeadlines;
+  /**
+   * No BUFFERING ACK this long after sending a fragment, AND no progress on the connection (bytes leaving —
+   * the socket drained after backpressure — or any ACK arriving) for as long → reset (kvs-reference.md §7.1:
+   * 30 s). A slow link that keeps moving bytes is never stale.
+   */
   readonly stalenessMs?: number;
+  /**
+   * Latency pressure (live cameras): when the un-sent backlog spans more than this (newest queued frame minus
+   * the oldest un-sent one), whole oldest un-sent fragments are dropped (reason `latency`) so the newest video
+   * keeps arriving on a link that cannot carry the camera. Undefined: never (a file waits instead).
+   */
+  readonly maxLatencyMs?: number;
   /** Rotate the connection before the service's 45-minute cap (§4.7). */
   readonly rotateMs?: number;
   /** Re-resolve the data endpoint after this long (GetDataEndpoint "every 45 minutes", §6.1). */
@@ -74,6 +95,19 @@ export interface SessionStats {
   fragmentsReceived: number;
   fragmentsPersisted: number;
   fragmentsRejected: number;
+  /**
+   * Fragments acknowledged RECEIVED whose PERSISTED was lost with the connection: not sent again (KVS has all
+   * their bytes and would store a second copy; docs/reliability.md), released on reconnect.
+   */
+  fragmentsReceivedUnconfirmed: number;
+  /**
+   * Replayed fragments that had been sent whole (the next fragment had started on the wire) without a
+   * RECEIVED: the service may hold them already, so each may be stored twice (docs/reliability.md). The
+   * upper bound of duplicates the device can cause.
+   */
+  fragmentsResentWhole: number;
+  /** Whole un-sent fragments dropped for latency pressure (their frames count in the pool's `latency` drops). */
+  fragmentsDroppedLatency: number;
   framesSent: number;
   /** Frames released by a PERSISTED (or, with retention 0, RECEIVED) acknowledgement. */
   framesPersisted: number;
@@ -113,6 +147,7 @@ export class PutMediaSession {
   private retryTimer: TimerHandle | undefined;
   private rotating = false;
   private stopping = false;
+  private closed = false;
   private inputEnded = false;
   private stopWaiters: ((err: FieldcamError | undefined) => void)[] = [];
   /** Streaming stopped by command: close the last fragment, wait for its PERSISTED, then hold no connection. */
@@ -126,8 +161,13 @@ export class PutMediaSession {
   private readonly flightPts = new Float64Array(IN_FLIGHT);
   private readonly flightSentAt = new Float64Array(IN_FLIGHT);
   private readonly flightBuffered = new Uint8Array(IN_FLIGHT);
+  private readonly flightReceived = new Uint8Array(IN_FLIGHT);
   private flightHead = 0;
   private flightCount = 0;
+  /** Monotonic ms of the last sign of life on the connection: ready, bytes drained, an ACK. */
+  private lastProgressAt = 0;
+  /** Start timecode of the newest fragment acknowledged RECEIVED (retention > 0) on this connection. */
+  private receivedThrough = -1;
 
   constructor(options: PutMediaSessionOptions) {
     this.o = options;
@@ -135,13 +175,18 @@ export class PutMediaSession {
     this.backoff = new Backoff({ initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000, random: options.random });
     this.stats = {
       connections: 0, fragmentsSent: 0, fragmentsReplayed: 0, fragmentsBuffering: 0, fragmentsReceived: 0,
-      fragmentsPersisted: 0, fragmentsRejected: 0, framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
+      fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsResentWhole: 0, fragmentsDroppedLatency: 0, framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
       latency: new LatencyStats(),
     };
   }
 
-  /** Starts resolving and streaming; frames queued before the connection is up are kept and sent. */
+  /**
+   * Starts resolving and streaming (the constructor connects nothing); frames queued before the connection is
+   * up are kept and sent. Lifecycle as every network object (design.md §7): start() once; `stop()` is the
+   * orderly end, `close()` the immediate one; nothing runs after either settled, and use after close throws.
+   */
   start(): void {
+    this.checkOpen();
     if (this.state !== 'idle') throw new RangeError('start() called twice');
     this.tick = this.o.timers.set(1000, () => this.onTick());
     void this.resolveAndConnect();
@@ -149,11 +194,30 @@ export class PutMediaSession {
 
   /** The FrameInput queued frames: send what the connection can take. */
   framesQueued(): void {
+    this.checkOpen();
     this.drain();
+  }
+
+  /**
+   * Ends the session now: the connection is dropped, timers cleared, held fragments stay in the queue (not
+   * acknowledged). A pending `stop()` rejects with UPLOAD_LAST_ACK_MISSING when something was still held.
+   * Idempotent; afterwards start/stop/framesQueued throw and no callback runs.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const held = this.o.input.queue.length;
+    this.finishStop(held > 0 && this.stopWaiters.length > 0
+      ? new FieldcamError('UPLOAD_LAST_ACK_MISSING', `closed with ${held} frame(s) not acknowledged as PERSISTED`) : undefined);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new RangeError('the PutMediaSession is closed');
   }
 
   /** No more input will come: send the rest, close the last fragment, wait for its PERSISTED. */
   stop(): Promise<void> {
+    this.checkOpen();
     this.inputEnded = true;
     this.stopping = true;
     this.stopDeadline = this.o.clock.monotonic() + (this.o.stopTimeoutMs ?? 30_000);
@@ -283,6 +347,7 @@ export class PutMediaSession {
     for (const h of signed.headers) headers.push([h[0], h[1]]);
     this.setState('connecting');
     this.stats.connections++;
+    this.releaseReceived();
     this.flightCount = 0;
     this.fragmentOpen = false;
     this.headerSent = false;
@@ -291,13 +356,22 @@ export class PutMediaSession {
     // original timecodes.
     const queue = this.o.input.queue;
     if (this.stats.connections > 1) {
-      for (let i = 0; i < queue.length; i++) if (queue.at(i).sent && queue.at(i).fragmentStart) this.stats.fragmentsReplayed++;
+      let open = false;
+      for (let i = 0; i < queue.length; i++) {
+        const f = queue.at(i);
+        if (!f.sent || !f.fragmentStart) continue;
+        this.stats.fragmentsReplayed++;
+        if (open) this.stats.fragmentsResentWhole++; // the previous one was closed on the wire by this start
+        open = true;
+      }
     }
     queue.rewind();
-    const conn: PutMediaConnection = new PutMediaConnection({ sockets: this.o.sockets }, target, headers, this.mkv.capacity, {
+    const conn: PutMediaConnection = new PutMediaConnection({
+      sockets: this.o.sockets, timers: this.o.timers, ...(this.o.deadlines ? { deadlines: this.o.deadlines } : {}),
+    }, target, headers, this.mkv.capacity, {
       onReady: () => {
         if (this.conn !== conn) return;
-        this.connOpenedAt = this.o.clock.monotonic();
+        this.connOpenedAt = this.lastProgressAt = this.o.clock.monotonic();
         this.setState('streaming');
         this.drain();
       },
@@ -305,9 +379,14 @@ export class PutMediaSession {
       onAckError: (err) => this.count(err.code),
       onRefused: (result) => this.conn === conn && this.onFailure(serviceError('PutMedia', result)),
       onClosed: (err) => this.conn === conn && this.onClosed(err),
-      onWritable: () => this.conn === conn && this.drain(),
+      onWritable: () => {
+        if (this.conn !== conn) return;
+        this.lastProgressAt = this.o.clock.monotonic(); // bytes left: the link is slow, not dead
+        this.drain();
+      },
     });
     this.conn = conn;
+    conn.start();
   }
 
   private drain(): void {
@@ -340,7 +419,7 @@ export class PutMediaSession {
       this.headerSent = true;
     }
     for (let frame = queue.nextUnsent(); frame && conn.writable > 0 && this.state === 'streaming'; frame = queue.nextUnsent()) {
-      if (frame.fragmentStart && this.fragmentOpen && (this.rotating || this.flightCount === IN_FLIGHT)) break;
+      if (frame.fragmentStart && this.fragmentOpen && (this.rotating || this.flightCount === IN_FLIGHT || this.unreceived() >= SEND_AHEAD_FRAGMENTS)) break;
       this.mkv.clear();
       if (frame.fragmentStart) {
         if (this.fragmentOpen && this.o.endOfFragment) writer.endFragment(this.mkv);
@@ -350,6 +429,7 @@ export class PutMediaSession {
         this.fragmentOpen = true;
         this.skipUntilFragment = false;
         this.recordFlight(frame.pts);
+        conn.fragmentSent();
       } else if (this.skipUntilFragment) {
         frame.sent = true;
         continue;
@@ -399,8 +479,24 @@ export class PutMediaSession {
     this.flightPts[i] = pts;
     this.flightSentAt[i] = this.o.clock.monotonic();
     this.flightBuffered[i] = 0;
+    this.flightReceived[i] = 0;
     this.flightCount++;
     this.stats.fragmentsSent++;
+  }
+
+  /** Fragments sent on this connection whose RECEIVED has not arrived. */
+  private unreceived(): number {
+    let n = 0;
+    for (let k = 0; k < this.flightCount; k++) if (!this.flightReceived[(this.flightHead + k) % IN_FLIGHT]) n++;
+    return n;
+  }
+
+  /** RECEIVED comes in order (kvs-reference.md §4.8): every fragment up to `pts` has all its bytes at the service. */
+  private markReceived(pts: number): void {
+    for (let k = 0; k < this.flightCount; k++) {
+      const i = (this.flightHead + k) % IN_FLIGHT;
+      if (this.flightPts[i]! <= pts) this.flightReceived[i] = 1;
+    }
   }
 
   private flightIndex(pts: number): number {
@@ -427,6 +523,7 @@ export class PutMediaSession {
   private onAck(ack: AckEvent): void {
     this.emit({ type: 'ack', ack });
     const now = this.o.clock.monotonic();
+    this.lastProgressAt = now;
     switch (ack.eventType) {
       case 'BUFFERING': {
         this.stats.fragmentsBuffering++;
@@ -436,7 +533,9 @@ export class PutMediaSession {
       }
       case 'RECEIVED':
         this.stats.fragmentsReceived++;
+        this.markReceived(ack.fragmentTimecode);
         if (this.retentionHours === 0) this.release(ack.fragmentTimecode, now);
+        else if (ack.fragmentTimecode > this.receivedThrough) this.receivedThrough = ack.fragmentTimecode;
         break;
       case 'PERSISTED':
         this.stats.fragmentsPersisted++;
@@ -549,7 +648,7 @@ export class PutMediaSession {
       const staleness = this.o.stalenessMs ?? 30_000;
       for (let k = 0; k < this.flightCount; k++) {
         const i = (this.flightHead + k) % IN_FLIGHT;
-        if (!this.flightBuffered[i] && now - this.flightSentAt[i]! > staleness) {
+        if (!this.flightBuffered[i] && now - this.flightSentAt[i]! > staleness && now - this.lastProgressAt > staleness) {
           this.emit({ type: 'retry', code: 'UPLOAD_STALE', message: `no BUFFERING ACK for ${staleness} ms`, delayMs: 0 });
           this.count('UPLOAD_STALE');
           this.conn?.close();
@@ -558,12 +657,58 @@ export class PutMediaSession {
           return;
         }
       }
+      this.relieveLatency();
       if (!this.rotating && this.state === 'streaming' && now - this.connOpenedAt > (this.o.rotateMs ?? 40 * 60_000)) {
         this.rotating = true;
         this.emit({ type: 'rotating' });
         this.drain();
       }
     }
+  }
+
+  /**
+   * Before a new connection: fragments the service acknowledged RECEIVED on the last one have all their bytes
+   * at KVS, which persists what it received whether or not the connection survives (a persistence failure is
+   * an ERROR ACK, which the old connection would have carried before RECEIVED's PERSISTED). Sending them again
+   * would store them twice (issue 11 item 8), so they are released here, counted, not replayed. Fragments sent
+   * but not RECEIVED are replayed: the service may lack their last bytes.
+   */
+  private releaseReceived(): void {
+    if (this.receivedThrough < 0) return;
+    const through = this.receivedThrough;
+    this.receivedThrough = -1;
+    const queue = this.o.input.queue;
+    let fragments = 0;
+    while (queue.length > 0) {
+      const head = queue.at(0);
+      if (!head.sent || head.pts > through) break;
+      this.landFlights(head.pts);
+      this.stats.framesPersisted += queue.releaseOldestFragment();
+      fragments++;
+    }
+    this.stats.fragmentsReceivedUnconfirmed += fragments;
+  }
+
+  /**
+   * Latency pressure: while whole un-sent fragments start more than maxLatencyMs before the newest queued
+   * frame, the oldest of them is dropped (never one partly sent, never the open one), so the link spends
+   * itself on recent video. Not while stopping: then everything held is delivered.
+   */
+  private relieveLatency(): void {
+    const bound = this.o.maxLatencyMs;
+    const queue = this.o.input.queue;
+    if (bound === undefined || this.stopping || queue.length === 0) return;
+    const before = queue.at(queue.length - 1).pts - bound;
+    let dropped = 0;
+    let frames = 0;
+    for (let n = queue.dropOldestUnsent('latency', before); n > 0; n = queue.dropOldestUnsent('latency', before)) {
+      dropped++;
+      frames += n;
+    }
+    if (dropped === 0) return;
+    this.stats.fragmentsDroppedLatency += dropped;
+    this.count('UPLOAD_LATENCY_PRESSURE');
+    this.emit({ type: 'dropped', code: 'UPLOAD_LATENCY_PRESSURE', message: `${dropped} whole un-sent fragment(s) more than ${bound} ms older than the newest frame`, frames });
   }
 
   private maybeSettle(): void {
@@ -601,6 +746,7 @@ export class PutMediaSession {
   }
 
   private emit(event: SessionEvent): void {
+    if (this.closed) return;
     this.o.onEvent?.(event);
   }
 

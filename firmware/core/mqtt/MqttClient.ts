@@ -2,8 +2,9 @@ import type { ClockPort } from '../../io/Clock.ts';
 import type { Socket, SocketFactory, TlsOptions } from '../../io/Socket.ts';
 import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
 import { FieldcamError } from '../errors.ts';
-import { Backoff } from '../kvs/Backoff.ts';
-import { TLS_VERIFY_CODE } from '../kvs/socketError.ts';
+import { Backoff } from '../net/Backoff.ts';
+import { NET_DEADLINE_DEFAULTS, PhaseDeadline, type NetDeadlines } from '../net/PhaseDeadline.ts';
+import { TLS_VERIFY_CODE } from '../net/socketError.ts';
 import { ViewList } from '../media/ViewList.ts';
 import { CONNACK_RETURN, PACKET_TYPE, PUBLISH_FLAG, SUBACK_FAILURE, type QoS } from './mqttConstants.ts';
 import { MqttDecoder } from './MqttDecoder.ts';
@@ -35,7 +36,9 @@ export interface MqttClientOptions {
   readonly maxQueued?: number;
   /** Largest packet sent or received; each queue slot is this big, allocated at construction. */
   readonly maxPacketBytes?: number;
-  /** Time allowed for the socket to connect and the CONNACK to arrive. */
+  /** Per-phase deadlines of a connection attempt: TCP, TLS, CONNACK (core/net/PhaseDeadline.ts). */
+  readonly deadlines?: NetDeadlines;
+  /** Time allowed for the CONNACK once CONNECT is written (overrides deadlines.connackMs). */
   readonly connectTimeoutMs?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** An inbound PUBLISH; `payload` is valid only during the call. A QoS 1 message is acknowledged after it returns. */
@@ -55,7 +58,6 @@ export interface MqttClientOptions {
 export const MQTT_CLIENT_DEFAULTS = Object.freeze({
   maxQueued: 8,
   maxPacketBytes: 2048,
-  connectTimeoutMs: 10_000,
   backoffInitialMs: 1000,
   backoffMaxMs: 120_000,
 } as const);
@@ -66,6 +68,7 @@ const CONNECTED = 1;
 const WAITING = 2; // backoff before the next attempt
 const STOPPED = 3; // refused for good (credentials): no more attempts
 const CLOSED = 4;
+const IDLE = 5; // built, start() not called yet
 
 // Per-slot flags: sent on the current connection; sent on any connection (so a re-send carries DUP).
 const SENT_NOW = 1;
@@ -104,8 +107,9 @@ interface MutablePublishFields {
  * - CONNACK 4 (bad user name or password) and 5 (not authorized) stop retrying (MQTT_NOT_AUTHORIZED);
  *   1-3 retry with backoff (MQTT_CONNECT_REFUSED). A broker certificate that cannot be verified stops too
  *   (MQTT_TLS_VERIFY): a wrong CA or endpoint is a misconfiguration, as on the upload path.
- * - close() sends DISCONNECT when connected (§3.14), stops the timers; no callback runs afterwards and
- *   publish/subscribe throw.
+ * - Lifecycle (design.md §7, the same for every network object): the constructor connects nothing; start()
+ *   opens the first connection; close() sends DISCONNECT when connected (§3.14), stops the timers; no callback
+ *   runs afterwards and start/publish/subscribe throw.
  */
 export class MqttClient {
   private readonly options: MqttClientOptions;
@@ -113,7 +117,7 @@ export class MqttClient {
   private readonly clock: ClockPort;
   private readonly backoff: Backoff;
   private readonly keepAliveMs: number;
-  private readonly connectTimeoutMs: number;
+  private readonly deadline: PhaseDeadline;
   private readonly decoder: MqttDecoder;
   private readonly received: Uint8Array;
   private readonly scratch: Uint8Array;
@@ -133,7 +137,7 @@ export class MqttClient {
   private readonly subscriptions: SubscriptionState[] = [];
   private socket: Socket | undefined;
   private generation = 0;
-  private state = OPENING;
+  private state = IDLE;
   private timer: TimerHandle | undefined;
   private writable = 0;
   private lastSent = 0;
@@ -154,7 +158,9 @@ export class MqttClient {
     this.timers = options.timers;
     this.clock = options.clock;
     this.keepAliveMs = options.keepAliveSeconds * 1000;
-    this.connectTimeoutMs = options.connectTimeoutMs ?? MQTT_CLIENT_DEFAULTS.connectTimeoutMs;
+    const deadlines = options.deadlines ?? NET_DEADLINE_DEFAULTS;
+    this.deadline = new PhaseDeadline(options.timers, options.connectTimeoutMs === undefined ? deadlines : { ...deadlines, connackMs: options.connectTimeoutMs },
+      `MQTT connection to ${options.host}:${options.port}`, (error) => this.drop(error));
     this.backoff = new Backoff({
       initialMs: options.backoff?.initialMs ?? MQTT_CLIENT_DEFAULTS.backoffInitialMs,
       maxMs: options.backoff?.maxMs ?? MQTT_CLIENT_DEFAULTS.backoffMaxMs,
@@ -172,6 +178,12 @@ export class MqttClient {
     this.onTimer = () => this.tick();
     // Validate the CONNECT (client id, will) now, as a RangeError/MQTT_* to the caller, not on some later connect.
     writeConnect(this.connectFields(), this.scratch);
+  }
+
+  /** Opens the first connection (the constructor connects nothing); later ones follow by themselves. */
+  start(): void {
+    this.checkOpen();
+    if (this.state !== IDLE) throw new RangeError('start() called twice');
     this.open();
   }
 
@@ -234,6 +246,7 @@ export class MqttClient {
     const wasConnected = this.state === CONNECTED;
     this.state = CLOSED;
     this.disarm();
+    this.deadline.clear();
     this.generation++;
     const socket = this.socket;
     this.socket = undefined;
@@ -269,15 +282,20 @@ export class MqttClient {
     this.decoder.reset();
     for (let i = 0; i < this.count; i++) this.slotFlags[(this.head + i) % this.slots.length]! &= ~SENT_NOW;
     for (const s of this.subscriptions) s.sentId = 0;
-    this.arm(this.connectTimeoutMs);
+    this.disarm();
     const o = this.options;
+    this.deadline.enterConnect(o.tls !== undefined);
     try {
       this.socket = o.sockets({
         host: o.host,
         port: o.port,
         ...(o.tls ? { tls: o.tls } : {}),
+        onTransportConnect: () => {
+          if (gen === this.generation) this.deadline.enter('tls');
+        },
         onConnect: () => {
           if (gen !== this.generation) return;
+          this.deadline.enter('connack');
           this.send(this.scratch, writeConnect(this.connectFields(), this.scratch));
         },
         onReadable: () => {
@@ -366,6 +384,7 @@ export class MqttClient {
       else this.drop(error);
       return;
     }
+    this.deadline.clear();
     this.state = CONNECTED;
     this.writable = 1; // unknown until the next write reports it
     this.backoff.reset();
@@ -459,8 +478,6 @@ export class MqttClient {
     this.timer = undefined;
     if (this.state === WAITING) {
       this.open();
-    } else if (this.state === OPENING) {
-      this.drop(new FieldcamError('MQTT_CONNECTION_LOST', `no CONNACK from ${this.options.host}:${this.options.port} within ${this.connectTimeoutMs} ms`));
     } else if (this.state === CONNECTED) {
       if (this.pingOutstanding) {
         this.drop(new FieldcamError('MQTT_CONNECTION_LOST', `no PINGRESP within ${this.keepAliveMs / 2} ms (§3.1.2.10)`));
@@ -514,6 +531,7 @@ export class MqttClient {
 
   private endSocket(): boolean {
     const wasConnected = this.state === CONNECTED;
+    this.deadline.clear();
     this.generation++;
     const socket = this.socket;
     this.socket = undefined;

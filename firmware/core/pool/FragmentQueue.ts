@@ -1,5 +1,5 @@
 import type { Frame } from '../media/Frame.ts';
-import type { FramePool } from './FramePool.ts';
+import type { DropReason, FramePool } from './FramePool.ts';
 
 export interface FragmentQueueOptions {
   readonly pool: FramePool;
@@ -180,6 +180,28 @@ export class FragmentQueue {
     return false;
   }
 
+  /**
+   * Latency pressure (PutMediaSession `maxLatencyMs`): drops the oldest COMPLETE fragment of which nothing was
+   * sent, if it starts before `startsBefore`, counting its frames under `reason`. Never the open fragment, never
+   * one partly sent. Returns the frames dropped (0: none qualifies).
+   */
+  dropOldestUnsent(reason: DropReason, startsBefore: number): number {
+    for (let i = 0; i < this.count; i++) {
+      const f = this.at(i);
+      if (!f.fragmentStart || f.sent) continue;
+      if (f.pts >= startsBefore) return 0;
+      let end = i + 1;
+      while (end < this.count && !this.at(end).fragmentStart) end++;
+      if (end === this.count) return 0; // the open fragment
+      if (this.at(end - 1).sent) continue; // partly sent
+      const n = end - i;
+      this.removeRange(i, n, reason);
+      this.droppedFragments++;
+      return n;
+    }
+    return 0;
+  }
+
   private dropHead(): void {
     const f = this.ring[this.head]!;
     this.ring[this.head] = null;
@@ -190,11 +212,11 @@ export class FragmentQueue {
   }
 
   /** Frees frames [start, start + n) and closes the gap by moving the older references forward. */
-  private removeRange(start: number, n: number): void {
+  private removeRange(start: number, n: number, reason: DropReason = 'poolFull'): void {
     const cap = this.ring.length;
     for (let i = start; i < start + n; i++) {
       this.pool.freeFrame(this.at(i));
-      this.pool.countDrop('poolFull');
+      this.pool.countDrop(reason);
     }
     for (let i = start - 1; i >= 0; i--) {
       this.ring[(this.head + i + n) % cap] = this.ring[(this.head + i) % cap]!;

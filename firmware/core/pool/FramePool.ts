@@ -24,6 +24,7 @@ export const DROP_REASONS = Object.freeze([
   'truncated', // the camera's last access unit, cut by the end of its input (EOF, SIGTERM): incomplete, never uploaded
   'corrupt', // a bitstream error (lenient device reader): the access unit is dropped, frames resume at the next key frame
   'fragmentTooLong', // after a camera pause: non-key frames that would stretch the open fragment past its maximum duration
+  'latency', // whole un-sent fragment dropped because the uplink cannot carry the camera (PutMediaSession maxLatencyMs)
 ] as const);
 export type DropReason = (typeof DROP_REASONS)[number];
 
@@ -42,7 +43,7 @@ export class FramePool {
   private slotHighWater = 0;
   private framesHighWater = 0;
   readonly drops: Record<DropReason, number> = {
-    poolFull: 0, awaitKeyFrame: 0, frameTooLarge: 0, noParameterSets: 0, stopped: 0, truncated: 0, corrupt: 0, fragmentTooLong: 0,
+    poolFull: 0, awaitKeyFrame: 0, frameTooLarge: 0, noParameterSets: 0, stopped: 0, truncated: 0, corrupt: 0, fragmentTooLong: 0, latency: 0,
   };
 
   /**

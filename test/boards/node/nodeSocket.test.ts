@@ -323,6 +323,26 @@ test('ECONNREFUSED arrives as onClose(error) with the original message, exactly 
   assert.ok(!client.has('connect'));
 });
 
+test('TLS: TCP connected is reported apart (onTransportConnect) when the handshake then stays silent', async () => {
+  const held: NetSocket[] = [];
+  const silent = createNetServer((s) => held.push(s)); // accepts, never answers the ClientHello
+  const port = await listen(silent);
+  const events: string[] = [];
+  const socket = nodeSocket({
+    host: '127.0.0.1', port, tls: { ca: 'not used: the handshake never completes' },
+    onTransportConnect: () => events.push('tcp'),
+    onConnect: () => events.push('connect'),
+    onReadable() {}, onWritable() {},
+    onClose: () => events.push('close'),
+  });
+  for (let i = 0; i < 100 && events.length === 0; i++) await delay(10);
+  await delay(50);
+  assert.equal(events, ['tcp'], 'TCP up, no handshake, nothing else');
+  socket.close();
+  for (const s of held) s.destroy();
+  await shut(silent);
+});
+
 test('a DNS failure arrives as onClose(error) from getaddrinfo', async () => {
   const client = new Client(80, { host: 'fieldcam-test.invalid' }); // .invalid never resolves (RFC 6761 §6.4)
   await client.until(() => client.closes > 0, 'onClose');

@@ -10,6 +10,8 @@ test('start: subscribes to cmd and desired (QoS 1), Will = offline; on connect: 
   r.channel.start();
   const m = r.mqtt();
   assert.equal(m.subscriptions, ['fieldcam/cam-1/cmd', 'fieldcam/cam-1/config/desired']);
+  assert.ok(m.started, 'the connection opens once the subscriptions are queued');
+  assert.throws(() => r.channel.start(), /twice/);
   assert.is(m.callbacks.will.topic, 'fieldcam/cam-1/health');
   assert.ok(m.callbacks.will.retain && m.callbacks.will.qos === 1);
   m.up();
@@ -19,6 +21,7 @@ test('start: subscribes to cmd and desired (QoS 1), Will = offline; on connect: 
   assert.equal(m.on('health').map((h) => h.state), ['green']);
   r.channel.close();
   assert.equal(r.time.timers, 0);
+  assert.throws(() => r.channel.start(), /closed/, 'use after close throws');
 });
 
 test('status, unknown command, malformed payload: results on the result topic with named codes', async () => {

@@ -45,6 +45,11 @@ export class FakeMqtt implements ControlMqtt {
   subscribe(filter: string): void {
     this.subscriptions.push(filter);
   }
+  started = false;
+  start(): void {
+    if (this.closed) throw new RangeError('closed');
+    this.started = true;
+  }
   close(): void {
     this.closed = true;
   }

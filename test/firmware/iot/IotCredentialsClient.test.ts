@@ -2,7 +2,7 @@
 // (mTLS target, path, thing-name header), refresh ahead of expiry, jittered backoff while the provider is down,
 // credentials never handed out when expired or within the safety margin, fatal refusals reported once.
 import { IotCredentialsClient, refreshDelayMs, type IotCredentialsEvent } from '../../../firmware/core/iot/IotCredentialsClient.ts';
-import { ServerClock } from '../../../firmware/core/kvs/ServerClock.ts';
+import { ServerClock } from '../../../firmware/core/net/ServerClock.ts';
 import { assert, suite } from '../../harness/index.ts';
 import { credentialsBody, FakeClock, FakeNet, FakeTimers, flush } from './iotKit.ts';
 

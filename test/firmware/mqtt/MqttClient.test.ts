@@ -91,7 +91,7 @@ interface Rig {
   accept(sessionPresent?: boolean): FakeSocket;
 }
 
-function rig(overrides: Partial<MqttClientOptions> = {}): Rig {
+function rig(overrides: Partial<MqttClientOptions> = {}, start = true): Rig {
   const time = new FakeTime();
   const sockets: FakeSocket[] = [];
   const events: string[] = [];
@@ -118,6 +118,7 @@ function rig(overrides: Partial<MqttClientOptions> = {}): Rig {
     onError: (err) => events.push(err.code),
     ...overrides,
   });
+  if (start) client.start();
   const socket = () => sockets[sockets.length - 1]!;
   return {
     client,
@@ -262,10 +263,11 @@ test('PINGREQ when idle for the keep-alive; no PINGRESP within half of it → re
   assert.equal(r.time.delays(), [500]);
   r.time.advance(500);
   assert.is(r.sockets.length, 2);
-  // The broker never answers: the connect timeout and the backoff grow (1000·2^n/2 with random 0).
-  r.time.advance(10_000);
+  // The broker never answers: the connect deadline (TCP + TLS on a board that does not tell them apart) and
+  // the backoff grow (1000·2^n/2 with random 0).
+  r.time.advance(20_000);
   assert.equal(r.time.delays(), [1000]);
-  r.time.advance(1000 + 10_000);
+  r.time.advance(1000 + 20_000);
   assert.equal(r.time.delays(), [2000]);
   r.time.advance(2000);
   r.accept();
@@ -331,6 +333,47 @@ test('the QoS 1 queue is bounded: publish() returns false and counts a drop', ()
   assert.is(r.client.queued, 2);
 });
 
+test('lifecycle: the constructor connects nothing; start() opens, once', () => {
+  const r = rig({}, false);
+  assert.is(r.sockets.length, 0);
+  assert.equal(r.time.delays(), [], 'no timer before start()');
+  r.client.subscribe('a/b', 1); // kept for the first connection
+  r.client.start();
+  assert.is(r.sockets.length, 1);
+  assert.throws(() => r.client.start(), /twice/);
+});
+
+test('deadlines: every phase of an attempt is bounded (TCP, TLS, CONNACK), each with its code, then backoff', () => {
+  const deadlines = { connectMs: 3000, tlsMs: 4000, headMs: 1, firstAckMs: 1, connackMs: 5000 };
+  const r = rig({ deadlines });
+  // A board that reports TCP apart from TLS: the connect phase has its own budget.
+  r.socket().options.onTransportConnect?.();
+  assert.equal(r.time.delays(), [4000], 'TLS budget from TCP connected');
+  r.time.advance(3999);
+  assert.not(r.socket().closed, true);
+  r.time.advance(1);
+  assert.ok(r.socket().closed, 'silent handshake: torn down');
+  assert.equal(r.events, ['NET_TLS_TIMEOUT']);
+  assert.equal(r.time.delays(), [500], 'the backoff takes over');
+  r.time.advance(500);
+  assert.is(r.sockets.length, 2);
+  assert.equal(r.time.delays(), [7000], 'no TCP report yet: TCP + TLS');
+  r.time.advance(7000);
+  assert.equal(r.events, ['NET_TLS_TIMEOUT', 'NET_CONNECT_TIMEOUT']);
+  r.time.advance(1000);
+  r.socket().options.onConnect(); // CONNECT written, the broker stays silent
+  assert.is(r.socket().packets[0], CONNECT_60);
+  assert.equal(r.time.delays(), [5000]);
+  r.time.advance(5000);
+  assert.ok(r.socket().closed);
+  assert.equal(r.events, ['NET_TLS_TIMEOUT', 'NET_CONNECT_TIMEOUT', 'MQTT_CONNACK_TIMEOUT']);
+  // A CONNACK in time clears the deadline: only keep-alive runs.
+  r.time.advance(2000);
+  r.accept();
+  assert.equal(r.time.delays(), [60_000]);
+  assert.equal(r.events, ['NET_TLS_TIMEOUT', 'NET_CONNECT_TIMEOUT', 'MQTT_CONNACK_TIMEOUT', 'up']);
+});
+
 test('close(): DISCONNECT, socket closed, timers cleared, silence afterwards, use throws', () => {
   const r = rig();
   const s = r.accept();
@@ -347,6 +390,7 @@ test('close(): DISCONNECT, socket closed, timers cleared, silence afterwards, us
   assert.is(r.sockets.length, 1);
   assert.throws(() => r.client.publish('a/b', bytes(1), 1), /closed/);
   assert.throws(() => r.client.subscribe('a/b', 0), /closed/);
+  assert.throws(() => r.client.start(), /closed/);
   r.client.close(); // idempotent
 
   // Closed while waiting for a reconnect: no new socket, no callback.

@@ -55,7 +55,12 @@ test('malformed manifests name the file and the field', () => {
       [{ ...good, control: { maxPacketBytes: 2048 } }, /control\.maxQueued/],
       [{ ...good, control: { maxPacketBytes: 2048, maxQueued: 4, stateBytes: 1024 } }, /control\.stateBytes must be a whole number in \[2048, 32768\]/],
       [{ ...good, control: { maxPacketBytes: 2048, maxQueued: 4, pendingResults: 0 } }, /control\.pendingResults must be a whole number in \[1, 256\]/],
+      [{ ...good, net: 5 }, /net must be an object/],
+      [{ ...good, net: { connectMs: 50 } }, /net\.connectMs must be a whole number of ms in \[100, 600000\]/],
+      [{ ...good, net: { connectTimeout: 5000 } }, /net\.connectTimeout must be one of connectMs, tlsMs, headMs, firstAckMs, connackMs/],
     ];
+    writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...good, net: { tlsMs: 30_000 } }));
+    assert.equal(loadBoardManifest('b', dir).net, { tlsMs: 30_000 });
     writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...good, control: { maxPacketBytes: 2048, maxQueued: 4 } }));
     assert.equal(loadBoardManifest('b', dir).control, { maxPacketBytes: 2048, maxQueued: 4 });
     writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...good, control: { maxPacketBytes: 2048, maxQueued: 4, stateBytes: 2048, pendingResults: 1 } }));

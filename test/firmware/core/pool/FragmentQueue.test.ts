@@ -67,6 +67,21 @@ test('reclaim drops the oldest complete un-sent fragment, whole', () => {
   assert.is(queue.droppedFragments, 1);
 });
 
+test('dropOldestUnsent (latency): whole complete un-sent fragments older than the bound, never partly sent nor open', () => {
+  const { pool, queue, push } = setup();
+  feed(push, 'KppKppKppKp'); // fragments at 0, 300, 600 (complete) and 900 (open)
+  queue.nextUnsent()!.sent = true; // the first is on the wire
+  assert.is(queue.dropOldestUnsent('latency', 600), 3, 'the fragment at 300 ms');
+  assert.is(fragments(queue), '|Kpp|Kpp|Kp');
+  assert.is(queue.dropOldestUnsent('latency', 600), 0, 'the next starts at 600: not older than the bound');
+  assert.is(queue.dropOldestUnsent('latency', 10_000), 3, 'the fragment at 600 ms');
+  assert.is(queue.dropOldestUnsent('latency', 10_000), 0, 'the open fragment stays');
+  assert.is(fragments(queue), '|Kpp|Kp');
+  assert.is(pool.drops.latency, 6);
+  assert.is(pool.drops.poolFull, 0, 'counted under its own reason');
+  assert.is(queue.nextUnsent()!.seq, 1, 'the sent cursor is intact');
+});
+
 test('reclaim drops an un-sent open fragment and waits for the next key frame', () => {
   const { pool, queue, push } = setup();
   feed(push, 'Kpp');

@@ -70,5 +70,6 @@ export async function nodeDevice(options: NodeDeviceOptions): Promise<NodeDevice
       check();
     },
   });
+  state.client.start();
   return state;
 }

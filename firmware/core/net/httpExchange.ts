@@ -4,6 +4,7 @@ import { FieldcamError } from '../errors.ts';
 import { HttpResponseParser } from '../http/HttpResponseParser.ts';
 import { writeRequestHead } from '../http/writeRequestHead.ts';
 import { ViewList } from '../media/ViewList.ts';
+import { NET_DEADLINE_DEFAULTS, PhaseDeadline, type NetDeadlines } from './PhaseDeadline.ts';
 import { socketError } from './socketError.ts';
 
 export interface HttpTarget {
@@ -24,10 +25,12 @@ const HEAD_SCRATCH = 8 * 1024;
 
 /**
  * One request/response on a fresh connection (control-plane calls: small JSON both ways). Rejects with
- * UPLOAD_NETWORK, UPLOAD_TIMEOUT or UPLOAD_BAD_RESPONSE; an HTTP error status is a result, not a rejection.
+ * UPLOAD_NETWORK, UPLOAD_BAD_RESPONSE, a phase deadline's code (NET_CONNECT_TIMEOUT, NET_TLS_TIMEOUT,
+ * HTTP_HEAD_TIMEOUT) or, when the whole exchange outlasts `timeoutMs`, UPLOAD_TIMEOUT; an HTTP error status
+ * is a result, not a rejection.
  */
 export function httpExchange(
-  deps: { readonly sockets: SocketFactory; readonly timers: TimerPort },
+  deps: { readonly sockets: SocketFactory; readonly timers: TimerPort; readonly deadlines?: NetDeadlines },
   target: HttpTarget,
   request: { readonly method: string; readonly path: string; readonly headers: readonly (readonly [string, string])[] },
   body: Uint8Array,
@@ -46,12 +49,14 @@ export function httpExchange(
       if (settled) return;
       settled = true;
       deps.timers.clear(timer);
+      deadline.clear();
       socket.close();
       if (err) reject(err);
       else resolve(result!);
     };
     const parser = new HttpResponseParser({
       onHead(code, _reason, list) {
+        deadline.clear();
         status = code;
         headers = list.map(([k, v]) => [k, v] as const);
       },
@@ -73,13 +78,23 @@ export function httpExchange(
         finish(undefined, { status, headers, body: all });
       },
     });
-    const timer = deps.timers.set(timeoutMs, () =>
-      finish(new FieldcamError('UPLOAD_TIMEOUT', `${request.method} ${request.path} to ${target.host}:${target.port}: no answer in ${timeoutMs} ms`)));
+    // The whole exchange's bound; when it runs out inside a timed phase, the error names that phase.
+    const timer = deps.timers.set(timeoutMs, () => {
+      if (!deadline.expire(timeoutMs)) finish(new FieldcamError('UPLOAD_TIMEOUT', `${request.method} ${request.path} to ${target.host}:${target.port}: no answer in ${timeoutMs} ms`));
+    });
+    const deadline = new PhaseDeadline(deps.timers, deps.deadlines ?? NET_DEADLINE_DEFAULTS, `${request.method} ${request.path} to ${target.host}:${target.port}`,
+      (error) => finish(error));
+    deadline.enterConnect(target.tls !== undefined);
     const socket = deps.sockets({
       host: target.host,
       port: target.port,
       ...(target.tls ? { tls: target.tls } : {}),
+      onTransportConnect() {
+        if (!settled) deadline.enter('tls');
+      },
       onConnect() {
+        if (settled) return;
+        deadline.enter('head');
         const views = new ViewList(2);
         views.push(head, 0, headLength);
         views.push(body, 0, body.length);
