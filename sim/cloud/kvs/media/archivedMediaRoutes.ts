@@ -30,7 +30,7 @@ const MEDIA_CONTENT_TYPE = 'video/webm';
 const FRAGMENT_NUMBER = /^[0-9]+$/;
 
 /** The stream named by StreamName or StreamARN ("specify either"), authorized for the caller's `api`, or 404. */
-function findStream(v: InputValidator, ctx: CloudContext, req: IncomingMessage, api: string): StreamRecord {
+export function findStream(v: InputValidator, ctx: CloudContext, req: IncomingMessage, api: string): StreamRecord {
   const name = v.string('StreamName', { min: 1, max: 256, pattern: PATTERNS.streamName });
   const arn = v.string('StreamARN', { min: 1, max: 1024, pattern: PATTERNS.streamArn });
   v.done();
@@ -47,7 +47,7 @@ function findStream(v: InputValidator, ctx: CloudContext, req: IncomingMessage, 
 }
 
 /** A timestamp member as the AWS JSON protocol sends it: epoch seconds, possibly fractional → ms. */
-function timestampMs(value: unknown, at: string): number {
+export function timestampMs(value: unknown, at: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new CloudError(400, 'SerializationException', `${at} must be a timestamp (epoch seconds)`);
   return Math.round(value * 1000);
 }
