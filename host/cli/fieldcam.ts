@@ -14,6 +14,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'build the firmware image for a board (runtime, bundle, manifest, size report) into dist/<board>/',
     load: async () => (await import('./build.ts')).buildCommand,
   },
+  clip: { summary: 'download an MP4 of a time range of a stream (GetClip)', load: async () => (await import('./clip.ts')).clipCommand },
   cloud: { summary: 'run the local AWS emulator (Kinesis Video Streams) on https://127.0.0.1', load: async () => (await import('./cloud.ts')).cloudCommand },
   device: {
     summary: 'steer one camera over MQTT: start, stop, set, tag, status, reload-credentials, restart, config, watch',
@@ -37,6 +38,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'frame a raw H.264 or MJPEG stream as the Matroska a device would upload',
     load: async () => (await import('./mux.ts')).muxCommand,
   },
+  play: { summary: 'print an HLS URL that plays a stream (GetHLSStreamingSessionURL)', load: async () => (await import('./play.ts')).playCommand },
   provision: {
     summary: 'create a camera\'s thing, certificate, role, policies and stream, and write its device bundle',
     load: async () => (await import('./provision.ts')).provisionCommand,

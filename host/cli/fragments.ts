@@ -42,7 +42,7 @@ export function archiveTarget(command: string, values: Record<string, unknown>):
 }
 
 /** Archived media is served by the stream's data endpoint: ask the control plane for it first (GetDataEndpoint). */
-export async function archivedMediaClient(target: ArchiveTarget, apiName: 'LIST_FRAGMENTS' | 'GET_MEDIA_FOR_FRAGMENT_LIST'): Promise<KinesisVideoArchivedMediaClient> {
+export async function archivedMediaClient(target: ArchiveTarget, apiName: 'LIST_FRAGMENTS' | 'GET_MEDIA_FOR_FRAGMENT_LIST' | 'GET_HLS_STREAMING_SESSION_URL' | 'GET_CLIP' | 'GET_IMAGES'): Promise<KinesisVideoArchivedMediaClient> {
   const control = new KinesisVideoClient(target.config);
   try {
     const { DataEndpoint } = await withThrottleRetry(() => control.send(new GetDataEndpointCommand({ StreamName: target.stream, APIName: apiName })));

@@ -13,7 +13,7 @@ import { awsClientConfig, type AwsClientConfig } from '../../../../host/aws/awsC
 import { mediaRoutes } from '../../../../sim/cloud/kvs/media/index.ts';
 import { startCloud, type RunningCloud } from '../../../../sim/cloud/startCloud.ts';
 import type { Faults } from '../../../../sim/cloud/types.ts';
-import { concat, header, muxFixture, second } from '../media/mediaKit.ts';
+import { concat, header, muxFixture, ROOT, second } from '../media/mediaKit.ts';
 import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, uploadBody } from '../media/putMediaClient.ts';
 
 export const run = promisify(execFile);
@@ -26,6 +26,8 @@ export interface PlaybackCloud {
   archived(): Promise<KinesisVideoArchivedMediaClient>;
   /** Creates `stream` and PutMedia's `body` into it (ACKs awaited). */
   fill(stream: string, body: Uint8Array, retentionHours?: number): Promise<void>;
+  /** PutMedia's `body` into an existing stream (ACKs awaited). */
+  upload(stream: string, body: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,9 @@ export async function playbackCloud(): Promise<PlaybackCloud> {
       const upload = await uploadBody(cloud.endpoint, cloud.caPem, stream, body);
       upload.destroy();
     },
+    async upload(stream, body) {
+      (await uploadBody(cloud.endpoint, cloud.caPem, stream, body)).destroy();
+    },
     async close() {
       await cloud.close();
       rmSync(stateDir, { recursive: true, force: true });
@@ -95,6 +100,20 @@ export function fetchBytes(cloud: RunningCloud, url: string): Promise<{ status: 
 export async function decodedFrames(input: string): Promise<number> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', input], { timeout: 30_000 });
   return Number(stdout.trim().split('\n')[0]);
+}
+
+/** `fieldcam <args>` against the cloud, credentials and CA from the environment as the AWS CLI reads them. */
+export function cli(cloud: RunningCloud, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), ...args, '--endpoint-url', cloud.endpoint, '--region', REGION], {
+    cwd: ROOT,
+    env: {
+      ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_CA_BUNDLE: cloud.caFile,
+      AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_PROFILE: '',
+    },
+    timeout: 30_000,
+  }).then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (err: { code?: number; stdout?: string; stderr?: string }) => ({
+    code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '',
+  }));
 }
 
 /** A temporary directory removed by the returned function. */
