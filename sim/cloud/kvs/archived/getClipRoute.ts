@@ -3,13 +3,13 @@
 // the codec configuration must not change inside the range.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readJsonRequest } from '../../http.ts';
-import { CloudError, type CloudContext, type Route } from '../../types.ts';
+import { CloudError, type CloudContext, type Route, type StreamRecord } from '../../types.ts';
 import { InputValidator } from '../InputValidator.ts';
 import { findStream, timestampMs } from '../media/archivedMediaRoutes.ts';
 import { fragmentStoreFor } from '../media/fragmentStoreFor.ts';
 import { firstPlayableFragment } from './hlsRoutes.ts';
 import { remuxWithFfmpeg } from './remuxWithFfmpeg.ts';
-import { selectFragments } from './selectFragments.ts';
+import { selectFragments, type TimestampSource } from './selectFragments.ts';
 
 /** GetClip limits: 200 fragments, 100 MB (kvs-reference.md §6.2, [003 L648]). */
 export const CLIP_LIMITS = Object.freeze({ fragments: 200, bytes: 100 * 1024 * 1024 });
@@ -29,6 +29,13 @@ async function getClip(req: IncomingMessage, res: ServerResponse, ctx: CloudCont
   const endMs = timestampMs(range!.EndTimestamp, 'EndTimestamp');
   if (endMs <= startMs) throw new CloudError(400, 'InvalidArgumentException', 'EndTimestamp must be later than StartTimestamp.');
   if (endMs - startMs > 24 * 3_600_000) throw new CloudError(400, 'InvalidArgumentException', 'EndTimestamp must be within 24 hours of StartTimestamp.');
+  const mp4 = await buildClip(ctx, stream, source, startMs, endMs);
+  res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': mp4.length });
+  res.end(mp4);
+}
+
+/** The MP4 of the fragments that start in [startMs, endMs], cut at KVS's limits (also the viewer's download). */
+export async function buildClip(ctx: CloudContext, stream: StreamRecord, source: TimestampSource, startMs: number, endMs: number): Promise<Buffer> {
   const first = firstPlayableFragment(ctx, { stream, mode: 'ON_DEMAND', source, startMs, endMs });
   const store = fragmentStoreFor(ctx, stream);
   const parts: Uint8Array[] = [store.readHeader(first.header)];
@@ -45,8 +52,7 @@ async function getClip(req: IncomingMessage, res: ServerResponse, ctx: CloudCont
   }
   const mp4 = await remuxWithFfmpeg(Buffer.concat(parts), 'mp4');
   ctx.log('get-clip', { stream: stream.StreamName, fragments: count, bytes: mp4.length });
-  res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': mp4.length });
-  res.end(mp4);
+  return mp4;
 }
 
 export const getClipRoute: Route = Object.freeze({ method: 'POST', path: '/getClip', handler: getClip } as const);

@@ -88,25 +88,50 @@ export function firstPlayableFragment(ctx: CloudContext, request: SessionRequest
   return first;
 }
 
+/** The options of GetHLSStreamingSessionURL after validation. */
+export interface HlsSessionOptions extends SessionRequest {
+  readonly container: 'FRAGMENTED_MP4' | 'MPEG_TS';
+  readonly discontinuity?: PlaybackSession['discontinuity'];
+  readonly displayTimestamp?: boolean;
+  readonly expiresSeconds?: number;
+  readonly maxResults?: number;
+}
+
+/** Checks that the stream plays, opens an HLS session and returns its master playlist URL (also the viewer's way in). */
+export function openHlsSession(ctx: CloudContext, options: HlsSessionOptions): string {
+  const { stream, mode, source } = options;
+  firstPlayableFragment(ctx, options);
+  const now = ctx.now();
+  const session: PlaybackSession = {
+    protocol: 'HLS', streamArn: stream.StreamARN, streamName: stream.StreamName, mode, source, container: options.container,
+    ...(options.startMs !== undefined ? { startMs: options.startMs } : {}),
+    ...(options.endMs !== undefined ? { endMs: options.endMs } : {}),
+    discontinuity: options.discontinuity ?? (source === 'SERVER_TIMESTAMP' ? 'ALWAYS' : 'NEVER'),
+    displayTimestamp: options.displayTimestamp ?? false,
+    maxResults: options.maxResults ?? (mode === 'ON_DEMAND' ? 1000 : 5),
+    createdMs: now,
+    expiresMs: now + (options.expiresSeconds ?? EXPIRES.default) * 1000,
+  };
+  return `${ctx.endpoint}${HLS_PATHS.master}?SessionToken=${createSession(ctx, session)}`;
+}
+
 async function getHlsStreamingSessionUrl(req: IncomingMessage, res: ServerResponse, ctx: CloudContext): Promise<void> {
   const input = await readJsonRequest(req, ctx);
   const v = new InputValidator(input);
   const selection = readSelector(v, 'HLSFragmentSelector');
   const container = v.oneOf('ContainerFormat', ['FRAGMENTED_MP4', 'MPEG_TS'] as const, false) ?? 'FRAGMENTED_MP4';
-  const discontinuity = v.oneOf('DiscontinuityMode', ['ALWAYS', 'NEVER', 'ON_DISCONTINUITY'] as const, false)
-    ?? (selection.source === 'SERVER_TIMESTAMP' ? 'ALWAYS' : 'NEVER');
+  const discontinuity = v.oneOf('DiscontinuityMode', ['ALWAYS', 'NEVER', 'ON_DISCONTINUITY'] as const, false);
   const display = v.oneOf('DisplayFragmentTimestamp', ['ALWAYS', 'NEVER'] as const, false) ?? 'NEVER';
-  const expires = v.integer('Expires', { min: EXPIRES.min, max: EXPIRES.max }) ?? EXPIRES.default;
-  const maxResults = v.integer('MaxMediaPlaylistFragmentResults', { min: 1, max: MAX_PLAYLIST }) ?? (selection.mode === 'ON_DEMAND' ? 1000 : 5);
+  const expiresSeconds = v.integer('Expires', { min: EXPIRES.min, max: EXPIRES.max });
+  const maxResults = v.integer('MaxMediaPlaylistFragmentResults', { min: 1, max: MAX_PLAYLIST });
   const stream = findStream(v, ctx, req, 'GetHLSStreamingSessionURL');
-  firstPlayableFragment(ctx, { stream, ...selection });
-  const now = ctx.now();
-  const session: PlaybackSession = {
-    protocol: 'HLS', streamArn: stream.StreamARN, streamName: stream.StreamName, container, discontinuity,
-    displayTimestamp: display === 'ALWAYS', maxResults, createdMs: now, expiresMs: now + expires * 1000, ...selection,
-  };
-  const token = createSession(ctx, session);
-  writeJson(res, 200, { HLSStreamingSessionURL: `${ctx.endpoint}${HLS_PATHS.master}?SessionToken=${token}` });
+  const url = openHlsSession(ctx, {
+    stream, ...selection, container, displayTimestamp: display === 'ALWAYS',
+    ...(discontinuity ? { discontinuity } : {}),
+    ...(expiresSeconds !== undefined ? { expiresSeconds } : {}),
+    ...(maxResults !== undefined ? { maxResults } : {}),
+  });
+  writeJson(res, 200, { HLSStreamingSessionURL: url });
 }
 
 // ── the session's GET endpoints ──
