@@ -63,6 +63,16 @@ export async function remuxWithFfmpeg(mkv: Uint8Array, format: RemuxFormat): Pro
   }
 }
 
+/** Runs ffmpeg with `args` (reading `input` on stdin, writing stdout) within the shared concurrency limit. */
+export async function runFfmpeg(args: readonly string[], input: Uint8Array): Promise<Buffer> {
+  const release = await slot();
+  try {
+    return await run(['-hide_banner', '-nostdin', '-loglevel', 'error', ...args], input);
+  } finally {
+    release();
+  }
+}
+
 function run(args: readonly string[], input: Uint8Array): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = spawn('ffmpeg', args, { stdio: ['pipe', 'pipe', 'pipe'] });
