@@ -74,7 +74,19 @@ function usage(): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * A reader that stops early (`fieldcam fragments | head`) closes the pipe: the next write fails with EPIPE.
+ * That is the reader's choice, not an error: stop quietly, as Unix tools do, instead of a stack trace.
+ */
+function quietOnBrokenPipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnBrokenPipe();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
