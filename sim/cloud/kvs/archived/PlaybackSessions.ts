@@ -17,6 +17,8 @@ export interface PlaybackSession {
   readonly endMs?: number;
   readonly discontinuity: DiscontinuityMode;
   readonly displayTimestamp: boolean;
+  /** DASH DisplayFragmentNumber ALWAYS. */
+  readonly displayNumber?: boolean;
   readonly maxResults: number;
   /** ctx.now() when the session was created: LIVE_REPLAY adds fragments as time passes from here. */
   readonly createdMs: number;

@@ -136,7 +136,7 @@ async function getHlsStreamingSessionUrl(req: IncomingMessage, res: ServerRespon
 
 // ── the session's GET endpoints ──
 
-interface SessionRequestContext {
+export interface SessionRequestContext {
   readonly session: PlaybackSession;
   readonly token: string;
   readonly stream: StreamRecord;
@@ -144,7 +144,7 @@ interface SessionRequestContext {
 }
 
 /** The session named by ?SessionToken, still alive, of a stream that still exists. */
-function openSession(req: IncomingMessage, ctx: CloudContext, protocol: 'HLS' | 'DASH'): SessionRequestContext {
+export function openSession(req: IncomingMessage, ctx: CloudContext, protocol: 'HLS' | 'DASH'): SessionRequestContext {
   const query = new URL(req.url ?? '/', 'https://localhost').searchParams;
   const token = query.get('SessionToken');
   const session = sessionFor(ctx, token);
@@ -155,7 +155,7 @@ function openSession(req: IncomingMessage, ctx: CloudContext, protocol: 'HLS' | 
 }
 
 /** Playlists and segments: any origin may read them (browser players on other pages), as KVS allows. */
-function send(res: ServerResponse, type: string, body: Buffer | string, live: boolean): void {
+export function sendSegment(res: ServerResponse, type: string, body: Buffer | string, live: boolean): void {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.writeHead(200, {
     'Content-Type': type,
@@ -186,13 +186,13 @@ async function masterPlaylistRoute(req: IncomingMessage, res: ServerResponse, ct
   if (!first) throw new CloudError(404, 'ResourceNotFoundException', NO_FRAGMENTS);
   const codec = playableCodec(readTracks(store.readHeader(first.header)));
   const body = masterPlaylist(opened.session, opened.token, codec.codecs, peakBandwidth(window.seq.slice(window.first, window.last)), codec.width, codec.height);
-  send(res, 'application/vnd.apple.mpegurl', body, true);
+  sendSegment(res, 'application/vnd.apple.mpegurl', body, true);
 }
 
 async function mediaPlaylistRoute(req: IncomingMessage, res: ServerResponse, ctx: CloudContext): Promise<void> {
   const opened = openSession(req, ctx, 'HLS');
   const window = sessionWindow(opened.session, fragmentStoreFor(ctx, opened.stream).list(), ctx.now());
-  send(res, 'application/vnd.apple.mpegurl', mediaPlaylist(opened.session, opened.token, window), opened.session.mode !== 'ON_DEMAND');
+  sendSegment(res, 'application/vnd.apple.mpegurl', mediaPlaylist(opened.session, opened.token, window), opened.session.mode !== 'ON_DEMAND');
 }
 
 async function initFragmentRoute(req: IncomingMessage, res: ServerResponse, ctx: CloudContext): Promise<void> {
@@ -201,20 +201,20 @@ async function initFragmentRoute(req: IncomingMessage, res: ServerResponse, ctx:
   const record = namedFragment(ctx, opened, false) ?? defaultHeaderFragment(opened.session, sessionWindow(opened.session, store.list(), ctx.now()));
   if (!record) throw new CloudError(404, 'ResourceNotFoundException', NO_FRAGMENTS);
   playableCodec(readTracks(store.readHeader(record.header)));
-  send(res, 'video/mp4', (await fmp4Fragment(ctx, opened.stream.StreamARN, store, record)).init, false);
+  sendSegment(res, 'video/mp4', (await fmp4Fragment(ctx, opened.stream.StreamARN, store, record)).init, false);
 }
 
 async function mp4FragmentRoute(req: IncomingMessage, res: ServerResponse, ctx: CloudContext): Promise<void> {
   const opened = openSession(req, ctx, 'HLS');
   const record = namedFragment(ctx, opened, true)!;
   const store = fragmentStoreFor(ctx, opened.stream);
-  send(res, 'video/mp4', (await fmp4Fragment(ctx, opened.stream.StreamARN, store, record)).media, false);
+  sendSegment(res, 'video/mp4', (await fmp4Fragment(ctx, opened.stream.StreamARN, store, record)).media, false);
 }
 
 async function tsFragmentRoute(req: IncomingMessage, res: ServerResponse, ctx: CloudContext): Promise<void> {
   const opened = openSession(req, ctx, 'HLS');
   const record = namedFragment(ctx, opened, true)!;
-  send(res, 'video/mp2t', await tsFragment(ctx, opened.stream.StreamARN, fragmentStoreFor(ctx, opened.stream), record), false);
+  sendSegment(res, 'video/mp2t', await tsFragment(ctx, opened.stream.StreamARN, fragmentStoreFor(ctx, opened.stream), record), false);
 }
 
 export const hlsRoutes: readonly Route[] = Object.freeze([
