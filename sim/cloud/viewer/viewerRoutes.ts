@@ -26,6 +26,8 @@ const FILES: Readonly<Record<string, readonly [string, string]>> = Object.freeze
   'viewer.js': [join(ASSETS, 'viewer.js'), 'text/javascript; charset=utf-8'],
   'viewer.css': [join(ASSETS, 'viewer.css'), 'text/css; charset=utf-8'],
   'hls.min.js': [require.resolve('hls.js/dist/hls.min.js'), 'text/javascript; charset=utf-8'],
+  // dash.js for DASH sessions (a page of this origin may load it; the viewer itself plays HLS).
+  'dash.all.min.js': [require.resolve('dashjs'), 'text/javascript; charset=utf-8'],
 });
 
 /** The timeline shows at most this many of the newest fragments. */
