@@ -136,7 +136,7 @@ test('ON_DEMAND MPEG-TS plays in hls.js (transmuxed in the page)', async () => {
   assert.ok(s.frames >= 45, `decoded frames ${s.frames}`);
 });
 
-test('LIVE plays while a camera streams: currentTime advances 8 s and decoded frames grow, no hls.js error', async () => {
+test('LIVE plays while a camera streams: currentTime advances 10 s and decoded frames grow, no hls.js error', async () => {
   // The fixture 21 times over, sent at its own pace (≈ 1 fragment a second) as a camera would.
   const raw = join(out.dir, 'long.h264');
   writeFileSync(raw, Buffer.concat(Array.from({ length: 21 }, () => readFileSync(FIXTURE))));
@@ -159,10 +159,10 @@ test('LIVE plays while a camera streams: currentTime advances 8 s and decoded fr
     await connection.waitFor(() => connection.acks.filter((a) => a.EventType === 'PERSISTED').length >= 3, 15_000, '3 PERSISTED');
     await startPlayer(page, await sessionUrl({ StreamName: 'live', PlaybackMode: 'LIVE' }));
     const first = await until(page, (x) => x.currentTime > 0.5);
-    const later = await until(page, (x) => x.currentTime >= first.currentTime + 8);
+    const later = await until(page, (x) => x.currentTime >= first.currentTime + 10);
     assert.equal(later.errors, []);
-    assert.ok(later.currentTime >= first.currentTime + 8, `currentTime ${first.currentTime} → ${later.currentTime}`);
-    assert.ok(later.frames > first.frames + 60, `decoded frames ${first.frames} → ${later.frames}`);
+    assert.ok(later.currentTime >= first.currentTime + 10, `currentTime ${first.currentTime} → ${later.currentTime}`);
+    assert.ok(later.frames > first.frames + 80, `decoded frames ${first.frames} → ${later.frames}`);
   } finally {
     clearInterval(pump);
   }

@@ -1,5 +1,6 @@
 // The unmodified AWS CLI (botocore's own service model and signer) against the local KVS's playback APIs:
-// get-hls-streaming-session-url (then ffprobe plays the URL), get-clip (an MP4 file), get-images.
+// get-hls-streaming-session-url and get-dash-streaming-session-url (then ffprobe plays the URL), get-clip (an
+// MP4 file), get-images.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,11 +36,15 @@ function withoutProfile(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 const seconds = (ms: number): string => String((T + ms) / 1000);
 const range = (from: number, to: number): string => `FragmentSelectorType=PRODUCER_TIMESTAMP,TimestampRange={StartTimestamp=${seconds(from)},EndTimestamp=${seconds(to)}}`;
 
-test('get-hls-streaming-session-url, get-clip and get-images', async () => {
+test('get-hls-streaming-session-url, get-dash-streaming-session-url, get-clip and get-images', async () => {
   await pc.fill('porch', h264Body(T));
   const hls = JSON.parse(await aws(['get-hls-streaming-session-url', '--stream-name', 'porch', '--playback-mode', 'ON_DEMAND', '--hls-fragment-selector', range(0, 2000)])) as { HLSStreamingSessionURL: string };
   assert.ok(hls.HLSStreamingSessionURL.startsWith(`${pc.cloud.endpoint}/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=`));
   assert.is(await decodedFrames(hls.HLSStreamingSessionURL), 30);
+
+  const dash = JSON.parse(await aws(['get-dash-streaming-session-url', '--stream-name', 'porch', '--playback-mode', 'ON_DEMAND', '--dash-fragment-selector', range(3000, 4000)])) as { DASHStreamingSessionURL: string };
+  assert.ok(dash.DASHStreamingSessionURL.startsWith(`${pc.cloud.endpoint}/dash/v1/getDASHManifest.mpd?SessionToken=`));
+  assert.is(await decodedFrames(dash.DASHStreamingSessionURL), 20);
 
   const file = join(out.dir, 'cli.mp4');
   const clip = JSON.parse(await aws(['get-clip', '--stream-name', 'porch', '--clip-fragment-selector', range(5000, 6000), file])) as { ContentType: string };
