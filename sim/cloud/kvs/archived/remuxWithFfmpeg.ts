@@ -2,7 +2,8 @@
 // H.264 payload is never re-encoded, only re-packaged. ffmpeg is already a dependency of the project (it
 // is the judge of every media test, installed by toolchain/setup) and its mov/mpegts muxers are the most
 // exercised fMP4/TS writers there are; an npm library would add a second implementation to trust, and a
-// hand-written box writer a third. The cost is one process per fragment (~40 ms), hidden by RemuxCache.
+// hand-written box writer a third. The cost is one process per fragment (100-200 ms on a loaded 2-core
+// host, docs/performance.md), paid once per fragment and container thanks to RemuxCache.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
