@@ -1,4 +1,5 @@
 import { GetHLSStreamingSessionURLCommand, type GetHLSStreamingSessionURLCommandInput } from '@aws-sdk/client-kinesis-video-archived-media';
+import { spawn } from 'node:child_process';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
@@ -11,7 +12,7 @@ type Mode = (typeof MODES)[number];
 
 const spec: CommandSpec = {
   name: 'play',
-  usage: 'play --stream <name> [--mode LIVE|LIVE_REPLAY|ON_DEMAND] [--start T] [--end T] [--ts] [--expires S] [--endpoint-url URL] [--region R]',
+  usage: 'play --stream <name> [--mode LIVE|LIVE_REPLAY|ON_DEMAND] [--start T] [--end T] [--ts] [--expires S] [--open] [--endpoint-url URL] [--region R]',
   summary:
     'Prints an HLS URL for a stream (GetHLSStreamingSessionURL on the stream\'s data endpoint) that any HLS\n' +
     'player opens (ffplay, VLC, Safari, hls.js). LIVE by default; with --start, LIVE_REPLAY; with --start and\n' +
@@ -25,6 +26,7 @@ const spec: CommandSpec = {
     ts: { type: 'boolean', help: 'MPEG-TS segments instead of fragmented MP4 (older players)' },
     expires: { type: 'string', value: 'seconds', help: 'session lifetime, 300-43200 (default 300)' },
     'max-results': { type: 'string', value: 'N', help: 'fragments per media playlist (KVS default: 5 live, 1000 on demand)' },
+    open: { type: 'boolean', help: 'also open the stream in a browser: the local cloud\'s /viewer, or the KVS console on AWS' },
     'endpoint-url': { type: 'string', value: 'URL', help: 'KVS endpoint (default: AWS_ENDPOINT_URL or the regional endpoint); e.g. the local cloud' },
     region: { type: 'string', value: 'region', help: 'AWS region (default: AWS_REGION)' },
   },
@@ -35,6 +37,22 @@ function integerFlag(name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/^\d+$/.test(value)) throw new FieldcamError('CLI_USAGE', `play: --${name} must be a whole number`);
   return Number(value);
+}
+
+/**
+ * --open: the viewer of the cloud that served the URL (a loopback endpoint is the local cloud), else the
+ * stream's page in the KVS console. Named on stderr; opened with xdg-open when the desktop has it.
+ */
+function openViewer(sessionUrl: string, stream: string, region: string): void {
+  const url = new URL(sessionUrl);
+  const local = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+  const page = local
+    ? `${url.origin}/viewer?stream=${encodeURIComponent(stream)}`
+    : `https://${region}.console.aws.amazon.com/kinesisvideo/home?region=${region}#/streams/streamName/${encodeURIComponent(stream)}`;
+  process.stderr.write(`play: viewer ${page}\n`);
+  const child = spawn('xdg-open', [page], { stdio: 'ignore', detached: true });
+  child.on('error', () => process.stderr.write('play: no xdg-open here; open the viewer address above in a browser\n'));
+  child.unref();
 }
 
 export const playCommand: Command = {
@@ -75,6 +93,7 @@ export const playCommand: Command = {
       const { HLSStreamingSessionURL } = await client.send(new GetHLSStreamingSessionURLCommand(input));
       if (!HLSStreamingSessionURL) throw new FieldcamError('UPLOAD_BAD_RESPONSE', 'GetHLSStreamingSessionURL returned no URL');
       process.stdout.write(`${HLSStreamingSessionURL}\n`);
+      if (values.open) openViewer(HLSStreamingSessionURL, target.stream, String(target.config.region ?? ''));
     } catch (err) {
       throw awsFailure(err, target.stream);
     } finally {

@@ -45,7 +45,11 @@ async function refreshStreams() {
     row.addEventListener('click', () => select(s.name));
     body.append(row);
   }
-  if (!state.stream && streams.length > 0) select(streams[0].name);
+  if (!state.stream && streams.length > 0) {
+    // /viewer?stream=NAME (what `fieldcam play --open` opens) picks that stream first.
+    const wanted = new URLSearchParams(location.search).get('stream');
+    select(streams.some((s) => s.name === wanted) ? wanted : streams[0].name);
+  }
 }
 
 async function refreshTimeline() {

@@ -81,6 +81,10 @@ test('fieldcam clip writes the range with progress; fieldcam play prints an HLS 
   const url = p.stdout.trim();
   assert.ok(url.startsWith(`${pc.cloud.endpoint}/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=`), url);
   assert.is(await decodedFrames(url), 20);
+  // --open names the local cloud's viewer for the stream (no desktop here: PATH without xdg-open).
+  const open = await cli(pc.cloud, ['play', '--stream', 'porch', '--start', iso(0), '--end', iso(1000), '--producer-timestamps', '--open'], { PATH: '/nonexistent' });
+  assert.is(open.code, 0, open.stderr);
+  assert.ok(open.stderr.includes(`play: viewer ${pc.cloud.endpoint}/viewer?stream=porch`), open.stderr);
   const bad = await cli(pc.cloud, ['play', '--stream', 'porch', '--mode', 'ON_DEMAND', '--start=-5m']);
   assert.is(bad.code === 0, false);
   assert.ok(/ON_DEMAND needs --end/.test(bad.stderr), bad.stderr);

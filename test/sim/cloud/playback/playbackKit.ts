@@ -103,12 +103,12 @@ export async function decodedFrames(input: string): Promise<number> {
 }
 
 /** `fieldcam <args>` against the cloud, credentials and CA from the environment as the AWS CLI reads them. */
-export function cli(cloud: RunningCloud, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function cli(cloud: RunningCloud, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return run(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), ...args, '--endpoint-url', cloud.endpoint, '--region', REGION], {
     cwd: ROOT,
     env: {
       ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_CA_BUNDLE: cloud.caFile,
-      AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_PROFILE: '',
+      AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_PROFILE: '', ...env,
     },
     timeout: 30_000,
   }).then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (err: { code?: number; stdout?: string; stderr?: string }) => ({
