@@ -10,7 +10,8 @@ import { assert, suite } from '../harness/index.ts';
 import { FIXTURE, muxFixture } from '../sim/cloud/media/mediaKit.ts';
 import { RawPutMedia } from '../sim/cloud/media/putMediaClient.ts';
 import { launchChromium, type PlayerState } from '../sim/cloud/playback/browserKit.ts';
-import { h264Body, mjpegBody, playbackCloud, workDir } from '../sim/cloud/playback/playbackKit.ts';
+import { mjpegBody, playbackCloud, workDir } from '../sim/cloud/playback/playbackKit.ts';
+import { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 
 const test = suite('e2e: HLS playback in headless Chromium (hls.js) and the viewer page');
 const pc = await playbackCloud();
@@ -88,7 +89,10 @@ let page: Page;
 const consoleErrors: string[] = [];
 
 test('Debian Chromium decodes H.264 through Media Source Extensions', async () => {
-  await pc.fill('porch', h264Body(T));
+  const metadata = new FragmentMetadata();
+  metadata.put('camera', 'porch');
+  metadata.put('event', 'motion');
+  await pc.fill('porch', muxFixture({ startTimecode: T, metadata }));
   await pc.fill('esp32', mjpegBody(T));
   page = await browser.context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
@@ -108,8 +112,8 @@ test('the viewer page: both streams listed (MJPEG marked unplayable), the archiv
   assert.equal(rows.map((r) => [r[0], r[1], r[2]]), [['esp32', 'V_MJPEG', '3'], ['porch', 'V_MPEG4/ISO/AVC', '10']]);
   await page.click('#streams tbody tr[data-stream="porch"]');
   assert.ok(await pageCondition(page, "document.getElementById('video').currentTime > 1.5"), 'the viewer\'s player plays');
-  const bars = await page.locator('#timeline .fragment').count();
-  assert.is(bars, 10);
+  assert.is(await page.locator('#timeline .fragment.tagged').count(), 10, 'every fragment carries the metadata tags');
+  assert.ok((await page.locator('#events li').first().textContent())?.endsWith('camera = porch'));
   assert.ok((await page.getAttribute('#clip', 'href'))?.startsWith('/viewer/api/clip?stream=porch&start='));
   if (process.env.FIELDCAM_SCREENSHOT) await page.screenshot({ path: process.env.FIELDCAM_SCREENSHOT, fullPage: true });
   await page.click('#streams tbody tr[data-stream="esp32"]');
