@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import { controlPlaneRoutes } from '../../sim/cloud/kvs/controlPlane.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
+import { viewerUrl } from '../../sim/cloud/viewer/viewerRoutes.ts';
 import { DEFAULT_CONFIG, EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud } from '../../sim/cloud/startCloud.ts';
 import type { Route } from '../../sim/cloud/types.ts';
 import { EXIT } from '../lib/CliError.ts';
@@ -139,6 +140,7 @@ export const cloudCommand: Command = {
     process.stdout.write(
       [
         `fieldcam cloud: Kinesis Video Streams, IoT and IAM on ${endpoint} (region ${region}, account ${cloud.ctx.config.accountId})`,
+        `viewer: ${viewerUrl(endpoint)} (streams, live player, timeline, clips; the browser must accept the cloud's CA)`,
         `IoT credentials provider (mTLS) on ${cloud.credentialsEndpoint}`,
         `MQTT broker (iot:Data-ATS) on ${cloud.mqtt.endpoint}: mqtts:// with a device certificate, wss://${cloud.mqtt.endpoint}/mqtt with SigV4`,
         `state: ${stateDir}`,

@@ -14,6 +14,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'build the firmware image for a board (runtime, bundle, manifest, size report) into dist/<board>/',
     load: async () => (await import('./build.ts')).buildCommand,
   },
+  clip: { summary: 'download an MP4 of a time range of a stream (GetClip)', load: async () => (await import('./clip.ts')).clipCommand },
   cloud: { summary: 'run the local AWS emulator (Kinesis Video Streams) on https://127.0.0.1', load: async () => (await import('./cloud.ts')).cloudCommand },
   device: {
     summary: 'steer one camera over MQTT: start, stop, set, tag, status, reload-credentials, restart, config, watch',
@@ -33,10 +34,12 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   },
   fragments: { summary: 'list the fragments Kinesis Video Streams stored for a stream', load: async () => (await import('./fragments.ts')).fragmentsCommand },
   'get-media': { summary: 'download a stream\'s stored fragments as one playable Matroska file', load: async () => (await import('./get-media.ts')).getMediaCommand },
+  images: { summary: 'write still images of a time range of a stream (GetImages)', load: async () => (await import('./images.ts')).imagesCommand },
   mux: {
     summary: 'frame a raw H.264 or MJPEG stream as the Matroska a device would upload',
     load: async () => (await import('./mux.ts')).muxCommand,
   },
+  play: { summary: 'print an HLS URL that plays a stream (GetHLSStreamingSessionURL)', load: async () => (await import('./play.ts')).playCommand },
   provision: {
     summary: 'create a camera\'s thing, certificate, role, policies and stream, and write its device bundle',
     load: async () => (await import('./provision.ts')).provisionCommand,
@@ -71,7 +74,19 @@ function usage(): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * A reader that stops early (`fieldcam fragments | head`) closes the pipe: the next write fails with EPIPE.
+ * That is the reader's choice, not an error: stop quietly, as Unix tools do, instead of a stack trace.
+ */
+function quietOnBrokenPipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnBrokenPipe();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());

@@ -4,11 +4,21 @@ import { FieldcamError } from '../../firmware/core/errors.ts';
 import { awsClientConfig, type AwsClientConfig } from '../aws/awsClientConfig.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { parseTimeArgument } from '../lib/parseTimeArgument.ts';
 import type { Command } from './fieldcam.ts';
+
+/** --start/--end/--producer-timestamps/--max-results/--profile: what `fragments` and `get-media` share. */
+export const RANGE_OPTIONS = Object.freeze({
+  start: { type: 'string', value: 'T', help: 'only fragments starting at or after T: ISO 8601, epoch seconds, now, or -5m (write --start=-5m)' },
+  end: { type: 'string', value: 'T', help: 'only fragments starting at or before T (default: now)' },
+  'producer-timestamps': { type: 'boolean', help: 'compare --start/--end with producer (camera) timestamps, not server timestamps' },
+  'max-results': { type: 'string', value: 'N', help: 'at most N fragments (the oldest)' },
+  profile: { type: 'string', value: 'name', help: 'AWS CLI profile for credentials and region (default: AWS_PROFILE)' },
+} as const);
 
 const spec: CommandSpec = {
   name: 'fragments',
-  usage: 'fragments --stream <name> [--json] [--endpoint-url URL] [--region R]',
+  usage: 'fragments --stream <name> [--start T] [--end T] [--producer-timestamps] [--max-results N] [--json] [--profile P] [--endpoint-url URL] [--region R]',
   summary:
     'Lists the fragments Kinesis Video Streams stored for a stream (ListFragments on the stream\'s data endpoint):\n' +
     'number, producer and server time, duration and size, oldest first. Credentials, region and AWS_CA_BUNDLE are\n' +
@@ -16,11 +26,40 @@ const spec: CommandSpec = {
   options: {
     stream: { type: 'string', value: 'name', help: 'KVS stream name' },
     json: { type: 'boolean', help: 'print the fragments as JSON' },
+    ...RANGE_OPTIONS,
     'endpoint-url': { type: 'string', value: 'URL', help: 'KVS endpoint (default: AWS_ENDPOINT_URL or the regional endpoint); e.g. the local cloud' },
     region: { type: 'string', value: 'region', help: 'AWS region (default: AWS_REGION)' },
   },
   details: 'example (local cloud):\n  fieldcam fragments --stream demo --endpoint-url https://127.0.0.1:4590',
 };
+
+/** The fragment range and cap of RANGE_OPTIONS (undefined: the whole stream). */
+export interface FragmentRange {
+  readonly selector?: { readonly FragmentSelectorType: 'SERVER_TIMESTAMP' | 'PRODUCER_TIMESTAMP'; readonly TimestampRange: { StartTimestamp: Date; EndTimestamp: Date } };
+  readonly max?: number;
+}
+
+export function fragmentRange(command: string, values: Record<string, unknown>, now = Date.now()): FragmentRange {
+  const start = typeof values.start === 'string' ? parseTimeArgument('start', values.start, now) : undefined;
+  const end = typeof values.end === 'string' ? parseTimeArgument('end', values.end, now) : undefined;
+  let max: number | undefined;
+  if (values['max-results'] !== undefined) {
+    const text = String(values['max-results']);
+    if (!/^\d+$/.test(text) || Number(text) < 1) throw new FieldcamError('CLI_USAGE', `${command}: --max-results must be a whole number of at least 1`);
+    max = Number(text);
+  }
+  if (start === undefined && end === undefined) return max !== undefined ? { max } : {};
+  const from = start ?? 0;
+  const to = end ?? now;
+  if (to < from) throw new FieldcamError('CLI_USAGE', `${command}: --end is before --start`);
+  return {
+    selector: {
+      FragmentSelectorType: values['producer-timestamps'] ? 'PRODUCER_TIMESTAMP' : 'SERVER_TIMESTAMP',
+      TimestampRange: { StartTimestamp: new Date(from), EndTimestamp: new Date(to) },
+    },
+    ...(max !== undefined ? { max } : {}),
+  };
+}
 
 /** What the archived-media commands share: the stream, and SDK configuration resolved like the AWS CLI. */
 export interface ArchiveTarget {
@@ -36,13 +75,14 @@ export function archiveTarget(command: string, values: Record<string, unknown>):
   }
   const config = awsClientConfig({
     ...(typeof values.region === 'string' ? { region: values.region } : {}),
+    ...(typeof values.profile === 'string' ? { profile: values.profile } : {}),
     ...(typeof values['endpoint-url'] === 'string' ? { endpointUrl: values['endpoint-url'] } : {}),
   });
   return { stream, config };
 }
 
 /** Archived media is served by the stream's data endpoint: ask the control plane for it first (GetDataEndpoint). */
-export async function archivedMediaClient(target: ArchiveTarget, apiName: 'LIST_FRAGMENTS' | 'GET_MEDIA_FOR_FRAGMENT_LIST'): Promise<KinesisVideoArchivedMediaClient> {
+export async function archivedMediaClient(target: ArchiveTarget, apiName: 'LIST_FRAGMENTS' | 'GET_MEDIA_FOR_FRAGMENT_LIST' | 'GET_HLS_STREAMING_SESSION_URL' | 'GET_CLIP' | 'GET_IMAGES'): Promise<KinesisVideoArchivedMediaClient> {
   const control = new KinesisVideoClient(target.config);
   try {
     const { DataEndpoint } = await withThrottleRetry(() => control.send(new GetDataEndpointCommand({ StreamName: target.stream, APIName: apiName })));
@@ -75,16 +115,21 @@ export function compareFragmentNumbers(a: string, b: string): number {
   return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Every fragment of the stream, ordered by producer timestamp then number (ListFragments pages are unordered). */
-export async function listAllFragments(client: KinesisVideoArchivedMediaClient, stream: string): Promise<Fragment[]> {
+/**
+ * Every fragment of the stream (or of `range`), ordered by producer timestamp then number (ListFragments
+ * pages are unordered); with `range.max`, the oldest that many.
+ */
+export async function listAllFragments(client: KinesisVideoArchivedMediaClient, stream: string, range: FragmentRange = {}): Promise<Fragment[]> {
   const all: Fragment[] = [];
   try {
-    for await (const page of paginateListFragments({ client, pageSize: 1000 }, { StreamName: stream })) all.push(...(page.Fragments ?? []));
+    const input = { StreamName: stream, ...(range.selector ? { FragmentSelector: range.selector } : {}) };
+    for await (const page of paginateListFragments({ client, pageSize: 1000 }, input)) all.push(...(page.Fragments ?? []));
   } catch (err) {
     throw awsFailure(err, stream);
   }
-  return all.sort((a, b) =>
+  all.sort((a, b) =>
     (a.ProducerTimestamp?.getTime() ?? 0) - (b.ProducerTimestamp?.getTime() ?? 0) || compareFragmentNumbers(a.FragmentNumber ?? '', b.FragmentNumber ?? ''));
+  return range.max !== undefined ? all.slice(0, range.max) : all;
 }
 
 /** An SDK failure as the FieldcamError a person can act on. */
@@ -117,10 +162,11 @@ export const fragmentsCommand: Command = {
     if (!parsed) return EXIT.OK;
     const { values } = parsed;
     const target = archiveTarget('fragments', values);
+    const range = fragmentRange('fragments', values);
     const client = await archivedMediaClient(target, 'LIST_FRAGMENTS');
     let fragments: Fragment[];
     try {
-      fragments = await listAllFragments(client, target.stream);
+      fragments = await listAllFragments(client, target.stream, range);
     } finally {
       client.destroy();
     }

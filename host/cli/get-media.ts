@@ -6,11 +6,11 @@ import { AtomicFileWriter } from '../lib/AtomicFileWriter.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
-import { archivedMediaClient, archiveTarget, awsFailure, listAllFragments } from './fragments.ts';
+import { archivedMediaClient, archiveTarget, awsFailure, fragmentRange, listAllFragments, RANGE_OPTIONS } from './fragments.ts';
 
 const spec: CommandSpec = {
   name: 'get-media',
-  usage: 'get-media --stream <name> -o <out.mkv> [--endpoint-url URL] [--region R]',
+  usage: 'get-media --stream <name> -o <out.mkv> [--start T] [--end T] [--producer-timestamps] [--max-results N] [--profile P] [--endpoint-url URL] [--region R]',
   summary:
     'Downloads every stored fragment of a stream (ListFragments, then GetMediaForFragmentList) and writes ONE\n' +
     'playable Matroska file, atomically: the first fragment\'s header, then every Cluster from the earliest.\n' +
@@ -18,6 +18,7 @@ const spec: CommandSpec = {
   options: {
     stream: { type: 'string', value: 'name', help: 'KVS stream name' },
     output: { type: 'string', short: 'o', value: 'out.mkv', help: 'where to write the Matroska file (written atomically)' },
+    ...RANGE_OPTIONS,
     'endpoint-url': { type: 'string', value: 'URL', help: 'KVS endpoint (default: AWS_ENDPOINT_URL or the regional endpoint); e.g. the local cloud' },
     region: { type: 'string', value: 'region', help: 'AWS region (default: AWS_REGION)' },
   },
@@ -126,11 +127,12 @@ export const getMediaCommand: Command = {
     const { values } = parsed;
     if (typeof values.output !== 'string') throw new FieldcamError('CLI_USAGE', 'get-media: -o <out.mkv> is required');
     const target = archiveTarget('get-media', values);
+    const range = fragmentRange('get-media', values);
 
     const lister = await archivedMediaClient(target, 'LIST_FRAGMENTS');
     let fragments;
     try {
-      fragments = await listAllFragments(lister, target.stream);
+      fragments = await listAllFragments(lister, target.stream, range);
     } finally {
       lister.destroy();
     }
@@ -146,7 +148,7 @@ export const getMediaCommand: Command = {
         numbers.push(f.FragmentNumber!);
       }
     }
-    if (numbers.length === 0) throw new FieldcamError('INPUT_EMPTY', `stream '${target.stream}' has no stored fragments (is its data retention 0?)`);
+    if (numbers.length === 0) throw new FieldcamError('INPUT_EMPTY', `stream '${target.stream}' has no stored fragments${range.selector ? ' in that range' : ' (is its data retention 0?)'}`);
 
     const client = await archivedMediaClient(target, 'GET_MEDIA_FOR_FRAGMENT_LIST');
     const out = new AtomicFileWriter(values.output);

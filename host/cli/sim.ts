@@ -4,6 +4,7 @@ import { FieldcamError } from '../../firmware/core/errors.ts';
 import { bootBoard, type BootedBoard } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
+import { viewerUrl } from '../../sim/cloud/viewer/viewerRoutes.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud } from '../../sim/cloud/startCloud.ts';
 import { buildImage, imageDir, type ImageManifest } from '../lib/buildImage.ts';
 import { checkStateDirCa, readFlashedTree, type FlashedTree } from '../lib/flash/readFlashedTree.ts';
@@ -147,6 +148,7 @@ export const simCommand: Command = {
       process.stdout.write(tree
         ? `sim: local cloud on ${cloud.endpoint}, credentials ${cloud.credentialsEndpoint}, MQTT ${cloud.mqtt.endpoint} (state ${stateDir}); the ${board.name} tree ${tree.root} ${where} as its unit starts it (thing ${tree.thingName}), camera ${video}\n`
         : `sim: local Kinesis Video Streams on ${cloud.endpoint} (state ${stateDir}); ${devices} × ${board.name} ${where}, camera ${video}\n`);
+      process.stdout.write(`sim: watch it at ${viewerUrl(cloud.endpoint)}\n`);
     }
 
     const status = new Map<string, DeviceRecord>();

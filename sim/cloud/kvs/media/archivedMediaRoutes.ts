@@ -7,10 +7,12 @@
 // fragment tags, then the stored fragment (its metadata Tags and Cluster). Players and the KVS parser
 // library read such a stream segment by segment; `fieldcam get-media` merges it into one segment.
 //
-// GetMedia here sends the stored fragments and ENDS the response after the last one. Real GetMedia keeps
-// the connection open and streams new fragments live as they are ingested (switching from archive to
-// live), until the client closes it or the stream goes idle; clients that rely on that would wait forever
-// there and return here — use the continuation token of the last chunk to resume.
+// GetMedia sends the stored fragments from its start selector. With the NOW selector it then keeps the
+// connection open and streams each new fragment as it is PERSISTED (the live tail, as KVS switches from
+// archive to live), for as long as a producer is connected to the stream and the client listens; it ends
+// once no PutMedia connection is left and every persisted fragment was sent. Other selectors end after the
+// last stored fragment (real GetMedia follows live data for them too); use the continuation token of the
+// last chunk to resume.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authorizeStream } from '../../auth/authorizeStream.ts';
 import { readJsonRequest, writeJson } from '../../http.ts';
@@ -18,6 +20,7 @@ import { CloudError, type CloudContext, type Route, type StreamRecord } from '..
 import { InputValidator, PATTERNS } from '../InputValidator.ts';
 import { encodeTags } from './encodeTags.ts';
 import { fragmentStoreFor } from './fragmentStoreFor.ts';
+import { putMediaConnections } from './putMediaRoute.ts';
 import { compareNumbers, type FragmentRecord, type FragmentStore } from './FragmentStore.ts';
 
 /** ListFragments MaxResults: 1-1000 (API model); 100 when absent. */
@@ -29,7 +32,7 @@ const MEDIA_CONTENT_TYPE = 'video/webm';
 const FRAGMENT_NUMBER = /^[0-9]+$/;
 
 /** The stream named by StreamName or StreamARN ("specify either"), authorized for the caller's `api`, or 404. */
-function findStream(v: InputValidator, ctx: CloudContext, req: IncomingMessage, api: string): StreamRecord {
+export function findStream(v: InputValidator, ctx: CloudContext, req: IncomingMessage, api: string): StreamRecord {
   const name = v.string('StreamName', { min: 1, max: 256, pattern: PATTERNS.streamName });
   const arn = v.string('StreamARN', { min: 1, max: 1024, pattern: PATTERNS.streamArn });
   v.done();
@@ -46,7 +49,7 @@ function findStream(v: InputValidator, ctx: CloudContext, req: IncomingMessage, 
 }
 
 /** A timestamp member as the AWS JSON protocol sends it: epoch seconds, possibly fractional → ms. */
-function timestampMs(value: unknown, at: string): number {
+export function timestampMs(value: unknown, at: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new CloudError(400, 'SerializationException', `${at} must be a timestamp (epoch seconds)`);
   return Math.round(value * 1000);
 }
@@ -114,9 +117,12 @@ function tagTime(ms: number): string {
   return (ms / 1000).toFixed(3);
 }
 
-/** Streams the chunks of `records`, honouring back-pressure; ends the response. */
-async function sendChunks(res: ServerResponse, store: FragmentStore, records: readonly FragmentRecord[], tagsOf: (r: FragmentRecord) => Uint8Array): Promise<void> {
-  res.writeHead(200, { 'Content-Type': MEDIA_CONTENT_TYPE });
+/** Streams the chunks of `records`, honouring back-pressure; ends the response unless `end` is false. */
+async function sendChunks(res: ServerResponse, store: FragmentStore, records: readonly FragmentRecord[], tagsOf: (r: FragmentRecord) => Uint8Array, end = true): Promise<void> {
+  if (!res.headersSent) {
+    res.writeHead(200, { 'Content-Type': MEDIA_CONTENT_TYPE });
+    res.flushHeaders(); // a live tail may have nothing to send yet: the client must see the 200 now
+  }
   for (const r of records) {
     if (res.destroyed) return;
     const chunk = Buffer.concat([store.readHeader(r.header), tagsOf(r), store.readFragment(r)]);
@@ -132,7 +138,40 @@ async function sendChunks(res: ServerResponse, store: FragmentStore, records: re
       });
     }
   }
-  res.end();
+  if (end) res.end();
+}
+
+/** How often the live tail looks for newly PERSISTED fragments (real ms): a small part of a 1 s fragment. */
+const LIVE_POLL_MS = 50;
+
+/** Stored fragments numbered above `after` (the store lists them in number order). */
+function storedAfter(store: FragmentStore, after: string | undefined): readonly FragmentRecord[] {
+  const all = store.list();
+  let i = all.length;
+  while (i > 0 && (after === undefined || compareNumbers(all[i - 1]!.fragmentNumber, after) > 0)) i--;
+  return all.slice(i);
+}
+
+/**
+ * GetMedia's live tail: sends each fragment PERSISTED after `after` as it appears, until the client goes
+ * away, or no PutMedia connection feeds the stream any more and every stored fragment was sent.
+ */
+async function followLive(res: ServerResponse, ctx: CloudContext, stream: StreamRecord, store: FragmentStore, after: string | undefined,
+  tagsOf: (r: FragmentRecord) => Uint8Array): Promise<void> {
+  let closed = false;
+  res.once('close', () => (closed = true));
+  let last = after;
+  while (!closed && !res.destroyed) {
+    const fresh = storedAfter(store, last);
+    if (fresh.length > 0) {
+      await sendChunks(res, store, fresh, tagsOf, false);
+      last = fresh.at(-1)!.fragmentNumber;
+      continue;
+    }
+    if (!putMediaConnections(ctx).active.some((c) => c.stream === stream.StreamName)) break;
+    await new Promise((resume) => setTimeout(resume, LIVE_POLL_MS));
+  }
+  if (!res.destroyed) res.end();
 }
 
 async function getMediaForFragmentList(req: IncomingMessage, res: ServerResponse, ctx: CloudContext): Promise<void> {
@@ -209,15 +248,18 @@ async function getMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
   const store = fragmentStoreFor(ctx, stream);
   const records = store.list();
   const from = startIndex(records, selector!);
-  const latest = records.at(-1);
-  await sendChunks(res, store, records.slice(from), (r) => encodeTags([
+  const tagsOf = (r: FragmentRecord): Uint8Array => encodeTags([
     ['AWS_KINESISVIDEO_FRAGMENT_NUMBER', r.fragmentNumber],
     ['AWS_KINESISVIDEO_SERVER_TIMESTAMP', tagTime(r.serverTimestampMs)],
     ['AWS_KINESISVIDEO_PRODUCER_TIMESTAMP', tagTime(r.producerTimestampMs)],
     // How far this chunk is behind the latest one on the stream.
-    ['AWS_KINESISVIDEO_MILLIS_BEHIND_NOW', String(Math.max(0, latest!.serverTimestampMs - r.serverTimestampMs))],
+    ['AWS_KINESISVIDEO_MILLIS_BEHIND_NOW', String(Math.max(0, (store.list().at(-1)?.serverTimestampMs ?? r.serverTimestampMs) - r.serverTimestampMs))],
     ['AWS_KINESISVIDEO_CONTINUATION_TOKEN', r.fragmentNumber],
-  ]));
+  ]);
+  const live = selector!.StartSelectorType === 'NOW';
+  const sent = records.slice(from);
+  await sendChunks(res, store, sent, tagsOf, !live);
+  if (live) await followLive(res, ctx, stream, store, sent.at(-1)?.fragmentNumber ?? records.at(-1)?.fragmentNumber, tagsOf);
 }
 
 export const archivedMediaRoutes: readonly Route[] = Object.freeze([
