@@ -13,15 +13,18 @@ const test = suite('sim/cloud playback with the unmodified AWS CLI');
 const pc = await playbackCloud();
 const out = workDir();
 // Whole seconds: botocore sends timestamps of this protocol as whole epoch seconds.
+// Debian's AWS CLI v2.9 carries an older model whose GetImages SamplingInterval minimum is 3000 ms (AWS lowered it later).
 const T = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
 const exec = promisify(execFile);
+/** Debian's AWS CLI, installed by toolchain/setup: by path, so a different `aws` earlier on PATH is not used. */
+const AWS_CLI = '/usr/bin/aws';
 test.after(async () => {
   await pc.close();
   out.remove();
 });
 
 async function aws(args: readonly string[]): Promise<string> {
-  const { stdout } = await exec('aws', ['kinesis-video-archived-media', ...args, '--endpoint-url', pc.cloud.endpoint, '--output', 'json'], {
+  const { stdout } = await exec(AWS_CLI, ['kinesis-video-archived-media', ...args, '--endpoint-url', pc.cloud.endpoint, '--output', 'json'], {
     env: { ...withoutProfile(process.env), AWS_CA_BUNDLE: pc.cloud.caFile, AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_DEFAULT_REGION: REGION, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
     timeout: 30_000,
   });
@@ -53,7 +56,7 @@ test('get-hls-streaming-session-url, get-dash-streaming-session-url, get-clip an
   assert.is(await decodedFrames(file), 20);
 
   const images = JSON.parse(await aws(['get-images', '--stream-name', 'porch', '--image-selector-type', 'PRODUCER_TIMESTAMP',
-    '--start-timestamp', seconds(0), '--end-timestamp', seconds(2000), '--sampling-interval', '1000', '--format', 'PNG'])) as { Images: { ImageContent?: string }[] };
+    '--start-timestamp', seconds(0), '--end-timestamp', seconds(6000), '--sampling-interval', '3000', '--format', 'PNG'])) as { Images: { ImageContent?: string }[] };
   assert.is(images.Images.length, 3);
   assert.ok(images.Images.every((i) => Buffer.from(i.ImageContent!, 'base64').subarray(1, 4).toString('latin1') === 'PNG'));
 });
