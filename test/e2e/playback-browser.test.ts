@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { assert, suite } from '../harness/index.ts';
 import { FIXTURE, muxFixture } from '../sim/cloud/media/mediaKit.ts';
 import { RawPutMedia } from '../sim/cloud/media/putMediaClient.ts';
-import { launchChromium, type PlayerState } from '../sim/cloud/playback/browserKit.ts';
+import { launchChromium, startPlayer, until } from '../sim/cloud/playback/browserKit.ts';
 import { mjpegBody, playbackCloud, workDir } from '../sim/cloud/playback/playbackKit.ts';
 import { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 
@@ -33,44 +33,6 @@ async function sessionUrl(input: Partial<GetHLSStreamingSessionURLCommandInput>)
   } finally {
     client.destroy();
   }
-}
-
-/**
- * Page-side player (plain JavaScript: the page's own globals): an hls.js instance on a fresh muted <video>
- * (any player the viewer runs is stopped first), recording every hls.js ERROR event, fatal or not.
- */
-const PLAYER = `(src, playbackRate) => {
-  window.fieldcamViewer?.state.hls?.destroy();
-  const video = document.createElement('video');
-  video.muted = true;
-  document.body.append(video);
-  const errors = [];
-  const hls = new Hls();
-  hls.on(Hls.Events.ERROR, (_e, d) => errors.push(d.type + '/' + d.details + (d.fatal ? ' (fatal)' : '')));
-  hls.loadSource(src);
-  hls.attachMedia(video);
-  hls.on(Hls.Events.MANIFEST_PARSED, () => { video.playbackRate = playbackRate; video.play(); });
-  window.probe = () => {
-    const q = video.getVideoPlaybackQuality();
-    return { currentTime: video.currentTime, frames: q.totalVideoFrames, dropped: q.droppedVideoFrames, ended: video.ended, errors };
-  };
-}`;
-
-/** Starts PLAYER on `url` in `page` (a page of the cloud's origin: the viewer, which serves hls.js). */
-async function startPlayer(page: Page, url: string, rate = 1): Promise<void> {
-  await page.evaluate(`(${PLAYER})(${JSON.stringify(url)}, ${rate})`);
-}
-
-const probe = (page: Page): Promise<PlayerState> => page.evaluate('window.probe()') as Promise<PlayerState>;
-
-/** Polls the player until `done` holds (or 25 s pass); returns the last state. */
-async function until(page: Page, done: (s: PlayerState) => boolean): Promise<PlayerState> {
-  let s = await probe(page);
-  for (let i = 0; i < 250 && !done(s) && !s.errors.some((e) => e.endsWith('(fatal)')); i++) {
-    await page.waitForTimeout(100);
-    s = await probe(page);
-  }
-  return s;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Headless Chromium (Debian's /usr/bin/chromium, installed by toolchain/setup) driven by playwright-core, for
 // the playback proofs: a fresh profile per launch, no network services of its own, the cloud's private CA
 // accepted for this context only.
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,4 +41,42 @@ export interface PlayerState {
   readonly dropped: number;
   readonly ended: boolean;
   readonly errors: string[];
+}
+
+/**
+ * Page-side player (plain JavaScript: the page's own globals): an hls.js instance on a fresh muted <video>
+ * (any player the viewer runs is stopped first), recording every hls.js ERROR event, fatal or not.
+ */
+export const PLAYER = `(src, playbackRate) => {
+  window.fieldcamViewer?.state.hls?.destroy();
+  const video = document.createElement('video');
+  video.muted = true;
+  document.body.append(video);
+  const errors = [];
+  const hls = new Hls();
+  hls.on(Hls.Events.ERROR, (_e, d) => errors.push(d.type + '/' + d.details + (d.fatal ? ' (fatal)' : '')));
+  hls.loadSource(src);
+  hls.attachMedia(video);
+  hls.on(Hls.Events.MANIFEST_PARSED, () => { video.playbackRate = playbackRate; video.play(); });
+  window.probe = () => {
+    const q = video.getVideoPlaybackQuality();
+    return { currentTime: video.currentTime, frames: q.totalVideoFrames, dropped: q.droppedVideoFrames, ended: video.ended, errors };
+  };
+}`;
+
+/** Starts PLAYER on `url` in `page` (a page of the cloud's origin: the viewer, which serves hls.js). */
+export async function startPlayer(page: Page, url: string, rate = 1): Promise<void> {
+  await page.evaluate(`(${PLAYER})(${JSON.stringify(url)}, ${rate})`);
+}
+
+export const probe = (page: Page): Promise<PlayerState> => page.evaluate('window.probe()') as Promise<PlayerState>;
+
+/** Polls the player until `done` holds (or 25 s pass); returns the last state. */
+export async function until(page: Page, done: (s: PlayerState) => boolean): Promise<PlayerState> {
+  let s = await probe(page);
+  for (let i = 0; i < 250 && !done(s) && !s.errors.some((e) => e.endsWith('(fatal)')); i++) {
+    await page.waitForTimeout(100);
+    s = await probe(page);
+  }
+  return s;
 }
