@@ -60,7 +60,8 @@ export class AnnexBScanner {
     const carried = this.zeros;
     let zeros = carried;
     // Head, byte by byte: a start code whose zeros arrived in earlier reads has its 01 at `from` or `from + 1`.
-    const headEnd = to < from + 2 ? to : from + 2;
+    // Without carried zeros there is none (a 01 at from + 1 has at most one zero before it in this read).
+    const headEnd = carried === 0 ? from : to < from + 2 ? to : from + 2;
     for (let i = from; i < headEnd; i++) {
       const b = bytes[i] as number;
       if (b === 0) {

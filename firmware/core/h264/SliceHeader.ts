@@ -1,6 +1,6 @@
 import { FieldcamError } from '../errors.ts';
 import { BitReader } from './BitReader.ts';
-import type { ByteSource } from './ByteSource.ts';
+import type { WordSource } from './ByteSource.ts';
 
 /**
  * Header bytes copied per slice: the three leading fields need at most 3 x 63 bits plus emulation prevention
@@ -25,12 +25,12 @@ export class SliceHeader {
    * Reads the slice NAL unit whose header byte is at `offset` and which is `length` bytes long. Throws
    * H264_TRUNCATED_NAL when the NAL ends inside these fields, H264_SLICE_INVALID for impossible codes.
    */
-  read(source: ByteSource, offset: number, length: number): this {
+  read(source: WordSource, offset: number, length: number): this {
     const n = length - 1 < SCRATCH_BYTES ? length - 1 : SCRATCH_BYTES;
     // Almost every slice has its three fields in its first 32 bits (first_mb_in_slice 0 is one bit): read them
     // from one word when they are there (the media path's per-frame cost, design.md §3), else bit by bit. Values
     // read from a prefix are those the bit reader reads; every other case (errors included) is the bit reader's.
-    if (n >= 4 && this.readWord(source.byteAt(offset + 1), source.byteAt(offset + 2), source.byteAt(offset + 3), source.byteAt(offset + 4))) {
+    if (n >= 4 && this.readWord(source.wordAt(offset + 1))) {
       return this;
     }
     for (let i = 0; i < n; i++) this.scratch[i] = source.byteAt(offset + 1 + i);
@@ -43,9 +43,9 @@ export class SliceHeader {
    * among them (it needs two zero bytes before it: none of the first three is zero). ue(v) decoded with a count of
    * leading zeros instead of bit by bit. False (nothing set) otherwise: then the bit reader does it.
    */
-  private readWord(b0: number, b1: number, b2: number, b3: number): boolean {
-    if (b0 === 0 || b1 === 0 || b2 === 0) return false;
-    let w = ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3) >>> 0;
+  private readWord(word: number): boolean {
+    if (word < 0x01000000 || (word & 0xff0000) === 0 || (word & 0xff00) === 0) return false;
+    let w = word;
     let left = 32;
     // first_mb_in_slice, slice_type, pic_parameter_set_id: each 2 * zeros + 1 bits, value = code - 1 (9.1).
     const z0 = Math.clz32(w);

@@ -18,16 +18,33 @@ const NAL_FILLER = 12; // filler_data_rbsp (7.3.2.7): padding for constant bit r
  */
 export function pushAvccPayload(frame: Frame, out: ViewList, scratch: Uint8Array): void {
   const n = frame.nalCount;
+  // The tables and piece A read once per frame, not per NAL (XS counts every property read: docs/performance.md).
+  const types = frame.nalType;
+  const offsets = frame.nalOffset;
+  const lengths = frame.nalLength;
+  const prefixes = frame.nalPrefix;
+  const lenA = frame.endA - frame.startA;
   for (let i = 0; i < n; i++) {
-    const type = frame.nalType[i] as number;
+    const type = types[i] as number;
     if (type === NAL_AUD || type === NAL_FILLER) continue;
-    const offset = frame.nalOffset[i] as number;
-    const length = frame.nalLength[i] as number;
+    const offset = offsets[i] as number;
+    const length = lengths[i] as number;
     const b0 = length >>> 24;
     const b1 = (length >>> 16) & 0xff;
     const b2 = (length >>> 8) & 0xff;
     const b3 = length & 0xff;
-    if (frame.nalPrefix[i] === 4) {
+    if (prefixes[i] === 4) {
+      if (offset + length <= lenA) {
+        // The whole range in piece A (all but the access unit a slot boundary cuts): write and push it directly.
+        const bytes = frame.slotA!.bytes;
+        const at = frame.startA + offset - 4;
+        bytes[at] = b0;
+        bytes[at + 1] = b1;
+        bytes[at + 2] = b2;
+        bytes[at + 3] = b3;
+        out.push(bytes, at, length + 4);
+        continue;
+      }
       frame.setByteAt(offset - 4, b0);
       frame.setByteAt(offset - 3, b1);
       frame.setByteAt(offset - 2, b2);
@@ -43,7 +60,8 @@ export function pushAvccPayload(frame: Frame, out: ViewList, scratch: Uint8Array
       scratch[at + 2] = b2;
       scratch[at + 3] = b3;
       out.push(scratch, at, 4);
-      pushFrameBytes(frame, out, offset, length);
+      if (offset + length <= lenA) out.push(frame.slotA!.bytes, frame.startA + offset, length);
+      else pushFrameBytes(frame, out, offset, length);
     }
   }
 }

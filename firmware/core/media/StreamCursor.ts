@@ -140,6 +140,16 @@ export class StreamCursor {
     return this.prev!.bytes[offset - this.prevBase] as number;
   }
 
+  /** Bytes offset..offset + 3 as a big-endian unsigned 32-bit word (all four still held): one call, not four byteAt. */
+  wordAt(offset: number): number {
+    const i = offset - this.curBase;
+    if (i >= 0) {
+      const b = this.cur!.bytes;
+      return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+    }
+    return ((this.byteAt(offset) << 24) | (this.byteAt(offset + 1) << 16) | (this.byteAt(offset + 2) << 8) | this.byteAt(offset + 3)) >>> 0;
+  }
+
   /** True when the logical offset is still held (in the current or previous slot). */
   holds(offset: number): boolean {
     if (this.prev) return offset >= this.prevBase && offset < this.position;

@@ -45,19 +45,21 @@ export class ViewList {
   /** Appends a range; a range that continues the previous one in the same source is merged into it. */
   push(source: Uint8Array, offset: number, length: number): void {
     if (length === 0) return;
-    const last = this.count - 1;
-    if (last >= 0 && this.sources[last] === source && this.offsets[last] + this.lengths[last] === offset) {
-      this.lengths[last] += length;
-      this.byteLength += length;
+    // Fields read once into locals: a few ranges per frame, and XS counts every property access (docs/performance.md).
+    const count = this.count;
+    const lengths = this.lengths;
+    this.byteLength += length;
+    if (count > 0 && this.sources[count - 1] === source && this.offsets[count - 1]! + lengths[count - 1]! === offset) {
+      lengths[count - 1] += length;
       return;
     }
-    if (this.count === this.capacity) {
+    if (count === this.capacity) {
+      this.byteLength -= length;
       throw new FieldcamError('MKV_VIEW_LIST_FULL', `view list capacity ${this.capacity} exceeded`);
     }
-    this.sources[this.count] = source;
-    this.offsets[this.count] = offset;
-    this.lengths[this.count] = length;
-    this.count++;
-    this.byteLength += length;
+    this.sources[count] = source;
+    this.offsets[count] = offset;
+    lengths[count] = length;
+    this.count = count + 1;
   }
 }

@@ -8,7 +8,7 @@ import type { FragmentMetadata } from './FragmentMetadata.ts';
 import { MKV_LIMITS } from './mkvLimits.ts';
 import type { TrackSpec } from './TrackSpec.ts';
 import { writeUintBE } from './uintBE.ts';
-import { vintMax, writeVint } from './vint.ts';
+import { vintMax } from './vint.ts';
 import { TAGS_ELEMENT_OVERHEAD, writeTagsElement } from './writeTagsElement.ts';
 
 export type { TrackSpec } from './TrackSpec.ts';
@@ -38,6 +38,10 @@ const BLOCK_FLAGS_OFFSET = 8;
 /** Block content before the frame: track number, timecode, flags. */
 const BLOCK_PREFIX = BLOCK_TRACK_BYTES + 2 + 1;
 const FLAG_KEY = 0x80;
+/** Largest block content the 4-octet size VINT holds (2^28 - 2, RFC 8794 §4). */
+const BLOCK_CONTENT_MAX = vintMax(BLOCK_SIZE_WIDTH);
+/** The size VINT's first octet: VINT_WIDTH 3 zero bits, then the VINT_MARKER (RFC 8794 §4.1); data in the low bits. */
+const BLOCK_SIZE_MARKER = 0x80 >> (BLOCK_SIZE_WIDTH - 1);
 /** Cluster timecode template: 8-octet unsigned integer so any epoch-ms value is patched in place. */
 const CLUSTER_TIMECODE_WIDTH = 8;
 
@@ -197,10 +201,15 @@ export class MkvWriter {
    */
   block(frame: Frame, out: ViewList): void {
     if (!this.fragmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'block() outside a fragment: call startFragment() first');
-    const { pts, dts, duration } = frame;
-    checkTime(pts, 'frame.pts');
-    checkTime(dts, 'frame.dts');
-    checkTime(duration, 'frame.duration');
+    const pts = frame.pts;
+    const dts = frame.dts;
+    const duration = frame.duration;
+    // One test for the common case (the per-frame cost, docs/performance.md); checkTime names the bad one.
+    if (!(pts >= 0 && dts >= 0 && duration >= 0 && Number.isSafeInteger(pts) && Number.isSafeInteger(dts) && Number.isSafeInteger(duration))) {
+      checkTime(pts, 'frame.pts');
+      checkTime(dts, 'frame.dts');
+      checkTime(duration, 'frame.duration');
+    }
     const cluster = this.clusterTimecode;
     if (this.blocks === 0) {
       if (!frame.key) throw new FieldcamError('MKV_FRAGMENT_START_NOT_KEY', `the frame opening the fragment at ${cluster} ms is not a key frame`);
@@ -236,12 +245,16 @@ export class MkvWriter {
     }
     const blockBytes = out.byteLength - markBytes;
     const content = blockBytes - (BLOCK_SIZE_OFFSET + BLOCK_SIZE_WIDTH);
-    if (content > vintMax(BLOCK_SIZE_WIDTH) || this.bytes + blockBytes > this.maxFragmentBytes) {
+    if (content > BLOCK_CONTENT_MAX || this.bytes + blockBytes > this.maxFragmentBytes) {
       out.truncate(markCount, markBytes);
       throw new FieldcamError('MKV_FRAGMENT_TOO_LARGE',
         `a ${blockBytes}-byte block would make the fragment ${this.bytes + blockBytes} bytes; the limit is ${this.maxFragmentBytes}`);
     }
-    writeVint(tpl, BLOCK_SIZE_OFFSET, content, BLOCK_SIZE_WIDTH);
+    // writeVint(tpl, BLOCK_SIZE_OFFSET, content, BLOCK_SIZE_WIDTH) unrolled: content <= 2^28 - 2 fits 32-bit ops.
+    tpl[BLOCK_SIZE_OFFSET] = BLOCK_SIZE_MARKER | (content >>> 24);
+    tpl[BLOCK_SIZE_OFFSET + 1] = (content >>> 16) & 0xff;
+    tpl[BLOCK_SIZE_OFFSET + 2] = (content >>> 8) & 0xff;
+    tpl[BLOCK_SIZE_OFFSET + 3] = content & 0xff;
     this.blocks++;
     this.bytes += blockBytes;
     this.fragmentEnd = end;

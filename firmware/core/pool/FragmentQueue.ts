@@ -122,14 +122,26 @@ export class FragmentQueue {
 
   /** The oldest frame not yet handed to the uploader. */
   nextUnsent(): Frame | undefined {
-    while (this.unsentFrom < this.count && this.at(this.unsentFrom).sent) this.unsentFrom++;
-    return this.unsentFrom < this.count ? this.at(this.unsentFrom) : undefined;
+    // The ring read in place, not through at(): this runs once per frame plus once per drain (docs/performance.md).
+    const ring = this.ring;
+    const count = this.count;
+    let i = this.unsentFrom;
+    while (i < count) {
+      const frame = ring[(this.head + i) % ring.length]!;
+      if (!frame.sent) {
+        this.unsentFrom = i;
+        return frame;
+      }
+      i++;
+    }
+    this.unsentFrom = i;
+    return undefined;
   }
 
   /** Frees frames from the oldest end while they are sent (offline muxing: written means done). */
   releaseSent(): number {
     let n = 0;
-    while (this.count > 0 && this.at(0).sent) {
+    while (this.count > 0 && this.ring[this.head]!.sent) {
       this.dropHead();
       n++;
     }

@@ -5,6 +5,8 @@
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { BitReader } from '../../../../firmware/core/h264/BitReader.ts';
 import { SliceHeader } from '../../../../firmware/core/h264/SliceHeader.ts';
+import { PREPARE, StreamCursor } from '../../../../firmware/core/media/StreamCursor.ts';
+import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
 import { prng, readH264 } from './h264TestKit.ts';
@@ -87,7 +89,10 @@ test('SliceHeader: the fields read from one 32-bit word are the bit reader\'s, f
     const length = 2 + Math.floor(random() * 8);
     const nal = new Uint8Array(length);
     for (let k = 0; k < length; k++) nal[k] = random() < 0.2 ? 0 : random() < 0.1 ? 3 : Math.floor(random() * 256);
-    const source = { byteAt: (at: number) => nal[at] as number };
+    const source = {
+      byteAt: (at: number) => nal[at] as number,
+      wordAt: (at: number) => ((nal[at]! << 24) | (nal[at + 1]! << 16) | (nal[at + 2]! << 8) | nal[at + 3]!) >>> 0,
+    };
     let want: unknown;
     try {
       const r = bits.reset(nal, 1, Math.min(length - 1, 32), 'slice header', 'H264_SLICE_INVALID');
@@ -103,6 +108,24 @@ test('SliceHeader: the fields read from one 32-bit word are the bit reader\'s, f
       got = (err as FieldcamError).message;
     }
     assert.equal(got, want, Array.from(nal).join(' '));
+  }
+});
+
+test('StreamCursor.wordAt: the four bytes byteAt reads, inside a slot and across two', () => {
+  const pool = new FramePool({ slotCount: 4, slotBytes: 16, maxFrames: 4 });
+  const cursor = new StreamCursor(pool);
+  const random = prng(7);
+  for (let filled = 0; filled < 28; ) {
+    assert.equal(cursor.prepare(), PREPARE.OK);
+    const n = Math.min(5, cursor.targetSpace);
+    for (let k = 0; k < n; k++) cursor.target[cursor.targetOffset + k] = Math.floor(random() * 256);
+    cursor.commit(n);
+    filled += n;
+    cursor.keepFrom = cursor.position - 20 > 0 ? cursor.position - 20 : 0;
+    for (let at = cursor.position - 20 > 0 ? cursor.position - 20 : 0; at + 4 <= cursor.position; at++) {
+      const want = ((cursor.byteAt(at) << 24) | (cursor.byteAt(at + 1) << 16) | (cursor.byteAt(at + 2) << 8) | cursor.byteAt(at + 3)) >>> 0;
+      assert.equal(cursor.wordAt(at), want, `offset ${at}, position ${cursor.position}`);
+    }
   }
 });
 

@@ -1,0 +1,121 @@
+// Runs inside fieldcam-runtime: the media path of test/bench/xs/mediaCost.ts with every method (and getter) of the
+// media classes wrapped by a native.computrons() bracket, to say where the per-frame computrons go (docs/performance.md,
+// issue 12). Prints one JSON line: frames, total computrons, and per method its calls and self computrons (its own
+// bracket minus those of the wrapped methods it called, and minus the wrapper cost of each such call, calibrated on an
+// empty method). Free functions (pushAvccPayload, checkTime, ...) count in their callers. Profiling only: never bundled
+// into firmware. Usage: see docs/performance.md ("Where the computrons went").
+import { AccessUnit } from '../../../firmware/core/h264/AccessUnit.ts';
+import { AnnexBScanner } from '../../../firmware/core/h264/AnnexBScanner.ts';
+import { H264Reader } from '../../../firmware/core/h264/H264Reader.ts';
+import { ParameterSetStore } from '../../../firmware/core/h264/ParameterSetStore.ts';
+import { SliceHeader } from '../../../firmware/core/h264/SliceHeader.ts';
+import { CaptureClock } from '../../../firmware/core/media/CaptureClock.ts';
+import { Frame } from '../../../firmware/core/media/Frame.ts';
+import { FrameInput } from '../../../firmware/core/media/FrameInput.ts';
+import { Muxer, type Codec } from '../../../firmware/core/media/Muxer.ts';
+import { PREPARE, StreamCursor } from '../../../firmware/core/media/StreamCursor.ts';
+import { ViewList } from '../../../firmware/core/media/ViewList.ts';
+import { MkvWriter } from '../../../firmware/core/mkv/MkvWriter.ts';
+import { FragmentQueue } from '../../../firmware/core/pool/FragmentQueue.ts';
+import { FramePool } from '../../../firmware/core/pool/FramePool.ts';
+
+declare const native: {
+  print(line: string): void;
+  computrons(): number;
+  openInput(fd: number): void;
+  readInput(fd: number, into: Uint8Array, offset: number, length: number): number;
+  indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
+  findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
+  findJpegMarker(data: Uint8Array, from: number, to: number): number;
+  skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+  readonly argv: readonly string[];
+};
+
+interface Entry { calls: number; self: number; children: number }
+const table = new Map<string, Entry>();
+const stack: { child: number; calls: number }[] = [];
+for (let i = 0; i < 64; i++) stack.push({ child: 0, calls: 0 });
+let depth = 0;
+
+function wrapped(f: (...a: unknown[]) => unknown, label: string): (...a: unknown[]) => unknown {
+  const e: Entry = { calls: 0, self: 0, children: 0 };
+  table.set(label, e);
+  return function (this: unknown, ...args: unknown[]) {
+    const frame = stack[depth++]!;
+    frame.child = 0;
+    frame.calls = 0;
+    const t0 = native.computrons();
+    try {
+      return f.apply(this, args);
+    } finally {
+      const t = native.computrons() - t0;
+      depth--;
+      e.calls++;
+      e.self += t - frame.child;
+      e.children += frame.calls;
+      if (depth > 0) {
+        stack[depth - 1]!.child += t;
+        stack[depth - 1]!.calls++;
+      }
+    }
+  };
+}
+
+function wrapClass(cls: { prototype: object; name: string }): void {
+  const proto = cls.prototype as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    if (name === 'constructor') continue;
+    const d = Object.getOwnPropertyDescriptor(proto, name)!;
+    if (typeof d.value === 'function') d.value = wrapped(d.value as never, `${cls.name}.${name}`);
+    if (d.get) d.get = wrapped(d.get as never, `${cls.name}.${name} (get)`) as () => unknown;
+    if (d.set) d.set = wrapped(d.set as never, `${cls.name}.${name} (set)`) as (v: unknown) => void;
+    Object.defineProperty(proto, name, d);
+  }
+}
+
+// Calibration: what a wrapped call costs its caller beyond the callee's own work (an empty method).
+class Empty { m(): void {} }
+class Outer { run(e: Empty): void { for (let i = 0; i < 1000; i++) e.m(); } }
+class Bare { run(e: Empty): void { for (let i = 0; i < 1000; i++) e.m(); } }
+const bareEmpty = new Empty();
+const b0 = native.computrons();
+new Bare().run(bareEmpty);
+const bare = native.computrons() - b0;
+wrapClass(Empty);
+wrapClass(Outer);
+new Outer().run(new Empty());
+const perCall = (table.get('Outer.run')!.self - bare) / 1000;
+// What the bracket itself counts inside a wrapped method (an empty one costs this much "self").
+const inside = table.get('Empty.m')!.self / 1000;
+table.clear();
+
+for (const cls of [AccessUnit, AnnexBScanner, H264Reader, ParameterSetStore, SliceHeader, CaptureClock, Frame, FrameInput, Muxer, StreamCursor, ViewList, MkvWriter, FragmentQueue, FramePool]) wrapClass(cls);
+
+const [codec, fps] = native.argv as [Codec, string];
+const pool = new FramePool({ slotCount: 8, slotBytes: 256 * 1024, maxFrames: 64 });
+const muxer = new Muxer({
+  codec, pool, fps: { num: Number(fps), den: 1 }, fragmentMs: 1000, maxFragmentMs: 10_000,
+  startTimecode: 1_700_000_000_000, endOfFragment: true,
+  byteScan: {
+    indexOfByte: (d: Uint8Array, v: number, f: number, t: number) => native.indexOfByte(d, v, f, t),
+    findStartCodes: (d: Uint8Array, f: number, t: number, found: Uint32Array) => native.findStartCodes(d, f, t, found),
+    findJpegMarker: (d: Uint8Array, f: number, t: number) => native.findJpegMarker(d, f, t),
+    skipJpegSegments: (d: Uint8Array, f: number, t: number) => native.skipJpegSegments(d, f, t),
+  },
+  sink: () => {},
+});
+native.openInput(0);
+const c0 = native.computrons();
+for (;;) {
+  if (muxer.prepare() !== PREPARE.OK) throw new Error('pool exhausted');
+  const n = native.readInput(0, muxer.target, muxer.targetOffset, Math.min(4096, muxer.targetSpace));
+  if (n === 0) break;
+  muxer.push(n);
+}
+muxer.end();
+const total = native.computrons() - c0;
+const frames = muxer.stats.frames;
+const rows = [...table].filter(([, e]) => e.calls > 0).map(([label, e]) => ({
+  label, callsPerFrame: +(e.calls / frames).toFixed(2), selfPerFrame: Math.round((e.self - perCall * e.children - inside * e.calls) / frames),
+})).sort((a, b) => b.selfPerFrame - a.selfPerFrame);
+native.print(JSON.stringify({ frames, totalPerFrame: Math.round(total / frames), wrapperPerCall: Math.round(perCall), insidePerCall: Math.round(inside), rows }));
