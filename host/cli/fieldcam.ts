@@ -37,6 +37,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     summary: 'frame a raw H.264 or MJPEG stream as the Matroska a device would upload',
     load: async () => (await import('./mux.ts')).muxCommand,
   },
+  profile: {
+    summary: 'memory and latency profile of a board (real image, your clip, local cloud): HTML report, JSON, CSV',
+    load: async () => (await import('./profile.ts')).profileCommand,
+  },
   provision: {
     summary: 'create a camera\'s thing, certificate, role, policies and stream, and write its device bundle',
     load: async () => (await import('./provision.ts')).provisionCommand,
