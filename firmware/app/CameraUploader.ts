@@ -7,7 +7,7 @@ import { ServerClock } from '../core/kvs/ServerClock.ts';
 import { FrameInput } from '../core/media/FrameInput.ts';
 import { PREPARE } from '../core/media/StreamCursor.ts';
 import { FragmentMetadata } from '../core/mkv/FragmentMetadata.ts';
-import { FramePool } from '../core/pool/FramePool.ts';
+import { FramePool, type DropReason } from '../core/pool/FramePool.ts';
 import { SOURCE_END, type FrameSource } from '../io/FrameSource.ts';
 import type { TimerHandle } from '../io/Timer.ts';
 import type { Board } from './Board.ts';
@@ -24,6 +24,8 @@ export interface UploaderStatus {
   readonly poolSlotsInUse: number;
   readonly poolSlots: number;
   readonly framesDropped: number;
+  /** framesDropped by reason (the pool's counters, read at status time; `fieldcam profile` shows them). */
+  readonly framesDroppedBy: Readonly<Record<DropReason, number>>;
   readonly connected: boolean;
   /** Monotonic ms of the last PERSISTED acknowledgement, or -1. */
   readonly lastPersistedAt: number;
@@ -196,6 +198,7 @@ export class CameraUploader {
       poolSlotsInUse: this.pool.stats.slotsInUse,
       poolSlots: this.pool.sizing.slotCount,
       framesDropped: drops.poolFull + drops.awaitKeyFrame + drops.frameTooLarge + drops.noParameterSets + drops.stopped,
+      framesDroppedBy: drops,
       connected: this.session.connected,
       lastPersistedAt: this.lastPersistedAt,
       stats: this.session.stats,

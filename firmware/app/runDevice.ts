@@ -39,6 +39,7 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     framesIn: s.framesIn,
     fragmentsIn: s.fragmentsIn,
     framesDropped: s.framesDropped,
+    framesDroppedBy: s.framesDroppedBy,
     fragmentsSent: s.stats.fragmentsSent,
     fragmentsPersisted: s.stats.fragmentsPersisted,
     fragmentsReplayed: s.stats.fragmentsReplayed,

@@ -165,6 +165,8 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     let summary: Record<string, unknown> | undefined;
     let last: Record<string, unknown> | undefined;
     let booted = false;
+    const seen = new Set<string>();
+    const stored: { number: string; endMs: number; producerMs: number; persistedT: number; bytes: number }[] = [];
     const t0 = cloud.ctx.now();
     const since = () => (cloud.ctx.now() - t0) / 1000;
     const config = configFor(stream);
@@ -190,7 +192,7 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
           if (r.type === 'status') samples.push(sample);
           last = r;
           if (r.type === 'summary') summary = r;
-          else o.onProgress?.({ t, sample, fragments: fragments.length });
+          else o.onProgress?.({ t, sample, fragments: stored.length });
         } else if (r.type === 'event' || r.type === 'error') {
           events.push({ t: since(), event: r.type === 'error' ? 'error' : String(r.event), ...(typeof r.code === 'string' ? { code: r.code } : {}),
             ...(typeof r.message === 'string' ? { detail: r.message.slice(0, 200) } : {}) });
@@ -200,8 +202,6 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     // The cloud's view, polled: the first PutMedia byte and each fragment as it is stored (PERSISTED).
     let firstByteMs = -1;
     let peakRss = 0;
-    const seen = new Set<string>();
-    const stored: { number: string; endMs: number; producerMs: number; persistedT: number; bytes: number }[] = [];
     const poll = () => {
       peakRss = Math.max(peakRss, rssOf(board.child.pid));
       if (firstByteMs < 0) {
@@ -242,10 +242,10 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     const mine = [...conns.active, ...conns.recent].filter((c) => c.stream === stream);
     const drops: Record<string, number> = {};
     const kinds: Record<string, number> = {};
-    for (const e of events) {
-      kinds[e.event] = (kinds[e.event] ?? 0) + 1;
-      if (e.event === 'dropped') drops[e.code ?? 'unknown'] = (drops[e.code ?? 'unknown'] ?? 0) + 1;
-    }
+    for (const e of events) kinds[e.event] = (kinds[e.event] ?? 0) + 1;
+    // Frames dropped by the pool's reason (firmware status `framesDroppedBy`: poolFull, awaitKeyFrame, …).
+    const by = end.framesDroppedBy;
+    if (by && typeof by === 'object') for (const [reason, n] of Object.entries(by)) if (num(n) > 0) drops[reason] = num(n);
     const recoveries = o.faults.map((f) => {
       const after = f.atS + f.forS;
       const first = fragments.filter((x) => x.persistedT > after).sort((a, b) => a.persistedT - b.persistedT)[0];
@@ -264,7 +264,7 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
       { name: 'peak XS heap', measured: num(end.peakHeapBytes), budget: heapLimit, unit: 'bytes', ok: num(end.peakHeapBytes) <= heapLimit, source: o.budgets?.heapBytes ? '--budget heap' : 'image heap limit (jsBudgetBytes)' },
       ...(appBudget !== undefined ? [{ name: 'app heap after boot', measured: peakApp, budget: appBudget, unit: 'bytes' as const, ok: peakApp <= appBudget, source: o.budgets?.appHeapBytes ? '--budget app-heap' : 'board memory.appHeapBudgetBytes' }] : []),
       // A pool that filled dropped frames (a live camera cannot wait): high-water must stay below the slots.
-      { name: 'pool high-water', measured: highWater, budget: poolBudget, unit: 'slots', ok: highWater < poolBudget && !drops.POOL_FULL, source: o.budgets?.poolSlots ? '--budget pool' : 'board pool sizing' },
+      { name: 'pool high-water', measured: highWater, budget: poolBudget, unit: 'slots', ok: highWater < poolBudget && !drops.poolFull, source: o.budgets?.poolSlots ? '--budget pool' : 'board pool sizing' },
       ...(o.budgets?.latencyP99Ms !== undefined ? [{ name: 'fragment end → PERSISTED p99', measured: Number.isFinite(p99) ? p99 : 0, budget: o.budgets.latencyP99Ms, unit: 'ms' as const, ok: Number.isFinite(p99) && p99 <= o.budgets.latencyP99Ms, source: '--budget latency-p99' }] : []),
     ];
     return {
