@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import type { ProfileReport } from '../../sim/profile/ProfileReport.ts';
 import { parseFaultSpec } from '../../sim/profile/parseFaultSpec.ts';
@@ -165,8 +166,11 @@ export const profileCommand: Command = {
       process.stderr.write(`profile: ${board.name} ${image.qemuCpu ? `under qemu-arm -cpu ${image.qemuCpu}` : 'natively'}, ${durationS} s of device time${timeScale > 1 ? ` at ×${timeScale}` : ''}, clip ${video}\n`);
       let lastLine = 0;
       const clip = pacing(video, board, stateDir);
+      // From the board manifest the device reads (an edited --image board.json changes the pool, not image.json).
+      const sizing = derivePoolSizing(board.pool);
+      const poolBytes = sizing.slotCount * sizing.slotBytes;
       report = await runProfile({
-        board, image: { dir, runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), heapLimitBytes: image.sizes.heapLimitBytes, poolBytes: image.sizes.poolBytes },
+        board, image: { dir, runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), heapLimitBytes: image.sizes.heapLimitBytes, poolBytes },
         ...(nativeRuntime ? { nativeRuntime } : {}), video, codec, bytesPerSecond: fast ? 0 : clip.bytesPerSecond, frameMs: clip.frameMs, durationS, timeScale, faults, stateDir, budgets,
         countInstructions: values['count-instructions'] === true, cwd: ROOT,
         onProgress: ({ t, sample, fragments }) => {

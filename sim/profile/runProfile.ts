@@ -177,7 +177,8 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
         if (r.type === 'boot') booted = true;
         else if (r.type === 'status' || r.type === 'summary') {
           const t = since();
-          const rss = rssOf(board.child.pid);
+          // An exiting process has no /proc entry left: its last reading stands.
+          const rss = rssOf(board.child.pid) || (samples.at(-1)?.rssBytes ?? 0);
           const prev = last;
           const frames = num(r.framesIn) - num(prev?.framesIn);
           const sample: ProfileSample = {

@@ -119,10 +119,10 @@ export function renderReport(runs: readonly ProfileReport[]): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>
 <h1>${escapeHtml(title)}</h1>${about}
 <h2>Verdicts</h2>${verdicts}
-<h2>Summary</h2>${summaryTable(runs)}
 <h2>Memory</h2>${charts(runs).slice(0, 3).map(svgChart).join('')}
 <h2>Latency</h2>${charts(runs).slice(3, 5).map(svgChart).join('')}
 <h2>CPU</h2>${charts(runs).slice(5).map(svgChart).join('')}
+<h2>Summary</h2>${summaryTable(runs)}
 <h2>Not measured</h2><ul>${missing}</ul>
 <script type="application/json" id="profile-data">${data}</script>
 </body></html>

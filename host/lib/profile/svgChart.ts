@@ -45,8 +45,11 @@ export function svgChart(c: ChartSpec): string {
   const fmt = c.yFormat ?? plain;
   const xs = c.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = [...c.series.flatMap((s) => s.points.map((p) => p[1])), ...(c.limits ?? []).map((l) => l.y), 0];
-  const x0 = xs.length ? Math.min(...xs, ...(c.markers ?? []).map((m) => m.x)) : 0;
-  const x1 = xs.length ? Math.max(...xs, ...(c.markers ?? []).map((m) => m.x), x0 + 1e-9) : 1;
+  // Bars are centred on their x: half a bar of room on each side keeps the first and last inside the axes.
+  const barSteps = c.series.filter((s) => s.bars && s.points.length > 1).map((s) => s.points[1]![0] - s.points[0]![0]);
+  const pad = barSteps.length ? Math.max(...barSteps) / 2 : c.series.some((s) => s.bars) ? 1 : 0;
+  const x0 = xs.length ? Math.min(...xs, ...(c.markers ?? []).map((m) => m.x)) - pad : 0;
+  const x1 = xs.length ? Math.max(...xs, ...(c.markers ?? []).map((m) => m.x), x0 + 1e-9) + pad : 1;
   const y0 = Math.min(...ys);
   const y1 = Math.max(...ys) * 1.05 || 1;
   const px = (x: number) => M.left + ((x - x0) / (x1 - x0 || 1)) * (W - M.left - M.right);

@@ -135,8 +135,8 @@ test('sim-x86 with a dropped connection: every plot drawn with data, numbers equ
   assert.equal(errors, []);
   if (SCREENSHOT) {
     mkdirSync(resolve(SCREENSHOT, '..'), { recursive: true });
-    await p.setViewportSize({ width: 840, height: 1000 });
-    await p.screenshot({ path: SCREENSHOT, clip: { x: 0, y: 0, width: 840, height: 1000 } });
+    await p.setViewportSize({ width: 820, height: 1400 });
+    await p.screenshot({ path: SCREENSHOT, clip: { x: 0, y: 0, width: 820, height: 1400 } });
   }
   await p.close();
 });
