@@ -80,7 +80,8 @@ function readReport(file: string): ProfileReport {
 
 /** The clip's frame period and real-time byte rate: its size over its duration (frames / fps, from the core's own reader). */
 function pacing(video: string, board: BoardManifest, scratch: string): { frameMs: number; bytesPerSecond: number } {
-  const result = muxFile({ input: video, output: join(scratch, 'pacing.mkv'), board });
+  // MJPEG carries no frame rate: the board's camera rate, as the device is configured below.
+  const result = muxFile({ input: video, output: join(scratch, 'pacing.mkv'), board, ...(sniffCodecOfFile(video) === 'mjpeg' ? { fps: { num: board.camera.fps, den: 1 } } : {}) });
   const seconds = (result.stats.frames * result.stats.fps.den) / result.stats.fps.num;
   rmSync(join(scratch, 'pacing.mkv'), { force: true });
   return { frameMs: (1000 * result.stats.fps.den) / result.stats.fps.num, bytesPerSecond: seconds > 0 ? statSync(video).size / seconds : 0 };
@@ -101,7 +102,7 @@ function printSummary(r: ProfileReport): void {
   for (const x of rows) process.stdout.write(`  ${x.label.padEnd(width)}  ${x.text}\n`);
   for (const b of r.budgets) {
     const show = (v: number) => (b.unit === 'bytes' ? mib(v) : `${v} ${b.unit}`);
-    process.stdout.write(`  ${b.name.padEnd(width)}  ${show(b.measured)} of ${show(b.budget)}: ${b.ok ? 'within budget' : 'OVER BUDGET'}\n`);
+    process.stdout.write(`  ${b.name.padEnd(width)}  ${show(b.measured)} of ${show(b.budget)}: ${b.ok ? 'within budget' : 'OVER BUDGET'}${b.note ? ` (${b.note})` : ''}\n`);
   }
 }
 
@@ -171,7 +172,7 @@ export const profileCommand: Command = {
       const poolBytes = sizing.slotCount * sizing.slotBytes;
       report = await runProfile({
         board, image: { dir, runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), heapLimitBytes: image.sizes.heapLimitBytes, poolBytes },
-        ...(nativeRuntime ? { nativeRuntime } : {}), video, codec, bytesPerSecond: fast ? 0 : clip.bytesPerSecond, frameMs: clip.frameMs, durationS, timeScale, faults, stateDir, budgets,
+        ...(nativeRuntime ? { nativeRuntime } : {}), video, codec, bytesPerSecond: fast ? 0 : clip.bytesPerSecond, frameMs: clip.frameMs, ...(codec === 'mjpeg' ? { fps: { num: board.camera.fps, den: 1 } } : {}), durationS, timeScale, faults, stateDir, budgets,
         countInstructions: values['count-instructions'] === true, cwd: ROOT,
         onProgress: ({ t, sample, fragments }) => {
           const now = performance.now();

@@ -48,6 +48,8 @@ export interface BudgetVerdict {
   readonly ok: boolean;
   /** Where the budget comes from: the board manifest, the image, or a --budget override. */
   readonly source: string;
+  /** Why it failed when the figure alone does not say (the pool filled between two samples). */
+  readonly note?: string;
 }
 
 export interface Percentiles {

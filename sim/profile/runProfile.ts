@@ -31,6 +31,8 @@ export interface ProfileOptions {
   readonly bytesPerSecond: number;
   /** The clip's frame period in ms (its frame rate), to tell which frame ends each stored fragment. */
   readonly frameMs: number;
+  /** The camera's frame rate for a stream that carries none (MJPEG). */
+  readonly fps?: { readonly num: number; readonly den: number };
   readonly durationS: number;
   readonly timeScale: number;
   readonly faults: readonly FaultStep[];
@@ -147,13 +149,14 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
       board: o.board, streamName: name, region: 'us-east-1',
       endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
       credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-      codec: o.codec, live: o.bytesPerSecond > 0, createRetentionHours: 24, statusIntervalMs: interval,
+      codec: o.codec, live: o.bytesPerSecond > 0, createRetentionHours: 24, statusIntervalMs: interval, ...(o.fps ? { fps: o.fps } : {}),
     });
     return path;
   };
   const missing: string[] = [
     'capture → first byte on the socket per frame: the firmware has the hook (PutMediaSession onSent) but does not report it in its status lines',
     'XS heap split into chunks and slots, and CPU by stage (scan, JS, TLS, rest): the status line carries the heap total and computrons only',
+    'pool frame records in use (the pool also fills when its frame records run out with slots to spare): the status line carries slots in use only; drops by reason show it',
   ];
   try {
     const qemuOverhead = o.image.qemuCpu && o.nativeRuntime
@@ -265,7 +268,8 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
       { name: 'peak XS heap', measured: num(end.peakHeapBytes), budget: heapLimit, unit: 'bytes', ok: num(end.peakHeapBytes) <= heapLimit, source: o.budgets?.heapBytes ? '--budget heap' : 'image heap limit (jsBudgetBytes)' },
       ...(appBudget !== undefined ? [{ name: 'app heap after boot', measured: peakApp, budget: appBudget, unit: 'bytes' as const, ok: peakApp <= appBudget, source: o.budgets?.appHeapBytes ? '--budget app-heap' : 'board memory.appHeapBudgetBytes' }] : []),
       // A pool that filled dropped frames (a live camera cannot wait): high-water must stay below the slots.
-      { name: 'pool high-water', measured: highWater, budget: poolBudget, unit: 'slots', ok: highWater < poolBudget && !drops.poolFull, source: o.budgets?.poolSlots ? '--budget pool' : 'board pool sizing' },
+      { name: 'pool high-water', measured: highWater, budget: poolBudget, unit: 'slots', ok: highWater < poolBudget && !drops.poolFull, source: o.budgets?.poolSlots ? '--budget pool' : 'board pool sizing',
+        ...(drops.poolFull ? { note: `${drops.poolFull} frames dropped with the pool full` } : {}) },
       ...(o.budgets?.latencyP99Ms !== undefined ? [{ name: 'fragment end → PERSISTED p99', measured: Number.isFinite(p99) ? p99 : 0, budget: o.budgets.latencyP99Ms, unit: 'ms' as const, ok: Number.isFinite(p99) && p99 <= o.budgets.latencyP99Ms, source: '--budget latency-p99' }] : []),
     ];
     return {

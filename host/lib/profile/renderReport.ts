@@ -73,7 +73,7 @@ function charts(runs: readonly ProfileReport[]): ChartSpec[] {
 function verdictTable(r: ProfileReport): string {
   const show = (v: number, unit: string) => (unit === 'bytes' ? mib(v) : unit === 'ms' ? ms(v) : String(v));
   return `<table class="verdicts"><tr><th>budget</th><th>measured</th><th>budget</th><th>source</th><th>verdict</th></tr>${r.budgets.map((b) =>
-    `<tr data-budget="${escapeHtml(b.name)}"><td>${escapeHtml(b.name)}</td><td>${show(b.measured, b.unit)}</td><td>${show(b.budget, b.unit)}</td><td>${escapeHtml(b.source)}</td><td class="${b.ok ? 'ok' : 'fail'}">${b.ok ? 'within budget' : 'OVER BUDGET'}</td></tr>`).join('')}</table>`;
+    `<tr data-budget="${escapeHtml(b.name)}"><td>${escapeHtml(b.name)}</td><td>${show(b.measured, b.unit)}</td><td>${show(b.budget, b.unit)}</td><td>${escapeHtml(b.source)}</td><td class="${b.ok ? 'ok' : 'fail'}"${b.note ? ` title="${escapeHtml(b.note)}"` : ''}>${b.ok ? 'within budget' : 'OVER BUDGET'}</td></tr>${b.note ? `<tr><td colspan="5" class="note">${escapeHtml(b.note)}</td></tr>` : ''}`).join('')}</table>`;
 }
 
 function summaryTable(runs: readonly ProfileReport[]): string {

@@ -5,7 +5,7 @@
 // the cloud's own record on disk (fragments stored, frames decodable by ffprobe) and the device's summary line;
 // --fail-on budget fails a run whose pool budget is too small; a pi-zero-w vs esp32-cam comparison renders.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -84,12 +84,13 @@ test('sim-x86 with a dropped connection: every plot drawn with data, numbers equ
   const state = join(work, 'state');
   const out = join(work, 'sim-x86.html');
   const json = join(work, 'sim-x86.json');
-  const r = fieldcam(['--board', 'sim-x86', '--duration', '16', '--time-scale', '4', '--faults', 'drop@8s', '--state-dir', state, '-o', out, '--json', json, '--csv', join(work, 'csv')]);
+  // --fail-on budget: a run within the board's budgets exits 0.
+  const r = fieldcam(['--board', 'sim-x86', '--duration', '12', '--time-scale', '4', '--faults', 'drop@6s', '--fail-on', 'budget', '--state-dir', state, '-o', out, '--json', json, '--csv', join(work, 'csv')]);
   assert.is(r.status, 0, r.stderr + r.stdout);
   assert.ok(/within budget/.test(r.stdout), r.stdout);
   const report = JSON.parse(readFileSync(json, 'utf8')) as ProfileReport;
   assert.is(report.exitCode, 0);
-  assert.ok(report.samples.length > 20, `samples: ${report.samples.length}`);
+  assert.ok(report.samples.length > 15, `samples: ${report.samples.length}`);
 
   // The cloud's own record, read from its state directory after the run: fragments stored and their frames.
   const streams = new FileStreamStore(state);
@@ -141,16 +142,36 @@ test('sim-x86 with a dropped connection: every plot drawn with data, numbers equ
   await p.close();
 });
 
-test('--fail-on budget: exit 1 with a pool budget of one slot, exit 0 with the board\'s own', async () => {
+test('--fail-on budget: exit 1 with a pool budget of one slot or a 1 MiB heap (the first test passes with the board\'s own)', async () => {
   const tight = fieldcam(['--board', 'sim-x86', '--duration', '6', '--time-scale', '3', '--as-fast-as-possible', '--budget', 'pool=1', '--fail-on', 'budget', '-o', join(work, 'tight.html'), '--json', join(work, 'tight.json')]);
   assert.is(tight.status, 1, tight.stderr + tight.stdout);
   assert.ok(/pool high-water .* OVER BUDGET/.test(tight.stdout), tight.stdout);
   assert.ok(/over budget: pool high-water/.test(tight.stderr), tight.stderr);
-  const good = fieldcam(['--board', 'sim-x86', '--duration', '6', '--time-scale', '3', '--fail-on', 'budget', '-o', join(work, 'good.html')]);
-  assert.is(good.status, 0, good.stderr + good.stdout);
   const heap = fieldcam(['--board', 'sim-x86', '--duration', '4', '--time-scale', '2', '--budget', 'heap=1048576', '--fail-on', 'budget', '-o', join(work, 'heap.html')]);
   assert.is(heap.status, 1, heap.stderr + heap.stdout);
   assert.ok(/peak XS heap .* OVER BUDGET/.test(heap.stdout), heap.stdout);
+});
+
+test('a pool sized too small in a manifest copy (--image): an outage fills it, drops counted by reason, --fail-on budget exits 1', () => {
+  // The image the first test built, with a board.json whose pool holds about one second of the 10 fps sample.
+  const image = join(work, 'small-pool-image');
+  mkdirSync(image, { recursive: true });
+  for (const name of ['fieldcam-runtime', 'firmware.js', 'image.json', 'board.json']) copyFileSync(join(ROOT, 'dist', 'sim-x86', name), join(image, name));
+  const board = JSON.parse(readFileSync(join(image, 'board.json'), 'utf8')) as { pool: { bufferSeconds: number; fps: number } };
+  board.pool.bufferSeconds = 1;
+  board.pool.fps = 10;
+  writeFileSync(join(image, 'board.json'), JSON.stringify(board));
+  const json = join(work, 'small-pool.json');
+  const r = fieldcam(['--image', image, '--duration', '10', '--time-scale', '5', '--faults', 'outage@3s:5s', '--fail-on', 'budget', '-o', join(work, 'small-pool.html'), '--json', json]);
+  assert.is(r.status, 1, r.stderr + r.stdout);
+  assert.ok(/pool high-water .* OVER BUDGET \(\d+ frames dropped with the pool full\)/.test(r.stdout), r.stdout);
+  const report = JSON.parse(readFileSync(json, 'utf8')) as ProfileReport;
+  assert.ok(report.totals.framesDropped > 0, 'frames dropped during the outage');
+  // The pool's reasons: poolFull for the fragments given up, awaitKeyFrame for the frames until the next key frame.
+  const reasons = report.totals.dropsByReason;
+  assert.ok((reasons.poolFull ?? 0) > 0, JSON.stringify(reasons));
+  assert.is(Object.values(reasons).reduce((a, b) => a + b, 0), report.totals.framesDropped, `every drop has its reason (status framesDroppedBy): ${JSON.stringify(reasons)}`);
+  assert.is(report.budgets.find((b) => b.unit === 'slots')!.ok, false);
 });
 
 test('bad input: named errors', () => {
@@ -166,7 +187,7 @@ test('--compare: pi-zero-w vs esp32-cam under qemu-arm renders both runs overlai
   const runs: string[] = [];
   for (const board of ['pi-zero-w', 'esp32-cam']) {
     const json = join(work, `${board}.json`);
-    const r = fieldcam(['--board', board, '--duration', '8', '--time-scale', '2', '-o', join(work, `${board}.html`), '--json', json]);
+    const r = fieldcam(['--board', board, '--duration', '6', '--time-scale', '2', '-o', join(work, `${board}.html`), '--json', json]);
     assert.is(r.status, 0, r.stderr + r.stdout);
     const report = JSON.parse(readFileSync(json, 'utf8')) as ProfileReport;
     assert.ok(report.qemu && report.qemu.overheadBytes > 0, `${board}: QEMU overhead measured`);
