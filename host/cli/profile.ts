@@ -193,7 +193,11 @@ export const profileCommand: Command = {
     printSummary(report);
     process.stdout.write(`profile: report written to ${out}\n`);
     const over = report.budgets.filter((b) => !b.ok);
-    if (report.exitCode !== 0) process.stderr.write(`profile: the device exited ${report.exitCode}\n`);
+    // A device that did not stop cleanly (OUT_OF_MEMORY, a crash, an upload that failed for good) fails the run.
+    if (report.exitCode !== 0) {
+      process.stderr.write(`profile: the device exited ${report.exitCode}; the report shows what it did until then\n`);
+      return EXIT.FAILED;
+    }
     if (values['fail-on'] === 'budget' && over.length) {
       process.stderr.write(`profile: over budget: ${over.map((b) => b.name).join(', ')}\n`);
       return EXIT.FAILED;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FieldcamError } from '../../firmware/core/errors.ts';
 import { bootBoard, bootCommand, type BootImage } from '../board/bootBoard.ts';
 import { writeDeviceConfig } from '../board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../cloud/kvs/media/index.ts';
@@ -235,7 +236,9 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     for (const t of timers) clearTimeout(t);
     poll();
     clearInterval(poller);
-    if (!booted && !summary) throw new Error(`the ${o.board.name} image exited ${exit.code} before booting: ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    if (!booted && !summary) {
+      throw new FieldcamError('CONFIG_INVALID', `the ${o.board.name} image exited ${exit.code} before booting (heap limit, initial sizes, pool?): ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    }
 
     fragments.push(...fragmentLatencies(stored, samples, o.frameMs));
     const instructions = o.countInstructions ? await instructionsPerFrame(o, configFor) : null;

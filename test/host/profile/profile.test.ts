@@ -174,13 +174,23 @@ test('a pool sized too small in a manifest copy (--image): an outage fills it, d
   assert.is(report.budgets.find((b) => b.unit === 'slots')!.ok, false);
 });
 
-test('bad input: named errors', () => {
+test('bad input: named errors (faults, compare files, an image that cannot boot)', () => {
   const faults = fieldcam(['--board', 'sim-x86', '--faults', 'outage@5s']);
   assert.is(faults.status, 2);
   assert.ok(/CLI_USAGE.*outage@T:D/.test(faults.stderr), faults.stderr);
   const compare = fieldcam(['--compare', join(work, 'missing.json'), join(work, 'missing2.json')]);
   assert.ok(/CLI_INPUT_NOT_FOUND/.test(compare.stderr), compare.stderr);
   assert.ok(!existsSync(join(work, 'profile-sim-x86.html')));
+  // A heap limit the firmware cannot boot in (an image.json copy): a named error with the runtime's reason.
+  const image = join(work, 'tiny-heap-image');
+  mkdirSync(image, { recursive: true });
+  for (const name of ['fieldcam-runtime', 'firmware.js', 'image.json', 'board.json']) copyFileSync(join(ROOT, 'dist', 'sim-x86', name), join(image, name));
+  const manifest = JSON.parse(readFileSync(join(image, 'image.json'), 'utf8')) as { runtimeFlags: string[] };
+  manifest.runtimeFlags[manifest.runtimeFlags.indexOf('--heap-limit') + 1] = '6000000';
+  writeFileSync(join(image, 'image.json'), JSON.stringify(manifest));
+  const tiny = fieldcam(['--image', image, '--duration', '4', '--time-scale', '2', '-o', join(work, 'tiny.html')]);
+  assert.is(tiny.status, 1, tiny.stderr);
+  assert.ok(/CONFIG_INVALID: the sim-x86 image exited \d+ before booting .*OUT_OF_MEMORY/.test(tiny.stderr), tiny.stderr);
 });
 
 test('--compare: pi-zero-w vs esp32-cam under qemu-arm renders both runs overlaid', async () => {
