@@ -197,9 +197,16 @@ test('--compare: pi-zero-w vs esp32-cam under qemu-arm renders both runs overlai
   const runs: string[] = [];
   for (const board of ['pi-zero-w', 'esp32-cam']) {
     const json = join(work, `${board}.json`);
-    const r = fieldcam(['--board', board, '--duration', '6', '--time-scale', '2', '-o', join(work, `${board}.html`), '--json', json]);
+    // esp32-cam also counts ARM guest instructions per frame with the QEMU plugin (the clip twice minus once).
+    const r = fieldcam(['--board', board, '--duration', '6', '--time-scale', '2', '-o', join(work, `${board}.html`), '--json', json, ...(board === 'esp32-cam' ? ['--count-instructions'] : [])]);
     assert.is(r.status, 0, r.stderr + r.stdout);
     const report = JSON.parse(readFileSync(json, 'utf8')) as ProfileReport;
+    if (board === 'esp32-cam') {
+      const insns = report.totals.instructionsPerFrame;
+      // An XS computron is at least one guest instruction; the TLS and socket work in C adds more.
+      assert.ok(insns !== null && insns > report.totals.computronsPerFrame, `instructions/frame ${insns} vs computrons/frame ${report.totals.computronsPerFrame}`);
+      assert.ok(r.stdout.includes(`ARM instructions per frame`), r.stdout);
+    } else assert.is(report.totals.instructionsPerFrame, null);
     assert.ok(report.qemu && report.qemu.overheadBytes > 0, `${board}: QEMU overhead measured`);
     assert.ok(report.totals.fragmentsPersisted > 0, `${board}: fragments PERSISTED`);
     runs.push(json);
