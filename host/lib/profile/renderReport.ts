@@ -53,7 +53,7 @@ function charts(runs: readonly ProfileReport[]): ChartSpec[] {
   const markers = runs.flatMap((r) => r.events.filter((e) => e.event !== 'connecting' && e.event !== 'resolving').map((e) => ({ x: e.t, label: `${name(r)}${e.event}${e.code ? ` ${e.code}` : ''}` })));
   const limits = (pick: (r: ProfileReport) => number | null, label: string) => runs.flatMap((r) => (pick(r) !== null ? [{ label: `${name(r)}${label}`, y: pick(r)! / MIB }] : []));
   const mibFormat = (v: number) => `${Number(v.toPrecision(3))}`;
-  return [
+  const all: ChartSpec[] = [
     { id: 'plot-heap', title: 'XS heap over time (budget lines: heap limit, app heap budget)', xLabel: 'device time (s)', yLabel: 'MiB', yFormat: mibFormat,
       series: [...line((r) => r.samples.map((s) => [s.t, s.heapBytes / MIB]), 'heap'), ...runs.filter((r) => r.limits.appHeapBudgetBytes !== null).map((r, i) => ({ name: `${name(r)}app heap`, color: COLORS[(i + 2) % COLORS.length]!, points: r.samples.map((s): [number, number] => [s.t, s.appHeapBytes / MIB]) }))],
       limits: [...limits((r) => r.limits.heapLimitBytes, 'heap limit'), ...limits((r) => r.limits.appHeapBudgetBytes, 'app heap budget')], markers },
@@ -68,6 +68,13 @@ function charts(runs: readonly ProfileReport[]): ChartSpec[] {
     { id: 'plot-cpu', title: 'CPU per frame over time (XS computrons)', xLabel: 'device time (s)', yLabel: 'computrons / frame',
       series: line((r) => r.samples.filter((s) => s.computronsPerFrame >= 0).map((s) => [s.t, s.computronsPerFrame]), 'computrons/frame'), markers },
   ];
+  // A field device's report (telemetry) has no RSS and no per-fragment latency: those plots are left out.
+  const hasRss = runs.some((r) => r.samples.some((s) => s.rssBytes > 0));
+  return all.filter((c) => (c.id !== 'plot-rss' || hasRss) && c.series.some((s) => s.points.length > 0));
+}
+
+function section(runs: readonly ProfileReport[], ids: readonly string[]): string {
+  return charts(runs).filter((c) => ids.includes(c.id)).map(svgChart).join('');
 }
 
 function verdictTable(r: ProfileReport): string {
@@ -119,9 +126,9 @@ export function renderReport(runs: readonly ProfileReport[]): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>
 <h1>${escapeHtml(title)}</h1>${about}
 <h2>Verdicts</h2>${verdicts}
-<h2>Memory</h2>${charts(runs).slice(0, 3).map(svgChart).join('')}
-<h2>Latency</h2>${charts(runs).slice(3, 5).map(svgChart).join('')}
-<h2>CPU</h2>${charts(runs).slice(5).map(svgChart).join('')}
+<h2>Memory</h2>${section(runs, ['plot-heap', 'plot-rss', 'plot-pool'])}
+<h2>Latency</h2>${section(runs, ['plot-latency-hist', 'plot-latency-cdf']) || '<p class="note">No latency per fragment in this run (see Not measured).</p>'}
+<h2>CPU</h2>${section(runs, ['plot-cpu'])}
 <h2>Summary</h2>${summaryTable(runs)}
 <h2>Not measured</h2><ul>${missing}</ul>
 <script type="application/json" id="profile-data">${data}</script>
