@@ -13,6 +13,9 @@ import { MessageRouter } from '../lib/control/MessageRouter.ts';
 import { sendCommand, type CommandResult } from '../lib/control/sendCommand.ts';
 import { eventLine, watchEvent, watchTopics, WatchScreen } from '../lib/control/watchDevice.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
+import { profileFromTelemetry } from '../lib/profile/profileFromTelemetry.ts';
+import { renderReport } from '../lib/profile/renderReport.ts';
+import { writeFileAtomic } from '../lib/writeFileAtomic.ts';
 import { THING_NAME } from '../lib/provision/provisionNames.ts';
 import type { Command } from './fieldcam.ts';
 
@@ -22,20 +25,24 @@ const SLOW_COMMANDS: Readonly<Record<string, number>> = Object.freeze({ stop: 40
 
 const spec: CommandSpec = {
   name: 'device',
-  usage: 'device <thing> (watch | config [name=value …] | <command> [name=value …]) [--timeout S] [--json]',
+  usage: 'device <thing> (watch | config [name=value …] | profile [--duration S] [-o report.html] | <command> [name=value …]) [--timeout S] [--json]',
   summary:
     'Steer and observe one camera over its control channel (docs/control-channel.md): send a command and wait\n' +
     'for its result, show or change its desired configuration, or watch what it publishes. Connects to the MQTT\n' +
     'endpoint over WebSockets with your AWS credentials (SigV4), as AWS IoT allows IAM principals.',
   options: {
     timeout: { type: 'string', value: 'S', help: `seconds to wait for the device's answer (default ${DEFAULT_TIMEOUT_S}; stop and tag ${SLOW_COMMANDS.stop})` },
-    json: { type: 'boolean', help: 'print the result (watch: one JSON line per message)' },
+    json: { type: 'boolean', help: 'print the result (watch: one JSON line per message; profile: the report\'s numbers)' },
+    duration: { type: 'string', value: 'S', help: 'profile: seconds to record (default 60)' },
+    interval: { type: 'string', value: 'S', help: 'profile: seconds between two `status` requests (default 1)' },
+    output: { type: 'string', short: 'o', value: 'file', help: 'profile: the HTML report (default: profile-<thing>.html)' },
     ...OPERATOR_OPTIONS,
   },
   details: () => [
     'commands:',
     ...formatTable([['', ''], ...Object.entries(CONTROL_COMMANDS).map(([n, h]) => [n, h]),
       ['watch', 'live telemetry, health, reported configuration and results (Ctrl-C ends)'],
+      ['profile', 'the fieldcam profile report from the device\'s telemetry (a status request each --interval, for --duration)'],
       ['config', 'show desired/reported configuration; with name=value …, write a new desired version']]).slice(1).map((l) => `  ${l}`),
     '',
     'settings (set, config):',
@@ -170,6 +177,45 @@ async function runWatch(s: Session): Promise<number> {
   }
 }
 
+/**
+ * `device <thing> profile`: a `status` request every interval (its answer is a telemetry record) and any
+ * telemetry the device publishes, for the duration; then the profile report (docs/profiling.md §Field devices).
+ */
+async function runProfile(s: Session, durationS: number, intervalS: number, output: string): Promise<number> {
+  const router = new MessageRouter();
+  const records: { at: number; doc: ControlDocument }[] = [];
+  router.on((m) => {
+    const event = watchEvent(s.thing, m.topic, m.payload, m.retain, Date.now());
+    if (event?.leaf === 'telemetry' && !event.retained) records.push({ at: event.at, doc: event.document });
+  });
+  const connection = await s.target.connect({ onMessage: router.dispatch });
+  try {
+    await connection.subscribe(watchTopics(s.thing));
+    process.stderr.write(`fieldcam: profiling ${s.thing} for ${durationS} s\n`);
+    const end = Date.now() + durationS * 1000;
+    while (Date.now() < end) {
+      const asked = Date.now();
+      const result = await sendCommand({ connection, router, thing: s.thing, name: 'status', timeoutMs: Math.max(1000, end - asked) }).catch((err: unknown) => {
+        if (isFieldcamError(err, 'CLI_DEVICE_NO_ANSWER')) return undefined;
+        throw err;
+      });
+      if (result?.ok && result.data) records.push({ at: Date.now(), doc: result.data });
+      const wait = asked + intervalS * 1000 - Date.now();
+      if (wait > 0 && Date.now() + wait < end) await new Promise((done) => setTimeout(done, wait));
+      else if (wait > 0) break;
+    }
+  } finally {
+    await connection.close();
+  }
+  if (records.length === 0) throw new FieldcamError('CLI_DEVICE_NO_ANSWER', `${s.thing} sent no telemetry and answered no status request in ${durationS} s`);
+  records.sort((a, b) => a.at - b.at);
+  const report = profileFromTelemetry(s.thing, records, durationS);
+  writeFileAtomic(output, renderReport([report]));
+  if (s.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else write([`${s.thing}: ${records.length} telemetry records; report written to ${output}`, ...report.budgets.map((b) => `  ${b.name}: ${b.measured} of ${b.budget} ${b.unit}: ${b.ok ? 'within budget' : 'OVER BUDGET'}`)]);
+  return EXIT.OK;
+}
+
 export const deviceCommand: Command = {
   summary: 'steer one camera: a command (start, stop, set, tag, status, reload-credentials, restart), its config, or watch it',
   async run(argv) {
@@ -184,20 +230,24 @@ export const deviceCommand: Command = {
     const json = values.json === true;
     // Everything about the command line is checked before anything is connected.
     let args: ControlDocument | undefined;
-    if (verb === 'watch') {
-      if (rest.length > 0) throw new FieldcamError('CLI_USAGE', `device ${thing} watch: unexpected argument '${rest[0]}'`);
+    if (verb === 'watch' || verb === 'profile') {
+      if (rest.length > 0) throw new FieldcamError('CLI_USAGE', `device ${thing} ${verb}: unexpected argument '${rest[0]}'`);
     } else if (verb === 'config') {
       for (const [name, raw] of parseAssignments(`device ${thing} config`, rest)) parseSetting(`device ${thing} config`, name, raw);
     } else if (isControlCommand(verb)) {
       args = parseCommandArgs(thing, verb, rest);
     } else {
-      throw new FieldcamError('CLI_USAGE', `device: unknown command '${verb}'; commands: ${[...Object.keys(CONTROL_COMMANDS), 'watch', 'config'].join(', ')}`);
+      throw new FieldcamError('CLI_USAGE', `device: unknown command '${verb}'; commands: ${[...Object.keys(CONTROL_COMMANDS), 'watch', 'config', 'profile'].join(', ')}`);
     }
+    const durationS = numberFlag(spec, 'duration', values.duration, 1, 86400) ?? 60;
+    const intervalS = numberFlag(spec, 'interval', values.interval, 0.2, 3600) ?? 1;
+    const output = typeof values.output === 'string' ? values.output : `profile-${thing}.html`;
     const target = new OperatorTarget(operatorFlags(values));
     const session: Session = { thing, target, json, timeoutMs };
     try {
       await target.requireThing(thing);
       if (verb === 'watch') return await runWatch(session);
+      if (verb === 'profile') return await runProfile(session, durationS, intervalS, output);
       if (verb === 'config') return await runConfig(session, rest);
       return await runCommand(session, verb, args);
     } catch (err) {

@@ -40,6 +40,10 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     load: async () => (await import('./mux.ts')).muxCommand,
   },
   play: { summary: 'print an HLS URL that plays a stream (GetHLSStreamingSessionURL)', load: async () => (await import('./play.ts')).playCommand },
+  profile: {
+    summary: 'memory and latency profile of a board (real image, your clip, local cloud): HTML report, JSON, CSV',
+    load: async () => (await import('./profile.ts')).profileCommand,
+  },
   provision: {
     summary: 'create a camera\'s thing, certificate, role, policies and stream, and write its device bundle',
     load: async () => (await import('./provision.ts')).provisionCommand,

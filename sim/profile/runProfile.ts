@@ -1,0 +1,298 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FieldcamError } from '../../firmware/core/errors.ts';
+import { bootBoard, bootCommand, type BootImage } from '../board/bootBoard.ts';
+import { writeDeviceConfig } from '../board/writeDeviceConfig.ts';
+import { mediaRoutes } from '../cloud/kvs/media/index.ts';
+import { fragmentStoreFor } from '../cloud/kvs/media/fragmentStoreFor.ts';
+import { putMediaConnections } from '../cloud/kvs/media/putMediaRoute.ts';
+import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../cloud/startCloud.ts';
+import type { BoardManifest } from '../../host/lib/loadBoardManifest.ts';
+import { countInstructions } from '../../toolchain/qemu/build.mjs';
+import { measureQemuOverhead } from './measureQemuOverhead.ts';
+import type { FaultStep } from './parseFaultSpec.ts';
+import { percentile, type BudgetVerdict, type ProfileEvent, type ProfileFragment, type ProfileReport, type ProfileSample } from './ProfileReport.ts';
+
+/** Budget overrides (`--budget heap=…,app-heap=…,pool=…,latency-p99=…`); absent ones come from the board. */
+export interface BudgetOverrides {
+  readonly heapBytes?: number;
+  readonly appHeapBytes?: number;
+  readonly poolSlots?: number;
+  readonly latencyP99Ms?: number;
+}
+
+export interface ProfileOptions {
+  readonly board: BoardManifest;
+  readonly image: BootImage & { readonly heapLimitBytes: number; readonly poolBytes: number };
+  /** The native x86-64 runtime, for the QEMU overhead measurement of an ARM board. */
+  readonly nativeRuntime?: string;
+  readonly video: string;
+  readonly codec: 'h264' | 'mjpeg';
+  /** The clip's real-time byte rate (0: as fast as the board reads). */
+  readonly bytesPerSecond: number;
+  /** The clip's frame period in ms (its frame rate), to tell which frame ends each stored fragment. */
+  readonly frameMs: number;
+  /** The camera's frame rate for a stream that carries none (MJPEG). */
+  readonly fps?: { readonly num: number; readonly den: number };
+  readonly durationS: number;
+  readonly timeScale: number;
+  readonly faults: readonly FaultStep[];
+  readonly stateDir: string;
+  readonly budgets?: BudgetOverrides;
+  readonly countInstructions?: boolean;
+  readonly cwd: string;
+  /** Called at each status line (the CLI's progress line). */
+  readonly onProgress?: (p: { t: number; sample: ProfileSample; fragments: number }) => void;
+}
+
+/** Device status lines during the run: a few hundred samples whatever the duration (device ms, 100-1000). */
+function statusIntervalMs(durationS: number): number {
+  return Math.min(1000, Math.max(100, Math.round((durationS * 1000) / 300 / 50) * 50));
+}
+
+function rssOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+
+/** Sets the cloud's knobs at a fault's start and puts them back at its end (sim/cloud/types.ts `Faults`). */
+function applyFault(cloud: RunningCloud, f: FaultStep, on: boolean): void {
+  const knobs = cloud.ctx.faults;
+  switch (f.kind) {
+    case 'drop':
+      if (on) knobs.dropAfterBytes = 1;
+      return;
+    case 'outage':
+      if (on) {
+        knobs.throttle = Number.MAX_SAFE_INTEGER;
+        knobs.dropAfterBytes = 1;
+      } else {
+        delete knobs.throttle;
+        delete knobs.dropAfterBytes;
+      }
+      return;
+    case 'ack-delay':
+      if (on) knobs.ackDelayMs = f.value;
+      else delete knobs.ackDelayMs;
+      return;
+    case 'error':
+      if (on) knobs.errorAck = { errorId: 5000, remaining: 1 };
+  }
+}
+
+/**
+ * Instructions per frame under the QEMU plugin (toolchain/qemu/insncount.c): the clip played twice and once,
+ * as fast as the board reads, each run counted whole; the difference over the extra frames cancels boot and
+ * shutdown (the method of test/bench/device.ts).
+ */
+async function instructionsPerFrame(o: ProfileOptions, configFor: (name: string) => string): Promise<number | null> {
+  if (!o.image.qemuCpu) return null;
+  const once = readFileSync(o.video);
+  const runs: { instructions: number; frames: number }[] = [];
+  for (const [name, stdin] of [['insns-1', once], ['insns-2', Buffer.concat([once, once])]] as const) {
+    const { args } = bootCommand({ dir: o.image.dir, runtimeFlags: o.image.runtimeFlags.filter((a, i, all) => a !== '--time-scale' && all[i - 1] !== '--time-scale' && a !== '--time-origin' && all[i - 1] !== '--time-origin'), qemuCpu: o.image.qemuCpu }, configFor(name));
+    const r = await countInstructions({ cpu: o.image.qemuCpu, program: args[2]!, args: args.slice(3), cwd: o.cwd, stdin });
+    const summary = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.type === 'summary');
+    if (r.code !== 0 || !summary) throw new Error(`instruction count run exited ${r.code}: ${r.stderr.slice(-400)}`);
+    runs.push({ instructions: Number(r.instructions), frames: num(summary.framesIn) });
+  }
+  const frames = runs[1]!.frames - runs[0]!.frames;
+  return frames > 0 ? Math.round((runs[1]!.instructions - runs[0]!.instructions) / frames) : null;
+}
+
+/**
+ * Fragment end → PERSISTED. The fragment's end is when the device read its last frame from the camera, found on
+ * the device's own status lines (frames read over time, interpolated between two lines): not its producer
+ * timestamp, which the device counts from the frame rate and which runs ahead of the clock by what the camera
+ * pipe held while the device booted. Its last frame's index comes from its timestamps (the first fragment
+ * starts at frame 0).
+ */
+function fragmentLatencies(stored: readonly { number: string; endMs: number; producerMs: number; persistedT: number; bytes: number }[], samples: readonly ProfileSample[], frameMs: number): ProfileFragment[] {
+  if (stored.length === 0 || !(frameMs > 0)) return [];
+  const start = Math.min(...stored.map((f) => f.producerMs));
+  const readAt = (frames: number): number => {
+    const k = samples.findIndex((s) => s.framesIn >= frames);
+    if (k < 0) return Number.NaN;
+    const b = samples[k]!;
+    const a = k > 0 ? samples[k - 1]! : { t: 0, framesIn: 0 };
+    return b.framesIn === a.framesIn ? b.t : a.t + ((frames - a.framesIn) / (b.framesIn - a.framesIn)) * (b.t - a.t);
+  };
+  return stored.map((f) => {
+    const endT = readAt(Math.round((f.endMs - start) / frameMs));
+    return { number: f.number, endT: Number.isFinite(endT) ? endT : f.persistedT, persistedT: f.persistedT, latencyMs: Number.isFinite(endT) ? Math.max(0, Math.round((f.persistedT - endT) * 1000)) : 0, bytes: f.bytes };
+  });
+}
+
+/**
+ * The profiler's runner: the local cloud, the board's real image booted with the clip as its camera (looped,
+ * paced at the clip's bitrate unless as fast as possible) for `durationS` device seconds, then stopped the
+ * way systemd stops it (SIGTERM: the last fragment is sent and PERSISTED). Samples come from the device's
+ * own status lines (heap, pool, computrons), /proc (RSS), the cloud's fragment store (PERSISTED per fragment)
+ * and its PutMedia connections (first byte). The same clock drives both ends (--time-origin).
+ */
+export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
+  const origin = Date.now();
+  const scaled = o.timeScale > 1 ? ['--time-scale', String(o.timeScale), '--time-origin', String(origin)] : [];
+  const cloud = await startCloud({ stateDir: o.stateDir, port: 0, routes: [...mediaRoutes], ...(o.timeScale > 1 ? { config: { timeScale: o.timeScale, timeOrigin: origin } } : {}) });
+  const url = new URL(cloud.endpoint);
+  const stream = `${o.board.name}-profile-${origin}`;
+  const interval = statusIntervalMs(o.durationS);
+  const configFor = (name: string) => {
+    const path = join(o.stateDir, `${name}.json`);
+    writeDeviceConfig(path, {
+      board: o.board, streamName: name, region: 'us-east-1',
+      endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
+      credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+      codec: o.codec, live: o.bytesPerSecond > 0, createRetentionHours: 24, statusIntervalMs: interval, ...(o.fps ? { fps: o.fps } : {}),
+    });
+    return path;
+  };
+  const missing: string[] = [
+    'capture → first byte on the socket per frame: the firmware has the hook (PutMediaSession onSent) but does not report it in its status lines',
+    'XS heap split into chunks and slots, and CPU by stage (scan, JS, TLS, rest): the status line carries the heap total and computrons only',
+    'pool frame records in use (the pool also fills when its frame records run out with slots to spare): the status line carries slots in use only; drops by reason show it',
+  ];
+  try {
+    const qemuOverhead = o.image.qemuCpu && o.nativeRuntime
+      ? await measureQemuOverhead({ qemuCpu: o.image.qemuCpu, armRuntime: join(o.image.dir, 'fieldcam-runtime'), nativeRuntime: o.nativeRuntime, runtimeFlags: o.image.runtimeFlags.slice(0, 8) })
+      : 0;
+    const samples: ProfileSample[] = [];
+    const events: ProfileEvent[] = [];
+    const fragments: ProfileFragment[] = [];
+    let summary: Record<string, unknown> | undefined;
+    let last: Record<string, unknown> | undefined;
+    let booted = false;
+    const seen = new Set<string>();
+    const stored: { number: string; endMs: number; producerMs: number; persistedT: number; bytes: number }[] = [];
+    const t0 = cloud.ctx.now();
+    const since = () => (cloud.ctx.now() - t0) / 1000;
+    const config = configFor(stream);
+    const board = bootBoard({
+      image: { dir: o.image.dir, runtimeFlags: [...o.image.runtimeFlags, ...scaled], ...(o.image.qemuCpu ? { qemuCpu: o.image.qemuCpu } : {}) },
+      config, video: o.video, loop: true, bytesPerSecond: o.bytesPerSecond, rate: o.timeScale, cwd: o.cwd,
+      onRecord: (r) => {
+        if (r.type === 'boot') booted = true;
+        else if (r.type === 'status' || r.type === 'summary') {
+          const t = since();
+          // An exiting process has no /proc entry left: its last reading stands.
+          const rss = rssOf(board.child.pid) || (samples.at(-1)?.rssBytes ?? 0);
+          const prev = last;
+          const frames = num(r.framesIn) - num(prev?.framesIn);
+          const sample: ProfileSample = {
+            t, framesIn: num(r.framesIn), framesDropped: num(r.framesDropped), fragmentsPersisted: num(r.fragmentsPersisted),
+            heapBytes: num(r.heapBytes), peakHeapBytes: num(r.peakHeapBytes),
+            appHeapBytes: num(r.baselineHeapBytes) > 0 ? num(r.heapBytes) - num(r.baselineHeapBytes) : 0,
+            poolSlotsInUse: num(r.poolSlotsInUse), rssBytes: rss, deviceRssBytes: rss > 0 ? Math.max(0, rss - qemuOverhead) : 0,
+            computronsPerFrame: frames > 0 ? Math.round((num(r.computrons) - num(prev?.computrons)) / frames) : -1,
+            connected: r.connected === true,
+          };
+          // The summary comes after the process let go of most of its memory: it counts, but not its RSS.
+          if (r.type === 'status') samples.push(sample);
+          last = r;
+          if (r.type === 'summary') summary = r;
+          else o.onProgress?.({ t, sample, fragments: stored.length });
+        } else if (r.type === 'event' || r.type === 'error') {
+          events.push({ t: since(), event: r.type === 'error' ? 'error' : String(r.event), ...(typeof r.code === 'string' ? { code: r.code } : {}),
+            ...(typeof r.message === 'string' ? { detail: r.message.slice(0, 200) } : {}) });
+        }
+      },
+    });
+    // The cloud's view, polled: the first PutMedia byte and each fragment as it is stored (PERSISTED).
+    let firstByteMs = -1;
+    let peakRss = 0;
+    const poll = () => {
+      peakRss = Math.max(peakRss, rssOf(board.child.pid));
+      if (firstByteMs < 0) {
+        const c = putMediaConnections(cloud.ctx);
+        if ([...c.active, ...c.recent].some((x) => x.stream === stream && x.stats.bytes > 0)) firstByteMs = cloud.ctx.now() - t0;
+      }
+      const record = cloud.ctx.streams.get(stream);
+      if (!record) return;
+      for (const f of fragmentStoreFor(cloud.ctx, record).list()) {
+        if (seen.has(f.fragmentNumber)) continue;
+        seen.add(f.fragmentNumber);
+        stored.push({ number: f.fragmentNumber, endMs: f.producerTimestampMs + f.durationMs, producerMs: f.producerTimestampMs, persistedT: (cloud.ctx.now() - t0) / 1000, bytes: f.size });
+      }
+    };
+    const poller = setInterval(poll, 5);
+    const timers: NodeJS.Timeout[] = [];
+    for (const f of o.faults) {
+      timers.push(setTimeout(() => {
+        applyFault(cloud, f, true);
+        events.push({ t: since(), event: 'fault', code: f.kind, detail: f.forS ? `${f.forS} s` : '' });
+      }, (f.atS * 1000) / o.timeScale));
+      if (f.forS > 0) timers.push(setTimeout(() => applyFault(cloud, f, false), ((f.atS + f.forS) * 1000) / o.timeScale));
+    }
+    const stopAt = setTimeout(() => board.stop(), (o.durationS * 1000) / o.timeScale);
+    const exit = await board.exited;
+    clearTimeout(stopAt);
+    for (const t of timers) clearTimeout(t);
+    poll();
+    clearInterval(poller);
+    if (!booted && !summary) {
+      throw new FieldcamError('CONFIG_INVALID', `the ${o.board.name} image exited ${exit.code} before booting (heap limit, initial sizes, pool?): ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    }
+
+    fragments.push(...fragmentLatencies(stored, samples, o.frameMs));
+    const instructions = o.countInstructions ? await instructionsPerFrame(o, configFor) : null;
+    if (o.countInstructions && !o.image.qemuCpu) missing.push('ARM guest instructions: this board runs natively (no QEMU plugin)');
+    const end = summary ?? last ?? {};
+    const latencies = fragments.map((f) => f.latencyMs).sort((a, b) => a - b);
+    const conns = putMediaConnections(cloud.ctx);
+    const mine = [...conns.active, ...conns.recent].filter((c) => c.stream === stream);
+    const drops: Record<string, number> = {};
+    const kinds: Record<string, number> = {};
+    for (const e of events) kinds[e.event] = (kinds[e.event] ?? 0) + 1;
+    // Frames dropped by the pool's reason (firmware status `drops`: poolFull, awaitKeyFrame, truncated, latency, …).
+    const by = end.drops;
+    if (by && typeof by === 'object') for (const [reason, n] of Object.entries(by)) if (num(n) > 0) drops[reason] = num(n);
+    const recoveries = o.faults.map((f) => {
+      const after = f.atS + f.forS;
+      const first = fragments.filter((x) => x.persistedT > after).sort((a, b) => a.persistedT - b.persistedT)[0];
+      return { fault: `${f.kind}@${f.atS}s`, atS: after, firstPersistedAfterMs: first ? Math.round((first.persistedT - after) * 1000) : -1 };
+    });
+    const computrons = num(end.computrons);
+    const framesIn = num(end.framesIn);
+    const heapLimit = o.budgets?.heapBytes ?? o.image.heapLimitBytes;
+    const appBudget = o.budgets?.appHeapBytes ?? o.board.memory.appHeapBudgetBytes;
+    const poolSlots = num(end.poolSlots);
+    const poolBudget = o.budgets?.poolSlots ?? poolSlots;
+    const peakApp = Math.max(0, ...samples.map((s) => s.appHeapBytes));
+    const highWater = Math.max(0, ...samples.map((s) => s.poolSlotsInUse));
+    const p99 = percentile(latencies, 99);
+    const budgets: BudgetVerdict[] = [
+      { name: 'peak XS heap', measured: num(end.peakHeapBytes), budget: heapLimit, unit: 'bytes', ok: num(end.peakHeapBytes) <= heapLimit, source: o.budgets?.heapBytes ? '--budget heap' : 'image heap limit (jsBudgetBytes)' },
+      ...(appBudget !== undefined ? [{ name: 'app heap after boot', measured: peakApp, budget: appBudget, unit: 'bytes' as const, ok: peakApp <= appBudget, source: o.budgets?.appHeapBytes ? '--budget app-heap' : 'board memory.appHeapBudgetBytes' }] : []),
+      // A pool that filled dropped frames (a live camera cannot wait): high-water must stay below the slots.
+      { name: 'pool high-water', measured: highWater, budget: poolBudget, unit: 'slots', ok: highWater < poolBudget && !drops.poolFull, source: o.budgets?.poolSlots ? '--budget pool' : 'board pool sizing',
+        ...(drops.poolFull ? { note: `${drops.poolFull} frames dropped with the pool full` } : {}) },
+      ...(o.budgets?.latencyP99Ms !== undefined ? [{ name: 'fragment end → PERSISTED p99', measured: Number.isFinite(p99) ? p99 : 0, budget: o.budgets.latencyP99Ms, unit: 'ms' as const, ok: Number.isFinite(p99) && p99 <= o.budgets.latencyP99Ms, source: '--budget latency-p99' }] : []),
+    ];
+    return {
+      version: 1, board: o.board.name, run: o.image.qemuCpu ? `qemu-arm -cpu ${o.image.qemuCpu}` : 'native x86-64', video: o.video,
+      durationS: o.durationS, timeScale: o.timeScale, realtime: o.bytesPerSecond > 0, faults: o.faults, stream, exitCode: exit.code,
+      limits: { heapLimitBytes: o.image.heapLimitBytes, appHeapBudgetBytes: o.board.memory.appHeapBudgetBytes ?? null, poolSlots, poolBytes: o.image.poolBytes },
+      qemu: o.image.qemuCpu ? { overheadBytes: qemuOverhead, method: 'peak RSS of an idle script under qemu-arm minus the same on the native x86-64 runtime, same heap flags (a lower bound: the translation cache grows with the code run)' } : null,
+      samples, fragments, events,
+      latency: { count: latencies.length, p50: percentile(latencies, 50), p99, max: latencies.length ? latencies[latencies.length - 1]! : Number.NaN, deviceAckP50Ms: num(end.ackLatencyP50Ms, -1), deviceAckP99Ms: num(end.ackLatencyP99Ms, -1) },
+      bootToFirstByteMs: firstByteMs, recoveries,
+      totals: {
+        framesIn, framesDropped: num(end.framesDropped), fragmentsIn: num(end.fragmentsIn), fragmentsPersisted: num(end.fragmentsPersisted),
+        connections: num(end.connections), peakHeapBytes: num(end.peakHeapBytes), peakAppHeapBytes: peakApp, poolHighWater: highWater, peakRssBytes: peakRss,
+        computronsPerFrame: framesIn > 0 ? Math.round(computrons / framesIn) : 0, instructionsPerFrame: instructions,
+        cloudFragmentsStored: fragments.length, cloudPersistedAcks: mine.reduce((s, c) => s + c.stats.acks.PERSISTED, 0),
+        dropsByReason: drops, eventsByKind: kinds,
+      },
+      budgets, missing,
+    };
+  } finally {
+    await cloud.close();
+  }
+}
