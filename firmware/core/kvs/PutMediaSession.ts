@@ -692,12 +692,16 @@ export class PutMediaSession {
   /**
    * Latency pressure: while whole un-sent fragments start more than maxLatencyMs before the newest queued
    * frame, the oldest of them is dropped (never one partly sent, never the open one), so the link spends
-   * itself on recent video. Not while stopping: then everything held is delivered.
+   * itself on recent video. Not while stopping: then everything held is delivered. Not in a connection's first
+   * maxLatencyMs either: what was queued while there was no connection (boot, an outage) is a backlog the pool
+   * was sized to hold, not a sign of a slow link; a link that has had that long and is still that far behind
+   * cannot carry the camera.
    */
   private relieveLatency(): void {
     const bound = this.o.maxLatencyMs;
     const queue = this.o.input.queue;
     if (bound === undefined || this.stopping || queue.length === 0) return;
+    if (this.o.clock.monotonic() - this.connOpenedAt < bound) return;
     const before = queue.at(queue.length - 1).pts - bound;
     let dropped = 0;
     let frames = 0;
