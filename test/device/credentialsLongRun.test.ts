@@ -104,6 +104,19 @@ test('build the images; provision the 900 s role alias and the devices at real t
 });
 
 /**
+ * The image's board manifest, with connection deadlines (manifest `net`, device time) long enough for an
+ * emulated ARM1176 at this time scale: a TLS handshake that takes QEMU a second of real time is 30 device-seconds
+ * at ×30, three times the default 10 s bound, which a real Pi Zero meets easily.
+ */
+function boardFile(v: Variant): string {
+  const manifest = JSON.parse(readFileSync(join(imageDir(v.board), 'board.json'), 'utf8')) as Record<string, unknown>;
+  const bound = Math.min(600_000, 10_000 * v.scale);
+  const path = join(tmp.dir, `${v.thing}-board.json`);
+  writeFileSync(path, JSON.stringify({ ...manifest, net: { connectMs: bound, tlsMs: bound, headMs: bound, firstAckMs: bound, connackMs: bound } }));
+  return path;
+}
+
+/**
  * Boots the variant's image against a cloud on the same scaled clock, places the outage and the dropped
  * connections in device time relative to the device's second credentials, and waits for the camera's end.
  */
@@ -140,7 +153,7 @@ async function accelerated(v: Variant): Promise<Run> {
         dir: imageDir(v.board), runtimeFlags: [...image.runtimeFlags, '--time-scale', String(v.scale), '--time-origin', String(origin)],
         ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}),
       },
-      config: { bundle: bundles.get(v.thing)! }, video, loop: false, cwd: ROOT,
+      config: { bundle: bundles.get(v.thing)!, board: boardFile(v) }, video, loop: false, cwd: ROOT,
       // The camera keeps real time in the device's time: the file's bitrate, times the scale.
       bytesPerSecond: statSync(video).size / ((v.frames * v.frameMs) / 1000), rate: v.scale,
       onRecord: (r) => {
@@ -195,8 +208,11 @@ for (const v of VARIANTS) {
     process.stdout.write(`\n    ${v.board}: ${(run.realMs / 1000).toFixed(1)} s real for ${minutes} device-minutes at ×${v.scale}; `
       + `${count('credentials')} credentials, ${count('credentials-retry')} credentials retries, ${count('connected')} connections\n`);
     const s = records.find((r) => r.type === 'summary')!;
-    // The pool holds everything here: "beyond what the pool cannot hold" is nothing at all.
-    assert.equal([s.framesIn, s.fragmentsIn, s.fragmentsPersisted, s.framesDropped], [v.frames, fragments, fragments, 0], events);
+    // The pool holds everything here: "beyond what the pool cannot hold" is nothing at all. A fragment whose
+    // RECEIVED arrived but whose PERSISTED was lost with a dropped connection is released, not re-sent
+    // (docs/reliability.md, "Device: connections"): the store, checked below, says it is there.
+    const settled = Number(s.fragmentsPersisted) + Number(s.fragmentsReceivedUnconfirmed);
+    assert.equal([s.framesIn, s.fragmentsIn, settled, s.framesDropped], [v.frames, fragments, fragments, 0], events);
   });
 
   test(`${v.board}: the scheduled refresh fell in the outage: refused (503), retried with backoff, fresh credentials after it, before the old ones expired`, () => {
