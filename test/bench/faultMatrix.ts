@@ -234,13 +234,14 @@ export async function runFault(spec: FaultSpec, image: ImageManifest, root: stri
   // The cloud's side of "next PERSISTED": when the count of stored fragments grew, polled in real time.
   const storedAt: { at: number; count: number }[] = [];
   let restarting = false;
-  const poll = setInterval(() => {
+  const sample = (): void => {
     if (restarting) return;
     const record = cloud.ctx.streams.get(spec.name);
     if (!record) return;
     const count = fragmentStoreFor(cloud.ctx, record).list().length;
     if (count !== storedAt[storedAt.length - 1]?.count) storedAt.push({ at: deviceSeconds(), count });
-  }, 50);
+  };
+  const poll = setInterval(sample, 50);
   const timers: NodeJS.Timeout[] = [];
   let pending: Promise<void> = Promise.resolve();
   const flags: string[] = [];
@@ -296,6 +297,8 @@ export async function runFault(spec: FaultSpec, image: ImageManifest, root: stri
   clearTimeout(guard);
   for (const t of timers) clearTimeout(t);
   await pending;
+  // A fragment stored in the last 50 ms before the device exited is seen here (its time: an upper bound).
+  sample();
   clearInterval(poll);
   const written = board.camera.written;
   // FIELDCAM_FAULT_MATRIX_RECORDS=DIR keeps each row's device lines (with their device-second arrival times).
