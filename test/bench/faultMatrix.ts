@@ -75,6 +75,10 @@ export const FAULTS: readonly FaultSpec[] = Object.freeze([
     f.at(FAULT_AT, () => void f.net!.setMode({ kind: 'stall' }));
     f.at(FAULT_AT + 20, () => void f.net!.setMode({ kind: 'pass' }));
   }),
+  proxied('stall5', 'link stall (black hole) 5 s', 60, FAULT_AT + 5, (f) => {
+    f.at(FAULT_AT, () => void f.net!.setMode({ kind: 'stall' }));
+    f.at(FAULT_AT + 5, () => void f.net!.setMode({ kind: 'pass' }));
+  }),
   proxied('throttle', 'link throttled to 1/8 of the camera rate 30 s', 60, FAULT_AT + 30, (f) => {
     f.at(FAULT_AT, () => void f.net!.setMode({ kind: 'throttle', bytesPerSecond: Math.round((CAMERA_RATE / 8) * SCALE) }));
     f.at(FAULT_AT + 30, () => void f.net!.setMode({ kind: 'pass' }));
