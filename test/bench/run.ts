@@ -11,6 +11,7 @@ import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import type { ViewList } from '../../firmware/core/media/ViewList.ts';
 import { clip1080p } from './clips.ts';
 import { deviceBench } from './device.ts';
+import { faultMatrix, SCALE as FAULT_SCALE } from './faultMatrix.ts';
 import { uploadBench } from './upload.ts';
 import { FramePool } from '../../firmware/core/pool/FramePool.ts';
 
@@ -207,3 +208,4 @@ console.log(table(
 console.log('\n## Upload to the local KVS on loopback (4 Mbit/s 1080p, TLS, device in this process, emulator in a child)\n');
 console.log(await uploadBench(realistic1080p()));
 console.log(`\n## Device (firmware image in fieldcam-runtime, natively and under qemu-arm)\n\n${await deviceBench()}`);
+console.log(`\n## Fault matrix (pi-zero-w under qemu-arm -cpu arm1176, time scale ${FAULT_SCALE}; test/bench/faultMatrix.ts)\n\n${await faultMatrix()}`);
