@@ -127,7 +127,10 @@ export const streamCommand: Command = {
     });
     if (progress) process.stderr.write('\r\x1b[K');
     const s = result.stats;
-    const ok = !result.error && s.fragmentsRejected === 0 && s.fragmentsPersisted >= result.fragmentsIn && result.fragmentsIn > 0;
+    // A fragment whose RECEIVED arrived but whose PERSISTED went with a dropped connection is not re-sent (KVS
+    // holds it whole; docs/reliability.md "Device: connections"): it counts as delivered, and is reported apart.
+    const settled = s.fragmentsPersisted + s.fragmentsReceivedUnconfirmed;
+    const ok = !result.error && s.fragmentsRejected === 0 && settled >= result.fragmentsIn && result.fragmentsIn > 0;
     const summary = {
       stream: streamName,
       endpoint: aws.endpointUrl,
@@ -136,6 +139,7 @@ export const streamCommand: Command = {
       fragmentsSent: s.fragmentsSent,
       fragmentsReplayed: s.fragmentsReplayed,
       fragmentsPersisted: s.fragmentsPersisted,
+      fragmentsReceivedUnconfirmed: s.fragmentsReceivedUnconfirmed,
       fragmentsRejected: s.fragmentsRejected,
       connections: s.connections,
       bytesSent: s.bytesSent,
@@ -150,7 +154,8 @@ export const streamCommand: Command = {
       const errs = Object.entries(s.errors).map(([k, v]) => `${k}×${v}`).join(', ') || 'none';
       process.stdout.write(
         `${streamName}: ${result.framesIn} frames in ${result.fragmentsIn} fragments; sent ${s.fragmentsSent} (${s.fragmentsReplayed} replayed) ` +
-          `over ${s.connections} connection(s); PERSISTED ${s.fragmentsPersisted}; errors: ${errs}; ` +
+          `over ${s.connections} connection(s); PERSISTED ${s.fragmentsPersisted}` +
+          `${s.fragmentsReceivedUnconfirmed ? ` (+${s.fragmentsReceivedUnconfirmed} RECEIVED, PERSISTED ack lost with its connection)` : ''}; errors: ${errs}; ` +
           `ACK latency p50 ${ms(s.latency.percentile(50))}, p99 ${ms(s.latency.percentile(99))}\n`,
       );
     }
