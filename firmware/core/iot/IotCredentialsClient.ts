@@ -22,6 +22,7 @@ export interface IotCredentialsClientOptions {
   readonly thingName: string;
   readonly userAgent: string;
   readonly random: () => number;
+  /** Bound of one whole fetch; default the sum of its phase deadlines (httpExchange). */
   readonly timeoutMs?: number;
   /** Per-phase deadlines of each fetch (TCP, TLS, response head); default NET_DEADLINE_DEFAULTS. */
   readonly deadlines?: NetDeadlines;
@@ -171,7 +172,7 @@ export class IotCredentialsClient {
       ['accept', 'application/json'],
       ['connection', 'close'],
     ];
-    const result = await httpExchange(o, o.target, { method: 'GET', path: this.path, headers }, EMPTY, o.timeoutMs ?? 10_000);
+    const result = await httpExchange(o, o.target, { method: 'GET', path: this.path, headers }, EMPTY, o.timeoutMs);
     const date = headerValue(result.headers, 'date');
     const serverMs = date === undefined ? undefined : parseHttpDate(date);
     if (serverMs !== undefined) o.clock.observe(serverMs); // before expiry is judged: boards boot with no RTC

@@ -27,6 +27,7 @@ export interface KvsControlClientOptions {
   readonly target: HttpTarget;
   readonly credentials: () => KvsCredentials | undefined;
   readonly userAgent: string;
+  /** Bound of one whole call; default the sum of its phase deadlines (httpExchange). */
   readonly timeoutMs?: number;
   /** Per-phase deadlines of each call (TCP, TLS, response head); default NET_DEADLINE_DEFAULTS. */
   readonly deadlines?: NetDeadlines;
@@ -65,7 +66,7 @@ export class KvsControlClient {
     if (o.clock.now() < this.signer.clockFloorMs) await this.learnServerTime(path);
     const signed = this.signer.sign({ method: 'POST', path, query: '', headers, payloadHash: hexLower(this.digest, 0, 32, this.hex) }, credentials, o.clock.now());
     for (const h of signed.headers) headers.push([h[0], h[1]]);
-    const result = await httpExchange(o, o.target, { method: 'POST', path, headers }, body, o.timeoutMs ?? 10_000);
+    const result = await httpExchange(o, o.target, { method: 'POST', path, headers }, body, o.timeoutMs);
     const date = headerValue(result.headers, 'date');
     const serverMs = date === undefined ? undefined : parseHttpDate(date);
     if (serverMs !== undefined) o.clock.observe(serverMs, result.status === 403);
@@ -91,7 +92,7 @@ export class KvsControlClient {
       ['content-length', '0'],
       ['connection', 'close'],
     ];
-    const probe = await httpExchange(o, o.target, { method: 'POST', path, headers }, new Uint8Array(0), o.timeoutMs ?? 10_000);
+    const probe = await httpExchange(o, o.target, { method: 'POST', path, headers }, new Uint8Array(0), o.timeoutMs);
     const date = headerValue(probe.headers, 'date');
     const serverMs = date === undefined ? undefined : parseHttpDate(date);
     if (serverMs === undefined) {

@@ -27,15 +27,18 @@ const HEAD_SCRATCH = 8 * 1024;
  * One request/response on a fresh connection (control-plane calls: small JSON both ways). Rejects with
  * UPLOAD_NETWORK, UPLOAD_BAD_RESPONSE, a phase deadline's code (NET_CONNECT_TIMEOUT, NET_TLS_TIMEOUT,
  * HTTP_HEAD_TIMEOUT) or, when the whole exchange outlasts `timeoutMs`, UPLOAD_TIMEOUT; an HTTP error status
- * is a result, not a rejection.
+ * is a result, not a rejection. Without `timeoutMs` the whole exchange may take what its phases may: connect +
+ * TLS + response head (the body of a control-plane answer is small), so a board's `net` deadlines bound it too.
  */
 export function httpExchange(
   deps: { readonly sockets: SocketFactory; readonly timers: TimerPort; readonly deadlines?: NetDeadlines },
   target: HttpTarget,
   request: { readonly method: string; readonly path: string; readonly headers: readonly (readonly [string, string])[] },
   body: Uint8Array,
-  timeoutMs: number,
+  timeoutMs?: number,
 ): Promise<HttpResult> {
+  const phases = deps.deadlines ?? NET_DEADLINE_DEFAULTS;
+  const boundMs = timeoutMs ?? phases.connectMs + phases.tlsMs + phases.headMs;
   return new Promise((resolve, reject) => {
     const head = new Uint8Array(HEAD_SCRATCH);
     const headLength = writeRequestHead(request.method, request.path, request.headers as [string, string][], head);
@@ -79,10 +82,10 @@ export function httpExchange(
       },
     });
     // The whole exchange's bound; when it runs out inside a timed phase, the error names that phase.
-    const timer = deps.timers.set(timeoutMs, () => {
-      if (!deadline.expire(timeoutMs)) finish(new FieldcamError('UPLOAD_TIMEOUT', `${request.method} ${request.path} to ${target.host}:${target.port}: no answer in ${timeoutMs} ms`));
+    const timer = deps.timers.set(boundMs, () => {
+      if (!deadline.expire(boundMs)) finish(new FieldcamError('UPLOAD_TIMEOUT', `${request.method} ${request.path} to ${target.host}:${target.port}: no answer in ${boundMs} ms`));
     });
-    const deadline = new PhaseDeadline(deps.timers, deps.deadlines ?? NET_DEADLINE_DEFAULTS, `${request.method} ${request.path} to ${target.host}:${target.port}`,
+    const deadline = new PhaseDeadline(deps.timers, phases, `${request.method} ${request.path} to ${target.host}:${target.port}`,
       (error) => finish(error));
     deadline.enterConnect(target.tls !== undefined);
     const socket = deps.sockets({
