@@ -16,6 +16,18 @@ export interface ByteScanPort {
    */
   findStartCodes?(bytes: Uint8Array, from: number, to: number, found: Uint32Array): number;
   /**
+   * The H.264 reader's walk over one read (its common case, H.264 7.4.1.2.3), so JS handles one record per NAL
+   * unit and reads no byte. `zeros` zero bytes precede `from` (carried from earlier reads); `hasVcl`: the access
+   * unit in progress, with the open NAL, has a slice. For each start code whose 01 is at p in [from, to), in order,
+   * out[1 + 4k ..] = p, the zero bytes just before p (the carried ones included, >= 2), the type of the NAL unit it
+   * begins, and 1 if that NAL begins a new access unit, else 0. The type is 255 when the port leaves that NAL to the
+   * reader's own classification (its header or the byte after it is not in the read, is zero, or has
+   * forbidden_zero_bit set); that record is the last. It also stops when `out` is full (resume past the last p
+   * with no zeros carried); otherwise out[0] = the zero bytes at the end (the carried ones included if the range is
+   * all zeros). Returns the number of records. Never reads outside [from, to). Optional: the XS board has it.
+   */
+  classifyNals?(bytes: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
+  /**
    * The end of JPEG entropy-coded data: the first j in [from, to) with bytes[j] === 0xFF whose next byte, when
    * j + 1 < to, is neither 0x00 (a stuffed X'FF00', T.81 F.1.2.3) nor 0xD0-0xD7 (a restart marker, B.1.1.5), or -1.
    * Never reads outside [from, to). Optional: without it the JPEG scanner steps through each X'FF' in JS.

@@ -298,6 +298,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "removeStaleTemps", fieldcamNativeRemoveStaleTemps, 1 },
 	{ "indexOfByte", fieldcamNativeIndexOfByte, 4 },
 	{ "findStartCodes", fieldcamNativeFindStartCodes, 4 },
+	{ "classifyNals", fieldcamNativeClassifyNals, 6 },
 	{ "findJpegMarker", fieldcamNativeFindJpegMarker, 3 },
 	{ "skipJpegSegments", fieldcamNativeSkipJpegSegments, 3 },
 	{ "sha256", fieldcamNativeSha256, 5 },

@@ -173,6 +173,7 @@ void fieldcamNativeWriteFileAtomic(txMachine* the);
 void fieldcamNativeRemoveStaleTemps(txMachine* the);
 void fieldcamNativeIndexOfByte(txMachine* the);
 void fieldcamNativeFindStartCodes(txMachine* the);
+void fieldcamNativeClassifyNals(txMachine* the);
 void fieldcamNativeFindJpegMarker(txMachine* the);
 void fieldcamNativeSkipJpegSegments(txMachine* the);
 void fieldcamNativeSha256(txMachine* the);

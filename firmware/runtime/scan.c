@@ -5,6 +5,8 @@
  *   native.indexOfByte(data, value, from, to)     first i in [from, to) with data[i] === value, or -1
  *                                                 (the MJPEG reader's search for X'FF')
  *   native.findStartCodes(data, from, to, found)  the Annex-B start codes in [from, to): see below
+ *   native.classifyNals(data, from, to, zeros, hasVcl, out)  start codes plus each NAL's type and access-unit
+ *                                                 boundary (H.264 7.4.1.2.3): see below
  *   native.findJpegMarker(data, from, to)         the first X'FF' in [from, to) that is not X'FF00' or RSTn
  *   native.skipJpegSegments(data, from, to)       past the JPEG marker segments the scanner only skips
  */
@@ -112,6 +114,143 @@ void fieldcamNativeFindStartCodes(txMachine* the)
 			found[2 * i] += (uint32_t)from;
 		xsResult = xsInteger((xsIntegerValue)count);
 	}
+}
+
+/*
+ * The NAL unit whose start code has its 01 at d[p]: its type, and whether it begins a new access unit (7.4.1.2.3:
+ * once the access unit has a slice, an AUD, SPS, PPS, SEI or type 14..18 does, and so does a slice whose
+ * first_mb_in_slice is 0, i.e. whose ue(v) begins with bit 1). Writes (type, startsAu) to rec and updates *hasVcl;
+ * returns 0, writing nothing, when the bytes it needs are not in d[0..n) or are zero (a zero may be the first
+ * byte of the next start code, or an empty NAL) or the header has forbidden_zero_bit set: those go to the JS
+ * reader, which decides them with its error codes (H264Reader.classify is the one rule; this is its common case).
+ */
+static int classifyNal(const uint8_t* d, size_t p, size_t n, int* hasVcl, uint32_t* rec)
+{
+	size_t h = p + 1;
+	uint32_t header, type, startsAu = 0;
+	int slice;
+	if (h >= n || d[h] == 0 || (d[h] & 0x80))
+		return 0;
+	header = d[h];
+	type = header & 0x1f;
+	slice = type == 1 || type == 5;
+	if (slice && *hasVcl) {
+		if (h + 1 >= n || d[h + 1] == 0)
+			return 0;
+		startsAu = (d[h + 1] & 0x80) ? 1 : 0;
+	} else if ((type >= 6 && type <= 9) || (type >= 14 && type <= 18)) {
+		startsAu = *hasVcl ? 1 : 0;
+	}
+	if (startsAu)
+		*hasVcl = 0;
+	if (slice)
+		*hasVcl = 1;
+	rec[0] = type;
+	rec[1] = startsAu;
+	return 1;
+}
+
+/*
+ * native.classifyNals(data, from, to, zeros, hasVcl, out): the H.264 reader's walk over one read in one call, so
+ * JS never calls per start code into a scanner or reads a header byte (docs/performance.md, issue 12). `zeros`
+ * zero bytes precede `from` (carried from the previous read); hasVcl says whether the access unit in progress
+ * (with the open NAL) has a slice. For each start code whose 01 is at p in [from, to), in order, a record of four
+ * entries from out[1]: p, the zero bytes before p (counting the carried ones, >= 2), the new NAL's type and 1 if
+ * it begins an access unit, else 0; type 255 when classifyNal leaves it to JS, and that record is the last.
+ * Stops after an undecided record or when out is full (JS resumes past the last p, with no zeros carried);
+ * otherwise the whole range was scanned and out[0] = the zero bytes at its end (carried ones included when the
+ * range is all zeros). Returns the number of records.
+ */
+void fieldcamNativeClassifyNals(txMachine* the)
+{
+	double from = fieldcamToIndex(the, &xsArg(1), "from");
+	double to = fieldcamToIndex(the, &xsArg(2), "to");
+	double carriedArg = fieldcamToIndex(the, &xsArg(3), "zeros");
+	int hasVcl = xsToBoolean(xsArg(4)) ? 1 : 0;
+	const uint8_t* d;
+	uint32_t* out;
+	size_t slots, n, i, headEnd;
+	uint32_t max, count = 0, carried, z;
+	uint32_t pairs[32];
+	if (to < from)
+		xsRangeError("range %.0f..%.0f is reversed", from, to);
+	if (carriedArg > 0xffffffffu)
+		xsRangeError("zeros is %.0f, more than 32 bits", carriedArg);
+	d = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
+	out = fieldcamViewData(the, &xsArg(5), 4, &slots, "out");
+	if (slots < 5)
+		xsRangeError("out must hold the zero count and one record (5 entries), it has %zu", slots);
+	max = (uint32_t)((slots - 1) / 4);
+	n = (size_t)(to - from);
+	carried = (uint32_t)carriedArg;
+	/* Head, byte by byte: a start code whose zeros came in earlier reads has its 01 at d[0] or d[1]. */
+	z = carried;
+	headEnd = carried == 0 ? 0 : (n < 2 ? n : 2);
+	for (i = 0; i < headEnd; i++) {
+		if (d[i] == 0) {
+			z++;
+			continue;
+		}
+		if (d[i] == 1 && z >= 2) {
+			uint32_t* rec = out + 1 + 4 * count;
+			rec[0] = (uint32_t)(from + (double)i);
+			rec[1] = z;
+			count++;
+			if (!classifyNal(d, i, n, &hasVcl, rec + 2)) {
+				rec[2] = 255;
+				rec[3] = 0;
+				xsResult = xsInteger((xsIntegerValue)count);
+				return;
+			}
+			if (count == max) {
+				xsResult = xsInteger((xsIntegerValue)count);
+				return;
+			}
+		}
+		z = 0;
+	}
+	/* Body: candidate `00 00 01` with its first zero at d[s], s >= 0, through the word-at-a-time search. */
+	if (n >= 3) {
+		size_t at = 0;
+		for (;;) {
+			uint32_t got = findStartCodes(d + at, n - at - 2, pairs, 16), k;
+			for (k = 0; k < got; k++) {
+				size_t p = at + pairs[2 * k];
+				uint32_t zeros = pairs[2 * k + 1];
+				uint32_t* rec = out + 1 + 4 * count;
+				/* Counted back to d[at]: past 0 (a resumed search) d[at - 1] is a 01, so only a run reaching d[0]
+				 * goes on into the carried zeros. */
+				if (p == zeros)
+					zeros += carried;
+				rec[0] = (uint32_t)(from + (double)p);
+				rec[1] = zeros;
+				count++;
+				if (!classifyNal(d, p, n, &hasVcl, rec + 2)) {
+					rec[2] = 255;
+					rec[3] = 0;
+					xsResult = xsInteger((xsIntegerValue)count);
+					return;
+				}
+				if (count == max) {
+					xsResult = xsInteger((xsIntegerValue)count);
+					return;
+				}
+			}
+			if (got < 16)
+				break;
+			at += pairs[2 * got - 2] + 1;
+			if (at + 2 >= n)
+				break;
+		}
+	}
+	/* The zero run left at the end (a start code may continue in the next read). */
+	{
+		size_t k = n;
+		while (k > 0 && d[k - 1] == 0)
+			k--;
+		out[0] = k == 0 ? carried + (uint32_t)n : (uint32_t)(n - k);
+	}
+	xsResult = xsInteger((xsIntegerValue)count);
 }
 
 /*

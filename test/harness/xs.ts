@@ -15,6 +15,7 @@ declare const native: {
   heapBytes(): number;
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
   findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
+  classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   readonly argv: readonly string[];
@@ -29,6 +30,8 @@ setFixtureLoader((name) => new Uint8Array(native.readFile(`test/fixtures/${name}
 setBoardByteScan(Object.freeze({
   indexOfByte: (data: Uint8Array, value: number, from: number, to: number) => native.indexOfByte(data, value, from, to),
   findStartCodes: (data: Uint8Array, from: number, to: number, found: Uint32Array) => native.findStartCodes(data, from, to, found),
+  classifyNals: (data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array) =>
+    native.classifyNals(data, from, to, zeros, hasVcl, out),
   findJpegMarker: (data: Uint8Array, from: number, to: number) => native.findJpegMarker(data, from, to),
   skipJpegSegments: (data: Uint8Array, from: number, to: number) => native.skipJpegSegments(data, from, to),
 }));

@@ -16,6 +16,7 @@ function xsByteScan(): NonNullable<Board['byteScan']> {
   return Object.freeze({
     indexOfByte: native.indexOfByte,
     findStartCodes: native.findStartCodes,
+    classifyNals: native.classifyNals,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
   });

@@ -34,6 +34,10 @@ const AU_NONE = 0; // no access unit started
 const AU_COLLECT = 1; // assembling an access unit that will be emitted
 const AU_SKIP = 2; // discarding everything up to the next access-unit boundary
 type DropCause = DropReason;
+/** Records per ByteScanPort.classifyNals call: a 16 KiB read of 1080p slices holds a handful of NAL units. */
+const WALK_RECORDS = 16;
+/** classifyNals' type for a NAL unit it leaves to `classify`. */
+const UNDECIDED = 255;
 
 /**
  * (One state machine: scan -> classify -> close -> emit, with lenient recovery; ~340 lines kept together so its
@@ -71,6 +75,9 @@ export class H264Reader {
   private seq = 0;
   private awaitIdr: boolean;
   private readonly onNoFrameRecord: (() => boolean) | undefined;
+  /** The board's NAL walk (ByteScanPort.classifyNals) and its reused record table; absent = the scanner loop. */
+  private readonly walkPort: ByteScanPort | undefined;
+  private readonly walkOut: Uint32Array | undefined;
 
   /** Access units dropped as corrupt in lenient mode (FramePool's drop reasons have no such entry). */
   corruptDrops = 0;
@@ -93,6 +100,8 @@ export class H264Reader {
     this.awaitIdr = !this.strict; // a device stream may begin mid-GOP: start at the first IDR
     this.cursor = new StreamCursor(options.pool, options.overflowBytes ?? 0);
     this.onNoFrameRecord = options.onNoFrameRecord;
+    this.walkPort = options.byteScan?.classifyNals ? options.byteScan : undefined;
+    this.walkOut = this.walkPort ? new Uint32Array(1 + 4 * WALK_RECORDS) : undefined;
   }
 
   /** Bytes pushed so far. */
@@ -146,7 +155,11 @@ export class H264Reader {
       this.total += n;
       if (this.leadingZeros >= 0) this.checkStart(bytes, from, from + n, base);
       const scanner = this.scanner;
-      for (let i = from; i < from + n; ) {
+      let i = from;
+      // The board's walk takes the common case; a NAL whose header is still to come (the previous read ended right
+      // after its start code) is the scanner loop's, as is everything after a NAL the walk leaves undecided.
+      if (this.walkPort && this.leadingZeros < 0 && !(this.open && this.nalType < 0)) i = this.walk(bytes, from, from + n, base);
+      for (; i < from + n; ) {
         i = scanner.scan(bytes, i, from + n, base);
         for (let k = 0; k < scanner.count; k++) this.startCode(scanner.startAt[k]!, scanner.prefix[k]!, scanner.trailingZeros[k]!);
       }
@@ -222,6 +235,58 @@ export class H264Reader {
     this.updateKeep();
   }
 
+  /**
+   * The scanner loop and `classify` in one native call per read (ByteScanPort.classifyNals, scan.c on the XS
+   * board): each record is a start code with the type of the NAL it begins and whether that NAL begins an access
+   * unit, decided by the same rule as `classify` (7.4.1.2.3) in its common case. JS keeps every judgement
+   * (closeNal's checks, parameter sets, drops, errors) and runs them in the same order as the loop would. The
+   * port leaves to `classify` any NAL whose header or next byte is not in this read or is zero, or whose
+   * forbidden_zero_bit is set (errors and waits): that start code goes through `startCode`, and the scanner loop
+   * takes the rest of the read. Returns where the scanner loop goes on (`to` when the walk covered the read).
+   */
+  private walk(bytes: Uint8Array, from: number, to: number, base: number): number {
+    const port = this.walkPort!;
+    const out = this.walkOut!;
+    let at = from;
+    let zeros = this.scanner.zeros;
+    for (;;) {
+      // The open NAL counts: closing it (next record) adds it, or skips the access unit with it as its slice.
+      const openVcl = this.open && (this.nalType === 1 || this.nalType === 5);
+      const hasVcl = openVcl || (this.auState === AU_COLLECT ? this.au.hasVcl : this.auState === AU_SKIP && this.auSkipVcl);
+      const count = port.classifyNals!(bytes, at, to, zeros, hasVcl, out);
+      for (let k = 0, r = 1; k < count; k++, r += 4) {
+        const p = out[r] as number;
+        const z = out[r + 1] as number;
+        const type = out[r + 2] as number;
+        const prefix = z >= 3 ? 4 : 3;
+        const startAt = base + p - prefix + 1;
+        if (type === UNDECIDED) {
+          this.startCode(startAt, prefix, z - prefix + 1);
+          this.scanner.zeros = 0;
+          return p + 1;
+        }
+        this.seenStartCode = true;
+        if (this.open) this.finishNal(startAt - (z - prefix + 1));
+        this.open = true;
+        this.nalStart = startAt;
+        this.nalHeader = startAt + prefix;
+        this.nalPrefix = prefix;
+        this.nalType = type;
+        this.enterAu(out[r + 3] === 1);
+      }
+      if (count < WALK_RECORDS) {
+        this.scanner.zeros = out[0] as number;
+        return to;
+      }
+      at = (out[1 + 4 * (count - 1)] as number) + 1; // the table was full: go on past its last start code
+      zeros = 0;
+      if (at >= to) {
+        this.scanner.zeros = 0;
+        return to;
+      }
+    }
+  }
+
   private startCode(startAt: number, prefix: number, trailingZeros: number): void {
     this.seenStartCode = true;
     if (this.open) this.finishNal(startAt - trailingZeros);
@@ -282,6 +347,11 @@ export class H264Reader {
       this.recover(err, true);
       return;
     }
+    this.enterAu(startsAu);
+  }
+
+  /** The classified open NAL unit begins an access unit (`startsAu`) or joins the current one. */
+  private enterAu(startsAu: boolean): void {
     if (startsAu) this.completeAu();
     if (this.auState === AU_NONE) {
       if (this.cursor.onScratch) {

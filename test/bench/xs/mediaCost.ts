@@ -17,6 +17,7 @@ declare const native: {
   readInput(fd: number, into: Uint8Array, offset: number, length: number): number;
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
   findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
+  classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   readonly argv: readonly string[];
@@ -36,6 +37,7 @@ const muxer = new Muxer({
   ...(scan === 'native' ? { byteScan: {
     indexOfByte: (d: Uint8Array, v: number, f: number, t: number) => native.indexOfByte(d, v, f, t),
     findStartCodes: (d: Uint8Array, f: number, t: number, found: Uint32Array) => native.findStartCodes(d, f, t, found),
+    classifyNals: (d: Uint8Array, f: number, t: number, z: number, v: boolean, out: Uint32Array) => native.classifyNals(d, f, t, z, v, out),
     findJpegMarker: (d: Uint8Array, f: number, t: number) => native.findJpegMarker(d, f, t),
     skipJpegSegments: (d: Uint8Array, f: number, t: number) => native.skipJpegSegments(d, f, t),
   } } : {}),

@@ -1,7 +1,8 @@
 // The H.264 reader with the board's start-code scan (ByteScanPort.findStartCodes: the C host's word-at-a-time
-// scan inside XS, natively and under qemu-arm; a plain reference under Node) against the reader's own JS loop:
-// the same frame records (NAL offsets, lengths, prefixes, types, bytes), the same errors, the same drops, on every
-// fixture, on fuzzed and cut copies, at read sizes from 1 byte to 64 KiB.
+// scan inside XS, natively and under qemu-arm; a plain reference under Node) and with the board's NAL walk
+// (ByteScanPort.classifyNals, scan.c) against the reader's own JS loop: the same frame records (NAL offsets,
+// lengths, prefixes, types, bytes), the same errors, the same drops, on every fixture, on fuzzed and cut copies,
+// at read sizes from 1 byte to 64 KiB.
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { BitReader } from '../../../../firmware/core/h264/BitReader.ts';
 import { SliceHeader } from '../../../../firmware/core/h264/SliceHeader.ts';
@@ -9,30 +10,13 @@ import { PREPARE, StreamCursor } from '../../../../firmware/core/media/StreamCur
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
-import { prng, readH264 } from './h264TestKit.ts';
+import { prng, readH264, referenceClassifyNals, referenceScanPort } from './h264TestKit.ts';
 
 const test = suite('h264/H264Reader with the board scan');
 
-function referenceFindStartCodes(bytes: Uint8Array, from: number, to: number, found: Uint32Array): number {
-  let n = 0;
-  for (let p = from + 2; p < to && n < found.length / 2; p++) {
-    if (bytes[p] !== 1 || bytes[p - 1] !== 0 || bytes[p - 2] !== 0) continue;
-    let z = 0;
-    while (p - 1 - z >= from && bytes[p - 1 - z] === 0) z++;
-    found[2 * n] = p;
-    found[2 * n + 1] = z;
-    n++;
-  }
-  return n;
-}
-
-const port: ByteScanPort = boardByteScan() ?? {
-  indexOfByte(bytes: Uint8Array, value: number, from: number, to: number): number {
-    for (let i = from; i < to; i++) if (bytes[i] === value) return i;
-    return -1;
-  },
-  findStartCodes: referenceFindStartCodes,
-};
+const port: ByteScanPort = boardByteScan() ?? referenceScanPort;
+/** The same port without the NAL walk: the reader's scanner loop over the board's start-code search. */
+const scanOnly: ByteScanPort = { indexOfByte: port.indexOfByte, findStartCodes: port.findStartCodes! };
 
 /** Everything the reader delivers or throws, as comparable data. */
 function outcome(data: Uint8Array, strict: boolean, reads: number | ((i: number) => number), byteScan?: ByteScanPort): unknown {
@@ -55,6 +39,7 @@ test('every fixture, strict and lenient, in reads of 1 B to 64 KiB: identical fr
       for (const strict of [true, false]) {
         const want = outcome(data, strict, reads);
         assert.equal(outcome(data, strict, reads, port), want, `${name}, reads of ${reads}, ${strict ? 'strict' : 'lenient'}`);
+        assert.equal(outcome(data, strict, reads, scanOnly), want, `${name}, reads of ${reads}, ${strict ? 'strict' : 'lenient'}, scan only`);
       }
     }
   }
@@ -76,7 +61,42 @@ test('fuzzed and cut copies of the fixtures, irregular reads: identical outcomes
     const sizes = Array.from({ length: 16 }, () => 1 + Math.floor(random() ** 4 * 65536));
     const reads = (index: number) => sizes[index % sizes.length]!;
     for (const strict of [true, false]) {
-      assert.equal(outcome(data, strict, reads, port), outcome(data, strict, reads), `case ${i}, ${data.length} B, ${strict ? 'strict' : 'lenient'}`);
+      const want = outcome(data, strict, reads);
+      assert.equal(outcome(data, strict, reads, port), want, `case ${i}, ${data.length} B, ${strict ? 'strict' : 'lenient'}`);
+      assert.equal(outcome(data, strict, reads, scanOnly), want, `case ${i}, ${data.length} B, ${strict ? 'strict' : 'lenient'}, scan only`);
+    }
+  }
+});
+
+test('classifyNals (the board\'s NAL walk): the reference\'s records at every alignment, range, carried zeros and table size', () => {
+  const random = prng(21);
+  const noise = new Uint8Array(3000);
+  for (let i = 0; i < noise.length; i++) noise[i] = random() < 0.3 ? 0 : random() < 0.15 ? 1 : random() < 0.2 ? 0x80 : Math.floor(random() * 256);
+  const inputs = [noise, fixture('h264-aud-sei-3byte.h264').subarray(0, 5000), new Uint8Array(200),
+    new Uint8Array([0, 0, 1, 0x65, 0x88, 0, 0, 0, 1, 0x41, 0x9a, 0, 0, 1, 9, 0x10, 0, 0, 1, 0x41]), new Uint8Array([1, 0x41, 0x80]),
+    new Uint8Array([0, 1, 0x67]), new Uint8Array(0)];
+  for (const data of inputs) {
+    for (let shift = 0; shift < 4; shift++) {
+      const buffer = new Uint8Array(data.length + 8);
+      buffer.set(data, shift);
+      for (let trial = 0; trial < scaled(10); trial++) {
+        const from = trial === 0 ? shift : shift + Math.floor(random() * (data.length + 1));
+        const to = trial === 0 ? shift + data.length : from + Math.floor(random() * (shift + data.length - from + 1));
+        const zeros = [0, 1, 2, 3, 7][trial % 5]!;
+        for (const records of [1, 3, 16]) {
+          for (const hasVcl of [false, true]) {
+            const got = new Uint32Array(1 + 4 * records).fill(7);
+            const want = new Uint32Array(1 + 4 * records).fill(7);
+            const n = port.classifyNals!(buffer, from, to, zeros, hasVcl, got);
+            const m = referenceClassifyNals(buffer, from, to, zeros, hasVcl, want);
+            const what = `${data.length} B at +${shift}, ${from}..${to}, ${zeros} zeros, ${records} records, hasVcl ${hasVcl}`;
+            assert.is(n, m, what);
+            assert.equal(Array.from(got.subarray(1, 1 + 4 * n)), Array.from(want.subarray(1, 1 + 4 * n)), what);
+            const complete = n < records && (n === 0 || want[4 * n - 1] !== 255);
+            if (complete) assert.is(got[0], want[0], `${what}: zeros at the end`);
+          }
+        }
+      }
     }
   }
 });

@@ -9,6 +9,76 @@ import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { concatBytes, mulberry32 as prng } from '../../../harness/support.ts';
 export { prng };
 
+export function referenceFindStartCodes(bytes: Uint8Array, from: number, to: number, found: Uint32Array): number {
+  let n = 0;
+  for (let p = from + 2; p < to && n < found.length / 2; p++) {
+    if (bytes[p] !== 1 || bytes[p - 1] !== 0 || bytes[p - 2] !== 0) continue;
+    let z = 0;
+    while (p - 1 - z >= from && bytes[p - 1 - z] === 0) z++;
+    found[2 * n] = p;
+    found[2 * n + 1] = z;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * classifyNals by its contract (ByteScanPort), byte by byte and as plainly as possible: the reference the board's
+ * C walk (scan.c) is checked against, and the port the reader's walk runs on under Node.
+ */
+export function referenceClassifyNals(bytes: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number {
+  if (from < 0 || to > bytes.length || from > to) throw new RangeError(`range ${from}..${to} outside ${bytes.length}`);
+  const max = (out.length - 1) >> 2;
+  let n = 0;
+  let z = zeros;
+  for (let i = from; i < to; i++) {
+    const b = bytes[i] as number;
+    if (b === 0) {
+      z++;
+      continue;
+    }
+    if (b === 1 && z >= 2) {
+      const r = 1 + 4 * n++;
+      out[r] = i;
+      out[r + 1] = z;
+      let type = 255;
+      let starts = false;
+      const header = i + 1 < to ? bytes[i + 1] as number : 0;
+      if (header !== 0 && (header & 0x80) === 0) {
+        const t = header & 0x1f;
+        const slice = t === 1 || t === 5;
+        if (slice && hasVcl) {
+          const next = i + 2 < to ? bytes[i + 2] as number : 0;
+          if (next !== 0) {
+            type = t;
+            starts = (next & 0x80) !== 0;
+          }
+        } else {
+          type = t;
+          starts = hasVcl && ((t >= 6 && t <= 9) || (t >= 14 && t <= 18));
+        }
+        if (type !== 255) hasVcl = slice || (hasVcl && !starts);
+      }
+      out[r + 2] = type;
+      out[r + 3] = starts ? 1 : 0;
+      if (type === 255 || n === max) return n;
+    }
+    z = 0;
+  }
+  out[0] = z;
+  return n;
+}
+
+/** The board's H.264 byte scans by their contracts (ByteScanPort), for Node runs of the suites that judge the board's. */
+export const referenceScanPort: ByteScanPort = Object.freeze({
+  indexOfByte(bytes: Uint8Array, value: number, from: number, to: number): number {
+    for (let i = from; i < to; i++) if (bytes[i] === value) return i;
+    return -1;
+  },
+  findStartCodes: referenceFindStartCodes,
+  classifyNals: referenceClassifyNals,
+});
+
 export interface ReadOptions {
   /** Bytes per read: a number, or a function of the read index. Default 4096. */
   readonly reads?: number | ((index: number) => number);

@@ -10,7 +10,9 @@ import { FrameInput, type FrameInputOptions } from '../../../../firmware/core/me
 import type { Frame } from '../../../../firmware/core/media/Frame.ts';
 import { FramePool, type PoolSizing } from '../../../../firmware/core/pool/FramePool.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
-import { assert, fixture, scaled, suite } from '../../../harness/index.ts';
+import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
+import { assert, boardByteScan, fixture, scaled, suite } from '../../../harness/index.ts';
+import { referenceScanPort } from '../h264/h264TestKit.ts';
 import { concatBytes, mulberry32 } from '../../../harness/support.ts';
 import { accessUnitStarts, framesFed, prefixAt, readLive, type Reads } from './liveKit.ts';
 
@@ -212,18 +214,27 @@ test('access units larger than a slot: each is counted once as frameTooLarge, th
   assert.is(100, input.queue.length + pool.dropped, `fed 100 = held ${input.queue.length} + dropped ${JSON.stringify(pool.drops)}`);
 });
 
-test(`fuzz, ${200} runs: random reads, cut points, sends and acknowledgements on a 5-slot pool: fed = stored + dropped, always`, () => {
-  const data = concatBytes([GOP10, GOP10, GOP10]);
-  const starts = accessUnitStarts(data);
-  const prefixes = prefixAt(data, starts);
-  const runs = scaled(200);
-  for (let seed = 1; seed <= runs; seed++) {
+const FUZZ_DATA = concatBytes([GOP10, GOP10, GOP10]);
+
+/**
+ * One fuzz run: random reads, cut point, sends and acknowledgements on a 5-slot pool (overflow scratch, reclaims,
+ * a truncated tail). Returns the counts and every frame stored, in order, as comparable data.
+ */
+function fuzzRun(seed: number, byteScan?: ByteScanPort) {
+  const data = FUZZ_DATA;
+  {
     const rnd = mulberry32(seed);
     const pool = new FramePool({ slotCount: 5, slotBytes: 8192, maxFrames: 26 });
     let persisted = 0;
+    const stored: number[][] = [];
+    const keep = (f: Frame) => {
+      const nals: number[] = [];
+      for (let k = 0; k < f.nalCount; k++) nals.push(f.nalOffset[k]!, f.nalLength[k]!, f.nalPrefix[k]!, f.nalType[k]!);
+      stored.push([f.seq, f.streamOffset, f.size, f.key ? 1 : 0, f.pts, f.dts, ...nals]);
+    };
     let input!: FrameInput;
     const sendRate = rnd();
-    input = live(pool, {}, () => {
+    input = live(pool, byteScan ? { byteScan } : {}, () => {
       if (rnd() >= sendRate) return;
       const q = input.queue;
       for (let f = q.nextUnsent(); f; f = q.nextUnsent()) f.sent = true;
@@ -246,15 +257,33 @@ test(`fuzz, ${200} runs: random reads, cut points, sends and acknowledgements on
           let next = -1;
           for (let k = 1; k < q.length; k++) if (q.at(k).fragmentStart) { next = k; break; }
           if (next < 0 || !q.at(next - 1).sent) break;
+          for (let k = 0; k < next; k++) keep(q.at(k));
           persisted += q.releaseOldestFragment();
         }
       }
     }
     input.end(false);
-    const fed = framesFed(starts, prefixes, cut);
-    const stored = persisted + input.queue.length;
-    assert.is(fed, stored + pool.dropped, `seed ${seed}, cut at ${cut}: fed ${fed} = stored ${stored} + dropped ${JSON.stringify(pool.drops)}`);
+    for (let k = 0; k < input.queue.length; k++) keep(input.queue.at(k));
+    return { cut, persisted, held: input.queue.length, drops: pool.drops, dropped: pool.dropped, problem: input.problem()?.message, stats: { ...input.stats }, stored };
   }
+}
+
+test(`fuzz, ${200} runs: random reads, cut points, sends and acknowledgements on a 5-slot pool: fed = stored + dropped, always`, () => {
+  const starts = accessUnitStarts(FUZZ_DATA);
+  const prefixes = prefixAt(FUZZ_DATA, starts);
+  const runs = scaled(200);
+  for (let seed = 1; seed <= runs; seed++) {
+    const { cut, persisted, held, drops, dropped } = fuzzRun(seed);
+    const fed = framesFed(starts, prefixes, cut);
+    const stored = persisted + held;
+    assert.is(fed, stored + dropped, `seed ${seed}, cut at ${cut}: fed ${fed} = stored ${stored} + dropped ${JSON.stringify(drops)}`);
+  }
+});
+
+test(`the same ${200} runs with the board's NAL walk (ByteScanPort.classifyNals; a reference under Node): identical frames, stamps, drops`, () => {
+  const port = boardByteScan() ?? referenceScanPort;
+  const runs = scaled(200);
+  for (let seed = 1; seed <= runs; seed++) assert.equal(fuzzRun(seed, port), fuzzRun(seed), `seed ${seed}`);
 });
 
 test.run();
