@@ -24,6 +24,20 @@ function collect(path: string, out: string[]): void {
   }
 }
 
+/**
+ * No test may hang the run: one that has not settled after this long fails with a message naming it (the
+ * longest suites take about two minutes on a loaded 2-core machine; CI stops a run at 90).
+ */
+const TEST_TIMEOUT_MS = 8 * 60_000;
+
+function settleWithin<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not settled after ${TEST_TIMEOUT_MS / 60_000} minutes (a hang)`)), TEST_TIMEOUT_MS);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
 const targets = process.argv.slice(2);
 const files: string[] = [];
 for (const t of targets.length ? targets : [join(root, 'test')]) collect(resolve(t), files);
@@ -48,7 +62,7 @@ for (const [index, file] of files.entries()) {
     for (const t of registered.tests) {
       s(t.name, async () => {
         try {
-          await t.fn();
+          await settleWithin(Promise.resolve().then(t.fn), `${registered.name} › ${t.name}`);
           counts.passed++;
           passed.push(`${registered.name} › ${t.name}`);
         } catch (err) {

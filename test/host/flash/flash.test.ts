@@ -95,10 +95,13 @@ test('the flashed tree boots under qemu-arm -cpu arm1176 as its unit starts it: 
   const image = JSON.parse(readFileSync(p.imageJson, 'utf8')) as { runtimeFlags: string[]; qemuCpu?: string };
   assert.is(image.qemuCpu, 'arm1176');
   const boot = { image: { dir: p.imageDir, runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu }, config: { bundle: p.bundle, board: p.board, state: p.state } };
-  // The same argv as the board's run script, with every path rebased under the tree.
-  const { command, args } = bootCommand(boot.image, boot.config);
+  // The same argv as the board's run script, with every path rebased under the tree (a camera, as on the board).
+  const { command, args } = bootCommand(boot.image, { ...boot.config, recorded: false });
   assert.is(command, 'qemu-arm');
   assert.equal(args, ['-cpu', 'arm1176', ...deviceCommand(image, board)]);
+  // The boot below feeds a file as fast as the board reads: the one difference is `--recorded` (keep the file's
+  // cadence and its whole last frame), which a flashed unit never passes.
+  assert.equal(bootCommand(boot.image, boot.config).args, [...args, '--recorded']);
   const onBoard = deviceCommand(image, '/').join(' ');
   assert.ok(readFileSync(join(p.imageDir, 'run'), 'utf8').includes(`| ${onBoard}\n`), onBoard);
   assert.equal(deviceCommand(image, board).map((a) => (a.startsWith(board) ? `/${relative(board, a)}` : a)), deviceCommand(image, '/'));
