@@ -1,7 +1,8 @@
 import { decodeCbor } from '../core/cbor/decodeCbor.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
+import { ROLE_ALIAS, THING_NAME } from '../core/iot/iotNames.ts';
 import type { Board } from './Board.ts';
-import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseDeviceBoard, REGION, STREAM_NAME, text, THING_NAME, type DeviceConfig } from './DeviceConfig.ts';
+import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseDeviceBoard, REGION, STREAM_NAME, text, type DeviceConfig } from './DeviceConfig.ts';
 
 /** How the device is started from a bundle: `firmware.js --bundle DIR --board FILE` (the image's board.json). */
 export interface BundleSource {
@@ -22,7 +23,6 @@ const TOP_KEYS = ['version', 'thingName', 'streamName', 'region', 'roleAlias', '
 const ENDPOINT_KEYS = ['credentialProvider', 'iotData', 'kinesisVideo'];
 const CAMERA_KEYS = ['codec', 'fps'];
 const STREAM_KEYS = ['fragmentMs', 'metadata'];
-const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
 const HOST = /^[a-zA-Z0-9.-]{1,253}$/;
 /** device.cbor is a few hundred bytes; the limit only bounds a corrupt file. */
 const MAX_DEVICE_CBOR = 16 * 1024;

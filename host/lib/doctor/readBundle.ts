@@ -3,6 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
+import { THING_NAME } from '../../../firmware/core/iot/iotNames.ts';
 import { BUNDLE_FILES, BUNDLE_VERSION, type BundleFile, type DeviceConfig } from '../writeBundle.ts';
 
 export interface BundleOnDisk {
@@ -27,7 +28,7 @@ function checkConfig(value: unknown): string | undefined {
   for (const key of ['thingName', 'streamName', 'region', 'roleAlias'] as const) {
     if (typeof c[key] !== 'string' || c[key] === '') return `device.cbor ${key} is missing or not a string`;
   }
-  if (!/^[a-zA-Z0-9:_-]{1,128}$/.test(c.thingName as string)) return `device.cbor thingName '${String(c.thingName)}' is not a thing name`;
+  if (!THING_NAME.test(c.thingName as string)) return `device.cbor thingName '${String(c.thingName)}' is not a thing name`;
   const e = c.endpoints as Record<string, unknown> | undefined;
   if (typeof e !== 'object' || e === null) return 'device.cbor endpoints is missing';
   for (const key of ENDPOINT_KEYS) if (typeof e[key] !== 'string' || e[key] === '') return `device.cbor endpoints.${key} is missing`;
