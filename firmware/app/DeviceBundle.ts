@@ -1,7 +1,8 @@
 import { decodeCbor } from '../core/cbor/decodeCbor.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
+import { ROLE_ALIAS, THING_NAME } from '../core/iot/iotNames.ts';
 import type { Board } from './Board.ts';
-import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseDeviceBoard, REGION, STREAM_NAME, text, THING_NAME, type DeviceConfig } from './DeviceConfig.ts';
+import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseDeviceBoard, REGION, STREAM_NAME, text, type DeviceConfig } from './DeviceConfig.ts';
 
 /** How the device is started from a bundle: `firmware.js --bundle DIR --board FILE` (the image's board.json). */
 export interface BundleSource {
@@ -22,7 +23,6 @@ const TOP_KEYS = ['version', 'thingName', 'streamName', 'region', 'roleAlias', '
 const ENDPOINT_KEYS = ['credentialProvider', 'iotData', 'kinesisVideo'];
 const CAMERA_KEYS = ['codec', 'fps'];
 const STREAM_KEYS = ['fragmentMs', 'metadata'];
-const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
 const HOST = /^[a-zA-Z0-9.-]{1,253}$/;
 /** device.cbor is a few hundred bytes; the limit only bounds a corrupt file. */
 const MAX_DEVICE_CBOR = 16 * 1024;
@@ -80,52 +80,12 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   } catch (err) {
     throw new FieldcamError('CONFIG_INVALID', `bundle: cannot read ${file}: ${(err as Error).message}`);
   }
-  let raw: unknown;
-  try {
-    raw = decodeCbor(bytes, 0, bytes.length, { maxBytes: MAX_DEVICE_CBOR, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 });
-  } catch (err) {
-    throw new FieldcamError('CONFIG_INVALID', `bundle: ${file} is not a valid CBOR document (${isFieldcamError(err) ? err.code : 'error'}: ${(err as Error).message})`);
-  }
-  const d = object(raw, 'device.cbor');
-  onlyKeys(d, 'device.cbor', '', TOP_KEYS);
-  if (d.version !== 1) fail('device.cbor version', '1 (this firmware reads bundle format version 1)');
-  const thingName = text(d, 'device.cbor', 'thingName', THING_NAME);
-  const streamName = d.streamName === undefined ? thingName : text(d, 'device.cbor', 'streamName', STREAM_NAME);
-  if (!STREAM_NAME.test(streamName)) fail('device.cbor thingName', 'usable as a stream name ([a-zA-Z0-9_.-]) or streamName must be given');
-  const region = text(d, 'device.cbor', 'region', REGION);
-  const roleAlias = text(d, 'device.cbor', 'roleAlias', ROLE_ALIAS);
-  const endpoints = object(d.endpoints, 'device.cbor endpoints');
-  onlyKeys(endpoints, 'device.cbor', 'endpoints', ENDPOINT_KEYS);
-  const provider = hostPort(text(endpoints, 'device.cbor endpoints', 'credentialProvider'), 'device.cbor endpoints.credentialProvider');
-  const kvs = httpsUrl(text(endpoints, 'device.cbor endpoints', 'kinesisVideo'), 'device.cbor endpoints.kinesisVideo');
-  // iot:Data-ATS: the MQTT broker of the control channel (8883: MQTT over TLS with a client certificate).
-  const iotData = endpoints.iotData === undefined ? undefined : hostPort(text(endpoints, 'device.cbor endpoints', 'iotData'), 'device.cbor endpoints.iotData', 8883);
-  const retentionHours = d.retentionHours === undefined ? undefined : integer(d, 'device.cbor', 'retentionHours', 0, 87_600);
-
-  let codec = boardCamera.codec;
-  let fps: number | undefined;
-  if (d.camera !== undefined) {
-    const camera = object(d.camera, 'device.cbor camera');
-    onlyKeys(camera, 'device.cbor', 'camera', CAMERA_KEYS);
-    if (camera.codec !== undefined) codec = camera.codec;
-    if (camera.fps !== undefined) fps = integer(camera, 'device.cbor camera', 'fps', 1, 1000);
-  }
-  if (codec !== 'h264' && codec !== 'mjpeg') fail('camera.codec', '"h264" or "mjpeg"');
-  // H.264 carries its timing (SPS VUI); JPEG has none, so MJPEG falls back to the manifest's frame rate.
-  if (fps === undefined && codec === 'mjpeg') fps = integer(boardCamera, 'board.camera', 'fps', 1, 1000);
-
-  let fragmentMs = deviceBoard.stream.fragmentMs;
-  let metadata: Record<string, string> | undefined;
-  if (d.stream !== undefined) {
-    const stream = object(d.stream, 'device.cbor stream');
-    onlyKeys(stream, 'device.cbor', 'stream', STREAM_KEYS);
-    if (stream.fragmentMs !== undefined) fragmentMs = integer(stream, 'device.cbor stream', 'fragmentMs', 0, deviceBoard.stream.maxFragmentMs);
-    if (stream.metadata !== undefined) {
-      const m = object(stream.metadata, 'device.cbor stream.metadata');
-      metadata = {};
-      for (const key of Object.keys(m)) metadata[key] = text(m, 'device.cbor stream.metadata', key);
-    }
-  }
+  const { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata } = readDeviceDocument(bytes, file, {
+    codec: boardCamera.codec,
+    fps: () => integer(boardCamera, 'board.camera', 'fps', 1, 1000),
+    fragmentMs: deviceBoard.stream.fragmentMs,
+    maxFragmentMs: deviceBoard.stream.maxFragmentMs,
+  });
 
   const certFile = `${dir}/certificate.pem`;
   const keyFile = `${dir}/private.key`;
@@ -155,6 +115,71 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
       }),
     } : {}),
   });
+}
+
+/** What device.cbor needs of the board: the camera's codec and frame rate, and the fragment length and its limit. */
+export interface DocumentBoard {
+  readonly codec: unknown;
+  /** The camera's frame rate, read only when an MJPEG camera has none in the bundle (JPEG carries no timing). */
+  fps(): number;
+  readonly fragmentMs: number;
+  readonly maxFragmentMs: number;
+}
+
+/**
+ * device.cbor (docs/device-bundle.md, format version 1) read and validated as the device reads it, with the
+ * board's camera and stream defaults merged in; `fieldcam doctor` reads bundles with it too. Throws
+ * FieldcamError CONFIG_INVALID naming the problem; `file` names the file in the messages.
+ */
+export function readDeviceDocument(bytes: Uint8Array, file: string, board: DocumentBoard) {
+  let raw: unknown;
+  try {
+    raw = decodeCbor(bytes, 0, bytes.length, { maxBytes: MAX_DEVICE_CBOR, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 });
+  } catch (err) {
+    throw new FieldcamError('CONFIG_INVALID', `bundle: ${file} is not a valid CBOR document (${isFieldcamError(err) ? err.code : 'error'}: ${(err as Error).message})`);
+  }
+  const d = object(raw, 'device.cbor');
+  onlyKeys(d, 'device.cbor', '', TOP_KEYS);
+  if (d.version !== 1) fail('device.cbor version', '1 (this firmware reads bundle format version 1)');
+  const thingName = text(d, 'device.cbor', 'thingName', THING_NAME);
+  const streamName = d.streamName === undefined ? thingName : text(d, 'device.cbor', 'streamName', STREAM_NAME);
+  if (!STREAM_NAME.test(streamName)) fail('device.cbor thingName', 'usable as a stream name ([a-zA-Z0-9_.-]) or streamName must be given');
+  const region = text(d, 'device.cbor', 'region', REGION);
+  const roleAlias = text(d, 'device.cbor', 'roleAlias', ROLE_ALIAS);
+  const endpoints = object(d.endpoints, 'device.cbor endpoints');
+  onlyKeys(endpoints, 'device.cbor', 'endpoints', ENDPOINT_KEYS);
+  const provider = hostPort(text(endpoints, 'device.cbor endpoints', 'credentialProvider'), 'device.cbor endpoints.credentialProvider');
+  const kvs = httpsUrl(text(endpoints, 'device.cbor endpoints', 'kinesisVideo'), 'device.cbor endpoints.kinesisVideo');
+  // iot:Data-ATS: the MQTT broker of the control channel (8883: MQTT over TLS with a client certificate).
+  const iotData = endpoints.iotData === undefined ? undefined : hostPort(text(endpoints, 'device.cbor endpoints', 'iotData'), 'device.cbor endpoints.iotData', 8883);
+  const retentionHours = d.retentionHours === undefined ? undefined : integer(d, 'device.cbor', 'retentionHours', 0, 87_600);
+
+  let codec = board.codec;
+  let fps: number | undefined;
+  if (d.camera !== undefined) {
+    const camera = object(d.camera, 'device.cbor camera');
+    onlyKeys(camera, 'device.cbor', 'camera', CAMERA_KEYS);
+    if (camera.codec !== undefined) codec = camera.codec;
+    if (camera.fps !== undefined) fps = integer(camera, 'device.cbor camera', 'fps', 1, 1000);
+  }
+  if (codec !== 'h264' && codec !== 'mjpeg') fail('camera.codec', '"h264" or "mjpeg"');
+  // H.264 carries its timing (SPS VUI); JPEG has none, so MJPEG falls back to the manifest's frame rate.
+  if (fps === undefined && codec === 'mjpeg') fps = board.fps();
+
+  let fragmentMs = board.fragmentMs;
+  let metadata: Record<string, string> | undefined;
+  if (d.stream !== undefined) {
+    const stream = object(d.stream, 'device.cbor stream');
+    onlyKeys(stream, 'device.cbor', 'stream', STREAM_KEYS);
+    if (stream.fragmentMs !== undefined) fragmentMs = integer(stream, 'device.cbor stream', 'fragmentMs', 0, board.maxFragmentMs);
+    if (stream.metadata !== undefined) {
+      const m = object(stream.metadata, 'device.cbor stream.metadata');
+      metadata = {};
+      for (const key of Object.keys(m)) metadata[key] = text(m, 'device.cbor stream.metadata', key);
+    }
+  }
+
+  return { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata } as const;
 }
 
 /** `name` in the directory that holds the bundle directory (the bundle itself may be read-only). */

@@ -1,6 +1,7 @@
 import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
 import { CONTROL_LIMITS } from '../core/control/controlLimits.ts';
 import { FieldcamError } from '../core/errors.ts';
+import { THING_NAME } from '../core/iot/iotNames.ts';
 import type { FrameRate } from '../core/media/FrameInput.ts';
 import { NET_DEADLINE_DEFAULTS, type NetDeadlines } from '../core/net/PhaseDeadline.ts';
 
@@ -92,7 +93,6 @@ export interface ControlConfig {
 }
 
 export const CONTROL_KEEP_ALIVE_DEFAULT = 60;
-export const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 
 /** The `control` object of a JSON configuration; `caFile` defaults to the KVS endpoint's CA bundle. */
 export function parseControlConfig(o: Json, field: string, defaultCaFile: string): ControlConfig {

@@ -16,7 +16,7 @@ import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseComma
 import { profileFromTelemetry } from '../lib/profile/profileFromTelemetry.ts';
 import { renderReport } from '../lib/profile/renderReport.ts';
 import { writeFileAtomic } from '../lib/writeFileAtomic.ts';
-import { THING_NAME } from '../lib/provision/provisionNames.ts';
+import { THING_NAME } from '../../firmware/core/iot/iotNames.ts';
 import type { Command } from './fieldcam.ts';
 
 const DEFAULT_TIMEOUT_S = 20;

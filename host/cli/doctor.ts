@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import { awsClientConfig } from '../aws/awsClientConfig.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { formatChecks } from '../lib/doctor/formatChecks.ts';
+import { BOARDS_DIR, loadBoardManifest } from '../lib/loadBoardManifest.ts';
 import { runDoctor } from '../lib/doctor/runDoctor.ts';
 import { verifyImage } from '../lib/flash/verifyImage.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
@@ -11,7 +12,7 @@ import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
   name: 'doctor',
-  usage: 'doctor --bundle DIR [--endpoint-url URL] [--json]  |  doctor --image camera.img [--json]',
+  usage: 'doctor --bundle DIR [--board <name>] [--endpoint-url URL] [--json]  |  doctor --image camera.img [--json]',
   summary:
     'Pre-flight checks of a device bundle, as the device will meet them: files and device.cbor, key mode,\n' +
     'certificate/key pair, issuer and validity, the CA against the endpoints, the clock against the server\'s\n' +
@@ -21,6 +22,7 @@ const spec: CommandSpec = {
     bundle: { type: 'string', value: 'DIR', help: 'the bundle directory (what provision wrote)' },
     'endpoint-url': { type: 'string', value: 'URL', help: 'IoT endpoint for DescribeEndpoint (e.g. the local cloud); uses AWS credentials if any' },
     region: { type: 'string', value: 'region', help: 'region for DescribeEndpoint (default: the bundle\'s)' },
+    board: { type: 'string', value: 'name', help: 'also read the bundle with the device\'s own reader for this board (manifests/boards/<name>.json): camera codec, fps, fragment length' },
     image: { type: 'string', value: 'camera.img', help: 'check a Raspberry Pi OS image fieldcam flash --image wrote, without mounting it (as fieldcam flash --verify)' },
     json: { type: 'boolean', help: 'print the rows as JSON' },
   },
@@ -51,7 +53,12 @@ export const doctorCommand: Command = {
     });
     // DescribeEndpoint only with AWS credentials at hand (env or profile); without, doctor judges by trying.
     const hasCredentials = Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE || process.env.AWS_WEB_IDENTITY_TOKEN_FILE);
-    const rows = await runDoctor({ dir, aws: hasCredentials ? aws : undefined });
+    let board: { name: string; manifest: string } | undefined;
+    if (typeof values.board === 'string') {
+      const name = loadBoardManifest(values.board).name; // CONFIG_BOARD_UNKNOWN names the known boards
+      board = { name, manifest: join(BOARDS_DIR, `${name}.json`) };
+    }
+    const rows = await runDoctor({ dir, aws: hasCredentials ? aws : undefined, ...(board ? { board } : {}) });
     const failed = rows.filter((r) => r.status === 'FAIL').length;
     if (values.json) {
       process.stdout.write(JSON.stringify({ bundle: dir, ok: failed === 0, checks: rows }, null, 2) + '\n');

@@ -7,7 +7,8 @@ import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseComma
 import { provisionClients } from '../lib/provision/ProvisionContext.ts';
 import { parseCsr, type Csr } from '../lib/provision/deviceCertificate.ts';
 import { provisionDevice, type DeviceResult } from '../lib/provision/provisionDevice.ts';
-import { CREDENTIAL_DURATION_SECONDS, DEFAULT_RETENTION_HOURS, DEFAULT_ROLE_ALIAS, ROLE_ALIAS_NAME, STREAM_NAME, THING_NAME } from '../lib/provision/provisionNames.ts';
+import { CREDENTIAL_DURATION_SECONDS, DEFAULT_RETENTION_HOURS, DEFAULT_ROLE_ALIAS, STREAM_NAME } from '../lib/provision/provisionNames.ts';
+import { ROLE_ALIAS, THING_NAME } from '../../firmware/core/iot/iotNames.ts';
 import { provisionShared } from '../lib/provision/provisionShared.ts';
 import { ProvisionSteps, type Step } from '../lib/provision/ProvisionSteps.ts';
 import type { Command } from './fieldcam.ts';
@@ -161,7 +162,7 @@ export const provisionCommand: Command = {
     const credentialDurationSeconds = numberFlag(spec, 'credential-duration', values['credential-duration'], 900, 43_200) ?? CREDENTIAL_DURATION_SECONDS;
     if (!Number.isInteger(credentialDurationSeconds)) throw new FieldcamError('CLI_USAGE', 'provision: --credential-duration must be a whole number of seconds (900-43200)');
     const roleAlias = typeof values['role-alias'] === 'string' ? values['role-alias'] : DEFAULT_ROLE_ALIAS;
-    if (!ROLE_ALIAS_NAME.test(roleAlias)) throw new FieldcamError('CLI_USAGE', `provision: --role-alias '${roleAlias}' is not a role alias name (1-128 of \\w = , @ -)`);
+    if (!ROLE_ALIAS.test(roleAlias)) throw new FieldcamError('CLI_USAGE', `provision: --role-alias '${roleAlias}' is not a role alias name (1-128 of \\w = , @ -)`);
     const caPem = readCa(values, dryRun);
     const endpointUrl = typeof values['endpoint-url'] === 'string' ? values['endpoint-url'] : undefined;
     const config = awsClientConfig({

@@ -4,9 +4,6 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CloudError, type CloudContext, type Route } from './types.ts';
 
-/** hex(SHA-256("")): the payload hash of an empty or streamed body (kvs-reference.md §10.2). */
-export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-
 /** Control-plane bodies are small JSON documents; anything larger is refused before it is buffered. */
 export const MAX_JSON_BODY = 1 << 20;
 

@@ -1,5 +1,5 @@
 import type { Board } from '../../app/Board.ts';
-import { decodeUtf8 } from '../../core/text/decodeUtf8.ts';
+import { decodeUtf8 } from '../../core/text/utf8.ts';
 import { host } from './native.ts';
 import { xsCamera } from './xsCamera.ts';
 import { xsHash } from './xsHash.ts';

@@ -1,6 +1,6 @@
 import { FieldcamError } from '../errors.ts';
 import { INFO, MAJOR, SIMPLE, TAG_UINT8_ARRAY } from './cborConstants.ts';
-import { decodeUtf8Strict } from './decodeUtf8Strict.ts';
+import { decodeUtf8 } from '../text/utf8.ts';
 
 /** Every size the decoder accepts is bounded; each field overrides one default. */
 export interface CborDecodeLimits {
@@ -109,7 +109,7 @@ function readItem(c: Cursor, depth: number): unknown {
     case MAJOR.TEXT: {
       const from = c.p;
       span(c, n, at);
-      const s = decodeUtf8Strict(c.bytes, from, n);
+      const s = decodeUtf8(c.bytes, from, n, true);
       if (s === undefined) throw new FieldcamError('CBOR_INVALID_UTF8', `the text string at offset ${at} is not valid UTF-8`);
       return s;
     }

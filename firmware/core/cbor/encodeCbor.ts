@@ -1,6 +1,6 @@
 import { FieldcamError } from '../errors.ts';
 import { INFO, MAJOR, MAP16, MAX_MAP16_ENTRIES, SIMPLE } from './cborConstants.ts';
-import { utf8LengthStrict, writeUtf8Strict } from './utf8Strict.ts';
+import { utf8Length, writeMeasuredUtf8 } from '../text/utf8.ts';
 
 /** Nesting of arrays and maps the encoder accepts; deeper (or cyclic) values throw CBOR_TOO_DEEP. */
 export const CBOR_ENCODE_MAX_DEPTH = 16;
@@ -110,11 +110,11 @@ function writeNumber(n: number, out: Uint8Array, p: number): number {
 }
 
 function writeText(s: string, out: Uint8Array, p: number): number {
-  const n = utf8LengthStrict(s);
+  const n = utf8Length(s, true);
   if (n < 0) throw new FieldcamError('CBOR_INVALID_UTF8', 'a string holds a lone surrogate; it has no UTF-8 encoding');
   p = writeHead(MAJOR.TEXT, n, out, p);
   fits(out, p, n);
-  return writeUtf8Strict(s, out, p);
+  return writeMeasuredUtf8(s, out, p);
 }
 
 /** Initial byte plus the shortest argument (RFC 8949 §3.1, §4.2.1); `n` < 2^32 here. */

@@ -9,6 +9,7 @@ import type { NetDeadlines } from '../net/PhaseDeadline.ts';
 import type { ServerClock } from '../net/ServerClock.ts';
 import type { SigV4Credentials } from '../sigv4/SigV4Signer.ts';
 import { iotProviderError } from './iotProviderError.ts';
+import { ROLE_ALIAS, THING_NAME } from './iotNames.ts';
 import { parseIotCredentials, type IotCredentials } from './parseIotCredentials.ts';
 
 export interface IotCredentialsClientOptions {
@@ -41,9 +42,6 @@ export type IotCredentialsEvent =
 /** Refresh this long before expiry at the latest (or at 80% of the lifetime, whichever comes first). */
 export const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
 const REFRESH_AT_FRACTION = 0.8;
-// kvs-reference.md §9.1: thing names 1-128 of [a-zA-Z0-9:_-]; role aliases 1-128 of [\w=,@-].
-const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
-const ROLE_ALIAS = /^[\w=,@-]{1,128}$/;
 const EMPTY = new Uint8Array(0);
 
 /**

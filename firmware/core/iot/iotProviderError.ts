@@ -1,6 +1,6 @@
 import { FieldcamError, type ErrorCode } from '../errors.ts';
 import { headerValue, type HttpResult } from '../net/httpExchange.ts';
-import { decodeUtf8 } from '../text/decodeUtf8.ts';
+import { decodeUtf8 } from '../text/utf8.ts';
 
 /**
  * A refusal of the credentials provider as a named error. AWS answers JSON `{"message": …}`

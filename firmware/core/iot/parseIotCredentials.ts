@@ -1,5 +1,5 @@
 import { FieldcamError } from '../errors.ts';
-import { decodeUtf8 } from '../text/decodeUtf8.ts';
+import { decodeUtf8 } from '../text/utf8.ts';
 
 /** Temporary credentials issued by the AWS IoT credentials provider (kvs-reference.md §9.2). */
 export interface IotCredentials {

@@ -5,7 +5,7 @@ import { FieldcamError, type ErrorCode } from '../errors.ts';
 import { parseHttpDate } from '../http/parseHttpDate.ts';
 import { hexLower } from '../sigv4/hexLower.ts';
 import { SigV4Signer } from '../sigv4/SigV4Signer.ts';
-import { decodeUtf8 } from '../text/decodeUtf8.ts';
+import { decodeUtf8 } from '../text/utf8.ts';
 import { encodeUtf8 } from '../text/utf8.ts';
 import { headerValue, httpExchange, type HttpResult, type HttpTarget } from '../net/httpExchange.ts';
 import { hostHeader } from '../net/hostHeader.ts';

@@ -7,7 +7,7 @@ import type { FrameInput } from '../media/FrameInput.ts';
 import { ViewList } from '../media/ViewList.ts';
 import type { FragmentMetadata } from '../mkv/FragmentMetadata.ts';
 import { MkvWriter } from '../mkv/MkvWriter.ts';
-import { SigV4Signer } from '../sigv4/SigV4Signer.ts';
+import { EMPTY_PAYLOAD_SHA256, SigV4Signer } from '../sigv4/SigV4Signer.ts';
 import type { AckEvent } from './AckParser.ts';
 import { actionForAckError } from './actionForAckError.ts';
 import { Backoff } from '../net/Backoff.ts';
@@ -19,8 +19,6 @@ import { LatencyStats } from './LatencyStats.ts';
 import { PutMediaConnection } from './PutMediaConnection.ts';
 import type { ServerClock } from '../net/ServerClock.ts';
 
-/** SHA-256 of the empty string: the payload hash KVS expects for the streamed PutMedia body (kvs-reference.md §10.2). */
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** Fragments sent on one connection and not yet acknowledged, tracked for ACK matching and staleness. */
 const IN_FLIGHT = 256;
 /**
@@ -343,7 +341,7 @@ export class PutMediaSession {
       ['transfer-encoding', 'chunked'],
       ['connection', 'keep-alive'],
     ];
-    const signed = this.signer.sign({ method: 'POST', path: '/putMedia', query: '', headers, payloadHash: EMPTY_SHA256 }, credentials, nowMs);
+    const signed = this.signer.sign({ method: 'POST', path: '/putMedia', query: '', headers, payloadHash: EMPTY_PAYLOAD_SHA256 }, credentials, nowMs);
     for (const h of signed.headers) headers.push([h[0], h[1]]);
     this.setState('connecting');
     this.stats.connections++;

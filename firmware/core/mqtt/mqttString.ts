@@ -1,5 +1,5 @@
 import { FieldcamError, type ErrorCode } from '../errors.ts';
-import { utf8LengthStrict, writeUtf8Strict } from '../cbor/utf8Strict.ts';
+import { utf8Length, writeMeasuredUtf8 } from '../text/utf8.ts';
 import { MAX_STRING_BYTES } from './mqttConstants.ts';
 
 /**
@@ -9,7 +9,7 @@ import { MAX_STRING_BYTES } from './mqttConstants.ts';
  */
 export function mqttStringLength(s: string, what: string, code: ErrorCode): number {
   if (s.indexOf('\u0000') >= 0) throw new FieldcamError(code, `${what} holds U+0000 ([MQTT-1.5.3-2])`);
-  const n = utf8LengthStrict(s);
+  const n = utf8Length(s, true);
   if (n < 0) throw new FieldcamError(code, `${what} holds a lone surrogate, which has no UTF-8 form (§1.5.3)`);
   if (n > MAX_STRING_BYTES) throw new FieldcamError(code, `${what} is ${n} UTF-8 bytes, more than ${MAX_STRING_BYTES} (§1.5.3)`);
   return n;
@@ -17,7 +17,7 @@ export function mqttStringLength(s: string, what: string, code: ErrorCode): numb
 
 /** Writes a string already measured by mqttStringLength: two-byte length, then UTF-8 (§1.5.3). */
 export function writeMqttString(s: string, byteLength: number, out: Uint8Array, p: number): number {
-  return writeUtf8Strict(s, out, writeUint16(byteLength, out, p));
+  return writeMeasuredUtf8(s, out, writeUint16(byteLength, out, p));
 }
 
 /** Binary data (§1.5.3 by analogy, e.g. the will message §3.1.3.3 and password §3.1.3.5): length, bytes. */

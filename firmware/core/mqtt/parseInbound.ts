@@ -1,4 +1,4 @@
-import { decodeUtf8Strict } from '../cbor/decodeUtf8Strict.ts';
+import { decodeUtf8 } from '../text/utf8.ts';
 import { FieldcamError } from '../errors.ts';
 import { CONNACK_RETURN, PACKET_TYPE, SUBACK_FAILURE, type QoS } from './mqttConstants.ts';
 import type { MqttInbound } from './MqttInbound.ts';
@@ -112,7 +112,7 @@ function parsePublish(first: number, b: Uint8Array, start: number, end: number):
   let p = start + 2;
   if (p + topicLength + (qos ? 2 : 0) > end) throw malformed(`the PUBLISH topic length ${topicLength} runs past the packet (§3.3.2.1)`);
   if (topicLength === 0) throw violation('the PUBLISH topic name is empty ([MQTT-4.7.3-1])');
-  const topic = decodeUtf8Strict(b, p, topicLength);
+  const topic = decodeUtf8(b, p, topicLength, true);
   if (topic === undefined) throw malformed('the PUBLISH topic name is not well-formed UTF-8 ([MQTT-1.5.3-1])');
   // NUL, "+" and "#" are single bytes that never occur inside a multi-byte UTF-8 sequence, so the bytes are
   // scanned rather than the string (indexing a string is not constant-time inside XS).

@@ -8,7 +8,7 @@ import { formatAmzDate } from './formatAmzDate.ts';
 import { hexLower } from './hexLower.ts';
 
 export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
-/** hex(SHA-256("")): the payload hash of a streamed PutMedia body (kvs-reference.md §10.2). */
+/** hex(SHA-256("")): the payload hash of an empty or streamed body, PutMedia's (kvs-reference.md §10.2); device and cloud. */
 export const EMPTY_PAYLOAD_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 /** The default clock floor: a board whose clock reads earlier than this has not been told the time. */
 export const DEFAULT_CLOCK_FLOOR_MS = Date.UTC(2024, 0, 1);

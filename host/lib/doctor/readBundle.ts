@@ -1,8 +1,9 @@
 // Reads a device bundle (docs/device-bundle.md) for `fieldcam doctor`: which files are there, and device.cbor
-// decoded and checked against format version 1 (every problem named, as the device names it at boot).
+// read by the device's own reader (every problem named as the device names it at boot).
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
+import { readDeviceDocument, type DocumentBoard } from '../../../firmware/app/DeviceBundle.ts';
 import { BUNDLE_FILES, BUNDLE_VERSION, type BundleFile, type DeviceConfig } from '../writeBundle.ts';
 
 export interface BundleOnDisk {
@@ -15,24 +16,25 @@ export interface BundleOnDisk {
   readonly configProblem: string | undefined;
 }
 
-const KEYS = new Set(['version', 'thingName', 'streamName', 'region', 'roleAlias', 'endpoints', 'retentionHours', 'camera', 'stream']);
-const ENDPOINT_KEYS = ['credentialProvider', 'iotData', 'kinesisVideo'] as const;
+/**
+ * Without a board (`--board`), device.cbor is read for a board that accepts any camera codec the firmware knows
+ * and any fragment length: only the board-specific limits are left to the `--board` row.
+ */
+const ANY_BOARD: DocumentBoard = Object.freeze({ codec: 'h264', fps: () => 1, fragmentMs: 0, maxFragmentMs: Number.MAX_SAFE_INTEGER });
 
-function checkConfig(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) return 'device.cbor is not a CBOR map';
-  const c = value as Record<string, unknown>;
-  const unknown = Object.keys(c).find((k) => !KEYS.has(k));
-  if (unknown !== undefined) return `device.cbor has an unknown key '${unknown}'`;
-  if (c.version !== BUNDLE_VERSION) return `device.cbor version is ${JSON.stringify(c.version)}, not ${BUNDLE_VERSION}`;
-  for (const key of ['thingName', 'streamName', 'region', 'roleAlias'] as const) {
-    if (typeof c[key] !== 'string' || c[key] === '') return `device.cbor ${key} is missing or not a string`;
-  }
-  if (!/^[a-zA-Z0-9:_-]{1,128}$/.test(c.thingName as string)) return `device.cbor thingName '${String(c.thingName)}' is not a thing name`;
-  const e = c.endpoints as Record<string, unknown> | undefined;
-  if (typeof e !== 'object' || e === null) return 'device.cbor endpoints is missing';
-  for (const key of ENDPOINT_KEYS) if (typeof e[key] !== 'string' || e[key] === '') return `device.cbor endpoints.${key} is missing`;
-  if (c.retentionHours !== undefined && (!Number.isInteger(c.retentionHours) || (c.retentionHours as number) < 0)) return 'device.cbor retentionHours is not a whole number';
-  return undefined;
+/** device.cbor read by the device's own reader (firmware/app/DeviceBundle.ts): what it refuses, doctor fails. */
+function readConfig(raw: Uint8Array, file: string): DeviceConfig {
+  const doc = readDeviceDocument(raw, file, ANY_BOARD);
+  const endpoints = (decodeCbor(raw) as { endpoints: DeviceConfig['endpoints'] }).endpoints;
+  return {
+    version: BUNDLE_VERSION,
+    thingName: doc.thingName,
+    streamName: doc.streamName,
+    region: doc.region,
+    roleAlias: doc.roleAlias,
+    endpoints,
+    ...(doc.retentionHours !== undefined ? { retentionHours: doc.retentionHours } : {}),
+  };
 }
 
 export function readBundle(dir: string): BundleOnDisk {
@@ -58,11 +60,9 @@ export function readBundle(dir: string): BundleOnDisk {
   let configProblem: string | undefined;
   if (raw) {
     try {
-      const value = decodeCbor(raw);
-      configProblem = checkConfig(value);
-      if (!configProblem) config = value as DeviceConfig;
+      config = readConfig(raw, join(dir, 'device.cbor'));
     } catch (err) {
-      configProblem = `device.cbor is not valid CBOR: ${(err as Error).message}`;
+      configProblem = (err as Error).message;
     }
   } else {
     configProblem = 'device.cbor is missing';

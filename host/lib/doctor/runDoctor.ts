@@ -9,6 +9,7 @@ import { Agent } from 'node:https';
 import type { AwsClientConfig } from '../../aws/awsClientConfig.ts';
 import { errorName, isNotFound } from '../provision/awsCall.ts';
 import { keyMatchesCertificate } from '../provision/deviceCertificate.ts';
+import { validateBundle } from '../flash/flashTree.ts';
 import { readBundle } from './readBundle.ts';
 import { httpsRequest, SERVER_VERIFY_CODES, type HttpsAnswer, type HttpsFailure } from './probeHttps.ts';
 
@@ -28,6 +29,8 @@ export interface DoctorOptions {
   /** Largest tolerated difference between the local clock and the server's Date, ms. */
   readonly maxSkewMs?: number;
   readonly now?: () => number;
+  /** A board manifest (`--board`): the bundle is also read by the device's own reader for that board. */
+  readonly board?: { readonly name: string; readonly manifest: string };
 }
 
 const PROVISION = 'run `fieldcam provision --thing <thing>` again: it repairs what is missing';
@@ -153,6 +156,20 @@ async function roleAliasExists(aws: AwsClientConfig, region: string, alias: stri
   }
 }
 
+/**
+ * The bundle as the device reads it at boot on `board` (firmware/app/DeviceBundle.ts, through flash's
+ * validateBundle, which adds the board's camera codec): doctor then cannot pass a bundle the device refuses.
+ */
+function deviceReaderRow(dir: string, board: { readonly name: string; readonly manifest: string }): CheckRow {
+  const check = `device reader (${board.name})`;
+  try {
+    validateBundle(dir, board.manifest);
+    return { check, status: 'PASS', cause: `the ${board.name} firmware reads the bundle` };
+  } catch (err) {
+    return { check, status: 'FAIL', cause: (err as Error).message, fix: `provision the bundle for the ${board.name} board (or name the board it was made for)` };
+  }
+}
+
 export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
   const now = o.now ?? Date.now;
   const rows: CheckRow[] = [];
@@ -163,6 +180,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
   rows.push(b.config
     ? { check: 'device.cbor', status: 'PASS', cause: `version 1: thing ${b.config.thingName}, stream ${b.config.streamName}, ${b.config.region}` }
     : { check: 'device.cbor', status: 'FAIL', cause: b.configProblem ?? 'unreadable', fix: PROVISION });
+  if (o.board) rows.push(deviceReaderRow(o.dir, o.board));
   if (b.keyMode !== undefined) {
     rows.push((b.keyMode & 0o077) === 0
       ? { check: 'private key mode', status: 'PASS', cause: `0${b.keyMode.toString(8)}` }

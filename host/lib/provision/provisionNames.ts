@@ -1,6 +1,7 @@
 // The names fieldcam gives the AWS resources of a camera, and the policy documents it writes
 // (kvs-reference.md §9.1 steps 2-5, §13 steps 2-4).
 import { createHash } from 'node:crypto';
+import { THING_NAME } from '../../../firmware/core/iot/iotNames.ts';
 
 export const THING_TYPE = 'fieldcam-camera';
 export const ROLE_NAME = 'fieldcam-camera-role';
@@ -8,12 +9,8 @@ export const ROLE_POLICY_NAME = 'fieldcam-kvs';
 export const DEFAULT_ROLE_ALIAS = 'fieldcam-camera-role-alias';
 export const CREDENTIAL_DURATION_SECONDS = 3600;
 export const DEFAULT_RETENTION_HOURS = 24;
-/** AWS IoT thing names: 1-128 of [a-zA-Z0-9:_-]. */
-export const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 /** KVS stream names: 1-256 of [a-zA-Z0-9_.-]. */
 export const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,256}$/;
-/** Role alias names: 1-128 of [\w=,@-]. */
-export const ROLE_ALIAS_NAME = /^[\w=,@-]{1,128}$/;
 
 /** IoT policy names: 1-128 of [\w+=,.@-] (AWS IoT API reference, CreatePolicy). */
 const POLICY_NAME_MAX = 128;

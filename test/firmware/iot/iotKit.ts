@@ -4,7 +4,7 @@ import type { ClockPort } from '../../../firmware/io/Clock.ts';
 import type { Socket, SocketFactory, SocketOptions } from '../../../firmware/io/Socket.ts';
 import type { TimerHandle, TimerPort } from '../../../firmware/io/Timer.ts';
 import type { ViewList } from '../../../firmware/core/media/ViewList.ts';
-import { decodeUtf8 } from '../../../firmware/core/text/decodeUtf8.ts';
+import { decodeUtf8 } from '../../../firmware/core/text/utf8.ts';
 import { encodeUtf8 } from '../../../firmware/core/text/utf8.ts';
 
 export class FakeClock implements ClockPort {

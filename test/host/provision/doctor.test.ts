@@ -5,6 +5,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
+import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
 import { encodeDeviceConfig, type DeviceConfig } from '../../../host/lib/writeBundle.ts';
 import { ensureCertificates } from '../../../sim/cloud/tls/ensureCertificates.ts';
 import { assert, suite } from '../../harness/index.ts';
@@ -52,6 +53,13 @@ function editConfig(dir: string, edit: (c: DeviceConfig) => DeviceConfig): void 
   writeFileSync(join(dir, 'device.cbor'), encodeDeviceConfig(edit(config)), { mode: 0o600 });
 }
 
+/** device.cbor's optional `camera` map (docs/device-bundle.md), which provision does not write. */
+function setCamera(dir: string, camera: Record<string, unknown>): void {
+  const config = decodeCbor(readFileSync(join(dir, 'device.cbor'))) as Record<string, unknown>;
+  const out = new Uint8Array(4096);
+  writeFileSync(join(dir, 'device.cbor'), out.slice(0, encodeCbor({ ...config, camera }, out)), { mode: 0o600 });
+}
+
 await provision(['--thing', 'cam-ok']);
 await provision(['--thing', 'cam-other']);
 await provision(['--thing', 'cam-revoked']);
@@ -68,6 +76,42 @@ test('a healthy bundle passes every check and exits 0', async () => {
   const human = await cli(cloud, work.dir, ['doctor', '--bundle', 'cam-ok', ...url]);
   assert.ok(/^PASS {2}credentials call {6}temporary credentials ASIA/m.test(human.stdout), human.stdout);
   assert.ok(/all 12 checks passed/.test(human.stdout), human.stdout);
+});
+
+test('--board: the device\'s own reader judges the bundle, so a camera the board refuses fails (issue 13)', async () => {
+  const rowOf = async (bundle: string, board: string): Promise<Row | undefined> => {
+    const r = await cli(cloud, work.dir, ['doctor', '--bundle', bundle, '--board', board, ...url, '--json']);
+    return (JSON.parse(r.stdout) as { checks: Row[] }).checks.find((row) => row.check === `device reader (${board})`);
+  };
+  assert.equal((await rowOf(join(work.dir, 'cam-ok'), 'pi-zero-w'))?.status, 'PASS');
+
+  // An MJPEG bundle on a board whose camera is H.264: device.cbor alone is fine, the board refuses it.
+  const mjpeg = copyBundle('cam-ok', 'mjpeg-camera');
+  setCamera(mjpeg, { codec: 'mjpeg', fps: 10 });
+  assert.equal((await doctor(mjpeg)).rows.find((row) => row.check === 'device.cbor')?.status, 'PASS');
+  const wrong = await rowOf(mjpeg, 'pi-zero-w');
+  assert.equal(wrong?.status, 'FAIL');
+  assert.ok(/camera\.codec mjpeg, but the "h264" camera of this board/.test(wrong!.cause), wrong!.cause);
+  assert.equal((await rowOf(mjpeg, 'esp32-cam'))?.status, 'PASS');
+
+  // A codec no firmware reads: the device's CONFIG_INVALID reason.
+  const h265 = copyBundle('cam-ok', 'h265-camera');
+  setCamera(h265, { codec: 'h265' });
+  // device.cbor is read by the device's own reader even without --board: no board's firmware reads H.265.
+  const cborRow = (await doctor(h265)).rows.find((row) => row.check === 'device.cbor');
+  assert.equal(cborRow?.status, 'FAIL');
+  assert.ok(/CONFIG_INVALID|camera\.codec must be "h264" or "mjpeg"/.test(cborRow!.cause), cborRow!.cause);
+  const alias = copyBundle('cam-ok', 'bad-alias');
+  editConfig(alias, (c) => ({ ...c, roleAlias: 'no spaces allowed' }));
+  const aliasRow = (await doctor(alias)).rows.find((row) => row.check === 'device.cbor');
+  assert.equal(aliasRow?.status, 'FAIL');
+  assert.ok(/roleAlias must be a string matching/.test(aliasRow!.cause), aliasRow!.cause);
+  const refused = await rowOf(h265, 'pi-zero-w');
+  assert.equal(refused?.status, 'FAIL');
+  assert.ok(/would not boot: .*camera\.codec/.test(refused!.cause), refused!.cause);
+
+  const unknown = await cli(cloud, work.dir, ['doctor', '--bundle', 'cam-ok', '--board', 'no-such-board']);
+  assert.ok(/CONFIG_BOARD_UNKNOWN/.test(unknown.stderr), unknown.stderr);
 });
 
 test('usage: --bundle is required (exit 2); a missing directory is CLI_INPUT_NOT_FOUND', async () => {

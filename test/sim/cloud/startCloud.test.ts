@@ -4,7 +4,8 @@ import { connect } from 'node:tls';
 import { controlPlaneRoutes } from '../../../sim/cloud/kvs/controlPlane.ts';
 import { startCloud } from '../../../sim/cloud/startCloud.ts';
 import { CloudError, type Route } from '../../../sim/cloud/types.ts';
-import { EMPTY_SHA256, writeJson } from '../../../sim/cloud/http.ts';
+import { EMPTY_PAYLOAD_SHA256 } from '../../../firmware/core/sigv4/SigV4Signer.ts';
+import { writeJson } from '../../../sim/cloud/http.ts';
 import { assert, suite } from '../../harness/index.ts';
 import { rawRequest, signedPost, startTestCloud, tempStateDir } from './support.ts';
 
@@ -20,7 +21,7 @@ const extra: Route[] = [
     path: '/echo',
     async handler(req, res, ctx) {
       // A streamed body is signed over the empty-body hash (kvs-reference.md §10.2), as PutMedia is.
-      const who = await ctx.authenticate(req, EMPTY_SHA256);
+      const who = await ctx.authenticate(req, EMPTY_PAYLOAD_SHA256);
       writeJson(res, 200, { accessKeyId: who.accessKeyId });
     },
   },

@@ -4,7 +4,7 @@
 // the body, and stream one ACK per response chunk while PutMediaIngest parses the body.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authorizeStream } from '../../auth/authorizeStream.ts';
-import { EMPTY_SHA256 } from '../../http.ts';
+import { EMPTY_PAYLOAD_SHA256 } from '../../../../firmware/core/sigv4/SigV4Signer.ts';
 import { CloudError, type CloudContext, type Route, type StreamRecord } from '../../types.ts';
 import { PATTERNS } from '../InputValidator.ts';
 import { ACK_ERROR, formatAck, type Ack } from './Ack.ts';
@@ -208,7 +208,7 @@ function handOver(ctx: CloudContext, stream: StreamRecord, previous: PutMediaCon
 
 async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudContext): Promise<void> {
   const request = parseHeaders(req);
-  await ctx.authenticate(req, EMPTY_SHA256);
+  await ctx.authenticate(req, EMPTY_PAYLOAD_SHA256);
   authorizeStream(ctx, req, 'PutMedia', { name: request.name, arn: request.arn });
   const stream = findStream(ctx, request);
   const faults = ctx.faults;

@@ -1,6 +1,5 @@
 import { LatencyStats } from '../../../../firmware/core/kvs/LatencyStats.ts';
-import { decodeUtf8 } from '../../../../firmware/core/text/decodeUtf8.ts';
-import { encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
+import { decodeUtf8, encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
 import { assert, suite } from '../../../harness/index.ts';
 
 const test = suite('kvs support: LatencyStats, decodeUtf8');
