@@ -199,7 +199,12 @@ function sequence(bytes: Uint8Array, i: number, end: number, b: number): number 
   return cp;
 }
 
-const UNITS = new Uint16Array(1024);
+/**
+ * Code units turned into a string per String.fromCharCode call. Each becomes an argument on the XS stack, so the
+ * chunk stays well inside the smallest board's stack (esp32-cam: 1,024 slots, with the control channel's calls
+ * below it: 1,024 overflowed it); 128 still makes a long string a handful of concatenations, not one per character.
+ */
+const UNITS = new Uint16Array(128);
 
 function units(n: number): string {
   return String.fromCharCode.apply(null, UNITS.subarray(0, n) as unknown as number[]);
