@@ -41,6 +41,8 @@ export interface PlayerState {
   readonly dropped: number;
   readonly ended: boolean;
   readonly errors: string[];
+  /** Non-fatal bufferStalledError events (the page starved of decoded video for a moment). */
+  readonly stalls: number;
 }
 
 /**
@@ -54,13 +56,17 @@ export const PLAYER = `(src, playbackRate) => {
   document.body.append(video);
   const errors = [];
   const hls = new Hls();
-  hls.on(Hls.Events.ERROR, (_e, d) => errors.push(d.type + '/' + d.details + (d.fatal ? ' (fatal)' : '')));
+  // Every hls.js error counts except a non-fatal bufferStalledError: that one says the page ran out of
+  // decoded video for a moment (a CPU-starved browser beside QEMU on a 2-core machine, at 4x speed), not that
+  // a playlist or a fragment was wrong; it is kept apart in stalls.
+  const stalls = [];
+  hls.on(Hls.Events.ERROR, (_e, d) => (!d.fatal && d.details === 'bufferStalledError' ? stalls : errors).push(d.type + '/' + d.details + (d.fatal ? ' (fatal)' : '')));
   hls.loadSource(src);
   hls.attachMedia(video);
   hls.on(Hls.Events.MANIFEST_PARSED, () => { video.playbackRate = playbackRate; video.play(); });
   window.probe = () => {
     const q = video.getVideoPlaybackQuality();
-    return { currentTime: video.currentTime, frames: q.totalVideoFrames, dropped: q.droppedVideoFrames, ended: video.ended, errors };
+    return { currentTime: video.currentTime, frames: q.totalVideoFrames, dropped: q.droppedVideoFrames, ended: video.ended, errors, stalls: stalls.length };
   };
 }`;
 
