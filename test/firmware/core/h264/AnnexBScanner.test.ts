@@ -1,7 +1,7 @@
 import { AnnexBScanner } from '../../../../firmware/core/h264/AnnexBScanner.ts';
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
-import { findNals, hex, prng } from './h264TestKit.ts';
+import { findNals, hex, prng, referenceFindStartCodes } from './h264TestKit.ts';
 
 const test = suite('h264/AnnexBScanner');
 
@@ -84,24 +84,6 @@ test('random bytes with planted zero runs: irregular reads match one whole read'
   assert.equal(scanAll(data, sizes), whole);
   assert.equal(scanAll(data, [1]), whole);
 });
-
-/**
- * findStartCodes by its contract, byte by byte and as plainly as possible: the reference the board's C scan
- * (firmware/runtime/scan.c, word at a time) is checked against. Refuses ranges outside the view.
- */
-function referenceFindStartCodes(bytes: Uint8Array, from: number, to: number, found: Uint32Array): number {
-  if (from < 0 || to > bytes.length || from > to) throw new RangeError(`range ${from}..${to} outside ${bytes.length}`);
-  let n = 0;
-  for (let p = from + 2; p < to && n < found.length / 2; p++) {
-    if (bytes[p] !== 1 || bytes[p - 1] !== 0 || bytes[p - 2] !== 0) continue;
-    let z = 0;
-    while (p - 1 - z >= from && bytes[p - 1 - z] === 0) z++;
-    found[2 * n] = p;
-    found[2 * n + 1] = z;
-    n++;
-  }
-  return n;
-}
 
 /** The port under test: the board's (native C inside XS, natively and under qemu-arm), or the reference under Node. */
 function portUnderTest(): ByteScanPort & { calls: number } {

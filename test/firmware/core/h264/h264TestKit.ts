@@ -9,7 +9,12 @@ import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { concatBytes, mulberry32 as prng } from '../../../harness/support.ts';
 export { prng };
 
+/**
+ * findStartCodes by its contract, byte by byte and as plainly as possible: the reference the board's C scan
+ * (firmware/runtime/scan.c, word at a time) is checked against. Refuses ranges outside the view.
+ */
 export function referenceFindStartCodes(bytes: Uint8Array, from: number, to: number, found: Uint32Array): number {
+  if (from < 0 || to > bytes.length || from > to) throw new RangeError(`range ${from}..${to} outside ${bytes.length}`);
   let n = 0;
   for (let p = from + 2; p < to && n < found.length / 2; p++) {
     if (bytes[p] !== 1 || bytes[p - 1] !== 0 || bytes[p - 2] !== 0) continue;
