@@ -5,6 +5,7 @@ import { CONTROL_MIN_PACKET_BYTES, type ControlBoard } from '../../firmware/app/
 import { CONTROL_LIMITS } from '../../firmware/core/control/controlLimits.ts';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import type { NetDeadlines } from '../../firmware/core/net/PhaseDeadline.ts';
+import { codecChoices, isCodecId, type CodecId } from '../../firmware/core/media/codecs.ts';
 
 type NetDeadlineKey = keyof NetDeadlines;
 const NET_DEADLINE_KEYS: readonly NetDeadlineKey[] = Object.freeze(['connectMs', 'tlsMs', 'headMs', 'firstAckMs', 'connackMs']);
@@ -21,7 +22,7 @@ export interface BoardManifest {
   readonly qemuCpu?: string;
   readonly memory: BoardMemory;
   readonly pool: PoolBudget;
-  readonly camera: { readonly codec: 'h264' | 'mjpeg'; readonly width: number; readonly height: number; readonly fps: number };
+  readonly camera: { readonly codec: CodecId; readonly width: number; readonly height: number; readonly fps: number };
   readonly stream: { readonly fragmentMs: number; readonly maxFragmentMs: number };
   /** The control channel's fixed buffers (optional; the firmware's defaults are 4096-byte packets × 8 queued, 16 KiB state, 32 pending results). */
   readonly control?: ControlBoard;
@@ -91,7 +92,7 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
     const v = pos(memory, 'memory', field);
     return Number.isInteger(v) ? v : bad(`memory.${field}`, 'a whole number');
   };
-  if (camera.codec !== 'h264' && camera.codec !== 'mjpeg') bad('camera.codec', '"h264" or "mjpeg"');
+  if (!isCodecId(camera.codec)) bad('camera.codec', codecChoices('"'));
   const maxFragmentMs = pos(stream, 'stream', 'maxFragmentMs');
   let control: ControlBoard | undefined;
   if (m.control !== undefined) {
@@ -141,7 +142,7 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
       maxFrameBytes: pos(pool, 'pool', 'maxFrameBytes'),
     }),
     camera: Object.freeze({
-      codec: camera.codec as 'h264' | 'mjpeg',
+      codec: camera.codec as CodecId,
       width: pos(camera, 'camera', 'width'),
       height: pos(camera, 'camera', 'height'),
       fps: pos(camera, 'camera', 'fps'),
