@@ -19,7 +19,7 @@ import type { Command } from './fieldcam.ts';
 import { CODEC_IDS, CODECS, type CodecId } from '../../firmware/core/media/codecs.ts';
 
 /** The clip a board's camera plays when --video is not given, per codec. */
-const SAMPLE_CLIPS: Readonly<Record<CodecId, string>> = Object.freeze({ h264: 'h264-320x240-10fps-gop10.h264', mjpeg: 'mjpeg-320x240-10fps.mjpeg' });
+const SAMPLE_CLIPS: Readonly<Record<CodecId, string>> = Object.freeze({ h264: 'h264-320x240-10fps-gop10.h264', h265: 'h265-320x240-10fps-gop10.h265', mjpeg: 'mjpeg-320x240-10fps.mjpeg' });
 
 const FIXTURES = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures');
 

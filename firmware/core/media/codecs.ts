@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../errors.ts';
 import { H264Reader } from '../h264/H264Reader.ts';
+import { H265Reader } from '../h265/H265Reader.ts';
 import { pushAvccPayload } from '../h264/pushAvccPayload.ts';
 import { MjpegReader } from '../mjpeg/MjpegReader.ts';
 import { pushMjpegPayload } from '../mjpeg/pushMjpegPayload.ts';
@@ -44,14 +45,14 @@ export interface CodecSpec {
   sniff(head: Uint8Array, n: number): boolean;
 }
 
-export type CodecId = 'h264' | 'mjpeg';
+export type CodecId = 'h264' | 'h265' | 'mjpeg';
 
-/** The first NAL header byte after an Annex-B start code (leading zero bytes allowed), or -1. */
+/** Where the first NAL header byte after an Annex-B start code is (leading zero bytes allowed), or -1. */
 export function firstNalHeader(head: Uint8Array, n: number): number {
   let i = 0;
   while (i < n && head[i] === 0) i++;
   if (i < 2 || i >= n - 1 || head[i] !== 1) return -1;
-  return head[i + 1] as number;
+  return i + 1;
 }
 
 /** H.264 NAL types a stream may plausibly begin with: slice, IDR, SEI, SPS, PPS, AUD (7.4.1.2.3). */
@@ -76,10 +77,43 @@ const H264: CodecSpec = Object.freeze({
   }),
   pushPayload: pushAvccPayload,
   sniff(head: Uint8Array, n: number): boolean {
-    const h = firstNalHeader(head, n);
-    if (h < 0 || (h & 0x80) !== 0 || !H264_FIRST_NALS.has(h & 0x1f)) return false;
+    const at = firstNalHeader(head, n);
+    const h = at < 0 ? 0x80 : (head[at] as number);
+    if ((h & 0x80) !== 0 || !H264_FIRST_NALS.has(h & 0x1f)) return false;
     // SEI and AUD carry nal_ref_idc 0 (7.4.1): an HEVC AUD (0x46) reads as an H.264 SEI with nal_ref_idc 2.
     return ((h & 0x1f) !== 6 && (h & 0x1f) !== 9) || (h & 0x60) === 0;
+  },
+});
+
+/** H.265 NAL types a stream may plausibly begin with: VPS, SPS, PPS, AUD, prefix SEI (7.4.2.4.4), or an IRAP slice. */
+const H265_FIRST_NALS: ReadonlySet<number> = new Set([32, 33, 34, 35, 39, 19, 20, 21]);
+
+const H265: CodecSpec = Object.freeze({
+  id: 'h265',
+  label: 'H.265',
+  mkvCodecId: 'V_MPEGH/ISO/HEVC',
+  codecPrivate: 'HEVCDecoderConfigurationRecord',
+  kvsMediaType: 'video/h265',
+  frameNoun: 'H.265 access unit',
+  nalTables: true,
+  notThisCodec: 'H265_NOT_ANNEXB',
+  parametersChanged: 'H265_PARAMETER_SETS_CHANGED',
+  playback: Object.freeze({
+    hls: true,
+    caveat: 'KVS HLS/DASH serve H.265, but browsers without HEVC decoding (Firefox, Chrome without hardware support) cannot play it; the console and GetClip MP4 play it where the browser or player decodes HEVC',
+  }),
+  rpicamCodec: undefined,
+  createReader: (o: FrameReaderOptions) => new H265Reader({
+    pool: o.pool, strict: o.strict, onFrame: o.onFrame, onParameterSets: o.onParameterSets,
+    ...(o.byteScan ? { byteScan: o.byteScan } : {}),
+    ...(o.live ? { overflowBytes: o.live.overflowBytes, onNoFrameRecord: o.live.onNoFrameRecord } : {}),
+  }),
+  pushPayload: (frame: Frame, out: ViewList, scratch: Uint8Array) => pushAvccPayload(frame, out, scratch, false),
+  sniff(head: Uint8Array, n: number): boolean {
+    const at = firstNalHeader(head, n);
+    const h = at < 0 ? 0x80 : (head[at] as number);
+    if ((h & 0x80) !== 0 || !H265_FIRST_NALS.has(h >> 1)) return false;
+    return at + 1 < n && head[at + 1] === 1; // the header's second byte: nuh_layer_id 0, nuh_temporal_id_plus1 1
   },
 });
 
@@ -106,7 +140,7 @@ const MJPEG: CodecSpec = Object.freeze({
 });
 
 /** Every codec, by id: the one table the CLI, the device configuration, the readers and the uploader read. */
-export const CODECS: Readonly<Record<CodecId, CodecSpec>> = Object.freeze({ h264: H264, mjpeg: MJPEG });
+export const CODECS: Readonly<Record<CodecId, CodecSpec>> = Object.freeze({ h264: H264, h265: H265, mjpeg: MJPEG });
 
 export const CODEC_IDS: readonly CodecId[] = Object.freeze(Object.keys(CODECS) as CodecId[]);
 
