@@ -24,6 +24,10 @@ test('the fixtures sniff as what they are; neither JPEG nor Annex-B sniffs as no
   assert.is(sniffCodec(head('h264-320x240-10fps-gop10.h264'), 64), 'h264');
   assert.is(sniffCodec(head('h264-aud-sei-3byte.h264'), 64), 'h264');
   assert.is(sniffCodec(head('mjpeg-320x240-10fps.mjpeg'), 64), 'mjpeg');
+  assert.is(sniffCodec(head('h265-320x240-10fps-gop10.h265'), 64), 'h265');
+  assert.is(sniffCodec(head('h265-bframes.h265'), 64), 'h265');
+  // An HEVC AUD (46 01) reads as an H.264 SEI with nal_ref_idc 2, which H.264 forbids (7.4.1): H.265.
+  assert.is(sniffCodec(new Uint8Array([0, 0, 0, 1, 0x46, 0x01, 0x50]), 7), 'h265');
   assert.is(sniffCodec(new Uint8Array([0x1a, 0x45, 0xdf, 0xa3]), 4), undefined); // a Matroska file
   assert.is(sniffCodec(new Uint8Array([0, 0, 1]), 3), undefined); // a start code and nothing after it
 });
