@@ -15,6 +15,7 @@ import { flashImage, openImageTarget, type ImageFlashResult } from '../lib/flash
 import { listBoards, loadBoardManifest } from '../lib/loadBoardManifest.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
+import { playbackWarnings } from '../../firmware/core/media/playbackWarnings.ts';
 
 const spec: CommandSpec = {
   name: 'flash',
@@ -122,6 +123,7 @@ export const flashCommand: Command = {
       if (typeof values[name] !== 'string') throw new FieldcamError('CLI_USAGE', `flash: --${name} is required (${spec.usage.split('\n')[0]})`);
     }
     const board = loadBoardManifest(values.board as string);
+    if (values.json !== true) for (const w of playbackWarnings(board.camera.codec)) process.stderr.write(`flash: warning: ${w}\n`);
     if (board.arch === 'esp32-profile') {
       throw new FieldcamError('CLI_USAGE', `flash: ${board.name} is a memory profile run under QEMU, not a Linux board: there is no root file system to write`);
     }

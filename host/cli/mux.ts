@@ -7,6 +7,7 @@ import { muxFile } from '../lib/muxFile.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 import { CODEC_IDS, codecChoices, isCodecId } from '../../firmware/core/media/codecs.ts';
+import { playbackWarnings } from '../../firmware/core/media/playbackWarnings.ts';
 
 const spec: CommandSpec = {
   name: 'mux',
@@ -137,6 +138,7 @@ export const muxCommand: Command = {
           `${summary.frames} frames (${summary.keyFrames} key) in ${summary.fragments} fragments, ` +
           `${(summary.durationMs / 1000).toFixed(2)} s, ${summary.bytesIn} → ${summary.bytesOut} bytes\n`,
       );
+      for (const w of playbackWarnings(result.codec)) process.stderr.write(`mux: warning: ${w}\n`);
       if (stats.fpsSource === 'default') {
         process.stderr.write(`mux: warning: no frame rate in the input; assumed ${fps_} fps (set --fps)\n`);
       }

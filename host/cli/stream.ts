@@ -11,6 +11,7 @@ import { resolveAwsTarget } from '../lib/resolveAwsTarget.ts';
 import { streamFile } from '../lib/streamFile.ts';
 import type { Command } from './fieldcam.ts';
 import { CODEC_IDS, codecChoices, isCodecId, type CodecId } from '../../firmware/core/media/codecs.ts';
+import { playbackWarnings } from '../../firmware/core/media/playbackWarnings.ts';
 
 const spec: CommandSpec = {
   name: 'stream',
@@ -107,9 +108,11 @@ export const streamCommand: Command = {
       lastShown = now;
       process.stderr.write(`\rstream: ${framesIn} frames in, ${s.fragmentsSent} fragments sent, ${s.fragmentsPersisted} persisted, ${s.connections} connection(s)\x1b[K`);
     };
+    const chosen: CodecId = (codec as CodecId | undefined) ?? (video === '-' ? board.camera.codec : sniffCodecOfFile(video) ?? 'h264');
+    if (!values.json) for (const w of playbackWarnings(chosen)) process.stderr.write(`stream: warning: ${w}\n`);
     const result = await streamFile({
       video,
-      codec: (codec as CodecId | undefined) ?? (video === '-' ? board.camera.codec : sniffCodecOfFile(video) ?? 'h264'),
+      codec: chosen,
       streamName,
       board,
       aws,

@@ -73,6 +73,16 @@ test('H.265: sniffed without --codec; the hvcC CodecPrivate is VPS+SPS+PPS; the 
   assert.equal(frameHashes(out), frameHashes(input), 'ffmpeg decodes the same 100 pictures from the MKV as from the raw stream');
 });
 
+test('configuration-time check: MJPEG and H.265 warn with the reason (KVS stores them, HLS/browsers may not play them); H.264 does not', () => {
+  const mjpeg = fieldcam(['mux', join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg'), '--fps', '10', '-o', join(tmp.dir, 'warn.mkv')]);
+  assert.is(mjpeg.status, 0, mjpeg.stderr);
+  assert.ok(/mux: warning: MJPEG: KVS stores MJPEG .*HLS/.test(mjpeg.stderr), mjpeg.stderr);
+  const h265 = fieldcam(['mux', join(FIXTURES, 'h265-320x240-10fps-gop10.h265'), '-o', join(tmp.dir, 'warn.mkv')]);
+  assert.ok(/mux: warning: H\.265: .*browsers/.test(h265.stderr), h265.stderr);
+  const h264 = fieldcam(['mux', join(FIXTURES, 'h264-aud-sei-3byte.h264'), '-o', join(tmp.dir, 'warn.mkv')]);
+  assert.is(h264.stderr, '');
+});
+
 test('stdin gives byte-identical output to the file path (pinned SegmentUID)', () => {
   const fixture = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
   const a = join(tmp.dir, 'file.mkv');

@@ -4,6 +4,8 @@
 import type { ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../loadBoardManifest.ts';
 import { deviceCommand, IMAGE_DIR, BUNDLE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
+import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { CODECS } from '../../../firmware/core/media/codecs.ts';
 
 /** Camera tools of Raspberry Pi OS, newest name first (Bookworm: rpicam-apps; Bullseye: libcamera-apps). */
 export const CAPTURE_TOOLS = Object.freeze(['rpicam-vid', 'libcamera-vid'] as const);
@@ -16,6 +18,10 @@ export const CAPTURE_TOOLS = Object.freeze(['rpicam-vid', 'libcamera-vid'] as co
  */
 export function captureArgs(board: BoardManifest): string[] {
   const c = board.camera;
+  if (CODECS[c.codec].rpicamCodec === undefined) {
+    throw new FieldcamError('CONFIG_INVALID', `board ${board.name}: rpicam-vid/libcamera-vid cannot encode ${CODECS[c.codec].label} (their --codec is h264, mjpeg or yuv420); ` +
+      'use camera.codec "h264" on a Raspberry Pi camera, or a camera adapter that delivers H.265');
+  }
   const intra = Math.max(1, Math.round((c.fps * board.stream.fragmentMs) / 1000));
   return ['-t', '0', '-n', '--codec', c.codec, ...(c.codec === 'h264' ? ['--inline', '--intra', String(intra)] : []),
     '--width', String(c.width), '--height', String(c.height), '--framerate', String(c.fps),
