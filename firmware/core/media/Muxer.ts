@@ -1,4 +1,6 @@
 import type { ByteScanPort } from '../../io/ByteScan.ts';
+import { AUDIO_CODECS } from '../audio/audioCodecs.ts';
+import type { AudioPackets } from '../audio/AudioPackets.ts';
 import type { FragmentMetadata } from '../mkv/FragmentMetadata.ts';
 import { MkvWriter } from '../mkv/MkvWriter.ts';
 import type { FramePool } from '../pool/FramePool.ts';
@@ -30,11 +32,19 @@ export interface MuxerOptions {
   readonly onBlock?: (frame: Frame, views: ViewList) => void;
   /** The board's native byte search for the readers (design.md §3). */
   readonly byteScan?: ByteScanPort;
+  /**
+   * Audio tracks (offline `mux --audio`), from the same start as the video: each packet goes into the fragment its
+   * time falls in, interleaved with the video by timecode. Every fragment must get audio (MKV_TRACK_MISSING_IN_FRAGMENT).
+   */
+  readonly audio?: readonly AudioPackets[];
 }
 
 export interface MuxerStats extends FrameInputStats {
   fragments: number;
   bytesOut: number;
+  /** Audio packets written (all tracks), and those after the last video frame's end, left out. */
+  audioPackets: number;
+  audioLeftOut: number;
 }
 
 /**
@@ -51,6 +61,10 @@ export class Muxer {
   private fragments = 0;
   private bytesOut = 0;
   private readonly snapshot: MuxerStats;
+  /** Next packet of each audio track, and the counters. */
+  private readonly audioNext: number[];
+  private audioPackets = 0;
+  private videoEnd = 0;
 
   constructor(options: MuxerOptions) {
     this.options = options;
@@ -63,7 +77,8 @@ export class Muxer {
       ...(options.byteScan ? { byteScan: options.byteScan } : {}),
       onQueued: () => this.drain(),
     });
-    this.snapshot = { ...this.input.stats, fragments: 0, bytesOut: 0 };
+    this.snapshot = { ...this.input.stats, fragments: 0, bytesOut: 0, audioPackets: 0, audioLeftOut: 0 };
+    this.audioNext = (options.audio ?? []).map(() => 0);
   }
 
   /** Counters, refreshed in place on each read (one object for the muxer's life: no allocation). */
@@ -71,6 +86,11 @@ export class Muxer {
     Object.assign(this.snapshot, this.input.stats);
     this.snapshot.fragments = this.fragments;
     this.snapshot.bytesOut = this.bytesOut;
+    this.snapshot.audioPackets = this.audioPackets;
+    let left = 0;
+    const audio = this.options.audio ?? [];
+    for (let t = 0; t < audio.length; t++) left += audio[t]!.count - (this.audioNext[t] as number);
+    this.snapshot.audioLeftOut = left;
     return this.snapshot;
   }
 
@@ -97,6 +117,10 @@ export class Muxer {
   /** End of input: flushes the last frame and closes the last fragment. */
   end(): void {
     this.input.end();
+    if (this.fragmentOpen && this.writer && this.options.audio) {
+      this.writeAudioBefore(this.writer, this.videoEnd);
+      this.writer.checkTracksPresent();
+    }
     if (this.fragmentOpen && this.options.endOfFragment && this.writer) {
       this.views.clear();
       this.writer.endFragment(this.views);
@@ -109,6 +133,7 @@ export class Muxer {
     const writer = this.writer ?? this.startSegment();
     const queue = this.input.queue;
     for (let frame = queue.nextUnsent(); frame; frame = queue.nextUnsent()) {
+      if (this.options.audio && this.fragmentOpen) this.writeAudioBefore(writer, frame.pts);
       this.views.clear();
       if (frame.fragmentStart) {
         if (this.fragmentOpen && this.options.endOfFragment) {
@@ -122,6 +147,7 @@ export class Muxer {
         this.fragments++;
       }
       writer.block(frame, this.views);
+      if (frame.pts + frame.duration > this.videoEnd) this.videoEnd = frame.pts + frame.duration;
       this.options.onBlock?.(frame, this.views);
       this.emit();
       frame.sent = true;
@@ -132,6 +158,11 @@ export class Muxer {
   private startSegment(): MkvWriter {
     const writer = new MkvWriter({
       track: this.input.trackSpec(),
+      ...(this.options.audio ? {
+        audio: this.options.audio.map((a) => ({
+          codecId: AUDIO_CODECS[a.codec].mkvCodecId, codecPrivate: a.codecPrivate, sampleRate: a.sampleRate, channels: a.channels, bitDepth: a.bitDepth,
+        })),
+      } : {}),
       maxFragmentMs: this.options.maxFragmentMs,
       ...(this.options.segmentUid ? { segmentUid: this.options.segmentUid } : {}),
     });
@@ -140,6 +171,36 @@ export class Muxer {
     this.emit();
     this.writer = writer;
     return writer;
+  }
+
+  /**
+   * Writes every audio packet that starts before `limit` (ms) into the open fragment, lowest timecode first across
+   * tracks, so the fragment's blocks stay in time order (KVS: monotonically increasing frame timestamps).
+   */
+  private writeAudioBefore(writer: MkvWriter, limit: number): void {
+    const audio = this.options.audio!;
+    const start = this.options.startTimecode;
+    for (;;) {
+      let best = -1;
+      let bestAt = limit;
+      for (let t = 0; t < audio.length; t++) {
+        const i = this.audioNext[t] as number;
+        if (i >= audio[t]!.count) continue;
+        const at = start + audio[t]!.timeMs(i);
+        if (at < bestAt) {
+          best = t;
+          bestAt = at;
+        }
+      }
+      if (best < 0) return;
+      const a = audio[best]!;
+      const i = this.audioNext[best] as number;
+      this.views.clear();
+      writer.audioBlock(best, bestAt, a.bytes, a.offset[i] as number, a.length[i] as number, this.views);
+      this.emit();
+      this.audioNext[best] = i + 1;
+      this.audioPackets++;
+    }
   }
 
   private emit(): void {
