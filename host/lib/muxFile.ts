@@ -6,7 +6,7 @@ import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { FramePool, type PoolSizing } from '../../firmware/core/pool/FramePool.ts';
 import { AtomicFileWriter } from './AtomicFileWriter.ts';
-import type { BoardManifest } from './loadBoardManifest.ts';
+import type { BoardManifest } from '../shared/loadBoardManifest.ts';
 import { readIntoSlot } from './readIntoSlot.ts';
 
 export interface MuxFileOptions {
