@@ -10,7 +10,7 @@ import type { FragmentMetadata } from '../../../../firmware/core/mkv/FragmentMet
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import type { Ack } from '../../../../sim/cloud/kvs/media/Ack.ts';
 import { type IngestedFragment, PutMediaIngest, type PutMediaIngestOptions } from '../../../../sim/cloud/kvs/media/PutMediaIngest.ts';
-import { concat, el, unknownEl } from '../../../firmware/core/mkv/EbmlReaderKit.ts';
+import { concat, el, unknownEl } from '../../../host/shared/mkv/EbmlReaderKit.ts';
 import { mulberry32 as prng } from '../../../harness/support.ts';
 export { prng };
 
