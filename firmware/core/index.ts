@@ -6,7 +6,6 @@ export { FragmentQueue } from './pool/FragmentQueue.ts';
 export { Frame, MAX_NALS_PER_FRAME } from './media/Frame.ts';
 export { ViewList } from './media/ViewList.ts';
 export { StreamCursor, PREPARE, type PrepareResult } from './media/StreamCursor.ts';
-export { Muxer, type MuxerOptions, type MuxerStats } from './media/Muxer.ts';
 export { FrameInput, DEFAULT_FRAME_RATE, type Codec, type FrameRate, type FrameInputOptions } from './media/FrameInput.ts';
 export { H264Reader } from './h264/H264Reader.ts';
 export { parseSps } from './h264/parseSps.ts';

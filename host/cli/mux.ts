@@ -1,5 +1,5 @@
 import { FieldcamError } from '../../firmware/core/errors.ts';
-import type { FrameRate } from '../../firmware/core/media/Muxer.ts';
+import type { FrameRate } from '../lib/Muxer.ts';
 import { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { listBoards, loadBoardManifest } from '../shared/loadBoardManifest.ts';

@@ -2,7 +2,7 @@
 // committed H.264 fixture), hand-built streams for the error rules, and an ingest harness that records ACKs.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Muxer } from '../../../../firmware/core/media/Muxer.ts';
+import { Muxer } from '../../../../host/lib/Muxer.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
 import type { ViewList } from '../../../../firmware/core/media/ViewList.ts';
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
