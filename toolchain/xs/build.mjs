@@ -17,6 +17,13 @@ export const ENGINE = Object.freeze({
   moddable: 'XS 13.3.0 (Moddable, via @agoric/xsnap 0.15.0)',
 });
 export const TARGETS = Object.freeze(['x86_64', 'armv6', 'armv7', 'aarch64']);
+/**
+ * The QEMU user-mode emulator that runs each cross-built target on this machine (no binfmt: always called
+ * by name); x86_64 runs natively. Boards name the CPU model (`qemuCpu`); the emulator follows from the target.
+ */
+export const QEMU_USER = Object.freeze({ armv6: 'qemu-arm', armv7: 'qemu-arm', aarch64: 'qemu-aarch64' });
+/** The most a shipped (static, stripped) runtime may weigh, mbedTLS included (docs/boards.md). */
+export const MAX_SHIPPED_RUNTIME_BYTES = 2.5 * 1024 * 1024;
 
 const root = join(import.meta.dirname, '..', '..');
 const buildDir = join(root, 'build', 'xs');
