@@ -133,7 +133,7 @@ export const simCommand: Command = {
     // --time-scale: the runtime (--time-scale, --time-origin) and the cloud (timeScale, timeOrigin) read one scaled clock.
     const origin = Date.now();
     const scaled = timeScale > 1 ? ['--time-scale', String(timeScale), '--time-origin', String(origin)] : [];
-    const bootImage = { dir: tree ? tree.paths.imageDir : imageDir(board.name), runtimeFlags: [...image.runtimeFlags, ...scaled], ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) };
+    const bootImage = { dir: tree ? tree.paths.imageDir : imageDir(board.name), runtimeFlags: [...image.runtimeFlags, ...scaled], ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}) };
     const rate = fast ? 0 : bytesPerSecond(video, board, devicesDir);
     const cloud = await startCloud({
       stateDir, port, ...(tree ? { credentialsPort: tree.credentialsPort } : {}), ...(tree?.mqttPort !== undefined ? { mqttPort: tree.mqttPort } : {}), routes: [...mediaRoutes],
@@ -141,7 +141,7 @@ export const simCommand: Command = {
     });
     const url = new URL(cloud.endpoint);
     const names = tree ? [tree.streamName] : Array.from({ length: devices }, (_, i) => `${board.name}-${i + 1}`);
-    const where = board.qemuCpu ? `under qemu-arm -cpu ${board.qemuCpu}` : 'natively';
+    const where = image.qemuCpu ? `under ${image.qemu ?? 'qemu-arm'} -cpu ${image.qemuCpu}` : 'natively';
     if (!json) {
       process.stdout.write(tree
         ? `sim: local cloud on ${cloud.endpoint}, credentials ${cloud.credentialsEndpoint}, MQTT ${cloud.mqtt.endpoint} (state ${stateDir}); the ${board.name} tree ${tree.root} ${where} as its unit starts it (thing ${tree.thingName}), camera ${video}\n`

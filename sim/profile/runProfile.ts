@@ -175,7 +175,7 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     const since = () => (cloud.ctx.now() - t0) / 1000;
     const config = configFor(stream);
     const board = bootBoard({
-      image: { dir: o.image.dir, runtimeFlags: [...o.image.runtimeFlags, ...scaled], ...(o.image.qemuCpu ? { qemuCpu: o.image.qemuCpu } : {}) },
+      image: { dir: o.image.dir, runtimeFlags: [...o.image.runtimeFlags, ...scaled], ...(o.image.qemuCpu ? { qemuCpu: o.image.qemuCpu } : {}), ...(o.image.qemu ? { qemu: o.image.qemu } : {}) },
       config, video: o.video, loop: true, bytesPerSecond: o.bytesPerSecond, rate: o.timeScale, cwd: o.cwd,
       onRecord: (r) => {
         if (r.type === 'boot') booted = true;
