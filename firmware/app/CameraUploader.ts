@@ -2,6 +2,7 @@ import { derivePoolSizing } from '../core/config/derivePoolSizing.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import { IotCredentialsClient, type IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import { KvsControlClient, type KvsCredentials } from '../core/kvs/KvsControlClient.ts';
+import { LatencyStats } from '../core/kvs/LatencyStats.ts';
 import { PutMediaSession, type SessionEvent, type SessionStats } from '../core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../core/net/ServerClock.ts';
 import { FrameInput } from '../core/media/FrameInput.ts';
@@ -48,6 +49,11 @@ export interface UploaderStatus {
   /** Monotonic ms of the last PERSISTED acknowledgement, or -1. */
   readonly lastPersistedAt: number;
   readonly stats: SessionStats;
+  /**
+   * Capture → socket per frame, ms: from the camera read that brought a frame's first byte to its chunk handed to
+   * the socket (first send, not replays), live cameras only. A window: the status line reads it and clears it.
+   */
+  readonly captureToSocket: LatencyStats;
 }
 
 export interface UploaderResult {
@@ -87,6 +93,8 @@ export class CameraUploader {
   private source: FrameSource | undefined;
   private fragmentsIn = 0;
   private lastPersistedAt = -1;
+  /** Capture → socket per frame since the last status line (fixed memory: 512 samples, the newest kept). */
+  private readonly captureToSocket = new LatencyStats(512);
   private pumpTimer: TimerHandle | undefined;
   private cameraTimer: TimerHandle | undefined;
   /** Monotonic ms of the camera's first byte, -1 before. */
@@ -180,6 +188,12 @@ export class CameraUploader {
       ...(config.pin ? { segmentUid: hexBytes(config.pin.segmentUid) } : {}),
       random: board.random,
       userAgent,
+      onFrameSent: (frame) => {
+        // Once per frame: a replay after a reconnect sends it again, but it reached a socket the first time.
+        if (frame.capturedAt < 0) return;
+        this.captureToSocket.add(board.clock.monotonic() - frame.capturedAt);
+        frame.capturedAt = -1;
+      },
       onEvent: (e) => {
         if (e.type === 'ack' && e.ack.eventType === 'PERSISTED') this.lastPersistedAt = board.clock.monotonic();
         if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
@@ -242,6 +256,7 @@ export class CameraUploader {
       connected: this.session.connected,
       lastPersistedAt: this.lastPersistedAt,
       stats: this.session.stats,
+      captureToSocket: this.captureToSocket,
     };
   }
 

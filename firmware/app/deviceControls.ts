@@ -49,7 +49,7 @@ function snapshot(board: Board, uploader: CameraUploader): TelemetrySnapshot {
     ackLatencyP99Ms: finiteOr(s.stats.latency.percentile(99), -1),
     lastPersistedAgeMs: s.lastPersistedAt < 0 ? -1 : Math.round(now - s.lastPersistedAt),
     errors: { ...s.stats.errors },
-    heap: { bytes: memory.heapBytes, peak: memory.peakBytes, limit: memory.limitBytes },
+    heap: { bytes: memory.heapBytes, peak: memory.peakBytes, limit: memory.limitBytes, ...(memory.chunkBytes !== undefined ? { chunks: memory.chunkBytes, slots: memory.slotBytes ?? 0 } : {}) },
     computrons: board.computrons(),
     ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
   };

@@ -12,6 +12,18 @@ export interface MemoryStats {
   readonly limitBytes: number;
   /** Heap held when the app's budget began (limitAppHeap): engine built-ins and parsed bytecode; 0 if none. */
   readonly baselineBytes?: number;
+  /** The engine's split where it reports one (XS): chunk and slot bytes in use, now and at their peak. */
+  readonly chunkBytes?: number;
+  readonly peakChunkBytes?: number;
+  readonly slotBytes?: number;
+  readonly peakSlotBytes?: number;
+}
+
+/** TLS work since start, every session: application-data records written, their bytes, handshakes completed. */
+export interface TlsStats {
+  readonly records: number;
+  readonly bytes: number;
+  readonly handshakes: number;
 }
 
 /**
@@ -58,6 +70,8 @@ export interface Board {
   readonly framePoolMemory?: (bytes: number) => ArrayBufferLike;
   /** Caps what the app may allocate from now on (the ESP32 profile's heap budget); absent where nothing enforces it. */
   readonly limitAppHeap?: (bytes: number) => void;
+  /** TLS counters where the board's TLS layer keeps them (the XS host's mbedTLS); absent elsewhere. */
+  readonly tls?: () => TlsStats;
   /** Deterministic cost counter (XS computrons); 0 where there is none. */
   computrons(): number;
   /** A random number in [0, 1) for backoff jitter and the SegmentUID. */

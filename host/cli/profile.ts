@@ -171,7 +171,7 @@ export const profileCommand: Command = {
       const sizing = derivePoolSizing(board.pool);
       const poolBytes = sizing.slotCount * sizing.slotBytes;
       report = await runProfile({
-        board, image: { dir, runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}), heapLimitBytes: image.sizes.heapLimitBytes, poolBytes },
+        board, image: { dir, runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}), heapLimitBytes: image.sizes.heapLimitBytes, poolBytes, target: image.target },
         ...(nativeRuntime ? { nativeRuntime } : {}), video, codec, bytesPerSecond: fast ? 0 : clip.bytesPerSecond, frameMs: clip.frameMs, ...(codec === 'mjpeg' ? { fps: { num: board.camera.fps, den: 1 } } : {}), durationS, timeScale, faults, stateDir, budgets,
         countInstructions: values['count-instructions'] === true, cwd: ROOT,
         onProgress: ({ t, sample, fragments }) => {

@@ -97,10 +97,11 @@ export interface NativeHost {
   /** Closes at once (queued bytes discarded); no event for this handle afterwards. Unknown handles are ignored. */
   socketClose(handle: number): void;
   /**
-   * Application-data records mbedTLS wrote since start, over every session, and their plaintext bytes (tls.c).
+   * Application-data records mbedTLS wrote since start, over every session, their plaintext bytes, and the
+   * handshakes completed (tls.c).
    * A gather write goes out as one record per 16 KiB (net.c writeTls): tests and the bench count records per frame.
    */
-  tlsStats(): { readonly records: number; readonly bytes: number };
+  tlsStats(): { readonly records: number; readonly bytes: number; readonly handshakes: number };
 
   // ---- memory ----
   /**
@@ -109,8 +110,14 @@ export interface NativeHost {
    * "ENOMEM: …" when the board does not have it, RangeError on a second call.
    */
   framePoolMemory(bytes: number): ArrayBufferLike;
-  /** The JS machine's memory: bytes held now, the peak, and the hard limit (0 = none). */
-  memory(): { readonly heapBytes: number; readonly peakBytes: number; readonly limitBytes: number; readonly poolBytes: number; readonly baselineBytes: number };
+  /**
+   * The JS machine's memory: bytes held now, the peak, and the hard limit (0 = none); the engine's split into
+   * chunks and slots in use (now and peak), which heapBytes holds together with its blocks' free space.
+   */
+  memory(): {
+    readonly heapBytes: number; readonly peakBytes: number; readonly limitBytes: number; readonly poolBytes: number; readonly baselineBytes: number;
+    readonly chunkBytes: number; readonly peakChunkBytes: number; readonly slotBytes: number; readonly peakSlotBytes: number;
+  };
   /**
    * Once: from now on the heap may hold at most what it holds now plus `bytes` (never above --heap-limit).
    * The ESP32 profile's budget counts what the app allocates, not the built-ins and bytecode an ESP32 keeps in flash.

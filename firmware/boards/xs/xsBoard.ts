@@ -41,6 +41,7 @@ export const xsBoard: Board = Object.freeze({
   memory: () => host().memory(),
   framePoolMemory: (bytes: number) => host().framePoolMemory(bytes),
   limitAppHeap: (bytes: number) => host().limitAppHeap(bytes),
+  tls: () => host().tlsStats(),
   computrons: () => host().computrons(),
   random: () => Math.random(),
 });
