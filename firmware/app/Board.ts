@@ -4,6 +4,7 @@ import type { FrameSourceFactory } from '../io/FrameSource.ts';
 import type { HashPort } from '../io/Hash.ts';
 import type { SocketFactory } from '../io/Socket.ts';
 import type { TimerPort } from '../io/Timer.ts';
+import type { MkvBlockPort } from '../core/mkv/MkvBlockPort.ts';
 
 /** Memory of the JS machine, for status lines and the memory budget (bytes; 0 where a board cannot tell). */
 export interface MemoryStats {
@@ -28,6 +29,8 @@ export interface Board {
   readonly hash: HashPort;
   /** Native byte search for the camera readers; absent where the JS loops are fast (Node). */
   readonly byteScan?: ByteScanPort;
+  /** Native Matroska SimpleBlock views (the media path's per-frame cost in XS); absent on Node, which keeps the TS path. */
+  readonly mkvBlock?: MkvBlockPort;
   /** The camera on descriptor `fd`. Throws FieldcamError INPUT_READ_FAILED when it cannot be opened. */
   camera(fd: number): FrameSourceFactory;
   /** A whole text file (configuration, CA bundle); throws Error naming the path. */

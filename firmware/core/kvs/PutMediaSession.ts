@@ -6,6 +6,7 @@ import { MAX_NALS_PER_FRAME, type Frame } from '../media/Frame.ts';
 import type { FrameInput } from '../media/FrameInput.ts';
 import { ViewList } from '../media/ViewList.ts';
 import type { FragmentMetadata } from '../mkv/FragmentMetadata.ts';
+import type { MkvBlockPort } from '../mkv/MkvBlockPort.ts';
 import { MkvWriter } from '../mkv/MkvWriter.ts';
 import { EMPTY_PAYLOAD_SHA256, SigV4Signer } from '../sigv4/SigV4Signer.ts';
 import type { AckEvent } from './AckParser.ts';
@@ -48,6 +49,8 @@ export interface PutMediaSessionOptions {
   readonly metadata?: FragmentMetadata;
   /** SegmentUID for every connection's header (16 bytes); pinned only for reproducible uploads in tests. */
   readonly segmentUid?: Uint8Array;
+  /** The board's native SimpleBlock writer (MkvBlockPort); absent: the Matroska writer's TypeScript path. */
+  readonly blockPort?: MkvBlockPort;
   /** Per-phase connection deadlines (TCP, TLS, response head, first ACK); default NET_DEADLINE_DEFAULTS. */
   readonly deadlines?: NetDeadlines;
   /**
@@ -398,6 +401,7 @@ export class PutMediaSession {
       this.writer = new MkvWriter({
         track: this.o.input.trackSpec(), maxFragmentMs: this.o.maxFragmentMs,
         ...(this.o.segmentUid ? { segmentUid: this.o.segmentUid } : {}),
+        ...(this.o.blockPort ? { blockPort: this.o.blockPort } : {}),
       });
     }
     const writer = this.writer;

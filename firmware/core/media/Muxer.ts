@@ -1,5 +1,6 @@
 import type { ByteScanPort } from '../../io/ByteScan.ts';
 import type { FragmentMetadata } from '../mkv/FragmentMetadata.ts';
+import type { MkvBlockPort } from '../mkv/MkvBlockPort.ts';
 import { MkvWriter } from '../mkv/MkvWriter.ts';
 import type { FramePool } from '../pool/FramePool.ts';
 import { MAX_NALS_PER_FRAME, type Frame } from './Frame.ts';
@@ -30,6 +31,8 @@ export interface MuxerOptions {
   readonly onBlock?: (frame: Frame, views: ViewList) => void;
   /** The board's native byte search for the readers (design.md §3). */
   readonly byteScan?: ByteScanPort;
+  /** The board's native SimpleBlock writer (MkvBlockPort); absent: the Matroska writer's TypeScript path. */
+  readonly blockPort?: MkvBlockPort;
 }
 
 export interface MuxerStats extends FrameInputStats {
@@ -134,6 +137,7 @@ export class Muxer {
       track: this.input.trackSpec(),
       maxFragmentMs: this.options.maxFragmentMs,
       ...(this.options.segmentUid ? { segmentUid: this.options.segmentUid } : {}),
+      ...(this.options.blockPort ? { blockPort: this.options.blockPort } : {}),
     });
     this.views.clear();
     writer.header(this.views);
