@@ -64,7 +64,7 @@ export class Muxer {
       fragmentMs: options.fragmentMs,
       startTimecode: options.startTimecode,
       ...(options.byteScan ? { byteScan: options.byteScan } : {}),
-      onQueued: () => this.drain(),
+      onQueued: (frame) => this.write(frame),
     });
     this.snapshot = { ...this.input.stats, fragments: 0, bytesOut: 0 };
   }
@@ -108,28 +108,48 @@ export class Muxer {
     this.fragmentOpen = false;
   }
 
+  /**
+   * Offline, a frame written is a frame done: each is written as it is queued and released at once, so the frame
+   * just queued is normally the only one held and is written without walking the queue. Anything else (a frame a
+   * rule refused stays queued, strict mode) goes the general way, `drain`.
+   */
+  private write(frame: Frame): void {
+    const queue = this.input.queue;
+    if (queue.length !== 1) {
+      this.drain();
+      return;
+    }
+    this.writeFrame(frame);
+    queue.releaseHead();
+  }
+
   private drain(): void {
-    const writer = this.writer ?? this.startSegment();
     const queue = this.input.queue;
     for (let frame = queue.nextUnsent(); frame; frame = queue.nextUnsent()) {
-      this.views.clear();
-      if (frame.fragmentStart) {
-        if (this.fragmentOpen && this.options.endOfFragment) {
-          writer.endFragment(this.views);
-          this.emit();
-          this.views.clear();
-        }
-        writer.startFragment(frame.pts, this.views, this.options.metadata);
-        this.options.metadata?.fragmentDone();
-        this.fragmentOpen = true;
-        this.fragments++;
-      }
-      writer.block(frame, this.views);
-      this.options.onBlock?.(frame, this.views);
-      this.emit();
+      this.writeFrame(frame);
       frame.sent = true;
     }
     queue.releaseSent();
+  }
+
+  private writeFrame(frame: Frame): void {
+    const writer = this.writer ?? this.startSegment();
+    const views = this.views;
+    views.clear();
+    if (frame.fragmentStart) {
+      if (this.fragmentOpen && this.options.endOfFragment) {
+        writer.endFragment(views);
+        this.emit();
+        views.clear();
+      }
+      writer.startFragment(frame.pts, views, this.options.metadata);
+      this.options.metadata?.fragmentDone();
+      this.fragmentOpen = true;
+      this.fragments++;
+    }
+    writer.block(frame, views);
+    this.options.onBlock?.(frame, views);
+    this.emit();
   }
 
   private startSegment(): MkvWriter {
