@@ -133,7 +133,8 @@ export class PutMediaSession {
   private readonly o: PutMediaSessionOptions;
   private readonly signer: SigV4Signer;
   private readonly backoff: Backoff;
-  private readonly mkv = new ViewList(8 + 2 * MAX_NALS_PER_FRAME);
+  /** One HTTP chunk: its size line, a frame's Matroska ranges (with the fragment's Tags and Cluster), the CRLF. */
+  private readonly mkv = new ViewList(2 + 8 + 2 * MAX_NALS_PER_FRAME);
   private writer: MkvWriter | undefined;
   private state: State = 'idle';
   private conn: PutMediaConnection | undefined;
@@ -369,7 +370,7 @@ export class PutMediaSession {
     queue.rewind();
     const conn: PutMediaConnection = new PutMediaConnection({
       sockets: this.o.sockets, timers: this.o.timers, ...(this.o.deadlines ? { deadlines: this.o.deadlines } : {}),
-    }, target, headers, this.mkv.capacity, {
+    }, target, headers, {
       onReady: () => {
         if (this.conn !== conn) return;
         this.connOpenedAt = this.lastProgressAt = this.o.clock.monotonic();
@@ -415,14 +416,14 @@ export class PutMediaSession {
       return;
     }
     if (!this.headerSent) {
-      this.mkv.clear();
+      conn.beginChunk(this.mkv);
       writer.header(this.mkv); // EBML + Segment + Info + Tracks at the start of every connection (§4.3)
       conn.writeChunk(this.mkv);
       this.headerSent = true;
     }
     for (let frame = queue.nextUnsent(); frame && conn.writable > 0 && this.state === 'streaming'; frame = queue.nextUnsent()) {
       if (frame.fragmentStart && this.fragmentOpen && (this.rotating || this.flightCount === IN_FLIGHT || this.unreceived() >= SEND_AHEAD_FRAGMENTS)) break;
-      this.mkv.clear();
+      conn.beginChunk(this.mkv);
       if (frame.fragmentStart) {
         if (this.fragmentOpen && this.o.endOfFragment) writer.endFragment(this.mkv);
         writer.startFragment(frame.pts, this.mkv, this.o.metadata);
@@ -462,11 +463,12 @@ export class PutMediaSession {
     const conn = this.conn;
     if (!conn || this.state !== 'streaming') return;
     const queue = this.o.input.queue;
-    const allSent = queue.nextUnsent() === undefined;
-    const atBoundary = allSent || queue.nextUnsent()!.fragmentStart;
+    const next = queue.nextUnsent(); // once: this runs after every drain, i.e. per frame
+    const allSent = next === undefined;
+    const atBoundary = allSent || next.fragmentStart;
     if ((this.stopping && this.inputEnded && allSent) || (this.rotating && atBoundary) || (this.pausing && allSent)) {
       if (this.fragmentOpen && this.writer) {
-        this.mkv.clear();
+        conn.beginChunk(this.mkv);
         this.writer.endFragment(this.mkv); // the last fragment can be acknowledged now
         conn.writeChunk(this.mkv);
         this.fragmentOpen = false;
