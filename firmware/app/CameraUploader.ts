@@ -186,6 +186,7 @@ export class CameraUploader {
         for (const w of this.tagWaiters.splice(0)) w(timecode);
       },
       ...(config.pin ? { segmentUid: hexBytes(config.pin.segmentUid) } : {}),
+      ...(board.mkvBlock ? { blockPort: board.mkvBlock } : {}),
       random: board.random,
       userAgent,
       onFrameSent: (frame) => {

@@ -312,6 +312,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "classifyNals", fieldcamNativeClassifyNals, 6 },
 	{ "findJpegMarker", fieldcamNativeFindJpegMarker, 3 },
 	{ "skipJpegSegments", fieldcamNativeSkipJpegSegments, 3 },
+	{ "mkvBlock", fieldcamNativeMkvBlock, 5 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },
 	{ "socketOpen", fieldcamNativeSocketOpen, 3 },

@@ -1,3 +1,6 @@
+import type { Frame } from '../../core/media/Frame.ts';
+import type { ViewList } from '../../core/media/ViewList.ts';
+
 /**
  * The C host's `native` object (firmware/runtime/*.c): the only door from JS to the board. This declaration is
  * the contract between the host and the adapters in this folder; nothing outside firmware/boards/xs (and the
@@ -69,6 +72,10 @@ export interface NativeHost {
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   /** Past the whole JPEG marker segments in [from, to) that the scanner only skips (APPn, DQT, DHT, COM, …); `from` when none (scan.c). */
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+
+  // ---- Matroska ----
+  /** One SimpleBlock's header and payload views appended to a ViewList (block.c; the contract is MkvBlockPort.pushBlock). */
+  mkvBlock(frame: Frame, out: ViewList, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
 
   // ---- hashes (mbedTLS) ----
   sha256(data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void;

@@ -22,6 +22,11 @@ function xsByteScan(): NonNullable<Board['byteScan']> {
   });
 }
 
+/** The SimpleBlock writer is the host's function itself, for the same reason (block.c reads only its arguments). */
+function xsMkvBlock(): NonNullable<Board['mkvBlock']> {
+  return Object.freeze({ pushBlock: host().mkvBlock });
+}
+
 /** The device board: every port over the C host's natives (firmware/runtime). */
 export const xsBoard: Board = Object.freeze({
   runtime: 'xs',
@@ -30,6 +35,7 @@ export const xsBoard: Board = Object.freeze({
   sockets: xsSocket,
   hash: xsHash,
   byteScan: xsByteScan(),
+  mkvBlock: xsMkvBlock(),
   camera: xsCamera,
   readText: (path: string) => decodeUtf8(new Uint8Array(host().readFile(path))),
   readBytes: (path: string) => new Uint8Array(host().readFile(path)),

@@ -226,7 +226,7 @@ export class FrameInput {
     const defaultDurationNs = Math.round((1e9 * this.fps.den) / this.fps.num);
     const { width, height } = this.stats;
     if (this.options.codec === 'mjpeg') {
-      return { codecId: 'V_MJPEG', width, height, defaultDurationNs, pushPayload: pushMjpegPayload };
+      return { codecId: 'V_MJPEG', width, height, defaultDurationNs, pushPayload: pushMjpegPayload, payload: 'whole' };
     }
     const scratch = this.lengthScratch;
     return {
@@ -236,6 +236,7 @@ export class FrameInput {
       codecPrivate: this.parameterSets!.codecPrivate,
       defaultDurationNs,
       pushPayload: (frame, out) => pushAvccPayload(frame, out, scratch),
+      payload: 'avcc',
     };
   }
 

@@ -20,6 +20,7 @@ declare const native: {
   classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+  mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   readonly argv: readonly string[];
 };
 
@@ -41,6 +42,8 @@ const muxer = new Muxer({
     findJpegMarker: (d: Uint8Array, f: number, t: number) => native.findJpegMarker(d, f, t),
     skipJpegSegments: (d: Uint8Array, f: number, t: number) => native.skipJpegSegments(d, f, t),
   } } : {}),
+  // The XS board's SimpleBlock writer (block.c), as xsBoard hands it over: the host function itself.
+  ...(scan === 'native' ? { blockPort: Object.freeze({ pushBlock: native.mkvBlock }) } : {}),
   sink: (views: ViewList) => {
     bytesOut += views.byteLength;
   },

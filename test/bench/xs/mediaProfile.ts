@@ -29,6 +29,7 @@ declare const native: {
   classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+  mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   readonly argv: readonly string[];
 };
 
@@ -104,6 +105,7 @@ const muxer = new Muxer({
     findJpegMarker: (d: Uint8Array, f: number, t: number) => native.findJpegMarker(d, f, t),
     skipJpegSegments: (d: Uint8Array, f: number, t: number) => native.skipJpegSegments(d, f, t),
   },
+  blockPort: Object.freeze({ pushBlock: native.mkvBlock }),
   sink: () => {},
 });
 native.openInput(0);
