@@ -4,6 +4,7 @@ import type { Frame } from '../media/Frame.ts';
 import { PREPARE, type PrepareResult, StreamCursor } from '../media/StreamCursor.ts';
 import type { DropReason, FramePool } from '../pool/FramePool.ts';
 import { AccessUnit } from './AccessUnit.ts';
+import { AU_WALK } from './accessUnitWalk.ts';
 import { AnnexBScanner } from './AnnexBScanner.ts';
 import { checkStreamStart } from './checkStreamStart.ts';
 import { type ParameterSets, ParameterSetStore } from './ParameterSetStore.ts';
@@ -38,6 +39,8 @@ type DropCause = DropReason;
 const WALK_RECORDS = 16;
 /** classifyNals' type for a NAL unit it leaves to `classify`. */
 const UNDECIDED = 255;
+/** Stands for "no stored SPS / PPS" in ByteScanPort.closeAccessUnit calls (no length matches it). */
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * (One state machine: scan -> classify -> close -> emit, with lenient recovery; ~340 lines kept together so its
@@ -78,6 +81,9 @@ export class H264Reader {
   /** The board's NAL walk (ByteScanPort.classifyNals) and its reused record table; absent = the scanner loop. */
   private readonly walkPort: ByteScanPort | undefined;
   private readonly walkOut: Uint32Array | undefined;
+  /** The board's access-unit walk (ByteScanPort.closeAccessUnit) and its reused state; absent = the NAL walk. */
+  private readonly auPort: ByteScanPort | undefined;
+  private readonly auWalk: Float64Array | undefined;
 
   /** Access units dropped as corrupt in lenient mode (FramePool's drop reasons have no such entry). */
   corruptDrops = 0;
@@ -102,6 +108,8 @@ export class H264Reader {
     this.onNoFrameRecord = options.onNoFrameRecord;
     this.walkPort = options.byteScan?.classifyNals ? options.byteScan : undefined;
     this.walkOut = this.walkPort ? new Uint32Array(1 + 4 * WALK_RECORDS) : undefined;
+    this.auPort = this.walkPort?.closeAccessUnit ? this.walkPort : undefined;
+    this.auWalk = this.auPort ? new Float64Array(AU_WALK.LENGTH) : undefined;
   }
 
   /** Bytes pushed so far. */
@@ -156,11 +164,18 @@ export class H264Reader {
       if (this.leadingZeros >= 0) this.checkStart(bytes, from, from + n, base);
       const scanner = this.scanner;
       let i = from;
-      // The board's walk takes the common case; a NAL whose header is still to come (the previous read ended right
-      // after its start code) is the scanner loop's, as is everything after a NAL the walk leaves undecided.
-      if (this.walkPort && this.leadingZeros < 0 && !(this.open && this.nalType < 0)) i = this.walk(bytes, from, from + n, base);
-      for (; i < from + n; ) {
-        i = scanner.scan(bytes, i, from + n, base);
+      const to = from + n;
+      // The board's walks take the common case: the access-unit walk the steady state, the NAL walk each start code
+      // it hands over (then the access-unit walk resumes). A NAL whose header is still to come (the previous read
+      // ended right after its start code) is the scanner loop's, as is everything after a NAL the walk leaves undecided.
+      if (this.walkPort && this.leadingZeros < 0) {
+        while (i < to && !(this.open && this.nalType < 0)) {
+          if (this.auPort && (i = this.assemble(bytes, i, to, base)) >= to) break;
+          i = this.walk(bytes, i, to, base);
+        }
+      }
+      for (; i < to; ) {
+        i = scanner.scan(bytes, i, to, base);
         for (let k = 0; k < scanner.count; k++) this.startCode(scanner.startAt[k]!, scanner.prefix[k]!, scanner.trailingZeros[k]!);
       }
       // Classify the newest NAL now if its header has arrived, so the previous frame goes out without delay.
@@ -236,6 +251,55 @@ export class H264Reader {
   }
 
   /**
+   * The steady state in one native call per access unit (ByteScanPort.closeAccessUnit, accessunits.c on the XS
+   * board): while an access unit is being collected and its open NAL unit is classified, the port closes NAL units
+   * into `au.table` with the checks `closeNal` would pass silently and stops at each access-unit boundary, where
+   * `enterAu` judges the complete one (emit, drop, count) as the NAL walk would. Anything else — a new SPS/PPS, a
+   * slice the checks would refuse, an unknown NAL type, a start code cut by the read's end — the port leaves
+   * untouched and hands over: `walk` and the scanner loop take the read from that start code. Returns where they go
+   * on (`to` when the port walked the whole read).
+   */
+  private assemble(bytes: Uint8Array, from: number, to: number, base: number): number {
+    const port = this.auPort!;
+    const s = this.auWalk!;
+    const au = this.au;
+    const params = this.params;
+    let at = from;
+    s[AU_WALK.ZEROS] = this.scanner.zeros;
+    while (this.auState === AU_COLLECT && this.open && this.nalType >= 0) {
+      s[AU_WALK.NAL_START] = this.nalStart;
+      s[AU_WALK.NAL_HEADER] = this.nalHeader;
+      s[AU_WALK.NAL_PREFIX] = this.nalPrefix;
+      s[AU_WALK.NAL_TYPE] = this.nalType;
+      s[AU_WALK.AU_END] = au.end;
+      s[AU_WALK.AU_COUNT] = au.count;
+      s[AU_WALK.AU_HAS_VCL] = au.hasVcl ? 1 : 0;
+      s[AU_WALK.AU_KEY] = au.key ? 1 : 0;
+      s[AU_WALK.PIC_SIZE] = params.ready ? params.sps!.picSizeInMbs : 0;
+      s[AU_WALK.PPS_ID] = params.ppsId;
+      const result = port.closeAccessUnit!(bytes, at, to, base, s, au.table, params.spsBytes ?? NO_BYTES, params.ppsBytes ?? NO_BYTES);
+      au.end = s[AU_WALK.AU_END] as number;
+      au.count = s[AU_WALK.AU_COUNT] as number;
+      au.hasVcl = s[AU_WALK.AU_HAS_VCL] === 1;
+      au.key = s[AU_WALK.AU_KEY] === 1;
+      this.nalStart = s[AU_WALK.NAL_START] as number;
+      this.nalHeader = s[AU_WALK.NAL_HEADER] as number;
+      this.nalPrefix = s[AU_WALK.NAL_PREFIX] as number;
+      this.nalType = s[AU_WALK.NAL_TYPE] as number;
+      if (result !== AU_WALK.FRAME) {
+        this.scanner.zeros = s[AU_WALK.ZEROS] as number;
+        return result === AU_WALK.DONE ? to : s[AU_WALK.STOP] as number;
+      }
+      // The open NAL unit begins the next access unit: the complete one goes out (or is counted) as in `walk`.
+      this.enterAu(true);
+      at = (s[AU_WALK.STOP] as number) + 1;
+      s[AU_WALK.ZEROS] = 0;
+    }
+    this.scanner.zeros = s[AU_WALK.ZEROS] as number;
+    return at;
+  }
+
+  /**
    * The scanner loop and `classify` in one native call per read (ByteScanPort.classifyNals, scan.c on the XS
    * board): each record is a start code with the type of the NAL it begins and whether that NAL begins an access
    * unit, decided by the same rule as `classify` (7.4.1.2.3) in its common case. JS keeps every judgement
@@ -273,6 +337,11 @@ export class H264Reader {
         this.nalPrefix = prefix;
         this.nalType = type;
         this.enterAu(out[r + 3] === 1);
+        if (this.auPort && this.auState === AU_COLLECT) {
+          // The steady state again: back to the access-unit walk, past this start code.
+          this.scanner.zeros = 0;
+          return p + 1;
+        }
       }
       if (count < WALK_RECORDS) {
         this.scanner.zeros = out[0] as number;
