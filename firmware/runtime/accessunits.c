@@ -32,7 +32,7 @@ enum {
 	S_PPS_ID = 11, /* in: pic_parameter_set_id of the stored PPS */
 	S_LENGTH = 12
 };
-enum { RESULT_DONE = 0, RESULT_FRAME = 1, RESULT_HANDOVER = 2 };
+enum { RESULT_DONE = 0, RESULT_FRAME = 1, RESULT_HANDOVER = 2, RESULT_QUIET = 3 };
 #define MAX_NALS 32 /* MAX_NALS_PER_FRAME (firmware/core/media/Frame.ts) */
 
 typedef struct {
@@ -180,7 +180,7 @@ void fieldcamNativeCloseAccessUnit(txMachine* the)
 	size_t slots, tableSlots, from, n, i, headEnd;
 	uint32_t carried, z;
 	uint32_t pairs[32];
-	int result;
+	int result, quiet = 1;
 	if (toArg < fromArg)
 		xsRangeError("range %.0f..%.0f is reversed", fromArg, toArg);
 	fieldcamViewRange(the, &xsArg(0), fromArg, toArg - fromArg, "data");
@@ -214,6 +214,7 @@ void fieldcamNativeCloseAccessUnit(txMachine* the)
 		}
 		if (b == 1 && z >= 2) {
 			result = startCode(&w, from + i, z);
+			quiet = 0;
 			if (result == RESULT_HANDOVER)
 				result = handOver(&w, from, carried, from + i, z);
 			if (result != RESULT_DONE) {
@@ -236,6 +237,7 @@ void fieldcamNativeCloseAccessUnit(txMachine* the)
 				if (p - at == zeros && at == from)
 					zeros += carried;
 				result = startCode(&w, p, zeros);
+				quiet = 0;
 				if (result == RESULT_HANDOVER)
 					result = handOver(&w, from, carried, p, zeros);
 				if (result != RESULT_DONE) {
@@ -257,5 +259,6 @@ void fieldcamNativeCloseAccessUnit(txMachine* the)
 			k--;
 		w.s[S_ZEROS] = k == from ? carried + (double)n : (double)(w.to - k);
 	}
-	xsResult = xsInteger(RESULT_DONE);
+	/* No start code at all (the middle of a slice): JS need not read the state back. */
+	xsResult = xsInteger(quiet ? RESULT_QUIET : RESULT_DONE);
 }

@@ -39,6 +39,12 @@ type DropCause = DropReason;
 const WALK_RECORDS = 16;
 /** classifyNals' type for a NAL unit it leaves to `classify`. */
 const UNDECIDED = 255;
+/** The access-unit walk's state layout and results as locals (one read each, not a property lookup per use). */
+const {
+  ZEROS: S_ZEROS, STOP: S_STOP, NAL_START: S_NAL_START, NAL_HEADER: S_NAL_HEADER, NAL_PREFIX: S_NAL_PREFIX, NAL_TYPE: S_NAL_TYPE,
+  AU_END: S_AU_END, AU_COUNT: S_AU_COUNT, AU_HAS_VCL: S_AU_HAS_VCL, AU_KEY: S_AU_KEY, PIC_SIZE: S_PIC_SIZE, PPS_ID: S_PPS_ID,
+  DONE: AU_DONE, FRAME: AU_FRAME, QUIET: AU_QUIET,
+} = AU_WALK;
 /** Stands for "no stored SPS / PPS" in ByteScanPort.closeAccessUnit calls (no length matches it). */
 const NO_BYTES = new Uint8Array(0);
 
@@ -84,6 +90,8 @@ export class H264Reader {
   /** The board's access-unit walk (ByteScanPort.closeAccessUnit) and its reused state; absent = the NAL walk. */
   private readonly auPort: ByteScanPort | undefined;
   private readonly auWalk: Float64Array | undefined;
+  /** auWalk holds the reader's state as the port last returned it: JS changed nothing since (walk, classify… clear it). */
+  private auSynced = false;
 
   /** Access units dropped as corrupt in lenient mode (FramePool's drop reasons have no such entry). */
   corruptDrops = 0;
@@ -265,37 +273,46 @@ export class H264Reader {
     const au = this.au;
     const params = this.params;
     let at = from;
-    s[AU_WALK.ZEROS] = this.scanner.zeros;
+    s[S_ZEROS] = this.scanner.zeros;
     while (this.auState === AU_COLLECT && this.open && this.nalType >= 0) {
-      s[AU_WALK.NAL_START] = this.nalStart;
-      s[AU_WALK.NAL_HEADER] = this.nalHeader;
-      s[AU_WALK.NAL_PREFIX] = this.nalPrefix;
-      s[AU_WALK.NAL_TYPE] = this.nalType;
-      s[AU_WALK.AU_END] = au.end;
-      s[AU_WALK.AU_COUNT] = au.count;
-      s[AU_WALK.AU_HAS_VCL] = au.hasVcl ? 1 : 0;
-      s[AU_WALK.AU_KEY] = au.key ? 1 : 0;
-      s[AU_WALK.PIC_SIZE] = params.ready ? params.sps!.picSizeInMbs : 0;
-      s[AU_WALK.PPS_ID] = params.ppsId;
+      // The port's copy of the state is written only when JS changed the state since the port last returned it.
+      if (!this.auSynced) {
+        s[S_NAL_START] = this.nalStart;
+        s[S_NAL_HEADER] = this.nalHeader;
+        s[S_NAL_PREFIX] = this.nalPrefix;
+        s[S_NAL_TYPE] = this.nalType;
+        s[S_AU_END] = au.end;
+        s[S_AU_COUNT] = au.count;
+        s[S_AU_HAS_VCL] = au.hasVcl ? 1 : 0;
+        s[S_AU_KEY] = au.key ? 1 : 0;
+        s[S_PIC_SIZE] = params.ready ? params.sps!.picSizeInMbs : 0;
+        s[S_PPS_ID] = params.ppsId;
+        this.auSynced = true;
+      }
       const result = port.closeAccessUnit!(bytes, at, to, base, s, au.table, params.spsBytes ?? NO_BYTES, params.ppsBytes ?? NO_BYTES);
-      au.end = s[AU_WALK.AU_END] as number;
-      au.count = s[AU_WALK.AU_COUNT] as number;
-      au.hasVcl = s[AU_WALK.AU_HAS_VCL] === 1;
-      au.key = s[AU_WALK.AU_KEY] === 1;
-      this.nalStart = s[AU_WALK.NAL_START] as number;
-      this.nalHeader = s[AU_WALK.NAL_HEADER] as number;
-      this.nalPrefix = s[AU_WALK.NAL_PREFIX] as number;
-      this.nalType = s[AU_WALK.NAL_TYPE] as number;
-      if (result !== AU_WALK.FRAME) {
-        this.scanner.zeros = s[AU_WALK.ZEROS] as number;
-        return result === AU_WALK.DONE ? to : s[AU_WALK.STOP] as number;
+      if (result === AU_QUIET) {
+        // No start code in the rest of the read (the middle of a slice): only the zero run at its end is new.
+        this.scanner.zeros = s[S_ZEROS] as number;
+        return to;
+      }
+      au.end = s[S_AU_END] as number;
+      au.count = s[S_AU_COUNT] as number;
+      au.hasVcl = s[S_AU_HAS_VCL] === 1;
+      au.key = s[S_AU_KEY] === 1;
+      this.nalStart = s[S_NAL_START] as number;
+      this.nalHeader = s[S_NAL_HEADER] as number;
+      this.nalPrefix = s[S_NAL_PREFIX] as number;
+      this.nalType = s[S_NAL_TYPE] as number;
+      if (result !== AU_FRAME) {
+        this.scanner.zeros = s[S_ZEROS] as number;
+        return result === AU_DONE ? to : s[S_STOP] as number;
       }
       // The open NAL unit begins the next access unit: the complete one goes out (or is counted) as in `walk`.
       this.enterAu(true);
-      at = (s[AU_WALK.STOP] as number) + 1;
-      s[AU_WALK.ZEROS] = 0;
+      at = (s[S_STOP] as number) + 1;
+      s[S_ZEROS] = 0;
     }
-    this.scanner.zeros = s[AU_WALK.ZEROS] as number;
+    this.scanner.zeros = s[S_ZEROS] as number;
     return at;
   }
 
@@ -309,6 +326,7 @@ export class H264Reader {
    * takes the rest of the read. Returns where the scanner loop goes on (`to` when the walk covered the read).
    */
   private walk(bytes: Uint8Array, from: number, to: number, base: number): number {
+    this.auSynced = false;
     const port = this.walkPort!;
     const out = this.walkOut!;
     let at = from;
@@ -357,6 +375,7 @@ export class H264Reader {
   }
 
   private startCode(startAt: number, prefix: number, trailingZeros: number): void {
+    this.auSynced = false;
     this.seenStartCode = true;
     if (this.open) this.finishNal(startAt - trailingZeros);
     this.open = true;
@@ -379,6 +398,7 @@ export class H264Reader {
    * own (a 0x00 may be the first byte of the next start code).
    */
   private classify(end: number): void {
+    this.auSynced = false;
     const h = this.nalHeader;
     const available = end >= 0 ? end : this.cursor.position;
     const auHasVcl = this.auState === AU_COLLECT ? this.au.hasVcl : this.auState === AU_SKIP && this.auSkipVcl;
@@ -421,6 +441,7 @@ export class H264Reader {
 
   /** The classified open NAL unit begins an access unit (`startsAu`) or joins the current one. */
   private enterAu(startsAu: boolean): void {
+    this.auSynced = false;
     if (startsAu) this.completeAu();
     if (this.auState === AU_NONE) {
       if (this.cursor.onScratch) {
@@ -444,6 +465,7 @@ export class H264Reader {
 
   /** Validates the classified NAL unit now that its length is known and adds it to the access unit. */
   private closeNal(end: number): void {
+    this.auSynced = false;
     const h = this.nalHeader;
     const type = this.nalType;
     const length = end - h;
@@ -530,6 +552,7 @@ export class H264Reader {
 
   /** Discards the access unit being assembled up to the next boundary (which must follow a slice). */
   private skipAu(cause: DropCause, nalIsVcl: boolean): void {
+    this.auSynced = false;
     // The open NAL counts too: a slice classified but not yet closed (its end unknown) is already this access unit's
     // picture. Missing it, the next access unit's first NAL would not end the skip, and two frames would count as one.
     const openSlice = this.open && (this.nalType === 1 || this.nalType === 5);

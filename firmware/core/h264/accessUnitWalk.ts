@@ -23,8 +23,12 @@ export const AU_WALK = Object.freeze({
   PPS_ID: 11,
   /** Entries of the state array. */
   LENGTH: 12,
-  /** Results: the read is walked; an access unit is complete (the open NAL unit begins the next); the reader's walk takes over. */
+  /**
+   * Results: the read is walked; an access unit is complete (the open NAL unit begins the next); the reader's walk
+   * takes over; the read is walked and held no start code (only ZEROS changed: the middle of a slice).
+   */
   DONE: 0,
   FRAME: 1,
   HANDOVER: 2,
+  QUIET: 3,
 } as const);

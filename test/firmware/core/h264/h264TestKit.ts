@@ -85,6 +85,7 @@ export function referenceCloseAccessUnit(
   if (from < 0 || to > bytes.length || from > to) throw new RangeError(`range ${from}..${to} outside ${bytes.length}`);
   const carried = s[AU_WALK.ZEROS]!;
   let z = carried;
+  let quiet = true;
   for (let p = from; p < to; p++) {
     const b = bytes[p]!;
     if (b === 0) {
@@ -93,6 +94,7 @@ export function referenceCloseAccessUnit(
     }
     if (b === 1 && z >= 2) {
       const result = referenceStartCode(bytes, to, base, s, table, sps, pps, p, z);
+      quiet = false;
       if (result === AU_WALK.HANDOVER) {
         const runStart = p - z;
         s[AU_WALK.STOP] = runStart < from ? from : runStart;
@@ -104,7 +106,7 @@ export function referenceCloseAccessUnit(
     z = 0;
   }
   s[AU_WALK.ZEROS] = z;
-  return AU_WALK.DONE;
+  return quiet ? AU_WALK.QUIET : AU_WALK.DONE;
 }
 
 /** One start code of referenceCloseAccessUnit: close the open NAL unit quietly or hand over, classify the next. */
