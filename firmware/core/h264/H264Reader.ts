@@ -309,6 +309,14 @@ export class H264Reader {
       }
       // The open NAL unit begins the next access unit: the complete one goes out (or is counted) as in `walk`.
       this.enterAu(true);
+      if (this.auState === AU_COLLECT && au.count === 0) {
+        // The usual outcome: the next access unit begun with the open NAL unit, which the port's state already holds.
+        s[S_AU_END] = au.end;
+        s[S_AU_COUNT] = 0;
+        s[S_AU_HAS_VCL] = 0;
+        s[S_AU_KEY] = 0;
+        this.auSynced = true;
+      }
       at = (s[S_STOP] as number) + 1;
       s[S_ZEROS] = 0;
     }
