@@ -68,6 +68,10 @@ export interface NativeHost {
   findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
   /** The H.264 reader's NAL walk over one read (scan.c; the contract is ByteScanPort.classifyNals). */
   classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
+  /** The H.264 reader's access-unit walk (accessunits.c; the contract is ByteScanPort.closeAccessUnit). */
+  closeAccessUnit(
+    data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
+  ): number;
   /** The first j in [from, to) with data[j] === 0xFF and data[j + 1] (when j + 1 < to) neither 0x00 nor 0xD0-0xD7, or -1 (scan.c). */
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   /** Past the whole JPEG marker segments in [from, to) that the scanner only skips (APPn, DQT, DHT, COM, …); `from` when none (scan.c). */

@@ -17,6 +17,7 @@ function xsByteScan(): NonNullable<Board['byteScan']> {
     indexOfByte: native.indexOfByte,
     findStartCodes: native.findStartCodes,
     classifyNals: native.classifyNals,
+    closeAccessUnit: native.closeAccessUnit,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
   });
