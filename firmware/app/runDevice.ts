@@ -202,7 +202,7 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
 /** DEVICE_EXIT for the error that ended a run, from its area in the error table (never from its message). */
 export function exitCodeFor(error: FieldcamError): number {
   const area = ERRORS[error.code].area;
-  if (area === 'input' || area === 'h264' || area === 'mjpeg') return DEVICE_EXIT.CAMERA;
+  if (area === 'input' || area === 'h264' || area === 'h265' || area === 'mjpeg') return DEVICE_EXIT.CAMERA;
   if (area === 'config') return DEVICE_EXIT.CONFIG;
   return DEVICE_EXIT.UPLOAD;
 }

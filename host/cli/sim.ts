@@ -12,6 +12,7 @@ import { muxFile } from '../lib/muxFile.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { sniffCodecOfFile } from '../lib/sniffCodecOfFile.ts';
 import type { Command } from './fieldcam.ts';
+import { CODEC_IDS, CODECS } from '../../firmware/core/media/codecs.ts';
 
 const SAMPLE = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'h264-320x240-10fps-gop10.h264');
 
@@ -105,7 +106,7 @@ export const simCommand: Command = {
     const board = tree ? tree.board : loadBoardManifest(typeof values.board === 'string' ? values.board : 'pi-zero-w');
     const video = resolve(typeof values.video === 'string' ? values.video : SAMPLE);
     const codec = sniffCodecOfFile(video);
-    if (!codec) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `sim: ${video} cannot be read as H.264 or MJPEG`);
+    if (!codec) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `sim: ${video} cannot be read as ${CODEC_IDS.map((id) => CODECS[id].label).join(', ')}`);
     const stateDir = resolve(typeof values['state-dir'] === 'string' ? values['state-dir'] : join('.state', 'sim'));
     const once = values.once === true;
     const fast = values['as-fast-as-possible'] === true;

@@ -13,6 +13,7 @@ import { measureQemuOverhead } from './measureQemuOverhead.ts';
 import { runtimeStages } from './runtimeStages.ts';
 import type { FaultStep } from '../../host/shared/parseFaultSpec.ts';
 import { percentile, type BudgetVerdict, type ProfileEvent, type ProfileFragment, type ProfileReport, type ProfileSample } from '../../host/shared/ProfileReport.ts';
+import type { CodecId } from '../../firmware/core/media/codecs.ts';
 
 /** Budget overrides (`--budget heap=…,app-heap=…,pool=…,latency-p99=…`); absent ones come from the board. */
 export interface BudgetOverrides {
@@ -29,7 +30,7 @@ export interface ProfileOptions {
   /** The native x86-64 runtime, for the QEMU overhead measurement of an ARM board. */
   readonly nativeRuntime?: string;
   readonly video: string;
-  readonly codec: 'h264' | 'mjpeg';
+  readonly codec: CodecId;
   /** The clip's real-time byte rate (0: as fast as the board reads). */
   readonly bytesPerSecond: number;
   /** The clip's frame period in ms (its frame rate), to tell which frame ends each stored fragment. */

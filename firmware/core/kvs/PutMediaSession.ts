@@ -42,8 +42,11 @@ export interface PutMediaSessionOptions {
   readonly credentials: () => KvsCredentials | undefined;
   /** TLS for the data endpoint (CA bundle); undefined = plain HTTP (never on a device). */
   readonly dataTls?: TlsOptions;
-  /** Create the stream when DescribeStream says it does not exist (as kvssink does). */
-  readonly createStream?: { readonly retentionHours: number };
+  /**
+   * Create the stream when DescribeStream says it does not exist (as kvssink does), with the MediaType of what it
+   * will carry (the codec table's kvsMediaType, e.g. "video/h265"); absent: no MediaType.
+   */
+  readonly createStream?: { readonly retentionHours: number; readonly mediaType?: string };
   readonly maxFragmentMs: number;
   readonly endOfFragment?: boolean;
   readonly metadata?: FragmentMetadata;
@@ -311,7 +314,8 @@ export class PutMediaSession {
       info = (await this.o.control.call<Described>('/describeStream', { StreamName: name })).StreamInfo;
     } catch (err) {
       if (!isFieldcamError(err, 'UPLOAD_STREAM_NOT_FOUND') || !this.o.createStream) throw err;
-      await this.o.control.call('/createStream', { StreamName: name, DataRetentionInHours: this.o.createStream.retentionHours, MediaType: 'video/h264' });
+      const { retentionHours, mediaType } = this.o.createStream;
+      await this.o.control.call('/createStream', { StreamName: name, DataRetentionInHours: retentionHours, ...(mediaType ? { MediaType: mediaType } : {}) });
       info = (await this.o.control.call<Described>('/describeStream', { StreamName: name })).StreamInfo;
     }
     // A new stream is CREATING for a few seconds on AWS: poll once a second until it is ACTIVE.
