@@ -162,6 +162,8 @@ export class FrameInput {
   end(lastComplete = true): void {
     if (this.reader instanceof H264Reader) this.reader.end(lastComplete);
     else this.reader.end();
+    // Event recording: no event can come for the pre-roll any more; its frames are counted, not left held.
+    this.queue.dropAllHeld();
   }
 
   /**
@@ -209,6 +211,7 @@ export class FrameInput {
       frame.pts += deltaMs;
       frame.dts += deltaMs;
     }
+    this.queue.shiftNewest(deltaMs);
     this.origin += deltaMs;
     this.capture?.rebase(deltaMs);
   }
