@@ -258,7 +258,7 @@ export const ERRORS = Object.freeze({
   // ── control channel (docs/control-channel.md): commands, desired configuration, the device's state file ──
   CONTROL_PAYLOAD_INVALID: spec('control', false,
     'the command or desired document is not a CBOR map of at most 1024 bytes with the documented keys (id 1-64 chars, name text, args map; version uint, settings map): encode it with cbor-x as docs/control-channel.md shows'),
-  CONTROL_UNKNOWN_COMMAND: spec('control', false, 'the command name is not one of start, stop, set, tag, status, reload-credentials, restart'),
+  CONTROL_UNKNOWN_COMMAND: spec('control', false, 'the command name is not one of start, stop, set, tag, event, status, reload-credentials, restart'),
   CONTROL_ARGUMENT_INVALID: spec('control', false, 'an argument or setting is unknown, of the wrong type or out of range: see the tables in docs/control-channel.md'),
   CONTROL_UNSUPPORTED: spec('control', false,
     'this device cannot do that (e.g. fps or bitrateKbps on a camera adapter that cannot change them, reload-credentials with static keys)'),
