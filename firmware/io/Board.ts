@@ -45,6 +45,11 @@ export interface Board {
   readonly mkvBlock?: MkvBlockNative;
   /** The camera on descriptor `fd`. Throws FieldcamError INPUT_READ_FAILED when it cannot be opened. */
   camera(fd: number): FrameSourceFactory;
+  /**
+   * The local event trigger (docs/events.md): the FIFO at `path`, created when missing and opened read-write so a
+   * writer closing its end is not the end; read like the camera. Throws FieldcamError INPUT_READ_FAILED. Absent: no trigger.
+   */
+  fifo?(path: string): FrameSourceFactory;
   /** A whole text file (configuration, CA bundle); throws Error naming the path. */
   readText(path: string): string;
   /**

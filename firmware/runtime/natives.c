@@ -305,6 +305,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "watchInput", fieldcamNativeWatchInput, 1 },
 	{ "readInput", fieldcamNativeReadInput, 4 },
 	{ "closeInput", fieldcamNativeCloseInput, 1 },
+	{ "openFifo", fieldcamNativeOpenFifo, 1 },
 	{ "writeFileAtomic", fieldcamNativeWriteFileAtomic, 4 },
 	{ "removeStaleTemps", fieldcamNativeRemoveStaleTemps, 1 },
 	{ "indexOfByte", fieldcamNativeIndexOfByte, 4 },

@@ -169,6 +169,7 @@ void fieldcamNativeWatchSignals(txMachine* the);
 void fieldcamNativeSetTimer(txMachine* the);
 void fieldcamNativeClearTimer(txMachine* the);
 void fieldcamNativeOpenInput(txMachine* the);
+void fieldcamNativeOpenFifo(txMachine* the);
 void fieldcamNativeWatchInput(txMachine* the);
 void fieldcamNativeReadInput(txMachine* the);
 void fieldcamNativeCloseInput(txMachine* the);

@@ -50,6 +50,8 @@ export interface NativeHost {
   /** Reads up to `length` bytes straight into `into` (a pool slot). Returns n > 0, 0 at EOF, -1 when it would block. Throws "E…: …" on error. */
   readInput(fd: number, into: Uint8Array, offset: number, length: number): number;
   closeInput(fd: number): void;
+  /** The local event trigger: creates the FIFO at `path` when missing, opens it read-write, non-blocking; returns its fd. Throws "E…: …". */
+  openFifo(path: string): number;
 
   // ---- files ----
   /** Writes the range to `path` atomically (temp file in the same folder, fsync, rename). Throws "E…: path: …". */

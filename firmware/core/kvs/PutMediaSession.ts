@@ -78,6 +78,8 @@ export interface PutMediaSessionOptions {
   readonly random: () => number;
   readonly userAgent: string;
   readonly onEvent?: (event: SessionEvent) => void;
+  /** Tags for one fragment only, from its first frame (an event clip's: EventGate.tagsFor); after `metadata`'s. */
+  readonly fragmentTags?: (start: Frame) => Uint8Array | undefined;
   /** A fragment was opened on the wire with the metadata's current items (one call per fragment, not per frame). */
   readonly onFragmentStart?: (timecode: number) => void;
   /** Instrumentation: a frame's chunk was handed to the socket (capture-to-wire latency). */
@@ -430,7 +432,7 @@ export class PutMediaSession {
       conn.beginChunk(this.mkv);
       if (frame.fragmentStart) {
         if (this.fragmentOpen && this.o.endOfFragment) writer.endFragment(this.mkv);
-        writer.startFragment(frame.pts, this.mkv, this.o.metadata);
+        writer.startFragment(frame.pts, this.mkv, this.o.metadata, this.o.fragmentTags?.(frame));
         this.o.metadata?.fragmentDone();
         this.o.onFragmentStart?.(frame.pts);
         this.fragmentOpen = true;
