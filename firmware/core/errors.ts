@@ -3,7 +3,7 @@
 // KVS/PIC status names are cited where an entry mirrors one (kvs-reference.md §8).
 
 export interface ErrorSpec {
-  readonly area: 'input' | 'h264' | 'h265' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision' | 'flash' | 'control' | 'net';
+  readonly area: 'input' | 'h264' | 'h265' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision' | 'flash' | 'control' | 'net' | 'event';
   readonly retryable: boolean;
   readonly remedy: string;
 }
@@ -96,6 +96,15 @@ export const ERRORS = Object.freeze({
   METADATA_NAME_INVALID: spec('metadata', false, 'metadata names are 1-128 bytes of UTF-8'),
   METADATA_NAME_RESERVED: spec('metadata', false, 'names starting with "AWS" are reserved for KVS (PIC 0x52000077); rename the item'),
   METADATA_VALUE_TOO_LONG: spec('metadata', false, 'metadata values are at most 256 bytes of UTF-8'),
+
+  // ── event recording (docs/events.md) ──
+  EVENT_LINE_TOO_LONG: spec('event', false, 'a trigger line is at most 256 bytes with its newline; the line was skipped up to the next newline'),
+  EVENT_LINE_INVALID: spec('event', false, 'a trigger line is name=value tokens separated by single spaces (docs/events.md, "Local trigger"), e.g. `pre=5s post=20s motion=front`'),
+  EVENT_DURATION_INVALID: spec('event', false, 'pre and post are whole numbers with a unit, ms, s or m (e.g. 500ms, 10s, 2m); pre at most the configured pre-roll, post at most 10 minutes'),
+  EVENT_TAG_INVALID: spec('event', false,
+    'an event carries at most 4 tags; names are 1-32 of A-Z a-z 0-9 _ . - (not starting with AWS or FIELDCAM_), values 1-64 printable ASCII characters without spaces'),
+  EVENT_MODE_OFF: spec('event', false, 'this device records continuously: set recording.mode to "event" in its configuration or bundle (docs/events.md)'),
+  EVENT_NO_VIDEO: spec('event', true, 'no frame has come from the camera yet, so there is no pre-roll to keep; send the event again once the camera streams'),
 
   // ── upload: KVS control plane and PutMedia (kvs-reference.md §4, §7.7) ──
   UPLOAD_NETWORK: spec('upload', true, 'the endpoint could not be reached or the connection broke; fieldcam retries with backoff'),
@@ -275,7 +284,7 @@ export const ERRORS = Object.freeze({
   // ── control channel (docs/control-channel.md): commands, desired configuration, the device's state file ──
   CONTROL_PAYLOAD_INVALID: spec('control', false,
     'the command or desired document is not a CBOR map of at most 1024 bytes with the documented keys (id 1-64 chars, name text, args map; version uint, settings map): encode it with cbor-x as docs/control-channel.md shows'),
-  CONTROL_UNKNOWN_COMMAND: spec('control', false, 'the command name is not one of start, stop, set, tag, status, reload-credentials, restart'),
+  CONTROL_UNKNOWN_COMMAND: spec('control', false, 'the command name is not one of start, stop, set, tag, event, status, reload-credentials, restart'),
   CONTROL_ARGUMENT_INVALID: spec('control', false, 'an argument or setting is unknown, of the wrong type or out of range: see the tables in docs/control-channel.md'),
   CONTROL_UNSUPPORTED: spec('control', false,
     'this device cannot do that (e.g. fps or bitrateKbps on a camera adapter that cannot change them, reload-credentials with static keys)'),

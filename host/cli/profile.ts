@@ -3,18 +3,18 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
 import { FieldcamError } from '../../firmware/core/errors.ts';
-import type { ProfileReport } from '../../sim/profile/ProfileReport.ts';
-import { parseFaultSpec } from '../../sim/profile/parseFaultSpec.ts';
-import { runProfile, type BudgetOverrides } from '../../sim/profile/runProfile.ts';
+import type { ProfileReport } from '../shared/ProfileReport.ts';
+import { parseFaultSpec } from '../shared/parseFaultSpec.ts';
+import { runProfile, type BudgetOverrides } from '../../sim/index.ts';
 import { buildImage, imageDir, ROOT, type ImageManifest } from '../lib/buildImage.ts';
 import { EXIT } from '../lib/CliError.ts';
-import { listBoards, loadBoardManifest, type BoardManifest } from '../lib/loadBoardManifest.ts';
+import { listBoards, loadBoardManifest, type BoardManifest } from '../shared/loadBoardManifest.ts';
 import { muxFile } from '../lib/muxFile.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { mib, renderReport, summaryRows } from '../lib/profile/renderReport.ts';
 import { writeProfileCsv } from '../lib/profile/writeProfileCsv.ts';
 import { sniffCodecOfFile } from '../lib/sniffCodecOfFile.ts';
-import { writeFileAtomic } from '../lib/writeFileAtomic.ts';
+import { writeFileAtomic } from '../shared/writeFileAtomic.ts';
 import type { Command } from './fieldcam.ts';
 import { CODEC_IDS, CODECS, type CodecId } from '../../firmware/core/media/codecs.ts';
 
@@ -175,7 +175,7 @@ export const profileCommand: Command = {
       const sizing = derivePoolSizing(board.pool);
       const poolBytes = sizing.slotCount * sizing.slotBytes;
       report = await runProfile({
-        board, image: { dir, runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), heapLimitBytes: image.sizes.heapLimitBytes, poolBytes },
+        board, image: { dir, runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}), heapLimitBytes: image.sizes.heapLimitBytes, poolBytes, target: image.target },
         ...(nativeRuntime ? { nativeRuntime } : {}), video, codec, bytesPerSecond: fast ? 0 : clip.bytesPerSecond, frameMs: clip.frameMs, ...(!CODECS[codec].nalTables ? { fps: { num: board.camera.fps, den: 1 } } : {}), durationS, timeScale, faults, stateDir, budgets,
         countInstructions: values['count-instructions'] === true, cwd: ROOT,
         onProgress: ({ t, sample, fragments }) => {

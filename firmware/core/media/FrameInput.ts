@@ -143,8 +143,10 @@ export class FrameInput {
 
   /** `n` bytes were read into `target`; `at` is when (monotonic ms), needed with capture timing. */
   push(n: number, at?: number): void {
-    if (this.capture && n > 0) {
-      if (at === undefined || !Number.isFinite(at)) throw new RangeError('push(n, at): capture timing needs the read time');
+    if (this.capture && n > 0 && (at === undefined || !Number.isFinite(at))) throw new RangeError('push(n, at): capture timing needs the read time');
+    // Read times are kept whenever given: a replayed recording keeps its cadence, yet each frame still has the
+    // moment it was read (its capture → socket latency).
+    if (at !== undefined && Number.isFinite(at) && n > 0) {
       const i = (this.readFirst + this.readCount) % READ_RING;
       this.readEnd[i] = this.reader.cursor.position + n;
       this.readAt[i] = at;
@@ -161,6 +163,8 @@ export class FrameInput {
    */
   end(lastComplete = true): void {
     this.reader.end(lastComplete);
+    // Event recording: no event can come for the pre-roll any more; its frames are counted, not left held.
+    this.queue.dropAllHeld();
   }
 
   /**
@@ -210,6 +214,7 @@ export class FrameInput {
       frame.pts += deltaMs;
       frame.dts += deltaMs;
     }
+    this.queue.shiftNewest(deltaMs);
     this.origin += deltaMs;
     this.capture?.rebase(deltaMs);
   }
@@ -233,6 +238,7 @@ export class FrameInput {
       ...(this.parameterSets ? { codecPrivate: this.parameterSets.codecPrivate } : {}),
       defaultDurationNs,
       pushPayload: (frame, out) => push(frame, out, scratch),
+      ...(this.codec.blockPayload ? { payload: this.codec.blockPayload } : {}),
     };
   }
 
@@ -279,8 +285,9 @@ export class FrameInput {
 
   private onFrame(frame: Frame): void {
     this.stats.accessUnits++;
+    frame.capturedAt = this.readCount > 0 ? this.capturedAt(frame.streamOffset) : -1;
     if (this.capture) {
-      this.capture.stamp(this.capturedAt(frame.streamOffset), frame);
+      this.capture.stamp(frame.capturedAt, frame);
       this.stats.reanchors = this.capture.reanchors;
     } else {
       // A file: timecodes follow its frame rate from the first frame, computed from the sequence number (not by

@@ -7,6 +7,7 @@ import { pushMjpegPayload } from '../mjpeg/pushMjpegPayload.ts';
 import type { Frame } from './Frame.ts';
 import type { FrameReader, FrameReaderOptions } from './FrameReader.ts';
 import type { ViewList } from './ViewList.ts';
+import type { BlockPayload } from '../../io/MkvBlock.ts';
 
 /** How well KVS's players take a codec (kvs-reference.md §12 playback requirements); warnings read it. */
 export interface Playback {
@@ -41,6 +42,11 @@ export interface CodecSpec {
   createReader(options: FrameReaderOptions): FrameReader;
   /** Appends the frame's block payload to `out` in place (no payload copies); `scratch` holds 4 bytes per NAL. */
   pushPayload(frame: Frame, out: ViewList, scratch: Uint8Array): void;
+  /**
+   * What a board's native block writer (MkvBlockNative, firmware/runtime/block.c) does in place of pushPayload,
+   * or undefined where it has no equivalent (block.c knows H.264's NAL types only; H.265 keeps pushPayload).
+   */
+  readonly blockPayload?: BlockPayload;
   /** Does a stream beginning with `head[0..n)` look like this codec? (a file's first bytes) */
   sniff(head: Uint8Array, n: number): boolean;
 }
@@ -76,6 +82,7 @@ const H264: CodecSpec = Object.freeze({
     ...(o.live ? { overflowBytes: o.live.overflowBytes, onNoFrameRecord: o.live.onNoFrameRecord } : {}),
   }),
   pushPayload: pushAvccPayload,
+  blockPayload: 'avcc',
   sniff(head: Uint8Array, n: number): boolean {
     const at = firstNalHeader(head, n);
     const h = at < 0 ? 0x80 : (head[at] as number);
@@ -136,6 +143,7 @@ const MJPEG: CodecSpec = Object.freeze({
     pool: o.pool, strict: o.strict, onFrame: o.onFrame, onFormat: o.onFormat, ...(o.byteScan ? { byteScan: o.byteScan } : {}),
   }),
   pushPayload: (frame: Frame, out: ViewList) => pushMjpegPayload(frame, out),
+  blockPayload: 'whole',
   sniff: (head: Uint8Array, n: number) => n >= 2 && head[0] === 0xff && head[1] === 0xd8,
 });
 

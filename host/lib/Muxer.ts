@@ -1,15 +1,16 @@
-import type { ByteScanPort } from '../../io/ByteScan.ts';
-import { AUDIO_CODECS } from '../audio/audioCodecs.ts';
-import type { AudioPackets } from '../audio/AudioPackets.ts';
-import type { FragmentMetadata } from '../mkv/FragmentMetadata.ts';
-import { MkvWriter } from '../mkv/MkvWriter.ts';
-import type { FramePool } from '../pool/FramePool.ts';
-import { MAX_NALS_PER_FRAME, type Frame } from './Frame.ts';
-import { FrameInput, type Codec, type FrameInputStats, type FrameRate } from './FrameInput.ts';
-import type { PrepareResult } from './StreamCursor.ts';
-import { ViewList } from './ViewList.ts';
+import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
+import { AUDIO_CODECS } from '../../firmware/core/audio/audioCodecs.ts';
+import type { AudioPackets } from '../../firmware/core/audio/AudioPackets.ts';
+import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
+import { MkvWriter } from '../../firmware/core/mkv/MkvWriter.ts';
+import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
+import type { FramePool } from '../../firmware/core/pool/FramePool.ts';
+import { MAX_NALS_PER_FRAME, type Frame } from '../../firmware/core/media/Frame.ts';
+import { FrameInput, type Codec, type FrameInputStats, type FrameRate } from '../../firmware/core/media/FrameInput.ts';
+import type { PrepareResult } from '../../firmware/core/media/StreamCursor.ts';
+import { ViewList } from '../../firmware/core/media/ViewList.ts';
 
-export { DEFAULT_FRAME_RATE, type Codec, type FrameRate } from './FrameInput.ts';
+export { DEFAULT_FRAME_RATE, type Codec, type FrameRate } from '../../firmware/core/media/FrameInput.ts';
 
 export interface MuxerOptions {
   readonly codec: Codec;
@@ -37,6 +38,8 @@ export interface MuxerOptions {
    * time falls in, interleaved with the video by timecode. Every fragment must get audio (MKV_TRACK_MISSING_IN_FRAGMENT).
    */
   readonly audio?: readonly AudioPackets[];
+  /** The board's native SimpleBlock writer (MkvBlockPort); absent: the Matroska writer's TypeScript path. */
+  readonly blockPort?: MkvBlockPort;
 }
 
 export interface MuxerStats extends FrameInputStats {
@@ -75,7 +78,7 @@ export class Muxer {
       fragmentMs: options.fragmentMs,
       startTimecode: options.startTimecode,
       ...(options.byteScan ? { byteScan: options.byteScan } : {}),
-      onQueued: () => this.drain(),
+      onQueued: (frame) => this.write(frame),
     });
     this.snapshot = { ...this.input.stats, fragments: 0, bytesOut: 0, audioPackets: 0, audioLeftOut: 0 };
     this.audioNext = (options.audio ?? []).map(() => 0);
@@ -129,30 +132,51 @@ export class Muxer {
     this.fragmentOpen = false;
   }
 
+  /**
+   * Offline, a frame written is a frame done: each is written as it is queued and released at once, so the frame
+   * just queued is normally the only one held and is written without walking the queue. Anything else (a frame a
+   * rule refused stays queued, strict mode) goes the general way, `drain`.
+   */
+  private write(frame: Frame): void {
+    const queue = this.input.queue;
+    if (queue.length !== 1) {
+      this.drain();
+      return;
+    }
+    this.writeFrame(frame);
+    queue.releaseHead();
+  }
+
   private drain(): void {
-    const writer = this.writer ?? this.startSegment();
     const queue = this.input.queue;
     for (let frame = queue.nextUnsent(); frame; frame = queue.nextUnsent()) {
-      if (this.options.audio && this.fragmentOpen) this.writeAudioBefore(writer, frame.pts);
-      this.views.clear();
-      if (frame.fragmentStart) {
-        if (this.fragmentOpen && this.options.endOfFragment) {
-          writer.endFragment(this.views);
-          this.emit();
-          this.views.clear();
-        }
-        writer.startFragment(frame.pts, this.views, this.options.metadata);
-        this.options.metadata?.fragmentDone();
-        this.fragmentOpen = true;
-        this.fragments++;
-      }
-      writer.block(frame, this.views);
-      if (frame.pts + frame.duration > this.videoEnd) this.videoEnd = frame.pts + frame.duration;
-      this.options.onBlock?.(frame, this.views);
-      this.emit();
+      this.writeFrame(frame);
       frame.sent = true;
     }
     queue.releaseSent();
+  }
+
+  private writeFrame(frame: Frame): void {
+    const writer = this.writer ?? this.startSegment();
+    // Audio that starts before this frame goes first, into the fragment still open (interleaving by timecode).
+    if (this.options.audio && this.fragmentOpen) this.writeAudioBefore(writer, frame.pts);
+    const views = this.views;
+    views.clear();
+    if (frame.fragmentStart) {
+      if (this.fragmentOpen && this.options.endOfFragment) {
+        writer.endFragment(views);
+        this.emit();
+        views.clear();
+      }
+      writer.startFragment(frame.pts, views, this.options.metadata);
+      this.options.metadata?.fragmentDone();
+      this.fragmentOpen = true;
+      this.fragments++;
+    }
+    writer.block(frame, views);
+    if (frame.pts + frame.duration > this.videoEnd) this.videoEnd = frame.pts + frame.duration;
+    this.options.onBlock?.(frame, views);
+    this.emit();
   }
 
   private startSegment(): MkvWriter {
@@ -165,6 +189,7 @@ export class Muxer {
       } : {}),
       maxFragmentMs: this.options.maxFragmentMs,
       ...(this.options.segmentUid ? { segmentUid: this.options.segmentUid } : {}),
+      ...(this.options.blockPort ? { blockPort: this.options.blockPort } : {}),
     });
     this.views.clear();
     writer.header(this.views);
