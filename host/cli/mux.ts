@@ -14,14 +14,14 @@ const spec: CommandSpec = {
   name: 'mux',
   usage: 'mux <input|-> -o <out.mkv> [options]',
   summary:
-    'Frames a raw Annex-B H.264 or MJPEG stream exactly as a device would upload it to Kinesis Video Streams:\n' +
+    'Frames a raw Annex-B H.264/H.265 or MJPEG stream exactly as a device would upload it to Kinesis Video Streams:\n' +
     'read into the board\'s frame pool, split into frames, one Matroska Cluster per fragment, KVS rules enforced.',
   options: {
     output: { type: 'string', short: 'o', value: 'out.mkv', help: 'where to write the Matroska file (written atomically)' },
     codec: { type: 'string', value: CODEC_IDS.join('|'), help: 'input codec (default: detected from the first bytes)' },
-    audio: { type: 'string', multiple: true, value: 'file', help: 'an audio track: AAC ADTS (.aac) or raw G.711 (.alaw, .ulaw), from the video\'s start (repeatable; KVS takes 3 tracks)' },
+    audio: { type: 'string', multiple: true, value: 'file', help: 'an audio track: AAC ADTS (.aac) or raw G.711 (.alaw, .ulaw), from the video\'s start; KVS takes 3 tracks in all' },
     'audio-codec': { type: 'string', value: AUDIO_CODEC_IDS.join('|'), help: 'codec of the --audio files (default: from the extension)' },
-    fps: { type: 'string', value: 'N or N/M', help: 'frame rate (default: H.264 VUI timing, else 25)' },
+    fps: { type: 'string', value: 'N or N/M', help: 'frame rate (default: H.264/H.265 VUI timing, else 25)' },
     'fragment-ms': { type: 'string', value: 'ms', help: 'open a new fragment at the first key frame after this long (default: board, 1000; 0 = every key frame)' },
     'max-fragment-ms': { type: 'string', value: 'ms', help: 'refuse fragments longer than this (default: board, 10000; KVS max 20000)' },
     board: { type: 'string', value: 'name', help: 'board whose frame pool and defaults to use (default: sim-x86)' },
