@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { Muxer, type Codec, type FrameRate, type MuxerStats } from './Muxer.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
