@@ -1,5 +1,5 @@
-import { CBOR_ENCODE_MAX_DEPTH, encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
-import { assert, suite } from '../../harness/index.ts';
+import { CBOR_ENCODE_MAX_DEPTH, encodeCbor } from '../../../../firmware/core/cbor/encodeCbor.ts';
+import { assert, suite } from '../../../harness/index.ts';
 import { codeOf, hex, toHex } from './cborKit.ts';
 
 const test = suite('encodeCbor');

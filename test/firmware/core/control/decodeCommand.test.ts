@@ -1,7 +1,7 @@
 // Command documents: the happy path, every documented refusal by name, and fuzzed/malformed CBOR that must come
 // back as a named error — never an exception.
-import { decodeCommand } from '../../../firmware/core/control/decodeCommand.ts';
-import { assert, scaled, suite } from '../../harness/index.ts';
+import { decodeCommand } from '../../../../firmware/core/control/decodeCommand.ts';
+import { assert, scaled, suite } from '../../../harness/index.ts';
 import { cbor } from './controlKit.ts';
 
 const test = suite('control: decodeCommand');

@@ -1,6 +1,6 @@
 // The control channel over a recording MQTT connection, a recording device and a memory state store, with
 // hand-driven time: command round trips, de-duplication, desired/reported, persistence, telemetry, health.
-import { assert, suite } from '../../harness/index.ts';
+import { assert, suite } from '../../../harness/index.ts';
 import { cbor, channelRig, FakeDevice, settle } from './controlKit.ts';
 
 const test = suite('control: ControlChannel');

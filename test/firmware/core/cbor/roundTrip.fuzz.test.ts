@@ -1,10 +1,10 @@
 // Deterministic fuzzing of the CBOR codec: random documents round-trip; mutated and truncated encodings end
 // in a value or a named FieldcamError — never another exception or a hang.
-import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
-import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
-import { assert, scaled, suite } from '../../harness/index.ts';
-import { xorshift32 } from '../../harness/support.ts';
+import { decodeCbor } from '../../../../firmware/core/cbor/decodeCbor.ts';
+import { encodeCbor } from '../../../../firmware/core/cbor/encodeCbor.ts';
+import { FieldcamError } from '../../../../firmware/core/errors.ts';
+import { assert, scaled, suite } from '../../../harness/index.ts';
+import { xorshift32 } from '../../../harness/support.ts';
 import { CBOR_CODES, randomValue } from './cborKit.ts';
 
 const test = suite('CBOR codec fuzz');

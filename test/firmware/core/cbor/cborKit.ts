@@ -1,5 +1,5 @@
 // Helpers of the CBOR suites (pure ECMAScript: they run inside XS too).
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../../../firmware/core/errors.ts';
 
 /** "a2 61 61" → bytes; spaces are ignored. */
 export function hex(s: string): Uint8Array {

@@ -1,5 +1,5 @@
-import { checkTopicFilter, checkTopicName } from '../../../firmware/core/mqtt/checkTopic.ts';
-import { assert, suite } from '../../harness/index.ts';
+import { checkTopicFilter, checkTopicName } from '../../../../firmware/core/mqtt/checkTopic.ts';
+import { assert, suite } from '../../../harness/index.ts';
 import { codeOf } from './mqttKit.ts';
 
 const test = suite('MQTT topics');

@@ -1,10 +1,10 @@
 // Golden broker packets written from the OASIS MQTT 3.1.1 figures, each split at every offset, and every
 // refusal with its named error.
-import { MqttDecoder } from '../../../firmware/core/mqtt/MqttDecoder.ts';
-import { CONNACK_RETURN, PACKET_TYPE, SUBACK_FAILURE } from '../../../firmware/core/mqtt/mqttConstants.ts';
-import type { MqttInbound } from '../../../firmware/core/mqtt/MqttInbound.ts';
-import { assert, stride, suite } from '../../harness/index.ts';
-import { concatBytes } from '../../harness/support.ts';
+import { MqttDecoder } from '../../../../firmware/core/mqtt/MqttDecoder.ts';
+import { CONNACK_RETURN, PACKET_TYPE, SUBACK_FAILURE } from '../../../../firmware/core/mqtt/mqttConstants.ts';
+import type { MqttInbound } from '../../../../firmware/core/mqtt/MqttInbound.ts';
+import { assert, stride, suite } from '../../../harness/index.ts';
+import { concatBytes } from '../../../harness/support.ts';
 import { codeOf, decodeAll, hex, type Kept } from './mqttKit.ts';
 
 const test = suite('MqttDecoder');

@@ -1,15 +1,15 @@
 // MqttClient against a scripted broker: a fake socket that records each write as one packet, broker bytes
 // built with the packet writers or spelled out from the spec, and hand-driven timers and clock.
-import type { ViewList } from '../../../firmware/core/media/ViewList.ts';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
-import { MqttClient, type MqttClientOptions } from '../../../firmware/core/mqtt/MqttClient.ts';
-import { writeConnect } from '../../../firmware/core/mqtt/writeConnect.ts';
-import { writePuback } from '../../../firmware/core/mqtt/writePuback.ts';
-import { writePublish } from '../../../firmware/core/mqtt/writePublish.ts';
-import { writeSubscribe } from '../../../firmware/core/mqtt/writeSubscribe.ts';
-import type { Socket, SocketOptions } from '../../../firmware/io/Socket.ts';
-import { FakeTime } from '../../harness/support.ts';
-import { assert, suite } from '../../harness/index.ts';
+import type { ViewList } from '../../../../firmware/core/media/ViewList.ts';
+import { FieldcamError } from '../../../../firmware/core/errors.ts';
+import { MqttClient, type MqttClientOptions } from '../../../../firmware/core/mqtt/MqttClient.ts';
+import { writeConnect } from '../../../../firmware/core/mqtt/writeConnect.ts';
+import { writePuback } from '../../../../firmware/core/mqtt/writePuback.ts';
+import { writePublish } from '../../../../firmware/core/mqtt/writePublish.ts';
+import { writeSubscribe } from '../../../../firmware/core/mqtt/writeSubscribe.ts';
+import type { Socket, SocketOptions } from '../../../../firmware/io/Socket.ts';
+import { FakeTime } from '../../../harness/support.ts';
+import { assert, suite } from '../../../harness/index.ts';
 
 const test = suite('mqtt: MqttClient over a scripted broker');
 

@@ -1,8 +1,8 @@
 // The control channel's memory bounds: commands past `pendingResults` are refused (CONTROL_BUSY, counted in
 // telemetry), the command log keeps no telemetry records, the state file is written only when it changes and
 // stays within its buffer. Small on purpose: these suites also run inside XS and under QEMU.
-import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
-import { assert, suite } from '../../harness/index.ts';
+import { decodeCbor } from '../../../../firmware/core/cbor/decodeCbor.ts';
+import { assert, suite } from '../../../harness/index.ts';
 import { channelRig, settle } from './controlKit.ts';
 
 const test = suite('control: bounds (CONTROL_BUSY, command log, state file)');

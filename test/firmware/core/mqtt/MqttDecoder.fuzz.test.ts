@@ -1,7 +1,7 @@
 // Deterministic fuzzing: streams of broker packets, mutated and truncated. Every outcome must be records
 // and/or a named MQTT error — never another exception or a hang — the same whatever the split.
-import { assert, scaled, suite } from '../../harness/index.ts';
-import { concatBytes, xorshift32 } from '../../harness/support.ts';
+import { assert, scaled, suite } from '../../../harness/index.ts';
+import { concatBytes, xorshift32 } from '../../../harness/support.ts';
 import { decodeAll, hex, MQTT_DECODE_CODES, type DecodeOutcome } from './mqttKit.ts';
 
 const test = suite('MqttDecoder fuzz');

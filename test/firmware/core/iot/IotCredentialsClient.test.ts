@@ -1,9 +1,9 @@
 // IotCredentialsClient over a scripted network, hand-driven timers and a settable clock: the request it sends
 // (mTLS target, path, thing-name header), refresh ahead of expiry, jittered backoff while the provider is down,
 // credentials never handed out when expired or within the safety margin, fatal refusals reported once.
-import { IotCredentialsClient, refreshDelayMs, type IotCredentialsEvent } from '../../../firmware/core/iot/IotCredentialsClient.ts';
-import { ServerClock } from '../../../firmware/core/net/ServerClock.ts';
-import { assert, suite } from '../../harness/index.ts';
+import { IotCredentialsClient, refreshDelayMs, type IotCredentialsEvent } from '../../../../firmware/core/iot/IotCredentialsClient.ts';
+import { ServerClock } from '../../../../firmware/core/net/ServerClock.ts';
+import { assert, suite } from '../../../harness/index.ts';
 import { credentialsBody, FakeClock, FakeNet, FakeTimers, flush } from './iotKit.ts';
 
 const test = suite('iot: IotCredentialsClient (fake network, timers and clock)');

@@ -1,10 +1,10 @@
 // The credentials provider's answers (kvs-reference.md §9.2): the 200 body parsed with limits, ISO-8601
 // expiration to epoch ms, and every refusal mapped to its named error (AWS's words, AWS's statuses).
-import { iotProviderError } from '../../../firmware/core/iot/iotProviderError.ts';
-import { MAX_CREDENTIALS_BODY, parseIotCredentials, parseIsoInstant } from '../../../firmware/core/iot/parseIotCredentials.ts';
-import { isFieldcamError } from '../../../firmware/core/errors.ts';
-import { encodeUtf8 } from '../../../firmware/core/text/utf8.ts';
-import { assert, suite } from '../../harness/index.ts';
+import { iotProviderError } from '../../../../firmware/core/iot/iotProviderError.ts';
+import { MAX_CREDENTIALS_BODY, parseIotCredentials, parseIsoInstant } from '../../../../firmware/core/iot/parseIotCredentials.ts';
+import { isFieldcamError } from '../../../../firmware/core/errors.ts';
+import { encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
+import { assert, suite } from '../../../harness/index.ts';
 
 const test = suite('iot: parseIotCredentials and iotProviderError');
 

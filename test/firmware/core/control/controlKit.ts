@@ -1,10 +1,10 @@
 // Helpers of the control suites (pure ECMAScript: they run inside XS too): hand-driven time, a recording MQTT
 // connection and a device that records what it was told.
-import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
-import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
-import { ControlChannel, type ControlEvent } from '../../../firmware/core/control/ControlChannel.ts';
-import type { ControlMqtt, ControlMqttCallbacks, DeviceControls, StateStore, TelemetrySnapshot } from '../../../firmware/core/control/ControlPorts.ts';
-import { FakeTime } from '../../harness/support.ts';
+import { decodeCbor } from '../../../../firmware/core/cbor/decodeCbor.ts';
+import { encodeCbor } from '../../../../firmware/core/cbor/encodeCbor.ts';
+import { ControlChannel, type ControlEvent } from '../../../../firmware/core/control/ControlChannel.ts';
+import type { ControlMqtt, ControlMqttCallbacks, DeviceControls, StateStore, TelemetrySnapshot } from '../../../../firmware/core/control/ControlPorts.ts';
+import { FakeTime } from '../../../harness/support.ts';
 
 export { FakeTime };
 

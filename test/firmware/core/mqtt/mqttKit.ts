@@ -1,7 +1,7 @@
 // Helpers of the MQTT suites (pure ECMAScript: they run inside XS too).
-import { FieldcamError } from '../../../firmware/core/errors.ts';
-import { MqttDecoder } from '../../../firmware/core/mqtt/MqttDecoder.ts';
-import type { MqttInbound } from '../../../firmware/core/mqtt/MqttInbound.ts';
+import { FieldcamError } from '../../../../firmware/core/errors.ts';
+import { MqttDecoder } from '../../../../firmware/core/mqtt/MqttDecoder.ts';
+import type { MqttInbound } from '../../../../firmware/core/mqtt/MqttInbound.ts';
 export { codeOf, hex, toHex } from '../cbor/cborKit.ts';
 import { toHex } from '../cbor/cborKit.ts';
 

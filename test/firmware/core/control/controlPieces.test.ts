@@ -1,9 +1,9 @@
 // Settings validation and merge, the command log, health derivation and the state file codec.
-import { CommandLog } from '../../../firmware/core/control/CommandLog.ts';
-import { checkSetting, defaultSettings, mergeSettings, sortSettings } from '../../../firmware/core/control/ControlSettings.ts';
-import { decodeControlState, stateDocument } from '../../../firmware/core/control/ControlState.ts';
-import { deriveHealth } from '../../../firmware/core/control/deriveHealth.ts';
-import { assert, suite } from '../../harness/index.ts';
+import { CommandLog } from '../../../../firmware/core/control/CommandLog.ts';
+import { checkSetting, defaultSettings, mergeSettings, sortSettings } from '../../../../firmware/core/control/ControlSettings.ts';
+import { decodeControlState, stateDocument } from '../../../../firmware/core/control/ControlState.ts';
+import { deriveHealth } from '../../../../firmware/core/control/deriveHealth.ts';
+import { assert, suite } from '../../../harness/index.ts';
 import { cbor } from './controlKit.ts';
 
 const test = suite('control: settings, command log, health, state');

@@ -1,13 +1,13 @@
 // Golden bytes for every packet the client sends, written out by hand from the OASIS MQTT 3.1.1 figures.
-import { ViewList } from '../../../firmware/core/media/ViewList.ts';
-import { remainingLengthSize, writeRemainingLength } from '../../../firmware/core/mqtt/remainingLength.ts';
-import { writeConnect } from '../../../firmware/core/mqtt/writeConnect.ts';
-import { writeDisconnect } from '../../../firmware/core/mqtt/writeDisconnect.ts';
-import { writePingreq } from '../../../firmware/core/mqtt/writePingreq.ts';
-import { writePuback } from '../../../firmware/core/mqtt/writePuback.ts';
-import { writePublish, writePublishHead } from '../../../firmware/core/mqtt/writePublish.ts';
-import { writeSubscribe } from '../../../firmware/core/mqtt/writeSubscribe.ts';
-import { assert, suite } from '../../harness/index.ts';
+import { ViewList } from '../../../../firmware/core/media/ViewList.ts';
+import { remainingLengthSize, writeRemainingLength } from '../../../../firmware/core/mqtt/remainingLength.ts';
+import { writeConnect } from '../../../../firmware/core/mqtt/writeConnect.ts';
+import { writeDisconnect } from '../../../../firmware/core/mqtt/writeDisconnect.ts';
+import { writePingreq } from '../../../../firmware/core/mqtt/writePingreq.ts';
+import { writePuback } from '../../../../firmware/core/mqtt/writePuback.ts';
+import { writePublish, writePublishHead } from '../../../../firmware/core/mqtt/writePublish.ts';
+import { writeSubscribe } from '../../../../firmware/core/mqtt/writeSubscribe.ts';
+import { assert, suite } from '../../../harness/index.ts';
 import { ascii, codeOf, hex, toHex } from './mqttKit.ts';
 
 const test = suite('MQTT packet writers');

@@ -1,6 +1,6 @@
-import { CBOR_DECODE_LIMITS, decodeCbor, type CborDecodeLimits } from '../../../firmware/core/cbor/decodeCbor.ts';
-import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
-import { assert, suite } from '../../harness/index.ts';
+import { CBOR_DECODE_LIMITS, decodeCbor, type CborDecodeLimits } from '../../../../firmware/core/cbor/decodeCbor.ts';
+import { encodeCbor } from '../../../../firmware/core/cbor/encodeCbor.ts';
+import { assert, suite } from '../../../harness/index.ts';
 import { codeOf, hex } from './cborKit.ts';
 
 const test = suite('decodeCbor');

@@ -6,11 +6,11 @@
 // as Buffers, and the tagged form is checked separately: the device decodes it to the same bytes.
 import { Buffer } from 'node:buffer';
 import { decode as cborxDecode, encode as cborxEncode } from 'cbor-x';
-import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
-import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
-import { assert, suite } from '../../harness/index.ts';
-import { xorshift32 } from '../../harness/support.ts';
-import { hex, randomValue, toHex } from '../../firmware/cbor/cborKit.ts';
+import { decodeCbor } from '../../firmware/core/cbor/decodeCbor.ts';
+import { encodeCbor } from '../../firmware/core/cbor/encodeCbor.ts';
+import { assert, suite } from '../harness/index.ts';
+import { xorshift32 } from '../harness/support.ts';
+import { hex, randomValue, toHex } from '../firmware/core/cbor/cborKit.ts';
 
 const test = suite('CBOR codec vs cbor-x');
 

@@ -1,9 +1,9 @@
 // The pipeline side of `stop`/`start`/`set fragmentMs` in the frame queue: frames pushed while paused are
 // freed and counted as `stopped`; after resume the next key frame opens a fragment; the fragment duration
 // changes from the next fragment.
-import { FramePool } from '../../../firmware/core/pool/FramePool.ts';
-import { FragmentQueue } from '../../../firmware/core/pool/FragmentQueue.ts';
-import { assert, suite } from '../../harness/index.ts';
+import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
+import { FragmentQueue } from '../../../../firmware/core/pool/FragmentQueue.ts';
+import { assert, suite } from '../../../harness/index.ts';
 
 const test = suite('control: frame queue stop/start and fragment duration');
 

@@ -1,11 +1,11 @@
 // Fakes for the IoT credentials client suites: a scripted network (each connection answers with a canned HTTP
 // response or fails), one-shot timers driven by hand, and a settable wall clock. Pure ECMAScript (XS too).
-import type { ClockPort } from '../../../firmware/io/Clock.ts';
-import type { Socket, SocketFactory, SocketOptions } from '../../../firmware/io/Socket.ts';
-import type { TimerHandle, TimerPort } from '../../../firmware/io/Timer.ts';
-import type { ViewList } from '../../../firmware/core/media/ViewList.ts';
-import { decodeUtf8 } from '../../../firmware/core/text/utf8.ts';
-import { encodeUtf8 } from '../../../firmware/core/text/utf8.ts';
+import type { ClockPort } from '../../../../firmware/io/Clock.ts';
+import type { Socket, SocketFactory, SocketOptions } from '../../../../firmware/io/Socket.ts';
+import type { TimerHandle, TimerPort } from '../../../../firmware/io/Timer.ts';
+import type { ViewList } from '../../../../firmware/core/media/ViewList.ts';
+import { decodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
+import { encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
 
 export class FakeClock implements ClockPort {
   wall: number;

@@ -4,18 +4,18 @@
 // fields they were generated from, and generating again from our records gives the same bytes.
 import { Buffer } from 'node:buffer';
 import { generate, parser, type Packet } from 'mqtt-packet';
-import { MqttDecoder } from '../../../firmware/core/mqtt/MqttDecoder.ts';
-import { PACKET_TYPE, SUBACK_FAILURE } from '../../../firmware/core/mqtt/mqttConstants.ts';
-import type { MqttInbound } from '../../../firmware/core/mqtt/MqttInbound.ts';
-import { writeConnect, type ConnectFields } from '../../../firmware/core/mqtt/writeConnect.ts';
-import { writeDisconnect } from '../../../firmware/core/mqtt/writeDisconnect.ts';
-import { writePingreq } from '../../../firmware/core/mqtt/writePingreq.ts';
-import { writePuback } from '../../../firmware/core/mqtt/writePuback.ts';
-import { writePublish, type PublishFields } from '../../../firmware/core/mqtt/writePublish.ts';
-import { writeSubscribe, type Subscription } from '../../../firmware/core/mqtt/writeSubscribe.ts';
-import { assert, suite } from '../../harness/index.ts';
-import { xorshift32 } from '../../harness/support.ts';
-import { toHex } from '../../firmware/cbor/cborKit.ts';
+import { MqttDecoder } from '../../firmware/core/mqtt/MqttDecoder.ts';
+import { PACKET_TYPE, SUBACK_FAILURE } from '../../firmware/core/mqtt/mqttConstants.ts';
+import type { MqttInbound } from '../../firmware/core/mqtt/MqttInbound.ts';
+import { writeConnect, type ConnectFields } from '../../firmware/core/mqtt/writeConnect.ts';
+import { writeDisconnect } from '../../firmware/core/mqtt/writeDisconnect.ts';
+import { writePingreq } from '../../firmware/core/mqtt/writePingreq.ts';
+import { writePuback } from '../../firmware/core/mqtt/writePuback.ts';
+import { writePublish, type PublishFields } from '../../firmware/core/mqtt/writePublish.ts';
+import { writeSubscribe, type Subscription } from '../../firmware/core/mqtt/writeSubscribe.ts';
+import { assert, suite } from '../harness/index.ts';
+import { xorshift32 } from '../harness/support.ts';
+import { toHex } from '../firmware/core/cbor/cborKit.ts';
 
 const test = suite('MQTT codec vs mqtt-packet');
 
