@@ -4,7 +4,8 @@
 import { IotCredentialsClient, refreshDelayMs, type IotCredentialsEvent } from '../../../../firmware/core/iot/IotCredentialsClient.ts';
 import { ServerClock } from '../../../../firmware/core/net/ServerClock.ts';
 import { assert, suite } from '../../../harness/index.ts';
-import { credentialsBody, FakeClock, FakeNet, FakeTimers, flush } from './iotKit.ts';
+import { answer, credentialsBody, flush } from './iotKit.ts';
+import { FakeNet, FakeTime } from '../../../harness/support.ts';
 
 const test = suite('iot: IotCredentialsClient (fake network, timers and clock)');
 
@@ -13,8 +14,8 @@ const MIN = 60_000;
 const TLS = { ca: 'CA PEM', cert: 'CERT PEM', key: 'KEY PEM' };
 
 function setup(options: { wall?: number; margin?: number } = {}) {
-  const clock = new FakeClock(options.wall ?? T0);
-  const timers = new FakeTimers(clock);
+  const clock = new FakeTime(options.wall ?? T0);
+  const timers = clock; // one hand-driven time: the timers move the clocks
   const net = new FakeNet();
   const events: IotCredentialsEvent[] = [];
   const client = new IotCredentialsClient({
@@ -38,12 +39,12 @@ test('the request: mTLS to the provider, GET /role-aliases/<alias>/credentials w
   assert.is(c.options.host, 'abc.credentials.iot.us-east-1.amazonaws.com');
   assert.is(c.options.port, 443);
   assert.equal(c.options.tls, TLS);
-  c.answer({ status: 200, body: credentialsBody(clock.wall, 60 * MIN), headers: [dateHeader(clock.wall)] });
+  answer(c, { status: 200, body: credentialsBody(clock.wall, 60 * MIN), headers: [dateHeader(clock.wall)] });
   await flush();
-  const head = c.written.split('\r\n');
+  const head = c.text().split('\r\n');
   assert.is(head[0], 'GET /role-aliases/KvsCameraIoTRoleAlias/credentials HTTP/1.1');
-  assert.ok(head.includes('host: abc.credentials.iot.us-east-1.amazonaws.com'), c.written);
-  assert.ok(head.includes('x-amzn-iot-thingname: cam-1'), c.written);
+  assert.ok(head.includes('host: abc.credentials.iot.us-east-1.amazonaws.com'), c.text());
+  assert.ok(head.includes('x-amzn-iot-thingname: cam-1'), c.text());
   const keys = client.current();
   assert.equal(keys, { accessKeyId: 'ASIAEXAMPLEKEY000001', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLETOKEN' });
   assert.is(client.expirationMs, T0 + 60 * MIN);
@@ -59,7 +60,7 @@ test('refresh timing: 80% of the lifetime or 5 minutes before expiry, whichever 
 test('credentials are refreshed ahead of expiry and replaced; the old ones are never used past the margin', async () => {
   const { net, client, clock, timers, events } = setup();
   client.start();
-  net.last.answer({ status: 200, body: credentialsBody(clock.wall, 15 * MIN, 'ASIAFIRSTKEY00000001') });
+  answer(net.last, { status: 200, body: credentialsBody(clock.wall, 15 * MIN, 'ASIAFIRSTKEY00000001') });
   await flush();
   assert.equal(timers.delays(), [10 * MIN]);
   assert.equal(events[0], { type: 'credentials', expirationMs: T0 + 15 * MIN, refreshInMs: 10 * MIN });
@@ -68,7 +69,7 @@ test('credentials are refreshed ahead of expiry and replaced; the old ones are n
   timers.advance(1);
   assert.is(net.connections.length, 2, 'refresh started 5 minutes before expiry');
   assert.is(client.current()?.accessKeyId, 'ASIAFIRSTKEY00000001', 'the old ones are still valid meanwhile');
-  net.last.answer({ status: 200, body: credentialsBody(clock.wall, 15 * MIN, 'ASIASECONDKEY0000002') });
+  answer(net.last, { status: 200, body: credentialsBody(clock.wall, 15 * MIN, 'ASIASECONDKEY0000002') });
   await flush();
   assert.is(client.current()?.accessKeyId, 'ASIASECONDKEY0000002');
   assert.is(client.fetches, 2);
@@ -77,14 +78,14 @@ test('credentials are refreshed ahead of expiry and replaced; the old ones are n
 test('provider down: jittered exponential backoff, undefined once the held credentials reach the margin, then recovery', async () => {
   const { net, client, clock, timers, events } = setup();
   client.start();
-  net.last.answer({ status: 200, body: credentialsBody(clock.wall, 15 * MIN) });
+  answer(net.last, { status: 200, body: credentialsBody(clock.wall, 15 * MIN) });
   await flush();
   timers.advance(10 * MIN);
   const delays: number[] = [];
   // 5 minutes left; every refresh attempt fails (503, reset, timeout-like close).
   for (let i = 0; i < 6; i++) {
     const answers = [{ status: 503, body: '{"message":"Service Unavailable"}' }, { error: 'ECONNRESET' }] as const;
-    net.last.answer(answers[i % 2]!);
+    answer(net.last, answers[i % 2]!);
     await flush();
     const retry = events[events.length - 1]!;
     assert.is(retry.type, 'retry');
@@ -103,22 +104,22 @@ test('provider down: jittered exponential backoff, undefined once the held crede
   assert.is(client.current(), undefined, 'never within the safety margin');
   clock.wall = T0 + 15 * MIN + 1000;
   assert.is(client.current(), undefined, 'never expired');
-  net.last.answer({ status: 200, body: credentialsBody(clock.wall, 15 * MIN, 'ASIARECOVEREDKEY0003') });
+  answer(net.last, { status: 200, body: credentialsBody(clock.wall, 15 * MIN, 'ASIARECOVEREDKEY0003') });
   await flush();
   assert.is(client.current()?.accessKeyId, 'ASIARECOVEREDKEY0003');
-  net.last.answer({ error: 'late' }); // a stale connection's close does nothing
+  answer(net.last, { error: 'late' }); // a stale connection's close does nothing
   assert.equal(timers.delays(), [10 * MIN], 'backoff reset: next is the regular refresh');
 });
 
 test('a clock jump past a pending refresh: current() returns undefined and fetches at once', async () => {
   const { net, client, clock } = setup();
   client.start();
-  net.last.answer({ status: 200, body: credentialsBody(clock.wall, 60 * MIN) });
+  answer(net.last, { status: 200, body: credentialsBody(clock.wall, 60 * MIN) });
   await flush();
   clock.wall += 2 * 60 * MIN;
   assert.is(client.current(), undefined);
   assert.is(net.connections.length, 2);
-  net.last.answer({ status: 200, body: credentialsBody(clock.wall, 60 * MIN, 'ASIAAFTERJUMPKEY0004') });
+  answer(net.last, { status: 200, body: credentialsBody(clock.wall, 60 * MIN, 'ASIAAFTERJUMPKEY0004') });
   await flush();
   assert.is(client.current()?.accessKeyId, 'ASIAAFTERJUMPKEY0004');
 });
@@ -126,7 +127,7 @@ test('a clock jump past a pending refresh: current() returns undefined and fetch
 test('a board clock at 1970: the provider Date header sets it before expiry is judged', async () => {
   const { net, client } = setup({ wall: 0 });
   client.start();
-  net.last.answer({ status: 200, body: credentialsBody(T0, 60 * MIN), headers: [dateHeader(T0)] });
+  answer(net.last, { status: 200, body: credentialsBody(T0, 60 * MIN), headers: [dateHeader(T0)] });
   await flush();
   assert.ok(client.current() !== undefined, 'valid in server time');
 });
@@ -134,7 +135,7 @@ test('a board clock at 1970: the provider Date header sets it before expiry is j
 test('credentials already within the margin on arrival are refused and retried (clock or provider wrong)', async () => {
   const { net, client, clock, events } = setup();
   client.start();
-  net.last.answer({ status: 200, body: credentialsBody(clock.wall, 30_000) });
+  answer(net.last, { status: 200, body: credentialsBody(clock.wall, 30_000) });
   await flush();
   assert.is(client.current(), undefined);
   assert.is(events[0]!.type, 'retry');
@@ -149,10 +150,10 @@ test('fatal refusals end the client once: revoked certificate, wrong thing, no p
     [{ status: 404, body: '{"message":"Role alias does not exist"}' }, 'IOT_ROLE_ALIAS_NOT_FOUND'],
     [{ error: 'certificate verify failed', code: 'TLS_VERIFY' }, 'IOT_TLS_VERIFY'],
   ];
-  for (const [answer, code] of cases) {
+  for (const [reply, code] of cases) {
     const { net, client, timers, events } = setup();
     client.start();
-    net.last.answer(answer);
+    answer(net.last, reply);
     await flush();
     assert.equal(events.map((e) => e.type), ['failed'], code);
     assert.is(client.error?.code, code);
@@ -166,12 +167,12 @@ test('close(): nothing runs after it; bad names are programmer errors', async ()
   const { net, client, timers, events } = setup();
   client.start();
   client.close();
-  net.last.answer({ status: 200, body: credentialsBody(T0, 60 * MIN) });
+  answer(net.last, { status: 200, body: credentialsBody(T0, 60 * MIN) });
   await flush();
   assert.equal(events, []);
   assert.equal(timers.delays(), []);
   assert.throws(() => client.start(), /closed/);
-  const base = { sockets: net.sockets, timers, clock: new ServerClock(new FakeClock(T0)), target: { host: 'h', port: 1, tls: TLS }, userAgent: 'u', random: () => 0 };
+  const base = { sockets: net.sockets, timers, clock: new ServerClock(new FakeTime(T0)), target: { host: 'h', port: 1, tls: TLS }, userAgent: 'u', random: () => 0 };
   assert.throws(() => new IotCredentialsClient({ ...base, roleAlias: 'a', thingName: 'bad thing' }), /thingName/);
   assert.throws(() => new IotCredentialsClient({ ...base, roleAlias: 'a/b', thingName: 't' }), /roleAlias/);
 });

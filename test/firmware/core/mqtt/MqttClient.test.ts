@@ -1,14 +1,12 @@
 // MqttClient against a scripted broker: a fake socket that records each write as one packet, broker bytes
 // built with the packet writers or spelled out from the spec, and hand-driven timers and clock.
-import type { ViewList } from '../../../../firmware/core/media/ViewList.ts';
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { MqttClient, type MqttClientOptions } from '../../../../firmware/core/mqtt/MqttClient.ts';
 import { writeConnect } from '../../../../firmware/core/mqtt/writeConnect.ts';
 import { writePuback } from '../../../../firmware/core/mqtt/writePuback.ts';
 import { writePublish } from '../../../../firmware/core/mqtt/writePublish.ts';
 import { writeSubscribe } from '../../../../firmware/core/mqtt/writeSubscribe.ts';
-import type { Socket, SocketOptions } from '../../../../firmware/io/Socket.ts';
-import { FakeTime } from '../../../harness/support.ts';
+import { FakeSocket, FakeTime } from '../../../harness/support.ts';
 import { assert, suite } from '../../../harness/index.ts';
 
 const test = suite('mqtt: MqttClient over a scripted broker');
@@ -44,41 +42,6 @@ const puback = (id: number) => {
   return out;
 };
 
-class FakeSocket implements Socket {
-  readonly options: SocketOptions;
-  readonly packets: string[] = [];
-  closed = false;
-  private inbox = new Uint8Array(0);
-  constructor(options: SocketOptions) {
-    this.options = options;
-  }
-  read(into: Uint8Array, offset: number, length: number): number {
-    const n = Math.min(length, this.inbox.length);
-    into.set(this.inbox.subarray(0, n), offset);
-    this.inbox = this.inbox.subarray(n);
-    return n;
-  }
-  write(views: ViewList): number {
-    if (this.closed) throw new Error('write after close');
-    let s = '';
-    for (let i = 0; i < views.count; i++) s += toHex(views.sources[i]!.subarray(views.offsets[i]!, views.offsets[i]! + views.lengths[i]!));
-    this.packets.push(s);
-    return 4096;
-  }
-  close(): void {
-    this.closed = true;
-  }
-  /** The broker sends `data`. */
-  deliver(data: Uint8Array): void {
-    const next = new Uint8Array(this.inbox.length + data.length);
-    next.set(this.inbox);
-    next.set(data, this.inbox.length);
-    this.inbox = next;
-    this.options.onReadable(this.inbox.length);
-  }
-}
-
-
 interface Rig {
   readonly client: MqttClient;
   readonly time: FakeTime;
@@ -112,7 +75,7 @@ function rig(overrides: Partial<MqttClientOptions> = {}, start = true): Rig {
     keepAliveSeconds: 60,
     backoff: { initialMs: 1000, maxMs: 8000 },
     onMessage: (topic, payload, qos) => {
-      messages.push({ topic, payload: toHex(payload), qos, writesBefore: sockets[sockets.length - 1]!.packets.length });
+      messages.push({ topic, payload: toHex(payload), qos, writesBefore: sockets[sockets.length - 1]!.writes.length });
     },
     onConnectionChange: (connected) => events.push(connected ? 'up' : 'down'),
     onError: (err) => events.push(err.code),
@@ -149,7 +112,7 @@ test('CONNECT on connect (persistent session, keep-alive), CONNACK reports the c
   assert.is(r.socket().options.port, 8883);
   assert.equal(r.socket().options.tls, { servername: 'broker.local' });
   r.socket().options.onConnect();
-  assert.equal(r.socket().packets, [CONNECT_60]);
+  assert.equal(r.socket().writes, [CONNECT_60]);
   assert.is(CONNECT_60.slice(0, 20), '101100044d5154540400', 'CONNECT, "MQTT", level 4, flags 0: cleanSession=false');
   assert.not(r.client.connected, true);
   r.socket().deliver(connack(false));
@@ -164,7 +127,7 @@ test('SUBSCRIBE after CONNACK, SUBACK, re-sent only when the broker has no sessi
   r.client.subscribe('fieldcam/cam-1/config', 0);
   const s1 = r.accept(false);
   const sub = written((out) => writeSubscribe(1, [{ filter: 'fieldcam/cam-1/cmd/#', qos: 1 }, { filter: 'fieldcam/cam-1/config', qos: 0 }], out));
-  assert.equal(s1.packets, [CONNECT_60, sub]);
+  assert.equal(s1.writes, [CONNECT_60, sub]);
   s1.deliver(suback(1, 1, 0x80));
   assert.equal(r.events, ['up', 'MQTT_SUBSCRIBE_REFUSED']);
 
@@ -172,18 +135,18 @@ test('SUBSCRIBE after CONNACK, SUBACK, re-sent only when the broker has no sessi
   s1.options.onClose(new Error('reset'));
   r.time.advance(500);
   const s2 = r.accept(true);
-  assert.equal(s2.packets, [CONNECT_60]);
+  assert.equal(s2.writes, [CONNECT_60]);
 
   // No session: everything again, with a fresh packet identifier.
   s2.options.onClose(undefined);
   r.time.advance(10_000);
   const s3 = r.accept(false);
   const again = written((out) => writeSubscribe(2, [{ filter: 'fieldcam/cam-1/cmd/#', qos: 1 }, { filter: 'fieldcam/cam-1/config', qos: 0 }], out));
-  assert.equal(s3.packets, [CONNECT_60, again]);
+  assert.equal(s3.writes, [CONNECT_60, again]);
 
   // A subscription added while connected goes out at once.
   r.client.subscribe('fieldcam/cam-1/ota', 1);
-  assert.is(s3.packets[2], written((out) => writeSubscribe(3, [{ filter: 'fieldcam/cam-1/ota', qos: 1 }], out)));
+  assert.is(s3.writes[2], written((out) => writeSubscribe(3, [{ filter: 'fieldcam/cam-1/ota', qos: 1 }], out)));
   assert.throws(() => r.client.subscribe('bad/#/filter', 0), 'MQTT_TOPIC_INVALID');
 });
 
@@ -194,14 +157,14 @@ test('QoS 1 publish is kept until its PUBACK, QoS 0 is fire-and-forget', () => {
   assert.ok(r.client.publish('fieldcam/cam-1/telemetry', payload, 1));
   assert.ok(r.client.publish('fieldcam/cam-1/telemetry', payload, 1));
   assert.is(r.client.queued, 2);
-  assert.equal(s.packets.slice(1), [publishHex(1, 'fieldcam/cam-1/telemetry', payload), publishHex(2, 'fieldcam/cam-1/telemetry', payload)]);
+  assert.equal(s.writes.slice(1), [publishHex(1, 'fieldcam/cam-1/telemetry', payload), publishHex(2, 'fieldcam/cam-1/telemetry', payload)]);
   payload[0] = 0x5b; // the message was copied: changing the caller's buffer changes nothing
   s.deliver(puback(1));
   assert.is(r.client.queued, 1);
   s.deliver(puback(2));
   assert.is(r.client.queued, 0);
   assert.ok(r.client.publish('fieldcam/cam-1/status', bytes(1, 2), 0));
-  assert.is(s.packets[3], written((out) => writePublish({ topic: 'fieldcam/cam-1/status', qos: 0 }, bytes(1, 2), out)));
+  assert.is(s.writes[3], written((out) => writePublish({ topic: 'fieldcam/cam-1/status', qos: 0 }, bytes(1, 2), out)));
   assert.is(r.client.queued, 0);
   assert.is(r.client.dropped, 0);
 });
@@ -221,7 +184,7 @@ test('after a drop, unacknowledged QoS 1 messages are re-sent with DUP, unsent o
   const s2 = r.accept(true);
   const dup = publishHex(1, 'a/b', bytes(0xaa), true);
   assert.is(dup.slice(0, 2), '3a', 'PUBLISH, DUP, QoS 1 (§3.3.1.1)');
-  assert.equal(s2.packets, [CONNECT_60, dup, publishHex(2, 'a/c', bytes(0xbb))]);
+  assert.equal(s2.writes, [CONNECT_60, dup, publishHex(2, 'a/c', bytes(0xbb))]);
   s2.deliver(concat(puback(1), puback(2)));
   assert.is(r.client.queued, 0);
 });
@@ -239,7 +202,7 @@ test('inbound QoS 1 PUBLISH is handed over, then acknowledged; QoS 0 is not', ()
     { topic: 'fieldcam/cam-1/cmd/start', payload: 'a101', qos: 1, writesBefore: 1 },
     { topic: 'fieldcam/cam-1/config', payload: 'f6', qos: 0, writesBefore: 2 },
   ]);
-  assert.equal(s.packets.slice(1), ['40021234'], 'one PUBACK (§3.4), after onMessage');
+  assert.equal(s.writes.slice(1), ['40021234'], 'one PUBACK (§3.4), after onMessage');
 });
 
 test('PINGREQ when idle for the keep-alive; no PINGRESP within half of it → reconnect with backoff', () => {
@@ -248,13 +211,13 @@ test('PINGREQ when idle for the keep-alive; no PINGRESP within half of it → re
   r.time.advance(30_000);
   r.client.publish('a/b', bytes(1), 0); // traffic postpones the ping
   r.time.advance(30_000);
-  assert.equal(s1.packets.length, 2);
+  assert.equal(s1.writes.length, 2);
   r.time.advance(30_000);
-  assert.is(s1.packets[2], 'c000', 'PINGREQ (§3.12)');
+  assert.is(s1.writes[2], 'c000', 'PINGREQ (§3.12)');
   s1.deliver(PINGRESP);
   assert.equal(r.time.delays(), [60_000]);
   r.time.advance(60_000);
-  assert.is(s1.packets[3], 'c000');
+  assert.is(s1.writes[3], 'c000');
   r.time.advance(29_999);
   assert.not(s1.closed, true);
   r.time.advance(1);
@@ -322,14 +285,14 @@ test('the QoS 1 queue is bounded: publish() returns false and counts a drop', ()
   assert.is(r.client.publish('a/b', bytes(4), 0), false, 'QoS 0 while disconnected');
   assert.is(r.client.dropped, 2);
   const s = r.accept();
-  assert.is(s.packets.length, 3);
+  assert.is(s.writes.length, 3);
   assert.is(space, 0);
   s.deliver(puback(1));
   assert.is(space, 1, 'a PUBACK that frees a slot says so');
   s.deliver(puback(1));
   assert.is(space, 1, 'a repeated PUBACK frees nothing');
   assert.ok(r.client.publish('a/b', bytes(5), 1));
-  assert.is(s.packets[3], publishHex(3, 'a/b', bytes(5)));
+  assert.is(s.writes[3], publishHex(3, 'a/b', bytes(5)));
   assert.is(r.client.queued, 2);
 });
 
@@ -362,7 +325,7 @@ test('deadlines: every phase of an attempt is bounded (TCP, TLS, CONNACK), each 
   assert.equal(r.events, ['NET_TLS_TIMEOUT', 'NET_CONNECT_TIMEOUT']);
   r.time.advance(1000);
   r.socket().options.onConnect(); // CONNECT written, the broker stays silent
-  assert.is(r.socket().packets[0], CONNECT_60);
+  assert.is(r.socket().writes[0], CONNECT_60);
   assert.equal(r.time.delays(), [5000]);
   r.time.advance(5000);
   assert.ok(r.socket().closed);
@@ -379,7 +342,7 @@ test('close(): DISCONNECT, socket closed, timers cleared, silence afterwards, us
   const s = r.accept();
   r.client.publish('a/b', bytes(1), 1);
   r.client.close();
-  assert.is(s.packets[s.packets.length - 1], 'e000', 'DISCONNECT (§3.14)');
+  assert.is(s.writes[s.writes.length - 1], 'e000', 'DISCONNECT (§3.14)');
   assert.ok(s.closed);
   assert.equal(r.time.delays(), []);
   const before = r.events.length;
@@ -407,12 +370,12 @@ test('will: the CONNECT carries the Will (§3.1.2.5), on every reconnect', () =>
   const r = rig({ will });
   const s1 = r.accept();
   const expected = written((out) => writeConnect({ clientId: 'cam-1', cleanSession: false, keepAliveSeconds: 60, will }, out));
-  assert.is(s1.packets[0], expected);
+  assert.is(s1.writes[0], expected);
   assert.ok(expected !== CONNECT_60);
   s1.options.onClose(undefined);
   r.time.advance(500);
   r.socket().options.onConnect();
-  assert.is(r.socket().packets[0], expected);
+  assert.is(r.socket().writes[0], expected);
   assert.throws(() => rig({ will: { ...will, topic: 'a/+' } }), 'MQTT_TOPIC_INVALID');
 });
 
@@ -449,7 +412,7 @@ test('an inbound PUBLISH past maxPacketBytes is acknowledged and discarded; the 
   assert.equal(oversize, ['fieldcam/cam-1/cmd 124']); // 1 + 1 + 2 + 18 + 2 + 100
   assert.equal(r.events, ['up', 'MQTT_PACKET_TOO_LARGE']);
   assert.equal(r.messages.map((m) => m.payload), ['a0']);
-  assert.equal(s.packets.slice(1), ['40020102', '40020103'], 'both acknowledged: the broker will not re-deliver the big one');
+  assert.equal(s.writes.slice(1), ['40020102', '40020103'], 'both acknowledged: the broker will not re-deliver the big one');
   assert.ok(!s.closed && r.client.connected);
 });
 
