@@ -138,9 +138,13 @@ function encodeTo(board: CaptureBoard): string {
     : '-c:v mjpeg -q:v 5 -f mjpeg -';
 }
 
-/** Copying the camera's own stream: H.264 with SPS/PPS repeated before every key frame (many cameras send them once). */
+/**
+ * Copying the camera's own stream. H.264: to Annex-B (h264_mp4toannexb: a source whose parameter sets are in an
+ * avcC, as a demuxed container's are; an Annex-B source passes through), then SPS/PPS repeated before every key
+ * frame (dump_extra: RTSP cameras often send them only in the SDP's sprop-parameter-sets).
+ */
 function copyTo(codec: string): string {
-  return codec === 'h264' ? '-c:v copy -bsf:v dump_extra=freq=keyframe -f h264 -' : '-c:v copy -f mjpeg -';
+  return codec === 'h264' ? '-c:v copy -bsf:v h264_mp4toannexb,dump_extra=freq=keyframe -f h264 -' : '-c:v copy -f mjpeg -';
 }
 
 /**
@@ -176,8 +180,10 @@ export function captureCommand(board: CaptureBoard): string {
         (format === c.codec ? copyTo(c.codec) : encodeTo(board));
     }
     case 'rtsp':
-      // TCP interleaving: no UDP ports to open, no loss on a lossy link; set only for rtsp URLs (ffmpeg refuses the option elsewhere).
-      return `${FFMPEG} $transport -i "$url" -an ${copyTo(c.codec)}`;
+      // TCP interleaving: no UDP ports to open, no loss on a lossy link; set only for rtsp URLs (ffmpeg refuses
+      // the option elsewhere). -probesize 32: start at once instead of probing ~0.5 s and then releasing those
+      // frames in one burst, which the device's capture clock would stamp with the same millisecond.
+      return `${FFMPEG} $transport -probesize 32 -i "$url" -an ${copyTo(c.codec)}`;
     case 'mjpeg-http':
       return `${FFMPEG} -f mpjpeg -i "$url" -an ${c.codec === 'mjpeg' ? copyTo('mjpeg') : encodeTo(board)}`;
   }

@@ -266,7 +266,7 @@ test('--camera-source rtsp on pi-4 (aarch64): the URL (with its password) goes t
   assert.equal((JSON.parse(root.readText('/opt/fieldcam/board.json')!) as { camera: { source: unknown } }).camera.source, { kind: 'rtsp' });
   assert.is((JSON.parse(root.readText('/opt/fieldcam/image.json')!) as { target: string }).target, 'aarch64');
   const run = root.readText('/opt/fieldcam/run')!;
-  assert.ok(run.includes('url=$(cat /etc/fieldcam/bundle/camera-url)') && run.includes('ffmpeg -hide_banner -loglevel error -nostdin $transport -i "$url" -an -c:v copy'), run);
+  assert.ok(run.includes('url=$(cat /etc/fieldcam/bundle/camera-url)') && run.includes('ffmpeg -hide_banner -loglevel error -nostdin $transport -probesize 32 -i "$url" -an -c:v copy'), run);
   for (const p of ['/opt/fieldcam/run', '/opt/fieldcam/board.json', '/opt/fieldcam/install.sh', '/etc/systemd/system/fieldcam.service']) assert.ok(!root.readText(p)!.includes(secret), p);
   const doctor = await fieldcam(['doctor', '--image', out, '--json']);
   assert.is(doctor.status, 0, doctor.stderr); // a WARN does not fail
