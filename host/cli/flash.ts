@@ -12,10 +12,11 @@ import { verifyImage } from '../lib/flash/verifyImage.ts';
 import type { RaspiosImage } from '../lib/flash/openRaspiosImage.ts';
 import { writeDevice } from '../lib/flash/writeDevice.ts';
 import { flashImage, openImageTarget, type ImageFlashResult } from '../lib/flash/writeImage.ts';
-import { CAMERA_SOURCES, parseCameraSourceFlag, readCameraUrl } from '../lib/flash/cameraSource.ts';
-import { listBoards, loadBoardManifest, type BoardManifest } from '../lib/loadBoardManifest.ts';
+import { CAMERA_SOURCES, parseCameraSourceFlag, readCameraUrl } from '../shared/cameraSource.ts';
+import { listBoards, loadBoardManifest, type BoardManifest } from '../shared/loadBoardManifest.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
+import { playbackWarnings } from '../../firmware/core/media/playbackWarnings.ts';
 
 const spec: CommandSpec = {
   name: 'flash',
@@ -152,6 +153,7 @@ export const flashCommand: Command = {
     }
     const board = withCameraSource(loadBoardManifest(values.board as string), values['camera-source']);
     const cameraUrl = readCameraUrlFlag(board, values['camera-url-file']);
+    if (values.json !== true) for (const w of playbackWarnings(board.camera.codec)) process.stderr.write(`flash: warning: ${w}\n`);
     if (board.arch === 'esp32-profile') {
       throw new FieldcamError('CLI_USAGE', `flash: ${board.name} is a memory profile run under QEMU, not a Linux board: there is no root file system to write`);
     }

@@ -3,7 +3,7 @@
 // (host/lib/flash/cameraSource.ts). A missing one is a WARN, not a FAIL: the board boots and its service retries
 // every 5 s, so installing the tool later (apt) is enough — but until then no frame is sent.
 import { spawnSync } from 'node:child_process';
-import { CAMERA_SOURCES, sourceTools, TOOL_PACKAGES, type CameraSource } from '../flash/cameraSource.ts';
+import { CAMERA_SOURCES, sourceTools, TOOL_PACKAGES, type CameraSource } from '../../shared/cameraSource.ts';
 import type { CheckRow } from './runDoctor.ts';
 
 /** Where the run script's `command -v` finds a tool on Raspberry Pi OS (systemd's default PATH). */

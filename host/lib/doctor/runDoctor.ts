@@ -12,7 +12,7 @@ import { keyMatchesCertificate } from '../provision/deviceCertificate.ts';
 import { validateBundle } from '../flash/flashTree.ts';
 import { readBundle } from './readBundle.ts';
 import { cameraToolsRow, hostHasTool } from './cameraToolsRow.ts';
-import { loadBoardManifest } from '../loadBoardManifest.ts';
+import { loadBoardManifest } from '../../shared/loadBoardManifest.ts';
 import { httpsRequest, SERVER_VERIFY_CODES, type HttpsAnswer, type HttpsFailure } from './probeHttps.ts';
 
 /** WARN: the device boots, but something it needs is missing (e.g. its camera tool); exit 0, with a fix. */

@@ -2,8 +2,8 @@
 // systemd unit that keeps it running, and install.sh. Pure functions of the board manifest and image.json, so
 // a re-flash with the same inputs writes the same bytes.
 import type { ImageManifest } from '../buildImage.ts';
-import type { BoardManifest } from '../loadBoardManifest.ts';
-import { CAMERA_SOURCES, CAMERA_URL_FILE, captureCommand, sourceTools, TOOL_PACKAGES, type CameraSource } from './cameraSource.ts';
+import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
+import { CAMERA_SOURCES, CAMERA_URL_FILE, captureCommand, sourceTools, TOOL_PACKAGES, type CameraSource } from '../../shared/cameraSource.ts';
 import { deviceCommand, IMAGE_DIR, BUNDLE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
 
 /** The capture tools a source needs, found on PATH or the script exits 10 naming what to install. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ERRORS, isFieldcamError } from '../../../firmware/core/errors.ts';
 import { cameraToolsRow, TOOL_DIRS } from '../doctor/cameraToolsRow.ts';
 import type { CheckRow } from '../doctor/runDoctor.ts';
-import { CAMERA_SOURCES, CAMERA_URL_FILE, readCameraSource, type CameraSource } from './cameraSource.ts';
+import { CAMERA_SOURCES, CAMERA_URL_FILE, readCameraSource, type CameraSource } from '../../shared/cameraSource.ts';
 import { BUNDLE_DIR, IMAGE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
 import type { Ext4Image } from './Ext4Image.ts';
 import { validateBundle } from './flashTree.ts';

@@ -6,7 +6,8 @@ import { CONTROL_LIMITS } from '../../firmware/core/control/controlLimits.ts';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import type { NetDeadlines } from '../../firmware/core/net/PhaseDeadline.ts';
 import { QEMU_USER, TARGETS } from '../../toolchain/xs/build.mjs';
-import { readCameraSource, type CameraSource } from './flash/cameraSource.ts';
+import { readCameraSource, type CameraSource } from './cameraSource.ts';
+import { codecChoices, isCodecId, type CodecId } from '../../firmware/core/media/codecs.ts';
 
 type NetDeadlineKey = keyof NetDeadlines;
 const NET_DEADLINE_KEYS: readonly NetDeadlineKey[] = Object.freeze(['connectMs', 'tlsMs', 'headMs', 'firstAckMs', 'connackMs']);
@@ -24,8 +25,8 @@ export interface BoardManifest {
   readonly memory: BoardMemory;
   readonly pool: PoolBudget;
   readonly camera: {
-    readonly codec: 'h264' | 'mjpeg'; readonly width: number; readonly height: number; readonly fps: number;
-    /** The camera adapter (host/lib/flash/cameraSource.ts); absent: rpicam with the SoC's encoder. */
+    readonly codec: CodecId; readonly width: number; readonly height: number; readonly fps: number;
+    /** The camera adapter (host/shared/cameraSource.ts); absent: rpicam with the SoC's encoder. */
     readonly source?: CameraSource;
   };
   readonly stream: { readonly fragmentMs: number; readonly maxFragmentMs: number };
@@ -99,7 +100,7 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
     const v = pos(memory, 'memory', field);
     return Number.isInteger(v) ? v : bad(`memory.${field}`, 'a whole number');
   };
-  if (camera.codec !== 'h264' && camera.codec !== 'mjpeg') bad('camera.codec', '"h264" or "mjpeg"');
+  if (!isCodecId(camera.codec)) bad('camera.codec', codecChoices('"'));
   const maxFragmentMs = pos(stream, 'stream', 'maxFragmentMs');
   let control: ControlBoard | undefined;
   if (m.control !== undefined) {
@@ -149,7 +150,7 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
       maxFrameBytes: pos(pool, 'pool', 'maxFrameBytes'),
     }),
     camera: Object.freeze({
-      codec: camera.codec as 'h264' | 'mjpeg',
+      codec: camera.codec as CodecId,
       width: pos(camera, 'camera', 'width'),
       height: pos(camera, 'camera', 'height'),
       fps: pos(camera, 'camera', 'fps'),

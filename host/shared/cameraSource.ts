@@ -4,7 +4,7 @@
 // (`camera.source`, default rpicam); `fieldcam flash --camera-source` overrides it per device; a URL (RTSP,
 // HTTP) is per device and may hold a password, so it lives in the bundle directory (0600), never in the
 // world-readable run script or board.json.
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../firmware/core/errors.ts';
 
 export type CameraSourceKind = 'rpicam' | 'v4l2' | 'rtsp' | 'mjpeg-http';
 
@@ -133,18 +133,24 @@ export interface CaptureBoard {
  */
 function encodeTo(board: CaptureBoard): string {
   const g = intraFrames(board.camera, board.stream.fragmentMs);
+  if (board.camera.codec === 'h265') {
+    // libx265: no B-frames (KVS fragments need decode order = presentation order), VPS/SPS/PPS before every key frame.
+    return `-c:v libx265 -preset ultrafast -tune zerolatency -pix_fmt yuv420p -b:v ${board.pool.bitrateKbps}k -g ${g} -keyint_min ${g} -sc_threshold 0 -x265-params repeat-headers=1:bframes=0:log-level=error -f hevc -`;
+  }
   return board.camera.codec === 'h264'
     ? `-c:v libx264 -preset ultrafast -tune zerolatency -pix_fmt yuv420p -b:v ${board.pool.bitrateKbps}k -g ${g} -keyint_min ${g} -sc_threshold 0 -x264-params repeat-headers=1 -f h264 -`
     : '-c:v mjpeg -q:v 5 -f mjpeg -';
 }
 
 /**
- * Copying the camera's own stream. H.264: to Annex-B (h264_mp4toannexb: a source whose parameter sets are in an
- * avcC, as a demuxed container's are; an Annex-B source passes through), then SPS/PPS repeated before every key
- * frame (dump_extra: RTSP cameras often send them only in the SDP's sprop-parameter-sets).
+ * Copying the camera's own stream. H.264/H.265: to Annex-B (h264_/hevc_mp4toannexb: a source whose parameter
+ * sets are in an avcC/hvcC, as a demuxed container's are; an Annex-B source passes through), then the parameter
+ * sets repeated before every key frame (dump_extra: RTSP cameras often send them only in the SDP).
  */
 function copyTo(codec: string): string {
-  return codec === 'h264' ? '-c:v copy -bsf:v h264_mp4toannexb,dump_extra=freq=keyframe -f h264 -' : '-c:v copy -f mjpeg -';
+  if (codec === 'h264') return '-c:v copy -bsf:v h264_mp4toannexb,dump_extra=freq=keyframe -f h264 -';
+  if (codec === 'h265') return '-c:v copy -bsf:v hevc_mp4toannexb,dump_extra=freq=keyframe -f hevc -';
+  return '-c:v copy -f mjpeg -';
 }
 
 /**
@@ -154,6 +160,10 @@ function copyTo(codec: string): string {
  */
 export function captureArgs(board: CaptureBoard): string[] {
   const c = board.camera;
+  if (c.codec !== 'h264' && c.codec !== 'mjpeg') {
+    throw new FieldcamError('CONFIG_INVALID', `rpicam-vid/libcamera-vid cannot encode ${c.codec} (their --codec is h264, mjpeg or yuv420): ` +
+      'use camera.codec "h264" on a Raspberry Pi camera, camera.source {"kind":"rpicam","encoder":"software"} (ffmpeg encodes), or a camera adapter that delivers H.265');
+  }
   const intra = intraFrames(c, board.stream.fragmentMs);
   return ['-t', '0', '-n', '--codec', c.codec, ...(c.codec === 'h264' ? ['--inline', '--intra', String(intra)] : []),
     '--width', String(c.width), '--height', String(c.height), '--framerate', String(c.fps),
