@@ -180,6 +180,7 @@ void fieldcamNativeClassifyNals(txMachine* the);
 void fieldcamNativeCloseAccessUnit(txMachine* the);
 void fieldcamNativeFindJpegMarker(txMachine* the);
 void fieldcamNativeSkipJpegSegments(txMachine* the);
+void fieldcamNativeWalkJpegHeaders(txMachine* the);
 void fieldcamNativeSha256(txMachine* the);
 void fieldcamNativeHmacSha256(txMachine* the);
 void fieldcamNativeSocketOpen(txMachine* the);

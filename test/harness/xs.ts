@@ -21,6 +21,7 @@ declare const native: {
   ): number;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+  walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
   readonly argv: readonly string[];
 };
 
@@ -40,6 +41,7 @@ setBoardByteScan(Object.freeze({
   ) => native.closeAccessUnit(data, from, to, base, state, table, sps, pps),
   findJpegMarker: (data: Uint8Array, from: number, to: number) => native.findJpegMarker(data, from, to),
   skipJpegSegments: (data: Uint8Array, from: number, to: number) => native.skipJpegSegments(data, from, to),
+  walkJpegHeaders: (data: Uint8Array, from: number, to: number, out: Uint32Array) => native.walkJpegHeaders(data, from, to, out),
 }));
 
 function describe(err: unknown): string {

@@ -23,6 +23,7 @@ declare const native: {
   ): number;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+  walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
   readonly argv: readonly string[];
 };
 
@@ -45,6 +46,7 @@ const muxer = new Muxer({
     closeAccessUnit: native.closeAccessUnit,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
+    walkJpegHeaders: native.walkJpegHeaders,
   } } : {}),
   sink: (views: ViewList) => {
     bytesOut += views.byteLength;
