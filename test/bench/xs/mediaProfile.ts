@@ -15,6 +15,8 @@ import { FrameInput } from '../../../firmware/core/media/FrameInput.ts';
 import { Muxer, type Codec } from '../../../firmware/core/media/Muxer.ts';
 import { PREPARE, StreamCursor } from '../../../firmware/core/media/StreamCursor.ts';
 import { ViewList } from '../../../firmware/core/media/ViewList.ts';
+import { JpegScanner } from '../../../firmware/core/mjpeg/JpegScanner.ts';
+import { MjpegReader } from '../../../firmware/core/mjpeg/MjpegReader.ts';
 import { MkvWriter } from '../../../firmware/core/mkv/MkvWriter.ts';
 import { FragmentQueue } from '../../../firmware/core/pool/FragmentQueue.ts';
 import { FramePool } from '../../../firmware/core/pool/FramePool.ts';
@@ -94,7 +96,7 @@ const perCall = (table.get('Outer.run')!.self - bare) / 1000;
 const inside = table.get('Empty.m')!.self / 1000;
 table.clear();
 
-for (const cls of [AccessUnit, AnnexBScanner, H264Reader, ParameterSetStore, SliceHeader, CaptureClock, Frame, FrameInput, Muxer, StreamCursor, ViewList, MkvWriter, FragmentQueue, FramePool]) wrapClass(cls);
+for (const cls of [AccessUnit, AnnexBScanner, H264Reader, ParameterSetStore, SliceHeader, CaptureClock, Frame, FrameInput, Muxer, StreamCursor, ViewList, MkvWriter, FragmentQueue, FramePool, MjpegReader, JpegScanner]) wrapClass(cls);
 
 const [codec, fps] = native.argv as [Codec, string];
 const pool = new FramePool({ slotCount: 8, slotBytes: 256 * 1024, maxFrames: 64 });
