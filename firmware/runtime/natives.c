@@ -156,6 +156,17 @@ static void nativeMemory(xsMachine* the)
 	xsDefine(xsResult, xsID("poolBytes"), xsVar(0), xsDontSet);
 	xsVar(0) = xsNumber((double)gBaselineBytes);
 	xsDefine(xsResult, xsID("baselineBytes"), xsVar(0), xsDontSet);
+	/* The engine's own split of what it holds: chunks (strings, arrays, closures' data) and slots (the fixed-size
+	 * cells of every object and property), in use now and at their peak; heapBytes is what it took from the
+	 * system for both, free space in its blocks included. */
+	xsVar(0) = xsNumber((double)the->currentChunksSize);
+	xsDefine(xsResult, xsID("chunkBytes"), xsVar(0), xsDontSet);
+	xsVar(0) = xsNumber((double)the->peakChunksSize);
+	xsDefine(xsResult, xsID("peakChunkBytes"), xsVar(0), xsDontSet);
+	xsVar(0) = xsNumber((double)the->currentHeapCount * sizeof(txSlot));
+	xsDefine(xsResult, xsID("slotBytes"), xsVar(0), xsDontSet);
+	xsVar(0) = xsNumber((double)the->peakHeapCount * sizeof(txSlot));
+	xsDefine(xsResult, xsID("peakSlotBytes"), xsVar(0), xsDontSet);
 }
 
 /*
@@ -294,6 +305,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "watchInput", fieldcamNativeWatchInput, 1 },
 	{ "readInput", fieldcamNativeReadInput, 4 },
 	{ "closeInput", fieldcamNativeCloseInput, 1 },
+	{ "openFifo", fieldcamNativeOpenFifo, 1 },
 	{ "writeFileAtomic", fieldcamNativeWriteFileAtomic, 4 },
 	{ "removeStaleTemps", fieldcamNativeRemoveStaleTemps, 1 },
 	{ "indexOfByte", fieldcamNativeIndexOfByte, 4 },
@@ -303,6 +315,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "findJpegMarker", fieldcamNativeFindJpegMarker, 3 },
 	{ "skipJpegSegments", fieldcamNativeSkipJpegSegments, 3 },
 	{ "walkJpegHeaders", fieldcamNativeWalkJpegHeaders, 4 },
+	{ "mkvBlock", fieldcamNativeMkvBlock, 5 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },
 	{ "socketOpen", fieldcamNativeSocketOpen, 3 },

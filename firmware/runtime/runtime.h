@@ -169,6 +169,7 @@ void fieldcamNativeWatchSignals(txMachine* the);
 void fieldcamNativeSetTimer(txMachine* the);
 void fieldcamNativeClearTimer(txMachine* the);
 void fieldcamNativeOpenInput(txMachine* the);
+void fieldcamNativeOpenFifo(txMachine* the);
 void fieldcamNativeWatchInput(txMachine* the);
 void fieldcamNativeReadInput(txMachine* the);
 void fieldcamNativeCloseInput(txMachine* the);
@@ -181,6 +182,8 @@ void fieldcamNativeCloseAccessUnit(txMachine* the);
 void fieldcamNativeFindJpegMarker(txMachine* the);
 void fieldcamNativeSkipJpegSegments(txMachine* the);
 void fieldcamNativeWalkJpegHeaders(txMachine* the);
+/* block.c: one Matroska SimpleBlock's views (MkvBlockPort). */
+void fieldcamNativeMkvBlock(txMachine* the);
 void fieldcamNativeSha256(txMachine* the);
 void fieldcamNativeHmacSha256(txMachine* the);
 void fieldcamNativeSocketOpen(txMachine* the);

@@ -3,7 +3,8 @@
 // fixture loader exists before suite files run their top-level code), then every core suite, then calls
 // runRegisteredSuites(). Output: `ok <suite> › <test>` / `FAIL <suite> › <test>: <message>` per test, a
 // `# xs …` cost line per suite, and the `@@fieldcam-results` marker that toolchain/test.mjs aggregates.
-import { setBoardByteScan, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
+import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
+import { setBoardByteScan, setBoardMkvBlock, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
 
 /** The C host's natives (firmware/runtime/natives.c); only what the harness uses. */
 declare const native: {
@@ -22,6 +23,7 @@ declare const native: {
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
+  mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   readonly argv: readonly string[];
 };
 
@@ -43,6 +45,9 @@ setBoardByteScan(Object.freeze({
   skipJpegSegments: (data: Uint8Array, from: number, to: number) => native.skipJpegSegments(data, from, to),
   walkJpegHeaders: (data: Uint8Array, from: number, to: number, out: Uint32Array) => native.walkJpegHeaders(data, from, to, out),
 }));
+
+// The SimpleBlock writer as xsBoard hands it over (the host function itself), so core suites check block.c.
+setBoardMkvBlock(Object.freeze({ pushBlock: native.mkvBlock as MkvBlockPort['pushBlock'] }));
 
 function describe(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;

@@ -37,8 +37,11 @@ export class AccessUnit {
     this.count = 0;
   }
 
-  /** Appends a NAL unit whose header byte is at logical offset `header`; the caller checks `full` first. */
-  add(header: number, length: number, prefix: number, type: number): void {
+  /**
+   * Appends a NAL unit whose header byte is at logical offset `header`; the caller checks `full` first. `vcl` and
+   * `key` default to H.264's reading of `type` (slice 1/5, IDR 5); the H.265 reader passes its own.
+   */
+  add(header: number, length: number, prefix: number, type: number, vcl = type === 1 || type === 5, key = type === 5): void {
     const r = NAL_ROW * this.count++;
     const table = this.table;
     table[r] = header;
@@ -46,9 +49,9 @@ export class AccessUnit {
     table[r + 2] = prefix;
     table[r + 3] = type;
     this.end = header + length;
-    if (type === 1 || type === 5) {
+    if (vcl) {
       this.hasVcl = true;
-      if (type === 5) this.key = true;
+      if (key) this.key = true;
     }
   }
 

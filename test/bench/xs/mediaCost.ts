@@ -4,7 +4,7 @@
 // some number of times back to back (a regular file, so reads never block). Prints one JSON line: frames and the
 // XS computrons spent. The bench subtracts a 1-pass run from a 2-pass run, so boot and parsing cancel and what is
 // left is per frame.
-import { Muxer, type Codec } from '../../../firmware/core/media/Muxer.ts';
+import { Muxer, type Codec } from '../../../host/lib/Muxer.ts';
 import { PREPARE } from '../../../firmware/core/media/StreamCursor.ts';
 import type { ViewList } from '../../../firmware/core/media/ViewList.ts';
 import { FramePool } from '../../../firmware/core/pool/FramePool.ts';
@@ -24,6 +24,7 @@ declare const native: {
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
+  mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   readonly argv: readonly string[];
 };
 
@@ -48,6 +49,8 @@ const muxer = new Muxer({
     skipJpegSegments: native.skipJpegSegments,
     walkJpegHeaders: native.walkJpegHeaders,
   } } : {}),
+  // The XS board's SimpleBlock writer (block.c), as xsBoard hands it over: the host function itself.
+  ...(scan === 'native' ? { blockPort: Object.freeze({ pushBlock: native.mkvBlock }) } : {}),
   sink: (views: ViewList) => {
     bytesOut += views.byteLength;
   },

@@ -12,7 +12,7 @@ import { SliceHeader } from '../../../firmware/core/h264/SliceHeader.ts';
 import { CaptureClock } from '../../../firmware/core/media/CaptureClock.ts';
 import { Frame } from '../../../firmware/core/media/Frame.ts';
 import { FrameInput } from '../../../firmware/core/media/FrameInput.ts';
-import { Muxer, type Codec } from '../../../firmware/core/media/Muxer.ts';
+import { Muxer, type Codec } from '../../../host/lib/Muxer.ts';
 import { PREPARE, StreamCursor } from '../../../firmware/core/media/StreamCursor.ts';
 import { ViewList } from '../../../firmware/core/media/ViewList.ts';
 import { JpegScanner } from '../../../firmware/core/mjpeg/JpegScanner.ts';
@@ -35,6 +35,7 @@ declare const native: {
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
+  mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   readonly argv: readonly string[];
 };
 
@@ -113,6 +114,7 @@ const muxer = new Muxer({
     skipJpegSegments: native.skipJpegSegments,
     walkJpegHeaders: native.walkJpegHeaders,
   },
+  blockPort: Object.freeze({ pushBlock: native.mkvBlock }),
   sink: () => {},
 });
 native.openInput(0);
