@@ -17,6 +17,9 @@ declare const native: {
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
   findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
   classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
+  closeAccessUnit(
+    data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
+  ): number;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
@@ -34,6 +37,9 @@ setBoardByteScan(Object.freeze({
   findStartCodes: (data: Uint8Array, from: number, to: number, found: Uint32Array) => native.findStartCodes(data, from, to, found),
   classifyNals: (data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array) =>
     native.classifyNals(data, from, to, zeros, hasVcl, out),
+  closeAccessUnit: (
+    data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
+  ) => native.closeAccessUnit(data, from, to, base, state, table, sps, pps),
   findJpegMarker: (data: Uint8Array, from: number, to: number) => native.findJpegMarker(data, from, to),
   skipJpegSegments: (data: Uint8Array, from: number, to: number) => native.skipJpegSegments(data, from, to),
 }));

@@ -1,7 +1,8 @@
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { Board } from '../../app/Board.ts';
+import type { Board } from '../../io/Board.ts';
 import { nodeCamera } from './nodeCamera.ts';
+import { nodeFifo } from './nodeFifo.ts';
 import { nodeHash } from './nodeHash.ts';
 import { nodeSocket } from './nodeSocket.ts';
 import { nodeClock, nodeTimers } from './nodeTime.ts';
@@ -65,6 +66,7 @@ export function nodeBoard(options: NodeBoardOptions = {}): Board {
     sockets: nodeSocket,
     hash: nodeHash,
     camera: nodeCamera,
+    fifo: nodeFifo,
     readText: (path: string) => readFileSync(path, 'utf8'),
     readBytes: (path: string) => new Uint8Array(readFileSync(path)),
     writeBytesAtomic,

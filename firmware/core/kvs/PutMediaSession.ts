@@ -42,8 +42,11 @@ export interface PutMediaSessionOptions {
   readonly credentials: () => KvsCredentials | undefined;
   /** TLS for the data endpoint (CA bundle); undefined = plain HTTP (never on a device). */
   readonly dataTls?: TlsOptions;
-  /** Create the stream when DescribeStream says it does not exist (as kvssink does). */
-  readonly createStream?: { readonly retentionHours: number };
+  /**
+   * Create the stream when DescribeStream says it does not exist (as kvssink does), with the MediaType of what it
+   * will carry (the codec table's kvsMediaType, e.g. "video/h265"); absent: no MediaType.
+   */
+  readonly createStream?: { readonly retentionHours: number; readonly mediaType?: string };
   readonly maxFragmentMs: number;
   readonly endOfFragment?: boolean;
   readonly metadata?: FragmentMetadata;
@@ -75,6 +78,8 @@ export interface PutMediaSessionOptions {
   readonly random: () => number;
   readonly userAgent: string;
   readonly onEvent?: (event: SessionEvent) => void;
+  /** Tags for one fragment only, from its first frame (an event clip's: EventGate.tagsFor); after `metadata`'s. */
+  readonly fragmentTags?: (start: Frame) => Uint8Array | undefined;
   /** A fragment was opened on the wire with the metadata's current items (one call per fragment, not per frame). */
   readonly onFragmentStart?: (timecode: number) => void;
   /** Instrumentation: a frame's chunk was handed to the socket (capture-to-wire latency). */
@@ -311,7 +316,8 @@ export class PutMediaSession {
       info = (await this.o.control.call<Described>('/describeStream', { StreamName: name })).StreamInfo;
     } catch (err) {
       if (!isFieldcamError(err, 'UPLOAD_STREAM_NOT_FOUND') || !this.o.createStream) throw err;
-      await this.o.control.call('/createStream', { StreamName: name, DataRetentionInHours: this.o.createStream.retentionHours, MediaType: 'video/h264' });
+      const { retentionHours, mediaType } = this.o.createStream;
+      await this.o.control.call('/createStream', { StreamName: name, DataRetentionInHours: retentionHours, ...(mediaType ? { MediaType: mediaType } : {}) });
       info = (await this.o.control.call<Described>('/describeStream', { StreamName: name })).StreamInfo;
     }
     // A new stream is CREATING for a few seconds on AWS: poll once a second until it is ACTIVE.
@@ -426,7 +432,7 @@ export class PutMediaSession {
       conn.beginChunk(this.mkv);
       if (frame.fragmentStart) {
         if (this.fragmentOpen && this.o.endOfFragment) writer.endFragment(this.mkv);
-        writer.startFragment(frame.pts, this.mkv, this.o.metadata);
+        writer.startFragment(frame.pts, this.mkv, this.o.metadata, this.o.fragmentTags?.(frame));
         this.o.metadata?.fragmentDone();
         this.o.onFragmentStart?.(frame.pts);
         this.fragmentOpen = true;

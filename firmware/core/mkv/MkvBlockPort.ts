@@ -1,8 +1,8 @@
 import type { Frame } from '../media/Frame.ts';
 import type { ViewList } from '../media/ViewList.ts';
+import type { MkvBlockNative } from '../../io/MkvBlock.ts';
 
-/** How a track's frames go into its blocks, for a board's native (MkvBlockPort): what `TrackSpec.pushPayload` does. */
-export type BlockPayload = 'avcc' | 'whole';
+export type { BlockPayload } from '../../io/MkvBlock.ts';
 
 /**
  * A board's native SimpleBlock writer (the XS board: firmware/runtime/block.c). In XS every property read and
@@ -10,7 +10,7 @@ export type BlockPayload = 'avcc' | 'whole';
  * per frame (docs/performance.md); the port does it in one call. Boards without it (Node) keep MkvWriter's own
  * TypeScript path, and both write the same bytes (test/firmware/core/mkv/MkvWriter.blockPort.test.ts).
  */
-export interface MkvBlockPort {
+export interface MkvBlockPort extends MkvBlockNative<Frame, ViewList> {
   /**
    * Appends one SimpleBlock to `out`, as MkvWriter's TypeScript path does: `header` (MkvWriter's 9-byte block
    * template) with `relative` (0-32767) as its timecode and the key flag from `frame.key`, then the frame's

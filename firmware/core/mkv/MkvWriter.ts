@@ -176,9 +176,10 @@ export class MkvWriter {
    * inserts accumulated metadata before the fragment start), then a Cluster of unknown size with its
    * Timecode (`timecode`, ms). The caller calls `metadata.fragmentDone()` once the fragment is committed,
    * so one-shot items go on exactly one fragment. The Tags view stays valid until the metadata is encoded
-   * again, i.e. the next `startFragment` after the set changed.
+   * again, i.e. the next `startFragment` after the set changed. `clipTags`: more Tags elements for this fragment only
+   * (an event clip's, EventGate.tagsFor), after the metadata's.
    */
-  startFragment(timecode: number, out: ViewList, metadata?: FragmentMetadata): void {
+  startFragment(timecode: number, out: ViewList, metadata?: FragmentMetadata, clipTags?: Uint8Array): void {
     if (!this.segmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'startFragment() before header()');
     checkTime(timecode, 'timecode');
     if (this.haveCluster && timecode <= this.clusterTimecode) {
@@ -196,6 +197,7 @@ export class MkvWriter {
     const markBytes = out.byteLength;
     try {
       if (tags !== undefined && tags.length > 0) out.push(tags, 0, tags.length);
+      if (clipTags !== undefined && clipTags.length > 0) out.push(clipTags, 0, clipTags.length);
       out.push(tpl, 0, tpl.length);
     } catch (err) {
       out.truncate(markCount, markBytes);

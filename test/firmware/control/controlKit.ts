@@ -4,6 +4,9 @@ import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
 import { ControlChannel, type ControlEvent } from '../../../firmware/core/control/ControlChannel.ts';
 import type { ControlMqtt, ControlMqttCallbacks, DeviceControls, StateStore, TelemetrySnapshot } from '../../../firmware/core/control/ControlPorts.ts';
+import { FieldcamError } from '../../../firmware/core/errors.ts';
+import type { EventOutcome } from '../../../firmware/core/events/EventGate.ts';
+import type { EventRequest } from '../../../firmware/core/events/EventRequest.ts';
 import { FakeTime } from '../../harness/support.ts';
 
 export { FakeTime };
@@ -89,6 +92,15 @@ export class FakeDevice implements DeviceControls {
   tagNextFragment(name: string, value: string): Promise<number> {
     this.calls.push(`tag ${name}=${value}`);
     return new Promise((resolve) => (this.tagResolve = resolve));
+  }
+  /** Continuous recording unless a test sets it: then events are recorded and answered as an EventGate would. */
+  eventMode = false;
+  readonly events: EventRequest[] = [];
+  event(request: EventRequest): EventOutcome {
+    if (!this.eventMode) throw new FieldcamError('EVENT_MODE_OFF', 'this device records continuously');
+    this.events.push(request);
+    this.calls.push(`event ${request.names.map((n, i) => `${n}=${request.values[i]}`).join(' ')}`.trim());
+    return { clip: 5000, merged: false, at: 5000, from: 5000 - (request.preMs ?? 10_000), to: 5000 + (request.postMs ?? 20_000), fragments: 3, tagsKept: request.names.length };
   }
   snapshot(): TelemetrySnapshot {
     return {

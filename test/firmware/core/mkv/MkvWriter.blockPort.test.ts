@@ -6,7 +6,7 @@
 import { isFieldcamError } from '../../../../firmware/core/errors.ts';
 import { pushAvccPayload } from '../../../../firmware/core/h264/pushAvccPayload.ts';
 import { Frame } from '../../../../firmware/core/media/Frame.ts';
-import { Muxer, type Codec } from '../../../../firmware/core/media/Muxer.ts';
+import { Muxer, type Codec } from '../../../../host/lib/Muxer.ts';
 import { pushFrameBytes } from '../../../../firmware/core/media/pushFrameBytes.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
 import { ViewList } from '../../../../firmware/core/media/ViewList.ts';
