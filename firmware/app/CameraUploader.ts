@@ -11,8 +11,9 @@ import { FragmentMetadata } from '../core/mkv/FragmentMetadata.ts';
 import { type DropReason, FramePool } from '../core/pool/FramePool.ts';
 import { SOURCE_END, type FrameSource } from '../io/FrameSource.ts';
 import type { TimerHandle } from '../io/Timer.ts';
-import type { Board } from './Board.ts';
+import type { Board } from '../io/Board.ts';
 import type { DeviceConfig } from './DeviceConfig.ts';
+import { CODECS } from '../core/media/codecs.ts';
 
 /** Reads per event-loop turn before yielding, so sockets and ACKs run between camera reads. */
 const READS_PER_TURN = 8;
@@ -113,8 +114,8 @@ export class CameraUploader {
     this.board = board;
     this.config = config;
     const clock = new ServerClock(board.clock);
-    // MJPEG frame records need no H.264 NAL table (it matters on ESP32-class heaps).
-    const sizing = { ...derivePoolSizing(config.board.pool), ...(config.camera.codec === 'mjpeg' ? { nalsPerFrame: 0 } : {}) };
+    // MJPEG frame records need no NAL table (it matters on ESP32-class heaps).
+    const sizing = { ...derivePoolSizing(config.board.pool), ...(CODECS[config.camera.codec].nalTables ? {} : { nalsPerFrame: 0 }) };
     this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
     const startTimecode = config.pin ? config.pin.startTimeMs : clock.now();
     // A live camera is stamped from the capture clock (when its bytes arrived); a file (or a pinned test run)
@@ -174,7 +175,9 @@ export class CameraUploader {
     this.session = new PutMediaSession({
       input: this.input, control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
       region: stream.region, streamName: stream.name, credentials, dataTls: tls,
-      ...(stream.createRetentionHours !== undefined ? { createStream: { retentionHours: stream.createRetentionHours } } : {}),
+      ...(stream.createRetentionHours !== undefined
+        ? { createStream: { retentionHours: stream.createRetentionHours, mediaType: CODECS[config.camera.codec].kvsMediaType } }
+        : {}),
       maxFragmentMs: config.board.stream.maxFragmentMs,
       endOfFragment: true,
       ...(config.camera.live ? { maxLatencyMs: LIVE_MAX_LATENCY_MS } : {}),
@@ -186,6 +189,7 @@ export class CameraUploader {
         for (const w of this.tagWaiters.splice(0)) w(timecode);
       },
       ...(config.pin ? { segmentUid: hexBytes(config.pin.segmentUid) } : {}),
+      ...(board.mkvBlock ? { blockPort: board.mkvBlock } : {}),
       random: board.random,
       userAgent,
       onFrameSent: (frame) => {
@@ -301,7 +305,7 @@ export class CameraUploader {
     const problem = this.input.problem();
     const bytes = this.input.bytesIn;
     if (bytes === 0) return new FieldcamError('INPUT_EMPTY', `the camera (fd ${this.config.camera.fd}) sent no bytes`);
-    const what = `the camera sent ${bytes} bytes and no ${this.config.camera.codec === 'h264' ? 'H.264 access unit' : 'JPEG image'}`;
+    const what = `the camera sent ${bytes} bytes and no ${CODECS[this.config.camera.codec].frameNoun}`;
     return problem ? new FieldcamError(problem.code, `${what}: ${problem.message}`) : new FieldcamError('INPUT_NO_FRAMES', what);
   }
 

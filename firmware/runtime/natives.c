@@ -267,7 +267,7 @@ void* fieldcamViewData(txMachine* the, txSlot* view, size_t elementSize, size_t*
 	*count = (size_t)size / elementSize;
 	return arrayBuffer->value.arrayBuffer.address + range->value.dataView.offset;
 bail:
-	xsTypeError("%s must be a %s", name, elementSize == 1 ? "Uint8Array" : "Uint32Array");
+	xsTypeError("%s must be a %s", name, elementSize == 1 ? "Uint8Array" : elementSize == 8 ? "Float64Array" : "Uint32Array");
 	return NULL;
 }
 
@@ -310,8 +310,10 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "indexOfByte", fieldcamNativeIndexOfByte, 4 },
 	{ "findStartCodes", fieldcamNativeFindStartCodes, 4 },
 	{ "classifyNals", fieldcamNativeClassifyNals, 6 },
+	{ "closeAccessUnit", fieldcamNativeCloseAccessUnit, 8 },
 	{ "findJpegMarker", fieldcamNativeFindJpegMarker, 3 },
 	{ "skipJpegSegments", fieldcamNativeSkipJpegSegments, 3 },
+	{ "mkvBlock", fieldcamNativeMkvBlock, 5 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },
 	{ "socketOpen", fieldcamNativeSocketOpen, 3 },

@@ -7,12 +7,13 @@ import { mediaRoutes } from '../cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../cloud/kvs/media/fragmentStoreFor.ts';
 import { putMediaConnections } from '../cloud/kvs/media/putMediaRoute.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../cloud/startCloud.ts';
-import type { BoardManifest } from '../../host/lib/loadBoardManifest.ts';
+import type { BoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { measureQemuOverhead } from './measureQemuOverhead.ts';
 import { instructionsPerFrame } from './instructionsPerFrame.ts';
 import { observeDevice } from './observeDevice.ts';
-import type { FaultStep } from './parseFaultSpec.ts';
-import { percentile, type BudgetVerdict, type ProfileEvent, type ProfileFragment, type ProfileReport, type ProfileSample } from './ProfileReport.ts';
+import type { FaultStep } from '../../host/shared/parseFaultSpec.ts';
+import { percentile, type BudgetVerdict, type ProfileEvent, type ProfileFragment, type ProfileReport, type ProfileSample } from '../../host/shared/ProfileReport.ts';
+import type { CodecId } from '../../firmware/core/media/codecs.ts';
 
 /** Budget overrides (`--budget heap=…,app-heap=…,pool=…,latency-p99=…`); absent ones come from the board. */
 export interface BudgetOverrides {
@@ -29,7 +30,7 @@ export interface ProfileOptions {
   /** The native x86-64 runtime, for the QEMU overhead measurement of an ARM board. */
   readonly nativeRuntime?: string;
   readonly video: string;
-  readonly codec: 'h264' | 'mjpeg';
+  readonly codec: CodecId;
   /** The clip's real-time byte rate (0: as fast as the board reads). */
   readonly bytesPerSecond: number;
   /** The clip's frame period in ms (its frame rate), to tell which frame ends each stored fragment. */
@@ -145,7 +146,7 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     const t0 = cloud.ctx.now();
     const since = () => (cloud.ctx.now() - t0) / 1000;
     const device = observeDevice({
-      cloud, image: { dir: o.image.dir, runtimeFlags: [...o.image.runtimeFlags, ...scaled], ...(o.image.qemuCpu ? { qemuCpu: o.image.qemuCpu } : {}) },
+      cloud, image: { dir: o.image.dir, runtimeFlags: [...o.image.runtimeFlags, ...scaled], ...(o.image.qemuCpu ? { qemuCpu: o.image.qemuCpu } : {}), ...(o.image.qemu ? { qemu: o.image.qemu } : {}) },
       config: configFor(stream), stream, video: o.video, loop: true, bytesPerSecond: o.bytesPerSecond, rate: o.timeScale, cwd: o.cwd,
       onRecord: (r, rssNow) => {
         if (r.type === 'status' || r.type === 'summary') {

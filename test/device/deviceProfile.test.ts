@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage, imageDir, type ImageManifest } from '../../host/lib/buildImage.ts';
-import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
+import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { TELEMETRY_MISSING } from '../../host/lib/profile/profileFromTelemetry.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
-import type { ProfileReport } from '../../sim/profile/ProfileReport.ts';
+import type { ProfileReport } from '../../host/shared/ProfileReport.ts';
 import { FIXTURES, tempDir } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { cli } from '../host/control/controlKit.ts';

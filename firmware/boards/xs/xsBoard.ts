@@ -1,4 +1,4 @@
-import type { Board } from '../../app/Board.ts';
+import type { Board } from '../../io/Board.ts';
 import { decodeUtf8 } from '../../core/text/utf8.ts';
 import { host } from './native.ts';
 import { xsCamera } from './xsCamera.ts';
@@ -17,9 +17,15 @@ function xsByteScan(): NonNullable<Board['byteScan']> {
     indexOfByte: native.indexOfByte,
     findStartCodes: native.findStartCodes,
     classifyNals: native.classifyNals,
+    closeAccessUnit: native.closeAccessUnit,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
   });
+}
+
+/** The SimpleBlock writer is the host's function itself, for the same reason (block.c reads only its arguments). */
+function xsMkvBlock(): NonNullable<Board['mkvBlock']> {
+  return Object.freeze({ pushBlock: host().mkvBlock });
 }
 
 /** The device board: every port over the C host's natives (firmware/runtime). */
@@ -30,6 +36,7 @@ export const xsBoard: Board = Object.freeze({
   sockets: xsSocket,
   hash: xsHash,
   byteScan: xsByteScan(),
+  mkvBlock: xsMkvBlock(),
   camera: xsCamera,
   readText: (path: string) => decodeUtf8(new Uint8Array(host().readFile(path))),
   readBytes: (path: string) => new Uint8Array(host().readFile(path)),

@@ -1,9 +1,10 @@
-import type { ClockPort } from '../io/Clock.ts';
-import type { ByteScanPort } from '../io/ByteScan.ts';
-import type { FrameSourceFactory } from '../io/FrameSource.ts';
-import type { HashPort } from '../io/Hash.ts';
-import type { SocketFactory } from '../io/Socket.ts';
-import type { TimerPort } from '../io/Timer.ts';
+import type { ClockPort } from './Clock.ts';
+import type { ByteScanPort } from './ByteScan.ts';
+import type { FrameSourceFactory } from './FrameSource.ts';
+import type { HashPort } from './Hash.ts';
+import type { SocketFactory } from './Socket.ts';
+import type { TimerPort } from './Timer.ts';
+import type { MkvBlockNative } from './MkvBlock.ts';
 
 /** Memory of the JS machine, for status lines and the memory budget (bytes; 0 where a board cannot tell). */
 export interface MemoryStats {
@@ -40,6 +41,8 @@ export interface Board {
   readonly hash: HashPort;
   /** Native byte search for the camera readers; absent where the JS loops are fast (Node). */
   readonly byteScan?: ByteScanPort;
+  /** Native Matroska SimpleBlock views (the media path's per-frame cost in XS); absent on Node, which keeps the TS path. */
+  readonly mkvBlock?: MkvBlockNative;
   /** The camera on descriptor `fd`. Throws FieldcamError INPUT_READ_FAILED when it cannot be opened. */
   camera(fd: number): FrameSourceFactory;
   /** A whole text file (configuration, CA bundle); throws Error naming the path. */
