@@ -35,7 +35,7 @@ export async function instructionsPerFrame(o: {
   readonly names?: readonly [string, string];
 }): Promise<InstructionCount | null> {
   const split = o.image.target
-    ? runtimeStages(join(o.image.dir, 'fieldcam-runtime'), o.image.target, join(o.cwd, 'build', 'xs', o.image.target, 'obj'))
+    ? runtimeStages(join(o.image.dir, 'fieldcam-runtime'), o.image.target, join(o.cwd, 'build', 'xs', o.image.target))
     : { missing: 'the image names no runtime target' };
   const stages = 'ranges' in split ? split.ranges : undefined;
   const runs: { instructions: bigint; frames: number; stages?: Record<string, bigint> }[] = [];
