@@ -6,6 +6,7 @@ import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
 import { METADATA_LIMITS } from '../core/mkv/mkvLimits.ts';
 import { IotCredentialsClient, type IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import { KvsControlClient, type KvsCredentials } from '../core/kvs/KvsControlClient.ts';
+import { LatencyStats } from '../core/kvs/LatencyStats.ts';
 import { PutMediaSession, type SessionEvent, type SessionStats } from '../core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../core/net/ServerClock.ts';
 import { FrameInput } from '../core/media/FrameInput.ts';
@@ -14,8 +15,9 @@ import { FragmentMetadata } from '../core/mkv/FragmentMetadata.ts';
 import { type DropReason, FramePool } from '../core/pool/FramePool.ts';
 import { SOURCE_END, type FrameSource } from '../io/FrameSource.ts';
 import type { TimerHandle } from '../io/Timer.ts';
-import type { Board } from './Board.ts';
+import type { Board } from '../io/Board.ts';
 import type { DeviceConfig } from './DeviceConfig.ts';
+import { CODECS } from '../core/media/codecs.ts';
 
 /** Reads per event-loop turn before yielding, so sockets and ACKs run between camera reads. */
 const READS_PER_TURN = 8;
@@ -52,6 +54,11 @@ export interface UploaderStatus {
   /** Monotonic ms of the last PERSISTED acknowledgement, or -1. */
   readonly lastPersistedAt: number;
   readonly stats: SessionStats;
+  /**
+   * Capture → socket per frame, ms: from the camera read that brought a frame's first byte to its chunk handed to
+   * the socket (first send, not replays), live cameras only. A window: the status line reads it and clears it.
+   */
+  readonly captureToSocket: LatencyStats;
   /** Recording mode "event": events, clips and fragments admitted (docs/events.md); absent when continuous. */
   readonly events?: Readonly<EventGateStats>;
 }
@@ -95,6 +102,8 @@ export class CameraUploader {
   private source: FrameSource | undefined;
   private fragmentsIn = 0;
   private lastPersistedAt = -1;
+  /** Capture → socket per frame since the last status line (fixed memory: 512 samples, the newest kept). */
+  private readonly captureToSocket = new LatencyStats(512);
   private pumpTimer: TimerHandle | undefined;
   private cameraTimer: TimerHandle | undefined;
   /** Monotonic ms of the camera's first byte, -1 before. */
@@ -113,8 +122,8 @@ export class CameraUploader {
     this.board = board;
     this.config = config;
     const clock = new ServerClock(board.clock);
-    // MJPEG frame records need no H.264 NAL table (it matters on ESP32-class heaps).
-    const sizing = { ...derivePoolSizing(config.board.pool), ...(config.camera.codec === 'mjpeg' ? { nalsPerFrame: 0 } : {}) };
+    // MJPEG frame records need no NAL table (it matters on ESP32-class heaps).
+    const sizing = { ...derivePoolSizing(config.board.pool), ...(CODECS[config.camera.codec].nalTables ? {} : { nalsPerFrame: 0 }) };
     this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
     const startTimecode = config.pin ? config.pin.startTimeMs : clock.now();
     // A live camera is stamped from the capture clock (when its bytes arrived); a file (or a pinned test run)
@@ -194,7 +203,9 @@ export class CameraUploader {
     this.session = new PutMediaSession({
       input: this.input, control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
       region: stream.region, streamName: stream.name, credentials, dataTls: tls,
-      ...(stream.createRetentionHours !== undefined ? { createStream: { retentionHours: stream.createRetentionHours } } : {}),
+      ...(stream.createRetentionHours !== undefined
+        ? { createStream: { retentionHours: stream.createRetentionHours, mediaType: CODECS[config.camera.codec].kvsMediaType } }
+        : {}),
       maxFragmentMs: config.board.stream.maxFragmentMs,
       endOfFragment: true,
       ...(config.camera.live ? { maxLatencyMs: LIVE_MAX_LATENCY_MS } : {}),
@@ -207,8 +218,15 @@ export class CameraUploader {
         for (const w of this.tagWaiters.splice(0)) w(timecode);
       },
       ...(config.pin ? { segmentUid: hexBytes(config.pin.segmentUid) } : {}),
+      ...(board.mkvBlock ? { blockPort: board.mkvBlock } : {}),
       random: board.random,
       userAgent,
+      onFrameSent: (frame) => {
+        // Once per frame: a replay after a reconnect sends it again, but it reached a socket the first time.
+        if (frame.capturedAt < 0) return;
+        this.captureToSocket.add(board.clock.monotonic() - frame.capturedAt);
+        frame.capturedAt = -1;
+      },
       onEvent: (e) => {
         if (e.type === 'ack' && e.ack.eventType === 'PERSISTED') this.lastPersistedAt = board.clock.monotonic();
         if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
@@ -280,6 +298,7 @@ export class CameraUploader {
       connected: this.session.connected,
       lastPersistedAt: this.lastPersistedAt,
       stats: this.session.stats,
+      captureToSocket: this.captureToSocket,
       ...(this.gate ? { events: this.gate.stats } : {}),
     };
   }
@@ -325,7 +344,7 @@ export class CameraUploader {
     const problem = this.input.problem();
     const bytes = this.input.bytesIn;
     if (bytes === 0) return new FieldcamError('INPUT_EMPTY', `the camera (fd ${this.config.camera.fd}) sent no bytes`);
-    const what = `the camera sent ${bytes} bytes and no ${this.config.camera.codec === 'h264' ? 'H.264 access unit' : 'JPEG image'}`;
+    const what = `the camera sent ${bytes} bytes and no ${CODECS[this.config.camera.codec].frameNoun}`;
     return problem ? new FieldcamError(problem.code, `${what}: ${problem.message}`) : new FieldcamError('INPUT_NO_FRAMES', what);
   }
 

@@ -1,8 +1,9 @@
 import { decodeCbor } from '../core/cbor/decodeCbor.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import { ROLE_ALIAS, THING_NAME } from '../core/iot/iotNames.ts';
-import type { Board } from './Board.ts';
+import type { Board } from '../io/Board.ts';
 import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseDeviceBoard, parseRecording, REGION, STREAM_NAME, text, type DeviceConfig } from './DeviceConfig.ts';
+import { CODECS, codecChoices, isCodecId } from '../core/media/codecs.ts';
 import { maxPreRollMs } from './RecordingConfig.ts';
 
 /** How the device is started from a bundle: `firmware.js --bundle DIR --board FILE` (the image's board.json). */
@@ -169,9 +170,9 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
     if (camera.codec !== undefined) codec = camera.codec;
     if (camera.fps !== undefined) fps = integer(camera, 'device.cbor camera', 'fps', 1, 1000);
   }
-  if (codec !== 'h264' && codec !== 'mjpeg') fail('camera.codec', '"h264" or "mjpeg"');
-  // H.264 carries its timing (SPS VUI); JPEG has none, so MJPEG falls back to the manifest's frame rate.
-  if (fps === undefined && codec === 'mjpeg') fps = board.fps();
+  if (!isCodecId(codec)) fail('camera.codec', codecChoices('"'));
+  // H.264/H.265 carry their timing (SPS VUI); JPEG has none, so MJPEG falls back to the manifest's frame rate.
+  if (fps === undefined && !CODECS[codec].nalTables) fps = board.fps();
 
   let fragmentMs = board.fragmentMs;
   let metadata: Record<string, string> | undefined;

@@ -4,6 +4,7 @@ import { FieldcamError } from '../core/errors.ts';
 import { THING_NAME } from '../core/iot/iotNames.ts';
 import type { FrameRate } from '../core/media/FrameInput.ts';
 import { NET_DEADLINE_DEFAULTS, type NetDeadlines } from '../core/net/PhaseDeadline.ts';
+import { codecChoices, isCodecId, type CodecId } from '../core/media/codecs.ts';
 import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
 import { maxPreRollMs, RECORDING_KEYS, type RecordingConfig } from './RecordingConfig.ts';
 
@@ -62,7 +63,7 @@ export interface DeviceConfig {
   readonly camera: {
     /** File descriptor the encoded stream arrives on (0 = stdin, the simulator's feeder). */
     readonly fd: number;
-    readonly codec: 'h264' | 'mjpeg';
+    readonly codec: CodecId;
     readonly fps?: FrameRate;
     /** A live camera cannot wait: a full pool drops the oldest un-sent fragment. Otherwise reading pauses. */
     readonly live: boolean;
@@ -214,7 +215,7 @@ export function parseDeviceConfig(json: string): DeviceConfig {
   const camera = object(c.camera, 'camera');
   onlyKeys(camera, 'config', 'camera', CONFIG_KEYS.camera);
   if (c.control !== undefined) onlyKeys(object(c.control, 'control'), 'config', 'control', CONFIG_KEYS.control);
-  if (camera.codec !== 'h264' && camera.codec !== 'mjpeg') fail('camera.codec', '"h264" or "mjpeg"');
+  if (!isCodecId(camera.codec)) fail('camera.codec', codecChoices('"'));
   if (typeof camera.live !== 'boolean') fail('camera.live', 'true or false');
   if (camera.recorded !== undefined && typeof camera.recorded !== 'boolean') fail('camera.recorded', 'true or false');
   let fps: FrameRate | undefined;

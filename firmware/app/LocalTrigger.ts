@@ -4,7 +4,7 @@ import { EventLineReader } from '../core/events/EventLineReader.ts';
 import type { EventRequest } from '../core/events/EventRequest.ts';
 import { parseEventLine } from '../core/events/parseEventLine.ts';
 import { SOURCE_END, type FrameSource } from '../io/FrameSource.ts';
-import type { Board } from './Board.ts';
+import type { Board } from '../io/Board.ts';
 
 /** Reads per turn before yielding to the loop (a script flooding the FIFO must not starve the camera). */
 const READS_PER_TURN = 4;

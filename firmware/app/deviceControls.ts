@@ -1,5 +1,5 @@
 import type { DeviceControls, TelemetrySnapshot } from '../core/control/ControlPorts.ts';
-import type { Board } from './Board.ts';
+import type { Board } from '../io/Board.ts';
 import type { CameraUploader } from './CameraUploader.ts';
 import type { DeviceConfig } from './DeviceConfig.ts';
 
@@ -50,7 +50,7 @@ function snapshot(board: Board, uploader: CameraUploader): TelemetrySnapshot {
     ackLatencyP99Ms: finiteOr(s.stats.latency.percentile(99), -1),
     lastPersistedAgeMs: s.lastPersistedAt < 0 ? -1 : Math.round(now - s.lastPersistedAt),
     errors: { ...s.stats.errors },
-    heap: { bytes: memory.heapBytes, peak: memory.peakBytes, limit: memory.limitBytes },
+    heap: { bytes: memory.heapBytes, peak: memory.peakBytes, limit: memory.limitBytes, ...(memory.chunkBytes !== undefined ? { chunks: memory.chunkBytes, slots: memory.slotBytes ?? 0 } : {}) },
     computrons: board.computrons(),
     ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
   };

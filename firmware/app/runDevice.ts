@@ -2,7 +2,7 @@ import type { ControlChannel, ControlEvent } from '../core/control/ControlChanne
 import { ERRORS, FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
-import type { Board } from './Board.ts';
+import type { Board } from '../io/Board.ts';
 import { CameraUploader, type UploaderStatus } from './CameraUploader.ts';
 import { loadDeviceBundle, type BundleSource } from './DeviceBundle.ts';
 import { parseDeviceConfig, type DeviceConfig } from './DeviceConfig.ts';
@@ -32,8 +32,18 @@ function line(board: Board, record: Record<string, unknown>): void {
 
 const finiteOr = (v: number, fallback: number) => (Number.isFinite(v) ? Math.round(v) : fallback);
 
+function captureToSocket(s: UploaderStatus): Record<string, number> {
+  const w = s.captureToSocket;
+  // A tenth of a millisecond: natively a frame reaches the socket in about one.
+  const tenth = (v: number) => (Number.isFinite(v) ? Math.round(v * 10) / 10 : -1);
+  const out = { captureToSocketFrames: w.retained, captureToSocketP50Ms: tenth(w.percentile(50)), captureToSocketP99Ms: tenth(w.percentile(99)), captureToSocketMaxMs: tenth(w.percentile(100)) };
+  w.clear();
+  return out;
+}
+
 function statusRecord(board: Board, device: string, s: UploaderStatus): Record<string, unknown> {
   const memory = board.memory();
+  const tls = board.tls?.();
   const now = board.clock.monotonic();
   return {
     device,
@@ -55,9 +65,16 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     lastPersistedAgeMs: s.lastPersistedAt < 0 ? -1 : Math.round(now - s.lastPersistedAt),
     ackLatencyP50Ms: finiteOr(s.stats.latency.percentile(50), -1),
     ackLatencyP99Ms: finiteOr(s.stats.latency.percentile(99), -1),
+    // Capture → socket over the frames first sent since the previous line (a live camera), then the window restarts.
+    ...captureToSocket(s),
     heapBytes: memory.heapBytes,
     peakHeapBytes: memory.peakBytes,
     baselineHeapBytes: memory.baselineBytes ?? 0,
+    ...(memory.chunkBytes !== undefined ? {
+      heapChunkBytes: memory.chunkBytes, peakHeapChunkBytes: memory.peakChunkBytes ?? 0,
+      heapSlotBytes: memory.slotBytes ?? 0, peakHeapSlotBytes: memory.peakSlotBytes ?? 0,
+    } : {}),
+    ...(tls ? { tlsRecords: tls.records, tlsBytes: tls.bytes, tlsHandshakes: tls.handshakes } : {}),
     computrons: board.computrons(),
     ...(s.events ? { events: s.events.events, clips: s.events.clips, fragmentsAdmitted: s.events.fragmentsAdmitted } : {}),
   };
@@ -194,7 +211,7 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
 /** DEVICE_EXIT for the error that ended a run, from its area in the error table (never from its message). */
 export function exitCodeFor(error: FieldcamError): number {
   const area = ERRORS[error.code].area;
-  if (area === 'input' || area === 'h264' || area === 'mjpeg') return DEVICE_EXIT.CAMERA;
+  if (area === 'input' || area === 'h264' || area === 'h265' || area === 'mjpeg') return DEVICE_EXIT.CAMERA;
   if (area === 'config') return DEVICE_EXIT.CONFIG;
   return DEVICE_EXIT.UPLOAD;
 }

@@ -3,7 +3,7 @@
 // KVS/PIC status names are cited where an entry mirrors one (kvs-reference.md §8).
 
 export interface ErrorSpec {
-  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision' | 'flash' | 'control' | 'net' | 'event';
+  readonly area: 'input' | 'h264' | 'h265' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision' | 'flash' | 'control' | 'net' | 'event';
   readonly retryable: boolean;
   readonly remedy: string;
 }
@@ -35,6 +35,24 @@ export const ERRORS = Object.freeze({
   H264_SLICE_INVALID: spec('h264', false, 'a slice header has an impossible value or a picture lost its first slice; the stream is corrupt'),
   H264_PARAMETER_SETS_CHANGED: spec('h264', false,
     'the SPS/PPS changed mid-stream (new resolution or profile); one Matroska segment has one CodecPrivate, so split the input there'),
+
+  // ── H.265 / HEVC (ITU-T H.265 Annex B, 7.3) ──
+  H265_NOT_ANNEXB: spec('h265', false,
+    'the input is not an Annex-B H.265 elementary stream; extract one with `ffmpeg -i in.mp4 -c:v copy -bsf:v hevc_mp4toannexb -f hevc out.h265`'),
+  H265_FORBIDDEN_BIT: spec('h265', false, 'a NAL unit has forbidden_zero_bit set: the stream is corrupt'),
+  H265_TRUNCATED_NAL: spec('h265', false, 'a NAL unit ends before its syntax does (PIC 0x3200000d); the stream was cut or corrupted'),
+  H265_NO_PARAMETER_SETS: spec('h265', false,
+    'a slice arrived before a VPS, SPS and PPS; make the encoder repeat them before every IRAP picture (x265 --repeat-headers, ffmpeg -x265-params repeat-headers=1)'),
+  H265_SPS_INVALID: spec('h265', false, 'the sequence parameter set could not be parsed (PIC 0x32000015); the stream is corrupt'),
+  H265_SPS_UNSUPPORTED: spec('h265', false,
+    'this SPS uses a feature fieldcam does not stream (field-coded pictures, several layers); encode progressive single-layer H.265'),
+  H265_PPS_INVALID: spec('h265', false, 'the picture parameter set is malformed; the stream is corrupt'),
+  H265_B_FRAMES_UNSUPPORTED: spec('h265', false,
+    'the SPS allows picture reordering (sps_max_num_reorder_pics > 0: B-frames), so PTS would differ from DTS and KVS fragments need PTS == DTS; encode with bframes=0 (x265 --bframes 0, ffmpeg -x265-params bframes=0)'),
+  H265_TOO_MANY_NALS: spec('h265', false, 'an access unit has more NAL units than the frame record holds; use fewer slices or tiles per picture'),
+  H265_SLICE_INVALID: spec('h265', false, 'a slice segment header has an impossible value or a picture lost its first slice segment; the stream is corrupt'),
+  H265_PARAMETER_SETS_CHANGED: spec('h265', false,
+    'the VPS/SPS/PPS changed mid-stream (new resolution or profile); one Matroska segment has one CodecPrivate, so split the input there'),
 
   // ── MJPEG (ITU-T T.81 Annex B) ──
   MJPEG_NOT_JPEG: spec('mjpeg', false, 'the input is not a sequence of JPEG images (no SOI marker FFD8); check the camera format'),

@@ -11,9 +11,10 @@ import { FrameInput, type Codec, type FrameRate } from '../../firmware/core/medi
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { FramePool } from '../../firmware/core/pool/FramePool.ts';
-import type { BoardManifest } from './loadBoardManifest.ts';
+import type { BoardManifest } from '../shared/loadBoardManifest.ts';
 import { readIntoSlot } from './readIntoSlot.ts';
 import type { AwsTarget } from './resolveAwsTarget.ts';
+import { CODECS } from '../../firmware/core/media/codecs.ts';
 
 export interface StreamFileOptions {
   readonly video: string;
@@ -111,7 +112,7 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
     input, control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock,
     region: o.aws.region, streamName: o.streamName, credentials,
     ...(o.aws.control.tls ? { dataTls: tls } : {}),
-    ...(o.createRetentionHours !== undefined ? { createStream: { retentionHours: o.createRetentionHours } } : {}),
+    ...(o.createRetentionHours !== undefined ? { createStream: { retentionHours: o.createRetentionHours, mediaType: CODECS[o.codec].kvsMediaType } } : {}),
     maxFragmentMs: o.board.stream.maxFragmentMs,
     endOfFragment: o.endOfFragment ?? true,
     ...(o.metadata ? { metadata: o.metadata } : {}),

@@ -1,5 +1,6 @@
-import { writeFileAtomic } from '../../host/lib/writeFileAtomic.ts';
-import type { BoardManifest } from '../../host/lib/loadBoardManifest.ts';
+import { writeFileAtomic } from '../../host/shared/writeFileAtomic.ts';
+import type { BoardManifest } from '../../host/shared/loadBoardManifest.ts';
+import type { CodecId } from '../../firmware/core/media/codecs.ts';
 
 export interface DeviceConfigInput {
   readonly board: BoardManifest;
@@ -7,7 +8,7 @@ export interface DeviceConfigInput {
   readonly region: string;
   readonly endpoint: { readonly host: string; readonly port: number; readonly caFile: string };
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
-  readonly codec: 'h264' | 'mjpeg';
+  readonly codec: CodecId;
   readonly fps?: { readonly num: number; readonly den: number };
   /** A camera (drops when the pool is full) or a file replay (waits). */
   readonly live: boolean;

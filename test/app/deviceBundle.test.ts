@@ -8,7 +8,7 @@ import { encodeCbor } from '../../firmware/core/cbor/encodeCbor.ts';
 import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
 import type { BundleSource } from '../../firmware/app/DeviceBundle.ts';
 import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
-import { BOARDS_DIR } from '../../host/lib/loadBoardManifest.ts';
+import { BOARDS_DIR } from '../../host/shared/loadBoardManifest.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
 import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
@@ -79,7 +79,7 @@ test('bundle problems: named CONFIG_INVALID, exit CONFIG, nothing streamed', asy
     [cbor({ ...base, version: 2 }), /version must be 1/],
     [cbor({ ...base, thingname: 'typo' }), /unknown key thingname/],
     [cbor({ ...base, endpoints: { ...base.endpoints, mqtt: 'x' } }), /unknown key endpoints\.mqtt/],
-    [cbor({ ...base, camera: { codec: 'h265' } }), /camera\.codec/],
+    [cbor({ ...base, camera: { codec: 'vp9' } }), /camera\.codec/],
     [cbor({ ...base, thingName: 'bad thing' }), /thingName/],
     [cbor({ ...base, endpoints: { ...base.endpoints, kinesisVideo: 'http://127.0.0.1:1' } }), /kinesisVideo/],
     [cbor({ ...base, roleAlias: undefined }), /roleAlias/],

@@ -1,4 +1,4 @@
-import type { Board } from '../../app/Board.ts';
+import type { Board } from '../../io/Board.ts';
 import { FieldcamError } from '../../core/errors.ts';
 import { decodeUtf8 } from '../../core/text/utf8.ts';
 import { host } from './native.ts';
@@ -18,9 +18,15 @@ function xsByteScan(): NonNullable<Board['byteScan']> {
     indexOfByte: native.indexOfByte,
     findStartCodes: native.findStartCodes,
     classifyNals: native.classifyNals,
+    closeAccessUnit: native.closeAccessUnit,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
   });
+}
+
+/** The SimpleBlock writer is the host's function itself, for the same reason (block.c reads only its arguments). */
+function xsMkvBlock(): NonNullable<Board['mkvBlock']> {
+  return Object.freeze({ pushBlock: host().mkvBlock });
 }
 
 /** The device board: every port over the C host's natives (firmware/runtime). */
@@ -31,6 +37,7 @@ export const xsBoard: Board = Object.freeze({
   sockets: xsSocket,
   hash: xsHash,
   byteScan: xsByteScan(),
+  mkvBlock: xsMkvBlock(),
   camera: xsCamera,
   fifo: (path: string) => {
     let fd: number;
@@ -51,6 +58,7 @@ export const xsBoard: Board = Object.freeze({
   memory: () => host().memory(),
   framePoolMemory: (bytes: number) => host().framePoolMemory(bytes),
   limitAppHeap: (bytes: number) => host().limitAppHeap(bytes),
+  tls: () => host().tlsStats(),
   computrons: () => host().computrons(),
   random: () => Math.random(),
 });

@@ -19,7 +19,8 @@ export interface TelemetrySnapshot {
   /** -1 when none yet. */
   readonly lastPersistedAgeMs: number;
   readonly errors: Readonly<Record<string, number>>;
-  readonly heap: { readonly bytes: number; readonly peak: number; readonly limit: number };
+  /** `chunks`, `slots`: the engine's chunk and slot bytes in use, where it reports them (XS). */
+  readonly heap: { readonly bytes: number; readonly peak: number; readonly limit: number; readonly chunks?: number; readonly slots?: number };
   readonly computrons: number;
   /** The camera's problem while it has delivered no frame (an error code such as H264_NOT_ANNEXB): health is red. */
   readonly cameraError?: string;

@@ -6,6 +6,7 @@ import { MAX_NALS_PER_FRAME, type Frame } from '../media/Frame.ts';
 import type { FrameInput } from '../media/FrameInput.ts';
 import { ViewList } from '../media/ViewList.ts';
 import type { FragmentMetadata } from '../mkv/FragmentMetadata.ts';
+import type { MkvBlockPort } from '../mkv/MkvBlockPort.ts';
 import { MkvWriter } from '../mkv/MkvWriter.ts';
 import { EMPTY_PAYLOAD_SHA256, SigV4Signer } from '../sigv4/SigV4Signer.ts';
 import type { AckEvent } from './AckParser.ts';
@@ -41,13 +42,18 @@ export interface PutMediaSessionOptions {
   readonly credentials: () => KvsCredentials | undefined;
   /** TLS for the data endpoint (CA bundle); undefined = plain HTTP (never on a device). */
   readonly dataTls?: TlsOptions;
-  /** Create the stream when DescribeStream says it does not exist (as kvssink does). */
-  readonly createStream?: { readonly retentionHours: number };
+  /**
+   * Create the stream when DescribeStream says it does not exist (as kvssink does), with the MediaType of what it
+   * will carry (the codec table's kvsMediaType, e.g. "video/h265"); absent: no MediaType.
+   */
+  readonly createStream?: { readonly retentionHours: number; readonly mediaType?: string };
   readonly maxFragmentMs: number;
   readonly endOfFragment?: boolean;
   readonly metadata?: FragmentMetadata;
   /** SegmentUID for every connection's header (16 bytes); pinned only for reproducible uploads in tests. */
   readonly segmentUid?: Uint8Array;
+  /** The board's native SimpleBlock writer (MkvBlockPort); absent: the Matroska writer's TypeScript path. */
+  readonly blockPort?: MkvBlockPort;
   /** Per-phase connection deadlines (TCP, TLS, response head, first ACK); default NET_DEADLINE_DEFAULTS. */
   readonly deadlines?: NetDeadlines;
   /**
@@ -132,7 +138,8 @@ export class PutMediaSession {
   private readonly o: PutMediaSessionOptions;
   private readonly signer: SigV4Signer;
   private readonly backoff: Backoff;
-  private readonly mkv = new ViewList(8 + 2 * MAX_NALS_PER_FRAME);
+  /** One HTTP chunk: its size line, a frame's Matroska ranges (with the fragment's Tags and Cluster), the CRLF. */
+  private readonly mkv = new ViewList(2 + 8 + 2 * MAX_NALS_PER_FRAME);
   private writer: MkvWriter | undefined;
   private state: State = 'idle';
   private conn: PutMediaConnection | undefined;
@@ -309,7 +316,8 @@ export class PutMediaSession {
       info = (await this.o.control.call<Described>('/describeStream', { StreamName: name })).StreamInfo;
     } catch (err) {
       if (!isFieldcamError(err, 'UPLOAD_STREAM_NOT_FOUND') || !this.o.createStream) throw err;
-      await this.o.control.call('/createStream', { StreamName: name, DataRetentionInHours: this.o.createStream.retentionHours, MediaType: 'video/h264' });
+      const { retentionHours, mediaType } = this.o.createStream;
+      await this.o.control.call('/createStream', { StreamName: name, DataRetentionInHours: retentionHours, ...(mediaType ? { MediaType: mediaType } : {}) });
       info = (await this.o.control.call<Described>('/describeStream', { StreamName: name })).StreamInfo;
     }
     // A new stream is CREATING for a few seconds on AWS: poll once a second until it is ACTIVE.
@@ -368,7 +376,7 @@ export class PutMediaSession {
     queue.rewind();
     const conn: PutMediaConnection = new PutMediaConnection({
       sockets: this.o.sockets, timers: this.o.timers, ...(this.o.deadlines ? { deadlines: this.o.deadlines } : {}),
-    }, target, headers, this.mkv.capacity, {
+    }, target, headers, {
       onReady: () => {
         if (this.conn !== conn) return;
         this.connOpenedAt = this.lastProgressAt = this.o.clock.monotonic();
@@ -400,6 +408,7 @@ export class PutMediaSession {
       this.writer = new MkvWriter({
         track: this.o.input.trackSpec(), maxFragmentMs: this.o.maxFragmentMs,
         ...(this.o.segmentUid ? { segmentUid: this.o.segmentUid } : {}),
+        ...(this.o.blockPort ? { blockPort: this.o.blockPort } : {}),
       });
     }
     const writer = this.writer;
@@ -413,14 +422,14 @@ export class PutMediaSession {
       return;
     }
     if (!this.headerSent) {
-      this.mkv.clear();
+      conn.beginChunk(this.mkv);
       writer.header(this.mkv); // EBML + Segment + Info + Tracks at the start of every connection (§4.3)
       conn.writeChunk(this.mkv);
       this.headerSent = true;
     }
     for (let frame = queue.nextUnsent(); frame && conn.writable > 0 && this.state === 'streaming'; frame = queue.nextUnsent()) {
       if (frame.fragmentStart && this.fragmentOpen && (this.rotating || this.flightCount === IN_FLIGHT || this.unreceived() >= SEND_AHEAD_FRAGMENTS)) break;
-      this.mkv.clear();
+      conn.beginChunk(this.mkv);
       if (frame.fragmentStart) {
         if (this.fragmentOpen && this.o.endOfFragment) writer.endFragment(this.mkv);
         writer.startFragment(frame.pts, this.mkv, this.o.metadata, this.o.fragmentTags?.(frame));
@@ -460,11 +469,12 @@ export class PutMediaSession {
     const conn = this.conn;
     if (!conn || this.state !== 'streaming') return;
     const queue = this.o.input.queue;
-    const allSent = queue.nextUnsent() === undefined;
-    const atBoundary = allSent || queue.nextUnsent()!.fragmentStart;
+    const next = queue.nextUnsent(); // once: this runs after every drain, i.e. per frame
+    const allSent = next === undefined;
+    const atBoundary = allSent || next.fragmentStart;
     if ((this.stopping && this.inputEnded && allSent) || (this.rotating && atBoundary) || (this.pausing && allSent)) {
       if (this.fragmentOpen && this.writer) {
-        this.mkv.clear();
+        conn.beginChunk(this.mkv);
         this.writer.endFragment(this.mkv); // the last fragment can be acknowledged now
         conn.writeChunk(this.mkv);
         this.fragmentOpen = false;

@@ -39,6 +39,11 @@ export class Frame {
   seq = 0;
   /** Logical offset of the frame's first byte in the input stream (the reader's cursor), for its capture time. */
   streamOffset = 0;
+  /**
+   * Monotonic ms of the camera read that brought the frame's first byte; -1 when reads carry no time, and once
+   * the uploader measured the frame's first send (capture → socket).
+   */
+  capturedAt = -1;
 
   /** H.264 NAL table: offset of the NAL header byte, NAL length, start-code length before it (3/4), type. */
   nalCount = 0;
@@ -85,6 +90,7 @@ export class Frame {
     this.key = this.fragmentStart = this.sent = this.held = false;
     this.clip = 0;
     this.seq = this.streamOffset = 0;
+    this.capturedAt = -1;
     this.nalCount = 0;
   }
 }

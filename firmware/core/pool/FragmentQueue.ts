@@ -243,6 +243,12 @@ export class FragmentQueue {
     return n;
   }
 
+  /** Frees the oldest frame, sent or not (the offline Muxer writes each frame as it is queued: written means done). */
+  releaseHead(): void {
+    if (this.count === 0) throw new RangeError('releaseHead on an empty queue');
+    this.dropHead();
+  }
+
   /** Frees the oldest whole fragment (its ACK arrived). Returns the number of frames freed. */
   releaseOldestFragment(): number {
     if (this.count === 0) return 0;

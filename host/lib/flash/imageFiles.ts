@@ -3,7 +3,7 @@
 // make (fieldcam.service, fieldcam-firstboot.service; systemd-timesyncd for NTP), the hostname and, when asked,
 // the Wi-Fi connection. Everything is owned by root; the first boot gives the bundle to the service user.
 import type { ImageManifest } from '../buildImage.ts';
-import type { BoardManifest } from '../loadBoardManifest.ts';
+import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { BUNDLE_DIR, IMAGE_DIR, UNIT_FILE } from './deviceTree.ts';
 import { treeFiles, type Planned } from './flashTree.ts';
 import { FIRSTBOOT_SCRIPT, FIRSTBOOT_UNIT, MULTI_USER_WANTS, renderFirstBootScript, renderFirstBootUnit } from './renderFirstBoot.ts';
@@ -24,10 +24,10 @@ export interface ImagePlan {
   readonly links: readonly { readonly path: string; readonly target: string }[];
 }
 
-export function imageFiles(o: { board: BoardManifest; image: ImageManifest; bundle: string; hostname: string; hosts: string; wifi?: WifiSettings }): ImagePlan {
+export function imageFiles(o: { board: BoardManifest; image: ImageManifest; bundle: string; hostname: string; hosts: string; wifi?: WifiSettings; cameraUrl?: string }): ImagePlan {
   const text = (s: string) => new TextEncoder().encode(s);
   const files: Planned[] = [
-    ...treeFiles(o.board, o.image, o.bundle),
+    ...treeFiles(o.board, o.image, o.bundle, o.cameraUrl),
     { path: FIRSTBOOT_SCRIPT, data: text(renderFirstBootScript(o.board, o.image)), mode: 0o755 },
     { path: FIRSTBOOT_UNIT, data: text(renderFirstBootUnit(o.board, o.image)), mode: 0o644 },
     { path: 'etc/hostname', data: text(`${o.hostname}\n`), mode: 0o644 },

@@ -89,7 +89,7 @@ function putMedia(net: ReturnType<typeof network>, time: FakeTime) {
   const closed: (string | undefined)[] = [];
   const acks: AckEvent[] = [];
   const conn = new PutMediaConnection({ sockets: net.sockets, timers: time, deadlines: DEADLINES },
-    { host: 'kvs.local', port: 443, tls: { ca: 'CA' } }, [['host', 'kvs.local']], 4, {
+    { host: 'kvs.local', port: 443, tls: { ca: 'CA' } }, [['host', 'kvs.local']], {
       onReady() {},
       onAck: (ack) => acks.push(ack),
       onAckError() {},

@@ -1,9 +1,10 @@
-import type { ClockPort } from '../io/Clock.ts';
-import type { ByteScanPort } from '../io/ByteScan.ts';
-import type { FrameSourceFactory } from '../io/FrameSource.ts';
-import type { HashPort } from '../io/Hash.ts';
-import type { SocketFactory } from '../io/Socket.ts';
-import type { TimerPort } from '../io/Timer.ts';
+import type { ClockPort } from './Clock.ts';
+import type { ByteScanPort } from './ByteScan.ts';
+import type { FrameSourceFactory } from './FrameSource.ts';
+import type { HashPort } from './Hash.ts';
+import type { SocketFactory } from './Socket.ts';
+import type { TimerPort } from './Timer.ts';
+import type { MkvBlockNative } from './MkvBlock.ts';
 
 /** Memory of the JS machine, for status lines and the memory budget (bytes; 0 where a board cannot tell). */
 export interface MemoryStats {
@@ -12,6 +13,18 @@ export interface MemoryStats {
   readonly limitBytes: number;
   /** Heap held when the app's budget began (limitAppHeap): engine built-ins and parsed bytecode; 0 if none. */
   readonly baselineBytes?: number;
+  /** The engine's split where it reports one (XS): chunk and slot bytes in use, now and at their peak. */
+  readonly chunkBytes?: number;
+  readonly peakChunkBytes?: number;
+  readonly slotBytes?: number;
+  readonly peakSlotBytes?: number;
+}
+
+/** TLS work since start, every session: application-data records written, their bytes, handshakes completed. */
+export interface TlsStats {
+  readonly records: number;
+  readonly bytes: number;
+  readonly handshakes: number;
 }
 
 /**
@@ -28,6 +41,8 @@ export interface Board {
   readonly hash: HashPort;
   /** Native byte search for the camera readers; absent where the JS loops are fast (Node). */
   readonly byteScan?: ByteScanPort;
+  /** Native Matroska SimpleBlock views (the media path's per-frame cost in XS); absent on Node, which keeps the TS path. */
+  readonly mkvBlock?: MkvBlockNative;
   /** The camera on descriptor `fd`. Throws FieldcamError INPUT_READ_FAILED when it cannot be opened. */
   camera(fd: number): FrameSourceFactory;
   /**
@@ -63,6 +78,8 @@ export interface Board {
   readonly framePoolMemory?: (bytes: number) => ArrayBufferLike;
   /** Caps what the app may allocate from now on (the ESP32 profile's heap budget); absent where nothing enforces it. */
   readonly limitAppHeap?: (bytes: number) => void;
+  /** TLS counters where the board's TLS layer keeps them (the XS host's mbedTLS); absent elsewhere. */
+  readonly tls?: () => TlsStats;
   /** Deterministic cost counter (XS computrons); 0 where there is none. */
   computrons(): number;
   /** A random number in [0, 1) for backoff jitter and the SegmentUID. */
