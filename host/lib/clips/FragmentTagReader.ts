@@ -2,7 +2,7 @@
 // own segment (EBML header, Segment, Info, Tracks, its Tags — AWS_KINESISVIDEO_FRAGMENT_NUMBER and the producer's
 // metadata — then the Cluster). Tags are collected per segment and handed over at its Cluster; cluster payloads are
 // skipped, never buffered.
-import { EBML_EVENT, EbmlReader } from '../../../firmware/core/mkv/EbmlReader.ts';
+import { EBML_EVENT, EbmlReader } from '../../shared/mkv/EbmlReader.ts';
 import { EBML_IDS } from '../../../firmware/core/mkv/ebmlIds.ts';
 import { decodeUtf8 } from '../../../firmware/core/text/utf8.ts';
 
