@@ -1,4 +1,4 @@
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import type { FrameRate } from '../lib/Muxer.ts';
 import { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { EXIT } from '../lib/CliError.ts';

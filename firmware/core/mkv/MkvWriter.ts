@@ -50,6 +50,9 @@ const BLOCK_SIZE_MARKER = 0x80 >> (BLOCK_SIZE_WIDTH - 1);
 /** Cluster timecode template: 8-octet unsigned integer so any epoch-ms value is patched in place. */
 const CLUSTER_TIMECODE_WIDTH = 8;
 
+/** Read once: `Number.isSafeInteger` is a global and a property lookup per call in XS (three calls per frame). */
+const isSafeInteger = Number.isSafeInteger;
+
 function checkTime(value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative integer (ms), got ${value}`);
 }
@@ -283,7 +286,7 @@ export class MkvWriter {
     const dts = frame.dts;
     const duration = frame.duration;
     // One test for the common case (the per-frame cost, docs/performance.md); checkTime names the bad one.
-    if (!(pts >= 0 && dts >= 0 && duration >= 0 && Number.isSafeInteger(pts) && Number.isSafeInteger(dts) && Number.isSafeInteger(duration))) {
+    if (!(pts >= 0 && dts >= 0 && duration >= 0 && isSafeInteger(pts) && isSafeInteger(dts) && isSafeInteger(duration))) {
       checkTime(pts, 'frame.pts');
       checkTime(dts, 'frame.dts');
       checkTime(duration, 'frame.duration');
