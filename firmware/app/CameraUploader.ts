@@ -2,6 +2,7 @@ import { derivePoolSizing } from '../core/config/derivePoolSizing.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import { IotCredentialsClient, type IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import { KvsControlClient, type KvsCredentials } from '../core/kvs/KvsControlClient.ts';
+import { PoolFragmentSource } from '../core/kvs/PoolFragmentSource.ts';
 import { PutMediaSession, type SessionEvent, type SessionStats } from '../core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../core/net/ServerClock.ts';
 import { FrameInput } from '../core/media/FrameInput.ts';
@@ -164,7 +165,7 @@ export class CameraUploader {
     this.metadata = metadata;
     for (const name of Object.keys(stream.metadata ?? {})) metadata!.put(name, stream.metadata![name]!, true);
     this.session = new PutMediaSession({
-      input: this.input, control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
+      source: new PoolFragmentSource(this.input), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
       region: stream.region, streamName: stream.name, credentials, dataTls: tls,
       ...(stream.createRetentionHours !== undefined ? { createStream: { retentionHours: stream.createRetentionHours } } : {}),
       maxFragmentMs: config.board.stream.maxFragmentMs,
