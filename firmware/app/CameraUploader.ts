@@ -11,7 +11,7 @@ import { FragmentMetadata } from '../core/mkv/FragmentMetadata.ts';
 import { type DropReason, FramePool } from '../core/pool/FramePool.ts';
 import { SOURCE_END, type FrameSource } from '../io/FrameSource.ts';
 import type { TimerHandle } from '../io/Timer.ts';
-import type { Board } from './Board.ts';
+import type { Board } from '../io/Board.ts';
 import type { DeviceConfig } from './DeviceConfig.ts';
 
 /** Reads per event-loop turn before yielding, so sockets and ACKs run between camera reads. */

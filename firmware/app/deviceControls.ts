@@ -1,5 +1,5 @@
 import type { DeviceControls, TelemetrySnapshot } from '../core/control/ControlPorts.ts';
-import type { Board } from './Board.ts';
+import type { Board } from '../io/Board.ts';
 import type { CameraUploader } from './CameraUploader.ts';
 import type { DeviceConfig } from './DeviceConfig.ts';
 

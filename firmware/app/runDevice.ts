@@ -2,7 +2,7 @@ import type { ControlChannel, ControlEvent } from '../core/control/ControlChanne
 import { ERRORS, FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
-import type { Board } from './Board.ts';
+import type { Board } from '../io/Board.ts';
 import { CameraUploader, type UploaderStatus } from './CameraUploader.ts';
 import { loadDeviceBundle, type BundleSource } from './DeviceBundle.ts';
 import { parseDeviceConfig, type DeviceConfig } from './DeviceConfig.ts';

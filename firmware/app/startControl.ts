@@ -1,7 +1,7 @@
 import { ControlChannel, type ControlEvent } from '../core/control/ControlChannel.ts';
 import type { StateStore } from '../core/control/ControlPorts.ts';
 import { MqttClient } from '../core/mqtt/MqttClient.ts';
-import type { Board } from './Board.ts';
+import type { Board } from '../io/Board.ts';
 import type { CameraUploader } from './CameraUploader.ts';
 import { CONTROL_BOARD_DEFAULTS, type ControlConfig, type DeviceConfig } from './DeviceConfig.ts';
 import { deviceControls } from './deviceControls.ts';

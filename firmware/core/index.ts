@@ -1,4 +1,5 @@
-// The public surface of the platform-free core, and the entry point the firmware bundle is built from.
+// The public surface of the platform-free core, for host tools and tests. The firmware bundle is built from
+// firmware/app/main.ts and holds only what the device imports (host-only readers and tools live in host/).
 export { ERRORS, FieldcamError, isFieldcamError, type ErrorCode } from './errors.ts';
 export { derivePoolSizing, type PoolBudget } from './config/derivePoolSizing.ts';
 export { FramePool, DROP_REASONS, type PoolSizing, type DropReason } from './pool/FramePool.ts';
@@ -6,13 +7,11 @@ export { FragmentQueue } from './pool/FragmentQueue.ts';
 export { Frame, MAX_NALS_PER_FRAME } from './media/Frame.ts';
 export { ViewList } from './media/ViewList.ts';
 export { StreamCursor, PREPARE, type PrepareResult } from './media/StreamCursor.ts';
-export { Muxer, type MuxerOptions, type MuxerStats } from './media/Muxer.ts';
 export { FrameInput, DEFAULT_FRAME_RATE, type Codec, type FrameRate, type FrameInputOptions } from './media/FrameInput.ts';
 export { H264Reader } from './h264/H264Reader.ts';
 export { parseSps } from './h264/parseSps.ts';
 export { buildAvcDecoderConfig } from './h264/buildAvcDecoderConfig.ts';
 export { MjpegReader } from './mjpeg/MjpegReader.ts';
-export { parseJpegSize } from './mjpeg/parseJpegSize.ts';
 export { MkvWriter } from './mkv/MkvWriter.ts';
 export { FragmentMetadata } from './mkv/FragmentMetadata.ts';
 export { encodeCbor, CBOR_ENCODE_MAX_DEPTH } from './cbor/encodeCbor.ts';
@@ -24,8 +23,6 @@ export { writeConnect, type ConnectFields, type WillFields } from './mqtt/writeC
 export { writePublish, writePublishHead, type PublishFields } from './mqtt/writePublish.ts';
 export { writePuback } from './mqtt/writePuback.ts';
 export { writeSubscribe, type Subscription } from './mqtt/writeSubscribe.ts';
-export { writeUnsubscribe } from './mqtt/writeUnsubscribe.ts';
 export { writePingreq } from './mqtt/writePingreq.ts';
 export { writeDisconnect } from './mqtt/writeDisconnect.ts';
 export { checkTopicName, checkTopicFilter } from './mqtt/checkTopic.ts';
-export { topicMatches } from './mqtt/topicMatches.ts';

@@ -1,4 +1,15 @@
-import type { ViewList } from '../core/media/ViewList.ts';
+/**
+ * The byte ranges of one gather write, read-only: what a socket needs from core/media/ViewList (which satisfies
+ * this shape), declared here so the port depends on nothing above it. Range i is
+ * `sources[i].subarray(offsets[i], offsets[i] + lengths[i])`, for i below `count`.
+ */
+export interface ByteRanges {
+  readonly count: number;
+  readonly byteLength: number;
+  readonly sources: readonly Uint8Array[];
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+}
 
 /** TLS settings for a client socket. Server verification is always on. */
 export interface TlsOptions {
@@ -42,7 +53,7 @@ export interface Socket {
   /** Copies up to `length` received bytes into `into` at `offset`; returns the count (0 when none). */
   read(into: Uint8Array, offset: number, length: number): number;
   /** Queues every range of `views` in order (a gather write). Returns the bytes still writable before backpressure (<= 0: wait for onWritable). */
-  write(views: ViewList): number;
+  write(views: ByteRanges): number;
   close(): void;
 }
 

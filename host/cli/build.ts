@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import { buildImage, ROOT, type ImageManifest } from '../lib/buildImage.ts';
 import { EXIT } from '../lib/CliError.ts';
-import { listBoards, loadBoardManifest } from '../lib/loadBoardManifest.ts';
+import { listBoards, loadBoardManifest } from '../shared/loadBoardManifest.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 

@@ -1,12 +1,10 @@
 import { resolve } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
-import { controlPlaneRoutes } from '../../sim/cloud/kvs/controlPlane.ts';
-import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
-import { viewerUrl } from '../../sim/cloud/viewer/viewerRoutes.ts';
-import { DEFAULT_CONFIG, EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud } from '../../sim/cloud/startCloud.ts';
-import type { Route } from '../../sim/cloud/types.ts';
+import {
+  controlPlaneRoutes, DEFAULT_CONFIG, EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, mediaRoutes, startCloud, viewerUrl, type Route,
+} from '../../sim/index.ts';
 import { EXIT } from '../lib/CliError.ts';
-import { fingerprintSecret } from '../lib/fingerprintSecret.ts';
+import { fingerprintSecret } from '../shared/fingerprintSecret.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 

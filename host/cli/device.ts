@@ -15,7 +15,7 @@ import { eventLine, watchEvent, watchTopics, WatchScreen } from '../lib/control/
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { profileFromTelemetry } from '../lib/profile/profileFromTelemetry.ts';
 import { renderReport } from '../lib/profile/renderReport.ts';
-import { writeFileAtomic } from '../lib/writeFileAtomic.ts';
+import { writeFileAtomic } from '../shared/writeFileAtomic.ts';
 import { THING_NAME } from '../../firmware/core/iot/iotNames.ts';
 import type { Command } from './fieldcam.ts';
 

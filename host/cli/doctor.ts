@@ -4,7 +4,7 @@ import { FieldcamError } from '../../firmware/core/errors.ts';
 import { awsClientConfig } from '../aws/awsClientConfig.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { formatChecks } from '../lib/doctor/formatChecks.ts';
-import { BOARDS_DIR, loadBoardManifest } from '../lib/loadBoardManifest.ts';
+import { BOARDS_DIR, loadBoardManifest } from '../shared/loadBoardManifest.ts';
 import { runDoctor } from '../lib/doctor/runDoctor.ts';
 import { verifyImage } from '../lib/flash/verifyImage.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';

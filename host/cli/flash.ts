@@ -12,7 +12,7 @@ import { verifyImage } from '../lib/flash/verifyImage.ts';
 import type { RaspiosImage } from '../lib/flash/openRaspiosImage.ts';
 import { writeDevice } from '../lib/flash/writeDevice.ts';
 import { flashImage, openImageTarget, type ImageFlashResult } from '../lib/flash/writeImage.ts';
-import { listBoards, loadBoardManifest } from '../lib/loadBoardManifest.ts';
+import { listBoards, loadBoardManifest } from '../shared/loadBoardManifest.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
 

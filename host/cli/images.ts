@@ -5,7 +5,7 @@ import { FieldcamError } from '../../firmware/core/errors.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { parseDurationArgument, parseTimeArgument } from '../lib/parseTimeArgument.ts';
-import { writeFileAtomic } from '../lib/writeFileAtomic.ts';
+import { writeFileAtomic } from '../shared/writeFileAtomic.ts';
 import type { Command } from './fieldcam.ts';
 import { archivedMediaClient, archiveTarget, awsFailure } from './fragments.ts';
 

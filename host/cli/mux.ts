@@ -1,8 +1,8 @@
 import { FieldcamError } from '../../firmware/core/errors.ts';
-import type { FrameRate } from '../../firmware/core/media/Muxer.ts';
+import type { FrameRate } from '../lib/Muxer.ts';
 import { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { EXIT } from '../lib/CliError.ts';
-import { listBoards, loadBoardManifest } from '../lib/loadBoardManifest.ts';
+import { listBoards, loadBoardManifest } from '../shared/loadBoardManifest.ts';
 import { muxFile } from '../lib/muxFile.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';

@@ -1,15 +1,13 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
-import { bootBoard, type BootedBoard } from '../../sim/board/bootBoard.ts';
-import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
-import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
-import { viewerUrl } from '../../sim/cloud/viewer/viewerRoutes.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud } from '../../sim/cloud/startCloud.ts';
+import {
+  bootBoard, EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, mediaRoutes, startCloud, viewerUrl, writeDeviceConfig, type BootedBoard,
+} from '../../sim/index.ts';
 import { buildImage, imageDir, type ImageManifest } from '../lib/buildImage.ts';
 import { checkStateDirCa, readFlashedTree, type FlashedTree } from '../lib/flash/readFlashedTree.ts';
 import { EXIT } from '../lib/CliError.ts';
-import { listBoards, loadBoardManifest, type BoardManifest } from '../lib/loadBoardManifest.ts';
+import { listBoards, loadBoardManifest, type BoardManifest } from '../shared/loadBoardManifest.ts';
 import { muxFile } from '../lib/muxFile.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { sniffCodecOfFile } from '../lib/sniffCodecOfFile.ts';

@@ -4,7 +4,7 @@ import type { KvsCredentials } from '../../firmware/core/kvs/KvsControlClient.ts
 import type { SessionStats } from '../../firmware/core/kvs/PutMediaSession.ts';
 import { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { EXIT } from '../lib/CliError.ts';
-import { listBoards, loadBoardManifest } from '../lib/loadBoardManifest.ts';
+import { listBoards, loadBoardManifest } from '../shared/loadBoardManifest.ts';
 import { sniffCodecOfFile } from '../lib/sniffCodecOfFile.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { resolveAwsTarget } from '../lib/resolveAwsTarget.ts';

@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import { buildRuntime, ENGINE } from '../../toolchain/xs/build.mjs';
-import type { BoardManifest } from './loadBoardManifest.ts';
+import type { BoardManifest } from '../shared/loadBoardManifest.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 const ENTRY = join(ROOT, 'firmware', 'app', 'main.ts');

@@ -1,12 +1,12 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
 import { FieldcamError } from '../../firmware/core/errors.ts';
-import { Muxer, type Codec, type FrameRate, type MuxerStats } from '../../firmware/core/media/Muxer.ts';
+import { Muxer, type Codec, type FrameRate, type MuxerStats } from './Muxer.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { FramePool, type PoolSizing } from '../../firmware/core/pool/FramePool.ts';
 import { AtomicFileWriter } from './AtomicFileWriter.ts';
-import type { BoardManifest } from './loadBoardManifest.ts';
+import type { BoardManifest } from '../shared/loadBoardManifest.ts';
 import { readIntoSlot } from './readIntoSlot.ts';
 
 export interface MuxFileOptions {

@@ -12,7 +12,7 @@ import { FrameInput, type Codec, type FrameRate } from '../../firmware/core/medi
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { FramePool } from '../../firmware/core/pool/FramePool.ts';
-import type { BoardManifest } from './loadBoardManifest.ts';
+import type { BoardManifest } from '../shared/loadBoardManifest.ts';
 import { readIntoSlot } from './readIntoSlot.ts';
 import type { AwsTarget } from './resolveAwsTarget.ts';
 

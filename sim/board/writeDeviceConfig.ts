@@ -1,5 +1,5 @@
-import { writeFileAtomic } from '../../host/lib/writeFileAtomic.ts';
-import type { BoardManifest } from '../../host/lib/loadBoardManifest.ts';
+import { writeFileAtomic } from '../../host/shared/writeFileAtomic.ts';
+import type { BoardManifest } from '../../host/shared/loadBoardManifest.ts';
 
 export interface DeviceConfigInput {
   readonly board: BoardManifest;

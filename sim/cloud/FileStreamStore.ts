@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import type { StreamRecord, StreamStore } from './types.ts';
-import { writeFileAtomic } from '../../host/lib/writeFileAtomic.ts';
+import { writeFileAtomic } from '../../host/shared/writeFileAtomic.ts';
 
 const FORMAT = 'fieldcam-cloud-streams';
 const VERSION = 1;

@@ -7,11 +7,11 @@ import { mediaRoutes } from '../cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../cloud/kvs/media/fragmentStoreFor.ts';
 import { putMediaConnections } from '../cloud/kvs/media/putMediaRoute.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../cloud/startCloud.ts';
-import type { BoardManifest } from '../../host/lib/loadBoardManifest.ts';
+import type { BoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { countInstructions } from '../../toolchain/qemu/build.mjs';
 import { measureQemuOverhead } from './measureQemuOverhead.ts';
-import type { FaultStep } from './parseFaultSpec.ts';
-import { percentile, type BudgetVerdict, type ProfileEvent, type ProfileFragment, type ProfileReport, type ProfileSample } from './ProfileReport.ts';
+import type { FaultStep } from '../../host/shared/parseFaultSpec.ts';
+import { percentile, type BudgetVerdict, type ProfileEvent, type ProfileFragment, type ProfileReport, type ProfileSample } from '../../host/shared/ProfileReport.ts';
 
 /** Budget overrides (`--budget heap=…,app-heap=…,pool=…,latency-p99=…`); absent ones come from the board. */
 export interface BudgetOverrides {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
 import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
 import { deriveHealth } from '../../firmware/core/control/deriveHealth.ts';
-import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
+import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { FIXTURES, ROOT, tempDir, tool } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';

@@ -8,7 +8,7 @@ import { encodeCbor } from '../../firmware/core/cbor/encodeCbor.ts';
 import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
 import type { BundleSource } from '../../firmware/app/DeviceBundle.ts';
 import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
-import { BOARDS_DIR } from '../../host/lib/loadBoardManifest.ts';
+import { BOARDS_DIR } from '../../host/shared/loadBoardManifest.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
 import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { Frame } from '../../firmware/core/media/Frame.ts';
-import { Muxer, type Codec, type FrameRate } from '../../firmware/core/media/Muxer.ts';
+import { Muxer, type Codec, type FrameRate } from '../../host/lib/Muxer.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import type { ViewList } from '../../firmware/core/media/ViewList.ts';
 import { clip1080p } from './clips.ts';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { CAMERA_NO_FRAME_MS } from '../../firmware/app/CameraUploader.ts';
 import { DEVICE_EXIT } from '../../firmware/app/runDevice.ts';
 import { buildImage, imageDir, type ImageManifest } from '../../host/lib/buildImage.ts';
-import { loadBoardManifest, type BoardManifest } from '../../host/lib/loadBoardManifest.ts';
+import { loadBoardManifest, type BoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { bootBoard } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_EXIT } from '../../firmware/app/runDevice.ts';
 import { buildImage, imageDir, type ImageManifest } from '../../host/lib/buildImage.ts';
-import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
+import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { DROP_REASONS } from '../../firmware/core/pool/FramePool.ts';
 import { writeDeviceBundle, type DeviceBundleDocument } from '../../sim/board/writeDeviceBundle.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';

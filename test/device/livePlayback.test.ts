@@ -7,7 +7,7 @@ import { GetDataEndpointCommand, KinesisVideoClient } from '@aws-sdk/client-kine
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage, imageDir, type ImageManifest } from '../../host/lib/buildImage.ts';
-import { loadBoardManifest } from '../../host/lib/loadBoardManifest.ts';
+import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { bootBoard, type BootedBoard } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY } from '../../sim/cloud/startCloud.ts';

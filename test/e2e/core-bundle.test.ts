@@ -1,11 +1,11 @@
-// The firmware core needs nothing from Node at run time: bundled by esbuild into one module, it runs in a
+// The firmware core (and the offline Muxer over it) needs nothing from Node at run time: bundled by esbuild into one module, it runs in a
 // bare V8 context holding only ECMAScript built-ins (no console, timers, Buffer, TextEncoder or modules),
 // which is what XS offers, and produces byte-identical Matroska to the same code running under Node.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createContext, runInContext } from 'node:vm';
-import { Muxer } from '../../firmware/core/media/Muxer.ts';
+import { Muxer } from '../../host/lib/Muxer.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import { FramePool } from '../../firmware/core/pool/FramePool.ts';
 import { assert, suite } from '../harness/index.ts';
@@ -46,7 +46,12 @@ const DRIVER = `
 
 test('bundles to one module with no imports, runs without Node, output identical to Node', async () => {
   const result = await build({
-    entryPoints: [join(ROOT, 'firmware', 'core', 'index.ts')],
+    // The core's public surface plus the offline Muxer (host/lib, pure ECMAScript) that drives the core pipeline.
+    stdin: {
+      contents: "export * from './firmware/core/index.ts'; export { Muxer } from './host/lib/Muxer.ts';",
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
     bundle: true,
     write: false,
     format: 'iife',

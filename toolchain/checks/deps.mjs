@@ -1,12 +1,21 @@
-// The dependency rule of design.md §1, checked on every `npm test`:
+// The dependency rule of design.md §1 (docs/architecture.md, "Layout"), checked on every `npm test`.
+// Ports point down, never up:
+//  - firmware/io (the port contracts, Board included) imports nothing outside firmware/io;
 //  - firmware/core imports only firmware/core, plus firmware/io as types (`import type`);
+//  - a board (firmware/boards/<name>) imports only firmware/io, firmware/core and its own directory — never the
+//    app it is plugged into, never another board;
 //  - nothing under firmware/ imports host/, sim/, npm packages or `node:` modules, except firmware/boards/node
 //    which adapts Node's modules to the io ports;
+//  - sim/ imports from host/ only host/shared (the pieces the CLI and the simulator both use);
+//  - host/shared imports neither the rest of host/ nor sim/, so both sides may import it;
+//  - the rest of host/ reaches the simulator only through its public face, sim/index.ts;
 //  - core test suites (test/firmware/) import only the harness and firmware code, so they can run inside XS.
+// `--root DIR` checks another tree (test/toolchain/deps.test.ts proves each rule rejects a wrong import).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
-const root = resolve(import.meta.dirname, '..', '..');
+const rootArg = process.argv.indexOf('--root');
+const root = rootArg > 0 ? resolve(process.argv[rootArg + 1]) : resolve(import.meta.dirname, '..', '..');
 const IMPORT = /^\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/gm;
 const DYNAMIC = /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
 
@@ -41,9 +50,26 @@ function check(file, allow) {
   }
 }
 
+/** Why `at` (a firmware file) may not import `target`, or '' when it may. */
+function firmwareRule(at, target, typeOnly) {
+  if (at.startsWith('firmware/io/')) {
+    return target.startsWith('firmware/io/') ? '' : 'firmware/io holds the port contracts and imports nothing outside firmware/io';
+  }
+  if (at.startsWith('firmware/core/')) {
+    if (target.startsWith('firmware/core/')) return '';
+    if (target.startsWith('firmware/io/') && typeOnly) return '';
+    return 'firmware/core may import only firmware/core and firmware/io types';
+  }
+  const board = /^firmware\/boards\/[^/]+\//.exec(at);
+  if (board) {
+    if (target.startsWith(board[0]) || target.startsWith('firmware/io/') || target.startsWith('firmware/core/')) return '';
+    return 'a board may import only firmware/io, firmware/core and its own directory';
+  }
+  return '';
+}
+
 for (const file of files(join(root, 'firmware'))) {
   const at = rel(file);
-  const inCore = at.startsWith('firmware/core/');
   const inNodeBoard = at.startsWith('firmware/boards/node/');
   check(file, (target, typeOnly, relative) => {
     if (!relative) {
@@ -51,11 +77,30 @@ for (const file of files(join(root, 'firmware'))) {
       return 'firmware may not import packages or Node modules (only firmware/boards/node may use node:)';
     }
     if (!target.startsWith('firmware/')) return 'firmware may not import host/, sim/ or test/';
-    if (inCore) {
-      if (target.startsWith('firmware/core/')) return '';
-      if (target.startsWith('firmware/io/') && typeOnly) return '';
-      return 'firmware/core may import only firmware/core and firmware/io types';
+    return firmwareRule(at, target, typeOnly);
+  });
+}
+
+for (const file of files(join(root, 'sim'))) {
+  check(file, (target, _typeOnly, relative) => {
+    if (relative && target.startsWith('host/') && !target.startsWith('host/shared/')) {
+      return 'sim may import from host/ only host/shared (move what both use there)';
     }
+    return '';
+  });
+}
+
+for (const file of files(join(root, 'host'))) {
+  const inShared = rel(file).startsWith('host/shared/');
+  check(file, (target, _typeOnly, relative) => {
+    if (!relative) return '';
+    if (inShared) {
+      if (target.startsWith('sim/') || (target.startsWith('host/') && !target.startsWith('host/shared/'))) {
+        return 'host/shared is imported by both host and sim, so it imports neither';
+      }
+      return '';
+    }
+    if (target.startsWith('sim/') && target !== 'sim/index.ts') return 'host reaches the simulator only through sim/index.ts';
     return '';
   });
 }

@@ -1,9 +1,8 @@
 // The Socket port (firmware/io/Socket.ts) over node:net and node:tls, for host tools and Node tests.
 import { connect as netConnect, type Socket as NetSocket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { ViewList } from '../../core/media/ViewList.ts';
 import { TLS_VERIFY_CODE } from '../../core/net/socketError.ts';
-import type { Socket, SocketFactory, SocketOptions } from '../../io/Socket.ts';
+import type { ByteRanges, Socket, SocketFactory, SocketOptions } from '../../io/Socket.ts';
 
 /** OpenSSL's verification results as Node reports them (error.code), and Node's own name check. */
 const CERTIFICATE_ERRORS: ReadonlySet<string> = new Set([
@@ -110,7 +109,7 @@ class NodeSocket implements Socket {
    * it is flushed, and the caller reuses its scratch (chunk-size line, Matroska block header) as soon as
    * write returns. This is the one copy at the edge; the XS host writes the views directly.
    */
-  write(views: ViewList): number {
+  write(views: ByteRanges): number {
     if (this.closed) throw new Error('write() after close()');
     if (this.gone) throw new Error(`write() after the connection closed${this.error ? `: ${this.error.message}` : ''}`);
     const total = views.byteLength;

@@ -1,4 +1,4 @@
-import type { Board } from '../../app/Board.ts';
+import type { Board } from '../../io/Board.ts';
 import { decodeUtf8 } from '../../core/text/utf8.ts';
 import { host } from './native.ts';
 import { xsCamera } from './xsCamera.ts';

@@ -1,6 +1,5 @@
-import type { ViewList } from '../../core/media/ViewList.ts';
 import { TLS_VERIFY_CODE } from '../../core/net/socketError.ts';
-import type { Socket, SocketFactory, SocketOptions } from '../../io/Socket.ts';
+import type { ByteRanges, Socket, SocketFactory, SocketOptions } from '../../io/Socket.ts';
 import { host } from './native.ts';
 import { xsLoop } from './xsLoop.ts';
 
@@ -55,7 +54,7 @@ class XsSocket implements Socket {
     return host().socketRead(this.handle, into, offset, length);
   }
 
-  write(views: ViewList): number {
+  write(views: ByteRanges): number {
     if (this.closed) throw new Error('write() after close()');
     if (this.gone !== null) throw new Error(`write() after the connection closed${this.gone ? `: ${this.gone.message}` : ''}`);
     return host().socketWrite(this.handle, views.sources, views.offsets, views.lengths, views.count);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldcamError } from '../../../firmware/core/errors.ts';
 import { imageDir, type ImageManifest } from '../buildImage.ts';
-import type { BoardManifest } from '../loadBoardManifest.ts';
+import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { validateBundle } from './flashTree.ts';
 import type { RaspiosImage } from './openRaspiosImage.ts';
 import type { WifiSettings } from './renderWifi.ts';

@@ -8,7 +8,7 @@ import { loadDeviceBundle } from '../../../firmware/app/DeviceBundle.ts';
 import { nodeBoard } from '../../../firmware/boards/node/nodeBoard.ts';
 import { FieldcamError } from '../../../firmware/core/errors.ts';
 import { imageDir, type ImageManifest } from '../buildImage.ts';
-import type { BoardManifest } from '../loadBoardManifest.ts';
+import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { BUNDLE_DIR, IMAGE_DIR, UNIT_FILE } from './deviceTree.ts';
 import { renderInstallScript, renderRunScript, renderUnit } from './renderService.ts';
 

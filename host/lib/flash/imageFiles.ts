@@ -3,7 +3,7 @@
 // make (fieldcam.service, fieldcam-firstboot.service; systemd-timesyncd for NTP), the hostname and, when asked,
 // the Wi-Fi connection. Everything is owned by root; the first boot gives the bundle to the service user.
 import type { ImageManifest } from '../buildImage.ts';
-import type { BoardManifest } from '../loadBoardManifest.ts';
+import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { BUNDLE_DIR, IMAGE_DIR, UNIT_FILE } from './deviceTree.ts';
 import { treeFiles, type Planned } from './flashTree.ts';
 import { FIRSTBOOT_SCRIPT, FIRSTBOOT_UNIT, MULTI_USER_WANTS, renderFirstBootScript, renderFirstBootUnit } from './renderFirstBoot.ts';

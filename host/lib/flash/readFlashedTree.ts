@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldcamError } from '../../../firmware/core/errors.ts';
 import type { ImageManifest } from '../buildImage.ts';
-import type { BoardManifest } from '../loadBoardManifest.ts';
+import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { treePaths } from './deviceTree.ts';
 import { validateBundle, type BundleSummary } from './flashTree.ts';
 

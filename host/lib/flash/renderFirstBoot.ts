@@ -5,7 +5,7 @@
 // idempotent, so after the first boot it only reports. With an argument it works on a stand-in root (useradd
 // and usermod --root, numeric owners read from that root's /etc/passwd) — how the tests run it.
 import type { ImageManifest } from '../buildImage.ts';
-import type { BoardManifest } from '../loadBoardManifest.ts';
+import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { BUNDLE_DIR, IMAGE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
 
 export const FIRSTBOOT_SCRIPT = `${IMAGE_DIR}/firstboot`;

@@ -2,7 +2,7 @@
 // systemd unit that keeps it running, and install.sh. Pure functions of the board manifest and image.json, so
 // a re-flash with the same inputs writes the same bytes.
 import type { ImageManifest } from '../buildImage.ts';
-import type { BoardManifest } from '../loadBoardManifest.ts';
+import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { deviceCommand, IMAGE_DIR, BUNDLE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
 
 /** Camera tools of Raspberry Pi OS, newest name first (Bookworm: rpicam-apps; Bullseye: libcamera-apps). */

@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { FieldcamError } from '../../../firmware/core/errors.ts';
 import { imageDir, type ImageManifest } from '../buildImage.ts';
 import type { CheckRow } from '../doctor/runDoctor.ts';
-import type { BoardManifest } from '../loadBoardManifest.ts';
+import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { IMAGE_DIR } from './deviceTree.ts';
 import { Ext4Edit, Ext4Image } from './Ext4Image.ts';
 import { FatImage } from './FatImage.ts';

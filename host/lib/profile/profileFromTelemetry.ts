@@ -1,4 +1,4 @@
-import type { ProfileReport, ProfileSample } from '../../../sim/profile/ProfileReport.ts';
+import type { ProfileReport, ProfileSample } from '../../shared/ProfileReport.ts';
 import type { ControlDocument } from '../control/controlCbor.ts';
 
 const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);

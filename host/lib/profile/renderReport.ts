@@ -1,4 +1,4 @@
-import type { ProfileReport } from '../../../sim/profile/ProfileReport.ts';
+import type { ProfileReport } from '../../shared/ProfileReport.ts';
 import { escapeHtml, svgChart, type ChartSpec, type Series } from './svgChart.ts';
 
 const COLORS = Object.freeze(['#1f6feb', '#d9480f', '#2f9e44', '#9c36b5']);

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProfileReport } from '../../../sim/profile/ProfileReport.ts';
+import type { ProfileReport } from '../../shared/ProfileReport.ts';
 import { summaryRows } from './renderReport.ts';
 
 const cell = (v: unknown): string => {

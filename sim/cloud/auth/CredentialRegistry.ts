@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldcamError } from '../../../firmware/core/errors.ts';
 import type { AssumedRoleSession, TemporaryCredentials, TemporaryCredentialStore } from '../types.ts';
-import { writeFileAtomic } from '../../../host/lib/writeFileAtomic.ts';
+import { writeFileAtomic } from '../../../host/shared/writeFileAtomic.ts';
 
 /** What SigV4 verification needs to know about an access key id. */
 export interface ResolvedCredentials {

@@ -6,7 +6,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { getCanonicalHeaders, SignatureV4 } from '@smithy/signature-v4';
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { fingerprintSecret } from '../../../host/lib/fingerprintSecret.ts';
+import { fingerprintSecret } from '../../../host/shared/fingerprintSecret.ts';
 import { CloudError, type CallerIdentity, type Faults } from '../types.ts';
 import type { CredentialResolver } from './CredentialRegistry.ts';
 import { parseAuthorization } from './parseAuthorization.ts';

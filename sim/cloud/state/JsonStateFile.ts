@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { FieldcamError } from '../../../firmware/core/errors.ts';
-import { writeFileAtomic } from '../../../host/lib/writeFileAtomic.ts';
+import { writeFileAtomic } from '../../../host/shared/writeFileAtomic.ts';
 
 /**
  * One versioned JSON document of cloud state (`{"format": …, "version": …, …}`), replaced atomically on every

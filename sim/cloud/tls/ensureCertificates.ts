@@ -7,7 +7,7 @@ import { webcrypto, X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldcamError } from '../../../firmware/core/errors.ts';
-import { writeFileAtomic } from '../../../host/lib/writeFileAtomic.ts';
+import { writeFileAtomic } from '../../../host/shared/writeFileAtomic.ts';
 
 export interface CloudCertificates {
   readonly caPem: string;

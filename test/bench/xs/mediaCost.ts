@@ -4,7 +4,7 @@
 // some number of times back to back (a regular file, so reads never block). Prints one JSON line: frames and the
 // XS computrons spent. The bench subtracts a 1-pass run from a 2-pass run, so boot and parsing cancel and what is
 // left is per frame.
-import { Muxer, type Codec } from '../../../firmware/core/media/Muxer.ts';
+import { Muxer, type Codec } from '../../../host/lib/Muxer.ts';
 import { PREPARE } from '../../../firmware/core/media/StreamCursor.ts';
 import type { ViewList } from '../../../firmware/core/media/ViewList.ts';
 import { FramePool } from '../../../firmware/core/pool/FramePool.ts';

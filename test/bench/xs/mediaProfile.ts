@@ -12,7 +12,7 @@ import { SliceHeader } from '../../../firmware/core/h264/SliceHeader.ts';
 import { CaptureClock } from '../../../firmware/core/media/CaptureClock.ts';
 import { Frame } from '../../../firmware/core/media/Frame.ts';
 import { FrameInput } from '../../../firmware/core/media/FrameInput.ts';
-import { Muxer, type Codec } from '../../../firmware/core/media/Muxer.ts';
+import { Muxer, type Codec } from '../../../host/lib/Muxer.ts';
 import { PREPARE, StreamCursor } from '../../../firmware/core/media/StreamCursor.ts';
 import { ViewList } from '../../../firmware/core/media/ViewList.ts';
 import { MkvWriter } from '../../../firmware/core/mkv/MkvWriter.ts';

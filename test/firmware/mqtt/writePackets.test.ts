@@ -7,7 +7,6 @@ import { writePingreq } from '../../../firmware/core/mqtt/writePingreq.ts';
 import { writePuback } from '../../../firmware/core/mqtt/writePuback.ts';
 import { writePublish, writePublishHead } from '../../../firmware/core/mqtt/writePublish.ts';
 import { writeSubscribe } from '../../../firmware/core/mqtt/writeSubscribe.ts';
-import { writeUnsubscribe } from '../../../firmware/core/mqtt/writeUnsubscribe.ts';
 import { assert, suite } from '../../harness/index.ts';
 import { ascii, codeOf, hex, toHex } from './mqttKit.ts';
 
@@ -123,17 +122,13 @@ test('PUBACK (§3.4), PINGREQ (§3.12), DISCONNECT (§3.14)', () => {
   assert.equal(out.subarray(7, 9), hex('e000'));
 });
 
-test('SUBSCRIBE (§3.8) and UNSUBSCRIBE (§3.10): reserved flags 0010, filters in order', () => {
+test('SUBSCRIBE (§3.8): reserved flags 0010, filters in order', () => {
   const n = writeSubscribe(1, [{ filter: 'a/+', qos: 1 }, { filter: '#', qos: 0 }], out);
   assert.is(written(n), '820c' + '0001' + '0003612f2b' + '01' + '000123' + '00');
-  assert.is(written(writeUnsubscribe(2, ['a/+'], out)), 'a207' + '0002' + '0003612f2b');
-  assert.is(written(writeUnsubscribe(0xffff, ['x', 'y/#'], out)), 'a20a' + 'ffff' + '000178' + '0003792f23');
   assert.throws(() => writeSubscribe(1, [], out), /MQTT-3.8.3-3/);
-  assert.throws(() => writeUnsubscribe(1, [], out), /MQTT-3.10.3-2/);
   assert.throws(() => writeSubscribe(1, [{ filter: 'a', qos: 2 as 1 }], out), /qos/);
   for (const filter of ['', 'a/#/b', 'a#', 'a+', '+a/b', 'a/b#', '##']) {
     assert.is(codeOf(() => writeSubscribe(1, [{ filter, qos: 0 }], out)), 'MQTT_TOPIC_INVALID', JSON.stringify(filter));
-    assert.is(codeOf(() => writeUnsubscribe(1, [filter], out)), 'MQTT_TOPIC_INVALID', JSON.stringify(filter));
   }
   assert.is(codeOf(() => writeSubscribe(1, [{ filter: 'a/+', qos: 1 }], out.subarray(0, 9))), 'MQTT_BUFFER_TOO_SMALL');
 });

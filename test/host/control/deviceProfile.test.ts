@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningCloud } from '../../../sim/cloud/startCloud.ts';
-import type { ProfileReport } from '../../../sim/profile/ProfileReport.ts';
+import type { ProfileReport } from '../../../host/shared/ProfileReport.ts';
 import { assert, suite } from '../../harness/index.ts';
 import { cli, start, startLocalCloud, tempDir } from './controlKit.ts';
 import { ProtocolPeer, sampleTelemetry } from './protocolPeer.ts';

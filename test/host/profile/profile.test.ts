@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { FileStreamStore } from '../../../sim/cloud/FileStreamStore.ts';
 import { FragmentStore } from '../../../sim/cloud/kvs/media/FragmentStore.ts';
-import type { ProfileReport } from '../../../sim/profile/ProfileReport.ts';
+import type { ProfileReport } from '../../../host/shared/ProfileReport.ts';
 import { assert, suite } from '../../harness/index.ts';
 
 const test = suite('fieldcam profile (CLI, report in Chromium)');

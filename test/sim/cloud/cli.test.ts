@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { awsClientConfig } from '../../../host/aws/awsClientConfig.ts';
-import { fingerprintSecret } from '../../../host/lib/fingerprintSecret.ts';
+import { fingerprintSecret } from '../../../host/shared/fingerprintSecret.ts';
 import { assert, suite } from '../../harness/index.ts';
 import { tempStateDir } from './support.ts';
 

@@ -1,4 +1,4 @@
-import { EBML_EVENT, EbmlReader, ebmlUint } from '../../../../firmware/core/mkv/EbmlReader.ts';
+import { EBML_EVENT, EbmlReader, ebmlUint } from '../../../../host/shared/mkv/EbmlReader.ts';
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
 
 /** One TrackEntry of a stored segment header, as far as playback needs it. */

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, truncateSync } from 'node:fs';
 import { access, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomicAsync } from '../../../../host/lib/writeFileAtomic.ts';
+import { writeFileAtomicAsync } from '../../../../host/shared/writeFileAtomic.ts';
 import type { FragmentTag } from './checkFragmentTags.ts';
 
 export interface FragmentRecord {

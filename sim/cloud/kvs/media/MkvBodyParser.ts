@@ -2,7 +2,7 @@
 // and Tracks, then level-1 Tags and Clusters of unknown size. Reports what PutMediaIngest needs as events:
 // the connection's header, metadata Tags, Cluster start/Timecode/blocks/end. Anything that breaks this
 // structure throws MkvUnparseable (EBML errors from the reader are FieldcamError EBML_*).
-import { EBML_EVENT, EbmlReader, ebmlInt, ebmlUint } from '../../../../firmware/core/mkv/EbmlReader.ts';
+import { EBML_EVENT, EbmlReader, ebmlInt, ebmlUint } from '../../../../host/shared/mkv/EbmlReader.ts';
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
 import type { ByteWindow } from './ByteWindow.ts';
 import { METADATA_LIMITS } from '../../../../firmware/core/mkv/mkvLimits.ts';

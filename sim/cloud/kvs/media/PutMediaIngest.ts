@@ -4,7 +4,7 @@
 // come in through push()/end(), time through an injected clock and tick(), ACKs leave through a callback.
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { END_OF_FRAGMENT_TAG_NAME } from '../../../../firmware/core/mkv/MkvWriter.ts';
-import { UNKNOWN_SIZE } from '../../../../firmware/core/mkv/EbmlReader.ts';
+import { UNKNOWN_SIZE } from '../../../../host/shared/mkv/EbmlReader.ts';
 import { METADATA_LIMITS, MKV_LIMITS } from '../../../../firmware/core/mkv/mkvLimits.ts';
 import { ACK_ERROR, type Ack, type AckEventType } from './Ack.ts';
 import { ByteWindow } from './ByteWindow.ts';

@@ -2,7 +2,7 @@
 // frames and/or a FieldcamError — never another exception, a hang, a leaked slot or a malformed frame —
 // and the outcome must not depend on how the stream was cut into reads.
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
-import { parseJpegSize } from '../../../../firmware/core/mjpeg/parseJpegSize.ts';
+import { parseJpegSize } from './parseJpegSize.ts';
 import { assert, fullScale, scaled, suite } from '../../../harness/index.ts';
 import { concat, fixtureImages, run, sameBytes, type RunResult } from './mjpegKit.ts';
 import { xorshift32 as rng } from '../../../harness/support.ts';

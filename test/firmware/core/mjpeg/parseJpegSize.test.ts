@@ -1,4 +1,4 @@
-import { parseJpegSize } from '../../../../firmware/core/mjpeg/parseJpegSize.ts';
+import { parseJpegSize } from './parseJpegSize.ts';
 import { assert, fixture, suite } from '../../../harness/index.ts';
 import { ascii, concat, FIXTURE, fixtureImages, insertAt, markerAt, segment } from './mjpegKit.ts';
 

@@ -17,7 +17,7 @@ import { startCloud, type RunningCloud } from '../../../../sim/cloud/startCloud.
 import { assert, suite } from '../../../harness/index.ts';
 import { asciiValue, childrenWithId, walk, type EbmlNode } from '../../../firmware/core/mkv/ebmlWalk.ts';
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
-import { ebmlUint } from '../../../../firmware/core/mkv/EbmlReader.ts';
+import { ebmlUint } from '../../../../host/shared/mkv/EbmlReader.ts';
 import { ACCESS_KEY_ID, RawPutMedia, REGION, SECRET_ACCESS_KEY, uploadBody } from './putMediaClient.ts';
 import { muxFixture, ROOT } from './mediaKit.ts';
 

@@ -2,7 +2,7 @@
 // committed H.264 fixture), hand-built streams for the error rules, and an ingest harness that records ACKs.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Muxer } from '../../../../firmware/core/media/Muxer.ts';
+import { Muxer } from '../../../../host/lib/Muxer.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
 import type { ViewList } from '../../../../firmware/core/media/ViewList.ts';
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
@@ -10,7 +10,7 @@ import type { FragmentMetadata } from '../../../../firmware/core/mkv/FragmentMet
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import type { Ack } from '../../../../sim/cloud/kvs/media/Ack.ts';
 import { type IngestedFragment, PutMediaIngest, type PutMediaIngestOptions } from '../../../../sim/cloud/kvs/media/PutMediaIngest.ts';
-import { concat, el, unknownEl } from '../../../firmware/core/mkv/EbmlReaderKit.ts';
+import { concat, el, unknownEl } from '../../../host/shared/mkv/EbmlReaderKit.ts';
 import { mulberry32 as prng } from '../../../harness/support.ts';
 export { prng };
 

@@ -2,7 +2,7 @@
 // Every outcome must be events or a FieldcamError EBML_* (never another exception, never a hang), and the
 // same events and error whatever the push sizes.
 import { assert, scaled, suite } from '../../../harness/index.ts';
-import { prng } from '../h264/h264TestKit.ts';
+import { prng } from '../../../firmware/core/h264/h264TestKit.ts';
 import { drive, kvsStream, randomChunks } from './EbmlReaderKit.ts';
 
 const test = suite('mkv/EbmlReader fuzz');

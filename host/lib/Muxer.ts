@@ -1,13 +1,13 @@
-import type { ByteScanPort } from '../../io/ByteScan.ts';
-import type { FragmentMetadata } from '../mkv/FragmentMetadata.ts';
-import { MkvWriter } from '../mkv/MkvWriter.ts';
-import type { FramePool } from '../pool/FramePool.ts';
-import { MAX_NALS_PER_FRAME, type Frame } from './Frame.ts';
-import { FrameInput, type Codec, type FrameInputStats, type FrameRate } from './FrameInput.ts';
-import type { PrepareResult } from './StreamCursor.ts';
-import { ViewList } from './ViewList.ts';
+import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
+import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
+import { MkvWriter } from '../../firmware/core/mkv/MkvWriter.ts';
+import type { FramePool } from '../../firmware/core/pool/FramePool.ts';
+import { MAX_NALS_PER_FRAME, type Frame } from '../../firmware/core/media/Frame.ts';
+import { FrameInput, type Codec, type FrameInputStats, type FrameRate } from '../../firmware/core/media/FrameInput.ts';
+import type { PrepareResult } from '../../firmware/core/media/StreamCursor.ts';
+import { ViewList } from '../../firmware/core/media/ViewList.ts';
 
-export { DEFAULT_FRAME_RATE, type Codec, type FrameRate } from './FrameInput.ts';
+export { DEFAULT_FRAME_RATE, type Codec, type FrameRate } from '../../firmware/core/media/FrameInput.ts';
 
 export interface MuxerOptions {
   readonly codec: Codec;

@@ -1,10 +1,10 @@
 import { isFieldcamError } from '../../../../firmware/core/errors.ts';
-import { EBML_EVENT, EbmlReader, ebmlInt, ebmlUint, UNKNOWN_SIZE } from '../../../../firmware/core/mkv/EbmlReader.ts';
+import { EBML_EVENT, EbmlReader, ebmlInt, ebmlUint, UNKNOWN_SIZE } from '../../../../host/shared/mkv/EbmlReader.ts';
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
 import { assert, stride, suite } from '../../../harness/index.ts';
-import { type EbmlNode, walk } from './ebmlWalk.ts';
+import { type EbmlNode, walk } from '../../../firmware/core/mkv/ebmlWalk.ts';
 import { concat, drive, el, kvsStream, MASTERS, randomChunks, splitAt, unknownEl } from './EbmlReaderKit.ts';
-import { prng } from '../h264/h264TestKit.ts';
+import { prng } from '../../../firmware/core/h264/h264TestKit.ts';
 
 const test = suite('mkv/EbmlReader');
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { derivePoolSizing } from '../../../firmware/core/config/derivePoolSizing.ts';
 import { FramePool } from '../../../firmware/core/pool/FramePool.ts';
-import { listBoards, loadBoardManifest } from '../../../host/lib/loadBoardManifest.ts';
+import { listBoards, loadBoardManifest } from '../../../host/shared/loadBoardManifest.ts';
 import { assert, suite } from '../../harness/index.ts';
 
 const test = suite('loadBoardManifest');

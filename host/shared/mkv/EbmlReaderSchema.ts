@@ -4,7 +4,7 @@
 // its playback can contain are listed; an ID missing here is treated as an unknown element, which RFC 8794
 // lets a reader skip when its size is known.
 
-import { EBML_IDS } from './ebmlIds.ts';
+import { EBML_IDS } from '../../../firmware/core/mkv/ebmlIds.ts';
 
 /** An element ID → the IDs of the masters it may appear in (`EBML_ROOT` for top-level elements). */
 export type EbmlSchema = ReadonlyMap<number, readonly number[]>;

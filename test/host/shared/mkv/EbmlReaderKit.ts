@@ -3,10 +3,10 @@
 // stream written by the real MkvWriter.
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { ViewList } from '../../../../firmware/core/media/ViewList.ts';
-import { EBML_EVENT, EbmlReader, type EbmlReaderOptions, UNKNOWN_SIZE } from '../../../../firmware/core/mkv/EbmlReader.ts';
+import { EBML_EVENT, EbmlReader, type EbmlReaderOptions, UNKNOWN_SIZE } from '../../../../host/shared/mkv/EbmlReader.ts';
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
 import { FragmentMetadata } from '../../../../firmware/core/mkv/FragmentMetadata.ts';
-import { ByteSink, makeFrame, writer } from './support.ts';
+import { ByteSink, makeFrame, writer } from '../../../firmware/core/mkv/support.ts';
 import { concatBytes as concat } from '../../../harness/support.ts';
 export { concat };
 

@@ -1,9 +1,9 @@
-import type { ClockPort } from '../io/Clock.ts';
-import type { ByteScanPort } from '../io/ByteScan.ts';
-import type { FrameSourceFactory } from '../io/FrameSource.ts';
-import type { HashPort } from '../io/Hash.ts';
-import type { SocketFactory } from '../io/Socket.ts';
-import type { TimerPort } from '../io/Timer.ts';
+import type { ClockPort } from './Clock.ts';
+import type { ByteScanPort } from './ByteScan.ts';
+import type { FrameSourceFactory } from './FrameSource.ts';
+import type { HashPort } from './Hash.ts';
+import type { SocketFactory } from './Socket.ts';
+import type { TimerPort } from './Timer.ts';
 
 /** Memory of the JS machine, for status lines and the memory budget (bytes; 0 where a board cannot tell). */
 export interface MemoryStats {

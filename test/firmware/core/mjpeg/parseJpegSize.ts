@@ -1,9 +1,10 @@
-import { FieldcamError } from '../errors.ts';
-import { JPEG_EVENT, JpegScanner } from './JpegScanner.ts';
+import { FieldcamError } from '../../../../firmware/core/errors.ts';
+import { JPEG_EVENT, JpegScanner } from '../../../../firmware/core/mjpeg/JpegScanner.ts';
 
 /**
  * The size of one complete JPEG image held in `bytes[offset .. offset + length)`: the image must start with
- * SOI and parse cleanly to its EOI (ITU-T T.81 B.2.1); bytes after the EOI are ignored. For tools and tests:
+ * SOI and parse cleanly to its EOI (ITU-T T.81 B.2.1); bytes after the EOI are ignored. A test oracle (the device
+ * never needs a lone image's size, so it lives with the suites):
  * it allocates a scanner per call, unlike `MjpegReader`.
  */
 export function parseJpegSize(bytes: Uint8Array, offset = 0, length = bytes.length - offset): { width: number; height: number } {
