@@ -3,7 +3,7 @@
 // KVS/PIC status names are cited where an entry mirrors one (kvs-reference.md §8).
 
 export interface ErrorSpec {
-  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision' | 'flash' | 'control' | 'net';
+  readonly area: 'input' | 'h264' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision' | 'flash' | 'control' | 'net' | 'storage';
   readonly retryable: boolean;
   readonly remedy: string;
 }
@@ -270,6 +270,15 @@ export const ERRORS = Object.freeze({
     'an AWS call failed: check the credentials (aws sts get-caller-identity), the region, --endpoint-url, and that the caller may use iot:ListThings, iot:DescribeThing and iot:DescribeEndpoint'),
   CLI_DEVICE_NO_ANSWER: spec('cli', true,
     'the device did not answer in time: it may be offline or not running the control channel (`fieldcam devices` shows its health); a QoS 1 command waits in its persistent session and runs when it reconnects (if it has connected before)'),
+
+  // ── storage (firmware/io/Storage.ts) and the spool on it (docs/reliability.md) ──
+  STORAGE_NOT_FOUND: spec('storage', false, 'a file or folder the spool needs does not exist; check the spool directory in the bundle or board manifest'),
+  STORAGE_DENIED: spec('storage', false, 'the spool directory is not writable by the device (permissions, or a read-only file system); fix its owner/mode or remount it read-write'),
+  STORAGE_FULL: spec('storage', true, 'the file system holding the spool is full; free space or lower the spool cap (spool.maxBytes) and free-space floor'),
+  STORAGE_IO: spec('storage', true, 'the storage device reported an I/O error (a failing SD card?); check dmesg and replace the card'),
+  STORAGE_NOT_DIRECTORY: spec('storage', false, 'the spool path names a file, not a folder; point spool.dir at a folder'),
+  STORAGE_CORRUPT: spec('storage', false,
+    'a spool record failed its length or CRC-32 check; the spool keeps every record before it and cuts the rest (a torn write from a power cut)'),
 
   // ── configuration and CLI ──
   CONFIG_INVALID: spec('config', false, 'fix the named field in the configuration file'),

@@ -3,6 +3,7 @@ import type { ByteScanPort } from './ByteScan.ts';
 import type { FrameSourceFactory } from './FrameSource.ts';
 import type { HashPort } from './Hash.ts';
 import type { SocketFactory } from './Socket.ts';
+import type { StoragePort } from './Storage.ts';
 import type { TimerPort } from './Timer.ts';
 
 /** Memory of the JS machine, for status lines and the memory budget (bytes; 0 where a board cannot tell). */
@@ -26,6 +27,8 @@ export interface Board {
   readonly timers: TimerPort;
   readonly sockets: SocketFactory;
   readonly hash: HashPort;
+  /** Files for the spool (append-only segments, fsync, directory listing, free space). */
+  readonly storage: StoragePort;
   /** Native byte search for the camera readers; absent where the JS loops are fast (Node). */
   readonly byteScan?: ByteScanPort;
   /** The camera on descriptor `fd`. Throws FieldcamError INPUT_READ_FAILED when it cannot be opened. */

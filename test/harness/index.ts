@@ -3,6 +3,7 @@
 // Suites never touch the file system: fixtures arrive through a loader that each runner installs.
 
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
+import type { StoragePort } from '../../firmware/io/Storage.ts';
 
 export * as assert from './assert.ts';
 
@@ -98,4 +99,20 @@ export function boardByteScan(): ByteScanPort | undefined {
 
 export function setBoardByteScan(port: ByteScanPort): void {
   boardScan = port;
+}
+
+let storage: { readonly port: StoragePort; readonly scratch: string } | undefined;
+
+/**
+ * The board's Storage port and a scratch folder of this run for it: node:fs and a temporary folder under Node,
+ * the C host's natives (firmware/runtime/storage.c) and a folder under build/xs inside XS. Suites make their
+ * own sub-folders and remove the files they made.
+ */
+export function boardStorage(): { readonly port: StoragePort; readonly scratch: string } {
+  if (!storage) throw new Error('no storage installed by the test runner');
+  return storage;
+}
+
+export function setBoardStorage(port: StoragePort, scratch: string): void {
+  storage = { port, scratch };
 }

@@ -3,7 +3,8 @@
 // fixture loader exists before suite files run their top-level code), then every core suite, then calls
 // runRegisteredSuites(). Output: `ok <suite> › <test>` / `FAIL <suite> › <test>: <message>` per test, a
 // `# xs …` cost line per suite, and the `@@fieldcam-results` marker that toolchain/test.mjs aggregates.
-import { setBoardByteScan, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
+import { xsStorage } from '../../firmware/boards/xs/xsStorage.ts';
+import { setBoardByteScan, setBoardStorage, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
 
 /** The C host's natives (firmware/runtime/natives.c); only what the harness uses. */
 declare const native: {
@@ -11,6 +12,7 @@ declare const native: {
   readFile(path: string): ArrayBuffer;
   exit(code: number): never;
   monotonic(): number;
+  now(): number;
   computrons(): number;
   heapBytes(): number;
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
@@ -35,6 +37,10 @@ setBoardByteScan(Object.freeze({
   findJpegMarker: (data: Uint8Array, from: number, to: number) => native.findJpegMarker(data, from, to),
   skipJpegSegments: (data: Uint8Array, from: number, to: number) => native.skipJpegSegments(data, from, to),
 }));
+
+// A scratch folder of this run (the native and the emulated runs go at the same time): files only, removed by the
+// suites that make them.
+setBoardStorage(xsStorage(), `build/xs/storage-scratch/${native.now()}-${Math.floor(native.monotonic() * 1000)}`);
 
 function describe(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;

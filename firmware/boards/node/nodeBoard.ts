@@ -4,6 +4,7 @@ import type { Board } from '../../io/Board.ts';
 import { nodeCamera } from './nodeCamera.ts';
 import { nodeHash } from './nodeHash.ts';
 import { nodeSocket } from './nodeSocket.ts';
+import { nodeStorage } from './nodeStorage.ts';
 import { nodeClock, nodeTimers } from './nodeTime.ts';
 
 export interface NodeBoardOptions {
@@ -64,6 +65,7 @@ export function nodeBoard(options: NodeBoardOptions = {}): Board {
     timers: nodeTimers,
     sockets: nodeSocket,
     hash: nodeHash,
+    storage: nodeStorage,
     camera: nodeCamera,
     readText: (path: string) => readFileSync(path, 'utf8'),
     readBytes: (path: string) => new Uint8Array(readFileSync(path)),

@@ -5,6 +5,7 @@ import { xsCamera } from './xsCamera.ts';
 import { xsHash } from './xsHash.ts';
 import { xsLoop } from './xsLoop.ts';
 import { xsSocket } from './xsSocket.ts';
+import { xsStorage } from './xsStorage.ts';
 import { xsClock, xsTimers } from './xsTime.ts';
 
 /**
@@ -29,6 +30,7 @@ export const xsBoard: Board = Object.freeze({
   timers: xsTimers,
   sockets: xsSocket,
   hash: xsHash,
+  storage: xsStorage(),
   byteScan: xsByteScan(),
   camera: xsCamera,
   readText: (path: string) => decodeUtf8(new Uint8Array(host().readFile(path))),
