@@ -259,6 +259,15 @@ export const ERRORS = Object.freeze({
   CONTROL_BUSY: spec('control', true,
     'more commands arrived at once than the device keeps answers for (its manifest\'s control.pendingResults); this one was not run and gets no result: send commands one at a time and wait for each result (the same id may be sent again)'),
 
+  // ── storage (firmware/io/Storage.ts) and the spool on it (docs/reliability.md) ──
+  STORAGE_NOT_FOUND: spec('storage', false, 'a file or folder the spool needs does not exist; check the spool directory in the bundle or board manifest'),
+  STORAGE_DENIED: spec('storage', false, 'the spool directory is not writable by the device (permissions, or a read-only file system); fix its owner/mode or remount it read-write'),
+  STORAGE_FULL: spec('storage', true, 'the file system holding the spool is full; free space or lower the spool cap (spool.maxBytes) and free-space floor'),
+  STORAGE_IO: spec('storage', true, 'the storage device reported an I/O error (a failing SD card?); check dmesg and replace the card'),
+  STORAGE_NOT_DIRECTORY: spec('storage', false, 'the spool path names a file, not a folder; point spool.dir at a folder'),
+  STORAGE_CORRUPT: spec('storage', false,
+    'a spool record failed its length or CRC-32 check; the spool keeps every record before it and cuts the rest (a torn write from a power cut)'),
+
   // ── configuration (the device bundle; host tools add their own codes, host/shared/hostErrors.ts) ──
   CONFIG_INVALID: spec('config', false, 'fix the named field in the configuration file'),
 } as const);

@@ -4,7 +4,7 @@ import { FieldcamError, isFieldcamError } from '../../shared/hostErrors.ts';
 import { EVENT_LIMITS } from '../../../firmware/core/events/eventLimits.ts';
 import { eventRequest } from '../../../firmware/core/events/EventRequest.ts';
 import { parseDuration } from '../../../firmware/core/events/parseDuration.ts';
-import { parseSetting, type SettingValue } from './controlSettings.ts';
+import { parseSetting } from './controlSettings.ts';
 import { parseAssignments } from './parseAssignments.ts';
 
 export const CONTROL_COMMANDS = Object.freeze({
