@@ -1,6 +1,6 @@
 /*
  * native.closeAccessUnit(data, from, to, base, state, table, sps, pps): the H.264 reader's steady state in C
- * (issue 12, docs/performance.md "Access units closed in C"). From `from` it walks the read's start codes, closes
+ * (issue 12; docs/performance.md, "Fourth step, reader side"). From `from` it walks the read's start codes, closes
  * each NAL unit into the access unit being assembled (its table) with the checks H264Reader.closeNal makes, and
  * classifies the next one (7.4.1.2.3), until an access unit is complete (one return per frame), the read is done,
  * or something is irregular: then it stops *before* that start code and the reader's own walk takes it from there,
