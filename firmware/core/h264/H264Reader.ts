@@ -535,7 +535,15 @@ export class H264Reader {
       return;
     }
     this.cursor.fillFrame(frame, this.au.start, this.au.end);
-    this.au.copyTo(frame);
+    const port = this.auPort;
+    if (port && port.copyNalTable) {
+      const au = this.au;
+      port.copyNalTable(au.table, au.count, au.start, frame.nalOffset, frame.nalLength, frame.nalPrefix, frame.nalType);
+      frame.nalCount = au.count;
+      frame.key = au.key;
+    } else {
+      this.au.copyTo(frame);
+    }
     frame.seq = this.seq;
     this.awaitIdr = false;
     const change = this.params.takeChange();
