@@ -65,4 +65,11 @@ export interface ByteScanPort {
    * the index where it stopped. Optional: without it the scanner walks those segments in JS.
    */
   walkJpegHeaders?(bytes: Uint8Array, from: number, to: number, out: Uint32Array): number;
+  /**
+   * With closeAccessUnit: the access unit's table (`count` rows of logical header offset, length, start-code
+   * length, type) into a frame record's NAL arrays, offsets minus `start`. Throws RangeError past any array.
+   */
+  copyNalTable?(
+    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
+  ): void;
 }

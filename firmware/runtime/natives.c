@@ -324,6 +324,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "findStartCodes", fieldcamNativeFindStartCodes, 4 },
 	{ "classifyNals", fieldcamNativeClassifyNals, 6 },
 	{ "closeAccessUnit", fieldcamNativeCloseAccessUnit, 8 },
+	{ "copyNalTable", fieldcamNativeCopyNalTable, 7 },
 	{ "findJpegMarker", fieldcamNativeFindJpegMarker, 3 },
 	{ "skipJpegSegments", fieldcamNativeSkipJpegSegments, 3 },
 	{ "walkJpegHeaders", fieldcamNativeWalkJpegHeaders, 4 },

@@ -191,6 +191,7 @@ void fieldcamNativeIndexOfByte(txMachine* the);
 void fieldcamNativeFindStartCodes(txMachine* the);
 void fieldcamNativeClassifyNals(txMachine* the);
 void fieldcamNativeCloseAccessUnit(txMachine* the);
+void fieldcamNativeCopyNalTable(txMachine* the);
 void fieldcamNativeFindJpegMarker(txMachine* the);
 void fieldcamNativeSkipJpegSegments(txMachine* the);
 void fieldcamNativeWalkJpegHeaders(txMachine* the);

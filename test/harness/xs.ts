@@ -22,6 +22,9 @@ declare const native: {
   closeAccessUnit(
     data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
   ): number;
+  copyNalTable(
+    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
+  ): void;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
@@ -43,6 +46,9 @@ setBoardByteScan(Object.freeze({
   closeAccessUnit: (
     data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
   ) => native.closeAccessUnit(data, from, to, base, state, table, sps, pps),
+  copyNalTable: (
+    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
+  ) => native.copyNalTable(table, count, start, offsets, lengths, prefixes, types),
   findJpegMarker: (data: Uint8Array, from: number, to: number) => native.findJpegMarker(data, from, to),
   skipJpegSegments: (data: Uint8Array, from: number, to: number) => native.skipJpegSegments(data, from, to),
   walkJpegHeaders: (data: Uint8Array, from: number, to: number, out: Uint32Array) => native.walkJpegHeaders(data, from, to, out),

@@ -95,6 +95,10 @@ export interface NativeHost {
   closeAccessUnit(
     data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
   ): number;
+  /** An access unit's NAL table into a frame record (accessunits.c; the contract is ByteScanPort.copyNalTable). */
+  copyNalTable(
+    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
+  ): void;
   /** The first j in [from, to) with data[j] === 0xFF and data[j + 1] (when j + 1 < to) neither 0x00 nor 0xD0-0xD7, or -1 (scan.c). */
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   /** Past the whole JPEG marker segments in [from, to) that the scanner only skips (APPn, DQT, DHT, COM, …); `from` when none (scan.c). */

@@ -20,6 +20,7 @@ function xsByteScan(): NonNullable<Board['byteScan']> {
     findStartCodes: native.findStartCodes,
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
+    copyNalTable: native.copyNalTable,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
     walkJpegHeaders: native.walkJpegHeaders,

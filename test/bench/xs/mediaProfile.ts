@@ -32,6 +32,9 @@ declare const native: {
   closeAccessUnit(
     data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
   ): number;
+  copyNalTable(
+    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
+  ): void;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
@@ -110,6 +113,7 @@ const muxer = new Muxer({
     findStartCodes: native.findStartCodes,
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
+    copyNalTable: native.copyNalTable,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
     walkJpegHeaders: native.walkJpegHeaders,
