@@ -1,8 +1,13 @@
 import { derivePoolSizing } from '../core/config/derivePoolSizing.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
+import { EventGate, type EventGateStats, type EventOutcome } from '../core/events/EventGate.ts';
+import type { EventRequest } from '../core/events/EventRequest.ts';
+import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
+import { METADATA_LIMITS } from '../core/mkv/mkvLimits.ts';
 import { IotCredentialsClient, type IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import { KvsControlClient, type KvsCredentials } from '../core/kvs/KvsControlClient.ts';
 import { PoolFragmentSource } from '../core/kvs/PoolFragmentSource.ts';
+import { LatencyStats } from '../core/kvs/LatencyStats.ts';
 import { PutMediaSession, type SessionEvent, type SessionStats } from '../core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../core/net/ServerClock.ts';
 import { FrameInput } from '../core/media/FrameInput.ts';
@@ -13,6 +18,7 @@ import { SOURCE_END, type FrameSource } from '../io/FrameSource.ts';
 import type { TimerHandle } from '../io/Timer.ts';
 import type { Board } from '../io/Board.ts';
 import type { DeviceConfig } from './DeviceConfig.ts';
+import { CODECS } from '../core/media/codecs.ts';
 
 /** Reads per event-loop turn before yielding, so sockets and ACKs run between camera reads. */
 const READS_PER_TURN = 8;
@@ -49,6 +55,13 @@ export interface UploaderStatus {
   /** Monotonic ms of the last PERSISTED acknowledgement, or -1. */
   readonly lastPersistedAt: number;
   readonly stats: SessionStats;
+  /**
+   * Capture → socket per frame, ms: from the camera read that brought a frame's first byte to its chunk handed to
+   * the socket (first send, not replays), live cameras only. A window: the status line reads it and clears it.
+   */
+  readonly captureToSocket: LatencyStats;
+  /** Recording mode "event": events, clips and fragments admitted (docs/events.md); absent when continuous. */
+  readonly events?: Readonly<EventGateStats>;
 }
 
 export interface UploaderResult {
@@ -80,6 +93,8 @@ export class CameraUploader {
    * Absent when neither is configured (its 4 KiB encoder matters on ESP32-class heaps).
    */
   readonly metadata: FragmentMetadata | undefined;
+  /** Recording mode "event": holds the pre-roll and admits clips around events; undefined = continuous. */
+  readonly gate: EventGate | undefined;
   private readonly board: Board;
   /** `tag` commands waiting to learn which fragment their tag went on. */
   private tagWaiters: ((timecode: number) => void)[] = [];
@@ -88,6 +103,8 @@ export class CameraUploader {
   private source: FrameSource | undefined;
   private fragmentsIn = 0;
   private lastPersistedAt = -1;
+  /** Capture → socket per frame since the last status line (fixed memory: 512 samples, the newest kept). */
+  private readonly captureToSocket = new LatencyStats(512);
   private pumpTimer: TimerHandle | undefined;
   private cameraTimer: TimerHandle | undefined;
   /** Monotonic ms of the camera's first byte, -1 before. */
@@ -106,8 +123,8 @@ export class CameraUploader {
     this.board = board;
     this.config = config;
     const clock = new ServerClock(board.clock);
-    // MJPEG frame records need no H.264 NAL table (it matters on ESP32-class heaps).
-    const sizing = { ...derivePoolSizing(config.board.pool), ...(config.camera.codec === 'mjpeg' ? { nalsPerFrame: 0 } : {}) };
+    // MJPEG frame records need no NAL table (it matters on ESP32-class heaps).
+    const sizing = { ...derivePoolSizing(config.board.pool), ...(CODECS[config.camera.codec].nalTables ? {} : { nalsPerFrame: 0 }) };
     this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
     const startTimecode = config.pin ? config.pin.startTimeMs : clock.now();
     // A live camera is stamped from the capture clock (when its bytes arrived); a file (or a pinned test run)
@@ -161,26 +178,56 @@ export class CameraUploader {
       target: { host: endpoint.host, port: endpoint.port, tls }, credentials, userAgent,
       ...(config.board.net ? { deadlines: config.board.net } : {}),
     });
+    const recording = config.recording;
+    if (recording?.mode === 'event') {
+      // A clip fragment carries FIELDCAM_CLIP, FIELDCAM_EVENTS and up to EVENT_LIMITS.tagsMax event tags, and a `tag`
+      // command one more: the configured metadata must leave them room within KVS's items per fragment.
+      const room = METADATA_LIMITS.maxItems - 2 - EVENT_LIMITS.tagsMax - 1;
+      const configured = Object.keys(stream.metadata ?? {}).length;
+      if (configured > room) {
+        throw new FieldcamError('CONFIG_INVALID', `config stream.metadata has ${configured} items; with recording.mode "event" at most ${room} (clip tags need the rest of the ${METADATA_LIMITS.maxItems} per fragment)`);
+      }
+      this.gate = new EventGate({
+        queue: this.input.queue, preRollMs: recording.preRollMs, postMs: recording.postMs,
+        onAdmitted: () => {
+          if (!this.ended) this.session.framesQueued();
+        },
+      });
+      this.input.queue.setGate(this.gate);
+    } else {
+      this.gate = undefined;
+    }
+    const gate = this.gate;
     const metadata = stream.metadata || config.control ? new FragmentMetadata() : undefined;
     this.metadata = metadata;
     for (const name of Object.keys(stream.metadata ?? {})) metadata!.put(name, stream.metadata![name]!, true);
     this.session = new PutMediaSession({
       source: new PoolFragmentSource(this.input), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
       region: stream.region, streamName: stream.name, credentials, dataTls: tls,
-      ...(stream.createRetentionHours !== undefined ? { createStream: { retentionHours: stream.createRetentionHours } } : {}),
+      ...(stream.createRetentionHours !== undefined
+        ? { createStream: { retentionHours: stream.createRetentionHours, mediaType: CODECS[config.camera.codec].kvsMediaType } }
+        : {}),
       maxFragmentMs: config.board.stream.maxFragmentMs,
       endOfFragment: true,
       ...(config.camera.live ? { maxLatencyMs: LIVE_MAX_LATENCY_MS } : {}),
       ...(config.board.net ? { deadlines: config.board.net } : {}),
       ...(metadata ? { metadata } : {}),
+      ...(gate ? { fragmentTags: (start) => gate.tagsFor(start) } : {}),
       onFragmentStart: (timecode) => {
         // Once per fragment; the one-shot tags just went out on this one.
         if (this.tagWaiters.length === 0) return;
         for (const w of this.tagWaiters.splice(0)) w(timecode);
       },
       ...(config.pin ? { segmentUid: hexBytes(config.pin.segmentUid) } : {}),
+      ...(board.mkvBlock ? { blockPort: board.mkvBlock } : {}),
       random: board.random,
       userAgent,
+      onFrameSent: (frame) => {
+        // Once per frame: a replay after a reconnect sends it again, but it reached a socket the first time.
+        if (frame.capturedAt < 0) return;
+        this.captureToSocket.add(board.clock.monotonic() - frame.capturedAt);
+        frame.capturedAt = -1;
+      },
       onEvent: (e) => {
         if (e.type === 'ack' && e.ack.eventType === 'PERSISTED') this.lastPersistedAt = board.clock.monotonic();
         if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
@@ -222,6 +269,15 @@ export class CameraUploader {
     return new Promise((resolve) => this.tagWaiters.push(resolve));
   }
 
+  /**
+   * An event now (control `event`, a trigger line): its pre-roll and post window go up as one clip (docs/events.md).
+   * Throws EVENT_MODE_OFF when the device records continuously, EVENT_NO_VIDEO before the first frame.
+   */
+  event(request: EventRequest): EventOutcome {
+    if (!this.gate) throw new FieldcamError('EVENT_MODE_OFF', `${this.config.stream.name} records continuously (recording.mode)`);
+    return this.gate.event(request);
+  }
+
   /** Bytes held in the pool and not yet acknowledged (telemetry: walks the queue, never per frame). */
   bytesBehind(): number {
     const queue = this.input.queue;
@@ -243,6 +299,8 @@ export class CameraUploader {
       connected: this.session.connected,
       lastPersistedAt: this.lastPersistedAt,
       stats: this.session.stats,
+      captureToSocket: this.captureToSocket,
+      ...(this.gate ? { events: this.gate.stats } : {}),
     };
   }
 
@@ -287,7 +345,7 @@ export class CameraUploader {
     const problem = this.input.problem();
     const bytes = this.input.bytesIn;
     if (bytes === 0) return new FieldcamError('INPUT_EMPTY', `the camera (fd ${this.config.camera.fd}) sent no bytes`);
-    const what = `the camera sent ${bytes} bytes and no ${this.config.camera.codec === 'h264' ? 'H.264 access unit' : 'JPEG image'}`;
+    const what = `the camera sent ${bytes} bytes and no ${CODECS[this.config.camera.codec].frameNoun}`;
     return problem ? new FieldcamError(problem.code, `${what}: ${problem.message}`) : new FieldcamError('INPUT_NO_FRAMES', what);
   }
 

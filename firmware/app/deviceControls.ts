@@ -23,6 +23,7 @@ export function deviceControls(board: Board, config: DeviceConfig, uploader: Cam
     setStreaming: (on) => uploader.setStreaming(on),
     setFragmentMs: (ms) => uploader.setFragmentMs(ms),
     tagNextFragment: (name, value) => uploader.tagNextFragment(name, value),
+    event: (request) => uploader.event(request),
     snapshot: () => snapshot(board, uploader),
     ...(iot ? { reloadCredentials: () => iot.refresh() } : {}),
     restart,
@@ -49,7 +50,7 @@ function snapshot(board: Board, uploader: CameraUploader): TelemetrySnapshot {
     ackLatencyP99Ms: finiteOr(s.stats.latency.percentile(99), -1),
     lastPersistedAgeMs: s.lastPersistedAt < 0 ? -1 : Math.round(now - s.lastPersistedAt),
     errors: { ...s.stats.errors },
-    heap: { bytes: memory.heapBytes, peak: memory.peakBytes, limit: memory.limitBytes },
+    heap: { bytes: memory.heapBytes, peak: memory.peakBytes, limit: memory.limitBytes, ...(memory.chunkBytes !== undefined ? { chunks: memory.chunkBytes, slots: memory.slotBytes ?? 0 } : {}) },
     computrons: board.computrons(),
     ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
   };

@@ -1,11 +1,12 @@
 import type { ControlChannel, ControlEvent } from '../core/control/ControlChannel.ts';
-import { ERRORS, FieldcamError, isFieldcamError } from '../core/errors.ts';
+import { errorSpec, FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
 import type { Board } from '../io/Board.ts';
 import { CameraUploader, type UploaderStatus } from './CameraUploader.ts';
 import { loadDeviceBundle, type BundleSource } from './DeviceBundle.ts';
 import { parseDeviceConfig, type DeviceConfig } from './DeviceConfig.ts';
+import { LocalTrigger } from './LocalTrigger.ts';
 import { startControl } from './startControl.ts';
 
 /** The app's exit codes (the C host's own are 1-8, firmware/runtime/runtime.h). Stable for the simulator and systemd. */
@@ -31,8 +32,18 @@ function line(board: Board, record: Record<string, unknown>): void {
 
 const finiteOr = (v: number, fallback: number) => (Number.isFinite(v) ? Math.round(v) : fallback);
 
+function captureToSocket(s: UploaderStatus): Record<string, number> {
+  const w = s.captureToSocket;
+  // A tenth of a millisecond: natively a frame reaches the socket in about one.
+  const tenth = (v: number) => (Number.isFinite(v) ? Math.round(v * 10) / 10 : -1);
+  const out = { captureToSocketFrames: w.retained, captureToSocketP50Ms: tenth(w.percentile(50)), captureToSocketP99Ms: tenth(w.percentile(99)), captureToSocketMaxMs: tenth(w.percentile(100)) };
+  w.clear();
+  return out;
+}
+
 function statusRecord(board: Board, device: string, s: UploaderStatus): Record<string, unknown> {
   const memory = board.memory();
+  const tls = board.tls?.();
   const now = board.clock.monotonic();
   return {
     device,
@@ -54,10 +65,18 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     lastPersistedAgeMs: s.lastPersistedAt < 0 ? -1 : Math.round(now - s.lastPersistedAt),
     ackLatencyP50Ms: finiteOr(s.stats.latency.percentile(50), -1),
     ackLatencyP99Ms: finiteOr(s.stats.latency.percentile(99), -1),
+    // Capture → socket over the frames first sent since the previous line (a live camera), then the window restarts.
+    ...captureToSocket(s),
     heapBytes: memory.heapBytes,
     peakHeapBytes: memory.peakBytes,
     baselineHeapBytes: memory.baselineBytes ?? 0,
+    ...(memory.chunkBytes !== undefined ? {
+      heapChunkBytes: memory.chunkBytes, peakHeapChunkBytes: memory.peakChunkBytes ?? 0,
+      heapSlotBytes: memory.slotBytes ?? 0, peakHeapSlotBytes: memory.peakSlotBytes ?? 0,
+    } : {}),
+    ...(tls ? { tlsRecords: tls.records, tlsBytes: tls.bytes, tlsHandshakes: tls.handshakes } : {}),
     computrons: board.computrons(),
+    ...(s.events ? { events: s.events.events, clips: s.events.clips, fragmentsAdmitted: s.events.fragmentsAdmitted } : {}),
   };
 }
 
@@ -157,7 +176,7 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
     return DEVICE_EXIT.CONFIG;
   }
   const device = config.stream.name;
-  line(board, { type: 'boot', device, board: config.board.name, runtime: board.runtime, poolSlots: uploader.pool.sizing.slotCount, heapBytes: board.memory().heapBytes });
+  line(board, { type: 'boot', device, board: config.board.name, runtime: board.runtime, recording: config.recording?.mode ?? 'continuous', poolSlots: uploader.pool.sizing.slotCount, heapBytes: board.memory().heapBytes });
   board.onStop(() => uploader.stop());
   removeStaleTemps(board, config);
   const control = config.control ? attachControl(board, config, uploader) : undefined;
@@ -169,7 +188,14 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   if (config.statusIntervalMs > 0) statusTimer = board.timers.set(config.statusIntervalMs, tick);
   const running = uploader.run();
   control?.channel?.start();
+  const recording = config.recording;
+  const trigger = recording?.mode === 'event' && recording.trigger !== undefined ? new LocalTrigger({
+    board, path: recording.trigger, maxPreMs: recording.preRollMs,
+    onEvent: (request) => uploader.event(request), report: (record) => line(board, record),
+  }) : undefined;
+  trigger?.start();
   const result = await running;
+  trigger?.close();
   control?.channel?.close(control.restartRequested ? 'restart' : 'shutdown');
   if (statusTimer !== undefined) board.timers.clear(statusTimer);
   line(board, { type: 'summary', ...statusRecord(board, device, result.status), ...(result.error ? { error: result.error.code } : {}) });
@@ -184,8 +210,8 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
 
 /** DEVICE_EXIT for the error that ended a run, from its area in the error table (never from its message). */
 export function exitCodeFor(error: FieldcamError): number {
-  const area = ERRORS[error.code].area;
-  if (area === 'input' || area === 'h264' || area === 'mjpeg') return DEVICE_EXIT.CAMERA;
+  const area = errorSpec(error.code).area;
+  if (area === 'input' || area === 'h264' || area === 'h265' || area === 'mjpeg') return DEVICE_EXIT.CAMERA;
   if (area === 'config') return DEVICE_EXIT.CONFIG;
   return DEVICE_EXIT.UPLOAD;
 }

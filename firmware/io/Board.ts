@@ -5,6 +5,7 @@ import type { HashPort } from './Hash.ts';
 import type { SocketFactory } from './Socket.ts';
 import type { StoragePort } from './Storage.ts';
 import type { TimerPort } from './Timer.ts';
+import type { MkvBlockNative } from './MkvBlock.ts';
 
 /** Memory of the JS machine, for status lines and the memory budget (bytes; 0 where a board cannot tell). */
 export interface MemoryStats {
@@ -13,6 +14,18 @@ export interface MemoryStats {
   readonly limitBytes: number;
   /** Heap held when the app's budget began (limitAppHeap): engine built-ins and parsed bytecode; 0 if none. */
   readonly baselineBytes?: number;
+  /** The engine's split where it reports one (XS): chunk and slot bytes in use, now and at their peak. */
+  readonly chunkBytes?: number;
+  readonly peakChunkBytes?: number;
+  readonly slotBytes?: number;
+  readonly peakSlotBytes?: number;
+}
+
+/** TLS work since start, every session: application-data records written, their bytes, handshakes completed. */
+export interface TlsStats {
+  readonly records: number;
+  readonly bytes: number;
+  readonly handshakes: number;
 }
 
 /**
@@ -31,8 +44,15 @@ export interface Board {
   readonly storage: StoragePort;
   /** Native byte search for the camera readers; absent where the JS loops are fast (Node). */
   readonly byteScan?: ByteScanPort;
+  /** Native Matroska SimpleBlock views (the media path's per-frame cost in XS); absent on Node, which keeps the TS path. */
+  readonly mkvBlock?: MkvBlockNative;
   /** The camera on descriptor `fd`. Throws FieldcamError INPUT_READ_FAILED when it cannot be opened. */
   camera(fd: number): FrameSourceFactory;
+  /**
+   * The local event trigger (docs/events.md): the FIFO at `path`, created when missing and opened read-write so a
+   * writer closing its end is not the end; read like the camera. Throws FieldcamError INPUT_READ_FAILED. Absent: no trigger.
+   */
+  fifo?(path: string): FrameSourceFactory;
   /** A whole text file (configuration, CA bundle); throws Error naming the path. */
   readText(path: string): string;
   /**
@@ -61,6 +81,8 @@ export interface Board {
   readonly framePoolMemory?: (bytes: number) => ArrayBufferLike;
   /** Caps what the app may allocate from now on (the ESP32 profile's heap budget); absent where nothing enforces it. */
   readonly limitAppHeap?: (bytes: number) => void;
+  /** TLS counters where the board's TLS layer keeps them (the XS host's mbedTLS); absent elsewhere. */
+  readonly tls?: () => TlsStats;
   /** Deterministic cost counter (XS computrons); 0 where there is none. */
   computrons(): number;
   /** A random number in [0, 1) for backoff jitter and the SegmentUID. */

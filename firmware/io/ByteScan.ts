@@ -28,6 +28,22 @@ export interface ByteScanPort {
    */
   classifyNals?(bytes: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
   /**
+   * The H.264 reader's steady state, one call per access unit (issue 12): from `from`, walks the start codes of
+   * bytes[from..to) (the read; bytes[i] is at logical offset base + i, and bytes before `from` are earlier reads in
+   * the same slot), closes the open NAL unit of `state` into the access unit's `table` (4 entries per NAL unit:
+   * logical header offset, length, start-code length, type; MAX_NALS_PER_FRAME rows) with exactly the checks the
+   * reader's closeNal would pass silently (the first 32 bits of a slice checked against the active parameter sets;
+   * an SPS or PPS identical to `sps` / `pps`, the stored copies), and opens the next NAL unit (H.264 7.4.1.2.3),
+   * until: the read is walked (AU_WALK.DONE; QUIET when it held no start code, so only state[ZEROS] changed), the new NAL unit begins the next access unit (FRAME: the access unit
+   * in `table` is complete, the new one is the open NAL unit), or anything the reader must judge (HANDOVER: nothing
+   * of that start code was taken; the reader's own walk goes on at state[STOP] with state[ZEROS] carried). The
+   * state layout and the list of what is handed over: firmware/core/h264/accessUnitWalk.ts and accessunits.c.
+   * Requires an access unit being assembled with a classified open NAL unit. Optional: the XS board has it.
+   */
+  closeAccessUnit?(
+    bytes: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
+  ): number;
+  /**
    * The end of JPEG entropy-coded data: the first j in [from, to) with bytes[j] === 0xFF whose next byte, when
    * j + 1 < to, is neither 0x00 (a stuffed X'FF00', T.81 F.1.2.3) nor 0xD0-0xD7 (a restart marker, B.1.1.5), or -1.
    * Never reads outside [from, to). Optional: without it the JPEG scanner steps through each X'FF' in JS.

@@ -156,6 +156,17 @@ static void nativeMemory(xsMachine* the)
 	xsDefine(xsResult, xsID("poolBytes"), xsVar(0), xsDontSet);
 	xsVar(0) = xsNumber((double)gBaselineBytes);
 	xsDefine(xsResult, xsID("baselineBytes"), xsVar(0), xsDontSet);
+	/* The engine's own split of what it holds: chunks (strings, arrays, closures' data) and slots (the fixed-size
+	 * cells of every object and property), in use now and at their peak; heapBytes is what it took from the
+	 * system for both, free space in its blocks included. */
+	xsVar(0) = xsNumber((double)the->currentChunksSize);
+	xsDefine(xsResult, xsID("chunkBytes"), xsVar(0), xsDontSet);
+	xsVar(0) = xsNumber((double)the->peakChunksSize);
+	xsDefine(xsResult, xsID("peakChunkBytes"), xsVar(0), xsDontSet);
+	xsVar(0) = xsNumber((double)the->currentHeapCount * sizeof(txSlot));
+	xsDefine(xsResult, xsID("slotBytes"), xsVar(0), xsDontSet);
+	xsVar(0) = xsNumber((double)the->peakHeapCount * sizeof(txSlot));
+	xsDefine(xsResult, xsID("peakSlotBytes"), xsVar(0), xsDontSet);
 }
 
 /*
@@ -256,7 +267,7 @@ void* fieldcamViewData(txMachine* the, txSlot* view, size_t elementSize, size_t*
 	*count = (size_t)size / elementSize;
 	return arrayBuffer->value.arrayBuffer.address + range->value.dataView.offset;
 bail:
-	xsTypeError("%s must be a %s", name, elementSize == 1 ? "Uint8Array" : "Uint32Array");
+	xsTypeError("%s must be a %s", name, elementSize == 1 ? "Uint8Array" : elementSize == 8 ? "Float64Array" : "Uint32Array");
 	return NULL;
 }
 
@@ -294,6 +305,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "watchInput", fieldcamNativeWatchInput, 1 },
 	{ "readInput", fieldcamNativeReadInput, 4 },
 	{ "closeInput", fieldcamNativeCloseInput, 1 },
+	{ "openFifo", fieldcamNativeOpenFifo, 1 },
 	{ "writeFileAtomic", fieldcamNativeWriteFileAtomic, 4 },
 	{ "removeStaleTemps", fieldcamNativeRemoveStaleTemps, 1 },
 	{ "storageOpen", fieldcamNativeStorageOpen, 1 },
@@ -311,8 +323,10 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "indexOfByte", fieldcamNativeIndexOfByte, 4 },
 	{ "findStartCodes", fieldcamNativeFindStartCodes, 4 },
 	{ "classifyNals", fieldcamNativeClassifyNals, 6 },
+	{ "closeAccessUnit", fieldcamNativeCloseAccessUnit, 8 },
 	{ "findJpegMarker", fieldcamNativeFindJpegMarker, 3 },
 	{ "skipJpegSegments", fieldcamNativeSkipJpegSegments, 3 },
+	{ "mkvBlock", fieldcamNativeMkvBlock, 5 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },
 	{ "socketOpen", fieldcamNativeSocketOpen, 3 },

@@ -160,12 +160,16 @@ size_t fieldcamTlsBuffered(FieldcamTls* tls);
 void fieldcamTlsFree(FieldcamTls* tls);
 void fieldcamNativeTlsStats(txMachine* the);
 
+/* scan.c: the `00 00 01` search word at a time (its contract is in scan.c), shared with accessunits.c. */
+uint32_t fieldcamFindStartCodes(const uint8_t* data, size_t n, uint32_t* found, uint32_t max);
+
 /* ---- natives, by file (natives.c puts them on the `native` object) ---- */
 void fieldcamNativeSetDispatcher(txMachine* the);
 void fieldcamNativeWatchSignals(txMachine* the);
 void fieldcamNativeSetTimer(txMachine* the);
 void fieldcamNativeClearTimer(txMachine* the);
 void fieldcamNativeOpenInput(txMachine* the);
+void fieldcamNativeOpenFifo(txMachine* the);
 void fieldcamNativeWatchInput(txMachine* the);
 void fieldcamNativeReadInput(txMachine* the);
 void fieldcamNativeCloseInput(txMachine* the);
@@ -186,8 +190,11 @@ void fieldcamNativeStorageFreeBytes(txMachine* the);
 void fieldcamNativeIndexOfByte(txMachine* the);
 void fieldcamNativeFindStartCodes(txMachine* the);
 void fieldcamNativeClassifyNals(txMachine* the);
+void fieldcamNativeCloseAccessUnit(txMachine* the);
 void fieldcamNativeFindJpegMarker(txMachine* the);
 void fieldcamNativeSkipJpegSegments(txMachine* the);
+/* block.c: one Matroska SimpleBlock's views (MkvBlockPort). */
+void fieldcamNativeMkvBlock(txMachine* the);
 void fieldcamNativeSha256(txMachine* the);
 void fieldcamNativeHmacSha256(txMachine* the);
 void fieldcamNativeSocketOpen(txMachine* the);

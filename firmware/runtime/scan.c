@@ -41,8 +41,9 @@ void fieldcamNativeIndexOfByte(txMachine* the)
  * Word at a time: a word with no zero byte cannot hold the first zero of a start code, so payload costs one load,
  * three ALU operations and a branch per 4 bytes; a word with a zero is looked at byte by byte. Loads are from an
  * aligned address (ARMv6 may trap or rotate an unaligned LDR), through memcpy so the compiler sees no aliasing.
+ * Also the search of accessunits.c.
  */
-static uint32_t findStartCodes(const uint8_t* data, size_t n, uint32_t* found, uint32_t max)
+uint32_t fieldcamFindStartCodes(const uint8_t* data, size_t n, uint32_t* found, uint32_t max)
 {
 	uint32_t count = 0;
 	size_t s = 0;
@@ -108,7 +109,7 @@ void fieldcamNativeFindStartCodes(txMachine* the)
 		return;
 	}
 	{
-		uint32_t count = findStartCodes(data, (size_t)(to - from) - 2, found, (uint32_t)(slots / 2));
+		uint32_t count = fieldcamFindStartCodes(data, (size_t)(to - from) - 2, found, (uint32_t)(slots / 2));
 		uint32_t i;
 		for (i = 0; i < count; i++)
 			found[2 * i] += (uint32_t)from;
@@ -213,7 +214,7 @@ void fieldcamNativeClassifyNals(txMachine* the)
 	if (n >= 3) {
 		size_t at = 0;
 		for (;;) {
-			uint32_t got = findStartCodes(d + at, n - at - 2, pairs, 16), k;
+			uint32_t got = fieldcamFindStartCodes(d + at, n - at - 2, pairs, 16), k;
 			for (k = 0; k < got; k++) {
 				size_t p = at + pairs[2 * k];
 				uint32_t zeros = pairs[2 * k + 1];

@@ -259,11 +259,16 @@ fail:
 	return NULL;
 }
 
+/* Handshakes completed (every session): what native.tlsStats() reports beside the records. */
+static double gHandshakes = 0;
+
 int fieldcamTlsHandshake(FieldcamTls* tls, char* error, size_t errorSize)
 {
 	int ret = mbedtls_ssl_handshake(&tls->ssl);
-	if (ret == 0)
+	if (ret == 0) {
+		gHandshakes++;
 		return FIELDCAM_TLS_DONE;
+	}
 	if (ret == MBEDTLS_ERR_SSL_WANT_READ)
 		return FIELDCAM_TLS_WANT_READ;
 	if (ret == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -340,7 +345,8 @@ void fieldcamTlsFree(FieldcamTls* tls)
 	free(tls);
 }
 
-/* native.tlsStats(): { records, bytes } of application data written since start, all sessions (tests, bench). */
+/* native.tlsStats(): { records, bytes } of application data written since start and the handshakes completed, all
+ * sessions (status lines, tests, bench). */
 void fieldcamNativeTlsStats(txMachine* the)
 {
 	xsVars(1);
@@ -349,4 +355,6 @@ void fieldcamNativeTlsStats(txMachine* the)
 	xsDefine(xsResult, xsID("records"), xsVar(0), xsDontSet);
 	xsVar(0) = xsNumber(gBytesWritten);
 	xsDefine(xsResult, xsID("bytes"), xsVar(0), xsDontSet);
+	xsVar(0) = xsNumber(gHandshakes);
+	xsDefine(xsResult, xsID("handshakes"), xsVar(0), xsDontSet);
 }

@@ -1,4 +1,4 @@
-import { FieldcamError, isFieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError, isFieldcamError } from '../shared/hostErrors.ts';
 import { EXIT, reportError } from '../lib/CliError.ts';
 import type { ControlDocument } from '../lib/control/controlCbor.ts';
 import { CONTROL_COMMANDS, isControlCommand, parseCommandArgs } from '../lib/control/controlCommands.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { EXIT, reportError } from '../lib/CliError.ts';
 
 export interface Command {

@@ -1,6 +1,6 @@
-import { closeSync, existsSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { buildImage } from '../lib/buildImage.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { formatChecks } from '../lib/doctor/formatChecks.ts';
@@ -12,13 +12,16 @@ import { verifyImage } from '../lib/flash/verifyImage.ts';
 import type { RaspiosImage } from '../lib/flash/openRaspiosImage.ts';
 import { writeDevice } from '../lib/flash/writeDevice.ts';
 import { flashImage, openImageTarget, type ImageFlashResult } from '../lib/flash/writeImage.ts';
-import { listBoards, loadBoardManifest } from '../shared/loadBoardManifest.ts';
+import { CAMERA_SOURCES, parseCameraSourceFlag, readCameraUrl } from '../shared/cameraSource.ts';
+import { listBoards, loadBoardManifest, type BoardManifest } from '../shared/loadBoardManifest.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
+import { playbackWarnings } from '../../firmware/core/media/playbackWarnings.ts';
 
 const spec: CommandSpec = {
   name: 'flash',
-  usage: 'flash --bundle DIR --board <name> (--image raspios.img [-o camera.img | --device /dev/sdX [--yes]] [--wifi-ssid S --wifi-psk-file F --wifi-country CC] | --target DIR) [--force] [--json]\n' +
+  usage: 'flash --bundle DIR --board <name> (--image raspios.img [-o camera.img | --device /dev/sdX [--yes]] [--wifi-ssid S --wifi-psk-file F --wifi-country CC] | --target DIR)\n' +
+    '       [--camera-source KIND [--camera-url-file FILE]] [--force] [--json]\n' +
     '       fieldcam flash --bundle FLEET --count N --prefix P --board <name> --image raspios.img -o OUTDIR [--wifi-…] [--json]\n' +
     '       fieldcam flash --verify camera.img [--json]',
   summary:
@@ -42,6 +45,8 @@ const spec: CommandSpec = {
     'wifi-ssid': { type: 'string', value: 'SSID', help: 'Wi-Fi network for the first boot (NetworkManager connection, 0600)' },
     'wifi-psk-file': { type: 'string', value: 'FILE', help: 'file holding the Wi-Fi passphrase (never on the command line)' },
     'wifi-country': { type: 'string', value: 'CC', help: 'ISO 3166-1 country of the Wi-Fi (GB, US, DE, ...): Raspberry Pi OS keeps the radio off without it' },
+    'camera-source': { type: 'string', value: 'KIND', help: 'the camera adapter, overriding the board\'s camera.source: rpicam, rpicam:software, v4l2[:/dev/videoN[:mjpeg|h264|yuyv422]], rtsp, mjpeg-http' },
+    'camera-url-file': { type: 'string', value: 'FILE', help: 'with rtsp or mjpeg-http: file holding the camera\'s URL (it may hold a password: never on the command line); written to the bundle, 0600' },
     target: { type: 'string', value: 'DIR', help: 'the board\'s root: a mounted SD card root file system, or a directory' },
     force: { type: 'boolean', help: 'replace fieldcam written for another board' },
     json: { type: 'boolean', help: 'print the result as JSON' },
@@ -51,6 +56,31 @@ const spec: CommandSpec = {
     'fieldcam and starts fieldcam.service. With --target, on the board: sudo sh /opt/fieldcam/install.sh\n' +
     'Here, under QEMU, exactly as the board runs it: fieldcam sim --image <target> --state-dir <provision\'s local cloud state>',
 };
+
+/** The board with `--camera-source` in place of its manifest's camera.source (the tree's board.json then says so). */
+function withCameraSource(board: BoardManifest, flag: unknown): BoardManifest {
+  if (typeof flag !== 'string') return board;
+  return Object.freeze({ ...board, camera: Object.freeze({ ...board.camera, source: parseCameraSourceFlag(flag) }) });
+}
+
+/** The URL an RTSP/HTTP camera needs, from --camera-url-file; refused when the source takes none or it is missing. */
+function readCameraUrlFlag(board: BoardManifest, file: unknown): string | undefined {
+  const source = board.camera.source ?? { kind: 'rpicam' as const };
+  if (!CAMERA_SOURCES[source.kind].url) {
+    if (file !== undefined) throw new FieldcamError('CLI_USAGE', `flash: --camera-url-file goes with an rtsp or mjpeg-http camera; ${board.name}'s is ${source.kind}`);
+    return undefined;
+  }
+  if (typeof file !== 'string') {
+    throw new FieldcamError('CLI_USAGE', `flash: the ${source.kind} camera needs its URL: --camera-url-file FILE (one line; it may hold the camera's password, so it is never taken on the command line)`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new FieldcamError('CLI_INPUT_NOT_FOUND', `flash: cannot read --camera-url-file ${file} (${(err as NodeJS.ErrnoException).code})`);
+  }
+  return readCameraUrl(text, source, file);
+}
 
 const size = (n: number) => (n >= 1024 * 1024 ? `${(n / 1048576).toFixed(2)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
 
@@ -121,7 +151,9 @@ export const flashCommand: Command = {
     for (const name of ['bundle', 'board'] as const) {
       if (typeof values[name] !== 'string') throw new FieldcamError('CLI_USAGE', `flash: --${name} is required (${spec.usage.split('\n')[0]})`);
     }
-    const board = loadBoardManifest(values.board as string);
+    const board = withCameraSource(loadBoardManifest(values.board as string), values['camera-source']);
+    const cameraUrl = readCameraUrlFlag(board, values['camera-url-file']);
+    if (values.json !== true) for (const w of playbackWarnings(board.camera.codec)) process.stderr.write(`flash: warning: ${w}\n`);
     if (board.arch === 'esp32-profile') {
       throw new FieldcamError('CLI_USAGE', `flash: ${board.name} is a memory profile run under QEMU, not a Linux board: there is no root file system to write`);
     }
@@ -174,7 +206,7 @@ export const flashCommand: Command = {
       // card read back in its turn.
       const staged = join(dirname(src.path), `.${basename(src.path)}.${process.pid}.card.img`);
       try {
-        const r = flashImage({ board, image, bundle: resolve(values.bundle as string), src, output: staged, ...(wifi ? { wifi } : {}) });
+        const r = flashImage({ board, image, bundle: resolve(values.bundle as string), src, output: staged, ...(wifi ? { wifi } : {}), ...(cameraUrl !== undefined ? { cameraUrl } : {}) });
         card = inspectDevice(card.path, statSync(staged).size, values.yes === true);
         const bytes = writeDevice(staged, card.path);
         const checks = verifyImage(card.path);
@@ -188,7 +220,7 @@ export const flashCommand: Command = {
     }
     if (src !== undefined && fleet !== undefined) {
       const outDir = resolve(values.output as string);
-      const results = flashFleet({ board, image, bundles: fleet, src, outDir, ...(wifi ? { wifi } : {}),
+      const results = flashFleet({ board, image, bundles: fleet, src, outDir, ...(wifi ? { wifi } : {}), ...(cameraUrl !== undefined ? { cameraUrl } : {}),
         onImage: (r) => { if (!json) process.stderr.write(`flash: ${r.thingName} → ${r.output}: ${r.checks.filter((c) => c.status === 'PASS').length} checks passed\n`); } });
       process.stdout.write(json ? JSON.stringify({ board: board.name, images: results }, null, 2) + '\n'
         : `flash: ${results.length} image(s) for ${board.name} in ${outDir}\n` + results.map((r) => `  ${r.thingName.padEnd(24)} ${r.output}  hostname ${r.hostname}`).join('\n') + '\n');
@@ -196,11 +228,11 @@ export const flashCommand: Command = {
     }
     if (src !== undefined) {
       const output = typeof values.output === 'string' ? resolve(values.output) : src.path;
-      const r = flashImage({ board, image, bundle: resolve(values.bundle as string), src, output, ...(wifi ? { wifi } : {}) });
+      const r = flashImage({ board, image, bundle: resolve(values.bundle as string), src, output, ...(wifi ? { wifi } : {}), ...(cameraUrl !== undefined ? { cameraUrl } : {}) });
       process.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : imageReport(r));
       return EXIT.OK;
     }
-    const result = flashTree({ board, image, bundle: resolve(values.bundle as string), target: resolve(values.target as string), force: values.force === true });
+    const result = flashTree({ board, image, bundle: resolve(values.bundle as string), target: resolve(values.target as string), force: values.force === true, ...(cameraUrl !== undefined ? { cameraUrl } : {}) });
     process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : report(result));
     return EXIT.OK;
   },

@@ -1,4 +1,4 @@
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import type { FrameRate } from '../lib/Muxer.ts';
 import { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { EXIT } from '../lib/CliError.ts';
@@ -6,6 +6,8 @@ import { listBoards, loadBoardManifest } from '../shared/loadBoardManifest.ts';
 import { muxFile } from '../lib/muxFile.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
+import { CODEC_IDS, codecChoices, isCodecId } from '../../firmware/core/media/codecs.ts';
+import { playbackWarnings } from '../../firmware/core/media/playbackWarnings.ts';
 
 const spec: CommandSpec = {
   name: 'mux',
@@ -15,7 +17,7 @@ const spec: CommandSpec = {
     'read into the board\'s frame pool, split into frames, one Matroska Cluster per fragment, KVS rules enforced.',
   options: {
     output: { type: 'string', short: 'o', value: 'out.mkv', help: 'where to write the Matroska file (written atomically)' },
-    codec: { type: 'string', value: 'h264|mjpeg', help: 'input codec (default: detected from the first bytes)' },
+    codec: { type: 'string', value: CODEC_IDS.join('|'), help: 'input codec (default: detected from the first bytes)' },
     fps: { type: 'string', value: 'N or N/M', help: 'frame rate (default: H.264 VUI timing, else 25)' },
     'fragment-ms': { type: 'string', value: 'ms', help: 'open a new fragment at the first key frame after this long (default: board, 1000; 0 = every key frame)' },
     'max-fragment-ms': { type: 'string', value: 'ms', help: 'refuse fragments longer than this (default: board, 10000; KVS max 20000)' },
@@ -70,8 +72,8 @@ export const muxCommand: Command = {
     if (positionals.length !== 1) throw new FieldcamError('CLI_USAGE', `mux: expected one input (a file or -), got ${positionals.length}`);
     if (typeof values.output !== 'string') throw new FieldcamError('CLI_USAGE', 'mux: -o <out.mkv> is required');
     const codec = values.codec;
-    if (codec !== undefined && codec !== 'h264' && codec !== 'mjpeg') {
-      throw new FieldcamError('CLI_USAGE', `mux: --codec must be h264 or mjpeg, got '${String(codec)}'`);
+    if (codec !== undefined && !isCodecId(codec)) {
+      throw new FieldcamError('CLI_USAGE', `mux: --codec must be ${codecChoices()}, got '${String(codec)}'`);
     }
     const board = loadBoardManifest(typeof values.board === 'string' ? values.board : 'sim-x86');
     const fragmentMs = numberFlag(spec, 'fragment-ms', values['fragment-ms'], 0, 20000);
@@ -136,6 +138,7 @@ export const muxCommand: Command = {
           `${summary.frames} frames (${summary.keyFrames} key) in ${summary.fragments} fragments, ` +
           `${(summary.durationMs / 1000).toFixed(2)} s, ${summary.bytesIn} → ${summary.bytesOut} bytes\n`,
       );
+      for (const w of playbackWarnings(result.codec)) process.stderr.write(`mux: warning: ${w}\n`);
       if (stats.fpsSource === 'default') {
         process.stderr.write(`mux: warning: no frame rate in the input; assumed ${fps_} fps (set --fps)\n`);
       }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import type { ProfileReport } from '../shared/ProfileReport.ts';
 import { parseFaultSpec } from '../shared/parseFaultSpec.ts';
 import { runProfile, type BudgetOverrides } from '../../sim/index.ts';
@@ -16,6 +16,10 @@ import { writeProfileCsv } from '../lib/profile/writeProfileCsv.ts';
 import { sniffCodecOfFile } from '../lib/sniffCodecOfFile.ts';
 import { writeFileAtomic } from '../shared/writeFileAtomic.ts';
 import type { Command } from './fieldcam.ts';
+import { CODEC_IDS, CODECS, type CodecId } from '../../firmware/core/media/codecs.ts';
+
+/** The clip a board's camera plays when --video is not given, per codec. */
+const SAMPLE_CLIPS: Readonly<Record<CodecId, string>> = Object.freeze({ h264: 'h264-320x240-10fps-gop10.h264', h265: 'h265-320x240-10fps-gop10.h265', mjpeg: 'mjpeg-320x240-10fps.mjpeg' });
 
 const FIXTURES = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures');
 
@@ -81,7 +85,7 @@ function readReport(file: string): ProfileReport {
 /** The clip's frame period and real-time byte rate: its size over its duration (frames / fps, from the core's own reader). */
 function pacing(video: string, board: BoardManifest, scratch: string): { frameMs: number; bytesPerSecond: number } {
   // MJPEG carries no frame rate: the board's camera rate, as the device is configured below.
-  const result = muxFile({ input: video, output: join(scratch, 'pacing.mkv'), board, ...(sniffCodecOfFile(video) === 'mjpeg' ? { fps: { num: board.camera.fps, den: 1 } } : {}) });
+  const result = muxFile({ input: video, output: join(scratch, 'pacing.mkv'), board, ...(!CODECS[sniffCodecOfFile(video) ?? 'h264'].nalTables ? { fps: { num: board.camera.fps, den: 1 } } : {}) });
   const seconds = (result.stats.frames * result.stats.fps.den) / result.stats.fps.num;
   rmSync(join(scratch, 'pacing.mkv'), { force: true });
   return { frameMs: (1000 * result.stats.fps.den) / result.stats.fps.num, bytesPerSecond: seconds > 0 ? statSync(video).size / seconds : 0 };
@@ -145,10 +149,10 @@ export const profileCommand: Command = {
       image = await buildImage(board, { typecheck: false, log: (l) => process.stderr.write(l) });
       dir = imageDir(board.name);
     }
-    const video = resolve(typeof values.video === 'string' ? values.video : join(FIXTURES, board.camera.codec === 'mjpeg' ? 'mjpeg-320x240-10fps.mjpeg' : 'h264-320x240-10fps-gop10.h264'));
+    const video = resolve(typeof values.video === 'string' ? values.video : join(FIXTURES, SAMPLE_CLIPS[board.camera.codec]));
     if (!existsSync(video)) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `profile: no clip at ${video}`);
     const codec = sniffCodecOfFile(video);
-    if (!codec) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `profile: ${video} cannot be read as H.264 or MJPEG`);
+    if (!codec) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `profile: ${video} cannot be read as ${CODEC_IDS.map((id) => CODECS[id].label).join(', ')}`);
     if (codec !== board.camera.codec) process.stderr.write(`profile: note: ${board.name}'s camera is ${board.camera.codec}; profiling with ${codec} as given\n`);
     // An ARM board's RSS includes QEMU: the native runtime runs the same idle script to measure what QEMU adds.
     let nativeRuntime: string | undefined;
@@ -171,8 +175,8 @@ export const profileCommand: Command = {
       const sizing = derivePoolSizing(board.pool);
       const poolBytes = sizing.slotCount * sizing.slotBytes;
       report = await runProfile({
-        board, image: { dir, runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), heapLimitBytes: image.sizes.heapLimitBytes, poolBytes },
-        ...(nativeRuntime ? { nativeRuntime } : {}), video, codec, bytesPerSecond: fast ? 0 : clip.bytesPerSecond, frameMs: clip.frameMs, ...(codec === 'mjpeg' ? { fps: { num: board.camera.fps, den: 1 } } : {}), durationS, timeScale, faults, stateDir, budgets,
+        board, image: { dir, runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}), heapLimitBytes: image.sizes.heapLimitBytes, poolBytes, target: image.target },
+        ...(nativeRuntime ? { nativeRuntime } : {}), video, codec, bytesPerSecond: fast ? 0 : clip.bytesPerSecond, frameMs: clip.frameMs, ...(!CODECS[codec].nalTables ? { fps: { num: board.camera.fps, den: 1 } } : {}), durationS, timeScale, faults, stateDir, budgets,
         countInstructions: values['count-instructions'] === true, cwd: ROOT,
         onProgress: ({ t, sample, fragments }) => {
           const now = performance.now();

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import {
   bootBoard, EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, mediaRoutes, startCloud, viewerUrl, writeDeviceConfig, type BootedBoard,
 } from '../../sim/index.ts';
@@ -12,6 +12,7 @@ import { muxFile } from '../lib/muxFile.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { sniffCodecOfFile } from '../lib/sniffCodecOfFile.ts';
 import type { Command } from './fieldcam.ts';
+import { CODEC_IDS, CODECS } from '../../firmware/core/media/codecs.ts';
 
 const SAMPLE = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'h264-320x240-10fps-gop10.h264');
 
@@ -105,7 +106,7 @@ export const simCommand: Command = {
     const board = tree ? tree.board : loadBoardManifest(typeof values.board === 'string' ? values.board : 'pi-zero-w');
     const video = resolve(typeof values.video === 'string' ? values.video : SAMPLE);
     const codec = sniffCodecOfFile(video);
-    if (!codec) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `sim: ${video} cannot be read as H.264 or MJPEG`);
+    if (!codec) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `sim: ${video} cannot be read as ${CODEC_IDS.map((id) => CODECS[id].label).join(', ')}`);
     const stateDir = resolve(typeof values['state-dir'] === 'string' ? values['state-dir'] : join('.state', 'sim'));
     const once = values.once === true;
     const fast = values['as-fast-as-possible'] === true;
@@ -133,7 +134,7 @@ export const simCommand: Command = {
     // --time-scale: the runtime (--time-scale, --time-origin) and the cloud (timeScale, timeOrigin) read one scaled clock.
     const origin = Date.now();
     const scaled = timeScale > 1 ? ['--time-scale', String(timeScale), '--time-origin', String(origin)] : [];
-    const bootImage = { dir: tree ? tree.paths.imageDir : imageDir(board.name), runtimeFlags: [...image.runtimeFlags, ...scaled], ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) };
+    const bootImage = { dir: tree ? tree.paths.imageDir : imageDir(board.name), runtimeFlags: [...image.runtimeFlags, ...scaled], ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}) };
     const rate = fast ? 0 : bytesPerSecond(video, board, devicesDir);
     const cloud = await startCloud({
       stateDir, port, ...(tree ? { credentialsPort: tree.credentialsPort } : {}), ...(tree?.mqttPort !== undefined ? { mqttPort: tree.mqttPort } : {}), routes: [...mediaRoutes],
@@ -141,7 +142,7 @@ export const simCommand: Command = {
     });
     const url = new URL(cloud.endpoint);
     const names = tree ? [tree.streamName] : Array.from({ length: devices }, (_, i) => `${board.name}-${i + 1}`);
-    const where = board.qemuCpu ? `under qemu-arm -cpu ${board.qemuCpu}` : 'natively';
+    const where = image.qemuCpu ? `under ${image.qemu ?? 'qemu-arm'} -cpu ${image.qemuCpu}` : 'natively';
     if (!json) {
       process.stdout.write(tree
         ? `sim: local cloud on ${cloud.endpoint}, credentials ${cloud.credentialsEndpoint}, MQTT ${cloud.mqtt.endpoint} (state ${stateDir}); the ${board.name} tree ${tree.root} ${where} as its unit starts it (thing ${tree.thingName}), camera ${video}\n`

@@ -1,5 +1,5 @@
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import type { KvsCredentials } from '../../firmware/core/kvs/KvsControlClient.ts';
 import type { SessionStats } from '../../firmware/core/kvs/PutMediaSession.ts';
 import { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
@@ -10,6 +10,8 @@ import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseComma
 import { resolveAwsTarget } from '../lib/resolveAwsTarget.ts';
 import { streamFile } from '../lib/streamFile.ts';
 import type { Command } from './fieldcam.ts';
+import { CODEC_IDS, codecChoices, isCodecId, type CodecId } from '../../firmware/core/media/codecs.ts';
+import { playbackWarnings } from '../../firmware/core/media/playbackWarnings.ts';
 
 const spec: CommandSpec = {
   name: 'stream',
@@ -25,7 +27,7 @@ const spec: CommandSpec = {
     region: { type: 'string', value: 'region', help: 'AWS region (default: AWS_REGION)' },
     realtime: { type: 'boolean', help: 'pace frames at their timestamps, as a camera would (a full pool drops old fragments)' },
     'as-fast-as-possible': { type: 'boolean', help: 'send as fast as the link allows (default; a full pool waits for ACKs)' },
-    codec: { type: 'string', value: 'h264|mjpeg', help: 'input codec (default: detected)' },
+    codec: { type: 'string', value: CODEC_IDS.join('|'), help: 'input codec (default: detected)' },
     fps: { type: 'string', value: 'N', help: 'frame rate (default: from the bitstream, else 25)' },
     board: { type: 'string', value: 'name', help: 'board whose frame pool and defaults to use (default: sim-x86)' },
     'fragment-metadata': { type: 'string', multiple: true, value: 'name=value', help: 'metadata tag on every fragment (max 10)' },
@@ -79,7 +81,7 @@ export const streamCommand: Command = {
     }
     if (values.realtime && values['as-fast-as-possible']) throw new FieldcamError('CLI_USAGE', 'stream: choose --realtime or --as-fast-as-possible');
     const codec = values.codec;
-    if (codec !== undefined && codec !== 'h264' && codec !== 'mjpeg') throw new FieldcamError('CLI_USAGE', `stream: --codec must be h264 or mjpeg`);
+    if (codec !== undefined && !isCodecId(codec)) throw new FieldcamError('CLI_USAGE', `stream: --codec must be ${codecChoices()}`);
     const fpsN = numberFlag(spec, 'fps', values.fps, 1, 240);
     const retention = numberFlag(spec, 'retention-hours', values['retention-hours'], 0, 87600);
     const aws = resolveAwsTarget({
@@ -106,9 +108,11 @@ export const streamCommand: Command = {
       lastShown = now;
       process.stderr.write(`\rstream: ${framesIn} frames in, ${s.fragmentsSent} fragments sent, ${s.fragmentsPersisted} persisted, ${s.connections} connection(s)\x1b[K`);
     };
+    const chosen: CodecId = (codec as CodecId | undefined) ?? (video === '-' ? board.camera.codec : sniffCodecOfFile(video) ?? 'h264');
+    if (!values.json) for (const w of playbackWarnings(chosen)) process.stderr.write(`stream: warning: ${w}\n`);
     const result = await streamFile({
       video,
-      codec: (codec as 'h264' | 'mjpeg' | undefined) ?? (video === '-' ? board.camera.codec : sniffCodecOfFile(video) ?? 'h264'),
+      codec: chosen,
       streamName,
       board,
       aws,

@@ -1,6 +1,7 @@
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
 import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { MkvWriter } from '../../firmware/core/mkv/MkvWriter.ts';
+import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
 import type { FramePool } from '../../firmware/core/pool/FramePool.ts';
 import { MAX_NALS_PER_FRAME, type Frame } from '../../firmware/core/media/Frame.ts';
 import { FrameInput, type Codec, type FrameInputStats, type FrameRate } from '../../firmware/core/media/FrameInput.ts';
@@ -30,6 +31,8 @@ export interface MuxerOptions {
   readonly onBlock?: (frame: Frame, views: ViewList) => void;
   /** The board's native byte search for the readers (design.md §3). */
   readonly byteScan?: ByteScanPort;
+  /** The board's native SimpleBlock writer (MkvBlockPort); absent: the Matroska writer's TypeScript path. */
+  readonly blockPort?: MkvBlockPort;
 }
 
 export interface MuxerStats extends FrameInputStats {
@@ -61,7 +64,7 @@ export class Muxer {
       fragmentMs: options.fragmentMs,
       startTimecode: options.startTimecode,
       ...(options.byteScan ? { byteScan: options.byteScan } : {}),
-      onQueued: () => this.drain(),
+      onQueued: (frame) => this.write(frame),
     });
     this.snapshot = { ...this.input.stats, fragments: 0, bytesOut: 0 };
   }
@@ -105,28 +108,48 @@ export class Muxer {
     this.fragmentOpen = false;
   }
 
+  /**
+   * Offline, a frame written is a frame done: each is written as it is queued and released at once, so the frame
+   * just queued is normally the only one held and is written without walking the queue. Anything else (a frame a
+   * rule refused stays queued, strict mode) goes the general way, `drain`.
+   */
+  private write(frame: Frame): void {
+    const queue = this.input.queue;
+    if (queue.length !== 1) {
+      this.drain();
+      return;
+    }
+    this.writeFrame(frame);
+    queue.releaseHead();
+  }
+
   private drain(): void {
-    const writer = this.writer ?? this.startSegment();
     const queue = this.input.queue;
     for (let frame = queue.nextUnsent(); frame; frame = queue.nextUnsent()) {
-      this.views.clear();
-      if (frame.fragmentStart) {
-        if (this.fragmentOpen && this.options.endOfFragment) {
-          writer.endFragment(this.views);
-          this.emit();
-          this.views.clear();
-        }
-        writer.startFragment(frame.pts, this.views, this.options.metadata);
-        this.options.metadata?.fragmentDone();
-        this.fragmentOpen = true;
-        this.fragments++;
-      }
-      writer.block(frame, this.views);
-      this.options.onBlock?.(frame, this.views);
-      this.emit();
+      this.writeFrame(frame);
       frame.sent = true;
     }
     queue.releaseSent();
+  }
+
+  private writeFrame(frame: Frame): void {
+    const writer = this.writer ?? this.startSegment();
+    const views = this.views;
+    views.clear();
+    if (frame.fragmentStart) {
+      if (this.fragmentOpen && this.options.endOfFragment) {
+        writer.endFragment(views);
+        this.emit();
+        views.clear();
+      }
+      writer.startFragment(frame.pts, views, this.options.metadata);
+      this.options.metadata?.fragmentDone();
+      this.fragmentOpen = true;
+      this.fragments++;
+    }
+    writer.block(frame, views);
+    this.options.onBlock?.(frame, views);
+    this.emit();
   }
 
   private startSegment(): MkvWriter {
@@ -134,6 +157,7 @@ export class Muxer {
       track: this.input.trackSpec(),
       maxFragmentMs: this.options.maxFragmentMs,
       ...(this.options.segmentUid ? { segmentUid: this.options.segmentUid } : {}),
+      ...(this.options.blockPort ? { blockPort: this.options.blockPort } : {}),
     });
     this.views.clear();
     writer.header(this.views);

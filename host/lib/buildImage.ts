@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
 import { FieldcamError } from '../../firmware/core/errors.ts';
-import { buildRuntime, ENGINE } from '../../toolchain/xs/build.mjs';
+import { buildRuntime, ENGINE, QEMU_USER } from '../../toolchain/xs/build.mjs';
 import type { BoardManifest } from '../shared/loadBoardManifest.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -19,6 +19,8 @@ export interface ImageManifest {
   readonly board: string;
   readonly target: string;
   readonly qemuCpu?: string;
+  /** The QEMU user-mode emulator for the target (qemu-arm, qemu-aarch64); absent for x86_64. */
+  readonly qemu?: string;
   readonly version: string;
   readonly engine: string;
   readonly runtime: 'fieldcam-runtime';
@@ -106,6 +108,7 @@ export async function buildImage(board: BoardManifest, options: { log?: (line: s
     board: board.name,
     target: board.target,
     ...(board.qemuCpu ? { qemuCpu: board.qemuCpu } : {}),
+    ...(QEMU_USER[board.target] ? { qemu: QEMU_USER[board.target] } : {}),
     version,
     engine: ENGINE.moddable,
     runtime: 'fieldcam-runtime',

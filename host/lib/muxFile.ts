@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { Muxer, type Codec, type FrameRate, type MuxerStats } from './Muxer.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
@@ -8,6 +8,7 @@ import { FramePool, type PoolSizing } from '../../firmware/core/pool/FramePool.t
 import { AtomicFileWriter } from './AtomicFileWriter.ts';
 import type { BoardManifest } from '../shared/loadBoardManifest.ts';
 import { readIntoSlot } from './readIntoSlot.ts';
+import { sniffCodec as sniffFirstBytes } from '../../firmware/core/media/codecs.ts';
 
 export interface MuxFileOptions {
   /** A file path, or '-' for standard input. */
@@ -34,13 +35,11 @@ export interface MuxFileResult {
   readonly bytesOut: number;
 }
 
-/** Guesses the codec from the first bytes of a file: JPEG SOI, or an Annex-B start code. */
+/** Guesses the codec from the first bytes of a file (the codec table's sniffers: JPEG SOI, the first NAL header). */
 export function sniffCodec(fd: number): Codec | undefined {
-  const head = new Uint8Array(4);
-  const n = readSync(fd, head, 0, 4, 0);
-  if (n >= 2 && head[0] === 0xff && head[1] === 0xd8) return 'mjpeg';
-  if (n >= 3 && head[0] === 0 && head[1] === 0 && (head[2] === 1 || (head[2] === 0 && head[3] === 1))) return 'h264';
-  return undefined;
+  const head = new Uint8Array(64);
+  const n = readSync(fd, head, 0, head.length, 0);
+  return sniffFirstBytes(head, n);
 }
 
 /**

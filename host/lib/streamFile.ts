@@ -3,7 +3,7 @@ import { nodeHash } from '../../firmware/boards/node/nodeHash.ts';
 import { nodeSocket } from '../../firmware/boards/node/nodeSocket.ts';
 import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
 import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { KvsControlClient, type KvsCredentials } from '../../firmware/core/kvs/KvsControlClient.ts';
 import { PoolFragmentSource } from '../../firmware/core/kvs/PoolFragmentSource.ts';
 import { PutMediaSession, type SessionEvent, type SessionStats } from '../../firmware/core/kvs/PutMediaSession.ts';
@@ -15,6 +15,7 @@ import { FramePool } from '../../firmware/core/pool/FramePool.ts';
 import type { BoardManifest } from '../shared/loadBoardManifest.ts';
 import { readIntoSlot } from './readIntoSlot.ts';
 import type { AwsTarget } from './resolveAwsTarget.ts';
+import { CODECS } from '../../firmware/core/media/codecs.ts';
 
 export interface StreamFileOptions {
   readonly video: string;
@@ -112,7 +113,7 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
     source: new PoolFragmentSource(input), control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock,
     region: o.aws.region, streamName: o.streamName, credentials,
     ...(o.aws.control.tls ? { dataTls: tls } : {}),
-    ...(o.createRetentionHours !== undefined ? { createStream: { retentionHours: o.createRetentionHours } } : {}),
+    ...(o.createRetentionHours !== undefined ? { createStream: { retentionHours: o.createRetentionHours, mediaType: CODECS[o.codec].kvsMediaType } } : {}),
     maxFragmentMs: o.board.stream.maxFragmentMs,
     endOfFragment: o.endOfFragment ?? true,
     ...(o.metadata ? { metadata: o.metadata } : {}),

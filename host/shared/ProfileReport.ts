@@ -12,6 +12,17 @@ export interface ProfileSample {
   /** heapBytes − the heap after boot: what the app holds (against appHeapBudgetBytes where the board has one). */
   readonly appHeapBytes: number;
   readonly poolSlotsInUse: number;
+  /** The XS engine's chunk and slot bytes in use (firmware status `heapChunkBytes`, `heapSlotBytes`); -1 where not reported. */
+  readonly heapChunkBytes: number;
+  readonly heapSlotBytes: number;
+  /**
+   * Capture → socket per frame over this status interval (firmware status `captureToSocket*`): frames first sent
+   * in it, and their p50, p99 and max in ms (-1: no live frame sent in it).
+   */
+  readonly captureToSocketFrames: number;
+  readonly captureToSocketP50Ms: number;
+  readonly captureToSocketP99Ms: number;
+  readonly captureToSocketMaxMs: number;
   /** The process's VmRSS; for an ARM board the qemu-arm process, QEMU included. */
   readonly rssBytes: number;
   /** rssBytes − the measured QEMU overhead (== rssBytes natively). */
@@ -96,6 +107,19 @@ export interface ProfileReport {
     readonly peakRssBytes: number;
     readonly computronsPerFrame: number;
     readonly instructionsPerFrame: number | null;
+    /** ARM guest instructions per frame by stage (the QEMU plugin's address ranges); null without --count-instructions. */
+    readonly instructionsPerFrameByStage: Readonly<Record<string, number>> | null;
+    /** Peak chunk and slot bytes of the XS heap (-1 where the board does not report them). */
+    readonly peakHeapChunkBytes: number;
+    readonly peakHeapSlotBytes: number;
+    /** Capture → socket over every live frame: frames counted, the largest interval p99 and the largest single value (ms; -1: none). */
+    readonly captureToSocket: { readonly frames: number; readonly worstIntervalP99Ms: number; readonly maxMs: number };
+    /** TLS on the device (the XS host's mbedTLS counters; -1 where not reported): application-data records, their bytes, handshakes. */
+    readonly tlsRecords: number;
+    readonly tlsBytes: number;
+    readonly tlsHandshakes: number;
+    /** Errors by code: the device's error lines and the codes of its retry/dropped/failed events. */
+    readonly errorsByCode: Readonly<Record<string, number>>;
     readonly cloudFragmentsStored: number;
     readonly cloudPersistedAcks: number;
     readonly dropsByReason: Readonly<Record<string, number>>;

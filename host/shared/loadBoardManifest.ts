@@ -3,8 +3,11 @@ import { join, resolve } from 'node:path';
 import type { PoolBudget } from '../../firmware/core/config/derivePoolSizing.ts';
 import { CONTROL_MIN_PACKET_BYTES, type ControlBoard } from '../../firmware/app/DeviceConfig.ts';
 import { CONTROL_LIMITS } from '../../firmware/core/control/controlLimits.ts';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from './hostErrors.ts';
 import type { NetDeadlines } from '../../firmware/core/net/PhaseDeadline.ts';
+import { QEMU_USER, TARGETS } from '../../toolchain/xs/build.mjs';
+import { readCameraSource, type CameraSource } from './cameraSource.ts';
+import { codecChoices, isCodecId, type CodecId } from '../../firmware/core/media/codecs.ts';
 
 type NetDeadlineKey = keyof NetDeadlines;
 const NET_DEADLINE_KEYS: readonly NetDeadlineKey[] = Object.freeze(['connectMs', 'tlsMs', 'headMs', 'firstAckMs', 'connackMs']);
@@ -15,13 +18,17 @@ export interface BoardManifest {
   readonly name: string;
   readonly description: string;
   readonly arch: string;
-  /** The runtime build target (firmware/runtime/Makefile): x86_64, armv6, armv7. */
+  /** The runtime build target (firmware/runtime/Makefile): x86_64, armv6, armv7, aarch64. */
   readonly target: string;
-  /** `qemu-arm -cpu` model; absent for boards that run natively (x86_64). */
+  /** `-cpu` model for the target's QEMU user-mode emulator (qemu-arm, qemu-aarch64); absent for x86_64. */
   readonly qemuCpu?: string;
   readonly memory: BoardMemory;
   readonly pool: PoolBudget;
-  readonly camera: { readonly codec: 'h264' | 'mjpeg'; readonly width: number; readonly height: number; readonly fps: number };
+  readonly camera: {
+    readonly codec: CodecId; readonly width: number; readonly height: number; readonly fps: number;
+    /** The camera adapter (host/shared/cameraSource.ts); absent: rpicam with the SoC's encoder. */
+    readonly source?: CameraSource;
+  };
   readonly stream: { readonly fragmentMs: number; readonly maxFragmentMs: number };
   /** The control channel's fixed buffers (optional; the firmware's defaults are 4096-byte packets × 8 queued, 16 KiB state, 32 pending results). */
   readonly control?: ControlBoard;
@@ -43,7 +50,8 @@ export interface BoardMemory {
   readonly appHeapBudgetBytes?: number;
 }
 
-export const RUNTIME_TARGETS = Object.freeze(['x86_64', 'armv6', 'armv7'] as const);
+/** The runtime build targets (toolchain/xs/build.mjs, firmware/runtime/Makefile). */
+export const RUNTIME_TARGETS: readonly string[] = TARGETS;
 
 export function listBoards(dir = BOARDS_DIR): string[] {
   return readdirSync(dir)
@@ -85,13 +93,14 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
   const stream = obj(m.stream, 'stream');
   const memory = obj(m.memory, 'memory');
   const target = str(m, 'target');
-  if (!(RUNTIME_TARGETS as readonly string[]).includes(target)) bad('target', `one of ${RUNTIME_TARGETS.join(', ')}`);
-  if (target !== 'x86_64' && typeof m.qemuCpu !== 'string') bad('qemuCpu', `the qemu-arm CPU model for target ${target}`);
+  if (!RUNTIME_TARGETS.includes(target)) bad('target', `one of ${RUNTIME_TARGETS.join(', ')}`);
+  const qemu = QEMU_USER[target];
+  if (qemu && typeof m.qemuCpu !== 'string') bad('qemuCpu', `the ${qemu} CPU model for target ${target}`);
   const whole = (field: string) => {
     const v = pos(memory, 'memory', field);
     return Number.isInteger(v) ? v : bad(`memory.${field}`, 'a whole number');
   };
-  if (camera.codec !== 'h264' && camera.codec !== 'mjpeg') bad('camera.codec', '"h264" or "mjpeg"');
+  if (!isCodecId(camera.codec)) bad('camera.codec', codecChoices('"'));
   const maxFragmentMs = pos(stream, 'stream', 'maxFragmentMs');
   let control: ControlBoard | undefined;
   if (m.control !== undefined) {
@@ -141,10 +150,11 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
       maxFrameBytes: pos(pool, 'pool', 'maxFrameBytes'),
     }),
     camera: Object.freeze({
-      codec: camera.codec as 'h264' | 'mjpeg',
+      codec: camera.codec as CodecId,
       width: pos(camera, 'camera', 'width'),
       height: pos(camera, 'camera', 'height'),
       fps: pos(camera, 'camera', 'fps'),
+      ...(camera.source !== undefined ? { source: readCameraSource(camera.source, bad) } : {}),
     }),
     stream: Object.freeze({ fragmentMs: stream.fragmentMs === 0 ? 0 : pos(stream, 'stream', 'fragmentMs'), maxFragmentMs }),
     ...(control ? { control } : {}),

@@ -7,6 +7,8 @@ import { feedCamera, type CameraFeed } from './feedCamera.ts';
 export interface BootImage {
   readonly dir: string;
   readonly qemuCpu?: string;
+  /** The QEMU user-mode emulator (image.json `qemu`: qemu-arm, qemu-aarch64); qemu-arm when absent. */
+  readonly qemu?: string;
   readonly runtimeFlags: readonly string[];
 }
 
@@ -53,13 +55,13 @@ export interface DeviceSource {
 
 const SIGNALS: Readonly<Record<string, number>> = Object.freeze({ SIGINT: 2, SIGKILL: 9, SIGTERM: 15, SIGSEGV: 11, SIGBUS: 7, SIGABRT: 6, SIGILL: 4 });
 
-/** The command line that starts an image: natively for x86_64, under `qemu-arm -cpu <model>` for ARM targets. */
+/** The command line that starts an image: natively for x86_64, under `qemu-arm|qemu-aarch64 -cpu <model>` for ARM targets. */
 export function bootCommand(image: BootImage, config: string | DeviceSource): { command: string; args: string[] } {
   const runtime = join(image.dir, 'fieldcam-runtime');
   const source = typeof config === 'string' ? ['--config', config] : ['--bundle', config.bundle, '--board', config.board ?? join(image.dir, 'board.json'),
     ...(config.state ? ['--state', config.state] : []), ...(config.recorded === false ? [] : ['--recorded'])];
   const args = [...image.runtimeFlags, join(image.dir, 'firmware.js'), ...source];
-  return image.qemuCpu ? { command: 'qemu-arm', args: ['-cpu', image.qemuCpu, runtime, ...args] } : { command: runtime, args };
+  return image.qemuCpu ? { command: image.qemu ?? 'qemu-arm', args: ['-cpu', image.qemuCpu, runtime, ...args] } : { command: runtime, args };
 }
 
 /** How long after the runtime's exit its output pipes may stay open (their last lines are read meanwhile). */

@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeCbor } from '../../firmware/core/cbor/encodeCbor.ts';
+import type { CodecId } from '../../firmware/core/media/codecs.ts';
 
 /** device.cbor of docs/device-bundle.md (format version 1), as a plain object. */
 export interface DeviceBundleDocument {
@@ -11,7 +12,7 @@ export interface DeviceBundleDocument {
   readonly roleAlias: string;
   readonly endpoints: { readonly credentialProvider: string; readonly iotData?: string; readonly kinesisVideo: string };
   readonly retentionHours?: number;
-  readonly camera?: { readonly codec?: 'h264' | 'mjpeg'; readonly fps?: number };
+  readonly camera?: { readonly codec?: CodecId; readonly fps?: number };
   readonly stream?: { readonly fragmentMs?: number; readonly metadata?: Readonly<Record<string, string>> };
   /** Anything else, for tests of the device's refusal of unknown keys. */
   readonly [key: string]: unknown;

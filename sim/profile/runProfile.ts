@@ -10,8 +10,10 @@ import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type Runn
 import type { BoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { countInstructions } from '../../toolchain/qemu/build.mjs';
 import { measureQemuOverhead } from './measureQemuOverhead.ts';
+import { runtimeStages } from './runtimeStages.ts';
 import type { FaultStep } from '../../host/shared/parseFaultSpec.ts';
 import { percentile, type BudgetVerdict, type ProfileEvent, type ProfileFragment, type ProfileReport, type ProfileSample } from '../../host/shared/ProfileReport.ts';
+import type { CodecId } from '../../firmware/core/media/codecs.ts';
 
 /** Budget overrides (`--budget heap=…,app-heap=…,pool=…,latency-p99=…`); absent ones come from the board. */
 export interface BudgetOverrides {
@@ -23,11 +25,12 @@ export interface BudgetOverrides {
 
 export interface ProfileOptions {
   readonly board: BoardManifest;
-  readonly image: BootImage & { readonly heapLimitBytes: number; readonly poolBytes: number };
+  /** `target`: the runtime's architecture (image.json `target`, e.g. armv6), for the CPU split by stage. */
+  readonly image: BootImage & { readonly heapLimitBytes: number; readonly poolBytes: number; readonly target?: string };
   /** The native x86-64 runtime, for the QEMU overhead measurement of an ARM board. */
   readonly nativeRuntime?: string;
   readonly video: string;
-  readonly codec: 'h264' | 'mjpeg';
+  readonly codec: CodecId;
   /** The clip's real-time byte rate (0: as fast as the board reads). */
   readonly bytesPerSecond: number;
   /** The clip's frame period in ms (its frame rate), to tell which frame ends each stored fragment. */
@@ -92,19 +95,27 @@ function applyFault(cloud: RunningCloud, f: FaultStep, on: boolean): void {
  * as fast as the board reads, each run counted whole; the difference over the extra frames cancels boot and
  * shutdown (the method of test/bench/device.ts).
  */
-async function instructionsPerFrame(o: ProfileOptions, configFor: (name: string) => string): Promise<number | null> {
+async function instructionsPerFrame(o: ProfileOptions, configFor: (name: string) => string, missing: string[]): Promise<{ total: number; byStage: Record<string, number> | null } | null> {
   if (!o.image.qemuCpu) return null;
   const once = readFileSync(o.video);
-  const runs: { instructions: number; frames: number }[] = [];
+  const runs: { instructions: number; frames: number; stages?: Record<string, bigint> }[] = [];
+  const split = o.image.target ? runtimeStages(join(o.image.dir, 'fieldcam-runtime'), o.image.target, join(o.cwd, 'build', 'xs', o.image.target, 'obj')) : { missing: 'the image names no runtime target' };
+  if ('missing' in split) missing.push(`CPU by stage: ${split.missing}`);
+  const stages = 'ranges' in split ? split.ranges : undefined;
   for (const [name, stdin] of [['insns-1', once], ['insns-2', Buffer.concat([once, once])]] as const) {
     const { args } = bootCommand({ dir: o.image.dir, runtimeFlags: o.image.runtimeFlags.filter((a, i, all) => a !== '--time-scale' && all[i - 1] !== '--time-scale' && a !== '--time-origin' && all[i - 1] !== '--time-origin'), qemuCpu: o.image.qemuCpu }, configFor(name));
-    const r = await countInstructions({ cpu: o.image.qemuCpu, program: args[2]!, args: args.slice(3), cwd: o.cwd, stdin });
+    const r = await countInstructions({ cpu: o.image.qemuCpu, program: args[2]!, args: args.slice(3), cwd: o.cwd, stdin, ...(stages ? { stages } : {}) });
     const summary = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.type === 'summary');
     if (r.code !== 0 || !summary) throw new Error(`instruction count run exited ${r.code}: ${r.stderr.slice(-400)}`);
-    runs.push({ instructions: Number(r.instructions), frames: num(summary.framesIn) });
+    runs.push({ instructions: Number(r.instructions), frames: num(summary.framesIn), ...(r.stages ? { stages: r.stages } : {}) });
   }
-  const frames = runs[1]!.frames - runs[0]!.frames;
-  return frames > 0 ? Math.round((runs[1]!.instructions - runs[0]!.instructions) / frames) : null;
+  const [one, two] = runs as [typeof runs[0], typeof runs[0]];
+  const frames = two.frames - one.frames;
+  if (!(frames > 0)) return null;
+  const byStage = one.stages && two.stages
+    ? Object.fromEntries(Object.keys(two.stages).map((k) => [k, Math.round(Number(two.stages![k]! - (one.stages![k] ?? 0n)) / frames)]))
+    : null;
+  return { total: Math.round((two.instructions - one.instructions) / frames), byStage };
 }
 
 /**
@@ -155,9 +166,9 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     return path;
   };
   const missing: string[] = [
-    'capture → first byte on the socket per frame: the firmware has the hook (PutMediaSession onSent) but does not report it in its status lines',
-    'XS heap split into chunks and slots, and CPU by stage (scan, JS, TLS, rest): the status line carries the heap total and computrons only',
     'pool frame records in use (the pool also fills when its frame records run out with slots to spare): the status line carries slots in use only; drops by reason show it',
+    ...(o.bytesPerSecond > 0 ? [] : ['capture → socket per frame: a camera fed as fast as the board reads has no capture time (use --realtime)']),
+    ...(o.countInstructions ? [] : ['ARM instructions per frame and CPU by stage (scan, JS, TLS, rest): run with --count-instructions (ARM boards)']),
   ];
   try {
     const qemuOverhead = o.image.qemuCpu && o.nativeRuntime
@@ -169,13 +180,14 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     let summary: Record<string, unknown> | undefined;
     let last: Record<string, unknown> | undefined;
     let booted = false;
+    let lastWindow: ProfileSample | undefined;
     const seen = new Set<string>();
     const stored: { number: string; endMs: number; producerMs: number; persistedT: number; bytes: number }[] = [];
     const t0 = cloud.ctx.now();
     const since = () => (cloud.ctx.now() - t0) / 1000;
     const config = configFor(stream);
     const board = bootBoard({
-      image: { dir: o.image.dir, runtimeFlags: [...o.image.runtimeFlags, ...scaled], ...(o.image.qemuCpu ? { qemuCpu: o.image.qemuCpu } : {}) },
+      image: { dir: o.image.dir, runtimeFlags: [...o.image.runtimeFlags, ...scaled], ...(o.image.qemuCpu ? { qemuCpu: o.image.qemuCpu } : {}), ...(o.image.qemu ? { qemu: o.image.qemu } : {}) },
       config, video: o.video, loop: true, bytesPerSecond: o.bytesPerSecond, rate: o.timeScale, cwd: o.cwd,
       onRecord: (r) => {
         if (r.type === 'boot') booted = true;
@@ -189,12 +201,18 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
             t, framesIn: num(r.framesIn), framesDropped: num(r.framesDropped), fragmentsPersisted: num(r.fragmentsPersisted),
             heapBytes: num(r.heapBytes), peakHeapBytes: num(r.peakHeapBytes),
             appHeapBytes: num(r.baselineHeapBytes) > 0 ? num(r.heapBytes) - num(r.baselineHeapBytes) : 0,
-            poolSlotsInUse: num(r.poolSlotsInUse), rssBytes: rss, deviceRssBytes: rss > 0 ? Math.max(0, rss - qemuOverhead) : 0,
+            poolSlotsInUse: num(r.poolSlotsInUse),
+            heapChunkBytes: num(r.heapChunkBytes, -1), heapSlotBytes: num(r.heapSlotBytes, -1),
+            captureToSocketFrames: num(r.captureToSocketFrames), captureToSocketP50Ms: num(r.captureToSocketP50Ms, -1),
+            captureToSocketP99Ms: num(r.captureToSocketP99Ms, -1), captureToSocketMaxMs: num(r.captureToSocketMaxMs, -1),
+            rssBytes: rss, deviceRssBytes: rss > 0 ? Math.max(0, rss - qemuOverhead) : 0,
             computronsPerFrame: frames > 0 ? Math.round((num(r.computrons) - num(prev?.computrons)) / frames) : -1,
             connected: r.connected === true,
           };
-          // The summary comes after the process let go of most of its memory: it counts, but not its RSS.
+          // The summary comes after the process let go of most of its memory: it counts, but not its RSS; its
+          // capture → socket window (the frames since the last status line) is kept apart.
           if (r.type === 'status') samples.push(sample);
+          else lastWindow = sample;
           last = r;
           if (r.type === 'summary') summary = r;
           else o.onProgress?.({ t, sample, fragments: stored.length });
@@ -241,7 +259,7 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     }
 
     fragments.push(...fragmentLatencies(stored, samples, o.frameMs));
-    const instructions = o.countInstructions ? await instructionsPerFrame(o, configFor) : null;
+    const instructions = o.countInstructions ? await instructionsPerFrame(o, configFor, missing) : null;
     if (o.countInstructions && !o.image.qemuCpu) missing.push('ARM guest instructions: this board runs natively (no QEMU plugin)');
     const end = summary ?? last ?? {};
     const latencies = fragments.map((f) => f.latencyMs).sort((a, b) => a - b);
@@ -249,7 +267,12 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     const mine = [...conns.active, ...conns.recent].filter((c) => c.stream === stream);
     const drops: Record<string, number> = {};
     const kinds: Record<string, number> = {};
-    for (const e of events) kinds[e.event] = (kinds[e.event] ?? 0) + 1;
+    const errorCodes: Record<string, number> = {};
+    for (const e of events) {
+      kinds[e.event] = (kinds[e.event] ?? 0) + 1;
+      if (e.code && e.event !== 'fault') errorCodes[e.code] = (errorCodes[e.code] ?? 0) + 1;
+    }
+    const windows = [...samples, ...(lastWindow ? [lastWindow] : [])].filter((s) => s.captureToSocketFrames > 0);
     // Frames dropped by the pool's reason (firmware status `drops`: poolFull, awaitKeyFrame, truncated, latency, …).
     const by = end.drops;
     if (by && typeof by === 'object') for (const [reason, n] of Object.entries(by)) if (num(n) > 0) drops[reason] = num(n);
@@ -286,7 +309,16 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
       totals: {
         framesIn, framesDropped: num(end.framesDropped), fragmentsIn: num(end.fragmentsIn), fragmentsPersisted: num(end.fragmentsPersisted),
         connections: num(end.connections), peakHeapBytes: num(end.peakHeapBytes), peakAppHeapBytes: peakApp, poolHighWater: highWater, peakRssBytes: peakRss,
-        computronsPerFrame: framesIn > 0 ? Math.round(computrons / framesIn) : 0, instructionsPerFrame: instructions,
+        computronsPerFrame: framesIn > 0 ? Math.round(computrons / framesIn) : 0, instructionsPerFrame: instructions?.total ?? null,
+        instructionsPerFrameByStage: instructions?.byStage ?? null,
+        peakHeapChunkBytes: num(end.peakHeapChunkBytes, -1), peakHeapSlotBytes: num(end.peakHeapSlotBytes, -1),
+        captureToSocket: {
+          frames: windows.reduce((n, w) => n + w.captureToSocketFrames, 0),
+          worstIntervalP99Ms: windows.length ? Math.max(...windows.map((w) => w.captureToSocketP99Ms)) : -1,
+          maxMs: windows.length ? Math.max(...windows.map((w) => w.captureToSocketMaxMs)) : -1,
+        },
+        tlsRecords: num(end.tlsRecords, -1), tlsBytes: num(end.tlsBytes, -1), tlsHandshakes: num(end.tlsHandshakes, -1),
+        errorsByCode: errorCodes,
         cloudFragmentsStored: fragments.length, cloudPersistedAcks: mine.reduce((s, c) => s + c.stats.acks.PERSISTED, 0),
         dropsByReason: drops, eventsByKind: kinds,
       },

@@ -26,6 +26,7 @@ import { Operator, RunningDevice } from '../device/controlKit.ts';
 import { cli } from '../host/control/controlKit.ts';
 import { clip1080p, clip720p, mjpeg640, referenceClip, type Clip } from './clips.ts';
 import { nativeCosts } from './tlsCost.ts';
+import type { CodecId } from '../../firmware/core/media/codecs.ts';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 const H264 = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
@@ -112,7 +113,7 @@ interface DeviceRun {
   firstByteMs: number;
 }
 
-function configFor(cloud: RunningCloud, dir: string, board: string, name: string, codec: 'h264' | 'mjpeg'): string {
+function configFor(cloud: RunningCloud, dir: string, board: string, name: string, codec: CodecId): string {
   const url = new URL(cloud.endpoint);
   const path = join(dir, `${name}.json`);
   writeDeviceConfig(path, {
@@ -164,7 +165,7 @@ interface DeviceFigures {
 }
 
 /** `clipFor`: the camera clip per codec (default: the 320x240 fixtures). */
-async function deviceCost(dir: string, images: ImageManifest[], clipFor?: (codec: 'h264' | 'mjpeg') => string): Promise<{ table: string; figures: DeviceFigures[] }> {
+async function deviceCost(dir: string, images: ImageManifest[], clipFor?: (codec: CodecId) => string): Promise<{ table: string; figures: DeviceFigures[] }> {
   const cloud = await startCloud({ stateDir: join(dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   const rows: (string | number)[][] = [];
   const figures: DeviceFigures[] = [];

@@ -1,5 +1,6 @@
 // The firmware image — our C host running XS with the bundled app — streaming to the local KVS: natively
-// (sim-x86) and as the Raspberry Pi Zero would run it, under `qemu-arm -cpu arm1176` (pi-zero-w). Judged from
+// (sim-x86), as the Raspberry Pi Zero would run it, under `qemu-arm -cpu arm1176` (pi-zero-w), and as a Pi 4 on
+// 64-bit Raspberry Pi OS would, under `qemu-aarch64 -cpu cortex-a72` (pi-4). Judged from
 // what the cloud stored and from GetMedia decoded by ffprobe; the ARM upload is compared byte for byte with
 // the Node board's for the same input and pinned clock.
 import { spawn } from 'node:child_process';
@@ -19,7 +20,7 @@ import { decodedFrameCount, decodeErrors, FIXTURES, ROOT, tempDir } from '../e2e
 import { assert, suite } from '../harness/index.ts';
 import { distinctTimestamps, getMedia, storedFragments } from './storedMedia.ts';
 
-const test = suite('firmware image on XS (native and qemu-arm arm1176) against the local KVS');
+const test = suite('firmware image on XS (native, qemu-arm arm1176, qemu-aarch64 cortex-a72) against the local KVS');
 const tmp = tempDir('fieldcam-image-');
 const GOP10 = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
 const images: Record<string, ImageManifest> = {};
@@ -47,7 +48,7 @@ function boot(board: string, configPath: string, video = GOP10): Promise<{ code:
 async function bootWith(image: ImageManifest, board: string, configPath: string, video = GOP10): Promise<{ code: number; stderr: string; records: Record_[] }> {
   const records: Record_[] = [];
   const booted = bootBoard({
-    image: { dir: imageDir(board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
+    image: { dir: imageDir(board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}) },
     config: configPath, video, loop: false, bytesPerSecond: 0, onRecord: (r) => records.push(r), cwd: ROOT,
   });
   const guard = setTimeout(() => booted.child.kill('SIGKILL'), 240_000);
@@ -62,13 +63,14 @@ function summaryOf(records: Record_[]): Record_ {
   return s!;
 }
 
-test('build the sim-x86 and pi-zero-w images', async () => {
-  for (const board of ['sim-x86', 'pi-zero-w']) images[board] = await buildImage(loadBoardManifest(board), { typecheck: false });
+test('build the sim-x86, pi-zero-w and pi-4 images', async () => {
+  for (const board of ['sim-x86', 'pi-zero-w', 'pi-4']) images[board] = await buildImage(loadBoardManifest(board), { typecheck: false });
   assert.is(images['pi-zero-w']!.qemuCpu, 'arm1176');
+  assert.equal([images['pi-4']!.target, images['pi-4']!.qemu, images['pi-4']!.qemuCpu], ['aarch64', 'qemu-aarch64', 'cortex-a72']);
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });
 
-for (const board of ['sim-x86', 'pi-zero-w']) {
+for (const board of ['sim-x86', 'pi-zero-w', 'pi-4']) {
   test(`${board}: the image streams the fixture; every fragment PERSISTED; GetMedia decodes all 100 frames`, async () => {
     const name = `image-${board}`;
     const { code, stderr, records } = await boot(board, config(board, name));

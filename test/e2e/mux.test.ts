@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, suite } from '../harness/index.ts';
 import {
-  clusterCount, decodedFrameCount, decodeErrors, fieldcam, FIXTURES, framePts, mkvmerge, tempDir,
+  clusterCount, decodedFrameCount, decodeErrors, fieldcam, FIXTURES, frameHashes, framePts, mkvmerge, tempDir,
 } from './tools.ts';
 
 const test = suite('fieldcam mux (e2e)');
@@ -25,6 +25,7 @@ const CASES: readonly Case[] = [
   { fixture: 'h264-aud-sei-3byte.h264', args: [], frames: 30, fps: 10, fragments: 3, size: '320x240', codecId: 'V_MPEG4/ISO/AVC' },
   { fixture: 'h264-1080p-30fps.h264', args: [], frames: 30, fps: 30, fragments: 1, size: '1920x1080', codecId: 'V_MPEG4/ISO/AVC' },
   { fixture: 'mjpeg-320x240-10fps.mjpeg', args: ['--fps', '10'], frames: 30, fps: 10, fragments: 3, size: '320x240', codecId: 'V_MJPEG' },
+  { fixture: 'h265-320x240-10fps-gop10.h265', args: [], frames: 100, fps: 10, fragments: 10, size: '320x240', codecId: 'V_MPEGH/ISO/HEVC' },
 ];
 
 for (const c of CASES) {
@@ -56,6 +57,31 @@ for (const c of CASES) {
     }
   });
 }
+
+test('H.265: sniffed without --codec; the hvcC CodecPrivate is VPS+SPS+PPS; the decoded pictures are exactly the input\'s', () => {
+  const input = join(FIXTURES, 'h265-320x240-10fps-gop10.h265');
+  const out = join(tmp.dir, 'golden-h265.mkv');
+  const run = fieldcam(['mux', input, '-o', out, '--json']);
+  assert.is(run.status, 0, run.stderr);
+  assert.is((JSON.parse(run.stdout) as { codec: string }).codec, 'h265');
+  const track = mkvmerge(out).tracks[0]!;
+  const cpd = Buffer.from(String(track.properties.codec_private_data), 'hex');
+  assert.is(cpd[0], 1, 'hvcC configurationVersion');
+  assert.is(cpd[22], 3, 'VPS, SPS and PPS arrays');
+  assert.equal([cpd[23]! & 0x3f], [32]);
+  assert.is(track.properties.codec_private_length, cpd.length);
+  assert.equal(frameHashes(out), frameHashes(input), 'ffmpeg decodes the same 100 pictures from the MKV as from the raw stream');
+});
+
+test('configuration-time check: MJPEG and H.265 warn with the reason (KVS stores them, HLS/browsers may not play them); H.264 does not', () => {
+  const mjpeg = fieldcam(['mux', join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg'), '--fps', '10', '-o', join(tmp.dir, 'warn.mkv')]);
+  assert.is(mjpeg.status, 0, mjpeg.stderr);
+  assert.ok(/mux: warning: MJPEG: KVS stores MJPEG .*HLS/.test(mjpeg.stderr), mjpeg.stderr);
+  const h265 = fieldcam(['mux', join(FIXTURES, 'h265-320x240-10fps-gop10.h265'), '-o', join(tmp.dir, 'warn.mkv')]);
+  assert.ok(/mux: warning: H\.265: .*browsers/.test(h265.stderr), h265.stderr);
+  const h264 = fieldcam(['mux', join(FIXTURES, 'h264-aud-sei-3byte.h264'), '-o', join(tmp.dir, 'warn.mkv')]);
+  assert.is(h264.stderr, '');
+});
 
 test('stdin gives byte-identical output to the file path (pinned SegmentUID)', () => {
   const fixture = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
@@ -122,6 +148,9 @@ const BAD: readonly { name: string; bytes: () => Uint8Array; args?: string[]; co
   { name: 'NAL larger than a slot', bytes: () => hugeIdr(1_200_000), code: 'POOL_FRAME_TOO_LARGE' },
   { name: 'GOP longer than the fragment limit', bytes: () => readFileSync(join(FIXTURES, 'h264-long-gop.h264')), code: 'MKV_FRAGMENT_TOO_LONG' },
   { name: 'B-frames', bytes: () => readFileSync(join(FIXTURES, 'h264-bframes.h264')), code: 'H264_B_FRAMES_UNSUPPORTED' },
+  { name: 'H.265 B-frames', bytes: () => readFileSync(join(FIXTURES, 'h265-bframes.h265')), code: 'H265_B_FRAMES_UNSUPPORTED' },
+  { name: 'garbage as H.265', bytes: () => seeded(65536, 7), args: ['--codec', 'h265'], code: 'H265_NOT_ANNEXB' },
+  { name: 'unknown --codec', bytes: () => gop10, args: ['--codec', 'vp9'], code: 'CLI_USAGE', exit: 2 },
   {
     name: '100 metadata tags',
     bytes: () => gop10,

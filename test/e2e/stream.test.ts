@@ -106,12 +106,13 @@ test('every fragment PERSISTED; GetMedia decodes to the input frame count; produ
   assert.is(await getMediaFrames('plain'), 100);
 });
 
-for (const [fixture, frames, extra] of [
-  ['h264-aud-sei-3byte.h264', 30, []],
-  ['h264-1080p-30fps.h264', 30, []],
-  ['mjpeg-320x240-10fps.mjpeg', 30, ['--fps', '10']],
+for (const [fixture, frames, extra, mediaType] of [
+  ['h264-aud-sei-3byte.h264', 30, [], 'video/h264'],
+  ['h264-1080p-30fps.h264', 30, [], 'video/h264'],
+  ['mjpeg-320x240-10fps.mjpeg', 30, ['--fps', '10'], 'video/x-motion-jpeg'],
+  ['h265-320x240-10fps-gop10.h265', 100, [], 'video/h265'],
 ] as const) {
-  test(`${fixture}: streamed, every fragment PERSISTED, GetMedia decodes ${frames} frames`, async () => {
+  test(`${fixture}: streamed, every fragment PERSISTED, GetMedia decodes ${frames} frames, created as ${mediaType}`, async () => {
     const name = fixture.replace(/[^a-z0-9]/g, '-');
     const run = await cli(['stream', '--video', join(FIXTURES, fixture), '--stream', name, '--endpoint-url', cloud.endpoint, '--json', ...extra]);
     assert.is(run.status, 0, run.stderr);
@@ -119,6 +120,7 @@ for (const [fixture, frames, extra] of [
     assert.is(summary.framesIn, frames);
     assert.is(summary.fragmentsPersisted, summary.fragmentsIn);
     assert.is(await getMediaFrames(name), frames);
+    assert.is(cloud.ctx.streams.get(name)?.MediaType, mediaType, 'CreateStream carried the codec table\'s media type');
   });
 }
 

@@ -42,7 +42,14 @@ export interface MkvmergeReport {
   errors: string[];
   warnings: string[];
   container: { recognized: boolean; supported: boolean; type?: string };
-  tracks: { codec: string; properties: { codec_id?: string; pixel_dimensions?: string; codec_private_length?: number } }[];
+  tracks: {
+    codec: string;
+    type?: string;
+    properties: {
+      codec_id?: string; pixel_dimensions?: string; codec_private_length?: number; codec_private_data?: string;
+      audio_sampling_frequency?: number; audio_channels?: number;
+    };
+  }[];
   global_tags?: unknown[];
   track_tags?: unknown[];
 }
@@ -70,6 +77,13 @@ export function framePts(file: string): number[] {
   const r = tool('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'json', file]);
   const frames = (JSON.parse(r.stdout) as { frames?: { pts_time?: string }[] }).frames ?? [];
   return frames.map((f) => Number(f.pts_time));
+}
+
+/** MD5 of every decoded picture of the first video stream (ffmpeg framemd5), in order: what a viewer sees. */
+export function frameHashes(file: string): string[] {
+  const r = tool('ffmpeg', ['-nostdin', '-v', 'error', '-i', file, '-map', '0:v:0', '-f', 'framemd5', '-']);
+  if (r.status !== 0) throw new Error(`ffmpeg framemd5 ${file}: ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
 }
 
 /** Number of Matroska Clusters (= KVS fragments), as mkvinfo sees them. */

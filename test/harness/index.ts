@@ -2,6 +2,7 @@
 // (where test/harness/node.ts hands them to uvu) and inside XS on x86-64 and ARM (test/harness/xs.ts).
 // Suites never touch the file system: fixtures arrive through a loader that each runner installs.
 
+import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
 import type { StoragePort } from '../../firmware/io/Storage.ts';
 
@@ -115,4 +116,18 @@ export function boardStorage(): { readonly port: StoragePort; readonly scratch: 
 
 export function setBoardStorage(port: StoragePort, scratch: string): void {
   storage = { port, scratch };
+}
+
+let boardBlock: MkvBlockPort | undefined;
+
+/**
+ * The board's native SimpleBlock writer when the runner has one (firmware/runtime/block.c inside XS, natively and
+ * under qemu-arm); undefined under Node, whose board keeps MkvWriter's TypeScript path.
+ */
+export function boardMkvBlock(): MkvBlockPort | undefined {
+  return boardBlock;
+}
+
+export function setBoardMkvBlock(port: MkvBlockPort): void {
+  boardBlock = port;
 }

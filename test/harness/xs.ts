@@ -4,7 +4,8 @@
 // runRegisteredSuites(). Output: `ok <suite> › <test>` / `FAIL <suite> › <test>: <message>` per test, a
 // `# xs …` cost line per suite, and the `@@fieldcam-results` marker that toolchain/test.mjs aggregates.
 import { xsStorage } from '../../firmware/boards/xs/xsStorage.ts';
-import { setBoardByteScan, setBoardStorage, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
+import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
+import { setBoardByteScan, setBoardMkvBlock, setBoardStorage, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
 
 /** The C host's natives (firmware/runtime/natives.c); only what the harness uses. */
 declare const native: {
@@ -18,8 +19,12 @@ declare const native: {
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
   findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
   classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
+  closeAccessUnit(
+    data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
+  ): number;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+  mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   readonly argv: readonly string[];
 };
 
@@ -34,9 +39,15 @@ setBoardByteScan(Object.freeze({
   findStartCodes: (data: Uint8Array, from: number, to: number, found: Uint32Array) => native.findStartCodes(data, from, to, found),
   classifyNals: (data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array) =>
     native.classifyNals(data, from, to, zeros, hasVcl, out),
+  closeAccessUnit: (
+    data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
+  ) => native.closeAccessUnit(data, from, to, base, state, table, sps, pps),
   findJpegMarker: (data: Uint8Array, from: number, to: number) => native.findJpegMarker(data, from, to),
   skipJpegSegments: (data: Uint8Array, from: number, to: number) => native.skipJpegSegments(data, from, to),
 }));
+
+// The SimpleBlock writer as xsBoard hands it over (the host function itself), so core suites check block.c.
+setBoardMkvBlock(Object.freeze({ pushBlock: native.mkvBlock as MkvBlockPort['pushBlock'] }));
 
 // A scratch folder of this run (the native and the emulated runs go at the same time): files only, removed by the
 // suites that make them.

@@ -26,8 +26,20 @@ export interface CountOptions {
   per?: 'insn' | 'tb';
   /** Count between syscall(marker, 1) and syscall(marker, 0) too. */
   marker?: number;
+  /**
+   * Address ranges of the program by stage (its functions by the part they belong to): each instruction also
+   * counts against the stage whose range holds it, the rest as `rest`. Needs per `insn`.
+   */
+  stages?: readonly StageRange[];
   /** The guest's whole environment; default empty (libc start-up scans it, so it moves the count). */
   env?: NodeJS.ProcessEnv;
+}
+
+export interface StageRange {
+  readonly start: number | bigint;
+  readonly size: number | bigint;
+  /** At most 31 characters, no spaces; at most 15 distinct names. */
+  readonly stage: string;
 }
 
 export interface CountResult {
@@ -36,6 +48,8 @@ export interface CountResult {
   marked?: bigint;
   /** Closed marker windows (with `marker`). */
   windows?: number;
+  /** Instructions per stage, `rest` included (with `stages`); they add up to `instructions`. */
+  stages?: Record<string, bigint>;
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;

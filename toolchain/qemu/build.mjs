@@ -71,11 +71,13 @@ function parseCounts(text) {
   const total = line('qemu-insns');
   const marked = line('qemu-insns-marked');
   const vcpus = line('qemu-insns-vcpus');
+  const stages = [...text.matchAll(/^@@qemu-insns-stage (\S+) (\d+)$/gm)].map((m) => [m[1], BigInt(m[2])]);
   return {
     instructions: total === undefined ? undefined : BigInt(total),
     marked: marked === undefined ? undefined : BigInt(marked.split(' ')[0]),
     windows: marked === undefined ? undefined : Number(marked.split(' ')[1]),
     vcpus: vcpus === undefined ? 1 : Number(vcpus),
+    stages: stages.length ? Object.fromEntries(stages) : undefined,
   };
 }
 
@@ -88,7 +90,7 @@ function parseCounts(text) {
  * more than one thread (inline counters race then, so the figure would not be exact).
  */
 export async function countInstructions({
-  qemu = 'qemu-arm', cpu, program, args = [], cwd = root, stdin, stdinFile, per = 'insn', marker, env = {},
+  qemu = 'qemu-arm', cpu, program, args = [], cwd = root, stdin, stdinFile, per = 'insn', marker, stages, env = {},
 }) {
   if (!cpu) throw new TypeError('countInstructions: cpu is required (e.g. arm1176, from the board manifest)');
   if (!program) throw new TypeError('countInstructions: program is required');
@@ -102,6 +104,12 @@ export async function countInstructions({
   if (plugin.includes(',') || outfile.includes(',')) throw new QemuPluginError(`a path contains a comma: ${plugin} ${outfile}`);
   const pluginArg = [plugin, `outfile=${outfile}`, `count=${per}`];
   if (marker !== undefined) pluginArg.push(`marker=${marker}`);
+  // stages: [{ start, size, stage }] address ranges (numbers or bigints); instructions outside them count as rest.
+  if (stages !== undefined) {
+    const file = join(dir, 'stages.txt');
+    writeFileSync(file, stages.map((r) => `${r.start.toString(16)} ${r.size.toString(16)} ${r.stage}\n`).join(''));
+    pluginArg.push(`stages=${file}`);
+  }
   // stdinFile: the guest's stdin is that regular file, so its reads never block or split by pipe timing (the
   // media-cost bench reads its camera bytes there with native.readInput, as the device reads its camera fd).
   const inputFd = stdinFile === undefined ? undefined : openSync(stdinFile, 'r');
@@ -131,6 +139,7 @@ export async function countInstructions({
     }
     const result = { instructions: counts.instructions, ...run };
     if (counts.marked !== undefined) Object.assign(result, { marked: counts.marked, windows: counts.windows });
+    if (counts.stages !== undefined) Object.assign(result, { stages: counts.stages });
     return result;
   } finally {
     if (inputFd !== undefined) closeSync(inputFd);

@@ -1,13 +1,20 @@
 /*
  * insncount: a QEMU user-mode TCG plugin that counts executed guest instructions, exactly.
  *
- *   qemu-arm -cpu arm1176 -plugin build/qemu/libinsncount.so,outfile=/tmp/n.txt[,count=insn|tb][,marker=NR] prog
+ *   qemu-arm -cpu arm1176 -plugin build/qemu/libinsncount.so,outfile=/tmp/n.txt[,count=insn|tb][,marker=NR][,stages=FILE] prog
  *
  * At exit it writes `@@qemu-insns <count>` to outfile (never to the guest's stdout/stderr). With marker=NR the
  * guest can bracket a region: syscall(NR, 1) opens a window, syscall(NR, 0) closes it, and a second line
  * `@@qemu-insns-marked <count> <windows>` adds up the instructions inside closed windows. Choose NR above the
  * kernel's syscall table and below the ARM private range (0xf0000): Linux and qemu-user both answer such a
  * number with ENOSYS and no other effect, so a measurement build runs unchanged on a real board.
+ *
+ * With stages=FILE (count=insn only) every instruction is also counted against the stage whose address range
+ * holds it: FILE has one line per range, `START SIZE NAME` (hexadecimal start and size, a name of at most 31
+ * characters; at most 15 names), typically the functions of the program by the part they belong to (its symbol
+ * table: `nm -S`). Instructions in no range count as `rest`. At exit one line per stage follows the total:
+ * `@@qemu-insns-stage NAME <count>`; the stages add up to the total. The stage is decided when QEMU translates
+ * an instruction, so it costs nothing more while the code runs.
  *
  * Exactness. QEMU runs guest code as translation blocks (TBs): straight-line runs that end at a branch, a
  * syscall or an instruction that must raise an exception. Two ways to count:
@@ -57,6 +64,88 @@ static uint64_t windows;
 static unsigned int vcpus;
 static pid_t owner;
 
+/* stages=FILE: address ranges sorted by start, each with its stage; counts per stage (the last one: rest). */
+#define MAX_STAGES 16
+struct range {
+	uint64_t start, end;
+	unsigned int stage;
+};
+static struct range *ranges;
+static size_t range_count;
+static char stage_names[MAX_STAGES][32];
+static unsigned int stage_count;
+static uint64_t stage_executed[MAX_STAGES];
+
+static int by_start(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static unsigned int stage_index(const char *name)
+{
+	for (unsigned int i = 0; i < stage_count; i++)
+		if (strcmp(stage_names[i], name) == 0) return i;
+	if (stage_count == MAX_STAGES - 1) return MAX_STAGES; /* the last slot is kept for rest */
+	snprintf(stage_names[stage_count], sizeof(stage_names[0]), "%s", name);
+	return stage_count++;
+}
+
+/* Reads FILE; 0 on success, else prints why and returns 1. */
+static int read_stages(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "insncount: cannot read %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	size_t capacity = 0;
+	unsigned long long start, size;
+	char name[32];
+	int fields;
+	while ((fields = fscanf(f, "%llx %llx %31s", &start, &size, name)) == 3) {
+		unsigned int stage = stage_index(name);
+		if (stage == MAX_STAGES) {
+			fprintf(stderr, "insncount: %s: more than %d stage names\n", path, MAX_STAGES - 1);
+			fclose(f);
+			return 1;
+		}
+		if (range_count == capacity) {
+			capacity = capacity ? 2 * capacity : 4096;
+			struct range *grown = realloc(ranges, capacity * sizeof(*ranges));
+			if (!grown) {
+				fprintf(stderr, "insncount: out of memory reading %s\n", path);
+				fclose(f);
+				return 1;
+			}
+			ranges = grown;
+		}
+		ranges[range_count++] = (struct range){ start, start + size, stage };
+	}
+	int bad = fields != EOF || ferror(f);
+	fclose(f);
+	if (bad) {
+		fprintf(stderr, "insncount: %s: line %zu is not `START SIZE NAME` (hexadecimal)\n", path, range_count + 1);
+		return 1;
+	}
+	snprintf(stage_names[stage_count++], sizeof(stage_names[0]), "rest");
+	qsort(ranges, range_count, sizeof(*ranges), by_start);
+	return 0;
+}
+
+/* The stage of an address: the last range starting at or before it, if it ends after it; else rest. */
+static unsigned int stage_of(uint64_t vaddr)
+{
+	size_t lo = 0, hi = range_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ranges[mid].start <= vaddr) lo = mid + 1;
+		else hi = mid;
+	}
+	if (lo > 0 && vaddr < ranges[lo - 1].end) return ranges[lo - 1].stage;
+	return stage_count - 1;
+}
+
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	(void)id;
@@ -66,8 +155,11 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		qemu_plugin_register_vcpu_insn_exec_inline(qemu_plugin_tb_get_insn(tb, i), QEMU_PLUGIN_INLINE_ADD_U64,
-		                                           &executed, 1);
+		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+		qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &executed, 1);
+		if (stage_count)
+			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+			                                           &stage_executed[stage_of(qemu_plugin_insn_vaddr(insn))], 1);
 	}
 }
 
@@ -107,13 +199,14 @@ static void write_count(qemu_plugin_id_t id, void *userdata)
 	}
 	fprintf(f, "@@qemu-insns %" PRIu64 "\n", executed);
 	if (marker_nr >= 0) fprintf(f, "@@qemu-insns-marked %" PRIu64 " %" PRIu64 "\n", marked, windows);
+	for (unsigned int i = 0; i < stage_count; i++) fprintf(f, "@@qemu-insns-stage %s %" PRIu64 "\n", stage_names[i], stage_executed[i]);
 	if (vcpus > 1) fprintf(f, "@@qemu-insns-vcpus %u\n", vcpus);
 	if (fclose(f) != 0) fprintf(stderr, "insncount: writing %s failed\n", outfile);
 }
 
 static int refuse(const char *what, const char *arg)
 {
-	fprintf(stderr, "insncount: %s: %s (arguments: outfile=PATH[,count=insn|tb][,marker=NR])\n", what, arg);
+	fprintf(stderr, "insncount: %s: %s (arguments: outfile=PATH[,count=insn|tb][,marker=NR][,stages=FILE])\n", what, arg);
 	return 1;
 }
 
@@ -134,11 +227,14 @@ FIELDCAM_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *
 			long long nr = strtoll(arg + 7, &end, 0);
 			if (errno || end == arg + 7 || *end || nr < 0 || nr >= 0xf0000) return refuse("bad marker", arg);
 			marker_nr = nr;
+		} else if (strncmp(arg, "stages=", 7) == 0 && arg[7]) {
+			if (read_stages(arg + 7)) return 1;
 		} else {
 			return refuse("unknown argument", arg);
 		}
 	}
 	if (!outfile) return refuse("missing argument", "outfile=PATH");
+	if (stage_count && per_tb) return refuse("stages need count=insn", "count=tb");
 	owner = getpid();
 	qemu_plugin_register_vcpu_init_cb(id, on_vcpu_init);
 	qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);

@@ -77,5 +77,7 @@ void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *tb, enum qe
                                               uint64_t imm);
 void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, enum qemu_plugin_op op,
                                                 void *ptr, uint64_t imm);
+/* The guest virtual address of an instruction (user mode: the program's own addresses, as `nm` lists them). */
+uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
 
 #endif

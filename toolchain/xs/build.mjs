@@ -1,5 +1,5 @@
 // Fetches, verifies, patches and builds the XS engine with our C host (firmware/runtime) for each target.
-// Usage: node toolchain/xs/build.mjs [x86_64] [armv6] [armv7]        (default: x86_64)
+// Usage: node toolchain/xs/build.mjs [x86_64] [armv6] [armv7] [aarch64]       (default: x86_64)
 // Everything lands in build/xs/ (git-ignored): the npm tarball, the patched sources, and per target
 // build/xs/<arch>/fieldcam-runtime. Idempotent: the sources are unpacked once (a stamp records the pinned
 // integrity and the patch set), and make rebuilds only what changed, so a second run does nothing.
@@ -16,7 +16,14 @@ export const ENGINE = Object.freeze({
   integrity: 'sha512-ZBm4DZxbtfacxMHVVdJjZi0Y8zOxN77vpu1WwI5RWfPkaRh0aHkz/dVdTGKXalDNzWfz183lljKxlxl3/h0n+A==',
   moddable: 'XS 13.3.0 (Moddable, via @agoric/xsnap 0.15.0)',
 });
-export const TARGETS = Object.freeze(['x86_64', 'armv6', 'armv7']);
+export const TARGETS = Object.freeze(['x86_64', 'armv6', 'armv7', 'aarch64']);
+/**
+ * The QEMU user-mode emulator that runs each cross-built target on this machine (no binfmt: always called
+ * by name); x86_64 runs natively. Boards name the CPU model (`qemuCpu`); the emulator follows from the target.
+ */
+export const QEMU_USER = Object.freeze({ armv6: 'qemu-arm', armv7: 'qemu-arm', aarch64: 'qemu-aarch64' });
+/** The most a shipped (static, stripped) runtime may weigh, mbedTLS included (docs/boards.md). */
+export const MAX_SHIPPED_RUNTIME_BYTES = 2.5 * 1024 * 1024;
 
 const root = join(import.meta.dirname, '..', '..');
 const buildDir = join(root, 'build', 'xs');

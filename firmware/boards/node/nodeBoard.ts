@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, 
 import { basename, dirname, join } from 'node:path';
 import type { Board } from '../../io/Board.ts';
 import { nodeCamera } from './nodeCamera.ts';
+import { nodeFifo } from './nodeFifo.ts';
 import { nodeHash } from './nodeHash.ts';
 import { nodeSocket } from './nodeSocket.ts';
 import { nodeStorage } from './nodeStorage.ts';
@@ -67,6 +68,7 @@ export function nodeBoard(options: NodeBoardOptions = {}): Board {
     hash: nodeHash,
     storage: nodeStorage,
     camera: nodeCamera,
+    fifo: nodeFifo,
     readText: (path: string) => readFileSync(path, 'utf8'),
     readBytes: (path: string) => new Uint8Array(readFileSync(path)),
     writeBytesAtomic,

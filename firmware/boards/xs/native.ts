@@ -1,3 +1,6 @@
+import type { Frame } from '../../core/media/Frame.ts';
+import type { ViewList } from '../../core/media/ViewList.ts';
+
 /**
  * The C host's `native` object (firmware/runtime/*.c): the only door from JS to the board. This declaration is
  * the contract between the host and the adapters in this folder; nothing outside firmware/boards/xs (and the
@@ -47,6 +50,8 @@ export interface NativeHost {
   /** Reads up to `length` bytes straight into `into` (a pool slot). Returns n > 0, 0 at EOF, -1 when it would block. Throws "E…: …" on error. */
   readInput(fd: number, into: Uint8Array, offset: number, length: number): number;
   closeInput(fd: number): void;
+  /** The local event trigger: creates the FIFO at `path` when missing, opens it read-write, non-blocking; returns its fd. Throws "E…: …". */
+  openFifo(path: string): number;
 
   // ---- files ----
   /** Writes the range to `path` atomically (temp file in the same folder, fsync, rename). Throws "E…: path: …". */
@@ -86,10 +91,18 @@ export interface NativeHost {
   findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
   /** The H.264 reader's NAL walk over one read (scan.c; the contract is ByteScanPort.classifyNals). */
   classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
+  /** The H.264 reader's access-unit walk (accessunits.c; the contract is ByteScanPort.closeAccessUnit). */
+  closeAccessUnit(
+    data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
+  ): number;
   /** The first j in [from, to) with data[j] === 0xFF and data[j + 1] (when j + 1 < to) neither 0x00 nor 0xD0-0xD7, or -1 (scan.c). */
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   /** Past the whole JPEG marker segments in [from, to) that the scanner only skips (APPn, DQT, DHT, COM, …); `from` when none (scan.c). */
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+
+  // ---- Matroska ----
+  /** One SimpleBlock's header and payload views appended to a ViewList (block.c; the contract is MkvBlockPort.pushBlock). */
+  mkvBlock(frame: Frame, out: ViewList, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
 
   // ---- hashes (mbedTLS) ----
   sha256(data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void;
@@ -118,10 +131,11 @@ export interface NativeHost {
   /** Closes at once (queued bytes discarded); no event for this handle afterwards. Unknown handles are ignored. */
   socketClose(handle: number): void;
   /**
-   * Application-data records mbedTLS wrote since start, over every session, and their plaintext bytes (tls.c).
+   * Application-data records mbedTLS wrote since start, over every session, their plaintext bytes, and the
+   * handshakes completed (tls.c).
    * A gather write goes out as one record per 16 KiB (net.c writeTls): tests and the bench count records per frame.
    */
-  tlsStats(): { readonly records: number; readonly bytes: number };
+  tlsStats(): { readonly records: number; readonly bytes: number; readonly handshakes: number };
 
   // ---- memory ----
   /**
@@ -130,8 +144,14 @@ export interface NativeHost {
    * "ENOMEM: …" when the board does not have it, RangeError on a second call.
    */
   framePoolMemory(bytes: number): ArrayBufferLike;
-  /** The JS machine's memory: bytes held now, the peak, and the hard limit (0 = none). */
-  memory(): { readonly heapBytes: number; readonly peakBytes: number; readonly limitBytes: number; readonly poolBytes: number; readonly baselineBytes: number };
+  /**
+   * The JS machine's memory: bytes held now, the peak, and the hard limit (0 = none); the engine's split into
+   * chunks and slots in use (now and peak), which heapBytes holds together with its blocks' free space.
+   */
+  memory(): {
+    readonly heapBytes: number; readonly peakBytes: number; readonly limitBytes: number; readonly poolBytes: number; readonly baselineBytes: number;
+    readonly chunkBytes: number; readonly peakChunkBytes: number; readonly slotBytes: number; readonly peakSlotBytes: number;
+  };
   /**
    * Once: from now on the heap may hold at most what it holds now plus `bytes` (never above --heap-limit).
    * The ESP32 profile's budget counts what the app allocates, not the built-ins and bytecode an ESP32 keeps in flash.

@@ -1,4 +1,5 @@
 import type { Board } from '../../io/Board.ts';
+import { FieldcamError } from '../../core/errors.ts';
 import { decodeUtf8 } from '../../core/text/utf8.ts';
 import { host } from './native.ts';
 import { xsCamera } from './xsCamera.ts';
@@ -18,9 +19,15 @@ function xsByteScan(): NonNullable<Board['byteScan']> {
     indexOfByte: native.indexOfByte,
     findStartCodes: native.findStartCodes,
     classifyNals: native.classifyNals,
+    closeAccessUnit: native.closeAccessUnit,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
   });
+}
+
+/** The SimpleBlock writer is the host's function itself, for the same reason (block.c reads only its arguments). */
+function xsMkvBlock(): NonNullable<Board['mkvBlock']> {
+  return Object.freeze({ pushBlock: host().mkvBlock });
 }
 
 /** The device board: every port over the C host's natives (firmware/runtime). */
@@ -32,7 +39,17 @@ export const xsBoard: Board = Object.freeze({
   hash: xsHash,
   storage: xsStorage(),
   byteScan: xsByteScan(),
+  mkvBlock: xsMkvBlock(),
   camera: xsCamera,
+  fifo: (path: string) => {
+    let fd: number;
+    try {
+      fd = host().openFifo(path);
+    } catch (err) {
+      throw new FieldcamError('INPUT_READ_FAILED', `trigger ${path}: ${(err as Error).message}`);
+    }
+    return xsCamera(fd, `trigger ${path}`);
+  },
   readText: (path: string) => decodeUtf8(new Uint8Array(host().readFile(path))),
   readBytes: (path: string) => new Uint8Array(host().readFile(path)),
   writeBytesAtomic: (path: string, bytes: Uint8Array) => host().writeFileAtomic(path, bytes, 0, bytes.length),
@@ -43,6 +60,7 @@ export const xsBoard: Board = Object.freeze({
   memory: () => host().memory(),
   framePoolMemory: (bytes: number) => host().framePoolMemory(bytes),
   limitAppHeap: (bytes: number) => host().limitAppHeap(bytes),
+  tls: () => host().tlsStats(),
   computrons: () => host().computrons(),
   random: () => Math.random(),
 });

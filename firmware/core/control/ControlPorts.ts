@@ -1,3 +1,5 @@
+import type { EventOutcome } from '../events/EventGate.ts';
+import type { EventRequest } from '../events/EventRequest.ts';
 import type { QoS } from '../mqtt/mqttConstants.ts';
 import type { WillFields } from '../mqtt/writeConnect.ts';
 import type { DeviceCapabilities } from './ControlSettings.ts';
@@ -17,7 +19,8 @@ export interface TelemetrySnapshot {
   /** -1 when none yet. */
   readonly lastPersistedAgeMs: number;
   readonly errors: Readonly<Record<string, number>>;
-  readonly heap: { readonly bytes: number; readonly peak: number; readonly limit: number };
+  /** `chunks`, `slots`: the engine's chunk and slot bytes in use, where it reports them (XS). */
+  readonly heap: { readonly bytes: number; readonly peak: number; readonly limit: number; readonly chunks?: number; readonly slots?: number };
   readonly computrons: number;
   /** The camera's problem while it has delivered no frame (an error code such as H264_NOT_ANNEXB): health is red. */
   readonly cameraError?: string;
@@ -35,6 +38,11 @@ export interface DeviceControls {
    * the timecode (ms) of the fragment it went on.
    */
   tagNextFragment(name: string, value: string): Promise<number>;
+  /**
+   * An event (recording mode "event", docs/events.md): uploads its pre-roll and post window as one clip. Throws
+   * FieldcamError EVENT_MODE_OFF on a device that records continuously, EVENT_NO_VIDEO before the first frame.
+   */
+  event(request: EventRequest): EventOutcome;
   snapshot(): TelemetrySnapshot;
   /** Fetches new IoT credentials now; resolves with their expiration (epoch ms). Absent with static keys. */
   reloadCredentials?(): Promise<number>;

@@ -1,8 +1,12 @@
 import { type Frame, MAX_NALS_PER_FRAME } from '../media/Frame.ts';
 
+/** Entries per NAL unit in `AccessUnit.table`: logical header offset, length, start-code length, type. */
+export const NAL_ROW = 4;
+
 /**
  * The access unit being assembled (H.264 7.4.1.2): its NAL table in logical stream offsets, which become
- * frame-relative when copied into a Frame record. One instance per reader, reused; allocates nothing.
+ * frame-relative when copied into a Frame record. One instance per reader, reused; allocates nothing. The table is
+ * one Float64Array so that a board's access-unit walk (ByteScanPort.closeAccessUnit) fills it in place.
  */
 export class AccessUnit {
   /** Logical offset of the first start code. */
@@ -14,10 +18,8 @@ export class AccessUnit {
   /** An IDR slice (type 5) has been added. */
   key = false;
   count = 0;
-  private readonly nalAt = new Float64Array(MAX_NALS_PER_FRAME);
-  private readonly nalLength = new Uint32Array(MAX_NALS_PER_FRAME);
-  private readonly nalPrefix = new Uint8Array(MAX_NALS_PER_FRAME);
-  private readonly nalType = new Uint8Array(MAX_NALS_PER_FRAME);
+  /** NAL_ROW entries per NAL unit, MAX_NALS_PER_FRAME rows. */
+  readonly table = new Float64Array(NAL_ROW * MAX_NALS_PER_FRAME);
 
   get size(): number {
     return this.end - this.start;
@@ -35,28 +37,34 @@ export class AccessUnit {
     this.count = 0;
   }
 
-  /** Appends a NAL unit whose header byte is at logical offset `header`; the caller checks `full` first. */
-  add(header: number, length: number, prefix: number, type: number): void {
-    const i = this.count++;
-    this.nalAt[i] = header;
-    this.nalLength[i] = length;
-    this.nalPrefix[i] = prefix;
-    this.nalType[i] = type;
+  /**
+   * Appends a NAL unit whose header byte is at logical offset `header`; the caller checks `full` first. `vcl` and
+   * `key` default to H.264's reading of `type` (slice 1/5, IDR 5); the H.265 reader passes its own.
+   */
+  add(header: number, length: number, prefix: number, type: number, vcl = type === 1 || type === 5, key = type === 5): void {
+    const r = NAL_ROW * this.count++;
+    const table = this.table;
+    table[r] = header;
+    table[r + 1] = length;
+    table[r + 2] = prefix;
+    table[r + 3] = type;
     this.end = header + length;
-    if (type === 1 || type === 5) {
+    if (vcl) {
       this.hasVcl = true;
-      if (type === 5) this.key = true;
+      if (key) this.key = true;
     }
   }
 
   /** Writes the NAL table (offsets relative to the frame's first byte) and the key flag into `frame`. */
   copyTo(frame: Frame): void {
     const n = this.count;
-    for (let i = 0; i < n; i++) {
-      frame.nalOffset[i] = (this.nalAt[i] as number) - this.start;
-      frame.nalLength[i] = this.nalLength[i] as number;
-      frame.nalPrefix[i] = this.nalPrefix[i] as number;
-      frame.nalType[i] = this.nalType[i] as number;
+    const table = this.table;
+    const start = this.start;
+    for (let i = 0, r = 0; i < n; i++, r += NAL_ROW) {
+      frame.nalOffset[i] = (table[r] as number) - start;
+      frame.nalLength[i] = table[r + 1] as number;
+      frame.nalPrefix[i] = table[r + 2] as number;
+      frame.nalType[i] = table[r + 3] as number;
     }
     frame.nalCount = n;
     frame.key = this.key;

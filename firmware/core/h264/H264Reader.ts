@@ -4,6 +4,7 @@ import type { Frame } from '../media/Frame.ts';
 import { PREPARE, type PrepareResult, StreamCursor } from '../media/StreamCursor.ts';
 import type { DropReason, FramePool } from '../pool/FramePool.ts';
 import { AccessUnit } from './AccessUnit.ts';
+import { AU_WALK } from './accessUnitWalk.ts';
 import { AnnexBScanner } from './AnnexBScanner.ts';
 import { checkStreamStart } from './checkStreamStart.ts';
 import { type ParameterSets, ParameterSetStore } from './ParameterSetStore.ts';
@@ -38,6 +39,14 @@ type DropCause = DropReason;
 const WALK_RECORDS = 16;
 /** classifyNals' type for a NAL unit it leaves to `classify`. */
 const UNDECIDED = 255;
+/** The access-unit walk's state layout and results as locals (one read each, not a property lookup per use). */
+const {
+  ZEROS: S_ZEROS, STOP: S_STOP, NAL_START: S_NAL_START, NAL_HEADER: S_NAL_HEADER, NAL_PREFIX: S_NAL_PREFIX, NAL_TYPE: S_NAL_TYPE,
+  AU_END: S_AU_END, AU_COUNT: S_AU_COUNT, AU_HAS_VCL: S_AU_HAS_VCL, AU_KEY: S_AU_KEY, PIC_SIZE: S_PIC_SIZE, PPS_ID: S_PPS_ID,
+  DONE: AU_DONE, FRAME: AU_FRAME, QUIET: AU_QUIET,
+} = AU_WALK;
+/** Stands for "no stored SPS / PPS" in ByteScanPort.closeAccessUnit calls (no length matches it). */
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * (One state machine: scan -> classify -> close -> emit, with lenient recovery; ~340 lines kept together so its
@@ -78,6 +87,11 @@ export class H264Reader {
   /** The board's NAL walk (ByteScanPort.classifyNals) and its reused record table; absent = the scanner loop. */
   private readonly walkPort: ByteScanPort | undefined;
   private readonly walkOut: Uint32Array | undefined;
+  /** The board's access-unit walk (ByteScanPort.closeAccessUnit) and its reused state; absent = the NAL walk. */
+  private readonly auPort: ByteScanPort | undefined;
+  private readonly auWalk: Float64Array | undefined;
+  /** auWalk holds the reader's state as the port last returned it: JS changed nothing since (walk, classify… clear it). */
+  private auSynced = false;
 
   /** Access units dropped as corrupt in lenient mode (FramePool's drop reasons have no such entry). */
   corruptDrops = 0;
@@ -102,6 +116,8 @@ export class H264Reader {
     this.onNoFrameRecord = options.onNoFrameRecord;
     this.walkPort = options.byteScan?.classifyNals ? options.byteScan : undefined;
     this.walkOut = this.walkPort ? new Uint32Array(1 + 4 * WALK_RECORDS) : undefined;
+    this.auPort = this.walkPort?.closeAccessUnit ? this.walkPort : undefined;
+    this.auWalk = this.auPort ? new Float64Array(AU_WALK.LENGTH) : undefined;
   }
 
   /** Bytes pushed so far. */
@@ -156,11 +172,18 @@ export class H264Reader {
       if (this.leadingZeros >= 0) this.checkStart(bytes, from, from + n, base);
       const scanner = this.scanner;
       let i = from;
-      // The board's walk takes the common case; a NAL whose header is still to come (the previous read ended right
-      // after its start code) is the scanner loop's, as is everything after a NAL the walk leaves undecided.
-      if (this.walkPort && this.leadingZeros < 0 && !(this.open && this.nalType < 0)) i = this.walk(bytes, from, from + n, base);
-      for (; i < from + n; ) {
-        i = scanner.scan(bytes, i, from + n, base);
+      const to = from + n;
+      // The board's walks take the common case: the access-unit walk the steady state, the NAL walk each start code
+      // it hands over (then the access-unit walk resumes). A NAL whose header is still to come (the previous read
+      // ended right after its start code) is the scanner loop's, as is everything after a NAL the walk leaves undecided.
+      if (this.walkPort && this.leadingZeros < 0) {
+        while (i < to && !(this.open && this.nalType < 0)) {
+          if (this.auPort && (i = this.assemble(bytes, i, to, base)) >= to) break;
+          i = this.walk(bytes, i, to, base);
+        }
+      }
+      for (; i < to; ) {
+        i = scanner.scan(bytes, i, to, base);
         for (let k = 0; k < scanner.count; k++) this.startCode(scanner.startAt[k]!, scanner.prefix[k]!, scanner.trailingZeros[k]!);
       }
       // Classify the newest NAL now if its header has arrived, so the previous frame goes out without delay.
@@ -236,6 +259,72 @@ export class H264Reader {
   }
 
   /**
+   * The steady state in one native call per access unit (ByteScanPort.closeAccessUnit, accessunits.c on the XS
+   * board): while an access unit is being collected and its open NAL unit is classified, the port closes NAL units
+   * into `au.table` with the checks `closeNal` would pass silently and stops at each access-unit boundary, where
+   * `enterAu` judges the complete one (emit, drop, count) as the NAL walk would. Anything else — a new SPS/PPS, a
+   * slice the checks would refuse, an unknown NAL type, a start code cut by the read's end — the port leaves
+   * untouched and hands over: `walk` and the scanner loop take the read from that start code. Returns where they go
+   * on (`to` when the port walked the whole read).
+   */
+  private assemble(bytes: Uint8Array, from: number, to: number, base: number): number {
+    const port = this.auPort!;
+    const s = this.auWalk!;
+    const au = this.au;
+    const params = this.params;
+    let at = from;
+    s[S_ZEROS] = this.scanner.zeros;
+    while (this.auState === AU_COLLECT && this.open && this.nalType >= 0) {
+      // The port's copy of the state is written only when JS changed the state since the port last returned it.
+      if (!this.auSynced) {
+        s[S_NAL_START] = this.nalStart;
+        s[S_NAL_HEADER] = this.nalHeader;
+        s[S_NAL_PREFIX] = this.nalPrefix;
+        s[S_NAL_TYPE] = this.nalType;
+        s[S_AU_END] = au.end;
+        s[S_AU_COUNT] = au.count;
+        s[S_AU_HAS_VCL] = au.hasVcl ? 1 : 0;
+        s[S_AU_KEY] = au.key ? 1 : 0;
+        s[S_PIC_SIZE] = params.ready ? params.sps!.picSizeInMbs : 0;
+        s[S_PPS_ID] = params.ppsId;
+        this.auSynced = true;
+      }
+      const result = port.closeAccessUnit!(bytes, at, to, base, s, au.table, params.spsBytes ?? NO_BYTES, params.ppsBytes ?? NO_BYTES);
+      if (result === AU_QUIET) {
+        // No start code in the rest of the read (the middle of a slice): only the zero run at its end is new.
+        this.scanner.zeros = s[S_ZEROS] as number;
+        return to;
+      }
+      au.end = s[S_AU_END] as number;
+      au.count = s[S_AU_COUNT] as number;
+      au.hasVcl = s[S_AU_HAS_VCL] === 1;
+      au.key = s[S_AU_KEY] === 1;
+      this.nalStart = s[S_NAL_START] as number;
+      this.nalHeader = s[S_NAL_HEADER] as number;
+      this.nalPrefix = s[S_NAL_PREFIX] as number;
+      this.nalType = s[S_NAL_TYPE] as number;
+      if (result !== AU_FRAME) {
+        this.scanner.zeros = s[S_ZEROS] as number;
+        return result === AU_DONE ? to : s[S_STOP] as number;
+      }
+      // The open NAL unit begins the next access unit: the complete one goes out (or is counted) as in `walk`.
+      this.enterAu(true);
+      if (this.auState === AU_COLLECT && au.count === 0) {
+        // The usual outcome: the next access unit begun with the open NAL unit, which the port's state already holds.
+        s[S_AU_END] = au.end;
+        s[S_AU_COUNT] = 0;
+        s[S_AU_HAS_VCL] = 0;
+        s[S_AU_KEY] = 0;
+        this.auSynced = true;
+      }
+      at = (s[S_STOP] as number) + 1;
+      s[S_ZEROS] = 0;
+    }
+    this.scanner.zeros = s[S_ZEROS] as number;
+    return at;
+  }
+
+  /**
    * The scanner loop and `classify` in one native call per read (ByteScanPort.classifyNals, scan.c on the XS
    * board): each record is a start code with the type of the NAL it begins and whether that NAL begins an access
    * unit, decided by the same rule as `classify` (7.4.1.2.3) in its common case. JS keeps every judgement
@@ -245,6 +334,7 @@ export class H264Reader {
    * takes the rest of the read. Returns where the scanner loop goes on (`to` when the walk covered the read).
    */
   private walk(bytes: Uint8Array, from: number, to: number, base: number): number {
+    this.auSynced = false;
     const port = this.walkPort!;
     const out = this.walkOut!;
     let at = from;
@@ -273,6 +363,11 @@ export class H264Reader {
         this.nalPrefix = prefix;
         this.nalType = type;
         this.enterAu(out[r + 3] === 1);
+        if (this.auPort && this.auState === AU_COLLECT) {
+          // The steady state again: back to the access-unit walk, past this start code.
+          this.scanner.zeros = 0;
+          return p + 1;
+        }
       }
       if (count < WALK_RECORDS) {
         this.scanner.zeros = out[0] as number;
@@ -288,6 +383,7 @@ export class H264Reader {
   }
 
   private startCode(startAt: number, prefix: number, trailingZeros: number): void {
+    this.auSynced = false;
     this.seenStartCode = true;
     if (this.open) this.finishNal(startAt - trailingZeros);
     this.open = true;
@@ -310,6 +406,7 @@ export class H264Reader {
    * own (a 0x00 may be the first byte of the next start code).
    */
   private classify(end: number): void {
+    this.auSynced = false;
     const h = this.nalHeader;
     const available = end >= 0 ? end : this.cursor.position;
     const auHasVcl = this.auState === AU_COLLECT ? this.au.hasVcl : this.auState === AU_SKIP && this.auSkipVcl;
@@ -352,6 +449,7 @@ export class H264Reader {
 
   /** The classified open NAL unit begins an access unit (`startsAu`) or joins the current one. */
   private enterAu(startsAu: boolean): void {
+    this.auSynced = false;
     if (startsAu) this.completeAu();
     if (this.auState === AU_NONE) {
       if (this.cursor.onScratch) {
@@ -375,6 +473,7 @@ export class H264Reader {
 
   /** Validates the classified NAL unit now that its length is known and adds it to the access unit. */
   private closeNal(end: number): void {
+    this.auSynced = false;
     const h = this.nalHeader;
     const type = this.nalType;
     const length = end - h;
@@ -461,6 +560,7 @@ export class H264Reader {
 
   /** Discards the access unit being assembled up to the next boundary (which must follow a slice). */
   private skipAu(cause: DropCause, nalIsVcl: boolean): void {
+    this.auSynced = false;
     // The open NAL counts too: a slice classified but not yet closed (its end unknown) is already this access unit's
     // picture. Missing it, the next access unit's first NAL would not end the skip, and two frames would count as one.
     const openSlice = this.open && (this.nalType === 1 || this.nalType === 5);

@@ -20,8 +20,9 @@ export interface ParameterSets {
  */
 export class ParameterSetStore {
   private spsInfo: SpsInfo | undefined;
-  private spsBytes: Uint8Array | undefined;
-  private ppsBytes: Uint8Array | undefined;
+  /** The stored SPS and PPS NAL units (header byte first), compared in place with each repeat; read-only outside. */
+  spsBytes: Uint8Array | undefined;
+  ppsBytes: Uint8Array | undefined;
   /** pic_parameter_set_id and seq_parameter_set_id of the stored PPS (7.3.2.2). */
   ppsId = -1;
   ppsSpsId = -1;

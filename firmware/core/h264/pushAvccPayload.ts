@@ -14,9 +14,10 @@ const NAL_FILLER = 12; // filler_data_rbsp (7.3.2.7): padding for constant bit r
  * - a NAL after a 3-byte start code gets its length from `scratch` (4 bytes per NAL index, caller-owned,
  *   reused; views into it are valid until its next use), then the NAL bytes.
  *
- * AUD and filler NAL units are left out. Rewriting is idempotent, so a replay may call this again on the same frame.
+ * H.264 AUD and filler NAL units are left out (`h264` false: an H.265 frame, whose reader keeps them out of the
+ * table and whose types 9 and 12 are slices). Rewriting is idempotent, so a replay may call this again on the same frame.
  */
-export function pushAvccPayload(frame: Frame, out: ViewList, scratch: Uint8Array): void {
+export function pushAvccPayload(frame: Frame, out: ViewList, scratch: Uint8Array, h264 = true): void {
   const n = frame.nalCount;
   // The tables and piece A read once per frame, not per NAL (XS counts every property read: docs/performance.md).
   const types = frame.nalType;
@@ -26,7 +27,7 @@ export function pushAvccPayload(frame: Frame, out: ViewList, scratch: Uint8Array
   const lenA = frame.endA - frame.startA;
   for (let i = 0; i < n; i++) {
     const type = types[i] as number;
-    if (type === NAL_AUD || type === NAL_FILLER) continue;
+    if (h264 && (type === NAL_AUD || type === NAL_FILLER)) continue;
     const offset = offsets[i] as number;
     const length = lengths[i] as number;
     const b0 = length >>> 24;

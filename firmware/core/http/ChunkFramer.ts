@@ -35,6 +35,22 @@ export class ChunkFramer {
    * A size of 0 would end the body: that is `pushLastChunk`.
    */
   pushChunkHeader(out: ViewList, size: number): void {
+    const p = this.writeSizeLine(size);
+    out.push(this.bytes, p, SIZE_LINE_END - p);
+  }
+
+  /**
+   * Makes range `index` of `out`, a chunk-size line pushed earlier with `pushChunkHeader` (a placeholder, when the
+   * size is known only once the chunk's data is in the list), the line for `size`. Same scratch rule.
+   */
+  setChunkHeader(out: ViewList, index: number, size: number): void {
+    if (out.sources[index] !== this.bytes) throw new RangeError(`range ${index} is not this framer's chunk-size line`);
+    const p = this.writeSizeLine(size);
+    out.setRange(index, p, SIZE_LINE_END - p);
+  }
+
+  /** Writes the chunk-size line for `size`, right-aligned to SIZE_LINE_END; returns where it starts. */
+  private writeSizeLine(size: number): number {
     if (!Number.isSafeInteger(size) || size < 1) {
       throw new RangeError(`size: a chunk holds 1 to 2^53-1 bytes, got ${size} (end the body with pushLastChunk)`);
     }
@@ -48,7 +64,7 @@ export class ChunkFramer {
       b[--p] = HEX.charCodeAt(digit);
       n = (n - digit) / 16;
     }
-    out.push(b, p, SIZE_LINE_END - p);
+    return p;
   }
 
   /** Pushes the CRLF that ends a chunk's data (constant bytes). */

@@ -22,6 +22,17 @@ export class LatencyStats {
     this.count++;
   }
 
+  /** Forgets the retained samples (a window per status interval); `count` keeps counting. */
+  clear(): void {
+    this.next = 0;
+    this.filled = 0;
+  }
+
+  /** Samples retained now (at most the capacity). */
+  get retained(): number {
+    return this.filled;
+  }
+
   /** The p-th percentile (0-100, nearest rank) of the retained samples, or NaN when there are none. */
   percentile(p: number): number {
     if (this.filled === 0) return Number.NaN;

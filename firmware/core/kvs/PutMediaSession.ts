@@ -5,6 +5,7 @@ import { FieldcamError, isFieldcamError, type ErrorCode } from '../errors.ts';
 import { MAX_NALS_PER_FRAME, type Frame } from '../media/Frame.ts';
 import { ViewList } from '../media/ViewList.ts';
 import type { FragmentMetadata } from '../mkv/FragmentMetadata.ts';
+import type { MkvBlockPort } from '../mkv/MkvBlockPort.ts';
 import { MkvWriter } from '../mkv/MkvWriter.ts';
 import { EMPTY_PAYLOAD_SHA256, SigV4Signer } from '../sigv4/SigV4Signer.ts';
 import type { AckEvent } from './AckParser.ts';
@@ -44,13 +45,18 @@ export interface PutMediaSessionOptions {
   readonly credentials: () => KvsCredentials | undefined;
   /** TLS for the data endpoint (CA bundle); undefined = plain HTTP (never on a device). */
   readonly dataTls?: TlsOptions;
-  /** Create the stream when DescribeStream says it does not exist (as kvssink does). */
-  readonly createStream?: { readonly retentionHours: number };
+  /**
+   * Create the stream when DescribeStream says it does not exist (as kvssink does), with the MediaType of what it
+   * will carry (the codec table's kvsMediaType, e.g. "video/h265"); absent: no MediaType.
+   */
+  readonly createStream?: { readonly retentionHours: number; readonly mediaType?: string };
   readonly maxFragmentMs: number;
   readonly endOfFragment?: boolean;
   readonly metadata?: FragmentMetadata;
   /** SegmentUID for every connection's header (16 bytes); pinned only for reproducible uploads in tests. */
   readonly segmentUid?: Uint8Array;
+  /** The board's native SimpleBlock writer (MkvBlockPort); absent: the Matroska writer's TypeScript path. */
+  readonly blockPort?: MkvBlockPort;
   /** Per-phase connection deadlines (TCP, TLS, response head, first ACK); default NET_DEADLINE_DEFAULTS. */
   readonly deadlines?: NetDeadlines;
   /**
@@ -75,6 +81,8 @@ export interface PutMediaSessionOptions {
   readonly random: () => number;
   readonly userAgent: string;
   readonly onEvent?: (event: SessionEvent) => void;
+  /** Tags for one fragment only, from its first frame (an event clip's: EventGate.tagsFor); after `metadata`'s. */
+  readonly fragmentTags?: (start: Frame) => Uint8Array | undefined;
   /** A fragment was opened on the wire with the metadata's current items (one call per fragment, not per frame). */
   readonly onFragmentStart?: (timecode: number) => void;
   /** Instrumentation: a frame's chunk was handed to the socket (capture-to-wire latency). */
@@ -137,7 +145,8 @@ export class PutMediaSession {
   private readonly resolver: EndpointResolver;
   private readonly flights = new InFlightSet(IN_FLIGHT);
   private readonly supervisor: ConnectionSupervisor;
-  private readonly mkv = new ViewList(8 + 2 * MAX_NALS_PER_FRAME);
+  /** One HTTP chunk: its size line, a frame's Matroska ranges (with the fragment's Tags and Cluster), the CRLF. */
+  private readonly mkv = new ViewList(2 + 8 + 2 * MAX_NALS_PER_FRAME);
   private readonly replayCount: ReplayCount = { fragments: 0, whole: 0 };
   /** Bound once: the source calls it for every fragment it releases (no closure per acknowledgement). */
   private readonly landed = (startTimecode: number): void => this.onLanded(startTimecode);
@@ -351,7 +360,7 @@ export class PutMediaSession {
     this.stats.fragmentsResentWhole += replayed.whole;
     const conn: PutMediaConnection = new PutMediaConnection({
       sockets: this.o.sockets, timers: this.o.timers, ...(this.o.deadlines ? { deadlines: this.o.deadlines } : {}),
-    }, target, headers, this.mkv.capacity, {
+    }, target, headers, {
       onReady: () => {
         if (this.conn !== conn) return;
         this.supervisor.opened();
@@ -383,6 +392,7 @@ export class PutMediaSession {
       this.writer = new MkvWriter({
         track: source.trackSpec(), maxFragmentMs: this.o.maxFragmentMs,
         ...(this.o.segmentUid ? { segmentUid: this.o.segmentUid } : {}),
+        ...(this.o.blockPort ? { blockPort: this.o.blockPort } : {}),
       });
     }
     const writer = this.writer;
@@ -396,7 +406,7 @@ export class PutMediaSession {
       return;
     }
     if (!this.headerSent) {
-      this.mkv.clear();
+      conn.beginChunk(this.mkv);
       writer.header(this.mkv); // EBML + Segment + Info + Tracks at the start of every connection (§4.3)
       conn.writeChunk(this.mkv);
       this.headerSent = true;
@@ -405,10 +415,10 @@ export class PutMediaSession {
     const supervisor = this.supervisor;
     for (let frame = source.nextUnsent(); frame && conn.writable > 0 && this.state === 'streaming'; frame = source.nextUnsent()) {
       if (frame.fragmentStart && this.fragmentOpen && (supervisor.rotating || flights.full || flights.unreceived() >= SEND_AHEAD_FRAGMENTS)) break;
-      this.mkv.clear();
+      conn.beginChunk(this.mkv);
       if (frame.fragmentStart) {
         if (this.fragmentOpen && this.o.endOfFragment) writer.endFragment(this.mkv);
-        writer.startFragment(frame.pts, this.mkv, this.o.metadata);
+        writer.startFragment(frame.pts, this.mkv, this.o.metadata, this.o.fragmentTags?.(frame));
         this.o.metadata?.fragmentDone();
         this.o.onFragmentStart?.(frame.pts);
         this.fragmentOpen = true;
@@ -445,12 +455,12 @@ export class PutMediaSession {
   private maybeFinish(): void {
     const conn = this.conn;
     if (!conn || this.state !== 'streaming') return;
-    const next = this.source.nextUnsent();
+    const next = this.source.nextUnsent(); // once: this runs after every drain, i.e. per frame
     const allSent = next === undefined;
     const atBoundary = allSent || next.fragmentStart;
     if ((this.stopping && this.inputEnded && allSent) || (this.supervisor.rotating && atBoundary) || (this.pausing && allSent)) {
       if (this.fragmentOpen && this.writer) {
-        this.mkv.clear();
+        conn.beginChunk(this.mkv);
         this.writer.endFragment(this.mkv); // the last fragment can be acknowledged now
         conn.writeChunk(this.mkv);
         this.fragmentOpen = false;

@@ -28,10 +28,22 @@ export class Frame {
   fragmentStart = false;
   /** Set when the frame's bytes have been handed to the uploader at least once. */
   sent = false;
+  /**
+   * On a fragment's first frame: the FrameGate holds the fragment (event recording's pre-roll); the uploader does
+   * not see it until the gate admits it (FragmentQueue.admitHeld) or it ages out, dropped whole as `outsideEvent`.
+   */
+  held = false;
+  /** On a fragment's first frame: the event clip it belongs to (EventGate clip id, the clip's first event timecode), 0 none. */
+  clip = 0;
   /** Monotonic sequence number assigned by the reader (decode order). */
   seq = 0;
   /** Logical offset of the frame's first byte in the input stream (the reader's cursor), for its capture time. */
   streamOffset = 0;
+  /**
+   * Monotonic ms of the camera read that brought the frame's first byte; -1 when reads carry no time, and once
+   * the uploader measured the frame's first send (capture → socket).
+   */
+  capturedAt = -1;
 
   /** H.264 NAL table: offset of the NAL header byte, NAL length, start-code length before it (3/4), type. */
   nalCount = 0;
@@ -75,8 +87,10 @@ export class Frame {
     this.slotB = null;
     this.startA = this.endA = this.startB = this.endB = 0;
     this.pts = this.dts = this.duration = 0;
-    this.key = this.fragmentStart = this.sent = false;
+    this.key = this.fragmentStart = this.sent = this.held = false;
+    this.clip = 0;
     this.seq = this.streamOffset = 0;
+    this.capturedAt = -1;
     this.nalCount = 0;
   }
 }

@@ -1,9 +1,7 @@
 import type { ByteScanPort } from '../../io/ByteScan.ts';
 import { FieldcamError } from '../errors.ts';
-import { H264Reader, type ParameterSets } from '../h264/H264Reader.ts';
-import { pushAvccPayload } from '../h264/pushAvccPayload.ts';
-import { MjpegReader } from '../mjpeg/MjpegReader.ts';
-import { pushMjpegPayload } from '../mjpeg/pushMjpegPayload.ts';
+import { CODECS, type CodecId, type CodecSpec } from './codecs.ts';
+import type { CodecParameters, FrameReader } from './FrameReader.ts';
 import type { TrackSpec } from '../mkv/MkvWriter.ts';
 import { FragmentQueue } from '../pool/FragmentQueue.ts';
 import type { FramePool } from '../pool/FramePool.ts';
@@ -11,7 +9,7 @@ import { CaptureClock } from './CaptureClock.ts';
 import { MAX_NALS_PER_FRAME, type Frame } from './Frame.ts';
 import type { PrepareResult } from './StreamCursor.ts';
 
-export type Codec = 'h264' | 'mjpeg';
+export type Codec = CodecId;
 
 export interface FrameRate {
   readonly num: number;
@@ -78,9 +76,10 @@ export class FrameInput {
   readonly queue: FragmentQueue;
   readonly stats: FrameInputStats;
   private readonly options: FrameInputOptions;
-  private readonly reader: H264Reader | MjpegReader;
+  private readonly codec: CodecSpec;
+  private readonly reader: FrameReader;
   private readonly lengthScratch = new Uint8Array(4 * MAX_NALS_PER_FRAME);
-  private parameterSets: ParameterSets | undefined;
+  private parameterSets: CodecParameters | undefined;
   private fps: FrameRate;
   private formatFixed = false;
   /** Timecode of frame 0, ms; moved by `rebase` when the wall clock turns out to have been wrong. */
@@ -104,18 +103,19 @@ export class FrameInput {
     this.capture = options.capture ? new CaptureClock(options.startTimecode, options.capture.monotonicAtStart, this.periodMs()) : undefined;
     const live = (options.overflowBytes ?? 0) > 0;
     const onFrame = (frame: Frame) => this.onFrame(frame);
-    if (options.codec === 'h264' && (options.pool.sizing.nalsPerFrame ?? MAX_NALS_PER_FRAME) < MAX_NALS_PER_FRAME) {
-      throw new RangeError(`an H.264 pool needs ${MAX_NALS_PER_FRAME} NAL entries per frame record (pool.nalsPerFrame)`);
+    const codec = CODECS[options.codec];
+    if (!codec) throw new RangeError(`unknown codec ${String(options.codec)}`);
+    this.codec = codec;
+    if (codec.nalTables && (options.pool.sizing.nalsPerFrame ?? MAX_NALS_PER_FRAME) < MAX_NALS_PER_FRAME) {
+      throw new RangeError(`an ${codec.label} pool needs ${MAX_NALS_PER_FRAME} NAL entries per frame record (pool.nalsPerFrame)`);
     }
-    const strict = options.strict ?? true;
-    const scan = options.byteScan ? { byteScan: options.byteScan } : {};
-    this.reader =
-      options.codec === 'h264'
-        ? new H264Reader({
-          pool: options.pool, strict, onFrame, onParameterSets: (ps) => this.onParameterSets(ps), ...scan,
-          ...(live ? { overflowBytes: options.overflowBytes!, onNoFrameRecord: () => this.queue.reclaim() } : {}),
-        })
-        : new MjpegReader({ pool: options.pool, strict, onFrame, onFormat: (size) => this.onFormat(size.width, size.height), ...scan });
+    this.reader = codec.createReader({
+      pool: options.pool, strict: options.strict ?? true, onFrame,
+      onParameterSets: (ps) => this.onParameterSets(ps),
+      onFormat: (size) => this.onFormat(size.width, size.height),
+      ...(options.byteScan ? { byteScan: options.byteScan } : {}),
+      ...(live ? { live: { overflowBytes: options.overflowBytes!, onNoFrameRecord: () => this.queue.reclaim() } } : {}),
+    });
   }
 
   /** Where the next read goes: `prepare()`, read into `target` at `targetOffset` (≤ `targetSpace`), then `push(n)`. */
@@ -143,8 +143,10 @@ export class FrameInput {
 
   /** `n` bytes were read into `target`; `at` is when (monotonic ms), needed with capture timing. */
   push(n: number, at?: number): void {
-    if (this.capture && n > 0) {
-      if (at === undefined || !Number.isFinite(at)) throw new RangeError('push(n, at): capture timing needs the read time');
+    if (this.capture && n > 0 && (at === undefined || !Number.isFinite(at))) throw new RangeError('push(n, at): capture timing needs the read time');
+    // Read times are kept whenever given: a replayed recording keeps its cadence, yet each frame still has the
+    // moment it was read (its capture → socket latency).
+    if (at !== undefined && Number.isFinite(at) && n > 0) {
       const i = (this.readFirst + this.readCount) % READ_RING;
       this.readEnd[i] = this.reader.cursor.position + n;
       this.readAt[i] = at;
@@ -160,8 +162,9 @@ export class FrameInput {
    * `truncated` (H.264; a JPEG is complete only at its EOI marker either way).
    */
   end(lastComplete = true): void {
-    if (this.reader instanceof H264Reader) this.reader.end(lastComplete);
-    else this.reader.end();
+    this.reader.end(lastComplete);
+    // Event recording: no event can come for the pre-roll any more; its frames are counted, not left held.
+    this.queue.dropAllHeld();
   }
 
   /**
@@ -169,7 +172,7 @@ export class FrameInput {
    * assembled and read on, counting, until a slot is free (H.264 with `overflowBytes`). false: reading must wait.
    */
   overflow(): boolean {
-    return this.reader instanceof H264Reader ? this.reader.overflow() : false;
+    return this.reader.overflow();
   }
 
   /**
@@ -179,16 +182,18 @@ export class FrameInput {
   problem(): FieldcamError | undefined {
     if (this.stats.accessUnits > 0) return undefined;
     const reader = this.reader;
-    if (!(reader instanceof H264Reader)) return reader.lastError;
+    if (reader.sawStartCode === undefined) return reader.lastError;
     if (reader.bytesIn === 0) return undefined;
     if (reader.formatError) return reader.formatError;
-    if (!reader.sawStartCode) return new FieldcamError('H264_NOT_ANNEXB', `no Annex-B start code (00 00 01) in the first ${reader.bytesIn} bytes`);
+    if (!reader.sawStartCode) {
+      return new FieldcamError(this.codec.notThisCodec, `no Annex-B start code (00 00 01) in the first ${reader.bytesIn} bytes`);
+    }
     return reader.lastError;
   }
 
   /** Bytes read from the input so far. */
   get bytesIn(): number {
-    return this.reader instanceof H264Reader ? this.reader.bytesIn : this.reader.cursor.position;
+    return this.reader.bytesIn;
   }
 
   /** Drops the frame being assembled (pool exhausted); input resumes at the next key frame. */
@@ -209,6 +214,7 @@ export class FrameInput {
       frame.pts += deltaMs;
       frame.dts += deltaMs;
     }
+    this.queue.shiftNewest(deltaMs);
     this.origin += deltaMs;
     this.capture?.rebase(deltaMs);
   }
@@ -223,23 +229,22 @@ export class FrameInput {
     if (!this.formatFixed) throw new RangeError('trackSpec() before the first frame');
     const defaultDurationNs = Math.round((1e9 * this.fps.den) / this.fps.num);
     const { width, height } = this.stats;
-    if (this.options.codec === 'mjpeg') {
-      return { codecId: 'V_MJPEG', width, height, defaultDurationNs, pushPayload: pushMjpegPayload };
-    }
     const scratch = this.lengthScratch;
+    const push = this.codec.pushPayload;
     return {
-      codecId: 'V_MPEG4/ISO/AVC',
+      codecId: this.codec.mkvCodecId,
       width,
       height,
-      codecPrivate: this.parameterSets!.codecPrivate,
+      ...(this.parameterSets ? { codecPrivate: this.parameterSets.codecPrivate } : {}),
       defaultDurationNs,
-      pushPayload: (frame, out) => pushAvccPayload(frame, out, scratch),
+      pushPayload: (frame, out) => push(frame, out, scratch),
+      ...(this.codec.blockPayload ? { payload: this.codec.blockPayload } : {}),
     };
   }
 
-  private onParameterSets(ps: ParameterSets): void {
+  private onParameterSets(ps: CodecParameters): void {
     if (this.parameterSets && !sameBytes(this.parameterSets.codecPrivate, ps.codecPrivate)) {
-      throw new FieldcamError('H264_PARAMETER_SETS_CHANGED',
+      throw new FieldcamError(this.codec.parametersChanged,
         `SPS/PPS changed after frame ${this.stats.frames} (${this.stats.width}x${this.stats.height} → ${ps.sps.width}x${ps.sps.height})`);
     }
     this.parameterSets = ps;
@@ -253,7 +258,7 @@ export class FrameInput {
 
   private onFormat(width: number, height: number): void {
     if (this.formatFixed && (width !== this.stats.width || height !== this.stats.height)) {
-      throw new FieldcamError('MJPEG_SIZE_CHANGED',
+      throw new FieldcamError(this.codec.parametersChanged,
         `image ${this.stats.frames} is ${width}x${height}, the stream started at ${this.stats.width}x${this.stats.height}`);
     }
     this.setFormat(width, height);
@@ -280,8 +285,9 @@ export class FrameInput {
 
   private onFrame(frame: Frame): void {
     this.stats.accessUnits++;
+    frame.capturedAt = this.readCount > 0 ? this.capturedAt(frame.streamOffset) : -1;
     if (this.capture) {
-      this.capture.stamp(this.capturedAt(frame.streamOffset), frame);
+      this.capture.stamp(frame.capturedAt, frame);
       this.stats.reanchors = this.capture.reanchors;
     } else {
       // A file: timecodes follow its frame rate from the first frame, computed from the sequence number (not by

@@ -42,6 +42,18 @@ export class ViewList {
     this.byteLength = byteLength;
   }
 
+  /**
+   * Replaces range `index` by (its source, `offset`, `length`): a header whose contents are known only after what
+   * follows it was pushed (a chunk-size line). The caller makes sure nothing was merged into that range.
+   */
+  setRange(index: number, offset: number, length: number): void {
+    if (!(index >= 0 && index < this.count)) throw new RangeError(`range ${index} outside 0..${this.count - 1}`);
+    if (length === 0) throw new RangeError('a range holds at least one byte');
+    this.byteLength += length - this.lengths[index]!;
+    this.offsets[index] = offset;
+    this.lengths[index] = length;
+  }
+
   /** Appends a range; a range that continues the previous one in the same source is merged into it. */
   push(source: Uint8Array, offset: number, length: number): void {
     if (length === 0) return;

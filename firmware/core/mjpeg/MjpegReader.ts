@@ -181,6 +181,16 @@ export class MjpegReader {
     }
   }
 
+  /** Bytes read so far (FrameReader). */
+  get bytesIn(): number {
+    return this.cursor.position;
+  }
+
+  /** MJPEG has no overflow scratch: a full pool makes reading wait (FrameReader). */
+  overflow(): boolean {
+    return false;
+  }
+
   /**
    * Drops the image being assembled (pool exhausted). Its remaining bytes are still parsed, so an EXIF
    * thumbnail in them is not mistaken for the next image; if the caller skipped input instead, the parse

@@ -1,10 +1,11 @@
 import { FieldcamError } from '../errors.ts';
-import type { Frame } from '../media/Frame.ts';
+import { MAX_NALS_PER_FRAME, type Frame } from '../media/Frame.ts';
 import type { ViewList } from '../media/ViewList.ts';
 import { buildSegmentHeader, SEGMENT_UID_BYTES } from './buildSegmentHeader.ts';
 import { EbmlBuilder } from './EbmlBuilder.ts';
 import { EBML_IDS } from './ebmlIds.ts';
 import type { FragmentMetadata } from './FragmentMetadata.ts';
+import type { MkvBlockPort } from './MkvBlockPort.ts';
 import { MKV_LIMITS } from './mkvLimits.ts';
 import type { TrackSpec } from './TrackSpec.ts';
 import { writeUintBE } from './uintBE.ts';
@@ -23,6 +24,8 @@ export interface MkvWriterOptions {
   readonly segmentUid?: Uint8Array;
   /** Matroska WritingApp (default 'fieldcam'). */
   readonly writingApp?: string;
+  /** The board's native block writer; used when the track says what its payload is (`TrackSpec.payload`). */
+  readonly blockPort?: MkvBlockPort;
 }
 
 /** Name KVS reads as "this fragment is complete" (PIC Include_i.h EOFR_METADATA_NAME). */
@@ -80,6 +83,10 @@ export class MkvWriter {
   private readonly clusterTimecodeOffset: number;
   private readonly blockTemplate: Uint8Array;
   private readonly endOfFragmentBytes: Uint8Array;
+  /** The board's block writer when the track's payload is one it knows, else undefined (the TypeScript path). */
+  private readonly port: MkvBlockPort | undefined;
+  /** The port's AVCC length scratch (4 bytes per NAL index); null for a whole payload. */
+  private readonly portLengths: Uint8Array | null;
 
   private segmentOpen = false;
   private fragmentOpen = false;
@@ -120,6 +127,10 @@ export class MkvWriter {
     // empty TagString (Stream.c putFrame for EoFr frames; generateEosMetadata).
     writeTagsElement(b.reset(), END_OF_FRAGMENT_TAG_NAME, '');
     this.endOfFragmentBytes = b.toUint8Array();
+
+    const payload = options.track.payload;
+    this.port = payload === 'avcc' || payload === 'whole' ? options.blockPort : undefined;
+    this.portLengths = this.port !== undefined && payload === 'avcc' ? new Uint8Array(4 * MAX_NALS_PER_FRAME) : null;
   }
 
   /** True between `startFragment()` and `endFragment()` (or the next `startFragment()`/`header()`). */
@@ -162,9 +173,10 @@ export class MkvWriter {
    * inserts accumulated metadata before the fragment start), then a Cluster of unknown size with its
    * Timecode (`timecode`, ms). The caller calls `metadata.fragmentDone()` once the fragment is committed,
    * so one-shot items go on exactly one fragment. The Tags view stays valid until the metadata is encoded
-   * again, i.e. the next `startFragment` after the set changed.
+   * again, i.e. the next `startFragment` after the set changed. `clipTags`: more Tags elements for this fragment only
+   * (an event clip's, EventGate.tagsFor), after the metadata's.
    */
-  startFragment(timecode: number, out: ViewList, metadata?: FragmentMetadata): void {
+  startFragment(timecode: number, out: ViewList, metadata?: FragmentMetadata, clipTags?: Uint8Array): void {
     if (!this.segmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'startFragment() before header()');
     checkTime(timecode, 'timecode');
     if (this.haveCluster && timecode <= this.clusterTimecode) {
@@ -182,6 +194,7 @@ export class MkvWriter {
     const markBytes = out.byteLength;
     try {
       if (tags !== undefined && tags.length > 0) out.push(tags, 0, tags.length);
+      if (clipTags !== undefined && clipTags.length > 0) out.push(clipTags, 0, clipTags.length);
       out.push(tpl, 0, tpl.length);
     } catch (err) {
       out.truncate(markCount, markBytes);
@@ -231,30 +244,48 @@ export class MkvWriter {
     }
 
     const tpl = this.blockTemplate;
-    tpl[BLOCK_TIMECODE_OFFSET] = relative >> 8; // int16 big-endian; 0-32767 here
-    tpl[BLOCK_TIMECODE_OFFSET + 1] = relative & 0xff;
-    tpl[BLOCK_FLAGS_OFFSET] = frame.key ? FLAG_KEY : 0;
     const markCount = out.count;
     const markBytes = out.byteLength;
-    try {
-      out.push(tpl, 0, tpl.length);
-      this.track.pushPayload(frame, out);
-    } catch (err) {
-      out.truncate(markCount, markBytes);
-      throw err;
+    const port = this.port;
+    let blockBytes: number;
+    if (port !== undefined) {
+      // The board's native writes the header and the payload's views in one call (MkvBlockPort).
+      try {
+        blockBytes = port.pushBlock(frame, out, tpl, relative, this.portLengths);
+      } catch (err) {
+        out.truncate(markCount, markBytes);
+        throw err;
+      }
+      if (blockBytes < 0) {
+        out.truncate(markCount, markBytes);
+        throw new FieldcamError('MKV_VIEW_LIST_FULL', `view list capacity ${out.capacity} exceeded`);
+      }
+    } else {
+      tpl[BLOCK_TIMECODE_OFFSET] = relative >> 8; // int16 big-endian; 0-32767 here
+      tpl[BLOCK_TIMECODE_OFFSET + 1] = relative & 0xff;
+      tpl[BLOCK_FLAGS_OFFSET] = frame.key ? FLAG_KEY : 0;
+      try {
+        out.push(tpl, 0, tpl.length);
+        this.track.pushPayload(frame, out);
+      } catch (err) {
+        out.truncate(markCount, markBytes);
+        throw err;
+      }
+      blockBytes = out.byteLength - markBytes;
     }
-    const blockBytes = out.byteLength - markBytes;
     const content = blockBytes - (BLOCK_SIZE_OFFSET + BLOCK_SIZE_WIDTH);
     if (content > BLOCK_CONTENT_MAX || this.bytes + blockBytes > this.maxFragmentBytes) {
       out.truncate(markCount, markBytes);
       throw new FieldcamError('MKV_FRAGMENT_TOO_LARGE',
         `a ${blockBytes}-byte block would make the fragment ${this.bytes + blockBytes} bytes; the limit is ${this.maxFragmentBytes}`);
     }
-    // writeVint(tpl, BLOCK_SIZE_OFFSET, content, BLOCK_SIZE_WIDTH) unrolled: content <= 2^28 - 2 fits 32-bit ops.
-    tpl[BLOCK_SIZE_OFFSET] = BLOCK_SIZE_MARKER | (content >>> 24);
-    tpl[BLOCK_SIZE_OFFSET + 1] = (content >>> 16) & 0xff;
-    tpl[BLOCK_SIZE_OFFSET + 2] = (content >>> 8) & 0xff;
-    tpl[BLOCK_SIZE_OFFSET + 3] = content & 0xff;
+    if (port === undefined) {
+      // writeVint(tpl, BLOCK_SIZE_OFFSET, content, BLOCK_SIZE_WIDTH) unrolled: content <= 2^28 - 2 fits 32-bit ops.
+      tpl[BLOCK_SIZE_OFFSET] = BLOCK_SIZE_MARKER | (content >>> 24);
+      tpl[BLOCK_SIZE_OFFSET + 1] = (content >>> 16) & 0xff;
+      tpl[BLOCK_SIZE_OFFSET + 2] = (content >>> 8) & 0xff;
+      tpl[BLOCK_SIZE_OFFSET + 3] = content & 0xff;
+    }
     this.blocks++;
     this.bytes += blockBytes;
     this.fragmentEnd = end;

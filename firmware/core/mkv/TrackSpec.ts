@@ -1,5 +1,6 @@
 import type { Frame } from '../media/Frame.ts';
 import type { ViewList } from '../media/ViewList.ts';
+import type { BlockPayload } from './MkvBlockPort.ts';
 
 /** The one video track of a KVS stream (Matroska TrackEntry, kvs-reference.md §5.2). */
 export interface TrackSpec {
@@ -19,4 +20,9 @@ export interface TrackSpec {
    * Must only push (no other use of `out`); the writer measures the pushed bytes to size the block.
    */
   pushPayload(frame: Frame, out: ViewList): void;
+  /**
+   * What `pushPayload` does, when it is one of the conversions a board's native knows (MkvBlockPort): then a
+   * writer given the port builds the block there. Absent: always `pushPayload`.
+   */
+  readonly payload?: BlockPayload;
 }

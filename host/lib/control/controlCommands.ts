@@ -1,6 +1,6 @@
 // The commands of docs/control-channel.md §Command, with their arguments parsed and checked on the host:
 // a usage error names the argument before any connection is made.
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { parseSetting, type SettingValue } from './controlSettings.ts';
 import { parseAssignments } from './parseAssignments.ts';
 

@@ -11,9 +11,12 @@ import { errorName, isNotFound } from '../provision/awsCall.ts';
 import { keyMatchesCertificate } from '../provision/deviceCertificate.ts';
 import { validateBundle } from '../flash/flashTree.ts';
 import { readBundle } from './readBundle.ts';
+import { cameraToolsRow, hostHasTool } from './cameraToolsRow.ts';
+import { loadBoardManifest } from '../../shared/loadBoardManifest.ts';
 import { httpsRequest, SERVER_VERIFY_CODES, type HttpsAnswer, type HttpsFailure } from './probeHttps.ts';
 
-export type CheckStatus = 'PASS' | 'FAIL' | 'SKIP';
+/** WARN: the device boots, but something it needs is missing (e.g. its camera tool); exit 0, with a fix. */
+export type CheckStatus = 'PASS' | 'FAIL' | 'SKIP' | 'WARN';
 
 export interface CheckRow {
   readonly check: string;
@@ -180,7 +183,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
   rows.push(b.config
     ? { check: 'device.cbor', status: 'PASS', cause: `version 1: thing ${b.config.thingName}, stream ${b.config.streamName}, ${b.config.region}` }
     : { check: 'device.cbor', status: 'FAIL', cause: b.configProblem ?? 'unreadable', fix: PROVISION });
-  if (o.board) rows.push(deviceReaderRow(o.dir, o.board));
+  if (o.board) rows.push(deviceReaderRow(o.dir, o.board), cameraToolsRow(loadBoardManifest(o.board.name), hostHasTool, 'this machine'));
   if (b.keyMode !== undefined) {
     rows.push((b.keyMode & 0o077) === 0
       ? { check: 'private key mode', status: 'PASS', cause: `0${b.keyMode.toString(8)}` }

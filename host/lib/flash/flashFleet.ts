@@ -5,7 +5,7 @@
 // the images then differ only in identity (bundle, hostname).
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { imageDir, type ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { validateBundle } from './flashTree.ts';
@@ -27,13 +27,13 @@ export function fleetBundles(dir: string, prefix: string, count: number): string
   return bundles.map((n) => join(dir, n));
 }
 
-export function flashFleet(o: { board: BoardManifest; image: ImageManifest; bundles: readonly string[]; src: RaspiosImage; outDir: string; wifi?: WifiSettings; onImage?: (r: ImageFlashResult) => void }): ImageFlashResult[] {
+export function flashFleet(o: { board: BoardManifest; image: ImageManifest; bundles: readonly string[]; src: RaspiosImage; outDir: string; wifi?: WifiSettings; cameraUrl?: string; onImage?: (r: ImageFlashResult) => void }): ImageFlashResult[] {
   const boardJson = join(imageDir(o.board.name), 'board.json');
   const things = o.bundles.map((b) => validateBundle(b, boardJson).thingName);
   mkdirSync(o.outDir, { recursive: true });
   if (!statSync(o.outDir).isDirectory()) throw new FieldcamError('CLI_USAGE', `flash: -o ${o.outDir} must be a folder with --count`);
   return o.bundles.map((bundle, i) => {
-    const r = flashImage({ board: o.board, image: o.image, bundle, src: o.src, output: join(o.outDir, `${things[i]}.img`), ...(o.wifi ? { wifi: o.wifi } : {}) });
+    const r = flashImage({ board: o.board, image: o.image, bundle, src: o.src, output: join(o.outDir, `${things[i]}.img`), ...(o.wifi ? { wifi: o.wifi } : {}), ...(o.cameraUrl !== undefined ? { cameraUrl: o.cameraUrl } : {}) });
     o.onImage?.(r);
     return r;
   });

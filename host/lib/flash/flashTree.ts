@@ -6,9 +6,10 @@ import { createPublicKey } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { loadDeviceBundle } from '../../../firmware/app/DeviceBundle.ts';
 import { nodeBoard } from '../../../firmware/boards/node/nodeBoard.ts';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { imageDir, type ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
+import { CAMERA_URL_FILE } from '../../shared/cameraSource.ts';
 import { BUNDLE_DIR, IMAGE_DIR, UNIT_FILE } from './deviceTree.ts';
 import { renderInstallScript, renderRunScript, renderUnit } from './renderService.ts';
 
@@ -90,8 +91,11 @@ export function boardInTarget(target: string): string | undefined {
   }
 }
 
-/** The files of the tree, with their modes (the image target adds its own: host/lib/flash/imageFiles.ts). */
-export function treeFiles(board: BoardManifest, image: ImageManifest, bundle: string): Planned[] {
+/**
+ * The files of the tree, with their modes (the image target adds its own: host/lib/flash/imageFiles.ts).
+ * `cameraUrl`: an RTSP/HTTP camera's address (flash --camera-url-file), kept beside the key, 0600.
+ */
+export function treeFiles(board: BoardManifest, image: ImageManifest, bundle: string, cameraUrl?: string): Planned[] {
   const dist = imageDir(board.name);
   const file = (path: string) => new Uint8Array(readFileSync(path));
   const text = (s: string) => new TextEncoder().encode(s);
@@ -107,6 +111,7 @@ export function treeFiles(board: BoardManifest, image: ImageManifest, bundle: st
     { path: `${BUNDLE_DIR}/certificate.pem`, data: file(join(bundle, 'certificate.pem')), mode: 0o644 },
     { path: `${BUNDLE_DIR}/private.key`, data: file(join(bundle, 'private.key')), mode: 0o600 },
     { path: `${BUNDLE_DIR}/ca.pem`, data: file(join(bundle, 'ca.pem')), mode: 0o644 },
+    ...(cameraUrl !== undefined ? [{ path: `${BUNDLE_DIR}/${CAMERA_URL_FILE}`, data: text(`${cameraUrl}\n`), mode: 0o600 }] : []),
     { path: UNIT_FILE, data: text(renderUnit(board, image)), mode: 0o644 },
   ];
 }
@@ -150,7 +155,7 @@ function writeAtomically(path: string, data: Uint8Array, mode: number): void {
  * Writes the tree. The caller has built the image (dist/<board>/) and checked the target; the bundle is
  * validated here against the image's board.json before the first byte is written.
  */
-export function flashTree(o: { board: BoardManifest; image: ImageManifest; bundle: string; target: string; force: boolean }): FlashResult {
+export function flashTree(o: { board: BoardManifest; image: ImageManifest; bundle: string; target: string; force: boolean; cameraUrl?: string }): FlashResult {
   let st;
   try {
     st = statSync(o.target);
@@ -164,7 +169,7 @@ export function flashTree(o: { board: BoardManifest; image: ImageManifest; bundl
     throw new FieldcamError('FLASH_TARGET_CONFLICT', `flash: ${o.target} holds the ${there} image, not ${o.board.name}; pass --force to replace it (nothing was written)`);
   }
   const files: FlashedFile[] = [];
-  for (const f of treeFiles(o.board, o.image, o.bundle)) {
+  for (const f of treeFiles(o.board, o.image, o.bundle, o.cameraUrl)) {
     const path = join(o.target, f.path);
     const state = current(path, f.data, f.mode);
     if (state !== 'same') writeAtomically(path, f.data, f.mode);

@@ -24,10 +24,10 @@ export interface ImagePlan {
   readonly links: readonly { readonly path: string; readonly target: string }[];
 }
 
-export function imageFiles(o: { board: BoardManifest; image: ImageManifest; bundle: string; hostname: string; hosts: string; wifi?: WifiSettings }): ImagePlan {
+export function imageFiles(o: { board: BoardManifest; image: ImageManifest; bundle: string; hostname: string; hosts: string; wifi?: WifiSettings; cameraUrl?: string }): ImagePlan {
   const text = (s: string) => new TextEncoder().encode(s);
   const files: Planned[] = [
-    ...treeFiles(o.board, o.image, o.bundle),
+    ...treeFiles(o.board, o.image, o.bundle, o.cameraUrl),
     { path: FIRSTBOOT_SCRIPT, data: text(renderFirstBootScript(o.board, o.image)), mode: 0o755 },
     { path: FIRSTBOOT_UNIT, data: text(renderFirstBootUnit(o.board, o.image)), mode: 0o644 },
     { path: 'etc/hostname', data: text(`${o.hostname}\n`), mode: 0o644 },

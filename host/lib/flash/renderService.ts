@@ -3,41 +3,48 @@
 // a re-flash with the same inputs writes the same bytes.
 import type { ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
+import { CAMERA_SOURCES, CAMERA_URL_FILE, captureCommand, sourceTools, TOOL_PACKAGES, type CameraSource } from '../../shared/cameraSource.ts';
 import { deviceCommand, IMAGE_DIR, BUNDLE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
 
-/** Camera tools of Raspberry Pi OS, newest name first (Bookworm: rpicam-apps; Bullseye: libcamera-apps). */
-export const CAPTURE_TOOLS = Object.freeze(['rpicam-vid', 'libcamera-vid'] as const);
+/** The capture tools a source needs, found on PATH or the script exits 10 naming what to install. */
+function toolLookup(source: CameraSource, who: string, exitCode: number): string {
+  return sourceTools(source).map((group) => {
+    const first = group.length > 1 ? `capture=
+for tool in ${group.join(' ')}; do
+  if command -v "$tool" >/dev/null 2>&1; then capture=$tool; break; fi
+done
+if [ -z "$capture" ]; then`
+      : `if ! command -v ${group[0]} >/dev/null 2>&1; then`;
+    return `${first}
+  echo "${who}: no ${group.join(' or ')} for the ${source.kind} camera: sudo apt install ${TOOL_PACKAGES[group[0]!] ?? group[0]}" >&2
+  exit ${exitCode}
+fi
+`;
+  }).join('');
+}
 
-/**
- * The capture arguments for the board's camera: run forever (-t 0), no preview, the manifest's size and rate,
- * a key frame at every fragment boundary (--intra, so fragments can close on time), the pool's bitrate, SPS/PPS
- * repeated before every key frame (--inline: a restarted runtime can start mid-stream), flushed per frame,
- * written to stdout.
- */
-export function captureArgs(board: BoardManifest): string[] {
-  const c = board.camera;
-  const intra = Math.max(1, Math.round((c.fps * board.stream.fragmentMs) / 1000));
-  return ['-t', '0', '-n', '--codec', c.codec, ...(c.codec === 'h264' ? ['--inline', '--intra', String(intra)] : []),
-    '--width', String(c.width), '--height', String(c.height), '--framerate', String(c.fps),
-    ...(c.codec === 'h264' ? ['--bitrate', String(board.pool.bitrateKbps * 1000)] : []), '--flush', '-o', '-'];
+/** The camera source this board's run script uses (the manifest's, or flash --camera-source's). */
+export function sourceOf(board: BoardManifest): CameraSource {
+  return board.camera.source ?? { kind: 'rpicam' };
 }
 
 export function renderRunScript(board: BoardManifest, image: ImageManifest): string {
+  const source = sourceOf(board);
+  const url = CAMERA_SOURCES[source.kind].url
+    ? `# The camera's URL is per device and may hold a password: it lives beside the key, readable by this user only.
+url=$(cat /${BUNDLE_DIR}/${CAMERA_URL_FILE})
+transport=
+case "$url" in rtsp://*|rtsps://*) transport="-rtsp_transport tcp" ;; esac
+`
+    : '';
   return `#!/bin/sh
-# fieldcam ${image.version} for ${board.name}: the camera piped into the firmware. Written by \`fieldcam flash\`;
-# started by ${'/' + UNIT_FILE}. The runtime reads the camera on stdin (fd 0) and the device bundle in
-# /${BUNDLE_DIR}; it prints one JSON status line per second (journalctl -u fieldcam).
+# fieldcam ${image.version} for ${board.name}: the camera (${CAMERA_SOURCES[source.kind].summary}) piped into the
+# firmware. Written by \`fieldcam flash\`; started by ${'/' + UNIT_FILE}. The runtime reads the camera on stdin
+# (fd 0) and the device bundle in /${BUNDLE_DIR}; it prints one JSON status line per second (journalctl -u fieldcam).
 set -eu
-capture=
-for tool in ${CAPTURE_TOOLS.join(' ')}; do
-  if command -v "$tool" >/dev/null 2>&1; then capture=$tool; break; fi
-done
-if [ -z "$capture" ]; then
-  echo "fieldcam: no camera tool (${CAPTURE_TOOLS.join(' or ')}): sudo apt install rpicam-apps" >&2
-  exit 10
-fi
-# When the camera or the runtime ends, the pipeline ends and systemd restarts both (Restart=always).
-"$capture" ${captureArgs(board).join(' ')} | ${deviceCommand(image, '/').join(' ')}
+${toolLookup(source, 'fieldcam', 10)}${url}# When the camera or the runtime ends, the pipeline ends and systemd restarts both (Restart=always).
+${captureCommand(board)} \\
+  | ${deviceCommand(image, '/').join(' ')}
 `;
 }
 
@@ -96,8 +103,29 @@ WantedBy=multi-user.target
 `;
 }
 
+/** The kernels (`uname -m`) that run each target: a 64-bit kernel runs the static 32-bit builds as compat processes. */
+const MACHINES: Readonly<Record<string, string>> = Object.freeze({ x86_64: 'x86_64', armv6: 'armv6l armv7l aarch64', armv7: 'armv7l aarch64', aarch64: 'aarch64' });
+
+/** install.sh's look at the camera itself: listed by rpicam, the device node present, or the URL file filled. */
+function cameraCheck(source: CameraSource): string {
+  switch (source.kind) {
+    case 'rpicam':
+      return `say "camera tool: $(command -v "$capture")"
+if "$capture" --list-cameras 2>/dev/null | grep -q '^[0-9]'; then say "camera: detected"
+else say "warning: no camera detected yet ($capture --list-cameras); the service retries every 5 s"; fi`;
+    case 'v4l2':
+      return `if [ -c ${source.device ?? '/dev/video0'} ]; then say "camera: ${source.device ?? '/dev/video0'} present"
+else say "warning: no ${source.device ?? '/dev/video0'} yet (plug the camera in; v4l2-ctl --list-devices); the service retries every 5 s"; fi`;
+    case 'rtsp':
+    case 'mjpeg-http':
+      return `if [ -s /${BUNDLE_DIR}/${CAMERA_URL_FILE} ]; then say "camera: ${source.kind} URL in /${BUNDLE_DIR}/${CAMERA_URL_FILE}"
+else echo "install.sh: /${BUNDLE_DIR}/${CAMERA_URL_FILE} is missing or empty: flash again with --camera-url-file" >&2; exit 1; fi`;
+  }
+}
+
 export function renderInstallScript(board: BoardManifest, image: ImageManifest): string {
-  const arch = board.target === 'x86_64' ? 'x86_64' : 'armv6l armv7l aarch64';
+  const arch = MACHINES[board.target] ?? board.target;
+  const source = sourceOf(board);
   return `#!/bin/sh
 # Installs fieldcam ${image.version} (${board.name}) on Raspberry Pi OS, from the tree \`fieldcam flash\` wrote:
 # /${IMAGE_DIR} (runtime, firmware, board.json, image.json, run), /${BUNDLE_DIR} (device bundle) and
@@ -107,18 +135,7 @@ set -eu
 say() { echo "install.sh: $*"; }
 if [ "$(id -u)" -ne 0 ]; then echo "install.sh: run as root: sudo sh $0" >&2; exit 1; fi
 
-capture=
-for tool in ${CAPTURE_TOOLS.join(' ')}; do
-  if command -v "$tool" >/dev/null 2>&1; then capture=$tool; break; fi
-done
-if [ -z "$capture" ]; then
-  echo "install.sh: no camera tool (${CAPTURE_TOOLS.join(' or ')}); install it: sudo apt install rpicam-apps" >&2
-  exit 1
-fi
-say "camera tool: $(command -v "$capture")"
-if "$capture" --list-cameras 2>/dev/null | grep -q '^[0-9]'; then say "camera: detected"
-else say "warning: no camera detected yet ($capture --list-cameras); the service retries every 5 s"; fi
-
+${toolLookup(source, 'install.sh', 1)}${cameraCheck(source)}
 machine=$(uname -m)
 case " ${arch} " in
   *" $machine "*) say "machine: $machine (runtime target ${board.target})" ;;
@@ -136,7 +153,7 @@ else usermod -a -G video ${SERVICE_USER}; say "user ${SERVICE_USER}: added to gr
 # The bundle holds the private key: the service user alone reads it (0600, as fieldcam doctor checks).
 chown -R ${SERVICE_USER}:${SERVICE_USER} /${BUNDLE_DIR}
 chmod 0700 /${BUNDLE_DIR}
-chmod 0600 /${BUNDLE_DIR}/device.cbor /${BUNDLE_DIR}/private.key
+chmod 0600 /${BUNDLE_DIR}/device.cbor /${BUNDLE_DIR}/private.key${CAMERA_SOURCES[source.kind].url ? ` /${BUNDLE_DIR}/${CAMERA_URL_FILE}` : ''}
 chmod 0644 /${BUNDLE_DIR}/certificate.pem /${BUNDLE_DIR}/ca.pem
 say "bundle /${BUNDLE_DIR}: owned by ${SERVICE_USER}, private.key 0600"
 chown -R root:root /${IMAGE_DIR}

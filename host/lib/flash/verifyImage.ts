@@ -5,8 +5,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ERRORS, isFieldcamError } from '../../../firmware/core/errors.ts';
+import { isFieldcamError } from '../../shared/hostErrors.ts';
+import { cameraToolsRow, TOOL_DIRS } from '../doctor/cameraToolsRow.ts';
 import type { CheckRow } from '../doctor/runDoctor.ts';
+import { CAMERA_SOURCES, CAMERA_URL_FILE, readCameraSource, type CameraSource } from '../../shared/cameraSource.ts';
 import { BUNDLE_DIR, IMAGE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
 import type { Ext4Image } from './Ext4Image.ts';
 import { validateBundle } from './flashTree.ts';
@@ -38,7 +40,7 @@ export function verifyImage(path: string): CheckRow[] {
     img = openRaspiosImage(path);
   } catch (err) {
     if (!isFieldcamError(err)) throw err;
-    return [fail('Raspberry Pi OS', err.message.replace(/^flash: /, ''), ERRORS[err.code].remedy)];
+    return [fail('Raspberry Pi OS', err.message.replace(/^flash: /, ''), err.remedy)];
   }
   const rows: CheckRow[] = [];
   const { bootPartition: b, rootPartition: r } = img;
@@ -99,12 +101,32 @@ export function verifyImage(path: string): CheckRow[] {
       rows.push(pass('bundle', `thing ${s.thingName}, stream ${s.streamName}, KVS ${s.kvs.host}:${s.kvs.port}: valid for ${boardName ?? 'the board'} (the device's own reader)`));
     } catch (err) {
       if (!isFieldcamError(err)) throw err;
-      rows.push(fail('bundle', err.message.replace(/^flash: /, '').replace(dir, BUNDLE_DIR), ERRORS[err.code].remedy));
+      rows.push(fail('bundle', err.message.replace(/^flash: /, '').replace(dir, BUNDLE_DIR), err.remedy));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   } else {
     rows.push(skip('bundle', 'not read: its files are not all there'));
+  }
+
+  // The camera adapter board.json names: its tools in the image, and its URL file (0600) when it needs one.
+  let source: CameraSource | undefined;
+  try {
+    const camera = (JSON.parse(boardJson ?? 'null') as { camera?: { source?: unknown } } | null)?.camera;
+    source = readCameraSource(camera?.source, (field, want) => {
+      throw new Error(`board.json ${field} must be ${want}`);
+    });
+  } catch (err) {
+    rows.push(fail('camera source', `/${IMAGE_DIR}/${(err as Error).message}`, REFLASH));
+  }
+  if (source) {
+    rows.push(cameraToolsRow({ camera: { source } }, (tool) => TOOL_DIRS.map((d) => `${d}/${tool}`).find((p) => fs.stat(p) !== undefined), 'the image'));
+    if (CAMERA_SOURCES[source.kind].url) {
+      const st = fs.stat(`/${BUNDLE_DIR}/${CAMERA_URL_FILE}`);
+      rows.push(!st || st.type !== 'regular' || st.size === 0 ? fail('camera URL', `/${BUNDLE_DIR}/${CAMERA_URL_FILE} is missing or empty: the ${source.kind} camera has no address`, 'flash again with --camera-url-file FILE')
+        : st.mode !== 0o600 || !owners.has(st.uid) ? fail('camera URL', `/${BUNDLE_DIR}/${CAMERA_URL_FILE} is ${oct(st.mode)} uid ${st.uid}, not 0600 (it may hold the camera's password)`, REFLASH)
+          : pass('camera URL', `/${BUNDLE_DIR}/${CAMERA_URL_FILE} (0600; not shown: it may hold the camera's password)`));
+    }
   }
 
   rows.push(enabled(fs, 'service unit', SERVICE_LINK, `/${UNIT_FILE}`, 'fieldcam.service is enabled (multi-user.target), ExecStart=/opt/fieldcam/run'));

@@ -7,7 +7,7 @@
 // failure at any step leaves the input untouched and no half-written image at the output path.
 import { closeSync, constants, copyFileSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { imageDir, type ImageManifest } from '../buildImage.ts';
 import type { CheckRow } from '../doctor/runDoctor.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
@@ -60,12 +60,12 @@ export function openImageTarget(input: string, board: string, force: boolean): R
   return src;
 }
 
-export function flashImage(o: { board: BoardManifest; image: ImageManifest; bundle: string; src: RaspiosImage; output: string; wifi?: WifiSettings }): ImageFlashResult {
+export function flashImage(o: { board: BoardManifest; image: ImageManifest; bundle: string; src: RaspiosImage; output: string; wifi?: WifiSettings; cameraUrl?: string }): ImageFlashResult {
   const summary = validateBundle(o.bundle, join(imageDir(o.board.name), 'board.json'));
   const src = o.src;
   const input = src.path;
   const hostname = hostnameFor(summary.thingName);
-  const plan = imageFiles({ board: o.board, image: o.image, bundle: o.bundle, hostname, hosts: src.root.readText('/etc/hosts') ?? '127.0.0.1\tlocalhost\n', ...(o.wifi ? { wifi: o.wifi } : {}) });
+  const plan = imageFiles({ board: o.board, image: o.image, bundle: o.bundle, hostname, hosts: src.root.readText('/etc/hosts') ?? '127.0.0.1\tlocalhost\n', ...(o.wifi ? { wifi: o.wifi } : {}), ...(o.cameraUrl !== undefined ? { cameraUrl: o.cameraUrl } : {}) });
   const bytes = plan.files.reduce((n, f) => n + f.data.length, 0);
   const reclaimed = plan.files.reduce((n, f) => n + (src.root.stat(`/${f.path}`)?.size ?? 0), 0);
   const free = src.root.freeBytes();

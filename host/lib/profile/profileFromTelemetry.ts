@@ -10,6 +10,8 @@ export const TELEMETRY_MISSING = Object.freeze([
   'latency per fragment: telemetry carries the device\'s ACK latency p50/p99 (sent → PERSISTED) only',
   'boot → first PutMedia byte and recovery after a fault: telemetry has no event times',
   'the app heap after boot: telemetry carries no heap baseline',
+  'capture → socket per frame, TLS records and handshakes: the device\'s status lines carry them, telemetry does not',
+  'ARM instructions per frame and CPU by stage: only under QEMU (fieldcam profile --count-instructions)',
 ]);
 
 /**
@@ -28,7 +30,8 @@ export function profileFromTelemetry(thing: string, records: readonly { readonly
     return {
       t: (r.at - start) / 1000, framesIn: num(d.framesIn), framesDropped: Object.values(drops).reduce<number>((a, b) => a + num(b), 0),
       fragmentsPersisted: num(d.fragmentsPersisted), heapBytes: num(heap.bytes), peakHeapBytes: num(heap.peak), appHeapBytes: 0,
-      poolSlotsInUse: num(d.poolSlotsInUse), rssBytes: 0, deviceRssBytes: 0,
+      poolSlotsInUse: num(d.poolSlotsInUse), heapChunkBytes: num(heap.chunks, -1), heapSlotBytes: num(heap.slots, -1),
+      captureToSocketFrames: 0, captureToSocketP50Ms: -1, captureToSocketP99Ms: -1, captureToSocketMaxMs: -1, rssBytes: 0, deviceRssBytes: 0,
       computronsPerFrame: prev && frames > 0 ? Math.round((num(d.computrons) - num(prev.computrons)) / frames) : -1, connected: d.streaming === true,
     };
   });
@@ -38,7 +41,11 @@ export function profileFromTelemetry(thing: string, records: readonly { readonly
   const drops: Record<string, number> = {};
   for (const [k, v] of Object.entries(rec(last.drops))) if (num(v) > 0) drops[k] = num(v);
   const errors: Record<string, number> = {};
-  for (const [k, v] of Object.entries(rec(last.errors))) if (num(v) > 0) errors[`error ${k}`] = num(v);
+  const errorCodes: Record<string, number> = {};
+  for (const [k, v] of Object.entries(rec(last.errors))) {
+    if (num(v) > 0) errors[`error ${k}`] = num(v);
+    if (num(v) > 0) errorCodes[k] = num(v);
+  }
   const frames = num(last.framesIn) - num(first.framesIn);
   const highWater = Math.max(0, ...samples.map((s) => s.poolSlotsInUse));
   const poolSlots = num(last.poolSlots);
@@ -54,7 +61,11 @@ export function profileFromTelemetry(thing: string, records: readonly { readonly
       framesIn: num(last.framesIn), framesDropped: samples.at(-1)?.framesDropped ?? 0, fragmentsIn: num(last.fragmentsSent), fragmentsPersisted: num(last.fragmentsPersisted),
       connections: 0, peakHeapBytes: peak, peakAppHeapBytes: 0, poolHighWater: highWater, peakRssBytes: 0,
       computronsPerFrame: frames > 0 ? Math.round((num(last.computrons) - num(first.computrons)) / frames) : 0, instructionsPerFrame: null,
-      cloudFragmentsStored: 0, cloudPersistedAcks: 0, dropsByReason: drops, eventsByKind: errors,
+      instructionsPerFrameByStage: null,
+      // Telemetry has the heap split now, not its peak: the highest seen.
+      peakHeapChunkBytes: Math.max(-1, ...samples.map((s) => s.heapChunkBytes)), peakHeapSlotBytes: Math.max(-1, ...samples.map((s) => s.heapSlotBytes)),
+      captureToSocket: { frames: 0, worstIntervalP99Ms: -1, maxMs: -1 }, tlsRecords: -1, tlsBytes: -1, tlsHandshakes: -1,
+      cloudFragmentsStored: 0, cloudPersistedAcks: 0, dropsByReason: drops, eventsByKind: errors, errorsByCode: errorCodes,
     },
     budgets: [
       { name: 'peak XS heap', measured: peak, budget: limit, unit: 'bytes', ok: peak <= limit, source: 'the device\'s heap limit (telemetry heap.limit)' },

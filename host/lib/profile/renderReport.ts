@@ -26,8 +26,22 @@ export function summaryRows(r: ProfileReport): { key: string; label: string; val
     { key: 'bootToFirstByteMs', label: 'boot → first PutMedia byte', value: r.bootToFirstByteMs, text: ms(r.bootToFirstByteMs) },
     { key: 'totals.computronsPerFrame', label: 'computrons per frame (mean)', value: t.computronsPerFrame, text: String(t.computronsPerFrame) },
   ];
+  if (t.peakHeapChunkBytes >= 0) {
+    rows.push({ key: 'totals.peakHeapChunkBytes', label: 'peak XS chunks in use', value: t.peakHeapChunkBytes, text: mib(t.peakHeapChunkBytes) });
+    rows.push({ key: 'totals.peakHeapSlotBytes', label: 'peak XS slots in use', value: t.peakHeapSlotBytes, text: mib(t.peakHeapSlotBytes) });
+  }
+  if (t.captureToSocket.frames > 0) {
+    rows.push({ key: 'totals.captureToSocket.frames', label: 'capture → socket: frames measured', value: t.captureToSocket.frames, text: String(t.captureToSocket.frames) });
+    rows.push({ key: 'totals.captureToSocket.worstIntervalP99Ms', label: 'capture → socket p99 (worst interval)', value: t.captureToSocket.worstIntervalP99Ms, text: `${t.captureToSocket.worstIntervalP99Ms} ms` });
+    rows.push({ key: 'totals.captureToSocket.maxMs', label: 'capture → socket max', value: t.captureToSocket.maxMs, text: `${t.captureToSocket.maxMs} ms` });
+  }
+  if (t.tlsRecords >= 0) {
+    rows.push({ key: 'totals.tlsRecords', label: 'TLS records written', value: t.tlsRecords, text: String(t.tlsRecords) });
+    rows.push({ key: 'totals.tlsHandshakes', label: 'TLS handshakes', value: t.tlsHandshakes, text: String(t.tlsHandshakes) });
+  }
   if (r.qemu) rows.push({ key: 'qemu.overheadBytes', label: 'QEMU overhead (subtracted)', value: r.qemu.overheadBytes, text: mib(r.qemu.overheadBytes) });
   if (t.instructionsPerFrame !== null) rows.push({ key: 'totals.instructionsPerFrame', label: 'ARM instructions per frame', value: t.instructionsPerFrame, text: String(t.instructionsPerFrame) });
+  for (const [stage, v] of Object.entries(t.instructionsPerFrameByStage ?? {})) rows.push({ key: `totals.instructionsPerFrameByStage.${stage}`, label: `ARM instructions per frame: ${stage}`, value: v, text: String(v) });
   for (const rec of r.recoveries) rows.push({ key: `recoveries.${rec.fault}`, label: `${rec.fault}: end → first PERSISTED`, value: rec.firstPersistedAfterMs, text: ms(rec.firstPersistedAfterMs) });
   return rows;
 }
@@ -57,6 +71,9 @@ function charts(runs: readonly ProfileReport[]): ChartSpec[] {
     { id: 'plot-heap', title: 'XS heap over time (budget lines: heap limit, app heap budget)', xLabel: 'device time (s)', yLabel: 'MiB', yFormat: mibFormat,
       series: [...line((r) => r.samples.map((s) => [s.t, s.heapBytes / MIB]), 'heap'), ...runs.filter((r) => r.limits.appHeapBudgetBytes !== null).map((r, i) => ({ name: `${name(r)}app heap`, color: COLORS[(i + 2) % COLORS.length]!, points: r.samples.map((s): [number, number] => [s.t, s.appHeapBytes / MIB]) }))],
       limits: [...limits((r) => r.limits.heapLimitBytes, 'heap limit'), ...limits((r) => r.limits.appHeapBudgetBytes, 'app heap budget')], markers },
+    { id: 'plot-heap-split', title: 'XS heap: chunks and slots in use (what the heap above holds, without free space)', xLabel: 'device time (s)', yLabel: 'MiB', yFormat: mibFormat,
+      series: [...line((r) => r.samples.filter((s) => s.heapChunkBytes >= 0).map((s) => [s.t, s.heapChunkBytes / MIB]), 'chunks'),
+        ...runs.map((r, i) => ({ name: `${name(r)}slots`, color: COLORS[(i + 2) % COLORS.length]!, points: r.samples.filter((s) => s.heapSlotBytes >= 0).map((s): [number, number] => [s.t, s.heapSlotBytes / MIB]) }))], markers },
     { id: 'plot-rss', title: 'Process RSS over time (QEMU overhead subtracted for ARM boards)', xLabel: 'device time (s)', yLabel: 'MiB', yFormat: mibFormat,
       series: line((r) => r.samples.map((s) => [s.t, s.deviceRssBytes / MIB]), 'RSS'), limits: limits((r) => r.limits.heapLimitBytes + r.limits.poolBytes, 'heap limit + pool'), markers },
     { id: 'plot-pool', title: 'Frame pool slots in use (budget line: the pool\'s slots)', xLabel: 'device time (s)', yLabel: 'slots',
@@ -65,12 +82,32 @@ function charts(runs: readonly ProfileReport[]): ChartSpec[] {
       series: runs.map((r, i) => ({ name: `${name(r)}fragments`, color: COLORS[i % COLORS.length]!, points: histogram(r.fragments.map((f) => f.latencyMs)), bars: true })) },
     { id: 'plot-latency-cdf', title: 'Fragment end → PERSISTED: cumulative (p50, p99 lines)', xLabel: 'latency (ms)', yLabel: '% of fragments',
       series: line((r) => cdf(r.fragments.map((f) => f.latencyMs)), 'CDF'), limits: [{ label: 'p50', y: 50 }, { label: 'p99', y: 99 }] },
+    { id: 'plot-capture', title: 'Capture → socket per frame (p50, p99 and max of each status interval)', xLabel: 'device time (s)', yLabel: 'ms',
+      series: runs.flatMap((r, i) => (['P50', 'P99', 'Max'] as const).map((k, j) => ({
+        name: `${name(r)}${k.toLowerCase()}`, color: COLORS[(i * 3 + j) % COLORS.length]!,
+        points: r.samples.filter((s) => s.captureToSocketFrames > 0).map((s): [number, number] => [s.t, s[`captureToSocket${k}Ms`]]),
+      }))), markers },
     { id: 'plot-cpu', title: 'CPU per frame over time (XS computrons)', xLabel: 'device time (s)', yLabel: 'computrons / frame',
       series: line((r) => r.samples.filter((s) => s.computronsPerFrame >= 0).map((s) => [s.t, s.computronsPerFrame]), 'computrons/frame'), markers },
+    stageChart(runs, name),
   ];
   // A field device's report (telemetry) has no RSS and no per-fragment latency: those plots are left out.
   const hasRss = runs.some((r) => r.samples.some((s) => s.rssBytes > 0));
   return all.filter((c) => (c.id !== 'plot-rss' || hasRss) && c.series.some((s) => s.points.length > 0));
+}
+
+/** ARM instructions per frame by stage (the QEMU plugin's address ranges): one bar per stage and run. */
+function stageChart(runs: readonly ProfileReport[], name: (r: ProfileReport) => string): ChartSpec {
+  const stages = [...new Set(runs.flatMap((r) => Object.keys(r.totals.instructionsPerFrameByStage ?? {})))];
+  const step = runs.length + 1;
+  return {
+    id: 'plot-cpu-stages', title: 'ARM guest instructions per frame by stage (QEMU plugin)', xLabel: 'stage', yLabel: 'instructions / frame',
+    xCategories: stages.map((label, k) => ({ x: k * step + (runs.length - 1) / 2, label })),
+    series: runs.map((r, i) => ({
+      name: `${name(r)}instructions/frame`, color: COLORS[i % COLORS.length]!, bars: true, barWidth: 0.9,
+      points: stages.flatMap((st, k): [number, number][] => (r.totals.instructionsPerFrameByStage?.[st] !== undefined ? [[k * step + i, r.totals.instructionsPerFrameByStage[st]!]] : [])),
+    })),
+  };
 }
 
 function section(runs: readonly ProfileReport[], ids: readonly string[]): string {
@@ -101,7 +138,8 @@ function summaryTable(runs: readonly ProfileReport[]): string {
 function eventList(r: ProfileReport): string {
   const kinds = Object.entries(r.totals.eventsByKind).map(([k, v]) => `${escapeHtml(k)} ${v}`).join(', ') || 'none';
   const drops = Object.entries(r.totals.dropsByReason).map(([k, v]) => `${escapeHtml(k)} ${v}`).join(', ') || 'none';
-  return `<p>Events: ${kinds}. Drops by reason: ${drops}.</p>`;
+  const errors = Object.entries(r.totals.errorsByCode ?? {}).map(([k, v]) => `${escapeHtml(k)} ${v}`).join(', ') || 'none';
+  return `<p>Events: ${kinds}. Drops by reason: ${drops}. Errors by code: ${errors}.</p>`;
 }
 
 const STYLE = `body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:800px}h1{font-size:20px}h2{font-size:16px;margin-top:28px}
@@ -126,9 +164,9 @@ export function renderReport(runs: readonly ProfileReport[]): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>
 <h1>${escapeHtml(title)}</h1>${about}
 <h2>Verdicts</h2>${verdicts}
-<h2>Memory</h2>${section(runs, ['plot-heap', 'plot-rss', 'plot-pool'])}
-<h2>Latency</h2>${section(runs, ['plot-latency-hist', 'plot-latency-cdf']) || '<p class="note">No latency per fragment in this run (see Not measured).</p>'}
-<h2>CPU</h2>${section(runs, ['plot-cpu'])}
+<h2>Memory</h2>${section(runs, ['plot-heap', 'plot-heap-split', 'plot-rss', 'plot-pool'])}
+<h2>Latency</h2>${section(runs, ['plot-latency-hist', 'plot-latency-cdf', 'plot-capture']) || '<p class="note">No latency per fragment in this run (see Not measured).</p>'}
+<h2>CPU</h2>${section(runs, ['plot-cpu', 'plot-cpu-stages'])}
 <h2>Summary</h2>${summaryTable(runs)}
 <h2>Not measured</h2><ul>${missing}</ul>
 <script type="application/json" id="profile-data">${data}</script>

@@ -6,6 +6,8 @@ export interface Series {
   readonly points: readonly (readonly [number, number])[];
   /** Bars from y = 0 instead of a line (the histogram). */
   readonly bars?: boolean;
+  /** A bar's width in x units (default: 90 % of the step between the first two points). */
+  readonly barWidth?: number;
 }
 
 export interface ChartSpec {
@@ -19,6 +21,8 @@ export interface ChartSpec {
   /** Vertical event markers on the x axis. */
   readonly markers?: readonly { readonly x: number; readonly label: string }[];
   readonly yFormat?: (v: number) => string;
+  /** Named x positions instead of numeric ticks (bars by stage). */
+  readonly xCategories?: readonly { readonly x: number; readonly label: string }[];
 }
 
 const W = 760;
@@ -46,7 +50,7 @@ export function svgChart(c: ChartSpec): string {
   const xs = c.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = [...c.series.flatMap((s) => s.points.map((p) => p[1])), ...(c.limits ?? []).map((l) => l.y), 0];
   // Bars are centred on their x: half a bar of room on each side keeps the first and last inside the axes.
-  const barSteps = c.series.filter((s) => s.bars && s.points.length > 1).map((s) => s.points[1]![0] - s.points[0]![0]);
+  const barSteps = c.series.filter((s) => s.bars && (s.barWidth !== undefined || s.points.length > 1)).map((s) => s.barWidth ?? s.points[1]![0] - s.points[0]![0]);
   const pad = barSteps.length ? Math.max(...barSteps) / 2 : c.series.some((s) => s.bars) ? 1 : 0;
   const x0 = xs.length ? Math.min(...xs, ...(c.markers ?? []).map((m) => m.x)) - pad : 0;
   const x1 = xs.length ? Math.max(...xs, ...(c.markers ?? []).map((m) => m.x), x0 + 1e-9) + pad : 1;
@@ -58,7 +62,8 @@ export function svgChart(c: ChartSpec): string {
   parts.push(`<svg id="${c.id}" class="chart" data-plot="${c.id}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(c.title)}">`);
   parts.push(`<text x="${M.left}" y="18" class="title">${escapeHtml(c.title)}</text>`);
   for (const t of ticks(y0, y1)) parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${py(t).toFixed(1)}" y2="${py(t).toFixed(1)}" class="grid"/><text x="${M.left - 6}" y="${(py(t) + 4).toFixed(1)}" class="tick" text-anchor="end">${escapeHtml(fmt(t))}</text>`);
-  for (const t of ticks(x0, x1)) parts.push(`<text x="${px(t).toFixed(1)}" y="${H - M.bottom + 16}" class="tick" text-anchor="middle">${escapeHtml(plain(t))}</text>`);
+  const xTicks = c.xCategories ?? ticks(x0, x1).map((t) => ({ x: t, label: plain(t) }));
+  for (const t of xTicks) parts.push(`<text x="${px(t.x).toFixed(1)}" y="${H - M.bottom + 16}" class="tick" text-anchor="middle">${escapeHtml(t.label)}</text>`);
   parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" class="axis"/><line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" class="axis"/>`);
   parts.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 6}" class="label x-label" text-anchor="middle">${escapeHtml(c.xLabel)}</text>`);
   parts.push(`<text transform="translate(14 ${(M.top + H - M.bottom) / 2}) rotate(-90)" class="label y-label" text-anchor="middle">${escapeHtml(c.yLabel)}</text>`);
@@ -71,7 +76,7 @@ export function svgChart(c: ChartSpec): string {
   c.series.forEach((s, i) => {
     let d: string;
     if (s.bars) {
-      const width = s.points.length > 1 ? Math.abs(px(s.points[1]![0]) - px(s.points[0]![0])) * 0.9 : 8;
+      const width = s.barWidth !== undefined ? Math.abs(px(s.barWidth) - px(0)) : s.points.length > 1 ? Math.abs(px(s.points[1]![0]) - px(s.points[0]![0])) * 0.9 : 8;
       d = s.points.map(([x, y]) => `M${(px(x) - width / 2).toFixed(1)},${py(0).toFixed(1)}V${py(y).toFixed(1)}h${width.toFixed(1)}V${py(0).toFixed(1)}Z`).join('');
     } else {
       d = s.points.map(([x, y], k) => `${k ? 'L' : 'M'}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join('');

@@ -27,8 +27,12 @@ declare const native: {
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
   findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
   classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
+  closeAccessUnit(
+    data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
+  ): number;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+  mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   readonly argv: readonly string[];
 };
 
@@ -97,13 +101,16 @@ const pool = new FramePool({ slotCount: 8, slotBytes: 256 * 1024, maxFrames: 64 
 const muxer = new Muxer({
   codec, pool, fps: { num: Number(fps), den: 1 }, fragmentMs: 1000, maxFragmentMs: 10_000,
   startTimecode: 1_700_000_000_000, endOfFragment: true,
+  // The host's functions themselves, as the XS board passes them (xsBoard.ts): native calls count in their callers.
   byteScan: {
-    indexOfByte: (d: Uint8Array, v: number, f: number, t: number) => native.indexOfByte(d, v, f, t),
-    findStartCodes: (d: Uint8Array, f: number, t: number, found: Uint32Array) => native.findStartCodes(d, f, t, found),
-    classifyNals: (d: Uint8Array, f: number, t: number, z: number, v: boolean, out: Uint32Array) => native.classifyNals(d, f, t, z, v, out),
-    findJpegMarker: (d: Uint8Array, f: number, t: number) => native.findJpegMarker(d, f, t),
-    skipJpegSegments: (d: Uint8Array, f: number, t: number) => native.skipJpegSegments(d, f, t),
+    indexOfByte: native.indexOfByte,
+    findStartCodes: native.findStartCodes,
+    classifyNals: native.classifyNals,
+    closeAccessUnit: native.closeAccessUnit,
+    findJpegMarker: native.findJpegMarker,
+    skipJpegSegments: native.skipJpegSegments,
   },
+  blockPort: Object.freeze({ pushBlock: native.mkvBlock }),
   sink: () => {},
 });
 native.openInput(0);

@@ -155,7 +155,7 @@ test('the unit, the run script and install.sh', () => {
     assert.ok(!(unit.split('\n').some((l) => l.startsWith(breaksCamera))), `${breaksCamera} would hide the camera or the 32-bit runtime`);
   }
   const run = readFileSync(join(board, 'opt/fieldcam/run'), 'utf8');
-  assert.ok(/"\$capture" -t 0 -n --codec h264 --inline --intra 15 --width 640 --height 480 --framerate 15 --bitrate 1000000 --flush -o - \| \/opt\/fieldcam\/fieldcam-runtime --heap-limit 8388608 .* \/opt\/fieldcam\/firmware\.js --bundle \/etc\/fieldcam\/bundle --board \/opt\/fieldcam\/board\.json --state \/var\/lib\/fieldcam\/control-state\.cbor\n/.test(run), run);
+  assert.ok(/"\$capture" -t 0 -n --codec h264 --inline --intra 15 --width 640 --height 480 --framerate 15 --bitrate 1000000 --flush -o - \\\n  \| \/opt\/fieldcam\/fieldcam-runtime --heap-limit 8388608 .* \/opt\/fieldcam\/firmware\.js --bundle \/etc\/fieldcam\/bundle --board \/opt\/fieldcam\/board\.json --state \/var\/lib\/fieldcam\/control-state\.cbor\n/.test(run), run);
   const install = readFileSync(join(board, 'opt/fieldcam/install.sh'), 'utf8');
   assert.ok(install.startsWith('#!/bin/sh\n') && install.includes('\nset -eu\n'));
   for (const want of ['rpicam-vid libcamera-vid', 'useradd --system', 'usermod -a -G video fieldcam', 'systemctl enable fieldcam.service', 'chmod 0600 /etc/fieldcam/bundle/device.cbor /etc/fieldcam/bundle/private.key']) {
@@ -216,7 +216,7 @@ test('install.sh on a stand-in Raspberry Pi OS: does what it says, and a second 
   writeFileSync(log, '');
   const none = spawnSync('sh', [join(board, 'opt/fieldcam/install.sh')], { encoding: 'utf8', env });
   assert.is(none.status, 1);
-  assert.ok(/no camera tool \(rpicam-vid or libcamera-vid\)/.test(none.stderr), none.stderr);
+  assert.ok(/no rpicam-vid or libcamera-vid for the rpicam camera: sudo apt install rpicam-apps/.test(none.stderr), none.stderr);
   assert.ok(!(/^(useradd|usermod|chown|systemctl)/m.test(readFileSync(log, 'utf8'))));
 });
 

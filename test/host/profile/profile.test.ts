@@ -113,7 +113,7 @@ test('sim-x86 with a dropped connection: every plot drawn with data, numbers equ
 
   const { page: p, errors } = await open(out);
   const plots = await readPlots(p);
-  assert.equal(plots.map((x) => x.id).sort(), ['plot-cpu', 'plot-heap', 'plot-latency-cdf', 'plot-latency-hist', 'plot-pool', 'plot-rss']);
+  assert.equal(plots.map((x) => x.id).sort(), ['plot-capture', 'plot-cpu', 'plot-heap', 'plot-heap-split', 'plot-latency-cdf', 'plot-latency-hist', 'plot-pool', 'plot-rss']);
   for (const plot of plots) {
     assert.ok(plot.series.length > 0, `${plot.id}: a series`);
     for (const s of plot.series) assert.ok(s.points > 0 && s.pathLength > 0, `${plot.id}/${s.name}: drawn with data (${s.points} points, length ${s.pathLength})`);
@@ -121,6 +121,19 @@ test('sim-x86 with a dropped connection: every plot drawn with data, numbers equ
   }
   assert.is(plots.find((x) => x.id === 'plot-heap')!.series[0]!.points, report.samples.length);
   assert.is(plots.find((x) => x.id === 'plot-latency-cdf')!.series[0]!.points, report.fragments.length);
+  // The XS heap's split from the engine: chunks and slots in use, both within what the heap took from the system.
+  for (const s of report.samples) assert.ok(s.heapChunkBytes > 0 && s.heapSlotBytes > 0 && s.heapChunkBytes + s.heapSlotBytes <= s.heapBytes, JSON.stringify(s));
+  assert.is(plots.find((x) => x.id === 'plot-heap-split')!.series[0]!.points, report.samples.length);
+  // Capture → socket, from the device's status lines: every frame it sent was measured once (a replay is not).
+  const c2s = report.totals.captureToSocket;
+  assert.ok(c2s.frames > 0 && c2s.frames <= report.totals.framesIn, JSON.stringify(c2s));
+  // The status lines' windows, and the summary's (the frames after the last status line).
+  assert.ok(c2s.frames >= report.samples.reduce((n, s) => n + s.captureToSocketFrames, 0));
+  assert.ok(report.samples.every((s) => s.captureToSocketFrames === 0 || (s.captureToSocketP50Ms <= s.captureToSocketP99Ms && s.captureToSocketP99Ms <= s.captureToSocketMaxMs)));
+  assert.is(c2s.maxMs, Math.max(...report.samples.map((s) => s.captureToSocketMaxMs), c2s.maxMs));
+  // TLS on the device: at least one handshake per PutMedia connection, records carrying the fragments' bytes.
+  assert.ok(report.totals.tlsHandshakes >= report.totals.connections, `${report.totals.tlsHandshakes} handshakes`);
+  assert.ok(report.totals.tlsRecords >= report.totals.framesIn - report.totals.framesDropped, `${report.totals.tlsRecords} records`);
   assert.ok(await p.$('svg#plot-heap line[data-limit="heap limit"]'), 'the heap limit line');
   assert.ok(await p.$('svg#plot-heap line[data-marker="fault drop"]'), 'the fault marker on the time axis');
   const cells = await p.$$eval('td[data-key]', (tds) => tds.map((td) => ({ key: td.getAttribute('data-key') ?? '', value: Number(td.getAttribute('data-value')), text: td.textContent ?? '' })));
@@ -206,6 +219,11 @@ test('--compare: pi-zero-w vs esp32-cam under qemu-arm renders both runs overlai
       // An XS computron is at least one guest instruction; the TLS and socket work in C adds more.
       assert.ok(insns !== null && insns > report.totals.computronsPerFrame, `instructions/frame ${insns} vs computrons/frame ${report.totals.computronsPerFrame}`);
       assert.ok(r.stdout.includes(`ARM instructions per frame`), r.stdout);
+      // By stage (the plugin's address ranges): the stages add up to the total, to rounding; JS and TLS both work per frame.
+      const stages = report.totals.instructionsPerFrameByStage!;
+      assert.equal(Object.keys(stages).sort(), ['JS', 'SHA-256', 'TLS', 'rest', 'scan']);
+      assert.ok(Math.abs(Object.values(stages).reduce((a, b) => a + b, 0) - insns!) <= 5, JSON.stringify(stages));
+      assert.ok(stages.JS! > report.totals.computronsPerFrame && stages.TLS! > 0 && stages.scan! > 0, JSON.stringify(stages));
     } else assert.is(report.totals.instructionsPerFrame, null);
     assert.ok(report.qemu && report.qemu.overheadBytes > 0, `${board}: QEMU overhead measured`);
     assert.ok(report.totals.fragmentsPersisted > 0, `${board}: fragments PERSISTED`);
@@ -218,8 +236,11 @@ test('--compare: pi-zero-w vs esp32-cam under qemu-arm renders both runs overlai
   assert.is(r.status, 0, r.stderr + r.stdout);
   const { page: p, errors } = await open(diff);
   const plots = await readPlots(p);
-  assert.is(plots.length, 6);
-  for (const plot of plots) {
+  assert.is(plots.length, 9);
+  // Only esp32-cam counted instructions: its bars by stage, one per stage.
+  const stageBars = plots.find((x) => x.id === 'plot-cpu-stages')!;
+  assert.equal(stageBars.series.filter((s) => s.points > 0).map((s) => [s.name, s.points]), [['esp32-cam instructions/frame', 5]]);
+  for (const plot of plots.filter((x) => x.id !== 'plot-cpu-stages')) {
     const boards = plot.series.filter((s) => s.points > 0 && s.pathLength > 0).map((s) => s.name.split(' ')[0]);
     assert.ok(boards.includes('pi-zero-w') && boards.includes('esp32-cam'), `${plot.id}: both runs drawn (${plot.series.map((s) => `${s.name}:${s.points}`).join(', ')})`);
   }

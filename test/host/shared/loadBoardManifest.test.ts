@@ -10,7 +10,7 @@ const test = suite('loadBoardManifest');
 
 test('every committed board manifest loads and its pool can be allocated', () => {
   const boards = listBoards();
-  for (const name of ['sim-x86', 'pi-zero-w', 'pi-zero-2w', 'pi-3', 'esp32-cam']) assert.ok(boards.includes(name), name);
+  for (const name of ['sim-x86', 'pi-zero-w', 'pi-zero-2w', 'pi-3', 'esp32-cam', 'pi-zero-2w-64', 'pi-4', 'pi-5']) assert.ok(boards.includes(name), name);
   for (const name of boards) {
     const board = loadBoardManifest(name);
     assert.is(board.name, name);
@@ -22,6 +22,12 @@ test('every committed board manifest loads and its pool can be allocated', () =>
 test('esp32-cam states smaller control-channel buffers than the firmware defaults (docs/boards.md)', () => {
   assert.equal(loadBoardManifest('esp32-cam').control, { maxPacketBytes: 2048, maxQueued: 4, stateBytes: 4096, pendingResults: 8 });
   assert.is(loadBoardManifest('pi-zero-w').control, undefined);
+});
+
+test('the 64-bit boards: aarch64 under qemu-aarch64 with their cores; pi-5 encodes H.264 in software (no encoder in the SoC)', () => {
+  const cores = ['pi-zero-2w-64', 'pi-4', 'pi-5'].map((n) => loadBoardManifest(n)).map((b) => [b.target, b.qemuCpu, b.camera.source?.kind, b.camera.source?.encoder]);
+  assert.equal(cores, [['aarch64', 'cortex-a53', 'rpicam', undefined], ['aarch64', 'cortex-a72', 'rpicam', undefined], ['aarch64', 'cortex-a76', 'rpicam', 'software']]);
+  assert.is(loadBoardManifest('pi-zero-w').camera.source, undefined); // absent: rpicam with the hardware encoder
 });
 
 test('unknown board → CONFIG_BOARD_UNKNOWN listing the known ones', () => {
@@ -43,10 +49,17 @@ test('malformed manifests name the file and the field', () => {
       ['{not json', /not valid JSON/],
       [{ ...good, name: 'other' }, /name must be "b"/],
       [{ ...good, pool: { ...good.pool, fps: -1 } }, /pool\.fps must be a positive number/],
-      [{ ...good, camera: { ...good.camera, codec: 'h265' } }, /camera\.codec/],
+      [{ ...good, camera: { ...good.camera, codec: 'vp9' } }, /camera\.codec/],
       [{ ...good, stream: { ...good.stream, maxFragmentMs: 30000 } }, /at most 20000/],
       [{ ...good, target: 'mips' }, /target must be one of x86_64, armv6, armv7/],
-      [{ ...good, target: 'armv6' }, /qemuCpu must be/],
+      [{ ...good, target: 'armv6' }, /qemuCpu must be the qemu-arm CPU model/],
+      [{ ...good, target: 'aarch64' }, /qemuCpu must be the qemu-aarch64 CPU model/],
+      [{ ...good, camera: { ...good.camera, source: 'usb' } }, /camera\.source must be an object/],
+      [{ ...good, camera: { ...good.camera, source: { kind: 'usb' } } }, /camera\.source\.kind must be "rpicam", "v4l2", "rtsp", "mjpeg-http"/],
+      [{ ...good, camera: { ...good.camera, source: { kind: 'v4l2', encoder: 'software' } } }, /camera\.source\.encoder must be "hardware" or "software", and only for kind "rpicam"/],
+      [{ ...good, camera: { ...good.camera, source: { kind: 'v4l2', device: '/dev/video0; rm -rf /' } } }, /camera\.source\.device must be a \/dev\/… path/],
+      [{ ...good, camera: { ...good.camera, source: { kind: 'v4l2', format: 'rgb24' } } }, /camera\.source\.format must be one of mjpeg, h264, yuyv422/],
+      [{ ...good, camera: { ...good.camera, source: { kind: 'rtsp', url: 'rtsp://x' } } }, /camera\.source\.url must be one of kind, encoder, device, format/],
       [{ ...good, memory: { ...good.memory, initialSlots: 1.5 } }, /memory\.initialSlots must be a whole number/],
       [{ ...good, memory: undefined }, /memory must be an object/],
       [{ ...good, control: 'small' }, /control must be an object/],

@@ -1,8 +1,9 @@
 // The H.264 reader with the board's start-code scan (ByteScanPort.findStartCodes: the C host's word-at-a-time
-// scan inside XS, natively and under qemu-arm; a plain reference under Node) and with the board's NAL walk
-// (ByteScanPort.classifyNals, scan.c) against the reader's own JS loop: the same frame records (NAL offsets,
-// lengths, prefixes, types, bytes), the same errors, the same drops, on every fixture, on fuzzed and cut copies,
-// at read sizes from 1 byte to 64 KiB.
+// scan inside XS, natively and under qemu-arm; a plain reference under Node), with the board's NAL walk
+// (ByteScanPort.classifyNals, scan.c) and with the board's access-unit walk (ByteScanPort.closeAccessUnit,
+// accessunits.c) against the reader's own JS loop: the same frame records (NAL offsets, lengths, prefixes, types,
+// bytes), the same errors, the same drops, on every fixture, on fuzzed and cut copies, at read sizes from 1 byte
+// to 64 KiB.
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { BitReader } from '../../../../firmware/core/h264/BitReader.ts';
 import { SliceHeader } from '../../../../firmware/core/h264/SliceHeader.ts';
@@ -10,13 +11,16 @@ import { PREPARE, StreamCursor } from '../../../../firmware/core/media/StreamCur
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
-import { prng, readH264, referenceClassifyNals, referenceScanPort } from './h264TestKit.ts';
+import { AU_WALK } from '../../../../firmware/core/h264/accessUnitWalk.ts';
+import { prng, readH264, referenceClassifyNals, referenceCloseAccessUnit, referenceScanPort } from './h264TestKit.ts';
 
 const test = suite('h264/H264Reader with the board scan');
 
 const port: ByteScanPort = boardByteScan() ?? referenceScanPort;
 /** The same port without the NAL walk: the reader's scanner loop over the board's start-code search. */
 const scanOnly: ByteScanPort = { indexOfByte: port.indexOfByte, findStartCodes: port.findStartCodes! };
+/** The same port without the access-unit walk: the NAL walk (classifyNals) and the scanner loop. */
+const nalWalk: ByteScanPort = { indexOfByte: port.indexOfByte, findStartCodes: port.findStartCodes!, classifyNals: port.classifyNals! };
 
 /** Everything the reader delivers or throws, as comparable data. */
 function outcome(data: Uint8Array, strict: boolean, reads: number | ((i: number) => number), byteScan?: ByteScanPort): unknown {
@@ -39,6 +43,7 @@ test('every fixture, strict and lenient, in reads of 1 B to 64 KiB: identical fr
       for (const strict of [true, false]) {
         const want = outcome(data, strict, reads);
         assert.equal(outcome(data, strict, reads, port), want, `${name}, reads of ${reads}, ${strict ? 'strict' : 'lenient'}`);
+        assert.equal(outcome(data, strict, reads, nalWalk), want, `${name}, reads of ${reads}, ${strict ? 'strict' : 'lenient'}, NAL walk`);
         assert.equal(outcome(data, strict, reads, scanOnly), want, `${name}, reads of ${reads}, ${strict ? 'strict' : 'lenient'}, scan only`);
       }
     }
@@ -63,6 +68,7 @@ test('fuzzed and cut copies of the fixtures, irregular reads: identical outcomes
     for (const strict of [true, false]) {
       const want = outcome(data, strict, reads);
       assert.equal(outcome(data, strict, reads, port), want, `case ${i}, ${data.length} B, ${strict ? 'strict' : 'lenient'}`);
+      assert.equal(outcome(data, strict, reads, nalWalk), want, `case ${i}, ${data.length} B, ${strict ? 'strict' : 'lenient'}, NAL walk`);
       assert.equal(outcome(data, strict, reads, scanOnly), want, `case ${i}, ${data.length} B, ${strict ? 'strict' : 'lenient'}, scan only`);
     }
   }
@@ -97,6 +103,85 @@ test('classifyNals (the board\'s NAL walk): the reference\'s records at every al
           }
         }
       }
+    }
+  }
+});
+
+test('closeAccessUnit carries the steady state: most frames of every fixture come out of it in camera-sized reads', () => {
+  // (Tiny reads are the NAL walk's: a start code whose header byte is not in the same read is always handed over.)
+  for (const name of ['h264-320x240-10fps-gop10.h264', 'h264-aud-sei-3byte.h264', 'h264-1080p-30fps.h264']) {
+    const data = fixture(name);
+    for (const reads of [1024, 4096, 65536]) {
+      const results = [0, 0, 0];
+      const counting: ByteScanPort = {
+        ...port,
+        closeAccessUnit(bytes, from, to, base, state, table, sps, pps) {
+          const result = port.closeAccessUnit!(bytes, from, to, base, state, table, sps, pps);
+          results[result]!++;
+          return result;
+        },
+      };
+      const r = readH264(data, { reads, slotBytes: 65536 * 2, byteScan: counting });
+      const frames = r.frames.length;
+      // Every access unit but the first (begun by the NAL walk) and the last (closed by end()) can be closed in C;
+      // a slot change or a start code cut by a read's end hands one over now and then.
+      const what = `${name}, reads of ${reads}: ${frames} frames, ${results[AU_WALK.FRAME]} closed in C, ${results[AU_WALK.HANDOVER]} handed over`;
+      assert.ok(results[AU_WALK.FRAME]! >= frames * 0.8, what);
+      assert.ok(results[AU_WALK.HANDOVER]! <= 1 + frames * 0.2, what);
+    }
+  }
+});
+
+test('closeAccessUnit: the reference\'s results, state and table from random states over fixtures and noise', () => {
+  const random = prng(31);
+  const clip = fixture('h264-aud-sei-3byte.h264');
+  const noise = new Uint8Array(3000);
+  for (let i = 0; i < noise.length; i++) noise[i] = random() < 0.3 ? 0 : random() < 0.15 ? 1 : random() < 0.2 ? 0x80 : Math.floor(random() * 256);
+  // Parameter sets: the fixture's own (found by the reader) or a few random bytes.
+  const ps = readH264(clip).parameterSets[0]!;
+  for (let trial = 0; trial < scaled(3000); trial++) {
+    const source = trial % 3 === 0 ? noise : clip;
+    const shift = trial % 4;
+    const length = 1 + Math.floor(random() * Math.min(source.length, 9000));
+    const start = Math.floor(random() * (source.length - length + 1));
+    const buffer = new Uint8Array(length + 8);
+    buffer.set(source.subarray(start, start + length), shift);
+    const from = shift + Math.floor(random() * (length + 1));
+    const to = from + Math.floor(random() * (shift + length - from + 1));
+    const base = Math.floor(random() * 1e6) * (trial % 5 === 0 ? 1e6 : 1);
+    const state = new Float64Array(AU_WALK.LENGTH);
+    state[AU_WALK.ZEROS] = [0, 0, 1, 2, 3, 5][trial % 6]!;
+    const header = base + Math.floor(random() * (from + 1)) - (trial % 7 === 0 ? 8 : 0);
+    state[AU_WALK.NAL_START] = header - 4;
+    state[AU_WALK.NAL_HEADER] = header;
+    state[AU_WALK.NAL_PREFIX] = 3 + (trial & 1);
+    state[AU_WALK.NAL_TYPE] = [1, 5, 6, 7, 8, 9, 12, 0][Math.floor(random() * 8)]!;
+    state[AU_WALK.AU_END] = header - 4;
+    state[AU_WALK.AU_COUNT] = random() < 0.1 ? 32 : Math.floor(random() * 31);
+    state[AU_WALK.AU_HAS_VCL] = random() < 0.5 ? 1 : 0;
+    state[AU_WALK.AU_KEY] = random() < 0.5 ? 1 : 0;
+    state[AU_WALK.PIC_SIZE] = random() < 0.1 ? 0 : random() < 0.5 ? ps.sps.picSizeInMbs : 1 + Math.floor(random() * 8000);
+    state[AU_WALK.PPS_ID] = random() < 0.8 ? 0 : Math.floor(random() * 4);
+    const sps = random() < 0.8 ? ps.spsBytes : random() < 0.5 ? new Uint8Array(0) : ps.spsBytes.subarray(0, ps.spsBytes.length - 1);
+    const pps = random() < 0.8 ? ps.ppsBytes : new Uint8Array([0x68, 0xff]);
+    const gotState = state.slice();
+    const wantState = state.slice();
+    const gotTable = new Float64Array(128).fill(-1);
+    const wantTable = new Float64Array(128).fill(-1);
+    const what = `trial ${trial}: ${length} B at +${shift}, ${from}..${to}, base ${base}, state ${Array.from(state).join(',')}`;
+    // Like the reader, go on after each access unit until the read is walked or handed over.
+    for (let at = from, calls = 0; ; calls++) {
+      const got = port.closeAccessUnit!(buffer, at, to, base, gotState, gotTable, sps, pps);
+      const want = referenceCloseAccessUnit(buffer, at, to, base, wantState, wantTable, sps, pps);
+      assert.is(got, want, `${what}, call ${calls}`);
+      assert.equal(Array.from(gotState), Array.from(wantState), `${what}, call ${calls}: state`);
+      assert.equal(Array.from(gotTable), Array.from(wantTable), `${what}, call ${calls}: table`);
+      if (got !== AU_WALK.FRAME) break;
+      at = (gotState[AU_WALK.STOP] as number) + 1;
+      gotState[AU_WALK.ZEROS] = wantState[AU_WALK.ZEROS] = 0;
+      gotState[AU_WALK.AU_COUNT] = wantState[AU_WALK.AU_COUNT] = 0;
+      gotState[AU_WALK.AU_HAS_VCL] = wantState[AU_WALK.AU_HAS_VCL] = 0;
+      gotState[AU_WALK.AU_KEY] = wantState[AU_WALK.AU_KEY] = 0;
     }
   }
 });

@@ -1,6 +1,7 @@
 // Shared helpers for the H.264 suites: feeding a byte stream through H264Reader in chosen read sizes, a naive
 // reference NAL splitter (deliberately simple and independent of AnnexBScanner), byte helpers, a seeded PRNG and
 // a bit writer for synthetic parameter sets. Pure ECMAScript: runs under Node and XS.
+import { AU_WALK } from '../../../../firmware/core/h264/accessUnitWalk.ts';
 import { H264Reader, type ParameterSets } from '../../../../firmware/core/h264/H264Reader.ts';
 import type { Frame } from '../../../../firmware/core/media/Frame.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
@@ -74,6 +75,119 @@ export function referenceClassifyNals(bytes: Uint8Array, from: number, to: numbe
   return n;
 }
 
+/**
+ * closeAccessUnit by its contract (ByteScanPort; firmware/runtime/accessunits.c), byte by byte and as plainly as
+ * possible: the reference the board's C walk is checked against, and the port the reader runs on under Node.
+ */
+export function referenceCloseAccessUnit(
+  bytes: Uint8Array, from: number, to: number, base: number, s: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
+): number {
+  if (from < 0 || to > bytes.length || from > to) throw new RangeError(`range ${from}..${to} outside ${bytes.length}`);
+  const carried = s[AU_WALK.ZEROS]!;
+  let z = carried;
+  let quiet = true;
+  for (let p = from; p < to; p++) {
+    const b = bytes[p]!;
+    if (b === 0) {
+      z++;
+      continue;
+    }
+    if (b === 1 && z >= 2) {
+      const result = referenceStartCode(bytes, to, base, s, table, sps, pps, p, z);
+      quiet = false;
+      if (result === AU_WALK.HANDOVER) {
+        const runStart = p - z;
+        s[AU_WALK.STOP] = runStart < from ? from : runStart;
+        s[AU_WALK.ZEROS] = runStart < from ? carried : 0;
+        return result;
+      }
+      if (result === AU_WALK.FRAME) return result;
+    }
+    z = 0;
+  }
+  s[AU_WALK.ZEROS] = z;
+  return quiet ? AU_WALK.QUIET : AU_WALK.DONE;
+}
+
+/** One start code of referenceCloseAccessUnit: close the open NAL unit quietly or hand over, classify the next. */
+function referenceStartCode(
+  d: Uint8Array, to: number, base: number, s: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array, p: number, zeros: number,
+): number {
+  const prefix = zeros >= 3 ? 4 : 3;
+  const startAt = base + p - prefix + 1;
+  const end = startAt - (zeros - prefix + 1);
+  const h = s[AU_WALK.NAL_HEADER]!;
+  const length = end - h;
+  const open = s[AU_WALK.NAL_TYPE]!;
+  const openSlice = open === 1 || open === 5;
+  const header = p + 1 < to ? d[p + 1]! : 0;
+  const type = header & 0x1f;
+  const slice = type === 1 || type === 5;
+  if (header === 0 || header & 0x80 || !(slice || (type >= 6 && type <= 9))) return AU_WALK.HANDOVER;
+  const hasVcl = openSlice || s[AU_WALK.AU_HAS_VCL] === 1;
+  let startsAu = !slice && hasVcl;
+  if (slice && hasVcl) {
+    const next = p + 2 < to ? d[p + 2]! : 0;
+    if (next === 0) return AU_WALK.HANDOVER;
+    startsAu = (next & 0x80) !== 0;
+  }
+  // Would the reader's closeNal add the open NAL unit without a word?
+  if (s[AU_WALK.AU_COUNT]! >= 32) return AU_WALK.HANDOVER;
+  const at = h - base;
+  if (open === 7 || open === 8) {
+    const stored = open === 7 ? sps : pps;
+    if (at < 0 || stored.length === 0 || stored.length !== length) return AU_WALK.HANDOVER;
+    for (let i = 0; i < length; i++) if (d[at + i] !== stored[i]) return AU_WALK.HANDOVER;
+  } else if (openSlice) {
+    if (at < 0 || s[AU_WALK.PIC_SIZE]! <= 0 || length < 5) return AU_WALK.HANDOVER;
+    const b1 = d[at + 1]!;
+    const b2 = d[at + 2]!;
+    const b3 = d[at + 3]!;
+    if (b1 === 0 || b2 === 0 || b3 === 0) return AU_WALK.HANDOVER;
+    const bits: number[] = [];
+    for (const byte of [b1, b2, b3, d[at + 4]!]) for (let k = 7; k >= 0; k--) bits.push((byte >> k) & 1);
+    const fields: number[] = [];
+    let i = 0;
+    for (let f = 0; f < 3; f++) {
+      let lead = 0;
+      while (i < 32 && bits[i] === 0) {
+        lead++;
+        i++;
+      }
+      if (i + lead + 1 > 32) return AU_WALK.HANDOVER;
+      let value = 0;
+      for (let k = 0; k <= lead; k++) value = value * 2 + bits[i + k]!;
+      fields.push(value - 1);
+      i += lead + 1;
+    }
+    const [firstMb, sliceType, ppsId] = fields as [number, number, number];
+    const kind = sliceType % 5;
+    const vcl = s[AU_WALK.AU_HAS_VCL] === 1;
+    if (sliceType > 9 || kind === 1 || (open === 5 && kind !== 2 && kind !== 4)) return AU_WALK.HANDOVER;
+    if (firstMb >= s[AU_WALK.PIC_SIZE]! || (!vcl && firstMb !== 0) || (vcl && (open === 5) !== (s[AU_WALK.AU_KEY] === 1))) return AU_WALK.HANDOVER;
+    if (ppsId !== s[AU_WALK.PPS_ID]) return AU_WALK.HANDOVER;
+  } else if (open !== 6 && open !== 9) {
+    return AU_WALK.HANDOVER;
+  }
+  const r = 4 * s[AU_WALK.AU_COUNT]!;
+  table[r] = h;
+  table[r + 1] = length;
+  table[r + 2] = s[AU_WALK.NAL_PREFIX]!;
+  table[r + 3] = open;
+  s[AU_WALK.AU_COUNT] = s[AU_WALK.AU_COUNT]! + 1;
+  s[AU_WALK.AU_END] = end;
+  if (openSlice) {
+    s[AU_WALK.AU_HAS_VCL] = 1;
+    if (open === 5) s[AU_WALK.AU_KEY] = 1;
+  }
+  s[AU_WALK.NAL_START] = startAt;
+  s[AU_WALK.NAL_HEADER] = startAt + prefix;
+  s[AU_WALK.NAL_PREFIX] = prefix;
+  s[AU_WALK.NAL_TYPE] = type;
+  s[AU_WALK.STOP] = p;
+  return startsAu ? AU_WALK.FRAME : AU_WALK.DONE;
+}
+
 /** The board's H.264 byte scans by their contracts (ByteScanPort), for Node runs of the suites that judge the board's. */
 export const referenceScanPort: ByteScanPort = Object.freeze({
   indexOfByte(bytes: Uint8Array, value: number, from: number, to: number): number {
@@ -82,6 +196,7 @@ export const referenceScanPort: ByteScanPort = Object.freeze({
   },
   findStartCodes: referenceFindStartCodes,
   classifyNals: referenceClassifyNals,
+  closeAccessUnit: referenceCloseAccessUnit,
 });
 
 export interface ReadOptions {

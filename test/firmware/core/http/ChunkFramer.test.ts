@@ -65,6 +65,26 @@ test('a whole chunked body: header, payload views, CRLF, and the last chunk merg
   assert.is(sent + text(flatten(list)), '5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n');
 });
 
+test('a size line placed first and set once the data is in the list (setChunkHeader): the same bytes, byteLength kept', () => {
+  const framer = new ChunkFramer();
+  const payload = bytes('0123456789abcdefghij'.repeat(20));
+  const list = new ViewList(8);
+  for (const n of [1, 15, 16, 255, 256, 400]) {
+    list.clear();
+    framer.pushChunkHeader(list, 1); // the place, as PutMediaConnection.beginChunk pushes it
+    list.push(payload, 0, n);
+    framer.setChunkHeader(list, 0, n);
+    framer.pushChunkEnd(list);
+    const expected = `${n.toString(16)}\r\n${text(payload.subarray(0, n))}\r\n`;
+    assert.is(text(flatten(list)), expected, `size ${n}`);
+    assert.is(list.byteLength, expected.length, `byteLength follows the line's length (size ${n})`);
+  }
+  list.clear();
+  list.push(payload, 0, 3);
+  assert.throws(() => framer.setChunkHeader(list, 0, 3), /not this framer/, 'only its own line is rewritten');
+  assert.is(text(flatten(list)), '012');
+});
+
 test('framing reuses one buffer owned by the framer (no allocation per chunk)', () => {
   const framer = new ChunkFramer();
   const list = new ViewList(8);

@@ -1,0 +1,34 @@
+/**
+ * The state a board's access-unit walk (ByteScanPort.closeAccessUnit; firmware/runtime/accessunits.c on the XS
+ * board) shares with H264Reader: indices into one reused Float64Array, and what a call returns. The C file
+ * repeats these numbers (its enum); this table is where they are defined.
+ */
+export const AU_WALK = Object.freeze({
+  /** In: zero bytes just before `from`. Out (DONE): zero bytes at the end of the read; (HANDOVER): to carry into the reader's walk. */
+  ZEROS: 0,
+  /** Out (FRAME): index of the 01 of the start code that begins the next access unit; (HANDOVER): where the reader's walk goes on. */
+  STOP: 1,
+  /** The open NAL unit (in and out): logical offset of its start code, of its header byte, its start code's length, its type. */
+  NAL_START: 2,
+  NAL_HEADER: 3,
+  NAL_PREFIX: 4,
+  NAL_TYPE: 5,
+  /** The access unit being assembled (in and out): logical end of its last NAL unit, NAL units in the table, has a slice (1/0), has an IDR slice (1/0). */
+  AU_END: 6,
+  AU_COUNT: 7,
+  AU_HAS_VCL: 8,
+  AU_KEY: 9,
+  /** In: PicSizeInMbs of the active SPS, 0 while the parameter sets are not ready; pic_parameter_set_id of the stored PPS. */
+  PIC_SIZE: 10,
+  PPS_ID: 11,
+  /** Entries of the state array. */
+  LENGTH: 12,
+  /**
+   * Results: the read is walked; an access unit is complete (the open NAL unit begins the next); the reader's walk
+   * takes over; the read is walked and held no start code (only ZEROS changed: the middle of a slice).
+   */
+  DONE: 0,
+  FRAME: 1,
+  HANDOVER: 2,
+  QUIET: 3,
+} as const);

@@ -1,0 +1,264 @@
+/*
+ * native.closeAccessUnit(data, from, to, base, state, table, sps, pps): the H.264 reader's steady state in C
+ * (issue 12, docs/performance.md "Access units closed in C"). From `from` it walks the read's start codes, closes
+ * each NAL unit into the access unit being assembled (its table) with the checks H264Reader.closeNal makes, and
+ * classifies the next one (7.4.1.2.3), until an access unit is complete (one return per frame), the read is done,
+ * or something is irregular: then it stops *before* that start code and the reader's own walk takes it from there,
+ * so every error, drop and counter stays the JS reader's. The contract is ByteScanPort.closeAccessUnit; the state
+ * layout is firmware/core/h264/accessUnitWalk.ts (AU_WALK). Nothing is allocated; JS reuses both tables.
+ *
+ * Irregular (handed over): a NAL unit whose header or the byte after it is not in the read or is zero, or has
+ * forbidden_zero_bit set; a type other than 1, 5, 6, 7, 8, 9; a 33rd NAL unit; an SPS or PPS whose bytes differ
+ * from the stored ones (or none stored); a slice that the reader's checks would not pass silently (no parameter
+ * sets, fields not in the first 32 bits, B slice, slice_type out of range, IDR with non-I slices, macroblock
+ * out of the picture, missing first slice, IDR mixed with non-IDR, another PPS id); any NAL byte the check needs
+ * that lies before this slot (the previous slot is not passed).
+ */
+#include "runtime.h"
+
+/* firmware/core/h264/accessUnitWalk.ts (AU_WALK): indices into `state` (a Float64Array). */
+enum {
+	S_ZEROS = 0, /* in: zero bytes just before `from`; out: see below */
+	S_STOP = 1, /* out: FRAME: index of the 01 of the new access unit's start code; HANDOVER: where JS goes on */
+	S_NAL_START = 2, /* the open NAL unit: logical offset of its start code, */
+	S_NAL_HEADER = 3, /* of its header byte, */
+	S_NAL_PREFIX = 4, /* its start code's length (3 or 4), */
+	S_NAL_TYPE = 5, /* and its type (classified: 0-31) */
+	S_AU_END = 6, /* the access unit: logical end of its last NAL unit, */
+	S_AU_COUNT = 7, /* NAL units in table, */
+	S_AU_HAS_VCL = 8, /* 1 once it has a slice, */
+	S_AU_KEY = 9, /* 1 once it has an IDR slice */
+	S_PIC_SIZE = 10, /* in: PicSizeInMbs of the active SPS, 0 when the parameter sets are not ready */
+	S_PPS_ID = 11, /* in: pic_parameter_set_id of the stored PPS */
+	S_LENGTH = 12
+};
+enum { RESULT_DONE = 0, RESULT_FRAME = 1, RESULT_HANDOVER = 2, RESULT_QUIET = 3 };
+#define MAX_NALS 32 /* MAX_NALS_PER_FRAME (firmware/core/media/Frame.ts) */
+
+typedef struct {
+	const uint8_t* d; /* the slot */
+	size_t to;
+	double base; /* logical offset of d[0] */
+	double* s;
+	double* table;
+	const uint8_t* sps;
+	size_t spsLength;
+	const uint8_t* pps;
+	size_t ppsLength;
+} Walk;
+
+/* The leading ue(v) fields of a slice header from the 32 bits after its NAL header, as SliceHeader.readWord: 0 when
+ * the word cannot hold them or might hold an emulation_prevention_three_byte (a zero among its first three bytes). */
+static int readSliceWord(uint32_t w, uint32_t* firstMb, uint32_t* sliceType, uint32_t* ppsId)
+{
+	uint32_t values[3];
+	int left = 32, k;
+	if (w < 0x01000000u || (w & 0xff0000u) == 0 || (w & 0xff00u) == 0)
+		return 0;
+	for (k = 0; k < 3; k++) {
+		int z = w ? __builtin_clz(w) : 32;
+		if (2 * z + 1 > left)
+			return 0;
+		values[k] = (w >> (31 - 2 * z)) - 1;
+		w = 2 * z + 1 >= 32 ? 0 : w << (2 * z + 1);
+		left -= 2 * z + 1;
+	}
+	*firstMb = values[0];
+	*sliceType = values[1];
+	*ppsId = values[2];
+	return 1;
+}
+
+/* Would H264Reader.closeNal add the open NAL unit (header at logical h, `length` bytes) without a word? */
+static int closesQuietly(const Walk* w, double h, double length, uint32_t type)
+{
+	const double* s = w->s;
+	double at = h - w->base;
+	if (s[S_AU_COUNT] >= MAX_NALS)
+		return 0;
+	if (type == 6 || type == 9)
+		return 1;
+	if (at < 0)
+		return 0;
+	if (type == 7 || type == 8) {
+		const uint8_t* stored = type == 7 ? w->sps : w->pps;
+		size_t storedLength = type == 7 ? w->spsLength : w->ppsLength;
+		return storedLength > 0 && length == (double)storedLength && memcmp(w->d + (size_t)at, stored, storedLength) == 0;
+	}
+	if (type == 1 || type == 5) {
+		const uint8_t* p = w->d + (size_t)at + 1;
+		uint32_t firstMb, sliceType, ppsId, kind;
+		int hasVcl = s[S_AU_HAS_VCL] != 0, key = s[S_AU_KEY] != 0;
+		if (s[S_PIC_SIZE] <= 0 || length < 5)
+			return 0;
+		if (!readSliceWord(((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3], &firstMb, &sliceType, &ppsId))
+			return 0;
+		kind = sliceType % 5;
+		if (sliceType > 9 || kind == 1 || (type == 5 && kind != 2 && kind != 4))
+			return 0;
+		if ((double)firstMb >= s[S_PIC_SIZE] || (!hasVcl && firstMb != 0) || (hasVcl && (type == 5) != key))
+			return 0;
+		return (double)ppsId == s[S_PPS_ID];
+	}
+	return 0;
+}
+
+/*
+ * The start code whose 01 is at d[p], after `zeros` zero bytes: closes the open NAL unit and opens the next. Returns
+ * RESULT_DONE (go on), RESULT_FRAME (the new NAL unit begins the next access unit) or RESULT_HANDOVER (nothing
+ * changed: JS takes this start code).
+ */
+static int startCode(Walk* w, size_t p, uint32_t zeros)
+{
+	double* s = w->s;
+	uint32_t prefix = zeros >= 3 ? 4 : 3;
+	double startAt = w->base + (double)p - (double)prefix + 1;
+	double end = startAt - (double)(zeros - prefix + 1); /* trailing_zero_8bits belong to no NAL unit */
+	double h = s[S_NAL_HEADER];
+	uint32_t open = (uint32_t)s[S_NAL_TYPE], header, type, startsAu = 0;
+	int openSlice = open == 1 || open == 5, hasVcl, slice;
+	double* row;
+	/* The new NAL unit's class, as scan.c classifyNal (7.4.1.2.3), with the open one counted. */
+	if (p + 1 >= w->to || w->d[p + 1] == 0 || (w->d[p + 1] & 0x80))
+		return RESULT_HANDOVER;
+	header = w->d[p + 1];
+	type = header & 0x1f;
+	if (type != 1 && type != 5 && (type < 6 || type > 9))
+		return RESULT_HANDOVER;
+	slice = type == 1 || type == 5;
+	hasVcl = openSlice || s[S_AU_HAS_VCL] != 0;
+	if (slice && hasVcl) {
+		if (p + 2 >= w->to || w->d[p + 2] == 0)
+			return RESULT_HANDOVER;
+		startsAu = (w->d[p + 2] & 0x80) ? 1 : 0;
+	} else if (!slice) {
+		startsAu = hasVcl ? 1 : 0;
+	}
+	if (!closesQuietly(w, h, end - h, open))
+		return RESULT_HANDOVER;
+	/* Commit: the open NAL unit joins the access unit (AccessUnit.add), the new one is open. */
+	row = w->table + 4 * (size_t)s[S_AU_COUNT];
+	row[0] = h;
+	row[1] = end - h;
+	row[2] = s[S_NAL_PREFIX];
+	row[3] = open;
+	s[S_AU_COUNT] += 1;
+	s[S_AU_END] = end;
+	if (openSlice) {
+		s[S_AU_HAS_VCL] = 1;
+		if (open == 5)
+			s[S_AU_KEY] = 1;
+	}
+	s[S_NAL_START] = startAt;
+	s[S_NAL_HEADER] = startAt + prefix;
+	s[S_NAL_PREFIX] = prefix;
+	s[S_NAL_TYPE] = type;
+	s[S_STOP] = (double)p;
+	return startsAu ? RESULT_FRAME : RESULT_DONE;
+}
+
+/* A stop at the start code with its 01 at d[p] after `zeros` zeros: JS's walk resumes where that zero run begins
+ * (or at `from`, with the carried zeros, when the run reaches back into the previous read). */
+static int handOver(Walk* w, size_t from, uint32_t carried, size_t p, uint32_t zeros)
+{
+	if ((double)p - (double)zeros < (double)from) {
+		w->s[S_STOP] = (double)from;
+		w->s[S_ZEROS] = carried;
+	} else {
+		w->s[S_STOP] = (double)(p - zeros);
+		w->s[S_ZEROS] = 0;
+	}
+	return RESULT_HANDOVER;
+}
+
+void fieldcamNativeCloseAccessUnit(txMachine* the)
+{
+	double fromArg = fieldcamToIndex(the, &xsArg(1), "from");
+	double toArg = fieldcamToIndex(the, &xsArg(2), "to");
+	double base = xsToNumber(xsArg(3));
+	Walk w;
+	size_t slots, tableSlots, from, n, i, headEnd;
+	uint32_t carried, z;
+	uint32_t pairs[32];
+	int result, quiet = 1;
+	if (toArg < fromArg)
+		xsRangeError("range %.0f..%.0f is reversed", fromArg, toArg);
+	fieldcamViewRange(the, &xsArg(0), fromArg, toArg - fromArg, "data");
+	w.d = fieldcamViewData(the, &xsArg(0), 1, &slots, "data");
+	w.s = fieldcamViewData(the, &xsArg(4), 8, &slots, "state");
+	if (slots < S_LENGTH)
+		xsRangeError("state must hold %d entries, it has %zu", S_LENGTH, slots);
+	w.table = fieldcamViewData(the, &xsArg(5), 8, &tableSlots, "table");
+	if (tableSlots < 4 * MAX_NALS)
+		xsRangeError("table must hold %d entries, it has %zu", 4 * MAX_NALS, tableSlots);
+	w.sps = fieldcamViewData(the, &xsArg(6), 1, &w.spsLength, "sps");
+	w.pps = fieldcamViewData(the, &xsArg(7), 1, &w.ppsLength, "pps");
+	if (!(base >= 0 && base <= 9007199254740991.0))
+		xsRangeError("base is %g, not a stream offset", base);
+	if (!(w.s[S_ZEROS] >= 0 && w.s[S_ZEROS] <= 0xffffffffu) || !(w.s[S_AU_COUNT] >= 0 && w.s[S_AU_COUNT] <= MAX_NALS)
+			|| !(w.s[S_NAL_TYPE] >= 0 && w.s[S_NAL_TYPE] < 32))
+		xsRangeError("state: zeros, NAL count or open NAL type out of range");
+	w.base = base;
+	w.to = (size_t)toArg;
+	from = (size_t)fromArg;
+	n = w.to - from;
+	carried = (uint32_t)w.s[S_ZEROS];
+	/* Head, byte by byte: a start code whose zeros came in earlier reads has its 01 at d[from] or d[from + 1]. */
+	z = carried;
+	headEnd = carried == 0 ? 0 : (n < 2 ? n : 2);
+	for (i = 0; i < headEnd; i++) {
+		uint8_t b = w.d[from + i];
+		if (b == 0) {
+			z++;
+			continue;
+		}
+		if (b == 1 && z >= 2) {
+			result = startCode(&w, from + i, z);
+			quiet = 0;
+			if (result == RESULT_HANDOVER)
+				result = handOver(&w, from, carried, from + i, z);
+			if (result != RESULT_DONE) {
+				xsResult = xsInteger(result);
+				return;
+			}
+		}
+		z = 0;
+	}
+	/* Body: the word-at-a-time search (scan.c) for `00 00 01` with its first zero at or after d[from]. */
+	if (n >= 3) {
+		size_t at = from;
+		for (;;) {
+			uint32_t got = fieldcamFindStartCodes(w.d + at, w.to - at - 2, pairs, 16), k;
+			for (k = 0; k < got; k++) {
+				size_t p = at + pairs[2 * k];
+				uint32_t zeros = pairs[2 * k + 1];
+				/* Counted back to d[at]: past `from` d[at - 1] is a 01, so only a run reaching d[from] goes on into
+				 * the carried zeros. */
+				if (p - at == zeros && at == from)
+					zeros += carried;
+				result = startCode(&w, p, zeros);
+				quiet = 0;
+				if (result == RESULT_HANDOVER)
+					result = handOver(&w, from, carried, p, zeros);
+				if (result != RESULT_DONE) {
+					xsResult = xsInteger(result);
+					return;
+				}
+			}
+			if (got < 16)
+				break;
+			at += pairs[2 * got - 2] + 1;
+			if (at + 2 >= w.to)
+				break;
+		}
+	}
+	/* The zero run left at the end (a start code may continue in the next read). */
+	{
+		size_t k = w.to;
+		while (k > from && w.d[k - 1] == 0)
+			k--;
+		w.s[S_ZEROS] = k == from ? carried + (double)n : (double)(w.to - k);
+	}
+	/* No start code at all (the middle of a slice): JS need not read the state back. */
+	xsResult = xsInteger(quiet ? RESULT_QUIET : RESULT_DONE);
+}

@@ -1,0 +1,119 @@
+// Event recording end to end on the Node board against the local KVS (issue 15, event clips): a camera pipe fed in
+// two halves, an event written as a line to the device's local trigger FIFO in between. Judged from what was stored:
+// one clip from the key frame before the pre-roll to the fragment open at the end of the post window, with the frames'
+// original timestamps (ffprobe on GetMedia), the event's tags on every clip fragment (the local KVS's records and
+// mkvinfo on the stored bytes), nothing else uploaded, and every other frame counted as dropped `outsideEvent`.
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
+import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
+import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
+import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
+import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
+import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
+import { accessUnitStarts } from '../firmware/core/media/liveKit.ts';
+import { decodedFrameCount, decodeErrors, FIXTURES, framePts, tempDir, tool } from '../e2e/tools.ts';
+import { getMedia } from '../device/storedMedia.ts';
+import { assert, suite } from '../harness/index.ts';
+
+const test = suite('event clips on the Node board (local KVS, local trigger FIFO)');
+const tmp = tempDir('fieldcam-events-');
+const GOP10 = new Uint8Array(readFileSync(join(FIXTURES, 'h264-320x240-10fps-gop10.h264'))); // 100 AUs, 10 fps, IDR every 10
+const STARTS = accessUnitStarts(GOP10);
+const T0 = Math.floor(Date.now() / 1000) * 1000 - 600_000;
+let cloud: RunningCloud;
+
+function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (check()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`not within ${ms} ms: ${what}`));
+      else setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+test('start the local cloud', async () => {
+  cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
+});
+
+test('an event mid-stream from the trigger FIFO: one clip with pre-roll, original timestamps and tags; the rest counted', async () => {
+  const name = 'events-node';
+  const camera = join(tmp.dir, 'camera.fifo');
+  const trigger = join(tmp.dir, 'trigger.fifo');
+  execFileSync('mkfifo', [camera]);
+  const readFd = openSync(camera, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeFd = openSync(camera, constants.O_WRONLY);
+  const url = new URL(cloud.endpoint);
+  const config = join(tmp.dir, `${name}.json`);
+  writeDeviceConfig(config, {
+    board: loadBoardManifest('pi-zero-w'), streamName: name, region: 'us-east-1',
+    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
+    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    codec: 'h264', live: false, cameraFd: readFd, createRetentionHours: 24, statusIntervalMs: 100,
+    pin: { startTimeMs: T0, segmentUid: '0123456789abcdef0123456789abcdef' },
+    recording: { mode: 'event', preRollMs: 3000, postMs: 2000, trigger },
+  });
+  const records: Record<string, unknown>[] = [];
+  const board = nodeBoard({ print: (line) => records.push(JSON.parse(line) as Record<string, unknown>), onStop: () => {} });
+  const running = runDevice(board, config);
+
+  await until('the trigger FIFO is open', () => records.some((r) => r.event === 'trigger-open'));
+  assert.is(records[0]!.recording, 'event');
+  writeSync(writeFd, GOP10.subarray(0, STARTS[56]));
+  await until('55 frames queued', () => records.some((r) => r.type === 'status' && (r.framesIn as number) >= 55));
+  // A bad line first: refused by name, nothing happens.
+  const t = openSync(trigger, constants.O_WRONLY | constants.O_NONBLOCK);
+  writeSync(t, 'motion\npre=3s post=2s motion=front zone=3\n');
+  closeSync(t);
+  await until('the clip line', () => records.some((r) => r.event === 'clip'));
+  writeSync(writeFd, GOP10.subarray(STARTS[56]));
+  closeSync(writeFd);
+  const code = await running;
+
+  const summary = records.find((r) => r.type === 'summary')!;
+  assert.is(code, DEVICE_EXIT.OK, JSON.stringify(records.filter((r) => r.type !== 'status')));
+  assert.equal(records.filter((r) => r.event === 'trigger-refused').map((r) => r.code), ['EVENT_LINE_INVALID']);
+  const clip = records.find((r) => r.event === 'clip')!;
+  const at = T0 + 5500; // the end of frame 54, the newest queued when the line came
+  assert.is(clip.at, at);
+  assert.is(clip.from, at - 3000);
+  assert.is(clip.clip, at);
+  // Fed = stored + dropped: frames 20..79 stored (fragments 2.0 s … 7.0 s), 40 counted outsideEvent.
+  assert.is(summary.framesIn, 100);
+  assert.is(summary.framesDropped, 40);
+  assert.is((summary.drops as Record<string, number>).outsideEvent, 40);
+  assert.is(summary.fragmentsPersisted, 6);
+
+  const stored = fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(name)!).list();
+  assert.equal([...new Set(stored.map((f) => f.producerTimestampMs))].sort((a, b) => a - b), [2000, 3000, 4000, 5000, 6000, 7000].map((ms) => T0 + ms));
+  for (const f of stored) {
+    const tags = Object.fromEntries(f.tags);
+    assert.equal(tags, { ...tags, FIELDCAM_CLIP: String(at), FIELDCAM_EVENTS: '1', motion: 'front', zone: '3' }, `fragment ${f.producerTimestampMs}`);
+  }
+  // mkvtoolnix reads the tags from the stored bytes (header + fragment), not our parser.
+  const store = fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(name)!);
+  const first = join(tmp.dir, 'first-fragment.mkv');
+  writeFileSync(first, Buffer.concat([store.readHeader(stored[0]!.header), store.readFragment(stored[0]!)]));
+  const info = tool('mkvinfo', ['-a', first]).stdout;
+  for (const needle of ['Name: FIELDCAM_CLIP', `String: ${at}`, 'Name: motion', 'String: front', 'Name: zone']) assert.ok(info.includes(needle), `mkvinfo: ${needle}`);
+
+  // GetMedia decodes to exactly the clip's 60 frames, at their original times: frame i at T0 + 100 i ms.
+  const media = await getMedia(cloud, name, tmp.dir);
+  assert.is(decodeErrors(media), '');
+  assert.is(decodedFrameCount(media), 60);
+  const pts = framePts(media);
+  assert.is(pts.length, 60);
+  for (let i = 0; i < 60; i++) assert.ok(Math.abs(pts[i]! * 1000 - (T0 + (20 + i) * 100)) < 0.5, `frame ${i}: ${pts[i]}`);
+});
+
+test('stop the cloud', async () => {
+  await cloud.close();
+  tmp.remove();
+});
+
+test.run();
