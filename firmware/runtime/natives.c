@@ -326,6 +326,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "closeAccessUnit", fieldcamNativeCloseAccessUnit, 8 },
 	{ "findJpegMarker", fieldcamNativeFindJpegMarker, 3 },
 	{ "skipJpegSegments", fieldcamNativeSkipJpegSegments, 3 },
+	{ "walkJpegHeaders", fieldcamNativeWalkJpegHeaders, 4 },
 	{ "mkvBlock", fieldcamNativeMkvBlock, 5 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },

@@ -193,6 +193,7 @@ void fieldcamNativeClassifyNals(txMachine* the);
 void fieldcamNativeCloseAccessUnit(txMachine* the);
 void fieldcamNativeFindJpegMarker(txMachine* the);
 void fieldcamNativeSkipJpegSegments(txMachine* the);
+void fieldcamNativeWalkJpegHeaders(txMachine* the);
 /* block.c: one Matroska SimpleBlock's views (MkvBlockPort). */
 void fieldcamNativeMkvBlock(txMachine* the);
 void fieldcamNativeSha256(txMachine* the);

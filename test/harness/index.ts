@@ -102,6 +102,20 @@ export function setBoardByteScan(port: ByteScanPort): void {
   boardScan = port;
 }
 
+let boardBlock: MkvBlockPort | undefined;
+
+/**
+ * The board's native SimpleBlock writer when the runner has one (firmware/runtime/block.c inside XS, natively and
+ * under qemu-arm); undefined under Node, whose board keeps MkvWriter's TypeScript path.
+ */
+export function boardMkvBlock(): MkvBlockPort | undefined {
+  return boardBlock;
+}
+
+export function setBoardMkvBlock(port: MkvBlockPort): void {
+  boardBlock = port;
+}
+
 let storage: { readonly port: StoragePort; readonly scratch: string } | undefined;
 
 /**
@@ -116,18 +130,4 @@ export function boardStorage(): { readonly port: StoragePort; readonly scratch: 
 
 export function setBoardStorage(port: StoragePort, scratch: string): void {
   storage = { port, scratch };
-}
-
-let boardBlock: MkvBlockPort | undefined;
-
-/**
- * The board's native SimpleBlock writer when the runner has one (firmware/runtime/block.c inside XS, natively and
- * under qemu-arm); undefined under Node, whose board keeps MkvWriter's TypeScript path.
- */
-export function boardMkvBlock(): MkvBlockPort | undefined {
-  return boardBlock;
-}
-
-export function setBoardMkvBlock(port: MkvBlockPort): void {
-  boardBlock = port;
 }

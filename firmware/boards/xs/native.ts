@@ -99,6 +99,8 @@ export interface NativeHost {
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   /** Past the whole JPEG marker segments in [from, to) that the scanner only skips (APPn, DQT, DHT, COM, …); `from` when none (scan.c). */
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+  /** JPEG headers through SOF and SOS in one call (scan.c; the contract is ByteScanPort.walkJpegHeaders). */
+  walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
 
   // ---- Matroska ----
   /** One SimpleBlock's header and payload views appended to a ViewList (block.c; the contract is MkvBlockPort.pushBlock). */

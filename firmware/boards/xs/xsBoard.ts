@@ -22,6 +22,7 @@ function xsByteScan(): NonNullable<Board['byteScan']> {
     closeAccessUnit: native.closeAccessUnit,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
+    walkJpegHeaders: native.walkJpegHeaders,
   });
 }
 

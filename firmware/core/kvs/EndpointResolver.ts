@@ -12,7 +12,7 @@ export interface EndpointResolverOptions {
   readonly streamName: string;
   /** TLS for the data endpoint (CA bundle); undefined = plain HTTP (never on a device). */
   readonly dataTls?: TlsOptions;
-  /** Create the stream when DescribeStream says it does not exist (as kvssink does), with this media type. */
+  /** Create the stream when DescribeStream says it does not exist (as kvssink does), with the codec table's MediaType. */
   readonly createStream?: { readonly retentionHours: number; readonly mediaType?: string };
   /** Re-resolve the data endpoint after this long (GetDataEndpoint "every 45 minutes", kvs-reference.md §6.1). */
   readonly ttlMs?: number;
@@ -73,8 +73,7 @@ export class EndpointResolver {
       info = (await this.live(control.call<Described>('/describeStream', { StreamName: name }))).StreamInfo;
     } catch (err) {
       if (!isFieldcamError(err, 'UPLOAD_STREAM_NOT_FOUND') || !this.o.createStream) throw err;
-      const { retentionHours, mediaType } = this.o.createStream;
-      await this.live(control.call('/createStream', { StreamName: name, DataRetentionInHours: retentionHours, ...(mediaType ? { MediaType: mediaType } : {}) }));
+      await this.live(control.call('/createStream', { StreamName: name, DataRetentionInHours: this.o.createStream.retentionHours, ...(this.o.createStream.mediaType ? { MediaType: this.o.createStream.mediaType } : {}) }));
       info = (await this.live(control.call<Described>('/describeStream', { StreamName: name }))).StreamInfo;
     }
     for (let polls = 0; info?.Status !== 'ACTIVE'; polls++) {
