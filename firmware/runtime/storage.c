@@ -17,12 +17,7 @@
  * Calls block the loop for as long as the file system takes; the spool calls them once per fragment, not per
  * frame, and fsync once per fragment.
  */
-/*
- * 64-bit file offsets and directory cookies on the 32-bit boards: without it, readdir() on a 32-bit build fails
- * with EOVERFLOW as soon as the file system hands out 64-bit cookies (ext4's hashed directories; qemu-arm on
- * an x86-64 host always does), and a file could not pass 2 GiB.
- */
-#define _FILE_OFFSET_BITS 64
+/* 64-bit file offsets and directory cookies on the 32-bit boards: the Makefile's HOST_DEFINES sets _FILE_OFFSET_BITS. */
 #include "runtime.h"
 #include <fcntl.h>
 #include <libgen.h>
