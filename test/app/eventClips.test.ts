@@ -185,6 +185,86 @@ test('overlapping events merge into one clip, a later one makes another; fieldca
   assert.ok(help.code === 0 && help.stdout.includes('usage: fieldcam clips --stream'), help.stdout + help.stderr);
 });
 
+test('issue 15 at scale: 10 s pre-roll, 20 s post; an overlapping event merges, a later one is a clip of its own, the gap is not uploaded', async () => {
+  // 90 s of video (the fixture 9 times: 900 frames, fragments of 1 s), fed in pieces with trigger lines in between.
+  const LOOPS = 9;
+  const video = new Uint8Array(GOP10.length * LOOPS);
+  for (let i = 0; i < LOOPS; i++) video.set(GOP10, i * GOP10.length);
+  const starts: number[] = [];
+  for (let i = 0; i < LOOPS; i++) for (const s0 of STARTS) starts.push(i * GOP10.length + s0);
+  const name = 'events-scale';
+  const camera = join(tmp.dir, 'camera3.fifo');
+  const trigger = join(tmp.dir, 'trigger3.fifo');
+  execFileSync('mkfifo', [camera]);
+  const readFd = openSync(camera, constants.O_RDONLY | constants.O_NONBLOCK);
+  // Non-blocking: the device reads in this process, so a write larger than the pipe must yield to it.
+  const writeFd = openSync(camera, constants.O_WRONLY | constants.O_NONBLOCK);
+  const url = new URL(cloud.endpoint);
+  const config = join(tmp.dir, `${name}.json`);
+  writeDeviceConfig(config, {
+    board: loadBoardManifest('pi-zero-w'), streamName: name, region: 'us-east-1',
+    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
+    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    codec: 'h264', live: false, cameraFd: readFd, createRetentionHours: 24, statusIntervalMs: 50,
+    pin: { startTimeMs: T0, segmentUid: '0123456789abcdef0123456789abcded' },
+    recording: { mode: 'event', preRollMs: 10_000, postMs: 20_000, trigger },
+  });
+  const records: Record<string, unknown>[] = [];
+  const board = nodeBoard({ print: (line) => records.push(JSON.parse(line) as Record<string, unknown>), onStop: () => {} });
+  const running = runDevice(board, config);
+  await until('the trigger FIFO is open', () => records.some((r) => r.event === 'trigger-open'));
+  let fed = 0;
+  const feedTo = async (frames: number) => {
+    let at = starts[fed]!;
+    const end = frames >= starts.length ? video.length : starts[frames]!;
+    while (at < end) {
+      try {
+        at += writeSync(writeFd, video, at, end - at);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+        await new Promise((resume) => setTimeout(resume, 2));
+      }
+    }
+    fed = frames;
+  };
+  const eventAfter = async (frames: number, line: string) => {
+    await feedTo(frames + 1); // frames 0..frames-1 queued once the next one starts
+    await until(`${frames} frames queued`, () => records.some((r) => r.type === 'status' && (r.framesIn as number) >= frames));
+    const before = records.filter((r) => r.event === 'clip').length;
+    const t = openSync(trigger, constants.O_WRONLY | constants.O_NONBLOCK);
+    writeSync(t, `${line}\n`);
+    closeSync(t);
+    await until('the clip line', () => records.filter((r) => r.event === 'clip').length > before);
+  };
+  await eventAfter(200, 'motion=front'); // at 20 s: 10 s → 40 s
+  await eventAfter(350, 'person=yes'); // at 35 s: its pre-roll (25 s) is inside the window: merged, → 55 s
+  await eventAfter(800, 'motion=back'); // at 80 s: 70 s → 100 s, the video ends at 90 s
+  await feedTo(starts.length);
+  closeSync(writeFd);
+  assert.is(await running, DEVICE_EXIT.OK);
+  const clips = records.filter((r) => r.event === 'clip');
+  assert.equal(clips.map((c) => [c.at, c.merged]), [[T0 + 20_000, false], [T0 + 35_000, true], [T0 + 80_000, false]]);
+  const summary = records.find((r) => r.type === 'summary')!;
+  // Stored: frames 100..549 (the merged clip, 45 s) and 700..899 (20 s); dropped as outsideEvent: 0..99, 550..699.
+  assert.is(summary.framesIn, 900);
+  assert.is((summary.drops as Record<string, number>).outsideEvent, 250);
+  assert.is(summary.framesDropped, 250);
+  const stored = fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(name)!).list();
+  const fragmentStarts = [...new Set(stored.map((f) => f.producerTimestampMs - T0))].sort((a, b) => a - b);
+  assert.equal(fragmentStarts, [...Array.from({ length: 45 }, (_, i) => 10_000 + 1000 * i), ...Array.from({ length: 20 }, (_, i) => 70_000 + 1000 * i)]);
+  const media = await getMedia(cloud, name, tmp.dir);
+  assert.is(decodeErrors(media), '');
+  assert.is(decodedFrameCount(media), 650);
+  const pts = framePts(media).map((p) => Math.round(p * 1000) - T0);
+  assert.equal(pts, [...Array.from({ length: 450 }, (_, i) => 10_000 + 100 * i), ...Array.from({ length: 200 }, (_, i) => 70_000 + 100 * i)]);
+  const listed = await cli(['clips', '--stream', name, '--json']);
+  assert.is(listed.code, 0, listed.stderr);
+  assert.equal((JSON.parse(listed.stdout) as Record<string, unknown>[]).map((c) => [Number(c.startMs) - T0, Number(c.endMs) - T0, c.fragments, c.events, c.tags]), [
+    [10_000, 55_000, 45, 2, { motion: 'front', person: 'yes' }],
+    [70_000, 90_000, 20, 1, { motion: 'back' }],
+  ]);
+});
+
 test('stop the cloud', async () => {
   await cloud.close();
   tmp.remove();

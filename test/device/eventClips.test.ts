@@ -1,5 +1,5 @@
 // Event recording on the device as built (issue 15, event clips): the sim-x86 image (the firmware in XS, our C host)
-// against the local KVS, its camera a real-time pipe, an event written mid-stream as a line to the local trigger FIFO
+// and the pi-zero-w image under `qemu-arm -cpu arm1176`, against the local KVS, its camera a real-time pipe, an event written mid-stream as a line to the local trigger FIFO
 // the firmware created (firmware/runtime/input.c openFifo). Judged from what was stored, against the frames fed: one
 // clip from the key frame at or before the pre-roll to the fragment open at the end of the post window, frames at
 // their original timestamps (ffprobe on GetMedia), the event's tags on every clip fragment (the local KVS's records,
@@ -18,14 +18,15 @@ import { decodedFrameCount, decodeErrors, FIXTURES, framePts, ROOT, tempDir, too
 import { assert, suite } from '../harness/index.ts';
 import { getMedia } from './storedMedia.ts';
 
-const test = suite('event clips on the sim-x86 image (XS): trigger FIFO mid-stream, one clip with pre-roll and tags');
+const test = suite('event clips on the sim-x86 (XS) and pi-zero-w (QEMU) images: trigger FIFO mid-stream, one clip with pre-roll and tags');
+const BOARDS = ['sim-x86', 'pi-zero-w'] as const;
 const tmp = tempDir('fieldcam-device-events-');
 const GOP10 = join(FIXTURES, 'h264-320x240-10fps-gop10.h264'); // 100 AUs, 10 fps, an IDR every 10: fragments of 1 s
 const BYTES = readFileSync(GOP10);
 const T0 = Math.floor(Date.now() / 1000) * 1000 - 600_000;
 const PRE_MS = 3000;
 const POST_MS = 2000;
-let image: ImageManifest;
+const images: Partial<Record<(typeof BOARDS)[number], ImageManifest>> = {};
 let cloud: RunningCloud;
 
 test.after(async () => {
@@ -45,18 +46,19 @@ function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
   });
 }
 
-test('build the sim-x86 image; start the local cloud', async () => {
-  image = await buildImage(loadBoardManifest('sim-x86'), { typecheck: false });
+test('build the images; start the local cloud', async () => {
+  for (const board of BOARDS) images[board] = await buildImage(loadBoardManifest(board), { typecheck: false });
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });
 
-test('an event line mid-stream: the stored clip is exactly the frames of its window, tagged, at their original times', async () => {
-  const name = 'events-xs';
-  const trigger = join(tmp.dir, 'trigger.fifo');
+for (const boardName of BOARDS) test(`${boardName}: an event line mid-stream: the stored clip is exactly the frames of its window, tagged, at their original times`, async () => {
+  const image = images[boardName]!;
+  const name = `events-${boardName}`;
+  const trigger = join(tmp.dir, `${boardName}.fifo`);
   const url = new URL(cloud.endpoint);
   const config = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(config, {
-    board: loadBoardManifest('sim-x86'), streamName: name, region: 'us-east-1',
+    board: loadBoardManifest(boardName), streamName: name, region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
     codec: 'h264', live: false, createRetentionHours: 24, statusIntervalMs: 100,
@@ -65,7 +67,7 @@ test('an event line mid-stream: the stored clip is exactly the frames of its win
   });
   const records: Record<string, unknown>[] = [];
   const booted = bootBoard({
-    image: { dir: imageDir('sim-x86'), runtimeFlags: image.runtimeFlags }, config, video: GOP10, loop: false,
+    image: { dir: imageDir(boardName), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) }, config, video: GOP10, loop: false,
     bytesPerSecond: BYTES.length / 10, onRecord: (r) => records.push(r), cwd: ROOT,
   });
   const guard = setTimeout(() => booted.child.kill('SIGKILL'), 120_000);
@@ -104,7 +106,7 @@ test('an event line mid-stream: the stored clip is exactly the frames of its win
     const tags = Object.fromEntries(f.tags);
     assert.equal(tags, { ...tags, FIELDCAM_CLIP: String(at), FIELDCAM_EVENTS: '1', zone: 'gate', motion: 'front' }, `fragment ${f.producerTimestampMs}`);
   }
-  const one = join(tmp.dir, 'fragment.mkv');
+  const one = join(tmp.dir, `${boardName}-fragment.mkv`);
   writeFileSync(one, Buffer.concat([store.readHeader(stored.at(-1)!.header), store.readFragment(stored.at(-1)!)]));
   const info = tool('mkvinfo', ['-a', one]).stdout;
   for (const needle of ['Name: FIELDCAM_CLIP', `String: ${at}`, 'Name: zone', 'String: gate', 'Name: motion']) assert.ok(info.includes(needle), `mkvinfo: ${needle}`);
