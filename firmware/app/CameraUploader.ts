@@ -1,8 +1,13 @@
 import { derivePoolSizing } from '../core/config/derivePoolSizing.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
+import { EventGate, type EventGateStats, type EventOutcome } from '../core/events/EventGate.ts';
+import type { EventRequest } from '../core/events/EventRequest.ts';
+import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
+import { METADATA_LIMITS } from '../core/mkv/mkvLimits.ts';
 import { IotCredentialsClient, type IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import { KvsControlClient, type KvsCredentials } from '../core/kvs/KvsControlClient.ts';
 import { LatencyStats } from '../core/kvs/LatencyStats.ts';
+import { PoolFragmentSource } from '../core/kvs/PoolFragmentSource.ts';
 import { PutMediaSession, type SessionEvent, type SessionStats } from '../core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../core/net/ServerClock.ts';
 import { FrameInput } from '../core/media/FrameInput.ts';
@@ -55,6 +60,8 @@ export interface UploaderStatus {
    * the socket (first send, not replays), live cameras only. A window: the status line reads it and clears it.
    */
   readonly captureToSocket: LatencyStats;
+  /** Recording mode "event": events, clips and fragments admitted (docs/events.md); absent when continuous. */
+  readonly events?: Readonly<EventGateStats>;
 }
 
 export interface UploaderResult {
@@ -86,6 +93,8 @@ export class CameraUploader {
    * Absent when neither is configured (its 4 KiB encoder matters on ESP32-class heaps).
    */
   readonly metadata: FragmentMetadata | undefined;
+  /** Recording mode "event": holds the pre-roll and admits clips around events; undefined = continuous. */
+  readonly gate: EventGate | undefined;
   private readonly board: Board;
   /** `tag` commands waiting to learn which fragment their tag went on. */
   private tagWaiters: ((timecode: number) => void)[] = [];
@@ -169,11 +178,31 @@ export class CameraUploader {
       target: { host: endpoint.host, port: endpoint.port, tls }, credentials, userAgent,
       ...(config.board.net ? { deadlines: config.board.net } : {}),
     });
+    const recording = config.recording;
+    if (recording?.mode === 'event') {
+      // A clip fragment carries FIELDCAM_CLIP, FIELDCAM_EVENTS and up to EVENT_LIMITS.tagsMax event tags, and a `tag`
+      // command one more: the configured metadata must leave them room within KVS's items per fragment.
+      const room = METADATA_LIMITS.maxItems - 2 - EVENT_LIMITS.tagsMax - 1;
+      const configured = Object.keys(stream.metadata ?? {}).length;
+      if (configured > room) {
+        throw new FieldcamError('CONFIG_INVALID', `config stream.metadata has ${configured} items; with recording.mode "event" at most ${room} (clip tags need the rest of the ${METADATA_LIMITS.maxItems} per fragment)`);
+      }
+      this.gate = new EventGate({
+        queue: this.input.queue, preRollMs: recording.preRollMs, postMs: recording.postMs,
+        onAdmitted: () => {
+          if (!this.ended) this.session.framesQueued();
+        },
+      });
+      this.input.queue.setGate(this.gate);
+    } else {
+      this.gate = undefined;
+    }
+    const gate = this.gate;
     const metadata = stream.metadata || config.control ? new FragmentMetadata() : undefined;
     this.metadata = metadata;
     for (const name of Object.keys(stream.metadata ?? {})) metadata!.put(name, stream.metadata![name]!, true);
     this.session = new PutMediaSession({
-      input: this.input, control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
+      source: new PoolFragmentSource(this.input), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
       region: stream.region, streamName: stream.name, credentials, dataTls: tls,
       ...(stream.createRetentionHours !== undefined
         ? { createStream: { retentionHours: stream.createRetentionHours, mediaType: CODECS[config.camera.codec].kvsMediaType } }
@@ -183,6 +212,7 @@ export class CameraUploader {
       ...(config.camera.live ? { maxLatencyMs: LIVE_MAX_LATENCY_MS } : {}),
       ...(config.board.net ? { deadlines: config.board.net } : {}),
       ...(metadata ? { metadata } : {}),
+      ...(gate ? { fragmentTags: (start) => gate.tagsFor(start) } : {}),
       onFragmentStart: (timecode) => {
         // Once per fragment; the one-shot tags just went out on this one.
         if (this.tagWaiters.length === 0) return;
@@ -239,6 +269,15 @@ export class CameraUploader {
     return new Promise((resolve) => this.tagWaiters.push(resolve));
   }
 
+  /**
+   * An event now (control `event`, a trigger line): its pre-roll and post window go up as one clip (docs/events.md).
+   * Throws EVENT_MODE_OFF when the device records continuously, EVENT_NO_VIDEO before the first frame.
+   */
+  event(request: EventRequest): EventOutcome {
+    if (!this.gate) throw new FieldcamError('EVENT_MODE_OFF', `${this.config.stream.name} records continuously (recording.mode)`);
+    return this.gate.event(request);
+  }
+
   /** Bytes held in the pool and not yet acknowledged (telemetry: walks the queue, never per frame). */
   bytesBehind(): number {
     const queue = this.input.queue;
@@ -261,6 +300,7 @@ export class CameraUploader {
       lastPersistedAt: this.lastPersistedAt,
       stats: this.session.stats,
       captureToSocket: this.captureToSocket,
+      ...(this.gate ? { events: this.gate.stats } : {}),
     };
   }
 

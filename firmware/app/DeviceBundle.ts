@@ -2,8 +2,9 @@ import { decodeCbor } from '../core/cbor/decodeCbor.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import { ROLE_ALIAS, THING_NAME } from '../core/iot/iotNames.ts';
 import type { Board } from '../io/Board.ts';
-import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseDeviceBoard, REGION, STREAM_NAME, text, type DeviceConfig } from './DeviceConfig.ts';
+import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseDeviceBoard, parseRecording, REGION, STREAM_NAME, text, type DeviceConfig } from './DeviceConfig.ts';
 import { CODECS, codecChoices, isCodecId } from '../core/media/codecs.ts';
+import { maxPreRollMs } from './RecordingConfig.ts';
 
 /** How the device is started from a bundle: `firmware.js --bundle DIR --board FILE` (the image's board.json). */
 export interface BundleSource {
@@ -20,7 +21,7 @@ export interface BundleSource {
 type Json = Record<string, unknown>;
 
 // docs/device-bundle.md, format version 1.
-const TOP_KEYS = ['version', 'thingName', 'streamName', 'region', 'roleAlias', 'endpoints', 'retentionHours', 'camera', 'stream'];
+const TOP_KEYS = ['version', 'thingName', 'streamName', 'region', 'roleAlias', 'endpoints', 'retentionHours', 'camera', 'stream', 'recording'];
 const ENDPOINT_KEYS = ['credentialProvider', 'iotData', 'kinesisVideo'];
 const CAMERA_KEYS = ['codec', 'fps'];
 const STREAM_KEYS = ['fragmentMs', 'metadata'];
@@ -81,11 +82,13 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   } catch (err) {
     throw new FieldcamError('CONFIG_INVALID', `bundle: cannot read ${file}: ${(err as Error).message}`);
   }
-  const { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata } = readDeviceDocument(bytes, file, {
+  const { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata, recording } = readDeviceDocument(bytes, file, {
     codec: boardCamera.codec,
     fps: () => integer(boardCamera, 'board.camera', 'fps', 1, 1000),
     fragmentMs: deviceBoard.stream.fragmentMs,
     maxFragmentMs: deviceBoard.stream.maxFragmentMs,
+    name: deviceBoard.name,
+    maxPreRollMs: maxPreRollMs(deviceBoard),
   });
 
   const certFile = `${dir}/certificate.pem`;
@@ -108,6 +111,7 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     credentials: Object.freeze({ iot: Object.freeze({ host: provider.host, port: provider.port, roleAlias, thingName, certFile, keyFile }) }),
     camera: Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...(source.recorded ? { recorded: true } : {}), ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}) }),
     statusIntervalMs: 1000,
+    ...(recording ? { recording } : {}),
     ...(iotData ? {
       control: Object.freeze({
         host: iotData.host, port: iotData.port, thingName, caFile, certFile, keyFile,
@@ -125,6 +129,9 @@ export interface DocumentBoard {
   fps(): number;
   readonly fragmentMs: number;
   readonly maxFragmentMs: number;
+  /** The board's name and the longest pre-roll its pool keeps (RecordingConfig maxPreRollMs); absent: any board. */
+  readonly name?: string;
+  readonly maxPreRollMs?: number;
 }
 
 /**
@@ -180,7 +187,11 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
     }
   }
 
-  return { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata } as const;
+  // Recording mode (docs/events.md): without a board, the pre-roll is checked against the largest pool a manifest may give.
+  const recording = d.recording === undefined ? undefined
+    : parseRecording(object(d.recording, 'device.cbor recording'), 'device.cbor', board.maxPreRollMs ?? 3_600_000, board.name ?? 'any');
+
+  return { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata, recording } as const;
 }
 
 /** `name` in the directory that holds the bundle directory (the bundle itself may be read-only). */

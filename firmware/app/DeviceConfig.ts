@@ -5,6 +5,8 @@ import { THING_NAME } from '../core/iot/iotNames.ts';
 import type { FrameRate } from '../core/media/FrameInput.ts';
 import { NET_DEADLINE_DEFAULTS, type NetDeadlines } from '../core/net/PhaseDeadline.ts';
 import { codecChoices, isCodecId, type CodecId } from '../core/media/codecs.ts';
+import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
+import { maxPreRollMs, RECORDING_KEYS, type RecordingConfig } from './RecordingConfig.ts';
 
 /** What the device needs from its board manifest (manifests/boards/*.json). */
 export interface DeviceBoard {
@@ -75,6 +77,8 @@ export interface DeviceConfig {
   readonly statusIntervalMs: number;
   /** The control channel (docs/control-channel.md); absent = none. */
   readonly control?: ControlConfig;
+  /** Recording mode (docs/events.md); absent = continuous. */
+  readonly recording?: RecordingConfig;
   /** Pinned values for reproducible uploads (tests): first frame's timecode and the SegmentUID (32 hex digits). */
   readonly pin?: { readonly startTimeMs: number; readonly segmentUid: string };
 }
@@ -155,7 +159,7 @@ export function onlyKeys(o: Json, source: string, field: string, allowed: readon
 
 // JSON configuration version 1: the keys each object may hold.
 const CONFIG_KEYS = Object.freeze({
-  top: ['version', 'board', 'stream', 'endpoint', 'credentials', 'camera', 'statusIntervalMs', 'control', 'pin'],
+  top: ['version', 'board', 'stream', 'endpoint', 'credentials', 'camera', 'statusIntervalMs', 'control', 'recording', 'pin'],
   board: ['name', 'pool', 'stream', 'appHeapBudgetBytes', 'control', 'net'],
   pool: ['bitrateKbps', 'bufferSeconds', 'fps', 'maxFrameBytes'],
   boardStream: ['fragmentMs', 'maxFragmentMs'],
@@ -233,9 +237,10 @@ export function parseDeviceConfig(json: string): DeviceConfig {
     pin = Object.freeze({ startTimeMs: number(p, 'pin', 'startTimeMs', 0, 8.64e15), segmentUid: text(p, 'pin', 'segmentUid', /^[0-9a-f]{32}$/) });
   }
   const sessionToken = credentials.sessionToken === undefined ? undefined : text(credentials, 'credentials', 'sessionToken');
+  const deviceBoard = parseDeviceBoard(board, 'board', board.appHeapBudgetBytes);
   return Object.freeze({
     version: 1,
-    board: parseDeviceBoard(board, 'board', board.appHeapBudgetBytes),
+    board: deviceBoard,
     stream: Object.freeze({
       name: text(stream, 'stream', 'name', STREAM_NAME),
       region: text(stream, 'stream', 'region', REGION),
@@ -261,6 +266,7 @@ export function parseDeviceConfig(json: string): DeviceConfig {
     }),
     statusIntervalMs: c.statusIntervalMs === undefined ? 1000 : number(c, '(top level)', 'statusIntervalMs', 0, 3_600_000),
     ...(c.control !== undefined ? { control: parseControlConfig(object(c.control, 'control'), 'control', text(endpoint, 'endpoint', 'caFile')) } : {}),
+    ...(c.recording !== undefined ? { recording: parseRecording(object(c.recording, 'recording'), 'config', maxPreRollMs(deviceBoard), deviceBoard.name) } : {}),
     ...(pin ? { pin } : {}),
   });
 }
@@ -306,4 +312,25 @@ export function parseControlBoard(o: Json, field: string): ControlBoard {
     ...(o.stateBytes !== undefined ? { stateBytes: integerIn(o, field, 'stateBytes', CONTROL_LIMITS.stateBytesMin, CONTROL_LIMITS.stateBytesMax) } : {}),
     ...(o.pendingResults !== undefined ? { pendingResults: integerIn(o, field, 'pendingResults', 1, 256) } : {}),
   });
+}
+
+/**
+ * The `recording` map of a JSON configuration or of device.cbor (`source` names the file in errors; `preRollLimitMs`:
+ * what the board's pool can keep, RecordingConfig maxPreRollMs). Throws FieldcamError CONFIG_INVALID naming the key.
+ */
+export function parseRecording(o: Json, source: string, preRollLimitMs: number, boardName: string): RecordingConfig {
+  onlyKeys(o, source, 'recording', RECORDING_KEYS);
+  const mode = o.mode;
+  if (mode !== 'continuous' && mode !== 'event') fail('recording.mode', '"continuous" or "event"');
+  const whole = (key: string, max: number, fallback: number, why: string) => {
+    if (o[key] === undefined) return fallback;
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) fail(`recording.${key}`, `a whole number of ms in [0, ${max}]${why}`);
+    return v;
+  };
+  const preRollMs = whole('preRollMs', preRollLimitMs, Math.min(EVENT_LIMITS.preMsDefault, preRollLimitMs),
+    ` (board ${boardName}: its pool's buffer less two fragments)`);
+  const postMs = whole('postMs', EVENT_LIMITS.postMsMax, EVENT_LIMITS.postMsDefault, '');
+  const trigger = o.trigger === undefined ? undefined : text(o, 'recording', 'trigger', /^\/[^\0]{0,1023}$/);
+  return Object.freeze({ mode, preRollMs, postMs, ...(trigger !== undefined ? { trigger } : {}) });
 }

@@ -23,6 +23,7 @@ export function deviceControls(board: Board, config: DeviceConfig, uploader: Cam
     setStreaming: (on) => uploader.setStreaming(on),
     setFragmentMs: (ms) => uploader.setFragmentMs(ms),
     tagNextFragment: (name, value) => uploader.tagNextFragment(name, value),
+    event: (request) => uploader.event(request),
     snapshot: () => snapshot(board, uploader),
     ...(iot ? { reloadCredentials: () => iot.refresh() } : {}),
     restart,

@@ -1,11 +1,12 @@
 import type { ControlChannel, ControlEvent } from '../core/control/ControlChannel.ts';
-import { ERRORS, FieldcamError, isFieldcamError } from '../core/errors.ts';
+import { errorSpec, FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
 import type { Board } from '../io/Board.ts';
 import { CameraUploader, type UploaderStatus } from './CameraUploader.ts';
 import { loadDeviceBundle, type BundleSource } from './DeviceBundle.ts';
 import { parseDeviceConfig, type DeviceConfig } from './DeviceConfig.ts';
+import { LocalTrigger } from './LocalTrigger.ts';
 import { startControl } from './startControl.ts';
 
 /** The app's exit codes (the C host's own are 1-8, firmware/runtime/runtime.h). Stable for the simulator and systemd. */
@@ -75,6 +76,7 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     } : {}),
     ...(tls ? { tlsRecords: tls.records, tlsBytes: tls.bytes, tlsHandshakes: tls.handshakes } : {}),
     computrons: board.computrons(),
+    ...(s.events ? { events: s.events.events, clips: s.events.clips, fragmentsAdmitted: s.events.fragmentsAdmitted } : {}),
   };
 }
 
@@ -174,7 +176,7 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
     return DEVICE_EXIT.CONFIG;
   }
   const device = config.stream.name;
-  line(board, { type: 'boot', device, board: config.board.name, runtime: board.runtime, poolSlots: uploader.pool.sizing.slotCount, heapBytes: board.memory().heapBytes });
+  line(board, { type: 'boot', device, board: config.board.name, runtime: board.runtime, recording: config.recording?.mode ?? 'continuous', poolSlots: uploader.pool.sizing.slotCount, heapBytes: board.memory().heapBytes });
   board.onStop(() => uploader.stop());
   removeStaleTemps(board, config);
   const control = config.control ? attachControl(board, config, uploader) : undefined;
@@ -186,7 +188,14 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   if (config.statusIntervalMs > 0) statusTimer = board.timers.set(config.statusIntervalMs, tick);
   const running = uploader.run();
   control?.channel?.start();
+  const recording = config.recording;
+  const trigger = recording?.mode === 'event' && recording.trigger !== undefined ? new LocalTrigger({
+    board, path: recording.trigger, maxPreMs: recording.preRollMs,
+    onEvent: (request) => uploader.event(request), report: (record) => line(board, record),
+  }) : undefined;
+  trigger?.start();
   const result = await running;
+  trigger?.close();
   control?.channel?.close(control.restartRequested ? 'restart' : 'shutdown');
   if (statusTimer !== undefined) board.timers.clear(statusTimer);
   line(board, { type: 'summary', ...statusRecord(board, device, result.status), ...(result.error ? { error: result.error.code } : {}) });
@@ -201,7 +210,7 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
 
 /** DEVICE_EXIT for the error that ended a run, from its area in the error table (never from its message). */
 export function exitCodeFor(error: FieldcamError): number {
-  const area = ERRORS[error.code].area;
+  const area = errorSpec(error.code).area;
   if (area === 'input' || area === 'h264' || area === 'h265' || area === 'mjpeg') return DEVICE_EXIT.CAMERA;
   if (area === 'config') return DEVICE_EXIT.CONFIG;
   return DEVICE_EXIT.UPLOAD;

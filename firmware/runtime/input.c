@@ -6,11 +6,15 @@
  *                                              at EOF or on error
  *   native.readInput(fd, into, offset, length) n > 0 bytes, 0 at EOF, -1 when it would block; "E…: …" on error
  *   native.closeInput(fd)                      forgets the fd and closes it
+ *   native.openFifo(path)                      the local event trigger (docs/events.md): creates the FIFO when
+ *                                              missing (0600), opens it read-write and non-blocking (so no writer
+ *                                              is never EOF), returns its fd for openInput; "E…: path: …" on error
  * An armed watch keeps the process running; an opened but unwatched input does not.
  */
 #include "runtime.h"
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 
 typedef struct Input {
 	FieldcamSource source;   /* first: the loop hands the source back to inputReady */
@@ -106,6 +110,26 @@ void fieldcamNativeReadInput(txMachine* the)
 		fieldcamThrowErrno(the, errno, context);
 	}
 	xsResult = xsInteger((xsIntegerValue)count);
+}
+
+void fieldcamNativeOpenFifo(txMachine* the)
+{
+	char* path = xsToString(xsArg(0));
+	char context[300];
+	struct stat st;
+	int fd;
+	snprintf(context, sizeof(context), "openFifo: %s", path);
+	if (mkfifo(path, 0600) < 0 && errno != EEXIST)
+		fieldcamThrowErrno(the, errno, context);
+	/* Read-write: the device itself holds a writer, so a script closing its end is no end of input. */
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		fieldcamThrowErrno(the, errno, context);
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		close(fd);
+		fieldcamThrowError(the, "ENOTFIFO: %s exists and is not a FIFO", path);
+	}
+	xsResult = xsInteger(fd);
 }
 
 void fieldcamNativeCloseInput(txMachine* the)

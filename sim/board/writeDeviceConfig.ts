@@ -23,6 +23,8 @@ export interface DeviceConfigInput {
   readonly statusIntervalMs?: number;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly pin?: { readonly startTimeMs: number; readonly segmentUid: string };
+  /** Recording mode (firmware/app/RecordingConfig.ts, docs/events.md); absent = continuous. */
+  readonly recording?: { readonly mode: 'continuous' | 'event'; readonly preRollMs?: number; readonly postMs?: number; readonly trigger?: string };
   /**
    * The control channel (firmware/app/DeviceConfig.ts `control`): the MQTT broker (iot:Data-ATS), the thing name
    * (client id and topic prefix), the device certificate and key, the state file; caFile defaults to the endpoint's.
@@ -61,6 +63,7 @@ export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
     statusIntervalMs: c.statusIntervalMs ?? 1000,
     ...(c.pin ? { pin: c.pin } : {}),
     ...(c.control ? { control: c.control } : {}),
+    ...(c.recording ? { recording: c.recording } : {}),
   };
   writeFileAtomic(path, JSON.stringify(config, null, 2) + '\n', 0o600); // it holds credentials
 }

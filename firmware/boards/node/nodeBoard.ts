@@ -2,8 +2,10 @@ import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, 
 import { basename, dirname, join } from 'node:path';
 import type { Board } from '../../io/Board.ts';
 import { nodeCamera } from './nodeCamera.ts';
+import { nodeFifo } from './nodeFifo.ts';
 import { nodeHash } from './nodeHash.ts';
 import { nodeSocket } from './nodeSocket.ts';
+import { nodeStorage } from './nodeStorage.ts';
 import { nodeClock, nodeTimers } from './nodeTime.ts';
 
 export interface NodeBoardOptions {
@@ -64,7 +66,9 @@ export function nodeBoard(options: NodeBoardOptions = {}): Board {
     timers: nodeTimers,
     sockets: nodeSocket,
     hash: nodeHash,
+    storage: nodeStorage,
     camera: nodeCamera,
+    fifo: nodeFifo,
     readText: (path: string) => readFileSync(path, 'utf8'),
     readBytes: (path: string) => new Uint8Array(readFileSync(path)),
     writeBytesAtomic,

@@ -1,10 +1,12 @@
 import type { Board } from '../../io/Board.ts';
+import { FieldcamError } from '../../core/errors.ts';
 import { decodeUtf8 } from '../../core/text/utf8.ts';
 import { host } from './native.ts';
 import { xsCamera } from './xsCamera.ts';
 import { xsHash } from './xsHash.ts';
 import { xsLoop } from './xsLoop.ts';
 import { xsSocket } from './xsSocket.ts';
+import { xsStorage } from './xsStorage.ts';
 import { xsClock, xsTimers } from './xsTime.ts';
 
 /**
@@ -20,6 +22,7 @@ function xsByteScan(): NonNullable<Board['byteScan']> {
     closeAccessUnit: native.closeAccessUnit,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
+    walkJpegHeaders: native.walkJpegHeaders,
   });
 }
 
@@ -35,9 +38,19 @@ export const xsBoard: Board = Object.freeze({
   timers: xsTimers,
   sockets: xsSocket,
   hash: xsHash,
+  storage: xsStorage(),
   byteScan: xsByteScan(),
   mkvBlock: xsMkvBlock(),
   camera: xsCamera,
+  fifo: (path: string) => {
+    let fd: number;
+    try {
+      fd = host().openFifo(path);
+    } catch (err) {
+      throw new FieldcamError('INPUT_READ_FAILED', `trigger ${path}: ${(err as Error).message}`);
+    }
+    return xsCamera(fd, `trigger ${path}`);
+  },
   readText: (path: string) => decodeUtf8(new Uint8Array(host().readFile(path))),
   readBytes: (path: string) => new Uint8Array(host().readFile(path)),
   writeBytesAtomic: (path: string, bytes: Uint8Array) => host().writeFileAtomic(path, bytes, 0, bytes.length),

@@ -7,14 +7,15 @@ const WOULD_BLOCK = -1;
 
 /**
  * The camera on a file descriptor (a pipe from the capture process, the simulator's feeder on stdin). Bytes
- * go from the kernel straight into the pool slot; an empty pipe arms a one-shot poll() watch.
+ * go from the kernel straight into the pool slot; an empty pipe arms a one-shot poll() watch. The local event
+ * trigger's FIFO is read the same way (`what` names it in errors).
  */
-export function xsCamera(fd: number): FrameSourceFactory {
+export function xsCamera(fd: number, what = `camera fd ${fd}`): FrameSourceFactory {
   return (options) => {
     try {
       host().openInput(fd);
     } catch (err) {
-      throw new FieldcamError('INPUT_READ_FAILED', `camera fd ${fd}: ${(err as Error).message}`);
+      throw new FieldcamError('INPUT_READ_FAILED', `${what}: ${(err as Error).message}`);
     }
     let closed = false;
     const source: FrameSource & { lastReadAt: number } = {
@@ -27,7 +28,7 @@ export function xsCamera(fd: number): FrameSourceFactory {
         try {
           n = host().readInput(fd, into, offset, length);
         } catch (err) {
-          throw new FieldcamError('INPUT_READ_FAILED', `camera fd ${fd}: ${(err as Error).message}`);
+          throw new FieldcamError('INPUT_READ_FAILED', `${what}: ${(err as Error).message}`);
         }
         if (n === WOULD_BLOCK) {
           xsLoop.watchInput(fd, () => {

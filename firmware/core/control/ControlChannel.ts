@@ -10,6 +10,7 @@ import { decodeControlState, EMPTY_CONTROL_STATE, stateDocument, type ControlSta
 import { controlTopics, type ControlTopics } from './controlTopics.ts';
 import { decodeCommand, decodeControlMap, type Command } from './decodeCommand.ts';
 import { deriveHealth, type Health } from './deriveHealth.ts';
+import { eventCommandRequest } from './eventCommandRequest.ts';
 
 export interface ControlChannelOptions {
   readonly thing: string;
@@ -380,6 +381,10 @@ export class ControlChannel {
         if (typeof value !== 'string' || value.length > 256) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'tag value must be text of at most 256 characters');
         const fragment = await this.bounded(this.device.tagNextFragment(name, value), -1);
         return fragment >= 0 ? { fragment } : {};
+      }
+      case 'event': {
+        const o = this.device.event(eventCommandRequest(args));
+        return { clip: o.clip, merged: o.merged, at: o.at, from: o.from, to: o.to, fragments: o.fragments, tagsKept: o.tagsKept };
       }
       case 'reload-credentials': {
         noArgs();

@@ -1,3 +1,5 @@
+import type { EventOutcome } from '../events/EventGate.ts';
+import type { EventRequest } from '../events/EventRequest.ts';
 import type { QoS } from '../mqtt/mqttConstants.ts';
 import type { WillFields } from '../mqtt/writeConnect.ts';
 import type { DeviceCapabilities } from './ControlSettings.ts';
@@ -36,6 +38,11 @@ export interface DeviceControls {
    * the timecode (ms) of the fragment it went on.
    */
   tagNextFragment(name: string, value: string): Promise<number>;
+  /**
+   * An event (recording mode "event", docs/events.md): uploads its pre-roll and post window as one clip. Throws
+   * FieldcamError EVENT_MODE_OFF on a device that records continuously, EVENT_NO_VIDEO before the first frame.
+   */
+  event(request: EventRequest): EventOutcome;
   snapshot(): TelemetrySnapshot;
   /** Fetches new IoT credentials now; resolves with their expiration (epoch ms). Absent with static keys. */
   reloadCredentials?(): Promise<number>;

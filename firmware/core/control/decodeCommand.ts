@@ -2,7 +2,7 @@ import { decodeCbor } from '../cbor/decodeCbor.ts';
 import { FieldcamError, isFieldcamError } from '../errors.ts';
 import { CONTROL_LIMITS } from './controlLimits.ts';
 
-export const COMMAND_NAMES = Object.freeze(['start', 'stop', 'set', 'tag', 'status', 'reload-credentials', 'restart'] as const);
+export const COMMAND_NAMES = Object.freeze(['start', 'stop', 'set', 'tag', 'event', 'status', 'reload-credentials', 'restart'] as const);
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export interface Command {

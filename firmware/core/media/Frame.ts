@@ -28,6 +28,13 @@ export class Frame {
   fragmentStart = false;
   /** Set when the frame's bytes have been handed to the uploader at least once. */
   sent = false;
+  /**
+   * On a fragment's first frame: the FrameGate holds the fragment (event recording's pre-roll); the uploader does
+   * not see it until the gate admits it (FragmentQueue.admitHeld) or it ages out, dropped whole as `outsideEvent`.
+   */
+  held = false;
+  /** On a fragment's first frame: the event clip it belongs to (EventGate clip id, the clip's first event timecode), 0 none. */
+  clip = 0;
   /** Monotonic sequence number assigned by the reader (decode order). */
   seq = 0;
   /** Logical offset of the frame's first byte in the input stream (the reader's cursor), for its capture time. */
@@ -80,7 +87,8 @@ export class Frame {
     this.slotB = null;
     this.startA = this.endA = this.startB = this.endB = 0;
     this.pts = this.dts = this.duration = 0;
-    this.key = this.fragmentStart = this.sent = false;
+    this.key = this.fragmentStart = this.sent = this.held = false;
+    this.clip = 0;
     this.seq = this.streamOffset = 0;
     this.capturedAt = -1;
     this.nalCount = 0;

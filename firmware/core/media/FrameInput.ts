@@ -163,6 +163,8 @@ export class FrameInput {
    */
   end(lastComplete = true): void {
     this.reader.end(lastComplete);
+    // Event recording: no event can come for the pre-roll any more; its frames are counted, not left held.
+    this.queue.dropAllHeld();
   }
 
   /**
@@ -212,6 +214,7 @@ export class FrameInput {
       frame.pts += deltaMs;
       frame.dts += deltaMs;
     }
+    this.queue.shiftNewest(deltaMs);
     this.origin += deltaMs;
     this.capture?.rebase(deltaMs);
   }

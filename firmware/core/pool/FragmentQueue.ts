@@ -1,4 +1,5 @@
 import type { Frame } from '../media/Frame.ts';
+import type { FrameGate } from '../media/FrameGate.ts';
 import type { DropReason, FramePool } from './FramePool.ts';
 
 export interface FragmentQueueOptions {
@@ -41,6 +42,11 @@ export class FragmentQueue {
   private unsentFrom = 0;
   /** Whole fragments dropped by the overflow policy. */
   droppedFragments = 0;
+  /** Whole held fragments dropped with no event around them (their frames count as `outsideEvent`). */
+  droppedHeldFragments = 0;
+  private gate: FrameGate | undefined;
+  /** End (pts + duration) of the newest frame pushed, -1 before the first: "now" in the stream's timecodes. */
+  private lastEnd = -1;
 
   constructor(options: FragmentQueueOptions) {
     if (!(options.minFragmentMs >= 0)) throw new RangeError('minFragmentMs must be >= 0');
@@ -57,11 +63,33 @@ export class FragmentQueue {
   }
 
   /**
+   * From the next fragment on, a gate decides whether each fragment is uploaded or held (FrameGate); undefined:
+   * every fragment is uploaded. Fragments held by a previous gate are dropped (`outsideEvent`).
+   */
+  setGate(gate: FrameGate | undefined): void {
+    if (gate === this.gate) return;
+    this.gate = gate;
+    this.dropAllHeld();
+  }
+
+  /** End (pts + duration) of the newest frame pushed, ms; -1 before the first. */
+  get newestEnd(): number {
+    return this.lastEnd;
+  }
+
+  /** FrameInput.rebase moved every held frame by `deltaMs`: "now" moves with them. */
+  shiftNewest(deltaMs: number): void {
+    if (this.lastEnd >= 0) this.lastEnd += deltaMs;
+  }
+
+  /**
    * Streaming stopped by command: the open fragment gets no more frames (it ends where it is, and the uploader
-   * closes it), and every frame pushed until `resume()` is freed and counted as `stopped`.
+   * closes it), and every frame pushed until `resume()` is freed and counted as `stopped`. Held fragments are
+   * dropped (`outsideEvent`): nothing would admit them before they age out.
    */
   pause(): void {
     this.paused = true;
+    this.dropAllHeld();
   }
 
   /** Streaming again: the next key frame opens a new fragment; frames before it are `awaitKeyFrame` drops. */
@@ -110,14 +138,80 @@ export class FragmentQueue {
     if (this.count === this.ring.length) throw new RangeError('queue full: frame records come from the same pool');
     frame.fragmentStart = frame.key && (!this.open || this.awaitingKey || frame.pts - this.openStartPts >= this.minFragmentMs);
     if (frame.fragmentStart) {
+      const gate = this.gate;
+      // The fragment before this one is complete now: held fragments past the pre-roll go before this one is placed.
+      if (gate) this.dropHeld(frame.pts - gate.holdMs, true);
       this.open = true;
       this.awaitingKey = false;
       this.openStartPts = frame.pts;
+      if (gate) frame.held = !gate.admit(frame);
     }
     frame.sent = false;
     this.ring[(this.head + this.count) % this.ring.length] = frame;
     this.count++;
+    this.lastEnd = frame.pts + frame.duration;
     return true;
+  }
+
+  /**
+   * An event: held fragments that end after `fromPts` are admitted (uploaded from now on) with `clip` on their first
+   * frame; held fragments that end at or before it are dropped whole (`outsideEvent`), so what is admitted always
+   * follows what was sent. Returns the fragments admitted.
+   */
+  admitHeld(fromPts: number, clip: number): number {
+    let admitted = 0;
+    let i = 0;
+    while (i < this.count) {
+      const start = this.at(i);
+      let end = i + 1;
+      while (end < this.count && !this.at(end).fragmentStart) end++;
+      if (!start.fragmentStart || !start.held) {
+        i = end;
+        continue;
+      }
+      const last = this.at(end - 1);
+      if (last.pts + last.duration <= fromPts) {
+        this.removeHeld(i, end);
+        continue;
+      }
+      start.held = false;
+      start.clip = clip;
+      admitted++;
+      i = end;
+    }
+    return admitted;
+  }
+
+  /** Drops every held fragment, the open one too (end of input, a stop); their frames count as `outsideEvent`. */
+  dropAllHeld(): number {
+    return this.dropHeld(Infinity, true);
+  }
+
+  /** Drops held fragments ending at or before `before` (the open one only with `withOpen`). Returns fragments dropped. */
+  private dropHeld(before: number, withOpen: boolean): number {
+    let dropped = 0;
+    let i = 0;
+    while (i < this.count) {
+      const start = this.at(i);
+      let end = i + 1;
+      while (end < this.count && !this.at(end).fragmentStart) end++;
+      const last = this.at(end - 1);
+      if (start.fragmentStart && start.held && (withOpen || end < this.count) && last.pts + last.duration <= before) {
+        this.removeHeld(i, end);
+        dropped++;
+        continue;
+      }
+      i = end;
+    }
+    return dropped;
+  }
+
+  private removeHeld(start: number, end: number): void {
+    const open = end === this.count;
+    this.removeRange(start, end - start, 'outsideEvent');
+    this.droppedHeldFragments++;
+    // The open fragment went: frames until the next key frame have no fragment to join.
+    if (open) this.awaitingKey = true;
   }
 
   /** The oldest frame not yet handed to the uploader. */
@@ -130,7 +224,8 @@ export class FragmentQueue {
       const frame = ring[(this.head + i) % ring.length]!;
       if (!frame.sent) {
         this.unsentFrom = i;
-        return frame;
+        // A held fragment (FrameGate) and everything after it wait: fragments go out in timecode order.
+        return frame.held ? undefined : frame;
       }
       i++;
     }
@@ -206,7 +301,7 @@ export class FragmentQueue {
   dropOldestUnsent(reason: DropReason, startsBefore: number): number {
     for (let i = 0; i < this.count; i++) {
       const f = this.at(i);
-      if (!f.fragmentStart || f.sent) continue;
+      if (!f.fragmentStart || f.sent || f.held) continue; // held: the gate's pre-roll, dropped by its own rule
       if (f.pts >= startsBefore) return 0;
       let end = i + 1;
       while (end < this.count && !this.at(end).fragmentStart) end++;

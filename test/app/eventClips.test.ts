@@ -1,0 +1,193 @@
+// Event recording end to end on the Node board against the local KVS (issue 15, event clips): a camera pipe fed in
+// two halves, an event written as a line to the device's local trigger FIFO in between. Judged from what was stored:
+// one clip from the key frame before the pre-roll to the fragment open at the end of the post window, with the frames'
+// original timestamps (ffprobe on GetMedia), the event's tags on every clip fragment (the local KVS's records and
+// mkvinfo on the stored bytes), nothing else uploaded, and every other frame counted as dropped `outsideEvent`.
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
+import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
+import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
+import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
+import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
+import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
+import { accessUnitStarts } from '../firmware/core/media/liveKit.ts';
+import { decodedFrameCount, decodeErrors, FIXTURES, framePts, ROOT, tempDir, tool } from '../e2e/tools.ts';
+import { getMedia } from '../device/storedMedia.ts';
+import { assert, suite } from '../harness/index.ts';
+
+const test = suite('event clips on the Node board (local KVS, local trigger FIFO)');
+const tmp = tempDir('fieldcam-events-');
+const GOP10 = new Uint8Array(readFileSync(join(FIXTURES, 'h264-320x240-10fps-gop10.h264'))); // 100 AUs, 10 fps, IDR every 10
+const STARTS = accessUnitStarts(GOP10);
+const T0 = Math.floor(Date.now() / 1000) * 1000 - 600_000;
+let cloud: RunningCloud;
+
+function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (check()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`not within ${ms} ms: ${what}`));
+      else setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+test('start the local cloud', async () => {
+  cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
+});
+
+test('an event mid-stream from the trigger FIFO: one clip with pre-roll, original timestamps and tags; the rest counted', async () => {
+  const name = 'events-node';
+  const camera = join(tmp.dir, 'camera.fifo');
+  const trigger = join(tmp.dir, 'trigger.fifo');
+  execFileSync('mkfifo', [camera]);
+  const readFd = openSync(camera, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeFd = openSync(camera, constants.O_WRONLY);
+  const url = new URL(cloud.endpoint);
+  const config = join(tmp.dir, `${name}.json`);
+  writeDeviceConfig(config, {
+    board: loadBoardManifest('pi-zero-w'), streamName: name, region: 'us-east-1',
+    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
+    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    codec: 'h264', live: false, cameraFd: readFd, createRetentionHours: 24, statusIntervalMs: 100,
+    pin: { startTimeMs: T0, segmentUid: '0123456789abcdef0123456789abcdef' },
+    recording: { mode: 'event', preRollMs: 3000, postMs: 2000, trigger },
+  });
+  const records: Record<string, unknown>[] = [];
+  const board = nodeBoard({ print: (line) => records.push(JSON.parse(line) as Record<string, unknown>), onStop: () => {} });
+  const running = runDevice(board, config);
+
+  await until('the trigger FIFO is open', () => records.some((r) => r.event === 'trigger-open'));
+  assert.is(records[0]!.recording, 'event');
+  writeSync(writeFd, GOP10.subarray(0, STARTS[56]));
+  await until('55 frames queued', () => records.some((r) => r.type === 'status' && (r.framesIn as number) >= 55));
+  // A bad line first: refused by name, nothing happens.
+  const t = openSync(trigger, constants.O_WRONLY | constants.O_NONBLOCK);
+  writeSync(t, 'motion\npre=3s post=2s motion=front zone=3\n');
+  closeSync(t);
+  await until('the clip line', () => records.some((r) => r.event === 'clip'));
+  writeSync(writeFd, GOP10.subarray(STARTS[56]));
+  closeSync(writeFd);
+  const code = await running;
+
+  const summary = records.find((r) => r.type === 'summary')!;
+  assert.is(code, DEVICE_EXIT.OK, JSON.stringify(records.filter((r) => r.type !== 'status')));
+  assert.equal(records.filter((r) => r.event === 'trigger-refused').map((r) => r.code), ['EVENT_LINE_INVALID']);
+  const clip = records.find((r) => r.event === 'clip')!;
+  const at = T0 + 5500; // the end of frame 54, the newest queued when the line came
+  assert.is(clip.at, at);
+  assert.is(clip.from, at - 3000);
+  assert.is(clip.clip, at);
+  // Fed = stored + dropped: frames 20..79 stored (fragments 2.0 s … 7.0 s), 40 counted outsideEvent.
+  assert.is(summary.framesIn, 100);
+  assert.is(summary.framesDropped, 40);
+  assert.is((summary.drops as Record<string, number>).outsideEvent, 40);
+  assert.is(summary.fragmentsPersisted, 6);
+
+  const stored = fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(name)!).list();
+  assert.equal([...new Set(stored.map((f) => f.producerTimestampMs))].sort((a, b) => a - b), [2000, 3000, 4000, 5000, 6000, 7000].map((ms) => T0 + ms));
+  for (const f of stored) {
+    const tags = Object.fromEntries(f.tags);
+    assert.equal(tags, { ...tags, FIELDCAM_CLIP: String(at), FIELDCAM_EVENTS: '1', motion: 'front', zone: '3' }, `fragment ${f.producerTimestampMs}`);
+  }
+  // mkvtoolnix reads the tags from the stored bytes (header + fragment), not our parser.
+  const store = fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(name)!);
+  const first = join(tmp.dir, 'first-fragment.mkv');
+  writeFileSync(first, Buffer.concat([store.readHeader(stored[0]!.header), store.readFragment(stored[0]!)]));
+  const info = tool('mkvinfo', ['-a', first]).stdout;
+  for (const needle of ['Name: FIELDCAM_CLIP', `String: ${at}`, 'Name: motion', 'String: front', 'Name: zone']) assert.ok(info.includes(needle), `mkvinfo: ${needle}`);
+
+  // GetMedia decodes to exactly the clip's 60 frames, at their original times: frame i at T0 + 100 i ms.
+  const media = await getMedia(cloud, name, tmp.dir);
+  assert.is(decodeErrors(media), '');
+  assert.is(decodedFrameCount(media), 60);
+  const pts = framePts(media);
+  assert.is(pts.length, 60);
+  for (let i = 0; i < 60; i++) assert.ok(Math.abs(pts[i]! * 1000 - (T0 + (20 + i) * 100)) < 0.5, `frame ${i}: ${pts[i]}`);
+});
+
+/** The CLI against the in-process cloud (asynchronously: this process serves it). */
+function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), ...args, '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', HOME: tmp.dir, AWS_CA_BUNDLE: cloud.caFile, AWS_ACCESS_KEY_ID: EXAMPLE_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: EXAMPLE_SECRET_ACCESS_KEY },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('overlapping events merge into one clip, a later one makes another; fieldcam clips lists both from fragment metadata', async () => {
+  const name = 'events-merge';
+  const camera = join(tmp.dir, 'camera2.fifo');
+  const trigger = join(tmp.dir, 'trigger2.fifo');
+  execFileSync('mkfifo', [camera]);
+  const readFd = openSync(camera, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeFd = openSync(camera, constants.O_WRONLY);
+  const url = new URL(cloud.endpoint);
+  const config = join(tmp.dir, `${name}.json`);
+  writeDeviceConfig(config, {
+    board: loadBoardManifest('pi-zero-w'), streamName: name, region: 'us-east-1',
+    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
+    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    codec: 'h264', live: false, cameraFd: readFd, createRetentionHours: 24, statusIntervalMs: 50,
+    pin: { startTimeMs: T0, segmentUid: '0123456789abcdef0123456789abcdee' },
+    recording: { mode: 'event', preRollMs: 2000, postMs: 1000, trigger },
+  });
+  const records: Record<string, unknown>[] = [];
+  const board = nodeBoard({ print: (line) => records.push(JSON.parse(line) as Record<string, unknown>), onStop: () => {} });
+  const running = runDevice(board, config);
+  await until('the trigger FIFO is open', () => records.some((r) => r.event === 'trigger-open'));
+  const clipsSeen = () => records.filter((r) => r.event === 'clip').length;
+  const eventAt = async (frames: number, line: string) => {
+    await until(`${frames - 1} frames queued`, () => records.some((r) => r.type === 'status' && (r.framesIn as number) >= frames - 1));
+    const before = clipsSeen();
+    const t = openSync(trigger, constants.O_WRONLY | constants.O_NONBLOCK);
+    writeSync(t, `${line}\n`);
+    closeSync(t);
+    await until('the clip line', () => clipsSeen() > before);
+  };
+  writeSync(writeFd, GOP10.subarray(0, STARTS[31]));
+  await eventAt(31, 'door=open'); // at 3.0 s: window 1.0 s → 4.0 s
+  writeSync(writeFd, GOP10.subarray(STARTS[31], STARTS[46]));
+  await eventAt(46, 'person=yes'); // at 4.5 s: its pre-roll (2.5 s) reaches into the open window: merged, now → 5.5 s
+  writeSync(writeFd, GOP10.subarray(STARTS[46], STARTS[86]));
+  await eventAt(86, 'pre=1s post=500ms car=red'); // at 8.5 s: 7.5 s → 9.0 s, a clip of its own
+  writeSync(writeFd, GOP10.subarray(STARTS[86]));
+  closeSync(writeFd);
+  assert.is(await running, DEVICE_EXIT.OK);
+  const clips = records.filter((r) => r.event === 'clip');
+  assert.equal(clips.map((c) => c.merged), [false, true, false]);
+  const summary = records.find((r) => r.type === 'summary')!;
+  assert.is((summary.drops as Record<string, number>).outsideEvent, 30);
+  assert.is(summary.framesDropped, 30);
+
+  const listed = await cli(['clips', '--stream', name, '--json']);
+  assert.is(listed.code, 0, listed.stderr);
+  const got = JSON.parse(listed.stdout) as Record<string, unknown>[];
+  assert.equal(got.map((c) => ({ id: c.id, startMs: c.startMs, endMs: c.endMs, fragments: c.fragments, events: c.events, tags: c.tags })), [
+    { id: String(T0 + 3000), startMs: T0 + 1000, endMs: T0 + 6000, fragments: 5, events: 2, tags: { door: 'open', person: 'yes' } },
+    { id: String(T0 + 8500), startMs: T0 + 7000, endMs: T0 + 9000, fragments: 2, events: 1, tags: { car: 'red' } },
+  ]);
+  const table = await cli(['clips', '--stream', name]);
+  assert.is(table.code, 0, table.stderr);
+  assert.ok(table.stdout.includes('door=open person=yes') && table.stdout.includes('car=red') && /2 clip\(s\) in 7 fragment\(s\)/.test(table.stdout), table.stdout);
+  const help = await cli(['clips', '--help']);
+  assert.ok(help.code === 0 && help.stdout.includes('usage: fieldcam clips --stream'), help.stdout + help.stderr);
+});
+
+test('stop the cloud', async () => {
+  await cloud.close();
+  tmp.remove();
+});
+
+test.run();
