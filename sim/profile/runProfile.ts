@@ -48,6 +48,9 @@ export interface ProfileOptions {
   readonly onProgress?: (p: { t: number; sample: ProfileSample; fragments: number }) => void;
 }
 
+/** Wall time an image has to print its boot line (QEMU on a loaded host boots in seconds). */
+const BOOT_DEADLINE_MS = 120_000;
+
 /** Device status lines during the run: a few hundred samples whatever the duration (device ms, 100-1000). */
 function statusIntervalMs(durationS: number): number {
   return Math.min(1000, Math.max(100, Math.round((durationS * 1000) / 300 / 50) * 50));
@@ -143,12 +146,15 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     let lastWindow: ProfileSample | undefined;
     const seen = new Set<string>();
     const stored: { number: string; endMs: number; producerMs: number; persistedT: number; bytes: number }[] = [];
+    let stopAt: NodeJS.Timeout | undefined;
     const t0 = cloud.ctx.now();
     const since = () => (cloud.ctx.now() - t0) / 1000;
     const device = observeDevice({
       cloud, image: { dir: o.image.dir, runtimeFlags: [...o.image.runtimeFlags, ...scaled], ...(o.image.qemuCpu ? { qemuCpu: o.image.qemuCpu } : {}), ...(o.image.qemu ? { qemu: o.image.qemu } : {}) },
       config: configFor(stream), stream, video: o.video, loop: true, bytesPerSecond: o.bytesPerSecond, rate: o.timeScale, cwd: o.cwd,
       onRecord: (r, rssNow) => {
+        // The duration counts from boot: how long an emulated board takes to boot depends on the host's load.
+        if (r.type === 'boot' && !stopAt) stopAt = setTimeout(() => device.board.stop(), (o.durationS * 1000) / o.timeScale);
         if (r.type === 'status' || r.type === 'summary') {
           const t = since();
           // An exiting process has no /proc entry left: its last reading stands.
@@ -197,9 +203,13 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
       }, (f.atS * 1000) / o.timeScale));
       if (f.forS > 0) timers.push(setTimeout(() => applyFault(cloud, f, false), ((f.atS + f.forS) * 1000) / o.timeScale));
     }
-    const stopAt = setTimeout(() => device.board.stop(), (o.durationS * 1000) / o.timeScale);
+    // A runtime that neither boots nor exits within two minutes is stopped (it then fails as not booted).
+    const bootDeadline = setTimeout(() => {
+      if (!stopAt) device.board.stop();
+    }, BOOT_DEADLINE_MS);
     const observed = await device.done;
     clearTimeout(stopAt);
+    clearTimeout(bootDeadline);
     for (const t of timers) clearTimeout(t);
     const { exit, summary, booted, firstByteMs, peakRssBytes: peakRss } = observed;
     if (!booted) {
