@@ -1,5 +1,5 @@
 import type { ControlChannel, ControlEvent } from '../core/control/ControlChannel.ts';
-import { ERRORS, FieldcamError, isFieldcamError } from '../core/errors.ts';
+import { errorSpec, FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
 import type { Board } from '../io/Board.ts';
@@ -210,7 +210,7 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
 
 /** DEVICE_EXIT for the error that ended a run, from its area in the error table (never from its message). */
 export function exitCodeFor(error: FieldcamError): number {
-  const area = ERRORS[error.code].area;
+  const area = errorSpec(error.code).area;
   if (area === 'input' || area === 'h264' || area === 'h265' || area === 'mjpeg') return DEVICE_EXIT.CAMERA;
   if (area === 'config') return DEVICE_EXIT.CONFIG;
   return DEVICE_EXIT.UPLOAD;

@@ -1,16 +1,21 @@
-// One table of stable error codes, grouped by area. Retry decisions and tests read `code`, never the
-// message. Each entry carries the remedy a user should read next to the specific message.
+// The table of stable error codes the device can raise, grouped by area. Retry decisions and tests read `code`,
+// never the message. Each entry carries the remedy a user should read next to the specific message.
 // KVS/PIC status names are cited where an entry mirrors one (kvs-reference.md §8).
+// Host tools add their own areas (cli, provision, flash, ebml) with `registerErrors` (host/shared/hostErrors.ts),
+// so their remedy text stays out of the firmware bundle; FieldcamError takes both.
 
 export interface ErrorSpec {
-  readonly area: 'input' | 'h264' | 'h265' | 'mjpeg' | 'pool' | 'mkv' | 'metadata' | 'config' | 'cli' | 'upload' | 'http' | 'ebml' | 'sigv4' | 'kvs' | 'cbor' | 'mqtt' | 'iot' | 'provision' | 'flash' | 'control' | 'net' | 'event';
+  readonly area: string;
   readonly retryable: boolean;
   readonly remedy: string;
 }
 
-function spec(area: ErrorSpec['area'], retryable: boolean, remedy: string): ErrorSpec {
+/** One frozen table entry. */
+export function errorEntry(area: string, retryable: boolean, remedy: string): ErrorSpec {
   return Object.freeze({ area, retryable, remedy });
 }
+
+const spec = errorEntry;
 
 export const ERRORS = Object.freeze({
   // ── input ──
@@ -54,6 +59,10 @@ export const ERRORS = Object.freeze({
   H265_PARAMETER_SETS_CHANGED: spec('h265', false,
     'the VPS/SPS/PPS changed mid-stream (new resolution or profile); one Matroska segment has one CodecPrivate, so split the input there'),
 
+  // ── audio (ADTS: ISO/IEC 13818-7 6.2; G.711) ──
+  AUDIO_ADTS_INVALID: spec('input', false,
+    'the audio is not a plain AAC ADTS stream (one raw block per frame, fixed profile/rate/channels); make one with `ffmpeg -i in -c:a aac -f adts out.aac`'),
+
   // ── MJPEG (ITU-T T.81 Annex B) ──
   MJPEG_NOT_JPEG: spec('mjpeg', false, 'the input is not a sequence of JPEG images (no SOI marker FFD8); check the camera format'),
   MJPEG_TRUNCATED: spec('mjpeg', false, 'a JPEG image ends before its EOI marker; the stream was cut or corrupted'),
@@ -77,6 +86,10 @@ export const ERRORS = Object.freeze({
     'key frames are further apart than the maximum fragment duration (KVS ACK 4002); set the encoder key-frame interval lower (ffmpeg -g, x264 keyint, v4l2 h264_i_frame_period)'),
   MKV_FRAGMENT_TOO_LARGE: spec('mkv', false, 'a fragment exceeds 50 MB (KVS ACK 4001); lower the bitrate or the key-frame interval'),
   MKV_VIEW_LIST_FULL: spec('mkv', false, 'the output view list is too small for this frame; raise its capacity'),
+  MKV_TOO_MANY_TRACKS: spec('mkv', false,
+    'KVS takes at most 3 tracks per stream (KVS ACK 4012, PIC MAXIMUM_TRACK_COUNT_EXCEEDED): one video and at most two audio tracks'),
+  MKV_TRACK_MISSING_IN_FRAGMENT: spec('mkv', false,
+    'every track must have a frame in every fragment (KVS ACK 4011): the audio input is shorter than the video or has a gap; trim the video or give audio for its whole length'),
   MKV_CODEC_PRIVATE_INVALID: spec('mkv', false, 'codec private data is missing or longer than 1 MiB (PIC 0x32000008/9)'),
   MKV_CODEC_ID_INVALID: spec('mkv', false, 'the Matroska CodecID must be 1-32 printable ASCII characters (PIC STATUS_MKV_INVALID_CODEC_ID_LENGTH)'),
   MKV_TRACK_NAME_INVALID: spec('mkv', false, 'the track name must be 1-32 bytes of UTF-8 (PIC STATUS_MKV_INVALID_TRACK_NAME_LENGTH)'),
@@ -150,21 +163,6 @@ export const ERRORS = Object.freeze({
   HTTP_CHUNK_INVALID: spec('http', true, 'the chunked response body is malformed (RFC 9112 §7.1); the connection is dropped'),
   HTTP_TRUNCATED: spec('http', true, 'the connection closed before the response was complete; reconnect'),
   HTTP_CALL_ORDER: spec('http', false, 'the response parser was used after end() or after an error; reset() it for a new connection'),
-
-  // ── EBML reader (RFC 8794; Matroska RFC 9559) ──
-  EBML_ID_INVALID: spec('ebml', false,
-    'an Element ID is longer than 4 octets or its VINT_DATA is all zeros or all ones (RFC 8794 §5); the data is not EBML or is corrupt'),
-  EBML_SIZE_INVALID: spec('ebml', false, 'an Element Data Size is longer than 8 octets (RFC 8794 §6); the data is corrupt'),
-  EBML_ELEMENT_TOO_LARGE: spec('ebml', false, 'an element is larger than the reader accepts; the data is corrupt or the limit is too low'),
-  EBML_TOO_DEEP: spec('ebml', false, 'elements are nested deeper than the reader accepts; the data is corrupt or the limit is too low'),
-  EBML_ELEMENT_OVERFLOW: spec('ebml', false, 'an element runs past the end of its parent (RFC 8794 §6.1); the data is corrupt'),
-  EBML_UNKNOWN_SIZE_INVALID: spec('ebml', false,
-    'an element of unknown size is not a master the reader can descend into (RFC 8794 §6.2); the data is corrupt'),
-  EBML_ELEMENT_MISPLACED: spec('ebml', false,
-    'an element ended an unknown-size master but is not a child of any enclosing element (RFC 8794 §6.2); the data is corrupt'),
-  EBML_VALUE_TOO_LARGE: spec('ebml', false, 'an element value is larger than the reader buffers; the data is corrupt or the limit is too low'),
-  EBML_TRUNCATED: spec('ebml', false, 'the data ends inside an element; the stream was cut'),
-  EBML_CALL_ORDER: spec('ebml', false, 'the reader was used out of order: push() after end() or with unread bytes, descend/skip/read outside an element start'),
 
   // ── SigV4 request signing (kvs-reference.md §10) ──
   SIGV4_CLOCK_NOT_SET: spec('sigv4', true,
@@ -247,32 +245,6 @@ export const ERRORS = Object.freeze({
     'the credentials provider could not be reached or failed (network, timeout, 429, 5xx); fieldcam retries with backoff and buffers frames meanwhile'),
   IOT_BAD_RESPONSE: spec('iot', true, 'the credentials provider sent an answer fieldcam cannot read (status, size or fields); retried with backoff'),
 
-  // ── provisioning (fieldcam provision / doctor; kvs-reference.md §9, §13) ──
-  PROVISION_NO_CA: spec('provision', false,
-    'a device bundle needs the root CA the device trusts for every AWS endpoint: pass --ca-file with Amazon Root CA 1 (https://www.amazontrust.com/repository/AmazonRootCA1.pem) for AWS, or set AWS_CA_BUNDLE to the local cloud\'s ca.pem'),
-  PROVISION_AWS_FAILED: spec('provision', true,
-    'an AWS call failed; check the credentials (aws sts get-caller-identity), the region, and that the caller may use iot:*, iam:CreateRole/GetRole/PutRolePolicy/GetRolePolicy/PassRole and kinesisvideo:CreateStream/DescribeStream; re-running provision resumes where it stopped'),
-  PROVISION_CONFLICT: spec('provision', false,
-    'a resource with this name exists with a different configuration; fieldcam does not change what it did not create: pick another name (--role-alias, --thing) or fix the resource by hand'),
-
-  // ── flash (fieldcam flash / sim --image): the device bundle and the target tree ──
-  FLASH_BUNDLE_INVALID: spec('flash', false,
-    'the device bundle cannot be flashed (a corrupt or unknown-version device.cbor, a missing or unreadable PEM file, a private.key that is not the key of certificate.pem): re-run fieldcam provision for the thing, or fix the named file'),
-  FLASH_TARGET_CONFLICT: spec('flash', false,
-    'the target already holds the tree of another board; pass --force to replace it, or pick an empty target'),
-  FLASH_BUNDLE_WRONG_BOARD: spec('flash', false,
-    'the bundle was provisioned for another board\'s camera (device.cbor camera.codec differs from the board manifest\'s camera, which the run script captures): flash with the board the bundle was made for, or provision the thing again without a camera override'),
-  FLASH_IMAGE_NOT_RASPIOS: spec('flash', false,
-    'the image is not a Raspberry Pi OS (Bookworm) disk image (an MBR with a FAT boot partition holding config.txt and cmdline.txt, an ext4 root whose /etc/os-release names Raspbian or Debian bookworm): download Raspberry Pi OS Lite (Bookworm) from https://www.raspberrypi.com/software/operating-systems/, unpack it (xz -d) and pass the .img'),
-  FLASH_IMAGE_TOO_SMALL: spec('flash', false,
-    'the root partition has too little free space for fieldcam (the runtime, firmware and bundle, with a margin): use an unshrunk Raspberry Pi OS Lite image, or grow the image, its second partition (sfdisk -N 2) and its file system (resize2fs) first'),
-  FLASH_WIFI_INVALID: spec('flash', false,
-    'the Wi-Fi settings cannot be written: --wifi-psk-file must name a readable file holding the passphrase (8-63 printable ASCII characters, or 64 hex digits), --wifi-ssid must be 1-32 bytes and --wifi-country a two-letter ISO 3166-1 code (GB, US, DE, ...); all three go together'),
-  FLASH_TOOL_MISSING: spec('flash', false,
-    'writing a disk image without mounting it needs mtools, e2fsprogs (debugfs) and fdisk (sfdisk): run toolchain/setup, or apt-get install mtools e2fsprogs fdisk'),
-  FLASH_DEVICE_REFUSED: spec('flash', false,
-    'fieldcam writes a card only when it is a whole block device that is not mounted and does not hold the running system; a card that holds data needs --yes: unmount its partitions (udisksctl unmount, umount), check the device name with lsblk, and run again'),
-
   // ── control channel (docs/control-channel.md): commands, desired configuration, the device's state file ──
   CONTROL_PAYLOAD_INVALID: spec('control', false,
     'the command or desired document is not a CBOR map of at most 1024 bytes with the documented keys (id 1-64 chars, name text, args map; version uint, settings map): encode it with cbor-x as docs/control-channel.md shows'),
@@ -287,28 +259,55 @@ export const ERRORS = Object.freeze({
   CONTROL_BUSY: spec('control', true,
     'more commands arrived at once than the device keeps answers for (its manifest\'s control.pendingResults); this one was not run and gets no result: send commands one at a time and wait for each result (the same id may be sent again)'),
 
-  // ── operator side of the control channel (fieldcam devices / device; docs/control-channel.md) ──
-  CLI_BROKER_UNREACHABLE: spec('cli', true,
-    'the MQTT endpoint (iot:Data-ATS, MQTT over WebSockets on /mqtt) could not be reached or its certificate not verified: check --mqtt-endpoint or --endpoint-url, the network, and AWS_CA_BUNDLE (the local cloud\'s ca.pem)'),
-  CLI_BROKER_REFUSED: spec('cli', false,
-    'the MQTT endpoint refused the connection or a subscription: check the AWS credentials (aws sts get-caller-identity) and that their IAM policy allows iot:Connect on client/fieldcam-cli-*, and iot:Publish (iot:RetainPublish for config), iot:Subscribe and iot:Receive on fieldcam/*'),
-  CLI_THING_UNKNOWN: spec('cli', false, 'no such IoT thing in this account and region; `fieldcam devices` lists the cameras'),
-  CLI_AWS_FAILED: spec('cli', true,
-    'an AWS call failed: check the credentials (aws sts get-caller-identity), the region, --endpoint-url, and that the caller may use iot:ListThings, iot:DescribeThing and iot:DescribeEndpoint'),
-  CLI_DEVICE_NO_ANSWER: spec('cli', true,
-    'the device did not answer in time: it may be offline or not running the control channel (`fieldcam devices` shows its health); a QoS 1 command waits in its persistent session and runs when it reconnects (if it has connected before)'),
+  // ── storage (firmware/io/Storage.ts) and the spool on it (docs/reliability.md) ──
+  STORAGE_NOT_FOUND: spec('storage', false, 'a file or folder the spool needs does not exist; check the spool directory in the bundle or board manifest'),
+  STORAGE_DENIED: spec('storage', false, 'the spool directory is not writable by the device (permissions, or a read-only file system); fix its owner/mode or remount it read-write'),
+  STORAGE_FULL: spec('storage', true, 'the file system holding the spool is full; free space or lower the spool cap (spool.maxBytes) and free-space floor'),
+  STORAGE_IO: spec('storage', true, 'the storage device reported an I/O error (a failing SD card?); check dmesg and replace the card'),
+  STORAGE_NOT_DIRECTORY: spec('storage', false, 'the spool path names a file, not a folder; point spool.dir at a folder'),
+  STORAGE_CORRUPT: spec('storage', false,
+    'a spool record failed its length or CRC-32 check; the spool keeps every record before it and cuts the rest (a torn write from a power cut)'),
 
-  // ── configuration and CLI ──
+  // ── configuration (the device bundle; host tools add their own codes, host/shared/hostErrors.ts) ──
   CONFIG_INVALID: spec('config', false, 'fix the named field in the configuration file'),
-  CONFIG_BOARD_UNKNOWN: spec('config', false, 'use one of the boards in manifests/boards/ (fieldcam mux --help lists them)'),
-  CLI_USAGE: spec('cli', false, 'run the command with --help for its usage'),
-  CLI_INPUT_NOT_FOUND: spec('cli', false, 'check the input path'),
-  CLI_OUTPUT_FAILED: spec('cli', false, 'check that the output directory exists and is writable'),
 } as const);
 
-export type ErrorCode = keyof typeof ERRORS;
+/** The codes of the core table. */
+export type CoreErrorCode = keyof typeof ERRORS;
 
-/** The one error class of fieldcam: `code` is stable, `retryable` comes from the table. */
+/**
+ * Codes another layer registers, declared by module augmentation next to its `registerErrors` call
+ * (host/shared/hostErrors.ts); empty in the firmware.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by module augmentation
+export interface RegisteredErrors {}
+
+export type ErrorCode = CoreErrorCode | keyof RegisteredErrors;
+
+/** Entries added by registerErrors; stays empty on the device. */
+const registered = new Map<string, ErrorSpec>();
+
+/**
+ * Adds a layer's codes to the ones FieldcamError accepts. A code already in the core table or registered with a
+ * different entry throws: one code, one meaning. Registering the same table again (a module loaded twice) is a no-op.
+ */
+export function registerErrors(table: Readonly<Record<string, ErrorSpec>>): void {
+  for (const code of Object.keys(table)) {
+    const entry = table[code]!;
+    const known = (ERRORS as Readonly<Record<string, ErrorSpec>>)[code] ?? registered.get(code);
+    if (known !== undefined && known !== entry) throw new Error(`error code ${code} is already defined`);
+    registered.set(code, entry);
+  }
+}
+
+/** The table entry of `code` (core or registered). Throws naming the code when no layer defined it. */
+export function errorSpec(code: ErrorCode): ErrorSpec {
+  const entry = (ERRORS as Readonly<Record<string, ErrorSpec>>)[code] ?? registered.get(code);
+  if (entry === undefined) throw new Error(`error code ${code} is not in the core table and was not registered (host codes: import host/shared/hostErrors.ts)`);
+  return entry;
+}
+
+/** The one error class of fieldcam: `code` is stable, `retryable` and `remedy` come from the table. */
 export class FieldcamError extends Error {
   override name = 'FieldcamError';
   readonly code: ErrorCode;
@@ -317,7 +316,7 @@ export class FieldcamError extends Error {
 
   constructor(code: ErrorCode, message: string) {
     super(message);
-    const entry: ErrorSpec = ERRORS[code];
+    const entry = errorSpec(code);
     this.code = code;
     this.retryable = entry.retryable;
     this.remedy = entry.remedy;

@@ -8,7 +8,7 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 
 export interface AwsStaticCredentials {
   readonly accessKeyId: string;

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { buildImage, ROOT, type ImageManifest } from '../lib/buildImage.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { listBoards, loadBoardManifest } from '../shared/loadBoardManifest.ts';

@@ -1,5 +1,5 @@
 import { GetClipCommand } from '@aws-sdk/client-kinesis-video-archived-media';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { AtomicFileWriter } from '../lib/AtomicFileWriter.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';

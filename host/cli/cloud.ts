@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import {
   controlPlaneRoutes, DEFAULT_CONFIG, EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, mediaRoutes, startCloud, viewerUrl, type Route,
 } from '../../sim/index.ts';

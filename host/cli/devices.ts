@@ -1,4 +1,4 @@
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { formatMs, formatTable, paintHealth, wantsColour } from '../lib/control/formatControl.ts';
 import { OPERATOR_OPTIONS, OperatorTarget, operatorFlags } from '../lib/control/OperatorTarget.ts';

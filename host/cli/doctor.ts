@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { awsClientConfig } from '../aws/awsClientConfig.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { formatChecks } from '../lib/doctor/formatChecks.ts';

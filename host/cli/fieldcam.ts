@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { EXIT, reportError } from '../lib/CliError.ts';
 
 export interface Command {
@@ -15,6 +15,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     load: async () => (await import('./build.ts')).buildCommand,
   },
   clip: { summary: 'download an MP4 of a time range of a stream (GetClip)', load: async () => (await import('./clip.ts')).clipCommand },
+  clips: { summary: 'list the event clips a stream holds, with start, end and tags (fragment metadata)', load: async () => (await import('./clips.ts')).clipsCommand },
   cloud: { summary: 'run the local AWS emulator (Kinesis Video Streams) on https://127.0.0.1', load: async () => (await import('./cloud.ts')).cloudCommand },
   device: {
     summary: 'steer one camera over MQTT: start, stop, set, tag, status, reload-credentials, restart, config, watch',

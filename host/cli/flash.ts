@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { buildImage } from '../lib/buildImage.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { formatChecks } from '../lib/doctor/formatChecks.ts';

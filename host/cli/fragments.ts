@@ -1,6 +1,6 @@
 import { GetDataEndpointCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { type Fragment, KinesisVideoArchivedMediaClient, paginateListFragments } from '@aws-sdk/client-kinesis-video-archived-media';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { awsClientConfig, type AwsClientConfig } from '../aws/awsClientConfig.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';

@@ -1,5 +1,5 @@
 import { GetMediaForFragmentListCommand } from '@aws-sdk/client-kinesis-video-archived-media';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { EBML_EVENT, EbmlReader } from '../shared/mkv/EbmlReader.ts';
 import { EBML_IDS } from '../../firmware/core/mkv/ebmlIds.ts';
 import { AtomicFileWriter } from '../lib/AtomicFileWriter.ts';

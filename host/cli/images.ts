@@ -1,7 +1,7 @@
 import { GetImagesCommand, type GetImagesCommandOutput } from '@aws-sdk/client-kinesis-video-archived-media';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { parseDurationArgument, parseTimeArgument } from '../lib/parseTimeArgument.ts';

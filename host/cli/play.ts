@@ -1,6 +1,6 @@
 import { GetHLSStreamingSessionURLCommand, type GetHLSStreamingSessionURLCommandInput } from '@aws-sdk/client-kinesis-video-archived-media';
 import { spawn } from 'node:child_process';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { parseTimeArgument } from '../lib/parseTimeArgument.ts';

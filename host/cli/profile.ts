@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import type { ProfileReport } from '../shared/ProfileReport.ts';
 import { parseFaultSpec } from '../shared/parseFaultSpec.ts';
 import { runProfile, type BudgetOverrides } from '../../sim/index.ts';

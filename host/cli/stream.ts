@@ -1,5 +1,5 @@
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import type { KvsCredentials } from '../../firmware/core/kvs/KvsControlClient.ts';
 import type { SessionStats } from '../../firmware/core/kvs/PutMediaSession.ts';
 import { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';

@@ -1,4 +1,4 @@
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 
 /** Exit statuses of every fieldcam command. */
 export const EXIT = Object.freeze({

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';

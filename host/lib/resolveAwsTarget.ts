@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import type { HttpTarget } from '../../firmware/core/net/httpExchange.ts';
 
 export interface AwsTarget {

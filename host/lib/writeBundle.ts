@@ -5,7 +5,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeCbor } from '../../firmware/core/cbor/encodeCbor.ts';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from '../shared/hostErrors.ts';
 import { writeFileAtomic } from '../shared/writeFileAtomic.ts';
 
 /** Every file of a bundle and its mode (docs/device-bundle.md). */

@@ -4,7 +4,8 @@
 // (`camera.source`, default rpicam); `fieldcam flash --camera-source` overrides it per device; a URL (RTSP,
 // HTTP) is per device and may hold a password, so it lives in the bundle directory (0600), never in the
 // world-readable run script or board.json.
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from './hostErrors.ts';
+import { CODECS, type CodecId } from '../../firmware/core/media/codecs.ts';
 
 export type CameraSourceKind = 'rpicam' | 'v4l2' | 'rtsp' | 'mjpeg-http';
 
@@ -160,12 +161,13 @@ function copyTo(codec: string): string {
  */
 export function captureArgs(board: CaptureBoard): string[] {
   const c = board.camera;
-  if (c.codec !== 'h264' && c.codec !== 'mjpeg') {
+  const rpicamCodec = CODECS[c.codec as CodecId]?.rpicamCodec;
+  if (rpicamCodec === undefined) {
     throw new FieldcamError('CONFIG_INVALID', `rpicam-vid/libcamera-vid cannot encode ${c.codec} (their --codec is h264, mjpeg or yuv420): ` +
       'use camera.codec "h264" on a Raspberry Pi camera, camera.source {"kind":"rpicam","encoder":"software"} (ffmpeg encodes), or a camera adapter that delivers H.265');
   }
   const intra = intraFrames(c, board.stream.fragmentMs);
-  return ['-t', '0', '-n', '--codec', c.codec, ...(c.codec === 'h264' ? ['--inline', '--intra', String(intra)] : []),
+  return ['-t', '0', '-n', '--codec', rpicamCodec, ...(c.codec === 'h264' ? ['--inline', '--intra', String(intra)] : []),
     '--width', String(c.width), '--height', String(c.height), '--framerate', String(c.fps),
     ...(c.codec === 'h264' ? ['--bitrate', String(board.pool.bitrateKbps * 1000)] : []), '--flush', '-o', '-'];
 }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { PoolBudget } from '../../firmware/core/config/derivePoolSizing.ts';
 import { CONTROL_MIN_PACKET_BYTES, type ControlBoard } from '../../firmware/app/DeviceConfig.ts';
 import { CONTROL_LIMITS } from '../../firmware/core/control/controlLimits.ts';
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from './hostErrors.ts';
 import type { NetDeadlines } from '../../firmware/core/net/PhaseDeadline.ts';
 import { QEMU_USER, TARGETS } from '../../toolchain/xs/build.mjs';
 import { readCameraSource, type CameraSource } from './cameraSource.ts';

@@ -1,4 +1,4 @@
-import { FieldcamError } from '../../firmware/core/errors.ts';
+import { FieldcamError } from './hostErrors.ts';
 
 /**
  * One scheduled fault of a profile run, on the device's clock (seconds since boot). Each maps onto the local

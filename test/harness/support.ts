@@ -1,5 +1,7 @@
 // Small helpers shared by suites on every runner (pure ECMAScript, like the rest of the harness).
+import { decodeUtf8 } from '../../firmware/core/text/utf8.ts';
 import type { ClockPort } from '../../firmware/io/Clock.ts';
+import type { ByteRanges, Socket, SocketFactory, SocketOptions } from '../../firmware/io/Socket.ts';
 import type { TimerHandle, TimerPort } from '../../firmware/io/Timer.ts';
 
 /** xorshift32: a fixed sequence of uint32s, so a failing iteration can be replayed from its seed. */
@@ -41,15 +43,20 @@ export function concatBytes(parts: readonly ArrayLike<number>[]): Uint8Array {
 }
 
 /**
- * Hand-driven time for protocol suites: one monotonic clock, a wall clock a fixed offset from it, and timers
- * that fire only when a test advances the clock, earliest first.
+ * Hand-driven time for protocol suites: a monotonic clock, a wall clock, and timers that fire only when a test
+ * advances time, earliest first. `advance` moves both clocks; a test sets `wall` alone to step the wall clock
+ * (an NTP correction, a skewed device) while monotonic time goes on.
  */
 export class FakeTime implements ClockPort, TimerPort {
   mono = 0;
+  wall: number;
   private pending: { id: number; at: number; callback: () => void }[] = [];
   private nextId = 1;
+  constructor(wall = 1_700_000_000_000) {
+    this.wall = wall;
+  }
   now(): number {
-    return 1_700_000_000_000 + this.mono;
+    return this.wall;
   }
   monotonic(): number {
     return this.mono;
@@ -70,7 +77,7 @@ export class FakeTime implements ClockPort, TimerPort {
   delays(): number[] {
     return this.pending.map((p) => p.at - this.mono).sort((a, b) => a - b);
   }
-  /** Moves the clock forward by `ms`, firing each timer that falls due at its own time, in order. */
+  /** Moves both clocks forward by `ms`, firing each timer that falls due at its own time, in order. */
   advance(ms: number): void {
     const end = this.mono + ms;
     for (;;) {
@@ -78,9 +85,84 @@ export class FakeTime implements ClockPort, TimerPort {
       for (const p of this.pending) if (p.at <= end && (!due || p.at < due.at)) due = p;
       if (!due) break;
       this.pending = this.pending.filter((p) => p !== due);
+      this.wall += due.at - this.mono;
       this.mono = due.at;
       due.callback();
     }
+    this.wall += end - this.mono;
     this.mono = end;
+  }
+}
+
+function hex(bytes: Uint8Array, from: number, to: number): string {
+  let s = '';
+  for (let i = from; i < to; i++) s += (bytes[i]! < 16 ? '0' : '') + bytes[i]!.toString(16);
+  return s;
+}
+
+/**
+ * The one scripted Socket of the core suites: it records each gather write, hands the test's bytes to the client
+ * through `deliver`, and keeps the port's rules (no write after close). Events reach the client only when the
+ * test calls `options.onConnect()`, `deliver()` or `options.onClose()`.
+ */
+export class FakeSocket implements Socket {
+  readonly options: SocketOptions;
+  /** Each gather write, as lowercase hex (one packet or request per entry). */
+  readonly writes: string[] = [];
+  closed = false;
+  /** What `write` returns: the bytes still writable before backpressure (<= 0 makes the client wait). */
+  writable = 65536;
+  private inbox = new Uint8Array(0);
+  private text_ = '';
+  constructor(options: SocketOptions) {
+    this.options = options;
+  }
+  read(into: Uint8Array, offset: number, length: number): number {
+    const n = Math.min(length, this.inbox.length);
+    into.set(this.inbox.subarray(0, n), offset);
+    this.inbox = this.inbox.subarray(n);
+    return n;
+  }
+  write(views: ByteRanges): number {
+    if (this.closed) throw new Error('write after close');
+    const bytes = new Uint8Array(views.byteLength);
+    let at = 0;
+    for (let i = 0; i < views.count; i++) {
+      const offset = views.offsets[i]!;
+      bytes.set(views.sources[i]!.subarray(offset, offset + views.lengths[i]!), at);
+      at += views.lengths[i]!;
+    }
+    this.writes.push(hex(bytes, 0, at));
+    this.text_ += decodeUtf8(bytes, 0, at);
+    return this.writable;
+  }
+  close(): void {
+    this.closed = true;
+  }
+  /** Everything written, as UTF-8 text (HTTP requests). */
+  text(): string {
+    return this.text_;
+  }
+  /** The peer sends `data`: it is queued for `read` and the client is told how many bytes wait. */
+  deliver(data: Uint8Array): void {
+    const next = new Uint8Array(this.inbox.length + data.length);
+    next.set(this.inbox);
+    next.set(data, this.inbox.length);
+    this.inbox = next;
+    this.options.onReadable(this.inbox.length);
+  }
+}
+
+/** A SocketFactory that opens FakeSockets and keeps them in order. */
+export class FakeNet {
+  readonly connections: FakeSocket[] = [];
+  readonly sockets: SocketFactory = (options) => {
+    const c = new FakeSocket(options);
+    this.connections.push(c);
+    return c;
+  };
+  /** The last socket opened. */
+  get last(): FakeSocket {
+    return this.connections[this.connections.length - 1]!;
   }
 }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import mqtt, { type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 
 export interface OperatorMessage {
   readonly topic: string;

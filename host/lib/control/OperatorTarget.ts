@@ -4,7 +4,7 @@
 import { DescribeEndpointCommand, DescribeThingCommand, IoTClient, ListThingsCommand } from '@aws-sdk/client-iot';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { readFileSync } from 'node:fs';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { awsClientConfig, type AwsStaticCredentials } from '../../aws/awsClientConfig.ts';
 import { THING_TYPE } from '../provision/provisionNames.ts';
 import { OperatorConnection, type OperatorConnectionOptions } from './OperatorConnection.ts';

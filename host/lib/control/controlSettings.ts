@@ -2,7 +2,7 @@
 // sent: the device validates again (it is the authority), but a typo or an out-of-range number is caught
 // here, named, with no connection made.
 import { SETTING_RANGES, type SettingKey } from '../../../firmware/core/control/ControlSettings.ts';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 
 export type SettingSpec =
   | { readonly type: 'bool' }

@@ -1,7 +1,7 @@
 // Desired / reported configuration (docs/control-channel.md §Desired and reported configuration): read the
 // retained documents, and write a new desired document whose version is one above any seen, then wait for
 // the device's reported document with that version.
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { decodeControl, encodeControl, type ControlDocument } from './controlCbor.ts';
 import { knownSettings, type SettingName, type SettingValue } from './controlSettings.ts';
 import { controlTopics } from './controlTopics.ts';

@@ -1,4 +1,4 @@
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 
 /** At most this many `name=value` arguments: the whole settings table fits, and a command stays < 1024 bytes. */
 export const MAX_ASSIGNMENTS = 16;

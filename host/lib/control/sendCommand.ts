@@ -3,7 +3,7 @@
 // id, and wait for the result carrying that id. Other results on the topic (other operators, re-published
 // duplicates of older ids) are ignored.
 import { randomUUID } from 'node:crypto';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { decodeControl, encodeControl, type ControlDocument } from './controlCbor.ts';
 import { controlTopics } from './controlTopics.ts';
 import type { MessageRouter } from './MessageRouter.ts';

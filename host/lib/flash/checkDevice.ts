@@ -8,7 +8,7 @@
 // the source after " - fstype "), /proc/swaps.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 
 export interface HostBlockView {
   /** /sys/class/block (one entry per disk and partition). */

@@ -2,7 +2,7 @@
 // debugfs for ext4): a missing tool is FLASH_TOOL_MISSING, never a bare ENOENT. Output is bounded by
 // spawnSync's maxBuffer.
 import { spawnSync } from 'node:child_process';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 
 export interface ToolResult {
   readonly status: number;

@@ -6,7 +6,7 @@ import { createPublicKey } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { loadDeviceBundle } from '../../../firmware/app/DeviceBundle.ts';
 import { nodeBoard } from '../../../firmware/boards/node/nodeBoard.ts';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { imageDir, type ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { CAMERA_URL_FILE } from '../../shared/cameraSource.ts';

@@ -3,7 +3,7 @@
 // (Raspberry Pi OS 32-bit says ID=raspbian; the 64-bit one says ID=debian and carries /etc/rpi-issue).
 // Bookworm is required: it is the release whose networking is NetworkManager (Bullseye's is dhcpcd and
 // wpa_supplicant, which the Wi-Fi file flash writes would not configure). FLASH_IMAGE_NOT_RASPIOS otherwise.
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { Ext4Image } from './Ext4Image.ts';
 import { FatImage } from './FatImage.ts';
 import { PARTITION_TYPES, readMbr, type Mbr, type MbrPartition } from './readMbr.ts';

@@ -2,7 +2,7 @@
 // its bundle says the cloud is (device.cbor endpoints), checked against the local cloud's state directory.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import type { ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { treePaths } from './deviceTree.ts';

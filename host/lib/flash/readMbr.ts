@@ -5,7 +5,7 @@
 // "dos" label); each entry: status (0x00/0x80), CHS start, type, CHS end, LBA start (u32le), sectors (u32le).
 import { closeSync, fstatSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 
 export const SECTOR_BYTES = 512;
 

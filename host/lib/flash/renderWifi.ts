@@ -5,7 +5,7 @@
 // Every input is bounded and checked before the image is touched: FLASH_WIFI_INVALID otherwise.
 import { createHash } from 'node:crypto';
 import { openSync, closeSync, readSync, fstatSync } from 'node:fs';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 
 export const WIFI_CONNECTION = 'etc/NetworkManager/system-connections/fieldcam-wifi.nmconnection';
 export const REGDOM = 'cfg80211.ieee80211_regdom';

@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ERRORS, isFieldcamError } from '../../../firmware/core/errors.ts';
+import { isFieldcamError } from '../../shared/hostErrors.ts';
 import { cameraToolsRow, TOOL_DIRS } from '../doctor/cameraToolsRow.ts';
 import type { CheckRow } from '../doctor/runDoctor.ts';
 import { CAMERA_SOURCES, CAMERA_URL_FILE, readCameraSource, type CameraSource } from '../../shared/cameraSource.ts';
@@ -40,7 +40,7 @@ export function verifyImage(path: string): CheckRow[] {
     img = openRaspiosImage(path);
   } catch (err) {
     if (!isFieldcamError(err)) throw err;
-    return [fail('Raspberry Pi OS', err.message.replace(/^flash: /, ''), ERRORS[err.code].remedy)];
+    return [fail('Raspberry Pi OS', err.message.replace(/^flash: /, ''), err.remedy)];
   }
   const rows: CheckRow[] = [];
   const { bootPartition: b, rootPartition: r } = img;
@@ -101,7 +101,7 @@ export function verifyImage(path: string): CheckRow[] {
       rows.push(pass('bundle', `thing ${s.thingName}, stream ${s.streamName}, KVS ${s.kvs.host}:${s.kvs.port}: valid for ${boardName ?? 'the board'} (the device's own reader)`));
     } catch (err) {
       if (!isFieldcamError(err)) throw err;
-      rows.push(fail('bundle', err.message.replace(/^flash: /, '').replace(dir, BUNDLE_DIR), ERRORS[err.code].remedy));
+      rows.push(fail('bundle', err.message.replace(/^flash: /, '').replace(dir, BUNDLE_DIR), err.remedy));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

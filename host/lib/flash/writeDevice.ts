@@ -3,7 +3,7 @@
 // since the check), streamed in 4 MiB chunks, fsynced. The image was already read back (verifyImage) before
 // this; the caller reads the card back afterwards the same way.
 import { closeSync, constants, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 
 const CHUNK = 4 * 1024 * 1024;
 

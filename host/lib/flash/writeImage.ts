@@ -7,7 +7,7 @@
 // failure at any step leaves the input untouched and no half-written image at the output path.
 import { closeSync, constants, copyFileSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { imageDir, type ImageManifest } from '../buildImage.ts';
 import type { CheckRow } from '../doctor/runDoctor.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';

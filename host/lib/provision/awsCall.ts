@@ -1,6 +1,6 @@
 // How provision and doctor read AWS SDK failures: "not found" and "this endpoint does not implement the
 // operation" are answers, anything else is a FieldcamError a person can act on.
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 
 interface SdkError {
   name?: string;

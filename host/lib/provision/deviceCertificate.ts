@@ -7,7 +7,7 @@ import { CreateCertificateFromCsrCommand, CreateKeysAndCertificateCommand, Descr
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { writeBundleFile, type BundleFile } from '../writeBundle.ts';
 import { awsCall, lookup } from './awsCall.ts';
 import type { ProvisionContext } from './ProvisionContext.ts';

@@ -10,7 +10,7 @@ import {
   ListPolicyVersionsCommand,
   type GetPolicyCommandOutput,
 } from '@aws-sdk/client-iot';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { awsCall, lookup } from './awsCall.ts';
 import { documentDifference } from './documentDifference.ts';
 import type { ProvisionContext } from './ProvisionContext.ts';

@@ -2,7 +2,7 @@
 // An existing stream's retention is a choice of whoever runs the fleet, and lowering it deletes stored media
 // at once (KVS API reference, UpdateDataRetention), so it is changed only when --retention-hours is given.
 import { CreateStreamCommand, DescribeStreamCommand, UpdateDataRetentionCommand } from '@aws-sdk/client-kinesis-video';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { awsCall, errorName, lookup } from './awsCall.ts';
 import type { ProvisionContext } from './ProvisionContext.ts';
 import type { ProvisionSteps } from './ProvisionSteps.ts';

@@ -5,7 +5,7 @@
 // refuses such an alias), and the alias's duration when --credential-duration is given.
 import { CreateRoleCommand, GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand, UpdateRoleCommand } from '@aws-sdk/client-iam';
 import { CreateRoleAliasCommand, CreateThingTypeCommand, DescribeEndpointCommand, DescribeRoleAliasCommand, DescribeThingTypeCommand, ListThingsCommand, UpdateRoleAliasCommand, type RoleAliasDescription } from '@aws-sdk/client-iot';
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
 import { awsCall, lookup, lookupOrUnsupported } from './awsCall.ts';
 import { documentDifference } from './documentDifference.ts';
 import type { ProvisionClients, ProvisionContext } from './ProvisionContext.ts';

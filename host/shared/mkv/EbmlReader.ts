@@ -1,4 +1,4 @@
-import { FieldcamError } from '../../../firmware/core/errors.ts';
+import { FieldcamError } from '../hostErrors.ts';
 import { EBML_GLOBAL_IDS, EBML_ROOT, type EbmlSchema, MATROSKA_SCHEMA } from './EbmlReaderSchema.ts';
 
 export { EBML_GLOBAL_IDS, EBML_ROOT, MATROSKA_SCHEMA, type EbmlSchema } from './EbmlReaderSchema.ts';

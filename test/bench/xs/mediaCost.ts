@@ -23,6 +23,7 @@ declare const native: {
   ): number;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+  walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
   mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   readonly argv: readonly string[];
 };
@@ -46,6 +47,7 @@ const muxer = new Muxer({
     closeAccessUnit: native.closeAccessUnit,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
+    walkJpegHeaders: native.walkJpegHeaders,
   } } : {}),
   // The XS board's SimpleBlock writer (block.c), as xsBoard hands it over: the host function itself.
   ...(scan === 'native' ? { blockPort: Object.freeze({ pushBlock: native.mkvBlock }) } : {}),

@@ -2,7 +2,7 @@
 // signing, as AWS IoT wants), temporary credentials accepted, and each failure named — a bad signature
 // refused (CLI_BROKER_REFUSED), a closed port and an unverified certificate unreachable (CLI_BROKER_UNREACHABLE).
 import { createServer } from 'node:net';
-import { isFieldcamError } from '../../../firmware/core/errors.ts';
+import { isFieldcamError } from '../../../host/shared/hostErrors.ts';
 import { OperatorConnection } from '../../../host/lib/control/OperatorConnection.ts';
 import { presignMqttUrl, type MqttEndpoint } from '../../../host/lib/control/presignMqttUrl.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, type RunningCloud } from '../../../sim/cloud/startCloud.ts';

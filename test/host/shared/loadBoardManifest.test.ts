@@ -49,7 +49,7 @@ test('malformed manifests name the file and the field', () => {
       ['{not json', /not valid JSON/],
       [{ ...good, name: 'other' }, /name must be "b"/],
       [{ ...good, pool: { ...good.pool, fps: -1 } }, /pool\.fps must be a positive number/],
-      [{ ...good, camera: { ...good.camera, codec: 'vp8' } }, /camera\.codec must be/],
+      [{ ...good, camera: { ...good.camera, codec: 'vp9' } }, /camera\.codec/],
       [{ ...good, stream: { ...good.stream, maxFragmentMs: 30000 } }, /at most 20000/],
       [{ ...good, target: 'mips' }, /target must be one of x86_64, armv6, armv7/],
       [{ ...good, target: 'armv6' }, /qemuCpu must be the qemu-arm CPU model/],

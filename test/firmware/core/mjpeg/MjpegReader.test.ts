@@ -416,10 +416,10 @@ test('use after end() or after a strict error is refused; bad push counts are Ra
 
 test('a throwing onFrame closes the reader and releases its slots', () => {
   const pool = new FramePool({ slotCount: 3, slotBytes: 65536, maxFrames: 2 });
-  const reader = new MjpegReader({ pool, onFrame: () => { throw new FieldcamError('CLI_USAGE', 'stop'); } });
+  const reader = new MjpegReader({ pool, onFrame: () => { throw new FieldcamError('CONFIG_INVALID', 'stop'); } });
   reader.prepare();
   reader.cursor.target.set(images[0]!, 0);
-  assert.throws(() => reader.push(images[0]!.length), 'CLI_USAGE');
+  assert.throws(() => reader.push(images[0]!.length), 'CONFIG_INVALID');
   assert.throws(() => reader.prepare(), /has ended/);
   assert.is(pool.stats.slotsInUse, 1, 'only the frame\'s reference remains');
   assert.is(pool.stats.framesInUse, 1, 'the frame handed out is the callee\'s');

@@ -10,53 +10,13 @@ import { httpExchange } from '../../../../firmware/core/net/httpExchange.ts';
 import { NET_DEADLINE_DEFAULTS, PhaseDeadline } from '../../../../firmware/core/net/PhaseDeadline.ts';
 import { ServerClock } from '../../../../firmware/core/net/ServerClock.ts';
 import { encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
-import type { Socket, SocketFactory, SocketOptions } from '../../../../firmware/io/Socket.ts';
 import { assert, suite } from '../../../harness/index.ts';
-import { FakeTime } from '../../../harness/support.ts';
+import { FakeNet, FakeTime } from '../../../harness/support.ts';
 
 const test = suite('net: every connection phase has a deadline (PhaseDeadline, PutMedia, httpExchange, IoT)');
 
 const DEADLINES = Object.freeze({ connectMs: 1000, tlsMs: 2000, headMs: 3000, firstAckMs: 4000, connackMs: 5000 });
 const TLS = { ca: 'CA PEM', cert: 'CERT PEM', key: 'KEY PEM' };
-
-/** A socket that does only what the test says: connects, answers, or stays silent. */
-class SilentSocket implements Socket {
-  readonly options: SocketOptions;
-  closed = false;
-  written = 0;
-  private inbox: Uint8Array = new Uint8Array(0);
-  constructor(options: SocketOptions) {
-    this.options = options;
-  }
-  read(into: Uint8Array, offset: number, length: number): number {
-    const n = Math.min(length, this.inbox.length);
-    into.set(this.inbox.subarray(0, n), offset);
-    this.inbox = this.inbox.subarray(n);
-    return n;
-  }
-  write(views: ViewList): number {
-    if (this.closed) throw new Error('write after close');
-    this.written += views.byteLength;
-    return 65536;
-  }
-  close(): void {
-    this.closed = true;
-  }
-  deliver(text: string): void {
-    this.inbox = encodeUtf8(text);
-    this.options.onReadable(this.inbox.length);
-  }
-}
-
-function network() {
-  const opened: SilentSocket[] = [];
-  const sockets: SocketFactory = (options) => {
-    const s = new SilentSocket(options);
-    opened.push(s);
-    return s;
-  };
-  return { opened, sockets, last: () => opened[opened.length - 1]! };
-}
 
 test('PhaseDeadline: one timer moved from phase to phase; TCP+TLS as one phase when the board cannot tell', () => {
   const time = new FakeTime();
@@ -85,7 +45,7 @@ test('PhaseDeadline: one timer moved from phase to phase; TCP+TLS as one phase w
   assert.ok(Object.isFrozen(NET_DEADLINE_DEFAULTS));
 });
 
-function putMedia(net: ReturnType<typeof network>, time: FakeTime) {
+function putMedia(net: FakeNet, time: FakeTime) {
   const closed: (string | undefined)[] = [];
   const acks: AckEvent[] = [];
   const conn = new PutMediaConnection({ sockets: net.sockets, timers: time, deadlines: DEADLINES },
@@ -102,34 +62,34 @@ function putMedia(net: ReturnType<typeof network>, time: FakeTime) {
 
 test('PutMedia: a silent path costs one deadline per phase — TCP, TLS, response head, first ACK — then the attempt is torn down', () => {
   const time = new FakeTime();
-  const net = network();
+  const net = new FakeNet();
   const a = putMedia(net, time);
-  assert.is(net.opened.length, 0, 'the constructor connects nothing');
+  assert.is(net.connections.length, 0, 'the constructor connects nothing');
   a.conn.start();
   time.advance(2999);
   assert.equal(a.closed, []);
   time.advance(1);
   assert.equal(a.closed, ['NET_CONNECT_TIMEOUT'], 'no TCP (nor handshake) within connect + TLS');
-  assert.ok(net.last().closed, 'the socket is closed');
+  assert.ok(net.last.closed, 'the socket is closed');
   assert.throws(() => a.conn.start(), /closed/);
 
   const b = putMedia(net, time);
   b.conn.start();
-  net.last().options.onTransportConnect?.();
+  net.last.options.onTransportConnect?.();
   time.advance(2000);
   assert.equal(b.closed, ['NET_TLS_TIMEOUT'], 'TCP up, handshake silent');
 
   const c = putMedia(net, time);
   c.conn.start();
-  net.last().options.onConnect();
-  assert.ok(net.last().written > 0, 'the signed head went out');
+  net.last.options.onConnect();
+  assert.ok(net.last.writes.length > 0, 'the signed head went out');
   time.advance(3000);
   assert.equal(c.closed, ['HTTP_HEAD_TIMEOUT'], 'request sent, no response head');
 
   const d = putMedia(net, time);
   d.conn.start();
-  net.last().options.onConnect();
-  net.last().deliver('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n');
+  net.last.options.onConnect();
+  net.last.deliver(encodeUtf8('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n'));
   assert.ok(d.conn.ready);
   time.advance(60_000);
   assert.equal(d.closed, [], 'nothing sent yet: no ACK is owed (the camera may not have started)');
@@ -141,24 +101,24 @@ test('PutMedia: a silent path costs one deadline per phase — TCP, TLS, respons
 
   const e = putMedia(net, time);
   e.conn.start();
-  net.last().options.onConnect();
-  net.last().deliver('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n');
+  net.last.options.onConnect();
+  net.last.deliver(encodeUtf8('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n'));
   e.conn.fragmentSent();
   time.advance(3999);
   const ack = '{"EventType":"BUFFERING","FragmentTimecode":1700000000000,"FragmentNumber":"1"}';
-  net.last().deliver(`${ack.length.toString(16)}\r\n${ack}\r\n`);
+  net.last.deliver(encodeUtf8(`${ack.length.toString(16)}\r\n${ack}\r\n`));
   assert.is(e.acks.length, 1);
   assert.equal(time.delays(), [], 'the first ACK ends the deadlines: staleness watches the rest');
   time.advance(60_000);
   assert.equal(e.closed, []);
   e.conn.close();
-  net.last().options.onClose(new Error('late'));
+  net.last.options.onClose(new Error('late'));
   assert.equal(e.closed, [], 'nothing runs after close');
 });
 
 test('httpExchange: each phase named on expiry; the exchange bound names the phase it cut', async () => {
   const time = new FakeTime();
-  const net = network();
+  const net = new FakeNet();
   const target = { host: 'kvs.local', port: 443, tls: { ca: 'CA' } };
   const request = { method: 'POST', path: '/describeStream', headers: [['host', 'kvs.local']] as const };
   const codes: string[] = [];
@@ -171,21 +131,21 @@ test('httpExchange: each phase named on expiry; the exchange bound names the pha
   time.advance(3000);
   await settle();
   void run(60_000);
-  net.last().options.onTransportConnect?.();
+  net.last.options.onTransportConnect?.();
   time.advance(2000);
   await settle();
   void run(60_000);
-  net.last().options.onConnect();
+  net.last.options.onConnect();
   time.advance(3000);
   await settle();
   void run(1500); // the whole exchange's bound is shorter than the phase: the phase is still named
   time.advance(1500);
   await settle();
   assert.equal(codes, ['NET_CONNECT_TIMEOUT', 'NET_TLS_TIMEOUT', 'HTTP_HEAD_TIMEOUT', 'NET_CONNECT_TIMEOUT']);
-  assert.ok(net.opened.every((s) => s.closed), 'every attempt torn down');
+  assert.ok(net.connections.every((s) => s.closed), 'every attempt torn down');
   void run(60_000);
-  net.last().options.onConnect();
-  net.last().deliver('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}');
+  net.last.options.onConnect();
+  net.last.deliver(encodeUtf8('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}'));
   await settle();
   assert.is(codes[4], 'ok');
   assert.equal(time.delays(), []);
@@ -193,7 +153,7 @@ test('httpExchange: each phase named on expiry; the exchange bound names the pha
 
 test('IoT credentials: a provider that accepts TCP and never handshakes is retried with backoff, with the phase named', async () => {
   const time = new FakeTime();
-  const net = network();
+  const net = new FakeNet();
   const events: IotCredentialsEvent[] = [];
   const client = new IotCredentialsClient({
     sockets: net.sockets, timers: time, clock: new ServerClock(time), deadlines: DEADLINES,
@@ -201,13 +161,13 @@ test('IoT credentials: a provider that accepts TCP and never handshakes is retri
     random: () => 0, backoff: { initialMs: 1000, maxMs: 8000 }, onEvent: (e) => events.push(e),
   });
   client.start();
-  net.last().options.onTransportConnect?.();
+  net.last.options.onTransportConnect?.();
   time.advance(2000);
   for (let i = 0; i < 10; i++) await Promise.resolve();
   assert.equal(events.map((e) => (e.type === 'retry' ? `${e.code} ${e.delayMs}` : e.type)), ['NET_TLS_TIMEOUT 500']);
-  assert.ok(net.last().closed);
+  assert.ok(net.last.closed);
   time.advance(500);
-  assert.is(net.opened.length, 2, 'the next attempt after the backoff');
+  assert.is(net.connections.length, 2, 'the next attempt after the backoff');
   client.close();
 });
 

@@ -1,4 +1,4 @@
-import { isFieldcamError } from '../../../../firmware/core/errors.ts';
+import { isFieldcamError } from '../../../../host/shared/hostErrors.ts';
 import { EBML_EVENT, EbmlReader, ebmlInt, ebmlUint, UNKNOWN_SIZE } from '../../../../host/shared/mkv/EbmlReader.ts';
 import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
 import { assert, stride, suite } from '../../../harness/index.ts';

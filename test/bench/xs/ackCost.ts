@@ -1,0 +1,41 @@
+// Runs inside fieldcam-runtime: the cost of the PutMedia ACK parser per acknowledgement, in XS computrons.
+// A fragment's three ACKs (BUFFERING, RECEIVED, PERSISTED, 47-digit FragmentNumber as KVS sends them) are pushed
+// as they arrive, one read each, `rounds` times; the parser is warmed up first, and the cost is the counter's
+// difference divided by the ACKs parsed. Prints one JSON line. Bundle and run:
+//   npx esbuild test/bench/xs/ackCost.ts --bundle --format=iife --platform=neutral --target=es2022 --outfile=/tmp/ack.js
+//   build/xs/x86_64/fieldcam-runtime /tmp/ack.js 1000
+import { AckParser } from '../../../firmware/core/kvs/AckParser.ts';
+import { encodeUtf8 } from '../../../firmware/core/text/utf8.ts';
+
+declare const native: {
+  print(line: string): void;
+  computrons(): number;
+  readonly argv: readonly string[];
+};
+
+const rounds = Number(native.argv[0] ?? '1000');
+const FRAGMENT = '91343852333181432392682062622220590765191907586';
+const reads: Uint8Array[] = [];
+for (const type of ['BUFFERING', 'RECEIVED', 'PERSISTED']) {
+  reads.push(encodeUtf8(`{"EventType":"${type}","FragmentTimecode":1711124585823,"FragmentNumber":"${FRAGMENT}"}\n`));
+}
+let acks = 0;
+let errors = 0;
+let timecodes = 0;
+const parser = new AckParser({
+  onAck: (ack) => {
+    acks++;
+    timecodes += ack.fragmentTimecode === 1711124585823 ? 1 : 0;
+  },
+  onError: () => errors++,
+});
+function run(n: number): void {
+  for (let r = 0; r < n; r++) for (let i = 0; i < reads.length; i++) parser.push(reads[i]!, 0, reads[i]!.length);
+}
+run(10); // warm-up: first-use costs (property caches, lazily built tables) out of the figure
+const before = native.computrons();
+const acksBefore = acks;
+run(rounds);
+const spent = native.computrons() - before;
+const parsed = acks - acksBefore;
+native.print(JSON.stringify({ acks: parsed, errors, correct: timecodes === acks, computrons: spent, perAck: Math.round(spent / parsed) }));
