@@ -18,7 +18,7 @@ const spec: CommandSpec = {
     board: { type: 'string', value: 'name', help: 'board manifest (manifests/boards/<name>.json)' },
     json: { type: 'boolean', help: 'print image.json instead of the report' },
   },
-  details: () => `boards: ${listBoards().join(', ')}\n\nrun the image on this machine (x86_64 boards), or with qemu-arm -cpu <qemuCpu> for ARM boards:\n` +
+  details: () => `boards: ${listBoards().join(', ')}\n\nrun the image on this machine (x86_64 boards), or with <qemu> -cpu <qemuCpu> from image.json for ARM boards (qemu-arm, qemu-aarch64):\n` +
     '  dist/<board>/fieldcam-runtime <runtimeFlags from image.json> dist/<board>/firmware.js --config device.json',
 };
 

@@ -168,7 +168,7 @@ export const profileCommand: Command = {
     const progress = process.stderr.isTTY;
     let report: ProfileReport;
     try {
-      process.stderr.write(`profile: ${board.name} ${image.qemuCpu ? `under qemu-arm -cpu ${image.qemuCpu}` : 'natively'}, ${durationS} s of device time${timeScale > 1 ? ` at ×${timeScale}` : ''}, clip ${video}\n`);
+      process.stderr.write(`profile: ${board.name} ${image.qemuCpu ? `under ${image.qemu ?? 'qemu-arm'} -cpu ${image.qemuCpu}` : 'natively'}, ${durationS} s of device time${timeScale > 1 ? ` at ×${timeScale}` : ''}, clip ${video}\n`);
       let lastLine = 0;
       const clip = pacing(video, board, stateDir);
       // From the board manifest the device reads (an edited --image board.json changes the pool, not image.json).

@@ -22,7 +22,7 @@ const spec: CommandSpec = {
   summary:
     'The whole system on one machine, with no camera and no AWS account: starts the local Kinesis Video Streams,\n' +
     'builds the board\'s firmware image if needed, and boots N boards — the real runtime and firmware, under\n' +
-    '`qemu-arm -cpu <model>` for ARM boards — each with a camera fed from a file (a bundled sample by default,\n' +
+    '`qemu-arm|qemu-aarch64 -cpu <model>` for ARM boards — each with a camera fed from a file (a bundled sample by default,\n' +
     'looped), streaming to stream <board>-<n>. Live status per device, a final summary; Ctrl-C stops cleanly.',
   options: {
     board: { type: 'string', value: 'name', help: 'board to simulate (default: pi-zero-w)' },

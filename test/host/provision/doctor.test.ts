@@ -6,6 +6,7 @@ import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
+import { hostHasTool } from '../../../host/lib/doctor/cameraToolsRow.ts';
 import { encodeDeviceConfig, type DeviceConfig } from '../../../host/lib/writeBundle.ts';
 import { ensureCertificates } from '../../../sim/cloud/tls/ensureCertificates.ts';
 import { assert, suite } from '../../harness/index.ts';
@@ -112,6 +113,25 @@ test('--board: the device\'s own reader judges the bundle, so a camera the board
 
   const unknown = await cli(cloud, work.dir, ['doctor', '--bundle', 'cam-ok', '--board', 'no-such-board']);
   assert.ok(/CONFIG_BOARD_UNKNOWN/.test(unknown.stderr), unknown.stderr);
+});
+
+test('--board: the camera source row checks the adapter\'s programs on this machine (a WARN naming the package, never a FAIL)', async () => {
+  const row = async (board: string) => {
+    const r = await cli(cloud, work.dir, ['doctor', '--bundle', join(work.dir, 'cam-ok'), '--board', board, ...url, '--json']);
+    return (JSON.parse(r.stdout) as { checks: Row[] }).checks.find((c) => c.check === 'camera source')!;
+  };
+  // pi-5 needs rpicam-vid (or libcamera-vid) and ffmpeg; this machine has ffmpeg (toolchain/setup) and, unless
+  // it is a Pi, no rpicam-vid.
+  const pi5 = await row('pi-5');
+  assert.ok(pi5, 'a camera source row');
+  assert.ok(pi5.cause.startsWith('rpicam (software H.264): '), pi5.cause);
+  if (hostHasTool('rpicam-vid') || hostHasTool('libcamera-vid')) {
+    assert.is(pi5.status, 'PASS');
+  } else {
+    assert.is(pi5.status, 'WARN');
+    assert.ok(/rpicam-vid or libcamera-vid not on this machine/.test(pi5.cause) && !/ffmpeg not/.test(pi5.cause), pi5.cause);
+    assert.is(pi5.fix, 'on the board: sudo apt install rpicam-apps');
+  }
 });
 
 test('usage: --bundle is required (exit 2); a missing directory is CLI_INPUT_NOT_FOUND', async () => {
