@@ -266,11 +266,20 @@ int main(int argc, char** argv)
 			xsVar(1) = xsGet(xsGlobal, xsID("native"));
 			xsSet(xsVar(1), xsID("argv"), xsVar(0));
 			xsTry {
-				/* Indirect eval: the bundle runs as a global script (esbuild IIFE output). */
-				xsVar(1) = xsStringBuffer(source, (xsIntegerValue)strlen(source));
+				/* The bundle runs as a global script (esbuild IIFE output), parsed straight from the C buffer:
+				 * as a JS string (indirect eval) its whole text (~0.5 MiB) sat in the chunk heap beside the code
+				 * compiled from it, and the heap keeps that high-water mark (esp32-cam: 1.5 MiB limit). */
+				txStringCStream stream;
+				txSlot* program = mxProgram.value.reference;
+				txSlot* realm = mxModuleInstanceInternal(program)->value.module.realm;
+				stream.buffer = source;
+				stream.offset = 0;
+				stream.size = (txSize)strlen(source);
+				fxRunScript(the, fxParseScript(the, &stream, fxStringCGetter, mxProgramFlag | mxEvalFlag), mxRealmGlobal(realm), C_NULL,
+					mxRealmClosures(realm)->value.reference, C_NULL, program);
+				mxPop(); /* fxRunScript leaves the completion value on the stack */
 				free(source);
 				source = NULL;
-				xsCall1(xsGlobal, xsID("eval"), xsVar(1));
 			}
 			xsCatch {
 				txSlot exception = xsException;
