@@ -3,6 +3,10 @@ import type { Slot } from '../pool/Slot.ts';
 /** NAL units one access unit may carry (AUD, SPS, PPS, SEI, several slices…). */
 export const MAX_NALS_PER_FRAME = 32;
 
+/** The NAL table of a record without one (length 0: nothing can be written into them). */
+const NO_U32 = new Uint32Array(0);
+const NO_U8 = new Uint8Array(0);
+
 /**
  * One access unit (video frame) in the frame pool. Records are allocated once at boot and reused.
  *
@@ -57,10 +61,13 @@ export class Frame {
    * JPEG image has no NAL units — on an ESP32-class heap the tables of ~100 records would cost ~30 KiB.
    */
   constructor(nalCapacity: number = MAX_NALS_PER_FRAME) {
-    this.nalOffset = new Uint32Array(nalCapacity);
-    this.nalLength = new Uint32Array(nalCapacity);
-    this.nalPrefix = new Uint8Array(nalCapacity);
-    this.nalType = new Uint8Array(nalCapacity);
+    // No NAL table (MJPEG): every record shares the same empty arrays. Four empty arrays of its own cost a
+    // record about 20 XS slots (each typed array and its buffer), ~31 KiB over esp32-cam's 98 records.
+    const own = nalCapacity > 0;
+    this.nalOffset = own ? new Uint32Array(nalCapacity) : NO_U32;
+    this.nalLength = own ? new Uint32Array(nalCapacity) : NO_U32;
+    this.nalPrefix = own ? new Uint8Array(nalCapacity) : NO_U8;
+    this.nalType = own ? new Uint8Array(nalCapacity) : NO_U8;
   }
 
   get size(): number {
