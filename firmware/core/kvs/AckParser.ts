@@ -189,30 +189,35 @@ export class AckParser {
     let escape = false;
     let closed = false;
     let i = from;
-    let backslash = -2; // the next backslash at or after i; -1: none in the buffer; -2: not searched yet
     if (this.escape) { // the byte after a backslash that ended the previous piece
       if (i < limit) i++;
       else escape = true;
     }
     while (i < limit) {
       if (inString) {
-        const quote = bytes.indexOf(0x22, i);
-        if (backslash !== -1 && backslash < i) backslash = bytes.indexOf(0x5c, i);
-        if (backslash >= 0 && backslash < limit && (quote < 0 || backslash < quote)) {
+        // The next quote or backslash before `limit`, byte by byte: a string in an ACK is a few dozen bytes, and
+        // TypedArray indexOf has no end bound (it would walk the rest of the 4 KiB read buffer on every call).
+        let j = i;
+        while (j < limit) {
+          const c = bytes[j]!;
+          if (c === 0x22 || c === 0x5c) break;
+          j++;
+        }
+        if (j === limit) {
+          i = limit;
+          break;
+        }
+        if (bytes[j] === 0x5c) {
           plain = false;
-          if (backslash + 1 < limit) i = backslash + 2;
+          if (j + 1 < limit) i = j + 2;
           else {
             i = limit;
             escape = true;
           }
           continue;
         }
-        if (quote < 0 || quote >= limit) {
-          i = limit;
-          break;
-        }
         inString = false;
-        i = quote + 1;
+        i = j + 1;
         continue;
       }
       const b = bytes[i++]!;
