@@ -36,6 +36,22 @@ test('every split of the stream into two and three pieces, and byte by byte, giv
   assert.equal(parseBytewise(bytes), EXPECTED);
 });
 
+test('reads only the range pushed: each piece at the start of a 4 KiB read buffer whose stale rest is quotes, backslashes, braces', () => {
+  // As PutMediaConnection hands over its 4 KiB read scratch: what lies past the read is a previous read's bytes.
+  const bytes = bytesOf(STREAM);
+  const stale = bytesOf('"\\}{"\\"');
+  const buffer = new Uint8Array(4 * 1024);
+  for (let a = 0; a <= bytes.length; a += 3 * stride()) {
+    const r = recorder();
+    for (const [from, to] of [[0, a], [a, bytes.length]] as const) {
+      for (let i = 0; i < buffer.length; i++) buffer[i] = stale[i % stale.length]!;
+      buffer.set(bytes.subarray(from, to));
+      r.parser.push(buffer, 0, to - from);
+    }
+    assert.equal(r.outcomes, EXPECTED, `cut at ${a}`);
+  }
+});
+
 test('tolerates whitespace anywhere JSON allows it, and any key order', () => {
   assert.equal(parse(' \n\t\r{ \n"FragmentNumber" :\t"7" ,\r\n "ErrorId"\n:\n"4002" , "EventType" : "ERROR" }\n\n'),
     [ack('ERROR', -1, '7', 4002)]);
