@@ -6,7 +6,8 @@ import { CommandLog, type CommandResult } from './CommandLog.ts';
 import { CONTROL_LIMITS } from './controlLimits.ts';
 import type { ControlMqtt, ControlMqttFactory, DeviceControls, StateStore } from './ControlPorts.ts';
 import { checkSetting, defaultSettings, mergeSettings, sortSettings, type ControlSettings, type SettingsPatch } from './ControlSettings.ts';
-import { decodeControlState, EMPTY_CONTROL_STATE, stateDocument, type ControlState } from './ControlState.ts';
+import { EMPTY_CONTROL_STATE, type ControlState } from './ControlState.ts';
+import { ControlStateFile } from './ControlStateFile.ts';
 import { controlTopics, type ControlTopics } from './controlTopics.ts';
 import { decodeCommand, decodeControlMap, type Command } from './decodeCommand.ts';
 import { deriveHealth, type Health } from './deriveHealth.ts';
@@ -59,17 +60,7 @@ export class ControlChannel {
   private readonly device: DeviceControls;
   private readonly log = new CommandLog();
   private readonly out = new Uint8Array(CONTROL_LIMITS.encodeBytes);
-  /**
-   * The state file's bytes. One buffer for the channel's life: on the ESP32 profile a fresh 32 KiB buffer per
-   * command was garbage enough to make XS grow its heap a step during a burst, past the app's budget.
-   */
-  private readonly stateOut: Uint8Array;
-  /**
-   * FNV-1a and length of the state file as last read or written: an unchanged document is not written again
-   * (a changed one of the same length colliding on 32 bits, ~1 in 4e9 per save, would skip one write).
-   */
-  private stateHash = 0;
-  private stateLength = -1;
+  private readonly stateFile: ControlStateFile;
   private readonly pendingResults: number;
   /** Commands started and not yet finished (they will each add a result). */
   private running = 0;
@@ -93,7 +84,7 @@ export class ControlChannel {
     this.o = options;
     this.device = options.device;
     this.topics = controlTopics(options.thing);
-    this.stateOut = new Uint8Array(options.stateBytes ?? CONTROL_LIMITS.stateBytes);
+    this.stateFile = new ControlStateFile(options.state, options.stateBytes ?? CONTROL_LIMITS.stateBytes);
     this.pendingResults = options.pendingResults ?? CONTROL_LIMITS.pendingResults;
     this.bootAt = this.streamingSince = options.clock.monotonic();
     this.settings = defaultSettings(this.device.capabilities);
@@ -156,14 +147,8 @@ export class ControlChannel {
   // ── state file ──
 
   private loadState(): void {
-    let bytes: Uint8Array | undefined;
     try {
-      bytes = this.o.state.read();
-      if (bytes) {
-        this.state = decodeControlState(bytes);
-        this.stateHash = fnv1a(bytes, bytes.length);
-        this.stateLength = bytes.length;
-      }
+      this.state = this.stateFile.read();
     } catch (err) {
       const e = isFieldcamError(err) ? err : new FieldcamError('CONTROL_STATE_INVALID', `the control state file cannot be read: ${String(err)}`);
       this.emit({ type: 'error', code: e.code, message: e.message });
@@ -178,28 +163,11 @@ export class ControlChannel {
     this.apply(accepted);
   }
 
-  /**
-   * Encodes the state into `stateOut` and writes it when its bytes differ from the file's. When the log does not
-   * all fit (a board with a small buffer, long messages), its oldest entries are left out of the file: they only
-   * matter for a duplicate arriving after a restart, and the settings must always be kept.
-   */
+  /** Keeps the settings and the command log in the state file (ControlStateFile writes only a changed document). */
   private saveState(): void {
-    const commands = this.log.entries();
-    this.state = { desiredVersion: this.state.desiredVersion, settings: this.state.settings, commands };
+    this.state = { desiredVersion: this.state.desiredVersion, settings: this.state.settings, commands: this.log.entries() };
     try {
-      let n = -1;
-      for (let skip = 0; n < 0; skip++) {
-        try {
-          n = encodeCbor(stateDocument(skip === 0 ? this.state : { ...this.state, commands: commands.slice(skip) }), this.stateOut);
-        } catch (err) {
-          if (!isFieldcamError(err) || err.code !== 'CBOR_BUFFER_TOO_SMALL' || skip >= commands.length) throw err;
-        }
-      }
-      const hash = fnv1a(this.stateOut, n);
-      if (n === this.stateLength && hash === this.stateHash) return;
-      this.o.state.write(this.stateOut.subarray(0, n));
-      this.stateHash = hash;
-      this.stateLength = n;
+      this.stateFile.write(this.state);
     } catch (err) {
       const e = isFieldcamError(err) && err.code !== 'CBOR_BUFFER_TOO_SMALL' ? err : new FieldcamError('CONTROL_STATE_WRITE_FAILED', `the control state file could not be written: ${(err as Error).message}`);
       this.emit({ type: 'error', code: e.code === 'CONTROL_STATE_WRITE_FAILED' ? e.code : 'CONTROL_STATE_WRITE_FAILED', message: e.message });
@@ -508,11 +476,4 @@ function topErrors(errors: Readonly<Record<string, number>>): Record<string, num
   const out: Record<string, number> = {};
   for (const k of keys.slice(0, CONTROL_LIMITS.telemetryErrorCodes)) out[k] = errors[k]!;
   return out;
-}
-
-/** FNV-1a (32-bit) of `bytes[0, n)`: tells an unchanged state document from a changed one without keeping a copy. */
-function fnv1a(bytes: Uint8Array, n: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
-  return h;
 }
