@@ -8,6 +8,7 @@ import type { ControlMqtt, ControlMqttFactory, DeviceControls, StateStore } from
 import { checkSetting, defaultSettings, mergeSettings, sortSettings, type ControlSettings, type SettingsPatch } from './ControlSettings.ts';
 import { EMPTY_CONTROL_STATE, type ControlState } from './ControlState.ts';
 import { ControlStateFile } from './ControlStateFile.ts';
+import { ResultOutbox } from './ResultOutbox.ts';
 import { controlTopics, type ControlTopics } from './controlTopics.ts';
 import { decodeCommand, decodeControlMap, type Command } from './decodeCommand.ts';
 import { deriveHealth, type Health } from './deriveHealth.ts';
@@ -77,8 +78,7 @@ export class ControlChannel {
   private nextTelemetryAt = 0;
   private tick: TimerHandle | undefined;
   private closed = false;
-  /** Results the MQTT client had no room for yet, oldest first (see sendResult). */
-  private readonly unsent: CommandResult[] = [];
+  private readonly outbox = new ResultOutbox((result) => this.publish(this.topics.result, result, 1, false));
 
   constructor(options: ControlChannelOptions) {
     this.o = options;
@@ -105,7 +105,7 @@ export class ControlChannel {
       will,
       onMessage: (topic, payload) => this.onMessage(topic, payload),
       onConnectionChange: (up) => this.onConnection(up),
-      onQueueSpace: () => this.flushResults(), // a PUBACK made room: the waiting results go now, not at the next tick
+      onQueueSpace: () => this.outbox.flush(), // a PUBACK made room: the waiting results go now, not at the next tick
       onOversize: (topic, bytes) => this.onOversize(topic, bytes),
       onError: (e) => this.emit({ type: 'error', code: e.code, message: e.message }),
     });
@@ -197,7 +197,7 @@ export class ControlChannel {
     this.emit({ type: up ? 'connected' : 'disconnected' });
     if (!up) return;
     this.health = undefined; // published again on every connect (it is retained, but the Will may have replaced it)
-    this.flushResults();
+    this.outbox.flush();
     this.publishReported();
     this.checkHealth();
   }
@@ -232,7 +232,7 @@ export class ControlChannel {
    * PUBLISH once onMessage returns (§4.3.2) anyway.
    */
   private refusedBusy(id: string | undefined): boolean {
-    if (this.running + this.unsent.length < this.pendingResults) return false;
+    if (this.running + this.outbox.waiting < this.pendingResults) return false;
     this.busy++;
     this.emit({ type: 'error', code: 'CONTROL_BUSY', message: `command ${id === undefined ? '(no id)' : id} not run: ${this.pendingResults} results are already waiting to be sent` });
     return true;
@@ -274,7 +274,7 @@ export class ControlChannel {
   private repeat(id: string): void {
     this.emit({ type: 'command', id, name: '', repeat: true });
     const stored = this.log.result(id);
-    if (stored) this.sendResult(stored); // else it is still running; its result will come
+    if (stored) this.outbox.send(stored); // else it is still running; its result will come
   }
 
   /** Publishes a command's result; `logged`: kept in the command log and the state file (all but `status`). */
@@ -290,22 +290,7 @@ export class ControlChannel {
       this.saveState();
     }
     this.emit({ type: 'result', id: id ?? '', ok: r.ok, ...(r.code ? { code: r.code } : {}) });
-    if (!this.closed) this.sendResult(result);
-  }
-
-  /**
-   * Publishes a result (QoS 1). The client keeps only a few unacknowledged messages (startControl's ring), and
-   * a burst of commands is answered faster than PUBACKs return: a result it refuses waits here, in order, and
-   * is offered again on every tick, PUBACK and connect, so every executed command is answered. Bounded without
-   * a check here: a command is only run when it can count on a place (refusedBusy).
-   */
-  private sendResult(result: CommandResult): void {
-    if (this.unsent.length === 0 && this.publish(this.topics.result, result, 1, false)) return;
-    this.unsent.push(result);
-  }
-
-  private flushResults(): void {
-    while (this.unsent.length > 0 && this.publish(this.topics.result, this.unsent[0], 1, false)) this.unsent.shift();
+    if (!this.closed) this.outbox.send(result);
   }
 
   private async run(c: Command): Promise<Record<string, unknown> | undefined> {
@@ -435,7 +420,7 @@ export class ControlChannel {
 
   private onTick(): void {
     this.tick = this.o.timers.set(TICK_MS, () => this.onTick());
-    this.flushResults();
+    this.outbox.flush();
     this.checkHealth();
     const interval = this.settings.telemetryIntervalS * 1000;
     const now = this.o.clock.monotonic();
