@@ -5,14 +5,14 @@ import { FieldcamError, isFieldcamError } from '../errors.ts';
 import { CommandLog, type CommandResult } from './CommandLog.ts';
 import { CONTROL_LIMITS } from './controlLimits.ts';
 import type { ControlMqtt, ControlMqttFactory, DeviceControls, StateStore } from './ControlPorts.ts';
-import { checkSetting, defaultSettings, mergeSettings, sortSettings, type ControlSettings, type SettingsPatch } from './ControlSettings.ts';
+import { defaultSettings, mergeSettings, sortSettings, type ControlSettings, type SettingsPatch } from './ControlSettings.ts';
 import { EMPTY_CONTROL_STATE, type ControlState } from './ControlState.ts';
 import { ControlStateFile } from './ControlStateFile.ts';
 import { ResultOutbox } from './ResultOutbox.ts';
 import { controlTopics, type ControlTopics } from './controlTopics.ts';
 import { decodeCommand, decodeControlMap, type Command } from './decodeCommand.ts';
 import { deriveHealth, type Health } from './deriveHealth.ts';
-import { eventCommandRequest } from './eventCommandRequest.ts';
+import { COMMAND_HANDLERS, type CommandContext } from './commandHandlers.ts';
 
 export interface ControlChannelOptions {
   readonly thing: string;
@@ -79,10 +79,22 @@ export class ControlChannel {
   private tick: TimerHandle | undefined;
   private closed = false;
   private readonly outbox = new ResultOutbox((result) => this.publish(this.topics.result, result, 1, false));
+  /** What command handlers may use of the channel (built once). */
+  private readonly context: CommandContext;
 
   constructor(options: ControlChannelOptions) {
     this.o = options;
     this.device = options.device;
+    this.context = {
+      device: options.device,
+      telemetry: () => this.telemetry(),
+      apply: (patch) => this.apply(patch),
+      saveState: () => this.saveState(),
+      checkHealth: () => this.checkHealth(),
+      publishReported: () => this.publishReported(),
+      reported: () => this.reported(),
+      bounded: (p, fallback) => this.bounded(p, fallback),
+    };
     this.topics = controlTopics(options.thing);
     this.stateFile = new ControlStateFile(options.state, options.stateBytes ?? CONTROL_LIMITS.stateBytes);
     this.pendingResults = options.pendingResults ?? CONTROL_LIMITS.pendingResults;
@@ -293,62 +305,9 @@ export class ControlChannel {
     if (!this.closed) this.outbox.send(result);
   }
 
+  /** Runs a command's handler (commandHandlers.ts); a handler that throws synchronously rejects the same way. */
   private async run(c: Command): Promise<Record<string, unknown> | undefined> {
-    const args = c.args;
-    const noArgs = () => {
-      const keys = Object.keys(args);
-      if (keys.length > 0) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', `${c.name} takes no arguments (got ${keys[0]!.slice(0, 64)})`);
-    };
-    switch (c.name) {
-      case 'status':
-        noArgs();
-        return this.telemetry();
-      case 'start':
-      case 'stop': {
-        noArgs();
-        const switched = this.apply({ streaming: c.name === 'start' });
-        this.saveState();
-        this.checkHealth();
-        if (switched && c.name === 'stop') await this.bounded(switched, undefined); // answered once the last fragment is PERSISTED
-        return undefined;
-      }
-      case 'set': {
-        const keys = Object.keys(args);
-        if (keys.length === 0) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'set needs at least one setting');
-        for (const key of keys) {
-          const error = checkSetting(key, args[key], this.device.capabilities);
-          if (error) throw error;
-        }
-        this.apply(args as SettingsPatch);
-        this.saveState();
-        this.publishReported();
-        this.checkHealth();
-        return this.reported();
-      }
-      case 'tag': {
-        for (const key of Object.keys(args)) {
-          if (key !== 'name' && key !== 'value') throw new FieldcamError('CONTROL_ARGUMENT_INVALID', `unknown tag argument ${key.slice(0, 64)} (name, value)`);
-        }
-        const { name, value } = args;
-        if (typeof name !== 'string' || name.length < 1 || name.length > 128) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'tag name must be text of 1-128 characters');
-        if (typeof value !== 'string' || value.length > 256) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'tag value must be text of at most 256 characters');
-        const fragment = await this.bounded(this.device.tagNextFragment(name, value), -1);
-        return fragment >= 0 ? { fragment } : {};
-      }
-      case 'event': {
-        const o = this.device.event(eventCommandRequest(args));
-        return { clip: o.clip, merged: o.merged, at: o.at, from: o.from, to: o.to, fragments: o.fragments, tagsKept: o.tagsKept };
-      }
-      case 'reload-credentials': {
-        noArgs();
-        if (!this.device.reloadCredentials) throw new FieldcamError('CONTROL_UNSUPPORTED', 'this device uses static keys: there are no IoT credentials to reload');
-        const expiration = await this.device.reloadCredentials();
-        return { expiration: new Date(expiration).toISOString() };
-      }
-      case 'restart':
-        noArgs();
-        return undefined;
-    }
+    return COMMAND_HANDLERS[c.name](this.context, c.args, c.name);
   }
 
   /** `p`, or `fallback` once commandTimeoutMs passed (the result must not wait forever on the uplink). */
