@@ -1,5 +1,5 @@
 // `npm test`: system packages, type-check, dependency rule, then every suite on Node, then the core suites
-// inside XS natively and under qemu-arm (toolchain/xs/suites.mjs). Prints one line per step and, last,
+// inside XS natively and under qemu-arm, and a smoke set of them under qemu-aarch64 (toolchain/xs/suites.mjs). Prints one line per step and, last,
 // `N passed, N failed` (tests plus checks). Exit status is non-zero when anything failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -69,7 +69,7 @@ rmSync(nodePassedFile, { force: true }); // never compare with a previous run's 
  * with the reason: never skipped silently.
  */
 async function startXs() {
-  process.stdout.write('\n── XS runtime: engine + host build (x86_64, armv6), core suite bundle\n');
+  process.stdout.write('\n── XS runtime: engine + host build (x86_64, armv6, armv7, aarch64), core suite bundles\n');
   const missing = xs.missingTools();
   if (missing) return { reason: missing };
   try {
@@ -91,9 +91,10 @@ async function finishXs(started) {
     return;
   }
   const nodePassed = xs.nodeCorePassed(nodePassedFile);
-  process.stdout.write('\n── runtime contract (version, bad bundles, exit codes, unaligned DataView) on x86_64 and armv6\n');
+  process.stdout.write('\n── runtime contract (version, bad bundles, exit codes, unaligned DataView) on x86_64, armv6 and aarch64; shipped sizes\n');
   const { runtimes } = started.prepared;
-  const checks = [...xs.runtimeChecks('x86_64', runtimes.x86_64), ...xs.runtimeChecks('armv6', runtimes.armv6, ['qemu-arm', '-cpu', 'arm1176'])];
+  const checks = [...xs.runtimeChecks('x86_64', runtimes.x86_64), ...xs.runtimeChecks('armv6', runtimes.armv6, ['qemu-arm', '-cpu', 'arm1176']),
+    ...xs.runtimeChecks('aarch64', runtimes.aarch64, ['qemu-aarch64', '-cpu', 'cortex-a53']), ...xs.shippedSizeChecks(runtimes)];
   for (const c of checks) {
     if (c.problem) {
       totals.failed++;
@@ -102,7 +103,8 @@ async function finishXs(started) {
     } else totals.passed++;
   }
   process.stdout.write(`${checks.filter((c) => !c.problem).length} of ${checks.length} passed\n`);
-  const results = [await xs.runNative(started.prepared), await started.qemu];
+  // The aarch64 smoke set runs after the native group, on the core the Node suites have freed.
+  const results = [await xs.runNative(started.prepared), await started.qemu, await xs.runAarch64Smoke(started.prepared)];
   for (const r of results) {
     process.stdout.write(`\n── core suites in ${r.name} (${r.seconds.toFixed(0)} s; every test line in ${r.log})\n`);
     if (r.output) process.stdout.write(`${r.output}\n`);
@@ -118,7 +120,8 @@ async function finishXs(started) {
     totals.skipped += r.counts.skipped;
     if (r.counts.failed) failures.push(`${r.name}: ${r.counts.failed} failed`);
     // The check: exactly the core tests that pass on Node pass inside XS.
-    const diff = nodePassed ? xs.compareNames(nodePassed, r.passed, 'Node', r.name) : ['no Node results to compare with'];
+    const expected = r.name === xs.GROUPS.aarch64 ? xs.nodeCorePassed(nodePassedFile, xs.AARCH64_SMOKE_FILES) : nodePassed;
+    const diff = expected ? xs.compareNames(expected, r.passed, 'Node', r.name) : ['no Node results to compare with'];
     if (diff.length === 0) {
       totals.passed++;
       process.stdout.write(`same ${r.passed.size} passing core tests as on Node\n`);

@@ -7,6 +7,7 @@ import { METADATA_LIMITS } from '../core/mkv/mkvLimits.ts';
 import { IotCredentialsClient, type IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import { KvsControlClient, type KvsCredentials } from '../core/kvs/KvsControlClient.ts';
 import { LatencyStats } from '../core/kvs/LatencyStats.ts';
+import { PoolFragmentSource } from '../core/kvs/PoolFragmentSource.ts';
 import { PutMediaSession, type SessionEvent, type SessionStats } from '../core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../core/net/ServerClock.ts';
 import { FrameInput } from '../core/media/FrameInput.ts';
@@ -201,7 +202,7 @@ export class CameraUploader {
     this.metadata = metadata;
     for (const name of Object.keys(stream.metadata ?? {})) metadata!.put(name, stream.metadata![name]!, true);
     this.session = new PutMediaSession({
-      input: this.input, control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
+      source: new PoolFragmentSource(this.input), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
       region: stream.region, streamName: stream.name, credentials, dataTls: tls,
       ...(stream.createRetentionHours !== undefined
         ? { createStream: { retentionHours: stream.createRetentionHours, mediaType: CODECS[config.camera.codec].kvsMediaType } }

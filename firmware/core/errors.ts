@@ -59,6 +59,10 @@ export const ERRORS = Object.freeze({
   H265_PARAMETER_SETS_CHANGED: spec('h265', false,
     'the VPS/SPS/PPS changed mid-stream (new resolution or profile); one Matroska segment has one CodecPrivate, so split the input there'),
 
+  // ── audio (ADTS: ISO/IEC 13818-7 6.2; G.711) ──
+  AUDIO_ADTS_INVALID: spec('input', false,
+    'the audio is not a plain AAC ADTS stream (one raw block per frame, fixed profile/rate/channels); make one with `ffmpeg -i in -c:a aac -f adts out.aac`'),
+
   // ── MJPEG (ITU-T T.81 Annex B) ──
   MJPEG_NOT_JPEG: spec('mjpeg', false, 'the input is not a sequence of JPEG images (no SOI marker FFD8); check the camera format'),
   MJPEG_TRUNCATED: spec('mjpeg', false, 'a JPEG image ends before its EOI marker; the stream was cut or corrupted'),
@@ -82,6 +86,10 @@ export const ERRORS = Object.freeze({
     'key frames are further apart than the maximum fragment duration (KVS ACK 4002); set the encoder key-frame interval lower (ffmpeg -g, x264 keyint, v4l2 h264_i_frame_period)'),
   MKV_FRAGMENT_TOO_LARGE: spec('mkv', false, 'a fragment exceeds 50 MB (KVS ACK 4001); lower the bitrate or the key-frame interval'),
   MKV_VIEW_LIST_FULL: spec('mkv', false, 'the output view list is too small for this frame; raise its capacity'),
+  MKV_TOO_MANY_TRACKS: spec('mkv', false,
+    'KVS takes at most 3 tracks per stream (KVS ACK 4012, PIC MAXIMUM_TRACK_COUNT_EXCEEDED): one video and at most two audio tracks'),
+  MKV_TRACK_MISSING_IN_FRAGMENT: spec('mkv', false,
+    'every track must have a frame in every fragment (KVS ACK 4011): the audio input is shorter than the video or has a gap; trim the video or give audio for its whole length'),
   MKV_CODEC_PRIVATE_INVALID: spec('mkv', false, 'codec private data is missing or longer than 1 MiB (PIC 0x32000008/9)'),
   MKV_CODEC_ID_INVALID: spec('mkv', false, 'the Matroska CodecID must be 1-32 printable ASCII characters (PIC STATUS_MKV_INVALID_CODEC_ID_LENGTH)'),
   MKV_TRACK_NAME_INVALID: spec('mkv', false, 'the track name must be 1-32 bytes of UTF-8 (PIC STATUS_MKV_INVALID_TRACK_NAME_LENGTH)'),
@@ -251,6 +259,15 @@ export const ERRORS = Object.freeze({
     'the control state file could not be written (read-only or full file system); the setting applies until the next restart only: check the state directory'),
   CONTROL_BUSY: spec('control', true,
     'more commands arrived at once than the device keeps answers for (its manifest\'s control.pendingResults); this one was not run and gets no result: send commands one at a time and wait for each result (the same id may be sent again)'),
+
+  // ── storage (firmware/io/Storage.ts) and the spool on it (docs/reliability.md) ──
+  STORAGE_NOT_FOUND: spec('storage', false, 'a file or folder the spool needs does not exist; check the spool directory in the bundle or board manifest'),
+  STORAGE_DENIED: spec('storage', false, 'the spool directory is not writable by the device (permissions, or a read-only file system); fix its owner/mode or remount it read-write'),
+  STORAGE_FULL: spec('storage', true, 'the file system holding the spool is full; free space or lower the spool cap (spool.maxBytes) and free-space floor'),
+  STORAGE_IO: spec('storage', true, 'the storage device reported an I/O error (a failing SD card?); check dmesg and replace the card'),
+  STORAGE_NOT_DIRECTORY: spec('storage', false, 'the spool path names a file, not a folder; point spool.dir at a folder'),
+  STORAGE_CORRUPT: spec('storage', false,
+    'a spool record failed its length or CRC-32 check; the spool keeps every record before it and cuts the rest (a torn write from a power cut)'),
 
   // ── configuration (the device bundle; host tools add their own codes, host/shared/hostErrors.ts) ──
   CONFIG_INVALID: spec('config', false, 'fix the named field in the configuration file'),

@@ -3,6 +3,7 @@ import type { ByteScanPort } from './ByteScan.ts';
 import type { FrameSourceFactory } from './FrameSource.ts';
 import type { HashPort } from './Hash.ts';
 import type { SocketFactory } from './Socket.ts';
+import type { StoragePort } from './Storage.ts';
 import type { TimerPort } from './Timer.ts';
 import type { MkvBlockNative } from './MkvBlock.ts';
 
@@ -39,6 +40,8 @@ export interface Board {
   readonly timers: TimerPort;
   readonly sockets: SocketFactory;
   readonly hash: HashPort;
+  /** Files for the spool (append-only segments, fsync, directory listing, free space). */
+  readonly storage: StoragePort;
   /** Native byte search for the camera readers; absent where the JS loops are fast (Node). */
   readonly byteScan?: ByteScanPort;
   /** Native Matroska SimpleBlock views (the media path's per-frame cost in XS); absent on Node, which keeps the TS path. */

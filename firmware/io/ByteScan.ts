@@ -56,4 +56,20 @@ export interface ByteScanPort {
    * without it the JPEG scanner walks each segment's marker and length in JS.
    */
   skipJpegSegments?(bytes: Uint8Array, from: number, to: number): number;
+  /**
+   * JPEG headers up to the entropy-coded data, in one call per image: from `from`, where a marker must start, past
+   * what skipJpegSegments skips, past whole valid frame headers (SOFn/DHP: Lf = 8 + 3 x Nf, Nf >= 1, X >= 1, T.81
+   * B.2.2), the first of which sets out[0] = 1, out[1] = X, out[2] = Y unless out[0] is already 1, and past one
+   * whole valid scan header (SOS after a frame header, Ls = 6 + 2 x Ns, 1 <= Ns <= 4, B.2.3), where it stops with
+   * out[3] = 1. Anything else stops it untouched with out[3] = 0 (the scanner's state machine decides it). Returns
+   * the index where it stopped. Optional: without it the scanner walks those segments in JS.
+   */
+  walkJpegHeaders?(bytes: Uint8Array, from: number, to: number, out: Uint32Array): number;
+  /**
+   * With closeAccessUnit: the access unit's table (`count` rows of logical header offset, length, start-code
+   * length, type) into a frame record's NAL arrays, offsets minus `start`. Throws RangeError past any array.
+   */
+  copyNalTable?(
+    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
+  ): void;
 }

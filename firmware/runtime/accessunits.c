@@ -1,6 +1,6 @@
 /*
  * native.closeAccessUnit(data, from, to, base, state, table, sps, pps): the H.264 reader's steady state in C
- * (issue 12, docs/performance.md "Access units closed in C"). From `from` it walks the read's start codes, closes
+ * (issue 12; docs/performance.md, "Fourth step, reader side"). From `from` it walks the read's start codes, closes
  * each NAL unit into the access unit being assembled (its table) with the checks H264Reader.closeNal makes, and
  * classifies the next one (7.4.1.2.3), until an access unit is complete (one return per frame), the read is done,
  * or something is irregular: then it stops *before* that start code and the reader's own walk takes it from there,
@@ -261,4 +261,37 @@ void fieldcamNativeCloseAccessUnit(txMachine* the)
 	}
 	/* No start code at all (the middle of a slice): JS need not read the state back. */
 	xsResult = xsInteger(quiet ? RESULT_QUIET : RESULT_DONE);
+}
+
+/*
+ * native.copyNalTable(table, count, start, offsets, lengths, prefixes, types): the access unit's NAL table (4 entries
+ * per NAL unit: logical header offset, length, start-code length, type) into a frame record's four typed arrays,
+ * offsets made relative to `start` (AccessUnit.copyTo in one call: JS would spend ~100 computrons per NAL unit).
+ * Refuses a count beyond any of the arrays, and values that do not fit their element (the table is the reader's,
+ * so that would be a bug, not input).
+ */
+void fieldcamNativeCopyNalTable(txMachine* the)
+{
+	size_t tableSlots, offsetSlots, lengthSlots, prefixSlots, typeSlots, i;
+	const double* table = fieldcamViewData(the, &xsArg(0), 8, &tableSlots, "table");
+	double count = fieldcamToIndex(the, &xsArg(1), "count");
+	double start = xsToNumber(xsArg(2));
+	uint32_t* offsets = fieldcamViewData(the, &xsArg(3), 4, &offsetSlots, "offsets");
+	uint32_t* lengths = fieldcamViewData(the, &xsArg(4), 4, &lengthSlots, "lengths");
+	uint8_t* prefixes = fieldcamViewData(the, &xsArg(5), 1, &prefixSlots, "prefixes");
+	uint8_t* types = fieldcamViewData(the, &xsArg(6), 1, &typeSlots, "types");
+	if (count * 4 > (double)tableSlots || count > (double)offsetSlots || count > (double)lengthSlots || count > (double)prefixSlots
+			|| count > (double)typeSlots)
+		xsRangeError("count %.0f is more than the table or the frame's arrays hold", count);
+	for (i = 0; i < (size_t)count; i++) {
+		const double* row = table + 4 * i;
+		double offset = row[0] - start;
+		if (!(offset >= 0 && offset <= 0xffffffffu && row[1] >= 0 && row[1] <= 0xffffffffu && row[2] >= 0 && row[2] <= 255
+				&& row[3] >= 0 && row[3] <= 255))
+			xsRangeError("NAL table row %zu is out of range", i);
+		offsets[i] = (uint32_t)offset;
+		lengths[i] = (uint32_t)row[1];
+		prefixes[i] = (uint8_t)row[2];
+		types[i] = (uint8_t)row[3];
+	}
 }

@@ -5,7 +5,8 @@
  * block's views in JS cost ~1,300 computrons per frame (~70,000 ARM1176 instructions); here it is one call.
  *
  * The frame and the view list are the core's own objects (Frame, ViewList): their fields are read and written
- * in place, by one walk over each object's properties, matched against identifiers resolved once. Nothing
+ * in place, by one walk over each object's properties, matched against identifiers resolved once (by name: the
+ * bundles keep property names; a renamed or missing field is a TypeError here, never a wrong read). Nothing
  * here runs JS or allocates, so the data addresses stay valid for the whole call (natives.c fieldcamViewData);
  * every offset is checked against its view before a byte is read or written.
  */

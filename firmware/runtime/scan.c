@@ -9,6 +9,7 @@
  *                                                 boundary (H.264 7.4.1.2.3): see below
  *   native.findJpegMarker(data, from, to)         the first X'FF' in [from, to) that is not X'FF00' or RSTn
  *   native.skipJpegSegments(data, from, to)       past the JPEG marker segments the scanner only skips
+ *   native.walkJpegHeaders(data, from, to, out)   an image's headers up to its entropy-coded data (SOF, SOS taken)
  */
 #include "runtime.h"
 
@@ -323,6 +324,68 @@ void fieldcamNativeSkipJpegSegments(txMachine* the)
 		if (length < 2 || i + 2 + length > n)
 			break;
 		i += 2 + length;
+	}
+	xsResult = xsNumber(from + (double)i);
+}
+
+/* SOF0-3, 5-7, 9-11, 13-15 and DHP (T.81 Table B.1, B.3.2): the segments whose parameters give the frame size. */
+static int isFrameHeader(uint8_t m)
+{
+	return (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) || m == 0xde;
+}
+
+/*
+ * native.walkJpegHeaders(data, from, to, out): an image's headers, from `from` where a marker must start (the JPEG
+ * scanner's MARKER state), as far as the scanner would go without an event: whole segments it only skips (as
+ * skipJpegSegments), whole valid frame headers (SOFn/DHP: Lf = 8 + 3 x Nf, Nf >= 1, X >= 1; T.81 B.2.2), the first
+ * of which sets out[0] = 1, out[1] = X (width), out[2] = Y (height) unless out[0] was 1 already, and a whole valid
+ * scan header (SOS after a frame header: Ls = 6 + 2 x Ns, 1 <= Ns <= 4; B.2.3), after which it stops with out[3] = 1
+ * (entropy-coded data follows). Anything else stops it, untouched, with out[3] = 0: a byte other than X'FF', a
+ * fill byte, EOI, SOI, RSTn, TEM, DNL, X'FF00', a segment not whole in [from, to), a length below 2, an invalid
+ * frame or scan header, SOS before a frame header; the scanner's state machine takes it from there with its own
+ * error codes. Returns the index where it stopped (`from` when it took nothing).
+ */
+void fieldcamNativeWalkJpegHeaders(txMachine* the)
+{
+	double from = fieldcamToIndex(the, &xsArg(1), "from");
+	double to = fieldcamToIndex(the, &xsArg(2), "to");
+	const uint8_t* d;
+	uint32_t* out;
+	size_t slots, i = 0, n;
+	if (to < from)
+		xsRangeError("range %.0f..%.0f is reversed", from, to);
+	d = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
+	out = fieldcamViewData(the, &xsArg(3), 4, &slots, "out");
+	if (slots < 4)
+		xsRangeError("out must hold 4 entries, it has %zu", slots);
+	n = (size_t)(to - from);
+	out[3] = 0;
+	while (i + 4 <= n && d[i] == 0xff) {
+		uint8_t m = d[i + 1];
+		size_t length = ((size_t)d[i + 2] << 8) | d[i + 3];
+		const uint8_t* p = d + i + 4; /* the parameters */
+		if (length < 2 || i + 2 + length > n)
+			break;
+		if (isSkippedSegment(m)) {
+			i += 2 + length;
+		} else if (isFrameHeader(m)) {
+			if (length < 8 || p[5] == 0 || length != 8 + 3 * (size_t)p[5] || ((p[3] << 8) | p[4]) == 0)
+				break;
+			if (!out[0]) {
+				out[0] = 1;
+				out[1] = ((uint32_t)p[3] << 8) | p[4];
+				out[2] = ((uint32_t)p[1] << 8) | p[2];
+			}
+			i += 2 + length;
+		} else if (m == 0xda) {
+			if (!out[0] || length < 6 || p[0] < 1 || p[0] > 4 || length != 6 + 2 * (size_t)p[0])
+				break;
+			i += 2 + length;
+			out[3] = 1;
+			break;
+		} else {
+			break;
+		}
 	}
 	xsResult = xsNumber(from + (double)i);
 }

@@ -25,7 +25,7 @@ const SLOW_COMMANDS: Readonly<Record<string, number>> = Object.freeze({ stop: 40
 
 const spec: CommandSpec = {
   name: 'device',
-  usage: 'device <thing> (watch | config [name=value …] | profile [--duration S] [-o report.html] | <command> [name=value …]) [--timeout S] [--json]',
+  usage: 'device <thing> (watch | config [name=value …] | profile [--duration S] [-o report.html] | event [--pre T] [--post T] [name=value …] | <command> [name=value …]) [--timeout S] [--json]',
   summary:
     'Steer and observe one camera over its control channel (docs/control-channel.md): send a command and wait\n' +
     'for its result, show or change its desired configuration, or watch what it publishes. Connects to the MQTT\n' +
@@ -34,6 +34,8 @@ const spec: CommandSpec = {
     timeout: { type: 'string', value: 'S', help: `seconds to wait for the device's answer (default ${DEFAULT_TIMEOUT_S}; stop and tag ${SLOW_COMMANDS.stop})` },
     json: { type: 'boolean', help: 'print the result (watch: one JSON line per message; profile: the report\'s numbers)' },
     duration: { type: 'string', value: 'S', help: 'profile: seconds to record (default 60)' },
+    pre: { type: 'string', value: 'T', help: 'event: video before the event to upload, e.g. 10s (default: the device\'s recording.preRollMs, at most that)' },
+    post: { type: 'string', value: 'T', help: 'event: video after the event to upload, e.g. 20s, at most 10m (default: the device\'s recording.postMs)' },
     interval: { type: 'string', value: 'S', help: 'profile: seconds between two `status` requests (default 1)' },
     output: { type: 'string', short: 'o', value: 'file', help: 'profile: the HTML report (default: profile-<thing>.html)' },
     ...OPERATOR_OPTIONS,
@@ -55,6 +57,7 @@ const spec: CommandSpec = {
     '  fieldcam device cam-1 status --endpoint-url https://127.0.0.1:4590',
     '  fieldcam device cam-1 set fragmentMs=4000 --endpoint-url https://127.0.0.1:4590',
     '  fieldcam device cam-1 tag name=event value=door-open --endpoint-url https://127.0.0.1:4590',
+    '  fieldcam device cam-1 event --pre 10s --post 20s motion=front --endpoint-url https://127.0.0.1:4590',
   ].join('\n'),
 };
 
@@ -77,6 +80,10 @@ function resultLines(thing: string, name: string, result: CommandResult): string
   if (name === 'status') return [head, ...formatTelemetry(data, wantsColour(process.stdout))];
   if (name === 'set') return [head, ...settingsLines(readConfigDocument(data), 'reported')];
   if (name === 'tag' && typeof data.fragment === 'number') return [`${head}: on the fragment at ${new Date(data.fragment).toISOString()} (timecode ${data.fragment})`];
+  if (name === 'event' && typeof data.clip === 'number') {
+    const at = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : '?');
+    return [`${head}: ${data.merged ? 'joined' : 'opened'} clip ${data.clip}, window ${at(data.from)} → ${at(data.to)}; ${String(data.fragments)} fragment(s) of pre-roll sent, ${String(data.tagsKept)} tag(s) kept`];
+  }
   if (name === 'reload-credentials' && typeof data.expiration === 'string') return [`${head}: new credentials expire ${data.expiration}`];
   return [head, JSON.stringify(data)];
 }
@@ -217,7 +224,7 @@ async function runProfile(s: Session, durationS: number, intervalS: number, outp
 }
 
 export const deviceCommand: Command = {
-  summary: 'steer one camera: a command (start, stop, set, tag, status, reload-credentials, restart), its config, or watch it',
+  summary: 'steer one camera: a command (start, stop, set, tag, event, status, reload-credentials, restart), its config, or watch it',
   async run(argv) {
     const parsed = readCommandLine(spec, argv);
     if (!parsed) return EXIT.OK;
@@ -235,7 +242,10 @@ export const deviceCommand: Command = {
     } else if (verb === 'config') {
       for (const [name, raw] of parseAssignments(`device ${thing} config`, rest)) parseSetting(`device ${thing} config`, name, raw);
     } else if (isControlCommand(verb)) {
-      args = parseCommandArgs(thing, verb, rest);
+      args = parseCommandArgs(thing, verb, rest, {
+        ...(typeof values.pre === 'string' ? { pre: values.pre } : {}),
+        ...(typeof values.post === 'string' ? { post: values.post } : {}),
+      }) as ControlDocument | undefined;
     } else {
       throw new FieldcamError('CLI_USAGE', `device: unknown command '${verb}'; commands: ${[...Object.keys(CONTROL_COMMANDS), 'watch', 'config', 'profile'].join(', ')}`);
     }

@@ -15,6 +15,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     load: async () => (await import('./build.ts')).buildCommand,
   },
   clip: { summary: 'download an MP4 of a time range of a stream (GetClip)', load: async () => (await import('./clip.ts')).clipCommand },
+  clips: { summary: 'list the event clips a stream holds, with start, end and tags (fragment metadata)', load: async () => (await import('./clips.ts')).clipsCommand },
   cloud: { summary: 'run the local AWS emulator (Kinesis Video Streams) on https://127.0.0.1', load: async () => (await import('./cloud.ts')).cloudCommand },
   device: {
     summary: 'steer one camera over MQTT: start, stop, set, tag, status, reload-credentials, restart, config, watch',
@@ -36,7 +37,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   'get-media': { summary: 'download a stream\'s stored fragments as one playable Matroska file', load: async () => (await import('./get-media.ts')).getMediaCommand },
   images: { summary: 'write still images of a time range of a stream (GetImages)', load: async () => (await import('./images.ts')).imagesCommand },
   mux: {
-    summary: 'frame a raw H.264 or MJPEG stream as the Matroska a device would upload',
+    summary: 'frame a raw H.264, H.265 or MJPEG stream (plus audio) as the Matroska a device would upload',
     load: async () => (await import('./mux.ts')).muxCommand,
   },
   play: { summary: 'print an HLS URL that plays a stream (GetHLSStreamingSessionURL)', load: async () => (await import('./play.ts')).playCommand },

@@ -8,17 +8,20 @@ import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseComma
 import type { Command } from './fieldcam.ts';
 import { CODEC_IDS, codecChoices, isCodecId } from '../../firmware/core/media/codecs.ts';
 import { playbackWarnings } from '../../firmware/core/media/playbackWarnings.ts';
+import { AUDIO_CODEC_IDS, isAudioCodecId } from '../../firmware/core/audio/audioCodecs.ts';
 
 const spec: CommandSpec = {
   name: 'mux',
   usage: 'mux <input|-> -o <out.mkv> [options]',
   summary:
-    'Frames a raw Annex-B H.264 or MJPEG stream exactly as a device would upload it to Kinesis Video Streams:\n' +
+    'Frames a raw Annex-B H.264/H.265 or MJPEG stream exactly as a device would upload it to Kinesis Video Streams:\n' +
     'read into the board\'s frame pool, split into frames, one Matroska Cluster per fragment, KVS rules enforced.',
   options: {
     output: { type: 'string', short: 'o', value: 'out.mkv', help: 'where to write the Matroska file (written atomically)' },
     codec: { type: 'string', value: CODEC_IDS.join('|'), help: 'input codec (default: detected from the first bytes)' },
-    fps: { type: 'string', value: 'N or N/M', help: 'frame rate (default: H.264 VUI timing, else 25)' },
+    audio: { type: 'string', multiple: true, value: 'file', help: 'an audio track: AAC ADTS (.aac) or raw G.711 (.alaw, .ulaw), from the video\'s start; KVS takes 3 tracks in all' },
+    'audio-codec': { type: 'string', value: AUDIO_CODEC_IDS.join('|'), help: 'codec of the --audio files (default: from the extension)' },
+    fps: { type: 'string', value: 'N or N/M', help: 'frame rate (default: H.264/H.265 VUI timing, else 25)' },
     'fragment-ms': { type: 'string', value: 'ms', help: 'open a new fragment at the first key frame after this long (default: board, 1000; 0 = every key frame)' },
     'max-fragment-ms': { type: 'string', value: 'ms', help: 'refuse fragments longer than this (default: board, 10000; KVS max 20000)' },
     board: { type: 'string', value: 'name', help: 'board whose frame pool and defaults to use (default: sim-x86)' },
@@ -76,6 +79,11 @@ export const muxCommand: Command = {
       throw new FieldcamError('CLI_USAGE', `mux: --codec must be ${codecChoices()}, got '${String(codec)}'`);
     }
     const board = loadBoardManifest(typeof values.board === 'string' ? values.board : 'sim-x86');
+    const audioCodec = values['audio-codec'];
+    if (audioCodec !== undefined && !isAudioCodecId(audioCodec)) {
+      throw new FieldcamError('CLI_USAGE', `mux: --audio-codec must be ${AUDIO_CODEC_IDS.join(', ')}, got '${String(audioCodec)}'`);
+    }
+    const audio = ((values.audio as string[] | undefined) ?? []).map((path) => ({ path, ...(audioCodec ? { codec: audioCodec } : {}) }));
     const fragmentMs = numberFlag(spec, 'fragment-ms', values['fragment-ms'], 0, 20000);
     const maxFragmentMs = numberFlag(spec, 'max-fragment-ms', values['max-fragment-ms'], 1000, 20000);
     let metadata: FragmentMetadata | undefined;
@@ -102,6 +110,7 @@ export const muxCommand: Command = {
       ...(startTimecode !== undefined ? { startTimecode } : {}),
       ...(metadata ? { metadata } : {}),
       ...(segmentUid ? { segmentUid } : {}),
+      ...(audio.length ? { audio } : {}),
       endOfFragment: values['end-of-fragment'] === true,
       onProgress: (done, total) => {
         const now = Date.now();
@@ -127,6 +136,7 @@ export const muxCommand: Command = {
       durationMs: Math.round((stats.frames * 1000 * stats.fps.den) / stats.fps.num),
       bytesIn: result.bytesIn,
       bytesOut: result.bytesOut,
+      ...(audio.length ? { audioPackets: stats.audioPackets, audioLeftOut: stats.audioLeftOut } : {}),
       board: board.name,
       pool: result.pool,
     };
@@ -138,7 +148,8 @@ export const muxCommand: Command = {
           `${summary.frames} frames (${summary.keyFrames} key) in ${summary.fragments} fragments, ` +
           `${(summary.durationMs / 1000).toFixed(2)} s, ${summary.bytesIn} → ${summary.bytesOut} bytes\n`,
       );
-      for (const w of playbackWarnings(result.codec)) process.stderr.write(`mux: warning: ${w}\n`);
+      if (audio.length) process.stdout.write(`  + ${stats.audioPackets} audio packets in ${audio.length} track(s)${stats.audioLeftOut ? `, ${stats.audioLeftOut} after the video's end left out` : ''}\n`);
+      for (const w of playbackWarnings(result.codec, result.audioCodecs)) process.stderr.write(`mux: warning: ${w}\n`);
       if (stats.fpsSource === 'default') {
         process.stderr.write(`mux: warning: no frame rate in the input; assumed ${fps_} fps (set --fps)\n`);
       }

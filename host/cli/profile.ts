@@ -35,7 +35,7 @@ const spec: CommandSpec = {
   options: {
     board: { type: 'string', value: 'name', help: 'board to profile (default: pi-zero-w); its image is built if needed' },
     image: { type: 'string', value: 'dir', help: 'a built image directory (fieldcam build: dist/<board>, with image.json and board.json) instead of --board' },
-    video: { type: 'string', value: 'file', help: 'raw H.264 or MJPEG clip for the camera, looped (default: the 320x240 sample of the board\'s codec)' },
+    video: { type: 'string', value: 'file', help: 'raw H.264, H.265 or MJPEG clip for the camera, looped (default: the 320x240 sample of the board\'s codec)' },
     duration: { type: 'string', value: 'S', help: 'device seconds to stream (default 30, at most 86400)' },
     realtime: { type: 'boolean', help: 'feed the camera at the clip\'s real-time rate (the default)' },
     'as-fast-as-possible': { type: 'boolean', help: 'feed the camera as fast as the board reads (the device waits for ACKs instead of dropping)' },

@@ -31,7 +31,7 @@ const spec: CommandSpec = {
       type: 'string', value: 'dir',
       help: 'boot one tree fieldcam flash wrote, as its systemd unit starts it (its bundle, its image); the cloud starts on the bundle\'s ports and --state-dir must be the one provision used',
     },
-    video: { type: 'string', value: 'file', help: 'raw H.264 or MJPEG for the cameras (default: the bundled 320x240 sample)' },
+    video: { type: 'string', value: 'file', help: 'raw H.264, H.265 or MJPEG for the cameras (default: the bundled 320x240 sample)' },
     once: { type: 'boolean', help: 'play the video once; exit 0 when every fragment is PERSISTED' },
     realtime: { type: 'boolean', help: 'feed the cameras at the file\'s real-time rate, as an encoder would (the default)' },
     'as-fast-as-possible': { type: 'boolean', help: 'feed the cameras as fast as the boards read; boards wait for ACKs instead of dropping' },

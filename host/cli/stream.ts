@@ -21,7 +21,7 @@ const spec: CommandSpec = {
     'Kinesis Video Streams with PutMedia, creating the stream if needed. Exits 0 only when every fragment sent\n' +
     'was PERSISTED. Credentials come from the usual AWS environment variables or profile.',
   options: {
-    video: { type: 'string', value: 'file', help: 'raw Annex-B H.264 or MJPEG (- for stdin)' },
+    video: { type: 'string', value: 'file', help: 'raw Annex-B H.264, H.265 or MJPEG (- for stdin)' },
     stream: { type: 'string', value: 'name', help: 'KVS stream name' },
     'endpoint-url': { type: 'string', value: 'URL', help: 'KVS endpoint (default: AWS_ENDPOINT_URL or the regional endpoint); e.g. the local cloud' },
     region: { type: 'string', value: 'region', help: 'AWS region (default: AWS_REGION)' },

@@ -1,4 +1,6 @@
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
+import { AUDIO_CODECS } from '../../firmware/core/audio/audioCodecs.ts';
+import type { AudioPackets } from '../../firmware/core/audio/AudioPackets.ts';
 import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { MkvWriter } from '../../firmware/core/mkv/MkvWriter.ts';
 import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
@@ -31,6 +33,11 @@ export interface MuxerOptions {
   readonly onBlock?: (frame: Frame, views: ViewList) => void;
   /** The board's native byte search for the readers (design.md §3). */
   readonly byteScan?: ByteScanPort;
+  /**
+   * Audio tracks (offline `mux --audio`), from the same start as the video: each packet goes into the fragment its
+   * time falls in, interleaved with the video by timecode. Every fragment must get audio (MKV_TRACK_MISSING_IN_FRAGMENT).
+   */
+  readonly audio?: readonly AudioPackets[];
   /** The board's native SimpleBlock writer (MkvBlockPort); absent: the Matroska writer's TypeScript path. */
   readonly blockPort?: MkvBlockPort;
 }
@@ -38,6 +45,9 @@ export interface MuxerOptions {
 export interface MuxerStats extends FrameInputStats {
   fragments: number;
   bytesOut: number;
+  /** Audio packets written (all tracks), and those after the last video frame's end, left out. */
+  audioPackets: number;
+  audioLeftOut: number;
 }
 
 /**
@@ -54,6 +64,10 @@ export class Muxer {
   private fragments = 0;
   private bytesOut = 0;
   private readonly snapshot: MuxerStats;
+  /** Next packet of each audio track, and the counters. */
+  private readonly audioNext: number[];
+  private audioPackets = 0;
+  private videoEnd = 0;
 
   constructor(options: MuxerOptions) {
     this.options = options;
@@ -66,7 +80,8 @@ export class Muxer {
       ...(options.byteScan ? { byteScan: options.byteScan } : {}),
       onQueued: (frame) => this.write(frame),
     });
-    this.snapshot = { ...this.input.stats, fragments: 0, bytesOut: 0 };
+    this.snapshot = { ...this.input.stats, fragments: 0, bytesOut: 0, audioPackets: 0, audioLeftOut: 0 };
+    this.audioNext = (options.audio ?? []).map(() => 0);
   }
 
   /** Counters, refreshed in place on each read (one object for the muxer's life: no allocation). */
@@ -74,6 +89,11 @@ export class Muxer {
     Object.assign(this.snapshot, this.input.stats);
     this.snapshot.fragments = this.fragments;
     this.snapshot.bytesOut = this.bytesOut;
+    this.snapshot.audioPackets = this.audioPackets;
+    let left = 0;
+    const audio = this.options.audio ?? [];
+    for (let t = 0; t < audio.length; t++) left += audio[t]!.count - (this.audioNext[t] as number);
+    this.snapshot.audioLeftOut = left;
     return this.snapshot;
   }
 
@@ -100,6 +120,10 @@ export class Muxer {
   /** End of input: flushes the last frame and closes the last fragment. */
   end(): void {
     this.input.end();
+    if (this.fragmentOpen && this.writer && this.options.audio) {
+      this.writeAudioBefore(this.writer, this.videoEnd);
+      this.writer.checkTracksPresent();
+    }
     if (this.fragmentOpen && this.options.endOfFragment && this.writer) {
       this.views.clear();
       this.writer.endFragment(this.views);
@@ -134,6 +158,8 @@ export class Muxer {
 
   private writeFrame(frame: Frame): void {
     const writer = this.writer ?? this.startSegment();
+    // Audio that starts before this frame goes first, into the fragment still open (interleaving by timecode).
+    if (this.options.audio && this.fragmentOpen) this.writeAudioBefore(writer, frame.pts);
     const views = this.views;
     views.clear();
     if (frame.fragmentStart) {
@@ -148,6 +174,7 @@ export class Muxer {
       this.fragments++;
     }
     writer.block(frame, views);
+    if (frame.pts + frame.duration > this.videoEnd) this.videoEnd = frame.pts + frame.duration;
     this.options.onBlock?.(frame, views);
     this.emit();
   }
@@ -155,6 +182,11 @@ export class Muxer {
   private startSegment(): MkvWriter {
     const writer = new MkvWriter({
       track: this.input.trackSpec(),
+      ...(this.options.audio ? {
+        audio: this.options.audio.map((a) => ({
+          codecId: AUDIO_CODECS[a.codec].mkvCodecId, codecPrivate: a.codecPrivate, sampleRate: a.sampleRate, channels: a.channels, bitDepth: a.bitDepth,
+        })),
+      } : {}),
       maxFragmentMs: this.options.maxFragmentMs,
       ...(this.options.segmentUid ? { segmentUid: this.options.segmentUid } : {}),
       ...(this.options.blockPort ? { blockPort: this.options.blockPort } : {}),
@@ -164,6 +196,36 @@ export class Muxer {
     this.emit();
     this.writer = writer;
     return writer;
+  }
+
+  /**
+   * Writes every audio packet that starts before `limit` (ms) into the open fragment, lowest timecode first across
+   * tracks, so the fragment's blocks stay in time order (KVS: monotonically increasing frame timestamps).
+   */
+  private writeAudioBefore(writer: MkvWriter, limit: number): void {
+    const audio = this.options.audio!;
+    const start = this.options.startTimecode;
+    for (;;) {
+      let best = -1;
+      let bestAt = limit;
+      for (let t = 0; t < audio.length; t++) {
+        const i = this.audioNext[t] as number;
+        if (i >= audio[t]!.count) continue;
+        const at = start + audio[t]!.timeMs(i);
+        if (at < bestAt) {
+          best = t;
+          bestAt = at;
+        }
+      }
+      if (best < 0) return;
+      const a = audio[best]!;
+      const i = this.audioNext[best] as number;
+      this.views.clear();
+      writer.audioBlock(best, bestAt, a.bytes, a.offset[i] as number, a.length[i] as number, this.views);
+      this.emit();
+      this.audioNext[best] = i + 1;
+      this.audioPackets++;
+    }
   }
 
   private emit(): void {

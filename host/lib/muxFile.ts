@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { extname } from 'node:path';
 import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
 import { FieldcamError } from '../shared/hostErrors.ts';
 import { Muxer, type Codec, type FrameRate, type MuxerStats } from './Muxer.ts';
@@ -9,6 +10,10 @@ import { AtomicFileWriter } from './AtomicFileWriter.ts';
 import type { BoardManifest } from '../shared/loadBoardManifest.ts';
 import { readIntoSlot } from './readIntoSlot.ts';
 import { sniffCodec as sniffFirstBytes } from '../../firmware/core/media/codecs.ts';
+import { AUDIO_CODEC_IDS, type AudioCodecId } from '../../firmware/core/audio/audioCodecs.ts';
+import type { AudioPackets } from '../../firmware/core/audio/AudioPackets.ts';
+import { readAdts } from '../../firmware/core/audio/readAdts.ts';
+import { readG711 } from '../../firmware/core/audio/readG711.ts';
 
 export interface MuxFileOptions {
   /** A file path, or '-' for standard input. */
@@ -25,6 +30,8 @@ export interface MuxFileOptions {
   /** Pins the Matroska SegmentUID (16 bytes) for reproducible output. */
   readonly segmentUid?: Uint8Array;
   readonly onProgress?: (bytesRead: number, totalBytes: number | undefined) => void;
+  /** Audio files for extra tracks (AAC ADTS, raw G.711 A-law/µ-law); the codec from `codec` or the extension. */
+  readonly audio?: readonly { readonly path: string; readonly codec?: AudioCodecId }[];
 }
 
 export interface MuxFileResult {
@@ -33,6 +40,7 @@ export interface MuxFileResult {
   readonly pool: PoolSizing;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  readonly audioCodecs: readonly AudioCodecId[];
 }
 
 /** Guesses the codec from the first bytes of a file (the codec table's sniffers: JPEG SOI, the first NAL header). */
@@ -40,6 +48,26 @@ export function sniffCodec(fd: number): Codec | undefined {
   const head = new Uint8Array(64);
   const n = readSync(fd, head, 0, head.length, 0);
   return sniffFirstBytes(head, n);
+}
+
+/** Audio codecs by file extension (what ffmpeg's -f adts / -f alaw / -f mulaw are usually saved as). */
+const AUDIO_EXTENSIONS: Readonly<Record<string, AudioCodecId>> = Object.freeze({
+  '.aac': 'aac', '.adts': 'aac', '.alaw': 'alaw', '.al': 'alaw', '.ulaw': 'mulaw', '.mulaw': 'mulaw', '.ul': 'mulaw',
+});
+
+/** Reads a whole audio file (offline: audio is small beside video) and splits it into packets. */
+export function readAudioFile(path: string, codec?: AudioCodecId): AudioPackets {
+  const chosen = codec ?? AUDIO_EXTENSIONS[extname(path).toLowerCase()];
+  if (!chosen) {
+    throw new FieldcamError('CLI_USAGE', `mux: cannot tell the codec of ${path} from its extension; give --audio-codec ${AUDIO_CODEC_IDS.join('|')}`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (err) {
+    throw new FieldcamError('CLI_INPUT_NOT_FOUND', `cannot open ${path}: ${(err as Error).message}`);
+  }
+  return chosen === 'aac' ? readAdts(bytes) : readG711(bytes, chosen);
 }
 
 /**
@@ -56,6 +84,7 @@ export function muxFile(options: MuxFileOptions): MuxFileResult {
   }
   const total = stdin ? undefined : fstatSync(fd).size;
   const codec = options.codec ?? (stdin ? options.board.camera.codec : sniffCodec(fd) ?? 'h264');
+  const audio = (options.audio ?? []).map((a) => readAudioFile(a.path, a.codec));
   const sizing = derivePoolSizing(options.board.pool);
   const pool = new FramePool(sizing);
   const out = new AtomicFileWriter(options.output);
@@ -70,6 +99,7 @@ export function muxFile(options: MuxFileOptions): MuxFileResult {
     endOfFragment: options.endOfFragment ?? false,
     ...(options.segmentUid ? { segmentUid: options.segmentUid } : {}),
     sink: (views) => out.writeViews(views),
+    ...(audio.length ? { audio } : {}),
   });
   let bytesIn = 0;
   try {
@@ -99,5 +129,5 @@ export function muxFile(options: MuxFileOptions): MuxFileResult {
   } finally {
     if (!stdin) closeSync(fd);
   }
-  return { stats: muxer.stats, codec, pool: sizing, bytesIn, bytesOut: out.bytes };
+  return { stats: muxer.stats, codec, pool: sizing, bytesIn, bytesOut: out.bytes, audioCodecs: audio.map((a) => a.codec) };
 }

@@ -5,6 +5,7 @@ import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
 import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
 import { FieldcamError } from '../shared/hostErrors.ts';
 import { KvsControlClient, type KvsCredentials } from '../../firmware/core/kvs/KvsControlClient.ts';
+import { PoolFragmentSource } from '../../firmware/core/kvs/PoolFragmentSource.ts';
 import { PutMediaSession, type SessionEvent, type SessionStats } from '../../firmware/core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../../firmware/core/net/ServerClock.ts';
 import { FrameInput, type Codec, type FrameRate } from '../../firmware/core/media/FrameInput.ts';
@@ -109,7 +110,7 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
   });
   let lastPersistedAt = -1;
   session = new PutMediaSession({
-    input, control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock,
+    source: new PoolFragmentSource(input), control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock,
     region: o.aws.region, streamName: o.streamName, credentials,
     ...(o.aws.control.tls ? { dataTls: tls } : {}),
     ...(o.createRetentionHours !== undefined ? { createStream: { retentionHours: o.createRetentionHours, mediaType: CODECS[o.codec].kvsMediaType } } : {}),

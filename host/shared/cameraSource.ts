@@ -5,6 +5,7 @@
 // HTTP) is per device and may hold a password, so it lives in the bundle directory (0600), never in the
 // world-readable run script or board.json.
 import { FieldcamError } from './hostErrors.ts';
+import { CODECS, type CodecId } from '../../firmware/core/media/codecs.ts';
 
 export type CameraSourceKind = 'rpicam' | 'v4l2' | 'rtsp' | 'mjpeg-http';
 
@@ -142,10 +143,14 @@ function encodeTo(board: CaptureBoard): string {
     : '-c:v mjpeg -q:v 5 -f mjpeg -';
 }
 
-/** Copying the camera's own stream: H.264 with SPS/PPS repeated before every key frame (many cameras send them once). */
+/**
+ * Copying the camera's own stream. H.264/H.265: to Annex-B (h264_/hevc_mp4toannexb: a source whose parameter
+ * sets are in an avcC/hvcC, as a demuxed container's are; an Annex-B source passes through), then the parameter
+ * sets repeated before every key frame (dump_extra: RTSP cameras often send them only in the SDP).
+ */
 function copyTo(codec: string): string {
-  if (codec === 'h264') return '-c:v copy -bsf:v dump_extra=freq=keyframe -f h264 -';
-  if (codec === 'h265') return '-c:v copy -bsf:v dump_extra=freq=keyframe -f hevc -';
+  if (codec === 'h264') return '-c:v copy -bsf:v h264_mp4toannexb,dump_extra=freq=keyframe -f h264 -';
+  if (codec === 'h265') return '-c:v copy -bsf:v hevc_mp4toannexb,dump_extra=freq=keyframe -f hevc -';
   return '-c:v copy -f mjpeg -';
 }
 
@@ -156,12 +161,13 @@ function copyTo(codec: string): string {
  */
 export function captureArgs(board: CaptureBoard): string[] {
   const c = board.camera;
-  if (c.codec !== 'h264' && c.codec !== 'mjpeg') {
+  const rpicamCodec = CODECS[c.codec as CodecId]?.rpicamCodec;
+  if (rpicamCodec === undefined) {
     throw new FieldcamError('CONFIG_INVALID', `rpicam-vid/libcamera-vid cannot encode ${c.codec} (their --codec is h264, mjpeg or yuv420): ` +
       'use camera.codec "h264" on a Raspberry Pi camera, camera.source {"kind":"rpicam","encoder":"software"} (ffmpeg encodes), or a camera adapter that delivers H.265');
   }
   const intra = intraFrames(c, board.stream.fragmentMs);
-  return ['-t', '0', '-n', '--codec', c.codec, ...(c.codec === 'h264' ? ['--inline', '--intra', String(intra)] : []),
+  return ['-t', '0', '-n', '--codec', rpicamCodec, ...(c.codec === 'h264' ? ['--inline', '--intra', String(intra)] : []),
     '--width', String(c.width), '--height', String(c.height), '--framerate', String(c.fps),
     ...(c.codec === 'h264' ? ['--bitrate', String(board.pool.bitrateKbps * 1000)] : []), '--flush', '-o', '-'];
 }
@@ -186,8 +192,10 @@ export function captureCommand(board: CaptureBoard): string {
         (format === c.codec ? copyTo(c.codec) : encodeTo(board));
     }
     case 'rtsp':
-      // TCP interleaving: no UDP ports to open, no loss on a lossy link; set only for rtsp URLs (ffmpeg refuses the option elsewhere).
-      return `${FFMPEG} $transport -i "$url" -an ${copyTo(c.codec)}`;
+      // TCP interleaving: no UDP ports to open, no loss on a lossy link; set only for rtsp URLs (ffmpeg refuses
+      // the option elsewhere). -probesize 32: start at once instead of probing ~0.5 s and then releasing those
+      // frames in one burst, which the device's capture clock would stamp with the same millisecond.
+      return `${FFMPEG} $transport -probesize 32 -i "$url" -an ${copyTo(c.codec)}`;
     case 'mjpeg-http':
       return `${FFMPEG} -f mpjpeg -i "$url" -an ${c.codec === 'mjpeg' ? copyTo('mjpeg') : encodeTo(board)}`;
   }

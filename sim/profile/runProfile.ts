@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldcamError } from '../../firmware/core/errors.ts';
-import { bootBoard, bootCommand, type BootImage } from '../board/bootBoard.ts';
+import type { BootImage } from '../board/bootBoard.ts';
 import { writeDeviceConfig } from '../board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../cloud/kvs/media/fragmentStoreFor.ts';
 import { putMediaConnections } from '../cloud/kvs/media/putMediaRoute.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../cloud/startCloud.ts';
 import type { BoardManifest } from '../../host/shared/loadBoardManifest.ts';
-import { countInstructions } from '../../toolchain/qemu/build.mjs';
 import { measureQemuOverhead } from './measureQemuOverhead.ts';
-import { runtimeStages } from './runtimeStages.ts';
+import { instructionsPerFrame } from './instructionsPerFrame.ts';
+import { observeDevice } from './observeDevice.ts';
 import type { FaultStep } from '../../host/shared/parseFaultSpec.ts';
 import { percentile, type BudgetVerdict, type ProfileEvent, type ProfileFragment, type ProfileReport, type ProfileSample } from '../../host/shared/ProfileReport.ts';
 import type { CodecId } from '../../firmware/core/media/codecs.ts';
@@ -53,16 +53,6 @@ function statusIntervalMs(durationS: number): number {
   return Math.min(1000, Math.max(100, Math.round((durationS * 1000) / 300 / 50) * 50));
 }
 
-function rssOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
 
 /** Sets the cloud's knobs at a fault's start and puts them back at its end (sim/cloud/types.ts `Faults`). */
@@ -88,34 +78,6 @@ function applyFault(cloud: RunningCloud, f: FaultStep, on: boolean): void {
     case 'error':
       if (on) knobs.errorAck = { errorId: 5000, remaining: 1 };
   }
-}
-
-/**
- * Instructions per frame under the QEMU plugin (toolchain/qemu/insncount.c): the clip played twice and once,
- * as fast as the board reads, each run counted whole; the difference over the extra frames cancels boot and
- * shutdown (the method of test/bench/device.ts).
- */
-async function instructionsPerFrame(o: ProfileOptions, configFor: (name: string) => string, missing: string[]): Promise<{ total: number; byStage: Record<string, number> | null } | null> {
-  if (!o.image.qemuCpu) return null;
-  const once = readFileSync(o.video);
-  const runs: { instructions: number; frames: number; stages?: Record<string, bigint> }[] = [];
-  const split = o.image.target ? runtimeStages(join(o.image.dir, 'fieldcam-runtime'), o.image.target, join(o.cwd, 'build', 'xs', o.image.target, 'obj')) : { missing: 'the image names no runtime target' };
-  if ('missing' in split) missing.push(`CPU by stage: ${split.missing}`);
-  const stages = 'ranges' in split ? split.ranges : undefined;
-  for (const [name, stdin] of [['insns-1', once], ['insns-2', Buffer.concat([once, once])]] as const) {
-    const { args } = bootCommand({ dir: o.image.dir, runtimeFlags: o.image.runtimeFlags.filter((a, i, all) => a !== '--time-scale' && all[i - 1] !== '--time-scale' && a !== '--time-origin' && all[i - 1] !== '--time-origin'), qemuCpu: o.image.qemuCpu }, configFor(name));
-    const r = await countInstructions({ cpu: o.image.qemuCpu, program: args[2]!, args: args.slice(3), cwd: o.cwd, stdin, ...(stages ? { stages } : {}) });
-    const summary = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.type === 'summary');
-    if (r.code !== 0 || !summary) throw new Error(`instruction count run exited ${r.code}: ${r.stderr.slice(-400)}`);
-    runs.push({ instructions: Number(r.instructions), frames: num(summary.framesIn), ...(r.stages ? { stages: r.stages } : {}) });
-  }
-  const [one, two] = runs as [typeof runs[0], typeof runs[0]];
-  const frames = two.frames - one.frames;
-  if (!(frames > 0)) return null;
-  const byStage = one.stages && two.stages
-    ? Object.fromEntries(Object.keys(two.stages).map((k) => [k, Math.round(Number(two.stages![k]! - (one.stages![k] ?? 0n)) / frames)]))
-    : null;
-  return { total: Math.round((two.instructions - one.instructions) / frames), byStage };
 }
 
 /**
@@ -177,24 +139,20 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     const samples: ProfileSample[] = [];
     const events: ProfileEvent[] = [];
     const fragments: ProfileFragment[] = [];
-    let summary: Record<string, unknown> | undefined;
     let last: Record<string, unknown> | undefined;
-    let booted = false;
     let lastWindow: ProfileSample | undefined;
     const seen = new Set<string>();
     const stored: { number: string; endMs: number; producerMs: number; persistedT: number; bytes: number }[] = [];
     const t0 = cloud.ctx.now();
     const since = () => (cloud.ctx.now() - t0) / 1000;
-    const config = configFor(stream);
-    const board = bootBoard({
-      image: { dir: o.image.dir, runtimeFlags: [...o.image.runtimeFlags, ...scaled], ...(o.image.qemuCpu ? { qemuCpu: o.image.qemuCpu } : {}), ...(o.image.qemu ? { qemu: o.image.qemu } : {}) },
-      config, video: o.video, loop: true, bytesPerSecond: o.bytesPerSecond, rate: o.timeScale, cwd: o.cwd,
-      onRecord: (r) => {
-        if (r.type === 'boot') booted = true;
-        else if (r.type === 'status' || r.type === 'summary') {
+    const device = observeDevice({
+      cloud, image: { dir: o.image.dir, runtimeFlags: [...o.image.runtimeFlags, ...scaled], ...(o.image.qemuCpu ? { qemuCpu: o.image.qemuCpu } : {}), ...(o.image.qemu ? { qemu: o.image.qemu } : {}) },
+      config: configFor(stream), stream, video: o.video, loop: true, bytesPerSecond: o.bytesPerSecond, rate: o.timeScale, cwd: o.cwd,
+      onRecord: (r, rssNow) => {
+        if (r.type === 'status' || r.type === 'summary') {
           const t = since();
           // An exiting process has no /proc entry left: its last reading stands.
-          const rss = rssOf(board.child.pid) || (samples.at(-1)?.rssBytes ?? 0);
+          const rss = rssNow || (samples.at(-1)?.rssBytes ?? 0);
           const prev = last;
           const frames = num(r.framesIn) - num(prev?.framesIn);
           const sample: ProfileSample = {
@@ -214,32 +172,23 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
           if (r.type === 'status') samples.push(sample);
           else lastWindow = sample;
           last = r;
-          if (r.type === 'summary') summary = r;
-          else o.onProgress?.({ t, sample, fragments: stored.length });
+          if (r.type === 'status') o.onProgress?.({ t, sample, fragments: stored.length });
         } else if (r.type === 'event' || r.type === 'error') {
           events.push({ t: since(), event: r.type === 'error' ? 'error' : String(r.event), ...(typeof r.code === 'string' ? { code: r.code } : {}),
             ...(typeof r.message === 'string' ? { detail: r.message.slice(0, 200) } : {}) });
         }
       },
+      // The cloud's view: each fragment as it is stored (PERSISTED).
+      onPoll: () => {
+        const record = cloud.ctx.streams.get(stream);
+        if (!record) return;
+        for (const f of fragmentStoreFor(cloud.ctx, record).list()) {
+          if (seen.has(f.fragmentNumber)) continue;
+          seen.add(f.fragmentNumber);
+          stored.push({ number: f.fragmentNumber, endMs: f.producerTimestampMs + f.durationMs, producerMs: f.producerTimestampMs, persistedT: (cloud.ctx.now() - t0) / 1000, bytes: f.size });
+        }
+      },
     });
-    // The cloud's view, polled: the first PutMedia byte and each fragment as it is stored (PERSISTED).
-    let firstByteMs = -1;
-    let peakRss = 0;
-    const poll = () => {
-      peakRss = Math.max(peakRss, rssOf(board.child.pid));
-      if (firstByteMs < 0) {
-        const c = putMediaConnections(cloud.ctx);
-        if ([...c.active, ...c.recent].some((x) => x.stream === stream && x.stats.bytes > 0)) firstByteMs = cloud.ctx.now() - t0;
-      }
-      const record = cloud.ctx.streams.get(stream);
-      if (!record) return;
-      for (const f of fragmentStoreFor(cloud.ctx, record).list()) {
-        if (seen.has(f.fragmentNumber)) continue;
-        seen.add(f.fragmentNumber);
-        stored.push({ number: f.fragmentNumber, endMs: f.producerTimestampMs + f.durationMs, producerMs: f.producerTimestampMs, persistedT: (cloud.ctx.now() - t0) / 1000, bytes: f.size });
-      }
-    };
-    const poller = setInterval(poll, 5);
     const timers: NodeJS.Timeout[] = [];
     for (const f of o.faults) {
       timers.push(setTimeout(() => {
@@ -248,18 +197,20 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
       }, (f.atS * 1000) / o.timeScale));
       if (f.forS > 0) timers.push(setTimeout(() => applyFault(cloud, f, false), ((f.atS + f.forS) * 1000) / o.timeScale));
     }
-    const stopAt = setTimeout(() => board.stop(), (o.durationS * 1000) / o.timeScale);
-    const exit = await board.exited;
+    const stopAt = setTimeout(() => device.board.stop(), (o.durationS * 1000) / o.timeScale);
+    const observed = await device.done;
     clearTimeout(stopAt);
     for (const t of timers) clearTimeout(t);
-    poll();
-    clearInterval(poller);
-    if (!booted && !summary) {
+    const { exit, summary, booted, firstByteMs, peakRssBytes: peakRss } = observed;
+    if (!booted) {
       throw new FieldcamError('CONFIG_INVALID', `the ${o.board.name} image exited ${exit.code} before booting (heap limit, initial sizes, pool?): ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     }
 
     fragments.push(...fragmentLatencies(stored, samples, o.frameMs));
-    const instructions = o.countInstructions ? await instructionsPerFrame(o, configFor, missing) : null;
+    const instructions = o.countInstructions && o.image.qemuCpu
+      ? await instructionsPerFrame({ image: { ...o.image, qemuCpu: o.image.qemuCpu }, config: configFor, clip: readFileSync(o.video), cwd: o.cwd })
+      : null;
+    if (instructions?.missing) missing.push(`CPU by stage: ${instructions.missing}`);
     if (o.countInstructions && !o.image.qemuCpu) missing.push('ARM guest instructions: this board runs natively (no QEMU plugin)');
     const end = summary ?? last ?? {};
     const latencies = fragments.map((f) => f.latencyMs).sort((a, b) => a - b);

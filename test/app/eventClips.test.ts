@@ -3,7 +3,7 @@
 // one clip from the key frame before the pre-roll to the fragment open at the end of the post window, with the frames'
 // original timestamps (ffprobe on GetMedia), the event's tags on every clip fragment (the local KVS's records and
 // mkvinfo on the stored bytes), nothing else uploaded, and every other frame counted as dropped `outsideEvent`.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
@@ -14,7 +14,7 @@ import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts'
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { accessUnitStarts } from '../firmware/core/media/liveKit.ts';
-import { decodedFrameCount, decodeErrors, FIXTURES, framePts, tempDir, tool } from '../e2e/tools.ts';
+import { decodedFrameCount, decodeErrors, FIXTURES, framePts, ROOT, tempDir, tool } from '../e2e/tools.ts';
 import { getMedia } from '../device/storedMedia.ts';
 import { assert, suite } from '../harness/index.ts';
 
@@ -109,6 +109,80 @@ test('an event mid-stream from the trigger FIFO: one clip with pre-roll, origina
   const pts = framePts(media);
   assert.is(pts.length, 60);
   for (let i = 0; i < 60; i++) assert.ok(Math.abs(pts[i]! * 1000 - (T0 + (20 + i) * 100)) < 0.5, `frame ${i}: ${pts[i]}`);
+});
+
+/** The CLI against the in-process cloud (asynchronously: this process serves it). */
+function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), ...args, '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', HOME: tmp.dir, AWS_CA_BUNDLE: cloud.caFile, AWS_ACCESS_KEY_ID: EXAMPLE_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: EXAMPLE_SECRET_ACCESS_KEY },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('overlapping events merge into one clip, a later one makes another; fieldcam clips lists both from fragment metadata', async () => {
+  const name = 'events-merge';
+  const camera = join(tmp.dir, 'camera2.fifo');
+  const trigger = join(tmp.dir, 'trigger2.fifo');
+  execFileSync('mkfifo', [camera]);
+  const readFd = openSync(camera, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeFd = openSync(camera, constants.O_WRONLY);
+  const url = new URL(cloud.endpoint);
+  const config = join(tmp.dir, `${name}.json`);
+  writeDeviceConfig(config, {
+    board: loadBoardManifest('pi-zero-w'), streamName: name, region: 'us-east-1',
+    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
+    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    codec: 'h264', live: false, cameraFd: readFd, createRetentionHours: 24, statusIntervalMs: 50,
+    pin: { startTimeMs: T0, segmentUid: '0123456789abcdef0123456789abcdee' },
+    recording: { mode: 'event', preRollMs: 2000, postMs: 1000, trigger },
+  });
+  const records: Record<string, unknown>[] = [];
+  const board = nodeBoard({ print: (line) => records.push(JSON.parse(line) as Record<string, unknown>), onStop: () => {} });
+  const running = runDevice(board, config);
+  await until('the trigger FIFO is open', () => records.some((r) => r.event === 'trigger-open'));
+  const clipsSeen = () => records.filter((r) => r.event === 'clip').length;
+  const eventAt = async (frames: number, line: string) => {
+    await until(`${frames - 1} frames queued`, () => records.some((r) => r.type === 'status' && (r.framesIn as number) >= frames - 1));
+    const before = clipsSeen();
+    const t = openSync(trigger, constants.O_WRONLY | constants.O_NONBLOCK);
+    writeSync(t, `${line}\n`);
+    closeSync(t);
+    await until('the clip line', () => clipsSeen() > before);
+  };
+  writeSync(writeFd, GOP10.subarray(0, STARTS[31]));
+  await eventAt(31, 'door=open'); // at 3.0 s: window 1.0 s → 4.0 s
+  writeSync(writeFd, GOP10.subarray(STARTS[31], STARTS[46]));
+  await eventAt(46, 'person=yes'); // at 4.5 s: its pre-roll (2.5 s) reaches into the open window: merged, now → 5.5 s
+  writeSync(writeFd, GOP10.subarray(STARTS[46], STARTS[86]));
+  await eventAt(86, 'pre=1s post=500ms car=red'); // at 8.5 s: 7.5 s → 9.0 s, a clip of its own
+  writeSync(writeFd, GOP10.subarray(STARTS[86]));
+  closeSync(writeFd);
+  assert.is(await running, DEVICE_EXIT.OK);
+  const clips = records.filter((r) => r.event === 'clip');
+  assert.equal(clips.map((c) => c.merged), [false, true, false]);
+  const summary = records.find((r) => r.type === 'summary')!;
+  assert.is((summary.drops as Record<string, number>).outsideEvent, 30);
+  assert.is(summary.framesDropped, 30);
+
+  const listed = await cli(['clips', '--stream', name, '--json']);
+  assert.is(listed.code, 0, listed.stderr);
+  const got = JSON.parse(listed.stdout) as Record<string, unknown>[];
+  assert.equal(got.map((c) => ({ id: c.id, startMs: c.startMs, endMs: c.endMs, fragments: c.fragments, events: c.events, tags: c.tags })), [
+    { id: String(T0 + 3000), startMs: T0 + 1000, endMs: T0 + 6000, fragments: 5, events: 2, tags: { door: 'open', person: 'yes' } },
+    { id: String(T0 + 8500), startMs: T0 + 7000, endMs: T0 + 9000, fragments: 2, events: 1, tags: { car: 'red' } },
+  ]);
+  const table = await cli(['clips', '--stream', name]);
+  assert.is(table.code, 0, table.stderr);
+  assert.ok(table.stdout.includes('door=open person=yes') && table.stdout.includes('car=red') && /2 clip\(s\) in 7 fragment\(s\)/.test(table.stdout), table.stdout);
+  const help = await cli(['clips', '--help']);
+  assert.ok(help.code === 0 && help.stdout.includes('usage: fieldcam clips --stream'), help.stdout + help.stderr);
 });
 
 test('stop the cloud', async () => {

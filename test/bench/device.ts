@@ -16,10 +16,10 @@ import { encode } from 'cbor-x';
 import { build } from 'esbuild';
 import { buildImage, imageDir, ROOT, type ImageManifest } from '../../host/lib/buildImage.ts';
 import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
-import { bootCommand } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
-import { putMediaConnections } from '../../sim/cloud/kvs/media/putMediaRoute.ts';
+import { instructionsPerFrame as countPerFrame } from '../../sim/profile/instructionsPerFrame.ts';
+import { observeDevice } from '../../sim/profile/observeDevice.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { buildInsnPlugin, countInstructions } from '../../toolchain/qemu/build.mjs';
 import { Operator, RunningDevice } from '../device/controlKit.ts';
@@ -125,35 +125,19 @@ function configFor(cloud: RunningCloud, dir: string, board: string, name: string
   return path;
 }
 
-/** One device run with the file as its camera: summary figures, peak RSS (VmHWM) and boot → first PutMedia byte. */
-function runDevice(cloud: RunningCloud, image: ImageManifest, config: string, video: string, stream: string): Promise<DeviceRun> {
-  const { command, args } = bootCommand({ dir: imageDir(image.board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) }, config);
-  const started = performance.now();
-  const child = spawn(command, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.end(readFileSync(video));
-  let out = '';
-  let firstByteMs = -1;
-  let peakRssBytes = 0;
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const poll = setInterval(() => {
-    try {
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (hwm) peakRssBytes = Math.max(peakRssBytes, Number(hwm[1]) * 1024);
-    } catch {
-      // exited between two polls
-    }
-    if (firstByteMs < 0 && [...putMediaConnections(cloud.ctx).active, ...putMediaConnections(cloud.ctx).recent].some((c) => c.stream === stream && c.stats.bytes > 0)) {
-      firstByteMs = performance.now() - started;
-    }
-  }, 2);
-  return new Promise((resolve, reject) => {
-    child.on('close', (code) => {
-      clearInterval(poll);
-      const summary = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, number>).find((r) => (r.type as unknown) === 'summary');
-      if (code !== 0 || !summary) return reject(new Error(`${image.board} exited ${code}: ${out}`));
-      resolve({ frames: summary.framesIn!, computrons: summary.computrons!, peakHeapBytes: summary.peakHeapBytes!, baselineHeapBytes: summary.baselineHeapBytes!, peakRssBytes, firstByteMs });
-    });
+/**
+ * One device run with the file as its camera (played once, as fast as the board reads): summary figures, peak RSS
+ * (VmHWM) and boot → first PutMedia byte, observed by the profiler's runner (sim/profile/observeDevice.ts).
+ */
+async function runDevice(cloud: RunningCloud, image: ImageManifest, config: string, video: string, stream: string): Promise<DeviceRun> {
+  const { done } = observeDevice({
+    cloud, image: { dir: imageDir(image.board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}) },
+    config, stream, video, loop: false, bytesPerSecond: 0, cwd: ROOT,
   });
+  const r = await done;
+  const summary = r.summary as Record<string, number> | undefined;
+  if (r.exit.code !== 0 || !summary) throw new Error(`${image.board} exited ${r.exit.code}: ${r.exit.stderr}`);
+  return { frames: summary.framesIn!, computrons: summary.computrons!, peakHeapBytes: summary.peakHeapBytes!, baselineHeapBytes: summary.baselineHeapBytes!, peakRssBytes: r.peakRssBytes, firstByteMs: r.firstByteMs };
 }
 
 interface DeviceFigures {
@@ -180,13 +164,13 @@ async function deviceCost(dir: string, images: ImageManifest[], clipFor?: (codec
       let instructions = '-';
       let instructionsPerFrame = Number.NaN;
       if (image.qemuCpu) {
-        const count = async (name: string, file: string) => {
-          const { command: _q, args } = bootCommand({ dir: imageDir(image.board), runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu! }, configFor(cloud, dir, image.board, name, codec));
-          const r = await countInstructions({ cpu: image.qemuCpu!, program: args[2]!, args: args.slice(3), cwd: ROOT, stdin: readFileSync(file) });
-          if (r.code !== 0) throw new Error(`${image.board} under the plugin exited ${r.code}: ${r.stderr}`);
-          return Number(r.instructions);
-        };
-        instructionsPerFrame = ((await count(`${image.board}-c`, twice)) - (await count(`${image.board}-d`, video))) / frames;
+        // The profiler's count (fieldcam profile --count-instructions): the clip twice minus once under the plugin.
+        const counted = await countPerFrame({
+          image: { dir: imageDir(image.board), runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu, ...(image.qemu ? { qemu: image.qemu } : {}), target: image.target },
+          config: (name) => configFor(cloud, dir, image.board, name, codec), clip: readFileSync(video), cwd: ROOT, names: [`${image.board}-d`, `${image.board}-c`],
+        });
+        if (!counted) throw new Error(`${image.board}: no frames counted under the plugin`);
+        instructionsPerFrame = counted.total;
         instructions = n(instructionsPerFrame);
       }
       figures.push({ board: image.board, bytesPerFrame: readFileSync(video).length / once.frames, computronsPerFrame: (double.computrons - once.computrons) / frames, instructionsPerFrame });

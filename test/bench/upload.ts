@@ -12,6 +12,7 @@ import { nodeSocket } from '../../firmware/boards/node/nodeSocket.ts';
 import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
 import { KvsControlClient } from '../../firmware/core/kvs/KvsControlClient.ts';
 import { LatencyStats } from '../../firmware/core/kvs/LatencyStats.ts';
+import { PoolFragmentSource } from '../../firmware/core/kvs/PoolFragmentSource.ts';
 import { PutMediaSession } from '../../firmware/core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../../firmware/core/net/ServerClock.ts';
 import { FrameInput } from '../../firmware/core/media/FrameInput.ts';
@@ -76,7 +77,7 @@ async function upload(endpoint: string, ca: string, stream: string, input: Uint8
   const credentials = () => CREDENTIALS;
   const control = new KvsControlClient({ sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', target, credentials, userAgent: 'bench' });
   session = new PutMediaSession({
-    input: frameInput, control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1',
+    source: new PoolFragmentSource(frameInput), control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1',
     streamName: stream, credentials, dataTls: { ca }, createStream: { retentionHours: 24 }, maxFragmentMs: 10_000,
     endOfFragment: true, random: Math.random, userAgent: 'bench',
     onFrameSent: (frame) => {

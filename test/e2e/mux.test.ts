@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, suite } from '../harness/index.ts';
 import {
-  clusterCount, decodedFrameCount, decodeErrors, fieldcam, FIXTURES, frameHashes, framePts, mkvmerge, tempDir,
+  clusterBlocks, clusterCount, decodedFrameCount, decodeErrors, fieldcam, FIXTURES, frameHashes, framePts, mkvmerge, tempDir, tool,
 } from './tools.ts';
 
 const test = suite('fieldcam mux (e2e)');
@@ -81,6 +81,55 @@ test('configuration-time check: MJPEG and H.265 warn with the reason (KVS stores
   assert.ok(/mux: warning: H\.265: .*browsers/.test(h265.stderr), h265.stderr);
   const h264 = fieldcam(['mux', join(FIXTURES, 'h264-aud-sei-3byte.h264'), '-o', join(tmp.dir, 'warn.mkv')]);
   assert.is(h264.stderr, '');
+});
+
+for (const [audio, codecId, rate, packets, cpd] of [
+  ['aac-16khz-mono-10s.aac', 'A_AAC', 16000, 157, '1408'], // AudioSpecificConfig: AAC-LC (2), index 8 (16 kHz), mono
+  ['alaw-8khz-mono-10s.alaw', 'A_MS/ACM', 8000, 500, '06000100401f0000401f0000010008000000'], // WAVEFORMATEX: tag 6, 1 ch, 8000 Hz
+] as const) {
+  test(`--audio ${audio}: a second ${codecId} track, audio in every fragment, interleaved by timecode; ffmpeg decodes both`, () => {
+    const out = join(tmp.dir, `${audio}.mkv`);
+    const run = fieldcam(['mux', join(FIXTURES, 'h264-320x240-10fps-gop10.h264'), '--audio', join(FIXTURES, audio), '-o', out, '--json']);
+    assert.is(run.status, 0, run.stderr);
+    assert.is((JSON.parse(run.stdout) as { audioPackets: number }).audioPackets, packets);
+    const report = mkvmerge(out);
+    assert.equal([report.errors, report.warnings], [[], []]);
+    assert.is(report.tracks.length, 2);
+    const a = report.tracks[1]!;
+    assert.equal([a.type, a.properties.codec_id, a.properties.audio_sampling_frequency, a.properties.audio_channels], ['audio', codecId, rate, 1]);
+    assert.is(a.properties.codec_private_data, cpd);
+    const probe = tool('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'a:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', out]);
+    assert.is(Number(probe.stdout.trim()), packets, 'ffprobe reads every audio packet');
+    assert.is(decodeErrors(out), '', 'ffmpeg decodes video and audio without a message');
+    assert.is(decodedFrameCount(out), 100);
+    const clusters = clusterBlocks(out);
+    assert.is(clusters.length, 10);
+    for (const [i, blocks] of clusters.entries()) {
+      assert.ok(blocks.some((b) => b.track === 1) && blocks.some((b) => b.track === 2), `fragment ${i} carries both tracks`);
+      for (let k = 1; k < blocks.length; k++) assert.ok(blocks[k]!.t >= blocks[k - 1]!.t, `fragment ${i}: block ${k} is not before block ${k - 1}`);
+    }
+  });
+}
+
+test('G.711 audio decodes to exactly the input samples', () => {
+  const out = join(tmp.dir, 'alaw-identity.mkv');
+  assert.is(fieldcam(['mux', join(FIXTURES, 'h264-320x240-10fps-gop10.h264'), '--audio', join(FIXTURES, 'alaw-8khz-mono-10s.alaw'), '-o', out]).status, 0);
+  const md5 = (args: string[]) => tool('ffmpeg', ['-nostdin', '-v', 'error', ...args, '-map', '0:a:0', '-f', 'md5', '-']).stdout.trim();
+  assert.is(md5(['-i', out]), md5(['-f', 'alaw', '-ar', '8000', '-ac', '1', '-i', join(FIXTURES, 'alaw-8khz-mono-10s.alaw')]));
+});
+
+test('KVS track rules, refused before a byte is written: 4 tracks (MKV_TOO_MANY_TRACKS), audio missing from a fragment (MKV_TRACK_MISSING_IN_FRAGMENT)', () => {
+  const aac = join(FIXTURES, 'aac-16khz-mono-10s.aac');
+  const out = join(tmp.dir, 'rules.mkv');
+  const four = fieldcam(['mux', join(FIXTURES, 'h264-320x240-10fps-gop10.h264'), '--audio', aac, '--audio', aac, '--audio', aac, '-o', out]);
+  assert.is(four.status, 1);
+  assert.ok(/error MKV_TOO_MANY_TRACKS: 1 video and 3 audio tracks make 4/.test(four.stderr), four.stderr);
+  const short = join(tmp.dir, 'short.alaw');
+  writeFileSync(short, readFileSync(join(FIXTURES, 'alaw-8khz-mono-10s.alaw')).subarray(0, 8000 * 3)); // 3 s of 10
+  const missing = fieldcam(['mux', join(FIXTURES, 'h264-320x240-10fps-gop10.h264'), '--audio', short, '-o', out]);
+  assert.is(missing.status, 1);
+  assert.ok(/error MKV_TRACK_MISSING_IN_FRAGMENT: the fragment at 3000 ms .*no block of audio track 2/.test(missing.stderr), missing.stderr);
+  assert.ok(!existsSync(out), 'nothing written');
 });
 
 test('stdin gives byte-identical output to the file path (pinned SegmentUID)', () => {

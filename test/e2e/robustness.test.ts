@@ -11,6 +11,7 @@ import { nodeSocket } from '../../firmware/boards/node/nodeSocket.ts';
 import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
 import { isFieldcamError } from '../../firmware/core/errors.ts';
 import { KvsControlClient } from '../../firmware/core/kvs/KvsControlClient.ts';
+import { PoolFragmentSource } from '../../firmware/core/kvs/PoolFragmentSource.ts';
 import { PutMediaSession } from '../../firmware/core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../../firmware/core/net/ServerClock.ts';
 import { FrameInput } from '../../firmware/core/media/FrameInput.ts';
@@ -126,7 +127,7 @@ test('a hostile PutMedia endpoint never crashes the session: it retries with bac
   const target = { host: '127.0.0.1', port };
   const control = new KvsControlClient({ sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', target, credentials, userAgent: 'test' });
   session = new PutMediaSession({
-    input, control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', streamName: 'cam',
+    source: new PoolFragmentSource(input), control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', streamName: 'cam',
     credentials, maxFragmentMs: 10_000, stalenessMs: 300, backoff: { initialMs: 5, maxMs: 40 }, stopTimeoutMs: 2500,
     random: prng(7), userAgent: 'test',
   });

@@ -7,6 +7,7 @@ import { nodeSocket } from '../../firmware/boards/node/nodeSocket.ts';
 import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
 import type { ClockPort } from '../../firmware/io/Clock.ts';
 import { KvsControlClient } from '../../firmware/core/kvs/KvsControlClient.ts';
+import { PoolFragmentSource } from '../../firmware/core/kvs/PoolFragmentSource.ts';
 import { PutMediaSession } from '../../firmware/core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../../firmware/core/net/ServerClock.ts';
 import { FrameInput } from '../../firmware/core/media/FrameInput.ts';
@@ -41,7 +42,7 @@ async function run(cloud: RunningCloud, o: { stream: string; fixture: string; cl
   const credentials = () => CREDENTIALS;
   const control = new KvsControlClient({ sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', target, credentials, userAgent: 'test' });
   session = new PutMediaSession({
-    input, control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', streamName: o.stream,
+    source: new PoolFragmentSource(input), control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', streamName: o.stream,
     credentials, dataTls: { ca: cloud.caPem }, createStream: { retentionHours: 24 }, maxFragmentMs: 10_000, endOfFragment: true,
     onEvent: (e) => process.env.DEBUG_SESSION && console.error('EV', JSON.stringify(e).slice(0, 200)),
     ...(o.rotateMs ? { rotateMs: o.rotateMs } : {}), backoff: { initialMs: 20, maxMs: 200 }, random: Math.random, userAgent: 'test',

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { startCloud } from '../../sim/cloud/startCloud.ts';
 import { assert, suite } from '../harness/index.ts';
-import { decodedFrameCount, decodeErrors, fieldcam, ROOT, tempDir } from './tools.ts';
+import { decodedFrameCount, decodeErrors, fieldcam, FIXTURES, frameHashes, ROOT, tempDir } from './tools.ts';
 
 const test = suite('fieldcam sim (e2e)');
 const tmp = tempDir('fieldcam-sim-');
@@ -59,6 +59,34 @@ test('--once with 2 cameras: every fragment PERSISTED; the state reads back as 1
     assert.is(read, 0);
     assert.is(decodedFrameCount(out), 100);
     assert.is(decodeErrors(out), '');
+  } finally {
+    await cloud.close();
+  }
+});
+
+test('H.265 through the real firmware (sim-x86 XS runtime): every fragment PERSISTED; GetMedia decodes to the input\'s pictures', async () => {
+  const stateDir = join(tmp.dir, 'h265');
+  const video = join(FIXTURES, 'h265-320x240-10fps-gop10.h265');
+  const run = await sim(['--once', '--board', 'sim-x86', '--video', video, '--as-fast-as-possible', '--port', '0', '--state-dir', stateDir, '--json']);
+  assert.is(run.status, 0, run.stderr);
+  const summary = JSON.parse(run.stdout) as { ok: boolean; devices: { framesIn: number; fragmentsPersisted: number; framesDropped: number }[] };
+  assert.ok(summary.ok);
+  assert.equal(summary.devices.map((d) => [d.framesIn, d.fragmentsPersisted, d.framesDropped]), [[100, 10, 0]]);
+  const cloud = await startCloud({ stateDir, port: 0, routes: [...mediaRoutes] });
+  try {
+    const out = join(tmp.dir, 'h265.mkv');
+    const read = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'get-media', '--stream', 'sim-x86-1', '-o', out,
+        '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'], {
+        cwd: ROOT,
+        env: { ...process.env, AWS_CA_BUNDLE: cloud.caFile, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
+        stdio: 'ignore',
+      });
+      child.on('close', resolve);
+    });
+    assert.is(read, 0);
+    assert.is(decodeErrors(out), '');
+    assert.equal(frameHashes(out), frameHashes(video), 'the 100 pictures decoded from KVS are the input\'s');
   } finally {
     await cloud.close();
   }

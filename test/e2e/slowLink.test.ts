@@ -9,6 +9,7 @@ import { nodeHash } from '../../firmware/boards/node/nodeHash.ts';
 import { nodeSocket } from '../../firmware/boards/node/nodeSocket.ts';
 import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
 import { KvsControlClient } from '../../firmware/core/kvs/KvsControlClient.ts';
+import { PoolFragmentSource } from '../../firmware/core/kvs/PoolFragmentSource.ts';
 import { PutMediaSession } from '../../firmware/core/kvs/PutMediaSession.ts';
 import { FrameInput } from '../../firmware/core/media/FrameInput.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
@@ -68,7 +69,7 @@ async function stream(f: Feed) {
   const control = new KvsControlClient({ sockets, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', target, credentials, userAgent: 'test' });
   const events: string[] = [];
   session = new PutMediaSession({
-    input, control, sockets, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', streamName: f.stream,
+    source: new PoolFragmentSource(input), control, sockets, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', streamName: f.stream,
     credentials, dataTls: { ca: cloud.caPem }, createStream: { retentionHours: 24 }, maxFragmentMs: 10_000, endOfFragment: true,
     ...(f.stalenessMs ? { stalenessMs: f.stalenessMs } : {}), ...(f.maxLatencyMs ? { maxLatencyMs: f.maxLatencyMs } : {}),
     backoff: { initialMs: 20, maxMs: 200 }, random: Math.random, userAgent: 'test', stopTimeoutMs: 20_000,
@@ -195,7 +196,7 @@ test('lifecycle: a session connects nothing before start(); after close() nothin
     target: { host: url.hostname, port: Number(url.port), tls: { ca: cloud.caPem } }, credentials, userAgent: 'test' });
   const events: string[] = [];
   const session = new PutMediaSession({
-    input, control, sockets, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', streamName: 'lifecycle', credentials,
+    source: new PoolFragmentSource(input), control, sockets, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', streamName: 'lifecycle', credentials,
     dataTls: { ca: cloud.caPem }, createStream: { retentionHours: 24 }, maxFragmentMs: 10_000, random: Math.random, userAgent: 'test',
     onEvent: (e) => events.push(e.type),
   });

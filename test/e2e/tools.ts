@@ -86,6 +86,18 @@ export function frameHashes(file: string): string[] {
   return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
 }
 
+/** Each Cluster's blocks as mkvinfo lists them, in file order: track number and timestamp (s). */
+export function clusterBlocks(file: string): { track: number; t: number }[][] {
+  const r = tool('mkvinfo', ['-a', file]);
+  const clusters: { track: number; t: number }[][] = [];
+  for (const line of r.stdout.split('\n')) {
+    if (/^\|\+ Cluster\s*$/.test(line)) clusters.push([]);
+    const m = /Simple block: .*track number (\d+), .*timestamp (\d+):(\d+):([\d.]+)/.exec(line);
+    if (m && clusters.length) clusters[clusters.length - 1]!.push({ track: Number(m[1]), t: Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]) });
+  }
+  return clusters;
+}
+
 /** Number of Matroska Clusters (= KVS fragments), as mkvinfo sees them. */
 export function clusterCount(file: string): number {
   const r = tool('mkvinfo', ['-a', file]); // without -a, mkvinfo stops at the first Cluster

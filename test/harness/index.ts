@@ -4,6 +4,7 @@
 
 import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
+import type { StoragePort } from '../../firmware/io/Storage.ts';
 
 export * as assert from './assert.ts';
 
@@ -113,4 +114,20 @@ export function boardMkvBlock(): MkvBlockPort | undefined {
 
 export function setBoardMkvBlock(port: MkvBlockPort): void {
   boardBlock = port;
+}
+
+let storage: { readonly port: StoragePort; readonly scratch: string } | undefined;
+
+/**
+ * The board's Storage port and a scratch folder of this run for it: node:fs and a temporary folder under Node,
+ * the C host's natives (firmware/runtime/storage.c) and a folder under build/xs inside XS. Suites make their
+ * own sub-folders and remove the files they made.
+ */
+export function boardStorage(): { readonly port: StoragePort; readonly scratch: string } {
+  if (!storage) throw new Error('no storage installed by the test runner');
+  return storage;
+}
+
+export function setBoardStorage(port: StoragePort, scratch: string): void {
+  storage = { port, scratch };
 }

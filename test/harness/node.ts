@@ -1,10 +1,12 @@
 // Node runner: imports suite files, hands every registered suite to uvu, and reports the totals on a
 // marker line that toolchain/test.mjs aggregates into the final `N passed, N failed` line.
 // Usage: node --import tsx test/harness/node.ts [file-or-dir …]   (default: all of test/)
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { setFixtureLoader, takeRegisteredSuites } from './index.ts';
+import { tmpdir } from 'node:os';
+import { nodeStorage } from '../../firmware/boards/node/nodeStorage.ts';
+import { setBoardStorage, setFixtureLoader, takeRegisteredSuites } from './index.ts';
 
 // The AWS SDK warns on Node 20 about releases we do not use (versions are pinned); keep test output clean.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -12,6 +14,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const root = resolve(import.meta.dirname, '..', '..');
 const fixtureDir = join(root, 'test', 'fixtures');
 setFixtureLoader((name) => new Uint8Array(readFileSync(join(fixtureDir, name))));
+const storageScratch = mkdtempSync(join(tmpdir(), 'fieldcam-storage-'));
+setBoardStorage(nodeStorage, storageScratch);
+process.on('exit', () => rmSync(storageScratch, { recursive: true, force: true }));
 
 function collect(path: string, out: string[]): void {
   if (statSync(path).isDirectory()) {

@@ -4,7 +4,8 @@
 // runRegisteredSuites(). Output: `ok <suite> › <test>` / `FAIL <suite> › <test>: <message>` per test, a
 // `# xs …` cost line per suite, and the `@@fieldcam-results` marker that toolchain/test.mjs aggregates.
 import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
-import { setBoardByteScan, setBoardMkvBlock, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
+import { setBoardByteScan, setBoardMkvBlock, setBoardStorage, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
+import { xsStorage } from '../../firmware/boards/xs/xsStorage.ts';
 
 /** The C host's natives (firmware/runtime/natives.c); only what the harness uses. */
 declare const native: {
@@ -12,6 +13,7 @@ declare const native: {
   readFile(path: string): ArrayBuffer;
   exit(code: number): never;
   monotonic(): number;
+  now(): number;
   computrons(): number;
   heapBytes(): number;
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
@@ -20,8 +22,12 @@ declare const native: {
   closeAccessUnit(
     data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
   ): number;
+  copyNalTable(
+    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
+  ): void;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+  walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
   mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   readonly argv: readonly string[];
 };
@@ -40,12 +46,19 @@ setBoardByteScan(Object.freeze({
   closeAccessUnit: (
     data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
   ) => native.closeAccessUnit(data, from, to, base, state, table, sps, pps),
+  copyNalTable: (
+    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
+  ) => native.copyNalTable(table, count, start, offsets, lengths, prefixes, types),
   findJpegMarker: (data: Uint8Array, from: number, to: number) => native.findJpegMarker(data, from, to),
   skipJpegSegments: (data: Uint8Array, from: number, to: number) => native.skipJpegSegments(data, from, to),
+  walkJpegHeaders: (data: Uint8Array, from: number, to: number, out: Uint32Array) => native.walkJpegHeaders(data, from, to, out),
 }));
 
 // The SimpleBlock writer as xsBoard hands it over (the host function itself), so core suites check block.c.
 setBoardMkvBlock(Object.freeze({ pushBlock: native.mkvBlock as MkvBlockPort['pushBlock'] }));
+// A scratch folder of this run (the native and the emulated runs go at the same time): files only, removed by the
+// suites that make them.
+setBoardStorage(xsStorage(), `build/xs/storage-scratch/${native.now()}-${Math.floor(native.monotonic() * 1000)}`);
 
 function describe(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;

@@ -1,13 +1,14 @@
-// fieldcam-runtime built for the boards' ARM cores and run under qemu-arm (qemu-user: the guest's sockets
+// fieldcam-runtime built for the boards' ARM cores and run under qemu-arm / qemu-aarch64 (qemu-user: the guest's sockets
 // are the host's, so node:tls peers in this process serve it). The key natives, with the same scripts and
 // the same expectations as on x86_64: timers, SHA-256/HMAC against node:crypto, TCP through localhost and
 // TLS handshakes verified by IP SAN and by DNS name, which also proves numeric hosts and "localhost" resolve
 // without glibc's NSS in the static binaries.
+import { QEMU_USER } from '../../toolchain/xs/build.mjs';
 import { assert, suite } from '../harness/index.ts';
 import { hashExpected, HASH_SCRIPT, QEMU_CPU, runScript, testPki, TIMERS_EXPECTED, TIMERS_SCRIPT, TLS_CLIENT_SCRIPT, tlsServer, type Arch } from './support.ts';
 
-for (const arch of ['armv6', 'armv7'] as const satisfies readonly Arch[]) {
-  const test = suite(`fieldcam-runtime under qemu-arm -cpu ${QEMU_CPU[arch]} (${arch})`);
+for (const arch of ['armv6', 'armv7', 'aarch64'] as const satisfies readonly Arch[]) {
+  const test = suite(`fieldcam-runtime under ${QEMU_USER[arch]} -cpu ${QEMU_CPU[arch]} (${arch})`);
   const timeoutMs = 60_000;
 
   test('timers: due order, ties in creation order, clearTimer, jobs drained per dispatch, exit 0', async () => {

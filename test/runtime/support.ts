@@ -1,5 +1,5 @@
 // Helpers for the fieldcam-runtime suites (Node only): build the runtime, run small scripts that use the
-// `native` object directly (natively or under qemu-arm), and the TLS material their peers need.
+// `native` object directly (natively or under qemu-arm/qemu-aarch64), and the TLS material their peers need.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,12 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { ensureCertificates } from '../../sim/cloud/tls/ensureCertificates.ts';
-import { buildRuntime } from '../../toolchain/xs/build.mjs';
+import { buildRuntime, QEMU_USER } from '../../toolchain/xs/build.mjs';
 
-export type Arch = 'x86_64' | 'armv6' | 'armv7';
+export type Arch = 'x86_64' | 'armv6' | 'armv7' | 'aarch64';
 
 /** The CPU model QEMU emulates for each ARM target (the boards' manifests name the same ones). */
-export const QEMU_CPU: Readonly<Record<Arch, string | undefined>> = Object.freeze({ x86_64: undefined, armv6: 'arm1176', armv7: 'cortex-a7' });
+export const QEMU_CPU: Readonly<Record<Arch, string | undefined>> = Object.freeze({ x86_64: undefined, armv6: 'arm1176', armv7: 'cortex-a7', aarch64: 'cortex-a53' });
 
 const runtimes = new Map<Arch, string>();
 
@@ -78,7 +78,7 @@ export function runScript(source: string, options: RunOptions = {}): Promise<Run
   writeFileSync(file, (options.prelude === false ? '' : PRELUDE) + source);
   const args = [...(options.flags ?? []), file, ...(options.args ?? [])];
   const cpu = QEMU_CPU[arch];
-  const [plain, plainArgs] = cpu ? ['qemu-arm', ['-cpu', cpu, runtime(arch), ...args]] : [runtime(arch), args];
+  const [plain, plainArgs] = cpu ? [QEMU_USER[arch]!, ['-cpu', cpu, runtime(arch), ...args]] : [runtime(arch), args];
   const { command, args: argv } = options.wrap ? options.wrap(plain, plainArgs) : { command: plain, args: plainArgs };
   return new Promise((resolve, reject) => {
     const child = spawn(command, argv, { stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });

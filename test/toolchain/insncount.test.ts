@@ -112,6 +112,28 @@ test('a loop: identical counts run to run, and the same whole number of instruct
   assert.ok(marked[0] < counts[0], 'the window excludes start-up and exit');
 });
 
+test('stages: instructions counted by address range add up to the total, and the loop\'s are all in main', async () => {
+  const program = loopProgram();
+  const sym = /^([0-9a-f]+) ([0-9a-f]+) T main$/m.exec(spawnSync('arm-linux-gnueabi-nm', ['-S', program], { encoding: 'utf8' }).stdout);
+  assert.ok(sym, 'main in the test program\'s symbol table');
+  const stages = [{ start: parseInt(sym![1]!, 16), size: parseInt(sym![2]!, 16), stage: 'main' }];
+  const runs: CountResult[] = [];
+  for (const n of ['1000', '2000']) {
+    const r = await countInstructions({ cpu, program, args: [n], stages });
+    assert.is(r.code, 0);
+    assert.equal(Object.keys(r.stages ?? {}).sort(), ['main', 'rest']);
+    assert.is(r.stages!.main! + r.stages!.rest!, r.instructions, `N=${n}: the stages add up to the total`);
+    assert.ok(r.stages!.main! > 0n && r.stages!.rest! > 0n, `N=${n}: both stages ran (${r.stages!.main}, ${r.stages!.rest})`);
+    runs.push(r);
+  }
+  // Only the loop in main depends on N: every extra instruction is main's, rest does not move.
+  assert.is(runs[1]!.stages!.main! - runs[0]!.stages!.main!, runs[1]!.instructions - runs[0]!.instructions);
+  assert.is(runs[1]!.stages!.rest, runs[0]!.stages!.rest);
+  // Per-block counting cannot split a block by address: refused by name.
+  const refused = await countInstructions({ cpu, program, args: ['1'], stages, per: 'tb' }).then(() => 'counted', (err: Error) => err.message);
+  assert.ok(/stages need count=insn/.test(refused), refused);
+});
+
 test('per-block counting agrees with per-instruction counting on code that never leaves a block midway', async () => {
   const program = loopProgram();
   for (const n of ['0', '2500']) {

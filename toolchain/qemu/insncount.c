@@ -11,8 +11,8 @@
  *
  * With stages=FILE (count=insn only) every instruction is also counted against the stage whose address range
  * holds it: FILE has one line per range, `START SIZE NAME` (hexadecimal start and size, a name of at most 31
- * characters; at most 15 names), typically the functions of the program by the part they belong to (its symbol
- * table: `nm -S`). Instructions in no range count as `rest`. At exit one line per stage follows the total:
+ * characters; at most 15 names), typically the functions of the program by the part they belong to (from the
+ * linker's map). Instructions in no range count as `rest`. At exit one line per stage follows the total:
  * `@@qemu-insns-stage NAME <count>`; the stages add up to the total. The stage is decided when QEMU translates
  * an instruction, so it costs nothing more while the code runs.
  *

@@ -22,10 +22,13 @@ export function coreSuiteFiles() {
   return out;
 }
 
-export async function bundleCoreTests() {
+/**
+ * Bundles `files` (default: every core suite) into build/xs/<name>.js; `name` defaults to core-tests. A subset
+ * (the aarch64 smoke group) gets its own name so both bundles can exist side by side.
+ */
+export async function bundleCoreTests({ files = coreSuiteFiles(), name = 'core-tests' } = {}) {
   mkdirSync(outDir, { recursive: true });
-  const files = coreSuiteFiles();
-  const entry = join(outDir, 'core-tests.entry.ts');
+  const entry = join(outDir, `${name}.entry.ts`);
   const imports = files.map((f) => `import ${JSON.stringify(join(root, f))};`).join('\n');
   writeFileSync(
     entry,
@@ -33,7 +36,7 @@ export async function bundleCoreTests() {
       `import { runRegisteredSuites } from ${JSON.stringify(join(root, 'test', 'harness', 'xs.ts'))};\n` +
       `${imports}\n\nvoid runRegisteredSuites();\n`,
   );
-  const outfile = join(outDir, 'core-tests.js');
+  const outfile = join(outDir, `${name}.js`);
   await build({
     entryPoints: [entry],
     outfile,

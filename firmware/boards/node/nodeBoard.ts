@@ -5,6 +5,7 @@ import { nodeCamera } from './nodeCamera.ts';
 import { nodeFifo } from './nodeFifo.ts';
 import { nodeHash } from './nodeHash.ts';
 import { nodeSocket } from './nodeSocket.ts';
+import { nodeStorage } from './nodeStorage.ts';
 import { nodeClock, nodeTimers } from './nodeTime.ts';
 
 export interface NodeBoardOptions {
@@ -65,6 +66,7 @@ export function nodeBoard(options: NodeBoardOptions = {}): Board {
     timers: nodeTimers,
     sockets: nodeSocket,
     hash: nodeHash,
+    storage: nodeStorage,
     camera: nodeCamera,
     fifo: nodeFifo,
     readText: (path: string) => readFileSync(path, 'utf8'),

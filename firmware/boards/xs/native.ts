@@ -59,6 +59,27 @@ export interface NativeHost {
   /** Removes `<basename>.tmp-<digits>` files beside `path` (a crashed writeFileAtomic; never this process's own). Returns the count. */
   removeStaleTemps(path: string): number;
 
+  // ---- storage (runtime storage.c; the spool): errors throw "E…: path: …" ----
+  /** Opens for reading and appending (O_APPEND), creating it 0600. Returns the descriptor. */
+  storageOpen(path: string): number;
+  storageAppend(fd: number, data: Uint8Array, offset: number, length: number): void;
+  /** pread into the range; returns the bytes read (fewer only at the end of the file). */
+  storageRead(fd: number, position: number, into: Uint8Array, offset: number, length: number): number;
+  storageSync(fd: number): void;
+  storageTruncate(fd: number, size: number): void;
+  storageSize(fd: number): number;
+  storageClose(fd: number): void;
+  /** rename, then fsync of the target's folder. */
+  storageRename(from: string, to: string): void;
+  /** unlink, then fsync of the folder. */
+  storageRemove(path: string): void;
+  /** Entries of a folder except "." and "..", unsorted. */
+  storageList(folder: string): string[];
+  /** mkdir 0700 of ONE level; an existing folder is fine. */
+  storageMakeDirectory(path: string): void;
+  /** statvfs: bytes available to this process on path's file system. */
+  storageFreeBytes(path: string): number;
+
   // ---- byte search (memchr) ----
   /** The first index i in [from, to) with data[i] === value (0-255), or -1. The host checks the range. */
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
@@ -74,10 +95,16 @@ export interface NativeHost {
   closeAccessUnit(
     data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
   ): number;
+  /** An access unit's NAL table into a frame record (accessunits.c; the contract is ByteScanPort.copyNalTable). */
+  copyNalTable(
+    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
+  ): void;
   /** The first j in [from, to) with data[j] === 0xFF and data[j + 1] (when j + 1 < to) neither 0x00 nor 0xD0-0xD7, or -1 (scan.c). */
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   /** Past the whole JPEG marker segments in [from, to) that the scanner only skips (APPn, DQT, DHT, COM, …); `from` when none (scan.c). */
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+  /** JPEG headers through SOF and SOS in one call (scan.c; the contract is ByteScanPort.walkJpegHeaders). */
+  walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
 
   // ---- Matroska ----
   /** One SimpleBlock's header and payload views appended to a ViewList (block.c; the contract is MkvBlockPort.pushBlock). */

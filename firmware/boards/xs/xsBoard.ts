@@ -6,6 +6,7 @@ import { xsCamera } from './xsCamera.ts';
 import { xsHash } from './xsHash.ts';
 import { xsLoop } from './xsLoop.ts';
 import { xsSocket } from './xsSocket.ts';
+import { xsStorage } from './xsStorage.ts';
 import { xsClock, xsTimers } from './xsTime.ts';
 
 /**
@@ -19,8 +20,10 @@ function xsByteScan(): NonNullable<Board['byteScan']> {
     findStartCodes: native.findStartCodes,
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
+    copyNalTable: native.copyNalTable,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
+    walkJpegHeaders: native.walkJpegHeaders,
   });
 }
 
@@ -36,6 +39,7 @@ export const xsBoard: Board = Object.freeze({
   timers: xsTimers,
   sockets: xsSocket,
   hash: xsHash,
+  storage: xsStorage(),
   byteScan: xsByteScan(),
   mkvBlock: xsMkvBlock(),
   camera: xsCamera,

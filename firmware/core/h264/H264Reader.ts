@@ -57,6 +57,8 @@ const NO_BYTES = new Uint8Array(0);
  * SEI (6), NAL types 14..18, or a slice (1, 5) with first_mb_in_slice == 0 starts the next one. That needs only
  * the NAL header and the bit after it, so a frame goes out as soon as the next one begins. `key` is true iff the
  * access unit holds an IDR slice. Nothing is allocated per frame; SPS/PPS are copied only when they change.
+ * With a board's walks (ByteScanPort.closeAccessUnit, classifyNals) the same rules run in C for the common case,
+ * one call per frame, and this class keeps the judgements and every irregular case (`assemble`, `walk`).
  */
 export class H264Reader {
   readonly cursor: StreamCursor;
@@ -533,7 +535,15 @@ export class H264Reader {
       return;
     }
     this.cursor.fillFrame(frame, this.au.start, this.au.end);
-    this.au.copyTo(frame);
+    const port = this.auPort;
+    if (port && port.copyNalTable) {
+      const au = this.au;
+      port.copyNalTable(au.table, au.count, au.start, frame.nalOffset, frame.nalLength, frame.nalPrefix, frame.nalType);
+      frame.nalCount = au.count;
+      frame.key = au.key;
+    } else {
+      this.au.copyTo(frame);
+    }
     frame.seq = this.seq;
     this.awaitIdr = false;
     const change = this.params.takeChange();

@@ -3,7 +3,6 @@ import type { SocketFactory, TlsOptions } from '../../io/Socket.ts';
 import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
 import { FieldcamError, isFieldcamError, type ErrorCode } from '../errors.ts';
 import { MAX_NALS_PER_FRAME, type Frame } from '../media/Frame.ts';
-import type { FrameInput } from '../media/FrameInput.ts';
 import { ViewList } from '../media/ViewList.ts';
 import type { FragmentMetadata } from '../mkv/FragmentMetadata.ts';
 import type { MkvBlockPort } from '../mkv/MkvBlockPort.ts';
@@ -12,10 +11,13 @@ import { EMPTY_PAYLOAD_SHA256, SigV4Signer } from '../sigv4/SigV4Signer.ts';
 import type { AckEvent } from './AckParser.ts';
 import { actionForAckError } from './actionForAckError.ts';
 import { Backoff } from '../net/Backoff.ts';
-import type { HttpTarget } from '../net/httpExchange.ts';
 import { serviceError, type KvsControlClient, type KvsCredentials } from './KvsControlClient.ts';
 import { hostHeader } from '../net/hostHeader.ts';
 import type { NetDeadlines } from '../net/PhaseDeadline.ts';
+import { ConnectionSupervisor } from './ConnectionSupervisor.ts';
+import { EndpointResolver } from './EndpointResolver.ts';
+import type { FragmentSource, ReplayCount } from './FragmentSource.ts';
+import { InFlightSet } from './InFlightSet.ts';
 import { LatencyStats } from './LatencyStats.ts';
 import { PutMediaConnection } from './PutMediaConnection.ts';
 import type { ServerClock } from '../net/ServerClock.ts';
@@ -31,7 +33,8 @@ const IN_FLIGHT = 256;
 const SEND_AHEAD_FRAGMENTS = 3;
 
 export interface PutMediaSessionOptions {
-  readonly input: FrameInput;
+  /** Where fragments come from (PoolFragmentSource: the RAM pool; a spool); the session never sees where bytes live. */
+  readonly source: FragmentSource;
   readonly control: KvsControlClient;
   readonly sockets: SocketFactory;
   readonly timers: TimerPort;
@@ -126,33 +129,35 @@ export interface SessionStats {
 type State = 'idle' | 'resolving' | 'connecting' | 'streaming' | 'draining' | 'waiting' | 'paused' | 'stopped' | 'failed';
 
 /**
- * The producer side of PutMedia (kvs-reference.md §4, §7): resolves the stream and data endpoint, streams
- * every queued frame as Matroska over one long-lived chunked request, releases fragments when they are
- * PERSISTED (RECEIVED when retention is 0), and survives everything else: reconnects with jittered
- * backoff and replays every un-acknowledged fragment with its original timecodes, resets stale
- * connections, rotates before the 45-minute cap, corrects its clock from the service's Date header. The
- * only terminal states are a fatal auth/config error and `stop()`.
+ * The producer side of PutMedia (kvs-reference.md §4, §7): streams every fragment its FragmentSource holds as
+ * Matroska over one long-lived chunked request, releases fragments when they are PERSISTED (RECEIVED when
+ * retention is 0), and survives everything else: reconnects with jittered backoff and replays every
+ * un-acknowledged fragment with its original timecodes, resets stale connections and rotates before the
+ * 45-minute cap (ConnectionSupervisor), re-resolves the endpoint (EndpointResolver), corrects its clock from the
+ * service's Date header. The only terminal states are a fatal auth/config error and `stop()`.
  */
 export class PutMediaSession {
   readonly stats: SessionStats;
   private readonly o: PutMediaSessionOptions;
+  private readonly source: FragmentSource;
   private readonly signer: SigV4Signer;
   private readonly backoff: Backoff;
+  private readonly resolver: EndpointResolver;
+  private readonly flights = new InFlightSet(IN_FLIGHT);
+  private readonly supervisor: ConnectionSupervisor;
   /** One HTTP chunk: its size line, a frame's Matroska ranges (with the fragment's Tags and Cluster), the CRLF. */
   private readonly mkv = new ViewList(2 + 8 + 2 * MAX_NALS_PER_FRAME);
+  private readonly replayCount: ReplayCount = { fragments: 0, whole: 0 };
+  /** Bound once: the source calls it for every fragment it releases (no closure per acknowledgement). */
+  private readonly landed = (startTimecode: number): void => this.onLanded(startTimecode);
+  private readonly landing = { persisted: true, now: 0 };
   private writer: MkvWriter | undefined;
   private state: State = 'idle';
   private conn: PutMediaConnection | undefined;
-  private connOpenedAt = 0;
   private fragmentOpen = false;
   private headerSent = false;
   private skipUntilFragment = false;
-  private target: HttpTarget | undefined;
-  private targetResolvedAt = 0;
-  private retentionHours = 1;
-  private tick: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
-  private rotating = false;
   private stopping = false;
   private closed = false;
   private inputEnded = false;
@@ -162,24 +167,35 @@ export class PutMediaSession {
   private pauseWaiters: (() => void)[] = [];
   private failure: FieldcamError | undefined;
   private stopDeadline = 0;
-  /** Clock offset already applied to the input's timestamps (only before the first frame is sent). */
+  /** Clock offset already applied to the source's timestamps (only before the first frame is sent). */
   private rebasedOffset = 0;
-  // Fragments sent on the current connection: start timecode, when sent, whether BUFFERING came.
-  private readonly flightPts = new Float64Array(IN_FLIGHT);
-  private readonly flightSentAt = new Float64Array(IN_FLIGHT);
-  private readonly flightBuffered = new Uint8Array(IN_FLIGHT);
-  private readonly flightReceived = new Uint8Array(IN_FLIGHT);
-  private flightHead = 0;
-  private flightCount = 0;
-  /** Monotonic ms of the last sign of life on the connection: ready, bytes drained, an ACK. */
-  private lastProgressAt = 0;
   /** Start timecode of the newest fragment acknowledged RECEIVED (retention > 0) on this connection. */
   private receivedThrough = -1;
 
   constructor(options: PutMediaSessionOptions) {
     this.o = options;
+    this.source = options.source;
     this.signer = new SigV4Signer({ hash: options.hash, service: 'kinesisvideo', region: options.region });
     this.backoff = new Backoff({ initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000, random: options.random });
+    this.resolver = new EndpointResolver({
+      control: options.control, timers: options.timers, clock: options.clock, streamName: options.streamName,
+      ...(options.dataTls ? { dataTls: options.dataTls } : {}),
+      ...(options.createStream ? { createStream: options.createStream } : {}),
+      ...(options.endpointTtlMs !== undefined ? { ttlMs: options.endpointTtlMs } : {}),
+    });
+    this.supervisor = new ConnectionSupervisor({
+      timers: options.timers, clock: options.clock, flights: this.flights,
+      stalenessMs: options.stalenessMs ?? 30_000, rotateMs: options.rotateMs ?? 40 * 60_000,
+      events: {
+        onTick: (now) => this.onTick(now),
+        onStale: (ms) => this.onStale(ms),
+        onHealthy: () => this.relieveLatency(),
+        onRotate: () => {
+          this.emit({ type: 'rotating' });
+          this.drain();
+        },
+      },
+    });
     this.stats = {
       connections: 0, fragmentsSent: 0, fragmentsReplayed: 0, fragmentsBuffering: 0, fragmentsReceived: 0,
       fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsResentWhole: 0, fragmentsDroppedLatency: 0, framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
@@ -195,25 +211,27 @@ export class PutMediaSession {
   start(): void {
     this.checkOpen();
     if (this.state !== 'idle') throw new RangeError('start() called twice');
-    this.tick = this.o.timers.set(1000, () => this.onTick());
+    this.resolver.start();
+    this.flights.start();
+    this.supervisor.start();
     void this.resolveAndConnect();
   }
 
-  /** The FrameInput queued frames: send what the connection can take. */
+  /** The source holds new frames: send what the connection can take. */
   framesQueued(): void {
     this.checkOpen();
     this.drain();
   }
 
   /**
-   * Ends the session now: the connection is dropped, timers cleared, held fragments stay in the queue (not
+   * Ends the session now: the connection is dropped, timers cleared, held fragments stay in the source (not
    * acknowledged). A pending `stop()` rejects with UPLOAD_LAST_ACK_MISSING when something was still held.
    * Idempotent; afterwards start/stop/framesQueued throw and no callback runs.
    */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const held = this.o.input.queue.length;
+    const held = this.source.heldFrames;
     this.finishStop(held > 0 && this.stopWaiters.length > 0
       ? new FieldcamError('UPLOAD_LAST_ACK_MISSING', `closed with ${held} frame(s) not acknowledged as PERSISTED`) : undefined);
   }
@@ -280,58 +298,31 @@ export class PutMediaSession {
   // ── resolving the stream and its data endpoint ──
 
   private async resolveAndConnect(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'failed') return;
-    if (this.pausing && !this.stopping && this.o.input.queue.length === 0) {
+    if (this.settled) return;
+    if (this.pausing && !this.stopping && this.source.heldFrames === 0) {
       this.conn = undefined;
       this.enterPaused(); // nothing to deliver: no connection while stopped
       return;
     }
-    const now = this.o.clock.monotonic();
     try {
-      if (!this.target || now - this.targetResolvedAt > (this.o.endpointTtlMs ?? 45 * 60_000)) {
+      if (!this.resolver.fresh) {
         this.setState('resolving');
-        await this.resolve();
+        await this.resolver.resolve();
         // stop() may have settled the session while the control plane answered: connect nothing then.
         if (this.settled) return;
-        this.targetResolvedAt = this.o.clock.monotonic();
       }
       // The control plane told us the real time. If the board clock was off and nothing has been sent yet,
       // move the frames captured so far (and the frames to come) to true producer timestamps.
       const offset = this.o.clock.offsetMs;
       if (offset !== this.rebasedOffset && this.stats.framesSent === 0) {
-        this.o.input.rebase(offset - this.rebasedOffset);
+        this.source.rebase(offset - this.rebasedOffset);
         this.rebasedOffset = offset;
       }
       this.connect();
     } catch (err) {
+      if (this.closed) return;
       this.onFailure(err);
     }
-  }
-
-  private async resolve(): Promise<void> {
-    const name = this.o.streamName;
-    type Described = { StreamInfo?: { Status?: string; DataRetentionInHours?: number } };
-    let info: Described['StreamInfo'];
-    try {
-      info = (await this.o.control.call<Described>('/describeStream', { StreamName: name })).StreamInfo;
-    } catch (err) {
-      if (!isFieldcamError(err, 'UPLOAD_STREAM_NOT_FOUND') || !this.o.createStream) throw err;
-      const { retentionHours, mediaType } = this.o.createStream;
-      await this.o.control.call('/createStream', { StreamName: name, DataRetentionInHours: retentionHours, ...(mediaType ? { MediaType: mediaType } : {}) });
-      info = (await this.o.control.call<Described>('/describeStream', { StreamName: name })).StreamInfo;
-    }
-    // A new stream is CREATING for a few seconds on AWS: poll once a second until it is ACTIVE.
-    for (let polls = 0; info?.Status !== 'ACTIVE'; polls++) {
-      if (info?.Status === 'DELETING' || polls > 30) throw new FieldcamError('UPLOAD_STREAM_NOT_ACTIVE', `stream ${name} is ${info?.Status ?? 'unknown'}`);
-      await this.sleep(1000);
-      info = (await this.o.control.call<Described>('/describeStream', { StreamName: name })).StreamInfo;
-    }
-    this.retentionHours = info.DataRetentionInHours ?? 1;
-    const { DataEndpoint } = await this.o.control.call<{ DataEndpoint?: string }>('/getDataEndpoint', { StreamName: name, APIName: 'PUT_MEDIA' });
-    const m = /^(https?):\/\/([^/:]+)(?::(\d+))?\/?$/.exec(DataEndpoint ?? '');
-    if (!m) throw new FieldcamError('UPLOAD_BAD_RESPONSE', `GetDataEndpoint returned '${String(DataEndpoint)}'`);
-    const tls = m[1] === 'https';
-    this.target = { host: m[2]!, port: m[3] ? Number(m[3]) : tls ? 443 : 80, ...(tls ? { tls: { ...this.o.dataTls } } : {}) };
   }
 
   // ── the PutMedia connection ──
@@ -339,7 +330,7 @@ export class PutMediaSession {
   private connect(): void {
     const credentials = this.o.credentials();
     if (!credentials) throw new FieldcamError('UPLOAD_NO_CREDENTIALS', 'no credentials yet');
-    const target = this.target!;
+    const target = this.resolver.target!;
     const nowMs = this.o.clock.now();
     const headers: [string, string][] = [
       ['host', hostHeader(target)],
@@ -356,30 +347,23 @@ export class PutMediaSession {
     this.setState('connecting');
     this.stats.connections++;
     this.releaseReceived();
-    this.flightCount = 0;
+    this.flights.clear();
     this.fragmentOpen = false;
     this.headerSent = false;
     this.skipUntilFragment = false;
     // Every connection is a new Matroska segment, and every held frame is sent again (replay) with its
     // original timecodes.
-    const queue = this.o.input.queue;
-    if (this.stats.connections > 1) {
-      let open = false;
-      for (let i = 0; i < queue.length; i++) {
-        const f = queue.at(i);
-        if (!f.sent || !f.fragmentStart) continue;
-        this.stats.fragmentsReplayed++;
-        if (open) this.stats.fragmentsResentWhole++; // the previous one was closed on the wire by this start
-        open = true;
-      }
-    }
-    queue.rewind();
+    const replayed = this.replayCount;
+    replayed.fragments = replayed.whole = 0;
+    this.source.replay(replayed);
+    this.stats.fragmentsReplayed += replayed.fragments;
+    this.stats.fragmentsResentWhole += replayed.whole;
     const conn: PutMediaConnection = new PutMediaConnection({
       sockets: this.o.sockets, timers: this.o.timers, ...(this.o.deadlines ? { deadlines: this.o.deadlines } : {}),
     }, target, headers, {
       onReady: () => {
         if (this.conn !== conn) return;
-        this.connOpenedAt = this.lastProgressAt = this.o.clock.monotonic();
+        this.supervisor.opened();
         this.setState('streaming');
         this.drain();
       },
@@ -389,7 +373,7 @@ export class PutMediaSession {
       onClosed: (err) => this.conn === conn && this.onClosed(err),
       onWritable: () => {
         if (this.conn !== conn) return;
-        this.lastProgressAt = this.o.clock.monotonic(); // bytes left: the link is slow, not dead
+        this.supervisor.progress(); // bytes left: the link is slow, not dead
         this.drain();
       },
     });
@@ -403,10 +387,10 @@ export class PutMediaSession {
       this.maybeSettle();
       return;
     }
-    const queue = this.o.input.queue;
-    if (!this.writer && this.o.input.ready) {
+    const source = this.source;
+    if (!this.writer && source.ready) {
       this.writer = new MkvWriter({
-        track: this.o.input.trackSpec(), maxFragmentMs: this.o.maxFragmentMs,
+        track: source.trackSpec(), maxFragmentMs: this.o.maxFragmentMs,
         ...(this.o.segmentUid ? { segmentUid: this.o.segmentUid } : {}),
         ...(this.o.blockPort ? { blockPort: this.o.blockPort } : {}),
       });
@@ -414,7 +398,7 @@ export class PutMediaSession {
     const writer = this.writer;
     if (!writer) {
       // Paused before the first frame: nothing was sent on this connection, so there is nothing to acknowledge.
-      if (this.pausing && !this.stopping && queue.length === 0) {
+      if (this.pausing && !this.stopping && source.heldFrames === 0) {
         this.conn = undefined;
         conn.close();
         this.enterPaused();
@@ -427,8 +411,10 @@ export class PutMediaSession {
       conn.writeChunk(this.mkv);
       this.headerSent = true;
     }
-    for (let frame = queue.nextUnsent(); frame && conn.writable > 0 && this.state === 'streaming'; frame = queue.nextUnsent()) {
-      if (frame.fragmentStart && this.fragmentOpen && (this.rotating || this.flightCount === IN_FLIGHT || this.unreceived() >= SEND_AHEAD_FRAGMENTS)) break;
+    const flights = this.flights;
+    const supervisor = this.supervisor;
+    for (let frame = source.nextUnsent(); frame && conn.writable > 0 && this.state === 'streaming'; frame = source.nextUnsent()) {
+      if (frame.fragmentStart && this.fragmentOpen && (supervisor.rotating || flights.full || flights.unreceived() >= SEND_AHEAD_FRAGMENTS)) break;
       conn.beginChunk(this.mkv);
       if (frame.fragmentStart) {
         if (this.fragmentOpen && this.o.endOfFragment) writer.endFragment(this.mkv);
@@ -437,10 +423,11 @@ export class PutMediaSession {
         this.o.onFragmentStart?.(frame.pts);
         this.fragmentOpen = true;
         this.skipUntilFragment = false;
-        this.recordFlight(frame.pts);
+        flights.add(frame.pts, this.o.clock.monotonic());
+        this.stats.fragmentsSent++;
         conn.fragmentSent();
       } else if (this.skipUntilFragment) {
-        frame.sent = true;
+        source.markSent(frame);
         continue;
       }
       try {
@@ -451,12 +438,12 @@ export class PutMediaSession {
         if (!isFieldcamError(err)) throw err;
         this.count(err.code);
         this.emit({ type: 'dropped', code: err.code, message: err.message, frames: 1 });
-        frame.sent = true;
+        source.markSent(frame);
         this.skipUntilFragment = true;
         continue;
       }
       conn.writeChunk(this.mkv);
-      frame.sent = true;
+      source.markSent(frame);
       this.stats.framesSent++;
       this.o.onFrameSent?.(frame);
     }
@@ -468,11 +455,10 @@ export class PutMediaSession {
   private maybeFinish(): void {
     const conn = this.conn;
     if (!conn || this.state !== 'streaming') return;
-    const queue = this.o.input.queue;
-    const next = queue.nextUnsent(); // once: this runs after every drain, i.e. per frame
+    const next = this.source.nextUnsent(); // once: this runs after every drain, i.e. per frame
     const allSent = next === undefined;
     const atBoundary = allSent || next.fragmentStart;
-    if ((this.stopping && this.inputEnded && allSent) || (this.rotating && atBoundary) || (this.pausing && allSent)) {
+    if ((this.stopping && this.inputEnded && allSent) || (this.supervisor.rotating && atBoundary) || (this.pausing && allSent)) {
       if (this.fragmentOpen && this.writer) {
         conn.beginChunk(this.mkv);
         this.writer.endFragment(this.mkv); // the last fragment can be acknowledged now
@@ -484,67 +470,21 @@ export class PutMediaSession {
     }
   }
 
-  private recordFlight(pts: number): void {
-    const i = (this.flightHead + this.flightCount) % IN_FLIGHT;
-    this.flightPts[i] = pts;
-    this.flightSentAt[i] = this.o.clock.monotonic();
-    this.flightBuffered[i] = 0;
-    this.flightReceived[i] = 0;
-    this.flightCount++;
-    this.stats.fragmentsSent++;
-  }
-
-  /** Fragments sent on this connection whose RECEIVED has not arrived. */
-  private unreceived(): number {
-    let n = 0;
-    for (let k = 0; k < this.flightCount; k++) if (!this.flightReceived[(this.flightHead + k) % IN_FLIGHT]) n++;
-    return n;
-  }
-
-  /** RECEIVED comes in order (kvs-reference.md §4.8): every fragment up to `pts` has all its bytes at the service. */
-  private markReceived(pts: number): void {
-    for (let k = 0; k < this.flightCount; k++) {
-      const i = (this.flightHead + k) % IN_FLIGHT;
-      if (this.flightPts[i]! <= pts) this.flightReceived[i] = 1;
-    }
-  }
-
-  private flightIndex(pts: number): number {
-    for (let k = 0; k < this.flightCount; k++) {
-      const i = (this.flightHead + k) % IN_FLIGHT;
-      if (this.flightPts[i] === pts) return i;
-    }
-    return -1;
-  }
-
-  /** Forgets in-flight fragments up to `pts` (acknowledged or dropped); returns when the one at `pts` was sent, or -1. */
-  private landFlights(pts: number): number {
-    let sentAt = -1;
-    while (this.flightCount > 0 && this.flightPts[this.flightHead]! <= pts) {
-      if (this.flightPts[this.flightHead] === pts) sentAt = this.flightSentAt[this.flightHead]!;
-      this.flightHead = (this.flightHead + 1) % IN_FLIGHT;
-      this.flightCount--;
-    }
-    return sentAt;
-  }
-
   // ── acknowledgements ──
 
   private onAck(ack: AckEvent): void {
     this.emit({ type: 'ack', ack });
     const now = this.o.clock.monotonic();
-    this.lastProgressAt = now;
+    this.supervisor.progress();
     switch (ack.eventType) {
-      case 'BUFFERING': {
+      case 'BUFFERING':
         this.stats.fragmentsBuffering++;
-        const i = this.flightIndex(ack.fragmentTimecode);
-        if (i >= 0) this.flightBuffered[i] = 1;
+        this.flights.markBuffered(ack.fragmentTimecode);
         break;
-      }
       case 'RECEIVED':
         this.stats.fragmentsReceived++;
-        this.markReceived(ack.fragmentTimecode);
-        if (this.retentionHours === 0) this.release(ack.fragmentTimecode, now);
+        this.flights.markReceived(ack.fragmentTimecode);
+        if (this.resolver.retentionHours === 0) this.release(ack.fragmentTimecode, now);
         else if (ack.fragmentTimecode > this.receivedThrough) this.receivedThrough = ack.fragmentTimecode;
         break;
       case 'PERSISTED':
@@ -576,18 +516,18 @@ export class PutMediaSession {
 
   /** Frees every held fragment up to and including the one starting at `timecode`. Returns frames freed. */
   private release(timecode: number, now: number, persisted = true): number {
-    const queue = this.o.input.queue;
-    let frames = 0;
-    while (queue.length > 0) {
-      const head = queue.at(0);
-      if (!head.sent || head.pts > timecode) break;
-      const sentAt = this.landFlights(head.pts);
-      if (persisted && sentAt >= 0) this.stats.latency.add(now - sentAt);
-      frames += queue.releaseOldestFragment();
-    }
+    this.landing.persisted = persisted;
+    this.landing.now = now;
+    const frames = this.source.release(timecode, this.landed);
     if (persisted) this.stats.framesPersisted += frames;
     this.maybeSettle();
     return frames;
+  }
+
+  /** A fragment left the source: it is no longer in flight; its round trip counts when it was acknowledged. */
+  private onLanded(startTimecode: number): void {
+    const sentAt = this.flights.land(startTimecode);
+    if (this.landing.persisted && sentAt >= 0) this.stats.latency.add(this.landing.now - sentAt);
   }
 
   // ── failure, retry, staleness, rotation ──
@@ -596,12 +536,12 @@ export class PutMediaSession {
     if (this.state === 'draining' && !err) {
       // Orderly end after our last chunk (stop or rotation).
       this.conn = undefined;
-      if (this.stopping && this.o.input.queue.length === 0) {
+      if (this.stopping && this.source.heldFrames === 0) {
         this.finishStop(undefined);
         return;
       }
-      this.rotating = false;
-      if (this.pausing && this.o.input.queue.length === 0) {
+      this.supervisor.rotating = false;
+      if (this.pausing && this.source.heldFrames === 0) {
         this.enterPaused();
         return;
       }
@@ -635,7 +575,7 @@ export class PutMediaSession {
   }
 
   private scheduleRetry(delayMs: number, code: ErrorCode, message: string): void {
-    if (this.state === 'stopped' || this.state === 'failed') return;
+    if (this.settled) return;
     this.setState('waiting');
     if (delayMs > 0) this.emit({ type: 'retry', code, message, delayMs });
     if (this.retryTimer) this.o.timers.clear(this.retryTimer);
@@ -645,35 +585,22 @@ export class PutMediaSession {
     });
   }
 
-  private onTick(): void {
-    this.tick = this.o.timers.set(1000, () => this.onTick());
-    const now = this.o.clock.monotonic();
-    // First: a stop that has waited long enough ends, whatever the connection is doing.
+  /** The supervisor's tick: a stop that has waited long enough ends first, whatever the connection is doing. */
+  private onTick(now: number): boolean {
     if (this.stopping && now > this.stopDeadline) {
       this.finishStop(new FieldcamError('UPLOAD_LAST_ACK_MISSING',
-        `stopped with ${this.o.input.queue.length} frame(s) not acknowledged as PERSISTED`));
-      return;
+        `stopped with ${this.source.heldFrames} frame(s) not acknowledged as PERSISTED`));
+      return false;
     }
-    if (this.state === 'streaming' || this.state === 'draining') {
-      const staleness = this.o.stalenessMs ?? 30_000;
-      for (let k = 0; k < this.flightCount; k++) {
-        const i = (this.flightHead + k) % IN_FLIGHT;
-        if (!this.flightBuffered[i] && now - this.flightSentAt[i]! > staleness && now - this.lastProgressAt > staleness) {
-          this.emit({ type: 'retry', code: 'UPLOAD_STALE', message: `no BUFFERING ACK for ${staleness} ms`, delayMs: 0 });
-          this.count('UPLOAD_STALE');
-          this.conn?.close();
-          this.conn = undefined;
-          this.scheduleRetry(0, 'UPLOAD_STALE', 'stale connection');
-          return;
-        }
-      }
-      this.relieveLatency();
-      if (!this.rotating && this.state === 'streaming' && now - this.connOpenedAt > (this.o.rotateMs ?? 40 * 60_000)) {
-        this.rotating = true;
-        this.emit({ type: 'rotating' });
-        this.drain();
-      }
-    }
+    return true;
+  }
+
+  private onStale(stalenessMs: number): void {
+    this.emit({ type: 'retry', code: 'UPLOAD_STALE', message: `no BUFFERING ACK for ${stalenessMs} ms`, delayMs: 0 });
+    this.count('UPLOAD_STALE');
+    this.conn?.close();
+    this.conn = undefined;
+    this.scheduleRetry(0, 'UPLOAD_STALE', 'stale connection');
   }
 
   /**
@@ -687,35 +614,33 @@ export class PutMediaSession {
     if (this.receivedThrough < 0) return;
     const through = this.receivedThrough;
     this.receivedThrough = -1;
-    const queue = this.o.input.queue;
+    this.landing.persisted = false; // no round trip to measure: the PERSISTED never came
+    const before = this.stats.fragmentsReceivedUnconfirmed;
     let fragments = 0;
-    while (queue.length > 0) {
-      const head = queue.at(0);
-      if (!head.sent || head.pts > through) break;
-      this.landFlights(head.pts);
-      this.stats.framesPersisted += queue.releaseOldestFragment();
+    this.stats.framesPersisted += this.source.release(through, (pts) => {
+      this.flights.land(pts);
       fragments++;
-    }
-    this.stats.fragmentsReceivedUnconfirmed += fragments;
+    });
+    this.stats.fragmentsReceivedUnconfirmed = before + fragments;
   }
 
   /**
-   * Latency pressure: while whole un-sent fragments start more than maxLatencyMs before the newest queued
-   * frame, the oldest of them is dropped (never one partly sent, never the open one), so the link spends
-   * itself on recent video. Not while stopping: then everything held is delivered. Not in a connection's first
+   * Latency pressure: while whole un-sent fragments start more than maxLatencyMs before the newest held frame,
+   * the oldest of them is dropped (never one partly sent, never the open one), so the link spends itself on
+   * recent video. Not while stopping: then everything held is delivered. Not in a connection's first
    * maxLatencyMs either: what was queued while there was no connection (boot, an outage) is a backlog the pool
    * was sized to hold, not a sign of a slow link; a link that has had that long and is still that far behind
    * cannot carry the camera.
    */
   private relieveLatency(): void {
     const bound = this.o.maxLatencyMs;
-    const queue = this.o.input.queue;
-    if (bound === undefined || this.stopping || queue.length === 0) return;
-    if (this.o.clock.monotonic() - this.connOpenedAt < bound) return;
-    const before = queue.at(queue.length - 1).pts - bound;
+    const source = this.source;
+    if (bound === undefined || this.stopping || source.heldFrames === 0) return;
+    if (this.o.clock.monotonic() - this.supervisor.openedAt < bound) return;
+    const before = source.newestPts() - bound;
     let dropped = 0;
     let frames = 0;
-    for (let n = queue.dropOldestUnsent('latency', before); n > 0; n = queue.dropOldestUnsent('latency', before)) {
+    for (let n = source.dropOldestUnsent('latency', before); n > 0; n = source.dropOldestUnsent('latency', before)) {
       dropped++;
       frames += n;
     }
@@ -726,7 +651,7 @@ export class PutMediaSession {
   }
 
   private maybeSettle(): void {
-    if (this.stopping && this.inputEnded && this.o.input.queue.length === 0 && this.state !== 'failed') {
+    if (this.stopping && this.inputEnded && this.source.heldFrames === 0 && this.state !== 'failed') {
       this.finishStop(undefined);
     }
   }
@@ -741,9 +666,11 @@ export class PutMediaSession {
   }
 
   private settle(err: FieldcamError | undefined): void {
-    if (this.tick) this.o.timers.clear(this.tick);
+    this.supervisor.close();
+    this.resolver.close();
+    this.flights.close();
     if (this.retryTimer) this.o.timers.clear(this.retryTimer);
-    this.tick = this.retryTimer = undefined;
+    this.retryTimer = undefined;
     const waiters = this.stopWaiters.splice(0);
     for (const w of waiters) w(err);
     this.settlePause();
@@ -755,6 +682,7 @@ export class PutMediaSession {
 
   private setState(state: State): void {
     this.state = state;
+    if (!this.settled) this.supervisor.watch(state === 'streaming' || state === 'draining' ? state : 'none');
     if (state === 'resolving' || state === 'connecting' || state === 'draining' || state === 'paused') this.emit({ type: state });
     if (state === 'streaming') this.emit({ type: 'connected' });
   }
@@ -762,9 +690,5 @@ export class PutMediaSession {
   private emit(event: SessionEvent): void {
     if (this.closed) return;
     this.o.onEvent?.(event);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.o.timers.set(ms, resolve));
   }
 }

@@ -74,6 +74,8 @@ export class JpegScanner {
   private readonly head = new Uint8Array(HEAD_BYTES);
   private hasFrameHeader = false;
   private hasScan = false;
+  /** ByteScanPort.walkJpegHeaders' in/out record (has a frame header, width, height, scan taken), reused. */
+  private readonly headerWalk = new Uint32Array(4);
 
   constructor(byteScan?: ByteScanPort) {
     this.byteScan = byteScan;
@@ -143,9 +145,28 @@ export class JpegScanner {
           break;
         }
         case MARKER: {
-          // With the board's segment skip, the segments only skipped below (APPn, DQT, DHT, …) go by in C.
+          // With the board's header walk, an image's usual headers up to its entropy-coded data go by in C (valid
+          // frame and scan headers taken as endSegment takes them); with its segment skip, the segments only
+          // skipped below (APPn, DQT, DHT, …). Whatever they stop at is this state machine's.
           const port = this.byteScan;
-          if (port && port.skipJpegSegments) {
+          if (port && port.walkJpegHeaders) {
+            const walk = this.headerWalk;
+            walk[0] = this.hasFrameHeader ? 1 : 0;
+            const j = port.walkJpegHeaders(bytes, i, to, walk);
+            if (walk[0] === 1 && !this.hasFrameHeader) {
+              this.hasFrameHeader = true;
+              this.width = walk[1]!;
+              this.height = walk[2]!;
+            }
+            if (walk[3] === 1) {
+              this.hasScan = true;
+              this.state = ENTROPY;
+            }
+            if (j !== i) {
+              i = j;
+              break;
+            }
+          } else if (port && port.skipJpegSegments) {
             const j = port.skipJpegSegments(bytes, i, to);
             if (j !== i) {
               i = j;

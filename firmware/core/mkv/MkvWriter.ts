@@ -7,15 +7,17 @@ import { EBML_IDS } from './ebmlIds.ts';
 import type { FragmentMetadata } from './FragmentMetadata.ts';
 import type { MkvBlockPort } from './MkvBlockPort.ts';
 import { MKV_LIMITS } from './mkvLimits.ts';
-import type { TrackSpec } from './TrackSpec.ts';
+import type { AudioTrackSpec, TrackSpec } from './TrackSpec.ts';
 import { writeUintBE } from './uintBE.ts';
 import { vintMax } from './vint.ts';
 import { TAGS_ELEMENT_OVERHEAD, writeTagsElement } from './writeTagsElement.ts';
 
-export type { TrackSpec } from './TrackSpec.ts';
+export type { AudioTrackSpec, TrackSpec } from './TrackSpec.ts';
 
 export interface MkvWriterOptions {
   readonly track: TrackSpec;
+  /** Audio tracks after the video (TrackNumber 2, 3); KVS takes at most 3 tracks in all (MKV_TOO_MANY_TRACKS). */
+  readonly audio?: readonly AudioTrackSpec[];
   /** Longest fragment accepted, in ms (default 10000, the strictest documented KVS limit, E1; at most 20000). */
   readonly maxFragmentMs?: number;
   /** Largest fragment accepted, in bytes (default and ceiling 50 MB, KVS ACK 4001). */
@@ -47,6 +49,9 @@ const BLOCK_CONTENT_MAX = vintMax(BLOCK_SIZE_WIDTH);
 const BLOCK_SIZE_MARKER = 0x80 >> (BLOCK_SIZE_WIDTH - 1);
 /** Cluster timecode template: 8-octet unsigned integer so any epoch-ms value is patched in place. */
 const CLUSTER_TIMECODE_WIDTH = 8;
+
+/** Read once: `Number.isSafeInteger` is a global and a property lookup per call in XS (three calls per frame). */
+const isSafeInteger = Number.isSafeInteger;
 
 function checkTime(value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative integer (ms), got ${value}`);
@@ -98,6 +103,10 @@ export class MkvWriter {
   private haveFrame = false;
   private lastDts = 0;
   private lastDuration = 0;
+  /** Per audio track: its SimpleBlock header template, blocks in the open fragment, last timecode written. */
+  private readonly audioTemplates: Uint8Array[] = [];
+  private readonly audioBlocks: number[] = [];
+  private readonly audioLast: number[] = [];
 
   constructor(options: MkvWriterOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -112,7 +121,8 @@ export class MkvWriter {
     this.track = options.track;
     this.maxFragmentMs = maxMs;
     this.maxFragmentBytes = maxBytes;
-    this.headerBytes = buildSegmentHeader(options.track, options.segmentUid ?? randomSegmentUid(), options.writingApp ?? 'fieldcam');
+    const audio = options.audio ?? [];
+    this.headerBytes = buildSegmentHeader(options.track, options.segmentUid ?? randomSegmentUid(), options.writingApp ?? 'fieldcam', audio);
 
     const b = new EbmlBuilder(TAGS_ELEMENT_OVERHEAD + END_OF_FRAGMENT_TAG_NAME.length);
     // Cluster of unknown size (one per fragment, ended by the next level-1 element), Timecode first.
@@ -122,6 +132,12 @@ export class MkvWriter {
 
     b.reset().id(EBML_IDS.SimpleBlock).size(BLOCK_PREFIX, BLOCK_SIZE_WIDTH).size(1, BLOCK_TRACK_BYTES).u8(0).u8(0).u8(0);
     this.blockTemplate = b.toUint8Array();
+    for (let i = 0; i < audio.length; i++) {
+      b.reset().id(EBML_IDS.SimpleBlock).size(BLOCK_PREFIX, BLOCK_SIZE_WIDTH).size(2 + i, BLOCK_TRACK_BYTES).u8(0).u8(0).u8(FLAG_KEY);
+      this.audioTemplates.push(b.toUint8Array());
+      this.audioBlocks.push(0);
+      this.audioLast.push(-1);
+    }
 
     // End of fragment, as the PIC packages it: a Tags element named AWS_KINESISVIDEO_END_OF_FRAGMENT with an
     // empty TagString (Stream.c putFrame for EoFr frames; generateEosMetadata).
@@ -166,6 +182,7 @@ export class MkvWriter {
     this.haveFrame = false;
     this.blocks = 0;
     this.bytes = 0;
+    for (let i = 0; i < this.audioLast.length; i++) this.audioLast[i] = -1;
   }
 
   /**
@@ -187,6 +204,7 @@ export class MkvWriter {
       throw new FieldcamError('MKV_FRAGMENT_NOT_MONOTONIC',
         `fragment timecode ${timecode} ms is before the end of the previous frame (${this.lastDts + this.lastDuration} ms)`);
     }
+    if (this.fragmentOpen) this.checkTracksPresent();
     const tags = metadata === undefined ? undefined : metadata.encode();
     const tpl = this.clusterTemplate;
     writeUintBE(tpl, this.clusterTimecodeOffset, timecode, CLUSTER_TIMECODE_WIDTH);
@@ -204,8 +222,58 @@ export class MkvWriter {
     this.haveCluster = true;
     this.clusterTimecode = timecode;
     this.blocks = 0;
+    for (let i = 0; i < this.audioBlocks.length; i++) this.audioBlocks[i] = 0;
     this.bytes = out.byteLength - markBytes;
     this.fragmentEnd = timecode;
+  }
+
+  /**
+   * One audio packet (`bytes[offset, offset + length)`, one AAC frame or G.711 run) as a SimpleBlock of audio track
+   * `track` (0 = TrackNumber 2) at `timecode` ms. The caller interleaves by timecode (KVS needs the blocks of a
+   * fragment in time order across tracks); audio must not precede its fragment or go backwards.
+   */
+  audioBlock(track: number, timecode: number, bytes: Uint8Array, offset: number, length: number, out: ViewList): void {
+    if (!this.fragmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'audioBlock() outside a fragment: call startFragment() first');
+    const tpl = this.audioTemplates[track];
+    if (tpl === undefined) throw new RangeError(`audio track ${track} is not in the header (${this.audioTemplates.length} audio tracks)`);
+    checkTime(timecode, 'audio timecode');
+    const relative = timecode - this.clusterTimecode;
+    if (relative < 0 || relative > MKV_LIMITS.blockTimecodeMax) {
+      throw new FieldcamError('MKV_BLOCK_TIMECODE_RANGE',
+        `audio at ${timecode} ms is ${relative} ms from its fragment start ${this.clusterTimecode} ms; 0-${MKV_LIMITS.blockTimecodeMax} allowed`);
+    }
+    if (timecode < (this.audioLast[track] as number)) {
+      throw new FieldcamError('MKV_FRAME_NOT_MONOTONIC', `audio at ${timecode} ms is before the previous audio block (${this.audioLast[track]} ms)`);
+    }
+    if (relative > this.maxFragmentMs) {
+      throw new FieldcamError('MKV_FRAGMENT_TOO_LONG', `audio at ${timecode} ms would make the fragment from ${this.clusterTimecode} ms last longer than ${this.maxFragmentMs} ms`);
+    }
+    const content = BLOCK_PREFIX + length;
+    const blockBytes = BLOCK_SIZE_OFFSET + BLOCK_SIZE_WIDTH + content;
+    if (content > BLOCK_CONTENT_MAX || this.bytes + blockBytes > this.maxFragmentBytes) {
+      throw new FieldcamError('MKV_FRAGMENT_TOO_LARGE', `a ${blockBytes}-byte audio block would make the fragment ${this.bytes + blockBytes} bytes; the limit is ${this.maxFragmentBytes}`);
+    }
+    tpl[BLOCK_SIZE_OFFSET] = BLOCK_SIZE_MARKER | (content >>> 24);
+    tpl[BLOCK_SIZE_OFFSET + 1] = (content >>> 16) & 0xff;
+    tpl[BLOCK_SIZE_OFFSET + 2] = (content >>> 8) & 0xff;
+    tpl[BLOCK_SIZE_OFFSET + 3] = content & 0xff;
+    tpl[BLOCK_TIMECODE_OFFSET] = relative >> 8;
+    tpl[BLOCK_TIMECODE_OFFSET + 1] = relative & 0xff;
+    out.push(tpl, 0, tpl.length);
+    out.push(bytes, offset, length);
+    this.audioBlocks[track]!++;
+    this.audioLast[track] = timecode;
+    this.bytes += blockBytes;
+  }
+
+  /** KVS refuses a fragment missing a track (ACK 4011): every audio track must have a block in the open fragment. */
+  checkTracksPresent(): void {
+    for (let i = 0; i < this.audioBlocks.length; i++) {
+      if (this.audioBlocks[i] === 0) {
+        throw new FieldcamError('MKV_TRACK_MISSING_IN_FRAGMENT',
+          `the fragment at ${this.clusterTimecode} ms has ${this.blocks} video block(s) and no block of audio track ${2 + i}`);
+      }
+    }
   }
 
   /**
@@ -218,7 +286,7 @@ export class MkvWriter {
     const dts = frame.dts;
     const duration = frame.duration;
     // One test for the common case (the per-frame cost, docs/performance.md); checkTime names the bad one.
-    if (!(pts >= 0 && dts >= 0 && duration >= 0 && Number.isSafeInteger(pts) && Number.isSafeInteger(dts) && Number.isSafeInteger(duration))) {
+    if (!(pts >= 0 && dts >= 0 && duration >= 0 && isSafeInteger(pts) && isSafeInteger(dts) && isSafeInteger(duration))) {
       checkTime(pts, 'frame.pts');
       checkTime(dts, 'frame.dts');
       checkTime(duration, 'frame.duration');
@@ -300,6 +368,7 @@ export class MkvWriter {
    */
   endFragment(out: ViewList): void {
     if (!this.fragmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'endFragment() outside a fragment');
+    this.checkTracksPresent();
     out.push(this.endOfFragmentBytes, 0, this.endOfFragmentBytes.length);
     this.fragmentOpen = false;
   }

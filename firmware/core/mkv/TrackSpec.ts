@@ -26,3 +26,16 @@ export interface TrackSpec {
    */
   readonly payload?: BlockPayload;
 }
+
+/** An audio track after the video track (TrackNumber 2, 3): kvs-reference.md §5.2's audio TrackEntry. */
+export interface AudioTrackSpec {
+  /** 'A_AAC' or 'A_MS/ACM'. */
+  readonly codecId: string;
+  /** Track Name (default 'audio'). */
+  readonly name?: string;
+  /** AudioSpecificConfig for A_AAC, WAVEFORMATEX for A_MS/ACM. */
+  readonly codecPrivate: Uint8Array;
+  readonly sampleRate: number;
+  readonly channels: number;
+  readonly bitDepth: number;
+}

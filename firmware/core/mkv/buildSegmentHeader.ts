@@ -3,7 +3,7 @@ import { utf8Length } from '../text/utf8.ts';
 import { EbmlBuilder } from './EbmlBuilder.ts';
 import { EBML_IDS } from './ebmlIds.ts';
 import { MKV_LIMITS } from './mkvLimits.ts';
-import type { TrackSpec } from './TrackSpec.ts';
+import type { AudioTrackSpec, TrackSpec } from './TrackSpec.ts';
 
 /** Matroska MuxingApp of every stream fieldcam writes. */
 export const MUXING_APP = 'fieldcam';
@@ -11,6 +11,8 @@ export const MUXING_APP = 'fieldcam';
 export const DEFAULT_TRACK_NAME = 'kinesis_video';
 /** CodecID whose CodecPrivate (the AVCDecoderConfigurationRecord) players and KVS HLS need. */
 export const CODEC_ID_H264 = 'V_MPEG4/ISO/AVC';
+/** KVS's track limit (kvs-reference.md §2 item 5, ACK 4012): the video track and at most two audio tracks. */
+export const MAX_TRACKS = 3;
 /** TimecodeScale in ns: all times are milliseconds (kvs-reference.md §5.3). */
 export const TIMECODE_SCALE_NS = 1_000_000;
 export const SEGMENT_UID_BYTES = 16;
@@ -56,8 +58,24 @@ function validateTrack(track: TrackSpec): string {
  * MKV_CODEC_ID_INVALID / MKV_TRACK_NAME_INVALID / MKV_CODEC_PRIVATE_INVALID, TypeError/RangeError for
  * programmer errors) and the Info arguments (RangeError).
  */
-export function buildSegmentHeader(track: TrackSpec, segmentUid: Uint8Array, writingApp: string): Uint8Array {
+export function buildSegmentHeader(track: TrackSpec, segmentUid: Uint8Array, writingApp: string, audio: readonly AudioTrackSpec[] = []): Uint8Array {
   const name = validateTrack(track);
+  if (1 + audio.length > MAX_TRACKS) {
+    throw new FieldcamError('MKV_TOO_MANY_TRACKS', `1 video and ${audio.length} audio tracks make ${1 + audio.length}; KVS takes at most ${MAX_TRACKS}`);
+  }
+  let audioBytes = 0;
+  for (const a of audio) {
+    if (!PRINTABLE_ASCII.test(a.codecId) || a.codecId.length < 1 || a.codecId.length > MKV_LIMITS.codecIdMaxBytes) {
+      throw new FieldcamError('MKV_CODEC_ID_INVALID', `audio codecId "${a.codecId}" is not 1-${MKV_LIMITS.codecIdMaxBytes} printable ASCII characters`);
+    }
+    if (!(a.codecPrivate instanceof Uint8Array) || a.codecPrivate.length === 0 || a.codecPrivate.length > MKV_LIMITS.codecPrivateMaxBytes) {
+      throw new FieldcamError('MKV_CODEC_PRIVATE_INVALID', `the ${a.codecId} track needs its CodecPrivate (1-${MKV_LIMITS.codecPrivateMaxBytes} bytes)`);
+    }
+    if (!(a.sampleRate > 0) || !Number.isInteger(a.channels) || a.channels < 1 || a.channels > 8) {
+      throw new RangeError(`audio track: sampleRate ${a.sampleRate} / channels ${a.channels} out of range`);
+    }
+    audioBytes += 64 + a.codecPrivate.length;
+  }
   if (!(segmentUid instanceof Uint8Array) || segmentUid.length !== SEGMENT_UID_BYTES || segmentUid.every((b) => b === 0)) {
     // SegmentUUID: 16 octets, "not 0" (RFC 9559 \Segment\Info\SegmentUUID).
     throw new RangeError(`segmentUid must be ${SEGMENT_UID_BYTES} bytes, not all zero`);
@@ -68,7 +86,7 @@ export function buildSegmentHeader(track: TrackSpec, segmentUid: Uint8Array, wri
     throw new RangeError(`writingApp is ${appBytes} bytes of UTF-8; 1-${MKV_LIMITS.writingAppMaxBytes} allowed`);
   }
   const cpd = track.codecPrivate;
-  const b = new EbmlBuilder(1024 + appBytes + (cpd?.length ?? 0));
+  const b = new EbmlBuilder(1024 + appBytes + (cpd?.length ?? 0) + audioBytes);
 
   // EBML header: the same values the KVS PIC and embedded producer send (DocTypeVersion 2: SimpleBlock).
   b.begin(EBML_IDS.EBML)
@@ -104,7 +122,27 @@ export function buildSegmentHeader(track: TrackSpec, segmentUid: Uint8Array, wri
     .uint(EBML_IDS.PixelWidth, track.width)
     .uint(EBML_IDS.PixelHeight, track.height)
     .end();
-  b.end().end();
+  b.end();
+  for (let i = 0; i < audio.length; i++) {
+    const a = audio[i]!;
+    const rate = new Uint8Array(8);
+    new DataView(rate.buffer).setFloat64(0, a.sampleRate); // EBML float: big-endian IEEE 754 binary64
+    b.begin(EBML_IDS.TrackEntry)
+      .uint(EBML_IDS.TrackNumber, 2 + i) // SimpleBlocks address it as VINT 0x82, 0x83
+      .uint(EBML_IDS.TrackUID, 2 + i)
+      .uint(EBML_IDS.TrackType, 2) // audio
+      .uint(EBML_IDS.FlagLacing, 0)
+      .string(EBML_IDS.Name, a.name ?? 'audio')
+      .string(EBML_IDS.CodecID, a.codecId)
+      .binary(EBML_IDS.CodecPrivate, a.codecPrivate)
+      .begin(EBML_IDS.Audio)
+      .binary(EBML_IDS.SamplingFrequency, rate)
+      .uint(EBML_IDS.Channels, a.channels)
+      .uint(EBML_IDS.BitDepth, a.bitDepth)
+      .end()
+      .end();
+  }
+  b.end();
 
   return b.toUint8Array();
 }

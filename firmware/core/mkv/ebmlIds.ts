@@ -37,6 +37,10 @@ export const EBML_IDS = Object.freeze({
   Video: 0xe0,
   PixelWidth: 0xb0,
   PixelHeight: 0xba,
+  Audio: 0xe1,
+  SamplingFrequency: 0xb5,
+  Channels: 0x9f,
+  BitDepth: 0x6264,
 
   // ── \Segment\Cluster ──
   Cluster: 0x1f43b675,

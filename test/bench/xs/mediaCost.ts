@@ -21,8 +21,12 @@ declare const native: {
   closeAccessUnit(
     data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
   ): number;
+  copyNalTable(
+    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
+  ): void;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+  walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
   mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   readonly argv: readonly string[];
 };
@@ -44,8 +48,10 @@ const muxer = new Muxer({
     findStartCodes: native.findStartCodes,
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
+    copyNalTable: native.copyNalTable,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
+    walkJpegHeaders: native.walkJpegHeaders,
   } } : {}),
   // The XS board's SimpleBlock writer (block.c), as xsBoard hands it over: the host function itself.
   ...(scan === 'native' ? { blockPort: Object.freeze({ pushBlock: native.mkvBlock }) } : {}),

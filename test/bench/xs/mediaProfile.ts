@@ -15,6 +15,8 @@ import { FrameInput } from '../../../firmware/core/media/FrameInput.ts';
 import { Muxer, type Codec } from '../../../host/lib/Muxer.ts';
 import { PREPARE, StreamCursor } from '../../../firmware/core/media/StreamCursor.ts';
 import { ViewList } from '../../../firmware/core/media/ViewList.ts';
+import { JpegScanner } from '../../../firmware/core/mjpeg/JpegScanner.ts';
+import { MjpegReader } from '../../../firmware/core/mjpeg/MjpegReader.ts';
 import { MkvWriter } from '../../../firmware/core/mkv/MkvWriter.ts';
 import { FragmentQueue } from '../../../firmware/core/pool/FragmentQueue.ts';
 import { FramePool } from '../../../firmware/core/pool/FramePool.ts';
@@ -30,8 +32,12 @@ declare const native: {
   closeAccessUnit(
     data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
   ): number;
+  copyNalTable(
+    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
+  ): void;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
+  walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
   mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   readonly argv: readonly string[];
 };
@@ -94,7 +100,7 @@ const perCall = (table.get('Outer.run')!.self - bare) / 1000;
 const inside = table.get('Empty.m')!.self / 1000;
 table.clear();
 
-for (const cls of [AccessUnit, AnnexBScanner, H264Reader, ParameterSetStore, SliceHeader, CaptureClock, Frame, FrameInput, Muxer, StreamCursor, ViewList, MkvWriter, FragmentQueue, FramePool]) wrapClass(cls);
+for (const cls of [AccessUnit, AnnexBScanner, H264Reader, ParameterSetStore, SliceHeader, CaptureClock, Frame, FrameInput, Muxer, StreamCursor, ViewList, MkvWriter, FragmentQueue, FramePool, MjpegReader, JpegScanner]) wrapClass(cls);
 
 const [codec, fps] = native.argv as [Codec, string];
 const pool = new FramePool({ slotCount: 8, slotBytes: 256 * 1024, maxFrames: 64 });
@@ -107,8 +113,10 @@ const muxer = new Muxer({
     findStartCodes: native.findStartCodes,
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
+    copyNalTable: native.copyNalTable,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
+    walkJpegHeaders: native.walkJpegHeaders,
   },
   blockPort: Object.freeze({ pushBlock: native.mkvBlock }),
   sink: () => {},

@@ -120,10 +120,10 @@ test('read back without mounting: the MBR (sfdisk agrees), modes and owners, the
 test('flash --verify and doctor --image: every check PASS, with the same rows', async () => {
   const v = await fieldcam(['flash', '--verify', camera]);
   assert.is(v.status, 0, v.stdout + v.stderr);
-  for (const check of ['partitions', 'operating system', 'fieldcam files', 'board', 'bundle files', 'bundle', 'service unit', 'first boot', 'Wi-Fi', 'hostname', 'clock (NTP)', 'free space']) {
+  for (const check of ['partitions', 'operating system', 'fieldcam files', 'board', 'bundle files', 'bundle', 'camera source', 'service unit', 'first boot', 'Wi-Fi', 'hostname', 'clock (NTP)', 'free space']) {
     assert.ok(new RegExp(`^PASS  ${check.replace(/[()]/g, '\\$&')}\\s`, 'm').test(v.stdout), `${check}\n${v.stdout}`);
   }
-  assert.ok(/all 12 checks passed/.test(v.stdout), v.stdout);
+  assert.ok(/all 13 checks passed/.test(v.stdout), v.stdout);
   assert.ok(!v.stdout.includes('battery'), 'the passphrase is never printed');
   const d = await fieldcam(['doctor', '--image', camera, '--json']);
   assert.is(d.status, 0, d.stderr);
@@ -238,12 +238,47 @@ test('refusals, by name, image untouched: not Raspberry Pi OS, a root partition 
   assert.ok(/error CLI_USAGE: flash: esp32-cam is a memory profile run under QEMU, not a Linux board/.test(r.stderr), r.stderr);
 });
 
+test('--camera-source rtsp on pi-4 (aarch64): the URL (with its password) goes to the bundle, 0600, and nowhere else; a missing ffmpeg is a WARN', async () => {
+  const urlFile = join(work.dir, 'camera.url');
+  const secret = 'pa55-w0rd';
+  const url = `rtsp://admin:${secret}@192.0.2.10:554/stream1`;
+  writeFileSync(urlFile, `${url}\n`, { mode: 0o600 });
+  const out = join(work.dir, 'out', 'ipcam.img');
+  const missing = await fieldcam(['flash', '--bundle', bundle, '--board', 'pi-4', '--camera-source', 'rtsp', '--image', raspios, '-o', out]);
+  assert.is(missing.status, 2, missing.stderr);
+  assert.ok(/the rtsp camera needs its URL: --camera-url-file FILE/.test(missing.stderr), missing.stderr);
+  const wrongKind = await fieldcam(['flash', '--bundle', bundle, '--board', 'pi-4', '--camera-url-file', urlFile, '--image', raspios, '-o', out]);
+  assert.is(wrongKind.status, 2, wrongKind.stderr);
+  assert.ok(/--camera-url-file goes with an rtsp or mjpeg-http camera; pi-4's is rpicam/.test(wrongKind.stderr), wrongKind.stderr);
+  assert.ok(!existsSync(out));
+  const f = await fieldcam(['flash', '--bundle', bundle, '--board', 'pi-4', '--camera-source', 'rtsp', '--camera-url-file', urlFile, '--image', raspios, '-o', out, '--json']);
+  assert.is(f.status, 0, f.stderr);
+  assert.ok(!f.stdout.includes(secret) && !f.stderr.includes(secret), 'the camera password is never printed');
+  const checks = (JSON.parse(f.stdout) as { checks: Row[] }).checks;
+  const row = (name: string) => checks.find((c) => c.check === name);
+  assert.is(row('camera source')?.status, 'WARN');
+  assert.ok(/ffmpeg not on the image/.test(row('camera source')!.cause) && row('camera source')!.fix === 'on the board: sudo apt install ffmpeg', JSON.stringify(row('camera source')));
+  assert.is(row('camera URL')?.status, 'PASS');
+  assert.equal(checks.filter((c) => c.status === 'FAIL'), []);
+  const root = new Ext4Image(out, readMbr(out).partitions[1]!.offset);
+  const st = root.stat('/etc/fieldcam/bundle/camera-url')!;
+  assert.equal([st.mode, st.uid, root.readText('/etc/fieldcam/bundle/camera-url')], [0o600, 0, `${url}\n`]);
+  assert.equal((JSON.parse(root.readText('/opt/fieldcam/board.json')!) as { camera: { source: unknown } }).camera.source, { kind: 'rtsp' });
+  assert.is((JSON.parse(root.readText('/opt/fieldcam/image.json')!) as { target: string }).target, 'aarch64');
+  const run = root.readText('/opt/fieldcam/run')!;
+  assert.ok(run.includes('url=$(cat /etc/fieldcam/bundle/camera-url)') && run.includes('ffmpeg -hide_banner -loglevel error -nostdin $transport -probesize 32 -i "$url" -an -c:v copy'), run);
+  for (const p of ['/opt/fieldcam/run', '/opt/fieldcam/board.json', '/opt/fieldcam/install.sh', '/etc/systemd/system/fieldcam.service']) assert.ok(!root.readText(p)!.includes(secret), p);
+  const doctor = await fieldcam(['doctor', '--image', out, '--json']);
+  assert.is(doctor.status, 0, doctor.stderr); // a WARN does not fail
+  assert.ok(!doctor.stdout.includes(secret));
+});
+
 test('flash --image without -o replaces the image in place, atomically; a second flash keeps it valid', async () => {
   const copy = join(work.dir, 'out', 'inplace.img');
   cpSync(camera, copy);
   const f = await fieldcam(['flash', '--bundle', bundle, '--board', 'pi-zero-w', '--image', copy]);
   assert.is(f.status, 0, f.stderr);
-  assert.ok(/all 12 checks passed/.test(f.stdout), f.stdout);
+  assert.ok(/all 13 checks passed/.test(f.stdout), f.stdout);
   assert.ok(/^SKIP  Wi-Fi|^PASS  Wi-Fi/m.test(f.stdout), f.stdout);
   assert.equal(leftovers(join(work.dir, 'out')), []);
   const other = await fieldcam(['flash', '--bundle', bundle, '--board', 'sim-x86', '--image', copy]);

@@ -2,7 +2,7 @@
 // without mounting anything: an MBR (sfdisk) with a FAT boot partition (mtools: mformat, then config.txt and
 // cmdline.txt) at 4 MiB as Raspberry Pi OS lays it out, and an ext4 root (mke2fs -d, written straight into
 // the image at the partition's offset with `-E offset=`) holding /etc (os-release: Raspbian bookworm,
-// rpi-issue, a user database without `pi`, hostname, hosts, login.defs), /usr with a systemd tree
+// rpi-issue, a user database without `pi`, hostname, hosts, login.defs), /usr with a systemd tree and rpicam-vid
 // (systemd-timesyncd.service, multi-user.target) and Bookworm's merged-usr links (/lib → usr/lib ...).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,11 @@ export interface RaspiosShape {
   readonly rootMiB?: number;
   /** /etc/os-release text (default: Raspberry Pi OS 32-bit Bookworm). */
   readonly osRelease?: string;
+  /**
+   * Programs in /usr/bin, as an image with their packages installed has them (default: rpicam-vid, of
+   * rpicam-apps). Only their presence is read (flash --verify's camera source row); none is ever run.
+   */
+  readonly tools?: readonly string[];
 }
 
 export const RASPBIAN_BOOKWORM = `PRETTY_NAME="Raspbian GNU/Linux 12 (bookworm)"
@@ -90,6 +95,7 @@ export function buildRaspiosImage(path: string, shape: RaspiosShape = {}): void 
     file('usr/lib/systemd/system/multi-user.target', '[Unit]\nDescription=Multi-User System\n');
     for (const d of ['usr/bin', 'usr/sbin', 'var/lib', 'etc/systemd/system/multi-user.target.wants', 'etc/NetworkManager/system-connections', 'root', 'tmp']) mkdirSync(join(stage, d), { recursive: true });
     for (const l of ['bin', 'sbin', 'lib']) symlinkSync(`usr/${l}`, join(stage, l));
+    for (const t of shape.tools ?? ['rpicam-vid']) file(`usr/bin/${t}`, '#!/bin/sh\n# stands for the packaged program: present, never run\nexit 1\n', 0o755);
     writeFileSync(path, '');
     run('truncate', ['-s', String(rootStart + rootBytes), path]);
     const table = `label: dos\nunit: sectors\nstart=${BOOT_START / 512}, size=${bootBytes / 512}, type=c\nstart=${rootStart / 512}, size=${rootBytes / 512}, type=83\n`;

@@ -197,6 +197,19 @@ export const referenceScanPort: ByteScanPort = Object.freeze({
   findStartCodes: referenceFindStartCodes,
   classifyNals: referenceClassifyNals,
   closeAccessUnit: referenceCloseAccessUnit,
+  copyNalTable(
+    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
+  ): void {
+    if (4 * count > table.length || count > offsets.length || count > lengths.length || count > prefixes.length || count > types.length) {
+      throw new RangeError(`count ${count} is more than the arrays hold`);
+    }
+    for (let i = 0; i < count; i++) {
+      offsets[i] = table[4 * i]! - start;
+      lengths[i] = table[4 * i + 1]!;
+      prefixes[i] = table[4 * i + 2]!;
+      types[i] = table[4 * i + 3]!;
+    }
+  },
 });
 
 export interface ReadOptions {

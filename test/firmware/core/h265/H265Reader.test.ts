@@ -8,7 +8,7 @@ import { parseHevcSps } from '../../../../firmware/core/h265/parseHevcSps.ts';
 import type { Frame } from '../../../../firmware/core/media/Frame.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
-import { assert, boardByteScan, fixture, suite } from '../../../harness/index.ts';
+import { assert, boardByteScan, fixture, scaled, suite } from '../../../harness/index.ts';
 
 const test = suite('H265Reader');
 const GOP10 = fixture('h265-320x240-10fps-gop10.h265');
@@ -124,6 +124,19 @@ test('not Annex-B, a slice before its parameter sets, a cut SPS: named errors', 
     [GOP10.subarray(0, all.find((n) => n.type === 33)!.at + 6), 'H265_SPS_INVALID'],
   ];
   for (const [bytes, code] of cases) assert.throws(() => read(bytes, () => 4096), code);
+});
+
+test('lenient (a device): corrupted streams never throw or hang; whatever comes out starts at an IRAP and every frame is accounted', () => {
+  let seed = 12345;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0);
+  for (let round = 0; round < scaled(40); round++) {
+    const data = GOP10.slice();
+    for (let k = 0; k < 1 + (next() % 40); k++) data[next() % data.length] = next() & 0xff; // flip bytes anywhere
+    const r = read(data, () => 1 + (next() % 5000), false);
+    assert.ok(r.frames.length <= 110, `round ${round}: ${r.frames.length} frames`);
+    if (r.frames.length > 0) assert.ok(r.frames[0]!.key, `round ${round}: the first frame out is an IRAP`);
+    assert.ok(r.frames.length + r.pool.dropped > 0, `round ${round}: nothing accounted`);
+  }
 });
 
 test('parseHevcSps is bounded: every cut of the SPS throws H265_SPS_INVALID, never anything else', () => {

@@ -280,10 +280,15 @@ test(`fuzz, ${200} runs: random reads, cut points, sends and acknowledgements on
   }
 });
 
-test(`the same ${200} runs with the board's NAL walk (ByteScanPort.classifyNals; a reference under Node): identical frames, stamps, drops`, () => {
+test(`the same ${200} runs with the board's access-unit walk and with its NAL walk alone (ByteScanPort.closeAccessUnit, classifyNals; a reference under Node): identical frames, stamps, drops`, () => {
   const port = boardByteScan() ?? referenceScanPort;
+  const nalWalk = { indexOfByte: port.indexOfByte, findStartCodes: port.findStartCodes!, classifyNals: port.classifyNals! };
   const runs = scaled(200);
-  for (let seed = 1; seed <= runs; seed++) assert.equal(fuzzRun(seed, port), fuzzRun(seed), `seed ${seed}`);
+  for (let seed = 1; seed <= runs; seed++) {
+    const want = fuzzRun(seed);
+    assert.equal(fuzzRun(seed, port), want, `seed ${seed}`);
+    assert.equal(fuzzRun(seed, nalWalk), want, `seed ${seed}, NAL walk`);
+  }
 });
 
 test.run();

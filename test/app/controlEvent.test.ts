@@ -1,0 +1,107 @@
+// The `event` command end to end on the Node board (issue 15, event clips): a device recording in event mode, its
+// camera a real-time FIFO, the command sent by an MQTT operator through a real TLS broker. The result names the clip
+// and its window; what the local KVS stored is exactly that clip — every fragment tagged with it, its first frame at
+// or before the window's start — and GetMedia decodes to the frames queued less those counted `outsideEvent`.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
+import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
+import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
+import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
+import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
+import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
+import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { getMedia } from '../device/storedMedia.ts';
+import { decodedFrameCount, FIXTURES, framePts, tempDir } from '../e2e/tools.ts';
+import { assert, suite } from '../harness/index.ts';
+import { fifoCamera, Operator, startTlsBroker, type TlsBroker } from './controlKit.ts';
+
+const test = suite('the event command on the Node board (local KVS, MQTT over TLS)');
+const tmp = tempDir('fieldcam-control-event-');
+const THING = 'cam-event';
+const VIDEO = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
+let cloud: RunningCloud;
+let broker: TlsBroker;
+let operator: Operator;
+
+function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (check()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`not within ${ms} ms: ${what}`));
+      else setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
+test.after(async () => {
+  await operator?.close();
+  await broker?.close();
+  await cloud?.close();
+  tmp.remove();
+});
+
+test('start the local cloud, a TLS broker and the operator', async () => {
+  cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
+  const dir = join(tmp.dir, 'cloud');
+  broker = await startTlsBroker(readFileSync(join(dir, 'server.pem'), 'utf8'), readFileSync(join(dir, 'server-key.pem'), 'utf8'), readFileSync(cloud.caFile, 'utf8'));
+  operator = await Operator.connect(broker.port, readFileSync(cloud.caFile, 'utf8'), THING);
+});
+
+test('event over the control channel: one clip, tagged, with its pre-roll; nothing else stored; the rest counted', async () => {
+  const url = new URL(cloud.endpoint);
+  const camera = fifoCamera(join(tmp.dir, 'camera.fifo'), VIDEO, statSync(VIDEO).size / 10);
+  const config = join(tmp.dir, 'device.json');
+  writeDeviceConfig(config, {
+    board: loadBoardManifest('pi-zero-w'), streamName: THING, region: 'us-east-1',
+    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
+    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    codec: 'h264', live: true, cameraFd: camera.fd, createRetentionHours: 24, statusIntervalMs: 100,
+    control: {
+      host: '127.0.0.1', port: broker.port, thingName: THING, keepAliveSeconds: 30,
+      certFile: join(tmp.dir, 'cloud', 'server.pem'), keyFile: join(tmp.dir, 'cloud', 'server-key.pem'),
+      stateFile: join(tmp.dir, 'control-state.cbor'),
+    },
+    recording: { mode: 'event', preRollMs: 3000, postMs: 20_000 },
+  });
+  const records: Record<string, unknown>[] = [];
+  let stopApp: (() => void) | undefined;
+  const board = nodeBoard({ print: (text) => records.push(JSON.parse(text) as Record<string, unknown>), onStop: (cb) => (stopApp = cb) });
+  const exit = runDevice(board, config).finally(() => camera.stop());
+  const framesIn = () => Math.max(0, ...records.filter((r) => r.type === 'status').map((r) => r.framesIn as number));
+  await until('control connected', () => records.some((r) => r.type === 'control' && r.event === 'connected'));
+  await until('5 s of video', () => framesIn() >= 50);
+  const result = await operator.command('ev-1', 'event', { pre: 2000, post: 1500, tags: { door: 'open' } });
+  assert.is(result.ok, true, JSON.stringify(result));
+  const data = result.data as Record<string, number | boolean>;
+  assert.is(data.merged, false);
+  assert.is(data.from, (data.at as number) - 2000);
+  assert.is(data.to, (data.at as number) + 1500);
+  assert.ok((data.fragments as number) >= 2, 'the pre-roll (2 s of 1 s fragments) went out at once');
+  const after = framesIn();
+  await until('4 s more video', () => framesIn() >= after + 40);
+  stopApp!();
+  assert.is(await exit, DEVICE_EXIT.OK);
+
+  const stored = fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(THING)!).list();
+  assert.ok(stored.length >= 3, `${stored.length} fragments`);
+  for (const f of stored) {
+    const tags = Object.fromEntries(f.tags);
+    assert.is(tags.FIELDCAM_CLIP, String(data.clip), `fragment ${f.producerTimestampMs}`);
+    assert.is(tags.door, 'open');
+  }
+  const starts = stored.map((f) => f.producerTimestampMs).sort((a, b) => a - b);
+  assert.ok(starts[0]! <= (data.from as number) && starts[1]! > (data.from as number), 'the clip starts at the key frame at or before the pre-roll');
+  assert.ok(starts.at(-1)! < (data.to as number), 'no fragment opened after the post window');
+  const summary = records.find((r) => r.type === 'summary')!;
+  const drops = summary.drops as Record<string, number>;
+  assert.ok(drops.outsideEvent! > 0);
+  const media = await getMedia(cloud, THING, tmp.dir);
+  const decoded = decodedFrameCount(media);
+  assert.is(decoded, (summary.framesIn as number) - drops.outsideEvent!, JSON.stringify(summary));
+  assert.ok(Math.abs(framePts(media)[0]! * 1000 - starts[0]!) < 0.5, 'the first frame at its original producer timestamp');
+});
+
+test.run();

@@ -1,0 +1,117 @@
+// A fragment through the spool and back (issue 15, the record SpoolFragmentSource will write): the frames of a
+// real H.264 fragment in the pool — some split across two slots — are encoded zero-copy into a record, appended
+// to a SpoolLog on the board's storage, read back after a reopen and decoded; MkvWriter then writes exactly the
+// same Matroska bytes from the decoded frames as from the pool frames. A record whose table does not fit is
+// STORAGE_CORRUPT.
+import { Frame, MAX_NALS_PER_FRAME } from '../../../../firmware/core/media/Frame.ts';
+import { FrameInput } from '../../../../firmware/core/media/FrameInput.ts';
+import { ViewList } from '../../../../firmware/core/media/ViewList.ts';
+import { MkvWriter } from '../../../../firmware/core/mkv/MkvWriter.ts';
+import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
+import { FragmentRecord, recordSlot } from '../../../../firmware/core/spool/FragmentRecord.ts';
+import { SpoolLog } from '../../../../firmware/core/spool/SpoolLog.ts';
+import { isFieldcamError } from '../../../../firmware/core/errors.ts';
+import { assert, boardStorage, fixture, suite } from '../../../harness/index.ts';
+import { concatBytes } from '../../../harness/support.ts';
+
+const test = suite('FragmentRecord: a pool fragment through a spool record and back writes identical Matroska');
+
+const GOP10 = fixture('h264-320x240-10fps-gop10.h264');
+const UID = new Uint8Array(16).fill(7);
+
+function flatten(views: ViewList): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < views.count; i++) parts.push(views.sources[i]!.slice(views.offsets[i]!, views.offsets[i]! + views.lengths[i]!));
+  return concatBytes(parts);
+}
+
+function matroska(input: FrameInput, frames: readonly Frame[]): Uint8Array {
+  const writer = new MkvWriter({ track: input.trackSpec(), segmentUid: UID });
+  const out = new ViewList(1024);
+  const parts: Uint8Array[] = [];
+  writer.header(out);
+  out.clear();
+  writer.startFragment(frames[0]!.pts, out);
+  for (const f of frames) {
+    writer.block(f, out);
+    parts.push(flatten(out));
+    out.clear();
+  }
+  return concatBytes(parts);
+}
+
+test('pool frames → record → SpoolLog → reopen → decoded frames: the same Matroska blocks', () => {
+  // Small slots, so frames straddle two slots (piece B) as they do on a device.
+  const pool = new FramePool({ slotCount: 64, slotBytes: 8192, maxFrames: 128 });
+  const input = new FrameInput({ codec: 'h264', pool, fps: { num: 10, den: 1 }, fragmentMs: 1000, startTimecode: 1_700_000_000_000, onQueued: () => {} });
+  for (let at = 0; at < GOP10.length;) {
+    input.prepare();
+    const n = Math.min(input.targetSpace, GOP10.length - at);
+    input.target.set(GOP10.subarray(at, at + n), input.targetOffset);
+    input.push(n);
+    at += n;
+  }
+  input.end();
+  const queue = input.queue;
+  const fragment: Frame[] = [queue.at(0)];
+  for (let i = 1; i < queue.length && !queue.at(i).fragmentStart; i++) fragment.push(queue.at(i));
+  assert.is(fragment.length, 10, 'one GOP');
+  assert.ok(fragment.some((f) => f.slotB !== null), 'a frame split across two slots');
+
+  const record = new FragmentRecord(64);
+  const views = new ViewList(1 + 2 * 64);
+  record.encode(fragment.length, (i) => fragment[i]!, views);
+  const { port, scratch } = boardStorage();
+  const dir = `${scratch}/record`;
+  const spool = new SpoolLog({ storage: port, dir, segmentBytes: 1 << 20, maxRecords: 8, maxRecordBytes: 1 << 20 });
+  spool.open();
+  spool.append(fragment[0]!.pts, views);
+  spool.close();
+  const expected = matroska(input, fragment);
+
+  const again = new SpoolLog({ storage: port, dir, segmentBytes: 1 << 20, maxRecords: 8, maxRecordBytes: 1 << 20 });
+  assert.is(again.open().records, 1);
+  const buffer = new Uint8Array(1 << 20);
+  const length = again.read(0, buffer, 0);
+  const frames = Array.from({ length: 64 }, () => new Frame(MAX_NALS_PER_FRAME));
+  const count = record.decode(recordSlot(buffer), length, frames);
+  assert.is(count, 10);
+  for (let i = 0; i < count; i++) {
+    assert.is(frames[i]!.pts, fragment[i]!.pts, `frame ${i} pts`);
+    assert.is(frames[i]!.key, fragment[i]!.key, `frame ${i} key`);
+  }
+  const decoded = matroska(input, frames.slice(0, count));
+  assert.is(decoded.length, expected.length, 'same Matroska length');
+  let differ = -1;
+  for (let i = 0; i < expected.length && differ < 0; i++) if (decoded[i] !== expected[i]) differ = i;
+  assert.is(differ, -1, 'byte-identical Matroska');
+  again.release(again.seqAt(0));
+  again.close();
+  for (const n of port.list(dir)) port.remove(`${dir}/${n}`);
+});
+
+test('a record whose table claims more than it holds is STORAGE_CORRUPT, never a frame past the buffer', () => {
+  const record = new FragmentRecord(4);
+  const frames = Array.from({ length: 4 }, () => new Frame(MAX_NALS_PER_FRAME));
+  const bytes = new Uint8Array(64);
+  const v = new DataView(bytes.buffer);
+  const code = (length: number): string => {
+    try {
+      record.decode(recordSlot(bytes), length, frames);
+      return 'decoded';
+    } catch (err) {
+      return isFieldcamError(err) ? err.code : String(err);
+    }
+  };
+  v.setUint32(0, 9, true); // 9 frames, room for 4
+  assert.is(code(64), 'STORAGE_CORRUPT');
+  v.setUint32(0, 1, true);
+  v.setUint32(4 + 24, 1000, true); // a 1000-byte frame in a 64-byte record
+  assert.is(code(64), 'STORAGE_CORRUPT');
+  v.setUint32(4 + 24, 4, true);
+  v.setUint8(4 + 29, 200); // 200 NAL units
+  assert.is(code(64), 'STORAGE_CORRUPT');
+  assert.is(code(2), 'STORAGE_CORRUPT');
+});
+
+test.run();
