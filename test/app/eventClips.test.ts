@@ -37,7 +37,7 @@ function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
   });
 }
 
-test('start the local cloud', async () => {
+test.before(async () => { // start the local cloud
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });
 
@@ -185,7 +185,7 @@ test('overlapping events merge into one clip, a later one makes another; fieldca
   assert.ok(help.code === 0 && help.stdout.includes('usage: fieldcam clips --stream'), help.stdout + help.stderr);
 });
 
-test('stop the cloud', async () => {
+test.after(async () => { // stop the cloud
   await cloud.close();
   tmp.remove();
 });
