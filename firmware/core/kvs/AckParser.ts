@@ -87,8 +87,9 @@ function isSpace(b: number): boolean {
  * object the parser resumes at the next "{" at depth 0; when an object's end cannot be found within 1,024
  * bytes after the error, it resumes at the next "{".
  *
- * Callbacks run synchronously inside `push`; `push` may not be re-entered from them. A callback that
- * throws ends that `push` (the parser stays consistent; the rest of that read is not parsed).
+ * Callbacks run synchronously inside `push`; `push` and `reset` from inside one throw ACK_CALL_ORDER. A
+ * callback that throws ends that `push` (the parser stays consistent; the rest of that read is not parsed).
+ * The contract every incremental parser follows is in docs/architecture.md ("Incremental parsers").
  */
 export class AckParser {
   readonly counters: AckParserCounters = { acks: 0, errors: 0 };
@@ -128,6 +129,7 @@ export class AckParser {
 
   /** Forgets any partial object: call when a new PutMedia connection starts. */
   reset(): void {
+    if (this.busy) throw new FieldcamError('ACK_CALL_ORDER', 'AckParser.reset was called from a callback');
     this.state = BETWEEN;
     this.length = 0;
   }
@@ -138,7 +140,7 @@ export class AckParser {
     if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > bytes.length) {
       throw new RangeError(`offset/length: [${offset}, +${length}) is outside the ${bytes.length}-byte buffer`);
     }
-    if (this.busy) throw new Error('AckParser.push was re-entered from a callback');
+    if (this.busy) throw new FieldcamError('ACK_CALL_ORDER', 'AckParser.push was re-entered from a callback');
     this.busy = true;
     try {
       const end = offset + length;

@@ -1,4 +1,5 @@
 // The PutMedia ACK stream parser (kvs-reference.md §4.4-4.5): events, tolerance, every error code, resync.
+import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { AckParser, ACK_LIMITS } from '../../../../firmware/core/kvs/AckParser.ts';
 import { assert, stride, suite } from '../../../harness/index.ts';
 import { ack, bytesOf, err, parse, parseBytewise, recorder } from './ackKit.ts';
@@ -235,7 +236,7 @@ test('argument errors, re-entry and a throwing callback', () => {
     onError: () => {},
   });
   inner.push(bytes, 0, bytes.length);
-  assert.ok(reentered instanceof Error && /re-entered/.test(reentered.message));
+  assert.ok(reentered instanceof FieldcamError && reentered.code === 'ACK_CALL_ORDER' && /re-entered/.test(reentered.message));
 
   let calls = 0;
   const throwing = new AckParser({
