@@ -187,6 +187,7 @@ export const ERRORS = Object.freeze({
     'a BUFFERING, RECEIVED or PERSISTED ACK has no FragmentTimecode (PIC 0x52000070: parsed, but the fragment information is missing); the ACK is skipped'),
   ACK_FRAGMENT_NUMBER_TOO_LONG: spec('kvs', true,
     'an ACK FragmentNumber is longer than 128 characters (the producer SDK maximum sequence length); the ACK is skipped'),
+  ACK_CALL_ORDER: spec('kvs', false, 'the ACK parser was called from inside its own callback (a bug in the caller): copy the event and act after the callback returns'),
 
   // ── CBOR codec (RFC 8949); control and configuration payloads ──
   CBOR_BUFFER_TOO_SMALL: spec('cbor', false, 'the encoded value does not fit the output buffer; raise the scratch size or send a smaller value'),

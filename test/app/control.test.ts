@@ -78,7 +78,7 @@ function boot(name: string): Device {
 const stored = () => fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(THING)!).list();
 const persistedAcks = (d: Device) => d.records.filter((r) => r.type === 'control' && r.event === 'health').length;
 
-test('start the local cloud, a TLS broker and the operator', async () => {
+test.before(async () => { // start the local cloud, a TLS broker and the operator
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   const dir = join(tmp.dir, 'cloud');
   broker = await startTlsBroker(readFileSync(join(dir, 'server.pem'), 'utf8'), readFileSync(join(dir, 'server-key.pem'), 'utf8'), readFileSync(cloud.caFile, 'utf8'));
@@ -205,7 +205,7 @@ test('restart: result first, last fragment flushed, exit 12; the next boot appli
   assert.is(await device.exit, DEVICE_EXIT.OK);
 });
 
-test('stop everything', async () => {
+test.after(async () => { // stop everything
   await operator.publish('config/desired', new Uint8Array(0), true);
   await operator.close();
   await broker.close();

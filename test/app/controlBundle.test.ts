@@ -49,7 +49,7 @@ function boot(name: string): { records: Record<string, unknown>[]; exit: Promise
   return { records, exit, stop: () => stopApp?.(), connected: connectedOrExit };
 }
 
-test('setup: the local cloud with its broker; one camera provisioned by `fieldcam provision`', async () => {
+test.before(async () => { // setup: the local cloud with its broker; one camera provisioned by `fieldcam provision`
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, mqttPort: 0, routes: [...mediaRoutes] });
   const provisioned = await cli(cloud, tmp.dir, ['provision', '--thing', THING, '--out', join(tmp.dir, THING), '--endpoint-url', cloud.endpoint]);
   assert.is(provisioned.status, 0, provisioned.stderr);
@@ -87,7 +87,7 @@ test('the bundle device connects with its certificate; status, reload-credential
   assert.is(await again.exit, DEVICE_EXIT.OK);
 });
 
-test('stop everything', async () => {
+test.after(async () => { // stop everything
   await operator.close();
   await cloud.close();
   tmp.remove();

@@ -43,7 +43,7 @@ test.after(async () => {
   tmp.remove();
 });
 
-test('start the local cloud, a TLS broker and the operator', async () => {
+test.before(async () => { // start the local cloud, a TLS broker and the operator
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   const dir = join(tmp.dir, 'cloud');
   broker = await startTlsBroker(readFileSync(join(dir, 'server.pem'), 'utf8'), readFileSync(join(dir, 'server-key.pem'), 'utf8'), readFileSync(cloud.caFile, 'utf8'));

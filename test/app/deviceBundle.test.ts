@@ -34,7 +34,7 @@ async function run(source: BundleSource): Promise<{ code: number; records: Rec[]
 
 const notStatus = (records: Rec[]) => JSON.stringify(records.filter((r) => r.type !== 'status'));
 
-test('start the local cloud; provision the role, alias and policies', async () => {
+test.before(async () => { // start the local cloud; provision the role, alias and policies
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   await provisionFleetRole(cloud);
 });
@@ -110,7 +110,7 @@ test('bundle problems: named CONFIG_INVALID, exit CONFIG, nothing streamed', asy
   assert.is(cloud.ctx.streams.get('app-cam-bad'), undefined);
 });
 
-test('stop the local cloud', async () => {
+test.after(async () => { // stop the local cloud
   await cloud.close();
   tmp.remove();
 });

@@ -37,7 +37,7 @@ function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
   });
 }
 
-test('start the local cloud', async () => {
+test.before(async () => { // start the local cloud
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });
 
@@ -265,7 +265,7 @@ test('issue 15 at scale: 10 s pre-roll, 20 s post; an overlapping event merges, 
   ]);
 });
 
-test('stop the cloud', async () => {
+test.after(async () => { // stop the cloud
   await cloud.close();
   tmp.remove();
 });

@@ -37,7 +37,7 @@ async function run(config: string): Promise<{ code: number; records: Record<stri
   return { code, records };
 }
 
-test('start the local cloud', async () => {
+test.before(async () => {
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });
 
@@ -96,7 +96,7 @@ test('a CA that did not sign the server certificate → UPLOAD_TLS_VERIFY at onc
   assert.is(cloud.ctx.streams.get('app-wrong-ca'), undefined, 'the stream was never created');
 });
 
-test('stop the local cloud', async () => {
+test.after(async () => {
   await cloud.close();
   tmp.remove();
 });

@@ -83,7 +83,7 @@ test.after(async () => {
   tmp.remove();
 });
 
-test('setup: the pi-zero-w image; the local cloud with its broker; cam-001 and cam-002 provisioned by `fieldcam provision`', async () => {
+test.before(async () => { // setup: the pi-zero-w image; the local cloud with its broker; cam-001 and cam-002 provisioned by `fieldcam provision`
   image = await buildImage(loadBoardManifest(BOARD), { typecheck: false });
   assert.is(image.qemuCpu, 'arm1176');
   cloud = await startCloud({

@@ -31,7 +31,7 @@ const VIDEO = readFileSync(join(FIXTURES, 'h264-320x240-10fps-gop10.h264'));
 let cloud: RunningCloud;
 let proxy: FaultProxy;
 
-test('start the local cloud and the fault proxy', async () => {
+test.before(async () => { // start the local cloud and the fault proxy
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: Number(new URL(cloud.endpoint).port) } });
 });

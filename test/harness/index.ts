@@ -18,12 +18,16 @@ export interface RegisteredTest {
 export interface RegisteredSuite {
   readonly name: string;
   readonly tests: RegisteredTest[];
+  /** Run once before the suite's tests (set-up: servers, clouds). If one throws, every test fails with its error. */
+  readonly before: TestFn[];
   /** Run once after the suite's tests, pass or fail (clean-up; never an assertion). */
   readonly after: TestFn[];
 }
 
 export interface Suite {
   (name: string, fn: TestFn): void;
+  /** Set-up before the suite's tests (mirrors uvu's `test.before`); a failure fails every test, not silently. */
+  before(fn: TestFn): void;
   /** Clean-up after the suite's tests, whatever their outcome (mirrors uvu's `test.after`). */
   after(fn: TestFn): void;
   /** Registers the suite with the runner (mirrors uvu's `test.run()`). */
@@ -35,15 +39,19 @@ let fixtureLoader: ((name: string) => Uint8Array) | undefined;
 
 export function suite(name: string): Suite {
   const tests: RegisteredTest[] = [];
+  const before: TestFn[] = [];
   const after: TestFn[] = [];
   const add = ((testName: string, fn: TestFn) => {
     tests.push({ name: testName, fn });
   }) as Suite;
+  add.before = (fn) => {
+    before.push(fn);
+  };
   add.after = (fn) => {
     after.push(fn);
   };
   add.run = () => {
-    registry.push({ name, tests, after });
+    registry.push({ name, tests, before, after });
   };
   return add;
 }

@@ -64,9 +64,21 @@ for (const [index, file] of files.entries()) {
   const passed = (passedByFile[name] = [] as string[]);
   for (const registered of takeRegisteredSuites()) {
     const s = uvu.suite(registered.name);
+    // A set-up that throws fails every test of the suite with its error (counted), instead of uvu's own report.
+    let setupError: unknown;
+    if (registered.before.length > 0) {
+      s.before(async () => {
+        try {
+          for (const fn of registered.before) await settleWithin(Promise.resolve().then(fn), `${registered.name} › (before)`);
+        } catch (err) {
+          setupError = err;
+        }
+      });
+    }
     for (const t of registered.tests) {
       s(t.name, async () => {
         try {
+          if (setupError !== undefined) throw setupError;
           await settleWithin(Promise.resolve().then(t.fn), `${registered.name} › ${t.name}`);
           counts.passed++;
           passed.push(`${registered.name} › ${t.name}`);

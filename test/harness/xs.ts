@@ -71,9 +71,16 @@ export async function runRegisteredSuites(): Promise<void> {
   for (const s of takeRegisteredSuites()) {
     const c0 = native.computrons();
     const t0 = native.monotonic();
+    let setupError: unknown;
+    try {
+      for (const fn of s.before) await fn();
+    } catch (err) {
+      setupError = err; // every test of the suite fails with it
+    }
     for (const t of s.tests) {
       const tc = native.computrons();
       try {
+        if (setupError !== undefined) throw setupError;
         await t.fn();
         counts.passed++;
         native.print(`ok ${s.name} › ${t.name}`);

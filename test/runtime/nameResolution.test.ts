@@ -20,7 +20,7 @@ let port: number;
 /** Runs the script with `resolvConf` as its /etc/resolv.conf. */
 const inNamespace = (resolvConf: string) => (command: string, args: string[]) => namespaceCommand({ dir, resolvConf }, command, args);
 
-test('start the nameserver and a TCP server on 127.0.0.1', async () => {
+test.before(async () => { // the nameserver and a TCP server on 127.0.0.1
   nameserver = await startNameserver();
   server = createServer((s) => s.on('error', () => undefined).end());
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -121,7 +121,7 @@ native.socketOpen('${name}', ${port});`;
   });
 }
 
-test('stop the nameserver and the TCP server', async () => {
+test.after(async () => {
   await nameserver.close();
   await new Promise<void>((done) => server.close(() => done()));
 });

@@ -5,12 +5,14 @@ import { FieldcamError, isFieldcamError } from '../errors.ts';
 import { CommandLog, type CommandResult } from './CommandLog.ts';
 import { CONTROL_LIMITS } from './controlLimits.ts';
 import type { ControlMqtt, ControlMqttFactory, DeviceControls, StateStore } from './ControlPorts.ts';
-import { checkSetting, defaultSettings, mergeSettings, sortSettings, type ControlSettings, type SettingsPatch } from './ControlSettings.ts';
-import { decodeControlState, EMPTY_CONTROL_STATE, stateDocument, type ControlState } from './ControlState.ts';
+import { defaultSettings, mergeSettings, sortSettings, type ControlSettings, type SettingsPatch } from './ControlSettings.ts';
+import { EMPTY_CONTROL_STATE, type ControlState } from './ControlState.ts';
+import { ControlStateFile } from './ControlStateFile.ts';
+import { ResultOutbox } from './ResultOutbox.ts';
 import { controlTopics, type ControlTopics } from './controlTopics.ts';
 import { decodeCommand, decodeControlMap, type Command } from './decodeCommand.ts';
 import { deriveHealth, type Health } from './deriveHealth.ts';
-import { eventCommandRequest } from './eventCommandRequest.ts';
+import { COMMAND_HANDLERS, type CommandContext } from './commandHandlers.ts';
 
 export interface ControlChannelOptions {
   readonly thing: string;
@@ -59,17 +61,7 @@ export class ControlChannel {
   private readonly device: DeviceControls;
   private readonly log = new CommandLog();
   private readonly out = new Uint8Array(CONTROL_LIMITS.encodeBytes);
-  /**
-   * The state file's bytes. One buffer for the channel's life: on the ESP32 profile a fresh 32 KiB buffer per
-   * command was garbage enough to make XS grow its heap a step during a burst, past the app's budget.
-   */
-  private readonly stateOut: Uint8Array;
-  /**
-   * FNV-1a and length of the state file as last read or written: an unchanged document is not written again
-   * (a changed one of the same length colliding on 32 bits, ~1 in 4e9 per save, would skip one write).
-   */
-  private stateHash = 0;
-  private stateLength = -1;
+  private readonly stateFile: ControlStateFile;
   private readonly pendingResults: number;
   /** Commands started and not yet finished (they will each add a result). */
   private running = 0;
@@ -86,14 +78,25 @@ export class ControlChannel {
   private nextTelemetryAt = 0;
   private tick: TimerHandle | undefined;
   private closed = false;
-  /** Results the MQTT client had no room for yet, oldest first (see sendResult). */
-  private readonly unsent: CommandResult[] = [];
+  private readonly outbox = new ResultOutbox((result) => this.publish(this.topics.result, result, 1, false));
+  /** What command handlers may use of the channel (built once). */
+  private readonly context: CommandContext;
 
   constructor(options: ControlChannelOptions) {
     this.o = options;
     this.device = options.device;
+    this.context = {
+      device: options.device,
+      telemetry: () => this.telemetry(),
+      apply: (patch) => this.apply(patch),
+      saveState: () => this.saveState(),
+      checkHealth: () => this.checkHealth(),
+      publishReported: () => this.publishReported(),
+      reported: () => this.reported(),
+      bounded: (p, fallback) => this.bounded(p, fallback),
+    };
     this.topics = controlTopics(options.thing);
-    this.stateOut = new Uint8Array(options.stateBytes ?? CONTROL_LIMITS.stateBytes);
+    this.stateFile = new ControlStateFile(options.state, options.stateBytes ?? CONTROL_LIMITS.stateBytes);
     this.pendingResults = options.pendingResults ?? CONTROL_LIMITS.pendingResults;
     this.bootAt = this.streamingSince = options.clock.monotonic();
     this.settings = defaultSettings(this.device.capabilities);
@@ -114,7 +117,7 @@ export class ControlChannel {
       will,
       onMessage: (topic, payload) => this.onMessage(topic, payload),
       onConnectionChange: (up) => this.onConnection(up),
-      onQueueSpace: () => this.flushResults(), // a PUBACK made room: the waiting results go now, not at the next tick
+      onQueueSpace: () => this.outbox.flush(), // a PUBACK made room: the waiting results go now, not at the next tick
       onOversize: (topic, bytes) => this.onOversize(topic, bytes),
       onError: (e) => this.emit({ type: 'error', code: e.code, message: e.message }),
     });
@@ -156,14 +159,8 @@ export class ControlChannel {
   // ── state file ──
 
   private loadState(): void {
-    let bytes: Uint8Array | undefined;
     try {
-      bytes = this.o.state.read();
-      if (bytes) {
-        this.state = decodeControlState(bytes);
-        this.stateHash = fnv1a(bytes, bytes.length);
-        this.stateLength = bytes.length;
-      }
+      this.state = this.stateFile.read();
     } catch (err) {
       const e = isFieldcamError(err) ? err : new FieldcamError('CONTROL_STATE_INVALID', `the control state file cannot be read: ${String(err)}`);
       this.emit({ type: 'error', code: e.code, message: e.message });
@@ -178,28 +175,11 @@ export class ControlChannel {
     this.apply(accepted);
   }
 
-  /**
-   * Encodes the state into `stateOut` and writes it when its bytes differ from the file's. When the log does not
-   * all fit (a board with a small buffer, long messages), its oldest entries are left out of the file: they only
-   * matter for a duplicate arriving after a restart, and the settings must always be kept.
-   */
+  /** Keeps the settings and the command log in the state file (ControlStateFile writes only a changed document). */
   private saveState(): void {
-    const commands = this.log.entries();
-    this.state = { desiredVersion: this.state.desiredVersion, settings: this.state.settings, commands };
+    this.state = { desiredVersion: this.state.desiredVersion, settings: this.state.settings, commands: this.log.entries() };
     try {
-      let n = -1;
-      for (let skip = 0; n < 0; skip++) {
-        try {
-          n = encodeCbor(stateDocument(skip === 0 ? this.state : { ...this.state, commands: commands.slice(skip) }), this.stateOut);
-        } catch (err) {
-          if (!isFieldcamError(err) || err.code !== 'CBOR_BUFFER_TOO_SMALL' || skip >= commands.length) throw err;
-        }
-      }
-      const hash = fnv1a(this.stateOut, n);
-      if (n === this.stateLength && hash === this.stateHash) return;
-      this.o.state.write(this.stateOut.subarray(0, n));
-      this.stateHash = hash;
-      this.stateLength = n;
+      this.stateFile.write(this.state);
     } catch (err) {
       const e = isFieldcamError(err) && err.code !== 'CBOR_BUFFER_TOO_SMALL' ? err : new FieldcamError('CONTROL_STATE_WRITE_FAILED', `the control state file could not be written: ${(err as Error).message}`);
       this.emit({ type: 'error', code: e.code === 'CONTROL_STATE_WRITE_FAILED' ? e.code : 'CONTROL_STATE_WRITE_FAILED', message: e.message });
@@ -229,7 +209,7 @@ export class ControlChannel {
     this.emit({ type: up ? 'connected' : 'disconnected' });
     if (!up) return;
     this.health = undefined; // published again on every connect (it is retained, but the Will may have replaced it)
-    this.flushResults();
+    this.outbox.flush();
     this.publishReported();
     this.checkHealth();
   }
@@ -264,7 +244,7 @@ export class ControlChannel {
    * PUBLISH once onMessage returns (§4.3.2) anyway.
    */
   private refusedBusy(id: string | undefined): boolean {
-    if (this.running + this.unsent.length < this.pendingResults) return false;
+    if (this.running + this.outbox.waiting < this.pendingResults) return false;
     this.busy++;
     this.emit({ type: 'error', code: 'CONTROL_BUSY', message: `command ${id === undefined ? '(no id)' : id} not run: ${this.pendingResults} results are already waiting to be sent` });
     return true;
@@ -306,7 +286,7 @@ export class ControlChannel {
   private repeat(id: string): void {
     this.emit({ type: 'command', id, name: '', repeat: true });
     const stored = this.log.result(id);
-    if (stored) this.sendResult(stored); // else it is still running; its result will come
+    if (stored) this.outbox.send(stored); // else it is still running; its result will come
   }
 
   /** Publishes a command's result; `logged`: kept in the command log and the state file (all but `status`). */
@@ -322,80 +302,12 @@ export class ControlChannel {
       this.saveState();
     }
     this.emit({ type: 'result', id: id ?? '', ok: r.ok, ...(r.code ? { code: r.code } : {}) });
-    if (!this.closed) this.sendResult(result);
+    if (!this.closed) this.outbox.send(result);
   }
 
-  /**
-   * Publishes a result (QoS 1). The client keeps only a few unacknowledged messages (startControl's ring), and
-   * a burst of commands is answered faster than PUBACKs return: a result it refuses waits here, in order, and
-   * is offered again on every tick, PUBACK and connect, so every executed command is answered. Bounded without
-   * a check here: a command is only run when it can count on a place (refusedBusy).
-   */
-  private sendResult(result: CommandResult): void {
-    if (this.unsent.length === 0 && this.publish(this.topics.result, result, 1, false)) return;
-    this.unsent.push(result);
-  }
-
-  private flushResults(): void {
-    while (this.unsent.length > 0 && this.publish(this.topics.result, this.unsent[0], 1, false)) this.unsent.shift();
-  }
-
+  /** Runs a command's handler (commandHandlers.ts); a handler that throws synchronously rejects the same way. */
   private async run(c: Command): Promise<Record<string, unknown> | undefined> {
-    const args = c.args;
-    const noArgs = () => {
-      const keys = Object.keys(args);
-      if (keys.length > 0) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', `${c.name} takes no arguments (got ${keys[0]!.slice(0, 64)})`);
-    };
-    switch (c.name) {
-      case 'status':
-        noArgs();
-        return this.telemetry();
-      case 'start':
-      case 'stop': {
-        noArgs();
-        const switched = this.apply({ streaming: c.name === 'start' });
-        this.saveState();
-        this.checkHealth();
-        if (switched && c.name === 'stop') await this.bounded(switched, undefined); // answered once the last fragment is PERSISTED
-        return undefined;
-      }
-      case 'set': {
-        const keys = Object.keys(args);
-        if (keys.length === 0) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'set needs at least one setting');
-        for (const key of keys) {
-          const error = checkSetting(key, args[key], this.device.capabilities);
-          if (error) throw error;
-        }
-        this.apply(args as SettingsPatch);
-        this.saveState();
-        this.publishReported();
-        this.checkHealth();
-        return this.reported();
-      }
-      case 'tag': {
-        for (const key of Object.keys(args)) {
-          if (key !== 'name' && key !== 'value') throw new FieldcamError('CONTROL_ARGUMENT_INVALID', `unknown tag argument ${key.slice(0, 64)} (name, value)`);
-        }
-        const { name, value } = args;
-        if (typeof name !== 'string' || name.length < 1 || name.length > 128) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'tag name must be text of 1-128 characters');
-        if (typeof value !== 'string' || value.length > 256) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'tag value must be text of at most 256 characters');
-        const fragment = await this.bounded(this.device.tagNextFragment(name, value), -1);
-        return fragment >= 0 ? { fragment } : {};
-      }
-      case 'event': {
-        const o = this.device.event(eventCommandRequest(args));
-        return { clip: o.clip, merged: o.merged, at: o.at, from: o.from, to: o.to, fragments: o.fragments, tagsKept: o.tagsKept };
-      }
-      case 'reload-credentials': {
-        noArgs();
-        if (!this.device.reloadCredentials) throw new FieldcamError('CONTROL_UNSUPPORTED', 'this device uses static keys: there are no IoT credentials to reload');
-        const expiration = await this.device.reloadCredentials();
-        return { expiration: new Date(expiration).toISOString() };
-      }
-      case 'restart':
-        noArgs();
-        return undefined;
-    }
+    return COMMAND_HANDLERS[c.name](this.context, c.args, c.name);
   }
 
   /** `p`, or `fallback` once commandTimeoutMs passed (the result must not wait forever on the uplink). */
@@ -467,7 +379,7 @@ export class ControlChannel {
 
   private onTick(): void {
     this.tick = this.o.timers.set(TICK_MS, () => this.onTick());
-    this.flushResults();
+    this.outbox.flush();
     this.checkHealth();
     const interval = this.settings.telemetryIntervalS * 1000;
     const now = this.o.clock.monotonic();
@@ -508,11 +420,4 @@ function topErrors(errors: Readonly<Record<string, number>>): Record<string, num
   const out: Record<string, number> = {};
   for (const k of keys.slice(0, CONTROL_LIMITS.telemetryErrorCodes)) out[k] = errors[k]!;
   return out;
-}
-
-/** FNV-1a (32-bit) of `bytes[0, n)`: tells an unchanged state document from a changed one without keeping a copy. */
-function fnv1a(bytes: Uint8Array, n: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
-  return h;
 }

@@ -6,7 +6,7 @@ import { Backoff } from '../net/Backoff.ts';
 import { NET_DEADLINE_DEFAULTS, PhaseDeadline, type NetDeadlines } from '../net/PhaseDeadline.ts';
 import { TLS_VERIFY_CODE } from '../net/socketError.ts';
 import { ViewList } from '../media/ViewList.ts';
-import { CONNACK_RETURN, PACKET_TYPE, PUBLISH_FLAG, SUBACK_FAILURE, type QoS } from './mqttConstants.ts';
+import { CONNACK_RETURN, PACKET_TYPE, SUBACK_FAILURE, type QoS } from './mqttConstants.ts';
 import { MqttDecoder } from './MqttDecoder.ts';
 import type { MqttInbound, PublishRecord } from './MqttInbound.ts';
 import { writeConnect, type WillFields } from './writeConnect.ts';
@@ -15,6 +15,7 @@ import { writePingreq } from './writePingreq.ts';
 import { writePuback } from './writePuback.ts';
 import { writePublish } from './writePublish.ts';
 import { writeSubscribe, type Subscription } from './writeSubscribe.ts';
+import { Qos1Ring } from './Qos1Ring.ts';
 
 export interface MqttClientOptions {
   readonly sockets: SocketFactory;
@@ -70,10 +71,6 @@ const STOPPED = 3; // refused for good (credentials): no more attempts
 const CLOSED = 4;
 const IDLE = 5; // built, start() not called yet
 
-// Per-slot flags: sent on the current connection; sent on any connection (so a re-send carries DUP).
-const SENT_NOW = 1;
-const SENT_EVER = 2;
-
 interface SubscriptionState {
   readonly filter: string;
   readonly qos: QoS;
@@ -126,13 +123,7 @@ export class MqttClient {
   private readonly onTimer: () => void;
   private readonly onPacket: (packet: MqttInbound) => void;
 
-  // The QoS 1 ring: slot i holds one whole PUBLISH packet.
-  private readonly slots: Uint8Array[];
-  private readonly slotLength: Uint32Array;
-  private readonly slotId: Uint16Array;
-  private readonly slotFlags: Uint8Array;
-  private head = 0;
-  private count = 0;
+  private readonly ring: Qos1Ring;
 
   private readonly subscriptions: SubscriptionState[] = [];
   private socket: Socket | undefined;
@@ -170,11 +161,7 @@ export class MqttClient {
     this.decoder = new MqttDecoder({ onPacket: this.onPacket, onOversizePublish: (packet, bytes) => this.oversize(packet, bytes), maxPacketBytes });
     this.received = new Uint8Array(Math.min(maxPacketBytes, 4096));
     this.scratch = new Uint8Array(maxPacketBytes);
-    this.slots = [];
-    for (let i = 0; i < maxQueued; i++) this.slots.push(new Uint8Array(maxPacketBytes));
-    this.slotLength = new Uint32Array(maxQueued);
-    this.slotId = new Uint16Array(maxQueued);
-    this.slotFlags = new Uint8Array(maxQueued);
+    this.ring = new Qos1Ring(maxQueued, maxPacketBytes);
     this.onTimer = () => this.tick();
     // Validate the CONNECT (client id, will) now, as a RangeError/MQTT_* to the caller, not on some later connect.
     writeConnect(this.connectFields(), this.scratch);
@@ -193,7 +180,7 @@ export class MqttClient {
 
   /** QoS 1 messages waiting for their PUBACK (sent or not). */
   get queued(): number {
-    return this.count;
+    return this.ring.count;
   }
 
   /**
@@ -217,17 +204,13 @@ export class MqttClient {
       this.send(this.scratch, n);
       return true;
     }
-    if (this.count === this.slots.length) {
+    if (this.ring.full) {
       this.dropped++;
       return false;
     }
-    const slot = (this.head + this.count) % this.slots.length;
     const id = this.allocateId();
     f.packetId = id;
-    this.slotLength[slot] = writePublish(f, payload, this.slots[slot]!);
-    this.slotId[slot] = id;
-    this.slotFlags[slot] = 0;
-    this.count++;
+    this.ring.commit(id, writePublish(f, payload, this.ring.free()));
     if (this.state === CONNECTED) this.flush();
     return true;
   }
@@ -280,7 +263,7 @@ export class MqttClient {
     this.pingOutstanding = false;
     this.writable = 0;
     this.decoder.reset();
-    for (let i = 0; i < this.count; i++) this.slotFlags[(this.head + i) % this.slots.length]! &= ~SENT_NOW;
+    this.ring.unsend();
     for (const s of this.subscriptions) s.sentId = 0;
     this.disarm();
     const o = this.options;
@@ -422,33 +405,16 @@ export class MqttClient {
   /** Sends the queued QoS 1 messages not yet sent on this connection, in order, while the socket takes them. */
   private flush(): void {
     const gen = this.generation;
-    for (let i = 0; i < this.count && this.writable > 0 && gen === this.generation; i++) {
-      const slot = (this.head + i) % this.slots.length;
-      const flags = this.slotFlags[slot]!;
-      if (this.slotId[slot] === 0 || flags & SENT_NOW) continue;
-      const buf = this.slots[slot]!;
-      if (flags & SENT_EVER) buf[0]! |= PUBLISH_FLAG.DUP; // §3.3.1.1: a re-delivery
-      this.slotFlags[slot] = SENT_NOW | SENT_EVER;
-      this.send(buf, this.slotLength[slot]!);
+    const ring = this.ring;
+    for (let i = 0; i < ring.count && this.writable > 0 && gen === this.generation; i++) {
+      const slot = ring.takeUnsent(i);
+      if (slot >= 0) this.send(ring.buffer(slot), ring.length(slot));
     }
   }
 
-  /** PUBACK: the slot is free; the ring's head advances past every acknowledged slot. */
+  /** PUBACK: the slot is free; the caller hears when the queue has room again. */
   private release(packetId: number): void {
-    const size = this.slots.length;
-    for (let i = 0; i < this.count; i++) {
-      const slot = (this.head + i) % size;
-      if (this.slotId[slot] === packetId) {
-        this.slotId[slot] = 0;
-        break;
-      }
-    }
-    const before = this.count;
-    while (this.count > 0 && this.slotId[this.head] === 0) {
-      this.head = (this.head + 1) % size;
-      this.count--;
-    }
-    if (this.count < before) this.options.onQueueSpace?.();
+    if (this.ring.release(packetId)) this.options.onQueueSpace?.();
   }
 
   private allocateId(): number {
@@ -456,7 +422,7 @@ export class MqttClient {
       this.nextId = (this.nextId % 0xffff) + 1;
       const id = this.nextId;
       let used = false;
-      for (let i = 0; i < this.count && !used; i++) used = this.slotId[(this.head + i) % this.slots.length] === id;
+      used = this.ring.holds(id);
       for (const s of this.subscriptions) used ||= s.sentId === id;
       if (!used) return id;
     }

@@ -210,7 +210,7 @@ test('a missing tool: the run script exits 10 naming the package', async () => {
   assert.ok(r.stderr.includes('fieldcam: no ffmpeg for the v4l2 camera: sudo apt install ffmpeg'), r.stderr);
 });
 
-test('stop the local cloud', async () => {
+test.after(async () => { // stop the local cloud
   await cloud.close();
   tmp.remove();
 });

@@ -145,7 +145,7 @@ test('a loop device as the card: refused while mounted, refused while it holds d
     assert.ok(new RegExp(`${loop}: [\\d.]+ MiB written; eject it and boot the Pi`).test(r.stdout), r.stdout);
     const v = await fieldcam(['flash', '--verify', loop]);
     assert.is(v.status, 0, v.stdout + v.stderr);
-    assert.ok(/^PASS  bundle\s+thing card-cam-1/m.test(v.stdout) && /all 12 checks passed/.test(v.stdout), v.stdout);
+    assert.ok(/^PASS  bundle\s+thing card-cam-1/m.test(v.stdout) && /all 13 checks passed/.test(v.stdout), v.stdout);
     assert.equal(spawnSync('find', [work.dir, '-name', '*.tmp', '-o', '-name', '*.card.img'], { encoding: 'utf8' }).stdout, '');
   } finally {
     if (mounted) spawnSync('umount', [mnt]);

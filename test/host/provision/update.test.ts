@@ -99,7 +99,7 @@ function connectOnly(n: number): string {
 
 const LOOSE_ROLE_POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kinesisvideo:*', Resource: '*' }] });
 
-test('setup: a provisioned camera whose credentials work', async () => {
+test.before(async () => { // setup: a provisioned camera whose credentials work
   const first = await provision(['--thing', THING, '--retention-hours', '6']);
   assert.is(first.totals.created, 10);
   assert.is((await credentialsCall(bundle, THING)).status, 200);

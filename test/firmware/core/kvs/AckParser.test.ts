@@ -1,4 +1,5 @@
 // The PutMedia ACK stream parser (kvs-reference.md §4.4-4.5): events, tolerance, every error code, resync.
+import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { AckParser, ACK_LIMITS } from '../../../../firmware/core/kvs/AckParser.ts';
 import { assert, stride, suite } from '../../../harness/index.ts';
 import { ack, bytesOf, err, parse, parseBytewise, recorder } from './ackKit.ts';
@@ -34,6 +35,22 @@ test('every split of the stream into two and three pieces, and byte by byte, giv
     for (let b = a; b <= bytes.length; b += 5) assert.equal(parse(bytes, [a, b]), EXPECTED, `cuts at ${a}, ${b}`);
   }
   assert.equal(parseBytewise(bytes), EXPECTED);
+});
+
+test('reads only the range pushed: each piece at the start of a 4 KiB read buffer whose stale rest is quotes, backslashes, braces', () => {
+  // As PutMediaConnection hands over its 4 KiB read scratch: what lies past the read is a previous read's bytes.
+  const bytes = bytesOf(STREAM);
+  const stale = bytesOf('"\\}{"\\"');
+  const buffer = new Uint8Array(4 * 1024);
+  for (let a = 0; a <= bytes.length; a += 3 * stride()) {
+    const r = recorder();
+    for (const [from, to] of [[0, a], [a, bytes.length]] as const) {
+      for (let i = 0; i < buffer.length; i++) buffer[i] = stale[i % stale.length]!;
+      buffer.set(bytes.subarray(from, to));
+      r.parser.push(buffer, 0, to - from);
+    }
+    assert.equal(r.outcomes, EXPECTED, `cut at ${a}`);
+  }
 });
 
 test('tolerates whitespace anywhere JSON allows it, and any key order', () => {
@@ -219,7 +236,7 @@ test('argument errors, re-entry and a throwing callback', () => {
     onError: () => {},
   });
   inner.push(bytes, 0, bytes.length);
-  assert.ok(reentered instanceof Error && /re-entered/.test(reentered.message));
+  assert.ok(reentered instanceof FieldcamError && reentered.code === 'ACK_CALL_ORDER' && /re-entered/.test(reentered.message));
 
   let calls = 0;
   const throwing = new AckParser({
