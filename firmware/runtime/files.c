@@ -32,8 +32,8 @@ static int writeAll(int fd, const uint8_t* data, size_t length)
 	return 0;
 }
 
-/* fsync of the folder holding `path`: makes the rename durable (ext4, f2fs on SD cards). */
-static int syncFolder(const char* path)
+/* fsync of the folder holding `path`: makes a rename or unlink durable (ext4, f2fs on SD cards). Returns 0 or errno. */
+int fieldcamSyncFolder(const char* path)
 {
 	char copy[1024];
 	int fd;
@@ -87,7 +87,7 @@ void fieldcamNativeWriteFileAtomic(txMachine* the)
 		unlink(temporary);
 		fieldcamThrowErrno(the, error, path);
 	}
-	error = syncFolder(path);
+	error = fieldcamSyncFolder(path);
 	if (error)
 		fieldcamThrowErrno(the, error, path);
 }

@@ -161,6 +161,8 @@ void fieldcamTlsFree(FieldcamTls* tls);
 void fieldcamNativeTlsStats(txMachine* the);
 
 /* scan.c: the `00 00 01` search word at a time (its contract is in scan.c), shared with accessunits.c. */
+/* files.c: fsync of the folder holding `path` (a rename or unlink is durable only then); 0 or errno. */
+int fieldcamSyncFolder(const char* path);
 uint32_t fieldcamFindStartCodes(const uint8_t* data, size_t n, uint32_t* found, uint32_t max);
 
 /* ---- natives, by file (natives.c puts them on the `native` object) ---- */

@@ -20,7 +20,6 @@
 /* 64-bit file offsets and directory cookies on the 32-bit boards: the Makefile's HOST_DEFINES sets _FILE_OFFSET_BITS. */
 #include "runtime.h"
 #include <fcntl.h>
-#include <libgen.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -40,22 +39,6 @@ static int fdArgument(txMachine* the)
 	if (fd > 1048576)
 		xsRangeError("fd %g is not a storage descriptor", fd);
 	return (int)fd;
-}
-
-/* fsync of the folder holding `path` (ext4, f2fs on SD cards: a rename or unlink is durable only then). */
-static int syncParent(const char* path)
-{
-	char copy[PATH_BYTES];
-	int fd;
-	int error = 0;
-	snprintf(copy, sizeof(copy), "%s", path);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	if (fsync(fd) < 0 && errno != EINVAL)
-		error = errno;
-	close(fd);
-	return error;
 }
 
 void fieldcamNativeStorageOpen(txMachine* the)
@@ -150,7 +133,7 @@ void fieldcamNativeStorageRename(txMachine* the)
 	pathArgument(the, 1, to, "storageRename");
 	if (rename(from, to) < 0)
 		fieldcamThrowErrno(the, errno, from);
-	error = syncParent(to);
+	error = fieldcamSyncFolder(to);
 	if (error)
 		fieldcamThrowErrno(the, error, to);
 }
@@ -162,7 +145,7 @@ void fieldcamNativeStorageRemove(txMachine* the)
 	pathArgument(the, 0, path, "storageRemove");
 	if (unlink(path) < 0)
 		fieldcamThrowErrno(the, errno, path);
-	error = syncParent(path);
+	error = fieldcamSyncFolder(path);
 	if (error)
 		fieldcamThrowErrno(the, error, path);
 }
