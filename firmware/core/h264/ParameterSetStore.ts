@@ -1,7 +1,7 @@
 import { FieldcamError } from '../errors.ts';
 import { BitReader } from './BitReader.ts';
 import { buildAvcDecoderConfig } from './buildAvcDecoderConfig.ts';
-import type { ByteSource } from './ByteSource.ts';
+import { copyBytes, sameBytes, type ByteSource } from './ByteSource.ts';
 import { parseSps, type SpsInfo } from './parseSps.ts';
 
 /** The active SPS/PPS pair and the CodecPrivate built from it. Bytes are copies, made once per change. */
@@ -92,16 +92,4 @@ export class ParameterSetStore {
     });
     return this.published;
   }
-}
-
-function sameBytes(bytes: Uint8Array, source: ByteSource, offset: number, length: number): boolean {
-  if (bytes.length !== length) return false;
-  for (let i = 0; i < length; i++) if (bytes[i] !== source.byteAt(offset + i)) return false;
-  return true;
-}
-
-function copyBytes(source: ByteSource, offset: number, length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = source.byteAt(offset + i);
-  return bytes;
 }

@@ -1,5 +1,5 @@
 import { FieldcamError, isFieldcamError } from '../errors.ts';
-import type { ByteSource } from '../h264/ByteSource.ts';
+import { copyBytes, sameBytes, type ByteSource } from '../h264/ByteSource.ts';
 import { BitReader } from '../h264/BitReader.ts';
 import type { CodecParameters } from '../media/FrameReader.ts';
 import { buildHevcDecoderConfig } from './buildHevcDecoderConfig.ts';
@@ -101,16 +101,4 @@ export class HevcParameterSets {
     });
     return this.published;
   }
-}
-
-function sameBytes(bytes: Uint8Array, source: ByteSource, offset: number, length: number): boolean {
-  if (bytes.length !== length) return false;
-  for (let i = 0; i < length; i++) if (bytes[i] !== source.byteAt(offset + i)) return false;
-  return true;
-}
-
-function copyBytes(source: ByteSource, offset: number, length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let i = 0; i < length; i++) bytes[i] = source.byteAt(offset + i);
-  return bytes;
 }
