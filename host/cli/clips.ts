@@ -1,4 +1,3 @@
-import { GetMediaForFragmentListCommand } from '@aws-sdk/client-kinesis-video-archived-media';
 import { FieldcamError } from '../../firmware/core/errors.ts';
 import { FragmentTagReader, type TaggedFragment } from '../lib/clips/FragmentTagReader.ts';
 import { groupClips, type ClipFragment } from '../lib/clips/groupClips.ts';
@@ -6,7 +5,7 @@ import { EXIT } from '../lib/CliError.ts';
 import { formatTable } from '../lib/control/formatControl.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
-import { archivedMediaClient, archiveTarget, awsFailure, fragmentRange, listAllFragments, RANGE_OPTIONS } from './fragments.ts';
+import { archivedMediaClient, archiveTarget, fetchFragmentMedia, fragmentRange, listAllFragments, RANGE_OPTIONS } from './fragments.ts';
 
 const spec: CommandSpec = {
   name: 'clips',
@@ -26,8 +25,6 @@ const spec: CommandSpec = {
   details: 'example (local cloud):\n  fieldcam clips --stream cam-1 --endpoint-url https://127.0.0.1:4590\n  fieldcam clips --stream cam-1 --start=-1h --json',
 };
 
-/** GetMediaForFragmentList takes at most 1000 fragments (kvs-reference.md §6.2). */
-const BATCH = 1000;
 
 export const clipsCommand: Command = {
   summary: spec.summary,
@@ -55,15 +52,7 @@ export const clipsCommand: Command = {
       });
       try {
         const numbers = [...byNumber.keys()];
-        for (let i = 0; i < numbers.length; i += BATCH) {
-          let answer;
-          try {
-            answer = await client.send(new GetMediaForFragmentListCommand({ StreamName: target.stream, Fragments: numbers.slice(i, i + BATCH) }));
-          } catch (err) {
-            throw awsFailure(err, target.stream);
-          }
-          for await (const chunk of answer.Payload as AsyncIterable<Uint8Array>) reader.push(chunk);
-        }
+        await fetchFragmentMedia(client, target.stream, numbers, (chunk) => reader.push(chunk));
         reader.end();
       } finally {
         client.destroy();

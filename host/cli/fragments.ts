@@ -1,5 +1,5 @@
 import { GetDataEndpointCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
-import { type Fragment, KinesisVideoArchivedMediaClient, paginateListFragments } from '@aws-sdk/client-kinesis-video-archived-media';
+import { type Fragment, GetMediaForFragmentListCommand, KinesisVideoArchivedMediaClient, paginateListFragments } from '@aws-sdk/client-kinesis-video-archived-media';
 import { FieldcamError } from '../shared/hostErrors.ts';
 import { awsClientConfig, type AwsClientConfig } from '../aws/awsClientConfig.ts';
 import { EXIT } from '../lib/CliError.ts';
@@ -133,6 +133,22 @@ export async function listAllFragments(client: KinesisVideoArchivedMediaClient, 
 }
 
 /** An SDK failure as the FieldcamError a person can act on. */
+/** GetMediaForFragmentList takes at most 1000 fragments (kvs-reference.md §6.2). */
+const MEDIA_BATCH = 1000;
+
+/** The stored media of `numbers`, in that order, in batches GetMediaForFragmentList accepts, chunk by chunk. */
+export async function fetchFragmentMedia(client: KinesisVideoArchivedMediaClient, stream: string, numbers: readonly string[], onChunk: (chunk: Uint8Array) => void): Promise<void> {
+  for (let i = 0; i < numbers.length; i += MEDIA_BATCH) {
+    let answer;
+    try {
+      answer = await client.send(new GetMediaForFragmentListCommand({ StreamName: stream, Fragments: numbers.slice(i, i + MEDIA_BATCH) }));
+    } catch (err) {
+      throw awsFailure(err, stream);
+    }
+    for await (const chunk of answer.Payload as AsyncIterable<Uint8Array>) onChunk(chunk);
+  }
+}
+
 export function awsFailure(err: unknown, stream: string): FieldcamError {
   if (err instanceof FieldcamError) return err;
   const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };

@@ -1,4 +1,3 @@
-import { GetMediaForFragmentListCommand } from '@aws-sdk/client-kinesis-video-archived-media';
 import { FieldcamError } from '../shared/hostErrors.ts';
 import { EBML_EVENT, EbmlReader } from '../shared/mkv/EbmlReader.ts';
 import { EBML_IDS } from '../../firmware/core/mkv/ebmlIds.ts';
@@ -6,7 +5,7 @@ import { AtomicFileWriter } from '../lib/AtomicFileWriter.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
-import { archivedMediaClient, archiveTarget, awsFailure, fragmentRange, listAllFragments, RANGE_OPTIONS } from './fragments.ts';
+import { archivedMediaClient, archiveTarget, fetchFragmentMedia, fragmentRange, listAllFragments, RANGE_OPTIONS } from './fragments.ts';
 
 const spec: CommandSpec = {
   name: 'get-media',
@@ -25,8 +24,6 @@ const spec: CommandSpec = {
   details: 'example (local cloud):\n  fieldcam get-media --stream demo -o /tmp/demo.mkv --endpoint-url https://127.0.0.1:4590 && ffprobe /tmp/demo.mkv',
 };
 
-/** GetMediaForFragmentList takes at most 1000 fragments (kvs-reference.md §6.2). */
-const BATCH = 1000;
 /** Matroska Segment with the 8-octet unknown size: the merged file is written as one live-style segment. */
 const SEGMENT_UNKNOWN_SIZE = Uint8Array.of(0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 
@@ -154,15 +151,7 @@ export const getMediaCommand: Command = {
     const out = new AtomicFileWriter(values.output);
     const merger = new SegmentMerger((bytes) => out.write(bytes));
     try {
-      for (let i = 0; i < numbers.length; i += BATCH) {
-        let answer;
-        try {
-          answer = await client.send(new GetMediaForFragmentListCommand({ StreamName: target.stream, Fragments: numbers.slice(i, i + BATCH) }));
-        } catch (err) {
-          throw awsFailure(err, target.stream);
-        }
-        for await (const chunk of answer.Payload as AsyncIterable<Uint8Array>) merger.push(chunk);
-      }
+      await fetchFragmentMedia(client, target.stream, numbers, (chunk) => merger.push(chunk));
       merger.end();
       if (merger.clusters !== numbers.length) {
         throw new FieldcamError('UPLOAD_BAD_RESPONSE', `GetMediaForFragmentList returned ${merger.clusters} clusters for ${numbers.length} fragments`);
