@@ -58,7 +58,9 @@ export interface MjpegReaderCounters {
  * `JpegScanner`, and each image from its SOI to its EOI becomes one key frame.
  *
  * Loop: `prepare()`; read up to `cursor.targetSpace` bytes into `cursor.target` at `cursor.targetOffset`;
- * `push(n)`; at the end of input `end()`. Any error thrown ends the reader and releases its slots.
+ * `push(n)`; at the end of input `end()`. Any error thrown ends the reader and releases its slots; every later
+ * call, and any call from inside `onFrame`/`onFormat`, throws MJPEG_CALL_ORDER (docs/architecture.md, "Incremental
+ * parsers").
  */
 export class MjpegReader {
   readonly cursor: StreamCursor;
@@ -81,6 +83,8 @@ export class MjpegReader {
   private sawImage = false;
   private seq = 0;
   private closed = false;
+  /** Inside push/end/prepare/abandonFrame (a callback calling back in is refused). */
+  private busy = false;
 
   constructor(options: MjpegReaderOptions) {
     this.scanner = new JpegScanner(options.byteScan);
@@ -100,32 +104,40 @@ export class MjpegReader {
 
   /** Makes room for the next read: OK, or POOL_EXHAUSTED until a frame is freed (or `abandonFrame()`). */
   prepare(): PrepareResult {
-    this.assertOpen();
-    let result = this.cursor.prepare();
-    if (result === PREPARE.FRAME_TOO_LARGE) {
-      // push() already refuses images over a slot; this only guards the cursor's own invariant.
-      this.tooLarge();
-      result = this.cursor.prepare();
+    this.enter('prepare');
+    try {
+      let result = this.cursor.prepare();
+      if (result === PREPARE.FRAME_TOO_LARGE) {
+        // push() already refuses images over a slot; this only guards the cursor's own invariant.
+        this.tooLarge();
+        result = this.cursor.prepare();
+      }
+      return result;
+    } finally {
+      this.busy = false;
     }
-    return result;
   }
 
   /** Commits `n` bytes read at `cursor.targetOffset` and parses them, emitting each complete image. */
   push(n: number): void {
-    this.assertOpen();
-    const cursor = this.cursor;
-    if (!Number.isInteger(n) || n < 0 || n > cursor.targetSpace) {
-      throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
-    }
-    if (n === 0) return;
-    const from = cursor.targetOffset;
-    cursor.commit(n);
+    this.enter('push');
     try {
-      this.consume(cursor.target, from, from + n, cursor.position - n - from);
-    } catch (err) {
-      // A malformed image (strict) or a throwing callback leaves the rest of the read unparsed.
-      this.close();
-      throw err;
+      const cursor = this.cursor;
+      if (!Number.isInteger(n) || n < 0 || n > cursor.targetSpace) {
+        throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
+      }
+      if (n === 0) return;
+      const from = cursor.targetOffset;
+      cursor.commit(n);
+      try {
+        this.consume(cursor.target, from, from + n, cursor.position - n - from);
+      } catch (err) {
+        // A malformed image (strict) or a throwing callback leaves the rest of the read unparsed.
+        this.close();
+        throw err;
+      }
+    } finally {
+      this.busy = false;
     }
   }
 
@@ -168,7 +180,8 @@ export class MjpegReader {
    * MJPEG_NOT_JPEG and a partial image MJPEG_TRUNCATED; lenient counts the partial image.
    */
   end(): void {
-    this.assertOpen();
+    this.enter('end');
+    this.busy = false;
     const total = this.cursor.position;
     this.close();
     if (total === 0) throw new FieldcamError('INPUT_EMPTY', 'the MJPEG input has no bytes');
@@ -188,6 +201,8 @@ export class MjpegReader {
 
   /** MJPEG has no overflow scratch: a full pool makes reading wait (FrameReader). */
   overflow(): boolean {
+    this.enter('overflow');
+    this.busy = false;
     return false;
   }
 
@@ -197,7 +212,8 @@ export class MjpegReader {
    * fails quietly and the reader resynchronises at the next SOI.
    */
   abandonFrame(): void {
-    this.assertOpen();
+    this.enter('abandonFrame');
+    this.busy = false;
     if (!this.assembling) return;
     this.assembling = false;
     this.counters.abandoned++;
@@ -288,7 +304,10 @@ export class MjpegReader {
     this.cursor.close();
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new RangeError('the MjpegReader has ended (end() or an error); create a new one');
+  /** The incremental-parser contract's guard (docs/architecture.md): none after end() or an error, none from a callback. */
+  private enter(method: string): void {
+    if (this.busy) throw new FieldcamError('MJPEG_CALL_ORDER', `MjpegReader.${method}() was called from inside its own callback`);
+    if (this.closed) throw new FieldcamError('MJPEG_CALL_ORDER', `MjpegReader.${method}() after end() or an error; create a new reader`);
+    this.busy = true;
   }
 }
