@@ -65,6 +65,9 @@ export function vclTable(isVcl: (type: number) => boolean): Uint8Array {
 export const AU_NONE = 0; // no access unit started
 export const AU_COLLECT = 1; // assembling an access unit that will be emitted
 export const AU_SKIP = 2; // discarding everything up to the next access-unit boundary
+const READY = 0;
+const BUSY = 1;
+const CLOSED = 2;
 /** `readHeader` results: the bytes it needs are not certain yet / the NAL joins the access unit / begins the next. */
 export const HEADER_WAIT = -1;
 export const HEADER_JOINS = 0;
@@ -99,9 +102,8 @@ export abstract class AnnexBReader<P> implements FrameReader {
   private total = 0;
   protected leadingZeros = 0; // before the first start code (strict mode), or -1 once one was seen
   protected seenStartCode = false;
-  private closed = false;
-  /** Inside push/end/prepare… (a callback calling back in is refused). */
-  private busy = false;
+  /** READY for a call, BUSY inside push/end (a callback calling back in is refused), CLOSED after end() or an error. */
+  private phase = READY;
   // The NAL unit whose start code came last; its end is not known yet.
   protected open = false;
   protected nalStart = 0; // logical offset of its start code
@@ -163,62 +165,67 @@ export abstract class AnnexBReader<P> implements FrameReader {
 
   /** Makes room for the next read into `cursor.target` at `cursor.targetOffset` (up to `cursor.targetSpace`). */
   prepare(): PrepareResult {
-    this.enter('prepare');
-    try {
-      for (let attempt = 0; ; attempt++) {
-        const result = this.cursor.prepare();
-        if (result !== PREPARE.FRAME_TOO_LARGE) return result;
-        if (this.strict) {
-          this.shutdown();
-          throw new FieldcamError('POOL_FRAME_TOO_LARGE', `access unit #${this.seq} starting at byte ${this.au.start} is already ` +
-            `${this.cursor.position - this.au.start} bytes, more than fits in a ${this.pool.sizing.slotBytes}-byte slot`);
-        }
-        if (this.auState === AU_COLLECT) {
-          this.skipAu('frameTooLarge', false);
-        } else if (attempt > 0 || !this.open || this.nalType >= 0) {
-          // Only a start code or an unread NAL header is held (slots of a few bytes): give it up.
-          this.open = false;
-          this.scanner.reset();
-        }
-        this.updateKeep();
+    if (this.phase !== READY) this.refuseCall('prepare');
+    for (let attempt = 0; ; attempt++) {
+      const result = this.cursor.prepare();
+      if (result !== PREPARE.FRAME_TOO_LARGE) return result;
+      if (this.strict) {
+        this.shutdown();
+        throw new FieldcamError('POOL_FRAME_TOO_LARGE', `access unit #${this.seq} starting at byte ${this.au.start} is already ` +
+          `${this.cursor.position - this.au.start} bytes, more than fits in a ${this.pool.sizing.slotBytes}-byte slot`);
       }
-    } finally {
-      this.busy = false;
+      if (this.auState === AU_COLLECT) {
+        this.skipAu('frameTooLarge', false);
+      } else if (attempt > 0 || !this.open || this.nalType >= 0) {
+        // Only a start code or an unread NAL header is held (slots of a few bytes): give it up.
+        this.open = false;
+        this.scanner.reset();
+      }
+      this.updateKeep();
     }
   }
 
   /** `n` bytes were read at `cursor.target[cursor.targetOffset]`: commit, scan, emit complete access units. */
   push(n: number): void {
-    this.enter('push');
-    try {
-      if (!Number.isInteger(n) || n < 0 || n > this.cursor.targetSpace) {
-        throw new RangeError(`push(n): n is ${n}, the prepared space is ${this.cursor.targetSpace} bytes`);
-      }
-      if (n === 0) return;
-      const bytes = this.cursor.target;
-      const from = this.cursor.targetOffset;
-      const base = this.cursor.position - from;
-      this.cursor.commit(n);
-      try {
-        this.total += n;
-        if (this.leadingZeros >= 0) this.checkStart(bytes, from, from + n, base);
-        const to = from + n;
-        const i = this.walkPort && this.leadingZeros < 0 ? this.walkNative(bytes, from, to, base) : from;
-        const scanner = this.scanner;
-        for (let at = i; at < to; ) {
-          at = scanner.scan(bytes, at, to, base);
-          for (let k = 0; k < scanner.count; k++) this.startCode(scanner.startAt[k]!, scanner.prefix[k]!, scanner.trailingZeros[k]!);
-        }
-        // Classify the newest NAL now if its header has arrived, so the previous frame goes out without delay.
-        if (this.open && this.nalType < 0) this.classify(-1);
-        this.updateKeep();
-      } catch (err) {
-        this.shutdown();
-        throw err;
-      }
-    } finally {
-      this.busy = false;
+    if (this.phase !== READY) this.refuseCall('push');
+    if (!Number.isInteger(n) || n < 0 || n > this.cursor.targetSpace) {
+      throw new RangeError(`push(n): n is ${n}, the prepared space is ${this.cursor.targetSpace} bytes`);
     }
+    if (n === 0) return;
+    const bytes = this.cursor.target;
+    const from = this.cursor.targetOffset;
+    const base = this.cursor.position - from;
+    this.cursor.commit(n);
+    // BUSY while callbacks may run; any exception ends the reader (CLOSED), so no `finally` is needed to leave it.
+    this.phase = BUSY;
+    try {
+      this.total += n;
+      if (this.leadingZeros >= 0) this.checkStart(bytes, from, from + n, base);
+      const to = from + n;
+      const scanner = this.scanner;
+      let i = from;
+      // The board's walks take the common case (H264Reader): the access-unit walk the steady state, the NAL walk each
+      // start code it hands over (then the access-unit walk resumes). A NAL whose header is still to come (the
+      // previous read ended right after its start code) is the scanner loop's, as is everything after a NAL the
+      // walk leaves undecided. (Inline, not one method: a call per read costs ~30 computrons in XS.)
+      if (this.walkPort && this.leadingZeros < 0) {
+        while (i < to && !(this.open && this.nalType < 0)) {
+          if (this.auPort && (i = this.assemble(bytes, i, to, base)) >= to) break;
+          i = this.walk(bytes, i, to, base);
+        }
+      }
+      for (; i < to; ) {
+        i = scanner.scan(bytes, i, to, base);
+        for (let k = 0; k < scanner.count; k++) this.startCode(scanner.startAt[k]!, scanner.prefix[k]!, scanner.trailingZeros[k]!);
+      }
+      // Classify the newest NAL now if its header has arrived, so the previous frame goes out without delay.
+      if (this.open && this.nalType < 0) this.classify(-1);
+      this.updateKeep();
+    } catch (err) {
+      this.shutdown();
+      throw err;
+    }
+    this.phase = READY;
   }
 
   /**
@@ -230,7 +237,8 @@ export abstract class AnnexBReader<P> implements FrameReader {
    * access unit may be cut anywhere: it is dropped and counted `truncated` (never uploaded half).
    */
   end(lastComplete = true): void {
-    this.enter('end');
+    if (this.phase !== READY) this.refuseCall('end');
+    this.phase = BUSY;
     try {
       if (!lastComplete) {
         this.dropTail();
@@ -252,7 +260,6 @@ export abstract class AnnexBReader<P> implements FrameReader {
       if (this.auState !== AU_NONE) this.completeAu();
     } finally {
       this.shutdown();
-      this.busy = false;
     }
   }
 
@@ -263,40 +270,43 @@ export abstract class AnnexBReader<P> implements FrameReader {
    * The input stays contiguous: nothing is lost uncounted. Returns false when the reader has no scratch.
    */
   overflow(): boolean {
-    this.enter('overflow');
-    try {
-      if (this.auState === AU_COLLECT) this.skipAu('poolFull', false);
-      this.awaitKey = true;
-      this.updateKeep();
-      if (this.cursor.toScratch()) return true;
-      // More than a header is pending (a run of zeros after a start code): give that NAL up.
-      this.open = false;
-      this.scanner.reset();
-      this.updateKeep();
-      return this.cursor.toScratch();
-    } finally {
-      this.busy = false;
-    }
+    if (this.phase !== READY) this.refuseCall('overflow');
+    if (this.auState === AU_COLLECT) this.skipAu('poolFull', false);
+    this.awaitKey = true;
+    this.updateKeep();
+    if (this.cursor.toScratch()) return true;
+    // More than a header is pending (a run of zeros after a start code): give that NAL up.
+    this.open = false;
+    this.scanner.reset();
+    this.updateKeep();
+    return this.cursor.toScratch();
   }
 
   /** Drops the access unit being assembled (the pool is exhausted); frames resume at the next key frame. */
   abandonFrame(): void {
-    this.enter('abandonFrame');
+    if (this.phase !== READY) this.refuseCall('abandonFrame');
     if (this.auState === AU_COLLECT) this.skipAu('poolFull', false);
     this.awaitKey = true;
     // The caller skips input it cannot store: what follows is not contiguous with what was scanned.
     this.open = false;
     this.scanner.reset();
     this.updateKeep();
-    this.busy = false;
   }
 
   /**
-   * The board's native walks over `bytes[from..to)` (H264Reader); returns where the scanner loop goes on. Called
-   * only when `walkPort` is set, after the stream's first start code.
+   * The board's access-unit walk (ByteScanPort.closeAccessUnit) over `bytes[from..to)`; returns where the NAL walk
+   * goes on. Called only when `auPort` is set (H264Reader overrides it).
    */
-  protected walkNative(_bytes: Uint8Array, from: number, _to: number, _base: number): number {
-    return from;
+  protected assemble(_bytes: Uint8Array, _from: number, to: number, _base: number): number {
+    return to;
+  }
+
+  /**
+   * The board's NAL walk (ByteScanPort.classifyNals) over `bytes[from..to)`; returns where the scanner loop goes
+   * on. Called only when `walkPort` is set, after the stream's first start code (H264Reader overrides it).
+   */
+  protected walk(_bytes: Uint8Array, _from: number, to: number, _base: number): number {
+    return to;
   }
 
   /**
@@ -478,20 +488,16 @@ export abstract class AnnexBReader<P> implements FrameReader {
     else this.cursor.keepFrom = this.cursor.position - (this.scanner.zeros < 3 ? this.scanner.zeros : 3);
   }
 
-  /** The contract's guard: no call after the reader ended or failed, none from inside its own callback. */
-  private enter(method: string): void {
-    if (this.busy) {
-      throw new FieldcamError(this.syntax.callOrder, `${this.syntax.reader}.${method}() was called from inside its own callback`);
-    }
-    if (this.closed) {
-      throw new FieldcamError(this.syntax.callOrder, `${this.syntax.reader}.${method}() after end() or an error; create a new reader`);
-    }
-    this.busy = true;
+  /** The contract's refusal: a call after the reader ended or failed, or from inside its own callback. */
+  private refuseCall(method: string): never {
+    const { callOrder, reader } = this.syntax;
+    if (this.phase === BUSY) throw new FieldcamError(callOrder, `${reader}.${method}() was called from inside its own callback`);
+    throw new FieldcamError(callOrder, `${reader}.${method}() after end() or an error; create a new reader`);
   }
 
   private shutdown(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.phase === CLOSED) return;
+    this.phase = CLOSED;
     this.open = false;
     this.cursor.close();
   }

@@ -59,20 +59,6 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
   }
 
   /**
-   * The board's walks take the common case: the access-unit walk the steady state, the NAL walk each start code it
-   * hands over (then the access-unit walk resumes). A NAL whose header is still to come (the previous read ended
-   * right after its start code) is the scanner loop's, as is everything after a NAL the walk leaves undecided.
-   */
-  protected override walkNative(bytes: Uint8Array, from: number, to: number, base: number): number {
-    let i = from;
-    while (i < to && !(this.open && this.nalType < 0)) {
-      if (this.auPort && (i = this.assemble(bytes, i, to, base)) >= to) break;
-      i = this.walk(bytes, i, to, base);
-    }
-    return i;
-  }
-
-  /**
    * The steady state in one native call per access unit (ByteScanPort.closeAccessUnit, accessunits.c on the XS
    * board): while an access unit is being collected and its open NAL unit is classified, the port closes NAL units
    * into `au.table` with the checks `closeNal` would pass silently and stops at each access-unit boundary, where
@@ -81,7 +67,7 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
    * untouched and hands over: `walk` and the scanner loop take the read from that start code. Returns where they go
    * on (`to` when the port walked the whole read).
    */
-  private assemble(bytes: Uint8Array, from: number, to: number, base: number): number {
+  protected override assemble(bytes: Uint8Array, from: number, to: number, base: number): number {
     const port = this.auPort!;
     const s = this.auWalk!;
     const au = this.au;
@@ -147,7 +133,7 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
    * forbidden_zero_bit is set (errors and waits): that start code goes through `startCode`, and the scanner loop
    * takes the rest of the read. Returns where the scanner loop goes on (`to` when the walk covered the read).
    */
-  private walk(bytes: Uint8Array, from: number, to: number, base: number): number {
+  protected override walk(bytes: Uint8Array, from: number, to: number, base: number): number {
     this.auSynced = false;
     const port = this.walkPort!;
     const out = this.walkOut!;

@@ -5,6 +5,10 @@ import { PREPARE, StreamCursor, type PrepareResult } from '../media/StreamCursor
 import type { FramePool } from '../pool/FramePool.ts';
 import { JPEG_EVENT, JpegScanner } from './JpegScanner.ts';
 
+const READY = 0;
+const BUSY = 1;
+const CLOSED = 2;
+
 /** Named limits of the MJPEG reader. The largest image is the pool's `slotBytes`. */
 export const MJPEG_LIMITS = Object.freeze({
   /**
@@ -82,9 +86,8 @@ export class MjpegReader {
   private gapStart = 0;
   private sawImage = false;
   private seq = 0;
-  private closed = false;
-  /** Inside push/end/prepare/abandonFrame (a callback calling back in is refused). */
-  private busy = false;
+  /** READY for a call, BUSY inside push (a callback calling back in is refused), CLOSED after end() or an error. */
+  private phase = READY;
 
   constructor(options: MjpegReaderOptions) {
     this.scanner = new JpegScanner(options.byteScan);
@@ -104,41 +107,36 @@ export class MjpegReader {
 
   /** Makes room for the next read: OK, or POOL_EXHAUSTED until a frame is freed (or `abandonFrame()`). */
   prepare(): PrepareResult {
-    this.enter('prepare');
-    try {
-      let result = this.cursor.prepare();
-      if (result === PREPARE.FRAME_TOO_LARGE) {
-        // push() already refuses images over a slot; this only guards the cursor's own invariant.
-        this.tooLarge();
-        result = this.cursor.prepare();
-      }
-      return result;
-    } finally {
-      this.busy = false;
+    if (this.phase !== READY) this.refuseCall('prepare');
+    let result = this.cursor.prepare();
+    if (result === PREPARE.FRAME_TOO_LARGE) {
+      // push() already refuses images over a slot; this only guards the cursor's own invariant.
+      this.tooLarge();
+      result = this.cursor.prepare();
     }
+    return result;
   }
 
   /** Commits `n` bytes read at `cursor.targetOffset` and parses them, emitting each complete image. */
   push(n: number): void {
-    this.enter('push');
-    try {
-      const cursor = this.cursor;
-      if (!Number.isInteger(n) || n < 0 || n > cursor.targetSpace) {
-        throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
-      }
-      if (n === 0) return;
-      const from = cursor.targetOffset;
-      cursor.commit(n);
-      try {
-        this.consume(cursor.target, from, from + n, cursor.position - n - from);
-      } catch (err) {
-        // A malformed image (strict) or a throwing callback leaves the rest of the read unparsed.
-        this.close();
-        throw err;
-      }
-    } finally {
-      this.busy = false;
+    if (this.phase !== READY) this.refuseCall('push');
+    const cursor = this.cursor;
+    if (!Number.isInteger(n) || n < 0 || n > cursor.targetSpace) {
+      throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
     }
+    if (n === 0) return;
+    const from = cursor.targetOffset;
+    cursor.commit(n);
+    // BUSY while callbacks may run; any exception ends the reader (CLOSED), so no `finally` is needed to leave it.
+    this.phase = BUSY;
+    try {
+      this.consume(cursor.target, from, from + n, cursor.position - n - from);
+    } catch (err) {
+      // A malformed image (strict) or a throwing callback leaves the rest of the read unparsed.
+      this.close();
+      throw err;
+    }
+    this.phase = READY;
   }
 
   /** Parses `bytes[from..to)`, whose byte 0 is at logical offset `base`. */
@@ -180,8 +178,7 @@ export class MjpegReader {
    * MJPEG_NOT_JPEG and a partial image MJPEG_TRUNCATED; lenient counts the partial image.
    */
   end(): void {
-    this.enter('end');
-    this.busy = false;
+    if (this.phase !== READY) this.refuseCall('end');
     const total = this.cursor.position;
     this.close();
     if (total === 0) throw new FieldcamError('INPUT_EMPTY', 'the MJPEG input has no bytes');
@@ -201,8 +198,7 @@ export class MjpegReader {
 
   /** MJPEG has no overflow scratch: a full pool makes reading wait (FrameReader). */
   overflow(): boolean {
-    this.enter('overflow');
-    this.busy = false;
+    if (this.phase !== READY) this.refuseCall('overflow');
     return false;
   }
 
@@ -212,8 +208,7 @@ export class MjpegReader {
    * fails quietly and the reader resynchronises at the next SOI.
    */
   abandonFrame(): void {
-    this.enter('abandonFrame');
-    this.busy = false;
+    if (this.phase !== READY) this.refuseCall('abandonFrame');
     if (!this.assembling) return;
     this.assembling = false;
     this.counters.abandoned++;
@@ -299,15 +294,14 @@ export class MjpegReader {
   }
 
   private close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.phase === CLOSED) return;
+    this.phase = CLOSED;
     this.cursor.close();
   }
 
   /** The incremental-parser contract's guard (docs/architecture.md): none after end() or an error, none from a callback. */
-  private enter(method: string): void {
-    if (this.busy) throw new FieldcamError('MJPEG_CALL_ORDER', `MjpegReader.${method}() was called from inside its own callback`);
-    if (this.closed) throw new FieldcamError('MJPEG_CALL_ORDER', `MjpegReader.${method}() after end() or an error; create a new reader`);
-    this.busy = true;
+  private refuseCall(method: string): never {
+    if (this.phase === BUSY) throw new FieldcamError('MJPEG_CALL_ORDER', `MjpegReader.${method}() was called from inside its own callback`);
+    throw new FieldcamError('MJPEG_CALL_ORDER', `MjpegReader.${method}() after end() or an error; create a new reader`);
   }
 }
