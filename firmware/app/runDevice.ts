@@ -204,10 +204,12 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   };
   if (config.statusIntervalMs > 0) statusTimer = board.timers.set(config.statusIntervalMs, tick);
   cameras.iot?.start();
-  // A camera that fails ends the device (the service manager restarts it whole): the others flush and stop.
-  // A camera whose input ends cleanly leaves the others running.
-  const runs = uploaders.map((u) => u.run().then((result) => {
-    if (result.error) for (const other of uploaders) other.stop();
+  // A camera that fails, or a live camera whose capture ended, ends the device: the others flush and stop, and the
+  // service manager restarts it whole (captures included). A recording that ends (the simulator's --once) leaves
+  // the others running to their own end.
+  const runs = uploaders.map((u, i) => u.run().then((result) => {
+    const camera = configs[i]!.camera;
+    if (result.error || (camera.live && camera.recorded !== true)) for (const other of uploaders) other.stop();
     return result;
   }));
   control?.channel?.start();

@@ -3,14 +3,19 @@
 // stream `<thing>-<camera>` (iotNames cameraStreamName), fd 3 + i from a bundle, and the device's pool budget
 // checked before anything is allocated, the refusal naming the numbers.
 import { cameraConfigs } from '../../firmware/app/cameraConfigs.ts';
-import { readDeviceDocument, type DocumentBoard } from '../../firmware/app/DeviceBundle.ts';
+import { join } from 'node:path';
+import { loadDeviceBundle, readDeviceDocument, type DocumentBoard } from '../../firmware/app/DeviceBundle.ts';
+import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
+import { writeDeviceBundle } from '../../sim/board/writeDeviceBundle.ts';
+import { validateBundle } from '../../host/lib/flash/flashTree.ts';
+import { tempDir } from '../e2e/tools.ts';
 import { parseDeviceBoard, parseDeviceConfig } from '../../firmware/app/DeviceConfig.ts';
 import { planPools } from '../../firmware/app/poolBudget.ts';
 import { encodeCbor } from '../../firmware/core/cbor/encodeCbor.ts';
 import { derivePoolSizing } from '../../firmware/core/config/derivePoolSizing.ts';
 import { isFieldcamError } from '../../firmware/core/errors.ts';
 import { MAX_CAMERAS } from '../../firmware/core/iot/iotNames.ts';
-import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
+import { BOARDS_DIR, loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { assert, suite } from '../harness/index.ts';
 
 const test = suite('several cameras per device: the cameras list, stream names, fds and the pool budget');
@@ -128,6 +133,35 @@ test('device.cbor: cameras read with the board\'s defaults; streams <thing>-<cam
   // Without cameras, nothing changed: the thing's stream, the camera map.
   const single = readDeviceDocument(document({ camera: { codec: 'h265' } }), 'device.cbor', board);
   assert.equal([single.streamName, single.codec, single.cameras], ['farm-7', 'h265', undefined]);
+});
+
+test('a bundle with cameras: camera i on fd 3 + i, live, the thing\'s streams; the pools checked against the manifest', () => {
+  const tmp = tempDir('fieldcam-multicam-bundle-');
+  try {
+    const pem = (label: string) => `-----BEGIN ${label}-----\nAAAA\n-----END ${label}-----\n`;
+    const bundle = writeDeviceBundle(join(tmp.dir, 'farm-7'), {
+      device: {
+        version: 1, thingName: 'farm-7', region: 'us-east-1', roleAlias: 'FieldcamDeviceAlias',
+        endpoints: { credentialProvider: 'c.example.com', kinesisVideo: 'https://kvs.example.com' },
+        cameras: [{ name: 'gate' }, { name: 'barn', codec: 'h265' }, { name: 'door', codec: 'mjpeg', fps: 5, bitrateKbps: 500 }],
+      },
+      certificatePem: pem('CERTIFICATE'), privateKeyPem: pem('PRIVATE KEY'), caPem: pem('CERTIFICATE'),
+    });
+    const config = loadDeviceBundle(nodeBoard({ print: () => {} }), { bundle, board: join(BOARDS_DIR, 'pi-zero-w.json'), recorded: true });
+    const cams = cameraConfigs(config);
+    assert.equal(cams.map((c) => [c.cameraName, c.stream.name, c.camera.fd, c.camera.codec, c.camera.live, c.camera.recorded, c.camera.fps?.num]), [
+      ['gate', 'farm-7-gate', 3, 'h264', true, true, undefined], ['barn', 'farm-7-barn', 4, 'h265', true, true, undefined], ['door', 'farm-7-door', 5, 'mjpeg', true, true, 5],
+    ]);
+    assert.equal(cams.map((c) => [c.board.pool.bitrateKbps, c.board.pool.fps]), [[1000, 15], [1000, 15], [500, 5]]);
+    const plan = planPools(config.board, cams);
+    assert.is(plan.budgetBytes, 40 * 1024 * 1024, 'the manifest\'s memory.poolBudgetBytes');
+    assert.ok(plan.pools[2]!.bytes < plan.pools[0]!.bytes, 'the 500 kbit/s camera has the smaller pool');
+    // flash writes a one-camera run script (the capture on stdin): it refuses such a bundle by name, not at boot.
+    assert.throws(() => validateBundle(bundle, join(BOARDS_DIR, 'pi-zero-w.json')), 'FLASH_BUNDLE_INVALID');
+    assert.throws(() => validateBundle(bundle, join(BOARDS_DIR, 'pi-zero-w.json')), /lists 3 cameras; flash writes the run script of a one-camera device/);
+  } finally {
+    tmp.remove();
+  }
 });
 
 test.run();
