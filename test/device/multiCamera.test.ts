@@ -1,4 +1,5 @@
-// Several cameras in one device (issue 18) as deployed: the pi-zero-w image under `qemu-arm -cpu arm1176`, time-scaled
+// Several cameras in one device (issue 18) as deployed: the pi-zero-w image under `qemu-arm -cpu arm1176` and the
+// pi-4 image under `qemu-aarch64 -cpu cortex-a72`, time-scaled
 // (fieldcam-runtime --time-scale, the cloud's timeScale and the feeders' rate from one origin), three cameras fed
 // on fds 3, 4, 5 (as the run script passes capture pipes): H.264, H.265 and MJPEG, the MJPEG one stalling for a
 // while. One process, one memory budget: the pools fit the board's poolBudgetBytes and the heap stays under its
@@ -18,18 +19,12 @@ import { decodedFrameCount, decodeErrors, FIXTURES, ROOT, tempDir } from '../e2e
 import { assert, suite } from '../harness/index.ts';
 import { distinctTimestamps, getMedia } from './storedMedia.ts';
 
-const test = suite('pi-zero-w under QEMU: one device, three cameras (H.264, H.265, MJPEG), one stalling');
+const test = suite('pi-zero-w (armv6) and pi-4 (aarch64) under QEMU: one device, three cameras (H.264, H.265, MJPEG), one stalling');
 const tmp = tempDir('fieldcam-multicam-image-');
-const BOARD = 'pi-zero-w';
 const SCALE = 2;
 type Rec = Record<string, unknown>;
-let image: ImageManifest;
-let cloud: RunningCloud;
 
-test.after(async () => {
-  await cloud?.close();
-  tmp.remove();
-});
+test.after(() => tmp.remove());
 
 /** The cameras: name, codec, file, its frames and seconds (real time in the device's clock). */
 const CAMERAS = [
@@ -38,12 +33,22 @@ const CAMERAS = [
   { name: 'door', codec: 'mjpeg', video: join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg'), frames: 30, fragments: 3, seconds: 3 },
 ] as const;
 
-test('three cameras stream to <device>-<camera>; each decodes to exactly the frames fed; a stall holds up no other camera', async () => {
-  const origin = Date.now();
-  image = await buildImage(loadBoardManifest(BOARD), { typecheck: false });
-  cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes], config: { timeScale: SCALE, timeOrigin: origin } });
+for (const BOARD of ['pi-zero-w', 'pi-4']) {
+  test(`${BOARD}: three cameras stream to <device>-<camera>; each decodes to exactly the frames fed; a stall holds up no other camera`, async () => {
+    const image = await buildImage(loadBoardManifest(BOARD), { typecheck: false });
+    const origin = Date.now();
+    const cloud = await startCloud({ stateDir: join(tmp.dir, BOARD, 'cloud'), port: 0, routes: [...mediaRoutes], config: { timeScale: SCALE, timeOrigin: origin } });
+    try {
+      await scenario(BOARD, image, cloud, origin);
+    } finally {
+      await cloud.close();
+    }
+  });
+}
+
+async function scenario(BOARD: string, image: ImageManifest, cloud: RunningCloud, origin: number): Promise<void> {
   const url = new URL(cloud.endpoint);
-  const config = join(tmp.dir, 'device.json');
+  const config = join(tmp.dir, BOARD, 'device.json');
   writeDeviceConfig(config, {
     board: loadBoardManifest(BOARD), streamName: 'yard', region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
@@ -53,7 +58,7 @@ test('three cameras stream to <device>-<camera>; each decodes to exactly the fra
   });
   const records: Rec[] = [];
   const booted = bootBoard({
-    image: { dir: imageDir(BOARD), runtimeFlags: [...image.runtimeFlags, '--time-scale', String(SCALE), '--time-origin', String(origin)], ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
+    image: { dir: imageDir(BOARD), runtimeFlags: [...image.runtimeFlags, '--time-scale', String(SCALE), '--time-origin', String(origin)], ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}) },
     config, video: CAMERAS[0].video, loop: false, cwd: ROOT, rate: SCALE, bytesPerSecond: 0,
     cameras: CAMERAS.map((c) => ({ video: c.video, bytesPerSecond: readFileSync(c.video).length / c.seconds })),
     onRecord: (r) => {
@@ -96,7 +101,7 @@ test('three cameras stream to <device>-<camera>; each decodes to exactly the fra
   const peakHeap = Math.max(...records.filter((r) => r.type === 'summary').map((r) => r.peakHeapBytes as number));
   assert.ok(peakHeap < loadBoardManifest(BOARD).memory.jsBudgetBytes, `peak heap ${peakHeap}`);
 
-  const media = await Promise.all(CAMERAS.map((c) => getMedia(cloud, `yard-${c.name}`, tmp.dir)));
+  const media = await Promise.all(CAMERAS.map((c) => getMedia(cloud, `yard-${c.name}`, join(tmp.dir, BOARD))));
   CAMERAS.forEach((c, i) => {
     const s = records.find((r) => r.type === 'summary' && r.camera === c.name)!;
     assert.equal([s.stream, s.framesIn, s.fragmentsIn, s.fragmentsPersisted, s.framesDropped], [`yard-${c.name}`, c.frames, c.fragments, c.fragments, 0], `${c.name}: ${JSON.stringify(s)}`);
@@ -114,6 +119,6 @@ test('three cameras stream to <device>-<camera>; each decodes to exactly the fra
     assert.ok(behind.length >= 10, `${behind.length} status lines of ${name}`);
     assert.ok(Math.max(...behind) <= 2, `${name}: fragments behind per status line: ${behind.join(' ')}`);
   }
-});
+}
 
 test.run();
