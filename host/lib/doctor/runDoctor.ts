@@ -2,17 +2,21 @@
 // and a fix, in the order a device meets them at boot — files, configuration, key, certificate, CA, clock,
 // endpoint, the credentials call, the stream.
 import { DescribeEndpointCommand, DescribeRoleAliasCommand, IoTClient } from '@aws-sdk/client-iot';
-import { DescribeStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { X509Certificate } from 'node:crypto';
 import { Agent } from 'node:https';
 import type { AwsClientConfig } from '../../aws/awsClientConfig.ts';
-import { errorName, isNotFound } from '../provision/awsCall.ts';
+import { isNotFound } from '../provision/awsCall.ts';
 import { keyMatchesCertificate } from '../provision/deviceCertificate.ts';
 import { validateBundle } from '../flash/flashTree.ts';
 import { readBundle } from './readBundle.ts';
+import { streamRows } from './streamRows.ts';
+import { thingNamesRow } from './thingNamesRow.ts';
 import { cameraToolsRow, hostHasTool } from './cameraToolsRow.ts';
 import { loadBoardManifest } from '../../shared/loadBoardManifest.ts';
+import { cameraStreamName } from '../../../firmware/core/iot/iotNames.ts';
+import type { DeviceConfig } from '../writeBundle.ts';
 import { httpsRequest, SERVER_VERIFY_CODES, type HttpsAnswer, type HttpsFailure } from './probeHttps.ts';
 
 /** WARN: the device boots, but something it needs is missing (e.g. its camera tool); exit 0, with a fix. */
@@ -173,6 +177,12 @@ function deviceReaderRow(dir: string, board: { readonly name: string; readonly m
   }
 }
 
+/** `stream X`, or `cameras a → X-a, b → X-b` for a device with several. */
+function streamsOf(config: DeviceConfig): string {
+  if (!config.cameras) return `stream ${config.streamName ?? config.thingName}`;
+  return `cameras ${config.cameras.map((c) => `${c.name} → ${cameraStreamName(config.thingName, c.name)}`).join(', ')}`;
+}
+
 export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
   const now = o.now ?? Date.now;
   const rows: CheckRow[] = [];
@@ -181,7 +191,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
     ? { check: 'bundle files', status: 'PASS', cause: 'device.cbor, certificate.pem, private.key and ca.pem are present' }
     : { check: 'bundle files', status: 'FAIL', cause: `missing in ${o.dir}: ${b.missing.join(', ')}`, fix: PROVISION });
   rows.push(b.config
-    ? { check: 'device.cbor', status: 'PASS', cause: `version 1: thing ${b.config.thingName}, stream ${b.config.streamName}, ${b.config.region}` }
+    ? { check: 'device.cbor', status: 'PASS', cause: `version 1: thing ${b.config.thingName}, ${streamsOf(b.config)}, ${b.config.region}` }
     : { check: 'device.cbor', status: 'FAIL', cause: b.configProblem ?? 'unreadable', fix: PROVISION });
   if (o.board) rows.push(deviceReaderRow(o.dir, o.board), cameraToolsRow(loadBoardManifest(o.board.name), hostHasTool, 'this machine'));
   if (b.keyMode !== undefined) {
@@ -275,25 +285,11 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
     credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken },
     requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: caPem }) }),
   });
-  const same = config.streamName === config.thingName;
   try {
-    const out = await kvs.send(new DescribeStreamCommand({ StreamName: config.streamName }));
-    rows.push({ check: 'stream', status: 'PASS', cause: `${config.streamName} is ${out.StreamInfo?.Status ?? '?'}, retention ${out.StreamInfo?.DataRetentionInHours ?? 0} h (DescribeStream signed with the device's credentials)` });
-    rows.push({ check: 'stream name', status: 'PASS', cause: same ? 'the stream is named like the thing, as the role policy requires' : `${config.streamName} ≠ thing ${config.thingName}, but the role allows it` });
-  } catch (err) {
-    const name = errorName(err);
-    const message = (err as Error).message;
-    if (name === 'AccessDeniedException' || name === 'NotAuthorizedException') {
-      rows.push(same
-        ? { check: 'stream', status: 'FAIL', cause: `DescribeStream refused: ${message}`, fix: `the role policy must allow kinesisvideo:DescribeStream on the thing's stream; ${PROVISION}` }
-        : { check: 'stream name', status: 'FAIL', cause: `stream '${config.streamName}' ≠ thing '${config.thingName}': the role policy only allows stream/\${credentials-iot:ThingName}, so KVS refused it (${name})`, fix: `set streamName to '${config.thingName}' in device.cbor (provision --thing ${config.thingName} without --stream), or widen the role policy` });
-    } else if (name === 'ResourceNotFoundException') {
-      rows.push({ check: 'stream', status: 'FAIL', cause: `stream '${config.streamName}' does not exist`, fix: `${PROVISION} (it creates the stream); the device also creates it when the policy allows CreateStream` });
-    } else {
-      rows.push({ check: 'stream', status: 'FAIL', cause: `DescribeStream failed: ${name}: ${message}`, fix: 'check endpoints.kinesisVideo and the region' });
-    }
+    rows.push(...await streamRows(kvs, config));
   } finally {
     kvs.destroy();
   }
+  rows.push(await thingNamesRow(config.thingName, o.aws, config.region));
   return rows;
 }
