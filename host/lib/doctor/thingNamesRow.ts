@@ -21,6 +21,7 @@ export async function thingNamesRow(thing: string, aws: AwsClientConfig | undefi
     iot.destroy();
   }
   const overlap = describePrefixOverlap(thing, prefixOverlaps([...things, thing])(thing));
-  if (overlap === undefined) return { check, status: 'PASS', cause: `no other of the ${things.length} fieldcam thing(s) is named '${thing}-…' or a prefix of '${thing}' followed by '-'` };
+  const others = things.filter((t) => t !== thing).length;
+  if (overlap === undefined) return { check, status: 'PASS', cause: `none of the ${others} other fieldcam thing(s) is named '${thing}-…' or is a name that '${thing}' begins with, followed by '-'` };
   return { check, status: 'WARN', cause: overlap, fix: PREFIX_OVERLAP_FIX };
 }

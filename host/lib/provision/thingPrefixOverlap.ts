@@ -39,13 +39,11 @@ export function prefixOverlaps(things: Iterable<string>): (thing: string) => Pre
   };
 }
 
-/** The overlap in words, or undefined when there is none. */
+/** The overlap in words, one clause per pair of things, or undefined when there is none. */
 export function describePrefixOverlap(thing: string, o: PrefixOverlap): string | undefined {
-  const list = (names: readonly string[]) => names.map((t) => `'${t}'`).join(', ');
-  const parts: string[] = [];
-  if (o.reachedBy.length > 0) parts.push(`the certificate of ${list(o.reachedBy)} can also use the streams of '${thing}' (its name is theirs followed by '-')`);
-  if (o.reaches.length > 0) parts.push(`the certificate of '${thing}' can also use the streams of ${list(o.reaches)} (their names are '${thing}-…')`);
-  return parts.length === 0 ? undefined : parts.join('; ');
+  const pairs = [...o.reachedBy.map((holder) => [holder, thing]), ...o.reaches.map((owner) => [thing, owner])];
+  if (pairs.length === 0) return undefined;
+  return pairs.map(([holder, owner]) => `the certificate of '${holder}' can also use the streams of '${owner}' ('${owner}' begins with '${holder}-')`).join('; ');
 }
 
 /** How to end an overlap. */

@@ -106,7 +106,7 @@ test('prefix caveat: a thing whose name is another\'s followed by \'-\' is named
   assert.equal(overlapOf('new'), { reachedBy: [], reaches: [] }, 'a name not in the index');
   assert.is(describePrefixOverlap('cam1', overlapOf('cam1')), undefined);
   assert.is(describePrefixOverlap('a-b', overlapOf('a-b')),
-    "the certificate of 'a' can also use the streams of 'a-b' (its name is theirs followed by '-'); the certificate of 'a-b' can also use the streams of 'a-b-c' (their names are 'a-b-…')");
+    "the certificate of 'a' can also use the streams of 'a-b' ('a-b' begins with 'a-'); the certificate of 'a-b' can also use the streams of 'a-b-c' ('a-b-c' begins with 'a-b-')");
   // A fleet of 10 000 numbered things overlaps nothing; a thing named like their common prefix reaches them all.
   const fleet = Array.from({ length: 10_000 }, (_, i) => `yard-${String(i).padStart(5, '0')}`);
   const fleetOverlap = prefixOverlaps(fleet);
