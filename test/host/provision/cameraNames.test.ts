@@ -2,8 +2,13 @@
 // rule (named errors), device.cbor's `cameras` as provision writes it, the role policy's two stream patterns
 // judged by the local cloud's IAM evaluator at the edges of `${credentials-iot:ThingName}-*`, and the prefix
 // caveat finder.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
+import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
 import { cameraStreamName, MAX_CAMERAS } from '../../../firmware/core/iot/iotNames.ts';
+import { readBundle } from '../../../host/lib/doctor/readBundle.ts';
 import { parseCameraList } from '../../../host/lib/provision/parseCameraList.ts';
 import { KVS_ROLE_POLICY, KVS_ROLE_POLICY_ONE_STREAM } from '../../../host/lib/provision/provisionNames.ts';
 import { describePrefixOverlap, prefixOverlaps } from '../../../host/lib/provision/thingPrefixOverlap.ts';
@@ -56,6 +61,42 @@ test('device.cbor: `cameras` in place of `streamName`, in a fixed key order; wha
     [{ cameras: [{ name: 'a' }, { name: 'a' }] }, /'a' is named twice/],
   ];
   for (const [edit, message] of refused) assert.throws(() => encodeDeviceConfig({ ...BASE, ...edit }), message, JSON.stringify(edit));
+});
+
+test('doctor reads `cameras` from device.cbor with the same rule, and names what is wrong', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fieldcam-cameras-bundle-'));
+  try {
+    const write = (config: Record<string, unknown>) => {
+      const out = new Uint8Array(4096);
+      writeFileSync(join(dir, 'device.cbor'), out.slice(0, encodeCbor(config, out)));
+    };
+    writeFileSync(join(dir, 'device.cbor'), encodeDeviceConfig({ ...BASE, cameras: [{ name: 'front' }, { name: 'back', fps: 10 }] }));
+    const good = readBundle(dir);
+    assert.is(good.configProblem, undefined);
+    assert.equal(good.config?.cameras, [{ name: 'front' }, { name: 'back', fps: 10 }]);
+    assert.is(good.config?.streamName, undefined);
+    const plain = { ...BASE, version: 1 } as Record<string, unknown>;
+    const refused: [unknown, RegExp][] = [
+      [[{ name: 'Front' }], /cameras\[0\]\.name must be a camera name/],
+      [[{ name: 'a' }, { name: 'a' }], /'a' is named twice/],
+      [[], /a list of 1 to 4 camera maps/],
+      [['a'], /cameras\[0\] must be a map/],
+      [[{ name: 'a', lens: 'wide' }], /cameras\[0\] has the unknown key lens/],
+    ];
+    for (const [cameras, message] of refused) {
+      write({ ...plain, cameras });
+      const r = readBundle(dir);
+      assert.is(r.config, undefined, JSON.stringify(cameras));
+      assert.ok(message.test(r.configProblem ?? ''), `${JSON.stringify(cameras)}: ${r.configProblem}`);
+    }
+    write({ ...plain, streamName: 'gate', cameras: [{ name: 'a' }] });
+    assert.ok(/holds cameras and streamName/.test(readBundle(dir).configProblem ?? ''), readBundle(dir).configProblem);
+    // The rest of device.cbor is still the device reader's to judge.
+    write({ ...plain, region: 'Not A Region', cameras: [{ name: 'a' }] });
+    assert.ok(/region/.test(readBundle(dir).configProblem ?? ''), readBundle(dir).configProblem);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const ARN = (stream: string) => `arn:aws:kinesisvideo:us-east-1:123456789012:stream/${stream}/1700000000000`;

@@ -122,6 +122,11 @@ test('provision --cameras a,b,c: a stream <thing>-<camera> per camera, tagged, a
   assert.equal(run.prefixOverlaps, []);
   // Another device, whose stream the first must not reach.
   await provision(['--thing', 'other']);
+  // A fleet: every thing gets the cameras, `--cameras 2` names them cam1 and cam2.
+  const fleet = await provision(['--count', '2', '--prefix', 'yard-', '--cameras', '2', '--out', 'fleet']);
+  assert.equal(fleet.things.map((t) => t.cameras?.map((c) => c.streamName)), [['yard-001-cam1', 'yard-001-cam2'], ['yard-002-cam1', 'yard-002-cam2']]);
+  assert.equal((decodeCbor(readFileSync(join(work.dir, 'fleet', 'yard-002', 'device.cbor'))) as { cameras: unknown }).cameras, [{ name: 'cam1' }, { name: 'cam2' }]);
+  assert.is((await sdk.kvs.send(new DescribeStreamCommand({ StreamName: 'yard-002-cam2' }))).StreamInfo?.StreamName, 'yard-002-cam2');
   // Idempotent: a second run creates nothing and rewrites nothing.
   const again = await provision(['--thing', THING, '--cameras', 'a,b,c']);
   assert.equal(again.totals, { things: 1, created: 0, repaired: 0, updated: 0 });
