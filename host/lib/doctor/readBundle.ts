@@ -35,6 +35,7 @@ function readCameras(doc: Record<string, unknown>): CameraEntry[] | undefined {
   if (raw === undefined) return undefined;
   if (!Array.isArray(raw) || raw.length < 1 || raw.length > MAX_CAMERAS) throw new Error(`device.cbor cameras must be a list of 1 to ${MAX_CAMERAS} camera maps`);
   if (doc.streamName !== undefined) throw new Error('device.cbor holds cameras and streamName: each camera streams to <thing>-<camera>, leave out streamName');
+  if (doc.camera !== undefined) throw new Error('device.cbor holds cameras and camera: give each camera\'s codec and fps in its map of cameras');
   const names = new Set<string>();
   return raw.map((entry: unknown, i) => {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error(`device.cbor cameras[${i}] must be a map`);

@@ -11,6 +11,7 @@ import { isNotFound } from '../provision/awsCall.ts';
 import { keyMatchesCertificate } from '../provision/deviceCertificate.ts';
 import { validateBundle } from '../flash/flashTree.ts';
 import { readBundle } from './readBundle.ts';
+import { REPROVISION_FIX } from './reprovisionFix.ts';
 import { streamRows } from './streamRows.ts';
 import { thingNamesRow } from './thingNamesRow.ts';
 import { cameraToolsRow, hostHasTool } from './cameraToolsRow.ts';
@@ -40,7 +41,6 @@ export interface DoctorOptions {
   readonly board?: { readonly name: string; readonly manifest: string };
 }
 
-const PROVISION = 'run `fieldcam provision --thing <thing>` again: it repairs what is missing';
 
 function splitPem(pem: string): X509Certificate[] {
   return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
@@ -108,13 +108,13 @@ function credentialsVerdict(a: HttpsAnswer | HttpsFailure, thing: string, alias:
     return { check, status: 'FAIL', cause: `"${message}": the certificate is revoked, inactive or unknown to this account`, fix: 'aws iot describe-certificate --certificate-id <id>; if REVOKED or deleted, remove the bundle\'s certificate.pem and private.key and provision again' };
   }
   if (a.status === 403 && /Invalid thing name/i.test(message)) {
-    return { check, status: 'FAIL', cause: `"${message}": the certificate is not attached to thing '${thing}' (or thingName is wrong)`, fix: `aws iot attach-thing-principal --thing-name ${thing} --principal <certificate ARN>, or ${PROVISION}` };
+    return { check, status: 'FAIL', cause: `"${message}": the certificate is not attached to thing '${thing}' (or thingName is wrong)`, fix: `aws iot attach-thing-principal --thing-name ${thing} --principal <certificate ARN>, or ${REPROVISION_FIX}` };
   }
   if (a.status === 403 && /Access Denied/i.test(message)) {
-    return { check, status: 'FAIL', cause: `"${message}": no IoT policy on the certificate allows iot:AssumeRoleWithCertificate on role alias '${alias}'`, fix: `attach a policy allowing it (aws iot attach-policy), or ${PROVISION}` };
+    return { check, status: 'FAIL', cause: `"${message}": no IoT policy on the certificate allows iot:AssumeRoleWithCertificate on role alias '${alias}'`, fix: `attach a policy allowing it (aws iot attach-policy), or ${REPROVISION_FIX}` };
   }
   if (a.status === 404 && a.errorType !== 'UnknownOperationException') {
-    return { check, status: 'FAIL', cause: `role alias '${alias}' does not exist in this account and region ("${message}")`, fix: `fix roleAlias in device.cbor (aws iot list-role-aliases), or ${PROVISION}` };
+    return { check, status: 'FAIL', cause: `role alias '${alias}' does not exist in this account and region ("${message}")`, fix: `fix roleAlias in device.cbor (aws iot list-role-aliases), or ${REPROVISION_FIX}` };
   }
   if (a.status === 400) {
     return { check, status: 'FAIL', cause: `the role alias's role cannot be assumed ("${message}")`, fix: 'the role must exist, trust credentials.iot.amazonaws.com, and allow a MaxSessionDuration ≥ the alias duration' };
@@ -189,10 +189,10 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
   const b = readBundle(o.dir);
   rows.push(b.missing.length === 0
     ? { check: 'bundle files', status: 'PASS', cause: 'device.cbor, certificate.pem, private.key and ca.pem are present' }
-    : { check: 'bundle files', status: 'FAIL', cause: `missing in ${o.dir}: ${b.missing.join(', ')}`, fix: PROVISION });
+    : { check: 'bundle files', status: 'FAIL', cause: `missing in ${o.dir}: ${b.missing.join(', ')}`, fix: REPROVISION_FIX });
   rows.push(b.config
     ? { check: 'device.cbor', status: 'PASS', cause: `version 1: thing ${b.config.thingName}, ${streamsOf(b.config)}, ${b.config.region}` }
-    : { check: 'device.cbor', status: 'FAIL', cause: b.configProblem ?? 'unreadable', fix: PROVISION });
+    : { check: 'device.cbor', status: 'FAIL', cause: b.configProblem ?? 'unreadable', fix: REPROVISION_FIX });
   if (o.board) rows.push(deviceReaderRow(o.dir, o.board), cameraToolsRow(loadBoardManifest(o.board.name), hostHasTool, 'this machine'));
   if (b.keyMode !== undefined) {
     rows.push((b.keyMode & 0o077) === 0
@@ -213,7 +213,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
         ? { check: 'certificate/key pair', status: 'PASS', cause: 'private.key is the key of certificate.pem' }
         : { check: 'certificate/key pair', status: 'FAIL', cause: 'private.key is not the key of certificate.pem (their public keys differ)', fix: 'copy the key that came with this certificate; if it is lost, remove both files and provision again (a new certificate is made)' });
     } catch (err) {
-      rows.push({ check: 'certificate/key pair', status: 'FAIL', cause: `certificate.pem or private.key is not valid PEM: ${(err as Error).message}`, fix: PROVISION });
+      rows.push({ check: 'certificate/key pair', status: 'FAIL', cause: `certificate.pem or private.key is not valid PEM: ${(err as Error).message}`, fix: REPROVISION_FIX });
     }
   }
   let cas: X509Certificate[] = [];
@@ -273,7 +273,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
   // The provider checks the IoT policy before the alias, so a misspelt alias reads "Access Denied" (no policy
   // allows an alias that does not exist): ask DescribeRoleAlias when AWS credentials are at hand.
   if (verdict.status === 'FAIL' && / "Access Denied"/.test(` ${verdict.cause}`) && o.aws && !(await roleAliasExists(o.aws, config.region, config.roleAlias))) {
-    verdict = { check: verdict.check, status: 'FAIL', cause: `role alias '${config.roleAlias}' does not exist in this account and region (the provider answers "Access Denied": no policy allows a missing alias)`, fix: `fix roleAlias in device.cbor (aws iot list-role-aliases), or ${PROVISION}` };
+    verdict = { check: verdict.check, status: 'FAIL', cause: `role alias '${config.roleAlias}' does not exist in this account and region (the provider answers "Access Denied": no policy allows a missing alias)`, fix: `fix roleAlias in device.cbor (aws iot list-role-aliases), or ${REPROVISION_FIX}` };
   }
   rows.push(verdict);
   if (verdict.status !== 'PASS' || isFailure(answer)) return rows;

@@ -6,9 +6,9 @@ import { DescribeStreamCommand, type KinesisVideoClient } from '@aws-sdk/client-
 import { cameraStreamName } from '../../../firmware/core/iot/iotNames.ts';
 import { errorName } from '../provision/awsCall.ts';
 import type { DeviceConfig } from '../writeBundle.ts';
+import { REPROVISION_FIX } from './reprovisionFix.ts';
 import type { CheckRow } from './runDoctor.ts';
 
-const PROVISION = 'run `fieldcam provision --thing <thing>` again: it repairs what is missing';
 /** What a refusal of `<thing>-<camera>` means: a role policy from before several cameras per device. */
 const OLD_POLICY = 'the role policy allows only stream/${credentials-iot:ThingName}, not stream/${credentials-iot:ThingName}-* (a policy from before several cameras per device)';
 const UPDATE_POLICY = 'run `fieldcam provision` again (any thing): it updates the role policy fieldcam-kvs to allow stream/${credentials-iot:ThingName}-*';
@@ -31,7 +31,7 @@ function denied(d: Described): boolean {
 /** A failure other than a refusal, as a row of `check` for `stream`. */
 function otherFailure(check: string, stream: string, d: Extract<Described, { ok: false }>): CheckRow {
   if (d.name === 'ResourceNotFoundException') {
-    return { check, status: 'FAIL', cause: `stream '${stream}' does not exist (the role policy allows it)`, fix: `${PROVISION} (it creates the stream); the device also creates it when the policy allows CreateStream` };
+    return { check, status: 'FAIL', cause: `stream '${stream}' does not exist (the role policy allows it)`, fix: `${REPROVISION_FIX} (it creates the stream); the device also creates it when the policy allows CreateStream` };
   }
   return { check, status: 'FAIL', cause: `DescribeStream failed: ${d.name}: ${d.message}`, fix: 'check endpoints.kinesisVideo and the region' };
 }
@@ -49,7 +49,7 @@ async function oneStream(kvs: KinesisVideoClient, thing: string, stream: string)
     ];
   }
   if (denied(d)) {
-    if (same) return [{ check: 'stream', status: 'FAIL', cause: `DescribeStream refused: ${d.message}`, fix: `the role policy must allow kinesisvideo:DescribeStream on the thing's stream; ${PROVISION}` }];
+    if (same) return [{ check: 'stream', status: 'FAIL', cause: `DescribeStream refused: ${d.message}`, fix: `the role policy must allow kinesisvideo:DescribeStream on the thing's stream; ${REPROVISION_FIX}` }];
     if (dashed) return [{ check: 'stream name', status: 'FAIL', cause: `stream '${stream}' was refused (${d.name}): ${OLD_POLICY}`, fix: UPDATE_POLICY }];
     return [{ check: 'stream name', status: 'FAIL',
       cause: `stream '${stream}' is neither thing '${thing}' nor '${thing}-…': the role policy allows only stream/\${credentials-iot:ThingName} and stream/\${credentials-iot:ThingName}-*, so KVS refused it (${d.name})`,

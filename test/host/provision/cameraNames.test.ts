@@ -91,6 +91,8 @@ test('doctor reads `cameras` from device.cbor with the same rule, and names what
     }
     write({ ...plain, streamName: 'gate', cameras: [{ name: 'a' }] });
     assert.ok(/holds cameras and streamName/.test(readBundle(dir).configProblem ?? ''), readBundle(dir).configProblem);
+    write({ ...plain, camera: { codec: 'h264' }, cameras: [{ name: 'a' }] });
+    assert.ok(/holds cameras and camera/.test(readBundle(dir).configProblem ?? ''), readBundle(dir).configProblem);
     // The rest of device.cbor is still the device reader's to judge.
     write({ ...plain, region: 'Not A Region', cameras: [{ name: 'a' }] });
     assert.ok(/region/.test(readBundle(dir).configProblem ?? ''), readBundle(dir).configProblem);
