@@ -4,6 +4,9 @@
 // missing is created — or repaired, when the thing existed (a detached principal, a deleted stream) — and what
 // differs is updated (the IoT policy's document, the stream's retention when --retention-hours is given).
 import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateThingCommand, DescribeThingCommand, ListAttachedPoliciesCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { cameraStreamName } from '../../../firmware/core/iot/iotNames.ts';
 import { bundleFileDiffers, BUNDLE_VERSION, encodeDeviceConfig, writeBundle, type BundleFile } from '../writeBundle.ts';
 import { awsCall, lookup, lookupOrUnsupported } from './awsCall.ts';
@@ -41,6 +44,18 @@ export interface DeviceResult {
   readonly updated: number;
   /** ACTIVE certificates of the thing without a key in the bundle, left attached (see deviceCertificate.ts). */
   readonly orphanedCertificates: readonly string[];
+}
+
+/** The camera names of the bundle's device.cbor as a previous run wrote it; empty when there is none or it does not read. */
+function camerasInBundle(dir: string): Set<string> {
+  try {
+    const bytes = readFileSync(join(dir, 'device.cbor'));
+    const doc = decodeCbor(bytes, 0, bytes.length, { maxBytes: 16 * 1024, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 }) as { cameras?: unknown };
+    const list = Array.isArray(doc?.cameras) ? doc.cameras : [];
+    return new Set(list.map((c: unknown) => (c as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string'));
+  } catch {
+    return new Set();
+  }
 }
 
 /** With `csr`, the certificate certifies the CSR's key (CreateCertificateFromCsr) and the bundle gets no private.key. */
@@ -91,9 +106,13 @@ export async function provisionDevice(ctx: ProvisionContext, target: DeviceTarge
   }
 
   // One stream per camera; the bundle records the longest retention, which the device gives a stream it creates.
+  // A missing camera stream is a repair only if the bundle already listed the camera: a camera added by this
+  // run is created.
+  const listed = existed && cameras ? camerasInBundle(bundleDir) : new Set<string>();
   let retentionHours = 0;
   for (const { name, streamName } of cameras ?? [{ name: undefined, streamName: target.stream }]) {
-    retentionHours = Math.max(retentionHours, await ensureStream(ctx, thingName, streamName, existed, steps, name));
+    const repair = name === undefined ? existed : listed.has(name);
+    retentionHours = Math.max(retentionHours, await ensureStream(ctx, thingName, streamName, repair, steps, name));
   }
 
   const files: Partial<Record<BundleFile, string | Uint8Array>> = {

@@ -8,7 +8,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { GetRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateThingCommand, ListThingsCommand } from '@aws-sdk/client-iot';
-import { CreateStreamCommand, DescribeStreamCommand, GetDataEndpointCommand, KinesisVideoClient, ListTagsForStreamCommand } from '@aws-sdk/client-kinesis-video';
+import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamCommand, GetDataEndpointCommand, KinesisVideoClient, ListTagsForStreamCommand } from '@aws-sdk/client-kinesis-video';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { readFileSync } from 'node:fs';
@@ -127,6 +127,11 @@ test('provision --cameras a,b,c: a stream <thing>-<camera> per camera, tagged, a
   assert.equal(fleet.things.map((t) => t.cameras?.map((c) => c.streamName)), [['yard-001-cam1', 'yard-001-cam2'], ['yard-002-cam1', 'yard-002-cam2']]);
   assert.equal((decodeCbor(readFileSync(join(work.dir, 'fleet', 'yard-002', 'device.cbor'))) as { cameras: unknown }).cameras, [{ name: 'cam1' }, { name: 'cam2' }]);
   assert.is((await sdk.kvs.send(new DescribeStreamCommand({ StreamName: 'yard-002-cam2' }))).StreamInfo?.StreamName, 'yard-002-cam2');
+  // A camera added later is created (not a repair); one deleted is repaired.
+  await sdk.kvs.send(new DeleteStreamCommand({ StreamARN: (await sdk.kvs.send(new DescribeStreamCommand({ StreamName: 'yard-001-cam1' }))).StreamInfo!.StreamARN! }));
+  const grown = await provision(['--count', '2', '--prefix', 'yard-', '--cameras', '3', '--out', 'fleet']);
+  const streamSteps = (t: Json['things'][number]) => t.steps.filter((s) => s.resource === 'KVS stream' && s.action !== 'exists').map((s) => `${(s as { name?: string }).name} ${s.action}`);
+  assert.equal(grown.things.map(streamSteps), [['yard-001-cam1 repaired', 'yard-001-cam3 created'], ['yard-002-cam3 created']]);
   // Idempotent: a second run creates nothing and rewrites nothing.
   const again = await provision(['--thing', THING, '--cameras', 'a,b,c']);
   assert.equal(again.totals, { things: 1, created: 0, repaired: 0, updated: 0 });
