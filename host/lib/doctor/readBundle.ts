@@ -77,7 +77,7 @@ function readConfig(raw: Uint8Array, file: string): DeviceConfig {
     ...(cameras ? { cameras } : { streamName: doc.streamName }),
     region: doc.region,
     roleAlias: doc.roleAlias,
-    endpoints: (decoded as { endpoints: DeviceConfig['endpoints'] }).endpoints,
+    endpoints: (decodeCbor(raw) as { endpoints: DeviceConfig['endpoints'] }).endpoints,
     ...(doc.retentionHours !== undefined ? { retentionHours: doc.retentionHours } : {}),
   };
 }

@@ -1,6 +1,6 @@
 // The pre-flight checks of `fieldcam doctor` (user-needs.md row 4): each a row with PASS/FAIL, a plain cause
 // and a fix, in the order a device meets them at boot — files, configuration, key, certificate, CA, clock,
-// endpoint, the credentials call, the stream.
+// endpoint, the credentials call, the stream (each camera's, for a device with several), the fleet's thing names.
 import { DescribeEndpointCommand, DescribeRoleAliasCommand, IoTClient } from '@aws-sdk/client-iot';
 import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -40,7 +40,6 @@ export interface DoctorOptions {
   /** A board manifest (`--board`): the bundle is also read by the device's own reader for that board. */
   readonly board?: { readonly name: string; readonly manifest: string };
 }
-
 
 function splitPem(pem: string): X509Certificate[] {
   return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));

@@ -20,8 +20,9 @@ export function retentionChange(from: number, to: number): string {
 
 /**
  * Ensures the stream; returns the retention the bundle records (the stream's, after this run). `repair`: the
- * stream should exist (its thing, or its camera in the bundle, did), so a missing one is repaired, not created. `camera`: the camera of a device with several whose
- * stream this is, tagged `fieldcam:camera` beside `fieldcam:thing`.
+ * stream should exist (its thing, or its camera in the bundle, did), so a missing one is repaired, not created.
+ * `camera`: the camera of a device with several whose stream this is, tagged `fieldcam:camera` beside
+ * `fieldcam:thing`.
  */
 export async function ensureStream(ctx: ProvisionContext, thingName: string, streamName: string, repair: boolean, steps: ProvisionSteps, camera?: string): Promise<number> {
   const { kvs } = ctx.clients;

@@ -1,8 +1,8 @@
 // One device (kvs-reference.md §13 steps 1, 4, 5, 8, 10): its thing, its IoT policy, its certificate and the
 // attachments between them, its KVS stream — or one per camera, `<thing>-<camera>`, for a device with several
-// (issue 18) — and its bundle. Idempotent: what exists is left alone, what is
-// missing is created — or repaired, when the thing existed (a detached principal, a deleted stream) — and what
-// differs is updated (the IoT policy's document, the stream's retention when --retention-hours is given).
+// (issue 18) — and its bundle. Idempotent: what exists is left alone, what is missing is created — or repaired,
+// when the thing existed (a detached principal, a deleted stream) — and what differs is updated (the IoT
+// policy's document, the stream's retention when --retention-hours is given).
 import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateThingCommand, DescribeThingCommand, ListAttachedPoliciesCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
