@@ -9,7 +9,7 @@ import { parseCsr, type Csr } from '../lib/provision/deviceCertificate.ts';
 import { awsCall } from '../lib/provision/awsCall.ts';
 import { parseCameraList } from '../lib/provision/parseCameraList.ts';
 import { provisionDevice, type DeviceResult, type DeviceTarget } from '../lib/provision/provisionDevice.ts';
-import { CREDENTIAL_DURATION_SECONDS, DEFAULT_RETENTION_HOURS, DEFAULT_ROLE_ALIAS, STREAM_NAME } from '../lib/provision/provisionNames.ts';
+import { CREDENTIAL_DURATION_SECONDS, DEFAULT_RETENTION_HOURS, DEFAULT_ROLE_ALIAS, roleAllowsStream, ROLE_POLICY_NAME, STREAM_NAME } from '../lib/provision/provisionNames.ts';
 import { cameraStreamName, MAX_CAMERAS, ROLE_ALIAS, THING_NAME } from '../../firmware/core/iot/iotNames.ts';
 import { provisionShared } from '../lib/provision/provisionShared.ts';
 import { ProvisionSteps, type Step } from '../lib/provision/ProvisionSteps.ts';
@@ -155,17 +155,32 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) =>
   return results;
 }
 
+/** A warning of the run about one thing: what is wrong and how to end it (`warnings` in --json). */
+interface Warning {
+  readonly thing: string;
+  readonly message: string;
+  readonly fix: string;
+}
+
 /**
- * The things of this run whose names overlap another fieldcam thing's as `<name>-` (the caveat of the role
- * policy's `-*` pattern, thingPrefixOverlap.ts), among the account's things and this run's (a dry run has not
- * created them).
+ * What the run warns of: a `--stream` the role policy does not allow (the device would be refused), and the
+ * things whose names overlap another fieldcam thing's as `<name>-` (the caveat of the role policy's `-*`
+ * pattern, thingPrefixOverlap.ts), among the account's things and this run's (a dry run has not created them).
  */
-async function prefixWarnings(iot: Parameters<typeof listFieldcamThings>[0], run: readonly string[]): Promise<{ thing: string; message: string }[]> {
-  const overlapOf = prefixOverlaps([...(await awsCall('ListThings', () => listFieldcamThings(iot))), ...run]);
-  const out: { thing: string; message: string }[] = [];
-  for (const thing of run) {
+async function runWarnings(iot: Parameters<typeof listFieldcamThings>[0], run: readonly DeviceTarget[]): Promise<Warning[]> {
+  const out: Warning[] = [];
+  for (const t of run) {
+    if (t.cameras || roleAllowsStream(t.thing, t.stream)) continue;
+    out.push({
+      thing: t.thing,
+      message: `stream '${t.stream}' is neither '${t.thing}' nor '${t.thing}-…', which is all the role policy allows: KVS will refuse the device (AccessDeniedException)`,
+      fix: `leave out --stream (the stream is then '${t.thing}'), use --cameras for a device with several, or allow the stream in the role policy ${ROLE_POLICY_NAME} yourself`,
+    });
+  }
+  const overlapOf = prefixOverlaps([...(await awsCall('ListThings', () => listFieldcamThings(iot))), ...run.map((t) => t.thing)]);
+  for (const { thing } of run) {
     const message = describePrefixOverlap(thing, overlapOf(thing));
-    if (message !== undefined) out.push({ thing, message });
+    if (message !== undefined) out.push({ thing, message, fix: PREFIX_OVERLAP_FIX });
   }
   return out;
 }
@@ -221,11 +236,11 @@ export const provisionCommand: Command = {
       const repaired = shared.count('repaired', 'would repair') + results.reduce((n, r) => n + r.repaired, 0);
       const updated = shared.count('updated', 'would update') + results.reduce((n, r) => n + r.updated, 0);
       const orphaned = results.flatMap((r) => r.orphanedCertificates.map((id) => ({ thing: r.thingName, id })));
-      const overlaps = await prefixWarnings(clients.iot, list.map((t) => t.thing));
+      const warnings = await runWarnings(clients.iot, list);
       if (values.json) {
         process.stdout.write(JSON.stringify({
           dryRun, region: ctx.region, account: ctx.account ?? null, roleAlias, endpoints: ctx.endpoints,
-          shared: shared.steps, things: results, totals: { things: results.length, created, repaired, updated }, prefixOverlaps: overlaps,
+          shared: shared.steps, things: results, totals: { things: results.length, created, repaired, updated }, warnings,
         }, null, 2) + '\n');
         return EXIT.OK;
       }
@@ -251,7 +266,7 @@ export const provisionCommand: Command = {
       if (csr && !dryRun) {
         out.push(`note: no private.key was written (--csr): place the device's key in ${results[0]!.bundleDir}/private.key (0600); until then fieldcam doctor reports it missing`);
       }
-      for (const o of overlaps) out.push(`warning: ${o.message}`, `  ${PREFIX_OVERLAP_FIX}`);
+      for (const w of warnings) out.push(`warning: ${w.thing}: ${w.message}`, `  fix: ${w.fix}`);
       if (!caPem) out.push('warning: no CA (--ca-file / AWS_CA_BUNDLE): a real run refuses to write bundles without one');
       out.push(`${results.length} thing(s): ${created} ${dryRun ? 'to create' : 'created'}, ${repaired} ${dryRun ? 'to repair' : 'repaired'}, ${updated} ${dryRun ? 'to update' : 'updated'}`);
       process.stdout.write(out.join('\n') + '\n');

@@ -5,6 +5,7 @@
 import { DescribeStreamCommand, type KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { cameraStreamName } from '../../../firmware/core/iot/iotNames.ts';
 import { errorName } from '../provision/awsCall.ts';
+import { roleAllowsStream } from '../provision/provisionNames.ts';
 import type { DeviceConfig } from '../writeBundle.ts';
 import { REPROVISION_FIX } from './reprovisionFix.ts';
 import type { CheckRow } from './runDoctor.ts';
@@ -39,7 +40,7 @@ function otherFailure(check: string, stream: string, d: Extract<Described, { ok:
 /** The one stream of a one-camera device: named like the thing, `<thing>-<suffix>`, or something the role does not allow. */
 async function oneStream(kvs: KinesisVideoClient, thing: string, stream: string): Promise<CheckRow[]> {
   const same = stream === thing;
-  const dashed = stream.startsWith(`${thing}-`);
+  const dashed = !same && roleAllowsStream(thing, stream);
   const d = await describe(kvs, stream);
   if (d.ok) {
     return [

@@ -93,6 +93,14 @@ export const KVS_ROLE_POLICY = Object.freeze({
 });
 
 /**
+ * Whether KVS_ROLE_POLICY lets the certificate of `thing` use `stream`: the thing's own stream or one named
+ * `<thing>-…` (test/host/provision/cameraNames.test.ts checks this against the policy's evaluation).
+ */
+export function roleAllowsStream(thing: string, stream: string): boolean {
+  return stream === thing || stream.startsWith(`${thing}-`);
+}
+
+/**
  * The role policy provision wrote before several cameras per device (the thing's own stream only). Recognised
  * so the update names what it does; a role with it is updated to KVS_ROLE_POLICY by the next run.
  */

@@ -10,7 +10,7 @@ import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
 import { cameraStreamName, MAX_CAMERAS } from '../../../firmware/core/iot/iotNames.ts';
 import { readBundle } from '../../../host/lib/doctor/readBundle.ts';
 import { parseCameraList } from '../../../host/lib/provision/parseCameraList.ts';
-import { KVS_ROLE_POLICY, KVS_ROLE_POLICY_ONE_STREAM } from '../../../host/lib/provision/provisionNames.ts';
+import { KVS_ROLE_POLICY, KVS_ROLE_POLICY_ONE_STREAM, roleAllowsStream } from '../../../host/lib/provision/provisionNames.ts';
 import { describePrefixOverlap, prefixOverlaps } from '../../../host/lib/provision/thingPrefixOverlap.ts';
 import { encodeDeviceConfig, type DeviceConfig } from '../../../host/lib/writeBundle.ts';
 import { evaluatePolicies } from '../../../sim/cloud/iam/evaluatePolicies.ts';
@@ -126,7 +126,10 @@ test('the role policy allows <thing> and <thing>-*, exactly: the edges of the `-
     ['a-b', 'a-c', 'implicit-deny'],
     ['a', 'ab', 'implicit-deny'],
   ];
-  for (const [thing, stream, decision] of cases) assert.is(decide(thing, stream), decision, `thing ${thing}, stream ${stream}`);
+  for (const [thing, stream, decision] of cases) {
+    assert.is(decide(thing, stream), decision, `thing ${thing}, stream ${stream}`);
+    assert.is(roleAllowsStream(thing, stream), decision === 'allow', `roleAllowsStream(${thing}, ${stream})`);
+  }
   for (const action of ['kinesisvideo:DescribeStream', 'kinesisvideo:GetDataEndpoint', 'kinesisvideo:CreateStream', 'kinesisvideo:TagStream']) {
     assert.is(decide('cam1', 'cam1-x', action), 'allow', action);
   }

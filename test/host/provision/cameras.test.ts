@@ -40,7 +40,7 @@ test.after(async () => {
 
 interface Json extends ProvisionJson {
   things: (ProvisionJson['things'][number] & { cameras?: { name: string; streamName: string }[]; streamName?: string })[];
-  prefixOverlaps: { thing: string; message: string }[];
+  warnings: { thing: string; message: string; fix: string }[];
 }
 
 async function provision(args: string[]): Promise<Json> {
@@ -99,7 +99,11 @@ test('refused locally: a camera name outside CAMERA_NAME, a count or list out of
   const both = await cli(cloud, work.dir, ['provision', '--thing', THING, '--cameras', '2', '--stream', 'x', ...url]);
   assert.is(both.status, 2);
   assert.ok(/error CLI_USAGE: provision: --stream names the one stream/.test(both.stderr), both.stderr);
-  // No AWS call was made: no thing, no role.
+  // A --stream the role policy does not allow: provision warns (dry run here, so nothing is created either).
+  const outside = await cli(cloud, work.dir, ['provision', '--thing', THING, '--stream', 'gatex', '--dry-run', ...url]);
+  assert.is(outside.status, 0, outside.stderr);
+  assert.ok(/^warning: gate: stream 'gatex' is neither 'gate' nor 'gate-…', which is all the role policy allows: KVS will refuse the device \(AccessDeniedException\)$/m.test(outside.stdout), outside.stdout);
+  // No AWS call was made by the refused runs, and the dry run changed nothing: no thing, no role.
   assert.equal((await sdk.iot.send(new ListThingsCommand({}))).things ?? [], []);
   await sdkError(sdk.iam.send(new GetRoleCommand({ RoleName: 'fieldcam-camera-role' })), 'NoSuchEntityException', 404);
 });
@@ -119,7 +123,7 @@ test('provision --cameras a,b,c: a stream <thing>-<camera> per camera, tagged, a
   assert.equal(config.cameras, [{ name: 'a' }, { name: 'b' }, { name: 'c' }]);
   assert.is(config.streamName, undefined);
   assert.is(config.retentionHours, 2);
-  assert.equal(run.prefixOverlaps, []);
+  assert.equal(run.warnings, []);
   // Another device, whose stream the first must not reach.
   await provision(['--thing', 'other']);
   // A fleet: every thing gets the cameras, `--cameras 2` names them cam1 and cam2.
@@ -196,7 +200,8 @@ test('a role with the one-stream policy: the cameras are refused, doctor names w
 
   // provision warns too, for the thing of the run.
   const plan = await provision(['--thing', 'gate-z', '--dry-run']);
-  assert.equal(plan.prefixOverlaps, [{ thing: 'gate-z', message: "the certificate of 'gate' can also use the streams of 'gate-z' ('gate-z' begins with 'gate-')" }]);
+  assert.equal(plan.warnings.map((w) => [w.thing, w.message]), [['gate-z', "the certificate of 'gate' can also use the streams of 'gate-z' ('gate-z' begins with 'gate-')"]]);
+  assert.ok(/^rename one of the things/.test(plan.warnings[0]!.fix), plan.warnings[0]!.fix);
 });
 
 test.run();
