@@ -16,6 +16,8 @@ export interface BundleSource {
   readonly state?: string;
   /** `--recorded`: the camera pipe replays a recording (the simulator): its cadence, a clean end (DeviceConfig camera.recorded). */
   readonly recorded?: boolean;
+  /** `--spool DIR`: the spool's folder (default `spool` next to the bundle directory; docs/spool.md). */
+  readonly spool?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -112,6 +114,8 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     camera: Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...(source.recorded ? { recorded: true } : {}), ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}) }),
     statusIntervalMs: 1000,
     ...(recording ? { recording } : {}),
+    // The spool beside the bundle (the bundle itself may be read-only), when the board has one.
+    ...(deviceBoard.spool && deviceBoard.spool.maxBytes > 0 ? { spoolDir: source.spool ?? besideBundle(dir, 'spool') } : {}),
     ...(iotData ? {
       control: Object.freeze({
         host: iotData.host, port: iotData.port, thingName, caFile, certFile, keyFile,
