@@ -53,5 +53,12 @@ function snapshot(board: Board, uploader: CameraUploader): TelemetrySnapshot {
     heap: { bytes: memory.heapBytes, peak: memory.peakBytes, limit: memory.limitBytes, ...(memory.chunkBytes !== undefined ? { chunks: memory.chunkBytes, slots: memory.slotBytes ?? 0 } : {}) },
     computrons: board.computrons(),
     ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
+    ...(s.spool ? {
+      spool: {
+        bytes: s.spool.spoolBytes, fragments: s.spool.spoolFragments, oldestAgeMs: s.spool.spoolOldestAgeMs,
+        drainBytesPerSecond: s.spool.spoolDrainBytesPerSecond, writtenBytesPerHour: s.spool.spoolWrittenBytesPerHour,
+        fragmentsDropped: s.spool.spoolFragmentsDropped, ...(s.spool.spoolError !== undefined ? { error: s.spool.spoolError } : {}),
+      },
+    } : {}),
   };
 }

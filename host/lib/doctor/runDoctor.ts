@@ -12,6 +12,7 @@ import { keyMatchesCertificate } from '../provision/deviceCertificate.ts';
 import { validateBundle } from '../flash/flashTree.ts';
 import { readBundle } from './readBundle.ts';
 import { cameraToolsRow, hostHasTool } from './cameraToolsRow.ts';
+import { spoolDirRow } from './spoolDirRow.ts';
 import { loadBoardManifest } from '../../shared/loadBoardManifest.ts';
 import { httpsRequest, SERVER_VERIFY_CODES, type HttpsAnswer, type HttpsFailure } from './probeHttps.ts';
 
@@ -34,6 +35,8 @@ export interface DoctorOptions {
   readonly now?: () => number;
   /** A board manifest (`--board`): the bundle is also read by the device's own reader for that board. */
   readonly board?: { readonly name: string; readonly manifest: string };
+  /** The device's spool folder (`--spool DIR`); default `spool` beside the bundle (checked with `board`). */
+  readonly spoolDir?: string;
 }
 
 const PROVISION = 'run `fieldcam provision --thing <thing>` again: it repairs what is missing';
@@ -183,7 +186,10 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
   rows.push(b.config
     ? { check: 'device.cbor', status: 'PASS', cause: `version 1: thing ${b.config.thingName}, stream ${b.config.streamName}, ${b.config.region}` }
     : { check: 'device.cbor', status: 'FAIL', cause: b.configProblem ?? 'unreadable', fix: PROVISION });
-  if (o.board) rows.push(deviceReaderRow(o.dir, o.board), cameraToolsRow(loadBoardManifest(o.board.name), hostHasTool, 'this machine'));
+  if (o.board) {
+    const manifest = loadBoardManifest(o.board.name);
+    rows.push(deviceReaderRow(o.dir, o.board), cameraToolsRow(manifest, hostHasTool, 'this machine'), spoolDirRow(o.dir, manifest.spool, o.spoolDir));
+  }
   if (b.keyMode !== undefined) {
     rows.push((b.keyMode & 0o077) === 0
       ? { check: 'private key mode', status: 'PASS', cause: `0${b.keyMode.toString(8)}` }
