@@ -1,7 +1,7 @@
 import type { StorageFile, StoragePort } from '../../io/Storage.ts';
 import { FieldcamError, isFieldcamError } from '../errors.ts';
 import type { ViewList } from '../media/ViewList.ts';
-import { crc32 } from './crc32.ts';
+import { crc32 as crc32InJs } from './crc32.ts';
 
 /**
  * Record header, little-endian: magic, payload length, sequence number, fragment timecode, CRC-32 of bytes
@@ -61,6 +61,8 @@ interface Segment {
  */
 export class SpoolLog {
   private readonly o: SpoolLogOptions;
+  /** The board's CRC-32 when it has one (in C on XS), else the core's loop. */
+  private readonly crc32: (crc: number, bytes: Uint8Array, offset: number, length: number) => number;
   private readonly header = new Uint8Array(HEADER);
   private readonly headerView = new DataView(this.header.buffer);
   private readonly mark = new Uint8Array(12);
@@ -90,6 +92,8 @@ export class SpoolLog {
       if (!Number.isInteger(options[key]) || options[key] < 1) throw new RangeError(`${key} must be a positive integer`);
     }
     this.o = options;
+    const storage = options.storage;
+    this.crc32 = storage.crc32 ? (crc, bytes, offset, length) => storage.crc32!(crc, bytes, offset, length) : crc32InJs;
     this.scratch = new Uint8Array(Math.min(options.maxRecordBytes, 64 * 1024));
     this.seqs = new Float64Array(options.maxRecords);
     this.timecodes = new Float64Array(options.maxRecords);
@@ -211,8 +215,8 @@ export class SpoolLog {
     h.setFloat64(8, seq, true);
     h.setFloat64(16, timecode, true);
     h.setUint32(28, frames, true);
-    let crc = crc32(crc32(0, this.header, 0, 24), this.header, 28, 4);
-    for (let i = 0; i < views.count; i++) crc = crc32(crc, views.sources[i]!, views.offsets[i]!, views.lengths[i]!);
+    let crc = this.crc32(this.crc32(0, this.header, 0, 24), this.header, 28, 4);
+    for (let i = 0; i < views.count; i++) crc = this.crc32(crc, views.sources[i]!, views.offsets[i]!, views.lengths[i]!);
     h.setUint32(24, crc, true);
     const file = segment.file;
     const at = segment.bytes;
@@ -318,11 +322,11 @@ export class SpoolLog {
     const seq = h.getFloat64(8, true);
     if (h.getUint32(0, true) !== MAGIC || length > this.o.maxRecordBytes
       || !Number.isInteger(seq) || seq < 0 || size - at - HEADER < length) return -1;
-    let crc = crc32(crc32(0, this.header, 0, 24), this.header, 28, 4);
+    let crc = this.crc32(this.crc32(0, this.header, 0, 24), this.header, 28, 4);
     for (let done = 0; done < length;) {
       const piece = Math.min(this.scratch.length, length - done);
       if (file.read(at + HEADER + done, this.scratch, 0, piece) !== piece) return -1;
-      crc = crc32(crc, this.scratch, 0, piece);
+      crc = this.crc32(crc, this.scratch, 0, piece);
       done += piece;
     }
     return crc === h.getUint32(24, true) ? length : -1;
@@ -335,7 +339,7 @@ export class SpoolLog {
     if (!names.includes(WATERMARK)) return -1;
     const file = storage.open(`${dir}/${WATERMARK}`);
     try {
-      const ok = file.read(0, this.mark, 0, 12) === 12 && crc32(0, this.mark, 0, 8) === this.markView.getUint32(8, true);
+      const ok = file.read(0, this.mark, 0, 12) === 12 && this.crc32(0, this.mark, 0, 8) === this.markView.getUint32(8, true);
       const seq = this.markView.getFloat64(0, true);
       // The watermark is replaced atomically, so a bad one is damage, not a torn write: nothing is released then
       // (fragments may be sent twice, none is lost).
@@ -348,7 +352,7 @@ export class SpoolLog {
   private writeWatermark(seq: number): void {
     const { storage, dir } = this.o;
     this.markView.setFloat64(0, seq, true);
-    this.markView.setUint32(8, crc32(0, this.mark, 0, 8), true);
+    this.markView.setUint32(8, this.crc32(0, this.mark, 0, 8), true);
     const tmp = storage.open(`${dir}/${WATERMARK_TMP}`);
     try {
       if (tmp.size > 0) tmp.truncate(0);
