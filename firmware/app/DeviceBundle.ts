@@ -16,7 +16,7 @@ export interface BundleSource {
   readonly state?: string;
   /** `--recorded`: the camera pipe replays a recording (the simulator): its cadence, a clean end (DeviceConfig camera.recorded). */
   readonly recorded?: boolean;
-  /** `--spool DIR`: the spool's folder (default `spool` next to the bundle directory; docs/spool.md). */
+  /** `--spool DIR`: the spool's folder (default `spool/` beside the state file, else `<bundle>.spool` beside the bundle; docs/spool.md). */
   readonly spool?: string;
 }
 
@@ -114,8 +114,9 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     camera: Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...(source.recorded ? { recorded: true } : {}), ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}) }),
     statusIntervalMs: 1000,
     ...(recording ? { recording } : {}),
-    // The spool beside the bundle (the bundle itself may be read-only), when the board has one.
-    ...(deviceBoard.spool && deviceBoard.spool.maxBytes > 0 ? { spoolDir: source.spool ?? besideBundle(dir, 'spool') } : {}),
+    // The spool, when the board has one: `spool/` beside the state file (a flashed board's one writable place), else
+    // `<bundle>.spool` beside the bundle (the bundle itself may be read-only; bundles side by side get one each).
+    ...(deviceBoard.spool && deviceBoard.spool.maxBytes > 0 ? { spoolDir: source.spool ?? defaultSpoolDir(dir, source.state) } : {}),
     ...(iotData ? {
       control: Object.freeze({
         host: iotData.host, port: iotData.port, thingName, caFile, certFile, keyFile,
@@ -196,6 +197,16 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
     : parseRecording(object(d.recording, 'device.cbor recording'), 'device.cbor', board.maxPreRollMs ?? 3_600_000, board.name ?? 'any');
 
   return { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata, recording } as const;
+}
+
+/** Where a bundle's spool goes unless `--spool` names a folder (docs/spool.md, "Where it lives"). */
+export function defaultSpoolDir(bundleDir: string, stateFile: string | undefined): string {
+  if (stateFile !== undefined) {
+    const slash = stateFile.lastIndexOf('/');
+    return slash < 0 ? 'spool' : `${stateFile.slice(0, slash) || ''}/spool`;
+  }
+  const dir = bundleDir.replace(/\/+$/, '') || '/';
+  return besideBundle(dir, `${dir.slice(dir.lastIndexOf('/') + 1) || 'bundle'}.spool`);
 }
 
 /** `name` in the directory that holds the bundle directory (the bundle itself may be read-only). */

@@ -2,7 +2,7 @@
 //   fieldcam-runtime [memory flags] firmware.js --config device.json          (simulator, development)
 //   fieldcam-runtime [memory flags] firmware.js --bundle DIR --board board.json [--state FILE] [--spool DIR] [--recorded]
 //     (a provisioned device; FILE: the control channel's state, default control-state.cbor beside DIR; --spool: the
-//     spool's folder, default spool/ beside DIR (docs/spool.md); --recorded: the camera pipe replays a recording, as
+//     spool's folder, default spool/ beside FILE, else DIR.spool beside DIR (docs/spool.md); --recorded: the camera pipe replays a recording, as
 //     the simulator's feeder does: the file's cadence and a clean end)
 // It streams the camera (the configured fd) to Kinesis Video Streams until the camera ends or SIGINT/SIGTERM,
 // printing JSON status lines, and exits with DEVICE_EXIT (runDevice.ts).

@@ -102,6 +102,8 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
   private loadedSeq = -1;
   private loadedCount = 0;
   private spooledFrames = 0;
+  /** The newest timecode handed out on this connection (-Infinity after a replay). */
+  private lastSentPts = -Infinity;
   /** Drain pacing: bytes that may still be handed out, refilled at the drain rate (1 s burst). */
   private budget = 0;
   private budgetAt = 0;
@@ -279,14 +281,16 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
       const frame = this.frames[this.frameCursor]!;
       return live && live.pts < frame.pts ? live : frame;
     }
-    // A record boundary: the older of the pool's next frame and the next spooled fragment goes first.
-    if (live && live.pts < this.timecodeOf(this.sentRecords)) return live;
+    // A record boundary: what an earlier boot spooled goes first (its clock may have been ahead of this one's);
+    // this boot's records and the pool's frames go in timecode order.
+    if (live && this.log.seqAt(this.sentRecords) >= this.bootFirstSeq && live.pts < this.timecodeOf(this.sentRecords)) return live;
     // Paced per record, charged once when it is read (a drain loop asks again at the boundary it stopped at).
     if (this.loadedSeq !== this.log.seqAt(this.sentRecords) && !this.withinRate(this.log.lengthAt(this.sentRecords))) return undefined;
     return this.load(this.sentRecords) ? this.frames[0] : this.nextUnsent();
   }
 
   markSent(frame: Frame): void {
+    if (frame.pts > this.lastSentPts) this.lastSentPts = frame.pts;
     if (frame.slotA !== this.slot) {
       frame.sent = true;
       return;
@@ -310,6 +314,12 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
     this.queue.rewind();
     this.sentRecords = 0;
     this.frameCursor = 0;
+    this.lastSentPts = -Infinity;
+  }
+
+  /** A fragment whose start is not after the newest frame this connection carried needs a new connection. */
+  needsNewConnection(next: Frame): boolean {
+    return next.fragmentStart && next.pts <= this.lastSentPts;
   }
 
   release(timecode: number, landed: (startTimecode: number) => void): number {
@@ -320,7 +330,9 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
       const spoolAt = this.open && this.log.count > 0 ? this.timecodeOf(0) : Infinity;
       const head = queue.length > 0 ? queue.at(0) : undefined;
       const poolAt = head ? head.pts : Infinity;
-      if (spoolAt <= poolAt) {
+      // The same order as nextUnsent: an earlier boot's records first, then by timecode.
+      const earlier = spoolAt !== Infinity && this.log.seqAt(0) < this.bootFirstSeq;
+      if (earlier || spoolAt <= poolAt) {
         if (!spoolSent || spoolAt > timecode) break;
         landed(spoolAt);
         frames += this.log.framesAt(0);

@@ -46,6 +46,8 @@ interface SpoolRigOptions {
   readonly maxBytes?: number;
   readonly drainKbps?: number;
   readonly down?: boolean;
+  /** Monotonic ms at boot (the fake service's clock is 2025-01-01 plus this). */
+  readonly startMono?: number;
 }
 
 interface Rig {
@@ -60,6 +62,7 @@ interface Rig {
 
 function rig(o: SpoolRigOptions): Rig {
   const time = new FakeTime(o.wall);
+  time.mono = o.startMono ?? 0;
   const kvs = new FakeKvs(time);
   kvs.down = o.down ?? false;
   const clock = new ServerClock(time);
@@ -263,6 +266,26 @@ test('a power cut mid-drain: the next boot sends what was not PERSISTED; nothing
   // Nothing on storage was lost: what the first boot had persisted, what it had spooled, and the new boot's 3.
   assert.ok(all.size >= persisted + spooled + 3, `${all.size} fragments stored: ${persisted} before the cut + ${spooled} spooled + 3`);
   assertIncreasing(storedInOrder(b), 'the second boot in order');
+  assert.equal(segments(dir), []);
+});
+
+test('a reboot whose clock is behind the spooled fragments: they go first on a connection of their own, each once', async () => {
+  const dir = freshDir();
+  const a = rig({ dir, startMono: 100_000 });
+  await feed(a, 20);
+  a.kvs.down = true;
+  a.kvs.cut();
+  await feed(a, 60); // the link is gone: the pool spills to the spool
+  const left = a.spool.stats.fragments;
+  assert.ok(left >= 3, `spooled: ${left}`);
+  // Power cut. The next boot's true time (the fake service's clock restarts) is behind what was spooled.
+  const b = rig({ dir });
+  await feed(b, 30);
+  await stop(b);
+  for (const c of b.kvs.putMedia) assertIncreasing(c.fragments, 'fragment timecodes on one connection');
+  for (const [tc, copies] of b.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+  assert.ok(b.session.stats.connections >= 2, `a new connection after the earlier boot's fragments: ${b.session.stats.connections}`);
+  assert.ok(b.kvs.stored.size >= left + 2, `${b.kvs.stored.size} stored: the ${left} spooled and the new boot's`);
   assert.equal(segments(dir), []);
 });
 
