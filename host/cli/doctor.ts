@@ -23,7 +23,7 @@ const spec: CommandSpec = {
     'endpoint-url': { type: 'string', value: 'URL', help: 'IoT endpoint for DescribeEndpoint (e.g. the local cloud); uses AWS credentials if any' },
     region: { type: 'string', value: 'region', help: 'region for DescribeEndpoint (default: the bundle\'s)' },
     board: { type: 'string', value: 'name', help: 'also read the bundle with the device\'s own reader for this board (manifests/boards/<name>.json): camera codec, fps, fragment length' },
-    spool: { type: 'string', value: 'DIR', help: 'with --board: the device\'s spool folder (default spool/ beside the bundle): writable, free space for the board\'s cap (docs/spool.md)' },
+    spool: { type: 'string', value: 'DIR', help: 'with --board: the device\'s spool folder (default <bundle>.spool beside the bundle; /var/lib/fieldcam/spool on a flashed board): writable, free space for the board\'s cap (docs/spool.md)' },
     image: { type: 'string', value: 'camera.img', help: 'check a Raspberry Pi OS image fieldcam flash --image wrote, without mounting it (as fieldcam flash --verify)' },
     json: { type: 'boolean', help: 'print the rows as JSON' },
   },

@@ -1,5 +1,5 @@
 import { accessSync, constants, readdirSync, statfsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { SpoolBudget } from '../../../firmware/core/config/spoolBudget.ts';
 import type { CheckRow } from './runDoctor.ts';
 
@@ -7,15 +7,16 @@ const MIB = 1024 * 1024;
 const mib = (bytes: number) => `${(bytes / MIB).toFixed(0)} MiB`;
 
 /**
- * The spool's folder as the device will use it (docs/spool.md): `spool` beside the bundle directory unless
- * `--spool DIR` names another. It must be a writable folder (or creatable: its parent writable) on a file system
+ * The spool's folder as the device will use it (docs/spool.md): `<bundle>.spool` beside the bundle directory (the
+ * firmware's default without --state, DeviceBundle defaultSpoolDir) unless `--spool DIR` names another. It must be a writable folder (or creatable: its parent writable) on a file system
  * with room for the board's cap above its free-space floor. Less room than the cap is a WARN (the spool holds
  * less); less than the floor a FAIL (it holds nothing, every outage beyond the RAM pool loses video).
  */
 export function spoolDirRow(bundleDir: string, budget: SpoolBudget | undefined, spoolDir?: string): CheckRow {
   const check = 'spool directory';
   if (!budget || budget.maxBytes === 0) return { check, status: 'SKIP', cause: 'this board has no spool (RAM pool only)' };
-  const dir = resolve(spoolDir ?? join(dirname(resolve(bundleDir)), 'spool'));
+  const bundle = resolve(bundleDir);
+  const dir = resolve(spoolDir ?? join(dirname(bundle), `${basename(bundle)}.spool`));
   let existing: string | undefined;
   try {
     const st = statSync(dir);

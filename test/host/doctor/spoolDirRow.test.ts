@@ -23,7 +23,7 @@ test('default folder beside the bundle, absent: created at boot; room judged aga
   const small = { maxBytes: 1024, minFreeBytes: 0, drainKbps: 1000, maxRecordBytes: 65536 };
   const row = spoolDirRow(bundle, small);
   assert.is(row.status, 'PASS', row.cause);
-  assert.ok(row.cause.includes(`${join(tmp.dir, 'a', 'spool')} (created at boot)`), row.cause);
+  assert.ok(row.cause.includes(`${join(tmp.dir, 'a', 'cam-1.spool')} (created at boot)`), row.cause);
   const huge = spoolDirRow(bundle, { ...small, maxBytes: free() * 4 });
   assert.is(huge.status, 'WARN', huge.cause);
   const floor = spoolDirRow(bundle, { ...small, minFreeBytes: free() * 4 });
