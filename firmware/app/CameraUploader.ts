@@ -437,8 +437,9 @@ export class CameraUploader {
       },
       (err: unknown) => {
         this.iot?.close();
+        this.spool?.keepPool(); // what the pool held unacknowledged goes to storage for the next boot
         const status = this.status();
-        this.spool?.close(); // what was not acknowledged stays on storage for the next boot
+        this.spool?.close();
         this.finish!({ status, error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) });
       },
     );

@@ -91,9 +91,10 @@ export class FragmentQueue {
 
   /**
    * Moves every complete fragment of which nothing was sent to the spill, oldest first (the spool from boot
-   * until the first PERSISTED); stops at the first it cannot keep. Returns the fragments moved.
+   * until the first PERSISTED); stops at the first it cannot keep. `withOpen`: the input ended, so the open
+   * fragment is complete too. Returns the fragments moved.
    */
-  spillComplete(): number {
+  spillComplete(withOpen = false): number {
     const spill = this.spill;
     if (!spill) return 0;
     let moved = 0;
@@ -102,7 +103,7 @@ export class FragmentQueue {
       const f = this.at(i);
       let end = i + 1;
       while (end < this.count && !this.at(end).fragmentStart) end++;
-      if (end === this.count) break; // the open fragment
+      if (end === this.count && !withOpen) break; // the open fragment
       if (!f.fragmentStart || f.sent || f.held || this.at(end - 1).sent) {
         i = end;
         continue;

@@ -181,6 +181,17 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
     if (this.open && this.bootPhase && frame.fragmentStart) this.queue.spillComplete();
   }
 
+  /**
+   * The uploader has stopped (its session settled) with fragments still in the pool, not acknowledged: they go to
+   * the spool, so a shutdown during an outage loses nothing the spool can hold. Fragments that were on the wire
+   * may have landed: they may be stored twice. Call after the input ended. Returns the fragments kept.
+   */
+  keepPool(): number {
+    if (!this.open || this.queue.length === 0) return 0;
+    this.queue.rewind();
+    return this.queue.spillComplete(true);
+  }
+
   /** Monotonic ms since start (bytes-per-hour figures). */
   uptimeMs(): number {
     return this.o.clock.monotonic() - this.startedAt;

@@ -289,4 +289,33 @@ test('a reboot whose clock is behind the spooled fragments: they go first on a c
   assert.equal(segments(dir), []);
 });
 
+test('a stop during an outage after the first PERSISTED: what the pool held goes to the spool, the next boot sends it', async () => {
+  const dir = freshDir();
+  const a = rig({ dir, startMono: 100_000 });
+  await feed(a, 20);
+  assert.ok(a.kvs.stored.size >= 1, 'the first PERSISTED ended the boot phase');
+  a.kvs.down = true;
+  a.kvs.cut();
+  await feed(a, 25); // 2.5 s: the pool holds it, nothing spills
+  const spooledBefore = a.spool.stats.fragmentsSpooled;
+  a.input.end(false);
+  a.session.framesQueued();
+  let failed: unknown;
+  a.session.stop().catch((err: unknown) => (failed = err));
+  for (let i = 0; i < 400 && failed === undefined; i++) await run(a, 100);
+  assert.ok(failed !== undefined, 'the stop gave up waiting for the last PERSISTED');
+  const kept = a.spool.keepPool();
+  assert.ok(kept >= 2, `the pool's fragments went to the spool: ${kept} (${spooledBefore} before)`);
+  a.spool.close();
+  const b = rig({ dir });
+  await feed(b, 10);
+  await stop(b);
+  const persisted = a.session.stats.framesPersisted + b.session.stats.framesPersisted;
+  const dropped = a.pool.dropped + b.pool.dropped;
+  assert.is(persisted + dropped, a.fed + b.fed, `fed ${a.fed + b.fed} = persisted ${persisted} + dropped ${dropped} (${JSON.stringify(a.pool.drops)} ${JSON.stringify(b.pool.drops)})`);
+  assert.is(dropped, a.pool.drops.truncated + b.pool.drops.truncated, 'only the cut last frames');
+  for (const [tc, copies] of b.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+  assert.equal(segments(dir), []);
+});
+
 test.run();
