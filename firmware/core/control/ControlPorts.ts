@@ -26,6 +26,8 @@ export interface TelemetrySnapshot {
   readonly cameraError?: string;
   /** The crash-safe spool (docs/spool.md), when the device has one. */
   readonly spool?: SpoolTelemetry;
+  /** A device with several cameras: each one's own counters by camera name (the fields above are their sums). */
+  readonly cameras?: Readonly<Record<string, CameraTelemetry>>;
 }
 
 /** The spool in telemetry and `device status`: what it holds, how old, how fast it drains, flash wear. */
@@ -42,6 +44,22 @@ export interface SpoolTelemetry {
   readonly fragmentsDropped: number;
   /** The last storage error (STORAGE_*), if any. */
   readonly error?: string;
+}
+
+/** One camera of a device with several, in telemetry (`cameras.<name>`). */
+export interface CameraTelemetry {
+  readonly stream: string;
+  readonly framesIn: number;
+  readonly framesOut: number;
+  readonly fragmentsSent: number;
+  readonly fragmentsPersisted: number;
+  readonly poolSlotsInUse: number;
+  readonly poolSlots: number;
+  /** -1 when none yet. */
+  readonly lastPersistedAgeMs: number;
+  readonly connected: boolean;
+  readonly cameraError?: string;
+  readonly spool?: SpoolTelemetry;
 }
 
 /** What the control channel may do to the device; the app implements it over its pipeline. */
