@@ -80,6 +80,7 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     ...(tls ? { tlsRecords: tls.records, tlsBytes: tls.bytes, tlsHandshakes: tls.handshakes } : {}),
     computrons: board.computrons(),
     ...(s.events ? { events: s.events.events, clips: s.events.clips, fragmentsAdmitted: s.events.fragmentsAdmitted } : {}),
+    ...(s.spool ?? {}),
   };
 }
 
