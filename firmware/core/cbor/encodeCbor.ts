@@ -97,7 +97,7 @@ function writeNumber(n: number, out: Uint8Array, p: number): number {
   }
   fits(out, p, 9);
   out[p] = SIMPLE.FLOAT64;
-  if (n !== n) {
+  if (Number.isNaN(n)) {
     // NaN: one canonical quiet NaN whatever the engine's bit pattern.
     out[p + 1] = 0x7f;
     out[p + 2] = 0xf8;

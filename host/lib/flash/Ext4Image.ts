@@ -22,7 +22,7 @@ export interface Ext4Stat {
 }
 
 /** debugfs takes whitespace-separated arguments: fieldcam's paths never need quoting, and any that would is refused. */
-const SAFE_PATH = /^\/[A-Za-z0-9._@:+\/-]*$/;
+const SAFE_PATH = /^\/[A-Za-z0-9._@:+/-]*$/;
 
 function safe(path: string): string {
   if (!SAFE_PATH.test(path) || path.length > 4096) throw new FieldcamError('CLI_USAGE', `flash: ${JSON.stringify(path)} cannot be passed to debugfs`);
