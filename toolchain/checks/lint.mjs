@@ -1,9 +1,10 @@
 // `npm test`'s lint step: Biome's linter (rules and reasons in biome.jsonc; warnings fail too) over every source
 // file, then the text rules Biome has no rule for, over every tracked text file:
 //  - no control bytes but tab and line feed (a raw NUL made git treat toolchain/xs/suites.mjs as binary);
-//  - in TypeScript/JavaScript, a line of code or comment is at most MAX_WIDTH characters (Markdown tables may be wider). Text inside string literals does not count (an error
-//    remedy or a URL split mid-sentence is harder to find); lines.baseline.json lists how many longer lines each file
-//    had when the rule came in, and a file may not have more (fix them as files are touched; lower its count then).
+//  - in TypeScript/JavaScript, a line of code or comment is at most MAX_WIDTH characters (Markdown tables may be
+//    wider). Text inside string literals does not count (an error remedy or a URL split mid-sentence is harder to
+//    find); lines.baseline.json lists how many longer lines each file had when the rule came in, and a file may not
+//    have more (fix them as files are touched; lower its count then).
 // Usage: node toolchain/checks/lint.mjs [--update-baseline] [--root DIR] (DIR: another git tree with its own
 // biome.jsonc and baseline; test/toolchain/lint.test.ts). Prints `lint: ok` or each problem; exit 1 on any.
 import { spawnSync } from 'node:child_process';
