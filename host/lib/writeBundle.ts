@@ -20,7 +20,7 @@ export type BundleFile = keyof typeof BUNDLE_FILES;
 export const BUNDLE_VERSION = 1;
 
 /** device.cbor: the keys of docs/device-bundle.md, in the order they are encoded. */
-export interface DeviceConfig {
+export interface DeviceDocument {
   readonly version: 1;
   readonly thingName: string;
   readonly streamName: string;
@@ -38,7 +38,7 @@ export interface DeviceConfig {
 }
 
 /** The CBOR of a device configuration, with a fixed key order so equal configurations give equal bytes. */
-export function encodeDeviceConfig(config: DeviceConfig): Uint8Array {
+export function encodeDeviceDocument(config: DeviceDocument): Uint8Array {
   const ordered = {
     version: config.version,
     thingName: config.thingName,

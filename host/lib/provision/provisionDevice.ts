@@ -3,7 +3,7 @@
 // missing is created — or repaired, when the thing existed (a detached principal, a deleted stream) — and what
 // differs is updated (the IoT policy's document, the stream's retention when --retention-hours is given).
 import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateThingCommand, DescribeThingCommand, ListAttachedPoliciesCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
-import { bundleFileDiffers, BUNDLE_VERSION, encodeDeviceConfig, writeBundle, type BundleFile } from '../writeBundle.ts';
+import { bundleFileDiffers, BUNDLE_VERSION, encodeDeviceDocument, writeBundle, type BundleFile } from '../writeBundle.ts';
 import { awsCall, lookup, lookupOrUnsupported } from './awsCall.ts';
 import { ensureCertificate, ensureCertificateFromCsr, type Csr } from './deviceCertificate.ts';
 import { ensureIotPolicy, findIotPolicy } from './ensureIotPolicy.ts';
@@ -75,7 +75,7 @@ export async function provisionDevice(ctx: ProvisionContext, thingName: string, 
   const retentionHours = await ensureStream(ctx, thingName, streamName, existed, steps);
 
   const files: Partial<Record<BundleFile, string | Uint8Array>> = {
-    'device.cbor': encodeDeviceConfig({
+    'device.cbor': encodeDeviceDocument({
       version: BUNDLE_VERSION,
       thingName,
       streamName,
