@@ -85,8 +85,9 @@ export function runGroup(name, arch, command, args, timeoutSeconds = 900) {
         name,
         counts,
         passed,
-        // What the caller echoes: failures, the cost summary and stderr; every `ok` line is in the log file.
-        output: lines.filter((l) => l.startsWith('FAIL ') || l.startsWith('# xs total')).join('\n'),
+        // What the caller echoes: failures, the cost summary, the slowest suites and stderr; every `ok` line is in
+        // the log file.
+        output: [...lines.filter((l) => l.startsWith('FAIL ') || l.startsWith('# xs total')), ...slowestSuites(lines)].join('\n'),
         stderr: err.trim(),
         code: code ?? signal,
         seconds: (Date.now() - started) / 1000,
@@ -94,6 +95,15 @@ export function runGroup(name, arch, command, args, timeoutSeconds = 900) {
       });
     });
   });
+}
+
+const SLOWEST_SHOWN = 5;
+
+/** The `# xs <suite>: N computrons, M ms` lines of the slowest suites, slowest first. */
+function slowestSuites(lines) {
+  const costs = lines.map((l) => /^# xs (.*): \d+ computrons, (\d+) ms$/.exec(l)).filter(Boolean);
+  const top = costs.sort((a, b) => Number(b[2]) - Number(a[2])).slice(0, SLOWEST_SHOWN);
+  return top.length ? [`slowest ${top.length} of ${costs.length} suites:`, ...top.map((m) => `${(Number(m[2]) / 1000).toFixed(1).padStart(7)} s  ${m[1]}`)] : [];
 }
 
 export const GROUPS = Object.freeze({
