@@ -153,7 +153,8 @@ export class MqttClient {
     this.clock = options.clock;
     this.keepAliveMs = options.keepAliveSeconds * 1000;
     const deadlines = options.deadlines ?? NET_DEADLINE_DEFAULTS;
-    this.deadline = new PhaseDeadline(options.timers, options.connectTimeoutMs === undefined ? deadlines : { ...deadlines, connackMs: options.connectTimeoutMs },
+    const phases = options.connectTimeoutMs === undefined ? deadlines : { ...deadlines, connackMs: options.connectTimeoutMs };
+    this.deadline = new PhaseDeadline(options.timers, phases,
       `MQTT connection to ${options.host}:${options.port}`, (error) => this.drop(error));
     this.backoff = new Backoff({
       initialMs: options.backoff?.initialMs ?? MQTT_CLIENT_DEFAULTS.backoffInitialMs,
