@@ -62,7 +62,9 @@ function eventArgs(where: string, pairs: readonly (readonly [string, string])[],
 }
 
 /** The `args` map of a command, from `name=value` arguments; undefined for commands without arguments. */
-export function parseCommandArgs(thing: string, command: ControlCommandName, args: readonly string[], flags: EventFlags = {}): Record<string, unknown> | undefined {
+export function parseCommandArgs(
+  thing: string, command: ControlCommandName, args: readonly string[], flags: EventFlags = {},
+): Record<string, unknown> | undefined {
   const where = `device ${thing} ${command}`;
   const pairs = parseAssignments(where, args);
   if (command !== 'event' && (flags.pre !== undefined || flags.post !== undefined)) {
