@@ -198,7 +198,8 @@ export class PutMediaSession {
     });
     this.stats = {
       connections: 0, fragmentsSent: 0, fragmentsReplayed: 0, fragmentsBuffering: 0, fragmentsReceived: 0,
-      fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsResentWhole: 0, fragmentsDroppedLatency: 0, framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
+      fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsResentWhole: 0, fragmentsDroppedLatency: 0,
+      framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
       latency: new LatencyStats(),
     };
   }
