@@ -17,6 +17,11 @@ export function cameraConfigs(config: DeviceConfig): readonly DeviceConfig[] {
     cameraName: spec.name,
     // One spool per camera (docs/spool.md): a folder each, and an equal share of the board's cap.
     ...(config.spoolDir !== undefined ? { spoolDir: `${config.spoolDir}/${spec.name}` } : {}),
-    ...(config.board.spool ? { board: Object.freeze({ ...config.board, pool: spec.pool, spool: Object.freeze({ ...config.board.spool, maxBytes: Math.floor(config.board.spool.maxBytes / cameras.length) }) }) } : {}),
+    ...(config.board.spool ? {
+      board: Object.freeze({
+        ...config.board, pool: spec.pool,
+        spool: Object.freeze({ ...config.board.spool, maxBytes: Math.floor(config.board.spool.maxBytes / cameras.length) }),
+      }),
+    } : {}),
   }));
 }

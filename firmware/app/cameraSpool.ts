@@ -14,19 +14,39 @@ import type { DeviceConfig } from './DeviceConfig.ts';
  * there the pre-roll ring decides what is uploaded, and clip tags live in RAM. Everything is allocated here, at boot.
  * `clock`: the uploader's (server-corrected) clock, the one producer timestamps come from.
  */
-export function createCameraSpool(board: Board, clock: ClockPort, config: DeviceConfig, input: FrameInput, pool: FramePool, onReady: () => void): SpoolFragmentSource | undefined {
+export function createCameraSpool(
+  board: Board,
+  clock: ClockPort,
+  config: DeviceConfig,
+  input: FrameInput,
+  pool: FramePool,
+  onReady: () => void,
+): SpoolFragmentSource | undefined {
   const budget = config.board.spool;
   const dir = config.spoolDir;
   if (!budget || budget.maxBytes === 0 || dir === undefined || config.recording?.mode === 'event') return undefined;
   const sizing = deriveSpoolSizing(budget, config.board.pool, config.board.stream);
   const log = new SpoolLog({
-    storage: board.storage, dir, segmentBytes: sizing.segmentBytes, maxRecords: sizing.maxRecords, maxRecordBytes: budget.maxRecordBytes,
+    storage: board.storage,
+    dir,
+    segmentBytes: sizing.segmentBytes,
+    maxRecords: sizing.maxRecords,
+    maxRecordBytes: budget.maxRecordBytes,
   });
   return new SpoolFragmentSource({
-    input, pool, log, storage: board.storage, dir, clock, timers: board.timers,
-    maxBytes: budget.maxBytes, minFreeBytes: budget.minFreeBytes, drainBytesPerSecond: budget.drainKbps * 125,
+    input,
+    pool,
+    log,
+    storage: board.storage,
+    dir,
+    clock,
+    timers: board.timers,
+    maxBytes: budget.maxBytes,
+    minFreeBytes: budget.minFreeBytes,
+    drainBytesPerSecond: budget.drainKbps * 125,
     maxFramesPerFragment: Math.min(sizing.maxFramesPerFragment, pool.sizing.maxFrames),
-    nalsPerFrame: pool.sizing.nalsPerFrame ?? MAX_NALS_PER_FRAME, onReady,
+    nalsPerFrame: pool.sizing.nalsPerFrame ?? MAX_NALS_PER_FRAME,
+    onReady,
   });
 }
 

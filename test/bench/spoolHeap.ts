@@ -24,21 +24,39 @@ try {
   for (const spool of [false, true]) {
     const config = join(tmp.dir, `${spool}.json`);
     writeDeviceConfig(config, {
-      board: manifest, streamName: `heap-${spool}`, region: 'us-east-1',
+      board: manifest,
+      streamName: `heap-${spool}`,
+      region: 'us-east-1',
       endpoint: { host: '127.0.0.1', port: Number(new URL(cloud.endpoint).port), caFile: cloud.caFile },
       credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-      codec: 'h264', live: true, recorded: true, createRetentionHours: 24, statusIntervalMs: 1000,
+      codec: 'h264',
+      live: true,
+      recorded: true,
+      createRetentionHours: 24,
+      statusIntervalMs: 1000,
       ...(spool ? { spool: { dir: join(tmp.dir, 'spool') } } : {}),
     });
     const records: Record<string, unknown>[] = [];
     const board = bootBoard({
-      image: { dir: imageDir(name), ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), runtimeFlags: [...image.runtimeFlags, '--time-scale', String(SCALE), '--time-origin', String(origin)] },
-      config, video, loop: false, cwd: ROOT, bytesPerSecond: readFileSync(video).length / 10, rate: SCALE, onRecord: (r) => records.push(r),
+      image: {
+        dir: imageDir(name),
+        ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}),
+        runtimeFlags: [...image.runtimeFlags, '--time-scale', String(SCALE), '--time-origin', String(origin)],
+      },
+      config,
+      video,
+      loop: false,
+      cwd: ROOT,
+      bytesPerSecond: readFileSync(video).length / 10,
+      rate: SCALE,
+      onRecord: (r) => records.push(r),
     });
     const { code } = await board.exited;
     const boot = records.find((r) => r.type === 'boot') ?? {};
     const summary = records.find((r) => r.type === 'summary') ?? {};
-    process.stdout.write(`${JSON.stringify({ board: name, spool, code, bootHeapBytes: boot.heapBytes, peakHeapBytes: summary.peakHeapBytes, spoolBudget: spool ? manifest.spool : null })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ board: name, spool, code, bootHeapBytes: boot.heapBytes, peakHeapBytes: summary.peakHeapBytes, spoolBudget: spool ? manifest.spool : null })}\n`,
+    );
   }
 } finally {
   await cloud.close();

@@ -46,11 +46,17 @@ function video(name: string, loops: number): string {
 function config(file: string, stream: string, cloudPort: number, caFile: string, spoolDir: string, budget: Partial<SpoolBudget> = {}): string {
   const path = join(tmp.dir, `${file}.json`);
   writeDeviceConfig(path, {
-    board: { ...manifest, pool: POOL }, streamName: stream, region: 'us-east-1',
+    board: { ...manifest, pool: POOL },
+    streamName: stream,
+    region: 'us-east-1',
     endpoint: { host: '127.0.0.1', port: cloudPort, caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
     // A recording on a live pipe: the file's cadence and a clean end, so every frame fed can be stored.
-    codec: 'h264', live: true, recorded: true, createRetentionHours: 24, statusIntervalMs: 500,
+    codec: 'h264',
+    live: true,
+    recorded: true,
+    createRetentionHours: 24,
+    statusIntervalMs: 500,
     spool: { dir: spoolDir, budget: { ...SPOOL, ...budget } },
   });
   return path;
@@ -58,9 +64,17 @@ function config(file: string, stream: string, cloudPort: number, caFile: string,
 
 function boot(configPath: string, camera: string, origin: number, records: Record<string, unknown>[]): BootedBoard {
   return bootBoard({
-    image: { dir: imageDir('pi-zero-w'), qemuCpu: image.qemuCpu!, runtimeFlags: [...image.runtimeFlags, '--time-scale', String(SCALE), '--time-origin', String(origin)] },
-    config: configPath, video: camera, loop: false, cwd: ROOT,
-    bytesPerSecond: FIXTURE.length / 10, rate: SCALE,
+    image: {
+      dir: imageDir('pi-zero-w'),
+      qemuCpu: image.qemuCpu!,
+      runtimeFlags: [...image.runtimeFlags, '--time-scale', String(SCALE), '--time-origin', String(origin)],
+    },
+    config: configPath,
+    video: camera,
+    loop: false,
+    cwd: ROOT,
+    bytesPerSecond: FIXTURE.length / 10,
+    rate: SCALE,
     onRecord: (r) => records.push(r),
   });
 }
@@ -71,7 +85,13 @@ const segments = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.se
 function spoolContents(dir: string): { timecodes: number[]; frames: number; cutRecords: number } {
   const budget = { ...manifest.spool!, ...SPOOL } as SpoolBudget;
   const sizing = deriveSpoolSizing(budget, POOL, manifest.stream);
-  const log = new SpoolLog({ storage: nodeStorage, dir, segmentBytes: sizing.segmentBytes, maxRecords: sizing.maxRecords, maxRecordBytes: budget.maxRecordBytes });
+  const log = new SpoolLog({
+    storage: nodeStorage,
+    dir,
+    segmentBytes: sizing.segmentBytes,
+    maxRecords: sizing.maxRecords,
+    maxRecordBytes: budget.maxRecordBytes,
+  });
   const report = log.open();
   const timecodes: number[] = [];
   let frames = 0;
@@ -84,7 +104,12 @@ function spoolContents(dir: string): { timecodes: number[]; frames: number; cutR
 }
 
 /** Resolves once a record matches (polled), or rejects after `ms` real ms. */
-async function waitFor(records: Record<string, unknown>[], match: (r: Record<string, unknown>) => boolean, ms: number, what: string): Promise<Record<string, unknown>> {
+async function waitFor(
+  records: Record<string, unknown>[],
+  match: (r: Record<string, unknown>) => boolean,
+  ms: number,
+  what: string,
+): Promise<Record<string, unknown>> {
   for (let waited = 0; waited < ms; waited += 50) {
     const found = records.find(match);
     if (found) return found;
@@ -116,14 +141,16 @@ test('boot with no network, an outage 10x the RAM pool: every frame stored exact
   try {
     await waitFor(records, (r) => r.type === 'boot', 60_000, 'boot line');
     const bootedAt = Date.now();
-    await sleep((30_000 / SCALE) - (Date.now() - bootedAt)); // 30 device-seconds without a network
+    await sleep(30_000 / SCALE - (Date.now() - bootedAt)); // 30 device-seconds without a network
     const held = records.filter((r) => r.type === 'status').pop() ?? {};
     cloud = await startCloud({ stateDir, port, routes: [...mediaRoutes], config: cloudConfig });
     const { code, stderr } = await board.exited;
     clearTimeout(guard);
     const summary = records.find((r) => r.type === 'summary') ?? {};
     assert.is(code, 0, `${stderr}\n${JSON.stringify(summary)}`);
-    process.stdout.write(`\n# during the outage: ${JSON.stringify({ spoolFragments: held.spoolFragments, spoolBytes: held.spoolBytes, spoolOldestAgeMs: held.spoolOldestAgeMs, poolSlotsInUse: held.poolSlotsInUse })}\n# summary: ${JSON.stringify(summary)}\n`);
+    process.stdout.write(
+      `\n# during the outage: ${JSON.stringify({ spoolFragments: held.spoolFragments, spoolBytes: held.spoolBytes, spoolOldestAgeMs: held.spoolOldestAgeMs, poolSlotsInUse: held.poolSlotsInUse })}\n# summary: ${JSON.stringify(summary)}\n`,
+    );
     assert.ok(Number(held.spoolFragments) >= 10, `the outage went to the spool: ${JSON.stringify(held)}`);
     assert.is(summary.framesDropped, 0, `nothing dropped: ${JSON.stringify(summary.drops)}`);
     assert.ok(Number(summary.spoolFragmentsSpooled) >= 20, `spooled ${String(summary.spoolFragmentsSpooled)}`);
@@ -174,7 +201,9 @@ test('power cuts while spooling and while draining: every fragment on storage at
     await b2.exited;
     const after2 = spoolContents(spoolDir);
     const stored2 = storedFragments(cloud, name).length;
-    process.stdout.write(`\n# cut 1 at ${cut1.toFixed(1)} s: ${after1.timecodes.length} fragments spooled (${after1.cutRecords} torn); cut 2 ${cut2.toFixed(1)} s after connecting: ${stored2} stored, ${after2.timecodes.length} still spooled (${after2.cutRecords} torn)\n`);
+    process.stdout.write(
+      `\n# cut 1 at ${cut1.toFixed(1)} s: ${after1.timecodes.length} fragments spooled (${after1.cutRecords} torn); cut 2 ${cut2.toFixed(1)} s after connecting: ${stored2} stored, ${after2.timecodes.length} still spooled (${after2.cutRecords} torn)\n`,
+    );
     // Boot 3: the network stays; the camera ends after 10 s and the device exits once all is PERSISTED.
     const r3: Record<string, unknown>[] = [];
     const b3 = boot(online, video(`${name}-3`, 1), origin, r3);
@@ -190,7 +219,10 @@ test('power cuts while spooling and while draining: every fragment on storage at
     for (const tc of [...after1.timecodes, ...after2.timecodes].map(Math.round)) assert.ok(copies.has(tc), `fragment ${tc}, on storage at a cut, is stored`);
     const twice = [...copies.values()].filter((n) => n > 1).length;
     assert.ok(twice <= 2, `at most one duplicate per cut: ${twice} fragments stored twice`);
-    assert.ok([...copies.values()].every((n) => n <= 2), 'none stored three times');
+    assert.ok(
+      [...copies.values()].every((n) => n <= 2),
+      'none stored three times',
+    );
     const out = await getMedia(cloud, name, tmp.dir);
     const probe = tool('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', out]);
     assert.is(probe.stderr.trim(), '', 'the stored stream decodes without an error');

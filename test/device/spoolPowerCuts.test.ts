@@ -36,7 +36,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function spoolTimecodes(dir: string): { timecodes: number[]; torn: number } {
   const sizing = deriveSpoolSizing(SPOOL, POOL, manifest.stream);
-  const log = new SpoolLog({ storage: nodeStorage, dir, segmentBytes: sizing.segmentBytes, maxRecords: sizing.maxRecords, maxRecordBytes: SPOOL.maxRecordBytes });
+  const log = new SpoolLog({
+    storage: nodeStorage,
+    dir,
+    segmentBytes: sizing.segmentBytes,
+    maxRecords: sizing.maxRecords,
+    maxRecordBytes: SPOOL.maxRecordBytes,
+  });
   const report = log.open();
   const timecodes: number[] = [];
   for (let i = 0; i < log.count; i++) timecodes.push(Math.round(log.timecodeAt(i)));
@@ -60,10 +66,16 @@ test(`${CUTS} power cuts at random points, spooling and draining: nothing on sto
   const configFor = (file: string, cloudPort: number, drainKbps: number) => {
     const path = join(tmp.dir, `${file}.json`);
     writeDeviceConfig(path, {
-      board: { ...manifest, pool: POOL }, streamName: name, region: 'us-east-1',
+      board: { ...manifest, pool: POOL },
+      streamName: name,
+      region: 'us-east-1',
       endpoint: { host: '127.0.0.1', port: cloudPort, caFile: cloud.caFile },
       credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-      codec: 'h264', live: true, recorded: true, createRetentionHours: 24, statusIntervalMs: 500,
+      codec: 'h264',
+      live: true,
+      recorded: true,
+      createRetentionHours: 24,
+      statusIntervalMs: 500,
       spool: { dir: spoolDir, budget: { ...SPOOL, drainKbps } },
     });
     return path;
@@ -71,10 +83,17 @@ test(`${CUTS} power cuts at random points, spooling and draining: nothing on sto
   const offline = configFor('offline', 1, SPOOL.drainKbps);
   const draining = configFor('draining', port, 100);
   const online = configFor('online', port, SPOOL.drainKbps);
-  const boot = (config: string, video: string, records: Record<string, unknown>[]) => bootBoard({
-    image: { dir: imageDir('sim-x86'), runtimeFlags: [...image.runtimeFlags, '--time-scale', String(SCALE), '--time-origin', String(origin)] },
-    config, video, loop: false, cwd: ROOT, bytesPerSecond: FIXTURE.length / 10, rate: SCALE, onRecord: (r) => records.push(r),
-  });
+  const boot = (config: string, video: string, records: Record<string, unknown>[]) =>
+    bootBoard({
+      image: { dir: imageDir('sim-x86'), runtimeFlags: [...image.runtimeFlags, '--time-scale', String(SCALE), '--time-origin', String(origin)] },
+      config,
+      video,
+      loop: false,
+      cwd: ROOT,
+      bytesPerSecond: FIXTURE.length / 10,
+      rate: SCALE,
+      onRecord: (r) => records.push(r),
+    });
   const mustKeep = new Set<number>();
   let torn = 0;
   const log: string[] = [];
@@ -103,7 +122,11 @@ test(`${CUTS} power cuts at random points, spooling and draining: nothing on sto
     clearTimeout(guard);
     process.stdout.write(`\n# cuts (S spooling / D draining, device s: fragments on storage after): ${log.join(' ')}\n`);
     assert.is(code, 0, `${stderr}\n${JSON.stringify(records.find((r) => r.type === 'summary'))}`);
-    assert.equal(readdirSync(spoolDir).filter((n) => n.endsWith('.seg')), [], 'the spool is empty at the end');
+    assert.equal(
+      readdirSync(spoolDir).filter((n) => n.endsWith('.seg')),
+      [],
+      'the spool is empty at the end',
+    );
     const copies = new Map<number, number>();
     for (const f of storedFragments(cloud, name)) copies.set(f.producerTimestampMs, (copies.get(f.producerTimestampMs) ?? 0) + 1);
     const missing = [...mustKeep].filter((tc) => !copies.has(tc));

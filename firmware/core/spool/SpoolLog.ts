@@ -147,7 +147,8 @@ export class SpoolLog {
     if (offset + length > into.length) throw new RangeError(`record of ${length} bytes does not fit at ${offset} of ${into.length}`);
     const segment = this.segmentBySeq(this.segmentOf[k]!);
     const got = segment.file.read(this.offsets[k]! + HEADER, into, offset, length);
-    if (got !== length) throw new FieldcamError('STORAGE_CORRUPT', `${this.o.dir}/${segment.name}: record ${this.seqs[k]} is short (${got} of ${length} bytes)`);
+    if (got !== length)
+      throw new FieldcamError('STORAGE_CORRUPT', `${this.o.dir}/${segment.name}: record ${this.seqs[k]} is short (${got} of ${length} bytes)`);
     return length;
   }
 
@@ -179,7 +180,8 @@ export class SpoolLog {
           break;
         }
         const seq = this.headerView.getFloat64(8, true);
-        if (seq > this.released) this.index(seq, this.headerView.getFloat64(16, true), length, at, Number(name.slice(0, SEQ_DIGITS)), this.headerView.getUint32(28, true));
+        if (seq > this.released)
+          this.index(seq, this.headerView.getFloat64(16, true), length, at, Number(name.slice(0, SEQ_DIGITS)), this.headerView.getUint32(28, true));
         segment.lastSeq = seq;
         if (seq >= this.nextSeq) this.nextSeq = seq + 1;
         at += HEADER + length;
@@ -320,10 +322,9 @@ export class SpoolLog {
     const h = this.headerView;
     const length = h.getUint32(4, true);
     const seq = h.getFloat64(8, true);
-    if (h.getUint32(0, true) !== MAGIC || length > this.o.maxRecordBytes
-      || !Number.isInteger(seq) || seq < 0 || size - at - HEADER < length) return -1;
+    if (h.getUint32(0, true) !== MAGIC || length > this.o.maxRecordBytes || !Number.isInteger(seq) || seq < 0 || size - at - HEADER < length) return -1;
     let crc = this.crc32(this.crc32(0, this.header, 0, 24), this.header, 28, 4);
-    for (let done = 0; done < length;) {
+    for (let done = 0; done < length; ) {
       const piece = Math.min(this.scratch.length, length - done);
       if (file.read(at + HEADER + done, this.scratch, 0, piece) !== piece) return -1;
       crc = this.crc32(crc, this.scratch, 0, piece);

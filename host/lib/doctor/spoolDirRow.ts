@@ -8,7 +8,8 @@ const mib = (bytes: number) => `${(bytes / MIB).toFixed(0)} MiB`;
 
 /**
  * The spool's folder as the device will use it (docs/spool.md): `<bundle>.spool` beside the bundle directory (the
- * firmware's default without --state, DeviceBundle defaultSpoolDir) unless `--spool DIR` names another. It must be a writable folder (or creatable: its parent writable) on a file system
+ * firmware's default without --state, DeviceBundle defaultSpoolDir) unless `--spool DIR` names another.
+ * It must be a writable folder (or creatable: its parent writable) on a file system
  * with room for the board's cap above its free-space floor. Less room than the cap is a WARN (the spool holds
  * less); less than the floor a FAIL (it holds nothing, every outage beyond the RAM pool loses video).
  */
@@ -20,7 +21,8 @@ export function spoolDirRow(bundleDir: string, budget: SpoolBudget | undefined, 
   let existing: string | undefined;
   try {
     const st = statSync(dir);
-    if (!st.isDirectory()) return { check, status: 'FAIL', cause: `${dir} is not a directory`, fix: `remove it or give the device another folder (--spool DIR)` };
+    if (!st.isDirectory())
+      return { check, status: 'FAIL', cause: `${dir} is not a directory`, fix: `remove it or give the device another folder (--spool DIR)` };
     existing = dir;
   } catch {
     // absent: the device creates it, so its parent must be writable
@@ -29,7 +31,12 @@ export function spoolDirRow(bundleDir: string, budget: SpoolBudget | undefined, 
   try {
     accessSync(writableAt, constants.W_OK | constants.X_OK);
   } catch {
-    return { check, status: 'FAIL', cause: `${writableAt} is not writable by this user`, fix: `chown the folder to the user the device runs as, or give it another (--spool DIR)` };
+    return {
+      check,
+      status: 'FAIL',
+      cause: `${writableAt} is not writable by this user`,
+      fix: `chown the folder to the user the device runs as, or give it another (--spool DIR)`,
+    };
   }
   let free: number;
   try {
@@ -47,10 +54,24 @@ export function spoolDirRow(bundleDir: string, budget: SpoolBudget | undefined, 
   }
   const where = `${dir}${existing ? '' : ' (created at boot)'}`;
   if (free < budget.minFreeBytes) {
-    return { check, status: 'FAIL', cause: `${where}: ${mib(free)} free, below the board's floor of ${mib(budget.minFreeBytes)}: the spool can keep nothing${held}`, fix: 'free space on that file system or give the device a folder on a larger one (--spool DIR)' };
+    return {
+      check,
+      status: 'FAIL',
+      cause: `${where}: ${mib(free)} free, below the board's floor of ${mib(budget.minFreeBytes)}: the spool can keep nothing${held}`,
+      fix: 'free space on that file system or give the device a folder on a larger one (--spool DIR)',
+    };
   }
   if (free - budget.minFreeBytes < budget.maxBytes) {
-    return { check, status: 'WARN', cause: `${where}: ${mib(free)} free; the spool can keep ${mib(free - budget.minFreeBytes)} of its ${mib(budget.maxBytes)} cap${held}`, fix: 'free space for the full cap (the oldest video goes first when it is reached)' };
+    return {
+      check,
+      status: 'WARN',
+      cause: `${where}: ${mib(free)} free; the spool can keep ${mib(free - budget.minFreeBytes)} of its ${mib(budget.maxBytes)} cap${held}`,
+      fix: 'free space for the full cap (the oldest video goes first when it is reached)',
+    };
   }
-  return { check, status: 'PASS', cause: `${where}: writable, ${mib(free)} free for a cap of ${mib(budget.maxBytes)} above a floor of ${mib(budget.minFreeBytes)}${held}` };
+  return {
+    check,
+    status: 'PASS',
+    cause: `${where}: writable, ${mib(free)} free for a cap of ${mib(budget.maxBytes)} above a floor of ${mib(budget.minFreeBytes)}${held}`,
+  };
 }
