@@ -118,6 +118,8 @@ export interface SessionStats {
   /** Whole un-sent fragments dropped for latency pressure (their frames count in the pool's `latency` drops). */
   fragmentsDroppedLatency: number;
   framesSent: number;
+  /** Audio packets (Frame.track > 0) handed to the connection, replays included. */
+  audioPacketsSent: number;
   /** Frames released by a PERSISTED (or, with retention 0, RECEIVED) acknowledgement. */
   framesPersisted: number;
   bytesSent: number;
@@ -198,7 +200,7 @@ export class PutMediaSession {
     });
     this.stats = {
       connections: 0, fragmentsSent: 0, fragmentsReplayed: 0, fragmentsBuffering: 0, fragmentsReceived: 0,
-      fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsResentWhole: 0, fragmentsDroppedLatency: 0, framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
+      fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsResentWhole: 0, fragmentsDroppedLatency: 0, framesSent: 0, audioPacketsSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
       latency: new LatencyStats(),
     };
   }
@@ -389,8 +391,10 @@ export class PutMediaSession {
     }
     const source = this.source;
     if (!this.writer && source.ready) {
+      const audio = source.audioTracks?.();
       this.writer = new MkvWriter({
         track: source.trackSpec(), maxFragmentMs: this.o.maxFragmentMs,
+        ...(audio && audio.length > 0 ? { audio } : {}),
         ...(this.o.segmentUid ? { segmentUid: this.o.segmentUid } : {}),
         ...(this.o.blockPort ? { blockPort: this.o.blockPort } : {}),
       });
@@ -430,6 +434,10 @@ export class PutMediaSession {
         source.markSent(frame);
         continue;
       }
+      if (frame.track !== 0) {
+        this.sendAudio(conn, writer, frame);
+        continue;
+      }
       try {
         writer.block(frame, this.mkv);
       } catch (err) {
@@ -449,6 +457,25 @@ export class PutMediaSession {
     }
     this.stats.bytesSent = conn.bytesSent;
     this.maybeFinish();
+  }
+
+  /**
+   * An audio packet (Frame.track > 0) in its own chunk. A local rule refusing it (the fragment was closed on the wire
+   * by a stop, a timecode out of range) drops that packet only: the video of the fragment stays valid.
+   */
+  private sendAudio(conn: PutMediaConnection, writer: MkvWriter, frame: Frame): void {
+    try {
+      writer.audioFrame(frame, this.mkv);
+    } catch (err) {
+      if (!isFieldcamError(err)) throw err;
+      this.mkv.clear();
+      this.count(err.code);
+      this.source.markSent(frame);
+      return;
+    }
+    conn.writeChunk(this.mkv);
+    this.source.markSent(frame);
+    this.stats.audioPacketsSent++;
   }
 
   /** At stop (all sent) or rotation (fragment boundary): close the body and let the service flush ACKs. */

@@ -233,6 +233,23 @@ export class MkvWriter {
    * fragment in time order across tracks); audio must not precede its fragment or go backwards.
    */
   audioBlock(track: number, timecode: number, bytes: Uint8Array, offset: number, length: number, out: ViewList): void {
+    this.audioHeader(track, timecode, length, out);
+    out.push(bytes, offset, length);
+  }
+
+  /**
+   * An audio packet held in the frame pool (Frame.track > 0, AudioInput) as a SimpleBlock of its track at its PTS:
+   * the header, then the payload's one or two pieces as views (no copy). Same rules as `audioBlock`.
+   */
+  audioFrame(frame: Frame, out: ViewList): void {
+    const length = frame.size;
+    this.audioHeader(frame.track - 1, frame.pts, length, out);
+    out.push(frame.slotA!.bytes, frame.startA, frame.endA - frame.startA);
+    if (frame.slotB !== null) out.push(frame.slotB.bytes, frame.startB, frame.endB - frame.startB);
+  }
+
+  /** Checks an audio block against KVS's rules (nothing appended when refused), then appends its patched header. */
+  private audioHeader(track: number, timecode: number, length: number, out: ViewList): void {
     if (!this.fragmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'audioBlock() outside a fragment: call startFragment() first');
     const tpl = this.audioTemplates[track];
     if (tpl === undefined) throw new RangeError(`audio track ${track} is not in the header (${this.audioTemplates.length} audio tracks)`);
@@ -260,7 +277,6 @@ export class MkvWriter {
     tpl[BLOCK_TIMECODE_OFFSET] = relative >> 8;
     tpl[BLOCK_TIMECODE_OFFSET + 1] = relative & 0xff;
     out.push(tpl, 0, tpl.length);
-    out.push(bytes, offset, length);
     this.audioBlocks[track]!++;
     this.audioLast[track] = timecode;
     this.bytes += blockBytes;
