@@ -2,7 +2,7 @@ import { decodeCbor } from '../core/cbor/decodeCbor.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import { ROLE_ALIAS, THING_NAME } from '../core/iot/iotNames.ts';
 import type { Board } from '../io/Board.ts';
-import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseDeviceBoard, parseRecording, REGION, STREAM_NAME, text, type DeviceConfig } from './DeviceConfig.ts';
+import { CAMERA_AUDIO_FD, CONTROL_KEEP_ALIVE_DEFAULT, fail, parseCameraAudio, type CameraAudio, number, object, onlyKeys, parseDeviceBoard, parseRecording, REGION, STREAM_NAME, text, type DeviceConfig } from './DeviceConfig.ts';
 import { CODECS, codecChoices, isCodecId } from '../core/media/codecs.ts';
 import { maxPreRollMs } from './RecordingConfig.ts';
 
@@ -23,7 +23,7 @@ type Json = Record<string, unknown>;
 // docs/device-bundle.md, format version 1.
 const TOP_KEYS = ['version', 'thingName', 'streamName', 'region', 'roleAlias', 'endpoints', 'retentionHours', 'camera', 'stream', 'recording'];
 const ENDPOINT_KEYS = ['credentialProvider', 'iotData', 'kinesisVideo'];
-const CAMERA_KEYS = ['codec', 'fps'];
+const CAMERA_KEYS = ['codec', 'fps', 'audio'];
 const STREAM_KEYS = ['fragmentMs', 'metadata'];
 const HOST = /^[a-zA-Z0-9.-]{1,253}$/;
 /** device.cbor is a few hundred bytes; the limit only bounds a corrupt file. */
@@ -82,7 +82,7 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   } catch (err) {
     throw new FieldcamError('CONFIG_INVALID', `bundle: cannot read ${file}: ${(err as Error).message}`);
   }
-  const { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata, recording } = readDeviceDocument(bytes, file, {
+  const { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, audio, fragmentMs, metadata, recording } = readDeviceDocument(bytes, file, {
     codec: boardCamera.codec,
     fps: () => integer(boardCamera, 'board.camera', 'fps', 1, 1000),
     fragmentMs: deviceBoard.stream.fragmentMs,
@@ -109,7 +109,7 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     }),
     endpoint: Object.freeze({ host: kvs.host, port: kvs.port, caFile }),
     credentials: Object.freeze({ iot: Object.freeze({ host: provider.host, port: provider.port, roleAlias, thingName, certFile, keyFile }) }),
-    camera: Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...(source.recorded ? { recorded: true } : {}), ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}) }),
+    camera: Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...(source.recorded ? { recorded: true } : {}), ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}), ...(audio ? { audio } : {}) }),
     statusIntervalMs: 1000,
     ...(recording ? { recording } : {}),
     ...(iotData ? {
@@ -164,11 +164,13 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
 
   let codec = board.codec;
   let fps: number | undefined;
+  let audio: CameraAudio | undefined;
   if (d.camera !== undefined) {
     const camera = object(d.camera, 'device.cbor camera');
     onlyKeys(camera, 'device.cbor', 'camera', CAMERA_KEYS);
     if (camera.codec !== undefined) codec = camera.codec;
     if (camera.fps !== undefined) fps = integer(camera, 'device.cbor camera', 'fps', 1, 1000);
+    if (camera.audio !== undefined) audio = parseCameraAudio(object(camera.audio, 'device.cbor camera.audio'), 'device.cbor', 'camera.audio', CAMERA_AUDIO_FD);
   }
   if (!isCodecId(codec)) fail('camera.codec', codecChoices('"'));
   // H.264/H.265 carry their timing (SPS VUI); JPEG has none, so MJPEG falls back to the manifest's frame rate.
@@ -191,7 +193,7 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
   const recording = d.recording === undefined ? undefined
     : parseRecording(object(d.recording, 'device.cbor recording'), 'device.cbor', board.maxPreRollMs ?? 3_600_000, board.name ?? 'any');
 
-  return { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata, recording } as const;
+  return { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, audio, fragmentMs, metadata, recording } as const;
 }
 
 /** `name` in the directory that holds the bundle directory (the bundle itself may be read-only). */

@@ -5,7 +5,9 @@ import { THING_NAME } from '../core/iot/iotNames.ts';
 import type { FrameRate } from '../core/media/FrameInput.ts';
 import { NET_DEADLINE_DEFAULTS, type NetDeadlines } from '../core/net/PhaseDeadline.ts';
 import { codecChoices, isCodecId, type CodecId } from '../core/media/codecs.ts';
+import { AUDIO_CODEC_IDS, isAudioCodecId, type AudioCodecId } from '../core/audio/audioCodecs.ts';
 import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
+import { AAC_RATES as AAC_SAMPLE_RATES } from '../core/audio/AdtsHeader.ts';
 import { maxPreRollMs, RECORDING_KEYS, type RecordingConfig } from './RecordingConfig.ts';
 
 /** What the device needs from its board manifest (manifests/boards/*.json). */
@@ -72,6 +74,8 @@ export interface DeviceConfig {
      * clean end (the last frame is whole). Absent/false: a camera, stamped from the capture clock, its tail cut.
      */
     readonly recorded?: boolean;
+    /** The camera's microphone, a second track (docs/device-bundle.md "Audio"); absent = video only. */
+    readonly audio?: CameraAudio;
   };
   /** Status line period (the simulator's dashboard reads them); 0 = none. */
   readonly statusIntervalMs: number;
@@ -81,6 +85,37 @@ export interface DeviceConfig {
   readonly recording?: RecordingConfig;
   /** Pinned values for reproducible uploads (tests): first frame's timecode and the SegmentUID (32 hex digits). */
   readonly pin?: { readonly startTimeMs: number; readonly segmentUid: string };
+}
+
+/**
+ * A camera's audio input: a second byte stream on its own descriptor (the run script's ffmpeg writes AAC in ADTS or
+ * raw G.711 into fd 3), carried as Matroska track 2 (KVS: `video/h264,audio/aac`). The format is the track's, fixed
+ * at boot: an AAC stream that differs is refused packet by packet (AUDIO_FORMAT_MISMATCH in status).
+ */
+export interface CameraAudio {
+  readonly codec: AudioCodecId;
+  readonly fd: number;
+  /** Hz: AAC one of the ADTS rates (default 48000); G.711 a multiple of 50 (default 8000). */
+  readonly sampleRate: number;
+  /** 1 or 2 (default 1). */
+  readonly channels: number;
+}
+
+/** Where a camera's audio arrives when the bundle does not say: fd 3, the first descriptor after stdin/stdout/stderr. */
+export const CAMERA_AUDIO_FD = 3;
+const CAMERA_AUDIO_KEYS = ['codec', 'fd', 'sampleRate', 'channels'];
+
+/** A camera map's `audio` (JSON config and device.cbor alike); `field` names it in errors. Throws CONFIG_INVALID. */
+export function parseCameraAudio(o: Json, source: string, field: string, defaultFd?: number): CameraAudio {
+  onlyKeys(o, source, field, CAMERA_AUDIO_KEYS);
+  if (!isAudioCodecId(o.codec)) fail(`${field}.codec`, AUDIO_CODEC_IDS.map((id) => `"${id}"`).join(', '));
+  const codec = o.codec;
+  const fd = o.fd === undefined && defaultFd !== undefined ? defaultFd : integerIn(o, field, 'fd', 0, 65_535);
+  const sampleRate = o.sampleRate === undefined ? (codec === 'aac' ? 48_000 : 8000) : integerIn(o, field, 'sampleRate', 8000, 96_000);
+  if (codec === 'aac' && !AAC_SAMPLE_RATES.includes(sampleRate)) fail(`${field}.sampleRate`, `an AAC rate (${AAC_SAMPLE_RATES.join(', ')})`);
+  if (codec !== 'aac' && sampleRate % 50 !== 0) fail(`${field}.sampleRate`, 'a multiple of 50 Hz (20 ms packets)');
+  const channels = o.channels === undefined ? 1 : integerIn(o, field, 'channels', 1, 2);
+  return Object.freeze({ codec, fd, sampleRate, channels });
 }
 
 /** MQTT over TLS to the iot:Data-ATS endpoint with the device certificate; client id and topics = thing name. */
@@ -168,7 +203,7 @@ const CONFIG_KEYS = Object.freeze({
   stream: ['name', 'region', 'createRetentionHours', 'metadata'],
   endpoint: ['host', 'port', 'caFile'],
   credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
-  camera: ['fd', 'codec', 'fps', 'live', 'recorded'],
+  camera: ['fd', 'codec', 'fps', 'live', 'recorded', 'audio'],
   fps: ['num', 'den'],
   pin: ['startTimeMs', 'segmentUid'],
   control: ['host', 'port', 'thingName', 'caFile', 'certFile', 'keyFile', 'stateFile', 'keepAliveSeconds'],
@@ -263,6 +298,7 @@ export function parseDeviceConfig(json: string): DeviceConfig {
       live: camera.live,
       ...(camera.recorded === true ? { recorded: true } : {}),
       ...(fps ? { fps } : {}),
+      ...(camera.audio !== undefined ? { audio: parseCameraAudio(object(camera.audio, 'camera.audio'), 'config', 'camera.audio') } : {}),
     }),
     statusIntervalMs: c.statusIntervalMs === undefined ? 1000 : number(c, '(top level)', 'statusIntervalMs', 0, 3_600_000),
     ...(c.control !== undefined ? { control: parseControlConfig(object(c.control, 'control'), 'control', text(endpoint, 'endpoint', 'caFile')) } : {}),

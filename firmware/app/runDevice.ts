@@ -1,3 +1,4 @@
+import { playbackWarnings } from '../core/media/playbackWarnings.ts';
 import type { ControlChannel, ControlEvent } from '../core/control/ControlChannel.ts';
 import { errorSpec, FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
@@ -77,6 +78,7 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     ...(tls ? { tlsRecords: tls.records, tlsBytes: tls.bytes, tlsHandshakes: tls.handshakes } : {}),
     computrons: board.computrons(),
     ...(s.events ? { events: s.events.events, clips: s.events.clips, fragmentsAdmitted: s.events.fragmentsAdmitted } : {}),
+    ...(s.audio ? { audio: { ...s.audio, drops: { ...s.audio.drops }, packetsSent: s.stats.audioPacketsSent } } : {}),
   };
 }
 
@@ -176,7 +178,12 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
     return DEVICE_EXIT.CONFIG;
   }
   const device = config.stream.name;
-  line(board, { type: 'boot', device, board: config.board.name, runtime: board.runtime, recording: config.recording?.mode ?? 'continuous', poolSlots: uploader.pool.sizing.slotCount, heapBytes: board.memory().heapBytes });
+  // Combinations KVS stores but its console/HLS cannot play (user-needs row 20), from the codec tables.
+  const warnings = playbackWarnings(config.camera.codec, config.camera.audio ? [config.camera.audio.codec] : []);
+  line(board, {
+    type: 'boot', device, board: config.board.name, runtime: board.runtime, recording: config.recording?.mode ?? 'continuous',
+    poolSlots: uploader.pool.sizing.slotCount, heapBytes: board.memory().heapBytes, ...(warnings.length > 0 ? { warnings } : {}),
+  });
   board.onStop(() => uploader.stop());
   removeStaleTemps(board, config);
   const control = config.control ? attachControl(board, config, uploader) : undefined;

@@ -1,6 +1,7 @@
 import { writeFileAtomic } from '../../host/shared/writeFileAtomic.ts';
 import type { BoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import type { CodecId } from '../../firmware/core/media/codecs.ts';
+import type { AudioCodecId } from '../../firmware/core/audio/audioCodecs.ts';
 
 export interface DeviceConfigInput {
   readonly board: BoardManifest;
@@ -19,6 +20,8 @@ export interface DeviceConfigInput {
   readonly recorded?: boolean;
   /** The camera's file descriptor (default 0: the simulator feeds stdin). */
   readonly cameraFd?: number;
+  /** The camera's audio (DeviceConfig camera.audio): codec, descriptor, format; absent = video only. */
+  readonly audio?: { readonly codec: AudioCodecId; readonly fd: number; readonly sampleRate?: number; readonly channels?: number };
   readonly createRetentionHours?: number;
   readonly statusIntervalMs?: number;
   readonly metadata?: Readonly<Record<string, string>>;
@@ -59,7 +62,7 @@ export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
     },
     endpoint: c.endpoint,
     credentials: c.credentials,
-    camera: { fd: c.cameraFd ?? 0, codec: c.codec, live: c.live, ...(c.live && c.recorded !== false ? { recorded: true } : {}), ...(c.fps ? { fps: c.fps } : {}) },
+    camera: { fd: c.cameraFd ?? 0, codec: c.codec, live: c.live, ...(c.live && c.recorded !== false ? { recorded: true } : {}), ...(c.fps ? { fps: c.fps } : {}), ...(c.audio ? { audio: c.audio } : {}) },
     statusIntervalMs: c.statusIntervalMs ?? 1000,
     ...(c.pin ? { pin: c.pin } : {}),
     ...(c.control ? { control: c.control } : {}),

@@ -1,3 +1,4 @@
+import { AUDIO_PENDING_RECORDS, type AudioBudget } from '../config/derivePoolSizing.ts';
 import { FieldcamError } from '../errors.ts';
 import type { AudioTrackSpec } from '../mkv/TrackSpec.ts';
 import type { Frame } from '../media/Frame.ts';
@@ -30,6 +31,13 @@ export interface AudioInputOptions {
   readonly stallMs?: number;
 }
 
+/** What an audio input of this format adds to the pool (derivePoolSizing withAudio). */
+export function audioBudget(codec: AudioCodecId, sampleRate: number, channels: number): AudioBudget {
+  return codec === 'aac'
+    ? { packetsPerSecond: Math.ceil(sampleRate / AAC_FRAME_SAMPLES), bytesPerSecond: (256_000 / 8) * Math.min(channels, 2) / 2 }
+    : { packetsPerSecond: 1000 / G711_PACKET_MS, bytesPerSecond: sampleRate * channels };
+}
+
 export type AudioDropReason = 'stopped' | 'noFragment' | 'late' | 'afterVideo' | 'format' | 'corrupt' | 'noRecord';
 
 export interface AudioInputStats {
@@ -45,8 +53,8 @@ export interface AudioInputStats {
 
 /** G.711 packets: 20 ms, as RTP and KVS producers send them. */
 const G711_PACKET_MS = 20;
-/** Packets waiting for the video to reach their time (the video reads in bursts of a frame). */
-const PENDING_MAX = 128;
+/** Packets waiting for the video to reach their time (the video reads in bursts of a frame); the pool has records for them. */
+const PENDING_MAX = AUDIO_PENDING_RECORDS;
 /** A live packet whose read time is this much later than its samples say moves the audio clock forward (lost samples). */
 const REANCHOR_MS = 500;
 
@@ -83,6 +91,8 @@ export class AudioInput {
   private origin: number;
   private wallOffset: number;
   private resyncing = false;
+  private capture: boolean;
+  private stallMs: number | undefined;
   private done = false;
   /** The last format or stream error (status: `audioError`); undefined while the audio is fine. */
   problem: FieldcamError | undefined;
@@ -94,6 +104,8 @@ export class AudioInput {
     this.cursor = new StreamCursor(options.pool);
     this.origin = options.startTimecode;
     this.wallOffset = options.capture ? options.startTimecode - options.capture.monotonicAtStart : 0;
+    this.capture = options.capture !== undefined;
+    this.stallMs = options.stallMs;
     if (codec === 'aac') {
       const rateIndex = AAC_RATES.indexOf(sampleRate);
       if (rateIndex < 0) throw new FieldcamError('CONFIG_INVALID', `camera.audio.sampleRate ${sampleRate} is not an AAC rate (${AAC_RATES.join(', ')})`);
@@ -125,6 +137,12 @@ export class AudioInput {
       codecId: AUDIO_CODECS[this.o.codec].mkvCodecId, codecPrivate: this.codecPrivate,
       sampleRate: this.o.sampleRate, channels: this.o.channels, bitDepth: this.o.codec === 'aac' ? 16 : 8,
     };
+  }
+
+  /** The input turned out to be a recording (a regular file): stamped by sample count only, filled only at its end. */
+  keepCadence(): void {
+    this.capture = false;
+    this.stallMs = undefined;
   }
 
   /** Timecode up to which the audio is known (the end of the newest packet stamped), ms. */
@@ -215,7 +233,7 @@ export class AudioInput {
   videoQueued(): void {
     const end = this.o.queue.newestEnd;
     while (this.pendingCount > 0 && this.pending[this.pendingHead]!.pts < end) this.place(this.shiftPending());
-    const stall = this.o.stallMs;
+    const stall = this.stallMs;
     if (this.done || (stall !== undefined && end - this.through > stall)) this.fill(end);
   }
 
@@ -253,7 +271,7 @@ export class AudioInput {
   /** One whole packet at logical [from, to), read at `at`: a frame record pointing into the slots, stamped, placed. */
   private packet(from: number, to: number, at: number): void {
     this.stats.packetsIn++;
-    if (this.o.capture) {
+    if (this.capture) {
       // Samples went missing (the input paused): the packet starts at its read time, never earlier than the clock.
       const late = this.wallOffset + at - this.packetSamplesMs() - this.through;
       if (late > REANCHOR_MS) this.origin += late;
@@ -281,11 +299,15 @@ export class AudioInput {
     frame.duration = this.through - frame.pts;
   }
 
-  /** Silence packets from `through` until `to` (the video's end), each a record pointing at the constant slot. */
+  /**
+   * Silence packets from `through` until `to` (the video's end), whole packets that end within it (a fragment is far
+   * longer than a packet, so none is left without audio), each a record pointing at the constant slot.
+   */
   private fill(to: number): void {
     const slot = this.silence;
     if (!slot) return;
-    while (this.through < to) {
+    const rate = this.o.sampleRate;
+    while (this.origin + Math.round(((this.samples + this.packetSamples) * 1000) / rate) <= to) {
       const frame = this.o.pool.newFrame();
       if (!frame) return;
       frame.slotA = slot;

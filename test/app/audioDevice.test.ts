@@ -1,0 +1,120 @@
+// A camera with a microphone on the Node board against the local KVS (issue 18, Audio): H.264 on fd A and AAC
+// (ADTS) or G.711 A-law on fd B, streamed as one 2-track stream. Judged from what the cloud stored, through GetMedia
+// (the real CLI): mkvmerge sees the two tracks with their CodecID and CodecPrivate, ffprobe counts exactly the video
+// frames and audio packets fed, ffmpeg decodes both without a message, every fragment carries both tracks with the
+// blocks in timecode order; a G.711 track decodes to exactly the input samples. An audio input shorter than the
+// video is filled with silence so every fragment still has audio (KVS ACK 4011 otherwise).
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
+import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
+import { AdtsHeader } from '../../firmware/core/audio/AdtsHeader.ts';
+import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
+import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
+import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
+import { assert, suite } from '../harness/index.ts';
+import { clusterBlocks, decodedFrameCount, decodeErrors, FIXTURES, mkvmerge, tempDir, tool } from '../e2e/tools.ts';
+import { getMedia } from '../device/storedMedia.ts';
+
+const test = suite('device app with audio on the Node board (local KVS)');
+const tmp = tempDir('fieldcam-audio-');
+let cloud: RunningCloud;
+const VIDEO = join(FIXTURES, 'h264-320x240-10fps-gop10.h264'); // 100 frames, 10 s, a key frame every second
+
+/** The first `frames` ADTS frames of the AAC fixture (16 kHz mono, 64 ms each) as a file. */
+function adtsPrefix(frames: number): string {
+  const all = readFileSync(join(FIXTURES, 'aac-16khz-mono-10s.aac'));
+  const h = new AdtsHeader();
+  let p = 0;
+  for (let i = 0; i < frames; i++) {
+    h.parse(all, p, all.length - p, p, true);
+    p += h.frameLength;
+  }
+  const path = join(tmp.dir, `aac-${frames}.aac`);
+  writeFileSync(path, all.subarray(0, p));
+  return path;
+}
+
+async function stream(name: string, audioFile: string, audio: { codec: 'aac' | 'alaw'; sampleRate: number }): Promise<Record<string, unknown>[]> {
+  const url = new URL(cloud.endpoint);
+  const config = join(tmp.dir, `${name}.json`);
+  writeDeviceConfig(config, {
+    board: loadBoardManifest('pi-zero-w'), streamName: name, region: 'us-east-1',
+    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
+    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    codec: 'h264', live: false, cameraFd: openSync(VIDEO, 'r'), createRetentionHours: 24, statusIntervalMs: 0,
+    audio: { codec: audio.codec, fd: openSync(audioFile, 'r'), sampleRate: audio.sampleRate, channels: 1 },
+  });
+  const records: Record<string, unknown>[] = [];
+  const board = nodeBoard({ print: (line) => records.push(JSON.parse(line) as Record<string, unknown>), onStop: () => {} });
+  const code = await runDevice(board, config);
+  assert.is(code, DEVICE_EXIT.OK, JSON.stringify(records));
+  return records;
+}
+
+function audioPackets(file: string): number {
+  const r = tool('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'a:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file]);
+  return Number(r.stdout.trim());
+}
+
+/** The stored stream as a viewer gets it: two tracks, both decodable, every fragment with both, blocks in time order. */
+function checkStored(file: string, codecId: string, rate: number, cpd: string, packets: number): void {
+  const report = mkvmerge(file);
+  assert.equal(report.errors, []);
+  assert.equal(report.tracks.map((t) => t.properties.codec_id), ['V_MPEG4/ISO/AVC', codecId]);
+  const a = report.tracks[1]!;
+  assert.equal([a.type, a.properties.audio_sampling_frequency, a.properties.audio_channels, a.properties.codec_private_data], ['audio', rate, 1, cpd]);
+  assert.is(decodedFrameCount(file), 100, 'every video frame fed');
+  assert.is(audioPackets(file), packets, 'every audio packet fed');
+  assert.is(decodeErrors(file), '', 'ffmpeg decodes video and audio without a message');
+  const clusters = clusterBlocks(file);
+  assert.is(clusters.length, 10);
+  for (const [i, blocks] of clusters.entries()) {
+    assert.ok(blocks.some((b) => b.track === 1) && blocks.some((b) => b.track === 2), `fragment ${i} carries both tracks`);
+    for (let k = 1; k < blocks.length; k++) assert.ok(blocks[k]!.t >= blocks[k - 1]!.t, `fragment ${i}: block ${k} is before block ${k - 1}`);
+  }
+}
+
+test.before(async () => {
+  cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
+});
+
+test('H.264 + AAC: a video/h264,audio/aac stream; GetMedia holds 100 frames and every ADTS frame fed, AudioSpecificConfig 1408', async () => {
+  const records = await stream('app-aac', adtsPrefix(156), { codec: 'aac', sampleRate: 16000 }); // 156 × 64 ms end inside the 10 s of video
+  const summary = records.find((r) => r.type === 'summary') as { framesIn: number; fragmentsPersisted: number; audio: Record<string, unknown> };
+  assert.equal([summary.framesIn, summary.fragmentsPersisted], [100, 10]);
+  assert.equal([summary.audio.packetsIn, summary.audio.packetsQueued, summary.audio.silencePackets], [156, 156, 0]);
+  assert.is(cloud.ctx.streams.get('app-aac')!.MediaType, 'video/h264,audio/aac');
+  checkStored(await getMedia(cloud, 'app-aac', tmp.dir), 'A_AAC', 16000, '1408', 156);
+});
+
+test('H.264 + G.711 A-law: A_MS/ACM with its WAVEFORMATEX; the stored audio decodes to exactly the input samples', async () => {
+  const alaw = join(FIXTURES, 'alaw-8khz-mono-10s.alaw');
+  const records = await stream('app-alaw', alaw, { codec: 'alaw', sampleRate: 8000 });
+  const summary = records.find((r) => r.type === 'summary') as { audio: Record<string, unknown> };
+  assert.equal([summary.audio.packetsIn, summary.audio.packetsQueued, summary.audio.silencePackets], [500, 500, 0]);
+  assert.ok(records.some((r) => r.type === 'boot' && Array.isArray(r.warnings) && /G\.711.*HLS/.test(String(r.warnings))), 'the boot line warns: no G.711 in HLS');
+  const file = await getMedia(cloud, 'app-alaw', tmp.dir);
+  checkStored(file, 'A_MS/ACM', 8000, '06000100401f0000401f0000010008000000', 500);
+  const md5 = (args: string[]) => tool('ffmpeg', ['-nostdin', '-v', 'error', ...args, '-map', '0:a:0', '-f', 'md5', '-']).stdout.trim();
+  assert.is(md5(['-i', file]), md5(['-f', 'alaw', '-ar', '8000', '-ac', '1', '-i', alaw]));
+});
+
+test('audio shorter than the video: the rest is silence, so every fragment has both tracks and all are PERSISTED', async () => {
+  const short = join(tmp.dir, 'short.alaw');
+  writeFileSync(short, readFileSync(join(FIXTURES, 'alaw-8khz-mono-10s.alaw')).subarray(0, 8000 * 3)); // 3 s of 10
+  const records = await stream('app-short', short, { codec: 'alaw', sampleRate: 8000 });
+  const summary = records.find((r) => r.type === 'summary') as { fragmentsPersisted: number; audio: Record<string, unknown> };
+  assert.is(summary.fragmentsPersisted, 10);
+  assert.equal([summary.audio.packetsIn, summary.audio.silencePackets], [150, 350]);
+  const file = await getMedia(cloud, 'app-short', tmp.dir);
+  checkStored(file, 'A_MS/ACM', 8000, '06000100401f0000401f0000010008000000', 500);
+});
+
+test.after(async () => {
+  await cloud.close();
+  tmp.remove();
+});
+
+test.run();
