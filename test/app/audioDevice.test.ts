@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
 import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
 import { AdtsHeader } from '../../firmware/core/audio/AdtsHeader.ts';
+import { silentPacket } from '../../firmware/core/audio/silentPacket.ts';
 import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
@@ -110,6 +111,31 @@ test('audio shorter than the video: the rest is silence, so every fragment has b
   assert.equal([summary.audio.packetsIn, summary.audio.silencePackets], [150, 350]);
   const file = await getMedia(cloud, 'app-short', tmp.dir);
   checkStored(file, 'A_MS/ACM', 8000, '06000100401f0000401f0000010008000000', 500);
+});
+
+test('the silence that fills gaps decodes to zeros: AAC-LC mono and stereo (ffmpeg), G.711 µ-law (A-law: ±8, its nearest code)', () => {
+  for (const channels of [1, 2]) {
+    const raw = silentPacket('aac', channels, 0)!;
+    const length = raw.length + 7;
+    // ADTS header (ISO/IEC 13818-7 6.2): no CRC, AAC-LC, 48 kHz (index 3), `channels`, one raw block.
+    const header = [0xff, 0xf1, (1 << 6) | (3 << 2), (channels << 6) | (length >> 11), (length >> 3) & 0xff, ((length & 7) << 5) | 0x1f, 0xfc];
+    const path = join(tmp.dir, `silence-${channels}.aac`);
+    writeFileSync(path, Buffer.concat(Array.from({ length: 20 }, () => Buffer.from([...header, ...raw]))));
+    const r = tool('ffmpeg', ['-nostdin', '-v', 'error', '-i', path, '-f', 's16le', '-']);
+    assert.is(r.stderr, '', `ffmpeg decodes ${channels}-channel silence without a message`);
+    const pcm = Buffer.from(r.stdout, 'latin1');
+    assert.ok(pcm.length >= 2 * channels * 1024 * 18, `decoded ${pcm.length} bytes`);
+    assert.ok(pcm.every((b) => b === 0), 'every sample is 0');
+  }
+  for (const [codec, fmt] of [['alaw', 'alaw'], ['mulaw', 'mulaw']] as const) {
+    const path = join(tmp.dir, `silence.${codec}`);
+    writeFileSync(path, silentPacket(codec, 1, 160)!);
+    const r = tool('ffmpeg', ['-nostdin', '-v', 'error', '-f', fmt, '-ar', '8000', '-ac', '1', '-i', path, '-f', 's16le', '-']);
+    const pcm = Buffer.from(r.stdout, 'latin1');
+    assert.is(pcm.length, 320);
+    // µ-law has a code for 0; A-law's nearest is ±8 of 32768 (G.711 has no A-law zero).
+    for (let i = 0; i < pcm.length; i += 2) assert.ok(Math.abs(pcm.readInt16LE(i)) <= (codec === 'alaw' ? 8 : 0), `${codec} sample ${i / 2}`);
+  }
 });
 
 test.after(async () => {
