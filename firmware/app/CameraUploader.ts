@@ -430,7 +430,8 @@ export class CameraUploader {
   private pumpAudio(): boolean {
     const audio = this.audio!;
     const source = this.audioSource;
-    const recorded = this.recorded;
+    // A recording, or any input that can wait (not live): audio and video are read in step.
+    const recorded = this.recorded || !this.config.camera.live;
     if (!source || audio.ended) return false;
     for (let reads = 0; reads < READS_PER_TURN; reads++) {
       const videoEnd = this.input.queue.newestEnd;

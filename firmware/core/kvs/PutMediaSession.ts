@@ -394,7 +394,7 @@ export class PutMediaSession {
       const audio = source.audioTracks?.();
       this.writer = new MkvWriter({
         track: source.trackSpec(), maxFragmentMs: this.o.maxFragmentMs,
-        ...(audio && audio.length > 0 ? { audio } : {}),
+        ...(audio && audio.length > 0 ? { audio, missingTrack: 'allow' as const } : {}),
         ...(this.o.segmentUid ? { segmentUid: this.o.segmentUid } : {}),
         ...(this.o.blockPort ? { blockPort: this.o.blockPort } : {}),
       });
@@ -421,6 +421,7 @@ export class PutMediaSession {
       if (frame.fragmentStart && this.fragmentOpen && (supervisor.rotating || flights.full || flights.unreceived() >= SEND_AHEAD_FRAGMENTS)) break;
       conn.beginChunk(this.mkv);
       if (frame.fragmentStart) {
+        if (this.fragmentOpen) this.checkTracks(writer);
         if (this.fragmentOpen && this.o.endOfFragment) writer.endFragment(this.mkv);
         writer.startFragment(frame.pts, this.mkv, this.o.metadata, this.o.fragmentTags?.(frame));
         this.o.metadata?.fragmentDone();
@@ -478,6 +479,17 @@ export class PutMediaSession {
     this.stats.audioPacketsSent++;
   }
 
+  /**
+   * The fragment closing on the wire lacks a track (its audio never came, every packet refused): it is already sent,
+   * so it goes; KVS drops it with ACK 4011 (UPLOAD_FRAGMENT_REJECTED). Counted here, named, never a reconnect loop.
+   */
+  private checkTracks(writer: MkvWriter): void {
+    const missing = writer.missingTrack();
+    if (missing < 0) return;
+    this.count('MKV_TRACK_MISSING_IN_FRAGMENT');
+    this.emit({ type: 'dropped', code: 'MKV_TRACK_MISSING_IN_FRAGMENT', message: `the fragment at ${writer.fragmentTimecode} ms has no block of audio track ${2 + missing}; KVS refuses it (ACK 4011)`, frames: 0 });
+  }
+
   /** At stop (all sent) or rotation (fragment boundary): close the body and let the service flush ACKs. */
   private maybeFinish(): void {
     const conn = this.conn;
@@ -487,6 +499,7 @@ export class PutMediaSession {
     const atBoundary = allSent || next.fragmentStart;
     if ((this.stopping && this.inputEnded && allSent) || (this.supervisor.rotating && atBoundary) || (this.pausing && allSent)) {
       if (this.fragmentOpen && this.writer) {
+        this.checkTracks(this.writer);
         conn.beginChunk(this.mkv);
         this.writer.endFragment(this.mkv); // the last fragment can be acknowledged now
         conn.writeChunk(this.mkv);
