@@ -4,7 +4,7 @@
 // frames and audio packets fed, ffmpeg decodes both without a message, every fragment carries both tracks with the
 // blocks in timecode order; a G.711 track decodes to exactly the input samples. An audio input shorter than the
 // video is filled with silence so every fragment still has audio (KVS ACK 4011 otherwise).
-import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
 import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
@@ -15,8 +15,9 @@ import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { assert, suite } from '../harness/index.ts';
-import { clusterBlocks, decodedFrameCount, decodeErrors, FIXTURES, mkvmerge, tempDir, tool } from '../e2e/tools.ts';
+import { clusterBlocks, decodedFrameCount, decodeErrors, FIXTURES, framePts, mkvmerge, tempDir, tool } from '../e2e/tools.ts';
 import { getMedia } from '../device/storedMedia.ts';
+import { feedCamera } from '../../sim/board/feedCamera.ts';
 
 const test = suite('device app with audio on the Node board (local KVS)');
 const tmp = tempDir('fieldcam-audio-');
@@ -111,6 +112,49 @@ test('audio shorter than the video: the rest is silence, so every fragment has b
   assert.equal([summary.audio.packetsIn, summary.audio.silencePackets], [150, 350]);
   const file = await getMedia(cloud, 'app-short', tmp.dir);
   checkStored(file, 'A_MS/ACM', 8000, '06000100401f0000401f0000010008000000', 500);
+});
+
+test('a live camera whose microphone never sends: past 2 s the gaps are silence, the video goes on, every fragment has both tracks', async () => {
+  const camera = join(tmp.dir, 'camera.fifo');
+  const mic = join(tmp.dir, 'mic.fifo');
+  assert.is(tool('mkfifo', [camera, mic]).status, 0);
+  const cameraFd = openSync(camera, constants.O_RDONLY | constants.O_NONBLOCK);
+  const micFd = openSync(mic, constants.O_RDONLY | constants.O_NONBLOCK);
+  const cameraWriter = openSync(camera, 'w'); // before the device reads: a FIFO without a writer reads as ended
+  const micWriter = openSync(mic, 'w'); // held open, never written: a stalled microphone, not an ended one
+  const url = new URL(cloud.endpoint);
+  const config = join(tmp.dir, 'live.json');
+  writeDeviceConfig(config, {
+    board: loadBoardManifest('pi-zero-w'), streamName: 'app-live-stall', region: 'us-east-1',
+    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
+    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    codec: 'h264', live: true, recorded: false, cameraFd, createRetentionHours: 24, statusIntervalMs: 0,
+    audio: { codec: 'mulaw', fd: micFd, sampleRate: 8000, channels: 1 },
+  });
+  const records: Record<string, unknown>[] = [];
+  const board = nodeBoard({ print: (line) => records.push(JSON.parse(line) as Record<string, unknown>), onStop: () => {} });
+  const running = runDevice(board, config);
+  // 5 s of the camera at its real rate, then the camera ends (a live end: its last access unit is cut).
+  const feed = feedCamera(createWriteStream('', { fd: cameraWriter }), { video: VIDEO, loop: false, bytesPerSecond: readFileSync(VIDEO).length / 10 });
+  setTimeout(() => feed(), 5000);
+  const code = await running;
+  closeSync(micWriter);
+  assert.is(code, DEVICE_EXIT.OK, JSON.stringify(records.filter((r) => r.type !== 'status')));
+  const summary = records.find((r) => r.type === 'summary') as { fragmentsIn: number; fragmentsPersisted: number; audio: Record<string, number> };
+  assert.ok(summary.fragmentsIn >= 4, `fragments: ${summary.fragmentsIn}`);
+  assert.is(summary.fragmentsPersisted, summary.fragmentsIn, 'every fragment PERSISTED (none refused for a missing track)');
+  assert.is(summary.audio.packetsIn, 0);
+  assert.ok(summary.audio.silencePackets >= 150, `silence packets: ${summary.audio.silencePackets}`);
+  assert.ok(!records.some((r) => r.code === 'MKV_TRACK_MISSING_IN_FRAGMENT' || r.code === 'UPLOAD_FRAGMENT_REJECTED'), 'no fragment without audio');
+  const file = await getMedia(cloud, 'app-live-stall', tmp.dir);
+  assert.is(decodedFrameCount(file), (summary as unknown as { framesIn: number }).framesIn, 'every video frame queued is stored');
+  const pts = framePts(file);
+  for (let i = 1; i < pts.length; i++) assert.ok(pts[i]! > pts[i - 1]!, `video PTS strictly increasing at frame ${i}: ${pts[i - 1]} then ${pts[i]}`);
+  const audio = tool('ffmpeg', ['-nostdin', '-v', 'error', '-i', file, '-map', '0:a:0', '-f', 'null', '-']);
+  assert.is(audio.stderr.trim(), '', 'the silence track decodes without a message');
+  for (const [i, blocks] of clusterBlocks(file).entries()) {
+    assert.ok(blocks.some((b) => b.track === 1) && blocks.some((b) => b.track === 2), `fragment ${i} carries both tracks`);
+  }
 });
 
 test('the silence that fills gaps decodes to zeros: AAC-LC mono and stereo (ffmpeg), G.711 µ-law (A-law: ±8, its nearest code)', () => {
