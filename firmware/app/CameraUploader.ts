@@ -1,12 +1,12 @@
-import { derivePoolSizing, withAudio } from '../core/config/derivePoolSizing.ts';
-import { AudioInput, audioBudget, type AudioInputStats } from '../core/audio/AudioInput.ts';
+import { AudioInput, type AudioInputStats } from '../core/audio/AudioInput.ts';
 import { kvsMediaType } from '../core/media/kvsMediaType.ts';
+import { cameraPoolSizing } from './poolBudget.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import { EventGate, type EventGateStats, type EventOutcome } from '../core/events/EventGate.ts';
 import type { EventRequest } from '../core/events/EventRequest.ts';
 import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
 import { METADATA_LIMITS } from '../core/mkv/mkvLimits.ts';
-import { IotCredentialsClient, type IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
+import type { IotCredentialsClient, IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import { KvsControlClient, type KvsCredentials } from '../core/kvs/KvsControlClient.ts';
 import { LatencyStats } from '../core/kvs/LatencyStats.ts';
 import { PoolFragmentSource } from '../core/kvs/PoolFragmentSource.ts';
@@ -15,11 +15,12 @@ import { ServerClock } from '../core/net/ServerClock.ts';
 import { FrameInput } from '../core/media/FrameInput.ts';
 import { PREPARE } from '../core/media/StreamCursor.ts';
 import { FragmentMetadata } from '../core/mkv/FragmentMetadata.ts';
-import { type DropReason, FramePool } from '../core/pool/FramePool.ts';
+import { type DropReason, FramePool, type PoolSizing } from '../core/pool/FramePool.ts';
 import { SOURCE_END, type FrameSource } from '../io/FrameSource.ts';
 import type { TimerHandle } from '../io/Timer.ts';
 import type { Board } from '../io/Board.ts';
-import type { DeviceConfig } from './DeviceConfig.ts';
+import type { DeviceConfig, StaticCredentials } from './DeviceConfig.ts';
+import { deviceUserAgent, iotCredentialsFor } from './iotCredentialsFor.ts';
 import { CODECS } from '../core/media/codecs.ts';
 
 /** Reads per event-loop turn before yielding, so sockets and ACKs run between camera reads. */
@@ -47,7 +48,7 @@ const LIVE_MAX_LATENCY_MS = 20_000;
  * audio, ACK 4011). Well above any encoder's audio delay, well below a fragment's maximum length.
  */
 const AUDIO_STALL_MS = 2000;
-/** A recording's audio is read at most this far ahead of its video, and the video no further ahead of the audio. */
+/** An input that can wait (a file) has its audio read at most this far ahead of its video, and the video no further ahead of the audio. */
 const AUDIO_LEAD_MS = 1000;
 
 export interface UploaderStatus {
@@ -74,6 +75,21 @@ export interface UploaderStatus {
   readonly events?: Readonly<EventGateStats>;
   /** The camera's audio track (camera.audio): packets read, queued, silence made, drops; absent without audio. */
   readonly audio?: Readonly<AudioInputStats> & { readonly droppedWithFragments: number; readonly error: string | undefined };
+}
+
+/**
+ * What a camera of a device with several shares with the others, built once by runDevice: the IoT credentials client
+ * (the device starts and closes it), its pool's range of the device's one arena, and its fair share of each turn.
+ */
+export interface SharedParts {
+  readonly iot?: IotCredentialsClient;
+  /** This camera's pool (poolBudget.ts planPools): its sizing and where it starts in `arena` (absent: an ArrayBuffer of its own). */
+  readonly pool?: { readonly sizing: PoolSizing; readonly arena?: ArrayBufferLike; readonly offset: number };
+  /**
+   * Bytes read per event-loop turn before yielding, besides READS_PER_TURN: a camera that floods its pipe gets
+   * this much per turn like every other camera, and the sockets and ACKs of all of them run in between.
+   */
+  readonly turnBytes?: number;
 }
 
 export interface UploaderResult {
@@ -125,6 +141,9 @@ export class CameraUploader {
   /** Monotonic ms of the camera's first byte, -1 before. */
   private firstByteAt = -1;
   private ended = false;
+  /** The credentials client is this camera's own (started and closed with it), not the device's shared one. */
+  private readonly ownsIot: boolean;
+  private readonly turnBytes: number;
   /** A recording rather than a camera: the configuration says so, or the camera port found a regular file. */
   private get recorded(): boolean {
     return this.config.camera.recorded === true || this.source?.recorded === true;
@@ -134,15 +153,17 @@ export class CameraUploader {
   private cameraEnded = false;
   private finish: ((result: UploaderResult) => void) | undefined;
 
-  constructor(board: Board, config: DeviceConfig, onEvent?: (event: SessionEvent) => void, onCredentials?: (event: IotCredentialsEvent) => void) {
+  constructor(board: Board, config: DeviceConfig, onEvent?: (event: SessionEvent) => void, onCredentials?: (event: IotCredentialsEvent) => void, shared?: SharedParts) {
     this.board = board;
     this.config = config;
+    this.turnBytes = shared?.turnBytes ?? Infinity;
     const clock = new ServerClock(board.clock);
-    // MJPEG frame records need no NAL table (it matters on ESP32-class heaps).
-    const audioConfig = config.camera.audio;
-    let sizing = { ...derivePoolSizing(config.board.pool), ...(CODECS[config.camera.codec].nalTables ? {} : { nalsPerFrame: 0 }) };
-    if (audioConfig) sizing = withAudio(sizing, config.board.pool, audioBudget(audioConfig.codec, audioConfig.sampleRate, audioConfig.channels));
-    this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
+    if (shared?.pool) {
+      this.pool = new FramePool(shared.pool.sizing, shared.pool.arena, shared.pool.offset);
+    } else {
+      const sizing = cameraPoolSizing(config);
+      this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
+    }
     const startTimecode = config.pin ? config.pin.startTimeMs : clock.now();
     // A live camera is stamped from the capture clock (when its bytes arrived); a file (or a pinned test run)
     // keeps the cadence it declares.
@@ -165,34 +186,30 @@ export class CameraUploader {
         this.session.framesQueued();
       },
     });
+    const audioConfig = config.camera.audio;
     this.audio = audioConfig ? new AudioInput({
       codec: audioConfig.codec, pool: this.pool, queue: this.input.queue, sampleRate: audioConfig.sampleRate, channels: audioConfig.channels,
       startTimecode, ...capture, ...(live ? { stallMs: AUDIO_STALL_MS } : {}),
     }) : undefined;
-    const { credentials: c, endpoint, stream } = config;
+    const { endpoint, stream } = config;
     const tls = { ca: board.readText(endpoint.caFile) };
-    const userAgent = `fieldcam/0.1 (${board.runtime}; ${config.board.name})`;
+    const userAgent = deviceUserAgent(board, config);
+    this.ownsIot = shared?.iot === undefined;
+    const iot = shared?.iot ?? iotCredentialsFor(board, config, clock, (e) => {
+      if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
+      onCredentials?.(e);
+    });
+    this.iot = iot;
     let credentials: () => KvsCredentials | undefined;
-    if ('iot' in c) {
-      const iot = new IotCredentialsClient({
-        sockets: board.sockets, timers: board.timers, clock, random: board.random, userAgent,
-        target: { host: c.iot.host, port: c.iot.port, tls: { ...tls, cert: board.readText(c.iot.certFile), key: board.readText(c.iot.keyFile) } },
-        roleAlias: c.iot.roleAlias, thingName: c.iot.thingName,
-        ...(config.board.net ? { deadlines: config.board.net } : {}),
-        onEvent: (e) => {
-          if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
-          onCredentials?.(e);
-        },
-      });
-      this.iot = iot;
+    if (iot) {
       // A refusal that retrying cannot fix ends the session at its next signature instead of buffering forever.
       credentials = () => {
         if (iot.error) throw iot.error;
         return iot.current();
       };
     } else {
+      const c = config.credentials as StaticCredentials;
       const keys: KvsCredentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
-      this.iot = undefined;
       credentials = () => keys;
     }
     const control = new KvsControlClient({
@@ -272,6 +289,15 @@ export class CameraUploader {
     return this.session.pause();
   }
 
+  /** The camera's name in its device (CAMERA_NAME), or its stream's when it is the device's only camera. */
+  get name(): string {
+    return this.config.cameraName ?? this.config.stream.name;
+  }
+
+  get streamName(): string {
+    return this.config.stream.name;
+  }
+
   get isStreaming(): boolean {
     return this.streaming;
   }
@@ -342,7 +368,7 @@ export class CameraUploader {
       this.finish!({ status: this.status(), error: isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err)) });
       return done;
     }
-    this.iot?.start();
+    if (this.ownsIot) this.iot?.start();
     this.session.start();
     if (this.config.camera.live) this.cameraTimer = this.board.timers.set(CAMERA_CHECK_MS, () => this.checkCamera());
     this.pump();
@@ -352,6 +378,11 @@ export class CameraUploader {
   /** Stops reading the camera, sends what is buffered and waits for the last PERSISTED. */
   stop(): void {
     this.end(undefined);
+  }
+
+  /** Ends the run with `error` after sending what is buffered (the device's shared credentials were refused for good). */
+  fail(error: FieldcamError): void {
+    this.end(error);
   }
 
   /**
@@ -388,9 +419,9 @@ export class CameraUploader {
   private pump(): void {
     const input = this.input;
     try {
-      for (let reads = 0; reads < READS_PER_TURN && !this.ended; reads++) {
+      for (let reads = 0, bytes = 0; reads < READS_PER_TURN && bytes < this.turnBytes && !this.ended; reads++) {
         if (this.audio && this.pumpAudio()) {
-          // A recording's video waits for its audio (which waits for the pool or for bytes).
+          // An input that can wait: its video waits for its audio (which waits for the pool or for bytes).
           this.schedule(POOL_RETRY_MS);
           return;
         }
@@ -407,7 +438,8 @@ export class CameraUploader {
           return;
         }
         const source = this.source!;
-        const n = source.read(input.target, input.targetOffset, input.targetSpace);
+        const space = input.targetSpace;
+        const n = source.read(input.target, input.targetOffset, space < this.turnBytes - bytes ? space : this.turnBytes - bytes);
         if (n === 0) return; // onReadable schedules the next pump
         if (n === SOURCE_END) {
           this.cameraEnded = true;
@@ -415,6 +447,7 @@ export class CameraUploader {
           return;
         }
         if (this.firstByteAt < 0) this.firstByteAt = source.lastReadAt;
+        bytes += n;
         input.push(n, source.lastReadAt);
       }
       if (!this.ended) this.schedule(0);
@@ -424,21 +457,20 @@ export class CameraUploader {
   }
 
   /**
-   * Reads the audio input while it has bytes (a recording: while it is not ahead of its video). Returns true when the
-   * video must wait: a recording's video is more than AUDIO_LEAD_MS ahead of audio that cannot be read now.
+   * Reads the audio input while it has bytes (an input that can wait: while it is not ahead of its video). Returns
+   * true when the video must wait: such an input's video is more than AUDIO_LEAD_MS ahead of audio not readable now.
    */
   private pumpAudio(): boolean {
     const audio = this.audio!;
     const source = this.audioSource;
     // A recording, or any input that can wait (not live): audio and video are read in step.
-    const recorded = this.recorded || !this.config.camera.live;
+    const inStep = this.recorded || !this.config.camera.live;
     if (!source || audio.ended) return false;
     for (let reads = 0; reads < READS_PER_TURN; reads++) {
-      const videoEnd = this.input.queue.newestEnd;
-      if (recorded && audio.through > videoEnd + AUDIO_LEAD_MS) return false;
+      if (inStep && audio.through > this.input.queue.newestEnd + AUDIO_LEAD_MS) return false;
       let ready = audio.prepare();
       // A live input cannot wait: the oldest un-sent fragment makes room, as for the video.
-      if (ready === PREPARE.POOL_EXHAUSTED && !recorded && this.input.queue.reclaim()) ready = audio.prepare();
+      if (ready === PREPARE.POOL_EXHAUSTED && !inStep && this.input.queue.reclaim()) ready = audio.prepare();
       if (ready !== PREPARE.OK) break;
       const n = source.read(audio.target, audio.targetOffset, audio.targetSpace);
       if (n === 0) break;
@@ -450,7 +482,7 @@ export class CameraUploader {
       }
       audio.push(n, source.lastReadAt);
     }
-    return recorded && this.input.queue.newestEnd > audio.through + AUDIO_LEAD_MS;
+    return inStep && this.input.queue.newestEnd > audio.through + AUDIO_LEAD_MS;
   }
 
   /** The camera ended, stop() was called, or something failed: flush, wait for the last ACK, settle once. */
@@ -480,11 +512,11 @@ export class CameraUploader {
     // The credentials client stays up until the session settles: draining the last fragments needs it.
     this.session.stop().then(
       () => {
-        this.iot?.close();
+        if (this.ownsIot) this.iot?.close();
         this.finish!({ status: this.status(), ...(failure ? { error: failure } : {}) });
       },
       (err: unknown) => {
-        this.iot?.close();
+        if (this.ownsIot) this.iot?.close();
         this.finish!({ status: this.status(), error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) });
       },
     );
