@@ -22,6 +22,8 @@ import type { Board } from '../io/Board.ts';
 import type { DeviceConfig, StaticCredentials } from './DeviceConfig.ts';
 import { deviceUserAgent, iotCredentialsFor } from './iotCredentialsFor.ts';
 import { CODECS } from '../core/media/codecs.ts';
+import type { SpoolFragmentSource } from '../core/spool/SpoolFragmentSource.ts';
+import { createCameraSpool, spoolStatus, type SpoolStatus } from './cameraSpool.ts';
 
 /** Reads per event-loop turn before yielding, so sockets and ACKs run between camera reads. */
 const READS_PER_TURN = 8;
@@ -75,6 +77,8 @@ export interface UploaderStatus {
   readonly events?: Readonly<EventGateStats>;
   /** The camera's audio track (camera.audio): packets read, queued, silence made, drops; absent without audio. */
   readonly audio?: Readonly<AudioInputStats> & { readonly droppedWithFragments: number; readonly error: string | undefined };
+  /** The spool's figures (docs/spool.md); absent without a spool. */
+  readonly spool?: SpoolStatus;
 }
 
 /**
@@ -125,6 +129,9 @@ export class CameraUploader {
   readonly metadata: FragmentMetadata | undefined;
   /** Recording mode "event": holds the pre-roll and admits clips around events; undefined = continuous. */
   readonly gate: EventGate | undefined;
+  /** The crash-safe spool behind the pool (docs/spool.md); undefined when the configuration has none. */
+  readonly spool: SpoolFragmentSource | undefined;
+  private readonly spoolWindow = { at: 0, drained: 0 };
   private readonly board: Board;
   /** `tag` commands waiting to learn which fragment their tag went on. */
   private tagWaiters: ((timecode: number) => void)[] = [];
@@ -183,6 +190,7 @@ export class CameraUploader {
       onQueued: (frame) => {
         if (frame.fragmentStart) this.fragmentsIn++;
         this.audio?.videoQueued(); // audio up to this frame's end joins the queue before the uploader looks
+        this.spool?.frameQueued(frame);
         this.session.framesQueued();
       },
     });
@@ -240,8 +248,13 @@ export class CameraUploader {
     const metadata = stream.metadata || config.control ? new FragmentMetadata() : undefined;
     this.metadata = metadata;
     for (const name of Object.keys(stream.metadata ?? {})) metadata!.put(name, stream.metadata![name]!, true);
+    // The spool stores video frame records (docs/spool.md) and does not carry audio packets yet: a camera with
+    // audio uploads from its RAM pool only (docs/device-bundle.md "Audio").
+    this.spool = this.audio ? undefined : createCameraSpool(board, clock, config, this.input, this.pool, () => {
+      if (!this.ended) this.session.framesQueued();
+    });
     this.session = new PutMediaSession({
-      source: new PoolFragmentSource(this.input, this.audio), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
+      source: this.spool ?? new PoolFragmentSource(this.input, this.audio), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
       region: stream.region, streamName: stream.name, credentials, dataTls: tls,
       ...(stream.createRetentionHours !== undefined
         ? { createStream: { retentionHours: stream.createRetentionHours, mediaType: kvsMediaType(config.camera.codec, audioConfig ? [audioConfig.codec] : []) } }
@@ -279,6 +292,7 @@ export class CameraUploader {
   setStreaming(on: boolean): Promise<void> {
     if (on === this.streaming) return on ? Promise.resolve() : this.session.pause();
     this.streaming = on;
+    this.spool?.setPaced(on); // a pause delivers everything held first
     if (on) {
       this.input.queue.resume();
       this.session.resume();
@@ -350,6 +364,7 @@ export class CameraUploader {
       captureToSocket: this.captureToSocket,
       ...(this.gate ? { events: this.gate.stats } : {}),
       ...(this.audio ? { audio: { ...this.audio.stats, droppedWithFragments: this.pool.audioDropped, error: this.audio.problem?.code } } : {}),
+      ...(this.spool ? { spool: spoolStatus(this.spool, this.spoolWindow, this.board.clock.monotonic()) } : {}),
     };
   }
 
@@ -369,6 +384,8 @@ export class CameraUploader {
       return done;
     }
     if (this.ownsIot) this.iot?.start();
+    this.spool?.start();
+    this.spoolWindow.at = this.board.clock.monotonic();
     this.session.start();
     if (this.config.camera.live) this.cameraTimer = this.board.timers.set(CAMERA_CHECK_MS, () => this.checkCamera());
     this.pump();
@@ -508,16 +525,22 @@ export class CameraUploader {
     this.audio?.close();
     // A live camera that ended having delivered nothing usable is a camera problem, not a clean run.
     if (live && this.cameraEnded && this.input.stats.accessUnits === 0) failure ??= this.noFrames();
+    this.spool?.setPaced(false); // the end delivers everything held, spooled fragments too, at link speed
     this.session.framesQueued();
     // The credentials client stays up until the session settles: draining the last fragments needs it.
     this.session.stop().then(
       () => {
         if (this.ownsIot) this.iot?.close();
-        this.finish!({ status: this.status(), ...(failure ? { error: failure } : {}) });
+        const status = this.status();
+        this.spool?.close();
+        this.finish!({ status, ...(failure ? { error: failure } : {}) });
       },
       (err: unknown) => {
         if (this.ownsIot) this.iot?.close();
-        this.finish!({ status: this.status(), error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) });
+        this.spool?.keepPool(); // what the pool held unacknowledged goes to storage for the next boot
+        const status = this.status();
+        this.spool?.close();
+        this.finish!({ status, error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) });
       },
     );
   }
