@@ -253,11 +253,12 @@ export class CameraUploader {
     this.spool = this.audio ? undefined : createCameraSpool(board, clock, config, this.input, this.pool, () => {
       if (!this.ended) this.session.framesQueued();
     });
+    const mediaType = kvsMediaType(config.camera.codec, audioConfig ? [audioConfig.codec] : []);
     this.session = new PutMediaSession({
       source: this.spool ?? new PoolFragmentSource(this.input, this.audio), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
       region: stream.region, streamName: stream.name, credentials, dataTls: tls,
       ...(stream.createRetentionHours !== undefined
-        ? { createStream: { retentionHours: stream.createRetentionHours, mediaType: kvsMediaType(config.camera.codec, audioConfig ? [audioConfig.codec] : []) } }
+        ? { createStream: { retentionHours: stream.createRetentionHours, mediaType } }
         : {}),
       maxFragmentMs: config.board.stream.maxFragmentMs,
       endOfFragment: true,

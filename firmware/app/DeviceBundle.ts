@@ -113,7 +113,10 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   const recorded = source.recorded ? { recorded: true } : {};
   const specs = cameras?.map((c, i) => Object.freeze({
     ...c,
-    camera: Object.freeze({ fd: CAMERA_FD_BASE + i, codec: c.codec, live: true, ...recorded, ...(c.fps !== undefined ? { fps: Object.freeze({ num: c.fps, den: 1 }) } : {}), ...(c.audio ? { audio: c.audio } : {}) }),
+    camera: Object.freeze({
+      fd: CAMERA_FD_BASE + i, codec: c.codec, live: true, ...recorded,
+      ...(c.fps !== undefined ? { fps: Object.freeze({ num: c.fps, den: 1 }) } : {}), ...(c.audio ? { audio: c.audio } : {}),
+    }),
   }));
   return Object.freeze({
     version: 1,
@@ -126,7 +129,10 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     }),
     endpoint: Object.freeze({ host: kvs.host, port: kvs.port, caFile }),
     credentials: Object.freeze({ iot: Object.freeze({ host: provider.host, port: provider.port, roleAlias, thingName, certFile, keyFile }) }),
-    camera: specs ? specs[0]!.camera : Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...recorded, ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}), ...(audio ? { audio } : {}) }),
+    camera: specs ? specs[0]!.camera : Object.freeze({
+      fd: source.cameraFd ?? 0, codec, live: true, ...recorded,
+      ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}), ...(audio ? { audio } : {}),
+    }),
     ...(specs ? { cameras: Object.freeze(specs) } : {}),
     statusIntervalMs: 1000,
     ...(recording ? { recording } : {}),

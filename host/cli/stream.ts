@@ -118,7 +118,9 @@ export const streamCommand: Command = {
       const given = values['audio-codec'];
       if (given !== undefined && !isAudioCodecId(given)) throw new FieldcamError('CLI_USAGE', `stream: --audio-codec must be ${AUDIO_CODEC_IDS.join(', ')}`);
       const audioCodec = (given as AudioCodecId | undefined) ?? audioCodecOfFile(values.audio);
-      if (!audioCodec) throw new FieldcamError('CLI_USAGE', `stream: cannot tell the codec of ${values.audio} from its extension; give --audio-codec ${AUDIO_CODEC_IDS.join('|')}`);
+      if (!audioCodec) {
+        throw new FieldcamError('CLI_USAGE', `stream: cannot tell the codec of ${values.audio} from its extension; give --audio-codec ${AUDIO_CODEC_IDS.join('|')}`);
+      }
       audio = { path: values.audio, codec: audioCodec };
     }
     if (!values.json) for (const w of playbackWarnings(chosen, audio ? [audio.codec] : [])) process.stderr.write(`stream: warning: ${w}\n`);
@@ -158,7 +160,9 @@ export const streamCommand: Command = {
       fragmentsPersisted: s.fragmentsPersisted,
       fragmentsReceivedUnconfirmed: s.fragmentsReceivedUnconfirmed,
       fragmentsRejected: s.fragmentsRejected,
-      ...(result.audio ? { audioPacketsIn: result.audio.packetsIn, audioPacketsQueued: result.audio.packetsQueued, audioSilencePackets: result.audio.silencePackets } : {}),
+      ...(result.audio ? {
+        audioPacketsIn: result.audio.packetsIn, audioPacketsQueued: result.audio.packetsQueued, audioSilencePackets: result.audio.silencePackets,
+      } : {}),
       connections: s.connections,
       bytesSent: s.bytesSent,
       errors: s.errors,

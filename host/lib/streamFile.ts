@@ -175,7 +175,9 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
     source: new PoolFragmentSource(input, audio), control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock,
     region: o.aws.region, streamName: o.streamName, credentials,
     ...(o.aws.control.tls ? { dataTls: tls } : {}),
-    ...(o.createRetentionHours !== undefined ? { createStream: { retentionHours: o.createRetentionHours, mediaType: kvsMediaType(o.codec, o.audio ? [o.audio.codec] : []) } } : {}),
+    ...(o.createRetentionHours !== undefined
+      ? { createStream: { retentionHours: o.createRetentionHours, mediaType: kvsMediaType(o.codec, o.audio ? [o.audio.codec] : []) } }
+      : {}),
     maxFragmentMs: o.board.stream.maxFragmentMs,
     endOfFragment: o.endOfFragment ?? true,
     ...(o.metadata ? { metadata: o.metadata } : {}),

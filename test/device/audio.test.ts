@@ -58,7 +58,8 @@ test('every video frame and every ADTS frame fed is in GetMedia; both tracks in 
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
   const records = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.is(code, 0, `${err}\n${out}`);
-  const summary = records.find((r) => r.type === 'summary') as { framesIn: number; fragmentsPersisted: number; audio: { packetsIn: number; packetsQueued: number; silencePackets: number } };
+  type Summary = { framesIn: number; fragmentsPersisted: number; audio: { packetsIn: number; packetsQueued: number; silencePackets: number } };
+  const summary = records.find((r) => r.type === 'summary') as Summary;
   assert.equal([summary.framesIn, summary.fragmentsPersisted], [100, 10]);
   assert.equal([summary.audio.packetsIn, summary.audio.packetsQueued, summary.audio.silencePackets], [156, 156, 0]);
   assert.is(cloud.ctx.streams.get('porch-av')!.MediaType, 'video/h264,audio/aac');
