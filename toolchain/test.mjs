@@ -1,5 +1,5 @@
-// `npm test`: system packages, type-check, dependency rule, then every suite on Node and, beside it on the second
-// core, the core suites inside XS under qemu-arm, natively, and a smoke set of them under qemu-aarch64
+// `npm test`: system packages, type-check, dependency rule, lint, then every suite on Node and, beside it on the
+// second core, the core suites inside XS under qemu-arm, natively, and a smoke set of them under qemu-aarch64
 // (toolchain/xs/suites.mjs). Prints one line per step, the time per step and, last, `N passed, N failed` (tests
 // plus checks). Exit status is non-zero when anything failed.
 import { spawn, spawnSync } from 'node:child_process';
@@ -70,6 +70,7 @@ function suites(name, args, env = {}) {
 const setupOk = step('system packages (toolchain/setup)', join(root, 'toolchain', 'setup'), []);
 step('type-check (tsc --noEmit)', process.execPath, [join(root, 'toolchain', 'typecheck.mjs')]);
 step('dependency rule', process.execPath, [join(root, 'toolchain', 'checks', 'deps.mjs')]);
+step('lint (biome.jsonc; control bytes, line width)', process.execPath, [join(root, 'toolchain', 'checks', 'lint.mjs')]);
 const nodePassedFile = join(root, 'build', 'node-passed.json');
 mkdirSync(join(root, 'build'), { recursive: true });
 rmSync(nodePassedFile, { force: true }); // never compare with a previous run's names

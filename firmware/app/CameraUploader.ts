@@ -4,7 +4,7 @@ import { EventGate, type EventGateStats, type EventOutcome } from '../core/event
 import type { EventRequest } from '../core/events/EventRequest.ts';
 import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
 import { METADATA_LIMITS } from '../core/mkv/mkvLimits.ts';
-import { IotCredentialsClient, type IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
+import type { IotCredentialsClient, IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import { KvsControlClient, type KvsCredentials } from '../core/kvs/KvsControlClient.ts';
 import { LatencyStats } from '../core/kvs/LatencyStats.ts';
 import { PoolFragmentSource } from '../core/kvs/PoolFragmentSource.ts';
@@ -13,12 +13,15 @@ import { ServerClock } from '../core/net/ServerClock.ts';
 import { FrameInput } from '../core/media/FrameInput.ts';
 import { PREPARE } from '../core/media/StreamCursor.ts';
 import { FragmentMetadata } from '../core/mkv/FragmentMetadata.ts';
-import { type DropReason, FramePool } from '../core/pool/FramePool.ts';
+import { type DropReason, FramePool, type PoolSizing } from '../core/pool/FramePool.ts';
 import { SOURCE_END, type FrameSource } from '../io/FrameSource.ts';
 import type { TimerHandle } from '../io/Timer.ts';
 import type { Board } from '../io/Board.ts';
-import type { DeviceConfig } from './DeviceConfig.ts';
+import type { DeviceConfig, StaticCredentials } from './DeviceConfig.ts';
+import { deviceUserAgent, iotCredentialsFor } from './iotCredentialsFor.ts';
 import { CODECS } from '../core/media/codecs.ts';
+import type { SpoolFragmentSource } from '../core/spool/SpoolFragmentSource.ts';
+import { createCameraSpool, spoolStatus, type SpoolStatus } from './cameraSpool.ts';
 
 /** Reads per event-loop turn before yielding, so sockets and ACKs run between camera reads. */
 const READS_PER_TURN = 8;
@@ -62,6 +65,23 @@ export interface UploaderStatus {
   readonly captureToSocket: LatencyStats;
   /** Recording mode "event": events, clips and fragments admitted (docs/events.md); absent when continuous. */
   readonly events?: Readonly<EventGateStats>;
+  /** The spool's figures (docs/spool.md); absent without a spool. */
+  readonly spool?: SpoolStatus;
+}
+
+/**
+ * What a camera of a device with several shares with the others, built once by runDevice: the IoT credentials client
+ * (the device starts and closes it), its pool's range of the device's one arena, and its fair share of each turn.
+ */
+export interface SharedParts {
+  readonly iot?: IotCredentialsClient;
+  /** This camera's pool (poolBudget.ts planPools): its sizing and where it starts in `arena` (absent: an ArrayBuffer of its own). */
+  readonly pool?: { readonly sizing: PoolSizing; readonly arena?: ArrayBufferLike; readonly offset: number };
+  /**
+   * Bytes read per event-loop turn before yielding, besides READS_PER_TURN: a camera that floods its pipe gets
+   * this much per turn like every other camera, and the sockets and ACKs of all of them run in between.
+   */
+  readonly turnBytes?: number;
 }
 
 export interface UploaderResult {
@@ -95,6 +115,9 @@ export class CameraUploader {
   readonly metadata: FragmentMetadata | undefined;
   /** Recording mode "event": holds the pre-roll and admits clips around events; undefined = continuous. */
   readonly gate: EventGate | undefined;
+  /** The crash-safe spool behind the pool (docs/spool.md); undefined when the configuration has none. */
+  readonly spool: SpoolFragmentSource | undefined;
+  private readonly spoolWindow = { at: 0, drained: 0 };
   private readonly board: Board;
   /** `tag` commands waiting to learn which fragment their tag went on. */
   private tagWaiters: ((timecode: number) => void)[] = [];
@@ -110,6 +133,9 @@ export class CameraUploader {
   /** Monotonic ms of the camera's first byte, -1 before. */
   private firstByteAt = -1;
   private ended = false;
+  /** The credentials client is this camera's own (started and closed with it), not the device's shared one. */
+  private readonly ownsIot: boolean;
+  private readonly turnBytes: number;
   /** A recording rather than a camera: the configuration says so, or the camera port found a regular file. */
   private get recorded(): boolean {
     return this.config.camera.recorded === true || this.source?.recorded === true;
@@ -119,13 +145,18 @@ export class CameraUploader {
   private cameraEnded = false;
   private finish: ((result: UploaderResult) => void) | undefined;
 
-  constructor(board: Board, config: DeviceConfig, onEvent?: (event: SessionEvent) => void, onCredentials?: (event: IotCredentialsEvent) => void) {
+  constructor(board: Board, config: DeviceConfig, onEvent?: (event: SessionEvent) => void, onCredentials?: (event: IotCredentialsEvent) => void, shared?: SharedParts) {
     this.board = board;
     this.config = config;
+    this.turnBytes = shared?.turnBytes ?? Infinity;
     const clock = new ServerClock(board.clock);
-    // MJPEG frame records need no NAL table (it matters on ESP32-class heaps).
-    const sizing = { ...derivePoolSizing(config.board.pool), ...(CODECS[config.camera.codec].nalTables ? {} : { nalsPerFrame: 0 }) };
-    this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
+    if (shared?.pool) {
+      this.pool = new FramePool(shared.pool.sizing, shared.pool.arena, shared.pool.offset);
+    } else {
+      // MJPEG frame records need no NAL table (it matters on ESP32-class heaps).
+      const sizing = { ...derivePoolSizing(config.board.pool), ...(CODECS[config.camera.codec].nalTables ? {} : { nalsPerFrame: 0 }) };
+      this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
+    }
     const startTimecode = config.pin ? config.pin.startTimeMs : clock.now();
     // A live camera is stamped from the capture clock (when its bytes arrived); a file (or a pinned test run)
     // keeps the cadence it declares.
@@ -144,33 +175,29 @@ export class CameraUploader {
       strict: false, // a camera glitch drops frames and resyncs at the next key frame; it never stops the device
       onQueued: (frame) => {
         if (frame.fragmentStart) this.fragmentsIn++;
+        this.spool?.frameQueued(frame);
         this.session.framesQueued();
       },
     });
-    const { credentials: c, endpoint, stream } = config;
+    const { endpoint, stream } = config;
     const tls = { ca: board.readText(endpoint.caFile) };
-    const userAgent = `fieldcam/0.1 (${board.runtime}; ${config.board.name})`;
+    const userAgent = deviceUserAgent(board, config);
+    this.ownsIot = shared?.iot === undefined;
+    const iot = shared?.iot ?? iotCredentialsFor(board, config, clock, (e) => {
+      if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
+      onCredentials?.(e);
+    });
+    this.iot = iot;
     let credentials: () => KvsCredentials | undefined;
-    if ('iot' in c) {
-      const iot = new IotCredentialsClient({
-        sockets: board.sockets, timers: board.timers, clock, random: board.random, userAgent,
-        target: { host: c.iot.host, port: c.iot.port, tls: { ...tls, cert: board.readText(c.iot.certFile), key: board.readText(c.iot.keyFile) } },
-        roleAlias: c.iot.roleAlias, thingName: c.iot.thingName,
-        ...(config.board.net ? { deadlines: config.board.net } : {}),
-        onEvent: (e) => {
-          if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
-          onCredentials?.(e);
-        },
-      });
-      this.iot = iot;
+    if (iot) {
       // A refusal that retrying cannot fix ends the session at its next signature instead of buffering forever.
       credentials = () => {
         if (iot.error) throw iot.error;
         return iot.current();
       };
     } else {
+      const c = config.credentials as StaticCredentials;
       const keys: KvsCredentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
-      this.iot = undefined;
       credentials = () => keys;
     }
     const control = new KvsControlClient({
@@ -201,8 +228,11 @@ export class CameraUploader {
     const metadata = stream.metadata || config.control ? new FragmentMetadata() : undefined;
     this.metadata = metadata;
     for (const name of Object.keys(stream.metadata ?? {})) metadata!.put(name, stream.metadata![name]!, true);
+    this.spool = createCameraSpool(board, clock, config, this.input, this.pool, () => {
+      if (!this.ended) this.session.framesQueued();
+    });
     this.session = new PutMediaSession({
-      source: new PoolFragmentSource(this.input), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
+      source: this.spool ?? new PoolFragmentSource(this.input), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
       region: stream.region, streamName: stream.name, credentials, dataTls: tls,
       ...(stream.createRetentionHours !== undefined
         ? { createStream: { retentionHours: stream.createRetentionHours, mediaType: CODECS[config.camera.codec].kvsMediaType } }
@@ -240,6 +270,7 @@ export class CameraUploader {
   setStreaming(on: boolean): Promise<void> {
     if (on === this.streaming) return on ? Promise.resolve() : this.session.pause();
     this.streaming = on;
+    this.spool?.setPaced(on); // a pause delivers everything held first
     if (on) {
       this.input.queue.resume();
       this.session.resume();
@@ -248,6 +279,15 @@ export class CameraUploader {
     // The camera keeps being read (a pipe must not fill up): its frames are dropped as `stopped`.
     this.input.queue.pause();
     return this.session.pause();
+  }
+
+  /** The camera's name in its device (CAMERA_NAME), or its stream's when it is the device's only camera. */
+  get name(): string {
+    return this.config.cameraName ?? this.config.stream.name;
+  }
+
+  get streamName(): string {
+    return this.config.stream.name;
   }
 
   get isStreaming(): boolean {
@@ -301,6 +341,7 @@ export class CameraUploader {
       stats: this.session.stats,
       captureToSocket: this.captureToSocket,
       ...(this.gate ? { events: this.gate.stats } : {}),
+      ...(this.spool ? { spool: spoolStatus(this.spool, this.spoolWindow, this.board.clock.monotonic()) } : {}),
     };
   }
 
@@ -314,7 +355,9 @@ export class CameraUploader {
       this.finish!({ status: this.status(), error: isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err)) });
       return done;
     }
-    this.iot?.start();
+    if (this.ownsIot) this.iot?.start();
+    this.spool?.start();
+    this.spoolWindow.at = this.board.clock.monotonic();
     this.session.start();
     if (this.config.camera.live) this.cameraTimer = this.board.timers.set(CAMERA_CHECK_MS, () => this.checkCamera());
     this.pump();
@@ -324,6 +367,11 @@ export class CameraUploader {
   /** Stops reading the camera, sends what is buffered and waits for the last PERSISTED. */
   stop(): void {
     this.end(undefined);
+  }
+
+  /** Ends the run with `error` after sending what is buffered (the device's shared credentials were refused for good). */
+  fail(error: FieldcamError): void {
+    this.end(error);
   }
 
   /**
@@ -360,7 +408,7 @@ export class CameraUploader {
   private pump(): void {
     const input = this.input;
     try {
-      for (let reads = 0; reads < READS_PER_TURN && !this.ended; reads++) {
+      for (let reads = 0, bytes = 0; reads < READS_PER_TURN && bytes < this.turnBytes && !this.ended; reads++) {
         const ready = input.prepare();
         if (ready === PREPARE.FRAME_TOO_LARGE) {
           throw new FieldcamError('POOL_FRAME_TOO_LARGE', `a frame is larger than a pool slot of board ${this.config.board.name} (pool.maxFrameBytes)`);
@@ -374,7 +422,8 @@ export class CameraUploader {
           return;
         }
         const source = this.source!;
-        const n = source.read(input.target, input.targetOffset, input.targetSpace);
+        const space = input.targetSpace;
+        const n = source.read(input.target, input.targetOffset, space < this.turnBytes - bytes ? space : this.turnBytes - bytes);
         if (n === 0) return; // onReadable schedules the next pump
         if (n === SOURCE_END) {
           this.cameraEnded = true;
@@ -382,6 +431,7 @@ export class CameraUploader {
           return;
         }
         if (this.firstByteAt < 0) this.firstByteAt = source.lastReadAt;
+        bytes += n;
         input.push(n, source.lastReadAt);
       }
       if (!this.ended) this.schedule(0);
@@ -410,16 +460,22 @@ export class CameraUploader {
     }
     // A live camera that ended having delivered nothing usable is a camera problem, not a clean run.
     if (live && this.cameraEnded && this.input.stats.accessUnits === 0) failure ??= this.noFrames();
+    this.spool?.setPaced(false); // the end delivers everything held, spooled fragments too, at link speed
     this.session.framesQueued();
     // The credentials client stays up until the session settles: draining the last fragments needs it.
     this.session.stop().then(
       () => {
-        this.iot?.close();
-        this.finish!({ status: this.status(), ...(failure ? { error: failure } : {}) });
+        if (this.ownsIot) this.iot?.close();
+        const status = this.status();
+        this.spool?.close();
+        this.finish!({ status, ...(failure ? { error: failure } : {}) });
       },
       (err: unknown) => {
-        this.iot?.close();
-        this.finish!({ status: this.status(), error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) });
+        if (this.ownsIot) this.iot?.close();
+        this.spool?.keepPool(); // what the pool held unacknowledged goes to storage for the next boot
+        const status = this.status();
+        this.spool?.close();
+        this.finish!({ status, error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) });
       },
     );
   }

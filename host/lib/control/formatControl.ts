@@ -51,6 +51,19 @@ function text(value: unknown): string {
 }
 
 /** A telemetry record (docs/control-channel.md §Telemetry) as "name  value" lines, in the contract's order. */
+/** The spool's rows of `device status` (docs/spool.md); none when the device has no spool. */
+function spoolRows(spool: unknown): Array<[string, string]> {
+  if (typeof spool !== 'object' || spool === null) return [];
+  const s = spool as Record<string, unknown>;
+  const num = (key: string): number | undefined => (typeof s[key] === 'number' ? (s[key] as number) : undefined);
+  const age = num('oldestAgeMs');
+  return [
+    ['spool', `${text(s.fragments)} fragments, ${text(s.bytes)} bytes, oldest ${age === undefined ? '-' : age < 0 ? '-' : `${formatMs(age)} old`}`],
+    ['spool drain / writes', `${text(s.drainBytesPerSecond)} B/s / ${text(s.writtenBytesPerHour)} B/h`],
+    ['spool dropped', `${text(s.fragmentsDropped)} fragments${typeof s.error === 'string' ? ` (last error ${s.error})` : ''}`],
+  ];
+}
+
 export function formatTelemetry(record: ControlDocument, colour = false): string[] {
   const n = (key: string): number | undefined => (typeof record[key] === 'number' ? (record[key] as number) : undefined);
   const heap = (record.heap ?? {}) as Record<string, unknown>;
@@ -67,8 +80,27 @@ export function formatTelemetry(record: ControlDocument, colour = false): string
     ['errors', text(record.errors)],
     ['heap', `${text(heap.bytes)} bytes (peak ${text(heap.peak)}, limit ${text(heap.limit)})`],
     ['computrons', text(record.computrons)],
+    ...spoolRows(record.spool),
     ['uptime', formatMs(n('uptimeMs'))],
     ['record', `#${text(record.seq)} at ${n('t') === undefined ? '-' : new Date(n('t')!).toISOString()}`],
   ];
-  return formatTable([['', ''], ...rows]).slice(1);
+  return [...formatTable([['', ''], ...rows]).slice(1), ...formatCameras(record.cameras)];
+}
+
+/**
+ * A device with several cameras (telemetry `cameras`, docs/control-channel.md): one row per camera after the
+ * device's totals, so a camera that stopped persisting or has a camera error stands out.
+ */
+function formatCameras(cameras: unknown): string[] {
+  if (typeof cameras !== 'object' || cameras === null) return [];
+  const entries = Object.entries(cameras as Record<string, Record<string, unknown>>);
+  if (entries.length === 0) return [];
+  const n = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+  const rows = entries.map(([name, c]) => [
+    name, text(c.stream), c.connected === true ? 'connected' : 'not connected', `${text(c.framesIn)} / ${text(c.framesOut)}`,
+    `${text(c.fragmentsSent)} / ${text(c.fragmentsPersisted)}`, `${text(c.poolSlotsInUse)} of ${text(c.poolSlots)}`,
+    n(c.lastPersistedAgeMs) === undefined ? '-' : n(c.lastPersistedAgeMs)! < 0 ? 'never' : `${formatMs(n(c.lastPersistedAgeMs))} ago`,
+    c.cameraError === undefined ? '-' : text(c.cameraError),
+  ]);
+  return ['', ...formatTable([['camera', 'stream', 'upload', 'frames in / out', 'fragments sent / persisted', 'pool slots', 'last PERSISTED', 'camera error'], ...rows])];
 }

@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { readDeviceDocument, type DocumentBoard } from '../../../firmware/app/DeviceBundle.ts';
-import { BUNDLE_FILES, BUNDLE_VERSION, type BundleFile, type DeviceConfig } from '../writeBundle.ts';
+import { BUNDLE_FILES, BUNDLE_VERSION, type BundleFile, type CameraEntry, type DeviceConfig } from '../writeBundle.ts';
 
 export interface BundleOnDisk {
   readonly dir: string;
@@ -22,17 +22,17 @@ export interface BundleOnDisk {
  */
 const ANY_BOARD: DocumentBoard = Object.freeze({ codec: 'h264', fps: () => 1, fragmentMs: 0, maxFragmentMs: Number.MAX_SAFE_INTEGER });
 
-/** device.cbor read by the device's own reader (firmware/app/DeviceBundle.ts): what it refuses, doctor fails. */
+/** device.cbor read by the device's own reader (firmware/app/DeviceBundle.ts), cameras included: what it refuses, doctor fails. */
 function readConfig(raw: Uint8Array, file: string): DeviceConfig {
   const doc = readDeviceDocument(raw, file, ANY_BOARD);
-  const endpoints = (decodeCbor(raw) as { endpoints: DeviceConfig['endpoints'] }).endpoints;
+  const cameras: CameraEntry[] | undefined = doc.cameras?.map((c) => ({ name: c.name, codec: c.codec, ...(c.fps !== undefined ? { fps: c.fps } : {}) }));
   return {
     version: BUNDLE_VERSION,
     thingName: doc.thingName,
-    streamName: doc.streamName,
+    ...(cameras ? { cameras } : { streamName: doc.streamName }),
     region: doc.region,
     roleAlias: doc.roleAlias,
-    endpoints,
+    endpoints: (decodeCbor(raw) as { endpoints: DeviceConfig['endpoints'] }).endpoints,
     ...(doc.retentionHours !== undefined ? { retentionHours: doc.retentionHours } : {}),
   };
 }
