@@ -25,8 +25,12 @@ type Json = Record<string, unknown>;
 const TOP_KEYS = ['version', 'thingName', 'streamName', 'region', 'roleAlias', 'endpoints', 'retentionHours', 'camera', 'cameras', 'stream', 'recording'];
 const ENDPOINT_KEYS = ['credentialProvider', 'iotData', 'kinesisVideo'];
 const CAMERA_KEYS = ['codec', 'fps'];
-/** `source`: the camera adapter (host/shared/cameraSource.ts) the run script starts; the firmware only reads the fd. */
-const CAMERAS_KEYS = ['name', 'codec', 'fps', 'source', 'bitrateKbps'];
+/**
+ * The keys of one camera of `cameras` (the contract with provision and doctor). `source`: the camera adapter
+ * (host/shared/cameraSource.ts) the run script starts, as the flag text (`v4l2:/dev/video1`) or the manifest's map;
+ * the firmware reads only the fd. Each camera's pool takes the board's `pool.bitrateKbps`.
+ */
+const CAMERAS_KEYS = ['name', 'codec', 'fps', 'source'];
 /**
  * With `cameras`, camera i (in list order) is read from descriptor CAMERA_FD_BASE + i: the run script opens one
  * capture pipe per camera there (`3< <(capture 0) 4< <(capture 1) …`), the simulator passes one pipe each.
@@ -214,7 +218,8 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
     const boardCodec = board.codec;
     cameras = parseCameraList(d.cameras, 'device.cbor', thingName, poolBoard, (o, field) => {
       onlyKeys(o, 'device.cbor', field, CAMERAS_KEYS);
-      if (o.source !== undefined) object(o.source, `device.cbor ${field}.source`);
+      if (o.source !== undefined && typeof o.source !== 'string') object(o.source, `device.cbor ${field}.source`);
+      if (typeof o.source === 'string') text(o, `device.cbor ${field}`, 'source');
       const c = o.codec === undefined ? boardCodec : o.codec;
       if (!isCodecId(c)) fail(`${field}.codec`, codecChoices('"'));
       let f = o.fps === undefined ? undefined : integer(o, `device.cbor ${field}`, 'fps', 1, 1000);
