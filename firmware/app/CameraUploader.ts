@@ -87,6 +87,8 @@ export interface UploaderStatus {
  */
 export interface SharedParts {
   readonly iot?: IotCredentialsClient;
+  /** The TLS configuration of every KVS connection (the CA bundle, read once for the device). */
+  readonly tls?: { readonly ca: string };
   /** This camera's pool (poolBudget.ts planPools): its sizing and where it starts in `arena` (absent: an ArrayBuffer of its own). */
   readonly pool?: { readonly sizing: PoolSizing; readonly arena?: ArrayBufferLike; readonly offset: number };
   /**
@@ -200,7 +202,7 @@ export class CameraUploader {
       startTimecode, ...capture, ...(live ? { stallMs: AUDIO_STALL_MS } : {}),
     }) : undefined;
     const { endpoint, stream } = config;
-    const tls = { ca: board.readText(endpoint.caFile) };
+    const tls = shared?.tls ?? { ca: board.readText(endpoint.caFile) };
     const userAgent = deviceUserAgent(board, config);
     this.ownsIot = shared?.iot === undefined;
     const iot = shared?.iot ?? iotCredentialsFor(board, config, clock, (e) => {

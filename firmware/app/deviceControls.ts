@@ -28,8 +28,9 @@ export function deviceControls(board: Board, config: DeviceConfig, uploaders: re
     setFragmentMs: (ms) => {
       for (const u of uploaders) u.setFragmentMs(ms);
     },
-    // The tag goes on every camera's next fragment; the result names the first camera's (they start together).
-    tagNextFragment: (name, value) => Promise.all(uploaders.map((u) => u.tagNextFragment(name, value))).then((timecodes) => timecodes[0]!),
+    // The tag goes on every camera's next fragment; the result names the first of them sent (a stalled camera
+    // tags its next fragment whenever it comes, without holding the answer back).
+    tagNextFragment: (name, value) => Promise.race(uploaders.map((u) => u.tagNextFragment(name, value))),
     event: (request) => eventOnAll(uploaders, request),
     snapshot: () => snapshot(board, uploaders, config.cameras !== undefined),
     ...(iot ? { reloadCredentials: () => iot.refresh() } : {}),
