@@ -1,6 +1,6 @@
 import { derivePoolSizing } from '../core/config/derivePoolSizing.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
-import { EventGate, type EventGateStats, type EventOutcome } from '../core/events/EventGate.ts';
+import { EventGate, type EventGateReport, type EventOutcome } from '../core/events/EventGate.ts';
 import type { EventRequest } from '../core/events/EventRequest.ts';
 import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
 import { METADATA_LIMITS } from '../core/mkv/mkvLimits.ts';
@@ -60,8 +60,8 @@ export interface UploaderStatus {
    * the socket (first send, not replays), live cameras only. A window: the status line reads it and clears it.
    */
   readonly captureToSocket: LatencyStats;
-  /** Recording mode "event": events, clips and fragments admitted (docs/events.md); absent when continuous. */
-  readonly events?: Readonly<EventGateStats>;
+  /** Recording mode "event": events, clips, fragments admitted, pre-roll fill, the open clip (docs/events.md); absent when continuous. */
+  readonly events?: EventGateReport;
 }
 
 export interface UploaderResult {
@@ -300,7 +300,7 @@ export class CameraUploader {
       lastPersistedAt: this.lastPersistedAt,
       stats: this.session.stats,
       captureToSocket: this.captureToSocket,
-      ...(this.gate ? { events: this.gate.stats } : {}),
+      ...(this.gate ? { events: this.gate.report() } : {}),
     };
   }
 

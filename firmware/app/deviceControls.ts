@@ -53,5 +53,6 @@ function snapshot(board: Board, uploader: CameraUploader): TelemetrySnapshot {
     heap: { bytes: memory.heapBytes, peak: memory.peakBytes, limit: memory.limitBytes, ...(memory.chunkBytes !== undefined ? { chunks: memory.chunkBytes, slots: memory.slotBytes ?? 0 } : {}) },
     computrons: board.computrons(),
     ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
+    ...(s.events ? { events: s.events } : {}),
   };
 }

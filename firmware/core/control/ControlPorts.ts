@@ -1,4 +1,4 @@
-import type { EventOutcome } from '../events/EventGate.ts';
+import type { EventGateReport, EventOutcome } from '../events/EventGate.ts';
 import type { EventRequest } from '../events/EventRequest.ts';
 import type { QoS } from '../mqtt/mqttConstants.ts';
 import type { WillFields } from '../mqtt/writeConnect.ts';
@@ -24,6 +24,8 @@ export interface TelemetrySnapshot {
   readonly computrons: number;
   /** The camera's problem while it has delivered no frame (an error code such as H264_NOT_ANNEXB): health is red. */
   readonly cameraError?: string;
+  /** Recording mode "event" (docs/events.md): counters, pre-roll fill, the open clip; `idle` makes health green. */
+  readonly events?: EventGateReport;
 }
 
 /** What the control channel may do to the device; the app implements it over its pipeline. */

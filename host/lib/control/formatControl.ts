@@ -50,6 +50,20 @@ function text(value: unknown): string {
   return String(value);
 }
 
+/** Telemetry `events` of a device recording in event mode (docs/events.md): none when it records continuously. */
+function eventRows(value: unknown): Array<[string, string]> {
+  if (typeof value !== 'object' || value === null) return [];
+  const e = value as Record<string, unknown>;
+  const ms = (v: unknown) => formatMs(typeof v === 'number' ? v : undefined);
+  const clip = typeof e.openClip === 'number' && e.openClip > 0 ? `clip ${e.openClip} open, ${ms(e.postRemainingMs)} of post window left` : 'none open';
+  return [
+    ['events / clips', `${text(e.events)} / ${text(e.clips)} (${text(e.merged)} merged)`],
+    ['fragments admitted', text(e.fragmentsAdmitted)],
+    ['pre-roll', `${ms(e.preRollFillMs)} of ${ms(e.preRollMs)} held`],
+    ['clip', clip],
+  ];
+}
+
 /** A telemetry record (docs/control-channel.md §Telemetry) as "name  value" lines, in the contract's order. */
 export function formatTelemetry(record: ControlDocument, colour = false): string[] {
   const n = (key: string): number | undefined => (typeof record[key] === 'number' ? (record[key] as number) : undefined);
@@ -67,6 +81,7 @@ export function formatTelemetry(record: ControlDocument, colour = false): string
     ['errors', text(record.errors)],
     ['heap', `${text(heap.bytes)} bytes (peak ${text(heap.peak)}, limit ${text(heap.limit)})`],
     ['computrons', text(record.computrons)],
+    ...eventRows(record.events),
     ['uptime', formatMs(n('uptimeMs'))],
     ['record', `#${text(record.seq)} at ${n('t') === undefined ? '-' : new Date(n('t')!).toISOString()}`],
   ];

@@ -34,6 +34,13 @@ test('the telemetry table names every field of the record', () => {
   assert.ok(/heap\s+150000 bytes \(peak 160000, limit 262144\)/.test(text), text);
   assert.ok(/errors\s+UPLOAD_NETWORK 1/.test(text), text);
   assert.ok(/record\s+#3 at 2026-11-21T10:00:03.000Z/.test(text), text);
+  assert.is(/events/.test(text), false, 'a continuous device has no event rows');
+  const events = { events: 3, clips: 2, merged: 1, fragmentsAdmitted: 41, tagsLost: 0, preRollMs: 10_000, preRollFillMs: 9500, openClip: 1796649991000, postRemainingMs: 12_000, idle: false };
+  const withEvents = formatTelemetry({ ...sampleTelemetry(4, {}), events }).join('\n');
+  assert.ok(/events \/ clips\s+3 \/ 2 \(1 merged\)/.test(withEvents), withEvents);
+  assert.ok(/fragments admitted\s+41/.test(withEvents), withEvents);
+  assert.ok(/pre-roll\s+9.5 s of 10.0 s held/.test(withEvents), withEvents);
+  assert.ok(/clip\s+clip 1796649991000 open, 12.0 s of post window left/.test(withEvents), withEvents);
 });
 
 test('watch: the terminal screen redraws in place with the latest of each kind; lines otherwise', () => {
