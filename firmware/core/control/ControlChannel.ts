@@ -156,6 +156,7 @@ export class ControlChannel {
       errors: topErrors(this.busy > 0 ? { ...s.errors, CONTROL_BUSY: this.busy } : s.errors), heap: s.heap, computrons: s.computrons,
       ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
       ...(s.events ? { events: s.events } : {}),
+      ...(s.cameras ? { cameras: s.cameras } : {}),
     };
   }
 

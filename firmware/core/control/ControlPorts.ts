@@ -26,6 +26,25 @@ export interface TelemetrySnapshot {
   readonly cameraError?: string;
   /** Recording mode "event" (docs/events.md): counters, pre-roll fill, the open clip; `idle` makes health green. */
   readonly events?: EventGateReport;
+  /** A device with several cameras: each one's own counters by camera name (the fields above are their sums). */
+  readonly cameras?: Readonly<Record<string, CameraTelemetry>>;
+}
+
+/** One camera of a device with several, in telemetry (`cameras.<name>`). */
+export interface CameraTelemetry {
+  readonly stream: string;
+  readonly framesIn: number;
+  readonly framesOut: number;
+  readonly fragmentsSent: number;
+  readonly fragmentsPersisted: number;
+  readonly poolSlotsInUse: number;
+  readonly poolSlots: number;
+  /** -1 when none yet. */
+  readonly lastPersistedAgeMs: number;
+  readonly connected: boolean;
+  readonly cameraError?: string;
+  /** Recording mode "event": this camera's own (the device's `events` combines them). */
+  readonly events?: EventGateReport;
 }
 
 /** What the control channel may do to the device; the app implements it over its pipeline. */
