@@ -257,7 +257,7 @@ export const provisionCommand: Command = {
       if (!fleet) {
         const r = results[0]!;
         const streams = r.cameras ? `cameras ${r.cameras.map((c) => `${c.name} → ${c.streamName}`).join(', ')}` : `stream ${r.streamName}`;
-        out.push(`${r.thingName} (${streams})`, ...stepLines(r.steps), bundleLine(r, dryRun));
+        out.push(`${r.thingName} (${streams}${recording ? `, recording ${recording.mode}` : ''})`, ...stepLines(r.steps), bundleLine(r, dryRun));
       } else {
         const rows = [['thing', 'created', 'repaired', 'updated', 'certificate', 'bundle'], ...results.map((r) => [
           r.thingName, String(r.created), String(r.repaired), String(r.updated), r.certificateId?.slice(0, 12) ?? '(new)',
