@@ -97,11 +97,19 @@ function formatCameras(cameras: unknown): string[] {
   const entries = Object.entries(cameras as Record<string, Record<string, unknown>>);
   if (entries.length === 0) return [];
   const n = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+  // Event mode (docs/events.md): each camera's clips, and the open one's post time left.
+  const withEvents = entries.some(([, c]) => typeof c.events === 'object' && c.events !== null);
+  const clips = (c: Record<string, unknown>): string[] => {
+    if (!withEvents) return [];
+    const e = (c.events ?? {}) as Record<string, unknown>;
+    if (c.events === undefined) return ['-'];
+    return [`${text(e.clips)} (${text(e.events)} events)${n(e.openClip) ? `, open: ${formatMs(n(e.postRemainingMs))} left` : ''}`];
+  };
   const rows = entries.map(([name, c]) => [
     name, text(c.stream), c.connected === true ? 'connected' : 'not connected', `${text(c.framesIn)} / ${text(c.framesOut)}`,
     `${text(c.fragmentsSent)} / ${text(c.fragmentsPersisted)}`, `${text(c.poolSlotsInUse)} of ${text(c.poolSlots)}`,
     n(c.lastPersistedAgeMs) === undefined ? '-' : n(c.lastPersistedAgeMs)! < 0 ? 'never' : `${formatMs(n(c.lastPersistedAgeMs))} ago`,
-    c.cameraError === undefined ? '-' : text(c.cameraError),
+    c.cameraError === undefined ? '-' : text(c.cameraError), ...clips(c),
   ]);
-  return ['', ...formatTable([['camera', 'stream', 'upload', 'frames in / out', 'fragments sent / persisted', 'pool slots', 'last PERSISTED', 'camera error'], ...rows])];
+  return ['', ...formatTable([['camera', 'stream', 'upload', 'frames in / out', 'fragments sent / persisted', 'pool slots', 'last PERSISTED', 'camera error', ...(withEvents ? ['clips'] : [])], ...rows])];
 }

@@ -57,6 +57,14 @@ test('a device with several cameras: a row per camera after the totals (device <
   assert.ok(/^gate\s+yard-gate\s+connected\s+300 \/ 290\s+30 \/ 29\s+2 of 37\s+400 ms ago\s+-$/.test(lines[header + 1]!), lines[header + 1]);
   assert.ok(/^door\s+yard-door\s+not connected\s+12 \/ 0\s+0 \/ 0\s+0 of 37\s+never\s+MJPEG_NO_FRAMES$/.test(lines[header + 2]!), lines[header + 2]);
   assert.ok(!formatTelemetry(sampleTelemetry(4)).some((l) => l.startsWith('camera')), 'one camera: no camera table');
+  // Event mode: a clips column, each camera's clips and the open one's post time left.
+  const report = (clips: number, openClip: number, postRemainingMs: number) => ({ events: clips + 1, clips, merged: 1, fragmentsAdmitted: 9, tagsLost: 0, preRollMs: 6000, preRollFillMs: 6000, openClip, postRemainingMs, idle: openClip === 0 });
+  const cameras = record.cameras as Record<string, Record<string, unknown>>;
+  const evented = formatTelemetry({ ...record, cameras: { gate: { ...cameras.gate, events: report(2, 1796649991000, 4000) }, door: { ...cameras.door, events: report(1, 0, 0) } } });
+  const at = evented.findIndex((l) => l.startsWith('camera'));
+  assert.ok(/\s+clips$/.test(evented[at]!), evented[at]);
+  assert.ok(/\s+2 \(3 events\), open: 4.0 s left$/.test(evented[at + 1]!), evented[at + 1]);
+  assert.ok(/MJPEG_NO_FRAMES\s+1 \(2 events\)$/.test(evented[at + 2]!), evented[at + 2]);
 });
 
 test('watch: the terminal screen redraws in place with the latest of each kind; lines otherwise', () => {
