@@ -76,6 +76,9 @@ export class ControlChannel {
   private streamingSince: number;
   /** Event mode: when the device last had nothing to upload (health counts a clip's age from there); -1 never. */
   private busySince = -1;
+  /** framesIn at the last health check, and when it last changed (a camera delivering frames). */
+  private framesSeen = -1;
+  private framesAt = 0;
   private seq = 0;
   private nextTelemetryAt = 0;
   private tick: TimerHandle | undefined;
@@ -363,7 +366,12 @@ export class ControlChannel {
   private currentHealth(snapshot: TelemetrySnapshot, now: number): Health {
     const s = this.settings;
     // Event mode between clips uploads nothing on purpose: green `idle`, and the next clip's age counts from its start.
-    const idle = snapshot.events?.idle === true;
+    // Only while frames arrive: a camera that went quiet is not idle, and its age grows from the last idle moment.
+    if (snapshot.framesIn !== this.framesSeen) {
+      this.framesSeen = snapshot.framesIn;
+      this.framesAt = now;
+    }
+    const idle = snapshot.events?.idle === true && now - this.framesAt < s.healthAmberMs;
     if (idle) this.busySince = now;
     return deriveHealth({ streaming: s.streaming, lastPersistedAgeMs: snapshot.lastPersistedAgeMs,
       streamingForMs: now - Math.max(this.streamingSince, this.busySince), amberMs: s.healthAmberMs, redMs: s.healthRedMs,
