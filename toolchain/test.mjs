@@ -1,4 +1,4 @@
-// `npm test`: system packages, type-check, dependency rule, then every suite on Node, then the core suites
+// `npm test`: system packages, type-check, dependency rule, lint, then every suite on Node, then the core suites
 // inside XS natively and under qemu-arm, and a smoke set of them under qemu-aarch64 (toolchain/xs/suites.mjs). Prints one line per step and, last,
 // `N passed, N failed` (tests plus checks). Exit status is non-zero when anything failed.
 import { spawn, spawnSync } from 'node:child_process';
@@ -69,6 +69,7 @@ function suites(name, args, env = {}) {
 const setupOk = step('system packages (toolchain/setup)', join(root, 'toolchain', 'setup'), []);
 step('type-check (tsc --noEmit)', process.execPath, [join(root, 'toolchain', 'typecheck.mjs')]);
 step('dependency rule', process.execPath, [join(root, 'toolchain', 'checks', 'deps.mjs')]);
+step('lint (biome.jsonc; control bytes, line width)', process.execPath, [join(root, 'toolchain', 'checks', 'lint.mjs')]);
 const nodePassedFile = join(root, 'build', 'node-passed.json');
 mkdirSync(join(root, 'build'), { recursive: true });
 rmSync(nodePassedFile, { force: true }); // never compare with a previous run's names

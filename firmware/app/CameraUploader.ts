@@ -20,6 +20,8 @@ import type { Board } from '../io/Board.ts';
 import type { DeviceConfig, StaticCredentials } from './DeviceConfig.ts';
 import { deviceUserAgent, iotCredentialsFor } from './iotCredentialsFor.ts';
 import { CODECS } from '../core/media/codecs.ts';
+import type { SpoolFragmentSource } from '../core/spool/SpoolFragmentSource.ts';
+import { createCameraSpool, spoolStatus, type SpoolStatus } from './cameraSpool.ts';
 
 /** Reads per event-loop turn before yielding, so sockets and ACKs run between camera reads. */
 const READS_PER_TURN = 8;
@@ -63,6 +65,8 @@ export interface UploaderStatus {
   readonly captureToSocket: LatencyStats;
   /** Recording mode "event": events, clips, fragments admitted, pre-roll fill, the open clip (docs/events.md); absent when continuous. */
   readonly events?: EventGateReport;
+  /** The spool's figures (docs/spool.md); absent without a spool. */
+  readonly spool?: SpoolStatus;
 }
 
 /**
@@ -111,6 +115,9 @@ export class CameraUploader {
   readonly metadata: FragmentMetadata | undefined;
   /** Recording mode "event": holds the pre-roll and admits clips around events; undefined = continuous. */
   readonly gate: EventGate | undefined;
+  /** The crash-safe spool behind the pool (docs/spool.md); undefined when the configuration has none. */
+  readonly spool: SpoolFragmentSource | undefined;
+  private readonly spoolWindow = { at: 0, drained: 0 };
   private readonly board: Board;
   /** `tag` commands waiting to learn which fragment their tag went on. */
   private tagWaiters: ((timecode: number) => void)[] = [];
@@ -168,6 +175,7 @@ export class CameraUploader {
       strict: false, // a camera glitch drops frames and resyncs at the next key frame; it never stops the device
       onQueued: (frame) => {
         if (frame.fragmentStart) this.fragmentsIn++;
+        this.spool?.frameQueued(frame);
         this.session.framesQueued();
       },
     });
@@ -220,8 +228,11 @@ export class CameraUploader {
     const metadata = stream.metadata || config.control ? new FragmentMetadata() : undefined;
     this.metadata = metadata;
     for (const name of Object.keys(stream.metadata ?? {})) metadata!.put(name, stream.metadata![name]!, true);
+    this.spool = createCameraSpool(board, clock, config, this.input, this.pool, () => {
+      if (!this.ended) this.session.framesQueued();
+    });
     this.session = new PutMediaSession({
-      source: new PoolFragmentSource(this.input), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
+      source: this.spool ?? new PoolFragmentSource(this.input), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
       region: stream.region, streamName: stream.name, credentials, dataTls: tls,
       ...(stream.createRetentionHours !== undefined
         ? { createStream: { retentionHours: stream.createRetentionHours, mediaType: CODECS[config.camera.codec].kvsMediaType } }
@@ -259,6 +270,7 @@ export class CameraUploader {
   setStreaming(on: boolean): Promise<void> {
     if (on === this.streaming) return on ? Promise.resolve() : this.session.pause();
     this.streaming = on;
+    this.spool?.setPaced(on); // a pause delivers everything held first
     if (on) {
       this.input.queue.resume();
       this.session.resume();
@@ -329,6 +341,7 @@ export class CameraUploader {
       stats: this.session.stats,
       captureToSocket: this.captureToSocket,
       ...(this.gate ? { events: this.gate.report() } : {}),
+      ...(this.spool ? { spool: spoolStatus(this.spool, this.spoolWindow, this.board.clock.monotonic()) } : {}),
     };
   }
 
@@ -343,6 +356,8 @@ export class CameraUploader {
       return done;
     }
     if (this.ownsIot) this.iot?.start();
+    this.spool?.start();
+    this.spoolWindow.at = this.board.clock.monotonic();
     this.session.start();
     if (this.config.camera.live) this.cameraTimer = this.board.timers.set(CAMERA_CHECK_MS, () => this.checkCamera());
     this.pump();
@@ -445,16 +460,22 @@ export class CameraUploader {
     }
     // A live camera that ended having delivered nothing usable is a camera problem, not a clean run.
     if (live && this.cameraEnded && this.input.stats.accessUnits === 0) failure ??= this.noFrames();
+    this.spool?.setPaced(false); // the end delivers everything held, spooled fragments too, at link speed
     this.session.framesQueued();
     // The credentials client stays up until the session settles: draining the last fragments needs it.
     this.session.stop().then(
       () => {
         if (this.ownsIot) this.iot?.close();
-        this.finish!({ status: this.status(), ...(failure ? { error: failure } : {}) });
+        const status = this.status();
+        this.spool?.close();
+        this.finish!({ status, ...(failure ? { error: failure } : {}) });
       },
       (err: unknown) => {
         if (this.ownsIot) this.iot?.close();
-        this.finish!({ status: this.status(), error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) });
+        this.spool?.keepPool(); // what the pool held unacknowledged goes to storage for the next boot
+        const status = this.status();
+        this.spool?.close();
+        this.finish!({ status, error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) });
       },
     );
   }

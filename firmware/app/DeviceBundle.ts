@@ -18,6 +18,8 @@ export interface BundleSource {
   readonly state?: string;
   /** `--recorded`: the camera pipe replays a recording (the simulator): its cadence, a clean end (DeviceConfig camera.recorded). */
   readonly recorded?: boolean;
+  /** `--spool DIR`: the spool's folder (default `spool/` beside the state file, else `<bundle>.spool` beside the bundle; docs/spool.md). */
+  readonly spool?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -129,6 +131,9 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     ...(specs ? { cameras: Object.freeze(specs) } : {}),
     statusIntervalMs: 1000,
     ...(recording ? { recording } : {}),
+    // The spool, when the board has one: `spool/` beside the state file (a flashed board's one writable place), else
+    // `<bundle>.spool` beside the bundle (the bundle itself may be read-only; bundles side by side get one each).
+    ...(deviceBoard.spool && deviceBoard.spool.maxBytes > 0 ? { spoolDir: source.spool ?? defaultSpoolDir(dir, source.state) } : {}),
     ...(iotData ? {
       control: Object.freeze({
         host: iotData.host, port: iotData.port, thingName, caFile, certFile, keyFile,
@@ -242,6 +247,16 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
     : parseRecording(object(d.recording, 'device.cbor recording'), 'device.cbor', board.maxPreRollMs ?? EVENT_LIMITS.preMsAnyBoard, board.name ?? 'any');
 
   return { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata, recording, cameras } as const;
+}
+
+/** Where a bundle's spool goes unless `--spool` names a folder (docs/spool.md, "Where it lives"). */
+export function defaultSpoolDir(bundleDir: string, stateFile: string | undefined): string {
+  if (stateFile !== undefined) {
+    const slash = stateFile.lastIndexOf('/');
+    return slash < 0 ? 'spool' : `${stateFile.slice(0, slash) || ''}/spool`;
+  }
+  const dir = bundleDir.replace(/\/+$/, '') || '/';
+  return besideBundle(dir, `${dir.slice(dir.lastIndexOf('/') + 1) || 'bundle'}.spool`);
 }
 
 /** Stands in for the board when device.cbor is read without one (doctor): camera pools are then not meaningful. */

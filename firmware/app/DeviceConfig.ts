@@ -1,4 +1,5 @@
 import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
+import { parseSpoolBudget, type SpoolBudget } from '../core/config/spoolBudget.ts';
 import { CONTROL_LIMITS } from '../core/control/controlLimits.ts';
 import { FieldcamError } from '../core/errors.ts';
 import { CAMERA_NAME, cameraStreamName, MAX_CAMERAS, THING_NAME } from '../core/iot/iotNames.ts';
@@ -24,6 +25,8 @@ export interface DeviceBoard {
    * absent = one camera's pool at `pool` (a board that states nothing runs one camera). Checked at boot (poolBudget.ts).
    */
   readonly poolBudgetBytes?: number;
+  /** The crash-safe spool's budget (manifest `spool`, docs/spool.md); absent or maxBytes 0 = RAM pool only. */
+  readonly spool?: SpoolBudget;
 }
 
 /**
@@ -84,6 +87,12 @@ export interface DeviceConfig {
   readonly control?: ControlConfig;
   /** Recording mode (docs/events.md); absent = continuous. */
   readonly recording?: RecordingConfig;
+  /**
+   * The spool's folder (docs/spool.md): a bundle's is `spool` beside the bundle unless its source names another; a
+   * JSON configuration has a spool only when it names one (and its board a budget). Several cameras: one
+   * sub-folder each.
+   */
+  readonly spoolDir?: string;
   /** Pinned values for reproducible uploads (tests): first frame's timecode and the SegmentUID (32 hex digits). */
   readonly pin?: { readonly startTimeMs: number; readonly segmentUid: string };
   /**
@@ -183,8 +192,8 @@ export function onlyKeys(o: Json, source: string, field: string, allowed: readon
 
 // JSON configuration version 1: the keys each object may hold.
 const CONFIG_KEYS = Object.freeze({
-  top: ['version', 'board', 'stream', 'endpoint', 'credentials', 'camera', 'cameras', 'statusIntervalMs', 'control', 'recording', 'pin'],
-  board: ['name', 'pool', 'stream', 'appHeapBudgetBytes', 'poolBudgetBytes', 'control', 'net'],
+  top: ['version', 'board', 'stream', 'endpoint', 'credentials', 'camera', 'cameras', 'statusIntervalMs', 'control', 'recording', 'spoolDir', 'pin'],
+  board: ['name', 'pool', 'stream', 'appHeapBudgetBytes', 'poolBudgetBytes', 'control', 'net', 'spool'],
   pool: ['bitrateKbps', 'bufferSeconds', 'fps', 'maxFrameBytes'],
   boardStream: ['fragmentMs', 'maxFragmentMs'],
   boardControl: ['maxPacketBytes', 'maxQueued', 'stateBytes', 'pendingResults'],
@@ -292,6 +301,7 @@ export function parseDeviceConfig(json: string): DeviceConfig {
     statusIntervalMs: c.statusIntervalMs === undefined ? 1000 : number(c, '(top level)', 'statusIntervalMs', 0, 3_600_000),
     ...(c.control !== undefined ? { control: parseControlConfig(object(c.control, 'control'), 'control', text(endpoint, 'endpoint', 'caFile')) } : {}),
     ...(c.recording !== undefined ? { recording: parseRecording(object(c.recording, 'recording'), 'config', maxPreRollMs(deviceBoard), deviceBoard.name) } : {}),
+    ...(c.spoolDir !== undefined ? { spoolDir: text(c, '(top level)', 'spoolDir') } : {}),
     ...(pin ? { pin } : {}),
   });
 }
@@ -367,6 +377,7 @@ export function parseDeviceBoard(o: Json, field: string, appHeapBudgetBytes: unk
     ...(poolBudgetBytes !== undefined ? { poolBudgetBytes: number({ poolBudgetBytes }, field, 'poolBudgetBytes', 1024, 2 ** 40) } : {}),
     ...(o.control !== undefined ? { control: parseControlBoard(object(o.control, `${field}.control`), `${field}.control`) } : {}),
     ...(o.net !== undefined ? { net: parseNetBoard(object(o.net, `${field}.net`), `${field}.net`) } : {}),
+    ...(o.spool !== undefined ? { spool: parseSpoolBudget(object(o.spool, `${field}.spool`), `${field}.spool`) } : {}),
   });
 }
 

@@ -89,6 +89,7 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     ...(tls ? { tlsRecords: tls.records, tlsBytes: tls.bytes, tlsHandshakes: tls.handshakes } : {}),
     computrons: board.computrons(),
     ...(s.events ? eventFields(s.events) : {}),
+    ...(s.spool ?? {}),
   };
 }
 
@@ -208,7 +209,9 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   const control = config.control ? attachControl(board, config, uploaders) : undefined;
   let statusTimer: ReturnType<Board['timers']['set']> | undefined;
   const tick = () => {
-    uploaders.forEach((u, i) => line(board, { type: 'status', ...statusRecord(board, configs[i]!.stream.name, u.status()), ...named(configs[i]!) }));
+    uploaders.forEach((u, i) => {
+      line(board, { type: 'status', ...statusRecord(board, configs[i]!.stream.name, u.status()), ...named(configs[i]!) });
+    });
     statusTimer = board.timers.set(config.statusIntervalMs, tick);
   };
   if (config.statusIntervalMs > 0) statusTimer = board.timers.set(config.statusIntervalMs, tick);

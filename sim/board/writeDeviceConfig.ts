@@ -1,6 +1,7 @@
 import { writeFileAtomic } from '../../host/shared/writeFileAtomic.ts';
 import type { BoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import type { CodecId } from '../../firmware/core/media/codecs.ts';
+import type { SpoolBudget } from '../../firmware/core/config/spoolBudget.ts';
 import { CAMERA_FD_BASE } from '../../firmware/app/DeviceBundle.ts';
 
 export interface DeviceConfigInput {
@@ -29,6 +30,11 @@ export interface DeviceConfigInput {
   readonly statusIntervalMs?: number;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly pin?: { readonly startTimeMs: number; readonly segmentUid: string };
+  /**
+   * The crash-safe spool (docs/spool.md): its folder, and the budget (default: the board manifest's `spool`). Absent:
+   * no spool (the simulator's default, so a run leaves no files behind).
+   */
+  readonly spool?: { readonly dir: string; readonly budget?: Partial<SpoolBudget> };
   /** Recording mode (firmware/app/RecordingConfig.ts, docs/events.md); absent = continuous. */
   readonly recording?: { readonly mode: 'continuous' | 'event'; readonly preRollMs?: number; readonly postMs?: number; readonly trigger?: string };
   /**
@@ -57,6 +63,7 @@ export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
       ...(c.board.memory.poolBudgetBytes !== undefined ? { poolBudgetBytes: c.board.memory.poolBudgetBytes } : {}),
       ...(c.board.control ? { control: c.board.control } : {}),
       ...(c.board.net ? { net: c.board.net } : {}),
+      ...(c.spool ? { spool: { ...c.board.spool, ...c.spool.budget } } : {}),
     },
     stream: {
       name: c.streamName,
@@ -80,6 +87,7 @@ export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
     ...(c.pin ? { pin: c.pin } : {}),
     ...(c.control ? { control: c.control } : {}),
     ...(c.recording ? { recording: c.recording } : {}),
+    ...(c.spool ? { spoolDir: c.spool.dir } : {}),
   };
   writeFileAtomic(path, JSON.stringify(config, null, 2) + '\n', 0o600); // it holds credentials
 }

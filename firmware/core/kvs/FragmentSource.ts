@@ -44,4 +44,11 @@ export interface FragmentSource {
   dropOldestUnsent(reason: DropReason, startsBefore: number): number;
   /** Moves every held and future frame by `deltaMs` (clock corrected before anything was sent). */
   rebase(deltaMs: number): void;
+  /**
+   * Optional: `next` (a fragment's first frame, from nextUnsent) cannot follow what this connection carried — its
+   * timecode is not later (fragments a spool kept from an earlier boot whose clock was ahead). The session then
+   * ends the connection at this boundary and sends `next` on a new one (KVS refuses decreasing fragment
+   * timecodes within one PutMedia, ERROR 4004; across connections any order is stored).
+   */
+  needsNewConnection?(next: Frame): boolean;
 }

@@ -198,7 +198,8 @@ export class PutMediaSession {
     });
     this.stats = {
       connections: 0, fragmentsSent: 0, fragmentsReplayed: 0, fragmentsBuffering: 0, fragmentsReceived: 0,
-      fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsResentWhole: 0, fragmentsDroppedLatency: 0, framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
+      fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsResentWhole: 0, fragmentsDroppedLatency: 0,
+      framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
       latency: new LatencyStats(),
     };
   }
@@ -414,7 +415,8 @@ export class PutMediaSession {
     const flights = this.flights;
     const supervisor = this.supervisor;
     for (let frame = source.nextUnsent(); frame && conn.writable > 0 && this.state === 'streaming'; frame = source.nextUnsent()) {
-      if (frame.fragmentStart && this.fragmentOpen && (supervisor.rotating || flights.full || flights.unreceived() >= SEND_AHEAD_FRAGMENTS)) break;
+      if (frame.fragmentStart && this.fragmentOpen && (supervisor.rotating || flights.full || flights.unreceived() >= SEND_AHEAD_FRAGMENTS
+        || source.needsNewConnection?.(frame) === true)) break;
       conn.beginChunk(this.mkv);
       if (frame.fragmentStart) {
         if (this.fragmentOpen && this.o.endOfFragment) writer.endFragment(this.mkv);
@@ -458,7 +460,9 @@ export class PutMediaSession {
     const next = this.source.nextUnsent(); // once: this runs after every drain, i.e. per frame
     const allSent = next === undefined;
     const atBoundary = allSent || next.fragmentStart;
-    if ((this.stopping && this.inputEnded && allSent) || (this.supervisor.rotating && atBoundary) || (this.pausing && allSent)) {
+    // A fragment that cannot follow this connection's (FragmentSource.needsNewConnection) ends it, as a rotation.
+    const newSegment = !allSent && next.fragmentStart && this.fragmentOpen && this.source.needsNewConnection?.(next) === true;
+    if ((this.stopping && this.inputEnded && allSent) || (this.supervisor.rotating && atBoundary) || (this.pausing && allSent) || newSegment) {
       if (this.fragmentOpen && this.writer) {
         conn.beginChunk(this.mkv);
         this.writer.endFragment(this.mkv); // the last fragment can be acknowledged now

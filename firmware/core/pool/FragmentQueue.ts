@@ -17,6 +17,15 @@ export interface FragmentQueueOptions {
   readonly maxFragmentMs?: number;
 }
 
+/** Where a whole fragment the pool gives up can be kept instead of dropped (the spool, issue 15). */
+export interface FragmentSpill {
+  /**
+   * Keeps frames [start, start + count) of `queue`: one complete fragment of which nothing was sent. Returns
+   * false when it could not (it is then dropped as before). The queue frees the frames either way.
+   */
+  keep(queue: FragmentQueue, start: number, count: number): boolean;
+}
+
 /**
  * Frames held in the pool, oldest first, grouped into fragments (Matroska Clusters). It decides fragment
  * boundaries, tracks what was handed to the uploader, and applies the pool's named overflow policy,
@@ -44,7 +53,10 @@ export class FragmentQueue {
   droppedFragments = 0;
   /** Whole held fragments dropped with no event around them (their frames count as `outsideEvent`). */
   droppedHeldFragments = 0;
+  /** Whole fragments moved to the spill (the spool) instead of being dropped. */
+  spilledFragments = 0;
   private gate: FrameGate | undefined;
+  private spill: FragmentSpill | undefined;
   /** End (pts + duration) of the newest frame pushed, -1 before the first: "now" in the stream's timecodes. */
   private lastEnd = -1;
 
@@ -72,14 +84,48 @@ export class FragmentQueue {
     this.dropAllHeld();
   }
 
+  /** From now on, complete fragments the pool gives up go to `spill` first (undefined: dropped). */
+  setSpill(spill: FragmentSpill | undefined): void {
+    this.spill = spill;
+  }
+
+  /**
+   * Moves every complete fragment of which nothing was sent to the spill, oldest first (the spool from boot
+   * until the first PERSISTED); stops at the first it cannot keep. `withOpen`: the input ended, so the open
+   * fragment is complete too. Returns the fragments moved.
+   */
+  spillComplete(withOpen = false): number {
+    const spill = this.spill;
+    if (!spill) return 0;
+    let moved = 0;
+    let i = 0;
+    while (i < this.count) {
+      const f = this.at(i);
+      let end = i + 1;
+      while (end < this.count && !this.at(end).fragmentStart) end++;
+      if (end === this.count && !withOpen) break; // the open fragment
+      if (!f.fragmentStart || f.sent || f.held || this.at(end - 1).sent) {
+        i = end;
+        continue;
+      }
+      if (!spill.keep(this, i, end - i)) break;
+      this.removeRange(i, end - i, null);
+      this.spilledFragments++;
+      moved++;
+    }
+    return moved;
+  }
+
   /** End (pts + duration) of the newest frame pushed, ms; -1 before the first. */
   get newestEnd(): number {
     return this.lastEnd;
   }
 
-  /** FrameInput.rebase moved every held frame by `deltaMs`: "now" moves with them. */
+  /** FrameInput.rebase moved every held frame by `deltaMs`: "now" and the open fragment's start move with them. */
   shiftNewest(deltaMs: number): void {
     if (this.lastEnd >= 0) this.lastEnd += deltaMs;
+    // The open fragment moved too: its next frames are measured from its moved start (maxFragmentMs).
+    this.openStartPts += deltaMs;
   }
 
   /**
@@ -272,7 +318,8 @@ export class FragmentQueue {
 
   /**
    * The overflow policy, DROP_OLDEST_UNSENT_FRAGMENT. Frees, in order of preference:
-   *  1. the oldest complete fragment of which nothing was sent (whole, never half);
+   *  1. the oldest complete fragment of which nothing was sent (whole, never half), moved to the spill when
+   *     there is one and it keeps it;
    *  2. else the open fragment if nothing of it was sent; later frames wait for the next key frame;
    * Fragments already (partly) sent are never touched: they are being delivered and will be acknowledged.
    * Returns false when nothing could be freed (everything held is in flight).
@@ -285,6 +332,11 @@ export class FragmentQueue {
       while (end < this.count && !this.at(end).fragmentStart) end++;
       if (this.at(end - 1).sent) continue; // partly sent
       const complete = end < this.count;
+      if (complete && !f.held && this.spill?.keep(this, i, end - i)) {
+        this.removeRange(i, end - i, null);
+        this.spilledFragments++;
+        return true;
+      }
       this.removeRange(i, end - i);
       this.droppedFragments++;
       if (!complete) this.awaitingKey = true;
@@ -324,12 +376,15 @@ export class FragmentQueue {
     this.pool.freeFrame(f);
   }
 
-  /** Frees frames [start, start + n) and closes the gap by moving the older references forward. */
-  private removeRange(start: number, n: number, reason: DropReason = 'poolFull'): void {
+  /**
+   * Frees frames [start, start + n) and closes the gap by moving the older references forward; counts them as
+   * dropped for `reason` (null: kept elsewhere, the spool).
+   */
+  private removeRange(start: number, n: number, reason: DropReason | null = 'poolFull'): void {
     const cap = this.ring.length;
     for (let i = start; i < start + n; i++) {
       this.pool.freeFrame(this.at(i));
-      this.pool.countDrop(reason);
+      if (reason !== null) this.pool.countDrop(reason);
     }
     for (let i = start - 1; i >= 0; i--) {
       this.ring[(this.head + i + n) % cap] = this.ring[(this.head + i) % cap]!;
