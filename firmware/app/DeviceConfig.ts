@@ -6,6 +6,8 @@ import { CAMERA_NAME, cameraStreamName, MAX_CAMERAS, THING_NAME } from '../core/
 import type { FrameRate } from '../core/media/FrameInput.ts';
 import { NET_DEADLINE_DEFAULTS, type NetDeadlines } from '../core/net/PhaseDeadline.ts';
 import { codecChoices, isCodecId, type CodecId } from '../core/media/codecs.ts';
+import { AUDIO_CODEC_IDS, isAudioCodecId, type AudioCodecId } from '../core/audio/audioCodecs.ts';
+import { AAC_RATES as AAC_SAMPLE_RATES } from '../core/audio/AdtsHeader.ts';
 import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
 import { maxPreRollMs, RECORDING_KEYS, type RecordingConfig } from './RecordingConfig.ts';
 
@@ -80,6 +82,8 @@ export interface DeviceConfig {
      * clean end (the last frame is whole). Absent/false: a camera, stamped from the capture clock, its tail cut.
      */
     readonly recorded?: boolean;
+    /** The camera's microphone, a second track (docs/device-bundle.md "Audio"); absent = video only. */
+    readonly audio?: CameraAudio;
   };
   /** Status line period (the simulator's dashboard reads them); 0 = none. */
   readonly statusIntervalMs: number;
@@ -114,6 +118,36 @@ export interface CameraSpec {
   readonly camera: DeviceConfig['camera'];
   /** The board's pool budget with this camera's bitrate and frame rate: its own pool is sized from it. */
   readonly pool: PoolBudget;
+}
+
+/**
+ * A camera's audio input: a second byte stream on its own descriptor (the run script's ffmpeg writes AAC in ADTS or
+ * raw G.711 into a FIFO the runtime gets as `fd`), carried as Matroska track 2 (KVS: `video/h264,audio/aac`). The
+ * format is the track's, fixed at boot: an AAC stream that differs is refused packet by packet (AUDIO_FORMAT_MISMATCH).
+ */
+export interface CameraAudio {
+  readonly codec: AudioCodecId;
+  /** Required: with `cameras`, fds 3… are the cameras' (CAMERA_FD_BASE + i), so the audio's is always said. */
+  readonly fd: number;
+  /** Hz: AAC one of the ADTS rates (default 48000); G.711 a multiple of 50 (default 8000). */
+  readonly sampleRate: number;
+  /** 1 or 2 (default 1). */
+  readonly channels: number;
+}
+
+const CAMERA_AUDIO_KEYS = ['codec', 'fd', 'sampleRate', 'channels'];
+
+/** A camera map's `audio` (JSON config and device.cbor alike); `field` names it in errors. Throws CONFIG_INVALID. */
+export function parseCameraAudio(o: Json, source: string, field: string): CameraAudio {
+  onlyKeys(o, source, field, CAMERA_AUDIO_KEYS);
+  if (!isAudioCodecId(o.codec)) fail(`${field}.codec`, AUDIO_CODEC_IDS.map((id) => `"${id}"`).join(', '));
+  const codec = o.codec;
+  const fd = integerIn(o, field, 'fd', 0, 65_535);
+  const sampleRate = o.sampleRate === undefined ? (codec === 'aac' ? 48_000 : 8000) : integerIn(o, field, 'sampleRate', 8000, 96_000);
+  if (codec === 'aac' && !AAC_SAMPLE_RATES.includes(sampleRate)) fail(`${field}.sampleRate`, `an AAC rate (${AAC_SAMPLE_RATES.join(', ')})`);
+  if (codec !== 'aac' && sampleRate % 50 !== 0) fail(`${field}.sampleRate`, 'a multiple of 50 Hz (20 ms packets)');
+  const channels = o.channels === undefined ? 1 : integerIn(o, field, 'channels', 1, 2);
+  return Object.freeze({ codec, fd, sampleRate, channels });
 }
 
 /** MQTT over TLS to the iot:Data-ATS endpoint with the device certificate; client id and topics = thing name. */
@@ -201,8 +235,8 @@ const CONFIG_KEYS = Object.freeze({
   stream: ['name', 'region', 'createRetentionHours', 'metadata'],
   endpoint: ['host', 'port', 'caFile'],
   credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
-  camera: ['fd', 'codec', 'fps', 'live', 'recorded'],
-  cameras: ['name', 'fd', 'codec', 'fps', 'live', 'recorded', 'bitrateKbps'],
+  camera: ['fd', 'codec', 'fps', 'live', 'recorded', 'audio'],
+  cameras: ['name', 'fd', 'codec', 'fps', 'live', 'recorded', 'bitrateKbps', 'audio'],
   fps: ['num', 'den'],
   pin: ['startTimeMs', 'segmentUid'],
   control: ['host', 'port', 'thingName', 'caFile', 'certFile', 'keyFile', 'stateFile', 'keepAliveSeconds'],
@@ -323,6 +357,7 @@ function parseJsonCamera(camera: Json, field: string): DeviceConfig['camera'] {
     live: camera.live,
     ...(camera.recorded === true ? { recorded: true } : {}),
     ...(fps ? { fps } : {}),
+    ...(camera.audio !== undefined ? { audio: parseCameraAudio(object(camera.audio, `${field}.audio`), 'config', `${field}.audio`) } : {}),
   });
 }
 

@@ -1,3 +1,4 @@
+import { playbackWarnings } from '../core/media/playbackWarnings.ts';
 import type { ControlChannel, ControlEvent } from '../core/control/ControlChannel.ts';
 import { errorSpec, FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { EventGateReport } from '../core/events/EventGate.ts';
@@ -90,6 +91,7 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     computrons: board.computrons(),
     ...(s.events ? eventFields(s.events) : {}),
     ...(s.spool ?? {}),
+    ...(s.audio ? { audio: { ...s.audio, drops: { ...s.audio.drops }, packetsSent: s.stats.audioPacketsSent } } : {}),
   };
 }
 
@@ -194,9 +196,12 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   const { uploaders, plan } = cameras;
   const configs = cameraConfigs(config);
   const device = config.stream.name;
+  // Combinations KVS stores but its console/HLS cannot play (user-needs row 20), from the codec tables, once each.
+  const warnings = [...new Set(configs.flatMap((c) => playbackWarnings(c.camera.codec, c.camera.audio ? [c.camera.audio.codec] : [])))];
   line(board, {
     type: 'boot', device, board: config.board.name, runtime: board.runtime, recording: config.recording?.mode ?? 'continuous',
     poolSlots: uploaders.reduce((n, u) => n + u.pool.sizing.slotCount, 0), heapBytes: board.memory().heapBytes,
+    ...(warnings.length > 0 ? { warnings } : {}),
     ...(plan ? {
       poolBytes: plan.totalBytes, poolBudgetBytes: plan.budgetBytes,
       cameras: configs.map((c, i) => ({ camera: c.cameraName, stream: c.stream.name, codec: c.camera.codec, fd: c.camera.fd, poolSlots: uploaders[i]!.pool.sizing.slotCount, poolBytes: plan.pools[i]!.bytes })),

@@ -1,5 +1,5 @@
 import type { Frame } from '../media/Frame.ts';
-import type { TrackSpec } from '../mkv/MkvWriter.ts';
+import type { AudioTrackSpec, TrackSpec } from '../mkv/MkvWriter.ts';
 import type { DropReason } from '../pool/FramePool.ts';
 
 /** What `replay()` found: fragments that had been sent before, and of those, how many went out whole. */
@@ -22,6 +22,8 @@ export interface FragmentSource {
   readonly ready: boolean;
   /** The Matroska track; only when `ready`. */
   trackSpec(): TrackSpec;
+  /** Audio tracks after the video (frames with Frame.track 1, 2); absent or empty: video only. */
+  audioTracks?(): readonly AudioTrackSpec[];
   /** Frames held (sent or not), 0 when everything was released. */
   readonly heldFrames: number;
   /** The oldest frame not yet handed to the uploader on this connection, or undefined. */

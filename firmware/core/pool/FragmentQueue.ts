@@ -200,6 +200,42 @@ export class FragmentQueue {
   }
 
   /**
+   * An audio packet (frame.track > 0, timestamps set; AudioInput), placed among the held frames by timecode: after
+   * every frame with an earlier or equal timecode and after every frame already sent, so the fragment it joins is the
+   * one of the frame before it. Refused (freed, and the reason returned) while stopped, with no fragment to join
+   * (before the first key frame, after a drop until the next one), or when a later frame was already sent. A
+   * fragment never starts on audio. Returns '' when kept.
+   */
+  insertAudio(frame: Frame): '' | 'stopped' | 'noFragment' | 'late' {
+    const reason = this.placeAudio(frame);
+    if (reason !== '') this.pool.freeFrame(frame);
+    return reason;
+  }
+
+  private placeAudio(frame: Frame): '' | 'stopped' | 'noFragment' | 'late' {
+    if (this.paused) return 'stopped';
+    if (!this.open || this.awaitingKey) return 'noFragment';
+    if (this.count === this.ring.length) return 'late';
+    const ring = this.ring;
+    const cap = ring.length;
+    let i = this.count;
+    while (i > 0) {
+      const before = ring[(this.head + i - 1) % cap]!;
+      if (before.pts <= frame.pts) break;
+      if (before.sent) return 'late';
+      i--;
+    }
+    if (i === 0 && (this.count > 0 || frame.pts < this.openStartPts)) return 'noFragment';
+    for (let k = this.count; k > i; k--) ring[(this.head + k) % cap] = ring[(this.head + k - 1) % cap]!;
+    ring[(this.head + i) % cap] = frame;
+    this.count++;
+    frame.fragmentStart = false;
+    frame.sent = false;
+    if (this.unsentFrom > i) this.unsentFrom = i;
+    return '';
+  }
+
+  /**
    * An event: held fragments that end after `fromPts` are admitted (uploaded from now on) with `clip` on their first
    * frame; held fragments that end at or before it are dropped whole (`outsideEvent`), so what is admitted always
    * follows what was sent. Returns the fragments admitted.
@@ -295,13 +331,13 @@ export class FragmentQueue {
     this.dropHead();
   }
 
-  /** Frees the oldest whole fragment (its ACK arrived). Returns the number of frames freed. */
+  /** Frees the oldest whole fragment (its ACK arrived). Returns the number of video frames freed (audio packets go with them). */
   releaseOldestFragment(): number {
     if (this.count === 0) return 0;
     let n = 0;
     do {
+      if (this.ring[this.head]!.track === 0) n++;
       this.dropHead();
-      n++;
     } while (this.count > 0 && !this.at(0).fragmentStart);
     // Releasing the open fragment closes it: its later frames could only follow a start that is gone.
     if (this.count === 0 && this.open) {
@@ -359,8 +395,7 @@ export class FragmentQueue {
       while (end < this.count && !this.at(end).fragmentStart) end++;
       if (end === this.count) return 0; // the open fragment
       if (this.at(end - 1).sent) continue; // partly sent
-      const n = end - i;
-      this.removeRange(i, n, reason);
+      const n = this.removeRange(i, end - i, reason);
       this.droppedFragments++;
       return n;
     }
@@ -378,13 +413,21 @@ export class FragmentQueue {
 
   /**
    * Frees frames [start, start + n) and closes the gap by moving the older references forward; counts them as
-   * dropped for `reason` (null: kept elsewhere, the spool).
+   * dropped for `reason` (null: kept elsewhere, the spool). Returns the video frames among them.
    */
-  private removeRange(start: number, n: number, reason: DropReason | null = 'poolFull'): void {
+  private removeRange(start: number, n: number, reason: DropReason | null = 'poolFull'): number {
     const cap = this.ring.length;
+    let video = 0;
     for (let i = start; i < start + n; i++) {
-      this.pool.freeFrame(this.at(i));
-      if (reason !== null) this.pool.countDrop(reason);
+      const f = this.at(i);
+      // Drop reasons count video frames (with the frames stored, every frame fed); audio packets have their own count.
+      if (f.track === 0) {
+        if (reason !== null) this.pool.countDrop(reason);
+        video++;
+      } else if (reason !== null) {
+        this.pool.audioDropped++;
+      }
+      this.pool.freeFrame(f);
     }
     for (let i = start - 1; i >= 0; i--) {
       this.ring[(this.head + i + n) % cap] = this.ring[(this.head + i) % cap]!;
@@ -394,5 +437,6 @@ export class FragmentQueue {
     this.count -= n;
     // Only un-sent fragments are removed, so the cursor is at or before `start`; clamp to be safe.
     if (this.unsentFrom > start) this.unsentFrom = Math.max(start, this.unsentFrom - n);
+    return video;
   }
 }

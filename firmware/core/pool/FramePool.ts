@@ -139,6 +139,9 @@ export class FramePool {
     this.freeFrames.push(frame);
   }
 
+  /** Audio packets (Frame.track > 0) dropped with the fragments they were in (the reasons above count video only). */
+  audioDropped = 0;
+
   countDrop(reason: DropReason, frames = 1): void {
     this.drops[reason] += frames;
   }
