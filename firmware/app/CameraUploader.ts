@@ -2,7 +2,7 @@ import { AudioInput, type AudioInputStats } from '../core/audio/AudioInput.ts';
 import { kvsMediaType } from '../core/media/kvsMediaType.ts';
 import { cameraPoolSizing } from './poolBudget.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
-import { EventGate, type EventGateStats, type EventOutcome } from '../core/events/EventGate.ts';
+import { EventGate, type EventGateReport, type EventOutcome } from '../core/events/EventGate.ts';
 import type { EventRequest } from '../core/events/EventRequest.ts';
 import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
 import { METADATA_LIMITS } from '../core/mkv/mkvLimits.ts';
@@ -73,8 +73,8 @@ export interface UploaderStatus {
    * the socket (first send, not replays), live cameras only. A window: the status line reads it and clears it.
    */
   readonly captureToSocket: LatencyStats;
-  /** Recording mode "event": events, clips and fragments admitted (docs/events.md); absent when continuous. */
-  readonly events?: Readonly<EventGateStats>;
+  /** Recording mode "event": events, clips, fragments admitted, pre-roll fill, the open clip (docs/events.md); absent when continuous. */
+  readonly events?: EventGateReport;
   /** The camera's audio track (camera.audio): packets read, queued, silence made, drops; absent without audio. */
   readonly audio?: Readonly<AudioInputStats> & { readonly droppedWithFragments: number; readonly error: string | undefined };
   /** The spool's figures (docs/spool.md); absent without a spool. */
@@ -365,7 +365,7 @@ export class CameraUploader {
       lastPersistedAt: this.lastPersistedAt,
       stats: this.session.stats,
       captureToSocket: this.captureToSocket,
-      ...(this.gate ? { events: this.gate.stats } : {}),
+      ...(this.gate ? { events: this.gate.report() } : {}),
       ...(this.audio ? { audio: { ...this.audio.stats, droppedWithFragments: this.pool.audioDropped, error: this.audio.problem?.code } } : {}),
       ...(this.spool ? { spool: spoolStatus(this.spool, this.spoolWindow, this.board.clock.monotonic()) } : {}),
     };

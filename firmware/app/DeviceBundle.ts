@@ -8,6 +8,7 @@ import {
 } from './DeviceConfig.ts';
 import { CODECS, codecChoices, isCodecId, type CodecId } from '../core/media/codecs.ts';
 import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
+import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
 import { maxPreRollMs } from './RecordingConfig.ts';
 
 /** How the device is started from a bundle: `firmware.js --bundle DIR --board FILE` (the image's board.json). */
@@ -269,7 +270,7 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
 
   // Recording mode (docs/events.md): without a board, the pre-roll is checked against the largest pool a manifest may give.
   const recording = d.recording === undefined ? undefined
-    : parseRecording(object(d.recording, 'device.cbor recording'), 'device.cbor', board.maxPreRollMs ?? 3_600_000, board.name ?? 'any');
+    : parseRecording(object(d.recording, 'device.cbor recording'), 'device.cbor', board.maxPreRollMs ?? EVENT_LIMITS.preMsAnyBoard, board.name ?? 'any');
 
   return {
     thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, audio, fragmentMs, metadata, recording, cameras,

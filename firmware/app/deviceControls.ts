@@ -1,3 +1,4 @@
+import { combineEventReports } from '../core/events/combineEventReports.ts';
 import type { EventOutcome } from '../core/events/EventGate.ts';
 import type { EventRequest } from '../core/events/EventRequest.ts';
 import type { CameraTelemetry, DeviceControls, SpoolTelemetry, TelemetrySnapshot } from '../core/control/ControlPorts.ts';
@@ -100,6 +101,7 @@ function snapshot(board: Board, uploaders: readonly CameraUploader[], several: b
   const lastPersistedAgeMs = ages.includes(-1) ? -1 : Math.max(...ages);
   const cameraError = statuses.find((s) => s.cameraError !== undefined)?.cameraError;
   const first = statuses[0]!;
+  const events = combineEventReports(statuses.map((s) => s.events));
   const cameras: Record<string, CameraTelemetry> = {};
   if (several) {
     statuses.forEach((s, i) => {
@@ -108,6 +110,7 @@ function snapshot(board: Board, uploaders: readonly CameraUploader[], several: b
         stream: u.streamName, framesIn: framesRead(s, u), framesOut: s.stats.framesSent, fragmentsSent: s.stats.fragmentsSent,
         fragmentsPersisted: s.stats.fragmentsPersisted, poolSlotsInUse: s.poolSlotsInUse, poolSlots: s.poolSlots,
         lastPersistedAgeMs: age(s), connected: s.connected, ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
+        ...(s.events ? { events: s.events } : {}),
         ...spoolTelemetry([s]),
       };
     });
@@ -129,6 +132,7 @@ function snapshot(board: Board, uploaders: readonly CameraUploader[], several: b
     computrons: board.computrons(),
     ...(cameraError !== undefined ? { cameraError } : {}),
     ...(several ? { cameras } : {}),
+    ...(events ? { events } : {}),
     ...spoolTelemetry(statuses),
   };
 }

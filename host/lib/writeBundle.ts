@@ -31,6 +31,17 @@ export interface CameraEntry {
   readonly source?: string;
 }
 
+/**
+ * device.cbor `recording` (docs/events.md), only the keys given: the device fills in the defaults and checks the
+ * pre-roll against its board (firmware/app/DeviceConfig.ts parseRecording, the one rule).
+ */
+export interface RecordingMap {
+  readonly mode: 'continuous' | 'event';
+  readonly preRollMs?: number;
+  readonly postMs?: number;
+  readonly trigger?: string;
+}
+
 /** device.cbor: the keys of docs/device-bundle.md, in the order they are encoded. */
 export interface DeviceConfig {
   readonly version: 1;
@@ -50,6 +61,7 @@ export interface DeviceConfig {
     readonly kinesisVideo: string;
   };
   readonly retentionHours?: number;
+  readonly recording?: RecordingMap;
 }
 
 /** A camera map with a fixed key order, only the keys given. */
@@ -59,6 +71,16 @@ function orderedCamera(c: CameraEntry): Record<string, unknown> {
     ...(c.codec !== undefined ? { codec: c.codec } : {}),
     ...(c.fps !== undefined ? { fps: c.fps } : {}),
     ...(c.source !== undefined ? { source: c.source } : {}),
+  };
+}
+
+/** A recording map with a fixed key order, only the keys given. */
+function orderedRecording(r: RecordingMap): Record<string, unknown> {
+  return {
+    mode: r.mode,
+    ...(r.preRollMs !== undefined ? { preRollMs: r.preRollMs } : {}),
+    ...(r.postMs !== undefined ? { postMs: r.postMs } : {}),
+    ...(r.trigger !== undefined ? { trigger: r.trigger } : {}),
   };
 }
 
@@ -94,6 +116,7 @@ export function encodeDeviceConfig(config: DeviceConfig): Uint8Array {
       kinesisVideo: config.endpoints.kinesisVideo,
     },
     ...(config.retentionHours !== undefined ? { retentionHours: config.retentionHours } : {}),
+    ...(config.recording !== undefined ? { recording: orderedRecording(config.recording) } : {}),
   };
   const out = new Uint8Array(4096);
   return out.slice(0, encodeCbor(ordered, out));
