@@ -13,6 +13,8 @@ export interface CameraSource {
   readonly kind: CameraSourceKind;
   /** rpicam: `software` when the SoC has no H.264 encoder (Pi 5): raw YUV from rpicam-vid, encoded by ffmpeg/libx264. */
   readonly encoder?: 'hardware' | 'software';
+  /** rpicam: which camera of the board (rpicam-vid --camera N, as --list-cameras numbers them); absent = 0. */
+  readonly camera?: number;
   /** v4l2: the device node (default /dev/video0). */
   readonly device?: string;
   /** v4l2: what the camera sends (`ffmpeg -f v4l2 -input_format`): mjpeg (most UVC cameras), h264, yuyv422. */
@@ -60,12 +62,16 @@ export function readCameraSource(value: unknown, bad: (field: string, want: stri
   if (value === undefined) return DEFAULT_SOURCE;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('camera.source', 'an object');
   const o = value as Record<string, unknown>;
-  const known = ['kind', 'encoder', 'device', 'format'];
+  const known = ['kind', 'encoder', 'camera', 'device', 'format'];
   for (const key of Object.keys(o)) if (!known.includes(key)) bad(`camera.source.${key}`, `one of ${known.join(', ')}`);
   if (!(CAMERA_SOURCE_KINDS as readonly unknown[]).includes(o.kind)) bad('camera.source.kind', CAMERA_SOURCE_KINDS.map((k) => `"${k}"`).join(', '));
   const kind = o.kind as CameraSourceKind;
   if (o.encoder !== undefined && (kind !== 'rpicam' || (o.encoder !== 'hardware' && o.encoder !== 'software'))) {
     bad('camera.source.encoder', '"hardware" or "software", and only for kind "rpicam"');
+  }
+  const index = o.camera;
+  if (index !== undefined && (kind !== 'rpicam' || typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > 7)) {
+    bad('camera.source.camera', 'a camera index 0-7 (rpicam-vid --list-cameras), and only for kind "rpicam"');
   }
   if (o.device !== undefined && (kind !== 'v4l2' || typeof o.device !== 'string' || !DEVICE_PATH.test(o.device))) {
     bad('camera.source.device', 'a /dev/… path, and only for kind "v4l2"');
@@ -76,22 +82,29 @@ export function readCameraSource(value: unknown, bad: (field: string, want: stri
   return Object.freeze({
     kind,
     ...(o.encoder !== undefined ? { encoder: o.encoder as 'hardware' | 'software' } : {}),
+    ...(o.camera !== undefined ? { camera: o.camera as number } : {}),
     ...(o.device !== undefined ? { device: o.device as string } : {}),
     ...(o.format !== undefined ? { format: o.format as CameraSource['format'] } : {}),
   });
 }
 
 /**
- * `flash --camera-source`: `rpicam`, `rpicam:software`, `v4l2` (/dev/video0, MJPEG), `v4l2:/dev/videoN`,
+ * `flash --camera-source`: `rpicam`, `rpicam:software`, `rpicam:N` / `rpicam:software:N` (camera N of the board),
+ * `v4l2` (/dev/video0, MJPEG), `v4l2:/dev/videoN`,
  * `v4l2:/dev/videoN:h264`, `rtsp`, `mjpeg-http`. The URL of the last two comes from --camera-url-file.
  */
 export function parseCameraSourceFlag(text: string): CameraSource {
   const [kind, ...rest] = text.split(':');
   const bad = (field: string, want: string): never => {
     throw new FieldcamError('CLI_USAGE', `flash: --camera-source ${text}: ${field} must be ${want} ` +
-      `(rpicam, rpicam:software, v4l2, v4l2:/dev/videoN[:mjpeg|h264|yuyv422], rtsp, mjpeg-http)`);
+      `(rpicam, rpicam:software, rpicam[:software]:N, v4l2, v4l2:/dev/videoN[:mjpeg|h264|yuyv422], rtsp, mjpeg-http)`);
   };
-  if (kind === 'rpicam') return readCameraSource(rest.length ? { kind, encoder: rest.join(':') } : { kind }, bad);
+  if (kind === 'rpicam') {
+    // A number is the camera index (a board with two CSI connectors, e.g. the Pi 5); a word, the encoder.
+    const index = rest.length > 0 && /^\d+$/.test(rest[rest.length - 1]!) ? rest.pop() : undefined;
+    const encoder = rest.length ? { encoder: rest.join(':') } : {};
+    return readCameraSource({ kind, ...encoder, ...(index !== undefined ? { camera: Number(index) } : {}) }, bad);
+  }
   if (kind === 'v4l2') return readCameraSource({ kind, ...(rest[0] ? { device: rest[0] } : {}), ...(rest[1] ? { format: rest[1] } : {}), ...(rest.length > 2 ? { extra: rest.slice(2) } : {}) }, bad);
   if (rest.length) bad('the kind', 'given without a value (the URL goes in --camera-url-file)');
   return readCameraSource({ kind }, bad);
@@ -154,6 +167,11 @@ function copyTo(codec: string): string {
   return '-c:v copy -f mjpeg -';
 }
 
+/** rpicam-vid's `--camera N`, only when the source names a camera: a one-camera board's script stays as it was. */
+function cameraIndex(source: CameraSource | undefined): string[] {
+  return source?.camera !== undefined ? ['--camera', String(source.camera)] : [];
+}
+
 /**
  * rpicam-vid's arguments for a hardware-encoded camera: run forever (-t 0), no preview, the manifest's size
  * and rate, a key frame at every fragment boundary (--intra), the pool's bitrate, SPS/PPS repeated before
@@ -167,7 +185,7 @@ export function captureArgs(board: CaptureBoard): string[] {
       'use camera.codec "h264" on a Raspberry Pi camera, camera.source {"kind":"rpicam","encoder":"software"} (ffmpeg encodes), or a camera adapter that delivers H.265');
   }
   const intra = intraFrames(c, board.stream.fragmentMs);
-  return ['-t', '0', '-n', '--codec', rpicamCodec, ...(c.codec === 'h264' ? ['--inline', '--intra', String(intra)] : []),
+  return ['-t', '0', '-n', ...cameraIndex(c.source), '--codec', rpicamCodec, ...(c.codec === 'h264' ? ['--inline', '--intra', String(intra)] : []),
     '--width', String(c.width), '--height', String(c.height), '--framerate', String(c.fps),
     ...(c.codec === 'h264' ? ['--bitrate', String(board.pool.bitrateKbps * 1000)] : []), '--flush', '-o', '-'];
 }
@@ -184,7 +202,7 @@ export function captureCommand(board: CaptureBoard): string {
     case 'rpicam':
       if (source.encoder !== 'software') return `"$capture" ${captureArgs(board).join(' ')}`;
       // No encoder in the SoC (Pi 5): raw I420 frames, encoded on the CPU.
-      return `"$capture" -t 0 -n --codec yuv420 --width ${c.width} --height ${c.height} --framerate ${c.fps} --flush -o - \\\n  | ` +
+      return `"$capture" -t 0 -n ${cameraIndex(source).map((a) => `${a} `).join('')}--codec yuv420 --width ${c.width} --height ${c.height} --framerate ${c.fps} --flush -o - \\\n  | ` +
         `${FFMPEG} -f rawvideo -pix_fmt yuv420p -video_size ${size} -framerate ${c.fps} -i - ${encodeTo(board)}`;
     case 'v4l2': {
       const format = source.format ?? 'mjpeg';

@@ -12,6 +12,8 @@ import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { CAMERA_URL_FILE } from '../../shared/cameraSource.ts';
 import { BUNDLE_DIR, IMAGE_DIR, UNIT_FILE } from './deviceTree.ts';
 import { renderInstallScript, renderRunScript, renderUnit } from './renderService.ts';
+import { flashCameras } from './flashCameras.ts';
+import { renderMultiCameraRun } from './renderMultiCameraRun.ts';
 
 export type FileAction = 'written' | 'updated' | 'unchanged';
 
@@ -66,12 +68,6 @@ export function validateBundle(bundle: string, boardJson: string): BundleSummary
     throw new FieldcamError('FLASH_BUNDLE_WRONG_BOARD', `flash: the bundle ${bundle} sets camera.codec ${config.camera.codec}, but the ${JSON.stringify(boardCodec)} camera of this board ` +
       `(${boardJson}) is what the device captures: it was provisioned for another board`);
   }
-  // A device with several cameras reads camera i on fd 3 + i (docs/device-bundle.md); the run script flash writes
-  // pipes one capture into stdin, so such a bundle would fail at boot (INPUT_READ_FAILED on fd 3). Said here instead.
-  if (config.cameras) {
-    throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} lists ${config.cameras.length} cameras; flash writes the run script of a one-camera device ` +
-      `(the capture on stdin), not yet one capture per camera on fds 3.. (docs/device-bundle.md): provision it without cameras, or run it with fieldcam sim`);
-  }
   const iot = 'iot' in config.credentials ? config.credentials.iot : undefined;
   if (!iot) throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} has no IoT credentials settings`);
   try {
@@ -105,18 +101,25 @@ export function treeFiles(board: BoardManifest, image: ImageManifest, bundle: st
   const dist = imageDir(board.name);
   const file = (path: string) => new Uint8Array(readFileSync(path));
   const text = (s: string) => new TextEncoder().encode(s);
+  // Several cameras (device.cbor cameras): one capture per camera on fds 3.., each URL camera's URL from the bundle.
+  const cameras = flashCameras(board, bundle);
+  if (cameras && cameraUrl !== undefined) {
+    throw new FieldcamError('CLI_USAGE', `flash: the bundle ${bundle} lists ${cameras.length} cameras: each RTSP/HTTP camera's URL goes in the bundle file camera-url-<camera>, not --camera-url-file`);
+  }
+  const urls = (cameras ?? []).flatMap((c) => (c.url ? [{ path: `${BUNDLE_DIR}/${c.url.file}`, data: text(`${c.url.value}\n`), mode: 0o600 }] : []));
   return [
     { path: `${IMAGE_DIR}/fieldcam-runtime`, data: file(join(dist, 'fieldcam-runtime')), mode: 0o755 },
     { path: `${IMAGE_DIR}/firmware.js`, data: file(join(dist, 'firmware.js')), mode: 0o644 },
     { path: `${IMAGE_DIR}/board.json`, data: file(join(dist, 'board.json')), mode: 0o644 },
     { path: `${IMAGE_DIR}/image.json`, data: file(join(dist, 'image.json')), mode: 0o644 },
     { path: `${IMAGE_DIR}/VERSION`, data: text(`${image.version}\n`), mode: 0o644 },
-    { path: `${IMAGE_DIR}/run`, data: text(renderRunScript(board, image)), mode: 0o755 },
+    { path: `${IMAGE_DIR}/run`, data: text(cameras ? renderMultiCameraRun(board, image, cameras) : renderRunScript(board, image)), mode: 0o755 },
     { path: `${IMAGE_DIR}/install.sh`, data: text(renderInstallScript(board, image)), mode: 0o755 },
     { path: `${BUNDLE_DIR}/device.cbor`, data: file(join(bundle, 'device.cbor')), mode: 0o600 },
     { path: `${BUNDLE_DIR}/certificate.pem`, data: file(join(bundle, 'certificate.pem')), mode: 0o644 },
     { path: `${BUNDLE_DIR}/private.key`, data: file(join(bundle, 'private.key')), mode: 0o600 },
     { path: `${BUNDLE_DIR}/ca.pem`, data: file(join(bundle, 'ca.pem')), mode: 0o644 },
+    ...urls,
     ...(cameraUrl !== undefined ? [{ path: `${BUNDLE_DIR}/${CAMERA_URL_FILE}`, data: text(`${cameraUrl}\n`), mode: 0o600 }] : []),
     { path: UNIT_FILE, data: text(renderUnit(board, image)), mode: 0o644 },
   ];

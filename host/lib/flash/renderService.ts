@@ -7,7 +7,7 @@ import { CAMERA_SOURCES, CAMERA_URL_FILE, captureCommand, sourceTools, TOOL_PACK
 import { deviceCommand, IMAGE_DIR, BUNDLE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
 
 /** The capture tools a source needs, found on PATH or the script exits 10 naming what to install. */
-function toolLookup(source: CameraSource, who: string, exitCode: number): string {
+export function toolLookup(source: CameraSource, who: string, exitCode: number): string {
   return sourceTools(source).map((group) => {
     const first = group.length > 1 ? `capture=
 for tool in ${group.join(' ')}; do

@@ -1,0 +1,92 @@
+// The cameras a multi-camera bundle (device.cbor `cameras`, docs/device-bundle.md) asks the run script to start:
+// each one's codec, frame rate and camera adapter (its own `source`, else the board's or --camera-source's), and
+// the URL of an RTSP/HTTP camera (the bundle file camera-url-<camera>). Two cameras cannot share one source —
+// one camera cannot feed two streams — so that is refused here, before anything is written.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
+import { FieldcamError } from '../../shared/hostErrors.ts';
+import { CAMERA_SOURCES, parseCameraSourceFlag, readCameraSource, readCameraUrl, redactUrl, type CameraSource } from '../../shared/cameraSource.ts';
+import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
+import type { CodecId } from '../../../firmware/core/media/codecs.ts';
+
+export interface FlashCamera {
+  readonly name: string;
+  readonly codec: CodecId;
+  readonly fps: number;
+  readonly source: CameraSource;
+  /** RTSP/HTTP cameras: the URL (from the bundle's camera-url-<name>) and that file's name. */
+  readonly url?: { readonly file: string; readonly value: string };
+}
+
+/** The bundle file holding camera `name`'s URL (0600 beside the key, as the one-camera camera-url). */
+export function cameraUrlFile(name: string): string {
+  return `camera-url-${name}`;
+}
+
+/** What a source captures from, as two cameras would collide on it; undefined for URL cameras (compared by URL). */
+function sourceKey(source: CameraSource): string | undefined {
+  if (source.kind === 'rpicam') return `the Raspberry Pi camera ${source.camera ?? 0} (rpicam-vid --camera ${source.camera ?? 0})`;
+  if (source.kind === 'v4l2') return `the V4L2 device ${source.device ?? '/dev/video0'}`;
+  return undefined;
+}
+
+function invalid(bundle: string, what: string): never {
+  throw new FieldcamError('FLASH_CAMERA_SOURCE_INVALID', `flash: the bundle ${bundle}: ${what}`);
+}
+
+function readSource(raw: unknown, field: string, fallback: CameraSource, bundle: string): CameraSource {
+  if (raw === undefined) return fallback;
+  const bad = (f: string, want: string): never => invalid(bundle, `device.cbor ${field}.${f.replace(/^camera\.source\.?/, 'source.').replace(/\.$/, '')} must be ${want}`);
+  if (typeof raw !== 'string') return readCameraSource(raw, bad);
+  try {
+    return parseCameraSourceFlag(raw);
+  } catch (err) {
+    return invalid(bundle, `device.cbor ${field}.source ${JSON.stringify(raw)}: ${(err as Error).message.replace(/^flash: --camera-source \S+: /, '')}`);
+  }
+}
+
+/**
+ * The cameras of a bundle that lists several, in fd order (camera i on fd 3 + i); undefined for a one-camera
+ * bundle. The bundle has been validated (validateBundle), so names, codecs and rates are the device's.
+ */
+export function flashCameras(board: BoardManifest, bundle: string): readonly FlashCamera[] | undefined {
+  const bytes = readFileSync(join(bundle, 'device.cbor'));
+  const doc = decodeCbor(bytes, 0, bytes.length, { maxBytes: 16 * 1024, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 }) as Record<string, unknown>;
+  if (!Array.isArray(doc.cameras)) return undefined;
+  const fallback = board.camera.source ?? { kind: 'rpicam' as const };
+  const cameras = (doc.cameras as Record<string, unknown>[]).map((c, i): FlashCamera => {
+    const name = String(c.name);
+    const source = readSource(c.source, `cameras[${i}]`, fallback, bundle);
+    let url: FlashCamera['url'];
+    if (CAMERA_SOURCES[source.kind].url) {
+      const file = cameraUrlFile(name);
+      let text: string;
+      try {
+        text = readFileSync(join(bundle, file), 'utf8');
+      } catch (err) {
+        return invalid(bundle, `camera ${name} is a ${source.kind} camera and ${join(bundle, file)} cannot be read (${(err as NodeJS.ErrnoException).code}): write its URL there, one line, mode 0600`);
+      }
+      url = { file, value: readCameraUrl(text, source, join(bundle, file)) };
+    }
+    return Object.freeze({
+      name, source, ...(url ? { url } : {}),
+      codec: (c.codec ?? board.camera.codec) as CodecId,
+      fps: typeof c.fps === 'number' ? c.fps : board.camera.fps,
+    });
+  });
+  const seen = new Map<string, string>();
+  for (const c of cameras) {
+    const key = c.url ? `the URL ${redactUrl(c.url.value)}` : sourceKey(c.source);
+    if (key === undefined) continue;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      const remedy = c.source.kind === 'rpicam'
+        ? `give ${c.name} its own camera in device.cbor, e.g. source "rpicam:1" (rpicam-vid --list-cameras numbers them), or a USB/IP camera`
+        : c.source.kind === 'v4l2' ? `give ${c.name} its own device, e.g. source "v4l2:/dev/video2" (v4l2-ctl --list-devices)` : `give ${c.name} its own camera's URL in ${cameraUrlFile(c.name)}`;
+      throw new FieldcamError('FLASH_CAMERA_SOURCE_CONFLICT', `flash: the bundle ${bundle}: cameras ${first} and ${c.name} both capture from ${key}, and one camera cannot feed two streams: ${remedy}`);
+    }
+    seen.set(key, c.name);
+  }
+  return Object.freeze(cameras);
+}

@@ -1,0 +1,164 @@
+// `fieldcam flash` with a bundle of several cameras (device.cbor `cameras`, issue 18): which capture each camera
+// gets (its own `source`, else the board's), the refusals when two cameras would share one camera or a URL is
+// missing, and the run script run end to end. For that run, two V4L2 cameras (an MJPEG one copied, an H.264 one
+// copied through h264_mp4toannexb) have only their `-f v4l2 … -i /dev/videoN` input options replaced by the
+// fixture files read in real time (no V4L2 device here); the FIFOs, the fds 3 and 4, the SIGTERM when a capture
+// ends and the sim-x86 runtime streaming both cameras to the local KVS run as written. Judged by each camera's
+// summary line and by GetMedia of its stream decoded with ffmpeg.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEVICE_EXIT } from '../../../firmware/app/runDevice.ts';
+import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
+import { buildImage, imageDir, type ImageManifest } from '../../../host/lib/buildImage.ts';
+import { BUNDLE_DIR, deviceCommand } from '../../../host/lib/flash/deviceTree.ts';
+import { flashCameras } from '../../../host/lib/flash/flashCameras.ts';
+import { renderMultiCameraRun } from '../../../host/lib/flash/renderMultiCameraRun.ts';
+import { loadBoardManifest, type BoardManifest } from '../../../host/shared/loadBoardManifest.ts';
+import { bootCommand } from '../../../sim/board/bootBoard.ts';
+import { writeDeviceConfig } from '../../../sim/board/writeDeviceConfig.ts';
+import { mediaRoutes } from '../../../sim/cloud/kvs/media/index.ts';
+import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../../sim/cloud/startCloud.ts';
+import { getMedia } from '../../device/storedMedia.ts';
+import { decodedFrameCount, FIXTURES, ROOT, tempDir } from '../../e2e/tools.ts';
+import { assert, suite } from '../../harness/index.ts';
+
+const test = suite('flash with several cameras: one capture per camera on fds 3.., collisions refused, the run script end to end');
+const tmp = tempDir('fieldcam-flash-multi-');
+const PI4 = loadBoardManifest('pi-4');
+
+/** A bundle directory holding only device.cbor (flashCameras reads nothing else) and the given URL files. */
+function bundleWith(name: string, cameras: Record<string, unknown>[], urls: Record<string, string> = {}): string {
+  const dir = join(tmp.dir, name);
+  mkdirSync(dir, { recursive: true });
+  const out = new Uint8Array(16 * 1024);
+  const n = encodeCbor({ version: 1, thingName: 'yard', cameras }, out);
+  writeFileSync(join(dir, 'device.cbor'), out.subarray(0, n));
+  for (const [camera, url] of Object.entries(urls)) writeFileSync(join(dir, `camera-url-${camera}`), `${url}\n`, { mode: 0o600 });
+  return dir;
+}
+
+function refused(fn: () => unknown, code: string, message: RegExp): void {
+  try {
+    fn();
+  } catch (err) {
+    assert.is((err as { code?: string }).code, code, (err as Error).message);
+    assert.ok(message.test((err as Error).message), `${(err as Error).message} matches ${message}`);
+    return;
+  }
+  assert.ok(false, `refused with ${code}`);
+}
+
+const image = { version: '0.0.0-test', runtimeFlags: [] } as unknown as ImageManifest;
+
+test('two CSI cameras by index, a USB and an RTSP camera: one capture each, into fds 3..6, the URL from the bundle', () => {
+  const bundle = bundleWith('four', [
+    { name: 'front', source: 'rpicam:0' }, { name: 'back', source: { kind: 'rpicam', camera: 1 } },
+    { name: 'usb', source: 'v4l2:/dev/video4:h264' }, { name: 'gate', source: 'rtsp' },
+  ], { gate: 'rtsp://user:pw@10.0.0.9/stream1' });
+  const cameras = flashCameras(PI4, bundle)!;
+  assert.equal(cameras.map((c) => [c.name, c.source.kind, c.url?.file]), [['front', 'rpicam', undefined], ['back', 'rpicam', undefined], ['usb', 'v4l2', undefined], ['gate', 'rtsp', 'camera-url-gate']]);
+  const script = renderMultiCameraRun(PI4, image, cameras);
+  assert.ok(/"\$capture" -t 0 -n --camera 0 --codec h264 /.test(script), String(/"\$capture" -t 0 -n --camera 0 --codec h264 /));
+  assert.ok(/"\$capture" -t 0 -n --camera 1 --codec h264 /.test(script), String(/"\$capture" -t 0 -n --camera 1 --codec h264 /));
+  assert.ok(/-f v4l2 -input_format h264 .* -i \/dev\/video4 -an -c:v copy /.test(script), String(/-f v4l2 -input_format h264 .* -i \/dev\/video4 -an -c:v copy /));
+  assert.ok(new RegExp(`url=\\$\\(cat /${BUNDLE_DIR}/camera-url-gate\\)`).test(script), String(new RegExp(`url=\\$\\(cat /${BUNDLE_DIR}/camera-url-gate\\)`)));
+  assert.ok(!script.includes('user:pw'), 'the URL (and its password) is never in the run script');
+  assert.ok(/\) >"\$fifos\/3" &\nexec 3<"\$fifos\/0" 4<"\$fifos\/1" 5<"\$fifos\/2" 6<"\$fifos\/3"\n/.test(script), String(/\) >"\$fifos\/3" &\nexec 3<"\$fifos\/0" 4<"\$fifos\/1" 5<"\$fifos\/2" 6<"\$fifos\/3"\n/));
+  assert.ok(/\nexec \/opt\/fieldcam\/fieldcam-runtime .*<\/dev\/null\n$/.test(script), String(/\nexec \/opt\/fieldcam\/fieldcam-runtime .*<\/dev\/null\n$/));
+  // The rpicam tool lookup once, ffmpeg's once: the script is valid sh.
+  assert.is(script.split('for tool in rpicam-vid libcamera-vid').length - 1, 1);
+  const path = join(tmp.dir, 'four.run');
+  writeFileSync(path, script);
+  assert.is(spawnSync('sh', ['-n', path]).status, 0);
+});
+
+test('cameras without a source take the board\'s; collisions are refused with FLASH_CAMERA_SOURCE_CONFLICT and a remedy', () => {
+  const twoCsi = bundleWith('two-csi', [{ name: 'a' }, { name: 'b' }]);
+  refused(() => flashCameras(PI4, twoCsi), 'FLASH_CAMERA_SOURCE_CONFLICT', /cameras a and b both capture from the Raspberry Pi camera 0 .*source "rpicam:1"/);
+  const index0 = bundleWith('index-0', [{ name: 'a' }, { name: 'b', source: 'rpicam:0' }]);
+  refused(() => flashCameras(PI4, index0), 'FLASH_CAMERA_SOURCE_CONFLICT', /the Raspberry Pi camera 0/);
+  const usb = bundleWith('two-usb', [{ name: 'a', source: 'v4l2' }, { name: 'b', source: { kind: 'v4l2', device: '/dev/video0' } }]);
+  refused(() => flashCameras(PI4, usb), 'FLASH_CAMERA_SOURCE_CONFLICT', /the V4L2 device \/dev\/video0, .*v4l2:\/dev\/video2/);
+  const sameUrl = bundleWith('same-url', [{ name: 'a', source: 'rtsp' }, { name: 'b', source: 'rtsp' }], { a: 'rtsp://u:secret@cam/1', b: 'rtsp://u:secret@cam/1' });
+  refused(() => flashCameras(PI4, sameUrl), 'FLASH_CAMERA_SOURCE_CONFLICT', /the URL rtsp:\/\/\*\*\*@cam\/1/);
+  const csiAndUsb = flashCameras(PI4, bundleWith('csi-usb', [{ name: 'a' }, { name: 'b', source: 'v4l2' }]))!;
+  assert.equal(csiAndUsb.map((c) => c.source.kind), ['rpicam', 'v4l2']);
+});
+
+test('a bad source or a missing URL file: FLASH_CAMERA_SOURCE_INVALID naming the camera', () => {
+  refused(() => flashCameras(PI4, bundleWith('bad-kind', [{ name: 'a', source: 'webcam' }, { name: 'b' }])), 'FLASH_CAMERA_SOURCE_INVALID', /cameras\[0\]\.source "webcam"/);
+  refused(() => flashCameras(PI4, bundleWith('bad-map', [{ name: 'a', source: { kind: 'rpicam', camera: 9 } }])), 'FLASH_CAMERA_SOURCE_INVALID', /cameras\[0\]\.source\.camera must be a camera index 0-7/);
+  refused(() => flashCameras(PI4, bundleWith('no-url', [{ name: 'a' }, { name: 'gate', source: 'mjpeg-http' }])), 'FLASH_CAMERA_SOURCE_INVALID', /camera gate is a mjpeg-http camera and .*camera-url-gate cannot be read \(ENOENT\)/);
+  refused(() => flashCameras(PI4, bundleWith('bad-url', [{ name: 'gate', source: 'rtsp' }], { gate: 'http://x/' })), 'CLI_USAGE', /camera-url-gate: not a rtsp:\/\/ or rtsps:\/\/ URL/);
+  // A one-camera bundle (no `cameras`): flash writes the one-camera run script (renderService.ts).
+  const one = join(tmp.dir, 'one');
+  mkdirSync(one);
+  const out = new Uint8Array(1024);
+  writeFileSync(join(one, 'device.cbor'), out.subarray(0, encodeCbor({ version: 1, thingName: 'solo' }, out)));
+  assert.is(flashCameras(PI4, one), undefined);
+});
+
+let cloud: RunningCloud | undefined;
+test.after(async () => {
+  await cloud?.close();
+  tmp.remove();
+});
+
+test('the run script end to end: two V4L2 cameras (MJPEG, H.264) through FIFOs on fds 3 and 4 → both streams stored and decoded', async () => {
+  const sim = await buildImage(loadBoardManifest('sim-x86'), { typecheck: false });
+  cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
+  const b = loadBoardManifest('sim-x86');
+  const board: BoardManifest = { ...b, camera: { ...b.camera, codec: 'h264', width: 320, height: 240, fps: 10 } };
+  const bundle = bundleWith('e2e', [{ name: 'jpeg', codec: 'mjpeg', fps: 10, source: 'v4l2:/dev/video0:mjpeg' }, { name: 'avc', codec: 'h264', source: 'v4l2:/dev/video2:h264' }]);
+  let script = renderMultiCameraRun(board, sim, flashCameras(board, bundle)!);
+  const config = join(tmp.dir, 'e2e.json');
+  const endpoint = new URL(cloud.endpoint);
+  writeDeviceConfig(config, {
+    board, streamName: 'yard', region: 'us-east-1',
+    endpoint: { host: endpoint.hostname, port: Number(endpoint.port), caFile: cloud.caFile },
+    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    codec: 'h264', live: true, recorded: false, createRetentionHours: 24, statusIntervalMs: 0,
+    cameras: [{ name: 'jpeg', codec: 'mjpeg', fps: { num: 10, den: 1 } }, { name: 'avc', codec: 'h264' }],
+  });
+  const { command, args } = bootCommand({ dir: imageDir('sim-x86'), runtimeFlags: sim.runtimeFlags }, config);
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const swap = (find: string, by: string) => {
+    assert.is(script.split(find).length - 1, 1, `exactly one ${JSON.stringify(find)} in the run script`);
+    script = script.replace(find, () => by);
+  };
+  swap(deviceCommand(sim, '/').join(' '), [command, ...args].map(quote).join(' '));
+  swap('-f v4l2 -input_format mjpeg -video_size 320x240 -framerate 10 -i /dev/video0', `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`);
+  swap('-f v4l2 -input_format h264 -video_size 320x240 -framerate 10 -i /dev/video2', `-re -f h264 -framerate 10 -i ${join(FIXTURES, 'h264-320x240-10fps-gop10.h264')}`);
+  const path = join(tmp.dir, 'e2e.run');
+  writeFileSync(path, script, { mode: 0o755 });
+  const r = await new Promise<{ code: number | null; out: string; err: string }>((done) => {
+    const child = spawn('sh', [path], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (code) => {
+      clearTimeout(guard);
+      done({ code, out, err });
+    });
+  });
+  // One SIGTERM (a second would make the runtime exit at once, 143, without its last fragments): a clean stop.
+  assert.is(r.code, DEVICE_EXIT.OK, r.err);
+  assert.ok(!/No such file|Permission denied|Bad fd/.test(r.err), r.err);
+  const records = r.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  for (const name of ['jpeg', 'avc']) {
+    const s = records.find((x) => x.type === 'summary' && x.camera === name);
+    assert.ok(s, `a summary for ${name} (exit ${r.code}; stderr: ${r.err})`);
+    // The MJPEG source is 3 s (30 JPEGs, each complete at its EOI), the H.264 one 10 s: the MJPEG capture ends
+    // first, its subshell sends the runtime SIGTERM, and the runtime sends what it holds of both cameras.
+    if (name === 'jpeg') assert.is(s!.framesIn, 30, JSON.stringify(s));
+    else assert.ok(Number(s!.framesIn) >= 15 && Number(s!.framesIn) < 100, `avc was stopped with jpeg: ${JSON.stringify(s)}`);
+    assert.ok(s!.fragmentsPersisted === s!.fragmentsIn && Number(s!.fragmentsIn) >= 2, `${name}: ${JSON.stringify(s)}`);
+    const media = await getMedia(cloud, `yard-${name}`, tmp.dir);
+    assert.is(decodedFrameCount(media), s!.framesIn, `${name}: every frame counted in is stored and decodes`);
+  }
+});
+
+test.run();
