@@ -14,7 +14,8 @@ import { readBundle } from './readBundle.ts';
 import { REPROVISION_FIX } from './reprovisionFix.ts';
 import { streamRows } from './streamRows.ts';
 import { thingNamesRow } from './thingNamesRow.ts';
-import { cameraToolsRow, hostHasTool } from './cameraToolsRow.ts';
+import { hostHasTool } from './cameraToolsRow.ts';
+import { cameraSourceRows } from './cameraSourceRows.ts';
 import { spoolDirRow } from './spoolDirRow.ts';
 import { loadBoardManifest } from '../../shared/loadBoardManifest.ts';
 import { cameraStreamName } from '../../../firmware/core/iot/iotNames.ts';
@@ -197,7 +198,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
     : { check: 'device.cbor', status: 'FAIL', cause: b.configProblem ?? 'unreadable', fix: REPROVISION_FIX });
   if (o.board) {
     const manifest = loadBoardManifest(o.board.name);
-    rows.push(deviceReaderRow(o.dir, o.board), cameraToolsRow(manifest, hostHasTool, 'this machine'), spoolDirRow(o.dir, manifest.spool, o.spoolDir));
+    rows.push(deviceReaderRow(o.dir, o.board), ...cameraSourceRows(manifest, o.dir, hostHasTool, 'this machine'), spoolDirRow(o.dir, manifest.spool, o.spoolDir));
   }
   if (b.keyMode !== undefined) {
     rows.push((b.keyMode & 0o077) === 0

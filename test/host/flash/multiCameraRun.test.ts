@@ -12,6 +12,7 @@ import { DEVICE_EXIT } from '../../../firmware/app/runDevice.ts';
 import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
 import { buildImage, imageDir, type ImageManifest } from '../../../host/lib/buildImage.ts';
 import { BUNDLE_DIR, deviceCommand } from '../../../host/lib/flash/deviceTree.ts';
+import { cameraSourceRows } from '../../../host/lib/doctor/cameraSourceRows.ts';
 import { flashCameras } from '../../../host/lib/flash/flashCameras.ts';
 import { renderMultiCameraRun } from '../../../host/lib/flash/renderMultiCameraRun.ts';
 import { loadBoardManifest, type BoardManifest } from '../../../host/shared/loadBoardManifest.ts';
@@ -97,6 +98,17 @@ test('a bad source or a missing URL file: FLASH_CAMERA_SOURCE_INVALID naming the
   const out = new Uint8Array(1024);
   writeFileSync(join(one, 'device.cbor'), out.subarray(0, encodeCbor({ version: 1, thingName: 'solo' }, out)));
   assert.is(flashCameras(PI4, one), undefined);
+});
+
+test('doctor: one camera-source row per camera (its adapter\'s tools), a FAIL when flash would refuse the sources', () => {
+  const bundle = bundleWith('doctor', [{ name: 'front', source: 'rpicam:0' }, { name: 'usb', source: 'v4l2:/dev/video2' }]);
+  const onlyFfmpeg = (tool: string) => (tool === 'ffmpeg' ? '/usr/bin/ffmpeg' : undefined);
+  const rows = cameraSourceRows(PI4, bundle, onlyFfmpeg, 'the image');
+  assert.equal(rows.map((r) => [r.check, r.status]), [['camera source front', 'WARN'], ['camera source usb', 'PASS']]);
+  assert.ok(/rpicam-vid or libcamera-vid not on the image/.test(rows[0]!.cause), rows[0]!.cause);
+  const clash = cameraSourceRows(PI4, bundleWith('doctor-clash', [{ name: 'a' }, { name: 'b' }]), onlyFfmpeg, 'the image');
+  assert.equal(clash.map((r) => [r.check, r.status]), [['camera source', 'FAIL']]);
+  assert.ok(/FLASH_CAMERA_SOURCE_CONFLICT: .*cameras a and b/.test(clash[0]!.cause), clash[0]!.cause);
 });
 
 let cloud: RunningCloud | undefined;
