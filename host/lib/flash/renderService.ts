@@ -4,6 +4,7 @@
 import type { ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { CAMERA_SOURCES, CAMERA_URL_FILE, captureCommand, sourceTools, TOOL_PACKAGES, type CameraSource } from '../../shared/cameraSource.ts';
+import type { FlashCamera } from './flashCameras.ts';
 import { deviceCommand, IMAGE_DIR, BUNDLE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
 
 /** The capture tools a source needs, found on PATH or the script exits 10 naming what to install. */
@@ -107,7 +108,7 @@ WantedBy=multi-user.target
 const MACHINES: Readonly<Record<string, string>> = Object.freeze({ x86_64: 'x86_64', armv6: 'armv6l armv7l aarch64', armv7: 'armv7l aarch64', aarch64: 'aarch64' });
 
 /** install.sh's look at the camera itself: listed by rpicam, the device node present, or the URL file filled. */
-function cameraCheck(source: CameraSource): string {
+function cameraCheck(source: CameraSource, urlFile = CAMERA_URL_FILE): string {
   switch (source.kind) {
     case 'rpicam':
       return `say "camera tool: $(command -v "$capture")"
@@ -118,14 +119,24 @@ else say "warning: no camera detected yet ($capture --list-cameras); the service
 else say "warning: no ${source.device ?? '/dev/video0'} yet (plug the camera in; v4l2-ctl --list-devices); the service retries every 5 s"; fi`;
     case 'rtsp':
     case 'mjpeg-http':
-      return `if [ -s /${BUNDLE_DIR}/${CAMERA_URL_FILE} ]; then say "camera: ${source.kind} URL in /${BUNDLE_DIR}/${CAMERA_URL_FILE}"
-else echo "install.sh: /${BUNDLE_DIR}/${CAMERA_URL_FILE} is missing or empty: flash again with --camera-url-file" >&2; exit 1; fi`;
+      return `if [ -s /${BUNDLE_DIR}/${urlFile} ]; then say "camera: ${source.kind} URL in /${BUNDLE_DIR}/${urlFile}"
+else echo "install.sh: /${BUNDLE_DIR}/${urlFile} is missing or empty: flash again with ${urlFile === CAMERA_URL_FILE ? '--camera-url-file' : `the URL in the bundle's ${urlFile}`}" >&2; exit 1; fi`;
   }
 }
 
-export function renderInstallScript(board: BoardManifest, image: ImageManifest): string {
+/** The camera part of install.sh: the board's one camera, or each camera of a multi-camera bundle (tools once). */
+function cameraSection(board: BoardManifest, cameras: readonly FlashCamera[] | undefined): string {
+  if (!cameras) return `${toolLookup(sourceOf(board), 'install.sh', 1)}${cameraCheck(sourceOf(board))}`;
+  const tools = [...new Set(cameras.map((c) => toolLookup(c.source, 'install.sh', 1)))].join('');
+  return tools + cameras.map((c) => cameraCheck(c.source, c.url?.file).replace(/camera: /g, `camera ${c.name}: `).replace(/no camera detected/, `camera ${c.name} not detected`)).join('\n');
+}
+
+/** `cameras`: a bundle with several (flashCameras.ts); absent, the board's one camera. */
+export function renderInstallScript(board: BoardManifest, image: ImageManifest, cameras?: readonly FlashCamera[]): string {
   const arch = MACHINES[board.target] ?? board.target;
   const source = sourceOf(board);
+  const urlFiles = cameras ? cameras.flatMap((c) => (c.url ? [` /${BUNDLE_DIR}/${c.url.file}`] : [])).join('')
+    : CAMERA_SOURCES[source.kind].url ? ` /${BUNDLE_DIR}/${CAMERA_URL_FILE}` : '';
   return `#!/bin/sh
 # Installs fieldcam ${image.version} (${board.name}) on Raspberry Pi OS, from the tree \`fieldcam flash\` wrote:
 # /${IMAGE_DIR} (runtime, firmware, board.json, image.json, run), /${BUNDLE_DIR} (device bundle) and
@@ -135,7 +146,7 @@ set -eu
 say() { echo "install.sh: $*"; }
 if [ "$(id -u)" -ne 0 ]; then echo "install.sh: run as root: sudo sh $0" >&2; exit 1; fi
 
-${toolLookup(source, 'install.sh', 1)}${cameraCheck(source)}
+${cameraSection(board, cameras)}
 machine=$(uname -m)
 case " ${arch} " in
   *" $machine "*) say "machine: $machine (runtime target ${board.target})" ;;
@@ -153,7 +164,7 @@ else usermod -a -G video ${SERVICE_USER}; say "user ${SERVICE_USER}: added to gr
 # The bundle holds the private key: the service user alone reads it (0600, as fieldcam doctor checks).
 chown -R ${SERVICE_USER}:${SERVICE_USER} /${BUNDLE_DIR}
 chmod 0700 /${BUNDLE_DIR}
-chmod 0600 /${BUNDLE_DIR}/device.cbor /${BUNDLE_DIR}/private.key${CAMERA_SOURCES[source.kind].url ? ` /${BUNDLE_DIR}/${CAMERA_URL_FILE}` : ''}
+chmod 0600 /${BUNDLE_DIR}/device.cbor /${BUNDLE_DIR}/private.key${urlFiles}
 chmod 0644 /${BUNDLE_DIR}/certificate.pem /${BUNDLE_DIR}/ca.pem
 say "bundle /${BUNDLE_DIR}: owned by ${SERVICE_USER}, private.key 0600"
 chown -R root:root /${IMAGE_DIR}

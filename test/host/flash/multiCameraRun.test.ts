@@ -14,6 +14,7 @@ import { buildImage, imageDir, type ImageManifest } from '../../../host/lib/buil
 import { BUNDLE_DIR, deviceCommand } from '../../../host/lib/flash/deviceTree.ts';
 import { cameraSourceRows } from '../../../host/lib/doctor/cameraSourceRows.ts';
 import { flashCameras } from '../../../host/lib/flash/flashCameras.ts';
+import { renderInstallScript } from '../../../host/lib/flash/renderService.ts';
 import { renderMultiCameraRun } from '../../../host/lib/flash/renderMultiCameraRun.ts';
 import { loadBoardManifest, type BoardManifest } from '../../../host/shared/loadBoardManifest.ts';
 import { bootCommand } from '../../../sim/board/bootBoard.ts';
@@ -71,6 +72,12 @@ test('two CSI cameras by index, a USB and an RTSP camera: one capture each, into
   assert.is(script.split('for tool in rpicam-vid libcamera-vid').length - 1, 1);
   const path = join(tmp.dir, 'four.run');
   writeFileSync(path, script);
+  assert.is(spawnSync('sh', ['-n', path]).status, 0);
+  // install.sh checks each camera (the CSI ones listed, the USB node present, the URL file filled) and locks the URL file.
+  const install = renderInstallScript(PI4, image, cameras);
+  for (const line of ['camera front not detected', 'camera back not detected', 'if [ -c /dev/video4 ]', `if [ -s /${BUNDLE_DIR}/camera-url-gate ]`,
+    `chmod 0600 /${BUNDLE_DIR}/device.cbor /${BUNDLE_DIR}/private.key /${BUNDLE_DIR}/camera-url-gate\n`]) assert.ok(install.includes(line), line);
+  writeFileSync(path, install);
   assert.is(spawnSync('sh', ['-n', path]).status, 0);
 });
 
