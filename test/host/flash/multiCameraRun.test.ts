@@ -4,11 +4,13 @@
 // copied through h264_mp4toannexb) have only their `-f v4l2 … -i /dev/videoN` input options replaced by the
 // fixture files read in real time (no V4L2 device here); the FIFOs, the fds 3 and 4, the SIGTERM when a capture
 // ends and the sim-x86 runtime streaming both cameras to the local KVS run as written. Judged by each camera's
-// summary line and by GetMedia of its stream decoded with ffmpeg.
+// summary line and by GetMedia of its stream decoded with ffmpeg. Last, the real CLI: provision --cameras, the
+// sources set in device.cbor, flash --target refused without the URL file, then the tree written.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_EXIT } from '../../../firmware/app/runDevice.ts';
+import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
 import { buildImage, imageDir, type ImageManifest } from '../../../host/lib/buildImage.ts';
 import { BUNDLE_DIR, deviceCommand } from '../../../host/lib/flash/deviceTree.ts';
@@ -24,6 +26,7 @@ import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type Runn
 import { getMedia } from '../../device/storedMedia.ts';
 import { decodedFrameCount, FIXTURES, ROOT, tempDir } from '../../e2e/tools.ts';
 import { assert, suite } from '../../harness/index.ts';
+import { cli } from '../provision/provisionKit.ts';
 
 const test = suite('flash with several cameras: one capture per camera on fds 3.., collisions refused, the run script end to end');
 const tmp = tempDir('fieldcam-flash-multi-');
@@ -178,6 +181,34 @@ test('the run script end to end: two V4L2 cameras (MJPEG, H.264) through FIFOs o
     const media = await getMedia(cloud, `yard-${name}`, tmp.dir);
     assert.is(decodedFrameCount(media), s!.framesIn, `${name}: every frame counted in is stored and decodes`);
   }
+});
+
+test('the CLI: provision --cameras 2, each camera given its source in device.cbor, flash --target → the tree\'s run script and URL file', async () => {
+  const work = join(tmp.dir, 'cli');
+  mkdirSync(join(work, 'root'), { recursive: true });
+  const bundle = join(work, 'yard');
+  const p = await cli(cloud!, work, ['provision', '--thing', 'yard', '--cameras', 'front,gate', '--out', bundle, '--endpoint-url', cloud!.endpoint, '--json']);
+  assert.is(p.status, 0, p.stderr);
+  const bytes = readFileSync(join(bundle, 'device.cbor'));
+  const doc = decodeCbor(bytes, 0, bytes.length) as { cameras: Record<string, unknown>[] };
+  doc.cameras[0]!.source = 'rpicam:1';
+  doc.cameras[1]!.source = 'rtsp';
+  const out = new Uint8Array(16 * 1024);
+  writeFileSync(join(bundle, 'device.cbor'), out.subarray(0, encodeCbor(doc, out)), { mode: 0o600 });
+  const flash = (extra: string[] = []) => cli(cloud!, work, ['flash', '--bundle', bundle, '--board', 'pi-4', '--target', join(work, 'root'), '--json', ...extra]);
+  const missing = await flash();
+  assert.is(missing.status, 1, missing.stderr);
+  assert.ok(/FLASH_CAMERA_SOURCE_INVALID/.test(missing.stderr) && /camera-url-gate/.test(missing.stderr), missing.stderr);
+  assert.equal(readdirSync(join(work, 'root')), [], 'nothing written');
+  writeFileSync(join(bundle, 'camera-url-gate'), 'rtsp://viewer:secret@192.0.2.7/stream1\n', { mode: 0o600 });
+  const f = await flash();
+  assert.is(f.status, 0, f.stderr);
+  assert.ok(!f.stdout.includes('secret') && !f.stderr.includes('secret'), 'the URL is printed nowhere');
+  const run = readFileSync(join(work, 'root', 'opt', 'fieldcam', 'run'), 'utf8');
+  assert.ok(run.includes('"$capture" -t 0 -n --camera 1 --codec h264') && run.includes(`url=$(cat /${BUNDLE_DIR}/camera-url-gate)`) && run.includes('exec 3<"$fifos/0" 4<"$fifos/1"\n'), run);
+  assert.ok(!run.includes('secret'));
+  const url = join(work, 'root', BUNDLE_DIR, 'camera-url-gate');
+  assert.equal([readFileSync(url, 'utf8'), statSync(url).mode & 0o777], ['rtsp://viewer:secret@192.0.2.7/stream1\n', 0o600]);
 });
 
 test.run();
