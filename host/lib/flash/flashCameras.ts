@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { FieldcamError } from '../../shared/hostErrors.ts';
 import { CAMERA_SOURCES, parseCameraSourceFlag, readCameraSource, readCameraUrl, redactUrl, type CameraSource } from '../../shared/cameraSource.ts';
-import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import type { CodecId } from '../../../firmware/core/media/codecs.ts';
 
 export interface FlashCamera {
@@ -50,8 +49,18 @@ function readSource(raw: unknown, field: string, fallback: CameraSource, bundle:
  * The cameras of a bundle that lists several, in fd order (camera i on fd 3 + i); undefined for a one-camera
  * bundle. The bundle has been validated (validateBundle), so names, codecs and rates are the device's.
  */
-export function flashCameras(board: BoardManifest, bundle: string): readonly FlashCamera[] | undefined {
-  const bytes = readFileSync(join(bundle, 'device.cbor'));
+export function flashCameras(board: CamerasBoard, bundle: string): readonly FlashCamera[] | undefined {
+  return camerasOf(board, bundle, (file) => readFileSync(join(bundle, file)));
+}
+
+/** The board fields the cameras default to (a BoardManifest, or an image's board.json). */
+export interface CamerasBoard {
+  readonly camera: { readonly codec: string; readonly fps: number; readonly source?: CameraSource };
+}
+
+/** flashCameras over any reader of the bundle's files (`fieldcam flash --verify` reads them from the image). */
+export function camerasOf(board: CamerasBoard, bundle: string, read: (file: string) => Uint8Array): readonly FlashCamera[] | undefined {
+  const bytes = read('device.cbor');
   const doc = decodeCbor(bytes, 0, bytes.length, { maxBytes: 16 * 1024, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 }) as Record<string, unknown>;
   if (!Array.isArray(doc.cameras)) return undefined;
   const fallback = board.camera.source ?? { kind: 'rpicam' as const };
@@ -63,7 +72,7 @@ export function flashCameras(board: BoardManifest, bundle: string): readonly Fla
       const file = cameraUrlFile(name);
       let text: string;
       try {
-        text = readFileSync(join(bundle, file), 'utf8');
+        text = new TextDecoder().decode(read(file));
       } catch (err) {
         return invalid(bundle, `camera ${name} is a ${source.kind} camera and ${join(bundle, file)} cannot be read (${(err as NodeJS.ErrnoException).code}): write its URL there, one line, mode 0600`);
       }

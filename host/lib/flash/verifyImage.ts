@@ -12,6 +12,7 @@ import { CAMERA_SOURCES, CAMERA_URL_FILE, readCameraSource, type CameraSource } 
 import { BUNDLE_DIR, IMAGE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
 import type { Ext4Image } from './Ext4Image.ts';
 import { validateBundle } from './flashTree.ts';
+import { camerasOf } from './flashCameras.ts';
 import { FIRSTBOOT_LINK, SERVICE_LINK, TIMESYNCD_LINK, TIMESYNCD_MASK, TIMESYNCD_UNIT } from './imageFiles.ts';
 import { openRaspiosImage, type RaspiosImage } from './openRaspiosImage.ts';
 import { FIRSTBOOT_SCRIPT, FIRSTBOOT_UNIT } from './renderFirstBoot.ts';
@@ -30,6 +31,33 @@ export const BUNDLE_MODES: Readonly<Record<string, number>> = Object.freeze({
 const REFLASH = 'flash the image again: fieldcam flash --bundle DIR --board <name> --image <the Raspberry Pi OS image> -o <this image>';
 const oct = (m: number) => `0${m.toString(8)}`;
 const pass = (check: string, cause: string): CheckRow => ({ check, status: 'PASS', cause });
+
+/**
+ * A bundle with several cameras (device.cbor `cameras`): each camera's adapter (its tools in the image) and, for an
+ * RTSP/HTTP camera, its camera-url-<camera> (0600); none for a one-camera bundle (the rows above cover it).
+ */
+function cameraRows(fs: Ext4Image, boardJson: string | undefined, source: CameraSource, owners: Set<number>): CheckRow[] {
+  const camera = (JSON.parse(boardJson ?? 'null') as { camera?: { codec?: string; fps?: number } } | null)?.camera;
+  let cameras;
+  try {
+    cameras = camerasOf({ camera: { codec: camera?.codec ?? 'h264', fps: camera?.fps ?? 30, source } }, `/${BUNDLE_DIR}`, (file) => {
+      const bytes = fs.read(`/${BUNDLE_DIR}/${file}`, 64 * 1024);
+      if (!bytes) throw Object.assign(new Error(`${file} is missing`), { code: 'ENOENT' });
+      return bytes;
+    });
+  } catch (err) {
+    if (!isFieldcamError(err)) return []; // an unreadable device.cbor is the bundle row's FAIL
+    return [fail('camera source', err.message.replace(/^flash: /, ''), err.remedy)];
+  }
+  return (cameras ?? []).flatMap((c) => {
+    const tools = { ...cameraToolsRow({ camera: { source: c.source } }, (tool) => TOOL_DIRS.map((d) => `${d}/${tool}`).find((p) => fs.stat(p) !== undefined), 'the image'), check: `camera source ${c.name}` };
+    if (!c.url) return [tools];
+    const st = fs.stat(`/${BUNDLE_DIR}/${c.url.file}`);
+    return [tools, st && (st.mode !== 0o600 || !owners.has(st.uid))
+      ? fail(`camera URL ${c.name}`, `/${BUNDLE_DIR}/${c.url.file} is ${oct(st.mode)} uid ${st.uid}, not 0600 (it may hold the camera's password)`, REFLASH)
+      : pass(`camera URL ${c.name}`, `/${BUNDLE_DIR}/${c.url.file} (0600; not shown)`)];
+  });
+}
 const fail = (check: string, cause: string, fix: string): CheckRow => ({ check, status: 'FAIL', cause, fix });
 const skip = (check: string, cause: string): CheckRow => ({ check, status: 'SKIP', cause });
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
@@ -127,6 +155,7 @@ export function verifyImage(path: string): CheckRow[] {
         : st.mode !== 0o600 || !owners.has(st.uid) ? fail('camera URL', `/${BUNDLE_DIR}/${CAMERA_URL_FILE} is ${oct(st.mode)} uid ${st.uid}, not 0600 (it may hold the camera's password)`, REFLASH)
           : pass('camera URL', `/${BUNDLE_DIR}/${CAMERA_URL_FILE} (0600; not shown: it may hold the camera's password)`));
     }
+    rows.push(...cameraRows(fs, boardJson, source, owners));
   }
 
   rows.push(enabled(fs, 'service unit', SERVICE_LINK, `/${UNIT_FILE}`, 'fieldcam.service is enabled (multi-user.target), ExecStart=/opt/fieldcam/run'));

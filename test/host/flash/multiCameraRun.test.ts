@@ -27,6 +27,7 @@ import { getMedia } from '../../device/storedMedia.ts';
 import { decodedFrameCount, FIXTURES, ROOT, tempDir } from '../../e2e/tools.ts';
 import { assert, suite } from '../../harness/index.ts';
 import { cli } from '../provision/provisionKit.ts';
+import { buildRaspiosImage } from './raspiosImage.ts';
 
 const test = suite('flash with several cameras: one capture per camera on fds 3.., collisions refused, the run script end to end');
 const tmp = tempDir('fieldcam-flash-multi-');
@@ -209,6 +210,14 @@ test('the CLI: provision --cameras 2, each camera given its source in device.cbo
   assert.ok(!run.includes('secret'));
   const url = join(work, 'root', BUNDLE_DIR, 'camera-url-gate');
   assert.equal([readFileSync(url, 'utf8'), statSync(url).mode & 0o777], ['rtsp://viewer:secret@192.0.2.7/stream1\n', 0o600]);
+  // Into a Raspberry Pi OS image, then --verify: a camera-source row per camera and the URL camera's file checked.
+  const raspios = join(work, 'raspios.img');
+  buildRaspiosImage(raspios);
+  const img = await cli(cloud!, work, ['flash', '--bundle', bundle, '--board', 'pi-4', '--image', raspios, '-o', join(work, 'yard.img')]);
+  assert.is(img.status, 0, img.stderr);
+  const v = await cli(cloud!, work, ['flash', '--verify', join(work, 'yard.img')]);
+  for (const row of [/^(PASS|WARN) {2}camera source front\s.*rpicam/m, /^WARN {2}camera source gate\s.*rtsp.*ffmpeg not on the image/m, /^PASS {2}camera URL gate\s.*camera-url-gate \(0600/m]) assert.ok(row.test(v.stdout), `${row}\n${v.stdout}`);
+  assert.ok(!v.stdout.includes('secret'));
 });
 
 test.run();
