@@ -50,7 +50,8 @@ function cameraRows(fs: Ext4Image, boardJson: string | undefined, source: Camera
     return [fail('camera source', err.message.replace(/^flash: /, ''), err.remedy)];
   }
   return (cameras ?? []).flatMap((c) => {
-    const tools = { ...cameraToolsRow({ camera: { source: c.source } }, (tool) => TOOL_DIRS.map((d) => `${d}/${tool}`).find((p) => fs.stat(p) !== undefined), 'the image'), check: `camera source ${c.name}` };
+    const find = (tool: string) => TOOL_DIRS.map((d) => `${d}/${tool}`).find((p) => fs.stat(p) !== undefined);
+    const tools = { ...cameraToolsRow({ camera: { source: c.source } }, find, 'the image'), check: `camera source ${c.name}` };
     if (!c.url) return [tools];
     const st = fs.stat(`/${BUNDLE_DIR}/${c.url.file}`);
     return [tools, st && (st.mode !== 0o600 || !owners.has(st.uid))
