@@ -4,6 +4,8 @@
 import type { ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { CAMERA_SOURCES, CAMERA_URL_FILE, captureCommand, sourceTools, TOOL_PACKAGES, type CameraSource } from '../../shared/cameraSource.ts';
+import { audioCommand, audioRedirect, type AudioSource } from '../../shared/audioSource.ts';
+import type { CameraAudio } from '../../../firmware/app/DeviceConfig.ts';
 import { deviceCommand, IMAGE_DIR, BUNDLE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
 
 /** The capture tools a source needs, found on PATH or the script exits 10 naming what to install. */
@@ -28,7 +30,13 @@ export function sourceOf(board: BoardManifest): CameraSource {
   return board.camera.source ?? { kind: 'rpicam' };
 }
 
-export function renderRunScript(board: BoardManifest, image: ImageManifest): string {
+/** The microphone of a device whose bundle has camera.audio: the track's format and where its samples come from. */
+export interface AudioPlan {
+  readonly audio: CameraAudio;
+  readonly source: AudioSource;
+}
+
+export function renderRunScript(board: BoardManifest, image: ImageManifest, audio?: AudioPlan): string {
   const source = sourceOf(board);
   const url = CAMERA_SOURCES[source.kind].url
     ? `# The camera's URL is per device and may hold a password: it lives beside the key, readable by this user only.
@@ -37,16 +45,31 @@ transport=
 case "$url" in rtsp://*|rtsps://*) transport="-rtsp_transport tcp" ;; esac
 `
     : '';
+  const mic = audio ? audioStage(audio) : '';
   return `#!/bin/sh
 # fieldcam ${image.version} for ${board.name}: the camera (${CAMERA_SOURCES[source.kind].summary}) piped into the
 # firmware. Written by \`fieldcam flash\`; started by ${'/' + UNIT_FILE}. The runtime reads the camera on stdin
 # (fd 0) and the device bundle in /${BUNDLE_DIR}; it prints one JSON status line per second (journalctl -u fieldcam).
 set -eu
-${toolLookup(source, 'fieldcam', 10)}${url}# When the camera or the runtime ends, the pipeline ends and systemd restarts both (Restart=always).
+${toolLookup(source, 'fieldcam', 10)}${url}${mic}# When the camera or the runtime ends, the pipeline ends and systemd restarts both (Restart=always).
 ${captureCommand(board)} \\
-  | ${deviceCommand(image, '/').join(' ')}
+  | ${deviceCommand(image, '/').join(' ')}${audio ? ` ${audioRedirect(audio.audio)}` : ''}
 `;
 }
+
+/** The audio stage: ffmpeg on PATH (exit 10 otherwise, as for the camera's tools), then the encoder into the FIFO. */
+function audioStage(audio: AudioPlan): string {
+  return `if ! command -v ffmpeg >/dev/null 2>&1; then
+  echo "fieldcam: no ffmpeg for the ${audio.source.kind} microphone: sudo apt install ffmpeg" >&2
+  exit 10
+fi
+# The microphone (${audio.audio.codec}, ${audio.audio.sampleRate} Hz, ${audio.audio.channels} ch) reaches the runtime on fd ${audio.audio.fd} through a FIFO;
+# ffmpeg's open blocks until the runtime opens the other end, and ends with it (SIGPIPE).
+${audioCommand(audio)}`;
+}
+
+/** With a microphone: the FIFO's directory, the service user's, made at each start and removed at each stop. */
+const RUNTIME_DIRECTORY = '# The microphone\'s FIFO (/run/fieldcam/audio).\nRuntimeDirectory=fieldcam\nRuntimeDirectoryMode=0700\n';
 
 /**
  * The unit. Hardening is what does not break the camera: libcamera needs /dev/video*, /dev/media*,
@@ -55,7 +78,7 @@ ${captureCommand(board)} \\
  * SystemCallArchitectures=native either: the runtime is a static 32-bit ARM binary, which a 64-bit Raspberry Pi
  * OS runs as a compat process. libcamera watches devices through udev, hence AF_NETLINK.
  */
-export function renderUnit(board: BoardManifest, image: ImageManifest): string {
+export function renderUnit(board: BoardManifest, image: ImageManifest, audio?: AudioPlan): string {
   return `# fieldcam ${image.version} for ${board.name}, written by \`fieldcam flash\`.
 [Unit]
 Description=fieldcam camera → Amazon Kinesis Video Streams (${board.name})
@@ -75,10 +98,10 @@ KillMode=control-group
 TimeoutStopSec=30
 User=${SERVICE_USER}
 Group=${SERVICE_USER}
-SupplementaryGroups=video
+SupplementaryGroups=video${audio ? ' audio' : ''}
 StateDirectory=fieldcam
 StateDirectoryMode=0700
-WorkingDirectory=/var/lib/fieldcam
+${audio ? RUNTIME_DIRECTORY : ''}WorkingDirectory=/var/lib/fieldcam
 UMask=0077
 NoNewPrivileges=yes
 CapabilityBoundingSet=
