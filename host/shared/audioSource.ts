@@ -30,11 +30,17 @@ export function parseAudioSourceFlag(text: string): AudioSource {
   return Object.freeze({ kind, device });
 }
 
+/** The microphone of a device whose bundle has camera.audio: the track's format and where its samples come from. */
+export interface MicrophonePlan {
+  readonly audio: CameraAudio;
+  readonly source: AudioSource;
+}
+
 /**
  * The pair the run script needs, or nothing: refuses a bundle with `camera.audio` and no source (the device
  * would wait for audio that never comes and send silence), and a source for a bundle without audio.
  */
-export function audioPlan(audio: CameraAudio | undefined, source: AudioSource | undefined, bundle: string): { audio: CameraAudio; source: AudioSource } | undefined {
+export function audioPlan(audio: CameraAudio | undefined, source: AudioSource | undefined, bundle: string): MicrophonePlan | undefined {
   if (audio && !source) {
     throw new FieldcamError('FLASH_AUDIO_SOURCE_MISSING', `flash: the bundle ${bundle} has camera.audio (${audio.codec}, fd ${audio.fd}) but no --audio-source was given: ` +
       'name the microphone, e.g. --audio-source alsa:hw:1 (arecord -l lists the cards)');
@@ -53,13 +59,19 @@ function encodeAudioTo(audio: CameraAudio): string {
 
 /**
  * The shell text that starts the audio stage in the background: the FIFO (made once, 0600), then ffmpeg from
- * ALSA into it. Opening a FIFO for writing blocks until the runtime opens it for reading, so the order of the
- * two starts does not matter. The runtime gets it with `fd< FIFO` (audioRedirect).
+ * ALSA into it. The runtime's `fd< FIFO` blocks until a writer opens it, so an encoder that fails before its
+ * open (no such card) must not leave the camera waiting forever: whenever ffmpeg ends, the stage opens and
+ * closes the FIFO once (read-write: that open never blocks, even with the runtime gone), which the runtime
+ * reads as the audio's end (then silence; the video goes on), and the journal gets the reason.
  */
-export function audioCommand(plan: { audio: CameraAudio; source: AudioSource }): string {
+export function audioCommand(plan: MicrophonePlan): string {
   const { audio, source } = plan;
+  const input = `-f alsa -ac ${audio.channels} -ar ${audio.sampleRate} -i ${source.device}`;
+  const output = `-ac ${audio.channels} -ar ${audio.sampleRate} ${encodeAudioTo(audio)} -y ${AUDIO_FIFO}`;
+  const ended = `echo "fieldcam: the microphone's encoder (alsa ${source.device}) ended with $?: the device sends silence" >&2`;
   return `[ -p ${AUDIO_FIFO} ] || mkfifo -m 0600 ${AUDIO_FIFO}
-ffmpeg -hide_banner -loglevel error -nostdin -f alsa -ac ${audio.channels} -ar ${audio.sampleRate} -i ${source.device} -ac ${audio.channels} -ar ${audio.sampleRate} ${encodeAudioTo(audio)} -y ${AUDIO_FIFO} &
+{ ffmpeg -hide_banner -loglevel error -nostdin ${input} ${output} \\
+  || ${ended}; : <> ${AUDIO_FIFO}; } &
 `;
 }
 

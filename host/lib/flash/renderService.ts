@@ -4,8 +4,7 @@
 import type { ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { CAMERA_SOURCES, CAMERA_URL_FILE, captureCommand, sourceTools, TOOL_PACKAGES, type CameraSource } from '../../shared/cameraSource.ts';
-import { audioCommand, audioRedirect, type AudioSource } from '../../shared/audioSource.ts';
-import type { CameraAudio } from '../../../firmware/app/DeviceConfig.ts';
+import { audioCommand, audioRedirect, type MicrophonePlan } from '../../shared/audioSource.ts';
 import { deviceCommand, IMAGE_DIR, BUNDLE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
 
 /** The capture tools a source needs, found on PATH or the script exits 10 naming what to install. */
@@ -30,11 +29,8 @@ export function sourceOf(board: BoardManifest): CameraSource {
   return board.camera.source ?? { kind: 'rpicam' };
 }
 
-/** The microphone of a device whose bundle has camera.audio: the track's format and where its samples come from. */
-export interface AudioPlan {
-  readonly audio: CameraAudio;
-  readonly source: AudioSource;
-}
+/** The microphone of a device whose bundle has camera.audio (host/shared/audioSource.ts). */
+export type AudioPlan = MicrophonePlan;
 
 export function renderRunScript(board: BoardManifest, image: ImageManifest, audio?: AudioPlan): string {
   const source = sourceOf(board);

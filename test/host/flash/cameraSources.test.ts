@@ -218,7 +218,7 @@ test('audio (ALSA → G.711 A-law, fd 3): the script\'s FIFO, encoder and redire
     replaceOnce(s, v4l2Input, `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`),
     '-f alsa -ac 1 -ar 8000 -i hw:1', `-re -i ${wav}`).split(AUDIO_FIFO).join(fifo), audio);
   const text = readFileSync(script, 'utf8');
-  assert.ok(text.includes(`[ -p ${fifo} ] || mkfifo -m 0600 ${fifo}`) && text.includes(`-ac 1 -ar 8000 -c:a pcm_alaw -f alaw -y ${fifo} &`) && text.trimEnd().endsWith(`3< ${fifo}`), text);
+  assert.ok(text.includes(`[ -p ${fifo} ] || mkfifo -m 0600 ${fifo}`) && text.includes(`-ac 1 -ar 8000 -c:a pcm_alaw -f alaw -y ${fifo} \\\n  || echo "fieldcam: the microphone's encoder (alsa hw:1) ended with $?: the device sends silence" >&2; : <> ${fifo}; } &`) && text.trimEnd().endsWith(`3< ${fifo}`), text);
   const r = await run(script);
   await judge('cam-audio', r, 30, 'h264');
   const a = r.summary!.audio as Record<string, number>;
@@ -236,10 +236,28 @@ test('audio (ALSA → G.711 A-law, fd 3): the script\'s FIFO, encoder and redire
   assert.ok(stored.subarray(fed.length - skip).every((b) => b === 0xd5), 'then A-law silence');
 });
 
+test('audio: a microphone that fails at once (no such card) does not hold the camera: the video streams, the audio is silence', async () => {
+  const board = boardWith('h264', { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' });
+  const audio: AudioPlan = { audio: { codec: 'alaw', fd: 3, sampleRate: 8000, channels: 1 }, source: { kind: 'alsa', device: 'hw:1' } };
+  const fifo = join(tmp.dir, 'nomic.fifo');
+  const v4l2Input = '-f v4l2 -input_format mjpeg -video_size 320x240 -framerate 10 -i /dev/video0';
+  const script = runScript('cam-nomic', board, undefined, (s) => replaceOnce(
+    replaceOnce(s, v4l2Input, `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`),
+    '-f alsa -ac 1 -ar 8000 -i hw:1', `-i ${join(tmp.dir, 'no-such-card.wav')}`).split(AUDIO_FIFO).join(fifo), audio);
+  const r = await run(script);
+  assert.ok(/fieldcam: the microphone's encoder \(alsa hw:1\) ended with [1-9]\d*: the device sends silence/.test(r.stderr), r.stderr);
+  await judge('cam-nomic', r, 30, 'h264');
+  const a = r.summary!.audio as Record<string, number>;
+  // Nothing from the microphone: every packet sent is silence (one more may be made before the first fragment opens).
+  assert.equal([a.packetsIn, a.packetsSent > 0, a.packetsSent, a.silencePackets - a.packetsSent <= 1], [0, true, a.packetsQueued, true], JSON.stringify(a));
+  const stored = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', await getMedia(cloud, 'cam-nomic', tmp.dir), '-map', '0:a:0', '-c', 'copy', '-f', 'alaw', '-'], { maxBuffer: 1 << 24 }).stdout;
+  assert.ok(stored.length === a.packetsSent! * 160 && stored.every((b) => b === 0xd5), 'the stored track is A-law silence');
+});
+
 test('audio (AAC): the script encodes ADTS at the track\'s rate and channels into the runtime\'s fd', () => {
   const board = boardWith('h264', { kind: 'rpicam' });
   const text = renderRunScript(board, image, { audio: { codec: 'aac', fd: 3, sampleRate: 48000, channels: 2 }, source: { kind: 'alsa', device: 'plughw:CARD=Device,DEV=0' } });
-  assert.ok(text.includes(`ffmpeg -hide_banner -loglevel error -nostdin -f alsa -ac 2 -ar 48000 -i plughw:CARD=Device,DEV=0 -ac 2 -ar 48000 -c:a aac -b:a 64k -f adts -y ${AUDIO_FIFO} &`), text);
+  assert.ok(text.includes(`ffmpeg -hide_banner -loglevel error -nostdin -f alsa -ac 2 -ar 48000 -i plughw:CARD=Device,DEV=0 -ac 2 -ar 48000 -c:a aac -b:a 64k -f adts -y ${AUDIO_FIFO} \\\n`), text);
   assert.ok(text.trimEnd().endsWith(`3< ${AUDIO_FIFO}`), text);
   assert.ok(!renderRunScript(board, image).includes('alsa'), 'no audio stage without a microphone');
 });

@@ -169,7 +169,7 @@ test('a bundle with camera.audio: refused without --audio-source (named), flashe
   assert.is(r.status, 0, r.stderr);
   const run = readFileSync(join(target, 'opt/fieldcam/run'), 'utf8');
   assert.ok(run.includes('[ -p /run/fieldcam/audio ] || mkfifo -m 0600 /run/fieldcam/audio\n' +
-    'ffmpeg -hide_banner -loglevel error -nostdin -f alsa -ac 1 -ar 8000 -i plughw:1,0 -ac 1 -ar 8000 -c:a pcm_alaw -f alaw -y /run/fieldcam/audio &\n'), run);
+    '{ ffmpeg -hide_banner -loglevel error -nostdin -f alsa -ac 1 -ar 8000 -i plughw:1,0 -ac 1 -ar 8000 -c:a pcm_alaw -f alaw -y /run/fieldcam/audio \\\n'), run);
   assert.ok(/--state \/var\/lib\/fieldcam\/control-state\.cbor 3< \/run\/fieldcam\/audio\n$/.test(run), run);
   assert.is(spawnSync('sh', ['-n', join(target, 'opt/fieldcam/run')]).status, 0);
   const unit = readFileSync(join(target, 'etc/systemd/system/fieldcam.service'), 'utf8').split('\n');
