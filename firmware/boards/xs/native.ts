@@ -159,6 +159,13 @@ export interface NativeHost {
     readonly chunkBytes: number; readonly peakChunkBytes: number; readonly slotBytes: number; readonly peakSlotBytes: number;
   };
   /**
+   * Allocation counters without allocating (memory() builds an object): out[0] slots in use, out[1] chunk bytes in
+   * use; then `hold` true stops collections (the heap grows instead), false lets them run again. Nothing is freed
+   * while collections are held, so unchanged counters across a held stretch mean it allocated nothing
+   * (test/runtime/hotPathAllocations.test.ts).
+   */
+  heapCounters(out: Float64Array, hold: boolean): void;
+  /**
    * Once: from now on the heap may hold at most what it holds now plus `bytes` (never above --heap-limit).
    * The ESP32 profile's budget counts what the app allocates, not the built-ins and bytecode an ESP32 keeps in flash.
    */

@@ -195,7 +195,7 @@ export class MkvWriter {
    */
   startFragment(timecode: number, out: ViewList, metadata?: FragmentMetadata, clipTags?: Uint8Array): void {
     if (!this.segmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'startFragment() before header()');
-    checkTime(timecode, 'timecode');
+    if (!(timecode >= 0 && isSafeInteger(timecode))) checkTime(timecode, 'timecode'); // the literal only on failure: XS copies it per evaluation
     if (this.haveCluster && timecode <= this.clusterTimecode) {
       throw new FieldcamError('MKV_FRAGMENT_NOT_MONOTONIC', `fragment timecode ${timecode} ms does not follow the previous fragment's ${this.clusterTimecode} ms`);
     }
