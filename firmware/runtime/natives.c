@@ -348,6 +348,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "skipJpegSegments", fieldcamNativeSkipJpegSegments, 3 },
 	{ "walkJpegHeaders", fieldcamNativeWalkJpegHeaders, 4 },
 	{ "mkvBlock", fieldcamNativeMkvBlock, 5 },
+	{ "mkvWriteBlock", fieldcamNativeMkvWriteBlock, 5 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },
 	{ "socketOpen", fieldcamNativeSocketOpen, 3 },

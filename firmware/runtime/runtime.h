@@ -199,6 +199,7 @@ void fieldcamNativeSkipJpegSegments(txMachine* the);
 void fieldcamNativeWalkJpegHeaders(txMachine* the);
 /* block.c: one Matroska SimpleBlock's views (MkvBlockPort). */
 void fieldcamNativeMkvBlock(txMachine* the);
+void fieldcamNativeMkvWriteBlock(txMachine* the);
 void fieldcamNativeSha256(txMachine* the);
 void fieldcamNativeHmacSha256(txMachine* the);
 void fieldcamNativeSocketOpen(txMachine* the);

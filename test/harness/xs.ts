@@ -29,6 +29,7 @@ declare const native: {
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
   mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
+  mkvWriteBlock(frame: unknown, out: unknown, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
   readonly argv: readonly string[];
 };
 
@@ -55,7 +56,9 @@ setBoardByteScan(Object.freeze({
 }));
 
 // The SimpleBlock writer as xsBoard hands it over (the host function itself), so core suites check block.c.
-setBoardMkvBlock(Object.freeze({ pushBlock: native.mkvBlock as MkvBlockPort['pushBlock'] }));
+setBoardMkvBlock(Object.freeze({
+  pushBlock: native.mkvBlock as MkvBlockPort['pushBlock'], writeBlock: native.mkvWriteBlock as MkvBlockPort['writeBlock'],
+}));
 // A scratch folder of this run (the native and the emulated runs go at the same time): files only, removed by the
 // suites that make them.
 setBoardStorage(xsStorage(), `build/xs/storage-scratch/${native.now()}-${Math.floor(native.monotonic() * 1000)}`);

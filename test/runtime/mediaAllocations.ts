@@ -40,7 +40,7 @@ const muxer = new Muxer({
     skipJpegSegments: native.skipJpegSegments,
     walkJpegHeaders: native.walkJpegHeaders,
   },
-  blockPort: Object.freeze({ pushBlock: native.mkvBlock }),
+  blockPort: Object.freeze({ pushBlock: native.mkvBlock, writeBlock: native.mkvWriteBlock }),
   sink: (views: ViewList) => {
     if (views.byteLength === 0) return;
   },

@@ -109,6 +109,8 @@ export interface NativeHost {
   // ---- Matroska ----
   /** One SimpleBlock's header and payload views appended to a ViewList (block.c; the contract is MkvBlockPort.pushBlock). */
   mkvBlock(frame: Frame, out: ViewList, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
+  /** MkvWriter.block's checks, the block and the state update in one call (block.c; the contract is MkvBlockPort.writeBlock). */
+  mkvWriteBlock(frame: Frame, out: ViewList, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
 
   // ---- hashes (mbedTLS) ----
   sha256(data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void;

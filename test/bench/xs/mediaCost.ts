@@ -28,6 +28,7 @@ declare const native: {
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
   mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
+  mkvWriteBlock(frame: unknown, out: unknown, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
   readonly argv: readonly string[];
 };
 
@@ -54,7 +55,7 @@ const muxer = new Muxer({
     walkJpegHeaders: native.walkJpegHeaders,
   } } : {}),
   // The XS board's SimpleBlock writer (block.c), as xsBoard hands it over: the host function itself.
-  ...(scan === 'native' ? { blockPort: Object.freeze({ pushBlock: native.mkvBlock }) } : {}),
+  ...(scan === 'native' ? { blockPort: Object.freeze({ pushBlock: native.mkvBlock, writeBlock: native.mkvWriteBlock }) } : {}),
   sink: (views: ViewList) => {
     bytesOut += views.byteLength;
   },

@@ -39,6 +39,7 @@ declare const native: {
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
   mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
+  mkvWriteBlock(frame: unknown, out: unknown, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
   readonly argv: readonly string[];
 };
 
@@ -118,7 +119,7 @@ const muxer = new Muxer({
     skipJpegSegments: native.skipJpegSegments,
     walkJpegHeaders: native.walkJpegHeaders,
   },
-  blockPort: Object.freeze({ pushBlock: native.mkvBlock }),
+  blockPort: Object.freeze({ pushBlock: native.mkvBlock, writeBlock: native.mkvWriteBlock }),
   sink: () => {},
 });
 native.openInput(0);
