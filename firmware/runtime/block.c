@@ -46,60 +46,15 @@ static void resolveIds(txMachine* the)
 	gIdsOf = the;
 }
 
-/* The own data properties of `instance` named by ids[first..last], in one walk; NULL where absent. */
+/* The own data properties of `instance` named by gIds[first..last] into found[first..last] (fields.c). */
 static void findFields(txSlot* instance, int first, int last, txSlot** found)
 {
-	txSlot* p;
-	int i, left = last - first + 1;
-	for (i = first; i <= last; i++)
-		found[i] = NULL;
-	for (p = instance->next; p && left; p = p->next) {
-		if (p->flag & XS_INTERNAL_FLAG)
-			continue;
-		for (i = first; i <= last; i++) {
-			if (p->ID == gIds[i] && !found[i]) {
-				found[i] = p;
-				left--;
-				break;
-			}
-		}
-	}
+	fieldcamFindFields(instance, gIds + first, last - first + 1, found + first);
 }
 
-static txSlot* objectOf(txMachine* the, txSlot* value, const char* name)
-{
-	if (!value || value->kind != XS_REFERENCE_KIND)
-		xsTypeError("%s must be an object", name);
-	return value->value.reference;
-}
-
-/* A field holding a non-negative integer below 2^32. */
-static uint32_t indexField(txMachine* the, txSlot* slot, const char* name)
-{
-	double number;
-	if (slot && slot->kind == XS_INTEGER_KIND && slot->value.integer >= 0)
-		return (uint32_t)slot->value.integer;
-	if (!slot || slot->kind != XS_NUMBER_KIND)
-		xsTypeError("%s must be a number", name);
-	number = slot->value.number;
-	if (!(number >= 0) || number > 4294967295.0 || number != (double)(uint32_t)number)
-		xsRangeError("%s must be an integer from 0 to 2^32-1, got %g", name, number);
-	return (uint32_t)number;
-}
-
-static void setNumberField(txMachine* the, txSlot* slot, double value, const char* name)
-{
-	if (!slot || (slot->kind != XS_INTEGER_KIND && slot->kind != XS_NUMBER_KIND) || (slot->flag & XS_DONT_SET_FLAG))
-		xsTypeError("%s must be a writable number", name);
-	if (value <= 0x7FFFFFFF) {
-		slot->kind = XS_INTEGER_KIND;
-		slot->value.integer = (txInteger)value;
-	}
-	else {
-		slot->kind = XS_NUMBER_KIND;
-		slot->value.number = value;
-	}
-}
+#define objectOf fieldcamObjectOf
+#define indexField fieldcamIndexField
+#define setNumberField fieldcamSetNumberField
 
 /* A piece of the frame's payload: the slot's byte view (a reference, pushed as the range's source) and its data. */
 typedef struct {

@@ -344,6 +344,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "classifyNals", fieldcamNativeClassifyNals, 6 },
 	{ "closeAccessUnit", fieldcamNativeCloseAccessUnit, 8 },
 	{ "copyNalTable", fieldcamNativeCopyNalTable, 7 },
+	{ "fillFrameRecord", fieldcamNativeFillFrameRecord, 8 },
 	{ "findJpegMarker", fieldcamNativeFindJpegMarker, 3 },
 	{ "skipJpegSegments", fieldcamNativeSkipJpegSegments, 3 },
 	{ "walkJpegHeaders", fieldcamNativeWalkJpegHeaders, 4 },

@@ -25,6 +25,7 @@ declare const native: {
   copyNalTable(
     table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
   ): void;
+  fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
@@ -50,6 +51,7 @@ setBoardByteScan(Object.freeze({
   copyNalTable: (
     table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
   ) => native.copyNalTable(table, count, start, offsets, lengths, prefixes, types),
+  fillFrameRecord: native.fillFrameRecord,
   findJpegMarker: (data: Uint8Array, from: number, to: number) => native.findJpegMarker(data, from, to),
   skipJpegSegments: (data: Uint8Array, from: number, to: number) => native.skipJpegSegments(data, from, to),
   walkJpegHeaders: (data: Uint8Array, from: number, to: number, out: Uint32Array) => native.walkJpegHeaders(data, from, to, out),

@@ -36,6 +36,7 @@ const muxer = new Muxer({
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
     copyNalTable: native.copyNalTable,
+    fillFrameRecord: native.fillFrameRecord,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
     walkJpegHeaders: native.walkJpegHeaders,

@@ -99,6 +99,8 @@ export interface NativeHost {
   copyNalTable(
     table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
   ): void;
+  /** A complete access unit's whole frame record (records.c; the contract is ByteScanPort.fillFrameRecord). */
+  fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
   /** The first j in [from, to) with data[j] === 0xFF and data[j + 1] (when j + 1 < to) neither 0x00 nor 0xD0-0xD7, or -1 (scan.c). */
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   /** Past the whole JPEG marker segments in [from, to) that the scanner only skips (APPn, DQT, DHT, COM, …); `from` when none (scan.c). */

@@ -21,6 +21,7 @@ function xsByteScan(): NonNullable<Board['byteScan']> {
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
     copyNalTable: native.copyNalTable,
+    fillFrameRecord: native.fillFrameRecord,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
     walkJpegHeaders: native.walkJpegHeaders,

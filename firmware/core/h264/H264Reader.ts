@@ -92,6 +92,8 @@ export class H264Reader {
   /** The board's access-unit walk (ByteScanPort.closeAccessUnit) and its reused state; absent = the NAL walk. */
   private readonly auPort: ByteScanPort | undefined;
   private readonly auWalk: Float64Array | undefined;
+  /** The board's frame record filler (ByteScanPort.fillFrameRecord, with closeAccessUnit); absent = JS fills the record. */
+  private readonly recordPort: ByteScanPort | undefined;
   /** auWalk holds the reader's state as the port last returned it: JS changed nothing since (walk, classify… clear it). */
   private auSynced = false;
 
@@ -120,6 +122,7 @@ export class H264Reader {
     this.walkOut = this.walkPort ? new Uint32Array(1 + 4 * WALK_RECORDS) : undefined;
     this.auPort = this.walkPort?.closeAccessUnit ? this.walkPort : undefined;
     this.auWalk = this.auPort ? new Float64Array(AU_WALK.LENGTH) : undefined;
+    this.recordPort = this.auPort?.fillFrameRecord ? this.auPort : undefined;
   }
 
   /** Bytes pushed so far. */
@@ -527,24 +530,36 @@ export class H264Reader {
   }
 
   private emit(): void {
-    let frame = this.pool.newFrame();
-    if (!frame && this.onNoFrameRecord?.()) frame = this.pool.newFrame();
+    const recordPort = this.recordPort;
+    const pool = this.pool;
+    let frame = recordPort ? pool.takeFrame() : pool.newFrame();
+    if (!frame && this.onNoFrameRecord?.()) frame = recordPort ? pool.takeFrame() : pool.newFrame();
     if (!frame) {
       this.refuse('POOL_EXHAUSTED', 'poolFull',
         `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for access unit #${this.seq}`);
       return;
     }
-    this.cursor.fillFrame(frame, this.au.start, this.au.end);
-    const port = this.auPort;
-    if (port && port.copyNalTable) {
-      const au = this.au;
-      port.copyNalTable(au.table, au.count, au.start, frame.nalOffset, frame.nalLength, frame.nalPrefix, frame.nalType);
-      frame.nalCount = au.count;
-      frame.key = au.key;
+    const au = this.au;
+    if (recordPort) {
+      // The whole record (reset, pieces and slot references, NAL table, seq, key) in one native call.
+      try {
+        recordPort.fillFrameRecord!(frame, this.cursor, au.table, au.count, au.start, au.end, this.seq, au.key);
+      } catch (err) {
+        pool.freeFrame(frame); // refused before any field was written: its slots are null since it was last freed
+        throw err;
+      }
     } else {
-      this.au.copyTo(frame);
+      this.cursor.fillFrame(frame, au.start, au.end);
+      const port = this.auPort;
+      if (port && port.copyNalTable) {
+        port.copyNalTable(au.table, au.count, au.start, frame.nalOffset, frame.nalLength, frame.nalPrefix, frame.nalType);
+        frame.nalCount = au.count;
+        frame.key = au.key;
+      } else {
+        au.copyTo(frame);
+      }
+      frame.seq = this.seq;
     }
-    frame.seq = this.seq;
     this.awaitIdr = false;
     const change = this.params.takeChange();
     if (change && this.onParameterSets) this.onParameterSets(change);

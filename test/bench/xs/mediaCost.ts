@@ -24,6 +24,7 @@ declare const native: {
   copyNalTable(
     table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
   ): void;
+  fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
@@ -50,6 +51,7 @@ const muxer = new Muxer({
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
     copyNalTable: native.copyNalTable,
+    fillFrameRecord: native.fillFrameRecord,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
     walkJpegHeaders: native.walkJpegHeaders,

@@ -8,6 +8,7 @@ import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { BitReader } from '../../../../firmware/core/h264/BitReader.ts';
 import { SliceHeader } from '../../../../firmware/core/h264/SliceHeader.ts';
 import { PREPARE, StreamCursor } from '../../../../firmware/core/media/StreamCursor.ts';
+import type { Frame } from '../../../../firmware/core/media/Frame.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
@@ -21,6 +22,8 @@ const port: ByteScanPort = boardByteScan() ?? referenceScanPort;
 const scanOnly: ByteScanPort = { indexOfByte: port.indexOfByte, findStartCodes: port.findStartCodes! };
 /** The same port without the access-unit walk: the NAL walk (classifyNals) and the scanner loop. */
 const nalWalk: ByteScanPort = { indexOfByte: port.indexOfByte, findStartCodes: port.findStartCodes!, classifyNals: port.classifyNals! };
+/** The same port without fillFrameRecord: the reader fills each frame record in JS (cursor.fillFrame, copyNalTable). */
+const jsRecords: ByteScanPort = { ...port, fillFrameRecord: undefined };
 
 /** Everything the reader delivers or throws, as comparable data. */
 function outcome(data: Uint8Array, strict: boolean, reads: number | ((i: number) => number), byteScan?: ByteScanPort): unknown {
@@ -103,6 +106,49 @@ test('classifyNals (the board\'s NAL walk): the reference\'s records at every al
           }
         }
       }
+    }
+  }
+});
+
+/** Every field of a frame record as the reader hands it over, with its slots as pool indices and their references. */
+function record(frame: Frame, pool: FramePool): string {
+  const nals: number[] = [];
+  for (let i = 0; i < frame.nalCount; i++) nals.push(frame.nalOffset[i]!, frame.nalLength[i]!, frame.nalPrefix[i]!, frame.nalType[i]!);
+  return JSON.stringify([
+    frame.slotA?.index ?? -1, frame.startA, frame.endA, frame.slotB?.index ?? -1, frame.startB, frame.endB, frame.pts, frame.dts,
+    frame.duration, frame.key, frame.fragmentStart, frame.sent, frame.held, frame.clip, frame.seq, frame.streamOffset, frame.capturedAt,
+    frame.nalCount, nals, pool.slots.map((s) => s.refs),
+  ]);
+}
+
+test('fillFrameRecord (the board\'s frame record): every field and slot reference as the JS fill makes them, frames across slots too', () => {
+  for (const name of FIXTURES) {
+    const data = fixture(name);
+    // 48 KiB slots: frames begin in one slot's tail and go on in the next (piece B).
+    for (const [reads, slotBytes] of [[4096, 48 * 1024], [1000, 48 * 1024], [65536, 256 * 1024]] as const) {
+      const runs = [port, jsRecords].map((byteScan) => {
+        const records: string[] = [];
+        let spanning = 0;
+        const r = readH264(data, {
+          reads, slotBytes, slotCount: 6, byteScan, strict: false,
+          onFrame(frame, pool) {
+            if (frame.slotB) spanning++;
+            records.push(record(frame, pool));
+            // Dirty the record before it goes back, so a fill that forgets a field shows.
+            frame.pts = frame.dts = frame.duration = 7;
+            frame.fragmentStart = frame.sent = frame.held = true;
+            frame.clip = 3;
+            frame.capturedAt = 5;
+            pool.freeFrame(frame);
+          },
+        });
+        return { records, spanning, stats: JSON.stringify(r.pool.stats) };
+      });
+      const what = `${name}, reads of ${reads}, slots of ${slotBytes}`;
+      assert.ok(runs[0]!.records.length > 0, `${what}: frames`);
+      assert.equal(runs[0]!.records, runs[1]!.records, what);
+      assert.is(runs[0]!.stats, runs[1]!.stats, `${what}: pool`);
+      if (slotBytes < 65536 && data.length > 4 * slotBytes) assert.ok(runs[0]!.spanning > 0, `${what}: some frames span two slots`);
     }
   }
 });
