@@ -141,7 +141,7 @@ export class H264Reader {
 
   /** Makes room for the next read into `cursor.target` at `cursor.targetOffset` (up to `cursor.targetSpace`). */
   prepare(): PrepareResult {
-    this.assertOpen();
+    if (this.closed) this.assertOpen();
     for (let attempt = 0; ; attempt++) {
       const result = this.cursor.prepare();
       if (result !== PREPARE.FRAME_TOO_LARGE) return result;
@@ -163,15 +163,16 @@ export class H264Reader {
 
   /** `n` bytes were read at `cursor.target[cursor.targetOffset]`: commit, scan, emit complete access units. */
   push(n: number): void {
-    this.assertOpen();
-    if (!Number.isInteger(n) || n < 0 || n > this.cursor.targetSpace) {
-      throw new RangeError(`push(n): n is ${n}, the prepared space is ${this.cursor.targetSpace} bytes`);
+    if (this.closed) this.assertOpen();
+    const cursor = this.cursor;
+    if (!(n >= 0 && n <= cursor.targetSpace) || n !== Math.floor(n)) {
+      throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
     }
     if (n === 0) return;
-    const bytes = this.cursor.target;
-    const from = this.cursor.targetOffset;
-    const base = this.cursor.position - from;
-    this.cursor.commit(n);
+    const bytes = cursor.target;
+    const from = cursor.targetOffset;
+    const base = cursor.position - from;
+    cursor.commit(n);
     try {
       this.total += n;
       if (this.leadingZeros >= 0) this.checkStart(bytes, from, from + n, base);

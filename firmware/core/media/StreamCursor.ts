@@ -13,6 +13,8 @@ export type PrepareResult = (typeof PREPARE)[keyof typeof PREPARE];
  */
 export const SCRATCH_KEEP_MAX = 16;
 
+const NO_TARGET = new Uint8Array(0);
+
 /**
  * Reads a byte stream (Annex-B H.264, concatenated JPEGs) straight into pool slots, addressing it by
  * logical stream offset. The cursor holds one reference on the slot being filled and one on the slot
@@ -29,6 +31,19 @@ export class StreamCursor {
   private prevFill = 0;
   /** Logical offset of the first byte the reader still needs (start of the frame being assembled). */
   keepFrom = 0;
+  // Where the next read goes and what is held, as fields the cursor keeps up to date (read-only for everyone else):
+  // the readers read them on every camera read, and in XS a getter call costs many counted bytecodes
+  // (docs/performance.md, fifth step).
+  /** The slot to read into (its whole byte view), valid after `prepare()` returned OK. */
+  target: Uint8Array = NO_TARGET;
+  /** Where in `target` the next read goes. */
+  targetOffset = 0;
+  /** Bytes the next read may bring (0 before `prepare()`). */
+  targetSpace = 0;
+  /** Logical offset one past the last byte written. */
+  position = 0;
+  /** True while reads go to the overflow scratch: nothing read there may become a frame. */
+  onScratch = false;
   /**
    * Where a live camera is read while every pool slot is held by frames in flight (`toScratch`): the reader only
    * skips and counts there, so the camera keeps being drained and no frame is lost uncounted in the kernel pipe.
@@ -42,9 +57,14 @@ export class StreamCursor {
     this.scratch = scratchBytes > 0 ? new Slot(-1, new Uint8Array(Math.max(scratchBytes, 2 * SCRATCH_KEEP_MAX))) : null;
   }
 
-  /** True while reads go to the overflow scratch: nothing read there may become a frame. */
-  get onScratch(): boolean {
-    return this.cur !== null && this.cur === this.scratch;
+  /** Recomputes the public fields after `cur`, `curBase` or `curFill` changed other than by `commit`. */
+  private moved(): void {
+    const cur = this.cur;
+    this.target = cur ? cur.bytes : NO_TARGET;
+    this.targetOffset = this.curFill;
+    this.targetSpace = cur ? cur.bytes.length - this.curFill : 0;
+    this.position = this.curBase + this.curFill;
+    this.onScratch = cur !== null && cur === this.scratch;
   }
 
   /**
@@ -65,6 +85,7 @@ export class StreamCursor {
     this.cur = scratch;
     this.curBase = base;
     this.curFill = keep;
+    this.moved();
     return true;
   }
 
@@ -79,6 +100,7 @@ export class StreamCursor {
         this.cur = slot;
         this.curBase = this.keepFrom;
         this.curFill = keep;
+        this.moved();
         return PREPARE.OK;
       }
     }
@@ -87,25 +109,8 @@ export class StreamCursor {
     scratch.bytes.copyWithin(0, this.keepFrom - this.curBase, this.curFill);
     this.curBase = this.keepFrom;
     this.curFill = keep;
+    this.moved();
     return PREPARE.OK;
-  }
-
-  /** Logical offset one past the last byte written. */
-  get position(): number {
-    return this.curBase + this.curFill;
-  }
-
-  /** The slot to read into, valid after `prepare()` returned OK. */
-  get target(): Uint8Array {
-    return this.cur!.bytes;
-  }
-
-  get targetOffset(): number {
-    return this.curFill;
-  }
-
-  get targetSpace(): number {
-    return this.cur ? this.cur.bytes.length - this.curFill : 0;
   }
 
   /**
@@ -125,13 +130,17 @@ export class StreamCursor {
     this.curBase = this.position;
     this.cur = next;
     this.curFill = 0;
+    this.moved();
     return PREPARE.OK;
   }
 
   /** Records that `n` bytes were written at `target[targetOffset]`. */
   commit(n: number): void {
-    if (!this.cur || n < 0 || this.curFill + n > this.cur.bytes.length) throw new RangeError('commit beyond the prepared slot');
+    if (!(n >= 0 && n <= this.targetSpace) || !this.cur) throw new RangeError('commit beyond the prepared slot');
     this.curFill += n;
+    this.targetOffset += n;
+    this.targetSpace -= n;
+    this.position += n;
   }
 
   /** Byte at a logical offset still held by the cursor. */
@@ -188,5 +197,6 @@ export class StreamCursor {
     if (this.prev) this.pool.release(this.prev);
     if (this.cur && this.cur !== this.scratch) this.pool.release(this.cur);
     this.prev = this.cur = null;
+    this.moved();
   }
 }
