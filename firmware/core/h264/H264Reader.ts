@@ -516,7 +516,7 @@ export class H264Reader {
     if (this.auState === AU_SKIP) {
       if (this.auDrop === 'corrupt') this.corruptDrops++;
       this.pool.countDrop(this.auDrop);
-    } else if (this.au.size > this.pool.sizing.slotBytes) {
+    } else if (this.au.end - this.au.start > this.pool.sizing.slotBytes) {
       // Two slots may happen to hold it, but whether they do depends on where it starts: refuse it always.
       const slotBytes = this.pool.sizing.slotBytes;
       this.refuse('POOL_FRAME_TOO_LARGE', 'frameTooLarge',

@@ -64,6 +64,9 @@ export interface FrameInputStats {
   reanchors: number;
 }
 
+/** Read once: `Math.round` is a global and a property lookup per use in XS (twice per frame). */
+const round = Math.round;
+
 /** Reads remembered for capture times: a frame's first byte is looked up among the last READ_RING reads. */
 const READ_RING = 64;
 
@@ -292,10 +295,14 @@ export class FrameInput {
     } else {
       // A file: timecodes follow its frame rate from the first frame, computed from the sequence number (not by
       // accumulating rounded durations), so long runs never drift; durations absorb the rounding.
-      const { num, den } = this.fps;
+      const fps = this.fps;
+      const scale = 1000 * fps.den;
+      const num = fps.num;
+      const seq = frame.seq;
       const start = this.origin;
-      frame.pts = frame.dts = start + Math.round((frame.seq * 1000 * den) / num);
-      frame.duration = start + Math.round(((frame.seq + 1) * 1000 * den) / num) - frame.pts;
+      const pts = start + round((seq * scale) / num);
+      frame.pts = frame.dts = pts;
+      frame.duration = start + round(((seq + 1) * scale) / num) - pts;
     }
     if (!this.queue.push(frame)) return;
     this.formatFixed = true;
