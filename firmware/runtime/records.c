@@ -13,7 +13,7 @@ enum {
 	F_SENT, F_HELD, F_CLIP, F_SEQ, F_STREAM_OFFSET, F_CAPTURED_AT, F_NAL_COUNT, F_NAL_OFFSET, F_NAL_LENGTH, F_NAL_PREFIX,
 	F_NAL_TYPE, F_COUNT,
 	/* StreamCursor */
-	C_CUR = F_COUNT, C_CUR_BASE, C_CUR_FILL, C_PREV, C_PREV_BASE, C_PREV_FILL, C_SCRATCH, C_END,
+	C_CUR = F_COUNT, C_CUR_BASE, C_TARGET_OFFSET, C_PREV, C_PREV_BASE, C_PREV_FILL, C_SCRATCH, C_END,
 	/* Slot */
 	R_REFS = C_END, ID_TOTAL
 };
@@ -21,7 +21,7 @@ static const char* const gNames[ID_TOTAL] = {
 	"slotA", "startA", "endA", "slotB", "startB", "endB", "pts", "dts", "duration", "key", "fragmentStart",
 	"sent", "held", "clip", "seq", "streamOffset", "capturedAt", "nalCount", "nalOffset", "nalLength", "nalPrefix",
 	"nalType",
-	"cur", "curBase", "curFill", "prev", "prevBase", "prevFill", "scratch",
+	"cur", "curBase", "targetOffset", "prev", "prevBase", "prevFill", "scratch",
 	"refs",
 };
 static txID gIds[ID_TOTAL];
@@ -42,7 +42,7 @@ void fieldcamNativeFillFrameRecord(txMachine* the)
 	txSlot *cur, *prev, *scratch, *slotA, *slotB, *refsA, *refsB = NULL;
 	size_t tableSlots, offsetSlots, lengthSlots, prefixSlots, typeSlots, i;
 	const double* table;
-	double count, start, end, seq, curBase, curFill, prevBase, prevFill, position, startA, endA, endB = 0;
+	double count, start, end, seq, curBase, fill, prevBase, prevFill, position, startA, endA, endB = 0;
 	uint32_t* offsets;
 	uint32_t* lengths;
 	uint8_t* prefixes;
@@ -82,10 +82,10 @@ void fieldcamNativeFillFrameRecord(txMachine* the)
 	prev = fieldcamObjectOrNullField(the, c[C_PREV - C_CUR], "cursor.prev");
 	scratch = fieldcamObjectOrNullField(the, c[C_SCRATCH - C_CUR], "cursor.scratch");
 	curBase = fieldcamNumberField(the, c[C_CUR_BASE - C_CUR], "cursor.curBase");
-	curFill = fieldcamNumberField(the, c[C_CUR_FILL - C_CUR], "cursor.curFill");
+	fill = fieldcamNumberField(the, c[C_TARGET_OFFSET - C_CUR], "cursor.targetOffset");
 	prevBase = fieldcamNumberField(the, c[C_PREV_BASE - C_CUR], "cursor.prevBase");
 	prevFill = fieldcamNumberField(the, c[C_PREV_FILL - C_CUR], "cursor.prevFill");
-	position = curBase + curFill;
+	position = curBase + fill;
 	if (!(prev ? start >= prevBase && start < position : cur != NULL && start >= curBase && start < position) || end > position || end <= start)
 		xsRangeError("range %.0f..%.0f is not held", start, end);
 	if (cur == scratch)

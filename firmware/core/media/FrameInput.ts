@@ -146,15 +146,18 @@ export class FrameInput {
 
   /** `n` bytes were read into `target`; `at` is when (monotonic ms), needed with capture timing. */
   push(n: number, at?: number): void {
-    if (this.capture && n > 0 && (at === undefined || !Number.isFinite(at))) throw new RangeError('push(n, at): capture timing needs the read time');
     // Read times are kept whenever given: a replayed recording keeps its cadence, yet each frame still has the
     // moment it was read (its capture → socket latency).
-    if (at !== undefined && Number.isFinite(at) && n > 0) {
-      const i = (this.readFirst + this.readCount) % READ_RING;
-      this.readEnd[i] = this.reader.cursor.position + n;
-      this.readAt[i] = at;
-      if (this.readCount < READ_RING) this.readCount++;
-      else this.readFirst = (this.readFirst + 1) % READ_RING;
+    if (at !== undefined && Number.isFinite(at)) {
+      if (n > 0) {
+        const i = (this.readFirst + this.readCount) % READ_RING;
+        this.readEnd[i] = this.reader.cursor.position + n;
+        this.readAt[i] = at;
+        if (this.readCount < READ_RING) this.readCount++;
+        else this.readFirst = (this.readFirst + 1) % READ_RING;
+      }
+    } else if (this.capture && n > 0) {
+      throw new RangeError('push(n, at): capture timing needs the read time');
     }
     this.reader.push(n);
   }

@@ -25,7 +25,6 @@ export class StreamCursor {
   private readonly pool: FramePool;
   private cur: Slot | null = null;
   private curBase = 0;
-  private curFill = 0;
   private prev: Slot | null = null;
   private prevBase = 0;
   private prevFill = 0;
@@ -36,7 +35,7 @@ export class StreamCursor {
   // (docs/performance.md, fifth step).
   /** The slot to read into (its whole byte view), valid after `prepare()` returned OK. */
   target: Uint8Array = NO_TARGET;
-  /** Where in `target` the next read goes. */
+  /** Where in `target` the next read goes: the bytes the current slot holds. */
   targetOffset = 0;
   /** Bytes the next read may bring (0 before `prepare()`). */
   targetSpace = 0;
@@ -57,13 +56,12 @@ export class StreamCursor {
     this.scratch = scratchBytes > 0 ? new Slot(-1, new Uint8Array(Math.max(scratchBytes, 2 * SCRATCH_KEEP_MAX))) : null;
   }
 
-  /** Recomputes the public fields after `cur`, `curBase` or `curFill` changed other than by `commit`. */
+  /** Recomputes the public fields after `cur`, `curBase` or `targetOffset` changed other than by `commit`. */
   private moved(): void {
     const cur = this.cur;
     this.target = cur ? cur.bytes : NO_TARGET;
-    this.targetOffset = this.curFill;
-    this.targetSpace = cur ? cur.bytes.length - this.curFill : 0;
-    this.position = this.curBase + this.curFill;
+    this.targetSpace = cur ? cur.bytes.length - this.targetOffset : 0;
+    this.position = this.curBase + this.targetOffset;
     this.onScratch = cur !== null && cur === this.scratch;
   }
 
@@ -84,7 +82,7 @@ export class StreamCursor {
     this.prev = null;
     this.cur = scratch;
     this.curBase = base;
-    this.curFill = keep;
+    this.targetOffset = keep;
     this.moved();
     return true;
   }
@@ -95,20 +93,20 @@ export class StreamCursor {
     if (keep <= SCRATCH_KEEP_MAX) {
       const slot = this.pool.acquire();
       if (slot) {
-        scratch.bytes.copyWithin(0, this.keepFrom - this.curBase, this.curFill);
+        scratch.bytes.copyWithin(0, this.keepFrom - this.curBase, this.targetOffset);
         for (let i = 0; i < keep; i++) slot.bytes[i] = scratch.bytes[i] as number;
         this.cur = slot;
         this.curBase = this.keepFrom;
-        this.curFill = keep;
+        this.targetOffset = keep;
         this.moved();
         return PREPARE.OK;
       }
     }
-    if (this.curFill < scratch.bytes.length) return PREPARE.OK;
+    if (this.targetOffset < scratch.bytes.length) return PREPARE.OK;
     if (keep > SCRATCH_KEEP_MAX) return PREPARE.FRAME_TOO_LARGE;
-    scratch.bytes.copyWithin(0, this.keepFrom - this.curBase, this.curFill);
+    scratch.bytes.copyWithin(0, this.keepFrom - this.curBase, this.targetOffset);
     this.curBase = this.keepFrom;
-    this.curFill = keep;
+    this.targetOffset = keep;
     this.moved();
     return PREPARE.OK;
   }
@@ -119,17 +117,17 @@ export class StreamCursor {
    */
   prepare(): PrepareResult {
     if (this.cur !== null && this.cur === this.scratch) return this.prepareScratch(this.cur);
-    if (this.cur && this.curFill < this.cur.bytes.length) return PREPARE.OK;
+    if (this.targetSpace > 0) return PREPARE.OK;
     if (this.cur && this.prev && this.keepFrom < this.curBase) return PREPARE.FRAME_TOO_LARGE;
     const next = this.pool.acquire();
     if (!next) return PREPARE.POOL_EXHAUSTED;
     if (this.prev) this.pool.release(this.prev);
     this.prev = this.cur;
     this.prevBase = this.curBase;
-    this.prevFill = this.curFill;
+    this.prevFill = this.targetOffset;
     this.curBase = this.position;
     this.cur = next;
-    this.curFill = 0;
+    this.targetOffset = 0;
     this.moved();
     return PREPARE.OK;
   }
@@ -137,7 +135,6 @@ export class StreamCursor {
   /** Records that `n` bytes were written at `target[targetOffset]`. */
   commit(n: number): void {
     if (!(n >= 0 && n <= this.targetSpace) || !this.cur) throw new RangeError('commit beyond the prepared slot');
-    this.curFill += n;
     this.targetOffset += n;
     this.targetSpace -= n;
     this.position += n;
