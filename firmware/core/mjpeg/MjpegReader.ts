@@ -31,6 +31,9 @@ export interface MjpegReaderOptions {
   readonly byteScan?: ByteScanPort;
 }
 
+/** A JPEG image has no NAL units: the empty table ByteScanPort.fillFrameRecord copies none from. */
+const NO_NAL_TABLE = new Float64Array(0);
+
 /**
  * The reader's own tally, for telemetry and tests. Images dropped for the pool are also counted in
  * `pool.drops` as the H.264 reader does: `frameTooLarge`, and `poolFull` for `abandoned` and `noFrameRecord`.
@@ -81,6 +84,8 @@ export class MjpegReader {
   private sawImage = false;
   private seq = 0;
   private closed = false;
+  /** The board's frame record filler (ByteScanPort.fillFrameRecord); absent = JS fills the record. */
+  private readonly recordPort: ByteScanPort | undefined;
 
   constructor(options: MjpegReaderOptions) {
     this.scanner = new JpegScanner(options.byteScan);
@@ -91,6 +96,7 @@ export class MjpegReader {
     this.onFormat = options.onFormat;
     this.strict = options.strict ?? true;
     this.cursor = new StreamCursor(options.pool);
+    this.recordPort = options.byteScan?.fillFrameRecord ? options.byteScan : undefined;
   }
 
   /** The size of the last image emitted. */
@@ -100,7 +106,7 @@ export class MjpegReader {
 
   /** Makes room for the next read: OK, or POOL_EXHAUSTED until a frame is freed (or `abandonFrame()`). */
   prepare(): PrepareResult {
-    this.assertOpen();
+    if (this.closed) this.assertOpen();
     let result = this.cursor.prepare();
     if (result === PREPARE.FRAME_TOO_LARGE) {
       // push() already refuses images over a slot; this only guards the cursor's own invariant.
@@ -112,9 +118,9 @@ export class MjpegReader {
 
   /** Commits `n` bytes read at `cursor.targetOffset` and parses them, emitting each complete image. */
   push(n: number): void {
-    this.assertOpen();
+    if (this.closed) this.assertOpen();
     const cursor = this.cursor;
-    if (!Number.isInteger(n) || n < 0 || n > cursor.targetSpace) {
+    if (!(n >= 0 && n <= cursor.targetSpace) || n !== Math.floor(n)) {
       throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
     }
     if (n === 0) return;
@@ -218,7 +224,8 @@ export class MjpegReader {
     this.gapStart = end;
     if (!this.assembling) return; // the end of a dropped image
     this.assembling = false;
-    const frame = this.pool.newFrame();
+    const recordPort = this.recordPort;
+    const frame = recordPort ? this.pool.takeFrame() : this.pool.newFrame();
     if (!frame) {
       const message = `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for the image at byte ${this.imageStart}`;
       if (this.strict) this.fail('POOL_EXHAUSTED', message);
@@ -227,10 +234,21 @@ export class MjpegReader {
       this.pool.countDrop('poolFull');
       return;
     }
-    this.cursor.fillFrame(frame, this.imageStart, end);
-    frame.key = true; // every JPEG image decodes on its own
-    frame.nalCount = 0;
-    frame.seq = this.seq++;
+    if (recordPort) {
+      // The whole record (reset, pieces and slot references, no NAL table, seq, key) in one native call.
+      try {
+        recordPort.fillFrameRecord!(frame, this.cursor, NO_NAL_TABLE, 0, this.imageStart, end, this.seq, true);
+      } catch (err) {
+        this.pool.freeFrame(frame); // refused before any field was written: its slots are null since it was last freed
+        throw err;
+      }
+      this.seq++;
+    } else {
+      this.cursor.fillFrame(frame, this.imageStart, end);
+      frame.key = true; // every JPEG image decodes on its own
+      frame.nalCount = 0;
+      frame.seq = this.seq++;
+    }
     this.counters.frames++;
     const { width, height } = this.scanner;
     if (!this.format || this.format.width !== width || this.format.height !== height) {

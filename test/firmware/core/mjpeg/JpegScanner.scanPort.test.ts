@@ -4,7 +4,11 @@
 // (headers mutated too), in reads of 1 byte to 64 KiB; and each native by its contract.
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
-import { prng } from '../h264/h264TestKit.ts';
+import { MjpegReader } from '../../../../firmware/core/mjpeg/MjpegReader.ts';
+import type { Frame } from '../../../../firmware/core/media/Frame.ts';
+import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
+import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
+import { prng, referenceScanPort } from '../h264/h264TestKit.ts';
 import { run } from './mjpegKit.ts';
 
 const test = suite('mjpeg/JpegScanner with the board scan');
@@ -204,6 +208,56 @@ test('the reader with walkJpegHeaders, findJpegMarker and skipJpegSegments: the 
         }
       }
     }
+  }
+});
+
+/** Every field of an image's frame record, with its slots as pool indices and every slot's references. */
+function record(frame: Frame, pool: FramePool): string {
+  return JSON.stringify([
+    frame.slotA?.index ?? -1, frame.startA, frame.endA, frame.slotB?.index ?? -1, frame.startB, frame.endB, frame.pts, frame.dts,
+    frame.duration, frame.key, frame.fragmentStart, frame.sent, frame.held, frame.clip, frame.seq, frame.streamOffset, frame.capturedAt,
+    frame.nalCount, pool.slots.map((s) => s.refs),
+  ]);
+}
+
+test('fillFrameRecord for images (the board\'s frame record): every field and slot reference as the JS fill makes them, images across slots too', () => {
+  const data = fixture('mjpeg-320x240-10fps.mjpeg');
+  // Under Node the H.264 kit's TypeScript reference of the contract stands in for the board's records.c.
+  const withRecords: ByteScanPort = board?.fillFrameRecord ? board : { ...port, fillFrameRecord: referenceScanPort.fillFrameRecord! };
+  const without: ByteScanPort = { ...withRecords, fillFrameRecord: undefined };
+  for (const [readSize, slotBytes] of [[4096, 24 * 1024], [1000, 24 * 1024], [65536, 128 * 1024]] as const) {
+    const runs = [withRecords, without].map((byteScan) => {
+      const pool = new FramePool({ slotCount: 6, slotBytes, maxFrames: 4, nalsPerFrame: 0 });
+      const records: string[] = [];
+      let spanning = 0;
+      const reader = new MjpegReader({
+        pool, strict: false, byteScan,
+        onFrame: (frame) => {
+          if (frame.slotB) spanning++;
+          records.push(record(frame, pool));
+          // Dirty the record before it goes back, so a fill that forgets a field shows.
+          frame.pts = frame.dts = frame.duration = 7;
+          frame.fragmentStart = frame.sent = frame.held = true;
+          frame.clip = 3;
+          frame.capturedAt = 5;
+          pool.freeFrame(frame);
+        },
+      });
+      for (let pos = 0; pos < data.length;) {
+        assert.is(reader.prepare(), PREPARE.OK, 'pool has room');
+        const n = Math.min(readSize, reader.cursor.targetSpace, data.length - pos);
+        reader.cursor.target.set(data.subarray(pos, pos + n), reader.cursor.targetOffset);
+        reader.push(n);
+        pos += n;
+      }
+      reader.end();
+      return { records, spanning, stats: JSON.stringify(pool.stats) };
+    });
+    const what = `reads of ${readSize}, slots of ${slotBytes}`;
+    assert.ok(runs[0]!.records.length > 10, `${what}: images`);
+    assert.equal(runs[0]!.records, runs[1]!.records, what);
+    assert.is(runs[0]!.stats, runs[1]!.stats, `${what}: pool`);
+    if (slotBytes < 65536) assert.ok(runs[0]!.spanning > 0, `${what}: some images span two slots`);
   }
 });
 
