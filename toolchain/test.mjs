@@ -9,10 +9,18 @@ import * as xs from './xs/suites.mjs';
 const root = join(import.meta.dirname, '..');
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const failures = [];
+/** Seconds each step took, printed at the end so the costly steps are visible in every run's log. */
+const stepSeconds = [];
+const runStarted = Date.now();
+function timedStep(name, started) {
+  stepSeconds.push([name, (Date.now() - started) / 1000]);
+}
 
 function step(name, command, args) {
   process.stdout.write(`\n── ${name}\n`);
+  const started = Date.now();
   const r = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  timedStep(name, started);
   if (r.status === 0) totals.passed++;
   else {
     totals.failed++;
@@ -24,6 +32,7 @@ function step(name, command, args) {
 /** Runs a suite process, echoing its output and reading its `@@fieldcam-results` marker. */
 function suites(name, args, env = {}) {
   process.stdout.write(`\n── ${name}\n`);
+  const started = Date.now();
   return new Promise((done) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     let counts;
@@ -40,6 +49,7 @@ function suites(name, args, env = {}) {
       }
     });
     child.on('close', (code) => {
+      timedStep(name, started);
       if (buffered) process.stdout.write(buffered);
       if (!counts) {
         // The runner died before reporting: count the whole group as one failure.
@@ -73,7 +83,9 @@ async function startXs() {
   const missing = xs.missingTools();
   if (missing) return { reason: missing };
   try {
+    const started = Date.now();
     const prepared = await xs.prepare((line) => process.stdout.write(line));
+    timedStep('XS runtimes and bundles', started);
     process.stdout.write('core suites under qemu-arm started; results after the Node suites\n');
     return { prepared, qemu: xs.runQemu(prepared) };
   } catch (err) {
@@ -106,6 +118,7 @@ async function finishXs(started) {
   // The aarch64 smoke set runs after the native group, on the core the Node suites have freed.
   const results = [await xs.runNative(started.prepared), await started.qemu, await xs.runAarch64Smoke(started.prepared)];
   for (const r of results) {
+    stepSeconds.push([r.name, r.seconds]);
     process.stdout.write(`\n── core suites in ${r.name} (${r.seconds.toFixed(0)} s; every test line in ${r.log})\n`);
     if (r.output) process.stdout.write(`${r.output}\n`);
     if (r.stderr) process.stdout.write(`${r.stderr}\n`);
@@ -144,6 +157,10 @@ if (setupOk) {
   failures.push('suites not run: system packages missing');
   await finishXs({ reason: 'system packages missing (toolchain/setup)' });
 }
+
+// Steps overlap (the emulated XS run goes alongside the Node suites), so they add up to more than the total.
+process.stdout.write(`\n── time per step (${((Date.now() - runStarted) / 1000).toFixed(0)} s in all; steps overlap)\n`);
+for (const [name, seconds] of stepSeconds) process.stdout.write(`${seconds.toFixed(0).padStart(5)} s  ${name}\n`);
 
 if (failures.length) {
   process.stdout.write(`\nfailed:\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);

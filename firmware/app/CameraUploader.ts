@@ -4,7 +4,7 @@ import { EventGate, type EventGateStats, type EventOutcome } from '../core/event
 import type { EventRequest } from '../core/events/EventRequest.ts';
 import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
 import { METADATA_LIMITS } from '../core/mkv/mkvLimits.ts';
-import { IotCredentialsClient, type IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
+import type { IotCredentialsClient, IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import { KvsControlClient, type KvsCredentials } from '../core/kvs/KvsControlClient.ts';
 import { LatencyStats } from '../core/kvs/LatencyStats.ts';
 import { PoolFragmentSource } from '../core/kvs/PoolFragmentSource.ts';
@@ -13,11 +13,12 @@ import { ServerClock } from '../core/net/ServerClock.ts';
 import { FrameInput } from '../core/media/FrameInput.ts';
 import { PREPARE } from '../core/media/StreamCursor.ts';
 import { FragmentMetadata } from '../core/mkv/FragmentMetadata.ts';
-import { type DropReason, FramePool } from '../core/pool/FramePool.ts';
+import { type DropReason, FramePool, type PoolSizing } from '../core/pool/FramePool.ts';
 import { SOURCE_END, type FrameSource } from '../io/FrameSource.ts';
 import type { TimerHandle } from '../io/Timer.ts';
 import type { Board } from '../io/Board.ts';
-import type { DeviceConfig } from './DeviceConfig.ts';
+import type { DeviceConfig, StaticCredentials } from './DeviceConfig.ts';
+import { deviceUserAgent, iotCredentialsFor } from './iotCredentialsFor.ts';
 import { CODECS } from '../core/media/codecs.ts';
 
 /** Reads per event-loop turn before yielding, so sockets and ACKs run between camera reads. */
@@ -62,6 +63,21 @@ export interface UploaderStatus {
   readonly captureToSocket: LatencyStats;
   /** Recording mode "event": events, clips and fragments admitted (docs/events.md); absent when continuous. */
   readonly events?: Readonly<EventGateStats>;
+}
+
+/**
+ * What a camera of a device with several shares with the others, built once by runDevice: the IoT credentials client
+ * (the device starts and closes it), its pool's range of the device's one arena, and its fair share of each turn.
+ */
+export interface SharedParts {
+  readonly iot?: IotCredentialsClient;
+  /** This camera's pool (poolBudget.ts planPools): its sizing and where it starts in `arena` (absent: an ArrayBuffer of its own). */
+  readonly pool?: { readonly sizing: PoolSizing; readonly arena?: ArrayBufferLike; readonly offset: number };
+  /**
+   * Bytes read per event-loop turn before yielding, besides READS_PER_TURN: a camera that floods its pipe gets
+   * this much per turn like every other camera, and the sockets and ACKs of all of them run in between.
+   */
+  readonly turnBytes?: number;
 }
 
 export interface UploaderResult {
@@ -110,6 +126,9 @@ export class CameraUploader {
   /** Monotonic ms of the camera's first byte, -1 before. */
   private firstByteAt = -1;
   private ended = false;
+  /** The credentials client is this camera's own (started and closed with it), not the device's shared one. */
+  private readonly ownsIot: boolean;
+  private readonly turnBytes: number;
   /** A recording rather than a camera: the configuration says so, or the camera port found a regular file. */
   private get recorded(): boolean {
     return this.config.camera.recorded === true || this.source?.recorded === true;
@@ -119,13 +138,18 @@ export class CameraUploader {
   private cameraEnded = false;
   private finish: ((result: UploaderResult) => void) | undefined;
 
-  constructor(board: Board, config: DeviceConfig, onEvent?: (event: SessionEvent) => void, onCredentials?: (event: IotCredentialsEvent) => void) {
+  constructor(board: Board, config: DeviceConfig, onEvent?: (event: SessionEvent) => void, onCredentials?: (event: IotCredentialsEvent) => void, shared?: SharedParts) {
     this.board = board;
     this.config = config;
+    this.turnBytes = shared?.turnBytes ?? Infinity;
     const clock = new ServerClock(board.clock);
-    // MJPEG frame records need no NAL table (it matters on ESP32-class heaps).
-    const sizing = { ...derivePoolSizing(config.board.pool), ...(CODECS[config.camera.codec].nalTables ? {} : { nalsPerFrame: 0 }) };
-    this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
+    if (shared?.pool) {
+      this.pool = new FramePool(shared.pool.sizing, shared.pool.arena, shared.pool.offset);
+    } else {
+      // MJPEG frame records need no NAL table (it matters on ESP32-class heaps).
+      const sizing = { ...derivePoolSizing(config.board.pool), ...(CODECS[config.camera.codec].nalTables ? {} : { nalsPerFrame: 0 }) };
+      this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
+    }
     const startTimecode = config.pin ? config.pin.startTimeMs : clock.now();
     // A live camera is stamped from the capture clock (when its bytes arrived); a file (or a pinned test run)
     // keeps the cadence it declares.
@@ -147,30 +171,25 @@ export class CameraUploader {
         this.session.framesQueued();
       },
     });
-    const { credentials: c, endpoint, stream } = config;
+    const { endpoint, stream } = config;
     const tls = { ca: board.readText(endpoint.caFile) };
-    const userAgent = `fieldcam/0.1 (${board.runtime}; ${config.board.name})`;
+    const userAgent = deviceUserAgent(board, config);
+    this.ownsIot = shared?.iot === undefined;
+    const iot = shared?.iot ?? iotCredentialsFor(board, config, clock, (e) => {
+      if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
+      onCredentials?.(e);
+    });
+    this.iot = iot;
     let credentials: () => KvsCredentials | undefined;
-    if ('iot' in c) {
-      const iot = new IotCredentialsClient({
-        sockets: board.sockets, timers: board.timers, clock, random: board.random, userAgent,
-        target: { host: c.iot.host, port: c.iot.port, tls: { ...tls, cert: board.readText(c.iot.certFile), key: board.readText(c.iot.keyFile) } },
-        roleAlias: c.iot.roleAlias, thingName: c.iot.thingName,
-        ...(config.board.net ? { deadlines: config.board.net } : {}),
-        onEvent: (e) => {
-          if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
-          onCredentials?.(e);
-        },
-      });
-      this.iot = iot;
+    if (iot) {
       // A refusal that retrying cannot fix ends the session at its next signature instead of buffering forever.
       credentials = () => {
         if (iot.error) throw iot.error;
         return iot.current();
       };
     } else {
+      const c = config.credentials as StaticCredentials;
       const keys: KvsCredentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
-      this.iot = undefined;
       credentials = () => keys;
     }
     const control = new KvsControlClient({
@@ -250,6 +269,15 @@ export class CameraUploader {
     return this.session.pause();
   }
 
+  /** The camera's name in its device (CAMERA_NAME), or its stream's when it is the device's only camera. */
+  get name(): string {
+    return this.config.cameraName ?? this.config.stream.name;
+  }
+
+  get streamName(): string {
+    return this.config.stream.name;
+  }
+
   get isStreaming(): boolean {
     return this.streaming;
   }
@@ -314,7 +342,7 @@ export class CameraUploader {
       this.finish!({ status: this.status(), error: isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err)) });
       return done;
     }
-    this.iot?.start();
+    if (this.ownsIot) this.iot?.start();
     this.session.start();
     if (this.config.camera.live) this.cameraTimer = this.board.timers.set(CAMERA_CHECK_MS, () => this.checkCamera());
     this.pump();
@@ -324,6 +352,11 @@ export class CameraUploader {
   /** Stops reading the camera, sends what is buffered and waits for the last PERSISTED. */
   stop(): void {
     this.end(undefined);
+  }
+
+  /** Ends the run with `error` after sending what is buffered (the device's shared credentials were refused for good). */
+  fail(error: FieldcamError): void {
+    this.end(error);
   }
 
   /**
@@ -360,7 +393,7 @@ export class CameraUploader {
   private pump(): void {
     const input = this.input;
     try {
-      for (let reads = 0; reads < READS_PER_TURN && !this.ended; reads++) {
+      for (let reads = 0, bytes = 0; reads < READS_PER_TURN && bytes < this.turnBytes && !this.ended; reads++) {
         const ready = input.prepare();
         if (ready === PREPARE.FRAME_TOO_LARGE) {
           throw new FieldcamError('POOL_FRAME_TOO_LARGE', `a frame is larger than a pool slot of board ${this.config.board.name} (pool.maxFrameBytes)`);
@@ -374,7 +407,8 @@ export class CameraUploader {
           return;
         }
         const source = this.source!;
-        const n = source.read(input.target, input.targetOffset, input.targetSpace);
+        const space = input.targetSpace;
+        const n = source.read(input.target, input.targetOffset, space < this.turnBytes - bytes ? space : this.turnBytes - bytes);
         if (n === 0) return; // onReadable schedules the next pump
         if (n === SOURCE_END) {
           this.cameraEnded = true;
@@ -382,6 +416,7 @@ export class CameraUploader {
           return;
         }
         if (this.firstByteAt < 0) this.firstByteAt = source.lastReadAt;
+        bytes += n;
         input.push(n, source.lastReadAt);
       }
       if (!this.ended) this.schedule(0);
@@ -414,11 +449,11 @@ export class CameraUploader {
     // The credentials client stays up until the session settles: draining the last fragments needs it.
     this.session.stop().then(
       () => {
-        this.iot?.close();
+        if (this.ownsIot) this.iot?.close();
         this.finish!({ status: this.status(), ...(failure ? { error: failure } : {}) });
       },
       (err: unknown) => {
-        this.iot?.close();
+        if (this.ownsIot) this.iot?.close();
         this.finish!({ status: this.status(), error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) });
       },
     );

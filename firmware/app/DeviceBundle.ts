@@ -2,8 +2,9 @@ import { decodeCbor } from '../core/cbor/decodeCbor.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import { ROLE_ALIAS, THING_NAME } from '../core/iot/iotNames.ts';
 import type { Board } from '../io/Board.ts';
-import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseDeviceBoard, parseRecording, REGION, STREAM_NAME, text, type DeviceConfig } from './DeviceConfig.ts';
-import { CODECS, codecChoices, isCodecId } from '../core/media/codecs.ts';
+import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseCameraList, parseDeviceBoard, parseRecording, REGION, STREAM_NAME, text, type DeviceBoard, type DeviceConfig } from './DeviceConfig.ts';
+import { CODECS, codecChoices, isCodecId, type CodecId } from '../core/media/codecs.ts';
+import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
 import { maxPreRollMs } from './RecordingConfig.ts';
 
 /** How the device is started from a bundle: `firmware.js --bundle DIR --board FILE` (the image's board.json). */
@@ -21,9 +22,16 @@ export interface BundleSource {
 type Json = Record<string, unknown>;
 
 // docs/device-bundle.md, format version 1.
-const TOP_KEYS = ['version', 'thingName', 'streamName', 'region', 'roleAlias', 'endpoints', 'retentionHours', 'camera', 'stream', 'recording'];
+const TOP_KEYS = ['version', 'thingName', 'streamName', 'region', 'roleAlias', 'endpoints', 'retentionHours', 'camera', 'cameras', 'stream', 'recording'];
 const ENDPOINT_KEYS = ['credentialProvider', 'iotData', 'kinesisVideo'];
 const CAMERA_KEYS = ['codec', 'fps'];
+/** `source`: the camera adapter (host/shared/cameraSource.ts) the run script starts; the firmware only reads the fd. */
+const CAMERAS_KEYS = ['name', 'codec', 'fps', 'source', 'bitrateKbps'];
+/**
+ * With `cameras`, camera i (in list order) is read from descriptor CAMERA_FD_BASE + i: the run script opens one
+ * capture pipe per camera there (`3< <(capture 0) 4< <(capture 1) …`), the simulator passes one pipe each.
+ */
+export const CAMERA_FD_BASE = 3;
 const STREAM_KEYS = ['fragmentMs', 'metadata'];
 const HOST = /^[a-zA-Z0-9.-]{1,253}$/;
 /** device.cbor is a few hundred bytes; the limit only bounds a corrupt file. */
@@ -72,7 +80,7 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     throw isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', `cannot read the board manifest ${source.board}: ${(err as Error).message}`);
   }
   const memory = manifest.memory === undefined ? {} : object(manifest.memory, 'board.memory');
-  const deviceBoard = parseDeviceBoard(manifest, 'board', memory.appHeapBudgetBytes);
+  const deviceBoard = parseDeviceBoard(manifest, 'board', memory.appHeapBudgetBytes, memory.poolBudgetBytes);
   const boardCamera = object(manifest.camera, 'board.camera');
 
   const file = `${dir}/device.cbor`;
@@ -82,13 +90,14 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   } catch (err) {
     throw new FieldcamError('CONFIG_INVALID', `bundle: cannot read ${file}: ${(err as Error).message}`);
   }
-  const { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata, recording } = readDeviceDocument(bytes, file, {
+  const { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata, recording, cameras } = readDeviceDocument(bytes, file, {
     codec: boardCamera.codec,
     fps: () => integer(boardCamera, 'board.camera', 'fps', 1, 1000),
     fragmentMs: deviceBoard.stream.fragmentMs,
     maxFragmentMs: deviceBoard.stream.maxFragmentMs,
     name: deviceBoard.name,
     maxPreRollMs: maxPreRollMs(deviceBoard),
+    pool: deviceBoard,
   });
 
   const certFile = `${dir}/certificate.pem`;
@@ -98,6 +107,12 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   pem(board, keyFile, /-----BEGIN (RSA |EC )?PRIVATE KEY-----/, 'private key');
   pem(board, caFile, /-----BEGIN CERTIFICATE-----/, 'CA certificate');
 
+  // Camera i of a multi-camera bundle reads fd CAMERA_FD_BASE + i, live like the single camera on fd 0.
+  const recorded = source.recorded ? { recorded: true } : {};
+  const specs = cameras?.map((c, i) => Object.freeze({
+    ...c,
+    camera: Object.freeze({ fd: CAMERA_FD_BASE + i, codec: c.codec, live: true, ...recorded, ...(c.fps !== undefined ? { fps: Object.freeze({ num: c.fps, den: 1 }) } : {}) }),
+  }));
   return Object.freeze({
     version: 1,
     board: Object.freeze({ ...deviceBoard, stream: Object.freeze({ ...deviceBoard.stream, fragmentMs }) }),
@@ -109,7 +124,8 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     }),
     endpoint: Object.freeze({ host: kvs.host, port: kvs.port, caFile }),
     credentials: Object.freeze({ iot: Object.freeze({ host: provider.host, port: provider.port, roleAlias, thingName, certFile, keyFile }) }),
-    camera: Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...(source.recorded ? { recorded: true } : {}), ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}) }),
+    camera: specs ? specs[0]!.camera : Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...recorded, ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}) }),
+    ...(specs ? { cameras: Object.freeze(specs) } : {}),
     statusIntervalMs: 1000,
     ...(recording ? { recording } : {}),
     ...(iotData ? {
@@ -132,6 +148,17 @@ export interface DocumentBoard {
   /** The board's name and the longest pre-roll its pool keeps (RecordingConfig maxPreRollMs); absent: any board. */
   readonly name?: string;
   readonly maxPreRollMs?: number;
+  /** The board's pool budget, which sizes each camera's pool in a `cameras` list; absent: the board's values are unknown (doctor). */
+  readonly pool?: DeviceBoard;
+}
+
+/** A camera of device.cbor's `cameras` as read: its pool and stream; the device sets its fd (CAMERA_FD_BASE + i). */
+export interface DocumentCamera {
+  readonly name: string;
+  readonly streamName: string;
+  readonly codec: CodecId;
+  readonly fps: number | undefined;
+  readonly pool: PoolBudget;
 }
 
 /**
@@ -150,8 +177,14 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
   onlyKeys(d, 'device.cbor', '', TOP_KEYS);
   if (d.version !== 1) fail('device.cbor version', '1 (this firmware reads bundle format version 1)');
   const thingName = text(d, 'device.cbor', 'thingName', THING_NAME);
+  // Several cameras: each streams to cameraStreamName(thing, camera); `camera` and `streamName` would be a second way to say it.
+  if (d.cameras !== undefined) {
+    for (const key of ['camera', 'streamName']) {
+      if (d[key] !== undefined) throw new FieldcamError('CONFIG_INVALID', `device.cbor: ${key} must be absent when cameras is given (each camera has its codec and fps in cameras; its stream is <thingName>-<name>)`);
+    }
+  }
   const streamName = d.streamName === undefined ? thingName : text(d, 'device.cbor', 'streamName', STREAM_NAME);
-  if (!STREAM_NAME.test(streamName)) fail('device.cbor thingName', 'usable as a stream name ([a-zA-Z0-9_.-]) or streamName must be given');
+  if (d.cameras === undefined && !STREAM_NAME.test(streamName)) fail('device.cbor thingName', 'usable as a stream name ([a-zA-Z0-9_.-]) or streamName must be given');
   const region = text(d, 'device.cbor', 'region', REGION);
   const roleAlias = text(d, 'device.cbor', 'roleAlias', ROLE_ALIAS);
   const endpoints = object(d.endpoints, 'device.cbor endpoints');
@@ -174,6 +207,22 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
   // H.264/H.265 carry their timing (SPS VUI); JPEG has none, so MJPEG falls back to the manifest's frame rate.
   if (fps === undefined && !CODECS[codec].nalTables) fps = board.fps();
 
+  let cameras: readonly DocumentCamera[] | undefined;
+  if (d.cameras !== undefined) {
+    // Without a board (doctor), the pools are sized from a placeholder: only names, codecs and frame rates are read.
+    const poolBoard = board.pool ?? PLACEHOLDER_BOARD;
+    const boardCodec = board.codec;
+    cameras = parseCameraList(d.cameras, 'device.cbor', thingName, poolBoard, (o, field) => {
+      onlyKeys(o, 'device.cbor', field, CAMERAS_KEYS);
+      if (o.source !== undefined) object(o.source, `device.cbor ${field}.source`);
+      const c = o.codec === undefined ? boardCodec : o.codec;
+      if (!isCodecId(c)) fail(`${field}.codec`, codecChoices('"'));
+      let f = o.fps === undefined ? undefined : integer(o, `device.cbor ${field}`, 'fps', 1, 1000);
+      if (f === undefined && !CODECS[c].nalTables) f = board.fps();
+      return Object.freeze({ fd: 0, codec: c, live: true, ...(f !== undefined ? { fps: Object.freeze({ num: f, den: 1 }) } : {}) });
+    }).map((spec) => Object.freeze({ name: spec.name, streamName: spec.streamName, codec: spec.camera.codec, fps: spec.camera.fps?.num, pool: spec.pool }));
+  }
+
   let fragmentMs = board.fragmentMs;
   let metadata: Record<string, string> | undefined;
   if (d.stream !== undefined) {
@@ -191,8 +240,14 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
   const recording = d.recording === undefined ? undefined
     : parseRecording(object(d.recording, 'device.cbor recording'), 'device.cbor', board.maxPreRollMs ?? 3_600_000, board.name ?? 'any');
 
-  return { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata, recording } as const;
+  return { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata, recording, cameras } as const;
 }
+
+/** Stands in for the board when device.cbor is read without one (doctor): camera pools are then not meaningful. */
+const PLACEHOLDER_BOARD: DeviceBoard = Object.freeze({
+  name: 'any', pool: Object.freeze({ bitrateKbps: 1, bufferSeconds: 1, fps: 1, maxFrameBytes: 1024 }),
+  stream: Object.freeze({ fragmentMs: 1000, maxFragmentMs: 20_000 }),
+});
 
 /** `name` in the directory that holds the bundle directory (the bundle itself may be read-only). */
 function besideBundle(dir: string, name: string): string {

@@ -1,7 +1,7 @@
 import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
 import { CONTROL_LIMITS } from '../core/control/controlLimits.ts';
 import { FieldcamError } from '../core/errors.ts';
-import { THING_NAME } from '../core/iot/iotNames.ts';
+import { CAMERA_NAME, cameraStreamName, MAX_CAMERAS, THING_NAME } from '../core/iot/iotNames.ts';
 import type { FrameRate } from '../core/media/FrameInput.ts';
 import { NET_DEADLINE_DEFAULTS, type NetDeadlines } from '../core/net/PhaseDeadline.ts';
 import { codecChoices, isCodecId, type CodecId } from '../core/media/codecs.ts';
@@ -19,6 +19,11 @@ export interface DeviceBoard {
   readonly control?: ControlBoard;
   /** Per-phase connection deadlines (manifest `net`, each key optional); absent = NET_DEADLINE_DEFAULTS. */
   readonly net?: NetDeadlines;
+  /**
+   * The most the frame pools of all the device's cameras may take together (manifest `memory.poolBudgetBytes`);
+   * absent = one camera's pool at `pool` (a board that states nothing runs one camera). Checked at boot (poolBudget.ts).
+   */
+  readonly poolBudgetBytes?: number;
 }
 
 /**
@@ -81,6 +86,25 @@ export interface DeviceConfig {
   readonly recording?: RecordingConfig;
   /** Pinned values for reproducible uploads (tests): first frame's timecode and the SegmentUID (32 hex digits). */
   readonly pin?: { readonly startTimeMs: number; readonly segmentUid: string };
+  /**
+   * Several cameras in this one device (docs/device-bundle.md `cameras`), in order; absent = one camera (`camera`,
+   * streaming to `stream.name`). When present, `camera` is the first one's and `stream.name` the device's name
+   * (the thing): cameraConfigs() gives each camera its own configuration.
+   */
+  readonly cameras?: readonly CameraSpec[];
+  /** The camera's name inside its device (CAMERA_NAME), in the per-camera configurations cameraConfigs() makes. */
+  readonly cameraName?: string;
+}
+
+/** One camera of a device with several (DeviceConfig `cameras`). */
+export interface CameraSpec {
+  /** CAMERA_NAME, unique in the device. */
+  readonly name: string;
+  /** cameraStreamName(device, name): `<thing>-<camera>`. */
+  readonly streamName: string;
+  readonly camera: DeviceConfig['camera'];
+  /** The board's pool budget with this camera's bitrate and frame rate: its own pool is sized from it. */
+  readonly pool: PoolBudget;
 }
 
 /** MQTT over TLS to the iot:Data-ATS endpoint with the device certificate; client id and topics = thing name. */
@@ -159,8 +183,8 @@ export function onlyKeys(o: Json, source: string, field: string, allowed: readon
 
 // JSON configuration version 1: the keys each object may hold.
 const CONFIG_KEYS = Object.freeze({
-  top: ['version', 'board', 'stream', 'endpoint', 'credentials', 'camera', 'statusIntervalMs', 'control', 'recording', 'pin'],
-  board: ['name', 'pool', 'stream', 'appHeapBudgetBytes', 'control', 'net'],
+  top: ['version', 'board', 'stream', 'endpoint', 'credentials', 'camera', 'cameras', 'statusIntervalMs', 'control', 'recording', 'pin'],
+  board: ['name', 'pool', 'stream', 'appHeapBudgetBytes', 'poolBudgetBytes', 'control', 'net'],
   pool: ['bitrateKbps', 'bufferSeconds', 'fps', 'maxFrameBytes'],
   boardStream: ['fragmentMs', 'maxFragmentMs'],
   boardControl: ['maxPacketBytes', 'maxQueued', 'stateBytes', 'pendingResults'],
@@ -169,6 +193,7 @@ const CONFIG_KEYS = Object.freeze({
   endpoint: ['host', 'port', 'caFile'],
   credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
   camera: ['fd', 'codec', 'fps', 'live', 'recorded'],
+  cameras: ['name', 'fd', 'codec', 'fps', 'live', 'recorded', 'bitrateKbps'],
   fps: ['num', 'den'],
   pin: ['startTimeMs', 'segmentUid'],
   control: ['host', 'port', 'thingName', 'caFile', 'certFile', 'keyFile', 'stateFile', 'keepAliveSeconds'],
@@ -212,17 +237,23 @@ export function parseDeviceConfig(json: string): DeviceConfig {
   onlyKeys(endpoint, 'config', 'endpoint', CONFIG_KEYS.endpoint);
   const credentials = object(c.credentials, 'credentials');
   onlyKeys(credentials, 'config', 'credentials', CONFIG_KEYS.credentials);
-  const camera = object(c.camera, 'camera');
-  onlyKeys(camera, 'config', 'camera', CONFIG_KEYS.camera);
   if (c.control !== undefined) onlyKeys(object(c.control, 'control'), 'config', 'control', CONFIG_KEYS.control);
-  if (!isCodecId(camera.codec)) fail('camera.codec', codecChoices('"'));
-  if (typeof camera.live !== 'boolean') fail('camera.live', 'true or false');
-  if (camera.recorded !== undefined && typeof camera.recorded !== 'boolean') fail('camera.recorded', 'true or false');
-  let fps: FrameRate | undefined;
-  if (camera.fps !== undefined) {
-    const f = object(camera.fps, 'camera.fps');
-    onlyKeys(f, 'config', 'camera.fps', CONFIG_KEYS.fps);
-    fps = Object.freeze({ num: number(f, 'camera.fps', 'num', 1, 1_000_000), den: number(f, 'camera.fps', 'den', 1, 1_000_000) });
+  const deviceBoard = parseDeviceBoard(board, 'board', board.appHeapBudgetBytes, board.poolBudgetBytes);
+  const streamName = text(stream, 'stream', 'name', STREAM_NAME);
+  // Several cameras: each streams to `<stream.name>-<camera>` and `camera` must be absent (one way to say it).
+  const cameras = c.cameras === undefined ? undefined : parseCameraList(c.cameras, 'config', streamName, deviceBoard, (o, field) => {
+    onlyKeys(o, 'config', field, CONFIG_KEYS.cameras);
+    return parseJsonCamera(o, field);
+  });
+  if (cameras && c.camera !== undefined) {
+    throw new FieldcamError('CONFIG_INVALID', 'config: camera and cameras exclude each other (give every camera in cameras)');
+  }
+  let camera: DeviceConfig['camera'];
+  if (cameras) camera = cameras[0]!.camera;
+  else {
+    const o = object(c.camera, 'camera');
+    onlyKeys(o, 'config', 'camera', CONFIG_KEYS.camera);
+    camera = parseJsonCamera(o, 'camera');
   }
   let metadata: Record<string, string> | undefined;
   if (stream.metadata !== undefined) {
@@ -237,12 +268,11 @@ export function parseDeviceConfig(json: string): DeviceConfig {
     pin = Object.freeze({ startTimeMs: number(p, 'pin', 'startTimeMs', 0, 8.64e15), segmentUid: text(p, 'pin', 'segmentUid', /^[0-9a-f]{32}$/) });
   }
   const sessionToken = credentials.sessionToken === undefined ? undefined : text(credentials, 'credentials', 'sessionToken');
-  const deviceBoard = parseDeviceBoard(board, 'board', board.appHeapBudgetBytes);
   return Object.freeze({
     version: 1,
     board: deviceBoard,
     stream: Object.freeze({
-      name: text(stream, 'stream', 'name', STREAM_NAME),
+      name: streamName,
       region: text(stream, 'stream', 'region', REGION),
       ...(stream.createRetentionHours !== undefined ? { createRetentionHours: number(stream, 'stream', 'createRetentionHours', 0, 87_600) } : {}),
       ...(metadata ? { metadata: Object.freeze(metadata) } : {}),
@@ -257,13 +287,8 @@ export function parseDeviceConfig(json: string): DeviceConfig {
       secretAccessKey: text(credentials, 'credentials', 'secretAccessKey'),
       ...(sessionToken ? { sessionToken } : {}),
     }),
-    camera: Object.freeze({
-      fd: number(camera, 'camera', 'fd', 0, 65_535),
-      codec: camera.codec,
-      live: camera.live,
-      ...(camera.recorded === true ? { recorded: true } : {}),
-      ...(fps ? { fps } : {}),
-    }),
+    camera,
+    ...(cameras ? { cameras } : {}),
     statusIntervalMs: c.statusIntervalMs === undefined ? 1000 : number(c, '(top level)', 'statusIntervalMs', 0, 3_600_000),
     ...(c.control !== undefined ? { control: parseControlConfig(object(c.control, 'control'), 'control', text(endpoint, 'endpoint', 'caFile')) } : {}),
     ...(c.recording !== undefined ? { recording: parseRecording(object(c.recording, 'recording'), 'config', maxPreRollMs(deviceBoard), deviceBoard.name) } : {}),
@@ -271,12 +296,59 @@ export function parseDeviceConfig(json: string): DeviceConfig {
   });
 }
 
+/** A camera map of the JSON configuration (`camera`, or one of `cameras`): its fd, codec, frame rate, live or not. */
+function parseJsonCamera(camera: Json, field: string): DeviceConfig['camera'] {
+  if (!isCodecId(camera.codec)) fail(`${field}.codec`, codecChoices('"'));
+  if (typeof camera.live !== 'boolean') fail(`${field}.live`, 'true or false');
+  if (camera.recorded !== undefined && typeof camera.recorded !== 'boolean') fail(`${field}.recorded`, 'true or false');
+  let fps: FrameRate | undefined;
+  if (camera.fps !== undefined) {
+    const f = object(camera.fps, `${field}.fps`);
+    onlyKeys(f, 'config', `${field}.fps`, CONFIG_KEYS.fps);
+    fps = Object.freeze({ num: number(f, `${field}.fps`, 'num', 1, 1_000_000), den: number(f, `${field}.fps`, 'den', 1, 1_000_000) });
+  }
+  return Object.freeze({
+    fd: integerIn(camera, field, 'fd', 0, 65_535),
+    codec: camera.codec,
+    live: camera.live,
+    ...(camera.recorded === true ? { recorded: true } : {}),
+    ...(fps ? { fps } : {}),
+  });
+}
+
+/**
+ * The `cameras` list of either configuration format (docs/device-bundle.md): 1..MAX_CAMERAS maps, each with a
+ * unique `name` (CAMERA_NAME) and an optional `bitrateKbps` (its pool; default the board's), the rest read by
+ * `camera` (the format's own camera map). Each streams to cameraStreamName(device, name), which must be a KVS
+ * stream name. Throws FieldcamError CONFIG_INVALID naming the key (`cameras[1].name`).
+ */
+export function parseCameraList(list: unknown, source: string, device: string, board: DeviceBoard,
+  camera: (o: Json, field: string) => DeviceConfig['camera']): readonly CameraSpec[] {
+  if (!Array.isArray(list) || list.length < 1 || list.length > MAX_CAMERAS) fail('cameras', `a list of 1 to ${MAX_CAMERAS} camera maps`);
+  const names: string[] = [];
+  const specs = list.map((item: unknown, i): CameraSpec => {
+    const field = `cameras[${i}]`;
+    const o = object(item, field);
+    const name = text(o, field, 'name', CAMERA_NAME);
+    if (names.includes(name)) throw new FieldcamError('CONFIG_INVALID', `${source}: ${field}.name "${name}" is used twice (camera names are unique in a device)`);
+    names.push(name);
+    const streamName = cameraStreamName(device, name);
+    if (!STREAM_NAME.test(streamName)) fail(`${field}.name`, `a name that makes ${JSON.stringify(streamName)} a KVS stream name ([a-zA-Z0-9_.-], at most 256)`);
+    const cam = camera(o, field);
+    const bitrateKbps = o.bitrateKbps === undefined ? board.pool.bitrateKbps : number(o, field, 'bitrateKbps', 1, 1e6);
+    // MJPEG cameras state their frame rate; it sizes the frame records as the board's `pool.fps` does.
+    const fps = cam.fps ? Math.ceil(cam.fps.num / cam.fps.den) : board.pool.fps;
+    return Object.freeze({ name, streamName, camera: cam, pool: Object.freeze({ ...board.pool, bitrateKbps, fps }) });
+  });
+  return Object.freeze(specs);
+}
+
 /**
  * The board part of a configuration: `o` is the JSON config's `board` or a board manifest (board.json of the
  * image); `field` names it in errors. `appHeapBudgetBytes` sits at board.appHeapBudgetBytes in the JSON config
  * and at memory.appHeapBudgetBytes in a manifest, so the caller passes it.
  */
-export function parseDeviceBoard(o: Json, field: string, appHeapBudgetBytes: unknown): DeviceBoard {
+export function parseDeviceBoard(o: Json, field: string, appHeapBudgetBytes: unknown, poolBudgetBytes?: unknown): DeviceBoard {
   const pool = object(o.pool, `${field}.pool`);
   const stream = object(o.stream, `${field}.stream`);
   return Object.freeze({
@@ -292,6 +364,7 @@ export function parseDeviceBoard(o: Json, field: string, appHeapBudgetBytes: unk
       maxFragmentMs: number(stream, `${field}.stream`, 'maxFragmentMs', 1, 20_000),
     }),
     ...(appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: number({ appHeapBudgetBytes }, field, 'appHeapBudgetBytes', 16_384, 1 << 30) } : {}),
+    ...(poolBudgetBytes !== undefined ? { poolBudgetBytes: number({ poolBudgetBytes }, field, 'poolBudgetBytes', 1024, 2 ** 40) } : {}),
     ...(o.control !== undefined ? { control: parseControlBoard(object(o.control, `${field}.control`), `${field}.control`) } : {}),
     ...(o.net !== undefined ? { net: parseNetBoard(object(o.net, `${field}.net`), `${field}.net`) } : {}),
   });

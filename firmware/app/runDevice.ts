@@ -3,7 +3,10 @@ import { errorSpec, FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
 import type { Board } from '../io/Board.ts';
-import { CameraUploader, type UploaderStatus } from './CameraUploader.ts';
+import type { CameraUploader, UploaderStatus } from './CameraUploader.ts';
+import { buildCameras, type DeviceCameras } from './buildCameras.ts';
+import { cameraConfigs } from './cameraConfigs.ts';
+import { eventOnAll } from './deviceControls.ts';
 import { loadDeviceBundle, type BundleSource } from './DeviceBundle.ts';
 import { parseDeviceConfig, type DeviceConfig } from './DeviceConfig.ts';
 import { LocalTrigger } from './LocalTrigger.ts';
@@ -112,15 +115,15 @@ function controlRecord(e: ControlEvent): Record<string, unknown> {
 }
 
 /**
- * The control channel of a configured device, built before the camera is read: it applies its state file now
+ * The control channel of a configured device, built before the cameras are read: it applies its state file now
  * (before the broker is reached). It never stops streaming: if it cannot even be built, that is a line.
  */
-function attachControl(board: Board, config: DeviceConfig, uploader: CameraUploader): { channel: ControlChannel | undefined; restartRequested: boolean } {
+function attachControl(board: Board, config: DeviceConfig, uploaders: readonly CameraUploader[]): { channel: ControlChannel | undefined; restartRequested: boolean } {
   const attached: { channel: ControlChannel | undefined; restartRequested: boolean } = { channel: undefined, restartRequested: false };
   try {
-    attached.channel = startControl(board, config, config.control!, uploader, () => {
+    attached.channel = startControl(board, config, config.control!, uploaders, () => {
       attached.restartRequested = true;
-      uploader.stop();
+      for (const u of uploaders) u.stop();
     }, (e) => line(board, controlRecord(e)));
   } catch (err) {
     const e = isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', `control channel: ${(err as Error).message}`);
@@ -165,46 +168,73 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   }
   // The app's budget starts here: everything after this line (pool records, scratch, sessions) is the app's.
   if (config.board.appHeapBudgetBytes !== undefined) board.limitAppHeap?.(config.board.appHeapBudgetBytes);
-  let uploader: CameraUploader;
+  // Several cameras: every line about one of them names it (`camera`); one camera keeps the lines it always had.
+  const several = config.cameras !== undefined;
+  const named = (camera: DeviceConfig): Record<string, unknown> => (several ? { camera: camera.cameraName, stream: camera.stream.name } : {});
+  let cameras: DeviceCameras;
   try {
-    uploader = new CameraUploader(board, config, (e) => {
+    cameras = buildCameras(board, config, (camera, e) => {
       const record = eventRecord(e);
-      if (record) line(board, record);
+      if (record) line(board, { ...record, ...named(camera) });
     }, (e) => line(board, credentialsRecord(e)));
   } catch (err) {
     errorLine(board, isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', (err as Error).message));
     return DEVICE_EXIT.CONFIG;
   }
+  const { uploaders, plan } = cameras;
+  const configs = cameraConfigs(config);
   const device = config.stream.name;
-  line(board, { type: 'boot', device, board: config.board.name, runtime: board.runtime, recording: config.recording?.mode ?? 'continuous', poolSlots: uploader.pool.sizing.slotCount, heapBytes: board.memory().heapBytes });
-  board.onStop(() => uploader.stop());
+  line(board, {
+    type: 'boot', device, board: config.board.name, runtime: board.runtime, recording: config.recording?.mode ?? 'continuous',
+    poolSlots: uploaders.reduce((n, u) => n + u.pool.sizing.slotCount, 0), heapBytes: board.memory().heapBytes,
+    ...(plan ? {
+      poolBytes: plan.totalBytes, poolBudgetBytes: plan.budgetBytes,
+      cameras: configs.map((c, i) => ({ camera: c.cameraName, stream: c.stream.name, codec: c.camera.codec, fd: c.camera.fd, poolSlots: uploaders[i]!.pool.sizing.slotCount, poolBytes: plan.pools[i]!.bytes })),
+    } : {}),
+  });
+  board.onStop(() => {
+    for (const u of uploaders) u.stop();
+  });
   removeStaleTemps(board, config);
-  const control = config.control ? attachControl(board, config, uploader) : undefined;
+  const control = config.control ? attachControl(board, config, uploaders) : undefined;
   let statusTimer: ReturnType<Board['timers']['set']> | undefined;
   const tick = () => {
-    line(board, { type: 'status', ...statusRecord(board, device, uploader.status()) });
+    uploaders.forEach((u, i) => line(board, { type: 'status', ...statusRecord(board, configs[i]!.stream.name, u.status()), ...named(configs[i]!) }));
     statusTimer = board.timers.set(config.statusIntervalMs, tick);
   };
   if (config.statusIntervalMs > 0) statusTimer = board.timers.set(config.statusIntervalMs, tick);
-  const running = uploader.run();
+  cameras.iot?.start();
+  // A camera that fails, or a live camera whose capture ended, ends the device: the others flush and stop, and the
+  // service manager restarts it whole (captures included). A recording that ends (the simulator's --once) leaves
+  // the others running to their own end.
+  const runs = uploaders.map((u, i) => u.run().then((result) => {
+    const camera = configs[i]!.camera;
+    if (result.error || (camera.live && camera.recorded !== true)) for (const other of uploaders) other.stop();
+    return result;
+  }));
   control?.channel?.start();
   const recording = config.recording;
   const trigger = recording?.mode === 'event' && recording.trigger !== undefined ? new LocalTrigger({
     board, path: recording.trigger, maxPreMs: recording.preRollMs,
-    onEvent: (request) => uploader.event(request), report: (record) => line(board, record),
+    onEvent: (request) => eventOnAll(uploaders, request), report: (record) => line(board, record),
   }) : undefined;
   trigger?.start();
-  const result = await running;
+  const results = await Promise.all(runs);
+  cameras.iot?.close();
   trigger?.close();
   control?.channel?.close(control.restartRequested ? 'restart' : 'shutdown');
   if (statusTimer !== undefined) board.timers.clear(statusTimer);
-  line(board, { type: 'summary', ...statusRecord(board, device, result.status), ...(result.error ? { error: result.error.code } : {}) });
-  if (result.error) errorLine(board, result.error);
+  results.forEach((result, i) => {
+    line(board, { type: 'summary', ...statusRecord(board, configs[i]!.stream.name, result.status), ...named(configs[i]!), ...(result.error ? { error: result.error.code } : {}) });
+  });
+  const errors = results.filter((r) => r.error !== undefined).map((r) => r.error!);
+  for (const error of errors) errorLine(board, error);
   if (control?.restartRequested) return DEVICE_EXIT.RESTART;
-  if (!result.error) return DEVICE_EXIT.OK;
-  const code = exitCodeFor(result.error);
+  const error = errors[0];
+  if (!error) return DEVICE_EXIT.OK;
+  const code = exitCodeFor(error);
   // The service manager's journal shows stderr next to the exit status: say which code and what to do.
-  board.printError(`fieldcam: exit ${code}: ${result.error.code}: ${result.error.message} (remedy: ${result.error.remedy})`);
+  board.printError(`fieldcam: exit ${code}: ${error.code}: ${error.message} (remedy: ${error.remedy})`);
   return code;
 }
 

@@ -27,7 +27,7 @@ function stateStore(board: Board, path: string): StateStore {
  * the MQTT connection (TLS with the device certificate, client id = thing name). Nothing here can stop the
  * device: connection failures and refusals arrive as `error` events and streaming goes on.
  */
-export function startControl(board: Board, config: DeviceConfig, control: ControlConfig, uploader: CameraUploader,
+export function startControl(board: Board, config: DeviceConfig, control: ControlConfig, uploaders: readonly CameraUploader[],
   restart: () => void, onEvent: (event: ControlEvent) => void): ControlChannel {
   const tls = { ca: board.readText(control.caFile), cert: board.readText(control.certFile), key: board.readText(control.keyFile) };
   // The MQTT client's buffers are fixed at start and sized by the board (manifest `control`; 4 KiB × 8 by default).
@@ -35,7 +35,7 @@ export function startControl(board: Board, config: DeviceConfig, control: Contro
   const { maxPacketBytes, maxQueued, stateBytes, pendingResults } = config.board.control ?? CONTROL_BOARD_DEFAULTS;
   return new ControlChannel({
     thing: control.thingName,
-    device: deviceControls(board, config, uploader, restart),
+    device: deviceControls(board, config, uploaders, restart),
     state: stateStore(board, control.stateFile),
     timers: board.timers,
     clock: board.clock,

@@ -40,6 +40,7 @@ export const ERRORS = Object.freeze({
   H264_SLICE_INVALID: spec('h264', false, 'a slice header has an impossible value or a picture lost its first slice; the stream is corrupt'),
   H264_PARAMETER_SETS_CHANGED: spec('h264', false,
     'the SPS/PPS changed mid-stream (new resolution or profile); one Matroska segment has one CodecPrivate, so split the input there'),
+  H264_CALL_ORDER: spec('h264', false, 'the H.264 reader was used after end() or an error, or from inside its own callback (a bug in the caller): create a new reader'),
 
   // ── H.265 / HEVC (ITU-T H.265 Annex B, 7.3) ──
   H265_NOT_ANNEXB: spec('h265', false,
@@ -58,6 +59,7 @@ export const ERRORS = Object.freeze({
   H265_SLICE_INVALID: spec('h265', false, 'a slice segment header has an impossible value or a picture lost its first slice segment; the stream is corrupt'),
   H265_PARAMETER_SETS_CHANGED: spec('h265', false,
     'the VPS/SPS/PPS changed mid-stream (new resolution or profile); one Matroska segment has one CodecPrivate, so split the input there'),
+  H265_CALL_ORDER: spec('h265', false, 'the H.265 reader was used after end() or an error, or from inside its own callback (a bug in the caller): create a new reader'),
 
   // ── audio (ADTS: ISO/IEC 13818-7 6.2; G.711) ──
   AUDIO_ADTS_INVALID: spec('input', false,
@@ -69,6 +71,7 @@ export const ERRORS = Object.freeze({
   MJPEG_SEGMENT_INVALID: spec('mjpeg', false, 'a JPEG marker segment has an impossible length; the image is corrupt'),
   MJPEG_NO_FRAME_SIZE: spec('mjpeg', false, 'a JPEG image has no SOF header giving its width and height'),
   MJPEG_SIZE_CHANGED: spec('mjpeg', false, 'the image size changed mid-stream; one Matroska track has one size, so keep the camera resolution fixed'),
+  MJPEG_CALL_ORDER: spec('mjpeg', false, 'the MJPEG reader was used after end() or an error, or from inside its own callback (a bug in the caller): create a new reader'),
 
   // ── frame pool ──
   POOL_CONFIG_INVALID: spec('pool', false, 'pool.slotCount/slotBytes/maxFrames in the board manifest must be positive integers'),

@@ -16,8 +16,11 @@ const spec: CommandSpec = {
   summary:
     'Pre-flight checks of a device bundle, as the device will meet them: files and device.cbor, key mode,\n' +
     'certificate/key pair, issuer and validity, the CA against the endpoints, the clock against the server\'s\n' +
-    'Date, the credentials endpoint type, a real credentials call over mTLS, and DescribeStream signed with the\n' +
-    'credentials it returns. Each row is PASS/FAIL with a plain cause and a fix; exit 0 only if none fails.',
+    'Date, the credentials endpoint type, a real credentials call over mTLS, DescribeStream signed with the\n' +
+    'credentials it returns (on each camera\'s <thing>-<camera> stream for a device with several), and whether\n' +
+    'another fieldcam thing is named <thing>-… or is a prefix of this one followed by \'-\' (a WARN: its certificate\n' +
+    'reaches the other\'s streams). Each row is PASS/FAIL/WARN/SKIP with a plain cause and a fix; exit 0 only if\n' +
+    'none fails.',
   options: {
     bundle: { type: 'string', value: 'DIR', help: 'the bundle directory (what provision wrote)' },
     'endpoint-url': { type: 'string', value: 'URL', help: 'IoT endpoint for DescribeEndpoint (e.g. the local cloud); uses AWS credentials if any' },

@@ -6,16 +6,19 @@ import { EXIT } from '../lib/CliError.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { provisionClients } from '../lib/provision/ProvisionContext.ts';
 import { parseCsr, type Csr } from '../lib/provision/deviceCertificate.ts';
-import { provisionDevice, type DeviceResult } from '../lib/provision/provisionDevice.ts';
-import { CREDENTIAL_DURATION_SECONDS, DEFAULT_RETENTION_HOURS, DEFAULT_ROLE_ALIAS, STREAM_NAME } from '../lib/provision/provisionNames.ts';
-import { ROLE_ALIAS, THING_NAME } from '../../firmware/core/iot/iotNames.ts';
+import { awsCall } from '../lib/provision/awsCall.ts';
+import { parseCameraList } from '../lib/provision/parseCameraList.ts';
+import { provisionDevice, type DeviceResult, type DeviceTarget } from '../lib/provision/provisionDevice.ts';
+import { CREDENTIAL_DURATION_SECONDS, DEFAULT_RETENTION_HOURS, DEFAULT_ROLE_ALIAS, roleAllowsStream, ROLE_POLICY_NAME, STREAM_NAME } from '../lib/provision/provisionNames.ts';
+import { cameraStreamName, MAX_CAMERAS, ROLE_ALIAS, THING_NAME } from '../../firmware/core/iot/iotNames.ts';
 import { provisionShared } from '../lib/provision/provisionShared.ts';
 import { ProvisionSteps, type Step } from '../lib/provision/ProvisionSteps.ts';
+import { describePrefixOverlap, listFieldcamThings, PREFIX_OVERLAP_FIX, prefixOverlaps } from '../lib/provision/thingPrefixOverlap.ts';
 import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
   name: 'provision',
-  usage: 'provision (--thing <name> [--csr FILE] | --count N --prefix P) [--stream <name>] [--out DIR] [--region R] [--retention-hours N] [--credential-duration S] [--ca-file PEM] [--dry-run] [--json]',
+  usage: 'provision (--thing <name> [--csr FILE] | --count N --prefix P) [--stream <name> | --cameras N|a,b,…] [--out DIR] [--region R] [--retention-hours N] [--credential-duration S] [--ca-file PEM] [--dry-run] [--json]',
   summary:
     'Creates what a camera needs in AWS IoT, IAM and Kinesis Video Streams — thing type, thing, IAM role and\n' +
     'policy, role alias, IoT policy, certificate and key, attachments, stream — and writes its device bundle\n' +
@@ -24,7 +27,8 @@ const spec: CommandSpec = {
     'Credentials, region and AWS_CA_BUNDLE are read as the AWS CLI reads them.',
   options: {
     thing: { type: 'string', value: 'name', help: 'the IoT thing (1-128 of a-z A-Z 0-9 : _ -)' },
-    stream: { type: 'string', value: 'name', help: 'the KVS stream (default: the thing name, which is all the role policy allows)' },
+    stream: { type: 'string', value: 'name', help: 'the KVS stream of a one-camera device (default: the thing name; the role policy allows it and <thing>-*)' },
+    cameras: { type: 'string', value: 'N|a,b,…', help: `a device with several cameras: N (cam1…camN) or their names (1-32 of a-z 0-9 _ -), at most ${MAX_CAMERAS}; one stream <thing>-<camera> each` },
     count: { type: 'string', value: 'N', help: 'provision a fleet of N things named <prefix>001…; bundles in <out>/<thing>/' },
     prefix: { type: 'string', value: 'P', help: 'thing name prefix of a fleet (e.g. cam-)' },
     out: { type: 'string', value: 'DIR', help: 'bundle directory (default ./<thing>); with --count, the parent of one per thing (default .)' },
@@ -44,24 +48,41 @@ const spec: CommandSpec = {
     'and pass --ca-file; no bundle is written without a CA.\n\n' +
     'With --csr (one thing only) the bundle gets certificate.pem and ca.pem but no private.key: whoever holds the\n' +
     'key places it in the bundle as private.key (0600); until then fieldcam doctor reports it missing.\n\n' +
+    'With --cameras the device runs several cameras under one certificate: each streams to <thing>-<camera>, which\n' +
+    'the role policy allows beside <thing> (stream/${credentials-iot:ThingName}-*), and device.cbor lists them.\n' +
+    'So thing \'a\' also reaches the streams of a thing \'a-b\': provision warns when one thing name is another\'s\n' +
+    'followed by \'-\' (docs/cli.md, "Several cameras per device").\n\n' +
     'examples (local cloud, AWS_CA_BUNDLE=<state>/ca.pem):\n' +
     '  fieldcam provision --thing cam-1 --endpoint-url https://127.0.0.1:4590\n' +
+    '  fieldcam provision --thing gate --cameras front,back --endpoint-url https://127.0.0.1:4590\n' +
     '  fieldcam provision --count 25 --prefix cam- --out fleet --endpoint-url https://127.0.0.1:4590',
 };
 
 /** Fleet steps run this many things at once: fast, and well inside the IoT and KVS control-plane quotas. */
 const CONCURRENCY = 4;
 
-interface Target {
-  readonly thing: string;
-  readonly stream: string;
-  readonly dir: string;
+/** --cameras, checked before any AWS call: PROVISION_CAMERA_INVALID names a bad name. */
+function cameraList(values: Record<string, unknown>): readonly string[] | undefined {
+  const raw = values.cameras;
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string') throw new FieldcamError('CLI_USAGE', 'provision: --cameras needs N or a list of names');
+  if (values.stream !== undefined) throw new FieldcamError('CLI_USAGE', 'provision: --stream names the one stream of a one-camera device; with --cameras each camera streams to <thing>-<camera>');
+  return parseCameraList(raw);
 }
 
-function targets(values: Record<string, unknown>): Target[] {
+/** Every camera's stream of `thing` must be a KVS stream name (a ':' in the thing name is not). */
+function withCameras(target: Omit<DeviceTarget, 'cameras'>, cameras: readonly string[] | undefined): DeviceTarget {
+  if (cameras === undefined) return target;
+  const bad = cameras.map((c) => cameraStreamName(target.thing, c)).find((name) => !STREAM_NAME.test(name));
+  if (bad !== undefined) throw new FieldcamError('CLI_USAGE', `provision: '${bad}' is not a stream name (1-256 of a-z A-Z 0-9 _ . -): a thing with cameras needs a name without ':'`);
+  return { ...target, cameras };
+}
+
+function targets(values: Record<string, unknown>): DeviceTarget[] {
   const thing = values.thing;
   const countRaw = values.count;
   if (thing !== undefined && countRaw !== undefined) throw new FieldcamError('CLI_USAGE', 'provision: give --thing or --count, not both');
+  const cameras = cameraList(values);
   if (countRaw !== undefined) {
     const count = numberFlag(spec, 'count', countRaw, 1, 10_000)!;
     if (!Number.isInteger(count)) throw new FieldcamError('CLI_USAGE', 'provision: --count must be a whole number');
@@ -73,7 +94,7 @@ function targets(values: Record<string, unknown>): Target[] {
     return Array.from({ length: count }, (_, i) => {
       const name = `${prefix}${String(i + 1).padStart(width, '0')}`;
       if (!THING_NAME.test(name)) throw new FieldcamError('CLI_USAGE', `provision: '${name}' is not a thing name (1-128 of a-z A-Z 0-9 : _ -)`);
-      return { thing: name, stream: name, dir: join(out, name) };
+      return withCameras({ thing: name, stream: name, dir: join(out, name) }, cameras);
     });
   }
   if (typeof thing !== 'string' || !THING_NAME.test(thing)) {
@@ -82,7 +103,7 @@ function targets(values: Record<string, unknown>): Target[] {
   if (values.prefix !== undefined) throw new FieldcamError('CLI_USAGE', 'provision: --prefix goes with --count');
   const stream = typeof values.stream === 'string' ? values.stream : thing;
   if (!STREAM_NAME.test(stream)) throw new FieldcamError('CLI_USAGE', `provision: --stream '${stream}' is not a stream name (1-256 of a-z A-Z 0-9 _ . -)`);
-  return [{ thing, stream, dir: resolve(typeof values.out === 'string' ? values.out : thing) }];
+  return [withCameras({ thing, stream, dir: resolve(typeof values.out === 'string' ? values.out : thing) }, cameras)];
 }
 
 function readCsr(values: Record<string, unknown>): Csr | undefined {
@@ -134,6 +155,36 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) =>
   return results;
 }
 
+/** A warning of the run about one thing: what is wrong and how to end it (`warnings` in --json). */
+interface Warning {
+  readonly thing: string;
+  readonly message: string;
+  readonly fix: string;
+}
+
+/**
+ * What the run warns of: a `--stream` the role policy does not allow (the device would be refused), and the
+ * things whose names overlap another fieldcam thing's as `<name>-` (the caveat of the role policy's `-*`
+ * pattern, thingPrefixOverlap.ts), among the account's things and this run's (a dry run has not created them).
+ */
+async function runWarnings(iot: Parameters<typeof listFieldcamThings>[0], run: readonly DeviceTarget[]): Promise<Warning[]> {
+  const out: Warning[] = [];
+  for (const t of run) {
+    if (t.cameras || roleAllowsStream(t.thing, t.stream)) continue;
+    out.push({
+      thing: t.thing,
+      message: `stream '${t.stream}' is neither '${t.thing}' nor '${t.thing}-…', which is all the role policy allows: KVS will refuse the device (AccessDeniedException)`,
+      fix: `leave out --stream (the stream is then '${t.thing}'), use --cameras for a device with several, or allow the stream in the role policy ${ROLE_POLICY_NAME} yourself`,
+    });
+  }
+  const overlapOf = prefixOverlaps([...(await awsCall('ListThings', () => listFieldcamThings(iot))), ...run.map((t) => t.thing)]);
+  for (const { thing } of run) {
+    const message = describePrefixOverlap(thing, overlapOf(thing));
+    if (message !== undefined) out.push({ thing, message, fix: PREFIX_OVERLAP_FIX });
+  }
+  return out;
+}
+
 function stepLines(steps: readonly Step[]): string[] {
   const w0 = Math.max(...steps.map((s) => s.resource.length));
   const w1 = Math.max(...steps.map((s) => s.name.length));
@@ -177,7 +228,7 @@ export const provisionCommand: Command = {
       const shared = new ProvisionSteps(dryRun);
       const ctx = await provisionShared({ clients, region: config.region, roleAlias, endpointUrl, caPem, retentionHours, retentionGiven, credentialDurationSeconds, credentialDurationGiven, dryRun }, shared);
       let finished = 0;
-      const results = await pool(list, CONCURRENCY, (t) => provisionDevice(ctx, t.thing, t.stream, t.dir, csr), (r) => {
+      const results = await pool(list, CONCURRENCY, (t) => provisionDevice(ctx, t, csr), (r) => {
         finished++;
         if (fleet && !values.json) process.stderr.write(`[${finished}/${list.length}] ${r.thingName}: ${r.created} created, ${r.repaired} repaired, ${r.updated} updated\n`);
       });
@@ -185,10 +236,11 @@ export const provisionCommand: Command = {
       const repaired = shared.count('repaired', 'would repair') + results.reduce((n, r) => n + r.repaired, 0);
       const updated = shared.count('updated', 'would update') + results.reduce((n, r) => n + r.updated, 0);
       const orphaned = results.flatMap((r) => r.orphanedCertificates.map((id) => ({ thing: r.thingName, id })));
+      const warnings = await runWarnings(clients.iot, list);
       if (values.json) {
         process.stdout.write(JSON.stringify({
           dryRun, region: ctx.region, account: ctx.account ?? null, roleAlias, endpoints: ctx.endpoints,
-          shared: shared.steps, things: results, totals: { things: results.length, created, repaired, updated },
+          shared: shared.steps, things: results, totals: { things: results.length, created, repaired, updated }, warnings,
         }, null, 2) + '\n');
         return EXIT.OK;
       }
@@ -197,7 +249,8 @@ export const provisionCommand: Command = {
       out.push(`  endpoints: credentials ${ctx.endpoints.credentialProvider}, MQTT ${ctx.endpoints.iotData}, KVS ${ctx.endpoints.kinesisVideo}`);
       if (!fleet) {
         const r = results[0]!;
-        out.push(`${r.thingName} (stream ${r.streamName})`, ...stepLines(r.steps), bundleLine(r, dryRun));
+        const streams = r.cameras ? `cameras ${r.cameras.map((c) => `${c.name} → ${c.streamName}`).join(', ')}` : `stream ${r.streamName}`;
+        out.push(`${r.thingName} (${streams})`, ...stepLines(r.steps), bundleLine(r, dryRun));
       } else {
         const rows = [['thing', 'created', 'repaired', 'updated', 'certificate', 'bundle'], ...results.map((r) => [
           r.thingName, String(r.created), String(r.repaired), String(r.updated), r.certificateId?.slice(0, 12) ?? '(new)',
@@ -213,6 +266,7 @@ export const provisionCommand: Command = {
       if (csr && !dryRun) {
         out.push(`note: no private.key was written (--csr): place the device's key in ${results[0]!.bundleDir}/private.key (0600); until then fieldcam doctor reports it missing`);
       }
+      for (const w of warnings) out.push(`warning: ${w.thing}: ${w.message}`, `  fix: ${w.fix}`);
       if (!caPem) out.push('warning: no CA (--ca-file / AWS_CA_BUNDLE): a real run refuses to write bundles without one');
       out.push(`${results.length} thing(s): ${created} ${dryRun ? 'to create' : 'created'}, ${repaired} ${dryRun ? 'to repair' : 'repaired'}, ${updated} ${dryRun ? 'to update' : 'updated'}`);
       process.stdout.write(out.join('\n') + '\n');

@@ -13,20 +13,24 @@ import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseComma
 import { sniffCodecOfFile } from '../lib/sniffCodecOfFile.ts';
 import type { Command } from './fieldcam.ts';
 import { CODEC_IDS, CODECS } from '../../firmware/core/media/codecs.ts';
+import { cameraStreamName, MAX_CAMERAS } from '../../firmware/core/iot/iotNames.ts';
 
 const SAMPLE = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'h264-320x240-10fps-gop10.h264');
 
 const spec: CommandSpec = {
   name: 'sim',
-  usage: 'sim [--board NAME] [--devices N] [--image DIR] [--video FILE] [--once] [--realtime|--as-fast-as-possible] [--time-scale N] [--state-dir DIR] [--port N] [--json]',
+  usage: 'sim [--board NAME] [--devices N] [--cameras N] [--image DIR] [--video FILE] [--once] [--realtime|--as-fast-as-possible] [--time-scale N] [--state-dir DIR] [--port N] [--json]',
   summary:
     'The whole system on one machine, with no camera and no AWS account: starts the local Kinesis Video Streams,\n' +
     'builds the board\'s firmware image if needed, and boots N boards — the real runtime and firmware, under\n' +
     '`qemu-arm|qemu-aarch64 -cpu <model>` for ARM boards — each with a camera fed from a file (a bundled sample by default,\n' +
-    'looped), streaming to stream <board>-<n>. Live status per device, a final summary; Ctrl-C stops cleanly.',
+    'looped), streaming to stream <board>-<n>. With --cameras N each board is one device running N cameras in one\n' +
+    'process (the file fed to each on fds 3.., streams <board>-<n>-cam<i>). Live status per camera, a final summary;\n' +
+    'Ctrl-C stops cleanly.',
   options: {
     board: { type: 'string', value: 'name', help: 'board to simulate (default: pi-zero-w)' },
     devices: { type: 'string', value: 'N', help: 'number of boards (default 1, at most 32)' },
+    cameras: { type: 'string', value: 'N', help: `cameras per board, one process, one memory budget (default 1, at most ${MAX_CAMERAS}; the board's memory.poolBudgetBytes must hold their pools)` },
     image: {
       type: 'string', value: 'dir',
       help: 'boot one tree fieldcam flash wrote, as its systemd unit starts it (its bundle, its image); the cloud starts on the bundle\'s ports and --state-dir must be the one provision used',
@@ -50,6 +54,8 @@ const spec: CommandSpec = {
 /** What the firmware's status and summary lines carry (firmware/app/runDevice.ts). */
 interface DeviceRecord {
   type?: string;
+  /** The camera's stream, on the lines of a device with several cameras. */
+  stream?: string;
   framesIn?: number;
   fragmentsIn?: number;
   fragmentsSent?: number;
@@ -89,6 +95,9 @@ export const simCommand: Command = {
     const { values } = parsed;
     const devices = numberFlag(spec, 'devices', values.devices, 1, 32) ?? 1;
     if (!Number.isInteger(devices)) throw new FieldcamError('CLI_USAGE', 'sim: --devices must be a whole number');
+    const cameraCount = numberFlag(spec, 'cameras', values.cameras, 1, MAX_CAMERAS) ?? 1;
+    if (!Number.isInteger(cameraCount)) throw new FieldcamError('CLI_USAGE', 'sim: --cameras must be a whole number');
+    const several = values.cameras !== undefined;
     let port = numberFlag(spec, 'port', values.port, 0, 65535) ?? 4590;
     const timeScale = numberFlag(spec, 'time-scale', values['time-scale'], 1, 1000) ?? 1;
     if (!Number.isInteger(timeScale)) throw new FieldcamError('CLI_USAGE', 'sim: --time-scale must be a whole number from 1 to 1000');
@@ -98,6 +107,7 @@ export const simCommand: Command = {
     if (tree) {
       if (values.board !== undefined && values.board !== tree.board.name) throw new FieldcamError('CLI_USAGE', `sim: --image ${tree.root} holds the ${tree.board.name} image, not ${String(values.board)}`);
       if (devices !== 1) throw new FieldcamError('CLI_USAGE', 'sim: --image boots one board (its bundle is one device); leave out --devices');
+      if (several) throw new FieldcamError('CLI_USAGE', 'sim: --image boots the device its bundle describes (device.cbor cameras); leave out --cameras');
       if (values.port !== undefined && port !== tree.port) {
         throw new FieldcamError('CLI_USAGE', `sim: --port ${port}, but the bundle's endpoints are https://127.0.0.1:${tree.port} (credentials 127.0.0.1:${tree.credentialsPort}); leave out --port`);
       }
@@ -142,11 +152,14 @@ export const simCommand: Command = {
     });
     const url = new URL(cloud.endpoint);
     const names = tree ? [tree.streamName] : Array.from({ length: devices }, (_, i) => `${board.name}-${i + 1}`);
+    // With --cameras, each device's cameras: `cam1`…; their streams `<device>-cam<i>` (cameraStreamName), one row each.
+    const cameraNames = several ? Array.from({ length: cameraCount }, (_, i) => `cam${i + 1}`) : [];
+    const rowsOf = (name: string) => (several ? cameraNames.map((c) => cameraStreamName(name, c)) : [name]);
     const where = image.qemuCpu ? `under ${image.qemu ?? 'qemu-arm'} -cpu ${image.qemuCpu}` : 'natively';
     if (!json) {
       process.stdout.write(tree
         ? `sim: local cloud on ${cloud.endpoint}, credentials ${cloud.credentialsEndpoint}, MQTT ${cloud.mqtt.endpoint} (state ${stateDir}); the ${board.name} tree ${tree.root} ${where} as its unit starts it (thing ${tree.thingName}), camera ${video}\n`
-        : `sim: local Kinesis Video Streams on ${cloud.endpoint} (state ${stateDir}); ${devices} × ${board.name} ${where}, camera ${video}\n`);
+        : `sim: local Kinesis Video Streams on ${cloud.endpoint} (state ${stateDir}); ${devices} × ${board.name} ${where}, ${several ? `${cameraCount} cameras each` : 'camera'} ${video}\n`);
       process.stdout.write(`sim: watch it at ${viewerUrl(cloud.endpoint)}\n`);
     }
 
@@ -155,9 +168,11 @@ export const simCommand: Command = {
     const errors = new Map<string, DeviceRecord>();
     if (stopping) names.length = 0;
     boards = names.map((name) => {
+      // A device's lines name their camera's stream (`stream`) when it has several; errors are the device's.
       const onRecord = (r: DeviceRecord) => {
-        if (r.type === 'status') status.set(name, r);
-        else if (r.type === 'summary') summaries.set(name, r);
+        const row = several && typeof r.stream === 'string' ? r.stream : name;
+        if (r.type === 'status') status.set(row, r);
+        else if (r.type === 'summary') summaries.set(row, r);
         else if (r.type === 'error') errors.set(name, r);
       };
       // The bundle's device is live (a camera): with --as-fast-as-possible the feed follows the board's reads.
@@ -168,8 +183,12 @@ export const simCommand: Command = {
         endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
         credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
         codec, live: !fast, createRetentionHours: 24, statusIntervalMs: 1000,
+        ...(several ? { cameras: cameraNames.map((c) => ({ name: c })) } : {}),
       });
-      return bootBoard({ image: bootImage, config, video, loop: !once, bytesPerSecond: rate, rate: timeScale, onRecord });
+      return bootBoard({
+        image: bootImage, config, video, loop: !once, bytesPerSecond: rate, rate: timeScale, onRecord,
+        ...(several ? { cameras: cameraNames.map(() => ({ video, bytesPerSecond: rate })) } : {}),
+      });
     });
 
     const started = performance.now();
@@ -178,7 +197,7 @@ export const simCommand: Command = {
     let drawn = 0;
     const draw = () => {
       if (json) return;
-      const rows = names.map((name) => {
+      const rows = names.flatMap(rowsOf).map((name) => {
         const s = status.get(name);
         const frames = s?.framesIn ?? 0;
         const fps = Math.round(((frames - (framesAtLastDraw.get(name) ?? 0)) * 1000) / intervalMs);
@@ -207,10 +226,9 @@ export const simCommand: Command = {
       await cloud.close();
     }
     draw();
-    const summary = names.map((name, i) => {
+    const summary = names.flatMap((device, i) => rowsOf(device).map((name) => ({ device, name, exit: exits[i]! }))).map(({ device, name, exit }) => {
       const s = summaries.get(name) ?? status.get(name) ?? {};
-      const exit = exits[i]!;
-      const err = errors.get(name);
+      const err = errors.get(device);
       const ok = exit.code === 0 && (s.fragmentsIn ?? 0) > 0 && (s.fragmentsPersisted ?? 0) >= (s.fragmentsIn ?? 0);
       return {
         stream: name, exitCode: exit.code, framesIn: s.framesIn ?? 0, fragmentsIn: s.fragmentsIn ?? 0,

@@ -5,6 +5,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeCbor } from '../../firmware/core/cbor/encodeCbor.ts';
+import { CAMERA_NAME, MAX_CAMERAS } from '../../firmware/core/iot/iotNames.ts';
 import { FieldcamError } from '../shared/hostErrors.ts';
 import { writeFileAtomic } from '../shared/writeFileAtomic.ts';
 
@@ -19,11 +20,25 @@ export type BundleFile = keyof typeof BUNDLE_FILES;
 
 export const BUNDLE_VERSION = 1;
 
+/**
+ * One camera of a device with several (issue 18): its name (CAMERA_NAME; its stream is cameraStreamName(thing,
+ * name)) and its optional overrides of the board manifest, as docs/device-bundle.md defines them.
+ */
+export interface CameraEntry {
+  readonly name: string;
+  readonly codec?: string;
+  readonly fps?: number;
+  readonly source?: string;
+}
+
 /** device.cbor: the keys of docs/device-bundle.md, in the order they are encoded. */
 export interface DeviceConfig {
   readonly version: 1;
   readonly thingName: string;
-  readonly streamName: string;
+  /** The one camera's stream; absent when `cameras` is given (each camera's stream is `<thing>-<camera>`). */
+  readonly streamName?: string;
+  /** 1..MAX_CAMERAS cameras of one device; absent: one camera streaming to `streamName`. */
+  readonly cameras?: readonly CameraEntry[];
   readonly region: string;
   readonly roleAlias: string;
   readonly endpoints: {
@@ -37,12 +52,40 @@ export interface DeviceConfig {
   readonly retentionHours?: number;
 }
 
+/** A camera map with a fixed key order, only the keys given. */
+function orderedCamera(c: CameraEntry): Record<string, unknown> {
+  return {
+    name: c.name,
+    ...(c.codec !== undefined ? { codec: c.codec } : {}),
+    ...(c.fps !== undefined ? { fps: c.fps } : {}),
+    ...(c.source !== undefined ? { source: c.source } : {}),
+  };
+}
+
+/** The writer's half of the `cameras` rule: what the device would refuse is never written. */
+function checkCameras(config: DeviceConfig): void {
+  const cameras = config.cameras;
+  if (cameras === undefined) {
+    if (config.streamName === undefined) throw new FieldcamError('PROVISION_CAMERA_INVALID', 'device.cbor needs streamName or cameras');
+    return;
+  }
+  if (config.streamName !== undefined) throw new FieldcamError('PROVISION_CAMERA_INVALID', 'device.cbor holds cameras or streamName, not both: each camera streams to <thing>-<camera>');
+  if (cameras.length < 1 || cameras.length > MAX_CAMERAS) throw new FieldcamError('PROVISION_CAMERA_INVALID', `device.cbor cameras: ${cameras.length} cameras; 1 to ${MAX_CAMERAS}`);
+  const seen = new Set<string>();
+  for (const { name } of cameras) {
+    if (!CAMERA_NAME.test(name)) throw new FieldcamError('PROVISION_CAMERA_INVALID', `device.cbor cameras: '${name}' is not a camera name`);
+    if (seen.has(name)) throw new FieldcamError('PROVISION_CAMERA_INVALID', `device.cbor cameras: '${name}' is named twice`);
+    seen.add(name);
+  }
+}
+
 /** The CBOR of a device configuration, with a fixed key order so equal configurations give equal bytes. */
 export function encodeDeviceConfig(config: DeviceConfig): Uint8Array {
+  checkCameras(config);
   const ordered = {
     version: config.version,
     thingName: config.thingName,
-    streamName: config.streamName,
+    ...(config.cameras !== undefined ? { cameras: config.cameras.map(orderedCamera) } : { streamName: config.streamName }),
     region: config.region,
     roleAlias: config.roleAlias,
     endpoints: {

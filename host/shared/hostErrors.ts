@@ -27,6 +27,8 @@ export const HOST_ERRORS = Object.freeze({
     'a device bundle needs the root CA the device trusts for every AWS endpoint: pass --ca-file with Amazon Root CA 1 (https://www.amazontrust.com/repository/AmazonRootCA1.pem) for AWS, or set AWS_CA_BUNDLE to the local cloud\'s ca.pem'),
   PROVISION_AWS_FAILED: spec('provision', true,
     'an AWS call failed; check the credentials (aws sts get-caller-identity), the region, and that the caller may use iot:*, iam:CreateRole/GetRole/PutRolePolicy/GetRolePolicy/PassRole and kinesisvideo:CreateStream/DescribeStream; re-running provision resumes where it stopped'),
+  PROVISION_CAMERA_INVALID: spec('provision', false,
+    'a device runs 1-4 cameras (MAX_CAMERAS), each named once with 1-32 of a-z 0-9 _ -, starting with a letter or digit (CAMERA_NAME), so its stream <thing>-<camera> is a valid KVS stream name that the role policy\'s stream/${credentials-iot:ThingName}-* allows: pass --cameras N (cam1…camN) or --cameras front,back'),
   PROVISION_CONFLICT: spec('provision', false,
     'a resource with this name exists with a different configuration; fieldcam does not change what it did not create: pick another name (--role-alias, --thing) or fix the resource by hand'),
 

@@ -48,6 +48,11 @@ export interface BoardMemory {
   readonly stackSlots: number;
   /** What the app may allocate after boot (ESP32 profile: ~162 KiB; built-ins and bytecode live in flash there). */
   readonly appHeapBudgetBytes?: number;
+  /**
+   * The most the frame pools of all the board's cameras may take together (a device with several cameras, docs/boards.md);
+   * absent: one camera's pool. The firmware refuses to start past it (CONFIG_INVALID naming the numbers).
+   */
+  readonly poolBudgetBytes?: number;
 }
 
 /** The runtime build targets (toolchain/xs/build.mjs, firmware/runtime/Makefile). */
@@ -142,6 +147,7 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
       initialSlots: whole('initialSlots'),
       stackSlots: whole('stackSlots'),
       ...(memory.appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: whole('appHeapBudgetBytes') } : {}),
+      ...(memory.poolBudgetBytes !== undefined ? { poolBudgetBytes: whole('poolBudgetBytes') } : {}),
     }),
     pool: Object.freeze({
       bitrateKbps: pos(pool, 'pool', 'bitrateKbps'),

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { feedCamera, type CameraFeed } from './feedCamera.ts';
 
 /** What sim/board needs of a built image (host/lib/buildImage.ts writes it as image.json). */
@@ -19,7 +20,13 @@ export interface BootOptions {
    * with the board manifest the image carries (`--bundle DIR --board board.json`, docs/device-bundle.md).
    */
   readonly config: string | DeviceSource;
+  /** The camera's file, fed on stdin (a device with one camera); with `cameras`, unused. */
   readonly video: string;
+  /**
+   * A device with several cameras: camera i's file is fed on descriptor 3 + i (CAMERA_FD_BASE, as the run script
+   * passes capture pipes), each paced at its own rate (times `rate`); stdin is then not fed.
+   */
+  readonly cameras?: readonly { readonly video: string; readonly bytesPerSecond: number }[];
   readonly loop: boolean;
   /** Camera pacing: the file's bytes per second, or 0 for as fast as the board reads. */
   readonly bytesPerSecond: number;
@@ -37,8 +44,10 @@ export interface BootedBoard {
   readonly child: ChildProcess;
   /** SIGTERM: the firmware sends what it holds and waits for the last PERSISTED, then exits. */
   stop(): void;
-  /** The current run's camera feeder: pause, flood, cut (sim/board/feedCamera.ts). */
+  /** The current run's camera feeder: pause, flood, cut (sim/board/feedCamera.ts); with `cameras`, the first one's. */
   readonly camera: CameraFeed;
+  /** The current run's feeders of `cameras`, in order (one camera: `[camera]`). */
+  readonly cameras: readonly CameraFeed[];
   /** Exit code (or 128 + signal number) and the runtime's stderr. */
   readonly exited: Promise<{ readonly code: number; readonly stderr: string }>;
 }
@@ -86,15 +95,22 @@ export function bootBoard(o: BootOptions): BootedBoard {
   let stopped = false;
   let stderr = '';
   let child!: ChildProcess;
-  let stopFeed!: CameraFeed;
+  let feeds: CameraFeed[] = [];
   let finish!: (result: { code: number; stderr: string }) => void;
   const exited = new Promise<{ code: number; stderr: string }>((resolve) => (finish = resolve));
 
   const run = () => {
-    child = spawn(command, args, { cwd: o.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const several = o.cameras ?? [];
+    child = spawn(command, args, { cwd: o.cwd, stdio: [several.length ? 'ignore' : 'pipe', 'pipe', 'pipe', ...several.map(() => 'pipe' as const)] });
     const current = child;
-    const feedStop = feedCamera(current.stdin!, { video: o.video, loop: o.loop, bytesPerSecond: o.bytesPerSecond, ...(o.rate ? { rate: o.rate } : {}) });
-    stopFeed = feedStop;
+    const rate = o.rate ? { rate: o.rate } : {};
+    const runFeeds = several.length
+      ? several.map((c, i) => feedCamera(current.stdio[3 + i] as Writable, { video: c.video, loop: o.loop, bytesPerSecond: c.bytesPerSecond, ...rate }))
+      : [feedCamera(current.stdin!, { video: o.video, loop: o.loop, bytesPerSecond: o.bytesPerSecond, ...rate })];
+    feeds = runFeeds;
+    const feedStop = () => {
+      for (const f of runFeeds) f();
+    };
     let pending = '';
     current.stdout!.on('data', (chunk: Buffer) => {
       pending += chunk.toString('utf8');
@@ -124,6 +140,7 @@ export function bootBoard(o: BootOptions): BootedBoard {
     current.once('exit', () => {
       feedStop();
       current.stdin?.destroy();
+      for (let i = 0; i < several.length; i++) (current.stdio[3 + i] as Writable | null)?.destroy();
       orphaned = setTimeout(() => {
         current.stdout?.destroy();
         current.stderr?.destroy();
@@ -148,11 +165,14 @@ export function bootBoard(o: BootOptions): BootedBoard {
       return child;
     },
     get camera() {
-      return stopFeed;
+      return feeds[0]!;
+    },
+    get cameras() {
+      return feeds;
     },
     stop: () => {
       stopped = true;
-      stopFeed();
+      for (const f of feeds) f();
       child.kill('SIGTERM');
     },
     exited,

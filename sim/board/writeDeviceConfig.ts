@@ -1,6 +1,7 @@
 import { writeFileAtomic } from '../../host/shared/writeFileAtomic.ts';
 import type { BoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import type { CodecId } from '../../firmware/core/media/codecs.ts';
+import { CAMERA_FD_BASE } from '../../firmware/app/DeviceBundle.ts';
 
 export interface DeviceConfigInput {
   readonly board: BoardManifest;
@@ -19,6 +20,11 @@ export interface DeviceConfigInput {
   readonly recorded?: boolean;
   /** The camera's file descriptor (default 0: the simulator feeds stdin). */
   readonly cameraFd?: number;
+  /**
+   * Several cameras in the one device (DeviceConfig `cameras`): each streams to `<streamName>-<name>`; camera i reads
+   * fd 3 + i unless `fd` says otherwise (bootBoard feeds `cameras` there). `codec`, `fps`, `live` above are the defaults.
+   */
+  readonly cameras?: readonly { readonly name: string; readonly codec?: CodecId; readonly fd?: number; readonly fps?: { readonly num: number; readonly den: number }; readonly live?: boolean; readonly bitrateKbps?: number }[];
   readonly createRetentionHours?: number;
   readonly statusIntervalMs?: number;
   readonly metadata?: Readonly<Record<string, string>>;
@@ -48,6 +54,7 @@ export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
     board: {
       name: c.board.name, pool: c.board.pool, stream: c.board.stream,
       ...(c.board.memory.appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: c.board.memory.appHeapBudgetBytes } : {}),
+      ...(c.board.memory.poolBudgetBytes !== undefined ? { poolBudgetBytes: c.board.memory.poolBudgetBytes } : {}),
       ...(c.board.control ? { control: c.board.control } : {}),
       ...(c.board.net ? { net: c.board.net } : {}),
     },
@@ -59,7 +66,16 @@ export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
     },
     endpoint: c.endpoint,
     credentials: c.credentials,
-    camera: { fd: c.cameraFd ?? 0, codec: c.codec, live: c.live, ...(c.live && c.recorded !== false ? { recorded: true } : {}), ...(c.fps ? { fps: c.fps } : {}) },
+    ...(c.cameras ? {
+      cameras: c.cameras.map((cam, i) => {
+        const live = cam.live ?? c.live;
+        const fps = cam.fps ?? c.fps;
+        return {
+          name: cam.name, fd: cam.fd ?? CAMERA_FD_BASE + i, codec: cam.codec ?? c.codec, live, ...(live && c.recorded !== false ? { recorded: true } : {}),
+          ...(fps ? { fps } : {}), ...(cam.bitrateKbps !== undefined ? { bitrateKbps: cam.bitrateKbps } : {}),
+        };
+      }),
+    } : { camera: { fd: c.cameraFd ?? 0, codec: c.codec, live: c.live, ...(c.live && c.recorded !== false ? { recorded: true } : {}), ...(c.fps ? { fps: c.fps } : {}) } }),
     statusIntervalMs: c.statusIntervalMs ?? 1000,
     ...(c.pin ? { pin: c.pin } : {}),
     ...(c.control ? { control: c.control } : {}),

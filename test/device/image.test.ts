@@ -4,7 +4,7 @@
 // what the cloud stored and from GetMedia decoded by ffprobe; the ARM upload is compared byte for byte with
 // the Node board's for the same input and pinned clock.
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
 import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
@@ -141,7 +141,25 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-test('idle: a board waiting for its camera sleeps in poll() (CPU measured over 3 s, natively and under QEMU)', async () => {
+/**
+ * Times the process's threads have gone to sleep and woken again (voluntary context switches, summed over
+ * /proc/<pid>/task/*): one per blocking poll() that returned. Counted by the kernel, so the same on an idle and on
+ * a loaded machine, unlike CPU time, which a loaded machine inflates.
+ */
+function wakeups(pid: number): number {
+  let n = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const m = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8'));
+    n += Number(m?.[1] ?? 0);
+  }
+  return n;
+}
+
+/** The idle window, and what may happen in it: the session's one-second tick (and a spare wake-up for each). */
+const IDLE_WINDOW_MS = 3000;
+const MAX_IDLE_WAKEUPS = 2 * (IDLE_WINDOW_MS / 1000 + 1);
+
+test('idle: a connected board waiting for its camera sleeps in poll() (wake-ups and CPU over 3 s, natively and under QEMU)', async () => {
   for (const board of ['sim-x86', 'pi-zero-w']) {
     const image = images[board]!;
     const { command, args } = bootCommand({ dir: imageDir(board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
@@ -150,14 +168,22 @@ test('idle: a board waiting for its camera sleeps in poll() (CPU measured over 3
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      const deadline = Date.now() + 30_000;
-      while (!out.includes('"boot"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(out.includes('"boot"'), `${board} booted`);
-      await new Promise((r) => setTimeout(r, 1000)); // past the start: stream resolved, nothing to send
-      const before = cpuSeconds(child.pid!);
-      await new Promise((r) => setTimeout(r, 3000));
-      const used = cpuSeconds(child.pid!) - before;
-      assert.ok(used <= 0.06, `${board}: ${used.toFixed(2)} s of CPU in 3 s idle (at most 2%)`);
+      // The start's work (stream resolved, TLS handshake, PutMedia answered 200) is done once the session reports
+      // `connected`: from there on nothing is due but the session's tick. A fixed pause instead would, on a loaded
+      // machine, still be inside the emulated handshake.
+      const connected = '"event":"connected"';
+      const deadline = Date.now() + 120_000;
+      while (!out.includes(connected) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(out.includes(connected), `${board} connected: ${out}`);
+      const cpu0 = cpuSeconds(child.pid!);
+      const woken0 = wakeups(child.pid!);
+      await new Promise((r) => setTimeout(r, IDLE_WINDOW_MS));
+      const woken = wakeups(child.pid!) - woken0;
+      const used = cpuSeconds(child.pid!) - cpu0;
+      // A loop that polls on a short timer wakes hundreds of times; one that spins (poll timeout 0) never sleeps
+      // and burns CPU: at most 2% of the window (a spinner gets far more than that of a core even on a loaded machine).
+      assert.ok(woken <= MAX_IDLE_WAKEUPS, `${board}: woke ${woken} times in ${IDLE_WINDOW_MS} ms idle (at most ${MAX_IDLE_WAKEUPS})`);
+      assert.ok(used <= 0.02 * IDLE_WINDOW_MS / 1000, `${board}: ${used.toFixed(2)} s of CPU in ${IDLE_WINDOW_MS} ms idle (at most 2%)`);
     } finally {
       child.kill('SIGKILL');
     }

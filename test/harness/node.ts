@@ -56,11 +56,27 @@ const counts = { passed: 0, failed: 0, skipped: 0 };
 const passedFile = process.env.FIELDCAM_PASSED_FILE;
 const passedByFile: Record<string, string[]> = {};
 
+/**
+ * Milliseconds each file spent (its import, set-ups, tests and clean-ups; the runner goes one test at a time, so
+ * the sums do not overlap). The slowest are printed last, so whoever makes the run longer sees it.
+ */
+const msByFile = new Map<string, number>();
+async function timed<T>(file: string, work: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await work();
+  } finally {
+    msByFile.set(file, (msByFile.get(file) ?? 0) + performance.now() - t0);
+  }
+}
+const SLOWEST_SHOWN = 15;
+const runStarted = performance.now();
+
 for (const [index, file] of files.entries()) {
   (globalThis as { UVU_INDEX?: number }).UVU_INDEX = index;
   const name = relative(root, file);
   queue.push([name]);
-  await import(pathToFileURL(file).href);
+  await timed(name, () => import(pathToFileURL(file).href));
   const passed = (passedByFile[name] = [] as string[]);
   for (const registered of takeRegisteredSuites()) {
     const s = uvu.suite(registered.name);
@@ -69,7 +85,9 @@ for (const [index, file] of files.entries()) {
     if (registered.before.length > 0) {
       s.before(async () => {
         try {
-          for (const fn of registered.before) await settleWithin(Promise.resolve().then(fn), `${registered.name} › (before)`);
+          for (const fn of registered.before) {
+            await timed(name, () => settleWithin(Promise.resolve().then(fn), `${registered.name} › (before)`));
+          }
         } catch (err) {
           setupError = err;
         }
@@ -79,7 +97,7 @@ for (const [index, file] of files.entries()) {
       s(t.name, async () => {
         try {
           if (setupError !== undefined) throw setupError;
-          await settleWithin(Promise.resolve().then(t.fn), `${registered.name} › ${t.name}`);
+          await timed(name, () => settleWithin(Promise.resolve().then(t.fn), `${registered.name} › ${t.name}`));
           counts.passed++;
           passed.push(`${registered.name} › ${t.name}`);
         } catch (err) {
@@ -88,11 +106,14 @@ for (const [index, file] of files.entries()) {
         }
       });
     }
-    for (const fn of registered.after) s.after(fn);
+    for (const fn of registered.after) s.after(() => timed(name, async () => fn()));
     s.run();
   }
 }
 
 await uvu.exec(false);
+const slowest = [...msByFile].sort((a, b) => b[1] - a[1]).slice(0, SLOWEST_SHOWN);
+process.stdout.write(`\nslowest ${slowest.length} of ${msByFile.size} files (${((performance.now() - runStarted) / 1000).toFixed(0)} s in all):\n`);
+for (const [file, ms] of slowest) process.stdout.write(`${(ms / 1000).toFixed(1).padStart(7)} s  ${file}\n`);
 if (passedFile) writeFileSync(passedFile, JSON.stringify(passedByFile, null, 1));
 process.stdout.write(`@@fieldcam-results ${JSON.stringify(counts)}\n`);

@@ -153,6 +153,7 @@ export class ControlChannel {
       ackLatencyP50Ms: s.ackLatencyP50Ms, ackLatencyP99Ms: s.ackLatencyP99Ms, lastPersistedAgeMs: s.lastPersistedAgeMs,
       errors: topErrors(this.busy > 0 ? { ...s.errors, CONTROL_BUSY: this.busy } : s.errors), heap: s.heap, computrons: s.computrons,
       ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
+      ...(s.cameras ? { cameras: s.cameras } : {}),
     };
   }
 

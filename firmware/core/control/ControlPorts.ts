@@ -24,6 +24,23 @@ export interface TelemetrySnapshot {
   readonly computrons: number;
   /** The camera's problem while it has delivered no frame (an error code such as H264_NOT_ANNEXB): health is red. */
   readonly cameraError?: string;
+  /** A device with several cameras: each one's own counters by camera name (the fields above are their sums). */
+  readonly cameras?: Readonly<Record<string, CameraTelemetry>>;
+}
+
+/** One camera of a device with several, in telemetry (`cameras.<name>`). */
+export interface CameraTelemetry {
+  readonly stream: string;
+  readonly framesIn: number;
+  readonly framesOut: number;
+  readonly fragmentsSent: number;
+  readonly fragmentsPersisted: number;
+  readonly poolSlotsInUse: number;
+  readonly poolSlots: number;
+  /** -1 when none yet. */
+  readonly lastPersistedAgeMs: number;
+  readonly connected: boolean;
+  readonly cameraError?: string;
 }
 
 /** What the control channel may do to the device; the app implements it over its pipeline. */

@@ -1,40 +1,27 @@
-import type { ByteScanPort } from '../../io/ByteScan.ts';
-import { FieldcamError, isFieldcamError } from '../errors.ts';
-import type { Frame } from '../media/Frame.ts';
-import { PREPARE, type PrepareResult, StreamCursor } from '../media/StreamCursor.ts';
-import type { DropReason, FramePool } from '../pool/FramePool.ts';
-import { AccessUnit } from './AccessUnit.ts';
+import { FieldcamError } from '../errors.ts';
+import { AnnexBReader, type AnnexBReaderOptions, AU_COLLECT, AU_SKIP, HEADER_BEGINS, HEADER_JOINS, HEADER_WAIT, type NalSyntax, vclTable } from './AnnexBReader.ts';
 import { AU_WALK } from './accessUnitWalk.ts';
-import { AnnexBScanner } from './AnnexBScanner.ts';
-import { checkStreamStart } from './checkStreamStart.ts';
 import { type ParameterSets, ParameterSetStore } from './ParameterSetStore.ts';
 import { SliceHeader } from './SliceHeader.ts';
 
 export type { ParameterSets };
 
-export interface H264ReaderOptions {
-  readonly pool: FramePool;
-  /** Every complete access unit in decode order; the callee owns the record and must `pool.freeFrame()` it. */
-  onFrame(frame: Frame): void;
-  /** The first SPS/PPS pair and every change, called before the first frame that uses it. */
-  onParameterSets?(ps: ParameterSets): void;
-  /** true (default, offline mux): corrupt input throws. false (device): drop, count, resync at the next IDR. */
-  readonly strict?: boolean;
-  /** The board's native byte search (design.md §3); absent = the JS scan loop. */
-  readonly byteScan?: ByteScanPort;
-  /** Bytes of the overflow scratch a live camera is read into while the pool is full (`overflow()`); 0 = none. */
-  readonly overflowBytes?: number;
-  /**
-   * A complete access unit found every frame record held: may the caller free one (drop the oldest un-sent
-   * fragment)? true = try again; absent or false = the access unit is dropped and counted `poolFull`.
-   */
-  onNoFrameRecord?(): boolean;
-}
+/** H264Reader's options: the shared Annex-B reader's (AnnexBReader.ts) with H.264's parameter sets. */
+export type H264ReaderOptions = AnnexBReaderOptions<ParameterSets>;
 
-const AU_NONE = 0; // no access unit started
-const AU_COLLECT = 1; // assembling an access unit that will be emitted
-const AU_SKIP = 2; // discarding everything up to the next access-unit boundary
-type DropCause = DropReason;
+/** What AnnexBReader needs to know of H.264: a 1-byte NAL header; slices are types 1 (non-IDR) and 5 (IDR). */
+const H264_SYNTAX: NalSyntax = Object.freeze({
+  name: 'H.264',
+  reader: 'H264Reader',
+  headerBytes: 1,
+  vcl: vclTable((type) => type === 1 || type === 5),
+  notAnnexB: 'H264_NOT_ANNEXB',
+  truncatedNal: 'H264_TRUNCATED_NAL',
+  noParameterSets: 'H264_NO_PARAMETER_SETS',
+  callOrder: 'H264_CALL_ORDER',
+  nativeWalks: true,
+});
+
 /** Records per ByteScanPort.classifyNals call: a 16 KiB read of 1080p slices holds a handful of NAL units. */
 const WALK_RECORDS = 16;
 /** classifyNals' type for a NAL unit it leaves to `classify`. */
@@ -49,219 +36,26 @@ const {
 const NO_BYTES = new Uint8Array(0);
 
 /**
- * (One state machine: scan -> classify -> close -> emit, with lenient recovery; ~340 lines kept together so its
- * invariants about which bytes the cursor must keep stay in one place.)
- *
- * Splits an Annex-B H.264 byte stream into access units, read straight into pool slots through a StreamCursor.
- * Boundaries follow H.264 7.4.1.2.3: once the current access unit has a slice, an AUD (9), SPS (7), PPS (8),
- * SEI (6), NAL types 14..18, or a slice (1, 5) with first_mb_in_slice == 0 starts the next one. That needs only
- * the NAL header and the bit after it, so a frame goes out as soon as the next one begins. `key` is true iff the
- * access unit holds an IDR slice. Nothing is allocated per frame; SPS/PPS are copied only when they change.
+ * Splits an Annex-B H.264 byte stream into access units, read straight into pool slots (the state machine shared
+ * with H.265 is AnnexBReader). Boundaries follow H.264 7.4.1.2.3: once the current access unit has a slice, an
+ * AUD (9), SPS (7), PPS (8), SEI (6), NAL types 14..18, or a slice (1, 5) with first_mb_in_slice == 0 starts the
+ * next one. That needs only the NAL header and the bit after it, so a frame goes out as soon as the next one
+ * begins. `key` is true iff the access unit holds an IDR slice. SPS/PPS are copied only when they change.
  * With a board's walks (ByteScanPort.closeAccessUnit, classifyNals) the same rules run in C for the common case,
  * one call per frame, and this class keeps the judgements and every irregular case (`assemble`, `walk`).
  */
-export class H264Reader {
-  readonly cursor: StreamCursor;
-  private readonly pool: FramePool;
-  private readonly onFrame: (frame: Frame) => void;
-  private readonly onParameterSets: ((ps: ParameterSets) => void) | undefined;
-  private readonly strict: boolean;
-  private readonly scanner: AnnexBScanner;
-  private readonly params = new ParameterSetStore();
+export class H264Reader extends AnnexBReader<ParameterSets> {
+  protected readonly params = new ParameterSetStore();
   private readonly slice = new SliceHeader();
-  private readonly au = new AccessUnit();
-  private total = 0;
-  private leadingZeros = 0; // before the first start code (strict mode), or -1 once one was seen
-  private seenStartCode = false;
-  private closed = false;
-  // The NAL unit whose start code came last; its end is not known yet.
-  private open = false;
-  private nalStart = 0; // logical offset of its start code
-  private nalHeader = 0; // logical offset of its header byte
-  private nalPrefix = 0;
-  private nalType = -1; // -1 until its header has been classified
-  private auState = AU_NONE;
-  private auDrop: DropCause = 'corrupt';
-  private auSkipVcl = false; // a slice was skipped: the skipped stretch ends at the next boundary NAL
-  private seq = 0;
-  private awaitIdr: boolean;
-  private readonly onNoFrameRecord: (() => boolean) | undefined;
-  /** The board's NAL walk (ByteScanPort.classifyNals) and its reused record table; absent = the scanner loop. */
-  private readonly walkPort: ByteScanPort | undefined;
+  /** The NAL walk's reused record table (ByteScanPort.classifyNals). */
   private readonly walkOut: Uint32Array | undefined;
-  /** The board's access-unit walk (ByteScanPort.closeAccessUnit) and its reused state; absent = the NAL walk. */
-  private readonly auPort: ByteScanPort | undefined;
+  /** The access-unit walk's reused state (ByteScanPort.closeAccessUnit). */
   private readonly auWalk: Float64Array | undefined;
-  /** The board's frame record filler (ByteScanPort.fillFrameRecord, with closeAccessUnit); absent = JS fills the record. */
-  private readonly recordPort: ByteScanPort | undefined;
-  /** auWalk holds the reader's state as the port last returned it: JS changed nothing since (walk, classify… clear it). */
-  private auSynced = false;
-
-  /** Access units dropped as corrupt in lenient mode (FramePool's drop reasons have no such entry). */
-  corruptDrops = 0;
-  /** The most recent error absorbed in lenient mode. */
-  lastError: FieldcamError | undefined;
-  /**
-   * Lenient mode: why the input did not start as an Annex-B stream (B.1.1), which strict mode throws at once as
-   * H264_NOT_ANNEXB. A device reports it while no frame has come (a camera sending MP4 or random bytes).
-   */
-  formatError: FieldcamError | undefined;
 
   constructor(options: H264ReaderOptions) {
-    this.scanner = new AnnexBScanner(64, options.byteScan);
-    if (!options || !options.pool) throw new TypeError('options.pool is required');
-    if (typeof options.onFrame !== 'function') throw new TypeError('options.onFrame must be a function');
-    this.pool = options.pool;
-    this.onFrame = options.onFrame;
-    this.onParameterSets = options.onParameterSets;
-    this.strict = options.strict !== false;
-    this.awaitIdr = !this.strict; // a device stream may begin mid-GOP: start at the first IDR
-    this.cursor = new StreamCursor(options.pool, options.overflowBytes ?? 0);
-    this.onNoFrameRecord = options.onNoFrameRecord;
-    this.walkPort = options.byteScan?.classifyNals ? options.byteScan : undefined;
+    super(H264_SYNTAX, options);
     this.walkOut = this.walkPort ? new Uint32Array(1 + 4 * WALK_RECORDS) : undefined;
-    this.auPort = this.walkPort?.closeAccessUnit ? this.walkPort : undefined;
     this.auWalk = this.auPort ? new Float64Array(AU_WALK.LENGTH) : undefined;
-    this.recordPort = this.auPort?.fillFrameRecord ? this.auPort : undefined;
-  }
-
-  /** Bytes pushed so far. */
-  get bytesIn(): number {
-    return this.total;
-  }
-
-  /** True once a start code (00 00 01) was seen anywhere in the input. */
-  get sawStartCode(): boolean {
-    return this.seenStartCode;
-  }
-
-  get parameterSets(): ParameterSets | undefined {
-    return this.params.current;
-  }
-
-  /** Makes room for the next read into `cursor.target` at `cursor.targetOffset` (up to `cursor.targetSpace`). */
-  prepare(): PrepareResult {
-    if (this.closed) this.assertOpen();
-    for (let attempt = 0; ; attempt++) {
-      const result = this.cursor.prepare();
-      if (result !== PREPARE.FRAME_TOO_LARGE) return result;
-      if (this.strict) {
-        this.shutdown();
-        throw new FieldcamError('POOL_FRAME_TOO_LARGE', `access unit #${this.seq} starting at byte ${this.au.start} is already ` +
-          `${this.cursor.position - this.au.start} bytes, more than fits in a ${this.pool.sizing.slotBytes}-byte slot`);
-      }
-      if (this.auState === AU_COLLECT) {
-        this.skipAu('frameTooLarge', false);
-      } else if (attempt > 0 || !this.open || this.nalType >= 0) {
-        // Only a start code or an unread NAL header is held (slots of a few bytes): give it up.
-        this.open = false;
-        this.scanner.reset();
-      }
-      this.updateKeep();
-    }
-  }
-
-  /** `n` bytes were read at `cursor.target[cursor.targetOffset]`: commit, scan, emit complete access units. */
-  push(n: number): void {
-    if (this.closed) this.assertOpen();
-    const cursor = this.cursor;
-    if (!(n >= 0 && n <= cursor.targetSpace) || n !== Math.floor(n)) {
-      throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
-    }
-    if (n === 0) return;
-    const bytes = cursor.target;
-    const from = cursor.targetOffset;
-    const base = cursor.position - from;
-    cursor.commit(n);
-    try {
-      this.total += n;
-      if (this.leadingZeros >= 0) this.checkStart(bytes, from, from + n, base);
-      const scanner = this.scanner;
-      let i = from;
-      const to = from + n;
-      // The board's walks take the common case: the access-unit walk the steady state, the NAL walk each start code
-      // it hands over (then the access-unit walk resumes). A NAL whose header is still to come (the previous read
-      // ended right after its start code) is the scanner loop's, as is everything after a NAL the walk leaves undecided.
-      if (this.walkPort && this.leadingZeros < 0) {
-        while (i < to && !(this.open && this.nalType < 0)) {
-          if (this.auPort && (i = this.assemble(bytes, i, to, base)) >= to) break;
-          i = this.walk(bytes, i, to, base);
-        }
-      }
-      for (; i < to; ) {
-        i = scanner.scan(bytes, i, to, base);
-        for (let k = 0; k < scanner.count; k++) this.startCode(scanner.startAt[k]!, scanner.prefix[k]!, scanner.trailingZeros[k]!);
-      }
-      // Classify the newest NAL now if its header has arrived, so the previous frame goes out without delay.
-      if (this.open && this.nalType < 0) this.classify(-1);
-      this.updateKeep();
-    } catch (err) {
-      this.shutdown();
-      throw err;
-    }
-  }
-
-  /**
-   * End of stream: emits the final access unit, validates, releases the cursor's slots.
-   *
-   * An access unit is known to be complete only when the next one starts (7.4.1.2.3). `lastComplete` says what the
-   * end of input means: true for a file, which ends on a whole access unit (encoders and muxers write whole ones),
-   * so the last one is emitted; false for a live camera cut by EOF or a stop, whose last access unit may be cut
-   * anywhere: it is dropped and counted `truncated` (never uploaded half).
-   */
-  end(lastComplete = true): void {
-    this.assertOpen();
-    try {
-      if (!lastComplete) {
-        this.dropTail();
-        return;
-      }
-      if (this.total === 0) throw new FieldcamError('INPUT_EMPTY', 'the H.264 input has no bytes');
-      if (!this.seenStartCode && this.strict) {
-        throw new FieldcamError('H264_NOT_ANNEXB', `no Annex-B start code (00 00 01) in ${this.total} bytes`);
-      }
-      if (this.open && this.nalType < 0) this.classify(this.cursor.position);
-      // Zero bytes at the very end are trailing_zero_8bits (B.1.2), legal padding after the last NAL unit, not
-      // part of it. (A NAL cut right after a 0x00 byte looks the same; the slice-header parse catches most cuts.)
-      if (this.open) this.finishNal(this.cursor.position - this.scanner.zeros);
-      if (this.auState === AU_COLLECT && !this.au.hasVcl) {
-        this.recover(new FieldcamError('H264_TRUNCATED_NAL', `the stream ends with ${this.au.count} NAL unit(s) from byte ` +
-          `${this.au.start} but no slice: access unit #${this.seq} is incomplete`), false);
-      }
-      if (this.auState !== AU_NONE) this.completeAu();
-    } finally {
-      this.shutdown();
-    }
-  }
-
-  /**
-   * A live camera whose pool is full of frames that cannot be dropped (everything held is on the wire): the
-   * access unit being assembled is dropped (`poolFull`), and reading goes on into the overflow scratch, where
-   * every access unit is only counted as `poolFull`, until a slot is free; frames resume at the next IDR. The
-   * input stays contiguous: nothing is lost uncounted. Returns false when the reader has no scratch.
-   */
-  overflow(): boolean {
-    this.assertOpen();
-    if (this.auState === AU_COLLECT) this.skipAu('poolFull', false);
-    this.awaitIdr = true;
-    this.updateKeep();
-    if (this.cursor.toScratch()) return true;
-    // More than a header is pending (a run of zeros after a start code): give that NAL up.
-    this.open = false;
-    this.scanner.reset();
-    this.updateKeep();
-    return this.cursor.toScratch();
-  }
-
-  /** Drops the access unit being assembled (the pool is exhausted); frames resume at the next IDR. */
-  abandonFrame(): void {
-    this.assertOpen();
-    if (this.auState === AU_COLLECT) this.skipAu('poolFull', false);
-    this.awaitIdr = true;
-    // The caller skips input it cannot store: what follows is not contiguous with what was scanned.
-    this.open = false;
-    this.scanner.reset();
-    this.updateKeep();
   }
 
   /**
@@ -273,7 +67,7 @@ export class H264Reader {
    * untouched and hands over: `walk` and the scanner loop take the read from that start code. Returns where they go
    * on (`to` when the port walked the whole read).
    */
-  private assemble(bytes: Uint8Array, from: number, to: number, base: number): number {
+  protected override assemble(bytes: Uint8Array, from: number, to: number, base: number): number {
     const port = this.auPort!;
     const s = this.auWalk!;
     const au = this.au;
@@ -339,7 +133,7 @@ export class H264Reader {
    * forbidden_zero_bit is set (errors and waits): that start code goes through `startCode`, and the scanner loop
    * takes the rest of the read. Returns where the scanner loop goes on (`to` when the walk covered the read).
    */
-  private walk(bytes: Uint8Array, from: number, to: number, base: number): number {
+  protected override walk(bytes: Uint8Array, from: number, to: number, base: number): number {
     this.auSynced = false;
     const port = this.walkPort!;
     const out = this.walkOut!;
@@ -388,88 +182,37 @@ export class H264Reader {
     }
   }
 
-  private startCode(startAt: number, prefix: number, trailingZeros: number): void {
-    this.auSynced = false;
-    this.seenStartCode = true;
-    if (this.open) this.finishNal(startAt - trailingZeros);
-    this.open = true;
-    this.nalStart = startAt;
-    this.nalHeader = startAt + prefix;
-    this.nalPrefix = prefix;
-    this.nalType = -1;
-  }
-
-  /** The open NAL unit ends at logical offset `end` (exclusive, trailing zeros excluded). */
-  private finishNal(end: number): void {
-    if (this.nalType < 0) this.classify(end);
-    if (this.open && this.nalType >= 0 && this.auState === AU_COLLECT) this.closeNal(end);
-    this.open = false;
-  }
-
-  /**
-   * Reads the open NAL's header and decides whether it starts a new access unit (7.4.1.2.3). `end` is the NAL's
-   * end when known, else -1: then it returns with nalType still -1 until the bytes it needs are certain to be its
-   * own (a 0x00 may be the first byte of the next start code).
-   */
-  private classify(end: number): void {
-    this.auSynced = false;
+  /** H.264 7.4.1.2.3 from the NAL header and the bit after it (AnnexBReader.readHeader). */
+  protected readHeader(available: number, end: number, auHasVcl: boolean): number {
     const h = this.nalHeader;
-    const available = end >= 0 ? end : this.cursor.position;
-    const auHasVcl = this.auState === AU_COLLECT ? this.au.hasVcl : this.auState === AU_SKIP && this.auSkipVcl;
+    if (h >= available) {
+      if (end < 0) return HEADER_WAIT;
+      throw new FieldcamError('H264_TRUNCATED_NAL',
+        `empty NAL unit (a start code followed by another) at byte ${this.nalStart}, frame #${this.headerFrame}`);
+    }
+    const header = this.cursor.byteAt(h);
+    if (header === 0 && end < 0) return HEADER_WAIT;
+    if (header & 0x80) {
+      const hex = header.toString(16).padStart(2, '0');
+      throw new FieldcamError('H264_FORBIDDEN_BIT',
+        `NAL unit at byte ${h} (header 0x${hex}, frame #${this.headerFrame}) has forbidden_zero_bit set`);
+    }
+    const type = header & 0x1f;
     let startsAu = false;
-    try {
-      if (h >= available) {
-        if (end < 0) return;
+    if ((type === 1 || type === 5) && auHasVcl) {
+      if (h + 1 >= available) {
+        if (end < 0) return HEADER_WAIT;
         throw new FieldcamError('H264_TRUNCATED_NAL',
-          `empty NAL unit (a start code followed by another) at byte ${this.nalStart}, frame #${this.headerFrame}`);
+          `slice NAL unit at byte ${h} (frame #${this.headerFrame}) is only its 1-byte header`);
       }
-      const header = this.cursor.byteAt(h);
-      if (header === 0 && end < 0) return;
-      if (header & 0x80) {
-        const hex = header.toString(16).padStart(2, '0');
-        throw new FieldcamError('H264_FORBIDDEN_BIT',
-          `NAL unit at byte ${h} (header 0x${hex}, frame #${this.headerFrame}) has forbidden_zero_bit set`);
-      }
-      const type = header & 0x1f;
-      if ((type === 1 || type === 5) && auHasVcl) {
-        if (h + 1 >= available) {
-          if (end < 0) return;
-          throw new FieldcamError('H264_TRUNCATED_NAL',
-            `slice NAL unit at byte ${h} (frame #${this.headerFrame}) is only its 1-byte header`);
-        }
-        const next = this.cursor.byteAt(h + 1);
-        if (next === 0 && end < 0) return;
-        startsAu = (next & 0x80) !== 0; // ue(v) code '1' is first_mb_in_slice == 0
-      } else if ((type >= 6 && type <= 9) || (type >= 14 && type <= 18)) {
-        startsAu = auHasVcl;
-      }
-      this.nalType = type;
-    } catch (err) {
-      // A NAL with an unreadable header most likely begins the next picture: the one before it is complete.
-      if (!this.strict && isFieldcamError(err) && this.auState === AU_COLLECT && this.au.hasVcl) this.completeAu();
-      this.recover(err, true);
-      return;
+      const next = this.cursor.byteAt(h + 1);
+      if (next === 0 && end < 0) return HEADER_WAIT;
+      startsAu = (next & 0x80) !== 0; // ue(v) code '1' is first_mb_in_slice == 0
+    } else if ((type >= 6 && type <= 9) || (type >= 14 && type <= 18)) {
+      startsAu = auHasVcl;
     }
-    this.enterAu(startsAu);
-  }
-
-  /** The classified open NAL unit begins an access unit (`startsAu`) or joins the current one. */
-  private enterAu(startsAu: boolean): void {
-    this.auSynced = false;
-    if (startsAu) this.completeAu();
-    if (this.auState === AU_NONE) {
-      if (this.cursor.onScratch) {
-        // Read while the pool is full: this access unit can only be counted.
-        this.auState = AU_SKIP;
-        this.auDrop = 'poolFull';
-        this.auSkipVcl = false;
-        this.awaitIdr = true;
-      } else {
-        this.auState = AU_COLLECT;
-        this.au.begin(this.nalStart);
-      }
-    }
-    if (this.auState === AU_SKIP && (this.nalType === 1 || this.nalType === 5)) this.auSkipVcl = true;
+    this.nalType = type;
+    return startsAu ? HEADER_BEGINS : HEADER_JOINS;
   }
 
   /** The frame an unreadable NAL header is reported in: after a picture's slices, most likely the next one. */
@@ -478,7 +221,7 @@ export class H264Reader {
   }
 
   /** Validates the classified NAL unit now that its length is known and adds it to the access unit. */
-  private closeNal(end: number): void {
+  protected closeNal(end: number): void {
     this.auSynced = false;
     const h = this.nalHeader;
     const type = this.nalType;
@@ -509,135 +252,5 @@ export class H264Reader {
         `slice (NAL type ${type}) at byte ${h}, frame #${this.seq} arrived before an SPS and a PPS`);
     }
     this.slice.read(this.cursor, h, length).check(type, sps.picSizeInMbs, this.params.ppsId, this.au.hasVcl, this.au.key, h, this.seq);
-  }
-
-  /** The access unit being assembled is complete: emit it, or count it as dropped. */
-  private completeAu(): void {
-    if (this.auState === AU_SKIP) {
-      if (this.auDrop === 'corrupt') this.corruptDrops++;
-      this.pool.countDrop(this.auDrop);
-    } else if (this.au.end - this.au.start > this.pool.sizing.slotBytes) {
-      // Two slots may happen to hold it, but whether they do depends on where it starts: refuse it always.
-      const slotBytes = this.pool.sizing.slotBytes;
-      this.refuse('POOL_FRAME_TOO_LARGE', 'frameTooLarge',
-        `access unit #${this.seq} at byte ${this.au.start} is ${this.au.size} bytes, more than fits in a ${slotBytes}-byte slot`);
-    } else if (this.awaitIdr && !this.au.key) {
-      this.pool.countDrop('awaitKeyFrame');
-    } else {
-      this.emit();
-    }
-    this.auState = AU_NONE;
-    this.seq++;
-  }
-
-  private emit(): void {
-    const recordPort = this.recordPort;
-    const pool = this.pool;
-    let frame = recordPort ? pool.takeFrame() : pool.newFrame();
-    if (!frame && this.onNoFrameRecord?.()) frame = recordPort ? pool.takeFrame() : pool.newFrame();
-    if (!frame) {
-      this.refuse('POOL_EXHAUSTED', 'poolFull',
-        `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for access unit #${this.seq}`);
-      return;
-    }
-    const au = this.au;
-    if (recordPort) {
-      // The whole record (reset, pieces and slot references, NAL table, seq, key) in one native call.
-      try {
-        recordPort.fillFrameRecord!(frame, this.cursor, au.table, au.count, au.start, au.end, this.seq, au.key);
-      } catch (err) {
-        pool.freeFrame(frame); // refused before any field was written: its slots are null since it was last freed
-        throw err;
-      }
-    } else {
-      this.cursor.fillFrame(frame, au.start, au.end);
-      const port = this.auPort;
-      if (port && port.copyNalTable) {
-        port.copyNalTable(au.table, au.count, au.start, frame.nalOffset, frame.nalLength, frame.nalPrefix, frame.nalType);
-        frame.nalCount = au.count;
-        frame.key = au.key;
-      } else {
-        au.copyTo(frame);
-      }
-      frame.seq = this.seq;
-    }
-    this.awaitIdr = false;
-    const change = this.params.takeChange();
-    if (change && this.onParameterSets) this.onParameterSets(change);
-    this.onFrame(frame);
-  }
-
-  /** A complete access unit that cannot be delivered: strict mode throws, lenient mode counts it. */
-  private refuse(code: 'POOL_FRAME_TOO_LARGE' | 'POOL_EXHAUSTED', reason: DropReason, message: string): void {
-    const err = new FieldcamError(code, message);
-    if (this.strict) throw err;
-    this.lastError = err;
-    this.pool.countDrop(reason);
-    this.awaitIdr = true;
-  }
-
-  /** Lenient mode absorbs bitstream errors: the access unit is dropped and frames resume at the next IDR. */
-  private recover(err: unknown, nalIsVcl: boolean): void {
-    if (this.strict || !isFieldcamError(err)) throw err;
-    this.lastError = err;
-    this.skipAu(err.code === 'H264_NO_PARAMETER_SETS' ? 'noParameterSets' : 'corrupt', nalIsVcl);
-    this.open = false;
-  }
-
-  /** Discards the access unit being assembled up to the next boundary (which must follow a slice). */
-  private skipAu(cause: DropCause, nalIsVcl: boolean): void {
-    this.auSynced = false;
-    // The open NAL counts too: a slice classified but not yet closed (its end unknown) is already this access unit's
-    // picture. Missing it, the next access unit's first NAL would not end the skip, and two frames would count as one.
-    const openSlice = this.open && (this.nalType === 1 || this.nalType === 5);
-    const hasVcl = openSlice || (this.auState === AU_SKIP ? this.auSkipVcl : this.auState === AU_COLLECT && this.au.hasVcl);
-    if (this.auState !== AU_SKIP) this.auDrop = cause;
-    this.auState = AU_SKIP;
-    this.auSkipVcl = hasVcl || nalIsVcl;
-    this.awaitIdr = true;
-  }
-
-  /** Lenient twin of strict mode's start check: the first bytes must be zeros and a start code (B.1.1). */
-  private checkStart(bytes: Uint8Array, from: number, to: number, base: number): void {
-    try {
-      this.leadingZeros = checkStreamStart(bytes, from, to, base, this.leadingZeros);
-    } catch (err) {
-      if (this.strict || !isFieldcamError(err)) throw err;
-      this.formatError = err;
-      this.leadingZeros = -1;
-    }
-  }
-
-  /**
-   * End of a live camera's input: the access unit in progress is incomplete (no next one started), so it is
-   * counted — `truncated`, or the reason it was being skipped for — and never emitted. A lone start code, or a
-   * NAL header that never arrived, begins no frame and counts nothing.
-   */
-  private dropTail(): void {
-    if (this.open && this.nalType < 0 && this.nalHeader < this.cursor.position) this.classify(this.cursor.position);
-    if (this.auState === AU_COLLECT) this.pool.countDrop('truncated');
-    else if (this.auState === AU_SKIP) {
-      if (this.auDrop === 'corrupt') this.corruptDrops++;
-      this.pool.countDrop(this.auDrop);
-    }
-    this.auState = AU_NONE;
-  }
-
-  /** The cursor must keep every byte that a frame or a pending decision may still need. */
-  private updateKeep(): void {
-    if (this.auState === AU_COLLECT) this.cursor.keepFrom = this.au.start;
-    else if (this.open && this.nalType < 0) this.cursor.keepFrom = this.nalStart;
-    else this.cursor.keepFrom = this.cursor.position - (this.scanner.zeros < 3 ? this.scanner.zeros : 3);
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new RangeError('the H264Reader has ended; create a new one');
-  }
-
-  private shutdown(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.open = false;
-    this.cursor.close();
   }
 }

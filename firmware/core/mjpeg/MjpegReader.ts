@@ -5,6 +5,10 @@ import { PREPARE, StreamCursor, type PrepareResult } from '../media/StreamCursor
 import type { FramePool } from '../pool/FramePool.ts';
 import { JPEG_EVENT, JpegScanner } from './JpegScanner.ts';
 
+const READY = 0;
+const BUSY = 1;
+const CLOSED = 2;
+
 /** Named limits of the MJPEG reader. The largest image is the pool's `slotBytes`. */
 export const MJPEG_LIMITS = Object.freeze({
   /**
@@ -61,7 +65,9 @@ export interface MjpegReaderCounters {
  * `JpegScanner`, and each image from its SOI to its EOI becomes one key frame.
  *
  * Loop: `prepare()`; read up to `cursor.targetSpace` bytes into `cursor.target` at `cursor.targetOffset`;
- * `push(n)`; at the end of input `end()`. Any error thrown ends the reader and releases its slots.
+ * `push(n)`; at the end of input `end()`. Any error thrown ends the reader and releases its slots; every later
+ * call, and any call from inside `onFrame`/`onFormat`, throws MJPEG_CALL_ORDER (docs/architecture.md, "Incremental
+ * parsers").
  */
 export class MjpegReader {
   readonly cursor: StreamCursor;
@@ -83,7 +89,8 @@ export class MjpegReader {
   private gapStart = 0;
   private sawImage = false;
   private seq = 0;
-  private closed = false;
+  /** READY for a call, BUSY inside push (a callback calling back in is refused), CLOSED after end() or an error. */
+  private phase = READY;
   /** The board's frame record filler (ByteScanPort.fillFrameRecord); absent = JS fills the record. */
   private readonly recordPort: ByteScanPort | undefined;
 
@@ -106,7 +113,7 @@ export class MjpegReader {
 
   /** Makes room for the next read: OK, or POOL_EXHAUSTED until a frame is freed (or `abandonFrame()`). */
   prepare(): PrepareResult {
-    if (this.closed) this.assertOpen();
+    if (this.phase !== READY) this.refuseCall('prepare');
     let result = this.cursor.prepare();
     if (result === PREPARE.FRAME_TOO_LARGE) {
       // push() already refuses images over a slot; this only guards the cursor's own invariant.
@@ -118,7 +125,7 @@ export class MjpegReader {
 
   /** Commits `n` bytes read at `cursor.targetOffset` and parses them, emitting each complete image. */
   push(n: number): void {
-    if (this.closed) this.assertOpen();
+    if (this.phase !== READY) this.refuseCall('push');
     const cursor = this.cursor;
     if (!(n >= 0 && n <= cursor.targetSpace) || n !== Math.floor(n)) {
       throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
@@ -126,6 +133,8 @@ export class MjpegReader {
     if (n === 0) return;
     const from = cursor.targetOffset;
     cursor.commit(n);
+    // BUSY while callbacks may run; any exception ends the reader (CLOSED), so no `finally` is needed to leave it.
+    this.phase = BUSY;
     try {
       this.consume(cursor.target, from, from + n, cursor.position - n - from);
     } catch (err) {
@@ -133,6 +142,7 @@ export class MjpegReader {
       this.close();
       throw err;
     }
+    this.phase = READY;
   }
 
   /** Parses `bytes[from..to)`, whose byte 0 is at logical offset `base`. */
@@ -174,7 +184,7 @@ export class MjpegReader {
    * MJPEG_NOT_JPEG and a partial image MJPEG_TRUNCATED; lenient counts the partial image.
    */
   end(): void {
-    this.assertOpen();
+    if (this.phase !== READY) this.refuseCall('end');
     const total = this.cursor.position;
     this.close();
     if (total === 0) throw new FieldcamError('INPUT_EMPTY', 'the MJPEG input has no bytes');
@@ -194,6 +204,7 @@ export class MjpegReader {
 
   /** MJPEG has no overflow scratch: a full pool makes reading wait (FrameReader). */
   overflow(): boolean {
+    if (this.phase !== READY) this.refuseCall('overflow');
     return false;
   }
 
@@ -203,7 +214,7 @@ export class MjpegReader {
    * fails quietly and the reader resynchronises at the next SOI.
    */
   abandonFrame(): void {
-    this.assertOpen();
+    if (this.phase !== READY) this.refuseCall('abandonFrame');
     if (!this.assembling) return;
     this.assembling = false;
     this.counters.abandoned++;
@@ -301,12 +312,14 @@ export class MjpegReader {
   }
 
   private close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.phase === CLOSED) return;
+    this.phase = CLOSED;
     this.cursor.close();
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new RangeError('the MjpegReader has ended (end() or an error); create a new one');
+  /** The incremental-parser contract's guard (docs/architecture.md): none after end() or an error, none from a callback. */
+  private refuseCall(method: string): never {
+    if (this.phase === BUSY) throw new FieldcamError('MJPEG_CALL_ORDER', `MjpegReader.${method}() was called from inside its own callback`);
+    throw new FieldcamError('MJPEG_CALL_ORDER', `MjpegReader.${method}() after end() or an error; create a new reader`);
   }
 }

@@ -48,10 +48,11 @@ export class FramePool {
   };
 
   /**
-   * `arena`: where the slots live, at least slotCount × slotBytes; default a new ArrayBuffer. Boards with a
-   * memory budget pass memory outside the JS heap (design.md §2: the ESP32's pool is in PSRAM).
+   * `arena`: where the slots live, at least slotCount × slotBytes from `offset`; default a new ArrayBuffer. Boards
+   * with a memory budget pass memory outside the JS heap (design.md §2: the ESP32's pool is in PSRAM); a device
+   * with several cameras gives each pool its own range of one arena.
    */
-  constructor(sizing: PoolSizing, arena?: ArrayBufferLike) {
+  constructor(sizing: PoolSizing, arena?: ArrayBufferLike, offset = 0) {
     for (const key of ['slotCount', 'slotBytes', 'maxFrames'] as const) {
       const v = sizing[key];
       if (!Number.isInteger(v) || v < 1) throw new FieldcamError('POOL_CONFIG_INVALID', `pool.${key} is ${String(v)}`);
@@ -62,13 +63,16 @@ export class FramePool {
     }
     this.sizing = Object.freeze({ slotCount: sizing.slotCount, slotBytes: sizing.slotBytes, maxFrames: sizing.maxFrames, nalsPerFrame: nals });
     const bytes = sizing.slotCount * sizing.slotBytes;
-    if (arena !== undefined && !(arena.byteLength >= bytes)) {
-      throw new FieldcamError('POOL_CONFIG_INVALID', `the pool arena has ${String(arena.byteLength)} bytes; ${bytes} needed`);
+    if (arena !== undefined && !(Number.isInteger(offset) && offset >= 0 && arena.byteLength >= offset + bytes)) {
+      throw new FieldcamError('POOL_CONFIG_INVALID', `the pool arena has ${String(arena.byteLength)} bytes; ${bytes} needed from ${offset}`);
     }
-    arena ??= new ArrayBuffer(bytes);
+    if (arena === undefined) {
+      arena = new ArrayBuffer(bytes);
+      offset = 0;
+    }
     const slots: Slot[] = [];
     for (let i = 0; i < sizing.slotCount; i++) {
-      slots.push(new Slot(i, new Uint8Array(arena, i * sizing.slotBytes, sizing.slotBytes)));
+      slots.push(new Slot(i, new Uint8Array(arena, offset + i * sizing.slotBytes, sizing.slotBytes)));
     }
     this.slots = Object.freeze(slots);
     this.frames = [];

@@ -70,5 +70,23 @@ export function formatTelemetry(record: ControlDocument, colour = false): string
     ['uptime', formatMs(n('uptimeMs'))],
     ['record', `#${text(record.seq)} at ${n('t') === undefined ? '-' : new Date(n('t')!).toISOString()}`],
   ];
-  return formatTable([['', ''], ...rows]).slice(1);
+  return [...formatTable([['', ''], ...rows]).slice(1), ...formatCameras(record.cameras)];
+}
+
+/**
+ * A device with several cameras (telemetry `cameras`, docs/control-channel.md): one row per camera after the
+ * device's totals, so a camera that stopped persisting or has a camera error stands out.
+ */
+function formatCameras(cameras: unknown): string[] {
+  if (typeof cameras !== 'object' || cameras === null) return [];
+  const entries = Object.entries(cameras as Record<string, Record<string, unknown>>);
+  if (entries.length === 0) return [];
+  const n = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+  const rows = entries.map(([name, c]) => [
+    name, text(c.stream), c.connected === true ? 'connected' : 'not connected', `${text(c.framesIn)} / ${text(c.framesOut)}`,
+    `${text(c.fragmentsSent)} / ${text(c.fragmentsPersisted)}`, `${text(c.poolSlotsInUse)} of ${text(c.poolSlots)}`,
+    n(c.lastPersistedAgeMs) === undefined ? '-' : n(c.lastPersistedAgeMs)! < 0 ? 'never' : `${formatMs(n(c.lastPersistedAgeMs))} ago`,
+    c.cameraError === undefined ? '-' : text(c.cameraError),
+  ]);
+  return ['', ...formatTable([['camera', 'stream', 'upload', 'frames in / out', 'fragments sent / persisted', 'pool slots', 'last PERSISTED', 'camera error'], ...rows])];
 }

@@ -1,18 +1,23 @@
 // The pre-flight checks of `fieldcam doctor` (user-needs.md row 4): each a row with PASS/FAIL, a plain cause
 // and a fix, in the order a device meets them at boot — files, configuration, key, certificate, CA, clock,
-// endpoint, the credentials call, the stream.
+// endpoint, the credentials call, the stream (each camera's, for a device with several), the fleet's thing names.
 import { DescribeEndpointCommand, DescribeRoleAliasCommand, IoTClient } from '@aws-sdk/client-iot';
-import { DescribeStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { X509Certificate } from 'node:crypto';
 import { Agent } from 'node:https';
 import type { AwsClientConfig } from '../../aws/awsClientConfig.ts';
-import { errorName, isNotFound } from '../provision/awsCall.ts';
+import { isNotFound } from '../provision/awsCall.ts';
 import { keyMatchesCertificate } from '../provision/deviceCertificate.ts';
 import { validateBundle } from '../flash/flashTree.ts';
 import { readBundle } from './readBundle.ts';
+import { REPROVISION_FIX } from './reprovisionFix.ts';
+import { streamRows } from './streamRows.ts';
+import { thingNamesRow } from './thingNamesRow.ts';
 import { cameraToolsRow, hostHasTool } from './cameraToolsRow.ts';
 import { loadBoardManifest } from '../../shared/loadBoardManifest.ts';
+import { cameraStreamName } from '../../../firmware/core/iot/iotNames.ts';
+import type { DeviceConfig } from '../writeBundle.ts';
 import { httpsRequest, SERVER_VERIFY_CODES, type HttpsAnswer, type HttpsFailure } from './probeHttps.ts';
 
 /** WARN: the device boots, but something it needs is missing (e.g. its camera tool); exit 0, with a fix. */
@@ -35,8 +40,6 @@ export interface DoctorOptions {
   /** A board manifest (`--board`): the bundle is also read by the device's own reader for that board. */
   readonly board?: { readonly name: string; readonly manifest: string };
 }
-
-const PROVISION = 'run `fieldcam provision --thing <thing>` again: it repairs what is missing';
 
 function splitPem(pem: string): X509Certificate[] {
   return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
@@ -104,13 +107,13 @@ function credentialsVerdict(a: HttpsAnswer | HttpsFailure, thing: string, alias:
     return { check, status: 'FAIL', cause: `"${message}": the certificate is revoked, inactive or unknown to this account`, fix: 'aws iot describe-certificate --certificate-id <id>; if REVOKED or deleted, remove the bundle\'s certificate.pem and private.key and provision again' };
   }
   if (a.status === 403 && /Invalid thing name/i.test(message)) {
-    return { check, status: 'FAIL', cause: `"${message}": the certificate is not attached to thing '${thing}' (or thingName is wrong)`, fix: `aws iot attach-thing-principal --thing-name ${thing} --principal <certificate ARN>, or ${PROVISION}` };
+    return { check, status: 'FAIL', cause: `"${message}": the certificate is not attached to thing '${thing}' (or thingName is wrong)`, fix: `aws iot attach-thing-principal --thing-name ${thing} --principal <certificate ARN>, or ${REPROVISION_FIX}` };
   }
   if (a.status === 403 && /Access Denied/i.test(message)) {
-    return { check, status: 'FAIL', cause: `"${message}": no IoT policy on the certificate allows iot:AssumeRoleWithCertificate on role alias '${alias}'`, fix: `attach a policy allowing it (aws iot attach-policy), or ${PROVISION}` };
+    return { check, status: 'FAIL', cause: `"${message}": no IoT policy on the certificate allows iot:AssumeRoleWithCertificate on role alias '${alias}'`, fix: `attach a policy allowing it (aws iot attach-policy), or ${REPROVISION_FIX}` };
   }
   if (a.status === 404 && a.errorType !== 'UnknownOperationException') {
-    return { check, status: 'FAIL', cause: `role alias '${alias}' does not exist in this account and region ("${message}")`, fix: `fix roleAlias in device.cbor (aws iot list-role-aliases), or ${PROVISION}` };
+    return { check, status: 'FAIL', cause: `role alias '${alias}' does not exist in this account and region ("${message}")`, fix: `fix roleAlias in device.cbor (aws iot list-role-aliases), or ${REPROVISION_FIX}` };
   }
   if (a.status === 400) {
     return { check, status: 'FAIL', cause: `the role alias's role cannot be assumed ("${message}")`, fix: 'the role must exist, trust credentials.iot.amazonaws.com, and allow a MaxSessionDuration ≥ the alias duration' };
@@ -173,16 +176,22 @@ function deviceReaderRow(dir: string, board: { readonly name: string; readonly m
   }
 }
 
+/** `stream X`, or `cameras a → X-a, b → X-b` for a device with several. */
+function streamsOf(config: DeviceConfig): string {
+  if (!config.cameras) return `stream ${config.streamName ?? config.thingName}`;
+  return `cameras ${config.cameras.map((c) => `${c.name} → ${cameraStreamName(config.thingName, c.name)}`).join(', ')}`;
+}
+
 export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
   const now = o.now ?? Date.now;
   const rows: CheckRow[] = [];
   const b = readBundle(o.dir);
   rows.push(b.missing.length === 0
     ? { check: 'bundle files', status: 'PASS', cause: 'device.cbor, certificate.pem, private.key and ca.pem are present' }
-    : { check: 'bundle files', status: 'FAIL', cause: `missing in ${o.dir}: ${b.missing.join(', ')}`, fix: PROVISION });
+    : { check: 'bundle files', status: 'FAIL', cause: `missing in ${o.dir}: ${b.missing.join(', ')}`, fix: REPROVISION_FIX });
   rows.push(b.config
-    ? { check: 'device.cbor', status: 'PASS', cause: `version 1: thing ${b.config.thingName}, stream ${b.config.streamName}, ${b.config.region}` }
-    : { check: 'device.cbor', status: 'FAIL', cause: b.configProblem ?? 'unreadable', fix: PROVISION });
+    ? { check: 'device.cbor', status: 'PASS', cause: `version 1: thing ${b.config.thingName}, ${streamsOf(b.config)}, ${b.config.region}` }
+    : { check: 'device.cbor', status: 'FAIL', cause: b.configProblem ?? 'unreadable', fix: REPROVISION_FIX });
   if (o.board) rows.push(deviceReaderRow(o.dir, o.board), cameraToolsRow(loadBoardManifest(o.board.name), hostHasTool, 'this machine'));
   if (b.keyMode !== undefined) {
     rows.push((b.keyMode & 0o077) === 0
@@ -203,7 +212,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
         ? { check: 'certificate/key pair', status: 'PASS', cause: 'private.key is the key of certificate.pem' }
         : { check: 'certificate/key pair', status: 'FAIL', cause: 'private.key is not the key of certificate.pem (their public keys differ)', fix: 'copy the key that came with this certificate; if it is lost, remove both files and provision again (a new certificate is made)' });
     } catch (err) {
-      rows.push({ check: 'certificate/key pair', status: 'FAIL', cause: `certificate.pem or private.key is not valid PEM: ${(err as Error).message}`, fix: PROVISION });
+      rows.push({ check: 'certificate/key pair', status: 'FAIL', cause: `certificate.pem or private.key is not valid PEM: ${(err as Error).message}`, fix: REPROVISION_FIX });
     }
   }
   let cas: X509Certificate[] = [];
@@ -263,7 +272,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
   // The provider checks the IoT policy before the alias, so a misspelt alias reads "Access Denied" (no policy
   // allows an alias that does not exist): ask DescribeRoleAlias when AWS credentials are at hand.
   if (verdict.status === 'FAIL' && / "Access Denied"/.test(` ${verdict.cause}`) && o.aws && !(await roleAliasExists(o.aws, config.region, config.roleAlias))) {
-    verdict = { check: verdict.check, status: 'FAIL', cause: `role alias '${config.roleAlias}' does not exist in this account and region (the provider answers "Access Denied": no policy allows a missing alias)`, fix: `fix roleAlias in device.cbor (aws iot list-role-aliases), or ${PROVISION}` };
+    verdict = { check: verdict.check, status: 'FAIL', cause: `role alias '${config.roleAlias}' does not exist in this account and region (the provider answers "Access Denied": no policy allows a missing alias)`, fix: `fix roleAlias in device.cbor (aws iot list-role-aliases), or ${REPROVISION_FIX}` };
   }
   rows.push(verdict);
   if (verdict.status !== 'PASS' || isFailure(answer)) return rows;
@@ -275,25 +284,11 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
     credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken },
     requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: caPem }) }),
   });
-  const same = config.streamName === config.thingName;
   try {
-    const out = await kvs.send(new DescribeStreamCommand({ StreamName: config.streamName }));
-    rows.push({ check: 'stream', status: 'PASS', cause: `${config.streamName} is ${out.StreamInfo?.Status ?? '?'}, retention ${out.StreamInfo?.DataRetentionInHours ?? 0} h (DescribeStream signed with the device's credentials)` });
-    rows.push({ check: 'stream name', status: 'PASS', cause: same ? 'the stream is named like the thing, as the role policy requires' : `${config.streamName} ≠ thing ${config.thingName}, but the role allows it` });
-  } catch (err) {
-    const name = errorName(err);
-    const message = (err as Error).message;
-    if (name === 'AccessDeniedException' || name === 'NotAuthorizedException') {
-      rows.push(same
-        ? { check: 'stream', status: 'FAIL', cause: `DescribeStream refused: ${message}`, fix: `the role policy must allow kinesisvideo:DescribeStream on the thing's stream; ${PROVISION}` }
-        : { check: 'stream name', status: 'FAIL', cause: `stream '${config.streamName}' ≠ thing '${config.thingName}': the role policy only allows stream/\${credentials-iot:ThingName}, so KVS refused it (${name})`, fix: `set streamName to '${config.thingName}' in device.cbor (provision --thing ${config.thingName} without --stream), or widen the role policy` });
-    } else if (name === 'ResourceNotFoundException') {
-      rows.push({ check: 'stream', status: 'FAIL', cause: `stream '${config.streamName}' does not exist`, fix: `${PROVISION} (it creates the stream); the device also creates it when the policy allows CreateStream` });
-    } else {
-      rows.push({ check: 'stream', status: 'FAIL', cause: `DescribeStream failed: ${name}: ${message}`, fix: 'check endpoints.kinesisVideo and the region' });
-    }
+    rows.push(...await streamRows(kvs, config));
   } finally {
     kvs.destroy();
   }
+  rows.push(await thingNamesRow(config.thingName, o.aws, config.region));
   return rows;
 }

@@ -66,6 +66,12 @@ export function validateBundle(bundle: string, boardJson: string): BundleSummary
     throw new FieldcamError('FLASH_BUNDLE_WRONG_BOARD', `flash: the bundle ${bundle} sets camera.codec ${config.camera.codec}, but the ${JSON.stringify(boardCodec)} camera of this board ` +
       `(${boardJson}) is what the device captures: it was provisioned for another board`);
   }
+  // A device with several cameras reads camera i on fd 3 + i (docs/device-bundle.md); the run script flash writes
+  // pipes one capture into stdin, so such a bundle would fail at boot (INPUT_READ_FAILED on fd 3). Said here instead.
+  if (config.cameras) {
+    throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} lists ${config.cameras.length} cameras; flash writes the run script of a one-camera device ` +
+      `(the capture on stdin), not yet one capture per camera on fds 3.. (docs/device-bundle.md): provision it without cameras, or run it with fieldcam sim`);
+  }
   const iot = 'iot' in config.credentials ? config.credentials.iot : undefined;
   if (!iot) throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} has no IoT credentials settings`);
   try {

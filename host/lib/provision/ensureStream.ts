@@ -19,18 +19,20 @@ export function retentionChange(from: number, to: number): string {
 }
 
 /**
- * Ensures the stream; returns the retention the bundle records (the stream's, after this run). `existed`:
- * the thing existed, so a missing stream is a repair.
+ * Ensures the stream; returns the retention the bundle records (the stream's, after this run). `repair`: the
+ * stream should exist (its thing, or its camera in the bundle, did), so a missing one is repaired, not created.
+ * `camera`: the camera of a device with several whose stream this is, tagged `fieldcam:camera` beside
+ * `fieldcam:thing`.
  */
-export async function ensureStream(ctx: ProvisionContext, thingName: string, streamName: string, existed: boolean, steps: ProvisionSteps): Promise<number> {
+export async function ensureStream(ctx: ProvisionContext, thingName: string, streamName: string, repair: boolean, steps: ProvisionSteps, camera?: string): Promise<number> {
   const { kvs } = ctx.clients;
   for (let attempt = 0; ; attempt++) {
     const info = (await lookup('DescribeStream', () => kvs.send(new DescribeStreamCommand({ StreamName: streamName }))))?.StreamInfo;
     if (!info) {
       if (!ctx.dryRun) {
-        await awsCall('CreateStream', () => kvs.send(new CreateStreamCommand({ StreamName: streamName, DataRetentionInHours: ctx.retentionHours, Tags: { 'fieldcam:thing': thingName } })));
+        await awsCall('CreateStream', () => kvs.send(new CreateStreamCommand({ StreamName: streamName, DataRetentionInHours: ctx.retentionHours, Tags: { 'fieldcam:thing': thingName, ...(camera !== undefined ? { 'fieldcam:camera': camera } : {}) } })));
       }
-      steps.changed('KVS stream', streamName, existed, `retention ${ctx.retentionHours} h`);
+      steps.changed('KVS stream', streamName, repair, `retention ${ctx.retentionHours} h`);
       return ctx.retentionHours;
     }
     const hours = info.DataRetentionInHours ?? 0;

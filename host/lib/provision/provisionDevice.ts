@@ -1,8 +1,13 @@
-// One camera (kvs-reference.md §13 steps 1, 4, 5, 8, 10): its thing, its IoT policy, its certificate and the
-// attachments between them, its KVS stream, and its bundle. Idempotent: what exists is left alone, what is
-// missing is created — or repaired, when the thing existed (a detached principal, a deleted stream) — and what
-// differs is updated (the IoT policy's document, the stream's retention when --retention-hours is given).
+// One device (kvs-reference.md §13 steps 1, 4, 5, 8, 10): its thing, its IoT policy, its certificate and the
+// attachments between them, its KVS stream — or one per camera, `<thing>-<camera>`, for a device with several
+// (issue 18) — and its bundle. Idempotent: what exists is left alone, what is missing is created — or repaired,
+// when the thing existed (a detached principal, a deleted stream) — and what differs is updated (the IoT
+// policy's document, the stream's retention when --retention-hours is given).
 import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateThingCommand, DescribeThingCommand, ListAttachedPoliciesCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
+import { cameraStreamName } from '../../../firmware/core/iot/iotNames.ts';
 import { bundleFileDiffers, BUNDLE_VERSION, encodeDeviceConfig, writeBundle, type BundleFile } from '../writeBundle.ts';
 import { awsCall, lookup, lookupOrUnsupported } from './awsCall.ts';
 import { ensureCertificate, ensureCertificateFromCsr, type Csr } from './deviceCertificate.ts';
@@ -12,9 +17,23 @@ import type { ProvisionContext } from './ProvisionContext.ts';
 import { iotPolicyName, THING_TYPE } from './provisionNames.ts';
 import { ProvisionSteps, type Step } from './ProvisionSteps.ts';
 
+/** What to provision for one thing: one stream (`stream`), or one per camera (`cameras`). */
+export interface DeviceTarget {
+  readonly thing: string;
+  /** The one camera's stream; ignored when `cameras` is given. */
+  readonly stream: string;
+  /** The cameras of a device with several (CAMERA_NAME each, checked by parseCameraList). */
+  readonly cameras?: readonly string[];
+  /** The bundle directory. */
+  readonly dir: string;
+}
+
 export interface DeviceResult {
   readonly thingName: string;
-  readonly streamName: string;
+  /** The one camera's stream; absent for a device with `cameras`. */
+  readonly streamName?: string;
+  /** The cameras and their streams (cameraStreamName), for a device with several. */
+  readonly cameras?: readonly { readonly name: string; readonly streamName: string }[];
   readonly bundleDir: string;
   readonly certificateId: string | undefined;
   readonly steps: readonly Step[];
@@ -27,9 +46,23 @@ export interface DeviceResult {
   readonly orphanedCertificates: readonly string[];
 }
 
+/** The camera names of the bundle's device.cbor as a previous run wrote it; empty when there is none or it does not read. */
+function camerasInBundle(dir: string): Set<string> {
+  try {
+    const bytes = readFileSync(join(dir, 'device.cbor'));
+    const doc = decodeCbor(bytes, 0, bytes.length, { maxBytes: 16 * 1024, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 }) as { cameras?: unknown };
+    const list = Array.isArray(doc?.cameras) ? doc.cameras : [];
+    return new Set(list.map((c: unknown) => (c as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string'));
+  } catch {
+    return new Set();
+  }
+}
+
 /** With `csr`, the certificate certifies the CSR's key (CreateCertificateFromCsr) and the bundle gets no private.key. */
-export async function provisionDevice(ctx: ProvisionContext, thingName: string, streamName: string, bundleDir: string, csr?: Csr): Promise<DeviceResult> {
+export async function provisionDevice(ctx: ProvisionContext, target: DeviceTarget, csr?: Csr): Promise<DeviceResult> {
   const { iot } = ctx.clients;
+  const { thing: thingName, dir: bundleDir } = target;
+  const cameras = target.cameras?.map((name) => ({ name, streamName: cameraStreamName(thingName, name) }));
   const steps = new ProvisionSteps(ctx.dryRun);
 
   // First: a policy of another thing under this thing's policy name refuses the thing before anything is made.
@@ -72,13 +105,21 @@ export async function provisionDevice(ctx: ProvisionContext, thingName: string, 
     steps.changed('thing principal', `certificate → ${thingName}`, !cert.created);
   }
 
-  const retentionHours = await ensureStream(ctx, thingName, streamName, existed, steps);
+  // One stream per camera; the bundle records the longest retention, which the device gives a stream it creates.
+  // A missing camera stream is a repair only if the bundle already listed the camera: a camera added by this
+  // run is created.
+  const listed = existed && cameras ? camerasInBundle(bundleDir) : new Set<string>();
+  let retentionHours = 0;
+  for (const { name, streamName } of cameras ?? [{ name: undefined, streamName: target.stream }]) {
+    const repair = name === undefined ? existed : listed.has(name);
+    retentionHours = Math.max(retentionHours, await ensureStream(ctx, thingName, streamName, repair, steps, name));
+  }
 
   const files: Partial<Record<BundleFile, string | Uint8Array>> = {
     'device.cbor': encodeDeviceConfig({
       version: BUNDLE_VERSION,
       thingName,
-      streamName,
+      ...(cameras ? { cameras: cameras.map((c) => ({ name: c.name })) } : { streamName: target.stream }),
       region: ctx.region,
       roleAlias: ctx.roleAlias,
       endpoints: ctx.endpoints,
@@ -99,7 +140,7 @@ export async function provisionDevice(ctx: ProvisionContext, thingName: string, 
 
   return {
     thingName,
-    streamName,
+    ...(cameras ? { cameras } : { streamName: target.stream }),
     bundleDir,
     certificateId: cert.certificateId,
     steps: steps.steps,

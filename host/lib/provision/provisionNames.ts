@@ -69,20 +69,44 @@ export const TRUST_POLICY = Object.freeze({
   Statement: [{ Effect: 'Allow', Principal: { Service: 'credentials.iot.amazonaws.com' }, Action: 'sts:AssumeRole' }],
 });
 
+/** The KVS actions a camera needs on its streams (§9.1 step 3, plus CreateStream so a device can create its stream). */
+const KVS_CAMERA_ACTIONS = Object.freeze(['kinesisvideo:DescribeStream', 'kinesisvideo:CreateStream', 'kinesisvideo:GetDataEndpoint', 'kinesisvideo:PutMedia', 'kinesisvideo:TagStream']);
+
 /**
- * The role's inline policy (§9.1 step 3, plus CreateStream so a device can create its stream): the KVS actions
- * a camera needs, on the stream named like the thing only. The credentials provider fills
- * `${credentials-iot:ThingName}` from the x-amzn-iot-thingname header it checked against the certificate.
+ * The role's inline policy: the KVS actions a camera needs, on the streams of its own thing only — the stream
+ * named like the thing, and `<thing>-<camera>` (cameraStreamName) for each camera of a device with several
+ * (issue 18; user-needs row 14), so one certificate drives every camera of its device. The credentials provider
+ * fills `${credentials-iot:ThingName}` from the x-amzn-iot-thingname header it checked against the certificate.
+ * Caveat of the `-*` pattern (docs/cli.md, "Several cameras per device"): a thing `a` also reaches the streams
+ * of a thing `a-b`, since they begin with `a-`; provision and doctor warn when one thing name is another's
+ * `<name>-` prefix (thingPrefixOverlap.ts).
  */
 export const KVS_ROLE_POLICY = Object.freeze({
   Version: '2012-10-17',
   Statement: [
     {
       Effect: 'Allow',
-      Action: ['kinesisvideo:DescribeStream', 'kinesisvideo:CreateStream', 'kinesisvideo:GetDataEndpoint', 'kinesisvideo:PutMedia', 'kinesisvideo:TagStream'],
-      Resource: 'arn:aws:kinesisvideo:*:*:stream/${credentials-iot:ThingName}/*',
+      Action: KVS_CAMERA_ACTIONS,
+      Resource: ['arn:aws:kinesisvideo:*:*:stream/${credentials-iot:ThingName}/*', 'arn:aws:kinesisvideo:*:*:stream/${credentials-iot:ThingName}-*/*'],
     },
   ],
+});
+
+/**
+ * Whether KVS_ROLE_POLICY lets the certificate of `thing` use `stream`: the thing's own stream or one named
+ * `<thing>-…` (test/host/provision/cameraNames.test.ts checks this against the policy's evaluation).
+ */
+export function roleAllowsStream(thing: string, stream: string): boolean {
+  return stream === thing || stream.startsWith(`${thing}-`);
+}
+
+/**
+ * The role policy provision wrote before several cameras per device (the thing's own stream only). Recognised
+ * so the update names what it does; a role with it is updated to KVS_ROLE_POLICY by the next run.
+ */
+export const KVS_ROLE_POLICY_ONE_STREAM = Object.freeze({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: KVS_CAMERA_ACTIONS, Resource: 'arn:aws:kinesisvideo:*:*:stream/${credentials-iot:ThingName}/*' }],
 });
 
 /**

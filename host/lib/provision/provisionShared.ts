@@ -9,7 +9,7 @@ import { FieldcamError } from '../../shared/hostErrors.ts';
 import { awsCall, lookup, lookupOrUnsupported } from './awsCall.ts';
 import { documentDifference } from './documentDifference.ts';
 import type { ProvisionClients, ProvisionContext } from './ProvisionContext.ts';
-import { KVS_ROLE_POLICY, parsePolicyText, ROLE_NAME, ROLE_POLICY_NAME, sameJson, THING_TYPE, TRUST_POLICY } from './provisionNames.ts';
+import { KVS_ROLE_POLICY, KVS_ROLE_POLICY_ONE_STREAM, parsePolicyText, ROLE_NAME, ROLE_POLICY_NAME, sameJson, THING_TYPE, TRUST_POLICY } from './provisionNames.ts';
 import type { ProvisionSteps } from './ProvisionSteps.ts';
 
 export interface SharedOptions {
@@ -92,7 +92,13 @@ async function ensureRole(o: SharedOptions, sessionSeconds: number, steps: Provi
   if (!o.dryRun) {
     await awsCall('PutRolePolicy', () => iam.send(new PutRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: ROLE_POLICY_NAME, PolicyDocument: JSON.stringify(KVS_ROLE_POLICY) })));
   }
-  if (policy) steps.updated('role policy', ROLE_POLICY_NAME, documentDifference(current, KVS_ROLE_POLICY));
+  if (policy) {
+    // The policy of one stream per thing (before issue 18): say what the update grants, not just that it differs.
+    const detail = sameJson(current, KVS_ROLE_POLICY_ONE_STREAM)
+      ? 'the one-stream policy; now also stream/${credentials-iot:ThingName}-*, the cameras of each device'
+      : documentDifference(current, KVS_ROLE_POLICY);
+    steps.updated('role policy', ROLE_POLICY_NAME, detail);
+  }
   else steps.changed('role policy', ROLE_POLICY_NAME, role !== undefined, role ? 'was missing' : undefined);
   return roleArn;
 }

@@ -36,6 +36,22 @@ test('the telemetry table names every field of the record', () => {
   assert.ok(/record\s+#3 at 2026-11-21T10:00:03.000Z/.test(text), text);
 });
 
+test('a device with several cameras: a row per camera after the totals (device <thing> status)', () => {
+  const record = {
+    ...sampleTelemetry(4),
+    cameras: {
+      gate: { stream: 'yard-gate', framesIn: 300, framesOut: 290, fragmentsSent: 30, fragmentsPersisted: 29, poolSlotsInUse: 2, poolSlots: 37, lastPersistedAgeMs: 400, connected: true },
+      door: { stream: 'yard-door', framesIn: 12, framesOut: 0, fragmentsSent: 0, fragmentsPersisted: 0, poolSlotsInUse: 0, poolSlots: 37, lastPersistedAgeMs: -1, connected: false, cameraError: 'MJPEG_NO_FRAMES' },
+    },
+  };
+  const lines = formatTelemetry(record);
+  const header = lines.findIndex((l) => l.startsWith('camera'));
+  assert.ok(header > 0 && lines[header - 1] === '', lines.join('\n'));
+  assert.ok(/^gate\s+yard-gate\s+connected\s+300 \/ 290\s+30 \/ 29\s+2 of 37\s+400 ms ago\s+-$/.test(lines[header + 1]!), lines[header + 1]);
+  assert.ok(/^door\s+yard-door\s+not connected\s+12 \/ 0\s+0 \/ 0\s+0 of 37\s+never\s+MJPEG_NO_FRAMES$/.test(lines[header + 2]!), lines[header + 2]);
+  assert.ok(!formatTelemetry(sampleTelemetry(4)).some((l) => l.startsWith('camera')), 'one camera: no camera table');
+});
+
 test('watch: the terminal screen redraws in place with the latest of each kind; lines otherwise', () => {
   const at = Date.UTC(2026, 10, 21, 10, 0, 0);
   const health = watchEvent('cam-1', 'fieldcam/cam-1/health', encodeControl({ state: 'amber', reason: 'late' }), true, at)!;

@@ -71,12 +71,12 @@ test('a healthy bundle passes every check and exits 0', async () => {
   assert.equal(r.rows.filter((row) => row.status !== 'PASS'), []);
   assert.equal(r.rows.map((row) => row.check), [
     'bundle files', 'device.cbor', 'private key mode', 'certificate/key pair', 'certificate issuer', 'certificate validity',
-    'CA', 'clock', 'endpoint type', 'credentials call', 'stream', 'stream name',
+    'CA', 'clock', 'endpoint type', 'credentials call', 'stream', 'stream name', 'thing names',
   ]);
   assert.equal(r.status, 0);
   const human = await cli(cloud, work.dir, ['doctor', '--bundle', 'cam-ok', ...url]);
   assert.ok(/^PASS {2}credentials call {6}temporary credentials ASIA/m.test(human.stdout), human.stdout);
-  assert.ok(/all 12 checks passed/.test(human.stdout), human.stdout);
+  assert.ok(/all 13 checks passed/.test(human.stdout), human.stdout);
 });
 
 test('--board: the device\'s own reader judges the bundle, so a camera the board refuses fails (issue 13)', async () => {
@@ -225,7 +225,7 @@ const CASES: readonly Case[] = [
       return join(work.dir, 'cam-s');
     },
     check: 'stream name',
-    message: /stream 'not-cam-s' ≠ thing 'cam-s': the role policy only allows stream\/\$\{credentials-iot:ThingName\}, so KVS refused it \(AccessDeniedException\)/,
+    message: /stream 'not-cam-s' is neither thing 'cam-s' nor 'cam-s-…': the role policy allows only stream\/\$\{credentials-iot:ThingName\} and stream\/\$\{credentials-iot:ThingName\}-\*, so KVS refused it \(AccessDeniedException\)/,
   },
 ];
 

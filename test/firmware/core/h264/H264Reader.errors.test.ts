@@ -39,7 +39,7 @@ test('empty input: INPUT_EMPTY in both modes; a reader that ended refuses more c
     const pool = new FramePool({ slotCount: 2, slotBytes: 1024, maxFrames: 2 });
     const reader = new H264Reader({ pool, strict, onFrame: () => {} });
     assert.throws(() => reader.end(), 'INPUT_EMPTY');
-    assert.throws(() => reader.prepare(), /has ended/);
+    assert.throws(() => reader.prepare(), 'H264_CALL_ORDER');
     assert.is(pool.stats.slotsInUse, 0);
   }
   assert.throws(() => new H264Reader({ pool: new FramePool({ slotCount: 1, slotBytes: 16, maxFrames: 1 }) } as never), /onFrame/);

@@ -407,9 +407,9 @@ test('use after end() or after a strict error is refused; bad push counts are Ra
   reader.cursor.target.set([0x00, 0x01], reader.cursor.targetOffset);
   reader.push(2);
   assert.throws(() => reader.end(), 'MJPEG_NOT_JPEG');
-  assert.throws(() => reader.prepare(), /has ended/);
-  assert.throws(() => reader.end(), /has ended/);
-  assert.throws(() => reader.abandonFrame(), /has ended/);
+  assert.throws(() => reader.prepare(), 'MJPEG_CALL_ORDER');
+  assert.throws(() => reader.end(), 'MJPEG_CALL_ORDER');
+  assert.throws(() => reader.abandonFrame(), 'MJPEG_CALL_ORDER');
   assert.is(pool.stats.slotsInUse, 0);
   assert.throws(() => new MjpegReader({ pool } as never), /onFrame/);
 });
@@ -420,7 +420,7 @@ test('a throwing onFrame closes the reader and releases its slots', () => {
   reader.prepare();
   reader.cursor.target.set(images[0]!, 0);
   assert.throws(() => reader.push(images[0]!.length), 'CONFIG_INVALID');
-  assert.throws(() => reader.prepare(), /has ended/);
+  assert.throws(() => reader.prepare(), 'MJPEG_CALL_ORDER');
   assert.is(pool.stats.slotsInUse, 1, 'only the frame\'s reference remains');
   assert.is(pool.stats.framesInUse, 1, 'the frame handed out is the callee\'s');
 });

@@ -17,6 +17,19 @@ test('allocates every slot from one arena at construction', () => {
   assert.is(buffer.byteLength, 4096);
 });
 
+test('several pools in one arena (a device with several cameras): each in its own range, checked to fit', () => {
+  const arena = new ArrayBuffer(4 * 1024 + 2 * 2048);
+  const a = new FramePool({ slotCount: 4, slotBytes: 1024, maxFrames: 8 }, arena, 0);
+  const b = new FramePool({ slotCount: 2, slotBytes: 2048, maxFrames: 8 }, arena, 4096);
+  assert.equal(a.slots.map((s) => s.bytes.byteOffset), [0, 1024, 2048, 3072]);
+  assert.equal(b.slots.map((s) => s.bytes.byteOffset), [4096, 6144]);
+  assert.ok(a.slots.every((s) => s.bytes.buffer === arena) && b.slots.every((s) => s.bytes.buffer === arena));
+  a.slots[3]!.bytes.fill(0xaa);
+  assert.is(b.slots[0]!.bytes[0], 0, 'the ranges do not overlap');
+  assert.throws(() => new FramePool({ slotCount: 2, slotBytes: 2048, maxFrames: 8 }, arena, 4097), 'POOL_CONFIG_INVALID');
+  assert.throws(() => new FramePool({ slotCount: 1, slotBytes: 1024, maxFrames: 8 }, arena, -1), 'POOL_CONFIG_INVALID');
+});
+
 test('acquire returns undefined when full and counts the high-water mark', () => {
   const pool = new FramePool({ slotCount: 2, slotBytes: 16, maxFrames: 2 });
   const a = pool.acquire();

@@ -1,0 +1,52 @@
+import { FieldcamError } from '../core/errors.ts';
+import type { IotCredentialsClient, IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
+import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
+import { ServerClock } from '../core/net/ServerClock.ts';
+import type { Board } from '../io/Board.ts';
+import { CameraUploader } from './CameraUploader.ts';
+import { cameraConfigs } from './cameraConfigs.ts';
+import type { DeviceConfig } from './DeviceConfig.ts';
+import { iotCredentialsFor } from './iotCredentialsFor.ts';
+import { planPools, type PoolPlan } from './poolBudget.ts';
+
+/**
+ * A camera's share of one event-loop turn when the device has several: a pipe's capacity (64 KiB on Linux). Each
+ * camera pumps from its own timer, so between two turns of a camera that floods its pipe every other camera reads
+ * its share and every socket (PutMedia ACKs included) runs: no camera waits for another's backlog.
+ */
+export const CAMERA_TURN_BYTES = 64 * 1024;
+
+/** The device's cameras: one CameraUploader each, and what they share. */
+export interface DeviceCameras {
+  readonly uploaders: readonly CameraUploader[];
+  /** The one credentials client of a multi-camera device from a bundle (the device starts and closes it). */
+  readonly iot?: IotCredentialsClient;
+  /** The pools of a multi-camera device, checked against the board's budget (absent with one camera). */
+  readonly plan?: PoolPlan;
+}
+
+/**
+ * Builds the device's cameras. One camera: its CameraUploader as always (it owns its credentials client and pool).
+ * Several (`cameras`): the memory budget is checked first (planPools: CONFIG_INVALID naming the numbers, before
+ * anything is allocated), then one arena holds every pool, one IoT credentials client signs for all (its refusal
+ * ends every camera), and each camera reads its fair share per turn. Throws FieldcamError (CONFIG_INVALID, …).
+ */
+export function buildCameras(board: Board, config: DeviceConfig, onEvent: (camera: DeviceConfig, event: SessionEvent) => void,
+  onCredentials: (event: IotCredentialsEvent) => void): DeviceCameras {
+  if (!config.cameras) return { uploaders: [new CameraUploader(board, config, (e) => onEvent(config, e), onCredentials)] };
+  const cameras = cameraConfigs(config);
+  const plan = planPools(config.board, cameras);
+  const arena = board.framePoolMemory?.(plan.totalBytes);
+  const uploaders: CameraUploader[] = [];
+  const iot = iotCredentialsFor(board, config, new ServerClock(board.clock), (e) => {
+    if (e.type === 'failed') for (const u of uploaders) u.fail(new FieldcamError(e.code, e.message));
+    onCredentials(e);
+  });
+  cameras.forEach((camera, i) => {
+    const pool = plan.pools[i]!;
+    uploaders.push(new CameraUploader(board, camera, (e) => onEvent(camera, e), onCredentials, {
+      ...(iot ? { iot } : {}), pool: { sizing: pool.sizing, ...(arena ? { arena } : {}), offset: pool.offset }, turnBytes: CAMERA_TURN_BYTES,
+    }));
+  });
+  return { uploaders, ...(iot ? { iot } : {}), plan };
+}
