@@ -1,6 +1,7 @@
-// `npm test`: system packages, type-check, dependency rule, then every suite on Node, then the core suites
-// inside XS natively and under qemu-arm, and a smoke set of them under qemu-aarch64 (toolchain/xs/suites.mjs). Prints one line per step and, last,
-// `N passed, N failed` (tests plus checks). Exit status is non-zero when anything failed.
+// `npm test`: system packages, type-check, dependency rule, lint, then every suite on Node and, beside it on the
+// second core, the core suites inside XS under qemu-arm, natively, and a smoke set of them under qemu-aarch64
+// (toolchain/xs/suites.mjs). Prints one line per step, the time per step and, last, `N passed, N failed` (tests
+// plus checks). Exit status is non-zero when anything failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,16 +70,17 @@ function suites(name, args, env = {}) {
 const setupOk = step('system packages (toolchain/setup)', join(root, 'toolchain', 'setup'), []);
 step('type-check (tsc --noEmit)', process.execPath, [join(root, 'toolchain', 'typecheck.mjs')]);
 step('dependency rule', process.execPath, [join(root, 'toolchain', 'checks', 'deps.mjs')]);
+step('lint (biome.jsonc; control bytes, line width)', process.execPath, [join(root, 'toolchain', 'checks', 'lint.mjs')]);
 const nodePassedFile = join(root, 'build', 'node-passed.json');
 mkdirSync(join(root, 'build'), { recursive: true });
 rmSync(nodePassedFile, { force: true }); // never compare with a previous run's names
 
 /**
- * The same core suites inside XS (x86_64 natively, armv6 under QEMU). Built first; the emulated run, the
- * long one, then runs alongside the Node suites. When the toolchain is missing the groups count as failed
- * with the reason: never skipped silently.
+ * The same core suites inside XS (x86_64 natively, armv6 under QEMU, the aarch64 smoke set). Built first; the
+ * groups then run as jobs of the two-lane pool below, beside the Node suites. When the toolchain is missing the
+ * groups count as failed with the reason: never skipped silently.
  */
-async function startXs() {
+async function prepareXs() {
   process.stdout.write('\n── XS runtime: engine + host build (x86_64, armv6, armv7, aarch64), core suite bundles\n');
   const missing = xs.missingTools();
   if (missing) return { reason: missing };
@@ -86,11 +88,31 @@ async function startXs() {
     const started = Date.now();
     const prepared = await xs.prepare((line) => process.stdout.write(line));
     timedStep('XS runtimes and bundles', started);
-    process.stdout.write('core suites under qemu-arm started; results after the Node suites\n');
-    return { prepared, qemu: xs.runQemu(prepared) };
+    return { prepared };
   } catch (err) {
     return { reason: `build failed: ${err.message}` };
   }
+}
+
+/** Lanes: the machine's two cores (CI has 2). Each job is one process that keeps about one core busy. */
+const LANES = 2;
+
+/**
+ * Runs the jobs, longest first, at most LANES at a time: a lane that finishes takes the next job at once, so no
+ * core idles while work is left (before, the native and aarch64 groups waited for the Node suites to end even
+ * when the emulated group had long finished). Resolves with the results in job order.
+ */
+async function runLanes(jobs) {
+  const results = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: LANES }, lane));
+  return results;
 }
 
 async function finishXs(started) {
@@ -115,9 +137,7 @@ async function finishXs(started) {
     } else totals.passed++;
   }
   process.stdout.write(`${checks.filter((c) => !c.problem).length} of ${checks.length} passed\n`);
-  // The aarch64 smoke set runs after the native group, on the core the Node suites have freed.
-  const results = [await xs.runNative(started.prepared), await started.qemu, await xs.runAarch64Smoke(started.prepared)];
-  for (const r of results) {
+  for (const r of started.results) {
     stepSeconds.push([r.name, r.seconds]);
     process.stdout.write(`\n── core suites in ${r.name} (${r.seconds.toFixed(0)} s; every test line in ${r.log})\n`);
     if (r.output) process.stdout.write(`${r.output}\n`);
@@ -147,11 +167,19 @@ async function finishXs(started) {
 }
 
 if (setupOk) {
-  const xsStarted = await startXs();
-  await suites('suites on Node (uvu)', ['--import', 'tsx', join(root, 'test', 'harness', 'node.ts')], {
+  const xsPrepared = await prepareXs();
+  const nodeSuites = () => suites('suites on Node (uvu)', ['--import', 'tsx', join(root, 'test', 'harness', 'node.ts')], {
     FIELDCAM_PASSED_FILE: nodePassedFile,
   });
-  await finishXs(xsStarted);
+  if (xsPrepared.reason) {
+    await nodeSuites();
+    await finishXs(xsPrepared);
+  } else {
+    const p = xsPrepared.prepared;
+    process.stdout.write('core suites in XS run beside the Node suites (armv6 under qemu-arm first); their results after the Node suites\n');
+    const [, ...results] = await runLanes([nodeSuites, () => xs.runQemu(p), () => xs.runNative(p), () => xs.runAarch64Smoke(p)]);
+    await finishXs({ prepared: p, results });
+  }
 } else {
   totals.failed++;
   failures.push('suites not run: system packages missing');

@@ -1,4 +1,6 @@
-import { derivePoolSizing } from '../core/config/derivePoolSizing.ts';
+import { AudioInput, type AudioInputStats } from '../core/audio/AudioInput.ts';
+import { kvsMediaType } from '../core/media/kvsMediaType.ts';
+import { cameraPoolSizing } from './poolBudget.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import { EventGate, type EventGateStats, type EventOutcome } from '../core/events/EventGate.ts';
 import type { EventRequest } from '../core/events/EventRequest.ts';
@@ -20,6 +22,8 @@ import type { Board } from '../io/Board.ts';
 import type { DeviceConfig, StaticCredentials } from './DeviceConfig.ts';
 import { deviceUserAgent, iotCredentialsFor } from './iotCredentialsFor.ts';
 import { CODECS } from '../core/media/codecs.ts';
+import type { SpoolFragmentSource } from '../core/spool/SpoolFragmentSource.ts';
+import { createCameraSpool, spoolStatus, type SpoolStatus } from './cameraSpool.ts';
 
 /** Reads per event-loop turn before yielding, so sockets and ACKs run between camera reads. */
 const READS_PER_TURN = 8;
@@ -40,6 +44,14 @@ const OVERFLOW_BYTES = 4096;
  * the past (docs/reliability.md). Half of KVS's default replay_duration (40 s, kvs-reference.md §1 item 17).
  */
 const LIVE_MAX_LATENCY_MS = 20_000;
+/**
+ * A live camera's audio this far behind its video is a stalled input: the gap is filled with silence so the video
+ * goes on (the uploader holds each video frame until the audio reached its time; KVS refuses a fragment without
+ * audio, ACK 4011). Well above any encoder's audio delay, well below a fragment's maximum length.
+ */
+const AUDIO_STALL_MS = 2000;
+/** An input that can wait (a file) has its audio read at most this far ahead of its video, and the video no further ahead of the audio. */
+const AUDIO_LEAD_MS = 1000;
 
 export interface UploaderStatus {
   readonly framesIn: number;
@@ -63,6 +75,10 @@ export interface UploaderStatus {
   readonly captureToSocket: LatencyStats;
   /** Recording mode "event": events, clips and fragments admitted (docs/events.md); absent when continuous. */
   readonly events?: Readonly<EventGateStats>;
+  /** The camera's audio track (camera.audio): packets read, queued, silence made, drops; absent without audio. */
+  readonly audio?: Readonly<AudioInputStats> & { readonly droppedWithFragments: number; readonly error: string | undefined };
+  /** The spool's figures (docs/spool.md); absent without a spool. */
+  readonly spool?: SpoolStatus;
 }
 
 /**
@@ -101,6 +117,8 @@ function hexBytes(hex: string): Uint8Array {
 export class CameraUploader {
   readonly pool: FramePool;
   readonly input: FrameInput;
+  /** The camera's audio (camera.audio), in the same pool and queue as the video; undefined: video only. */
+  readonly audio: AudioInput | undefined;
   readonly session: PutMediaSession;
   /** The IoT credentials provider client when the configuration came from a device bundle. */
   readonly iot: IotCredentialsClient | undefined;
@@ -111,12 +129,16 @@ export class CameraUploader {
   readonly metadata: FragmentMetadata | undefined;
   /** Recording mode "event": holds the pre-roll and admits clips around events; undefined = continuous. */
   readonly gate: EventGate | undefined;
+  /** The crash-safe spool behind the pool (docs/spool.md); undefined when the configuration has none. */
+  readonly spool: SpoolFragmentSource | undefined;
+  private readonly spoolWindow = { at: 0, drained: 0 };
   private readonly board: Board;
   /** `tag` commands waiting to learn which fragment their tag went on. */
   private tagWaiters: ((timecode: number) => void)[] = [];
   private streaming = true;
   private readonly config: DeviceConfig;
   private source: FrameSource | undefined;
+  private audioSource: FrameSource | undefined;
   private fragmentsIn = 0;
   private lastPersistedAt = -1;
   /** Capture → socket per frame since the last status line (fixed memory: 512 samples, the newest kept). */
@@ -146,8 +168,7 @@ export class CameraUploader {
     if (shared?.pool) {
       this.pool = new FramePool(shared.pool.sizing, shared.pool.arena, shared.pool.offset);
     } else {
-      // MJPEG frame records need no NAL table (it matters on ESP32-class heaps).
-      const sizing = { ...derivePoolSizing(config.board.pool), ...(CODECS[config.camera.codec].nalTables ? {} : { nalsPerFrame: 0 }) };
+      const sizing = cameraPoolSizing(config);
       this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
     }
     const startTimecode = config.pin ? config.pin.startTimeMs : clock.now();
@@ -168,9 +189,16 @@ export class CameraUploader {
       strict: false, // a camera glitch drops frames and resyncs at the next key frame; it never stops the device
       onQueued: (frame) => {
         if (frame.fragmentStart) this.fragmentsIn++;
+        this.audio?.videoQueued(); // audio up to this frame's end joins the queue before the uploader looks
+        this.spool?.frameQueued(frame);
         this.session.framesQueued();
       },
     });
+    const audioConfig = config.camera.audio;
+    this.audio = audioConfig ? new AudioInput({
+      codec: audioConfig.codec, pool: this.pool, queue: this.input.queue, sampleRate: audioConfig.sampleRate, channels: audioConfig.channels,
+      startTimecode, ...capture, ...(live ? { stallMs: AUDIO_STALL_MS } : {}),
+    }) : undefined;
     const { endpoint, stream } = config;
     const tls = { ca: board.readText(endpoint.caFile) };
     const userAgent = deviceUserAgent(board, config);
@@ -220,11 +248,17 @@ export class CameraUploader {
     const metadata = stream.metadata || config.control ? new FragmentMetadata() : undefined;
     this.metadata = metadata;
     for (const name of Object.keys(stream.metadata ?? {})) metadata!.put(name, stream.metadata![name]!, true);
+    // The spool stores video frame records (docs/spool.md) and does not carry audio packets yet: a camera with
+    // audio uploads from its RAM pool only (docs/device-bundle.md "Audio").
+    this.spool = this.audio ? undefined : createCameraSpool(board, clock, config, this.input, this.pool, () => {
+      if (!this.ended) this.session.framesQueued();
+    });
+    const mediaType = kvsMediaType(config.camera.codec, audioConfig ? [audioConfig.codec] : []);
     this.session = new PutMediaSession({
-      source: new PoolFragmentSource(this.input), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
+      source: this.spool ?? new PoolFragmentSource(this.input, this.audio), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
       region: stream.region, streamName: stream.name, credentials, dataTls: tls,
       ...(stream.createRetentionHours !== undefined
-        ? { createStream: { retentionHours: stream.createRetentionHours, mediaType: CODECS[config.camera.codec].kvsMediaType } }
+        ? { createStream: { retentionHours: stream.createRetentionHours, mediaType } }
         : {}),
       maxFragmentMs: config.board.stream.maxFragmentMs,
       endOfFragment: true,
@@ -259,6 +293,7 @@ export class CameraUploader {
   setStreaming(on: boolean): Promise<void> {
     if (on === this.streaming) return on ? Promise.resolve() : this.session.pause();
     this.streaming = on;
+    this.spool?.setPaced(on); // a pause delivers everything held first
     if (on) {
       this.input.queue.resume();
       this.session.resume();
@@ -329,6 +364,8 @@ export class CameraUploader {
       stats: this.session.stats,
       captureToSocket: this.captureToSocket,
       ...(this.gate ? { events: this.gate.stats } : {}),
+      ...(this.audio ? { audio: { ...this.audio.stats, droppedWithFragments: this.pool.audioDropped, error: this.audio.problem?.code } } : {}),
+      ...(this.spool ? { spool: spoolStatus(this.spool, this.spoolWindow, this.board.clock.monotonic()) } : {}),
     };
   }
 
@@ -337,12 +374,19 @@ export class CameraUploader {
     const done = new Promise<UploaderResult>((resolve) => (this.finish = resolve));
     try {
       this.source = this.board.camera(this.config.camera.fd)({ onReadable: () => this.schedule(0) });
-      if (this.recorded) this.input.keepCadence();
+      const audio = this.config.camera.audio;
+      if (audio) this.audioSource = this.board.camera(audio.fd)({ onReadable: () => this.schedule(0) });
+      if (this.recorded) {
+        this.input.keepCadence();
+        this.audio?.keepCadence();
+      }
     } catch (err) {
       this.finish!({ status: this.status(), error: isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err)) });
       return done;
     }
     if (this.ownsIot) this.iot?.start();
+    this.spool?.start();
+    this.spoolWindow.at = this.board.clock.monotonic();
     this.session.start();
     if (this.config.camera.live) this.cameraTimer = this.board.timers.set(CAMERA_CHECK_MS, () => this.checkCamera());
     this.pump();
@@ -394,6 +438,11 @@ export class CameraUploader {
     const input = this.input;
     try {
       for (let reads = 0, bytes = 0; reads < READS_PER_TURN && bytes < this.turnBytes && !this.ended; reads++) {
+        if (this.audio && this.pumpAudio()) {
+          // An input that can wait: its video waits for its audio (which waits for the pool or for bytes).
+          this.schedule(POOL_RETRY_MS);
+          return;
+        }
         const ready = input.prepare();
         if (ready === PREPARE.FRAME_TOO_LARGE) {
           throw new FieldcamError('POOL_FRAME_TOO_LARGE', `a frame is larger than a pool slot of board ${this.config.board.name} (pool.maxFrameBytes)`);
@@ -425,6 +474,35 @@ export class CameraUploader {
     }
   }
 
+  /**
+   * Reads the audio input while it has bytes (an input that can wait: while it is not ahead of its video). Returns
+   * true when the video must wait: such an input's video is more than AUDIO_LEAD_MS ahead of audio not readable now.
+   */
+  private pumpAudio(): boolean {
+    const audio = this.audio!;
+    const source = this.audioSource;
+    // A recording, or any input that can wait (not live): audio and video are read in step.
+    const inStep = this.recorded || !this.config.camera.live;
+    if (!source || audio.ended) return false;
+    for (let reads = 0; reads < READS_PER_TURN; reads++) {
+      if (inStep && audio.through > this.input.queue.newestEnd + AUDIO_LEAD_MS) return false;
+      let ready = audio.prepare();
+      // A live input cannot wait: the oldest un-sent fragment makes room, as for the video.
+      if (ready === PREPARE.POOL_EXHAUSTED && !inStep && this.input.queue.reclaim()) ready = audio.prepare();
+      if (ready !== PREPARE.OK) break;
+      const n = source.read(audio.target, audio.targetOffset, audio.targetSpace);
+      if (n === 0) break;
+      if (n === SOURCE_END) {
+        audio.end();
+        source.close();
+        this.session.framesQueued();
+        return false;
+      }
+      audio.push(n, source.lastReadAt);
+    }
+    return inStep && this.input.queue.newestEnd > audio.through + AUDIO_LEAD_MS;
+  }
+
   /** The camera ended, stop() was called, or something failed: flush, wait for the last ACK, settle once. */
   private end(error: FieldcamError | undefined): void {
     if (this.ended) return;
@@ -434,6 +512,7 @@ export class CameraUploader {
     if (this.cameraTimer !== undefined) this.board.timers.clear(this.cameraTimer);
     this.cameraTimer = undefined;
     this.source?.close();
+    if (this.audio && !this.audio.ended) this.audioSource?.close();
     let failure = error;
     const live = this.config.camera.live;
     try {
@@ -443,18 +522,26 @@ export class CameraUploader {
     } catch (err) {
       failure ??= isFieldcamError(err) ? err : new FieldcamError('INPUT_READ_FAILED', String(err));
     }
+    // The audio after the video's end is left out; a gap before it (the audio ended first) becomes silence.
+    this.audio?.close();
     // A live camera that ended having delivered nothing usable is a camera problem, not a clean run.
     if (live && this.cameraEnded && this.input.stats.accessUnits === 0) failure ??= this.noFrames();
+    this.spool?.setPaced(false); // the end delivers everything held, spooled fragments too, at link speed
     this.session.framesQueued();
     // The credentials client stays up until the session settles: draining the last fragments needs it.
     this.session.stop().then(
       () => {
         if (this.ownsIot) this.iot?.close();
-        this.finish!({ status: this.status(), ...(failure ? { error: failure } : {}) });
+        const status = this.status();
+        this.spool?.close();
+        this.finish!({ status, ...(failure ? { error: failure } : {}) });
       },
       (err: unknown) => {
         if (this.ownsIot) this.iot?.close();
-        this.finish!({ status: this.status(), error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) });
+        this.spool?.keepPool(); // what the pool held unacknowledged goes to storage for the next boot
+        const status = this.status();
+        this.spool?.close();
+        this.finish!({ status, error: failure ?? (isFieldcamError(err) ? err : new FieldcamError('UPLOAD_NETWORK', String(err))) });
       },
     );
   }

@@ -2,7 +2,7 @@ import { decodeCbor } from '../core/cbor/decodeCbor.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import { ROLE_ALIAS, THING_NAME } from '../core/iot/iotNames.ts';
 import type { Board } from '../io/Board.ts';
-import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseCameraList, parseDeviceBoard, parseRecording, REGION, STREAM_NAME, text, type DeviceBoard, type DeviceConfig } from './DeviceConfig.ts';
+import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseCameraAudio, parseCameraList, type CameraAudio, parseDeviceBoard, parseRecording, REGION, STREAM_NAME, text, type DeviceBoard, type DeviceConfig } from './DeviceConfig.ts';
 import { CODECS, codecChoices, isCodecId, type CodecId } from '../core/media/codecs.ts';
 import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
 import { maxPreRollMs } from './RecordingConfig.ts';
@@ -17,6 +17,8 @@ export interface BundleSource {
   readonly state?: string;
   /** `--recorded`: the camera pipe replays a recording (the simulator): its cadence, a clean end (DeviceConfig camera.recorded). */
   readonly recorded?: boolean;
+  /** `--spool DIR`: the spool's folder (default `spool/` beside the state file, else `<bundle>.spool` beside the bundle; docs/spool.md). */
+  readonly spool?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -24,9 +26,9 @@ type Json = Record<string, unknown>;
 // docs/device-bundle.md, format version 1.
 const TOP_KEYS = ['version', 'thingName', 'streamName', 'region', 'roleAlias', 'endpoints', 'retentionHours', 'camera', 'cameras', 'stream', 'recording'];
 const ENDPOINT_KEYS = ['credentialProvider', 'iotData', 'kinesisVideo'];
-const CAMERA_KEYS = ['codec', 'fps'];
+const CAMERA_KEYS = ['codec', 'fps', 'audio'];
 /** `source`: the camera adapter (host/shared/cameraSource.ts) the run script starts; the firmware only reads the fd. */
-const CAMERAS_KEYS = ['name', 'codec', 'fps', 'source', 'bitrateKbps'];
+const CAMERAS_KEYS = ['name', 'codec', 'fps', 'source', 'bitrateKbps', 'audio'];
 /**
  * With `cameras`, camera i (in list order) is read from descriptor CAMERA_FD_BASE + i: the run script opens one
  * capture pipe per camera there (`3< <(capture 0) 4< <(capture 1) …`), the simulator passes one pipe each.
@@ -90,7 +92,7 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   } catch (err) {
     throw new FieldcamError('CONFIG_INVALID', `bundle: cannot read ${file}: ${(err as Error).message}`);
   }
-  const { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata, recording, cameras } = readDeviceDocument(bytes, file, {
+  const { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, audio, fragmentMs, metadata, recording, cameras } = readDeviceDocument(bytes, file, {
     codec: boardCamera.codec,
     fps: () => integer(boardCamera, 'board.camera', 'fps', 1, 1000),
     fragmentMs: deviceBoard.stream.fragmentMs,
@@ -111,7 +113,10 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   const recorded = source.recorded ? { recorded: true } : {};
   const specs = cameras?.map((c, i) => Object.freeze({
     ...c,
-    camera: Object.freeze({ fd: CAMERA_FD_BASE + i, codec: c.codec, live: true, ...recorded, ...(c.fps !== undefined ? { fps: Object.freeze({ num: c.fps, den: 1 }) } : {}) }),
+    camera: Object.freeze({
+      fd: CAMERA_FD_BASE + i, codec: c.codec, live: true, ...recorded,
+      ...(c.fps !== undefined ? { fps: Object.freeze({ num: c.fps, den: 1 }) } : {}), ...(c.audio ? { audio: c.audio } : {}),
+    }),
   }));
   return Object.freeze({
     version: 1,
@@ -124,10 +129,16 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     }),
     endpoint: Object.freeze({ host: kvs.host, port: kvs.port, caFile }),
     credentials: Object.freeze({ iot: Object.freeze({ host: provider.host, port: provider.port, roleAlias, thingName, certFile, keyFile }) }),
-    camera: specs ? specs[0]!.camera : Object.freeze({ fd: source.cameraFd ?? 0, codec, live: true, ...recorded, ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}) }),
+    camera: specs ? specs[0]!.camera : Object.freeze({
+      fd: source.cameraFd ?? 0, codec, live: true, ...recorded,
+      ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}), ...(audio ? { audio } : {}),
+    }),
     ...(specs ? { cameras: Object.freeze(specs) } : {}),
     statusIntervalMs: 1000,
     ...(recording ? { recording } : {}),
+    // The spool, when the board has one: `spool/` beside the state file (a flashed board's one writable place), else
+    // `<bundle>.spool` beside the bundle (the bundle itself may be read-only; bundles side by side get one each).
+    ...(deviceBoard.spool && deviceBoard.spool.maxBytes > 0 ? { spoolDir: source.spool ?? defaultSpoolDir(dir, source.state) } : {}),
     ...(iotData ? {
       control: Object.freeze({
         host: iotData.host, port: iotData.port, thingName, caFile, certFile, keyFile,
@@ -159,6 +170,8 @@ export interface DocumentCamera {
   readonly codec: CodecId;
   readonly fps: number | undefined;
   readonly pool: PoolBudget;
+  /** Its microphone (docs/device-bundle.md "Audio"), absent = video only. */
+  readonly audio?: CameraAudio;
 }
 
 /**
@@ -197,11 +210,13 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
 
   let codec = board.codec;
   let fps: number | undefined;
+  let audio: CameraAudio | undefined;
   if (d.camera !== undefined) {
     const camera = object(d.camera, 'device.cbor camera');
     onlyKeys(camera, 'device.cbor', 'camera', CAMERA_KEYS);
     if (camera.codec !== undefined) codec = camera.codec;
     if (camera.fps !== undefined) fps = integer(camera, 'device.cbor camera', 'fps', 1, 1000);
+    if (camera.audio !== undefined) audio = parseCameraAudio(object(camera.audio, 'device.cbor camera.audio'), 'device.cbor', 'camera.audio');
   }
   if (!isCodecId(codec)) fail('camera.codec', codecChoices('"'));
   // H.264/H.265 carry their timing (SPS VUI); JPEG has none, so MJPEG falls back to the manifest's frame rate.
@@ -219,8 +234,12 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
       if (!isCodecId(c)) fail(`${field}.codec`, codecChoices('"'));
       let f = o.fps === undefined ? undefined : integer(o, `device.cbor ${field}`, 'fps', 1, 1000);
       if (f === undefined && !CODECS[c].nalTables) f = board.fps();
-      return Object.freeze({ fd: 0, codec: c, live: true, ...(f !== undefined ? { fps: Object.freeze({ num: f, den: 1 }) } : {}) });
-    }).map((spec) => Object.freeze({ name: spec.name, streamName: spec.streamName, codec: spec.camera.codec, fps: spec.camera.fps?.num, pool: spec.pool }));
+      const a = o.audio === undefined ? undefined : parseCameraAudio(object(o.audio, `device.cbor ${field}.audio`), 'device.cbor', `${field}.audio`);
+      return Object.freeze({ fd: 0, codec: c, live: true, ...(f !== undefined ? { fps: Object.freeze({ num: f, den: 1 }) } : {}), ...(a ? { audio: a } : {}) });
+    }).map((spec) => Object.freeze({
+      name: spec.name, streamName: spec.streamName, codec: spec.camera.codec, fps: spec.camera.fps?.num, pool: spec.pool,
+      ...(spec.camera.audio ? { audio: spec.camera.audio } : {}),
+    }));
   }
 
   let fragmentMs = board.fragmentMs;
@@ -240,7 +259,17 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
   const recording = d.recording === undefined ? undefined
     : parseRecording(object(d.recording, 'device.cbor recording'), 'device.cbor', board.maxPreRollMs ?? 3_600_000, board.name ?? 'any');
 
-  return { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, fragmentMs, metadata, recording, cameras } as const;
+  return { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, audio, fragmentMs, metadata, recording, cameras } as const;
+}
+
+/** Where a bundle's spool goes unless `--spool` names a folder (docs/spool.md, "Where it lives"). */
+export function defaultSpoolDir(bundleDir: string, stateFile: string | undefined): string {
+  if (stateFile !== undefined) {
+    const slash = stateFile.lastIndexOf('/');
+    return slash < 0 ? 'spool' : `${stateFile.slice(0, slash) || ''}/spool`;
+  }
+  const dir = bundleDir.replace(/\/+$/, '') || '/';
+  return besideBundle(dir, `${dir.slice(dir.lastIndexOf('/') + 1) || 'bundle'}.spool`);
 }
 
 /** Stands in for the board when device.cbor is read without one (doctor): camera pools are then not meaningful. */

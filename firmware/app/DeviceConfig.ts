@@ -1,10 +1,13 @@
 import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
+import { parseSpoolBudget, type SpoolBudget } from '../core/config/spoolBudget.ts';
 import { CONTROL_LIMITS } from '../core/control/controlLimits.ts';
 import { FieldcamError } from '../core/errors.ts';
 import { CAMERA_NAME, cameraStreamName, MAX_CAMERAS, THING_NAME } from '../core/iot/iotNames.ts';
 import type { FrameRate } from '../core/media/FrameInput.ts';
 import { NET_DEADLINE_DEFAULTS, type NetDeadlines } from '../core/net/PhaseDeadline.ts';
 import { codecChoices, isCodecId, type CodecId } from '../core/media/codecs.ts';
+import { AUDIO_CODEC_IDS, isAudioCodecId, type AudioCodecId } from '../core/audio/audioCodecs.ts';
+import { AAC_RATES as AAC_SAMPLE_RATES } from '../core/audio/AdtsHeader.ts';
 import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
 import { maxPreRollMs, RECORDING_KEYS, type RecordingConfig } from './RecordingConfig.ts';
 
@@ -24,6 +27,8 @@ export interface DeviceBoard {
    * absent = one camera's pool at `pool` (a board that states nothing runs one camera). Checked at boot (poolBudget.ts).
    */
   readonly poolBudgetBytes?: number;
+  /** The crash-safe spool's budget (manifest `spool`, docs/spool.md); absent or maxBytes 0 = RAM pool only. */
+  readonly spool?: SpoolBudget;
 }
 
 /**
@@ -77,6 +82,8 @@ export interface DeviceConfig {
      * clean end (the last frame is whole). Absent/false: a camera, stamped from the capture clock, its tail cut.
      */
     readonly recorded?: boolean;
+    /** The camera's microphone, a second track (docs/device-bundle.md "Audio"); absent = video only. */
+    readonly audio?: CameraAudio;
   };
   /** Status line period (the simulator's dashboard reads them); 0 = none. */
   readonly statusIntervalMs: number;
@@ -84,6 +91,12 @@ export interface DeviceConfig {
   readonly control?: ControlConfig;
   /** Recording mode (docs/events.md); absent = continuous. */
   readonly recording?: RecordingConfig;
+  /**
+   * The spool's folder (docs/spool.md): a bundle's is `spool` beside the bundle unless its source names another; a
+   * JSON configuration has a spool only when it names one (and its board a budget). Several cameras: one
+   * sub-folder each.
+   */
+  readonly spoolDir?: string;
   /** Pinned values for reproducible uploads (tests): first frame's timecode and the SegmentUID (32 hex digits). */
   readonly pin?: { readonly startTimeMs: number; readonly segmentUid: string };
   /**
@@ -105,6 +118,36 @@ export interface CameraSpec {
   readonly camera: DeviceConfig['camera'];
   /** The board's pool budget with this camera's bitrate and frame rate: its own pool is sized from it. */
   readonly pool: PoolBudget;
+}
+
+/**
+ * A camera's audio input: a second byte stream on its own descriptor (the run script's ffmpeg writes AAC in ADTS or
+ * raw G.711 into a FIFO the runtime gets as `fd`), carried as Matroska track 2 (KVS: `video/h264,audio/aac`). The
+ * format is the track's, fixed at boot: an AAC stream that differs is refused packet by packet (AUDIO_FORMAT_MISMATCH).
+ */
+export interface CameraAudio {
+  readonly codec: AudioCodecId;
+  /** Required: with `cameras`, fds 3… are the cameras' (CAMERA_FD_BASE + i), so the audio's is always said. */
+  readonly fd: number;
+  /** Hz: AAC one of the ADTS rates (default 48000); G.711 a multiple of 50 (default 8000). */
+  readonly sampleRate: number;
+  /** 1 or 2 (default 1). */
+  readonly channels: number;
+}
+
+const CAMERA_AUDIO_KEYS = ['codec', 'fd', 'sampleRate', 'channels'];
+
+/** A camera map's `audio` (JSON config and device.cbor alike); `field` names it in errors. Throws CONFIG_INVALID. */
+export function parseCameraAudio(o: Json, source: string, field: string): CameraAudio {
+  onlyKeys(o, source, field, CAMERA_AUDIO_KEYS);
+  if (!isAudioCodecId(o.codec)) fail(`${field}.codec`, AUDIO_CODEC_IDS.map((id) => `"${id}"`).join(', '));
+  const codec = o.codec;
+  const fd = integerIn(o, field, 'fd', 0, 65_535);
+  const sampleRate = o.sampleRate === undefined ? (codec === 'aac' ? 48_000 : 8000) : integerIn(o, field, 'sampleRate', 8000, 96_000);
+  if (codec === 'aac' && !AAC_SAMPLE_RATES.includes(sampleRate)) fail(`${field}.sampleRate`, `an AAC rate (${AAC_SAMPLE_RATES.join(', ')})`);
+  if (codec !== 'aac' && sampleRate % 50 !== 0) fail(`${field}.sampleRate`, 'a multiple of 50 Hz (20 ms packets)');
+  const channels = o.channels === undefined ? 1 : integerIn(o, field, 'channels', 1, 2);
+  return Object.freeze({ codec, fd, sampleRate, channels });
 }
 
 /** MQTT over TLS to the iot:Data-ATS endpoint with the device certificate; client id and topics = thing name. */
@@ -183,8 +226,8 @@ export function onlyKeys(o: Json, source: string, field: string, allowed: readon
 
 // JSON configuration version 1: the keys each object may hold.
 const CONFIG_KEYS = Object.freeze({
-  top: ['version', 'board', 'stream', 'endpoint', 'credentials', 'camera', 'cameras', 'statusIntervalMs', 'control', 'recording', 'pin'],
-  board: ['name', 'pool', 'stream', 'appHeapBudgetBytes', 'poolBudgetBytes', 'control', 'net'],
+  top: ['version', 'board', 'stream', 'endpoint', 'credentials', 'camera', 'cameras', 'statusIntervalMs', 'control', 'recording', 'spoolDir', 'pin'],
+  board: ['name', 'pool', 'stream', 'appHeapBudgetBytes', 'poolBudgetBytes', 'control', 'net', 'spool'],
   pool: ['bitrateKbps', 'bufferSeconds', 'fps', 'maxFrameBytes'],
   boardStream: ['fragmentMs', 'maxFragmentMs'],
   boardControl: ['maxPacketBytes', 'maxQueued', 'stateBytes', 'pendingResults'],
@@ -192,8 +235,8 @@ const CONFIG_KEYS = Object.freeze({
   stream: ['name', 'region', 'createRetentionHours', 'metadata'],
   endpoint: ['host', 'port', 'caFile'],
   credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
-  camera: ['fd', 'codec', 'fps', 'live', 'recorded'],
-  cameras: ['name', 'fd', 'codec', 'fps', 'live', 'recorded', 'bitrateKbps'],
+  camera: ['fd', 'codec', 'fps', 'live', 'recorded', 'audio'],
+  cameras: ['name', 'fd', 'codec', 'fps', 'live', 'recorded', 'bitrateKbps', 'audio'],
   fps: ['num', 'den'],
   pin: ['startTimeMs', 'segmentUid'],
   control: ['host', 'port', 'thingName', 'caFile', 'certFile', 'keyFile', 'stateFile', 'keepAliveSeconds'],
@@ -292,6 +335,7 @@ export function parseDeviceConfig(json: string): DeviceConfig {
     statusIntervalMs: c.statusIntervalMs === undefined ? 1000 : number(c, '(top level)', 'statusIntervalMs', 0, 3_600_000),
     ...(c.control !== undefined ? { control: parseControlConfig(object(c.control, 'control'), 'control', text(endpoint, 'endpoint', 'caFile')) } : {}),
     ...(c.recording !== undefined ? { recording: parseRecording(object(c.recording, 'recording'), 'config', maxPreRollMs(deviceBoard), deviceBoard.name) } : {}),
+    ...(c.spoolDir !== undefined ? { spoolDir: text(c, '(top level)', 'spoolDir') } : {}),
     ...(pin ? { pin } : {}),
   });
 }
@@ -313,6 +357,7 @@ function parseJsonCamera(camera: Json, field: string): DeviceConfig['camera'] {
     live: camera.live,
     ...(camera.recorded === true ? { recorded: true } : {}),
     ...(fps ? { fps } : {}),
+    ...(camera.audio !== undefined ? { audio: parseCameraAudio(object(camera.audio, `${field}.audio`), 'config', `${field}.audio`) } : {}),
   });
 }
 
@@ -367,6 +412,7 @@ export function parseDeviceBoard(o: Json, field: string, appHeapBudgetBytes: unk
     ...(poolBudgetBytes !== undefined ? { poolBudgetBytes: number({ poolBudgetBytes }, field, 'poolBudgetBytes', 1024, 2 ** 40) } : {}),
     ...(o.control !== undefined ? { control: parseControlBoard(object(o.control, `${field}.control`), `${field}.control`) } : {}),
     ...(o.net !== undefined ? { net: parseNetBoard(object(o.net, `${field}.net`), `${field}.net`) } : {}),
+    ...(o.spool !== undefined ? { spool: parseSpoolBudget(object(o.spool, `${field}.spool`), `${field}.spool`) } : {}),
   });
 }
 

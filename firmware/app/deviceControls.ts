@@ -1,9 +1,10 @@
 import type { EventOutcome } from '../core/events/EventGate.ts';
 import type { EventRequest } from '../core/events/EventRequest.ts';
-import type { CameraTelemetry, DeviceControls, TelemetrySnapshot } from '../core/control/ControlPorts.ts';
+import type { CameraTelemetry, DeviceControls, SpoolTelemetry, TelemetrySnapshot } from '../core/control/ControlPorts.ts';
 import type { Board } from '../io/Board.ts';
 import type { CameraUploader, UploaderStatus } from './CameraUploader.ts';
 import type { DeviceConfig } from './DeviceConfig.ts';
+import type { SpoolStatus } from './cameraSpool.ts';
 
 const finiteOr = (v: number, fallback: number) => (Number.isFinite(v) ? Math.round(v) : fallback);
 
@@ -61,6 +62,22 @@ function framesRead(s: UploaderStatus, u: CameraUploader): number {
   return s.framesIn + d.awaitKeyFrame + d.frameTooLarge + d.noParameterSets + d.stopped + d.truncated + d.corrupt + d.fragmentTooLong;
 }
 
+/** The spool part of telemetry (docs/spool.md) over `statuses` (sums; the oldest age and the first error); none without a spool. */
+function spoolTelemetry(statuses: readonly UploaderStatus[]): { spool?: SpoolTelemetry } {
+  const spools = statuses.map((s) => s.spool).filter((s) => s !== undefined);
+  if (spools.length === 0) return {};
+  const total = (f: (s: SpoolStatus) => number) => spools.reduce((n, s) => n + f(s), 0);
+  const error = spools.find((s) => s.spoolError !== undefined)?.spoolError;
+  return {
+    spool: {
+      bytes: total((s) => s.spoolBytes), fragments: total((s) => s.spoolFragments),
+      oldestAgeMs: Math.max(...spools.map((s) => s.spoolOldestAgeMs)),
+      drainBytesPerSecond: total((s) => s.spoolDrainBytesPerSecond), writtenBytesPerHour: total((s) => s.spoolWrittenBytesPerHour),
+      fragmentsDropped: total((s) => s.spoolFragmentsDropped), ...(error !== undefined ? { error } : {}),
+    },
+  };
+}
+
 /**
  * Telemetry counters (docs/control-channel.md); read every N seconds, so the small objects are acceptable. The
  * device's counters are the sums over its cameras; a device with several adds `cameras`, each one's own.
@@ -90,6 +107,7 @@ function snapshot(board: Board, uploaders: readonly CameraUploader[], several: b
         stream: u.streamName, framesIn: framesRead(s, u), framesOut: s.stats.framesSent, fragmentsSent: s.stats.fragmentsSent,
         fragmentsPersisted: s.stats.fragmentsPersisted, poolSlotsInUse: s.poolSlotsInUse, poolSlots: s.poolSlots,
         lastPersistedAgeMs: age(s), connected: s.connected, ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
+        ...spoolTelemetry([s]),
       };
     });
   }
@@ -110,5 +128,6 @@ function snapshot(board: Board, uploaders: readonly CameraUploader[], several: b
     computrons: board.computrons(),
     ...(cameraError !== undefined ? { cameraError } : {}),
     ...(several ? { cameras } : {}),
+    ...spoolTelemetry(statuses),
   };
 }

@@ -1,3 +1,4 @@
+import { playbackWarnings } from '../core/media/playbackWarnings.ts';
 import type { ControlChannel, ControlEvent } from '../core/control/ControlChannel.ts';
 import { errorSpec, FieldcamError, isFieldcamError } from '../core/errors.ts';
 import type { IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
@@ -80,6 +81,8 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     ...(tls ? { tlsRecords: tls.records, tlsBytes: tls.bytes, tlsHandshakes: tls.handshakes } : {}),
     computrons: board.computrons(),
     ...(s.events ? { events: s.events.events, clips: s.events.clips, fragmentsAdmitted: s.events.fragmentsAdmitted } : {}),
+    ...(s.spool ?? {}),
+    ...(s.audio ? { audio: { ...s.audio, drops: { ...s.audio.drops }, packetsSent: s.stats.audioPacketsSent } } : {}),
   };
 }
 
@@ -184,9 +187,12 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   const { uploaders, plan } = cameras;
   const configs = cameraConfigs(config);
   const device = config.stream.name;
+  // Combinations KVS stores but its console/HLS cannot play (user-needs row 20), from the codec tables, once each.
+  const warnings = [...new Set(configs.flatMap((c) => playbackWarnings(c.camera.codec, c.camera.audio ? [c.camera.audio.codec] : [])))];
   line(board, {
     type: 'boot', device, board: config.board.name, runtime: board.runtime, recording: config.recording?.mode ?? 'continuous',
     poolSlots: uploaders.reduce((n, u) => n + u.pool.sizing.slotCount, 0), heapBytes: board.memory().heapBytes,
+    ...(warnings.length > 0 ? { warnings } : {}),
     ...(plan ? {
       poolBytes: plan.totalBytes, poolBudgetBytes: plan.budgetBytes,
       cameras: configs.map((c, i) => ({ camera: c.cameraName, stream: c.stream.name, codec: c.camera.codec, fd: c.camera.fd, poolSlots: uploaders[i]!.pool.sizing.slotCount, poolBytes: plan.pools[i]!.bytes })),
@@ -199,7 +205,9 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   const control = config.control ? attachControl(board, config, uploaders) : undefined;
   let statusTimer: ReturnType<Board['timers']['set']> | undefined;
   const tick = () => {
-    uploaders.forEach((u, i) => line(board, { type: 'status', ...statusRecord(board, configs[i]!.stream.name, u.status()), ...named(configs[i]!) }));
+    uploaders.forEach((u, i) => {
+      line(board, { type: 'status', ...statusRecord(board, configs[i]!.stream.name, u.status()), ...named(configs[i]!) });
+    });
     statusTimer = board.timers.set(config.statusIntervalMs, tick);
   };
   if (config.statusIntervalMs > 0) statusTimer = board.timers.set(config.statusIntervalMs, tick);

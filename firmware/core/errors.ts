@@ -64,6 +64,8 @@ export const ERRORS = Object.freeze({
   // ── audio (ADTS: ISO/IEC 13818-7 6.2; G.711) ──
   AUDIO_ADTS_INVALID: spec('input', false,
     'the audio is not a plain AAC ADTS stream (one raw block per frame, fixed profile/rate/channels); make one with `ffmpeg -i in -c:a aac -f adts out.aac`'),
+  AUDIO_FORMAT_MISMATCH: spec('input', false,
+    'the AAC stream\'s rate, channels or profile differ from camera.audio (the track declared at boot); set camera.audio.sampleRate/channels to what the encoder makes, or make it AAC-LC at those (ffmpeg -c:a aac -ar RATE -ac CHANNELS -f adts)'),
 
   // ── MJPEG (ITU-T T.81 Annex B) ──
   MJPEG_NOT_JPEG: spec('mjpeg', false, 'the input is not a sequence of JPEG images (no SOI marker FFD8); check the camera format'),

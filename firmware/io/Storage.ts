@@ -34,4 +34,10 @@ export interface StoragePort {
   makeDirectory(path: string): void;
   /** Bytes this process may still write on the file system holding `path`. */
   freeBytes(path: string): number;
+  /**
+   * CRC-32 (IEEE 802.3, reflected 0xEDB88320) of bytes[offset, offset + length), continued from `crc` (0 to start):
+   * the spool's record checksum. Optional: the XS board does it in C (its interpreter spends ~1,600 ARM instructions
+   * per byte on the loop in JS, docs/performance.md); without it the spool uses core/spool/crc32.ts.
+   */
+  crc32?(crc: number, bytes: Uint8Array, offset: number, length: number): number;
 }

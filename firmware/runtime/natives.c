@@ -339,6 +339,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "storageList", fieldcamNativeStorageList, 1 },
 	{ "storageMakeDirectory", fieldcamNativeStorageMakeDirectory, 1 },
 	{ "storageFreeBytes", fieldcamNativeStorageFreeBytes, 1 },
+	{ "storageCrc32", fieldcamNativeStorageCrc32, 4 },
 	{ "indexOfByte", fieldcamNativeIndexOfByte, 4 },
 	{ "findStartCodes", fieldcamNativeFindStartCodes, 4 },
 	{ "classifyNals", fieldcamNativeClassifyNals, 6 },

@@ -189,6 +189,7 @@ void fieldcamNativeStorageRemove(txMachine* the);
 void fieldcamNativeStorageList(txMachine* the);
 void fieldcamNativeStorageMakeDirectory(txMachine* the);
 void fieldcamNativeStorageFreeBytes(txMachine* the);
+void fieldcamNativeStorageCrc32(txMachine* the);
 void fieldcamNativeIndexOfByte(txMachine* the);
 void fieldcamNativeFindStartCodes(txMachine* the);
 void fieldcamNativeClassifyNals(txMachine* the);

@@ -1,3 +1,5 @@
+import { AUDIO_CODEC_IDS, isAudioCodecId, type AudioCodecId } from '../../firmware/core/audio/audioCodecs.ts';
+import { audioCodecOfFile } from '../lib/muxFile.ts';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { FieldcamError } from '../shared/hostErrors.ts';
 import type { KvsCredentials } from '../../firmware/core/kvs/KvsControlClient.ts';
@@ -34,6 +36,8 @@ const spec: CommandSpec = {
     'connection-staleness': { type: 'string', value: 'seconds', help: 'reset the connection when a fragment gets no BUFFERING ACK this long (default 30)' },
     'retention-hours': { type: 'string', value: 'hours', help: 'retention when the stream is created (default 24; 0 = no retention, RECEIVED releases)' },
     'no-create': { type: 'boolean', help: 'fail instead of creating a missing stream' },
+    audio: { type: 'string', value: 'file', help: 'an audio track from the video\'s start: AAC ADTS (.aac) or raw G.711 8 kHz mono (.alaw, .ulaw)' },
+    'audio-codec': { type: 'string', value: AUDIO_CODEC_IDS.join('|'), help: 'codec of the --audio file (default: from the extension)' },
     json: { type: 'boolean', help: 'print the summary as JSON' },
   },
   details: () => `boards: ${listBoards().join(', ')}\n\nexample (local cloud):\n` +
@@ -109,7 +113,17 @@ export const streamCommand: Command = {
       process.stderr.write(`\rstream: ${framesIn} frames in, ${s.fragmentsSent} fragments sent, ${s.fragmentsPersisted} persisted, ${s.connections} connection(s)\x1b[K`);
     };
     const chosen: CodecId = (codec as CodecId | undefined) ?? (video === '-' ? board.camera.codec : sniffCodecOfFile(video) ?? 'h264');
-    if (!values.json) for (const w of playbackWarnings(chosen)) process.stderr.write(`stream: warning: ${w}\n`);
+    let audio: { path: string; codec: AudioCodecId } | undefined;
+    if (typeof values.audio === 'string') {
+      const given = values['audio-codec'];
+      if (given !== undefined && !isAudioCodecId(given)) throw new FieldcamError('CLI_USAGE', `stream: --audio-codec must be ${AUDIO_CODEC_IDS.join(', ')}`);
+      const audioCodec = (given as AudioCodecId | undefined) ?? audioCodecOfFile(values.audio);
+      if (!audioCodec) {
+        throw new FieldcamError('CLI_USAGE', `stream: cannot tell the codec of ${values.audio} from its extension; give --audio-codec ${AUDIO_CODEC_IDS.join('|')}`);
+      }
+      audio = { path: values.audio, codec: audioCodec };
+    }
+    if (!values.json) for (const w of playbackWarnings(chosen, audio ? [audio.codec] : [])) process.stderr.write(`stream: warning: ${w}\n`);
     const result = await streamFile({
       video,
       codec: chosen,
@@ -118,6 +132,7 @@ export const streamCommand: Command = {
       aws,
       credentials: () => credentials,
       realtime: values.realtime === true,
+      ...(audio ? { audio } : {}),
       ...(stalenessS ? { stalenessMs: stalenessS * 1000 } : {}),
       ...(fpsN ? { fps: { num: fpsN, den: 1 } } : {}),
       ...(metadata ? { metadata } : {}),
@@ -145,6 +160,9 @@ export const streamCommand: Command = {
       fragmentsPersisted: s.fragmentsPersisted,
       fragmentsReceivedUnconfirmed: s.fragmentsReceivedUnconfirmed,
       fragmentsRejected: s.fragmentsRejected,
+      ...(result.audio ? {
+        audioPacketsIn: result.audio.packetsIn, audioPacketsQueued: result.audio.packetsQueued, audioSilencePackets: result.audio.silencePackets,
+      } : {}),
       connections: s.connections,
       bytesSent: s.bytesSent,
       errors: s.errors,

@@ -54,10 +54,15 @@ export function runtimeFlags(board: BoardManifest): { flags: string[]; poolBytes
   };
 }
 
-/** Type-checks the firmware with only the ES library XS provides (a Node API in firmware fails here). */
+/**
+ * Type-checks the firmware with only the ES library XS provides (a Node API in firmware fails here). tsc keeps
+ * its incremental state in build/tsc/ (shared with toolchain/typecheck.mjs), so a build after a check, or a
+ * second build, re-checks only what changed.
+ */
 function typecheckFirmware(): void {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '--noEmit', '-p', join(ROOT, 'firmware', 'tsconfig.json')], { encoding: 'utf8' });
+  const state = join(ROOT, 'build', 'tsc', 'firmware.tsbuildinfo');
+  const r = spawnSync(process.execPath, [tsc, '--noEmit', '-p', join(ROOT, 'firmware', 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', state], { encoding: 'utf8' });
   if (r.status !== 0) throw new FieldcamError('CONFIG_INVALID', `the firmware does not type-check:\n${(r.stdout + r.stderr).trim()}`);
 }
 

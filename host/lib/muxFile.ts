@@ -55,9 +55,14 @@ const AUDIO_EXTENSIONS: Readonly<Record<string, AudioCodecId>> = Object.freeze({
   '.aac': 'aac', '.adts': 'aac', '.alaw': 'alaw', '.al': 'alaw', '.ulaw': 'mulaw', '.mulaw': 'mulaw', '.ul': 'mulaw',
 });
 
+/** An audio file's codec from its extension, or undefined (`mux --audio`, `stream --audio`). */
+export function audioCodecOfFile(path: string): AudioCodecId | undefined {
+  return AUDIO_EXTENSIONS[extname(path).toLowerCase()];
+}
+
 /** Reads a whole audio file (offline: audio is small beside video) and splits it into packets. */
 export function readAudioFile(path: string, codec?: AudioCodecId): AudioPackets {
-  const chosen = codec ?? AUDIO_EXTENSIONS[extname(path).toLowerCase()];
+  const chosen = codec ?? audioCodecOfFile(path);
   if (!chosen) {
     throw new FieldcamError('CLI_USAGE', `mux: cannot tell the codec of ${path} from its extension; give --audio-codec ${AUDIO_CODEC_IDS.join('|')}`);
   }

@@ -15,7 +15,12 @@ import { FramePool } from '../../firmware/core/pool/FramePool.ts';
 import type { BoardManifest } from '../shared/loadBoardManifest.ts';
 import { readIntoSlot } from './readIntoSlot.ts';
 import type { AwsTarget } from './resolveAwsTarget.ts';
-import { CODECS } from '../../firmware/core/media/codecs.ts';
+import { AudioInput } from '../../firmware/core/audio/AudioInput.ts';
+import { AdtsHeader } from '../../firmware/core/audio/AdtsHeader.ts';
+import type { AudioCodecId } from '../../firmware/core/audio/audioCodecs.ts';
+import { withAudio } from '../../firmware/core/config/derivePoolSizing.ts';
+import { audioBudget } from '../../firmware/core/audio/AudioInput.ts';
+import { kvsMediaType } from '../../firmware/core/media/kvsMediaType.ts';
 
 export interface StreamFileOptions {
   readonly video: string;
@@ -40,6 +45,11 @@ export interface StreamFileOptions {
   readonly shouldStop?: () => boolean;
   /** Live status for dashboards: called after each read. */
   readonly onStatus?: (status: StreamStatus) => void;
+  /**
+   * An audio file for a second track (AAC in ADTS, raw G.711 8 kHz mono), from the video's start: read into the same
+   * pool beside the video and interleaved by timecode as on a device (AudioInput); a shorter file ends in silence.
+   */
+  readonly audio?: { readonly path: string; readonly codec: AudioCodecId };
 }
 
 export interface StreamStatus {
@@ -57,6 +67,8 @@ export interface StreamFileResult {
   readonly stats: SessionStats;
   readonly framesIn: number;
   readonly fragmentsIn: number;
+  /** Audio packets read from the `audio` file and silence packets made (absent without audio). */
+  readonly audio?: { readonly packetsIn: number; readonly packetsQueued: number; readonly silencePackets: number };
   readonly error?: FieldcamError;
 }
 
@@ -72,6 +84,22 @@ function readLooping(fd: number, target: Uint8Array, offset: number, length: num
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The audio is read at most this far ahead of the video, and the video no further ahead of the audio. */
+const AUDIO_LEAD_MS = 1000;
+
+/** An audio file's track format: AAC's from its first ADTS header, G.711 8 kHz mono (what `ffmpeg -f alaw` writes). */
+function audioFormat(fd: number, path: string, codec: AudioCodecId): { sampleRate: number; channels: number } {
+  if (codec !== 'aac') return { sampleRate: 8000, channels: 1 };
+  const head = new Uint8Array(9);
+  const n = readSync(fd, head, 0, head.length, 0);
+  const h = new AdtsHeader();
+  try {
+    h.parse(head, 0, n, 0, false);
+  } catch (err) {
+    throw new FieldcamError('AUDIO_ADTS_INVALID', `${path}: ${(err as Error).message}`);
+  }
+  return { sampleRate: h.sampleRate, channels: h.channels };
+}
 /**
  * `fieldcam stream`: the device pipeline on Node — the file read straight into the board's frame pool,
  * split and fragmented by FrameInput, uploaded by PutMediaSession — with static credentials.
@@ -86,7 +114,20 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
     throw new FieldcamError('CLI_INPUT_NOT_FOUND', `cannot open ${o.video}: ${(err as Error).message}`);
   }
   const clock = new ServerClock(nodeClock);
-  const pool = new FramePool(derivePoolSizing(o.board.pool));
+  if (o.audio && o.loop) throw new FieldcamError('CLI_USAGE', 'an --audio track cannot loop with the video');
+  let audioFd: number | undefined;
+  let format: { sampleRate: number; channels: number } | undefined;
+  if (o.audio) {
+    try {
+      audioFd = openSync(o.audio.path, 'r');
+    } catch (err) {
+      if (o.video !== '-') closeSync(fd);
+      throw new FieldcamError('CLI_INPUT_NOT_FOUND', `cannot open ${o.audio.path}: ${(err as Error).message}`);
+    }
+    format = audioFormat(audioFd, o.audio.path, o.audio.codec);
+  }
+  const sizing = derivePoolSizing(o.board.pool);
+  const pool = new FramePool(o.audio && format ? withAudio(sizing, o.board.pool, audioBudget(o.audio.codec, format.sampleRate, format.channels)) : sizing);
   let session: PutMediaSession | undefined;
   let fragmentsIn = 0;
   const t0 = clock.now();
@@ -99,9 +140,30 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
     strict: o.strict ?? true,
     onQueued: (frame) => {
       if (frame.fragmentStart) fragmentsIn++;
+      audio?.videoQueued();
       session?.framesQueued();
     },
   });
+  const audio = o.audio && format
+    ? new AudioInput({ codec: o.audio.codec, pool, queue: input.queue, sampleRate: format.sampleRate, channels: format.channels, startTimecode: t0 })
+    : undefined;
+  let audioAt = 0;
+  /** Reads the audio file up to AUDIO_LEAD_MS past the video; true when the video is that far ahead and must wait. */
+  const readAudio = (): boolean => {
+    if (!audio || audio.ended) return false;
+    while (audio.through <= input.queue.newestEnd + AUDIO_LEAD_MS) {
+      if (audio.prepare() !== PREPARE.OK) break;
+      const n = readSync(audioFd!, audio.target, audio.targetOffset, audio.targetSpace, audioAt);
+      if (n === 0) {
+        audio.end();
+        session?.framesQueued();
+        return false;
+      }
+      audioAt += n;
+      audio.push(n, 0);
+    }
+    return input.queue.newestEnd > audio.through + AUDIO_LEAD_MS;
+  };
   const credentials = o.credentials;
   const tls = o.aws.ca ? { ca: o.aws.ca } : {};
   const control = new KvsControlClient({
@@ -110,10 +172,12 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
   });
   let lastPersistedAt = -1;
   session = new PutMediaSession({
-    source: new PoolFragmentSource(input), control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock,
+    source: new PoolFragmentSource(input, audio), control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock,
     region: o.aws.region, streamName: o.streamName, credentials,
     ...(o.aws.control.tls ? { dataTls: tls } : {}),
-    ...(o.createRetentionHours !== undefined ? { createStream: { retentionHours: o.createRetentionHours, mediaType: CODECS[o.codec].kvsMediaType } } : {}),
+    ...(o.createRetentionHours !== undefined
+      ? { createStream: { retentionHours: o.createRetentionHours, mediaType: kvsMediaType(o.codec, o.audio ? [o.audio.codec] : []) } }
+      : {}),
     maxFragmentMs: o.board.stream.maxFragmentMs,
     endOfFragment: o.endOfFragment ?? true,
     ...(o.metadata ? { metadata: o.metadata } : {}),
@@ -135,6 +199,10 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
   let failed: FieldcamError | undefined;
   try {
     for (;;) {
+      if (readAudio()) {
+        await pause(20); // the video waits for its audio (the pool is full of it until ACKs free slots)
+        continue;
+      }
       const ready = input.prepare();
       if (ready === PREPARE.FRAME_TOO_LARGE) {
         throw new FieldcamError('POOL_FRAME_TOO_LARGE', `a frame is larger than a pool slot of board ${o.board.name}`);
@@ -163,11 +231,13 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
       }
     }
     input.end();
+    audio?.close();
     session.framesQueued();
   } catch (err) {
     failed = err instanceof FieldcamError ? err : new FieldcamError('INPUT_READ_FAILED', String(err));
   } finally {
     if (o.video !== '-') closeSync(fd);
+    if (audioFd !== undefined) closeSync(audioFd);
   }
   let error = failed;
   try {
@@ -175,5 +245,10 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
   } catch (err) {
     error ??= err instanceof FieldcamError ? err : new FieldcamError('UPLOAD_NETWORK', String(err));
   }
-  return { stats: session.stats, framesIn: input.stats.frames, fragmentsIn, ...(error ? { error } : {}) };
+  const a = audio?.stats;
+  return {
+    stats: session.stats, framesIn: input.stats.frames, fragmentsIn,
+    ...(a ? { audio: { packetsIn: a.packetsIn, packetsQueued: a.packetsQueued, silencePackets: a.silencePackets } } : {}),
+    ...(error ? { error } : {}),
+  };
 }

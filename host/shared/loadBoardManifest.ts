@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PoolBudget } from '../../firmware/core/config/derivePoolSizing.ts';
+import { parseSpoolBudget, type SpoolBudget } from '../../firmware/core/config/spoolBudget.ts';
 import { CONTROL_MIN_PACKET_BYTES, type ControlBoard } from '../../firmware/app/DeviceConfig.ts';
 import { CONTROL_LIMITS } from '../../firmware/core/control/controlLimits.ts';
 import { FieldcamError } from './hostErrors.ts';
@@ -34,6 +35,8 @@ export interface BoardManifest {
   readonly control?: ControlBoard;
   /** Per-phase connection deadlines in ms (optional, each key optional; docs/reliability.md "Device: connections"). */
   readonly net?: Readonly<Partial<NetDeadlines>>;
+  /** The crash-safe spool's budget (optional; absent or maxBytes 0: the RAM pool only; docs/spool.md). */
+  readonly spool?: SpoolBudget;
 }
 
 /**
@@ -165,5 +168,6 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
     stream: Object.freeze({ fragmentMs: stream.fragmentMs === 0 ? 0 : pos(stream, 'stream', 'fragmentMs'), maxFragmentMs }),
     ...(control ? { control } : {}),
     ...(net ? { net } : {}),
+    ...(m.spool !== undefined ? { spool: parseSpoolBudget(obj(m.spool, 'spool'), `${file} spool`) } : {}),
   });
 }

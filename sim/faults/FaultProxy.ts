@@ -63,9 +63,9 @@ class Pair {
   dead = false;
   stalled = false;
   private credit = 0;
-  private readonly proxy: Proxy;
+  private readonly proxy: ProxyServer;
 
-  constructor(proxy: Proxy, device: Socket) {
+  constructor(proxy: ProxyServer, device: Socket) {
     this.proxy = proxy;
     this.device = device;
     device.on('error', () => this.destroy());
@@ -165,7 +165,7 @@ class Pair {
   }
 }
 
-class Proxy implements FaultProxy {
+class ProxyServer implements FaultProxy {
   readonly target: FaultProxyOptions['target'];
   readonly stats: FaultProxyStats = { accepted: 0, reset: 0, stalled: 0, up: 0, down: 0 };
   readonly pairs = new Set<Pair>();
@@ -249,7 +249,7 @@ class Proxy implements FaultProxy {
  * TCP, below TLS: the device's handshake and certificate checks are end to end with the cloud.
  */
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
-  const proxy = new Proxy(options);
+  const proxy = new ProxyServer(options);
   await proxy.listen();
   return proxy;
 }

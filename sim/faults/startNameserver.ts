@@ -72,7 +72,9 @@ function reply(query: Buffer, q: Question, address: string | undefined, known: b
   record.writeUInt16BE(CLASS_IN, 4);
   record.writeUInt32BE(ttl, 6);
   record.writeUInt16BE(4, 10);
-  address.split('.').forEach((part, i) => record.writeUInt8(Number(part), 12 + i));
+  address.split('.').forEach((part, i) => {
+    record.writeUInt8(Number(part), 12 + i);
+  });
   return Buffer.concat([header, question, record]);
 }
 

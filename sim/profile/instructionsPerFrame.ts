@@ -42,7 +42,10 @@ export async function instructionsPerFrame(o: {
   const [a, b] = o.names ?? ['insns-1', 'insns-2'];
   for (const [name, stdin] of [[a, o.clip], [b, Buffer.concat([o.clip, o.clip])]] as const) {
     const { args } = bootCommand({ dir: o.image.dir, runtimeFlags: unscaled(o.image.runtimeFlags), qemuCpu: o.image.qemuCpu }, o.config(name));
-    const r = await countInstructions({ ...(o.image.qemu ? { qemu: o.image.qemu } : {}), cpu: o.image.qemuCpu, program: args[2]!, args: args.slice(3), cwd: o.cwd, stdin, ...(stages ? { stages } : {}) });
+    const r = await countInstructions({
+      ...(o.image.qemu ? { qemu: o.image.qemu } : {}), cpu: o.image.qemuCpu, program: args[2]!, args: args.slice(3), cwd: o.cwd, stdin,
+      ...(stages ? { stages } : {}),
+    });
     const summary = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.type === 'summary');
     if (r.code !== 0 || !summary) throw new Error(`instruction count run exited ${r.code}: ${r.stderr.slice(-400)}`);
     runs.push({ instructions: r.instructions, frames: num(summary.framesIn), ...(r.stages ? { stages: r.stages } : {}) });

@@ -123,7 +123,7 @@ function throughput(label: string, fixture: string, codec: Codec, fps: FrameRate
   const bytesPerLoop = chunks.length * CHUNK;
   // Warm up the JIT, then measure a fresh pipeline.
   const warm = pipeline(codec, fps, newTally());
-  for (let i = 0; warm.muxer.stats.frames < 3000; i++) feed(warm.muxer, chunks);
+  while (warm.muxer.stats.frames < 3000) feed(warm.muxer, chunks);
   const tally = newTally();
   const { muxer } = pipeline(codec, fps, tally);
   let loops = 0;

@@ -339,7 +339,7 @@ test('set fragmentMs=2000: `fieldcam device` prints the reported configuration; 
   const om = operator.mark;
   const r = await fieldcamDevice('set', 'fragmentMs=2000', '--json');
   assert.is(r.status, 0, r.stderr);
-  assert.is(((r.result?.data as Rec).settings as Rec).fragmentMs, 2000, JSON.stringify(r.result));
+  assert.is(((r.result!.data as Rec).settings as Rec).fragmentMs, 2000, JSON.stringify(r.result));
   const reported = await operator.next('config/reported', (v) => (v.settings as Rec).fragmentMs === 2000, 'the reported configuration', om);
   assert.is((reported.settings as Rec).streaming, true);
   const sent = Number((await device.nextStatus()).fragmentsSent);

@@ -9,7 +9,7 @@ import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts'
 import { putMediaConnections } from '../../sim/cloud/kvs/media/putMediaRoute.ts';
 import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { assert, suite } from '../harness/index.ts';
-import { decodedFrameCount, decodeErrors, FIXTURES, ROOT, tempDir } from './tools.ts';
+import { decodedFrameCount, decodeErrors, FIXTURES, ROOT, tempDir, tool } from './tools.ts';
 
 const test = suite('fieldcam stream (e2e, local KVS)');
 const tmp = tempDir('fieldcam-stream-');
@@ -123,6 +123,17 @@ for (const [fixture, frames, extra, mediaType] of [
     assert.is(cloud.ctx.streams.get(name)?.MediaType, mediaType, 'CreateStream carried the codec table\'s media type');
   });
 }
+
+test('--audio: H.264 + G.711 A-law as one video/h264,audio/alaw stream; GetMedia holds 100 frames and the 500 packets fed', async () => {
+  const { run, summary } = await stream('plain-av', ['--audio', join(FIXTURES, 'alaw-8khz-mono-10s.alaw')]);
+  assert.is(run.status, 0, run.stderr);
+  const s = summary as Summary & { audioPacketsIn: number; audioPacketsQueued: number; audioSilencePackets: number };
+  assert.equal([s.ok, s.fragmentsPersisted, s.audioPacketsIn, s.audioPacketsQueued, s.audioSilencePackets], [true, 10, 500, 500, 0]);
+  assert.is(cloud.ctx.streams.get('plain-av')?.MediaType, 'video/h264,audio/alaw');
+  assert.is(await getMediaFrames('plain-av'), 100);
+  const packets = tool('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'a:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', join(tmp.dir, 'plain-av.mkv')]);
+  assert.is(Number(packets.stdout.trim()), 500);
+});
 
 test('connection dropped mid-fragment → reconnect, replay with original timecodes, nothing lost', async () => {
   cloud.ctx.faults.dropAfterBytes = 30_000;

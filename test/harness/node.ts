@@ -1,5 +1,6 @@
-// Node runner: imports suite files, hands every registered suite to uvu, and reports the totals on a
-// marker line that toolchain/test.mjs aggregates into the final `N passed, N failed` line.
+// Node runner: imports each suite file and runs its registered suites with uvu before the next file, prints the
+// slowest files (wall and CPU seconds), and reports the totals on a marker line that toolchain/test.mjs aggregates
+// into the final `N passed, N failed` line.
 // Usage: node --import tsx test/harness/node.ts [file-or-dir …]   (default: all of test/)
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -57,26 +58,31 @@ const passedFile = process.env.FIELDCAM_PASSED_FILE;
 const passedByFile: Record<string, string[]> = {};
 
 /**
- * Milliseconds each file spent (its import, set-ups, tests and clean-ups; the runner goes one test at a time, so
- * the sums do not overlap). The slowest are printed last, so whoever makes the run longer sees it.
+ * CPU seconds this process and its finished children (QEMU, ffmpeg, tsc…) have used: utime, stime, cutime and
+ * cstime of /proc/self/stat, in clock ticks of 1/100 s. Beside a file's wall time it tells work from waiting.
  */
-const msByFile = new Map<string, number>();
-async function timed<T>(file: string, work: () => Promise<T>): Promise<T> {
-  const t0 = performance.now();
-  try {
-    return await work();
-  } finally {
-    msByFile.set(file, (msByFile.get(file) ?? 0) + performance.now() - t0);
-  }
+function cpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
 }
+
+/** Wall and CPU seconds per file (import, set-ups, tests, clean-ups); the slowest are printed last. */
+const costs: { file: string; wall: number; cpu: number }[] = [];
 const SLOWEST_SHOWN = 15;
 const runStarted = performance.now();
+const totals = { tests: 0, ran: 0, skipped: 0 };
 
+// Each file is imported right before its suites run (not every file first, then every suite): what a file starts
+// at its top level (clouds, brokers, connections) lives only while its own tests run, so one file's servers and
+// timers never wait through, or disturb, the rest of the run.
 for (const [index, file] of files.entries()) {
   (globalThis as { UVU_INDEX?: number }).UVU_INDEX = index;
   const name = relative(root, file);
+  const wall0 = performance.now();
+  const cpu0 = cpuSeconds();
   queue.push([name]);
-  await timed(name, () => import(pathToFileURL(file).href));
+  await import(pathToFileURL(file).href);
   const passed = (passedByFile[name] = [] as string[]);
   for (const registered of takeRegisteredSuites()) {
     const s = uvu.suite(registered.name);
@@ -85,9 +91,7 @@ for (const [index, file] of files.entries()) {
     if (registered.before.length > 0) {
       s.before(async () => {
         try {
-          for (const fn of registered.before) {
-            await timed(name, () => settleWithin(Promise.resolve().then(fn), `${registered.name} › (before)`));
-          }
+          for (const fn of registered.before) await settleWithin(Promise.resolve().then(fn), `${registered.name} › (before)`);
         } catch (err) {
           setupError = err;
         }
@@ -97,7 +101,7 @@ for (const [index, file] of files.entries()) {
       s(t.name, async () => {
         try {
           if (setupError !== undefined) throw setupError;
-          await timed(name, () => settleWithin(Promise.resolve().then(t.fn), `${registered.name} › ${t.name}`));
+          await settleWithin(Promise.resolve().then(t.fn), `${registered.name} › ${t.name}`);
           counts.passed++;
           passed.push(`${registered.name} › ${t.name}`);
         } catch (err) {
@@ -106,14 +110,28 @@ for (const [index, file] of files.entries()) {
         }
       });
     }
-    for (const fn of registered.after) s.after(() => timed(name, async () => fn()));
+    for (const fn of registered.after) s.after(fn);
     s.run();
   }
+  // What uvu.exec() does for the whole queue, for this file's group: its name, then each suite's line and failures.
+  const group = queue[index]!;
+  process.stdout.write(`${index ? '\n' : ''}${String(group.shift())}\n`);
+  for (const run of group as (() => Promise<[string | true, number, number, number]>)[]) {
+    const [errors, ran, skipped, total] = await run();
+    totals.tests += total;
+    totals.ran += ran;
+    totals.skipped += skipped;
+    if (errors !== true) process.stdout.write(`\n${errors}\n`);
+  }
+  costs.push({ file: name, wall: (performance.now() - wall0) / 1000, cpu: cpuSeconds() - cpu0 });
 }
 
-await uvu.exec(false);
-const slowest = [...msByFile].sort((a, b) => b[1] - a[1]).slice(0, SLOWEST_SHOWN);
-process.stdout.write(`\nslowest ${slowest.length} of ${msByFile.size} files (${((performance.now() - runStarted) / 1000).toFixed(0)} s in all):\n`);
-for (const [file, ms] of slowest) process.stdout.write(`${(ms / 1000).toFixed(1).padStart(7)} s  ${file}\n`);
+const seconds = (performance.now() - runStarted) / 1000;
+process.stdout.write(`\n  Total:     ${totals.tests}\n  Passed:    ${totals.ran}\n  Skipped:   ${totals.skipped}\n  Duration:  ${seconds.toFixed(0)} s\n`);
+const slowest = [...costs].sort((a, b) => b.wall - a.wall).slice(0, SLOWEST_SHOWN);
+const cpuAll = costs.reduce((sum, c) => sum + c.cpu, 0);
+process.stdout.write(`\nslowest ${slowest.length} of ${costs.length} files (wall s, CPU s incl. children; ${seconds.toFixed(0)} s wall, ${cpuAll.toFixed(0)} s CPU in all):\n`);
+for (const c of slowest) process.stdout.write(`${c.wall.toFixed(1).padStart(7)} ${c.cpu.toFixed(1).padStart(7)}  ${c.file}\n`);
 if (passedFile) writeFileSync(passedFile, JSON.stringify(passedByFile, null, 1));
 process.stdout.write(`@@fieldcam-results ${JSON.stringify(counts)}\n`);
+process.exitCode = counts.failed ? 1 : 0;

@@ -57,6 +57,8 @@ const WRONG: ReadonlyArray<readonly [string, string, string]> = [
   ['host/cli/deep.ts', "import { bootBoard } from '../../sim/board/bootBoard.ts';\n", 'host reaches the simulator only through sim/index.ts'],
   ['host/lib/deep.ts', "import type { X } from '../../sim/cloud/types.ts';\n", 'host reaches the simulator only through sim/index.ts'],
   ['test/firmware/core/b.test.ts', "import { nodeBoard } from '../../../firmware/boards/node/nodeBoard.ts';\n", 'core suites may import only'],
+  ['test/firmware/core/c.test.ts', "import { readFileSync } from 'node:fs';\n", 'core suites run inside XS: no packages or Node modules'],
+  ['firmware/core/z.ts', "import mqtt from 'mqtt';\n", 'firmware may not import packages or Node modules'],
 ];
 
 test('the allowed imports pass', () => {

@@ -56,10 +56,16 @@ export async function prepare(log) {
 }
 
 /**
+ * When a group counts as hung and is killed: far beyond the emulated group's time on an idle 2-core machine, since
+ * on a loaded one (helpers sharing it) 900 s cut a healthy armv6 run short; CI itself stops a run at 90 minutes.
+ */
+const GROUP_HANG_SECONDS = 1800;
+
+/**
  * Runs one XS group to completion. Resolves to { name, counts?, passed: Set, output, code, seconds } where
  * counts come from the `@@fieldcam-results` marker (absent if the runtime died before printing it).
  */
-export function runGroup(name, arch, command, args, timeoutSeconds = 900) {
+export function runGroup(name, arch, command, args, timeoutSeconds = GROUP_HANG_SECONDS) {
   const started = Date.now();
   return new Promise((done) => {
     const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });

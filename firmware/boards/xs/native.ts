@@ -79,6 +79,8 @@ export interface NativeHost {
   storageMakeDirectory(path: string): void;
   /** statvfs: bytes available to this process on path's file system. */
   storageFreeBytes(path: string): number;
+  /** CRC-32 (IEEE) of data[offset, offset + length), continued from `crc` (0 to start). The host checks the range. */
+  storageCrc32(crc: number, data: Uint8Array, offset: number, length: number): number;
 
   // ---- byte search (memchr) ----
   /** The first index i in [from, to) with data[i] === value (0-255), or -1. The host checks the range. */

@@ -80,5 +80,6 @@ export function xsStorage(native: NativeHost = host()): StoragePort {
       }
     },
     freeBytes: (path: string) => fs(() => native.storageFreeBytes(path)),
+    crc32: (crc: number, bytes: Uint8Array, offset: number, length: number) => native.storageCrc32(crc, bytes, offset, length),
   });
 }

@@ -1,5 +1,6 @@
 import { FieldcamError } from '../errors.ts';
 import { AUDIO_CODECS } from './audioCodecs.ts';
+import { g711WaveFormat } from './audioCodecPrivate.ts';
 import { AudioPackets } from './AudioPackets.ts';
 
 /** G.711 is 8 kHz, 8-bit, one byte per sample (ITU-T G.711); packets of 20 ms as RTP and KVS producers send them. */
@@ -21,15 +22,7 @@ export function readG711(bytes: Uint8Array, codec: 'alaw' | 'mulaw'): AudioPacke
     length[i] = Math.min(PACKET_SAMPLES, bytes.length - i * PACKET_SAMPLES);
     samplesBefore[i] = i * PACKET_SAMPLES;
   }
-  const wfx = new Uint8Array(18);
-  const v = new DataView(wfx.buffer);
-  v.setUint16(0, AUDIO_CODECS[codec].formatTag, true); // wFormatTag
-  v.setUint16(2, 1, true); // nChannels
-  v.setUint32(4, RATE, true); // nSamplesPerSec
-  v.setUint32(8, RATE, true); // nAvgBytesPerSec
-  v.setUint16(12, 1, true); // nBlockAlign
-  v.setUint16(14, 8, true); // wBitsPerSample
-  v.setUint16(16, 0, true); // cbSize
+  const wfx = g711WaveFormat(codec, RATE, 1);
   return new AudioPackets({
     codec, bytes, sampleRate: RATE, channels: 1, bitDepth: 8, codecPrivate: wfx, offset, length, samplesBefore, count, totalSamples: bytes.length,
   });

@@ -13,7 +13,7 @@ const UINT32_LIMIT = 0x1_0000_0000;
  * Encodes `value` as one CBOR data item (RFC 8949) into `out` from `offset` and returns the number of bytes
  * written. Throws CBOR_BUFFER_TOO_SMALL when it does not fit (the bytes already written are then
  * meaningless). Nothing is allocated except by `for…in` over object keys and, for strings longer than 64
- * code units, by the string iterator (see utf8Strict.ts).
+ * code units, by the string iterator (see text/utf8.ts).
  *
  * The mapping is the one cbor-x 1.6's default `encode` uses, so the bytes are identical:
  * - a number that is an integer in [-2^32, 2^32 - 1] (and -0) → major type 0/1 with the shortest argument
@@ -97,7 +97,7 @@ function writeNumber(n: number, out: Uint8Array, p: number): number {
   }
   fits(out, p, 9);
   out[p] = SIMPLE.FLOAT64;
-  if (n !== n) {
+  if (Number.isNaN(n)) {
     // NaN: one canonical quiet NaN whatever the engine's bit pattern.
     out[p + 1] = 0x7f;
     out[p + 2] = 0xf8;

@@ -33,3 +33,28 @@ export function derivePoolSizing(budget: PoolBudget): PoolSizing {
     maxFrames: Math.ceil(budget.fps * budget.bufferSeconds * 1.2) + 2,
   };
 }
+
+/** What an audio track adds to a camera's pool (AudioInput). */
+export interface AudioBudget {
+  /** Packets per second: AAC rate / 1024, G.711 50. */
+  readonly packetsPerSecond: number;
+  /** Encoded bytes per second (AAC: up to 256 kbit/s assumed; G.711: rate × channels). */
+  readonly bytesPerSecond: number;
+}
+
+/**
+ * The pool of a camera with audio: its packets share the video's slots and frame records (one memory budget), so
+ * the same buffer seconds of audio are added, and two slots for the pair the audio reader is filling, plus the
+ * records of packets waiting for the video to reach their time (AudioInput PENDING_MAX).
+ */
+export function withAudio(sizing: PoolSizing, budget: PoolBudget, audio: AudioBudget): PoolSizing {
+  const bytes = audio.bytesPerSecond * budget.bufferSeconds * 1.2;
+  return {
+    ...sizing,
+    slotCount: sizing.slotCount + Math.ceil(bytes / sizing.slotBytes) + 2,
+    maxFrames: sizing.maxFrames + Math.ceil(audio.packetsPerSecond * budget.bufferSeconds * 1.2) + AUDIO_PENDING_RECORDS,
+  };
+}
+
+/** Records for audio packets that wait for the video (AudioInput's pending ring). */
+export const AUDIO_PENDING_RECORDS = 128;

@@ -153,6 +153,7 @@ export class ControlChannel {
       ackLatencyP50Ms: s.ackLatencyP50Ms, ackLatencyP99Ms: s.ackLatencyP99Ms, lastPersistedAgeMs: s.lastPersistedAgeMs,
       errors: topErrors(this.busy > 0 ? { ...s.errors, CONTROL_BUSY: this.busy } : s.errors), heap: s.heap, computrons: s.computrons,
       ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
+      ...(s.spool ? { spool: s.spool } : {}),
       ...(s.cameras ? { cameras: s.cameras } : {}),
     };
   }
@@ -329,7 +330,9 @@ export class ControlChannel {
     if (payload.length === 0) return; // the retained document was cleared
     const map = decodeControlMap(payload, 'desired document');
     const version = map instanceof FieldcamError ? undefined : map.version;
-    if (map instanceof FieldcamError || typeof version !== 'number' || !Number.isInteger(version) || version < 0 || typeof map.settings !== 'object' || map.settings === null || Array.isArray(map.settings) || map.settings instanceof Uint8Array) {
+    const settings = map instanceof FieldcamError ? undefined : map.settings;
+    if (map instanceof FieldcamError || typeof version !== 'number' || !Number.isInteger(version) || version < 0 ||
+      typeof settings !== 'object' || settings === null || Array.isArray(settings) || settings instanceof Uint8Array) {
       const e = map instanceof FieldcamError ? map : new FieldcamError('CONTROL_PAYLOAD_INVALID', 'the desired document must be { version: uint, settings: map }');
       this.emit({ type: 'error', code: e.code, message: e.message });
       return;

@@ -24,8 +24,26 @@ export interface TelemetrySnapshot {
   readonly computrons: number;
   /** The camera's problem while it has delivered no frame (an error code such as H264_NOT_ANNEXB): health is red. */
   readonly cameraError?: string;
+  /** The crash-safe spool (docs/spool.md), when the device has one. */
+  readonly spool?: SpoolTelemetry;
   /** A device with several cameras: each one's own counters by camera name (the fields above are their sums). */
   readonly cameras?: Readonly<Record<string, CameraTelemetry>>;
+}
+
+/** The spool in telemetry and `device status`: what it holds, how old, how fast it drains, flash wear. */
+export interface SpoolTelemetry {
+  readonly bytes: number;
+  readonly fragments: number;
+  /** Age of the oldest spooled fragment, ms; -1 when empty. */
+  readonly oldestAgeMs: number;
+  /** Spooled bytes sent per second since the previous reading. */
+  readonly drainBytesPerSecond: number;
+  /** Bytes written to storage per hour since boot. */
+  readonly writtenBytesPerHour: number;
+  /** Whole fragments dropped at the cap or floor. */
+  readonly fragmentsDropped: number;
+  /** The last storage error (STORAGE_*), if any. */
+  readonly error?: string;
 }
 
 /** One camera of a device with several, in telemetry (`cameras.<name>`). */
@@ -41,6 +59,7 @@ export interface CameraTelemetry {
   readonly lastPersistedAgeMs: number;
   readonly connected: boolean;
   readonly cameraError?: string;
+  readonly spool?: SpoolTelemetry;
 }
 
 /** What the control channel may do to the device; the app implements it over its pipeline. */

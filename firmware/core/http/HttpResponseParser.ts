@@ -90,13 +90,14 @@ export class HttpResponseParser {
     this.maxTrailerBytes = limit(limits, 'maxTrailerBytes');
   }
 
-  /** True between responses: nothing of a next response has arrived (stray empty lines aside). */
-  get idle(): boolean {
-    return this.state === HEAD && this.headLength === 0 && !this.interim;
+  /** True while part of a response is held (cut off at close); false between responses (stray empty lines aside). */
+  get pending(): boolean {
+    return this.state !== HEAD || this.headLength !== 0 || this.interim;
   }
 
   /** Consumes `bytes[offset..offset+length)`, calling back for each event it completes. */
   push(bytes: Uint8Array, offset: number, length: number): void {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
     if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > bytes.length) {
       throw new RangeError(`offset/length: ${offset}+${length} is outside ${bytes.length} bytes`);
     }

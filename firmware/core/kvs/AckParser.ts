@@ -188,12 +188,12 @@ export class AckParser {
     let colons = this.colons;
     let plain = this.plain;
     let inString = this.inString;
-    let escape = false;
+    let escaped = false;
     let closed = false;
     let i = from;
     if (this.escape) { // the byte after a backslash that ended the previous piece
       if (i < limit) i++;
-      else escape = true;
+      else escaped = true;
     }
     while (i < limit) {
       if (inString) {
@@ -214,7 +214,7 @@ export class AckParser {
           if (j + 1 < limit) i = j + 2;
           else {
             i = limit;
-            escape = true;
+            escaped = true;
           }
           continue;
         }
@@ -243,7 +243,7 @@ export class AckParser {
     this.colons = colons;
     this.plain = plain;
     this.inString = inString;
-    this.escape = escape;
+    this.escape = escaped;
     if (closed) {
       this.state = BETWEEN;
       if (keep) this.complete();

@@ -73,7 +73,8 @@ export class EndpointResolver {
       info = (await this.live(control.call<Described>('/describeStream', { StreamName: name }))).StreamInfo;
     } catch (err) {
       if (!isFieldcamError(err, 'UPLOAD_STREAM_NOT_FOUND') || !this.o.createStream) throw err;
-      await this.live(control.call('/createStream', { StreamName: name, DataRetentionInHours: this.o.createStream.retentionHours, ...(this.o.createStream.mediaType ? { MediaType: this.o.createStream.mediaType } : {}) }));
+      const { retentionHours, mediaType } = this.o.createStream;
+      await this.live(control.call('/createStream', { StreamName: name, DataRetentionInHours: retentionHours, ...(mediaType ? { MediaType: mediaType } : {}) }));
       info = (await this.live(control.call<Described>('/describeStream', { StreamName: name }))).StreamInfo;
     }
     for (let polls = 0; info?.Status !== 'ACTIVE'; polls++) {

@@ -1,5 +1,5 @@
 import type { Frame } from '../media/Frame.ts';
-import type { TrackSpec } from '../mkv/MkvWriter.ts';
+import type { AudioTrackSpec, TrackSpec } from '../mkv/MkvWriter.ts';
 import type { DropReason } from '../pool/FramePool.ts';
 
 /** What `replay()` found: fragments that had been sent before, and of those, how many went out whole. */
@@ -22,6 +22,8 @@ export interface FragmentSource {
   readonly ready: boolean;
   /** The Matroska track; only when `ready`. */
   trackSpec(): TrackSpec;
+  /** Audio tracks after the video (frames with Frame.track 1, 2); absent or empty: video only. */
+  audioTracks?(): readonly AudioTrackSpec[];
   /** Frames held (sent or not), 0 when everything was released. */
   readonly heldFrames: number;
   /** The oldest frame not yet handed to the uploader on this connection, or undefined. */
@@ -44,4 +46,11 @@ export interface FragmentSource {
   dropOldestUnsent(reason: DropReason, startsBefore: number): number;
   /** Moves every held and future frame by `deltaMs` (clock corrected before anything was sent). */
   rebase(deltaMs: number): void;
+  /**
+   * Optional: `next` (a fragment's first frame, from nextUnsent) cannot follow what this connection carried — its
+   * timecode is not later (fragments a spool kept from an earlier boot whose clock was ahead). The session then
+   * ends the connection at this boundary and sends `next` on a new one (KVS refuses decreasing fragment
+   * timecodes within one PutMedia, ERROR 4004; across connections any order is stored).
+   */
+  needsNewConnection?(next: Frame): boolean;
 }

@@ -1,6 +1,7 @@
 import type { Frame } from '../media/Frame.ts';
 import type { FrameInput } from '../media/FrameInput.ts';
-import type { TrackSpec } from '../mkv/MkvWriter.ts';
+import type { AudioInput } from '../audio/AudioInput.ts';
+import type { AudioTrackSpec, TrackSpec } from '../mkv/MkvWriter.ts';
 import type { DropReason } from '../pool/FramePool.ts';
 import type { FragmentSource, ReplayCount } from './FragmentSource.ts';
 
@@ -10,9 +11,14 @@ import type { FragmentSource, ReplayCount } from './FragmentSource.ts';
  */
 export class PoolFragmentSource implements FragmentSource {
   private readonly input: FrameInput;
+  /** The camera's audio track, placed among the video frames in the same queue (AudioInput); undefined: video only. */
+  private readonly audio: AudioInput | undefined;
+  private readonly audioSpecs: readonly AudioTrackSpec[];
 
-  constructor(input: FrameInput) {
+  constructor(input: FrameInput, audio?: AudioInput) {
     this.input = input;
+    this.audio = audio;
+    this.audioSpecs = audio ? Object.freeze([audio.trackSpec()]) : Object.freeze([]);
   }
 
   get ready(): boolean {
@@ -23,12 +29,21 @@ export class PoolFragmentSource implements FragmentSource {
     return this.input.trackSpec();
   }
 
+  audioTracks(): readonly AudioTrackSpec[] {
+    return this.audioSpecs;
+  }
+
   get heldFrames(): number {
     return this.input.queue.length;
   }
 
   nextUnsent(): Frame | undefined {
-    return this.input.queue.nextUnsent();
+    const frame = this.input.queue.nextUnsent();
+    // A video frame waits until the audio reached its time (or ended), so no audio can come for a fragment already
+    // on the wire: the blocks of a fragment go out in timecode order across tracks.
+    const audio = this.audio;
+    if (audio !== undefined && frame !== undefined && frame.track === 0 && !audio.ended && frame.pts >= audio.through) return undefined;
+    return frame;
   }
 
   markSent(frame: Frame): void {
@@ -71,5 +86,6 @@ export class PoolFragmentSource implements FragmentSource {
 
   rebase(deltaMs: number): void {
     this.input.rebase(deltaMs);
+    this.audio?.rebase(deltaMs);
   }
 }

@@ -118,6 +118,8 @@ export interface SessionStats {
   /** Whole un-sent fragments dropped for latency pressure (their frames count in the pool's `latency` drops). */
   fragmentsDroppedLatency: number;
   framesSent: number;
+  /** Audio packets (Frame.track > 0) handed to the connection, replays included. */
+  audioPacketsSent: number;
   /** Frames released by a PERSISTED (or, with retention 0, RECEIVED) acknowledgement. */
   framesPersisted: number;
   bytesSent: number;
@@ -198,7 +200,8 @@ export class PutMediaSession {
     });
     this.stats = {
       connections: 0, fragmentsSent: 0, fragmentsReplayed: 0, fragmentsBuffering: 0, fragmentsReceived: 0,
-      fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsResentWhole: 0, fragmentsDroppedLatency: 0, framesSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
+      fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsResentWhole: 0, fragmentsDroppedLatency: 0,
+      framesSent: 0, audioPacketsSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
       latency: new LatencyStats(),
     };
   }
@@ -389,8 +392,10 @@ export class PutMediaSession {
     }
     const source = this.source;
     if (!this.writer && source.ready) {
+      const audio = source.audioTracks?.();
       this.writer = new MkvWriter({
         track: source.trackSpec(), maxFragmentMs: this.o.maxFragmentMs,
+        ...(audio && audio.length > 0 ? { audio, missingTrack: 'allow' as const } : {}),
         ...(this.o.segmentUid ? { segmentUid: this.o.segmentUid } : {}),
         ...(this.o.blockPort ? { blockPort: this.o.blockPort } : {}),
       });
@@ -414,9 +419,11 @@ export class PutMediaSession {
     const flights = this.flights;
     const supervisor = this.supervisor;
     for (let frame = source.nextUnsent(); frame && conn.writable > 0 && this.state === 'streaming'; frame = source.nextUnsent()) {
-      if (frame.fragmentStart && this.fragmentOpen && (supervisor.rotating || flights.full || flights.unreceived() >= SEND_AHEAD_FRAGMENTS)) break;
+      if (frame.fragmentStart && this.fragmentOpen && (supervisor.rotating || flights.full || flights.unreceived() >= SEND_AHEAD_FRAGMENTS
+        || source.needsNewConnection?.(frame) === true)) break;
       conn.beginChunk(this.mkv);
       if (frame.fragmentStart) {
+        if (this.fragmentOpen) this.checkTracks(writer);
         if (this.fragmentOpen && this.o.endOfFragment) writer.endFragment(this.mkv);
         writer.startFragment(frame.pts, this.mkv, this.o.metadata, this.o.fragmentTags?.(frame));
         this.o.metadata?.fragmentDone();
@@ -428,6 +435,10 @@ export class PutMediaSession {
         conn.fragmentSent();
       } else if (this.skipUntilFragment) {
         source.markSent(frame);
+        continue;
+      }
+      if (frame.track !== 0) {
+        this.sendAudio(conn, writer, frame);
         continue;
       }
       try {
@@ -451,6 +462,36 @@ export class PutMediaSession {
     this.maybeFinish();
   }
 
+  /**
+   * An audio packet (Frame.track > 0) in its own chunk. A local rule refusing it (the fragment was closed on the wire
+   * by a stop, a timecode out of range) drops that packet only: the video of the fragment stays valid.
+   */
+  private sendAudio(conn: PutMediaConnection, writer: MkvWriter, frame: Frame): void {
+    try {
+      writer.audioFrame(frame, this.mkv);
+    } catch (err) {
+      if (!isFieldcamError(err)) throw err;
+      this.mkv.clear();
+      this.count(err.code);
+      this.source.markSent(frame);
+      return;
+    }
+    conn.writeChunk(this.mkv);
+    this.source.markSent(frame);
+    this.stats.audioPacketsSent++;
+  }
+
+  /**
+   * The fragment closing on the wire lacks a track (its audio never came, every packet refused): it is already sent,
+   * so it goes; KVS drops it with ACK 4011 (UPLOAD_FRAGMENT_REJECTED). Counted here, named, never a reconnect loop.
+   */
+  private checkTracks(writer: MkvWriter): void {
+    const missing = writer.missingTrack();
+    if (missing < 0) return;
+    this.count('MKV_TRACK_MISSING_IN_FRAGMENT');
+    this.emit({ type: 'dropped', code: 'MKV_TRACK_MISSING_IN_FRAGMENT', message: `the fragment at ${writer.fragmentTimecode} ms has no block of audio track ${2 + missing}; KVS refuses it (ACK 4011)`, frames: 0 });
+  }
+
   /** At stop (all sent) or rotation (fragment boundary): close the body and let the service flush ACKs. */
   private maybeFinish(): void {
     const conn = this.conn;
@@ -458,8 +499,11 @@ export class PutMediaSession {
     const next = this.source.nextUnsent(); // once: this runs after every drain, i.e. per frame
     const allSent = next === undefined;
     const atBoundary = allSent || next.fragmentStart;
-    if ((this.stopping && this.inputEnded && allSent) || (this.supervisor.rotating && atBoundary) || (this.pausing && allSent)) {
+    // A fragment that cannot follow this connection's (FragmentSource.needsNewConnection) ends it, as a rotation.
+    const newSegment = !allSent && next.fragmentStart && this.fragmentOpen && this.source.needsNewConnection?.(next) === true;
+    if ((this.stopping && this.inputEnded && allSent) || (this.supervisor.rotating && atBoundary) || (this.pausing && allSent) || newSegment) {
       if (this.fragmentOpen && this.writer) {
+        this.checkTracks(this.writer);
         conn.beginChunk(this.mkv);
         this.writer.endFragment(this.mkv); // the last fragment can be acknowledged now
         conn.writeChunk(this.mkv);

@@ -28,6 +28,11 @@ export class Frame {
   duration = 0;
   /** Set from the bitstream (IDR NAL type, or every JPEG), never from a caller's flag. */
   key = false;
+  /**
+   * 0: the video track. 1, 2: an audio packet of audio track 1, 2 (Matroska TrackNumber 2, 3; AudioInput): it never
+   * opens a fragment, has no NAL table, and is queued among the video frames by timecode.
+   */
+  track = 0;
   /** Set by the fragmenter: this frame opens a new fragment (Matroska Cluster). */
   fragmentStart = false;
   /** Set when the frame's bytes have been handed to the uploader at least once. */
@@ -95,6 +100,7 @@ export class Frame {
     this.startA = this.endA = this.startB = this.endB = 0;
     this.pts = this.dts = this.duration = 0;
     this.key = this.fragmentStart = this.sent = this.held = false;
+    this.track = 0;
     this.clip = 0;
     this.seq = this.streamOffset = 0;
     this.capturedAt = -1;

@@ -29,6 +29,12 @@ export interface MkvWriterOptions {
   readonly writingApp?: string;
   /** The board's native block writer; used when the track says what its payload is (`TrackSpec.payload`). */
   readonly blockPort?: MkvBlockPort;
+  /**
+   * A fragment closed without a block of every track: `throw` (default) refuses it, MKV_TRACK_MISSING_IN_FRAGMENT
+   * (offline: nothing written yet); `allow` lets it go, for a live upload where the fragment is already on the wire
+   * and KVS's ACK 4011 will drop it (the caller counts it with `missingTrack()` first).
+   */
+  readonly missingTrack?: 'throw' | 'allow';
 }
 
 /** Name KVS reads as "this fragment is complete" (PIC Include_i.h EOFR_METADATA_NAME). */
@@ -119,6 +125,7 @@ export class MkvWriter {
   private readonly audioTemplates: Uint8Array[] = [];
   private readonly audioBlocks: number[] = [];
   private readonly audioLast: number[] = [];
+  private readonly allowMissingTrack: boolean;
 
   constructor(options: MkvWriterOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -131,6 +138,7 @@ export class MkvWriter {
       throw new RangeError(`maxFragmentBytes must be an integer 1-${MKV_LIMITS.fragmentBytesCeiling}, got ${String(maxBytes)}`);
     }
     this.track = options.track;
+    this.allowMissingTrack = options.missingTrack === 'allow';
     this.maxFragmentMs = maxMs;
     this.maxFragmentBytes = maxBytes;
     const audio = options.audio ?? [];
@@ -275,7 +283,7 @@ export class MkvWriter {
       throw new FieldcamError('MKV_FRAGMENT_NOT_MONOTONIC',
         `fragment timecode ${timecode} ms is before the end of the previous frame (${this.lastDts + this.lastDuration} ms)`);
     }
-    if (this.fragmentOpen) this.checkTracksPresent();
+    if (this.fragmentOpen && !this.allowMissingTrack) this.checkTracksPresent();
     const tags = metadata === undefined ? undefined : metadata.encode();
     const tpl = this.clusterTemplate;
     writeUintBE(tpl, this.clusterTimecodeOffset, timecode, CLUSTER_TIMECODE_WIDTH);
@@ -304,6 +312,23 @@ export class MkvWriter {
    * fragment in time order across tracks); audio must not precede its fragment or go backwards.
    */
   audioBlock(track: number, timecode: number, bytes: Uint8Array, offset: number, length: number, out: ViewList): void {
+    this.audioHeader(track, timecode, length, out);
+    out.push(bytes, offset, length);
+  }
+
+  /**
+   * An audio packet held in the frame pool (Frame.track > 0, AudioInput) as a SimpleBlock of its track at its PTS:
+   * the header, then the payload's one or two pieces as views (no copy). Same rules as `audioBlock`.
+   */
+  audioFrame(frame: Frame, out: ViewList): void {
+    const length = frame.size;
+    this.audioHeader(frame.track - 1, frame.pts, length, out);
+    out.push(frame.slotA!.bytes, frame.startA, frame.endA - frame.startA);
+    if (frame.slotB !== null) out.push(frame.slotB.bytes, frame.startB, frame.endB - frame.startB);
+  }
+
+  /** Checks an audio block against KVS's rules (nothing appended when refused), then appends its patched header. */
+  private audioHeader(track: number, timecode: number, length: number, out: ViewList): void {
     if (!this.fragmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'audioBlock() outside a fragment: call startFragment() first');
     const tpl = this.audioTemplates[track];
     if (tpl === undefined) throw new RangeError(`audio track ${track} is not in the header (${this.audioTemplates.length} audio tracks)`);
@@ -331,10 +356,16 @@ export class MkvWriter {
     tpl[BLOCK_TIMECODE_OFFSET] = relative >> 8;
     tpl[BLOCK_TIMECODE_OFFSET + 1] = relative & 0xff;
     out.push(tpl, 0, tpl.length);
-    out.push(bytes, offset, length);
     this.audioBlocks[track]!++;
     this.audioLast[track] = timecode;
     this.bytes += blockBytes;
+  }
+
+  /** The audio track (0 = TrackNumber 2) with no block in the open fragment yet, or -1 (none, or no fragment open). */
+  missingTrack(): number {
+    if (!this.fragmentOpen) return -1;
+    for (let i = 0; i < this.audioBlocks.length; i++) if (this.audioBlocks[i] === 0) return i;
+    return -1;
   }
 
   /** KVS refuses a fragment missing a track (ACK 4011): every audio track must have a block in the open fragment. */
@@ -479,7 +510,7 @@ export class MkvWriter {
    */
   endFragment(out: ViewList): void {
     if (!this.fragmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'endFragment() outside a fragment');
-    this.checkTracksPresent();
+    if (!this.allowMissingTrack) this.checkTracksPresent();
     out.push(this.endOfFragmentBytes, 0, this.endOfFragmentBytes.length);
     this.fragmentOpen = false;
   }

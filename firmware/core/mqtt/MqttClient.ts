@@ -1,5 +1,5 @@
 import type { ClockPort } from '../../io/Clock.ts';
-import type { Socket, SocketFactory, TlsOptions } from '../../io/Socket.ts';
+import type { SocketFactory, TlsOptions } from '../../io/Socket.ts';
 import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
 import { FieldcamError } from '../errors.ts';
 import { Backoff } from '../net/Backoff.ts';
@@ -7,6 +7,7 @@ import { NET_DEADLINE_DEFAULTS, PhaseDeadline, type NetDeadlines } from '../net/
 import { TLS_VERIFY_CODE } from '../net/socketError.ts';
 import { ViewList } from '../media/ViewList.ts';
 import { CONNACK_RETURN, PACKET_TYPE, SUBACK_FAILURE, type QoS } from './mqttConstants.ts';
+import { MqttConnection, type MqttConnectionEvents } from './MqttConnection.ts';
 import { MqttDecoder } from './MqttDecoder.ts';
 import type { MqttInbound, PublishRecord } from './MqttInbound.ts';
 import { writeConnect, type WillFields } from './writeConnect.ts';
@@ -107,6 +108,9 @@ interface MutablePublishFields {
  * - Lifecycle (design.md §7, the same for every network object): the constructor connects nothing; start()
  *   opens the first connection; close() sends DISCONNECT when connected (§3.14), stops the timers; no callback
  *   runs afterwards and start/publish/subscribe throw.
+ * - Each attempt is an MqttConnection; `conn` is the current one (undefined while waiting, stopped or closed).
+ *   Whatever may have changed it — a socket event, a callback into the application that may close or drop —
+ *   is followed by `conn === this.conn` before acting for that connection.
  */
 export class MqttClient {
   private readonly options: MqttClientOptions;
@@ -126,13 +130,12 @@ export class MqttClient {
   private readonly ring: Qos1Ring;
 
   private readonly subscriptions: SubscriptionState[] = [];
-  private socket: Socket | undefined;
-  private generation = 0;
+  /** The current connection attempt; undefined while waiting to retry, stopped or closed. */
+  private conn: MqttConnection | undefined;
+  /** One set of socket events for every connection: each names its connection, checked against `conn`. */
+  private readonly connEvents: MqttConnectionEvents;
   private state = IDLE;
   private timer: TimerHandle | undefined;
-  private writable = 0;
-  private lastSent = 0;
-  private pingOutstanding = false;
   private nextId = 0;
   /** Messages refused by publish(): the QoS 1 queue was full, or a QoS 0 message could not be sent. */
   dropped = 0;
@@ -150,7 +153,8 @@ export class MqttClient {
     this.clock = options.clock;
     this.keepAliveMs = options.keepAliveSeconds * 1000;
     const deadlines = options.deadlines ?? NET_DEADLINE_DEFAULTS;
-    this.deadline = new PhaseDeadline(options.timers, options.connectTimeoutMs === undefined ? deadlines : { ...deadlines, connackMs: options.connectTimeoutMs },
+    const phases = options.connectTimeoutMs === undefined ? deadlines : { ...deadlines, connackMs: options.connectTimeoutMs };
+    this.deadline = new PhaseDeadline(options.timers, phases,
       `MQTT connection to ${options.host}:${options.port}`, (error) => this.drop(error));
     this.backoff = new Backoff({
       initialMs: options.backoff?.initialMs ?? MQTT_CLIENT_DEFAULTS.backoffInitialMs,
@@ -163,6 +167,31 @@ export class MqttClient {
     this.scratch = new Uint8Array(maxPacketBytes);
     this.ring = new Qos1Ring(maxQueued, maxPacketBytes);
     this.onTimer = () => this.tick();
+    this.connEvents = {
+      onTransportConnect: (conn) => {
+        if (conn === this.conn) this.deadline.enter('tls');
+      },
+      onConnect: (conn) => {
+        if (conn !== this.conn) return;
+        this.deadline.enter('connack');
+        this.send(this.scratch, writeConnect(this.connectFields(), this.scratch));
+      },
+      onReadable: (conn) => {
+        if (conn === this.conn) this.readAll(conn);
+      },
+      onWritable: (conn) => {
+        if (conn === this.conn && this.state === CONNECTED) this.flush();
+      },
+      onClose: (conn, error) => {
+        if (conn !== this.conn) return;
+        const o = this.options;
+        if ((error as (Error & { code?: string }) | undefined)?.code === TLS_VERIFY_CODE) {
+          this.stop(new FieldcamError('MQTT_TLS_VERIFY', `MQTT connection to ${o.host}:${o.port}: ${error!.message}`));
+          return;
+        }
+        this.drop(new FieldcamError('MQTT_CONNECTION_LOST', `MQTT connection to ${o.host}:${o.port} ${error ? `failed: ${error.message}` : 'closed by the broker'}`));
+      },
+    };
     // Validate the CONNECT (client id, will) now, as a RangeError/MQTT_* to the caller, not on some later connect.
     writeConnect(this.connectFields(), this.scratch);
   }
@@ -197,7 +226,7 @@ export class MqttClient {
     if (qos === 0) {
       f.packetId = undefined;
       const n = writePublish(f, payload, this.scratch); // validates even when the message is then dropped
-      if (this.state !== CONNECTED || this.writable <= 0) {
+      if (this.state !== CONNECTED || this.conn!.writable <= 0) {
         this.dropped++;
         return false;
       }
@@ -230,22 +259,10 @@ export class MqttClient {
     this.state = CLOSED;
     this.disarm();
     this.deadline.clear();
-    this.generation++;
-    const socket = this.socket;
-    this.socket = undefined;
-    if (socket) {
-      if (wasConnected) {
-        try {
-          this.views.push(this.scratch, 0, writeDisconnect(this.scratch));
-          socket.write(this.views);
-        } catch {
-          // the connection is going away anyway
-        } finally {
-          this.views.clear();
-        }
-      }
-      socket.close();
-    }
+    const conn = this.conn;
+    this.conn = undefined;
+    if (wasConnected) conn?.close(this.scratch, writeDisconnect(this.scratch));
+    else conn?.close();
   }
 
   private connectFields() {
@@ -258,61 +275,31 @@ export class MqttClient {
   }
 
   private open(): void {
-    const gen = ++this.generation;
     this.state = OPENING;
-    this.pingOutstanding = false;
-    this.writable = 0;
     this.decoder.reset();
     this.ring.unsend();
     for (const s of this.subscriptions) s.sentId = 0;
     this.disarm();
     const o = this.options;
     this.deadline.enterConnect(o.tls !== undefined);
+    const conn = new MqttConnection(this.views);
+    this.conn = conn;
     try {
-      this.socket = o.sockets({
-        host: o.host,
-        port: o.port,
-        ...(o.tls ? { tls: o.tls } : {}),
-        onTransportConnect: () => {
-          if (gen === this.generation) this.deadline.enter('tls');
-        },
-        onConnect: () => {
-          if (gen !== this.generation) return;
-          this.deadline.enter('connack');
-          this.send(this.scratch, writeConnect(this.connectFields(), this.scratch));
-        },
-        onReadable: () => {
-          if (gen === this.generation) this.readAll(gen);
-        },
-        onWritable: (count) => {
-          if (gen !== this.generation) return;
-          this.writable = count;
-          if (this.state === CONNECTED) this.flush();
-        },
-        onClose: (error) => {
-          if (gen !== this.generation) return;
-          if ((error as (Error & { code?: string }) | undefined)?.code === TLS_VERIFY_CODE) {
-            this.stop(new FieldcamError('MQTT_TLS_VERIFY', `MQTT connection to ${o.host}:${o.port}: ${error!.message}`));
-            return;
-          }
-          this.drop(new FieldcamError('MQTT_CONNECTION_LOST', `MQTT connection to ${o.host}:${o.port} ${error ? `failed: ${error.message}` : 'closed by the broker'}`));
-        },
-      });
+      conn.open(o.sockets, o, this.connEvents);
     } catch (err) {
-      this.drop(new FieldcamError('MQTT_CONNECTION_LOST', `MQTT connection to ${o.host}:${o.port} failed: ${(err as Error).message}`));
+      if (conn === this.conn) this.drop(new FieldcamError('MQTT_CONNECTION_LOST', `MQTT connection to ${o.host}:${o.port} failed: ${(err as Error).message}`));
     }
   }
 
-  private readAll(gen: number): void {
-    const socket = this.socket!;
+  private readAll(conn: MqttConnection): void {
     const buf = this.received;
     try {
-      for (let n = socket.read(buf, 0, buf.length); n > 0; n = socket.read(buf, 0, buf.length)) {
+      for (let n = conn.read(buf); n > 0; n = conn.read(buf)) {
         this.decoder.push(buf, 0, n);
-        if (gen !== this.generation) return; // a packet ended this connection
+        if (conn !== this.conn) return; // a packet ended this connection
       }
     } catch (err) {
-      if (gen !== this.generation) return;
+      if (conn !== this.conn) return;
       this.drop(err instanceof FieldcamError ? err : new FieldcamError('MQTT_MALFORMED', `MQTT packet handling failed: ${(err as Error).message}`));
     }
   }
@@ -323,14 +310,17 @@ export class MqttClient {
    */
   private oversize(packet: PublishRecord, packetBytes: number): void {
     if (this.state !== CONNECTED) throw new FieldcamError('MQTT_PROTOCOL_VIOLATION', 'PUBLISH before CONNACK ([MQTT-3.2.0-1])');
-    const gen = this.generation;
+    const conn = this.conn;
     this.options.onError?.(new FieldcamError('MQTT_PACKET_TOO_LARGE',
       `a ${packetBytes}-byte PUBLISH on ${packet.topic} exceeds maxPacketBytes ${this.decoder.maxPacketBytes}: acknowledged and discarded`));
     this.options.onOversize?.(packet.topic, packetBytes);
-    if (packet.qos === 1 && gen === this.generation) this.send(this.scratch, writePuback(packet.packetId, this.scratch));
+    if (packet.qos === 1 && conn === this.conn) this.send(this.scratch, writePuback(packet.packetId, this.scratch));
   }
 
   private handle(packet: MqttInbound): void {
+    const conn = this.conn;
+    // A packet after the one that ended this connection, in the same read: the connection is gone.
+    if (!conn) return;
     switch (packet.type) {
       case PACKET_TYPE.CONNACK:
         if (this.state !== OPENING) throw new FieldcamError('MQTT_PROTOCOL_VIOLATION', 'a second CONNACK (§3.2)');
@@ -338,10 +328,9 @@ export class MqttClient {
         return;
       case PACKET_TYPE.PUBLISH: {
         if (this.state !== CONNECTED) throw new FieldcamError('MQTT_PROTOCOL_VIOLATION', 'PUBLISH before CONNACK ([MQTT-3.2.0-1])');
-        const gen = this.generation;
         this.options.onMessage(packet.topic, packet.payload, packet.qos);
         // [MQTT-4.3.2-2]: acknowledge after taking ownership, i.e. once the handler returned.
-        if (packet.qos === 1 && gen === this.generation) this.send(this.scratch, writePuback(packet.packetId, this.scratch));
+        if (packet.qos === 1 && conn === this.conn) this.send(this.scratch, writePuback(packet.packetId, this.scratch));
         return;
       }
       case PACKET_TYPE.PUBACK:
@@ -351,7 +340,7 @@ export class MqttClient {
         this.suback(packet.packetId, packet.returnCodes);
         return;
       case PACKET_TYPE.PINGRESP:
-        this.pingOutstanding = false;
+        conn.pingOutstanding = false;
         if (this.state === CONNECTED) this.armKeepAlive();
         return;
       default:
@@ -369,14 +358,14 @@ export class MqttClient {
     }
     this.deadline.clear();
     this.state = CONNECTED;
-    this.writable = 1; // unknown until the next write reports it
+    const conn = this.conn!;
+    conn.writable = 1; // unknown until the next write reports it
     this.backoff.reset();
-    const gen = this.generation;
     // Without a session the broker forgot our subscriptions (§3.2.2.2): send them all again.
     if (!sessionPresent) for (const s of this.subscriptions) s.acked = false;
     this.sendSubscriptions();
     this.flush();
-    if (gen !== this.generation) return;
+    if (conn !== this.conn) return;
     this.armKeepAlive();
     this.options.onConnectionChange(true);
   }
@@ -404,9 +393,9 @@ export class MqttClient {
 
   /** Sends the queued QoS 1 messages not yet sent on this connection, in order, while the socket takes them. */
   private flush(): void {
-    const gen = this.generation;
+    const conn = this.conn!;
     const ring = this.ring;
-    for (let i = 0; i < ring.count && this.writable > 0 && gen === this.generation; i++) {
+    for (let i = 0; i < ring.count && conn.writable > 0 && conn === this.conn; i++) {
       const slot = ring.takeUnsent(i);
       if (slot >= 0) this.send(ring.buffer(slot), ring.length(slot));
     }
@@ -429,15 +418,7 @@ export class MqttClient {
   }
 
   private send(bytes: Uint8Array, length: number): void {
-    const socket = this.socket;
-    if (!socket) return;
-    this.views.push(bytes, 0, length);
-    try {
-      this.writable = socket.write(this.views);
-    } finally {
-      this.views.clear();
-    }
-    this.lastSent = this.clock.monotonic();
+    this.conn?.send(bytes, length, this.clock.monotonic());
   }
 
   private tick(): void {
@@ -445,17 +426,18 @@ export class MqttClient {
     if (this.state === WAITING) {
       this.open();
     } else if (this.state === CONNECTED) {
-      if (this.pingOutstanding) {
+      const conn = this.conn!;
+      if (conn.pingOutstanding) {
         this.drop(new FieldcamError('MQTT_CONNECTION_LOST', `no PINGRESP within ${this.keepAliveMs / 2} ms (§3.1.2.10)`));
         return;
       }
-      const idle = this.clock.monotonic() - this.lastSent;
+      const idle = this.clock.monotonic() - conn.lastSent;
       if (idle < this.keepAliveMs) {
         this.arm(this.keepAliveMs - idle);
         return;
       }
       this.send(this.scratch, writePingreq(this.scratch));
-      this.pingOutstanding = true;
+      conn.pingOutstanding = true;
       this.arm(this.keepAliveMs / 2);
     }
   }
@@ -465,7 +447,7 @@ export class MqttClient {
       this.disarm();
       return;
     }
-    this.arm(Math.max(0, this.keepAliveMs - (this.clock.monotonic() - this.lastSent)));
+    this.arm(Math.max(0, this.keepAliveMs - (this.clock.monotonic() - this.conn!.lastSent)));
   }
 
   private arm(ms: number): void {
@@ -498,16 +480,16 @@ export class MqttClient {
   private endSocket(): boolean {
     const wasConnected = this.state === CONNECTED;
     this.deadline.clear();
-    this.generation++;
-    const socket = this.socket;
-    this.socket = undefined;
-    socket?.close();
+    const conn = this.conn;
+    this.conn = undefined;
+    conn?.close();
     return wasConnected;
   }
 
+  /** Tells the application; onError only if onConnectionChange left the client as it was (not closed, no new attempt). */
   private report(error: FieldcamError, wasConnected: boolean): void {
-    const gen = this.generation;
+    const state = this.state;
     if (wasConnected) this.options.onConnectionChange(false);
-    if (gen === this.generation) this.options.onError?.(error);
+    if (this.state === state && this.conn === undefined) this.options.onError?.(error);
   }
 }

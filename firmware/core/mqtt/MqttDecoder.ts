@@ -70,13 +70,14 @@ export class MqttDecoder {
     this.body = new Uint8Array(max - 2); // the fixed header takes at least two bytes
   }
 
-  /** True between packets: no byte of a next packet has arrived. */
-  get idle(): boolean {
-    return this.state === FIRST;
+  /** True while part of a packet is held (a packet cut off at close); false between packets. */
+  get pending(): boolean {
+    return this.state !== FIRST;
   }
 
   /** Consumes `bytes[offset..offset+length)`, calling onPacket for each packet it completes. */
   push(bytes: Uint8Array, offset = 0, length: number = bytes.length - offset): void {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
     if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > bytes.length) {
       throw new RangeError(`offset/length: ${offset}+${length} is outside ${bytes.length} bytes`);
     }

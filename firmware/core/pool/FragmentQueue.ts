@@ -17,6 +17,15 @@ export interface FragmentQueueOptions {
   readonly maxFragmentMs?: number;
 }
 
+/** Where a whole fragment the pool gives up can be kept instead of dropped (the spool, issue 15). */
+export interface FragmentSpill {
+  /**
+   * Keeps frames [start, start + count) of `queue`: one complete fragment of which nothing was sent. Returns
+   * false when it could not (it is then dropped as before). The queue frees the frames either way.
+   */
+  keep(queue: FragmentQueue, start: number, count: number): boolean;
+}
+
 /**
  * Frames held in the pool, oldest first, grouped into fragments (Matroska Clusters). It decides fragment
  * boundaries, tracks what was handed to the uploader, and applies the pool's named overflow policy,
@@ -44,7 +53,10 @@ export class FragmentQueue {
   droppedFragments = 0;
   /** Whole held fragments dropped with no event around them (their frames count as `outsideEvent`). */
   droppedHeldFragments = 0;
+  /** Whole fragments moved to the spill (the spool) instead of being dropped. */
+  spilledFragments = 0;
   private gate: FrameGate | undefined;
+  private spill: FragmentSpill | undefined;
   /** End (pts + duration) of the newest frame pushed, -1 before the first: "now" in the stream's timecodes. */
   private lastEnd = -1;
 
@@ -72,14 +84,48 @@ export class FragmentQueue {
     this.dropAllHeld();
   }
 
+  /** From now on, complete fragments the pool gives up go to `spill` first (undefined: dropped). */
+  setSpill(spill: FragmentSpill | undefined): void {
+    this.spill = spill;
+  }
+
+  /**
+   * Moves every complete fragment of which nothing was sent to the spill, oldest first (the spool from boot
+   * until the first PERSISTED); stops at the first it cannot keep. `withOpen`: the input ended, so the open
+   * fragment is complete too. Returns the fragments moved.
+   */
+  spillComplete(withOpen = false): number {
+    const spill = this.spill;
+    if (!spill) return 0;
+    let moved = 0;
+    let i = 0;
+    while (i < this.count) {
+      const f = this.at(i);
+      let end = i + 1;
+      while (end < this.count && !this.at(end).fragmentStart) end++;
+      if (end === this.count && !withOpen) break; // the open fragment
+      if (!f.fragmentStart || f.sent || f.held || this.at(end - 1).sent) {
+        i = end;
+        continue;
+      }
+      if (!spill.keep(this, i, end - i)) break;
+      this.removeRange(i, end - i, null);
+      this.spilledFragments++;
+      moved++;
+    }
+    return moved;
+  }
+
   /** End (pts + duration) of the newest frame pushed, ms; -1 before the first. */
   get newestEnd(): number {
     return this.lastEnd;
   }
 
-  /** FrameInput.rebase moved every held frame by `deltaMs`: "now" moves with them. */
+  /** FrameInput.rebase moved every held frame by `deltaMs`: "now" and the open fragment's start move with them. */
   shiftNewest(deltaMs: number): void {
     if (this.lastEnd >= 0) this.lastEnd += deltaMs;
+    // The open fragment moved too: its next frames are measured from its moved start (maxFragmentMs).
+    this.openStartPts += deltaMs;
   }
 
   /**
@@ -151,6 +197,42 @@ export class FragmentQueue {
     this.count++;
     this.lastEnd = frame.pts + frame.duration;
     return true;
+  }
+
+  /**
+   * An audio packet (frame.track > 0, timestamps set; AudioInput), placed among the held frames by timecode: after
+   * every frame with an earlier or equal timecode and after every frame already sent, so the fragment it joins is the
+   * one of the frame before it. Refused (freed, and the reason returned) while stopped, with no fragment to join
+   * (before the first key frame, after a drop until the next one), or when a later frame was already sent. A
+   * fragment never starts on audio. Returns '' when kept.
+   */
+  insertAudio(frame: Frame): '' | 'stopped' | 'noFragment' | 'late' {
+    const reason = this.placeAudio(frame);
+    if (reason !== '') this.pool.freeFrame(frame);
+    return reason;
+  }
+
+  private placeAudio(frame: Frame): '' | 'stopped' | 'noFragment' | 'late' {
+    if (this.paused) return 'stopped';
+    if (!this.open || this.awaitingKey) return 'noFragment';
+    if (this.count === this.ring.length) return 'late';
+    const ring = this.ring;
+    const cap = ring.length;
+    let i = this.count;
+    while (i > 0) {
+      const before = ring[(this.head + i - 1) % cap]!;
+      if (before.pts <= frame.pts) break;
+      if (before.sent) return 'late';
+      i--;
+    }
+    if (i === 0 && (this.count > 0 || frame.pts < this.openStartPts)) return 'noFragment';
+    for (let k = this.count; k > i; k--) ring[(this.head + k) % cap] = ring[(this.head + k - 1) % cap]!;
+    ring[(this.head + i) % cap] = frame;
+    this.count++;
+    frame.fragmentStart = false;
+    frame.sent = false;
+    if (this.unsentFrom > i) this.unsentFrom = i;
+    return '';
   }
 
   /**
@@ -249,13 +331,13 @@ export class FragmentQueue {
     this.dropHead();
   }
 
-  /** Frees the oldest whole fragment (its ACK arrived). Returns the number of frames freed. */
+  /** Frees the oldest whole fragment (its ACK arrived). Returns the number of video frames freed (audio packets go with them). */
   releaseOldestFragment(): number {
     if (this.count === 0) return 0;
     let n = 0;
     do {
+      if (this.ring[this.head]!.track === 0) n++;
       this.dropHead();
-      n++;
     } while (this.count > 0 && !this.at(0).fragmentStart);
     // Releasing the open fragment closes it: its later frames could only follow a start that is gone.
     if (this.count === 0 && this.open) {
@@ -272,7 +354,8 @@ export class FragmentQueue {
 
   /**
    * The overflow policy, DROP_OLDEST_UNSENT_FRAGMENT. Frees, in order of preference:
-   *  1. the oldest complete fragment of which nothing was sent (whole, never half);
+   *  1. the oldest complete fragment of which nothing was sent (whole, never half), moved to the spill when
+   *     there is one and it keeps it;
    *  2. else the open fragment if nothing of it was sent; later frames wait for the next key frame;
    * Fragments already (partly) sent are never touched: they are being delivered and will be acknowledged.
    * Returns false when nothing could be freed (everything held is in flight).
@@ -285,6 +368,11 @@ export class FragmentQueue {
       while (end < this.count && !this.at(end).fragmentStart) end++;
       if (this.at(end - 1).sent) continue; // partly sent
       const complete = end < this.count;
+      if (complete && !f.held && this.spill?.keep(this, i, end - i)) {
+        this.removeRange(i, end - i, null);
+        this.spilledFragments++;
+        return true;
+      }
       this.removeRange(i, end - i);
       this.droppedFragments++;
       if (!complete) this.awaitingKey = true;
@@ -307,8 +395,7 @@ export class FragmentQueue {
       while (end < this.count && !this.at(end).fragmentStart) end++;
       if (end === this.count) return 0; // the open fragment
       if (this.at(end - 1).sent) continue; // partly sent
-      const n = end - i;
-      this.removeRange(i, n, reason);
+      const n = this.removeRange(i, end - i, reason);
       this.droppedFragments++;
       return n;
     }
@@ -324,12 +411,23 @@ export class FragmentQueue {
     this.pool.freeFrame(f);
   }
 
-  /** Frees frames [start, start + n) and closes the gap by moving the older references forward. */
-  private removeRange(start: number, n: number, reason: DropReason = 'poolFull'): void {
+  /**
+   * Frees frames [start, start + n) and closes the gap by moving the older references forward; counts them as
+   * dropped for `reason` (null: kept elsewhere, the spool). Returns the video frames among them.
+   */
+  private removeRange(start: number, n: number, reason: DropReason | null = 'poolFull'): number {
     const cap = this.ring.length;
+    let video = 0;
     for (let i = start; i < start + n; i++) {
-      this.pool.freeFrame(this.at(i));
-      this.pool.countDrop(reason);
+      const f = this.at(i);
+      // Drop reasons count video frames (with the frames stored, every frame fed); audio packets have their own count.
+      if (f.track === 0) {
+        if (reason !== null) this.pool.countDrop(reason);
+        video++;
+      } else if (reason !== null) {
+        this.pool.audioDropped++;
+      }
+      this.pool.freeFrame(f);
     }
     for (let i = start - 1; i >= 0; i--) {
       this.ring[(this.head + i + n) % cap] = this.ring[(this.head + i) % cap]!;
@@ -339,5 +437,6 @@ export class FragmentQueue {
     this.count -= n;
     // Only un-sent fragments are removed, so the cursor is at or before `start`; clamp to be safe.
     if (this.unsentFrom > start) this.unsentFrom = Math.max(start, this.unsentFrom - n);
+    return video;
   }
 }

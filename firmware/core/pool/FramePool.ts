@@ -25,6 +25,7 @@ export const DROP_REASONS = Object.freeze([
   'corrupt', // a bitstream error (lenient device reader): the access unit is dropped, frames resume at the next key frame
   'fragmentTooLong', // after a camera pause: non-key frames that would stretch the open fragment past its maximum duration
   'latency', // whole un-sent fragment dropped because the uplink cannot carry the camera (PutMediaSession maxLatencyMs)
+  'spoolFull', // the spool at its size cap or free-space floor: its oldest whole fragment dropped (or, while that one is on the wire, the newcomer)
   'outsideEvent', // event recording: a whole held fragment that aged out of the pre-roll (or was held at a stop) with no event around it
 ] as const);
 export type DropReason = (typeof DROP_REASONS)[number];
@@ -44,7 +45,8 @@ export class FramePool {
   private slotHighWater = 0;
   private framesHighWater = 0;
   readonly drops: Record<DropReason, number> = {
-    poolFull: 0, awaitKeyFrame: 0, frameTooLarge: 0, noParameterSets: 0, stopped: 0, truncated: 0, corrupt: 0, fragmentTooLong: 0, latency: 0, outsideEvent: 0,
+    poolFull: 0, awaitKeyFrame: 0, frameTooLarge: 0, noParameterSets: 0, stopped: 0, truncated: 0, corrupt: 0,
+    fragmentTooLong: 0, latency: 0, spoolFull: 0, outsideEvent: 0,
   };
 
   /**
@@ -148,6 +150,9 @@ export class FramePool {
     }
     this.freeFrames.push(frame);
   }
+
+  /** Audio packets (Frame.track > 0) dropped with the fragments they were in (the reasons above count video only). */
+  audioDropped = 0;
 
   countDrop(reason: DropReason, frames = 1): void {
     this.drops[reason] += frames;

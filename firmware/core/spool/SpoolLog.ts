@@ -1,11 +1,12 @@
 import type { StorageFile, StoragePort } from '../../io/Storage.ts';
 import { FieldcamError, isFieldcamError } from '../errors.ts';
 import type { ViewList } from '../media/ViewList.ts';
-import { crc32 } from './crc32.ts';
+import { crc32 as crc32InJs } from './crc32.ts';
 
 /**
  * Record header, little-endian: magic, payload length, sequence number, fragment timecode, CRC-32 of bytes
- * 0-23 and the payload, reserved (0). 32 bytes keeps the f64 fields aligned in the scratch.
+ * 0-23, 28-31 and the payload, frames in the record (the caller's count, kept in the index). 32 bytes keeps the
+ * f64 fields aligned in the scratch.
  */
 const HEADER = 32;
 const MAGIC = 0x50534346; // "FCSP"
@@ -60,6 +61,8 @@ interface Segment {
  */
 export class SpoolLog {
   private readonly o: SpoolLogOptions;
+  /** The board's CRC-32 when it has one (in C on XS), else the core's loop. */
+  private readonly crc32: (crc: number, bytes: Uint8Array, offset: number, length: number) => number;
   private readonly header = new Uint8Array(HEADER);
   private readonly headerView = new DataView(this.header.buffer);
   private readonly mark = new Uint8Array(12);
@@ -72,6 +75,7 @@ export class SpoolLog {
   private readonly lengths: Uint32Array;
   private readonly offsets: Float64Array;
   private readonly segmentOf: Float64Array;
+  private readonly frames: Uint32Array;
   private head = 0;
   private n = 0;
   private released = -1;
@@ -88,12 +92,25 @@ export class SpoolLog {
       if (!Number.isInteger(options[key]) || options[key] < 1) throw new RangeError(`${key} must be a positive integer`);
     }
     this.o = options;
+    const storage = options.storage;
+    this.crc32 = storage.crc32 ? (crc, bytes, offset, length) => storage.crc32!(crc, bytes, offset, length) : crc32InJs;
     this.scratch = new Uint8Array(Math.min(options.maxRecordBytes, 64 * 1024));
     this.seqs = new Float64Array(options.maxRecords);
     this.timecodes = new Float64Array(options.maxRecords);
     this.lengths = new Uint32Array(options.maxRecords);
     this.offsets = new Float64Array(options.maxRecords);
     this.segmentOf = new Float64Array(options.maxRecords);
+    this.frames = new Uint32Array(options.maxRecords);
+  }
+
+  /** Largest payload of one record (a read buffer of this size holds any record). */
+  get maxRecordBytes(): number {
+    return this.o.maxRecordBytes;
+  }
+
+  /** The sequence number the next append gets. */
+  get nextSequence(): number {
+    return this.nextSeq;
   }
 
   get count(): number {
@@ -117,6 +134,11 @@ export class SpoolLog {
     return this.lengths[this.slot(i)]!;
   }
 
+  /** The frame count given to append() for held record `i`. */
+  framesAt(i: number): number {
+    return this.frames[this.slot(i)]!;
+  }
+
   /** Reads the payload of held record `i` into `into[offset…]` (it must fit); returns its length. */
   read(i: number, into: Uint8Array, offset: number): number {
     this.checkOpen();
@@ -125,7 +147,8 @@ export class SpoolLog {
     if (offset + length > into.length) throw new RangeError(`record of ${length} bytes does not fit at ${offset} of ${into.length}`);
     const segment = this.segmentBySeq(this.segmentOf[k]!);
     const got = segment.file.read(this.offsets[k]! + HEADER, into, offset, length);
-    if (got !== length) throw new FieldcamError('STORAGE_CORRUPT', `${this.o.dir}/${segment.name}: record ${this.seqs[k]} is short (${got} of ${length} bytes)`);
+    if (got !== length)
+      throw new FieldcamError('STORAGE_CORRUPT', `${this.o.dir}/${segment.name}: record ${this.seqs[k]} is short (${got} of ${length} bytes)`);
     return length;
   }
 
@@ -157,7 +180,8 @@ export class SpoolLog {
           break;
         }
         const seq = this.headerView.getFloat64(8, true);
-        if (seq > this.released) this.index(seq, this.headerView.getFloat64(16, true), length, at, Number(name.slice(0, SEQ_DIGITS)));
+        if (seq > this.released)
+          this.index(seq, this.headerView.getFloat64(16, true), length, at, Number(name.slice(0, SEQ_DIGITS)), this.headerView.getUint32(28, true));
         segment.lastSeq = seq;
         if (seq >= this.nextSeq) this.nextSeq = seq + 1;
         at += HEADER + length;
@@ -175,10 +199,11 @@ export class SpoolLog {
   }
 
   /**
-   * Appends one record (the payload gathered from `views`) and makes it durable. Returns its sequence number.
-   * Throws RangeError when the index is full (the caller drops the oldest first) or the payload is too large.
+   * Appends one record (the payload gathered from `views`; `frames` is kept beside it) and makes it durable.
+   * Returns its sequence number. Throws RangeError when the index is full (the caller drops the oldest first)
+   * or the payload is too large.
    */
-  append(timecode: number, views: ViewList): number {
+  append(timecode: number, views: ViewList, frames = 0): number {
     this.checkOpen();
     if (this.full) throw new RangeError('the spool index is full: release or drop records first');
     const length = views.byteLength;
@@ -191,10 +216,10 @@ export class SpoolLog {
     h.setUint32(4, length, true);
     h.setFloat64(8, seq, true);
     h.setFloat64(16, timecode, true);
-    let crc = crc32(0, this.header, 0, 24);
-    for (let i = 0; i < views.count; i++) crc = crc32(crc, views.sources[i]!, views.offsets[i]!, views.lengths[i]!);
+    h.setUint32(28, frames, true);
+    let crc = this.crc32(this.crc32(0, this.header, 0, 24), this.header, 28, 4);
+    for (let i = 0; i < views.count; i++) crc = this.crc32(crc, views.sources[i]!, views.offsets[i]!, views.lengths[i]!);
     h.setUint32(24, crc, true);
-    h.setUint32(28, 0, true);
     const file = segment.file;
     const at = segment.bytes;
     try {
@@ -216,7 +241,7 @@ export class SpoolLog {
     segment.lastSeq = seq;
     this.nextSeq = seq + 1;
     this.bytesWritten += HEADER + length;
-    this.index(seq, timecode, length, at, Number(segment.name.slice(0, SEQ_DIGITS)));
+    this.index(seq, timecode, length, at, Number(segment.name.slice(0, SEQ_DIGITS)), frames);
     return seq;
   }
 
@@ -228,12 +253,14 @@ export class SpoolLog {
     this.checkOpen();
     if (seq <= this.released) return;
     this.released = seq;
-    this.writeWatermark(seq);
+    // The index first: should the watermark write fail, these records are still forgotten now (they come back
+    // once, after the next boot; none is lost).
     while (this.n > 0 && this.seqs[this.head]! <= seq) {
       this.bytes -= this.lengths[this.head]!;
       this.head = (this.head + 1) % this.o.maxRecords;
       this.n--;
     }
+    this.writeWatermark(seq);
     while (this.segments.length > 0 && this.segments[0]!.lastSeq <= seq) {
       const segment = this.segments.shift()!;
       segment.file.close();
@@ -259,7 +286,7 @@ export class SpoolLog {
     return (this.head + i) % this.o.maxRecords;
   }
 
-  private index(seq: number, timecode: number, length: number, offset: number, segmentSeq: number): void {
+  private index(seq: number, timecode: number, length: number, offset: number, segmentSeq: number, frames: number): void {
     if (this.full) throw new FieldcamError('STORAGE_CORRUPT', `${this.o.dir}: more than ${this.o.maxRecords} unreleased records`);
     const k = (this.head + this.n) % this.o.maxRecords;
     this.seqs[k] = seq;
@@ -267,6 +294,7 @@ export class SpoolLog {
     this.lengths[k] = length;
     this.offsets[k] = offset;
     this.segmentOf[k] = segmentSeq;
+    this.frames[k] = frames;
     this.n++;
     this.bytes += length;
   }
@@ -294,13 +322,12 @@ export class SpoolLog {
     const h = this.headerView;
     const length = h.getUint32(4, true);
     const seq = h.getFloat64(8, true);
-    if (h.getUint32(0, true) !== MAGIC || h.getUint32(28, true) !== 0 || length > this.o.maxRecordBytes
-      || !Number.isInteger(seq) || seq < 0 || size - at - HEADER < length) return -1;
-    let crc = crc32(0, this.header, 0, 24);
-    for (let done = 0; done < length;) {
+    if (h.getUint32(0, true) !== MAGIC || length > this.o.maxRecordBytes || !Number.isInteger(seq) || seq < 0 || size - at - HEADER < length) return -1;
+    let crc = this.crc32(this.crc32(0, this.header, 0, 24), this.header, 28, 4);
+    for (let done = 0; done < length; ) {
       const piece = Math.min(this.scratch.length, length - done);
       if (file.read(at + HEADER + done, this.scratch, 0, piece) !== piece) return -1;
-      crc = crc32(crc, this.scratch, 0, piece);
+      crc = this.crc32(crc, this.scratch, 0, piece);
       done += piece;
     }
     return crc === h.getUint32(24, true) ? length : -1;
@@ -313,7 +340,7 @@ export class SpoolLog {
     if (!names.includes(WATERMARK)) return -1;
     const file = storage.open(`${dir}/${WATERMARK}`);
     try {
-      const ok = file.read(0, this.mark, 0, 12) === 12 && crc32(0, this.mark, 0, 8) === this.markView.getUint32(8, true);
+      const ok = file.read(0, this.mark, 0, 12) === 12 && this.crc32(0, this.mark, 0, 8) === this.markView.getUint32(8, true);
       const seq = this.markView.getFloat64(0, true);
       // The watermark is replaced atomically, so a bad one is damage, not a torn write: nothing is released then
       // (fragments may be sent twice, none is lost).
@@ -326,7 +353,7 @@ export class SpoolLog {
   private writeWatermark(seq: number): void {
     const { storage, dir } = this.o;
     this.markView.setFloat64(0, seq, true);
-    this.markView.setUint32(8, crc32(0, this.mark, 0, 8), true);
+    this.markView.setUint32(8, this.crc32(0, this.mark, 0, 8), true);
     const tmp = storage.open(`${dir}/${WATERMARK_TMP}`);
     try {
       if (tmp.size > 0) tmp.truncate(0);

@@ -51,7 +51,9 @@ function eventArgs(where: string, pairs: readonly (readonly [string, string])[],
     const post = flags.post === undefined ? undefined : parseDuration(flags.post, '--post', EVENT_LIMITS.postMsMax);
     const request = eventRequest(pre, post, pairs.map(([n]) => n), pairs.map(([, v]) => v));
     const tags: Record<string, string> = {};
-    request.names.forEach((n, i) => (tags[n] = request.values[i]!));
+    request.names.forEach((n, i) => {
+      tags[n] = request.values[i]!;
+    });
     return { ...(pre !== undefined ? { pre } : {}), ...(post !== undefined ? { post } : {}), tags };
   } catch (err) {
     if (isFieldcamError(err)) throw new FieldcamError('CLI_USAGE', `${where}: ${err.message} (${err.remedy})`);
@@ -60,7 +62,9 @@ function eventArgs(where: string, pairs: readonly (readonly [string, string])[],
 }
 
 /** The `args` map of a command, from `name=value` arguments; undefined for commands without arguments. */
-export function parseCommandArgs(thing: string, command: ControlCommandName, args: readonly string[], flags: EventFlags = {}): Record<string, unknown> | undefined {
+export function parseCommandArgs(
+  thing: string, command: ControlCommandName, args: readonly string[], flags: EventFlags = {},
+): Record<string, unknown> | undefined {
   const where = `device ${thing} ${command}`;
   const pairs = parseAssignments(where, args);
   if (command !== 'event' && (flags.pre !== undefined || flags.post !== undefined)) {

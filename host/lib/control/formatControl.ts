@@ -51,6 +51,19 @@ function text(value: unknown): string {
 }
 
 /** A telemetry record (docs/control-channel.md §Telemetry) as "name  value" lines, in the contract's order. */
+/** The spool's rows of `device status` (docs/spool.md); none when the device has no spool. */
+function spoolRows(spool: unknown): Array<[string, string]> {
+  if (typeof spool !== 'object' || spool === null) return [];
+  const s = spool as Record<string, unknown>;
+  const num = (key: string): number | undefined => (typeof s[key] === 'number' ? (s[key] as number) : undefined);
+  const age = num('oldestAgeMs');
+  return [
+    ['spool', `${text(s.fragments)} fragments, ${text(s.bytes)} bytes, oldest ${age === undefined ? '-' : age < 0 ? '-' : `${formatMs(age)} old`}`],
+    ['spool drain / writes', `${text(s.drainBytesPerSecond)} B/s / ${text(s.writtenBytesPerHour)} B/h`],
+    ['spool dropped', `${text(s.fragmentsDropped)} fragments${typeof s.error === 'string' ? ` (last error ${s.error})` : ''}`],
+  ];
+}
+
 export function formatTelemetry(record: ControlDocument, colour = false): string[] {
   const n = (key: string): number | undefined => (typeof record[key] === 'number' ? (record[key] as number) : undefined);
   const heap = (record.heap ?? {}) as Record<string, unknown>;
@@ -67,6 +80,7 @@ export function formatTelemetry(record: ControlDocument, colour = false): string
     ['errors', text(record.errors)],
     ['heap', `${text(heap.bytes)} bytes (peak ${text(heap.peak)}, limit ${text(heap.limit)})`],
     ['computrons', text(record.computrons)],
+    ...spoolRows(record.spool),
     ['uptime', formatMs(n('uptimeMs'))],
     ['record', `#${text(record.seq)} at ${n('t') === undefined ? '-' : new Date(n('t')!).toISOString()}`],
   ];

@@ -86,7 +86,8 @@ export async function readFleet(options: ReadFleetOptions): Promise<FleetRow[]> 
   try {
     if (wanted.size > 0) {
       await options.connection.subscribe([FLEET_FILTERS.health, FLEET_FILTERS.telemetry]);
-      await Promise.race([allSeen, new Promise<void>((done) => (timer = setTimeout(done, options.waitMs))), options.connection.lost.then((err) => Promise.reject(err))]);
+      const waited = new Promise<void>((done) => (timer = setTimeout(done, options.waitMs)));
+      await Promise.race([allSeen, waited, options.connection.lost.then((err) => Promise.reject(err))]);
     }
   } finally {
     clearTimeout(timer);

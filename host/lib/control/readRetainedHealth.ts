@@ -6,7 +6,9 @@ import { controlTopics } from './controlTopics.ts';
 import type { OperatorConnection } from './OperatorConnection.ts';
 import type { MessageRouter } from './MessageRouter.ts';
 
-export async function readRetainedHealth(connection: OperatorConnection, router: MessageRouter, thing: string, graceMs: number): Promise<ControlDocument | undefined> {
+export async function readRetainedHealth(
+  connection: OperatorConnection, router: MessageRouter, thing: string, graceMs: number,
+): Promise<ControlDocument | undefined> {
   const topic = controlTopics(thing).health;
   let found = (_: ControlDocument): void => {};
   const arrived = new Promise<ControlDocument>((done) => (found = done));

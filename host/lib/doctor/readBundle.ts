@@ -3,8 +3,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
-import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
-import { CAMERA_NAME, MAX_CAMERAS } from '../../../firmware/core/iot/iotNames.ts';
 import { readDeviceDocument, type DocumentBoard } from '../../../firmware/app/DeviceBundle.ts';
 import { BUNDLE_FILES, BUNDLE_VERSION, type BundleFile, type CameraEntry, type DeviceConfig } from '../writeBundle.ts';
 
@@ -24,53 +22,10 @@ export interface BundleOnDisk {
  */
 const ANY_BOARD: DocumentBoard = Object.freeze({ codec: 'h264', fps: () => 1, fragmentMs: 0, maxFragmentMs: Number.MAX_SAFE_INTEGER });
 
-const CAMERA_KEYS: ReadonlySet<string> = new Set(['name', 'codec', 'fps', 'source']);
-
-/**
- * device.cbor's `cameras` (issue 18): 1..MAX_CAMERAS maps, each with a CAMERA_NAME `name` given once, and no
- * `streamName` beside them. undefined when the key is absent. Throws naming the problem.
- */
-function readCameras(doc: Record<string, unknown>): CameraEntry[] | undefined {
-  const raw = doc.cameras;
-  if (raw === undefined) return undefined;
-  if (!Array.isArray(raw) || raw.length < 1 || raw.length > MAX_CAMERAS) throw new Error(`device.cbor cameras must be a list of 1 to ${MAX_CAMERAS} camera maps`);
-  if (doc.streamName !== undefined) throw new Error('device.cbor holds cameras and streamName: each camera streams to <thing>-<camera>, leave out streamName');
-  if (doc.camera !== undefined) throw new Error('device.cbor holds cameras and camera: give each camera\'s codec and fps in its map of cameras');
-  const names = new Set<string>();
-  return raw.map((entry: unknown, i) => {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error(`device.cbor cameras[${i}] must be a map`);
-    const camera = entry as Record<string, unknown>;
-    const unknown = Object.keys(camera).find((k) => !CAMERA_KEYS.has(k));
-    if (unknown !== undefined) throw new Error(`device.cbor cameras[${i}] has the unknown key ${unknown}`);
-    const name = camera.name;
-    if (typeof name !== 'string' || !CAMERA_NAME.test(name)) throw new Error(`device.cbor cameras[${i}].name must be a camera name (1-32 of a-z 0-9 _ -, starting with a letter or digit)`);
-    if (names.has(name)) throw new Error(`device.cbor cameras: '${name}' is named twice`);
-    names.add(name);
-    return camera as unknown as CameraEntry;
-  });
-}
-
-/**
- * device.cbor read by the device's own reader (firmware/app/DeviceBundle.ts): what it refuses, doctor fails.
- * `cameras` is read here and the rest by the device's reader. TODO(issue 18, multicam): once DeviceBundle.ts
- * parses `cameras`, hand it the whole document and take the cameras from its result instead.
- */
+/** device.cbor read by the device's own reader (firmware/app/DeviceBundle.ts), cameras included: what it refuses, doctor fails. */
 function readConfig(raw: Uint8Array, file: string): DeviceConfig {
-  let decoded: Record<string, unknown> | undefined;
-  try {
-    const value = decodeCbor(raw, 0, raw.length, { maxBytes: 16 * 1024, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 });
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) decoded = value as Record<string, unknown>;
-  } catch {
-    decoded = undefined; // the device's reader names what is wrong with it
-  }
-  const cameras = decoded ? readCameras(decoded) : undefined;
-  let forReader = raw;
-  if (decoded && cameras) {
-    const { cameras: _, ...rest } = decoded;
-    const out = new Uint8Array(raw.length * 2 + 64);
-    forReader = out.slice(0, encodeCbor(rest, out));
-  }
-  const doc = readDeviceDocument(forReader, file, ANY_BOARD);
+  const doc = readDeviceDocument(raw, file, ANY_BOARD);
+  const cameras: CameraEntry[] | undefined = doc.cameras?.map((c) => ({ name: c.name, codec: c.codec, ...(c.fps !== undefined ? { fps: c.fps } : {}) }));
   return {
     version: BUNDLE_VERSION,
     thingName: doc.thingName,

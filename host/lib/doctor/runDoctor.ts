@@ -15,6 +15,7 @@ import { REPROVISION_FIX } from './reprovisionFix.ts';
 import { streamRows } from './streamRows.ts';
 import { thingNamesRow } from './thingNamesRow.ts';
 import { cameraToolsRow, hostHasTool } from './cameraToolsRow.ts';
+import { spoolDirRow } from './spoolDirRow.ts';
 import { loadBoardManifest } from '../../shared/loadBoardManifest.ts';
 import { cameraStreamName } from '../../../firmware/core/iot/iotNames.ts';
 import type { DeviceConfig } from '../writeBundle.ts';
@@ -39,6 +40,8 @@ export interface DoctorOptions {
   readonly now?: () => number;
   /** A board manifest (`--board`): the bundle is also read by the device's own reader for that board. */
   readonly board?: { readonly name: string; readonly manifest: string };
+  /** The device's spool folder (`--spool DIR`); default `spool` beside the bundle (checked with `board`). */
+  readonly spoolDir?: string;
 }
 
 function splitPem(pem: string): X509Certificate[] {
@@ -192,7 +195,10 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckRow[]> {
   rows.push(b.config
     ? { check: 'device.cbor', status: 'PASS', cause: `version 1: thing ${b.config.thingName}, ${streamsOf(b.config)}, ${b.config.region}` }
     : { check: 'device.cbor', status: 'FAIL', cause: b.configProblem ?? 'unreadable', fix: REPROVISION_FIX });
-  if (o.board) rows.push(deviceReaderRow(o.dir, o.board), cameraToolsRow(loadBoardManifest(o.board.name), hostHasTool, 'this machine'));
+  if (o.board) {
+    const manifest = loadBoardManifest(o.board.name);
+    rows.push(deviceReaderRow(o.dir, o.board), cameraToolsRow(manifest, hostHasTool, 'this machine'), spoolDirRow(o.dir, manifest.spool, o.spoolDir));
+  }
   if (b.keyMode !== undefined) {
     rows.push((b.keyMode & 0o077) === 0
       ? { check: 'private key mode', status: 'PASS', cause: `0${b.keyMode.toString(8)}` }

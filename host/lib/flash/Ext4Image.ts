@@ -22,7 +22,7 @@ export interface Ext4Stat {
 }
 
 /** debugfs takes whitespace-separated arguments: fieldcam's paths never need quoting, and any that would is refused. */
-const SAFE_PATH = /^\/[A-Za-z0-9._@:+\/-]*$/;
+const SAFE_PATH = /^\/[A-Za-z0-9._@:+/-]*$/;
 
 function safe(path: string): string {
   if (!SAFE_PATH.test(path) || path.length > 4096) throw new FieldcamError('CLI_USAGE', `flash: ${JSON.stringify(path)} cannot be passed to debugfs`);
@@ -69,7 +69,8 @@ export class Ext4Image {
     if (!head || !owner) return undefined;
     const type: InodeType = head[1] === 'regular' || head[1] === 'directory' || head[1] === 'symlink' ? head[1] : 'other';
     const target = /Fast link dest:\s+"([^"]*)"/.exec(text)?.[1];
-    return { type, mode: parseInt(head[2]!, 8) & 0o7777, uid: Number(owner[1]), gid: Number(owner[2]), size: Number(owner[3]), ...(target !== undefined ? { target } : {}) };
+    const mode = parseInt(head[2]!, 8) & 0o7777;
+    return { type, mode, uid: Number(owner[1]), gid: Number(owner[2]), size: Number(owner[3]), ...(target !== undefined ? { target } : {}) };
   }
 
   /** A regular file's bytes (at most `maxBytes`), or undefined when it is missing or not a regular file. */

@@ -42,7 +42,9 @@ const refuse = (device: string, why: string) => new FieldcamError('FLASH_DEVICE_
  * Judges `name` (the kernel's name, e.g. sdb) for an image of `imageBytes`; `head` reads the device's first
  * MiB (only once the mount and system-disk checks passed); `isBlock` whether the path is a block device at all.
  */
-export function judgeDevice(o: { device: string; name: string; isBlock: boolean; head: () => Uint8Array; imageBytes: number; yes: boolean; view: HostBlockView }): DeviceVerdict {
+export function judgeDevice(o: {
+  device: string; name: string; isBlock: boolean; head: () => Uint8Array; imageBytes: number; yes: boolean; view: HostBlockView;
+}): DeviceVerdict {
   const { device, name, view } = o;
   if (!o.isBlock) throw refuse(device, 'is not a block device (to write an image file, use -o)');
   const sys = join(view.sysBlock, name);

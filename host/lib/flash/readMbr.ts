@@ -10,7 +10,9 @@ import { FieldcamError } from '../../shared/hostErrors.ts';
 export const SECTOR_BYTES = 512;
 
 /** Partition types Raspberry Pi OS uses: FAT32 (LBA) for the boot partition, Linux for the root. */
-export const PARTITION_TYPES = Object.freeze({ fat32Chs: 0x0b, fat32Lba: 0x0c, fat16Lba: 0x0e, linux: 0x83, extended: 0x05, extendedLba: 0x0f, gptProtective: 0xee });
+export const PARTITION_TYPES = Object.freeze({
+  fat32Chs: 0x0b, fat32Lba: 0x0c, fat16Lba: 0x0e, linux: 0x83, extended: 0x05, extendedLba: 0x0f, gptProtective: 0xee,
+});
 
 export interface MbrPartition {
   /** 1-4, as sfdisk and the kernel number them (sda1 ...). */

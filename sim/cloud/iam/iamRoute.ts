@@ -155,7 +155,9 @@ function updateRole(call: Call): XmlElements | undefined {
     v.fail('maxSessionDuration', durationText, `Member must have value ${duration < SESSION_DURATION.min ? 'greater than or equal to 3600' : 'less than or equal to 43200'}`);
   }
   const role = findRole(call, v, 'iam:UpdateRole');
-  call.ctx.iam.putRole({ ...role, ...(description !== undefined ? { Description: description } : {}), ...(duration !== undefined ? { MaxSessionDuration: duration } : {}) });
+  call.ctx.iam.putRole({
+    ...role, ...(description !== undefined ? { Description: description } : {}), ...(duration !== undefined ? { MaxSessionDuration: duration } : {}),
+  });
   return undefined;
 }
 

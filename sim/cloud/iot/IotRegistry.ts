@@ -72,7 +72,8 @@ export interface PolicyRecord {
  */
 function withVersions(p: PolicyRecord): PolicyRecord {
   if (Array.isArray(p.versions) && typeof p.lastVersionId === 'number') return p;
-  return { ...p, versions: [{ versionId: p.defaultVersionId, policyDocument: p.policyDocument, createDate: p.creationDate }], lastVersionId: Number(p.defaultVersionId) || 1 };
+  const versions = [{ versionId: p.defaultVersionId, policyDocument: p.policyDocument, createDate: p.creationDate }];
+  return { ...p, versions, lastVersionId: Number(p.defaultVersionId) || 1 };
 }
 
 export interface RoleAliasRecord {

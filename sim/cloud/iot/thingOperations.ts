@@ -174,7 +174,9 @@ function listThings(r: IotRequest): unknown {
     .sort((a, b) => (a.thingName < b.thingName ? -1 : 1));
   const result = page(things, (t) => t.thingName, max, token);
   return {
-    things: result.items.map((t) => ({ thingName: t.thingName, thingTypeName: t.thingTypeName, thingArn: t.thingArn, attributes: { ...t.attributes }, version: t.version })),
+    things: result.items.map((t) => ({
+      thingName: t.thingName, thingTypeName: t.thingTypeName, thingArn: t.thingArn, attributes: { ...t.attributes }, version: t.version,
+    })),
     ...(result.nextToken ? { nextToken: result.nextToken } : {}),
   };
 }

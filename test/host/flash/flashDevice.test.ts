@@ -125,7 +125,7 @@ test('a loop device as the card: refused while mounted, refused while it holds d
     const args = ['flash', '--bundle', join(work.dir, 'card-cam-1'), '--board', 'pi-zero-w', '--image', raspios, '--device', loop];
     mounted = spawnSync('mount', [loop, mnt]).status === 0;
     if (mounted) {
-      let m = await fieldcam([...args, '--yes']);
+      const m = await fieldcam([...args, '--yes']);
       assert.is(m.status, 1, m.stderr);
       assert.ok(new RegExp(`error FLASH_DEVICE_REFUSED: flash: ${loop} is in use: ${loop} is mounted on ${mnt} \\(unmount it first`).test(m.stderr), m.stderr);
       assert.is(spawnSync('umount', [mnt]).status, 0);

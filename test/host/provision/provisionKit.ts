@@ -76,7 +76,9 @@ export function clients(cloud: RunningCloud): { iot: IoTClient; iam: IAMClient; 
   const iot = new IoTClient(sdkConfig(cloud));
   const iam = new IAMClient(sdkConfig(cloud));
   const kvs = new KinesisVideoClient(sdkConfig(cloud));
-  return { iot, iam, kvs, destroy: () => [iot, iam, kvs].forEach((c) => c.destroy()) };
+  return { iot, iam, kvs, destroy: () => {
+    for (const c of [iot, iam, kvs]) c.destroy();
+  } };
 }
 
 /** The JSON a `--json` run printed. */

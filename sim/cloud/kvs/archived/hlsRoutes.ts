@@ -185,7 +185,8 @@ async function masterPlaylistRoute(req: IncomingMessage, res: ServerResponse, ct
   const first = defaultHeaderFragment(opened.session, window);
   if (!first) throw new CloudError(404, 'ResourceNotFoundException', NO_FRAGMENTS);
   const codec = playableCodec(readTracks(store.readHeader(first.header)));
-  const body = masterPlaylist(opened.session, opened.token, codec.codecs, peakBandwidth(window.seq.slice(window.first, window.last)), codec.width, codec.height);
+  const peak = peakBandwidth(window.seq.slice(window.first, window.last));
+  const body = masterPlaylist(opened.session, opened.token, codec.codecs, peak, codec.width, codec.height);
   sendSegment(res, 'application/vnd.apple.mpegurl', body, true);
 }
 

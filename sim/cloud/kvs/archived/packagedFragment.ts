@@ -33,7 +33,9 @@ function topLevelBoxes(mp4: Buffer): { type: string; start: number; end: number 
 }
 
 /** A fragment as fMP4: `init` (ftyp + moov) and `media` (its moof + mdat pairs; ffmpeg's trailing mfra dropped). */
-export async function fmp4Fragment(ctx: CloudContext, streamArn: string, store: FragmentStore, record: FragmentRecord): Promise<{ init: Buffer; media: Buffer }> {
+export async function fmp4Fragment(
+  ctx: CloudContext, streamArn: string, store: FragmentStore, record: FragmentRecord,
+): Promise<{ init: Buffer; media: Buffer }> {
   const whole = await cacheOf(ctx).get(`${streamArn} ${record.fragmentNumber} fmp4`, () => remuxWithFfmpeg(fragmentAsMkv(store, record), 'fmp4'));
   const boxes = topLevelBoxes(whole);
   const firstMoof = boxes.find((b) => b.type === 'moof')?.start ?? whole.length;

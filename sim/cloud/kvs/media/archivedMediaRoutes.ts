@@ -184,7 +184,7 @@ async function getMediaForFragmentList(req: IncomingMessage, res: ServerResponse
     throw new CloudError(400, 'SerializationException', 'Fragments must be a list');
   } else {
     if (list.length < 1 || list.length > MAX_FRAGMENT_LIST) v.fail('fragments', `[${list.length} items]`, `Member must have length between 1 and ${MAX_FRAGMENT_LIST}`);
-    list.forEach((n, i) => v.string('Fragments', { required: true, min: 1, max: 128, pattern: FRAGMENT_NUMBER }, `fragments.${i + 1}.member`, n));
+    list.forEach((n, i) => void v.string('Fragments', { required: true, min: 1, max: 128, pattern: FRAGMENT_NUMBER }, `fragments.${i + 1}.member`, n));
   }
   const stream = findStream(v, ctx, req, 'GetMediaForFragmentList');
   const store = fragmentStoreFor(ctx, stream);

@@ -60,21 +60,35 @@ test('a close-delimited body ends at end(); between responses end() is an orderl
     onBody: (_b, _o, n) => events.push(`body ${n}`),
     onEnd: () => events.push('end'),
   });
-  assert.ok(parser.idle);
+  assert.ok(!parser.pending);
   parser.push(bytes('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'), 0, 40);
-  assert.ok(parser.idle);
+  assert.ok(!parser.pending);
   parser.end();
   assert.equal(events, ['head 200', 'body 2', 'end']);
 });
 
-test('an empty push is a no-op; offsets outside the array are a RangeError', () => {
+test('an empty push is a no-op; offsets outside the array are a RangeError, not bytes a TypeError; neither ends the parser', () => {
   const parser = new HttpResponseParser({ onHead() {}, onBody() {}, onEnd() {} });
   const b = bytes('HTTP/1.1');
   parser.push(b, 8, 0);
+  assert.ok(thrownBy(() => parser.push(b, 4, 5)) instanceof RangeError);
   assert.throws(() => parser.push(b, 4, 5), /offset/);
   assert.throws(() => parser.push(b, -1, 1), /offset/);
   assert.throws(() => parser.push(b, 0.5, 1), /offset/);
+  assert.ok(thrownBy(() => parser.push([1, 2] as unknown as Uint8Array, 0, 2)) instanceof TypeError);
+  assert.ok(!parser.pending);
+  parser.push(b, 0, 8);
+  assert.ok(parser.pending);
 });
+
+function thrownBy(fn: () => void): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
 
 test('reset() makes a used parser ready for a new connection', () => {
   const events: string[] = [];

@@ -14,7 +14,7 @@ test('the three forms of RFC 9110 §5.6.7 name the same instant', () => {
 test('IMF-fixdate: a real server Date header, every month, and calendar edges', () => {
   assert.is(parseHttpDate('Wed, 20 Nov 2024 10:39:05 GMT'), Date.UTC(2024, 10, 20, 10, 39, 5));
   const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  months.forEach((m, i) => assert.is(parseHttpDate(`Mon, 01 ${m} 2024 00:00:00 GMT`), Date.UTC(2024, i, 1), m));
+  months.forEach((m, i) => void assert.is(parseHttpDate(`Mon, 01 ${m} 2024 00:00:00 GMT`), Date.UTC(2024, i, 1), m));
   assert.is(parseHttpDate('Thu, 29 Feb 2024 23:59:59 GMT'), Date.UTC(2024, 1, 29, 23, 59, 59));
   assert.is(parseHttpDate('Tue, 29 Feb 2000 00:00:00 GMT'), Date.UTC(2000, 1, 29));
   assert.is(parseHttpDate('Thu, 01 Jan 1970 00:00:00 GMT'), 0);

@@ -276,6 +276,32 @@ test('a malformed packet drops the connection and the client reconnects', () => 
   assert.ok(r.client.connected);
 });
 
+test('a dropped connection\'s late socket events change nothing: each connection is its own guard', () => {
+  const r = rig();
+  const s1 = r.accept();
+  s1.deliver(bytes(0x00, 0x00)); // malformed: s1 is dropped
+  r.time.advance(1000);
+  const s2 = r.accept();
+  const events = r.events.length;
+  const writes = s2.writes.length;
+  // s1's socket keeps talking after the client moved on: a CONNACK, a QoS 1 PUBLISH, writability, a connect, a close.
+  s1.deliver(connack(true));
+  const publish = new Uint8Array(32);
+  s1.deliver(publish.subarray(0, writePublish({ topic: 'a/b', qos: 1, packetId: 7, dup: false }, bytes(1), publish)));
+  s1.options.onWritable(1000);
+  s1.options.onConnect();
+  s1.options.onClose(new Error('late reset'));
+  assert.is(r.events.length, events, r.events.join(' '));
+  assert.is(r.messages.length, 0);
+  assert.is(s2.writes.length, writes);
+  assert.ok(r.client.connected);
+  assert.ok(!s2.closed);
+  // The current connection reads on with the decoder s1 never touched: a PUBLISH is handed over and acknowledged.
+  s2.deliver(publish.subarray(0, writePublish({ topic: 'a/b', qos: 1, packetId: 8, dup: false }, bytes(2), publish)));
+  assert.is(r.messages.length, 1);
+  assert.is(s2.writes[s2.writes.length - 1], '40020008');
+});
+
 test('the QoS 1 queue is bounded: publish() returns false and counts a drop', () => {
   let space = 0;
   const r = rig({ maxQueued: 2, onQueueSpace: () => space++ });

@@ -57,7 +57,7 @@ test('4000 mutated packet streams end in records or a named error, the same for 
     check(split, label);
     assert.is(split.code, whole.code, `${label}: error differs between splits`);
     assert.equal(split.packets, whole.packets, `${label}: records differ between splits`);
-    assert.is(split.idle, whole.idle, label);
+    assert.is(split.pending, whole.pending, label);
   }
   for (const code of MQTT_DECODE_CODES) assert.ok(codes.has(code), `no ${code} among ${[...codes].join(', ')}`);
   assert.ok(clean > 0, 'some streams decode cleanly');

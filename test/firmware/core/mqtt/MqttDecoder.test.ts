@@ -28,7 +28,7 @@ test('every broker packet type decodes to its record', () => {
     const r = decodeAll(hex(h));
     assert.is(r.code, undefined, name);
     assert.equal(r.packets, [expected], name);
-    assert.ok(r.idle, name);
+    assert.ok(!r.pending, name);
   }
 });
 
@@ -62,7 +62,7 @@ test('a large PUBLISH across chunks: multi-byte Remaining Length, payload gather
   for (let at = 0; at < packet.length; at += 1000) decoder.push(packet, at, Math.min(1000, packet.length - at));
   assert.is(seen.length, 1);
   assert.equal(copied, payload);
-  assert.ok(decoder.idle);
+  assert.ok(!decoder.pending);
 });
 
 test('a packet whole inside one chunk is decoded in place: the payload is a view of the pushed array', () => {
@@ -174,9 +174,9 @@ test('packets before a bad one are delivered; then the decoder is unusable until
   assert.is(codeOf(() => decoder.push(hex('d000'))), 'MQTT_CALL_ORDER');
   assert.is(packets.length, 2);
   decoder.reset();
-  assert.ok(decoder.idle);
+  assert.ok(!decoder.pending);
   decoder.push(hex('d0'));
-  assert.ok(!decoder.idle);
+  assert.ok(decoder.pending);
   decoder.reset(); // drops the partial packet of the old connection
   decoder.push(hex('20020000'));
   assert.is(packets.length, 3);
@@ -198,12 +198,27 @@ test('onPacket may not re-enter the decoder; an exception from onPacket fails it
   assert.is(codeOf(() => throwing.push(hex('d000'))), 'MQTT_CALL_ORDER');
 });
 
+test('wrong arguments are programmer errors (TypeError, RangeError) and leave the decoder usable', () => {
+  const packets: MqttInbound[] = [];
+  const decoder = new MqttDecoder({ onPacket: (p) => packets.push(p) });
+  let thrown: unknown;
+  try {
+    decoder.push([0xd0, 0] as unknown as Uint8Array);
+  } catch (err) {
+    thrown = err;
+  }
+  assert.ok(thrown instanceof TypeError);
+  assert.throws(() => decoder.push(hex('d000'), 1, 2), /outside/);
+  decoder.push(hex('d000'));
+  assert.is(packets.length, 1);
+});
+
 test('push checks its range', () => {
   const decoder = new MqttDecoder({ onPacket: () => {} });
   assert.throws(() => decoder.push(new Uint8Array(4), 2, 3), /offset/);
   assert.throws(() => decoder.push(new Uint8Array(4), -1, 1), /offset/);
   decoder.push(new Uint8Array(4), 4, 0);
-  assert.ok(decoder.idle);
+  assert.ok(!decoder.pending);
 });
 
 test('with onOversizePublish, a PUBLISH past maxPacketBytes is skipped whatever the split: its head delivered, the stream goes on', () => {
@@ -217,7 +232,7 @@ test('with onOversizePublish, a PUBLISH past maxPacketBytes is skipped whatever 
     decoder.push(stream, cut, stream.length - cut);
     assert.equal(oversize, [{ topic: 'a/b', qos: 1, packetId: 9, kept: 7, n: 45 }], `cut at ${cut}`);
     assert.equal(packets.map((p) => p.type), [PACKET_TYPE.PINGRESP], `cut at ${cut}`);
-    assert.ok(decoder.idle);
+    assert.ok(!decoder.pending);
   }
   // Other packet types past the limit, and a topic longer than the kept head, still throw.
   const strict = (h: string) => codeOf(() => new MqttDecoder({ maxPacketBytes: 8, onPacket: () => {}, onOversizePublish: () => {} }).push(hex(h)));

@@ -23,7 +23,7 @@ export interface DecodeOutcome {
   /** A throw that is not a FieldcamError (a bug), kept for the message. */
   readonly foreign: unknown;
   /** The decoder was between packets when the input ended. */
-  readonly idle: boolean;
+  readonly pending: boolean;
 }
 
 /** Feeds `input` cut at ascending offsets `cuts` into a fresh decoder. */
@@ -36,10 +36,10 @@ export function decodeAll(input: Uint8Array, cuts: readonly number[] = [], maxPa
       decoder.push(input, from, cut - from);
       from = cut;
     }
-    return { packets, code: undefined, foreign: undefined, idle: decoder.idle };
+    return { packets, code: undefined, foreign: undefined, pending: decoder.pending };
   } catch (err) {
-    if (err instanceof FieldcamError) return { packets, code: err.code, foreign: undefined, idle: false };
-    return { packets, code: undefined, foreign: err, idle: false };
+    if (err instanceof FieldcamError) return { packets, code: err.code, foreign: undefined, pending: true };
+    return { packets, code: undefined, foreign: err, pending: true };
   }
 }
 

@@ -2,6 +2,7 @@
 // (firmware/runtime/storage.c) inside XS natively and under qemu-arm. Appends land at the end only, reads at an
 // offset, truncation, durable rename and remove, sorted listings, free space, and named STORAGE_* errors.
 import { isFieldcamError } from '../../../../firmware/core/errors.ts';
+import { crc32 } from '../../../../firmware/core/spool/crc32.ts';
 import { assert, boardStorage, suite } from '../../../harness/index.ts';
 
 const test = suite('Storage port: append, read at offset, sync, truncate, rename, list, free space, STORAGE_* errors');
@@ -79,6 +80,29 @@ test('failures are STORAGE_* codes: missing file or folder, a file where a folde
   assert.is(code(() => port.makeDirectory(`${dir}/file`)), 'STORAGE_NOT_DIRECTORY');
   assert.is(code(() => port.list(`${dir}/file`)), 'STORAGE_NOT_DIRECTORY');
   clean(dir);
+});
+
+test('crc32, where the board has it, equals the core\'s CRC-32 on any range and continues across pieces', () => {
+  const { port } = boardStorage();
+  const bytes = new Uint8Array(70_001);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
+  // The check value of CRC-32/ISO-HDLC: "123456789" → 0xCBF43926.
+  const nine = new Uint8Array([0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39]);
+  assert.is(crc32(0, nine, 0, 9), 0xcbf43926);
+  if (!port.crc32) return; // Node: the core's loop is the board's
+  assert.is(port.crc32(0, nine, 0, 9), 0xcbf43926);
+  for (const [offset, length] of [[0, 0], [0, 1], [5, 100], [1, 70_000], [70_000, 1]] as const) {
+    assert.is(port.crc32(0, bytes, offset, length), crc32(0, bytes, offset, length), `range ${offset}+${length}`);
+  }
+  const whole = port.crc32(0, bytes, 0, bytes.length);
+  assert.is(port.crc32(port.crc32(0, bytes, 0, 12_345), bytes, 12_345, bytes.length - 12_345), whole, 'continued');
+  let threw = false;
+  try {
+    port.crc32(0, bytes, 70_000, 2);
+  } catch (err) {
+    threw = err instanceof RangeError;
+  }
+  assert.ok(threw, 'a range past the end is a RangeError');
 });
 
 test.run();

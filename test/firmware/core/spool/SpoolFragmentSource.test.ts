@@ -1,0 +1,321 @@
+// SpoolFragmentSource on hand-driven time (FakeTime) with the real PutMediaSession against the fake KVS of the
+// session suite, on the board's real storage (node:fs under Node; the C host's natives inside XS and under
+// qemu-arm). A live 10 fps camera (a real H.264 fixture through FrameInput) into a pool of ~3 s:
+// - an outage longer than the pool, from boot: every fragment is stored exactly once, in timecode order, and the
+//   spool is empty, its segment files gone;
+// - fragments go to the spool from boot until the first PERSISTED even when the pool has room;
+// - the drain is paced to the configured rate (fake time), live frames behind it;
+// - past the size cap the oldest whole fragments are dropped and counted (`spoolFull`), never half a fragment;
+// - a reboot (the source abandoned without a stop: a power cut) with a spool: the next boot sends what was left
+//   first, then its own frames, each fragment once; a cut mid-drain costs no fragment.
+import { KvsControlClient } from '../../../../firmware/core/kvs/KvsControlClient.ts';
+import { PutMediaSession } from '../../../../firmware/core/kvs/PutMediaSession.ts';
+import { FrameInput } from '../../../../firmware/core/media/FrameInput.ts';
+import { ServerClock } from '../../../../firmware/core/net/ServerClock.ts';
+import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
+import { SpoolFragmentSource } from '../../../../firmware/core/spool/SpoolFragmentSource.ts';
+import { SpoolLog } from '../../../../firmware/core/spool/SpoolLog.ts';
+import { assert, boardByteScan, boardStorage, fixture, suite } from '../../../harness/index.ts';
+import { FakeTime } from '../../../harness/support.ts';
+import { softHash } from '../sigv4/softHash.ts';
+import { FakeKvs } from '../kvs/sessionKit.ts';
+import { accessUnitStarts, readLive, type Reads } from '../media/liveKit.ts';
+
+const test = suite('SpoolFragmentSource on FakeTime: outage beyond the pool, boot spooling, drain rate, cap, reboot');
+
+const GOP10 = fixture('h264-320x240-10fps-gop10.h264'); // 100 AUs, 10 fps, an IDR every 10: 10 fragments of 1 s
+const STARTS = accessUnitStarts(GOP10);
+const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+
+let dirs = 0;
+function freshDir(): string {
+  const { port, scratch } = boardStorage();
+  const dir = `${scratch}/spool-source-${dirs++}`;
+  port.makeDirectory(dir);
+  return dir;
+}
+
+function segments(dir: string): string[] {
+  return boardStorage().port.list(dir).filter((n) => n.endsWith('.seg'));
+}
+
+interface SpoolRigOptions {
+  readonly dir: string;
+  /** The board's wall clock at boot (a later boot starts later). */
+  readonly wall?: number;
+  readonly maxBytes?: number;
+  readonly drainKbps?: number;
+  readonly down?: boolean;
+  /** Monotonic ms at boot (the fake service's clock is 2025-01-01 plus this). */
+  readonly startMono?: number;
+}
+
+interface Rig {
+  readonly time: FakeTime;
+  readonly kvs: FakeKvs;
+  readonly pool: FramePool;
+  readonly input: FrameInput;
+  readonly spool: SpoolFragmentSource;
+  readonly session: PutMediaSession;
+  fed: number;
+}
+
+function rig(o: SpoolRigOptions): Rig {
+  const time = new FakeTime(o.wall);
+  time.mono = o.startMono ?? 0;
+  const kvs = new FakeKvs(time);
+  kvs.down = o.down ?? false;
+  const clock = new ServerClock(time);
+  // ~3 s of this camera: an outage of more than that must spill to the spool.
+  const pool = new FramePool({ slotCount: 3, slotBytes: 8192, maxFrames: 64 });
+  const scan = boardByteScan();
+  let session: PutMediaSession;
+  let spool: SpoolFragmentSource;
+  const input = new FrameInput({
+    codec: 'h264', pool, fps: { num: 10, den: 1 }, fragmentMs: 1000, maxFragmentMs: 10_000, startTimecode: time.now(), strict: false,
+    capture: { monotonicAtStart: 0 }, overflowBytes: 4096, ...(scan ? { byteScan: scan } : {}),
+    onQueued: (frame) => {
+      spool.frameQueued(frame);
+      session.framesQueued();
+    },
+  });
+  const storage = boardStorage().port;
+  const log = new SpoolLog({ storage, dir: o.dir, segmentBytes: 16 * 1024, maxRecords: 256, maxRecordBytes: 64 * 1024 });
+  spool = new SpoolFragmentSource({
+    input, pool, log, storage, dir: o.dir, clock, timers: time, maxBytes: o.maxBytes ?? 1 << 20, minFreeBytes: 0,
+    drainBytesPerSecond: (o.drainKbps ?? 10_000) * 125, maxFramesPerFragment: 32, nalsPerFrame: 32,
+    onReady: () => session.framesQueued(),
+  });
+  const target = { host: 'kvs.test', port: 8080 };
+  const credentials = () => CREDENTIALS;
+  const control = new KvsControlClient({ sockets: kvs.sockets, timers: time, hash: softHash, clock, region: 'us-east-1', target, credentials, userAgent: 'test' });
+  session = new PutMediaSession({
+    source: spool, control, sockets: kvs.sockets, timers: time, hash: softHash, clock,
+    region: 'us-east-1', streamName: 'cam', credentials, maxFragmentMs: 10_000, endOfFragment: true,
+    backoff: { initialMs: 200, maxMs: 2000 }, random: () => 0.5, userAgent: 'test', maxLatencyMs: 20_000,
+  });
+  spool.start();
+  session.start();
+  return { time, kvs, pool, input, spool, session, fed: 0 };
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 30; i++) await null;
+}
+
+async function run(r: Rig, ms: number, step = 10): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
+    r.time.advance(step);
+    await settle();
+  }
+}
+
+/** Feeds access units [from, to) of the fixture (looped: `loop` adds 100 per pass), one every 100 ms. */
+async function feed(r: Rig, count: number): Promise<void> {
+  const reads: Reads = { reads: 0, reclaimed: 0, overflowed: 0 };
+  for (let k = 0; k < count; k++) {
+    const i = r.fed % STARTS.length;
+    const end = i + 1 < STARTS.length ? STARTS[i + 1]! : GOP10.length;
+    readLive(r.input, GOP10, STARTS[i]!, end, r.time.monotonic(), 1 << 20, reads);
+    r.fed++;
+    await run(r, 100);
+  }
+}
+
+async function stop(r: Rig): Promise<void> {
+  r.input.end(false);
+  r.spool.setPaced(false);
+  r.session.framesQueued();
+  let done = false;
+  let failed: unknown;
+  r.session.stop().then(() => (done = true), (err) => (failed = err));
+  for (let i = 0; i < 900 && !done && failed === undefined; i++) await run(r, 100);
+  if (failed !== undefined) throw failed;
+  assert.ok(done, 'stop() settled');
+  r.spool.close();
+}
+
+/** Timecodes stored, in the order the service stored them first, and the copies of each. */
+function storedInOrder(r: Rig): number[] {
+  return [...r.kvs.stored.keys()];
+}
+
+function assertIncreasing(list: readonly number[], what: string): void {
+  for (let i = 1; i < list.length; i++) assert.ok(list[i]! > list[i - 1]!, `${what}: ${list[i - 1]} then ${list[i]} (at ${i})`);
+}
+
+test('an outage from boot for 12 s with a 3 s pool: every fragment stored once, in order; the spool empties', async () => {
+  const dir = freshDir();
+  const r = rig({ dir, down: true });
+  await feed(r, 120);
+  assert.is(r.kvs.storedCount, 0, 'nothing reached the service during the outage');
+  assert.ok(r.spool.stats.fragments >= 8, `the spool holds the outage: ${JSON.stringify(r.spool.stats)}`);
+  assert.is(r.pool.drops.poolFull, 0, 'nothing dropped for a full pool');
+  r.kvs.down = false;
+  await feed(r, 80);
+  await stop(r);
+  const stored = storedInOrder(r);
+  assert.is(stored.length, 20, `20 fragments stored: ${stored.join(',')}`);
+  for (const [tc, copies] of r.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+  assertIncreasing(stored, 'stored in timecode order');
+  assert.is(r.session.stats.framesPersisted + r.pool.dropped, r.fed, `fed ${r.fed} = persisted ${r.session.stats.framesPersisted} + dropped ${JSON.stringify(r.pool.drops)}`);
+  assert.is(r.pool.dropped, r.pool.drops.truncated, `only the cut last frame is dropped: ${JSON.stringify(r.pool.drops)}`);
+  assert.is(r.spool.stats.fragments, 0, 'the spool is empty');
+  assert.is(r.spool.stats.bytes, 0);
+  assert.equal(segments(dir), [], 'its segment files are gone');
+  assert.is(r.time.timers, 0, 'no timer left armed');
+});
+
+test('from boot until the first PERSISTED every complete fragment goes to storage, even with room in the pool', async () => {
+  const dir = freshDir();
+  const r = rig({ dir, down: true });
+  await feed(r, 25); // fragments 0 and 1 complete, 2 open: the pool (3 s) has room
+  assert.is(r.pool.drops.poolFull, 0);
+  assert.is(r.spool.stats.fragmentsSpooled, 2, `spooled before any acknowledgement: ${JSON.stringify(r.spool.stats)}`);
+  assert.is(segments(dir).length > 0, true, 'on storage');
+  r.kvs.down = false;
+  await feed(r, 45);
+  const spooledAfterConnect = r.spool.stats.fragmentsSpooled;
+  await feed(r, 30);
+  assert.is(r.spool.stats.fragmentsSpooled, spooledAfterConnect, 'after the first PERSISTED fragments stay in the pool');
+  await stop(r);
+  assert.is(r.kvs.stored.size, 10);
+  assertIncreasing(storedInOrder(r), 'in order');
+  for (const [tc, copies] of r.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+});
+
+test('the drain is paced: a 10 s backlog at 4x the camera takes about 2.5 s more, live frames behind it', async () => {
+  const dir = freshDir();
+  // The fixture averages ~6.5 kbit/s a frame × 10 fps ≈ 65 kbit/s; 4x is 260 kbit/s.
+  const r = rig({ dir, down: true, drainKbps: 260 });
+  await feed(r, 100);
+  const backlog = r.spool.stats.bytes;
+  r.kvs.down = false;
+  const startedAt = r.time.monotonic();
+  let drainedAt = -1;
+  for (let k = 0; k < 100 && drainedAt < 0; k++) {
+    await feed(r, 1);
+    if (r.spool.stats.fragments === 0) drainedAt = r.time.monotonic();
+  }
+  assert.ok(drainedAt > 0, 'the spool drained while the camera kept feeding');
+  const ms = drainedAt - startedAt;
+  const floor = (backlog * 8) / 260 - 1000; // the first second is a burst
+  assert.ok(ms >= floor, `drained ${backlog} B in ${ms} ms of device time: not faster than the rate allows (${Math.round(floor)} ms)`);
+  assert.ok(ms < 10_000, `faster than real time: ${ms} ms for a 10 s backlog`);
+  await stop(r);
+  assertIncreasing(storedInOrder(r), 'in order');
+  for (const [tc, copies] of r.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+  assert.is(r.session.stats.framesPersisted + r.pool.dropped, r.fed);
+});
+
+test('spool full: the oldest whole fragments are dropped and counted, the newest are stored whole', async () => {
+  const dir = freshDir();
+  const r = rig({ dir, down: true, maxBytes: 24 * 1024 }); // ~3 fragments of this camera
+  await feed(r, 150);
+  assert.ok(r.spool.stats.fragmentsDropped > 0, `dropped: ${JSON.stringify(r.spool.stats)}`);
+  assert.ok(r.pool.drops.spoolFull > 0, 'counted by reason');
+  assert.ok(r.spool.stats.bytes <= 24 * 1024, `under the cap: ${r.spool.stats.bytes}`);
+  r.kvs.down = false;
+  await feed(r, 20);
+  await stop(r);
+  const stored = storedInOrder(r);
+  assertIncreasing(stored, 'in order');
+  for (const [tc, copies] of r.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+  // Whole fragments only: every frame is either persisted or counted dropped, and a dropped fragment's 10 frames go together.
+  assert.is(r.session.stats.framesPersisted + r.pool.dropped, r.fed, `fed ${r.fed} = persisted + dropped ${JSON.stringify(r.pool.drops)}`);
+  assert.is(r.pool.drops.spoolFull % 10, 0, `whole 10-frame fragments dropped: ${r.pool.drops.spoolFull}`);
+  assert.equal(segments(dir), []);
+});
+
+test('a power cut with a spool, then a reboot: what was left goes first, then the new frames, each once', async () => {
+  const dir = freshDir();
+  const a = rig({ dir, down: true });
+  await feed(a, 60);
+  const left = a.spool.stats.fragments;
+  assert.ok(left >= 3, `spooled: ${left}`);
+  // Power cut: no stop, no close (the files stay as they are); the next boot's clock is 100 s later.
+  const b = rig({ dir, wall: a.time.wall + 100_000 });
+  assert.is(b.spool.stats.fragments, left, 'the next boot opens the spool with every complete fragment');
+  await feed(b, 50);
+  await stop(b);
+  const stored = storedInOrder(b);
+  assertIncreasing(stored, 'the old boot\'s fragments first, in order');
+  for (const [tc, copies] of b.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+  assert.ok(stored.length >= left + 4, `${stored.length} fragments: ${left} from the spool and the new boot's`);
+  assert.equal(segments(dir), []);
+});
+
+test('a power cut mid-drain: the next boot sends what was not PERSISTED; nothing is lost, at most one fragment twice', async () => {
+  const dir = freshDir();
+  const a = rig({ dir, down: true, drainKbps: 100 });
+  await feed(a, 80);
+  a.kvs.down = false;
+  await feed(a, 15); // part of the backlog drains
+  const persisted = a.kvs.stored.size;
+  const spooled = a.spool.stats.fragments;
+  assert.ok(persisted > 0 && spooled > 0, `mid-drain: ${persisted} stored, ${spooled} spooled`);
+  const b = rig({ dir, wall: a.time.wall + 100_000 });
+  assert.is(b.spool.stats.fragments, spooled, 'the next boot finds every fragment not yet PERSISTED');
+  await feed(b, 30);
+  await stop(b);
+  const all = new Map<number, number>(a.kvs.stored);
+  for (const [tc, n] of b.kvs.stored) all.set(tc, (all.get(tc) ?? 0) + n);
+  let twice = 0;
+  for (const n of all.values()) if (n > 1) twice++;
+  assert.ok(twice <= 1, `at most one fragment stored twice: ${twice}`);
+  // Nothing on storage was lost: what the first boot had persisted, what it had spooled, and the new boot's 3.
+  assert.ok(all.size >= persisted + spooled + 3, `${all.size} fragments stored: ${persisted} before the cut + ${spooled} spooled + 3`);
+  assertIncreasing(storedInOrder(b), 'the second boot in order');
+  assert.equal(segments(dir), []);
+});
+
+test('a reboot whose clock is behind the spooled fragments: they go first on a connection of their own, each once', async () => {
+  const dir = freshDir();
+  const a = rig({ dir, startMono: 100_000 });
+  await feed(a, 20);
+  a.kvs.down = true;
+  a.kvs.cut();
+  await feed(a, 60); // the link is gone: the pool spills to the spool
+  const left = a.spool.stats.fragments;
+  assert.ok(left >= 3, `spooled: ${left}`);
+  // Power cut. The next boot's true time (the fake service's clock restarts) is behind what was spooled.
+  const b = rig({ dir });
+  await feed(b, 30);
+  await stop(b);
+  for (const c of b.kvs.putMedia) assertIncreasing(c.fragments, 'fragment timecodes on one connection');
+  for (const [tc, copies] of b.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+  assert.ok(b.session.stats.connections >= 2, `a new connection after the earlier boot's fragments: ${b.session.stats.connections}`);
+  assert.ok(b.kvs.stored.size >= left + 2, `${b.kvs.stored.size} stored: the ${left} spooled and the new boot's`);
+  assert.equal(segments(dir), []);
+});
+
+test('a stop during an outage after the first PERSISTED: what the pool held goes to the spool, the next boot sends it', async () => {
+  const dir = freshDir();
+  const a = rig({ dir, startMono: 100_000 });
+  await feed(a, 20);
+  assert.ok(a.kvs.stored.size >= 1, 'the first PERSISTED ended the boot phase');
+  a.kvs.down = true;
+  a.kvs.cut();
+  await feed(a, 25); // 2.5 s: the pool holds it, nothing spills
+  const spooledBefore = a.spool.stats.fragmentsSpooled;
+  a.input.end(false);
+  a.session.framesQueued();
+  let failed: unknown;
+  a.session.stop().catch((err: unknown) => (failed = err));
+  for (let i = 0; i < 400 && failed === undefined; i++) await run(a, 100);
+  assert.ok(failed !== undefined, 'the stop gave up waiting for the last PERSISTED');
+  const kept = a.spool.keepPool();
+  assert.ok(kept >= 2, `the pool's fragments went to the spool: ${kept} (${spooledBefore} before)`);
+  a.spool.close();
+  const b = rig({ dir });
+  await feed(b, 10);
+  await stop(b);
+  const persisted = a.session.stats.framesPersisted + b.session.stats.framesPersisted;
+  const dropped = a.pool.dropped + b.pool.dropped;
+  assert.is(persisted + dropped, a.fed + b.fed, `fed ${a.fed + b.fed} = persisted ${persisted} + dropped ${dropped} (${JSON.stringify(a.pool.drops)} ${JSON.stringify(b.pool.drops)})`);
+  assert.is(dropped, a.pool.drops.truncated + b.pool.drops.truncated, 'only the cut last frames');
+  for (const [tc, copies] of b.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+  assert.equal(segments(dir), []);
+});
+
+test.run();
