@@ -9,7 +9,7 @@
 
 enum {
 	/* Frame */
-	F_SLOT_A, F_START_A, F_END_A, F_SLOT_B, F_START_B, F_END_B, F_PTS, F_DTS, F_DURATION, F_KEY, F_FRAGMENT_START,
+	F_SLOT_A, F_START_A, F_END_A, F_SLOT_B, F_START_B, F_END_B, F_PTS, F_DTS, F_DURATION, F_KEY, F_TRACK, F_FRAGMENT_START,
 	F_SENT, F_HELD, F_CLIP, F_SEQ, F_STREAM_OFFSET, F_CAPTURED_AT, F_NAL_COUNT, F_NAL_OFFSET, F_NAL_LENGTH, F_NAL_PREFIX,
 	F_NAL_TYPE, F_COUNT,
 	/* StreamCursor */
@@ -18,7 +18,7 @@ enum {
 	R_REFS = C_END, ID_TOTAL
 };
 static const char* const gNames[ID_TOTAL] = {
-	"slotA", "startA", "endA", "slotB", "startB", "endB", "pts", "dts", "duration", "key", "fragmentStart",
+	"slotA", "startA", "endA", "slotB", "startB", "endB", "pts", "dts", "duration", "key", "track", "fragmentStart",
 	"sent", "held", "clip", "seq", "streamOffset", "capturedAt", "nalCount", "nalOffset", "nalLength", "nalPrefix",
 	"nalType",
 	"cur", "curBase", "targetOffset", "prev", "prevBase", "prevFill", "scratch",
@@ -141,6 +141,7 @@ void fieldcamNativeFillFrameRecord(txMachine* the)
 	fieldcamSetNumberField(the, f[F_DTS], 0, "frame.dts");
 	fieldcamSetNumberField(the, f[F_DURATION], 0, "frame.duration");
 	fieldcamSetBooleanField(the, f[F_KEY], key, "frame.key");
+	fieldcamSetNumberField(the, f[F_TRACK], 0, "frame.track");
 	fieldcamSetBooleanField(the, f[F_FRAGMENT_START], 0, "frame.fragmentStart");
 	fieldcamSetBooleanField(the, f[F_SENT], 0, "frame.sent");
 	fieldcamSetBooleanField(the, f[F_HELD], 0, "frame.held");
