@@ -7,7 +7,8 @@ export const STAGES = Object.freeze(['scan', 'JS', 'TLS', 'SHA-256'] as const);
 
 /**
  * The stage of the code an object file holds: the XS engine's objects (xs*.o) run JS; scan.o and
- * accessunits.o and records.o are the camera readers' byte scan, access units and frame records; tls.o and mbedTLS's TLS, X.509 and cipher code are TLS; SHA-256 and HMAC (mbedTLS's
+ * accessunits.o and records.o are the camera readers' byte scan, access units and frame records;
+ * tls.o and mbedTLS's TLS, X.509 and cipher code are TLS; SHA-256 and HMAC (mbedTLS's
  * sha256 and md members, our hash.c) serve SigV4 signing and the TLS handshake alike, so they are a stage of
  * their own. Everything else (libc, the loop, sockets, the resolver, the Matroska blocks of block.c) is `rest`.
  */
