@@ -2,7 +2,7 @@ import { AudioInput, type AudioInputStats } from '../core/audio/AudioInput.ts';
 import { kvsMediaType } from '../core/media/kvsMediaType.ts';
 import { cameraPoolSizing } from './poolBudget.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
-import { EventGate, type EventGateStats, type EventOutcome } from '../core/events/EventGate.ts';
+import { EventGate, type EventGateReport, type EventOutcome } from '../core/events/EventGate.ts';
 import type { EventRequest } from '../core/events/EventRequest.ts';
 import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
 import { METADATA_LIMITS } from '../core/mkv/mkvLimits.ts';
@@ -73,8 +73,8 @@ export interface UploaderStatus {
    * the socket (first send, not replays), live cameras only. A window: the status line reads it and clears it.
    */
   readonly captureToSocket: LatencyStats;
-  /** Recording mode "event": events, clips and fragments admitted (docs/events.md); absent when continuous. */
-  readonly events?: Readonly<EventGateStats>;
+  /** Recording mode "event": events, clips, fragments admitted, pre-roll fill, the open clip (docs/events.md); absent when continuous. */
+  readonly events?: EventGateReport;
   /** The camera's audio track (camera.audio): packets read, queued, silence made, drops; absent without audio. */
   readonly audio?: Readonly<AudioInputStats> & { readonly droppedWithFragments: number; readonly error: string | undefined };
   /** The spool's figures (docs/spool.md); absent without a spool. */
@@ -87,6 +87,8 @@ export interface UploaderStatus {
  */
 export interface SharedParts {
   readonly iot?: IotCredentialsClient;
+  /** The TLS configuration of every KVS connection (the CA bundle, read once for the device). */
+  readonly tls?: { readonly ca: string };
   /** This camera's pool (poolBudget.ts planPools): its sizing and where it starts in `arena` (absent: an ArrayBuffer of its own). */
   readonly pool?: { readonly sizing: PoolSizing; readonly arena?: ArrayBufferLike; readonly offset: number };
   /**
@@ -200,7 +202,7 @@ export class CameraUploader {
       startTimecode, ...capture, ...(live ? { stallMs: AUDIO_STALL_MS } : {}),
     }) : undefined;
     const { endpoint, stream } = config;
-    const tls = { ca: board.readText(endpoint.caFile) };
+    const tls = shared?.tls ?? { ca: board.readText(endpoint.caFile) };
     const userAgent = deviceUserAgent(board, config);
     this.ownsIot = shared?.iot === undefined;
     const iot = shared?.iot ?? iotCredentialsFor(board, config, clock, (e) => {
@@ -363,7 +365,7 @@ export class CameraUploader {
       lastPersistedAt: this.lastPersistedAt,
       stats: this.session.stats,
       captureToSocket: this.captureToSocket,
-      ...(this.gate ? { events: this.gate.stats } : {}),
+      ...(this.gate ? { events: this.gate.report() } : {}),
       ...(this.audio ? { audio: { ...this.audio.stats, droppedWithFragments: this.pool.audioDropped, error: this.audio.problem?.code } } : {}),
       ...(this.spool ? { spool: spoolStatus(this.spool, this.spoolWindow, this.board.clock.monotonic()) } : {}),
     };

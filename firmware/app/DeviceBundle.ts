@@ -2,9 +2,13 @@ import { decodeCbor } from '../core/cbor/decodeCbor.ts';
 import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import { ROLE_ALIAS, THING_NAME } from '../core/iot/iotNames.ts';
 import type { Board } from '../io/Board.ts';
-import { CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseCameraAudio, parseCameraList, type CameraAudio, parseDeviceBoard, parseRecording, REGION, STREAM_NAME, text, type DeviceBoard, type DeviceConfig } from './DeviceConfig.ts';
+import {
+  CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseCameraAudio, parseCameraList, type CameraAudio, parseDeviceBoard, parseRecording,
+  REGION, STREAM_NAME, text, type DeviceBoard, type DeviceConfig,
+} from './DeviceConfig.ts';
 import { CODECS, codecChoices, isCodecId, type CodecId } from '../core/media/codecs.ts';
 import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
+import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
 import { maxPreRollMs } from './RecordingConfig.ts';
 
 /** How the device is started from a bundle: `firmware.js --bundle DIR --board FILE` (the image's board.json). */
@@ -27,8 +31,12 @@ type Json = Record<string, unknown>;
 const TOP_KEYS = ['version', 'thingName', 'streamName', 'region', 'roleAlias', 'endpoints', 'retentionHours', 'camera', 'cameras', 'stream', 'recording'];
 const ENDPOINT_KEYS = ['credentialProvider', 'iotData', 'kinesisVideo'];
 const CAMERA_KEYS = ['codec', 'fps', 'audio'];
-/** `source`: the camera adapter (host/shared/cameraSource.ts) the run script starts; the firmware only reads the fd. */
-const CAMERAS_KEYS = ['name', 'codec', 'fps', 'source', 'bitrateKbps', 'audio'];
+/**
+ * The keys of one camera of `cameras` (the contract with provision and doctor). `source`: the camera adapter
+ * (host/shared/cameraSource.ts) the run script starts, as the flag text (`v4l2:/dev/video1`) or the manifest's map;
+ * the firmware reads only the fd. Each camera's pool takes the board's `pool.bitrateKbps`.
+ */
+const CAMERAS_KEYS = ['name', 'codec', 'fps', 'source', 'audio'];
 /**
  * With `cameras`, camera i (in list order) is read from descriptor CAMERA_FD_BASE + i: the run script opens one
  * capture pipe per camera there (`3< <(capture 0) 4< <(capture 1) …`), the simulator passes one pipe each.
@@ -92,7 +100,9 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   } catch (err) {
     throw new FieldcamError('CONFIG_INVALID', `bundle: cannot read ${file}: ${(err as Error).message}`);
   }
-  const { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, audio, fragmentMs, metadata, recording, cameras } = readDeviceDocument(bytes, file, {
+  const {
+    thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, audio, fragmentMs, metadata, recording, cameras,
+  } = readDeviceDocument(bytes, file, {
     codec: boardCamera.codec,
     fps: () => integer(boardCamera, 'board.camera', 'fps', 1, 1000),
     fragmentMs: deviceBoard.stream.fragmentMs,
@@ -197,7 +207,9 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
     }
   }
   const streamName = d.streamName === undefined ? thingName : text(d, 'device.cbor', 'streamName', STREAM_NAME);
-  if (d.cameras === undefined && !STREAM_NAME.test(streamName)) fail('device.cbor thingName', 'usable as a stream name ([a-zA-Z0-9_.-]) or streamName must be given');
+  if (d.cameras === undefined && !STREAM_NAME.test(streamName)) {
+    fail('device.cbor thingName', 'usable as a stream name ([a-zA-Z0-9_.-]) or streamName must be given');
+  }
   const region = text(d, 'device.cbor', 'region', REGION);
   const roleAlias = text(d, 'device.cbor', 'roleAlias', ROLE_ALIAS);
   const endpoints = object(d.endpoints, 'device.cbor endpoints');
@@ -229,7 +241,8 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
     const boardCodec = board.codec;
     cameras = parseCameraList(d.cameras, 'device.cbor', thingName, poolBoard, (o, field) => {
       onlyKeys(o, 'device.cbor', field, CAMERAS_KEYS);
-      if (o.source !== undefined) object(o.source, `device.cbor ${field}.source`);
+      if (o.source !== undefined && typeof o.source !== 'string') object(o.source, `device.cbor ${field}.source`);
+      if (typeof o.source === 'string') text(o, `device.cbor ${field}`, 'source');
       const c = o.codec === undefined ? boardCodec : o.codec;
       if (!isCodecId(c)) fail(`${field}.codec`, codecChoices('"'));
       let f = o.fps === undefined ? undefined : integer(o, `device.cbor ${field}`, 'fps', 1, 1000);
@@ -257,9 +270,11 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
 
   // Recording mode (docs/events.md): without a board, the pre-roll is checked against the largest pool a manifest may give.
   const recording = d.recording === undefined ? undefined
-    : parseRecording(object(d.recording, 'device.cbor recording'), 'device.cbor', board.maxPreRollMs ?? 3_600_000, board.name ?? 'any');
+    : parseRecording(object(d.recording, 'device.cbor recording'), 'device.cbor', board.maxPreRollMs ?? EVENT_LIMITS.preMsAnyBoard, board.name ?? 'any');
 
-  return { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, audio, fragmentMs, metadata, recording, cameras } as const;
+  return {
+    thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, audio, fragmentMs, metadata, recording, cameras,
+  } as const;
 }
 
 /** Where a bundle's spool goes unless `--spool` names a folder (docs/spool.md, "Where it lives"). */

@@ -29,7 +29,7 @@ export interface DeviceCameras {
  * Builds the device's cameras. One camera: its CameraUploader as always (it owns its credentials client and pool).
  * Several (`cameras`): the memory budget is checked first (planPools: CONFIG_INVALID naming the numbers, before
  * anything is allocated), then one arena holds every pool, one IoT credentials client signs for all (its refusal
- * ends every camera), and each camera reads its fair share per turn. Throws FieldcamError (CONFIG_INVALID, …).
+ * ends every camera), one TLS configuration serves every connection, and each camera reads its fair share per turn. Throws FieldcamError (CONFIG_INVALID, …).
  */
 export function buildCameras(board: Board, config: DeviceConfig, onEvent: (camera: DeviceConfig, event: SessionEvent) => void,
   onCredentials: (event: IotCredentialsEvent) => void): DeviceCameras {
@@ -38,6 +38,7 @@ export function buildCameras(board: Board, config: DeviceConfig, onEvent: (camer
   const plan = planPools(config.board, cameras);
   const arena = board.framePoolMemory?.(plan.totalBytes);
   const uploaders: CameraUploader[] = [];
+  const tls = Object.freeze({ ca: board.readText(config.endpoint.caFile) });
   const iot = iotCredentialsFor(board, config, new ServerClock(board.clock), (e) => {
     if (e.type === 'failed') for (const u of uploaders) u.fail(new FieldcamError(e.code, e.message));
     onCredentials(e);
@@ -45,7 +46,7 @@ export function buildCameras(board: Board, config: DeviceConfig, onEvent: (camer
   cameras.forEach((camera, i) => {
     const pool = plan.pools[i]!;
     uploaders.push(new CameraUploader(board, camera, (e) => onEvent(camera, e), onCredentials, {
-      ...(iot ? { iot } : {}), pool: { sizing: pool.sizing, ...(arena ? { arena } : {}), offset: pool.offset }, turnBytes: CAMERA_TURN_BYTES,
+      ...(iot ? { iot } : {}), tls, pool: { sizing: pool.sizing, ...(arena ? { arena } : {}), offset: pool.offset }, turnBytes: CAMERA_TURN_BYTES,
     }));
   });
   return { uploaders, ...(iot ? { iot } : {}), plan };

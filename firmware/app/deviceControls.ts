@@ -1,3 +1,4 @@
+import { combineEventReports } from '../core/events/combineEventReports.ts';
 import type { EventOutcome } from '../core/events/EventGate.ts';
 import type { EventRequest } from '../core/events/EventRequest.ts';
 import type { CameraTelemetry, DeviceControls, SpoolTelemetry, TelemetrySnapshot } from '../core/control/ControlPorts.ts';
@@ -28,8 +29,9 @@ export function deviceControls(board: Board, config: DeviceConfig, uploaders: re
     setFragmentMs: (ms) => {
       for (const u of uploaders) u.setFragmentMs(ms);
     },
-    // The tag goes on every camera's next fragment; the result names the first camera's (they start together).
-    tagNextFragment: (name, value) => Promise.all(uploaders.map((u) => u.tagNextFragment(name, value))).then((timecodes) => timecodes[0]!),
+    // The tag goes on every camera's next fragment; the result names the first of them sent (a stalled camera
+    // tags its next fragment whenever it comes, without holding the answer back).
+    tagNextFragment: (name, value) => Promise.race(uploaders.map((u) => u.tagNextFragment(name, value))),
     event: (request) => eventOnAll(uploaders, request),
     snapshot: () => snapshot(board, uploaders, config.cameras !== undefined),
     ...(iot ? { reloadCredentials: () => iot.refresh() } : {}),
@@ -99,6 +101,7 @@ function snapshot(board: Board, uploaders: readonly CameraUploader[], several: b
   const lastPersistedAgeMs = ages.includes(-1) ? -1 : Math.max(...ages);
   const cameraError = statuses.find((s) => s.cameraError !== undefined)?.cameraError;
   const first = statuses[0]!;
+  const events = combineEventReports(statuses.map((s) => s.events));
   const cameras: Record<string, CameraTelemetry> = {};
   if (several) {
     statuses.forEach((s, i) => {
@@ -107,6 +110,7 @@ function snapshot(board: Board, uploaders: readonly CameraUploader[], several: b
         stream: u.streamName, framesIn: framesRead(s, u), framesOut: s.stats.framesSent, fragmentsSent: s.stats.fragmentsSent,
         fragmentsPersisted: s.stats.fragmentsPersisted, poolSlotsInUse: s.poolSlotsInUse, poolSlots: s.poolSlots,
         lastPersistedAgeMs: age(s), connected: s.connected, ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
+        ...(s.events ? { events: s.events } : {}),
         ...spoolTelemetry([s]),
       };
     });
@@ -128,6 +132,7 @@ function snapshot(board: Board, uploaders: readonly CameraUploader[], several: b
     computrons: board.computrons(),
     ...(cameraError !== undefined ? { cameraError } : {}),
     ...(several ? { cameras } : {}),
+    ...(events ? { events } : {}),
     ...spoolTelemetry(statuses),
   };
 }

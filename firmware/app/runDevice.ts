@@ -1,6 +1,7 @@
 import { playbackWarnings } from '../core/media/playbackWarnings.ts';
 import type { ControlChannel, ControlEvent } from '../core/control/ControlChannel.ts';
 import { errorSpec, FieldcamError, isFieldcamError } from '../core/errors.ts';
+import type { EventGateReport } from '../core/events/EventGate.ts';
 import type { IotCredentialsEvent } from '../core/iot/IotCredentialsClient.ts';
 import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
 import type { Board } from '../io/Board.ts';
@@ -45,6 +46,14 @@ function captureToSocket(s: UploaderStatus): Record<string, number> {
   return out;
 }
 
+/** Recording mode "event" (docs/events.md): flat fields on the status and summary lines. */
+function eventFields(e: EventGateReport): Record<string, number> {
+  return {
+    events: e.events, clips: e.clips, fragmentsAdmitted: e.fragmentsAdmitted,
+    preRollMs: e.preRollMs, preRollFillMs: e.preRollFillMs, openClip: e.openClip, postRemainingMs: e.postRemainingMs,
+  };
+}
+
 function statusRecord(board: Board, device: string, s: UploaderStatus): Record<string, unknown> {
   const memory = board.memory();
   const tls = board.tls?.();
@@ -80,7 +89,7 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     } : {}),
     ...(tls ? { tlsRecords: tls.records, tlsBytes: tls.bytes, tlsHandshakes: tls.handshakes } : {}),
     computrons: board.computrons(),
-    ...(s.events ? { events: s.events.events, clips: s.events.clips, fragmentsAdmitted: s.events.fragmentsAdmitted } : {}),
+    ...(s.events ? eventFields(s.events) : {}),
     ...(s.spool ?? {}),
     ...(s.audio ? { audio: { ...s.audio, drops: { ...s.audio.drops }, packetsSent: s.stats.audioPacketsSent } } : {}),
   };

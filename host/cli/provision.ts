@@ -8,6 +8,7 @@ import { provisionClients } from '../lib/provision/ProvisionContext.ts';
 import { parseCsr, type Csr } from '../lib/provision/deviceCertificate.ts';
 import { awsCall } from '../lib/provision/awsCall.ts';
 import { parseCameraList } from '../lib/provision/parseCameraList.ts';
+import { recordingFromFlags } from '../lib/provision/recordingFlags.ts';
 import { provisionDevice, type DeviceResult, type DeviceTarget } from '../lib/provision/provisionDevice.ts';
 import { CREDENTIAL_DURATION_SECONDS, DEFAULT_RETENTION_HOURS, DEFAULT_ROLE_ALIAS, roleAllowsStream, ROLE_POLICY_NAME, STREAM_NAME } from '../lib/provision/provisionNames.ts';
 import { cameraStreamName, MAX_CAMERAS, ROLE_ALIAS, THING_NAME } from '../../firmware/core/iot/iotNames.ts';
@@ -18,7 +19,7 @@ import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
   name: 'provision',
-  usage: 'provision (--thing <name> [--csr FILE] | --count N --prefix P) [--stream <name> | --cameras N|a,b,…] [--out DIR] [--region R] [--retention-hours N] [--credential-duration S] [--ca-file PEM] [--dry-run] [--json]',
+  usage: 'provision (--thing <name> [--csr FILE] | --count N --prefix P) [--stream <name> | --cameras N|a,b,…] [--recording continuous|event [--pre T] [--post T] [--trigger PATH]] [--out DIR] [--region R] [--retention-hours N] [--credential-duration S] [--ca-file PEM] [--dry-run] [--json]',
   summary:
     'Creates what a camera needs in AWS IoT, IAM and Kinesis Video Streams — thing type, thing, IAM role and\n' +
     'policy, role alias, IoT policy, certificate and key, attachments, stream — and writes its device bundle\n' +
@@ -29,6 +30,10 @@ const spec: CommandSpec = {
     thing: { type: 'string', value: 'name', help: 'the IoT thing (1-128 of a-z A-Z 0-9 : _ -)' },
     stream: { type: 'string', value: 'name', help: 'the KVS stream of a one-camera device (default: the thing name; the role policy allows it and <thing>-*)' },
     cameras: { type: 'string', value: 'N|a,b,…', help: `a device with several cameras: N (cam1…camN) or their names (1-32 of a-z 0-9 _ -), at most ${MAX_CAMERAS}; one stream <thing>-<camera> each` },
+    recording: { type: 'string', value: 'mode', help: 'the bundle\'s recording mode: continuous (every fragment) or event (clips around events, docs/events.md); default: what the bundle has, else continuous' },
+    pre: { type: 'string', value: 'T', help: 'with --recording event: pre-roll kept, e.g. 10s (default 10s; the board\'s pool limits it, checked by flash and at boot)' },
+    post: { type: 'string', value: 'T', help: 'with --recording event: video after an event that names none, e.g. 20s, at most 10m (default 20s)' },
+    trigger: { type: 'string', value: 'PATH', help: 'with --recording event: the local trigger FIFO on the device (absolute path, e.g. /run/fieldcam/events)' },
     count: { type: 'string', value: 'N', help: 'provision a fleet of N things named <prefix>001…; bundles in <out>/<thing>/' },
     prefix: { type: 'string', value: 'P', help: 'thing name prefix of a fleet (e.g. cam-)' },
     out: { type: 'string', value: 'DIR', help: 'bundle directory (default ./<thing>); with --count, the parent of one per thing (default .)' },
@@ -55,6 +60,7 @@ const spec: CommandSpec = {
     'examples (local cloud, AWS_CA_BUNDLE=<state>/ca.pem):\n' +
     '  fieldcam provision --thing cam-1 --endpoint-url https://127.0.0.1:4590\n' +
     '  fieldcam provision --thing gate --cameras front,back --endpoint-url https://127.0.0.1:4590\n' +
+    '  fieldcam provision --thing yard --recording event --pre 10s --post 20s --trigger /run/fieldcam/events\n' +
     '  fieldcam provision --count 25 --prefix cam- --out fleet --endpoint-url https://127.0.0.1:4590',
 };
 
@@ -203,7 +209,8 @@ export const provisionCommand: Command = {
     if (!parsed) return EXIT.OK;
     const { values } = parsed;
     const csr = readCsr(values);
-    const list = targets(values);
+    const recording = recordingFromFlags(values);
+    const list = targets(values).map((t) => (recording ? { ...t, recording } : t));
     const dryRun = values['dry-run'] === true;
     const retentionGiven = values['retention-hours'] !== undefined;
     const retentionHours = numberFlag(spec, 'retention-hours', values['retention-hours'], 0, 87_600) ?? DEFAULT_RETENTION_HOURS;
@@ -250,7 +257,7 @@ export const provisionCommand: Command = {
       if (!fleet) {
         const r = results[0]!;
         const streams = r.cameras ? `cameras ${r.cameras.map((c) => `${c.name} → ${c.streamName}`).join(', ')}` : `stream ${r.streamName}`;
-        out.push(`${r.thingName} (${streams})`, ...stepLines(r.steps), bundleLine(r, dryRun));
+        out.push(`${r.thingName} (${streams}${recording ? `, recording ${recording.mode}` : ''})`, ...stepLines(r.steps), bundleLine(r, dryRun));
       } else {
         const rows = [['thing', 'created', 'repaired', 'updated', 'certificate', 'bundle'], ...results.map((r) => [
           r.thingName, String(r.created), String(r.repaired), String(r.updated), r.certificateId?.slice(0, 12) ?? '(new)',

@@ -31,8 +31,19 @@ export interface CameraEntry {
   readonly source?: string;
 }
 
+/**
+ * device.cbor `recording` (docs/events.md), only the keys given: the device fills in the defaults and checks the
+ * pre-roll against its board (firmware/app/DeviceConfig.ts parseRecording, the one rule).
+ */
+export interface RecordingMap {
+  readonly mode: 'continuous' | 'event';
+  readonly preRollMs?: number;
+  readonly postMs?: number;
+  readonly trigger?: string;
+}
+
 /** device.cbor: the keys of docs/device-bundle.md, in the order they are encoded. */
-export interface DeviceConfig {
+export interface DeviceDocument {
   readonly version: 1;
   readonly thingName: string;
   /** The one camera's stream; absent when `cameras` is given (each camera's stream is `<thing>-<camera>`). */
@@ -50,6 +61,7 @@ export interface DeviceConfig {
     readonly kinesisVideo: string;
   };
   readonly retentionHours?: number;
+  readonly recording?: RecordingMap;
 }
 
 /** A camera map with a fixed key order, only the keys given. */
@@ -62,8 +74,18 @@ function orderedCamera(c: CameraEntry): Record<string, unknown> {
   };
 }
 
+/** A recording map with a fixed key order, only the keys given. */
+function orderedRecording(r: RecordingMap): Record<string, unknown> {
+  return {
+    mode: r.mode,
+    ...(r.preRollMs !== undefined ? { preRollMs: r.preRollMs } : {}),
+    ...(r.postMs !== undefined ? { postMs: r.postMs } : {}),
+    ...(r.trigger !== undefined ? { trigger: r.trigger } : {}),
+  };
+}
+
 /** The writer's half of the `cameras` rule: what the device would refuse is never written. */
-function checkCameras(config: DeviceConfig): void {
+function checkCameras(config: DeviceDocument): void {
   const cameras = config.cameras;
   if (cameras === undefined) {
     if (config.streamName === undefined) throw new FieldcamError('PROVISION_CAMERA_INVALID', 'device.cbor needs streamName or cameras');
@@ -80,7 +102,7 @@ function checkCameras(config: DeviceConfig): void {
 }
 
 /** The CBOR of a device configuration, with a fixed key order so equal configurations give equal bytes. */
-export function encodeDeviceConfig(config: DeviceConfig): Uint8Array {
+export function encodeDeviceConfig(config: DeviceDocument): Uint8Array {
   checkCameras(config);
   const ordered = {
     version: config.version,
@@ -94,6 +116,7 @@ export function encodeDeviceConfig(config: DeviceConfig): Uint8Array {
       kinesisVideo: config.endpoints.kinesisVideo,
     },
     ...(config.retentionHours !== undefined ? { retentionHours: config.retentionHours } : {}),
+    ...(config.recording !== undefined ? { recording: orderedRecording(config.recording) } : {}),
   };
   const out = new Uint8Array(4096);
   return out.slice(0, encodeCbor(ordered, out));

@@ -27,6 +27,11 @@ export interface BootOptions {
    * passes capture pipes), each paced at its own rate (times `rate`); stdin is then not fed.
    */
   readonly cameras?: readonly { readonly video: string; readonly bytesPerSecond: number }[];
+  /**
+   * Microphones (issue 18 audio): file j (ADTS or raw G.711) is fed on descriptor 3 + cameras + j, the descriptor
+   * the device's `audio.fd` names, paced like the cameras. Their feeds are not in `cameras`.
+   */
+  readonly audio?: readonly { readonly file: string; readonly bytesPerSecond: number }[];
   readonly loop: boolean;
   /** Camera pacing: the file's bytes per second, or 0 for as fast as the board reads. */
   readonly bytesPerSecond: number;
@@ -101,15 +106,20 @@ export function bootBoard(o: BootOptions): BootedBoard {
 
   const run = () => {
     const several = o.cameras ?? [];
-    child = spawn(command, args, { cwd: o.cwd, stdio: [several.length ? 'ignore' : 'pipe', 'pipe', 'pipe', ...several.map(() => 'pipe' as const)] });
+    const mics = o.audio ?? [];
+    const extraPipes = [...several, ...mics].map(() => 'pipe' as const);
+    child = spawn(command, args, { cwd: o.cwd, stdio: [several.length ? 'ignore' : 'pipe', 'pipe', 'pipe', ...extraPipes] });
     const current = child;
     const rate = o.rate ? { rate: o.rate } : {};
     const runFeeds = several.length
       ? several.map((c, i) => feedCamera(current.stdio[3 + i] as Writable, { video: c.video, loop: o.loop, bytesPerSecond: c.bytesPerSecond, ...rate }))
       : [feedCamera(current.stdin!, { video: o.video, loop: o.loop, bytesPerSecond: o.bytesPerSecond, ...rate })];
     feeds = runFeeds;
+    const micFeeds = mics.map((m, j) =>
+      feedCamera(current.stdio[3 + several.length + j] as Writable, { video: m.file, loop: o.loop, bytesPerSecond: m.bytesPerSecond, ...rate }),
+    );
     const feedStop = () => {
-      for (const f of runFeeds) f();
+      for (const f of [...runFeeds, ...micFeeds]) f();
     };
     let pending = '';
     current.stdout!.on('data', (chunk: Buffer) => {
@@ -140,7 +150,7 @@ export function bootBoard(o: BootOptions): BootedBoard {
     current.once('exit', () => {
       feedStop();
       current.stdin?.destroy();
-      for (let i = 0; i < several.length; i++) (current.stdio[3 + i] as Writable | null)?.destroy();
+      for (let i = 0; i < several.length + mics.length; i++) (current.stdio[3 + i] as Writable | null)?.destroy();
       orphaned = setTimeout(() => {
         current.stdout?.destroy();
         current.stderr?.destroy();

@@ -72,7 +72,17 @@ test('event over the control channel: one clip, tagged, with its pre-roll; nothi
   const exit = runDevice(board, config).finally(() => camera.stop());
   const framesIn = () => Math.max(0, ...records.filter((r) => r.type === 'status').map((r) => r.framesIn as number));
   await until('control connected', () => records.some((r) => r.type === 'control' && r.event === 'connected'));
+  // Health with a 2 s red limit: a continuous device with nothing PERSISTED would be red by now; one waiting for an event
+  // is green (reason idle), and its telemetry says why: no clip open, the pre-roll held.
+  const set = await operator.command('set-health', 'set', { healthAmberMs: 1000, healthRedMs: 2000 });
+  assert.is(set.ok, true, JSON.stringify(set));
   await until('5 s of video', () => framesIn() >= 50);
+  const idle = await operator.command('st-idle', 'status');
+  const idleData = idle.data as Record<string, unknown>;
+  assert.is(idleData.health, 'green', JSON.stringify(idleData));
+  const idleEvents = idleData.events as Record<string, unknown>;
+  assert.equal([idleEvents.events, idleEvents.clips, idleEvents.openClip, idleEvents.postRemainingMs, idleEvents.idle, idleEvents.preRollMs], [0, 0, 0, 0, true, 3000]);
+  assert.ok((idleEvents.preRollFillMs as number) >= 2000, JSON.stringify(idleEvents));
   const result = await operator.command('ev-1', 'event', { pre: 2000, post: 1500, tags: { door: 'open' } });
   assert.is(result.ok, true, JSON.stringify(result));
   const data = result.data as Record<string, number | boolean>;
@@ -80,6 +90,11 @@ test('event over the control channel: one clip, tagged, with its pre-roll; nothi
   assert.is(data.from, (data.at as number) - 2000);
   assert.is(data.to, (data.at as number) + 1500);
   assert.ok((data.fragments as number) >= 2, 'the pre-roll (2 s of 1 s fragments) went out at once');
+  const open = await operator.command('st-open', 'status');
+  const openEvents = (open.data as Record<string, unknown>).events as Record<string, unknown>;
+  assert.equal([openEvents.events, openEvents.clips, openEvents.openClip, openEvents.idle], [1, 1, data.clip, false], JSON.stringify(openEvents));
+  assert.ok((openEvents.postRemainingMs as number) > 0 && (openEvents.postRemainingMs as number) <= 1500, JSON.stringify(openEvents));
+  assert.ok((openEvents.fragmentsAdmitted as number) >= (data.fragments as number), JSON.stringify(openEvents));
   const after = framesIn();
   await until('4 s more video', () => framesIn() >= after + 40);
   stopApp!();

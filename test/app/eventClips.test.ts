@@ -185,9 +185,9 @@ test('overlapping events merge into one clip, a later one makes another; fieldca
   assert.ok(help.code === 0 && help.stdout.includes('usage: fieldcam clips --stream'), help.stdout + help.stderr);
 });
 
-test('issue 15 at scale: 10 s pre-roll, 20 s post; an overlapping event merges, a later one is a clip of its own, the gap is not uploaded', async () => {
-  // 90 s of video (the fixture 9 times: 900 frames, fragments of 1 s), fed in pieces with trigger lines in between.
-  const LOOPS = 9;
+test('issue 15 at scale: 10 s pre-roll, 20 s post → one 30 s clip; an overlapping event merges; the gaps are not uploaded', async () => {
+  // 100 s of video (the fixture 10 times: 1000 frames, fragments of 1 s), fed in pieces with trigger lines in between.
+  const LOOPS = 10;
   const video = new Uint8Array(GOP10.length * LOOPS);
   for (let i = 0; i < LOOPS; i++) video.set(GOP10, i * GOP10.length);
   const starts: number[] = [];
@@ -238,30 +238,46 @@ test('issue 15 at scale: 10 s pre-roll, 20 s post; an overlapping event merges, 
   };
   await eventAfter(200, 'motion=front'); // at 20 s: 10 s → 40 s
   await eventAfter(350, 'person=yes'); // at 35 s: its pre-roll (25 s) is inside the window: merged, → 55 s
-  await eventAfter(800, 'motion=back'); // at 80 s: 70 s → 100 s, the video ends at 90 s
+  await eventAfter(700, 'motion=back'); // at 70 s: 60 s → 90 s, a clip of its own (its pre-roll starts after 55 s)
   await feedTo(starts.length);
   closeSync(writeFd);
   assert.is(await running, DEVICE_EXIT.OK);
   const clips = records.filter((r) => r.event === 'clip');
-  assert.equal(clips.map((c) => [c.at, c.merged]), [[T0 + 20_000, false], [T0 + 35_000, true], [T0 + 80_000, false]]);
+  assert.equal(clips.map((c) => [c.at, c.merged, c.from, c.to]), [
+    [T0 + 20_000, false, T0 + 10_000, T0 + 40_000], [T0 + 35_000, true, T0 + 10_000, T0 + 55_000], [T0 + 70_000, false, T0 + 60_000, T0 + 90_000],
+  ]);
   const summary = records.find((r) => r.type === 'summary')!;
-  // Stored: frames 100..549 (the merged clip, 45 s) and 700..899 (20 s); dropped as outsideEvent: 0..99, 550..699.
-  assert.is(summary.framesIn, 900);
+  // Status lines: before the first event the pool held the 10 s pre-roll and no clip was open; while the merged clip's
+  // window was open they named it and the post time left; at the end, three events, two clips, 75 fragments admitted.
+  const status = records.filter((r) => r.type === 'status');
+  assert.ok(status.some((r) => r.events === 0 && r.preRollMs === 10_000 && (r.preRollFillMs as number) >= 9000 && r.openClip === 0), 'pre-roll held before the first event');
+  assert.ok(status.some((r) => r.openClip === clips[0]!.clip && (r.postRemainingMs as number) > 0 && (r.postRemainingMs as number) <= 20_000), 'the open clip and its post time left');
+  assert.equal([summary.events, summary.clips, summary.fragmentsAdmitted, summary.openClip, summary.postRemainingMs], [3, 2, 75, 0, 0]);
+  // Stored: frames 100..549 (the merged clip, 45 s) and 600..899 (30 s); dropped as outsideEvent: 0..99, 550..599, 900..999.
+  assert.is(summary.framesIn, 1000);
   assert.is((summary.drops as Record<string, number>).outsideEvent, 250);
   assert.is(summary.framesDropped, 250);
   const stored = fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(name)!).list();
   const fragmentStarts = [...new Set(stored.map((f) => f.producerTimestampMs - T0))].sort((a, b) => a - b);
-  assert.equal(fragmentStarts, [...Array.from({ length: 45 }, (_, i) => 10_000 + 1000 * i), ...Array.from({ length: 20 }, (_, i) => 70_000 + 1000 * i)]);
+  assert.equal(fragmentStarts, [...Array.from({ length: 45 }, (_, i) => 10_000 + 1000 * i), ...Array.from({ length: 30 }, (_, i) => 60_000 + 1000 * i)]);
+  // The lone event's clip: exactly 30 fragments, 60 s → 90 s, each tagged with its clip and the event's tag.
+  const lone = stored.filter((f) => f.producerTimestampMs >= T0 + 60_000);
+  assert.is(new Set(lone.map((f) => f.producerTimestampMs)).size, 30);
+  for (const f of lone) {
+    const tags = Object.fromEntries(f.tags);
+    assert.equal([tags.FIELDCAM_CLIP, tags.FIELDCAM_EVENTS, tags.motion], [String(clips[2]!.clip), '1', 'back'], `fragment at ${f.producerTimestampMs - T0}`);
+  }
   const media = await getMedia(cloud, name, tmp.dir);
   assert.is(decodeErrors(media), '');
-  assert.is(decodedFrameCount(media), 650);
+  assert.is(decodedFrameCount(media), 750);
+  // Original timestamps: frame i was fed at T0 + 100 i, and that is where GetMedia puts it.
   const pts = framePts(media).map((p) => Math.round(p * 1000) - T0);
-  assert.equal(pts, [...Array.from({ length: 450 }, (_, i) => 10_000 + 100 * i), ...Array.from({ length: 200 }, (_, i) => 70_000 + 100 * i)]);
+  assert.equal(pts, [...Array.from({ length: 450 }, (_, i) => 10_000 + 100 * i), ...Array.from({ length: 300 }, (_, i) => 60_000 + 100 * i)]);
   const listed = await cli(['clips', '--stream', name, '--json']);
   assert.is(listed.code, 0, listed.stderr);
   assert.equal((JSON.parse(listed.stdout) as Record<string, unknown>[]).map((c) => [Number(c.startMs) - T0, Number(c.endMs) - T0, c.fragments, c.events, c.tags]), [
     [10_000, 55_000, 45, 2, { motion: 'front', person: 'yes' }],
-    [70_000, 90_000, 20, 1, { motion: 'back' }],
+    [60_000, 90_000, 30, 1, { motion: 'back' }],
   ]);
 });
 

@@ -15,6 +15,7 @@ import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { FIXTURES, tempDir, tool } from '../e2e/tools.ts';
+import { fifoCamera } from './controlKit.ts';
 import { assert, suite } from '../harness/index.ts';
 
 const test = suite('several cameras in one device on the Node board (local KVS): fair turns, every frame stored');
@@ -96,6 +97,49 @@ test('H.264 flooding, H.265 steady, MJPEG stalling: the steady camera never wait
   // The stalled camera stopped delivering (its count stood still for seconds) and the steady one went on.
   const stallFrames = status('stall').map((r) => r.framesIn as number);
   assert.ok(stallFrames.some((n, i) => i >= 20 && n === stallFrames[i - 20] && n < 30), 'the MJPEG camera stalled for 2 s or more');
+});
+
+test('a live camera whose capture ends stops the device: the other camera flushes, exit 0 for the service manager to restart both', async () => {
+  const h264 = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
+  // Two cameras that would run forever (the file looped), read as cameras (capture clock, not recordings).
+  const a = fifoCamera(join(tmp.dir, 'a.fifo'), h264, readFileSync(h264).length / 10);
+  const b = fifoCamera(join(tmp.dir, 'b.fifo'), h264, readFileSync(h264).length / 10);
+  let cut = false;
+  const cutA = () => {
+    if (!cut) a.stop();
+    cut = true;
+  };
+  const url = new URL(cloud.endpoint);
+  const config = join(tmp.dir, 'device-eof.json');
+  writeDeviceConfig(config, {
+    board: loadBoardManifest('pi-zero-w'), streamName: 'shed', region: 'us-east-1',
+    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
+    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    codec: 'h264', live: true, recorded: false, createRetentionHours: 24, statusIntervalMs: 100,
+    cameras: [{ name: 'a', fd: a.fd }, { name: 'b', fd: b.fd }],
+  });
+  const records: Rec[] = [];
+  const board = nodeBoard({
+    print: (l) => {
+      const r = JSON.parse(l) as Rec;
+      records.push(r);
+      // Camera a's capture dies once both cameras have a fragment PERSISTED.
+      const persisted = (c: string) => records.some((x) => x.type === 'status' && x.camera === c && (x.fragmentsPersisted as number) > 0);
+      if (r.type === 'status' && !cut && persisted('a') && persisted('b')) cutA();
+    },
+    onStop: () => {},
+  });
+  try {
+    const code = await runDevice(board, config);
+    assert.is(code, DEVICE_EXIT.OK, JSON.stringify(records.filter((r) => r.type !== 'status')));
+  } finally {
+    cutA();
+    b.stop();
+  }
+  for (const camera of ['a', 'b']) {
+    const s = records.find((r) => r.type === 'summary' && r.camera === camera)!;
+    assert.ok((s.fragmentsIn as number) >= 1 && s.fragmentsPersisted === s.fragmentsIn, `${camera}: ${JSON.stringify(s)}`);
+  }
 });
 
 test.run();

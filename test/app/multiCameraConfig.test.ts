@@ -8,6 +8,7 @@ import { loadDeviceBundle, readDeviceDocument, type DocumentBoard } from '../../
 import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
 import { writeDeviceBundle } from '../../sim/board/writeDeviceBundle.ts';
 import { validateBundle } from '../../host/lib/flash/flashTree.ts';
+import { encodeDeviceConfig } from '../../host/lib/writeBundle.ts';
 import { tempDir } from '../e2e/tools.ts';
 import { parseDeviceBoard, parseDeviceConfig } from '../../firmware/app/DeviceConfig.ts';
 import { planPools } from '../../firmware/app/poolBudget.ts';
@@ -118,7 +119,7 @@ function document(extra: Json): Uint8Array {
 
 test('device.cbor: cameras read with the board\'s defaults; streams <thing>-<camera>; camera and streamName refused beside it', () => {
   const board = documentBoard('pi-zero-w');
-  const doc = readDeviceDocument(document({ cameras: [{ name: 'gate' }, { name: 'barn', codec: 'h265', source: { kind: 'rtsp', url: 'rtsp://cam/1' } }, { name: 'door', codec: 'mjpeg' }] }), 'device.cbor', board);
+  const doc = readDeviceDocument(document({ cameras: [{ name: 'gate', source: 'v4l2:/dev/video1' }, { name: 'barn', codec: 'h265', source: { kind: 'rtsp' } }, { name: 'door', codec: 'mjpeg' }] }), 'device.cbor', board);
   assert.equal(doc.cameras!.map((c) => [c.name, c.streamName, c.codec, c.fps]), [
     ['gate', 'farm-7-gate', 'h264', undefined], ['barn', 'farm-7-barn', 'h265', undefined], ['door', 'farm-7-door', 'mjpeg', 15],
   ]);
@@ -127,9 +128,17 @@ test('device.cbor: cameras read with the board\'s defaults; streams <thing>-<cam
   refused(read({ cameras: [{ name: 'gate' }], streamName: 'farm-7' }), /device.cbor: streamName must be absent when cameras is given/);
   refused(read({ cameras: [{ name: 'gate', width: 640 }] }), /unknown key cameras\[0\]\.width/);
   refused(read({ cameras: [{ name: 'gate' }, { name: 'gate' }] }), /cameras\[1\]\.name "gate" is used twice/);
-  refused(read({ cameras: [{ name: 'gate', source: 'rtsp://x' }] }), /cameras\[0\]\.source must be an object/);
+  refused(read({ cameras: [{ name: 'gate', source: 7 }] }), /cameras\[0\]\.source must be an object/);
+  refused(read({ cameras: [{ name: 'gate', bitrateKbps: 500 }] }), /unknown key cameras\[0\]\.bitrateKbps/);
   // A thing name that is no stream name (':' is allowed in things, not in streams) cannot name camera streams.
   refused(() => readDeviceDocument(document({ thingName: 'farm:7', cameras: [{ name: 'gate' }] }), 'device.cbor', board), /cameras\[0\]\.name must be a name that makes "farm:7-gate" a KVS stream name/);
+  // What provision writes (host/lib/writeBundle.ts) is what the device reads.
+  const provisioned = encodeDeviceConfig({
+    version: 1, thingName: 'farm-7', region: 'us-east-1', roleAlias: 'FieldcamDeviceAlias',
+    endpoints: { credentialProvider: 'c.example.com', iotData: 'd.example.com', kinesisVideo: 'https://kvs.example.com' },
+    cameras: [{ name: 'gate' }, { name: 'barn', codec: 'h265', fps: 25, source: 'v4l2:/dev/video1' }],
+  });
+  assert.equal(readDeviceDocument(provisioned, 'device.cbor', board).cameras!.map((c) => [c.streamName, c.codec, c.fps]), [['farm-7-gate', 'h264', undefined], ['farm-7-barn', 'h265', 25]]);
   // Without cameras, nothing changed: the thing's stream, the camera map.
   const single = readDeviceDocument(document({ camera: { codec: 'h265' } }), 'device.cbor', board);
   assert.equal([single.streamName, single.codec, single.cameras], ['farm-7', 'h265', undefined]);
@@ -143,7 +152,7 @@ test('a bundle with cameras: camera i on fd 3 + i, live, the thing\'s streams; t
       device: {
         version: 1, thingName: 'farm-7', region: 'us-east-1', roleAlias: 'FieldcamDeviceAlias',
         endpoints: { credentialProvider: 'c.example.com', kinesisVideo: 'https://kvs.example.com' },
-        cameras: [{ name: 'gate' }, { name: 'barn', codec: 'h265' }, { name: 'door', codec: 'mjpeg', fps: 5, bitrateKbps: 500 }],
+        cameras: [{ name: 'gate' }, { name: 'barn', codec: 'h265' }, { name: 'door', codec: 'mjpeg', fps: 5 }],
       },
       certificatePem: pem('CERTIFICATE'), privateKeyPem: pem('PRIVATE KEY'), caPem: pem('CERTIFICATE'),
     });
@@ -152,10 +161,10 @@ test('a bundle with cameras: camera i on fd 3 + i, live, the thing\'s streams; t
     assert.equal(cams.map((c) => [c.cameraName, c.stream.name, c.camera.fd, c.camera.codec, c.camera.live, c.camera.recorded, c.camera.fps?.num]), [
       ['gate', 'farm-7-gate', 3, 'h264', true, true, undefined], ['barn', 'farm-7-barn', 4, 'h265', true, true, undefined], ['door', 'farm-7-door', 5, 'mjpeg', true, true, 5],
     ]);
-    assert.equal(cams.map((c) => [c.board.pool.bitrateKbps, c.board.pool.fps]), [[1000, 15], [1000, 15], [500, 5]]);
+    assert.equal(cams.map((c) => [c.board.pool.bitrateKbps, c.board.pool.fps]), [[1000, 15], [1000, 15], [1000, 5]]);
     const plan = planPools(config.board, cams);
     assert.is(plan.budgetBytes, 40 * 1024 * 1024, 'the manifest\'s memory.poolBudgetBytes');
-    assert.ok(plan.pools[2]!.bytes < plan.pools[0]!.bytes, 'the 500 kbit/s camera has the smaller pool');
+    assert.is(plan.pools[2]!.bytes, plan.pools[0]!.bytes, 'pools from the board\'s bitrate');
     // flash writes a one-camera run script (the capture on stdin): it refuses such a bundle by name, not at boot.
     assert.throws(() => validateBundle(bundle, join(BOARDS_DIR, 'pi-zero-w.json')), 'FLASH_BUNDLE_INVALID');
     assert.throws(() => validateBundle(bundle, join(BOARDS_DIR, 'pi-zero-w.json')), /lists 3 cameras; flash writes the run script of a one-camera device/);

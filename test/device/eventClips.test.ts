@@ -97,6 +97,8 @@ for (const boardName of BOARDS) test(`${boardName}: an event line mid-stream: th
   assert.is(summary.framesIn, 100);
   assert.is((summary.drops as Record<string, number>).outsideEvent, 100 - frames);
   assert.is(summary.framesDropped, 100 - frames);
+  // The event fields of the status line, from the firmware in XS: one event, one clip, its fragments admitted, none open.
+  assert.equal([summary.events, summary.clips, summary.fragmentsAdmitted, summary.openClip, summary.postRemainingMs, summary.preRollMs], [1, 1, frames / 10, 0, 0, PRE_MS]);
 
   const store = fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(name)!);
   const stored = store.list();

@@ -1,4 +1,4 @@
-// Several cameras in one device (issue 18) as deployed: the pi-zero-w image under `qemu-arm -cpu arm1176` and the
+// Several cameras in one device (issue 18) as deployed, one of them with a microphone (H.264 + AAC): the pi-zero-w image under `qemu-arm -cpu arm1176` and the
 // pi-4 image under `qemu-aarch64 -cpu cortex-a72`, time-scaled
 // (fieldcam-runtime --time-scale, the cloud's timeScale and the feeders' rate from one origin), three cameras fed
 // on fds 3, 4, 5 (as the run script passes capture pipes): H.264, H.265 and MJPEG, the MJPEG one stalling for a
@@ -6,7 +6,7 @@
 // limit. Judged from what the local KVS stored (GetMedia through the CLI, decoded by ffprobe/ffmpeg) and, for
 // fairness, in fragments: at every status line the steady cameras have at most one fragment open and one awaiting
 // its PERSISTED — an ACK later than one fragment would show as a third.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_EXIT } from '../../firmware/app/runDevice.ts';
 import { buildImage, imageDir, type ImageManifest } from '../../host/lib/buildImage.ts';
@@ -15,11 +15,12 @@ import { bootBoard } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
-import { decodedFrameCount, decodeErrors, FIXTURES, ROOT, tempDir } from '../e2e/tools.ts';
+import { AdtsHeader } from '../../firmware/core/audio/AdtsHeader.ts';
+import { decodedFrameCount, decodeErrors, FIXTURES, ROOT, tempDir, tool } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { distinctTimestamps, getMedia } from './storedMedia.ts';
 
-const test = suite('pi-zero-w (armv6) and pi-4 (aarch64) under QEMU: one device, three cameras (H.264, H.265, MJPEG), one stalling');
+const test = suite('pi-zero-w (armv6) and pi-4 (aarch64) under QEMU: one device, three cameras (H.264 + AAC, H.265, MJPEG), one stalling');
 const tmp = tempDir('fieldcam-multicam-image-');
 const SCALE = 2;
 type Rec = Record<string, unknown>;
@@ -32,6 +33,23 @@ const CAMERAS = [
   { name: 'barn', codec: 'h265', video: join(FIXTURES, 'h265-320x240-10fps-gop10.h265'), frames: 100, fragments: 10, seconds: 10 },
   { name: 'door', codec: 'mjpeg', video: join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg'), frames: 30, fragments: 3, seconds: 3 },
 ] as const;
+
+/** The first camera's microphone: the AAC fixture's first 156 frames (64 ms each, 16 kHz mono), inside its 10 s of video. */
+const AAC_FRAMES = 156;
+function microphone(): string {
+  const aac = readFileSync(join(FIXTURES, 'aac-16khz-mono-10s.aac'));
+  const h = new AdtsHeader();
+  let end = 0;
+  for (let i = 0; i < AAC_FRAMES; i++) {
+    h.parse(aac, end, aac.length - end, end, true);
+    end += h.frameLength;
+  }
+  const file = join(tmp.dir, 'mic.aac');
+  writeFileSync(file, aac.subarray(0, end));
+  return file;
+}
+/** The microphone's descriptor: after the three cameras' 3, 4, 5. */
+const MIC_FD = 6;
 
 for (const BOARD of ['pi-zero-w', 'pi-4']) {
   test(`${BOARD}: three cameras stream to <device>-<camera>; each decodes to exactly the frames fed; a stall holds up no other camera`, async () => {
@@ -54,13 +72,18 @@ async function scenario(BOARD: string, image: ImageManifest, cloud: RunningCloud
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
     codec: 'h264', live: true, createRetentionHours: 24, statusIntervalMs: 250,
-    cameras: CAMERAS.map((c) => ({ name: c.name, codec: c.codec, ...(c.codec === 'mjpeg' ? { fps: { num: 10, den: 1 } } : {}) })),
+    cameras: CAMERAS.map((c, i) => ({
+      name: c.name, codec: c.codec, ...(c.codec === 'mjpeg' ? { fps: { num: 10, den: 1 } } : {}),
+      ...(i === 0 ? { audio: { codec: 'aac' as const, fd: MIC_FD, sampleRate: 16000, channels: 1 } } : {}),
+    })),
   });
   const records: Rec[] = [];
+  const mic = microphone();
   const booted = bootBoard({
     image: { dir: imageDir(BOARD), runtimeFlags: [...image.runtimeFlags, '--time-scale', String(SCALE), '--time-origin', String(origin)], ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}) },
     config, video: CAMERAS[0].video, loop: false, cwd: ROOT, rate: SCALE, bytesPerSecond: 0,
     cameras: CAMERAS.map((c) => ({ video: c.video, bytesPerSecond: readFileSync(c.video).length / c.seconds })),
+    audio: [{ file: mic, bytesPerSecond: readFileSync(mic).length / CAMERAS[0].seconds }],
     onRecord: (r) => {
       records.push(r);
       if (r.type !== 'status') return;
@@ -109,6 +132,15 @@ async function scenario(BOARD: string, image: ImageManifest, cloud: RunningCloud
     assert.is(decodeErrors(media[i]!), '', c.name);
     assert.is(decodedFrameCount(media[i]!), c.frames, c.name);
   });
+
+  // The microphone: every ADTS frame fed is in the first camera's stream, as its second track (plus any silence
+  // the device filled in while the microphone lagged its video, counted in the summary).
+  type Audio = { packetsIn: number; packetsQueued: number; silencePackets: number };
+  const audio = (records.find((r) => r.type === 'summary' && r.camera === 'gate')!.audio as Audio);
+  assert.equal([audio.packetsIn, audio.packetsQueued], [AAC_FRAMES, AAC_FRAMES], JSON.stringify(audio));
+  assert.is(cloud.ctx.streams.get('yard-gate')!.MediaType, 'video/h264,audio/aac');
+  const packets = tool('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'a:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', media[0]!]);
+  assert.is(Number(packets.stdout.trim()), AAC_FRAMES + audio.silencePackets, JSON.stringify(audio));
 
   // Fairness: while the MJPEG camera stood still, the others went on, never more than a fragment behind their ACKs.
   const lines = (camera: string) => records.filter((r) => r.type === 'status' && r.camera === camera);

@@ -4,7 +4,7 @@ import { encodeCbor } from '../cbor/encodeCbor.ts';
 import { FieldcamError, isFieldcamError } from '../errors.ts';
 import { CommandLog, type CommandResult } from './CommandLog.ts';
 import { CONTROL_LIMITS } from './controlLimits.ts';
-import type { ControlMqtt, ControlMqttFactory, DeviceControls, StateStore } from './ControlPorts.ts';
+import type { ControlMqtt, ControlMqttFactory, DeviceControls, StateStore, TelemetrySnapshot } from './ControlPorts.ts';
 import { defaultSettings, mergeSettings, sortSettings, type ControlSettings, type SettingsPatch } from './ControlSettings.ts';
 import { EMPTY_CONTROL_STATE, type ControlState } from './ControlState.ts';
 import { ControlStateFile } from './ControlStateFile.ts';
@@ -74,6 +74,11 @@ export class ControlChannel {
   private rejected: Record<string, string> | undefined;
   private health: Health | undefined;
   private streamingSince: number;
+  /** Event mode: when the device last had nothing to upload (health counts a clip's age from there); -1 never. */
+  private busySince = -1;
+  /** framesIn at the last health check, and when it last changed (a camera delivering frames). */
+  private framesSeen = -1;
+  private framesAt = 0;
   private seq = 0;
   private nextTelemetryAt = 0;
   private tick: TimerHandle | undefined;
@@ -145,7 +150,7 @@ export class ControlChannel {
   telemetry(): Record<string, unknown> {
     const s = this.device.snapshot();
     const now = this.o.clock.monotonic();
-    const health = this.currentHealth(s.lastPersistedAgeMs, now, s.cameraError);
+    const health = this.currentHealth(s, now);
     return {
       t: this.o.clock.now(), seq: this.seq++, uptimeMs: Math.round(now - this.bootAt), streaming: this.settings.streaming, health: health.state,
       framesIn: s.framesIn, framesOut: s.framesOut, fragmentsSent: s.fragmentsSent, fragmentsPersisted: s.fragmentsPersisted,
@@ -153,6 +158,7 @@ export class ControlChannel {
       ackLatencyP50Ms: s.ackLatencyP50Ms, ackLatencyP99Ms: s.ackLatencyP99Ms, lastPersistedAgeMs: s.lastPersistedAgeMs,
       errors: topErrors(this.busy > 0 ? { ...s.errors, CONTROL_BUSY: this.busy } : s.errors), heap: s.heap, computrons: s.computrons,
       ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
+      ...(s.events ? { events: s.events } : {}),
       ...(s.spool ? { spool: s.spool } : {}),
       ...(s.cameras ? { cameras: s.cameras } : {}),
     };
@@ -360,16 +366,25 @@ export class ControlChannel {
 
   // ── health and telemetry ──
 
-  private currentHealth(lastPersistedAgeMs: number, now: number, cameraError: string | undefined): Health {
+  private currentHealth(snapshot: TelemetrySnapshot, now: number): Health {
     const s = this.settings;
-    return deriveHealth({ streaming: s.streaming, lastPersistedAgeMs, streamingForMs: now - this.streamingSince, amberMs: s.healthAmberMs, redMs: s.healthRedMs,
-      cameraFailing: cameraError !== undefined });
+    // Event mode between clips uploads nothing on purpose: green `idle`, and the next clip's age counts from its start.
+    // Only while frames arrive: a camera that went quiet is not idle, and its age grows from the last idle moment.
+    if (snapshot.framesIn !== this.framesSeen) {
+      this.framesSeen = snapshot.framesIn;
+      this.framesAt = now;
+    }
+    const idle = snapshot.events?.idle === true && now - this.framesAt < s.healthAmberMs;
+    if (idle) this.busySince = now;
+    return deriveHealth({ streaming: s.streaming, lastPersistedAgeMs: snapshot.lastPersistedAgeMs,
+      streamingForMs: now - Math.max(this.streamingSince, this.busySince), amberMs: s.healthAmberMs, redMs: s.healthRedMs,
+      cameraFailing: snapshot.cameraError !== undefined, idle });
   }
 
   private checkHealth(): void {
     if (this.closed || !this.mqtt) return;
     const s = this.device.snapshot();
-    const health = this.currentHealth(s.lastPersistedAgeMs, this.o.clock.monotonic(), s.cameraError);
+    const health = this.currentHealth(s, this.o.clock.monotonic());
     if (health === this.health) return;
     this.health = health;
     this.emit({ type: 'health', state: health.state, reason: health.reason });

@@ -1,4 +1,4 @@
-import type { EventOutcome } from '../events/EventGate.ts';
+import type { EventGateReport, EventOutcome } from '../events/EventGate.ts';
 import type { EventRequest } from '../events/EventRequest.ts';
 import type { QoS } from '../mqtt/mqttConstants.ts';
 import type { WillFields } from '../mqtt/writeConnect.ts';
@@ -24,6 +24,8 @@ export interface TelemetrySnapshot {
   readonly computrons: number;
   /** The camera's problem while it has delivered no frame (an error code such as H264_NOT_ANNEXB): health is red. */
   readonly cameraError?: string;
+  /** Recording mode "event" (docs/events.md): counters, pre-roll fill, the open clip; `idle` makes health green. */
+  readonly events?: EventGateReport;
   /** The crash-safe spool (docs/spool.md), when the device has one. */
   readonly spool?: SpoolTelemetry;
   /** A device with several cameras: each one's own counters by camera name (the fields above are their sums). */
@@ -59,6 +61,8 @@ export interface CameraTelemetry {
   readonly lastPersistedAgeMs: number;
   readonly connected: boolean;
   readonly cameraError?: string;
+  /** Recording mode "event": this camera's own (the device's `events` combines them). */
+  readonly events?: EventGateReport;
   readonly spool?: SpoolTelemetry;
 }
 

@@ -2,7 +2,7 @@ export type HealthState = 'green' | 'amber' | 'red';
 
 export interface Health {
   readonly state: HealthState;
-  /** persisting | late | stalled | starting | never-persisted | stopped | camera */
+  /** persisting | late | stalled | starting | never-persisted | stopped | camera | idle */
   readonly reason: string;
 }
 
@@ -16,6 +16,8 @@ export interface HealthInput {
   readonly redMs: number;
   /** The camera sends something that yields no frame (its code is in telemetry `cameraError`): red at once. */
   readonly cameraFailing?: boolean;
+  /** Recording mode "event" between clips: nothing is due to be uploaded, so no ACK is late (green `idle`). */
+  readonly idle?: boolean;
 }
 
 /**
@@ -27,6 +29,7 @@ export interface HealthInput {
 export function deriveHealth(h: HealthInput): Health {
   if (h.cameraFailing) return RED_CAMERA;
   if (!h.streaming) return AMBER_STOPPED;
+  if (h.idle) return GREEN_IDLE;
   const never = h.lastPersistedAgeMs < 0 || h.lastPersistedAgeMs > h.streamingForMs;
   const age = never ? h.streamingForMs : h.lastPersistedAgeMs;
   if (age < h.amberMs) return never ? GREEN_STARTING : GREEN;
@@ -36,6 +39,7 @@ export function deriveHealth(h: HealthInput): Health {
 
 // Frozen records: the state is computed every second and must not allocate.
 const GREEN: Health = Object.freeze({ state: 'green', reason: 'persisting' });
+const GREEN_IDLE: Health = Object.freeze({ state: 'green', reason: 'idle' });
 const GREEN_STARTING: Health = Object.freeze({ state: 'green', reason: 'starting' });
 const AMBER: Health = Object.freeze({ state: 'amber', reason: 'late' });
 const AMBER_STARTING: Health = Object.freeze({ state: 'amber', reason: 'starting' });

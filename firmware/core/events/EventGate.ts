@@ -43,6 +43,18 @@ export interface EventGateStats {
   tagsLost: number;
 }
 
+/** EventGate stats with its state now (status line, telemetry `events`); built once per report, never per frame. */
+export interface EventGateReport extends EventGateStats {
+  /** The pre-roll asked for (recording.preRollMs) and how much of it the pool holds now, ms. */
+  readonly preRollMs: number;
+  readonly preRollFillMs: number;
+  /** The open clip's id, 0 outside a window; and how much of its post window is still to come, ms. */
+  readonly openClip: number;
+  readonly postRemainingMs: number;
+  /** No clip open and every admitted fragment PERSISTED: nothing to upload until the next event (health `idle`). */
+  readonly idle: boolean;
+}
+
 /**
  * Recording mode "event" (docs/events.md). Every fragment is held in the pool as pre-roll; an event admits the held
  * fragments that end after `at - pre` and every fragment that opens before `at + post`, where `at` is the end of the
@@ -113,6 +125,32 @@ export class EventGate implements FrameGate {
     for (let i = 0; i < this.records.length; i++) if (this.records[i]!.id === start.clip) return this.records[i]!.encode();
     this.stats.tagsLost++;
     return undefined;
+  }
+
+  /**
+   * Stats and state now (status, telemetry): walks the queue's fragment starts once. Pre-roll fill = from the first
+   * held fragment to the newest frame; a fragment not held is in a clip and not yet PERSISTED (not idle).
+   */
+  report(): EventGateReport {
+    const queue = this.o.queue;
+    const newest = queue.newestEnd;
+    let heldFrom = -1;
+    let pending = false;
+    for (let i = 0; i < queue.length; i++) {
+      const f = queue.at(i);
+      if (!f.fragmentStart) continue;
+      if (!f.held) pending = true;
+      else if (heldFrom < 0) heldFrom = f.pts;
+    }
+    const open = this.current !== undefined && newest < this.windowEnd;
+    return {
+      ...this.stats,
+      preRollMs: this.holdMs,
+      preRollFillMs: heldFrom < 0 ? 0 : Math.min(this.holdMs, Math.round(newest - heldFrom)),
+      openClip: open ? this.current!.id : 0,
+      postRemainingMs: open ? Math.round(this.windowEnd - newest) : 0,
+      idle: !open && !pending,
+    };
   }
 
   /** The open clip's tags (status); undefined outside a window. */

@@ -8,6 +8,11 @@ export const EVENT_LIMITS = Object.freeze({
   valueMaxChars: 64,
   /** Longest post window: an event keeps the camera uploading for at most this long. */
   postMsMax: 10 * 60_000,
+  /**
+   * The longest pre-roll or `pre` checked where the board is not known (provisioning, the CLI): the board's pool
+   * sets the real limit at boot and at flash time (RecordingConfig maxPreRollMs).
+   */
+  preMsAnyBoard: 3_600_000,
   /** Defaults of recording.preRollMs and recording.postMs. */
   preMsDefault: 10_000,
   postMsDefault: 20_000,

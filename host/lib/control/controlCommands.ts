@@ -32,9 +32,6 @@ function utf8Length(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
-/** Longest --pre the host sends; the device keeps at most its configured pre-roll (docs/events.md). */
-const EVENT_PRE_MAX_MS = 3_600_000;
-
 /** `--pre`/`--post` of the `event` command, as given on the command line. */
 export interface EventFlags {
   readonly pre?: string;
@@ -47,7 +44,7 @@ export interface EventFlags {
  */
 function eventArgs(where: string, pairs: readonly (readonly [string, string])[], flags: EventFlags): Record<string, unknown> {
   try {
-    const pre = flags.pre === undefined ? undefined : parseDuration(flags.pre, '--pre', EVENT_PRE_MAX_MS);
+    const pre = flags.pre === undefined ? undefined : parseDuration(flags.pre, '--pre', EVENT_LIMITS.preMsAnyBoard);
     const post = flags.post === undefined ? undefined : parseDuration(flags.post, '--post', EVENT_LIMITS.postMsMax);
     const request = eventRequest(pre, post, pairs.map(([n]) => n), pairs.map(([, v]) => v));
     const tags: Record<string, string> = {};

@@ -50,7 +50,20 @@ function text(value: unknown): string {
   return String(value);
 }
 
-/** A telemetry record (docs/control-channel.md §Telemetry) as "name  value" lines, in the contract's order. */
+/** Telemetry `events` of a device recording in event mode (docs/events.md): none when it records continuously. */
+function eventRows(value: unknown): Array<[string, string]> {
+  if (typeof value !== 'object' || value === null) return [];
+  const e = value as Record<string, unknown>;
+  const ms = (v: unknown) => formatMs(typeof v === 'number' ? v : undefined);
+  const clip = typeof e.openClip === 'number' && e.openClip > 0 ? `clip ${e.openClip} open, ${ms(e.postRemainingMs)} of post window left` : 'none open';
+  return [
+    ['events / clips', `${text(e.events)} / ${text(e.clips)} (${text(e.merged)} merged)`],
+    ['fragments admitted', text(e.fragmentsAdmitted)],
+    ['pre-roll', `${ms(e.preRollFillMs)} of ${ms(e.preRollMs)} held`],
+    ['clip', clip],
+  ];
+}
+
 /** The spool's rows of `device status` (docs/spool.md); none when the device has no spool. */
 function spoolRows(spool: unknown): Array<[string, string]> {
   if (typeof spool !== 'object' || spool === null) return [];
@@ -64,6 +77,7 @@ function spoolRows(spool: unknown): Array<[string, string]> {
   ];
 }
 
+/** A telemetry record (docs/control-channel.md §Telemetry) as "name  value" lines, in the contract's order. */
 export function formatTelemetry(record: ControlDocument, colour = false): string[] {
   const n = (key: string): number | undefined => (typeof record[key] === 'number' ? (record[key] as number) : undefined);
   const heap = (record.heap ?? {}) as Record<string, unknown>;
@@ -80,6 +94,7 @@ export function formatTelemetry(record: ControlDocument, colour = false): string
     ['errors', text(record.errors)],
     ['heap', `${text(heap.bytes)} bytes (peak ${text(heap.peak)}, limit ${text(heap.limit)})`],
     ['computrons', text(record.computrons)],
+    ...eventRows(record.events),
     ...spoolRows(record.spool),
     ['uptime', formatMs(n('uptimeMs'))],
     ['record', `#${text(record.seq)} at ${n('t') === undefined ? '-' : new Date(n('t')!).toISOString()}`],
@@ -96,11 +111,19 @@ function formatCameras(cameras: unknown): string[] {
   const entries = Object.entries(cameras as Record<string, Record<string, unknown>>);
   if (entries.length === 0) return [];
   const n = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+  // Event mode (docs/events.md): each camera's clips, and the open one's post time left.
+  const withEvents = entries.some(([, c]) => typeof c.events === 'object' && c.events !== null);
+  const clips = (c: Record<string, unknown>): string[] => {
+    if (!withEvents) return [];
+    const e = (c.events ?? {}) as Record<string, unknown>;
+    if (c.events === undefined) return ['-'];
+    return [`${text(e.clips)} (${text(e.events)} events)${n(e.openClip) ? `, open: ${formatMs(n(e.postRemainingMs))} left` : ''}`];
+  };
   const rows = entries.map(([name, c]) => [
     name, text(c.stream), c.connected === true ? 'connected' : 'not connected', `${text(c.framesIn)} / ${text(c.framesOut)}`,
     `${text(c.fragmentsSent)} / ${text(c.fragmentsPersisted)}`, `${text(c.poolSlotsInUse)} of ${text(c.poolSlots)}`,
     n(c.lastPersistedAgeMs) === undefined ? '-' : n(c.lastPersistedAgeMs)! < 0 ? 'never' : `${formatMs(n(c.lastPersistedAgeMs))} ago`,
-    c.cameraError === undefined ? '-' : text(c.cameraError),
+    c.cameraError === undefined ? '-' : text(c.cameraError), ...clips(c),
   ]);
-  return ['', ...formatTable([['camera', 'stream', 'upload', 'frames in / out', 'fragments sent / persisted', 'pool slots', 'last PERSISTED', 'camera error'], ...rows])];
+  return ['', ...formatTable([['camera', 'stream', 'upload', 'frames in / out', 'fragments sent / persisted', 'pool slots', 'last PERSISTED', 'camera error', ...(withEvents ? ['clips'] : [])], ...rows])];
 }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { cameraStreamName } from '../../../firmware/core/iot/iotNames.ts';
-import { bundleFileDiffers, BUNDLE_VERSION, encodeDeviceConfig, writeBundle, type BundleFile } from '../writeBundle.ts';
+import { bundleFileDiffers, BUNDLE_VERSION, encodeDeviceConfig, writeBundle, type BundleFile, type RecordingMap } from '../writeBundle.ts';
 import { awsCall, lookup, lookupOrUnsupported } from './awsCall.ts';
 import { ensureCertificate, ensureCertificateFromCsr, type Csr } from './deviceCertificate.ts';
 import { ensureIotPolicy, findIotPolicy } from './ensureIotPolicy.ts';
@@ -26,6 +26,8 @@ export interface DeviceTarget {
   readonly cameras?: readonly string[];
   /** The bundle directory. */
   readonly dir: string;
+  /** device.cbor `recording` (provision --recording); absent: what the bundle already holds, if anything. */
+  readonly recording?: RecordingMap;
 }
 
 export interface DeviceResult {
@@ -46,16 +48,31 @@ export interface DeviceResult {
   readonly orphanedCertificates: readonly string[];
 }
 
-/** The camera names of the bundle's device.cbor as a previous run wrote it; empty when there is none or it does not read. */
-function camerasInBundle(dir: string): Set<string> {
+/** The bundle's device.cbor as a previous run wrote it; undefined when there is none or it does not read. */
+function bundleDocument(dir: string): { cameras?: unknown; recording?: unknown } | undefined {
   try {
     const bytes = readFileSync(join(dir, 'device.cbor'));
-    const doc = decodeCbor(bytes, 0, bytes.length, { maxBytes: 16 * 1024, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 }) as { cameras?: unknown };
-    const list = Array.isArray(doc?.cameras) ? doc.cameras : [];
-    return new Set(list.map((c: unknown) => (c as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string'));
+    const doc = decodeCbor(bytes, 0, bytes.length, { maxBytes: 16 * 1024, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 });
+    return typeof doc === 'object' && doc !== null ? doc as { cameras?: unknown; recording?: unknown } : undefined;
   } catch {
-    return new Set();
+    return undefined;
   }
+}
+
+/** The camera names of the bundle's device.cbor as a previous run wrote it; empty when there is none or it does not read. */
+function camerasInBundle(dir: string): Set<string> {
+  const doc = bundleDocument(dir);
+  const list = Array.isArray(doc?.cameras) ? doc.cameras : [];
+  return new Set(list.map((c: unknown) => (c as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string'));
+}
+
+/**
+ * The recording map a previous run (or a person) wrote, kept as it is when this run gives no --recording: a re-run
+ * must not turn an event camera back to continuous. Only a map is kept; the device's reader judges its keys.
+ */
+function recordingInBundle(dir: string): RecordingMap | undefined {
+  const r = bundleDocument(dir)?.recording;
+  return typeof r === 'object' && r !== null && !Array.isArray(r) ? r as RecordingMap : undefined;
 }
 
 /** With `csr`, the certificate certifies the CSR's key (CreateCertificateFromCsr) and the bundle gets no private.key. */
@@ -115,6 +132,7 @@ export async function provisionDevice(ctx: ProvisionContext, target: DeviceTarge
     retentionHours = Math.max(retentionHours, await ensureStream(ctx, thingName, streamName, repair, steps, name));
   }
 
+  const recording = target.recording ?? recordingInBundle(bundleDir);
   const files: Partial<Record<BundleFile, string | Uint8Array>> = {
     'device.cbor': encodeDeviceConfig({
       version: BUNDLE_VERSION,
@@ -124,6 +142,7 @@ export async function provisionDevice(ctx: ProvisionContext, target: DeviceTarge
       roleAlias: ctx.roleAlias,
       endpoints: ctx.endpoints,
       retentionHours,
+      ...(recording ? { recording } : {}),
     }),
     ...(cert.certificatePem ? { 'certificate.pem': cert.certificatePem } : {}),
     ...(cert.privateKeyPem ? { 'private.key': cert.privateKeyPem } : {}),

@@ -34,6 +34,13 @@ test('the telemetry table names every field of the record', () => {
   assert.ok(/heap\s+150000 bytes \(peak 160000, limit 262144\)/.test(text), text);
   assert.ok(/errors\s+UPLOAD_NETWORK 1/.test(text), text);
   assert.ok(/record\s+#3 at 2026-11-21T10:00:03.000Z/.test(text), text);
+  assert.is(/events/.test(text), false, 'a continuous device has no event rows');
+  const events = { events: 3, clips: 2, merged: 1, fragmentsAdmitted: 41, tagsLost: 0, preRollMs: 10_000, preRollFillMs: 9500, openClip: 1796649991000, postRemainingMs: 12_000, idle: false };
+  const withEvents = formatTelemetry({ ...sampleTelemetry(4, {}), events }).join('\n');
+  assert.ok(/events \/ clips\s+3 \/ 2 \(1 merged\)/.test(withEvents), withEvents);
+  assert.ok(/fragments admitted\s+41/.test(withEvents), withEvents);
+  assert.ok(/pre-roll\s+9.5 s of 10.0 s held/.test(withEvents), withEvents);
+  assert.ok(/clip\s+clip 1796649991000 open, 12.0 s of post window left/.test(withEvents), withEvents);
 });
 
 test('a device with several cameras: a row per camera after the totals (device <thing> status)', () => {
@@ -50,6 +57,14 @@ test('a device with several cameras: a row per camera after the totals (device <
   assert.ok(/^gate\s+yard-gate\s+connected\s+300 \/ 290\s+30 \/ 29\s+2 of 37\s+400 ms ago\s+-$/.test(lines[header + 1]!), lines[header + 1]);
   assert.ok(/^door\s+yard-door\s+not connected\s+12 \/ 0\s+0 \/ 0\s+0 of 37\s+never\s+MJPEG_NO_FRAMES$/.test(lines[header + 2]!), lines[header + 2]);
   assert.ok(!formatTelemetry(sampleTelemetry(4)).some((l) => l.startsWith('camera')), 'one camera: no camera table');
+  // Event mode: a clips column, each camera's clips and the open one's post time left.
+  const report = (clips: number, openClip: number, postRemainingMs: number) => ({ events: clips + 1, clips, merged: 1, fragmentsAdmitted: 9, tagsLost: 0, preRollMs: 6000, preRollFillMs: 6000, openClip, postRemainingMs, idle: openClip === 0 });
+  const cameras = record.cameras as Record<string, Record<string, unknown>>;
+  const evented = formatTelemetry({ ...record, cameras: { gate: { ...cameras.gate, events: report(2, 1796649991000, 4000) }, door: { ...cameras.door, events: report(1, 0, 0) } } });
+  const at = evented.findIndex((l) => l.startsWith('camera'));
+  assert.ok(/\s+clips$/.test(evented[at]!), evented[at]);
+  assert.ok(/\s+2 \(3 events\), open: 4.0 s left$/.test(evented[at + 1]!), evented[at + 1]);
+  assert.ok(/MJPEG_NO_FRAMES\s+1 \(2 events\)$/.test(evented[at + 2]!), evented[at + 2]);
 });
 
 test('watch: the terminal screen redraws in place with the latest of each kind; lines otherwise', () => {

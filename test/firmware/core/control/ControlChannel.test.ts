@@ -166,6 +166,41 @@ test('health turns amber then red as the last PERSISTED ages, publishing health 
   assert.equal(r.mqtt().on('health').pop(), { state: 'offline', reason: 'shutdown', lastPersistedAgeMs: -1, t: r.time.now() });
 });
 
+test('event mode: green idle between clips while frames arrive; a clip\'s age counts from its start; a quiet camera is not idle', () => {
+  const r = channelRig();
+  const report = (idle: boolean) => ({ events: 0, clips: 0, merged: 0, fragmentsAdmitted: 0, tagsLost: 0, preRollMs: 10_000, preRollFillMs: 10_000, openClip: idle ? 0 : 7, postRemainingMs: idle ? 0 : 20_000, idle });
+  r.device.eventReport = report(true);
+  r.channel.start();
+  r.mqtt().up();
+  // 100 s without a PERSISTED (none ever; red is 60 s): idle, since the camera keeps delivering frames.
+  for (let s = 0; s < 100; s++) {
+    r.device.framesIn += 10;
+    r.time.advance(1000);
+  }
+  assert.equal(r.mqtt().on('health').map((h) => `${h.state}/${h.reason}`), ['green/idle']);
+  // A clip opens: its age counts from then (green starting), then amber and red if nothing is PERSISTED.
+  r.device.eventReport = report(false);
+  const advance = (ms: number) => {
+    for (let t = 0; t < ms; t += 1000) {
+      r.device.framesIn += 10;
+      r.time.advance(1000);
+    }
+  };
+  advance(2000);
+  advance(60_000);
+  assert.equal(r.mqtt().on('health').map((h) => `${h.state}/${h.reason}`), ['green/idle', 'green/starting', 'amber/starting', 'red/never-persisted']);
+  assert.is((r.mqtt().on('telemetry').pop()!.events as Record<string, unknown>).openClip, 7);
+  // Idle again, then the camera goes quiet: after healthAmberMs (3 × 10 s) without frames it is no longer idle, and
+  // its age counts from the last idle moment (amber 30 s later, red 60 s later).
+  r.device.eventReport = report(true);
+  advance(2000);
+  r.time.advance(29_000);
+  assert.is(r.mqtt().on('health').pop()!.reason, 'idle');
+  r.time.advance(62_000);
+  assert.equal(r.mqtt().on('health').map((h) => `${h.state}/${h.reason}`).slice(-4), ['green/idle', 'green/starting', 'amber/starting', 'red/never-persisted']);
+  r.channel.close();
+});
+
 test('restart replies first, then asks the device to restart; reload-credentials returns the expiration', async () => {
   const r = channelRig();
   r.channel.start();

@@ -5,7 +5,7 @@ import { encodeCbor } from '../../../../firmware/core/cbor/encodeCbor.ts';
 import { ControlChannel, type ControlEvent } from '../../../../firmware/core/control/ControlChannel.ts';
 import type { ControlMqtt, ControlMqttCallbacks, DeviceControls, StateStore, TelemetrySnapshot } from '../../../../firmware/core/control/ControlPorts.ts';
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
-import type { EventOutcome } from '../../../../firmware/core/events/EventGate.ts';
+import type { EventGateReport, EventOutcome } from '../../../../firmware/core/events/EventGate.ts';
 import type { EventRequest } from '../../../../firmware/core/events/EventRequest.ts';
 import { FakeTime } from '../../../harness/support.ts';
 
@@ -79,6 +79,8 @@ export class FakeDevice implements DeviceControls {
   readonly capabilities = { fps: false, bitrate: false, reloadCredentials: true, fragmentMs: 2000, maxFragmentMs: 10_000 };
   lastPersistedAgeMs = -1;
   framesIn = 0;
+  /** Recording mode "event": the EventGate report telemetry carries (undefined: continuous). */
+  eventReport: EventGateReport | undefined;
   stopResolve: (() => void) | undefined;
   tagResolve: ((pts: number) => void) | undefined;
   setStreaming(on: boolean): Promise<void> {
@@ -108,6 +110,7 @@ export class FakeDevice implements DeviceControls {
       drops: { poolFull: 0, awaitKeyFrame: 1, frameTooLarge: 0, noParameterSets: 0, stopped: 0 },
       poolSlotsInUse: 1, poolSlots: 8, bytesBehind: 100, ackLatencyP50Ms: 40, ackLatencyP99Ms: 90,
       lastPersistedAgeMs: this.lastPersistedAgeMs, errors: { UPLOAD_NETWORK: 1 }, heap: { bytes: 1, peak: 2, limit: 3 }, computrons: 0,
+      ...(this.eventReport ? { events: this.eventReport } : {}),
     };
   }
   reloadCredentials(): Promise<number> {

@@ -57,6 +57,8 @@ test('health: green/amber/red from the last PERSISTED age, counted from when str
   assert.is(h(-1, 60_000), 'red/never-persisted');
   assert.is(h(500_000, 2000), 'green/starting', 'a PERSISTED from before a stop does not count against a new start');
   assert.is(h(1000, 100_000, false), 'amber/stopped');
+  const idle = deriveHealth({ streaming: true, lastPersistedAgeMs: -1, streamingForMs: 600_000, amberMs: 6000, redMs: 60_000, idle: true });
+  assert.is(`${idle.state}/${idle.reason}`, 'green/idle', 'event mode between clips: nothing is due, nothing is late');
 });
 
 test('state file: round trip, and anything else is CONTROL_STATE_INVALID', () => {

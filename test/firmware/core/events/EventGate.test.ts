@@ -94,6 +94,10 @@ test('an event mid-stream: a clip from the key frame before the pre-roll to the 
   rig.feedTo(56); // frames 0..54 queued
   const at = rig.input.queue.newestEnd;
   assert.is(at, T0 + 5500);
+  // Before the event: idle, the pool holds the pre-roll (3 s asked; held fragments from 2.0 s or 3.0 s on).
+  const before = rig.gate!.report();
+  assert.equal([before.events, before.openClip, before.postRemainingMs, before.idle, before.preRollMs], [0, 0, 0, true, 3000]);
+  assert.ok(before.preRollFillMs >= 2500 && before.preRollFillMs <= 3000, String(before.preRollFillMs));
   const outcome = rig.gate!.event(eventRequest(undefined, undefined, ['motion'], ['front']));
   assert.is(outcome.at, at);
   assert.is(outcome.merged, false);
@@ -102,6 +106,9 @@ test('an event mid-stream: a clip from the key frame before the pre-roll to the 
   assert.ok(rig.sent.length > 0, 'the pre-roll went out at once');
   assert.is(frameIndex(rig.sent[0]!.pts), 20);
   assert.ok(rig.sent[0]!.key && rig.sent[0]!.fragmentStart);
+  rig.feedTo(66); // 6.5 s: 1 s of the 2 s post window left; the open fragment is admitted and not yet released
+  const during = rig.gate!.report();
+  assert.equal([during.openClip, during.postRemainingMs, during.idle], [outcome.clip, 1000, false]);
   rig.feedTo(100);
   rig.end();
   // Post: up to 7.5 s, so the fragment opening at 7.0 s is the last one: frames 20..79.
@@ -116,6 +123,11 @@ test('an event mid-stream: a clip from the key frame before the pre-roll to the 
     assert.is(s.clip, outcome.clip);
     assert.ok(s.tags > 0);
   }
+  // The report (status, telemetry): after the post window no clip is open, the pool holds a full pre-roll, and
+  // everything admitted has gone (this rig's uploader releases what it wrote): idle.
+  const report = rig.gate!.report();
+  assert.equal([report.events, report.clips, report.openClip, report.postRemainingMs, report.idle], [1, 1, 0, 0, true]);
+  assert.is(report.fragmentsAdmitted, 6);
   // Fed = sent + dropped: 20 before the pre-roll, 20 after the post window.
   assert.is(rig.pool.drops.outsideEvent, 40);
   assert.is(rig.pool.dropped, 40);
