@@ -119,7 +119,7 @@ export function treeFiles(board: BoardManifest, image: ImageManifest, bundle: st
     { path: `${IMAGE_DIR}/image.json`, data: file(join(dist, 'image.json')), mode: 0o644 },
     { path: `${IMAGE_DIR}/VERSION`, data: text(`${image.version}\n`), mode: 0o644 },
     { path: `${IMAGE_DIR}/run`, data: text(renderRunScript(board, image, audio)), mode: 0o755 },
-    { path: `${IMAGE_DIR}/install.sh`, data: text(renderInstallScript(board, image)), mode: 0o755 },
+    { path: `${IMAGE_DIR}/install.sh`, data: text(renderInstallScript(board, image, audio)), mode: 0o755 },
     { path: `${BUNDLE_DIR}/device.cbor`, data: file(join(bundle, 'device.cbor')), mode: 0o600 },
     { path: `${BUNDLE_DIR}/certificate.pem`, data: file(join(bundle, 'certificate.pem')), mode: 0o644 },
     { path: `${BUNDLE_DIR}/private.key`, data: file(join(bundle, 'private.key')), mode: 0o600 },

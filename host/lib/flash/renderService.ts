@@ -142,7 +142,16 @@ else echo "install.sh: /${BUNDLE_DIR}/${CAMERA_URL_FILE} is missing or empty: fl
   }
 }
 
-export function renderInstallScript(board: BoardManifest, image: ImageManifest): string {
+/** install.sh's look at the microphone: ffmpeg present (exit 1 otherwise), a sound card listed by the kernel (a warning). */
+function microphoneCheck(audio: AudioPlan): string {
+  return `if command -v ffmpeg >/dev/null 2>&1; then say "microphone tool: $(command -v ffmpeg)"
+else echo "install.sh: no ffmpeg for the ${audio.source.kind} microphone: sudo apt install ffmpeg" >&2; exit 1; fi
+if grep -q '^ *[0-9]' /proc/asound/cards 2>/dev/null; then say "microphone: sound cards present (arecord -l lists them; flashed: ${audio.source.device})"
+else say "warning: no sound card yet (plug the microphone in); until then the device sends silence"; fi
+`;
+}
+
+export function renderInstallScript(board: BoardManifest, image: ImageManifest, audio?: AudioPlan): string {
   const arch = MACHINES[board.target] ?? board.target;
   const source = sourceOf(board);
   return `#!/bin/sh
@@ -155,7 +164,7 @@ say() { echo "install.sh: $*"; }
 if [ "$(id -u)" -ne 0 ]; then echo "install.sh: run as root: sudo sh $0" >&2; exit 1; fi
 
 ${toolLookup(source, 'install.sh', 1)}${cameraCheck(source)}
-machine=$(uname -m)
+${audio ? microphoneCheck(audio) : ''}machine=$(uname -m)
 case " ${arch} " in
   *" $machine "*) say "machine: $machine (runtime target ${board.target})" ;;
   *) say "warning: machine $machine may not run the ${board.target} runtime" ;;

@@ -171,7 +171,9 @@ test('a bundle with camera.audio: refused without --audio-source (named), flashe
   assert.ok(run.includes('[ -p /run/fieldcam/audio ] || mkfifo -m 0600 /run/fieldcam/audio\n' +
     '{ ffmpeg -hide_banner -loglevel error -nostdin -f alsa -ac 1 -ar 8000 -i plughw:1,0 -ac 1 -ar 8000 -c:a pcm_alaw -f alaw -y /run/fieldcam/audio \\\n'), run);
   assert.ok(/--state \/var\/lib\/fieldcam\/control-state\.cbor 3< \/run\/fieldcam\/audio\n$/.test(run), run);
-  assert.is(spawnSync('sh', ['-n', join(target, 'opt/fieldcam/run')]).status, 0);
+  const install = readFileSync(join(target, 'opt/fieldcam/install.sh'), 'utf8');
+  assert.ok(install.includes('no ffmpeg for the alsa microphone: sudo apt install ffmpeg') && install.includes('flashed: plughw:1,0'), install);
+  for (const script of ['run', 'install.sh']) assert.is(spawnSync('sh', ['-n', join(target, 'opt/fieldcam', script)]).status, 0, script);
   const unit = readFileSync(join(target, 'etc/systemd/system/fieldcam.service'), 'utf8').split('\n');
   for (const line of ['RuntimeDirectory=fieldcam', 'RuntimeDirectoryMode=0700', 'SupplementaryGroups=video audio']) assert.ok(unit.includes(line), `${line} in the unit`);
 });
