@@ -73,4 +73,12 @@ export interface ByteScanPort {
   copyNalTable?(
     table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
   ): void;
+  /**
+   * With closeAccessUnit: a complete access unit's whole frame record in one call (issue 12), on the core's own
+   * objects (a Frame record and the reader's StreamCursor; io names them `object` and imports nothing): what
+   * Frame.reset, StreamCursor.fillFrame (logical range [start, end) as piece A, and piece B when it goes on into
+   * the cursor's current slot; one reference on each slot) and copyNalTable do, plus seq and key. Throws
+   * RangeError, before writing anything, when the range is not held or lies in the overflow scratch.
+   */
+  fillFrameRecord?(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
 }

@@ -8,4 +8,6 @@ export type BlockPayload = 'avcc' | 'whole';
  */
 export interface MkvBlockNative<F = object, L = object> {
   pushBlock(frame: F, out: L, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
+  /** pushBlock with the writer's checks and state in the same call (optional; see MkvBlockPort.writeBlock). */
+  writeBlock?(frame: F, out: L, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
 }

@@ -27,12 +27,12 @@
 
 enum {
 	ID_SLOT_A, ID_START_A, ID_END_A, ID_SLOT_B, ID_START_B, ID_END_B, ID_KEY, ID_NAL_COUNT,
-	ID_NAL_OFFSET, ID_NAL_LENGTH, ID_NAL_PREFIX, ID_NAL_TYPE, ID_BYTES,
+	ID_NAL_OFFSET, ID_NAL_LENGTH, ID_NAL_PREFIX, ID_NAL_TYPE, ID_PTS, ID_DTS, ID_DURATION, ID_BYTES,
 	ID_CAPACITY, ID_SOURCES, ID_OFFSETS, ID_LENGTHS, ID_COUNT, ID_BYTE_LENGTH, ID_TOTAL
 };
 static const char* const gNames[ID_TOTAL] = {
 	"slotA", "startA", "endA", "slotB", "startB", "endB", "key", "nalCount",
-	"nalOffset", "nalLength", "nalPrefix", "nalType", "bytes",
+	"nalOffset", "nalLength", "nalPrefix", "nalType", "pts", "dts", "duration", "bytes",
 	"capacity", "sources", "offsets", "lengths", "count", "byteLength",
 };
 static txID gIds[ID_TOTAL];
@@ -46,60 +46,15 @@ static void resolveIds(txMachine* the)
 	gIdsOf = the;
 }
 
-/* The own data properties of `instance` named by ids[first..last], in one walk; NULL where absent. */
+/* The own data properties of `instance` named by gIds[first..last] into found[first..last] (fields.c). */
 static void findFields(txSlot* instance, int first, int last, txSlot** found)
 {
-	txSlot* p;
-	int i, left = last - first + 1;
-	for (i = first; i <= last; i++)
-		found[i] = NULL;
-	for (p = instance->next; p && left; p = p->next) {
-		if (p->flag & XS_INTERNAL_FLAG)
-			continue;
-		for (i = first; i <= last; i++) {
-			if (p->ID == gIds[i] && !found[i]) {
-				found[i] = p;
-				left--;
-				break;
-			}
-		}
-	}
+	fieldcamFindFields(instance, gIds + first, last - first + 1, found + first);
 }
 
-static txSlot* objectOf(txMachine* the, txSlot* value, const char* name)
-{
-	if (!value || value->kind != XS_REFERENCE_KIND)
-		xsTypeError("%s must be an object", name);
-	return value->value.reference;
-}
-
-/* A field holding a non-negative integer below 2^32. */
-static uint32_t indexField(txMachine* the, txSlot* slot, const char* name)
-{
-	double number;
-	if (slot && slot->kind == XS_INTEGER_KIND && slot->value.integer >= 0)
-		return (uint32_t)slot->value.integer;
-	if (!slot || slot->kind != XS_NUMBER_KIND)
-		xsTypeError("%s must be a number", name);
-	number = slot->value.number;
-	if (!(number >= 0) || number > 4294967295.0 || number != (double)(uint32_t)number)
-		xsRangeError("%s must be an integer from 0 to 2^32-1, got %g", name, number);
-	return (uint32_t)number;
-}
-
-static void setNumberField(txMachine* the, txSlot* slot, double value, const char* name)
-{
-	if (!slot || (slot->kind != XS_INTEGER_KIND && slot->kind != XS_NUMBER_KIND) || (slot->flag & XS_DONT_SET_FLAG))
-		xsTypeError("%s must be a writable number", name);
-	if (value <= 0x7FFFFFFF) {
-		slot->kind = XS_INTEGER_KIND;
-		slot->value.integer = (txInteger)value;
-	}
-	else {
-		slot->kind = XS_NUMBER_KIND;
-		slot->value.number = value;
-	}
-}
+#define objectOf fieldcamObjectOf
+#define indexField fieldcamIndexField
+#define setNumberField fieldcamSetNumberField
 
 /* A piece of the frame's payload: the slot's byte view (a reference, pushed as the range's source) and its data. */
 typedef struct {
@@ -197,51 +152,51 @@ static void readPiece(txMachine* the, txSlot* slot, txSlot* startField, txSlot* 
 		xsRangeError("%s: range %u..%u is outside its slot's %zu bytes", name, start, end, size);
 }
 
-void fieldcamNativeMkvBlock(txMachine* the)
+/*
+ * Appends the block of the frame `frameArg` to the list `listArg` (pushBlock's contract): the header template
+ * `headerView` with `relative` and the key flag, then the payload (AVCC when `lengthsArg` is a Uint8Array, else
+ * whole). `fields` gets the frame's fields (ID_SLOT_A..ID_BYTES - 1). Returns the bytes appended, or -1 when the
+ * list is full (the ranges that fitted are in it).
+ */
+static double appendBlock(txMachine* the, txSlot* frameArg, txSlot* listArg, txSlot* headerView, uint32_t relative, txSlot* lengthsArg,
+	txSlot** fields)
 {
-	txSlot* fields[ID_TOTAL];
 	txSlot* frame;
 	txSlot* list;
-	txSlot* headerView = &xsArg(2);
+	txSlot* listFields[ID_TOTAL];
 	uint8_t* header;
 	uint8_t* lengths = NULL;
 	size_t headerSize, lengthsSize = 0, n1, n2;
-	double relativeArg = fieldcamToIndex(the, &xsArg(3), "relative");
 	Piece a, b;
 	Views out;
-	uint32_t markCount;
 	double markBytes, content;
 
-	if (gIdsOf != the)
-		resolveIds(the);
-	if (relativeArg > 0x7FFF)
-		xsRangeError("relative timecode %.0f is outside 0-32767", relativeArg);
 	header = fieldcamViewData(the, headerView, 1, &headerSize, "header");
 	if (headerSize != HEADER_BYTES)
 		xsRangeError("header must be the %d-byte SimpleBlock template, it has %zu bytes", HEADER_BYTES, headerSize);
-	if (xsTypeOf(xsArg(4)) != xsNullType)
-		lengths = fieldcamViewData(the, &xsArg(4), 1, &lengthsSize, "lengths");
+	if (lengthsArg->kind != XS_NULL_KIND)
+		lengths = fieldcamViewData(the, lengthsArg, 1, &lengthsSize, "lengths");
 
-	frame = objectOf(the, &xsArg(0), "frame");
+	frame = objectOf(the, frameArg, "frame");
 	findFields(frame, ID_SLOT_A, ID_BYTES - 1, fields);
 	readPiece(the, fields[ID_SLOT_A], fields[ID_START_A], fields[ID_END_A], &a, "frame.slotA");
 	readPiece(the, fields[ID_SLOT_B], fields[ID_START_B], fields[ID_END_B], &b, "frame.slotB");
 	if (!fields[ID_KEY] || fields[ID_KEY]->kind != XS_BOOLEAN_KIND)
 		xsTypeError("frame.key must be a boolean");
 
-	list = objectOf(the, &xsArg(1), "out");
-	findFields(list, ID_CAPACITY, ID_BYTE_LENGTH, fields);
-	out.capacity = indexField(the, fields[ID_CAPACITY], "out.capacity");
-	out.count = indexField(the, fields[ID_COUNT], "out.count");
-	if (!fields[ID_BYTE_LENGTH] || (fields[ID_BYTE_LENGTH]->kind != XS_INTEGER_KIND && fields[ID_BYTE_LENGTH]->kind != XS_NUMBER_KIND))
+	list = objectOf(the, listArg, "out");
+	findFields(list, ID_CAPACITY, ID_BYTE_LENGTH, listFields);
+	out.capacity = indexField(the, listFields[ID_CAPACITY], "out.capacity");
+	out.count = indexField(the, listFields[ID_COUNT], "out.count");
+	if (!listFields[ID_BYTE_LENGTH] || (listFields[ID_BYTE_LENGTH]->kind != XS_INTEGER_KIND && listFields[ID_BYTE_LENGTH]->kind != XS_NUMBER_KIND))
 		xsTypeError("out.byteLength must be a number");
-	out.byteLength = fields[ID_BYTE_LENGTH]->kind == XS_INTEGER_KIND ? fields[ID_BYTE_LENGTH]->value.integer : fields[ID_BYTE_LENGTH]->value.number;
-	if (!fields[ID_OFFSETS] || !fields[ID_LENGTHS])
+	out.byteLength = listFields[ID_BYTE_LENGTH]->kind == XS_INTEGER_KIND ? listFields[ID_BYTE_LENGTH]->value.integer : listFields[ID_BYTE_LENGTH]->value.number;
+	if (!listFields[ID_OFFSETS] || !listFields[ID_LENGTHS])
 		xsTypeError("out.offsets and out.lengths must be Uint32Arrays");
-	out.offsets = fieldcamViewData(the, fields[ID_OFFSETS], 4, &n1, "out.offsets");
-	out.lengths = fieldcamViewData(the, fields[ID_LENGTHS], 4, &n2, "out.lengths");
+	out.offsets = fieldcamViewData(the, listFields[ID_OFFSETS], 4, &n1, "out.offsets");
+	out.lengths = fieldcamViewData(the, listFields[ID_LENGTHS], 4, &n2, "out.lengths");
 	{
-		txSlot* array = objectOf(the, fields[ID_SOURCES], "out.sources")->next;
+		txSlot* array = objectOf(the, listFields[ID_SOURCES], "out.sources")->next;
 		if (!array || array->kind != XS_ARRAY_KIND)
 			xsTypeError("out.sources must be an Array");
 		out.sources = array;
@@ -249,11 +204,10 @@ void fieldcamNativeMkvBlock(txMachine* the)
 			xsRangeError("out: capacity %u, count %u do not fit its tables", out.capacity, out.count);
 	}
 	out.full = 0;
-	markCount = out.count;
 	markBytes = out.byteLength;
 
-	header[HEADER_TIMECODE_OFFSET] = (uint8_t)((uint32_t)relativeArg >> 8);
-	header[HEADER_TIMECODE_OFFSET + 1] = (uint8_t)((uint32_t)relativeArg & 0xFF);
+	header[HEADER_TIMECODE_OFFSET] = (uint8_t)(relative >> 8);
+	header[HEADER_TIMECODE_OFFSET + 1] = (uint8_t)(relative & 0xFF);
 	header[HEADER_FLAGS_OFFSET] = fields[ID_KEY]->value.boolean ? FLAG_KEY : 0;
 	pushRange(the, &out, headerView, 0, HEADER_BYTES);
 
@@ -308,18 +262,16 @@ void fieldcamNativeMkvBlock(txMachine* the)
 				if ((size_t)i * 4 + 4 > lengthsSize)
 					xsRangeError("scratch must hold 4 bytes per NAL unit: %zu bytes, NAL index %u", lengthsSize, i);
 				memcpy(lengths + (size_t)i * 4, be, 4);
-				pushRange(the, &out, &xsArg(4), i * 4, 4);
+				pushRange(the, &out, lengthsArg, i * 4, 4);
 				pushPayload(the, &out, &a, &b, offset, length);
 			}
 		}
 	}
 
-	setNumberField(the, fields[ID_COUNT], out.count, "out.count");
-	setNumberField(the, fields[ID_BYTE_LENGTH], out.byteLength, "out.byteLength");
-	if (out.full) {
-		xsResult = xsInteger(-1);
-		return;
-	}
+	setNumberField(the, listFields[ID_COUNT], out.count, "out.count");
+	setNumberField(the, listFields[ID_BYTE_LENGTH], out.byteLength, "out.byteLength");
+	if (out.full)
+		return -1;
 	content = out.byteLength - markBytes - (HEADER_SIZE_OFFSET + HEADER_SIZE_WIDTH);
 	if (content <= CONTENT_MAX) {
 		uint32_t c = (uint32_t)content;
@@ -328,6 +280,96 @@ void fieldcamNativeMkvBlock(txMachine* the)
 		header[HEADER_SIZE_OFFSET + 2] = (uint8_t)(c >> 8);
 		header[HEADER_SIZE_OFFSET + 3] = (uint8_t)c;
 	}
-	(void)markCount;
-	xsResult = xsNumber(out.byteLength - markBytes);
+	return out.byteLength - markBytes;
+}
+
+void fieldcamNativeMkvBlock(txMachine* the)
+{
+	txSlot* fields[ID_TOTAL];
+	double relative = fieldcamToIndex(the, &xsArg(3), "relative");
+	if (gIdsOf != the)
+		resolveIds(the);
+	if (relative > 0x7FFF)
+		xsRangeError("relative timecode %.0f is outside 0-32767", relative);
+	xsResult = xsNumber(appendBlock(the, &xsArg(0), &xsArg(1), &xsArg(2), (uint32_t)relative, &xsArg(4), fields));
+}
+
+/* The writer's block state (firmware/core/mkv/blockState.ts BLOCK_STATE: the same numbers) and writeBlock's results. */
+enum {
+	S_CLUSTER, S_BLOCKS, S_BYTES, S_FRAGMENT_END, S_HAVE_FRAME, S_LAST_DTS, S_LAST_DURATION, S_MAX_MS, S_MAX_BYTES, S_LENGTH
+};
+#define W_LIST_FULL (-1)
+#define W_REFUSED (-2)
+#define W_TOO_LARGE (-3)
+/* Number.MAX_SAFE_INTEGER */
+#define SAFE_INTEGER_MAX 9007199254740991.0
+
+/* A frame time (pts, dts, duration): a non-negative safe integer, as MkvWriter's checkTime wants; else -1. */
+static double frameTime(txMachine* the, txSlot* slot, const char* name)
+{
+	double value;
+	if (slot && slot->kind == XS_INTEGER_KIND)
+		return slot->value.integer >= 0 ? (double)slot->value.integer : -1;
+	if (!slot || slot->kind != XS_NUMBER_KIND)
+		xsTypeError("%s must be a number", name);
+	value = slot->value.number;
+	if (!(value >= 0) || value > SAFE_INTEGER_MAX || value != floor(value))
+		return -1;
+	return value;
+}
+
+/*
+ * native.mkvWriteBlock(frame, out, header, lengths, state): MkvWriter.block in one call (MkvBlockPort.writeBlock):
+ * the KVS checks against the writer's state, the block appended as mkvBlock appends it, the state updated. A
+ * refusal returns a result below 0 with the state untouched; MkvWriter names it with its own checks.
+ */
+void fieldcamNativeMkvWriteBlock(txMachine* the)
+{
+	txSlot* fields[ID_TOTAL];
+	txSlot* frame;
+	size_t count;
+	double* state = fieldcamViewData(the, &xsArg(4), sizeof(double), &count, "state");
+	double pts, dts, duration, cluster, relative, end, written, content;
+	if (count < S_LENGTH)
+		xsRangeError("state must hold %d entries, it holds %zu", S_LENGTH, count);
+	if (gIdsOf != the)
+		resolveIds(the);
+	frame = objectOf(the, &xsArg(0), "frame");
+	findFields(frame, ID_KEY, ID_DURATION, fields);
+	pts = frameTime(the, fields[ID_PTS], "frame.pts");
+	dts = frameTime(the, fields[ID_DTS], "frame.dts");
+	duration = frameTime(the, fields[ID_DURATION], "frame.duration");
+	if (pts < 0 || dts < 0 || duration < 0) {
+		xsResult = xsInteger(W_REFUSED);
+		return;
+	}
+	if (!fields[ID_KEY] || fields[ID_KEY]->kind != XS_BOOLEAN_KIND)
+		xsTypeError("frame.key must be a boolean");
+	cluster = state[S_CLUSTER];
+	relative = pts - cluster;
+	end = pts + duration > state[S_FRAGMENT_END] ? pts + duration : state[S_FRAGMENT_END];
+	if ((state[S_BLOCKS] == 0 && (!fields[ID_KEY]->value.boolean || pts != dts))
+			|| !(relative >= 0 && relative <= 0x7FFF)
+			|| (state[S_HAVE_FRAME] == 1 && dts < state[S_LAST_DTS] + state[S_LAST_DURATION])
+			|| end - cluster > state[S_MAX_MS]) {
+		xsResult = xsInteger(W_REFUSED);
+		return;
+	}
+	written = appendBlock(the, &xsArg(0), &xsArg(1), &xsArg(2), (uint32_t)relative, &xsArg(3), fields);
+	if (written < 0) {
+		xsResult = xsInteger(W_LIST_FULL);
+		return;
+	}
+	content = written - (HEADER_SIZE_OFFSET + HEADER_SIZE_WIDTH);
+	if (content > CONTENT_MAX || state[S_BYTES] + written > state[S_MAX_BYTES]) {
+		xsResult = xsInteger(W_TOO_LARGE);
+		return;
+	}
+	state[S_BLOCKS] += 1;
+	state[S_BYTES] += written;
+	state[S_FRAGMENT_END] = end;
+	state[S_HAVE_FRAME] = 1;
+	state[S_LAST_DTS] = dts;
+	state[S_LAST_DURATION] = duration;
+	xsResult = xsNumber(written);
 }

@@ -170,6 +170,25 @@ static void nativeMemory(xsMachine* the)
 }
 
 /*
+ * native.heapCounters(out, hold): what the engine holds, written into a Float64Array of at least 2 entries without
+ * allocating anything itself (memory() builds an object): out[0] = slots in use (every new object, property, closure
+ * or boxed value takes slots), out[1] = chunk bytes in use (strings, arrays' and typed arrays' storage). Then
+ * `hold` true stops collections (the engine grows its heap instead), false lets them run again. Only a collection
+ * frees slots or chunks, so between heapCounters(a, true) and heapCounters(b, false), b equal to a means the code
+ * in between allocated nothing (the per-frame allocation test, issue 12: test/runtime/hotPathAllocations.test.ts).
+ */
+static void nativeHeapCounters(xsMachine* the)
+{
+	size_t count;
+	double* out = fieldcamViewData(the, &xsArg(0), sizeof(double), &count, "heapCounters(out)");
+	if (count < 2)
+		xsRangeError("heapCounters(out): out must hold 2 entries, it holds %zu", count);
+	out[0] = (double)the->currentHeapCount;
+	out[1] = (double)the->currentChunksSize;
+	fxEnableGarbageCollection(the, !xsToBoolean(xsArg(1)));
+}
+
+/*
  * The frame pool's memory, outside the JS heap: malloc'd once, zeroed, and handed to JS as a host buffer
  * (typed arrays view it like an ArrayBuffer). The heap limit then bounds only the JS machine, as on an ESP32
  * whose pool is in PSRAM. It lives as long as the process: the pool is allocated at boot and never freed.
@@ -326,10 +345,12 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "classifyNals", fieldcamNativeClassifyNals, 6 },
 	{ "closeAccessUnit", fieldcamNativeCloseAccessUnit, 8 },
 	{ "copyNalTable", fieldcamNativeCopyNalTable, 7 },
+	{ "fillFrameRecord", fieldcamNativeFillFrameRecord, 8 },
 	{ "findJpegMarker", fieldcamNativeFindJpegMarker, 3 },
 	{ "skipJpegSegments", fieldcamNativeSkipJpegSegments, 3 },
 	{ "walkJpegHeaders", fieldcamNativeWalkJpegHeaders, 4 },
 	{ "mkvBlock", fieldcamNativeMkvBlock, 5 },
+	{ "mkvWriteBlock", fieldcamNativeMkvWriteBlock, 5 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },
 	{ "socketOpen", fieldcamNativeSocketOpen, 3 },
@@ -338,6 +359,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "socketClose", fieldcamNativeSocketClose, 1 },
 	{ "tlsStats", fieldcamNativeTlsStats, 0 },
 	{ "memory", nativeMemory, 0 },
+	{ "heapCounters", nativeHeapCounters, 2 },
 	{ "framePoolMemory", nativeFramePoolMemory, 1 },
 	{ "limitAppHeap", nativeLimitAppHeap, 1 },
 };

@@ -195,11 +195,22 @@ void fieldcamNativeFindStartCodes(txMachine* the);
 void fieldcamNativeClassifyNals(txMachine* the);
 void fieldcamNativeCloseAccessUnit(txMachine* the);
 void fieldcamNativeCopyNalTable(txMachine* the);
+void fieldcamNativeFillFrameRecord(txMachine* the);
 void fieldcamNativeFindJpegMarker(txMachine* the);
 void fieldcamNativeSkipJpegSegments(txMachine* the);
 void fieldcamNativeWalkJpegHeaders(txMachine* the);
+/* fields.c: the core's objects read and written in place, by field name (block.c, records.c). */
+void fieldcamFindFields(txSlot* instance, const txID* ids, int count, txSlot** found);
+txSlot* fieldcamObjectOf(txMachine* the, txSlot* value, const char* name);
+uint32_t fieldcamIndexField(txMachine* the, txSlot* slot, const char* name);
+double fieldcamNumberField(txMachine* the, txSlot* slot, const char* name);
+void fieldcamSetNumberField(txMachine* the, txSlot* slot, double value, const char* name);
+void fieldcamSetBooleanField(txMachine* the, txSlot* slot, int value, const char* name);
+txSlot* fieldcamObjectOrNullField(txMachine* the, txSlot* slot, const char* name);
+void fieldcamSetObjectField(txMachine* the, txSlot* slot, txSlot* object, const char* name);
 /* block.c: one Matroska SimpleBlock's views (MkvBlockPort). */
 void fieldcamNativeMkvBlock(txMachine* the);
+void fieldcamNativeMkvWriteBlock(txMachine* the);
 void fieldcamNativeSha256(txMachine* the);
 void fieldcamNativeHmacSha256(txMachine* the);
 void fieldcamNativeSocketOpen(txMachine* the);

@@ -13,6 +13,7 @@ import type { RaspiosImage } from '../lib/flash/openRaspiosImage.ts';
 import { writeDevice } from '../lib/flash/writeDevice.ts';
 import { flashImage, openImageTarget, type ImageFlashResult } from '../lib/flash/writeImage.ts';
 import { CAMERA_SOURCES, parseCameraSourceFlag, readCameraUrl } from '../shared/cameraSource.ts';
+import { parseAudioSourceFlag } from '../shared/audioSource.ts';
 import { listBoards, loadBoardManifest, type BoardManifest } from '../shared/loadBoardManifest.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
@@ -21,7 +22,7 @@ import { playbackWarnings } from '../../firmware/core/media/playbackWarnings.ts'
 const spec: CommandSpec = {
   name: 'flash',
   usage: 'flash --bundle DIR --board <name> (--image raspios.img [-o camera.img | --device /dev/sdX [--yes]] [--wifi-ssid S --wifi-psk-file F --wifi-country CC] | --target DIR)\n' +
-    '       [--camera-source KIND [--camera-url-file FILE]] [--force] [--json]\n' +
+    '       [--camera-source KIND [--camera-url-file FILE]] [--audio-source alsa[:DEVICE]] [--force] [--json]\n' +
     '       fieldcam flash --bundle FLEET --count N --prefix P --board <name> --image raspios.img -o OUTDIR [--wifi-…] [--json]\n' +
     '       fieldcam flash --verify camera.img [--json]',
   summary:
@@ -47,6 +48,7 @@ const spec: CommandSpec = {
     'wifi-country': { type: 'string', value: 'CC', help: 'ISO 3166-1 country of the Wi-Fi (GB, US, DE, ...): Raspberry Pi OS keeps the radio off without it' },
     'camera-source': { type: 'string', value: 'KIND', help: 'the camera adapter, overriding the board\'s camera.source: rpicam, rpicam:software, v4l2[:/dev/videoN[:mjpeg|h264|yuyv422]], rtsp, mjpeg-http' },
     'camera-url-file': { type: 'string', value: 'FILE', help: 'with rtsp or mjpeg-http: file holding the camera\'s URL (it may hold a password: never on the command line); written to the bundle, 0600' },
+    'audio-source': { type: 'string', value: 'alsa[:DEVICE]', help: 'the microphone of a bundle with camera.audio (required then): alsa (hw:1) or alsa:DEVICE; the run script encodes it in the bundle\'s codec into the runtime\'s audio fd' },
     target: { type: 'string', value: 'DIR', help: 'the board\'s root: a mounted SD card root file system, or a directory' },
     force: { type: 'boolean', help: 'replace fieldcam written for another board' },
     json: { type: 'boolean', help: 'print the result as JSON' },
@@ -61,6 +63,12 @@ const spec: CommandSpec = {
 function withCameraSource(board: BoardManifest, flag: unknown): BoardManifest {
   if (typeof flag !== 'string') return board;
   return Object.freeze({ ...board, camera: Object.freeze({ ...board.camera, source: parseCameraSourceFlag(flag) }) });
+}
+
+/** The board with `--audio-source` as its camera's microphone (checked against the bundle's camera.audio when the tree is made). */
+function withAudioSource(board: BoardManifest, flag: unknown): BoardManifest {
+  if (typeof flag !== 'string') return board;
+  return Object.freeze({ ...board, camera: Object.freeze({ ...board.camera, audioSource: parseAudioSourceFlag(flag) }) });
 }
 
 /** The URL an RTSP/HTTP camera needs, from --camera-url-file; refused when the source takes none or it is missing. */
@@ -151,7 +159,7 @@ export const flashCommand: Command = {
     for (const name of ['bundle', 'board'] as const) {
       if (typeof values[name] !== 'string') throw new FieldcamError('CLI_USAGE', `flash: --${name} is required (${spec.usage.split('\n')[0]})`);
     }
-    const board = withCameraSource(loadBoardManifest(values.board as string), values['camera-source']);
+    const board = withAudioSource(withCameraSource(loadBoardManifest(values.board as string), values['camera-source']), values['audio-source']);
     const cameraUrl = readCameraUrlFlag(board, values['camera-url-file']);
     if (values.json !== true) for (const w of playbackWarnings(board.camera.codec)) process.stderr.write(`flash: warning: ${w}\n`);
     if (board.arch === 'esp32-profile') {

@@ -43,7 +43,7 @@ export interface RecordingMap {
 }
 
 /** device.cbor: the keys of docs/device-bundle.md, in the order they are encoded. */
-export interface DeviceConfig {
+export interface DeviceDocument {
   readonly version: 1;
   readonly thingName: string;
   /** The one camera's stream; absent when `cameras` is given (each camera's stream is `<thing>-<camera>`). */
@@ -85,7 +85,7 @@ function orderedRecording(r: RecordingMap): Record<string, unknown> {
 }
 
 /** The writer's half of the `cameras` rule: what the device would refuse is never written. */
-function checkCameras(config: DeviceConfig): void {
+function checkCameras(config: DeviceDocument): void {
   const cameras = config.cameras;
   if (cameras === undefined) {
     if (config.streamName === undefined) throw new FieldcamError('PROVISION_CAMERA_INVALID', 'device.cbor needs streamName or cameras');
@@ -102,7 +102,7 @@ function checkCameras(config: DeviceConfig): void {
 }
 
 /** The CBOR of a device configuration, with a fixed key order so equal configurations give equal bytes. */
-export function encodeDeviceConfig(config: DeviceConfig): Uint8Array {
+export function encodeDeviceConfig(config: DeviceDocument): Uint8Array {
   checkCameras(config);
   const ordered = {
     version: config.version,

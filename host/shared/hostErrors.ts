@@ -47,6 +47,8 @@ export const HOST_ERRORS = Object.freeze({
     'the image is not a Raspberry Pi OS (Bookworm) disk image (an MBR with a FAT boot partition holding config.txt and cmdline.txt, an ext4 root whose /etc/os-release names Raspbian or Debian bookworm): download Raspberry Pi OS Lite (Bookworm) from https://www.raspberrypi.com/software/operating-systems/, unpack it (xz -d) and pass the .img'),
   FLASH_IMAGE_TOO_SMALL: spec('flash', false,
     'the root partition has too little free space for fieldcam (the runtime, firmware and bundle, with a margin): use an unshrunk Raspberry Pi OS Lite image, or grow the image, its second partition (sfdisk -N 2) and its file system (resize2fs) first'),
+  FLASH_AUDIO_SOURCE_MISSING: spec('flash', false,
+    'the bundle\'s device.cbor has camera.audio (the device expects a microphone on a descriptor) but flash was given no audio source: pass --audio-source alsa:DEVICE (arecord -l lists the capture cards), or provision the thing without audio'),
   FLASH_WIFI_INVALID: spec('flash', false,
     'the Wi-Fi settings cannot be written: --wifi-psk-file must name a readable file holding the passphrase (8-63 printable ASCII characters, or 64 hex digits), --wifi-ssid must be 1-32 bytes and --wifi-country a two-letter ISO 3166-1 code (GB, US, DE, ...); all three go together'),
   FLASH_TOOL_MISSING: spec('flash', false,

@@ -8,6 +8,7 @@ import { FieldcamError } from './hostErrors.ts';
 import type { NetDeadlines } from '../../firmware/core/net/PhaseDeadline.ts';
 import { QEMU_USER, TARGETS } from '../../toolchain/xs/build.mjs';
 import { readCameraSource, type CameraSource } from './cameraSource.ts';
+import type { AudioSource } from './audioSource.ts';
 import { codecChoices, isCodecId, type CodecId } from '../../firmware/core/media/codecs.ts';
 
 type NetDeadlineKey = keyof NetDeadlines;
@@ -29,6 +30,8 @@ export interface BoardManifest {
     readonly codec: CodecId; readonly width: number; readonly height: number; readonly fps: number;
     /** The camera adapter (host/shared/cameraSource.ts); absent: rpicam with the SoC's encoder. */
     readonly source?: CameraSource;
+    /** The microphone (host/shared/audioSource.ts): only from flash --audio-source, per device; never in a manifest. */
+    readonly audioSource?: AudioSource;
   };
   readonly stream: { readonly fragmentMs: number; readonly maxFragmentMs: number };
   /** The control channel's fixed buffers (optional; the firmware's defaults are 4096-byte packets × 8 queued, 16 KiB state, 32 pending results). */

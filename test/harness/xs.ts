@@ -25,10 +25,12 @@ declare const native: {
   copyNalTable(
     table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
   ): void;
+  fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
   mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
+  mkvWriteBlock(frame: unknown, out: unknown, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
   readonly argv: readonly string[];
 };
 
@@ -49,13 +51,16 @@ setBoardByteScan(Object.freeze({
   copyNalTable: (
     table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
   ) => native.copyNalTable(table, count, start, offsets, lengths, prefixes, types),
+  fillFrameRecord: native.fillFrameRecord,
   findJpegMarker: (data: Uint8Array, from: number, to: number) => native.findJpegMarker(data, from, to),
   skipJpegSegments: (data: Uint8Array, from: number, to: number) => native.skipJpegSegments(data, from, to),
   walkJpegHeaders: (data: Uint8Array, from: number, to: number, out: Uint32Array) => native.walkJpegHeaders(data, from, to, out),
 }));
 
 // The SimpleBlock writer as xsBoard hands it over (the host function itself), so core suites check block.c.
-setBoardMkvBlock(Object.freeze({ pushBlock: native.mkvBlock as MkvBlockPort['pushBlock'] }));
+setBoardMkvBlock(Object.freeze({
+  pushBlock: native.mkvBlock as MkvBlockPort['pushBlock'], writeBlock: native.mkvWriteBlock as MkvBlockPort['writeBlock'],
+}));
 // A scratch folder of this run (the native and the emulated runs go at the same time): files only, removed by the
 // suites that make them.
 setBoardStorage(xsStorage(), `build/xs/storage-scratch/${native.now()}-${Math.floor(native.monotonic() * 1000)}`);

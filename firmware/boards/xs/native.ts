@@ -101,6 +101,8 @@ export interface NativeHost {
   copyNalTable(
     table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
   ): void;
+  /** A complete access unit's whole frame record (records.c; the contract is ByteScanPort.fillFrameRecord). */
+  fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
   /** The first j in [from, to) with data[j] === 0xFF and data[j + 1] (when j + 1 < to) neither 0x00 nor 0xD0-0xD7, or -1 (scan.c). */
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   /** Past the whole JPEG marker segments in [from, to) that the scanner only skips (APPn, DQT, DHT, COM, …); `from` when none (scan.c). */
@@ -111,6 +113,8 @@ export interface NativeHost {
   // ---- Matroska ----
   /** One SimpleBlock's header and payload views appended to a ViewList (block.c; the contract is MkvBlockPort.pushBlock). */
   mkvBlock(frame: Frame, out: ViewList, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
+  /** MkvWriter.block's checks, the block and the state update in one call (block.c; the contract is MkvBlockPort.writeBlock). */
+  mkvWriteBlock(frame: Frame, out: ViewList, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
 
   // ---- hashes (mbedTLS) ----
   sha256(data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void;
@@ -160,6 +164,13 @@ export interface NativeHost {
     readonly heapBytes: number; readonly peakBytes: number; readonly limitBytes: number; readonly poolBytes: number; readonly baselineBytes: number;
     readonly chunkBytes: number; readonly peakChunkBytes: number; readonly slotBytes: number; readonly peakSlotBytes: number;
   };
+  /**
+   * Allocation counters without allocating (memory() builds an object): out[0] slots in use, out[1] chunk bytes in
+   * use; then `hold` true stops collections (the heap grows instead), false lets them run again. Nothing is freed
+   * while collections are held, so unchanged counters across a held stretch mean it allocated nothing
+   * (test/runtime/hotPathAllocations.test.ts).
+   */
+  heapCounters(out: Float64Array, hold: boolean): void;
   /**
    * Once: from now on the heap may hold at most what it holds now plus `bytes` (never above --heap-limit).
    * The ESP32 profile's budget counts what the app allocates, not the built-ins and bytecode an ESP32 keeps in flash.

@@ -21,15 +21,16 @@ function xsByteScan(): NonNullable<Board['byteScan']> {
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
     copyNalTable: native.copyNalTable,
+    fillFrameRecord: native.fillFrameRecord,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
     walkJpegHeaders: native.walkJpegHeaders,
   });
 }
 
-/** The SimpleBlock writer is the host's function itself, for the same reason (block.c reads only its arguments). */
+/** The SimpleBlock writers are the host's functions themselves, for the same reason (block.c reads only its arguments). */
 function xsMkvBlock(): NonNullable<Board['mkvBlock']> {
-  return Object.freeze({ pushBlock: host().mkvBlock });
+  return Object.freeze({ pushBlock: host().mkvBlock, writeBlock: host().mkvWriteBlock });
 }
 
 /** The device board: every port over the C host's natives (firmware/runtime). */

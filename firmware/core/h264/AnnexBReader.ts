@@ -121,6 +121,8 @@ export abstract class AnnexBReader<P> implements FrameReader {
   protected readonly auPort: ByteScanPort | undefined;
   /** The native access-unit walk's state holds the reader's state as the port last returned it (H264Reader). */
   protected auSynced = false;
+  /** The board's frame record filler (ByteScanPort.fillFrameRecord, with closeAccessUnit); absent = JS fills the record. */
+  private readonly recordPort: ByteScanPort | undefined;
 
   /** Access units dropped as corrupt in lenient mode (FramePool's drop reasons have no such entry). */
   corruptDrops = 0;
@@ -147,6 +149,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
     this.cursor = new StreamCursor(options.pool, options.overflowBytes ?? 0);
     this.walkPort = syntax.nativeWalks && options.byteScan?.classifyNals ? options.byteScan : undefined;
     this.auPort = this.walkPort?.closeAccessUnit ? this.walkPort : undefined;
+    this.recordPort = this.auPort?.fillFrameRecord ? this.auPort : undefined;
   }
 
   /** Bytes pushed so far. */
@@ -188,14 +191,15 @@ export abstract class AnnexBReader<P> implements FrameReader {
   /** `n` bytes were read at `cursor.target[cursor.targetOffset]`: commit, scan, emit complete access units. */
   push(n: number): void {
     if (this.phase !== READY) this.refuseCall('push');
-    if (!Number.isInteger(n) || n < 0 || n > this.cursor.targetSpace) {
-      throw new RangeError(`push(n): n is ${n}, the prepared space is ${this.cursor.targetSpace} bytes`);
+    const cursor = this.cursor;
+    if (!(n >= 0 && n <= cursor.targetSpace) || n !== Math.floor(n)) {
+      throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
     }
     if (n === 0) return;
-    const bytes = this.cursor.target;
-    const from = this.cursor.targetOffset;
-    const base = this.cursor.position - from;
-    this.cursor.commit(n);
+    const bytes = cursor.target;
+    const from = cursor.targetOffset;
+    const base = cursor.position - from;
+    cursor.commit(n);
     // BUSY while callbacks may run; any exception ends the reader (CLOSED), so no `finally` is needed to leave it.
     this.phase = BUSY;
     try {
@@ -382,7 +386,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
     if (this.auState === AU_SKIP) {
       if (this.auDrop === 'corrupt') this.corruptDrops++;
       this.pool.countDrop(this.auDrop);
-    } else if (this.au.size > this.pool.sizing.slotBytes) {
+    } else if (this.au.end - this.au.start > this.pool.sizing.slotBytes) {
       // Two slots may happen to hold it, but whether they do depends on where it starts: refuse it always.
       const slotBytes = this.pool.sizing.slotBytes;
       this.refuse('POOL_FRAME_TOO_LARGE', 'frameTooLarge',
@@ -397,24 +401,36 @@ export abstract class AnnexBReader<P> implements FrameReader {
   }
 
   private emit(): void {
-    let frame = this.pool.newFrame();
-    if (!frame && this.onNoFrameRecord?.()) frame = this.pool.newFrame();
+    const recordPort = this.recordPort;
+    const pool = this.pool;
+    let frame = recordPort ? pool.takeFrame() : pool.newFrame();
+    if (!frame && this.onNoFrameRecord?.()) frame = recordPort ? pool.takeFrame() : pool.newFrame();
     if (!frame) {
       this.refuse('POOL_EXHAUSTED', 'poolFull',
         `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for access unit #${this.seq}`);
       return;
     }
-    this.cursor.fillFrame(frame, this.au.start, this.au.end);
-    const port = this.auPort;
-    if (port && port.copyNalTable) {
-      const au = this.au;
-      port.copyNalTable(au.table, au.count, au.start, frame.nalOffset, frame.nalLength, frame.nalPrefix, frame.nalType);
-      frame.nalCount = au.count;
-      frame.key = au.key;
+    const au = this.au;
+    if (recordPort) {
+      // The whole record (reset, pieces and slot references, NAL table, seq, key) in one native call.
+      try {
+        recordPort.fillFrameRecord!(frame, this.cursor, au.table, au.count, au.start, au.end, this.seq, au.key);
+      } catch (err) {
+        pool.freeFrame(frame); // refused before any field was written: its slots are null since it was last freed
+        throw err;
+      }
     } else {
-      this.au.copyTo(frame);
+      this.cursor.fillFrame(frame, au.start, au.end);
+      const port = this.auPort;
+      if (port && port.copyNalTable) {
+        port.copyNalTable(au.table, au.count, au.start, frame.nalOffset, frame.nalLength, frame.nalPrefix, frame.nalType);
+        frame.nalCount = au.count;
+        frame.key = au.key;
+      } else {
+        au.copyTo(frame);
+      }
+      frame.seq = this.seq;
     }
-    frame.seq = this.seq;
     this.awaitKey = false;
     const change = this.params.takeChange();
     if (change && this.onParameterSets) this.onParameterSets(change);

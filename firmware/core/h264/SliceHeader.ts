@@ -7,6 +7,10 @@ import type { WordSource } from './ByteSource.ts';
  * bytes; a longer read means impossible values, which the Exp-Golomb bound reports.
  */
 const SCRATCH_BYTES = 32;
+// The bit reader's names for errors, as constants: XS copies a string literal into a new chunk each time it is
+// evaluated, and this runs on the media path (no per-frame allocation, test/runtime/hotPathAllocations.test.ts).
+const WHAT = 'slice header';
+const INVALID = 'H264_SLICE_INVALID';
 
 /**
  * The leading fields of slice_header() (H.264 7.3.3) that the access-unit splitter needs: first_mb_in_slice,
@@ -67,7 +71,7 @@ export class SliceHeader {
   }
 
   private parse(bytes: number): void {
-    const r = this.bits.reset(this.scratch, 0, bytes, 'slice header', 'H264_SLICE_INVALID');
+    const r = this.bits.reset(this.scratch, 0, bytes, WHAT, INVALID);
     this.firstMbInSlice = r.ue();
     this.sliceType = r.ue();
     this.ppsId = r.ue();

@@ -64,6 +64,9 @@ export interface FrameInputStats {
   reanchors: number;
 }
 
+/** Read once: `Math.round` is a global and a property lookup per use in XS (twice per frame). */
+const round = Math.round;
+
 /** Reads remembered for capture times: a frame's first byte is looked up among the last READ_RING reads. */
 const READ_RING = 64;
 
@@ -143,15 +146,18 @@ export class FrameInput {
 
   /** `n` bytes were read into `target`; `at` is when (monotonic ms), needed with capture timing. */
   push(n: number, at?: number): void {
-    if (this.capture && n > 0 && (at === undefined || !Number.isFinite(at))) throw new RangeError('push(n, at): capture timing needs the read time');
     // Read times are kept whenever given: a replayed recording keeps its cadence, yet each frame still has the
     // moment it was read (its capture → socket latency).
-    if (at !== undefined && Number.isFinite(at) && n > 0) {
-      const i = (this.readFirst + this.readCount) % READ_RING;
-      this.readEnd[i] = this.reader.cursor.position + n;
-      this.readAt[i] = at;
-      if (this.readCount < READ_RING) this.readCount++;
-      else this.readFirst = (this.readFirst + 1) % READ_RING;
+    if (at !== undefined && Number.isFinite(at)) {
+      if (n > 0) {
+        const i = (this.readFirst + this.readCount) % READ_RING;
+        this.readEnd[i] = this.reader.cursor.position + n;
+        this.readAt[i] = at;
+        if (this.readCount < READ_RING) this.readCount++;
+        else this.readFirst = (this.readFirst + 1) % READ_RING;
+      }
+    } else if (this.capture && n > 0) {
+      throw new RangeError('push(n, at): capture timing needs the read time');
     }
     this.reader.push(n);
   }
@@ -292,10 +298,14 @@ export class FrameInput {
     } else {
       // A file: timecodes follow its frame rate from the first frame, computed from the sequence number (not by
       // accumulating rounded durations), so long runs never drift; durations absorb the rounding.
-      const { num, den } = this.fps;
+      const fps = this.fps;
+      const scale = 1000 * fps.den;
+      const num = fps.num;
+      const seq = frame.seq;
       const start = this.origin;
-      frame.pts = frame.dts = start + Math.round((frame.seq * 1000 * den) / num);
-      frame.duration = start + Math.round(((frame.seq + 1) * 1000 * den) / num) - frame.pts;
+      const pts = start + round((seq * scale) / num);
+      frame.pts = frame.dts = pts;
+      frame.duration = start + round(((seq + 1) * scale) / num) - pts;
     }
     if (!this.queue.push(frame)) return;
     this.formatFixed = true;

@@ -13,6 +13,8 @@ export type PrepareResult = (typeof PREPARE)[keyof typeof PREPARE];
  */
 export const SCRATCH_KEEP_MAX = 16;
 
+const NO_TARGET = new Uint8Array(0);
+
 /**
  * Reads a byte stream (Annex-B H.264, concatenated JPEGs) straight into pool slots, addressing it by
  * logical stream offset. The cursor holds one reference on the slot being filled and one on the slot
@@ -23,12 +25,24 @@ export class StreamCursor {
   private readonly pool: FramePool;
   private cur: Slot | null = null;
   private curBase = 0;
-  private curFill = 0;
   private prev: Slot | null = null;
   private prevBase = 0;
   private prevFill = 0;
   /** Logical offset of the first byte the reader still needs (start of the frame being assembled). */
   keepFrom = 0;
+  // Where the next read goes and what is held, as fields the cursor keeps up to date (read-only for everyone else):
+  // the readers read them on every camera read, and in XS a getter call costs many counted bytecodes
+  // (docs/performance.md, fifth step).
+  /** The slot to read into (its whole byte view), valid after `prepare()` returned OK. */
+  target: Uint8Array = NO_TARGET;
+  /** Where in `target` the next read goes: the bytes the current slot holds. */
+  targetOffset = 0;
+  /** Bytes the next read may bring (0 before `prepare()`). */
+  targetSpace = 0;
+  /** Logical offset one past the last byte written. */
+  position = 0;
+  /** True while reads go to the overflow scratch: nothing read there may become a frame. */
+  onScratch = false;
   /**
    * Where a live camera is read while every pool slot is held by frames in flight (`toScratch`): the reader only
    * skips and counts there, so the camera keeps being drained and no frame is lost uncounted in the kernel pipe.
@@ -42,9 +56,13 @@ export class StreamCursor {
     this.scratch = scratchBytes > 0 ? new Slot(-1, new Uint8Array(Math.max(scratchBytes, 2 * SCRATCH_KEEP_MAX))) : null;
   }
 
-  /** True while reads go to the overflow scratch: nothing read there may become a frame. */
-  get onScratch(): boolean {
-    return this.cur !== null && this.cur === this.scratch;
+  /** Recomputes the public fields after `cur`, `curBase` or `targetOffset` changed other than by `commit`. */
+  private moved(): void {
+    const cur = this.cur;
+    this.target = cur ? cur.bytes : NO_TARGET;
+    this.targetSpace = cur ? cur.bytes.length - this.targetOffset : 0;
+    this.position = this.curBase + this.targetOffset;
+    this.onScratch = cur !== null && cur === this.scratch;
   }
 
   /**
@@ -64,7 +82,8 @@ export class StreamCursor {
     this.prev = null;
     this.cur = scratch;
     this.curBase = base;
-    this.curFill = keep;
+    this.targetOffset = keep;
+    this.moved();
     return true;
   }
 
@@ -74,38 +93,22 @@ export class StreamCursor {
     if (keep <= SCRATCH_KEEP_MAX) {
       const slot = this.pool.acquire();
       if (slot) {
-        scratch.bytes.copyWithin(0, this.keepFrom - this.curBase, this.curFill);
+        scratch.bytes.copyWithin(0, this.keepFrom - this.curBase, this.targetOffset);
         for (let i = 0; i < keep; i++) slot.bytes[i] = scratch.bytes[i] as number;
         this.cur = slot;
         this.curBase = this.keepFrom;
-        this.curFill = keep;
+        this.targetOffset = keep;
+        this.moved();
         return PREPARE.OK;
       }
     }
-    if (this.curFill < scratch.bytes.length) return PREPARE.OK;
+    if (this.targetOffset < scratch.bytes.length) return PREPARE.OK;
     if (keep > SCRATCH_KEEP_MAX) return PREPARE.FRAME_TOO_LARGE;
-    scratch.bytes.copyWithin(0, this.keepFrom - this.curBase, this.curFill);
+    scratch.bytes.copyWithin(0, this.keepFrom - this.curBase, this.targetOffset);
     this.curBase = this.keepFrom;
-    this.curFill = keep;
+    this.targetOffset = keep;
+    this.moved();
     return PREPARE.OK;
-  }
-
-  /** Logical offset one past the last byte written. */
-  get position(): number {
-    return this.curBase + this.curFill;
-  }
-
-  /** The slot to read into, valid after `prepare()` returned OK. */
-  get target(): Uint8Array {
-    return this.cur!.bytes;
-  }
-
-  get targetOffset(): number {
-    return this.curFill;
-  }
-
-  get targetSpace(): number {
-    return this.cur ? this.cur.bytes.length - this.curFill : 0;
   }
 
   /**
@@ -114,24 +117,27 @@ export class StreamCursor {
    */
   prepare(): PrepareResult {
     if (this.cur !== null && this.cur === this.scratch) return this.prepareScratch(this.cur);
-    if (this.cur && this.curFill < this.cur.bytes.length) return PREPARE.OK;
+    if (this.targetSpace > 0) return PREPARE.OK;
     if (this.cur && this.prev && this.keepFrom < this.curBase) return PREPARE.FRAME_TOO_LARGE;
     const next = this.pool.acquire();
     if (!next) return PREPARE.POOL_EXHAUSTED;
     if (this.prev) this.pool.release(this.prev);
     this.prev = this.cur;
     this.prevBase = this.curBase;
-    this.prevFill = this.curFill;
+    this.prevFill = this.targetOffset;
     this.curBase = this.position;
     this.cur = next;
-    this.curFill = 0;
+    this.targetOffset = 0;
+    this.moved();
     return PREPARE.OK;
   }
 
   /** Records that `n` bytes were written at `target[targetOffset]`. */
   commit(n: number): void {
-    if (!this.cur || n < 0 || this.curFill + n > this.cur.bytes.length) throw new RangeError('commit beyond the prepared slot');
-    this.curFill += n;
+    if (!(n >= 0 && n <= this.targetSpace) || !this.cur) throw new RangeError('commit beyond the prepared slot');
+    this.targetOffset += n;
+    this.targetSpace -= n;
+    this.position += n;
   }
 
   /** Byte at a logical offset still held by the cursor. */
@@ -188,5 +194,6 @@ export class StreamCursor {
     if (this.prev) this.pool.release(this.prev);
     if (this.cur && this.cur !== this.scratch) this.pool.release(this.cur);
     this.prev = this.cur = null;
+    this.moved();
   }
 }

@@ -25,8 +25,9 @@ export class ViewList {
   }
 
   clear(): void {
-    // Drop references so released slots are not pinned by a stale list.
-    for (let i = 0; i < this.count; i++) this.sources[i] = EMPTY;
+    // Drop references so released slots are not pinned by a stale list (the fields read once: once per frame).
+    const sources = this.sources;
+    for (let i = this.count - 1; i >= 0; i--) sources[i] = EMPTY;
     this.count = 0;
     this.byteLength = 0;
   }

@@ -35,6 +35,9 @@ export interface MjpegReaderOptions {
   readonly byteScan?: ByteScanPort;
 }
 
+/** A JPEG image has no NAL units: the empty table ByteScanPort.fillFrameRecord copies none from. */
+const NO_NAL_TABLE = new Float64Array(0);
+
 /**
  * The reader's own tally, for telemetry and tests. Images dropped for the pool are also counted in
  * `pool.drops` as the H.264 reader does: `frameTooLarge`, and `poolFull` for `abandoned` and `noFrameRecord`.
@@ -88,6 +91,8 @@ export class MjpegReader {
   private seq = 0;
   /** READY for a call, BUSY inside push (a callback calling back in is refused), CLOSED after end() or an error. */
   private phase = READY;
+  /** The board's frame record filler (ByteScanPort.fillFrameRecord); absent = JS fills the record. */
+  private readonly recordPort: ByteScanPort | undefined;
 
   constructor(options: MjpegReaderOptions) {
     this.scanner = new JpegScanner(options.byteScan);
@@ -98,6 +103,7 @@ export class MjpegReader {
     this.onFormat = options.onFormat;
     this.strict = options.strict ?? true;
     this.cursor = new StreamCursor(options.pool);
+    this.recordPort = options.byteScan?.fillFrameRecord ? options.byteScan : undefined;
   }
 
   /** The size of the last image emitted. */
@@ -121,7 +127,7 @@ export class MjpegReader {
   push(n: number): void {
     if (this.phase !== READY) this.refuseCall('push');
     const cursor = this.cursor;
-    if (!Number.isInteger(n) || n < 0 || n > cursor.targetSpace) {
+    if (!(n >= 0 && n <= cursor.targetSpace) || n !== Math.floor(n)) {
       throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
     }
     if (n === 0) return;
@@ -229,7 +235,8 @@ export class MjpegReader {
     this.gapStart = end;
     if (!this.assembling) return; // the end of a dropped image
     this.assembling = false;
-    const frame = this.pool.newFrame();
+    const recordPort = this.recordPort;
+    const frame = recordPort ? this.pool.takeFrame() : this.pool.newFrame();
     if (!frame) {
       const message = `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for the image at byte ${this.imageStart}`;
       if (this.strict) this.fail('POOL_EXHAUSTED', message);
@@ -238,10 +245,21 @@ export class MjpegReader {
       this.pool.countDrop('poolFull');
       return;
     }
-    this.cursor.fillFrame(frame, this.imageStart, end);
-    frame.key = true; // every JPEG image decodes on its own
-    frame.nalCount = 0;
-    frame.seq = this.seq++;
+    if (recordPort) {
+      // The whole record (reset, pieces and slot references, no NAL table, seq, key) in one native call.
+      try {
+        recordPort.fillFrameRecord!(frame, this.cursor, NO_NAL_TABLE, 0, this.imageStart, end, this.seq, true);
+      } catch (err) {
+        this.pool.freeFrame(frame); // refused before any field was written: its slots are null since it was last freed
+        throw err;
+      }
+      this.seq++;
+    } else {
+      this.cursor.fillFrame(frame, this.imageStart, end);
+      frame.key = true; // every JPEG image decodes on its own
+      frame.nalCount = 0;
+      frame.seq = this.seq++;
+    }
     this.counters.frames++;
     const { width, height } = this.scanner;
     if (!this.format || this.format.width !== width || this.format.height !== height) {

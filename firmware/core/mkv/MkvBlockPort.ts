@@ -21,4 +21,17 @@ export interface MkvBlockPort extends MkvBlockNative<Frame, ViewList> {
    * Throws (RangeError/TypeError) on a frame whose ranges lie outside its slots, before writing anything outside.
    */
   pushBlock(frame: Frame, out: ViewList, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
+  /**
+   * MkvWriter.block's whole step for one frame in one call (issue 12): checks the frame against `state` (the
+   * writer's BLOCK_STATE: the open fragment's Cluster timecode, blocks, bytes, end, the last frame's DTS and
+   * duration, the limits) by exactly the rules of MkvWriter's checks — PTS, DTS and duration non-negative safe
+   * integers; a fragment's first block a key frame with PTS = DTS; PTS - Cluster timecode in 0-32767; DTS not
+   * before the last frame's DTS + duration once a frame was written; the fragment's end with this frame at most
+   * MAX_MS after its Cluster timecode — then appends the block as pushBlock does (relative timecode = PTS -
+   * Cluster timecode), then refuses a block whose content exceeds 2^28 - 2 bytes or that would make the fragment
+   * more than MAX_BYTES bytes, else updates BLOCKS, BYTES, FRAGMENT_END, HAVE_FRAME, LAST_DTS and LAST_DURATION.
+   * Returns the block's bytes, or BLOCK_STATE.LIST_FULL / REFUSED / TOO_LARGE with the state unchanged (ranges
+   * may have been appended: the caller truncates). Throws as pushBlock does. Optional: the XS board has it.
+   */
+  writeBlock?(frame: Frame, out: ViewList, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
 }

@@ -5,6 +5,7 @@ import { buildSegmentHeader, SEGMENT_UID_BYTES } from './buildSegmentHeader.ts';
 import { EbmlBuilder } from './EbmlBuilder.ts';
 import { EBML_IDS } from './ebmlIds.ts';
 import type { FragmentMetadata } from './FragmentMetadata.ts';
+import { BLOCK_STATE } from './blockState.ts';
 import type { MkvBlockPort } from './MkvBlockPort.ts';
 import { MKV_LIMITS } from './mkvLimits.ts';
 import type { AudioTrackSpec, TrackSpec } from './TrackSpec.ts';
@@ -55,12 +56,21 @@ const BLOCK_CONTENT_MAX = vintMax(BLOCK_SIZE_WIDTH);
 const BLOCK_SIZE_MARKER = 0x80 >> (BLOCK_SIZE_WIDTH - 1);
 /** Cluster timecode template: 8-octet unsigned integer so any epoch-ms value is patched in place. */
 const CLUSTER_TIMECODE_WIDTH = 8;
+/** The block state's layout and writeBlock's results as locals (one read each, not a property lookup per use). */
+const {
+  CLUSTER: S_CLUSTER, BLOCKS: S_BLOCKS, BYTES: S_BYTES, FRAGMENT_END: S_FRAGMENT_END, HAVE_FRAME: S_HAVE_FRAME, LAST_DTS: S_LAST_DTS,
+  LAST_DURATION: S_LAST_DURATION, MAX_MS: S_MAX_MS, MAX_BYTES: S_MAX_BYTES, LIST_FULL: W_LIST_FULL, TOO_LARGE: W_TOO_LARGE,
+} = BLOCK_STATE;
 
 /** Read once: `Number.isSafeInteger` is a global and a property lookup per call in XS (three calls per frame). */
 const isSafeInteger = Number.isSafeInteger;
 
 function checkTime(value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative integer (ms), got ${value}`);
+}
+
+function listFull(out: ViewList): FieldcamError {
+  return new FieldcamError('MKV_VIEW_LIST_FULL', `view list capacity ${out.capacity} exceeded`);
 }
 
 function randomSegmentUid(): Uint8Array {
@@ -99,16 +109,18 @@ export class MkvWriter {
   /** The port's AVCC length scratch (4 bytes per NAL index); null for a whole payload. */
   private readonly portLengths: Uint8Array | null;
 
+  /** The board's checked block writer (MkvBlockPort.writeBlock) when the port has one, else undefined. */
+  private readonly writePort: MkvBlockPort | undefined;
+
   private segmentOpen = false;
   private fragmentOpen = false;
   private haveCluster = false;
-  private clusterTimecode = 0;
-  private blocks = 0;
-  private bytes = 0;
-  private fragmentEnd = 0;
-  private haveFrame = false;
-  private lastDts = 0;
-  private lastDuration = 0;
+  /**
+   * What a block is checked against (the Cluster timecode, blocks and bytes of the open fragment, its end, the last
+   * frame's DTS and duration, the limits), in one array that the board's writeBlock reads and updates in the same
+   * call (BLOCK_STATE); the accessors below keep the rest of the writer reading it as fields.
+   */
+  private readonly state = new Float64Array(BLOCK_STATE.LENGTH);
   /** Per audio track: its SimpleBlock header template, blocks in the open fragment, last timecode written. */
   private readonly audioTemplates: Uint8Array[] = [];
   private readonly audioBlocks: number[] = [];
@@ -154,7 +166,66 @@ export class MkvWriter {
 
     const payload = options.track.payload;
     this.port = payload === 'avcc' || payload === 'whole' ? options.blockPort : undefined;
+    this.writePort = this.port?.writeBlock ? this.port : undefined;
+    this.state[S_MAX_MS] = maxMs;
+    this.state[S_MAX_BYTES] = maxBytes;
     this.portLengths = this.port !== undefined && payload === 'avcc' ? new Uint8Array(4 * MAX_NALS_PER_FRAME) : null;
+  }
+
+  private get clusterTimecode(): number {
+    return this.state[S_CLUSTER] as number;
+  }
+
+  private set clusterTimecode(ms: number) {
+    this.state[S_CLUSTER] = ms;
+  }
+
+  private get blocks(): number {
+    return this.state[S_BLOCKS] as number;
+  }
+
+  private set blocks(n: number) {
+    this.state[S_BLOCKS] = n;
+  }
+
+  private get bytes(): number {
+    return this.state[S_BYTES] as number;
+  }
+
+  private set bytes(n: number) {
+    this.state[S_BYTES] = n;
+  }
+
+  private get fragmentEnd(): number {
+    return this.state[S_FRAGMENT_END] as number;
+  }
+
+  private set fragmentEnd(ms: number) {
+    this.state[S_FRAGMENT_END] = ms;
+  }
+
+  private get haveFrame(): boolean {
+    return this.state[S_HAVE_FRAME] === 1;
+  }
+
+  private set haveFrame(yes: boolean) {
+    this.state[S_HAVE_FRAME] = yes ? 1 : 0;
+  }
+
+  private get lastDts(): number {
+    return this.state[S_LAST_DTS] as number;
+  }
+
+  private set lastDts(ms: number) {
+    this.state[S_LAST_DTS] = ms;
+  }
+
+  private get lastDuration(): number {
+    return this.state[S_LAST_DURATION] as number;
+  }
+
+  private set lastDuration(ms: number) {
+    this.state[S_LAST_DURATION] = ms;
   }
 
   /** True between `startFragment()` and `endFragment()` (or the next `startFragment()`/`header()`). */
@@ -203,7 +274,7 @@ export class MkvWriter {
    */
   startFragment(timecode: number, out: ViewList, metadata?: FragmentMetadata, clipTags?: Uint8Array): void {
     if (!this.segmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'startFragment() before header()');
-    checkTime(timecode, 'timecode');
+    if (!(timecode >= 0 && isSafeInteger(timecode))) checkTime(timecode, 'timecode'); // the literal only on failure: XS copies it per evaluation
     if (this.haveCluster && timecode <= this.clusterTimecode) {
       throw new FieldcamError('MKV_FRAGMENT_NOT_MONOTONIC', `fragment timecode ${timecode} ms does not follow the previous fragment's ${this.clusterTimecode} ms`);
     }
@@ -313,6 +384,80 @@ export class MkvWriter {
    */
   block(frame: Frame, out: ViewList): void {
     if (!this.fragmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'block() outside a fragment: call startFragment() first');
+    const writePort = this.writePort;
+    if (writePort !== undefined) {
+      // The board checks, appends and updates the state in one call (MkvBlockPort.writeBlock); a refusal is named
+      // below by the same checks the TypeScript path runs, so the errors are the writer's own on every board.
+      const markCount = out.count;
+      const markBytes = out.byteLength;
+      let written: number;
+      try {
+        written = writePort.writeBlock!(frame, out, this.blockTemplate, this.portLengths, this.state);
+      } catch (err) {
+        out.truncate(markCount, markBytes);
+        throw err;
+      }
+      if (written < 0) this.refuseBlock(frame, out, markCount, markBytes, written);
+      return;
+    }
+    const end = this.checkBlock(frame);
+    const pts = frame.pts;
+    const relative = pts - this.clusterTimecode;
+    const tpl = this.blockTemplate;
+    const markCount = out.count;
+    const markBytes = out.byteLength;
+    const port = this.port;
+    let blockBytes: number;
+    if (port !== undefined) {
+      // The board's native writes the header and the payload's views in one call (MkvBlockPort).
+      try {
+        blockBytes = port.pushBlock(frame, out, tpl, relative, this.portLengths);
+      } catch (err) {
+        out.truncate(markCount, markBytes);
+        throw err;
+      }
+      if (blockBytes < 0) {
+        out.truncate(markCount, markBytes);
+        throw listFull(out);
+      }
+    } else {
+      tpl[BLOCK_TIMECODE_OFFSET] = relative >> 8; // int16 big-endian; 0-32767 here
+      tpl[BLOCK_TIMECODE_OFFSET + 1] = relative & 0xff;
+      tpl[BLOCK_FLAGS_OFFSET] = frame.key ? FLAG_KEY : 0;
+      try {
+        out.push(tpl, 0, tpl.length);
+        this.track.pushPayload(frame, out);
+      } catch (err) {
+        out.truncate(markCount, markBytes);
+        throw err;
+      }
+      blockBytes = out.byteLength - markBytes;
+    }
+    const content = blockBytes - (BLOCK_SIZE_OFFSET + BLOCK_SIZE_WIDTH);
+    if (content > BLOCK_CONTENT_MAX || this.bytes + blockBytes > this.maxFragmentBytes) {
+      out.truncate(markCount, markBytes);
+      throw this.tooLarge(blockBytes);
+    }
+    if (port === undefined) {
+      // writeVint(tpl, BLOCK_SIZE_OFFSET, content, BLOCK_SIZE_WIDTH) unrolled: content <= 2^28 - 2 fits 32-bit ops.
+      tpl[BLOCK_SIZE_OFFSET] = BLOCK_SIZE_MARKER | (content >>> 24);
+      tpl[BLOCK_SIZE_OFFSET + 1] = (content >>> 16) & 0xff;
+      tpl[BLOCK_SIZE_OFFSET + 2] = (content >>> 8) & 0xff;
+      tpl[BLOCK_SIZE_OFFSET + 3] = content & 0xff;
+    }
+    this.blocks++;
+    this.bytes += blockBytes;
+    this.fragmentEnd = end;
+    this.haveFrame = true;
+    this.lastDts = frame.dts;
+    this.lastDuration = frame.duration;
+  }
+
+  /**
+   * The KVS rules a frame's block must pass against the open fragment (kvs-reference.md §5.3): throws the named
+   * refusal, else returns the fragment's end with the frame (ms). The board's writeBlock applies the same rules.
+   */
+  private checkBlock(frame: Frame): number {
     const pts = frame.pts;
     const dts = frame.dts;
     const duration = frame.duration;
@@ -341,56 +486,22 @@ export class MkvWriter {
       throw new FieldcamError('MKV_FRAGMENT_TOO_LONG',
         `the fragment starting at ${cluster} ms would last ${end - cluster} ms (key frames at least that far apart); the limit is ${this.maxFragmentMs} ms`);
     }
+    return end;
+  }
 
-    const tpl = this.blockTemplate;
-    const markCount = out.count;
-    const markBytes = out.byteLength;
-    const port = this.port;
-    let blockBytes: number;
-    if (port !== undefined) {
-      // The board's native writes the header and the payload's views in one call (MkvBlockPort).
-      try {
-        blockBytes = port.pushBlock(frame, out, tpl, relative, this.portLengths);
-      } catch (err) {
-        out.truncate(markCount, markBytes);
-        throw err;
-      }
-      if (blockBytes < 0) {
-        out.truncate(markCount, markBytes);
-        throw new FieldcamError('MKV_VIEW_LIST_FULL', `view list capacity ${out.capacity} exceeded`);
-      }
-    } else {
-      tpl[BLOCK_TIMECODE_OFFSET] = relative >> 8; // int16 big-endian; 0-32767 here
-      tpl[BLOCK_TIMECODE_OFFSET + 1] = relative & 0xff;
-      tpl[BLOCK_FLAGS_OFFSET] = frame.key ? FLAG_KEY : 0;
-      try {
-        out.push(tpl, 0, tpl.length);
-        this.track.pushPayload(frame, out);
-      } catch (err) {
-        out.truncate(markCount, markBytes);
-        throw err;
-      }
-      blockBytes = out.byteLength - markBytes;
-    }
-    const content = blockBytes - (BLOCK_SIZE_OFFSET + BLOCK_SIZE_WIDTH);
-    if (content > BLOCK_CONTENT_MAX || this.bytes + blockBytes > this.maxFragmentBytes) {
-      out.truncate(markCount, markBytes);
-      throw new FieldcamError('MKV_FRAGMENT_TOO_LARGE',
-        `a ${blockBytes}-byte block would make the fragment ${this.bytes + blockBytes} bytes; the limit is ${this.maxFragmentBytes}`);
-    }
-    if (port === undefined) {
-      // writeVint(tpl, BLOCK_SIZE_OFFSET, content, BLOCK_SIZE_WIDTH) unrolled: content <= 2^28 - 2 fits 32-bit ops.
-      tpl[BLOCK_SIZE_OFFSET] = BLOCK_SIZE_MARKER | (content >>> 24);
-      tpl[BLOCK_SIZE_OFFSET + 1] = (content >>> 16) & 0xff;
-      tpl[BLOCK_SIZE_OFFSET + 2] = (content >>> 8) & 0xff;
-      tpl[BLOCK_SIZE_OFFSET + 3] = content & 0xff;
-    }
-    this.blocks++;
-    this.bytes += blockBytes;
-    this.fragmentEnd = end;
-    this.haveFrame = true;
-    this.lastDts = dts;
-    this.lastDuration = duration;
+  /** The board's writeBlock refused the frame (`result` < 0): the list as it was, and the refusal named. */
+  private refuseBlock(frame: Frame, out: ViewList, markCount: number, markBytes: number, result: number): never {
+    const blockBytes = out.byteLength - markBytes;
+    out.truncate(markCount, markBytes);
+    if (result === W_LIST_FULL) throw listFull(out);
+    if (result === W_TOO_LARGE) throw this.tooLarge(blockBytes);
+    this.checkBlock(frame);
+    throw new RangeError(`the board's block writer refused a frame the writer's checks accept (result ${result})`);
+  }
+
+  private tooLarge(blockBytes: number): FieldcamError {
+    return new FieldcamError('MKV_FRAGMENT_TOO_LARGE',
+      `a ${blockBytes}-byte block would make the fragment ${this.bytes + blockBytes} bytes; the limit is ${this.maxFragmentBytes}`);
   }
 
   /**

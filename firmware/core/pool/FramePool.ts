@@ -120,6 +120,18 @@ export class FramePool {
     return frame;
   }
 
+  /**
+   * A frame record with its fields as its last user left them, or `undefined` when all `maxFrames` are held: for a
+   * caller that sets every field itself (the board's ByteScanPort.fillFrameRecord), so `reset` is not paid twice.
+   */
+  takeFrame(): Frame | undefined {
+    const frame = this.freeFrames.pop();
+    if (!frame) return undefined;
+    const held = this.frames.length - this.freeFrames.length;
+    if (held > this.framesHighWater) this.framesHighWater = held;
+    return frame;
+  }
+
   /** Returns a frame record and the slot references it holds. */
   freeFrame(frame: Frame): void {
     // `release` written out for both pieces: once per frame, and a call costs more than its body in XS

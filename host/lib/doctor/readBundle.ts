@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { readDeviceDocument, type DocumentBoard } from '../../../firmware/app/DeviceBundle.ts';
-import { BUNDLE_FILES, BUNDLE_VERSION, type BundleFile, type CameraEntry, type DeviceConfig } from '../writeBundle.ts';
+import { BUNDLE_FILES, BUNDLE_VERSION, type BundleFile, type CameraEntry, type DeviceDocument } from '../writeBundle.ts';
 
 export interface BundleOnDisk {
   readonly dir: string;
@@ -12,7 +12,7 @@ export interface BundleOnDisk {
   readonly text: Partial<Record<BundleFile, string>>;
   readonly keyMode: number | undefined;
   /** The decoded configuration, or the problem with it. */
-  readonly config: DeviceConfig | undefined;
+  readonly config: DeviceDocument | undefined;
   readonly configProblem: string | undefined;
 }
 
@@ -23,7 +23,7 @@ export interface BundleOnDisk {
 const ANY_BOARD: DocumentBoard = Object.freeze({ codec: 'h264', fps: () => 1, fragmentMs: 0, maxFragmentMs: Number.MAX_SAFE_INTEGER });
 
 /** device.cbor read by the device's own reader (firmware/app/DeviceBundle.ts), cameras included: what it refuses, doctor fails. */
-function readConfig(raw: Uint8Array, file: string): DeviceConfig {
+function readConfig(raw: Uint8Array, file: string): DeviceDocument {
   const doc = readDeviceDocument(raw, file, ANY_BOARD);
   const cameras: CameraEntry[] | undefined = doc.cameras?.map((c) => ({ name: c.name, codec: c.codec, ...(c.fps !== undefined ? { fps: c.fps } : {}) }));
   return {
@@ -32,7 +32,7 @@ function readConfig(raw: Uint8Array, file: string): DeviceConfig {
     ...(cameras ? { cameras } : { streamName: doc.streamName }),
     region: doc.region,
     roleAlias: doc.roleAlias,
-    endpoints: (decodeCbor(raw) as { endpoints: DeviceConfig['endpoints'] }).endpoints,
+    endpoints: (decodeCbor(raw) as { endpoints: DeviceDocument['endpoints'] }).endpoints,
     ...(doc.retentionHours !== undefined ? { retentionHours: doc.retentionHours } : {}),
   };
 }
@@ -56,7 +56,7 @@ export function readBundle(dir: string): BundleOnDisk {
   } catch {
     keyMode = undefined;
   }
-  let config: DeviceConfig | undefined;
+  let config: DeviceDocument | undefined;
   let configProblem: string | undefined;
   if (raw) {
     try {

@@ -19,7 +19,7 @@ import { cameraSourceRows } from './cameraSourceRows.ts';
 import { spoolDirRow } from './spoolDirRow.ts';
 import { loadBoardManifest } from '../../shared/loadBoardManifest.ts';
 import { cameraStreamName } from '../../../firmware/core/iot/iotNames.ts';
-import type { DeviceConfig } from '../writeBundle.ts';
+import type { DeviceDocument } from '../writeBundle.ts';
 import { httpsRequest, SERVER_VERIFY_CODES, type HttpsAnswer, type HttpsFailure } from './probeHttps.ts';
 
 /** WARN: the device boots, but something it needs is missing (e.g. its camera tool); exit 0, with a fix. */
@@ -181,7 +181,7 @@ function deviceReaderRow(dir: string, board: { readonly name: string; readonly m
 }
 
 /** `stream X`, or `cameras a → X-a, b → X-b` for a device with several. */
-function streamsOf(config: DeviceConfig): string {
+function streamsOf(config: DeviceDocument): string {
   if (!config.cameras) return `stream ${config.streamName ?? config.thingName}`;
   return `cameras ${config.cameras.map((c) => `${c.name} → ${cameraStreamName(config.thingName, c.name)}`).join(', ')}`;
 }

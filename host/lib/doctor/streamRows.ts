@@ -6,7 +6,7 @@ import { DescribeStreamCommand, type KinesisVideoClient } from '@aws-sdk/client-
 import { cameraStreamName } from '../../../firmware/core/iot/iotNames.ts';
 import { errorName } from '../provision/awsCall.ts';
 import { roleAllowsStream } from '../provision/provisionNames.ts';
-import type { DeviceConfig } from '../writeBundle.ts';
+import type { DeviceDocument } from '../writeBundle.ts';
 import { REPROVISION_FIX } from './reprovisionFix.ts';
 import type { CheckRow } from './runDoctor.ts';
 
@@ -60,7 +60,7 @@ async function oneStream(kvs: KinesisVideoClient, thing: string, stream: string)
 }
 
 /** One row per camera of a device with several: its `<thing>-<camera>` stream exists and the role policy allows it. */
-async function cameraStreams(kvs: KinesisVideoClient, thing: string, cameras: NonNullable<DeviceConfig['cameras']>): Promise<CheckRow[]> {
+async function cameraStreams(kvs: KinesisVideoClient, thing: string, cameras: NonNullable<DeviceDocument['cameras']>): Promise<CheckRow[]> {
   const rows: CheckRow[] = [];
   for (const { name } of cameras) {
     const check = `stream (${name})`;
@@ -73,6 +73,6 @@ async function cameraStreams(kvs: KinesisVideoClient, thing: string, cameras: No
   return rows;
 }
 
-export function streamRows(kvs: KinesisVideoClient, config: DeviceConfig): Promise<CheckRow[]> {
+export function streamRows(kvs: KinesisVideoClient, config: DeviceDocument): Promise<CheckRow[]> {
   return config.cameras ? cameraStreams(kvs, config.thingName, config.cameras) : oneStream(kvs, config.thingName, config.streamName ?? config.thingName);
 }

@@ -10,6 +10,8 @@ import { FieldcamError } from '../../shared/hostErrors.ts';
 import { imageDir, type ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { CAMERA_URL_FILE } from '../../shared/cameraSource.ts';
+import { audioPlan } from '../../shared/audioSource.ts';
+import type { CameraAudio } from '../../../firmware/app/DeviceConfig.ts';
 import { BUNDLE_DIR, IMAGE_DIR, UNIT_FILE } from './deviceTree.ts';
 import { renderInstallScript, renderRunScript, renderUnit } from './renderService.ts';
 import { flashCameras } from './flashCameras.ts';
@@ -51,6 +53,8 @@ export interface BundleSummary {
   readonly credentials: { readonly host: string; readonly port: number };
   /** The MQTT control channel (endpoints.iotData), when the bundle has one. */
   readonly mqtt?: { readonly host: string; readonly port: number };
+  /** The camera's microphone track (device.cbor camera.audio), which the run script must feed. */
+  readonly audio?: CameraAudio;
 }
 
 /** What the device itself would make of the bundle, plus the certificate/key pair check; FLASH_BUNDLE_INVALID otherwise. */
@@ -81,6 +85,7 @@ export function validateBundle(bundle: string, boardJson: string): BundleSummary
     thingName: iot.thingName, streamName: config.stream.name,
     kvs: { host: config.endpoint.host, port: config.endpoint.port }, credentials: { host: iot.host, port: iot.port },
     ...(config.control ? { mqtt: { host: config.control.host, port: config.control.port } } : {}),
+    ...(config.camera.audio ? { audio: config.camera.audio } : {}),
   };
 }
 
@@ -107,21 +112,23 @@ export function treeFiles(board: BoardManifest, image: ImageManifest, bundle: st
     throw new FieldcamError('CLI_USAGE', `flash: the bundle ${bundle} lists ${cameras.length} cameras: each RTSP/HTTP camera's URL goes in the bundle file camera-url-<camera>, not --camera-url-file`);
   }
   const urls = (cameras ?? []).flatMap((c) => (c.url ? [{ path: `${BUNDLE_DIR}/${c.url.file}`, data: text(`${c.url.value}\n`), mode: 0o600 }] : []));
+  // The bundle's microphone and flash --audio-source go together (FLASH_AUDIO_SOURCE_MISSING otherwise).
+  const audio = audioPlan(validateBundle(bundle, join(dist, 'board.json')).audio, board.camera.audioSource, bundle);
   return [
     { path: `${IMAGE_DIR}/fieldcam-runtime`, data: file(join(dist, 'fieldcam-runtime')), mode: 0o755 },
     { path: `${IMAGE_DIR}/firmware.js`, data: file(join(dist, 'firmware.js')), mode: 0o644 },
     { path: `${IMAGE_DIR}/board.json`, data: file(join(dist, 'board.json')), mode: 0o644 },
     { path: `${IMAGE_DIR}/image.json`, data: file(join(dist, 'image.json')), mode: 0o644 },
     { path: `${IMAGE_DIR}/VERSION`, data: text(`${image.version}\n`), mode: 0o644 },
-    { path: `${IMAGE_DIR}/run`, data: text(cameras ? renderMultiCameraRun(board, image, cameras) : renderRunScript(board, image)), mode: 0o755 },
-    { path: `${IMAGE_DIR}/install.sh`, data: text(renderInstallScript(board, image, cameras)), mode: 0o755 },
+    { path: `${IMAGE_DIR}/run`, data: text(cameras ? renderMultiCameraRun(board, image, cameras) : renderRunScript(board, image, audio)), mode: 0o755 },
+    { path: `${IMAGE_DIR}/install.sh`, data: text(renderInstallScript(board, image, audio, cameras)), mode: 0o755 },
     { path: `${BUNDLE_DIR}/device.cbor`, data: file(join(bundle, 'device.cbor')), mode: 0o600 },
     { path: `${BUNDLE_DIR}/certificate.pem`, data: file(join(bundle, 'certificate.pem')), mode: 0o644 },
     { path: `${BUNDLE_DIR}/private.key`, data: file(join(bundle, 'private.key')), mode: 0o600 },
     { path: `${BUNDLE_DIR}/ca.pem`, data: file(join(bundle, 'ca.pem')), mode: 0o644 },
     ...urls,
     ...(cameraUrl !== undefined ? [{ path: `${BUNDLE_DIR}/${CAMERA_URL_FILE}`, data: text(`${cameraUrl}\n`), mode: 0o600 }] : []),
-    { path: UNIT_FILE, data: text(renderUnit(board, image)), mode: 0o644 },
+    { path: UNIT_FILE, data: text(renderUnit(board, image, audio)), mode: 0o644 },
   ];
 }
 

@@ -5,6 +5,7 @@ import type { ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { CAMERA_SOURCES, CAMERA_URL_FILE, captureCommand, sourceTools, TOOL_PACKAGES, type CameraSource } from '../../shared/cameraSource.ts';
 import type { FlashCamera } from './flashCameras.ts';
+import { audioCommand, audioRedirect, type MicrophonePlan } from '../../shared/audioSource.ts';
 import { deviceCommand, IMAGE_DIR, BUNDLE_DIR, SERVICE_USER, UNIT_FILE } from './deviceTree.ts';
 
 /** The capture tools a source needs, found on PATH or the script exits 10 naming what to install. */
@@ -29,7 +30,10 @@ export function sourceOf(board: BoardManifest): CameraSource {
   return board.camera.source ?? { kind: 'rpicam' };
 }
 
-export function renderRunScript(board: BoardManifest, image: ImageManifest): string {
+/** The microphone of a device whose bundle has camera.audio (host/shared/audioSource.ts). */
+export type AudioPlan = MicrophonePlan;
+
+export function renderRunScript(board: BoardManifest, image: ImageManifest, audio?: AudioPlan): string {
   const source = sourceOf(board);
   const url = CAMERA_SOURCES[source.kind].url
     ? `# The camera's URL is per device and may hold a password: it lives beside the key, readable by this user only.
@@ -38,16 +42,31 @@ transport=
 case "$url" in rtsp://*|rtsps://*) transport="-rtsp_transport tcp" ;; esac
 `
     : '';
+  const mic = audio ? audioStage(audio) : '';
   return `#!/bin/sh
 # fieldcam ${image.version} for ${board.name}: the camera (${CAMERA_SOURCES[source.kind].summary}) piped into the
 # firmware. Written by \`fieldcam flash\`; started by ${'/' + UNIT_FILE}. The runtime reads the camera on stdin
 # (fd 0) and the device bundle in /${BUNDLE_DIR}; it prints one JSON status line per second (journalctl -u fieldcam).
 set -eu
-${toolLookup(source, 'fieldcam', 10)}${url}# When the camera or the runtime ends, the pipeline ends and systemd restarts both (Restart=always).
+${toolLookup(source, 'fieldcam', 10)}${url}${mic}# When the camera or the runtime ends, the pipeline ends and systemd restarts both (Restart=always).
 ${captureCommand(board)} \\
-  | ${deviceCommand(image, '/').join(' ')}
+  | ${deviceCommand(image, '/').join(' ')}${audio ? ` ${audioRedirect(audio.audio)}` : ''}
 `;
 }
+
+/** The audio stage: ffmpeg on PATH (exit 10 otherwise, as for the camera's tools), then the encoder into the FIFO. */
+function audioStage(audio: AudioPlan): string {
+  return `if ! command -v ffmpeg >/dev/null 2>&1; then
+  echo "fieldcam: no ffmpeg for the ${audio.source.kind} microphone: sudo apt install ffmpeg" >&2
+  exit 10
+fi
+# The microphone (${audio.audio.codec}, ${audio.audio.sampleRate} Hz, ${audio.audio.channels} ch) reaches the runtime on fd ${audio.audio.fd} through a FIFO;
+# ffmpeg's open blocks until the runtime opens the other end, and ends with it (SIGPIPE).
+${audioCommand(audio)}`;
+}
+
+/** With a microphone: the FIFO's directory, the service user's, made at each start and removed at each stop. */
+const RUNTIME_DIRECTORY = '# The microphone\'s FIFO (/run/fieldcam/audio).\nRuntimeDirectory=fieldcam\nRuntimeDirectoryMode=0700\n';
 
 /**
  * The unit. Hardening is what does not break the camera: libcamera needs /dev/video*, /dev/media*,
@@ -56,7 +75,7 @@ ${captureCommand(board)} \\
  * SystemCallArchitectures=native either: the runtime is a static 32-bit ARM binary, which a 64-bit Raspberry Pi
  * OS runs as a compat process. libcamera watches devices through udev, hence AF_NETLINK.
  */
-export function renderUnit(board: BoardManifest, image: ImageManifest): string {
+export function renderUnit(board: BoardManifest, image: ImageManifest, audio?: AudioPlan): string {
   return `# fieldcam ${image.version} for ${board.name}, written by \`fieldcam flash\`.
 [Unit]
 Description=fieldcam camera → Amazon Kinesis Video Streams (${board.name})
@@ -76,10 +95,10 @@ KillMode=control-group
 TimeoutStopSec=30
 User=${SERVICE_USER}
 Group=${SERVICE_USER}
-SupplementaryGroups=video
+SupplementaryGroups=video${audio ? ' audio' : ''}
 StateDirectory=fieldcam
 StateDirectoryMode=0700
-WorkingDirectory=/var/lib/fieldcam
+${audio ? RUNTIME_DIRECTORY : ''}WorkingDirectory=/var/lib/fieldcam
 UMask=0077
 NoNewPrivileges=yes
 CapabilityBoundingSet=
@@ -132,7 +151,17 @@ function cameraSection(board: BoardManifest, cameras: readonly FlashCamera[] | u
 }
 
 /** `cameras`: a bundle with several (flashCameras.ts); absent, the board's one camera. */
-export function renderInstallScript(board: BoardManifest, image: ImageManifest, cameras?: readonly FlashCamera[]): string {
+/** install.sh's look at the microphone: ffmpeg present (exit 1 otherwise), a sound card listed by the kernel (a warning). */
+function microphoneCheck(audio: AudioPlan): string {
+  return `if command -v ffmpeg >/dev/null 2>&1; then say "microphone tool: $(command -v ffmpeg)"
+else echo "install.sh: no ffmpeg for the ${audio.source.kind} microphone: sudo apt install ffmpeg" >&2; exit 1; fi
+if grep -q '^ *[0-9]' /proc/asound/cards 2>/dev/null; then say "microphone: sound cards present (arecord -l lists them; flashed: ${audio.source.device})"
+else say "warning: no sound card yet (plug the microphone in); until then the device sends silence"; fi
+`;
+}
+
+/** `audio`: the bundle's microphone; `cameras`: a bundle with several (flashCameras.ts), absent for the board's one camera. */
+export function renderInstallScript(board: BoardManifest, image: ImageManifest, audio?: AudioPlan, cameras?: readonly FlashCamera[]): string {
   const arch = MACHINES[board.target] ?? board.target;
   const source = sourceOf(board);
   const urlFiles = cameras ? cameras.flatMap((c) => (c.url ? [` /${BUNDLE_DIR}/${c.url.file}`] : [])).join('')
@@ -148,6 +177,8 @@ if [ "$(id -u)" -ne 0 ]; then echo "install.sh: run as root: sudo sh $0" >&2; ex
 
 ${cameraSection(board, cameras)}
 machine=$(uname -m)
+${toolLookup(source, 'install.sh', 1)}${cameraCheck(source)}
+${audio ? microphoneCheck(audio) : ''}machine=$(uname -m)
 case " ${arch} " in
   *" $machine "*) say "machine: $machine (runtime target ${board.target})" ;;
   *) say "warning: machine $machine may not run the ${board.target} runtime" ;;

@@ -24,10 +24,12 @@ declare const native: {
   copyNalTable(
     table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
   ): void;
+  fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
   mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
+  mkvWriteBlock(frame: unknown, out: unknown, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
   readonly argv: readonly string[];
 };
 
@@ -49,12 +51,13 @@ const muxer = new Muxer({
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
     copyNalTable: native.copyNalTable,
+    fillFrameRecord: native.fillFrameRecord,
     findJpegMarker: native.findJpegMarker,
     skipJpegSegments: native.skipJpegSegments,
     walkJpegHeaders: native.walkJpegHeaders,
   } } : {}),
   // The XS board's SimpleBlock writer (block.c), as xsBoard hands it over: the host function itself.
-  ...(scan === 'native' ? { blockPort: Object.freeze({ pushBlock: native.mkvBlock }) } : {}),
+  ...(scan === 'native' ? { blockPort: Object.freeze({ pushBlock: native.mkvBlock, writeBlock: native.mkvWriteBlock }) } : {}),
   sink: (views: ViewList) => {
     bytesOut += views.byteLength;
   },

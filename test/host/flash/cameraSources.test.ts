@@ -10,6 +10,9 @@
 //   mjpeg-http: a real multipart/x-mixed-replace stream, served by `ffmpeg -f mpjpeg -listen 1`.
 //   rpicam software (pi-5): rpicam-vid is a stand-in on PATH (no camera here) that checks the arguments it is
 //               given and writes raw I420 from ffmpeg's testsrc; ffmpeg/libx264 and the runtime are real.
+//   audio:      no sound card here: the script's ALSA input options (`-f alsa -ac 1 -ar 8000 -i hw:1`) are
+//               replaced by a WAV of an ffmpeg sine read in real time and its FIFO path by one in a temporary
+//               directory; the FIFO, the G.711 encoder and the runtime's `3<` redirection run as written.
 //   v4l2:       no V4L2 device exists here (no v4l2loopback in this container): the script's input options
 //               (`-f v4l2 -input_format mjpeg -video_size … -framerate … -i /dev/videoN`) are replaced by an
 //               MJPEG file read in real time (-re); everything after them (transcode to H.264, the pipe, the
@@ -22,7 +25,8 @@ import { DEVICE_EXIT } from '../../../firmware/app/runDevice.ts';
 import { buildImage, imageDir, type ImageManifest } from '../../../host/lib/buildImage.ts';
 import { CAMERA_URL_FILE, type CameraSource } from '../../../host/shared/cameraSource.ts';
 import { BUNDLE_DIR, deviceCommand } from '../../../host/lib/flash/deviceTree.ts';
-import { renderRunScript } from '../../../host/lib/flash/renderService.ts';
+import { renderRunScript, type AudioPlan } from '../../../host/lib/flash/renderService.ts';
+import { AUDIO_FIFO } from '../../../host/shared/audioSource.ts';
 import { loadBoardManifest, type BoardManifest } from '../../../host/shared/loadBoardManifest.ts';
 import { bootCommand } from '../../../sim/board/bootBoard.ts';
 import { writeDeviceConfig } from '../../../sim/board/writeDeviceConfig.ts';
@@ -51,8 +55,8 @@ function replaceOnce(text: string, find: string, by: string): string {
 }
 
 /** The run script as flash writes it, with the runtime's command and the camera-url path moved here. */
-function runScript(name: string, board: BoardManifest, url?: string, edit: (s: string) => string = (s) => s): string {
-  let script = renderRunScript(board, image);
+function runScript(name: string, board: BoardManifest, url?: string, edit: (s: string) => string = (s) => s, audio?: AudioPlan): string {
+  let script = renderRunScript(board, image, audio);
   const config = join(tmp.dir, `${name}.json`);
   const endpoint = new URL(cloud.endpoint);
   writeDeviceConfig(config, {
@@ -60,6 +64,7 @@ function runScript(name: string, board: BoardManifest, url?: string, edit: (s: s
     endpoint: { host: endpoint.hostname, port: Number(endpoint.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
     codec: board.camera.codec, fps: { num: board.camera.fps, den: 1 }, live: true, recorded: false, createRetentionHours: 24, statusIntervalMs: 0,
+    ...(audio ? { audio: audio.audio } : {}),
   });
   const { command, args } = bootCommand({ dir: imageDir('sim-x86'), runtimeFlags: image.runtimeFlags }, config);
   script = replaceOnce(script, deviceCommand(image, '/').join(' '), [command, ...args].map(quote).join(' '));
@@ -200,6 +205,61 @@ test('v4l2 (MJPEG camera → H.264): the script with only its V4L2 input options
   const v4l2Input = '-f v4l2 -input_format mjpeg -video_size 320x240 -framerate 10 -i /dev/video0';
   const script = runScript('cam-v4l2', board, undefined, (s) => replaceOnce(s, v4l2Input, `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`));
   await judge('cam-v4l2', await run(script), 30, 'h264');
+});
+
+test('audio (ALSA → G.711 A-law, fd 3): the script\'s FIFO, encoder and redirection → every sample fed stored, then silence', async () => {
+  const board = boardWith('h264', { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' });
+  const audio: AudioPlan = { audio: { codec: 'alaw', fd: 3, sampleRate: 8000, channels: 1 }, source: { kind: 'alsa', device: 'hw:1' } };
+  const wav = join(tmp.dir, 'mic.wav');
+  ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000:duration=2', '-ac', '1', '-c:a', 'pcm_s16le', wav]); // 2 s inside the 3 s of video
+  const fifo = join(tmp.dir, 'audio.fifo');
+  const v4l2Input = '-f v4l2 -input_format mjpeg -video_size 320x240 -framerate 10 -i /dev/video0';
+  const script = runScript('cam-audio', board, undefined, (s) => replaceOnce(
+    replaceOnce(s, v4l2Input, `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`),
+    '-f alsa -ac 1 -ar 8000 -i hw:1', `-re -i ${wav}`).split(AUDIO_FIFO).join(fifo), audio);
+  const text = readFileSync(script, 'utf8');
+  assert.ok(text.includes(`[ -p ${fifo} ] || mkfifo -m 0600 ${fifo}`) && text.includes(`-ac 1 -ar 8000 -c:a pcm_alaw -f alaw -y ${fifo} \\\n  || echo "fieldcam: the microphone's encoder (alsa hw:1) ended with $?: the device sends silence" >&2; : <> ${fifo}; } &`) && text.trimEnd().endsWith(`3< ${fifo}`), text);
+  const r = await run(script);
+  await judge('cam-audio', r, 30, 'h264');
+  const a = r.summary!.audio as Record<string, number>;
+  assert.is(a.packetsIn, 100, JSON.stringify(a)); // 2 s of 8 kHz A-law in 20 ms packets
+  const media = await getMedia(cloud, 'cam-audio', tmp.dir);
+  const stored = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', media, '-map', '0:a:0', '-c', 'copy', '-f', 'alaw', '-'], { maxBuffer: 1 << 24 }).stdout;
+  const fed = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', wav, '-c:a', 'pcm_alaw', '-f', 'alaw', '-'], { maxBuffer: 1 << 24 }).stdout;
+  assert.is(fed.length, 16000);
+  // A live device drops the packets that arrive before the first video key frame opens a fragment
+  // (drops.noFragment); every one after it is stored as fed, then silence to the video's end.
+  const skip = (a.drops as unknown as Record<string, number>).noFragment! * 160;
+  assert.ok(skip < 1600, JSON.stringify(a));
+  assert.ok(stored.subarray(0, fed.length - skip).equals(fed.subarray(skip)), 'the stored track holds exactly the samples the script encoded, in order');
+  assert.equal([stored.length, a.packetsSent], [a.packetsQueued! * 160, a.packetsQueued], JSON.stringify(a));
+  assert.ok(stored.subarray(fed.length - skip).every((b) => b === 0xd5), 'then A-law silence');
+});
+
+test('audio: a microphone that fails at once (no such card) does not hold the camera: the video streams, the audio is silence', async () => {
+  const board = boardWith('h264', { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' });
+  const audio: AudioPlan = { audio: { codec: 'alaw', fd: 3, sampleRate: 8000, channels: 1 }, source: { kind: 'alsa', device: 'hw:1' } };
+  const fifo = join(tmp.dir, 'nomic.fifo');
+  const v4l2Input = '-f v4l2 -input_format mjpeg -video_size 320x240 -framerate 10 -i /dev/video0';
+  const script = runScript('cam-nomic', board, undefined, (s) => replaceOnce(
+    replaceOnce(s, v4l2Input, `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`),
+    '-f alsa -ac 1 -ar 8000 -i hw:1', `-i ${join(tmp.dir, 'no-such-card.wav')}`).split(AUDIO_FIFO).join(fifo), audio);
+  const r = await run(script);
+  assert.ok(/fieldcam: the microphone's encoder \(alsa hw:1\) ended with [1-9]\d*: the device sends silence/.test(r.stderr), r.stderr);
+  await judge('cam-nomic', r, 30, 'h264');
+  const a = r.summary!.audio as Record<string, number>;
+  // Nothing from the microphone: every packet sent is silence (one more may be made before the first fragment opens).
+  assert.equal([a.packetsIn, a.packetsSent > 0, a.packetsSent, a.silencePackets - a.packetsSent <= 1], [0, true, a.packetsQueued, true], JSON.stringify(a));
+  const stored = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', await getMedia(cloud, 'cam-nomic', tmp.dir), '-map', '0:a:0', '-c', 'copy', '-f', 'alaw', '-'], { maxBuffer: 1 << 24 }).stdout;
+  assert.ok(stored.length === a.packetsSent! * 160 && stored.every((b) => b === 0xd5), 'the stored track is A-law silence');
+});
+
+test('audio (AAC): the script encodes ADTS at the track\'s rate and channels into the runtime\'s fd', () => {
+  const board = boardWith('h264', { kind: 'rpicam' });
+  const text = renderRunScript(board, image, { audio: { codec: 'aac', fd: 3, sampleRate: 48000, channels: 2 }, source: { kind: 'alsa', device: 'plughw:CARD=Device,DEV=0' } });
+  assert.ok(text.includes(`ffmpeg -hide_banner -loglevel error -nostdin -f alsa -ac 2 -ar 48000 -i plughw:CARD=Device,DEV=0 -ac 2 -ar 48000 -c:a aac -b:a 64k -f adts -y ${AUDIO_FIFO} \\\n`), text);
+  assert.ok(text.trimEnd().endsWith(`3< ${AUDIO_FIFO}`), text);
+  assert.ok(!renderRunScript(board, image).includes('alsa'), 'no audio stage without a microphone');
 });
 
 test('a missing tool: the run script exits 10 naming the package', async () => {

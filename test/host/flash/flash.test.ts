@@ -13,6 +13,8 @@ import { bootBoard, bootCommand } from '../../../sim/board/bootBoard.ts';
 import { mediaRoutes } from '../../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../../sim/cloud/kvs/media/fragmentStoreFor.ts';
 import { startCloud, type RunningCloud } from '../../../sim/cloud/startCloud.ts';
+import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
+import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
 import { assert, suite } from '../../harness/index.ts';
 import { cli, ROOT, tempDir } from '../provision/provisionKit.ts';
 
@@ -143,6 +145,37 @@ test('a bundle that would not boot is refused by name and the target is left unt
   assert.is(r.status, 1, r.stderr);
   assert.ok(/error FLASH_BUNDLE_INVALID: flash: .* would not boot: bundle: cannot read private key .*private\.key/.test(r.stderr), r.stderr);
   assert.equal(readdirSync(target), []);
+});
+
+test('a bundle with camera.audio: refused without --audio-source (named), flashed with it: FIFO, encoder, fd 3, RuntimeDirectory', async () => {
+  const withAudio = join(work.dir, 'audio-bundle');
+  cpSync(bundle, withAudio, { recursive: true });
+  const doc = decodeCbor(readFileSync(join(bundle, 'device.cbor'))) as Record<string, unknown>;
+  const out = new Uint8Array(8192);
+  const n = encodeCbor({ ...doc, camera: { ...(doc.camera as object | undefined), audio: { codec: 'alaw', fd: 3 } } }, out);
+  writeFileSync(join(withAudio, 'device.cbor'), out.subarray(0, n), { mode: 0o600 });
+  const target = join(work.dir, 'audio-root');
+  mkdirSync(target);
+  let r = await fieldcam(['flash', '--bundle', withAudio, '--board', 'pi-zero-w', '--target', target]);
+  assert.is(r.status, 1, r.stderr);
+  assert.ok(/error FLASH_AUDIO_SOURCE_MISSING: flash: the bundle .*audio-bundle has camera\.audio \(alaw, fd 3\) but no --audio-source was given/.test(r.stderr), r.stderr);
+  assert.equal(readdirSync(target), []);
+  r = await fieldcam(['flash', '--bundle', bundle, '--board', 'pi-zero-w', '--target', target, '--audio-source', 'alsa:hw:1']);
+  assert.ok(r.status !== 0 && /--audio-source goes with a bundle whose device\.cbor has camera\.audio/.test(r.stderr), r.stderr);
+  r = await fieldcam(['flash', '--bundle', withAudio, '--board', 'pi-zero-w', '--target', target, '--audio-source', 'alsa:hw:1;reboot']);
+  assert.ok(r.status !== 0 && /--audio-source alsa:hw:1;reboot: want alsa or alsa:DEVICE/.test(r.stderr), r.stderr);
+  assert.equal(readdirSync(target), []);
+  r = await fieldcam(['flash', '--bundle', withAudio, '--board', 'pi-zero-w', '--target', target, '--audio-source', 'alsa:plughw:1,0']);
+  assert.is(r.status, 0, r.stderr);
+  const run = readFileSync(join(target, 'opt/fieldcam/run'), 'utf8');
+  assert.ok(run.includes('[ -p /run/fieldcam/audio ] || mkfifo -m 0600 /run/fieldcam/audio\n' +
+    '{ ffmpeg -hide_banner -loglevel error -nostdin -f alsa -ac 1 -ar 8000 -i plughw:1,0 -ac 1 -ar 8000 -c:a pcm_alaw -f alaw -y /run/fieldcam/audio \\\n'), run);
+  assert.ok(/--state \/var\/lib\/fieldcam\/control-state\.cbor 3< \/run\/fieldcam\/audio\n$/.test(run), run);
+  const install = readFileSync(join(target, 'opt/fieldcam/install.sh'), 'utf8');
+  assert.ok(install.includes('no ffmpeg for the alsa microphone: sudo apt install ffmpeg') && install.includes('flashed: plughw:1,0'), install);
+  for (const script of ['run', 'install.sh']) assert.is(spawnSync('sh', ['-n', join(target, 'opt/fieldcam', script)]).status, 0, script);
+  const unit = readFileSync(join(target, 'etc/systemd/system/fieldcam.service'), 'utf8').split('\n');
+  for (const line of ['RuntimeDirectory=fieldcam', 'RuntimeDirectoryMode=0700', 'SupplementaryGroups=video audio']) assert.ok(unit.includes(line), `${line} in the unit`);
 });
 
 test('the unit, the run script and install.sh', () => {

@@ -78,7 +78,7 @@ test('two CSI cameras by index, a USB and an RTSP camera: one capture each, into
   writeFileSync(path, script);
   assert.is(spawnSync('sh', ['-n', path]).status, 0);
   // install.sh checks each camera (the CSI ones listed, the USB node present, the URL file filled) and locks the URL file.
-  const install = renderInstallScript(PI4, image, cameras);
+  const install = renderInstallScript(PI4, image, undefined, cameras);
   for (const line of ['camera front not detected', 'camera back not detected', 'if [ -c /dev/video4 ]', `if [ -s /${BUNDLE_DIR}/camera-url-gate ]`,
     `chmod 0600 /${BUNDLE_DIR}/device.cbor /${BUNDLE_DIR}/private.key /${BUNDLE_DIR}/camera-url-gate\n`]) assert.ok(install.includes(line), line);
   writeFileSync(path, install);
@@ -103,6 +103,7 @@ test('a bad source or a missing URL file: FLASH_CAMERA_SOURCE_INVALID naming the
   refused(() => flashCameras(PI4, bundleWith('bad-map', [{ name: 'a', source: { kind: 'rpicam', camera: 9 } }])), 'FLASH_CAMERA_SOURCE_INVALID', /cameras\[0\]\.source\.camera must be a camera index 0-7/);
   refused(() => flashCameras(PI4, bundleWith('no-url', [{ name: 'a' }, { name: 'gate', source: 'mjpeg-http' }])), 'FLASH_CAMERA_SOURCE_INVALID', /camera gate is a mjpeg-http camera and .*camera-url-gate cannot be read \(ENOENT\)/);
   refused(() => flashCameras(PI4, bundleWith('bad-url', [{ name: 'gate', source: 'rtsp' }], { gate: 'http://x/' })), 'CLI_USAGE', /camera-url-gate: not a rtsp:\/\/ or rtsps:\/\/ URL/);
+  refused(() => flashCameras(PI4, bundleWith('mic', [{ name: 'a', audio: { codec: 'aac', fd: 5 } }, { name: 'b', source: 'v4l2' }])), 'FLASH_CAMERA_SOURCE_INVALID', /camera a has a microphone \(device.cbor cameras\[0\]\.audio\)/);
   // A one-camera bundle (no `cameras`): flash writes the one-camera run script (renderService.ts).
   const one = join(tmp.dir, 'one');
   mkdirSync(one);

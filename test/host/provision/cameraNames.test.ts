@@ -12,7 +12,7 @@ import { readBundle } from '../../../host/lib/doctor/readBundle.ts';
 import { parseCameraList } from '../../../host/lib/provision/parseCameraList.ts';
 import { KVS_ROLE_POLICY, KVS_ROLE_POLICY_ONE_STREAM, roleAllowsStream } from '../../../host/lib/provision/provisionNames.ts';
 import { describePrefixOverlap, prefixOverlaps } from '../../../host/lib/provision/thingPrefixOverlap.ts';
-import { encodeDeviceConfig, type DeviceConfig } from '../../../host/lib/writeBundle.ts';
+import { encodeDeviceConfig, type DeviceDocument } from '../../../host/lib/writeBundle.ts';
 import { evaluatePolicies } from '../../../sim/cloud/iam/evaluatePolicies.ts';
 import { parsePolicyDocument } from '../../../sim/cloud/iam/PolicyDocument.ts';
 import { assert, suite } from '../../harness/index.ts';
@@ -41,7 +41,7 @@ test('--cameras N gives cam1…camN; names are kept in order; anything else is P
   }
 });
 
-const BASE: DeviceConfig = {
+const BASE: DeviceDocument = {
   version: 1, thingName: 'gate', region: 'us-east-1', roleAlias: 'fieldcam-camera-role-alias',
   endpoints: { credentialProvider: 'c.example:443', iotData: 'd.example:8883', kinesisVideo: 'https://k.example' },
 };
@@ -52,7 +52,7 @@ test('device.cbor: `cameras` in place of `streamName`, in a fixed key order; wha
   assert.equal(Object.keys(decoded), ['version', 'thingName', 'cameras', 'region', 'roleAlias', 'endpoints', 'retentionHours']);
   assert.equal(decoded.cameras, [{ name: 'front' }, { name: 'back', codec: 'h265', fps: 15 }]);
   assert.equal(Object.keys(decodeCbor(encodeDeviceConfig({ ...BASE, streamName: 'gate' })) as object), ['version', 'thingName', 'streamName', 'region', 'roleAlias', 'endpoints']);
-  const refused: [Partial<DeviceConfig>, RegExp][] = [
+  const refused: [Partial<DeviceDocument>, RegExp][] = [
     [{ streamName: 'gate', cameras: [{ name: 'a' }] }, /cameras or streamName, not both/],
     [{}, /needs streamName or cameras/],
     [{ cameras: [] }, /0 cameras; 1 to 4/],

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
 import { hostHasTool } from '../../../host/lib/doctor/cameraToolsRow.ts';
-import { encodeDeviceConfig, type DeviceConfig } from '../../../host/lib/writeBundle.ts';
+import { encodeDeviceConfig, type DeviceDocument } from '../../../host/lib/writeBundle.ts';
 import { ensureCertificates } from '../../../sim/cloud/tls/ensureCertificates.ts';
 import { assert, suite } from '../../harness/index.ts';
 import { cli, clients, startLocalCloud, tempDir } from './provisionKit.ts';
@@ -49,8 +49,8 @@ function copyBundle(from: string, to: string): string {
   return join(work.dir, to);
 }
 
-function editConfig(dir: string, edit: (c: DeviceConfig) => DeviceConfig): void {
-  const config = decodeCbor(readFileSync(join(dir, 'device.cbor'))) as DeviceConfig;
+function editConfig(dir: string, edit: (c: DeviceDocument) => DeviceDocument): void {
+  const config = decodeCbor(readFileSync(join(dir, 'device.cbor'))) as DeviceDocument;
   writeFileSync(join(dir, 'device.cbor'), encodeDeviceConfig(edit(config)), { mode: 0o600 });
 }
 

@@ -8,6 +8,7 @@ import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { BitReader } from '../../../../firmware/core/h264/BitReader.ts';
 import { SliceHeader } from '../../../../firmware/core/h264/SliceHeader.ts';
 import { PREPARE, StreamCursor } from '../../../../firmware/core/media/StreamCursor.ts';
+import type { Frame } from '../../../../firmware/core/media/Frame.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
@@ -21,6 +22,8 @@ const port: ByteScanPort = boardByteScan() ?? referenceScanPort;
 const scanOnly: ByteScanPort = { indexOfByte: port.indexOfByte, findStartCodes: port.findStartCodes! };
 /** The same port without the access-unit walk: the NAL walk (classifyNals) and the scanner loop. */
 const nalWalk: ByteScanPort = { indexOfByte: port.indexOfByte, findStartCodes: port.findStartCodes!, classifyNals: port.classifyNals! };
+/** The same port without fillFrameRecord: the reader fills each frame record in JS (cursor.fillFrame, copyNalTable). */
+const jsRecords: ByteScanPort = { ...port, fillFrameRecord: undefined };
 
 /** Everything the reader delivers or throws, as comparable data. */
 function outcome(data: Uint8Array, strict: boolean, reads: number | ((i: number) => number), byteScan?: ByteScanPort): unknown {
@@ -103,6 +106,58 @@ test('classifyNals (the board\'s NAL walk): the reference\'s records at every al
           }
         }
       }
+    }
+  }
+});
+
+/**
+ * Every field of a frame record as the reader hands it over: its own number and boolean fields whatever they are
+ * (a field added to Frame is compared without changing this test), its slots as pool indices, its NAL table and
+ * every slot's references.
+ */
+function record(frame: Frame, pool: FramePool): string {
+  const fields: unknown[] = [];
+  for (const [name, value] of Object.entries(frame)) if (typeof value === 'number' || typeof value === 'boolean') fields.push(name, value);
+  const nals: number[] = [];
+  for (let i = 0; i < frame.nalCount; i++) nals.push(frame.nalOffset[i]!, frame.nalLength[i]!, frame.nalPrefix[i]!, frame.nalType[i]!);
+  return JSON.stringify([fields, frame.slotA?.index ?? -1, frame.slotB?.index ?? -1, nals, pool.slots.map((s) => s.refs)]);
+}
+
+/** Every number field to 7 and boolean to true before the record goes back, so a fill that forgets a field shows. */
+function dirty(frame: Frame): void {
+  const fields = frame as unknown as Record<string, unknown>;
+  for (const name of Object.keys(fields)) {
+    if (typeof fields[name] === 'number') fields[name] = 7;
+    else if (typeof fields[name] === 'boolean') fields[name] = true;
+  }
+}
+
+test('fillFrameRecord (the board\'s frame record): every field and slot reference as the JS fill makes them, frames across slots too', () => {
+  for (const name of FIXTURES) {
+    const data = fixture(name);
+    // 48 KiB slots: frames begin in one slot's tail and go on in the next (piece B).
+    // Under QEMU (scaled runs) one configuration: frames across slots at camera-sized reads.
+    const configs = fullScale() ? ([[4096, 48 * 1024], [1000, 48 * 1024], [65536, 256 * 1024]] as const) : ([[4096, 48 * 1024]] as const);
+    for (const [reads, slotBytes] of configs) {
+      const runs = [port, jsRecords].map((byteScan) => {
+        const records: string[] = [];
+        let spanning = 0;
+        const r = readH264(data, {
+          reads, slotBytes, slotCount: 6, byteScan, strict: false,
+          onFrame(frame, pool) {
+            if (frame.slotB) spanning++;
+            records.push(record(frame, pool));
+            dirty(frame);
+            pool.freeFrame(frame);
+          },
+        });
+        return { records, spanning, stats: JSON.stringify(r.pool.stats) };
+      });
+      const what = `${name}, reads of ${reads}, slots of ${slotBytes}`;
+      assert.ok(runs[0]!.records.length > 0, `${what}: frames`);
+      assert.equal(runs[0]!.records, runs[1]!.records, what);
+      assert.is(runs[0]!.stats, runs[1]!.stats, `${what}: pool`);
+      if (slotBytes < 65536 && data.length > 4 * slotBytes) assert.ok(runs[0]!.spanning > 0, `${what}: some frames span two slots`);
     }
   }
 });

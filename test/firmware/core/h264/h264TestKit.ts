@@ -4,7 +4,7 @@
 import { AU_WALK } from '../../../../firmware/core/h264/accessUnitWalk.ts';
 import { H264Reader, type ParameterSets } from '../../../../firmware/core/h264/H264Reader.ts';
 import type { Frame } from '../../../../firmware/core/media/Frame.ts';
-import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
+import { PREPARE, type StreamCursor } from '../../../../firmware/core/media/StreamCursor.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { concatBytes, mulberry32 as prng } from '../../../harness/support.ts';
@@ -209,6 +209,18 @@ export const referenceScanPort: ByteScanPort = Object.freeze({
       prefixes[i] = table[4 * i + 2]!;
       types[i] = table[4 * i + 3]!;
     }
+  },
+  // The contract in TypeScript: what the reader does without the port (reset, the cursor's pieces, the NAL table).
+  fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void {
+    const f = frame as Frame;
+    const c = cursor as StreamCursor;
+    if (!c.holds(start) || end > c.position || end <= start || c.onScratch) throw new RangeError(`range ${start}..${end} is not held`);
+    f.reset();
+    c.fillFrame(f, start, end);
+    referenceScanPort.copyNalTable!(table, count, start, f.nalOffset, f.nalLength, f.nalPrefix, f.nalType);
+    f.nalCount = count;
+    f.key = key;
+    f.seq = seq;
   },
 });
 

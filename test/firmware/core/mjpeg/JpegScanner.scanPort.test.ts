@@ -4,7 +4,11 @@
 // (headers mutated too), in reads of 1 byte to 64 KiB; and each native by its contract.
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
-import { prng } from '../h264/h264TestKit.ts';
+import { MjpegReader } from '../../../../firmware/core/mjpeg/MjpegReader.ts';
+import type { Frame } from '../../../../firmware/core/media/Frame.ts';
+import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
+import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
+import { prng, referenceScanPort } from '../h264/h264TestKit.ts';
 import { run } from './mjpegKit.ts';
 
 const test = suite('mjpeg/JpegScanner with the board scan');
@@ -204,6 +208,67 @@ test('the reader with walkJpegHeaders, findJpegMarker and skipJpegSegments: the 
         }
       }
     }
+  }
+});
+
+/**
+ * Every field of a frame record as the reader hands it over: its own number and boolean fields whatever they are
+ * (a field added to Frame is compared without changing this test), its slots as pool indices, its NAL table and
+ * every slot's references.
+ */
+function record(frame: Frame, pool: FramePool): string {
+  const fields: unknown[] = [];
+  for (const [name, value] of Object.entries(frame)) if (typeof value === 'number' || typeof value === 'boolean') fields.push(name, value);
+  const nals: number[] = [];
+  for (let i = 0; i < frame.nalCount; i++) nals.push(frame.nalOffset[i]!, frame.nalLength[i]!, frame.nalPrefix[i]!, frame.nalType[i]!);
+  return JSON.stringify([fields, frame.slotA?.index ?? -1, frame.slotB?.index ?? -1, nals, pool.slots.map((s) => s.refs)]);
+}
+
+/** Every number field to 7 and boolean to true before the record goes back, so a fill that forgets a field shows. */
+function dirty(frame: Frame): void {
+  const fields = frame as unknown as Record<string, unknown>;
+  for (const name of Object.keys(fields)) {
+    if (typeof fields[name] === 'number') fields[name] = 7;
+    else if (typeof fields[name] === 'boolean') fields[name] = true;
+  }
+}
+
+test('fillFrameRecord for images (the board\'s frame record): every field and slot reference as the JS fill makes them, images across slots too', () => {
+  const data = fixture('mjpeg-320x240-10fps.mjpeg');
+  // Under Node the H.264 kit's TypeScript reference of the contract stands in for the board's records.c.
+  const withRecords: ByteScanPort = board?.fillFrameRecord ? board : { ...port, fillFrameRecord: referenceScanPort.fillFrameRecord! };
+  const without: ByteScanPort = { ...withRecords, fillFrameRecord: undefined };
+  // Under QEMU (scaled runs) one configuration: images across slots at camera-sized reads.
+  const configs = fullScale() ? ([[4096, 24 * 1024], [1000, 24 * 1024], [65536, 128 * 1024]] as const) : ([[4096, 24 * 1024]] as const);
+  for (const [readSize, slotBytes] of configs) {
+    const runs = [withRecords, without].map((byteScan) => {
+      const pool = new FramePool({ slotCount: 6, slotBytes, maxFrames: 4, nalsPerFrame: 0 });
+      const records: string[] = [];
+      let spanning = 0;
+      const reader = new MjpegReader({
+        pool, strict: false, byteScan,
+        onFrame: (frame) => {
+          if (frame.slotB) spanning++;
+          records.push(record(frame, pool));
+          dirty(frame);
+          pool.freeFrame(frame);
+        },
+      });
+      for (let pos = 0; pos < data.length;) {
+        assert.is(reader.prepare(), PREPARE.OK, 'pool has room');
+        const n = Math.min(readSize, reader.cursor.targetSpace, data.length - pos);
+        reader.cursor.target.set(data.subarray(pos, pos + n), reader.cursor.targetOffset);
+        reader.push(n);
+        pos += n;
+      }
+      reader.end();
+      return { records, spanning, stats: JSON.stringify(pool.stats) };
+    });
+    const what = `reads of ${readSize}, slots of ${slotBytes}`;
+    assert.ok(runs[0]!.records.length > 10, `${what}: images`);
+    assert.equal(runs[0]!.records, runs[1]!.records, what);
+    assert.is(runs[0]!.stats, runs[1]!.stats, `${what}: pool`);
+    if (slotBytes < 65536) assert.ok(runs[0]!.spanning > 0, `${what}: some images span two slots`);
   }
 });
 

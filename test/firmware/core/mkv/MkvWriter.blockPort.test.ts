@@ -1,7 +1,9 @@
 // The board's SimpleBlock writer (MkvBlockPort: firmware/runtime/block.c inside XS, natively and under qemu-arm)
 // against MkvWriter's TypeScript path: the same bytes and the same ranges for every fixture at several read and
 // slot sizes, for fuzzed frames (pieces cut anywhere, 3- and 4-byte start codes, AUD and filler units), and the
-// same refusals. Under Node, where the board has no port, a plain TypeScript port by the contract stands in, so
+// same refusals — with the port's writeBlock (the KVS checks and the writer's state in the same native call) and
+// with pushBlock alone; fuzzed frame times (negative, fractional, out of order, too far, too long, too large) give
+// the same errors and the same state. Under Node, where the board has no port, a plain TypeScript port by the contract stands in, so
 // the writer's port branch (truncation, the full list) is exercised on both runtimes.
 import { isFieldcamError } from '../../../../firmware/core/errors.ts';
 import { pushAvccPayload } from '../../../../firmware/core/h264/pushAvccPayload.ts';
@@ -10,6 +12,7 @@ import { Muxer, type Codec } from '../../../../host/lib/Muxer.ts';
 import { pushFrameBytes } from '../../../../firmware/core/media/pushFrameBytes.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
 import { ViewList } from '../../../../firmware/core/media/ViewList.ts';
+import { BLOCK_STATE } from '../../../../firmware/core/mkv/blockState.ts';
 import type { MkvBlockPort } from '../../../../firmware/core/mkv/MkvBlockPort.ts';
 import { MkvWriter } from '../../../../firmware/core/mkv/MkvWriter.ts';
 import type { TrackSpec } from '../../../../firmware/core/mkv/TrackSpec.ts';
@@ -45,8 +48,31 @@ const referencePort: MkvBlockPort = {
     }
     return out.byteLength - mark;
   },
+  writeBlock(frame, out, header, lengths, state) {
+    const S = BLOCK_STATE;
+    const { pts, dts, duration } = frame;
+    const time = (v: number) => Number.isSafeInteger(v) && v >= 0;
+    if (!time(pts) || !time(dts) || !time(duration)) return S.REFUSED;
+    const cluster = state[S.CLUSTER]!;
+    const relative = pts - cluster;
+    const end = Math.max(pts + duration, state[S.FRAGMENT_END]!);
+    if ((state[S.BLOCKS] === 0 && (!frame.key || pts !== dts)) || relative < 0 || relative > 32767 ||
+      (state[S.HAVE_FRAME] === 1 && dts < state[S.LAST_DTS]! + state[S.LAST_DURATION]!) || end - cluster > state[S.MAX_MS]!) return S.REFUSED;
+    const written = referencePort.pushBlock(frame, out, header, relative, lengths);
+    if (written < 0) return S.LIST_FULL;
+    if (written - 5 > 0x0ffffffe || state[S.BYTES]! + written > state[S.MAX_BYTES]!) return S.TOO_LARGE;
+    state[S.BLOCKS]!++;
+    state[S.BYTES]! += written;
+    state[S.FRAGMENT_END] = end;
+    state[S.HAVE_FRAME] = 1;
+    state[S.LAST_DTS] = dts;
+    state[S.LAST_DURATION] = duration;
+    return written;
+  },
 };
 const port = boardMkvBlock() ?? referencePort;
+/** The same port without writeBlock: MkvWriter runs its checks in TypeScript around pushBlock. */
+const pushOnly: MkvBlockPort = { pushBlock: port.pushBlock };
 const native = boardMkvBlock() !== undefined;
 
 interface Run {
@@ -110,10 +136,12 @@ test('every fixture: the same Matroska bytes and ranges with the board\'s port (
       for (const slotBytes of [256 * 1024, 96 * 1024]) {
         const what = `${name}, reads of ${read}, slots of ${slotBytes}`;
         const ts = mux(codec, input, read, slotBytes, undefined);
-        const viaPort = mux(codec, input, read, slotBytes, port);
         assert.ok(ts.bytes.length > input.length / 2, `${what}: output written`);
-        sameBytes(viaPort.bytes, ts.bytes, what);
-        assert.is(viaPort.ranges, ts.ranges, `${what}: ranges per batch`);
+        for (const [label, p] of [['writeBlock', port], ['pushBlock', pushOnly]] as const) {
+          const viaPort = mux(codec, input, read, slotBytes, p);
+          sameBytes(viaPort.bytes, ts.bytes, `${what}, ${label}`);
+          assert.is(viaPort.ranges, ts.ranges, `${what}, ${label}: ranges per batch`);
+        }
       }
     }
   }
@@ -184,8 +212,8 @@ function copyFrame(f: Frame): Frame {
   return c;
 }
 
-function openWriter(track: TrackSpec, blockPort?: MkvBlockPort): MkvWriter {
-  const w = new MkvWriter({ track, segmentUid: UID, ...(blockPort ? { blockPort } : {}) });
+function openWriter(track: TrackSpec, blockPort?: MkvBlockPort, maxFragmentBytes?: number): MkvWriter {
+  const w = new MkvWriter({ track, segmentUid: UID, ...(blockPort ? { blockPort } : {}), ...(maxFragmentBytes ? { maxFragmentBytes } : {}) });
   const out = new ViewList(4);
   w.header(out);
   w.startFragment(1000, out);
@@ -218,6 +246,60 @@ test('fuzzed frames (pieces cut anywhere, 3- and 4-byte start codes, AUD, filler
       assert.is(viaPort.fragmentBytes, ts.fragmentBytes, `${what}: fragment bytes`);
     }
   }
+});
+
+/** What one block call did: the error (code and message) or nothing, and the writer's and the list's state after it. */
+function attempt(w: MkvWriter, frame: Frame, out: ViewList): string {
+  let error = '';
+  try {
+    w.block(frame, out);
+  } catch (err) {
+    error = isFieldcamError(err) ? `${err.code}: ${err.message}` : `${(err as Error).name}: ${(err as Error).message}`;
+  }
+  return `${error} | blocks ${w.fragmentBlocks} bytes ${w.fragmentBytes} at ${w.fragmentTimecode} | list ${out.count} ${out.byteLength}`;
+}
+
+test('fuzzed frame times (negative, fractional, unsafe, out of order, far, long, large): the same errors and state with writeBlock, pushBlock and the TypeScript path', () => {
+  const rand = mulberry32(77);
+  const track = AVC;
+  let refused = 0;
+  for (let run = 0; run < scaled(40); run++) {
+    const maxBytes = run % 3 === 0 ? 150 + Math.floor(rand() * 600) : undefined;
+    const writers = [openWriter(track, undefined, maxBytes), openWriter(track, port, maxBytes), openWriter(track, pushOnly, maxBytes)];
+    let last = 1000; // the end (PTS + duration) of the last frame written
+    for (let i = 0; i < 30; i++) {
+      if (i > 0 && rand() < 0.1) {
+        // A new fragment now and then (its Cluster timecode after the last frame), as the Muxer opens them.
+        last += 1 + Math.floor(rand() * 50);
+        for (const w of writers) w.startFragment(last, new ViewList(4));
+      }
+      const frame = randomFrame(rand, i === 0 || rand() < 0.2);
+      const r = rand();
+      let pts = last;
+      let dts = pts;
+      let duration = 10 + Math.floor(rand() * 30);
+      if (r < 0.05) pts = -1 - Math.floor(rand() * 5);
+      else if (r < 0.1) pts += 0.5;
+      else if (r < 0.13) duration = Number.MAX_SAFE_INTEGER + 2;
+      else if (r < 0.2) dts = pts - 1 - Math.floor(rand() * 20);
+      else if (r < 0.25) pts += 32000 + Math.floor(rand() * 2000);
+      else if (r < 0.3) duration = 9000 + Math.floor(rand() * 3000);
+      else if (r < 0.35) dts = pts + 1;
+      frame.pts = pts;
+      frame.dts = dts;
+      frame.duration = duration;
+      const results = writers.map((w) => {
+        const out = new ViewList(80);
+        out.push(Uint8Array.of(7), 0, 1);
+        return attempt(w, copyFrame(frame), out);
+      });
+      assert.is(results[1], results[0], `run ${run}, frame ${i}: writeBlock`);
+      assert.is(results[2], results[0], `run ${run}, frame ${i}: pushBlock`);
+      if (results[0]!.startsWith(' |')) last = pts + duration;
+      else refused++;
+    }
+  }
+  assert.ok(refused > scaled(40) * 3, `refusals exercised (${refused})`);
 });
 
 test('a list too short for the block: MKV_VIEW_LIST_FULL, and the list and the writer are as they were', () => {

@@ -1,0 +1,81 @@
+// Where a flashed board's microphone comes from: the audio adapter. The track's format (codec, rate, channels,
+// the descriptor the runtime reads it on) is the device's, in the bundle's device.cbor `camera.audio`; the
+// adapter is where the samples come from, per device: `fieldcam flash --audio-source alsa[:DEVICE]`. The run
+// script then makes a FIFO, starts ffmpeg encoding the ALSA capture into it in the track's format, and gives the
+// runtime the FIFO on that descriptor. No default device: a bundle with audio and no --audio-source is refused
+// (FLASH_AUDIO_SOURCE_MISSING), because ALSA's `default` on a Pi is usually the HDMI output, not a microphone.
+import { FieldcamError } from './hostErrors.ts';
+import type { CameraAudio } from '../../firmware/app/DeviceConfig.ts';
+
+export interface AudioSource {
+  readonly kind: 'alsa';
+  /** The ALSA capture device as `arecord -L` names it: hw:1, plughw:CARD=Device,DEV=0, default. */
+  readonly device: string;
+}
+
+/** An ALSA name goes into a shell script: only the characters ALSA names use. */
+const ALSA_DEVICE = /^[A-Za-z0-9_:,=.-]{1,64}$/;
+
+/** The FIFO the run script makes for the encoder's output, in the unit's RuntimeDirectory (the service user's, 0700). */
+export const AUDIO_FIFO = '/run/fieldcam/audio';
+
+/** `flash --audio-source`: `alsa` (device hw:1, the first USB sound card on a Pi) or `alsa:DEVICE`. */
+export function parseAudioSourceFlag(text: string): AudioSource {
+  const at = text.indexOf(':');
+  const kind = at < 0 ? text : text.slice(0, at);
+  const device = at < 0 ? 'hw:1' : text.slice(at + 1);
+  if (kind !== 'alsa' || !ALSA_DEVICE.test(device)) {
+    throw new FieldcamError('CLI_USAGE', `flash: --audio-source ${text}: want alsa or alsa:DEVICE (an ALSA capture device as arecord -L names it, e.g. alsa:hw:1)`);
+  }
+  return Object.freeze({ kind, device });
+}
+
+/** The microphone of a device whose bundle has camera.audio: the track's format and where its samples come from. */
+export interface MicrophonePlan {
+  readonly audio: CameraAudio;
+  readonly source: AudioSource;
+}
+
+/**
+ * The pair the run script needs, or nothing: refuses a bundle with `camera.audio` and no source (the device
+ * would wait for audio that never comes and send silence), and a source for a bundle without audio.
+ */
+export function audioPlan(audio: CameraAudio | undefined, source: AudioSource | undefined, bundle: string): MicrophonePlan | undefined {
+  if (audio && !source) {
+    throw new FieldcamError('FLASH_AUDIO_SOURCE_MISSING', `flash: the bundle ${bundle} has camera.audio (${audio.codec}, fd ${audio.fd}) but no --audio-source was given: ` +
+      'name the microphone, e.g. --audio-source alsa:hw:1 (arecord -l lists the cards)');
+  }
+  if (source && !audio) {
+    throw new FieldcamError('CLI_USAGE', `flash: --audio-source goes with a bundle whose device.cbor has camera.audio; ${bundle} has none (provision the thing with audio)`);
+  }
+  return audio && source ? { audio, source } : undefined;
+}
+
+/** ffmpeg's output for the track's codec: AAC-LC in ADTS, or raw G.711 bytes, at the track's rate and channels. */
+function encodeAudioTo(audio: CameraAudio): string {
+  if (audio.codec === 'aac') return '-c:a aac -b:a 64k -f adts';
+  return audio.codec === 'alaw' ? '-c:a pcm_alaw -f alaw' : '-c:a pcm_mulaw -f mulaw';
+}
+
+/**
+ * The shell text that starts the audio stage in the background: the FIFO (made once, 0600), then ffmpeg from
+ * ALSA into it. The runtime's `fd< FIFO` blocks until a writer opens it, so an encoder that fails before its
+ * open (no such card) must not leave the camera waiting forever: whenever ffmpeg ends, the stage opens and
+ * closes the FIFO once (read-write: that open never blocks, even with the runtime gone), which the runtime
+ * reads as the audio's end (then silence; the video goes on), and the journal gets the reason.
+ */
+export function audioCommand(plan: MicrophonePlan): string {
+  const { audio, source } = plan;
+  const input = `-f alsa -ac ${audio.channels} -ar ${audio.sampleRate} -i ${source.device}`;
+  const output = `-ac ${audio.channels} -ar ${audio.sampleRate} ${encodeAudioTo(audio)} -y ${AUDIO_FIFO}`;
+  const ended = `echo "fieldcam: the microphone's encoder (alsa ${source.device}) ended with $?: the device sends silence" >&2`;
+  return `[ -p ${AUDIO_FIFO} ] || mkfifo -m 0600 ${AUDIO_FIFO}
+{ ffmpeg -hide_banner -loglevel error -nostdin ${input} ${output} \\
+  || ${ended}; : <> ${AUDIO_FIFO}; } &
+`;
+}
+
+/** The runtime's redirection: the FIFO on the track's descriptor. */
+export function audioRedirect(audio: CameraAudio): string {
+  return `${audio.fd}< ${AUDIO_FIFO}`;
+}
