@@ -150,7 +150,6 @@ function cameraSection(board: BoardManifest, cameras: readonly FlashCamera[] | u
   return tools + cameras.map((c) => cameraCheck(c.source, c.url?.file).replace(/camera: /g, `camera ${c.name}: `).replace(/no camera detected/, `camera ${c.name} not detected`)).join('\n');
 }
 
-/** `cameras`: a bundle with several (flashCameras.ts); absent, the board's one camera. */
 /** install.sh's look at the microphone: ffmpeg present (exit 1 otherwise), a sound card listed by the kernel (a warning). */
 function microphoneCheck(audio: AudioPlan): string {
   return `if command -v ffmpeg >/dev/null 2>&1; then say "microphone tool: $(command -v ffmpeg)"
