@@ -7,6 +7,7 @@ import { formatChecks } from '../lib/doctor/formatChecks.ts';
 import { hostBlockView, judgeDevice } from '../lib/flash/checkDevice.ts';
 import { flashFleet, fleetBundles } from '../lib/flash/flashFleet.ts';
 import { flashTree, type FlashResult } from '../lib/flash/flashTree.ts';
+import { listsCameras } from '../lib/flash/flashCameras.ts';
 import { readWifiSettings } from '../lib/flash/renderWifi.ts';
 import { verifyImage } from '../lib/flash/verifyImage.ts';
 import type { RaspiosImage } from '../lib/flash/openRaspiosImage.ts';
@@ -72,8 +73,10 @@ function withAudioSource(board: BoardManifest, flag: unknown): BoardManifest {
 }
 
 /** The URL an RTSP/HTTP camera needs, from --camera-url-file; refused when the source takes none or it is missing. */
-function readCameraUrlFlag(board: BoardManifest, file: unknown): string | undefined {
+function readCameraUrlFlag(board: BoardManifest, file: unknown, bundle: string): string | undefined {
   const source = board.camera.source ?? { kind: 'rpicam' as const };
+  // A bundle with several cameras keeps each URL camera's URL beside its key (camera-url-<camera>, flashCameras.ts).
+  if (file === undefined && listsCameras(bundle)) return undefined;
   if (!CAMERA_SOURCES[source.kind].url) {
     if (file !== undefined) throw new FieldcamError('CLI_USAGE', `flash: --camera-url-file goes with an rtsp or mjpeg-http camera; ${board.name}'s is ${source.kind}`);
     return undefined;
@@ -160,7 +163,7 @@ export const flashCommand: Command = {
       if (typeof values[name] !== 'string') throw new FieldcamError('CLI_USAGE', `flash: --${name} is required (${spec.usage.split('\n')[0]})`);
     }
     const board = withAudioSource(withCameraSource(loadBoardManifest(values.board as string), values['camera-source']), values['audio-source']);
-    const cameraUrl = readCameraUrlFlag(board, values['camera-url-file']);
+    const cameraUrl = readCameraUrlFlag(board, values['camera-url-file'], resolve(values.bundle as string));
     if (values.json !== true) for (const w of playbackWarnings(board.camera.codec)) process.stderr.write(`flash: warning: ${w}\n`);
     if (board.arch === 'esp32-profile') {
       throw new FieldcamError('CLI_USAGE', `flash: ${board.name} is a memory profile run under QEMU, not a Linux board: there is no root file system to write`);

@@ -30,6 +30,20 @@ function sourceKey(source: CameraSource): string | undefined {
   return undefined;
 }
 
+/** device.cbor decoded with the device's bounds (firmware/app/DeviceBundle.ts), for the keys only flash reads. */
+function readDocument(bytes: Uint8Array): Record<string, unknown> {
+  return decodeCbor(bytes, 0, bytes.length, { maxBytes: 16 * 1024, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 }) as Record<string, unknown>;
+}
+
+/** Whether `bundle` is one device's bundle whose device.cbor lists `cameras` (false for a fleet folder or an unreadable file: later checks name those). */
+export function listsCameras(bundle: string): boolean {
+  try {
+    return Array.isArray(readDocument(readFileSync(join(bundle, 'device.cbor'))).cameras);
+  } catch {
+    return false;
+  }
+}
+
 function invalid(bundle: string, what: string): never {
   throw new FieldcamError('FLASH_CAMERA_SOURCE_INVALID', `flash: the bundle ${bundle}: ${what}`);
 }
@@ -60,8 +74,7 @@ export interface CamerasBoard {
 
 /** flashCameras over any reader of the bundle's files (`fieldcam flash --verify` reads them from the image). */
 export function camerasOf(board: CamerasBoard, bundle: string, read: (file: string) => Uint8Array): readonly FlashCamera[] | undefined {
-  const bytes = read('device.cbor');
-  const doc = decodeCbor(bytes, 0, bytes.length, { maxBytes: 16 * 1024, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 }) as Record<string, unknown>;
+  const doc = readDocument(read('device.cbor'));
   if (!Array.isArray(doc.cameras)) return undefined;
   const fallback = board.camera.source ?? { kind: 'rpicam' as const };
   const cameras = (doc.cameras as Record<string, unknown>[]).map((c, i): FlashCamera => {

@@ -211,6 +211,12 @@ test('the CLI: provision --cameras 2, each camera given its source in device.cbo
   assert.ok(!run.includes('secret'));
   const url = join(work, 'root', BUNDLE_DIR, 'camera-url-gate');
   assert.equal([readFileSync(url, 'utf8'), statSync(url).mode & 0o777], ['rtsp://viewer:secret@192.0.2.7/stream1\n', 0o600]);
+  // An URL adapter as the board's default asks for no --camera-url-file with such a bundle, and refuses one.
+  const viaFlag = await flash(['--camera-source', 'rtsp']);
+  assert.is(viaFlag.status, 0, viaFlag.stderr);
+  writeFileSync(join(work, 'one.url'), 'rtsp://192.0.2.8/s\n');
+  const withFile = await flash(['--camera-source', 'rtsp', '--camera-url-file', join(work, 'one.url')]);
+  assert.ok(withFile.status === 2 && /lists 2 cameras: each RTSP\/HTTP camera's URL goes in the bundle file camera-url-<camera>/.test(withFile.stderr), withFile.stderr);
   // Into a Raspberry Pi OS image, then --verify: a camera-source row per camera and the URL camera's file checked.
   const raspios = join(work, 'raspios.img');
   buildRaspiosImage(raspios);
