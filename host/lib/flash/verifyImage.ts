@@ -148,7 +148,10 @@ export function verifyImage(path: string): CheckRow[] {
   } catch (err) {
     rows.push(fail('camera source', `/${IMAGE_DIR}/${(err as Error).message}`, REFLASH));
   }
-  if (source) {
+  // A bundle with several cameras: a row per camera (its own adapter) in place of the board's one.
+  const perCamera = source ? cameraRows(fs, boardJson, source, owners) : [];
+  if (perCamera.length > 0) rows.push(...perCamera);
+  else if (source) {
     rows.push(cameraToolsRow({ camera: { source } }, (tool) => TOOL_DIRS.map((d) => `${d}/${tool}`).find((p) => fs.stat(p) !== undefined), 'the image'));
     if (CAMERA_SOURCES[source.kind].url) {
       const st = fs.stat(`/${BUNDLE_DIR}/${CAMERA_URL_FILE}`);
@@ -156,7 +159,6 @@ export function verifyImage(path: string): CheckRow[] {
         : st.mode !== 0o600 || !owners.has(st.uid) ? fail('camera URL', `/${BUNDLE_DIR}/${CAMERA_URL_FILE} is ${oct(st.mode)} uid ${st.uid}, not 0600 (it may hold the camera's password)`, REFLASH)
           : pass('camera URL', `/${BUNDLE_DIR}/${CAMERA_URL_FILE} (0600; not shown: it may hold the camera's password)`));
     }
-    rows.push(...cameraRows(fs, boardJson, source, owners));
   }
 
   rows.push(enabled(fs, 'service unit', SERVICE_LINK, `/${UNIT_FILE}`, 'fieldcam.service is enabled (multi-user.target), ExecStart=/opt/fieldcam/run'));
