@@ -18,6 +18,7 @@ import { cameraSourceRows } from '../../../host/lib/doctor/cameraSourceRows.ts';
 import { flashCameras } from '../../../host/lib/flash/flashCameras.ts';
 import { renderInstallScript } from '../../../host/lib/flash/renderService.ts';
 import { renderMultiCameraRun } from '../../../host/lib/flash/renderMultiCameraRun.ts';
+import { captureCommand, parseCameraSourceFlag } from '../../../host/shared/cameraSource.ts';
 import { loadBoardManifest, type BoardManifest } from '../../../host/shared/loadBoardManifest.ts';
 import { bootCommand } from '../../../sim/board/bootBoard.ts';
 import { writeDeviceConfig } from '../../../sim/board/writeDeviceConfig.ts';
@@ -83,6 +84,17 @@ test('two CSI cameras by index, a USB and an RTSP camera: one capture each, into
     `chmod 0600 /${BUNDLE_DIR}/device.cbor /${BUNDLE_DIR}/private.key /${BUNDLE_DIR}/camera-url-gate\n`]) assert.ok(install.includes(line), line);
   writeFileSync(path, install);
   assert.is(spawnSync('sh', ['-n', path]).status, 0);
+});
+
+test('rpicam:N and rpicam:software:N: rpicam-vid --camera N, hardware or software encode; out of range refused', () => {
+  assert.equal(parseCameraSourceFlag('rpicam:1'), { kind: 'rpicam', camera: 1 });
+  assert.equal(parseCameraSourceFlag('rpicam:software:1'), { kind: 'rpicam', encoder: 'software', camera: 1 });
+  assert.equal(parseCameraSourceFlag('rpicam:software'), { kind: 'rpicam', encoder: 'software' });
+  assert.throws(() => parseCameraSourceFlag('rpicam:8'), 'CLI_USAGE');
+  const pi5 = loadBoardManifest('pi-5');
+  const soft = captureCommand({ ...pi5, camera: { ...pi5.camera, source: { kind: 'rpicam', encoder: 'software', camera: 1 } } });
+  assert.ok(soft.startsWith('"$capture" -t 0 -n --camera 1 --codec yuv420 '), soft);
+  assert.ok(!captureCommand(PI4).includes('--camera'), 'a one-camera board without an index: the script as before');
 });
 
 test('cameras without a source take the board\'s; collisions are refused with FLASH_CAMERA_SOURCE_CONFLICT and a remedy', () => {
