@@ -59,7 +59,7 @@ test('malformed manifests name the file and the field', () => {
       [{ ...good, camera: { ...good.camera, source: { kind: 'v4l2', encoder: 'software' } } }, /camera\.source\.encoder must be "hardware" or "software", and only for kind "rpicam"/],
       [{ ...good, camera: { ...good.camera, source: { kind: 'v4l2', device: '/dev/video0; rm -rf /' } } }, /camera\.source\.device must be a \/dev\/… path/],
       [{ ...good, camera: { ...good.camera, source: { kind: 'v4l2', format: 'rgb24' } } }, /camera\.source\.format must be one of mjpeg, h264, yuyv422/],
-      [{ ...good, camera: { ...good.camera, source: { kind: 'rtsp', url: 'rtsp://x' } } }, /camera\.source\.url must be one of kind, encoder, device, format/],
+      [{ ...good, camera: { ...good.camera, source: { kind: 'rtsp', url: 'rtsp://x' } } }, /camera\.source\.url must be one of kind, encoder, camera, device, format/],
       [{ ...good, memory: { ...good.memory, initialSlots: 1.5 } }, /memory\.initialSlots must be a whole number/],
       [{ ...good, memory: undefined }, /memory must be an object/],
       [{ ...good, control: 'small' }, /control must be an object/],
