@@ -127,8 +127,12 @@ async function finishXs(started) {
   const nodePassed = xs.nodeCorePassed(nodePassedFile);
   process.stdout.write('\n── runtime contract (version, bad bundles, exit codes, unaligned DataView) on x86_64, armv6 and aarch64; shipped sizes\n');
   const { runtimes } = started.prepared;
-  const checks = [...xs.runtimeChecks('x86_64', runtimes.x86_64), ...xs.runtimeChecks('armv6', runtimes.armv6, ['qemu-arm', '-cpu', 'arm1176']),
-    ...xs.runtimeChecks('aarch64', runtimes.aarch64, ['qemu-aarch64', '-cpu', 'cortex-a53']), ...xs.shippedSizeChecks(runtimes)];
+  const checks = [
+    ...xs.runtimeChecks('x86_64', runtimes.x86_64),
+    ...xs.runtimeChecks('armv6', runtimes.armv6, ['qemu-arm', '-cpu', 'arm1176']),
+    ...xs.runtimeChecks('aarch64', runtimes.aarch64, ['qemu-aarch64', '-cpu', 'cortex-a53']),
+    ...xs.shippedSizeChecks(runtimes),
+  ];
   for (const c of checks) {
     if (c.problem) {
       totals.failed++;
@@ -168,9 +172,10 @@ async function finishXs(started) {
 
 if (setupOk) {
   const xsPrepared = await prepareXs();
-  const nodeSuites = () => suites('suites on Node (uvu)', ['--import', 'tsx', join(root, 'test', 'harness', 'node.ts')], {
-    FIELDCAM_PASSED_FILE: nodePassedFile,
-  });
+  const nodeSuites = () =>
+    suites('suites on Node (uvu)', ['--import', 'tsx', join(root, 'test', 'harness', 'node.ts')], {
+      FIELDCAM_PASSED_FILE: nodePassedFile,
+    });
   if (xsPrepared.reason) {
     await nodeSuites();
     await finishXs(xsPrepared);

@@ -162,7 +162,13 @@ export class CameraUploader {
   private cameraEnded = false;
   private finish: ((result: UploaderResult) => void) | undefined;
 
-  constructor(board: Board, config: DeviceConfig, onEvent?: (event: SessionEvent) => void, onCredentials?: (event: IotCredentialsEvent) => void, shared?: SharedParts) {
+  constructor(
+    board: Board,
+    config: DeviceConfig,
+    onEvent?: (event: SessionEvent) => void,
+    onCredentials?: (event: IotCredentialsEvent) => void,
+    shared?: SharedParts,
+  ) {
     this.board = board;
     this.config = config;
     this.turnBytes = shared?.turnBytes ?? Infinity;
@@ -197,18 +203,28 @@ export class CameraUploader {
       },
     });
     const audioConfig = config.camera.audio;
-    this.audio = audioConfig ? new AudioInput({
-      codec: audioConfig.codec, pool: this.pool, queue: this.input.queue, sampleRate: audioConfig.sampleRate, channels: audioConfig.channels,
-      startTimecode, ...capture, ...(live ? { stallMs: AUDIO_STALL_MS } : {}),
-    }) : undefined;
+    this.audio = audioConfig
+      ? new AudioInput({
+          codec: audioConfig.codec,
+          pool: this.pool,
+          queue: this.input.queue,
+          sampleRate: audioConfig.sampleRate,
+          channels: audioConfig.channels,
+          startTimecode,
+          ...capture,
+          ...(live ? { stallMs: AUDIO_STALL_MS } : {}),
+        })
+      : undefined;
     const { endpoint, stream } = config;
     const tls = shared?.tls ?? { ca: board.readText(endpoint.caFile) };
     const userAgent = deviceUserAgent(board, config);
     this.ownsIot = shared?.iot === undefined;
-    const iot = shared?.iot ?? iotCredentialsFor(board, config, clock, (e) => {
-      if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
-      onCredentials?.(e);
-    });
+    const iot =
+      shared?.iot ??
+      iotCredentialsFor(board, config, clock, (e) => {
+        if (e.type === 'failed') this.end(new FieldcamError(e.code, e.message));
+        onCredentials?.(e);
+      });
     this.iot = iot;
     let credentials: () => KvsCredentials | undefined;
     if (iot) {
@@ -219,12 +235,22 @@ export class CameraUploader {
       };
     } else {
       const c = config.credentials as StaticCredentials;
-      const keys: KvsCredentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
+      const keys: KvsCredentials = {
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey,
+        ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
+      };
       credentials = () => keys;
     }
     const control = new KvsControlClient({
-      sockets: board.sockets, timers: board.timers, hash: board.hash, clock, region: stream.region,
-      target: { host: endpoint.host, port: endpoint.port, tls }, credentials, userAgent,
+      sockets: board.sockets,
+      timers: board.timers,
+      hash: board.hash,
+      clock,
+      region: stream.region,
+      target: { host: endpoint.host, port: endpoint.port, tls },
+      credentials,
+      userAgent,
       ...(config.board.net ? { deadlines: config.board.net } : {}),
     });
     const recording = config.recording;
@@ -234,10 +260,15 @@ export class CameraUploader {
       const room = METADATA_LIMITS.maxItems - 2 - EVENT_LIMITS.tagsMax - 1;
       const configured = Object.keys(stream.metadata ?? {}).length;
       if (configured > room) {
-        throw new FieldcamError('CONFIG_INVALID', `config stream.metadata has ${configured} items; with recording.mode "event" at most ${room} (clip tags need the rest of the ${METADATA_LIMITS.maxItems} per fragment)`);
+        throw new FieldcamError(
+          'CONFIG_INVALID',
+          `config stream.metadata has ${configured} items; with recording.mode "event" at most ${room} (clip tags need the rest of the ${METADATA_LIMITS.maxItems} per fragment)`,
+        );
       }
       this.gate = new EventGate({
-        queue: this.input.queue, preRollMs: recording.preRollMs, postMs: recording.postMs,
+        queue: this.input.queue,
+        preRollMs: recording.preRollMs,
+        postMs: recording.postMs,
         onAdmitted: () => {
           if (!this.ended) this.session.framesQueued();
         },
@@ -252,16 +283,24 @@ export class CameraUploader {
     for (const name of Object.keys(stream.metadata ?? {})) metadata!.put(name, stream.metadata![name]!, true);
     // The spool stores video frame records (docs/spool.md) and does not carry audio packets yet: a camera with
     // audio uploads from its RAM pool only (docs/device-bundle.md "Audio").
-    this.spool = this.audio ? undefined : createCameraSpool(board, clock, config, this.input, this.pool, () => {
-      if (!this.ended) this.session.framesQueued();
-    });
+    this.spool = this.audio
+      ? undefined
+      : createCameraSpool(board, clock, config, this.input, this.pool, () => {
+          if (!this.ended) this.session.framesQueued();
+        });
     const mediaType = kvsMediaType(config.camera.codec, audioConfig ? [audioConfig.codec] : []);
     this.session = new PutMediaSession({
-      source: this.spool ?? new PoolFragmentSource(this.input, this.audio), control, sockets: board.sockets, timers: board.timers, hash: board.hash, clock,
-      region: stream.region, streamName: stream.name, credentials, dataTls: tls,
-      ...(stream.createRetentionHours !== undefined
-        ? { createStream: { retentionHours: stream.createRetentionHours, mediaType } }
-        : {}),
+      source: this.spool ?? new PoolFragmentSource(this.input, this.audio),
+      control,
+      sockets: board.sockets,
+      timers: board.timers,
+      hash: board.hash,
+      clock,
+      region: stream.region,
+      streamName: stream.name,
+      credentials,
+      dataTls: tls,
+      ...(stream.createRetentionHours !== undefined ? { createStream: { retentionHours: stream.createRetentionHours, mediaType } } : {}),
       maxFragmentMs: config.board.stream.maxFragmentMs,
       endOfFragment: true,
       ...(config.camera.live ? { maxLatencyMs: LIVE_MAX_LATENCY_MS } : {}),

@@ -3,8 +3,21 @@ import { FieldcamError, isFieldcamError } from '../core/errors.ts';
 import { ROLE_ALIAS, THING_NAME } from '../core/iot/iotNames.ts';
 import type { Board } from '../io/Board.ts';
 import {
-  CONTROL_KEEP_ALIVE_DEFAULT, fail, number, object, onlyKeys, parseCameraAudio, parseCameraList, type CameraAudio, parseDeviceBoard, parseRecording,
-  REGION, STREAM_NAME, text, type DeviceBoard, type DeviceConfig,
+  CONTROL_KEEP_ALIVE_DEFAULT,
+  fail,
+  number,
+  object,
+  onlyKeys,
+  parseCameraAudio,
+  parseCameraList,
+  type CameraAudio,
+  parseDeviceBoard,
+  parseRecording,
+  REGION,
+  STREAM_NAME,
+  text,
+  type DeviceBoard,
+  type DeviceConfig,
 } from './DeviceConfig.ts';
 import { CODECS, codecChoices, isCodecId, type CodecId } from '../core/media/codecs.ts';
 import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
@@ -100,17 +113,16 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   } catch (err) {
     throw new FieldcamError('CONFIG_INVALID', `bundle: cannot read ${file}: ${(err as Error).message}`);
   }
-  const {
-    thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, audio, fragmentMs, metadata, recording, cameras,
-  } = readDeviceDocument(bytes, file, {
-    codec: boardCamera.codec,
-    fps: () => integer(boardCamera, 'board.camera', 'fps', 1, 1000),
-    fragmentMs: deviceBoard.stream.fragmentMs,
-    maxFragmentMs: deviceBoard.stream.maxFragmentMs,
-    name: deviceBoard.name,
-    maxPreRollMs: maxPreRollMs(deviceBoard),
-    pool: deviceBoard,
-  });
+  const { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, audio, fragmentMs, metadata, recording, cameras } =
+    readDeviceDocument(bytes, file, {
+      codec: boardCamera.codec,
+      fps: () => integer(boardCamera, 'board.camera', 'fps', 1, 1000),
+      fragmentMs: deviceBoard.stream.fragmentMs,
+      maxFragmentMs: deviceBoard.stream.maxFragmentMs,
+      name: deviceBoard.name,
+      maxPreRollMs: maxPreRollMs(deviceBoard),
+      pool: deviceBoard,
+    });
 
   const certFile = `${dir}/certificate.pem`;
   const keyFile = `${dir}/private.key`;
@@ -121,13 +133,19 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
 
   // Camera i of a multi-camera bundle reads fd CAMERA_FD_BASE + i, live like the single camera on fd 0.
   const recorded = source.recorded ? { recorded: true } : {};
-  const specs = cameras?.map((c, i) => Object.freeze({
-    ...c,
-    camera: Object.freeze({
-      fd: CAMERA_FD_BASE + i, codec: c.codec, live: true, ...recorded,
-      ...(c.fps !== undefined ? { fps: Object.freeze({ num: c.fps, den: 1 }) } : {}), ...(c.audio ? { audio: c.audio } : {}),
+  const specs = cameras?.map((c, i) =>
+    Object.freeze({
+      ...c,
+      camera: Object.freeze({
+        fd: CAMERA_FD_BASE + i,
+        codec: c.codec,
+        live: true,
+        ...recorded,
+        ...(c.fps !== undefined ? { fps: Object.freeze({ num: c.fps, den: 1 }) } : {}),
+        ...(c.audio ? { audio: c.audio } : {}),
+      }),
     }),
-  }));
+  );
   return Object.freeze({
     version: 1,
     board: Object.freeze({ ...deviceBoard, stream: Object.freeze({ ...deviceBoard.stream, fragmentMs }) }),
@@ -139,23 +157,36 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
     }),
     endpoint: Object.freeze({ host: kvs.host, port: kvs.port, caFile }),
     credentials: Object.freeze({ iot: Object.freeze({ host: provider.host, port: provider.port, roleAlias, thingName, certFile, keyFile }) }),
-    camera: specs ? specs[0]!.camera : Object.freeze({
-      fd: source.cameraFd ?? 0, codec, live: true, ...recorded,
-      ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}), ...(audio ? { audio } : {}),
-    }),
+    camera: specs
+      ? specs[0]!.camera
+      : Object.freeze({
+          fd: source.cameraFd ?? 0,
+          codec,
+          live: true,
+          ...recorded,
+          ...(fps !== undefined ? { fps: Object.freeze({ num: fps, den: 1 }) } : {}),
+          ...(audio ? { audio } : {}),
+        }),
     ...(specs ? { cameras: Object.freeze(specs) } : {}),
     statusIntervalMs: 1000,
     ...(recording ? { recording } : {}),
     // The spool, when the board has one: `spool/` beside the state file (a flashed board's one writable place), else
     // `<bundle>.spool` beside the bundle (the bundle itself may be read-only; bundles side by side get one each).
     ...(deviceBoard.spool && deviceBoard.spool.maxBytes > 0 ? { spoolDir: source.spool ?? defaultSpoolDir(dir, source.state) } : {}),
-    ...(iotData ? {
-      control: Object.freeze({
-        host: iotData.host, port: iotData.port, thingName, caFile, certFile, keyFile,
-        stateFile: source.state ?? besideBundle(dir, 'control-state.cbor'),
-        keepAliveSeconds: CONTROL_KEEP_ALIVE_DEFAULT,
-      }),
-    } : {}),
+    ...(iotData
+      ? {
+          control: Object.freeze({
+            host: iotData.host,
+            port: iotData.port,
+            thingName,
+            caFile,
+            certFile,
+            keyFile,
+            stateFile: source.state ?? besideBundle(dir, 'control-state.cbor'),
+            keepAliveSeconds: CONTROL_KEEP_ALIVE_DEFAULT,
+          }),
+        }
+      : {}),
   });
 }
 
@@ -194,7 +225,10 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
   try {
     raw = decodeCbor(bytes, 0, bytes.length, { maxBytes: MAX_DEVICE_CBOR, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 });
   } catch (err) {
-    throw new FieldcamError('CONFIG_INVALID', `bundle: ${file} is not a valid CBOR document (${isFieldcamError(err) ? err.code : 'error'}: ${(err as Error).message})`);
+    throw new FieldcamError(
+      'CONFIG_INVALID',
+      `bundle: ${file} is not a valid CBOR document (${isFieldcamError(err) ? err.code : 'error'}: ${(err as Error).message})`,
+    );
   }
   const d = object(raw, 'device.cbor');
   onlyKeys(d, 'device.cbor', '', TOP_KEYS);
@@ -203,7 +237,11 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
   // Several cameras: each streams to cameraStreamName(thing, camera); `camera` and `streamName` would be a second way to say it.
   if (d.cameras !== undefined) {
     for (const key of ['camera', 'streamName']) {
-      if (d[key] !== undefined) throw new FieldcamError('CONFIG_INVALID', `device.cbor: ${key} must be absent when cameras is given (each camera has its codec and fps in cameras; its stream is <thingName>-<name>)`);
+      if (d[key] !== undefined)
+        throw new FieldcamError(
+          'CONFIG_INVALID',
+          `device.cbor: ${key} must be absent when cameras is given (each camera has its codec and fps in cameras; its stream is <thingName>-<name>)`,
+        );
     }
   }
   const streamName = d.streamName === undefined ? thingName : text(d, 'device.cbor', 'streamName', STREAM_NAME);
@@ -217,7 +255,8 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
   const provider = hostPort(text(endpoints, 'device.cbor endpoints', 'credentialProvider'), 'device.cbor endpoints.credentialProvider');
   const kvs = httpsUrl(text(endpoints, 'device.cbor endpoints', 'kinesisVideo'), 'device.cbor endpoints.kinesisVideo');
   // iot:Data-ATS: the MQTT broker of the control channel (8883: MQTT over TLS with a client certificate).
-  const iotData = endpoints.iotData === undefined ? undefined : hostPort(text(endpoints, 'device.cbor endpoints', 'iotData'), 'device.cbor endpoints.iotData', 8883);
+  const iotData =
+    endpoints.iotData === undefined ? undefined : hostPort(text(endpoints, 'device.cbor endpoints', 'iotData'), 'device.cbor endpoints.iotData', 8883);
   const retentionHours = d.retentionHours === undefined ? undefined : integer(d, 'device.cbor', 'retentionHours', 0, 87_600);
 
   let codec = board.codec;
@@ -249,10 +288,16 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
       if (f === undefined && !CODECS[c].nalTables) f = board.fps();
       const a = o.audio === undefined ? undefined : parseCameraAudio(object(o.audio, `device.cbor ${field}.audio`), 'device.cbor', `${field}.audio`);
       return Object.freeze({ fd: 0, codec: c, live: true, ...(f !== undefined ? { fps: Object.freeze({ num: f, den: 1 }) } : {}), ...(a ? { audio: a } : {}) });
-    }).map((spec) => Object.freeze({
-      name: spec.name, streamName: spec.streamName, codec: spec.camera.codec, fps: spec.camera.fps?.num, pool: spec.pool,
-      ...(spec.camera.audio ? { audio: spec.camera.audio } : {}),
-    }));
+    }).map((spec) =>
+      Object.freeze({
+        name: spec.name,
+        streamName: spec.streamName,
+        codec: spec.camera.codec,
+        fps: spec.camera.fps?.num,
+        pool: spec.pool,
+        ...(spec.camera.audio ? { audio: spec.camera.audio } : {}),
+      }),
+    );
   }
 
   let fragmentMs = board.fragmentMs;
@@ -269,11 +314,27 @@ export function readDeviceDocument(bytes: Uint8Array, file: string, board: Docum
   }
 
   // Recording mode (docs/events.md): without a board, the pre-roll is checked against the largest pool a manifest may give.
-  const recording = d.recording === undefined ? undefined
-    : parseRecording(object(d.recording, 'device.cbor recording'), 'device.cbor', board.maxPreRollMs ?? EVENT_LIMITS.preMsAnyBoard, board.name ?? 'any');
+  const recording =
+    d.recording === undefined
+      ? undefined
+      : parseRecording(object(d.recording, 'device.cbor recording'), 'device.cbor', board.maxPreRollMs ?? EVENT_LIMITS.preMsAnyBoard, board.name ?? 'any');
 
   return {
-    thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, audio, fragmentMs, metadata, recording, cameras,
+    thingName,
+    streamName,
+    region,
+    roleAlias,
+    provider,
+    kvs,
+    iotData,
+    retentionHours,
+    codec,
+    fps,
+    audio,
+    fragmentMs,
+    metadata,
+    recording,
+    cameras,
   } as const;
 }
 
@@ -289,7 +350,8 @@ export function defaultSpoolDir(bundleDir: string, stateFile: string | undefined
 
 /** Stands in for the board when device.cbor is read without one (doctor): camera pools are then not meaningful. */
 const PLACEHOLDER_BOARD: DeviceBoard = Object.freeze({
-  name: 'any', pool: Object.freeze({ bitrateKbps: 1, bufferSeconds: 1, fps: 1, maxFrameBytes: 1024 }),
+  name: 'any',
+  pool: Object.freeze({ bitrateKbps: 1, bufferSeconds: 1, fps: 1, maxFrameBytes: 1024 }),
   stream: Object.freeze({ fragmentMs: 1000, maxFragmentMs: 20_000 }),
 });
 

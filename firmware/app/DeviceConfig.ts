@@ -284,10 +284,13 @@ export function parseDeviceConfig(json: string): DeviceConfig {
   const deviceBoard = parseDeviceBoard(board, 'board', board.appHeapBudgetBytes, board.poolBudgetBytes);
   const streamName = text(stream, 'stream', 'name', STREAM_NAME);
   // Several cameras: each streams to `<stream.name>-<camera>` and `camera` must be absent (one way to say it).
-  const cameras = c.cameras === undefined ? undefined : parseCameraList(c.cameras, 'config', streamName, deviceBoard, (o, field) => {
-    onlyKeys(o, 'config', field, CONFIG_KEYS.cameras);
-    return parseJsonCamera(o, field);
-  });
+  const cameras =
+    c.cameras === undefined
+      ? undefined
+      : parseCameraList(c.cameras, 'config', streamName, deviceBoard, (o, field) => {
+          onlyKeys(o, 'config', field, CONFIG_KEYS.cameras);
+          return parseJsonCamera(o, field);
+        });
   if (cameras && c.camera !== undefined) {
     throw new FieldcamError('CONFIG_INVALID', 'config: camera and cameras exclude each other (give every camera in cameras)');
   }
@@ -334,7 +337,9 @@ export function parseDeviceConfig(json: string): DeviceConfig {
     ...(cameras ? { cameras } : {}),
     statusIntervalMs: c.statusIntervalMs === undefined ? 1000 : number(c, '(top level)', 'statusIntervalMs', 0, 3_600_000),
     ...(c.control !== undefined ? { control: parseControlConfig(object(c.control, 'control'), 'control', text(endpoint, 'endpoint', 'caFile')) } : {}),
-    ...(c.recording !== undefined ? { recording: parseRecording(object(c.recording, 'recording'), 'config', maxPreRollMs(deviceBoard), deviceBoard.name) } : {}),
+    ...(c.recording !== undefined
+      ? { recording: parseRecording(object(c.recording, 'recording'), 'config', maxPreRollMs(deviceBoard), deviceBoard.name) }
+      : {}),
     ...(c.spoolDir !== undefined ? { spoolDir: text(c, '(top level)', 'spoolDir') } : {}),
     ...(pin ? { pin } : {}),
   });
@@ -367,15 +372,21 @@ function parseJsonCamera(camera: Json, field: string): DeviceConfig['camera'] {
  * `camera` (the format's own camera map). Each streams to cameraStreamName(device, name), which must be a KVS
  * stream name. Throws FieldcamError CONFIG_INVALID naming the key (`cameras[1].name`).
  */
-export function parseCameraList(list: unknown, source: string, device: string, board: DeviceBoard,
-  camera: (o: Json, field: string) => DeviceConfig['camera']): readonly CameraSpec[] {
+export function parseCameraList(
+  list: unknown,
+  source: string,
+  device: string,
+  board: DeviceBoard,
+  camera: (o: Json, field: string) => DeviceConfig['camera'],
+): readonly CameraSpec[] {
   if (!Array.isArray(list) || list.length < 1 || list.length > MAX_CAMERAS) fail('cameras', `a list of 1 to ${MAX_CAMERAS} camera maps`);
   const names: string[] = [];
   const specs = list.map((item: unknown, i): CameraSpec => {
     const field = `cameras[${i}]`;
     const o = object(item, field);
     const name = text(o, field, 'name', CAMERA_NAME);
-    if (names.includes(name)) throw new FieldcamError('CONFIG_INVALID', `${source}: ${field}.name "${name}" is used twice (camera names are unique in a device)`);
+    if (names.includes(name))
+      throw new FieldcamError('CONFIG_INVALID', `${source}: ${field}.name "${name}" is used twice (camera names are unique in a device)`);
     names.push(name);
     const streamName = cameraStreamName(device, name);
     if (!STREAM_NAME.test(streamName)) fail(`${field}.name`, `a name that makes ${JSON.stringify(streamName)} a KVS stream name ([a-zA-Z0-9_.-], at most 256)`);
@@ -447,8 +458,12 @@ export function parseRecording(o: Json, source: string, preRollLimitMs: number, 
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) fail(`recording.${key}`, `a whole number of ms in [0, ${max}]${why}`);
     return v;
   };
-  const preRollMs = whole('preRollMs', preRollLimitMs, Math.min(EVENT_LIMITS.preMsDefault, preRollLimitMs),
-    ` (board ${boardName}: its pool's buffer less two fragments)`);
+  const preRollMs = whole(
+    'preRollMs',
+    preRollLimitMs,
+    Math.min(EVENT_LIMITS.preMsDefault, preRollLimitMs),
+    ` (board ${boardName}: its pool's buffer less two fragments)`,
+  );
   const postMs = whole('postMs', EVENT_LIMITS.postMsMax, EVENT_LIMITS.postMsDefault, '');
   const trigger = o.trigger === undefined ? undefined : text(o, 'recording', 'trigger', /^\/[^\0]{0,1023}$/);
   return Object.freeze({ mode, preRollMs, postMs, ...(trigger !== undefined ? { trigger } : {}) });

@@ -33,7 +33,10 @@ export class LocalTrigger {
 
   constructor(options: LocalTriggerOptions) {
     this.o = options;
-    this.reader = new EventLineReader((bytes, start, end) => this.onLine(bytes, start, end), (err) => this.refused(err));
+    this.reader = new EventLineReader(
+      (bytes, start, end) => this.onLine(bytes, start, end),
+      (err) => this.refused(err),
+    );
   }
 
   /** Opens the FIFO (creating it) and starts reading. Returns false, reporting why, when it cannot be opened. */
@@ -99,7 +102,17 @@ export class LocalTrigger {
     }
     try {
       const o = this.o.onEvent(parsed);
-      this.o.report({ type: 'event', event: 'clip', source: 'trigger', clip: o.clip, merged: o.merged, at: o.at, from: o.from, to: o.to, fragments: o.fragments });
+      this.o.report({
+        type: 'event',
+        event: 'clip',
+        source: 'trigger',
+        clip: o.clip,
+        merged: o.merged,
+        at: o.at,
+        from: o.from,
+        to: o.to,
+        fragments: o.fragments,
+      });
     } catch (err) {
       this.refused(isFieldcamError(err) ? err : new FieldcamError('EVENT_LINE_INVALID', String(err)));
     }

@@ -31,8 +31,12 @@ export interface DeviceCameras {
  * anything is allocated), then one arena holds every pool, one IoT credentials client signs for all (its refusal
  * ends every camera), one TLS configuration serves every connection, and each camera reads its fair share per turn. Throws FieldcamError (CONFIG_INVALID, …).
  */
-export function buildCameras(board: Board, config: DeviceConfig, onEvent: (camera: DeviceConfig, event: SessionEvent) => void,
-  onCredentials: (event: IotCredentialsEvent) => void): DeviceCameras {
+export function buildCameras(
+  board: Board,
+  config: DeviceConfig,
+  onEvent: (camera: DeviceConfig, event: SessionEvent) => void,
+  onCredentials: (event: IotCredentialsEvent) => void,
+): DeviceCameras {
   if (!config.cameras) return { uploaders: [new CameraUploader(board, config, (e) => onEvent(config, e), onCredentials)] };
   const cameras = cameraConfigs(config);
   const plan = planPools(config.board, cameras);
@@ -45,9 +49,14 @@ export function buildCameras(board: Board, config: DeviceConfig, onEvent: (camer
   });
   cameras.forEach((camera, i) => {
     const pool = plan.pools[i]!;
-    uploaders.push(new CameraUploader(board, camera, (e) => onEvent(camera, e), onCredentials, {
-      ...(iot ? { iot } : {}), tls, pool: { sizing: pool.sizing, ...(arena ? { arena } : {}), offset: pool.offset }, turnBytes: CAMERA_TURN_BYTES,
-    }));
+    uploaders.push(
+      new CameraUploader(board, camera, (e) => onEvent(camera, e), onCredentials, {
+        ...(iot ? { iot } : {}),
+        tls,
+        pool: { sizing: pool.sizing, ...(arena ? { arena } : {}), offset: pool.offset },
+        turnBytes: CAMERA_TURN_BYTES,
+      }),
+    );
   });
   return { uploaders, ...(iot ? { iot } : {}), plan };
 }

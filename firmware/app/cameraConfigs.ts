@@ -9,19 +9,24 @@ import type { DeviceConfig } from './DeviceConfig.ts';
 export function cameraConfigs(config: DeviceConfig): readonly DeviceConfig[] {
   const cameras = config.cameras;
   if (!cameras) return [config];
-  return cameras.map((spec) => Object.freeze({
-    ...config,
-    board: Object.freeze({ ...config.board, pool: spec.pool }),
-    stream: Object.freeze({ ...config.stream, name: spec.streamName }),
-    camera: spec.camera,
-    cameraName: spec.name,
-    // One spool per camera (docs/spool.md): a folder each, and an equal share of the board's cap.
-    ...(config.spoolDir !== undefined ? { spoolDir: `${config.spoolDir}/${spec.name}` } : {}),
-    ...(config.board.spool ? {
-      board: Object.freeze({
-        ...config.board, pool: spec.pool,
-        spool: Object.freeze({ ...config.board.spool, maxBytes: Math.floor(config.board.spool.maxBytes / cameras.length) }),
-      }),
-    } : {}),
-  }));
+  return cameras.map((spec) =>
+    Object.freeze({
+      ...config,
+      board: Object.freeze({ ...config.board, pool: spec.pool }),
+      stream: Object.freeze({ ...config.stream, name: spec.streamName }),
+      camera: spec.camera,
+      cameraName: spec.name,
+      // One spool per camera (docs/spool.md): a folder each, and an equal share of the board's cap.
+      ...(config.spoolDir !== undefined ? { spoolDir: `${config.spoolDir}/${spec.name}` } : {}),
+      ...(config.board.spool
+        ? {
+            board: Object.freeze({
+              ...config.board,
+              pool: spec.pool,
+              spool: Object.freeze({ ...config.board.spool, maxBytes: Math.floor(config.board.spool.maxBytes / cameras.length) }),
+            }),
+          }
+        : {}),
+    }),
+  );
 }

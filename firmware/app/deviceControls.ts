@@ -72,10 +72,13 @@ function spoolTelemetry(statuses: readonly UploaderStatus[]): { spool?: SpoolTel
   const error = spools.find((s) => s.spoolError !== undefined)?.spoolError;
   return {
     spool: {
-      bytes: total((s) => s.spoolBytes), fragments: total((s) => s.spoolFragments),
+      bytes: total((s) => s.spoolBytes),
+      fragments: total((s) => s.spoolFragments),
       oldestAgeMs: Math.max(...spools.map((s) => s.spoolOldestAgeMs)),
-      drainBytesPerSecond: total((s) => s.spoolDrainBytesPerSecond), writtenBytesPerHour: total((s) => s.spoolWrittenBytesPerHour),
-      fragmentsDropped: total((s) => s.spoolFragmentsDropped), ...(error !== undefined ? { error } : {}),
+      drainBytesPerSecond: total((s) => s.spoolDrainBytesPerSecond),
+      writtenBytesPerHour: total((s) => s.spoolWrittenBytesPerHour),
+      fragmentsDropped: total((s) => s.spoolFragmentsDropped),
+      ...(error !== undefined ? { error } : {}),
     },
   };
 }
@@ -107,9 +110,16 @@ function snapshot(board: Board, uploaders: readonly CameraUploader[], several: b
     statuses.forEach((s, i) => {
       const u = uploaders[i]!;
       cameras[u.name] = {
-        stream: u.streamName, framesIn: framesRead(s, u), framesOut: s.stats.framesSent, fragmentsSent: s.stats.fragmentsSent,
-        fragmentsPersisted: s.stats.fragmentsPersisted, poolSlotsInUse: s.poolSlotsInUse, poolSlots: s.poolSlots,
-        lastPersistedAgeMs: age(s), connected: s.connected, ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
+        stream: u.streamName,
+        framesIn: framesRead(s, u),
+        framesOut: s.stats.framesSent,
+        fragmentsSent: s.stats.fragmentsSent,
+        fragmentsPersisted: s.stats.fragmentsPersisted,
+        poolSlotsInUse: s.poolSlotsInUse,
+        poolSlots: s.poolSlots,
+        lastPersistedAgeMs: age(s),
+        connected: s.connected,
+        ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
         ...(s.events ? { events: s.events } : {}),
         ...spoolTelemetry([s]),
       };
@@ -128,7 +138,12 @@ function snapshot(board: Board, uploaders: readonly CameraUploader[], several: b
     ackLatencyP99Ms: finiteOr(Math.max(...statuses.map((s) => finiteOr(s.stats.latency.percentile(99), -1))), -1),
     lastPersistedAgeMs: several ? lastPersistedAgeMs : age(first),
     errors,
-    heap: { bytes: memory.heapBytes, peak: memory.peakBytes, limit: memory.limitBytes, ...(memory.chunkBytes !== undefined ? { chunks: memory.chunkBytes, slots: memory.slotBytes ?? 0 } : {}) },
+    heap: {
+      bytes: memory.heapBytes,
+      peak: memory.peakBytes,
+      limit: memory.limitBytes,
+      ...(memory.chunkBytes !== undefined ? { chunks: memory.chunkBytes, slots: memory.slotBytes ?? 0 } : {}),
+    },
     computrons: board.computrons(),
     ...(cameraError !== undefined ? { cameraError } : {}),
     ...(several ? { cameras } : {}),

@@ -13,13 +13,27 @@ export function deviceUserAgent(board: Board, config: DeviceConfig): string {
  * or undefined with static keys. A camera builds its own; a device with several cameras builds one for all.
  * Not started: the owner starts and closes it.
  */
-export function iotCredentialsFor(board: Board, config: DeviceConfig, clock: ServerClock, onEvent: (event: IotCredentialsEvent) => void): IotCredentialsClient | undefined {
+export function iotCredentialsFor(
+  board: Board,
+  config: DeviceConfig,
+  clock: ServerClock,
+  onEvent: (event: IotCredentialsEvent) => void,
+): IotCredentialsClient | undefined {
   const c = config.credentials;
   if (!('iot' in c)) return undefined;
   return new IotCredentialsClient({
-    sockets: board.sockets, timers: board.timers, clock, random: board.random, userAgent: deviceUserAgent(board, config),
-    target: { host: c.iot.host, port: c.iot.port, tls: { ca: board.readText(config.endpoint.caFile), cert: board.readText(c.iot.certFile), key: board.readText(c.iot.keyFile) } },
-    roleAlias: c.iot.roleAlias, thingName: c.iot.thingName,
+    sockets: board.sockets,
+    timers: board.timers,
+    clock,
+    random: board.random,
+    userAgent: deviceUserAgent(board, config),
+    target: {
+      host: c.iot.host,
+      port: c.iot.port,
+      tls: { ca: board.readText(config.endpoint.caFile), cert: board.readText(c.iot.certFile), key: board.readText(c.iot.keyFile) },
+    },
+    roleAlias: c.iot.roleAlias,
+    thingName: c.iot.thingName,
     ...(config.board.net ? { deadlines: config.board.net } : {}),
     onEvent,
   });

@@ -10,7 +10,8 @@ import { host } from '../boards/xs/native.ts';
 import { xsBoard } from '../boards/xs/xsBoard.ts';
 import { DEVICE_EXIT, runDevice } from './runDevice.ts';
 
-const USAGE = 'usage: fieldcam-runtime [memory flags] firmware.js (--config device.json | --bundle DIR --board board.json [--state FILE] [--spool DIR] [--recorded])';
+const USAGE =
+  'usage: fieldcam-runtime [memory flags] firmware.js (--config device.json | --bundle DIR --board board.json [--state FILE] [--spool DIR] [--recorded])';
 
 function option(argv: readonly string[], name: string): string | undefined {
   const at = argv.indexOf(name);
@@ -25,8 +26,10 @@ function main(argv: readonly string[]): Promise<number> {
   const spool = option(argv, '--spool');
   if (config !== undefined && bundle === undefined) return runDevice(xsBoard, config);
   const recorded = argv.includes('--recorded') ? { recorded: true } : {};
-  if (bundle !== undefined && board !== undefined && config === undefined) return runDevice(xsBoard, { bundle, board, ...(state !== undefined ? { state } : {}), ...(spool !== undefined ? { spool } : {}), ...recorded });
-  const message = bundle !== undefined && board === undefined ? '--bundle needs --board (the image\'s board.json)' : 'give either --config or --bundle with --board';
+  if (bundle !== undefined && board !== undefined && config === undefined)
+    return runDevice(xsBoard, { bundle, board, ...(state !== undefined ? { state } : {}), ...(spool !== undefined ? { spool } : {}), ...recorded });
+  const message =
+    bundle !== undefined && board === undefined ? "--bundle needs --board (the image's board.json)" : 'give either --config or --bundle with --board';
   xsBoard.print(JSON.stringify({ type: 'error', code: 'CONFIG_INVALID', message, remedy: USAGE }));
   return Promise.resolve(DEVICE_EXIT.CONFIG);
 }
@@ -35,4 +38,6 @@ function main(argv: readonly string[]): Promise<number> {
 // the firmware in one frame on the XS stack while the script is evaluated, so a boot that signs its first
 // requests synchronously inside that frame needs that many more stack slots (the ESP32 profile has 1024). The
 // runtime drains promise jobs right after the script, with the script's frame gone.
-void Promise.resolve(host().argv).then(main).then((code) => host().exit(code));
+void Promise.resolve(host().argv)
+  .then(main)
+  .then((code) => host().exit(code));

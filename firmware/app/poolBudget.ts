@@ -30,7 +30,10 @@ export function planPools(board: DeviceConfig['board'], cameras: readonly Device
   const budgetBytes = board.poolBudgetBytes ?? one.slotCount * one.slotBytes;
   if (offset > budgetBytes) {
     const each = cameras.map((c, i) => `${c.cameraName ?? c.stream.name} ${pools[i]!.bytes}`).join(', ');
-    throw new FieldcamError('CONFIG_INVALID', `the frame pools of ${cameras.length} camera(s) need ${offset} bytes (${each}); board ${board.name} allows ${budgetBytes} (memory.poolBudgetBytes${board.poolBudgetBytes === undefined ? ', absent: one camera\'s pool' : ''}): fewer cameras, a lower bitrateKbps per camera, or a board with a larger budget`);
+    throw new FieldcamError(
+      'CONFIG_INVALID',
+      `the frame pools of ${cameras.length} camera(s) need ${offset} bytes (${each}); board ${board.name} allows ${budgetBytes} (memory.poolBudgetBytes${board.poolBudgetBytes === undefined ? ", absent: one camera's pool" : ''}): fewer cameras, a lower bitrateKbps per camera, or a board with a larger budget`,
+    );
   }
   return Object.freeze({ pools: Object.freeze(pools), totalBytes: offset, budgetBytes });
 }

@@ -41,7 +41,12 @@ function captureToSocket(s: UploaderStatus): Record<string, number> {
   const w = s.captureToSocket;
   // A tenth of a millisecond: natively a frame reaches the socket in about one.
   const tenth = (v: number) => (Number.isFinite(v) ? Math.round(v * 10) / 10 : -1);
-  const out = { captureToSocketFrames: w.retained, captureToSocketP50Ms: tenth(w.percentile(50)), captureToSocketP99Ms: tenth(w.percentile(99)), captureToSocketMaxMs: tenth(w.percentile(100)) };
+  const out = {
+    captureToSocketFrames: w.retained,
+    captureToSocketP50Ms: tenth(w.percentile(50)),
+    captureToSocketP99Ms: tenth(w.percentile(99)),
+    captureToSocketMaxMs: tenth(w.percentile(100)),
+  };
   w.clear();
   return out;
 }
@@ -49,8 +54,13 @@ function captureToSocket(s: UploaderStatus): Record<string, number> {
 /** Recording mode "event" (docs/events.md): flat fields on the status and summary lines. */
 function eventFields(e: EventGateReport): Record<string, number> {
   return {
-    events: e.events, clips: e.clips, fragmentsAdmitted: e.fragmentsAdmitted,
-    preRollMs: e.preRollMs, preRollFillMs: e.preRollFillMs, openClip: e.openClip, postRemainingMs: e.postRemainingMs,
+    events: e.events,
+    clips: e.clips,
+    fragmentsAdmitted: e.fragmentsAdmitted,
+    preRollMs: e.preRollMs,
+    preRollFillMs: e.preRollFillMs,
+    openClip: e.openClip,
+    postRemainingMs: e.postRemainingMs,
   };
 }
 
@@ -83,10 +93,14 @@ function statusRecord(board: Board, device: string, s: UploaderStatus): Record<s
     heapBytes: memory.heapBytes,
     peakHeapBytes: memory.peakBytes,
     baselineHeapBytes: memory.baselineBytes ?? 0,
-    ...(memory.chunkBytes !== undefined ? {
-      heapChunkBytes: memory.chunkBytes, peakHeapChunkBytes: memory.peakChunkBytes ?? 0,
-      heapSlotBytes: memory.slotBytes ?? 0, peakHeapSlotBytes: memory.peakSlotBytes ?? 0,
-    } : {}),
+    ...(memory.chunkBytes !== undefined
+      ? {
+          heapChunkBytes: memory.chunkBytes,
+          peakHeapChunkBytes: memory.peakChunkBytes ?? 0,
+          heapSlotBytes: memory.slotBytes ?? 0,
+          peakHeapSlotBytes: memory.peakSlotBytes ?? 0,
+        }
+      : {}),
     ...(tls ? { tlsRecords: tls.records, tlsBytes: tls.bytes, tlsHandshakes: tls.handshakes } : {}),
     computrons: board.computrons(),
     ...(s.events ? eventFields(s.events) : {}),
@@ -130,13 +144,24 @@ function controlRecord(e: ControlEvent): Record<string, unknown> {
  * The control channel of a configured device, built before the cameras are read: it applies its state file now
  * (before the broker is reached). It never stops streaming: if it cannot even be built, that is a line.
  */
-function attachControl(board: Board, config: DeviceConfig, uploaders: readonly CameraUploader[]): { channel: ControlChannel | undefined; restartRequested: boolean } {
+function attachControl(
+  board: Board,
+  config: DeviceConfig,
+  uploaders: readonly CameraUploader[],
+): { channel: ControlChannel | undefined; restartRequested: boolean } {
   const attached: { channel: ControlChannel | undefined; restartRequested: boolean } = { channel: undefined, restartRequested: false };
   try {
-    attached.channel = startControl(board, config, config.control!, uploaders, () => {
-      attached.restartRequested = true;
-      for (const u of uploaders) u.stop();
-    }, (e) => line(board, controlRecord(e)));
+    attached.channel = startControl(
+      board,
+      config,
+      config.control!,
+      uploaders,
+      () => {
+        attached.restartRequested = true;
+        for (const u of uploaders) u.stop();
+      },
+      (e) => line(board, controlRecord(e)),
+    );
   } catch (err) {
     const e = isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', `control channel: ${(err as Error).message}`);
     line(board, { type: 'control', event: 'error', code: e.code, message: e.message });
@@ -185,10 +210,15 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   const named = (camera: DeviceConfig): Record<string, unknown> => (several ? { camera: camera.cameraName, stream: camera.stream.name } : {});
   let cameras: DeviceCameras;
   try {
-    cameras = buildCameras(board, config, (camera, e) => {
-      const record = eventRecord(e);
-      if (record) line(board, { ...record, ...named(camera) });
-    }, (e) => line(board, credentialsRecord(e)));
+    cameras = buildCameras(
+      board,
+      config,
+      (camera, e) => {
+        const record = eventRecord(e);
+        if (record) line(board, { ...record, ...named(camera) });
+      },
+      (e) => line(board, credentialsRecord(e)),
+    );
   } catch (err) {
     errorLine(board, isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', (err as Error).message));
     return DEVICE_EXIT.CONFIG;
@@ -199,13 +229,28 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   // Combinations KVS stores but its console/HLS cannot play (user-needs row 20), from the codec tables, once each.
   const warnings = [...new Set(configs.flatMap((c) => playbackWarnings(c.camera.codec, c.camera.audio ? [c.camera.audio.codec] : [])))];
   line(board, {
-    type: 'boot', device, board: config.board.name, runtime: board.runtime, recording: config.recording?.mode ?? 'continuous',
-    poolSlots: uploaders.reduce((n, u) => n + u.pool.sizing.slotCount, 0), heapBytes: board.memory().heapBytes,
+    type: 'boot',
+    device,
+    board: config.board.name,
+    runtime: board.runtime,
+    recording: config.recording?.mode ?? 'continuous',
+    poolSlots: uploaders.reduce((n, u) => n + u.pool.sizing.slotCount, 0),
+    heapBytes: board.memory().heapBytes,
     ...(warnings.length > 0 ? { warnings } : {}),
-    ...(plan ? {
-      poolBytes: plan.totalBytes, poolBudgetBytes: plan.budgetBytes,
-      cameras: configs.map((c, i) => ({ camera: c.cameraName, stream: c.stream.name, codec: c.camera.codec, fd: c.camera.fd, poolSlots: uploaders[i]!.pool.sizing.slotCount, poolBytes: plan.pools[i]!.bytes })),
-    } : {}),
+    ...(plan
+      ? {
+          poolBytes: plan.totalBytes,
+          poolBudgetBytes: plan.budgetBytes,
+          cameras: configs.map((c, i) => ({
+            camera: c.cameraName,
+            stream: c.stream.name,
+            codec: c.camera.codec,
+            fd: c.camera.fd,
+            poolSlots: uploaders[i]!.pool.sizing.slotCount,
+            poolBytes: plan.pools[i]!.bytes,
+          })),
+        }
+      : {}),
   });
   board.onStop(() => {
     for (const u of uploaders) u.stop();
@@ -224,17 +269,25 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   // A camera that fails, or a live camera whose capture ended, ends the device: the others flush and stop, and the
   // service manager restarts it whole (captures included). A recording that ends (the simulator's --once) leaves
   // the others running to their own end.
-  const runs = uploaders.map((u, i) => u.run().then((result) => {
-    const camera = configs[i]!.camera;
-    if (result.error || (camera.live && camera.recorded !== true)) for (const other of uploaders) other.stop();
-    return result;
-  }));
+  const runs = uploaders.map((u, i) =>
+    u.run().then((result) => {
+      const camera = configs[i]!.camera;
+      if (result.error || (camera.live && camera.recorded !== true)) for (const other of uploaders) other.stop();
+      return result;
+    }),
+  );
   control?.channel?.start();
   const recording = config.recording;
-  const trigger = recording?.mode === 'event' && recording.trigger !== undefined ? new LocalTrigger({
-    board, path: recording.trigger, maxPreMs: recording.preRollMs,
-    onEvent: (request) => eventOnAll(uploaders, request), report: (record) => line(board, record),
-  }) : undefined;
+  const trigger =
+    recording?.mode === 'event' && recording.trigger !== undefined
+      ? new LocalTrigger({
+          board,
+          path: recording.trigger,
+          maxPreMs: recording.preRollMs,
+          onEvent: (request) => eventOnAll(uploaders, request),
+          report: (record) => line(board, record),
+        })
+      : undefined;
   trigger?.start();
   const results = await Promise.all(runs);
   cameras.iot?.close();
@@ -242,7 +295,12 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
   control?.channel?.close(control.restartRequested ? 'restart' : 'shutdown');
   if (statusTimer !== undefined) board.timers.clear(statusTimer);
   results.forEach((result, i) => {
-    line(board, { type: 'summary', ...statusRecord(board, configs[i]!.stream.name, result.status), ...named(configs[i]!), ...(result.error ? { error: result.error.code } : {}) });
+    line(board, {
+      type: 'summary',
+      ...statusRecord(board, configs[i]!.stream.name, result.status),
+      ...named(configs[i]!),
+      ...(result.error ? { error: result.error.code } : {}),
+    });
   });
   const errors = results.filter((r) => r.error !== undefined).map((r) => r.error!);
   for (const error of errors) errorLine(board, error);

@@ -27,8 +27,14 @@ function stateStore(board: Board, path: string): StateStore {
  * the MQTT connection (TLS with the device certificate, client id = thing name). Nothing here can stop the
  * device: connection failures and refusals arrive as `error` events and streaming goes on.
  */
-export function startControl(board: Board, config: DeviceConfig, control: ControlConfig, uploaders: readonly CameraUploader[],
-  restart: () => void, onEvent: (event: ControlEvent) => void): ControlChannel {
+export function startControl(
+  board: Board,
+  config: DeviceConfig,
+  control: ControlConfig,
+  uploaders: readonly CameraUploader[],
+  restart: () => void,
+  onEvent: (event: ControlEvent) => void,
+): ControlChannel {
   const tls = { ca: board.readText(control.caFile), cert: board.readText(control.certFile), key: board.readText(control.keyFile) };
   // The MQTT client's buffers are fixed at start and sized by the board (manifest `control`; 4 KiB × 8 by default).
   // The state buffer and the bound on waiting results too (CONTROL_BUSY past it): smaller where memory is tight.
@@ -42,13 +48,26 @@ export function startControl(board: Board, config: DeviceConfig, control: Contro
     onEvent,
     ...(stateBytes !== undefined ? { stateBytes } : {}),
     ...(pendingResults !== undefined ? { pendingResults } : {}),
-    mqtt: (callbacks) => new MqttClient({
-      sockets: board.sockets, timers: board.timers, clock: board.clock, random: board.random,
-      host: control.host, port: control.port, tls, clientId: control.thingName,
-      keepAliveSeconds: control.keepAliveSeconds, will: callbacks.will,
-      maxPacketBytes, maxQueued, ...(config.board.net ? { deadlines: config.board.net } : {}),
-      onMessage: callbacks.onMessage, onConnectionChange: callbacks.onConnectionChange, onQueueSpace: callbacks.onQueueSpace,
-      onOversize: callbacks.onOversize, onError: callbacks.onError,
-    }),
+    mqtt: (callbacks) =>
+      new MqttClient({
+        sockets: board.sockets,
+        timers: board.timers,
+        clock: board.clock,
+        random: board.random,
+        host: control.host,
+        port: control.port,
+        tls,
+        clientId: control.thingName,
+        keepAliveSeconds: control.keepAliveSeconds,
+        will: callbacks.will,
+        maxPacketBytes,
+        maxQueued,
+        ...(config.board.net ? { deadlines: config.board.net } : {}),
+        onMessage: callbacks.onMessage,
+        onConnectionChange: callbacks.onConnectionChange,
+        onQueueSpace: callbacks.onQueueSpace,
+        onOversize: callbacks.onOversize,
+        onError: callbacks.onError,
+      }),
   });
 }

@@ -42,7 +42,14 @@ export interface ByteScanPort {
    * Requires an access unit being assembled with a classified open NAL unit. Optional: the XS board has it.
    */
   closeAccessUnit?(
-    bytes: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
+    bytes: Uint8Array,
+    from: number,
+    to: number,
+    base: number,
+    state: Float64Array,
+    table: Float64Array,
+    sps: Uint8Array,
+    pps: Uint8Array,
   ): number;
   /**
    * The end of JPEG entropy-coded data: the first j in [from, to) with bytes[j] === 0xFF whose next byte, when
@@ -70,9 +77,7 @@ export interface ByteScanPort {
    * With closeAccessUnit: the access unit's table (`count` rows of logical header offset, length, start-code
    * length, type) into a frame record's NAL arrays, offsets minus `start`. Throws RangeError past any array.
    */
-  copyNalTable?(
-    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
-  ): void;
+  copyNalTable?(table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array): void;
   /**
    * With closeAccessUnit: a complete access unit's whole frame record in one call (issue 12), on the core's own
    * objects (a Frame record and the reader's StreamCursor; io names them `object` and imports nothing): what

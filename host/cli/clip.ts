@@ -11,13 +11,13 @@ const spec: CommandSpec = {
   name: 'clip',
   usage: 'clip --stream <name> --start T --end T -o <clip.mp4> [--producer-timestamps] [--endpoint-url URL] [--region R]',
   summary:
-    'Downloads an MP4 of a time range (GetClip on the stream\'s data endpoint) and writes it atomically, with\n' +
+    "Downloads an MP4 of a time range (GetClip on the stream's data endpoint) and writes it atomically, with\n" +
     'progress on stderr. KVS packages the fragments that START in the range, at most 200 fragments or 100 MB\n' +
     'from the start. Works against AWS and the local cloud alike.',
   options: {
     stream: { type: 'string', value: 'name', help: 'KVS stream name' },
     start: { type: 'string', value: 'T', help: 'start: ISO 8601, epoch seconds, now, or -5m' },
-    end: { type: 'string', value: 'T', help: 'end (inclusive, compared with each fragment\'s start)' },
+    end: { type: 'string', value: 'T', help: "end (inclusive, compared with each fragment's start)" },
     output: { type: 'string', short: 'o', value: 'clip.mp4', help: 'where to write the MP4 (written atomically)' },
     'producer-timestamps': { type: 'boolean', help: 'select by producer (camera) timestamps instead of server timestamps' },
     quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
@@ -53,13 +53,15 @@ export const clipCommand: Command = {
       progress(`requesting ${new Date(start).toISOString()} … ${new Date(end).toISOString()} of ${target.stream}`);
       let answer;
       try {
-        answer = await client.send(new GetClipCommand({
-          StreamName: target.stream,
-          ClipFragmentSelector: {
-            FragmentSelectorType: values['producer-timestamps'] ? 'PRODUCER_TIMESTAMP' : 'SERVER_TIMESTAMP',
-            TimestampRange: { StartTimestamp: new Date(start), EndTimestamp: new Date(end) },
-          },
-        }));
+        answer = await client.send(
+          new GetClipCommand({
+            StreamName: target.stream,
+            ClipFragmentSelector: {
+              FragmentSelectorType: values['producer-timestamps'] ? 'PRODUCER_TIMESTAMP' : 'SERVER_TIMESTAMP',
+              TimestampRange: { StartTimestamp: new Date(start), EndTimestamp: new Date(end) },
+            },
+          }),
+        );
       } catch (err) {
         throw awsFailure(err, target.stream);
       }

@@ -12,7 +12,7 @@ const spec: CommandSpec = {
   usage: 'clips --stream <name> [--start T] [--end T] [--producer-timestamps] [--max-results N] [--json] [--profile P] [--endpoint-url URL] [--region R]',
   summary:
     'Lists the event clips a stream holds (docs/events.md): a camera recording in event mode tags every fragment of a\n' +
-    'clip with FIELDCAM_CLIP and the event\'s name=value tags. The fragments come from ListFragments, their tags from\n' +
+    "clip with FIELDCAM_CLIP and the event's name=value tags. The fragments come from ListFragments, their tags from\n" +
     'GetMediaForFragmentList (ListFragments does not return metadata); each clip is shown with its start, end,\n' +
     'fragments, merged events and tags, oldest first.',
   options: {
@@ -24,7 +24,6 @@ const spec: CommandSpec = {
   },
   details: 'example (local cloud):\n  fieldcam clips --stream cam-1 --endpoint-url https://127.0.0.1:4590\n  fieldcam clips --stream cam-1 --start=-1h --json',
 };
-
 
 export const clipsCommand: Command = {
   summary: spec.summary,
@@ -48,7 +47,12 @@ export const clipsCommand: Command = {
       const reader = new FragmentTagReader((t: TaggedFragment) => {
         const f = t.fragmentNumber === undefined ? undefined : byNumber.get(t.fragmentNumber);
         if (!f) return;
-        fragments.push({ fragmentNumber: t.fragmentNumber!, producerMs: f.ProducerTimestamp?.getTime() ?? 0, durationMs: f.FragmentLengthInMilliseconds ?? 0, tags: t.tags });
+        fragments.push({
+          fragmentNumber: t.fragmentNumber!,
+          producerMs: f.ProducerTimestamp?.getTime() ?? 0,
+          durationMs: f.FragmentLengthInMilliseconds ?? 0,
+          tags: t.tags,
+        });
       });
       try {
         const numbers = [...byNumber.keys()];
@@ -63,16 +67,33 @@ export const clipsCommand: Command = {
     }
     const clips = groupClips(fragments);
     if (values.json === true) {
-      process.stdout.write(JSON.stringify(clips.map((c) => ({ ...c, start: new Date(c.startMs).toISOString(), end: new Date(c.endMs).toISOString() })), null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify(
+          clips.map((c) => ({ ...c, start: new Date(c.startMs).toISOString(), end: new Date(c.endMs).toISOString() })),
+          null,
+          2,
+        ) + '\n',
+      );
       return EXIT.OK;
     }
     if (clips.length === 0) {
       process.stdout.write(`${target.stream}: no event clips in ${listed.length} fragment(s)\n`);
       return EXIT.OK;
     }
-    const rows = [['clip', 'start', 'end', 'seconds', 'fragments', 'events', 'tags'],
-      ...clips.map((c) => [c.id, new Date(c.startMs).toISOString(), new Date(c.endMs).toISOString(), ((c.endMs - c.startMs) / 1000).toFixed(1),
-        String(c.fragments), String(c.events), Object.entries(c.tags).map(([k, v]) => `${k}=${v}`).join(' ')])];
+    const rows = [
+      ['clip', 'start', 'end', 'seconds', 'fragments', 'events', 'tags'],
+      ...clips.map((c) => [
+        c.id,
+        new Date(c.startMs).toISOString(),
+        new Date(c.endMs).toISOString(),
+        ((c.endMs - c.startMs) / 1000).toFixed(1),
+        String(c.fragments),
+        String(c.events),
+        Object.entries(c.tags)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+      ]),
+    ];
     process.stdout.write([...formatTable(rows), `${clips.length} clip(s) in ${listed.length} fragment(s) of ${target.stream}`].join('\n') + '\n');
     return EXIT.OK;
   },

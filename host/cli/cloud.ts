@@ -1,7 +1,14 @@
 import { resolve } from 'node:path';
 import { FieldcamError } from '../shared/hostErrors.ts';
 import {
-  controlPlaneRoutes, DEFAULT_CONFIG, EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, mediaRoutes, startCloud, viewerUrl, type Route,
+  controlPlaneRoutes,
+  DEFAULT_CONFIG,
+  EXAMPLE_ACCESS_KEY_ID,
+  EXAMPLE_SECRET_ACCESS_KEY,
+  mediaRoutes,
+  startCloud,
+  viewerUrl,
+  type Route,
 } from '../../sim/index.ts';
 import { EXIT } from '../lib/CliError.ts';
 import { fingerprintSecret } from '../shared/fingerprintSecret.ts';
@@ -24,8 +31,16 @@ const spec: CommandSpec = {
   options: {
     'state-dir': { type: 'string', value: 'dir', help: 'where state, the CA and media live (default: ./.state/cloud)' },
     port: { type: 'string', value: 'n', help: `TCP port on 127.0.0.1 (default: ${DEFAULT_CLOUD_PORT}; 0 = any free port)` },
-    'credentials-port': { type: 'string', value: 'n', help: `port of the IoT credentials provider (mTLS; default: ${DEFAULT_CREDENTIALS_PORT}; 0 = any free port)` },
-    'mqtt-port': { type: 'string', value: 'n', help: `port of the MQTT broker (TLS + client certificate, and WSS at /mqtt; default: ${DEFAULT_MQTT_PORT}; 0 = any free port)` },
+    'credentials-port': {
+      type: 'string',
+      value: 'n',
+      help: `port of the IoT credentials provider (mTLS; default: ${DEFAULT_CREDENTIALS_PORT}; 0 = any free port)`,
+    },
+    'mqtt-port': {
+      type: 'string',
+      value: 'n',
+      help: `port of the MQTT broker (TLS + client certificate, and WSS at /mqtt; default: ${DEFAULT_MQTT_PORT}; 0 = any free port)`,
+    },
     region: { type: 'string', value: 'name', help: `the region requests must be signed for (default: ${DEFAULT_CONFIG.region})` },
     'access-key-id': { type: 'string', value: 'id', help: `accepted access key id (default: ${EXAMPLE_ACCESS_KEY_ID}, the AWS documentation example)` },
     'secret-access-key': { type: 'string', value: 'key', help: 'its secret (required with --access-key-id)' },

@@ -25,40 +25,47 @@ const SLOW_COMMANDS: Readonly<Record<string, number>> = Object.freeze({ stop: 40
 
 const spec: CommandSpec = {
   name: 'device',
-  usage: 'device <thing> (watch | config [name=value …] | profile [--duration S] [-o report.html] | event [--pre T] [--post T] [name=value …] | <command> [name=value …]) [--timeout S] [--json]',
+  usage:
+    'device <thing> (watch | config [name=value …] | profile [--duration S] [-o report.html] | event [--pre T] [--post T] [name=value …] | <command> [name=value …]) [--timeout S] [--json]',
   summary:
     'Steer and observe one camera over its control channel (docs/control-channel.md): send a command and wait\n' +
     'for its result, show or change its desired configuration, or watch what it publishes. Connects to the MQTT\n' +
     'endpoint over WebSockets with your AWS credentials (SigV4), as AWS IoT allows IAM principals.',
   options: {
     timeout: { type: 'string', value: 'S', help: `seconds to wait for the device's answer (default ${DEFAULT_TIMEOUT_S}; stop and tag ${SLOW_COMMANDS.stop})` },
-    json: { type: 'boolean', help: 'print the result (watch: one JSON line per message; profile: the report\'s numbers)' },
+    json: { type: 'boolean', help: "print the result (watch: one JSON line per message; profile: the report's numbers)" },
     duration: { type: 'string', value: 'S', help: 'profile: seconds to record (default 60)' },
-    pre: { type: 'string', value: 'T', help: 'event: video before the event to upload, e.g. 10s (default: the device\'s recording.preRollMs, at most that)' },
-    post: { type: 'string', value: 'T', help: 'event: video after the event to upload, e.g. 20s, at most 10m (default: the device\'s recording.postMs)' },
+    pre: { type: 'string', value: 'T', help: "event: video before the event to upload, e.g. 10s (default: the device's recording.preRollMs, at most that)" },
+    post: { type: 'string', value: 'T', help: "event: video after the event to upload, e.g. 20s, at most 10m (default: the device's recording.postMs)" },
     interval: { type: 'string', value: 'S', help: 'profile: seconds between two `status` requests (default 1)' },
     output: { type: 'string', short: 'o', value: 'file', help: 'profile: the HTML report (default: profile-<thing>.html)' },
     ...OPERATOR_OPTIONS,
   },
-  details: () => [
-    'commands:',
-    ...formatTable([['', ''], ...Object.entries(CONTROL_COMMANDS).map(([n, h]) => [n, h]),
-      ['watch', 'live telemetry, health, reported configuration and results (Ctrl-C ends)'],
-      ['profile', 'the fieldcam profile report from the device\'s telemetry (a status request each --interval, for --duration)'],
-      ['config', 'show desired/reported configuration; with name=value …, write a new desired version']]).slice(1).map((l) => `  ${l}`),
-    '',
-    'settings (set, config):',
-    ...Object.entries(CONTROL_SETTINGS).map(([n, s]) => `  ${n}=${s.type === 'bool' ? 'true|false' : `${s.min}-${s.max} (${s.unit})`}`),
-    '',
-    `exit status: 0 ok, ${EXIT.DEVICE_REFUSED} the device refused (its code and message are printed), ${EXIT.DEVICE_NO_ANSWER} no answer in time,`,
-    `${EXIT.USAGE} usage, ${EXIT.FAILED} other errors (unknown thing, broker unreachable or refused).`,
-    '',
-    'examples (local cloud, AWS_CA_BUNDLE=<state>/ca.pem):',
-    '  fieldcam device cam-1 status --endpoint-url https://127.0.0.1:4590',
-    '  fieldcam device cam-1 set fragmentMs=4000 --endpoint-url https://127.0.0.1:4590',
-    '  fieldcam device cam-1 tag name=event value=door-open --endpoint-url https://127.0.0.1:4590',
-    '  fieldcam device cam-1 event --pre 10s --post 20s motion=front --endpoint-url https://127.0.0.1:4590',
-  ].join('\n'),
+  details: () =>
+    [
+      'commands:',
+      ...formatTable([
+        ['', ''],
+        ...Object.entries(CONTROL_COMMANDS).map(([n, h]) => [n, h]),
+        ['watch', 'live telemetry, health, reported configuration and results (Ctrl-C ends)'],
+        ['profile', "the fieldcam profile report from the device's telemetry (a status request each --interval, for --duration)"],
+        ['config', 'show desired/reported configuration; with name=value …, write a new desired version'],
+      ])
+        .slice(1)
+        .map((l) => `  ${l}`),
+      '',
+      'settings (set, config):',
+      ...Object.entries(CONTROL_SETTINGS).map(([n, s]) => `  ${n}=${s.type === 'bool' ? 'true|false' : `${s.min}-${s.max} (${s.unit})`}`),
+      '',
+      `exit status: 0 ok, ${EXIT.DEVICE_REFUSED} the device refused (its code and message are printed), ${EXIT.DEVICE_NO_ANSWER} no answer in time,`,
+      `${EXIT.USAGE} usage, ${EXIT.FAILED} other errors (unknown thing, broker unreachable or refused).`,
+      '',
+      'examples (local cloud, AWS_CA_BUNDLE=<state>/ca.pem):',
+      '  fieldcam device cam-1 status --endpoint-url https://127.0.0.1:4590',
+      '  fieldcam device cam-1 set fragmentMs=4000 --endpoint-url https://127.0.0.1:4590',
+      '  fieldcam device cam-1 tag name=event value=door-open --endpoint-url https://127.0.0.1:4590',
+      '  fieldcam device cam-1 event --pre 10s --post 20s motion=front --endpoint-url https://127.0.0.1:4590',
+    ].join('\n'),
 };
 
 function write(lines: readonly string[]): void {
@@ -67,7 +74,11 @@ function write(lines: readonly string[]): void {
 
 function settingsLines(doc: ConfigDocument | undefined, label: string): string[] {
   if (!doc) return [`${label}: none retained`];
-  const rows = Object.entries(doc.settings).map(([k, v]) => [`  ${k}`, v === null ? 'device default' : String(v), doc.rejected?.[k] ? `rejected: ${doc.rejected[k]}` : '']);
+  const rows = Object.entries(doc.settings).map(([k, v]) => [
+    `  ${k}`,
+    v === null ? 'device default' : String(v),
+    doc.rejected?.[k] ? `rejected: ${doc.rejected[k]}` : '',
+  ]);
   for (const [k, code] of Object.entries(doc.rejected ?? {})) if (!(k in doc.settings)) rows.push([`  ${k}`, '-', `rejected: ${code}`]);
   return [`${label} (version ${doc.version}):`, ...(rows.length ? formatTable(rows) : ['  (no settings)'])];
 }
@@ -79,10 +90,13 @@ function resultLines(thing: string, name: string, result: CommandResult): string
   if (!data || Object.keys(data).length === 0) return [head];
   if (name === 'status') return [head, ...formatTelemetry(data, wantsColour(process.stdout))];
   if (name === 'set') return [head, ...settingsLines(readConfigDocument(data), 'reported')];
-  if (name === 'tag' && typeof data.fragment === 'number') return [`${head}: on the fragment at ${new Date(data.fragment).toISOString()} (timecode ${data.fragment})`];
+  if (name === 'tag' && typeof data.fragment === 'number')
+    return [`${head}: on the fragment at ${new Date(data.fragment).toISOString()} (timecode ${data.fragment})`];
   if (name === 'event' && typeof data.clip === 'number') {
     const at = (ms: unknown) => (typeof ms === 'number' ? new Date(ms).toISOString() : '?');
-    return [`${head}: ${data.merged ? 'joined' : 'opened'} clip ${data.clip}, window ${at(data.from)} → ${at(data.to)}; ${String(data.fragments)} fragment(s) of pre-roll sent, ${String(data.tagsKept)} tag(s) kept`];
+    return [
+      `${head}: ${data.merged ? 'joined' : 'opened'} clip ${data.clip}, window ${at(data.from)} → ${at(data.to)}; ${String(data.fragments)} fragment(s) of pre-roll sent, ${String(data.tagsKept)} tag(s) kept`,
+    ];
   }
   if (name === 'reload-credentials' && typeof data.expiration === 'string') return [`${head}: new credentials expire ${data.expiration}`];
   return [head, JSON.stringify(data)];
@@ -129,7 +143,8 @@ async function runConfig(s: Session, assignments: readonly string[]): Promise<nu
   try {
     if (assignments.length === 0) {
       const current = await readRetainedConfig(ctx, 1500);
-      if (s.json) process.stdout.write(JSON.stringify({ thing: s.thing, desired: current.desired ?? null, reported: current.reported ?? null }, null, 2) + '\n');
+      if (s.json)
+        process.stdout.write(JSON.stringify({ thing: s.thing, desired: current.desired ?? null, reported: current.reported ?? null }, null, 2) + '\n');
       else write([...settingsLines(current.desired, 'desired'), ...settingsLines(current.reported, 'reported')]);
       return EXIT.OK;
     }
@@ -219,7 +234,11 @@ async function runProfile(s: Session, durationS: number, intervalS: number, outp
   const report = profileFromTelemetry(s.thing, records, durationS);
   writeFileAtomic(output, renderReport([report]));
   if (s.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else write([`${s.thing}: ${records.length} telemetry records; report written to ${output}`, ...report.budgets.map((b) => `  ${b.name}: ${b.measured} of ${b.budget} ${b.unit}: ${b.ok ? 'within budget' : 'OVER BUDGET'}`)]);
+  else
+    write([
+      `${s.thing}: ${records.length} telemetry records; report written to ${output}`,
+      ...report.budgets.map((b) => `  ${b.name}: ${b.measured} of ${b.budget} ${b.unit}: ${b.ok ? 'within budget' : 'OVER BUDGET'}`),
+    ]);
   return EXIT.OK;
 }
 
@@ -247,7 +266,10 @@ export const deviceCommand: Command = {
         ...(typeof values.post === 'string' ? { post: values.post } : {}),
       }) as ControlDocument | undefined;
     } else {
-      throw new FieldcamError('CLI_USAGE', `device: unknown command '${verb}'; commands: ${[...Object.keys(CONTROL_COMMANDS), 'watch', 'config', 'profile'].join(', ')}`);
+      throw new FieldcamError(
+        'CLI_USAGE',
+        `device: unknown command '${verb}'; commands: ${[...Object.keys(CONTROL_COMMANDS), 'watch', 'config', 'profile'].join(', ')}`,
+      );
     }
     const durationS = numberFlag(spec, 'duration', values.duration, 1, 86400) ?? 60;
     const intervalS = numberFlag(spec, 'interval', values.interval, 0.2, 3600) ?? 1;

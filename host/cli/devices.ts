@@ -22,7 +22,7 @@ const spec: CommandSpec = {
     ...OPERATOR_OPTIONS,
   },
   details:
-    'health: green / amber / red from the last PERSISTED age (docs/control-channel.md), offline (the device\'s\n' +
+    "health: green / amber / red from the last PERSISTED age (docs/control-channel.md), offline (the device's\n" +
     'Will: its connection dropped), unknown (never published: not booted with the control channel).\n\n' +
     'example (local cloud, AWS_CA_BUNDLE=<state>/ca.pem):\n  fieldcam devices --endpoint-url https://127.0.0.1:4590',
 };
@@ -55,7 +55,7 @@ function tableLines(rows: readonly FleetRow[], colour: boolean): string[] {
 }
 
 export const devicesCommand: Command = {
-  summary: 'the fleet table: each camera\'s health, last PERSISTED age, frames, drops, pool fill and ACK latency',
+  summary: "the fleet table: each camera's health, last PERSISTED age, frames, drops, pool fill and ACK latency",
   async run(argv) {
     const parsed = readCommandLine(spec, argv, { positionals: 'none', hint: ' (for one camera: fieldcam device <thing> …)' });
     if (!parsed) return EXIT.OK;
@@ -85,7 +85,9 @@ export const devicesCommand: Command = {
         process.stdout.write(`no cameras in ${target.region} (things of type fieldcam-camera); create some with fieldcam provision\n`);
       } else {
         const colour = wantsColour(process.stdout);
-        const line = HEALTH_STATES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${paintHealth(s, colour)}`).join(', ');
+        const line = HEALTH_STATES.filter((s) => counts[s] > 0)
+          .map((s) => `${counts[s]} ${paintHealth(s, colour)}`)
+          .join(', ');
         process.stdout.write([...tableLines(rows, colour), `${rows.length} camera${rows.length === 1 ? '' : 's'}: ${line}`].join('\n') + '\n');
       }
       const threshold = failOn === undefined ? Infinity : SEVERITY[failOn as HealthState];

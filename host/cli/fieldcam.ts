@@ -15,14 +15,17 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     load: async () => (await import('./build.ts')).buildCommand,
   },
   clip: { summary: 'download an MP4 of a time range of a stream (GetClip)', load: async () => (await import('./clip.ts')).clipCommand },
-  clips: { summary: 'list the event clips a stream holds, with start, end and tags (fragment metadata)', load: async () => (await import('./clips.ts')).clipsCommand },
+  clips: {
+    summary: 'list the event clips a stream holds, with start, end and tags (fragment metadata)',
+    load: async () => (await import('./clips.ts')).clipsCommand,
+  },
   cloud: { summary: 'run the local AWS emulator (Kinesis Video Streams) on https://127.0.0.1', load: async () => (await import('./cloud.ts')).cloudCommand },
   device: {
     summary: 'steer one camera over MQTT: start, stop, set, tag, status, reload-credentials, restart, config, watch',
     load: async () => (await import('./device.ts')).deviceCommand,
   },
   devices: {
-    summary: 'the fleet table: each camera\'s health, last PERSISTED age, frames, drops, pool fill, ACK latency',
+    summary: "the fleet table: each camera's health, last PERSISTED age, frames, drops, pool fill, ACK latency",
     load: async () => (await import('./devices.ts')).devicesCommand,
   },
   doctor: {
@@ -30,11 +33,14 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     load: async () => (await import('./doctor.ts')).doctorCommand,
   },
   flash: {
-    summary: 'write a board\'s deployable tree (image, device bundle, systemd unit, install script) into a root directory',
+    summary: "write a board's deployable tree (image, device bundle, systemd unit, install script) into a root directory",
     load: async () => (await import('./flash.ts')).flashCommand,
   },
   fragments: { summary: 'list the fragments Kinesis Video Streams stored for a stream', load: async () => (await import('./fragments.ts')).fragmentsCommand },
-  'get-media': { summary: 'download a stream\'s stored fragments as one playable Matroska file', load: async () => (await import('./get-media.ts')).getMediaCommand },
+  'get-media': {
+    summary: "download a stream's stored fragments as one playable Matroska file",
+    load: async () => (await import('./get-media.ts')).getMediaCommand,
+  },
   images: { summary: 'write still images of a time range of a stream (GetImages)', load: async () => (await import('./images.ts')).imagesCommand },
   mux: {
     summary: 'frame a raw H.264, H.265 or MJPEG stream (plus audio) as the Matroska a device would upload',
@@ -46,7 +52,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
     load: async () => (await import('./profile.ts')).profileCommand,
   },
   provision: {
-    summary: 'create a camera\'s thing, certificate, role, policies and stream, and write its device bundle',
+    summary: "create a camera's thing, certificate, role, policies and stream, and write its device bundle",
     load: async () => (await import('./provision.ts')).provisionCommand,
   },
   sim: {

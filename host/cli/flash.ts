@@ -22,7 +22,8 @@ import { playbackWarnings } from '../../firmware/core/media/playbackWarnings.ts'
 
 const spec: CommandSpec = {
   name: 'flash',
-  usage: 'flash --bundle DIR --board <name> (--image raspios.img [-o camera.img | --device /dev/sdX [--yes]] [--wifi-ssid S --wifi-psk-file F --wifi-country CC] | --target DIR)\n' +
+  usage:
+    'flash --bundle DIR --board <name> (--image raspios.img [-o camera.img | --device /dev/sdX [--yes]] [--wifi-ssid S --wifi-psk-file F --wifi-country CC] | --target DIR)\n' +
     '       [--camera-source KIND [--camera-url-file FILE]] [--audio-source alsa[:DEVICE]] [--force] [--json]\n' +
     '       fieldcam flash --bundle FLEET --count N --prefix P --board <name> --image raspios.img -o OUTDIR [--wifi-…] [--json]\n' +
     '       fieldcam flash --verify camera.img [--json]',
@@ -32,8 +33,8 @@ const spec: CommandSpec = {
     'install.sh, firstboot), the device bundle under /etc/fieldcam/bundle, fieldcam.service enabled, a first-boot\n' +
     'unit that creates the service user, hostname = thing name, NTP on, and the Wi-Fi connection if asked. The\n' +
     'result is written to a temporary file, read back (as --verify) and renamed to -o (default: the image itself).\n' +
-    '--target DIR writes the same tree into a root directory (a mounted card) instead. Builds the board\'s image\n' +
-    'first (dist/<board>/) and checks the bundle with the device\'s own reader before writing anything.',
+    "--target DIR writes the same tree into a root directory (a mounted card) instead. Builds the board's image\n" +
+    "first (dist/<board>/) and checks the bundle with the device's own reader before writing anything.",
   options: {
     bundle: { type: 'string', value: 'DIR', help: 'the device bundle fieldcam provision wrote (docs/device-bundle.md)' },
     board: { type: 'string', value: 'name', help: 'board manifest (manifests/boards/<name>.json)' },
@@ -47,17 +48,32 @@ const spec: CommandSpec = {
     'wifi-ssid': { type: 'string', value: 'SSID', help: 'Wi-Fi network for the first boot (NetworkManager connection, 0600)' },
     'wifi-psk-file': { type: 'string', value: 'FILE', help: 'file holding the Wi-Fi passphrase (never on the command line)' },
     'wifi-country': { type: 'string', value: 'CC', help: 'ISO 3166-1 country of the Wi-Fi (GB, US, DE, ...): Raspberry Pi OS keeps the radio off without it' },
-    'camera-source': { type: 'string', value: 'KIND', help: 'the camera adapter, overriding the board\'s camera.source: rpicam, rpicam:software, v4l2[:/dev/videoN[:mjpeg|h264|yuyv422]], rtsp, mjpeg-http' },
-    'camera-url-file': { type: 'string', value: 'FILE', help: 'with rtsp or mjpeg-http: file holding the camera\'s URL (it may hold a password: never on the command line); written to the bundle, 0600' },
-    'audio-source': { type: 'string', value: 'alsa[:DEVICE]', help: 'the microphone of a bundle with camera.audio (required then): alsa (hw:1) or alsa:DEVICE; the run script encodes it in the bundle\'s codec into the runtime\'s audio fd' },
-    target: { type: 'string', value: 'DIR', help: 'the board\'s root: a mounted SD card root file system, or a directory' },
+    'camera-source': {
+      type: 'string',
+      value: 'KIND',
+      help: "the camera adapter, overriding the board's camera.source: rpicam, rpicam:software, v4l2[:/dev/videoN[:mjpeg|h264|yuyv422]], rtsp, mjpeg-http",
+    },
+    'camera-url-file': {
+      type: 'string',
+      value: 'FILE',
+      help: "with rtsp or mjpeg-http: file holding the camera's URL (it may hold a password: never on the command line); written to the bundle, 0600",
+    },
+    'audio-source': {
+      type: 'string',
+      value: 'alsa[:DEVICE]',
+      help: "the microphone of a bundle with camera.audio (required then): alsa (hw:1) or alsa:DEVICE; the run script encodes it in the bundle's codec into the runtime's audio fd",
+    },
+    target: { type: 'string', value: 'DIR', help: "the board's root: a mounted SD card root file system, or a directory" },
     force: { type: 'boolean', help: 'replace fieldcam written for another board' },
     json: { type: 'boolean', help: 'print the result as JSON' },
   },
-  details: () => `boards: ${listBoards().filter((b) => b !== 'esp32-cam').join(', ')}\n\n` +
+  details: () =>
+    `boards: ${listBoards()
+      .filter((b) => b !== 'esp32-cam')
+      .join(', ')}\n\n` +
     'Then: write camera.img to the card (Raspberry Pi Imager "use custom", or dd), boot the Pi: the first boot creates the user\n' +
     'fieldcam and starts fieldcam.service. With --target, on the board: sudo sh /opt/fieldcam/install.sh\n' +
-    'Here, under QEMU, exactly as the board runs it: fieldcam sim --image <target> --state-dir <provision\'s local cloud state>',
+    "Here, under QEMU, exactly as the board runs it: fieldcam sim --image <target> --state-dir <provision's local cloud state>",
 };
 
 /** The board with `--camera-source` in place of its manifest's camera.source (the tree's board.json then says so). */
@@ -78,11 +94,15 @@ function readCameraUrlFlag(board: BoardManifest, file: unknown, bundle: string):
   // A bundle with several cameras keeps each URL camera's URL beside its key (camera-url-<camera>, flashCameras.ts).
   if (file === undefined && listsCameras(bundle)) return undefined;
   if (!CAMERA_SOURCES[source.kind].url) {
-    if (file !== undefined) throw new FieldcamError('CLI_USAGE', `flash: --camera-url-file goes with an rtsp or mjpeg-http camera; ${board.name}'s is ${source.kind}`);
+    if (file !== undefined)
+      throw new FieldcamError('CLI_USAGE', `flash: --camera-url-file goes with an rtsp or mjpeg-http camera; ${board.name}'s is ${source.kind}`);
     return undefined;
   }
   if (typeof file !== 'string') {
-    throw new FieldcamError('CLI_USAGE', `flash: the ${source.kind} camera needs its URL: --camera-url-file FILE (one line; it may hold the camera's password, so it is never taken on the command line)`);
+    throw new FieldcamError(
+      'CLI_USAGE',
+      `flash: the ${source.kind} camera needs its URL: --camera-url-file FILE (one line; it may hold the camera's password, so it is never taken on the command line)`,
+    );
   }
   let text: string;
   try {
@@ -100,9 +120,13 @@ function report(r: FlashResult): string {
   const w1 = Math.max(...r.files.map((f) => size(f.bytes).length));
   const lines = r.files.map((f) => `  ${f.path.padEnd(w0)}  ${size(f.bytes).padStart(w1)}  ${f.mode}  ${f.action}`);
   const changed = r.files.filter((f) => f.action !== 'unchanged').length;
-  return `flash: ${r.board} (fieldcam ${r.version}), thing ${r.thingName} (stream ${r.streamName}) → ${r.target}\n` + lines.join('\n') + '\n' +
+  return (
+    `flash: ${r.board} (fieldcam ${r.version}), thing ${r.thingName} (stream ${r.streamName}) → ${r.target}\n` +
+    lines.join('\n') +
+    '\n' +
     (r.unchanged ? 'unchanged: the target already holds this tree\n' : `${changed} of ${r.files.length} file(s) written\n`) +
-    `next: on the board, sudo sh /opt/fieldcam/install.sh; here (a local-cloud bundle), fieldcam sim --image ${r.target} --state-dir <the cloud's state>\n`;
+    `next: on the board, sudo sh /opt/fieldcam/install.sh; here (a local-cloud bundle), fieldcam sim --image ${r.target} --state-dir <the cloud's state>\n`
+  );
 }
 
 /** What --device names, judged against the host's mounts, swaps and root before anything is written. */
@@ -125,7 +149,10 @@ function inspectDevice(path: string, imageBytes: number, yes: boolean): { path: 
         closeSync(fd);
       }
     } catch (err) {
-      throw new FieldcamError('FLASH_DEVICE_REFUSED', `flash: ${path} cannot be read (${(err as NodeJS.ErrnoException).code}): run as a user who may write the card (sudo); nothing was written`);
+      throw new FieldcamError(
+        'FLASH_DEVICE_REFUSED',
+        `flash: ${path} cannot be read (${(err as NodeJS.ErrnoException).code}): run as a user who may write the card (sudo); nothing was written`,
+      );
     }
   };
   const v = judgeDevice({ device: path, name: basename(real), isBlock, head, imageBytes, yes, view: hostBlockView() });
@@ -135,11 +162,14 @@ function inspectDevice(path: string, imageBytes: number, yes: boolean): { path: 
 function imageReport(r: ImageFlashResult): string {
   const w0 = Math.max(...r.files.map((f) => f.path.length));
   const w1 = Math.max(...r.files.map((f) => size(f.bytes).length));
-  return `flash: ${r.board} (fieldcam ${r.version}), thing ${r.thingName} (stream ${r.streamName}) into ${r.os}: ${r.input} → ${r.output}\n` +
-    r.files.map((f) => `  /${f.path.padEnd(w0)}  ${size(f.bytes).padStart(w1)}  ${f.mode}`).join('\n') + '\n' +
+  return (
+    `flash: ${r.board} (fieldcam ${r.version}), thing ${r.thingName} (stream ${r.streamName}) into ${r.os}: ${r.input} → ${r.output}\n` +
+    r.files.map((f) => `  /${f.path.padEnd(w0)}  ${size(f.bytes).padStart(w1)}  ${f.mode}`).join('\n') +
+    '\n' +
     `hostname ${r.hostname}; ${r.wifi ? `Wi-Fi ${r.wifi.ssid} (${r.wifi.country})` : 'Wi-Fi left as the image had it (none: Ethernet)'}; ${size(r.freeBytes)} free on the root file system\n` +
     formatChecks(r.checks) +
-    `next: write ${r.output} to the card (Raspberry Pi Imager, "use custom"), boot the Pi; watch it with fieldcam devices\n`;
+    `next: write ${r.output} to the card (Raspberry Pi Imager, "use custom"), boot the Pi; watch it with fieldcam devices\n`
+  );
 }
 
 export const flashCommand: Command = {
@@ -188,7 +218,11 @@ export const flashCommand: Command = {
       } catch {
         throw new FieldcamError('CLI_INPUT_NOT_FOUND', `flash: no image ${input} (download Raspberry Pi OS Lite and unpack it: xz -d)`);
       }
-      if (!st.isFile()) throw new FieldcamError('CLI_USAGE', `flash: --image ${input} is not a disk image file (a card goes in --device, the Raspberry Pi OS image file in --image)`);
+      if (!st.isFile())
+        throw new FieldcamError(
+          'CLI_USAGE',
+          `flash: --image ${input} is not a disk image file (a card goes in --device, the Raspberry Pi OS image file in --image)`,
+        );
       src = openImageTarget(input, board.name, values.force === true);
     }
     let fleet: string[] | undefined;
@@ -198,7 +232,8 @@ export const flashCommand: Command = {
         throw new FieldcamError('CLI_USAGE', 'flash: --count N (1-1000) and --prefix P go together');
       }
       if (src === undefined) throw new FieldcamError('CLI_USAGE', 'flash: --count writes images: give the Raspberry Pi OS image with --image');
-      if (typeof values.output !== 'string' || values.device !== undefined) throw new FieldcamError('CLI_USAGE', 'flash: --count writes N images into the folder -o OUTDIR (not --device)');
+      if (typeof values.output !== 'string' || values.device !== undefined)
+        throw new FieldcamError('CLI_USAGE', 'flash: --count writes N images into the folder -o OUTDIR (not --device)');
       fleet = fleetBundles(resolve(values.bundle as string), values.prefix, count);
     }
     let card: { path: string; name: string } | undefined;
@@ -217,13 +252,25 @@ export const flashCommand: Command = {
       // card read back in its turn.
       const staged = join(dirname(src.path), `.${basename(src.path)}.${process.pid}.card.img`);
       try {
-        const r = flashImage({ board, image, bundle: resolve(values.bundle as string), src, output: staged, ...(wifi ? { wifi } : {}), ...(cameraUrl !== undefined ? { cameraUrl } : {}) });
+        const r = flashImage({
+          board,
+          image,
+          bundle: resolve(values.bundle as string),
+          src,
+          output: staged,
+          ...(wifi ? { wifi } : {}),
+          ...(cameraUrl !== undefined ? { cameraUrl } : {}),
+        });
         card = inspectDevice(card.path, statSync(staged).size, values.yes === true);
         const bytes = writeDevice(staged, card.path);
         const checks = verifyImage(card.path);
         const failed = checks.filter((c) => c.status === 'FAIL').length;
         const done = { ...r, output: card.path, deviceBytesWritten: bytes, checks };
-        process.stdout.write(json ? JSON.stringify(done, null, 2) + '\n' : imageReport(done).replace(/\nnext: .*\n$/, `\n${card.path}: ${size(bytes)} written${failed ? '' : '; eject it and boot the Pi'}\n`));
+        process.stdout.write(
+          json
+            ? JSON.stringify(done, null, 2) + '\n'
+            : imageReport(done).replace(/\nnext: .*\n$/, `\n${card.path}: ${size(bytes)} written${failed ? '' : '; eject it and boot the Pi'}\n`),
+        );
         return failed === 0 ? EXIT.OK : EXIT.FAILED;
       } finally {
         rmSync(staged, { force: true });
@@ -231,19 +278,49 @@ export const flashCommand: Command = {
     }
     if (src !== undefined && fleet !== undefined) {
       const outDir = resolve(values.output as string);
-      const results = flashFleet({ board, image, bundles: fleet, src, outDir, ...(wifi ? { wifi } : {}), ...(cameraUrl !== undefined ? { cameraUrl } : {}),
-        onImage: (r) => { if (!json) process.stderr.write(`flash: ${r.thingName} → ${r.output}: ${r.checks.filter((c) => c.status === 'PASS').length} checks passed\n`); } });
-      process.stdout.write(json ? JSON.stringify({ board: board.name, images: results }, null, 2) + '\n'
-        : `flash: ${results.length} image(s) for ${board.name} in ${outDir}\n` + results.map((r) => `  ${r.thingName.padEnd(24)} ${r.output}  hostname ${r.hostname}`).join('\n') + '\n');
+      const results = flashFleet({
+        board,
+        image,
+        bundles: fleet,
+        src,
+        outDir,
+        ...(wifi ? { wifi } : {}),
+        ...(cameraUrl !== undefined ? { cameraUrl } : {}),
+        onImage: (r) => {
+          if (!json) process.stderr.write(`flash: ${r.thingName} → ${r.output}: ${r.checks.filter((c) => c.status === 'PASS').length} checks passed\n`);
+        },
+      });
+      process.stdout.write(
+        json
+          ? JSON.stringify({ board: board.name, images: results }, null, 2) + '\n'
+          : `flash: ${results.length} image(s) for ${board.name} in ${outDir}\n` +
+              results.map((r) => `  ${r.thingName.padEnd(24)} ${r.output}  hostname ${r.hostname}`).join('\n') +
+              '\n',
+      );
       return EXIT.OK;
     }
     if (src !== undefined) {
       const output = typeof values.output === 'string' ? resolve(values.output) : src.path;
-      const r = flashImage({ board, image, bundle: resolve(values.bundle as string), src, output, ...(wifi ? { wifi } : {}), ...(cameraUrl !== undefined ? { cameraUrl } : {}) });
+      const r = flashImage({
+        board,
+        image,
+        bundle: resolve(values.bundle as string),
+        src,
+        output,
+        ...(wifi ? { wifi } : {}),
+        ...(cameraUrl !== undefined ? { cameraUrl } : {}),
+      });
       process.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : imageReport(r));
       return EXIT.OK;
     }
-    const result = flashTree({ board, image, bundle: resolve(values.bundle as string), target: resolve(values.target as string), force: values.force === true, ...(cameraUrl !== undefined ? { cameraUrl } : {}) });
+    const result = flashTree({
+      board,
+      image,
+      bundle: resolve(values.bundle as string),
+      target: resolve(values.target as string),
+      force: values.force === true,
+      ...(cameraUrl !== undefined ? { cameraUrl } : {}),
+    });
     process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : report(result));
     return EXIT.OK;
   },

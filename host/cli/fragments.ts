@@ -1,5 +1,10 @@
 import { GetDataEndpointCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
-import { type Fragment, GetMediaForFragmentListCommand, KinesisVideoArchivedMediaClient, paginateListFragments } from '@aws-sdk/client-kinesis-video-archived-media';
+import {
+  type Fragment,
+  GetMediaForFragmentListCommand,
+  KinesisVideoArchivedMediaClient,
+  paginateListFragments,
+} from '@aws-sdk/client-kinesis-video-archived-media';
 import { FieldcamError } from '../shared/hostErrors.ts';
 import { awsClientConfig, type AwsClientConfig } from '../aws/awsClientConfig.ts';
 import { EXIT } from '../lib/CliError.ts';
@@ -20,7 +25,7 @@ const spec: CommandSpec = {
   name: 'fragments',
   usage: 'fragments --stream <name> [--start T] [--end T] [--producer-timestamps] [--max-results N] [--json] [--profile P] [--endpoint-url URL] [--region R]',
   summary:
-    'Lists the fragments Kinesis Video Streams stored for a stream (ListFragments on the stream\'s data endpoint):\n' +
+    "Lists the fragments Kinesis Video Streams stored for a stream (ListFragments on the stream's data endpoint):\n" +
     'number, producer and server time, duration and size, oldest first. Credentials, region and AWS_CA_BUNDLE are\n' +
     'read as the AWS CLI reads them.',
   options: {
@@ -35,7 +40,10 @@ const spec: CommandSpec = {
 
 /** The fragment range and cap of RANGE_OPTIONS (undefined: the whole stream). */
 export interface FragmentRange {
-  readonly selector?: { readonly FragmentSelectorType: 'SERVER_TIMESTAMP' | 'PRODUCER_TIMESTAMP'; readonly TimestampRange: { StartTimestamp: Date; EndTimestamp: Date } };
+  readonly selector?: {
+    readonly FragmentSelectorType: 'SERVER_TIMESTAMP' | 'PRODUCER_TIMESTAMP';
+    readonly TimestampRange: { StartTimestamp: Date; EndTimestamp: Date };
+  };
   readonly max?: number;
 }
 
@@ -82,7 +90,10 @@ export function archiveTarget(command: string, values: Record<string, unknown>):
 }
 
 /** Archived media is served by the stream's data endpoint: ask the control plane for it first (GetDataEndpoint). */
-export async function archivedMediaClient(target: ArchiveTarget, apiName: 'LIST_FRAGMENTS' | 'GET_MEDIA_FOR_FRAGMENT_LIST' | 'GET_HLS_STREAMING_SESSION_URL' | 'GET_CLIP' | 'GET_IMAGES'): Promise<KinesisVideoArchivedMediaClient> {
+export async function archivedMediaClient(
+  target: ArchiveTarget,
+  apiName: 'LIST_FRAGMENTS' | 'GET_MEDIA_FOR_FRAGMENT_LIST' | 'GET_HLS_STREAMING_SESSION_URL' | 'GET_CLIP' | 'GET_IMAGES',
+): Promise<KinesisVideoArchivedMediaClient> {
   const control = new KinesisVideoClient(target.config);
   try {
     const { DataEndpoint } = await withThrottleRetry(() => control.send(new GetDataEndpointCommand({ StreamName: target.stream, APIName: apiName })));
@@ -127,8 +138,10 @@ export async function listAllFragments(client: KinesisVideoArchivedMediaClient, 
   } catch (err) {
     throw awsFailure(err, stream);
   }
-  all.sort((a, b) =>
-    (a.ProducerTimestamp?.getTime() ?? 0) - (b.ProducerTimestamp?.getTime() ?? 0) || compareFragmentNumbers(a.FragmentNumber ?? '', b.FragmentNumber ?? ''));
+  all.sort(
+    (a, b) =>
+      (a.ProducerTimestamp?.getTime() ?? 0) - (b.ProducerTimestamp?.getTime() ?? 0) || compareFragmentNumbers(a.FragmentNumber ?? '', b.FragmentNumber ?? ''),
+  );
   return range.max !== undefined ? all.slice(0, range.max) : all;
 }
 
@@ -137,7 +150,12 @@ export async function listAllFragments(client: KinesisVideoArchivedMediaClient, 
 const MEDIA_BATCH = 1000;
 
 /** The stored media of `numbers`, in that order, in batches GetMediaForFragmentList accepts, chunk by chunk. */
-export async function fetchFragmentMedia(client: KinesisVideoArchivedMediaClient, stream: string, numbers: readonly string[], onChunk: (chunk: Uint8Array) => void): Promise<void> {
+export async function fetchFragmentMedia(
+  client: KinesisVideoArchivedMediaClient,
+  stream: string,
+  numbers: readonly string[],
+  onChunk: (chunk: Uint8Array) => void,
+): Promise<void> {
   for (let i = 0; i < numbers.length; i += MEDIA_BATCH) {
     let answer;
     try {
@@ -200,13 +218,21 @@ export const fragmentsCommand: Command = {
     const table = [
       ['fragment number', 'producer time', 'server time', 'duration', 'size'],
       ...fragments.map((f) => [
-        f.FragmentNumber ?? '-', iso(f.ProducerTimestamp), iso(f.ServerTimestamp),
-        `${f.FragmentLengthInMilliseconds ?? '-'} ms`, `${f.FragmentSizeInBytes ?? '-'} B`,
+        f.FragmentNumber ?? '-',
+        iso(f.ProducerTimestamp),
+        iso(f.ServerTimestamp),
+        `${f.FragmentLengthInMilliseconds ?? '-'} ms`,
+        `${f.FragmentSizeInBytes ?? '-'} B`,
       ]),
     ];
     const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
     for (const row of table) {
-      process.stdout.write(row.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd() + '\n');
+      process.stdout.write(
+        row
+          .map((cell, c) => (c >= 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+          .join('  ')
+          .trimEnd() + '\n',
+      );
     }
     const totalMs = fragments.reduce((n, f) => n + (f.FragmentLengthInMilliseconds ?? 0), 0);
     const totalBytes = fragments.reduce((n, f) => n + (f.FragmentSizeInBytes ?? 0), 0);

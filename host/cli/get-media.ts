@@ -9,10 +9,11 @@ import { archivedMediaClient, archiveTarget, fetchFragmentMedia, fragmentRange, 
 
 const spec: CommandSpec = {
   name: 'get-media',
-  usage: 'get-media --stream <name> -o <out.mkv> [--start T] [--end T] [--producer-timestamps] [--max-results N] [--profile P] [--endpoint-url URL] [--region R]',
+  usage:
+    'get-media --stream <name> -o <out.mkv> [--start T] [--end T] [--producer-timestamps] [--max-results N] [--profile P] [--endpoint-url URL] [--region R]',
   summary:
     'Downloads every stored fragment of a stream (ListFragments, then GetMediaForFragmentList) and writes ONE\n' +
-    'playable Matroska file, atomically: the first fragment\'s header, then every Cluster from the earliest.\n' +
+    "playable Matroska file, atomically: the first fragment's header, then every Cluster from the earliest.\n" +
     'KVS answers each fragment as its own segment (header, KVS tags, cluster); the repeats are stripped.',
   options: {
     stream: { type: 'string', value: 'name', help: 'KVS stream name' },
@@ -145,7 +146,11 @@ export const getMediaCommand: Command = {
         numbers.push(f.FragmentNumber!);
       }
     }
-    if (numbers.length === 0) throw new FieldcamError('INPUT_EMPTY', `stream '${target.stream}' has no stored fragments${range.selector ? ' in that range' : ' (is its data retention 0?)'}`);
+    if (numbers.length === 0)
+      throw new FieldcamError(
+        'INPUT_EMPTY',
+        `stream '${target.stream}' has no stored fragments${range.selector ? ' in that range' : ' (is its data retention 0?)'}`,
+      );
 
     const client = await archivedMediaClient(target, 'GET_MEDIA_FOR_FRAGMENT_LIST');
     const out = new AtomicFileWriter(values.output);

@@ -13,7 +13,7 @@ const spec: CommandSpec = {
   name: 'images',
   usage: 'images --stream <name> --start T --end T [--every 1s] -o <dir> [--png] [--width W --height H] [--quality Q] [--producer-timestamps]',
   summary:
-    'Writes still images of a time range (GetImages on the stream\'s data endpoint), one file per sampled time:\n' +
+    "Writes still images of a time range (GetImages on the stream's data endpoint), one file per sampled time:\n" +
     '<dir>/<stream>-<time>.jpg (or .png). KVS decodes them from H.264/H.265 streams; a range is at most 300 s.\n' +
     'Times without media are reported, not written. Works against AWS and the local cloud alike.',
   options: {
@@ -54,7 +54,7 @@ export const imagesCommand: Command = {
     const start = parseTimeArgument('start', values.start, now);
     const end = parseTimeArgument('end', values.end, now);
     const every = typeof values.every === 'string' ? parseDurationArgument('every', values.every) : 1000;
-    if (every < 200) throw new FieldcamError('CLI_USAGE', 'images: --every must be at least 200ms (KVS\'s SamplingInterval)');
+    if (every < 200) throw new FieldcamError('CLI_USAGE', "images: --every must be at least 200ms (KVS's SamplingInterval)");
     const quality = whole('quality', values.quality, 1, 100);
     const width = whole('width', values.width, 1, 3840);
     const height = whole('height', values.height, 1, 2160);
@@ -69,18 +69,20 @@ export const imagesCommand: Command = {
       do {
         let page: GetImagesCommandOutput;
         try {
-          page = await client.send(new GetImagesCommand({
-            StreamName: target.stream,
-            ImageSelectorType: values['producer-timestamps'] ? 'PRODUCER_TIMESTAMP' : 'SERVER_TIMESTAMP',
-            StartTimestamp: new Date(start),
-            EndTimestamp: new Date(end),
-            SamplingInterval: Math.round(every),
-            Format: values.png ? 'PNG' : 'JPEG',
-            ...(quality !== undefined && !values.png ? { FormatConfig: { JPEGQuality: String(quality) } } : {}),
-            ...(width !== undefined ? { WidthPixels: width } : {}),
-            ...(height !== undefined ? { HeightPixels: height } : {}),
-            ...(token ? { NextToken: token } : {}),
-          }));
+          page = await client.send(
+            new GetImagesCommand({
+              StreamName: target.stream,
+              ImageSelectorType: values['producer-timestamps'] ? 'PRODUCER_TIMESTAMP' : 'SERVER_TIMESTAMP',
+              StartTimestamp: new Date(start),
+              EndTimestamp: new Date(end),
+              SamplingInterval: Math.round(every),
+              Format: values.png ? 'PNG' : 'JPEG',
+              ...(quality !== undefined && !values.png ? { FormatConfig: { JPEGQuality: String(quality) } } : {}),
+              ...(width !== undefined ? { WidthPixels: width } : {}),
+              ...(height !== undefined ? { HeightPixels: height } : {}),
+              ...(token ? { NextToken: token } : {}),
+            }),
+          );
         } catch (err) {
           throw awsFailure(err, target.stream);
         }

@@ -15,14 +15,23 @@ const spec: CommandSpec = {
   usage: 'mux <input|-> -o <out.mkv> [options]',
   summary:
     'Frames a raw Annex-B H.264/H.265 or MJPEG stream exactly as a device would upload it to Kinesis Video Streams:\n' +
-    'read into the board\'s frame pool, split into frames, one Matroska Cluster per fragment, KVS rules enforced.',
+    "read into the board's frame pool, split into frames, one Matroska Cluster per fragment, KVS rules enforced.",
   options: {
     output: { type: 'string', short: 'o', value: 'out.mkv', help: 'where to write the Matroska file (written atomically)' },
     codec: { type: 'string', value: CODEC_IDS.join('|'), help: 'input codec (default: detected from the first bytes)' },
-    audio: { type: 'string', multiple: true, value: 'file', help: 'an audio track: AAC ADTS (.aac) or raw G.711 (.alaw, .ulaw), from the video\'s start; KVS takes 3 tracks in all' },
+    audio: {
+      type: 'string',
+      multiple: true,
+      value: 'file',
+      help: "an audio track: AAC ADTS (.aac) or raw G.711 (.alaw, .ulaw), from the video's start; KVS takes 3 tracks in all",
+    },
     'audio-codec': { type: 'string', value: AUDIO_CODEC_IDS.join('|'), help: 'codec of the --audio files (default: from the extension)' },
     fps: { type: 'string', value: 'N or N/M', help: 'frame rate (default: H.264/H.265 VUI timing, else 25)' },
-    'fragment-ms': { type: 'string', value: 'ms', help: 'open a new fragment at the first key frame after this long (default: board, 1000; 0 = every key frame)' },
+    'fragment-ms': {
+      type: 'string',
+      value: 'ms',
+      help: 'open a new fragment at the first key frame after this long (default: board, 1000; 0 = every key frame)',
+    },
     'max-fragment-ms': { type: 'string', value: 'ms', help: 'refuse fragments longer than this (default: board, 10000; KVS max 20000)' },
     board: { type: 'string', value: 'name', help: 'board whose frame pool and defaults to use (default: sim-x86)' },
     'fragment-metadata': { type: 'string', multiple: true, value: 'name=value', help: 'metadata tag on every fragment (max 10)' },
@@ -31,7 +40,8 @@ const spec: CommandSpec = {
     'start-time': { type: 'string', value: 'ms|ISO-8601', help: 'timecode of the first frame (default: 0)' },
     json: { type: 'boolean', help: 'print the summary as JSON' },
   },
-  details: () => `boards: ${listBoards().join(', ')}\n\nexample:\n  fieldcam mux test/fixtures/h264-320x240-10fps-gop10.h264 -o /tmp/out.mkv && mkvinfo /tmp/out.mkv`,
+  details: () =>
+    `boards: ${listBoards().join(', ')}\n\nexample:\n  fieldcam mux test/fixtures/h264-320x240-10fps-gop10.h264 -o /tmp/out.mkv && mkvinfo /tmp/out.mkv`,
 };
 
 function parseFps(raw: unknown): FrameRate | undefined {
@@ -148,7 +158,10 @@ export const muxCommand: Command = {
           `${summary.frames} frames (${summary.keyFrames} key) in ${summary.fragments} fragments, ` +
           `${(summary.durationMs / 1000).toFixed(2)} s, ${summary.bytesIn} → ${summary.bytesOut} bytes\n`,
       );
-      if (audio.length) process.stdout.write(`  + ${stats.audioPackets} audio packets in ${audio.length} track(s)${stats.audioLeftOut ? `, ${stats.audioLeftOut} after the video's end left out` : ''}\n`);
+      if (audio.length)
+        process.stdout.write(
+          `  + ${stats.audioPackets} audio packets in ${audio.length} track(s)${stats.audioLeftOut ? `, ${stats.audioLeftOut} after the video's end left out` : ''}\n`,
+        );
       for (const w of playbackWarnings(result.codec, result.audioCodecs)) process.stderr.write(`mux: warning: ${w}\n`);
       if (stats.fpsSource === 'default') {
         process.stderr.write(`mux: warning: no frame rate in the input; assumed ${fps_} fps (set --fps)\n`);

@@ -14,7 +14,7 @@ const spec: CommandSpec = {
   name: 'play',
   usage: 'play --stream <name> [--mode LIVE|LIVE_REPLAY|ON_DEMAND] [--start T] [--end T] [--ts] [--expires S] [--open] [--endpoint-url URL] [--region R]',
   summary:
-    'Prints an HLS URL for a stream (GetHLSStreamingSessionURL on the stream\'s data endpoint) that any HLS\n' +
+    "Prints an HLS URL for a stream (GetHLSStreamingSessionURL on the stream's data endpoint) that any HLS\n" +
     'player opens (ffplay, VLC, Safari, hls.js). LIVE by default; with --start, LIVE_REPLAY; with --start and\n' +
     '--end, ON_DEMAND. Works against AWS and the local cloud alike.',
   options: {
@@ -26,7 +26,7 @@ const spec: CommandSpec = {
     ts: { type: 'boolean', help: 'MPEG-TS segments instead of fragmented MP4 (older players)' },
     expires: { type: 'string', value: 'seconds', help: 'session lifetime, 300-43200 (default 300)' },
     'max-results': { type: 'string', value: 'N', help: 'fragments per media playlist (KVS default: 5 live, 1000 on demand)' },
-    open: { type: 'boolean', help: 'also open the stream in a browser: the local cloud\'s /viewer, or the KVS console on AWS' },
+    open: { type: 'boolean', help: "also open the stream in a browser: the local cloud's /viewer, or the KVS console on AWS" },
     'endpoint-url': { type: 'string', value: 'URL', help: 'KVS endpoint (default: AWS_ENDPOINT_URL or the regional endpoint); e.g. the local cloud' },
     region: { type: 'string', value: 'region', help: 'AWS region (default: AWS_REGION)' },
   },
@@ -72,7 +72,8 @@ export const playCommand: Command = {
     } else {
       mode = start === undefined ? 'LIVE' : end === undefined ? 'LIVE_REPLAY' : 'ON_DEMAND';
     }
-    if (mode === 'LIVE' && (start !== undefined || end !== undefined)) throw new FieldcamError('CLI_USAGE', 'play: LIVE takes no --start/--end (use LIVE_REPLAY or ON_DEMAND)');
+    if (mode === 'LIVE' && (start !== undefined || end !== undefined))
+      throw new FieldcamError('CLI_USAGE', 'play: LIVE takes no --start/--end (use LIVE_REPLAY or ON_DEMAND)');
     if (mode !== 'LIVE' && start === undefined) throw new FieldcamError('CLI_USAGE', `play: ${mode} needs --start`);
     if (mode === 'ON_DEMAND' && end === undefined) throw new FieldcamError('CLI_USAGE', 'play: ON_DEMAND needs --end');
     const expires = integerFlag('expires', values.expires);

@@ -19,13 +19,18 @@ import type { Command } from './fieldcam.ts';
 import { CODEC_IDS, CODECS, type CodecId } from '../../firmware/core/media/codecs.ts';
 
 /** The clip a board's camera plays when --video is not given, per codec. */
-const SAMPLE_CLIPS: Readonly<Record<CodecId, string>> = Object.freeze({ h264: 'h264-320x240-10fps-gop10.h264', h265: 'h265-320x240-10fps-gop10.h265', mjpeg: 'mjpeg-320x240-10fps.mjpeg' });
+const SAMPLE_CLIPS: Readonly<Record<CodecId, string>> = Object.freeze({
+  h264: 'h264-320x240-10fps-gop10.h264',
+  h265: 'h265-320x240-10fps-gop10.h265',
+  mjpeg: 'mjpeg-320x240-10fps.mjpeg',
+});
 
 const FIXTURES = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures');
 
 const spec: CommandSpec = {
   name: 'profile',
-  usage: 'profile [--board NAME | --image DIR] [--video FILE] [--duration S] [--realtime|--as-fast-as-possible] [--time-scale N] [--faults SPEC] [--budget SPEC] [--count-instructions] [-o report.html] [--json FILE] [--csv DIR] [--fail-on budget]\n' +
+  usage:
+    'profile [--board NAME | --image DIR] [--video FILE] [--duration S] [--realtime|--as-fast-as-possible] [--time-scale N] [--faults SPEC] [--budget SPEC] [--count-instructions] [-o report.html] [--json FILE] [--csv DIR] [--fail-on budget]\n' +
     '       fieldcam profile --compare a.json b.json [-o diff.html]',
   summary:
     'Memory and latency profile of a board: boots the real firmware image (under `qemu-arm -cpu <model>` for ARM\n' +
@@ -35,14 +40,21 @@ const spec: CommandSpec = {
   options: {
     board: { type: 'string', value: 'name', help: 'board to profile (default: pi-zero-w); its image is built if needed' },
     image: { type: 'string', value: 'dir', help: 'a built image directory (fieldcam build: dist/<board>, with image.json and board.json) instead of --board' },
-    video: { type: 'string', value: 'file', help: 'raw H.264, H.265 or MJPEG clip for the camera, looped (default: the 320x240 sample of the board\'s codec)' },
-    duration: { type: 'string', value: 'S', help: 'device seconds to stream, counted from the device\'s boot line (default 30, at most 86400)' },
-    realtime: { type: 'boolean', help: 'feed the camera at the clip\'s real-time rate (the default)' },
+    video: { type: 'string', value: 'file', help: "raw H.264, H.265 or MJPEG clip for the camera, looped (default: the 320x240 sample of the board's codec)" },
+    duration: { type: 'string', value: 'S', help: "device seconds to stream, counted from the device's boot line (default 30, at most 86400)" },
+    realtime: { type: 'boolean', help: "feed the camera at the clip's real-time rate (the default)" },
     'as-fast-as-possible': { type: 'boolean', help: 'feed the camera as fast as the board reads (the device waits for ACKs instead of dropping)' },
-    'time-scale': { type: 'string', value: 'N', help: 'the device\'s clock, the cloud\'s and the camera run N times faster (1-1000, default 1)' },
-    faults: { type: 'string', value: 'spec', help: 'cloud faults on the device clock: drop@T, outage@T:D, ack-delay@T:D=MS, error@T, comma-separated (T, D in seconds)' },
+    'time-scale': { type: 'string', value: 'N', help: "the device's clock, the cloud's and the camera run N times faster (1-1000, default 1)" },
+    faults: {
+      type: 'string',
+      value: 'spec',
+      help: 'cloud faults on the device clock: drop@T, outage@T:D, ack-delay@T:D=MS, error@T, comma-separated (T, D in seconds)',
+    },
     budget: { type: 'string', value: 'spec', help: 'override budgets: heap=BYTES, app-heap=BYTES, pool=SLOTS, latency-p99=MS, comma-separated' },
-    'count-instructions': { type: 'boolean', help: 'ARM boards: ARM guest instructions per frame with the QEMU plugin (two extra runs: the clip twice minus once)' },
+    'count-instructions': {
+      type: 'boolean',
+      help: 'ARM boards: ARM guest instructions per frame with the QEMU plugin (two extra runs: the clip twice minus once)',
+    },
     output: { type: 'string', short: 'o', value: 'file', help: 'the HTML report (default: profile-<board>.html)' },
     json: { type: 'string', value: 'file', help: 'write the numbers as JSON' },
     csv: { type: 'string', value: 'dir', help: 'write samples.csv, fragments.csv, events.csv, summary.csv into DIR' },
@@ -50,7 +62,8 @@ const spec: CommandSpec = {
     compare: { type: 'boolean', help: 'compare two --json files: overlaid plots and a table of differences' },
     'state-dir': { type: 'string', value: 'dir', help: 'local cloud state for the run (default: a temporary directory, removed afterwards)' },
   },
-  details: () => `boards: ${listBoards().join(', ')}\n\nExample: fieldcam profile --board pi-zero-w --duration 120 --faults outage@30s:60s -o pi.html --json pi.json\n` +
+  details: () =>
+    `boards: ${listBoards().join(', ')}\n\nExample: fieldcam profile --board pi-zero-w --duration 120 --faults outage@30s:60s -o pi.html --json pi.json\n` +
     'docs/profiling.md explains each plot.',
 };
 
@@ -85,7 +98,12 @@ function readReport(file: string): ProfileReport {
 /** The clip's frame period and real-time byte rate: its size over its duration (frames / fps, from the core's own reader). */
 function pacing(video: string, board: BoardManifest, scratch: string): { frameMs: number; bytesPerSecond: number } {
   // MJPEG carries no frame rate: the board's camera rate, as the device is configured below.
-  const result = muxFile({ input: video, output: join(scratch, 'pacing.mkv'), board, ...(!CODECS[sniffCodecOfFile(video) ?? 'h264'].nalTables ? { fps: { num: board.camera.fps, den: 1 } } : {}) });
+  const result = muxFile({
+    input: video,
+    output: join(scratch, 'pacing.mkv'),
+    board,
+    ...(!CODECS[sniffCodecOfFile(video) ?? 'h264'].nalTables ? { fps: { num: board.camera.fps, den: 1 } } : {}),
+  });
   const seconds = (result.stats.frames * result.stats.fps.den) / result.stats.fps.num;
   rmSync(join(scratch, 'pacing.mkv'), { force: true });
   return { frameMs: (1000 * result.stats.fps.den) / result.stats.fps.num, bytesPerSecond: seconds > 0 ? statSync(video).size / seconds : 0 };
@@ -106,7 +124,9 @@ function printSummary(r: ProfileReport): void {
   for (const x of rows) process.stdout.write(`  ${x.label.padEnd(width)}  ${x.text}\n`);
   for (const b of r.budgets) {
     const show = (v: number) => (b.unit === 'bytes' ? mib(v) : `${v} ${b.unit}`);
-    process.stdout.write(`  ${b.name.padEnd(width)}  ${show(b.measured)} of ${show(b.budget)}: ${b.ok ? 'within budget' : 'OVER BUDGET'}${b.note ? ` (${b.note})` : ''}\n`);
+    process.stdout.write(
+      `  ${b.name.padEnd(width)}  ${show(b.measured)} of ${show(b.budget)}: ${b.ok ? 'within budget' : 'OVER BUDGET'}${b.note ? ` (${b.note})` : ''}\n`,
+    );
   }
 }
 
@@ -118,7 +138,8 @@ export const profileCommand: Command = {
     const { values, positionals } = parsed;
     const output = typeof values.output === 'string' ? resolve(values.output) : undefined;
     if (values.compare === true) {
-      if (positionals.length !== 2) throw new FieldcamError('CLI_USAGE', 'profile: --compare takes two --json files: fieldcam profile --compare a.json b.json [-o diff.html]');
+      if (positionals.length !== 2)
+        throw new FieldcamError('CLI_USAGE', 'profile: --compare takes two --json files: fieldcam profile --compare a.json b.json [-o diff.html]');
       const runs = positionals.map(readReport);
       const out = output ?? resolve(`profile-${runs[0]!.board}-vs-${runs[1]!.board}.html`);
       write(out, renderReport(runs));
@@ -126,14 +147,18 @@ export const profileCommand: Command = {
       return EXIT.OK;
     }
     if (positionals.length) throw new FieldcamError('CLI_USAGE', `profile: unexpected argument '${positionals[0]}' (only --compare takes files)`);
-    if (values['fail-on'] !== undefined && values['fail-on'] !== 'budget') throw new FieldcamError('CLI_USAGE', `profile: --fail-on takes 'budget', not '${String(values['fail-on'])}'`);
-    if (values.realtime === true && values['as-fast-as-possible'] === true) throw new FieldcamError('CLI_USAGE', 'profile: --realtime and --as-fast-as-possible exclude each other');
+    if (values['fail-on'] !== undefined && values['fail-on'] !== 'budget')
+      throw new FieldcamError('CLI_USAGE', `profile: --fail-on takes 'budget', not '${String(values['fail-on'])}'`);
+    if (values.realtime === true && values['as-fast-as-possible'] === true)
+      throw new FieldcamError('CLI_USAGE', 'profile: --realtime and --as-fast-as-possible exclude each other');
     if (values.board !== undefined && values.image !== undefined) throw new FieldcamError('CLI_USAGE', 'profile: give --board or --image, not both');
     const durationS = numberFlag(spec, 'duration', values.duration, 1, 86400) ?? 30;
     const timeScale = numberFlag(spec, 'time-scale', values['time-scale'], 1, 1000) ?? 1;
     if (!Number.isInteger(timeScale)) throw new FieldcamError('CLI_USAGE', 'profile: --time-scale must be a whole number from 1 to 1000');
     const faults = typeof values.faults === 'string' ? parseFaultSpec(values.faults) : [];
-    for (const f of faults) if (f.atS >= durationS) throw new FieldcamError('CLI_USAGE', `profile: the fault ${f.kind}@${f.atS}s starts after the run ends (--duration ${durationS})`);
+    for (const f of faults)
+      if (f.atS >= durationS)
+        throw new FieldcamError('CLI_USAGE', `profile: the fault ${f.kind}@${f.atS}s starts after the run ends (--duration ${durationS})`);
     const budgets = typeof values.budget === 'string' ? parseBudgets(values.budget) : {};
 
     let board: BoardManifest;
@@ -141,7 +166,11 @@ export const profileCommand: Command = {
     let dir: string;
     if (typeof values.image === 'string') {
       dir = resolve(values.image);
-      if (!existsSync(join(dir, 'image.json')) || !existsSync(join(dir, 'board.json'))) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `profile: ${dir} is not a built image (no image.json and board.json; fieldcam build writes dist/<board>)`);
+      if (!existsSync(join(dir, 'image.json')) || !existsSync(join(dir, 'board.json')))
+        throw new FieldcamError(
+          'CLI_INPUT_NOT_FOUND',
+          `profile: ${dir} is not a built image (no image.json and board.json; fieldcam build writes dist/<board>)`,
+        );
       image = JSON.parse(readFileSync(join(dir, 'image.json'), 'utf8')) as ImageManifest;
       board = JSON.parse(readFileSync(join(dir, 'board.json'), 'utf8')) as BoardManifest;
     } else {
@@ -153,7 +182,8 @@ export const profileCommand: Command = {
     if (!existsSync(video)) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `profile: no clip at ${video}`);
     const codec = sniffCodecOfFile(video);
     if (!codec) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `profile: ${video} cannot be read as ${CODEC_IDS.map((id) => CODECS[id].label).join(', ')}`);
-    if (codec !== board.camera.codec) process.stderr.write(`profile: note: ${board.name}'s camera is ${board.camera.codec}; profiling with ${codec} as given\n`);
+    if (codec !== board.camera.codec)
+      process.stderr.write(`profile: note: ${board.name}'s camera is ${board.camera.codec}; profiling with ${codec} as given\n`);
     // An ARM board's RSS includes QEMU: the native runtime runs the same idle script to measure what QEMU adds.
     let nativeRuntime: string | undefined;
     if (image.qemuCpu) {
@@ -168,16 +198,38 @@ export const profileCommand: Command = {
     const progress = process.stderr.isTTY;
     let report: ProfileReport;
     try {
-      process.stderr.write(`profile: ${board.name} ${image.qemuCpu ? `under ${image.qemu ?? 'qemu-arm'} -cpu ${image.qemuCpu}` : 'natively'}, ${durationS} s of device time${timeScale > 1 ? ` at ×${timeScale}` : ''}, clip ${video}\n`);
+      process.stderr.write(
+        `profile: ${board.name} ${image.qemuCpu ? `under ${image.qemu ?? 'qemu-arm'} -cpu ${image.qemuCpu}` : 'natively'}, ${durationS} s of device time${timeScale > 1 ? ` at ×${timeScale}` : ''}, clip ${video}\n`,
+      );
       let lastLine = 0;
       const clip = pacing(video, board, stateDir);
       // From the board manifest the device reads (an edited --image board.json changes the pool, not image.json).
       const sizing = derivePoolSizing(board.pool);
       const poolBytes = sizing.slotCount * sizing.slotBytes;
       report = await runProfile({
-        board, image: { dir, runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}), heapLimitBytes: image.sizes.heapLimitBytes, poolBytes, target: image.target },
-        ...(nativeRuntime ? { nativeRuntime } : {}), video, codec, bytesPerSecond: fast ? 0 : clip.bytesPerSecond, frameMs: clip.frameMs, ...(!CODECS[codec].nalTables ? { fps: { num: board.camera.fps, den: 1 } } : {}), durationS, timeScale, faults, stateDir, budgets,
-        countInstructions: values['count-instructions'] === true, cwd: ROOT,
+        board,
+        image: {
+          dir,
+          runtimeFlags: image.runtimeFlags,
+          ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}),
+          ...(image.qemu ? { qemu: image.qemu } : {}),
+          heapLimitBytes: image.sizes.heapLimitBytes,
+          poolBytes,
+          target: image.target,
+        },
+        ...(nativeRuntime ? { nativeRuntime } : {}),
+        video,
+        codec,
+        bytesPerSecond: fast ? 0 : clip.bytesPerSecond,
+        frameMs: clip.frameMs,
+        ...(!CODECS[codec].nalTables ? { fps: { num: board.camera.fps, den: 1 } } : {}),
+        durationS,
+        timeScale,
+        faults,
+        stateDir,
+        budgets,
+        countInstructions: values['count-instructions'] === true,
+        cwd: ROOT,
         onProgress: ({ t, sample, fragments }) => {
           const now = performance.now();
           if (now - lastLine < (progress ? 250 : 5000)) return;

@@ -10,7 +10,14 @@ import { awsCall } from '../lib/provision/awsCall.ts';
 import { parseCameraList } from '../lib/provision/parseCameraList.ts';
 import { recordingFromFlags } from '../lib/provision/recordingFlags.ts';
 import { provisionDevice, type DeviceResult, type DeviceTarget } from '../lib/provision/provisionDevice.ts';
-import { CREDENTIAL_DURATION_SECONDS, DEFAULT_RETENTION_HOURS, DEFAULT_ROLE_ALIAS, roleAllowsStream, ROLE_POLICY_NAME, STREAM_NAME } from '../lib/provision/provisionNames.ts';
+import {
+  CREDENTIAL_DURATION_SECONDS,
+  DEFAULT_RETENTION_HOURS,
+  DEFAULT_ROLE_ALIAS,
+  roleAllowsStream,
+  ROLE_POLICY_NAME,
+  STREAM_NAME,
+} from '../lib/provision/provisionNames.ts';
 import { cameraStreamName, MAX_CAMERAS, ROLE_ALIAS, THING_NAME } from '../../firmware/core/iot/iotNames.ts';
 import { provisionShared } from '../lib/provision/provisionShared.ts';
 import { ProvisionSteps, type Step } from '../lib/provision/ProvisionSteps.ts';
@@ -19,7 +26,8 @@ import type { Command } from './fieldcam.ts';
 
 const spec: CommandSpec = {
   name: 'provision',
-  usage: 'provision (--thing <name> [--csr FILE] | --count N --prefix P) [--stream <name> | --cameras N|a,b,…] [--recording continuous|event [--pre T] [--post T] [--trigger PATH]] [--out DIR] [--region R] [--retention-hours N] [--credential-duration S] [--ca-file PEM] [--dry-run] [--json]',
+  usage:
+    'provision (--thing <name> [--csr FILE] | --count N --prefix P) [--stream <name> | --cameras N|a,b,…] [--recording continuous|event [--pre T] [--post T] [--trigger PATH]] [--out DIR] [--region R] [--retention-hours N] [--credential-duration S] [--ca-file PEM] [--dry-run] [--json]',
   summary:
     'Creates what a camera needs in AWS IoT, IAM and Kinesis Video Streams — thing type, thing, IAM role and\n' +
     'policy, role alias, IoT policy, certificate and key, attachments, stream — and writes its device bundle\n' +
@@ -29,21 +37,45 @@ const spec: CommandSpec = {
   options: {
     thing: { type: 'string', value: 'name', help: 'the IoT thing (1-128 of a-z A-Z 0-9 : _ -)' },
     stream: { type: 'string', value: 'name', help: 'the KVS stream of a one-camera device (default: the thing name; the role policy allows it and <thing>-*)' },
-    cameras: { type: 'string', value: 'N|a,b,…', help: `a device with several cameras: N (cam1…camN) or their names (1-32 of a-z 0-9 _ -), at most ${MAX_CAMERAS}; one stream <thing>-<camera> each` },
-    recording: { type: 'string', value: 'mode', help: 'the bundle\'s recording mode: continuous (every fragment) or event (clips around events, docs/events.md); default: what the bundle has, else continuous' },
-    pre: { type: 'string', value: 'T', help: 'with --recording event: pre-roll kept, e.g. 10s (default 10s; the board\'s pool limits it, checked by flash and at boot)' },
+    cameras: {
+      type: 'string',
+      value: 'N|a,b,…',
+      help: `a device with several cameras: N (cam1…camN) or their names (1-32 of a-z 0-9 _ -), at most ${MAX_CAMERAS}; one stream <thing>-<camera> each`,
+    },
+    recording: {
+      type: 'string',
+      value: 'mode',
+      help: "the bundle's recording mode: continuous (every fragment) or event (clips around events, docs/events.md); default: what the bundle has, else continuous",
+    },
+    pre: {
+      type: 'string',
+      value: 'T',
+      help: "with --recording event: pre-roll kept, e.g. 10s (default 10s; the board's pool limits it, checked by flash and at boot)",
+    },
     post: { type: 'string', value: 'T', help: 'with --recording event: video after an event that names none, e.g. 20s, at most 10m (default 20s)' },
     trigger: { type: 'string', value: 'PATH', help: 'with --recording event: the local trigger FIFO on the device (absolute path, e.g. /run/fieldcam/events)' },
     count: { type: 'string', value: 'N', help: 'provision a fleet of N things named <prefix>001…; bundles in <out>/<thing>/' },
     prefix: { type: 'string', value: 'P', help: 'thing name prefix of a fleet (e.g. cam-)' },
     out: { type: 'string', value: 'DIR', help: 'bundle directory (default ./<thing>); with --count, the parent of one per thing (default .)' },
     region: { type: 'string', value: 'region', help: 'AWS region (default: AWS_REGION / profile)' },
-    'retention-hours': { type: 'string', value: 'N', help: `stream retention (default ${DEFAULT_RETENTION_HOURS} for a stream it creates; given, existing streams are updated to it; 0 disables PERSISTED acks)` },
-    'credential-duration': { type: 'string', value: 'S', help: `role alias credential duration, 900-43200 s (default ${CREDENTIAL_DURATION_SECONDS} for an alias it creates; given, an existing alias is updated to it)` },
+    'retention-hours': {
+      type: 'string',
+      value: 'N',
+      help: `stream retention (default ${DEFAULT_RETENTION_HOURS} for a stream it creates; given, existing streams are updated to it; 0 disables PERSISTED acks)`,
+    },
+    'credential-duration': {
+      type: 'string',
+      value: 'S',
+      help: `role alias credential duration, 900-43200 s (default ${CREDENTIAL_DURATION_SECONDS} for an alias it creates; given, an existing alias is updated to it)`,
+    },
     'role-alias': { type: 'string', value: 'name', help: `IoT role alias (default ${DEFAULT_ROLE_ALIAS})` },
-    csr: { type: 'string', value: 'FILE', help: 'a PEM CSR made on the device: its key is certified (CreateCertificateFromCsr) and never leaves it; no private.key in the bundle' },
-    'ca-file': { type: 'string', value: 'PEM', help: 'root CA for the bundle\'s ca.pem (AWS: AmazonRootCA1.pem; default: AWS_CA_BUNDLE)' },
-    'endpoint-url': { type: 'string', value: 'URL', help: 'IoT, IAM and KVS endpoint (e.g. the local cloud); also the bundle\'s KVS endpoint' },
+    csr: {
+      type: 'string',
+      value: 'FILE',
+      help: 'a PEM CSR made on the device: its key is certified (CreateCertificateFromCsr) and never leaves it; no private.key in the bundle',
+    },
+    'ca-file': { type: 'string', value: 'PEM', help: "root CA for the bundle's ca.pem (AWS: AmazonRootCA1.pem; default: AWS_CA_BUNDLE)" },
+    'endpoint-url': { type: 'string', value: 'URL', help: "IoT, IAM and KVS endpoint (e.g. the local cloud); also the bundle's KVS endpoint" },
     profile: { type: 'string', value: 'name', help: 'AWS profile (default: AWS_PROFILE)' },
     'dry-run': { type: 'boolean', help: 'print the plan (would create / exists / would repair / would update) and change nothing' },
     json: { type: 'boolean', help: 'print the result as JSON' },
@@ -55,7 +87,7 @@ const spec: CommandSpec = {
     'key places it in the bundle as private.key (0600); until then fieldcam doctor reports it missing.\n\n' +
     'With --cameras the device runs several cameras under one certificate: each streams to <thing>-<camera>, which\n' +
     'the role policy allows beside <thing> (stream/${credentials-iot:ThingName}-*), and device.cbor lists them.\n' +
-    'So thing \'a\' also reaches the streams of a thing \'a-b\': provision warns when one thing name is another\'s\n' +
+    "So thing 'a' also reaches the streams of a thing 'a-b': provision warns when one thing name is another's\n" +
     'followed by \'-\' (docs/cli.md, "Several cameras per device").\n\n' +
     'examples (local cloud, AWS_CA_BUNDLE=<state>/ca.pem):\n' +
     '  fieldcam provision --thing cam-1 --endpoint-url https://127.0.0.1:4590\n' +
@@ -72,7 +104,11 @@ function cameraList(values: Record<string, unknown>): readonly string[] | undefi
   const raw = values.cameras;
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string') throw new FieldcamError('CLI_USAGE', 'provision: --cameras needs N or a list of names');
-  if (values.stream !== undefined) throw new FieldcamError('CLI_USAGE', 'provision: --stream names the one stream of a one-camera device; with --cameras each camera streams to <thing>-<camera>');
+  if (values.stream !== undefined)
+    throw new FieldcamError(
+      'CLI_USAGE',
+      'provision: --stream names the one stream of a one-camera device; with --cameras each camera streams to <thing>-<camera>',
+    );
   return parseCameraList(raw);
 }
 
@@ -80,7 +116,11 @@ function cameraList(values: Record<string, unknown>): readonly string[] | undefi
 function withCameras(target: Omit<DeviceTarget, 'cameras'>, cameras: readonly string[] | undefined): DeviceTarget {
   if (cameras === undefined) return target;
   const bad = cameras.map((c) => cameraStreamName(target.thing, c)).find((name) => !STREAM_NAME.test(name));
-  if (bad !== undefined) throw new FieldcamError('CLI_USAGE', `provision: '${bad}' is not a stream name (1-256 of a-z A-Z 0-9 _ . -): a thing with cameras needs a name without ':'`);
+  if (bad !== undefined)
+    throw new FieldcamError(
+      'CLI_USAGE',
+      `provision: '${bad}' is not a stream name (1-256 of a-z A-Z 0-9 _ . -): a thing with cameras needs a name without ':'`,
+    );
   return { ...target, cameras };
 }
 
@@ -116,7 +156,8 @@ function readCsr(values: Record<string, unknown>): Csr | undefined {
   const file = values.csr;
   if (file === undefined) return undefined;
   if (typeof file !== 'string') throw new FieldcamError('CLI_USAGE', 'provision: --csr needs a file');
-  if (values.count !== undefined) throw new FieldcamError('CLI_USAGE', 'provision: --csr is for one thing (--thing); a CSR holds one device\'s key, not a fleet\'s');
+  if (values.count !== undefined)
+    throw new FieldcamError('CLI_USAGE', "provision: --csr is for one thing (--thing); a CSR holds one device's key, not a fleet's");
   let pem: string;
   try {
     pem = readFileSync(file, 'utf8');
@@ -134,7 +175,7 @@ function readCa(values: Record<string, unknown>, dryRun: boolean): string | unde
   const file = typeof values['ca-file'] === 'string' ? values['ca-file'] : process.env.AWS_CA_BUNDLE?.trim() || undefined;
   if (file === undefined) {
     if (dryRun) return undefined;
-    throw new FieldcamError('PROVISION_NO_CA', 'no CA for the bundle\'s ca.pem: pass --ca-file (AWS_CA_BUNDLE is unset); nothing was created');
+    throw new FieldcamError('PROVISION_NO_CA', "no CA for the bundle's ca.pem: pass --ca-file (AWS_CA_BUNDLE is unset); nothing was created");
   }
   let pem: string;
   try {
@@ -218,9 +259,11 @@ export const provisionCommand: Command = {
     // CreateRoleAlias / UpdateRoleAlias: credentialDurationSeconds 900-43200.
     const credentialDurationGiven = values['credential-duration'] !== undefined;
     const credentialDurationSeconds = numberFlag(spec, 'credential-duration', values['credential-duration'], 900, 43_200) ?? CREDENTIAL_DURATION_SECONDS;
-    if (!Number.isInteger(credentialDurationSeconds)) throw new FieldcamError('CLI_USAGE', 'provision: --credential-duration must be a whole number of seconds (900-43200)');
+    if (!Number.isInteger(credentialDurationSeconds))
+      throw new FieldcamError('CLI_USAGE', 'provision: --credential-duration must be a whole number of seconds (900-43200)');
     const roleAlias = typeof values['role-alias'] === 'string' ? values['role-alias'] : DEFAULT_ROLE_ALIAS;
-    if (!ROLE_ALIAS.test(roleAlias)) throw new FieldcamError('CLI_USAGE', `provision: --role-alias '${roleAlias}' is not a role alias name (1-128 of \\w = , @ -)`);
+    if (!ROLE_ALIAS.test(roleAlias))
+      throw new FieldcamError('CLI_USAGE', `provision: --role-alias '${roleAlias}' is not a role alias name (1-128 of \\w = , @ -)`);
     const caPem = readCa(values, dryRun);
     const endpointUrl = typeof values['endpoint-url'] === 'string' ? values['endpoint-url'] : undefined;
     const config = awsClientConfig({
@@ -233,22 +276,55 @@ export const provisionCommand: Command = {
     const fleet = values.count !== undefined;
     try {
       const shared = new ProvisionSteps(dryRun);
-      const ctx = await provisionShared({ clients, region: config.region, roleAlias, endpointUrl, caPem, retentionHours, retentionGiven, credentialDurationSeconds, credentialDurationGiven, dryRun }, shared);
+      const ctx = await provisionShared(
+        {
+          clients,
+          region: config.region,
+          roleAlias,
+          endpointUrl,
+          caPem,
+          retentionHours,
+          retentionGiven,
+          credentialDurationSeconds,
+          credentialDurationGiven,
+          dryRun,
+        },
+        shared,
+      );
       let finished = 0;
-      const results = await pool(list, CONCURRENCY, (t) => provisionDevice(ctx, t, csr), (r) => {
-        finished++;
-        if (fleet && !values.json) process.stderr.write(`[${finished}/${list.length}] ${r.thingName}: ${r.created} created, ${r.repaired} repaired, ${r.updated} updated\n`);
-      });
+      const results = await pool(
+        list,
+        CONCURRENCY,
+        (t) => provisionDevice(ctx, t, csr),
+        (r) => {
+          finished++;
+          if (fleet && !values.json)
+            process.stderr.write(`[${finished}/${list.length}] ${r.thingName}: ${r.created} created, ${r.repaired} repaired, ${r.updated} updated\n`);
+        },
+      );
       const created = shared.count('created', 'would create') + results.reduce((n, r) => n + r.created, 0);
       const repaired = shared.count('repaired', 'would repair') + results.reduce((n, r) => n + r.repaired, 0);
       const updated = shared.count('updated', 'would update') + results.reduce((n, r) => n + r.updated, 0);
       const orphaned = results.flatMap((r) => r.orphanedCertificates.map((id) => ({ thing: r.thingName, id })));
       const warnings = await runWarnings(clients.iot, list);
       if (values.json) {
-        process.stdout.write(JSON.stringify({
-          dryRun, region: ctx.region, account: ctx.account ?? null, roleAlias, endpoints: ctx.endpoints,
-          shared: shared.steps, things: results, totals: { things: results.length, created, repaired, updated }, warnings,
-        }, null, 2) + '\n');
+        process.stdout.write(
+          JSON.stringify(
+            {
+              dryRun,
+              region: ctx.region,
+              account: ctx.account ?? null,
+              roleAlias,
+              endpoints: ctx.endpoints,
+              shared: shared.steps,
+              things: results,
+              totals: { things: results.length, created, repaired, updated },
+              warnings,
+            },
+            null,
+            2,
+          ) + '\n',
+        );
         return EXIT.OK;
       }
       const out: string[] = [`${dryRun ? 'plan (dry run, nothing changed)' : 'provisioned'}: region ${ctx.region}, account ${ctx.account ?? '(new)'}`];
@@ -259,23 +335,42 @@ export const provisionCommand: Command = {
         const streams = r.cameras ? `cameras ${r.cameras.map((c) => `${c.name} → ${c.streamName}`).join(', ')}` : `stream ${r.streamName}`;
         out.push(`${r.thingName} (${streams}${recording ? `, recording ${recording.mode}` : ''})`, ...stepLines(r.steps), bundleLine(r, dryRun));
       } else {
-        const rows = [['thing', 'created', 'repaired', 'updated', 'certificate', 'bundle'], ...results.map((r) => [
-          r.thingName, String(r.created), String(r.repaired), String(r.updated), r.certificateId?.slice(0, 12) ?? '(new)',
-          r.bundleFiles.length === 0 ? 'up to date' : `${dryRun ? 'would write' : 'wrote'} ${r.bundleFiles.length} file(s)`,
-        ])];
+        const rows = [
+          ['thing', 'created', 'repaired', 'updated', 'certificate', 'bundle'],
+          ...results.map((r) => [
+            r.thingName,
+            String(r.created),
+            String(r.repaired),
+            String(r.updated),
+            r.certificateId?.slice(0, 12) ?? '(new)',
+            r.bundleFiles.length === 0 ? 'up to date' : `${dryRun ? 'would write' : 'wrote'} ${r.bundleFiles.length} file(s)`,
+          ]),
+        ];
         const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-        for (const row of rows) out.push(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+        for (const row of rows)
+          out.push(
+            row
+              .map((cell, c) => cell.padEnd(widths[c]!))
+              .join('  ')
+              .trimEnd(),
+          );
       }
       for (const o of orphaned) {
-        out.push(`warning: ${o.thing} keeps ACTIVE certificate ${o.id} whose private key is not in its bundle (lost); once no device uses it:`,
-          `  aws iot update-certificate --certificate-id ${o.id} --new-status INACTIVE`);
+        out.push(
+          `warning: ${o.thing} keeps ACTIVE certificate ${o.id} whose private key is not in its bundle (lost); once no device uses it:`,
+          `  aws iot update-certificate --certificate-id ${o.id} --new-status INACTIVE`,
+        );
       }
       if (csr && !dryRun) {
-        out.push(`note: no private.key was written (--csr): place the device's key in ${results[0]!.bundleDir}/private.key (0600); until then fieldcam doctor reports it missing`);
+        out.push(
+          `note: no private.key was written (--csr): place the device's key in ${results[0]!.bundleDir}/private.key (0600); until then fieldcam doctor reports it missing`,
+        );
       }
       for (const w of warnings) out.push(`warning: ${w.thing}: ${w.message}`, `  fix: ${w.fix}`);
       if (!caPem) out.push('warning: no CA (--ca-file / AWS_CA_BUNDLE): a real run refuses to write bundles without one');
-      out.push(`${results.length} thing(s): ${created} ${dryRun ? 'to create' : 'created'}, ${repaired} ${dryRun ? 'to repair' : 'repaired'}, ${updated} ${dryRun ? 'to update' : 'updated'}`);
+      out.push(
+        `${results.length} thing(s): ${created} ${dryRun ? 'to create' : 'created'}, ${repaired} ${dryRun ? 'to repair' : 'repaired'}, ${updated} ${dryRun ? 'to update' : 'updated'}`,
+      );
       process.stdout.write(out.join('\n') + '\n');
       return EXIT.OK;
     } finally {

@@ -2,7 +2,14 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FieldcamError } from '../shared/hostErrors.ts';
 import {
-  bootBoard, EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, mediaRoutes, startCloud, viewerUrl, writeDeviceConfig, type BootedBoard,
+  bootBoard,
+  EXAMPLE_ACCESS_KEY_ID,
+  EXAMPLE_SECRET_ACCESS_KEY,
+  mediaRoutes,
+  startCloud,
+  viewerUrl,
+  writeDeviceConfig,
+  type BootedBoard,
 } from '../../sim/index.ts';
 import { buildImage, imageDir, type ImageManifest } from '../lib/buildImage.ts';
 import { checkStateDirCa, readFlashedTree, type FlashedTree } from '../lib/flash/readFlashedTree.ts';
@@ -19,10 +26,11 @@ const SAMPLE = resolve(import.meta.dirname, '..', '..', 'test', 'fixtures', 'h26
 
 const spec: CommandSpec = {
   name: 'sim',
-  usage: 'sim [--board NAME] [--devices N] [--cameras N] [--image DIR] [--video FILE] [--once] [--realtime|--as-fast-as-possible] [--time-scale N] [--state-dir DIR] [--port N] [--json]',
+  usage:
+    'sim [--board NAME] [--devices N] [--cameras N] [--image DIR] [--video FILE] [--once] [--realtime|--as-fast-as-possible] [--time-scale N] [--state-dir DIR] [--port N] [--json]',
   summary:
     'The whole system on one machine, with no camera and no AWS account: starts the local Kinesis Video Streams,\n' +
-    'builds the board\'s firmware image if needed, and boots N boards — the real runtime and firmware, under\n' +
+    "builds the board's firmware image if needed, and boots N boards — the real runtime and firmware, under\n" +
     '`qemu-arm|qemu-aarch64 -cpu <model>` for ARM boards — each with a camera fed from a file (a bundled sample by default,\n' +
     'looped), streaming to stream <board>-<n>. With --cameras N each board is one device running N cameras in one\n' +
     'process (the file fed to each on fds 3.., streams <board>-<n>-cam<i>). Live status per camera, a final summary;\n' +
@@ -30,24 +38,31 @@ const spec: CommandSpec = {
   options: {
     board: { type: 'string', value: 'name', help: 'board to simulate (default: pi-zero-w)' },
     devices: { type: 'string', value: 'N', help: 'number of boards (default 1, at most 32)' },
-    cameras: { type: 'string', value: 'N', help: `cameras per board, one process, one memory budget (default 1, at most ${MAX_CAMERAS}; the board's memory.poolBudgetBytes must hold their pools)` },
+    cameras: {
+      type: 'string',
+      value: 'N',
+      help: `cameras per board, one process, one memory budget (default 1, at most ${MAX_CAMERAS}; the board's memory.poolBudgetBytes must hold their pools)`,
+    },
     image: {
-      type: 'string', value: 'dir',
-      help: 'boot one tree fieldcam flash wrote, as its systemd unit starts it (its bundle, its image); the cloud starts on the bundle\'s ports and --state-dir must be the one provision used',
+      type: 'string',
+      value: 'dir',
+      help: "boot one tree fieldcam flash wrote, as its systemd unit starts it (its bundle, its image); the cloud starts on the bundle's ports and --state-dir must be the one provision used",
     },
     video: { type: 'string', value: 'file', help: 'raw H.264, H.265 or MJPEG for the cameras (default: the bundled 320x240 sample)' },
     once: { type: 'boolean', help: 'play the video once; exit 0 when every fragment is PERSISTED' },
-    realtime: { type: 'boolean', help: 'feed the cameras at the file\'s real-time rate, as an encoder would (the default)' },
+    realtime: { type: 'boolean', help: "feed the cameras at the file's real-time rate, as an encoder would (the default)" },
     'as-fast-as-possible': { type: 'boolean', help: 'feed the cameras as fast as the boards read; boards wait for ACKs instead of dropping' },
     'time-scale': {
-      type: 'string', value: 'N',
-      help: 'a test and simulation knob: the boards\' clocks, the local cloud\'s clock and the cameras run N times faster (1-1000, default 1 = real time)',
+      type: 'string',
+      value: 'N',
+      help: "a test and simulation knob: the boards' clocks, the local cloud's clock and the cameras run N times faster (1-1000, default 1 = real time)",
     },
     'state-dir': { type: 'string', value: 'dir', help: 'local cloud state (default: ./.state/sim); read it later with fieldcam cloud --state-dir' },
     port: { type: 'string', value: 'n', help: 'local cloud port (default 4590; 0 = any free port)' },
     json: { type: 'boolean', help: 'print the summary as JSON (no live status)' },
   },
-  details: () => `boards: ${listBoards().join(', ')}\n\nAfterwards, with the same state directory:\n` +
+  details: () =>
+    `boards: ${listBoards().join(', ')}\n\nAfterwards, with the same state directory:\n` +
     '  fieldcam cloud --state-dir .state/sim &   then   fieldcam get-media --stream pi-zero-w-1 -o cam.mkv --endpoint-url https://127.0.0.1:4590',
 };
 
@@ -105,11 +120,15 @@ export const simCommand: Command = {
     // bundle names (device.cbor endpoints: the cloud listens on those ports; the state dir holds that cloud's CA).
     const tree: FlashedTree | undefined = typeof values.image === 'string' ? readFlashedTree(resolve(values.image)) : undefined;
     if (tree) {
-      if (values.board !== undefined && values.board !== tree.board.name) throw new FieldcamError('CLI_USAGE', `sim: --image ${tree.root} holds the ${tree.board.name} image, not ${String(values.board)}`);
+      if (values.board !== undefined && values.board !== tree.board.name)
+        throw new FieldcamError('CLI_USAGE', `sim: --image ${tree.root} holds the ${tree.board.name} image, not ${String(values.board)}`);
       if (devices !== 1) throw new FieldcamError('CLI_USAGE', 'sim: --image boots one board (its bundle is one device); leave out --devices');
       if (several) throw new FieldcamError('CLI_USAGE', 'sim: --image boots the device its bundle describes (device.cbor cameras); leave out --cameras');
       if (values.port !== undefined && port !== tree.port) {
-        throw new FieldcamError('CLI_USAGE', `sim: --port ${port}, but the bundle's endpoints are https://127.0.0.1:${tree.port} (credentials 127.0.0.1:${tree.credentialsPort}); leave out --port`);
+        throw new FieldcamError(
+          'CLI_USAGE',
+          `sim: --port ${port}, but the bundle's endpoints are https://127.0.0.1:${tree.port} (credentials 127.0.0.1:${tree.credentialsPort}); leave out --port`,
+        );
       }
       port = tree.port;
     }
@@ -144,10 +163,19 @@ export const simCommand: Command = {
     // --time-scale: the runtime (--time-scale, --time-origin) and the cloud (timeScale, timeOrigin) read one scaled clock.
     const origin = Date.now();
     const scaled = timeScale > 1 ? ['--time-scale', String(timeScale), '--time-origin', String(origin)] : [];
-    const bootImage = { dir: tree ? tree.paths.imageDir : imageDir(board.name), runtimeFlags: [...image.runtimeFlags, ...scaled], ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}) };
+    const bootImage = {
+      dir: tree ? tree.paths.imageDir : imageDir(board.name),
+      runtimeFlags: [...image.runtimeFlags, ...scaled],
+      ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}),
+      ...(image.qemu ? { qemu: image.qemu } : {}),
+    };
     const rate = fast ? 0 : bytesPerSecond(video, board, devicesDir);
     const cloud = await startCloud({
-      stateDir, port, ...(tree ? { credentialsPort: tree.credentialsPort } : {}), ...(tree?.mqttPort !== undefined ? { mqttPort: tree.mqttPort } : {}), routes: [...mediaRoutes],
+      stateDir,
+      port,
+      ...(tree ? { credentialsPort: tree.credentialsPort } : {}),
+      ...(tree?.mqttPort !== undefined ? { mqttPort: tree.mqttPort } : {}),
+      routes: [...mediaRoutes],
       ...(timeScale > 1 ? { config: { timeScale, timeOrigin: origin } } : {}),
     });
     const url = new URL(cloud.endpoint);
@@ -157,9 +185,11 @@ export const simCommand: Command = {
     const rowsOf = (name: string) => (several ? cameraNames.map((c) => cameraStreamName(name, c)) : [name]);
     const where = image.qemuCpu ? `under ${image.qemu ?? 'qemu-arm'} -cpu ${image.qemuCpu}` : 'natively';
     if (!json) {
-      process.stdout.write(tree
-        ? `sim: local cloud on ${cloud.endpoint}, credentials ${cloud.credentialsEndpoint}, MQTT ${cloud.mqtt.endpoint} (state ${stateDir}); the ${board.name} tree ${tree.root} ${where} as its unit starts it (thing ${tree.thingName}), camera ${video}\n`
-        : `sim: local Kinesis Video Streams on ${cloud.endpoint} (state ${stateDir}); ${devices} × ${board.name} ${where}, ${several ? `${cameraCount} cameras each` : 'camera'} ${video}\n`);
+      process.stdout.write(
+        tree
+          ? `sim: local cloud on ${cloud.endpoint}, credentials ${cloud.credentialsEndpoint}, MQTT ${cloud.mqtt.endpoint} (state ${stateDir}); the ${board.name} tree ${tree.root} ${where} as its unit starts it (thing ${tree.thingName}), camera ${video}\n`
+          : `sim: local Kinesis Video Streams on ${cloud.endpoint} (state ${stateDir}); ${devices} × ${board.name} ${where}, ${several ? `${cameraCount} cameras each` : 'camera'} ${video}\n`,
+      );
       process.stdout.write(`sim: watch it at ${viewerUrl(cloud.endpoint)}\n`);
     }
 
@@ -176,17 +206,37 @@ export const simCommand: Command = {
         else if (r.type === 'error') errors.set(name, r);
       };
       // The bundle's device is live (a camera): with --as-fast-as-possible the feed follows the board's reads.
-      if (tree) return bootBoard({ image: bootImage, config: { bundle: tree.paths.bundle, board: tree.paths.board, state: tree.paths.state }, video, loop: !once, bytesPerSecond: rate, rate: timeScale, onRecord });
+      if (tree)
+        return bootBoard({
+          image: bootImage,
+          config: { bundle: tree.paths.bundle, board: tree.paths.board, state: tree.paths.state },
+          video,
+          loop: !once,
+          bytesPerSecond: rate,
+          rate: timeScale,
+          onRecord,
+        });
       const config = join(devicesDir, `${name}.json`);
       writeDeviceConfig(config, {
-        board, streamName: name, region: 'us-east-1',
+        board,
+        streamName: name,
+        region: 'us-east-1',
         endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
         credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-        codec, live: !fast, createRetentionHours: 24, statusIntervalMs: 1000,
+        codec,
+        live: !fast,
+        createRetentionHours: 24,
+        statusIntervalMs: 1000,
         ...(several ? { cameras: cameraNames.map((c) => ({ name: c })) } : {}),
       });
       return bootBoard({
-        image: bootImage, config, video, loop: !once, bytesPerSecond: rate, rate: timeScale, onRecord,
+        image: bootImage,
+        config,
+        video,
+        loop: !once,
+        bytesPerSecond: rate,
+        rate: timeScale,
+        onRecord,
         ...(several ? { cameras: cameraNames.map(() => ({ video, bytesPerSecond: rate })) } : {}),
       });
     });
@@ -204,9 +254,11 @@ export const simCommand: Command = {
         framesAtLastDraw.set(name, frames);
         const pool = s?.poolSlots ? `${Math.round((100 * (s.poolSlotsInUse ?? 0)) / s.poolSlots)}%` : '-';
         const heap = s?.heapBytes ? `${(s.heapBytes / 1048576).toFixed(1)} MiB` : '-';
-        return `  ${name.padEnd(16)} ${(s?.connected ? 'streaming' : s ? 'connecting' : 'booting').padEnd(11)} ${String(fps).padStart(4)} fps  ` +
+        return (
+          `  ${name.padEnd(16)} ${(s?.connected ? 'streaming' : s ? 'connecting' : 'booting').padEnd(11)} ${String(fps).padStart(4)} fps  ` +
           `${String(s?.fragmentsPersisted ?? 0).padStart(5)}/${String(s?.fragmentsSent ?? 0).padEnd(5)} PERSISTED/sent  ` +
-          `pool ${pool.padStart(4)}  last ACK ${age(s?.lastPersistedAgeMs).padEnd(6)} heap ${heap}`;
+          `pool ${pool.padStart(4)}  last ACK ${age(s?.lastPersistedAgeMs).padEnd(6)} heap ${heap}`
+        );
       });
       const footer = `  up ${age(performance.now() - started)}; Ctrl-C stops`;
       const block = [...rows, footer].join('\n') + '\n';
@@ -226,27 +278,43 @@ export const simCommand: Command = {
       await cloud.close();
     }
     draw();
-    const summary = names.flatMap((device, i) => rowsOf(device).map((name) => ({ device, name, exit: exits[i]! }))).map(({ device, name, exit }) => {
-      const s = summaries.get(name) ?? status.get(name) ?? {};
-      const err = errors.get(device);
-      const ok = exit.code === 0 && (s.fragmentsIn ?? 0) > 0 && (s.fragmentsPersisted ?? 0) >= (s.fragmentsIn ?? 0);
-      return {
-        stream: name, exitCode: exit.code, framesIn: s.framesIn ?? 0, fragmentsIn: s.fragmentsIn ?? 0,
-        fragmentsPersisted: s.fragmentsPersisted ?? 0, framesDropped: s.framesDropped ?? 0, connections: s.connections ?? 0,
-        peakHeapBytes: s.peakHeapBytes ?? 0, computrons: s.computrons ?? 0, ok,
-        ...(err ? { error: { code: err.code, message: err.message } } : !ok && exit.stderr ? { error: { code: 'RUNTIME', message: exit.stderr.trim().split('\n').slice(-3).join(' | ') } } : {}),
-      };
-    });
+    const summary = names
+      .flatMap((device, i) => rowsOf(device).map((name) => ({ device, name, exit: exits[i]! })))
+      .map(({ device, name, exit }) => {
+        const s = summaries.get(name) ?? status.get(name) ?? {};
+        const err = errors.get(device);
+        const ok = exit.code === 0 && (s.fragmentsIn ?? 0) > 0 && (s.fragmentsPersisted ?? 0) >= (s.fragmentsIn ?? 0);
+        return {
+          stream: name,
+          exitCode: exit.code,
+          framesIn: s.framesIn ?? 0,
+          fragmentsIn: s.fragmentsIn ?? 0,
+          fragmentsPersisted: s.fragmentsPersisted ?? 0,
+          framesDropped: s.framesDropped ?? 0,
+          connections: s.connections ?? 0,
+          peakHeapBytes: s.peakHeapBytes ?? 0,
+          computrons: s.computrons ?? 0,
+          ok,
+          ...(err
+            ? { error: { code: err.code, message: err.message } }
+            : !ok && exit.stderr
+              ? { error: { code: 'RUNTIME', message: exit.stderr.trim().split('\n').slice(-3).join(' | ') } }
+              : {}),
+        };
+      });
     const ok = summary.every((d) => d.ok);
     if (json) process.stdout.write(JSON.stringify({ endpoint: cloud.endpoint, stateDir, board: board.name, devices: summary, ok }, null, 2) + '\n');
     else {
       for (const d of summary) {
-        process.stdout.write(`${d.stream}: ${d.framesIn} frames in ${d.fragmentsIn} fragments, ${d.fragmentsPersisted} PERSISTED over ` +
-          `${d.connections} connection(s), peak heap ${(d.peakHeapBytes / 1048576).toFixed(1)} MiB, exit ${d.exitCode}` +
-          `${d.error ? `; error ${d.error.code}: ${d.error.message}` : ''}\n`);
+        process.stdout.write(
+          `${d.stream}: ${d.framesIn} frames in ${d.fragmentsIn} fragments, ${d.fragmentsPersisted} PERSISTED over ` +
+            `${d.connections} connection(s), peak heap ${(d.peakHeapBytes / 1048576).toFixed(1)} MiB, exit ${d.exitCode}` +
+            `${d.error ? `; error ${d.error.code}: ${d.error.message}` : ''}\n`,
+        );
       }
-      process.stdout.write(ok ? `sim: every fragment PERSISTED. Read them back: fieldcam cloud --state-dir ${stateDir}\n`
-        : 'sim: some fragments were not PERSISTED (see above)\n');
+      process.stdout.write(
+        ok ? `sim: every fragment PERSISTED. Read them back: fieldcam cloud --state-dir ${stateDir}\n` : 'sim: some fragments were not PERSISTED (see above)\n',
+      );
     }
     return ok ? EXIT.OK : EXIT.FAILED;
   },

@@ -19,7 +19,7 @@ const spec: CommandSpec = {
   name: 'stream',
   usage: 'stream --video <file.h264|file.mjpeg|-> --stream <name> [options]',
   summary:
-    'Runs the device pipeline on this machine: reads the video into the board\'s frame pool and uploads it to\n' +
+    "Runs the device pipeline on this machine: reads the video into the board's frame pool and uploads it to\n" +
     'Kinesis Video Streams with PutMedia, creating the stream if needed. Exits 0 only when every fragment sent\n' +
     'was PERSISTED. Credentials come from the usual AWS environment variables or profile.',
   options: {
@@ -36,11 +36,12 @@ const spec: CommandSpec = {
     'connection-staleness': { type: 'string', value: 'seconds', help: 'reset the connection when a fragment gets no BUFFERING ACK this long (default 30)' },
     'retention-hours': { type: 'string', value: 'hours', help: 'retention when the stream is created (default 24; 0 = no retention, RECEIVED releases)' },
     'no-create': { type: 'boolean', help: 'fail instead of creating a missing stream' },
-    audio: { type: 'string', value: 'file', help: 'an audio track from the video\'s start: AAC ADTS (.aac) or raw G.711 8 kHz mono (.alaw, .ulaw)' },
+    audio: { type: 'string', value: 'file', help: "an audio track from the video's start: AAC ADTS (.aac) or raw G.711 8 kHz mono (.alaw, .ulaw)" },
     'audio-codec': { type: 'string', value: AUDIO_CODEC_IDS.join('|'), help: 'codec of the --audio file (default: from the extension)' },
     json: { type: 'boolean', help: 'print the summary as JSON' },
   },
-  details: () => `boards: ${listBoards().join(', ')}\n\nexample (local cloud):\n` +
+  details: () =>
+    `boards: ${listBoards().join(', ')}\n\nexample (local cloud):\n` +
     '  fieldcam cloud --state-dir .state/cloud &   # prints the environment to export\n' +
     '  fieldcam stream --video test/fixtures/h264-320x240-10fps-gop10.h264 --stream demo --endpoint-url https://127.0.0.1:4590',
 };
@@ -62,8 +63,10 @@ async function loadCredentials(): Promise<KvsCredentials> {
     const c = await defaultProvider({ ignoreCache: true })();
     return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
   } catch (err) {
-    throw new FieldcamError('UPLOAD_NO_CREDENTIALS',
-      `no AWS credentials found (${(err as Error).message}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE`);
+    throw new FieldcamError(
+      'UPLOAD_NO_CREDENTIALS',
+      `no AWS credentials found (${(err as Error).message}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE`,
+    );
   }
 }
 
@@ -102,7 +105,16 @@ export const streamCommand: Command = {
     const refresh = () => {
       if (refreshing) return;
       refreshing = true;
-      loadCredentials().then((c) => { credentials = c; }, () => {}).finally(() => { refreshing = false; });
+      loadCredentials()
+        .then(
+          (c) => {
+            credentials = c;
+          },
+          () => {},
+        )
+        .finally(() => {
+          refreshing = false;
+        });
     };
     const progress = process.stderr.isTTY && !values.json;
     let lastShown = 0;
@@ -110,16 +122,21 @@ export const streamCommand: Command = {
       const now = Date.now();
       if (!progress || now - lastShown < 250) return;
       lastShown = now;
-      process.stderr.write(`\rstream: ${framesIn} frames in, ${s.fragmentsSent} fragments sent, ${s.fragmentsPersisted} persisted, ${s.connections} connection(s)\x1b[K`);
+      process.stderr.write(
+        `\rstream: ${framesIn} frames in, ${s.fragmentsSent} fragments sent, ${s.fragmentsPersisted} persisted, ${s.connections} connection(s)\x1b[K`,
+      );
     };
-    const chosen: CodecId = (codec as CodecId | undefined) ?? (video === '-' ? board.camera.codec : sniffCodecOfFile(video) ?? 'h264');
+    const chosen: CodecId = (codec as CodecId | undefined) ?? (video === '-' ? board.camera.codec : (sniffCodecOfFile(video) ?? 'h264'));
     let audio: { path: string; codec: AudioCodecId } | undefined;
     if (typeof values.audio === 'string') {
       const given = values['audio-codec'];
       if (given !== undefined && !isAudioCodecId(given)) throw new FieldcamError('CLI_USAGE', `stream: --audio-codec must be ${AUDIO_CODEC_IDS.join(', ')}`);
       const audioCodec = (given as AudioCodecId | undefined) ?? audioCodecOfFile(values.audio);
       if (!audioCodec) {
-        throw new FieldcamError('CLI_USAGE', `stream: cannot tell the codec of ${values.audio} from its extension; give --audio-codec ${AUDIO_CODEC_IDS.join('|')}`);
+        throw new FieldcamError(
+          'CLI_USAGE',
+          `stream: cannot tell the codec of ${values.audio} from its extension; give --audio-codec ${AUDIO_CODEC_IDS.join('|')}`,
+        );
       }
       audio = { path: values.audio, codec: audioCodec };
     }
@@ -160,9 +177,13 @@ export const streamCommand: Command = {
       fragmentsPersisted: s.fragmentsPersisted,
       fragmentsReceivedUnconfirmed: s.fragmentsReceivedUnconfirmed,
       fragmentsRejected: s.fragmentsRejected,
-      ...(result.audio ? {
-        audioPacketsIn: result.audio.packetsIn, audioPacketsQueued: result.audio.packetsQueued, audioSilencePackets: result.audio.silencePackets,
-      } : {}),
+      ...(result.audio
+        ? {
+            audioPacketsIn: result.audio.packetsIn,
+            audioPacketsQueued: result.audio.packetsQueued,
+            audioSilencePackets: result.audio.silencePackets,
+          }
+        : {}),
       connections: s.connections,
       bytesSent: s.bytesSent,
       errors: s.errors,
@@ -173,7 +194,10 @@ export const streamCommand: Command = {
     };
     if (values.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
     else {
-      const errs = Object.entries(s.errors).map(([k, v]) => `${k}×${v}`).join(', ') || 'none';
+      const errs =
+        Object.entries(s.errors)
+          .map(([k, v]) => `${k}×${v}`)
+          .join(', ') || 'none';
       process.stdout.write(
         `${streamName}: ${result.framesIn} frames in ${result.fragmentsIn} fragments; sent ${s.fragmentsSent} (${s.fragmentsReplayed} replayed) ` +
           `over ${s.connections} connection(s); PERSISTED ${s.fragmentsPersisted}` +

@@ -22,6 +22,6 @@ export function reportError(err: unknown, write: (line: string) => void = (l) =>
     write(`  → ${err.remedy}`);
     return err.code === 'CLI_USAGE' ? EXIT.USAGE : EXIT.FAILED;
   }
-  write(`fieldcam: internal error (please report it): ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  write(`fieldcam: internal error (please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   return EXIT.INTERNAL;
 }

@@ -182,11 +182,17 @@ export class Muxer {
   private startSegment(): MkvWriter {
     const writer = new MkvWriter({
       track: this.input.trackSpec(),
-      ...(this.options.audio ? {
-        audio: this.options.audio.map((a) => ({
-          codecId: AUDIO_CODECS[a.codec].mkvCodecId, codecPrivate: a.codecPrivate, sampleRate: a.sampleRate, channels: a.channels, bitDepth: a.bitDepth,
-        })),
-      } : {}),
+      ...(this.options.audio
+        ? {
+            audio: this.options.audio.map((a) => ({
+              codecId: AUDIO_CODECS[a.codec].mkvCodecId,
+              codecPrivate: a.codecPrivate,
+              sampleRate: a.sampleRate,
+              channels: a.channels,
+              bitDepth: a.bitDepth,
+            })),
+          }
+        : {}),
       maxFragmentMs: this.options.maxFragmentMs,
       ...(this.options.segmentUid ? { segmentUid: this.options.segmentUid } : {}),
       ...(this.options.blockPort ? { blockPort: this.options.blockPort } : {}),

@@ -49,8 +49,16 @@ export function runtimeFlags(board: BoardManifest): { flags: string[]; poolBytes
   return {
     poolBytes,
     heapLimitBytes,
-    flags: ['--heap-limit', String(heapLimitBytes), '--initial-chunk', String(m.initialChunkBytes),
-      '--initial-slots', String(m.initialSlots), '--stack-slots', String(m.stackSlots)],
+    flags: [
+      '--heap-limit',
+      String(heapLimitBytes),
+      '--initial-chunk',
+      String(m.initialChunkBytes),
+      '--initial-slots',
+      String(m.initialSlots),
+      '--stack-slots',
+      String(m.stackSlots),
+    ],
   };
 }
 
@@ -62,7 +70,9 @@ export function runtimeFlags(board: BoardManifest): { flags: string[]; poolBytes
 function typecheckFirmware(): void {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const state = join(ROOT, 'build', 'tsc', 'firmware.tsbuildinfo');
-  const r = spawnSync(process.execPath, [tsc, '--noEmit', '-p', join(ROOT, 'firmware', 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', state], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [tsc, '--noEmit', '-p', join(ROOT, 'firmware', 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', state], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new FieldcamError('CONFIG_INVALID', `the firmware does not type-check:\n${(r.stdout + r.stderr).trim()}`);
 }
 

@@ -52,7 +52,13 @@ export function sniffCodec(fd: number): Codec | undefined {
 
 /** Audio codecs by file extension (what ffmpeg's -f adts / -f alaw / -f mulaw are usually saved as). */
 const AUDIO_EXTENSIONS: Readonly<Record<string, AudioCodecId>> = Object.freeze({
-  '.aac': 'aac', '.adts': 'aac', '.alaw': 'alaw', '.al': 'alaw', '.ulaw': 'mulaw', '.mulaw': 'mulaw', '.ul': 'mulaw',
+  '.aac': 'aac',
+  '.adts': 'aac',
+  '.alaw': 'alaw',
+  '.al': 'alaw',
+  '.ulaw': 'mulaw',
+  '.mulaw': 'mulaw',
+  '.ul': 'mulaw',
 });
 
 /** An audio file's codec from its extension, or undefined (`mux --audio`, `stream --audio`). */
@@ -88,7 +94,7 @@ export function muxFile(options: MuxFileOptions): MuxFileResult {
     throw new FieldcamError('CLI_INPUT_NOT_FOUND', `cannot open ${options.input}: ${(err as Error).message}`);
   }
   const total = stdin ? undefined : fstatSync(fd).size;
-  const codec = options.codec ?? (stdin ? options.board.camera.codec : sniffCodec(fd) ?? 'h264');
+  const codec = options.codec ?? (stdin ? options.board.camera.codec : (sniffCodec(fd) ?? 'h264'));
   const audio = (options.audio ?? []).map((a) => readAudioFile(a.path, a.codec));
   const sizing = derivePoolSizing(options.board.pool);
   const pool = new FramePool(sizing);
@@ -114,8 +120,10 @@ export function muxFile(options: MuxFileOptions): MuxFileResult {
         throw new FieldcamError('POOL_EXHAUSTED', `all ${sizing.slotCount} slots of board ${options.board.name} are held`);
       }
       if (ready === PREPARE.FRAME_TOO_LARGE) {
-        throw new FieldcamError('POOL_FRAME_TOO_LARGE',
-          `a frame near input byte ${bytesIn} is larger than a ${sizing.slotBytes}-byte slot of board ${options.board.name}`);
+        throw new FieldcamError(
+          'POOL_FRAME_TOO_LARGE',
+          `a frame near input byte ${bytesIn} is larger than a ${sizing.slotBytes}-byte slot of board ${options.board.name}`,
+        );
       }
       const n = readIntoSlot(fd, muxer.target, muxer.targetOffset, muxer.targetSpace, options.input);
       if (n === 0) break;

@@ -144,9 +144,10 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
       session?.framesQueued();
     },
   });
-  const audio = o.audio && format
-    ? new AudioInput({ codec: o.audio.codec, pool, queue: input.queue, sampleRate: format.sampleRate, channels: format.channels, startTimecode: t0 })
-    : undefined;
+  const audio =
+    o.audio && format
+      ? new AudioInput({ codec: o.audio.codec, pool, queue: input.queue, sampleRate: format.sampleRate, channels: format.channels, startTimecode: t0 })
+      : undefined;
   let audioAt = 0;
   /** Reads the audio file up to AUDIO_LEAD_MS past the video; true when the video is that far ahead and must wait. */
   const readAudio = (): boolean => {
@@ -167,13 +168,26 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
   const credentials = o.credentials;
   const tls = o.aws.ca ? { ca: o.aws.ca } : {};
   const control = new KvsControlClient({
-    sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: o.aws.region,
-    target: o.aws.control, credentials, userAgent: 'fieldcam/0.1 (node)',
+    sockets: nodeSocket,
+    timers: nodeTimers,
+    hash: nodeHash,
+    clock,
+    region: o.aws.region,
+    target: o.aws.control,
+    credentials,
+    userAgent: 'fieldcam/0.1 (node)',
   });
   let lastPersistedAt = -1;
   session = new PutMediaSession({
-    source: new PoolFragmentSource(input, audio), control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock,
-    region: o.aws.region, streamName: o.streamName, credentials,
+    source: new PoolFragmentSource(input, audio),
+    control,
+    sockets: nodeSocket,
+    timers: nodeTimers,
+    hash: nodeHash,
+    clock,
+    region: o.aws.region,
+    streamName: o.streamName,
+    credentials,
     ...(o.aws.control.tls ? { dataTls: tls } : {}),
     ...(o.createRetentionHours !== undefined
       ? { createStream: { retentionHours: o.createRetentionHours, mediaType: kvsMediaType(o.codec, o.audio ? [o.audio.codec] : []) } }
@@ -190,8 +204,13 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
     },
   });
   const status = (): StreamStatus => ({
-    stats: session!.stats, framesIn: input.stats.frames, fragmentsIn, poolSlotsInUse: pool.stats.slotsInUse,
-    poolSlots: pool.sizing.slotCount, connected: session!.connected, lastPersistedAt,
+    stats: session!.stats,
+    framesIn: input.stats.frames,
+    fragmentsIn,
+    poolSlotsInUse: pool.stats.slotsInUse,
+    poolSlots: pool.sizing.slotCount,
+    connected: session!.connected,
+    lastPersistedAt,
   });
   session.start();
   const started = nodeClock.monotonic();
@@ -215,9 +234,10 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
       }
       const want = o.realtime ? Math.min(REALTIME_READ, input.targetSpace) : input.targetSpace;
       if (o.shouldStop?.()) break;
-      const n = o.loop && o.video !== '-'
-        ? readLooping(fd, input.target, input.targetOffset, want, position)
-        : readIntoSlot(fd, input.target, input.targetOffset, want, o.video);
+      const n =
+        o.loop && o.video !== '-'
+          ? readLooping(fd, input.target, input.targetOffset, want, position)
+          : readIntoSlot(fd, input.target, input.targetOffset, want, o.video);
       if (n === 0) break;
       input.push(n);
       o.onProgress?.(session.stats, input.stats.frames);
@@ -247,7 +267,9 @@ export async function streamFile(o: StreamFileOptions): Promise<StreamFileResult
   }
   const a = audio?.stats;
   return {
-    stats: session.stats, framesIn: input.stats.frames, fragmentsIn,
+    stats: session.stats,
+    framesIn: input.stats.frames,
+    fragmentsIn,
     ...(a ? { audio: { packetsIn: a.packetsIn, packetsQueued: a.packetsQueued, silencePackets: a.silencePackets } } : {}),
     ...(error ? { error } : {}),
   };

@@ -91,8 +91,10 @@ function checkCameras(config: DeviceDocument): void {
     if (config.streamName === undefined) throw new FieldcamError('PROVISION_CAMERA_INVALID', 'device.cbor needs streamName or cameras');
     return;
   }
-  if (config.streamName !== undefined) throw new FieldcamError('PROVISION_CAMERA_INVALID', 'device.cbor holds cameras or streamName, not both: each camera streams to <thing>-<camera>');
-  if (cameras.length < 1 || cameras.length > MAX_CAMERAS) throw new FieldcamError('PROVISION_CAMERA_INVALID', `device.cbor cameras: ${cameras.length} cameras; 1 to ${MAX_CAMERAS}`);
+  if (config.streamName !== undefined)
+    throw new FieldcamError('PROVISION_CAMERA_INVALID', 'device.cbor holds cameras or streamName, not both: each camera streams to <thing>-<camera>');
+  if (cameras.length < 1 || cameras.length > MAX_CAMERAS)
+    throw new FieldcamError('PROVISION_CAMERA_INVALID', `device.cbor cameras: ${cameras.length} cameras; 1 to ${MAX_CAMERAS}`);
   const seen = new Set<string>();
   for (const { name } of cameras) {
     if (!CAMERA_NAME.test(name)) throw new FieldcamError('PROVISION_CAMERA_INVALID', `device.cbor cameras: '${name}' is not a camera name`);

@@ -25,7 +25,10 @@ export function parseAudioSourceFlag(text: string): AudioSource {
   const kind = at < 0 ? text : text.slice(0, at);
   const device = at < 0 ? 'hw:1' : text.slice(at + 1);
   if (kind !== 'alsa' || !ALSA_DEVICE.test(device)) {
-    throw new FieldcamError('CLI_USAGE', `flash: --audio-source ${text}: want alsa or alsa:DEVICE (an ALSA capture device as arecord -L names it, e.g. alsa:hw:1)`);
+    throw new FieldcamError(
+      'CLI_USAGE',
+      `flash: --audio-source ${text}: want alsa or alsa:DEVICE (an ALSA capture device as arecord -L names it, e.g. alsa:hw:1)`,
+    );
   }
   return Object.freeze({ kind, device });
 }
@@ -42,11 +45,17 @@ export interface MicrophonePlan {
  */
 export function audioPlan(audio: CameraAudio | undefined, source: AudioSource | undefined, bundle: string): MicrophonePlan | undefined {
   if (audio && !source) {
-    throw new FieldcamError('FLASH_AUDIO_SOURCE_MISSING', `flash: the bundle ${bundle} has camera.audio (${audio.codec}, fd ${audio.fd}) but no --audio-source was given: ` +
-      'name the microphone, e.g. --audio-source alsa:hw:1 (arecord -l lists the cards)');
+    throw new FieldcamError(
+      'FLASH_AUDIO_SOURCE_MISSING',
+      `flash: the bundle ${bundle} has camera.audio (${audio.codec}, fd ${audio.fd}) but no --audio-source was given: ` +
+        'name the microphone, e.g. --audio-source alsa:hw:1 (arecord -l lists the cards)',
+    );
   }
   if (source && !audio) {
-    throw new FieldcamError('CLI_USAGE', `flash: --audio-source goes with a bundle whose device.cbor has camera.audio; ${bundle} has none (provision the thing with audio)`);
+    throw new FieldcamError(
+      'CLI_USAGE',
+      `flash: --audio-source goes with a bundle whose device.cbor has camera.audio; ${bundle} has none (provision the thing with audio)`,
+    );
   }
   return audio && source ? { audio, source } : undefined;
 }

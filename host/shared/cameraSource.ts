@@ -39,7 +39,11 @@ export const CAMERA_SOURCES: Readonly<Record<CameraSourceKind, SourceKind>> = Ob
   rpicam: Object.freeze({ tools: Object.freeze([CAPTURE_TOOLS]), url: false, summary: 'a Raspberry Pi camera through rpicam-vid (or libcamera-vid)' }),
   v4l2: Object.freeze({ tools: Object.freeze([Object.freeze(['ffmpeg'])]), url: false, summary: 'a V4L2 device (USB/UVC camera) through ffmpeg' }),
   rtsp: Object.freeze({ tools: Object.freeze([Object.freeze(['ffmpeg'])]), url: true, summary: 'an RTSP IP camera through ffmpeg -c copy (no re-encoding)' }),
-  'mjpeg-http': Object.freeze({ tools: Object.freeze([Object.freeze(['ffmpeg'])]), url: true, summary: 'an MJPEG HTTP camera (multipart/x-mixed-replace) through ffmpeg' }),
+  'mjpeg-http': Object.freeze({
+    tools: Object.freeze([Object.freeze(['ffmpeg'])]),
+    url: true,
+    summary: 'an MJPEG HTTP camera (multipart/x-mixed-replace) through ffmpeg',
+  }),
 });
 
 export const CAMERA_SOURCE_KINDS = Object.freeze(Object.keys(CAMERA_SOURCES) as CameraSourceKind[]);
@@ -96,8 +100,11 @@ export function readCameraSource(value: unknown, bad: (field: string, want: stri
 export function parseCameraSourceFlag(text: string): CameraSource {
   const [kind, ...rest] = text.split(':');
   const bad = (field: string, want: string): never => {
-    throw new FieldcamError('CLI_USAGE', `flash: --camera-source ${text}: ${field} must be ${want} ` +
-      `(rpicam, rpicam:software, rpicam[:software]:N, v4l2, v4l2:/dev/videoN[:mjpeg|h264|yuyv422], rtsp, mjpeg-http)`);
+    throw new FieldcamError(
+      'CLI_USAGE',
+      `flash: --camera-source ${text}: ${field} must be ${want} ` +
+        `(rpicam, rpicam:software, rpicam[:software]:N, v4l2, v4l2:/dev/videoN[:mjpeg|h264|yuyv422], rtsp, mjpeg-http)`,
+    );
   };
   if (kind === 'rpicam') {
     // A number is the camera index (a board with two CSI connectors, e.g. the Pi 5); a word, the encoder.
@@ -105,7 +112,11 @@ export function parseCameraSourceFlag(text: string): CameraSource {
     const encoder = rest.length ? { encoder: rest.join(':') } : {};
     return readCameraSource({ kind, ...encoder, ...(index !== undefined ? { camera: Number(index) } : {}) }, bad);
   }
-  if (kind === 'v4l2') return readCameraSource({ kind, ...(rest[0] ? { device: rest[0] } : {}), ...(rest[1] ? { format: rest[1] } : {}), ...(rest.length > 2 ? { extra: rest.slice(2) } : {}) }, bad);
+  if (kind === 'v4l2')
+    return readCameraSource(
+      { kind, ...(rest[0] ? { device: rest[0] } : {}), ...(rest[1] ? { format: rest[1] } : {}), ...(rest.length > 2 ? { extra: rest.slice(2) } : {}) },
+      bad,
+    );
   if (rest.length) bad('the kind', 'given without a value (the URL goes in --camera-url-file)');
   return readCameraSource({ kind }, bad);
 }
@@ -181,13 +192,32 @@ export function captureArgs(board: CaptureBoard): string[] {
   const c = board.camera;
   const rpicamCodec = CODECS[c.codec as CodecId]?.rpicamCodec;
   if (rpicamCodec === undefined) {
-    throw new FieldcamError('CONFIG_INVALID', `rpicam-vid/libcamera-vid cannot encode ${c.codec} (their --codec is h264, mjpeg or yuv420): ` +
-      'use camera.codec "h264" on a Raspberry Pi camera, camera.source {"kind":"rpicam","encoder":"software"} (ffmpeg encodes), or a camera adapter that delivers H.265');
+    throw new FieldcamError(
+      'CONFIG_INVALID',
+      `rpicam-vid/libcamera-vid cannot encode ${c.codec} (their --codec is h264, mjpeg or yuv420): ` +
+        'use camera.codec "h264" on a Raspberry Pi camera, camera.source {"kind":"rpicam","encoder":"software"} (ffmpeg encodes), or a camera adapter that delivers H.265',
+    );
   }
   const intra = intraFrames(c, board.stream.fragmentMs);
-  return ['-t', '0', '-n', ...cameraIndex(c.source), '--codec', rpicamCodec, ...(c.codec === 'h264' ? ['--inline', '--intra', String(intra)] : []),
-    '--width', String(c.width), '--height', String(c.height), '--framerate', String(c.fps),
-    ...(c.codec === 'h264' ? ['--bitrate', String(board.pool.bitrateKbps * 1000)] : []), '--flush', '-o', '-'];
+  return [
+    '-t',
+    '0',
+    '-n',
+    ...cameraIndex(c.source),
+    '--codec',
+    rpicamCodec,
+    ...(c.codec === 'h264' ? ['--inline', '--intra', String(intra)] : []),
+    '--width',
+    String(c.width),
+    '--height',
+    String(c.height),
+    '--framerate',
+    String(c.fps),
+    ...(c.codec === 'h264' ? ['--bitrate', String(board.pool.bitrateKbps * 1000)] : []),
+    '--flush',
+    '-o',
+    '-',
+  ];
 }
 
 /**
@@ -202,12 +232,18 @@ export function captureCommand(board: CaptureBoard): string {
     case 'rpicam':
       if (source.encoder !== 'software') return `"$capture" ${captureArgs(board).join(' ')}`;
       // No encoder in the SoC (Pi 5): raw I420 frames, encoded on the CPU.
-      return `"$capture" -t 0 -n ${cameraIndex(source).map((a) => `${a} `).join('')}--codec yuv420 --width ${c.width} --height ${c.height} --framerate ${c.fps} --flush -o - \\\n  | ` +
-        `${FFMPEG} -f rawvideo -pix_fmt yuv420p -video_size ${size} -framerate ${c.fps} -i - ${encodeTo(board)}`;
+      return (
+        `"$capture" -t 0 -n ${cameraIndex(source)
+          .map((a) => `${a} `)
+          .join('')}--codec yuv420 --width ${c.width} --height ${c.height} --framerate ${c.fps} --flush -o - \\\n  | ` +
+        `${FFMPEG} -f rawvideo -pix_fmt yuv420p -video_size ${size} -framerate ${c.fps} -i - ${encodeTo(board)}`
+      );
     case 'v4l2': {
       const format = source.format ?? 'mjpeg';
-      return `${FFMPEG} -f v4l2 -input_format ${format} -video_size ${size} -framerate ${c.fps} -i ${source.device ?? '/dev/video0'} -an ` +
-        (format === c.codec ? copyTo(c.codec) : encodeTo(board));
+      return (
+        `${FFMPEG} -f v4l2 -input_format ${format} -video_size ${size} -framerate ${c.fps} -i ${source.device ?? '/dev/video0'} -an ` +
+        (format === c.codec ? copyTo(c.codec) : encodeTo(board))
+      );
     }
     case 'rtsp':
       // TCP interleaving: no UDP ports to open, no loss on a lossy link; set only for rtsp URLs (ffmpeg refuses

@@ -27,7 +27,10 @@ export interface BoardManifest {
   readonly memory: BoardMemory;
   readonly pool: PoolBudget;
   readonly camera: {
-    readonly codec: CodecId; readonly width: number; readonly height: number; readonly fps: number;
+    readonly codec: CodecId;
+    readonly width: number;
+    readonly height: number;
+    readonly fps: number;
     /** The camera adapter (host/shared/cameraSource.ts); absent: rpicam with the SoC's encoder. */
     readonly source?: CameraSource;
     /** The microphone (host/shared/audioSource.ts): only from flash --audio-source, per device; never in a manifest. */
@@ -124,8 +127,19 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
       maxPacketBytes: within('maxPacketBytes', CONTROL_MIN_PACKET_BYTES, 131_072, 'a 1 KiB command with its topic must fit; AWS IoT allows 128 KiB'),
       maxQueued: within('maxQueued', 1, 64, 'QoS 1 messages awaiting PUBACK'),
       // Optional: the firmware's defaults (CONTROL_LIMITS) apply when absent.
-      ...(c.stateBytes !== undefined ? { stateBytes: within('stateBytes', CONTROL_LIMITS.stateBytesMin, CONTROL_LIMITS.stateBytesMax, 'the state file\'s encode buffer; the device reads at most 32 KiB') } : {}),
-      ...(c.pendingResults !== undefined ? { pendingResults: within('pendingResults', 1, 256, 'commands running or awaiting the MQTT client before CONTROL_BUSY') } : {}),
+      ...(c.stateBytes !== undefined
+        ? {
+            stateBytes: within(
+              'stateBytes',
+              CONTROL_LIMITS.stateBytesMin,
+              CONTROL_LIMITS.stateBytesMax,
+              "the state file's encode buffer; the device reads at most 32 KiB",
+            ),
+          }
+        : {}),
+      ...(c.pendingResults !== undefined
+        ? { pendingResults: within('pendingResults', 1, 256, 'commands running or awaiting the MQTT client before CONTROL_BUSY') }
+        : {}),
     });
   }
   let net: Partial<Record<NetDeadlineKey, number>> | undefined;
@@ -135,7 +149,8 @@ export function loadBoardManifest(name: string, dir = BOARDS_DIR): BoardManifest
     for (const key of Object.keys(n)) {
       if (!(NET_DEADLINE_KEYS as readonly string[]).includes(key)) bad(`net.${key}`, `one of ${NET_DEADLINE_KEYS.join(', ')}`);
       const v = n[key];
-      net[key as NetDeadlineKey] = typeof v === 'number' && Number.isInteger(v) && v >= 100 && v <= 600_000 ? v : bad(`net.${key}`, 'a whole number of ms in [100, 600000]');
+      net[key as NetDeadlineKey] =
+        typeof v === 'number' && Number.isInteger(v) && v >= 100 && v <= 600_000 ? v : bad(`net.${key}`, 'a whole number of ms in [100, 600000]');
     }
     net = Object.freeze(net);
   }

@@ -22,7 +22,10 @@ const MAX_FAULTS = 64;
 
 /** `outage@30s:15s,drop@20s,ack-delay@40s:10s=2000` → steps sorted by time; bad input is CLI_USAGE with the grammar. */
 export function parseFaultSpec(text: string): FaultStep[] {
-  const parts = text.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
   if (parts.length > MAX_FAULTS) throw new FieldcamError('CLI_USAGE', `--faults: at most ${MAX_FAULTS} faults`);
   const steps = parts.map((part): FaultStep => {
     const m = SPEC.exec(part);

@@ -72,8 +72,17 @@ const SIGNALS: Readonly<Record<string, number>> = Object.freeze({ SIGINT: 2, SIG
 /** The command line that starts an image: natively for x86_64, under `qemu-arm|qemu-aarch64 -cpu <model>` for ARM targets. */
 export function bootCommand(image: BootImage, config: string | DeviceSource): { command: string; args: string[] } {
   const runtime = join(image.dir, 'fieldcam-runtime');
-  const source = typeof config === 'string' ? ['--config', config] : ['--bundle', config.bundle, '--board', config.board ?? join(image.dir, 'board.json'),
-    ...(config.state ? ['--state', config.state] : []), ...(config.recorded === false ? [] : ['--recorded'])];
+  const source =
+    typeof config === 'string'
+      ? ['--config', config]
+      : [
+          '--bundle',
+          config.bundle,
+          '--board',
+          config.board ?? join(image.dir, 'board.json'),
+          ...(config.state ? ['--state', config.state] : []),
+          ...(config.recorded === false ? [] : ['--recorded']),
+        ];
   const args = [...image.runtimeFlags, join(image.dir, 'firmware.js'), ...source];
   return image.qemuCpu ? { command: image.qemu ?? 'qemu-arm', args: ['-cpu', image.qemuCpu, runtime, ...args] } : { command: runtime, args };
 }

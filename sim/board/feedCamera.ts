@@ -120,10 +120,31 @@ export function feedCamera(pipe: Writable, o: FeedOptions): CameraFeed {
   pump();
   const feed = finish as CameraFeed;
   return Object.defineProperties(feed, {
-    pause: { value: () => { paused = true; } },
-    resume: { value: () => { paused = false; credit = 0; last = performance.now(); kick(); } },
-    flood: { value: (bytes: number) => { flooding += bytes; kick(); } },
-    cutAt: { value: (position: number) => { cutAt = Math.max(position, written); kick(); } },
+    pause: {
+      value: () => {
+        paused = true;
+      },
+    },
+    resume: {
+      value: () => {
+        paused = false;
+        credit = 0;
+        last = performance.now();
+        kick();
+      },
+    },
+    flood: {
+      value: (bytes: number) => {
+        flooding += bytes;
+        kick();
+      },
+    },
+    cutAt: {
+      value: (position: number) => {
+        cutAt = Math.max(position, written);
+        kick();
+      },
+    },
     written: { get: () => written },
     ended: { value: ended },
   });

@@ -36,7 +36,15 @@ export interface DeviceConfigInput {
    * Several cameras in the one device (DeviceConfig `cameras`): each streams to `<streamName>-<name>`; camera i reads
    * fd 3 + i unless `fd` says otherwise (bootBoard feeds `cameras` there). `codec`, `fps`, `live` above are the defaults.
    */
-  readonly cameras?: readonly { readonly name: string; readonly codec?: CodecId; readonly fd?: number; readonly fps?: { readonly num: number; readonly den: number }; readonly live?: boolean; readonly bitrateKbps?: number; readonly audio?: AudioInputConfig }[];
+  readonly cameras?: readonly {
+    readonly name: string;
+    readonly codec?: CodecId;
+    readonly fd?: number;
+    readonly fps?: { readonly num: number; readonly den: number };
+    readonly live?: boolean;
+    readonly bitrateKbps?: number;
+    readonly audio?: AudioInputConfig;
+  }[];
   readonly createRetentionHours?: number;
   readonly statusIntervalMs?: number;
   readonly metadata?: Readonly<Record<string, string>>;
@@ -69,7 +77,9 @@ export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
   const config = {
     version: 1,
     board: {
-      name: c.board.name, pool: c.board.pool, stream: c.board.stream,
+      name: c.board.name,
+      pool: c.board.pool,
+      stream: c.board.stream,
       ...(c.board.memory.appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: c.board.memory.appHeapBudgetBytes } : {}),
       ...(c.board.memory.poolBudgetBytes !== undefined ? { poolBudgetBytes: c.board.memory.poolBudgetBytes } : {}),
       ...(c.board.control ? { control: c.board.control } : {}),
@@ -84,16 +94,33 @@ export function writeDeviceConfig(path: string, c: DeviceConfigInput): void {
     },
     endpoint: c.endpoint,
     credentials: c.credentials,
-    ...(c.cameras ? {
-      cameras: c.cameras.map((cam, i) => {
-        const live = cam.live ?? c.live;
-        const fps = cam.fps ?? c.fps;
-        return {
-          name: cam.name, fd: cam.fd ?? CAMERA_FD_BASE + i, codec: cam.codec ?? c.codec, live, ...(live && c.recorded !== false ? { recorded: true } : {}),
-          ...(fps ? { fps } : {}), ...(cam.bitrateKbps !== undefined ? { bitrateKbps: cam.bitrateKbps } : {}), ...(cam.audio ? { audio: cam.audio } : {}),
-        };
-      }),
-    } : { camera: { fd: c.cameraFd ?? 0, codec: c.codec, live: c.live, ...(c.live && c.recorded !== false ? { recorded: true } : {}), ...(c.fps ? { fps: c.fps } : {}), ...(c.audio ? { audio: c.audio } : {}) } }),
+    ...(c.cameras
+      ? {
+          cameras: c.cameras.map((cam, i) => {
+            const live = cam.live ?? c.live;
+            const fps = cam.fps ?? c.fps;
+            return {
+              name: cam.name,
+              fd: cam.fd ?? CAMERA_FD_BASE + i,
+              codec: cam.codec ?? c.codec,
+              live,
+              ...(live && c.recorded !== false ? { recorded: true } : {}),
+              ...(fps ? { fps } : {}),
+              ...(cam.bitrateKbps !== undefined ? { bitrateKbps: cam.bitrateKbps } : {}),
+              ...(cam.audio ? { audio: cam.audio } : {}),
+            };
+          }),
+        }
+      : {
+          camera: {
+            fd: c.cameraFd ?? 0,
+            codec: c.codec,
+            live: c.live,
+            ...(c.live && c.recorded !== false ? { recorded: true } : {}),
+            ...(c.fps ? { fps: c.fps } : {}),
+            ...(c.audio ? { audio: c.audio } : {}),
+          },
+        }),
     statusIntervalMs: c.statusIntervalMs ?? 1000,
     ...(c.pin ? { pin: c.pin } : {}),
     ...(c.control ? { control: c.control } : {}),

@@ -42,7 +42,8 @@ export const DEFAULT_CONNECTION_TIMEOUTS: ConnectionTimeouts = Object.freeze({
 export function resolveConnectionTimeouts(overrides: Partial<ConnectionTimeouts> = {}): ConnectionTimeouts {
   const timeouts = { ...DEFAULT_CONNECTION_TIMEOUTS, ...overrides };
   for (const [name, ms] of Object.entries(timeouts)) {
-    if (!Number.isInteger(ms) || ms < 1 || ms > 3600_000) throw new RangeError(`connectionTimeouts.${name}: ${ms} is not a whole number of ms from 1 to 3600000`);
+    if (!Number.isInteger(ms) || ms < 1 || ms > 3600_000)
+      throw new RangeError(`connectionTimeouts.${name}: ${ms} is not a whole number of ms from 1 to 3600000`);
   }
   return Object.freeze(timeouts);
 }

@@ -40,21 +40,34 @@ export async function instructionsPerFrame(o: {
   const stages = 'ranges' in split ? split.ranges : undefined;
   const runs: { instructions: bigint; frames: number; stages?: Record<string, bigint> }[] = [];
   const [a, b] = o.names ?? ['insns-1', 'insns-2'];
-  for (const [name, stdin] of [[a, o.clip], [b, Buffer.concat([o.clip, o.clip])]] as const) {
+  for (const [name, stdin] of [
+    [a, o.clip],
+    [b, Buffer.concat([o.clip, o.clip])],
+  ] as const) {
     const { args } = bootCommand({ dir: o.image.dir, runtimeFlags: unscaled(o.image.runtimeFlags), qemuCpu: o.image.qemuCpu }, o.config(name));
     const r = await countInstructions({
-      ...(o.image.qemu ? { qemu: o.image.qemu } : {}), cpu: o.image.qemuCpu, program: args[2]!, args: args.slice(3), cwd: o.cwd, stdin,
+      ...(o.image.qemu ? { qemu: o.image.qemu } : {}),
+      cpu: o.image.qemuCpu,
+      program: args[2]!,
+      args: args.slice(3),
+      cwd: o.cwd,
+      stdin,
       ...(stages ? { stages } : {}),
     });
-    const summary = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.type === 'summary');
+    const summary = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.type === 'summary');
     if (r.code !== 0 || !summary) throw new Error(`instruction count run exited ${r.code}: ${r.stderr.slice(-400)}`);
     runs.push({ instructions: r.instructions, frames: num(summary.framesIn), ...(r.stages ? { stages: r.stages } : {}) });
   }
-  const [one, two] = runs as [typeof runs[0], typeof runs[0]];
+  const [one, two] = runs as [(typeof runs)[0], (typeof runs)[0]];
   const frames = two.frames - one.frames;
   if (!(frames > 0)) return null;
-  const byStage = one.stages && two.stages
-    ? Object.fromEntries(Object.keys(two.stages).map((k) => [k, Math.round(Number(two.stages![k]! - (one.stages![k] ?? 0n)) / frames)]))
-    : null;
+  const byStage =
+    one.stages && two.stages
+      ? Object.fromEntries(Object.keys(two.stages).map((k) => [k, Math.round(Number(two.stages![k]! - (one.stages![k] ?? 0n)) / frames)]))
+      : null;
   return { total: Math.round(Number(two.instructions - one.instructions) / frames), byStage, ...('missing' in split ? { missing: split.missing } : {}) };
 }

@@ -60,7 +60,13 @@ export function observeDevice(o: ObserveOptions): ObservedDevice {
   let peakRssBytes = 0;
   let firstByteMs = -1;
   const board = bootBoard({
-    image: o.image, config: o.config, video: o.video, loop: o.loop, bytesPerSecond: o.bytesPerSecond, ...(o.rate ? { rate: o.rate } : {}), cwd: o.cwd,
+    image: o.image,
+    config: o.config,
+    video: o.video,
+    loop: o.loop,
+    bytesPerSecond: o.bytesPerSecond,
+    ...(o.rate ? { rate: o.rate } : {}),
+    cwd: o.cwd,
     onRecord: (r) => {
       if (r.type === 'boot') booted = true;
       if (r.type === 'summary') summary = r;

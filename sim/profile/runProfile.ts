@@ -12,7 +12,14 @@ import { measureQemuOverhead } from './measureQemuOverhead.ts';
 import { instructionsPerFrame } from './instructionsPerFrame.ts';
 import { observeDevice } from './observeDevice.ts';
 import type { FaultStep } from '../../host/shared/parseFaultSpec.ts';
-import { percentile, type BudgetVerdict, type ProfileEvent, type ProfileFragment, type ProfileReport, type ProfileSample } from '../../host/shared/ProfileReport.ts';
+import {
+  percentile,
+  type BudgetVerdict,
+  type ProfileEvent,
+  type ProfileFragment,
+  type ProfileReport,
+  type ProfileSample,
+} from '../../host/shared/ProfileReport.ts';
 import type { CodecId } from '../../firmware/core/media/codecs.ts';
 
 /** Budget overrides (`--budget heap=…,app-heap=…,pool=…,latency-p99=…`); absent ones come from the board. */
@@ -90,7 +97,11 @@ function applyFault(cloud: RunningCloud, f: FaultStep, on: boolean): void {
  * pipe held while the device booted. Its last frame's index comes from its timestamps (the first fragment
  * starts at frame 0).
  */
-function fragmentLatencies(stored: readonly { number: string; endMs: number; producerMs: number; persistedT: number; bytes: number }[], samples: readonly ProfileSample[], frameMs: number): ProfileFragment[] {
+function fragmentLatencies(
+  stored: readonly { number: string; endMs: number; producerMs: number; persistedT: number; bytes: number }[],
+  samples: readonly ProfileSample[],
+  frameMs: number,
+): ProfileFragment[] {
   if (stored.length === 0 || !(frameMs > 0)) return [];
   const start = Math.min(...stored.map((f) => f.producerMs));
   const readAt = (frames: number): number => {
@@ -102,7 +113,13 @@ function fragmentLatencies(stored: readonly { number: string; endMs: number; pro
   };
   return stored.map((f) => {
     const endT = readAt(Math.round((f.endMs - start) / frameMs));
-    return { number: f.number, endT: Number.isFinite(endT) ? endT : f.persistedT, persistedT: f.persistedT, latencyMs: Number.isFinite(endT) ? Math.max(0, Math.round((f.persistedT - endT) * 1000)) : 0, bytes: f.bytes };
+    return {
+      number: f.number,
+      endT: Number.isFinite(endT) ? endT : f.persistedT,
+      persistedT: f.persistedT,
+      latencyMs: Number.isFinite(endT) ? Math.max(0, Math.round((f.persistedT - endT) * 1000)) : 0,
+      bytes: f.bytes,
+    };
   });
 }
 
@@ -116,17 +133,28 @@ function fragmentLatencies(stored: readonly { number: string; endMs: number; pro
 export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
   const origin = Date.now();
   const scaled = o.timeScale > 1 ? ['--time-scale', String(o.timeScale), '--time-origin', String(origin)] : [];
-  const cloud = await startCloud({ stateDir: o.stateDir, port: 0, routes: [...mediaRoutes], ...(o.timeScale > 1 ? { config: { timeScale: o.timeScale, timeOrigin: origin } } : {}) });
+  const cloud = await startCloud({
+    stateDir: o.stateDir,
+    port: 0,
+    routes: [...mediaRoutes],
+    ...(o.timeScale > 1 ? { config: { timeScale: o.timeScale, timeOrigin: origin } } : {}),
+  });
   const url = new URL(cloud.endpoint);
   const stream = `${o.board.name}-profile-${origin}`;
   const interval = statusIntervalMs(o.durationS);
   const configFor = (name: string) => {
     const path = join(o.stateDir, `${name}.json`);
     writeDeviceConfig(path, {
-      board: o.board, streamName: name, region: 'us-east-1',
+      board: o.board,
+      streamName: name,
+      region: 'us-east-1',
       endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
       credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-      codec: o.codec, live: o.bytesPerSecond > 0, createRetentionHours: 24, statusIntervalMs: interval, ...(o.fps ? { fps: o.fps } : {}),
+      codec: o.codec,
+      live: o.bytesPerSecond > 0,
+      createRetentionHours: 24,
+      statusIntervalMs: interval,
+      ...(o.fps ? { fps: o.fps } : {}),
     });
     return path;
   };
@@ -136,9 +164,15 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     ...(o.countInstructions ? [] : ['ARM instructions per frame and CPU by stage (scan, JS, TLS, rest): run with --count-instructions (ARM boards)']),
   ];
   try {
-    const qemuOverhead = o.image.qemuCpu && o.nativeRuntime
-      ? await measureQemuOverhead({ qemuCpu: o.image.qemuCpu, armRuntime: join(o.image.dir, 'fieldcam-runtime'), nativeRuntime: o.nativeRuntime, runtimeFlags: o.image.runtimeFlags.slice(0, 8) })
-      : 0;
+    const qemuOverhead =
+      o.image.qemuCpu && o.nativeRuntime
+        ? await measureQemuOverhead({
+            qemuCpu: o.image.qemuCpu,
+            armRuntime: join(o.image.dir, 'fieldcam-runtime'),
+            nativeRuntime: o.nativeRuntime,
+            runtimeFlags: o.image.runtimeFlags.slice(0, 8),
+          })
+        : 0;
     const samples: ProfileSample[] = [];
     const events: ProfileEvent[] = [];
     const fragments: ProfileFragment[] = [];
@@ -150,8 +184,20 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     const t0 = cloud.ctx.now();
     const since = () => (cloud.ctx.now() - t0) / 1000;
     const device = observeDevice({
-      cloud, image: { dir: o.image.dir, runtimeFlags: [...o.image.runtimeFlags, ...scaled], ...(o.image.qemuCpu ? { qemuCpu: o.image.qemuCpu } : {}), ...(o.image.qemu ? { qemu: o.image.qemu } : {}) },
-      config: configFor(stream), stream, video: o.video, loop: true, bytesPerSecond: o.bytesPerSecond, rate: o.timeScale, cwd: o.cwd,
+      cloud,
+      image: {
+        dir: o.image.dir,
+        runtimeFlags: [...o.image.runtimeFlags, ...scaled],
+        ...(o.image.qemuCpu ? { qemuCpu: o.image.qemuCpu } : {}),
+        ...(o.image.qemu ? { qemu: o.image.qemu } : {}),
+      },
+      config: configFor(stream),
+      stream,
+      video: o.video,
+      loop: true,
+      bytesPerSecond: o.bytesPerSecond,
+      rate: o.timeScale,
+      cwd: o.cwd,
       onRecord: (r, rssNow) => {
         // The duration counts from boot: how long an emulated board takes to boot depends on the host's load.
         if (r.type === 'boot' && !stopAt) stopAt = setTimeout(() => device.board.stop(), (o.durationS * 1000) / o.timeScale);
@@ -162,14 +208,22 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
           const prev = last;
           const frames = num(r.framesIn) - num(prev?.framesIn);
           const sample: ProfileSample = {
-            t, framesIn: num(r.framesIn), framesDropped: num(r.framesDropped), fragmentsPersisted: num(r.fragmentsPersisted),
-            heapBytes: num(r.heapBytes), peakHeapBytes: num(r.peakHeapBytes),
+            t,
+            framesIn: num(r.framesIn),
+            framesDropped: num(r.framesDropped),
+            fragmentsPersisted: num(r.fragmentsPersisted),
+            heapBytes: num(r.heapBytes),
+            peakHeapBytes: num(r.peakHeapBytes),
             appHeapBytes: num(r.baselineHeapBytes) > 0 ? num(r.heapBytes) - num(r.baselineHeapBytes) : 0,
             poolSlotsInUse: num(r.poolSlotsInUse),
-            heapChunkBytes: num(r.heapChunkBytes, -1), heapSlotBytes: num(r.heapSlotBytes, -1),
-            captureToSocketFrames: num(r.captureToSocketFrames), captureToSocketP50Ms: num(r.captureToSocketP50Ms, -1),
-            captureToSocketP99Ms: num(r.captureToSocketP99Ms, -1), captureToSocketMaxMs: num(r.captureToSocketMaxMs, -1),
-            rssBytes: rss, deviceRssBytes: rss > 0 ? Math.max(0, rss - qemuOverhead) : 0,
+            heapChunkBytes: num(r.heapChunkBytes, -1),
+            heapSlotBytes: num(r.heapSlotBytes, -1),
+            captureToSocketFrames: num(r.captureToSocketFrames),
+            captureToSocketP50Ms: num(r.captureToSocketP50Ms, -1),
+            captureToSocketP99Ms: num(r.captureToSocketP99Ms, -1),
+            captureToSocketMaxMs: num(r.captureToSocketMaxMs, -1),
+            rssBytes: rss,
+            deviceRssBytes: rss > 0 ? Math.max(0, rss - qemuOverhead) : 0,
             computronsPerFrame: frames > 0 ? Math.round((num(r.computrons) - num(prev?.computrons)) / frames) : -1,
             connected: r.connected === true,
           };
@@ -180,8 +234,12 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
           last = r;
           if (r.type === 'status') o.onProgress?.({ t, sample, fragments: stored.length });
         } else if (r.type === 'event' || r.type === 'error') {
-          events.push({ t: since(), event: r.type === 'error' ? 'error' : String(r.event), ...(typeof r.code === 'string' ? { code: r.code } : {}),
-            ...(typeof r.message === 'string' ? { detail: r.message.slice(0, 200) } : {}) });
+          events.push({
+            t: since(),
+            event: r.type === 'error' ? 'error' : String(r.event),
+            ...(typeof r.code === 'string' ? { code: r.code } : {}),
+            ...(typeof r.message === 'string' ? { detail: r.message.slice(0, 200) } : {}),
+          });
         }
       },
       // The cloud's view: each fragment as it is stored (PERSISTED).
@@ -191,16 +249,27 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
         for (const f of fragmentStoreFor(cloud.ctx, record).list()) {
           if (seen.has(f.fragmentNumber)) continue;
           seen.add(f.fragmentNumber);
-          stored.push({ number: f.fragmentNumber, endMs: f.producerTimestampMs + f.durationMs, producerMs: f.producerTimestampMs, persistedT: (cloud.ctx.now() - t0) / 1000, bytes: f.size });
+          stored.push({
+            number: f.fragmentNumber,
+            endMs: f.producerTimestampMs + f.durationMs,
+            producerMs: f.producerTimestampMs,
+            persistedT: (cloud.ctx.now() - t0) / 1000,
+            bytes: f.size,
+          });
         }
       },
     });
     const timers: NodeJS.Timeout[] = [];
     for (const f of o.faults) {
-      timers.push(setTimeout(() => {
-        applyFault(cloud, f, true);
-        events.push({ t: since(), event: 'fault', code: f.kind, detail: f.forS ? `${f.forS} s` : '' });
-      }, (f.atS * 1000) / o.timeScale));
+      timers.push(
+        setTimeout(
+          () => {
+            applyFault(cloud, f, true);
+            events.push({ t: since(), event: 'fault', code: f.kind, detail: f.forS ? `${f.forS} s` : '' });
+          },
+          (f.atS * 1000) / o.timeScale,
+        ),
+      );
       if (f.forS > 0) timers.push(setTimeout(() => applyFault(cloud, f, false), ((f.atS + f.forS) * 1000) / o.timeScale));
     }
     // A runtime that neither boots nor exits within two minutes is stopped (it then fails as not booted).
@@ -213,13 +282,17 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     for (const t of timers) clearTimeout(t);
     const { exit, summary, booted, firstByteMs, peakRssBytes: peakRss } = observed;
     if (!booted) {
-      throw new FieldcamError('CONFIG_INVALID', `the ${o.board.name} image exited ${exit.code} before booting (heap limit, initial sizes, pool?): ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      throw new FieldcamError(
+        'CONFIG_INVALID',
+        `the ${o.board.name} image exited ${exit.code} before booting (heap limit, initial sizes, pool?): ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+      );
     }
 
     fragments.push(...fragmentLatencies(stored, samples, o.frameMs));
-    const instructions = o.countInstructions && o.image.qemuCpu
-      ? await instructionsPerFrame({ image: { ...o.image, qemuCpu: o.image.qemuCpu }, config: configFor, clip: readFileSync(o.video), cwd: o.cwd })
-      : null;
+    const instructions =
+      o.countInstructions && o.image.qemuCpu
+        ? await instructionsPerFrame({ image: { ...o.image, qemuCpu: o.image.qemuCpu }, config: configFor, clip: readFileSync(o.video), cwd: o.cwd })
+        : null;
     if (instructions?.missing) missing.push(`CPU by stage: ${instructions.missing}`);
     if (o.countInstructions && !o.image.qemuCpu) missing.push('ARM guest instructions: this board runs natively (no QEMU plugin)');
     const end = summary ?? last ?? {};
@@ -252,38 +325,117 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     const highWater = Math.max(0, ...samples.map((s) => s.poolSlotsInUse));
     const p99 = percentile(latencies, 99);
     const budgets: BudgetVerdict[] = [
-      { name: 'peak XS heap', measured: num(end.peakHeapBytes), budget: heapLimit, unit: 'bytes', ok: num(end.peakHeapBytes) <= heapLimit, source: o.budgets?.heapBytes ? '--budget heap' : 'image heap limit (jsBudgetBytes)' },
-      ...(appBudget !== undefined ? [{ name: 'app heap after boot', measured: peakApp, budget: appBudget, unit: 'bytes' as const, ok: peakApp <= appBudget, source: o.budgets?.appHeapBytes ? '--budget app-heap' : 'board memory.appHeapBudgetBytes' }] : []),
+      {
+        name: 'peak XS heap',
+        measured: num(end.peakHeapBytes),
+        budget: heapLimit,
+        unit: 'bytes',
+        ok: num(end.peakHeapBytes) <= heapLimit,
+        source: o.budgets?.heapBytes ? '--budget heap' : 'image heap limit (jsBudgetBytes)',
+      },
+      ...(appBudget !== undefined
+        ? [
+            {
+              name: 'app heap after boot',
+              measured: peakApp,
+              budget: appBudget,
+              unit: 'bytes' as const,
+              ok: peakApp <= appBudget,
+              source: o.budgets?.appHeapBytes ? '--budget app-heap' : 'board memory.appHeapBudgetBytes',
+            },
+          ]
+        : []),
       // A pool that filled dropped frames (a live camera cannot wait): high-water must stay below the slots.
-      { name: 'pool high-water', measured: highWater, budget: poolBudget, unit: 'slots', ok: highWater < poolBudget && !drops.poolFull, source: o.budgets?.poolSlots ? '--budget pool' : 'board pool sizing',
-        ...(drops.poolFull ? { note: `${drops.poolFull} frames dropped with the pool full` } : {}) },
-      ...(o.budgets?.latencyP99Ms !== undefined ? [{ name: 'fragment end → PERSISTED p99', measured: Number.isFinite(p99) ? p99 : 0, budget: o.budgets.latencyP99Ms, unit: 'ms' as const, ok: Number.isFinite(p99) && p99 <= o.budgets.latencyP99Ms, source: '--budget latency-p99' }] : []),
+      {
+        name: 'pool high-water',
+        measured: highWater,
+        budget: poolBudget,
+        unit: 'slots',
+        ok: highWater < poolBudget && !drops.poolFull,
+        source: o.budgets?.poolSlots ? '--budget pool' : 'board pool sizing',
+        ...(drops.poolFull ? { note: `${drops.poolFull} frames dropped with the pool full` } : {}),
+      },
+      ...(o.budgets?.latencyP99Ms !== undefined
+        ? [
+            {
+              name: 'fragment end → PERSISTED p99',
+              measured: Number.isFinite(p99) ? p99 : 0,
+              budget: o.budgets.latencyP99Ms,
+              unit: 'ms' as const,
+              ok: Number.isFinite(p99) && p99 <= o.budgets.latencyP99Ms,
+              source: '--budget latency-p99',
+            },
+          ]
+        : []),
     ];
     return {
-      version: 1, board: o.board.name, run: o.image.qemuCpu ? `qemu-arm -cpu ${o.image.qemuCpu}` : 'native x86-64', video: o.video,
-      durationS: o.durationS, timeScale: o.timeScale, realtime: o.bytesPerSecond > 0, faults: o.faults, stream, exitCode: exit.code,
-      limits: { heapLimitBytes: o.image.heapLimitBytes, appHeapBudgetBytes: o.board.memory.appHeapBudgetBytes ?? null, poolSlots, poolBytes: o.image.poolBytes },
-      qemu: o.image.qemuCpu ? { overheadBytes: qemuOverhead, method: 'peak RSS of an idle script under qemu-arm minus the same on the native x86-64 runtime, same heap flags (a lower bound: the translation cache grows with the code run)' } : null,
-      samples, fragments, events,
-      latency: { count: latencies.length, p50: percentile(latencies, 50), p99, max: latencies.length ? latencies[latencies.length - 1]! : Number.NaN, deviceAckP50Ms: num(end.ackLatencyP50Ms, -1), deviceAckP99Ms: num(end.ackLatencyP99Ms, -1) },
-      bootToFirstByteMs: firstByteMs, recoveries,
+      version: 1,
+      board: o.board.name,
+      run: o.image.qemuCpu ? `qemu-arm -cpu ${o.image.qemuCpu}` : 'native x86-64',
+      video: o.video,
+      durationS: o.durationS,
+      timeScale: o.timeScale,
+      realtime: o.bytesPerSecond > 0,
+      faults: o.faults,
+      stream,
+      exitCode: exit.code,
+      limits: {
+        heapLimitBytes: o.image.heapLimitBytes,
+        appHeapBudgetBytes: o.board.memory.appHeapBudgetBytes ?? null,
+        poolSlots,
+        poolBytes: o.image.poolBytes,
+      },
+      qemu: o.image.qemuCpu
+        ? {
+            overheadBytes: qemuOverhead,
+            method:
+              'peak RSS of an idle script under qemu-arm minus the same on the native x86-64 runtime, same heap flags (a lower bound: the translation cache grows with the code run)',
+          }
+        : null,
+      samples,
+      fragments,
+      events,
+      latency: {
+        count: latencies.length,
+        p50: percentile(latencies, 50),
+        p99,
+        max: latencies.length ? latencies[latencies.length - 1]! : Number.NaN,
+        deviceAckP50Ms: num(end.ackLatencyP50Ms, -1),
+        deviceAckP99Ms: num(end.ackLatencyP99Ms, -1),
+      },
+      bootToFirstByteMs: firstByteMs,
+      recoveries,
       totals: {
-        framesIn, framesDropped: num(end.framesDropped), fragmentsIn: num(end.fragmentsIn), fragmentsPersisted: num(end.fragmentsPersisted),
-        connections: num(end.connections), peakHeapBytes: num(end.peakHeapBytes), peakAppHeapBytes: peakApp, poolHighWater: highWater, peakRssBytes: peakRss,
-        computronsPerFrame: framesIn > 0 ? Math.round(computrons / framesIn) : 0, instructionsPerFrame: instructions?.total ?? null,
+        framesIn,
+        framesDropped: num(end.framesDropped),
+        fragmentsIn: num(end.fragmentsIn),
+        fragmentsPersisted: num(end.fragmentsPersisted),
+        connections: num(end.connections),
+        peakHeapBytes: num(end.peakHeapBytes),
+        peakAppHeapBytes: peakApp,
+        poolHighWater: highWater,
+        peakRssBytes: peakRss,
+        computronsPerFrame: framesIn > 0 ? Math.round(computrons / framesIn) : 0,
+        instructionsPerFrame: instructions?.total ?? null,
         instructionsPerFrameByStage: instructions?.byStage ?? null,
-        peakHeapChunkBytes: num(end.peakHeapChunkBytes, -1), peakHeapSlotBytes: num(end.peakHeapSlotBytes, -1),
+        peakHeapChunkBytes: num(end.peakHeapChunkBytes, -1),
+        peakHeapSlotBytes: num(end.peakHeapSlotBytes, -1),
         captureToSocket: {
           frames: windows.reduce((n, w) => n + w.captureToSocketFrames, 0),
           worstIntervalP99Ms: windows.length ? Math.max(...windows.map((w) => w.captureToSocketP99Ms)) : -1,
           maxMs: windows.length ? Math.max(...windows.map((w) => w.captureToSocketMaxMs)) : -1,
         },
-        tlsRecords: num(end.tlsRecords, -1), tlsBytes: num(end.tlsBytes, -1), tlsHandshakes: num(end.tlsHandshakes, -1),
+        tlsRecords: num(end.tlsRecords, -1),
+        tlsBytes: num(end.tlsBytes, -1),
+        tlsHandshakes: num(end.tlsHandshakes, -1),
         errorsByCode: errorCodes,
-        cloudFragmentsStored: fragments.length, cloudPersistedAcks: mine.reduce((s, c) => s + c.stats.acks.PERSISTED, 0),
-        dropsByReason: drops, eventsByKind: kinds,
+        cloudFragmentsStored: fragments.length,
+        cloudPersistedAcks: mine.reduce((s, c) => s + c.stats.acks.PERSISTED, 0),
+        dropsByReason: drops,
+        eventsByKind: kinds,
       },
-      budgets, missing,
+      budgets,
+      missing,
     };
   } finally {
     await cloud.close();

@@ -42,10 +42,16 @@ async function stream(name: string, audioFile: string, audio: { codec: 'aac' | '
   const url = new URL(cloud.endpoint);
   const config = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(config, {
-    board: loadBoardManifest('pi-zero-w'), streamName: name, region: 'us-east-1',
+    board: loadBoardManifest('pi-zero-w'),
+    streamName: name,
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: false, cameraFd: openSync(VIDEO, 'r'), createRetentionHours: 24, statusIntervalMs: 0,
+    codec: 'h264',
+    live: false,
+    cameraFd: openSync(VIDEO, 'r'),
+    createRetentionHours: 24,
+    statusIntervalMs: 0,
     audio: { codec: audio.codec, fd: openSync(audioFile, 'r'), sampleRate: audio.sampleRate, channels: 1 },
   });
   const records: Record<string, unknown>[] = [];
@@ -64,7 +70,10 @@ function audioPackets(file: string): number {
 function checkStored(file: string, codecId: string, rate: number, cpd: string, packets: number): void {
   const report = mkvmerge(file);
   assert.equal(report.errors, []);
-  assert.equal(report.tracks.map((t) => t.properties.codec_id), ['V_MPEG4/ISO/AVC', codecId]);
+  assert.equal(
+    report.tracks.map((t) => t.properties.codec_id),
+    ['V_MPEG4/ISO/AVC', codecId],
+  );
   const a = report.tracks[1]!;
   assert.equal([a.type, a.properties.audio_sampling_frequency, a.properties.audio_channels, a.properties.codec_private_data], ['audio', rate, 1, cpd]);
   assert.is(decodedFrameCount(file), 100, 'every video frame fed');
@@ -96,7 +105,10 @@ test('H.264 + G.711 A-law: A_MS/ACM with its WAVEFORMATEX; the stored audio deco
   const records = await stream('app-alaw', alaw, { codec: 'alaw', sampleRate: 8000 });
   const summary = records.find((r) => r.type === 'summary') as { audio: Record<string, unknown> };
   assert.equal([summary.audio.packetsIn, summary.audio.packetsQueued, summary.audio.silencePackets], [500, 500, 0]);
-  assert.ok(records.some((r) => r.type === 'boot' && Array.isArray(r.warnings) && /G\.711.*HLS/.test(String(r.warnings))), 'the boot line warns: no G.711 in HLS');
+  assert.ok(
+    records.some((r) => r.type === 'boot' && Array.isArray(r.warnings) && /G\.711.*HLS/.test(String(r.warnings))),
+    'the boot line warns: no G.711 in HLS',
+  );
   const file = await getMedia(cloud, 'app-alaw', tmp.dir);
   checkStored(file, 'A_MS/ACM', 8000, '06000100401f0000401f0000010008000000', 500);
   const md5 = (args: string[]) => tool('ffmpeg', ['-nostdin', '-v', 'error', ...args, '-map', '0:a:0', '-f', 'md5', '-']).stdout.trim();
@@ -125,10 +137,17 @@ test('a live camera whose microphone never sends: past 2 s the gaps are silence,
   const url = new URL(cloud.endpoint);
   const config = join(tmp.dir, 'live.json');
   writeDeviceConfig(config, {
-    board: loadBoardManifest('pi-zero-w'), streamName: 'app-live-stall', region: 'us-east-1',
+    board: loadBoardManifest('pi-zero-w'),
+    streamName: 'app-live-stall',
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: true, recorded: false, cameraFd, createRetentionHours: 24, statusIntervalMs: 0,
+    codec: 'h264',
+    live: true,
+    recorded: false,
+    cameraFd,
+    createRetentionHours: 24,
+    statusIntervalMs: 0,
     audio: { codec: 'mulaw', fd: micFd, sampleRate: 8000, channels: 1 },
   });
   const records: Record<string, unknown>[] = [];
@@ -169,9 +188,15 @@ test('the silence that fills gaps decodes to zeros: AAC-LC mono and stereo (ffmp
     assert.is(r.stderr, '', `ffmpeg decodes ${channels}-channel silence without a message`);
     const pcm = Buffer.from(r.stdout, 'latin1');
     assert.ok(pcm.length >= 2 * channels * 1024 * 18, `decoded ${pcm.length} bytes`);
-    assert.ok(pcm.every((b) => b === 0), 'every sample is 0');
+    assert.ok(
+      pcm.every((b) => b === 0),
+      'every sample is 0',
+    );
   }
-  for (const [codec, fmt] of [['alaw', 'alaw'], ['mulaw', 'mulaw']] as const) {
+  for (const [codec, fmt] of [
+    ['alaw', 'alaw'],
+    ['mulaw', 'mulaw'],
+  ] as const) {
     const path = join(tmp.dir, `silence.${codec}`);
     writeFileSync(path, silentPacket(codec, 1, 160)!);
     const r = tool('ffmpeg', ['-nostdin', '-v', 'error', '-f', fmt, '-ar', '8000', '-ac', '1', '-i', path, '-f', 's16le', '-']);

@@ -9,7 +9,12 @@ const test = suite('app: board net deadlines');
 function config(net: unknown): string {
   return JSON.stringify({
     version: 1,
-    board: { name: 'b', pool: { bitrateKbps: 1000, bufferSeconds: 10, fps: 10, maxFrameBytes: 65536 }, stream: { fragmentMs: 1000, maxFragmentMs: 10000 }, ...(net === undefined ? {} : { net }) },
+    board: {
+      name: 'b',
+      pool: { bitrateKbps: 1000, bufferSeconds: 10, fps: 10, maxFrameBytes: 65536 },
+      stream: { fragmentMs: 1000, maxFragmentMs: 10000 },
+      ...(net === undefined ? {} : { net }),
+    },
     stream: { name: 's', region: 'us-east-1' },
     endpoint: { host: '127.0.0.1', port: 443, caFile: 'ca.pem' },
     credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },

@@ -21,10 +21,15 @@ async function runWithCamera(file: string): Promise<{ code: number; records: Rec
   const config = join(tmp.dir, 'device.json');
   // Never reached: the camera's end decides the run before anything is uploaded.
   writeDeviceConfig(config, {
-    board: loadBoardManifest('pi-zero-w'), streamName: 'not-h264', region: 'us-east-1',
+    board: loadBoardManifest('pi-zero-w'),
+    streamName: 'not-h264',
+    region: 'us-east-1',
     endpoint: { host: '127.0.0.1', port: 9, caFile: join(ROOT, 'package.json') },
     credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-    codec: 'h264', live: true, cameraFd: openSync(file, 'r'), statusIntervalMs: 0,
+    codec: 'h264',
+    live: true,
+    cameraFd: openSync(file, 'r'),
+    statusIntervalMs: 0,
   });
   const records: Record<string, unknown>[] = [];
   const stderr: string[] = [];

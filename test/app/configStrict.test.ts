@@ -17,7 +17,11 @@ test.after(() => tmp.remove());
 
 const valid = () => ({
   version: 1,
-  board: { name: 'pi-zero-w', pool: { bitrateKbps: 1000, bufferSeconds: 10, fps: 15, maxFrameBytes: 262144 }, stream: { fragmentMs: 1000, maxFragmentMs: 10000 } },
+  board: {
+    name: 'pi-zero-w',
+    pool: { bitrateKbps: 1000, bufferSeconds: 10, fps: 15, maxFrameBytes: 262144 },
+    stream: { fragmentMs: 1000, maxFragmentMs: 10000 },
+  },
   stream: { name: 'cam', region: 'us-east-1' },
   endpoint: { host: '127.0.0.1', port: 443, caFile: 'ca.pem' },
   credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
@@ -63,8 +67,17 @@ test('an unknown key is refused by name at every level (CONFIG_INVALID), as devi
 function crashedFolder(name: string): string {
   const dir = join(tmp.dir, name);
   mkdirSync(dir, { recursive: true });
-  for (const f of ['state.cbor', 'state.cbor.tmp-4242', 'state.cbor.tmp-7', 'state.cbor.tmp-', 'state.cbor.tmp-12x', 'other.cbor.tmp-99',
-    'state.cbor.bak', 'notes.txt']) writeFileSync(join(dir, f), 'x');
+  for (const f of [
+    'state.cbor',
+    'state.cbor.tmp-4242',
+    'state.cbor.tmp-7',
+    'state.cbor.tmp-',
+    'state.cbor.tmp-12x',
+    'other.cbor.tmp-99',
+    'state.cbor.bak',
+    'notes.txt',
+  ])
+    writeFileSync(join(dir, f), 'x');
   return dir;
 }
 const LEFT = ['notes.txt', 'other.cbor.tmp-99', 'state.cbor', 'state.cbor.bak', 'state.cbor.tmp-', 'state.cbor.tmp-12x'];
@@ -81,10 +94,13 @@ test('Node board: removeStaleTemps removes exactly <file>.tmp-<digits> beside th
 
 test('XS host: native.removeStaleTemps does the same (x86_64 runtime)', async () => {
   const dir = crashedFolder('xs');
-  const r = await runScript(`
+  const r = await runScript(
+    `
 const [dir] = native.argv;
 native.print(String(native.removeStaleTemps(dir + '/state.cbor')));
-native.print(String(native.removeStaleTemps(dir + '/missing/state.cbor')));`, { args: [dir] });
+native.print(String(native.removeStaleTemps(dir + '/missing/state.cbor')));`,
+    { args: [dir] },
+  );
   assert.is(r.status, 0, r.stderr);
   assert.equal(r.lines, ['2', '0']);
   assert.equal(readdirSync(dir).sort(), LEFT);

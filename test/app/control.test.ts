@@ -36,13 +36,23 @@ function boot(name: string): Device {
   const camera = fifoCamera(join(tmp.dir, `${name}.fifo`), VIDEO, statSync(VIDEO).size / 10);
   const config = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(config, {
-    board: loadBoardManifest('pi-zero-w'), streamName: THING, region: 'us-east-1',
+    board: loadBoardManifest('pi-zero-w'),
+    streamName: THING,
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: true, cameraFd: camera.fd, createRetentionHours: 24, statusIntervalMs: 0,
+    codec: 'h264',
+    live: true,
+    cameraFd: camera.fd,
+    createRetentionHours: 24,
+    statusIntervalMs: 0,
     control: {
-      host: '127.0.0.1', port: broker.port, thingName: THING, keepAliveSeconds: 30,
-      certFile: join(tmp.dir, 'cloud', 'server.pem'), keyFile: join(tmp.dir, 'cloud', 'server-key.pem'),
+      host: '127.0.0.1',
+      port: broker.port,
+      thingName: THING,
+      keepAliveSeconds: 30,
+      certFile: join(tmp.dir, 'cloud', 'server.pem'),
+      keyFile: join(tmp.dir, 'cloud', 'server-key.pem'),
       stateFile: join(tmp.dir, 'control-state.cbor'),
     },
   });
@@ -59,17 +69,21 @@ function boot(name: string): Device {
   });
   const exit = runDevice(board, config).finally(() => camera.stop());
   return {
-    records, exit,
+    records,
+    exit,
     stop: () => stopApp?.(),
     line(match, timeoutMs = 30_000) {
       const seen = records.find(match);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no matching device line within ${timeoutMs} ms: ${JSON.stringify(records.slice(-5))}`)), timeoutMs);
-        waiters.push({ match, resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        } });
+        waiters.push({
+          match,
+          resolve: (r) => {
+            clearTimeout(timer);
+            resolve(r);
+          },
+        });
       });
     },
   };
@@ -78,10 +92,15 @@ function boot(name: string): Device {
 const stored = () => fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(THING)!).list();
 const persistedAcks = (d: Device) => d.records.filter((r) => r.type === 'control' && r.event === 'health').length;
 
-test.before(async () => { // start the local cloud, a TLS broker and the operator
+test.before(async () => {
+  // start the local cloud, a TLS broker and the operator
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   const dir = join(tmp.dir, 'cloud');
-  broker = await startTlsBroker(readFileSync(join(dir, 'server.pem'), 'utf8'), readFileSync(join(dir, 'server-key.pem'), 'utf8'), readFileSync(cloud.caFile, 'utf8'));
+  broker = await startTlsBroker(
+    readFileSync(join(dir, 'server.pem'), 'utf8'),
+    readFileSync(join(dir, 'server-key.pem'), 'utf8'),
+    readFileSync(cloud.caFile, 'utf8'),
+  );
   operator = await Operator.connect(broker.port, readFileSync(cloud.caFile, 'utf8'), THING);
   // Desired configuration written before the device ever connects (retained).
   await operator.publish('config/desired', { version: 1, settings: { fragmentMs: 2000, telemetryIntervalS: 1, fps: 5 } }, true);
@@ -98,7 +117,27 @@ test('boot: connected, desired v1 applied and reported (fps refused by name), he
   const health = await operator.next('health', (v) => v.state === 'green' && v.reason === 'persisting');
   assert.ok(typeof health.t === 'number');
   const tel = await operator.next('telemetry', (v) => (v.fragmentsPersisted as number) >= 2);
-  for (const key of ['t', 'seq', 'uptimeMs', 'streaming', 'health', 'framesIn', 'framesOut', 'fragmentsSent', 'fragmentsPersisted', 'drops', 'poolSlotsInUse', 'poolSlots', 'bytesBehind', 'ackLatencyP50Ms', 'ackLatencyP99Ms', 'lastPersistedAgeMs', 'errors', 'heap', 'computrons']) {
+  for (const key of [
+    't',
+    'seq',
+    'uptimeMs',
+    'streaming',
+    'health',
+    'framesIn',
+    'framesOut',
+    'fragmentsSent',
+    'fragmentsPersisted',
+    'drops',
+    'poolSlotsInUse',
+    'poolSlots',
+    'bytesBehind',
+    'ackLatencyP50Ms',
+    'ackLatencyP99Ms',
+    'lastPersistedAgeMs',
+    'errors',
+    'heap',
+    'computrons',
+  ]) {
     assert.ok(key in tel, key);
   }
   assert.ok((tel.ackLatencyP50Ms as number) >= 0 && (tel.ackLatencyP99Ms as number) >= (tel.ackLatencyP50Ms as number));
@@ -149,9 +188,12 @@ test('stop: answered after the last PERSISTED; camera drained as `stopped`; tele
   await operator.next('health', (v) => v.reason === 'stopped');
   // The tag went on exactly the fragment the result named.
   const tagged = stored().filter((f) => f.tags.some(([n, v]) => n === 'event' && v === 'door'));
-  assert.equal(tagged.map((f) => f.producerTimestampMs), [(globalThis as Record<string, unknown>).taggedFragment]);
+  assert.equal(
+    tagged.map((f) => f.producerTimestampMs),
+    [(globalThis as Record<string, unknown>).taggedFragment],
+  );
   const from = operator.received.length;
-  const drained = await operator.next('telemetry', (v) => ((v.drops as Record<string, number>).stopped) >= 10, from);
+  const drained = await operator.next('telemetry', (v) => (v.drops as Record<string, number>).stopped >= 10, from);
   assert.is(drained.fragmentsPersisted, atStop);
   assert.is(stored().length, atStop, 'nothing uploaded while stopped');
   const start = await operator.command('start-1', 'start');
@@ -205,7 +247,8 @@ test('restart: result first, last fragment flushed, exit 12; the next boot appli
   assert.is(await device.exit, DEVICE_EXIT.OK);
 });
 
-test.after(async () => { // stop everything
+test.after(async () => {
+  // stop everything
   await operator.publish('config/desired', new Uint8Array(0), true);
   await operator.close();
   await broker.close();

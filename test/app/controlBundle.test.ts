@@ -39,17 +39,25 @@ function boot(name: string): { records: Record<string, unknown>[]; exit: Promise
     },
     onStop: (callback) => (stopApp = callback),
   });
-  const exit: Promise<number> = runDevice(board, { bundle: join(tmp.dir, THING), board: join(ROOT, 'manifests', 'boards', 'pi-zero-w.json'), cameraFd: camera.fd, state: STATE })
-    .finally(() => camera.stop());
+  const exit: Promise<number> = runDevice(board, {
+    bundle: join(tmp.dir, THING),
+    board: join(ROOT, 'manifests', 'boards', 'pi-zero-w.json'),
+    cameraFd: camera.fd,
+    state: STATE,
+  }).finally(() => camera.stop());
   // A device that ends before it connects fails the wait with its lines instead of hanging it.
-  const connectedOrExit = Promise.race([up, exit.then((code) => {
-    throw new Error(`the device exited ${code} before connecting: ${JSON.stringify(records.filter((r) => r.type !== 'status'))}`);
-  })]);
+  const connectedOrExit = Promise.race([
+    up,
+    exit.then((code) => {
+      throw new Error(`the device exited ${code} before connecting: ${JSON.stringify(records.filter((r) => r.type !== 'status'))}`);
+    }),
+  ]);
   connectedOrExit.catch(() => undefined);
   return { records, exit, stop: () => stopApp?.(), connected: connectedOrExit };
 }
 
-test.before(async () => { // setup: the local cloud with its broker; one camera provisioned by `fieldcam provision`
+test.before(async () => {
+  // setup: the local cloud with its broker; one camera provisioned by `fieldcam provision`
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, mqttPort: 0, routes: [...mediaRoutes] });
   const provisioned = await cli(cloud, tmp.dir, ['provision', '--thing', THING, '--out', join(tmp.dir, THING), '--endpoint-url', cloud.endpoint]);
   assert.is(provisioned.status, 0, provisioned.stderr);
@@ -75,19 +83,28 @@ test('the bundle device connects with its certificate; status, reload-credential
   assert.ok(existsSync(STATE));
   const state = decodeControlState(new Uint8Array(readFileSync(STATE)));
   assert.equal(state.settings, { telemetryIntervalS: 5 });
-  assert.equal(state.commands.map((c) => c.id), ['rc-1', 'set-1']); // `status` is not logged (docs/control-channel.md)
+  assert.equal(
+    state.commands.map((c) => c.id),
+    ['rc-1', 'set-1'],
+  ); // `status` is not logged (docs/control-channel.md)
   const restart = await operator.command('rs-1', 'restart');
   assert.is(restart.ok, true);
   assert.is(await device.exit, DEVICE_EXIT.RESTART);
   const again = boot('second');
   await again.connected;
-  const reported = await operator.next('config/reported', (v) => (v.settings as Record<string, unknown>).telemetryIntervalS === 5, 'the set survived the restart', operator.mark);
+  const reported = await operator.next(
+    'config/reported',
+    (v) => (v.settings as Record<string, unknown>).telemetryIntervalS === 5,
+    'the set survived the restart',
+    operator.mark,
+  );
   assert.is(reported.version, 0);
   again.stop();
   assert.is(await again.exit, DEVICE_EXIT.OK);
 });
 
-test.after(async () => { // stop everything
+test.after(async () => {
+  // stop everything
   await operator.close();
   await cloud.close();
   tmp.remove();

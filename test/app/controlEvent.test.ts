@@ -43,10 +43,15 @@ test.after(async () => {
   tmp.remove();
 });
 
-test.before(async () => { // start the local cloud, a TLS broker and the operator
+test.before(async () => {
+  // start the local cloud, a TLS broker and the operator
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   const dir = join(tmp.dir, 'cloud');
-  broker = await startTlsBroker(readFileSync(join(dir, 'server.pem'), 'utf8'), readFileSync(join(dir, 'server-key.pem'), 'utf8'), readFileSync(cloud.caFile, 'utf8'));
+  broker = await startTlsBroker(
+    readFileSync(join(dir, 'server.pem'), 'utf8'),
+    readFileSync(join(dir, 'server-key.pem'), 'utf8'),
+    readFileSync(cloud.caFile, 'utf8'),
+  );
   operator = await Operator.connect(broker.port, readFileSync(cloud.caFile, 'utf8'), THING);
 });
 
@@ -55,13 +60,23 @@ test('event over the control channel: one clip, tagged, with its pre-roll; nothi
   const camera = fifoCamera(join(tmp.dir, 'camera.fifo'), VIDEO, statSync(VIDEO).size / 10);
   const config = join(tmp.dir, 'device.json');
   writeDeviceConfig(config, {
-    board: loadBoardManifest('pi-zero-w'), streamName: THING, region: 'us-east-1',
+    board: loadBoardManifest('pi-zero-w'),
+    streamName: THING,
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: true, cameraFd: camera.fd, createRetentionHours: 24, statusIntervalMs: 100,
+    codec: 'h264',
+    live: true,
+    cameraFd: camera.fd,
+    createRetentionHours: 24,
+    statusIntervalMs: 100,
     control: {
-      host: '127.0.0.1', port: broker.port, thingName: THING, keepAliveSeconds: 30,
-      certFile: join(tmp.dir, 'cloud', 'server.pem'), keyFile: join(tmp.dir, 'cloud', 'server-key.pem'),
+      host: '127.0.0.1',
+      port: broker.port,
+      thingName: THING,
+      keepAliveSeconds: 30,
+      certFile: join(tmp.dir, 'cloud', 'server.pem'),
+      keyFile: join(tmp.dir, 'cloud', 'server-key.pem'),
       stateFile: join(tmp.dir, 'control-state.cbor'),
     },
     recording: { mode: 'event', preRollMs: 3000, postMs: 20_000 },
@@ -81,7 +96,10 @@ test('event over the control channel: one clip, tagged, with its pre-roll; nothi
   const idleData = idle.data as Record<string, unknown>;
   assert.is(idleData.health, 'green', JSON.stringify(idleData));
   const idleEvents = idleData.events as Record<string, unknown>;
-  assert.equal([idleEvents.events, idleEvents.clips, idleEvents.openClip, idleEvents.postRemainingMs, idleEvents.idle, idleEvents.preRollMs], [0, 0, 0, 0, true, 3000]);
+  assert.equal(
+    [idleEvents.events, idleEvents.clips, idleEvents.openClip, idleEvents.postRemainingMs, idleEvents.idle, idleEvents.preRollMs],
+    [0, 0, 0, 0, true, 3000],
+  );
   assert.ok((idleEvents.preRollFillMs as number) >= 2000, JSON.stringify(idleEvents));
   const result = await operator.command('ev-1', 'event', { pre: 2000, post: 1500, tags: { door: 'open' } });
   assert.is(result.ok, true, JSON.stringify(result));

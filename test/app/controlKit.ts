@@ -79,10 +79,13 @@ export class Operator {
     if (seen) return Promise.resolve(seen.value);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no ${suffix} message matching within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ match: accept, resolve: (r) => {
-        clearTimeout(timer);
-        resolve(r.value);
-      } });
+      this.waiters.push({
+        match: accept,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r.value);
+        },
+      });
     });
   }
 

@@ -34,7 +34,8 @@ async function run(source: BundleSource): Promise<{ code: number; records: Rec[]
 
 const notStatus = (records: Rec[]) => JSON.stringify(records.filter((r) => r.type !== 'status'));
 
-test.before(async () => { // start the local cloud; provision the role, alias and policies
+test.before(async () => {
+  // start the local cloud; provision the role, alias and policies
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   await provisionFleetRole(cloud);
 });
@@ -68,7 +69,10 @@ test('bundle problems: named CONFIG_INVALID, exit CONFIG, nothing streamed', asy
   const good = join(tmp.dir, 'good-device.cbor');
   copyFileSync(join(bundle, 'device.cbor'), good);
   const base = {
-    version: 1, thingName: 'app-cam-bad', region: 'us-east-1', roleAlias: 'FieldcamDeviceAlias',
+    version: 1,
+    thingName: 'app-cam-bad',
+    region: 'us-east-1',
+    roleAlias: 'FieldcamDeviceAlias',
     endpoints: { credentialProvider: '127.0.0.1:1', kinesisVideo: cloud.endpoint },
   };
   const cbor = (value: unknown) => {
@@ -110,7 +114,8 @@ test('bundle problems: named CONFIG_INVALID, exit CONFIG, nothing streamed', asy
   assert.is(cloud.ctx.streams.get('app-cam-bad'), undefined);
 });
 
-test.after(async () => { // stop the local cloud
+test.after(async () => {
+  // stop the local cloud
   await cloud.close();
   tmp.remove();
 });

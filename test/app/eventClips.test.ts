@@ -37,7 +37,8 @@ function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
   });
 }
 
-test.before(async () => { // start the local cloud
+test.before(async () => {
+  // start the local cloud
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });
 
@@ -51,10 +52,16 @@ test('an event mid-stream from the trigger FIFO: one clip with pre-roll, origina
   const url = new URL(cloud.endpoint);
   const config = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(config, {
-    board: loadBoardManifest('pi-zero-w'), streamName: name, region: 'us-east-1',
+    board: loadBoardManifest('pi-zero-w'),
+    streamName: name,
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: false, cameraFd: readFd, createRetentionHours: 24, statusIntervalMs: 100,
+    codec: 'h264',
+    live: false,
+    cameraFd: readFd,
+    createRetentionHours: 24,
+    statusIntervalMs: 100,
     pin: { startTimeMs: T0, segmentUid: '0123456789abcdef0123456789abcdef' },
     recording: { mode: 'event', preRollMs: 3000, postMs: 2000, trigger },
   });
@@ -77,7 +84,10 @@ test('an event mid-stream from the trigger FIFO: one clip with pre-roll, origina
 
   const summary = records.find((r) => r.type === 'summary')!;
   assert.is(code, DEVICE_EXIT.OK, JSON.stringify(records.filter((r) => r.type !== 'status')));
-  assert.equal(records.filter((r) => r.event === 'trigger-refused').map((r) => r.code), ['EVENT_LINE_INVALID']);
+  assert.equal(
+    records.filter((r) => r.event === 'trigger-refused').map((r) => r.code),
+    ['EVENT_LINE_INVALID'],
+  );
   const clip = records.find((r) => r.event === 'clip')!;
   const at = T0 + 5500; // the end of frame 54, the newest queued when the line came
   assert.is(clip.at, at);
@@ -90,7 +100,10 @@ test('an event mid-stream from the trigger FIFO: one clip with pre-roll, origina
   assert.is(summary.fragmentsPersisted, 6);
 
   const stored = fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(name)!).list();
-  assert.equal([...new Set(stored.map((f) => f.producerTimestampMs))].sort((a, b) => a - b), [2000, 3000, 4000, 5000, 6000, 7000].map((ms) => T0 + ms));
+  assert.equal(
+    [...new Set(stored.map((f) => f.producerTimestampMs))].sort((a, b) => a - b),
+    [2000, 3000, 4000, 5000, 6000, 7000].map((ms) => T0 + ms),
+  );
   for (const f of stored) {
     const tags = Object.fromEntries(f.tags);
     assert.equal(tags, { ...tags, FIELDCAM_CLIP: String(at), FIELDCAM_EVENTS: '1', motion: 'front', zone: '3' }, `fragment ${f.producerTimestampMs}`);
@@ -100,7 +113,8 @@ test('an event mid-stream from the trigger FIFO: one clip with pre-roll, origina
   const first = join(tmp.dir, 'first-fragment.mkv');
   writeFileSync(first, Buffer.concat([store.readHeader(stored[0]!.header), store.readFragment(stored[0]!)]));
   const info = tool('mkvinfo', ['-a', first]).stdout;
-  for (const needle of ['Name: FIELDCAM_CLIP', `String: ${at}`, 'Name: motion', 'String: front', 'Name: zone']) assert.ok(info.includes(needle), `mkvinfo: ${needle}`);
+  for (const needle of ['Name: FIELDCAM_CLIP', `String: ${at}`, 'Name: motion', 'String: front', 'Name: zone'])
+    assert.ok(info.includes(needle), `mkvinfo: ${needle}`);
 
   // GetMedia decodes to exactly the clip's 60 frames, at their original times: frame i at T0 + 100 i ms.
   const media = await getMedia(cloud, name, tmp.dir);
@@ -115,8 +129,15 @@ test('an event mid-stream from the trigger FIFO: one clip with pre-roll, origina
 function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), ...args, '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', HOME: tmp.dir, AWS_CA_BUNDLE: cloud.caFile, AWS_ACCESS_KEY_ID: EXAMPLE_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: EXAMPLE_SECRET_ACCESS_KEY },
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: tmp.dir,
+        AWS_CA_BUNDLE: cloud.caFile,
+        AWS_ACCESS_KEY_ID: EXAMPLE_ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY: EXAMPLE_SECRET_ACCESS_KEY,
+      },
     });
     let stdout = '';
     let stderr = '';
@@ -136,10 +157,16 @@ test('overlapping events merge into one clip, a later one makes another; fieldca
   const url = new URL(cloud.endpoint);
   const config = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(config, {
-    board: loadBoardManifest('pi-zero-w'), streamName: name, region: 'us-east-1',
+    board: loadBoardManifest('pi-zero-w'),
+    streamName: name,
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: false, cameraFd: readFd, createRetentionHours: 24, statusIntervalMs: 50,
+    codec: 'h264',
+    live: false,
+    cameraFd: readFd,
+    createRetentionHours: 24,
+    statusIntervalMs: 50,
     pin: { startTimeMs: T0, segmentUid: '0123456789abcdef0123456789abcdee' },
     recording: { mode: 'event', preRollMs: 2000, postMs: 1000, trigger },
   });
@@ -166,7 +193,10 @@ test('overlapping events merge into one clip, a later one makes another; fieldca
   closeSync(writeFd);
   assert.is(await running, DEVICE_EXIT.OK);
   const clips = records.filter((r) => r.event === 'clip');
-  assert.equal(clips.map((c) => c.merged), [false, true, false]);
+  assert.equal(
+    clips.map((c) => c.merged),
+    [false, true, false],
+  );
   const summary = records.find((r) => r.type === 'summary')!;
   assert.is((summary.drops as Record<string, number>).outsideEvent, 30);
   assert.is(summary.framesDropped, 30);
@@ -174,13 +204,19 @@ test('overlapping events merge into one clip, a later one makes another; fieldca
   const listed = await cli(['clips', '--stream', name, '--json']);
   assert.is(listed.code, 0, listed.stderr);
   const got = JSON.parse(listed.stdout) as Record<string, unknown>[];
-  assert.equal(got.map((c) => ({ id: c.id, startMs: c.startMs, endMs: c.endMs, fragments: c.fragments, events: c.events, tags: c.tags })), [
-    { id: String(T0 + 3000), startMs: T0 + 1000, endMs: T0 + 6000, fragments: 5, events: 2, tags: { door: 'open', person: 'yes' } },
-    { id: String(T0 + 8500), startMs: T0 + 7000, endMs: T0 + 9000, fragments: 2, events: 1, tags: { car: 'red' } },
-  ]);
+  assert.equal(
+    got.map((c) => ({ id: c.id, startMs: c.startMs, endMs: c.endMs, fragments: c.fragments, events: c.events, tags: c.tags })),
+    [
+      { id: String(T0 + 3000), startMs: T0 + 1000, endMs: T0 + 6000, fragments: 5, events: 2, tags: { door: 'open', person: 'yes' } },
+      { id: String(T0 + 8500), startMs: T0 + 7000, endMs: T0 + 9000, fragments: 2, events: 1, tags: { car: 'red' } },
+    ],
+  );
   const table = await cli(['clips', '--stream', name]);
   assert.is(table.code, 0, table.stderr);
-  assert.ok(table.stdout.includes('door=open person=yes') && table.stdout.includes('car=red') && /2 clip\(s\) in 7 fragment\(s\)/.test(table.stdout), table.stdout);
+  assert.ok(
+    table.stdout.includes('door=open person=yes') && table.stdout.includes('car=red') && /2 clip\(s\) in 7 fragment\(s\)/.test(table.stdout),
+    table.stdout,
+  );
   const help = await cli(['clips', '--help']);
   assert.ok(help.code === 0 && help.stdout.includes('usage: fieldcam clips --stream'), help.stdout + help.stderr);
 });
@@ -202,10 +238,16 @@ test('issue 15 at scale: 10 s pre-roll, 20 s post → one 30 s clip; an overlapp
   const url = new URL(cloud.endpoint);
   const config = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(config, {
-    board: loadBoardManifest('pi-zero-w'), streamName: name, region: 'us-east-1',
+    board: loadBoardManifest('pi-zero-w'),
+    streamName: name,
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: false, cameraFd: readFd, createRetentionHours: 24, statusIntervalMs: 50,
+    codec: 'h264',
+    live: false,
+    cameraFd: readFd,
+    createRetentionHours: 24,
+    statusIntervalMs: 50,
     pin: { startTimeMs: T0, segmentUid: '0123456789abcdef0123456789abcded' },
     recording: { mode: 'event', preRollMs: 10_000, postMs: 20_000, trigger },
   });
@@ -243,15 +285,26 @@ test('issue 15 at scale: 10 s pre-roll, 20 s post → one 30 s clip; an overlapp
   closeSync(writeFd);
   assert.is(await running, DEVICE_EXIT.OK);
   const clips = records.filter((r) => r.event === 'clip');
-  assert.equal(clips.map((c) => [c.at, c.merged, c.from, c.to]), [
-    [T0 + 20_000, false, T0 + 10_000, T0 + 40_000], [T0 + 35_000, true, T0 + 10_000, T0 + 55_000], [T0 + 70_000, false, T0 + 60_000, T0 + 90_000],
-  ]);
+  assert.equal(
+    clips.map((c) => [c.at, c.merged, c.from, c.to]),
+    [
+      [T0 + 20_000, false, T0 + 10_000, T0 + 40_000],
+      [T0 + 35_000, true, T0 + 10_000, T0 + 55_000],
+      [T0 + 70_000, false, T0 + 60_000, T0 + 90_000],
+    ],
+  );
   const summary = records.find((r) => r.type === 'summary')!;
   // Status lines: before the first event the pool held the 10 s pre-roll and no clip was open; while the merged clip's
   // window was open they named it and the post time left; at the end, three events, two clips, 75 fragments admitted.
   const status = records.filter((r) => r.type === 'status');
-  assert.ok(status.some((r) => r.events === 0 && r.preRollMs === 10_000 && (r.preRollFillMs as number) >= 9000 && r.openClip === 0), 'pre-roll held before the first event');
-  assert.ok(status.some((r) => r.openClip === clips[0]!.clip && (r.postRemainingMs as number) > 0 && (r.postRemainingMs as number) <= 20_000), 'the open clip and its post time left');
+  assert.ok(
+    status.some((r) => r.events === 0 && r.preRollMs === 10_000 && (r.preRollFillMs as number) >= 9000 && r.openClip === 0),
+    'pre-roll held before the first event',
+  );
+  assert.ok(
+    status.some((r) => r.openClip === clips[0]!.clip && (r.postRemainingMs as number) > 0 && (r.postRemainingMs as number) <= 20_000),
+    'the open clip and its post time left',
+  );
   assert.equal([summary.events, summary.clips, summary.fragmentsAdmitted, summary.openClip, summary.postRemainingMs], [3, 2, 75, 0, 0]);
   // Stored: frames 100..549 (the merged clip, 45 s) and 600..899 (30 s); dropped as outsideEvent: 0..99, 550..599, 900..999.
   assert.is(summary.framesIn, 1000);
@@ -275,13 +328,17 @@ test('issue 15 at scale: 10 s pre-roll, 20 s post → one 30 s clip; an overlapp
   assert.equal(pts, [...Array.from({ length: 450 }, (_, i) => 10_000 + 100 * i), ...Array.from({ length: 300 }, (_, i) => 60_000 + 100 * i)]);
   const listed = await cli(['clips', '--stream', name, '--json']);
   assert.is(listed.code, 0, listed.stderr);
-  assert.equal((JSON.parse(listed.stdout) as Record<string, unknown>[]).map((c) => [Number(c.startMs) - T0, Number(c.endMs) - T0, c.fragments, c.events, c.tags]), [
-    [10_000, 55_000, 45, 2, { motion: 'front', person: 'yes' }],
-    [60_000, 90_000, 30, 1, { motion: 'back' }],
-  ]);
+  assert.equal(
+    (JSON.parse(listed.stdout) as Record<string, unknown>[]).map((c) => [Number(c.startMs) - T0, Number(c.endMs) - T0, c.fragments, c.events, c.tags]),
+    [
+      [10_000, 55_000, 45, 2, { motion: 'front', person: 'yes' }],
+      [60_000, 90_000, 30, 1, { motion: 'back' }],
+    ],
+  );
 });
 
-test.after(async () => { // stop the cloud
+test.after(async () => {
+  // stop the cloud
   await cloud.close();
   tmp.remove();
 });

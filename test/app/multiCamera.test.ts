@@ -57,10 +57,15 @@ test('H.264 flooding, H.265 steady, MJPEG stalling: the steady camera never wait
   const url = new URL(cloud.endpoint);
   const config = join(tmp.dir, 'device.json');
   writeDeviceConfig(config, {
-    board: loadBoardManifest('pi-zero-w'), streamName: 'farm', region: 'us-east-1',
+    board: loadBoardManifest('pi-zero-w'),
+    streamName: 'farm',
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: true, createRetentionHours: 24, statusIntervalMs: 100,
+    codec: 'h264',
+    live: true,
+    createRetentionHours: 24,
+    statusIntervalMs: 100,
     cameras: [
       { name: 'flood', codec: 'h264', fd: floodFd, live: false },
       { name: 'steady', codec: 'h265', fd: steady.fd },
@@ -75,13 +80,28 @@ test('H.264 flooding, H.265 steady, MJPEG stalling: the steady camera never wait
 
   const boot = records[0]!;
   assert.is(boot.type, 'boot');
-  assert.equal((boot.cameras as Rec[]).map((c) => [c.camera, c.stream, c.codec]), [['flood', 'farm-flood', 'h264'], ['steady', 'farm-steady', 'h265'], ['stall', 'farm-stall', 'mjpeg']]);
+  assert.equal(
+    (boot.cameras as Rec[]).map((c) => [c.camera, c.stream, c.codec]),
+    [
+      ['flood', 'farm-flood', 'h264'],
+      ['steady', 'farm-steady', 'h265'],
+      ['stall', 'farm-stall', 'mjpeg'],
+    ],
+  );
   assert.ok((boot.poolBytes as number) <= (boot.poolBudgetBytes as number), 'the pools fit the budget');
 
   const summary = (camera: string) => records.find((r) => r.type === 'summary' && r.camera === camera)!;
-  for (const [camera, frames, fragments] of [['flood', 1000, 100], ['steady', 100, 10], ['stall', 30, 3]] as const) {
+  for (const [camera, frames, fragments] of [
+    ['flood', 1000, 100],
+    ['steady', 100, 10],
+    ['stall', 30, 3],
+  ] as const) {
     const s = summary(camera);
-    assert.equal([s.stream, s.framesIn, s.fragmentsIn, s.fragmentsPersisted, s.framesDropped], [`farm-${camera}`, frames, fragments, fragments, 0], `${camera}: ${JSON.stringify(s)}`);
+    assert.equal(
+      [s.stream, s.framesIn, s.fragmentsIn, s.fragmentsPersisted, s.framesDropped],
+      [`farm-${camera}`, frames, fragments, fragments, 0],
+      `${camera}: ${JSON.stringify(s)}`,
+    );
     const stored = fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(`farm-${camera}`)!).list();
     assert.is(new Set(stored.map((f) => f.producerTimestampMs)).size, fragments, camera);
   }
@@ -96,7 +116,10 @@ test('H.264 flooding, H.265 steady, MJPEG stalling: the steady camera never wait
   assert.ok(Math.max(...steadyBehind) <= 2, `steady camera fragments behind, per status line: ${steadyBehind.join(' ')}`);
   // The stalled camera stopped delivering (its count stood still for seconds) and the steady one went on.
   const stallFrames = status('stall').map((r) => r.framesIn as number);
-  assert.ok(stallFrames.some((n, i) => i >= 20 && n === stallFrames[i - 20] && n < 30), 'the MJPEG camera stalled for 2 s or more');
+  assert.ok(
+    stallFrames.some((n, i) => i >= 20 && n === stallFrames[i - 20] && n < 30),
+    'the MJPEG camera stalled for 2 s or more',
+  );
 });
 
 test('a live camera whose capture ends stops the device: the other camera flushes, exit 0 for the service manager to restart both', async () => {
@@ -112,11 +135,20 @@ test('a live camera whose capture ends stops the device: the other camera flushe
   const url = new URL(cloud.endpoint);
   const config = join(tmp.dir, 'device-eof.json');
   writeDeviceConfig(config, {
-    board: loadBoardManifest('pi-zero-w'), streamName: 'shed', region: 'us-east-1',
+    board: loadBoardManifest('pi-zero-w'),
+    streamName: 'shed',
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: true, recorded: false, createRetentionHours: 24, statusIntervalMs: 100,
-    cameras: [{ name: 'a', fd: a.fd }, { name: 'b', fd: b.fd }],
+    codec: 'h264',
+    live: true,
+    recorded: false,
+    createRetentionHours: 24,
+    statusIntervalMs: 100,
+    cameras: [
+      { name: 'a', fd: a.fd },
+      { name: 'b', fd: b.fd },
+    ],
   });
   const records: Rec[] = [];
   const board = nodeBoard({

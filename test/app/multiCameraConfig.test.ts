@@ -54,15 +54,26 @@ function refused(f: () => unknown, message: RegExp): void {
 test('JSON config: three cameras, each its own configuration, stream <device>-<camera>, pool and fd', () => {
   const config = parseDeviceConfig(JSON.stringify(jsonConfig('pi-zero-w', { cameras: CAMERAS })));
   const cams = cameraConfigs(config);
-  assert.equal(cams.map((c) => [c.cameraName, c.stream.name, c.camera.fd, c.camera.codec]), [
-    ['gate', 'yard-gate', 3, 'h264'], ['barn', 'yard-barn', 4, 'h265'], ['door', 'yard-door', 5, 'mjpeg'],
-  ]);
+  assert.equal(
+    cams.map((c) => [c.cameraName, c.stream.name, c.camera.fd, c.camera.codec]),
+    [
+      ['gate', 'yard-gate', 3, 'h264'],
+      ['barn', 'yard-barn', 4, 'h265'],
+      ['door', 'yard-door', 5, 'mjpeg'],
+    ],
+  );
   // The MJPEG camera's frame rate sizes its frame records; the others keep the board's.
-  assert.equal(cams.map((c) => c.board.pool.fps), [15, 15, 10]);
+  assert.equal(
+    cams.map((c) => c.board.pool.fps),
+    [15, 15, 10],
+  );
   const plan = planPools(config.board, cams);
   const one = derivePoolSizing(config.board.pool);
   assert.is(plan.pools[0]!.bytes, one.slotCount * one.slotBytes);
-  assert.equal(plan.pools.map((p) => p.offset), [0, plan.pools[0]!.bytes, plan.pools[0]!.bytes + plan.pools[1]!.bytes]);
+  assert.equal(
+    plan.pools.map((p) => p.offset),
+    [0, plan.pools[0]!.bytes, plan.pools[0]!.bytes + plan.pools[1]!.bytes],
+  );
   assert.is(plan.totalBytes, 3 * one.slotCount * one.slotBytes);
   assert.is(plan.budgetBytes, 40 * 1024 * 1024);
   // One camera: the device's own configuration, unchanged.
@@ -83,20 +94,40 @@ test('JSON config refusals name the key', () => {
   refused(parse({ cameras: 'gate' }), /cameras must be a list/);
 });
 
-test('the pool budget: refused at boot naming each camera\'s bytes, the total and the board\'s budget', () => {
+test("the pool budget: refused at boot naming each camera's bytes, the total and the board's budget", () => {
   // pi-zero-w: 40 MiB for every pool; four cameras at 2000 kbit/s each need 4 × 18.5 MiB.
-  const config = parseDeviceConfig(JSON.stringify(jsonConfig('pi-zero-w', {
-    cameras: ['a', 'b', 'c', 'd'].map((name, i) => ({ name, fd: 3 + i, codec: 'h264', live: true, bitrateKbps: 2000 })),
-  })));
+  const config = parseDeviceConfig(
+    JSON.stringify(
+      jsonConfig('pi-zero-w', {
+        cameras: ['a', 'b', 'c', 'd'].map((name, i) => ({ name, fd: 3 + i, codec: 'h264', live: true, bitrateKbps: 2000 })),
+      }),
+    ),
+  );
   const cams = cameraConfigs(config);
   const each = derivePoolSizing({ ...config.board.pool, bitrateKbps: 2000 });
   const bytes = each.slotCount * each.slotBytes;
-  refused(() => planPools(config.board, cams), new RegExp(`need ${4 * bytes} bytes \\(a ${bytes}, b ${bytes}, c ${bytes}, d ${bytes}\\); board pi-zero-w allows ${40 * 1024 * 1024} \\(memory.poolBudgetBytes\\)`));
+  refused(
+    () => planPools(config.board, cams),
+    new RegExp(
+      `need ${4 * bytes} bytes \\(a ${bytes}, b ${bytes}, c ${bytes}, d ${bytes}\\); board pi-zero-w allows ${40 * 1024 * 1024} \\(memory.poolBudgetBytes\\)`,
+    ),
+  );
   // Four at the board's own bitrate fit (the manifests' budget is four cameras' pools and some).
-  const fits = parseDeviceConfig(JSON.stringify(jsonConfig('pi-zero-w', { cameras: ['a', 'b', 'c', 'd'].map((name, i) => ({ name, fd: 3 + i, codec: 'h264', live: true })) })));
+  const fits = parseDeviceConfig(
+    JSON.stringify(jsonConfig('pi-zero-w', { cameras: ['a', 'b', 'c', 'd'].map((name, i) => ({ name, fd: 3 + i, codec: 'h264', live: true })) })),
+  );
   assert.is(planPools(fits.board, cameraConfigs(fits)).pools.length, 4);
   // A board that states no budget (esp32-cam) runs one camera: two are refused, saying so.
-  const esp = parseDeviceConfig(JSON.stringify(jsonConfig('esp32-cam', { cameras: [{ name: 'a', fd: 3, codec: 'mjpeg', live: true }, { name: 'b', fd: 4, codec: 'mjpeg', live: true }] })));
+  const esp = parseDeviceConfig(
+    JSON.stringify(
+      jsonConfig('esp32-cam', {
+        cameras: [
+          { name: 'a', fd: 3, codec: 'mjpeg', live: true },
+          { name: 'b', fd: 4, codec: 'mjpeg', live: true },
+        ],
+      }),
+    ),
+  );
   refused(() => planPools(esp.board, cameraConfigs(esp)), /board esp32-cam allows \d+ \(memory.poolBudgetBytes, absent: one camera's pool\)/);
   assert.is(planPools(esp.board, cameraConfigs(esp).slice(0, 1)).pools.length, 1);
 });
@@ -109,19 +140,41 @@ function documentBoard(name: string): DocumentBoard {
 
 function document(extra: Json): Uint8Array {
   const scratch = new Uint8Array(4096);
-  const n = encodeCbor({
-    version: 1, thingName: 'farm-7', region: 'us-east-1', roleAlias: 'FieldcamDeviceAlias',
-    endpoints: { credentialProvider: 'c.example.com', kinesisVideo: 'https://kvs.example.com' }, ...extra,
-  }, scratch);
+  const n = encodeCbor(
+    {
+      version: 1,
+      thingName: 'farm-7',
+      region: 'us-east-1',
+      roleAlias: 'FieldcamDeviceAlias',
+      endpoints: { credentialProvider: 'c.example.com', kinesisVideo: 'https://kvs.example.com' },
+      ...extra,
+    },
+    scratch,
+  );
   return scratch.slice(0, n);
 }
 
-test('device.cbor: cameras read with the board\'s defaults; streams <thing>-<camera>; camera and streamName refused beside it', () => {
+test("device.cbor: cameras read with the board's defaults; streams <thing>-<camera>; camera and streamName refused beside it", () => {
   const board = documentBoard('pi-zero-w');
-  const doc = readDeviceDocument(document({ cameras: [{ name: 'gate', source: 'v4l2:/dev/video1' }, { name: 'barn', codec: 'h265', source: { kind: 'rtsp' } }, { name: 'door', codec: 'mjpeg' }] }), 'device.cbor', board);
-  assert.equal(doc.cameras!.map((c) => [c.name, c.streamName, c.codec, c.fps]), [
-    ['gate', 'farm-7-gate', 'h264', undefined], ['barn', 'farm-7-barn', 'h265', undefined], ['door', 'farm-7-door', 'mjpeg', 15],
-  ]);
+  const doc = readDeviceDocument(
+    document({
+      cameras: [
+        { name: 'gate', source: 'v4l2:/dev/video1' },
+        { name: 'barn', codec: 'h265', source: { kind: 'rtsp' } },
+        { name: 'door', codec: 'mjpeg' },
+      ],
+    }),
+    'device.cbor',
+    board,
+  );
+  assert.equal(
+    doc.cameras!.map((c) => [c.name, c.streamName, c.codec, c.fps]),
+    [
+      ['gate', 'farm-7-gate', 'h264', undefined],
+      ['barn', 'farm-7-barn', 'h265', undefined],
+      ['door', 'farm-7-door', 'mjpeg', 15],
+    ],
+  );
   const read = (extra: Json) => () => readDeviceDocument(document(extra), 'device.cbor', board);
   refused(read({ cameras: [{ name: 'gate' }], camera: { codec: 'h264' } }), /device.cbor: camera must be absent when cameras is given/);
   refused(read({ cameras: [{ name: 'gate' }], streamName: 'farm-7' }), /device.cbor: streamName must be absent when cameras is given/);
@@ -130,40 +183,69 @@ test('device.cbor: cameras read with the board\'s defaults; streams <thing>-<cam
   refused(read({ cameras: [{ name: 'gate', source: 7 }] }), /cameras\[0\]\.source must be an object/);
   refused(read({ cameras: [{ name: 'gate', bitrateKbps: 500 }] }), /unknown key cameras\[0\]\.bitrateKbps/);
   // A thing name that is no stream name (':' is allowed in things, not in streams) cannot name camera streams.
-  refused(() => readDeviceDocument(document({ thingName: 'farm:7', cameras: [{ name: 'gate' }] }), 'device.cbor', board), /cameras\[0\]\.name must be a name that makes "farm:7-gate" a KVS stream name/);
+  refused(
+    () => readDeviceDocument(document({ thingName: 'farm:7', cameras: [{ name: 'gate' }] }), 'device.cbor', board),
+    /cameras\[0\]\.name must be a name that makes "farm:7-gate" a KVS stream name/,
+  );
   // What provision writes (host/lib/writeBundle.ts) is what the device reads.
   const provisioned = encodeDeviceConfig({
-    version: 1, thingName: 'farm-7', region: 'us-east-1', roleAlias: 'FieldcamDeviceAlias',
+    version: 1,
+    thingName: 'farm-7',
+    region: 'us-east-1',
+    roleAlias: 'FieldcamDeviceAlias',
     endpoints: { credentialProvider: 'c.example.com', iotData: 'd.example.com', kinesisVideo: 'https://kvs.example.com' },
     cameras: [{ name: 'gate' }, { name: 'barn', codec: 'h265', fps: 25, source: 'v4l2:/dev/video1' }],
   });
-  assert.equal(readDeviceDocument(provisioned, 'device.cbor', board).cameras!.map((c) => [c.streamName, c.codec, c.fps]), [['farm-7-gate', 'h264', undefined], ['farm-7-barn', 'h265', 25]]);
+  assert.equal(
+    readDeviceDocument(provisioned, 'device.cbor', board).cameras!.map((c) => [c.streamName, c.codec, c.fps]),
+    [
+      ['farm-7-gate', 'h264', undefined],
+      ['farm-7-barn', 'h265', 25],
+    ],
+  );
   // Without cameras, nothing changed: the thing's stream, the camera map.
   const single = readDeviceDocument(document({ camera: { codec: 'h265' } }), 'device.cbor', board);
   assert.equal([single.streamName, single.codec, single.cameras], ['farm-7', 'h265', undefined]);
 });
 
-test('a bundle with cameras: camera i on fd 3 + i, live, the thing\'s streams; the pools checked against the manifest', () => {
+test("a bundle with cameras: camera i on fd 3 + i, live, the thing's streams; the pools checked against the manifest", () => {
   const tmp = tempDir('fieldcam-multicam-bundle-');
   try {
     const pem = (label: string) => `-----BEGIN ${label}-----\nAAAA\n-----END ${label}-----\n`;
     const bundle = writeDeviceBundle(join(tmp.dir, 'farm-7'), {
       device: {
-        version: 1, thingName: 'farm-7', region: 'us-east-1', roleAlias: 'FieldcamDeviceAlias',
+        version: 1,
+        thingName: 'farm-7',
+        region: 'us-east-1',
+        roleAlias: 'FieldcamDeviceAlias',
         endpoints: { credentialProvider: 'c.example.com', kinesisVideo: 'https://kvs.example.com' },
         cameras: [{ name: 'gate' }, { name: 'barn', codec: 'h265' }, { name: 'door', codec: 'mjpeg', fps: 5 }],
       },
-      certificatePem: pem('CERTIFICATE'), privateKeyPem: pem('PRIVATE KEY'), caPem: pem('CERTIFICATE'),
+      certificatePem: pem('CERTIFICATE'),
+      privateKeyPem: pem('PRIVATE KEY'),
+      caPem: pem('CERTIFICATE'),
     });
     const config = loadDeviceBundle(nodeBoard({ print: () => {} }), { bundle, board: join(BOARDS_DIR, 'pi-zero-w.json'), recorded: true });
     const cams = cameraConfigs(config);
-    assert.equal(cams.map((c) => [c.cameraName, c.stream.name, c.camera.fd, c.camera.codec, c.camera.live, c.camera.recorded, c.camera.fps?.num]), [
-      ['gate', 'farm-7-gate', 3, 'h264', true, true, undefined], ['barn', 'farm-7-barn', 4, 'h265', true, true, undefined], ['door', 'farm-7-door', 5, 'mjpeg', true, true, 5],
-    ]);
-    assert.equal(cams.map((c) => [c.board.pool.bitrateKbps, c.board.pool.fps]), [[1000, 15], [1000, 15], [1000, 5]]);
+    assert.equal(
+      cams.map((c) => [c.cameraName, c.stream.name, c.camera.fd, c.camera.codec, c.camera.live, c.camera.recorded, c.camera.fps?.num]),
+      [
+        ['gate', 'farm-7-gate', 3, 'h264', true, true, undefined],
+        ['barn', 'farm-7-barn', 4, 'h265', true, true, undefined],
+        ['door', 'farm-7-door', 5, 'mjpeg', true, true, 5],
+      ],
+    );
+    assert.equal(
+      cams.map((c) => [c.board.pool.bitrateKbps, c.board.pool.fps]),
+      [
+        [1000, 15],
+        [1000, 15],
+        [1000, 5],
+      ],
+    );
     const plan = planPools(config.board, cams);
-    assert.is(plan.budgetBytes, 40 * 1024 * 1024, 'the manifest\'s memory.poolBudgetBytes');
-    assert.is(plan.pools[2]!.bytes, plan.pools[0]!.bytes, 'pools from the board\'s bitrate');
+    assert.is(plan.budgetBytes, 40 * 1024 * 1024, "the manifest's memory.poolBudgetBytes");
+    assert.is(plan.pools[2]!.bytes, plan.pools[0]!.bytes, "pools from the board's bitrate");
     // flash takes such a bundle (one capture per camera on fds 3..): test/host/flash/multiCameraRun.test.ts.
   } finally {
     tmp.remove();

@@ -23,7 +23,11 @@ test('status sums the cameras and reports each; stop stops both, answered after 
   const tmp = tempDir('fieldcam-multicam-control-');
   const cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   const dir = join(tmp.dir, 'cloud');
-  const broker = await startTlsBroker(readFileSync(join(dir, 'server.pem'), 'utf8'), readFileSync(join(dir, 'server-key.pem'), 'utf8'), readFileSync(cloud.caFile, 'utf8'));
+  const broker = await startTlsBroker(
+    readFileSync(join(dir, 'server.pem'), 'utf8'),
+    readFileSync(join(dir, 'server-key.pem'), 'utf8'),
+    readFileSync(cloud.caFile, 'utf8'),
+  );
   const operator = await Operator.connect(broker.port, readFileSync(cloud.caFile, 'utf8'), THING);
   const h264 = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
   const h265 = join(FIXTURES, 'h265-320x240-10fps-gop10.h265');
@@ -33,14 +37,28 @@ test('status sums the cameras and reports each; stop stops both, answered after 
     const url = new URL(cloud.endpoint);
     const config = join(tmp.dir, 'device.json');
     writeDeviceConfig(config, {
-      board: loadBoardManifest('pi-zero-w'), streamName: THING, region: 'us-east-1',
+      board: loadBoardManifest('pi-zero-w'),
+      streamName: THING,
+      region: 'us-east-1',
       endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
       credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-      codec: 'h264', live: true, recorded: false, createRetentionHours: 24, statusIntervalMs: 0,
-      cameras: [{ name: 'gate', codec: 'h264', fd: cams[0]!.fd }, { name: 'barn', codec: 'h265', fd: cams[1]!.fd }],
+      codec: 'h264',
+      live: true,
+      recorded: false,
+      createRetentionHours: 24,
+      statusIntervalMs: 0,
+      cameras: [
+        { name: 'gate', codec: 'h264', fd: cams[0]!.fd },
+        { name: 'barn', codec: 'h265', fd: cams[1]!.fd },
+      ],
       control: {
-        host: '127.0.0.1', port: broker.port, thingName: THING, keepAliveSeconds: 30,
-        certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server-key.pem'), stateFile: join(tmp.dir, 'control-state.cbor'),
+        host: '127.0.0.1',
+        port: broker.port,
+        thingName: THING,
+        keepAliveSeconds: 30,
+        certFile: join(dir, 'server.pem'),
+        keyFile: join(dir, 'server-key.pem'),
+        stateFile: join(tmp.dir, 'control-state.cbor'),
       },
     });
     const records: Rec[] = [];
@@ -67,7 +85,11 @@ test('status sums the cameras and reports each; stop stops both, answered after 
     assert.is(after.streaming, false);
     for (const name of ['gate', 'barn']) {
       const c = (after.cameras as Record<string, Rec>)[name]!;
-      const stored = new Set(fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(`${THING}-${name}`)!).list().map((f) => f.producerTimestampMs)).size;
+      const stored = new Set(
+        fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(`${THING}-${name}`)!)
+          .list()
+          .map((f) => f.producerTimestampMs),
+      ).size;
       assert.equal([c.fragmentsPersisted, c.fragmentsSent], [stored, stored], `${name}: every fragment counted PERSISTED is stored`);
     }
     stopApp?.();

@@ -9,15 +9,16 @@ import { assert, suite } from '../harness/index.ts';
 
 const test = suite('device configuration: recording mode, pre-roll within the pool, named errors');
 
-const config = (recording: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({
-  version: 1,
-  board: { name: 'tiny', pool: { bitrateKbps: 1000, bufferSeconds: 8, fps: 10, maxFrameBytes: 65536 }, stream: { fragmentMs: 1000, maxFragmentMs: 10000 } },
-  stream: { name: 'cam', region: 'us-east-1', ...extra },
-  endpoint: { host: '127.0.0.1', port: 443, caFile: 'ca.pem' },
-  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-  camera: { fd: 0, codec: 'h264', live: true },
-  ...(recording === undefined ? {} : { recording }),
-});
+const config = (recording: unknown, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    version: 1,
+    board: { name: 'tiny', pool: { bitrateKbps: 1000, bufferSeconds: 8, fps: 10, maxFrameBytes: 65536 }, stream: { fragmentMs: 1000, maxFragmentMs: 10000 } },
+    stream: { name: 'cam', region: 'us-east-1', ...extra },
+    endpoint: { host: '127.0.0.1', port: 443, caFile: 'ca.pem' },
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    camera: { fd: 0, codec: 'h264', live: true },
+    ...(recording === undefined ? {} : { recording }),
+  });
 
 function refused(json: string, message: RegExp): void {
   try {
@@ -33,8 +34,12 @@ function refused(json: string, message: RegExp): void {
 test('absent: continuous; event: the defaults, the pre-roll capped by the pool (8 s less two 1 s fragments)', () => {
   assert.is(parseDeviceConfig(config(undefined)).recording, undefined);
   assert.equal(parseDeviceConfig(config({ mode: 'event' })).recording, { mode: 'event', preRollMs: 6000, postMs: 20_000 });
-  assert.equal(parseDeviceConfig(config({ mode: 'event', preRollMs: 6000, postMs: 0, trigger: '/run/fieldcam/events' })).recording,
-    { mode: 'event', preRollMs: 6000, postMs: 0, trigger: '/run/fieldcam/events' });
+  assert.equal(parseDeviceConfig(config({ mode: 'event', preRollMs: 6000, postMs: 0, trigger: '/run/fieldcam/events' })).recording, {
+    mode: 'event',
+    preRollMs: 6000,
+    postMs: 0,
+    trigger: '/run/fieldcam/events',
+  });
 });
 
 test('bad values are refused by name', () => {

@@ -22,10 +22,17 @@ function configFor(name: string, fd: number, extra: Partial<Parameters<typeof wr
   const url = new URL(cloud.endpoint);
   const path = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(path, {
-    board: loadBoardManifest('pi-zero-w'), streamName: name, region: 'us-east-1',
+    board: loadBoardManifest('pi-zero-w'),
+    streamName: name,
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: false, cameraFd: fd, createRetentionHours: 24, statusIntervalMs: 200, ...extra,
+    codec: 'h264',
+    live: false,
+    cameraFd: fd,
+    createRetentionHours: 24,
+    statusIntervalMs: 200,
+    ...extra,
   });
   return path;
 }
@@ -88,7 +95,9 @@ test('a CA that did not sign the server certificate → UPLOAD_TLS_VERIFY at onc
   mkdirSync(join(tmp.dir, 'other-ca'), { recursive: true });
   const other = await ensureCertificates(join(tmp.dir, 'other-ca'));
   const fd = openSync(join(FIXTURES, 'h264-320x240-10fps-gop10.h264'), 'r');
-  const { code, records } = await run(configFor('app-wrong-ca', fd, { endpoint: { host: '127.0.0.1', port: Number(new URL(cloud.endpoint).port), caFile: other.caFile } }));
+  const { code, records } = await run(
+    configFor('app-wrong-ca', fd, { endpoint: { host: '127.0.0.1', port: Number(new URL(cloud.endpoint).port), caFile: other.caFile } }),
+  );
   assert.is(code, DEVICE_EXIT.UPLOAD, JSON.stringify(records));
   const error = records.find((r) => r.type === 'error');
   assert.is(error?.code, 'UPLOAD_TLS_VERIFY');

@@ -65,14 +65,15 @@ async function mediaRow(dir: string, bundle: string, runtimeX86: string, runtime
   const once = clip.file;
   const twice = repeated(clip.file, 2, dir);
   const args = [bundle, clip.codec, String(clip.fps), scan];
-  const native = (file: string) => new Promise<{ frames: number; computrons: number }>((resolve, reject) => {
-    const input = openSync(file, 'r');
-    const child = spawn(runtimeX86, args, { cwd: ROOT, stdio: [input, 'pipe', 'pipe'] });
-    closeSync(input);
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`media-cost exited ${code}`))));
-  });
+  const native = (file: string) =>
+    new Promise<{ frames: number; computrons: number }>((resolve, reject) => {
+      const input = openSync(file, 'r');
+      const child = spawn(runtimeX86, args, { cwd: ROOT, stdio: [input, 'pipe', 'pipe'] });
+      closeSync(input);
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`media-cost exited ${code}`))));
+    });
   const arm = async (file: string) => {
     const r = await countInstructions({ cpu: 'arm1176', program: runtimeArm, args, cwd: ROOT, stdinFile: file });
     if (r.code !== 0) throw new Error(`media-cost under qemu exited ${r.code}: ${r.stderr}`);
@@ -81,26 +82,54 @@ async function mediaRow(dir: string, bundle: string, runtimeX86: string, runtime
   const [x1, x2, a1, a2] = [await native(once), await native(twice), await arm(once), await arm(twice)];
   const frames = x2.frames - x1.frames;
   return {
-    clip, scan, bytesPerFrame: readFileSync(once).length / x1.frames, computronsPerFrame: (x2.computrons - x1.computrons) / frames,
-    sameOnArm: x1.computrons === a1.computrons && x2.computrons === a2.computrons, instructionsPerFrame: (a2.instructions - a1.instructions) / frames,
+    clip,
+    scan,
+    bytesPerFrame: readFileSync(once).length / x1.frames,
+    computronsPerFrame: (x2.computrons - x1.computrons) / frames,
+    sameOnArm: x1.computrons === a1.computrons && x2.computrons === a2.computrons,
+    instructionsPerFrame: (a2.instructions - a1.instructions) / frames,
   };
 }
 
 /** Every bench clip through the media path; the reference clip also with the core's JS scan loops, for comparison. */
 export async function mediaCost(dir: string, runtimeX86: string, runtimeArm: string): Promise<{ table: string; rows: MediaRow[] }> {
   const bundle = join(dir, 'media-cost.js');
-  await build({ entryPoints: [join(ROOT, 'test', 'bench', 'xs', 'mediaCost.ts')], outfile: bundle, bundle: true, format: 'iife', platform: 'neutral', target: 'es2022', charset: 'ascii', logLevel: 'warning' });
+  await build({
+    entryPoints: [join(ROOT, 'test', 'bench', 'xs', 'mediaCost.ts')],
+    outfile: bundle,
+    bundle: true,
+    format: 'iife',
+    platform: 'neutral',
+    target: 'es2022',
+    charset: 'ascii',
+    logLevel: 'warning',
+  });
   const small: Clip = { label: '320x240 10 fps, GOP 10 (fixture)', file: H264, codec: 'h264', fps: 10 };
   const mjpeg320: Clip = { label: 'MJPEG 320x240 10 fps (fixture)', file: MJPEG, codec: 'mjpeg', fps: 10 };
   const rows: MediaRow[] = [];
   const reference = referenceClip();
   for (const [clip, scan] of [
-    [reference, 'native'], [reference, 'js'], [clip720p(), 'native'], [clip1080p(), 'native'], [small, 'native'],
-    [mjpeg320, 'native'], [mjpeg640(), 'native'],
-  ] as const) rows.push(await mediaRow(dir, bundle, runtimeX86, runtimeArm, clip, scan));
-  const table = tableOf(['input', 'byte search', 'bytes/frame', 'computrons/frame', 'same on x86-64 and ARM', 'ARM1176 instructions/frame', 'instructions/payload byte'],
-    rows.map((r) => [r.clip.label, r.scan === 'native' ? 'native (scan.c)' : 'JS loops', n(r.bytesPerFrame), n(r.computronsPerFrame),
-      r.sameOnArm ? 'yes' : 'NO', n(r.instructionsPerFrame), (r.instructionsPerFrame / r.bytesPerFrame).toFixed(2)]));
+    [reference, 'native'],
+    [reference, 'js'],
+    [clip720p(), 'native'],
+    [clip1080p(), 'native'],
+    [small, 'native'],
+    [mjpeg320, 'native'],
+    [mjpeg640(), 'native'],
+  ] as const)
+    rows.push(await mediaRow(dir, bundle, runtimeX86, runtimeArm, clip, scan));
+  const table = tableOf(
+    ['input', 'byte search', 'bytes/frame', 'computrons/frame', 'same on x86-64 and ARM', 'ARM1176 instructions/frame', 'instructions/payload byte'],
+    rows.map((r) => [
+      r.clip.label,
+      r.scan === 'native' ? 'native (scan.c)' : 'JS loops',
+      n(r.bytesPerFrame),
+      n(r.computronsPerFrame),
+      r.sameOnArm ? 'yes' : 'NO',
+      n(r.instructionsPerFrame),
+      (r.instructionsPerFrame / r.bytesPerFrame).toFixed(2),
+    ]),
+  );
   return { table, rows };
 }
 
@@ -117,10 +146,16 @@ function configFor(cloud: RunningCloud, dir: string, board: string, name: string
   const url = new URL(cloud.endpoint);
   const path = join(dir, `${name}.json`);
   writeDeviceConfig(path, {
-    board: loadBoardManifest(board), streamName: name, region: 'us-east-1',
+    board: loadBoardManifest(board),
+    streamName: name,
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec, live: false, createRetentionHours: 24, statusIntervalMs: 0, ...(codec === 'mjpeg' ? { fps: { num: 10, den: 1 } } : {}),
+    codec,
+    live: false,
+    createRetentionHours: 24,
+    statusIntervalMs: 0,
+    ...(codec === 'mjpeg' ? { fps: { num: 10, den: 1 } } : {}),
   });
   return path;
 }
@@ -131,13 +166,31 @@ function configFor(cloud: RunningCloud, dir: string, board: string, name: string
  */
 async function runDevice(cloud: RunningCloud, image: ImageManifest, config: string, video: string, stream: string): Promise<DeviceRun> {
   const { done } = observeDevice({
-    cloud, image: { dir: imageDir(image.board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}) },
-    config, stream, video, loop: false, bytesPerSecond: 0, cwd: ROOT,
+    cloud,
+    image: {
+      dir: imageDir(image.board),
+      runtimeFlags: image.runtimeFlags,
+      ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}),
+      ...(image.qemu ? { qemu: image.qemu } : {}),
+    },
+    config,
+    stream,
+    video,
+    loop: false,
+    bytesPerSecond: 0,
+    cwd: ROOT,
   });
   const r = await done;
   const summary = r.summary as Record<string, number> | undefined;
   if (r.exit.code !== 0 || !summary) throw new Error(`${image.board} exited ${r.exit.code}: ${r.exit.stderr}`);
-  return { frames: summary.framesIn!, computrons: summary.computrons!, peakHeapBytes: summary.peakHeapBytes!, baselineHeapBytes: summary.baselineHeapBytes!, peakRssBytes: r.peakRssBytes, firstByteMs: r.firstByteMs };
+  return {
+    frames: summary.framesIn!,
+    computrons: summary.computrons!,
+    peakHeapBytes: summary.peakHeapBytes!,
+    baselineHeapBytes: summary.baselineHeapBytes!,
+    peakRssBytes: r.peakRssBytes,
+    firstByteMs: r.firstByteMs,
+  };
 }
 
 interface DeviceFigures {
@@ -166,20 +219,38 @@ async function deviceCost(dir: string, images: ImageManifest[], clipFor?: (codec
       if (image.qemuCpu) {
         // The profiler's count (fieldcam profile --count-instructions): the clip twice minus once under the plugin.
         const counted = await countPerFrame({
-          image: { dir: imageDir(image.board), runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu, ...(image.qemu ? { qemu: image.qemu } : {}), target: image.target },
-          config: (name) => configFor(cloud, dir, image.board, name, codec), clip: readFileSync(video), cwd: ROOT, names: [`${image.board}-d`, `${image.board}-c`],
+          image: {
+            dir: imageDir(image.board),
+            runtimeFlags: image.runtimeFlags,
+            qemuCpu: image.qemuCpu,
+            ...(image.qemu ? { qemu: image.qemu } : {}),
+            target: image.target,
+          },
+          config: (name) => configFor(cloud, dir, image.board, name, codec),
+          clip: readFileSync(video),
+          cwd: ROOT,
+          names: [`${image.board}-d`, `${image.board}-c`],
         });
         if (!counted) throw new Error(`${image.board}: no frames counted under the plugin`);
         instructionsPerFrame = counted.total;
         instructions = n(instructionsPerFrame);
       }
-      figures.push({ board: image.board, bytesPerFrame: readFileSync(video).length / once.frames, computronsPerFrame: (double.computrons - once.computrons) / frames, instructionsPerFrame });
+      figures.push({
+        board: image.board,
+        bytesPerFrame: readFileSync(video).length / once.frames,
+        computronsPerFrame: (double.computrons - once.computrons) / frames,
+        instructionsPerFrame,
+      });
       const limit = image.sizes.heapLimitBytes;
       rows.push([
-        image.board, image.qemuCpu ? `qemu-arm -cpu ${image.qemuCpu}` : 'native x86-64',
-        n((double.computrons - once.computrons) / frames), instructions,
+        image.board,
+        image.qemuCpu ? `qemu-arm -cpu ${image.qemuCpu}` : 'native x86-64',
+        n((double.computrons - once.computrons) / frames),
+        instructions,
         `${mib(double.peakHeapBytes)} of ${mib(limit)} (${(100 * (1 - double.peakHeapBytes / limit)).toFixed(0)}% margin)`,
-        double.baselineHeapBytes ? `${((double.peakHeapBytes - double.baselineHeapBytes) / 1024).toFixed(0)} KiB of ${(loadBoardManifest(image.board).memory.appHeapBudgetBytes! / 1024).toFixed(0)} KiB` : '-',
+        double.baselineHeapBytes
+          ? `${((double.peakHeapBytes - double.baselineHeapBytes) / 1024).toFixed(0)} KiB of ${(loadBoardManifest(image.board).memory.appHeapBudgetBytes! / 1024).toFixed(0)} KiB`
+          : '-',
         `${mib(double.peakRssBytes)}${image.qemuCpu ? ' (with QEMU)' : ''}`,
         `${once.firstByteMs.toFixed(0)} ms`,
       ]);
@@ -187,7 +258,19 @@ async function deviceCost(dir: string, images: ImageManifest[], clipFor?: (codec
   } finally {
     await cloud.close();
   }
-  const table = tableOf(['board', 'run', 'computrons/frame (whole device)', 'ARM instructions/frame (whole device)', 'peak XS heap of limit', 'app heap after boot (budget)', 'peak RSS', 'boot → first PutMedia byte (wall)'], rows);
+  const table = tableOf(
+    [
+      'board',
+      'run',
+      'computrons/frame (whole device)',
+      'ARM instructions/frame (whole device)',
+      'peak XS heap of limit',
+      'app heap after boot (budget)',
+      'peak RSS',
+      'boot → first PutMedia byte (wall)',
+    ],
+    rows,
+  );
   return { table, figures };
 }
 
@@ -212,13 +295,20 @@ async function deviceSplit(dir: string, images: ImageManifest[], media: MediaRow
   const crypto = await costs.record('aes-128-gcm', wire);
   const chacha = await costs.record('chacha20-poly1305', wire);
   const rest = f.instructionsPerFrame - js - scan - crypto;
-  const split = tableOf(['whole device, pi-zero-w, reference clip', 'ARM1176 instructions/frame', 'share'], [
-    ['total (2 passes - 1 pass)', n(f.instructionsPerFrame), '100%'],
-    [`JS: ${n(f.computronsPerFrame)} computrons x ${ratio.toFixed(1)}`, n(js), `${(100 * js / f.instructionsPerFrame).toFixed(0)}%`],
-    [`start-code scan: ${n(f.bytesPerFrame)} B x ${costs.scanPerByte.toFixed(2)}`, n(scan), `${(100 * scan / f.instructionsPerFrame).toFixed(0)}%`],
-    [`TLS crypto: one AES-128-GCM record of ${n(wire)} B (ChaCha20-Poly1305 would be ${n(chacha)})`, n(crypto), `${(100 * crypto / f.instructionsPerFrame).toFixed(0)}%`],
-    ['rest (TLS framing, HTTP/ACK parsing in C buffers, syscalls, loop, XS)', n(rest), `${(100 * rest / f.instructionsPerFrame).toFixed(0)}%`],
-  ]);
+  const split = tableOf(
+    ['whole device, pi-zero-w, reference clip', 'ARM1176 instructions/frame', 'share'],
+    [
+      ['total (2 passes - 1 pass)', n(f.instructionsPerFrame), '100%'],
+      [`JS: ${n(f.computronsPerFrame)} computrons x ${ratio.toFixed(1)}`, n(js), `${((100 * js) / f.instructionsPerFrame).toFixed(0)}%`],
+      [`start-code scan: ${n(f.bytesPerFrame)} B x ${costs.scanPerByte.toFixed(2)}`, n(scan), `${((100 * scan) / f.instructionsPerFrame).toFixed(0)}%`],
+      [
+        `TLS crypto: one AES-128-GCM record of ${n(wire)} B (ChaCha20-Poly1305 would be ${n(chacha)})`,
+        n(crypto),
+        `${((100 * crypto) / f.instructionsPerFrame).toFixed(0)}%`,
+      ],
+      ['rest (TLS framing, HTTP/ACK parsing in C buffers, syscalls, loop, XS)', n(rest), `${((100 * rest) / f.instructionsPerFrame).toFixed(0)}%`],
+    ],
+  );
   return `### The whole device on the reference clip (pi-zero-w)\n\n${table}\n\n${split}\n\n${costs.table}\n\n`;
 }
 
@@ -234,8 +324,11 @@ async function controlRow(cloud: RunningCloud, dir: string, image: ImageManifest
   if (provisioned.status !== 0) throw new Error(`provision ${thing}: ${provisioned.stderr}`);
   const video = board.camera.codec === 'mjpeg' ? MJPEG : H264;
   const seconds = board.camera.codec === 'mjpeg' ? 3 : 10; // the fixtures: 30 and 100 frames at 10 fps
-  const device = new RunningDevice({ dir: imageDir(image.board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
-    { bundle: join(dir, thing) }, { video, bytesPerSecond: readFileSync(video).length / seconds });
+  const device = new RunningDevice(
+    { dir: imageDir(image.board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
+    { bundle: join(dir, thing) },
+    { video, bytesPerSecond: readFileSync(video).length / seconds },
+  );
   const operator = await Operator.connect(cloud, thing);
   let peakRssBytes = 0;
   const poll = setInterval(() => {
@@ -254,18 +347,23 @@ async function controlRow(cloud: RunningCloud, dir: string, image: ImageManifest
     const lines = device.mark;
     await Promise.all(Array.from({ length: 30 }, (_, i) => operator.publishCommand(encode({ id: `bench-burst-${i}`, name: 'status' }))));
     // Each one answered or, past the board's control.pendingResults, refused as CONTROL_BUSY (docs/control-channel.md).
-    const accounted = () => operator.all('result', from).filter((v) => String(v.id).startsWith('bench-burst-')).length
-      + device.lines.items.slice(lines).filter((r) => r.type === 'control' && r.code === 'CONTROL_BUSY').length;
+    const accounted = () =>
+      operator.all('result', from).filter((v) => String(v.id).startsWith('bench-burst-')).length +
+      device.lines.items.slice(lines).filter((r) => r.type === 'control' && r.code === 'CONTROL_BUSY').length;
     await device.next(() => accounted() >= 30, `${thing}: the burst answered or refused`, lines, 60_000);
     const s = await device.next((r) => r.type === 'status' && Number(r.fragmentsPersisted) >= 5, `${thing}: five fragments PERSISTED`, device.mark, 60_000);
     const peak = Number(s.peakHeapBytes);
     const baseline = Number(s.baselineHeapBytes);
     const limit = image.sizes.heapLimitBytes;
     return [
-      `${image.board} + control channel`, image.qemuCpu ? `qemu-arm -cpu ${image.qemuCpu}` : 'native x86-64', '-', '-',
+      `${image.board} + control channel`,
+      image.qemuCpu ? `qemu-arm -cpu ${image.qemuCpu}` : 'native x86-64',
+      '-',
+      '-',
       `${mib(peak)} of ${mib(limit)} (${(100 * (1 - peak / limit)).toFixed(0)}% margin)`,
       baseline ? `${((peak - baseline) / 1024).toFixed(0)} KiB of ${(board.memory.appHeapBudgetBytes! / 1024).toFixed(0)} KiB` : '-',
-      `${mib(peakRssBytes)}${image.qemuCpu ? ' (with QEMU)' : ''}`, '-',
+      `${mib(peakRssBytes)}${image.qemuCpu ? ' (with QEMU)' : ''}`,
+      '-',
     ];
   } finally {
     clearInterval(poll);
@@ -283,7 +381,19 @@ async function controlCost(dir: string, images: ImageManifest[]): Promise<string
   } finally {
     await cloud.close();
   }
-  return tableOf(['board', 'run', 'computrons/frame (whole device)', 'ARM instructions/frame (whole device)', 'peak XS heap of limit', 'app heap after boot (budget)', 'peak RSS', 'boot → first PutMedia byte (wall)'], rows);
+  return tableOf(
+    [
+      'board',
+      'run',
+      'computrons/frame (whole device)',
+      'ARM instructions/frame (whole device)',
+      'peak XS heap of limit',
+      'app heap after boot (budget)',
+      'peak RSS',
+      'boot → first PutMedia byte (wall)',
+    ],
+    rows,
+  );
 }
 
 export interface DeviceBenchOptions {
@@ -303,8 +413,12 @@ export async function deviceBench(o: DeviceBenchOptions = {}): Promise<string> {
     for (const board of o.boards ?? ['sim-x86', 'pi-zero-w', 'esp32-cam']) images.push(await buildImage(loadBoardManifest(board), { typecheck: false }));
     buildInsnPlugin();
     // The media table runs the sim-x86 and pi-zero-w runtimes whichever boards the device tables cover.
-    if (!o.deviceOnly) for (const board of ['sim-x86', 'pi-zero-w']) if (!images.some((i) => i.board === board)) await buildImage(loadBoardManifest(board), { typecheck: false });
-    const mediaRows = o.deviceOnly ? undefined : await mediaCost(dir, join(imageDir('sim-x86'), 'fieldcam-runtime'), join(imageDir('pi-zero-w'), 'fieldcam-runtime'));
+    if (!o.deviceOnly)
+      for (const board of ['sim-x86', 'pi-zero-w'])
+        if (!images.some((i) => i.board === board)) await buildImage(loadBoardManifest(board), { typecheck: false });
+    const mediaRows = o.deviceOnly
+      ? undefined
+      : await mediaCost(dir, join(imageDir('sim-x86'), 'fieldcam-runtime'), join(imageDir('pi-zero-w'), 'fieldcam-runtime'));
     const media = mediaRows ? `### Media path per frame inside XS (no network)\n\n${mediaRows.table}\n\n` : '';
     if (o.mediaOnly) return media;
     const split = mediaRows ? await deviceSplit(dir, images, mediaRows.rows) : '';

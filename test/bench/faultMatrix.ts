@@ -65,7 +65,13 @@ export interface FaultSpec {
   readonly dns?: boolean;
 }
 
-const proxied = (name: string, label: string, seconds: number, end: number, apply: (f: FaultContext) => void): FaultSpec => ({ name, label, seconds, end, apply });
+const proxied = (name: string, label: string, seconds: number, end: number, apply: (f: FaultContext) => void): FaultSpec => ({
+  name,
+  label,
+  seconds,
+  end,
+  apply,
+});
 
 /** Bytes per device-second of the camera (the fixture's bitrate). */
 const CAMERA_RATE = FIXTURE.length / 10;
@@ -228,10 +234,16 @@ export async function runFault(spec: FaultSpec, image: ImageManifest, root: stri
   // A deployed camera (live, not a recording: its cut last frame is dropped, docs/reliability.md "Device: frames
   // and time"), a status line every 500 device-ms for the device's side of "next PERSISTED".
   writeDeviceConfig(config, {
-    board: loadBoardManifest(BOARD), streamName: spec.name, region: 'us-east-1',
+    board: loadBoardManifest(BOARD),
+    streamName: spec.name,
+    region: 'us-east-1',
     endpoint: { host: spec.dns ? TEST_HOST_NAME : '127.0.0.1', port, caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: true, recorded: false, createRetentionHours: 24, statusIntervalMs: 500,
+    codec: 'h264',
+    live: true,
+    recorded: false,
+    createRetentionHours: 24,
+    statusIntervalMs: 500,
   });
   const records: Rec[] = [];
   const when = new Map<Rec, number>();
@@ -256,11 +268,18 @@ export async function runFault(spec: FaultSpec, image: ImageManifest, root: stri
   if (nameserver) nameserver.blackhole();
   const board = bootBoard({
     image: {
-      dir: imageDir(BOARD), qemuCpu: image.qemuCpu!,
-      runtimeFlags: spec.dns ? [...image.runtimeFlags, '--dns-timeout', '1500'] : [...image.runtimeFlags, '--time-scale', String(scale), '--time-origin', String(origin)],
+      dir: imageDir(BOARD),
+      qemuCpu: image.qemuCpu!,
+      runtimeFlags: spec.dns
+        ? [...image.runtimeFlags, '--dns-timeout', '1500']
+        : [...image.runtimeFlags, '--time-scale', String(scale), '--time-origin', String(origin)],
     },
-    config, video, loop: false, cwd: ROOT,
-    bytesPerSecond: statSync(video).size / spec.seconds, rate: scale,
+    config,
+    video,
+    loop: false,
+    cwd: ROOT,
+    bytesPerSecond: statSync(video).size / spec.seconds,
+    rate: scale,
     onRecord: (r) => {
       records.push(r);
       when.set(r, deviceSeconds());
@@ -271,7 +290,8 @@ export async function runFault(spec: FaultSpec, image: ImageManifest, root: stri
       : { wrap: net!.wrap }),
   });
   const context: FaultContext = {
-    board, ...(net ? { net } : {}),
+    board,
+    ...(net ? { net } : {}),
     cloud: () => cloud,
     restartCloud: async (downSeconds) => {
       restarting = true;
@@ -283,9 +303,14 @@ export async function runFault(spec: FaultSpec, image: ImageManifest, root: stri
       endedAt = deviceSeconds();
     },
     at: (t, action) => {
-      timers.push(setTimeout(() => {
-        pending = pending.then(async () => action()).catch((err: unknown) => void flags.push(`harness: ${String(err)}`));
-      }, ((anchor! + t - deviceSeconds()) * 1000) / scale));
+      timers.push(
+        setTimeout(
+          () => {
+            pending = pending.then(async () => action()).catch((err: unknown) => void flags.push(`harness: ${String(err)}`));
+          },
+          ((anchor! + t - deviceSeconds()) * 1000) / scale,
+        ),
+      );
     },
   };
   function startFaults(at: number): void {
@@ -343,7 +368,18 @@ export async function runFault(spec: FaultSpec, image: ImageManifest, root: stri
       const media = await getMedia(cloud, spec.name, dir);
       // ffprobe decodes every frame and reports only decoding problems. (ffmpeg's null muxer would also object
       // to capture-clock timestamps off the 10 fps grid it rounds to; the order is checked on the pts instead.)
-      const probe = tool('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', media]);
+      const probe = tool('ffprobe', [
+        '-v',
+        'error',
+        '-count_frames',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=nb_read_frames',
+        '-of',
+        'csv=p=0',
+        media,
+      ]);
       if (probe.status !== 0 || probe.stderr.trim()) flags.push(`decode errors: ${probe.stderr.trim().slice(0, 200)}`);
       stored = Number(probe.stdout.trim());
       const pts = framePts(media);
@@ -368,10 +404,21 @@ export async function runFault(spec: FaultSpec, image: ImageManifest, root: stri
       flags.push(`next PERSISTED: cloud ${recoveryStored.toFixed(1)} s, device ${recoveryDevice.toFixed(1)} s`);
     }
     return {
-      fault: spec.label, exitCode: code, fed, stored, dropped, drops, duplicated, fragmentsResentWhole: resentWhole,
-      balance: fed - stored - dropped, recoveryStored, recoveryDevice,
-      persistedClaimed: persisted, storedFragments: distinct,
-      reconnects: Math.max(0, records.filter((r) => r.type === 'event' && r.event === 'connected').length - 1), flags,
+      fault: spec.label,
+      exitCode: code,
+      fed,
+      stored,
+      dropped,
+      drops,
+      duplicated,
+      fragmentsResentWhole: resentWhole,
+      balance: fed - stored - dropped,
+      recoveryStored,
+      recoveryDevice,
+      persistedClaimed: persisted,
+      storedFragments: distinct,
+      reconnects: Math.max(0, records.filter((r) => r.type === 'event' && r.event === 'connected').length - 1),
+      flags,
     };
   }
 }
@@ -393,14 +440,37 @@ function devicePersistAfter(records: Rec[], when: Map<Rec, number>, end: number)
 const fmt = (s: number | undefined) => (s === undefined ? 'none' : s.toFixed(1));
 
 export function rowCells(r: FaultRow): (string | number)[] {
-  const reasons = Object.entries(r.drops).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || '0';
-  return [r.fault, r.fed, r.stored, `${r.dropped}${r.dropped ? ` (${reasons})` : ''}`, `${r.duplicated} (≤ ${r.fragmentsResentWhole} resent whole)`,
-    r.balance, `${fmt(r.recoveryStored)} (device: ${fmt(r.recoveryDevice)})`, `${r.persistedClaimed} / ${r.storedFragments}`, r.reconnects, r.flags.length ? r.flags.join('; ') : 'ok'];
+  const reasons =
+    Object.entries(r.drops)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || '0';
+  return [
+    r.fault,
+    r.fed,
+    r.stored,
+    `${r.dropped}${r.dropped ? ` (${reasons})` : ''}`,
+    `${r.duplicated} (≤ ${r.fragmentsResentWhole} resent whole)`,
+    r.balance,
+    `${fmt(r.recoveryStored)} (device: ${fmt(r.recoveryDevice)})`,
+    `${r.persistedClaimed} / ${r.storedFragments}`,
+    r.reconnects,
+    r.flags.length ? r.flags.join('; ') : 'ok',
+  ];
 }
 
-export const HEADERS = ['fault', 'frames fed', 'stored (GetMedia, ffprobe)', 'dropped (by reason)', 'duplicated fragments', 'fed − stored − dropped',
+export const HEADERS = [
+  'fault',
+  'frames fed',
+  'stored (GetMedia, ffprobe)',
+  'dropped (by reason)',
+  'duplicated fragments',
+  'fed − stored − dropped',
   'fault end → next PERSISTED, device s: cloud (device)',
-  'fragments PERSISTED: device ACKs / cloud stored', 'reconnects', 'checks'];
+  'fragments PERSISTED: device ACKs / cloud stored',
+  'reconnects',
+  'checks',
+];
 
 export function table(rows: readonly FaultRow[]): string {
   const lines = [`| ${HEADERS.join(' | ')} |`, `|${HEADERS.map(() => '---').join('|')}|`];

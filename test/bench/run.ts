@@ -194,16 +194,29 @@ const rows = [
   throughput('320x240 MJPEG, 10 fps', 'mjpeg-320x240-10fps.mjpeg', 'mjpeg', { num: 10, den: 1 }, 20_000),
 ];
 console.log('## Muxer throughput (read into pool → frames → Matroska views)\n');
-console.log(table(
-  ['input', 'avg frame (B)', 'frames', 'frames/s', 'MB/s in', 'header B/block (avg, max)', 'B at cluster start', 'payload bytes copied'],
-  rows.map((r) => [r.input, Math.round(r.avgFrame).toLocaleString('en-US'), r.frames, Math.round(r.fps).toLocaleString('en-US'), r.mbps.toFixed(1), r.blockHeader, r.clusterStart, r.copied]),
-));
+console.log(
+  table(
+    ['input', 'avg frame (B)', 'frames', 'frames/s', 'MB/s in', 'header B/block (avg, max)', 'B at cluster start', 'payload bytes copied'],
+    rows.map((r) => [
+      r.input,
+      Math.round(r.avgFrame).toLocaleString('en-US'),
+      r.frames,
+      Math.round(r.fps).toLocaleString('en-US'),
+      r.mbps.toFixed(1),
+      r.blockHeader,
+      r.clusterStart,
+      r.copied,
+    ]),
+  ),
+);
 const heap = heapRun(100_000);
 console.log('\n## Steady state over 100,000 frames (320x240 H.264)\n');
-console.log(table(
-  ['frames', 'heap growth (bytes, after full GC)', 'minor GCs', 'major GCs'],
-  [[heap.frames.toLocaleString('en-US'), heap.growth, heap.minorGcs, heap.majorGcs]],
-));
+console.log(
+  table(
+    ['frames', 'heap growth (bytes, after full GC)', 'minor GCs', 'major GCs'],
+    [[heap.frames.toLocaleString('en-US'), heap.growth, heap.minorGcs, heap.majorGcs]],
+  ),
+);
 
 console.log('\n## Upload to the local KVS on loopback (4 Mbit/s 1080p, TLS, device in this process, emulator in a child)\n');
 console.log(await uploadBench(realistic1080p()));

@@ -23,8 +23,22 @@ function cipherProgram(): string {
   const out = join(ROOT, 'build', 'bench');
   mkdirSync(out, { recursive: true });
   const program = join(out, 'cipherCost-armv6');
-  const r = spawnSync('arm-linux-gnueabi-gcc', ['-O2', '-march=armv6kz', '-mfpu=vfp', '-mfloat-abi=softfp', '-marm', '-static', '-o', program,
-    join(ROOT, 'test', 'bench', 'tls', 'cipherCost.c'), '-lmbedcrypto'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'arm-linux-gnueabi-gcc',
+    [
+      '-O2',
+      '-march=armv6kz',
+      '-mfpu=vfp',
+      '-mfloat-abi=softfp',
+      '-marm',
+      '-static',
+      '-o',
+      program,
+      join(ROOT, 'test', 'bench', 'tls', 'cipherCost.c'),
+      '-lmbedcrypto',
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`cannot build cipherCost: ${r.stderr}`);
   return program;
 }
@@ -38,7 +52,16 @@ export async function nativeCosts(runtimeArm: string, clip: string): Promise<Nat
   };
   const record = async (cipher: Cipher, bytes: number) => (await marked(cipher, bytes, 3)) - (await marked(cipher, bytes, 2));
   const bundle = join(ROOT, 'build', 'bench', 'scan-cost.js');
-  await build({ entryPoints: [join(ROOT, 'test', 'bench', 'xs', 'scanCost.ts')], outfile: bundle, bundle: true, format: 'iife', platform: 'neutral', target: 'es2022', charset: 'ascii', logLevel: 'warning' });
+  await build({
+    entryPoints: [join(ROOT, 'test', 'bench', 'xs', 'scanCost.ts')],
+    outfile: bundle,
+    bundle: true,
+    format: 'iife',
+    platform: 'neutral',
+    target: 'es2022',
+    charset: 'ascii',
+    logLevel: 'warning',
+  });
   const scanRun = async (passes: number, mode: string) => {
     const r = await countInstructions({ cpu: 'arm1176', program: runtimeArm, args: [bundle, clip, String(passes), mode], cwd: ROOT });
     if (r.code !== 0) throw new Error(`scan-cost exited ${r.code}: ${r.stderr}`);
@@ -50,11 +73,15 @@ export async function nativeCosts(runtimeArm: string, clip: string): Promise<Nat
   for (const cipher of ['aes-128-gcm', 'chacha20-poly1305'] as const) {
     const full = await record(cipher, 16384);
     const frame = await record(cipher, 5164);
-    rows.push(`| ${cipher} | ${Math.round(full).toLocaleString('en-US')} | ${(full / 16384).toFixed(2)} | ${Math.round(frame).toLocaleString('en-US')} | ${(frame / 5164).toFixed(2)} |`);
+    rows.push(
+      `| ${cipher} | ${Math.round(full).toLocaleString('en-US')} | ${(full / 16384).toFixed(2)} | ${Math.round(frame).toLocaleString('en-US')} | ${(frame / 5164).toFixed(2)} |`,
+    );
   }
   const table = [
     '| TLS record cipher (mbedTLS 2.28, armel) | instructions per 16 KiB record | per byte | per 5,164-byte record (a reference-clip frame on the wire) | per byte |',
-    '| --- | --- | --- | --- | --- |', ...rows, '',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
     `Start-code scan (scan.c findStartCodes, word at a time), reference clip in 4 KiB reads: ${scanPerByte.toFixed(2)} ARM1176 instructions per byte.`,
   ].join('\n');
   return { record, scanPerByte, table };

@@ -67,7 +67,11 @@ async function upload(endpoint: string, ca: string, stream: string, input: Uint8
   let fragments = 0;
   const t0 = clock.now() - loops * 10_000; // producer timestamps in the past: never "in the future" (4007)
   const frameInput = new FrameInput({
-    codec: 'h264', pool, fps: { num: 30, den: 1 }, fragmentMs: 1000, startTimecode: t0,
+    codec: 'h264',
+    pool,
+    fps: { num: 30, den: 1 },
+    fragmentMs: 1000,
+    startTimecode: t0,
     onQueued: (frame) => {
       if (frame.fragmentStart) fragments++;
       queuedAt.set(frame.seq, nodeClock.monotonic());
@@ -75,11 +79,32 @@ async function upload(endpoint: string, ca: string, stream: string, input: Uint8
     },
   });
   const credentials = () => CREDENTIALS;
-  const control = new KvsControlClient({ sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', target, credentials, userAgent: 'bench' });
+  const control = new KvsControlClient({
+    sockets: nodeSocket,
+    timers: nodeTimers,
+    hash: nodeHash,
+    clock,
+    region: 'us-east-1',
+    target,
+    credentials,
+    userAgent: 'bench',
+  });
   session = new PutMediaSession({
-    source: new PoolFragmentSource(frameInput), control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1',
-    streamName: stream, credentials, dataTls: { ca }, createStream: { retentionHours: 24 }, maxFragmentMs: 10_000,
-    endOfFragment: true, random: Math.random, userAgent: 'bench',
+    source: new PoolFragmentSource(frameInput),
+    control,
+    sockets: nodeSocket,
+    timers: nodeTimers,
+    hash: nodeHash,
+    clock,
+    region: 'us-east-1',
+    streamName: stream,
+    credentials,
+    dataTls: { ca },
+    createStream: { retentionHours: 24 },
+    maxFragmentMs: 10_000,
+    endOfFragment: true,
+    random: Math.random,
+    userAgent: 'bench',
     onFrameSent: (frame) => {
       if (frame.fragmentStart) openFragment = frame.pts;
       lastSentAt.set(openFragment, nodeClock.monotonic());
@@ -103,7 +128,7 @@ async function upload(endpoint: string, ca: string, stream: string, input: Uint8
   const start = nodeClock.monotonic();
   let bytes = 0;
   for (let loop = 0; loop < loops; loop++) {
-    for (let at = 0; at < input.length;) {
+    for (let at = 0; at < input.length; ) {
       const ready = frameInput.prepare();
       if (ready !== PREPARE.OK) {
         await new Promise((r) => setTimeout(r, 2)); // pool full: wait for PERSISTED acknowledgements
@@ -128,8 +153,16 @@ async function upload(endpoint: string, ca: string, stream: string, input: Uint8
   const seconds = (nodeClock.monotonic() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
   return {
-    frames: frameInput.stats.frames, bytes, seconds, cpuUsPerFrame: (cpu.user + cpu.system) / frameInput.stats.frames,
-    captureToWire, sentToPersisted: session.stats.latency, bufferingToPersisted, completeToPersisted, persisted: session.stats.fragmentsPersisted, fragments,
+    frames: frameInput.stats.frames,
+    bytes,
+    seconds,
+    cpuUsPerFrame: (cpu.user + cpu.system) / frameInput.stats.frames,
+    captureToWire,
+    sentToPersisted: session.stats.latency,
+    bufferingToPersisted,
+    completeToPersisted,
+    persisted: session.stats.fragmentsPersisted,
+    fragments,
   };
 }
 
@@ -154,10 +187,12 @@ export async function uploadBench(input1080p: string): Promise<string> {
     for (const [label, r] of rows) {
       // As fast as possible, frames queue in the pool behind the link by design: capture→wire is queueing time.
       const c2w = r === fast ? 'n/a (queued)' : `${f(r.captureToWire.percentile(50), 2)} / ${f(r.captureToWire.percentile(99), 2)}`;
-      lines.push(`| ${label} | ${r.frames} | ${r.persisted}/${r.fragments} | ${f(r.bytes / r.seconds / 1e6)} | ${Math.round(r.frames / r.seconds)} | ` +
-        `${Math.round(r.cpuUsPerFrame)} | ${c2w} | ` +
-        `${f(r.completeToPersisted.percentile(50))} / ${f(r.completeToPersisted.percentile(99))} | ` +
-        `${f(r.bufferingToPersisted.percentile(50))} / ${f(r.bufferingToPersisted.percentile(99))} |`);
+      lines.push(
+        `| ${label} | ${r.frames} | ${r.persisted}/${r.fragments} | ${f(r.bytes / r.seconds / 1e6)} | ${Math.round(r.frames / r.seconds)} | ` +
+          `${Math.round(r.cpuUsPerFrame)} | ${c2w} | ` +
+          `${f(r.completeToPersisted.percentile(50))} / ${f(r.completeToPersisted.percentile(99))} | ` +
+          `${f(r.bufferingToPersisted.percentile(50))} / ${f(r.bufferingToPersisted.percentile(99))} |`,
+      );
     }
     return lines.join('\n');
   } finally {

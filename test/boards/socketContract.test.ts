@@ -57,7 +57,13 @@ test('xsSocket keeps the contract inside fieldcam-runtime', async () => {
   const outfile = join(scratch, 'socketContract.js');
   await build({
     entryPoints: [join(import.meta.dirname, 'xs', 'socketContractMain.ts')],
-    outfile, bundle: true, format: 'iife', platform: 'neutral', target: 'es2022', charset: 'ascii', logLevel: 'warning',
+    outfile,
+    bundle: true,
+    format: 'iife',
+    platform: 'neutral',
+    target: 'es2022',
+    charset: 'ascii',
+    logLevel: 'warning',
   });
   // The peers live in this process, so the runtime runs beside the event loop, not with spawnSync.
   const child = spawn(runtime('x86_64'), [outfile, String(p.echo), String(p.chatter), String(p.refused)], { stdio: ['ignore', 'pipe', 'pipe'] });

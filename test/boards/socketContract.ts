@@ -54,7 +54,8 @@ export function runSocketContract(sockets: SocketFactory, timers: TimerPort, pee
     let closes = 0;
     let error: unknown;
     const socket: Socket = sockets({
-      host: '127.0.0.1', port: peers.echo,
+      host: '127.0.0.1',
+      port: peers.echo,
       onConnect() {
         if (socket.read(buf, 0, buf.length) === 0) print('gather: read before any data returns 0');
         const word = bytes('ping');
@@ -70,7 +71,8 @@ export function runSocketContract(sockets: SocketFactory, timers: TimerPort, pee
         closes++;
         error = e;
         if (closes > 1) return;
-        timers.set(50, () => { // a second onClose would arrive by now
+        timers.set(50, () => {
+          // a second onClose would arrive by now
           print(`gather: ${got}`);
           if (closes === 1 && error === undefined) print('gather: closed by the peer without an error, once');
           else print(`gather: ${closes} closes, error ${String(error)}`);
@@ -85,9 +87,11 @@ export function runSocketContract(sockets: SocketFactory, timers: TimerPort, pee
     let after = 0;
     let closed = false;
     const socket: Socket = sockets({
-      host: '127.0.0.1', port: peers.chatter,
+      host: '127.0.0.1',
+      port: peers.chatter,
       onConnect() {
-        timers.set(30, () => { // some chatter is queued or arriving now
+        timers.set(30, () => {
+          // some chatter is queued or arriving now
           socket.close();
           closed = true;
           timers.set(100, () => {
@@ -126,7 +130,8 @@ export function runSocketContract(sockets: SocketFactory, timers: TimerPort, pee
     let connects = 0;
     let error: unknown;
     sockets({
-      host: '127.0.0.1', port: peers.refused,
+      host: '127.0.0.1',
+      port: peers.refused,
       onConnect() {
         connects++;
       },

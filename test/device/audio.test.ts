@@ -42,10 +42,15 @@ test('every video frame and every ADTS frame fed is in GetMedia; both tracks in 
   const url = new URL(cloud.endpoint);
   const config = join(tmp.dir, 'device.json');
   writeDeviceConfig(config, {
-    board, streamName: 'porch-av', region: 'us-east-1',
+    board,
+    streamName: 'porch-av',
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: false, createRetentionHours: 24, statusIntervalMs: 0,
+    codec: 'h264',
+    live: false,
+    createRetentionHours: 24,
+    statusIntervalMs: 0,
     audio: { codec: 'aac', fd: 3, sampleRate: 16000, channels: 1 },
   });
   const { command, args } = bootCommand({ dir: imageDir('pi-zero-w'), runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu! }, config);
@@ -56,7 +61,10 @@ test('every video frame and every ADTS frame fed is in GetMedia; both tracks in 
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
-  const records = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const records = out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.is(code, 0, `${err}\n${out}`);
   type Summary = { framesIn: number; fragmentsPersisted: number; audio: { packetsIn: number; packetsQueued: number; silencePackets: number } };
   const summary = records.find((r) => r.type === 'summary') as Summary;
@@ -66,11 +74,26 @@ test('every video frame and every ADTS frame fed is in GetMedia; both tracks in 
 
   const file = await getMedia(cloud, 'porch-av', tmp.dir);
   const report = mkvmerge(file);
-  assert.equal(report.tracks.map((t) => [t.properties.codec_id, t.properties.codec_private_data ?? '']), [
-    ['V_MPEG4/ISO/AVC', report.tracks[0]!.properties.codec_private_data ?? ''], ['A_AAC', '1408'],
-  ]);
+  assert.equal(
+    report.tracks.map((t) => [t.properties.codec_id, t.properties.codec_private_data ?? '']),
+    [
+      ['V_MPEG4/ISO/AVC', report.tracks[0]!.properties.codec_private_data ?? ''],
+      ['A_AAC', '1408'],
+    ],
+  );
   assert.is(decodedFrameCount(file), 100);
-  const packets = tool('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'a:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file]);
+  const packets = tool('ffprobe', [
+    '-v',
+    'error',
+    '-count_packets',
+    '-select_streams',
+    'a:0',
+    '-show_entries',
+    'stream=nb_read_packets',
+    '-of',
+    'csv=p=0',
+    file,
+  ]);
   assert.is(Number(packets.stdout.trim()), 156);
   const clusters = clusterBlocks(file);
   assert.is(clusters.length, 10);

@@ -25,14 +25,25 @@ test('sim-x86 with a 256 KiB heap: OUT_OF_MEMORY at boot, exited settles with 6,
   const config = join(tmp.dir, 'device.json');
   // Never reached: the runtime runs out of memory before it connects anywhere.
   writeDeviceConfig(config, {
-    board, streamName: 'oom', region: 'us-east-1', endpoint: { host: '127.0.0.1', port: 9, caFile: join(FIXTURES, '..', '..', 'package.json') },
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }, codec: 'h264', live: true, statusIntervalMs: 0,
+    board,
+    streamName: 'oom',
+    region: 'us-east-1',
+    endpoint: { host: '127.0.0.1', port: 9, caFile: join(FIXTURES, '..', '..', 'package.json') },
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+    codec: 'h264',
+    live: true,
+    statusIntervalMs: 0,
   });
   const flags = image.runtimeFlags.slice();
   flags[flags.indexOf('--heap-limit') + 1] = String(256 * 1024);
   const booted = bootBoard({
-    image: { dir: imageDir('sim-x86'), runtimeFlags: flags }, config, video: GOP10, loop: true,
-    bytesPerSecond: readFileSync(GOP10).length / 10, onRecord: () => undefined, cwd: ROOT,
+    image: { dir: imageDir('sim-x86'), runtimeFlags: flags },
+    config,
+    video: GOP10,
+    loop: true,
+    bytesPerSecond: readFileSync(GOP10).length / 10,
+    onRecord: () => undefined,
+    cwd: ROOT,
   });
   const { code, stderr } = await booted.exited;
   assert.is(code, RUNTIME_OUT_OF_MEMORY, stderr);

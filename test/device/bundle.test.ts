@@ -29,7 +29,11 @@ function boot(bundle: string, onRecord: (r: Rec) => void = () => {}): Promise<{ 
   const records: Rec[] = [];
   const booted = bootBoard({
     image: { dir: imageDir(BOARD), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
-    config: { bundle }, video: GOP10, loop: false, bytesPerSecond: 0, cwd: ROOT,
+    config: { bundle },
+    video: GOP10,
+    loop: false,
+    bytesPerSecond: 0,
+    cwd: ROOT,
     onRecord: (r) => {
       records.push(r);
       onRecord(r);
@@ -51,11 +55,14 @@ test('build the pi-zero-w image; start the local cloud; provision the role, alia
   await provisionFleetRole(cloud);
 });
 
-test('credentials over mTLS, the thing\'s stream created, every fragment PERSISTED, GetMedia decodes all 100 frames', async () => {
+test("credentials over mTLS, the thing's stream created, every fragment PERSISTED, GetMedia decodes all 100 frames", async () => {
   const { bundle } = await provisionDevice(cloud, tmp.dir, 'pi-cam-1');
   const { code, stderr, records } = await boot(bundle);
   assert.is(code, DEVICE_EXIT.OK, `${stderr}\n${notStatus(records)}`);
-  assert.ok(records.some((r) => r.event === 'credentials'), 'credentials event');
+  assert.ok(
+    records.some((r) => r.event === 'credentials'),
+    'credentials event',
+  );
   const s = records.find((r) => r.type === 'summary')!;
   assert.equal([s.framesIn, s.fragmentsIn, s.fragmentsPersisted, s.framesDropped], [100, 10, 10, 0]);
   const ts = distinctTimestamps(cloud, 'pi-cam-1');
@@ -72,7 +79,10 @@ test('streamName ≠ thingName: KVS refuses (AccessDeniedException) → UPLOAD_A
   const error = records.find((r) => r.type === 'error');
   assert.is(error?.code, 'UPLOAD_AUTH_FAILED', notStatus(records));
   assert.ok(/AccessDeniedException/.test(String(error?.message)), String(error?.message));
-  assert.ok(records.some((r) => r.event === 'credentials'), 'the credentials themselves were issued');
+  assert.ok(
+    records.some((r) => r.event === 'credentials'),
+    'the credentials themselves were issued',
+  );
   assert.is(cloud.ctx.streams.get('someone-elses-stream'), undefined);
 });
 
@@ -101,7 +111,10 @@ test('credentials provider down at boot, then restored: frames are buffered, the
     assert.ok(retries >= 1, 'the device retried the provider');
     const retry = records.find((r) => r.event === 'credentials-retry')!;
     assert.is(retry.code, 'IOT_PROVIDER_UNAVAILABLE');
-    assert.ok(records.some((r) => r.event === 'retry' && r.code === 'UPLOAD_NO_CREDENTIALS'), 'the session waited for credentials');
+    assert.ok(
+      records.some((r) => r.event === 'retry' && r.code === 'UPLOAD_NO_CREDENTIALS'),
+      'the session waited for credentials',
+    );
     const s = records.find((r) => r.type === 'summary')!;
     assert.equal([s.framesIn, s.fragmentsIn, s.fragmentsPersisted, s.framesDropped], [100, 10, 10, 0]);
   } finally {

@@ -16,17 +16,27 @@ export function provisionFleetRole(cloud: RunningCloud, durationSeconds = 3600):
 }
 
 /** A thing with an active certificate carrying the IoT policy, and its bundle in `dir/<thing>`. */
-export async function provisionDevice(cloud: RunningCloud, dir: string, thingName: string, device: Partial<DeviceBundleDocument> = {}): Promise<{ bundle: string; cert: DeviceCertificate }> {
+export async function provisionDevice(
+  cloud: RunningCloud,
+  dir: string,
+  thingName: string,
+  device: Partial<DeviceBundleDocument> = {},
+): Promise<{ bundle: string; cert: DeviceCertificate }> {
   const cert = await provisionThing(cloud, thingName, IOT_POLICY);
   const endpoint = await iotClient(cloud).send(new DescribeEndpointCommand({ endpointType: 'iot:CredentialProvider' }));
   const bundle = writeDeviceBundle(join(dir, thingName), {
     device: {
-      version: 1, thingName, region: 'us-east-1', roleAlias: ROLE_ALIAS,
+      version: 1,
+      thingName,
+      region: 'us-east-1',
+      roleAlias: ROLE_ALIAS,
       endpoints: { credentialProvider: endpoint.endpointAddress!, kinesisVideo: cloud.endpoint },
       retentionHours: 24,
       ...device,
     },
-    certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem, caPem: cloud.caPem,
+    certificatePem: cert.certificatePem,
+    privateKeyPem: cert.privateKeyPem,
+    caPem: cloud.caPem,
   });
   return { bundle, cert };
 }

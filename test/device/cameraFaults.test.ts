@@ -79,10 +79,16 @@ function config(name: string, board: BoardManifest): string {
   const url = new URL(cloud.endpoint);
   const path = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(path, {
-    board, streamName: name, region: 'us-east-1',
+    board,
+    streamName: name,
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: true, recorded: false, createRetentionHours: 24, statusIntervalMs: 500,
+    codec: 'h264',
+    live: true,
+    recorded: false,
+    createRetentionHours: 24,
+    statusIntervalMs: 500,
   });
   return path;
 }
@@ -100,8 +106,12 @@ test('paused 4 s, flooded with 3 s of video while ACKs are held back, cut mid-fr
   const records: Record<string, unknown>[] = [];
   const booted = bootBoard({
     image: { dir: imageDir('pi-zero-w'), runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu! },
-    config: config(name, board), video: GOP10, loop: true, bytesPerSecond: BYTES.length / 10,
-    onRecord: (r) => records.push(r), cwd: ROOT,
+    config: config(name, board),
+    video: GOP10,
+    loop: true,
+    bytesPerSecond: BYTES.length / 10,
+    onRecord: (r) => records.push(r),
+    cwd: ROOT,
   });
   const guard = setTimeout(() => booted.child.kill('SIGKILL'), 120_000);
   const PAUSE_MS = 4000;
@@ -128,9 +138,15 @@ test('paused 4 s, flooded with 3 s of video while ACKs are held back, cut mid-fr
   const out = await getMedia(cloud, name, tmp.dir);
   const stored = decodedFrameCount(out);
   const fed = framesFed(written);
-  process.stdout.write(`\n# fed ${fed} stored ${stored} dropped ${dropped} ${JSON.stringify(drops)}\n# ${JSON.stringify(summary)}\n# ${JSON.stringify(records.filter((r) => r.type === 'event'))}\n`);
+  process.stdout.write(
+    `\n# fed ${fed} stored ${stored} dropped ${dropped} ${JSON.stringify(drops)}\n# ${JSON.stringify(summary)}\n# ${JSON.stringify(records.filter((r) => r.type === 'event'))}\n`,
+  );
   assert.is(fed, stored + dropped, `fed ${fed} = stored ${stored} + dropped ${dropped} ${JSON.stringify(drops)}`);
-  assert.is(Object.values(drops).reduce((x, y) => x + y, 0), dropped, 'framesDropped is the sum of the reasons');
+  assert.is(
+    Object.values(drops).reduce((x, y) => x + y, 0),
+    dropped,
+    'framesDropped is the sum of the reasons',
+  );
   assert.is(drops.truncated, 1, 'the cut frame is counted, not stored');
   assert.ok(drops.poolFull! > 0, `the pool overflowed: ${JSON.stringify(drops)}`);
   // Every frame decodes cleanly. (Capture-clock timestamps are not on the fixed 10 fps grid ffmpeg's null muxer
@@ -154,14 +170,22 @@ test('an MP4 file on the camera pipe: status names H264_NOT_ANNEXB, then exit 10
   const records: Record<string, unknown>[] = [];
   const booted = bootBoard({
     image: { dir: imageDir('pi-zero-w'), runtimeFlags: [...image.runtimeFlags, '--time-scale', String(scale)], qemuCpu: image.qemuCpu! },
-    config: config('not-h264', loadBoardManifest('pi-zero-w')), video: mp4, loop: true,
-    bytesPerSecond: readFileSync(mp4).length / 10, rate: scale, onRecord: (rec) => records.push(rec), cwd: ROOT,
+    config: config('not-h264', loadBoardManifest('pi-zero-w')),
+    video: mp4,
+    loop: true,
+    bytesPerSecond: readFileSync(mp4).length / 10,
+    rate: scale,
+    onRecord: (rec) => records.push(rec),
+    cwd: ROOT,
   });
   const guard = setTimeout(() => booted.child.kill('SIGKILL'), 60_000);
   const { code, stderr } = await booted.exited;
   clearTimeout(guard);
   assert.is(code, DEVICE_EXIT.CAMERA, stderr);
-  assert.ok(records.some((rec) => rec.type === 'status' && rec.cameraError === 'H264_NOT_ANNEXB'), 'a status line names the problem');
+  assert.ok(
+    records.some((rec) => rec.type === 'status' && rec.cameraError === 'H264_NOT_ANNEXB'),
+    'a status line names the problem',
+  );
   const error = records.find((rec) => rec.type === 'error');
   assert.is(error?.code, 'H264_NOT_ANNEXB');
   assert.ok(/exit 10: H264_NOT_ANNEXB: .*remedy: .*h264_mp4toannexb/.test(stderr), stderr);

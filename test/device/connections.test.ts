@@ -70,30 +70,49 @@ async function run(s: Scenario): Promise<Outcome> {
   const net = await startFaultNetns({ cloudPort: port, dir, root: ROOT });
   const config = join(dir, 'device.json');
   writeDeviceConfig(config, {
-    board: loadBoardManifest(BOARD), streamName: s.name, region: 'us-east-1',
+    board: loadBoardManifest(BOARD),
+    streamName: s.name,
+    region: 'us-east-1',
     endpoint: { host: '127.0.0.1', port, caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: s.live ?? false, createRetentionHours: 24, statusIntervalMs: 0,
+    codec: 'h264',
+    live: s.live ?? false,
+    createRetentionHours: 24,
+    statusIntervalMs: 0,
   });
   const records: Rec[] = [];
   const when = new Map<Rec, number>();
   const applied: { at: number; mode: FaultMode }[] = [];
   const timers: NodeJS.Timeout[] = [];
   const booted = bootBoard({
-    image: { dir: imageDir(BOARD), runtimeFlags: [...image.runtimeFlags, '--time-scale', String(SCALE), '--time-origin', String(origin)], ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
-    config, video, loop: false, cwd: ROOT, wrap: net.wrap,
+    image: {
+      dir: imageDir(BOARD),
+      runtimeFlags: [...image.runtimeFlags, '--time-scale', String(SCALE), '--time-origin', String(origin)],
+      ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}),
+    },
+    config,
+    video,
+    loop: false,
+    cwd: ROOT,
+    wrap: net.wrap,
     // The camera keeps real time in the device's time: the file's bitrate, times the scale.
-    bytesPerSecond: statSync(video).size / s.seconds, rate: SCALE,
+    bytesPerSecond: statSync(video).size / s.seconds,
+    rate: SCALE,
     onRecord: (r) => {
       records.push(r);
       when.set(r, deviceSeconds());
     },
   });
   for (const f of s.faults) {
-    timers.push(setTimeout(() => {
-      applied.push({ at: deviceSeconds(), mode: f.mode });
-      void net.setMode(f.mode);
-    }, (f.at * 1000) / SCALE));
+    timers.push(
+      setTimeout(
+        () => {
+          applied.push({ at: deviceSeconds(), mode: f.mode });
+          void net.setMode(f.mode);
+        },
+        (f.at * 1000) / SCALE,
+      ),
+    );
   }
   const guard = setTimeout(() => booted.child.kill('SIGKILL'), 150_000);
   const { code, stderr } = await booted.exited;
@@ -134,7 +153,14 @@ test('build the pi-zero-w image', async () => {
 
 test('item 1: a path that accepts and forwards nothing costs one deadline per attempt; the device reconnects when the path returns', async () => {
   const name = 'stall';
-  const o = await run({ name, seconds: 80, faults: [{ at: 15, mode: { kind: 'stall' } }, { at: 75, mode: { kind: 'pass' } }] });
+  const o = await run({
+    name,
+    seconds: 80,
+    faults: [
+      { at: 15, mode: { kind: 'stall' } },
+      { at: 75, mode: { kind: 'pass' } },
+    ],
+  });
   try {
     assert.is(o.code, DEVICE_EXIT.OK, `${o.stderr}\n${JSON.stringify(o.records.slice(-10))}`);
     const stallAt = o.applied[0]!.at;
@@ -145,13 +171,18 @@ test('item 1: a path that accepts and forwards nothing costs one deadline per at
     assert.ok(timeouts.length >= 1, `attempts torn down at their deadline while stalled: ${JSON.stringify(during)}`);
     for (const t of timeouts) {
       const next = o.records.slice(o.records.indexOf(t) + 1).find((r) => r.event === 'connecting' || r.event === 'resolving');
-      assert.ok(next, 'a torn-down attempt is followed by a new one (the supervisor\'s backoff took over)');
+      assert.ok(next, "a torn-down attempt is followed by a new one (the supervisor's backoff took over)");
     }
     const after = o.records.find((r) => r.event === 'connected' && o.when.get(r)! > passAt);
     assert.ok(after, 'connected again after the path returned');
-    assert.ok(o.when.get(after!)! - passAt < 30, `reconnected within one deadline and backoff of the path's return (${(o.when.get(after!)! - passAt).toFixed(1)} device-s)`);
+    assert.ok(
+      o.when.get(after!)! - passAt < 30,
+      `reconnected within one deadline and backoff of the path's return (${(o.when.get(after!)! - passAt).toFixed(1)} device-s)`,
+    );
     const { duplicates } = await judgeStored(o, name);
-    process.stdout.write(`\n    stall: ${timeouts.length} attempts torn down while stalled; reconnected ${(o.when.get(after!)! - passAt).toFixed(1)} device-s after the path returned; ${duplicates} duplicate fragments\n`);
+    process.stdout.write(
+      `\n    stall: ${timeouts.length} attempts torn down while stalled; reconnected ${(o.when.get(after!)! - passAt).toFixed(1)} device-s after the path returned; ${duplicates} duplicate fragments\n`,
+    );
   } finally {
     await o.net.close();
     await o.cloud.close();
@@ -161,19 +192,29 @@ test('item 1: a path that accepts and forwards nothing costs one deadline per at
 test('item 7: a link at an eighth of the camera rate: no stale reset, whole oldest fragments dropped, the newest arrive', async () => {
   const name = 'throttle';
   // The camera sends ~8 kB per device-second: 1 kB per device-second is SCALE kB per real second.
-  const o = await run({ name, seconds: 60, live: true, faults: [{ at: 5, mode: { kind: 'throttle', bytesPerSecond: 1000 * SCALE } }, { at: 50, mode: { kind: 'pass' } }] });
+  const o = await run({
+    name,
+    seconds: 60,
+    live: true,
+    faults: [
+      { at: 5, mode: { kind: 'throttle', bytesPerSecond: 1000 * SCALE } },
+      { at: 50, mode: { kind: 'pass' } },
+    ],
+  });
   try {
     assert.is(o.code, DEVICE_EXIT.OK, `${o.stderr}\n${JSON.stringify(o.records.slice(-10))}`);
     const stale = o.records.filter((r) => r.event === 'retry' && r.code === 'UPLOAD_STALE').length;
     const latency = o.records.filter((r) => r.event === 'dropped' && r.code === 'UPLOAD_LATENCY_PRESSURE').length;
     const s = summaryOf(o.records);
     const { stored, duplicates } = await judgeStored(o, name);
-    process.stdout.write(`\n    throttle: stale ${stale}, latency-drop events ${latency}, frames dropped ${String(s.framesDropped)}, replayed ${String(s.fragmentsReplayed)}, stored ${stored} frames, ${duplicates} duplicates\n`);
+    process.stdout.write(
+      `\n    throttle: stale ${stale}, latency-drop events ${latency}, frames dropped ${String(s.framesDropped)}, replayed ${String(s.fragmentsReplayed)}, stored ${stored} frames, ${duplicates} duplicates\n`,
+    );
     assert.is(stale, 0, 'a slow link that moves is never stale');
     assert.is(s.fragmentsReplayed, 0, 'nothing replayed');
     assert.is(duplicates, 0);
     const stamps = storedFragments(o.cloud, name).map((f) => f.producerTimestampMs);
-    assert.is(stamps[stamps.length - 1]! - stamps[0]!, 59_000, 'the camera\'s last second arrived');
+    assert.is(stamps[stamps.length - 1]! - stamps[0]!, 59_000, "the camera's last second arrived");
   } finally {
     await o.net.close();
     await o.cloud.close();
@@ -189,15 +230,21 @@ test('item 8: connections reset every few seconds: every frame stored or counted
     assert.is(o.code, DEVICE_EXIT.OK, `${o.stderr}\n${JSON.stringify(o.records.slice(-10))}`);
     const s = summaryOf(o.records);
     const { duplicates } = await judgeStored(o, name);
-    process.stdout.write(`\n    resets: ${faults.length / 2} resets, ${String(s.connections)} connections, replayed ${String(s.fragmentsReplayed)} `
-      + `(${String(s.fragmentsResentWhole)} sent whole without RECEIVED), ${String(s.fragmentsReceivedUnconfirmed)} RECEIVED not resent, ${duplicates} duplicates\n`);
+    process.stdout.write(
+      `\n    resets: ${faults.length / 2} resets, ${String(s.connections)} connections, replayed ${String(s.fragmentsReplayed)} ` +
+        `(${String(s.fragmentsResentWhole)} sent whole without RECEIVED), ${String(s.fragmentsReceivedUnconfirmed)} RECEIVED not resent, ${duplicates} duplicates\n`,
+    );
     assert.ok(Number(s.connections) > faults.length / 4, 'reconnected after the resets');
     const all = storedFragments(o.cloud, name);
-    const twice = all.filter((f) => all.filter((g) => g.producerTimestampMs === f.producerTimestampMs).length > 1)
+    const twice = all
+      .filter((f) => all.filter((g) => g.producerTimestampMs === f.producerTimestampMs).length > 1)
       .map((f) => ({ at: f.producerTimestampMs - all[0]!.producerTimestampMs, size: f.size, number: f.fragmentNumber, server: f.serverTimestampMs }));
     // Only a fragment sent whole whose RECEIVED was lost with the connection may be stored twice (the one window
     // the device cannot see into: docs/reliability.md); everything the service acknowledged is never resent.
-    assert.ok(duplicates <= Number(s.fragmentsResentWhole), `duplicates ${duplicates} <= fragments resent whole ${String(s.fragmentsResentWhole)}: ${JSON.stringify(twice)}`);
+    assert.ok(
+      duplicates <= Number(s.fragmentsResentWhole),
+      `duplicates ${duplicates} <= fragments resent whole ${String(s.fragmentsResentWhole)}: ${JSON.stringify(twice)}`,
+    );
   } finally {
     await o.net.close();
     await o.cloud.close();

@@ -25,9 +25,7 @@ import { FIXTURES, tempDir } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { cli } from '../host/control/controlKit.ts';
 import { iotClient } from '../sim/cloud/iot/iotKit.ts';
-import {
-  Arrivals, fragmentFile, listFragmentCount, mkvTags, Operator, RunningDevice, storedFragments, storedFrameCount, type Rec,
-} from './controlKit.ts';
+import { Arrivals, fragmentFile, listFragmentCount, mkvTags, Operator, RunningDevice, storedFragments, storedFrameCount, type Rec } from './controlKit.ts';
 
 const test = suite('control channel under QEMU: pi-zero-w firmware, provisioned bundle, local cloud (MQTT + KVS), fieldcam device');
 const tmp = tempDir('fieldcam-control-device-');
@@ -60,18 +58,24 @@ async function fieldcamDevice(...args: string[]): Promise<{ status: number | nul
 
 /** The device's status lines (one a second) until `accept` holds. */
 function statusUntil(accept: (s: Rec) => boolean, what: string, timeoutMs = 60_000): Promise<Rec> {
-  return device.next((r) => r.type === 'status' && accept(r), what, device.mark, timeoutMs).catch((err: Error) => {
-    const statuses = device.lines.items.filter((r) => r.type === 'status');
-    const last = device.lines.items.filter((r) => r.type !== 'status' || r === statuses[statuses.length - 1]).slice(-12);
-    throw new Error(`${err.message}; the last lines: ${JSON.stringify(last)}`);
-  });
+  return device
+    .next((r) => r.type === 'status' && accept(r), what, device.mark, timeoutMs)
+    .catch((err: Error) => {
+      const statuses = device.lines.items.filter((r) => r.type === 'status');
+      const last = device.lines.items.filter((r) => r.type !== 'status' || r === statuses[statuses.length - 1]).slice(-12);
+      throw new Error(`${err.message}; the last lines: ${JSON.stringify(last)}`);
+    });
 }
 
 const persisted = (s: Rec) => Number(s.fragmentsPersisted);
 
 /** Boots the image with a bundle; its camera is the fixture looped at real time. */
 function boot(bundle: string): RunningDevice {
-  const d = new RunningDevice({ dir: imageDir(BOARD), runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu! }, { bundle }, { video: GOP10, bytesPerSecond: REAL_TIME });
+  const d = new RunningDevice(
+    { dir: imageDir(BOARD), runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu! },
+    { bundle },
+    { video: GOP10, bytesPerSecond: REAL_TIME },
+  );
   booted.push(d);
   return d;
 }
@@ -83,11 +87,15 @@ test.after(async () => {
   tmp.remove();
 });
 
-test.before(async () => { // setup: the pi-zero-w image; the local cloud with its broker; cam-001 and cam-002 provisioned by `fieldcam provision`
+test.before(async () => {
+  // setup: the pi-zero-w image; the local cloud with its broker; cam-001 and cam-002 provisioned by `fieldcam provision`
   image = await buildImage(loadBoardManifest(BOARD), { typecheck: false });
   assert.is(image.qemuCpu, 'arm1176');
   cloud = await startCloud({
-    stateDir: join(tmp.dir, 'cloud'), port: 0, mqttPort: 0, routes: [...mediaRoutes],
+    stateDir: join(tmp.dir, 'cloud'),
+    port: 0,
+    mqttPort: 0,
+    routes: [...mediaRoutes],
     log: (event, fields) => {
       if (event.startsWith('mqtt-')) log.push({ event, fields });
     },
@@ -139,7 +147,10 @@ test('tag: `fieldcam device cam-001 tag name=event value=door-open` lands as MKV
   // The fragment file itself, as mkvextract reads it, and its neighbours.
   const at = fragments.indexOf(carrying[0]!);
   const tagsOf = (i: number) => mkvTags(fragmentFile(cloud, THING, fragments[i]!, join(tmp.dir, `fragment-${i}.mkv`)));
-  assert.ok(tagsOf(at).some(([k, v]) => k === 'event' && v === 'door-open'), JSON.stringify(tagsOf(at)));
+  assert.ok(
+    tagsOf(at).some(([k, v]) => k === 'event' && v === 'door-open'),
+    JSON.stringify(tagsOf(at)),
+  );
   if (at > 0) assert.ok(!tagsOf(at - 1).some(([k]) => k === 'event'), 'not on the fragment before');
   if (at + 1 < fragments.length) assert.ok(!tagsOf(at + 1).some(([k]) => k === 'event'), 'not on the fragment after');
 });
@@ -235,8 +246,14 @@ test('broker restart: the device reconnects; a QoS 1 command published while it 
 async function withDeviceCertificate(clientId: string): Promise<{ client: mqtt.MqttClient; connected: boolean; closed: Promise<void> }> {
   const bundle = join(tmp.dir, THING);
   const client = mqtt.connect(`mqtts://127.0.0.1:${cloud.mqtt.port}`, {
-    clientId, protocolVersion: 4, clean: true, reconnectPeriod: 0, connectTimeout: 10_000,
-    ca: readFileSync(join(bundle, 'ca.pem')), cert: readFileSync(join(bundle, 'certificate.pem')), key: readFileSync(join(bundle, 'private.key')),
+    clientId,
+    protocolVersion: 4,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    ca: readFileSync(join(bundle, 'ca.pem')),
+    cert: readFileSync(join(bundle, 'certificate.pem')),
+    key: readFileSync(join(bundle, 'private.key')),
   });
   client.on('error', () => undefined);
   const closed = new Promise<void>((done) => client.once('close', () => done()));
@@ -244,7 +261,7 @@ async function withDeviceCertificate(clientId: string): Promise<{ client: mqtt.M
   return { client, connected, closed };
 }
 
-test('unauthorized: the device\'s certificate cannot connect as another thing, nor subscribe or publish to its topics; the device streams on', async () => {
+test("unauthorized: the device's certificate cannot connect as another thing, nor subscribe or publish to its topics; the device streams on", async () => {
   const from = device.mark;
   const logFrom = logged.length;
   const before = persisted(await device.nextStatus());
@@ -252,20 +269,32 @@ test('unauthorized: the device\'s certificate cannot connect as another thing, n
   const other = await withDeviceCertificate('cam-002');
   assert.is(other.connected, false, 'CONNECT as cam-002 refused');
   other.client.end(true);
-  assert.ok(logged.slice(logFrom).some((l) => l.event === 'mqtt-connect-refused' && l.fields.clientId === 'cam-002'), JSON.stringify(logged.slice(logFrom)));
+  assert.ok(
+    logged.slice(logFrom).some((l) => l.event === 'mqtt-connect-refused' && l.fields.clientId === 'cam-002'),
+    JSON.stringify(logged.slice(logFrom)),
+  );
   // As cam-001 (this takes the session over from the device, as a duplicate client id does on AWS IoT).
   const intruder = await withDeviceCertificate(THING);
   try {
     assert.is(intruder.connected, true);
     // SUBACK 0x80 for another thing's topics (mqtt.js reports it as an error).
-    const refused = await intruder.client.subscribeAsync('fieldcam/cam-002/#', { qos: 1 }).then(() => false, () => true);
-    assert.ok(refused && logged.slice(logFrom).some((l) => l.event === 'mqtt-subscribe-refused' && l.fields.filter === 'fieldcam/cam-002/#'), JSON.stringify(logged.slice(logFrom)));
+    const refused = await intruder.client.subscribeAsync('fieldcam/cam-002/#', { qos: 1 }).then(
+      () => false,
+      () => true,
+    );
+    assert.ok(
+      refused && logged.slice(logFrom).some((l) => l.event === 'mqtt-subscribe-refused' && l.fields.filter === 'fieldcam/cam-002/#'),
+      JSON.stringify(logged.slice(logFrom)),
+    );
     intruder.client.publish('fieldcam/cam-002/cmd', Buffer.from(encode({ id: 'intrusion', name: 'stop' })), { qos: 1 });
     await intruder.closed; // AWS IoT (and the local broker) disconnect a client whose publish the policy denies
   } finally {
     intruder.client.end(true);
   }
-  assert.ok(logged.slice(logFrom).some((l) => l.event === 'mqtt-publish-refused' && l.fields.topic === 'fieldcam/cam-002/cmd'), JSON.stringify(logged.slice(logFrom)));
+  assert.ok(
+    logged.slice(logFrom).some((l) => l.event === 'mqtt-publish-refused' && l.fields.topic === 'fieldcam/cam-002/cmd'),
+    JSON.stringify(logged.slice(logFrom)),
+  );
   // The real device: pushed off by the takeover, it reconnects, answers, and its stream never paused.
   await device.next((r) => r.type === 'control' && r.event === 'connected', 'the device reconnected', from, 60_000);
   const status = await operator.command('after-intruder', 'status');
@@ -293,10 +322,18 @@ test('malformed CBOR commands (a fuzzed batch with operator credentials): each a
   const valid = encode({ id: 'fuzz-cut', name: 'status' });
   for (let cut = 1; cut < valid.length; cut += 3) batch.push(valid.subarray(0, cut));
   batch.push(
-    encode([1, 2, 3]), encode('status'), encode(42), encode(null), Uint8Array.of(0xbf, 0x61, 0x61), // array, text, int, null, an unterminated map
-    encode({ id: 5, name: 'status' }), encode({ id: 'x'.repeat(65), name: 'status' }), encode({ id: 'fuzz-noname' }),
-    encode({ id: 'fuzz-unknown', name: 'reboot' }), encode({ id: 'fuzz-args', name: 'status', args: [1] }),
-    encode({ id: 'fuzz-extra', name: 'status', args: { verbose: true } }), encode({ id: 'fuzz-set', name: 'set', args: { fragmentMs: 'fast' } }),
+    encode([1, 2, 3]),
+    encode('status'),
+    encode(42),
+    encode(null),
+    Uint8Array.of(0xbf, 0x61, 0x61), // array, text, int, null, an unterminated map
+    encode({ id: 5, name: 'status' }),
+    encode({ id: 'x'.repeat(65), name: 'status' }),
+    encode({ id: 'fuzz-noname' }),
+    encode({ id: 'fuzz-unknown', name: 'reboot' }),
+    encode({ id: 'fuzz-args', name: 'status', args: [1] }),
+    encode({ id: 'fuzz-extra', name: 'status', args: { verbose: true } }),
+    encode({ id: 'fuzz-set', name: 'set', args: { fragmentMs: 'fast' } }),
     encode({ id: 'fuzz-large', name: 'tag', args: { name: 'big', value: 'v'.repeat(1500) } }),
     encode({ id: 'fuzz-deep', name: 'set', args: { a: [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]] } }),
   );
@@ -314,13 +351,16 @@ test('malformed CBOR commands (a fuzzed batch with operator credentials): each a
   const code = (id: string) => results.find((r) => r.id === id)?.code;
   assert.is(code('fuzz-unknown'), 'CONTROL_UNKNOWN_COMMAND');
   assert.is(code('fuzz-extra'), 'CONTROL_ARGUMENT_INVALID');
-  assert.ok(results.some((r) => r.id === undefined && /at most 1024/.test(String(r.message))), 'larger than 1024 bytes: refused before it is decoded');
+  assert.ok(
+    results.some((r) => r.id === undefined && /at most 1024/.test(String(r.message))),
+    'larger than 1024 bytes: refused before it is decoded',
+  );
   assert.is((barrier.data as Rec).streaming, true);
   const sent = Number((barrier.data as Rec).fragmentsSent);
   await statusUntil((s) => persisted(s) >= Math.max(before + 2, sent), 'streaming on: the fragments sent during the batch PERSISTED, and more');
 });
 
-test('a command past the device\'s MQTT packet limit (6 KB; AWS IoT allows 128 KiB) is refused with a result, the connection kept', async () => {
+test("a command past the device's MQTT packet limit (6 KB; AWS IoT allows 128 KiB) is refused with a result, the connection kept", async () => {
   const from = device.mark;
   const om = operator.mark;
   await operator.publishCommand(encode({ id: 'oversize', name: 'tag', args: { name: 'big', value: 'v'.repeat(6000) } }));
@@ -330,7 +370,10 @@ test('a command past the device\'s MQTT packet limit (6 KB; AWS IoT allows 128 K
   assert.is(after.ok, true, JSON.stringify(after));
   // Acknowledged and discarded: no reconnect, so the broker had nothing to deliver again.
   const control = device.lines.items.slice(from).filter((r) => r.type === 'control');
-  assert.ok(control.some((r) => r.event === 'error' && r.code === 'MQTT_PACKET_TOO_LARGE'), device.controlLines(from));
+  assert.ok(
+    control.some((r) => r.event === 'error' && r.code === 'MQTT_PACKET_TOO_LARGE'),
+    device.controlLines(from),
+  );
   assert.ok(!control.some((r) => r.event === 'disconnected'), device.controlLines(from));
   assert.is(operator.all('result', om).filter((v) => v.ok === false).length, 1, 'answered once');
 });
@@ -345,8 +388,14 @@ test('set fragmentMs=2000: `fieldcam device` prints the reported configuration; 
   const sent = Number((await device.nextStatus()).fragmentsSent);
   await statusUntil((s) => persisted(s) >= sent + 2, 'two fragments after the change PERSISTED');
   const durations = storedFragments(cloud, THING).map((f) => f.durationMs);
-  assert.ok(durations.slice(0, 3).every((d) => d < 1500), `1 s before: ${durations}`);
-  assert.ok(durations.slice(-2).every((d) => d >= 1800 && d <= 2100), `2 s after: ${durations}`);
+  assert.ok(
+    durations.slice(0, 3).every((d) => d < 1500),
+    `1 s before: ${durations}`,
+  );
+  assert.ok(
+    durations.slice(-2).every((d) => d >= 1800 && d <= 2100),
+    `2 s after: ${durations}`,
+  );
 });
 
 test('telemetry matches the local KVS: after a final stop, fragmentsPersisted = ListFragments, framesOut = frames ffprobe decodes', async () => {
@@ -385,7 +434,8 @@ test('a device whose bundle names another thing than its certificate allows: MQT
   const doc = decode(readFileSync(join(own, 'device.cbor'))) as DeviceBundleDocument;
   const bundle = writeDeviceBundle(join(tmp.dir, 'mismatch', 'cam-002'), {
     device: { ...doc, thingName: 'cam-002', streamName: 'cam-002' },
-    certificatePem: readFileSync(join(own, 'certificate.pem'), 'utf8'), privateKeyPem: readFileSync(join(own, 'private.key'), 'utf8'),
+    certificatePem: readFileSync(join(own, 'certificate.pem'), 'utf8'),
+    privateKeyPem: readFileSync(join(own, 'private.key'), 'utf8'),
     caPem: readFileSync(join(own, 'ca.pem'), 'utf8'),
   });
   const logFrom = logged.length;
@@ -394,7 +444,10 @@ test('a device whose bundle names another thing than its certificate allows: MQT
   await statusUntil((s) => persisted(s) >= 3 && refusedTwice(), 'three fragments PERSISTED and two refused MQTT connections', 90_000);
   const lines = device.lines.items;
   assert.ok(!lines.some((r) => r.type === 'control' && r.event === 'connected'), device.controlLines());
-  assert.ok(lines.some((r) => r.type === 'control' && r.event === 'error' && r.code === 'MQTT_CONNECTION_LOST'), device.controlLines());
+  assert.ok(
+    lines.some((r) => r.type === 'control' && r.event === 'error' && r.code === 'MQTT_CONNECTION_LOST'),
+    device.controlLines(),
+  );
   const refusal = logged.slice(logFrom).find((l) => l.event === 'mqtt-connect-refused' && l.fields.clientId === 'cam-002')!;
   assert.ok(/iot:Connect|not authori[sz]ed|policy/i.test(String(refusal.fields.reason)), JSON.stringify(refusal));
   device.board.stop();
@@ -402,7 +455,7 @@ test('a device whose bundle names another thing than its certificate allows: MQT
   assert.is(code, DEVICE_EXIT.OK, stderr);
   const summary = lines.find((r) => r.type === 'summary')!;
   assert.is(summary.fragmentsPersisted, summary.fragmentsSent, JSON.stringify(summary));
-  assert.is(storedFragments(cloud, 'cam-002').length, summary.fragmentsPersisted, 'stored in cam-002\'s stream');
+  assert.is(storedFragments(cloud, 'cam-002').length, summary.fragmentsPersisted, "stored in cam-002's stream");
 });
 
 test('esp32-cam profile with the control channel: MJPEG streamed and PERSISTED, `status` answered, a burst of 100 answered or refused as CONTROL_BUSY, the app within its 162 KiB', async () => {
@@ -414,18 +467,23 @@ test('esp32-cam profile with the control channel: MJPEG streamed and PERSISTED, 
   const provisioned = await cli(cloud, tmp.dir, ['provision', '--thing', thing, '--out', join(tmp.dir, thing), '--endpoint-url', cloud.endpoint]);
   assert.is(provisioned.status, 0, provisioned.stderr);
   const mjpeg = join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg'); // 30 frames: 3 s at 10 fps
-  const cam = new RunningDevice({ dir: imageDir('esp32-cam'), runtimeFlags: esp.runtimeFlags, qemuCpu: esp.qemuCpu! },
+  const cam = new RunningDevice(
+    { dir: imageDir('esp32-cam'), runtimeFlags: esp.runtimeFlags, qemuCpu: esp.qemuCpu! },
     // Its own state file: the default (beside the bundle directory) is cam-001's, which the earlier cases stopped.
-    { bundle: join(tmp.dir, thing), state: join(tmp.dir, 'esp32-state', 'control-state.cbor') }, { video: mjpeg, bytesPerSecond: readFileSync(mjpeg).length / 3 });
+    { bundle: join(tmp.dir, thing), state: join(tmp.dir, 'esp32-state', 'control-state.cbor') },
+    { video: mjpeg, bytesPerSecond: readFileSync(mjpeg).length / 3 },
+  );
   booted.push(cam);
   // An OUT_OF_MEMORY exit ends every wait at once, with the runtime's message (not a timeout).
   let stderr = '';
   cam.board.child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const died = new Promise<never>((_, fail) => cam.board.child.once('exit', (code, signal) => {
-    const why = `the esp32-cam exited (${code ?? signal}): ${stderr.slice(-500)}`;
-    cam.lines.end(why);
-    fail(new Error(why));
-  }));
+  const died = new Promise<never>((_, fail) =>
+    cam.board.child.once('exit', (code, signal) => {
+      const why = `the esp32-cam exited (${code ?? signal}): ${stderr.slice(-500)}`;
+      cam.lines.end(why);
+      fail(new Error(why));
+    }),
+  );
   died.catch(() => undefined); // raced below; the final stop ends it too
   const alive = <T>(p: Promise<T>): Promise<T> => Promise.race([p, died]);
   const op = await Operator.connect(cloud, thing);
@@ -442,9 +500,20 @@ test('esp32-cam profile with the control channel: MJPEG streamed and PERSISTED, 
     const cm = cam.mark;
     const persistedBefore = Number(cam.lines.items.filter((r) => r.type === 'status').pop()?.fragmentsPersisted ?? 0);
     await Promise.all(Array.from({ length: BURST }, (_, i) => op.publishCommand(encode({ id: `esp-burst-${i}`, name: 'status' }))));
-    const answeredIds = () => new Set(op.all('result', om).filter((v) => v.ok === true && String(v.id).startsWith('esp-burst-')).map((v) => String(v.id)));
-    const busyIds = () => new Set(cam.lines.items.slice(cm).filter((r) => r.type === 'control' && r.code === 'CONTROL_BUSY')
-      .map((r) => /^command (esp-burst-\d+) not run/.exec(String(r.message))?.[1] ?? String(r.message)));
+    const answeredIds = () =>
+      new Set(
+        op
+          .all('result', om)
+          .filter((v) => v.ok === true && String(v.id).startsWith('esp-burst-'))
+          .map((v) => String(v.id)),
+      );
+    const busyIds = () =>
+      new Set(
+        cam.lines.items
+          .slice(cm)
+          .filter((r) => r.type === 'control' && r.code === 'CONTROL_BUSY')
+          .map((r) => /^command (esp-burst-\d+) not run/.exec(String(r.message))?.[1] ?? String(r.message)),
+      );
     // Re-checked on every line the device prints (a status line a second): done when all 100 are accounted for.
     await alive(cam.next(() => answeredIds().size + busyIds().size >= BURST, 'every command of the burst answered or refused', cm, 60_000));
     const answered = answeredIds();
@@ -459,7 +528,12 @@ test('esp32-cam profile with the control channel: MJPEG streamed and PERSISTED, 
     // The manifest's control section reached the device: a 3 KB command passes a 4 KiB client, not this 2 KiB one.
     const mark = cam.mark;
     await op.publishCommand(encode({ id: 'esp-3k', name: 'tag', args: { name: 'big', value: 'v'.repeat(3000) } }));
-    const refused = await cam.next((r) => r.type === 'control' && r.code === 'MQTT_PACKET_TOO_LARGE', 'the 3 KB command refused by the MQTT client', mark, 30_000);
+    const refused = await cam.next(
+      (r) => r.type === 'control' && r.code === 'MQTT_PACKET_TOO_LARGE',
+      'the 3 KB command refused by the MQTT client',
+      mark,
+      30_000,
+    );
     assert.ok(/exceeds maxPacketBytes 2048\b/.test(String(refused.message)), JSON.stringify(refused));
     const s = await cam.next((r) => r.type === 'status' && Number(r.fragmentsPersisted) >= 3, 'three fragments PERSISTED', cam.mark, 30_000);
     const baseline = Number(s.baselineHeapBytes);
@@ -480,4 +554,3 @@ test('esp32-cam profile with the control channel: MJPEG streamed and PERSISTED, 
 });
 
 test.run();
-

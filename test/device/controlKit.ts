@@ -79,7 +79,12 @@ export class RunningDevice {
 
   constructor(image: BootImage, source: DeviceSource, camera: { video: string; bytesPerSecond: number }) {
     this.board = bootBoard({
-      image, config: source, video: camera.video, loop: true, bytesPerSecond: camera.bytesPerSecond, cwd: ROOT,
+      image,
+      config: source,
+      video: camera.video,
+      loop: true,
+      bytesPerSecond: camera.bytesPerSecond,
+      cwd: ROOT,
       onRecord: (r) => this.lines.push(r),
     });
     this.exited = this.board.exited.then((r) => {
@@ -147,11 +152,17 @@ export class Operator {
 
   static async connect(cloud: RunningCloud, thing: string): Promise<Operator> {
     const url = await presignMqttUrl({
-      endpoint: { host: '127.0.0.1', port: cloud.mqtt.port }, region: 'us-east-1',
+      endpoint: { host: '127.0.0.1', port: cloud.mqtt.port },
+      region: 'us-east-1',
       credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
     });
     const client = mqtt.connect(url, {
-      clientId: `proof-operator-${thing}`, protocolVersion: 4, clean: false, keepalive: 30, reconnectPeriod: 250, connectTimeout: 10_000,
+      clientId: `proof-operator-${thing}`,
+      protocolVersion: 4,
+      clean: false,
+      keepalive: 30,
+      reconnectPeriod: 250,
+      connectTimeout: 10_000,
       createWebsocket: (wsUrl: string, protocols: string[]) => new WebSocket(wsUrl, protocols, { ca: cloud.caPem }),
     });
     client.on('error', () => undefined); // a refused reconnect shows as a missing message, with its wait's name
@@ -181,7 +192,10 @@ export class Operator {
   /** Every decoded message on `fieldcam/<thing>/<suffix>` from index `from` on. */
   all(suffix: string, from = 0): Rec[] {
     const topic = `fieldcam/${this.thing}/${suffix}`;
-    return this.messages.items.slice(from).filter((m) => m.topic === topic && m.value !== undefined).map((m) => m.value!);
+    return this.messages.items
+      .slice(from)
+      .filter((m) => m.topic === topic && m.value !== undefined)
+      .map((m) => m.value!);
   }
 
   /** PUBLISH QoS 1 to `fieldcam/<thing>/cmd`; resolves on PUBACK (after a reconnect, if the broker is away). */
@@ -257,7 +271,9 @@ export function storedFrameCount(cloud: RunningCloud, stream: string, dir: strin
 /** ListFragments (the SDK's paginator) over everything the stream holds: the fragment count KVS reports. */
 export async function listFragmentCount(cloud: RunningCloud, stream: string): Promise<number> {
   const config = awsClientConfig({
-    region: 'us-east-1', endpointUrl: cloud.endpoint, caBundle: cloud.caFile,
+    region: 'us-east-1',
+    endpointUrl: cloud.endpoint,
+    caBundle: cloud.caFile,
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
   });
   const control = new KinesisVideoClient(config);

@@ -24,7 +24,9 @@ import { assert, suite } from '../harness/index.ts';
 import { getMedia, storedFragments } from './storedMedia.ts';
 import { provisionDevice, provisionFleetRole } from './bundleKit.ts';
 
-const test = suite('provisioned device, 15-minute credentials over accelerated device-minutes, provider down 2 minutes mid-run (sim-x86 native, pi-zero-w under qemu-arm)');
+const test = suite(
+  'provisioned device, 15-minute credentials over accelerated device-minutes, provider down 2 minutes mid-run (sim-x86 native, pi-zero-w under qemu-arm)',
+);
 const tmp = tempDir('fieldcam-long-run-');
 /** The provider's expiration has no fraction of a second. */
 const EXPIRATION_RESOLUTION_MS = 1000;
@@ -50,7 +52,12 @@ interface Variant {
 const VARIANTS: readonly Variant[] = [
   {
     // 40 device-minutes in 60 real seconds: 400 frames/s of 320x240, light work for the native image.
-    board: 'sim-x86', thing: 'long-run-x86', scale: 40, frames: 24_000, frameMs: 100, gop: 10,
+    board: 'sim-x86',
+    thing: 'long-run-x86',
+    scale: 40,
+    frames: 24_000,
+    frameMs: 100,
+    gop: 10,
     // Annex B streams concatenate: each copy of the fixture (100 frames, 10 s) starts with SPS, PPS and an IDR frame.
     makeVideo: (path) => {
       const one = readFileSync(join(FIXTURES, 'h264-320x240-10fps-gop10.h264'));
@@ -59,21 +66,57 @@ const VARIANTS: readonly Variant[] = [
   },
   {
     // 28 device-minutes (past the second credentials' expiry and the drop after it) in 56 real seconds: 30 frames/s under QEMU.
-    board: 'pi-zero-w', thing: 'long-run-pi', scale: 30, frames: 1680, frameMs: 1000, gop: 2,
+    board: 'pi-zero-w',
+    thing: 'long-run-pi',
+    scale: 30,
+    frames: 1680,
+    frameMs: 1000,
+    gop: 2,
     makeVideo: (path) => {
-      const r = tool('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=1', '-t', '1680',
-        '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-bf', '0', '-sc_threshold', '0', '-profile:v', 'baseline', '-g', '2', '-keyint_min', '2',
-        '-f', 'h264', path]);
+      const r = tool('ffmpeg', [
+        '-nostdin',
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc=size=160x120:rate=1',
+        '-t',
+        '1680',
+        '-c:v',
+        'libx264',
+        '-pix_fmt',
+        'yuv420p',
+        '-bf',
+        '0',
+        '-sc_threshold',
+        '0',
+        '-profile:v',
+        'baseline',
+        '-g',
+        '2',
+        '-keyint_min',
+        '2',
+        '-f',
+        'h264',
+        path,
+      ]);
       assert.is(r.status, 0, r.stderr);
     },
   },
 ];
 
 interface Run {
-  code: number; stderr: string; records: Rec[]; logged: Logged[];
+  code: number;
+  stderr: string;
+  records: Rec[];
+  logged: Logged[];
   /** Device time (the shared scaled clock) when each record arrived. */
   arrived: Map<Rec, number>;
-  outage: { on: number; off: number }; drops: number[]; realMs: number;
+  outage: { on: number; off: number };
+  drops: number[];
+  realMs: number;
   retriesWhileDown: number;
 }
 
@@ -125,17 +168,22 @@ async function accelerated(v: Variant): Promise<Run> {
   const deviceNow = () => origin + (Date.now() - origin) * v.scale;
   const logged: Logged[] = [];
   const cloud = await startCloud({
-    stateDir: join(tmp.dir, 'cloud'), ...ports, routes: [...mediaRoutes],
+    stateDir: join(tmp.dir, 'cloud'),
+    ...ports,
+    routes: [...mediaRoutes],
     config: { timeScale: v.scale, timeOrigin: origin },
     log: (event, fields) => logged.push({ at: deviceNow(), event, fields }),
   });
   const timers = new Set<ReturnType<typeof setTimeout>>();
   /** Runs `fn` when the shared scaled clock reaches `deviceMs` (a real wait of the remaining device time / scale). */
   const at = (deviceMs: number, fn: () => void) => {
-    const t = setTimeout(() => {
-      timers.delete(t);
-      fn();
-    }, Math.max(0, (deviceMs - deviceNow()) / v.scale));
+    const t = setTimeout(
+      () => {
+        timers.delete(t);
+        fn();
+      },
+      Math.max(0, (deviceMs - deviceNow()) / v.scale),
+    );
     timers.add(t);
   };
   const outage = { on: 0, off: 0 };
@@ -150,12 +198,17 @@ async function accelerated(v: Variant): Promise<Run> {
   try {
     const booted = bootBoard({
       image: {
-        dir: imageDir(v.board), runtimeFlags: [...image.runtimeFlags, '--time-scale', String(v.scale), '--time-origin', String(origin)],
+        dir: imageDir(v.board),
+        runtimeFlags: [...image.runtimeFlags, '--time-scale', String(v.scale), '--time-origin', String(origin)],
         ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}),
       },
-      config: { bundle: bundles.get(v.thing)!, board: boardFile(v) }, video, loop: false, cwd: ROOT,
+      config: { bundle: bundles.get(v.thing)!, board: boardFile(v) },
+      video,
+      loop: false,
+      cwd: ROOT,
       // The camera keeps real time in the device's time: the file's bitrate, times the scale.
-      bytesPerSecond: statSync(video).size / ((v.frames * v.frameMs) / 1000), rate: v.scale,
+      bytesPerSecond: statSync(video).size / ((v.frames * v.frameMs) / 1000),
+      rate: v.scale,
       onRecord: (r) => {
         if (r.type === 'status') return;
         records.push(r);
@@ -205,8 +258,10 @@ for (const v of VARIANTS) {
     const events = JSON.stringify(records.filter((r) => r.event !== undefined && r.event !== 'ack').slice(0, 80));
     assert.is(run.code, DEVICE_EXIT.OK, `${run.stderr}\n${events}`);
     const count = (event: string) => records.filter((r) => r.event === event).length;
-    process.stdout.write(`\n    ${v.board}: ${(run.realMs / 1000).toFixed(1)} s real for ${minutes} device-minutes at ×${v.scale}; `
-      + `${count('credentials')} credentials, ${count('credentials-retry')} credentials retries, ${count('connected')} connections\n`);
+    process.stdout.write(
+      `\n    ${v.board}: ${(run.realMs / 1000).toFixed(1)} s real for ${minutes} device-minutes at ×${v.scale}; ` +
+        `${count('credentials')} credentials, ${count('credentials-retry')} credentials retries, ${count('connected')} connections\n`,
+    );
     const s = records.find((r) => r.type === 'summary')!;
     // The pool holds everything here: "beyond what the pool cannot hold" is nothing at all. A fragment whose
     // RECEIVED arrived but whose PERSISTED was lost with a dropped connection is released, not re-sent
@@ -251,12 +306,21 @@ for (const v of VARIANTS) {
     assert.is(drops.length, 2, 'two connections dropped');
     // The cloud logs each PutMedia connection as it ends, with its length in the cloud's (device) time.
     const starts = logged.filter((l) => l.event === 'put-media' && l.fields.stream === v.thing).map((l) => l.at - Number(l.fields.ms));
-    assert.ok(starts.some((t) => t > drops[0]! && t < outage.off), `a PutMedia signed during the outage (connections from ${starts.join(', ')})`);
-    assert.ok(starts.some((t) => t > drops[1]!), `a PutMedia signed after the old keys expired (connections from ${starts.join(', ')})`);
+    assert.ok(
+      starts.some((t) => t > drops[0]! && t < outage.off),
+      `a PutMedia signed during the outage (connections from ${starts.join(', ')})`,
+    );
+    assert.ok(
+      starts.some((t) => t > drops[1]!),
+      `a PutMedia signed after the old keys expired (connections from ${starts.join(', ')})`,
+    );
     // The one refusal expected: at boot the thing's stream does not exist yet (DescribeStream 404, then CreateStream).
     const refused = logged.filter((l) => l.event === 'request' && Number(l.fields.status) >= 400);
-    assert.equal(refused.map((l) => `${String(l.fields.path)} ${String(l.fields.status)} ${String(l.fields.error)}`),
-      ['/describeStream 404 ResourceNotFoundException'], 'refused requests');
+    assert.equal(
+      refused.map((l) => `${String(l.fields.path)} ${String(l.fields.status)} ${String(l.fields.error)}`),
+      ['/describeStream 404 ResourceNotFoundException'],
+      'refused requests',
+    );
     assert.ok(refused[0]!.at < drops[0]!, 'the stream was created at boot');
     assert.is(logged.filter((l) => l.event === 'sigv4-mismatch').length, 0, 'no signature mismatch');
   });
@@ -269,14 +333,20 @@ for (const v of VARIANTS) {
       for (const f of storedFragments(cloud, v.thing)) byTimestamp.set(f.producerTimestampMs, f.durationMs);
       const starts = [...byTimestamp.keys()].sort((a, b) => a - b);
       assert.is(starts.length, fragments, 'one fragment per GOP of camera');
-      const gaps = starts.slice(1).map((t, i) => t - starts[i]! - byTimestamp.get(starts[i]!)!).filter((g) => Math.abs(g) > 1);
+      const gaps = starts
+        .slice(1)
+        .map((t, i) => t - starts[i]! - byTimestamp.get(starts[i]!)!)
+        .filter((g) => Math.abs(g) > 1);
       assert.equal(gaps, [], 'each fragment starts where the previous one ends');
       const out = await getMedia(cloud, v.thing, tmp.dir);
       assert.is(decodeErrors(out), '', 'GetMedia decodes without an error');
       // A fragment replayed after a dropped connection may be stored twice: frames are counted by timestamp.
       const pts = [...new Set(framePts(out).map((p) => Math.round(p * 1000)))].sort((a, b) => a - b);
       assert.is(pts.length, v.frames, 'every frame fed');
-      const steps = pts.slice(1).map((p, i) => p - pts[i]!).filter((d) => Math.abs(d - v.frameMs) > 1);
+      const steps = pts
+        .slice(1)
+        .map((p, i) => p - pts[i]!)
+        .filter((d) => Math.abs(d - v.frameMs) > 1);
       assert.equal(steps, [], `frame timestamps ${v.frameMs} ms apart, none missing`);
     } finally {
       await cloud.close();

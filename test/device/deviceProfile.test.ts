@@ -32,19 +32,35 @@ test.after(async () => {
   tmp.remove();
 });
 
-test('the report comes from the device\'s telemetry: heap (with chunks and slots), pool and CPU equal what the device reports; the missing figures are named', async () => {
+test("the report comes from the device's telemetry: heap (with chunks and slots), pool and CPU equal what the device reports; the missing figures are named", async () => {
   image = await buildImage(loadBoardManifest(BOARD), { typecheck: false });
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, mqttPort: 0, routes: [...mediaRoutes] });
   const provisioned = await cli(cloud, tmp.dir, ['provision', '--thing', THING, '--out', join(tmp.dir, THING), '--endpoint-url', cloud.endpoint]);
   assert.is(provisioned.status, 0, provisioned.stderr);
-  device = new RunningDevice({ dir: imageDir(BOARD), runtimeFlags: image.runtimeFlags }, { bundle: join(tmp.dir, THING) },
-    { video: GOP10, bytesPerSecond: readFileSync(GOP10).length / 10 });
+  device = new RunningDevice(
+    { dir: imageDir(BOARD), runtimeFlags: image.runtimeFlags },
+    { bundle: join(tmp.dir, THING) },
+    { video: GOP10, bytesPerSecond: readFileSync(GOP10).length / 10 },
+  );
   await device.next((r) => r.type === 'control' && r.event === 'connected', 'the control channel connected', 0, 90_000);
   await device.next((r) => r.type === 'status' && Number(r.fragmentsPersisted) >= 1, 'a fragment PERSISTED', 0, 60_000);
 
   const out = join(tmp.dir, 'field.html');
   const before = device.mark;
-  const r = await cli(cloud, tmp.dir, ['device', THING, 'profile', '--duration', '4', '--interval', '0.5', '--json', '-o', out, '--endpoint-url', cloud.endpoint]);
+  const r = await cli(cloud, tmp.dir, [
+    'device',
+    THING,
+    'profile',
+    '--duration',
+    '4',
+    '--interval',
+    '0.5',
+    '--json',
+    '-o',
+    out,
+    '--endpoint-url',
+    cloud.endpoint,
+  ]);
   assert.is(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout) as ProfileReport;
   const statuses = device.lines.items.slice(before).filter((x) => x.type === 'status');
@@ -65,12 +81,19 @@ test('the report comes from the device\'s telemetry: heap (with chunks and slots
   // The pool as the device sizes it; computrons per frame of the same order as the status lines' own.
   assert.is(report.limits.poolSlots, Number(last.poolSlots));
   const statusCpf = (Number(last.computrons) - Number(statuses[0]!.computrons)) / (Number(last.framesIn) - Number(statuses[0]!.framesIn));
-  assert.ok(report.totals.computronsPerFrame > statusCpf / 2 && report.totals.computronsPerFrame < statusCpf * 2, `${report.totals.computronsPerFrame} vs ${statusCpf}`);
-  assert.ok(report.budgets.every((b) => b.ok), JSON.stringify(report.budgets));
+  assert.ok(
+    report.totals.computronsPerFrame > statusCpf / 2 && report.totals.computronsPerFrame < statusCpf * 2,
+    `${report.totals.computronsPerFrame} vs ${statusCpf}`,
+  );
+  assert.ok(
+    report.budgets.every((b) => b.ok),
+    JSON.stringify(report.budgets),
+  );
   // What telemetry cannot give is named, and those plots are left out.
   assert.equal(report.missing, [...TELEMETRY_MISSING]);
   const html = readFileSync(out, 'utf8');
-  for (const id of ['plot-heap', 'plot-heap-split', 'plot-pool', 'plot-cpu']) assert.ok(new RegExp(`data-plot="${id}"[^]*?data-points="[1-9]`).test(html), `${id} drawn with data`);
+  for (const id of ['plot-heap', 'plot-heap-split', 'plot-pool', 'plot-cpu'])
+    assert.ok(new RegExp(`data-plot="${id}"[^]*?data-points="[1-9]`).test(html), `${id} drawn with data`);
   for (const id of ['plot-rss', 'plot-latency-hist', 'plot-latency-cdf', 'plot-capture']) assert.ok(!html.includes(`data-plot="${id}"`), `${id} left out`);
 });
 

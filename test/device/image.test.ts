@@ -32,10 +32,16 @@ function config(board: string, name: string, extra: Partial<DeviceConfigInput> =
   const url = new URL(cloud.endpoint);
   const path = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(path, {
-    board: loadBoardManifest(board), streamName: name, region: 'us-east-1',
+    board: loadBoardManifest(board),
+    streamName: name,
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: false, createRetentionHours: 24, statusIntervalMs: 0, ...extra,
+    codec: 'h264',
+    live: false,
+    createRetentionHours: 24,
+    statusIntervalMs: 0,
+    ...extra,
   });
   return path;
 }
@@ -48,8 +54,18 @@ function boot(board: string, configPath: string, video = GOP10): Promise<{ code:
 async function bootWith(image: ImageManifest, board: string, configPath: string, video = GOP10): Promise<{ code: number; stderr: string; records: Record_[] }> {
   const records: Record_[] = [];
   const booted = bootBoard({
-    image: { dir: imageDir(board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}) },
-    config: configPath, video, loop: false, bytesPerSecond: 0, onRecord: (r) => records.push(r), cwd: ROOT,
+    image: {
+      dir: imageDir(board),
+      runtimeFlags: image.runtimeFlags,
+      ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}),
+      ...(image.qemu ? { qemu: image.qemu } : {}),
+    },
+    config: configPath,
+    video,
+    loop: false,
+    bytesPerSecond: 0,
+    onRecord: (r) => records.push(r),
+    cwd: ROOT,
   });
   const guard = setTimeout(() => booted.child.kill('SIGKILL'), 240_000);
   const { code, stderr } = await booted.exited;
@@ -91,8 +107,10 @@ test('pi-zero-w under QEMU uploads exactly the bytes the Node board uploads (sam
   const pin = { startTimeMs: Math.floor(Date.now() / 1000) * 1000 - 3_600_000, segmentUid: '00112233445566778899aabbccddeeff' };
   const fd = openSync(GOP10, 'r');
   const nodeRecords: Record_[] = [];
-  const nodeCode = await runDevice(nodeBoard({ print: (l) => nodeRecords.push(JSON.parse(l) as Record_), onStop: () => {} }),
-    config('pi-zero-w', 'pinned-node', { pin, cameraFd: fd }));
+  const nodeCode = await runDevice(
+    nodeBoard({ print: (l) => nodeRecords.push(JSON.parse(l) as Record_), onStop: () => {} }),
+    config('pi-zero-w', 'pinned-node', { pin, cameraFd: fd }),
+  );
   assert.is(nodeCode, DEVICE_EXIT.OK, JSON.stringify(nodeRecords));
   const arm = await boot('pi-zero-w', config('pi-zero-w', 'pinned-arm', { pin }));
   assert.is(arm.code, DEVICE_EXIT.OK, arm.stderr);
@@ -162,8 +180,10 @@ const MAX_IDLE_WAKEUPS = 2 * (IDLE_WINDOW_MS / 1000 + 1);
 test('idle: a connected board waiting for its camera sleeps in poll() (wake-ups and CPU over 3 s, natively and under QEMU)', async () => {
   for (const board of ['sim-x86', 'pi-zero-w']) {
     const image = images[board]!;
-    const { command, args } = bootCommand({ dir: imageDir(board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
-      config(board, `idle-${board}`));
+    const { command, args } = bootCommand(
+      { dir: imageDir(board), runtimeFlags: image.runtimeFlags, ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}) },
+      config(board, `idle-${board}`),
+    );
     const child = spawn(command, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] }); // the camera pipe stays open and empty
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -183,7 +203,7 @@ test('idle: a connected board waiting for its camera sleeps in poll() (wake-ups 
       // A loop that polls on a short timer wakes hundreds of times; one that spins (poll timeout 0) never sleeps
       // and burns CPU: at most 2% of the window (a spinner gets far more than that of a core even on a loaded machine).
       assert.ok(woken <= MAX_IDLE_WAKEUPS, `${board}: woke ${woken} times in ${IDLE_WINDOW_MS} ms idle (at most ${MAX_IDLE_WAKEUPS})`);
-      assert.ok(used <= 0.02 * IDLE_WINDOW_MS / 1000, `${board}: ${used.toFixed(2)} s of CPU in ${IDLE_WINDOW_MS} ms idle (at most 2%)`);
+      assert.ok(used <= (0.02 * IDLE_WINDOW_MS) / 1000, `${board}: ${used.toFixed(2)} s of CPU in ${IDLE_WINDOW_MS} ms idle (at most 2%)`);
     } finally {
       child.kill('SIGKILL');
     }
@@ -208,15 +228,21 @@ test('an unreadable camera fd → INPUT_READ_FAILED, exit 10 (XS board)', async 
 test('esp32-cam profile (MJPEG, 32-bit ARM build, its memory limit): every fragment PERSISTED, 30 frames decoded', async () => {
   images['esp32-cam'] = await buildImage(loadBoardManifest('esp32-cam'), { typecheck: false });
   const name = 'image-esp32-cam';
-  const { code, stderr, records } = await boot('esp32-cam', config('esp32-cam', name, { codec: 'mjpeg', fps: { num: 10, den: 1 } }),
-    join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg'));
+  const { code, stderr, records } = await boot(
+    'esp32-cam',
+    config('esp32-cam', name, { codec: 'mjpeg', fps: { num: 10, den: 1 } }),
+    join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg'),
+  );
   assert.is(code, DEVICE_EXIT.OK, stderr);
   const s = summaryOf(records);
   assert.equal([s.framesIn, s.fragmentsPersisted], [30, s.fragmentsIn]);
   assert.ok(Number(s.peakHeapBytes) <= images['esp32-cam']!.sizes.heapLimitBytes);
   // The app after boot within the ESP32's budget (the runtime enforces it; here the figure is also checked).
   const app = Number(s.peakHeapBytes) - Number(s.baselineHeapBytes);
-  assert.ok(Number(s.baselineHeapBytes) > 0 && app > 0 && app <= loadBoardManifest('esp32-cam').memory.appHeapBudgetBytes!, `app heap ${app} B: ${JSON.stringify(s)}`);
+  assert.ok(
+    Number(s.baselineHeapBytes) > 0 && app > 0 && app <= loadBoardManifest('esp32-cam').memory.appHeapBudgetBytes!,
+    `app heap ${app} B: ${JSON.stringify(s)}`,
+  );
   assert.is(decodedFrameCount(await getMedia(cloud, name, tmp.dir)), 30);
 });
 

@@ -44,16 +44,26 @@ test('LIVE: currentTime advances 10 s and decoded frames grow while the device s
   const url = new URL(pc.cloud.endpoint);
   const config = join(tmp.dir, 'device.json');
   writeDeviceConfig(config, {
-    board: loadBoardManifest('pi-zero-w'), streamName: STREAM, region: 'us-east-1',
+    board: loadBoardManifest('pi-zero-w'),
+    streamName: STREAM,
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: pc.cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: true, recorded: false, createRetentionHours: 24, statusIntervalMs: 1000,
+    codec: 'h264',
+    live: true,
+    recorded: false,
+    createRetentionHours: 24,
+    statusIntervalMs: 1000,
   });
   const records: Record<string, unknown>[] = [];
   device = bootBoard({
     image: { dir: imageDir('pi-zero-w'), runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu! },
-    config, video: GOP10, loop: true, bytesPerSecond: readFileSync(GOP10).length / 10,
-    onRecord: (r) => records.push(r), cwd: ROOT,
+    config,
+    video: GOP10,
+    loop: true,
+    bytesPerSecond: readFileSync(GOP10).length / 10,
+    onRecord: (r) => records.push(r),
+    cwd: ROOT,
   });
   const control = new KinesisVideoClient(pc.config());
   let archived: KinesisVideoArchivedMediaClient | undefined;
@@ -71,10 +81,15 @@ test('LIVE: currentTime advances 10 s and decoded frames grow while the device s
         }
       }
       const now = new Date();
-      const listed = await archived.send(new ListFragmentsCommand({
-        StreamName: STREAM,
-        FragmentSelector: { FragmentSelectorType: 'SERVER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(now.getTime() - 600_000), EndTimestamp: now } },
-      }));
+      const listed = await archived.send(
+        new ListFragmentsCommand({
+          StreamName: STREAM,
+          FragmentSelector: {
+            FragmentSelectorType: 'SERVER_TIMESTAMP',
+            TimestampRange: { StartTimestamp: new Date(now.getTime() - 600_000), EndTimestamp: now },
+          },
+        }),
+      );
       stored = listed.Fragments?.length ?? 0;
     }
     assert.ok(stored >= 3, `fragments stored by the device: ${stored}; its lines: ${JSON.stringify(records.filter((r) => r.type !== 'status'))}`);

@@ -55,7 +55,12 @@ for (const BOARD of ['pi-zero-w', 'pi-4']) {
   test(`${BOARD}: three cameras stream to <device>-<camera>; each decodes to exactly the frames fed; a stall holds up no other camera`, async () => {
     const image = await buildImage(loadBoardManifest(BOARD), { typecheck: false });
     const origin = Date.now();
-    const cloud = await startCloud({ stateDir: join(tmp.dir, BOARD, 'cloud'), port: 0, routes: [...mediaRoutes], config: { timeScale: SCALE, timeOrigin: origin } });
+    const cloud = await startCloud({
+      stateDir: join(tmp.dir, BOARD, 'cloud'),
+      port: 0,
+      routes: [...mediaRoutes],
+      config: { timeScale: SCALE, timeOrigin: origin },
+    });
     try {
       await scenario(BOARD, image, cloud, origin);
     } finally {
@@ -68,20 +73,37 @@ async function scenario(BOARD: string, image: ImageManifest, cloud: RunningCloud
   const url = new URL(cloud.endpoint);
   const config = join(tmp.dir, BOARD, 'device.json');
   writeDeviceConfig(config, {
-    board: loadBoardManifest(BOARD), streamName: 'yard', region: 'us-east-1',
+    board: loadBoardManifest(BOARD),
+    streamName: 'yard',
+    region: 'us-east-1',
     endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: true, createRetentionHours: 24, statusIntervalMs: 250,
+    codec: 'h264',
+    live: true,
+    createRetentionHours: 24,
+    statusIntervalMs: 250,
     cameras: CAMERAS.map((c, i) => ({
-      name: c.name, codec: c.codec, ...(c.codec === 'mjpeg' ? { fps: { num: 10, den: 1 } } : {}),
+      name: c.name,
+      codec: c.codec,
+      ...(c.codec === 'mjpeg' ? { fps: { num: 10, den: 1 } } : {}),
       ...(i === 0 ? { audio: { codec: 'aac' as const, fd: MIC_FD, sampleRate: 16000, channels: 1 } } : {}),
     })),
   });
   const records: Rec[] = [];
   const mic = microphone();
   const booted = bootBoard({
-    image: { dir: imageDir(BOARD), runtimeFlags: [...image.runtimeFlags, '--time-scale', String(SCALE), '--time-origin', String(origin)], ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}), ...(image.qemu ? { qemu: image.qemu } : {}) },
-    config, video: CAMERAS[0].video, loop: false, cwd: ROOT, rate: SCALE, bytesPerSecond: 0,
+    image: {
+      dir: imageDir(BOARD),
+      runtimeFlags: [...image.runtimeFlags, '--time-scale', String(SCALE), '--time-origin', String(origin)],
+      ...(image.qemuCpu ? { qemuCpu: image.qemuCpu } : {}),
+      ...(image.qemu ? { qemu: image.qemu } : {}),
+    },
+    config,
+    video: CAMERAS[0].video,
+    loop: false,
+    cwd: ROOT,
+    rate: SCALE,
+    bytesPerSecond: 0,
     cameras: CAMERAS.map((c) => ({ video: c.video, bytesPerSecond: readFileSync(c.video).length / c.seconds })),
     audio: [{ file: mic, bytesPerSecond: readFileSync(mic).length / CAMERAS[0].seconds }],
     onRecord: (r) => {
@@ -119,7 +141,14 @@ async function scenario(BOARD: string, image: ImageManifest, cloud: RunningCloud
 
   // One device, one memory budget: the pools side by side within poolBudgetBytes, the heap under its limit.
   const boot = records.find((r) => r.type === 'boot')!;
-  assert.equal((boot.cameras as Rec[]).map((c) => [c.camera, c.stream, c.fd]), [['gate', 'yard-gate', 3], ['barn', 'yard-barn', 4], ['door', 'yard-door', 5]]);
+  assert.equal(
+    (boot.cameras as Rec[]).map((c) => [c.camera, c.stream, c.fd]),
+    [
+      ['gate', 'yard-gate', 3],
+      ['barn', 'yard-barn', 4],
+      ['door', 'yard-door', 5],
+    ],
+  );
   assert.ok((boot.poolBytes as number) <= (boot.poolBudgetBytes as number), `pools ${String(boot.poolBytes)} within ${String(boot.poolBudgetBytes)}`);
   const peakHeap = Math.max(...records.filter((r) => r.type === 'summary').map((r) => r.peakHeapBytes as number));
   assert.ok(peakHeap < loadBoardManifest(BOARD).memory.jsBudgetBytes, `peak heap ${peakHeap}`);
@@ -127,7 +156,11 @@ async function scenario(BOARD: string, image: ImageManifest, cloud: RunningCloud
   const media = await Promise.all(CAMERAS.map((c) => getMedia(cloud, `yard-${c.name}`, join(tmp.dir, BOARD))));
   CAMERAS.forEach((c, i) => {
     const s = records.find((r) => r.type === 'summary' && r.camera === c.name)!;
-    assert.equal([s.stream, s.framesIn, s.fragmentsIn, s.fragmentsPersisted, s.framesDropped], [`yard-${c.name}`, c.frames, c.fragments, c.fragments, 0], `${c.name}: ${JSON.stringify(s)}`);
+    assert.equal(
+      [s.stream, s.framesIn, s.fragmentsIn, s.fragmentsPersisted, s.framesDropped],
+      [`yard-${c.name}`, c.frames, c.fragments, c.fragments, 0],
+      `${c.name}: ${JSON.stringify(s)}`,
+    );
     assert.is(distinctTimestamps(cloud, `yard-${c.name}`).length, c.fragments, c.name);
     assert.is(decodeErrors(media[i]!), '', c.name);
     assert.is(decodedFrameCount(media[i]!), c.frames, c.name);
@@ -136,18 +169,34 @@ async function scenario(BOARD: string, image: ImageManifest, cloud: RunningCloud
   // The microphone: every ADTS frame fed is in the first camera's stream, as its second track (plus any silence
   // the device filled in while the microphone lagged its video, counted in the summary).
   type Audio = { packetsIn: number; packetsQueued: number; silencePackets: number };
-  const audio = (records.find((r) => r.type === 'summary' && r.camera === 'gate')!.audio as Audio);
+  const audio = records.find((r) => r.type === 'summary' && r.camera === 'gate')!.audio as Audio;
   assert.equal([audio.packetsIn, audio.packetsQueued], [AAC_FRAMES, AAC_FRAMES], JSON.stringify(audio));
   assert.is(cloud.ctx.streams.get('yard-gate')!.MediaType, 'video/h264,audio/aac');
-  const packets = tool('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'a:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', media[0]!]);
+  const packets = tool('ffprobe', [
+    '-v',
+    'error',
+    '-count_packets',
+    '-select_streams',
+    'a:0',
+    '-show_entries',
+    'stream=nb_read_packets',
+    '-of',
+    'csv=p=0',
+    media[0]!,
+  ]);
   assert.is(Number(packets.stdout.trim()), AAC_FRAMES + audio.silencePackets, JSON.stringify(audio));
 
   // Fairness: while the MJPEG camera stood still, the others went on, never more than a fragment behind their ACKs.
   const lines = (camera: string) => records.filter((r) => r.type === 'status' && r.camera === camera);
   const doorFrames = lines('door').map((r) => r.framesIn as number);
-  assert.ok(doorFrames.some((n, i) => i >= 8 && n === doorFrames[i - 8] && n < 30), `the MJPEG camera stalled for 2 s or more: ${doorFrames.join(' ')}`);
+  assert.ok(
+    doorFrames.some((n, i) => i >= 8 && n === doorFrames[i - 8] && n < 30),
+    `the MJPEG camera stalled for 2 s or more: ${doorFrames.join(' ')}`,
+  );
   for (const name of ['gate', 'barn']) {
-    const behind = lines(name).filter((r) => (r.framesIn as number) > 0).map((r) => (r.fragmentsIn as number) - (r.fragmentsPersisted as number));
+    const behind = lines(name)
+      .filter((r) => (r.framesIn as number) > 0)
+      .map((r) => (r.fragmentsIn as number) - (r.fragmentsPersisted as number));
     assert.ok(behind.length >= 10, `${behind.length} status lines of ${name}`);
     assert.ok(Math.max(...behind) <= 2, `${name}: fragments behind per status line: ${behind.join(' ')}`);
   }

@@ -49,16 +49,25 @@ test(`black-holed DNS: NET_DNS_TIMEOUT, the camera read throughout; DNS answers:
   const name = 'dns-blackhole';
   const config = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(config, {
-    board: loadBoardManifest(BOARD), streamName: name, region: 'us-east-1',
+    board: loadBoardManifest(BOARD),
+    streamName: name,
+    region: 'us-east-1',
     endpoint: { host: TEST_HOST_NAME, port: Number(new URL(cloud.endpoint).port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: true, createRetentionHours: 24, statusIntervalMs: 1000,
+    codec: 'h264',
+    live: true,
+    createRetentionHours: 24,
+    statusIntervalMs: 1000,
   });
   nameserver.blackhole();
   const lines = new Arrivals<Rec>();
   const board = bootBoard({
     image: { dir: imageDir(BOARD), qemuCpu: image.qemuCpu!, runtimeFlags: [...image.runtimeFlags, '--dns-timeout', String(DNS_TIMEOUT_MS)] },
-    config, video, loop: false, bytesPerSecond: Math.ceil(statSync(video).size / SECONDS), cwd: ROOT,
+    config,
+    video,
+    loop: false,
+    bytesPerSecond: Math.ceil(statSync(video).size / SECONDS),
+    cwd: ROOT,
     onRecord: (r) => lines.push(r),
     wrap: (command, args) => namespaceCommand({ dir: tmp.dir, resolvConf: resolvConfFor(nameserver.address) }, command, args),
   });
@@ -80,7 +89,10 @@ test(`black-holed DNS: NET_DNS_TIMEOUT, the camera read throughout; DNS answers:
     for (let i = 1; i < during.length; i++) {
       assert.ok(Number(during[i]!.framesIn) > Number(during[i - 1]!.framesIn), `the camera was read between status lines: ${JSON.stringify(during)}`);
     }
-    assert.ok(during.every((s) => s.connected === false), 'nothing connected while no name resolved');
+    assert.ok(
+      during.every((s) => s.connected === false),
+      'nothing connected while no name resolved',
+    );
     assert.ok(String(first.message).includes(TEST_HOST_NAME), String(first.message));
     assert.ok(nameserver.queries.includes(TEST_HOST_NAME), 'the lookups went to the namespace’s nameserver');
 
@@ -94,7 +106,11 @@ test(`black-holed DNS: NET_DNS_TIMEOUT, the camera read throughout; DNS answers:
     const out = await getMedia(cloud, name, tmp.dir);
     assert.is(decodeErrors(out), '');
     const stored = decodedFrameCount(out);
-    assert.is(stored + Number(summary.framesDropped), FRAMES, `stored ${stored} + dropped ${String(summary.framesDropped)} = fed ${FRAMES}: ${JSON.stringify(summary)}`);
+    assert.is(
+      stored + Number(summary.framesDropped),
+      FRAMES,
+      `stored ${stored} + dropped ${String(summary.framesDropped)} = fed ${FRAMES}: ${JSON.stringify(summary)}`,
+    );
     assert.ok(stored > 0, 'it streamed once the name resolved');
   } finally {
     if (board.child.exitCode === null && board.child.signalCode === null) board.child.kill('SIGKILL');

@@ -22,11 +22,21 @@ export function distinctTimestamps(cloud: RunningCloud, name: string): number[] 
 export function getMedia(cloud: RunningCloud, name: string, dir: string): Promise<string> {
   const out = join(dir, `${name}.mkv`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'get-media', '--stream', name, '-o', out,
-      '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'], {
-      cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', HOME: dir, AWS_CA_BUNDLE: cloud.caFile, AWS_ACCESS_KEY_ID: EXAMPLE_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: EXAMPLE_SECRET_ACCESS_KEY },
-    });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'host', 'cli', 'bin.mjs'), 'get-media', '--stream', name, '-o', out, '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: dir,
+          AWS_CA_BUNDLE: cloud.caFile,
+          AWS_ACCESS_KEY_ID: EXAMPLE_ACCESS_KEY_ID,
+          AWS_SECRET_ACCESS_KEY: EXAMPLE_SECRET_ACCESS_KEY,
+        },
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`get-media exited ${code}: ${stderr}`))));

@@ -49,8 +49,13 @@ function writeStream(): Buffer {
   assert.is(jpegs.length, 30);
   const slot = new Slot(0, input);
   const writer = new MkvWriter({
-    track: { codecId: 'V_MJPEG', width: 320, height: 240, defaultDurationNs: FRAME_MS * 1_000_000,
-      pushPayload: (frame, out) => pushFrameBytes(frame, out, 0, frame.size) },
+    track: {
+      codecId: 'V_MJPEG',
+      width: 320,
+      height: 240,
+      defaultDurationNs: FRAME_MS * 1_000_000,
+      pushPayload: (frame, out) => pushFrameBytes(frame, out, 0, frame.size),
+    },
     segmentUid: Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i),
     writingApp: 'fieldcam e2e',
   });
@@ -99,15 +104,21 @@ test('the stream parses back with an independent EBML walker', () => {
   const T = EBML_IDS;
   const layout = segment.children.map((n) => (n.id === T.Tags ? 'T' : n.id === T.Cluster ? 'C' : '.')).join('');
   assert.is(layout, '..TCTTCTTCT'); // Info Tracks, then per fragment: metadata Tags, Cluster, EoFr Tags
-  assert.equal(childrenWithId(segment, T.Cluster).map((c) => childrenWithId(c, T.SimpleBlock).length), [10, 10, 10]);
+  assert.equal(
+    childrenWithId(segment, T.Cluster).map((c) => childrenWithId(c, T.SimpleBlock).length),
+    [10, 10, 10],
+  );
 });
 
 test('mkvmerge -J: no errors, no warnings, the tags are listed', () => {
   const r = run('mkvmerge', ['-J', file]);
   assert.is(r.status, 0, r.stderr);
   const info = JSON.parse(r.stdout) as {
-    errors: string[]; warnings: string[]; container: { recognized: boolean; supported: boolean; properties: Record<string, unknown> };
-    global_tags: { num_entries: number }[]; tracks: { codec: string; properties: Record<string, unknown> }[];
+    errors: string[];
+    warnings: string[];
+    container: { recognized: boolean; supported: boolean; properties: Record<string, unknown> };
+    global_tags: { num_entries: number }[];
+    tracks: { codec: string; properties: Record<string, unknown> }[];
   };
   assert.equal(info.errors, []);
   assert.equal(info.warnings, []);
@@ -123,8 +134,18 @@ test('mkvmerge -J: no errors, no warnings, the tags are listed', () => {
 });
 
 test('ffprobe counts exactly 30 frames and reads the metadata tag', () => {
-  const r = run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0',
-    '-show_entries', 'stream=nb_read_frames,codec_name,width,height:format_tags', '-of', 'json', file]);
+  const r = run('ffprobe', [
+    '-v',
+    'error',
+    '-count_frames',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=nb_read_frames,codec_name,width,height:format_tags',
+    '-of',
+    'json',
+    file,
+  ]);
   assert.is(r.stderr, '');
   assert.is(r.status, 0);
   const probe = JSON.parse(r.stdout) as { streams: Record<string, unknown>[]; format: { tags: Record<string, string> } };

@@ -3,9 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, suite } from '../harness/index.ts';
-import {
-  clusterBlocks, clusterCount, decodedFrameCount, decodeErrors, fieldcam, FIXTURES, frameHashes, framePts, mkvmerge, tempDir, tool,
-} from './tools.ts';
+import { clusterBlocks, clusterCount, decodedFrameCount, decodeErrors, fieldcam, FIXTURES, frameHashes, framePts, mkvmerge, tempDir, tool } from './tools.ts';
 
 const test = suite('fieldcam mux (e2e)');
 const tmp = tempDir('fieldcam-mux-');
@@ -58,7 +56,7 @@ for (const c of CASES) {
   });
 }
 
-test('H.265: sniffed without --codec; the hvcC CodecPrivate is VPS+SPS+PPS; the decoded pictures are exactly the input\'s', () => {
+test("H.265: sniffed without --codec; the hvcC CodecPrivate is VPS+SPS+PPS; the decoded pictures are exactly the input's", () => {
   const input = join(FIXTURES, 'h265-320x240-10fps-gop10.h265');
   const out = join(tmp.dir, 'golden-h265.mkv');
   const run = fieldcam(['mux', input, '-o', out, '--json']);
@@ -98,7 +96,18 @@ for (const [audio, codecId, rate, packets, cpd] of [
     const a = report.tracks[1]!;
     assert.equal([a.type, a.properties.codec_id, a.properties.audio_sampling_frequency, a.properties.audio_channels], ['audio', codecId, rate, 1]);
     assert.is(a.properties.codec_private_data, cpd);
-    const probe = tool('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'a:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', out]);
+    const probe = tool('ffprobe', [
+      '-v',
+      'error',
+      '-count_packets',
+      '-select_streams',
+      'a:0',
+      '-show_entries',
+      'stream=nb_read_packets',
+      '-of',
+      'csv=p=0',
+      out,
+    ]);
     assert.is(Number(probe.stdout.trim()), packets, 'ffprobe reads every audio packet');
     assert.is(decodeErrors(out), '', 'ffmpeg decodes video and audio without a message');
     assert.is(decodedFrameCount(out), 100);
@@ -145,8 +154,17 @@ test('stdin gives byte-identical output to the file path (pinned SegmentUID)', (
 
 test('fragment metadata lands as tags; --end-of-fragment adds the KVS end-of-fragment tag', () => {
   const out = join(tmp.dir, 'tags.mkv');
-  const run = fieldcam(['mux', join(FIXTURES, 'h264-aud-sei-3byte.h264'), '-o', out,
-    '--fragment-metadata', 'site=north-gate', '--fragment-metadata', 'event=motion', '--end-of-fragment']);
+  const run = fieldcam([
+    'mux',
+    join(FIXTURES, 'h264-aud-sei-3byte.h264'),
+    '-o',
+    out,
+    '--fragment-metadata',
+    'site=north-gate',
+    '--fragment-metadata',
+    'event=motion',
+    '--end-of-fragment',
+  ]);
   assert.is(run.status, 0, run.stderr);
   const report = mkvmerge(out);
   assert.equal(report.errors, []);

@@ -57,7 +57,9 @@ test('Debian Chromium decodes H.264 through Media Source Extensions', async () =
   await pc.fill('porch', muxFixture({ startTimecode: T, metadata }));
   await pc.fill('esp32', mjpegBody(T));
   page = await browser.context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
   page.on('pageerror', (e) => consoleErrors.push(e.message));
   await page.goto(`${pc.cloud.endpoint}/viewer`);
   const supported = await page.evaluate(`[
@@ -70,10 +72,18 @@ test('Debian Chromium decodes H.264 through Media Source Extensions', async () =
 
 test('the viewer page: both streams listed (MJPEG marked unplayable), the archive replays, no console errors', async () => {
   await page.waitForSelector('#streams tbody tr:nth-child(2)', { timeout: 10_000 });
-  const rows = await page.evaluate(`Array.from(document.querySelectorAll('#streams tbody tr'), (tr) => Array.from(tr.children, (td) => td.textContent))`) as string[][];
-  assert.equal(rows.map((r) => [r[0], r[1], r[2]]), [['esp32', 'V_MJPEG', '3'], ['porch', 'V_MPEG4/ISO/AVC', '10']]);
+  const rows = (await page.evaluate(
+    `Array.from(document.querySelectorAll('#streams tbody tr'), (tr) => Array.from(tr.children, (td) => td.textContent))`,
+  )) as string[][];
+  assert.equal(
+    rows.map((r) => [r[0], r[1], r[2]]),
+    [
+      ['esp32', 'V_MJPEG', '3'],
+      ['porch', 'V_MPEG4/ISO/AVC', '10'],
+    ],
+  );
   await page.click('#streams tbody tr[data-stream="porch"]');
-  assert.ok(await pageCondition(page, "document.getElementById('video').currentTime > 1.5"), 'the viewer\'s player plays');
+  assert.ok(await pageCondition(page, "document.getElementById('video').currentTime > 1.5"), "the viewer's player plays");
   assert.is(await page.locator('#timeline .fragment.tagged').count(), 10, 'every fragment carries the metadata tags');
   assert.ok((await page.locator('#events li').first().textContent())?.endsWith('camera = porch'));
   assert.ok((await page.getAttribute('#clip', 'href'))?.startsWith('/viewer/api/clip?stream=porch&start='));
@@ -84,7 +94,10 @@ test('the viewer page: both streams listed (MJPEG marked unplayable), the archiv
 });
 
 test('ON_DEMAND fMP4 plays to the end in hls.js: every frame decoded, no hls.js error', async () => {
-  const url = await sessionUrl({ PlaybackMode: 'ON_DEMAND', HLSFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(T), EndTimestamp: new Date(T + 5000) } } });
+  const url = await sessionUrl({
+    PlaybackMode: 'ON_DEMAND',
+    HLSFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(T), EndTimestamp: new Date(T + 5000) } },
+  });
   await startPlayer(page, url);
   const s = await until(page, (x) => x.ended);
   assert.equal(s.errors, []);
@@ -94,7 +107,11 @@ test('ON_DEMAND fMP4 plays to the end in hls.js: every frame decoded, no hls.js 
 });
 
 test('ON_DEMAND MPEG-TS plays in hls.js (transmuxed in the page)', async () => {
-  const url = await sessionUrl({ PlaybackMode: 'ON_DEMAND', ContainerFormat: 'MPEG_TS', HLSFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(T), EndTimestamp: new Date(T + 4000) } } });
+  const url = await sessionUrl({
+    PlaybackMode: 'ON_DEMAND',
+    ContainerFormat: 'MPEG_TS',
+    HLSFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(T), EndTimestamp: new Date(T + 4000) } },
+  });
   // At normal speed: transmuxing TS in the page at 4x on a CPU-starved 2-core machine skipped frames. Played to
   // the end of the 5 s range: hls.js may reach the last frame a moment before it signals the end of the stream,
   // so the position is what is judged, with the frames decoded.

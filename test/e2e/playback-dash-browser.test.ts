@@ -70,10 +70,12 @@ async function playerPage(url: string): Promise<Page> {
 
 test('ON_DEMAND: dash.js plays the range to its end, every frame decoded, no error event', async () => {
   await pc.fill('porch', h264Body(T));
-  const page = await playerPage(await sessionUrl({
-    PlaybackMode: 'ON_DEMAND',
-    DASHFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(T), EndTimestamp: new Date(T + 4000) } },
-  }));
+  const page = await playerPage(
+    await sessionUrl({
+      PlaybackMode: 'ON_DEMAND',
+      DASHFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(T), EndTimestamp: new Date(T + 4000) } },
+    }),
+  );
   const s = await until(page, (x) => x.ended);
   await page.close();
   assert.equal(s.errors, []);

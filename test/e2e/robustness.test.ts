@@ -76,14 +76,24 @@ test('60 corrupted or truncated bodies never crash the emulator; another stream 
 test('decreasing cluster timecodes → ERROR 4004; a garbage body → ERROR 4006; the stream stays usable', async () => {
   const decreasing = concat([header(), cluster(1_740_000_002_000, [block(1, 0)]), cluster(1_740_000_001_000, [block(1, 0)])]);
   const a = await uploadBody(cloud.endpoint, cloud.caPem, 'victim', decreasing);
-  assert.ok(a.acks.some((x) => x.EventType === 'ERROR' && x.ErrorId === 4004), `4004 in ${JSON.stringify(a.acks)}`);
+  assert.ok(
+    a.acks.some((x) => x.EventType === 'ERROR' && x.ErrorId === 4004),
+    `4004 in ${JSON.stringify(a.acks)}`,
+  );
   const garbage = Uint8Array.from({ length: 2000 }, (_, i) => (i * 7919) & 0xff);
   const b = await uploadBody(cloud.endpoint, cloud.caPem, 'victim', garbage);
-  assert.ok(b.acks.some((x) => x.EventType === 'ERROR' && x.ErrorId === 4006), `4006 in ${JSON.stringify(b.acks)}`);
+  assert.ok(
+    b.acks.some((x) => x.EventType === 'ERROR' && x.ErrorId === 4006),
+    `4006 in ${JSON.stringify(b.acks)}`,
+  );
   const c = await uploadBody(cloud.endpoint, cloud.caPem, 'victim', muxFixture({ startTimecode: 1_760_000_000_000 }));
   assert.is(c.acks.filter((x) => x.EventType === 'PERSISTED').length, 10);
   const record = cloud.ctx.streams.get('victim')!;
-  assert.ok(fragmentStoreFor(cloud.ctx, record).list().some((f) => f.producerTimestampMs === 1_760_000_000_000));
+  assert.ok(
+    fragmentStoreFor(cloud.ctx, record)
+      .list()
+      .some((f) => f.producerTimestampMs === 1_760_000_000_000),
+  );
 });
 
 // ── the device against a hostile endpoint ──
@@ -125,15 +135,36 @@ test('a hostile PutMedia endpoint never crashes the session: it retries with bac
   let session: PutMediaSession | undefined;
   const input = new FrameInput({ codec: 'h264', pool, fragmentMs: 1000, startTimecode: clock.now(), onQueued: () => session?.framesQueued() });
   const target = { host: '127.0.0.1', port };
-  const control = new KvsControlClient({ sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', target, credentials, userAgent: 'test' });
+  const control = new KvsControlClient({
+    sockets: nodeSocket,
+    timers: nodeTimers,
+    hash: nodeHash,
+    clock,
+    region: 'us-east-1',
+    target,
+    credentials,
+    userAgent: 'test',
+  });
   session = new PutMediaSession({
-    source: new PoolFragmentSource(input), control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', streamName: 'cam',
-    credentials, maxFragmentMs: 10_000, stalenessMs: 300, backoff: { initialMs: 5, maxMs: 40 }, stopTimeoutMs: 2500,
-    random: prng(7), userAgent: 'test',
+    source: new PoolFragmentSource(input),
+    control,
+    sockets: nodeSocket,
+    timers: nodeTimers,
+    hash: nodeHash,
+    clock,
+    region: 'us-east-1',
+    streamName: 'cam',
+    credentials,
+    maxFragmentMs: 10_000,
+    stalenessMs: 300,
+    backoff: { initialMs: 5, maxMs: 40 },
+    stopTimeoutMs: 2500,
+    random: prng(7),
+    userAgent: 'test',
   });
   session.start();
   const bytes = readFileSync(join(FIXTURES, 'h264-320x240-10fps-gop10.h264'));
-  for (let at = 0; at < bytes.length;) {
+  for (let at = 0; at < bytes.length; ) {
     assert.is(input.prepare(), PREPARE.OK);
     const n = Math.min(input.targetSpace, bytes.length - at, 4096);
     input.target.set(bytes.subarray(at, at + n), input.targetOffset);

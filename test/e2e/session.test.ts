@@ -40,17 +40,40 @@ async function run(cloud: RunningCloud, o: { stream: string; fixture: string; cl
   let session: PutMediaSession | undefined;
   const input = new FrameInput({ codec: 'h264', pool, fragmentMs: o.fragmentMs ?? 1000, startTimecode: clock.now(), onQueued: () => session?.framesQueued() });
   const credentials = () => CREDENTIALS;
-  const control = new KvsControlClient({ sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', target, credentials, userAgent: 'test' });
+  const control = new KvsControlClient({
+    sockets: nodeSocket,
+    timers: nodeTimers,
+    hash: nodeHash,
+    clock,
+    region: 'us-east-1',
+    target,
+    credentials,
+    userAgent: 'test',
+  });
   session = new PutMediaSession({
-    source: new PoolFragmentSource(input), control, sockets: nodeSocket, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', streamName: o.stream,
-    credentials, dataTls: { ca: cloud.caPem }, createStream: { retentionHours: 24 }, maxFragmentMs: 10_000, endOfFragment: true,
+    source: new PoolFragmentSource(input),
+    control,
+    sockets: nodeSocket,
+    timers: nodeTimers,
+    hash: nodeHash,
+    clock,
+    region: 'us-east-1',
+    streamName: o.stream,
+    credentials,
+    dataTls: { ca: cloud.caPem },
+    createStream: { retentionHours: 24 },
+    maxFragmentMs: 10_000,
+    endOfFragment: true,
     onEvent: (e) => process.env.DEBUG_SESSION && console.error('EV', JSON.stringify(e).slice(0, 200)),
-    ...(o.rotateMs ? { rotateMs: o.rotateMs } : {}), backoff: { initialMs: 20, maxMs: 200 }, random: Math.random, userAgent: 'test',
+    ...(o.rotateMs ? { rotateMs: o.rotateMs } : {}),
+    backoff: { initialMs: 20, maxMs: 200 },
+    random: Math.random,
+    userAgent: 'test',
   });
   session.start();
   const bytes = readFileSync(join(FIXTURES, o.fixture));
   const started = nodeClock.monotonic();
-  for (let at = 0; at < bytes.length;) {
+  for (let at = 0; at < bytes.length; ) {
     if (input.prepare() !== PREPARE.OK) {
       await new Promise((r) => setTimeout(r, 5));
       continue;
@@ -66,7 +89,11 @@ async function run(cloud: RunningCloud, o: { stream: string; fixture: string; cl
   session.framesQueued();
   await session.stop();
   const record = cloud.ctx.streams.get(o.stream)!;
-  const stored = new Set(fragmentStoreFor(cloud.ctx, record).list().map((f) => f.producerTimestampMs));
+  const stored = new Set(
+    fragmentStoreFor(cloud.ctx, record)
+      .list()
+      .map((f) => f.producerTimestampMs),
+  );
   return { session, clock, stored, input };
 }
 

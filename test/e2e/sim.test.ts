@@ -21,11 +21,13 @@ function sim(args: string[], killAfterMs?: number, stopWhen?: string): Promise<{
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let kill: NodeJS.Timeout | undefined;
-    const watch = killAfterMs ? setInterval(() => {
-      if (stopWhen && !existsSync(stopWhen)) return;
-      clearInterval(watch);
-      kill = setTimeout(() => child.kill('SIGTERM'), killAfterMs);
-    }, 50) : undefined;
+    const watch = killAfterMs
+      ? setInterval(() => {
+          if (stopWhen && !existsSync(stopWhen)) return;
+          clearInterval(watch);
+          kill = setTimeout(() => child.kill('SIGTERM'), killAfterMs);
+        }, 50)
+      : undefined;
     const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('close', (status) => {
       clearTimeout(guard);
@@ -42,18 +44,32 @@ test('--once with 2 cameras: every fragment PERSISTED; the state reads back as 1
   assert.is(run.status, 0, run.stderr);
   const summary = JSON.parse(run.stdout) as { ok: boolean; devices: { stream: string; framesIn: number; fragmentsPersisted: number }[] };
   assert.ok(summary.ok);
-  assert.equal(summary.devices.map((d) => [d.stream, d.framesIn, d.fragmentsPersisted]), [['sim-x86-1', 100, 10], ['sim-x86-2', 100, 10]]);
+  assert.equal(
+    summary.devices.map((d) => [d.stream, d.framesIn, d.fragmentsPersisted]),
+    [
+      ['sim-x86-1', 100, 10],
+      ['sim-x86-2', 100, 10],
+    ],
+  );
 
   const cloud = await startCloud({ stateDir, port: 0, routes: [...mediaRoutes] });
   try {
     const out = join(tmp.dir, 'cam2.mkv');
     const read = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'get-media', '--stream', 'sim-x86-2', '-o', out,
-        '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'], {
-        cwd: ROOT,
-        env: { ...process.env, AWS_CA_BUNDLE: cloud.caFile, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
-        stdio: 'ignore',
-      });
+      const child = spawn(
+        process.execPath,
+        [join(ROOT, 'host', 'cli', 'bin.mjs'), 'get-media', '--stream', 'sim-x86-2', '-o', out, '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            AWS_CA_BUNDLE: cloud.caFile,
+            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+            AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+          },
+          stdio: 'ignore',
+        },
+      );
       child.on('close', resolve);
     });
     assert.is(read, 0);
@@ -64,29 +80,40 @@ test('--once with 2 cameras: every fragment PERSISTED; the state reads back as 1
   }
 });
 
-test('H.265 through the real firmware (sim-x86 XS runtime): every fragment PERSISTED; GetMedia decodes to the input\'s pictures', async () => {
+test("H.265 through the real firmware (sim-x86 XS runtime): every fragment PERSISTED; GetMedia decodes to the input's pictures", async () => {
   const stateDir = join(tmp.dir, 'h265');
   const video = join(FIXTURES, 'h265-320x240-10fps-gop10.h265');
   const run = await sim(['--once', '--board', 'sim-x86', '--video', video, '--as-fast-as-possible', '--port', '0', '--state-dir', stateDir, '--json']);
   assert.is(run.status, 0, run.stderr);
   const summary = JSON.parse(run.stdout) as { ok: boolean; devices: { framesIn: number; fragmentsPersisted: number; framesDropped: number }[] };
   assert.ok(summary.ok);
-  assert.equal(summary.devices.map((d) => [d.framesIn, d.fragmentsPersisted, d.framesDropped]), [[100, 10, 0]]);
+  assert.equal(
+    summary.devices.map((d) => [d.framesIn, d.fragmentsPersisted, d.framesDropped]),
+    [[100, 10, 0]],
+  );
   const cloud = await startCloud({ stateDir, port: 0, routes: [...mediaRoutes] });
   try {
     const out = join(tmp.dir, 'h265.mkv');
     const read = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'get-media', '--stream', 'sim-x86-1', '-o', out,
-        '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'], {
-        cwd: ROOT,
-        env: { ...process.env, AWS_CA_BUNDLE: cloud.caFile, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
-        stdio: 'ignore',
-      });
+      const child = spawn(
+        process.execPath,
+        [join(ROOT, 'host', 'cli', 'bin.mjs'), 'get-media', '--stream', 'sim-x86-1', '-o', out, '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            AWS_CA_BUNDLE: cloud.caFile,
+            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+            AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+          },
+          stdio: 'ignore',
+        },
+      );
       child.on('close', resolve);
     });
     assert.is(read, 0);
     assert.is(decodeErrors(out), '');
-    assert.equal(frameHashes(out), frameHashes(video), 'the 100 pictures decoded from KVS are the input\'s');
+    assert.equal(frameHashes(out), frameHashes(video), "the 100 pictures decoded from KVS are the input's");
   } finally {
     await cloud.close();
   }

@@ -31,7 +31,8 @@ const VIDEO = readFileSync(join(FIXTURES, 'h264-320x240-10fps-gop10.h264'));
 let cloud: RunningCloud;
 let proxy: FaultProxy;
 
-test.before(async () => { // start the local cloud and the fault proxy
+test.before(async () => {
+  // start the local cloud and the fault proxy
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   proxy = await startFaultProxy({ target: { host: '127.0.0.1', port: Number(new URL(cloud.endpoint).port) } });
 });
@@ -69,10 +70,25 @@ async function stream(f: Feed) {
   const control = new KvsControlClient({ sockets, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', target, credentials, userAgent: 'test' });
   const events: string[] = [];
   session = new PutMediaSession({
-    source: new PoolFragmentSource(input), control, sockets, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', streamName: f.stream,
-    credentials, dataTls: { ca: cloud.caPem }, createStream: { retentionHours: 24 }, maxFragmentMs: 10_000, endOfFragment: true,
-    ...(f.stalenessMs ? { stalenessMs: f.stalenessMs } : {}), ...(f.maxLatencyMs ? { maxLatencyMs: f.maxLatencyMs } : {}),
-    backoff: { initialMs: 20, maxMs: 200 }, random: Math.random, userAgent: 'test', stopTimeoutMs: 20_000,
+    source: new PoolFragmentSource(input),
+    control,
+    sockets,
+    timers: nodeTimers,
+    hash: nodeHash,
+    clock,
+    region: 'us-east-1',
+    streamName: f.stream,
+    credentials,
+    dataTls: { ca: cloud.caPem },
+    createStream: { retentionHours: 24 },
+    maxFragmentMs: 10_000,
+    endOfFragment: true,
+    ...(f.stalenessMs ? { stalenessMs: f.stalenessMs } : {}),
+    ...(f.maxLatencyMs ? { maxLatencyMs: f.maxLatencyMs } : {}),
+    backoff: { initialMs: 20, maxMs: 200 },
+    random: Math.random,
+    userAgent: 'test',
+    stopTimeoutMs: 20_000,
     onEvent: (e) => {
       if (e.type === 'ack') f.onAck?.(e.ack.eventType);
       if (e.type === 'retry' || e.type === 'dropped' || e.type === 'failed') events.push(e.code);
@@ -82,7 +98,7 @@ async function stream(f: Feed) {
   const bytes = Buffer.concat(Array.from({ length: f.copies }, () => VIDEO));
   const started = nodeClock.monotonic();
   let announced = -1;
-  for (let at = 0; at < bytes.length;) {
+  for (let at = 0; at < bytes.length; ) {
     const ready = input.prepare();
     if (ready === PREPARE.POOL_EXHAUSTED) {
       if (input.queue.reclaim()) continue;
@@ -127,7 +143,9 @@ test('item 7: a link at a quarter of the camera rate makes progress, so it is ne
   // A fragment (~8 kB) takes ~4 s at this rate: its ACKs come further apart than that, never 6 s.
   const r = await stream({ stream: 'slow', copies: 1, stalenessMs: 6000, maxLatencyMs: 2500, onInputEnd: () => proxy.setMode({ kind: 'pass' }) });
   const s = r.session.stats;
-  process.stdout.write(`\n    slow link: ${JSON.stringify({ stale: s.errors.UPLOAD_STALE ?? 0, connections: s.connections, replayed: s.fragmentsReplayed, latencyDrops: s.fragmentsDroppedLatency, stored: new Set(r.fragments.map((f) => f.producerTimestampMs)).size })}\n`);
+  process.stdout.write(
+    `\n    slow link: ${JSON.stringify({ stale: s.errors.UPLOAD_STALE ?? 0, connections: s.connections, replayed: s.fragmentsReplayed, latencyDrops: s.fragmentsDroppedLatency, stored: new Set(r.fragments.map((f) => f.producerTimestampMs)).size })}\n`,
+  );
   assert.is(s.errors.UPLOAD_STALE ?? 0, 0, `no stale reset while bytes leave: ${JSON.stringify(s.errors)}`);
   assert.is(s.fragmentsReplayed, 0, 'nothing replayed');
   assert.ok(s.fragmentsDroppedLatency >= 1, `whole old fragments dropped for latency: ${JSON.stringify(r.events)}`);
@@ -136,7 +154,7 @@ test('item 7: a link at a quarter of the camera rate makes progress, so it is ne
   assert.is(duplicates, 0);
   const newest = r.fragments[r.fragments.length - 1]!.producerTimestampMs;
   const first = r.fragments[0]!.producerTimestampMs;
-  assert.is(newest - first, 9000, 'the newest fragment (the camera\'s last second) arrived');
+  assert.is(newest - first, 9000, "the newest fragment (the camera's last second) arrived");
 });
 
 test('item 8: connections reset at many points never store a fragment twice; every frame stored or counted', async () => {
@@ -164,7 +182,9 @@ test('item 8: connections reset at many points never store a fragment twice; eve
     proxy.setMode({ kind: 'pass' });
   };
   const r = await stream({
-    stream: 'resets', copies: 3, sockets,
+    stream: 'resets',
+    copies: 3,
+    sockets,
     // Every other RECEIVED: the connection is reset before that fragment's PERSISTED can arrive.
     onAck: (type) => {
       if (type === 'RECEIVED' && ++received % 2 === 0) reset();
@@ -175,12 +195,18 @@ test('item 8: connections reset at many points never store a fragment twice; eve
     },
   });
   const s = r.session.stats;
-  process.stdout.write(`\n    resets: ${JSON.stringify({ resets, connections: s.connections, replayed: s.fragmentsReplayed, receivedUnconfirmed: s.fragmentsReceivedUnconfirmed, stored: r.fragments.length })}\n`);
+  process.stdout.write(
+    `\n    resets: ${JSON.stringify({ resets, connections: s.connections, replayed: s.fragmentsReplayed, receivedUnconfirmed: s.fragmentsReceivedUnconfirmed, stored: r.fragments.length })}\n`,
+  );
   assert.ok(s.connections > resets / 2, `reconnected after resets: ${s.connections} connections for ${resets} resets`);
   assert.ok(s.fragmentsReceivedUnconfirmed >= 1, 'some resets fell between a RECEIVED and its PERSISTED');
   assert.is(r.stopError, undefined);
   const { duplicates } = judge(r, 300);
-  assert.is(duplicates, 0, `no producer timecode stored twice: ${JSON.stringify(r.fragments.map((f) => f.producerTimestampMs - r.fragments[0]!.producerTimestampMs))}`);
+  assert.is(
+    duplicates,
+    0,
+    `no producer timecode stored twice: ${JSON.stringify(r.fragments.map((f) => f.producerTimestampMs - r.fragments[0]!.producerTimestampMs))}`,
+  );
 });
 
 test('lifecycle: a session connects nothing before start(); after close() nothing runs and use throws', async () => {
@@ -192,12 +218,32 @@ test('lifecycle: a session connects nothing before start(); after close() nothin
   const input = new FrameInput({ codec: 'h264', pool, fragmentMs: 1000, startTimecode: clock.now(), onQueued: () => {} });
   const credentials = () => CREDENTIALS;
   const sockets = throughProxy();
-  const control = new KvsControlClient({ sockets, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1',
-    target: { host: url.hostname, port: Number(url.port), tls: { ca: cloud.caPem } }, credentials, userAgent: 'test' });
+  const control = new KvsControlClient({
+    sockets,
+    timers: nodeTimers,
+    hash: nodeHash,
+    clock,
+    region: 'us-east-1',
+    target: { host: url.hostname, port: Number(url.port), tls: { ca: cloud.caPem } },
+    credentials,
+    userAgent: 'test',
+  });
   const events: string[] = [];
   const session = new PutMediaSession({
-    source: new PoolFragmentSource(input), control, sockets, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', streamName: 'lifecycle', credentials,
-    dataTls: { ca: cloud.caPem }, createStream: { retentionHours: 24 }, maxFragmentMs: 10_000, random: Math.random, userAgent: 'test',
+    source: new PoolFragmentSource(input),
+    control,
+    sockets,
+    timers: nodeTimers,
+    hash: nodeHash,
+    clock,
+    region: 'us-east-1',
+    streamName: 'lifecycle',
+    credentials,
+    dataTls: { ca: cloud.caPem },
+    createStream: { retentionHours: 24 },
+    maxFragmentMs: 10_000,
+    random: Math.random,
+    userAgent: 'test',
     onEvent: (e) => events.push(e.type),
   });
   await new Promise((r) => setTimeout(r, 100));

@@ -74,7 +74,11 @@ async function stream(name: string, extra: string[] = [], env?: Record<string, s
 function storedTimestamps(name: string): number[] {
   const record = cloud.ctx.streams.get(name);
   assert.ok(record, `stream ${name} exists`);
-  const set = new Set(fragmentStoreFor(cloud.ctx, record).list().map((f) => f.producerTimestampMs));
+  const set = new Set(
+    fragmentStoreFor(cloud.ctx, record)
+      .list()
+      .map((f) => f.producerTimestampMs),
+  );
   return [...set].sort((a, b) => a - b);
 }
 
@@ -120,7 +124,7 @@ for (const [fixture, frames, extra, mediaType] of [
     assert.is(summary.framesIn, frames);
     assert.is(summary.fragmentsPersisted, summary.fragmentsIn);
     assert.is(await getMediaFrames(name), frames);
-    assert.is(cloud.ctx.streams.get(name)?.MediaType, mediaType, 'CreateStream carried the codec table\'s media type');
+    assert.is(cloud.ctx.streams.get(name)?.MediaType, mediaType, "CreateStream carried the codec table's media type");
   });
 }
 
@@ -131,7 +135,18 @@ test('--audio: H.264 + G.711 A-law as one video/h264,audio/alaw stream; GetMedia
   assert.equal([s.ok, s.fragmentsPersisted, s.audioPacketsIn, s.audioPacketsQueued, s.audioSilencePackets], [true, 10, 500, 500, 0]);
   assert.is(cloud.ctx.streams.get('plain-av')?.MediaType, 'video/h264,audio/alaw');
   assert.is(await getMediaFrames('plain-av'), 100);
-  const packets = tool('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'a:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', join(tmp.dir, 'plain-av.mkv')]);
+  const packets = tool('ffprobe', [
+    '-v',
+    'error',
+    '-count_packets',
+    '-select_streams',
+    'a:0',
+    '-show_entries',
+    'stream=nb_read_packets',
+    '-of',
+    'csv=p=0',
+    join(tmp.dir, 'plain-av.mkv'),
+  ]);
   assert.is(Number(packets.stdout.trim()), 500);
 });
 
@@ -186,7 +201,10 @@ test('server clock 2 h ahead → clock corrected from the Date header, then stre
 test('credentials expiring mid-stream → reloaded from the refreshed profile, nothing lost', async () => {
   const profileFile = join(tmp.dir, 'credentials');
   const write = (c: { accessKeyId: string; secretAccessKey: string; sessionToken: string }) =>
-    writeFileSync(profileFile, `[fc]\naws_access_key_id = ${c.accessKeyId}\naws_secret_access_key = ${c.secretAccessKey}\naws_session_token = ${c.sessionToken}\n`);
+    writeFileSync(
+      profileFile,
+      `[fc]\naws_access_key_id = ${c.accessKeyId}\naws_secret_access_key = ${c.secretAccessKey}\naws_session_token = ${c.sessionToken}\n`,
+    );
   write(cloud.ctx.temporaryCredentials.issue(3600_000));
   const env = { AWS_SHARED_CREDENTIALS_FILE: profileFile, AWS_CONFIG_FILE: join(tmp.dir, 'none'), AWS_PROFILE: 'fc' };
   // Once the first connection is streaming: expire every token issued so far, write fresh credentials to
@@ -201,8 +219,10 @@ test('credentials expiring mid-stream → reloaded from the refreshed profile, n
       }, 20);
     }
   }, 10);
-  const run = await cli(['stream', '--video', join(FIXTURES, 'h264-aud-sei-3byte.h264'), '--stream', 'expiring',
-    '--endpoint-url', cloud.endpoint, '--json', '--realtime'], env);
+  const run = await cli(
+    ['stream', '--video', join(FIXTURES, 'h264-aud-sei-3byte.h264'), '--stream', 'expiring', '--endpoint-url', cloud.endpoint, '--json', '--realtime'],
+    env,
+  );
   clearInterval(poll);
   delete cloud.ctx.faults.expireTokensBefore;
   const summary = JSON.parse(run.stdout) as Summary;
@@ -212,8 +232,10 @@ test('credentials expiring mid-stream → reloaded from the refreshed profile, n
 });
 
 test('a wrong secret fails fast with UPLOAD_AUTH_FAILED (no endless retry)', async () => {
-  const run = await cli(['stream', '--video', GOP10, '--stream', 'denied', '--endpoint-url', cloud.endpoint],
-    { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'not-the-secret' });
+  const run = await cli(['stream', '--video', GOP10, '--stream', 'denied', '--endpoint-url', cloud.endpoint], {
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'not-the-secret',
+  });
   assert.is(run.status, 1);
   assert.ok(run.stderr.includes('error UPLOAD_AUTH_FAILED:'), run.stderr);
 });

@@ -46,8 +46,12 @@ export interface MkvmergeReport {
     codec: string;
     type?: string;
     properties: {
-      codec_id?: string; pixel_dimensions?: string; codec_private_length?: number; codec_private_data?: string;
-      audio_sampling_frequency?: number; audio_channels?: number;
+      codec_id?: string;
+      pixel_dimensions?: string;
+      codec_private_length?: number;
+      codec_private_data?: string;
+      audio_sampling_frequency?: number;
+      audio_channels?: number;
     };
   }[];
   global_tags?: unknown[];
@@ -61,8 +65,7 @@ export function mkvmerge(file: string): MkvmergeReport {
 
 /** Frames ffprobe decodes (not the container's claim). */
 export function decodedFrameCount(file: string): number {
-  const r = tool('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0',
-    '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file]);
+  const r = tool('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file]);
   return Number(r.stdout.trim());
 }
 
@@ -83,7 +86,10 @@ export function framePts(file: string): number[] {
 export function frameHashes(file: string): string[] {
   const r = tool('ffmpeg', ['-nostdin', '-v', 'error', '-i', file, '-map', '0:v:0', '-f', 'framemd5', '-']);
   if (r.status !== 0) throw new Error(`ffmpeg framemd5 ${file}: ${r.stderr}`);
-  return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
+  return r.stdout
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(',').pop()!.trim());
 }
 
 /** Each Cluster's blocks as mkvinfo lists them, in file order: track number and timestamp (s). */

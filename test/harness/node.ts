@@ -130,7 +130,9 @@ const seconds = (performance.now() - runStarted) / 1000;
 process.stdout.write(`\n  Total:     ${totals.tests}\n  Passed:    ${totals.ran}\n  Skipped:   ${totals.skipped}\n  Duration:  ${seconds.toFixed(0)} s\n`);
 const slowest = [...costs].sort((a, b) => b.wall - a.wall).slice(0, SLOWEST_SHOWN);
 const cpuAll = costs.reduce((sum, c) => sum + c.cpu, 0);
-process.stdout.write(`\nslowest ${slowest.length} of ${costs.length} files (wall s, CPU s incl. children; ${seconds.toFixed(0)} s wall, ${cpuAll.toFixed(0)} s CPU in all):\n`);
+process.stdout.write(
+  `\nslowest ${slowest.length} of ${costs.length} files (wall s, CPU s incl. children; ${seconds.toFixed(0)} s wall, ${cpuAll.toFixed(0)} s CPU in all):\n`,
+);
 for (const c of slowest) process.stdout.write(`${c.wall.toFixed(1).padStart(7)} ${c.cpu.toFixed(1).padStart(7)}  ${c.file}\n`);
 if (passedFile) writeFileSync(passedFile, JSON.stringify(passedByFile, null, 1));
 process.stdout.write(`@@fieldcam-results ${JSON.stringify(counts)}\n`);

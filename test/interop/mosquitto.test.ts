@@ -32,7 +32,9 @@ const cloud = await startTestCloud(join(work, 'cloud'), {
   },
 });
 function logged(match: (event: string, fields: Record<string, unknown>) => boolean): Promise<void> {
-  return cloudEvents.some((e) => match(e.event, e.fields)) ? Promise.resolve() : guard(new Promise((done) => logWaiters.push({ match, done })), 'a broker log event');
+  return cloudEvents.some((e) => match(e.event, e.fields))
+    ? Promise.resolve()
+    : guard(new Promise((done) => logWaiters.push({ match, done })), 'a broker log event');
 }
 const cam = await provisionDevice(cloud, 'cam-x');
 const certFile = join(work, 'cam-x.pem');
@@ -80,7 +82,10 @@ test("mosquitto clients are refused outside cam-x's policy: another thing's topi
   assert.is(missing, undefined, missing);
   const pub = await runClient(MOSQUITTO_PUB, [...against('cam-x'), '-t', 'fieldcam/cam-y/cmd', '-m', 'hijack', '-q', '1']).done;
   assert.not(pub.status, 0, `mosquitto_pub to another thing's topic must fail: ${pub.stderr}`);
-  assert.ok(cloudEvents.some((e) => e.event === 'mqtt-publish-refused' && e.fields.topic === 'fieldcam/cam-y/cmd'), 'disconnected by the broker');
+  assert.ok(
+    cloudEvents.some((e) => e.event === 'mqtt-publish-refused' && e.fields.topic === 'fieldcam/cam-y/cmd'),
+    'disconnected by the broker',
+  );
 
   const sub = await runClient(MOSQUITTO_SUB, [...against('cam-x'), '-t', 'fieldcam/cam-y/cmd', '-q', '1', '-C', '1']).done;
   // mosquitto_sub 2.0 reads the SUBACK 0x80 and stops at once instead of waiting for its message (exit 0).
@@ -88,7 +93,10 @@ test("mosquitto clients are refused outside cam-x's policy: another thing's topi
 
   const intruder = await runClient(MOSQUITTO_PUB, [...against('intruder'), '-t', 'fieldcam/cam-x/telemetry', '-m', 'x', '-q', '1']).done;
   assert.not(intruder.status, 0, `another client id must be refused: ${intruder.stderr}`);
-  assert.ok(cloudEvents.some((e) => e.event === 'mqtt-connect-refused' && e.fields.clientId === 'intruder'), 'connect refused');
+  assert.ok(
+    cloudEvents.some((e) => e.event === 'mqtt-connect-refused' && e.fields.clientId === 'intruder'),
+    'connect refused',
+  );
 });
 
 test('device MqttClient ↔ mosquitto: connect, subscribe, QoS 1 both ways, mosquitto restart with a QoS 1 command queued for the persistent session', async () => {
@@ -146,7 +154,11 @@ test('device MqttClient ↔ mosquitto: connect, subscribe, QoS 1 both ways, mosq
     // mosquitto logs the CONNECT (p2 = MQTT 3.1.1, c0 = clean session 0) and the CONNACK (1 = session present).
     assert.ok(/as cam-q \(p2, c0, k30/.test(mosquitto.log()), `reconnected with clean session 0: ${mosquitto.log()}`);
     assert.ok(/Sending CONNACK to cam-q \(1, 0\)/.test(mosquitto.log()), 'session present after the restart');
-    assert.equal(d.errors.filter((c) => c !== 'MQTT_CONNECTION_LOST'), [], `errors: ${d.errors.join(', ')}`);
+    assert.equal(
+      d.errors.filter((c) => c !== 'MQTT_CONNECTION_LOST'),
+      [],
+      `errors: ${d.errors.join(', ')}`,
+    );
   } finally {
     d.client.close();
     if ('client' in op) await end(op.client);

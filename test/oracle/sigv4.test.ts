@@ -29,13 +29,38 @@ import { xorshift32 as rng } from '../harness/support.ts';
 
 const test = suite('SigV4Signer vs @smithy/signature-v4');
 
-
 type Rng = () => number;
 const pick = <T>(next: Rng, items: readonly T[]): T => items[next() % items.length]!;
 
 const PATH_SEGMENTS = [
-  'putMedia', 'getDataEndpoint', 'a b', 'café', '日本語', '~user', 'a%2Fb', '%2F', '%20x', '%41', 'x.y', '.', '..', '',
-  'A-Z_0-9', "!'()*", '+plus', '=', '@:', '😀', 'seg%', '%zz', 'a;b', 'a,b', '$&', '%E2%82%AC', 'UPPER', 'tab\tin',
+  'putMedia',
+  'getDataEndpoint',
+  'a b',
+  'café',
+  '日本語',
+  '~user',
+  'a%2Fb',
+  '%2F',
+  '%20x',
+  '%41',
+  'x.y',
+  '.',
+  '..',
+  '',
+  'A-Z_0-9',
+  "!'()*",
+  '+plus',
+  '=',
+  '@:',
+  '😀',
+  'seg%',
+  '%zz',
+  'a;b',
+  'a,b',
+  '$&',
+  '%E2%82%AC',
+  'UPPER',
+  'tab\tin',
 ];
 
 function genPath(next: Rng): string {
@@ -88,21 +113,54 @@ function genQuery(next: Rng): GeneratedQuery {
 }
 
 const HEADER_NAMES = [
-  'x-amzn-stream-name', 'X-Amzn-Fragment-Timecode-Type', 'content-type', 'User-Agent', 'connection', 'Transfer-Encoding',
-  'x-amzn-producer-start-timestamp', 'My-Header', 'accept', 'expect', 'x-amzn-fragment-acknowledgment-required',
-  'x-custom', 'Content-Length', 'proxy-thing', 'sec-thing', 'x-amzn-trace-id', 'cache-control', 'From',
+  'x-amzn-stream-name',
+  'X-Amzn-Fragment-Timecode-Type',
+  'content-type',
+  'User-Agent',
+  'connection',
+  'Transfer-Encoding',
+  'x-amzn-producer-start-timestamp',
+  'My-Header',
+  'accept',
+  'expect',
+  'x-amzn-fragment-acknowledgment-required',
+  'x-custom',
+  'Content-Length',
+  'proxy-thing',
+  'sec-thing',
+  'x-amzn-trace-id',
+  'cache-control',
+  'From',
 ];
 const HEADER_VALUES = [
-  'a', '  a   b  ', '\ta\t\tb ', '', ' ', 'application/json', '"quoted   value"', 'café', '1', 'ABSOLUTE', 'keep-alive',
-  'chunked', '100-continue', 'AWS-SDK-KVS-CPP-CLIENT/3.4.2/1.5.3 GCC/12.2.0 Linux/6.6.51+rpt-rpi-v8 aarch64 CPPSDK',
-  '1732012345.678', 'a,b', '*/*', 'x \t y',
+  'a',
+  '  a   b  ',
+  '\ta\t\tb ',
+  '',
+  ' ',
+  'application/json',
+  '"quoted   value"',
+  'café',
+  '1',
+  'ABSOLUTE',
+  'keep-alive',
+  'chunked',
+  '100-continue',
+  'AWS-SDK-KVS-CPP-CLIENT/3.4.2/1.5.3 GCC/12.2.0 Linux/6.6.51+rpt-rpi-v8 aarch64 CPPSDK',
+  '1732012345.678',
+  'a,b',
+  '*/*',
+  'x \t y',
 ];
 
 function randomCase(next: Rng, name: string): string {
   switch (next() % 4) {
-    case 0: return name.toLowerCase();
-    case 1: return name.toUpperCase();
-    default: return name;
+    case 0:
+      return name.toLowerCase();
+    case 1:
+      return name.toUpperCase();
+    default:
+      return name;
   }
 }
 
@@ -147,12 +205,22 @@ function genString(next: Rng, length: number, alphabet: string): string {
 function genCredentials(next: Rng): SigV4Credentials {
   const accessKeyId = (next() % 2 ? 'ASIA' : 'AKIA') + genString(next, 16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567');
   const secretAccessKey = genString(next, 40, KEY_CHARS);
-  return next() % 2 === 0 ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken: genString(next, 100 + (next() % 700), KEY_CHARS + '=') };
+  return next() % 2 === 0
+    ? { accessKeyId, secretAccessKey }
+    : { accessKeyId, secretAccessKey, sessionToken: genString(next, 100 + (next() % 700), KEY_CHARS + '=') };
 }
 
 async function smithySign(
-  credentials: SigV4Credentials, region: string, service: string, nowMs: number,
-  method: string, hostname: string, path: string, query: Record<string, string | string[]>, headers: Record<string, string>, body: string | undefined,
+  credentials: SigV4Credentials,
+  region: string,
+  service: string,
+  nowMs: number,
+  method: string,
+  hostname: string,
+  path: string,
+  query: Record<string, string | string[]>,
+  headers: Record<string, string>,
+  body: string | undefined,
 ): Promise<Record<string, string>> {
   const signer = new SignatureV4({ credentials, region, service, sha256: Sha256, uriEscapePath: true, applyChecksum: false });
   const signableHeaders = new Set(Object.keys(headers).map((n) => n.toLowerCase()));
@@ -175,9 +243,13 @@ test(`${CASES} generated requests sign exactly as smithy does`, async () => {
   for (let c = 0; c < CASES; c++) {
     const region = pick(next, REGIONS);
     const service = next() % 4 === 0 ? pick(next, ['iam', 'execute-api', 'sts', 'kinesis']) : 'kinesisvideo';
-    const nowMs = FROM + (((next() * 4096) + (next() % 4096)) % (TO - FROM));
+    const nowMs = FROM + ((next() * 4096 + (next() % 4096)) % (TO - FROM));
     const credentials = genCredentials(next);
-    const host = pick(next, [`s-${genString(next, 8, '0123456789abcdef')}.kinesisvideo.${region}.amazonaws.com`, `kinesisvideo.${region}.amazonaws.com`, '127.0.0.1:8443']);
+    const host = pick(next, [
+      `s-${genString(next, 8, '0123456789abcdef')}.kinesisvideo.${region}.amazonaws.com`,
+      `kinesisvideo.${region}.amazonaws.com`,
+      '127.0.0.1:8443',
+    ]);
     const method = pick(next, ['POST', 'GET', 'PUT', 'DELETE']);
     const path = genPath(next);
     const query = genQuery(next);
@@ -217,7 +289,11 @@ test('one signer reused across days, secrets and requests agrees with smithy (si
 });
 
 test('the PutMedia request as fieldcam sends it (embedded-C header set, session token signed)', async () => {
-  const credentials = { accessKeyId: 'ASIAEXAMPLEEXAMPLE01', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLE//token+with/slashes==' };
+  const credentials = {
+    accessKeyId: 'ASIAEXAMPLEEXAMPLE01',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLE//token+with/slashes==',
+  };
   const nowMs = Date.UTC(2024, 10, 19, 10, 32, 25, 678);
   const headers: [string, string][] = [
     ['host', 's-b12345.kinesisvideo.us-west-2.amazonaws.com'],
@@ -229,13 +305,18 @@ test('the PutMedia request as fieldcam sends it (embedded-C header set, session 
     ['transfer-encoding', 'chunked'],
     ['connection', 'keep-alive'],
   ];
-  const mine = new SigV4Signer({ hash: nodeHash, region: 'us-west-2' })
-    .sign({ method: 'POST', path: '/putMedia', query: '', headers, payloadHash: EMPTY_PAYLOAD_SHA256 }, credentials, nowMs);
+  const mine = new SigV4Signer({ hash: nodeHash, region: 'us-west-2' }).sign(
+    { method: 'POST', path: '/putMedia', query: '', headers, payloadHash: EMPTY_PAYLOAD_SHA256 },
+    credentials,
+    nowMs,
+  );
   const theirs = await smithySign(credentials, 'us-west-2', 'kinesisvideo', nowMs, 'POST', 'h', '/putMedia', {}, Object.fromEntries(headers), undefined);
   assert.is(mine.authorization, theirs['authorization']);
-  assert.is(mine.signedHeaders,
-    'connection;host;transfer-encoding;user-agent;x-amz-date;x-amz-security-token;x-amzn-fragment-acknowledgment-required;'
-    + 'x-amzn-fragment-timecode-type;x-amzn-producer-start-timestamp;x-amzn-stream-name');
+  assert.is(
+    mine.signedHeaders,
+    'connection;host;transfer-encoding;user-agent;x-amz-date;x-amz-security-token;x-amzn-fragment-acknowledgment-required;' +
+      'x-amzn-fragment-timecode-type;x-amzn-producer-start-timestamp;x-amzn-stream-name',
+  );
 });
 
 test.run();

@@ -8,9 +8,7 @@ import { createServer, type AddressInfo, type Server, type Socket as NetSocket }
 import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { assert, suite } from '../harness/index.ts';
-import {
-  hashExpected, HASH_SCRIPT, runScript, scratch, testPki, TIMERS_EXPECTED, TIMERS_SCRIPT, TLS_CLIENT_SCRIPT, tlsServer,
-} from './support.ts';
+import { hashExpected, HASH_SCRIPT, runScript, scratch, testPki, TIMERS_EXPECTED, TIMERS_SCRIPT, TLS_CLIENT_SCRIPT, tlsServer } from './support.ts';
 
 const test = suite('fieldcam-runtime: event loop and natives (x86_64)');
 
@@ -38,7 +36,9 @@ test('the process exits 0 when nothing can happen: a signal watch alone keeps no
 
 test('now() is whole epoch milliseconds from CLOCK_REALTIME, as Date.now(); monotonic() never goes back', async () => {
   const before = Date.now();
-  const r = await runScript('const a = native.monotonic(), n = native.now(), b = native.monotonic(); native.print(Number.isInteger(n) + " " + n + " " + (b >= a));');
+  const r = await runScript(
+    'const a = native.monotonic(), n = native.now(), b = native.monotonic(); native.print(Number.isInteger(n) + " " + n + " " + (b >= a));',
+  );
   assert.is(r.status, 0, r.stderr);
   const [integer, now, ordered] = r.lines[0]!.split(' ');
   assert.is(integer, 'true');
@@ -167,7 +167,8 @@ for (const mode of ['TCP', 'TLS'] as const) {
     const server = mode === 'TLS' ? createTlsServer({ key: p.serverKey, cert: p.serverCert }, sink) : createServer(sink);
     const port = await listen(server);
     try {
-      const r = await runScript(`
+      const r = await runScript(
+        `
 const total = ${total};
 const block = new Uint8Array(65536);
 for (let i = 0; i < block.length; i++) block[i] = (i * 13 + (i >> 9)) & 255;
@@ -188,7 +189,9 @@ on[EVENT.SOCKET_READABLE] = () => {
   reply += text(buf, native.socketRead(h, buf, 0, buf.length));
   if (reply.endsWith('\\n')) { native.print(reply.trim()); native.print('blocked ' + (blocked > 0) + ' ' + (writableEvents === blocked)); native.socketClose(h); }
 };
-on[EVENT.SOCKET_CLOSE] = (_, value) => native.print('close ' + value);`, { args: [mode, p.ca] });
+on[EVENT.SOCKET_CLOSE] = (_, value) => native.print('close ' + value);`,
+        { args: [mode, p.ca] },
+      );
       assert.is(r.status, 0, r.stderr);
       assert.equal(r.lines, [`done ${expected.digest('hex')}`, 'blocked true true']);
     } finally {
@@ -229,8 +232,14 @@ on[EVENT.SOCKET_CLOSE] = (h, value) => {
 };`);
     assert.is(r.status, 0, r.stderr);
     assert.equal([...r.lines].sort(), [
-      'dns 0 NET_DNS_FAILED', 'dns write throws EPIPE', 'end 3 undefined', 'end write throws EPIPE',
-      'refused 0 ECONNREFUSED', 'refused write throws EPIPE', 'reset 1000 ECONNRESET', 'reset write throws EPIPE',
+      'dns 0 NET_DNS_FAILED',
+      'dns write throws EPIPE',
+      'end 3 undefined',
+      'end write throws EPIPE',
+      'refused 0 ECONNREFUSED',
+      'refused write throws EPIPE',
+      'reset 1000 ECONNRESET',
+      'reset write throws EPIPE',
     ]);
   } finally {
     await shut(resetter);
@@ -277,10 +286,13 @@ test('TLS: a wrong CA, a name the certificate does not hold, or a missing client
       assert.is(r.lines.length, 1, r.stdout);
       assert.ok(expected.test(r.lines[0]!), r.lines[0]);
     }
-    const bad = await runScript(`
+    const bad = await runScript(
+      `
 for (const tls of [{}, { ca: 'not a pem' }, { ca: native.argv[0], cert: native.argv[0] }]) {
   try { native.socketOpen('127.0.0.1', 1, tls); native.print('opened'); } catch (e) { native.print(e.name + ' ' + e.message.split(':')[0]); }
-}`, { args: [p.ca] });
+}`,
+      { args: [p.ca] },
+    );
     assert.is(bad.status, 0, bad.stderr);
     assert.equal(bad.lines, ['TypeError socketOpen', 'Error TLS_CA', 'TypeError socketOpen']);
   } finally {
@@ -295,13 +307,16 @@ test('writeFileAtomic replaces a file whole, keeps its mode (new files 0600), le
   const kept = join(dir, 'kept.cbor');
   writeFileSync(kept, 'old contents that are longer');
   chmodSync(kept, 0o640);
-  const r = await runScript(`
+  const r = await runScript(
+    `
 const [dir] = native.argv;
 const data = ascii('xxhello worldxx');
 native.writeFileAtomic(dir + '/new.cbor', data, 2, 11);
 native.writeFileAtomic(dir + '/kept.cbor', data, 8, 5);
 try { native.writeFileAtomic(dir + '/missing/x', data, 0, 1); } catch (e) { native.print(e.message); }
-try { native.writeFileAtomic(dir + '/y', data, 10, 10); } catch (e) { native.print(e.name); }`, { args: [dir] });
+try { native.writeFileAtomic(dir + '/y', data, 10, 10); } catch (e) { native.print(e.name); }`,
+    { args: [dir] },
+  );
   assert.is(r.status, 0, r.stderr);
   assert.equal(r.lines, [`ENOENT: ${dir}/missing/x: No such file or directory`, 'RangeError']);
   assert.is(readFileSync(join(dir, 'new.cbor'), 'utf8'), 'hello world');
@@ -312,11 +327,14 @@ try { native.writeFileAtomic(dir + '/y', data, 10, 10); } catch (e) { native.pri
 });
 
 test('memory flags set the budget: memory() reports it, argv follows the bundle, and the limit ends the machine with OUT_OF_MEMORY, exit 6', async () => {
-  const r = await runScript(`
+  const r = await runScript(
+    `
 const m = native.memory();
 native.print(native.argv.join(' ') + ' ' + m.limitBytes + ' ' + (m.heapBytes > 0 && m.heapBytes <= m.peakBytes && m.peakBytes <= m.limitBytes));
 const hold = [];
-for (;;) hold.push(new ArrayBuffer(65536));`, { flags: ['--heap-limit', '12000000', '--initial-chunk', '1048576', '--initial-slots', '8192', '--stack-slots', '4096'], args: ['a', '--b'] });
+for (;;) hold.push(new ArrayBuffer(65536));`,
+    { flags: ['--heap-limit', '12000000', '--initial-chunk', '1048576', '--initial-slots', '8192', '--stack-slots', '4096'], args: ['a', '--b'] },
+  );
   assert.is(r.status, 6, r.stderr);
   assert.equal(r.lines, ['a --b 12000000 true']);
   assert.is(r.stderr, 'fieldcam-runtime: OUT_OF_MEMORY: the JS heap reached its limit of 12000000 bytes (raise memory.jsBudgetBytes in the board manifest)\n');
@@ -329,9 +347,12 @@ test('the bundle is parsed from its file, not copied into the JS heap: a 4 MiB b
   // Its text (a comment here, bytecode-free) would not fit the limit if it became a JS string (the old indirect
   // eval); on esp32-cam that copy was 0.5 MiB of its 1.5 MiB.
   const text = 4 * 1024 * 1024;
-  const r = await runScript(`/*${'x'.repeat(text)}*/
+  const r = await runScript(
+    `/*${'x'.repeat(text)}*/
 const m = native.memory();
-native.print(String(m.peakBytes < ${text} / 4));`, { flags: ['--heap-limit', String(2 * 1024 * 1024), '--initial-chunk', '262144', '--initial-slots', '4096', '--stack-slots', '1024'] });
+native.print(String(m.peakBytes < ${text} / 4));`,
+    { flags: ['--heap-limit', String(2 * 1024 * 1024), '--initial-chunk', '262144', '--initial-slots', '4096', '--stack-slots', '1024'] },
+  );
   assert.is(r.status, 0, r.stderr);
   assert.equal(r.lines, ['true']);
 });
@@ -344,7 +365,9 @@ test('an idle loop sleeps in poll(): a 1.5 s timer costs < 0.05 s of CPU time (k
       await line('armed');
       await sleep(1300);
       // Fields after the command name: state is field 3, utime 14 and stime 15 (proc(5)).
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+        .replace(/^.*\) /, '')
+        .split(' ');
       cpuSeconds = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
     },
   });

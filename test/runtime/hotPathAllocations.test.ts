@@ -20,8 +20,14 @@ async function script(): Promise<string> {
   if (bundle) return bundle;
   bundle = join(scratch, 'mediaAllocations.js');
   await build({
-    entryPoints: [join(import.meta.dirname, 'mediaAllocations.ts')], outfile: bundle, bundle: true, format: 'iife',
-    platform: 'neutral', target: 'es2022', charset: 'ascii', logLevel: 'warning',
+    entryPoints: [join(import.meta.dirname, 'mediaAllocations.ts')],
+    outfile: bundle,
+    bundle: true,
+    format: 'iife',
+    platform: 'neutral',
+    target: 'es2022',
+    charset: 'ascii',
+    logLevel: 'warning',
   });
   return bundle;
 }
@@ -34,7 +40,13 @@ function clip(name: string, times: number): string {
   return out;
 }
 
-interface Window { slots: number; chunkBytes: number; frames: number; fragments: number; kept: number }
+interface Window {
+  slots: number;
+  chunkBytes: number;
+  frames: number;
+  fragments: number;
+  kept: number;
+}
 
 async function measure(arch: Arch, file: string, args: string[]): Promise<Window> {
   const js = await script();

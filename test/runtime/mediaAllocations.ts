@@ -28,8 +28,13 @@ let done = false;
 
 const pool = new FramePool({ slotCount: 8, slotBytes: 256 * 1024, maxFrames: 64, ...(codec === 'mjpeg' ? { nalsPerFrame: 0 } : {}) });
 const muxer = new Muxer({
-  codec, pool, fps: { num: Number(fps), den: 1 }, fragmentMs: 1000, maxFragmentMs: 10_000,
-  startTimecode: 1_700_000_000_000, endOfFragment: true,
+  codec,
+  pool,
+  fps: { num: Number(fps), den: 1 },
+  fragmentMs: 1000,
+  maxFragmentMs: 10_000,
+  startTimecode: 1_700_000_000_000,
+  endOfFragment: true,
   byteScan: {
     indexOfByte: native.indexOfByte,
     findStartCodes: native.findStartCodes,

@@ -20,7 +20,8 @@ let port: number;
 /** Runs the script with `resolvConf` as its /etc/resolv.conf. */
 const inNamespace = (resolvConf: string) => (command: string, args: string[]) => namespaceCommand({ dir, resolvConf }, command, args);
 
-test.before(async () => { // the nameserver and a TCP server on 127.0.0.1
+test.before(async () => {
+  // the nameserver and a TCP server on 127.0.0.1
   nameserver = await startNameserver();
   server = createServer((s) => s.on('error', () => undefined).end());
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -40,7 +41,10 @@ on[EVENT.SOCKET_CLOSE] = (h, message) => {
 };
 native.socketOpen('${NAME}', ${80});`;
 
-for (const [arch, scale, tick, timeoutMs] of [['x86_64', 1, 50, 2000], ['armv6', 10, 200, 20000]] as const) {
+for (const [arch, scale, tick, timeoutMs] of [
+  ['x86_64', 1, 50, 2000],
+  ['armv6', 10, 200, 20000],
+] as const) {
   test(`${arch}${scale > 1 ? ` at --time-scale ${scale}` : ''}: a black-holed lookup → NET_DNS_TIMEOUT after --dns-timeout ${timeoutMs} ms; timers kept firing every ${tick} ms meanwhile`, async () => {
     nameserver.blackhole();
     const flags = [...(scale > 1 ? ['--time-scale', String(scale)] : []), '--dns-timeout', String(timeoutMs)];
@@ -75,7 +79,11 @@ on[EVENT.INPUT_READABLE] = (fd) => {
 native.watchInput(0);
 native.socketOpen('${NAME}', ${port});`;
     const r = await runScript(script, {
-      arch, stdin: 'pipe', flags: ['--dns-timeout', '3000'], wrap: inNamespace(resolvConfFor(nameserver.address, 'timeout:1 attempts:1')), timeoutMs: 40_000,
+      arch,
+      stdin: 'pipe',
+      flags: ['--dns-timeout', '3000'],
+      wrap: inNamespace(resolvConfFor(nameserver.address, 'timeout:1 attempts:1')),
+      timeoutMs: 40_000,
       started: async (child, line) => {
         await line('connected 1');
         nameserver.answer({}); // from now on every name is NXDOMAIN: only the held answer can connect the same name

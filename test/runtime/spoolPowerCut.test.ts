@@ -15,8 +15,14 @@ const test = suite('spool power cut: kill -9 of the runtime at varied points, th
 async function writerBundle(): Promise<string> {
   const out = join(scratch, 'spoolWriter.js');
   await build({
-    entryPoints: [join(import.meta.dirname, 'spoolWriter.ts')], outfile: out, bundle: true, format: 'iife',
-    platform: 'neutral', target: 'es2022', charset: 'ascii', logLevel: 'warning',
+    entryPoints: [join(import.meta.dirname, 'spoolWriter.ts')],
+    outfile: out,
+    bundle: true,
+    format: 'iife',
+    platform: 'neutral',
+    target: 'es2022',
+    charset: 'ascii',
+    logLevel: 'warning',
   });
   return readFileSync(out, 'utf8');
 }
@@ -36,7 +42,10 @@ interface Boot {
 /** One boot: run the writer (bundled source) on `dir` and kill it with SIGKILL after `killAfterMs` of its appending. */
 async function boot(arch: Arch, source: string, dir: string, startT: number, seed: number, killAfterMs: number): Promise<Boot> {
   const r = await runScript(source, {
-    arch, prelude: false, args: [dir, String(startT), String(seed)], timeoutMs: 120_000,
+    arch,
+    prelude: false,
+    args: [dir, String(startT), String(seed)],
+    timeoutMs: 120_000,
     started: async (child, line) => {
       void line;
       // Kill once the writer is appending (its open line is out), after the chosen delay.

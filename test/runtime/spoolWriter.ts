@@ -31,7 +31,12 @@ for (let i = 0; i < log.count; i++) {
   const n = log.read(i, buffer, 0);
   const expected = spoolPayload(tc);
   if (n !== expected.length || (i > 0 && tc !== log.timecodeAt(i - 1) + 1)) bad++;
-  else for (let b = 0; b < n; b++) if (buffer[b] !== expected[b]) { bad++; break; }
+  else
+    for (let b = 0; b < n; b++)
+      if (buffer[b] !== expected[b]) {
+        bad++;
+        break;
+      }
 }
 const first = log.count > 0 ? log.timecodeAt(0) : -1;
 const last = log.count > 0 ? log.timecodeAt(log.count - 1) : -1;

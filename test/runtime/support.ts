@@ -13,7 +13,12 @@ import { buildRuntime, QEMU_USER } from '../../toolchain/xs/build.mjs';
 export type Arch = 'x86_64' | 'armv6' | 'armv7' | 'aarch64';
 
 /** The CPU model QEMU emulates for each ARM target (the boards' manifests name the same ones). */
-export const QEMU_CPU: Readonly<Record<Arch, string | undefined>> = Object.freeze({ x86_64: undefined, armv6: 'arm1176', armv7: 'cortex-a7', aarch64: 'cortex-a53' });
+export const QEMU_CPU: Readonly<Record<Arch, string | undefined>> = Object.freeze({
+  x86_64: undefined,
+  armv6: 'arm1176',
+  armv7: 'cortex-a7',
+  aarch64: 'cortex-a53',
+});
 
 const runtimes = new Map<Arch, string>();
 
@@ -135,8 +140,24 @@ export function testPki(): Promise<Pki> {
     const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: one, stdio: ['ignore', 'ignore', 'pipe'] });
     writeFileSync(join(one, 'client.ext'), 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n');
     openssl(['req', ...key, '-keyout', 'client-key.pem', '-out', 'client.csr', '-subj', '/CN=fieldcam-test-device']);
-    openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-set_serial', '0x5157', '-days', '2',
-      '-extfile', 'client.ext', '-out', 'client.pem']);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      'client.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-set_serial',
+      '0x5157',
+      '-days',
+      '2',
+      '-extfile',
+      'client.ext',
+      '-out',
+      'client.pem',
+    ]);
     return {
       ca: first.caPem,
       serverCert: first.certPem,
@@ -177,7 +198,8 @@ export function pattern(length: number, seed: number): Uint8Array {
   for (let i = 0; i < length; i++) out[i] = (i * 31 + seed * 7 + (i >> 5)) & 255;
   return out;
 }
-const PATTERN_JS = 'const pattern = (length, seed) => { const out = new Uint8Array(length); for (let i = 0; i < length; i++) out[i] = (i * 31 + seed * 7 + (i >> 5)) & 255; return out; };';
+const PATTERN_JS =
+  'const pattern = (length, seed) => { const out = new Uint8Array(length); for (let i = 0; i < length; i++) out[i] = (i * 31 + seed * 7 + (i >> 5)) & 255; return out; };';
 
 export const HASH_KEY_LENGTHS = [0, 1, 32, 63, 64, 65, 100, 200] as const;
 export const HASH_DATA_LENGTHS = [0, 1, 55, 56, 63, 64, 65, 1000, 70_000] as const;
@@ -211,7 +233,12 @@ export function hashExpected(): string[] {
   for (const n of HASH_DATA_LENGTHS) {
     const data = pattern(n + 10, n).subarray(3, 3 + n);
     lines.push(`sha ${n} ${createHash('sha256').update(data).digest('hex')}`);
-    for (const k of HASH_KEY_LENGTHS) lines.push(`hmac ${k} ${n} ${createHmac('sha256', pattern(k, k + 1)).update(data).digest('hex')}`);
+    for (const k of HASH_KEY_LENGTHS)
+      lines.push(
+        `hmac ${k} ${n} ${createHmac('sha256', pattern(k, k + 1))
+          .update(data)
+          .digest('hex')}`,
+      );
   }
   lines.push('outside 0', 'RangeError', 'RangeError', 'TypeError');
   return lines;

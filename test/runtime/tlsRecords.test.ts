@@ -73,7 +73,11 @@ on[EVENT.SOCKET_CLOSE] = (_, value) => native.print('close ' + value);
 async function run(p: Pki, sizes: number[], server: { ciphers?: string; honorCipherOrder?: boolean } = {}) {
   const frames = sizes.map((size, k) => frameBytes(size, k));
   const expected = createHash('sha256').update(Buffer.concat(frames)).digest('hex');
-  const s = await sink(p, frames.reduce((n, f) => n + f.length, 0), server);
+  const s = await sink(
+    p,
+    frames.reduce((n, f) => n + f.length, 0),
+    server,
+  );
   try {
     const r = await runScript(SCRIPT, { args: [String(s.port), p.ca, JSON.stringify(sizes)] });
     assert.is(r.status, 0, r.stderr);
@@ -91,7 +95,11 @@ test('a frame gathered from 6 ranges is one TLS record up to 16 KiB, one per 16 
   // The reference clip's average frame, a tiny one, frames just under/over 16 KiB on the wire, a 1080p I frame.
   const sizes = [5143, 800, 16363, 16364, 40000, 65000]; // 16363 + 21 B of framing: exactly 16 KiB on the wire
   const { records, wire } = await run(p, sizes);
-  assert.equal(records, wire.map((bytes) => Math.ceil(bytes / 16384)), `wire sizes ${wire.join(', ')}`);
+  assert.equal(
+    records,
+    wire.map((bytes) => Math.ceil(bytes / 16384)),
+    `wire sizes ${wire.join(', ')}`,
+  );
   assert.equal(records.slice(0, 3), [1, 1, 1]);
   assert.is(records[3], 2);
 });
@@ -109,7 +117,10 @@ test('cipher suites: ChaCha20-Poly1305 when the server leaves the choice to the 
   // Node's default server (the local cloud's) prefers its own order: AES-128-GCM, what the whole-device bench measures.
   assert.ok(/AES128-GCM/.test((await run(p, [800])).cipher));
   assert.ok(/AES128-GCM/.test(serverChoice.cipher), `the server still chooses: ${serverChoice.cipher}`);
-  for (const [only, name] of [[chacha, /CHACHA20-POLY1305/], [aes, /AES128-GCM/]] as const) {
+  for (const [only, name] of [
+    [chacha, /CHACHA20-POLY1305/],
+    [aes, /AES128-GCM/],
+  ] as const) {
     const r = await run(p, [5143, 40000], { ciphers: only });
     assert.ok(name.test(r.cipher), r.cipher);
     assert.equal(r.records, [1, 3]);

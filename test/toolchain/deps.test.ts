@@ -47,7 +47,11 @@ const WRONG: ReadonlyArray<readonly [string, string, string]> = [
   ['firmware/io/Timer.ts', "import type { Board } from '../app/Board.ts';\n", 'firmware/io holds the port contracts'],
   ['firmware/core/x.ts', "import { Clock } from '../io/Clock.ts';\n", 'firmware/core may import only firmware/core and firmware/io types'],
   ['firmware/core/y.ts', "import { main } from '../app/main.ts';\n", 'firmware/core may import only'],
-  ['firmware/boards/xs/bad.ts', "import type { Board } from '../../app/Board.ts';\n", 'a board may import only firmware/io, firmware/core and its own directory'],
+  [
+    'firmware/boards/xs/bad.ts',
+    "import type { Board } from '../../app/Board.ts';\n",
+    'a board may import only firmware/io, firmware/core and its own directory',
+  ],
   ['firmware/boards/xs/other.ts', "import { nodeBoard } from '../node/nodeBoard.ts';\n", 'a board may import only'],
   ['firmware/boards/xs/pkg.ts', "import { readFileSync } from 'node:fs';\n", 'only firmware/boards/node may use node:'],
   ['firmware/app/up.ts', "import { tool } from '../../host/lib/tool.ts';\n", 'firmware may not import host/, sim/ or test/'],

@@ -112,10 +112,10 @@ test('a loop: identical counts run to run, and the same whole number of instruct
   assert.ok(marked[0] < counts[0], 'the window excludes start-up and exit');
 });
 
-test('stages: instructions counted by address range add up to the total, and the loop\'s are all in main', async () => {
+test("stages: instructions counted by address range add up to the total, and the loop's are all in main", async () => {
   const program = loopProgram();
   const sym = /^([0-9a-f]+) ([0-9a-f]+) T main$/m.exec(spawnSync('arm-linux-gnueabi-nm', ['-S', program], { encoding: 'utf8' }).stdout);
-  assert.ok(sym, 'main in the test program\'s symbol table');
+  assert.ok(sym, "main in the test program's symbol table");
   const stages = [{ start: parseInt(sym![1]!, 16), size: parseInt(sym![2]!, 16), stage: 'main' }];
   const runs: CountResult[] = [];
   for (const n of ['1000', '2000']) {
@@ -130,7 +130,10 @@ test('stages: instructions counted by address range add up to the total, and the
   assert.is(runs[1]!.stages!.main! - runs[0]!.stages!.main!, runs[1]!.instructions - runs[0]!.instructions);
   assert.is(runs[1]!.stages!.rest, runs[0]!.stages!.rest);
   // Per-block counting cannot split a block by address: refused by name.
-  const refused = await countInstructions({ cpu, program, args: ['1'], stages, per: 'tb' }).then(() => 'counted', (err: Error) => err.message);
+  const refused = await countInstructions({ cpu, program, args: ['1'], stages, per: 'tb' }).then(
+    () => 'counted',
+    (err: Error) => err.message,
+  );
   assert.ok(/stages need count=insn/.test(refused), refused);
 });
 

@@ -12,13 +12,14 @@ const check = join(repo, 'toolchain', 'checks', 'lint.mjs');
 const dirs: string[] = [];
 
 const CLEAN: Record<string, string> = {
-  'src/ok.ts': "export function twice(n: number): number {\n  return n * 2;\n}\n",
+  'src/ok.ts': 'export function twice(n: number): number {\n  return n * 2;\n}\n',
   // A long line whose length is a message: string text does not count.
-  'src/message.ts': `export const REMEDY = '${'a remedy a user reads next to the message; '.repeat(6)}';\n`,
+  'src/message.ts': `export const REMEDY =\n  '${'a remedy a user reads next to the message; '.repeat(6)}';\n`,
   // A regular expression literal is a message too.
-  'src/match.ts': `export const MATCH = /^${'a remedy a user reads next to the message; '.repeat(5)}$/;\nexport const hit = MATCH.test('');\n`,
+  'src/match.ts': `export const MATCH =\n  /^${'a remedy a user reads next to the message; '.repeat(5)}$/;\nexport const hit = MATCH.test('');\n`,
   'toolchain/checks/lines.baseline.json': '{ "src/old.ts": 1 }\n',
-  'src/old.ts': `export const old = [${Array.from({ length: 40 }, (_, i) => i * 1000).join(', ')}];\n`,
+  // The formatter wraps code but never comments: the width rule is what keeps a comment line short.
+  'src/old.ts': `// ${'an old comment written before the rule came in; '.repeat(4).trimEnd()}\nexport const old = 1;\n`,
 };
 
 /** Writes `tree` as a git tree with the project's biome.jsonc and runs the check there. */
@@ -61,8 +62,15 @@ test('a raw control byte fails with its file, line and byte', () => {
   assert.ok(/src\/ctl\.ts:1: control byte 0x01/.test(r.output), r.output);
 });
 
-test('a new line of code over 160 characters fails; one more in a baselined file fails too', () => {
-  const long = `export const values = [${Array.from({ length: 40 }, (_, i) => i * 1000).join(', ')}];\n`;
+test('code not in the house format fails, naming the file', () => {
+  const r = runOn({ ...CLEAN, 'src/messy.ts': 'export function f( a:number ):number{ return a*2 }\n' });
+  assert.is(r.status, 1, r.output);
+  assert.ok(/src\/messy\.ts format/.test(r.output), r.output);
+  assert.ok(/npm run format/.test(r.output), r.output);
+});
+
+test('a new line over 160 characters fails; one more in a baselined file fails too', () => {
+  const long = `// ${'a new comment that nobody wrapped at the width; '.repeat(4).trimEnd()}\n`;
   const r = runOn({ ...CLEAN, 'src/wide.ts': long });
   assert.is(r.status, 1, r.output);
   assert.ok(/src\/wide\.ts: 1 lines over 160/.test(r.output), r.output);

@@ -1,5 +1,5 @@
-// `npm test`'s lint step: Biome's linter (rules and reasons in biome.jsonc; warnings fail too) over every source
-// file, then the text rules Biome has no rule for, over every tracked text file:
+// `npm test`'s lint step: Biome's formatter and linter (`biome ci`: settings, rules and reasons in biome.jsonc;
+// warnings fail too; `npm run format` rewrites the tree to the house format) over every source file, then the text rules Biome has no rule for, over every tracked text file:
 //  - no control bytes but tab and line feed (a raw NUL made git treat toolchain/xs/suites.mjs as binary);
 //  - in TypeScript/JavaScript, a line of code or comment is at most MAX_WIDTH characters (Markdown tables may be
 //    wider). Text inside string literals does not count (an error remedy or a URL split mid-sentence is harder to
@@ -29,19 +29,22 @@ try {
   problems.push('@biomejs/biome is not installed: run `npm ci` (npm test does it through toolchain/ensure-deps.mjs)');
 }
 if (biome) {
-  const r = spawnSync(process.execPath, [biome, 'lint', '--error-on-warnings', '--max-diagnostics=50', '--colors=off', '.'], {
+  const r = spawnSync(process.execPath, [biome, 'ci', '--error-on-warnings', '--max-diagnostics=50', '--colors=off', '.'], {
     cwd: root,
     encoding: 'utf8',
   });
-  if (r.status !== 0) problems.push(`biome lint:\n${r.stdout}${r.stderr}`);
+  if (r.status !== 0) problems.push(`biome ci (run \`npm run format\` for format problems):\n${r.stdout}${r.stderr}`);
 }
 
 // ── text rules ──
-const files = spawnSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' }).stdout.split('\0').filter((f) => TEXT.test(f));
+const files = spawnSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' })
+  .stdout.split('\0')
+  .filter((f) => TEXT.test(f));
 // A string literal on one line: '…', "…" or `…` with escapes (a template's ${…} counts as string here: rare and short),
-// or a regular expression literal after an operator or opening bracket (the message a test matches).
+// or a regular expression literal after an operator, an opening bracket or at the start of a line (the message a test
+// matches).
 const LITERAL =
-  /'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\\n]|\\.)*`|(?<=[(,=:[!&|?{};]\s*)\/(?![/*])(?:[^/\\\n[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+\/[a-z]*/g;
+  /'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\\n]|\\.)*`|(?<=(?:[(,=:[!&|?{};]|^)\s*)\/(?![/*])(?:[^/\\\n[]|\\.|\[(?:[^\]\\\n]|\\.)*\])+\/[a-z]*/g;
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
 
 /** Characters of `line` that count against MAX_WIDTH: all of a comment, code less the insides of string literals. */
@@ -79,8 +82,10 @@ const baseline = JSON.parse(readFileSync(baselineFile, 'utf8'));
 for (const [file, count] of Object.entries(over)) {
   const allowed = baseline[file] ?? 0;
   if (count > allowed) {
-    problems.push(`${file}: ${count} lines over ${MAX_WIDTH} characters of code (allowed ${allowed}); wrap the new ones ` +
-      '(or, for lines merged from elsewhere, count them: node toolchain/checks/lint.mjs --update-baseline)');
+    problems.push(
+      `${file}: ${count} lines over ${MAX_WIDTH} characters of code (allowed ${allowed}); wrap the new ones ` +
+        '(or, for lines merged from elsewhere, count them: node toolchain/checks/lint.mjs --update-baseline)',
+    );
   }
 }
 
@@ -89,5 +94,5 @@ if (problems.length) {
   process.exitCode = 1;
 } else {
   const left = Object.values(over).reduce((a, b) => a + b, 0);
-  process.stdout.write(`lint: ok (biome, control bytes, width; ${left} older lines over ${MAX_WIDTH} in lines.baseline.json)\n`);
+  process.stdout.write(`lint: ok (biome format + lint, control bytes, width; ${left} older lines over ${MAX_WIDTH} in lines.baseline.json)\n`);
 }

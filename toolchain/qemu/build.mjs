@@ -89,9 +89,7 @@ function parseCounts(text) {
  * Rejects when no count was written (qemu failed to start, the guest exec()ed away) or when the guest ran
  * more than one thread (inline counters race then, so the figure would not be exact).
  */
-export async function countInstructions({
-  qemu = 'qemu-arm', cpu, program, args = [], cwd = root, stdin, stdinFile, per = 'insn', marker, stages, env = {},
-}) {
+export async function countInstructions({ qemu = 'qemu-arm', cpu, program, args = [], cwd = root, stdin, stdinFile, per = 'insn', marker, stages, env = {} }) {
   if (!cpu) throw new TypeError('countInstructions: cpu is required (e.g. arm1176, from the board manifest)');
   if (!program) throw new TypeError('countInstructions: program is required');
   // qemu-arm exits 1 without a word when the program is missing: say it here.
@@ -116,7 +114,9 @@ export async function countInstructions({
   try {
     const run = await new Promise((resolve, reject) => {
       const child = spawn(qemu, ['-cpu', cpu, '-plugin', pluginArg.join(','), program, ...args], {
-        cwd, env, stdio: [inputFd ?? 'pipe', 'pipe', 'pipe'],
+        cwd,
+        env,
+        stdio: [inputFd ?? 'pipe', 'pipe', 'pipe'],
       });
       const out = [];
       const err = [];
@@ -124,9 +124,14 @@ export async function countInstructions({
       child.stderr.on('data', (c) => err.push(c));
       child.on('error', reject);
       child.stdin?.on('error', () => {}); // a guest that exits without reading its input is not our failure
-      child.on('close', (code, signal) => resolve({
-        code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
-      }));
+      child.on('close', (code, signal) =>
+        resolve({
+          code,
+          signal,
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+        }),
+      );
       child.stdin?.end(stdin ?? '');
     });
     const text = existsSync(outfile) ? readFileSync(outfile, 'utf8') : '';

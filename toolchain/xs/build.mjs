@@ -55,8 +55,7 @@ function fetchEngine() {
   if (actual !== ENGINE.integrity) {
     rmSync(path, { force: true });
     throw new BuildError(
-      `${ENGINE.tarball} does not match the pinned integrity; refusing to build it (deleted it).\n` +
-        `  expected ${ENGINE.integrity}\n  actual   ${actual}`,
+      `${ENGINE.tarball} does not match the pinned integrity; refusing to build it (deleted it).\n` + `  expected ${ENGINE.integrity}\n  actual   ${actual}`,
     );
   }
   return path;
@@ -101,8 +100,14 @@ export function buildRuntime(arch, { log = (line) => process.stdout.write(line) 
   if (!existsSync(output)) log(`xs: building ${arch} (first build compiles the whole engine: about 10 s on 2 cores)\n`);
   const started = Date.now();
   const r = run('make', [
-    '-C', join(root, 'firmware', 'runtime'), `-j${availableParallelism()}`, arch,
-    `XS_SRC=${srcDir}`, `OUT=${buildDir}`, `FIELDCAM_VERSION=${version}`, `ENGINE=${ENGINE.moddable}`,
+    '-C',
+    join(root, 'firmware', 'runtime'),
+    `-j${availableParallelism()}`,
+    arch,
+    `XS_SRC=${srcDir}`,
+    `OUT=${buildDir}`,
+    `FIELDCAM_VERSION=${version}`,
+    `ENGINE=${ENGINE.moddable}`,
   ]);
   const built = /\bcc\b|\blink\b/.test(r.stdout);
   if (built) log(`xs: built ${arch} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -51,7 +51,9 @@ export async function prepare(log) {
   const runtimes = Object.fromEntries(['x86_64', 'armv6', 'armv7', 'aarch64'].map((arch) => [arch, buildRuntime(arch, { log })]));
   const { outfile, files } = await bundleCoreTests();
   const smoke = await bundleCoreTests({ files: [...AARCH64_SMOKE_FILES], name: 'core-smoke' });
-  log(`xs: runtimes and bundles of ${files.length} core suite files (${smoke.files.length} in the aarch64 smoke set) ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  log(
+    `xs: runtimes and bundles of ${files.length} core suite files (${smoke.files.length} in the aarch64 smoke set) ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
   return { runtimes, bundle: outfile, smokeBundle: smoke.outfile };
 }
 
@@ -109,11 +111,15 @@ const SLOWEST_SHOWN = 5;
 function slowestSuites(lines) {
   const costs = lines.map((l) => /^# xs (.*): \d+ computrons, (\d+) ms$/.exec(l)).filter(Boolean);
   const top = costs.sort((a, b) => Number(b[2]) - Number(a[2])).slice(0, SLOWEST_SHOWN);
-  return top.length ? [`slowest ${top.length} of ${costs.length} suites:`, ...top.map((m) => `${(Number(m[2]) / 1000).toFixed(1).padStart(7)} s  ${m[1]}`)] : [];
+  return top.length
+    ? [`slowest ${top.length} of ${costs.length} suites:`, ...top.map((m) => `${(Number(m[2]) / 1000).toFixed(1).padStart(7)} s  ${m[1]}`)]
+    : [];
 }
 
 export const GROUPS = Object.freeze({
-  native: 'XS x86_64', qemu: 'XS armv6 (qemu-arm -cpu arm1176)', aarch64: 'XS aarch64 smoke set (qemu-aarch64 -cpu cortex-a53)',
+  native: 'XS x86_64',
+  qemu: 'XS armv6 (qemu-arm -cpu arm1176)',
+  aarch64: 'XS aarch64 smoke set (qemu-aarch64 -cpu cortex-a53)',
 });
 
 export function runNative({ runtimes, bundle }) {
@@ -177,16 +183,36 @@ export function runtimeChecks(arch, runtime, prefix = []) {
     ['a bundle that does not parse is BUNDLE_INVALID, exit 4', [file('syntax.js', 'let x = ;')], 4, (r) => r.err.includes('BUNDLE_INVALID: SyntaxError')],
     ['an uncaught exception exits 1 and prints it', [file('throw.js', 'throw new RangeError("top")')], 1, (r) => r.err.includes('RangeError: top')],
     ['an unhandled rejection is fatal, exit 5', [file('reject.js', 'Promise.reject(new TypeError("boom"))')], 5, (r) => r.err.includes('TypeError: boom')],
-    ['the heap limit ends the machine cleanly, exit 6', [file('memory.js', 'const a = []; for (;;) a.push(new ArrayBuffer(1 << 20));')], 6, (r) => r.err.includes('OUT_OF_MEMORY: the JS heap reached its limit of 67108864 bytes')],
-    ['runaway recursion is a stack overflow, exit 7', [file('stack.js', 'function f() { return f() + 1; } f();')], 7, (r) => r.err.includes('JS stack overflow')],
-    ['promise jobs are drained before exit', [file('jobs.js', '(async () => { await null; await null; native.print("drained"); })()')], 0, (r) => r.out === 'drained\n'],
+    [
+      'the heap limit ends the machine cleanly, exit 6',
+      [file('memory.js', 'const a = []; for (;;) a.push(new ArrayBuffer(1 << 20));')],
+      6,
+      (r) => r.err.includes('OUT_OF_MEMORY: the JS heap reached its limit of 67108864 bytes'),
+    ],
+    [
+      'runaway recursion is a stack overflow, exit 7',
+      [file('stack.js', 'function f() { return f() + 1; } f();')],
+      7,
+      (r) => r.err.includes('JS stack overflow'),
+    ],
+    [
+      'promise jobs are drained before exit',
+      [file('jobs.js', '(async () => { await null; await null; native.print("drained"); })()')],
+      0,
+      (r) => r.out === 'drained\n',
+    ],
     [
       'unaligned BigInt64/Float64 DataView access reads all 8 bytes (patched getters)',
-      [file('unaligned.js', [
-        'const v = new DataView(new ArrayBuffer(24));',
-        'v.setBigUint64(3, 0x1122334455667788n, true); v.setFloat64(13, Math.PI, false);',
-        'native.print([v.getBigUint64(3, true).toString(16), v.getBigInt64(3, false).toString(16), v.getFloat64(13, false)].join(" "));',
-      ].join('\n'))],
+      [
+        file(
+          'unaligned.js',
+          [
+            'const v = new DataView(new ArrayBuffer(24));',
+            'v.setBigUint64(3, 0x1122334455667788n, true); v.setFloat64(13, Math.PI, false);',
+            'native.print([v.getBigUint64(3, true).toString(16), v.getBigInt64(3, false).toString(16), v.getFloat64(13, false)].join(" "));',
+          ].join('\n'),
+        ),
+      ],
       0,
       (r) => r.out === `1122334455667788 -778899aabbccddef ${Math.PI}\n`,
     ],
@@ -194,7 +220,10 @@ export function runtimeChecks(arch, runtime, prefix = []) {
   return cases.map(([name, args, code, ok]) => {
     const r = exec(args);
     const good = r.code === code && !r.signal && ok(r);
-    return { name: `${arch}: ${name}`, problem: good ? undefined : `exit ${r.code ?? r.signal}; stdout ${JSON.stringify(r.out.slice(0, 200))}; stderr ${JSON.stringify(r.err.slice(0, 200))}` };
+    return {
+      name: `${arch}: ${name}`,
+      problem: good ? undefined : `exit ${r.code ?? r.signal}; stdout ${JSON.stringify(r.out.slice(0, 200))}; stderr ${JSON.stringify(r.err.slice(0, 200))}`,
+    };
   });
 }
 
@@ -203,7 +232,11 @@ export function nodeCorePassed(file, only) {
   if (!existsSync(file)) return undefined;
   const byFile = JSON.parse(readFileSync(file, 'utf8'));
   const wanted = (f) => (only ? only.includes(f) : f.startsWith('test/firmware/'));
-  return new Set(Object.entries(byFile).filter(([f]) => wanted(f)).flatMap(([, names]) => names));
+  return new Set(
+    Object.entries(byFile)
+      .filter(([f]) => wanted(f))
+      .flatMap(([, names]) => names),
+  );
 }
 
 /** Differences between two sets of test names, as printable lines (empty when equal). */

@@ -75,10 +75,12 @@ export function nodeBoard(options: NodeBoardOptions = {}): Board {
     removeStaleTemps,
     print: options.print ?? ((line: string) => void process.stdout.write(`${line}\n`)),
     printError: options.printError ?? ((line: string) => void process.stderr.write(`${line}\n`)),
-    onStop: options.onStop ?? ((callback: () => void) => {
-      process.once('SIGINT', callback);
-      process.once('SIGTERM', callback);
-    }),
+    onStop:
+      options.onStop ??
+      ((callback: () => void) => {
+        process.once('SIGINT', callback);
+        process.once('SIGTERM', callback);
+      }),
     memory: () => {
       const heapBytes = process.memoryUsage().heapUsed;
       peak = Math.max(peak, heapBytes);

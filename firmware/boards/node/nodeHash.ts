@@ -16,10 +16,20 @@ function checkRange(data: Uint8Array, offset: number, length: number, out: Uint8
 export const nodeHash: HashPort = Object.freeze({
   sha256(data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void {
     checkRange(data, offset, length, out, outOffset);
-    out.set(createHash('sha256').update(data.subarray(offset, offset + length)).digest(), outOffset);
+    out.set(
+      createHash('sha256')
+        .update(data.subarray(offset, offset + length))
+        .digest(),
+      outOffset,
+    );
   },
   hmacSha256(key: Uint8Array, data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void {
     checkRange(data, offset, length, out, outOffset);
-    out.set(createHmac('sha256', key).update(data.subarray(offset, offset + length)).digest(), outOffset);
+    out.set(
+      createHmac('sha256', key)
+        .update(data.subarray(offset, offset + length))
+        .digest(),
+      outOffset,
+    );
   },
 });

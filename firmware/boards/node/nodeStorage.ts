@@ -1,4 +1,17 @@
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  statfsSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { storageError } from '../../core/spool/storageError.ts';
 import type { StorageFile, StoragePort } from '../../io/Storage.ts';
@@ -44,7 +57,7 @@ class NodeStorageFile implements StorageFile {
     const fd = this.check();
     if (offset + length > data.length) throw new RangeError(`append: range ${offset}+${length} outside ${data.length} bytes`);
     fs(this.path, () => {
-      for (let done = 0; done < length;) done += writeSync(fd, data, offset + done, length - done);
+      for (let done = 0; done < length; ) done += writeSync(fd, data, offset + done, length - done);
     });
   }
 

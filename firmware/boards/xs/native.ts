@@ -94,13 +94,9 @@ export interface NativeHost {
   /** The H.264 reader's NAL walk over one read (scan.c; the contract is ByteScanPort.classifyNals). */
   classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
   /** The H.264 reader's access-unit walk (accessunits.c; the contract is ByteScanPort.closeAccessUnit). */
-  closeAccessUnit(
-    data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
-  ): number;
+  closeAccessUnit(data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number;
   /** An access unit's NAL table into a frame record (accessunits.c; the contract is ByteScanPort.copyNalTable). */
-  copyNalTable(
-    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
-  ): void;
+  copyNalTable(table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array): void;
   /** A complete access unit's whole frame record (records.c; the contract is ByteScanPort.fillFrameRecord). */
   fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
   /** The first j in [from, to) with data[j] === 0xFF and data[j + 1] (when j + 1 < to) neither 0x00 nor 0xD0-0xD7, or -1 (scan.c). */
@@ -161,8 +157,15 @@ export interface NativeHost {
    * chunks and slots in use (now and peak), which heapBytes holds together with its blocks' free space.
    */
   memory(): {
-    readonly heapBytes: number; readonly peakBytes: number; readonly limitBytes: number; readonly poolBytes: number; readonly baselineBytes: number;
-    readonly chunkBytes: number; readonly peakChunkBytes: number; readonly slotBytes: number; readonly peakSlotBytes: number;
+    readonly heapBytes: number;
+    readonly peakBytes: number;
+    readonly limitBytes: number;
+    readonly poolBytes: number;
+    readonly baselineBytes: number;
+    readonly chunkBytes: number;
+    readonly peakChunkBytes: number;
+    readonly slotBytes: number;
+    readonly peakSlotBytes: number;
   };
   /**
    * Allocation counters without allocating (memory() builds an object): out[0] slots in use, out[1] chunk bytes in

@@ -34,7 +34,7 @@ export interface AudioInputOptions {
 /** What an audio input of this format adds to the pool (derivePoolSizing withAudio). */
 export function audioBudget(codec: AudioCodecId, sampleRate: number, channels: number): AudioBudget {
   return codec === 'aac'
-    ? { packetsPerSecond: Math.ceil(sampleRate / AAC_FRAME_SAMPLES), bytesPerSecond: (256_000 / 8) * Math.min(channels, 2) / 2 }
+    ? { packetsPerSecond: Math.ceil(sampleRate / AAC_FRAME_SAMPLES), bytesPerSecond: ((256_000 / 8) * Math.min(channels, 2)) / 2 }
     : { packetsPerSecond: 1000 / G711_PACKET_MS, bytesPerSecond: sampleRate * channels };
 }
 
@@ -126,7 +126,9 @@ export class AudioInput {
       this.silence.refs = 1;
     }
     this.stats = {
-      packetsIn: 0, packetsQueued: 0, silencePackets: 0,
+      packetsIn: 0,
+      packetsQueued: 0,
+      silencePackets: 0,
       drops: { stopped: 0, noFragment: 0, late: 0, afterVideo: 0, format: 0, corrupt: 0, noRecord: 0 },
     };
   }
@@ -134,8 +136,11 @@ export class AudioInput {
   /** The Matroska track (TrackNumber 2), known from the configuration at boot. */
   trackSpec(): AudioTrackSpec {
     return {
-      codecId: AUDIO_CODECS[this.o.codec].mkvCodecId, codecPrivate: this.codecPrivate,
-      sampleRate: this.o.sampleRate, channels: this.o.channels, bitDepth: this.o.codec === 'aac' ? 16 : 8,
+      codecId: AUDIO_CODECS[this.o.codec].mkvCodecId,
+      codecPrivate: this.codecPrivate,
+      sampleRate: this.o.sampleRate,
+      channels: this.o.channels,
+      bitDepth: this.o.codec === 'aac' ? 16 : 8,
     };
   }
 
@@ -217,8 +222,10 @@ export class AudioInput {
       this.next += h.frameLength;
       if (h.config !== this.aacConfig) {
         this.drop('format');
-        this.problem = new FieldcamError('AUDIO_FORMAT_MISMATCH',
-          `the AAC stream is ${h.sampleRate} Hz, ${h.channels} channel(s), ADTS profile ${h.profile}; camera.audio declares AAC-LC ${this.o.sampleRate} Hz, ${this.o.channels} channel(s)`);
+        this.problem = new FieldcamError(
+          'AUDIO_FORMAT_MISMATCH',
+          `the AAC stream is ${h.sampleRate} Hz, ${h.channels} channel(s), ADTS profile ${h.profile}; camera.audio declares AAC-LC ${this.o.sampleRate} Hz, ${this.o.channels} channel(s)`,
+        );
         continue;
       }
       this.packet(start + h.headerBytes, start + h.frameLength, at);

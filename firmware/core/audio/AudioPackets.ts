@@ -22,8 +22,17 @@ export class AudioPackets {
   readonly totalSamples: number;
 
   constructor(o: {
-    codec: AudioCodecId; bytes: Uint8Array; sampleRate: number; channels: number; bitDepth: number; codecPrivate: Uint8Array;
-    offset: Uint32Array; length: Uint32Array; samplesBefore: Float64Array; count: number; totalSamples: number;
+    codec: AudioCodecId;
+    bytes: Uint8Array;
+    sampleRate: number;
+    channels: number;
+    bitDepth: number;
+    codecPrivate: Uint8Array;
+    offset: Uint32Array;
+    length: Uint32Array;
+    samplesBefore: Float64Array;
+    count: number;
+    totalSamples: number;
   }) {
     this.codec = o.codec;
     this.bytes = o.bytes;

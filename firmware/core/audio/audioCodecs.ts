@@ -21,14 +21,27 @@ const G711_CAVEAT =
 /** Every audio codec, by id (the ids `mux --audio` takes). */
 export const AUDIO_CODECS: Readonly<Record<AudioCodecId, AudioCodecSpec>> = Object.freeze({
   aac: Object.freeze({
-    id: 'aac', label: 'AAC', mkvCodecId: 'A_AAC', kvsMediaType: 'audio/aac', formatTag: 0, playback: Object.freeze({ hls: true }),
+    id: 'aac',
+    label: 'AAC',
+    mkvCodecId: 'A_AAC',
+    kvsMediaType: 'audio/aac',
+    formatTag: 0,
+    playback: Object.freeze({ hls: true }),
   }),
   alaw: Object.freeze({
-    id: 'alaw', label: 'G.711 A-law', mkvCodecId: 'A_MS/ACM', kvsMediaType: 'audio/alaw', formatTag: 6,
+    id: 'alaw',
+    label: 'G.711 A-law',
+    mkvCodecId: 'A_MS/ACM',
+    kvsMediaType: 'audio/alaw',
+    formatTag: 6,
     playback: Object.freeze({ hls: false, caveat: G711_CAVEAT }),
   }),
   mulaw: Object.freeze({
-    id: 'mulaw', label: 'G.711 µ-law', mkvCodecId: 'A_MS/ACM', kvsMediaType: 'audio/mulaw', formatTag: 7,
+    id: 'mulaw',
+    label: 'G.711 µ-law',
+    mkvCodecId: 'A_MS/ACM',
+    kvsMediaType: 'audio/mulaw',
+    formatTag: 7,
     playback: Object.freeze({ hls: false, caveat: G711_CAVEAT }),
   }),
 });

@@ -34,8 +34,16 @@ export function readAdts(bytes: Uint8Array): AudioPackets {
   }
   h.parse(bytes, 0, bytes.length, 0, true);
   return new AudioPackets({
-    codec: 'aac', bytes, sampleRate: h.sampleRate, channels: h.channels, bitDepth: 16,
+    codec: 'aac',
+    bytes,
+    sampleRate: h.sampleRate,
+    channels: h.channels,
+    bitDepth: 16,
     codecPrivate: audioSpecificConfig(h.profile, h.rateIndex, h.channels),
-    offset, length, samplesBefore, count, totalSamples: count * AAC_FRAME_SAMPLES,
+    offset,
+    length,
+    samplesBefore,
+    count,
+    totalSamples: count * AAC_FRAME_SAMPLES,
   });
 }

@@ -24,6 +24,16 @@ export function readG711(bytes: Uint8Array, codec: 'alaw' | 'mulaw'): AudioPacke
   }
   const wfx = g711WaveFormat(codec, RATE, 1);
   return new AudioPackets({
-    codec, bytes, sampleRate: RATE, channels: 1, bitDepth: 8, codecPrivate: wfx, offset, length, samplesBefore, count, totalSamples: bytes.length,
+    codec,
+    bytes,
+    sampleRate: RATE,
+    channels: 1,
+    bitDepth: 8,
+    codecPrivate: wfx,
+    offset,
+    length,
+    samplesBefore,
+    count,
+    totalSamples: bytes.length,
   });
 }

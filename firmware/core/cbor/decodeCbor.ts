@@ -141,7 +141,8 @@ function readItem(c: Cursor, depth: number): unknown {
       if (depth >= c.maxDepth) throw tooDeep(c, at);
       const innerAt = c.p;
       const inner = readItem(c, depth + 1);
-      if (!(inner instanceof Uint8Array)) throw new FieldcamError('CBOR_UNSUPPORTED', `tag 64 at offset ${at} does not enclose a byte string (offset ${innerAt})`);
+      if (!(inner instanceof Uint8Array))
+        throw new FieldcamError('CBOR_UNSUPPORTED', `tag 64 at offset ${at} does not enclose a byte string (offset ${innerAt})`);
       return inner;
     }
   }

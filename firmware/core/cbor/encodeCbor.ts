@@ -151,7 +151,10 @@ function writeByte(b: number, out: Uint8Array, p: number): number {
 
 function fits(out: Uint8Array, p: number, n: number): void {
   if (p + n > out.length) {
-    throw new FieldcamError('CBOR_BUFFER_TOO_SMALL', `the encoded value does not fit the ${out.length}-byte output (needed ${p + n - out.length} more at least)`);
+    throw new FieldcamError(
+      'CBOR_BUFFER_TOO_SMALL',
+      `the encoded value does not fit the ${out.length}-byte output (needed ${p + n - out.length} more at least)`,
+    );
   }
 }
 

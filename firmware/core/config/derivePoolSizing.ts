@@ -25,7 +25,7 @@ export function derivePoolSizing(budget: PoolBudget): PoolSizing {
       throw new FieldcamError('CONFIG_INVALID', `pool.${key} must be a positive number, got ${String(v)}`);
     }
   }
-  const bytes = (budget.bitrateKbps * 1000 / 8) * budget.bufferSeconds * 1.2;
+  const bytes = ((budget.bitrateKbps * 1000) / 8) * budget.bufferSeconds * 1.2;
   const slotBytes = Math.ceil(budget.maxFrameBytes);
   return {
     slotBytes,

@@ -152,11 +152,25 @@ export class ControlChannel {
     const now = this.o.clock.monotonic();
     const health = this.currentHealth(s, now);
     return {
-      t: this.o.clock.now(), seq: this.seq++, uptimeMs: Math.round(now - this.bootAt), streaming: this.settings.streaming, health: health.state,
-      framesIn: s.framesIn, framesOut: s.framesOut, fragmentsSent: s.fragmentsSent, fragmentsPersisted: s.fragmentsPersisted,
-      drops: s.drops, poolSlotsInUse: s.poolSlotsInUse, poolSlots: s.poolSlots, bytesBehind: s.bytesBehind,
-      ackLatencyP50Ms: s.ackLatencyP50Ms, ackLatencyP99Ms: s.ackLatencyP99Ms, lastPersistedAgeMs: s.lastPersistedAgeMs,
-      errors: topErrors(this.busy > 0 ? { ...s.errors, CONTROL_BUSY: this.busy } : s.errors), heap: s.heap, computrons: s.computrons,
+      t: this.o.clock.now(),
+      seq: this.seq++,
+      uptimeMs: Math.round(now - this.bootAt),
+      streaming: this.settings.streaming,
+      health: health.state,
+      framesIn: s.framesIn,
+      framesOut: s.framesOut,
+      fragmentsSent: s.fragmentsSent,
+      fragmentsPersisted: s.fragmentsPersisted,
+      drops: s.drops,
+      poolSlotsInUse: s.poolSlotsInUse,
+      poolSlots: s.poolSlots,
+      bytesBehind: s.bytesBehind,
+      ackLatencyP50Ms: s.ackLatencyP50Ms,
+      ackLatencyP99Ms: s.ackLatencyP99Ms,
+      lastPersistedAgeMs: s.lastPersistedAgeMs,
+      errors: topErrors(this.busy > 0 ? { ...s.errors, CONTROL_BUSY: this.busy } : s.errors),
+      heap: s.heap,
+      computrons: s.computrons,
       ...(s.cameraError !== undefined ? { cameraError: s.cameraError } : {}),
       ...(s.events ? { events: s.events } : {}),
       ...(s.spool ? { spool: s.spool } : {}),
@@ -189,7 +203,10 @@ export class ControlChannel {
     try {
       this.stateFile.write(this.state);
     } catch (err) {
-      const e = isFieldcamError(err) && err.code !== 'CBOR_BUFFER_TOO_SMALL' ? err : new FieldcamError('CONTROL_STATE_WRITE_FAILED', `the control state file could not be written: ${(err as Error).message}`);
+      const e =
+        isFieldcamError(err) && err.code !== 'CBOR_BUFFER_TOO_SMALL'
+          ? err
+          : new FieldcamError('CONTROL_STATE_WRITE_FAILED', `the control state file could not be written: ${(err as Error).message}`);
       this.emit({ type: 'error', code: e.code === 'CONTROL_STATE_WRITE_FAILED' ? e.code : 'CONTROL_STATE_WRITE_FAILED', message: e.message });
     }
   }
@@ -254,7 +271,11 @@ export class ControlChannel {
   private refusedBusy(id: string | undefined): boolean {
     if (this.running + this.outbox.waiting < this.pendingResults) return false;
     this.busy++;
-    this.emit({ type: 'error', code: 'CONTROL_BUSY', message: `command ${id === undefined ? '(no id)' : id} not run: ${this.pendingResults} results are already waiting to be sent` });
+    this.emit({
+      type: 'error',
+      code: 'CONTROL_BUSY',
+      message: `command ${id === undefined ? '(no id)' : id} not run: ${this.pendingResults} results are already waiting to be sent`,
+    });
     return true;
   }
 
@@ -276,19 +297,24 @@ export class ControlChannel {
     const logged = c.name !== 'status';
     if (logged) this.log.begin(c.id);
     this.running++;
-    this.run(c).then(
-      (data) => {
-        this.running--;
-        this.finish(c.id, { ok: true, ...(data ? { data } : {}) }, logged);
-      },
-      (err: unknown) => {
-        this.running--;
-        const e = isFieldcamError(err) ? err : new FieldcamError('CONTROL_ARGUMENT_INVALID', String(err));
-        this.finish(c.id, { ok: false, code: e.code, message: e.message }, logged);
-      },
-    ).then(() => {
-      if (c.name === 'restart' && !this.closed) this.o.timers.set(0, () => this.device.restart());
-    }, () => undefined);
+    this.run(c)
+      .then(
+        (data) => {
+          this.running--;
+          this.finish(c.id, { ok: true, ...(data ? { data } : {}) }, logged);
+        },
+        (err: unknown) => {
+          this.running--;
+          const e = isFieldcamError(err) ? err : new FieldcamError('CONTROL_ARGUMENT_INVALID', String(err));
+          this.finish(c.id, { ok: false, code: e.code, message: e.message }, logged);
+        },
+      )
+      .then(
+        () => {
+          if (c.name === 'restart' && !this.closed) this.o.timers.set(0, () => this.device.restart());
+        },
+        () => undefined,
+      );
   }
 
   private repeat(id: string): void {
@@ -300,7 +326,8 @@ export class ControlChannel {
   /** Publishes a command's result; `logged`: kept in the command log and the state file (all but `status`). */
   private finish(id: string | undefined, r: { ok: boolean; code?: string; message?: string; data?: Record<string, unknown> }, logged = true): void {
     const result: CommandResult = {
-      ...(id !== undefined ? { id } : {}), ok: r.ok,
+      ...(id !== undefined ? { id } : {}),
+      ok: r.ok,
       ...(r.code ? { code: r.code } : {}),
       ...(r.message ? { message: r.message.slice(0, CONTROL_LIMITS.messageMaxChars) } : {}),
       ...(r.data ? { data: r.data } : {}),
@@ -322,13 +349,16 @@ export class ControlChannel {
   private bounded<T>(p: Promise<T>, fallback: T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = this.o.timers.set(this.o.commandTimeoutMs ?? 30_000, () => resolve(fallback));
-      p.then((v) => {
-        this.o.timers.clear(timer);
-        resolve(v);
-      }, (err: unknown) => {
-        this.o.timers.clear(timer);
-        reject(err);
-      });
+      p.then(
+        (v) => {
+          this.o.timers.clear(timer);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.o.timers.clear(timer);
+          reject(err);
+        },
+      );
     });
   }
 
@@ -337,9 +367,18 @@ export class ControlChannel {
     const map = decodeControlMap(payload, 'desired document');
     const version = map instanceof FieldcamError ? undefined : map.version;
     const settings = map instanceof FieldcamError ? undefined : map.settings;
-    if (map instanceof FieldcamError || typeof version !== 'number' || !Number.isInteger(version) || version < 0 ||
-      typeof settings !== 'object' || settings === null || Array.isArray(settings) || settings instanceof Uint8Array) {
-      const e = map instanceof FieldcamError ? map : new FieldcamError('CONTROL_PAYLOAD_INVALID', 'the desired document must be { version: uint, settings: map }');
+    if (
+      map instanceof FieldcamError ||
+      typeof version !== 'number' ||
+      !Number.isInteger(version) ||
+      version < 0 ||
+      typeof settings !== 'object' ||
+      settings === null ||
+      Array.isArray(settings) ||
+      settings instanceof Uint8Array
+    ) {
+      const e =
+        map instanceof FieldcamError ? map : new FieldcamError('CONTROL_PAYLOAD_INVALID', 'the desired document must be { version: uint, settings: map }');
       this.emit({ type: 'error', code: e.code, message: e.message });
       return;
     }
@@ -376,9 +415,15 @@ export class ControlChannel {
     }
     const idle = snapshot.events?.idle === true && now - this.framesAt < s.healthAmberMs;
     if (idle) this.busySince = now;
-    return deriveHealth({ streaming: s.streaming, lastPersistedAgeMs: snapshot.lastPersistedAgeMs,
-      streamingForMs: now - Math.max(this.streamingSince, this.busySince), amberMs: s.healthAmberMs, redMs: s.healthRedMs,
-      cameraFailing: snapshot.cameraError !== undefined, idle });
+    return deriveHealth({
+      streaming: s.streaming,
+      lastPersistedAgeMs: snapshot.lastPersistedAgeMs,
+      streamingForMs: now - Math.max(this.streamingSince, this.busySince),
+      amberMs: s.healthAmberMs,
+      redMs: s.healthRedMs,
+      cameraFailing: snapshot.cameraError !== undefined,
+      idle,
+    });
   }
 
   private checkHealth(): void {
@@ -417,7 +462,11 @@ export class ControlChannel {
     try {
       return this.mqtt?.publish(topic, this.encode(value), qos, retain) ?? false; // copied by the client: `out` is reused
     } catch (err) {
-      this.emit({ type: 'error', code: isFieldcamError(err) ? err.code : 'CONTROL_PAYLOAD_INVALID', message: `publish to ${topic}: ${(err as Error).message}` });
+      this.emit({
+        type: 'error',
+        code: isFieldcamError(err) ? err.code : 'CONTROL_PAYLOAD_INVALID',
+        message: `publish to ${topic}: ${(err as Error).message}`,
+      });
       return true; // an encoding failure is reported, not retried
     }
   }

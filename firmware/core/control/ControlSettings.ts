@@ -34,7 +34,15 @@ export const SETTING_RANGES = Object.freeze({
   healthRedMs: Object.freeze([1000, 3_600_000]),
 } as const);
 
-export const SETTING_KEYS: readonly SettingKey[] = Object.freeze(['streaming', 'fragmentMs', 'fps', 'bitrateKbps', 'telemetryIntervalS', 'healthAmberMs', 'healthRedMs']);
+export const SETTING_KEYS: readonly SettingKey[] = Object.freeze([
+  'streaming',
+  'fragmentMs',
+  'fps',
+  'bitrateKbps',
+  'telemetryIntervalS',
+  'healthAmberMs',
+  'healthRedMs',
+]);
 
 export function defaultSettings(caps: DeviceCapabilities): ControlSettings {
   return {

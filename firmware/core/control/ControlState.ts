@@ -60,7 +60,8 @@ export function decodeControlState(bytes: Uint8Array): ControlState {
   for (const c of raw.commands as unknown[]) {
     if (!isMap(c) || typeof c.id !== 'string' || typeof c.ok !== 'boolean') invalid('has a malformed command entry');
     commands.push({
-      id: c.id, ok: c.ok,
+      id: c.id,
+      ok: c.ok,
       ...(typeof c.code === 'string' ? { code: c.code } : {}),
       ...(typeof c.message === 'string' ? { message: c.message } : {}),
       ...(isMap(c.data) ? { data: c.data } : {}),

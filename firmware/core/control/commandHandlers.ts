@@ -64,8 +64,10 @@ export const COMMAND_HANDLERS: Readonly<Record<CommandName, Handler>> = Object.f
       if (key !== 'name' && key !== 'value') throw new FieldcamError('CONTROL_ARGUMENT_INVALID', `unknown tag argument ${key.slice(0, 64)} (name, value)`);
     }
     const { name, value } = args;
-    if (typeof name !== 'string' || name.length < 1 || name.length > 128) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'tag name must be text of 1-128 characters');
-    if (typeof value !== 'string' || value.length > 256) throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'tag value must be text of at most 256 characters');
+    if (typeof name !== 'string' || name.length < 1 || name.length > 128)
+      throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'tag name must be text of 1-128 characters');
+    if (typeof value !== 'string' || value.length > 256)
+      throw new FieldcamError('CONTROL_ARGUMENT_INVALID', 'tag value must be text of at most 256 characters');
     const fragment = await ctx.bounded(ctx.device.tagNextFragment(name, value), -1);
     return fragment >= 0 ? { fragment } : {};
   },

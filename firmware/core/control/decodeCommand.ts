@@ -47,12 +47,23 @@ export function decodeCommand(payload: Uint8Array): DecodedCommand {
   if (map instanceof FieldcamError) return { ok: false, id: undefined, error: map };
   const id = map.id;
   if (typeof id !== 'string' || id.length < 1 || id.length > CONTROL_LIMITS.idMaxChars) {
-    return { ok: false, id: undefined, error: new FieldcamError('CONTROL_PAYLOAD_INVALID', `command id must be text of 1-${CONTROL_LIMITS.idMaxChars} characters`) };
+    return {
+      ok: false,
+      id: undefined,
+      error: new FieldcamError('CONTROL_PAYLOAD_INVALID', `command id must be text of 1-${CONTROL_LIMITS.idMaxChars} characters`),
+    };
   }
   const name = map.name;
   if (typeof name !== 'string') return { ok: false, id, error: new FieldcamError('CONTROL_PAYLOAD_INVALID', 'command name must be text') };
   if (!(COMMAND_NAMES as readonly string[]).includes(name)) {
-    return { ok: false, id, error: new FieldcamError('CONTROL_UNKNOWN_COMMAND', `unknown command "${name.slice(0, CONTROL_LIMITS.nameMaxChars)}" (known: ${COMMAND_NAMES.join(', ')})`) };
+    return {
+      ok: false,
+      id,
+      error: new FieldcamError(
+        'CONTROL_UNKNOWN_COMMAND',
+        `unknown command "${name.slice(0, CONTROL_LIMITS.nameMaxChars)}" (known: ${COMMAND_NAMES.join(', ')})`,
+      ),
+    };
   }
   const args = map.args === undefined ? {} : map.args;
   if (!isMap(args)) return { ok: false, id, error: new FieldcamError('CONTROL_ARGUMENT_INVALID', `args of ${name} must be a map`) };

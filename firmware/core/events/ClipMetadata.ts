@@ -4,7 +4,8 @@ import { CLIP_TAG, EVENT_LIMITS } from './eventLimits.ts';
 
 /** Digits of a clip id or event count (epoch ms has 13; 16 covers any safe integer). */
 const NUMBER_CHARS = 16;
-const CAPACITY = 2 * (TAGS_ELEMENT_OVERHEAD + CLIP_TAG.events.length + NUMBER_CHARS) +
+const CAPACITY =
+  2 * (TAGS_ELEMENT_OVERHEAD + CLIP_TAG.events.length + NUMBER_CHARS) +
   EVENT_LIMITS.tagsMax * (TAGS_ELEMENT_OVERHEAD + EVENT_LIMITS.nameMaxChars + EVENT_LIMITS.valueMaxChars);
 
 /**

@@ -12,7 +12,10 @@ const VALUE = /^[\x21-\x7e]+$/;
  */
 export function checkEventTag(name: unknown, value: unknown): void {
   if (typeof name !== 'string' || name.length < 1 || name.length > EVENT_LIMITS.nameMaxChars || !NAME.test(name)) {
-    throw new FieldcamError('EVENT_TAG_INVALID', `tag name ${JSON.stringify(String(name).slice(0, 40))} must be 1-${EVENT_LIMITS.nameMaxChars} of A-Z a-z 0-9 _ . -`);
+    throw new FieldcamError(
+      'EVENT_TAG_INVALID',
+      `tag name ${JSON.stringify(String(name).slice(0, 40))} must be 1-${EVENT_LIMITS.nameMaxChars} of A-Z a-z 0-9 _ . -`,
+    );
   }
   if (name.startsWith(RESERVED_METADATA_PREFIX) || name.startsWith(CLIP_TAG.prefix)) {
     throw new FieldcamError('EVENT_TAG_INVALID', `tag name ${name} is reserved (${RESERVED_METADATA_PREFIX}…, ${CLIP_TAG.prefix}…)`);

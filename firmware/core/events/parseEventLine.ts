@@ -21,7 +21,8 @@ export function parseEventLine(bytes: Uint8Array, start: number, end: number, ma
   let text = '';
   for (let i = start; i < end; i++) {
     const b = bytes[i]!;
-    if (b < 0x20 || b > 0x7e) return new FieldcamError('EVENT_LINE_INVALID', `byte 0x${b.toString(16)} at column ${i - start + 1}: a trigger line is printable ASCII`);
+    if (b < 0x20 || b > 0x7e)
+      return new FieldcamError('EVENT_LINE_INVALID', `byte 0x${b.toString(16)} at column ${i - start + 1}: a trigger line is printable ASCII`);
     text += String.fromCharCode(b);
   }
   if (text.startsWith('#')) return undefined;

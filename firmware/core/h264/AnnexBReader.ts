@@ -174,8 +174,11 @@ export abstract class AnnexBReader<P> implements FrameReader {
       if (result !== PREPARE.FRAME_TOO_LARGE) return result;
       if (this.strict) {
         this.shutdown();
-        throw new FieldcamError('POOL_FRAME_TOO_LARGE', `access unit #${this.seq} starting at byte ${this.au.start} is already ` +
-          `${this.cursor.position - this.au.start} bytes, more than fits in a ${this.pool.sizing.slotBytes}-byte slot`);
+        throw new FieldcamError(
+          'POOL_FRAME_TOO_LARGE',
+          `access unit #${this.seq} starting at byte ${this.au.start} is already ` +
+            `${this.cursor.position - this.au.start} bytes, more than fits in a ${this.pool.sizing.slotBytes}-byte slot`,
+        );
       }
       if (this.auState === AU_COLLECT) {
         this.skipAu('frameTooLarge', false);
@@ -258,8 +261,13 @@ export abstract class AnnexBReader<P> implements FrameReader {
       // part of it. (A NAL cut right after a 0x00 byte looks the same; the slice-header parse catches most cuts.)
       if (this.open) this.finishNal(this.cursor.position - this.scanner.zeros);
       if (this.auState === AU_COLLECT && !this.au.hasVcl) {
-        this.recover(new FieldcamError(syntax.truncatedNal, `the stream ends with ${this.au.count} NAL unit(s) from byte ` +
-          `${this.au.start} but no slice: access unit #${this.seq} is incomplete`), false);
+        this.recover(
+          new FieldcamError(
+            syntax.truncatedNal,
+            `the stream ends with ${this.au.count} NAL unit(s) from byte ` + `${this.au.start} but no slice: access unit #${this.seq} is incomplete`,
+          ),
+          false,
+        );
       }
       if (this.auState !== AU_NONE) this.completeAu();
     } finally {
@@ -389,8 +397,11 @@ export abstract class AnnexBReader<P> implements FrameReader {
     } else if (this.au.end - this.au.start > this.pool.sizing.slotBytes) {
       // Two slots may happen to hold it, but whether they do depends on where it starts: refuse it always.
       const slotBytes = this.pool.sizing.slotBytes;
-      this.refuse('POOL_FRAME_TOO_LARGE', 'frameTooLarge',
-        `access unit #${this.seq} at byte ${this.au.start} is ${this.au.size} bytes, more than fits in a ${slotBytes}-byte slot`);
+      this.refuse(
+        'POOL_FRAME_TOO_LARGE',
+        'frameTooLarge',
+        `access unit #${this.seq} at byte ${this.au.start} is ${this.au.size} bytes, more than fits in a ${slotBytes}-byte slot`,
+      );
     } else if (this.awaitKey && !this.au.key) {
       this.pool.countDrop('awaitKeyFrame');
     } else {
@@ -406,8 +417,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
     let frame = recordPort ? pool.takeFrame() : pool.newFrame();
     if (!frame && this.onNoFrameRecord?.()) frame = recordPort ? pool.takeFrame() : pool.newFrame();
     if (!frame) {
-      this.refuse('POOL_EXHAUSTED', 'poolFull',
-        `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for access unit #${this.seq}`);
+      this.refuse('POOL_EXHAUSTED', 'poolFull', `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for access unit #${this.seq}`);
       return;
     }
     const au = this.au;

@@ -92,8 +92,10 @@ export class BitReader {
       zeros++;
       if (zeros > 31) {
         const at = this.consumed - zeros;
-        throw new FieldcamError(this.invalidCode,
-          `${this.what}: Exp-Golomb code with more than 31 leading zero bits at bit ${at} (${this.end - this.start} bytes)`);
+        throw new FieldcamError(
+          this.invalidCode,
+          `${this.what}: Exp-Golomb code with more than 31 leading zero bits at bit ${at} (${this.end - this.start} bytes)`,
+        );
       }
     }
     return 2 ** zeros - 1 + this.u(zeros);
@@ -107,16 +109,20 @@ export class BitReader {
 
   private load(): void {
     if (this.pos >= this.end) {
-      throw new FieldcamError('H264_TRUNCATED_NAL',
-        `${this.what}: ends after ${this.consumed} bits (${this.end - this.start} bytes) while its syntax needs more`);
+      throw new FieldcamError(
+        'H264_TRUNCATED_NAL',
+        `${this.what}: ends after ${this.consumed} bits (${this.end - this.start} bytes) while its syntax needs more`,
+      );
     }
     let b = this.bytes[this.pos++] as number;
     if (this.zeros >= 2 && b === 3) {
       // emulation_prevention_three_byte (7.4.1): drop it and restart the zero count.
       this.zeros = 0;
       if (this.pos >= this.end) {
-        throw new FieldcamError('H264_TRUNCATED_NAL',
-          `${this.what}: ends after ${this.consumed} bits (${this.end - this.start} bytes) while its syntax needs more`);
+        throw new FieldcamError(
+          'H264_TRUNCATED_NAL',
+          `${this.what}: ends after ${this.consumed} bits (${this.end - this.start} bytes) while its syntax needs more`,
+        );
       }
       b = this.bytes[this.pos++] as number;
     }

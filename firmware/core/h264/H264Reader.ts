@@ -1,5 +1,15 @@
 import { FieldcamError } from '../errors.ts';
-import { AnnexBReader, type AnnexBReaderOptions, AU_COLLECT, AU_SKIP, HEADER_BEGINS, HEADER_JOINS, HEADER_WAIT, type NalSyntax, vclTable } from './AnnexBReader.ts';
+import {
+  AnnexBReader,
+  type AnnexBReaderOptions,
+  AU_COLLECT,
+  AU_SKIP,
+  HEADER_BEGINS,
+  HEADER_JOINS,
+  HEADER_WAIT,
+  type NalSyntax,
+  vclTable,
+} from './AnnexBReader.ts';
 import { AU_WALK } from './accessUnitWalk.ts';
 import { type ParameterSets, ParameterSetStore } from './ParameterSetStore.ts';
 import { SliceHeader } from './SliceHeader.ts';
@@ -28,9 +38,21 @@ const WALK_RECORDS = 16;
 const UNDECIDED = 255;
 /** The access-unit walk's state layout and results as locals (one read each, not a property lookup per use). */
 const {
-  ZEROS: S_ZEROS, STOP: S_STOP, NAL_START: S_NAL_START, NAL_HEADER: S_NAL_HEADER, NAL_PREFIX: S_NAL_PREFIX, NAL_TYPE: S_NAL_TYPE,
-  AU_END: S_AU_END, AU_COUNT: S_AU_COUNT, AU_HAS_VCL: S_AU_HAS_VCL, AU_KEY: S_AU_KEY, PIC_SIZE: S_PIC_SIZE, PPS_ID: S_PPS_ID,
-  DONE: AU_DONE, FRAME: AU_FRAME, QUIET: AU_QUIET,
+  ZEROS: S_ZEROS,
+  STOP: S_STOP,
+  NAL_START: S_NAL_START,
+  NAL_HEADER: S_NAL_HEADER,
+  NAL_PREFIX: S_NAL_PREFIX,
+  NAL_TYPE: S_NAL_TYPE,
+  AU_END: S_AU_END,
+  AU_COUNT: S_AU_COUNT,
+  AU_HAS_VCL: S_AU_HAS_VCL,
+  AU_KEY: S_AU_KEY,
+  PIC_SIZE: S_PIC_SIZE,
+  PPS_ID: S_PPS_ID,
+  DONE: AU_DONE,
+  FRAME: AU_FRAME,
+  QUIET: AU_QUIET,
 } = AU_WALK;
 /** Stands for "no stored SPS / PPS" in ByteScanPort.closeAccessUnit calls (no length matches it). */
 const NO_BYTES = new Uint8Array(0);
@@ -105,7 +127,7 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
       this.nalType = s[S_NAL_TYPE] as number;
       if (result !== AU_FRAME) {
         this.scanner.zeros = s[S_ZEROS] as number;
-        return result === AU_DONE ? to : s[S_STOP] as number;
+        return result === AU_DONE ? to : (s[S_STOP] as number);
       }
       // The open NAL unit begins the next access unit: the complete one goes out (or is counted) as in `walk`.
       this.enterAu(true);
@@ -187,23 +209,20 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
     const h = this.nalHeader;
     if (h >= available) {
       if (end < 0) return HEADER_WAIT;
-      throw new FieldcamError('H264_TRUNCATED_NAL',
-        `empty NAL unit (a start code followed by another) at byte ${this.nalStart}, frame #${this.headerFrame}`);
+      throw new FieldcamError('H264_TRUNCATED_NAL', `empty NAL unit (a start code followed by another) at byte ${this.nalStart}, frame #${this.headerFrame}`);
     }
     const header = this.cursor.byteAt(h);
     if (header === 0 && end < 0) return HEADER_WAIT;
     if (header & 0x80) {
       const hex = header.toString(16).padStart(2, '0');
-      throw new FieldcamError('H264_FORBIDDEN_BIT',
-        `NAL unit at byte ${h} (header 0x${hex}, frame #${this.headerFrame}) has forbidden_zero_bit set`);
+      throw new FieldcamError('H264_FORBIDDEN_BIT', `NAL unit at byte ${h} (header 0x${hex}, frame #${this.headerFrame}) has forbidden_zero_bit set`);
     }
     const type = header & 0x1f;
     let startsAu = false;
     if ((type === 1 || type === 5) && auHasVcl) {
       if (h + 1 >= available) {
         if (end < 0) return HEADER_WAIT;
-        throw new FieldcamError('H264_TRUNCATED_NAL',
-          `slice NAL unit at byte ${h} (frame #${this.headerFrame}) is only its 1-byte header`);
+        throw new FieldcamError('H264_TRUNCATED_NAL', `slice NAL unit at byte ${h} (frame #${this.headerFrame}) is only its 1-byte header`);
       }
       const next = this.cursor.byteAt(h + 1);
       if (next === 0 && end < 0) return HEADER_WAIT;
@@ -228,15 +247,13 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
     const length = end - h;
     try {
       if (this.au.full) {
-        throw new FieldcamError('H264_TOO_MANY_NALS',
-          `access unit #${this.seq} at byte ${this.au.start} has more than ${this.au.count} NAL units`);
+        throw new FieldcamError('H264_TOO_MANY_NALS', `access unit #${this.seq} at byte ${this.au.start} has more than ${this.au.count} NAL units`);
       }
       if (type === 7) this.params.offerSps(this.cursor, h, length);
       else if (type === 8) this.params.offerPps(this.cursor, h, length);
       else if (type === 1 || type === 5) this.checkSlice(h, length, type);
       else if (type >= 2 && type <= 4) {
-        throw new FieldcamError('H264_SPS_UNSUPPORTED',
-          `data-partitioned slice (NAL type ${type}, Extended profile) at byte ${h}, frame #${this.seq}`);
+        throw new FieldcamError('H264_SPS_UNSUPPORTED', `data-partitioned slice (NAL type ${type}, Extended profile) at byte ${h}, frame #${this.seq}`);
       }
     } catch (err) {
       this.recover(err, type === 1 || type === 5);
@@ -248,8 +265,7 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
   private checkSlice(h: number, length: number, type: number): void {
     const sps = this.params.sps;
     if (!sps || !this.params.ready) {
-      throw new FieldcamError('H264_NO_PARAMETER_SETS',
-        `slice (NAL type ${type}) at byte ${h}, frame #${this.seq} arrived before an SPS and a PPS`);
+      throw new FieldcamError('H264_NO_PARAMETER_SETS', `slice (NAL type ${type}) at byte ${h}, frame #${this.seq} arrived before an SPS and a PPS`);
     }
     this.slice.read(this.cursor, h, length).check(type, sps.picSizeInMbs, this.params.ppsId, this.au.hasVcl, this.au.key, h, this.seq);
   }

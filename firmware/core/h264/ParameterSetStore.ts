@@ -68,8 +68,7 @@ export class ParameterSetStore {
     const ppsId = r.ue();
     const spsId = r.ue();
     if (ppsId > 255 || spsId > 31) {
-      throw new FieldcamError('H264_PPS_INVALID',
-        `PPS: pic_parameter_set_id ${ppsId} / seq_parameter_set_id ${spsId} out of range (7.4.2.2)`);
+      throw new FieldcamError('H264_PPS_INVALID', `PPS: pic_parameter_set_id ${ppsId} / seq_parameter_set_id ${spsId} out of range (7.4.2.2)`);
     }
     r.bit(); // entropy_coding_mode_flag: a PPS this short is cut
     this.ppsId = ppsId;

@@ -83,15 +83,12 @@ export class SliceHeader {
    * slice, no mix of IDR and non-IDR slices in one picture (7.4.1.2.4), the PPS id the stream defined.
    * `at` (byte offset) and `frame` only go into messages.
    */
-  check(
-    nalType: number, picSizeInMbs: number, ppsId: number, pictureHasSlices: boolean, pictureIsIdr: boolean, at: number, frame: number,
-  ): void {
+  check(nalType: number, picSizeInMbs: number, ppsId: number, pictureHasSlices: boolean, pictureIsIdr: boolean, at: number, frame: number): void {
     const sliceType = this.sliceType;
     const kind = sliceType % 5;
     if (sliceType > 9) throw invalid(`slice_type ${sliceType}`, at, frame, '(Table 7-6 ends at 9)');
     if (kind === 1) {
-      throw new FieldcamError('H264_B_FRAMES_UNSUPPORTED',
-        `B slice (slice_type ${sliceType}) at byte ${at}, frame #${frame}: the encoder uses B-frames`);
+      throw new FieldcamError('H264_B_FRAMES_UNSUPPORTED', `B slice (slice_type ${sliceType}) at byte ${at}, frame #${frame}: the encoder uses B-frames`);
     }
     if (nalType === 5 && kind !== 2 && kind !== 4) {
       throw invalid('IDR slice', at, frame, `has slice_type ${sliceType}; IDR pictures hold only I/SI slices (7.4.3)`);
@@ -106,8 +103,7 @@ export class SliceHeader {
       throw invalid('access unit', at, frame, 'mixes IDR and non-IDR slices (7.4.1.2.4)');
     }
     if (this.ppsId !== ppsId) {
-      throw new FieldcamError('H264_NO_PARAMETER_SETS',
-        `slice at byte ${at}, frame #${frame} refers to PPS ${this.ppsId}, but the last PPS seen is ${ppsId}`);
+      throw new FieldcamError('H264_NO_PARAMETER_SETS', `slice at byte ${at}, frame #${frame} refers to PPS ${this.ppsId}, but the last PPS seen is ${ppsId}`);
     }
   }
 }

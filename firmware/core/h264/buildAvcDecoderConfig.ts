@@ -17,13 +17,11 @@ const MAX_PARAMETER_SET_BYTES = 0xffff; // sequenceParameterSetLength / pictureP
  */
 export function buildAvcDecoderConfig(sps: Uint8Array, pps: Uint8Array): Uint8Array {
   if (sps.length < 4 || ((sps[0] as number) & 0x1f) !== 7) {
-    throw new FieldcamError('H264_SPS_INVALID',
-      `SPS for the decoder configuration must be a type-7 NAL unit of at least 4 bytes (got ${sps.length})`);
+    throw new FieldcamError('H264_SPS_INVALID', `SPS for the decoder configuration must be a type-7 NAL unit of at least 4 bytes (got ${sps.length})`);
   }
   if (sps.length > MAX_PARAMETER_SET_BYTES) throw new FieldcamError('H264_SPS_INVALID', `SPS is ${sps.length} bytes, more than 65535`);
   if (pps.length < 2 || ((pps[0] as number) & 0x1f) !== 8) {
-    throw new FieldcamError('H264_PPS_INVALID',
-      `PPS for the decoder configuration must be a type-8 NAL unit of at least 2 bytes (got ${pps.length})`);
+    throw new FieldcamError('H264_PPS_INVALID', `PPS for the decoder configuration must be a type-8 NAL unit of at least 2 bytes (got ${pps.length})`);
   }
   if (pps.length > MAX_PARAMETER_SET_BYTES) throw new FieldcamError('H264_PPS_INVALID', `PPS is ${pps.length} bytes, more than 65535`);
 

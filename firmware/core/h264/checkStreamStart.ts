@@ -21,8 +21,7 @@ export function checkStreamStart(bytes: Uint8Array, from: number, to: number, ba
       const at = base + i;
       const hint = at === 0 && b === 0x47 ? ' (an MPEG-TS sync byte?)' : at === 0 && b === 0x1a ? ' (a Matroska/WebM file?)' : '';
       const found = b.toString(16).padStart(2, '0');
-      throw new FieldcamError('H264_NOT_ANNEXB',
-        `expected an Annex-B start code (00 00 01) at the start of the stream, found 0x${found} at byte ${at}${hint}`);
+      throw new FieldcamError('H264_NOT_ANNEXB', `expected an Annex-B start code (00 00 01) at the start of the stream, found 0x${found} at byte ${at}${hint}`);
     }
   }
   return zeros;

@@ -171,8 +171,14 @@ export function parseSps(bytes: Uint8Array, offset: number, length: number): Sps
   const width = codedWidth - cropLeft - cropRight; // 7-21 .. 7-22
   const height = codedHeight - cropTop - cropBottom;
 
-  const vui = { sar: undefined as SpsInfo['sar'], fps: undefined as SpsInfo['fps'], fixedFrameRate: false,
-    maxNumReorderFrames: undefined as number | undefined, maxDecFrameBuffering: undefined as number | undefined, truncated: false };
+  const vui = {
+    sar: undefined as SpsInfo['sar'],
+    fps: undefined as SpsInfo['fps'],
+    fixedFrameRate: false,
+    maxNumReorderFrames: undefined as number | undefined,
+    maxDecFrameBuffering: undefined as number | undefined,
+    truncated: false,
+  };
   if (r.flag()) {
     try {
       readVui(r, vui);
@@ -184,11 +190,32 @@ export function parseSps(bytes: Uint8Array, offset: number, length: number): Sps
   }
 
   return Object.freeze({
-    profileIdc, constraintFlags, levelIdc, spsId, chromaFormatIdc, bitDepthLuma, bitDepthChroma, log2MaxFrameNum,
-    picOrderCntType, log2MaxPicOrderCntLsb, maxNumRefFrames, picSizeInMbs: widthInMbs * heightInMapUnits,
-    codedWidth, codedHeight, cropLeft, cropRight, cropTop, cropBottom, width, height,
-    sar: vui.sar, fps: vui.fps, fixedFrameRate: vui.fixedFrameRate, maxNumReorderFrames: vui.maxNumReorderFrames,
-    maxDecFrameBuffering: vui.maxDecFrameBuffering, vuiTruncated: vui.truncated,
+    profileIdc,
+    constraintFlags,
+    levelIdc,
+    spsId,
+    chromaFormatIdc,
+    bitDepthLuma,
+    bitDepthChroma,
+    log2MaxFrameNum,
+    picOrderCntType,
+    log2MaxPicOrderCntLsb,
+    maxNumRefFrames,
+    picSizeInMbs: widthInMbs * heightInMapUnits,
+    codedWidth,
+    codedHeight,
+    cropLeft,
+    cropRight,
+    cropTop,
+    cropBottom,
+    width,
+    height,
+    sar: vui.sar,
+    fps: vui.fps,
+    fixedFrameRate: vui.fixedFrameRate,
+    maxNumReorderFrames: vui.maxNumReorderFrames,
+    maxDecFrameBuffering: vui.maxDecFrameBuffering,
+    vuiTruncated: vui.truncated,
   });
 }
 

@@ -96,8 +96,10 @@ export class H265Reader extends AnnexBReader<HevcParameters> {
       else if (type === SPS) this.params.offerSps(this.cursor, h, length);
       else if (type === PPS) this.params.offerPps(this.cursor, h, length);
       else if (vcl && !this.params.ready) {
-        throw this.params.refusal ??
-          new FieldcamError('H265_NO_PARAMETER_SETS', `slice segment (NAL type ${type}) at byte ${h}, frame #${this.seq} arrived before a VPS, SPS and PPS`);
+        throw (
+          this.params.refusal ??
+          new FieldcamError('H265_NO_PARAMETER_SETS', `slice segment (NAL type ${type}) at byte ${h}, frame #${this.seq} arrived before a VPS, SPS and PPS`)
+        );
       }
       if (type === AUD || type === FD) return; // no meaning inside a length-prefixed sample
       if (this.au.full) {

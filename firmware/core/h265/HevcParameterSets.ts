@@ -53,8 +53,10 @@ export class HevcParameterSets {
     try {
       const info = parseHevcSps(bytes, 0, length);
       if (info.maxNumReorderPics > 0) {
-        throw new FieldcamError('H265_B_FRAMES_UNSUPPORTED',
-          `the SPS at byte ${offset} allows ${info.maxNumReorderPics} reordered picture(s) (sps_max_num_reorder_pics): the encoder uses B-frames`);
+        throw new FieldcamError(
+          'H265_B_FRAMES_UNSUPPORTED',
+          `the SPS at byte ${offset} allows ${info.maxNumReorderPics} reordered picture(s) (sps_max_num_reorder_pics): the encoder uses B-frames`,
+        );
       }
       this.spsInfo = info;
     } catch (err) {

@@ -19,12 +19,18 @@ const NAL_PPS = 34;
  * Called once per parameter-set change, so it allocates its result.
  */
 export function buildHevcDecoderConfig(vps: Uint8Array, sps: Uint8Array, pps: Uint8Array, info: HevcSpsInfo): Uint8Array {
-  const sets = [[NAL_VPS, vps, 'VPS'], [NAL_SPS, sps, 'SPS'], [NAL_PPS, pps, 'PPS']] as const;
+  const sets = [
+    [NAL_VPS, vps, 'VPS'],
+    [NAL_SPS, sps, 'SPS'],
+    [NAL_PPS, pps, 'PPS'],
+  ] as const;
   let size = 23;
   for (const [type, nal, name] of sets) {
     if (nal.length < 3 || (((nal[0] as number) >> 1) & 0x3f) !== type) {
-      throw new FieldcamError(type === NAL_PPS ? 'H265_PPS_INVALID' : 'H265_SPS_INVALID',
-        `${name} for the decoder configuration must be a type-${type} NAL unit of at least 3 bytes (got ${nal.length})`);
+      throw new FieldcamError(
+        type === NAL_PPS ? 'H265_PPS_INVALID' : 'H265_SPS_INVALID',
+        `${name} for the decoder configuration must be a type-${type} NAL unit of at least 3 bytes (got ${nal.length})`,
+      );
     }
     if (nal.length > MAX_PARAMETER_SET_BYTES) throw new FieldcamError('H265_SPS_INVALID', `${name} is ${nal.length} bytes, more than 65535`);
     size += 5 + nal.length;

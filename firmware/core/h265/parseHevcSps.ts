@@ -114,22 +114,36 @@ function read(r: BitReader): HevcSpsInfo {
   r.ue(); // max_transform_hierarchy_depth_intra
   if (r.flag() && r.flag()) skipScalingListData(r); // scaling_list_enabled_flag, sps_scaling_list_data_present_flag
   r.skip(2); // amp_enabled_flag, sample_adaptive_offset_enabled_flag
-  if (r.flag()) { // pcm_enabled_flag
+  if (r.flag()) {
+    // pcm_enabled_flag
     r.skip(8); // pcm_sample_bit_depth_luma_minus1, pcm_sample_bit_depth_chroma_minus1
     r.ue(); // log2_min_pcm_luma_coding_block_size_minus3
     r.ue(); // log2_diff_max_min_pcm_luma_coding_block_size
     r.skip(1); // pcm_loop_filter_disabled_flag
   }
   skipShortTermRefPicSets(r, ueMax(r, 64, 'num_short_term_ref_pic_sets'));
-  if (r.flag()) { // long_term_ref_pics_present_flag
+  if (r.flag()) {
+    // long_term_ref_pics_present_flag
     const n = ueMax(r, 32, 'num_long_term_ref_pics_sps');
     for (let i = 0; i < n; i++) r.skip(log2MaxPicOrderCntLsb + 1); // lt_ref_pic_poc_lsb_sps, used_by_curr_pic_lt_sps_flag
   }
   r.skip(2); // sps_temporal_mvp_enabled_flag, strong_intra_smoothing_enabled_flag
   const fps = r.flag() ? readVuiTiming(r) : undefined;
   return Object.freeze({
-    spsId, maxSubLayers: maxSubLayersMinus1 + 1, temporalIdNesting, generalProfile, chromaFormatIdc, bitDepthLuma, bitDepthChroma,
-    codedWidth, codedHeight, width, height, log2MaxPicOrderCntLsb, maxNumReorderPics, fps,
+    spsId,
+    maxSubLayers: maxSubLayersMinus1 + 1,
+    temporalIdNesting,
+    generalProfile,
+    chromaFormatIdc,
+    bitDepthLuma,
+    bitDepthChroma,
+    codedWidth,
+    codedHeight,
+    width,
+    height,
+    log2MaxPicOrderCntLsb,
+    maxNumReorderPics,
+    fps,
   });
 }
 
@@ -167,7 +181,8 @@ function skipScalingListData(r: BitReader): void {
 function skipShortTermRefPicSets(r: BitReader, count: number): void {
   const numDeltaPocs = new Uint8Array(count);
   for (let idx = 0; idx < count; idx++) {
-    if (idx !== 0 && r.flag()) { // inter_ref_pic_set_prediction_flag (delta_idx_minus1 is slice-header only)
+    if (idx !== 0 && r.flag()) {
+      // inter_ref_pic_set_prediction_flag (delta_idx_minus1 is slice-header only)
       r.skip(1); // delta_rps_sign
       r.ue(); // abs_delta_rps_minus1
       const ref = numDeltaPocs[idx - 1] as number;
@@ -194,11 +209,13 @@ function skipShortTermRefPicSets(r: BitReader, count: number): void {
 function readVuiTiming(r: BitReader): { num: number; den: number } | undefined {
   if (r.flag() && r.u(8) === 255) r.skip(32); // aspect_ratio_info_present_flag, aspect_ratio_idc, sar_width/height
   if (r.flag()) r.skip(1); // overscan_info_present_flag, overscan_appropriate_flag
-  if (r.flag()) { // video_signal_type_present_flag
+  if (r.flag()) {
+    // video_signal_type_present_flag
     r.skip(4); // video_format, video_full_range_flag
     if (r.flag()) r.skip(24); // colour_description_present_flag: primaries, transfer, matrix
   }
-  if (r.flag()) { // chroma_loc_info_present_flag
+  if (r.flag()) {
+    // chroma_loc_info_present_flag
     r.ue();
     r.ue();
   }

@@ -236,7 +236,8 @@ export class HttpResponseParser {
   private chunkByte(c: number): void {
     const state = this.state;
     if (state === DATA_CR || state === DATA_LF) {
-      if (c === LF) this.state = SIZE; // a lone LF ends the line too (RFC 9112 §2.2)
+      if (c === LF)
+        this.state = SIZE; // a lone LF ends the line too (RFC 9112 §2.2)
       else if (c === CR && state === DATA_CR) this.state = DATA_LF;
       else throw chunkError('chunk data is not followed by CRLF');
       return;

@@ -40,8 +40,15 @@ function imfFixdate(v: string): number | undefined {
 /** day-name-l "," SP day "-" month "-" 2DIGIT SP time-of-day SP "GMT". */
 function rfc850(v: string, comma: number, referenceMs: number | undefined): number | undefined {
   const p = comma + 2;
-  if (v.length !== p + 22 || !DAY_NAMES_LONG.includes(v.slice(0, comma)) || v[comma + 1] !== ' ' ||
-    v[p + 2] !== '-' || v[p + 6] !== '-' || v[p + 9] !== ' ' || v.slice(p + 18) !== ' GMT') {
+  if (
+    v.length !== p + 22 ||
+    !DAY_NAMES_LONG.includes(v.slice(0, comma)) ||
+    v[comma + 1] !== ' ' ||
+    v[p + 2] !== '-' ||
+    v[p + 6] !== '-' ||
+    v[p + 9] !== ' ' ||
+    v.slice(p + 18) !== ' GMT'
+  ) {
     return undefined;
   }
   const yy = digits(v, p + 7, 2);

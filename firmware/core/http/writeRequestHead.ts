@@ -51,7 +51,10 @@ function checkRequestLine(method: string, target: string): void {
     const c = target.charCodeAt(i);
     // request-target forms are built from visible ASCII (RFC 9112 §3.2; URI syntax, RFC 3986).
     if (c <= SP || c >= 0x7f) {
-      throw new FieldcamError('HTTP_REQUEST_LINE_INVALID', `the request target ${JSON.stringify(target)} holds a space, control or non-ASCII character at ${i}; percent-encode it`);
+      throw new FieldcamError(
+        'HTTP_REQUEST_LINE_INVALID',
+        `the request target ${JSON.stringify(target)} holds a space, control or non-ASCII character at ${i}; percent-encode it`,
+      );
     }
   }
 }

@@ -195,7 +195,10 @@ export class IotCredentialsClient {
         if (waiters) for (const w of waiters) w.resolve(c.expirationMs);
         return;
       }
-      err = new FieldcamError('IOT_BAD_RESPONSE', `credentials provider: the credentials expire in ${Math.round(lifetime / 1000)} s, within the ${this.margin / 1000} s safety margin`);
+      err = new FieldcamError(
+        'IOT_BAD_RESPONSE',
+        `credentials provider: the credentials expire in ${Math.round(lifetime / 1000)} s, within the ${this.margin / 1000} s safety margin`,
+      );
     }
     this.failures++;
     if (waiters) for (const w of waiters) w.reject(err!);

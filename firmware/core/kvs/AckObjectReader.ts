@@ -224,7 +224,8 @@ export class AckObjectReader {
       this.i++;
       const e = this.peek();
       if (e === END) return false;
-      if (e === 0x75) { // \uXXXX
+      if (e === 0x75) {
+        // \uXXXX
         let u = 0;
         for (let k = 0; k < 4; k++) {
           this.i++;
@@ -238,8 +239,8 @@ export class AckObjectReader {
         this.i++;
         continue;
       }
-      const u = e === 0x22 || e === 0x5c || e === 0x2f ? e
-        : e === 0x62 ? 0x08 : e === 0x66 ? 0x0c : e === 0x6e ? 0x0a : e === 0x72 ? 0x0d : e === 0x74 ? 0x09 : -1;
+      const u =
+        e === 0x22 || e === 0x5c || e === 0x2f ? e : e === 0x62 ? 0x08 : e === 0x66 ? 0x0c : e === 0x6e ? 0x0a : e === 0x72 ? 0x0d : e === 0x74 ? 0x09 : -1;
       if (u < 0) return this.fail(invalid, `invalid escape \\${String.fromCharCode(e)}`);
       if (!this.unit(target, u)) return false;
       this.i++;

@@ -191,7 +191,8 @@ export class AckParser {
     let escaped = false;
     let closed = false;
     let i = from;
-    if (this.escape) { // the byte after a backslash that ended the previous piece
+    if (this.escape) {
+      // the byte after a backslash that ended the previous piece
       if (i < limit) i++;
       else escaped = true;
     }

@@ -74,11 +74,14 @@ export class EndpointResolver {
     } catch (err) {
       if (!isFieldcamError(err, 'UPLOAD_STREAM_NOT_FOUND') || !this.o.createStream) throw err;
       const { retentionHours, mediaType } = this.o.createStream;
-      await this.live(control.call('/createStream', { StreamName: name, DataRetentionInHours: retentionHours, ...(mediaType ? { MediaType: mediaType } : {}) }));
+      await this.live(
+        control.call('/createStream', { StreamName: name, DataRetentionInHours: retentionHours, ...(mediaType ? { MediaType: mediaType } : {}) }),
+      );
       info = (await this.live(control.call<Described>('/describeStream', { StreamName: name }))).StreamInfo;
     }
     for (let polls = 0; info?.Status !== 'ACTIVE'; polls++) {
-      if (info?.Status === 'DELETING' || polls > ACTIVE_POLLS) throw new FieldcamError('UPLOAD_STREAM_NOT_ACTIVE', `stream ${name} is ${info?.Status ?? 'unknown'}`);
+      if (info?.Status === 'DELETING' || polls > ACTIVE_POLLS)
+        throw new FieldcamError('UPLOAD_STREAM_NOT_ACTIVE', `stream ${name} is ${info?.Status ?? 'unknown'}`);
       await this.sleep(1000);
       info = (await this.live(control.call<Described>('/describeStream', { StreamName: name }))).StreamInfo;
     }

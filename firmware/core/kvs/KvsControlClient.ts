@@ -64,7 +64,11 @@ export class KvsControlClient {
       ['connection', 'close'],
     ];
     if (o.clock.now() < this.signer.clockFloorMs) await this.learnServerTime(path);
-    const signed = this.signer.sign({ method: 'POST', path, query: '', headers, payloadHash: hexLower(this.digest, 0, 32, this.hex) }, credentials, o.clock.now());
+    const signed = this.signer.sign(
+      { method: 'POST', path, query: '', headers, payloadHash: hexLower(this.digest, 0, 32, this.hex) },
+      credentials,
+      o.clock.now(),
+    );
     for (const h of signed.headers) headers.push([h[0], h[1]]);
     const result = await httpExchange(o, o.target, { method: 'POST', path, headers }, body, o.timeoutMs);
     const date = headerValue(result.headers, 'date');

@@ -63,17 +63,13 @@ export class PutMediaConnection {
   writable = 0;
   bytesSent = 0;
 
-  constructor(
-    deps: PutMediaConnectionDeps,
-    target: HttpTarget,
-    headers: readonly (readonly [string, string])[],
-    events: PutMediaConnectionEvents,
-  ) {
+  constructor(deps: PutMediaConnectionDeps, target: HttpTarget, headers: readonly (readonly [string, string])[], events: PutMediaConnectionEvents) {
     this.events = events;
     this.deps = deps;
     this.target = target;
-    this.deadline = new PhaseDeadline(deps.timers, deps.deadlines ?? NET_DEADLINE_DEFAULTS, `PutMedia connection to ${target.host}:${target.port}`,
-      (error) => this.shut(error));
+    this.deadline = new PhaseDeadline(deps.timers, deps.deadlines ?? NET_DEADLINE_DEFAULTS, `PutMedia connection to ${target.host}:${target.port}`, (error) =>
+      this.shut(error),
+    );
     this.chunk = new ViewList(1);
     this.headLength = writeRequestHead('POST', '/putMedia', headers as [string, string][], this.head);
     this.acks = new AckParser({

@@ -180,14 +180,20 @@ export class PutMediaSession {
     this.signer = new SigV4Signer({ hash: options.hash, service: 'kinesisvideo', region: options.region });
     this.backoff = new Backoff({ initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000, random: options.random });
     this.resolver = new EndpointResolver({
-      control: options.control, timers: options.timers, clock: options.clock, streamName: options.streamName,
+      control: options.control,
+      timers: options.timers,
+      clock: options.clock,
+      streamName: options.streamName,
       ...(options.dataTls ? { dataTls: options.dataTls } : {}),
       ...(options.createStream ? { createStream: options.createStream } : {}),
       ...(options.endpointTtlMs !== undefined ? { ttlMs: options.endpointTtlMs } : {}),
     });
     this.supervisor = new ConnectionSupervisor({
-      timers: options.timers, clock: options.clock, flights: this.flights,
-      stalenessMs: options.stalenessMs ?? 30_000, rotateMs: options.rotateMs ?? 40 * 60_000,
+      timers: options.timers,
+      clock: options.clock,
+      flights: this.flights,
+      stalenessMs: options.stalenessMs ?? 30_000,
+      rotateMs: options.rotateMs ?? 40 * 60_000,
       events: {
         onTick: (now) => this.onTick(now),
         onStale: (ms) => this.onStale(ms),
@@ -199,9 +205,22 @@ export class PutMediaSession {
       },
     });
     this.stats = {
-      connections: 0, fragmentsSent: 0, fragmentsReplayed: 0, fragmentsBuffering: 0, fragmentsReceived: 0,
-      fragmentsPersisted: 0, fragmentsRejected: 0, fragmentsReceivedUnconfirmed: 0, fragmentsResentWhole: 0, fragmentsDroppedLatency: 0,
-      framesSent: 0, audioPacketsSent: 0, framesPersisted: 0, bytesSent: 0, idleAcks: 0, errors: {},
+      connections: 0,
+      fragmentsSent: 0,
+      fragmentsReplayed: 0,
+      fragmentsBuffering: 0,
+      fragmentsReceived: 0,
+      fragmentsPersisted: 0,
+      fragmentsRejected: 0,
+      fragmentsReceivedUnconfirmed: 0,
+      fragmentsResentWhole: 0,
+      fragmentsDroppedLatency: 0,
+      framesSent: 0,
+      audioPacketsSent: 0,
+      framesPersisted: 0,
+      bytesSent: 0,
+      idleAcks: 0,
+      errors: {},
       latency: new LatencyStats(),
     };
   }
@@ -235,8 +254,11 @@ export class PutMediaSession {
     if (this.closed) return;
     this.closed = true;
     const held = this.source.heldFrames;
-    this.finishStop(held > 0 && this.stopWaiters.length > 0
-      ? new FieldcamError('UPLOAD_LAST_ACK_MISSING', `closed with ${held} frame(s) not acknowledged as PERSISTED`) : undefined);
+    this.finishStop(
+      held > 0 && this.stopWaiters.length > 0
+        ? new FieldcamError('UPLOAD_LAST_ACK_MISSING', `closed with ${held} frame(s) not acknowledged as PERSISTED`)
+        : undefined,
+    );
   }
 
   private checkOpen(): void {
@@ -361,25 +383,32 @@ export class PutMediaSession {
     this.source.replay(replayed);
     this.stats.fragmentsReplayed += replayed.fragments;
     this.stats.fragmentsResentWhole += replayed.whole;
-    const conn: PutMediaConnection = new PutMediaConnection({
-      sockets: this.o.sockets, timers: this.o.timers, ...(this.o.deadlines ? { deadlines: this.o.deadlines } : {}),
-    }, target, headers, {
-      onReady: () => {
-        if (this.conn !== conn) return;
-        this.supervisor.opened();
-        this.setState('streaming');
-        this.drain();
+    const conn: PutMediaConnection = new PutMediaConnection(
+      {
+        sockets: this.o.sockets,
+        timers: this.o.timers,
+        ...(this.o.deadlines ? { deadlines: this.o.deadlines } : {}),
       },
-      onAck: (ack) => this.conn === conn && this.onAck(ack),
-      onAckError: (err) => this.count(err.code),
-      onRefused: (result) => this.conn === conn && this.onFailure(serviceError('PutMedia', result)),
-      onClosed: (err) => this.conn === conn && this.onClosed(err),
-      onWritable: () => {
-        if (this.conn !== conn) return;
-        this.supervisor.progress(); // bytes left: the link is slow, not dead
-        this.drain();
+      target,
+      headers,
+      {
+        onReady: () => {
+          if (this.conn !== conn) return;
+          this.supervisor.opened();
+          this.setState('streaming');
+          this.drain();
+        },
+        onAck: (ack) => this.conn === conn && this.onAck(ack),
+        onAckError: (err) => this.count(err.code),
+        onRefused: (result) => this.conn === conn && this.onFailure(serviceError('PutMedia', result)),
+        onClosed: (err) => this.conn === conn && this.onClosed(err),
+        onWritable: () => {
+          if (this.conn !== conn) return;
+          this.supervisor.progress(); // bytes left: the link is slow, not dead
+          this.drain();
+        },
       },
-    });
+    );
     this.conn = conn;
     conn.start();
   }
@@ -394,7 +423,8 @@ export class PutMediaSession {
     if (!this.writer && source.ready) {
       const audio = source.audioTracks?.();
       this.writer = new MkvWriter({
-        track: source.trackSpec(), maxFragmentMs: this.o.maxFragmentMs,
+        track: source.trackSpec(),
+        maxFragmentMs: this.o.maxFragmentMs,
         ...(audio && audio.length > 0 ? { audio, missingTrack: 'allow' as const } : {}),
         ...(this.o.segmentUid ? { segmentUid: this.o.segmentUid } : {}),
         ...(this.o.blockPort ? { blockPort: this.o.blockPort } : {}),
@@ -419,8 +449,12 @@ export class PutMediaSession {
     const flights = this.flights;
     const supervisor = this.supervisor;
     for (let frame = source.nextUnsent(); frame && conn.writable > 0 && this.state === 'streaming'; frame = source.nextUnsent()) {
-      if (frame.fragmentStart && this.fragmentOpen && (supervisor.rotating || flights.full || flights.unreceived() >= SEND_AHEAD_FRAGMENTS
-        || source.needsNewConnection?.(frame) === true)) break;
+      if (
+        frame.fragmentStart &&
+        this.fragmentOpen &&
+        (supervisor.rotating || flights.full || flights.unreceived() >= SEND_AHEAD_FRAGMENTS || source.needsNewConnection?.(frame) === true)
+      )
+        break;
       conn.beginChunk(this.mkv);
       if (frame.fragmentStart) {
         if (this.fragmentOpen) this.checkTracks(writer);
@@ -489,7 +523,12 @@ export class PutMediaSession {
     const missing = writer.missingTrack();
     if (missing < 0) return;
     this.count('MKV_TRACK_MISSING_IN_FRAGMENT');
-    this.emit({ type: 'dropped', code: 'MKV_TRACK_MISSING_IN_FRAGMENT', message: `the fragment at ${writer.fragmentTimecode} ms has no block of audio track ${2 + missing}; KVS refuses it (ACK 4011)`, frames: 0 });
+    this.emit({
+      type: 'dropped',
+      code: 'MKV_TRACK_MISSING_IN_FRAGMENT',
+      message: `the fragment at ${writer.fragmentTimecode} ms has no block of audio track ${2 + missing}; KVS refuses it (ACK 4011)`,
+      frames: 0,
+    });
   }
 
   /** At stop (all sent) or rotation (fragment boundary): close the body and let the service flush ACKs. */
@@ -592,7 +631,8 @@ export class PutMediaSession {
       this.scheduleRetry(0, 'UPLOAD_NETWORK', this.pausing ? 'fragments not acknowledged before the pause' : 'connection rotated');
       return;
     }
-    if (err && !err.retryable) this.onFailure(err); // e.g. the data endpoint's certificate cannot be verified
+    if (err && !err.retryable)
+      this.onFailure(err); // e.g. the data endpoint's certificate cannot be verified
     else this.restart(err ?? new FieldcamError('UPLOAD_NETWORK', 'PutMedia connection closed'));
   }
 
@@ -632,8 +672,7 @@ export class PutMediaSession {
   /** The supervisor's tick: a stop that has waited long enough ends first, whatever the connection is doing. */
   private onTick(now: number): boolean {
     if (this.stopping && now > this.stopDeadline) {
-      this.finishStop(new FieldcamError('UPLOAD_LAST_ACK_MISSING',
-        `stopped with ${this.source.heldFrames} frame(s) not acknowledged as PERSISTED`));
+      this.finishStop(new FieldcamError('UPLOAD_LAST_ACK_MISSING', `stopped with ${this.source.heldFrames} frame(s) not acknowledged as PERSISTED`));
       return false;
     }
     return true;
@@ -691,7 +730,12 @@ export class PutMediaSession {
     if (dropped === 0) return;
     this.stats.fragmentsDroppedLatency += dropped;
     this.count('UPLOAD_LATENCY_PRESSURE');
-    this.emit({ type: 'dropped', code: 'UPLOAD_LATENCY_PRESSURE', message: `${dropped} whole un-sent fragment(s) more than ${bound} ms older than the newest frame`, frames });
+    this.emit({
+      type: 'dropped',
+      code: 'UPLOAD_LATENCY_PRESSURE',
+      message: `${dropped} whole un-sent fragment(s) more than ${bound} ms older than the newest frame`,
+      frames,
+    });
   }
 
   private maybeSettle(): void {

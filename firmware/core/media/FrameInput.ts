@@ -100,7 +100,8 @@ export class FrameInput {
     this.origin = options.startTimecode;
     this.stats = { frames: 0, accessUnits: 0, keyFrames: 0, width: 0, height: 0, fps: this.fps, fpsSource: options.fps ? 'option' : 'default', reanchors: 0 };
     this.queue = new FragmentQueue({
-      pool: options.pool, minFragmentMs: options.fragmentMs,
+      pool: options.pool,
+      minFragmentMs: options.fragmentMs,
       ...(options.maxFragmentMs !== undefined ? { maxFragmentMs: options.maxFragmentMs } : {}),
     });
     this.capture = options.capture ? new CaptureClock(options.startTimecode, options.capture.monotonicAtStart, this.periodMs()) : undefined;
@@ -113,7 +114,9 @@ export class FrameInput {
       throw new RangeError(`an ${codec.label} pool needs ${MAX_NALS_PER_FRAME} NAL entries per frame record (pool.nalsPerFrame)`);
     }
     this.reader = codec.createReader({
-      pool: options.pool, strict: options.strict ?? true, onFrame,
+      pool: options.pool,
+      strict: options.strict ?? true,
+      onFrame,
       onParameterSets: (ps) => this.onParameterSets(ps),
       onFormat: (size) => this.onFormat(size.width, size.height),
       ...(options.byteScan ? { byteScan: options.byteScan } : {}),
@@ -250,8 +253,10 @@ export class FrameInput {
 
   private onParameterSets(ps: CodecParameters): void {
     if (this.parameterSets && !sameBytes(this.parameterSets.codecPrivate, ps.codecPrivate)) {
-      throw new FieldcamError(this.codec.parametersChanged,
-        `SPS/PPS changed after frame ${this.stats.frames} (${this.stats.width}x${this.stats.height} → ${ps.sps.width}x${ps.sps.height})`);
+      throw new FieldcamError(
+        this.codec.parametersChanged,
+        `SPS/PPS changed after frame ${this.stats.frames} (${this.stats.width}x${this.stats.height} → ${ps.sps.width}x${ps.sps.height})`,
+      );
     }
     this.parameterSets = ps;
     if (!this.options.fps && ps.sps.fps) {
@@ -264,8 +269,10 @@ export class FrameInput {
 
   private onFormat(width: number, height: number): void {
     if (this.formatFixed && (width !== this.stats.width || height !== this.stats.height)) {
-      throw new FieldcamError(this.codec.parametersChanged,
-        `image ${this.stats.frames} is ${width}x${height}, the stream started at ${this.stats.width}x${this.stats.height}`);
+      throw new FieldcamError(
+        this.codec.parametersChanged,
+        `image ${this.stats.frames} is ${width}x${height}, the stream started at ${this.stats.width}x${this.stats.height}`,
+      );
     }
     this.setFormat(width, height);
   }

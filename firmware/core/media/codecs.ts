@@ -76,11 +76,15 @@ const H264: CodecSpec = Object.freeze({
   parametersChanged: 'H264_PARAMETER_SETS_CHANGED',
   playback: Object.freeze({ hls: true }),
   rpicamCodec: 'h264',
-  createReader: (o: FrameReaderOptions) => new H264Reader({
-    pool: o.pool, strict: o.strict, onFrame: o.onFrame, onParameterSets: o.onParameterSets,
-    ...(o.byteScan ? { byteScan: o.byteScan } : {}),
-    ...(o.live ? { overflowBytes: o.live.overflowBytes, onNoFrameRecord: o.live.onNoFrameRecord } : {}),
-  }),
+  createReader: (o: FrameReaderOptions) =>
+    new H264Reader({
+      pool: o.pool,
+      strict: o.strict,
+      onFrame: o.onFrame,
+      onParameterSets: o.onParameterSets,
+      ...(o.byteScan ? { byteScan: o.byteScan } : {}),
+      ...(o.live ? { overflowBytes: o.live.overflowBytes, onNoFrameRecord: o.live.onNoFrameRecord } : {}),
+    }),
   pushPayload: pushAvccPayload,
   blockPayload: 'avcc',
   sniff(head: Uint8Array, n: number): boolean {
@@ -107,14 +111,19 @@ const H265: CodecSpec = Object.freeze({
   parametersChanged: 'H265_PARAMETER_SETS_CHANGED',
   playback: Object.freeze({
     hls: true,
-    caveat: 'KVS HLS/DASH serve H.265, but browsers without HEVC decoding (Firefox, Chrome without hardware support) cannot play it; the console and GetClip MP4 play it where the browser or player decodes HEVC',
+    caveat:
+      'KVS HLS/DASH serve H.265, but browsers without HEVC decoding (Firefox, Chrome without hardware support) cannot play it; the console and GetClip MP4 play it where the browser or player decodes HEVC',
   }),
   rpicamCodec: undefined,
-  createReader: (o: FrameReaderOptions) => new H265Reader({
-    pool: o.pool, strict: o.strict, onFrame: o.onFrame, onParameterSets: o.onParameterSets,
-    ...(o.byteScan ? { byteScan: o.byteScan } : {}),
-    ...(o.live ? { overflowBytes: o.live.overflowBytes, onNoFrameRecord: o.live.onNoFrameRecord } : {}),
-  }),
+  createReader: (o: FrameReaderOptions) =>
+    new H265Reader({
+      pool: o.pool,
+      strict: o.strict,
+      onFrame: o.onFrame,
+      onParameterSets: o.onParameterSets,
+      ...(o.byteScan ? { byteScan: o.byteScan } : {}),
+      ...(o.live ? { overflowBytes: o.live.overflowBytes, onNoFrameRecord: o.live.onNoFrameRecord } : {}),
+    }),
   pushPayload: (frame: Frame, out: ViewList, scratch: Uint8Array) => pushAvccPayload(frame, out, scratch, false),
   sniff(head: Uint8Array, n: number): boolean {
     const at = firstNalHeader(head, n);
@@ -136,12 +145,18 @@ const MJPEG: CodecSpec = Object.freeze({
   parametersChanged: 'MJPEG_SIZE_CHANGED',
   playback: Object.freeze({
     hls: false,
-    caveat: 'KVS stores MJPEG (V_MJPEG) but the console, HLS, DASH and GetClip play only H.264/H.265 (UnsupportedStreamMediaTypeException); GetMedia and GetImages still work',
+    caveat:
+      'KVS stores MJPEG (V_MJPEG) but the console, HLS, DASH and GetClip play only H.264/H.265 (UnsupportedStreamMediaTypeException); GetMedia and GetImages still work',
   }),
   rpicamCodec: 'mjpeg',
-  createReader: (o: FrameReaderOptions) => new MjpegReader({
-    pool: o.pool, strict: o.strict, onFrame: o.onFrame, onFormat: o.onFormat, ...(o.byteScan ? { byteScan: o.byteScan } : {}),
-  }),
+  createReader: (o: FrameReaderOptions) =>
+    new MjpegReader({
+      pool: o.pool,
+      strict: o.strict,
+      onFrame: o.onFrame,
+      onFormat: o.onFormat,
+      ...(o.byteScan ? { byteScan: o.byteScan } : {}),
+    }),
   pushPayload: (frame: Frame, out: ViewList) => pushMjpegPayload(frame, out),
   blockPayload: 'whole',
   sniff: (head: Uint8Array, n: number) => n >= 2 && head[0] === 0xff && head[1] === 0xd8,

@@ -173,7 +173,7 @@ export class JpegScanner {
               break;
             }
           }
-          if (bytes[i++] !== 0xff) return this.fail(i, 'MJPEG_SEGMENT_INVALID', 'a byte other than X\'FF\' where a marker must start (T.81 B.1.1.2)');
+          if (bytes[i++] !== 0xff) return this.fail(i, 'MJPEG_SEGMENT_INVALID', "a byte other than X'FF' where a marker must start (T.81 B.1.1.2)");
           this.state = MARKER_CODE;
           break;
         }
@@ -188,12 +188,13 @@ export class JpegScanner {
             this.state = SEEK_FF;
             return i - 1;
           }
-          if (m === 0x00) return this.fail(i, 'MJPEG_SEGMENT_INVALID', 'X\'FF00\' outside entropy-coded data (T.81 B.1.1.2)');
+          if (m === 0x00) return this.fail(i, 'MJPEG_SEGMENT_INVALID', "X'FF00' outside entropy-coded data (T.81 B.1.1.2)");
           if (m === M_TEM || (m & 0xf8) === 0xd0) {
             this.state = MARKER; // markers without parameters (B.1.1.3)
             break;
           }
-          if (m === M_SOS && !this.hasFrameHeader) return this.fail(i, 'MJPEG_NO_FRAME_SIZE', 'a scan header (SOS) before any frame header (SOFn) (T.81 B.2.1)');
+          if (m === M_SOS && !this.hasFrameHeader)
+            return this.fail(i, 'MJPEG_NO_FRAME_SIZE', 'a scan header (SOS) before any frame header (SOFn) (T.81 B.2.1)');
           this.marker = m;
           this.state = LENGTH_HI;
           break;

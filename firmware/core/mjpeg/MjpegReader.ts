@@ -73,7 +73,13 @@ export class MjpegReader {
   readonly cursor: StreamCursor;
   readonly strict: boolean;
   readonly counters: MjpegReaderCounters = {
-    frames: 0, paddingBytes: 0, truncated: 0, invalid: 0, noFrameSize: 0, abandoned: 0, noFrameRecord: 0,
+    frames: 0,
+    paddingBytes: 0,
+    truncated: 0,
+    invalid: 0,
+    noFrameSize: 0,
+    abandoned: 0,
+    noFrameRecord: 0,
   };
   /** The most recent error absorbed in lenient mode. */
   lastError: FieldcamError | undefined;

@@ -60,8 +60,10 @@ export class FragmentMetadata {
     }
     const valueBytes = utf8Length(value);
     if (valueBytes > METADATA_LIMITS.valueMaxBytes) {
-      throw new FieldcamError('METADATA_VALUE_TOO_LONG',
-        `metadata value for "${name}" is ${valueBytes} bytes of UTF-8; at most ${METADATA_LIMITS.valueMaxBytes} allowed`);
+      throw new FieldcamError(
+        'METADATA_VALUE_TOO_LONG',
+        `metadata value for "${name}" is ${valueBytes} bytes of UTF-8; at most ${METADATA_LIMITS.valueMaxBytes} allowed`,
+      );
     }
     if (persistent) {
       const at = this.indexOfPersistent(name);
@@ -76,8 +78,7 @@ export class FragmentMetadata {
       if (value === '') return; // removing an item that is not there
     }
     if (this.names.length >= METADATA_LIMITS.maxItems) {
-      throw new FieldcamError('METADATA_TOO_MANY',
-        `metadata "${name}" refused: the next fragment already carries ${this.names.length} items, the KVS maximum`);
+      throw new FieldcamError('METADATA_TOO_MANY', `metadata "${name}" refused: the next fragment already carries ${this.names.length} items, the KVS maximum`);
     }
     this.names.push(name);
     this.values.push(value);

@@ -58,8 +58,17 @@ const BLOCK_SIZE_MARKER = 0x80 >> (BLOCK_SIZE_WIDTH - 1);
 const CLUSTER_TIMECODE_WIDTH = 8;
 /** The block state's layout and writeBlock's results as locals (one read each, not a property lookup per use). */
 const {
-  CLUSTER: S_CLUSTER, BLOCKS: S_BLOCKS, BYTES: S_BYTES, FRAGMENT_END: S_FRAGMENT_END, HAVE_FRAME: S_HAVE_FRAME, LAST_DTS: S_LAST_DTS,
-  LAST_DURATION: S_LAST_DURATION, MAX_MS: S_MAX_MS, MAX_BYTES: S_MAX_BYTES, LIST_FULL: W_LIST_FULL, TOO_LARGE: W_TOO_LARGE,
+  CLUSTER: S_CLUSTER,
+  BLOCKS: S_BLOCKS,
+  BYTES: S_BYTES,
+  FRAGMENT_END: S_FRAGMENT_END,
+  HAVE_FRAME: S_HAVE_FRAME,
+  LAST_DTS: S_LAST_DTS,
+  LAST_DURATION: S_LAST_DURATION,
+  MAX_MS: S_MAX_MS,
+  MAX_BYTES: S_MAX_BYTES,
+  LIST_FULL: W_LIST_FULL,
+  TOO_LARGE: W_TOO_LARGE,
 } = BLOCK_STATE;
 
 /** Read once: `Number.isSafeInteger` is a global and a property lookup per call in XS (three calls per frame). */
@@ -153,7 +162,13 @@ export class MkvWriter {
     b.reset().id(EBML_IDS.SimpleBlock).size(BLOCK_PREFIX, BLOCK_SIZE_WIDTH).size(1, BLOCK_TRACK_BYTES).u8(0).u8(0).u8(0);
     this.blockTemplate = b.toUint8Array();
     for (let i = 0; i < audio.length; i++) {
-      b.reset().id(EBML_IDS.SimpleBlock).size(BLOCK_PREFIX, BLOCK_SIZE_WIDTH).size(2 + i, BLOCK_TRACK_BYTES).u8(0).u8(0).u8(FLAG_KEY);
+      b.reset()
+        .id(EBML_IDS.SimpleBlock)
+        .size(BLOCK_PREFIX, BLOCK_SIZE_WIDTH)
+        .size(2 + i, BLOCK_TRACK_BYTES)
+        .u8(0)
+        .u8(0)
+        .u8(FLAG_KEY);
       this.audioTemplates.push(b.toUint8Array());
       this.audioBlocks.push(0);
       this.audioLast.push(-1);
@@ -276,12 +291,17 @@ export class MkvWriter {
     if (!this.segmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'startFragment() before header()');
     if (!(timecode >= 0 && isSafeInteger(timecode))) checkTime(timecode, 'timecode'); // the literal only on failure: XS copies it per evaluation
     if (this.haveCluster && timecode <= this.clusterTimecode) {
-      throw new FieldcamError('MKV_FRAGMENT_NOT_MONOTONIC', `fragment timecode ${timecode} ms does not follow the previous fragment's ${this.clusterTimecode} ms`);
+      throw new FieldcamError(
+        'MKV_FRAGMENT_NOT_MONOTONIC',
+        `fragment timecode ${timecode} ms does not follow the previous fragment's ${this.clusterTimecode} ms`,
+      );
     }
     if (this.haveFrame && timecode < this.lastDts + this.lastDuration) {
       // Fragments must not overlap (kvs-reference.md §5.3, cross-fragment rule).
-      throw new FieldcamError('MKV_FRAGMENT_NOT_MONOTONIC',
-        `fragment timecode ${timecode} ms is before the end of the previous frame (${this.lastDts + this.lastDuration} ms)`);
+      throw new FieldcamError(
+        'MKV_FRAGMENT_NOT_MONOTONIC',
+        `fragment timecode ${timecode} ms is before the end of the previous frame (${this.lastDts + this.lastDuration} ms)`,
+      );
     }
     if (this.fragmentOpen && !this.allowMissingTrack) this.checkTracksPresent();
     const tags = metadata === undefined ? undefined : metadata.encode();
@@ -335,19 +355,27 @@ export class MkvWriter {
     checkTime(timecode, 'audio timecode');
     const relative = timecode - this.clusterTimecode;
     if (relative < 0 || relative > MKV_LIMITS.blockTimecodeMax) {
-      throw new FieldcamError('MKV_BLOCK_TIMECODE_RANGE',
-        `audio at ${timecode} ms is ${relative} ms from its fragment start ${this.clusterTimecode} ms; 0-${MKV_LIMITS.blockTimecodeMax} allowed`);
+      throw new FieldcamError(
+        'MKV_BLOCK_TIMECODE_RANGE',
+        `audio at ${timecode} ms is ${relative} ms from its fragment start ${this.clusterTimecode} ms; 0-${MKV_LIMITS.blockTimecodeMax} allowed`,
+      );
     }
     if (timecode < (this.audioLast[track] as number)) {
       throw new FieldcamError('MKV_FRAME_NOT_MONOTONIC', `audio at ${timecode} ms is before the previous audio block (${this.audioLast[track]} ms)`);
     }
     if (relative > this.maxFragmentMs) {
-      throw new FieldcamError('MKV_FRAGMENT_TOO_LONG', `audio at ${timecode} ms would make the fragment from ${this.clusterTimecode} ms last longer than ${this.maxFragmentMs} ms`);
+      throw new FieldcamError(
+        'MKV_FRAGMENT_TOO_LONG',
+        `audio at ${timecode} ms would make the fragment from ${this.clusterTimecode} ms last longer than ${this.maxFragmentMs} ms`,
+      );
     }
     const content = BLOCK_PREFIX + length;
     const blockBytes = BLOCK_SIZE_OFFSET + BLOCK_SIZE_WIDTH + content;
     if (content > BLOCK_CONTENT_MAX || this.bytes + blockBytes > this.maxFragmentBytes) {
-      throw new FieldcamError('MKV_FRAGMENT_TOO_LARGE', `a ${blockBytes}-byte audio block would make the fragment ${this.bytes + blockBytes} bytes; the limit is ${this.maxFragmentBytes}`);
+      throw new FieldcamError(
+        'MKV_FRAGMENT_TOO_LARGE',
+        `a ${blockBytes}-byte audio block would make the fragment ${this.bytes + blockBytes} bytes; the limit is ${this.maxFragmentBytes}`,
+      );
     }
     tpl[BLOCK_SIZE_OFFSET] = BLOCK_SIZE_MARKER | (content >>> 24);
     tpl[BLOCK_SIZE_OFFSET + 1] = (content >>> 16) & 0xff;
@@ -372,8 +400,10 @@ export class MkvWriter {
   checkTracksPresent(): void {
     for (let i = 0; i < this.audioBlocks.length; i++) {
       if (this.audioBlocks[i] === 0) {
-        throw new FieldcamError('MKV_TRACK_MISSING_IN_FRAGMENT',
-          `the fragment at ${this.clusterTimecode} ms has ${this.blocks} video block(s) and no block of audio track ${2 + i}`);
+        throw new FieldcamError(
+          'MKV_TRACK_MISSING_IN_FRAGMENT',
+          `the fragment at ${this.clusterTimecode} ms has ${this.blocks} video block(s) and no block of audio track ${2 + i}`,
+        );
       }
     }
   }
@@ -474,17 +504,23 @@ export class MkvWriter {
     }
     const relative = pts - cluster;
     if (relative < 0 || relative > MKV_LIMITS.blockTimecodeMax) {
-      throw new FieldcamError('MKV_BLOCK_TIMECODE_RANGE',
-        `frame PTS ${pts} ms is ${relative} ms from its fragment start ${cluster} ms; 0-${MKV_LIMITS.blockTimecodeMax} allowed`);
+      throw new FieldcamError(
+        'MKV_BLOCK_TIMECODE_RANGE',
+        `frame PTS ${pts} ms is ${relative} ms from its fragment start ${cluster} ms; 0-${MKV_LIMITS.blockTimecodeMax} allowed`,
+      );
     }
     if (this.haveFrame && dts < this.lastDts + this.lastDuration) {
-      throw new FieldcamError('MKV_FRAME_NOT_MONOTONIC',
-        `frame DTS ${dts} ms is before the previous frame's DTS + duration (${this.lastDts} + ${this.lastDuration} ms)`);
+      throw new FieldcamError(
+        'MKV_FRAME_NOT_MONOTONIC',
+        `frame DTS ${dts} ms is before the previous frame's DTS + duration (${this.lastDts} + ${this.lastDuration} ms)`,
+      );
     }
     const end = pts + duration > this.fragmentEnd ? pts + duration : this.fragmentEnd;
     if (end - cluster > this.maxFragmentMs) {
-      throw new FieldcamError('MKV_FRAGMENT_TOO_LONG',
-        `the fragment starting at ${cluster} ms would last ${end - cluster} ms (key frames at least that far apart); the limit is ${this.maxFragmentMs} ms`);
+      throw new FieldcamError(
+        'MKV_FRAGMENT_TOO_LONG',
+        `the fragment starting at ${cluster} ms would last ${end - cluster} ms (key frames at least that far apart); the limit is ${this.maxFragmentMs} ms`,
+      );
     }
     return end;
   }
@@ -500,8 +536,10 @@ export class MkvWriter {
   }
 
   private tooLarge(blockBytes: number): FieldcamError {
-    return new FieldcamError('MKV_FRAGMENT_TOO_LARGE',
-      `a ${blockBytes}-byte block would make the fragment ${this.bytes + blockBytes} bytes; the limit is ${this.maxFragmentBytes}`);
+    return new FieldcamError(
+      'MKV_FRAGMENT_TOO_LARGE',
+      `a ${blockBytes}-byte block would make the fragment ${this.bytes + blockBytes} bytes; the limit is ${this.maxFragmentBytes}`,
+    );
   }
 
   /**

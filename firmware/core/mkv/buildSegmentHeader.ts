@@ -34,13 +34,18 @@ function validateTrack(track: TrackSpec): string {
   if (nameBytes < 1 || nameBytes > MKV_LIMITS.trackNameMaxBytes) {
     throw new FieldcamError('MKV_TRACK_NAME_INVALID', `track.name is ${nameBytes} bytes of UTF-8; 1-${MKV_LIMITS.trackNameMaxBytes} allowed`);
   }
-  for (const [key, v] of [['width', width], ['height', height]] as const) {
+  for (const [key, v] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1 || v > MAX_PIXELS) throw new RangeError(`track.${key} must be an integer 1-${MAX_PIXELS}, got ${String(v)}`);
   }
   if (codecPrivate !== undefined && !(codecPrivate instanceof Uint8Array)) throw new TypeError('track.codecPrivate must be a Uint8Array');
   if (codecPrivate !== undefined && codecPrivate.length > MKV_LIMITS.codecPrivateMaxBytes) {
-    throw new FieldcamError('MKV_CODEC_PRIVATE_INVALID',
-      `track.codecPrivate is ${codecPrivate.length} bytes; at most ${MKV_LIMITS.codecPrivateMaxBytes} allowed`);
+    throw new FieldcamError(
+      'MKV_CODEC_PRIVATE_INVALID',
+      `track.codecPrivate is ${codecPrivate.length} bytes; at most ${MKV_LIMITS.codecPrivateMaxBytes} allowed`,
+    );
   }
   if (codecId === CODEC_ID_H264 && (codecPrivate === undefined || codecPrivate.length === 0)) {
     throw new FieldcamError('MKV_CODEC_PRIVATE_INVALID', `track.codecPrivate (the AVCDecoderConfigurationRecord) is required for ${CODEC_ID_H264}`);
@@ -109,7 +114,8 @@ export function buildSegmentHeader(track: TrackSpec, segmentUid: Uint8Array, wri
     .binary(EBML_IDS.SegmentUID, segmentUid)
     .end();
 
-  b.begin(EBML_IDS.Tracks).begin(EBML_IDS.TrackEntry)
+  b.begin(EBML_IDS.Tracks)
+    .begin(EBML_IDS.TrackEntry)
     .uint(EBML_IDS.TrackNumber, 1) // SimpleBlocks address it as VINT 0x81
     .uint(EBML_IDS.TrackUID, 1) // unique within the Segment is all Matroska asks; fixed for reproducible bytes
     .uint(EBML_IDS.TrackType, 1) // video
@@ -118,10 +124,7 @@ export function buildSegmentHeader(track: TrackSpec, segmentUid: Uint8Array, wri
     .string(EBML_IDS.CodecID, track.codecId);
   if (cpd !== undefined && cpd.length > 0) b.binary(EBML_IDS.CodecPrivate, cpd);
   if (track.defaultDurationNs !== undefined) b.uint(EBML_IDS.DefaultDuration, track.defaultDurationNs);
-  b.begin(EBML_IDS.Video)
-    .uint(EBML_IDS.PixelWidth, track.width)
-    .uint(EBML_IDS.PixelHeight, track.height)
-    .end();
+  b.begin(EBML_IDS.Video).uint(EBML_IDS.PixelWidth, track.width).uint(EBML_IDS.PixelHeight, track.height).end();
   b.end();
   for (let i = 0; i < audio.length; i++) {
     const a = audio[i]!;

@@ -154,8 +154,7 @@ export class MqttClient {
     this.keepAliveMs = options.keepAliveSeconds * 1000;
     const deadlines = options.deadlines ?? NET_DEADLINE_DEFAULTS;
     const phases = options.connectTimeoutMs === undefined ? deadlines : { ...deadlines, connackMs: options.connectTimeoutMs };
-    this.deadline = new PhaseDeadline(options.timers, phases,
-      `MQTT connection to ${options.host}:${options.port}`, (error) => this.drop(error));
+    this.deadline = new PhaseDeadline(options.timers, phases, `MQTT connection to ${options.host}:${options.port}`, (error) => this.drop(error));
     this.backoff = new Backoff({
       initialMs: options.backoff?.initialMs ?? MQTT_CLIENT_DEFAULTS.backoffInitialMs,
       maxMs: options.backoff?.maxMs ?? MQTT_CLIENT_DEFAULTS.backoffMaxMs,
@@ -189,7 +188,9 @@ export class MqttClient {
           this.stop(new FieldcamError('MQTT_TLS_VERIFY', `MQTT connection to ${o.host}:${o.port}: ${error!.message}`));
           return;
         }
-        this.drop(new FieldcamError('MQTT_CONNECTION_LOST', `MQTT connection to ${o.host}:${o.port} ${error ? `failed: ${error.message}` : 'closed by the broker'}`));
+        this.drop(
+          new FieldcamError('MQTT_CONNECTION_LOST', `MQTT connection to ${o.host}:${o.port} ${error ? `failed: ${error.message}` : 'closed by the broker'}`),
+        );
       },
     };
     // Validate the CONNECT (client id, will) now, as a RangeError/MQTT_* to the caller, not on some later connect.
@@ -311,8 +312,12 @@ export class MqttClient {
   private oversize(packet: PublishRecord, packetBytes: number): void {
     if (this.state !== CONNECTED) throw new FieldcamError('MQTT_PROTOCOL_VIOLATION', 'PUBLISH before CONNACK ([MQTT-3.2.0-1])');
     const conn = this.conn;
-    this.options.onError?.(new FieldcamError('MQTT_PACKET_TOO_LARGE',
-      `a ${packetBytes}-byte PUBLISH on ${packet.topic} exceeds maxPacketBytes ${this.decoder.maxPacketBytes}: acknowledged and discarded`));
+    this.options.onError?.(
+      new FieldcamError(
+        'MQTT_PACKET_TOO_LARGE',
+        `a ${packetBytes}-byte PUBLISH on ${packet.topic} exceeds maxPacketBytes ${this.decoder.maxPacketBytes}: acknowledged and discarded`,
+      ),
+    );
     this.options.onOversize?.(packet.topic, packetBytes);
     if (packet.qos === 1 && conn === this.conn) this.send(this.scratch, writePuback(packet.packetId, this.scratch));
   }
@@ -351,7 +356,10 @@ export class MqttClient {
   private connack(returnCode: number, sessionPresent: boolean): void {
     if (returnCode !== CONNACK_RETURN.ACCEPTED) {
       const fatal = returnCode === CONNACK_RETURN.BAD_USER_NAME_OR_PASSWORD || returnCode === CONNACK_RETURN.NOT_AUTHORIZED;
-      const error = new FieldcamError(fatal ? 'MQTT_NOT_AUTHORIZED' : 'MQTT_CONNECT_REFUSED', `the broker refused the connection: CONNACK return code ${returnCode} (§3.2.2.3)`);
+      const error = new FieldcamError(
+        fatal ? 'MQTT_NOT_AUTHORIZED' : 'MQTT_CONNECT_REFUSED',
+        `the broker refused the connection: CONNACK return code ${returnCode} (§3.2.2.3)`,
+      );
       if (fatal) this.stop(error);
       else this.drop(error);
       return;

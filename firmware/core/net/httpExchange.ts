@@ -83,10 +83,10 @@ export function httpExchange(
     });
     // The whole exchange's bound; when it runs out inside a timed phase, the error names that phase.
     const timer = deps.timers.set(boundMs, () => {
-      if (!deadline.expire(boundMs)) finish(new FieldcamError('UPLOAD_TIMEOUT', `${request.method} ${request.path} to ${target.host}:${target.port}: no answer in ${boundMs} ms`));
+      if (!deadline.expire(boundMs))
+        finish(new FieldcamError('UPLOAD_TIMEOUT', `${request.method} ${request.path} to ${target.host}:${target.port}: no answer in ${boundMs} ms`));
     });
-    const deadline = new PhaseDeadline(deps.timers, phases, `${request.method} ${request.path} to ${target.host}:${target.port}`,
-      (error) => finish(error));
+    const deadline = new PhaseDeadline(deps.timers, phases, `${request.method} ${request.path} to ${target.host}:${target.port}`, (error) => finish(error));
     deadline.enterConnect(target.tls !== undefined);
     const socket = deps.sockets({
       host: target.host,
@@ -109,8 +109,11 @@ export function httpExchange(
             parser.push(received, 0, n);
           }
         } catch (err) {
-          finish(err instanceof FieldcamError ? new FieldcamError('UPLOAD_BAD_RESPONSE', `${target.host}: ${err.message}`)
-            : new FieldcamError('UPLOAD_BAD_RESPONSE', String(err)));
+          finish(
+            err instanceof FieldcamError
+              ? new FieldcamError('UPLOAD_BAD_RESPONSE', `${target.host}: ${err.message}`)
+              : new FieldcamError('UPLOAD_BAD_RESPONSE', String(err)),
+          );
         }
       },
       onWritable() {},

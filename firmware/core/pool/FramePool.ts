@@ -45,8 +45,17 @@ export class FramePool {
   private slotHighWater = 0;
   private framesHighWater = 0;
   readonly drops: Record<DropReason, number> = {
-    poolFull: 0, awaitKeyFrame: 0, frameTooLarge: 0, noParameterSets: 0, stopped: 0, truncated: 0, corrupt: 0,
-    fragmentTooLong: 0, latency: 0, spoolFull: 0, outsideEvent: 0,
+    poolFull: 0,
+    awaitKeyFrame: 0,
+    frameTooLarge: 0,
+    noParameterSets: 0,
+    stopped: 0,
+    truncated: 0,
+    corrupt: 0,
+    fragmentTooLong: 0,
+    latency: 0,
+    spoolFull: 0,
+    outsideEvent: 0,
   };
 
   /**

@@ -140,8 +140,10 @@ export class SigV4Signer {
     const token = credentials.sessionToken === undefined ? undefined : checkCredential('sessionToken', credentials.sessionToken);
     if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) throw new TypeError('nowMs must be a finite number of epoch milliseconds');
     if (nowMs < this.clockFloorMs) {
-      throw new FieldcamError('SIGV4_CLOCK_NOT_SET',
-        `the clock reads ${nowMs} ms since the epoch, before the signing floor ${formatAmzDate(this.clockFloorMs)}; refusing to sign`);
+      throw new FieldcamError(
+        'SIGV4_CLOCK_NOT_SET',
+        `the clock reads ${nowMs} ms since the epoch, before the signing floor ${formatAmzDate(this.clockFloorMs)}; refusing to sign`,
+      );
     }
 
     let hasHost = false;
@@ -159,8 +161,8 @@ export class SigV4Signer {
     all.push(['x-amz-date', amzDate]);
     if (token !== undefined) all.push(['x-amz-security-token', token]);
     const headers = canonicalHeaders(all);
-    const canonicalRequest = `${method}\n${canonicalPath(request.path)}\n${canonicalQuery(request.query ?? '')}\n`
-      + `${headers.text}\n${headers.signedHeaders}\n${payloadHash}`;
+    const canonicalRequest =
+      `${method}\n${canonicalPath(request.path)}\n${canonicalQuery(request.query ?? '')}\n` + `${headers.text}\n${headers.signedHeaders}\n${payloadHash}`;
 
     let n = this.toText(canonicalRequest);
     this.hash.sha256(this.text, 0, n, this.first, 0);

@@ -8,8 +8,7 @@ export interface CanonicalHeaders {
 
 /** RFC 9110 §5.6.2 tchar. */
 function isTokenChar(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)
-    || '!#$%&\'*+-.^_`|~'.indexOf(String.fromCharCode(c)) >= 0;
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || "!#$%&'*+-.^_`|~".indexOf(String.fromCharCode(c)) >= 0;
 }
 
 function checkName(name: unknown): string {

@@ -14,6 +14,14 @@ export function formatAmzDate(ms: number): string {
   const d = new Date(ms);
   const year = d.getUTCFullYear();
   if (!(year >= 0 && year <= 9999)) throw new RangeError(`ms: ${ms} is outside the years 0000-9999`);
-  return pad(year, 4) + pad(d.getUTCMonth() + 1, 2) + pad(d.getUTCDate(), 2) + 'T'
-    + pad(d.getUTCHours(), 2) + pad(d.getUTCMinutes(), 2) + pad(d.getUTCSeconds(), 2) + 'Z';
+  return (
+    pad(year, 4) +
+    pad(d.getUTCMonth() + 1, 2) +
+    pad(d.getUTCDate(), 2) +
+    'T' +
+    pad(d.getUTCHours(), 2) +
+    pad(d.getUTCMinutes(), 2) +
+    pad(d.getUTCSeconds(), 2) +
+    'Z'
+  );
 }

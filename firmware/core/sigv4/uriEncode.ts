@@ -6,8 +6,7 @@ import { utf8Length, writeUtf8 } from '../text/utf8.ts';
 const HEX_UPPER = 'ABCDEF';
 
 function isUnreserved(b: number): boolean {
-  return (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39)
-    || b === 0x2d || b === 0x2e || b === 0x5f || b === 0x7e;
+  return (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x2e || b === 0x5f || b === 0x7e;
 }
 
 function hexDigit(n: number): number {

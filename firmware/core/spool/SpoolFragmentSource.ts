@@ -76,8 +76,15 @@ export interface SpoolStats {
  */
 export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
   readonly stats: SpoolStats = {
-    bytes: 0, fragments: 0, fragmentsSpooled: 0, fragmentsReleased: 0, fragmentsDropped: 0, fragmentsRefused: 0,
-    bytesDrained: 0, bytesWritten: 0, error: undefined,
+    bytes: 0,
+    fragments: 0,
+    fragmentsSpooled: 0,
+    fragmentsReleased: 0,
+    fragmentsDropped: 0,
+    fragmentsRefused: 0,
+    bytesDrained: 0,
+    bytesWritten: 0,
+    error: undefined,
   };
   private readonly o: SpoolSourceOptions;
   private readonly input: FrameInput;

@@ -50,7 +50,8 @@ export function utf8Length(s: string, fatal = false): number {
     else if (c < 0x800) n += 2;
     else if (c >= 0x10000) n += 4;
     else if (!isSurrogate(c)) n += 3;
-    else if (fatal) return -1; // the iterator yields a lone surrogate on its own
+    else if (fatal)
+      return -1; // the iterator yields a lone surrogate on its own
     else n += 3; // U+FFFD
   }
   return n;

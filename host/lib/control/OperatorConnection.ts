@@ -53,16 +53,22 @@ export function translateConnectError(host: string, err: unknown): FieldcamError
   const refusal = /Unexpected server response: (\d{3})(?: \((.*)\))?/s.exec(message);
   const status = refusal?.[1];
   if (status === '401' || status === '403') {
-    return new FieldcamError('CLI_BROKER_REFUSED',
-      `${host} refused the WebSocket upgrade (HTTP ${status}${refusal?.[2] ? `: ${refusal[2]}` : ''}): the SigV4 signature, the credentials or the clock were not accepted`);
+    return new FieldcamError(
+      'CLI_BROKER_REFUSED',
+      `${host} refused the WebSocket upgrade (HTTP ${status}${refusal?.[2] ? `: ${refusal[2]}` : ''}): the SigV4 signature, the credentials or the clock were not accepted`,
+    );
   }
   if (e.code === 4 || e.code === 5 || /Not authorized|Bad User Name or Password/i.test(message)) {
-    return new FieldcamError('CLI_BROKER_REFUSED', `${host} refused the MQTT connection (${message}): the IAM policy must allow iot:Connect for this client id`);
+    return new FieldcamError(
+      'CLI_BROKER_REFUSED',
+      `${host} refused the MQTT connection (${message}): the IAM policy must allow iot:Connect for this client id`,
+    );
   }
   if (typeof e.code === 'string' && /CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_(GET|VERIFY)/.test(e.code)) {
     return new FieldcamError('CLI_BROKER_UNREACHABLE', `${host}: its TLS certificate was not verified (${e.code}); set AWS_CA_BUNDLE to the CA that issued it`);
   }
-  if (status) return new FieldcamError('CLI_BROKER_UNREACHABLE', `${host} answered the WebSocket upgrade with HTTP ${status}: is it an MQTT endpoint (iot:Data-ATS)?`);
+  if (status)
+    return new FieldcamError('CLI_BROKER_UNREACHABLE', `${host} answered the WebSocket upgrade with HTTP ${status}: is it an MQTT endpoint (iot:Data-ATS)?`);
   return new FieldcamError('CLI_BROKER_UNREACHABLE', `${host}: ${message}${e.code && !message.includes(String(e.code)) ? ` (${e.code})` : ''}`);
 }
 
@@ -98,7 +104,9 @@ export class OperatorConnection {
           if (body.length < 512) body += chunk;
         });
         res.on('end', () => {
-          lastError = Object.assign(new Error(`Unexpected server response: ${res.statusCode}${body.trim() ? ` (${body.trim().slice(0, 300)})` : ''}`), { status: res.statusCode });
+          lastError = Object.assign(new Error(`Unexpected server response: ${res.statusCode}${body.trim() ? ` (${body.trim().slice(0, 300)})` : ''}`), {
+            status: res.statusCode,
+          });
           req.destroy();
           socket.terminate();
         });
@@ -137,9 +145,11 @@ export class OperatorConnection {
         if (options.reconnect && lastError === undefined) return;
         client.off('connect', onConnect);
         client.end(true);
-        fail(lastError === undefined
-          ? new FieldcamError('CLI_BROKER_UNREACHABLE', `${host}: the connection closed before the broker accepted it (no CONNACK)`)
-          : translateConnectError(host, lastError));
+        fail(
+          lastError === undefined
+            ? new FieldcamError('CLI_BROKER_UNREACHABLE', `${host}: the connection closed before the broker accepted it (no CONNACK)`)
+            : translateConnectError(host, lastError),
+        );
       };
       client.once('connect', onConnect);
       client.on('close', onClose);
@@ -150,12 +160,17 @@ export class OperatorConnection {
       if (options.reconnect) {
         options.onState?.('offline');
         // Sign again for the next attempt; if signing fails, the current URL is tried until it expires.
-        options.signUrl().then((fresh) => (url = fresh), () => undefined);
+        options.signUrl().then(
+          (fresh) => (url = fresh),
+          () => undefined,
+        );
         return;
       }
-      resolveLost(lastError === undefined
-        ? new FieldcamError('CLI_BROKER_REFUSED', `${host} closed the connection (AWS IoT does so when the policy denies a publish)`)
-        : translateConnectError(host, lastError));
+      resolveLost(
+        lastError === undefined
+          ? new FieldcamError('CLI_BROKER_REFUSED', `${host} closed the connection (AWS IoT does so when the policy denies a publish)`)
+          : translateConnectError(host, lastError),
+      );
     });
     client.on('connect', () => options.onState?.('connected'));
     return connection;
@@ -166,7 +181,10 @@ export class OperatorConnection {
     const granted = await this.#race(this.#client.subscribeAsync([...filters], { qos: 1 }));
     const refused = granted.filter((g) => g.qos === 128).map((g) => g.topic);
     if (refused.length > 0) {
-      throw new FieldcamError('CLI_BROKER_REFUSED', `${this.#host} refused the subscription to ${refused.join(', ')} (SUBACK 0x80): the IAM policy must allow iot:Subscribe on it`);
+      throw new FieldcamError(
+        'CLI_BROKER_REFUSED',
+        `${this.#host} refused the subscription to ${refused.join(', ')} (SUBACK 0x80): the IAM policy must allow iot:Subscribe on it`,
+      );
     }
   }
 
@@ -186,8 +204,9 @@ export class OperatorConnection {
   #race<T>(pending: Promise<T>): Promise<T> {
     const settled = pending.catch((err: unknown) => {
       // mqtt.js fails what is in flight with "Connection closed" when the broker drops us mid-exchange.
-      throw err instanceof FieldcamError ? err : new FieldcamError('CLI_BROKER_REFUSED',
-        `${this.#host}: ${(err as Error).message} (AWS IoT closes the connection when the policy denies a publish)`);
+      throw err instanceof FieldcamError
+        ? err
+        : new FieldcamError('CLI_BROKER_REFUSED', `${this.#host}: ${(err as Error).message} (AWS IoT closes the connection when the policy denies a publish)`);
     });
     return Promise.race([settled, this.lost.then((err) => Promise.reject(err))]);
   }

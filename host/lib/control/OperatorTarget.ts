@@ -36,7 +36,8 @@ export function operatorFlags(values: Record<string, unknown>): OperatorFlags {
 export function parseMqttEndpoint(text: string, what: string): MqttEndpoint {
   const m = /^([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(text.trim());
   const port = m?.[2] === undefined ? 443 : Number(m[2]);
-  if (!m || port < 1 || port > 65_535) throw new FieldcamError('CLI_USAGE', `${what} '${text}' is not host[:port] (e.g. abc123-ats.iot.us-east-1.amazonaws.com or 127.0.0.1:4590)`);
+  if (!m || port < 1 || port > 65_535)
+    throw new FieldcamError('CLI_USAGE', `${what} '${text}' is not host[:port] (e.g. abc123-ats.iot.us-east-1.amazonaws.com or 127.0.0.1:4590)`);
   return { host: m[1]!, port };
 }
 
@@ -89,7 +90,8 @@ export class OperatorTarget {
     const names: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.iot.send(new ListThingsCommand({ thingTypeName: THING_TYPE, maxResults: 250, ...(nextToken ? { nextToken } : {}) }))
+      const page = await this.iot
+        .send(new ListThingsCommand({ thingTypeName: THING_TYPE, maxResults: 250, ...(nextToken ? { nextToken } : {}) }))
         .catch((err: unknown) => Promise.reject(sdkFailure('ListThings', err)));
       for (const t of page.things ?? []) if (t.thingName) names.push(t.thingName);
       nextToken = page.nextToken;
@@ -115,7 +117,8 @@ export class OperatorTarget {
 
   async mqttEndpoint(): Promise<MqttEndpoint> {
     if (this.#flags.mqttEndpoint !== undefined) return parseMqttEndpoint(this.#flags.mqttEndpoint, '--mqtt-endpoint');
-    const answer = await this.iot.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }))
+    const answer = await this.iot
+      .send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }))
       .catch((err: unknown) => Promise.reject(sdkFailure('DescribeEndpoint iot:Data-ATS', err)));
     if (!answer.endpointAddress) throw new FieldcamError('CLI_AWS_FAILED', 'DescribeEndpoint iot:Data-ATS answered no address');
     return parseMqttEndpoint(answer.endpointAddress, 'DescribeEndpoint answer');

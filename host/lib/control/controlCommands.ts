@@ -13,7 +13,7 @@ export const CONTROL_COMMANDS = Object.freeze({
   set: 'change settings now (name=value …); persisted and reported',
   tag: 'add a tag to the next fragment: name=<1-128 bytes> [value=<≤256 bytes>]',
   event: 'an event (recording mode "event", docs/events.md): its pre-roll and post window go up as one clip tagged name=value … [--pre 10s] [--post 20s]',
-  status: 'print the device\'s telemetry record',
+  status: "print the device's telemetry record",
   'reload-credentials': 'fetch new IoT credentials now',
   restart: 'flush the last fragment and restart the device',
 } as const);
@@ -46,7 +46,12 @@ function eventArgs(where: string, pairs: readonly (readonly [string, string])[],
   try {
     const pre = flags.pre === undefined ? undefined : parseDuration(flags.pre, '--pre', EVENT_LIMITS.preMsAnyBoard);
     const post = flags.post === undefined ? undefined : parseDuration(flags.post, '--post', EVENT_LIMITS.postMsMax);
-    const request = eventRequest(pre, post, pairs.map(([n]) => n), pairs.map(([, v]) => v));
+    const request = eventRequest(
+      pre,
+      post,
+      pairs.map(([n]) => n),
+      pairs.map(([, v]) => v),
+    );
     const tags: Record<string, string> = {};
     request.names.forEach((n, i) => {
       tags[n] = request.values[i]!;
@@ -60,7 +65,10 @@ function eventArgs(where: string, pairs: readonly (readonly [string, string])[],
 
 /** The `args` map of a command, from `name=value` arguments; undefined for commands without arguments. */
 export function parseCommandArgs(
-  thing: string, command: ControlCommandName, args: readonly string[], flags: EventFlags = {},
+  thing: string,
+  command: ControlCommandName,
+  args: readonly string[],
+  flags: EventFlags = {},
 ): Record<string, unknown> | undefined {
   const where = `device ${thing} ${command}`;
   const pairs = parseAssignments(where, args);
@@ -85,7 +93,8 @@ export function parseCommandArgs(
       }
       if (name.startsWith('AWS')) throw new FieldcamError('CLI_USAGE', `${where}: name '${name}' starts with AWS, which Kinesis Video Streams reserves`);
       const value = map.get('value') ?? '';
-      if (utf8Length(value) > TAG_VALUE_MAX_BYTES) throw new FieldcamError('CLI_USAGE', `${where}: value is ${utf8Length(value)} bytes; at most ${TAG_VALUE_MAX_BYTES}`);
+      if (utf8Length(value) > TAG_VALUE_MAX_BYTES)
+        throw new FieldcamError('CLI_USAGE', `${where}: value is ${utf8Length(value)} bytes; at most ${TAG_VALUE_MAX_BYTES}`);
       return { name, value };
     }
     default:

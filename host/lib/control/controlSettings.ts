@@ -4,9 +4,7 @@
 import { SETTING_RANGES, type SettingKey } from '../../../firmware/core/control/ControlSettings.ts';
 import { FieldcamError } from '../../shared/hostErrors.ts';
 
-export type SettingSpec =
-  | { readonly type: 'bool' }
-  | { readonly type: 'uint'; readonly min: number; readonly max: number; readonly unit: string };
+export type SettingSpec = { readonly type: 'bool' } | { readonly type: 'uint'; readonly min: number; readonly max: number; readonly unit: string };
 
 const R = SETTING_RANGES;
 

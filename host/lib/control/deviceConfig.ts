@@ -99,9 +99,17 @@ export async function updateConfig(
     wantVersion = version;
     await ctx.connection.publish(topics.desired, encodeControl({ version, settings: desired.settings }), true);
     const timedOut = new Promise<never>((_, fail) => {
-      timer = setTimeout(() => fail(new FieldcamError('CLI_DEVICE_NO_ANSWER',
-        `${ctx.thing} did not report configuration version ${version} within ${options.timeoutMs / 1000} s; it may be offline (try \`fieldcam devices\`). ` +
-        'The desired document is retained: the device applies it when it connects')), options.timeoutMs);
+      timer = setTimeout(
+        () =>
+          fail(
+            new FieldcamError(
+              'CLI_DEVICE_NO_ANSWER',
+              `${ctx.thing} did not report configuration version ${version} within ${options.timeoutMs / 1000} s; it may be offline (try \`fieldcam devices\`). ` +
+                'The desired document is retained: the device applies it when it connects',
+            ),
+          ),
+        options.timeoutMs,
+      );
     });
     return { desired, reported: await Promise.race([reported, timedOut, ctx.connection.lost.then((err) => Promise.reject(err))]) };
   } finally {

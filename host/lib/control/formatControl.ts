@@ -38,7 +38,12 @@ function width(cell: string): number {
 /** Rows of cells as aligned columns, two spaces apart; the first row is the header. */
 export function formatTable(rows: readonly (readonly string[])[]): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => width(r[c] ?? ''))));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell + ' '.repeat(widths[c]! - width(cell)))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (c === r.length - 1 ? cell : cell + ' '.repeat(widths[c]! - width(cell))))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function text(value: unknown): string {
@@ -120,10 +125,31 @@ function formatCameras(cameras: unknown): string[] {
     return [`${text(e.clips)} (${text(e.events)} events)${n(e.openClip) ? `, open: ${formatMs(n(e.postRemainingMs))} left` : ''}`];
   };
   const rows = entries.map(([name, c]) => [
-    name, text(c.stream), c.connected === true ? 'connected' : 'not connected', `${text(c.framesIn)} / ${text(c.framesOut)}`,
-    `${text(c.fragmentsSent)} / ${text(c.fragmentsPersisted)}`, `${text(c.poolSlotsInUse)} of ${text(c.poolSlots)}`,
+    name,
+    text(c.stream),
+    c.connected === true ? 'connected' : 'not connected',
+    `${text(c.framesIn)} / ${text(c.framesOut)}`,
+    `${text(c.fragmentsSent)} / ${text(c.fragmentsPersisted)}`,
+    `${text(c.poolSlotsInUse)} of ${text(c.poolSlots)}`,
     n(c.lastPersistedAgeMs) === undefined ? '-' : n(c.lastPersistedAgeMs)! < 0 ? 'never' : `${formatMs(n(c.lastPersistedAgeMs))} ago`,
-    c.cameraError === undefined ? '-' : text(c.cameraError), ...clips(c),
+    c.cameraError === undefined ? '-' : text(c.cameraError),
+    ...clips(c),
   ]);
-  return ['', ...formatTable([['camera', 'stream', 'upload', 'frames in / out', 'fragments sent / persisted', 'pool slots', 'last PERSISTED', 'camera error', ...(withEvents ? ['clips'] : [])], ...rows])];
+  return [
+    '',
+    ...formatTable([
+      [
+        'camera',
+        'stream',
+        'upload',
+        'frames in / out',
+        'fragments sent / persisted',
+        'pool slots',
+        'last PERSISTED',
+        'camera error',
+        ...(withEvents ? ['clips'] : []),
+      ],
+      ...rows,
+    ]),
+  ];
 }

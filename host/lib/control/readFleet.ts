@@ -42,9 +42,10 @@ export function fleetRow(thing: string, health: ControlDocument | undefined, tel
   // Live telemetry beats a retained 'offline' (the Will of an earlier connection).
   const state = (retained === 'offline' && telemetry ? healthOf(telemetry.health) : retained) ?? healthOf(telemetry?.health) ?? 'unknown';
   const drops = telemetry?.drops;
-  const dropSum = typeof drops === 'object' && drops !== null
-    ? Object.values(drops).reduce<number>((n, v) => n + (typeof v === 'number' && Number.isFinite(v) ? v : 0), 0)
-    : undefined;
+  const dropSum =
+    typeof drops === 'object' && drops !== null
+      ? Object.values(drops).reduce<number>((n, v) => n + (typeof v === 'number' && Number.isFinite(v) ? v : 0), 0)
+      : undefined;
   const fields: Record<string, unknown> = {
     reason: typeof health?.reason === 'string' && health.reason !== '' ? health.reason : undefined,
     lastPersistedAgeMs: num(telemetry, 'lastPersistedAgeMs') ?? num(health, 'lastPersistedAgeMs'),

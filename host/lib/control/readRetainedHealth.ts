@@ -7,7 +7,10 @@ import type { OperatorConnection } from './OperatorConnection.ts';
 import type { MessageRouter } from './MessageRouter.ts';
 
 export async function readRetainedHealth(
-  connection: OperatorConnection, router: MessageRouter, thing: string, graceMs: number,
+  connection: OperatorConnection,
+  router: MessageRouter,
+  thing: string,
+  graceMs: number,
 ): Promise<ControlDocument | undefined> {
   const topic = controlTopics(thing).health;
   let found = (_: ControlDocument): void => {};

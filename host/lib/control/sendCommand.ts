@@ -56,8 +56,16 @@ export async function sendCommand(options: SendCommandOptions): Promise<CommandR
     await options.connection.subscribe([topics.result]);
     await options.connection.publish(topics.cmd, encodeControl({ id, name: options.name, ...(options.args ? { args: options.args } : {}) }));
     const timedOut = new Promise<never>((_, fail) => {
-      timer = setTimeout(() => fail(new FieldcamError('CLI_DEVICE_NO_ANSWER',
-        `${options.thing} did not answer '${options.name}' (id ${id}) within ${options.timeoutMs / 1000} s; it may be offline (try \`fieldcam devices\`)`)), options.timeoutMs);
+      timer = setTimeout(
+        () =>
+          fail(
+            new FieldcamError(
+              'CLI_DEVICE_NO_ANSWER',
+              `${options.thing} did not answer '${options.name}' (id ${id}) within ${options.timeoutMs / 1000} s; it may be offline (try \`fieldcam devices\`)`,
+            ),
+          ),
+        options.timeoutMs,
+      );
     });
     return await Promise.race([answered, timedOut, options.connection.lost.then((err) => Promise.reject(err))]);
   } finally {

@@ -42,8 +42,10 @@ export function eventLine(event: WatchEvent, json: boolean): string {
   const old = event.retained ? ' (retained)' : '';
   switch (event.leaf) {
     case 'telemetry':
-      return `${clock(event.at)} telemetry #${String(d.seq)} ${String(d.health)}: frames ${String(d.framesIn)}/${String(d.framesOut)}, ` +
-        `persisted ${formatMs(typeof d.lastPersistedAgeMs === 'number' ? d.lastPersistedAgeMs : undefined)} ago, pool ${String(d.poolSlotsInUse)}/${String(d.poolSlots)}`;
+      return (
+        `${clock(event.at)} telemetry #${String(d.seq)} ${String(d.health)}: frames ${String(d.framesIn)}/${String(d.framesOut)}, ` +
+        `persisted ${formatMs(typeof d.lastPersistedAgeMs === 'number' ? d.lastPersistedAgeMs : undefined)} ago, pool ${String(d.poolSlotsInUse)}/${String(d.poolSlots)}`
+      );
     case 'health':
       return `${clock(event.at)} health ${String(d.state)}${typeof d.reason === 'string' && d.reason ? ` (${d.reason})` : ''}${old}`;
     case 'config/reported':
@@ -91,16 +93,23 @@ export class WatchScreen {
   render(now: number): string {
     const lines = [`fieldcam device ${this.#thing} watch — ${this.#state} — Ctrl-C to quit`, ''];
     const h = this.#health?.document;
-    lines.push(h
-      ? `health     ${paintHealth(String(h.state), this.#colour)}${typeof h.reason === 'string' && h.reason ? ` (${h.reason})` : ''}, received ${formatMs(now - this.#health!.at)} ago${this.#health!.retained ? ' (retained)' : ''}`
-      : 'health     unknown (nothing retained)');
+    lines.push(
+      h
+        ? `health     ${paintHealth(String(h.state), this.#colour)}${typeof h.reason === 'string' && h.reason ? ` (${h.reason})` : ''}, received ${formatMs(now - this.#health!.at)} ago${this.#health!.retained ? ' (retained)' : ''}`
+        : 'health     unknown (nothing retained)',
+    );
     const r = this.#reported?.document;
-    lines.push(r
-      ? `config     v${String(r.version)} ${brief((r.settings ?? {}) as ControlDocument)}${r.rejected ? `, rejected ${brief(r.rejected as ControlDocument)}` : ''}`
-      : 'config     (nothing reported)');
+    lines.push(
+      r
+        ? `config     v${String(r.version)} ${brief((r.settings ?? {}) as ControlDocument)}${r.rejected ? `, rejected ${brief(r.rejected as ControlDocument)}` : ''}`
+        : 'config     (nothing reported)',
+    );
     lines.push('');
     if (this.#telemetry) {
-      lines.push(`telemetry  (received ${formatMs(now - this.#telemetry.at)} ago)`, ...formatTelemetry(this.#telemetry.document, this.#colour).map((l) => `  ${l}`));
+      lines.push(
+        `telemetry  (received ${formatMs(now - this.#telemetry.at)} ago)`,
+        ...formatTelemetry(this.#telemetry.document, this.#colour).map((l) => `  ${l}`),
+      );
     } else {
       lines.push('telemetry  waiting (every telemetryIntervalS; `fieldcam device <thing> status` asks now)');
     }

@@ -13,7 +13,14 @@ export function cameraSourceRows(board: BoardManifest, bundle: string, find: (to
     cameras = flashCameras(board, bundle);
   } catch (err) {
     if (!isFieldcamError(err)) return [cameraToolsRow(board, find, where)]; // an unreadable device.cbor has its own row
-    return [{ check: 'camera source', status: 'FAIL', cause: `${err.code}: ${err.message.replace(/^flash: /, '')}`, fix: 'fix device.cbor cameras[i].source or the camera-url-<camera> file, then flash again' }];
+    return [
+      {
+        check: 'camera source',
+        status: 'FAIL',
+        cause: `${err.code}: ${err.message.replace(/^flash: /, '')}`,
+        fix: 'fix device.cbor cameras[i].source or the camera-url-<camera> file, then flash again',
+      },
+    ];
   }
   if (!cameras) return [cameraToolsRow(board, find, where)];
   return cameras.map((c) => {

@@ -15,7 +15,11 @@ export function hostHasTool(name: string): string | undefined {
   return r.status === 0 ? r.stdout.trim() || undefined : undefined;
 }
 
-export function cameraToolsRow(board: { readonly camera: { readonly source?: CameraSource } }, find: (tool: string) => string | undefined, where: string): CheckRow {
+export function cameraToolsRow(
+  board: { readonly camera: { readonly source?: CameraSource } },
+  find: (tool: string) => string | undefined,
+  where: string,
+): CheckRow {
   const source = board.camera.source ?? { kind: 'rpicam' as const };
   const check = 'camera source';
   const found: string[] = [];
@@ -29,7 +33,8 @@ export function cameraToolsRow(board: { readonly camera: { readonly source?: Cam
   if (missing.length === 0) return { check, status: 'PASS', cause: `${what}; ${found.join(', ')} on ${where}` };
   const packages = [...new Set(missing.map((g) => TOOL_PACKAGES[g[0]!] ?? g[0]!))];
   return {
-    check, status: 'WARN',
+    check,
+    status: 'WARN',
     cause: `${what}; ${missing.map((g) => g.join(' or ')).join(', ')} not on ${where}: the run script exits 10 and systemd retries every 5 s until it is installed`,
     fix: `on the board: sudo apt install ${packages.join(' ')}`,
   };

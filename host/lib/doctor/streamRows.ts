@@ -11,7 +11,8 @@ import { REPROVISION_FIX } from './reprovisionFix.ts';
 import type { CheckRow } from './runDoctor.ts';
 
 /** What a refusal of `<thing>-<camera>` means: a role policy from before several cameras per device. */
-const OLD_POLICY = 'the role policy allows only stream/${credentials-iot:ThingName}, not stream/${credentials-iot:ThingName}-* (a policy from before several cameras per device)';
+const OLD_POLICY =
+  'the role policy allows only stream/${credentials-iot:ThingName}, not stream/${credentials-iot:ThingName}-* (a policy from before several cameras per device)';
 const UPDATE_POLICY = 'run `fieldcam provision` again (any thing): it updates the role policy fieldcam-kvs to allow stream/${credentials-iot:ThingName}-*';
 
 type Described = { ok: true; status: string; retention: number } | { ok: false; name: string; message: string };
@@ -32,7 +33,12 @@ function denied(d: Described): boolean {
 /** A failure other than a refusal, as a row of `check` for `stream`. */
 function otherFailure(check: string, stream: string, d: Extract<Described, { ok: false }>): CheckRow {
   if (d.name === 'ResourceNotFoundException') {
-    return { check, status: 'FAIL', cause: `stream '${stream}' does not exist (the role policy allows it)`, fix: `${REPROVISION_FIX} (it creates the stream); the device also creates it when the policy allows CreateStream` };
+    return {
+      check,
+      status: 'FAIL',
+      cause: `stream '${stream}' does not exist (the role policy allows it)`,
+      fix: `${REPROVISION_FIX} (it creates the stream); the device also creates it when the policy allows CreateStream`,
+    };
   }
   return { check, status: 'FAIL', cause: `DescribeStream failed: ${d.name}: ${d.message}`, fix: 'check endpoints.kinesisVideo and the region' };
 }
@@ -45,16 +51,36 @@ async function oneStream(kvs: KinesisVideoClient, thing: string, stream: string)
   if (d.ok) {
     return [
       { check: 'stream', status: 'PASS', cause: `${stream} is ${d.status}, retention ${d.retention} h (DescribeStream signed with the device's credentials)` },
-      { check: 'stream name', status: 'PASS', cause: same ? 'the stream is named like the thing, as the role policy requires'
-        : dashed ? `${stream} is ${thing}-…, which the role policy allows (stream/\${credentials-iot:ThingName}-*)` : `${stream} ≠ thing ${thing}, but the role allows it` },
+      {
+        check: 'stream name',
+        status: 'PASS',
+        cause: same
+          ? 'the stream is named like the thing, as the role policy requires'
+          : dashed
+            ? `${stream} is ${thing}-…, which the role policy allows (stream/\${credentials-iot:ThingName}-*)`
+            : `${stream} ≠ thing ${thing}, but the role allows it`,
+      },
     ];
   }
   if (denied(d)) {
-    if (same) return [{ check: 'stream', status: 'FAIL', cause: `DescribeStream refused: ${d.message}`, fix: `the role policy must allow kinesisvideo:DescribeStream on the thing's stream; ${REPROVISION_FIX}` }];
+    if (same)
+      return [
+        {
+          check: 'stream',
+          status: 'FAIL',
+          cause: `DescribeStream refused: ${d.message}`,
+          fix: `the role policy must allow kinesisvideo:DescribeStream on the thing's stream; ${REPROVISION_FIX}`,
+        },
+      ];
     if (dashed) return [{ check: 'stream name', status: 'FAIL', cause: `stream '${stream}' was refused (${d.name}): ${OLD_POLICY}`, fix: UPDATE_POLICY }];
-    return [{ check: 'stream name', status: 'FAIL',
-      cause: `stream '${stream}' is neither thing '${thing}' nor '${thing}-…': the role policy allows only stream/\${credentials-iot:ThingName} and stream/\${credentials-iot:ThingName}-*, so KVS refused it (${d.name})`,
-      fix: `set streamName to '${thing}' in device.cbor (provision --thing ${thing} without --stream), or use --cameras for a device with several` }];
+    return [
+      {
+        check: 'stream name',
+        status: 'FAIL',
+        cause: `stream '${stream}' is neither thing '${thing}' nor '${thing}-…': the role policy allows only stream/\${credentials-iot:ThingName} and stream/\${credentials-iot:ThingName}-*, so KVS refused it (${d.name})`,
+        fix: `set streamName to '${thing}' in device.cbor (provision --thing ${thing} without --stream), or use --cameras for a device with several`,
+      },
+    ];
   }
   return [otherFailure('stream', stream, d)];
 }
@@ -66,7 +92,12 @@ async function cameraStreams(kvs: KinesisVideoClient, thing: string, cameras: No
     const check = `stream (${name})`;
     const stream = cameraStreamName(thing, name);
     const d = await describe(kvs, stream);
-    if (d.ok) rows.push({ check, status: 'PASS', cause: `${stream} is ${d.status}, retention ${d.retention} h; the role policy allows it (DescribeStream signed with the device's credentials)` });
+    if (d.ok)
+      rows.push({
+        check,
+        status: 'PASS',
+        cause: `${stream} is ${d.status}, retention ${d.retention} h; the role policy allows it (DescribeStream signed with the device's credentials)`,
+      });
     else if (denied(d)) rows.push({ check, status: 'FAIL', cause: `stream '${stream}' was refused (${d.name}): ${OLD_POLICY}`, fix: UPDATE_POLICY });
     else rows.push(otherFailure(check, stream, d));
   }

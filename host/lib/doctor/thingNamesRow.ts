@@ -10,7 +10,7 @@ import type { CheckRow } from './runDoctor.ts';
 
 export async function thingNamesRow(thing: string, aws: AwsClientConfig | undefined, region: string): Promise<CheckRow> {
   const check = 'thing names';
-  if (!aws) return { check, status: 'SKIP', cause: 'no AWS credentials to list the fleet\'s things (ListThings)' };
+  if (!aws) return { check, status: 'SKIP', cause: "no AWS credentials to list the fleet's things (ListThings)" };
   const iot = new IoTClient({ ...aws, region });
   let things: string[];
   try {
@@ -22,6 +22,11 @@ export async function thingNamesRow(thing: string, aws: AwsClientConfig | undefi
   }
   const overlap = describePrefixOverlap(thing, prefixOverlaps([...things, thing])(thing));
   const others = things.filter((t) => t !== thing).length;
-  if (overlap === undefined) return { check, status: 'PASS', cause: `none of the ${others} other fieldcam thing(s) is named '${thing}-…' or is a name that '${thing}' begins with, followed by '-'` };
+  if (overlap === undefined)
+    return {
+      check,
+      status: 'PASS',
+      cause: `none of the ${others} other fieldcam thing(s) is named '${thing}-…' or is a name that '${thing}' begins with, followed by '-'`,
+    };
   return { check, status: 'WARN', cause: overlap, fix: PREFIX_OVERLAP_FIX };
 }

@@ -98,7 +98,8 @@ export class Ext4Image {
       writeFileSync(file, commands.join('\n') + '\n');
       const r = runTool('debugfs', ['-w', '-f', file, this.spec]);
       const errors = toolErrors(r.stderr);
-      if (r.status !== 0 || errors.length > 0) throw new FieldcamError('CLI_OUTPUT_FAILED', `flash: debugfs could not write ${this.image}: ${errors.join('; ') || `exit ${r.status}`}`);
+      if (r.status !== 0 || errors.length > 0)
+        throw new FieldcamError('CLI_OUTPUT_FAILED', `flash: debugfs could not write ${this.image}: ${errors.join('; ') || `exit ${r.status}`}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -119,7 +120,8 @@ export class Ext4Edit {
 
   constructor(fs: Ext4Image) {
     this.fs = fs;
-    if (!SAFE_PATH.test(this.staging)) throw new FieldcamError('CLI_USAGE', `flash: the temporary directory ${this.staging} cannot be passed to debugfs (set TMPDIR)`);
+    if (!SAFE_PATH.test(this.staging))
+      throw new FieldcamError('CLI_USAGE', `flash: the temporary directory ${this.staging} cannot be passed to debugfs (set TMPDIR)`);
   }
 
   /** Makes `path` and its missing parents (0755 root:root); `mode` is forced on `path` itself when given. */

@@ -24,7 +24,11 @@ export class FatImage {
   list(): string[] | undefined {
     const r = runTool('mdir', ['-b', '-i', this.spec, '::/']);
     if (r.status !== 0) return undefined;
-    return r.stdout.toString('utf8').split('\n').map((l) => l.trim().replace(/^::\//, '')).filter(Boolean);
+    return r.stdout
+      .toString('utf8')
+      .split('\n')
+      .map((l) => l.trim().replace(/^::\//, ''))
+      .filter(Boolean);
   }
 
   read(name: string, maxBytes = 64 * 1024): Buffer | undefined {
@@ -41,7 +45,8 @@ export class FatImage {
       writeFileSync(join(dir, name), data);
       // -o: overwrite without asking; -n: no confirmation when the destination exists.
       const r = runTool('mcopy', ['-o', '-n', '-i', this.spec, join(dir, name), `::/${name}`]);
-      if (r.status !== 0) throw new FieldcamError('CLI_OUTPUT_FAILED', `flash: cannot write ${name} to the boot partition of ${this.image}: ${r.stderr.trim()}`);
+      if (r.status !== 0)
+        throw new FieldcamError('CLI_OUTPUT_FAILED', `flash: cannot write ${name} to the boot partition of ${this.image}: ${r.stderr.trim()}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

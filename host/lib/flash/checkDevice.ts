@@ -43,13 +43,20 @@ const refuse = (device: string, why: string) => new FieldcamError('FLASH_DEVICE_
  * MiB (only once the mount and system-disk checks passed); `isBlock` whether the path is a block device at all.
  */
 export function judgeDevice(o: {
-  device: string; name: string; isBlock: boolean; head: () => Uint8Array; imageBytes: number; yes: boolean; view: HostBlockView;
+  device: string;
+  name: string;
+  isBlock: boolean;
+  head: () => Uint8Array;
+  imageBytes: number;
+  yes: boolean;
+  view: HostBlockView;
 }): DeviceVerdict {
   const { device, name, view } = o;
   if (!o.isBlock) throw refuse(device, 'is not a block device (to write an image file, use -o)');
   const sys = join(view.sysBlock, name);
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(name) || !existsSync(join(sys, 'dev'))) throw refuse(device, `is not a disk the kernel lists (no ${sys}/dev)`);
-  if (existsSync(join(sys, 'partition'))) throw refuse(device, 'is a partition: pass the whole card (e.g. /dev/sdb, not /dev/sdb1; /dev/mmcblk0, not /dev/mmcblk0p1)');
+  if (existsSync(join(sys, 'partition')))
+    throw refuse(device, 'is a partition: pass the whole card (e.g. /dev/sdb, not /dev/sdb1; /dev/mmcblk0, not /dev/mmcblk0p1)');
   const partitions = readdirSync(sys).filter((e) => e.startsWith(name) && existsSync(join(sys, e, 'partition')));
   const devOf = (n: string) => readFileSync(join(n === name ? sys : join(sys, n), 'dev'), 'utf8').trim();
   const ours = new Map<string, string>([[devOf(name), name], ...partitions.map((p) => [devOf(p), p] as [string, string])]);
@@ -61,8 +68,12 @@ export function judgeDevice(o: {
     const [majMin, mountPoint, source] = [f[2]!, f[4]!, f[dash + 2] ?? ''];
     const hit = ours.get(majMin) ?? (names.has(source) ? source.slice(5) : undefined);
     if (hit !== undefined) {
-      throw refuse(device, mountPoint === '/' ? `holds the running system (/dev/${hit} is mounted on /): this is the host's system disk, not a card`
-        : `is in use: /dev/${hit} is mounted on ${mountPoint.replace(/\\040/g, ' ')} (unmount it first: udisksctl unmount -b /dev/${hit}, or umount)`);
+      throw refuse(
+        device,
+        mountPoint === '/'
+          ? `holds the running system (/dev/${hit} is mounted on /): this is the host's system disk, not a card`
+          : `is in use: /dev/${hit} is mounted on ${mountPoint.replace(/\\040/g, ' ')} (unmount it first: udisksctl unmount -b /dev/${hit}, or umount)`,
+      );
     }
   }
   for (const line of view.swaps.split('\n').slice(1, 10_000)) {
@@ -73,7 +84,10 @@ export function judgeDevice(o: {
   if (!(bytes > 0)) throw refuse(device, 'has no medium (size 0): insert the card');
   if (bytes < o.imageBytes) throw refuse(device, `holds ${(bytes / 1e9).toFixed(2)} GB, less than the ${(o.imageBytes / 1e9).toFixed(2)} GB image`);
   if (!o.yes && o.head().some((b) => b !== 0)) {
-    throw refuse(device, `holds data (${partitions.length > 0 ? `partitions ${partitions.join(', ')}` : 'its first MiB is not empty'}) and would be erased: check it is the card (lsblk ${device}) and pass --yes`);
+    throw refuse(
+      device,
+      `holds data (${partitions.length > 0 ? `partitions ${partitions.join(', ')}` : 'its first MiB is not empty'}) and would be erased: check it is the card (lsblk ${device}) and pass --yes`,
+    );
   }
   return { name, bytes, partitions };
 }

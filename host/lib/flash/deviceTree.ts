@@ -24,7 +24,14 @@ export interface StartImage {
 
 /** The tree's paths under `root` ('/' on the board; the tree's directory in the simulator). */
 export function treePaths(root: string): {
-  imageDir: string; runtime: string; firmware: string; board: string; imageJson: string; bundle: string; state: string; unit: string;
+  imageDir: string;
+  runtime: string;
+  firmware: string;
+  board: string;
+  imageJson: string;
+  bundle: string;
+  state: string;
+  unit: string;
 } {
   const at = (p: string) => posix.join(root, p);
   return {

@@ -10,7 +10,15 @@ export interface ToolResult {
   readonly stderr: string;
 }
 
-const PACKAGE: Readonly<Record<string, string>> = Object.freeze({ debugfs: 'e2fsprogs', mcopy: 'mtools', mtype: 'mtools', mdir: 'mtools', sfdisk: 'fdisk', lsblk: 'util-linux', findmnt: 'util-linux' });
+const PACKAGE: Readonly<Record<string, string>> = Object.freeze({
+  debugfs: 'e2fsprogs',
+  mcopy: 'mtools',
+  mtype: 'mtools',
+  mdir: 'mtools',
+  sfdisk: 'fdisk',
+  lsblk: 'util-linux',
+  findmnt: 'util-linux',
+});
 
 export function runTool(tool: string, args: readonly string[], options: { input?: string } = {}): ToolResult {
   const r = spawnSync(tool, args, {
@@ -30,5 +38,8 @@ export function runTool(tool: string, args: readonly string[], options: { input?
 
 /** stderr without debugfs' version banner (it prints one on every start). */
 export function toolErrors(stderr: string): string[] {
-  return stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^debugfs \d/.test(l));
+  return stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^debugfs \d/.test(l));
 }

@@ -50,7 +50,8 @@ function invalid(bundle: string, what: string): never {
 
 function readSource(raw: unknown, field: string, fallback: CameraSource, bundle: string): CameraSource {
   if (raw === undefined) return fallback;
-  const bad = (f: string, want: string): never => invalid(bundle, `device.cbor ${field}.${f.replace(/^camera\.source\.?/, 'source.').replace(/\.$/, '')} must be ${want}`);
+  const bad = (f: string, want: string): never =>
+    invalid(bundle, `device.cbor ${field}.${f.replace(/^camera\.source\.?/, 'source.').replace(/\.$/, '')} must be ${want}`);
   if (typeof raw !== 'string') return readCameraSource(raw, bad);
   try {
     return parseCameraSourceFlag(raw);
@@ -81,8 +82,11 @@ export function camerasOf(board: CamerasBoard, bundle: string, read: (file: stri
     const name = String(c.name);
     // The multi-camera run script feeds no microphone yet: the device would wait on an audio fd nothing opens.
     if (c.audio !== undefined) {
-      invalid(bundle, `camera ${name} has a microphone (device.cbor cameras[${i}].audio), and flash does not yet write the microphone stage of a device ` +
-        'with several cameras (only camera.audio of a one-camera device, with --audio-source): provision it without audio, or run it with fieldcam sim');
+      invalid(
+        bundle,
+        `camera ${name} has a microphone (device.cbor cameras[${i}].audio), and flash does not yet write the microphone stage of a device ` +
+          'with several cameras (only camera.audio of a one-camera device, with --audio-source): provision it without audio, or run it with fieldcam sim',
+      );
     }
     const source = readSource(c.source, `cameras[${i}]`, fallback, bundle);
     let url: FlashCamera['url'];
@@ -92,12 +96,17 @@ export function camerasOf(board: CamerasBoard, bundle: string, read: (file: stri
       try {
         text = new TextDecoder().decode(read(file));
       } catch (err) {
-        return invalid(bundle, `camera ${name} is a ${source.kind} camera and ${join(bundle, file)} cannot be read (${(err as NodeJS.ErrnoException).code}): write its URL there, one line, mode 0600`);
+        return invalid(
+          bundle,
+          `camera ${name} is a ${source.kind} camera and ${join(bundle, file)} cannot be read (${(err as NodeJS.ErrnoException).code}): write its URL there, one line, mode 0600`,
+        );
       }
       url = { file, value: readCameraUrl(text, source, join(bundle, file)) };
     }
     return Object.freeze({
-      name, source, ...(url ? { url } : {}),
+      name,
+      source,
+      ...(url ? { url } : {}),
       codec: (c.codec ?? board.camera.codec) as CodecId,
       fps: typeof c.fps === 'number' ? c.fps : board.camera.fps,
     });
@@ -108,10 +117,16 @@ export function camerasOf(board: CamerasBoard, bundle: string, read: (file: stri
     if (key === undefined) continue;
     const first = seen.get(key);
     if (first !== undefined) {
-      const remedy = c.source.kind === 'rpicam'
-        ? `give ${c.name} its own camera in device.cbor, e.g. source "rpicam:1" (rpicam-vid --list-cameras numbers them), or a USB/IP camera`
-        : c.source.kind === 'v4l2' ? `give ${c.name} its own device, e.g. source "v4l2:/dev/video2" (v4l2-ctl --list-devices)` : `give ${c.name} its own camera's URL in ${cameraUrlFile(c.name)}`;
-      throw new FieldcamError('FLASH_CAMERA_SOURCE_CONFLICT', `flash: the bundle ${bundle}: cameras ${first} and ${c.name} both capture from ${key}, and one camera cannot feed two streams: ${remedy}`);
+      const remedy =
+        c.source.kind === 'rpicam'
+          ? `give ${c.name} its own camera in device.cbor, e.g. source "rpicam:1" (rpicam-vid --list-cameras numbers them), or a USB/IP camera`
+          : c.source.kind === 'v4l2'
+            ? `give ${c.name} its own device, e.g. source "v4l2:/dev/video2" (v4l2-ctl --list-devices)`
+            : `give ${c.name} its own camera's URL in ${cameraUrlFile(c.name)}`;
+      throw new FieldcamError(
+        'FLASH_CAMERA_SOURCE_CONFLICT',
+        `flash: the bundle ${bundle}: cameras ${first} and ${c.name} both capture from ${key}, and one camera cannot feed two streams: ${remedy}`,
+      );
     }
     seen.set(key, c.name);
   }

@@ -18,22 +18,48 @@ export function fleetBundles(dir: string, prefix: string, count: number): string
   try {
     names = readdirSync(dir);
   } catch {
-    throw new FieldcamError('CLI_INPUT_NOT_FOUND', `flash: no fleet folder ${dir} (fieldcam provision --count ${count} --prefix ${prefix} --out ${dir} writes it)`);
+    throw new FieldcamError(
+      'CLI_INPUT_NOT_FOUND',
+      `flash: no fleet folder ${dir} (fieldcam provision --count ${count} --prefix ${prefix} --out ${dir} writes it)`,
+    );
   }
-  const bundles = names.filter((n) => n.startsWith(prefix) && existsSync(join(dir, n, 'device.cbor'))).sort().slice(0, 100_001);
+  const bundles = names
+    .filter((n) => n.startsWith(prefix) && existsSync(join(dir, n, 'device.cbor')))
+    .sort()
+    .slice(0, 100_001);
   if (bundles.length !== count) {
-    throw new FieldcamError('CLI_USAGE', `flash: ${dir} holds ${bundles.length} bundle(s) named ${prefix}…, not --count ${count}${bundles.length ? ` (${bundles.slice(0, 5).join(', ')}${bundles.length > 5 ? ', …' : ''})` : ''}`);
+    throw new FieldcamError(
+      'CLI_USAGE',
+      `flash: ${dir} holds ${bundles.length} bundle(s) named ${prefix}…, not --count ${count}${bundles.length ? ` (${bundles.slice(0, 5).join(', ')}${bundles.length > 5 ? ', …' : ''})` : ''}`,
+    );
   }
   return bundles.map((n) => join(dir, n));
 }
 
-export function flashFleet(o: { board: BoardManifest; image: ImageManifest; bundles: readonly string[]; src: RaspiosImage; outDir: string; wifi?: WifiSettings; cameraUrl?: string; onImage?: (r: ImageFlashResult) => void }): ImageFlashResult[] {
+export function flashFleet(o: {
+  board: BoardManifest;
+  image: ImageManifest;
+  bundles: readonly string[];
+  src: RaspiosImage;
+  outDir: string;
+  wifi?: WifiSettings;
+  cameraUrl?: string;
+  onImage?: (r: ImageFlashResult) => void;
+}): ImageFlashResult[] {
   const boardJson = join(imageDir(o.board.name), 'board.json');
   const things = o.bundles.map((b) => validateBundle(b, boardJson).thingName);
   mkdirSync(o.outDir, { recursive: true });
   if (!statSync(o.outDir).isDirectory()) throw new FieldcamError('CLI_USAGE', `flash: -o ${o.outDir} must be a folder with --count`);
   return o.bundles.map((bundle, i) => {
-    const r = flashImage({ board: o.board, image: o.image, bundle, src: o.src, output: join(o.outDir, `${things[i]}.img`), ...(o.wifi ? { wifi: o.wifi } : {}), ...(o.cameraUrl !== undefined ? { cameraUrl: o.cameraUrl } : {}) });
+    const r = flashImage({
+      board: o.board,
+      image: o.image,
+      bundle,
+      src: o.src,
+      output: join(o.outDir, `${things[i]}.img`),
+      ...(o.wifi ? { wifi: o.wifi } : {}),
+      ...(o.cameraUrl !== undefined ? { cameraUrl: o.cameraUrl } : {}),
+    });
     o.onImage?.(r);
     return r;
   });

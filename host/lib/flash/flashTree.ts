@@ -69,8 +69,11 @@ export function validateBundle(bundle: string, boardJson: string): BundleSummary
   // was provisioned for another board's camera, and the firmware would refuse every frame.
   const boardCodec = (JSON.parse(readFileSync(boardJson, 'utf8')) as { camera?: { codec?: string } }).camera?.codec;
   if (boardCodec !== undefined && config.camera.codec !== boardCodec) {
-    throw new FieldcamError('FLASH_BUNDLE_WRONG_BOARD', `flash: the bundle ${bundle} sets camera.codec ${config.camera.codec}, but the ${JSON.stringify(boardCodec)} camera of this board ` +
-      `(${boardJson}) is what the device captures: it was provisioned for another board`);
+    throw new FieldcamError(
+      'FLASH_BUNDLE_WRONG_BOARD',
+      `flash: the bundle ${bundle} sets camera.codec ${config.camera.codec}, but the ${JSON.stringify(boardCodec)} camera of this board ` +
+        `(${boardJson}) is what the device captures: it was provisioned for another board`,
+    );
   }
   const iot = 'iot' in config.credentials ? config.credentials.iot : undefined;
   if (!iot) throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} has no IoT credentials settings`);
@@ -82,8 +85,10 @@ export function validateBundle(bundle: string, boardJson: string): BundleSummary
     throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} would not boot: ${(err as Error).message}`);
   }
   return {
-    thingName: iot.thingName, streamName: config.stream.name,
-    kvs: { host: config.endpoint.host, port: config.endpoint.port }, credentials: { host: iot.host, port: iot.port },
+    thingName: iot.thingName,
+    streamName: config.stream.name,
+    kvs: { host: config.endpoint.host, port: config.endpoint.port },
+    credentials: { host: iot.host, port: iot.port },
     ...(config.control ? { mqtt: { host: config.control.host, port: config.control.port } } : {}),
     ...(config.camera.audio ? { audio: config.camera.audio } : {}),
   };
@@ -109,7 +114,10 @@ export function treeFiles(board: BoardManifest, image: ImageManifest, bundle: st
   // Several cameras (device.cbor cameras): one capture per camera on fds 3.., each URL camera's URL from the bundle.
   const cameras = flashCameras(board, bundle);
   if (cameras && cameraUrl !== undefined) {
-    throw new FieldcamError('CLI_USAGE', `flash: the bundle ${bundle} lists ${cameras.length} cameras: each RTSP/HTTP camera's URL goes in the bundle file camera-url-<camera>, not --camera-url-file`);
+    throw new FieldcamError(
+      'CLI_USAGE',
+      `flash: the bundle ${bundle} lists ${cameras.length} cameras: each RTSP/HTTP camera's URL goes in the bundle file camera-url-<camera>, not --camera-url-file`,
+    );
   }
   const urls = (cameras ?? []).flatMap((c) => (c.url ? [{ path: `${BUNDLE_DIR}/${c.url.file}`, data: text(`${c.url.value}\n`), mode: 0o600 }] : []));
   // The bundle's microphone and flash --audio-source go together (FLASH_AUDIO_SOURCE_MISSING otherwise).
@@ -176,25 +184,41 @@ export function flashTree(o: { board: BoardManifest; image: ImageManifest; bundl
   try {
     st = statSync(o.target);
   } catch {
-    throw new FieldcamError('CLI_INPUT_NOT_FOUND', `flash: the target ${o.target} does not exist (mount the SD card's root file system, or create the directory)`);
+    throw new FieldcamError(
+      'CLI_INPUT_NOT_FOUND',
+      `flash: the target ${o.target} does not exist (mount the SD card's root file system, or create the directory)`,
+    );
   }
   if (!st.isDirectory()) throw new FieldcamError('CLI_INPUT_NOT_FOUND', `flash: the target ${o.target} is not a directory`);
   const { thingName, streamName } = validateBundle(o.bundle, join(imageDir(o.board.name), 'board.json'));
   const there = boardInTarget(o.target);
   if (there !== undefined && there !== o.board.name && !o.force) {
-    throw new FieldcamError('FLASH_TARGET_CONFLICT', `flash: ${o.target} holds the ${there} image, not ${o.board.name}; pass --force to replace it (nothing was written)`);
+    throw new FieldcamError(
+      'FLASH_TARGET_CONFLICT',
+      `flash: ${o.target} holds the ${there} image, not ${o.board.name}; pass --force to replace it (nothing was written)`,
+    );
   }
   const files: FlashedFile[] = [];
   for (const f of treeFiles(o.board, o.image, o.bundle, o.cameraUrl)) {
     const path = join(o.target, f.path);
     const state = current(path, f.data, f.mode);
     if (state !== 'same') writeAtomically(path, f.data, f.mode);
-    files.push({ path: f.path, bytes: f.data.length, mode: `0${f.mode.toString(8)}`, action: state === 'same' ? 'unchanged' : state === 'missing' ? 'written' : 'updated' });
+    files.push({
+      path: f.path,
+      bytes: f.data.length,
+      mode: `0${f.mode.toString(8)}`,
+      action: state === 'same' ? 'unchanged' : state === 'missing' ? 'written' : 'updated',
+    });
   }
   // The bundle directory holds the private key: only its owner may list it.
   chmodSync(join(o.target, BUNDLE_DIR), 0o700);
   return {
-    board: o.board.name, target: o.target, version: o.image.version, thingName, streamName, files,
+    board: o.board.name,
+    target: o.target,
+    version: o.image.version,
+    thingName,
+    streamName,
+    files,
     unchanged: files.every((f) => f.action === 'unchanged'),
   };
 }

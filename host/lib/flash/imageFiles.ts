@@ -24,7 +24,15 @@ export interface ImagePlan {
   readonly links: readonly { readonly path: string; readonly target: string }[];
 }
 
-export function imageFiles(o: { board: BoardManifest; image: ImageManifest; bundle: string; hostname: string; hosts: string; wifi?: WifiSettings; cameraUrl?: string }): ImagePlan {
+export function imageFiles(o: {
+  board: BoardManifest;
+  image: ImageManifest;
+  bundle: string;
+  hostname: string;
+  hosts: string;
+  wifi?: WifiSettings;
+  cameraUrl?: string;
+}): ImagePlan {
   const text = (s: string) => new TextEncoder().encode(s);
   const files: Planned[] = [
     ...treeFiles(o.board, o.image, o.bundle, o.cameraUrl),
@@ -35,7 +43,11 @@ export function imageFiles(o: { board: BoardManifest; image: ImageManifest; bund
     ...(o.wifi ? [{ path: WIFI_CONNECTION, data: text(renderWifiConnection(o.wifi)), mode: 0o600 }] : []),
   ];
   return {
-    dirs: [{ path: IMAGE_DIR, mode: 0o755 }, { path: 'etc/fieldcam', mode: 0o755 }, { path: BUNDLE_DIR, mode: 0o700 }],
+    dirs: [
+      { path: IMAGE_DIR, mode: 0o755 },
+      { path: 'etc/fieldcam', mode: 0o755 },
+      { path: BUNDLE_DIR, mode: 0o700 },
+    ],
     files,
     links: [
       { path: SERVICE_LINK, target: `/${UNIT_FILE}` },

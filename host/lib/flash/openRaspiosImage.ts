@@ -31,7 +31,10 @@ export interface RaspiosImage {
 /** os-release(5): KEY=value lines, values optionally quoted; at most 16 KiB and 200 lines are read. */
 export function parseOsRelease(text: string): OsRelease {
   const fields: Record<string, string> = {};
-  for (const line of text.slice(0, 16 * 1024).split('\n').slice(0, 200)) {
+  for (const line of text
+    .slice(0, 16 * 1024)
+    .split('\n')
+    .slice(0, 200)) {
     const m = /^([A-Z0-9_]{1,64})=(.*)$/.exec(line.trim());
     if (m) fields[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
   }

@@ -28,7 +28,10 @@ function json<T>(path: string, what: string): T {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (err) {
-    throw new FieldcamError('CLI_INPUT_NOT_FOUND', `sim --image: ${path} (${what}) cannot be read: ${(err as Error).message}; is this a tree fieldcam flash wrote?`);
+    throw new FieldcamError(
+      'CLI_INPUT_NOT_FOUND',
+      `sim --image: ${path} (${what}) cannot be read: ${(err as Error).message}; is this a tree fieldcam flash wrote?`,
+    );
   }
 }
 
@@ -43,11 +46,23 @@ export function readFlashedTree(root: string): FlashedTree {
     throw new FieldcamError('FLASH_BUNDLE_INVALID', `sim --image: ${(err as Error).message.replace(/^flash: /, '')}`);
   }
   if (!LOOPBACK.has(bundle.kvs.host) || !LOOPBACK.has(bundle.credentials.host) || (bundle.mqtt && !LOOPBACK.has(bundle.mqtt.host))) {
-    throw new FieldcamError('CLI_USAGE', `sim --image: the bundle points at ${bundle.kvs.host} and ${bundle.credentials.host}, not at a local cloud; ` +
-      'sim boots trees provisioned against the local cloud (fieldcam provision --endpoint-url https://127.0.0.1:<port>)');
+    throw new FieldcamError(
+      'CLI_USAGE',
+      `sim --image: the bundle points at ${bundle.kvs.host} and ${bundle.credentials.host}, not at a local cloud; ` +
+        'sim boots trees provisioned against the local cloud (fieldcam provision --endpoint-url https://127.0.0.1:<port>)',
+    );
   }
-  return { root, paths, image, board, thingName: bundle.thingName, streamName: bundle.streamName, port: bundle.kvs.port, credentialsPort: bundle.credentials.port,
-    ...(bundle.mqtt ? { mqttPort: bundle.mqtt.port } : {}) };
+  return {
+    root,
+    paths,
+    image,
+    board,
+    thingName: bundle.thingName,
+    streamName: bundle.streamName,
+    port: bundle.kvs.port,
+    credentialsPort: bundle.credentials.port,
+    ...(bundle.mqtt ? { mqttPort: bundle.mqtt.port } : {}),
+  };
 }
 
 /**
@@ -61,11 +76,17 @@ export function checkStateDirCa(tree: FlashedTree, stateDir: string): void {
   try {
     stateCa = readFileSync(join(stateDir, 'ca.pem'), 'utf8');
   } catch {
-    throw new FieldcamError('CLI_USAGE', `sim --image: the state directory ${stateDir} holds no local cloud (no ca.pem), so it cannot be the cloud ` +
-      `that issued ${tree.thingName}'s certificate: pass the --state-dir of the cloud fieldcam provision ran against`);
+    throw new FieldcamError(
+      'CLI_USAGE',
+      `sim --image: the state directory ${stateDir} holds no local cloud (no ca.pem), so it cannot be the cloud ` +
+        `that issued ${tree.thingName}'s certificate: pass the --state-dir of the cloud fieldcam provision ran against`,
+    );
   }
   if (stateCa.trim() !== bundleCa.trim()) {
-    throw new FieldcamError('CLI_USAGE', `sim --image: the bundle's ca.pem is not the CA of the local cloud in ${stateDir}: the device would refuse ` +
-      `its TLS certificate; pass the --state-dir of the cloud fieldcam provision ran against`);
+    throw new FieldcamError(
+      'CLI_USAGE',
+      `sim --image: the bundle's ca.pem is not the CA of the local cloud in ${stateDir}: the device would refuse ` +
+        `its TLS certificate; pass the --state-dir of the cloud fieldcam provision ran against`,
+    );
   }
 }

@@ -11,7 +11,13 @@ export const SECTOR_BYTES = 512;
 
 /** Partition types Raspberry Pi OS uses: FAT32 (LBA) for the boot partition, Linux for the root. */
 export const PARTITION_TYPES = Object.freeze({
-  fat32Chs: 0x0b, fat32Lba: 0x0c, fat16Lba: 0x0e, linux: 0x83, extended: 0x05, extendedLba: 0x0f, gptProtective: 0xee,
+  fat32Chs: 0x0b,
+  fat32Lba: 0x0c,
+  fat16Lba: 0x0e,
+  linux: 0x83,
+  extended: 0x05,
+  extendedLba: 0x0f,
+  gptProtective: 0xee,
 });
 
 export interface MbrPartition {
@@ -52,12 +58,14 @@ export function readMbr(path: string): Mbr {
       const offset = lba * SECTOR_BYTES;
       const bytes = sectors * SECTOR_BYTES;
       if (sectors === 0 || lba === 0) throw notAnImage(path, `partition ${i + 1} starts at sector ${lba} with ${sectors} sectors`);
-      if (offset + bytes > diskBytes) throw notAnImage(path, `partition ${i + 1} ends at byte ${offset + bytes}, past the end of the ${diskBytes}-byte image (a truncated download?)`);
+      if (offset + bytes > diskBytes)
+        throw notAnImage(path, `partition ${i + 1} ends at byte ${offset + bytes}, past the end of the ${diskBytes}-byte image (a truncated download?)`);
       partitions.push(Object.freeze({ number: i + 1, type, bootable: status === 0x80, offset, bytes }));
     }
     for (const a of partitions) {
       for (const b of partitions) {
-        if (a.number < b.number && a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes) throw notAnImage(path, `partitions ${a.number} and ${b.number} overlap`);
+        if (a.number < b.number && a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes)
+          throw notAnImage(path, `partitions ${a.number} and ${b.number} overlap`);
       }
     }
     return Object.freeze({ diskBytes, partitions: Object.freeze(partitions) });

@@ -24,7 +24,8 @@ function captureStage(board: BoardManifest, camera: FlashCamera, i: number): str
     : '';
   const capture = captureCommand({
     camera: { codec: camera.codec, width: board.camera.width, height: board.camera.height, fps: camera.fps, source: camera.source },
-    pool: board.pool, stream: board.stream,
+    pool: board.pool,
+    stream: board.stream,
   });
   return `# ${camera.name} (fd ${CAMERA_FD_BASE + i}, ${camera.codec}): ${CAMERA_SOURCES[camera.source.kind].summary}
 (

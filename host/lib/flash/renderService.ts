@@ -10,19 +10,23 @@ import { deviceCommand, IMAGE_DIR, BUNDLE_DIR, SERVICE_USER, UNIT_FILE } from '.
 
 /** The capture tools a source needs, found on PATH or the script exits 10 naming what to install. */
 export function toolLookup(source: CameraSource, who: string, exitCode: number): string {
-  return sourceTools(source).map((group) => {
-    const first = group.length > 1 ? `capture=
+  return sourceTools(source)
+    .map((group) => {
+      const first =
+        group.length > 1
+          ? `capture=
 for tool in ${group.join(' ')}; do
   if command -v "$tool" >/dev/null 2>&1; then capture=$tool; break; fi
 done
 if [ -z "$capture" ]; then`
-      : `if ! command -v ${group[0]} >/dev/null 2>&1; then`;
-    return `${first}
+          : `if ! command -v ${group[0]} >/dev/null 2>&1; then`;
+      return `${first}
   echo "${who}: no ${group.join(' or ')} for the ${source.kind} camera: sudo apt install ${TOOL_PACKAGES[group[0]!] ?? group[0]}" >&2
   exit ${exitCode}
 fi
 `;
-  }).join('');
+    })
+    .join('');
 }
 
 /** The camera source this board's run script uses (the manifest's, or flash --camera-source's). */
@@ -66,7 +70,7 @@ ${audioCommand(audio)}`;
 }
 
 /** With a microphone: the FIFO's directory, the service user's, made at each start and removed at each stop. */
-const RUNTIME_DIRECTORY = '# The microphone\'s FIFO (/run/fieldcam/audio).\nRuntimeDirectory=fieldcam\nRuntimeDirectoryMode=0700\n';
+const RUNTIME_DIRECTORY = "# The microphone's FIFO (/run/fieldcam/audio).\nRuntimeDirectory=fieldcam\nRuntimeDirectoryMode=0700\n";
 
 /**
  * The unit. Hardening is what does not break the camera: libcamera needs /dev/video*, /dev/media*,
@@ -124,7 +128,12 @@ WantedBy=multi-user.target
 }
 
 /** The kernels (`uname -m`) that run each target: a 64-bit kernel runs the static 32-bit builds as compat processes. */
-const MACHINES: Readonly<Record<string, string>> = Object.freeze({ x86_64: 'x86_64', armv6: 'armv6l armv7l aarch64', armv7: 'armv7l aarch64', aarch64: 'aarch64' });
+const MACHINES: Readonly<Record<string, string>> = Object.freeze({
+  x86_64: 'x86_64',
+  armv6: 'armv6l armv7l aarch64',
+  armv7: 'armv7l aarch64',
+  aarch64: 'aarch64',
+});
 
 /** install.sh's look at the camera itself: listed by rpicam, the device node present, or the URL file filled. */
 function cameraCheck(source: CameraSource, urlFile = CAMERA_URL_FILE): string {
@@ -147,7 +156,16 @@ else echo "install.sh: /${BUNDLE_DIR}/${urlFile} is missing or empty: flash agai
 function cameraSection(board: BoardManifest, cameras: readonly FlashCamera[] | undefined): string {
   if (!cameras) return `${toolLookup(sourceOf(board), 'install.sh', 1)}${cameraCheck(sourceOf(board))}`;
   const tools = [...new Set(cameras.map((c) => toolLookup(c.source, 'install.sh', 1)))].join('');
-  return tools + cameras.map((c) => cameraCheck(c.source, c.url?.file).replace(/camera: /g, `camera ${c.name}: `).replace(/no camera detected/, `camera ${c.name} not detected`)).join('\n');
+  return (
+    tools +
+    cameras
+      .map((c) =>
+        cameraCheck(c.source, c.url?.file)
+          .replace(/camera: /g, `camera ${c.name}: `)
+          .replace(/no camera detected/, `camera ${c.name} not detected`),
+      )
+      .join('\n')
+  );
 }
 
 /** install.sh's look at the microphone: ffmpeg present (exit 1 otherwise), a sound card listed by the kernel (a warning). */
@@ -163,8 +181,11 @@ else say "warning: no sound card yet (plug the microphone in); until then the de
 export function renderInstallScript(board: BoardManifest, image: ImageManifest, audio?: AudioPlan, cameras?: readonly FlashCamera[]): string {
   const arch = MACHINES[board.target] ?? board.target;
   const source = sourceOf(board);
-  const urlFiles = cameras ? cameras.flatMap((c) => (c.url ? [` /${BUNDLE_DIR}/${c.url.file}`] : [])).join('')
-    : CAMERA_SOURCES[source.kind].url ? ` /${BUNDLE_DIR}/${CAMERA_URL_FILE}` : '';
+  const urlFiles = cameras
+    ? cameras.flatMap((c) => (c.url ? [` /${BUNDLE_DIR}/${c.url.file}`] : [])).join('')
+    : CAMERA_SOURCES[source.kind].url
+      ? ` /${BUNDLE_DIR}/${CAMERA_URL_FILE}`
+      : '';
   return `#!/bin/sh
 # Installs fieldcam ${image.version} (${board.name}) on Raspberry Pi OS, from the tree \`fieldcam flash\` wrote:
 # /${IMAGE_DIR} (runtime, firmware, board.json, image.json, run), /${BUNDLE_DIR} (device bundle) and

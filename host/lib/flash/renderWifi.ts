@@ -26,7 +26,8 @@ export function readWifiSettings(o: { ssid?: string; pskFile?: string; country?:
     throw fail('--wifi-ssid, --wifi-psk-file and --wifi-country go together (the passphrase is read from a file, never the command line)');
   }
   const ssidBytes = Buffer.byteLength(o.ssid, 'utf8');
-  if (ssidBytes < 1 || ssidBytes > 32 || /[\x00-\x1f\x7f]/.test(o.ssid)) throw fail(`--wifi-ssid must be 1-32 bytes without control characters (it is ${ssidBytes})`);
+  if (ssidBytes < 1 || ssidBytes > 32 || /[\x00-\x1f\x7f]/.test(o.ssid))
+    throw fail(`--wifi-ssid must be 1-32 bytes without control characters (it is ${ssidBytes})`);
   const country = o.country.toUpperCase();
   if (!/^[A-Z]{2}$/.test(country)) throw fail(`--wifi-country ${JSON.stringify(o.country)} is not a two-letter ISO 3166-1 code`);
   let raw: Buffer;
@@ -46,7 +47,8 @@ export function readWifiSettings(o: { ssid?: string; pskFile?: string; country?:
   const psk = raw.toString('latin1').replace(/\r?\n$/, '');
   const passphrase = /^[\x20-\x7e]{8,63}$/.test(psk);
   const hex = /^[0-9a-fA-F]{64}$/.test(psk);
-  if (!passphrase && !hex) throw fail(`--wifi-psk-file ${o.pskFile} does not hold a WPA passphrase (8-63 printable ASCII characters, one line) or 64 hex digits`);
+  if (!passphrase && !hex)
+    throw fail(`--wifi-psk-file ${o.pskFile} does not hold a WPA passphrase (8-63 printable ASCII characters, one line) or 64 hex digits`);
   return { ssid: o.ssid, psk, country };
 }
 
@@ -87,13 +89,21 @@ method=auto
 
 /** cmdline.txt (one line) with the regulatory domain set to `country`, replacing any earlier one. */
 export function withCountry(cmdline: string, country: string): string {
-  const words = cmdline.replace(/\s+$/, '').split(/\s+/).filter((w) => w !== '' && !w.startsWith(`${REGDOM}=`));
+  const words = cmdline
+    .replace(/\s+$/, '')
+    .split(/\s+/)
+    .filter((w) => w !== '' && !w.startsWith(`${REGDOM}=`));
   return [...words, `${REGDOM}=${country}`].join(' ') + '\n';
 }
 
 /** A hostname (RFC 1123 label: a-z, 0-9, '-', at most 63) made of a thing name ([a-zA-Z0-9:_-], up to 128). */
 export function hostnameFor(thingName: string): string {
-  const h = thingName.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '').slice(0, 63).replace(/-+$/, '');
+  const h = thingName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
   return h === '' ? 'fieldcam' : h;
 }
 

@@ -20,12 +20,22 @@ import { hostnameFor, REGDOM, WIFI_CONNECTION } from './renderWifi.ts';
 
 /** Modes of what flash writes (flashTree.ts treeFiles and imageFiles.ts; test/host/flash checks they agree). */
 export const IMAGE_MODES: Readonly<Record<string, number>> = Object.freeze({
-  [`${IMAGE_DIR}/fieldcam-runtime`]: 0o755, [`${IMAGE_DIR}/firmware.js`]: 0o644, [`${IMAGE_DIR}/board.json`]: 0o644,
-  [`${IMAGE_DIR}/image.json`]: 0o644, [`${IMAGE_DIR}/VERSION`]: 0o644, [`${IMAGE_DIR}/run`]: 0o755, [`${IMAGE_DIR}/install.sh`]: 0o755,
-  [FIRSTBOOT_SCRIPT]: 0o755, [UNIT_FILE]: 0o644, [FIRSTBOOT_UNIT]: 0o644,
+  [`${IMAGE_DIR}/fieldcam-runtime`]: 0o755,
+  [`${IMAGE_DIR}/firmware.js`]: 0o644,
+  [`${IMAGE_DIR}/board.json`]: 0o644,
+  [`${IMAGE_DIR}/image.json`]: 0o644,
+  [`${IMAGE_DIR}/VERSION`]: 0o644,
+  [`${IMAGE_DIR}/run`]: 0o755,
+  [`${IMAGE_DIR}/install.sh`]: 0o755,
+  [FIRSTBOOT_SCRIPT]: 0o755,
+  [UNIT_FILE]: 0o644,
+  [FIRSTBOOT_UNIT]: 0o644,
 });
 export const BUNDLE_MODES: Readonly<Record<string, number>> = Object.freeze({
-  'device.cbor': 0o600, 'certificate.pem': 0o644, 'private.key': 0o600, 'ca.pem': 0o644,
+  'device.cbor': 0o600,
+  'certificate.pem': 0o644,
+  'private.key': 0o600,
+  'ca.pem': 0o644,
 });
 
 const REFLASH = 'flash the image again: fieldcam flash --bundle DIR --board <name> --image <the Raspberry Pi OS image> -o <this image>';
@@ -54,9 +64,12 @@ function cameraRows(fs: Ext4Image, boardJson: string | undefined, source: Camera
     const tools = { ...cameraToolsRow({ camera: { source: c.source } }, find, 'the image'), check: `camera source ${c.name}` };
     if (!c.url) return [tools];
     const st = fs.stat(`/${BUNDLE_DIR}/${c.url.file}`);
-    return [tools, st && (st.mode !== 0o600 || !owners.has(st.uid))
-      ? fail(`camera URL ${c.name}`, `/${BUNDLE_DIR}/${c.url.file} is ${oct(st.mode)} uid ${st.uid}, not 0600 (it may hold the camera's password)`, REFLASH)
-      : pass(`camera URL ${c.name}`, `/${BUNDLE_DIR}/${c.url.file} (0600; not shown)`)];
+    return [
+      tools,
+      st && (st.mode !== 0o600 || !owners.has(st.uid))
+        ? fail(`camera URL ${c.name}`, `/${BUNDLE_DIR}/${c.url.file} is ${oct(st.mode)} uid ${st.uid}, not 0600 (it may hold the camera's password)`, REFLASH)
+        : pass(`camera URL ${c.name}`, `/${BUNDLE_DIR}/${c.url.file} (0600; not shown)`),
+    ];
   });
 }
 const fail = (check: string, cause: string, fix: string): CheckRow => ({ check, status: 'FAIL', cause, fix });
@@ -89,8 +102,11 @@ export function verifyImage(path: string): CheckRow[] {
     else if (st.type !== 'regular') wrong.push(`/${p} is a ${st.type}`);
     else if (st.mode !== mode || st.uid !== 0 || st.gid !== 0) wrong.push(`/${p} is ${oct(st.mode)} ${st.uid}:${st.gid}, not ${oct(mode)} root:root`);
   }
-  rows.push(wrong.length === 0 ? pass('fieldcam files', `/${IMAGE_DIR} (runtime, firmware, run, firstboot), the units: modes and owner root as written`)
-    : fail('fieldcam files', wrong.join('; '), REFLASH));
+  rows.push(
+    wrong.length === 0
+      ? pass('fieldcam files', `/${IMAGE_DIR} (runtime, firmware, run, firstboot), the units: modes and owner root as written`)
+      : fail('fieldcam files', wrong.join('; '), REFLASH),
+  );
 
   let boardName: string | undefined;
   const imageJson = fs.readText(`/${IMAGE_DIR}/image.json`);
@@ -117,17 +133,27 @@ export function verifyImage(path: string): CheckRow[] {
     if (!st || st.type !== 'regular') bundleWrong.push(`${name} is missing`);
     else if (st.mode !== mode || !owners.has(st.uid)) bundleWrong.push(`${name} is ${oct(st.mode)} uid ${st.uid}, not ${oct(mode)}`);
   }
-  rows.push(bundleWrong.length === 0 ? pass('bundle files', `/${BUNDLE_DIR}: folder 0700, private.key and device.cbor 0600`) : fail('bundle files', bundleWrong.join('; '), REFLASH));
+  rows.push(
+    bundleWrong.length === 0
+      ? pass('bundle files', `/${BUNDLE_DIR}: folder 0700, private.key and device.cbor 0600`)
+      : fail('bundle files', bundleWrong.join('; '), REFLASH),
+  );
   let thingName: string | undefined;
   if (bundleWrong.length === 0 && boardJson !== undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'fieldcam-verify-'));
     try {
       mkdirSync(join(dir, 'bundle'), { mode: 0o700 });
-      for (const name of Object.keys(BUNDLE_MODES)) writeFileSync(join(dir, 'bundle', name), fs.read(`/${BUNDLE_DIR}/${name}`) ?? new Uint8Array(0), { mode: 0o600 });
+      for (const name of Object.keys(BUNDLE_MODES))
+        writeFileSync(join(dir, 'bundle', name), fs.read(`/${BUNDLE_DIR}/${name}`) ?? new Uint8Array(0), { mode: 0o600 });
       writeFileSync(join(dir, 'board.json'), boardJson);
       const s = validateBundle(join(dir, 'bundle'), join(dir, 'board.json'));
       thingName = s.thingName;
-      rows.push(pass('bundle', `thing ${s.thingName}, stream ${s.streamName}, KVS ${s.kvs.host}:${s.kvs.port}: valid for ${boardName ?? 'the board'} (the device's own reader)`));
+      rows.push(
+        pass(
+          'bundle',
+          `thing ${s.thingName}, stream ${s.streamName}, KVS ${s.kvs.host}:${s.kvs.port}: valid for ${boardName ?? 'the board'} (the device's own reader)`,
+        ),
+      );
     } catch (err) {
       if (!isFieldcamError(err)) throw err;
       rows.push(fail('bundle', err.message.replace(/^flash: /, '').replace(dir, BUNDLE_DIR), err.remedy));
@@ -155,17 +181,35 @@ export function verifyImage(path: string): CheckRow[] {
     rows.push(cameraToolsRow({ camera: { source } }, (tool) => TOOL_DIRS.map((d) => `${d}/${tool}`).find((p) => fs.stat(p) !== undefined), 'the image'));
     if (CAMERA_SOURCES[source.kind].url) {
       const st = fs.stat(`/${BUNDLE_DIR}/${CAMERA_URL_FILE}`);
-      rows.push(!st || st.type !== 'regular' || st.size === 0 ? fail('camera URL', `/${BUNDLE_DIR}/${CAMERA_URL_FILE} is missing or empty: the ${source.kind} camera has no address`, 'flash again with --camera-url-file FILE')
-        : st.mode !== 0o600 || !owners.has(st.uid) ? fail('camera URL', `/${BUNDLE_DIR}/${CAMERA_URL_FILE} is ${oct(st.mode)} uid ${st.uid}, not 0600 (it may hold the camera's password)`, REFLASH)
-          : pass('camera URL', `/${BUNDLE_DIR}/${CAMERA_URL_FILE} (0600; not shown: it may hold the camera's password)`));
+      rows.push(
+        !st || st.type !== 'regular' || st.size === 0
+          ? fail(
+              'camera URL',
+              `/${BUNDLE_DIR}/${CAMERA_URL_FILE} is missing or empty: the ${source.kind} camera has no address`,
+              'flash again with --camera-url-file FILE',
+            )
+          : st.mode !== 0o600 || !owners.has(st.uid)
+            ? fail('camera URL', `/${BUNDLE_DIR}/${CAMERA_URL_FILE} is ${oct(st.mode)} uid ${st.uid}, not 0600 (it may hold the camera's password)`, REFLASH)
+            : pass('camera URL', `/${BUNDLE_DIR}/${CAMERA_URL_FILE} (0600; not shown: it may hold the camera's password)`),
+      );
     }
   }
 
   rows.push(enabled(fs, 'service unit', SERVICE_LINK, `/${UNIT_FILE}`, 'fieldcam.service is enabled (multi-user.target), ExecStart=/opt/fieldcam/run'));
   const unit = fs.readText(`/${UNIT_FILE}`) ?? '';
-  if (!unit.split('\n').includes(`ExecStart=/${IMAGE_DIR}/run`)) rows[rows.length - 1] = fail('service unit', `/${UNIT_FILE} does not start /${IMAGE_DIR}/run`, REFLASH);
-  rows.push(enabled(fs, 'first boot', FIRSTBOOT_LINK, `/${FIRSTBOOT_UNIT}`,
-    userLine ? `fieldcam-firstboot.service enabled; user ${SERVICE_USER} exists (uid ${serviceUid})` : `fieldcam-firstboot.service is enabled: it creates the user ${SERVICE_USER} at boot`));
+  if (!unit.split('\n').includes(`ExecStart=/${IMAGE_DIR}/run`))
+    rows[rows.length - 1] = fail('service unit', `/${UNIT_FILE} does not start /${IMAGE_DIR}/run`, REFLASH);
+  rows.push(
+    enabled(
+      fs,
+      'first boot',
+      FIRSTBOOT_LINK,
+      `/${FIRSTBOOT_UNIT}`,
+      userLine
+        ? `fieldcam-firstboot.service enabled; user ${SERVICE_USER} exists (uid ${serviceUid})`
+        : `fieldcam-firstboot.service is enabled: it creates the user ${SERVICE_USER} at boot`,
+    ),
+  );
 
   const conn = fs.stat(`/${WIFI_CONNECTION}`);
   const cmdline = img.cmdline;
@@ -178,7 +222,10 @@ export function verifyImage(path: string): CheckRow[] {
     const ssid = /^ssid=(.*)$/m.exec(text)?.[1];
     const psk = /^psk=.+$/m.test(text);
     if (!ssid || !psk) rows.push(fail('Wi-Fi', `/${WIFI_CONNECTION} has no ${ssid ? 'psk' : 'ssid'}`, REFLASH));
-    else if (!country) rows.push(fail('Wi-Fi', `no ${REGDOM}= on cmdline.txt: Raspberry Pi OS keeps the radio off until a country is set`, 'flash again with --wifi-country XX'));
+    else if (!country)
+      rows.push(
+        fail('Wi-Fi', `no ${REGDOM}= on cmdline.txt: Raspberry Pi OS keeps the radio off until a country is set`, 'flash again with --wifi-country XX'),
+      );
     else rows.push(pass('Wi-Fi', `NetworkManager connection for SSID ${ssid} (0600 root, passphrase not shown), country ${country}`));
   }
 
@@ -187,12 +234,22 @@ export function verifyImage(path: string): CheckRow[] {
   const want = thingName !== undefined ? hostnameFor(thingName) : undefined;
   if (want === undefined) rows.push(skip('hostname', `${hostname || '(none)'}: the thing name is unknown (the bundle is not valid)`));
   else if (hostname !== want) rows.push(fail('hostname', `/etc/hostname says ${hostname || '(nothing)'}, not ${want} (the thing name)`, REFLASH));
-  else if (!new RegExp(`^127\\.0\\.1\\.1\\s+${want}\\s*$`, 'm').test(hosts)) rows.push(fail('hostname', `/etc/hosts has no "127.0.1.1 ${want}" line (sudo would complain)`, REFLASH));
+  else if (!new RegExp(`^127\\.0\\.1\\.1\\s+${want}\\s*$`, 'm').test(hosts))
+    rows.push(fail('hostname', `/etc/hosts has no "127.0.1.1 ${want}" line (sudo would complain)`, REFLASH));
   else rows.push(pass('hostname', `${want} (the thing name), in /etc/hostname and /etc/hosts`));
 
   const mask = fs.stat(`/${TIMESYNCD_MASK}`);
   if (mask?.type === 'symlink' && mask.target === '/dev/null') rows.push(fail('clock (NTP)', 'systemd-timesyncd is masked', REFLASH));
-  else rows.push(enabled(fs, 'clock (NTP)', TIMESYNCD_LINK, TIMESYNCD_UNIT, 'systemd-timesyncd is enabled (sysinit.target): NTP sets the clock; fieldcam corrects skew anyway'));
+  else
+    rows.push(
+      enabled(
+        fs,
+        'clock (NTP)',
+        TIMESYNCD_LINK,
+        TIMESYNCD_UNIT,
+        'systemd-timesyncd is enabled (sysinit.target): NTP sets the clock; fieldcam corrects skew anyway',
+      ),
+    );
 
   rows.push(pass('free space', `${mib(fs.freeBytes())} free on the root file system (it grows to the card on first boot)`));
   return rows;
@@ -203,6 +260,7 @@ function enabled(fs: Ext4Image, check: string, link: string, target: string, ok:
   const unit = fs.stat(target) ?? (target.startsWith('/lib/') ? fs.stat(`/usr${target}`) : undefined);
   if (!unit || unit.type !== 'regular') return fail(check, `${target} is missing`, REFLASH);
   const st = fs.stat(`/${link}`);
-  if (!st || st.type !== 'symlink' || st.target !== target) return fail(check, `/${link} ${st ? `is a ${st.type}${st.target ? ` to ${st.target}` : ''}` : 'is missing'}: the unit is not enabled`, REFLASH);
+  if (!st || st.type !== 'symlink' || st.target !== target)
+    return fail(check, `/${link} ${st ? `is a ${st.type}${st.target ? ` to ${st.target}` : ''}` : 'is missing'}: the unit is not enabled`, REFLASH);
   return pass(check, ok);
 }

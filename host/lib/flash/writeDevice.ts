@@ -12,7 +12,10 @@ export function writeDevice(image: string, device: string): number {
   try {
     out = openSync(device, constants.O_WRONLY | constants.O_EXCL);
   } catch (err) {
-    throw new FieldcamError('FLASH_DEVICE_REFUSED', `flash: ${device} cannot be opened for writing alone (${(err as NodeJS.ErrnoException).code}): is it mounted or in use?; nothing was written`);
+    throw new FieldcamError(
+      'FLASH_DEVICE_REFUSED',
+      `flash: ${device} cannot be opened for writing alone (${(err as NodeJS.ErrnoException).code}): is it mounted or in use?; nothing was written`,
+    );
   }
   const src = openSync(image, 'r');
   const buf = Buffer.alloc(CHUNK);
@@ -28,7 +31,10 @@ export function writeDevice(image: string, device: string): number {
     fsyncSync(out);
     return at;
   } catch (err) {
-    throw new FieldcamError('CLI_OUTPUT_FAILED', `flash: writing ${device} failed after ${at} bytes: ${(err as Error).message}; the card is not usable, write it again`);
+    throw new FieldcamError(
+      'CLI_OUTPUT_FAILED',
+      `flash: writing ${device} failed after ${at} bytes: ${(err as Error).message}; the card is not usable, write it again`,
+    );
   } finally {
     closeSync(src);
     closeSync(out);

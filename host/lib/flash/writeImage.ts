@@ -52,7 +52,11 @@ export function openImageTarget(input: string, board: string, force: boolean): R
     } catch {
       // named as unreadable
     }
-    if (name !== board) throw new FieldcamError('FLASH_TARGET_CONFLICT', `flash: ${input} holds the ${name} image, not ${board}; pass --force to replace it (nothing was written)`);
+    if (name !== board)
+      throw new FieldcamError(
+        'FLASH_TARGET_CONFLICT',
+        `flash: ${input} holds the ${name} image, not ${board}; pass --force to replace it (nothing was written)`,
+      );
   }
   if (!src.root.stat(TIMESYNCD_UNIT) && !src.root.stat(`/usr${TIMESYNCD_UNIT}`)) {
     throw new FieldcamError('FLASH_IMAGE_NOT_RASPIOS', `flash: ${input} has no ${TIMESYNCD_UNIT}: Raspberry Pi OS Lite sets its clock with systemd-timesyncd`);
@@ -60,18 +64,37 @@ export function openImageTarget(input: string, board: string, force: boolean): R
   return src;
 }
 
-export function flashImage(o: { board: BoardManifest; image: ImageManifest; bundle: string; src: RaspiosImage; output: string; wifi?: WifiSettings; cameraUrl?: string }): ImageFlashResult {
+export function flashImage(o: {
+  board: BoardManifest;
+  image: ImageManifest;
+  bundle: string;
+  src: RaspiosImage;
+  output: string;
+  wifi?: WifiSettings;
+  cameraUrl?: string;
+}): ImageFlashResult {
   const summary = validateBundle(o.bundle, join(imageDir(o.board.name), 'board.json'));
   const src = o.src;
   const input = src.path;
   const hostname = hostnameFor(summary.thingName);
-  const plan = imageFiles({ board: o.board, image: o.image, bundle: o.bundle, hostname, hosts: src.root.readText('/etc/hosts') ?? '127.0.0.1\tlocalhost\n', ...(o.wifi ? { wifi: o.wifi } : {}), ...(o.cameraUrl !== undefined ? { cameraUrl: o.cameraUrl } : {}) });
+  const plan = imageFiles({
+    board: o.board,
+    image: o.image,
+    bundle: o.bundle,
+    hostname,
+    hosts: src.root.readText('/etc/hosts') ?? '127.0.0.1\tlocalhost\n',
+    ...(o.wifi ? { wifi: o.wifi } : {}),
+    ...(o.cameraUrl !== undefined ? { cameraUrl: o.cameraUrl } : {}),
+  });
   const bytes = plan.files.reduce((n, f) => n + f.data.length, 0);
   const reclaimed = plan.files.reduce((n, f) => n + (src.root.stat(`/${f.path}`)?.size ?? 0), 0);
   const free = src.root.freeBytes();
   if (free + reclaimed < bytes + FREE_MARGIN_BYTES) {
-    throw new FieldcamError('FLASH_IMAGE_TOO_SMALL', `flash: the root partition of ${input} has ${(free / 1048576).toFixed(1)} MiB free; fieldcam needs ` +
-      `${((bytes + FREE_MARGIN_BYTES - reclaimed) / 1048576).toFixed(1)} MiB (${(bytes / 1048576).toFixed(1)} MiB of files and a ${FREE_MARGIN_BYTES / 1048576} MiB margin); nothing was written`);
+    throw new FieldcamError(
+      'FLASH_IMAGE_TOO_SMALL',
+      `flash: the root partition of ${input} has ${(free / 1048576).toFixed(1)} MiB free; fieldcam needs ` +
+        `${((bytes + FREE_MARGIN_BYTES - reclaimed) / 1048576).toFixed(1)} MiB (${(bytes / 1048576).toFixed(1)} MiB of files and a ${FREE_MARGIN_BYTES / 1048576} MiB margin); nothing was written`,
+    );
   }
 
   const tmp = join(dirname(o.output), `.${basename(o.output)}.${process.pid}.tmp`);
@@ -101,13 +124,22 @@ export function flashImage(o: { board: BoardManifest; image: ImageManifest; bund
     const checks = verifyImage(tmp);
     const failed = checks.filter((c) => c.status === 'FAIL');
     if (failed.length > 0) {
-      throw new FieldcamError('CLI_OUTPUT_FAILED', `flash: the written image does not read back as written (${failed.map((c) => `${c.check}: ${c.cause}`).join('; ')}); ${o.output} was not written`);
+      throw new FieldcamError(
+        'CLI_OUTPUT_FAILED',
+        `flash: the written image does not read back as written (${failed.map((c) => `${c.check}: ${c.cause}`).join('; ')}); ${o.output} was not written`,
+      );
     }
     const freeBytes = root.freeBytes();
     renameSync(tmp, o.output);
     return {
-      board: o.board.name, input, output: o.output, version: o.image.version, os: `${src.os.prettyName || src.os.id}`,
-      thingName: summary.thingName, streamName: summary.streamName, hostname,
+      board: o.board.name,
+      input,
+      output: o.output,
+      version: o.image.version,
+      os: `${src.os.prettyName || src.os.id}`,
+      thingName: summary.thingName,
+      streamName: summary.streamName,
+      hostname,
       ...(o.wifi ? { wifi: { ssid: o.wifi.ssid, country: o.wifi.country } } : {}),
       files: plan.files.map((f) => ({ path: f.path, bytes: f.data.length, mode: `0${f.mode.toString(8)}` })),
       freeBytes,

@@ -31,8 +31,18 @@ export function summaryRows(r: ProfileReport): { key: string; label: string; val
     rows.push({ key: 'totals.peakHeapSlotBytes', label: 'peak XS slots in use', value: t.peakHeapSlotBytes, text: mib(t.peakHeapSlotBytes) });
   }
   if (t.captureToSocket.frames > 0) {
-    rows.push({ key: 'totals.captureToSocket.frames', label: 'capture → socket: frames measured', value: t.captureToSocket.frames, text: String(t.captureToSocket.frames) });
-    rows.push({ key: 'totals.captureToSocket.worstIntervalP99Ms', label: 'capture → socket p99 (worst interval)', value: t.captureToSocket.worstIntervalP99Ms, text: `${t.captureToSocket.worstIntervalP99Ms} ms` });
+    rows.push({
+      key: 'totals.captureToSocket.frames',
+      label: 'capture → socket: frames measured',
+      value: t.captureToSocket.frames,
+      text: String(t.captureToSocket.frames),
+    });
+    rows.push({
+      key: 'totals.captureToSocket.worstIntervalP99Ms',
+      label: 'capture → socket p99 (worst interval)',
+      value: t.captureToSocket.worstIntervalP99Ms,
+      text: `${t.captureToSocket.worstIntervalP99Ms} ms`,
+    });
     rows.push({ key: 'totals.captureToSocket.maxMs', label: 'capture → socket max', value: t.captureToSocket.maxMs, text: `${t.captureToSocket.maxMs} ms` });
   }
   if (t.tlsRecords >= 0) {
@@ -40,9 +50,17 @@ export function summaryRows(r: ProfileReport): { key: string; label: string; val
     rows.push({ key: 'totals.tlsHandshakes', label: 'TLS handshakes', value: t.tlsHandshakes, text: String(t.tlsHandshakes) });
   }
   if (r.qemu) rows.push({ key: 'qemu.overheadBytes', label: 'QEMU overhead (subtracted)', value: r.qemu.overheadBytes, text: mib(r.qemu.overheadBytes) });
-  if (t.instructionsPerFrame !== null) rows.push({ key: 'totals.instructionsPerFrame', label: 'ARM instructions per frame', value: t.instructionsPerFrame, text: String(t.instructionsPerFrame) });
-  for (const [stage, v] of Object.entries(t.instructionsPerFrameByStage ?? {})) rows.push({ key: `totals.instructionsPerFrameByStage.${stage}`, label: `ARM instructions per frame: ${stage}`, value: v, text: String(v) });
-  for (const rec of r.recoveries) rows.push({ key: `recoveries.${rec.fault}`, label: `${rec.fault}: end → first PERSISTED`, value: rec.firstPersistedAfterMs, text: ms(rec.firstPersistedAfterMs) });
+  if (t.instructionsPerFrame !== null)
+    rows.push({ key: 'totals.instructionsPerFrame', label: 'ARM instructions per frame', value: t.instructionsPerFrame, text: String(t.instructionsPerFrame) });
+  for (const [stage, v] of Object.entries(t.instructionsPerFrameByStage ?? {}))
+    rows.push({ key: `totals.instructionsPerFrameByStage.${stage}`, label: `ARM instructions per frame: ${stage}`, value: v, text: String(v) });
+  for (const rec of r.recoveries)
+    rows.push({
+      key: `recoveries.${rec.fault}`,
+      label: `${rec.fault}: end → first PERSISTED`,
+      value: rec.firstPersistedAfterMs,
+      text: ms(rec.firstPersistedAfterMs),
+    });
   return rows;
 }
 
@@ -63,32 +81,116 @@ function cdf(latencies: readonly number[]): [number, number][] {
 
 function charts(runs: readonly ProfileReport[]): ChartSpec[] {
   const name = (r: ProfileReport) => (runs.length > 1 ? `${r.board} ` : '');
-  const line = (f: (r: ProfileReport) => [number, number][], label: string): Series[] => runs.map((r, i) => ({ name: `${name(r)}${label}`, color: COLORS[i % COLORS.length]!, points: f(r) }));
-  const markers = runs.flatMap((r) => r.events.filter((e) => e.event !== 'connecting' && e.event !== 'resolving').map((e) => ({ x: e.t, label: `${name(r)}${e.event}${e.code ? ` ${e.code}` : ''}` })));
-  const limits = (pick: (r: ProfileReport) => number | null, label: string) => runs.flatMap((r) => (pick(r) !== null ? [{ label: `${name(r)}${label}`, y: pick(r)! / MIB }] : []));
+  const line = (f: (r: ProfileReport) => [number, number][], label: string): Series[] =>
+    runs.map((r, i) => ({ name: `${name(r)}${label}`, color: COLORS[i % COLORS.length]!, points: f(r) }));
+  const markers = runs.flatMap((r) =>
+    r.events
+      .filter((e) => e.event !== 'connecting' && e.event !== 'resolving')
+      .map((e) => ({ x: e.t, label: `${name(r)}${e.event}${e.code ? ` ${e.code}` : ''}` })),
+  );
+  const limits = (pick: (r: ProfileReport) => number | null, label: string) =>
+    runs.flatMap((r) => (pick(r) !== null ? [{ label: `${name(r)}${label}`, y: pick(r)! / MIB }] : []));
   const mibFormat = (v: number) => `${Number(v.toPrecision(3))}`;
   const all: ChartSpec[] = [
-    { id: 'plot-heap', title: 'XS heap over time (budget lines: heap limit, app heap budget)', xLabel: 'device time (s)', yLabel: 'MiB', yFormat: mibFormat,
-      series: [...line((r) => r.samples.map((s) => [s.t, s.heapBytes / MIB]), 'heap'), ...runs.filter((r) => r.limits.appHeapBudgetBytes !== null).map((r, i) => ({ name: `${name(r)}app heap`, color: COLORS[(i + 2) % COLORS.length]!, points: r.samples.map((s): [number, number] => [s.t, s.appHeapBytes / MIB]) }))],
-      limits: [...limits((r) => r.limits.heapLimitBytes, 'heap limit'), ...limits((r) => r.limits.appHeapBudgetBytes, 'app heap budget')], markers },
-    { id: 'plot-heap-split', title: 'XS heap: chunks and slots in use (what the heap above holds, without free space)', xLabel: 'device time (s)', yLabel: 'MiB', yFormat: mibFormat,
-      series: [...line((r) => r.samples.filter((s) => s.heapChunkBytes >= 0).map((s) => [s.t, s.heapChunkBytes / MIB]), 'chunks'),
-        ...runs.map((r, i) => ({ name: `${name(r)}slots`, color: COLORS[(i + 2) % COLORS.length]!, points: r.samples.filter((s) => s.heapSlotBytes >= 0).map((s): [number, number] => [s.t, s.heapSlotBytes / MIB]) }))], markers },
-    { id: 'plot-rss', title: 'Process RSS over time (QEMU overhead subtracted for ARM boards)', xLabel: 'device time (s)', yLabel: 'MiB', yFormat: mibFormat,
-      series: line((r) => r.samples.map((s) => [s.t, s.deviceRssBytes / MIB]), 'RSS'), limits: limits((r) => r.limits.heapLimitBytes + r.limits.poolBytes, 'heap limit + pool'), markers },
-    { id: 'plot-pool', title: 'Frame pool slots in use (budget line: the pool\'s slots)', xLabel: 'device time (s)', yLabel: 'slots',
-      series: line((r) => r.samples.map((s) => [s.t, s.poolSlotsInUse]), 'slots in use'), limits: runs.map((r) => ({ label: `${name(r)}pool`, y: r.budgets.find((b) => b.unit === 'slots')?.budget ?? r.limits.poolSlots })), markers },
-    { id: 'plot-latency-hist', title: 'Fragment end → PERSISTED: histogram', xLabel: 'latency (ms)', yLabel: 'fragments',
-      series: runs.map((r, i) => ({ name: `${name(r)}fragments`, color: COLORS[i % COLORS.length]!, points: histogram(r.fragments.map((f) => f.latencyMs)), bars: true })) },
-    { id: 'plot-latency-cdf', title: 'Fragment end → PERSISTED: cumulative (p50, p99 lines)', xLabel: 'latency (ms)', yLabel: '% of fragments',
-      series: line((r) => cdf(r.fragments.map((f) => f.latencyMs)), 'CDF'), limits: [{ label: 'p50', y: 50 }, { label: 'p99', y: 99 }] },
-    { id: 'plot-capture', title: 'Capture → socket per frame (p50, p99 and max of each status interval)', xLabel: 'device time (s)', yLabel: 'ms',
-      series: runs.flatMap((r, i) => (['P50', 'P99', 'Max'] as const).map((k, j) => ({
-        name: `${name(r)}${k.toLowerCase()}`, color: COLORS[(i * 3 + j) % COLORS.length]!,
-        points: r.samples.filter((s) => s.captureToSocketFrames > 0).map((s): [number, number] => [s.t, s[`captureToSocket${k}Ms`]]),
-      }))), markers },
-    { id: 'plot-cpu', title: 'CPU per frame over time (XS computrons)', xLabel: 'device time (s)', yLabel: 'computrons / frame',
-      series: line((r) => r.samples.filter((s) => s.computronsPerFrame >= 0).map((s) => [s.t, s.computronsPerFrame]), 'computrons/frame'), markers },
+    {
+      id: 'plot-heap',
+      title: 'XS heap over time (budget lines: heap limit, app heap budget)',
+      xLabel: 'device time (s)',
+      yLabel: 'MiB',
+      yFormat: mibFormat,
+      series: [
+        ...line((r) => r.samples.map((s) => [s.t, s.heapBytes / MIB]), 'heap'),
+        ...runs
+          .filter((r) => r.limits.appHeapBudgetBytes !== null)
+          .map((r, i) => ({
+            name: `${name(r)}app heap`,
+            color: COLORS[(i + 2) % COLORS.length]!,
+            points: r.samples.map((s): [number, number] => [s.t, s.appHeapBytes / MIB]),
+          })),
+      ],
+      limits: [...limits((r) => r.limits.heapLimitBytes, 'heap limit'), ...limits((r) => r.limits.appHeapBudgetBytes, 'app heap budget')],
+      markers,
+    },
+    {
+      id: 'plot-heap-split',
+      title: 'XS heap: chunks and slots in use (what the heap above holds, without free space)',
+      xLabel: 'device time (s)',
+      yLabel: 'MiB',
+      yFormat: mibFormat,
+      series: [
+        ...line((r) => r.samples.filter((s) => s.heapChunkBytes >= 0).map((s) => [s.t, s.heapChunkBytes / MIB]), 'chunks'),
+        ...runs.map((r, i) => ({
+          name: `${name(r)}slots`,
+          color: COLORS[(i + 2) % COLORS.length]!,
+          points: r.samples.filter((s) => s.heapSlotBytes >= 0).map((s): [number, number] => [s.t, s.heapSlotBytes / MIB]),
+        })),
+      ],
+      markers,
+    },
+    {
+      id: 'plot-rss',
+      title: 'Process RSS over time (QEMU overhead subtracted for ARM boards)',
+      xLabel: 'device time (s)',
+      yLabel: 'MiB',
+      yFormat: mibFormat,
+      series: line((r) => r.samples.map((s) => [s.t, s.deviceRssBytes / MIB]), 'RSS'),
+      limits: limits((r) => r.limits.heapLimitBytes + r.limits.poolBytes, 'heap limit + pool'),
+      markers,
+    },
+    {
+      id: 'plot-pool',
+      title: "Frame pool slots in use (budget line: the pool's slots)",
+      xLabel: 'device time (s)',
+      yLabel: 'slots',
+      series: line((r) => r.samples.map((s) => [s.t, s.poolSlotsInUse]), 'slots in use'),
+      limits: runs.map((r) => ({ label: `${name(r)}pool`, y: r.budgets.find((b) => b.unit === 'slots')?.budget ?? r.limits.poolSlots })),
+      markers,
+    },
+    {
+      id: 'plot-latency-hist',
+      title: 'Fragment end → PERSISTED: histogram',
+      xLabel: 'latency (ms)',
+      yLabel: 'fragments',
+      series: runs.map((r, i) => ({
+        name: `${name(r)}fragments`,
+        color: COLORS[i % COLORS.length]!,
+        points: histogram(r.fragments.map((f) => f.latencyMs)),
+        bars: true,
+      })),
+    },
+    {
+      id: 'plot-latency-cdf',
+      title: 'Fragment end → PERSISTED: cumulative (p50, p99 lines)',
+      xLabel: 'latency (ms)',
+      yLabel: '% of fragments',
+      series: line((r) => cdf(r.fragments.map((f) => f.latencyMs)), 'CDF'),
+      limits: [
+        { label: 'p50', y: 50 },
+        { label: 'p99', y: 99 },
+      ],
+    },
+    {
+      id: 'plot-capture',
+      title: 'Capture → socket per frame (p50, p99 and max of each status interval)',
+      xLabel: 'device time (s)',
+      yLabel: 'ms',
+      series: runs.flatMap((r, i) =>
+        (['P50', 'P99', 'Max'] as const).map((k, j) => ({
+          name: `${name(r)}${k.toLowerCase()}`,
+          color: COLORS[(i * 3 + j) % COLORS.length]!,
+          points: r.samples.filter((s) => s.captureToSocketFrames > 0).map((s): [number, number] => [s.t, s[`captureToSocket${k}Ms`]]),
+        })),
+      ),
+      markers,
+    },
+    {
+      id: 'plot-cpu',
+      title: 'CPU per frame over time (XS computrons)',
+      xLabel: 'device time (s)',
+      yLabel: 'computrons / frame',
+      series: line((r) => r.samples.filter((s) => s.computronsPerFrame >= 0).map((s) => [s.t, s.computronsPerFrame]), 'computrons/frame'),
+      markers,
+    },
     stageChart(runs, name),
   ];
   // A field device's report (telemetry) has no RSS and no per-fragment latency: those plots are left out.
@@ -101,44 +203,75 @@ function stageChart(runs: readonly ProfileReport[], name: (r: ProfileReport) => 
   const stages = [...new Set(runs.flatMap((r) => Object.keys(r.totals.instructionsPerFrameByStage ?? {})))];
   const step = runs.length + 1;
   return {
-    id: 'plot-cpu-stages', title: 'ARM guest instructions per frame by stage (QEMU plugin)', xLabel: 'stage', yLabel: 'instructions / frame',
+    id: 'plot-cpu-stages',
+    title: 'ARM guest instructions per frame by stage (QEMU plugin)',
+    xLabel: 'stage',
+    yLabel: 'instructions / frame',
     xCategories: stages.map((label, k) => ({ x: k * step + (runs.length - 1) / 2, label })),
     series: runs.map((r, i) => ({
-      name: `${name(r)}instructions/frame`, color: COLORS[i % COLORS.length]!, bars: true, barWidth: 0.9,
-      points: stages.flatMap((st, k): [number, number][] => (r.totals.instructionsPerFrameByStage?.[st] !== undefined ? [[k * step + i, r.totals.instructionsPerFrameByStage[st]!]] : [])),
+      name: `${name(r)}instructions/frame`,
+      color: COLORS[i % COLORS.length]!,
+      bars: true,
+      barWidth: 0.9,
+      points: stages.flatMap((st, k): [number, number][] =>
+        r.totals.instructionsPerFrameByStage?.[st] !== undefined ? [[k * step + i, r.totals.instructionsPerFrameByStage[st]!]] : [],
+      ),
     })),
   };
 }
 
 function section(runs: readonly ProfileReport[], ids: readonly string[]): string {
-  return charts(runs).filter((c) => ids.includes(c.id)).map(svgChart).join('');
+  return charts(runs)
+    .filter((c) => ids.includes(c.id))
+    .map(svgChart)
+    .join('');
 }
 
 function verdictTable(r: ProfileReport): string {
   const show = (v: number, unit: string) => (unit === 'bytes' ? mib(v) : unit === 'ms' ? ms(v) : String(v));
-  return `<table class="verdicts"><tr><th>budget</th><th>measured</th><th>budget</th><th>source</th><th>verdict</th></tr>${r.budgets.map((b) =>
-    `<tr data-budget="${escapeHtml(b.name)}"><td>${escapeHtml(b.name)}</td><td>${show(b.measured, b.unit)}</td><td>${show(b.budget, b.unit)}</td><td>${escapeHtml(b.source)}</td><td class="${b.ok ? 'ok' : 'fail'}"${b.note ? ` title="${escapeHtml(b.note)}"` : ''}>${b.ok ? 'within budget' : 'OVER BUDGET'}</td></tr>${b.note ? `<tr><td colspan="5" class="note">${escapeHtml(b.note)}</td></tr>` : ''}`).join('')}</table>`;
+  return `<table class="verdicts"><tr><th>budget</th><th>measured</th><th>budget</th><th>source</th><th>verdict</th></tr>${r.budgets
+    .map(
+      (b) =>
+        `<tr data-budget="${escapeHtml(b.name)}"><td>${escapeHtml(b.name)}</td><td>${show(b.measured, b.unit)}</td><td>${show(b.budget, b.unit)}</td><td>${escapeHtml(b.source)}</td><td class="${b.ok ? 'ok' : 'fail'}"${b.note ? ` title="${escapeHtml(b.note)}"` : ''}>${b.ok ? 'within budget' : 'OVER BUDGET'}</td></tr>${b.note ? `<tr><td colspan="5" class="note">${escapeHtml(b.note)}</td></tr>` : ''}`,
+    )
+    .join('')}</table>`;
 }
 
 function summaryTable(runs: readonly ProfileReport[]): string {
   const rows = runs.map((r) => summaryRows(r));
-  const head = runs.length > 1 ? `<tr><th>figure</th>${runs.map((r) => `<th>${escapeHtml(r.board)}</th>`).join('')}<th>difference</th></tr>` : '<tr><th>figure</th><th>value</th></tr>';
-  const body = rows[0]!.map((row, k) => {
-    const cells = rows.map((rr, i) => {
-      const c = rr.find((x) => x.key === row.key) ?? rr[k];
-      return c ? `<td data-run="${i}" data-key="${escapeHtml(c.key)}" data-value="${c.value}">${escapeHtml(c.text)}</td>` : '<td>-</td>';
-    }).join('');
-    const b = rows[1]?.find((x) => x.key === row.key);
-    const diff = runs.length > 1 ? `<td class="diff">${b && Number.isFinite(b.value - row.value) ? String(Math.round(b.value - row.value)) : '-'}</td>` : '';
-    return `<tr><td>${escapeHtml(row.label)}</td>${cells}${diff}</tr>`;
-  }).join('');
+  const head =
+    runs.length > 1
+      ? `<tr><th>figure</th>${runs.map((r) => `<th>${escapeHtml(r.board)}</th>`).join('')}<th>difference</th></tr>`
+      : '<tr><th>figure</th><th>value</th></tr>';
+  const body = rows[0]!
+    .map((row, k) => {
+      const cells = rows
+        .map((rr, i) => {
+          const c = rr.find((x) => x.key === row.key) ?? rr[k];
+          return c ? `<td data-run="${i}" data-key="${escapeHtml(c.key)}" data-value="${c.value}">${escapeHtml(c.text)}</td>` : '<td>-</td>';
+        })
+        .join('');
+      const b = rows[1]?.find((x) => x.key === row.key);
+      const diff = runs.length > 1 ? `<td class="diff">${b && Number.isFinite(b.value - row.value) ? String(Math.round(b.value - row.value)) : '-'}</td>` : '';
+      return `<tr><td>${escapeHtml(row.label)}</td>${cells}${diff}</tr>`;
+    })
+    .join('');
   return `<table class="summary">${head}${body}</table>`;
 }
 
 function eventList(r: ProfileReport): string {
-  const kinds = Object.entries(r.totals.eventsByKind).map(([k, v]) => `${escapeHtml(k)} ${v}`).join(', ') || 'none';
-  const drops = Object.entries(r.totals.dropsByReason).map(([k, v]) => `${escapeHtml(k)} ${v}`).join(', ') || 'none';
-  const errors = Object.entries(r.totals.errorsByCode ?? {}).map(([k, v]) => `${escapeHtml(k)} ${v}`).join(', ') || 'none';
+  const kinds =
+    Object.entries(r.totals.eventsByKind)
+      .map(([k, v]) => `${escapeHtml(k)} ${v}`)
+      .join(', ') || 'none';
+  const drops =
+    Object.entries(r.totals.dropsByReason)
+      .map(([k, v]) => `${escapeHtml(k)} ${v}`)
+      .join(', ') || 'none';
+  const errors =
+    Object.entries(r.totals.errorsByCode ?? {})
+      .map(([k, v]) => `${escapeHtml(k)} ${v}`)
+      .join(', ') || 'none';
   return `<p>Events: ${kinds}. Drops by reason: ${drops}. Errors by code: ${errors}.</p>`;
 }
 
@@ -155,9 +288,14 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:
 export function renderReport(runs: readonly ProfileReport[]): string {
   if (runs.length === 0) throw new RangeError('renderReport: no run');
   const title = runs.length > 1 ? `fieldcam profile: ${runs.map((r) => r.board).join(' vs ')}` : `fieldcam profile: ${runs[0]!.board}`;
-  const about = runs.map((r) => `<p class="note">${escapeHtml(r.board)}: ${escapeHtml(r.run)}, clip ${escapeHtml(r.video.split('/').pop() ?? '')}, ${r.durationS} s of device time` +
-    `${r.timeScale > 1 ? ` at time scale ${r.timeScale}` : ''}, ${r.realtime ? 'real-time camera' : 'as fast as possible'}, faults: ${r.faults.map((f) => `${f.kind}@${f.atS}s${f.forS ? `:${f.forS}s` : ''}`).join(', ') || 'none'}; exit ${r.exitCode}.` +
-    `${r.qemu ? ` QEMU adds ${mib(r.qemu.overheadBytes)} to RSS (${escapeHtml(r.qemu.method)}).` : ''}</p>`).join('');
+  const about = runs
+    .map(
+      (r) =>
+        `<p class="note">${escapeHtml(r.board)}: ${escapeHtml(r.run)}, clip ${escapeHtml(r.video.split('/').pop() ?? '')}, ${r.durationS} s of device time` +
+        `${r.timeScale > 1 ? ` at time scale ${r.timeScale}` : ''}, ${r.realtime ? 'real-time camera' : 'as fast as possible'}, faults: ${r.faults.map((f) => `${f.kind}@${f.atS}s${f.forS ? `:${f.forS}s` : ''}`).join(', ') || 'none'}; exit ${r.exitCode}.` +
+        `${r.qemu ? ` QEMU adds ${mib(r.qemu.overheadBytes)} to RSS (${escapeHtml(r.qemu.method)}).` : ''}</p>`,
+    )
+    .join('');
   const verdicts = runs.map((r) => `<h3>${escapeHtml(r.board)}</h3>${verdictTable(r)}${eventList(r)}`).join('');
   const missing = [...new Set(runs.flatMap((r) => r.missing))].map((m) => `<li>${escapeHtml(m)}</li>`).join('');
   const data = JSON.stringify(runs.length > 1 ? runs : runs[0]).replace(/</g, '\\u003c');

@@ -18,7 +18,9 @@ export function provisionClients(config: AwsClientConfig): ProvisionClients {
   const iam = new IAMClient(config);
   const kvs = new KinesisVideoClient(config);
   return {
-    iot, iam, kvs,
+    iot,
+    iam,
+    kvs,
     destroy() {
       iot.destroy();
       iam.destroy();

@@ -78,4 +78,3 @@ export async function lookupOrUnsupported<T>(call: () => Promise<T>): Promise<T 
     throw err;
   }
 }
-

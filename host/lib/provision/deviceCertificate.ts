@@ -88,7 +88,13 @@ function certifiesKey(certificatePem: string, publicKeyDer: Buffer): boolean {
  * ACTIVE certificate attached to the thing that certifies that key (a re-run whose bundle was lost), else a new
  * one from CreateCertificateFromCsr. No private key is read or written: it never leaves the device.
  */
-export async function ensureCertificateFromCsr(ctx: ProvisionContext, thingName: string, dir: string, csr: Csr, steps: ProvisionSteps): Promise<DeviceCertificate> {
+export async function ensureCertificateFromCsr(
+  ctx: ProvisionContext,
+  thingName: string,
+  dir: string,
+  csr: Csr,
+  steps: ProvisionSteps,
+): Promise<DeviceCertificate> {
   const { iot } = ctx.clients;
   const found = (arn: string | undefined, id: string, pem: string, detail: string): DeviceCertificate => {
     steps.exists('certificate', id.slice(0, 12), detail);
@@ -100,12 +106,14 @@ export async function ensureCertificateFromCsr(ctx: ProvisionContext, thingName:
   } catch {
     inBundle = undefined;
   }
-  let why = 'no ACTIVE certificate of the thing certifies the CSR\'s public key';
+  let why = "no ACTIVE certificate of the thing certifies the CSR's public key";
   if (inBundle !== undefined && certifiesKey(inBundle, csr.publicKeyDer)) {
     const id = certificateId(inBundle);
     const d = await lookup('DescribeCertificate', () => iot.send(new DescribeCertificateCommand({ certificateId: id })));
     if (d?.certificateDescription?.status === 'ACTIVE') return found(d.certificateDescription.certificateArn, id, inBundle, 'ACTIVE, certifies the CSR key');
-    why = d?.certificateDescription?.status ? `the bundle's certificate ${id.slice(0, 12)} is ${d.certificateDescription.status}` : `the bundle's certificate ${id.slice(0, 12)} is unknown to AWS IoT`;
+    why = d?.certificateDescription?.status
+      ? `the bundle's certificate ${id.slice(0, 12)} is ${d.certificateDescription.status}`
+      : `the bundle's certificate ${id.slice(0, 12)} is unknown to AWS IoT`;
   }
   const principals = await lookup('ListThingPrincipals', () => iot.send(new ListThingPrincipalsCommand({ thingName })));
   for (const arn of principals?.principals ?? []) {
@@ -118,13 +126,33 @@ export async function ensureCertificateFromCsr(ctx: ProvisionContext, thingName:
   }
   if (ctx.dryRun) {
     steps.changed('certificate', 'new (from CSR)', false, why);
-    return { certificateArn: undefined, certificateId: undefined, certificatePem: undefined, privateKeyPem: undefined, created: true, orphaned: [], written: ['certificate.pem'] };
+    return {
+      certificateArn: undefined,
+      certificateId: undefined,
+      certificatePem: undefined,
+      privateKeyPem: undefined,
+      created: true,
+      orphaned: [],
+      written: ['certificate.pem'],
+    };
   }
-  const out = await awsCall('CreateCertificateFromCsr', () => iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: csr.pem, setAsActive: true })));
-  if (!out.certificateArn || !out.certificateId || !out.certificatePem) throw new FieldcamError('PROVISION_AWS_FAILED', 'CreateCertificateFromCsr returned no certificate');
-  if (!certifiesKey(out.certificatePem, csr.publicKeyDer)) throw new FieldcamError('PROVISION_AWS_FAILED', 'CreateCertificateFromCsr returned a certificate for another public key');
+  const out = await awsCall('CreateCertificateFromCsr', () =>
+    iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: csr.pem, setAsActive: true })),
+  );
+  if (!out.certificateArn || !out.certificateId || !out.certificatePem)
+    throw new FieldcamError('PROVISION_AWS_FAILED', 'CreateCertificateFromCsr returned no certificate');
+  if (!certifiesKey(out.certificatePem, csr.publicKeyDer))
+    throw new FieldcamError('PROVISION_AWS_FAILED', 'CreateCertificateFromCsr returned a certificate for another public key');
   steps.changed('certificate', out.certificateId.slice(0, 12), false, `${why}; from the CSR, the key stays on the device`);
-  return { certificateArn: out.certificateArn, certificateId: out.certificateId, certificatePem: out.certificatePem, privateKeyPem: undefined, created: true, orphaned: [], written: [] };
+  return {
+    certificateArn: out.certificateArn,
+    certificateId: out.certificateId,
+    certificatePem: out.certificatePem,
+    privateKeyPem: undefined,
+    created: true,
+    orphaned: [],
+    written: [],
+  };
 }
 
 /** AWS IoT's certificate id: the SHA-256 of the certificate's DER, in lower-case hex. */
@@ -158,7 +186,15 @@ export async function ensureCertificate(ctx: ProvisionContext, thingName: string
     const status = described?.certificateDescription?.status;
     if (status === 'ACTIVE') {
       steps.exists('certificate', pair.id.slice(0, 12), 'ACTIVE, key in bundle');
-      return { certificateArn: described!.certificateDescription!.certificateArn, certificateId: pair.id, certificatePem: pair.certificatePem, privateKeyPem: pair.privateKeyPem, created: false, orphaned: [], written: [] };
+      return {
+        certificateArn: described!.certificateDescription!.certificateArn,
+        certificateId: pair.id,
+        certificatePem: pair.certificatePem,
+        privateKeyPem: pair.privateKeyPem,
+        created: false,
+        orphaned: [],
+        written: [],
+      };
     }
     why = status ? `the bundle's certificate ${pair.id.slice(0, 12)} is ${status}` : `the bundle's certificate ${pair.id.slice(0, 12)} is unknown to AWS IoT`;
   }
@@ -172,10 +208,19 @@ export async function ensureCertificate(ctx: ProvisionContext, thingName: string
     const d = await lookup('DescribeCertificate', () => iot.send(new DescribeCertificateCommand({ certificateId: id })));
     if (d?.certificateDescription?.status === 'ACTIVE') orphaned.push(id);
   }
-  if (orphaned.length > 0) why = `the thing's ACTIVE certificate ${orphaned.map((id) => id.slice(0, 12)).join(', ')} has no key in ${dir} (lost key): a new certificate is made; the old one stays attached and ACTIVE until you revoke it`;
+  if (orphaned.length > 0)
+    why = `the thing's ACTIVE certificate ${orphaned.map((id) => id.slice(0, 12)).join(', ')} has no key in ${dir} (lost key): a new certificate is made; the old one stays attached and ACTIVE until you revoke it`;
   if (ctx.dryRun) {
     steps.changed('certificate', 'new', false, why);
-    return { certificateArn: undefined, certificateId: undefined, certificatePem: undefined, privateKeyPem: undefined, created: true, orphaned, written: ['certificate.pem', 'private.key'] };
+    return {
+      certificateArn: undefined,
+      certificateId: undefined,
+      certificatePem: undefined,
+      privateKeyPem: undefined,
+      created: true,
+      orphaned,
+      written: ['certificate.pem', 'private.key'],
+    };
   }
   const out = await awsCall('CreateKeysAndCertificate', () => iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true })));
   const privateKeyPem = out.keyPair?.PrivateKey;
@@ -186,5 +231,13 @@ export async function ensureCertificate(ctx: ProvisionContext, thingName: string
   writeBundleFile(dir, 'private.key', privateKeyPem);
   writeBundleFile(dir, 'certificate.pem', out.certificatePem);
   steps.changed('certificate', out.certificateId.slice(0, 12), false, why);
-  return { certificateArn: out.certificateArn, certificateId: out.certificateId, certificatePem: out.certificatePem, privateKeyPem: undefined, created: true, orphaned, written: ['certificate.pem', 'private.key'] };
+  return {
+    certificateArn: out.certificateArn,
+    certificateId: out.certificateId,
+    certificatePem: out.certificatePem,
+    privateKeyPem: undefined,
+    created: true,
+    orphaned,
+    written: ['certificate.pem', 'private.key'],
+  };
 }

@@ -46,7 +46,13 @@ export async function findIotPolicy(ctx: ProvisionContext, thingName: string): P
 }
 
 /** `existed`: the thing existed, so a missing policy is a repair. `policy`: what findIotPolicy found. */
-export async function ensureIotPolicy(ctx: ProvisionContext, thingName: string, existed: boolean, steps: ProvisionSteps, policy: FoundIotPolicy): Promise<void> {
+export async function ensureIotPolicy(
+  ctx: ProvisionContext,
+  thingName: string,
+  existed: boolean,
+  steps: ProvisionSteps,
+  policy: FoundIotPolicy,
+): Promise<void> {
   const { iot } = ctx.clients;
   const policyName = iotPolicyName(thingName);
   // Unknown only in a dry run whose role or alias would be created: then nothing exists to compare with.
@@ -75,7 +81,9 @@ export async function ensureIotPolicy(ctx: ProvisionContext, thingName: string, 
   }
   let created = 'a new version';
   if (!ctx.dryRun) {
-    const out = await awsCall('CreatePolicyVersion', () => iot.send(new CreatePolicyVersionCommand({ policyName, policyDocument: JSON.stringify(expected), setAsDefault: true })));
+    const out = await awsCall('CreatePolicyVersion', () =>
+      iot.send(new CreatePolicyVersionCommand({ policyName, policyDocument: JSON.stringify(expected), setAsDefault: true })),
+    );
     created = `version ${out.policyVersionId ?? '?'}`;
   }
   const limit = deleted ? `; oldest version ${deleted} ${ctx.dryRun ? 'to be deleted' : 'deleted'} first (${MAX_POLICY_VERSIONS} versions at most)` : '';

@@ -24,13 +24,28 @@ export function retentionChange(from: number, to: number): string {
  * `camera`: the camera of a device with several whose stream this is, tagged `fieldcam:camera` beside
  * `fieldcam:thing`.
  */
-export async function ensureStream(ctx: ProvisionContext, thingName: string, streamName: string, repair: boolean, steps: ProvisionSteps, camera?: string): Promise<number> {
+export async function ensureStream(
+  ctx: ProvisionContext,
+  thingName: string,
+  streamName: string,
+  repair: boolean,
+  steps: ProvisionSteps,
+  camera?: string,
+): Promise<number> {
   const { kvs } = ctx.clients;
   for (let attempt = 0; ; attempt++) {
     const info = (await lookup('DescribeStream', () => kvs.send(new DescribeStreamCommand({ StreamName: streamName }))))?.StreamInfo;
     if (!info) {
       if (!ctx.dryRun) {
-        await awsCall('CreateStream', () => kvs.send(new CreateStreamCommand({ StreamName: streamName, DataRetentionInHours: ctx.retentionHours, Tags: { 'fieldcam:thing': thingName, ...(camera !== undefined ? { 'fieldcam:camera': camera } : {}) } })));
+        await awsCall('CreateStream', () =>
+          kvs.send(
+            new CreateStreamCommand({
+              StreamName: streamName,
+              DataRetentionInHours: ctx.retentionHours,
+              Tags: { 'fieldcam:thing': thingName, ...(camera !== undefined ? { 'fieldcam:camera': camera } : {}) },
+            }),
+          ),
+        );
       }
       steps.changed('KVS stream', streamName, repair, `retention ${ctx.retentionHours} h`);
       return ctx.retentionHours;
@@ -52,12 +67,14 @@ export async function ensureStream(ctx: ProvisionContext, thingName: string, str
     // UpdateDataRetention adds or subtracts DataRetentionChangeInHours, guarded by the stream's Version.
     const outcome = await awsCall('UpdateDataRetention', async () => {
       try {
-        await kvs.send(new UpdateDataRetentionCommand({
-          StreamARN: info.StreamARN,
-          CurrentVersion: info.Version,
-          Operation: change > 0 ? 'INCREASE_DATA_RETENTION' : 'DECREASE_DATA_RETENTION',
-          DataRetentionChangeInHours: Math.abs(change),
-        }));
+        await kvs.send(
+          new UpdateDataRetentionCommand({
+            StreamARN: info.StreamARN,
+            CurrentVersion: info.Version,
+            Operation: change > 0 ? 'INCREASE_DATA_RETENTION' : 'DECREASE_DATA_RETENTION',
+            DataRetentionChangeInHours: Math.abs(change),
+          }),
+        );
         return 'done';
       } catch (err) {
         // Someone changed the stream since DescribeStream: read it again, once.
@@ -67,9 +84,13 @@ export async function ensureStream(ctx: ProvisionContext, thingName: string, str
     });
     if (outcome === 'stale') continue;
     // Checked, not assumed: the change is relative, and a concurrent writer could have moved it.
-    const after = (await awsCall('DescribeStream', () => kvs.send(new DescribeStreamCommand({ StreamName: streamName })))).StreamInfo?.DataRetentionInHours ?? 0;
+    const after =
+      (await awsCall('DescribeStream', () => kvs.send(new DescribeStreamCommand({ StreamName: streamName })))).StreamInfo?.DataRetentionInHours ?? 0;
     if (after !== ctx.retentionHours) {
-      throw new FieldcamError('PROVISION_AWS_FAILED', `UpdateDataRetention left ${streamName} at ${after} h, not ${ctx.retentionHours} h; check the stream with DescribeStream and re-run provision`);
+      throw new FieldcamError(
+        'PROVISION_AWS_FAILED',
+        `UpdateDataRetention left ${streamName} at ${after} h, not ${ctx.retentionHours} h; check the stream with DescribeStream and re-run provision`,
+      );
     }
     steps.updated('KVS stream', streamName, retentionChange(hours, ctx.retentionHours));
     return ctx.retentionHours;

@@ -29,7 +29,8 @@ export function parseCameraList(raw: string): readonly string[] {
     }
     const twice = names.find((name, i) => names.indexOf(name) !== i);
     if (twice !== undefined) throw new FieldcamError('PROVISION_CAMERA_INVALID', `--cameras: '${twice}' is named twice; each camera needs its own stream`);
-    if (names.length > MAX_CAMERAS) throw new FieldcamError('PROVISION_CAMERA_INVALID', `--cameras: ${names.length} cameras named; a device runs at most ${MAX_CAMERAS}`);
+    if (names.length > MAX_CAMERAS)
+      throw new FieldcamError('PROVISION_CAMERA_INVALID', `--cameras: ${names.length} cameras named; a device runs at most ${MAX_CAMERAS}`);
   }
   return Object.freeze(names);
 }

@@ -3,7 +3,14 @@
 // (issue 18) — and its bundle. Idempotent: what exists is left alone, what is missing is created — or repaired,
 // when the thing existed (a detached principal, a deleted stream) — and what differs is updated (the IoT
 // policy's document, the stream's retention when --retention-hours is given).
-import { AttachPolicyCommand, AttachThingPrincipalCommand, CreateThingCommand, DescribeThingCommand, ListAttachedPoliciesCommand, ListThingPrincipalsCommand } from '@aws-sdk/client-iot';
+import {
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreateThingCommand,
+  DescribeThingCommand,
+  ListAttachedPoliciesCommand,
+  ListThingPrincipalsCommand,
+} from '@aws-sdk/client-iot';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
@@ -53,7 +60,7 @@ function bundleDocument(dir: string): { cameras?: unknown; recording?: unknown }
   try {
     const bytes = readFileSync(join(dir, 'device.cbor'));
     const doc = decodeCbor(bytes, 0, bytes.length, { maxBytes: 16 * 1024, maxDepth: 4, maxItems: 256, maxStringBytes: 4096 });
-    return typeof doc === 'object' && doc !== null ? doc as { cameras?: unknown; recording?: unknown } : undefined;
+    return typeof doc === 'object' && doc !== null ? (doc as { cameras?: unknown; recording?: unknown }) : undefined;
   } catch {
     return undefined;
   }
@@ -72,7 +79,7 @@ function camerasInBundle(dir: string): Set<string> {
  */
 function recordingInBundle(dir: string): RecordingMap | undefined {
   const r = bundleDocument(dir)?.recording;
-  return typeof r === 'object' && r !== null && !Array.isArray(r) ? r as RecordingMap : undefined;
+  return typeof r === 'object' && r !== null && !Array.isArray(r) ? (r as RecordingMap) : undefined;
 }
 
 /** With `csr`, the certificate certifies the CSR's key (CreateCertificateFromCsr) and the bundle gets no private.key. */
@@ -109,7 +116,8 @@ export async function provisionDevice(ctx: ProvisionContext, target: DeviceTarge
     steps.exists('policy attachment', `${policyName} → certificate`);
   } else {
     if (!ctx.dryRun) await awsCall('AttachPolicy', () => iot.send(new AttachPolicyCommand({ policyName, target: certArn! })));
-    if (attached === 'unsupported' && !cert.created) steps.ensured('policy attachment', `${policyName} → certificate`, 'idempotent AttachPolicy; attachments not listable here');
+    if (attached === 'unsupported' && !cert.created)
+      steps.ensured('policy attachment', `${policyName} → certificate`, 'idempotent AttachPolicy; attachments not listable here');
     else steps.changed('policy attachment', `${policyName} → certificate`, !cert.created);
   }
 

@@ -70,7 +70,13 @@ export const TRUST_POLICY = Object.freeze({
 });
 
 /** The KVS actions a camera needs on its streams (§9.1 step 3, plus CreateStream so a device can create its stream). */
-const KVS_CAMERA_ACTIONS = Object.freeze(['kinesisvideo:DescribeStream', 'kinesisvideo:CreateStream', 'kinesisvideo:GetDataEndpoint', 'kinesisvideo:PutMedia', 'kinesisvideo:TagStream']);
+const KVS_CAMERA_ACTIONS = Object.freeze([
+  'kinesisvideo:DescribeStream',
+  'kinesisvideo:CreateStream',
+  'kinesisvideo:GetDataEndpoint',
+  'kinesisvideo:PutMedia',
+  'kinesisvideo:TagStream',
+]);
 
 /**
  * The role's inline policy: the KVS actions a camera needs, on the streams of its own thing only — the stream

@@ -4,12 +4,30 @@
 // it), the role's MaxSessionDuration when below the alias's credential duration (the credentials provider
 // refuses such an alias), and the alias's duration when --credential-duration is given.
 import { CreateRoleCommand, GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand, UpdateRoleCommand } from '@aws-sdk/client-iam';
-import { CreateRoleAliasCommand, CreateThingTypeCommand, DescribeEndpointCommand, DescribeRoleAliasCommand, DescribeThingTypeCommand, ListThingsCommand, UpdateRoleAliasCommand, type RoleAliasDescription } from '@aws-sdk/client-iot';
+import {
+  CreateRoleAliasCommand,
+  CreateThingTypeCommand,
+  DescribeEndpointCommand,
+  DescribeRoleAliasCommand,
+  DescribeThingTypeCommand,
+  ListThingsCommand,
+  UpdateRoleAliasCommand,
+  type RoleAliasDescription,
+} from '@aws-sdk/client-iot';
 import { FieldcamError } from '../../shared/hostErrors.ts';
 import { awsCall, lookup, lookupOrUnsupported } from './awsCall.ts';
 import { documentDifference } from './documentDifference.ts';
 import type { ProvisionClients, ProvisionContext } from './ProvisionContext.ts';
-import { KVS_ROLE_POLICY, KVS_ROLE_POLICY_ONE_STREAM, parsePolicyText, ROLE_NAME, ROLE_POLICY_NAME, sameJson, THING_TYPE, TRUST_POLICY } from './provisionNames.ts';
+import {
+  KVS_ROLE_POLICY,
+  KVS_ROLE_POLICY_ONE_STREAM,
+  parsePolicyText,
+  ROLE_NAME,
+  ROLE_POLICY_NAME,
+  sameJson,
+  THING_TYPE,
+  TRUST_POLICY,
+} from './provisionNames.ts';
 import type { ProvisionSteps } from './ProvisionSteps.ts';
 
 export interface SharedOptions {
@@ -38,10 +56,14 @@ async function ensureThingType(o: SharedOptions, steps: ProvisionSteps): Promise
   }
   if (found) return steps.exists('thing type', THING_TYPE);
   if (!o.dryRun) {
-    await awsCall('CreateThingType', () => iot.send(new CreateThingTypeCommand({
-      thingTypeName: THING_TYPE,
-      thingTypeProperties: { thingTypeDescription: 'fieldcam camera (Kinesis Video Streams producer)' },
-    })));
+    await awsCall('CreateThingType', () =>
+      iot.send(
+        new CreateThingTypeCommand({
+          thingTypeName: THING_TYPE,
+          thingTypeProperties: { thingTypeDescription: 'fieldcam camera (Kinesis Video Streams producer)' },
+        }),
+      ),
+    );
   }
   steps.changed('thing type', THING_TYPE, false);
 }
@@ -72,17 +94,23 @@ async function ensureRole(o: SharedOptions, sessionSeconds: number, steps: Provi
     }
   } else {
     if (!o.dryRun) {
-      const created = await awsCall('CreateRole', () => iam.send(new CreateRoleCommand({
-        RoleName: ROLE_NAME,
-        AssumeRolePolicyDocument: JSON.stringify(TRUST_POLICY),
-        Description: 'fieldcam cameras: assumed by the AWS IoT credentials provider',
-        MaxSessionDuration: Math.max(MIN_SESSION_SECONDS, sessionSeconds),
-      })));
+      const created = await awsCall('CreateRole', () =>
+        iam.send(
+          new CreateRoleCommand({
+            RoleName: ROLE_NAME,
+            AssumeRolePolicyDocument: JSON.stringify(TRUST_POLICY),
+            Description: 'fieldcam cameras: assumed by the AWS IoT credentials provider',
+            MaxSessionDuration: Math.max(MIN_SESSION_SECONDS, sessionSeconds),
+          }),
+        ),
+      );
       roleArn = created.Role?.Arn;
     }
     steps.changed('IAM role', ROLE_NAME, false);
   }
-  const policy = role ? await lookup('GetRolePolicy', () => iam.send(new GetRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: ROLE_POLICY_NAME }))) : undefined;
+  const policy = role
+    ? await lookup('GetRolePolicy', () => iam.send(new GetRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: ROLE_POLICY_NAME })))
+    : undefined;
   const current = parsePolicyText(policy?.PolicyDocument);
   if (policy && sameJson(current, KVS_ROLE_POLICY)) {
     steps.exists('role policy', ROLE_POLICY_NAME);
@@ -90,7 +118,9 @@ async function ensureRole(o: SharedOptions, sessionSeconds: number, steps: Provi
   }
   // PutRolePolicy creates the inline policy or replaces its document (inline policies have no versions).
   if (!o.dryRun) {
-    await awsCall('PutRolePolicy', () => iam.send(new PutRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: ROLE_POLICY_NAME, PolicyDocument: JSON.stringify(KVS_ROLE_POLICY) })));
+    await awsCall('PutRolePolicy', () =>
+      iam.send(new PutRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: ROLE_POLICY_NAME, PolicyDocument: JSON.stringify(KVS_ROLE_POLICY) })),
+    );
   }
   if (policy) {
     // The policy of one stream per thing (before issue 18): say what the update grants, not just that it differs.
@@ -98,8 +128,7 @@ async function ensureRole(o: SharedOptions, sessionSeconds: number, steps: Provi
       ? 'the one-stream policy; now also stream/${credentials-iot:ThingName}-*, the cameras of each device'
       : documentDifference(current, KVS_ROLE_POLICY);
     steps.updated('role policy', ROLE_POLICY_NAME, detail);
-  }
-  else steps.changed('role policy', ROLE_POLICY_NAME, role !== undefined, role ? 'was missing' : undefined);
+  } else steps.changed('role policy', ROLE_POLICY_NAME, role !== undefined, role ? 'was missing' : undefined);
   return roleArn;
 }
 
@@ -114,7 +143,13 @@ function aliasDuration(o: SharedOptions, described: RoleAliasDescription | undef
  * --credential-duration is given: it is one setting for every camera of the account, so a run for one new
  * camera does not reset it.
  */
-async function ensureRoleAlias(o: SharedOptions, described: RoleAliasDescription | undefined, roleArn: string | undefined, duration: number, steps: ProvisionSteps): Promise<string | undefined> {
+async function ensureRoleAlias(
+  o: SharedOptions,
+  described: RoleAliasDescription | undefined,
+  roleArn: string | undefined,
+  duration: number,
+  steps: ProvisionSteps,
+): Promise<string | undefined> {
   const { iot } = o.clients;
   if (described) {
     if (roleArn && described.roleArn !== roleArn) {
@@ -124,7 +159,8 @@ async function ensureRoleAlias(o: SharedOptions, described: RoleAliasDescription
     if (current === duration) {
       steps.exists('role alias', o.roleAlias, `${duration} s`);
     } else {
-      if (!o.dryRun) await awsCall('UpdateRoleAlias', () => iot.send(new UpdateRoleAliasCommand({ roleAlias: o.roleAlias, credentialDurationSeconds: duration })));
+      if (!o.dryRun)
+        await awsCall('UpdateRoleAlias', () => iot.send(new UpdateRoleAliasCommand({ roleAlias: o.roleAlias, credentialDurationSeconds: duration })));
       // Cameras get credentials of the new duration at their next refresh; issued ones keep their expiry.
       steps.updated('role alias', o.roleAlias, `credential duration ${current ?? '?'} s → ${duration} s`);
     }
@@ -132,9 +168,15 @@ async function ensureRoleAlias(o: SharedOptions, described: RoleAliasDescription
   }
   let arn: string | undefined;
   if (!o.dryRun) {
-    const created = await awsCall('CreateRoleAlias', () => iot.send(new CreateRoleAliasCommand({
-      roleAlias: o.roleAlias, roleArn: roleArn!, credentialDurationSeconds: duration,
-    })));
+    const created = await awsCall('CreateRoleAlias', () =>
+      iot.send(
+        new CreateRoleAliasCommand({
+          roleAlias: o.roleAlias,
+          roleArn: roleArn!,
+          credentialDurationSeconds: duration,
+        }),
+      ),
+    );
     arn = created.roleAliasArn;
   }
   steps.changed('role alias', o.roleAlias, false, `${duration} s`);
@@ -151,7 +193,8 @@ async function endpoint(o: SharedOptions, type: 'iot:CredentialProvider' | 'iot:
 export async function provisionShared(o: SharedOptions, steps: ProvisionSteps): Promise<ProvisionContext> {
   await ensureThingType(o, steps);
   // The alias is read first: its duration decides the role's MaxSessionDuration, and the role comes first.
-  const described = (await lookup('DescribeRoleAlias', () => o.clients.iot.send(new DescribeRoleAliasCommand({ roleAlias: o.roleAlias }))))?.roleAliasDescription;
+  const described = (await lookup('DescribeRoleAlias', () => o.clients.iot.send(new DescribeRoleAliasCommand({ roleAlias: o.roleAlias }))))
+    ?.roleAliasDescription;
   const duration = aliasDuration(o, described);
   const roleArn = await ensureRole(o, duration, steps);
   const roleAliasArn = await ensureRoleAlias(o, described, roleArn, duration, steps);

@@ -43,11 +43,14 @@ export function prefixOverlaps(things: Iterable<string>): (thing: string) => Pre
 export function describePrefixOverlap(thing: string, o: PrefixOverlap): string | undefined {
   const pairs = [...o.reachedBy.map((holder) => [holder, thing]), ...o.reaches.map((owner) => [thing, owner])];
   if (pairs.length === 0) return undefined;
-  return pairs.map(([holder, owner]) => `the certificate of '${holder}' can also use the streams of '${owner}' ('${owner}' begins with '${holder}-')`).join('; ');
+  return pairs
+    .map(([holder, owner]) => `the certificate of '${holder}' can also use the streams of '${owner}' ('${owner}' begins with '${holder}-')`)
+    .join('; ');
 }
 
 /** How to end an overlap. */
-export const PREFIX_OVERLAP_FIX = 'rename one of the things so that no fieldcam thing name is another\'s name followed by \'-\' (e.g. yard-001 and yard-002, not yard and yard-1), and delete the thing it replaces';
+export const PREFIX_OVERLAP_FIX =
+  "rename one of the things so that no fieldcam thing name is another's name followed by '-' (e.g. yard-001 and yard-002, not yard and yard-1), and delete the thing it replaces";
 
 /** The names of the account's fieldcam things (the type provision creates), every page. */
 export async function listFieldcamThings(iot: IoTClient): Promise<string[]> {

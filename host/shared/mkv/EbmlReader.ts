@@ -290,8 +290,10 @@ export class EbmlReader {
     // RFC 8794 §6.2: an unknown-size master ends at the first element that is not one of its children.
     if (this.sp > 0 && this.stackEnd[this.sp - 1]! < 0 && !this.isChild(id, this.stackId[this.sp - 1]!)) {
       if (!this.belongsAbove(id)) {
-        throw this.fail('EBML_ELEMENT_MISPLACED',
-          `element 0x${hex(id)} at ${this.pendingOffset} cannot appear in 0x${hex(this.stackId[this.sp - 1]!)} nor in any enclosing element`);
+        throw this.fail(
+          'EBML_ELEMENT_MISPLACED',
+          `element 0x${hex(id)} at ${this.pendingOffset} cannot appear in 0x${hex(this.stackId[this.sp - 1]!)} nor in any enclosing element`,
+        );
       }
       return this.pop();
     }
@@ -302,8 +304,10 @@ export class EbmlReader {
     }
     const bound = this.sp > 0 ? this.stackBound[this.sp - 1]! : -1;
     if (bound >= 0 && (dataStart > bound || (size !== UNKNOWN_SIZE && dataStart + size > bound))) {
-      throw this.fail('EBML_ELEMENT_OVERFLOW',
-        `element 0x${hex(id)} at ${this.pendingOffset} runs past the end of its parent 0x${hex(this.stackId[this.sp - 1]!)} at ${bound}`);
+      throw this.fail(
+        'EBML_ELEMENT_OVERFLOW',
+        `element 0x${hex(id)} at ${this.pendingOffset} runs past the end of its parent 0x${hex(this.stackId[this.sp - 1]!)} at ${bound}`,
+      );
     }
     this.headerReady = false;
     this.headerFill = 0;
@@ -328,12 +332,14 @@ export class EbmlReader {
       h[this.headerFill++] = b;
       if (this.headerFill === 1) {
         const width = vintWidth(b);
-        if (width > MAX_ID_LENGTH) throw this.fail('EBML_ID_INVALID', `the Element ID at ${this.pendingOffset} starts with 0x${hex(b)}: longer than ${MAX_ID_LENGTH} octets`);
+        if (width > MAX_ID_LENGTH)
+          throw this.fail('EBML_ID_INVALID', `the Element ID at ${this.pendingOffset} starts with 0x${hex(b)}: longer than ${MAX_ID_LENGTH} octets`);
         this.headerNeed = width + 1;
       } else if (this.headerFill === vintWidth(h[0]!) + 1) {
         // The first octet of the Element Data Size: its width completes the header length.
         const width = vintWidth(b);
-        if (width > MAX_SIZE_LENGTH) throw this.fail('EBML_SIZE_INVALID', `the Element Data Size at ${this.pos - 1} starts with 0x00: longer than ${MAX_SIZE_LENGTH} octets`);
+        if (width > MAX_SIZE_LENGTH)
+          throw this.fail('EBML_SIZE_INVALID', `the Element Data Size at ${this.pos - 1} starts with 0x00: longer than ${MAX_SIZE_LENGTH} octets`);
         this.headerNeed += width - 1;
       }
     }
@@ -421,9 +427,20 @@ export class EbmlReader {
     if (this.error !== undefined) throw this.error;
   }
 
-  private fail(code: 'EBML_CALL_ORDER' | 'EBML_ID_INVALID' | 'EBML_SIZE_INVALID' | 'EBML_ELEMENT_TOO_LARGE' | 'EBML_TOO_DEEP' |
-    'EBML_ELEMENT_OVERFLOW' | 'EBML_UNKNOWN_SIZE_INVALID' | 'EBML_ELEMENT_MISPLACED' | 'EBML_VALUE_TOO_LARGE' | 'EBML_TRUNCATED',
-  message: string): FieldcamError {
+  private fail(
+    code:
+      | 'EBML_CALL_ORDER'
+      | 'EBML_ID_INVALID'
+      | 'EBML_SIZE_INVALID'
+      | 'EBML_ELEMENT_TOO_LARGE'
+      | 'EBML_TOO_DEEP'
+      | 'EBML_ELEMENT_OVERFLOW'
+      | 'EBML_UNKNOWN_SIZE_INVALID'
+      | 'EBML_ELEMENT_MISPLACED'
+      | 'EBML_VALUE_TOO_LARGE'
+      | 'EBML_TRUNCATED',
+    message: string,
+  ): FieldcamError {
     const err = new FieldcamError(code, message);
     // A call-order error is the caller's bug and leaves the reader usable; data errors are final.
     if (code !== 'EBML_CALL_ORDER') {

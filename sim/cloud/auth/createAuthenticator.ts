@@ -69,7 +69,10 @@ function safeDecode(value: string): string {
 
 /** `20240102T030405Z`, the SigV4 long date, for messages. */
 function longDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function parseLongDate(value: string): number | undefined {
@@ -113,9 +116,7 @@ function invalidSignature(message: string): CloudError {
 
 const INVALID_TOKEN = 'The security token included in the request is invalid.';
 
-export function createAuthenticator(
-  options: AuthenticatorOptions,
-): (req: IncomingMessage, payloadHash: string, service?: string) => Promise<CallerIdentity> {
+export function createAuthenticator(options: AuthenticatorOptions): (req: IncomingMessage, payloadHash: string, service?: string) => Promise<CallerIdentity> {
   return async function authenticate(req, payloadHash, service = SERVICE) {
     const authorization = header(req, 'authorization');
     if (!authorization) throw new CloudError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');

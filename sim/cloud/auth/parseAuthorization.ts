@@ -46,7 +46,10 @@ export function parseAuthorization(header: string): ParsedAuthorization {
   if (!/^\d{8}$/.test(scopeDate)) throw incomplete(`Credential date '${scopeDate}' is not YYYYMMDD.`);
   const signature = params.get('Signature')!;
   if (!/^[0-9a-f]{64}$/.test(signature)) throw incomplete('Signature must be 64 lower-case hex digits.');
-  const signedHeaders = params.get('SignedHeaders')!.split(';').map((h) => h.trim().toLowerCase());
+  const signedHeaders = params
+    .get('SignedHeaders')!
+    .split(';')
+    .map((h) => h.trim().toLowerCase());
   if (signedHeaders.some((h) => h === '')) throw incomplete(`SignedHeaders '${params.get('SignedHeaders')}' has an empty name.`);
   return { accessKeyId, scopeDate, region, service, signedHeaders, signature };
 }

@@ -38,7 +38,10 @@ export function expirationText(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
 }
 
-export function issueIotCredentials(ctx: CloudContext, request: { certificateId: string; thingName: string | undefined; roleAlias: string }): CredentialsAnswer {
+export function issueIotCredentials(
+  ctx: CloudContext,
+  request: { certificateId: string; thingName: string | undefined; roleAlias: string },
+): CredentialsAnswer {
   const certificate = ctx.iot.get('certificates', request.certificateId);
   if (!certificate || certificate.status !== 'ACTIVE') {
     return refuse(403, 'AccessDeniedException', 'Certificate is invalid on this endpoint');
@@ -74,7 +77,12 @@ export function issueIotCredentials(ctx: CloudContext, request: { certificateId:
     variables,
   };
   const issued = ctx.temporaryCredentials.issue(alias.credentialDurationSeconds * 1000, session);
-  ctx.log('iot-credentials-issued', { certificateId: certificate.certificateId, thing: request.thingName, roleAlias: alias.roleAlias, expiration: issued.expiration });
+  ctx.log('iot-credentials-issued', {
+    certificateId: certificate.certificateId,
+    thing: request.thingName,
+    roleAlias: alias.roleAlias,
+    expiration: issued.expiration,
+  });
   return {
     status: 200,
     body: {

@@ -49,7 +49,9 @@ function handle(req: IncomingMessage, res: ServerResponse, options: CredentialsP
   const started = performance.now();
   res.setHeader('Date', new Date(ctx.now()).toUTCString());
   res.setHeader('x-amzn-RequestId', randomUUID());
-  res.on('close', () => ctx.log('credentials-request', { method: req.method, path: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) }));
+  res.on('close', () =>
+    ctx.log('credentials-request', { method: req.method, path: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) }),
+  );
   req.resume();
   if (options.faults.credentialsDown) {
     answer(res, 503, { message: 'Service Unavailable' }, 'ServiceUnavailableException');

@@ -33,7 +33,17 @@ export class PolicyError extends Error {}
 
 /** Policy language versions (IAM User Guide, "IAM JSON policy elements: Version"). */
 const VERSIONS: ReadonlySet<string> = new Set(['2012-10-17', '2008-10-17']);
-const STATEMENT_KEYS: ReadonlySet<string> = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Principal', 'NotPrincipal', 'Condition']);
+const STATEMENT_KEYS: ReadonlySet<string> = new Set([
+  'Sid',
+  'Effect',
+  'Action',
+  'NotAction',
+  'Resource',
+  'NotResource',
+  'Principal',
+  'NotPrincipal',
+  'Condition',
+]);
 
 function stringList(value: unknown, element: string): readonly string[] {
   const list = typeof value === 'string' ? [value] : value;
@@ -45,7 +55,8 @@ function stringList(value: unknown, element: string): readonly string[] {
 
 function parsePrincipal(value: unknown): PolicyStatement['principal'] {
   if (value === '*') return '*';
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new PolicyError('Invalid principal in policy: Principal must be "*" or an object.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new PolicyError('Invalid principal in policy: Principal must be "*" or an object.');
   const out: Record<string, readonly string[]> = {};
   for (const [kind, ids] of Object.entries(value as Record<string, unknown>)) out[kind] = stringList(ids, `Principal.${kind}`);
   if (Object.keys(out).length === 0) throw new PolicyError('Invalid principal in policy: Principal is empty.');

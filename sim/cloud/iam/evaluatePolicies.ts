@@ -31,7 +31,8 @@ function compile(pattern: string, ignoreCase: boolean): RegExp {
     for (const ch of pattern) {
       if (ch === '*') source += '.*';
       else if (ch === '?') source += '.';
-      else if (ch === '\u0000') source += '\\*'; // placeholders left by substitute() for ${*}
+      else if (ch === '\u0000')
+        source += '\\*'; // placeholders left by substitute() for ${*}
       else if (ch === '\u0001') source += '\\?';
       else source += ch.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
     }

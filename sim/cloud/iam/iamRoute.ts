@@ -103,7 +103,8 @@ function findRole(call: Call, v: InputValidator, action: string): RoleRecord {
 /** "Tags.member.1.Key=…&Tags.member.1.Value=…" → [{Key, Value}]. */
 function readTags(params: URLSearchParams): { Key: string; Value: string }[] {
   const tags: { Key: string; Value: string }[] = [];
-  for (let i = 1; params.has(`Tags.member.${i}.Key`); i++) tags.push({ Key: params.get(`Tags.member.${i}.Key`)!, Value: params.get(`Tags.member.${i}.Value`) ?? '' });
+  for (let i = 1; params.has(`Tags.member.${i}.Key`); i++)
+    tags.push({ Key: params.get(`Tags.member.${i}.Key`)!, Value: params.get(`Tags.member.${i}.Value`) ?? '' });
   return tags;
 }
 
@@ -117,7 +118,11 @@ function createRole(call: Call): XmlElements {
   const durationText = call.params.get('MaxSessionDuration');
   const duration = durationText === null ? SESSION_DURATION.default : Number(durationText);
   if (!Number.isInteger(duration) || duration < SESSION_DURATION.min || duration > SESSION_DURATION.max) {
-    v.fail('maxSessionDuration', durationText, `Member must have value ${duration < SESSION_DURATION.min ? 'greater than or equal to 3600' : 'less than or equal to 43200'}`);
+    v.fail(
+      'maxSessionDuration',
+      durationText,
+      `Member must have value ${duration < SESSION_DURATION.min ? 'greater than or equal to 3600' : 'less than or equal to 43200'}`,
+    );
   }
   v.done();
   const arn = roleArn(call.ctx, path, name);
@@ -152,11 +157,17 @@ function updateRole(call: Call): XmlElements | undefined {
   const durationText = call.params.get('MaxSessionDuration');
   const duration = durationText === null ? undefined : Number(durationText);
   if (duration !== undefined && (!Number.isInteger(duration) || duration < SESSION_DURATION.min || duration > SESSION_DURATION.max)) {
-    v.fail('maxSessionDuration', durationText, `Member must have value ${duration < SESSION_DURATION.min ? 'greater than or equal to 3600' : 'less than or equal to 43200'}`);
+    v.fail(
+      'maxSessionDuration',
+      durationText,
+      `Member must have value ${duration < SESSION_DURATION.min ? 'greater than or equal to 3600' : 'less than or equal to 43200'}`,
+    );
   }
   const role = findRole(call, v, 'iam:UpdateRole');
   call.ctx.iam.putRole({
-    ...role, ...(description !== undefined ? { Description: description } : {}), ...(duration !== undefined ? { MaxSessionDuration: duration } : {}),
+    ...role,
+    ...(description !== undefined ? { Description: description } : {}),
+    ...(duration !== undefined ? { MaxSessionDuration: duration } : {}),
   });
   return undefined;
 }
@@ -208,7 +219,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: CloudConte
     const params = new URLSearchParams(body.toString('utf8'));
     const action = params.get('Action') ?? '';
     const run = ACTIONS[action];
-    if (!run || params.get('Version') !== VERSION) throw iamError(400, 'InvalidAction', `Could not find operation ${action} for version ${params.get('Version') ?? ''}`);
+    if (!run || params.get('Version') !== VERSION)
+      throw iamError(400, 'InvalidAction', `Could not find operation ${action} for version ${params.get('Version') ?? ''}`);
     params.delete('Action');
     params.delete('Version');
     const result = run({ params, ctx, req });
@@ -219,7 +231,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: CloudConte
     const e = err instanceof CloudError ? err : new CloudError(500, 'InternalFailure', 'The request processing has failed because of an unknown error.');
     const code = QUERY_CODES[e.type] ?? e.type;
     const type = e.status >= 500 ? 'Receiver' : 'Sender';
-    writeXml(res, e.status, `<ErrorResponse xmlns="${NAMESPACE}">${toXml({ Error: { Type: type, Code: code, Message: e.message }, RequestId: requestId })}</ErrorResponse>`);
+    writeXml(
+      res,
+      e.status,
+      `<ErrorResponse xmlns="${NAMESPACE}">${toXml({ Error: { Type: type, Code: code, Message: e.message }, RequestId: requestId })}</ErrorResponse>`,
+    );
   }
 }
 

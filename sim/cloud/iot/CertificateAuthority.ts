@@ -83,7 +83,9 @@ export class CertificateAuthority {
     if (!(await csr.verify().catch(() => false))) throw new CsrError('The certificate signing request signature does not verify.');
     const algorithm = csr.publicKey.algorithm as { name: string; modulusLength?: number; namedCurve?: string };
     if (algorithm.name.startsWith('RSA') ? (algorithm.modulusLength ?? 0) < MIN_RSA_BITS : !EC_CURVES.has(algorithm.namedCurve ?? '')) {
-      throw new CsrError(`The certificate signing request key (${algorithm.name} ${algorithm.modulusLength ?? algorithm.namedCurve ?? ''}) is too weak or not supported.`);
+      throw new CsrError(
+        `The certificate signing request key (${algorithm.name} ${algorithm.modulusLength ?? algorithm.namedCurve ?? ''}) is too weak or not supported.`,
+      );
     }
     return this.issue(csr.publicKey.rawData, csr.subject || GENERATED_SUBJECT);
   }
@@ -119,13 +121,9 @@ export class CertificateAuthority {
   }
 
   private key(): Promise<webcrypto.CryptoKey> {
-    this.signingKey ??= webcrypto.subtle.importKey(
-      'pkcs8',
-      createPrivateKey(this.caKeyPem).export({ type: 'pkcs8', format: 'der' }),
-      CA_ALGORITHM,
-      false,
-      ['sign'],
-    );
+    this.signingKey ??= webcrypto.subtle.importKey('pkcs8', createPrivateKey(this.caKeyPem).export({ type: 'pkcs8', format: 'der' }), CA_ALGORITHM, false, [
+      'sign',
+    ]);
     return this.signingKey;
   }
 }

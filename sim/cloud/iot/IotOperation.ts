@@ -90,7 +90,8 @@ export function page<T>(items: readonly T[], keyOf: (item: T) => string, max: nu
   let start = 0;
   if (token !== undefined && token !== '') {
     const after = Buffer.from(token, 'base64').toString('utf8');
-    if (Buffer.from(after, 'utf8').toString('base64') !== token) throw invalidRequest('The nextToken is not valid; pass the nextToken of the previous response.');
+    if (Buffer.from(after, 'utf8').toString('base64') !== token)
+      throw invalidRequest('The nextToken is not valid; pass the nextToken of the previous response.');
     start = items.findIndex((item) => keyOf(item) > after);
     if (start < 0) start = items.length;
   }

@@ -99,7 +99,13 @@ interface IotState {
 }
 
 const LISTS = Object.freeze(['thingTypes', 'things', 'certificates', 'policies', 'roleAliases'] as const);
-const KEYS = Object.freeze({ thingTypes: 'thingTypeName', things: 'thingName', certificates: 'certificateId', policies: 'policyName', roleAliases: 'roleAlias' } as const);
+const KEYS = Object.freeze({
+  thingTypes: 'thingTypeName',
+  things: 'thingName',
+  certificates: 'certificateId',
+  policies: 'policyName',
+  roleAliases: 'roleAlias',
+} as const);
 
 function checkState(body: Record<string, unknown>): string | undefined {
   for (const list of LISTS) {

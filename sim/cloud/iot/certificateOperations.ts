@@ -85,7 +85,11 @@ function updateCertificate(r: IotRequest): unknown {
   if (INTERNAL_STATUSES.has(status!)) throw invalidRequest(`The status ${status} is used internally by AWS IoT and cannot be set.`);
   if (certificate.status === status) return {};
   if (certificate.status === 'REVOKED') {
-    throw new IotError(406, 'CertificateStateException', `The certificate ${certificate.certificateId} is REVOKED; a revoked certificate cannot change status.`);
+    throw new IotError(
+      406,
+      'CertificateStateException',
+      `The certificate ${certificate.certificateId} is REVOKED; a revoked certificate cannot change status.`,
+    );
   }
   r.ctx.iot.put('certificates', { ...certificate, status: status!, lastModifiedDate: r.ctx.now(), customerVersion: certificate.customerVersion + 1 });
   r.ctx.log('iot-certificate-status', { certificateId: certificate.certificateId, status });

@@ -7,7 +7,18 @@ import { randomBytes } from 'node:crypto';
 import { parsePolicyDocument, PolicyError } from '../iam/PolicyDocument.ts';
 import { InputValidator } from '../kvs/InputValidator.ts';
 import type { PolicyRecord, PolicyVersionRecord } from './IotRegistry.ts';
-import { alreadyExists, invalidRequest, IotError, IOT_PATTERNS, iotArn, notFound, queryFlag, seconds, type IotOperation, type IotRequest } from './IotOperation.ts';
+import {
+  alreadyExists,
+  invalidRequest,
+  IotError,
+  IOT_PATTERNS,
+  iotArn,
+  notFound,
+  queryFlag,
+  seconds,
+  type IotOperation,
+  type IotRequest,
+} from './IotOperation.ts';
 
 /** "policyDocument must have a minimum length of 1, with a maximum length of 2048, excluding whitespace." */
 const MAX_POLICY_CHARS = 2048;
@@ -27,7 +38,12 @@ function versionId(r: IotRequest, v: InputValidator): string {
 /** The document of CreatePolicy and CreatePolicyVersion: 1-2048 characters without whitespace, a valid IoT policy. */
 function checkDocument(document: string): void {
   const length = document.replace(/\s/g, '').length;
-  if (length < 1 || length > MAX_POLICY_CHARS) throw new IotError(400, 'MalformedPolicyException', `The policy document has ${length} characters without whitespace; 1 to ${MAX_POLICY_CHARS} are allowed.`);
+  if (length < 1 || length > MAX_POLICY_CHARS)
+    throw new IotError(
+      400,
+      'MalformedPolicyException',
+      `The policy document has ${length} characters without whitespace; 1 to ${MAX_POLICY_CHARS} are allowed.`,
+    );
   try {
     parsePolicyDocument(document, 'iot');
   } catch (err) {
@@ -37,7 +53,13 @@ function checkDocument(document: string): void {
 }
 
 /** A policy with `versions` and `defaultId`: its policyDocument follows the default version. */
-function withVersions(p: PolicyRecord, versions: readonly PolicyVersionRecord[], defaultId: string, now: number, lastVersionId = p.lastVersionId): PolicyRecord {
+function withVersions(
+  p: PolicyRecord,
+  versions: readonly PolicyVersionRecord[],
+  defaultId: string,
+  now: number,
+  lastVersionId = p.lastVersionId,
+): PolicyRecord {
   const def = versions.find((x) => x.versionId === defaultId)!;
   const changed = defaultId !== p.defaultVersionId;
   return {
@@ -123,7 +145,11 @@ function createPolicyVersion(r: IotRequest): unknown {
   const policy = findPolicy(r, 'iot:CreatePolicyVersion', v);
   checkDocument(document);
   if (policy.versions.length >= MAX_POLICY_VERSIONS) {
-    throw new IotError(409, 'VersionsLimitExceededException', `The policy ${policy.policyName} already has the maximum of ${MAX_POLICY_VERSIONS} versions; delete a version that is not the default first (DeletePolicyVersion).`);
+    throw new IotError(
+      409,
+      'VersionsLimitExceededException',
+      `The policy ${policy.policyName} already has the maximum of ${MAX_POLICY_VERSIONS} versions; delete a version that is not the default first (DeletePolicyVersion).`,
+    );
   }
   const now = r.ctx.now();
   const id = String(policy.lastVersionId + 1);
@@ -150,7 +176,9 @@ function getPolicyVersion(r: IotRequest): unknown {
 function listPolicyVersions(r: IotRequest): unknown {
   const p = findPolicy(r, 'iot:ListPolicyVersions');
   return {
-    policyVersions: [...p.versions].reverse().map((x) => ({ versionId: x.versionId, isDefaultVersion: x.versionId === p.defaultVersionId, createDate: seconds(x.createDate) })),
+    policyVersions: [...p.versions]
+      .reverse()
+      .map((x) => ({ versionId: x.versionId, isDefaultVersion: x.versionId === p.defaultVersionId, createDate: seconds(x.createDate) })),
   };
 }
 
@@ -158,7 +186,11 @@ function listPolicyVersions(r: IotRequest): unknown {
 function deletePolicyVersion(r: IotRequest): unknown {
   const { policy, version } = findVersion(r, 'iot:DeletePolicyVersion');
   if (version.versionId === policy.defaultVersionId) {
-    throw new IotError(409, 'DeleteConflictException', `Cannot delete the default version ${version.versionId} of the policy ${policy.policyName}; set another version as the default first (SetDefaultPolicyVersion).`);
+    throw new IotError(
+      409,
+      'DeleteConflictException',
+      `Cannot delete the default version ${version.versionId} of the policy ${policy.policyName}; set another version as the default first (SetDefaultPolicyVersion).`,
+    );
   }
   const versions = policy.versions.filter((x) => x !== version);
   r.ctx.iot.put('policies', withVersions(policy, versions, policy.defaultVersionId, r.ctx.now()));

@@ -3,17 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { InputValidator } from '../kvs/InputValidator.ts';
 import type { ThingRecord, ThingTypeRecord } from './IotRegistry.ts';
-import {
-  alreadyExists,
-  invalidRequest,
-  IOT_PATTERNS,
-  iotArn,
-  notFound,
-  page,
-  queryNumber,
-  type IotOperation,
-  type IotRequest,
-} from './IotOperation.ts';
+import { alreadyExists, invalidRequest, IOT_PATTERNS, iotArn, notFound, page, queryNumber, type IotOperation, type IotRequest } from './IotOperation.ts';
 
 /** Attributes of a thing without a thing type: "up to three name/value pairs" (CreateThing attributePayload). */
 const MAX_UNTYPED_ATTRIBUTES = 3;
@@ -65,7 +55,8 @@ function createThingType(r: IotRequest): unknown {
   if (searchable !== undefined && (!Array.isArray(searchable) || searchable.some((a) => typeof a !== 'string'))) {
     throw invalidRequest('searchableAttributes must be a list of attribute names.');
   }
-  if (Array.isArray(searchable) && searchable.length > 3) v.fail('thingTypeProperties.searchableAttributes', searchable, 'Member must have length less than or equal to 3');
+  if (Array.isArray(searchable) && searchable.length > 3)
+    v.fail('thingTypeProperties.searchableAttributes', searchable, 'Member must have length less than or equal to 3');
   v.done();
   r.ctx.authorize(r.req, 'iot:CreateThingType', iotArn(r.ctx, 'thingtype', name));
   const existing = r.ctx.iot.get('thingTypes', name);
@@ -103,7 +94,8 @@ function createThing(r: IotRequest): unknown {
   r.ctx.authorize(r.req, 'iot:CreateThing', iotArn(r.ctx, 'thing', name));
   const count = Object.keys(attributes).length;
   const limit = typeName === undefined ? MAX_UNTYPED_ATTRIBUTES : MAX_TYPED_ATTRIBUTES;
-  if (count > limit) throw invalidRequest(`A thing ${typeName === undefined ? 'without a thing type ' : ''}can have at most ${limit} attributes; got ${count}.`);
+  if (count > limit)
+    throw invalidRequest(`A thing ${typeName === undefined ? 'without a thing type ' : ''}can have at most ${limit} attributes; got ${count}.`);
   if (typeName !== undefined && !r.ctx.iot.get('thingTypes', typeName)) throw notFound(`Thing Type ${typeName} does not exist`);
   if (billingGroupName !== undefined) throw invalidRequest('Billing groups are not emulated by the local cloud.');
   const existing = r.ctx.iot.get('things', name);
@@ -175,7 +167,11 @@ function listThings(r: IotRequest): unknown {
   const result = page(things, (t) => t.thingName, max, token);
   return {
     things: result.items.map((t) => ({
-      thingName: t.thingName, thingTypeName: t.thingTypeName, thingArn: t.thingArn, attributes: { ...t.attributes }, version: t.version,
+      thingName: t.thingName,
+      thingTypeName: t.thingTypeName,
+      thingArn: t.thingArn,
+      attributes: { ...t.attributes },
+      version: t.version,
     })),
     ...(result.nextToken ? { nextToken: result.nextToken } : {}),
   };

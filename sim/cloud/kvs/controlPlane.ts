@@ -36,7 +36,10 @@ function admit(ctx: CloudContext, api: ControlPlaneApi, streamArn?: string): voi
   if (!limiter) {
     // Quotas per second of the cloud's time (config.timeScale: a device under test lives faster).
     const scale = ctx.config.timeScale ?? 1;
-    limiter = new TpsLimiter(() => performance.now() * scale, () => ctx.config.enforceTps !== false);
+    limiter = new TpsLimiter(
+      () => performance.now() * scale,
+      () => ctx.config.enforceTps !== false,
+    );
     limiters.set(ctx, limiter);
   }
   limiter.admit(api, streamArn);
@@ -100,7 +103,11 @@ function checkVersion(stream: StreamRecord, currentVersion: string | undefined):
 
 function checkTagCount(stream: string, count: number): void {
   if (count > MAX_TAGS_PER_STREAM) {
-    throw new CloudError(400, 'TagsPerResourceExceededLimitException', `Stream ${stream} would have ${count} tags; a stream supports at most ${MAX_TAGS_PER_STREAM}.`);
+    throw new CloudError(
+      400,
+      'TagsPerResourceExceededLimitException',
+      `Stream ${stream} would have ${count} tags; a stream supports at most ${MAX_TAGS_PER_STREAM}.`,
+    );
   }
 }
 

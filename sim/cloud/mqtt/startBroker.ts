@@ -198,7 +198,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     headDeadlines.get(socket)?.();
     const answer = (status: string, message: string): void => {
       log('mqtt-websocket-refused', { status, reason: message });
-      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\nConnection: close\r\n\r\n${message}\n`);
+      socket.end(
+        `HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message) + 1}\r\nConnection: close\r\n\r\n${message}\n`,
+      );
     };
     if (req.url?.split('?', 1)[0] !== WEBSOCKET_PATH) return answer('404 Not Found', `MQTT over WebSockets is served at ${WEBSOCKET_PATH}`);
     verifyWebSocketSignature(options.context(), req).then(
@@ -263,7 +265,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       const peer = socket.getPeerCertificate();
       if (!socket.authorized || !peer?.raw) {
         // What the device sees on AWS IoT for a certificate it does not trust: the connection ends, no CONNACK.
-        log('mqtt-connect-refused', { reason: peer?.raw ? `client certificate not issued by the cloud's CA (${String(socket.authorizationError)})` : 'no client certificate' });
+        log('mqtt-connect-refused', {
+          reason: peer?.raw ? `client certificate not issued by the cloud's CA (${String(socket.authorizationError)})` : 'no client certificate',
+        });
         socket.destroy();
         return;
       }

@@ -80,7 +80,8 @@ export async function verifyWebSocketSignature(ctx: CloudContext, req: IncomingM
   const expires = /^\d{1,7}$/.test(expiresText) ? Number(expiresText) : NaN;
   if (!(expires >= 1 && expires <= MAX_EXPIRES_S)) throw new WebSocketAuthError(`X-Amz-Expires must be 1-${MAX_EXPIRES_S} seconds, got '${expiresText}'`);
   const now = ctx.now();
-  if (signedAt > now + MAX_SKEW_MS) throw new WebSocketAuthError(`Signature not yet current: X-Amz-Date ${amzDate} is more than 5 minutes ahead of the server clock`);
+  if (signedAt > now + MAX_SKEW_MS)
+    throw new WebSocketAuthError(`Signature not yet current: X-Amz-Date ${amzDate} is more than 5 minutes ahead of the server clock`);
   if (now > signedAt + expires * 1000) throw new WebSocketAuthError(`Signature expired: signed at ${amzDate}, valid for ${expires} s`);
   if (required(query, 'X-Amz-SignedHeaders') !== 'host') throw new WebSocketAuthError('X-Amz-SignedHeaders must be host');
   const signature = required(query, 'X-Amz-Signature');

@@ -151,7 +151,10 @@ export async function ensureCertificates(dir: string): Promise<CloudCertificates
   let caKeyPem: string;
   if (existsSync(caFile) !== existsSync(caKeyFile)) {
     const missing = existsSync(caFile) ? caKeyFile : caFile;
-    throw new FieldcamError('CONFIG_INVALID', `the cloud CA in ${dir} is incomplete: ${missing} is missing; restore it, or delete ${FILES.ca} and ${FILES.caKey} to make a new CA (clients must then trust the new ${FILES.ca})`);
+    throw new FieldcamError(
+      'CONFIG_INVALID',
+      `the cloud CA in ${dir} is incomplete: ${missing} is missing; restore it, or delete ${FILES.ca} and ${FILES.caKey} to make a new CA (clients must then trust the new ${FILES.ca})`,
+    );
   }
   if (existsSync(caFile)) {
     caPem = readFileSync(caFile, 'utf8');
@@ -160,7 +163,10 @@ export async function ensureCertificates(dir: string): Promise<CloudCertificates
       const ca = new X509Certificate(caPem);
       if (!ca.ca || !ca.checkPrivateKey(createPrivateKey(caKeyPem))) throw new Error('the key does not belong to the CA certificate');
     } catch (err) {
-      throw new FieldcamError('CONFIG_INVALID', `the cloud CA ${caFile} is unusable (${(err as Error).message}); delete ${FILES.ca} and ${FILES.caKey} to make a new one`);
+      throw new FieldcamError(
+        'CONFIG_INVALID',
+        `the cloud CA ${caFile} is unusable (${(err as Error).message}); delete ${FILES.ca} and ${FILES.caKey} to make a new one`,
+      );
     }
   } else {
     ({ caPem, caKeyPem } = await createCa(dir));

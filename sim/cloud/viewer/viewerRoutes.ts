@@ -74,8 +74,13 @@ function streamSummaries(ctx: CloudContext): unknown {
         }
       }
       return {
-        name: s.StreamName, arn: s.StreamARN, retentionHours: s.DataRetentionInHours, mediaType: s.MediaType ?? null,
-        fragments: records.length, codec: codec ?? null, playable,
+        name: s.StreamName,
+        arn: s.StreamARN,
+        retentionHours: s.DataRetentionInHours,
+        mediaType: s.MediaType ?? null,
+        fragments: records.length,
+        codec: codec ?? null,
+        playable,
         lastPersistedAgeMs: last ? now - last.serverTimestampMs : null,
         lastProducerTimestampMs: last ? last.producerTimestampMs : null,
       };
@@ -90,7 +95,11 @@ function fragmentList(ctx: CloudContext, query: URLSearchParams): unknown {
     stream: stream.StreamName,
     total: records.length,
     fragments: records.slice(-MAX_TIMELINE).map((r) => ({
-      number: r.fragmentNumber, producerMs: r.producerTimestampMs, serverMs: r.serverTimestampMs, durationMs: r.durationMs, size: r.size,
+      number: r.fragmentNumber,
+      producerMs: r.producerTimestampMs,
+      serverMs: r.serverTimestampMs,
+      durationMs: r.durationMs,
+      size: r.size,
       tags: r.tags.map(([name, value]) => ({ name, value })),
     })),
   };
@@ -119,8 +128,12 @@ async function viewerApi(req: IncomingMessage, res: ServerResponse, ctx: CloudCo
       const endMs = msParam(q, 'end');
       const mode = startMs === undefined ? 'LIVE' : endMs === undefined ? 'LIVE_REPLAY' : 'ON_DEMAND';
       const hls = openHlsSession(ctx, {
-        stream, mode, source: 'PRODUCER_TIMESTAMP', container: 'FRAGMENTED_MP4',
-        ...(startMs !== undefined ? { startMs } : {}), ...(endMs !== undefined ? { endMs } : {}),
+        stream,
+        mode,
+        source: 'PRODUCER_TIMESTAMP',
+        container: 'FRAGMENTED_MP4',
+        ...(startMs !== undefined ? { startMs } : {}),
+        ...(endMs !== undefined ? { endMs } : {}),
         expiresSeconds: 3600,
       });
       writeJson(res, 200, { url: hls, mode });

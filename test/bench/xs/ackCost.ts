@@ -50,7 +50,13 @@ function perAck(from: readonly Uint8Array[]): { spent: number; parsed: number } 
 }
 const exact = perAck(reads);
 const buffered = perAck(inReadBuffer);
-native.print(JSON.stringify({
-  acks: exact.parsed + buffered.parsed, errors, correct: timecodes === acks, computrons: exact.spent,
-  perAck: Math.round(exact.spent / exact.parsed), perAckInReadBuffer: Math.round(buffered.spent / buffered.parsed),
-}));
+native.print(
+  JSON.stringify({
+    acks: exact.parsed + buffered.parsed,
+    errors,
+    correct: timecodes === acks,
+    computrons: exact.spent,
+    perAck: Math.round(exact.spent / exact.parsed),
+    perAckInReadBuffer: Math.round(buffered.spent / buffered.parsed),
+  }),
+);

@@ -18,12 +18,8 @@ declare const native: {
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
   findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
   classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
-  closeAccessUnit(
-    data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
-  ): number;
-  copyNalTable(
-    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
-  ): void;
+  closeAccessUnit(data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number;
+  copyNalTable(table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array): void;
   fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
@@ -42,20 +38,29 @@ const READ = 4096; // bytes per camera read, as a pipe delivers them
 const pool = new FramePool({ slotCount: 8, slotBytes: 256 * 1024, maxFrames: 64 });
 let bytesOut = 0;
 const muxer = new Muxer({
-  codec, pool, fps: { num: Number(fps), den: 1 }, fragmentMs: 1000, maxFragmentMs: 10_000,
-  startTimecode: 1_700_000_000_000, endOfFragment: true,
+  codec,
+  pool,
+  fps: { num: Number(fps), den: 1 },
+  fragmentMs: 1000,
+  maxFragmentMs: 10_000,
+  startTimecode: 1_700_000_000_000,
+  endOfFragment: true,
   // The host's functions themselves, as the XS board passes them (xsBoard.ts xsByteScan): no JS wrapper per call.
-  ...(scan === 'native' ? { byteScan: {
-    indexOfByte: native.indexOfByte,
-    findStartCodes: native.findStartCodes,
-    classifyNals: native.classifyNals,
-    closeAccessUnit: native.closeAccessUnit,
-    copyNalTable: native.copyNalTable,
-    fillFrameRecord: native.fillFrameRecord,
-    findJpegMarker: native.findJpegMarker,
-    skipJpegSegments: native.skipJpegSegments,
-    walkJpegHeaders: native.walkJpegHeaders,
-  } } : {}),
+  ...(scan === 'native'
+    ? {
+        byteScan: {
+          indexOfByte: native.indexOfByte,
+          findStartCodes: native.findStartCodes,
+          classifyNals: native.classifyNals,
+          closeAccessUnit: native.closeAccessUnit,
+          copyNalTable: native.copyNalTable,
+          fillFrameRecord: native.fillFrameRecord,
+          findJpegMarker: native.findJpegMarker,
+          skipJpegSegments: native.skipJpegSegments,
+          walkJpegHeaders: native.walkJpegHeaders,
+        },
+      }
+    : {}),
   // The XS board's SimpleBlock writer (block.c), as xsBoard hands it over: the host function itself.
   ...(scan === 'native' ? { blockPort: Object.freeze({ pushBlock: native.mkvBlock, writeBlock: native.mkvWriteBlock }) } : {}),
   sink: (views: ViewList) => {

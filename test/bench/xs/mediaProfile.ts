@@ -29,12 +29,8 @@ declare const native: {
   indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
   findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
   classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
-  closeAccessUnit(
-    data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
-  ): number;
-  copyNalTable(
-    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
-  ): void;
+  closeAccessUnit(data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number;
+  copyNalTable(table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array): void;
   fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
@@ -44,7 +40,11 @@ declare const native: {
   readonly argv: readonly string[];
 };
 
-interface Entry { calls: number; self: number; children: number }
+interface Entry {
+  calls: number;
+  self: number;
+  children: number;
+}
 const table = new Map<string, Entry>();
 const stack: { child: number; calls: number }[] = [];
 for (let i = 0; i < 64; i++) stack.push({ child: 0, calls: 0 });
@@ -87,9 +87,19 @@ function wrapClass(cls: { prototype: object; name: string }): void {
 }
 
 // Calibration: what a wrapped call costs its caller beyond the callee's own work (an empty method).
-class Empty { m(): void {} }
-class Outer { run(e: Empty): void { for (let i = 0; i < 1000; i++) e.m(); } }
-class Bare { run(e: Empty): void { for (let i = 0; i < 1000; i++) e.m(); } }
+class Empty {
+  m(): void {}
+}
+class Outer {
+  run(e: Empty): void {
+    for (let i = 0; i < 1000; i++) e.m();
+  }
+}
+class Bare {
+  run(e: Empty): void {
+    for (let i = 0; i < 1000; i++) e.m();
+  }
+}
 const bareEmpty = new Empty();
 const b0 = native.computrons();
 new Bare().run(bareEmpty);
@@ -102,13 +112,36 @@ const perCall = (table.get('Outer.run')!.self - bare) / 1000;
 const inside = table.get('Empty.m')!.self / 1000;
 table.clear();
 
-for (const cls of [AccessUnit, AnnexBScanner, H264Reader, ParameterSetStore, SliceHeader, CaptureClock, Frame, FrameInput, Muxer, StreamCursor, ViewList, MkvWriter, FragmentQueue, FramePool, MjpegReader, JpegScanner]) wrapClass(cls);
+for (const cls of [
+  AccessUnit,
+  AnnexBScanner,
+  H264Reader,
+  ParameterSetStore,
+  SliceHeader,
+  CaptureClock,
+  Frame,
+  FrameInput,
+  Muxer,
+  StreamCursor,
+  ViewList,
+  MkvWriter,
+  FragmentQueue,
+  FramePool,
+  MjpegReader,
+  JpegScanner,
+])
+  wrapClass(cls);
 
 const [codec, fps] = native.argv as [Codec, string];
 const pool = new FramePool({ slotCount: 8, slotBytes: 256 * 1024, maxFrames: 64 });
 const muxer = new Muxer({
-  codec, pool, fps: { num: Number(fps), den: 1 }, fragmentMs: 1000, maxFragmentMs: 10_000,
-  startTimecode: 1_700_000_000_000, endOfFragment: true,
+  codec,
+  pool,
+  fps: { num: Number(fps), den: 1 },
+  fragmentMs: 1000,
+  maxFragmentMs: 10_000,
+  startTimecode: 1_700_000_000_000,
+  endOfFragment: true,
   // The host's functions themselves, as the XS board passes them (xsBoard.ts): native calls count in their callers.
   byteScan: {
     indexOfByte: native.indexOfByte,
@@ -135,7 +168,14 @@ for (;;) {
 muxer.end();
 const total = native.computrons() - c0;
 const frames = muxer.stats.frames;
-const rows = [...table].filter(([, e]) => e.calls > 0).map(([label, e]) => ({
-  label, callsPerFrame: +(e.calls / frames).toFixed(2), selfPerFrame: Math.round((e.self - perCall * e.children - inside * e.calls) / frames),
-})).sort((a, b) => b.selfPerFrame - a.selfPerFrame);
-native.print(JSON.stringify({ frames, totalPerFrame: Math.round(total / frames), wrapperPerCall: Math.round(perCall), insidePerCall: Math.round(inside), rows }));
+const rows = [...table]
+  .filter(([, e]) => e.calls > 0)
+  .map(([label, e]) => ({
+    label,
+    callsPerFrame: +(e.calls / frames).toFixed(2),
+    selfPerFrame: Math.round((e.self - perCall * e.children - inside * e.calls) / frames),
+  }))
+  .sort((a, b) => b.selfPerFrame - a.selfPerFrame);
+native.print(
+  JSON.stringify({ frames, totalPerFrame: Math.round(total / frames), wrapperPerCall: Math.round(perCall), insidePerCall: Math.round(inside), rows }),
+);

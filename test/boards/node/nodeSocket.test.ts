@@ -51,7 +51,7 @@ class Client {
       onClose: (error) => {
         this.closes++;
         this.closeError = error;
-        this.note(`close ${error ? (error as NodeJS.ErrnoException).code ?? error.message : 'orderly'}`);
+        this.note(`close ${error ? ((error as NodeJS.ErrnoException).code ?? error.message) : 'orderly'}`);
       },
     });
   }
@@ -164,14 +164,19 @@ test('full duplex over node:http: a chunked POST body while chunked JSON ACKs st
       },
     });
     const headScratch = new Uint8Array(1024);
-    const headLength = writeRequestHead('POST', '/putMedia', [
-      ['Host', `127.0.0.1:${port}`],
-      ['x-amzn-stream-name', 'demo-stream'],
-      ['x-amzn-fragment-timecode-type', 'ABSOLUTE'],
-      ['transfer-encoding', 'chunked'],
-      ['Expect', '100-continue'],
-      ['connection', 'keep-alive'],
-    ], headScratch);
+    const headLength = writeRequestHead(
+      'POST',
+      '/putMedia',
+      [
+        ['Host', `127.0.0.1:${port}`],
+        ['x-amzn-stream-name', 'demo-stream'],
+        ['x-amzn-fragment-timecode-type', 'ABSOLUTE'],
+        ['transfer-encoding', 'chunked'],
+        ['Expect', '100-continue'],
+        ['connection', 'keep-alive'],
+      ],
+      headScratch,
+    );
     const client: Client = new Client(port, {
       onConnect: () => client.socket.write(views(headScratch.subarray(0, headLength))),
       onBytes: (b, n) => parser.push(b, 0, n),
@@ -208,7 +213,10 @@ test('full duplex over node:http: a chunked POST body while chunked JSON ACKs st
     assert.is(heads.length, 1, 'one final head');
     const last = acks[acks.length - 1]!;
     assert.is(last.EventType, 'PERSISTED');
-    assert.is(last.Bytes, sizes.reduce((a, b) => a + b, 0));
+    assert.is(
+      last.Bytes,
+      sizes.reduce((a, b) => a + b, 0),
+    );
     assert.is(last.Sha256, expected, 'the server received exactly the chunked payload');
     // Full duplex: ACKs arrived while the request body was still being sent.
     assert.ok(acks.filter((a) => a.EventType === 'BUFFERING' && a.sentChunks < sizes.length).length >= sizes.length - 1);
@@ -329,10 +337,13 @@ test('TLS: TCP connected is reported apart (onTransportConnect) when the handsha
   const port = await listen(silent);
   const events: string[] = [];
   const socket = nodeSocket({
-    host: '127.0.0.1', port, tls: { ca: 'not used: the handshake never completes' },
+    host: '127.0.0.1',
+    port,
+    tls: { ca: 'not used: the handshake never completes' },
     onTransportConnect: () => events.push('tcp'),
     onConnect: () => events.push('connect'),
-    onReadable() {}, onWritable() {},
+    onReadable() {},
+    onWritable() {},
     onClose: () => events.push('close'),
   });
   for (let i = 0; i < 100 && events.length === 0; i++) await delay(10);
@@ -406,14 +417,45 @@ function makePki(): Pki {
   const dir = mkdtempSync(join(tmpdir(), 'fieldcam-tls-'));
   const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   for (const ca of ['ca', 'other-ca']) {
-    openssl(dir, ['req', '-x509', ...key, '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '2', '-subj', `/CN=fieldcam test ${ca}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    openssl(dir, [
+      'req',
+      '-x509',
+      ...key,
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.pem`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=fieldcam test ${ca}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
   }
   const leaf = (name: string, cn: string, ext: string, serial: string) => {
     writeFileSync(join(dir, `${name}.ext`), `${ext}\nbasicConstraints=CA:FALSE\n`);
     openssl(dir, ['req', ...key, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', serial, '-days', '2',
-      '-extfile', `${name}.ext`, '-out', `${name}.pem`]);
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-set_serial',
+      serial,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.pem`,
+    ]);
   };
   leaf('server', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth', '0x51');
   leaf('client', 'fieldcam-device', 'extendedKeyUsage=clientAuth', '0x52');
@@ -475,7 +517,7 @@ test('TLS: a wrong CA fails verification as onClose(error), with no connect and 
     await client.until(() => client.closes > 0, 'onClose');
     assert.ok(client.closeError, 'an error');
     assert.ok(/certificate|self.signed|verify/i.test(client.closeError!.message), client.closeError!.message);
-    assert.is((client.closeError as Error & { code?: string }).code, 'TLS_VERIFY', 'the port\'s verification-failure code');
+    assert.is((client.closeError as Error & { code?: string }).code, 'TLS_VERIFY', "the port's verification-failure code");
     assert.ok(!client.has('connect') && !client.has('readable'), client.events.join(', '));
     assert.is(client.closes, 1);
   } finally {

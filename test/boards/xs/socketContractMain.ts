@@ -7,4 +7,10 @@ import { runSocketContract } from '../socketContract.ts';
 declare const native: { print(line: string): void; readonly argv: readonly string[] };
 
 const [echo, chatter, refused] = native.argv.map(Number) as [number, number, number];
-runSocketContract(xsSocket, xsTimers, { echo, chatter, refused }, (line) => native.print(line), () => native.print('done'));
+runSocketContract(
+  xsSocket,
+  xsTimers,
+  { echo, chatter, refused },
+  (line) => native.print(line),
+  () => native.print('done'),
+);

@@ -26,7 +26,6 @@ export interface Run {
   readonly stderr: string;
 }
 
-
 /** A running `fieldcam …` child. */
 export interface Child {
   readonly process: ChildProcessWithoutNullStreams;
@@ -67,10 +66,11 @@ export function start(cloud: RunningCloud, cwd: string, args: readonly string[],
   return {
     process: child,
     done,
-    line: (pattern) => new Promise((resolveLine, fail) => {
-      waiters.add({ pattern, done: resolveLine, fail });
-      scan();
-    }),
+    line: (pattern) =>
+      new Promise((resolveLine, fail) => {
+        waiters.add({ pattern, done: resolveLine, fail });
+        scan();
+      }),
   };
 }
 

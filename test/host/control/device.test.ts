@@ -86,7 +86,7 @@ test('tag and --json: the result document parses and carries the data', async ()
   assert.equal(peer.commands.at(-1)!.args, { name: 'event', value: 'door open' });
 });
 
-test('a refusal: exit 3 with the device\'s code and message', async () => {
+test("a refusal: exit 3 with the device's code and message", async () => {
   const r = await device('cam-001', 'set', 'fps=15');
   assert.is(r.status, 3, r.stderr);
   assert.ok(r.stderr.includes("cam-001 refused 'set': CONTROL_UNSUPPORTED: setting fps: this camera adapter cannot change it"), r.stderr);
@@ -95,7 +95,12 @@ test('a refusal: exit 3 with the device\'s code and message', async () => {
 test('no answer: exit 4, says why from the retained health (never connected, offline, or hung)', async () => {
   const r = await device('cam-002', 'status', '--timeout', '1');
   assert.is(r.status, 4, r.stderr);
-  assert.ok(/error CLI_DEVICE_NO_ANSWER: cam-002 did not answer 'status'.*within 1 s; it may be offline \(try `fieldcam devices`\); it has never published its health: it has not connected yet/.test(r.stderr), r.stderr);
+  assert.ok(
+    /error CLI_DEVICE_NO_ANSWER: cam-002 did not answer 'status'.*within 1 s; it may be offline \(try `fieldcam devices`\); it has never published its health: it has not connected yet/.test(
+      r.stderr,
+    ),
+    r.stderr,
+  );
 
   // cam-002 connects once and shuts down cleanly, leaving its retained offline health.
   const once = await ProtocolPeer.connect(join(work.dir, 'cam-002'));
@@ -103,7 +108,10 @@ test('no answer: exit 4, says why from the retained health (never connected, off
   await once.close();
   const offline = await device('cam-002', 'status', '--timeout', '1');
   assert.is(offline.status, 4, offline.stderr);
-  assert.ok(/its retained health is offline \(shutdown\) since \d{4}-.*; the command waits in its persistent session until it reconnects/.test(offline.stderr), offline.stderr);
+  assert.ok(
+    /its retained health is offline \(shutdown\) since \d{4}-.*; the command waits in its persistent session until it reconnects/.test(offline.stderr),
+    offline.stderr,
+  );
 
   await peer.publishHealth('green', 'persisting');
   peer.answering = false;
@@ -133,7 +141,10 @@ test('config: a new desired version round trip, shown afterwards; a rejected key
 
   const shown = await device('cam-001', 'config', '--json');
   assert.is(shown.status, 0, shown.stderr);
-  const doc = JSON.parse(shown.stdout) as { desired: { version: number; settings: Record<string, unknown> }; reported: { version: number; settings: Record<string, unknown> } };
+  const doc = JSON.parse(shown.stdout) as {
+    desired: { version: number; settings: Record<string, unknown> };
+    reported: { version: number; settings: Record<string, unknown> };
+  };
   assert.equal(doc.desired, { version: 1, settings: { fragmentMs: 3000, telemetryIntervalS: 10 } });
   assert.is(doc.reported.version, 1);
   assert.is(doc.reported.settings.fragmentMs, 3000);
@@ -175,9 +186,18 @@ test('watch --json: each line parses', async () => {
   watch.process.kill('SIGINT');
   const r = await watch.done;
   assert.is(r.status, 0, r.stderr);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { topic: string; retained: boolean; document: Record<string, unknown> });
-  assert.ok(events.some((e) => e.topic === 'health' && e.retained && e.document.state === 'amber'), r.stdout);
-  assert.ok(events.some((e) => e.topic === 'telemetry' && e.document.framesIn === 1500), r.stdout);
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { topic: string; retained: boolean; document: Record<string, unknown> });
+  assert.ok(
+    events.some((e) => e.topic === 'health' && e.retained && e.document.state === 'amber'),
+    r.stdout,
+  );
+  assert.ok(
+    events.some((e) => e.topic === 'telemetry' && e.document.framesIn === 1500),
+    r.stdout,
+  );
 });
 
 test('watch survives a broker restart: reconnects with a fresh URL, subscribes again, keeps printing', async () => {
@@ -190,7 +210,10 @@ test('watch survives a broker restart: reconnects with a fresh URL, subscribes a
     // Telemetry is not retained: publish until the watch, once reconnected and subscribed, prints one.
     const printed = watch.line(/telemetry #\d+ green: frames 1500\/1234/);
     let seen = false;
-    printed.then(() => (seen = true), () => (seen = true));
+    printed.then(
+      () => (seen = true),
+      () => (seen = true),
+    );
     while (!seen) {
       await again.publishTelemetry({ framesOut: 1234 });
       await new Promise((tick) => setTimeout(tick, 100));

@@ -30,7 +30,11 @@ test('telemetry over the duration becomes heap, pool and CPU plots with verdicts
   const run = start(cloud, work.dir, ['device', 'cam-001', 'profile', '--duration', '3', '--interval', '0.5', '--json', '-o', out, ...url]);
   await peer.received(1);
   // Three records as the camera would publish them, frames and computrons rising, the pool filling.
-  for (const [i, pool] of [[1, 10], [2, 30], [3, 50]] as const) {
+  for (const [i, pool] of [
+    [1, 10],
+    [2, 30],
+    [3, 50],
+  ] as const) {
     await peer.publishTelemetry({ framesIn: 1500 + 100 * i, computrons: 123_456_789 + 2_500_000 * i, poolSlotsInUse: pool });
   }
   const r = await run.done;
@@ -38,7 +42,10 @@ test('telemetry over the duration becomes heap, pool and CPU plots with verdicts
   const report = JSON.parse(r.stdout) as ProfileReport;
   assert.ok(report.samples.length >= 4, `samples: ${report.samples.length}`);
   assert.is(report.totals.poolHighWater, 50);
-  assert.ok(report.samples.some((s) => s.computronsPerFrame === 25_000), JSON.stringify(report.samples.map((s) => s.computronsPerFrame)));
+  assert.ok(
+    report.samples.some((s) => s.computronsPerFrame === 25_000),
+    JSON.stringify(report.samples.map((s) => s.computronsPerFrame)),
+  );
   const sample = sampleTelemetry(0);
   assert.equal(report.totals.dropsByReason, { poolFull: 3, awaitKeyFrame: 7 });
   assert.is(report.limits.heapLimitBytes, (sample.heap as { limit: number }).limit);
@@ -48,7 +55,8 @@ test('telemetry over the duration becomes heap, pool and CPU plots with verdicts
   assert.ok(pool.note?.includes('3 frames dropped'), pool.note);
   assert.ok(report.missing.some((m) => m.startsWith('process RSS')));
   const html = readFileSync(out, 'utf8');
-  for (const id of ['plot-heap', 'plot-pool', 'plot-cpu']) assert.ok(new RegExp(`data-plot="${id}"[^]*?data-points="[1-9]`).test(html), `${id} drawn with data`);
+  for (const id of ['plot-heap', 'plot-pool', 'plot-cpu'])
+    assert.ok(new RegExp(`data-plot="${id}"[^]*?data-points="[1-9]`).test(html), `${id} drawn with data`);
   for (const id of ['plot-rss', 'plot-latency-hist', 'plot-latency-cdf']) assert.ok(!html.includes(`data-plot="${id}"`), `${id} left out`);
 });
 

@@ -20,7 +20,19 @@ test.after(async () => {
 });
 
 interface DevicesJson {
-  things: Array<{ thing: string; health: string; reason?: string; lastPersistedAgeMs?: number; framesIn?: number; framesOut?: number; drops?: number; poolSlotsInUse?: number; poolSlots?: number; ackLatencyP99Ms?: number; live: boolean }>;
+  things: Array<{
+    thing: string;
+    health: string;
+    reason?: string;
+    lastPersistedAgeMs?: number;
+    framesIn?: number;
+    framesOut?: number;
+    drops?: number;
+    poolSlotsInUse?: number;
+    poolSlots?: number;
+    ackLatencyP99Ms?: number;
+    live: boolean;
+  }>;
   summary: Record<string, number>;
 }
 
@@ -53,7 +65,10 @@ test('health from retained messages, telemetry within --wait, unknown for a thin
     assert.is(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as DevicesJson;
     const row = (thing: string) => doc.things.find((t) => t.thing === thing)!;
-    assert.equal(doc.things.map((t) => t.thing), ['cam-001', 'cam-002', 'cam-003']);
+    assert.equal(
+      doc.things.map((t) => t.thing),
+      ['cam-001', 'cam-002', 'cam-003'],
+    );
     assert.is(row('cam-001').health, 'green');
     assert.is(row('cam-001').live, true);
     assert.is(row('cam-001').framesIn, 900);

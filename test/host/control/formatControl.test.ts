@@ -23,7 +23,10 @@ test('colour only on a TTY, never with NO_COLOR or TERM=dumb', () => {
 });
 
 test('durations: -1 and absent are "-"', () => {
-  assert.equal([formatMs(undefined), formatMs(-1), formatMs(250), formatMs(1500), formatMs(600_000), formatMs(9_000_000)], ['-', '-', '250 ms', '1.5 s', '10 min', '2.5 h']);
+  assert.equal(
+    [formatMs(undefined), formatMs(-1), formatMs(250), formatMs(1500), formatMs(600_000), formatMs(9_000_000)],
+    ['-', '-', '250 ms', '1.5 s', '10 min', '2.5 h'],
+  );
 });
 
 test('the telemetry table names every field of the record', () => {
@@ -35,7 +38,18 @@ test('the telemetry table names every field of the record', () => {
   assert.ok(/errors\s+UPLOAD_NETWORK 1/.test(text), text);
   assert.ok(/record\s+#3 at 2026-11-21T10:00:03.000Z/.test(text), text);
   assert.is(/events/.test(text), false, 'a continuous device has no event rows');
-  const events = { events: 3, clips: 2, merged: 1, fragmentsAdmitted: 41, tagsLost: 0, preRollMs: 10_000, preRollFillMs: 9500, openClip: 1796649991000, postRemainingMs: 12_000, idle: false };
+  const events = {
+    events: 3,
+    clips: 2,
+    merged: 1,
+    fragmentsAdmitted: 41,
+    tagsLost: 0,
+    preRollMs: 10_000,
+    preRollFillMs: 9500,
+    openClip: 1796649991000,
+    postRemainingMs: 12_000,
+    idle: false,
+  };
   const withEvents = formatTelemetry({ ...sampleTelemetry(4, {}), events }).join('\n');
   assert.ok(/events \/ clips\s+3 \/ 2 \(1 merged\)/.test(withEvents), withEvents);
   assert.ok(/fragments admitted\s+41/.test(withEvents), withEvents);
@@ -47,8 +61,29 @@ test('a device with several cameras: a row per camera after the totals (device <
   const record = {
     ...sampleTelemetry(4),
     cameras: {
-      gate: { stream: 'yard-gate', framesIn: 300, framesOut: 290, fragmentsSent: 30, fragmentsPersisted: 29, poolSlotsInUse: 2, poolSlots: 37, lastPersistedAgeMs: 400, connected: true },
-      door: { stream: 'yard-door', framesIn: 12, framesOut: 0, fragmentsSent: 0, fragmentsPersisted: 0, poolSlotsInUse: 0, poolSlots: 37, lastPersistedAgeMs: -1, connected: false, cameraError: 'MJPEG_NO_FRAMES' },
+      gate: {
+        stream: 'yard-gate',
+        framesIn: 300,
+        framesOut: 290,
+        fragmentsSent: 30,
+        fragmentsPersisted: 29,
+        poolSlotsInUse: 2,
+        poolSlots: 37,
+        lastPersistedAgeMs: 400,
+        connected: true,
+      },
+      door: {
+        stream: 'yard-door',
+        framesIn: 12,
+        framesOut: 0,
+        fragmentsSent: 0,
+        fragmentsPersisted: 0,
+        poolSlotsInUse: 0,
+        poolSlots: 37,
+        lastPersistedAgeMs: -1,
+        connected: false,
+        cameraError: 'MJPEG_NO_FRAMES',
+      },
     },
   };
   const lines = formatTelemetry(record);
@@ -58,9 +93,23 @@ test('a device with several cameras: a row per camera after the totals (device <
   assert.ok(/^door\s+yard-door\s+not connected\s+12 \/ 0\s+0 \/ 0\s+0 of 37\s+never\s+MJPEG_NO_FRAMES$/.test(lines[header + 2]!), lines[header + 2]);
   assert.ok(!formatTelemetry(sampleTelemetry(4)).some((l) => l.startsWith('camera')), 'one camera: no camera table');
   // Event mode: a clips column, each camera's clips and the open one's post time left.
-  const report = (clips: number, openClip: number, postRemainingMs: number) => ({ events: clips + 1, clips, merged: 1, fragmentsAdmitted: 9, tagsLost: 0, preRollMs: 6000, preRollFillMs: 6000, openClip, postRemainingMs, idle: openClip === 0 });
+  const report = (clips: number, openClip: number, postRemainingMs: number) => ({
+    events: clips + 1,
+    clips,
+    merged: 1,
+    fragmentsAdmitted: 9,
+    tagsLost: 0,
+    preRollMs: 6000,
+    preRollFillMs: 6000,
+    openClip,
+    postRemainingMs,
+    idle: openClip === 0,
+  });
   const cameras = record.cameras as Record<string, Record<string, unknown>>;
-  const evented = formatTelemetry({ ...record, cameras: { gate: { ...cameras.gate, events: report(2, 1796649991000, 4000) }, door: { ...cameras.door, events: report(1, 0, 0) } } });
+  const evented = formatTelemetry({
+    ...record,
+    cameras: { gate: { ...cameras.gate, events: report(2, 1796649991000, 4000) }, door: { ...cameras.door, events: report(1, 0, 0) } },
+  });
   const at = evented.findIndex((l) => l.startsWith('camera'));
   assert.ok(/\s+clips$/.test(evented[at]!), evented[at]);
   assert.ok(/\s+2 \(3 events\), open: 4.0 s left$/.test(evented[at + 1]!), evented[at + 1]);
@@ -86,7 +135,12 @@ test('watch: the terminal screen redraws in place with the latest of each kind; 
   assert.ok(second.includes('\x1b[32mgreen\x1b[0m, received 0 ms ago'), second);
   assert.ok(!second.includes('amber'), 'the latest health replaces the old one');
   assert.is(eventLine(health, false), '10:00:00.000 health amber (late) (retained)');
-  assert.equal(JSON.parse(eventLine(health, true)), { at: '2026-11-21T10:00:00.000Z', topic: 'health', retained: true, document: { state: 'amber', reason: 'late' } });
+  assert.equal(JSON.parse(eventLine(health, true)), {
+    at: '2026-11-21T10:00:00.000Z',
+    topic: 'health',
+    retained: true,
+    document: { state: 'amber', reason: 'late' },
+  });
 });
 
 test('fleet rows: live telemetry beats a retained offline; missing records stay absent', () => {

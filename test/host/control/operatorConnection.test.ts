@@ -70,11 +70,13 @@ test('temporary credentials (key id, secret and session token) connect; publish 
 });
 
 test('a wrong secret: the upgrade is refused (403) → CLI_BROKER_REFUSED', async () => {
-  const err = await failure(OperatorConnection.open({
-    signUrl: () => presignMqttUrl({ endpoint, region: 'us-east-1', credentials: { ...admin, secretAccessKey: 'not-the-secret' } }),
-    ca: cloud.caPem,
-    onMessage: () => {},
-  }));
+  const err = await failure(
+    OperatorConnection.open({
+      signUrl: () => presignMqttUrl({ endpoint, region: 'us-east-1', credentials: { ...admin, secretAccessKey: 'not-the-secret' } }),
+      ca: cloud.caPem,
+      onMessage: () => {},
+    }),
+  );
   assert.ok(isFieldcamError(err, 'CLI_BROKER_REFUSED'), String(err));
   assert.ok((err as Error).message.includes('HTTP 403'), (err as Error).message);
 });
@@ -88,17 +90,21 @@ test('nothing listening → CLI_BROKER_UNREACHABLE; an unverified certificate �
       server.close(() => done(p));
     });
   });
-  const closed = await failure(OperatorConnection.open({
-    signUrl: () => presignMqttUrl({ endpoint: { host: '127.0.0.1', port: free }, region: 'us-east-1', credentials: admin }),
-    onMessage: () => {},
-  }));
+  const closed = await failure(
+    OperatorConnection.open({
+      signUrl: () => presignMqttUrl({ endpoint: { host: '127.0.0.1', port: free }, region: 'us-east-1', credentials: admin }),
+      onMessage: () => {},
+    }),
+  );
   assert.ok(isFieldcamError(closed, 'CLI_BROKER_UNREACHABLE'), String(closed));
   assert.ok((closed as Error).message.includes('ECONNREFUSED'), (closed as Error).message);
 
-  const untrusted = await failure(OperatorConnection.open({
-    signUrl: () => presignMqttUrl({ endpoint, region: 'us-east-1', credentials: admin }),
-    onMessage: () => {},
-  }));
+  const untrusted = await failure(
+    OperatorConnection.open({
+      signUrl: () => presignMqttUrl({ endpoint, region: 'us-east-1', credentials: admin }),
+      onMessage: () => {},
+    }),
+  );
   assert.ok(isFieldcamError(untrusted, 'CLI_BROKER_UNREACHABLE'), String(untrusted));
   assert.ok((untrusted as Error).message.includes('AWS_CA_BUNDLE'), (untrusted as Error).message);
 });

@@ -24,11 +24,25 @@ export interface PeerCommand {
 /** The telemetry record the peer reports (docs/control-channel.md §Telemetry, every key). */
 export function sampleTelemetry(seq: number, overrides: Doc = {}): Doc {
   return {
-    t: Date.UTC(2026, 10, 21, 10, 0, seq), seq, uptimeMs: 60_000 + seq * 1000, streaming: true, health: 'green',
-    framesIn: 1500, framesOut: 1490, fragmentsSent: 25, fragmentsPersisted: 24,
+    t: Date.UTC(2026, 10, 21, 10, 0, seq),
+    seq,
+    uptimeMs: 60_000 + seq * 1000,
+    streaming: true,
+    health: 'green',
+    framesIn: 1500,
+    framesOut: 1490,
+    fragmentsSent: 25,
+    fragmentsPersisted: 24,
     drops: { poolFull: 3, awaitKeyFrame: 7, frameTooLarge: 0, noParameterSets: 0, stopped: 0 },
-    poolSlotsInUse: 5, poolSlots: 64, bytesBehind: 81_920, ackLatencyP50Ms: 180, ackLatencyP99Ms: 730,
-    lastPersistedAgeMs: 1200, errors: { UPLOAD_NETWORK: 1 }, heap: { bytes: 150_000, peak: 160_000, limit: 262_144 }, computrons: 123_456_789,
+    poolSlotsInUse: 5,
+    poolSlots: 64,
+    bytesBehind: 81_920,
+    ackLatencyP50Ms: 180,
+    ackLatencyP99Ms: 730,
+    lastPersistedAgeMs: 1200,
+    errors: { UPLOAD_NETWORK: 1 },
+    heap: { bytes: 150_000, peak: 160_000, limit: 262_144 },
+    computrons: 123_456_789,
     ...overrides,
   };
 }
@@ -57,7 +71,12 @@ export class ProtocolPeer {
   static async connect(bundleDir: string, options: { will?: boolean } = {}): Promise<ProtocolPeer> {
     const device = decodeCbor(readFileSync(join(bundleDir, 'device.cbor'))) as { thingName: string; endpoints: { iotData: string } };
     // The device's Will (docs/control-channel.md §Health), retained on its health topic.
-    const will = { topic: controlTopics(device.thingName).health, payload: Buffer.from(encoder.encode({ state: 'offline', reason: 'connection-lost' })), qos: 1 as const, retain: true };
+    const will = {
+      topic: controlTopics(device.thingName).health,
+      payload: Buffer.from(encoder.encode({ state: 'offline', reason: 'connection-lost' })),
+      qos: 1 as const,
+      retain: true,
+    };
     const client = await mqtt.connectAsync(`mqtts://${device.endpoints.iotData}`, {
       clientId: device.thingName,
       protocolVersion: 4,

@@ -60,10 +60,17 @@ function runScript(name: string, board: BoardManifest, url?: string, edit: (s: s
   const config = join(tmp.dir, `${name}.json`);
   const endpoint = new URL(cloud.endpoint);
   writeDeviceConfig(config, {
-    board, streamName: name, region: 'us-east-1',
+    board,
+    streamName: name,
+    region: 'us-east-1',
     endpoint: { host: endpoint.hostname, port: Number(endpoint.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: board.camera.codec, fps: { num: board.camera.fps, den: 1 }, live: true, recorded: false, createRetentionHours: 24, statusIntervalMs: 0,
+    codec: board.camera.codec,
+    fps: { num: board.camera.fps, den: 1 },
+    live: true,
+    recorded: false,
+    createRetentionHours: 24,
+    statusIntervalMs: 0,
     ...(audio ? { audio: audio.audio } : {}),
   });
   const { command, args } = bootCommand({ dir: imageDir('sim-x86'), runtimeFlags: image.runtimeFlags }, config);
@@ -91,7 +98,10 @@ function run(path: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code
     const guard = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('close', (code) => {
       clearTimeout(guard);
-      const records = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Summary);
+      const records = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Summary);
       done({ code, summary: records.find((r) => r.type === 'summary'), stderr: err });
     });
   });
@@ -115,11 +125,15 @@ async function judge(name: string, r: Awaited<ReturnType<typeof run>>, sent: num
   // which ffmpeg's null muxer rescales onto its own coarser time base and then calls non-monotonic: that line
   // is about ffmpeg's output clock, not the stream, whose stored timestamps are checked to increase below.
   const decoded = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', media, '-fps_mode', 'passthrough', '-f', 'null', '-'], { encoding: 'utf8' });
-  const complaints = decoded.stderr.split('\n').filter((l) => l.trim() !== '' && !/^\[null @ \S+\] Application provided invalid, non monotonically increasing dts to muxer/.test(l));
+  const complaints = decoded.stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/^\[null @ \S+\] Application provided invalid, non monotonically increasing dts to muxer/.test(l));
   assert.equal([decoded.status, complaints], [0, []]);
   assert.is(decodedFrameCount(media), sent - cut);
   const pts = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts', '-of', 'csv=p=0', media], { encoding: 'utf8' })
-    .stdout.trim().split('\n').map(Number);
+    .stdout.trim()
+    .split('\n')
+    .map(Number);
   assert.ok(pts.length === sent - cut && pts.every((t, i) => i === 0 || t > pts[i - 1]!), `stored timestamps strictly increase: ${pts.join(' ')}`);
 }
 
@@ -143,13 +157,37 @@ test('rtsp: ffmpeg -c copy of an H.264 source whose SPS/PPS are only out of band
   const mp4 = join(tmp.dir, 'ipcam.mp4');
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-frames:v', '40', '-c:v', 'libx264', '-g', '10', '-bf', '0', '-pix_fmt', 'yuv420p', mp4]);
   // The source really carries its parameter sets out of band: its first sample holds no SPS (NAL type 7).
-  const sample = spawnSync('ffmpeg', ['-v', 'error', '-i', mp4, '-map', '0:v', '-c', 'copy', '-frames:v', '1', '-f', 'data', '-'], { maxBuffer: 1 << 24 }).stdout;
+  const sample = spawnSync('ffmpeg', ['-v', 'error', '-i', mp4, '-map', '0:v', '-c', 'copy', '-frames:v', '1', '-f', 'data', '-'], {
+    maxBuffer: 1 << 24,
+  }).stdout;
   assert.ok(sample.length > 8 && !hasSps(sample), 'the MP4 sample is length-prefixed, without an SPS');
   // A camera sends in real time: ffmpeg -re writes the file as Matroska (parameter sets in its CodecPrivate,
   // out of band like RTSP's SDP) into a FIFO, which is the URL the script reads.
   const fifo = join(tmp.dir, 'ipcam.mkv');
   assert.is(spawnSync('mkfifo', [fifo]).status, 0);
-  const camera = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-i', mp4, '-c', 'copy', '-f', 'matroska', '-cluster_size_limit', '1', '-flush_packets', '1', '-y', fifo], { stdio: 'ignore' });
+  const camera = spawn(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-re',
+      '-i',
+      mp4,
+      '-c',
+      'copy',
+      '-f',
+      'matroska',
+      '-cluster_size_limit',
+      '1',
+      '-flush_packets',
+      '1',
+      '-y',
+      fifo,
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     const board = boardWith('h264', { kind: 'rtsp' });
     const script = runScript('cam-rtsp', board, fifo);
@@ -164,7 +202,12 @@ test('rtsp: ffmpeg -c copy of an H.264 source whose SPS/PPS are only out of band
 async function listening(port: number): Promise<void> {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
   for (let i = 0; i < 200; i++) {
-    if (readFileSync('/proc/net/tcp', 'utf8').split('\n').some((l) => l.includes(hex) && l.split(/\s+/)[4] === '0A')) return;
+    if (
+      readFileSync('/proc/net/tcp', 'utf8')
+        .split('\n')
+        .some((l) => l.includes(hex) && l.split(/\s+/)[4] === '0A')
+    )
+      return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`nothing listens on ${port}`);
@@ -172,8 +215,30 @@ async function listening(port: number): Promise<void> {
 
 test('mjpeg-http: a multipart MJPEG stream served by ffmpeg over HTTP → the 30 JPEG frames stored and decoded', async () => {
   const port = 20000 + (process.pid % 20000);
-  const server = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'mjpeg', '-framerate', '10',
-    '-i', join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg'), '-c', 'copy', '-f', 'mpjpeg', '-listen', '1', `http://127.0.0.1:${port}/cam.mjpg`], { stdio: 'ignore' });
+  const server = spawn(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-re',
+      '-f',
+      'mjpeg',
+      '-framerate',
+      '10',
+      '-i',
+      join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg'),
+      '-c',
+      'copy',
+      '-f',
+      'mpjpeg',
+      '-listen',
+      '1',
+      `http://127.0.0.1:${port}/cam.mjpg`,
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     await listening(port);
     const board = boardWith('mjpeg', { kind: 'mjpeg-http' });
@@ -189,10 +254,13 @@ test('rpicam software encode (pi-5): raw I420 from the camera, H.264 by ffmpeg/l
   const bin = join(tmp.dir, 'bin');
   spawnSync('mkdir', ['-p', bin]);
   // The camera stand-in: refuses anything but what the script must ask for, then writes 30 raw frames.
-  writeFileSync(join(bin, 'rpicam-vid'), `#!/bin/sh
+  writeFileSync(
+    join(bin, 'rpicam-vid'),
+    `#!/bin/sh
 case " $* " in *" -t 0 -n --codec yuv420 --width 320 --height 240 --framerate 10 --flush -o - "*) ;; *) echo "rpicam-vid stand-in: unexpected arguments: $*" >&2; exit 2 ;; esac
 exec ffmpeg -hide_banner -loglevel error -nostdin -re -f lavfi -i testsrc=size=320x240:rate=10 -frames:v 30 -pix_fmt yuv420p -f rawvideo -
-`);
+`,
+  );
   chmodSync(join(bin, 'rpicam-vid'), 0o755);
   const board = boardWith('h264', pi5.camera.source!);
   const script = runScript('cam-pi5', board);
@@ -203,22 +271,42 @@ exec ffmpeg -hide_banner -loglevel error -nostdin -re -f lavfi -i testsrc=size=3
 test('v4l2 (MJPEG camera → H.264): the script with only its V4L2 input options replaced by a file → every frame stored and decoded', async () => {
   const board = boardWith('h264', { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' });
   const v4l2Input = '-f v4l2 -input_format mjpeg -video_size 320x240 -framerate 10 -i /dev/video0';
-  const script = runScript('cam-v4l2', board, undefined, (s) => replaceOnce(s, v4l2Input, `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`));
+  const script = runScript('cam-v4l2', board, undefined, (s) =>
+    replaceOnce(s, v4l2Input, `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`),
+  );
   await judge('cam-v4l2', await run(script), 30, 'h264');
 });
 
-test('audio (ALSA → G.711 A-law, fd 3): the script\'s FIFO, encoder and redirection → every sample fed stored, then silence', async () => {
+test("audio (ALSA → G.711 A-law, fd 3): the script's FIFO, encoder and redirection → every sample fed stored, then silence", async () => {
   const board = boardWith('h264', { kind: 'v4l2', device: '/dev/video0', format: 'mjpeg' });
   const audio: AudioPlan = { audio: { codec: 'alaw', fd: 3, sampleRate: 8000, channels: 1 }, source: { kind: 'alsa', device: 'hw:1' } };
   const wav = join(tmp.dir, 'mic.wav');
   ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000:duration=2', '-ac', '1', '-c:a', 'pcm_s16le', wav]); // 2 s inside the 3 s of video
   const fifo = join(tmp.dir, 'audio.fifo');
   const v4l2Input = '-f v4l2 -input_format mjpeg -video_size 320x240 -framerate 10 -i /dev/video0';
-  const script = runScript('cam-audio', board, undefined, (s) => replaceOnce(
-    replaceOnce(s, v4l2Input, `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`),
-    '-f alsa -ac 1 -ar 8000 -i hw:1', `-re -i ${wav}`).split(AUDIO_FIFO).join(fifo), audio);
+  const script = runScript(
+    'cam-audio',
+    board,
+    undefined,
+    (s) =>
+      replaceOnce(
+        replaceOnce(s, v4l2Input, `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`),
+        '-f alsa -ac 1 -ar 8000 -i hw:1',
+        `-re -i ${wav}`,
+      )
+        .split(AUDIO_FIFO)
+        .join(fifo),
+    audio,
+  );
   const text = readFileSync(script, 'utf8');
-  assert.ok(text.includes(`[ -p ${fifo} ] || mkfifo -m 0600 ${fifo}`) && text.includes(`-ac 1 -ar 8000 -c:a pcm_alaw -f alaw -y ${fifo} \\\n  || echo "fieldcam: the microphone's encoder (alsa hw:1) ended with $?: the device sends silence" >&2; : <> ${fifo}; } &`) && text.trimEnd().endsWith(`3< ${fifo}`), text);
+  assert.ok(
+    text.includes(`[ -p ${fifo} ] || mkfifo -m 0600 ${fifo}`) &&
+      text.includes(
+        `-ac 1 -ar 8000 -c:a pcm_alaw -f alaw -y ${fifo} \\\n  || echo "fieldcam: the microphone's encoder (alsa hw:1) ended with $?: the device sends silence" >&2; : <> ${fifo}; } &`,
+      ) &&
+      text.trimEnd().endsWith(`3< ${fifo}`),
+    text,
+  );
   const r = await run(script);
   await judge('cam-audio', r, 30, 'h264');
   const a = r.summary!.audio as Record<string, number>;
@@ -233,7 +321,10 @@ test('audio (ALSA → G.711 A-law, fd 3): the script\'s FIFO, encoder and redire
   assert.ok(skip < 1600, JSON.stringify(a));
   assert.ok(stored.subarray(0, fed.length - skip).equals(fed.subarray(skip)), 'the stored track holds exactly the samples the script encoded, in order');
   assert.equal([stored.length, a.packetsSent], [a.packetsQueued! * 160, a.packetsQueued], JSON.stringify(a));
-  assert.ok(stored.subarray(fed.length - skip).every((b) => b === 0xd5), 'then A-law silence');
+  assert.ok(
+    stored.subarray(fed.length - skip).every((b) => b === 0xd5),
+    'then A-law silence',
+  );
 });
 
 test('audio: a microphone that fails at once (no such card) does not hold the camera: the video streams, the audio is silence', async () => {
@@ -241,23 +332,46 @@ test('audio: a microphone that fails at once (no such card) does not hold the ca
   const audio: AudioPlan = { audio: { codec: 'alaw', fd: 3, sampleRate: 8000, channels: 1 }, source: { kind: 'alsa', device: 'hw:1' } };
   const fifo = join(tmp.dir, 'nomic.fifo');
   const v4l2Input = '-f v4l2 -input_format mjpeg -video_size 320x240 -framerate 10 -i /dev/video0';
-  const script = runScript('cam-nomic', board, undefined, (s) => replaceOnce(
-    replaceOnce(s, v4l2Input, `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`),
-    '-f alsa -ac 1 -ar 8000 -i hw:1', `-i ${join(tmp.dir, 'no-such-card.wav')}`).split(AUDIO_FIFO).join(fifo), audio);
+  const script = runScript(
+    'cam-nomic',
+    board,
+    undefined,
+    (s) =>
+      replaceOnce(
+        replaceOnce(s, v4l2Input, `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`),
+        '-f alsa -ac 1 -ar 8000 -i hw:1',
+        `-i ${join(tmp.dir, 'no-such-card.wav')}`,
+      )
+        .split(AUDIO_FIFO)
+        .join(fifo),
+    audio,
+  );
   const r = await run(script);
   assert.ok(/fieldcam: the microphone's encoder \(alsa hw:1\) ended with [1-9]\d*: the device sends silence/.test(r.stderr), r.stderr);
   await judge('cam-nomic', r, 30, 'h264');
   const a = r.summary!.audio as Record<string, number>;
   // Nothing from the microphone: every packet sent is silence (one more may be made before the first fragment opens).
   assert.equal([a.packetsIn, a.packetsSent > 0, a.packetsSent, a.silencePackets - a.packetsSent <= 1], [0, true, a.packetsQueued, true], JSON.stringify(a));
-  const stored = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', await getMedia(cloud, 'cam-nomic', tmp.dir), '-map', '0:a:0', '-c', 'copy', '-f', 'alaw', '-'], { maxBuffer: 1 << 24 }).stdout;
+  const stored = spawnSync(
+    'ffmpeg',
+    ['-nostdin', '-v', 'error', '-i', await getMedia(cloud, 'cam-nomic', tmp.dir), '-map', '0:a:0', '-c', 'copy', '-f', 'alaw', '-'],
+    { maxBuffer: 1 << 24 },
+  ).stdout;
   assert.ok(stored.length === a.packetsSent! * 160 && stored.every((b) => b === 0xd5), 'the stored track is A-law silence');
 });
 
-test('audio (AAC): the script encodes ADTS at the track\'s rate and channels into the runtime\'s fd', () => {
+test("audio (AAC): the script encodes ADTS at the track's rate and channels into the runtime's fd", () => {
   const board = boardWith('h264', { kind: 'rpicam' });
-  const text = renderRunScript(board, image, { audio: { codec: 'aac', fd: 3, sampleRate: 48000, channels: 2 }, source: { kind: 'alsa', device: 'plughw:CARD=Device,DEV=0' } });
-  assert.ok(text.includes(`ffmpeg -hide_banner -loglevel error -nostdin -f alsa -ac 2 -ar 48000 -i plughw:CARD=Device,DEV=0 -ac 2 -ar 48000 -c:a aac -b:a 64k -f adts -y ${AUDIO_FIFO} \\\n`), text);
+  const text = renderRunScript(board, image, {
+    audio: { codec: 'aac', fd: 3, sampleRate: 48000, channels: 2 },
+    source: { kind: 'alsa', device: 'plughw:CARD=Device,DEV=0' },
+  });
+  assert.ok(
+    text.includes(
+      `ffmpeg -hide_banner -loglevel error -nostdin -f alsa -ac 2 -ar 48000 -i plughw:CARD=Device,DEV=0 -ac 2 -ar 48000 -c:a aac -b:a 64k -f adts -y ${AUDIO_FIFO} \\\n`,
+    ),
+    text,
+  );
   assert.ok(text.trimEnd().endsWith(`3< ${AUDIO_FIFO}`), text);
   assert.ok(!renderRunScript(board, image).includes('alsa'), 'no audio stage without a microphone');
 });
@@ -270,7 +384,8 @@ test('a missing tool: the run script exits 10 naming the package', async () => {
   assert.ok(r.stderr.includes('fieldcam: no ffmpeg for the v4l2 camera: sudo apt install ffmpeg'), r.stderr);
 });
 
-test.after(async () => { // stop the local cloud
+test.after(async () => {
+  // stop the local cloud
   await cloud.close();
   tmp.remove();
 });

@@ -62,7 +62,11 @@ const fieldcam = (args: string[]) => cli({ caFile } as RunningCloud, work.dir, a
 function storedFragments(c: RunningCloud, stream: string): number {
   const record = c.ctx.streams.get(stream);
   assert.ok(record, `stream ${stream} exists`);
-  return new Set(fragmentStoreFor(c.ctx, record!).list().map((f) => f.producerTimestampMs)).size;
+  return new Set(
+    fragmentStoreFor(c.ctx, record!)
+      .list()
+      .map((f) => f.producerTimestampMs),
+  ).size;
 }
 
 test('provision (CLI) writes the bundle; flash (CLI) writes the tree with its modes', async () => {
@@ -77,10 +81,18 @@ test('provision (CLI) writes the bundle; flash (CLI) writes the tree with its mo
   assert.is(r.unchanged, false);
   const modes = Object.fromEntries(r.files.map((x) => [x.path, x.mode]));
   assert.equal(modes, {
-    'opt/fieldcam/fieldcam-runtime': '0755', 'opt/fieldcam/firmware.js': '0644', 'opt/fieldcam/board.json': '0644',
-    'opt/fieldcam/image.json': '0644', 'opt/fieldcam/VERSION': '0644', 'opt/fieldcam/run': '0755', 'opt/fieldcam/install.sh': '0755',
-    'etc/fieldcam/bundle/device.cbor': '0600', 'etc/fieldcam/bundle/certificate.pem': '0644',
-    'etc/fieldcam/bundle/private.key': '0600', 'etc/fieldcam/bundle/ca.pem': '0644', 'etc/systemd/system/fieldcam.service': '0644',
+    'opt/fieldcam/fieldcam-runtime': '0755',
+    'opt/fieldcam/firmware.js': '0644',
+    'opt/fieldcam/board.json': '0644',
+    'opt/fieldcam/image.json': '0644',
+    'opt/fieldcam/VERSION': '0644',
+    'opt/fieldcam/run': '0755',
+    'opt/fieldcam/install.sh': '0755',
+    'etc/fieldcam/bundle/device.cbor': '0600',
+    'etc/fieldcam/bundle/certificate.pem': '0644',
+    'etc/fieldcam/bundle/private.key': '0600',
+    'etc/fieldcam/bundle/ca.pem': '0644',
+    'etc/systemd/system/fieldcam.service': '0644',
   });
   for (const x of r.files) {
     assert.is(x.action, 'written', x.path);
@@ -96,7 +108,10 @@ test('the flashed tree boots under qemu-arm -cpu arm1176 as its unit starts it: 
   const p = treePaths(board);
   const image = JSON.parse(readFileSync(p.imageJson, 'utf8')) as { runtimeFlags: string[]; qemuCpu?: string };
   assert.is(image.qemuCpu, 'arm1176');
-  const boot = { image: { dir: p.imageDir, runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu }, config: { bundle: p.bundle, board: p.board, state: p.state } };
+  const boot = {
+    image: { dir: p.imageDir, runtimeFlags: image.runtimeFlags, qemuCpu: image.qemuCpu },
+    config: { bundle: p.bundle, board: p.board, state: p.state },
+  };
   // The same argv as the board's run script, with every path rebased under the tree (a camera, as on the board).
   const { command, args } = bootCommand(boot.image, { ...boot.config, recorded: false });
   assert.is(command, 'qemu-arm');
@@ -106,7 +121,10 @@ test('the flashed tree boots under qemu-arm -cpu arm1176 as its unit starts it: 
   assert.equal(bootCommand(boot.image, boot.config).args, [...args, '--recorded']);
   const onBoard = deviceCommand(image, '/').join(' ');
   assert.ok(readFileSync(join(p.imageDir, 'run'), 'utf8').includes(`| ${onBoard}\n`), onBoard);
-  assert.equal(deviceCommand(image, board).map((a) => (a.startsWith(board) ? `/${relative(board, a)}` : a)), deviceCommand(image, '/'));
+  assert.equal(
+    deviceCommand(image, board).map((a) => (a.startsWith(board) ? `/${relative(board, a)}` : a)),
+    deviceCommand(image, '/'),
+  );
 
   const records: Rec[] = [];
   const booted = bootBoard({ ...boot, video: GOP10, loop: false, bytesPerSecond: 0, cwd: work.dir, onRecord: (r) => records.push(r) });
@@ -115,7 +133,10 @@ test('the flashed tree boots under qemu-arm -cpu arm1176 as its unit starts it: 
   clearTimeout(guard);
   const notStatus = JSON.stringify(records.filter((r) => r.type !== 'status'));
   assert.is(code, DEVICE_EXIT.OK, `${stderr}\n${notStatus}`);
-  assert.ok(records.some((r) => r.event === 'credentials'), `credentials event: ${notStatus}`);
+  assert.ok(
+    records.some((r) => r.event === 'credentials'),
+    `credentials event: ${notStatus}`,
+  );
   const s = records.find((r) => r.type === 'summary')!;
   assert.equal([s.framesIn, s.fragmentsIn, s.fragmentsPersisted, s.framesDropped], [100, 10, 10, 0]);
   assert.is(storedFragments(running(), THING), 10, 'every fragment stored');
@@ -127,7 +148,10 @@ test('a second flash with the same inputs changes nothing and says so', async ()
   assert.is(f.status, 0, f.stderr);
   assert.ok(/unchanged: the target already holds this tree/.test(f.stdout), f.stdout);
   assert.ok(/opt\/fieldcam\/fieldcam-runtime\s+[\d.]+ MiB\s+0755\s+unchanged/.test(f.stdout), f.stdout);
-  assert.equal(readdirSync(join(board, 'opt/fieldcam')).map((n) => statSync(join(board, 'opt/fieldcam', n)).mtimeMs), before);
+  assert.equal(
+    readdirSync(join(board, 'opt/fieldcam')).map((n) => statSync(join(board, 'opt/fieldcam', n)).mtimeMs),
+    before,
+  );
 });
 
 test('a bundle that would not boot is refused by name and the target is left untouched', async () => {
@@ -138,7 +162,10 @@ test('a bundle that would not boot is refused by name and the target is left unt
   writeFileSync(join(bad, 'device.cbor'), Uint8Array.of(0xbf, 0x61)); // an indefinite map cut short
   let r = await fieldcam(['flash', '--bundle', bad, '--board', 'pi-zero-w', '--target', target]);
   assert.is(r.status, 1, r.stderr);
-  assert.ok(/error FLASH_BUNDLE_INVALID: flash: the bundle .*bad-bundle would not boot: bundle: .*device\.cbor is not a valid CBOR document/.test(r.stderr), r.stderr);
+  assert.ok(
+    /error FLASH_BUNDLE_INVALID: flash: the bundle .*bad-bundle would not boot: bundle: .*device\.cbor is not a valid CBOR document/.test(r.stderr),
+    r.stderr,
+  );
   cpSync(join(bundle, 'device.cbor'), join(bad, 'device.cbor'));
   rmSync(join(bad, 'private.key'));
   r = await fieldcam(['flash', '--bundle', bad, '--board', 'pi-zero-w', '--target', target]);
@@ -158,7 +185,10 @@ test('a bundle with camera.audio: refused without --audio-source (named), flashe
   mkdirSync(target);
   let r = await fieldcam(['flash', '--bundle', withAudio, '--board', 'pi-zero-w', '--target', target]);
   assert.is(r.status, 1, r.stderr);
-  assert.ok(/error FLASH_AUDIO_SOURCE_MISSING: flash: the bundle .*audio-bundle has camera\.audio \(alaw, fd 3\) but no --audio-source was given/.test(r.stderr), r.stderr);
+  assert.ok(
+    /error FLASH_AUDIO_SOURCE_MISSING: flash: the bundle .*audio-bundle has camera\.audio \(alaw, fd 3\) but no --audio-source was given/.test(r.stderr),
+    r.stderr,
+  );
   assert.equal(readdirSync(target), []);
   r = await fieldcam(['flash', '--bundle', bundle, '--board', 'pi-zero-w', '--target', target, '--audio-source', 'alsa:hw:1']);
   assert.ok(r.status !== 0 && /--audio-source goes with a bundle whose device\.cbor has camera\.audio/.test(r.stderr), r.stderr);
@@ -168,30 +198,56 @@ test('a bundle with camera.audio: refused without --audio-source (named), flashe
   r = await fieldcam(['flash', '--bundle', withAudio, '--board', 'pi-zero-w', '--target', target, '--audio-source', 'alsa:plughw:1,0']);
   assert.is(r.status, 0, r.stderr);
   const run = readFileSync(join(target, 'opt/fieldcam/run'), 'utf8');
-  assert.ok(run.includes('[ -p /run/fieldcam/audio ] || mkfifo -m 0600 /run/fieldcam/audio\n' +
-    '{ ffmpeg -hide_banner -loglevel error -nostdin -f alsa -ac 1 -ar 8000 -i plughw:1,0 -ac 1 -ar 8000 -c:a pcm_alaw -f alaw -y /run/fieldcam/audio \\\n'), run);
+  assert.ok(
+    run.includes(
+      '[ -p /run/fieldcam/audio ] || mkfifo -m 0600 /run/fieldcam/audio\n' +
+        '{ ffmpeg -hide_banner -loglevel error -nostdin -f alsa -ac 1 -ar 8000 -i plughw:1,0 -ac 1 -ar 8000 -c:a pcm_alaw -f alaw -y /run/fieldcam/audio \\\n',
+    ),
+    run,
+  );
   assert.ok(/--state \/var\/lib\/fieldcam\/control-state\.cbor 3< \/run\/fieldcam\/audio\n$/.test(run), run);
   const install = readFileSync(join(target, 'opt/fieldcam/install.sh'), 'utf8');
   assert.ok(install.includes('no ffmpeg for the alsa microphone: sudo apt install ffmpeg') && install.includes('flashed: plughw:1,0'), install);
   for (const script of ['run', 'install.sh']) assert.is(spawnSync('sh', ['-n', join(target, 'opt/fieldcam', script)]).status, 0, script);
   const unit = readFileSync(join(target, 'etc/systemd/system/fieldcam.service'), 'utf8').split('\n');
-  for (const line of ['RuntimeDirectory=fieldcam', 'RuntimeDirectoryMode=0700', 'SupplementaryGroups=video audio']) assert.ok(unit.includes(line), `${line} in the unit`);
+  for (const line of ['RuntimeDirectory=fieldcam', 'RuntimeDirectoryMode=0700', 'SupplementaryGroups=video audio'])
+    assert.ok(unit.includes(line), `${line} in the unit`);
 });
 
 test('the unit, the run script and install.sh', () => {
   const unit = readFileSync(join(board, 'etc/systemd/system/fieldcam.service'), 'utf8');
-  for (const line of ['ExecStart=/opt/fieldcam/run', 'Restart=always', 'RestartSec=5', 'User=fieldcam', 'SupplementaryGroups=video',
-    'StateDirectory=fieldcam', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'WantedBy=multi-user.target']) {
+  for (const line of [
+    'ExecStart=/opt/fieldcam/run',
+    'Restart=always',
+    'RestartSec=5',
+    'User=fieldcam',
+    'SupplementaryGroups=video',
+    'StateDirectory=fieldcam',
+    'NoNewPrivileges=yes',
+    'ProtectSystem=strict',
+    'WantedBy=multi-user.target',
+  ]) {
     assert.ok(unit.split('\n').includes(line), `${line} in the unit`);
   }
   for (const breaksCamera of ['PrivateDevices=', 'DevicePolicy=', 'DeviceAllow=', 'ProtectClock=', 'SystemCallArchitectures=']) {
-    assert.ok(!(unit.split('\n').some((l) => l.startsWith(breaksCamera))), `${breaksCamera} would hide the camera or the 32-bit runtime`);
+    assert.ok(!unit.split('\n').some((l) => l.startsWith(breaksCamera)), `${breaksCamera} would hide the camera or the 32-bit runtime`);
   }
   const run = readFileSync(join(board, 'opt/fieldcam/run'), 'utf8');
-  assert.ok(/"\$capture" -t 0 -n --codec h264 --inline --intra 15 --width 640 --height 480 --framerate 15 --bitrate 1000000 --flush -o - \\\n  \| \/opt\/fieldcam\/fieldcam-runtime --heap-limit 8388608 .* \/opt\/fieldcam\/firmware\.js --bundle \/etc\/fieldcam\/bundle --board \/opt\/fieldcam\/board\.json --state \/var\/lib\/fieldcam\/control-state\.cbor\n/.test(run), run);
+  assert.ok(
+    /"\$capture" -t 0 -n --codec h264 --inline --intra 15 --width 640 --height 480 --framerate 15 --bitrate 1000000 --flush -o - \\\n  \| \/opt\/fieldcam\/fieldcam-runtime --heap-limit 8388608 .* \/opt\/fieldcam\/firmware\.js --bundle \/etc\/fieldcam\/bundle --board \/opt\/fieldcam\/board\.json --state \/var\/lib\/fieldcam\/control-state\.cbor\n/.test(
+      run,
+    ),
+    run,
+  );
   const install = readFileSync(join(board, 'opt/fieldcam/install.sh'), 'utf8');
   assert.ok(install.startsWith('#!/bin/sh\n') && install.includes('\nset -eu\n'));
-  for (const want of ['rpicam-vid libcamera-vid', 'useradd --system', 'usermod -a -G video fieldcam', 'systemctl enable fieldcam.service', 'chmod 0600 /etc/fieldcam/bundle/device.cbor /etc/fieldcam/bundle/private.key']) {
+  for (const want of [
+    'rpicam-vid libcamera-vid',
+    'useradd --system',
+    'usermod -a -G video fieldcam',
+    'systemctl enable fieldcam.service',
+    'chmod 0600 /etc/fieldcam/bundle/device.cbor /etc/fieldcam/bundle/private.key',
+  ]) {
     assert.ok(install.includes(want), want);
   }
   for (const script of ['run', 'install.sh']) {
@@ -234,26 +290,28 @@ test('install.sh on a stand-in Raspberry Pi OS: does what it says, and a second 
   const env = { PATH: `${bin}:/usr/bin:/bin` };
   const first = spawnSync('sh', [join(board, 'opt/fieldcam/install.sh')], { encoding: 'utf8', env });
   assert.is(first.status, 0, first.stderr);
-  for (const line of ['camera: detected', 'machine: armv6l', 'user fieldcam: created', 'added to group video', 'service: enabled at boot']) assert.ok(first.stdout.includes(line), `${line}\n${first.stdout}`);
+  for (const line of ['camera: detected', 'machine: armv6l', 'user fieldcam: created', 'added to group video', 'service: enabled at boot'])
+    assert.ok(first.stdout.includes(line), `${line}\n${first.stdout}`);
   const calls = readFileSync(log, 'utf8');
   assert.ok(calls.includes('useradd --system --user-group --home-dir /var/lib/fieldcam --no-create-home --shell /usr/sbin/nologin fieldcam'), calls);
   assert.ok(calls.includes('chown -R fieldcam:fieldcam /etc/fieldcam/bundle'), calls);
   writeFileSync(log, '');
   const second = spawnSync('sh', [join(board, 'opt/fieldcam/install.sh')], { encoding: 'utf8', env });
   assert.is(second.status, 0, second.stderr);
-  for (const line of ['user fieldcam: exists', 'user fieldcam: in group video', 'service: already enabled']) assert.ok(second.stdout.includes(line), `${line}\n${second.stdout}`);
+  for (const line of ['user fieldcam: exists', 'user fieldcam: in group video', 'service: already enabled'])
+    assert.ok(second.stdout.includes(line), `${line}\n${second.stdout}`);
   const again = readFileSync(log, 'utf8');
-  assert.ok(!(/^(useradd|usermod|systemctl enable)/m.test(again)), again);
+  assert.ok(!/^(useradd|usermod|systemctl enable)/m.test(again), again);
   // No camera tool: refused by name before anything changes.
   rmSync(join(bin, 'rpicam-vid'));
   writeFileSync(log, '');
   const none = spawnSync('sh', [join(board, 'opt/fieldcam/install.sh')], { encoding: 'utf8', env });
   assert.is(none.status, 1);
   assert.ok(/no rpicam-vid or libcamera-vid for the rpicam camera: sudo apt install rpicam-apps/.test(none.stderr), none.stderr);
-  assert.ok(!(/^(useradd|usermod|chown|systemctl)/m.test(readFileSync(log, 'utf8'))));
+  assert.ok(!/^(useradd|usermod|chown|systemctl)/m.test(readFileSync(log, 'utf8')));
 });
 
-test('another board\'s tree is refused without --force', async () => {
+test("another board's tree is refused without --force", async () => {
   const other = join(work.dir, 'other-root');
   cpSync(board, other, { recursive: true });
   const r = await fieldcam(['flash', '--bundle', bundle, '--board', 'sim-x86', '--target', other]);
@@ -267,12 +325,17 @@ test('another board\'s tree is refused without --force', async () => {
   assert.is(json.files.find((f) => f.path === 'opt/fieldcam/fieldcam-runtime')!.action, 'updated');
 });
 
-test('sim --image boots the tree as the board would, against the cloud on the bundle\'s ports; a foreign state dir is refused', async () => {
+test("sim --image boots the tree as the board would, against the cloud on the bundle's ports; a foreign state dir is refused", async () => {
   await running().close();
   cloud = undefined;
   const wrong = await fieldcam(['sim', '--image', board, '--state-dir', join(work.dir, 'empty-state'), '--once']);
   assert.is(wrong.status, 2, wrong.stderr);
-  assert.ok(/error CLI_USAGE: sim --image: the state directory .*empty-state holds no local cloud \(no ca\.pem\).*pass the --state-dir of the cloud fieldcam provision ran against/.test(wrong.stderr), wrong.stderr);
+  assert.ok(
+    /error CLI_USAGE: sim --image: the state directory .*empty-state holds no local cloud \(no ca\.pem\).*pass the --state-dir of the cloud fieldcam provision ran against/.test(
+      wrong.stderr,
+    ),
+    wrong.stderr,
+  );
   const other = await startCloud({ stateDir: join(work.dir, 'other-cloud'), port: 0 });
   await other.close();
   const foreign = await fieldcam(['sim', '--image', board, '--state-dir', join(work.dir, 'other-cloud'), '--once']);
@@ -280,16 +343,24 @@ test('sim --image boots the tree as the board would, against the cloud on the bu
   assert.ok(/the bundle's ca\.pem is not the CA of the local cloud in .*other-cloud/.test(foreign.stderr), foreign.stderr);
   const port = await fieldcam(['sim', '--image', board, '--state-dir', stateDir, '--port', '1', '--once']);
   assert.is(port.status, 2, port.stderr);
-  assert.ok(new RegExp(`--port 1, but the bundle's endpoints are https://127\\.0\\.0\\.1:${ports.kvs} \\(credentials 127\\.0\\.0\\.1:${ports.credentials}\\)`).test(port.stderr), port.stderr);
+  assert.ok(
+    new RegExp(`--port 1, but the bundle's endpoints are https://127\\.0\\.0\\.1:${ports.kvs} \\(credentials 127\\.0\\.0\\.1:${ports.credentials}\\)`).test(
+      port.stderr,
+    ),
+    port.stderr,
+  );
 
   const r = await fieldcam(['sim', '--image', board, '--state-dir', stateDir, '--video', GOP10, '--once', '--as-fast-as-possible', '--json']);
   assert.is(r.status, 0, `${r.stdout}\n${r.stderr}`);
   const out = JSON.parse(r.stdout) as { endpoint: string; board: string; ok: boolean; devices: Rec[] };
   assert.is(out.endpoint, `https://127.0.0.1:${ports.kvs}`);
   assert.is(out.board, 'pi-zero-w');
-  assert.equal(out.devices.map((d) => [d.stream, d.exitCode, d.framesIn, d.fragmentsIn, d.fragmentsPersisted, d.framesDropped]), [[THING, 0, 100, 10, 10, 0]]);
+  assert.equal(
+    out.devices.map((d) => [d.stream, d.exitCode, d.framesIn, d.fragmentsIn, d.fragmentsPersisted, d.framesDropped]),
+    [[THING, 0, 100, 10, 10, 0]],
+  );
   cloud = await startCloud({ stateDir, port: 0, routes: [...mediaRoutes] });
-  assert.is(storedFragments(running(), THING), 20, 'the first boot\'s 10 fragments and the simulator\'s 10, in the same state');
+  assert.is(storedFragments(running(), THING), 20, "the first boot's 10 fragments and the simulator's 10, in the same state");
 });
 
 test.run();

@@ -55,19 +55,39 @@ test('judged on a stand-in host: partition, mounted, system disk, swap, too smal
   const base = { device: '/dev/sdz', name: 'sdz', isBlock: true, head: EMPTY, imageBytes: 100 * MIB, yes: false, view: view(ROOT_ON_VDA1) };
   assert.equal(judgeDevice(base).partitions, ['sdz1', 'sdz2']);
   assert.is(judgeDevice(base).bytes, 2e9);
-  assert.ok(/^FLASH_DEVICE_REFUSED: flash: \/dev\/sdz is not a block device \(to write an image file, use -o\); nothing was written$/.test(refusal(() => judgeDevice({ ...base, isBlock: false }))));
+  assert.ok(
+    /^FLASH_DEVICE_REFUSED: flash: \/dev\/sdz is not a block device \(to write an image file, use -o\); nothing was written$/.test(
+      refusal(() => judgeDevice({ ...base, isBlock: false })),
+    ),
+  );
   assert.ok(/is a partition: pass the whole card/.test(refusal(() => judgeDevice({ ...base, device: '/dev/sdz1', name: 'sdz1' }))));
   assert.ok(/is not a disk the kernel lists/.test(refusal(() => judgeDevice({ ...base, device: '/dev/sdq', name: 'sdq' }))));
   const mounted = view(`${ROOT_ON_VDA1}90 27 8:242 / /media/me/rootfs rw,nosuid - ext4 /dev/sdz2 rw\n`);
-  assert.ok(/FLASH_DEVICE_REFUSED: .*is in use: \/dev\/sdz2 is mounted on \/media\/me\/rootfs \(unmount it first/.test(refusal(() => judgeDevice({ ...base, view: mounted }))));
+  assert.ok(
+    /FLASH_DEVICE_REFUSED: .*is in use: \/dev\/sdz2 is mounted on \/media\/me\/rootfs \(unmount it first/.test(
+      refusal(() => judgeDevice({ ...base, view: mounted })),
+    ),
+  );
   const bySource = view(`${ROOT_ON_VDA1}91 27 0:99 / /media/me/boot rw - vfat /dev/sdz1 rw\n`);
   assert.ok(/\/dev\/sdz1 is mounted on \/media\/me\/boot/.test(refusal(() => judgeDevice({ ...base, view: bySource }))));
-  assert.ok(/holds the running system \(\/dev\/vda1 is mounted on \/\): this is the host's system disk/.test(refusal(() => judgeDevice({ ...base, device: '/dev/vda', name: 'vda' }))));
-  assert.ok(/is in use: \/dev\/sdz2 is swap/.test(refusal(() => judgeDevice({ ...base, view: view(ROOT_ON_VDA1, 'Filename\tType\tSize\tUsed\tPriority\n/dev/sdz2\tpartition\t1000\t0\t-2\n') }))));
+  assert.ok(
+    /holds the running system \(\/dev\/vda1 is mounted on \/\): this is the host's system disk/.test(
+      refusal(() => judgeDevice({ ...base, device: '/dev/vda', name: 'vda' })),
+    ),
+  );
+  assert.ok(
+    /is in use: \/dev\/sdz2 is swap/.test(
+      refusal(() => judgeDevice({ ...base, view: view(ROOT_ON_VDA1, 'Filename\tType\tSize\tUsed\tPriority\n/dev/sdz2\tpartition\t1000\t0\t-2\n') })),
+    ),
+  );
   assert.ok(/holds 2\.00 GB, less than the 3\.00 GB image/.test(refusal(() => judgeDevice({ ...base, imageBytes: 3e9 }))));
   const head = new Uint8Array(MIB);
   head.set(DATA, 446);
-  assert.ok(/holds data \(partitions sdz1, sdz2\) and would be erased: check it is the card \(lsblk \/dev\/sdz\) and pass --yes/.test(refusal(() => judgeDevice({ ...base, head: () => head }))));
+  assert.ok(
+    /holds data \(partitions sdz1, sdz2\) and would be erased: check it is the card \(lsblk \/dev\/sdz\) and pass --yes/.test(
+      refusal(() => judgeDevice({ ...base, head: () => head })),
+    ),
+  );
   assert.equal(judgeDevice({ ...base, head: () => head, yes: true }).name, 'sdz');
 });
 
@@ -93,7 +113,9 @@ test('the CLI on this host: a regular file and the system disk are refused, noth
   assert.ok(/error FLASH_DEVICE_REFUSED: flash: .*fake-card is not a block device/.test(r.stderr), r.stderr);
   assert.is(sha(fake), before);
   // This machine's own root: the block device behind "/" in mountinfo, when it is one.
-  const rootLine = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
+  const rootLine = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .find((l) => l.split(' ')[4] === '/');
   const source = rootLine?.split(' - ')[1]?.split(' ')[1];
   if (source?.startsWith('/dev/') && existsSync(source) && statSync(source).isBlockDevice()) {
     r = await fieldcam(['flash', '--bundle', join(work.dir, 'card-cam-1'), '--board', 'pi-zero-w', '--image', raspios, '--device', source, '--yes']);
@@ -131,14 +153,22 @@ test('a loop device as the card: refused while mounted, refused while it holds d
       assert.is(spawnSync('umount', [mnt]).status, 0);
       mounted = false;
       // The mount itself writes the file system; an image write would have put an MBR in the first 1024 bytes.
-      assert.ok(readFileSync(backing).subarray(0, 1024).every((x) => x === 0), 'no MBR written while mounted');
+      assert.ok(
+        readFileSync(backing)
+          .subarray(0, 1024)
+          .every((x) => x === 0),
+        'no MBR written while mounted',
+      );
     } else {
       console.log('  (mount refused here: the mounted case is covered by the stand-in view only)');
     }
     const before = sha(backing);
     let r = await fieldcam(args);
     assert.is(r.status, 1, r.stderr);
-    assert.ok(/error FLASH_DEVICE_REFUSED: flash: \/dev\/loop\d+ holds data \(its first MiB is not empty\) and would be erased: .*pass --yes/.test(r.stderr), r.stderr);
+    assert.ok(
+      /error FLASH_DEVICE_REFUSED: flash: \/dev\/loop\d+ holds data \(its first MiB is not empty\) and would be erased: .*pass --yes/.test(r.stderr),
+      r.stderr,
+    );
     assert.is(sha(backing), before, 'untouched');
     r = await fieldcam([...args, '--yes']);
     assert.is(r.status, 0, r.stdout + r.stderr);

@@ -59,19 +59,39 @@ function refused(fn: () => unknown, code: string, message: RegExp): void {
 const image = { version: '0.0.0-test', runtimeFlags: [] } as unknown as ImageManifest;
 
 test('two CSI cameras by index, a USB and an RTSP camera: one capture each, into fds 3..6, the URL from the bundle', () => {
-  const bundle = bundleWith('four', [
-    { name: 'front', source: 'rpicam:0' }, { name: 'back', source: { kind: 'rpicam', camera: 1 } },
-    { name: 'usb', source: 'v4l2:/dev/video4:h264' }, { name: 'gate', source: 'rtsp' },
-  ], { gate: 'rtsp://user:pw@10.0.0.9/stream1' });
+  const bundle = bundleWith(
+    'four',
+    [
+      { name: 'front', source: 'rpicam:0' },
+      { name: 'back', source: { kind: 'rpicam', camera: 1 } },
+      { name: 'usb', source: 'v4l2:/dev/video4:h264' },
+      { name: 'gate', source: 'rtsp' },
+    ],
+    { gate: 'rtsp://user:pw@10.0.0.9/stream1' },
+  );
   const cameras = flashCameras(PI4, bundle)!;
-  assert.equal(cameras.map((c) => [c.name, c.source.kind, c.url?.file]), [['front', 'rpicam', undefined], ['back', 'rpicam', undefined], ['usb', 'v4l2', undefined], ['gate', 'rtsp', 'camera-url-gate']]);
+  assert.equal(
+    cameras.map((c) => [c.name, c.source.kind, c.url?.file]),
+    [
+      ['front', 'rpicam', undefined],
+      ['back', 'rpicam', undefined],
+      ['usb', 'v4l2', undefined],
+      ['gate', 'rtsp', 'camera-url-gate'],
+    ],
+  );
   const script = renderMultiCameraRun(PI4, image, cameras);
   assert.ok(/"\$capture" -t 0 -n --camera 0 --codec h264 /.test(script), String(/"\$capture" -t 0 -n --camera 0 --codec h264 /));
   assert.ok(/"\$capture" -t 0 -n --camera 1 --codec h264 /.test(script), String(/"\$capture" -t 0 -n --camera 1 --codec h264 /));
-  assert.ok(/-f v4l2 -input_format h264 .* -i \/dev\/video4 -an -c:v copy /.test(script), String(/-f v4l2 -input_format h264 .* -i \/dev\/video4 -an -c:v copy /));
+  assert.ok(
+    /-f v4l2 -input_format h264 .* -i \/dev\/video4 -an -c:v copy /.test(script),
+    String(/-f v4l2 -input_format h264 .* -i \/dev\/video4 -an -c:v copy /),
+  );
   assert.ok(new RegExp(`url=\\$\\(cat /${BUNDLE_DIR}/camera-url-gate\\)`).test(script), String(new RegExp(`url=\\$\\(cat /${BUNDLE_DIR}/camera-url-gate\\)`)));
   assert.ok(!script.includes('user:pw'), 'the URL (and its password) is never in the run script');
-  assert.ok(/\) >"\$fifos\/3" &\nexec 3<"\$fifos\/0" 4<"\$fifos\/1" 5<"\$fifos\/2" 6<"\$fifos\/3"\n/.test(script), String(/\) >"\$fifos\/3" &\nexec 3<"\$fifos\/0" 4<"\$fifos\/1" 5<"\$fifos\/2" 6<"\$fifos\/3"\n/));
+  assert.ok(
+    /\) >"\$fifos\/3" &\nexec 3<"\$fifos\/0" 4<"\$fifos\/1" 5<"\$fifos\/2" 6<"\$fifos\/3"\n/.test(script),
+    String(/\) >"\$fifos\/3" &\nexec 3<"\$fifos\/0" 4<"\$fifos\/1" 5<"\$fifos\/2" 6<"\$fifos\/3"\n/),
+  );
   assert.ok(/\nexec \/opt\/fieldcam\/fieldcam-runtime .*<\/dev\/null\n$/.test(script), String(/\nexec \/opt\/fieldcam\/fieldcam-runtime .*<\/dev\/null\n$/));
   // The rpicam tool lookup once, ffmpeg's once: the script is valid sh.
   assert.is(script.split('for tool in rpicam-vid libcamera-vid').length - 1, 1);
@@ -80,8 +100,14 @@ test('two CSI cameras by index, a USB and an RTSP camera: one capture each, into
   assert.is(spawnSync('sh', ['-n', path]).status, 0);
   // install.sh checks each camera (the CSI ones listed, the USB node present, the URL file filled) and locks the URL file.
   const install = renderInstallScript(PI4, image, undefined, cameras);
-  for (const line of ['camera front not detected', 'camera back not detected', 'if [ -c /dev/video4 ]', `if [ -s /${BUNDLE_DIR}/camera-url-gate ]`,
-    `chmod 0600 /${BUNDLE_DIR}/device.cbor /${BUNDLE_DIR}/private.key /${BUNDLE_DIR}/camera-url-gate\n`]) assert.ok(install.includes(line), line);
+  for (const line of [
+    'camera front not detected',
+    'camera back not detected',
+    'if [ -c /dev/video4 ]',
+    `if [ -s /${BUNDLE_DIR}/camera-url-gate ]`,
+    `chmod 0600 /${BUNDLE_DIR}/device.cbor /${BUNDLE_DIR}/private.key /${BUNDLE_DIR}/camera-url-gate\n`,
+  ])
+    assert.ok(install.includes(line), line);
   writeFileSync(path, install);
   assert.is(spawnSync('sh', ['-n', path]).status, 0);
 });
@@ -97,25 +123,65 @@ test('rpicam:N and rpicam:software:N: rpicam-vid --camera N, hardware or softwar
   assert.ok(!captureCommand(PI4).includes('--camera'), 'a one-camera board without an index: the script as before');
 });
 
-test('cameras without a source take the board\'s; collisions are refused with FLASH_CAMERA_SOURCE_CONFLICT and a remedy', () => {
+test("cameras without a source take the board's; collisions are refused with FLASH_CAMERA_SOURCE_CONFLICT and a remedy", () => {
   const twoCsi = bundleWith('two-csi', [{ name: 'a' }, { name: 'b' }]);
   refused(() => flashCameras(PI4, twoCsi), 'FLASH_CAMERA_SOURCE_CONFLICT', /cameras a and b both capture from the Raspberry Pi camera 0 .*source "rpicam:1"/);
   const index0 = bundleWith('index-0', [{ name: 'a' }, { name: 'b', source: 'rpicam:0' }]);
   refused(() => flashCameras(PI4, index0), 'FLASH_CAMERA_SOURCE_CONFLICT', /the Raspberry Pi camera 0/);
-  const usb = bundleWith('two-usb', [{ name: 'a', source: 'v4l2' }, { name: 'b', source: { kind: 'v4l2', device: '/dev/video0' } }]);
+  const usb = bundleWith('two-usb', [
+    { name: 'a', source: 'v4l2' },
+    { name: 'b', source: { kind: 'v4l2', device: '/dev/video0' } },
+  ]);
   refused(() => flashCameras(PI4, usb), 'FLASH_CAMERA_SOURCE_CONFLICT', /the V4L2 device \/dev\/video0, .*v4l2:\/dev\/video2/);
-  const sameUrl = bundleWith('same-url', [{ name: 'a', source: 'rtsp' }, { name: 'b', source: 'rtsp' }], { a: 'rtsp://u:secret@cam/1', b: 'rtsp://u:secret@cam/1' });
+  const sameUrl = bundleWith(
+    'same-url',
+    [
+      { name: 'a', source: 'rtsp' },
+      { name: 'b', source: 'rtsp' },
+    ],
+    { a: 'rtsp://u:secret@cam/1', b: 'rtsp://u:secret@cam/1' },
+  );
   refused(() => flashCameras(PI4, sameUrl), 'FLASH_CAMERA_SOURCE_CONFLICT', /the URL rtsp:\/\/\*\*\*@cam\/1/);
   const csiAndUsb = flashCameras(PI4, bundleWith('csi-usb', [{ name: 'a' }, { name: 'b', source: 'v4l2' }]))!;
-  assert.equal(csiAndUsb.map((c) => c.source.kind), ['rpicam', 'v4l2']);
+  assert.equal(
+    csiAndUsb.map((c) => c.source.kind),
+    ['rpicam', 'v4l2'],
+  );
 });
 
 test('a bad source or a missing URL file: FLASH_CAMERA_SOURCE_INVALID naming the camera', () => {
-  refused(() => flashCameras(PI4, bundleWith('bad-kind', [{ name: 'a', source: 'webcam' }, { name: 'b' }])), 'FLASH_CAMERA_SOURCE_INVALID', /cameras\[0\]\.source "webcam"/);
-  refused(() => flashCameras(PI4, bundleWith('bad-map', [{ name: 'a', source: { kind: 'rpicam', camera: 9 } }])), 'FLASH_CAMERA_SOURCE_INVALID', /cameras\[0\]\.source\.camera must be a camera index 0-7/);
-  refused(() => flashCameras(PI4, bundleWith('no-url', [{ name: 'a' }, { name: 'gate', source: 'mjpeg-http' }])), 'FLASH_CAMERA_SOURCE_INVALID', /camera gate is a mjpeg-http camera and .*camera-url-gate cannot be read \(ENOENT\)/);
-  refused(() => flashCameras(PI4, bundleWith('bad-url', [{ name: 'gate', source: 'rtsp' }], { gate: 'http://x/' })), 'CLI_USAGE', /camera-url-gate: not a rtsp:\/\/ or rtsps:\/\/ URL/);
-  refused(() => flashCameras(PI4, bundleWith('mic', [{ name: 'a', audio: { codec: 'aac', fd: 5 } }, { name: 'b', source: 'v4l2' }])), 'FLASH_CAMERA_SOURCE_INVALID', /camera a has a microphone \(device.cbor cameras\[0\]\.audio\)/);
+  refused(
+    () => flashCameras(PI4, bundleWith('bad-kind', [{ name: 'a', source: 'webcam' }, { name: 'b' }])),
+    'FLASH_CAMERA_SOURCE_INVALID',
+    /cameras\[0\]\.source "webcam"/,
+  );
+  refused(
+    () => flashCameras(PI4, bundleWith('bad-map', [{ name: 'a', source: { kind: 'rpicam', camera: 9 } }])),
+    'FLASH_CAMERA_SOURCE_INVALID',
+    /cameras\[0\]\.source\.camera must be a camera index 0-7/,
+  );
+  refused(
+    () => flashCameras(PI4, bundleWith('no-url', [{ name: 'a' }, { name: 'gate', source: 'mjpeg-http' }])),
+    'FLASH_CAMERA_SOURCE_INVALID',
+    /camera gate is a mjpeg-http camera and .*camera-url-gate cannot be read \(ENOENT\)/,
+  );
+  refused(
+    () => flashCameras(PI4, bundleWith('bad-url', [{ name: 'gate', source: 'rtsp' }], { gate: 'http://x/' })),
+    'CLI_USAGE',
+    /camera-url-gate: not a rtsp:\/\/ or rtsps:\/\/ URL/,
+  );
+  refused(
+    () =>
+      flashCameras(
+        PI4,
+        bundleWith('mic', [
+          { name: 'a', audio: { codec: 'aac', fd: 5 } },
+          { name: 'b', source: 'v4l2' },
+        ]),
+      ),
+    'FLASH_CAMERA_SOURCE_INVALID',
+    /camera a has a microphone \(device.cbor cameras\[0\]\.audio\)/,
+  );
   // A one-camera bundle (no `cameras`): flash writes the one-camera run script (renderService.ts).
   const one = join(tmp.dir, 'one');
   mkdirSync(one);
@@ -124,14 +190,26 @@ test('a bad source or a missing URL file: FLASH_CAMERA_SOURCE_INVALID naming the
   assert.is(flashCameras(PI4, one), undefined);
 });
 
-test('doctor: one camera-source row per camera (its adapter\'s tools), a FAIL when flash would refuse the sources', () => {
-  const bundle = bundleWith('doctor', [{ name: 'front', source: 'rpicam:0' }, { name: 'usb', source: 'v4l2:/dev/video2' }]);
+test("doctor: one camera-source row per camera (its adapter's tools), a FAIL when flash would refuse the sources", () => {
+  const bundle = bundleWith('doctor', [
+    { name: 'front', source: 'rpicam:0' },
+    { name: 'usb', source: 'v4l2:/dev/video2' },
+  ]);
   const onlyFfmpeg = (tool: string) => (tool === 'ffmpeg' ? '/usr/bin/ffmpeg' : undefined);
   const rows = cameraSourceRows(PI4, bundle, onlyFfmpeg, 'the image');
-  assert.equal(rows.map((r) => [r.check, r.status]), [['camera source front', 'WARN'], ['camera source usb', 'PASS']]);
+  assert.equal(
+    rows.map((r) => [r.check, r.status]),
+    [
+      ['camera source front', 'WARN'],
+      ['camera source usb', 'PASS'],
+    ],
+  );
   assert.ok(/rpicam-vid or libcamera-vid not on the image/.test(rows[0]!.cause), rows[0]!.cause);
   const clash = cameraSourceRows(PI4, bundleWith('doctor-clash', [{ name: 'a' }, { name: 'b' }]), onlyFfmpeg, 'the image');
-  assert.equal(clash.map((r) => [r.check, r.status]), [['camera source', 'FAIL']]);
+  assert.equal(
+    clash.map((r) => [r.check, r.status]),
+    [['camera source', 'FAIL']],
+  );
   assert.ok(/FLASH_CAMERA_SOURCE_CONFLICT: .*cameras a and b/.test(clash[0]!.cause), clash[0]!.cause);
 });
 
@@ -146,16 +224,28 @@ test('the run script end to end: two V4L2 cameras (MJPEG, H.264) through FIFOs o
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   const b = loadBoardManifest('sim-x86');
   const board: BoardManifest = { ...b, camera: { ...b.camera, codec: 'h264', width: 320, height: 240, fps: 10 } };
-  const bundle = bundleWith('e2e', [{ name: 'jpeg', codec: 'mjpeg', fps: 10, source: 'v4l2:/dev/video0:mjpeg' }, { name: 'avc', codec: 'h264', source: 'v4l2:/dev/video2:h264' }]);
+  const bundle = bundleWith('e2e', [
+    { name: 'jpeg', codec: 'mjpeg', fps: 10, source: 'v4l2:/dev/video0:mjpeg' },
+    { name: 'avc', codec: 'h264', source: 'v4l2:/dev/video2:h264' },
+  ]);
   let script = renderMultiCameraRun(board, sim, flashCameras(board, bundle)!);
   const config = join(tmp.dir, 'e2e.json');
   const endpoint = new URL(cloud.endpoint);
   writeDeviceConfig(config, {
-    board, streamName: 'yard', region: 'us-east-1',
+    board,
+    streamName: 'yard',
+    region: 'us-east-1',
     endpoint: { host: endpoint.hostname, port: Number(endpoint.port), caFile: cloud.caFile },
     credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264', live: true, recorded: false, createRetentionHours: 24, statusIntervalMs: 0,
-    cameras: [{ name: 'jpeg', codec: 'mjpeg', fps: { num: 10, den: 1 } }, { name: 'avc', codec: 'h264' }],
+    codec: 'h264',
+    live: true,
+    recorded: false,
+    createRetentionHours: 24,
+    statusIntervalMs: 0,
+    cameras: [
+      { name: 'jpeg', codec: 'mjpeg', fps: { num: 10, den: 1 } },
+      { name: 'avc', codec: 'h264' },
+    ],
   });
   const { command, args } = bootCommand({ dir: imageDir('sim-x86'), runtimeFlags: sim.runtimeFlags }, config);
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -164,8 +254,14 @@ test('the run script end to end: two V4L2 cameras (MJPEG, H.264) through FIFOs o
     script = script.replace(find, () => by);
   };
   swap(deviceCommand(sim, '/').join(' '), [command, ...args].map(quote).join(' '));
-  swap('-f v4l2 -input_format mjpeg -video_size 320x240 -framerate 10 -i /dev/video0', `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`);
-  swap('-f v4l2 -input_format h264 -video_size 320x240 -framerate 10 -i /dev/video2', `-re -f h264 -framerate 10 -i ${join(FIXTURES, 'h264-320x240-10fps-gop10.h264')}`);
+  swap(
+    '-f v4l2 -input_format mjpeg -video_size 320x240 -framerate 10 -i /dev/video0',
+    `-re -f mjpeg -framerate 10 -i ${join(FIXTURES, 'mjpeg-320x240-10fps.mjpeg')}`,
+  );
+  swap(
+    '-f v4l2 -input_format h264 -video_size 320x240 -framerate 10 -i /dev/video2',
+    `-re -f h264 -framerate 10 -i ${join(FIXTURES, 'h264-320x240-10fps-gop10.h264')}`,
+  );
   const path = join(tmp.dir, 'e2e.run');
   writeFileSync(path, script, { mode: 0o755 });
   const r = await new Promise<{ code: number | null; out: string; err: string }>((done) => {
@@ -183,7 +279,10 @@ test('the run script end to end: two V4L2 cameras (MJPEG, H.264) through FIFOs o
   // One SIGTERM (a second would make the runtime exit at once, 143, without its last fragments): a clean stop.
   assert.is(r.code, DEVICE_EXIT.OK, r.err);
   assert.ok(!/No such file|Permission denied|Bad fd/.test(r.err), r.err);
-  const records = r.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const records = r.out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   for (const name of ['jpeg', 'avc']) {
     const s = records.find((x) => x.type === 'summary' && x.camera === name);
     assert.ok(s, `a summary for ${name} (exit ${r.code}; stderr: ${r.err})`);
@@ -197,7 +296,7 @@ test('the run script end to end: two V4L2 cameras (MJPEG, H.264) through FIFOs o
   }
 });
 
-test('the CLI: provision --cameras 2, each camera given its source in device.cbor, flash --target → the tree\'s run script and URL file', async () => {
+test("the CLI: provision --cameras 2, each camera given its source in device.cbor, flash --target → the tree's run script and URL file", async () => {
   const work = join(tmp.dir, 'cli');
   mkdirSync(join(work, 'root'), { recursive: true });
   const bundle = join(work, 'yard');
@@ -209,7 +308,8 @@ test('the CLI: provision --cameras 2, each camera given its source in device.cbo
   doc.cameras[1]!.source = 'rtsp';
   const out = new Uint8Array(16 * 1024);
   writeFileSync(join(bundle, 'device.cbor'), out.subarray(0, encodeCbor(doc, out)), { mode: 0o600 });
-  const flash = (extra: string[] = []) => cli(cloud!, work, ['flash', '--bundle', bundle, '--board', 'pi-4', '--target', join(work, 'root'), '--json', ...extra]);
+  const flash = (extra: string[] = []) =>
+    cli(cloud!, work, ['flash', '--bundle', bundle, '--board', 'pi-4', '--target', join(work, 'root'), '--json', ...extra]);
   const missing = await flash();
   assert.is(missing.status, 1, missing.stderr);
   assert.ok(/FLASH_CAMERA_SOURCE_INVALID/.test(missing.stderr) && /camera-url-gate/.test(missing.stderr), missing.stderr);
@@ -219,7 +319,12 @@ test('the CLI: provision --cameras 2, each camera given its source in device.cbo
   assert.is(f.status, 0, f.stderr);
   assert.ok(!f.stdout.includes('secret') && !f.stderr.includes('secret'), 'the URL is printed nowhere');
   const run = readFileSync(join(work, 'root', 'opt', 'fieldcam', 'run'), 'utf8');
-  assert.ok(run.includes('"$capture" -t 0 -n --camera 1 --codec h264') && run.includes(`url=$(cat /${BUNDLE_DIR}/camera-url-gate)`) && run.includes('exec 3<"$fifos/0" 4<"$fifos/1"\n'), run);
+  assert.ok(
+    run.includes('"$capture" -t 0 -n --camera 1 --codec h264') &&
+      run.includes(`url=$(cat /${BUNDLE_DIR}/camera-url-gate)`) &&
+      run.includes('exec 3<"$fifos/0" 4<"$fifos/1"\n'),
+    run,
+  );
   assert.ok(!run.includes('secret'));
   const url = join(work, 'root', BUNDLE_DIR, 'camera-url-gate');
   assert.equal([readFileSync(url, 'utf8'), statSync(url).mode & 0o777], ['rtsp://viewer:secret@192.0.2.7/stream1\n', 0o600]);
@@ -228,14 +333,34 @@ test('the CLI: provision --cameras 2, each camera given its source in device.cbo
   assert.is(viaFlag.status, 0, viaFlag.stderr);
   writeFileSync(join(work, 'one.url'), 'rtsp://192.0.2.8/s\n');
   const withFile = await flash(['--camera-source', 'rtsp', '--camera-url-file', join(work, 'one.url')]);
-  assert.ok(withFile.status === 2 && /lists 2 cameras: each RTSP\/HTTP camera's URL goes in the bundle file camera-url-<camera>/.test(withFile.stderr), withFile.stderr);
+  assert.ok(
+    withFile.status === 2 && /lists 2 cameras: each RTSP\/HTTP camera's URL goes in the bundle file camera-url-<camera>/.test(withFile.stderr),
+    withFile.stderr,
+  );
   // Into a Raspberry Pi OS image, then --verify: a camera-source row per camera and the URL camera's file checked.
   const raspios = join(work, 'raspios.img');
   buildRaspiosImage(raspios);
-  const img = await cli(cloud!, work, ['flash', '--bundle', bundle, '--board', 'pi-4', '--camera-source', 'rtsp', '--image', raspios, '-o', join(work, 'yard.img')]);
+  const img = await cli(cloud!, work, [
+    'flash',
+    '--bundle',
+    bundle,
+    '--board',
+    'pi-4',
+    '--camera-source',
+    'rtsp',
+    '--image',
+    raspios,
+    '-o',
+    join(work, 'yard.img'),
+  ]);
   assert.is(img.status, 0, img.stderr);
   const v = await cli(cloud!, work, ['flash', '--verify', join(work, 'yard.img')]);
-  for (const row of [/^(PASS|WARN) {2}camera source front\s.*rpicam/m, /^WARN {2}camera source gate\s.*rtsp.*ffmpeg not on the image/m, /^PASS {2}camera URL gate\s.*camera-url-gate \(0600/m]) assert.ok(row.test(v.stdout), `${row}\n${v.stdout}`);
+  for (const row of [
+    /^(PASS|WARN) {2}camera source front\s.*rpicam/m,
+    /^WARN {2}camera source gate\s.*rtsp.*ffmpeg not on the image/m,
+    /^PASS {2}camera URL gate\s.*camera-url-gate \(0600/m,
+  ])
+    assert.ok(row.test(v.stdout), `${row}\n${v.stdout}`);
   assert.ok(!v.stdout.includes('secret'));
   // The per-camera rows replace the board's (whose rtsp adapter, from --camera-source, has no camera-url of its own).
   assert.ok(!/^\w{4} {2}camera (source|URL) {2,}/m.test(v.stdout) && !/^FAIL/m.test(v.stdout), v.stdout);

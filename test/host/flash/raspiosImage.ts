@@ -59,10 +59,22 @@ messagebus:x:107:
 systemd-network:x:998:
 systemd-timesync:x:997:
 `;
-const shadowOf = (db: string) => db.trim().split('\n').map((l) => `${l.split(':')[0]}:*:19700:0:99999:7:::`).join('\n') + '\n';
-const gshadowOf = (db: string) => db.trim().split('\n').map((l) => `${l.split(':')[0]}:*::`).join('\n') + '\n';
-const LOGIN_DEFS = 'UID_MIN 1000\nUID_MAX 60000\nSYS_UID_MIN 100\nSYS_UID_MAX 999\nGID_MIN 1000\nGID_MAX 60000\nSYS_GID_MIN 100\nSYS_GID_MAX 999\nUSERGROUPS_ENAB yes\n';
-const TIMESYNCD = '[Unit]\nDescription=Network Time Synchronization\n\n[Service]\nExecStart=!!/lib/systemd/systemd-timesyncd\n\n[Install]\nWantedBy=sysinit.target\n';
+const shadowOf = (db: string) =>
+  db
+    .trim()
+    .split('\n')
+    .map((l) => `${l.split(':')[0]}:*:19700:0:99999:7:::`)
+    .join('\n') + '\n';
+const gshadowOf = (db: string) =>
+  db
+    .trim()
+    .split('\n')
+    .map((l) => `${l.split(':')[0]}:*::`)
+    .join('\n') + '\n';
+const LOGIN_DEFS =
+  'UID_MIN 1000\nUID_MAX 60000\nSYS_UID_MIN 100\nSYS_UID_MAX 999\nGID_MIN 1000\nGID_MAX 60000\nSYS_GID_MIN 100\nSYS_GID_MAX 999\nUSERGROUPS_ENAB yes\n';
+const TIMESYNCD =
+  '[Unit]\nDescription=Network Time Synchronization\n\n[Service]\nExecStart=!!/lib/systemd/systemd-timesyncd\n\n[Install]\nWantedBy=sysinit.target\n';
 
 function run(command: string, args: string[]): void {
   const r = spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
@@ -93,7 +105,8 @@ export function buildRaspiosImage(path: string, shape: RaspiosShape = {}): void 
     file('etc/hosts', '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n\n127.0.1.1\traspberrypi\n');
     file('usr/lib/systemd/system/systemd-timesyncd.service', TIMESYNCD);
     file('usr/lib/systemd/system/multi-user.target', '[Unit]\nDescription=Multi-User System\n');
-    for (const d of ['usr/bin', 'usr/sbin', 'var/lib', 'etc/systemd/system/multi-user.target.wants', 'etc/NetworkManager/system-connections', 'root', 'tmp']) mkdirSync(join(stage, d), { recursive: true });
+    for (const d of ['usr/bin', 'usr/sbin', 'var/lib', 'etc/systemd/system/multi-user.target.wants', 'etc/NetworkManager/system-connections', 'root', 'tmp'])
+      mkdirSync(join(stage, d), { recursive: true });
     for (const l of ['bin', 'sbin', 'lib']) symlinkSync(`usr/${l}`, join(stage, l));
     for (const t of shape.tools ?? ['rpicam-vid']) file(`usr/bin/${t}`, '#!/bin/sh\n# stands for the packaged program: present, never run\nexit 1\n', 0o755);
     writeFileSync(path, '');
@@ -104,7 +117,10 @@ export function buildRaspiosImage(path: string, shape: RaspiosShape = {}): void 
     run('mformat', ['-i', `${path}@@${BOOT_START}`, '-T', String(bootBytes / 512), '-h', '16', '-s', '32', '-v', 'bootfs', '::']);
     const boot = join(stage, '.boot');
     mkdirSync(boot);
-    writeFileSync(join(boot, 'config.txt'), '# For more options and information see http://rptl.io/configtxt\ndtparam=audio=on\ncamera_auto_detect=1\ndisplay_auto_detect=1\n');
+    writeFileSync(
+      join(boot, 'config.txt'),
+      '# For more options and information see http://rptl.io/configtxt\ndtparam=audio=on\ncamera_auto_detect=1\ndisplay_auto_detect=1\n',
+    );
     writeFileSync(join(boot, 'cmdline.txt'), 'console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait quiet\n');
     run('mcopy', ['-i', `${path}@@${BOOT_START}`, join(boot, 'config.txt'), join(boot, 'cmdline.txt'), '::/']);
     rmSync(boot, { recursive: true });

@@ -42,7 +42,13 @@ test('reads what sfdisk wrote, as sfdisk reads it', () => {
   writeFileSync(path, Buffer.alloc(32 * 1024 * 1024));
   const r = spawnSync('sfdisk', ['-q', path], { input: 'label: dos\nstart=8192, size=16384, type=c, bootable\nstart=24576, type=83\n', encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
-  assert.equal(readMbr(path).partitions.map((p) => [p.number, p.type, p.bootable, p.offset, p.bytes]), [[1, 0x0c, true, 8192 * 512, 16384 * 512], [2, 0x83, false, 24576 * 512, (65536 - 24576) * 512]]);
+  assert.equal(
+    readMbr(path).partitions.map((p) => [p.number, p.type, p.bootable, p.offset, p.bytes]),
+    [
+      [1, 0x0c, true, 8192 * 512, 16384 * 512],
+      [2, 0x83, false, 24576 * 512, (65536 - 24576) * 512],
+    ],
+  );
 });
 
 test('refuses, by name: no signature, too short, past the end, overlapping, bad status, GPT', () => {
@@ -52,8 +58,26 @@ test('refuses, by name: no signature, too short, past the end, overlapping, bad 
   const noSig = join(work.dir, 'nosig.img');
   writeFileSync(noSig, Buffer.alloc(4096));
   assert.ok(/no partition table \(no 0x55AA signature\)/.test(why(noSig)));
-  assert.ok(/partition 2 ends at byte 8389120, past the end of the 8388608-byte image \(a truncated download\?\)/.test(why(disk([{ type: 0x0c, lba: 2048, sectors: 2048 }, { type: 0x83, lba: 4096, sectors: 12289 }]))));
-  assert.ok(/partitions 1 and 2 overlap/.test(why(disk([{ type: 0x0c, lba: 2048, sectors: 4096 }, { type: 0x83, lba: 4096, sectors: 4096 }]))));
+  assert.ok(
+    /partition 2 ends at byte 8389120, past the end of the 8388608-byte image \(a truncated download\?\)/.test(
+      why(
+        disk([
+          { type: 0x0c, lba: 2048, sectors: 2048 },
+          { type: 0x83, lba: 4096, sectors: 12289 },
+        ]),
+      ),
+    ),
+  );
+  assert.ok(
+    /partitions 1 and 2 overlap/.test(
+      why(
+        disk([
+          { type: 0x0c, lba: 2048, sectors: 4096 },
+          { type: 0x83, lba: 4096, sectors: 4096 },
+        ]),
+      ),
+    ),
+  );
   assert.ok(/partition 1 has status 0x7f/.test(why(disk([{ status: 0x7f, type: 0x0c, lba: 2048, sectors: 2048 }]))));
   assert.ok(/GPT partition table/.test(why(disk([{ type: 0xee, lba: 1, sectors: 16383 }]))));
   assert.ok(/partition 1 starts at sector 0/.test(why(disk([{ type: 0x0c, lba: 0, sectors: 10 }]))));

@@ -51,7 +51,10 @@ test('the keyfile: stable bytes, escaping, a byte-list SSID when it has a semico
 });
 
 test('country on cmdline.txt, hostname from the thing name, /etc/hosts', () => {
-  assert.is(withCountry('console=tty1 root=PARTUUID=x-02 rootwait cfg80211.ieee80211_regdom=US quiet\n', 'GB'), 'console=tty1 root=PARTUUID=x-02 rootwait quiet cfg80211.ieee80211_regdom=GB\n');
+  assert.is(
+    withCountry('console=tty1 root=PARTUUID=x-02 rootwait cfg80211.ieee80211_regdom=US quiet\n', 'GB'),
+    'console=tty1 root=PARTUUID=x-02 rootwait quiet cfg80211.ieee80211_regdom=GB\n',
+  );
   assert.is(hostnameFor('Yard_Cam:1'), 'yard-cam-1');
   assert.is(hostnameFor('__'), 'fieldcam');
   assert.is(hostnameFor('x'.repeat(128)), 'x'.repeat(63));

@@ -38,8 +38,19 @@ async function page(): Promise<Page> {
   if (!browser) {
     const profile = mkdtempSync(join(tmpdir(), 'fieldcam-profile-chromium-'));
     const context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium', headless: true, timeout: 30_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      timeout: 30_000,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     browser = { context, profile };
   }
@@ -66,14 +77,19 @@ interface PlotInfo {
   yLabel: string;
 }
 
-const readPlots = (p: Page): Promise<PlotInfo[]> => p.$$eval('svg[data-plot]', (svgs) => svgs.map((svg) => ({
-  id: svg.getAttribute('data-plot') ?? '',
-  series: [...svg.querySelectorAll('path[data-series]')].map((path) => ({
-    name: path.getAttribute('data-series') ?? '', points: Number(path.getAttribute('data-points')), pathLength: (path as unknown as { getTotalLength(): number }).getTotalLength(),
-  })),
-  xLabel: svg.querySelector('.x-label')?.textContent ?? '',
-  yLabel: svg.querySelector('.y-label')?.textContent ?? '',
-})));
+const readPlots = (p: Page): Promise<PlotInfo[]> =>
+  p.$$eval('svg[data-plot]', (svgs) =>
+    svgs.map((svg) => ({
+      id: svg.getAttribute('data-plot') ?? '',
+      series: [...svg.querySelectorAll('path[data-series]')].map((path) => ({
+        name: path.getAttribute('data-series') ?? '',
+        points: Number(path.getAttribute('data-points')),
+        pathLength: (path as unknown as { getTotalLength(): number }).getTotalLength(),
+      })),
+      xLabel: svg.querySelector('.x-label')?.textContent ?? '',
+      yLabel: svg.querySelector('.y-label')?.textContent ?? '',
+    })),
+  );
 
 const at = (r: unknown, key: string): unknown => {
   if (key.startsWith('recoveries.')) return (r as ProfileReport).recoveries.find((x) => x.fault === key.slice('recoveries.'.length))?.firstPersistedAfterMs;
@@ -85,7 +101,26 @@ test('sim-x86 with a dropped connection: every plot drawn with data, numbers equ
   const out = join(work, 'sim-x86.html');
   const json = join(work, 'sim-x86.json');
   // --fail-on budget: a run within the board's budgets exits 0.
-  const r = fieldcam(['--board', 'sim-x86', '--duration', '12', '--time-scale', '4', '--faults', 'drop@6s', '--fail-on', 'budget', '--state-dir', state, '-o', out, '--json', json, '--csv', join(work, 'csv')]);
+  const r = fieldcam([
+    '--board',
+    'sim-x86',
+    '--duration',
+    '12',
+    '--time-scale',
+    '4',
+    '--faults',
+    'drop@6s',
+    '--fail-on',
+    'budget',
+    '--state-dir',
+    state,
+    '-o',
+    out,
+    '--json',
+    json,
+    '--csv',
+    join(work, 'csv'),
+  ]);
   assert.is(r.status, 0, r.stderr + r.stdout);
   assert.ok(/within budget/.test(r.stdout), r.stdout);
   const report = JSON.parse(readFileSync(json, 'utf8')) as ProfileReport;
@@ -96,47 +131,73 @@ test('sim-x86 with a dropped connection: every plot drawn with data, numbers equ
   const streams = new FileStreamStore(state);
   const store = new FragmentStore(streams.dir(report.stream));
   const records = store.list();
-  assert.is(records.length, report.totals.fragmentsPersisted, 'stored fragments = the device summary\'s PERSISTED');
+  assert.is(records.length, report.totals.fragmentsPersisted, "stored fragments = the device summary's PERSISTED");
   assert.is(report.totals.cloudFragmentsStored, records.length);
   assert.is(report.totals.cloudPersistedAcks, records.length);
   assert.is(report.fragments.length, records.length);
   const mkv = join(work, 'stored.mkv');
   writeFileSync(mkv, Buffer.concat([store.readHeader(records[0]!.header), ...records.map((x) => store.readFragment(x))]));
-  const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', mkv], { encoding: 'utf8' });
+  const probe = spawnSync(
+    'ffprobe',
+    ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', mkv],
+    { encoding: 'utf8' },
+  );
   assert.is(Number(probe.stdout.trim()), report.totals.framesIn - report.totals.framesDropped, `frames decodable in the cloud's fragments: ${probe.stderr}`);
   assert.ok(report.totals.connections >= 2, 'the drop made the device reconnect');
   assert.ok(report.recoveries[0]!.firstPersistedAfterMs >= 0, 'a fragment PERSISTED after the drop');
   assert.ok(report.events.some((e) => e.event === 'fault' && e.code === 'drop'));
 
   // The CSV carries the same samples.
-  assert.is(readFileSync(join(work, 'csv', 'samples.csv'), 'utf8').trim().split('\n').length, report.samples.length + 1);
+  assert.is(
+    readFileSync(join(work, 'csv', 'samples.csv'), 'utf8')
+      .trim()
+      .split('\n').length,
+    report.samples.length + 1,
+  );
 
   const { page: p, errors } = await open(out);
   const plots = await readPlots(p);
-  assert.equal(plots.map((x) => x.id).sort(), ['plot-capture', 'plot-cpu', 'plot-heap', 'plot-heap-split', 'plot-latency-cdf', 'plot-latency-hist', 'plot-pool', 'plot-rss']);
+  assert.equal(plots.map((x) => x.id).sort(), [
+    'plot-capture',
+    'plot-cpu',
+    'plot-heap',
+    'plot-heap-split',
+    'plot-latency-cdf',
+    'plot-latency-hist',
+    'plot-pool',
+    'plot-rss',
+  ]);
   for (const plot of plots) {
     assert.ok(plot.series.length > 0, `${plot.id}: a series`);
-    for (const s of plot.series) assert.ok(s.points > 0 && s.pathLength > 0, `${plot.id}/${s.name}: drawn with data (${s.points} points, length ${s.pathLength})`);
+    for (const s of plot.series)
+      assert.ok(s.points > 0 && s.pathLength > 0, `${plot.id}/${s.name}: drawn with data (${s.points} points, length ${s.pathLength})`);
     assert.ok(plot.xLabel.length > 0 && plot.yLabel.length > 0, `${plot.id}: axis labels`);
   }
   assert.is(plots.find((x) => x.id === 'plot-heap')!.series[0]!.points, report.samples.length);
   assert.is(plots.find((x) => x.id === 'plot-latency-cdf')!.series[0]!.points, report.fragments.length);
   // The XS heap's split from the engine: chunks and slots in use, both within what the heap took from the system.
-  for (const s of report.samples) assert.ok(s.heapChunkBytes > 0 && s.heapSlotBytes > 0 && s.heapChunkBytes + s.heapSlotBytes <= s.heapBytes, JSON.stringify(s));
+  for (const s of report.samples)
+    assert.ok(s.heapChunkBytes > 0 && s.heapSlotBytes > 0 && s.heapChunkBytes + s.heapSlotBytes <= s.heapBytes, JSON.stringify(s));
   assert.is(plots.find((x) => x.id === 'plot-heap-split')!.series[0]!.points, report.samples.length);
   // Capture → socket, from the device's status lines: every frame it sent was measured once (a replay is not).
   const c2s = report.totals.captureToSocket;
   assert.ok(c2s.frames > 0 && c2s.frames <= report.totals.framesIn, JSON.stringify(c2s));
   // The status lines' windows, and the summary's (the frames after the last status line).
   assert.ok(c2s.frames >= report.samples.reduce((n, s) => n + s.captureToSocketFrames, 0));
-  assert.ok(report.samples.every((s) => s.captureToSocketFrames === 0 || (s.captureToSocketP50Ms <= s.captureToSocketP99Ms && s.captureToSocketP99Ms <= s.captureToSocketMaxMs)));
+  assert.ok(
+    report.samples.every(
+      (s) => s.captureToSocketFrames === 0 || (s.captureToSocketP50Ms <= s.captureToSocketP99Ms && s.captureToSocketP99Ms <= s.captureToSocketMaxMs),
+    ),
+  );
   assert.is(c2s.maxMs, Math.max(...report.samples.map((s) => s.captureToSocketMaxMs), c2s.maxMs));
   // TLS on the device: at least one handshake per PutMedia connection, records carrying the fragments' bytes.
   assert.ok(report.totals.tlsHandshakes >= report.totals.connections, `${report.totals.tlsHandshakes} handshakes`);
   assert.ok(report.totals.tlsRecords >= report.totals.framesIn - report.totals.framesDropped, `${report.totals.tlsRecords} records`);
   assert.ok(await p.$('svg#plot-heap line[data-limit="heap limit"]'), 'the heap limit line');
   assert.ok(await p.$('svg#plot-heap line[data-marker="fault drop"]'), 'the fault marker on the time axis');
-  const cells = await p.$$eval('td[data-key]', (tds) => tds.map((td) => ({ key: td.getAttribute('data-key') ?? '', value: Number(td.getAttribute('data-value')), text: td.textContent ?? '' })));
+  const cells = await p.$$eval('td[data-key]', (tds) =>
+    tds.map((td) => ({ key: td.getAttribute('data-key') ?? '', value: Number(td.getAttribute('data-value')), text: td.textContent ?? '' })),
+  );
   assert.ok(cells.length >= 14, `summary cells: ${cells.length}`);
   for (const c of cells) {
     const expected = at(report, c.key);
@@ -145,7 +206,10 @@ test('sim-x86 with a dropped connection: every plot drawn with data, numbers equ
     else if (!c.key.startsWith('latency') && !c.key.endsWith('Ms') && !c.key.startsWith('recoveries')) assert.is(c.text, String(expected), c.key);
   }
   const verdicts = await p.$$eval('tr[data-budget] td:last-child', (tds) => tds.map((td) => td.textContent));
-  assert.equal(verdicts, report.budgets.map((b) => (b.ok ? 'within budget' : 'OVER BUDGET')));
+  assert.equal(
+    verdicts,
+    report.budgets.map((b) => (b.ok ? 'within budget' : 'OVER BUDGET')),
+  );
   assert.equal(errors, []);
   if (SCREENSHOT) {
     mkdirSync(resolve(SCREENSHOT, '..'), { recursive: true });
@@ -155,12 +219,41 @@ test('sim-x86 with a dropped connection: every plot drawn with data, numbers equ
   await p.close();
 });
 
-test('--fail-on budget: exit 1 with a pool budget of one slot or a 1 MiB heap (the first test passes with the board\'s own)', async () => {
-  const tight = fieldcam(['--board', 'sim-x86', '--duration', '6', '--time-scale', '3', '--as-fast-as-possible', '--budget', 'pool=1', '--fail-on', 'budget', '-o', join(work, 'tight.html'), '--json', join(work, 'tight.json')]);
+test("--fail-on budget: exit 1 with a pool budget of one slot or a 1 MiB heap (the first test passes with the board's own)", async () => {
+  const tight = fieldcam([
+    '--board',
+    'sim-x86',
+    '--duration',
+    '6',
+    '--time-scale',
+    '3',
+    '--as-fast-as-possible',
+    '--budget',
+    'pool=1',
+    '--fail-on',
+    'budget',
+    '-o',
+    join(work, 'tight.html'),
+    '--json',
+    join(work, 'tight.json'),
+  ]);
   assert.is(tight.status, 1, tight.stderr + tight.stdout);
   assert.ok(/pool high-water .* OVER BUDGET/.test(tight.stdout), tight.stdout);
   assert.ok(/over budget: pool high-water/.test(tight.stderr), tight.stderr);
-  const heap = fieldcam(['--board', 'sim-x86', '--duration', '4', '--time-scale', '2', '--budget', 'heap=1048576', '--fail-on', 'budget', '-o', join(work, 'heap.html')]);
+  const heap = fieldcam([
+    '--board',
+    'sim-x86',
+    '--duration',
+    '4',
+    '--time-scale',
+    '2',
+    '--budget',
+    'heap=1048576',
+    '--fail-on',
+    'budget',
+    '-o',
+    join(work, 'heap.html'),
+  ]);
   assert.is(heap.status, 1, heap.stderr + heap.stdout);
   assert.ok(/peak XS heap .* OVER BUDGET/.test(heap.stdout), heap.stdout);
 });
@@ -175,7 +268,22 @@ test('a pool sized too small in a manifest copy (--image): an outage fills it, d
   board.pool.fps = 10;
   writeFileSync(join(image, 'board.json'), JSON.stringify(board));
   const json = join(work, 'small-pool.json');
-  const r = fieldcam(['--image', image, '--duration', '10', '--time-scale', '5', '--faults', 'outage@3s:5s', '--fail-on', 'budget', '-o', join(work, 'small-pool.html'), '--json', json]);
+  const r = fieldcam([
+    '--image',
+    image,
+    '--duration',
+    '10',
+    '--time-scale',
+    '5',
+    '--faults',
+    'outage@3s:5s',
+    '--fail-on',
+    'budget',
+    '-o',
+    join(work, 'small-pool.html'),
+    '--json',
+    json,
+  ]);
   assert.is(r.status, 1, r.stderr + r.stdout);
   assert.ok(/pool high-water .* OVER BUDGET \(\d+ frames dropped with the pool full\)/.test(r.stdout), r.stdout);
   const report = JSON.parse(readFileSync(json, 'utf8')) as ProfileReport;
@@ -183,7 +291,11 @@ test('a pool sized too small in a manifest copy (--image): an outage fills it, d
   // The pool's reasons: poolFull for the fragments given up, awaitKeyFrame for the frames until the next key frame.
   const reasons = report.totals.dropsByReason;
   assert.ok((reasons.poolFull ?? 0) > 0, JSON.stringify(reasons));
-  assert.is(Object.values(reasons).reduce((a, b) => a + b, 0), report.totals.framesDropped, `every drop has its reason (status drops): ${JSON.stringify(reasons)}`);
+  assert.is(
+    Object.values(reasons).reduce((a, b) => a + b, 0),
+    report.totals.framesDropped,
+    `every drop has its reason (status drops): ${JSON.stringify(reasons)}`,
+  );
   assert.is(report.budgets.find((b) => b.unit === 'slots')!.ok, false);
 });
 
@@ -211,13 +323,28 @@ test('--compare: pi-zero-w vs esp32-cam under qemu-arm renders both runs overlai
   for (const board of ['pi-zero-w', 'esp32-cam']) {
     const json = join(work, `${board}.json`);
     // esp32-cam also counts ARM guest instructions per frame with the QEMU plugin (the clip twice minus once).
-    const r = fieldcam(['--board', board, '--duration', '6', '--time-scale', '2', '-o', join(work, `${board}.html`), '--json', json, ...(board === 'esp32-cam' ? ['--count-instructions'] : [])]);
+    const r = fieldcam([
+      '--board',
+      board,
+      '--duration',
+      '6',
+      '--time-scale',
+      '2',
+      '-o',
+      join(work, `${board}.html`),
+      '--json',
+      json,
+      ...(board === 'esp32-cam' ? ['--count-instructions'] : []),
+    ]);
     assert.is(r.status, 0, r.stderr + r.stdout);
     const report = JSON.parse(readFileSync(json, 'utf8')) as ProfileReport;
     if (board === 'esp32-cam') {
       const insns = report.totals.instructionsPerFrame;
       // An XS computron is at least one guest instruction; the TLS and socket work in C adds more.
-      assert.ok(insns !== null && insns > report.totals.computronsPerFrame, `instructions/frame ${insns} vs computrons/frame ${report.totals.computronsPerFrame}`);
+      assert.ok(
+        insns !== null && insns > report.totals.computronsPerFrame,
+        `instructions/frame ${insns} vs computrons/frame ${report.totals.computronsPerFrame}`,
+      );
       assert.ok(r.stdout.includes(`ARM instructions per frame`), r.stdout);
       // By stage (the plugin's address ranges): the stages add up to the total, to rounding; JS and TLS both work per frame.
       const stages = report.totals.instructionsPerFrameByStage!;
@@ -239,10 +366,16 @@ test('--compare: pi-zero-w vs esp32-cam under qemu-arm renders both runs overlai
   assert.is(plots.length, 9);
   // Only esp32-cam counted instructions: its bars by stage, one per stage.
   const stageBars = plots.find((x) => x.id === 'plot-cpu-stages')!;
-  assert.equal(stageBars.series.filter((s) => s.points > 0).map((s) => [s.name, s.points]), [['esp32-cam instructions/frame', 5]]);
+  assert.equal(
+    stageBars.series.filter((s) => s.points > 0).map((s) => [s.name, s.points]),
+    [['esp32-cam instructions/frame', 5]],
+  );
   for (const plot of plots.filter((x) => x.id !== 'plot-cpu-stages')) {
     const boards = plot.series.filter((s) => s.points > 0 && s.pathLength > 0).map((s) => s.name.split(' ')[0]);
-    assert.ok(boards.includes('pi-zero-w') && boards.includes('esp32-cam'), `${plot.id}: both runs drawn (${plot.series.map((s) => `${s.name}:${s.points}`).join(', ')})`);
+    assert.ok(
+      boards.includes('pi-zero-w') && boards.includes('esp32-cam'),
+      `${plot.id}: both runs drawn (${plot.series.map((s) => `${s.name}:${s.points}`).join(', ')})`,
+    );
   }
   const headers = await p.$$eval('table.summary th', (ths) => ths.map((th) => th.textContent));
   assert.equal(headers, ['figure', 'pi-zero-w', 'esp32-cam', 'difference']);

@@ -42,7 +42,10 @@ test('--cameras N gives cam1…camN; names are kept in order; anything else is P
 });
 
 const BASE: DeviceDocument = {
-  version: 1, thingName: 'gate', region: 'us-east-1', roleAlias: 'fieldcam-camera-role-alias',
+  version: 1,
+  thingName: 'gate',
+  region: 'us-east-1',
+  roleAlias: 'fieldcam-camera-role-alias',
   endpoints: { credentialProvider: 'c.example:443', iotData: 'd.example:8883', kinesisVideo: 'https://k.example' },
 };
 
@@ -51,7 +54,14 @@ test('device.cbor: `cameras` in place of `streamName`, in a fixed key order; wha
   const decoded = decodeCbor(bytes) as Record<string, unknown>;
   assert.equal(Object.keys(decoded), ['version', 'thingName', 'cameras', 'region', 'roleAlias', 'endpoints', 'retentionHours']);
   assert.equal(decoded.cameras, [{ name: 'front' }, { name: 'back', codec: 'h265', fps: 15 }]);
-  assert.equal(Object.keys(decodeCbor(encodeDeviceConfig({ ...BASE, streamName: 'gate' })) as object), ['version', 'thingName', 'streamName', 'region', 'roleAlias', 'endpoints']);
+  assert.equal(Object.keys(decodeCbor(encodeDeviceConfig({ ...BASE, streamName: 'gate' })) as object), [
+    'version',
+    'thingName',
+    'streamName',
+    'region',
+    'roleAlias',
+    'endpoints',
+  ]);
   const refused: [Partial<DeviceDocument>, RegExp][] = [
     [{ streamName: 'gate', cameras: [{ name: 'a' }] }, /cameras or streamName, not both/],
     [{}, /needs streamName or cameras/],
@@ -74,7 +84,10 @@ test('doctor reads `cameras` from device.cbor with the same rule, and names what
     const good = readBundle(dir);
     assert.is(good.configProblem, undefined);
     // Read by the device's own reader: the board's codec (any board: h264) filled in.
-    assert.equal(good.config?.cameras, [{ name: 'front', codec: 'h264' }, { name: 'back', codec: 'h264', fps: 10 }]);
+    assert.equal(good.config?.cameras, [
+      { name: 'front', codec: 'h264' },
+      { name: 'back', codec: 'h264', fps: 10 },
+    ]);
     assert.is(good.config?.streamName, undefined);
     const plain = { ...BASE, version: 1 } as Record<string, unknown>;
     const refused: [unknown, RegExp][] = [
@@ -142,7 +155,7 @@ test('the role policy allows <thing> and <thing>-*, exactly: the edges of the `-
   assert.is(decide('cam1', 'cam1-x', 'kinesisvideo:PutMedia', old), 'implicit-deny');
 });
 
-test('prefix caveat: a thing whose name is another\'s followed by \'-\' is named on both sides; nothing else is', () => {
+test("prefix caveat: a thing whose name is another's followed by '-' is named on both sides; nothing else is", () => {
   const overlapOf = prefixOverlaps(['a', 'a-b', 'a-b-c', 'ab', 'a-', 'b', 'cam1', 'cam10', 'cam1x', '-a', '-a-b']);
   assert.equal(overlapOf('a'), { reachedBy: [], reaches: ['a-', 'a-b', 'a-b-c'] });
   assert.equal(overlapOf('a-b'), { reachedBy: ['a'], reaches: ['a-b-c'] });
@@ -152,8 +165,10 @@ test('prefix caveat: a thing whose name is another\'s followed by \'-\' is named
   assert.equal(overlapOf('-a-b'), { reachedBy: ['-a'], reaches: [] });
   assert.equal(overlapOf('new'), { reachedBy: [], reaches: [] }, 'a name not in the index');
   assert.is(describePrefixOverlap('cam1', overlapOf('cam1')), undefined);
-  assert.is(describePrefixOverlap('a-b', overlapOf('a-b')),
-    "the certificate of 'a' can also use the streams of 'a-b' ('a-b' begins with 'a-'); the certificate of 'a-b' can also use the streams of 'a-b-c' ('a-b-c' begins with 'a-b-')");
+  assert.is(
+    describePrefixOverlap('a-b', overlapOf('a-b')),
+    "the certificate of 'a' can also use the streams of 'a-b' ('a-b' begins with 'a-'); the certificate of 'a-b' can also use the streams of 'a-b-c' ('a-b-c' begins with 'a-b-')",
+  );
   // A fleet of 10 000 numbered things overlaps nothing; a thing named like their common prefix reaches them all.
   const fleet = Array.from({ length: 10_000 }, (_, i) => `yard-${String(i).padStart(5, '0')}`);
   const fleetOverlap = prefixOverlaps(fleet);

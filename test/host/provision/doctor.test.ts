@@ -68,18 +68,35 @@ await provision(['--thing', 'cam-s', '--stream', 'not-cam-s']);
 
 test('a healthy bundle passes every check and exits 0', async () => {
   const r = await doctor(join(work.dir, 'cam-ok'));
-  assert.equal(r.rows.filter((row) => row.status !== 'PASS'), []);
-  assert.equal(r.rows.map((row) => row.check), [
-    'bundle files', 'device.cbor', 'private key mode', 'certificate/key pair', 'certificate issuer', 'certificate validity',
-    'CA', 'clock', 'endpoint type', 'credentials call', 'stream', 'stream name', 'thing names',
-  ]);
+  assert.equal(
+    r.rows.filter((row) => row.status !== 'PASS'),
+    [],
+  );
+  assert.equal(
+    r.rows.map((row) => row.check),
+    [
+      'bundle files',
+      'device.cbor',
+      'private key mode',
+      'certificate/key pair',
+      'certificate issuer',
+      'certificate validity',
+      'CA',
+      'clock',
+      'endpoint type',
+      'credentials call',
+      'stream',
+      'stream name',
+      'thing names',
+    ],
+  );
   assert.equal(r.status, 0);
   const human = await cli(cloud, work.dir, ['doctor', '--bundle', 'cam-ok', ...url]);
   assert.ok(/^PASS {2}credentials call {6}temporary credentials ASIA/m.test(human.stdout), human.stdout);
   assert.ok(/all 13 checks passed/.test(human.stdout), human.stdout);
 });
 
-test('--board: the device\'s own reader judges the bundle, so a camera the board refuses fails (issue 13)', async () => {
+test("--board: the device's own reader judges the bundle, so a camera the board refuses fails (issue 13)", async () => {
   const rowOf = async (bundle: string, board: string): Promise<Row | undefined> => {
     const r = await cli(cloud, work.dir, ['doctor', '--bundle', bundle, '--board', board, ...url, '--json']);
     return (JSON.parse(r.stdout) as { checks: Row[] }).checks.find((row) => row.check === `device reader (${board})`);
@@ -115,7 +132,7 @@ test('--board: the device\'s own reader judges the bundle, so a camera the board
   assert.ok(/CONFIG_BOARD_UNKNOWN/.test(unknown.stderr), unknown.stderr);
 });
 
-test('--board: the camera source row checks the adapter\'s programs on this machine (a WARN naming the package, never a FAIL)', async () => {
+test("--board: the camera source row checks the adapter's programs on this machine (a WARN naming the package, never a FAIL)", async () => {
   const row = async (board: string) => {
     const r = await cli(cloud, work.dir, ['doctor', '--bundle', join(work.dir, 'cam-ok'), '--board', board, ...url, '--json']);
     return (JSON.parse(r.stdout) as { checks: Row[] }).checks.find((c) => c.check === 'camera source')!;
@@ -225,7 +242,8 @@ const CASES: readonly Case[] = [
       return join(work.dir, 'cam-s');
     },
     check: 'stream name',
-    message: /stream 'not-cam-s' is neither thing 'cam-s' nor 'cam-s-…': the role policy allows only stream\/\$\{credentials-iot:ThingName\} and stream\/\$\{credentials-iot:ThingName\}-\*, so KVS refused it \(AccessDeniedException\)/,
+    message:
+      /stream 'not-cam-s' is neither thing 'cam-s' nor 'cam-s-…': the role policy allows only stream\/\$\{credentials-iot:ThingName\} and stream\/\$\{credentials-iot:ThingName\}-\*, so KVS refused it \(AccessDeniedException\)/,
   },
 ];
 
@@ -262,7 +280,8 @@ test('doctor: a credentials answer it cannot read is reported without the secret
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.ok(/credentials call .*\(200 .*a JSON object with the fields credentials/.test(r.stdout), r.stdout);
     for (const value of [secret, token]) {
-      for (let i = 0; i + 12 <= value.length; i++) assert.ok(!(r.stdout + r.stderr).includes(value.slice(i, i + 12)), `a secret in doctor's output:\n${r.stdout}${r.stderr}`);
+      for (let i = 0; i + 12 <= value.length; i++)
+        assert.ok(!(r.stdout + r.stderr).includes(value.slice(i, i + 12)), `a secret in doctor's output:\n${r.stdout}${r.stderr}`);
     }
   } finally {
     await new Promise<void>((done) => server.close(() => done()));
@@ -275,7 +294,10 @@ test('doctor: clock far off (the server 2 h ahead, clockSkewMs fault)', async ()
     const r = await doctor(join(work.dir, 'cam-ok'));
     assert.equal(r.status, 1);
     const failed = r.rows.filter((x) => x.status === 'FAIL');
-    assert.equal(failed.map((x) => x.check), ['clock']);
+    assert.equal(
+      failed.map((x) => x.check),
+      ['clock'],
+    );
     assert.ok(/the local clock is 2 h 0 min behind the server's Date/.test(failed[0]!.cause), failed[0]!.cause);
   } finally {
     cloud.ctx.faults.clockSkewMs = undefined;

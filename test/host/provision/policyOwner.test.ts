@@ -27,7 +27,17 @@ test.after(async () => {
 
 async function provision(thing: string): Promise<{ status: number | null; stderr: string }> {
   // A stream name cannot hold ':' either.
-  return cli(cloud, work.dir, ['provision', '--thing', thing, '--stream', thing.replaceAll(':', '-'), '--out', join(work.dir, thing.replaceAll(':', '+')), '--endpoint-url', cloud.endpoint]);
+  return cli(cloud, work.dir, [
+    'provision',
+    '--thing',
+    thing,
+    '--stream',
+    thing.replaceAll(':', '-'),
+    '--out',
+    join(work.dir, thing.replaceAll(':', '+')),
+    '--endpoint-url',
+    cloud.endpoint,
+  ]);
 }
 
 function bundleCert(thing: string): { certificatePem: string; privateKeyPem: string } {
@@ -55,8 +65,8 @@ test('cam:x and cam_x get a policy each; neither certificate connects as the oth
   assert.is(first.status, 0, first.stderr);
   const second = await provision('cam_x');
   assert.is(second.status, 0, second.stderr);
-  assert.ok(!await connects('cam:x', 'cam_x'), 'cam:x\'s certificate must not connect as cam_x');
-  assert.ok(!await connects('cam_x', 'cam:x'), 'cam_x\'s certificate must not connect as cam:x');
+  assert.ok(!(await connects('cam:x', 'cam_x')), "cam:x's certificate must not connect as cam_x");
+  assert.ok(!(await connects('cam_x', 'cam:x')), "cam_x's certificate must not connect as cam:x");
   assert.ok(await connects('cam:x', 'cam:x'), 'cam:x connects as itself');
   assert.ok(await connects('cam_x', 'cam_x'), 'cam_x connects as itself');
   assert.is(iotPolicyName('cam:x'), 'fieldcam-cam.x');
@@ -79,7 +89,7 @@ test('a policy an earlier fieldcam wrote for cam:y as fieldcam-cam_y is refused 
   assert.ok(!described, 'the thing cam_y was not created');
 });
 
-test('a 128-character thing name gets a policy name within IoT\'s 128 characters; a second run changes nothing', async () => {
+test("a 128-character thing name gets a policy name within IoT's 128 characters; a second run changes nothing", async () => {
   const thing = `long-${'x'.repeat(123)}`;
   assert.is(thing.length, 128);
   const name = iotPolicyName(thing);
@@ -87,7 +97,16 @@ test('a 128-character thing name gets a policy name within IoT\'s 128 characters
   const r = await provision(thing);
   assert.is(r.status, 0, r.stderr);
   assert.is(await policyOwner(name), thing);
-  const again = await cli(cloud, work.dir, ['provision', '--thing', thing, '--out', join(work.dir, thing.replaceAll(':', '+')), '--endpoint-url', cloud.endpoint, '--json']);
+  const again = await cli(cloud, work.dir, [
+    'provision',
+    '--thing',
+    thing,
+    '--out',
+    join(work.dir, thing.replaceAll(':', '+')),
+    '--endpoint-url',
+    cloud.endpoint,
+    '--json',
+  ]);
   assert.is(again.status, 0, again.stderr);
   assert.equal((JSON.parse(again.stdout) as { totals: unknown }).totals, { things: 1, created: 0, repaired: 0, updated: 0 });
 });

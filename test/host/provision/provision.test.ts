@@ -26,7 +26,11 @@ test.after(async () => {
 
 /** A restart on the same endpoints, so the bundles' endpoints stay right. */
 function restartPorts(): { port: number; credentialsPort: number; iotDataEndpoint: string } {
-  return { port: Number(new URL(cloud.endpoint).port), credentialsPort: Number(new URL(cloud.credentialsEndpoint).port), iotDataEndpoint: cloud.ctx.iotEndpoints['iot:Data-ATS']! };
+  return {
+    port: Number(new URL(cloud.endpoint).port),
+    credentialsPort: Number(new URL(cloud.credentialsEndpoint).port),
+    iotDataEndpoint: cloud.ctx.iotEndpoints['iot:Data-ATS']!,
+  };
 }
 
 async function provision(args: string[]): Promise<ProvisionJson> {
@@ -53,7 +57,10 @@ test('no CA for the bundle: refused before anything is created', async () => {
 test('--dry-run on an empty account plans every step and changes nothing', async () => {
   const plan = await provision(['--thing', 'cam-1', '--retention-hours', '6', '--dry-run']);
   assert.equal(plan.dryRun, true);
-  assert.ok(plan.things[0]!.steps.every((s) => s.action === 'would create'), JSON.stringify(plan.things[0]!.steps));
+  assert.ok(
+    plan.things[0]!.steps.every((s) => s.action === 'would create'),
+    JSON.stringify(plan.things[0]!.steps),
+  );
   assert.equal(plan.totals.created, 10);
   const c = clients(cloud);
   assert.equal((await c.iot.send(new ListThingsCommand({}))).things?.length ?? 0, 0);
@@ -87,7 +94,11 @@ test('provision creates every resource and a bundle a device can use', async () 
   assert.equal(readFileSync(join(dir, 'ca.pem'), 'utf8'), cloud.caPem);
   const config = decodeCbor(readFileSync(join(dir, 'device.cbor')));
   assert.equal(config, {
-    version: 1, thingName: 'cam-1', streamName: 'cam-1', region: 'us-east-1', roleAlias: 'fieldcam-camera-role-alias',
+    version: 1,
+    thingName: 'cam-1',
+    streamName: 'cam-1',
+    region: 'us-east-1',
+    roleAlias: 'fieldcam-camera-role-alias',
     endpoints: { credentialProvider: new URL(cloud.credentialsEndpoint).host, iotData: cloud.ctx.iotEndpoints['iot:Data-ATS'], kinesisVideo: cloud.endpoint },
     retentionHours: 6,
   });
@@ -149,7 +160,9 @@ test('repairs a deleted role policy, a detached principal, a deleted stream and 
 
 test('a lost key: a new certificate, the old one named and left ACTIVE', async () => {
   const dir = join(work.dir, 'cam-1');
-  const oldId = createHash('sha256').update(new X509Certificate(readFileSync(join(dir, 'certificate.pem'))).raw).digest('hex');
+  const oldId = createHash('sha256')
+    .update(new X509Certificate(readFileSync(join(dir, 'certificate.pem'))).raw)
+    .digest('hex');
   rmSync(join(dir, 'private.key'));
   const r = await cli(cloud, work.dir, ['provision', '--thing', 'cam-1', '--retention-hours', '6', ...url()]);
   assert.equal(r.status, 0, r.stderr);
@@ -193,7 +206,9 @@ test('--csr: a certificate for the CSR key (CreateCertificateFromCsr), no privat
   assert.ok((await principals())[0]!.endsWith(`/${id}`));
 
   // The key holder places the key: the device gets credentials with it.
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64').replace(/.{64}/g, '$&\n');
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey))
+    .toString('base64')
+    .replace(/.{64}/g, '$&\n');
   writeFileSync(join(dir, 'private.key'), `-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----\n`, { mode: 0o600 });
   assert.equal((await credentialsCall(dir, 'csr-cam-1')).status, 200);
   rmSync(join(dir, 'private.key'));

@@ -76,9 +76,14 @@ export function clients(cloud: RunningCloud): { iot: IoTClient; iam: IAMClient; 
   const iot = new IoTClient(sdkConfig(cloud));
   const iam = new IAMClient(sdkConfig(cloud));
   const kvs = new KinesisVideoClient(sdkConfig(cloud));
-  return { iot, iam, kvs, destroy: () => {
-    for (const c of [iot, iam, kvs]) c.destroy();
-  } };
+  return {
+    iot,
+    iam,
+    kvs,
+    destroy: () => {
+      for (const c of [iot, iam, kvs]) c.destroy();
+    },
+  };
 }
 
 /** The JSON a `--json` run printed. */
@@ -86,7 +91,15 @@ export interface ProvisionJson {
   dryRun: boolean;
   account: string | null;
   shared: { resource: string; name: string; action: string; detail?: string }[];
-  things: { thingName: string; certificateId?: string; bundleFiles: string[]; created: number; repaired: number; updated: number; steps: { resource: string; action: string; detail?: string }[] }[];
+  things: {
+    thingName: string;
+    certificateId?: string;
+    bundleFiles: string[];
+    created: number;
+    repaired: number;
+    updated: number;
+    steps: { resource: string; action: string; detail?: string }[];
+  }[];
   totals: { things: number; created: number; repaired: number; updated: number };
 }
 
@@ -95,14 +108,23 @@ export function credentialsCall(bundle: string, thing: string): Promise<{ status
   const config = decodeCbor(readFileSync(join(bundle, 'device.cbor'))) as { roleAlias: string; endpoints: { credentialProvider: string } };
   const [host, port] = config.endpoints.credentialProvider.split(':');
   return new Promise((done, fail) => {
-    const req = request({
-      host, port, path: `/role-aliases/${config.roleAlias}/credentials`, headers: { 'x-amzn-iot-thingname': thing }, agent: false,
-      ca: readFileSync(join(bundle, 'ca.pem')), cert: readFileSync(join(bundle, 'certificate.pem')), key: readFileSync(join(bundle, 'private.key')),
-    }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      {
+        host,
+        port,
+        path: `/role-aliases/${config.roleAlias}/credentials`,
+        headers: { 'x-amzn-iot-thingname': thing },
+        agent: false,
+        ca: readFileSync(join(bundle, 'ca.pem')),
+        cert: readFileSync(join(bundle, 'certificate.pem')),
+        key: readFileSync(join(bundle, 'private.key')),
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', fail);
     req.end();
   });

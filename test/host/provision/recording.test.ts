@@ -12,7 +12,7 @@ import { loadBoardManifest } from '../../../host/shared/loadBoardManifest.ts';
 import { assert, suite } from '../../harness/index.ts';
 import { cli, clients, startLocalCloud, tempDir } from './provisionKit.ts';
 
-const test = suite('provision --recording: the bundle\'s recording mode (local cloud)');
+const test = suite("provision --recording: the bundle's recording mode (local cloud)");
 const state = tempDir('fieldcam-recording-state-');
 const work = tempDir('fieldcam-recording-');
 const cloud = await startLocalCloud(state.dir);
@@ -33,8 +33,12 @@ function readOnBoard(bytes: Uint8Array, boardName: string) {
   const manifest = loadBoardManifest(boardName) as unknown as Record<string, unknown>;
   const board = parseDeviceBoard(manifest, 'board', undefined);
   return readDeviceDocument(bytes, 'device.cbor', {
-    codec: 'h264', fps: () => 30, fragmentMs: board.stream.fragmentMs, maxFragmentMs: board.stream.maxFragmentMs,
-    name: board.name, maxPreRollMs: maxPreRollMs(board),
+    codec: 'h264',
+    fps: () => 30,
+    fragmentMs: board.stream.fragmentMs,
+    maxFragmentMs: board.stream.maxFragmentMs,
+    name: board.name,
+    maxPreRollMs: maxPreRollMs(board),
   });
 }
 
@@ -56,7 +60,20 @@ test('refused before any AWS call: a flag without --recording event, an unknown 
 });
 
 test('--recording event --pre 10s --post 20s --trigger: the map in device.cbor, read by the device as event mode; a re-run keeps it', async () => {
-  const r = await cli(cloud, work.dir, ['provision', '--thing', THING, '--recording', 'event', '--pre', '10s', '--post', '20s', '--trigger', '/run/fieldcam/events', ...url]);
+  const r = await cli(cloud, work.dir, [
+    'provision',
+    '--thing',
+    THING,
+    '--recording',
+    'event',
+    '--pre',
+    '10s',
+    '--post',
+    '20s',
+    '--trigger',
+    '/run/fieldcam/events',
+    ...url,
+  ]);
   assert.is(r.status, 0, r.stderr);
   const doc = decodeCbor(deviceCbor()) as Record<string, unknown>;
   assert.equal(doc.recording, { mode: 'event', preRollMs: 10_000, postMs: 20_000, trigger: '/run/fieldcam/events' });
@@ -70,7 +87,7 @@ test('--recording event --pre 10s --post 20s --trigger: the map in device.cbor, 
   assert.equal((decodeCbor(deviceCbor()) as Record<string, unknown>).recording, doc.recording);
 });
 
-test('--recording event alone: the device\'s defaults; --recording continuous switches back', async () => {
+test("--recording event alone: the device's defaults; --recording continuous switches back", async () => {
   const r = await cli(cloud, work.dir, ['provision', '--thing', THING, '--recording', 'event', ...url]);
   assert.is(r.status, 0, r.stderr);
   assert.equal((decodeCbor(deviceCbor()) as Record<string, unknown>).recording, { mode: 'event' });

@@ -56,7 +56,8 @@ function allSteps(run: ProvisionJson): Step[] {
 /** resource → "action (detail)" of the steps that change something. */
 function changes(run: ProvisionJson): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const s of allSteps(run)) if (!['exists', 'ensured', 'would ensure'].includes(s.action)) out[`${s.resource} ${s.name}`] = `${s.action}${s.detail ? ` (${s.detail})` : ''}`;
+  for (const s of allSteps(run))
+    if (!['exists', 'ensured', 'would ensure'].includes(s.action)) out[`${s.resource} ${s.name}`] = `${s.action}${s.detail ? ` (${s.detail})` : ''}`;
   return out;
 }
 
@@ -89,17 +90,28 @@ async function retention(stream: string): Promise<number> {
 async function setRetention(stream: string, hours: number): Promise<void> {
   const info = await describeStream(stream);
   const change = hours - info.DataRetentionInHours!;
-  await sdk.kvs.send(new UpdateDataRetentionCommand({ StreamName: stream, CurrentVersion: info.Version, Operation: change > 0 ? 'INCREASE_DATA_RETENTION' : 'DECREASE_DATA_RETENTION', DataRetentionChangeInHours: Math.abs(change) }));
+  await sdk.kvs.send(
+    new UpdateDataRetentionCommand({
+      StreamName: stream,
+      CurrentVersion: info.Version,
+      Operation: change > 0 ? 'INCREASE_DATA_RETENTION' : 'DECREASE_DATA_RETENTION',
+      DataRetentionChangeInHours: Math.abs(change),
+    }),
+  );
 }
 
 /** An IoT policy that lets the certificate connect but not fetch credentials. */
 function connectOnly(n: number): string {
-  return JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `arn:aws:iot:us-east-1:${cloud.ctx.config.accountId}:client/other-${n}` }] });
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `arn:aws:iot:us-east-1:${cloud.ctx.config.accountId}:client/other-${n}` }],
+  });
 }
 
 const LOOSE_ROLE_POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kinesisvideo:*', Resource: '*' }] });
 
-test.before(async () => { // setup: a provisioned camera whose credentials work
+test.before(async () => {
+  // setup: a provisioned camera whose credentials work
   const first = await provision(['--thing', THING, '--retention-hours', '6']);
   assert.is(first.totals.created, 10);
   assert.is((await credentialsCall(bundle, THING)).status, 200);
@@ -126,7 +138,10 @@ test('edited out of band: --dry-run plans each update with what differs and chan
   assert.equal(await policyVersions(), ['1', '2*']);
   assert.is((await sdk.iot.send(new GetPolicyCommand({ policyName: POLICY }))).policyDocument, connectOnly(1));
   assert.is((await sdk.iot.send(new DescribeRoleAliasCommand({ roleAlias: ALIAS }))).roleAliasDescription!.credentialDurationSeconds, 900);
-  assert.is(decodeURIComponent((await sdk.iam.send(new GetRolePolicyCommand({ RoleName: ROLE, PolicyName: 'fieldcam-kvs' }))).PolicyDocument!), LOOSE_ROLE_POLICY);
+  assert.is(
+    decodeURIComponent((await sdk.iam.send(new GetRolePolicyCommand({ RoleName: ROLE, PolicyName: 'fieldcam-kvs' }))).PolicyDocument!),
+    LOOSE_ROLE_POLICY,
+  );
   assert.is(await retention(THING), 24);
 });
 
@@ -160,12 +175,16 @@ test('at five versions the oldest version that is not the default is deleted fir
   assert.equal(await policyVersions(), ['2*', '3', '4', '5', '6']);
 
   const plan = await provision(['--thing', THING, '--retention-hours', '6', '--dry-run']);
-  assert.is(changes(plan)[`IoT policy ${POLICY}`], 'would update (default version 2: 4 statements missing, 1 statement provision does not write; a new version as the default; oldest version 3 to be deleted first (5 versions at most))');
+  assert.is(
+    changes(plan)[`IoT policy ${POLICY}`],
+    'would update (default version 2: 4 statements missing, 1 statement provision does not write; a new version as the default; oldest version 3 to be deleted first (5 versions at most))',
+  );
   assert.equal(await policyVersions(), ['2*', '3', '4', '5', '6']);
 
   const run = await provision(['--thing', THING, '--retention-hours', '6']);
   assert.equal(changes(run), {
-    [`IoT policy ${POLICY}`]: 'updated (default version 2: 4 statements missing, 1 statement provision does not write; version 7 as the default; oldest version 3 deleted first (5 versions at most))',
+    [`IoT policy ${POLICY}`]:
+      'updated (default version 2: 4 statements missing, 1 statement provision does not write; version 7 as the default; oldest version 3 deleted first (5 versions at most))',
   });
   assert.equal(await policyVersions(), ['2', '4', '5', '6', '7*']);
   assert.is((await credentialsCall(bundle, THING)).status, 200);
@@ -182,22 +201,27 @@ test('without --retention-hours an existing retention is left as is and recorded
   assert.is((decodeCbor(readFileSync(join(bundle, 'device.cbor'))) as { retentionHours: number }).retentionHours, 48);
 
   const off = await provision(['--thing', THING, '--retention-hours', '0']);
-  assert.equal(changes(off), { [`KVS stream ${THING}`]: 'updated (retention 48 h → 0 h: stored media is deleted and fragments are no longer PERSISTED (cameras follow at their next session))' });
+  assert.equal(changes(off), {
+    [`KVS stream ${THING}`]:
+      'updated (retention 48 h → 0 h: stored media is deleted and fragments are no longer PERSISTED (cameras follow at their next session))',
+  });
   assert.is(await retention(THING), 0);
   assert.is((decodeCbor(readFileSync(join(bundle, 'device.cbor'))) as { retentionHours: number }).retentionHours, 0);
   nothingChanged(await provision(['--thing', THING, '--retention-hours', '0']));
 
   const on = await provision(['--thing', THING, '--retention-hours', '6', '--dry-run']);
-  assert.equal(changes(on), { [`KVS stream ${THING}`]: 'would update (retention 0 h → 6 h: fragments are stored and PERSISTED from now on (cameras follow at their next session))' });
+  assert.equal(changes(on), {
+    [`KVS stream ${THING}`]: 'would update (retention 0 h → 6 h: fragments are stored and PERSISTED from now on (cameras follow at their next session))',
+  });
   assert.is(await retention(THING), 0);
   assert.is((await provision(['--thing', THING, '--retention-hours', '6'])).totals.updated, 1);
   assert.is(await retention(THING), 6);
 });
 
-test('--credential-duration 7200 raises the role\'s MaxSessionDuration first; credentials last 7200 s; a run without the flag keeps it', async () => {
+test("--credential-duration 7200 raises the role's MaxSessionDuration first; credentials last 7200 s; a run without the flag keeps it", async () => {
   const run = await provision(['--thing', THING, '--credential-duration', '7200']);
   assert.equal(changes(run), {
-    [`IAM role ${ROLE}`]: 'updated (MaxSessionDuration 3600 s → 7200 s, the role alias\'s credential duration)',
+    [`IAM role ${ROLE}`]: "updated (MaxSessionDuration 3600 s → 7200 s, the role alias's credential duration)",
     [`role alias ${ALIAS}`]: 'updated (credential duration 3600 s → 7200 s)',
   });
   assert.is((await sdk.iam.send(new GetRoleCommand({ RoleName: ROLE }))).Role!.MaxSessionDuration, 7200);
@@ -223,13 +247,30 @@ test('a fleet run updates each thing that differs; a second run changes nothing'
   await setRetention('yard-003', 30);
 
   const plan = await provision(['--count', '3', '--prefix', 'yard-', '--out', 'fleet', '--retention-hours', '24', '--dry-run']);
-  assert.equal(plan.things.map((t) => t.updated), [0, 1, 1]);
-  const r = await cli(cloud, work.dir, ['provision', '--count', '3', '--prefix', 'yard-', '--out', 'fleet', '--retention-hours', '24', '--endpoint-url', cloud.endpoint]);
+  assert.equal(
+    plan.things.map((t) => t.updated),
+    [0, 1, 1],
+  );
+  const r = await cli(cloud, work.dir, [
+    'provision',
+    '--count',
+    '3',
+    '--prefix',
+    'yard-',
+    '--out',
+    'fleet',
+    '--retention-hours',
+    '24',
+    '--endpoint-url',
+    cloud.endpoint,
+  ]);
   assert.is(r.status, 0, r.stderr);
   assert.ok(/\] yard-002: 0 created, 0 repaired, 1 updated$/m.test(r.stderr), r.stderr);
   assert.ok(/^yard-003\s+0\s+0\s+1\s+[0-9a-f]{12}\s+up to date$/m.test(r.stdout), r.stdout);
   assert.ok(/3 thing\(s\): 0 created, 0 repaired, 2 updated/.test(r.stdout), r.stdout);
-  assert.ok(sameJson(JSON.parse((await sdk.iot.send(new GetPolicyCommand({ policyName: 'fieldcam-yard-002' }))).policyDocument!), await expectedPolicy('yard-002')));
+  assert.ok(
+    sameJson(JSON.parse((await sdk.iot.send(new GetPolicyCommand({ policyName: 'fieldcam-yard-002' }))).policyDocument!), await expectedPolicy('yard-002')),
+  );
   assert.is(await retention('yard-003'), 24);
   nothingChanged(await provision(['--count', '3', '--prefix', 'yard-', '--out', 'fleet', '--retention-hours', '24']));
 });

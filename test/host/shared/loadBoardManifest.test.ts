@@ -25,8 +25,14 @@ test('esp32-cam states smaller control-channel buffers than the firmware default
 });
 
 test('the 64-bit boards: aarch64 under qemu-aarch64 with their cores; pi-5 encodes H.264 in software (no encoder in the SoC)', () => {
-  const cores = ['pi-zero-2w-64', 'pi-4', 'pi-5'].map((n) => loadBoardManifest(n)).map((b) => [b.target, b.qemuCpu, b.camera.source?.kind, b.camera.source?.encoder]);
-  assert.equal(cores, [['aarch64', 'cortex-a53', 'rpicam', undefined], ['aarch64', 'cortex-a72', 'rpicam', undefined], ['aarch64', 'cortex-a76', 'rpicam', 'software']]);
+  const cores = ['pi-zero-2w-64', 'pi-4', 'pi-5']
+    .map((n) => loadBoardManifest(n))
+    .map((b) => [b.target, b.qemuCpu, b.camera.source?.kind, b.camera.source?.encoder]);
+  assert.equal(cores, [
+    ['aarch64', 'cortex-a53', 'rpicam', undefined],
+    ['aarch64', 'cortex-a72', 'rpicam', undefined],
+    ['aarch64', 'cortex-a76', 'rpicam', 'software'],
+  ]);
   assert.is(loadBoardManifest('pi-zero-w').camera.source, undefined); // absent: rpicam with the hardware encoder
 });
 
@@ -39,7 +45,10 @@ test('malformed manifests name the file and the field', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fieldcam-boards-'));
   try {
     const good = {
-      name: 'b', description: 'd', arch: 'x86_64', target: 'x86_64',
+      name: 'b',
+      description: 'd',
+      arch: 'x86_64',
+      target: 'x86_64',
       memory: { ramBytes: 1 << 20, jsBudgetBytes: 1 << 20, initialChunkBytes: 65536, initialSlots: 4096, stackSlots: 512 },
       pool: { bitrateKbps: 1, bufferSeconds: 1, fps: 1, maxFrameBytes: 1024 },
       camera: { codec: 'h264', width: 2, height: 2, fps: 1 },
@@ -56,10 +65,16 @@ test('malformed manifests name the file and the field', () => {
       [{ ...good, target: 'aarch64' }, /qemuCpu must be the qemu-aarch64 CPU model/],
       [{ ...good, camera: { ...good.camera, source: 'usb' } }, /camera\.source must be an object/],
       [{ ...good, camera: { ...good.camera, source: { kind: 'usb' } } }, /camera\.source\.kind must be "rpicam", "v4l2", "rtsp", "mjpeg-http"/],
-      [{ ...good, camera: { ...good.camera, source: { kind: 'v4l2', encoder: 'software' } } }, /camera\.source\.encoder must be "hardware" or "software", and only for kind "rpicam"/],
+      [
+        { ...good, camera: { ...good.camera, source: { kind: 'v4l2', encoder: 'software' } } },
+        /camera\.source\.encoder must be "hardware" or "software", and only for kind "rpicam"/,
+      ],
       [{ ...good, camera: { ...good.camera, source: { kind: 'v4l2', device: '/dev/video0; rm -rf /' } } }, /camera\.source\.device must be a \/dev\/… path/],
       [{ ...good, camera: { ...good.camera, source: { kind: 'v4l2', format: 'rgb24' } } }, /camera\.source\.format must be one of mjpeg, h264, yuyv422/],
-      [{ ...good, camera: { ...good.camera, source: { kind: 'rtsp', url: 'rtsp://x' } } }, /camera\.source\.url must be one of kind, encoder, camera, device, format/],
+      [
+        { ...good, camera: { ...good.camera, source: { kind: 'rtsp', url: 'rtsp://x' } } },
+        /camera\.source\.url must be one of kind, encoder, camera, device, format/,
+      ],
       [{ ...good, memory: { ...good.memory, initialSlots: 1.5 } }, /memory\.initialSlots must be a whole number/],
       [{ ...good, memory: undefined }, /memory must be an object/],
       [{ ...good, control: 'small' }, /control must be an object/],
@@ -79,7 +94,7 @@ test('malformed manifests name the file and the field', () => {
     writeFileSync(join(dir, 'b.json'), JSON.stringify({ ...good, control: { maxPacketBytes: 2048, maxQueued: 4, stateBytes: 2048, pendingResults: 1 } }));
     assert.equal(loadBoardManifest('b', dir).control, { maxPacketBytes: 2048, maxQueued: 4, stateBytes: 2048, pendingResults: 1 });
     writeFileSync(join(dir, 'b.json'), JSON.stringify(good));
-    assert.is(loadBoardManifest('b', dir).control, undefined, 'absent: the firmware\'s defaults');
+    assert.is(loadBoardManifest('b', dir).control, undefined, "absent: the firmware's defaults");
     for (const [content, message] of cases) {
       writeFileSync(join(dir, 'b.json'), typeof content === 'string' ? content : JSON.stringify(content));
       assert.throws(() => loadBoardManifest('b', dir), message);

@@ -37,7 +37,10 @@ test('put / get / getByArn / list (by name) / delete, persisted for the next ins
   const store = new FileStreamStore(dir);
   store.put(record('zeta', 1_700_000_000_000, { Tags: { a: '1' } }));
   store.put(record('alpha', 1_700_000_000_001, { MediaType: 'video/h264' }));
-  assert.equal(store.list().map((r) => r.StreamName), ['alpha', 'zeta']);
+  assert.equal(
+    store.list().map((r) => r.StreamName),
+    ['alpha', 'zeta'],
+  );
   assert.is(store.getByArn('arn:aws:kinesisvideo:us-east-1:123456789012:stream/zeta/1700000000000')?.StreamName, 'zeta');
   const again = new FileStreamStore(dir);
   assert.equal(again.list(), store.list());
@@ -47,8 +50,15 @@ test('put / get / getByArn / list (by name) / delete, persisted for the next ins
   again.delete('zeta');
   assert.is(again.get('zeta'), undefined);
   assert.is(again.getByArn('arn:aws:kinesisvideo:us-east-1:123456789012:stream/zeta/1700000000000'), undefined);
-  assert.equal(new FileStreamStore(dir).list().map((r) => r.StreamName), ['alpha']);
-  assert.equal(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left behind');
+  assert.equal(
+    new FileStreamStore(dir).list().map((r) => r.StreamName),
+    ['alpha'],
+  );
+  assert.equal(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temporary files left behind',
+  );
 });
 
 test('records are frozen copies: mutating what was put changes nothing', () => {
@@ -87,8 +97,11 @@ test('a state directory of the old <name>@<creation-ms> layout keeps its media',
 
 function archivedClient(cloud: RunningCloud): KinesisVideoArchivedMediaClient {
   return new KinesisVideoArchivedMediaClient({
-    region: cloud.ctx.config.region, endpoint: cloud.endpoint, credentials: { ...CREDENTIALS },
-    requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: cloud.caPem }) }), maxAttempts: 1,
+    region: cloud.ctx.config.region,
+    endpoint: cloud.endpoint,
+    credentials: { ...CREDENTIALS },
+    requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca: cloud.caPem }) }),
+    maxAttempts: 1,
   });
 }
 
@@ -131,11 +144,21 @@ test('CreateStream on a full disk (a 1 MiB tmpfs): 500, and no stream was create
     }
     await sdkError(kvs.send(new CreateStreamCommand({ StreamName: 'cam', DataRetentionInHours: 24 })), 'InternalFailure', 500);
     await sdkError(kvs.send(new DescribeStreamCommand({ StreamName: 'cam' })), 'ResourceNotFoundException', 404);
-    assert.equal((await kvs.send(new ListStreamsCommand({}))).StreamInfoList!.map((i) => i.StreamName), ['before']);
+    assert.equal(
+      (await kvs.send(new ListStreamsCommand({}))).StreamInfoList!.map((i) => i.StreamName),
+      ['before'],
+    );
     rmSync(filler);
     await kvs.send(new CreateStreamCommand({ StreamName: 'cam', DataRetentionInHours: 24 }));
-    assert.equal((await kvs.send(new ListStreamsCommand({}))).StreamInfoList!.map((i) => i.StreamName), ['before', 'cam']);
-    assert.equal(new FileStreamStore(state.dir).list().map((r) => r.StreamName), ['before', 'cam'], 'and on disk');
+    assert.equal(
+      (await kvs.send(new ListStreamsCommand({}))).StreamInfoList!.map((i) => i.StreamName),
+      ['before', 'cam'],
+    );
+    assert.equal(
+      new FileStreamStore(state.dir).list().map((r) => r.StreamName),
+      ['before', 'cam'],
+      'and on disk',
+    );
   } finally {
     kvs.destroy();
     await cloud.close();

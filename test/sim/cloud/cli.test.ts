@@ -22,13 +22,21 @@ test.after(() => state.remove());
 function shellEnv(exportLine: string): Record<string, string> {
   const r = spawnSync('sh', ['-c', `${exportLine}\nenv -0`], { encoding: 'utf8', env: {} });
   assert.is(r.status, 0, r.stderr);
-  return Object.fromEntries(r.stdout.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    r.stdout
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
 }
 
 test('prints the endpoint and environment, serves the SDK with them, logs requests, exits 0 on SIGTERM', async () => {
   const secret = "s3cret/with space'quote";
-  const child = spawn(process.execPath, [BIN, 'cloud', '--port', '0', '--state-dir', state.dir, '--region', 'eu-west-1',
-    '--access-key-id', 'AKIAFIELDCAMTEST01', '--secret-access-key', secret], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'cloud', '--port', '0', '--state-dir', state.dir, '--region', 'eu-west-1', '--access-key-id', 'AKIAFIELDCAMTEST01', '--secret-access-key', secret],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -72,12 +80,24 @@ test('prints the endpoint and environment, serves the SDK with them, logs reques
 });
 
 /** POSTs `{}` to `path`, signed with `credentials` (right or wrong), and returns the HTTP status. */
-async function signedStatus(endpoint: string, caPem: string, path: string, region: string,
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }): Promise<number> {
+async function signedStatus(
+  endpoint: string,
+  caPem: string,
+  path: string,
+  region: string,
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+): Promise<number> {
   const url = new URL(endpoint);
   const signer = new SignatureV4({ service: 'kinesisvideo', region, credentials, sha256: Sha256, applyChecksum: false });
-  const signed = await signer.sign({ method: 'POST', protocol: 'https:', hostname: url.hostname, port: Number(url.port), path,
-    headers: { host: url.host, 'content-type': 'application/json' }, body: '{}' });
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: 'https:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path,
+    headers: { host: url.host, 'content-type': 'application/json' },
+    body: '{}',
+  });
   return new Promise((done, fail) => {
     const req = request({ host: url.hostname, port: url.port, method: 'POST', path, headers: signed.headers, ca: caPem, agent: false }, (res) => {
       res.resume();
@@ -94,11 +114,19 @@ test('never prints a secret: not the --secret-access-key, not a session token in
   const secret = 'FieldcamTestSecretKey0123456789abcdefXYZ';
   // A temporary credential as the IoT credentials provider would have issued it, in the cloud's state file.
   const now = Date.now();
-  const temporary = { accessKeyId: 'ASIAFIELDCAMTEST0001', secretAccessKey: 'TemporarySecretKeyOfTheTest0123456789',
-    sessionToken: 'IQoJTestSessionTokenThatMustNeverBePrinted/0123456789+abcdefghijklmnopqrstuvwxyz==', expiration: now + 3600_000, issuedAt: now };
+  const temporary = {
+    accessKeyId: 'ASIAFIELDCAMTEST0001',
+    secretAccessKey: 'TemporarySecretKeyOfTheTest0123456789',
+    sessionToken: 'IQoJTestSessionTokenThatMustNeverBePrinted/0123456789+abcdefghijklmnopqrstuvwxyz==',
+    expiration: now + 3600_000,
+    issuedAt: now,
+  };
   writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ format: 'fieldcam-cloud-credentials', version: 1, temporary: [temporary] }), { mode: 0o600 });
-  const child = spawn(process.execPath, [BIN, 'cloud', '--port', '0', '--state-dir', dir, '--access-key-id', 'AKIAFIELDCAMTEST02',
-    '--secret-access-key', secret], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'cloud', '--port', '0', '--state-dir', dir, '--access-key-id', 'AKIAFIELDCAMTEST02', '--secret-access-key', secret],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -127,7 +155,11 @@ test('never prints a secret: not the --secret-access-key, not a session token in
   }
   assert.is(await exited, 0, stderr);
   const output = stdout + stderr;
-  for (const [what, value] of [['--secret-access-key', secret], ['session token', temporary.sessionToken], ['temporary secret', temporary.secretAccessKey]] as const) {
+  for (const [what, value] of [
+    ['--secret-access-key', secret],
+    ['session token', temporary.sessionToken],
+    ['temporary secret', temporary.secretAccessKey],
+  ] as const) {
     // Whole, or any 12-character piece of it.
     for (let i = 0; i + 12 <= value.length; i++) {
       assert.ok(!output.includes(value.slice(i, i + 12)), `the ${what} appears in the output (from character ${i}):\n${output}`);
@@ -139,7 +171,11 @@ test('usage errors exit 2 with a named error', () => {
   const r = spawnSync(process.execPath, [BIN, 'cloud', '--port', '70000', '--state-dir', state.dir], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
   assert.is(r.status, 2, r.stderr);
   assert.ok(r.stderr.includes('error CLI_USAGE') && r.stderr.includes('--port'), r.stderr);
-  const lone = spawnSync(process.execPath, [BIN, 'cloud', '--access-key-id', 'AKIAX', '--state-dir', state.dir], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  const lone = spawnSync(process.execPath, [BIN, 'cloud', '--access-key-id', 'AKIAX', '--state-dir', state.dir], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.is(lone.status, 2, lone.stderr);
   assert.ok(lone.stderr.includes('go together'), lone.stderr);
 });

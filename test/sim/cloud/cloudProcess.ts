@@ -41,7 +41,13 @@ export async function startCloudProcess(
   stateDir: string,
   options: { config?: Partial<CloudConfig>; connectionTimeouts?: Partial<ConnectionTimeouts>; fdLimit?: number } = {},
 ): Promise<CloudProcess> {
-  const args = [process.execPath, '--import', 'tsx', MAIN, JSON.stringify({ stateDir, config: options.config ?? {}, connectionTimeouts: options.connectionTimeouts ?? {} })];
+  const args = [
+    process.execPath,
+    '--import',
+    'tsx',
+    MAIN,
+    JSON.stringify({ stateDir, config: options.config ?? {}, connectionTimeouts: options.connectionTimeouts ?? {} }),
+  ];
   const child: ChildProcess = spawn('sh', ['-c', `ulimit -n ${options.fdLimit ?? 4096} && exec "$@"`, 'sh', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,10 +55,12 @@ export async function startCloudProcess(
   const events: { event: string; fields: Record<string, unknown> }[] = [];
   let stderr = '';
   let exit: string | undefined;
-  const exitPromise = new Promise<void>((done) => child.on('exit', (code, signal) => {
-    exit = signal ?? String(code);
-    done();
-  }));
+  const exitPromise = new Promise<void>((done) =>
+    child.on('exit', (code, signal) => {
+      exit = signal ?? String(code);
+      done();
+    }),
+  );
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   let pending = '';
   const ready = await new Promise<Ready>((done, fail) => {

@@ -11,17 +11,19 @@ const cloud = await startCloud({
   routes: [...controlPlaneRoutes, ...mediaRoutes],
   log: (event, fields) => process.stdout.write(JSON.stringify({ event, fields }) + '\n'),
 });
-process.stdout.write(JSON.stringify({
-  ready: {
-    pid: process.pid,
-    endpoint: cloud.endpoint,
-    credentialsEndpoint: cloud.credentialsEndpoint,
-    caFile: cloud.caFile,
-    mqttPort: cloud.mqtt.port,
-    region: cloud.ctx.config.region,
-    accountId: cloud.ctx.config.accountId,
-  },
-}) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    ready: {
+      pid: process.pid,
+      endpoint: cloud.endpoint,
+      credentialsEndpoint: cloud.credentialsEndpoint,
+      caFile: cloud.caFile,
+      mqttPort: cloud.mqtt.port,
+      region: cloud.ctx.config.region,
+      accountId: cloud.ctx.config.accountId,
+    },
+  }) + '\n',
+);
 process.once('SIGTERM', () => {
   void cloud.close().then(() => process.exit(0));
 });

@@ -37,7 +37,13 @@ function tcp(port: number): Promise<Socket> {
 /** The TLS ClientHello Node sends, captured from a handshake that goes nowhere. */
 function clientHello(): Promise<Buffer> {
   return new Promise((done) => {
-    const sink = new Duplex({ read() {}, write(chunk: Buffer, _encoding, callback) { done(Buffer.from(chunk)); callback(); } });
+    const sink = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        done(Buffer.from(chunk));
+        callback();
+      },
+    });
     const tls = tlsConnect({ socket: sink, rejectUnauthorized: false, servername: 'localhost' });
     tls.on('error', () => {});
     setImmediate(() => tls.destroy());
@@ -49,19 +55,27 @@ async function secure(port: number, ca: string, cert?: DeviceCertificate): Promi
   const raw = await tcp(port);
   const tls = tlsConnect({ socket: raw, ca, host: '127.0.0.1', ...(cert ? { cert: cert.certificatePem, key: cert.privateKeyPem } : {}) });
   tls.on('error', () => {});
-  await guard(new Promise<void>((done, fail) => {
-    tls.once('secureConnect', () => done());
-    tls.once('error', fail);
-  }), `TLS handshake on port ${port}`, 10_000);
+  await guard(
+    new Promise<void>((done, fail) => {
+      tls.once('secureConnect', () => done());
+      tls.once('error', fail);
+    }),
+    `TLS handshake on port ${port}`,
+    10_000,
+  );
   return { raw, tls };
 }
 
 /** Resolves on the first bytes the server sends (or the end of the connection). */
 function firstBytes(socket: Duplex): Promise<Buffer | undefined> {
-  return guard(new Promise((done) => {
-    socket.once('data', (chunk: Buffer) => done(chunk));
-    socket.once('close', () => done(undefined));
-  }), 'an answer', 10_000);
+  return guard(
+    new Promise((done) => {
+      socket.once('data', (chunk: Buffer) => done(chunk));
+      socket.once('close', () => done(undefined));
+    }),
+    'an answer',
+    10_000,
+  );
 }
 
 /** MQTT 3.1.1 CONNECT (§3.1): clean session, keep-alive 60 s. */
@@ -81,8 +95,10 @@ function wsFrame(payload: Buffer): Buffer {
 }
 
 function upgradeRequest(pathAndQuery: string, host: string): string {
-  return `GET ${pathAndQuery} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n';
+  return (
+    `GET ${pathAndQuery} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n'
+  );
 }
 
 test('every stage of every port: RST, then the cloud still serves', async () => {
@@ -103,29 +119,129 @@ test('every stage of every port: RST, then the cloud still serves', async () => 
 
   /** Stages of an HTTP exchange over an established TLS connection, for the HTTPS port and the credentials port. */
   const httpStages = (label: string, port: number, request: string, withCert?: DeviceCertificate): [string, () => Promise<void>][] => [
-    [`${label}: after the handshake`, async () => { const c = await secure(port, ca, withCert); await settle(); c.raw.resetAndDestroy(); }],
-    [`${label}: mid request line`, async () => { const c = await secure(port, ca, withCert); c.tls.write(request.slice(0, 7)); await settle(); c.raw.resetAndDestroy(); }],
-    [`${label}: mid request head`, async () => { const c = await secure(port, ca, withCert); c.tls.write(request.slice(0, request.indexOf('\r\n') + 8)); await settle(); c.raw.resetAndDestroy(); }],
-    [`${label}: mid body`, async () => {
-      const c = await secure(port, ca, withCert);
-      c.tls.write('POST /listStreams HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"Max');
-      await settle();
-      c.raw.resetAndDestroy();
-    }],
-    [`${label}: request sent, before the answer`, async () => { const c = await secure(port, ca, withCert); c.tls.write(request); c.raw.resetAndDestroy(); }],
-    [`${label}: after the answer`, async () => { const c = await secure(port, ca, withCert); c.tls.write(request); await firstBytes(c.tls); c.raw.resetAndDestroy(); }],
-    [`${label}: Upgrade request`, async () => { const c = await secure(port, ca, withCert); c.tls.write(upgradeRequest('/mqtt', '127.0.0.1')); c.raw.resetAndDestroy(); }],
-    [`${label}: Upgrade request, after the answer`, async () => { const c = await secure(port, ca, withCert); c.tls.write(upgradeRequest('/mqtt', '127.0.0.1')); await firstBytes(c.tls); c.raw.resetAndDestroy(); }],
+    [
+      `${label}: after the handshake`,
+      async () => {
+        const c = await secure(port, ca, withCert);
+        await settle();
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `${label}: mid request line`,
+      async () => {
+        const c = await secure(port, ca, withCert);
+        c.tls.write(request.slice(0, 7));
+        await settle();
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `${label}: mid request head`,
+      async () => {
+        const c = await secure(port, ca, withCert);
+        c.tls.write(request.slice(0, request.indexOf('\r\n') + 8));
+        await settle();
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `${label}: mid body`,
+      async () => {
+        const c = await secure(port, ca, withCert);
+        c.tls.write('POST /listStreams HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"Max');
+        await settle();
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `${label}: request sent, before the answer`,
+      async () => {
+        const c = await secure(port, ca, withCert);
+        c.tls.write(request);
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `${label}: after the answer`,
+      async () => {
+        const c = await secure(port, ca, withCert);
+        c.tls.write(request);
+        await firstBytes(c.tls);
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `${label}: Upgrade request`,
+      async () => {
+        const c = await secure(port, ca, withCert);
+        c.tls.write(upgradeRequest('/mqtt', '127.0.0.1'));
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `${label}: Upgrade request, after the answer`,
+      async () => {
+        const c = await secure(port, ca, withCert);
+        c.tls.write(upgradeRequest('/mqtt', '127.0.0.1'));
+        await firstBytes(c.tls);
+        c.raw.resetAndDestroy();
+      },
+    ],
   ];
 
   /** Stages before and during the TLS handshake, for every port. */
   const tlsStages = (label: string, port: number): [string, () => Promise<void>][] => [
-    [`${label}: TCP open, nothing sent`, async () => { const s = await tcp(port); s.resetAndDestroy(); }],
-    [`${label}: TCP open, after a pause`, async () => { const s = await tcp(port); await settle(); s.resetAndDestroy(); }],
-    [`${label}: mid ClientHello`, async () => { const s = await tcp(port); s.write(hello.subarray(0, hello.length >> 1)); await settle(); s.resetAndDestroy(); }],
-    [`${label}: after ClientHello`, async () => { const s = await tcp(port); s.write(hello); s.resetAndDestroy(); }],
-    [`${label}: after ServerHello (mid handshake)`, async () => { const s = await tcp(port); s.write(hello); await firstBytes(s); s.resetAndDestroy(); }],
-    [`${label}: not TLS at all`, async () => { const s = await tcp(port); s.write(listStreams); await settle(); s.resetAndDestroy(); }],
+    [
+      `${label}: TCP open, nothing sent`,
+      async () => {
+        const s = await tcp(port);
+        s.resetAndDestroy();
+      },
+    ],
+    [
+      `${label}: TCP open, after a pause`,
+      async () => {
+        const s = await tcp(port);
+        await settle();
+        s.resetAndDestroy();
+      },
+    ],
+    [
+      `${label}: mid ClientHello`,
+      async () => {
+        const s = await tcp(port);
+        s.write(hello.subarray(0, hello.length >> 1));
+        await settle();
+        s.resetAndDestroy();
+      },
+    ],
+    [
+      `${label}: after ClientHello`,
+      async () => {
+        const s = await tcp(port);
+        s.write(hello);
+        s.resetAndDestroy();
+      },
+    ],
+    [
+      `${label}: after ServerHello (mid handshake)`,
+      async () => {
+        const s = await tcp(port);
+        s.write(hello);
+        await firstBytes(s);
+        s.resetAndDestroy();
+      },
+    ],
+    [
+      `${label}: not TLS at all`,
+      async () => {
+        const s = await tcp(port);
+        s.write(listStreams);
+        await settle();
+        s.resetAndDestroy();
+      },
+    ],
   ];
 
   // PutMedia: a streaming request with a streaming answer (ACKs), signed, on a stream of its own.
@@ -140,24 +256,40 @@ test('every stage of every port: RST, then the cloud still serves', async () => 
     return { ...c, body: muxFixture({ startTimecode: T0 + 20_000 * putMedias++ }) };
   };
   const putMediaStages: [string, () => Promise<void>][] = [
-    ['https PutMedia: head sent, before the 200', async () => { const c = await putMedia(); c.raw.resetAndDestroy(); }],
-    ['https PutMedia: mid body', async () => {
-      const c = await putMedia();
-      await firstBytes(c.tls);
-      c.tls.write(chunk(c.body.subarray(0, c.body.length >> 1)));
-      await settle();
-      c.raw.resetAndDestroy();
-    }],
-    ['https PutMedia: after PERSISTED ACKs, mid body', async () => {
-      const c = await putMedia();
-      let answer = '';
-      c.tls.on('data', (d: Buffer) => (answer += d.toString('latin1')));
-      c.tls.write(chunk(c.body));
-      await guard((async () => {
-        while (!answer.includes('PERSISTED') && !c.tls.destroyed) await new Promise((r) => setTimeout(r, 10));
-      })(), 'a PERSISTED ACK', 10_000);
-      c.raw.resetAndDestroy();
-    }],
+    [
+      'https PutMedia: head sent, before the 200',
+      async () => {
+        const c = await putMedia();
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      'https PutMedia: mid body',
+      async () => {
+        const c = await putMedia();
+        await firstBytes(c.tls);
+        c.tls.write(chunk(c.body.subarray(0, c.body.length >> 1)));
+        await settle();
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      'https PutMedia: after PERSISTED ACKs, mid body',
+      async () => {
+        const c = await putMedia();
+        let answer = '';
+        c.tls.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+        c.tls.write(chunk(c.body));
+        await guard(
+          (async () => {
+            while (!answer.includes('PERSISTED') && !c.tls.destroyed) await new Promise((r) => setTimeout(r, 10));
+          })(),
+          'a PERSISTED ACK',
+          10_000,
+        );
+        c.raw.resetAndDestroy();
+      },
+    ],
   ];
 
   const stages: [string, () => Promise<void>][] = [
@@ -167,40 +299,124 @@ test('every stage of every port: RST, then the cloud still serves', async () => 
     ...tlsStages('credentials', credentialsPort),
     ...httpStages('credentials', credentialsPort, credentialsGet, cert),
     ...tlsStages('mqtt', mqttPort),
-    [`mqtt: after the handshake, no certificate`, async () => { const c = await secure(mqttPort, ca); await settle(); c.raw.resetAndDestroy(); }],
-    [`mqtt: CONNECT without a certificate`, async () => { const c = await secure(mqttPort, ca); c.tls.write(connectPacket(thing)); c.raw.resetAndDestroy(); }],
-    [`mqtt: mid CONNECT`, async () => { const c = await secure(mqttPort, ca, cert); c.tls.write(connectPacket(thing).subarray(0, 9)); await settle(); c.raw.resetAndDestroy(); }],
-    [`mqtt: CONNECT sent, before CONNACK`, async () => { const c = await secure(mqttPort, ca, cert); c.tls.write(connectPacket(thing)); c.raw.resetAndDestroy(); }],
-    [`mqtt: after CONNACK`, async () => { const c = await secure(mqttPort, ca, cert); c.tls.write(connectPacket(thing)); await firstBytes(c.tls); c.raw.resetAndDestroy(); }],
-    [`mqtt: after CONNACK, mid PUBLISH`, async () => {
-      const c = await secure(mqttPort, ca, cert);
-      c.tls.write(connectPacket(thing));
-      await firstBytes(c.tls);
-      c.tls.write(Buffer.from([0x30, 0x40, 0x00, 0x10]));
-      await settle();
-      c.raw.resetAndDestroy();
-    }],
+    [
+      `mqtt: after the handshake, no certificate`,
+      async () => {
+        const c = await secure(mqttPort, ca);
+        await settle();
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `mqtt: CONNECT without a certificate`,
+      async () => {
+        const c = await secure(mqttPort, ca);
+        c.tls.write(connectPacket(thing));
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `mqtt: mid CONNECT`,
+      async () => {
+        const c = await secure(mqttPort, ca, cert);
+        c.tls.write(connectPacket(thing).subarray(0, 9));
+        await settle();
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `mqtt: CONNECT sent, before CONNACK`,
+      async () => {
+        const c = await secure(mqttPort, ca, cert);
+        c.tls.write(connectPacket(thing));
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `mqtt: after CONNACK`,
+      async () => {
+        const c = await secure(mqttPort, ca, cert);
+        c.tls.write(connectPacket(thing));
+        await firstBytes(c.tls);
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `mqtt: after CONNACK, mid PUBLISH`,
+      async () => {
+        const c = await secure(mqttPort, ca, cert);
+        c.tls.write(connectPacket(thing));
+        await firstBytes(c.tls);
+        c.tls.write(Buffer.from([0x30, 0x40, 0x00, 0x10]));
+        await settle();
+        c.raw.resetAndDestroy();
+      },
+    ],
     ...httpStages('mqtt http', mqttPort, 'GET /mqtt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'),
-    [`mqtt http: Upgrade to an unknown path`, async () => { const c = await secure(mqttPort, ca); c.tls.write(upgradeRequest('/nope', '127.0.0.1')); c.raw.resetAndDestroy(); }],
-    [`mqtt http: Upgrade to an unknown path, after the 404`, async () => { const c = await secure(mqttPort, ca); c.tls.write(upgradeRequest('/nope', '127.0.0.1')); await firstBytes(c.tls); c.raw.resetAndDestroy(); }],
-    [`mqtt http: Upgrade with a bad signature, after the 403`, async () => { const c = await secure(mqttPort, ca); c.tls.write(upgradeRequest(signedPath.replace(/Signature=[0-9a-f]{4}/, 'Signature=0000'), view.mqtt.endpoint)); await firstBytes(c.tls); c.raw.resetAndDestroy(); }],
-    [`mqtt http: signed Upgrade, before the 101`, async () => { const c = await secure(mqttPort, ca); c.tls.write(upgradeRequest(signedPath, view.mqtt.endpoint)); c.raw.resetAndDestroy(); }],
-    [`mqtt http: signed Upgrade, after the 101`, async () => { const c = await secure(mqttPort, ca); c.tls.write(upgradeRequest(signedPath, view.mqtt.endpoint)); await firstBytes(c.tls); c.raw.resetAndDestroy(); }],
-    [`mqtt websocket: mid CONNECT frame`, async () => {
-      const c = await secure(mqttPort, ca);
-      c.tls.write(upgradeRequest(signedPath, view.mqtt.endpoint));
-      await firstBytes(c.tls);
-      c.tls.write(wsFrame(connectPacket('operator-reset')).subarray(0, 12));
-      await settle();
-      c.raw.resetAndDestroy();
-    }],
-    [`mqtt websocket: CONNECT sent, before CONNACK`, async () => {
-      const c = await secure(mqttPort, ca);
-      c.tls.write(upgradeRequest(signedPath, view.mqtt.endpoint));
-      await firstBytes(c.tls);
-      c.tls.write(wsFrame(connectPacket('operator-reset')));
-      c.raw.resetAndDestroy();
-    }],
+    [
+      `mqtt http: Upgrade to an unknown path`,
+      async () => {
+        const c = await secure(mqttPort, ca);
+        c.tls.write(upgradeRequest('/nope', '127.0.0.1'));
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `mqtt http: Upgrade to an unknown path, after the 404`,
+      async () => {
+        const c = await secure(mqttPort, ca);
+        c.tls.write(upgradeRequest('/nope', '127.0.0.1'));
+        await firstBytes(c.tls);
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `mqtt http: Upgrade with a bad signature, after the 403`,
+      async () => {
+        const c = await secure(mqttPort, ca);
+        c.tls.write(upgradeRequest(signedPath.replace(/Signature=[0-9a-f]{4}/, 'Signature=0000'), view.mqtt.endpoint));
+        await firstBytes(c.tls);
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `mqtt http: signed Upgrade, before the 101`,
+      async () => {
+        const c = await secure(mqttPort, ca);
+        c.tls.write(upgradeRequest(signedPath, view.mqtt.endpoint));
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `mqtt http: signed Upgrade, after the 101`,
+      async () => {
+        const c = await secure(mqttPort, ca);
+        c.tls.write(upgradeRequest(signedPath, view.mqtt.endpoint));
+        await firstBytes(c.tls);
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `mqtt websocket: mid CONNECT frame`,
+      async () => {
+        const c = await secure(mqttPort, ca);
+        c.tls.write(upgradeRequest(signedPath, view.mqtt.endpoint));
+        await firstBytes(c.tls);
+        c.tls.write(wsFrame(connectPacket('operator-reset')).subarray(0, 12));
+        await settle();
+        c.raw.resetAndDestroy();
+      },
+    ],
+    [
+      `mqtt websocket: CONNECT sent, before CONNACK`,
+      async () => {
+        const c = await secure(mqttPort, ca);
+        c.tls.write(upgradeRequest(signedPath, view.mqtt.endpoint));
+        await firstBytes(c.tls);
+        c.tls.write(wsFrame(connectPacket('operator-reset')));
+        c.raw.resetAndDestroy();
+      },
+    ],
   ];
 
   for (const [name, run] of stages) {
@@ -212,9 +428,15 @@ test('every stage of every port: RST, then the cloud still serves', async () => 
     await settle();
     assert.is(cloud.exited(), undefined, `the cloud exited after "${name}"; stderr:\n${cloud.stderr()}`);
     const out = await guard(kvs.send(new ListStreamsCommand({})), `ListStreams after "${name}"`).catch((err: Error) => {
-      throw new Error(`ListStreams after "${name}": ${err.message}; the cloud ${cloud!.exited() === undefined ? 'runs' : `exited (${cloud!.exited()})`}; stderr:\n${cloud!.stderr()}`);
+      throw new Error(
+        `ListStreams after "${name}": ${err.message}; the cloud ${cloud!.exited() === undefined ? 'runs' : `exited (${cloud!.exited()})`}; stderr:\n${cloud!.stderr()}`,
+      );
     });
-    assert.equal(out.StreamInfoList?.map((info) => info.StreamName), [stream], `ListStreams after "${name}"`);
+    assert.equal(
+      out.StreamInfoList?.map((info) => info.StreamName),
+      [stream],
+      `ListStreams after "${name}"`,
+    );
   }
 
   // Every port still serves real clients, PutMedia on the stream whose connections were reset included.

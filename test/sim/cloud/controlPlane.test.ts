@@ -50,11 +50,19 @@ test('CreateStream of an existing name → ResourceInUseException (400)', async 
 });
 
 test('bad names, retention, media type → InvalidArgumentException with AWS validation wording', async () => {
-  await sdkError(kvs.send(new CreateStreamCommand({ StreamName: 'has space' })), 'InvalidArgumentException', 400,
-    /^1 validation error detected: Value 'has space' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: \[a-zA-Z0-9_.-\]\+$/);
+  await sdkError(
+    kvs.send(new CreateStreamCommand({ StreamName: 'has space' })),
+    'InvalidArgumentException',
+    400,
+    /^1 validation error detected: Value 'has space' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: \[a-zA-Z0-9_.-\]\+$/,
+  );
   await sdkError(kvs.send(new CreateStreamCommand({ StreamName: 'x'.repeat(257) })), 'InvalidArgumentException', 400, /length less than or equal to 256/);
-  await sdkError(kvs.send(new CreateStreamCommand({ StreamName: 'ok', DataRetentionInHours: -1, MediaType: 'h264' })), 'InvalidArgumentException', 400,
-    /^2 validation errors detected: .*mediaType.*dataRetentionInHours|^2 validation errors detected: .*dataRetentionInHours.*mediaType/);
+  await sdkError(
+    kvs.send(new CreateStreamCommand({ StreamName: 'ok', DataRetentionInHours: -1, MediaType: 'h264' })),
+    'InvalidArgumentException',
+    400,
+    /^2 validation errors detected: .*mediaType.*dataRetentionInHours|^2 validation errors detected: .*dataRetentionInHours.*mediaType/,
+  );
   await sdkError(kvs.send(new DescribeStreamCommand({ StreamName: 'bad/name' })), 'InvalidArgumentException', 400);
   await sdkError(kvs.send(new DescribeStreamCommand({})), 'InvalidArgumentException', 400, /StreamName or StreamARN/);
   await sdkError(kvs.send(new DescribeStreamCommand({ StreamARN: 'arn:aws:s3:::bucket' })), 'InvalidArgumentException', 400, /streamARN/);
@@ -62,21 +70,46 @@ test('bad names, retention, media type → InvalidArgumentException with AWS val
 });
 
 test('missing streams → ResourceNotFoundException (404) with the service message', async () => {
-  const err = await sdkError(kvs.send(new DescribeStreamCommand({ StreamName: 'nope' })), 'ResourceNotFoundException', 404,
-    /^The requested stream is not found or not active\.$/);
+  const err = await sdkError(
+    kvs.send(new DescribeStreamCommand({ StreamName: 'nope' })),
+    'ResourceNotFoundException',
+    404,
+    /^The requested stream is not found or not active\.$/,
+  );
   assert.is(err.$fault, 'client');
-  await sdkError(kvs.send(new DescribeStreamCommand({ StreamARN: 'arn:aws:kinesisvideo:us-east-1:123456789012:stream/nope/1' })), 'ResourceNotFoundException', 404);
+  await sdkError(
+    kvs.send(new DescribeStreamCommand({ StreamARN: 'arn:aws:kinesisvideo:us-east-1:123456789012:stream/nope/1' })),
+    'ResourceNotFoundException',
+    404,
+  );
   await sdkError(kvs.send(new GetDataEndpointCommand({ StreamName: 'nope', APIName: 'PUT_MEDIA' })), 'ResourceNotFoundException', 404);
-  await sdkError(kvs.send(new DeleteStreamCommand({ StreamARN: 'arn:aws:kinesisvideo:us-east-1:123456789012:stream/nope/1' })), 'ResourceNotFoundException', 404);
+  await sdkError(
+    kvs.send(new DeleteStreamCommand({ StreamARN: 'arn:aws:kinesisvideo:us-east-1:123456789012:stream/nope/1' })),
+    'ResourceNotFoundException',
+    404,
+  );
 });
 
 test('GetDataEndpoint returns the cloud endpoint for every APIName; a bad APIName is refused', async () => {
-  for (const api of ['PUT_MEDIA', 'GET_MEDIA', 'LIST_FRAGMENTS', 'GET_MEDIA_FOR_FRAGMENT_LIST', 'GET_HLS_STREAMING_SESSION_URL',
-    'GET_DASH_STREAMING_SESSION_URL', 'GET_CLIP', 'GET_IMAGES'] as const) {
+  for (const api of [
+    'PUT_MEDIA',
+    'GET_MEDIA',
+    'LIST_FRAGMENTS',
+    'GET_MEDIA_FOR_FRAGMENT_LIST',
+    'GET_HLS_STREAMING_SESSION_URL',
+    'GET_DASH_STREAMING_SESSION_URL',
+    'GET_CLIP',
+    'GET_IMAGES',
+  ] as const) {
     const out = await kvs.send(new GetDataEndpointCommand({ StreamName: 'cam-1', APIName: api }));
     assert.is(out.DataEndpoint, cloud.endpoint, api);
   }
-  await sdkError(kvs.send(new GetDataEndpointCommand({ StreamName: 'cam-1', APIName: 'PUT_IT' as 'PUT_MEDIA' })), 'InvalidArgumentException', 400, /enum value set/);
+  await sdkError(
+    kvs.send(new GetDataEndpointCommand({ StreamName: 'cam-1', APIName: 'PUT_IT' as 'PUT_MEDIA' })),
+    'InvalidArgumentException',
+    400,
+    /enum value set/,
+  );
 });
 
 test('TagStream / ListTagsForStream / UntagStream, and the 50-tag limit', async () => {
@@ -88,7 +121,11 @@ test('TagStream / ListTagsForStream / UntagStream, and the 50-tag limit', async 
   assert.equal((await kvs.send(new ListTagsForStreamCommand({ StreamARN: StreamInfo!.StreamARN }))).Tags, { site: 'south gate' });
   const many = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, `${i}`]));
   await sdkError(kvs.send(new TagStreamCommand({ StreamName: 'cam-1', Tags: many })), 'TagsPerResourceExceededLimitException', 400, /50/);
-  await sdkError(kvs.send(new CreateStreamCommand({ StreamName: 'too-many-tags', Tags: { ...many, extra: 'x' } })), 'TagsPerResourceExceededLimitException', 400);
+  await sdkError(
+    kvs.send(new CreateStreamCommand({ StreamName: 'too-many-tags', Tags: { ...many, extra: 'x' } })),
+    'TagsPerResourceExceededLimitException',
+    400,
+  );
   delete many.k0;
   await kvs.send(new TagStreamCommand({ StreamName: 'cam-1', Tags: many })); // 49 new + site = 50: allowed
   assert.is(Object.keys((await kvs.send(new ListTagsForStreamCommand({ StreamName: 'cam-1' }))).Tags!).length, 50);
@@ -97,24 +134,44 @@ test('TagStream / ListTagsForStream / UntagStream, and the 50-tag limit', async 
 
 test('UpdateDataRetention: increase, decrease, CurrentVersion check, bounds', async () => {
   const v1 = (await kvs.send(new DescribeStreamCommand({ StreamName: 'cam-1' }))).StreamInfo!;
-  await kvs.send(new UpdateDataRetentionCommand({ StreamName: 'cam-1', CurrentVersion: v1.Version, Operation: 'INCREASE_DATA_RETENTION', DataRetentionChangeInHours: 6 }));
+  await kvs.send(
+    new UpdateDataRetentionCommand({ StreamName: 'cam-1', CurrentVersion: v1.Version, Operation: 'INCREASE_DATA_RETENTION', DataRetentionChangeInHours: 6 }),
+  );
   const v2 = (await kvs.send(new DescribeStreamCommand({ StreamName: 'cam-1' }))).StreamInfo!;
   assert.is(v2.DataRetentionInHours, 30);
   assert.not(v2.Version, v1.Version, 'the version changes with the metadata');
   await sdkError(
-    kvs.send(new UpdateDataRetentionCommand({ StreamName: 'cam-1', CurrentVersion: v1.Version, Operation: 'DECREASE_DATA_RETENTION', DataRetentionChangeInHours: 1 })),
-    'VersionMismatchException', 400,
+    kvs.send(
+      new UpdateDataRetentionCommand({ StreamName: 'cam-1', CurrentVersion: v1.Version, Operation: 'DECREASE_DATA_RETENTION', DataRetentionChangeInHours: 1 }),
+    ),
+    'VersionMismatchException',
+    400,
   );
-  await kvs.send(new UpdateDataRetentionCommand({ StreamARN: v2.StreamARN, CurrentVersion: v2.Version, Operation: 'DECREASE_DATA_RETENTION', DataRetentionChangeInHours: 29 }));
+  await kvs.send(
+    new UpdateDataRetentionCommand({
+      StreamARN: v2.StreamARN,
+      CurrentVersion: v2.Version,
+      Operation: 'DECREASE_DATA_RETENTION',
+      DataRetentionChangeInHours: 29,
+    }),
+  );
   const v3 = (await kvs.send(new DescribeStreamCommand({ StreamName: 'cam-1' }))).StreamInfo!;
   assert.is(v3.DataRetentionInHours, 1);
   await sdkError(
-    kvs.send(new UpdateDataRetentionCommand({ StreamName: 'cam-1', CurrentVersion: v3.Version, Operation: 'DECREASE_DATA_RETENTION', DataRetentionChangeInHours: 2 })),
-    'InvalidArgumentException', 400, /between 0 and 87600/,
+    kvs.send(
+      new UpdateDataRetentionCommand({ StreamName: 'cam-1', CurrentVersion: v3.Version, Operation: 'DECREASE_DATA_RETENTION', DataRetentionChangeInHours: 2 }),
+    ),
+    'InvalidArgumentException',
+    400,
+    /between 0 and 87600/,
   );
   await sdkError(
-    kvs.send(new UpdateDataRetentionCommand({ StreamName: 'cam-1', CurrentVersion: v3.Version, Operation: 'INCREASE_DATA_RETENTION', DataRetentionChangeInHours: 0 })),
-    'InvalidArgumentException', 400, /dataRetentionChangeInHours/,
+    kvs.send(
+      new UpdateDataRetentionCommand({ StreamName: 'cam-1', CurrentVersion: v3.Version, Operation: 'INCREASE_DATA_RETENTION', DataRetentionChangeInHours: 0 }),
+    ),
+    'InvalidArgumentException',
+    400,
+    /dataRetentionChangeInHours/,
   );
 });
 
@@ -133,7 +190,10 @@ test('ListStreams: MaxResults pages with NextToken; StreamNameCondition BEGINS_W
   assert.equal(names, ['cam-1', 'lobby-a', 'lobby-b', 'lobby-c', 'yard']);
   assert.is(pages, 3);
   const lobby = await kvs.send(new ListStreamsCommand({ StreamNameCondition: { ComparisonOperator: 'BEGINS_WITH', ComparisonValue: 'lobby' } }));
-  assert.equal(lobby.StreamInfoList!.map((s) => s.StreamName), ['lobby-a', 'lobby-b', 'lobby-c']);
+  assert.equal(
+    lobby.StreamInfoList!.map((s) => s.StreamName),
+    ['lobby-a', 'lobby-b', 'lobby-c'],
+  );
   assert.is(lobby.NextToken, undefined);
   await sdkError(kvs.send(new ListStreamsCommand({ NextToken: 'Zm9vIGJhcg==' })), 'InvalidArgumentException', 400, /NextToken/);
   await sdkError(kvs.send(new ListStreamsCommand({ MaxResults: 0 })), 'InvalidArgumentException', 400, /maxResults/);

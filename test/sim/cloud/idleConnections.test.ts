@@ -49,7 +49,12 @@ async function hold(what: string, port: number, tls?: { ca: string; cert?: Devic
     raw.resume();
     return held;
   }
-  const secure = tlsConnect({ socket: raw, ca: tls.ca, host: '127.0.0.1', ...(tls.cert ? { cert: tls.cert.certificatePem, key: tls.cert.privateKeyPem } : {}) });
+  const secure = tlsConnect({
+    socket: raw,
+    ca: tls.ca,
+    host: '127.0.0.1',
+    ...(tls.cert ? { cert: tls.cert.certificatePem, key: tls.cert.privateKeyPem } : {}),
+  });
   secure.on('error', () => {});
   secure.once('close', () => (held.closed = true));
   await new Promise<void>((done, fail) => {
@@ -92,7 +97,7 @@ test('1,000 silent TCP and TLS connections and 10 MQTT clients without keep-aliv
     const opened = Date.now();
     for (const [what, port, tls, count] of plan) {
       for (let i = 0; i < count; i += 100) {
-        held.push(...await Promise.all(Array.from({ length: Math.min(100, count - i) }, () => hold(what, port, tls))));
+        held.push(...(await Promise.all(Array.from({ length: Math.min(100, count - i) }, () => hold(what, port, tls)))));
       }
     }
     // And 10 MQTT clients (operators over WSS) connected with keep-alive 0 — no PINGREQ ever — that then
@@ -116,10 +121,15 @@ test('1,000 silent TCP and TLS connections and 10 MQTT clients without keep-aliv
     const peakHeldKiB = Math.max(...rss, cloud.rssKiB());
 
     // Every silent connection is closed by the cloud (we never close them), within a generous bound.
-    const stillOpen = (): string => `${held.filter((h) => !h.closed).length} still open: ${[...new Set(held.filter((h) => !h.closed).map((h) => h.what))].join(', ')}`;
-    await guard((async () => {
-      while (held.some((h) => !h.closed)) await new Promise((r) => setTimeout(r, 100));
-    })(), 'the cloud closing 1,000 idle connections', 60_000).catch((err: Error) => {
+    const stillOpen = (): string =>
+      `${held.filter((h) => !h.closed).length} still open: ${[...new Set(held.filter((h) => !h.closed).map((h) => h.what))].join(', ')}`;
+    await guard(
+      (async () => {
+        while (held.some((h) => !h.closed)) await new Promise((r) => setTimeout(r, 100));
+      })(),
+      'the cloud closing 1,000 idle connections',
+      60_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message} (${stillOpen()})`);
     });
     await end(device);
@@ -127,8 +137,10 @@ test('1,000 silent TCP and TLS connections and 10 MQTT clients without keep-aliv
     await guard(kvs.send(new ListStreamsCommand({})), 'ListStreams after the idle connections were closed');
     kvs.destroy();
     const peakKiB = Math.max(...rss, cloud.rssKiB());
-    console.log(`idle connections: ${held.length} opened in ${openingMs} ms, ${heldWhenServed} held while new clients were served; ` +
-      `cloud RSS ${(rss[0]! / 1024).toFixed(1)} MiB before, ${(peakHeldKiB / 1024).toFixed(1)} MiB peak while held, ${(peakKiB / 1024).toFixed(1)} MiB peak overall`);
+    console.log(
+      `idle connections: ${held.length} opened in ${openingMs} ms, ${heldWhenServed} held while new clients were served; ` +
+        `cloud RSS ${(rss[0]! / 1024).toFixed(1)} MiB before, ${(peakHeldKiB / 1024).toFixed(1)} MiB peak while held, ${(peakKiB / 1024).toFixed(1)} MiB peak overall`,
+    );
     assert.ok(heldWhenServed > 0, 'new clients were served while idle connections were held');
     assert.ok(peakKiB < RSS_BOUND_MIB * 1024, `cloud RSS peaked at ${(peakKiB / 1024).toFixed(1)} MiB, over the ${RSS_BOUND_MIB} MiB bound`);
     assert.is(cloud.exited(), undefined, cloud.stderr());

@@ -30,8 +30,12 @@ test('a correctly signed SDK request passes', async () => {
 
 test('wrong secret → 403 InvalidSignatureException; the log shows the canonical request we expected', async () => {
   cloud.events.length = 0;
-  await sdkError(kvsClient(cloud, { credentials: { ...CREDENTIALS, secretAccessKey: 'not-the-secret' } }).send(new DescribeStreamCommand({ StreamName: 'cam' })),
-    'InvalidSignatureException', 403, /^The request signature we calculated does not match the signature you provided/);
+  await sdkError(
+    kvsClient(cloud, { credentials: { ...CREDENTIALS, secretAccessKey: 'not-the-secret' } }).send(new DescribeStreamCommand({ StreamName: 'cam' })),
+    'InvalidSignatureException',
+    403,
+    /^The request signature we calculated does not match the signature you provided/,
+  );
   const mismatch = cloud.events.find((e) => e.event === 'sigv4-mismatch');
   assert.ok(mismatch, 'a sigv4-mismatch event is logged');
   const canonical = String(mismatch.fields.expectedCanonicalRequest);
@@ -40,20 +44,36 @@ test('wrong secret → 403 InvalidSignatureException; the log shows the canonica
 });
 
 test('unknown access key → 403 UnrecognizedClientException', async () => {
-  await sdkError(kvsClient(cloud, { credentials: { accessKeyId: 'AKIAUNKNOWN0000000', secretAccessKey: 'x' } }).send(new ListStreamsCommand({})),
-    'UnrecognizedClientException', 403, /security token included in the request is invalid/);
+  await sdkError(
+    kvsClient(cloud, { credentials: { accessKeyId: 'AKIAUNKNOWN0000000', secretAccessKey: 'x' } }).send(new ListStreamsCommand({})),
+    'UnrecognizedClientException',
+    403,
+    /security token included in the request is invalid/,
+  );
 });
 
 test('wrong region in the credential scope → 403 with KVS\'s "scoped to a valid region" message', async () => {
-  await sdkError(kvsClient(cloud, { region: 'eu-west-1' }).send(new ListStreamsCommand({})),
-    'InvalidSignatureException', 403, /^Credential should be scoped to a valid region, not 'eu-west-1'\./);
+  await sdkError(
+    kvsClient(cloud, { region: 'eu-west-1' }).send(new ListStreamsCommand({})),
+    'InvalidSignatureException',
+    403,
+    /^Credential should be scoped to a valid region, not 'eu-west-1'\./,
+  );
 });
 
 test('client clock 2 h ahead → 403 "Signature not yet current"; 2 h behind → 403 "Signature expired"', async () => {
-  await sdkError(kvsClient(cloud, { systemClockOffset: HOURS_2 }).send(new ListStreamsCommand({})), 'InvalidSignatureException', 403,
-    /^Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z \(\d{8}T\d{6}Z \+ 5 min\.\)$/);
-  await sdkError(kvsClient(cloud, { systemClockOffset: -HOURS_2 }).send(new ListStreamsCommand({})), 'InvalidSignatureException', 403,
-    /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/);
+  await sdkError(
+    kvsClient(cloud, { systemClockOffset: HOURS_2 }).send(new ListStreamsCommand({})),
+    'InvalidSignatureException',
+    403,
+    /^Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z \(\d{8}T\d{6}Z \+ 5 min\.\)$/,
+  );
+  await sdkError(
+    kvsClient(cloud, { systemClockOffset: -HOURS_2 }).send(new ListStreamsCommand({})),
+    'InvalidSignatureException',
+    403,
+    /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/,
+  );
   // Within ±5 minutes is accepted.
   await kvsClient(cloud, { systemClockOffset: 4 * 60_000 }).send(new ListStreamsCommand({}));
   await kvsClient(cloud, { systemClockOffset: -4 * 60_000 }).send(new ListStreamsCommand({}));
@@ -114,21 +134,32 @@ test('temporary credentials: session token signed (SDK, embedded-C) and unsigned
 
 test('temporary credentials: missing or wrong token → UnrecognizedClientException; a token with a static key too', async () => {
   const temporary = cloud.ctx.temporaryCredentials.issue(3600_000);
-  const noToken = await signedPost(cloud, '/describeStream', DESCRIBE, { credentials: { accessKeyId: temporary.accessKeyId, secretAccessKey: temporary.secretAccessKey } });
+  const noToken = await signedPost(cloud, '/describeStream', DESCRIBE, {
+    credentials: { accessKeyId: temporary.accessKeyId, secretAccessKey: temporary.secretAccessKey },
+  });
   assert.is(noToken.status, 403);
   assert.is(noToken.headers['x-amzn-errortype'], 'UnrecognizedClientException:');
   assert.equal(JSON.parse(noToken.body), { message: 'The security token included in the request is invalid.' });
-  await sdkError(kvsClient(cloud, { credentials: { ...sdkCredentials(temporary), sessionToken: 'forged' } }).send(new ListStreamsCommand({})),
-    'UnrecognizedClientException', 403);
-  await sdkError(kvsClient(cloud, { credentials: { ...CREDENTIALS, sessionToken: 'stray' } }).send(new ListStreamsCommand({})),
-    'UnrecognizedClientException', 403);
+  await sdkError(
+    kvsClient(cloud, { credentials: { ...sdkCredentials(temporary), sessionToken: 'forged' } }).send(new ListStreamsCommand({})),
+    'UnrecognizedClientException',
+    403,
+  );
+  await sdkError(
+    kvsClient(cloud, { credentials: { ...CREDENTIALS, sessionToken: 'stray' } }).send(new ListStreamsCommand({})),
+    'UnrecognizedClientException',
+    403,
+  );
 });
 
 test('expired temporary credentials → 403 ExpiredTokenException; faults.expireTokensBefore expires older tokens', async () => {
   const now = Date.now();
   const expired: TemporaryCredentials = {
-    accessKeyId: 'ASIAEXPIREDTEST00001', secretAccessKey: 'expired-secret', sessionToken: 'expired-token',
-    issuedAt: now - 3600_000, expiration: now - 1000,
+    accessKeyId: 'ASIAEXPIREDTEST00001',
+    secretAccessKey: 'expired-secret',
+    sessionToken: 'expired-token',
+    issuedAt: now - 3600_000,
+    expiration: now - 1000,
   };
   cloud.ctx.temporaryCredentials.register(expired);
   const res = await signedPost(cloud, '/describeStream', DESCRIBE, { credentials: expired });
@@ -157,7 +188,13 @@ test('missing or malformed Authorization → 403 MissingAuthenticationToken / In
   const basic = await rawRequest(cloud, 'POST', '/listStreams', { authorization: 'Basic Zm9vOmJhcg==' }, '{}');
   assert.is(basic.status, 403);
   assert.is(basic.headers['x-amzn-errortype'], 'IncompleteSignatureException:');
-  const partial = await rawRequest(cloud, 'POST', '/listStreams', { authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/kinesisvideo/aws4_request' }, '{}');
+  const partial = await rawRequest(
+    cloud,
+    'POST',
+    '/listStreams',
+    { authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/kinesisvideo/aws4_request' },
+    '{}',
+  );
   assert.is(partial.headers['x-amzn-errortype'], 'IncompleteSignatureException:');
   assert.ok(/requires 'SignedHeaders' parameter.*requires 'Signature' parameter/.test(JSON.parse(partial.body).message));
   const otherService = await signedPost(cloud, '/listStreams', '{}', { service: 'kinesis' });

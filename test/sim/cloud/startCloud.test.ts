@@ -35,8 +35,20 @@ const extra: Route[] = [
       await new Promise(() => {}); // an ACK stream that never ends on its own
     },
   },
-  { method: 'POST', path: '/refuse', handler: async () => { throw new CloudError(400, 'ConnectionLimitExceededException', 'one connection per stream'); } },
-  { method: 'POST', path: '/bug', handler: async () => { throw new Error('a bug in a handler'); } },
+  {
+    method: 'POST',
+    path: '/refuse',
+    handler: async () => {
+      throw new CloudError(400, 'ConnectionLimitExceededException', 'one connection per stream');
+    },
+  },
+  {
+    method: 'POST',
+    path: '/bug',
+    handler: async () => {
+      throw new Error('a bug in a handler');
+    },
+  },
 ];
 
 const cloud = await startTestCloud(state.dir, { routes: [...controlPlaneRoutes, ...extra] });

@@ -136,9 +136,11 @@ export async function signedPost(
       ...(options.signable ? { signableHeaders: new Set(options.signable) } : {}),
     },
   );
-  const search = options.sendQuery ?? Object.entries(options.query ?? {})
-    .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${encodeURIComponent(k)}=${encodeURIComponent(x)}`))
-    .join('&');
+  const search =
+    options.sendQuery ??
+    Object.entries(options.query ?? {})
+      .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${encodeURIComponent(k)}=${encodeURIComponent(x)}`))
+      .join('&');
   const response = await rawRequest(cloud, 'POST', search ? `${path}?${search}` : path, signed.headers as Record<string, string>, options.sendBody ?? body);
   const signedHeaders = (/SignedHeaders=([^,]*)/.exec(String(signed.headers.authorization))?.[1] ?? '').split(';');
   return { ...response, signedHeaders };

@@ -57,7 +57,11 @@ test('AWS_CA_BUNDLE makes an unmodified SDK client trust the cloud, by IP and by
 });
 
 test('without the CA the connection is refused (the certificate is not publicly trusted)', async () => {
-  const client = new KinesisVideoClient({ ...awsClientConfig({ env: {}, region: 'us-east-1', endpointUrl: cloud.endpoint }), credentials: { ...CREDENTIALS }, maxAttempts: 1 });
+  const client = new KinesisVideoClient({
+    ...awsClientConfig({ env: {}, region: 'us-east-1', endpointUrl: cloud.endpoint }),
+    credentials: { ...CREDENTIALS },
+    maxAttempts: 1,
+  });
   let err: unknown;
   try {
     await client.send(new ListStreamsCommand({}));

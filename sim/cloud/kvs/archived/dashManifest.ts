@@ -32,14 +32,16 @@ export function dashManifest(session: PlaybackSession, token: string, window: Se
   // DisplayFragmentTimestamp / DisplayFragmentNumber ALWAYS: KVS's custom S attributes kvs:ts and kvs:fn.
   // Each S lasts until the next fragment starts (the last one: its own duration), so the timeline has no
   // millisecond gaps between fragments that a DASH player would have to jump.
-  const timeline = shown.map((r, i) => {
-    const t = fragmentStart(r, session.source);
-    const next = shown[i + 1];
-    const d = next ? Math.max(1, fragmentStart(next, session.source) - t) : r.durationMs;
-    const ts = session.displayTimestamp ? ` kvs:ts="${(t / 1000).toFixed(3)}"` : '';
-    const fn = session.displayNumber ? ` kvs:fn="${r.fragmentNumber}"` : '';
-    return `<S t="${t}" d="${d}"${ts}${fn}/>`;
-  }).join('');
+  const timeline = shown
+    .map((r, i) => {
+      const t = fragmentStart(r, session.source);
+      const next = shown[i + 1];
+      const d = next ? Math.max(1, fragmentStart(next, session.source) - t) : r.durationMs;
+      const ts = session.displayTimestamp ? ` kvs:ts="${(t / 1000).toFixed(3)}"` : '';
+      const fn = session.displayNumber ? ` kvs:fn="${r.fragmentNumber}"` : '';
+      return `<S t="${t}" d="${d}"${ts}${fn}/>`;
+    })
+    .join('');
   const q = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
   const size = video.width && video.height ? ` width="${video.width}" height="${video.height}"` : '';
   const head = dynamic

@@ -30,9 +30,17 @@ async function getDashStreamingSessionUrl(req: IncomingMessage, res: ServerRespo
   firstPlayableFragment(ctx, { stream, ...selection });
   const now = ctx.now();
   const session: PlaybackSession = {
-    protocol: 'DASH', streamArn: stream.StreamARN, streamName: stream.StreamName, container: 'FRAGMENTED_MP4',
-    discontinuity: 'NEVER', displayTimestamp: display === 'ALWAYS', displayNumber: number === 'ALWAYS', maxResults,
-    createdMs: now, expiresMs: now + expires * 1000, ...selection,
+    protocol: 'DASH',
+    streamArn: stream.StreamARN,
+    streamName: stream.StreamName,
+    container: 'FRAGMENTED_MP4',
+    discontinuity: 'NEVER',
+    displayTimestamp: display === 'ALWAYS',
+    displayNumber: number === 'ALWAYS',
+    maxResults,
+    createdMs: now,
+    expiresMs: now + expires * 1000,
+    ...selection,
   };
   writeJson(res, 200, { DASHStreamingSessionURL: `${ctx.endpoint}${DASH_PATHS.manifest}?SessionToken=${createSession(ctx, session)}` });
 }
@@ -45,10 +53,18 @@ async function manifestRoute(req: IncomingMessage, res: ServerResponse, ctx: Clo
   const first = defaultHeaderFragment(opened.session, window);
   if (!first) throw new CloudError(404, 'ResourceNotFoundException', NO_FRAGMENTS);
   const codec = playableCodec(readTracks(store.readHeader(first.header)));
-  const body = dashManifest(opened.session, opened.token, window, {
-    codecs: codec.codecs, bandwidth: peakBandwidth(window.seq.slice(window.first, window.last)),
-    ...(codec.width ? { width: codec.width } : {}), ...(codec.height ? { height: codec.height } : {}),
-  }, now);
+  const body = dashManifest(
+    opened.session,
+    opened.token,
+    window,
+    {
+      codecs: codec.codecs,
+      bandwidth: peakBandwidth(window.seq.slice(window.first, window.last)),
+      ...(codec.width ? { width: codec.width } : {}),
+      ...(codec.height ? { height: codec.height } : {}),
+    },
+    now,
+  );
   sendSegment(res, 'application/dash+xml', body, true);
 }
 

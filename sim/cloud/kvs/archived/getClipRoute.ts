@@ -44,7 +44,11 @@ export async function buildClip(ctx: CloudContext, stream: StreamRecord, source:
   for (const r of selectFragments(store.list(), source, startMs, endMs)) {
     if (count >= CLIP_LIMITS.fragments || bytes + r.size > CLIP_LIMITS.bytes) break;
     if (r.header !== first.header) {
-      throw new CloudError(400, 'InvalidCodecPrivateDataException', 'The codec private data changes within the requested range; request the parts before and after the change separately.');
+      throw new CloudError(
+        400,
+        'InvalidCodecPrivateDataException',
+        'The codec private data changes within the requested range; request the parts before and after the change separately.',
+      );
     }
     parts.push(store.readFragment(r));
     bytes += r.size;

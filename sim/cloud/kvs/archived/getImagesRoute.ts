@@ -44,8 +44,26 @@ interface Sampling {
 async function imageAt(mkv: Buffer, offsetMs: number, s: Sampling): Promise<Buffer> {
   const scale = s.width && s.height ? [`-vf`, `scale=${s.width}:${s.height}`] : s.height ? ['-vf', `scale=-2:${s.height}`] : [];
   const codec = s.format === 'JPEG' ? ['-c:v', 'mjpeg', '-q:v', String(qscale(s.quality)), '-pix_fmt', 'yuvj420p'] : ['-c:v', 'png'];
-  return runFfmpeg(['-f', 'matroska', '-i', 'pipe:0', '-ss', (Math.max(0, offsetMs) / 1000).toFixed(3), '-map', '0:v:0', '-frames:v', '1',
-    ...scale, ...codec, '-f', 'image2pipe', 'pipe:1'], mkv);
+  return runFfmpeg(
+    [
+      '-f',
+      'matroska',
+      '-i',
+      'pipe:0',
+      '-ss',
+      (Math.max(0, offsetMs) / 1000).toFixed(3),
+      '-map',
+      '0:v:0',
+      '-frames:v',
+      '1',
+      ...scale,
+      ...codec,
+      '-f',
+      'image2pipe',
+      'pipe:1',
+    ],
+    mkv,
+  );
 }
 
 async function getImages(req: IncomingMessage, res: ServerResponse, ctx: CloudContext): Promise<void> {
@@ -65,7 +83,8 @@ async function getImages(req: IncomingMessage, res: ServerResponse, ctx: CloudCo
   const startMs = timestampMs(input.StartTimestamp, 'StartTimestamp');
   const endMs = timestampMs(input.EndTimestamp, 'EndTimestamp');
   if (endMs < startMs) throw new CloudError(400, 'InvalidArgumentException', 'EndTimestamp must not be before StartTimestamp.');
-  if (endMs - startMs > IMAGE_LIMITS.maxRangeMs) throw new CloudError(400, 'InvalidArgumentException', 'The range between StartTimestamp and EndTimestamp must not exceed 300 seconds.');
+  if (endMs - startMs > IMAGE_LIMITS.maxRangeMs)
+    throw new CloudError(400, 'InvalidArgumentException', 'The range between StartTimestamp and EndTimestamp must not exceed 300 seconds.');
   if (width !== undefined && height === undefined) throw new CloudError(400, 'ValidationException', 'WidthPixels needs HeightPixels.');
   let quality = 80;
   if (config) {

@@ -103,7 +103,12 @@ export function openHlsSession(ctx: CloudContext, options: HlsSessionOptions): s
   firstPlayableFragment(ctx, options);
   const now = ctx.now();
   const session: PlaybackSession = {
-    protocol: 'HLS', streamArn: stream.StreamARN, streamName: stream.StreamName, mode, source, container: options.container,
+    protocol: 'HLS',
+    streamArn: stream.StreamARN,
+    streamName: stream.StreamName,
+    mode,
+    source,
+    container: options.container,
     ...(options.startMs !== undefined ? { startMs: options.startMs } : {}),
     ...(options.endMs !== undefined ? { endMs: options.endMs } : {}),
     discontinuity: options.discontinuity ?? (source === 'SERVER_TIMESTAMP' ? 'ALWAYS' : 'NEVER'),
@@ -126,7 +131,10 @@ async function getHlsStreamingSessionUrl(req: IncomingMessage, res: ServerRespon
   const maxResults = v.integer('MaxMediaPlaylistFragmentResults', { min: 1, max: MAX_PLAYLIST });
   const stream = findStream(v, ctx, req, 'GetHLSStreamingSessionURL');
   const url = openHlsSession(ctx, {
-    stream, ...selection, container, displayTimestamp: display === 'ALWAYS',
+    stream,
+    ...selection,
+    container,
+    displayTimestamp: display === 'ALWAYS',
     ...(discontinuity ? { discontinuity } : {}),
     ...(expiresSeconds !== undefined ? { expiresSeconds } : {}),
     ...(maxResults !== undefined ? { maxResults } : {}),

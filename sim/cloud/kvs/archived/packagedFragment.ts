@@ -21,7 +21,7 @@ export function fragmentAsMkv(store: FragmentStore, record: FragmentRecord): Buf
 /** The top-level ISO BMFF boxes of `mp4` (ISO/IEC 14496-12 §4.2): type and byte range. */
 function topLevelBoxes(mp4: Buffer): { type: string; start: number; end: number }[] {
   const boxes: { type: string; start: number; end: number }[] = [];
-  for (let at = 0; at + 8 <= mp4.length;) {
+  for (let at = 0; at + 8 <= mp4.length; ) {
     let size = mp4.readUInt32BE(at);
     if (size === 1 && at + 16 <= mp4.length) size = Number(mp4.readBigUInt64BE(at + 8));
     else if (size === 0) size = mp4.length - at;
@@ -34,7 +34,10 @@ function topLevelBoxes(mp4: Buffer): { type: string; start: number; end: number 
 
 /** A fragment as fMP4: `init` (ftyp + moov) and `media` (its moof + mdat pairs; ffmpeg's trailing mfra dropped). */
 export async function fmp4Fragment(
-  ctx: CloudContext, streamArn: string, store: FragmentStore, record: FragmentRecord,
+  ctx: CloudContext,
+  streamArn: string,
+  store: FragmentStore,
+  record: FragmentRecord,
 ): Promise<{ init: Buffer; media: Buffer }> {
   const whole = await cacheOf(ctx).get(`${streamArn} ${record.fragmentNumber} fmp4`, () => remuxWithFfmpeg(fragmentAsMkv(store, record), 'fmp4'));
   const boxes = topLevelBoxes(whole);

@@ -16,18 +16,23 @@ const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 export function playableCodec(tracks: readonly TrackInfo[]): { codecs: string; width?: number; height?: number } {
   const video = tracks.find((t) => t.number === 1) ?? tracks[0];
   if (!video || !PLAYABLE.has(video.codecId)) {
-    throw new CloudError(400, 'UnsupportedStreamMediaTypeException',
+    throw new CloudError(
+      400,
+      'UnsupportedStreamMediaTypeException',
       `The type of the media could not be determined from the codec IDs of the tracks in the first fragment for a playback session (track 1: ${video?.codecId ?? 'none'}). ` +
-      'The codec ID for track 1 should be V_MPEG/ISO/AVC and, optionally, the codec ID for track 2 should be A_AAC.');
+        'The codec ID for track 1 should be V_MPEG/ISO/AVC and, optionally, the codec ID for track 2 should be A_AAC.',
+    );
   }
   const cpd = video.codecPrivate;
   if (!cpd || cpd.length === 0) throw new CloudError(400, 'MissingCodecPrivateDataException', 'No codec private data was found in the video track.');
   const size = { ...(video.width ? { width: video.width } : {}), ...(video.height ? { height: video.height } : {}) };
   if (video.codecId === 'V_MPEG4/ISO/AVC') {
-    if (cpd.length < 7 || cpd[0] !== 1) throw new CloudError(400, 'InvalidCodecPrivateDataException', 'The codec private data of the video track is not an AVCDecoderConfigurationRecord.');
+    if (cpd.length < 7 || cpd[0] !== 1)
+      throw new CloudError(400, 'InvalidCodecPrivateDataException', 'The codec private data of the video track is not an AVCDecoderConfigurationRecord.');
     return { codecs: `avc1.${hex2(cpd[1]!)}${hex2(cpd[2]!)}${hex2(cpd[3]!)}`, ...size };
   }
-  if (cpd.length < 23 || cpd[0] !== 1) throw new CloudError(400, 'InvalidCodecPrivateDataException', 'The codec private data of the video track is not an HEVCDecoderConfigurationRecord.');
+  if (cpd.length < 23 || cpd[0] !== 1)
+    throw new CloudError(400, 'InvalidCodecPrivateDataException', 'The codec private data of the video track is not an HEVCDecoderConfigurationRecord.');
   const space = ['', 'A', 'B', 'C'][cpd[1]! >> 6]!;
   const tier = cpd[1]! & 0x20 ? 'H' : 'L';
   const profile = cpd[1]! & 0x1f;

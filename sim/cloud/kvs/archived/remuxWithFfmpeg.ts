@@ -22,8 +22,16 @@ export type RemuxFormat = 'fmp4' | 'ts' | 'mp4';
  * - mp4: a plain MP4 clip starting at 0, moov first (written to a file: the moov needs a seekable output).
  */
 const OUTPUT_ARGS: Readonly<Record<RemuxFormat, readonly string[]>> = Object.freeze({
-  fmp4: ['-avoid_negative_ts', 'disabled', '-video_track_timescale', '90000', '-f', 'mp4',
-    '-movflags', 'empty_moov+default_base_moof+frag_keyframe+frag_discont'],
+  fmp4: [
+    '-avoid_negative_ts',
+    'disabled',
+    '-video_track_timescale',
+    '90000',
+    '-f',
+    'mp4',
+    '-movflags',
+    'empty_moov+default_base_moof+frag_keyframe+frag_discont',
+  ],
   ts: ['-avoid_negative_ts', 'disabled', '-f', 'mpegts', '-mpegts_copyts', '1', '-muxdelay', '0', '-muxpreload', '0'],
   mp4: ['-f', 'mp4', '-movflags', '+faststart'],
 });
@@ -54,8 +62,24 @@ export async function remuxWithFfmpeg(mkv: Uint8Array, format: RemuxFormat): Pro
   const dir = format === 'mp4' ? mkdtempSync(join(tmpdir(), 'fieldcam-clip-')) : undefined;
   try {
     const target = dir ? join(dir, 'clip.mp4') : 'pipe:1';
-    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...(format === 'mp4' ? [] : ['-copyts']),
-      '-f', 'matroska', '-i', 'pipe:0', '-map', '0:v:0', '-c', 'copy', ...OUTPUT_ARGS[format], '-y', target];
+    const args = [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      ...(format === 'mp4' ? [] : ['-copyts']),
+      '-f',
+      'matroska',
+      '-i',
+      'pipe:0',
+      '-map',
+      '0:v:0',
+      '-c',
+      'copy',
+      ...OUTPUT_ARGS[format],
+      '-y',
+      target,
+    ];
     const out = await run(args, mkv);
     return dir ? readFileSync(target) : out;
   } finally {
@@ -81,7 +105,9 @@ function run(args: readonly string[], input: Uint8Array): Promise<Buffer> {
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
     child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => { if (err.length < 4096) err += b.toString('utf8'); });
+    child.stderr.on('data', (b: Buffer) => {
+      if (err.length < 4096) err += b.toString('utf8');
+    });
     child.stdin.on('error', () => {}); // ffmpeg may exit before reading everything; the exit code tells
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -90,7 +116,8 @@ function run(args: readonly string[], input: Uint8Array): Promise<Buffer> {
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(Buffer.concat(out));
-      else reject(new CloudError(400, 'InvalidMediaFrameException', `The media could not be packaged: ${err.trim().split('\n').at(-1) ?? `ffmpeg exit ${code}`}`));
+      else
+        reject(new CloudError(400, 'InvalidMediaFrameException', `The media could not be packaged: ${err.trim().split('\n').at(-1) ?? `ffmpeg exit ${code}`}`));
     });
     child.stdin.end(input);
   });

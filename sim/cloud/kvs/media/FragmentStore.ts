@@ -169,7 +169,13 @@ export class FragmentStore {
     const id = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
     if (!this.headerIds.has(id)) {
       const path = join(this.headersDir, `${id}.mkv`);
-      if (!(await access(path).then(() => true, () => false))) await writeFileAtomicAsync(path, bytes);
+      if (
+        !(await access(path).then(
+          () => true,
+          () => false,
+        ))
+      )
+        await writeFileAtomicAsync(path, bytes);
       this.headerIds.add(id);
     }
     this.lastHeader = { bytes, id };

@@ -143,7 +143,12 @@ type Phase = (typeof PHASE)[keyof typeof PHASE];
  */
 export class PutMediaIngest {
   readonly stats: IngestStats = {
-    bytes: 0, fragments: 0, received: 0, persisted: 0, errors: {}, endOfFragmentTags: 0,
+    bytes: 0,
+    fragments: 0,
+    received: 0,
+    persisted: 0,
+    errors: {},
+    endOfFragmentTags: 0,
     acks: { BUFFERING: 0, RECEIVED: 0, PERSISTED: 0, ERROR: 0, IDLE: 0 },
   };
 
@@ -365,7 +370,11 @@ export class PutMediaIngest {
     this.lastTimecode = timecode;
     const now = this.o.now();
     if (f.producerMs > now + this.o.maxFutureMs) {
-      return this.fragmentError(f, ACK_ERROR.INVALID_PRODUCER_TIMESTAMP, `producer timestamp ${f.producerMs} is ${f.producerMs - now} ms ahead of the server clock`);
+      return this.fragmentError(
+        f,
+        ACK_ERROR.INVALID_PRODUCER_TIMESTAMP,
+        `producer timestamp ${f.producerMs} is ${f.producerMs - now} ms ahead of the server clock`,
+      );
     }
     const starts = this.recentStarts;
     const perSecond = INGEST_LIMITS.fragmentsPerSecond;
@@ -413,9 +422,15 @@ export class PutMediaIngest {
     if (injected === ACK_ERROR.ARCHIVAL_ERROR) return this.fragmentError(f, injected, 'injected fault');
     const durationMs = f.durationsKnown ? f.endMs : f.endMs + (Number.isFinite(f.minGapMs) ? f.minGapMs : 0);
     const fragment: IngestedFragment = {
-      number: f.number!, timecode: f.storedTimecode, producerTimestampMs: f.producerMs, serverTimestampMs: f.serverMs,
-      durationMs: Math.round(durationMs), header: this.mkvHeader!.bytes, bytes: this.o.persist ? this.fragmentBytes(f, end) : new Uint8Array(0),
-      tags: f.tags, blocks: f.blocks,
+      number: f.number!,
+      timecode: f.storedTimecode,
+      producerTimestampMs: f.producerMs,
+      serverTimestampMs: f.serverMs,
+      durationMs: Math.round(durationMs),
+      header: this.mkvHeader!.bytes,
+      bytes: this.o.persist ? this.fragmentBytes(f, end) : new Uint8Array(0),
+      tags: f.tags,
+      blocks: f.blocks,
     };
     if (durationMs < this.minFragmentMs) {
       // Its blocks span less than the minimum, but frame durations are estimates: the next fragment's start
@@ -437,8 +452,11 @@ export class PutMediaIngest {
     this.short = undefined;
     const lasted = nextStartMs === undefined ? Infinity : nextStartMs - s.f.producerMs;
     if (lasted >= this.minFragmentMs) return this.store(s.f, s.fragment);
-    this.fragmentError(s.f, ACK_ERROR.FRAGMENT_DURATION_REACHED,
-      `the next fragment starts ${lasted} ms after this one; at least ${this.minFragmentMs} (only the last fragment of a body may be shorter)`);
+    this.fragmentError(
+      s.f,
+      ACK_ERROR.FRAGMENT_DURATION_REACHED,
+      `the next fragment starts ${lasted} ms after this one; at least ${this.minFragmentMs} (only the last fragment of a body may be shorter)`,
+    );
   }
 
   /** Hands a complete fragment to `persist`: PERSISTED when it stored it (now, or when its promise resolves). */
@@ -452,10 +470,15 @@ export class PutMediaIngest {
     }
     if (!(result instanceof Promise)) return this.persisted(f, result);
     this.inflight++;
-    result.then((refused) => this.persisted(f, refused), (err: unknown) => this.persistFailed(f, err)).finally(() => {
-      if (--this.inflight > 0) return;
-      for (const done of this.settledWaiters.splice(0)) done();
-    });
+    result
+      .then(
+        (refused) => this.persisted(f, refused),
+        (err: unknown) => this.persistFailed(f, err),
+      )
+      .finally(() => {
+        if (--this.inflight > 0) return;
+        for (const done of this.settledWaiters.splice(0)) done();
+      });
   }
 
   private persisted(f: Fragment, refused: number | void): void {
@@ -482,9 +505,27 @@ export class PutMediaIngest {
 
   private newFragment(start: number, serverMs: number): Fragment {
     return {
-      start, serverMs, tags: [], prefix: [], prefixBytes: 0, tagsProblem: undefined, clusterHeaderLength: 0, clusterSize: UNKNOWN_SIZE,
-      timecodeAt: 0, timecodeLength: 0, storedTimecode: 0, number: undefined, timecode: undefined, producerMs: 0, error: 0, blocks: 0,
-      endMs: 0, lastBlockMs: -1, minGapMs: Infinity, durationsKnown: true, tracksSeen: new Set(),
+      start,
+      serverMs,
+      tags: [],
+      prefix: [],
+      prefixBytes: 0,
+      tagsProblem: undefined,
+      clusterHeaderLength: 0,
+      clusterSize: UNKNOWN_SIZE,
+      timecodeAt: 0,
+      timecodeLength: 0,
+      storedTimecode: 0,
+      number: undefined,
+      timecode: undefined,
+      producerMs: 0,
+      error: 0,
+      blocks: 0,
+      endMs: 0,
+      lastBlockMs: -1,
+      minGapMs: Infinity,
+      durationsKnown: true,
+      tracksSeen: new Set(),
     };
   }
 

@@ -91,12 +91,14 @@ async function listFragments(req: IncomingMessage, res: ServerResponse, ctx: Clo
     if (!FRAGMENT_NUMBER.test(after)) throw new CloudError(400, 'InvalidArgumentException', 'NextToken is not a token this API returned.');
   }
   // Fragments whose start timestamp lies in [StartTimestamp, EndTimestamp] (FragmentSelector, API reference).
-  const selected = fragmentStoreFor(ctx, stream).list().filter((r) => {
-    if (after !== undefined && compareNumbers(r.fragmentNumber, after) <= 0) return false;
-    if (!range) return true;
-    const t = startOf(r, range.type);
-    return t >= range.from && t <= range.to;
-  });
+  const selected = fragmentStoreFor(ctx, stream)
+    .list()
+    .filter((r) => {
+      if (after !== undefined && compareNumbers(r.fragmentNumber, after) <= 0) return false;
+      if (!range) return true;
+      const t = startOf(r, range.type);
+      return t >= range.from && t <= range.to;
+    });
   const page = selected.slice(0, maxResults);
   writeJson(res, 200, {
     Fragments: page.map((r) => ({
@@ -118,7 +120,13 @@ function tagTime(ms: number): string {
 }
 
 /** Streams the chunks of `records`, honouring back-pressure; ends the response unless `end` is false. */
-async function sendChunks(res: ServerResponse, store: FragmentStore, records: readonly FragmentRecord[], tagsOf: (r: FragmentRecord) => Uint8Array, end = true): Promise<void> {
+async function sendChunks(
+  res: ServerResponse,
+  store: FragmentStore,
+  records: readonly FragmentRecord[],
+  tagsOf: (r: FragmentRecord) => Uint8Array,
+  end = true,
+): Promise<void> {
   if (!res.headersSent) {
     res.writeHead(200, { 'Content-Type': MEDIA_CONTENT_TYPE });
     res.flushHeaders(); // a live tail may have nothing to send yet: the client must see the 200 now
@@ -156,8 +164,14 @@ function storedAfter(store: FragmentStore, after: string | undefined): readonly 
  * GetMedia's live tail: sends each fragment PERSISTED after `after` as it appears, until the client goes
  * away, or no PutMedia connection feeds the stream any more and every stored fragment was sent.
  */
-async function followLive(res: ServerResponse, ctx: CloudContext, stream: StreamRecord, store: FragmentStore, after: string | undefined,
-  tagsOf: (r: FragmentRecord) => Uint8Array): Promise<void> {
+async function followLive(
+  res: ServerResponse,
+  ctx: CloudContext,
+  stream: StreamRecord,
+  store: FragmentStore,
+  after: string | undefined,
+  tagsOf: (r: FragmentRecord) => Uint8Array,
+): Promise<void> {
   let closed = false;
   res.once('close', () => (closed = true));
   let last = after;
@@ -183,7 +197,8 @@ async function getMediaForFragmentList(req: IncomingMessage, res: ServerResponse
   } else if (!Array.isArray(list)) {
     throw new CloudError(400, 'SerializationException', 'Fragments must be a list');
   } else {
-    if (list.length < 1 || list.length > MAX_FRAGMENT_LIST) v.fail('fragments', `[${list.length} items]`, `Member must have length between 1 and ${MAX_FRAGMENT_LIST}`);
+    if (list.length < 1 || list.length > MAX_FRAGMENT_LIST)
+      v.fail('fragments', `[${list.length} items]`, `Member must have length between 1 and ${MAX_FRAGMENT_LIST}`);
     list.forEach((n, i) => void v.string('Fragments', { required: true, min: 1, max: 128, pattern: FRAGMENT_NUMBER }, `fragments.${i + 1}.member`, n));
   }
   const stream = findStream(v, ctx, req, 'GetMediaForFragmentList');
@@ -193,11 +208,13 @@ async function getMediaForFragmentList(req: IncomingMessage, res: ServerResponse
     if (!r) throw new CloudError(404, 'ResourceNotFoundException', `Fragment ${n} of stream ${stream.StreamName} is not found.`);
     return r;
   });
-  await sendChunks(res, store, records, (r) => encodeTags([
-    ['AWS_KINESISVIDEO_FRAGMENT_NUMBER', r.fragmentNumber],
-    ['AWS_KINESISVIDEO_SERVER_SIDE_TIMESTAMP', tagTime(r.serverTimestampMs)],
-    ['AWS_KINESISVIDEO_PRODUCER_SIDE_TIMESTAMP', tagTime(r.producerTimestampMs)],
-  ]));
+  await sendChunks(res, store, records, (r) =>
+    encodeTags([
+      ['AWS_KINESISVIDEO_FRAGMENT_NUMBER', r.fragmentNumber],
+      ['AWS_KINESISVIDEO_SERVER_SIDE_TIMESTAMP', tagTime(r.serverTimestampMs)],
+      ['AWS_KINESISVIDEO_PRODUCER_SIDE_TIMESTAMP', tagTime(r.producerTimestampMs)],
+    ]),
+  );
 }
 
 // ── GetMedia ──
@@ -210,7 +227,8 @@ function startIndex(records: readonly FragmentRecord[], selector: Record<string,
   const type = sv.oneOf('StartSelectorType', START_SELECTORS, true);
   const afterNumber = sv.string('AfterFragmentNumber', { min: 1, max: 128, pattern: FRAGMENT_NUMBER });
   const token = sv.string('ContinuationToken', { min: 1, max: 128, pattern: /^[a-zA-Z0-9_.-]+$/ });
-  if (type === 'FRAGMENT_NUMBER' && afterNumber === undefined) sv.fail('startSelector.afterFragmentNumber', null, 'Member must not be null for FRAGMENT_NUMBER');
+  if (type === 'FRAGMENT_NUMBER' && afterNumber === undefined)
+    sv.fail('startSelector.afterFragmentNumber', null, 'Member must not be null for FRAGMENT_NUMBER');
   if (type === 'CONTINUATION_TOKEN' && token === undefined) sv.fail('startSelector.continuationToken', null, 'Member must not be null for CONTINUATION_TOKEN');
   const timed = type === 'SERVER_TIMESTAMP' || type === 'PRODUCER_TIMESTAMP';
   if (timed && selector.StartTimestamp === undefined) sv.fail('startSelector.startTimestamp', null, `Member must not be null for ${type}`);
@@ -248,14 +266,15 @@ async function getMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
   const store = fragmentStoreFor(ctx, stream);
   const records = store.list();
   const from = startIndex(records, selector!);
-  const tagsOf = (r: FragmentRecord): Uint8Array => encodeTags([
-    ['AWS_KINESISVIDEO_FRAGMENT_NUMBER', r.fragmentNumber],
-    ['AWS_KINESISVIDEO_SERVER_TIMESTAMP', tagTime(r.serverTimestampMs)],
-    ['AWS_KINESISVIDEO_PRODUCER_TIMESTAMP', tagTime(r.producerTimestampMs)],
-    // How far this chunk is behind the latest one on the stream.
-    ['AWS_KINESISVIDEO_MILLIS_BEHIND_NOW', String(Math.max(0, (store.list().at(-1)?.serverTimestampMs ?? r.serverTimestampMs) - r.serverTimestampMs))],
-    ['AWS_KINESISVIDEO_CONTINUATION_TOKEN', r.fragmentNumber],
-  ]);
+  const tagsOf = (r: FragmentRecord): Uint8Array =>
+    encodeTags([
+      ['AWS_KINESISVIDEO_FRAGMENT_NUMBER', r.fragmentNumber],
+      ['AWS_KINESISVIDEO_SERVER_TIMESTAMP', tagTime(r.serverTimestampMs)],
+      ['AWS_KINESISVIDEO_PRODUCER_TIMESTAMP', tagTime(r.producerTimestampMs)],
+      // How far this chunk is behind the latest one on the stream.
+      ['AWS_KINESISVIDEO_MILLIS_BEHIND_NOW', String(Math.max(0, (store.list().at(-1)?.serverTimestampMs ?? r.serverTimestampMs) - r.serverTimestampMs))],
+      ['AWS_KINESISVIDEO_CONTINUATION_TOKEN', r.fragmentNumber],
+    ]);
   const live = selector!.StartSelectorType === 'NOW';
   const sent = records.slice(from);
   await sendChunks(res, store, sent, tagsOf, !live);

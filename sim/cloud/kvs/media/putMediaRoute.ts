@@ -226,10 +226,14 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
   const store = fragmentStoreFor(ctx, stream);
   const retained = stream.DataRetentionInHours > 0;
   let finished = false;
-  const acks = new AckWriter(res, () => faults.ackDelayMs ?? 0, (full) => {
-    if (full) req.pause();
-    else if (!finished) req.resume();
-  });
+  const acks = new AckWriter(
+    res,
+    () => faults.ackDelayMs ?? 0,
+    (full) => {
+      if (full) req.pause();
+      else if (!finished) req.resume();
+    },
+  );
   const ingest = new PutMediaIngest({
     timecodeType: request.timecodeType,
     ...(request.producerStartMs !== undefined ? { producerStartMs: request.producerStartMs } : {}),
@@ -286,8 +290,14 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
     s.history.push(connection);
     if (s.history.length > HISTORY) s.history.shift();
     ctx.log('put-media', {
-      stream: stream.StreamName, reason: connection.reason, ms: connection.endedAt - connection.startedAt, bytes: ingest.stats.bytes,
-      fragments: ingest.stats.fragments, persisted: ingest.stats.persisted, errors: ingest.stats.errors, acks: ingest.stats.acks,
+      stream: stream.StreamName,
+      reason: connection.reason,
+      ms: connection.endedAt - connection.startedAt,
+      bytes: ingest.stats.bytes,
+      fragments: ingest.stats.fragments,
+      persisted: ingest.stats.persisted,
+      errors: ingest.stats.errors,
+      acks: ingest.stats.acks,
     });
   };
   /** Ends the response after the queued ACKs; `close` also ends the connection (the body may still be coming). */
@@ -297,46 +307,53 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
     clearTimeout(timer);
     connection.reason ??= reason;
     // Fragments still being written get their PERSISTED (or ERROR) before the response ends (§4.8 item 9).
-    void ingest.settled().then(() => acks.whenDrained(() => {
-      if (close) {
-        req.pause();
-        res.end(() => {
-          req.socket.end();
-          setTimeout(() => req.socket.destroy(), 1000).unref();
-        });
-      } else {
-        res.end();
-      }
-      release(reason);
-    }));
+    void ingest.settled().then(() =>
+      acks.whenDrained(() => {
+        if (close) {
+          req.pause();
+          res.end(() => {
+            req.socket.end();
+            setTimeout(() => req.socket.destroy(), 1000).unref();
+          });
+        } else {
+          res.end();
+        }
+        release(reason);
+      }),
+    );
   };
   // The ingest measures in ctx.now(), which runs config.timeScale times faster than setTimeout's clock: the
   // idle ACK, idle close and connection limit must come after their duration in the device's time too.
   const schedule = (): void => {
     clearTimeout(timer);
     if (finished) return;
-    timer = setTimeout(guarded(() => {
-      if (ingest.tick()) finish(ingest.closeReason ?? 'closed', true);
-      else schedule();
-    }), Math.max(0, (ingest.nextTickAt() - ctx.now()) / (ctx.config.timeScale ?? 1)));
+    timer = setTimeout(
+      guarded(() => {
+        if (ingest.tick()) finish(ingest.closeReason ?? 'closed', true);
+        else schedule();
+      }),
+      Math.max(0, (ingest.nextTickAt() - ctx.now()) / (ctx.config.timeScale ?? 1)),
+    );
   };
 
   /**
    * Listeners run after the route handler returned, outside the server's error handling: a bug must end this
    * connection (logged, ERROR 5000), never the whole cloud.
    */
-  const guarded = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A): void => {
-    try {
-      fn(...args);
-    } catch (err) {
-      ctx.log('internal-error', { path: '/putMedia', stream: stream.StreamName, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-      if (!finished) {
-        ingest.abort();
-        acks.send({ EventType: 'ERROR', ErrorId: ACK_ERROR.INTERNAL_ERROR });
-        finish('internal-error', true);
+  const guarded =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A): void => {
+      try {
+        fn(...args);
+      } catch (err) {
+        ctx.log('internal-error', { path: '/putMedia', stream: stream.StreamName, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+        if (!finished) {
+          ingest.abort();
+          acks.send({ EventType: 'ERROR', ErrorId: ACK_ERROR.INTERNAL_ERROR });
+          finish('internal-error', true);
+        }
       }
-    }
-  };
+    };
 
   s.closers.set(connection, (reason) => {
     if (finished) return;
@@ -345,30 +362,36 @@ async function putMedia(req: IncomingMessage, res: ServerResponse, ctx: CloudCon
   });
   schedule();
   let received = 0;
-  req.on('data', guarded((chunk: Buffer) => {
-    if (finished) return;
-    const limit = faults.dropAfterBytes;
-    if (limit !== undefined && received + chunk.length > limit) {
-      // Fault: the connection breaks mid-body; complete fragments are kept, the open one is lost.
-      ingest.push(chunk.subarray(0, Math.max(0, limit - received)));
-      faults.dropAfterBytes = undefined;
-      ingest.abort();
-      finished = true;
-      acks.cancel();
-      connection.reason = 'dropped';
-      req.socket.destroy();
-      release('dropped');
-      return;
-    }
-    received += chunk.length;
-    ingest.push(chunk);
-    if (!ingest.open) finish('unparseable', true);
-  }));
-  req.on('end', guarded(() => {
-    if (finished) return;
-    ingest.end();
-    finish(ingest.failed ? 'unparseable' : 'end', ingest.failed);
-  }));
+  req.on(
+    'data',
+    guarded((chunk: Buffer) => {
+      if (finished) return;
+      const limit = faults.dropAfterBytes;
+      if (limit !== undefined && received + chunk.length > limit) {
+        // Fault: the connection breaks mid-body; complete fragments are kept, the open one is lost.
+        ingest.push(chunk.subarray(0, Math.max(0, limit - received)));
+        faults.dropAfterBytes = undefined;
+        ingest.abort();
+        finished = true;
+        acks.cancel();
+        connection.reason = 'dropped';
+        req.socket.destroy();
+        release('dropped');
+        return;
+      }
+      received += chunk.length;
+      ingest.push(chunk);
+      if (!ingest.open) finish('unparseable', true);
+    }),
+  );
+  req.on(
+    'end',
+    guarded(() => {
+      if (finished) return;
+      ingest.end();
+      finish(ingest.failed ? 'unparseable' : 'end', ingest.failed);
+    }),
+  );
   // A client that goes away mid-body: Node reports it as an 'error' on the request; 'close' below cleans up.
   req.on('error', () => {});
   res.on('close', () => {

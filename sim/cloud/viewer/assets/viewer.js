@@ -138,7 +138,10 @@ function select(name) {
   $('live').disabled = false;
   $('clip-start').value = '';
   for (const row of $('streams').tBodies[0].rows) row.className = row.dataset.stream === name ? 'selected' : '';
-  refreshTimeline().then(() => playDefault(), (err) => status(err.message));
+  refreshTimeline().then(
+    () => playDefault(),
+    (err) => status(err.message),
+  );
 }
 
 /** KVS opens a LIVE session only with a fragment from the last 30 s: older streams replay their last minute. */
@@ -153,7 +156,9 @@ function playDefault() {
 }
 
 function tick() {
-  refreshStreams().then(refreshTimeline).catch((err) => status(`Cloud unreachable: ${err.message}`));
+  refreshStreams()
+    .then(refreshTimeline)
+    .catch((err) => status(`Cloud unreachable: ${err.message}`));
 }
 
 $('live').addEventListener('click', () => play());

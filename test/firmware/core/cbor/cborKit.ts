@@ -29,8 +29,15 @@ export function codeOf(fn: () => unknown): string | undefined {
 }
 
 export const CBOR_CODES = [
-  'CBOR_TRUNCATED', 'CBOR_TOO_DEEP', 'CBOR_LIMIT', 'CBOR_UNSUPPORTED', 'CBOR_TRAILING_BYTES', 'CBOR_INVALID_UTF8',
-  'CBOR_DUPLICATE_KEY', 'CBOR_MAP_KEY_INVALID', 'CBOR_MALFORMED',
+  'CBOR_TRUNCATED',
+  'CBOR_TOO_DEEP',
+  'CBOR_LIMIT',
+  'CBOR_UNSUPPORTED',
+  'CBOR_TRAILING_BYTES',
+  'CBOR_INVALID_UTF8',
+  'CBOR_DUPLICATE_KEY',
+  'CBOR_MAP_KEY_INVALID',
+  'CBOR_MALFORMED',
 ];
 
 /** A random JSON-like value of the kinds the codec maps, from a uint32 source; `depth` bounds nesting. */
@@ -40,7 +47,31 @@ export function randomValue(next: () => number, depth: number): unknown {
     case 0:
       return next() % 30; // direct arguments and the 24 boundary
     case 1:
-      return [0, 23, 24, 255, 256, 65535, 65536, 0xffffffff, 2 ** 32, 2 ** 53 - 1, 2 ** 53, -1, -24, -25, -256, -257, -65536, -65537, -(2 ** 31), -(2 ** 31) - 1, -(2 ** 32), -(2 ** 32) - 1, -(2 ** 53) + 1][next() % 23];
+      return [
+        0,
+        23,
+        24,
+        255,
+        256,
+        65535,
+        65536,
+        0xffffffff,
+        2 ** 32,
+        2 ** 53 - 1,
+        2 ** 53,
+        -1,
+        -24,
+        -25,
+        -256,
+        -257,
+        -65536,
+        -65537,
+        -(2 ** 31),
+        -(2 ** 31) - 1,
+        -(2 ** 32),
+        -(2 ** 32) - 1,
+        -(2 ** 53) + 1,
+      ][next() % 23];
     case 2:
       return (next() % 2 ? 1 : -1) * (next() / 1024); // fractional and integral floats
     case 3:

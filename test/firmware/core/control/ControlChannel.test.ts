@@ -17,8 +17,14 @@ test('start: subscribes to cmd and desired (QoS 1), Will = offline; on connect: 
   m.up();
   const reported = m.published.find((p) => p.topic === 'fieldcam/cam-1/config/reported')!;
   assert.ok(reported.retain);
-  assert.equal(reported.value, { version: 0, settings: { streaming: true, fragmentMs: 2000, fps: null, bitrateKbps: null, telemetryIntervalS: 60, healthAmberMs: 30_000, healthRedMs: 60_000 } });
-  assert.equal(m.on('health').map((h) => h.state), ['green']);
+  assert.equal(reported.value, {
+    version: 0,
+    settings: { streaming: true, fragmentMs: 2000, fps: null, bitrateKbps: null, telemetryIntervalS: 60, healthAmberMs: 30_000, healthRedMs: 60_000 },
+  });
+  assert.equal(
+    m.on('health').map((h) => h.state),
+    ['green'],
+  );
   r.channel.close();
   assert.equal(r.time.timers, 0);
   assert.throws(() => r.channel.start(), /closed/, 'use after close throws');
@@ -40,7 +46,26 @@ test('status, unknown command, malformed payload: results on the result topic wi
   assert.is(status.ok, true);
   const data = status.data as Record<string, unknown>;
   assert.is(data.framesIn, 42);
-  for (const key of ['t', 'seq', 'uptimeMs', 'streaming', 'health', 'framesOut', 'fragmentsSent', 'fragmentsPersisted', 'drops', 'poolSlotsInUse', 'poolSlots', 'bytesBehind', 'ackLatencyP50Ms', 'ackLatencyP99Ms', 'lastPersistedAgeMs', 'errors', 'heap', 'computrons']) {
+  for (const key of [
+    't',
+    'seq',
+    'uptimeMs',
+    'streaming',
+    'health',
+    'framesOut',
+    'fragmentsSent',
+    'fragmentsPersisted',
+    'drops',
+    'poolSlotsInUse',
+    'poolSlots',
+    'bytesBehind',
+    'ackLatencyP50Ms',
+    'ackLatencyP99Ms',
+    'lastPersistedAgeMs',
+    'errors',
+    'heap',
+    'computrons',
+  ]) {
     assert.ok(key in data, key);
   }
   assert.equal(results.find((x) => x.id === 'u1')!.code, 'CONTROL_UNKNOWN_COMMAND');
@@ -61,7 +86,10 @@ test('a repeated command id is not executed again: its stored result is re-publi
   await settle();
   assert.equal(r.device.calls, ['tag event=door']);
   const results = r.mqtt().on('result');
-  assert.equal(results, [{ id: 't1', ok: true, data: { fragment: 1_700_000_004_000 } }, { id: 't1', ok: true, data: { fragment: 1_700_000_004_000 } }]);
+  assert.equal(results, [
+    { id: 't1', ok: true, data: { fragment: 1_700_000_004_000 } },
+    { id: 't1', ok: true, data: { fragment: 1_700_000_004_000 } },
+  ]);
   assert.ok(r.events.some((e) => e.type === 'command' && e.repeat));
   r.channel.close();
 });
@@ -115,7 +143,15 @@ test('set: all-or-nothing, applied to the device, reported; unsupported and unkn
   assert.is(results[2]!.ok, true);
   assert.is(((results[2]!.data as Record<string, unknown>).settings as Record<string, unknown>).fragmentMs, 4000);
   assert.equal(r.device.calls, ['fragmentMs=4000']);
-  assert.equal(r.mqtt().on('config/reported').pop()!.settings, { streaming: true, fragmentMs: 4000, fps: null, bitrateKbps: null, telemetryIntervalS: 5, healthAmberMs: 30_000, healthRedMs: 60_000 });
+  assert.equal(r.mqtt().on('config/reported').pop()!.settings, {
+    streaming: true,
+    fragmentMs: 4000,
+    fps: null,
+    bitrateKbps: null,
+    telemetryIntervalS: 5,
+    healthAmberMs: 30_000,
+    healthRedMs: 60_000,
+  });
   // Telemetry now every 5 s (QoS 0, not retained).
   const before = r.mqtt().on('telemetry').length;
   r.time.advance(10_000);
@@ -159,16 +195,33 @@ test('health turns amber then red as the last PERSISTED ages, publishing health 
   r.time.advance(1000);
   r.device.lastPersistedAgeMs = 61_000;
   r.time.advance(1000);
-  assert.equal(r.mqtt().on('health').map((h) => `${h.state}/${h.reason}`), ['green/starting', 'green/persisting', 'amber/late', 'red/stalled']);
+  assert.equal(
+    r
+      .mqtt()
+      .on('health')
+      .map((h) => `${h.state}/${h.reason}`),
+    ['green/starting', 'green/persisting', 'amber/late', 'red/stalled'],
+  );
   assert.ok(r.mqtt().on('telemetry').length >= 3);
   assert.is(r.mqtt().on('telemetry').pop()!.health, 'red');
   r.channel.close();
   assert.equal(r.mqtt().on('health').pop(), { state: 'offline', reason: 'shutdown', lastPersistedAgeMs: -1, t: r.time.now() });
 });
 
-test('event mode: green idle between clips while frames arrive; a clip\'s age counts from its start; a quiet camera is not idle', () => {
+test("event mode: green idle between clips while frames arrive; a clip's age counts from its start; a quiet camera is not idle", () => {
   const r = channelRig();
-  const report = (idle: boolean) => ({ events: 0, clips: 0, merged: 0, fragmentsAdmitted: 0, tagsLost: 0, preRollMs: 10_000, preRollFillMs: 10_000, openClip: idle ? 0 : 7, postRemainingMs: idle ? 0 : 20_000, idle });
+  const report = (idle: boolean) => ({
+    events: 0,
+    clips: 0,
+    merged: 0,
+    fragmentsAdmitted: 0,
+    tagsLost: 0,
+    preRollMs: 10_000,
+    preRollFillMs: 10_000,
+    openClip: idle ? 0 : 7,
+    postRemainingMs: idle ? 0 : 20_000,
+    idle,
+  });
   r.device.eventReport = report(true);
   r.channel.start();
   r.mqtt().up();
@@ -177,7 +230,13 @@ test('event mode: green idle between clips while frames arrive; a clip\'s age co
     r.device.framesIn += 10;
     r.time.advance(1000);
   }
-  assert.equal(r.mqtt().on('health').map((h) => `${h.state}/${h.reason}`), ['green/idle']);
+  assert.equal(
+    r
+      .mqtt()
+      .on('health')
+      .map((h) => `${h.state}/${h.reason}`),
+    ['green/idle'],
+  );
   // A clip opens: its age counts from then (green starting), then amber and red if nothing is PERSISTED.
   r.device.eventReport = report(false);
   const advance = (ms: number) => {
@@ -188,7 +247,13 @@ test('event mode: green idle between clips while frames arrive; a clip\'s age co
   };
   advance(2000);
   advance(60_000);
-  assert.equal(r.mqtt().on('health').map((h) => `${h.state}/${h.reason}`), ['green/idle', 'green/starting', 'amber/starting', 'red/never-persisted']);
+  assert.equal(
+    r
+      .mqtt()
+      .on('health')
+      .map((h) => `${h.state}/${h.reason}`),
+    ['green/idle', 'green/starting', 'amber/starting', 'red/never-persisted'],
+  );
   assert.is((r.mqtt().on('telemetry').pop()!.events as Record<string, unknown>).openClip, 7);
   // Idle again, then the camera goes quiet: after healthAmberMs (3 × 10 s) without frames it is no longer idle, and
   // its age counts from the last idle moment (amber 30 s later, red 60 s later).
@@ -197,7 +262,14 @@ test('event mode: green idle between clips while frames arrive; a clip\'s age co
   r.time.advance(29_000);
   assert.is(r.mqtt().on('health').pop()!.reason, 'idle');
   r.time.advance(62_000);
-  assert.equal(r.mqtt().on('health').map((h) => `${h.state}/${h.reason}`).slice(-4), ['green/idle', 'green/starting', 'amber/starting', 'red/never-persisted']);
+  assert.equal(
+    r
+      .mqtt()
+      .on('health')
+      .map((h) => `${h.state}/${h.reason}`)
+      .slice(-4),
+    ['green/idle', 'green/starting', 'amber/starting', 'red/never-persisted'],
+  );
   r.channel.close();
 });
 
@@ -209,8 +281,14 @@ test('restart replies first, then asks the device to restart; reload-credentials
   r.command({ id: 'r2', name: 'restart' });
   await settle();
   const results = r.mqtt().on('result');
-  assert.equal(results.find((x) => x.id === 'r1'), { id: 'r1', ok: true, data: { expiration: '2030-01-01T00:00:00.000Z' } });
-  assert.equal(results.find((x) => x.id === 'r2'), { id: 'r2', ok: true });
+  assert.equal(
+    results.find((x) => x.id === 'r1'),
+    { id: 'r1', ok: true, data: { expiration: '2030-01-01T00:00:00.000Z' } },
+  );
+  assert.equal(
+    results.find((x) => x.id === 'r2'),
+    { id: 'r2', ok: true },
+  );
   assert.equal(r.device.calls, ['reload']);
   r.time.advance(0);
   assert.equal(r.device.calls, ['reload', 'restart']);
@@ -233,7 +311,10 @@ test('a burst of commands larger than the client queue: every result goes out, i
     m.puback(2);
     assert.is(m.on('result').length, before + 2, 'a PUBACK lets the next ones go at once');
   }
-  assert.equal(m.on('result').map((x) => x.id ?? '-'), ['b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9', 'b10', 'b11', '-', 'last']);
+  assert.equal(
+    m.on('result').map((x) => x.id ?? '-'),
+    ['b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9', 'b10', 'b11', '-', 'last'],
+  );
   r.channel.close();
 });
 

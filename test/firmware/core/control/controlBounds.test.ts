@@ -18,7 +18,10 @@ test('past pendingResults a command is not run: CONTROL_BUSY, counted in telemet
   assert.equal(r.device.calls, ['tag n=0', 'tag n=1', 'tag n=2'], 'three run, three refused');
   const busy = r.events.filter((e) => e.type === 'error' && e.code === 'CONTROL_BUSY');
   assert.is(busy.length, 3);
-  assert.ok(busy.every((e) => e.type === 'error' && /^command t[345] not run/.test(e.message)), JSON.stringify(busy));
+  assert.ok(
+    busy.every((e) => e.type === 'error' && /^command t[345] not run/.test(e.message)),
+    JSON.stringify(busy),
+  );
   // Finished but not yet sent still counts: the tags answer into the channel's queue, which stays at 3.
   r.device.tagResolve!(4000);
   r.time.advance(5000); // the other two tags time out and answer {}
@@ -27,7 +30,10 @@ test('past pendingResults a command is not run: CONTROL_BUSY, counted in telemet
   assert.is(r.events.filter((e) => e.type === 'error' && e.code === 'CONTROL_BUSY').length, 4, 'still full while nothing was acknowledged');
   m.capacity = Infinity;
   m.puback();
-  assert.equal(m.on('result').map((x) => x.id), ['t0', 't1', 't2']);
+  assert.equal(
+    m.on('result').map((x) => x.id),
+    ['t0', 't1', 't2'],
+  );
   r.command({ id: 't3', name: 'tag', args: { name: 'n', value: '3' } });
   r.command({ id: 's', name: 'status' });
   await settle();
@@ -45,7 +51,10 @@ test('status is not logged: a duplicate runs again and never writes the state fi
   r.command({ id: 's1', name: 'status' });
   r.command({ id: 's1', name: 'status' });
   await settle();
-  const statuses = m.on('result').filter((x) => x.id === 's1').map((x) => (x.data as { seq: number }).seq);
+  const statuses = m
+    .on('result')
+    .filter((x) => x.id === 's1')
+    .map((x) => (x.data as { seq: number }).seq);
   assert.is(statuses.length, 2);
   assert.ok(statuses[0] !== statuses[1], 'executed twice (seq differs), not replayed');
   assert.is(r.store.writes, 0, 'a status changes nothing on disk');
@@ -54,7 +63,10 @@ test('status is not logged: a duplicate runs again and never writes the state fi
   r.device.tagResolve!(7000);
   await settle();
   const file = decodeCbor(r.store.bytes!) as { commands: { id: string; data?: Record<string, unknown> }[] };
-  assert.equal(file.commands.map((c) => c.id), ['set1', 'tag1']);
+  assert.equal(
+    file.commands.map((c) => c.id),
+    ['set1', 'tag1'],
+  );
   assert.equal(file.commands[1]!.data, { fragment: 7000 });
   assert.is((file.commands[0]!.data as { settings: { telemetryIntervalS: number } }).settings.telemetryIntervalS, 5);
   // A state that does not change is not written again: the second `start` saves an unchanged document when it
@@ -95,7 +107,10 @@ test('a state buffer too small for the whole log keeps the settings and the newe
   again.mqtt().up();
   again.command({ id: file.commands[file.commands.length - 1]!.id, name: 'tag', args: { name: 'n'.repeat(200), value: 'v' } });
   await settle();
-  assert.ok(again.events.some((e) => e.type === 'command' && e.repeat), 'answered as a repeat, not run again');
+  assert.ok(
+    again.events.some((e) => e.type === 'command' && e.repeat),
+    'answered as a repeat, not run again',
+  );
   assert.is(again.mqtt().on('result')[0]!.code, 'CONTROL_ARGUMENT_INVALID');
   again.channel.close();
   r.channel.close();

@@ -11,7 +11,6 @@ import { FakeTime } from '../../../harness/support.ts';
 
 export { FakeTime };
 
-
 export function cbor(value: unknown): Uint8Array {
   const out = new Uint8Array(4096);
   return out.slice(0, encodeCbor(value, out));
@@ -102,14 +101,32 @@ export class FakeDevice implements DeviceControls {
     if (!this.eventMode) throw new FieldcamError('EVENT_MODE_OFF', 'this device records continuously');
     this.events.push(request);
     this.calls.push(`event ${request.names.map((n, i) => `${n}=${request.values[i]}`).join(' ')}`.trim());
-    return { clip: 5000, merged: false, at: 5000, from: 5000 - (request.preMs ?? 10_000), to: 5000 + (request.postMs ?? 20_000), fragments: 3, tagsKept: request.names.length };
+    return {
+      clip: 5000,
+      merged: false,
+      at: 5000,
+      from: 5000 - (request.preMs ?? 10_000),
+      to: 5000 + (request.postMs ?? 20_000),
+      fragments: 3,
+      tagsKept: request.names.length,
+    };
   }
   snapshot(): TelemetrySnapshot {
     return {
-      framesIn: this.framesIn, framesOut: this.framesIn, fragmentsSent: 3, fragmentsPersisted: 2,
+      framesIn: this.framesIn,
+      framesOut: this.framesIn,
+      fragmentsSent: 3,
+      fragmentsPersisted: 2,
       drops: { poolFull: 0, awaitKeyFrame: 1, frameTooLarge: 0, noParameterSets: 0, stopped: 0 },
-      poolSlotsInUse: 1, poolSlots: 8, bytesBehind: 100, ackLatencyP50Ms: 40, ackLatencyP99Ms: 90,
-      lastPersistedAgeMs: this.lastPersistedAgeMs, errors: { UPLOAD_NETWORK: 1 }, heap: { bytes: 1, peak: 2, limit: 3 }, computrons: 0,
+      poolSlotsInUse: 1,
+      poolSlots: 8,
+      bytesBehind: 100,
+      ackLatencyP50Ms: 40,
+      ackLatencyP99Ms: 90,
+      lastPersistedAgeMs: this.lastPersistedAgeMs,
+      errors: { UPLOAD_NETWORK: 1 },
+      heap: { bytes: 1, peak: 2, limit: 3 },
+      computrons: 0,
       ...(this.eventReport ? { events: this.eventReport } : {}),
     };
   }
@@ -150,12 +167,22 @@ export function channelRig(store = new MemoryStore(), device = new FakeDevice(),
   const events: ControlEvent[] = [];
   let mqtt: FakeMqtt | undefined;
   const channel = new ControlChannel({
-    thing: 'cam-1', device, state: store, timers: time, clock: time, commandTimeoutMs: 5000, ...bounds,
+    thing: 'cam-1',
+    device,
+    state: store,
+    timers: time,
+    clock: time,
+    commandTimeoutMs: 5000,
+    ...bounds,
     mqtt: (callbacks) => (mqtt = new FakeMqtt(callbacks)),
     onEvent: (e) => events.push(e),
   });
   return {
-    channel, time, device, store, events,
+    channel,
+    time,
+    device,
+    store,
+    events,
     mqtt: () => mqtt!,
     command(value: unknown) {
       mqtt!.deliver('fieldcam/cam-1/cmd', value instanceof Uint8Array ? value : cbor(value));

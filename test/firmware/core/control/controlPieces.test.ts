@@ -10,7 +10,15 @@ const test = suite('control: settings, command log, health, state');
 const caps = { fps: false, bitrate: true, reloadCredentials: false, fragmentMs: 2000, maxFragmentMs: 8000 };
 
 test('defaults come from the board; every setting is checked by name', () => {
-  assert.equal(defaultSettings(caps), { streaming: true, fragmentMs: 2000, fps: null, bitrateKbps: null, telemetryIntervalS: 60, healthAmberMs: 24_000, healthRedMs: 60_000 });
+  assert.equal(defaultSettings(caps), {
+    streaming: true,
+    fragmentMs: 2000,
+    fps: null,
+    bitrateKbps: null,
+    telemetryIntervalS: 60,
+    healthAmberMs: 24_000,
+    healthRedMs: 60_000,
+  });
   assert.is(checkSetting('fragmentMs', 4000, caps), undefined);
   assert.is(checkSetting('fragmentMs', 9000, caps)?.code, 'CONTROL_ARGUMENT_INVALID', 'above the board maximum');
   assert.is(checkSetting('fragmentMs', 999, caps)?.code, 'CONTROL_ARGUMENT_INVALID');
@@ -62,10 +70,19 @@ test('health: green/amber/red from the last PERSISTED age, counted from when str
 });
 
 test('state file: round trip, and anything else is CONTROL_STATE_INVALID', () => {
-  const state = { desiredVersion: 3, settings: { streaming: false, fragmentMs: 4000 }, commands: [{ id: 'a', ok: false, code: 'CONTROL_UNSUPPORTED', message: 'm' }] };
+  const state = {
+    desiredVersion: 3,
+    settings: { streaming: false, fragmentMs: 4000 },
+    commands: [{ id: 'a', ok: false, code: 'CONTROL_UNSUPPORTED', message: 'm' }],
+  };
   assert.equal(decodeControlState(cbor(stateDocument(state))), state);
-  for (const bad of [cbor({ version: 2 }), cbor({ version: 1, desiredVersion: -1, settings: {}, commands: [] }), cbor({ version: 1, desiredVersion: 0, settings: { fragmentMs: 'x' }, commands: [] }),
-    cbor({ version: 1, desiredVersion: 0, settings: {}, commands: [{ id: 1 }] }), new Uint8Array([0xff, 0x00])]) {
+  for (const bad of [
+    cbor({ version: 2 }),
+    cbor({ version: 1, desiredVersion: -1, settings: {}, commands: [] }),
+    cbor({ version: 1, desiredVersion: 0, settings: { fragmentMs: 'x' }, commands: [] }),
+    cbor({ version: 1, desiredVersion: 0, settings: {}, commands: [{ id: 1 }] }),
+    new Uint8Array([0xff, 0x00]),
+  ]) {
     assert.throws(() => decodeControlState(bad), 'CONTROL_STATE_INVALID');
   }
 });

@@ -38,10 +38,22 @@ test('bad arguments are refused by name before the device sees them; a continuou
   r.command({ id: 'b8', name: 'event', args: { tags: { a: 1 } } });
   r.command({ id: 'c1', name: 'event', args: { tags: { a: '1' } } });
   await settle();
-  const codes = Object.fromEntries(r.mqtt().on('result').map((x) => [x.id, x.code]));
+  const codes = Object.fromEntries(
+    r
+      .mqtt()
+      .on('result')
+      .map((x) => [x.id, x.code]),
+  );
   assert.equal(codes, {
-    b1: 'CONTROL_ARGUMENT_INVALID', b2: 'EVENT_DURATION_INVALID', b3: 'EVENT_DURATION_INVALID', b4: 'CONTROL_ARGUMENT_INVALID',
-    b5: 'EVENT_TAG_INVALID', b6: 'EVENT_TAG_INVALID', b7: 'EVENT_TAG_INVALID', b8: 'EVENT_TAG_INVALID', c1: 'EVENT_MODE_OFF',
+    b1: 'CONTROL_ARGUMENT_INVALID',
+    b2: 'EVENT_DURATION_INVALID',
+    b3: 'EVENT_DURATION_INVALID',
+    b4: 'CONTROL_ARGUMENT_INVALID',
+    b5: 'EVENT_TAG_INVALID',
+    b6: 'EVENT_TAG_INVALID',
+    b7: 'EVENT_TAG_INVALID',
+    b8: 'EVENT_TAG_INVALID',
+    c1: 'EVENT_MODE_OFF',
   });
   assert.equal(r.device.calls, []);
   r.channel.close();

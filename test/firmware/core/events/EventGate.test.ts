@@ -18,7 +18,13 @@ const T0 = 1_700_000_000_000;
 const GOP10 = fixture('h264-320x240-10fps-gop10.h264'); // 100 AUs, 10 fps, an IDR every 10: fragments of 1 s
 const STARTS = accessUnitStarts(GOP10);
 
-interface Sent { pts: number; key: boolean; fragmentStart: boolean; clip: number; tags: number }
+interface Sent {
+  pts: number;
+  key: boolean;
+  fragmentStart: boolean;
+  clip: number;
+  tags: number;
+}
 
 class Rig {
   readonly pool = new FramePool({ slotCount: 8, slotBytes: 65536, maxFrames: 256 });
@@ -29,8 +35,14 @@ class Rig {
 
   constructor(event: boolean, preRollMs = 3000, postMs = 2000) {
     this.input = new FrameInput({
-      codec: 'h264', pool: this.pool, fps: { num: 10, den: 1 }, fragmentMs: 1000, maxFragmentMs: 10_000, startTimecode: T0,
-      strict: true, onQueued: () => this.drain(),
+      codec: 'h264',
+      pool: this.pool,
+      fps: { num: 10, den: 1 },
+      fragmentMs: 1000,
+      maxFragmentMs: 10_000,
+      startTimecode: T0,
+      strict: true,
+      onQueued: () => this.drain(),
     });
     if (event) {
       this.gate = new EventGate({ queue: this.input.queue, preRollMs, postMs, onAdmitted: () => this.drain() });
@@ -42,7 +54,7 @@ class Rig {
   drain(): void {
     const queue = this.input.queue;
     for (let f: Frame | undefined = queue.nextUnsent(); f; f = queue.nextUnsent()) {
-      const tags = f.fragmentStart ? this.gate?.tagsFor(f)?.length ?? 0 : 0;
+      const tags = f.fragmentStart ? (this.gate?.tagsFor(f)?.length ?? 0) : 0;
       this.sent.push({ pts: f.pts, key: f.key, fragmentStart: f.fragmentStart, clip: f.fragmentStart ? f.clip : -1, tags });
       f.sent = true;
     }
@@ -113,7 +125,10 @@ test('an event mid-stream: a clip from the key frame before the pre-roll to the 
   rig.end();
   // Post: up to 7.5 s, so the fragment opening at 7.0 s is the last one: frames 20..79.
   const indices = rig.sent.map((s) => frameIndex(s.pts));
-  assert.equal(indices, Array.from({ length: 60 }, (_, i) => 20 + i));
+  assert.equal(
+    indices,
+    Array.from({ length: 60 }, (_, i) => 20 + i),
+  );
   // Original timestamps: frame i at T0 + 100 i, exactly as fed.
   for (const s of rig.sent) assert.is((s.pts - T0) % 100, 0);
   // Every fragment of the clip carries its tags.

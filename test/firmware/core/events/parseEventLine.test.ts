@@ -63,11 +63,14 @@ test('random bytes never throw: an event, a comment or a named error', () => {
 test('the line reader: lines split across reads, a too-long line skipped to its newline and reported once', () => {
   const lines: string[] = [];
   const errors: string[] = [];
-  const reader = new EventLineReader((b, s, e) => {
-    let t = '';
-    for (let i = s; i < e; i++) t += String.fromCharCode(b[i]!);
-    lines.push(t);
-  }, (err) => errors.push(err.code));
+  const reader = new EventLineReader(
+    (b, s, e) => {
+      let t = '';
+      for (let i = s; i < e; i++) t += String.fromCharCode(b[i]!);
+      lines.push(t);
+    },
+    (err) => errors.push(err.code),
+  );
   const feed = (s: string) => {
     let i = 0;
     while (i < s.length) {

@@ -34,7 +34,10 @@ test('finds 3- and 4-byte start codes and counts trailing_zero_8bits', () => {
 });
 
 test('a stream that starts with a start code, ends with one, or is all zeros', () => {
-  assert.equal(scanAll(hex('00 00 00 01 09 f0 00 00 01'), [9]), [[0, 4, 0], [6, 3, 0]]);
+  assert.equal(scanAll(hex('00 00 00 01 09 f0 00 00 01'), [9]), [
+    [0, 4, 0],
+    [6, 3, 0],
+  ]);
   assert.equal(scanAll(hex('00 00 01'), [3]), [[0, 3, 0]]);
   const scanner = new AnnexBScanner();
   const zeros = new Uint8Array(100);
@@ -56,7 +59,7 @@ test('identical results for every way of splitting a stream into two or three re
   }
 });
 
-test('every fixture: reads of 1, 2, 3, 7, 4096 bytes give the reference splitter\'s start codes', () => {
+test("every fixture: reads of 1, 2, 3, 7, 4096 bytes give the reference splitter's start codes", () => {
   for (const name of ['h264-320x240-10fps-gop10.h264', 'h264-aud-sei-3byte.h264', 'h264-1080p-30fps.h264', 'h264-long-gop.h264']) {
     const data = fixture(name);
     const reference = findNals(data).map((n) => [n.header - n.prefix, n.prefix, 0]);
@@ -79,7 +82,10 @@ test('random bytes with planted zero runs: irregular reads match one whole read'
   for (let i = 0; i < data.length; i++) data[i] = random() < 0.3 ? 0 : random() < 0.1 ? 1 : Math.floor(random() * 256);
   const whole = scanAll(data, [data.length]);
   assert.ok(whole.length > 100);
-  assert.equal(whole.map((s) => [s[0], s[1]]), findNals(data).map((n) => [n.header - n.prefix, n.prefix]));
+  assert.equal(
+    whole.map((s) => [s[0], s[1]]),
+    findNals(data).map((n) => [n.header - n.prefix, n.prefix]),
+  );
   const sizes = Array.from({ length: 50 }, () => 1 + Math.floor(random() * 9));
   assert.equal(scanAll(data, sizes), whole);
   assert.equal(scanAll(data, [1]), whole);
@@ -110,11 +116,18 @@ function noise(seed: number, length: number): Uint8Array {
   return data;
 }
 
-test('findStartCodes (the board\'s port): the reference\'s pairs at every alignment, range and table size', () => {
+test("findStartCodes (the board's port): the reference's pairs at every alignment, range and table size", () => {
   const port = portUnderTest();
   const random = prng(5);
-  const inputs = [noise(3, 4000), fixture('h264-aud-sei-3byte.h264').subarray(0, 6000), new Uint8Array(300),
-    hex('00 00 01 00 00 00 01 00 00 00 00 01 01 00 00 01'), new Uint8Array([0, 0, 1]), new Uint8Array([0, 1]), new Uint8Array(0)];
+  const inputs = [
+    noise(3, 4000),
+    fixture('h264-aud-sei-3byte.h264').subarray(0, 6000),
+    new Uint8Array(300),
+    hex('00 00 01 00 00 00 01 00 00 00 00 01 01 00 00 01'),
+    new Uint8Array([0, 0, 1]),
+    new Uint8Array([0, 1]),
+    new Uint8Array(0),
+  ];
   for (const data of inputs) {
     for (let shift = 0; shift < 8; shift++) {
       // The same bytes at every address modulo 8: the C scan loads aligned words, the edges byte by byte.
@@ -138,13 +151,16 @@ test('findStartCodes (the board\'s port): the reference\'s pairs at every alignm
   assert.is(port.findStartCodes!(hex('00 00 01'), 1, 3, new Uint32Array(2)), 0);
 });
 
-test('with the board\'s start-code scan (ByteScanPort, native C on XS): the JS loop\'s start codes on every fixture, fuzzed and cut inputs, in reads of 1 B to 64 KiB', () => {
+test("with the board's start-code scan (ByteScanPort, native C on XS): the JS loop's start codes on every fixture, fuzzed and cut inputs, in reads of 1 B to 64 KiB", () => {
   const port = portUnderTest();
   const random = prng(11);
   const fixtures = ['h264-320x240-10fps-gop10.h264', 'h264-aud-sei-3byte.h264', 'h264-1080p-30fps.h264', 'h264-long-gop.h264'].map((name) => fixture(name));
   const inputs: Uint8Array[] = [
     hex('aa 00 00 01 bb 00 00 00 01 cc 00 00 00 00 00 01 dd 00 00 02 00 00 03 00 01 ee'),
-    hex('00 00 00 00 00 01 65'), hex('00 00 01'), new Uint8Array(100), noise(11, 20000),
+    hex('00 00 00 00 00 01 65'),
+    hex('00 00 01'),
+    new Uint8Array(100),
+    noise(11, 20000),
     ...fixtures,
     // Cut inputs: a fixture ending anywhere (inside a start code, a header, a payload).
     ...Array.from({ length: 6 }, (_, i) => fixtures[i % fixtures.length]!.subarray(0, 1 + Math.floor(random() * 9000))),
@@ -153,11 +169,18 @@ test('with the board\'s start-code scan (ByteScanPort, native C on XS): the JS l
     // Byte-at-a-time reads only for the small inputs: the large ones would cost minutes under QEMU and add nothing.
     // Under emulation (scaled runs) the small inputs keep their tiny reads and every input its 4 KiB and 64 KiB ones.
     const small = data.length <= (fullScale() ? 20000 : 200);
-    const sizes = small ? [[data.length], [1], [2], [3], [4], [5], [7], [64], [4096], [65536], [5, 1, 9, 2]]
-      : fullScale() ? [[data.length], [7], [4096], [16384], [65536], [5, 1, 9, 2]] : [[data.length], [4096], [65536]];
+    const sizes = small
+      ? [[data.length], [1], [2], [3], [4], [5], [7], [64], [4096], [65536], [5, 1, 9, 2]]
+      : fullScale()
+        ? [[data.length], [7], [4096], [16384], [65536], [5, 1, 9, 2]]
+        : [[data.length], [4096], [65536]];
     for (const size of sizes) {
       for (const capacity of small ? [64, 1, 3] : [64, 3]) {
-        assert.equal(scanAll(data, size, capacity, port), scanAll(data, size, capacity), `${data.length} B in reads of ${size.join(',')}, capacity ${capacity}`);
+        assert.equal(
+          scanAll(data, size, capacity, port),
+          scanAll(data, size, capacity),
+          `${data.length} B in reads of ${size.join(',')}, capacity ${capacity}`,
+        );
       }
     }
     // Irregular reads, 1 B to 64 KiB.

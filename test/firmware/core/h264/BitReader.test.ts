@@ -31,8 +31,17 @@ test('u(n) reads MSB first across byte boundaries', () => {
 test('ue(v) matches the code words of H.264 Table 9-2', () => {
   // bit string -> codeNum, Table 9-2 / 9.1
   const vectors: [string, number][] = [
-    ['1', 0], ['010', 1], ['011', 2], ['00100', 3], ['00101', 4], ['00110', 5], ['00111', 6],
-    ['0001000', 7], ['0001110', 13], ['000010000', 15], ['00000000111111111', 510],
+    ['1', 0],
+    ['010', 1],
+    ['011', 2],
+    ['00100', 3],
+    ['00101', 4],
+    ['00110', 5],
+    ['00111', 6],
+    ['0001000', 7],
+    ['0001110', 13],
+    ['000010000', 15],
+    ['00000000111111111', 510],
   ];
   for (const [code, value] of vectors) assert.is(reader(bits(code)).ue(), value, `ue ${code}`);
   // A run of codes back to back.

@@ -151,7 +151,10 @@ test('more NAL units than a frame record holds: H264_TOO_MANY_NALS', () => {
 test('an access unit larger than a slot: strict POOL_FRAME_TOO_LARGE with sizes; lenient drops it and resyncs at the next IDR', () => {
   const { data, frameStart } = source();
   const big = concat(hex('00 00 01 0c'), new Uint8Array(9000).fill(0xff), hex('80'));
-  for (const [frame, emitted, waited] of [[30, 90, 9], [35, 95, 4]] as const) {
+  for (const [frame, emitted, waited] of [
+    [30, 90, 9],
+    [35, 95, 4],
+  ] as const) {
     const bad = splice(data, frameStart[frame + 1]!, 0, big);
     for (const reads of [1000, 4096, 7]) {
       assert.throws(() => readH264(bad, { slotBytes: 8192, reads }), 'POOL_FRAME_TOO_LARGE');
@@ -178,8 +181,7 @@ test('impossible slice headers are H264_SLICE_INVALID; a foreign PPS id is H264_
   const cases: [Uint8Array, string, RegExp, number][] = [
     [slice(5000, 0, 0), 'H264_SLICE_INVALID', /first_mb_in_slice 5000 at byte 6505, frame #4 is beyond the 300 macroblocks/, 94],
     [slice(7, 10, 0), 'H264_SLICE_INVALID', /slice_type 10/, 94],
-    [concat(hex('00 00 01 09 f0'), slice(10, 5, 0)), 'H264_SLICE_INVALID', /frame #5 starts at macroblock 10: its first slice is missing/,
-      95],
+    [concat(hex('00 00 01 09 f0'), slice(10, 5, 0)), 'H264_SLICE_INVALID', /frame #5 starts at macroblock 10: its first slice is missing/, 95],
     [slice(7, 5, 3), 'H264_NO_PARAMETER_SETS', /refers to PPS 3/, 94],
     [slice(7, 7, 0, 0x65), 'H264_SLICE_INVALID', /mixes IDR and non-IDR slices/, 94],
     [slice(0, 5, 0, 0x65), 'H264_SLICE_INVALID', /IDR slice .* has slice_type 5/, 95],
@@ -228,7 +230,14 @@ test('abandonFrame after POOL_EXHAUSTED: the partial frame is dropped and frames
   const pool = new FramePool({ slotCount: 3, slotBytes: 6000, maxFrames: 100 });
   const held: Parameters<typeof pool.freeFrame>[0][] = [];
   const emitted: { seq: number; key: boolean }[] = [];
-  const reader = new H264Reader({ pool, strict: false, onFrame(f) { emitted.push({ seq: f.seq, key: f.key }); held.push(f); } });
+  const reader = new H264Reader({
+    pool,
+    strict: false,
+    onFrame(f) {
+      emitted.push({ seq: f.seq, key: f.key });
+      held.push(f);
+    },
+  });
   let offset = 0;
   const abandoned: number[] = [];
   while (offset < data.length) {

@@ -23,7 +23,9 @@ function run(data: Uint8Array, strict: boolean, readSize: () => number): Outcome
   const pool = new FramePool({ slotCount: 3, slotBytes: SLOT_BYTES, maxFrames: 4 });
   const outcome: Outcome = { frames: [], code: undefined, message: undefined };
   const reader = new H264Reader({
-    pool, strict, onFrame(frame) {
+    pool,
+    strict,
+    onFrame(frame) {
       assert.ok(frame.nalCount > 0 && frame.size > 0 && frame.size <= SLOT_BYTES, 'a well-formed frame record');
       outcome.frames.push(summarize(frame));
       pool.freeFrame(frame);

@@ -63,7 +63,8 @@ test('fuzzed and cut copies of the fixtures, irregular reads: identical outcomes
       const at = Math.floor(random() * data.length);
       const kind = Math.floor(random() * 3);
       if (kind === 0) data[at] = Math.floor(random() * 256);
-      else if (kind === 1) data[at] = random() < 0.5 ? 0 : 1; // plant start-code material
+      else if (kind === 1)
+        data[at] = random() < 0.5 ? 0 : 1; // plant start-code material
       else data = data.slice(0, at); // cut again
     }
     const sizes = Array.from({ length: 16 }, () => 1 + Math.floor(random() ** 4 * 65536));
@@ -77,13 +78,19 @@ test('fuzzed and cut copies of the fixtures, irregular reads: identical outcomes
   }
 });
 
-test('classifyNals (the board\'s NAL walk): the reference\'s records at every alignment, range, carried zeros and table size', () => {
+test("classifyNals (the board's NAL walk): the reference's records at every alignment, range, carried zeros and table size", () => {
   const random = prng(21);
   const noise = new Uint8Array(3000);
   for (let i = 0; i < noise.length; i++) noise[i] = random() < 0.3 ? 0 : random() < 0.15 ? 1 : random() < 0.2 ? 0x80 : Math.floor(random() * 256);
-  const inputs = [noise, fixture('h264-aud-sei-3byte.h264').subarray(0, 5000), new Uint8Array(200),
-    new Uint8Array([0, 0, 1, 0x65, 0x88, 0, 0, 0, 1, 0x41, 0x9a, 0, 0, 1, 9, 0x10, 0, 0, 1, 0x41]), new Uint8Array([1, 0x41, 0x80]),
-    new Uint8Array([0, 1, 0x67]), new Uint8Array(0)];
+  const inputs = [
+    noise,
+    fixture('h264-aud-sei-3byte.h264').subarray(0, 5000),
+    new Uint8Array(200),
+    new Uint8Array([0, 0, 1, 0x65, 0x88, 0, 0, 0, 1, 0x41, 0x9a, 0, 0, 1, 9, 0x10, 0, 0, 1, 0x41]),
+    new Uint8Array([1, 0x41, 0x80]),
+    new Uint8Array([0, 1, 0x67]),
+    new Uint8Array(0),
+  ];
   for (const data of inputs) {
     for (let shift = 0; shift < 4; shift++) {
       const buffer = new Uint8Array(data.length + 8);
@@ -132,18 +139,28 @@ function dirty(frame: Frame): void {
   }
 }
 
-test('fillFrameRecord (the board\'s frame record): every field and slot reference as the JS fill makes them, frames across slots too', () => {
+test("fillFrameRecord (the board's frame record): every field and slot reference as the JS fill makes them, frames across slots too", () => {
   for (const name of FIXTURES) {
     const data = fixture(name);
     // 48 KiB slots: frames begin in one slot's tail and go on in the next (piece B).
     // Under QEMU (scaled runs) one configuration: frames across slots at camera-sized reads.
-    const configs = fullScale() ? ([[4096, 48 * 1024], [1000, 48 * 1024], [65536, 256 * 1024]] as const) : ([[4096, 48 * 1024]] as const);
+    const configs = fullScale()
+      ? ([
+          [4096, 48 * 1024],
+          [1000, 48 * 1024],
+          [65536, 256 * 1024],
+        ] as const)
+      : ([[4096, 48 * 1024]] as const);
     for (const [reads, slotBytes] of configs) {
       const runs = [port, jsRecords].map((byteScan) => {
         const records: string[] = [];
         let spanning = 0;
         const r = readH264(data, {
-          reads, slotBytes, slotCount: 6, byteScan, strict: false,
+          reads,
+          slotBytes,
+          slotCount: 6,
+          byteScan,
+          strict: false,
           onFrame(frame, pool) {
             if (frame.slotB) spanning++;
             records.push(record(frame, pool));
@@ -187,7 +204,7 @@ test('closeAccessUnit carries the steady state: most frames of every fixture com
   }
 });
 
-test('closeAccessUnit: the reference\'s results, state and table from random states over fixtures and noise', () => {
+test("closeAccessUnit: the reference's results, state and table from random states over fixtures and noise", () => {
   const random = prng(31);
   const clip = fixture('h264-aud-sei-3byte.h264');
   const noise = new Uint8Array(3000);
@@ -241,7 +258,7 @@ test('closeAccessUnit: the reference\'s results, state and table from random sta
   }
 });
 
-test('SliceHeader: the fields read from one 32-bit word are the bit reader\'s, for every kind of first bytes', () => {
+test("SliceHeader: the fields read from one 32-bit word are the bit reader's, for every kind of first bytes", () => {
   const random = prng(13);
   const header = new SliceHeader();
   const bits = new BitReader();

@@ -20,14 +20,38 @@ interface Expected {
 }
 
 const FIXTURES: readonly Expected[] = [
-  { name: 'h264-320x240-10fps-gop10.h264', frames: 100, sizeHash: 2806740124, keys: [0, 10, 20, 30, 40, 50, 60, 70, 80, 90],
-    firstSizes: [4840, 512, 366, 368, 416, 429, 381, 423, 374, 375, 4435, 536], tinySlot: 4900 },
-  { name: 'h264-aud-sei-3byte.h264', frames: 30, sizeHash: 2372671040, keys: [0, 10, 20],
-    firstSizes: [4843, 516, 370, 372, 420, 433, 385, 427, 378, 379, 4438, 540], tinySlot: 4900 },
-  { name: 'h264-1080p-30fps.h264', frames: 30, sizeHash: 769265468, keys: [0],
-    firstSizes: [6274, 689, 601, 639, 585, 582, 627, 644, 616, 543, 722, 690], tinySlot: 6300 },
-  { name: 'h264-long-gop.h264', frames: 260, sizeHash: 2035353571, keys: [0, 250],
-    firstSizes: [1876, 78, 94, 95, 109, 114, 102, 97, 111, 119, 165, 121], tinySlot: 1900 },
+  {
+    name: 'h264-320x240-10fps-gop10.h264',
+    frames: 100,
+    sizeHash: 2806740124,
+    keys: [0, 10, 20, 30, 40, 50, 60, 70, 80, 90],
+    firstSizes: [4840, 512, 366, 368, 416, 429, 381, 423, 374, 375, 4435, 536],
+    tinySlot: 4900,
+  },
+  {
+    name: 'h264-aud-sei-3byte.h264',
+    frames: 30,
+    sizeHash: 2372671040,
+    keys: [0, 10, 20],
+    firstSizes: [4843, 516, 370, 372, 420, 433, 385, 427, 378, 379, 4438, 540],
+    tinySlot: 4900,
+  },
+  {
+    name: 'h264-1080p-30fps.h264',
+    frames: 30,
+    sizeHash: 769265468,
+    keys: [0],
+    firstSizes: [6274, 689, 601, 639, 585, 582, 627, 644, 616, 543, 722, 690],
+    tinySlot: 6300,
+  },
+  {
+    name: 'h264-long-gop.h264',
+    frames: 260,
+    sizeHash: 2035353571,
+    keys: [0, 250],
+    firstSizes: [1876, 78, 94, 95, 109, 114, 102, 97, 111, 119, 165, 121],
+    tinySlot: 1900,
+  },
 ];
 
 function sizeHash(frames: FrameSummary[]): number {
@@ -40,12 +64,28 @@ test('every fixture splits into the access units FFmpeg finds, with IDRs exactly
   for (const fx of FIXTURES) {
     const { frames, pool } = readH264(fixture(fx.name));
     assert.is(frames.length, fx.frames, `${fx.name} frame count`);
-    assert.equal(frames.slice(0, 12).map((f) => f.size), fx.firstSizes, `${fx.name} sizes`);
+    assert.equal(
+      frames.slice(0, 12).map((f) => f.size),
+      fx.firstSizes,
+      `${fx.name} sizes`,
+    );
     assert.is(sizeHash(frames), fx.sizeHash, `${fx.name} size hash`);
-    assert.equal(frames.flatMap((f, i) => (f.key ? [i] : [])), fx.keys, `${fx.name} key frames`);
-    assert.equal(frames.map((f) => f.seq), frames.map((_, i) => i), `${fx.name} seq`);
+    assert.equal(
+      frames.flatMap((f, i) => (f.key ? [i] : [])),
+      fx.keys,
+      `${fx.name} key frames`,
+    );
+    assert.equal(
+      frames.map((f) => f.seq),
+      frames.map((_, i) => i),
+      `${fx.name} seq`,
+    );
     // key is true iff the access unit carries an IDR slice (type 5).
-    for (const f of frames) assert.is(f.key, f.nals.some((n) => n[3] === 5));
+    for (const f of frames)
+      assert.is(
+        f.key,
+        f.nals.some((n) => n[3] === 5),
+      );
     assert.equal(pool.stats.slotsInUse, 0, 'the reader released its slots');
     assert.equal(pool.stats.framesInUse, 0);
   }
@@ -71,8 +111,14 @@ test('NAL tables match an independent byte-by-byte splitter, NAL for NAL', () =>
   }
   // An access unit of the AUD fixture: AUD, SPS, PPS, SEI, IDR slice, all after 3-byte start codes.
   const first = readH264(fixture('h264-aud-sei-3byte.h264')).frames[0]!;
-  assert.equal(first.nals.map((n) => n[3]), [9, 7, 8, 6, 5]);
-  assert.equal(first.nals.map((n) => n[2]), [3, 3, 3, 3, 3]);
+  assert.equal(
+    first.nals.map((n) => n[3]),
+    [9, 7, 8, 6, 5],
+  );
+  assert.equal(
+    first.nals.map((n) => n[2]),
+    [3, 3, 3, 3, 3],
+  );
   assert.is(first.nals[0]![0], 3);
 });
 
@@ -87,7 +133,10 @@ test('frames and NAL tables are identical for reads of 1, 2, 3, 7, 4096 bytes, i
         let straddling = 0;
         const frames: FrameSummary[] = [];
         readH264(data, {
-          reads, slotBytes, slotCount: 3, onFrame(frame, pool) {
+          reads,
+          slotBytes,
+          slotCount: 3,
+          onFrame(frame, pool) {
             if (frame.slotB) straddling++;
             frames.push(summarize(frame));
             pool.freeFrame(frame);
@@ -120,14 +169,23 @@ test('a change of SPS is reported again before the first frame that uses it', ()
   const b = fixture('h264-long-gop.h264');
   const result = readH264(concat(a, b));
   assert.is(result.frames.length, 360);
-  assert.equal(result.parameterSets.map((p) => `${p.sps.width}x${p.sps.height}`), ['320x240', '160x120']);
+  assert.equal(
+    result.parameterSets.map((p) => `${p.sps.width}x${p.sps.height}`),
+    ['320x240', '160x120'],
+  );
 });
 
 test('frames arrive as soon as the next access unit starts, not at the end of the stream', () => {
   const data = fixture('h264-320x240-10fps-gop10.h264');
   const pool = new FramePool({ slotCount: 3, slotBytes: 65536, maxFrames: 4 });
   let emitted = 0;
-  const reader = new H264Reader({ pool, onFrame(f) { emitted++; pool.freeFrame(f); } });
+  const reader = new H264Reader({
+    pool,
+    onFrame(f) {
+      emitted++;
+      pool.freeFrame(f);
+    },
+  });
   const second = findNals(data).filter((n) => n.type === 1)[0]!; // first slice of frame 1
   assert.is(reader.prepare(), PREPARE.OK);
   // Feed through the header byte and the first slice-data byte of frame 1: frame 0 must be out.

@@ -30,8 +30,7 @@ test('baseline: 01 | profile | compat | level | FF | E1 | len SPS | 01 | len PPS
 test('High profile appends chroma_format, bit depths and numOfSequenceParameterSetExt = 0', () => {
   const { sps, pps } = parameterSets('h264-1080p-30fps.h264');
   const record = buildAvcDecoderConfig(sps, pps);
-  assert.is(toHex(record),
-    '01640028ffe1001b67640028acb200f0044fcb8088000003000800000301e078c1924001000668ebc0c4b22cfdf8f800');
+  assert.is(toHex(record), '01640028ffe1001b67640028acb200f0044fcb8088000003000800000301e078c1924001000668ebc0c4b22cfdf8f800');
   assert.equal(Array.from(record.subarray(record.length - 4)), [0xfc | 1, 0xf8, 0xf8, 0]);
 });
 

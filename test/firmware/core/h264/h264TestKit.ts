@@ -49,12 +49,12 @@ export function referenceClassifyNals(bytes: Uint8Array, from: number, to: numbe
       out[r + 1] = z;
       let type = 255;
       let starts = false;
-      const header = i + 1 < to ? bytes[i + 1] as number : 0;
+      const header = i + 1 < to ? (bytes[i + 1] as number) : 0;
       if (header !== 0 && (header & 0x80) === 0) {
         const t = header & 0x1f;
         const slice = t === 1 || t === 5;
         if (slice && hasVcl) {
-          const next = i + 2 < to ? bytes[i + 2] as number : 0;
+          const next = i + 2 < to ? (bytes[i + 2] as number) : 0;
           if (next !== 0) {
             type = t;
             starts = (next & 0x80) !== 0;
@@ -80,7 +80,14 @@ export function referenceClassifyNals(bytes: Uint8Array, from: number, to: numbe
  * possible: the reference the board's C walk is checked against, and the port the reader runs on under Node.
  */
 export function referenceCloseAccessUnit(
-  bytes: Uint8Array, from: number, to: number, base: number, s: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array,
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  base: number,
+  s: Float64Array,
+  table: Float64Array,
+  sps: Uint8Array,
+  pps: Uint8Array,
 ): number {
   if (from < 0 || to > bytes.length || from > to) throw new RangeError(`range ${from}..${to} outside ${bytes.length}`);
   const carried = s[AU_WALK.ZEROS]!;
@@ -111,7 +118,15 @@ export function referenceCloseAccessUnit(
 
 /** One start code of referenceCloseAccessUnit: close the open NAL unit quietly or hand over, classify the next. */
 function referenceStartCode(
-  d: Uint8Array, to: number, base: number, s: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array, p: number, zeros: number,
+  d: Uint8Array,
+  to: number,
+  base: number,
+  s: Float64Array,
+  table: Float64Array,
+  sps: Uint8Array,
+  pps: Uint8Array,
+  p: number,
+  zeros: number,
 ): number {
   const prefix = zeros >= 3 ? 4 : 3;
   const startAt = base + p - prefix + 1;
@@ -197,9 +212,7 @@ export const referenceScanPort: ByteScanPort = Object.freeze({
   findStartCodes: referenceFindStartCodes,
   classifyNals: referenceClassifyNals,
   closeAccessUnit: referenceCloseAccessUnit,
-  copyNalTable(
-    table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array,
-  ): void {
+  copyNalTable(table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array): void {
     if (4 * count > table.length || count > offsets.length || count > lengths.length || count > prefixes.length || count > types.length) {
       throw new RangeError(`count ${count} is more than the arrays hold`);
     }
@@ -278,7 +291,11 @@ export function readH264(data: Uint8Array, options: ReadOptions = {}): ReadResul
     maxFrames: options.maxFrames ?? 8,
   });
   const result: ReadResult = {
-    frames: [], parameterSets: [], framesBeforeParameterSets: 0, reader: undefined as unknown as H264Reader, pool,
+    frames: [],
+    parameterSets: [],
+    framesBeforeParameterSets: 0,
+    reader: undefined as unknown as H264Reader,
+    pool,
   };
   const reader = new H264Reader({
     pool,
@@ -361,7 +378,6 @@ export function toHex(bytes: Uint8Array): string {
 export function concat(...parts: Uint8Array[]): Uint8Array {
   return concatBytes(parts);
 }
-
 
 /** Writes RBSP bits MSB first; `nal()` adds emulation prevention bytes (7.4.1) and rbsp_trailing_bits. */
 export class BitWriter {

@@ -25,17 +25,50 @@ function pick(info: SpsInfo, keys: (keyof SpsInfo)[]): Record<string, unknown> {
   return out;
 }
 
-const KEYS: (keyof SpsInfo)[] = ['profileIdc', 'constraintFlags', 'levelIdc', 'chromaFormatIdc', 'bitDepthLuma', 'bitDepthChroma',
-  'log2MaxFrameNum', 'picOrderCntType', 'log2MaxPicOrderCntLsb', 'maxNumRefFrames', 'codedWidth', 'codedHeight', 'width', 'height',
-  'fps', 'fixedFrameRate', 'maxNumReorderFrames', 'maxDecFrameBuffering', 'vuiTruncated'];
+const KEYS: (keyof SpsInfo)[] = [
+  'profileIdc',
+  'constraintFlags',
+  'levelIdc',
+  'chromaFormatIdc',
+  'bitDepthLuma',
+  'bitDepthChroma',
+  'log2MaxFrameNum',
+  'picOrderCntType',
+  'log2MaxPicOrderCntLsb',
+  'maxNumRefFrames',
+  'codedWidth',
+  'codedHeight',
+  'width',
+  'height',
+  'fps',
+  'fixedFrameRate',
+  'maxNumReorderFrames',
+  'maxDecFrameBuffering',
+  'vuiTruncated',
+];
 
 test('320x240 baseline fixture: Constrained Baseline level 1.1, 10 fps from VUI timing', () => {
   // ffprobe: profile=Constrained Baseline level=11 320x240 r_frame_rate=10/1; trace: constraint_set0/1=1,
   // pic_order_cnt_type=2 max_num_ref_frames=3 time_scale=20 num_units_in_tick=1 fixed_frame_rate_flag=0.
   const expected = {
-    profileIdc: 66, constraintFlags: 0xc0, levelIdc: 11, chromaFormatIdc: 1, bitDepthLuma: 8, bitDepthChroma: 8,
-    log2MaxFrameNum: 4, picOrderCntType: 2, log2MaxPicOrderCntLsb: 0, maxNumRefFrames: 3, codedWidth: 320, codedHeight: 240,
-    width: 320, height: 240, fps: { num: 10, den: 1 }, fixedFrameRate: false, maxNumReorderFrames: 0, maxDecFrameBuffering: 3,
+    profileIdc: 66,
+    constraintFlags: 0xc0,
+    levelIdc: 11,
+    chromaFormatIdc: 1,
+    bitDepthLuma: 8,
+    bitDepthChroma: 8,
+    log2MaxFrameNum: 4,
+    picOrderCntType: 2,
+    log2MaxPicOrderCntLsb: 0,
+    maxNumRefFrames: 3,
+    codedWidth: 320,
+    codedHeight: 240,
+    width: 320,
+    height: 240,
+    fps: { num: 10, den: 1 },
+    fixedFrameRate: false,
+    maxNumReorderFrames: 0,
+    maxDecFrameBuffering: 3,
     vuiTruncated: false,
   };
   assert.equal(pick(parse(spsOf('h264-320x240-10fps-gop10.h264')), KEYS), expected);
@@ -50,9 +83,24 @@ test('1080p High fixture: coded 1920x1088, cropped to 1920x1080, 30 fps', () => 
   // trace: frame_crop_bottom_offset=4 (x CropUnitY 2 = 8 rows), time_scale=60 num_units_in_tick=1.
   const info = parse(spsOf('h264-1080p-30fps.h264'));
   assert.equal(pick(info, KEYS), {
-    profileIdc: 100, constraintFlags: 0, levelIdc: 40, chromaFormatIdc: 1, bitDepthLuma: 8, bitDepthChroma: 8,
-    log2MaxFrameNum: 4, picOrderCntType: 2, log2MaxPicOrderCntLsb: 0, maxNumRefFrames: 3, codedWidth: 1920, codedHeight: 1088,
-    width: 1920, height: 1080, fps: { num: 30, den: 1 }, fixedFrameRate: false, maxNumReorderFrames: 0, maxDecFrameBuffering: 3,
+    profileIdc: 100,
+    constraintFlags: 0,
+    levelIdc: 40,
+    chromaFormatIdc: 1,
+    bitDepthLuma: 8,
+    bitDepthChroma: 8,
+    log2MaxFrameNum: 4,
+    picOrderCntType: 2,
+    log2MaxPicOrderCntLsb: 0,
+    maxNumRefFrames: 3,
+    codedWidth: 1920,
+    codedHeight: 1088,
+    width: 1920,
+    height: 1080,
+    fps: { num: 30, den: 1 },
+    fixedFrameRate: false,
+    maxNumReorderFrames: 0,
+    maxDecFrameBuffering: 3,
     vuiTruncated: false,
   });
   assert.equal([info.cropLeft, info.cropRight, info.cropTop, info.cropBottom], [0, 0, 0, 8]);
@@ -65,19 +113,45 @@ test('160x120 fixtures: coded 160x128; the B-frame one is Main with POC type 0 a
   assert.equal([long.profileIdc, long.levelIdc, long.codedWidth, long.codedHeight, long.width, long.height], [66, 10, 160, 128, 160, 120]);
   assert.equal(long.fps, { num: 10, den: 1 });
   const b = parse(spsOf('h264-bframes.h264'));
-  assert.equal(pick(b, ['profileIdc', 'constraintFlags', 'picOrderCntType', 'log2MaxPicOrderCntLsb', 'maxNumRefFrames', 'width', 'height',
-    'maxNumReorderFrames', 'maxDecFrameBuffering']), {
-    profileIdc: 77, constraintFlags: 0x40, picOrderCntType: 0, log2MaxPicOrderCntLsb: 6, maxNumRefFrames: 4, width: 160, height: 120,
-    maxNumReorderFrames: 2, maxDecFrameBuffering: 4,
-  });
+  assert.equal(
+    pick(b, [
+      'profileIdc',
+      'constraintFlags',
+      'picOrderCntType',
+      'log2MaxPicOrderCntLsb',
+      'maxNumRefFrames',
+      'width',
+      'height',
+      'maxNumReorderFrames',
+      'maxDecFrameBuffering',
+    ]),
+    {
+      profileIdc: 77,
+      constraintFlags: 0x40,
+      picOrderCntType: 0,
+      log2MaxPicOrderCntLsb: 6,
+      maxNumRefFrames: 4,
+      width: 160,
+      height: 120,
+      maxNumReorderFrames: 2,
+      maxDecFrameBuffering: 4,
+    },
+  );
 });
 
 test('high-profile branch: 4:2:2, monochrome, 4:4:4, 10-bit and crop units per chroma format (7-19, 7-20)', () => {
   // ffmpeg -f lavfi -i testsrc=size=174x141 -pix_fmt yuv422p -profile:v high422 ...: crop right 1 x SubWidthC 2,
   // bottom 3 x SubHeightC 1 -> ffprobe 174x141, High 4:2:2, r_frame_rate 25/1.
   const s422 = parse(hex('677a000bbcd942c4fa93011000000300100000030320f1429960'));
-  assert.equal(pick(s422, ['profileIdc', 'chromaFormatIdc', 'codedWidth', 'codedHeight', 'width', 'height', 'fps']),
-    { profileIdc: 122, chromaFormatIdc: 2, codedWidth: 176, codedHeight: 144, width: 174, height: 141, fps: { num: 25, den: 1 } });
+  assert.equal(pick(s422, ['profileIdc', 'chromaFormatIdc', 'codedWidth', 'codedHeight', 'width', 'height', 'fps']), {
+    profileIdc: 122,
+    chromaFormatIdc: 2,
+    codedWidth: 176,
+    codedHeight: 144,
+    width: 174,
+    height: 141,
+    fps: { num: 25, den: 1 },
+  });
   // -pix_fmt gray, 175x143: chroma_format_idc 0 crops in single samples -> ffprobe 175x143.
   const gray = parse(hex('6764000bf3650b13eab016c80000030008000003019078a14cb0'));
   assert.equal([gray.chromaFormatIdc, gray.width, gray.height], [0, 175, 143]);
@@ -93,28 +167,72 @@ test('HRD parameters are skipped correctly: 100x60 at 30000/1001 with NAL HRD', 
   // -x264-params nal-hrd=vbr:vbv-maxrate=500:vbv-bufsize=500, rate 30000/1001: trace shows nal_hrd_parameters_present_flag=1
   // with cpb_cnt_minus1=0, then bitstream_restriction max_num_reorder_frames=2 — reachable only if the HRD was skipped right.
   const info = parse(hex('6764000dacd947279ef01100000303e90000ea60602001e840007a12930c01e28532c0'));
-  const keys: (keyof SpsInfo)[] = ['levelIdc', 'codedWidth', 'codedHeight', 'width', 'height', 'fps', 'maxNumReorderFrames',
-    'maxDecFrameBuffering', 'vuiTruncated'];
-  assert.equal(pick(info, keys),
-    { levelIdc: 13, codedWidth: 112, codedHeight: 64, width: 100, height: 60, fps: { num: 30000, den: 1001 }, maxNumReorderFrames: 2,
-      maxDecFrameBuffering: 4, vuiTruncated: false });
+  const keys: (keyof SpsInfo)[] = [
+    'levelIdc',
+    'codedWidth',
+    'codedHeight',
+    'width',
+    'height',
+    'fps',
+    'maxNumReorderFrames',
+    'maxDecFrameBuffering',
+    'vuiTruncated',
+  ];
+  assert.equal(pick(info, keys), {
+    levelIdc: 13,
+    codedWidth: 112,
+    codedHeight: 64,
+    width: 100,
+    height: 60,
+    fps: { num: 30000, den: 1001 },
+    maxNumReorderFrames: 2,
+    maxDecFrameBuffering: 4,
+    vuiTruncated: false,
+  });
 });
 
 test('scaling lists, POC type 1, extended SAR and two-entry HRD (synthetic SPS read back by FFmpeg)', () => {
   // Written with BitWriter (see synthesize below) and checked with trace_headers: seq_scaling_list_present_flag[0,1,6]=1
   // (list 0 stops early: delta_scale -8 -> nextScale 0), pic_order_cnt_type=1 with a 3-entry cycle, 1280x720 cropped
   // 2/3/1/4 -> ffprobe 1270x710, sample_aspect_ratio=4:3, r_frame_rate=30000/1001, cpb_cnt_minus1=1.
-  const ffmpegChecked = '6764001fad8465314c5314c5314c5314c101fc0101492492492492492492492492492492492492492492492' +
+  const ffmpegChecked =
+    '6764001fad8465314c5314c5314c5314c101fc0101492492492492492492492492492492492492492492492' +
     '48d0e2888a3980a00b7b222ffe00080007ea020203e000007d20001d4c1a23007d2007d1000bb9001f43bdef81b41108dc0';
   const bytes = synthesize();
   assert.equal(bytes, hex(ffmpegChecked));
   const info = parse(bytes);
-  assert.equal(pick(info, ['profileIdc', 'levelIdc', 'log2MaxFrameNum', 'picOrderCntType', 'maxNumRefFrames', 'width', 'height', 'sar',
-    'fps', 'fixedFrameRate', 'maxNumReorderFrames', 'maxDecFrameBuffering', 'vuiTruncated']), {
-    profileIdc: 100, levelIdc: 31, log2MaxFrameNum: 6, picOrderCntType: 1, maxNumRefFrames: 2, width: 1270, height: 710,
-    sar: { width: 4, height: 3 }, fps: { num: 30000, den: 1001 }, fixedFrameRate: true, maxNumReorderFrames: 0,
-    maxDecFrameBuffering: 2, vuiTruncated: false,
-  });
+  assert.equal(
+    pick(info, [
+      'profileIdc',
+      'levelIdc',
+      'log2MaxFrameNum',
+      'picOrderCntType',
+      'maxNumRefFrames',
+      'width',
+      'height',
+      'sar',
+      'fps',
+      'fixedFrameRate',
+      'maxNumReorderFrames',
+      'maxDecFrameBuffering',
+      'vuiTruncated',
+    ]),
+    {
+      profileIdc: 100,
+      levelIdc: 31,
+      log2MaxFrameNum: 6,
+      picOrderCntType: 1,
+      maxNumRefFrames: 2,
+      width: 1270,
+      height: 710,
+      sar: { width: 4, height: 3 },
+      fps: { num: 30000, den: 1001 },
+      fixedFrameRate: true,
+      maxNumReorderFrames: 0,
+      maxDecFrameBuffering: 2,
+      vuiTruncated: false,
+    },
+  );
   assert.equal([info.cropLeft, info.cropRight, info.cropTop, info.cropBottom], [4, 6, 2, 8]);
 });
 

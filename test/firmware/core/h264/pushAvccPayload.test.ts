@@ -44,7 +44,10 @@ function convert(name: string, slotBytes = 65536): Converted {
   const views = new ViewList(2 * MAX_NALS_PER_FRAME);
   const result: Converted = { samples: [], scratchViews: 0, slotViews: 0, repeatsIdentical: true };
   readH264(fixture(name), {
-    slotBytes, slotCount: 3, reads: 1000, onFrame(frame: Frame, pool: FramePool) {
+    slotBytes,
+    slotCount: 3,
+    reads: 1000,
+    onFrame(frame: Frame, pool: FramePool) {
       views.clear();
       pushAvccPayload(frame, views, scratch);
       const first = flatten(views);
@@ -69,7 +72,9 @@ test('every fixture: the AVCC samples hold exactly the original NAL units, minus
   for (const name of names) {
     for (const slotBytes of [65536, 6300]) {
       const data = fixture(name);
-      const expected = findNals(data).filter((n) => n.type !== 9).map((n) => data.subarray(n.header, n.end));
+      const expected = findNals(data)
+        .filter((n) => n.type !== 9)
+        .map((n) => data.subarray(n.header, n.end));
       const converted = convert(name, slotBytes);
       const got = converted.samples.flatMap(parseAvcc);
       assert.is(got.length, expected.length, `${name} NAL count`);
@@ -97,7 +102,12 @@ test('in-place rewrite: the 4 start-code bytes become the big-endian length, in 
   frame.slotA = slot;
   frame.startA = 0;
   frame.endA = 24;
-  const table: [number, number, number, number][] = [[4, 2, 4, 9], [10, 4, 4, 5], [17, 3, 3, 12], [22, 2, 3, 1]];
+  const table: [number, number, number, number][] = [
+    [4, 2, 4, 9],
+    [10, 4, 4, 5],
+    [17, 3, 3, 12],
+    [22, 2, 3, 1],
+  ];
   table.forEach(([offset, length, prefix, type], i) => {
     frame.nalOffset[i] = offset;
     frame.nalLength[i] = length;

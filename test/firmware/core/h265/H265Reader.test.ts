@@ -13,7 +13,10 @@ import { assert, boardByteScan, fixture, scaled, suite } from '../../../harness/
 const test = suite('H265Reader');
 const GOP10 = fixture('h265-320x240-10fps-gop10.h265');
 
-interface Nal { at: number; type: number }
+interface Nal {
+  at: number;
+  type: number;
+}
 
 /** NAL units of an Annex-B buffer: header offset and type (oracle: a plain byte loop). */
 function nals(data: Uint8Array): Nal[] {
@@ -24,14 +27,21 @@ function nals(data: Uint8Array): Nal[] {
   return out;
 }
 
-interface Read { frames: { key: boolean; size: number; nalTypes: number[] }[]; params: HevcParameters[]; reader: H265Reader; pool: FramePool }
+interface Read {
+  frames: { key: boolean; size: number; nalTypes: number[] }[];
+  params: HevcParameters[];
+  reader: H265Reader;
+  pool: FramePool;
+}
 
 function read(data: Uint8Array, chunk: (i: number) => number, strict = true, lastComplete = true, from = 0): Read {
   const pool = new FramePool({ slotCount: 4, slotBytes: 65536, maxFrames: 8 });
   const result: Read = { frames: [], params: [], reader: undefined as unknown as H265Reader, pool };
   const scan = boardByteScan();
   result.reader = new H265Reader({
-    pool, strict, ...(scan ? { byteScan: scan } : {}),
+    pool,
+    strict,
+    ...(scan ? { byteScan: scan } : {}),
     onFrame(frame: Frame) {
       result.frames.push({ key: frame.key, size: frame.size, nalTypes: Array.from(frame.nalType.subarray(0, frame.nalCount)) });
       pool.freeFrame(frame);
@@ -58,7 +68,10 @@ test('the fixture reads as 100 pictures, an IRAP every 10th, whatever the read s
   assert.is(pictures, 100);
   const reference = read(GOP10, () => 4096);
   assert.is(reference.frames.length, 100);
-  assert.equal(reference.frames.map((f, i) => (f.key ? i : -1)).filter((i) => i >= 0), [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+  assert.equal(
+    reference.frames.map((f, i) => (f.key ? i : -1)).filter((i) => i >= 0),
+    [0, 10, 20, 30, 40, 50, 60, 70, 80, 90],
+  );
   assert.equal(reference.frames[0]!.nalTypes.slice(0, 3), [32, 33, 34], 'the IRAP access unit carries VPS, SPS, PPS');
   assert.is(reference.params.length, 1, 'repeated identical parameter sets are one change');
   const total = reference.frames.reduce((s, f) => s + f.size, 0);
@@ -66,7 +79,10 @@ test('the fixture reads as 100 pictures, an IRAP every 10th, whatever the read s
   let seed = 7;
   for (const chunk of [() => 1, () => 3, () => 17, () => 65536, () => 1 + ((seed = (seed * 1103515245 + 12345) >>> 0) % 3000)]) {
     const again = read(GOP10, chunk);
-    assert.equal(again.frames.map((f) => f.size), reference.frames.map((f) => f.size));
+    assert.equal(
+      again.frames.map((f) => f.size),
+      reference.frames.map((f) => f.size),
+    );
   }
 });
 

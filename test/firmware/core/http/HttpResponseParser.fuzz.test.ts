@@ -6,12 +6,21 @@ import { SAMPLES } from './samples.ts';
 
 const test = suite('HttpResponseParser fuzz');
 
-const CODES = [
-  'HTTP_STATUS_LINE_INVALID', 'HTTP_HEADER_INVALID', 'HTTP_HEAD_TOO_LARGE', 'HTTP_FRAMING_INVALID', 'HTTP_CHUNK_INVALID', 'HTTP_TRUNCATED',
-];
+const CODES = ['HTTP_STATUS_LINE_INVALID', 'HTTP_HEADER_INVALID', 'HTTP_HEAD_TOO_LARGE', 'HTTP_FRAMING_INVALID', 'HTTP_CHUNK_INVALID', 'HTTP_TRUNCATED'];
 // Bytes that matter to the grammar, plus a few tokens spliced in whole.
 const INTERESTING = [0x00, 0x09, 0x0a, 0x0d, 0x20, 0x2c, 0x30, 0x31, 0x3a, 0x3b, 0x46, 0x66, 0x7f, 0x80, 0xff];
-const TOKENS = ['\r\n', '\r\n\r\n', 'HTTP/1.1 100 Continue\r\n\r\n', 'Content-Length: 7\r\n', 'Transfer-Encoding: chunked\r\n', '0\r\n\r\n', 'ffff', ';x=y', ' ', ':'].map(bytes);
+const TOKENS = [
+  '\r\n',
+  '\r\n\r\n',
+  'HTTP/1.1 100 Continue\r\n\r\n',
+  'Content-Length: 7\r\n',
+  'Transfer-Encoding: chunked\r\n',
+  '0\r\n\r\n',
+  'ffff',
+  ';x=y',
+  ' ',
+  ':',
+].map(bytes);
 const LIMITS = { maxHeadBytes: 256, maxHeaders: 8, maxChunkLineBytes: 32, maxTrailerBytes: 64 };
 
 function mutate(next: () => number, base: Uint8Array): Uint8Array {

@@ -84,4 +84,3 @@ export function every(length: number, step: number): number[] {
   for (let i = step; i < length; i += step) cuts.push(i);
   return cuts;
 }
-

@@ -26,7 +26,11 @@ function head(status: string, headers: [string, string][]): string {
 }
 
 const kvsHead = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nX-Amzn-RequestId: f00d\r\n\r\n';
-const kvsHeaders: [string, string][] = [['content-type', 'application/json'], ['transfer-encoding', 'chunked'], ['x-amzn-requestid', 'f00d']];
+const kvsHeaders: [string, string][] = [
+  ['content-type', 'application/json'],
+  ['transfer-encoding', 'chunked'],
+  ['x-amzn-requestid', 'f00d'],
+];
 
 export const SAMPLES: readonly Sample[] = [
   {
@@ -50,7 +54,11 @@ export const SAMPLES: readonly Sample[] = [
     ),
     close: true,
     events: [
-      head('403 Forbidden', [['x-amz-errortype', 'NotAuthorizedException:'], ['content-length', '32'], ['content-length', '32, 32']]),
+      head('403 Forbidden', [
+        ['x-amz-errortype', 'NotAuthorizedException:'],
+        ['content-length', '32'],
+        ['content-length', '32, 32'],
+      ]),
       'body {"message":"Signature expired"}\n',
       'end',
     ],
@@ -59,13 +67,19 @@ export const SAMPLES: readonly Sample[] = [
     name: 'close-delimited HTTP/1.0 body, bare-LF lines, obs-fold and an empty reason',
     input: bytes('HTTP/1.0 200\nServer: legacy\nX-Folded: one\n  two\r\n\tthree\nX-Empty:\n\nbody until the peer closes\r\n\r\n'),
     close: true,
-    events: [head('200 ', [['server', 'legacy'], ['x-folded', 'one two three'], ['x-empty', '']]), 'body body until the peer closes\r\n\r\n', 'end'],
+    events: [
+      head('200 ', [
+        ['server', 'legacy'],
+        ['x-folded', 'one two three'],
+        ['x-empty', ''],
+      ]),
+      'body body until the peer closes\r\n\r\n',
+      'end',
+    ],
   },
   {
     name: '100 Continue (and a 103 with fields) before a chunked 200',
-    input: bytes(
-      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n' + kvsHead + chunk(ACKS[0]!) + chunk(ACKS[1]!) + '0\r\n\r\n',
-    ),
+    input: bytes('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n' + kvsHead + chunk(ACKS[0]!) + chunk(ACKS[1]!) + '0\r\n\r\n'),
     close: false,
     events: [head('200 OK', kvsHeaders), `body ${ACKS[0]}${ACKS[1]}`, 'end'],
   },
@@ -94,6 +108,13 @@ export const SAMPLES: readonly Sample[] = [
     name: 'obs-text and the chunked coding after another one',
     input: bytes('HTTP/1.1 200 \xc3\x89t\xe9\r\nX-Latin: caf\xe9\r\nTransfer-Encoding: gzip, Chunked;q=1\r\n\r\n3\r\n\x00\r\n\n0\r\n\r\n'),
     close: false,
-    events: [head('200 \xc3\x89t\xe9', [['x-latin', 'caf\xe9'], ['transfer-encoding', 'gzip, Chunked;q=1']]), 'body \x00\r\n', 'end'],
+    events: [
+      head('200 \xc3\x89t\xe9', [
+        ['x-latin', 'caf\xe9'],
+        ['transfer-encoding', 'gzip, Chunked;q=1'],
+      ]),
+      'body \x00\r\n',
+      'end',
+    ],
   },
 ];

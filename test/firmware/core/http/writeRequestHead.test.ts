@@ -37,17 +37,35 @@ test('a head without fields is the request line and the empty line', () => {
 
 test('values keep inner spaces, tabs and visible punctuation; non-ASCII goes out as UTF-8', () => {
   const out = new Uint8Array(128);
-  const n = writeRequestHead('GET', '/', [['Authorization', 'AWS4-HMAC-SHA256 Credential=a/b,\tSignedHeaders=host'], ['x-note', 'café']], out);
-  assert.is(
-    text(out.subarray(0, n)),
-    'GET / HTTP/1.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential=a/b,\tSignedHeaders=host\r\nx-note: caf\xc3\xa9\r\n\r\n',
+  const n = writeRequestHead(
+    'GET',
+    '/',
+    [
+      ['Authorization', 'AWS4-HMAC-SHA256 Credential=a/b,\tSignedHeaders=host'],
+      ['x-note', 'café'],
+    ],
+    out,
   );
+  assert.is(text(out.subarray(0, n)), 'GET / HTTP/1.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential=a/b,\tSignedHeaders=host\r\nx-note: caf\xc3\xa9\r\n\r\n');
 });
 
 test('header injection is refused: CR, LF, NUL or another control in a value', () => {
   const out = new Uint8Array(256);
   for (const value of ['a\r\nx-evil: 1', 'a\nb', 'a\rb', 'a\0b', 'a\x01b', 'a\x7fb', '\r\n']) {
-    assert.throws(() => writeRequestHead('GET', '/', [['x-ok', 'fine'], ['x-value', value]], out), 'HTTP_HEADER_INVALID', JSON.stringify(value));
+    assert.throws(
+      () =>
+        writeRequestHead(
+          'GET',
+          '/',
+          [
+            ['x-ok', 'fine'],
+            ['x-value', value],
+          ],
+          out,
+        ),
+      'HTTP_HEADER_INVALID',
+      JSON.stringify(value),
+    );
   }
 });
 
@@ -91,7 +109,19 @@ test('a head one byte larger than the scratch is HTTP_HEAD_TOO_LARGE at every sc
 
 test('an invalid field is refused before anything is written', () => {
   const out = new Uint8Array(64).fill(0xaa);
-  assert.throws(() => writeRequestHead('GET', '/', [['ok', 'v'], ['bad', 'a\nb']], out), 'HTTP_HEADER_INVALID');
+  assert.throws(
+    () =>
+      writeRequestHead(
+        'GET',
+        '/',
+        [
+          ['ok', 'v'],
+          ['bad', 'a\nb'],
+        ],
+        out,
+      ),
+    'HTTP_HEADER_INVALID',
+  );
   assert.ok(out.every((b) => b === 0xaa));
 });
 

@@ -19,9 +19,14 @@ function setup(options: { wall?: number; margin?: number } = {}) {
   const net = new FakeNet();
   const events: IotCredentialsEvent[] = [];
   const client = new IotCredentialsClient({
-    sockets: net.sockets, timers, clock: new ServerClock(clock),
+    sockets: net.sockets,
+    timers,
+    clock: new ServerClock(clock),
     target: { host: 'abc.credentials.iot.us-east-1.amazonaws.com', port: 443, tls: TLS },
-    roleAlias: 'KvsCameraIoTRoleAlias', thingName: 'cam-1', userAgent: 'fieldcam/test', random: () => 0.5,
+    roleAlias: 'KvsCameraIoTRoleAlias',
+    thingName: 'cam-1',
+    userAgent: 'fieldcam/test',
+    random: () => 0.5,
     ...(options.margin !== undefined ? { safetyMarginMs: options.margin } : {}),
     onEvent: (e) => events.push(e),
   });
@@ -46,7 +51,11 @@ test('the request: mTLS to the provider, GET /role-aliases/<alias>/credentials w
   assert.ok(head.includes('host: abc.credentials.iot.us-east-1.amazonaws.com'), c.text());
   assert.ok(head.includes('x-amzn-iot-thingname: cam-1'), c.text());
   const keys = client.current();
-  assert.equal(keys, { accessKeyId: 'ASIAEXAMPLEKEY000001', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLETOKEN' });
+  assert.equal(keys, {
+    accessKeyId: 'ASIAEXAMPLEKEY000001',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLETOKEN',
+  });
   assert.is(client.expirationMs, T0 + 60 * MIN);
   assert.is(client.fetches, 1);
 });
@@ -155,7 +164,11 @@ test('fatal refusals end the client once: revoked certificate, wrong thing, no p
     client.start();
     answer(net.last, reply);
     await flush();
-    assert.equal(events.map((e) => e.type), ['failed'], code);
+    assert.equal(
+      events.map((e) => e.type),
+      ['failed'],
+      code,
+    );
     assert.is(client.error?.code, code);
     assert.equal(timers.delays(), [], 'no retry scheduled');
     assert.is(client.current(), undefined);
@@ -172,7 +185,14 @@ test('close(): nothing runs after it; bad names are programmer errors', async ()
   assert.equal(events, []);
   assert.equal(timers.delays(), []);
   assert.throws(() => client.start(), /closed/);
-  const base = { sockets: net.sockets, timers, clock: new ServerClock(new FakeTime(T0)), target: { host: 'h', port: 1, tls: TLS }, userAgent: 'u', random: () => 0 };
+  const base = {
+    sockets: net.sockets,
+    timers,
+    clock: new ServerClock(new FakeTime(T0)),
+    target: { host: 'h', port: 1, tls: TLS },
+    userAgent: 'u',
+    random: () => 0,
+  };
   assert.throws(() => new IotCredentialsClient({ ...base, roleAlias: 'a', thingName: 'bad thing' }), /thingName/);
   assert.throws(() => new IotCredentialsClient({ ...base, roleAlias: 'a/b', thingName: 't' }), /roleAlias/);
 });

@@ -3,7 +3,9 @@
 import { encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
 import type { FakeSocket } from '../../../harness/support.ts';
 
-export type Answer = { readonly status: number; readonly body: string; readonly headers?: readonly string[] } | { readonly error: string; readonly code?: string };
+export type Answer =
+  | { readonly status: number; readonly body: string; readonly headers?: readonly string[] }
+  | { readonly error: string; readonly code?: string };
 
 /** The provider answers on `socket`: an HTTP response then an orderly close, or a connection error. */
 export function answer(socket: FakeSocket, a: Answer): void {
@@ -32,5 +34,7 @@ export async function flush(): Promise<void> {
 /** A provider answer: credentials valid for `lifetimeMs` from `nowMs`. */
 export function credentialsBody(nowMs: number, lifetimeMs: number, id = 'ASIAEXAMPLEKEY000001'): string {
   const expiration = new Date(nowMs + lifetimeMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return JSON.stringify({ credentials: { accessKeyId: id, secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLETOKEN', expiration } });
+  return JSON.stringify({
+    credentials: { accessKeyId: id, secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLETOKEN', expiration },
+  });
 }

@@ -33,8 +33,17 @@ test('ISO-8601 instants: Z, fractions, offsets; impossible dates and other shape
   assert.is(parseIsoInstant('2024-01-01T12:00:00.250Z'), Date.UTC(2024, 0, 1, 12, 0, 0, 250));
   assert.is(parseIsoInstant('2024-01-01T14:00:00+02:00'), Date.UTC(2024, 0, 1, 12, 0, 0));
   assert.is(parseIsoInstant('2024-01-01T07:30:00-04:30'), Date.UTC(2024, 0, 1, 12, 0, 0));
-  for (const bad of ['2023-02-29T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-01T24:00:00Z', '2024-01-01 12:00:00Z', '2024-01-01T12:00:00',
-    '1704110400', '', 'Mon, 01 Jan 2024 12:00:00 GMT', '2024-01-01T12:00:00+25:00']) {
+  for (const bad of [
+    '2023-02-29T00:00:00Z',
+    '2024-13-01T00:00:00Z',
+    '2024-01-01T24:00:00Z',
+    '2024-01-01 12:00:00Z',
+    '2024-01-01T12:00:00',
+    '1704110400',
+    '',
+    'Mon, 01 Jan 2024 12:00:00 GMT',
+    '2024-01-01T12:00:00+25:00',
+  ]) {
     assert.is(parseIsoInstant(bad), undefined, bad);
   }
 });
@@ -56,7 +65,11 @@ test('malformed answers → IOT_BAD_RESPONSE (retryable), naming the field, neve
   ];
   for (const c of cases) {
     const text = typeof c === 'string' ? c : JSON.stringify(c);
-    assert.is(code(() => parseIotCredentials(encodeUtf8(text))), 'IOT_BAD_RESPONSE', text.slice(0, 80));
+    assert.is(
+      code(() => parseIotCredentials(encodeUtf8(text))),
+      'IOT_BAD_RESPONSE',
+      text.slice(0, 80),
+    );
   }
   try {
     parseIotCredentials(encodeUtf8(JSON.stringify({ credentials: { ...GOOD, secretAccessKey: 'TOPSECRET', expiration: 'x' } })));
@@ -65,13 +78,19 @@ test('malformed answers → IOT_BAD_RESPONSE (retryable), naming the field, neve
     assert.ok((err as { retryable: boolean }).retryable);
   }
   const huge = new Uint8Array(MAX_CREDENTIALS_BODY + 1).fill(32);
-  assert.is(code(() => parseIotCredentials(huge)), 'IOT_BAD_RESPONSE');
+  assert.is(
+    code(() => parseIotCredentials(huge)),
+    'IOT_BAD_RESPONSE',
+  );
 });
 
 test('refusals → named errors: certificate, thing, access, alias, role; 429/5xx retryable', () => {
-  const r = (status: number, message: string, type?: string) => iotProviderError({
-    status, headers: type ? [['x-amzn-errortype', type]] : [], body: encodeUtf8(JSON.stringify({ message })),
-  });
+  const r = (status: number, message: string, type?: string) =>
+    iotProviderError({
+      status,
+      headers: type ? [['x-amzn-errortype', type]] : [],
+      body: encodeUtf8(JSON.stringify({ message })),
+    });
   const table: [number, string, string, boolean][] = [
     [403, 'Certificate is invalid on this endpoint', 'IOT_CERTIFICATE_REFUSED', false],
     [403, 'Invalid thing name passed', 'IOT_THING_REFUSED', false],

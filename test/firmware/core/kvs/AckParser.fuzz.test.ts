@@ -37,11 +37,16 @@ const WORDS = ['', 'a', 'x y', '}{', '][', '"', '\\', 'é', '日本', '\n', '{"E
 
 function value(next: Rng, depth: number): string {
   switch (next() % (depth >= 4 ? 5 : 7)) {
-    case 0: return quote(next, pick(next, WORDS));
-    case 1: return pick(next, ['0', '-1', '3.25', '1e9', '-2.5E-3', '12345678901234567890']);
-    case 2: return pick(next, ['true', 'false', 'null']);
-    case 3: return quote(next, pick(next, WORDS) + pick(next, WORDS));
-    case 4: return String(next() % 1000);
+    case 0:
+      return quote(next, pick(next, WORDS));
+    case 1:
+      return pick(next, ['0', '-1', '3.25', '1e9', '-2.5E-3', '12345678901234567890']);
+    case 2:
+      return pick(next, ['true', 'false', 'null']);
+    case 3:
+      return quote(next, pick(next, WORDS) + pick(next, WORDS));
+    case 4:
+      return String(next() % 1000);
     case 5: {
       const n = next() % 4;
       const items: string[] = [];
@@ -61,7 +66,7 @@ function value(next: Rng, depth: number): string {
 function validAck(next: Rng): string {
   const type = pick(next, ACK_EVENT_TYPES);
   const members: string[] = [`${quote(next, 'EventType')}${ws(next)}:${ws(next)}${quote(next, type)}`];
-  const timecode = next() % 5 === 0 ? 2 ** 53 - (next() % 3) : (next() * 1024) + (next() % 1024);
+  const timecode = next() % 5 === 0 ? 2 ** 53 - (next() % 3) : next() * 1024 + (next() % 1024);
   if (type !== 'IDLE' || next() % 2 === 0) members.push(`"FragmentTimecode"${ws(next)}:${ws(next)}${timecode}`);
   if (type !== 'IDLE' && next() % 4 !== 0) {
     let digits = String(1 + (next() % 9));
@@ -78,7 +83,8 @@ function validAck(next: Rng): string {
     members.push(`${quote(next, pick(next, ['Extra', 'ServerTimestamp', 'eventType', 'X' + i, 'Ünï']) + i)}${ws(next)}:${ws(next)}${value(next, 1)}`);
   }
   if (next() % 16 === 0) members.push(`"Pad":"${'p'.repeat(850 + (next() % 250))}"`); // near and over the segment limit
-  for (let i = members.length - 1; i > 0; i--) { // shuffle: key order is free
+  for (let i = members.length - 1; i > 0; i--) {
+    // shuffle: key order is free
     const j = next() % (i + 1);
     [members[i], members[j]] = [members[j]!, members[i]!];
   }
@@ -118,7 +124,7 @@ test('generated valid streams give exactly the events JSON.parse reads, however 
     for (let i = 0; i < count; i++) objects.push(validAck(next));
     const stream = objects.map((o) => ws(next) + o + ws(next)).join('');
     const expected = objects.map(expectedFor);
-    for (const e of expected) ('ack' in e ? acks++ : tooLong++);
+    for (const e of expected) 'ack' in e ? acks++ : tooLong++;
     const bytes = encodeUtf8(stream);
     assert.equal(parse(bytes), expected, `iteration ${iteration}: ${stream}`);
     assert.equal(parse(bytes, randomCuts(next, bytes.length)), expected, `iteration ${iteration} (cut)`);
@@ -210,7 +216,7 @@ test(`${MUTATIONS} mutated streams: only events and ACK_* errors, cut-independen
       assert.equal(recovered.slice(0, whole.length), whole, label);
       assert.equal(recovered[recovered.length - 1], ack('IDLE'), `${label}: no recovery`);
     }
-    for (const o of whole) ('error' in o ? errors++ : events++);
+    for (const o of whole) 'error' in o ? errors++ : events++;
   }
   // The mutations exercise both sides.
   assert.ok(events > mutations / 2 && errors > mutations / 2, `events ${events}, errors ${errors}`);

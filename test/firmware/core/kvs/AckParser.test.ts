@@ -23,8 +23,9 @@ const EXPECTED = [
 ];
 
 test('parses the documented ACK and a multi-ACK stream', () => {
-  assert.equal(parse('{"EventType":"PERSISTED","FragmentTimecode":1711124585823,"FragmentNumber":"1234567890123456789"}'),
-    [ack('PERSISTED', 1711124585823, '1234567890123456789')]);
+  assert.equal(parse('{"EventType":"PERSISTED","FragmentTimecode":1711124585823,"FragmentNumber":"1234567890123456789"}'), [
+    ack('PERSISTED', 1711124585823, '1234567890123456789'),
+  ]);
   assert.equal(parse(STREAM), EXPECTED);
 });
 
@@ -44,7 +45,10 @@ test('reads only the range pushed: each piece at the start of a 4 KiB read buffe
   const buffer = new Uint8Array(4 * 1024);
   for (let a = 0; a <= bytes.length; a += 3 * stride()) {
     const r = recorder();
-    for (const [from, to] of [[0, a], [a, bytes.length]] as const) {
+    for (const [from, to] of [
+      [0, a],
+      [a, bytes.length],
+    ] as const) {
       for (let i = 0; i < buffer.length; i++) buffer[i] = stale[i % stale.length]!;
       buffer.set(bytes.subarray(from, to));
       r.parser.push(buffer, 0, to - from);
@@ -54,17 +58,26 @@ test('reads only the range pushed: each piece at the start of a 4 KiB read buffe
 });
 
 test('tolerates whitespace anywhere JSON allows it, and any key order', () => {
-  assert.equal(parse(' \n\t\r{ \n"FragmentNumber" :\t"7" ,\r\n "ErrorId"\n:\n"4002" , "EventType" : "ERROR" }\n\n'),
-    [ack('ERROR', -1, '7', 4002)]);
+  assert.equal(parse(' \n\t\r{ \n"FragmentNumber" :\t"7" ,\r\n "ErrorId"\n:\n"4002" , "EventType" : "ERROR" }\n\n'), [ack('ERROR', -1, '7', 4002)]);
   assert.equal(parse('{"FragmentTimecode":0,"EventType":"RECEIVED"}'), [ack('RECEIVED', 0)]);
 });
 
 test('skips unknown keys with any JSON value, escapes and nesting included', () => {
   const unknowns = [
     '"Note":"a \\"quoted\\" }{ string with \\\\ and \\u00e9 and \\n"',
-    '"N1":-12.5e+3', '"N2":0', '"N3":1E9', '"T":true', '"F":false', '"Z":null',
-    '"O":{"a":[1,{"b":"}"},[]],"c":{}}', '"A":[[[[[[[["deep"]]]]]]]]', '"E":{}', '"L":[]',
-    '"Ünïcödé ключ":"値"', '"EventTypeX":"IGNORED"', '"eventtype":"lowercase is another key"',
+    '"N1":-12.5e+3',
+    '"N2":0',
+    '"N3":1E9',
+    '"T":true',
+    '"F":false',
+    '"Z":null',
+    '"O":{"a":[1,{"b":"}"},[]],"c":{}}',
+    '"A":[[[[[[[["deep"]]]]]]]]',
+    '"E":{}',
+    '"L":[]',
+    '"Ünïcödé ключ":"値"',
+    '"EventTypeX":"IGNORED"',
+    '"eventtype":"lowercase is another key"',
   ];
   const input = `{${unknowns.join(',')},"EventType":"PERSISTED","FragmentTimecode":42,"FragmentNumber":"9"}`;
   assert.equal(parse(input), [ack('PERSISTED', 42, '9')]);
@@ -78,8 +91,7 @@ test('decodes escapes in keys and known string values', () => {
 });
 
 test('ErrorId as a number or a digit string; IDLE and ERROR need no FragmentTimecode', () => {
-  assert.equal(parse('{"EventType":"ERROR","ErrorId":5000}{"EventType":"ERROR","ErrorId":"4001"}'),
-    [ack('ERROR', -1, '', 5000), ack('ERROR', -1, '', 4001)]);
+  assert.equal(parse('{"EventType":"ERROR","ErrorId":5000}{"EventType":"ERROR","ErrorId":"4001"}'), [ack('ERROR', -1, '', 5000), ack('ERROR', -1, '', 4001)]);
   assert.equal(parse('{"EventType":"IDLE","FragmentTimecode":5}'), [ack('IDLE', 5)]);
   assert.equal(parse('{"EventType":"PERSISTED","FragmentTimecode":5,"ErrorId":1}'), [ack('PERSISTED', 5, '', 1)]);
 });
@@ -186,7 +198,13 @@ test('after an error, skips the rest of the object through its strings and nesti
   assert.equal(parse(rejected + OK), [err('ACK_EVENT_TYPE_UNKNOWN'), ack('IDLE')]);
   assert.equal(parse('{"EventType":"IDLE","X":{"a":1} {"EventType":"IDLE"} }' + OK), [err('ACK_VALUE_END_INVALID'), ack('IDLE')]);
   // Junk between objects is one error per run, however long.
-  assert.equal(parse(OK + 'garbage, more garbage ]]]' + OK + 'x' + OK), [ack('IDLE'), err('ACK_OUTSIDE_OBJECT'), ack('IDLE'), err('ACK_OUTSIDE_OBJECT'), ack('IDLE')]);
+  assert.equal(parse(OK + 'garbage, more garbage ]]]' + OK + 'x' + OK), [
+    ack('IDLE'),
+    err('ACK_OUTSIDE_OBJECT'),
+    ack('IDLE'),
+    err('ACK_OUTSIDE_OBJECT'),
+    ack('IDLE'),
+  ]);
   // A stray "}" after an object is junk.
   assert.equal(parse(OK + '}' + OK), [ack('IDLE'), err('ACK_OUTSIDE_OBJECT'), ack('IDLE')]);
 });

@@ -43,17 +43,47 @@ function rig(extra: Partial<PutMediaSessionOptions> = {}, poolSlots = 16): Rig {
   const events: SessionEvent[] = [];
   let session: PutMediaSession;
   const input = new FrameInput({
-    codec: 'h264', pool, fps: { num: 10, den: 1 }, fragmentMs: 1000, maxFragmentMs: 10_000, startTimecode: time.now(), strict: false,
-    capture: { monotonicAtStart: 0 }, overflowBytes: 4096, ...(scan ? { byteScan: scan } : {}),
+    codec: 'h264',
+    pool,
+    fps: { num: 10, den: 1 },
+    fragmentMs: 1000,
+    maxFragmentMs: 10_000,
+    startTimecode: time.now(),
+    strict: false,
+    capture: { monotonicAtStart: 0 },
+    overflowBytes: 4096,
+    ...(scan ? { byteScan: scan } : {}),
     onQueued: () => session.framesQueued(),
   });
   const target = { host: 'kvs.test', port: 8080 };
   const credentials = () => CREDENTIALS;
-  const control = new KvsControlClient({ sockets: kvs.sockets, timers: time, hash: softHash, clock, region: 'us-east-1', target, credentials, userAgent: 'test' });
+  const control = new KvsControlClient({
+    sockets: kvs.sockets,
+    timers: time,
+    hash: softHash,
+    clock,
+    region: 'us-east-1',
+    target,
+    credentials,
+    userAgent: 'test',
+  });
   session = new PutMediaSession({
-    source: new PoolFragmentSource(input), control, sockets: kvs.sockets, timers: time, hash: softHash, clock,
-    region: 'us-east-1', streamName: 'cam', credentials, maxFragmentMs: 10_000, endOfFragment: true,
-    backoff: { initialMs: 200, maxMs: 2000 }, random: () => 0.5, userAgent: 'test', onEvent: (e) => events.push(e), ...extra,
+    source: new PoolFragmentSource(input),
+    control,
+    sockets: kvs.sockets,
+    timers: time,
+    hash: softHash,
+    clock,
+    region: 'us-east-1',
+    streamName: 'cam',
+    credentials,
+    maxFragmentMs: 10_000,
+    endOfFragment: true,
+    backoff: { initialMs: 200, maxMs: 2000 },
+    random: () => 0.5,
+    userAgent: 'test',
+    onEvent: (e) => events.push(e),
+    ...extra,
   });
   return { time, kvs, pool, input, session, events, fed: 0 };
 }
@@ -87,7 +117,10 @@ async function stop(r: Rig): Promise<void> {
   r.session.framesQueued();
   let done = false;
   let failed: unknown;
-  r.session.stop().then(() => (done = true), (err) => (failed = err));
+  r.session.stop().then(
+    () => (done = true),
+    (err) => (failed = err),
+  );
   for (let i = 0; i < 600 && !done && failed === undefined; i++) await run(r, 100);
   if (failed !== undefined) throw failed;
   assert.ok(done, 'stop() settled');
@@ -101,7 +134,11 @@ test('every fragment of a live camera is stored once; the pool is empty after st
   // The last access unit of a live camera is incomplete at the end of input (dropped as truncated).
   assert.is(r.kvs.stored.size, 10, `10 fragments stored: ${[...r.kvs.stored.keys()].join(',')}`);
   for (const [tc, copies] of r.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
-  assert.is(r.session.stats.framesPersisted + r.pool.dropped, r.fed, `fed ${r.fed} = persisted ${r.session.stats.framesPersisted} + dropped ${JSON.stringify(r.pool.drops)}`);
+  assert.is(
+    r.session.stats.framesPersisted + r.pool.dropped,
+    r.fed,
+    `fed ${r.fed} = persisted ${r.session.stats.framesPersisted} + dropped ${JSON.stringify(r.pool.drops)}`,
+  );
   assert.is(r.pool.stats.slotsInUse, 0, 'every slot released');
   assert.is(r.session.stats.connections, 1);
   assert.is(r.time.timers, 0, 'no timer left armed');
@@ -121,7 +158,10 @@ test('a cut connection: reconnect after backoff, un-acknowledged fragments repla
   const first = r.kvs.putMedia[0]!.fragments;
   const second = r.kvs.putMedia[1]!.fragments;
   assert.is(second[0], first[first.length - 1], 'the second connection starts with the fragment cut on the first, same timecode');
-  assert.ok(r.events.some((e) => e.type === 'retry'), 'a retry was announced');
+  assert.ok(
+    r.events.some((e) => e.type === 'retry'),
+    'a retry was announced',
+  );
 });
 
 test('an outage longer than the backoff cap: frames wait in the pool, everything goes once the link returns', async () => {
@@ -180,7 +220,11 @@ test('close(): the connection and every timer are gone, use after close throws; 
   flights.close();
   assert.throws(() => flights.add(2000, 0), /closed/);
   const supervisor = new ConnectionSupervisor({
-    timers: time, clock: time, flights: new InFlightSet(1), stalenessMs: 1, rotateMs: 1,
+    timers: time,
+    clock: time,
+    flights: new InFlightSet(1),
+    stalenessMs: 1,
+    rotateMs: 1,
     events: { onTick: () => true, onStale: () => {}, onHealthy: () => {}, onRotate: () => {} },
   });
   supervisor.start();
@@ -190,7 +234,16 @@ test('close(): the connection and every timer are gone, use after close throws; 
   assert.throws(() => supervisor.opened(), /closed/);
   const kvs = new FakeKvs(time);
   const clock = new ServerClock(time);
-  const control = new KvsControlClient({ sockets: kvs.sockets, timers: time, hash: softHash, clock, region: 'us-east-1', target: { host: 'kvs.test', port: 8080 }, credentials: () => CREDENTIALS, userAgent: 'test' });
+  const control = new KvsControlClient({
+    sockets: kvs.sockets,
+    timers: time,
+    hash: softHash,
+    clock,
+    region: 'us-east-1',
+    target: { host: 'kvs.test', port: 8080 },
+    credentials: () => CREDENTIALS,
+    userAgent: 'test',
+  });
   const resolver = new EndpointResolver({ control, timers: time, clock, streamName: 'cam' });
   resolver.start();
   const resolved = resolver.resolve();

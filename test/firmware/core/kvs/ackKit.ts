@@ -6,9 +6,7 @@ import { encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
 import { xorshift32 as rng } from '../../../harness/support.ts';
 export { rng };
 
-export type Outcome =
-  | { readonly ack: string; readonly timecode: number; readonly number: string; readonly errorId: number }
-  | { readonly error: string };
+export type Outcome = { readonly ack: string; readonly timecode: number; readonly number: string; readonly errorId: number } | { readonly error: string };
 
 export interface Recorder {
   readonly parser: AckParser;
@@ -64,4 +62,3 @@ export function ack(type: string, timecode = -1, number = '', errorId = -1): Out
 export function err(code: string): Outcome {
   return { error: code };
 }
-

@@ -109,9 +109,12 @@ class FakeKvsSocket implements Socket {
 
   private answerControl(path: string): void {
     const kvs = this.kvs;
-    const body = path === '/describeStream'
-      ? { StreamInfo: { Status: 'ACTIVE', DataRetentionInHours: kvs.retentionHours, StreamName: 'cam' } }
-      : path === '/getDataEndpoint' ? { DataEndpoint: 'http://kvs.test:8080' } : {};
+    const body =
+      path === '/describeStream'
+        ? { StreamInfo: { Status: 'ACTIVE', DataRetentionInHours: kvs.retentionHours, StreamName: 'cam' } }
+        : path === '/getDataEndpoint'
+          ? { DataEndpoint: 'http://kvs.test:8080' }
+          : {};
     const json = encodeUtf8(JSON.stringify(body));
     const head = encodeUtf8(`HTTP/1.1 200 OK\r\ndate: ${kvs.date()}\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\n\r\n`);
     const all = new Uint8Array(head.length + json.length);

@@ -26,8 +26,17 @@ const TWICE_STARTS = accessUnitStarts(TWICE);
 
 function live(pool: FramePool, extra: Partial<FrameInputOptions> = {}, onQueued: (f: Frame) => void = () => {}): FrameInput {
   return new FrameInput({
-    codec: 'h264', pool, fps: { num: 10, den: 1 }, fragmentMs: 1000, maxFragmentMs: 10_000, startTimecode: T0, strict: false,
-    capture: { monotonicAtStart: 0 }, overflowBytes: 4096, onQueued, ...extra,
+    codec: 'h264',
+    pool,
+    fps: { num: 10, den: 1 },
+    fragmentMs: 1000,
+    maxFragmentMs: 10_000,
+    startTimecode: T0,
+    strict: false,
+    capture: { monotonicAtStart: 0 },
+    overflowBytes: 4096,
+    onQueued,
+    ...extra,
   });
 }
 
@@ -126,8 +135,11 @@ test('live camera cut mid-frame: the cut access unit is dropped as truncated, ne
   assert.is(framesFed(ONE, prefixes, cut), frames.length + pool.dropped);
 });
 
-test('end of input: a live camera cannot know its last frame complete (dropped, truncated); a file\'s last frame is whole', () => {
-  for (const [lastComplete, queued, truncated] of [[false, 99, 1], [true, 100, 0]] as const) {
+test("end of input: a live camera cannot know its last frame complete (dropped, truncated); a file's last frame is whole", () => {
+  for (const [lastComplete, queued, truncated] of [
+    [false, 99, 1],
+    [true, 100, 0],
+  ] as const) {
     const pool = roomy();
     const input = live(pool);
     feedPerFrame(input, GOP10, ONE, (i) => i * 100);
@@ -154,7 +166,11 @@ function wire(input: () => FrameInput) {
       // Complete fragments only: a later fragment start must exist.
       for (;;) {
         let next = -1;
-        for (let i = 1; i < q.length; i++) if (q.at(i).fragmentStart) { next = i; break; }
+        for (let i = 1; i < q.length; i++)
+          if (q.at(i).fragmentStart) {
+            next = i;
+            break;
+          }
         if (next < 0 || !q.at(next - 1).sent) break;
         state.persisted += q.releaseOldestFragment();
       }
@@ -193,7 +209,9 @@ test('frame records run out while the link is down: whole oldest fragments are d
   const frames = held(input);
   // Fragments held: each starts on a key frame and is a whole GOP (10 frames), except the open last one.
   const sizes: number[] = [];
-  for (const f of frames) if (f.fragmentStart) sizes.push(1); else sizes[sizes.length - 1]!++;
+  for (const f of frames)
+    if (f.fragmentStart) sizes.push(1);
+    else sizes[sizes.length - 1]!++;
   for (let i = 0; i < sizes.length - 1; i++) assert.is(sizes[i], 10, `fragment ${i} is a whole GOP: ${JSON.stringify(sizes)}`);
   assert.is(pool.drops.poolFull % 10, 0, `whole fragments dropped: ${JSON.stringify(pool.drops)}`);
   assert.is(pool.drops.awaitKeyFrame, 0);
@@ -241,7 +259,7 @@ function fuzzRun(seed: number, byteScan?: ByteScanPort) {
     });
     const cut = Math.floor(rnd() * data.length);
     let at = 0;
-    for (let i = 0; i < cut;) {
+    for (let i = 0; i < cut; ) {
       const ready = input.prepare();
       if (ready === PREPARE.POOL_EXHAUSTED) {
         assert.ok(input.queue.reclaim() || input.overflow(), 'a live camera always goes on reading');
@@ -255,7 +273,11 @@ function fuzzRun(seed: number, byteScan?: ByteScanPort) {
         const q = input.queue;
         while (q.length > 0 && q.at(0).sent && rnd() < 0.7) {
           let next = -1;
-          for (let k = 1; k < q.length; k++) if (q.at(k).fragmentStart) { next = k; break; }
+          for (let k = 1; k < q.length; k++)
+            if (q.at(k).fragmentStart) {
+              next = k;
+              break;
+            }
           if (next < 0 || !q.at(next - 1).sent) break;
           for (let k = 0; k < next; k++) keep(q.at(k));
           persisted += q.releaseOldestFragment();
@@ -264,7 +286,16 @@ function fuzzRun(seed: number, byteScan?: ByteScanPort) {
     }
     input.end(false);
     for (let k = 0; k < input.queue.length; k++) keep(input.queue.at(k));
-    return { cut, persisted, held: input.queue.length, drops: pool.drops, dropped: pool.dropped, problem: input.problem()?.message, stats: { ...input.stats }, stored };
+    return {
+      cut,
+      persisted,
+      held: input.queue.length,
+      drops: pool.drops,
+      dropped: pool.dropped,
+      problem: input.problem()?.message,
+      stats: { ...input.stats },
+      stored,
+    };
   }
 }
 

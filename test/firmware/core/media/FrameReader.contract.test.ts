@@ -23,14 +23,20 @@ const CALL_ORDER: Readonly<Record<CodecId, ErrorCode>> = Object.freeze({
   mjpeg: 'MJPEG_CALL_ORDER',
 });
 
-interface Harness { reader: FrameReader; pool: FramePool; frames: number }
+interface Harness {
+  reader: FrameReader;
+  pool: FramePool;
+  frames: number;
+}
 
 function open(id: CodecId, onFrame?: (h: Harness, frame: Frame) => void, strict = true): Harness {
   const pool = new FramePool({ slotCount: 4, slotBytes: 65536, maxFrames: 8, nalsPerFrame: CODECS[id].nalTables ? undefined : 0 });
   const h = { pool, frames: 0 } as Harness;
   const scan = boardByteScan();
   h.reader = CODECS[id].createReader({
-    pool, strict, ...(scan ? { byteScan: scan } : {}),
+    pool,
+    strict,
+    ...(scan ? { byteScan: scan } : {}),
     onFrame(frame) {
       h.frames++;
       pool.freeFrame(frame);
@@ -64,8 +70,13 @@ function codeOf(fn: () => unknown): string {
 
 /** Every method of the reader, called once. */
 function everyCall(reader: FrameReader): Record<string, () => unknown> {
-  return { prepare: () => reader.prepare(), push: () => reader.push(1), end: () => reader.end(true), overflow: () => reader.overflow(),
-    abandonFrame: () => reader.abandonFrame() };
+  return {
+    prepare: () => reader.prepare(),
+    push: () => reader.push(1),
+    end: () => reader.end(true),
+    overflow: () => reader.overflow(),
+    abandonFrame: () => reader.abandonFrame(),
+  };
 }
 
 for (const id of CODEC_IDS) {
@@ -109,17 +120,25 @@ for (const id of CODEC_IDS) {
     h.reader.end(true);
     assert.is(h.frames, whole.frames);
     assert.is(seen.length, 5 * whole.frames);
-    assert.equal([...new Set(seen)].sort(), Object.keys(everyCall(h.reader)).map((name) => `${name} ${callOrder}`).sort());
+    assert.equal(
+      [...new Set(seen)].sort(),
+      Object.keys(everyCall(h.reader))
+        .map((name) => `${name} ${callOrder}`)
+        .sort(),
+    );
   });
 
   test(`${id}: a throwing onFrame ends that push with its error; later calls are ${callOrder}`, () => {
     const h = open(id, () => {
       throw new FieldcamError('CONFIG_INVALID', 'the callee stops');
     });
-    assert.is(codeOf(() => {
-      feed(h, data);
-      h.reader.end(true);
-    }), 'CONFIG_INVALID');
+    assert.is(
+      codeOf(() => {
+        feed(h, data);
+        h.reader.end(true);
+      }),
+      'CONFIG_INVALID',
+    );
     assert.is(h.frames, 1);
     for (const [name, call] of Object.entries(everyCall(h.reader))) assert.is(codeOf(call), callOrder, name);
   });

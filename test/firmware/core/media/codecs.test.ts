@@ -32,7 +32,7 @@ test('the fixtures sniff as what they are; neither JPEG nor Annex-B sniffs as no
   assert.is(sniffCodec(new Uint8Array([0, 0, 1]), 3), undefined); // a start code and nothing after it
 });
 
-test('isCodecId accepts the table\'s ids only; codecChoices lists them for messages', () => {
+test("isCodecId accepts the table's ids only; codecChoices lists them for messages", () => {
   for (const id of CODEC_IDS) assert.ok(isCodecId(id));
   assert.ok(!isCodecId('H264'));
   assert.ok(!isCodecId('toString'));

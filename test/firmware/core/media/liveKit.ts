@@ -11,7 +11,13 @@ import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 export function accessUnitStarts(data: Uint8Array): number[] {
   const pool = new FramePool({ slotCount: 4, slotBytes: Math.max(65536, data.length), maxFrames: 4 });
   const starts: number[] = [];
-  const reader = new H264Reader({ pool, onFrame: (f) => { starts.push(f.streamOffset); pool.freeFrame(f); } });
+  const reader = new H264Reader({
+    pool,
+    onFrame: (f) => {
+      starts.push(f.streamOffset);
+      pool.freeFrame(f);
+    },
+  });
   reader.prepare();
   reader.cursor.target.set(data, reader.cursor.targetOffset);
   reader.push(data.length);
@@ -47,8 +53,16 @@ export interface Reads {
  * Reads `data[from, to)` into the input in reads of at most `chunk` bytes, each stamped `at` (monotonic ms), as a
  * live camera's pump does. `onRead` runs after each read (the uploader's turn: send, acknowledge).
  */
-export function readLive(input: FrameInput, data: Uint8Array, from: number, to: number, at: number, chunk: number, stats: Reads,
-  onRead: () => void = () => {}): void {
+export function readLive(
+  input: FrameInput,
+  data: Uint8Array,
+  from: number,
+  to: number,
+  at: number,
+  chunk: number,
+  stats: Reads,
+  onRead: () => void = () => {},
+): void {
   let i = from;
   while (i < to) {
     const ready = input.prepare();

@@ -78,7 +78,9 @@ function referenceWalkJpegHeaders(bytes: Uint8Array, from: number, to: number, o
 
 const board = boardByteScan();
 const port: ByteScanPort = board ?? {
-  indexOfByte: referenceIndexOfByte, findJpegMarker: referenceFindJpegMarker, skipJpegSegments: referenceSkipJpegSegments,
+  indexOfByte: referenceIndexOfByte,
+  findJpegMarker: referenceFindJpegMarker,
+  skipJpegSegments: referenceSkipJpegSegments,
   walkJpegHeaders: referenceWalkJpegHeaders,
 };
 /** The same board without its header walk: marker search and segment skip. */
@@ -86,7 +88,7 @@ const segmentSkip: ByteScanPort = { indexOfByte: port.indexOfByte, findJpegMarke
 /** The same board without its marker search and segment skip: the JS stepping (indexOfByte only). */
 const stepping: ByteScanPort = { indexOfByte: (b, v, f, t) => port.indexOfByte(b, v, f, t) };
 
-test('findJpegMarker (the board\'s port): the reference\'s answer for every range of stuffed, restart and real markers', () => {
+test("findJpegMarker (the board's port): the reference's answer for every range of stuffed, restart and real markers", () => {
   const random = prng(21);
   const data = new Uint8Array(3000);
   for (let i = 0; i < data.length; i++) {
@@ -100,14 +102,14 @@ test('findJpegMarker (the board\'s port): the reference\'s answer for every rang
   }
   const ff = new Uint8Array([0xff, 0x00, 0xff, 0xd7, 0xff]);
   assert.is(port.findJpegMarker!(ff, 0, 4), -1);
-  assert.is(port.findJpegMarker!(ff, 0, 5), 4, 'an X\'FF\' at `to - 1`: its next byte is not known yet');
+  assert.is(port.findJpegMarker!(ff, 0, 5), 4, "an X'FF' at `to - 1`: its next byte is not known yet");
   assert.is(port.findJpegMarker!(ff, 0, 0), -1);
 });
 
-test('skipJpegSegments (the board\'s port): the reference\'s answer on real headers, cut anywhere, and on planted segments', () => {
+test("skipJpegSegments (the board's port): the reference's answer on real headers, cut anywhere, and on planted segments", () => {
   const base = fixture('mjpeg-320x240-10fps.mjpeg');
   for (let to = 2; to < 700; to++) assert.is(port.skipJpegSegments!(base, 2, to), referenceSkipJpegSegments(base, 2, to), `headers cut at ${to}`);
-  assert.ok(port.skipJpegSegments!(base, 2, 700) > 100, 'the fixture\'s APP0/DQT segments are skipped');
+  assert.ok(port.skipJpegSegments!(base, 2, 700) > 100, "the fixture's APP0/DQT segments are skipped");
   const random = prng(23);
   const data = new Uint8Array(4000);
   for (let i = 0; i < data.length; ) {
@@ -127,7 +129,7 @@ test('skipJpegSegments (the board\'s port): the reference\'s answer on real head
   }
 });
 
-test('walkJpegHeaders (the board\'s port): the reference\'s answer and record on real headers cut anywhere and on planted segments', () => {
+test("walkJpegHeaders (the board's port): the reference's answer and record on real headers cut anywhere and on planted segments", () => {
   const base = fixture('mjpeg-320x240-10fps.mjpeg');
   const check = (data: Uint8Array, from: number, to: number, had: number) => {
     const got = new Uint32Array([had, 7, 7, 7]);
@@ -139,7 +141,7 @@ test('walkJpegHeaders (the board\'s port): the reference\'s answer and record on
   for (let to = 2; to < 700; to++) for (const had of [0, 1]) check(base, 2, to, had);
   const whole = new Uint32Array(4);
   const end = port.walkJpegHeaders!(base, 2, 2000, whole);
-  assert.equal([whole[0], whole[1], whole[2], whole[3]], [1, 320, 240, 1], 'the fixture\'s first image: 320x240, scan taken');
+  assert.equal([whole[0], whole[1], whole[2], whole[3]], [1, 320, 240, 1], "the fixture's first image: 320x240, scan taken");
   assert.ok(end > 100 && end < 2000);
   const random = prng(24);
   const data = new Uint8Array(6000);
@@ -178,7 +180,8 @@ test('the reader with walkJpegHeaders, findJpegMarker and skipJpegSegments: the 
     for (let m = 0; m < 1 + Math.floor(random() * 4); m++) {
       const at = Math.floor(random() * data.length);
       const kind = Math.floor(random() * 3);
-      if (kind === 0) data[at] = 0xff; // plant marker material
+      if (kind === 0)
+        data[at] = 0xff; // plant marker material
       else if (kind === 1) data[at] = Math.floor(random() * 256);
       else data = data.slice(0, at);
     }
@@ -200,11 +203,16 @@ test('the reader with walkJpegHeaders, findJpegMarker and skipJpegSegments: the 
     for (const readSize of k === 0 ? (fullScale() ? [7, 4096, 65536] : [4096, 65536]) : [1 + Math.floor(random() ** 3 * 65536)]) {
       for (const strict of [true, false]) {
         const want = run(data, { readSize, strict, byteScan: stepping });
-        for (const [name, byteScan] of [['header walk', port], ['segment skip', segmentSkip]] as const) {
+        for (const [name, byteScan] of [
+          ['header walk', port],
+          ['segment skip', segmentSkip],
+        ] as const) {
           const got = run(data, { readSize, strict, byteScan });
-          assert.equal([got.frames.map((f) => Array.from(f)), got.formats, got.code, got.counters, got.frameTooLarge, got.poolFull],
+          assert.equal(
+            [got.frames.map((f) => Array.from(f)), got.formats, got.code, got.counters, got.frameTooLarge, got.poolFull],
             [want.frames.map((f) => Array.from(f)), want.formats, want.code, want.counters, want.frameTooLarge, want.poolFull],
-            `input ${k} (${data.length} B), reads of ${readSize}, ${strict ? 'strict' : 'lenient'}, ${name}`);
+            `input ${k} (${data.length} B), reads of ${readSize}, ${strict ? 'strict' : 'lenient'}, ${name}`,
+          );
         }
       }
     }
@@ -233,20 +241,28 @@ function dirty(frame: Frame): void {
   }
 }
 
-test('fillFrameRecord for images (the board\'s frame record): every field and slot reference as the JS fill makes them, images across slots too', () => {
+test("fillFrameRecord for images (the board's frame record): every field and slot reference as the JS fill makes them, images across slots too", () => {
   const data = fixture('mjpeg-320x240-10fps.mjpeg');
   // Under Node the H.264 kit's TypeScript reference of the contract stands in for the board's records.c.
   const withRecords: ByteScanPort = board?.fillFrameRecord ? board : { ...port, fillFrameRecord: referenceScanPort.fillFrameRecord! };
   const without: ByteScanPort = { ...withRecords, fillFrameRecord: undefined };
   // Under QEMU (scaled runs) one configuration: images across slots at camera-sized reads.
-  const configs = fullScale() ? ([[4096, 24 * 1024], [1000, 24 * 1024], [65536, 128 * 1024]] as const) : ([[4096, 24 * 1024]] as const);
+  const configs = fullScale()
+    ? ([
+        [4096, 24 * 1024],
+        [1000, 24 * 1024],
+        [65536, 128 * 1024],
+      ] as const)
+    : ([[4096, 24 * 1024]] as const);
   for (const [readSize, slotBytes] of configs) {
     const runs = [withRecords, without].map((byteScan) => {
       const pool = new FramePool({ slotCount: 6, slotBytes, maxFrames: 4, nalsPerFrame: 0 });
       const records: string[] = [];
       let spanning = 0;
       const reader = new MjpegReader({
-        pool, strict: false, byteScan,
+        pool,
+        strict: false,
+        byteScan,
         onFrame: (frame) => {
           if (frame.slotB) spanning++;
           records.push(record(frame, pool));
@@ -254,7 +270,7 @@ test('fillFrameRecord for images (the board\'s frame record): every field and sl
           pool.freeFrame(frame);
         },
       });
-      for (let pos = 0; pos < data.length;) {
+      for (let pos = 0; pos < data.length; ) {
         assert.is(reader.prepare(), PREPARE.OK, 'pool has room');
         const n = Math.min(readSize, reader.cursor.targetSpace, data.length - pos);
         reader.cursor.target.set(data.subarray(pos, pos + n), reader.cursor.targetOffset);

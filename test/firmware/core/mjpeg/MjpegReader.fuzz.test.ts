@@ -18,7 +18,6 @@ const interesting = [0x00, 0x01, 0x02, 0xff, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd,
 const STRICT_CODES = ['INPUT_EMPTY', 'MJPEG_NOT_JPEG', 'MJPEG_TRUNCATED', 'MJPEG_SEGMENT_INVALID', 'MJPEG_NO_FRAME_SIZE', 'POOL_FRAME_TOO_LARGE'];
 const LENIENT_CODES = ['INPUT_EMPTY'];
 
-
 function mutate(next: () => number): Uint8Array {
   let bytes: Uint8Array = base.slice();
   const edits = 1 + (next() % 4);

@@ -151,10 +151,7 @@ test('restart markers, fill bytes and stuffed bytes in entropy-coded data do not
   const image = images[0]!;
   const sos = markerAt(image, 0xda);
   const mid = sos + 14 + 200;
-  const edited = concat([
-    image.subarray(0, mid), [0xff, 0xd3, 0xff, 0x00, 0xff, 0xff, 0xd7], image.subarray(mid, image.length - 2),
-    [0xff, 0xff, 0xff, 0xd9],
-  ]);
+  const edited = concat([image.subarray(0, mid), [0xff, 0xd3, 0xff, 0x00, 0xff, 0xff, 0xd7], image.subarray(mid, image.length - 2), [0xff, 0xff, 0xff, 0xd9]]);
   const r = run(concat([edited, images[1]!]), { readSize: 1 });
   assert.is(r.error, undefined);
   assertFrames(r.frames, [edited, images[1]!], 'restart markers');
@@ -216,8 +213,10 @@ test('the first frame header of an image gives its size: a hierarchical DHP (T.8
 
 test('empty input is INPUT_EMPTY; strict: garbage and all-0xFF are MJPEG_NOT_JPEG, short or long', () => {
   const garbage = [
-    new Uint8Array(ascii('hello, camera')), new Uint8Array(ascii('x'.repeat(5000))),
-    new Uint8Array(10).fill(0xff), new Uint8Array(5000).fill(0xff),
+    new Uint8Array(ascii('hello, camera')),
+    new Uint8Array(ascii('x'.repeat(5000))),
+    new Uint8Array(10).fill(0xff),
+    new Uint8Array(5000).fill(0xff),
   ];
   for (const strict of [true, false]) assert.is(run(new Uint8Array(0), { strict }).code, 'INPUT_EMPTY');
   for (const input of garbage) {
@@ -238,18 +237,22 @@ test('strict: a source that stops sending SOIs is refused while reading, before 
     const pool = new FramePool({ slotCount: 3, slotBytes: 65536, maxFrames: 2 });
     const reader = new MjpegReader({ pool, onFrame: (f) => pool.freeFrame(f) });
     const noise = new Uint8Array(lead.length === 0 ? 4096 : MJPEG_LIMITS.maxPaddingBytes + 1).fill(0x10);
-    assert.throws(() => {
-      for (const chunk of [lead, noise.subarray(0, 30000), noise.subarray(30000)]) {
-        if (chunk.length === 0) continue;
-        for (let pos = 0; pos < chunk.length;) {
-          assert.is(reader.prepare(), PREPARE.OK);
-          const n = Math.min(reader.cursor.targetSpace, chunk.length - pos);
-          reader.cursor.target.set(chunk.subarray(pos, pos + n), reader.cursor.targetOffset);
-          reader.push(n);
-          pos += n;
+    assert.throws(
+      () => {
+        for (const chunk of [lead, noise.subarray(0, 30000), noise.subarray(30000)]) {
+          if (chunk.length === 0) continue;
+          for (let pos = 0; pos < chunk.length; ) {
+            assert.is(reader.prepare(), PREPARE.OK);
+            const n = Math.min(reader.cursor.targetSpace, chunk.length - pos);
+            reader.cursor.target.set(chunk.subarray(pos, pos + n), reader.cursor.targetOffset);
+            reader.push(n);
+            pos += n;
+          }
         }
-      }
-    }, 'MJPEG_NOT_JPEG', `lead ${lead.length}`);
+      },
+      'MJPEG_NOT_JPEG',
+      `lead ${lead.length}`,
+    );
     assert.is(pool.stats.slotsInUse, 0);
   }
 });
@@ -274,7 +277,11 @@ test('an image cut short by the next SOI: strict MJPEG_TRUNCATED, lenient resync
   for (const readSize of [1, 4096]) {
     const lenient = run(concat(parts), { strict: false, readSize });
     assert.is(lenient.error, undefined);
-    assertFrames(lenient.frames, [0, 1, 2, 4, 5].map((i) => images[i]!), `lenient, reads of ${readSize}`);
+    assertFrames(
+      lenient.frames,
+      [0, 1, 2, 4, 5].map((i) => images[i]!),
+      `lenient, reads of ${readSize}`,
+    );
     assert.is(lenient.counters.truncated, 1);
   }
 });
@@ -288,7 +295,10 @@ test('truncated mid-segment-header is MJPEG_TRUNCATED', () => {
 });
 
 test('a segment length below 2 is MJPEG_SEGMENT_INVALID; lenient drops that image only', () => {
-  for (const length of [[0, 0], [0, 1]]) {
+  for (const length of [
+    [0, 0],
+    [0, 1],
+  ]) {
     const bad = insertAt(images[2]!, 2, [0xff, 0xe5, ...length]);
     const input = concat([images[0]!, images[1]!, bad, images[3]!]);
     const strict = run(input, { readSize: 1 });
@@ -310,13 +320,38 @@ test('malformed markers and headers are MJPEG_SEGMENT_INVALID', () => {
   const cases: [string, Uint8Array][] = [
     ['a non-FF byte where a marker starts', insertAt(image, 2, [0x00])],
     ['FF00 between segments', insertAt(image, 2, [0xff, 0x00])],
-    ['SOF length not 8 + 3 × Nf', (() => { const c = image.slice(); c[sof + 9] = 2; return c; })()],
-    ['SOF width 0', (() => { const c = image.slice(); c[sof + 7] = c[sof + 8] = 0; return c; })()],
-    ['SOS with 5 components', (() => { const c = image.slice(); c[sos + 4] = 5; return c; })()],
-    ['SOS with 5 components and a length to match', concat([
-      image.subarray(0, sos), segment(0xda, [5, 1, 0, 2, 0x11, 3, 0x11, 4, 0x11, 5, 0x11, 0, 63, 0]),
-      image.subarray(sos + 2 + ((image[sos + 2]! << 8) | image[sos + 3]!)),
-    ])],
+    [
+      'SOF length not 8 + 3 × Nf',
+      (() => {
+        const c = image.slice();
+        c[sof + 9] = 2;
+        return c;
+      })(),
+    ],
+    [
+      'SOF width 0',
+      (() => {
+        const c = image.slice();
+        c[sof + 7] = c[sof + 8] = 0;
+        return c;
+      })(),
+    ],
+    [
+      'SOS with 5 components',
+      (() => {
+        const c = image.slice();
+        c[sos + 4] = 5;
+        return c;
+      })(),
+    ],
+    [
+      'SOS with 5 components and a length to match',
+      concat([
+        image.subarray(0, sos),
+        segment(0xda, [5, 1, 0, 2, 0x11, 3, 0x11, 4, 0x11, 5, 0x11, 0, 63, 0]),
+        image.subarray(sos + 2 + ((image[sos + 2]! << 8) | image[sos + 3]!)),
+      ]),
+    ],
     ['DNL of 0 lines', concat([image.subarray(0, image.length - 2), segment(0xdc, [0, 0]), [0xff, 0xd9]])],
   ];
   for (const [label, input] of cases) assert.is(run(input).code, 'MJPEG_SEGMENT_INVALID', label);
@@ -416,16 +451,21 @@ test('use after end() or after a strict error is refused; bad push counts are Ra
 
 test('a throwing onFrame closes the reader and releases its slots', () => {
   const pool = new FramePool({ slotCount: 3, slotBytes: 65536, maxFrames: 2 });
-  const reader = new MjpegReader({ pool, onFrame: () => { throw new FieldcamError('CONFIG_INVALID', 'stop'); } });
+  const reader = new MjpegReader({
+    pool,
+    onFrame: () => {
+      throw new FieldcamError('CONFIG_INVALID', 'stop');
+    },
+  });
   reader.prepare();
   reader.cursor.target.set(images[0]!, 0);
   assert.throws(() => reader.push(images[0]!.length), 'CONFIG_INVALID');
   assert.throws(() => reader.prepare(), 'MJPEG_CALL_ORDER');
-  assert.is(pool.stats.slotsInUse, 1, 'only the frame\'s reference remains');
-  assert.is(pool.stats.framesInUse, 1, 'the frame handed out is the callee\'s');
+  assert.is(pool.stats.slotsInUse, 1, "only the frame's reference remains");
+  assert.is(pool.stats.framesInUse, 1, "the frame handed out is the callee's");
 });
 
-test('with the board\'s byte search (ByteScanPort, native on XS): the same frames, errors and counters', () => {
+test("with the board's byte search (ByteScanPort, native on XS): the same frames, errors and counters", () => {
   let calls = 0;
   const byteScan = {
     indexOfByte(bytes: Uint8Array, value: number, from: number, to: number): number {

@@ -31,7 +31,6 @@ export function fixtureImages(): Uint8Array[] {
   return images;
 }
 
-
 export function ascii(text: string): number[] {
   return Array.from(text, (c) => c.charCodeAt(0));
 }

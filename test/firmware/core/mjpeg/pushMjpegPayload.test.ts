@@ -35,7 +35,7 @@ test('each image is one view in its slot, or two when it straddles slots; the vi
     },
   });
   const input = concat(images);
-  for (let pos = 0; pos < input.length;) {
+  for (let pos = 0; pos < input.length; ) {
     reader.prepare();
     const n = Math.min(reader.cursor.targetSpace, input.length - pos, 1000);
     reader.cursor.target.set(input.subarray(pos, pos + n), reader.cursor.targetOffset);

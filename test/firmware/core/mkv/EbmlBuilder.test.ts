@@ -96,8 +96,7 @@ test('the EBML header Matroska/KVS expect, byte for byte', () => {
     .uint(EBML_IDS.DocTypeVersion, 2)
     .uint(EBML_IDS.DocTypeReadVersion, 2)
     .end();
-  assert.is(hex(b.bytes()),
-    `1a 45 df a3 a3 42 86 81 01 42 f7 81 01 42 f2 81 04 42 f3 81 08 42 82 88 ${ascii('matroska')} 42 87 81 02 42 85 81 02`);
+  assert.is(hex(b.bytes()), `1a 45 df a3 a3 42 86 81 01 42 f7 81 01 42 f2 81 04 42 f3 81 08 42 82 88 ${ascii('matroska')} 42 87 81 02 42 85 81 02`);
 });
 
 test('masters: back-patched minimal sizes, forced widths, unknown sizes', () => {

@@ -38,8 +38,7 @@ test('encodes one Tags > Tag > (empty Targets, SimpleTag > TagName, TagString) p
   const md = new FragmentMetadata();
   assert.is(md.encode().length, 0);
   md.put('cam', 'porch');
-  assert.is(hex(md.encode()),
-    `12 54 c3 67 97 73 73 94 63 c0 80 67 c8 8e 45 a3 83 ${ascii('cam')} 44 87 85 ${ascii('porch')}`);
+  assert.is(hex(md.encode()), `12 54 c3 67 97 73 73 94 63 c0 80 67 c8 8e 45 a3 83 ${ascii('cam')} 44 87 85 ${ascii('porch')}`);
   const [item] = items(md);
   assert.is(item!.targets, 0);
 });
@@ -67,7 +66,10 @@ test('100 items attempted: the first 10 are kept and 90 are refused by name', ()
   }
   assert.is(codes.length, 90);
   assert.ok(codes.every((c) => c === 'METADATA_TOO_MANY'));
-  assert.equal(pairs(md), Array.from({ length: 10 }, (_, i) => `sensor-${i}=${i * 7}`));
+  assert.equal(
+    pairs(md),
+    Array.from({ length: 10 }, (_, i) => `sensor-${i}=${i * 7}`),
+  );
 });
 
 test('names are 1-128 bytes of UTF-8, values at most 256 bytes', () => {
@@ -95,12 +97,7 @@ test('"AWS" names are reserved except the documented ones', () => {
   md.put('AWS_KINESISVIDEO_IMAGE_GENERATION', '', false);
   md.put('AWS_KINESISVIDEO_IMAGE_PREFIX', 'porch/', false);
   md.put('aws_lowercase', 'x'); // the PIC compares the prefix case-sensitively
-  assert.equal(pairs(md), [
-    'AWS_KINESISVIDEO_NOTIFICATION=',
-    'AWS_KINESISVIDEO_IMAGE_GENERATION=',
-    'AWS_KINESISVIDEO_IMAGE_PREFIX=porch/',
-    'aws_lowercase=x',
-  ]);
+  assert.equal(pairs(md), ['AWS_KINESISVIDEO_NOTIFICATION=', 'AWS_KINESISVIDEO_IMAGE_GENERATION=', 'AWS_KINESISVIDEO_IMAGE_PREFIX=porch/', 'aws_lowercase=x']);
 });
 
 test('persistent items repeat on every fragment; a new value overwrites; an empty value removes', () => {

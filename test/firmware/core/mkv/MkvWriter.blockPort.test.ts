@@ -56,8 +56,14 @@ const referencePort: MkvBlockPort = {
     const cluster = state[S.CLUSTER]!;
     const relative = pts - cluster;
     const end = Math.max(pts + duration, state[S.FRAGMENT_END]!);
-    if ((state[S.BLOCKS] === 0 && (!frame.key || pts !== dts)) || relative < 0 || relative > 32767 ||
-      (state[S.HAVE_FRAME] === 1 && dts < state[S.LAST_DTS]! + state[S.LAST_DURATION]!) || end - cluster > state[S.MAX_MS]!) return S.REFUSED;
+    if (
+      (state[S.BLOCKS] === 0 && (!frame.key || pts !== dts)) ||
+      relative < 0 ||
+      relative > 32767 ||
+      (state[S.HAVE_FRAME] === 1 && dts < state[S.LAST_DTS]! + state[S.LAST_DURATION]!) ||
+      end - cluster > state[S.MAX_MS]!
+    )
+      return S.REFUSED;
     const written = referencePort.pushBlock(frame, out, header, relative, lengths);
     if (written < 0) return S.LIST_FULL;
     if (written - 5 > 0x0ffffffe || state[S.BYTES]! + written > state[S.MAX_BYTES]!) return S.TOO_LARGE;
@@ -87,15 +93,22 @@ function mux(codec: Codec, input: Uint8Array, read: number, slotBytes: number, b
   const ranges: number[] = [];
   const scan = boardByteScan();
   const muxer = new Muxer({
-    codec, pool: new FramePool({ slotCount: 6, slotBytes, maxFrames: 32, ...(codec === 'mjpeg' ? { nalsPerFrame: 0 } : {}) }),
-    fps: { num: 10, den: 1 }, fragmentMs: 1000, maxFragmentMs: 10_000, startTimecode: 1_700_000_000_000, endOfFragment: true,
-    segmentUid: UID, ...(scan ? { byteScan: scan } : {}), ...(blockPort ? { blockPort } : {}),
+    codec,
+    pool: new FramePool({ slotCount: 6, slotBytes, maxFrames: 32, ...(codec === 'mjpeg' ? { nalsPerFrame: 0 } : {}) }),
+    fps: { num: 10, den: 1 },
+    fragmentMs: 1000,
+    maxFragmentMs: 10_000,
+    startTimecode: 1_700_000_000_000,
+    endOfFragment: true,
+    segmentUid: UID,
+    ...(scan ? { byteScan: scan } : {}),
+    ...(blockPort ? { blockPort } : {}),
     sink: (views) => {
       parts.push(flatten(views));
       ranges.push(views.count);
     },
   });
-  for (let at = 0; at < input.length;) {
+  for (let at = 0; at < input.length; ) {
     assert.is(muxer.prepare(), PREPARE.OK, 'pool has room');
     const n = Math.min(read, muxer.targetSpace, input.length - at);
     muxer.target.set(input.subarray(at, at + n), muxer.targetOffset);
@@ -127,7 +140,7 @@ const FIXTURES: readonly (readonly [string, Codec])[] = [
 ];
 
 // The name stays the same on every runtime: npm test compares the passing names of Node and XS.
-test('every fixture: the same Matroska bytes and ranges with the board\'s port (block.c in XS, a reference under Node) as without', () => {
+test("every fixture: the same Matroska bytes and ranges with the board's port (block.c in XS, a reference under Node) as without", () => {
   const reads = scaled(3) >= 3 ? [1000, 4096, 65536] : [4096];
   for (const [name, codec] of FIXTURES) {
     const input = fixture(name);
@@ -137,7 +150,10 @@ test('every fixture: the same Matroska bytes and ranges with the board\'s port (
         const what = `${name}, reads of ${read}, slots of ${slotBytes}`;
         const ts = mux(codec, input, read, slotBytes, undefined);
         assert.ok(ts.bytes.length > input.length / 2, `${what}: output written`);
-        for (const [label, p] of [['writeBlock', port], ['pushBlock', pushOnly]] as const) {
+        for (const [label, p] of [
+          ['writeBlock', port],
+          ['pushBlock', pushOnly],
+        ] as const) {
           const viaPort = mux(codec, input, read, slotBytes, p);
           sameBytes(viaPort.bytes, ts.bytes, `${what}, ${label}`);
           assert.is(viaPort.ranges, ts.ranges, `${what}, ${label}: ranges per batch`);
@@ -148,8 +164,12 @@ test('every fixture: the same Matroska bytes and ranges with the board\'s port (
 });
 
 const AVC: TrackSpec = {
-  codecId: 'V_MPEG4/ISO/AVC', width: 64, height: 64, codecPrivate: Uint8Array.of(1, 66, 0, 30, 0xff, 0xe0, 0),
-  pushPayload: (frame, out) => pushAvccPayload(frame, out, new Uint8Array(128)), payload: 'avcc',
+  codecId: 'V_MPEG4/ISO/AVC',
+  width: 64,
+  height: 64,
+  codecPrivate: Uint8Array.of(1, 66, 0, 30, 0xff, 0xe0, 0),
+  pushPayload: (frame, out) => pushAvccPayload(frame, out, new Uint8Array(128)),
+  payload: 'avcc',
 };
 
 /**
@@ -223,7 +243,8 @@ function openWriter(track: TrackSpec, blockPort?: MkvBlockPort, maxFragmentBytes
 test('fuzzed frames (pieces cut anywhere, 3- and 4-byte start codes, AUD, filler): the same block, range by range', () => {
   const rand = mulberry32(12);
   for (const payload of ['avcc', 'whole'] as const) {
-    const track: TrackSpec = payload === 'avcc' ? AVC : { codecId: 'V_MJPEG', width: 8, height: 8, pushPayload: (f, o) => pushFrameBytes(f, o, 0, f.size), payload };
+    const track: TrackSpec =
+      payload === 'avcc' ? AVC : { codecId: 'V_MJPEG', width: 8, height: 8, pushPayload: (f, o) => pushFrameBytes(f, o, 0, f.size), payload };
     const ts = openWriter(track);
     const viaPort = openWriter(track, port);
     for (let i = 0; i < scaled(400); i++) {

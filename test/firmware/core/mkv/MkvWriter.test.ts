@@ -12,7 +12,10 @@ const AVCC = fromHex('01 42 c0 1e ff e1 00 09 67 42 c0 1e d9 01 40 7b 20 01 00 0
 
 function segmentOf(bytes: Uint8Array): EbmlNode {
   const top = walk(bytes);
-  assert.equal(top.map((n) => n.id), [EBML_IDS.EBML, EBML_IDS.Segment]);
+  assert.equal(
+    top.map((n) => n.id),
+    [EBML_IDS.EBML, EBML_IDS.Segment],
+  );
   return top[1]!;
 }
 
@@ -27,9 +30,11 @@ test('header: EBML header, then a Segment of unknown size (8-octet 0x01FFFFFFFFF
   const out = new ViewList(4);
   writer().header(out);
   const bytes = flatten(out);
-  assert.is(hex(bytes.subarray(0, 52)),
+  assert.is(
+    hex(bytes.subarray(0, 52)),
     `1a 45 df a3 a3 42 86 81 01 42 f7 81 01 42 f2 81 04 42 f3 81 08 42 82 88 ${ascii('matroska')} 42 87 81 02 42 85 81 02 ` +
-      '18 53 80 67 01 ff ff ff ff ff ff ff');
+      '18 53 80 67 01 ff ff ff ff ff ff ff',
+  );
   assert.is(out.count, 1);
 });
 
@@ -44,7 +49,10 @@ test('header: Info and Tracks parse back to the inputs (H.264 CodecPrivate byte-
   const bytes = flatten(out);
   const segment = segmentOf(bytes);
   assert.ok(segment.unknownSize);
-  assert.equal(segment.children.map((n) => n.id), [EBML_IDS.Info, EBML_IDS.Tracks]);
+  assert.equal(
+    segment.children.map((n) => n.id),
+    [EBML_IDS.Info, EBML_IDS.Tracks],
+  );
 
   const info = child(segment, EBML_IDS.Info);
   assert.is(uintValue(bytes, child(info, EBML_IDS.TimecodeScale)), 1_000_000);
@@ -121,26 +129,44 @@ test('a stream parses back: Tags before their Cluster, timecodes, relative block
   const bytes = sink.bytes();
   const segment = segmentOf(bytes);
   const T = EBML_IDS;
-  assert.equal(segment.children.map((n) => n.id), [T.Info, T.Tracks, T.Tags, T.Tags, T.Cluster, T.Tags, T.Tags, T.Cluster, T.Tags]);
+  assert.equal(
+    segment.children.map((n) => n.id),
+    [T.Info, T.Tracks, T.Tags, T.Tags, T.Cluster, T.Tags, T.Tags, T.Cluster, T.Tags],
+  );
   const tagPairs = (node: EbmlNode) => {
     const simple = child(child(node, T.Tag), T.SimpleTag);
     return `${asciiValue(bytes, child(simple, T.TagName))}=${asciiValue(bytes, child(simple, T.TagString))}`;
   };
   const tags = segment.children.filter((n) => n.id === T.Tags).map(tagPairs);
-  assert.equal(tags, [
-    'camera=porch', 'motion=yes', `${END_OF_FRAGMENT_TAG_NAME}=`,
-    'camera=porch', `${END_OF_FRAGMENT_TAG_NAME}=`,
-  ]);
+  assert.equal(tags, ['camera=porch', 'motion=yes', `${END_OF_FRAGMENT_TAG_NAME}=`, 'camera=porch', `${END_OF_FRAGMENT_TAG_NAME}=`]);
 
   const clusters = childrenWithId(segment, T.Cluster);
   assert.ok(clusters.every((c) => c.unknownSize));
-  assert.equal(clusters.map((c) => uintValue(bytes, child(c, T.Timecode))), [t0, t0 + 2000]);
+  assert.equal(
+    clusters.map((c) => uintValue(bytes, child(c, T.Timecode))),
+    [t0, t0 + 2000],
+  );
   const blocks = clusters.map((c) => childrenWithId(c, T.SimpleBlock).map((n) => simpleBlock(bytes, n)));
-  assert.equal(blocks.map((list) => list.map((b) => b.timecode)), [[0, 40, 80], [0, 40]]);
-  assert.equal(blocks.map((list) => list.map((b) => b.flags)), [[0x80, 0, 0], [0x80, 0]]);
+  assert.equal(
+    blocks.map((list) => list.map((b) => b.timecode)),
+    [
+      [0, 40, 80],
+      [0, 40],
+    ],
+  );
+  assert.equal(
+    blocks.map((list) => list.map((b) => b.flags)),
+    [
+      [0x80, 0, 0],
+      [0x80, 0],
+    ],
+  );
   assert.ok(blocks.flat().every((b) => b.track === 0x81));
   const payloads = blocks.flat().map((b) => hex(b.frame));
-  assert.equal(payloads, frames.map((f) => hex(Uint8Array.from({ length: f.size }, (_, i) => f.byteAt(i)))));
+  assert.equal(
+    payloads,
+    frames.map((f) => hex(Uint8Array.from({ length: f.size }, (_, i) => f.byteAt(i)))),
+  );
 });
 
 test('per-block overhead is 9 bytes and a cluster start (Cluster + Timecode + first block header) is 24', () => {
@@ -217,8 +243,7 @@ test('views stay valid until the next call of the same method', () => {
 test('end-of-fragment Tags, byte for byte (the PIC EoFr: name AWS_KINESISVIDEO_END_OF_FRAGMENT, empty string)', () => {
   const { w, out } = openFragment();
   w.endFragment(out);
-  assert.is(hex(flatten(out)),
-    `12 54 c3 67 af 73 73 ac 63 c0 80 67 c8 a6 45 a3 a0 ${ascii(END_OF_FRAGMENT_TAG_NAME)} 44 87 80`);
+  assert.is(hex(flatten(out)), `12 54 c3 67 af 73 73 ac 63 c0 80 67 c8 a6 45 a3 a0 ${ascii(END_OF_FRAGMENT_TAG_NAME)} 44 87 80`);
   assert.not(w.inFragment, true);
 });
 

@@ -126,7 +126,16 @@ test('SUBSCRIBE after CONNACK, SUBACK, re-sent only when the broker has no sessi
   r.client.subscribe('fieldcam/cam-1/cmd/#', 1);
   r.client.subscribe('fieldcam/cam-1/config', 0);
   const s1 = r.accept(false);
-  const sub = written((out) => writeSubscribe(1, [{ filter: 'fieldcam/cam-1/cmd/#', qos: 1 }, { filter: 'fieldcam/cam-1/config', qos: 0 }], out));
+  const sub = written((out) =>
+    writeSubscribe(
+      1,
+      [
+        { filter: 'fieldcam/cam-1/cmd/#', qos: 1 },
+        { filter: 'fieldcam/cam-1/config', qos: 0 },
+      ],
+      out,
+    ),
+  );
   assert.equal(s1.writes, [CONNECT_60, sub]);
   s1.deliver(suback(1, 1, 0x80));
   assert.equal(r.events, ['up', 'MQTT_SUBSCRIBE_REFUSED']);
@@ -141,12 +150,24 @@ test('SUBSCRIBE after CONNACK, SUBACK, re-sent only when the broker has no sessi
   s2.options.onClose(undefined);
   r.time.advance(10_000);
   const s3 = r.accept(false);
-  const again = written((out) => writeSubscribe(2, [{ filter: 'fieldcam/cam-1/cmd/#', qos: 1 }, { filter: 'fieldcam/cam-1/config', qos: 0 }], out));
+  const again = written((out) =>
+    writeSubscribe(
+      2,
+      [
+        { filter: 'fieldcam/cam-1/cmd/#', qos: 1 },
+        { filter: 'fieldcam/cam-1/config', qos: 0 },
+      ],
+      out,
+    ),
+  );
   assert.equal(s3.writes, [CONNECT_60, again]);
 
   // A subscription added while connected goes out at once.
   r.client.subscribe('fieldcam/cam-1/ota', 1);
-  assert.is(s3.writes[2], written((out) => writeSubscribe(3, [{ filter: 'fieldcam/cam-1/ota', qos: 1 }], out)));
+  assert.is(
+    s3.writes[2],
+    written((out) => writeSubscribe(3, [{ filter: 'fieldcam/cam-1/ota', qos: 1 }], out)),
+  );
   assert.throws(() => r.client.subscribe('bad/#/filter', 0), 'MQTT_TOPIC_INVALID');
 });
 
@@ -164,7 +185,10 @@ test('QoS 1 publish is kept until its PUBACK, QoS 0 is fire-and-forget', () => {
   s.deliver(puback(2));
   assert.is(r.client.queued, 0);
   assert.ok(r.client.publish('fieldcam/cam-1/status', bytes(1, 2), 0));
-  assert.is(s.writes[3], written((out) => writePublish({ topic: 'fieldcam/cam-1/status', qos: 0 }, bytes(1, 2), out)));
+  assert.is(
+    s.writes[3],
+    written((out) => writePublish({ topic: 'fieldcam/cam-1/status', qos: 0 }, bytes(1, 2), out)),
+  );
   assert.is(r.client.queued, 0);
   assert.is(r.client.dropped, 0);
 });
@@ -276,7 +300,7 @@ test('a malformed packet drops the connection and the client reconnects', () => 
   assert.ok(r.client.connected);
 });
 
-test('a dropped connection\'s late socket events change nothing: each connection is its own guard', () => {
+test("a dropped connection's late socket events change nothing: each connection is its own guard", () => {
   const r = rig();
   const s1 = r.accept();
   s1.deliver(bytes(0x00, 0x00)); // malformed: s1 is dropped
@@ -437,7 +461,10 @@ test('an inbound PUBLISH past maxPacketBytes is acknowledged and discarded; the 
   s.deliver(inbound.subarray(0, n1 + n2));
   assert.equal(oversize, ['fieldcam/cam-1/cmd 124']); // 1 + 1 + 2 + 18 + 2 + 100
   assert.equal(r.events, ['up', 'MQTT_PACKET_TOO_LARGE']);
-  assert.equal(r.messages.map((m) => m.payload), ['a0']);
+  assert.equal(
+    r.messages.map((m) => m.payload),
+    ['a0'],
+  );
   assert.equal(s.writes.slice(1), ['40020102', '40020103'], 'both acknowledged: the broker will not re-deliver the big one');
   assert.ok(!s.closed && r.client.connected);
 });

@@ -13,10 +13,26 @@ const GOLDEN: readonly [string, string, Kept][] = [
   ['CONNACK accepted (§3.2)', '20020000', { type: PACKET_TYPE.CONNACK, sessionPresent: false, returnCode: CONNACK_RETURN.ACCEPTED }],
   ['CONNACK session present', '20020100', { type: PACKET_TYPE.CONNACK, sessionPresent: true, returnCode: 0 }],
   ['CONNACK not authorized', '20020005', { type: PACKET_TYPE.CONNACK, sessionPresent: false, returnCode: CONNACK_RETURN.NOT_AUTHORIZED }],
-  ['PUBLISH QoS 0 (§3.3)', '3007 0003612f62 6869', { type: PACKET_TYPE.PUBLISH, topic: 'a/b', payload: '6869', qos: 0, retain: false, dup: false, packetId: 0 }],
-  ['PUBLISH QoS 1, DUP, RETAIN', '3b08 0003612f62 000a ff', { type: PACKET_TYPE.PUBLISH, topic: 'a/b', payload: 'ff', qos: 1, retain: true, dup: true, packetId: 10 }],
-  ['PUBLISH empty payload, UTF-8 topic', '3104 0002c3a9', { type: PACKET_TYPE.PUBLISH, topic: '\u00e9', payload: '', qos: 0, retain: true, dup: false, packetId: 0 }],
-  ['PUBLISH topic starting with $', '3006 0004245359 53', { type: PACKET_TYPE.PUBLISH, topic: '$SYS', payload: '', qos: 0, retain: false, dup: false, packetId: 0 }],
+  [
+    'PUBLISH QoS 0 (§3.3)',
+    '3007 0003612f62 6869',
+    { type: PACKET_TYPE.PUBLISH, topic: 'a/b', payload: '6869', qos: 0, retain: false, dup: false, packetId: 0 },
+  ],
+  [
+    'PUBLISH QoS 1, DUP, RETAIN',
+    '3b08 0003612f62 000a ff',
+    { type: PACKET_TYPE.PUBLISH, topic: 'a/b', payload: 'ff', qos: 1, retain: true, dup: true, packetId: 10 },
+  ],
+  [
+    'PUBLISH empty payload, UTF-8 topic',
+    '3104 0002c3a9',
+    { type: PACKET_TYPE.PUBLISH, topic: '\u00e9', payload: '', qos: 0, retain: true, dup: false, packetId: 0 },
+  ],
+  [
+    'PUBLISH topic starting with $',
+    '3006 0004245359 53',
+    { type: PACKET_TYPE.PUBLISH, topic: '$SYS', payload: '', qos: 0, retain: false, dup: false, packetId: 0 },
+  ],
   ['PUBACK (§3.4)', '40020007', { type: PACKET_TYPE.PUBACK, packetId: 7 }],
   ['SUBACK (§3.9)', '9005 0001 01 80 02', { type: PACKET_TYPE.SUBACK, packetId: 1, returnCodes: [1, SUBACK_FAILURE, 2] }],
   ['UNSUBACK (§3.11)', 'b002ffff', { type: PACKET_TYPE.UNSUBACK, packetId: 0xffff }],
@@ -43,7 +59,13 @@ test('a stream of every golden packet is split at every offset, and at every pai
     for (let b = a; b <= stream.length; b += stride() * 3) assert.equal(decodeAll(stream, [a, b]).packets, expected, `cuts ${a}, ${b}`);
   }
   // One byte at a time.
-  assert.equal(decodeAll(stream, Array.from({ length: stream.length }, (_, i) => i)).packets, expected);
+  assert.equal(
+    decodeAll(
+      stream,
+      Array.from({ length: stream.length }, (_, i) => i),
+    ).packets,
+    expected,
+  );
 });
 
 test('a large PUBLISH across chunks: multi-byte Remaining Length, payload gathered into the buffer', () => {
@@ -68,7 +90,11 @@ test('a large PUBLISH across chunks: multi-byte Remaining Length, payload gather
 test('a packet whole inside one chunk is decoded in place: the payload is a view of the pushed array', () => {
   const input = hex('20020000 3007 0003612f62 6869');
   let payloadBuffer: ArrayBufferLike | undefined;
-  const decoder = new MqttDecoder({ onPacket: (p) => { if (p.type === PACKET_TYPE.PUBLISH) payloadBuffer = p.payload.buffer; } });
+  const decoder = new MqttDecoder({
+    onPacket: (p) => {
+      if (p.type === PACKET_TYPE.PUBLISH) payloadBuffer = p.payload.buffer;
+    },
+  });
   decoder.push(input);
   assert.is(payloadBuffer, input.buffer);
 });
@@ -169,9 +195,18 @@ test('maxPacketBytes bounds the whole packet, header included; the limit is chec
 test('packets before a bad one are delivered; then the decoder is unusable until reset()', () => {
   const packets: MqttInbound[] = [];
   const decoder = new MqttDecoder({ onPacket: (p) => packets.push(p) });
-  assert.is(codeOf(() => decoder.push(hex('d000 40020001 21'))), 'MQTT_MALFORMED');
-  assert.equal(packets.map((p) => p.type), [PACKET_TYPE.PINGRESP, PACKET_TYPE.PUBACK]);
-  assert.is(codeOf(() => decoder.push(hex('d000'))), 'MQTT_CALL_ORDER');
+  assert.is(
+    codeOf(() => decoder.push(hex('d000 40020001 21'))),
+    'MQTT_MALFORMED',
+  );
+  assert.equal(
+    packets.map((p) => p.type),
+    [PACKET_TYPE.PINGRESP, PACKET_TYPE.PUBACK],
+  );
+  assert.is(
+    codeOf(() => decoder.push(hex('d000'))),
+    'MQTT_CALL_ORDER',
+  );
   assert.is(packets.length, 2);
   decoder.reset();
   assert.ok(!decoder.pending);
@@ -188,14 +223,24 @@ test('onPacket may not re-enter the decoder; an exception from onPacket fails it
   const decoder: MqttDecoder = new MqttDecoder({
     onPacket: () => {
       inner = codeOf(() => decoder.push(hex('d000')));
-      assert.is(codeOf(() => decoder.reset()), 'MQTT_CALL_ORDER');
+      assert.is(
+        codeOf(() => decoder.reset()),
+        'MQTT_CALL_ORDER',
+      );
     },
   });
   decoder.push(hex('d000'));
   assert.is(inner, 'MQTT_CALL_ORDER');
-  const throwing = new MqttDecoder({ onPacket: () => { throw new RangeError('consumer bug'); } });
+  const throwing = new MqttDecoder({
+    onPacket: () => {
+      throw new RangeError('consumer bug');
+    },
+  });
   assert.throws(() => throwing.push(hex('d000')), /consumer bug/);
-  assert.is(codeOf(() => throwing.push(hex('d000'))), 'MQTT_CALL_ORDER');
+  assert.is(
+    codeOf(() => throwing.push(hex('d000'))),
+    'MQTT_CALL_ORDER',
+  );
 });
 
 test('wrong arguments are programmer errors (TypeError, RangeError) and leave the decoder usable', () => {
@@ -227,11 +272,19 @@ test('with onOversizePublish, a PUBLISH past maxPacketBytes is skipped whatever 
   for (let cut = 0; cut <= stream.length; cut++) {
     const oversize: Kept[] = [];
     const packets: MqttInbound[] = [];
-    const decoder = new MqttDecoder({ maxPacketBytes: 16, onPacket: (p) => packets.push(p), onOversizePublish: (p, n) => oversize.push({ topic: p.topic, qos: p.qos, packetId: p.packetId, kept: p.payload.length, n }) });
+    const decoder = new MqttDecoder({
+      maxPacketBytes: 16,
+      onPacket: (p) => packets.push(p),
+      onOversizePublish: (p, n) => oversize.push({ topic: p.topic, qos: p.qos, packetId: p.packetId, kept: p.payload.length, n }),
+    });
     decoder.push(stream, 0, cut);
     decoder.push(stream, cut, stream.length - cut);
     assert.equal(oversize, [{ topic: 'a/b', qos: 1, packetId: 9, kept: 7, n: 45 }], `cut at ${cut}`);
-    assert.equal(packets.map((p) => p.type), [PACKET_TYPE.PINGRESP], `cut at ${cut}`);
+    assert.equal(
+      packets.map((p) => p.type),
+      [PACKET_TYPE.PINGRESP],
+      `cut at ${cut}`,
+    );
     assert.ok(!decoder.pending);
   }
   // Other packet types past the limit, and a topic longer than the kept head, still throw.

@@ -48,15 +48,19 @@ test('PhaseDeadline: one timer moved from phase to phase; TCP+TLS as one phase w
 function putMedia(net: FakeNet, time: FakeTime) {
   const closed: (string | undefined)[] = [];
   const acks: AckEvent[] = [];
-  const conn = new PutMediaConnection({ sockets: net.sockets, timers: time, deadlines: DEADLINES },
-    { host: 'kvs.local', port: 443, tls: { ca: 'CA' } }, [['host', 'kvs.local']], {
+  const conn = new PutMediaConnection(
+    { sockets: net.sockets, timers: time, deadlines: DEADLINES },
+    { host: 'kvs.local', port: 443, tls: { ca: 'CA' } },
+    [['host', 'kvs.local']],
+    {
       onReady() {},
       onAck: (ack) => acks.push(ack),
       onAckError() {},
       onRefused() {},
       onClosed: (err: FieldcamError | undefined) => closed.push(err?.code),
       onWritable() {},
-    });
+    },
+  );
   return { conn, closed, acks };
 }
 
@@ -122,8 +126,11 @@ test('httpExchange: each phase named on expiry; the exchange bound names the pha
   const target = { host: 'kvs.local', port: 443, tls: { ca: 'CA' } };
   const request = { method: 'POST', path: '/describeStream', headers: [['host', 'kvs.local']] as const };
   const codes: string[] = [];
-  const run = (timeoutMs: number) => httpExchange({ sockets: net.sockets, timers: time, deadlines: DEADLINES }, target, request, new Uint8Array(0), timeoutMs)
-    .then(() => codes.push('ok'), (err: FieldcamError) => codes.push(err.code));
+  const run = (timeoutMs: number) =>
+    httpExchange({ sockets: net.sockets, timers: time, deadlines: DEADLINES }, target, request, new Uint8Array(0), timeoutMs).then(
+      () => codes.push('ok'),
+      (err: FieldcamError) => codes.push(err.code),
+    );
   const settle = async () => {
     for (let i = 0; i < 10; i++) await Promise.resolve();
   };
@@ -142,7 +149,10 @@ test('httpExchange: each phase named on expiry; the exchange bound names the pha
   time.advance(1500);
   await settle();
   assert.equal(codes, ['NET_CONNECT_TIMEOUT', 'NET_TLS_TIMEOUT', 'HTTP_HEAD_TIMEOUT', 'NET_CONNECT_TIMEOUT']);
-  assert.ok(net.connections.every((s) => s.closed), 'every attempt torn down');
+  assert.ok(
+    net.connections.every((s) => s.closed),
+    'every attempt torn down',
+  );
   void run(60_000);
   net.last.options.onConnect();
   net.last.deliver(encodeUtf8('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}'));
@@ -156,15 +166,26 @@ test('IoT credentials: a provider that accepts TCP and never handshakes is retri
   const net = new FakeNet();
   const events: IotCredentialsEvent[] = [];
   const client = new IotCredentialsClient({
-    sockets: net.sockets, timers: time, clock: new ServerClock(time), deadlines: DEADLINES,
-    target: { host: 'creds.local', port: 443, tls: TLS }, roleAlias: 'alias', thingName: 'cam-1', userAgent: 'test',
-    random: () => 0, backoff: { initialMs: 1000, maxMs: 8000 }, onEvent: (e) => events.push(e),
+    sockets: net.sockets,
+    timers: time,
+    clock: new ServerClock(time),
+    deadlines: DEADLINES,
+    target: { host: 'creds.local', port: 443, tls: TLS },
+    roleAlias: 'alias',
+    thingName: 'cam-1',
+    userAgent: 'test',
+    random: () => 0,
+    backoff: { initialMs: 1000, maxMs: 8000 },
+    onEvent: (e) => events.push(e),
   });
   client.start();
   net.last.options.onTransportConnect?.();
   time.advance(2000);
   for (let i = 0; i < 10; i++) await Promise.resolve();
-  assert.equal(events.map((e) => (e.type === 'retry' ? `${e.code} ${e.delayMs}` : e.type)), ['NET_TLS_TIMEOUT 500']);
+  assert.equal(
+    events.map((e) => (e.type === 'retry' ? `${e.code} ${e.delayMs}` : e.type)),
+    ['NET_TLS_TIMEOUT 500'],
+  );
   assert.ok(net.last.closed);
   time.advance(500);
   assert.is(net.connections.length, 2, 'the next attempt after the backoff');

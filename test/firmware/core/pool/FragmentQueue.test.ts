@@ -116,7 +116,7 @@ test('releaseOldestFragment frees exactly one fragment; rewind marks all for rep
 // key frame, in order, and every frame record is accounted for.
 test('property: random sends, drops and acks never leave a fragment starting on a non-key frame', () => {
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   for (let round = 0; round < 200; round++) {
     const { pool, queue, push } = setup(48, rand() < 0.5 ? 0 : 300);
     let lastSeq = -1;

@@ -21,8 +21,14 @@ test('several pools in one arena (a device with several cameras): each in its ow
   const arena = new ArrayBuffer(4 * 1024 + 2 * 2048);
   const a = new FramePool({ slotCount: 4, slotBytes: 1024, maxFrames: 8 }, arena, 0);
   const b = new FramePool({ slotCount: 2, slotBytes: 2048, maxFrames: 8 }, arena, 4096);
-  assert.equal(a.slots.map((s) => s.bytes.byteOffset), [0, 1024, 2048, 3072]);
-  assert.equal(b.slots.map((s) => s.bytes.byteOffset), [4096, 6144]);
+  assert.equal(
+    a.slots.map((s) => s.bytes.byteOffset),
+    [0, 1024, 2048, 3072],
+  );
+  assert.equal(
+    b.slots.map((s) => s.bytes.byteOffset),
+    [4096, 6144],
+  );
   assert.ok(a.slots.every((s) => s.bytes.buffer === arena) && b.slots.every((s) => s.bytes.buffer === arena));
   a.slots[3]!.bytes.fill(0xaa);
   assert.is(b.slots[0]!.bytes[0], 0, 'the ranges do not overlap');
@@ -74,7 +80,10 @@ test('nalsPerFrame: MJPEG pools carry no NAL tables and still read every image; 
   assert.is(new FramePool({ slotCount: 1, slotBytes: 1024, maxFrames: 1 }).newFrame()!.nalOffset.length, MAX_NALS_PER_FRAME);
   let frames = 0;
   const input = new FrameInput({
-    codec: 'mjpeg', pool, fragmentMs: 1000, startTimecode: 0,
+    codec: 'mjpeg',
+    pool,
+    fragmentMs: 1000,
+    startTimecode: 0,
     onQueued: (frame) => {
       frames++;
       frame.sent = true; // written: the queue frees it

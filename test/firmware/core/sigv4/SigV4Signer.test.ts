@@ -18,35 +18,50 @@ const OLD_FLOOR = Date.UTC(2015, 0, 1); // the published examples predate the de
 
 test('signs the published IAM ListUsers example', () => {
   const signer = new SigV4Signer({ hash: softHash, service: 'iam', region: 'us-east-1', clockFloorMs: OLD_FLOOR });
-  const signed = signer.sign({
-    method: 'GET',
-    path: '/',
-    query: 'Action=ListUsers&Version=2010-05-08',
-    headers: [['Host', 'iam.amazonaws.com'], ['Content-Type', 'application/x-www-form-urlencoded; charset=utf-8']],
-    payloadHash: EMPTY_PAYLOAD_SHA256,
-  }, EXAMPLE, AT_2015_08_30);
-  assert.is(signed.canonicalRequest, [
-    'GET',
-    '/',
-    'Action=ListUsers&Version=2010-05-08',
-    'content-type:application/x-www-form-urlencoded; charset=utf-8',
-    'host:iam.amazonaws.com',
-    'x-amz-date:20150830T123600Z',
-    '',
-    'content-type;host;x-amz-date',
-    EMPTY_PAYLOAD_SHA256,
-  ].join('\n'));
-  assert.is(signed.stringToSign, [
-    'AWS4-HMAC-SHA256',
-    '20150830T123600Z',
-    '20150830/us-east-1/iam/aws4_request',
-    'f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59',
-  ].join('\n'));
+  const signed = signer.sign(
+    {
+      method: 'GET',
+      path: '/',
+      query: 'Action=ListUsers&Version=2010-05-08',
+      headers: [
+        ['Host', 'iam.amazonaws.com'],
+        ['Content-Type', 'application/x-www-form-urlencoded; charset=utf-8'],
+      ],
+      payloadHash: EMPTY_PAYLOAD_SHA256,
+    },
+    EXAMPLE,
+    AT_2015_08_30,
+  );
+  assert.is(
+    signed.canonicalRequest,
+    [
+      'GET',
+      '/',
+      'Action=ListUsers&Version=2010-05-08',
+      'content-type:application/x-www-form-urlencoded; charset=utf-8',
+      'host:iam.amazonaws.com',
+      'x-amz-date:20150830T123600Z',
+      '',
+      'content-type;host;x-amz-date',
+      EMPTY_PAYLOAD_SHA256,
+    ].join('\n'),
+  );
+  assert.is(
+    signed.stringToSign,
+    ['AWS4-HMAC-SHA256', '20150830T123600Z', '20150830/us-east-1/iam/aws4_request', 'f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59'].join(
+      '\n',
+    ),
+  );
   assert.is(signed.signature, '5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7');
-  assert.is(signed.authorization,
-    'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, '
-    + 'Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7');
-  assert.equal(signed.headers, [['x-amz-date', '20150830T123600Z'], ['authorization', signed.authorization]]);
+  assert.is(
+    signed.authorization,
+    'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, ' +
+      'Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7',
+  );
+  assert.equal(signed.headers, [
+    ['x-amz-date', '20150830T123600Z'],
+    ['authorization', signed.authorization],
+  ]);
   assert.is(signed.scope, '20150830/us-east-1/iam/aws4_request');
   assert.is(signed.signedHeaders, 'content-type;host;x-amz-date');
 });
@@ -58,7 +73,9 @@ function suiteSigner(): SigV4Signer {
 function suiteSign(method: string, path: string, extra: [string, string][] = [], query = '') {
   return suiteSigner().sign(
     { method, path, query, headers: [['Host', 'example.amazonaws.com'], ...extra], payloadHash: EMPTY_PAYLOAD_SHA256 },
-    EXAMPLE, AT_2015_08_30);
+    EXAMPLE,
+    AT_2015_08_30,
+  );
 }
 
 test('matches the AWS SigV4 test suite: vanilla requests and path normalisation', () => {
@@ -80,19 +97,41 @@ test('matches the AWS SigV4 test suite: vanilla requests and path normalisation'
 
 test('matches the AWS SigV4 test suite: repeated, ordered and padded header values', () => {
   // get-header-key-duplicate
-  const duplicate = suiteSign('GET', '/', [['My-Header1', 'value2'], ['My-Header1', 'value2'], ['My-Header1', 'value1']]);
+  const duplicate = suiteSign('GET', '/', [
+    ['My-Header1', 'value2'],
+    ['My-Header1', 'value2'],
+    ['My-Header1', 'value1'],
+  ]);
   assert.is(duplicate.signature, 'c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea');
   assert.ok(duplicate.canonicalRequest.includes('\nmy-header1:value2,value2,value1\n'));
   // get-header-value-order: values keep the order they were sent in
-  const order = suiteSign('GET', '/', [['My-Header1', 'value4'], ['My-Header1', 'value1'], ['My-Header1', 'value3'], ['My-Header1', 'value2']]);
+  const order = suiteSign('GET', '/', [
+    ['My-Header1', 'value4'],
+    ['My-Header1', 'value1'],
+    ['My-Header1', 'value3'],
+    ['My-Header1', 'value2'],
+  ]);
   assert.ok(order.canonicalRequest.includes('\nmy-header1:value4,value1,value3,value2\n'));
   // get-header-value-trim: outer whitespace removed, inner runs collapsed, quotes do not protect them
-  const trim = suiteSign('GET', '/', [['My-Header1', ' value1'], ['My-Header2', ' "a   b   c"']]);
-  assert.is(trim.canonicalRequest, [
-    'GET', '/', '',
-    'host:example.amazonaws.com', 'my-header1:value1', 'my-header2:"a b c"', 'x-amz-date:20150830T123600Z', '',
-    'host;my-header1;my-header2;x-amz-date', EMPTY_PAYLOAD_SHA256,
-  ].join('\n'));
+  const trim = suiteSign('GET', '/', [
+    ['My-Header1', ' value1'],
+    ['My-Header2', ' "a   b   c"'],
+  ]);
+  assert.is(
+    trim.canonicalRequest,
+    [
+      'GET',
+      '/',
+      '',
+      'host:example.amazonaws.com',
+      'my-header1:value1',
+      'my-header2:"a b c"',
+      'x-amz-date:20150830T123600Z',
+      '',
+      'host;my-header1;my-header2;x-amz-date',
+      EMPTY_PAYLOAD_SHA256,
+    ].join('\n'),
+  );
 });
 
 test('canonicalises header names, case-variant duplicates, tabs and empty values', () => {
@@ -104,15 +143,18 @@ test('canonicalises header names, case-variant duplicates, tabs and empty values
     ['x-a', '1'],
     ['x', '2'],
   ]);
-  assert.is(signed.canonicalRequest.split('\n').slice(3, 10).join('\n'), [
-    'accept:',
-    'host:example.amazonaws.com',
-    'user-agent:fieldcam/0.1 (armv6; Pi Zero)',
-    'x:2',
-    'x-a:1',
-    'x-amz-date:20150830T123600Z',
-    'x-amzn-stream-name:demo-stream,second',
-  ].join('\n'));
+  assert.is(
+    signed.canonicalRequest.split('\n').slice(3, 10).join('\n'),
+    [
+      'accept:',
+      'host:example.amazonaws.com',
+      'user-agent:fieldcam/0.1 (armv6; Pi Zero)',
+      'x:2',
+      'x-a:1',
+      'x-amz-date:20150830T123600Z',
+      'x-amzn-stream-name:demo-stream,second',
+    ].join('\n'),
+  );
   assert.is(signed.signedHeaders, 'accept;host;user-agent;x;x-a;x-amz-date;x-amzn-stream-name');
 });
 
@@ -120,8 +162,13 @@ test('a session token is added and signed (embedded-C convention)', () => {
   const signer = new SigV4Signer({ hash: softHash, region: 'us-west-2' });
   const signed = signer.sign(
     { method: 'POST', path: '/putMedia', headers: [['host', 's-1.kinesisvideo.us-west-2.amazonaws.com']], payloadHash: EMPTY_PAYLOAD_SHA256 },
-    { ...EXAMPLE, sessionToken: 'token/with+chars==' }, Date.UTC(2024, 5, 1));
-  assert.equal(signed.headers.map((h) => h[0]), ['x-amz-date', 'x-amz-security-token', 'authorization']);
+    { ...EXAMPLE, sessionToken: 'token/with+chars==' },
+    Date.UTC(2024, 5, 1),
+  );
+  assert.equal(
+    signed.headers.map((h) => h[0]),
+    ['x-amz-date', 'x-amz-security-token', 'authorization'],
+  );
   assert.is(signed.headers[1]![1], 'token/with+chars==');
   assert.is(signed.signedHeaders, 'host;x-amz-date;x-amz-security-token');
   assert.ok(signed.canonicalRequest.includes('\nx-amz-security-token:token/with+chars==\n'));
@@ -178,11 +225,81 @@ test('programmer errors are TypeErrors naming the argument', () => {
   const base = { method: 'POST', path: '/putMedia', query: '', headers: [['host', 'h']] as [string, string][], payloadHash: EMPTY_PAYLOAD_SHA256 };
   const cases: readonly (readonly [() => unknown, RegExp])[] = [
     [() => signer.sign({ ...base, headers: [['content-type', 'x']] }, EXAMPLE, now), /include host/],
-    [() => signer.sign({ ...base, headers: [['host', 'h'], ['X-Amz-Date', '20240101T000000Z']] }, EXAMPLE, now), /x-amz-date is added by the signer/],
-    [() => signer.sign({ ...base, headers: [['host', 'h'], ['Authorization', 'x']] }, EXAMPLE, now), /authorization is added/],
-    [() => signer.sign({ ...base, headers: [['host', 'h'], ['x-amz-security-token', 't']] }, EXAMPLE, now), /x-amz-security-token is added/],
-    [() => signer.sign({ ...base, headers: [['host', 'h'], ['bad name', 'x']] }, EXAMPLE, now), /not an HTTP token/],
-    [() => signer.sign({ ...base, headers: [['host', 'h'], ['x-a', 'line\r\nx-injected: 1']] }, EXAMPLE, now), /control character 0xd/],
+    [
+      () =>
+        signer.sign(
+          {
+            ...base,
+            headers: [
+              ['host', 'h'],
+              ['X-Amz-Date', '20240101T000000Z'],
+            ],
+          },
+          EXAMPLE,
+          now,
+        ),
+      /x-amz-date is added by the signer/,
+    ],
+    [
+      () =>
+        signer.sign(
+          {
+            ...base,
+            headers: [
+              ['host', 'h'],
+              ['Authorization', 'x'],
+            ],
+          },
+          EXAMPLE,
+          now,
+        ),
+      /authorization is added/,
+    ],
+    [
+      () =>
+        signer.sign(
+          {
+            ...base,
+            headers: [
+              ['host', 'h'],
+              ['x-amz-security-token', 't'],
+            ],
+          },
+          EXAMPLE,
+          now,
+        ),
+      /x-amz-security-token is added/,
+    ],
+    [
+      () =>
+        signer.sign(
+          {
+            ...base,
+            headers: [
+              ['host', 'h'],
+              ['bad name', 'x'],
+            ],
+          },
+          EXAMPLE,
+          now,
+        ),
+      /not an HTTP token/,
+    ],
+    [
+      () =>
+        signer.sign(
+          {
+            ...base,
+            headers: [
+              ['host', 'h'],
+              ['x-a', 'line\r\nx-injected: 1'],
+            ],
+          },
+          EXAMPLE,
+          now,
+        ),
+      /control character 0xd/,
+    ],
     [() => signer.sign({ ...base, payloadHash: 'E3B0' }, EXAMPLE, now), /payloadHash/],
     [() => signer.sign({ ...base, path: 'putMedia' }, EXAMPLE, now), /request\.path must start with "\/"/],
     [() => signer.sign({ ...base, query: '?a=1' }, EXAMPLE, now), /without its leading "\?"/],

@@ -44,7 +44,7 @@ test('pool frames → record → SpoolLog → reopen → decoded frames: the sam
   // Small slots, so frames straddle two slots (piece B) as they do on a device.
   const pool = new FramePool({ slotCount: 64, slotBytes: 8192, maxFrames: 128 });
   const input = new FrameInput({ codec: 'h264', pool, fps: { num: 10, den: 1 }, fragmentMs: 1000, startTimecode: 1_700_000_000_000, onQueued: () => {} });
-  for (let at = 0; at < GOP10.length;) {
+  for (let at = 0; at < GOP10.length; ) {
     input.prepare();
     const n = Math.min(input.targetSpace, GOP10.length - at);
     input.target.set(GOP10.subarray(at, at + n), input.targetOffset);
@@ -56,7 +56,10 @@ test('pool frames → record → SpoolLog → reopen → decoded frames: the sam
   const fragment: Frame[] = [queue.at(0)];
   for (let i = 1; i < queue.length && !queue.at(i).fragmentStart; i++) fragment.push(queue.at(i));
   assert.is(fragment.length, 10, 'one GOP');
-  assert.ok(fragment.some((f) => f.slotB !== null), 'a frame split across two slots');
+  assert.ok(
+    fragment.some((f) => f.slotB !== null),
+    'a frame split across two slots',
+  );
 
   const record = new FragmentRecord(64);
   const views = new ViewList(1 + 2 * 64);

@@ -36,7 +36,9 @@ function freshDir(): string {
 }
 
 function segments(dir: string): string[] {
-  return boardStorage().port.list(dir).filter((n) => n.endsWith('.seg'));
+  return boardStorage()
+    .port.list(dir)
+    .filter((n) => n.endsWith('.seg'));
 }
 
 interface SpoolRigOptions {
@@ -72,8 +74,16 @@ function rig(o: SpoolRigOptions): Rig {
   let session: PutMediaSession;
   let spool: SpoolFragmentSource;
   const input = new FrameInput({
-    codec: 'h264', pool, fps: { num: 10, den: 1 }, fragmentMs: 1000, maxFragmentMs: 10_000, startTimecode: time.now(), strict: false,
-    capture: { monotonicAtStart: 0 }, overflowBytes: 4096, ...(scan ? { byteScan: scan } : {}),
+    codec: 'h264',
+    pool,
+    fps: { num: 10, den: 1 },
+    fragmentMs: 1000,
+    maxFragmentMs: 10_000,
+    startTimecode: time.now(),
+    strict: false,
+    capture: { monotonicAtStart: 0 },
+    overflowBytes: 4096,
+    ...(scan ? { byteScan: scan } : {}),
     onQueued: (frame) => {
       spool.frameQueued(frame);
       session.framesQueued();
@@ -82,17 +92,48 @@ function rig(o: SpoolRigOptions): Rig {
   const storage = boardStorage().port;
   const log = new SpoolLog({ storage, dir: o.dir, segmentBytes: 16 * 1024, maxRecords: 256, maxRecordBytes: 64 * 1024 });
   spool = new SpoolFragmentSource({
-    input, pool, log, storage, dir: o.dir, clock, timers: time, maxBytes: o.maxBytes ?? 1 << 20, minFreeBytes: 0,
-    drainBytesPerSecond: (o.drainKbps ?? 10_000) * 125, maxFramesPerFragment: 32, nalsPerFrame: 32,
+    input,
+    pool,
+    log,
+    storage,
+    dir: o.dir,
+    clock,
+    timers: time,
+    maxBytes: o.maxBytes ?? 1 << 20,
+    minFreeBytes: 0,
+    drainBytesPerSecond: (o.drainKbps ?? 10_000) * 125,
+    maxFramesPerFragment: 32,
+    nalsPerFrame: 32,
     onReady: () => session.framesQueued(),
   });
   const target = { host: 'kvs.test', port: 8080 };
   const credentials = () => CREDENTIALS;
-  const control = new KvsControlClient({ sockets: kvs.sockets, timers: time, hash: softHash, clock, region: 'us-east-1', target, credentials, userAgent: 'test' });
+  const control = new KvsControlClient({
+    sockets: kvs.sockets,
+    timers: time,
+    hash: softHash,
+    clock,
+    region: 'us-east-1',
+    target,
+    credentials,
+    userAgent: 'test',
+  });
   session = new PutMediaSession({
-    source: spool, control, sockets: kvs.sockets, timers: time, hash: softHash, clock,
-    region: 'us-east-1', streamName: 'cam', credentials, maxFragmentMs: 10_000, endOfFragment: true,
-    backoff: { initialMs: 200, maxMs: 2000 }, random: () => 0.5, userAgent: 'test', maxLatencyMs: 20_000,
+    source: spool,
+    control,
+    sockets: kvs.sockets,
+    timers: time,
+    hash: softHash,
+    clock,
+    region: 'us-east-1',
+    streamName: 'cam',
+    credentials,
+    maxFragmentMs: 10_000,
+    endOfFragment: true,
+    backoff: { initialMs: 200, maxMs: 2000 },
+    random: () => 0.5,
+    userAgent: 'test',
+    maxLatencyMs: 20_000,
   });
   spool.start();
   session.start();
@@ -128,7 +169,10 @@ async function stop(r: Rig): Promise<void> {
   r.session.framesQueued();
   let done = false;
   let failed: unknown;
-  r.session.stop().then(() => (done = true), (err) => (failed = err));
+  r.session.stop().then(
+    () => (done = true),
+    (err) => (failed = err),
+  );
   for (let i = 0; i < 900 && !done && failed === undefined; i++) await run(r, 100);
   if (failed !== undefined) throw failed;
   assert.ok(done, 'stop() settled');
@@ -158,7 +202,11 @@ test('an outage from boot for 12 s with a 3 s pool: every fragment stored once, 
   assert.is(stored.length, 20, `20 fragments stored: ${stored.join(',')}`);
   for (const [tc, copies] of r.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
   assertIncreasing(stored, 'stored in timecode order');
-  assert.is(r.session.stats.framesPersisted + r.pool.dropped, r.fed, `fed ${r.fed} = persisted ${r.session.stats.framesPersisted} + dropped ${JSON.stringify(r.pool.drops)}`);
+  assert.is(
+    r.session.stats.framesPersisted + r.pool.dropped,
+    r.fed,
+    `fed ${r.fed} = persisted ${r.session.stats.framesPersisted} + dropped ${JSON.stringify(r.pool.drops)}`,
+  );
   assert.is(r.pool.dropped, r.pool.drops.truncated, `only the cut last frame is dropped: ${JSON.stringify(r.pool.drops)}`);
   assert.is(r.spool.stats.fragments, 0, 'the spool is empty');
   assert.is(r.spool.stats.bytes, 0);
@@ -239,7 +287,7 @@ test('a power cut with a spool, then a reboot: what was left goes first, then th
   await feed(b, 50);
   await stop(b);
   const stored = storedInOrder(b);
-  assertIncreasing(stored, 'the old boot\'s fragments first, in order');
+  assertIncreasing(stored, "the old boot's fragments first, in order");
   for (const [tc, copies] of b.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
   assert.ok(stored.length >= left + 4, `${stored.length} fragments: ${left} from the spool and the new boot's`);
   assert.equal(segments(dir), []);
@@ -312,7 +360,11 @@ test('a stop during an outage after the first PERSISTED: what the pool held goes
   await stop(b);
   const persisted = a.session.stats.framesPersisted + b.session.stats.framesPersisted;
   const dropped = a.pool.dropped + b.pool.dropped;
-  assert.is(persisted + dropped, a.fed + b.fed, `fed ${a.fed + b.fed} = persisted ${persisted} + dropped ${dropped} (${JSON.stringify(a.pool.drops)} ${JSON.stringify(b.pool.drops)})`);
+  assert.is(
+    persisted + dropped,
+    a.fed + b.fed,
+    `fed ${a.fed + b.fed} = persisted ${persisted} + dropped ${dropped} (${JSON.stringify(a.pool.drops)} ${JSON.stringify(b.pool.drops)})`,
+  );
   assert.is(dropped, a.pool.drops.truncated + b.pool.drops.truncated, 'only the cut last frames');
   for (const [tc, copies] of b.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
   assert.equal(segments(dir), []);

@@ -150,7 +150,11 @@ test('release: the watermark survives a reopen, released records are not returne
   b.close();
   const c = log(dir, 700);
   assert.is(c.open().records, 0);
-  assert.equal(port.list(dir).filter((n) => n.endsWith('.seg')), [], 'no segment left once everything is released');
+  assert.equal(
+    port.list(dir).filter((n) => n.endsWith('.seg')),
+    [],
+    'no segment left once everything is released',
+  );
   const seq = c.append(99_000, payload(1));
   assert.ok(seq > 9, `sequence numbers go on after the watermark (${seq})`);
   c.close();

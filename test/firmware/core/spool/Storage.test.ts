@@ -73,16 +73,31 @@ test('failures are STORAGE_* codes: missing file or folder, a file where a folde
     }
     return 'no error';
   };
-  assert.is(code(() => port.list(`${dir}/missing`)), 'STORAGE_NOT_FOUND');
-  assert.is(code(() => port.remove(`${dir}/missing.seg`)), 'STORAGE_NOT_FOUND');
-  assert.is(code(() => port.open(`${dir}/missing/x.seg`)), 'STORAGE_NOT_FOUND');
+  assert.is(
+    code(() => port.list(`${dir}/missing`)),
+    'STORAGE_NOT_FOUND',
+  );
+  assert.is(
+    code(() => port.remove(`${dir}/missing.seg`)),
+    'STORAGE_NOT_FOUND',
+  );
+  assert.is(
+    code(() => port.open(`${dir}/missing/x.seg`)),
+    'STORAGE_NOT_FOUND',
+  );
   port.open(`${dir}/file`).close();
-  assert.is(code(() => port.makeDirectory(`${dir}/file`)), 'STORAGE_NOT_DIRECTORY');
-  assert.is(code(() => port.list(`${dir}/file`)), 'STORAGE_NOT_DIRECTORY');
+  assert.is(
+    code(() => port.makeDirectory(`${dir}/file`)),
+    'STORAGE_NOT_DIRECTORY',
+  );
+  assert.is(
+    code(() => port.list(`${dir}/file`)),
+    'STORAGE_NOT_DIRECTORY',
+  );
   clean(dir);
 });
 
-test('crc32, where the board has it, equals the core\'s CRC-32 on any range and continues across pieces', () => {
+test("crc32, where the board has it, equals the core's CRC-32 on any range and continues across pieces", () => {
   const { port } = boardStorage();
   const bytes = new Uint8Array(70_001);
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
@@ -91,7 +106,13 @@ test('crc32, where the board has it, equals the core\'s CRC-32 on any range and 
   assert.is(crc32(0, nine, 0, 9), 0xcbf43926);
   if (!port.crc32) return; // Node: the core's loop is the board's
   assert.is(port.crc32(0, nine, 0, 9), 0xcbf43926);
-  for (const [offset, length] of [[0, 0], [0, 1], [5, 100], [1, 70_000], [70_000, 1]] as const) {
+  for (const [offset, length] of [
+    [0, 0],
+    [0, 1],
+    [5, 100],
+    [1, 70_000],
+    [70_000, 1],
+  ] as const) {
     assert.is(port.crc32(0, bytes, offset, length), crc32(0, bytes, offset, length), `range ${offset}+${length}`);
   }
   const whole = port.crc32(0, bytes, 0, bytes.length);

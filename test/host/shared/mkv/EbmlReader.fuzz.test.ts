@@ -25,12 +25,14 @@ function mutate(base: Uint8Array, random: () => number): Uint8Array {
       case 2: // truncate
         data = data.slice(0, at);
         break;
-      case 3: { // delete a short run
+      case 3: {
+        // delete a short run
         const n = 1 + Math.floor(random() * 8);
         data = Uint8Array.from([...data.subarray(0, at), ...data.subarray(at + n)]);
         break;
       }
-      case 4: { // duplicate a run (repeats headers, Clusters, Tags)
+      case 4: {
+        // duplicate a run (repeats headers, Clusters, Tags)
         const n = 1 + Math.floor(random() * 64);
         const run = data.slice(at, at + n);
         data = Uint8Array.from([...data.subarray(0, at), ...run, ...data.subarray(at)]);
@@ -66,7 +68,10 @@ test('random bytes: only events or EBML_* errors, identical byte by byte', () =>
   for (let i = 0, n = scaled(500); i < n; i++) {
     const data = Uint8Array.from({ length: 1 + Math.floor(random() * 96) }, () => Math.floor(random() * 256));
     const whole = drive([data], { maxDepth: 8, maxElementBytes: 1 << 20, maxValueBytes: 32 });
-    const bytewise = drive(Array.from(data, (b) => Uint8Array.of(b)), { maxDepth: 8, maxElementBytes: 1 << 20, maxValueBytes: 32 });
+    const bytewise = drive(
+      Array.from(data, (b) => Uint8Array.of(b)),
+      { maxDepth: 8, maxElementBytes: 1 << 20, maxValueBytes: 32 },
+    );
     assert.equal(bytewise.events, whole.events, `iteration ${i}`);
     assert.is(bytewise.code, whole.code, `iteration ${i}`);
     if (whole.code !== undefined) assert.ok(whole.code.startsWith('EBML_'), `iteration ${i}: ${whole.code}`);

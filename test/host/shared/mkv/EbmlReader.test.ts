@@ -129,7 +129,13 @@ test('an unknown-size master inside a known-size one ends at the parent end', ()
 });
 
 test('values: a view into the chunk when whole, the scratch when split; readHead() reads a prefix and skips the rest', () => {
-  const bytes = concat([el(0x4282, [...'matroska'].map((c) => c.charCodeAt(0))), el(I.SimpleBlock, [0x81, 0x00, 0x05, 0x80, 9, 9, 9, 9])]);
+  const bytes = concat([
+    el(
+      0x4282,
+      [...'matroska'].map((c) => c.charCodeAt(0)),
+    ),
+    el(I.SimpleBlock, [0x81, 0x00, 0x05, 0x80, 9, 9, 9, 9]),
+  ]);
   const r = new EbmlReader({ maxValueBytes: 16 });
   r.push(bytes.subarray(0, 5));
   assert.is(r.next(), EBML_EVENT.START);
@@ -195,13 +201,20 @@ const CASES: readonly { name: string; bytes: Uint8Array; code: string; options?:
   { name: 'an element over maxElementBytes', bytes: el(0xec, new Uint8Array(100)), code: 'EBML_ELEMENT_TOO_LARGE', options: { maxElementBytes: 99 } },
   { name: 'an 8-octet size beyond 2^53', bytes: Uint8Array.of(0xec, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe), code: 'EBML_ELEMENT_TOO_LARGE' },
   {
-    name: 'nesting deeper than maxDepth', code: 'EBML_TOO_DEEP', options: { maxDepth: 3 },
+    name: 'nesting deeper than maxDepth',
+    code: 'EBML_TOO_DEEP',
+    options: { maxDepth: 3 },
     bytes: el(I.Tags, el(I.Tag, el(I.SimpleTag, el(I.SimpleTag, el(I.TagName, [0x41]))))),
   },
   { name: 'a child running past its parent', bytes: concat([Uint8Array.of(0x1a, 0x45, 0xdf, 0xa3, 0x83), el(0x4286, [1, 2])]), code: 'EBML_ELEMENT_OVERFLOW' },
-  { name: 'a header straddling its parent end', bytes: concat([Uint8Array.of(0x1a, 0x45, 0xdf, 0xa3, 0x81), Uint8Array.of(0x42, 0x86, 0x80)]), code: 'EBML_ELEMENT_OVERFLOW' },
   {
-    name: 'a TrackEntry child inside an unknown-size Cluster', code: 'EBML_ELEMENT_MISPLACED',
+    name: 'a header straddling its parent end',
+    bytes: concat([Uint8Array.of(0x1a, 0x45, 0xdf, 0xa3, 0x81), Uint8Array.of(0x42, 0x86, 0x80)]),
+    code: 'EBML_ELEMENT_OVERFLOW',
+  },
+  {
+    name: 'a TrackEntry child inside an unknown-size Cluster',
+    code: 'EBML_ELEMENT_MISPLACED',
     bytes: unknownEl(I.Segment, [unknownEl(I.Cluster, [el(I.Timecode, [1]), el(I.TrackNumber, [1])])]),
   },
   { name: 'a value larger than maxValueBytes', bytes: el(0x4282, new Uint8Array(20)), code: 'EBML_VALUE_TOO_LARGE', options: { maxValueBytes: 16 } },
@@ -214,7 +227,10 @@ for (const c of CASES) {
   test(`error: ${c.name} → ${c.code}, in one chunk and byte by byte; the reader stays failed`, () => {
     const whole = drive([c.bytes], c.options);
     assert.is(whole.code, c.code, whole.message);
-    const bytewise = drive(Array.from(c.bytes, (b) => Uint8Array.of(b)), c.options);
+    const bytewise = drive(
+      Array.from(c.bytes, (b) => Uint8Array.of(b)),
+      c.options,
+    );
     assert.is(bytewise.code, c.code, bytewise.message);
     assert.equal(bytewise.events, whole.events);
   });
@@ -269,7 +285,10 @@ test('an unknown-size element may be descended even when not in the schema (its 
   assert.is(r.next(), EBML_EVENT.NEED_MORE);
   r.end();
   assert.is(r.next(), EBML_EVENT.END);
-  assert.is(errorCode(() => r.next()), undefined);
+  assert.is(
+    errorCode(() => r.next()),
+    undefined,
+  );
 });
 
 test('reportedPosition: the first byte of an element header split across pushes, else position', () => {
@@ -280,7 +299,7 @@ test('reportedPosition: the first byte of an element header split across pushes,
   r.read();
   assert.is(r.next(), EBML_EVENT.VALUE);
   assert.is(r.next(), EBML_EVENT.NEED_MORE);
-  assert.is(r.position, 4, 'the next ID\'s first byte is consumed');
+  assert.is(r.position, 4, "the next ID's first byte is consumed");
   assert.is(r.reportedPosition, 3, 'but not reported: a window must keep it');
   r.push(bytes.subarray(4));
   assert.is(r.next(), EBML_EVENT.START);

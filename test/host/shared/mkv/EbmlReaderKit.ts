@@ -12,8 +12,17 @@ export { concat };
 
 /** Masters the driver descends into (everything else is read when small, skipped otherwise). */
 export const MASTERS: ReadonlySet<number> = new Set([
-  EBML_IDS.EBML, EBML_IDS.Segment, EBML_IDS.Info, EBML_IDS.Tracks, EBML_IDS.TrackEntry, EBML_IDS.Video, EBML_IDS.Cluster,
-  EBML_IDS.Tags, EBML_IDS.Tag, EBML_IDS.Targets, EBML_IDS.SimpleTag,
+  EBML_IDS.EBML,
+  EBML_IDS.Segment,
+  EBML_IDS.Info,
+  EBML_IDS.Tracks,
+  EBML_IDS.TrackEntry,
+  EBML_IDS.Video,
+  EBML_IDS.Cluster,
+  EBML_IDS.Tags,
+  EBML_IDS.Tag,
+  EBML_IDS.Targets,
+  EBML_IDS.SimpleTag,
 ]);
 
 export interface Run {
@@ -37,7 +46,7 @@ export function splitAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[
 /** Random chunk sizes 1-`max` (a fresh copy each, so views into a previous chunk would show up as bugs). */
 export function randomChunks(bytes: Uint8Array, random: () => number, max = 64): Uint8Array[] {
   const parts: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length;) {
+  for (let at = 0; at < bytes.length; ) {
     const n = Math.min(bytes.length - at, 1 + Math.floor(random() * max));
     parts.push(bytes.slice(at, at + n));
     at += n;
@@ -116,7 +125,6 @@ export function sizeBytes(n: number): Uint8Array {
   out[0]! |= 0x80 >> (width - 1);
   return out;
 }
-
 
 /**
  * What a device sends on one PutMedia connection: header, then three fragments of three frames, the first

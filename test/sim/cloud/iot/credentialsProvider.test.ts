@@ -4,7 +4,14 @@
 // stream by the role policy's ${credentials-iot:ThingName}, refused elsewhere — and their expiry.
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { GetRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { AttachPolicyCommand, AttachThingPrincipalCommand, CreatePolicyCommand, CreateRoleAliasCommand, CreateThingCommand, UpdateCertificateCommand } from '@aws-sdk/client-iot';
+import {
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreatePolicyCommand,
+  CreateRoleAliasCommand,
+  CreateThingCommand,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
 import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamCommand, GetDataEndpointCommand, ListStreamsCommand } from '@aws-sdk/client-kinesis-video';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
@@ -12,7 +19,17 @@ import { request } from 'node:https';
 import { mediaRoutes } from '../../../../sim/cloud/kvs/media/index.ts';
 import { assert, suite } from '../../../harness/index.ts';
 import { kvsClient, sdkError, startTestCloud, tempStateDir } from '../support.ts';
-import { createCertificate, fetchCredentials, iamClient, iotClient, KVS_POLICY, provisionRole, provisionThing, sdkCredentials, type DeviceCertificate } from './iotKit.ts';
+import {
+  createCertificate,
+  fetchCredentials,
+  iamClient,
+  iotClient,
+  KVS_POLICY,
+  provisionRole,
+  provisionThing,
+  sdkCredentials,
+  type DeviceCertificate,
+} from './iotKit.ts';
 
 const test = suite('sim/cloud IoT credentials provider (mTLS) and KVS authorization');
 const state = tempStateDir();
@@ -35,10 +52,15 @@ test.after(async () => {
 /** A certificate attached to cam-1 whose policy allows AssumeRoleWithCertificate on every alias. */
 async function wildcardCertificate(): Promise<DeviceCertificate> {
   const cert = await createCertificate(iot);
-  await iot.send(new CreatePolicyCommand({
-    policyName: 'AnyAlias',
-    policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:AssumeRoleWithCertificate', Resource: `arn:aws:iot:us-east-1:${ACCOUNT}:rolealias/*` }] }),
-  }));
+  await iot.send(
+    new CreatePolicyCommand({
+      policyName: 'AnyAlias',
+      policyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'iot:AssumeRoleWithCertificate', Resource: `arn:aws:iot:us-east-1:${ACCOUNT}:rolealias/*` }],
+      }),
+    }),
+  );
   await iot.send(new AttachPolicyCommand({ policyName: 'AnyAlias', target: cert.certificateArn }));
   await iot.send(new AttachThingPrincipalCommand({ thingName: 'cam-1', principal: cert.certificateArn }));
   return cert;
@@ -96,9 +118,17 @@ test('missing alias → 404; missing or untrusting role → 400; duration above 
   const cert = await wildcardCertificate();
   refusal(await fetchCredentials(cloud, { cert, thingName: 'cam-1', roleAlias: 'NoSuchAlias' }), 404, 'Role alias does not exist');
   await iot.send(new CreateRoleAliasCommand({ roleAlias: 'GhostAlias', roleArn: `arn:aws:iam::${ACCOUNT}:role/NoSuchRole` }));
-  refusal(await fetchCredentials(cloud, { cert, thingName: 'cam-1', roleAlias: 'GhostAlias' }), 400, 'Unable to assume the role, or the role to assume does not exist');
+  refusal(
+    await fetchCredentials(cloud, { cert, thingName: 'cam-1', roleAlias: 'GhostAlias' }),
+    400,
+    'Unable to assume the role, or the role to assume does not exist',
+  );
   await iot.send(new CreateRoleAliasCommand({ roleAlias: 'LongAlias', roleArn, credentialDurationSeconds: 7200 }));
-  refusal(await fetchCredentials(cloud, { cert, thingName: 'cam-1', roleAlias: 'LongAlias' }), 400, 'The requested CredentialDurationSeconds exceeds the MaxSessionDuration set for the role');
+  refusal(
+    await fetchCredentials(cloud, { cert, thingName: 'cam-1', roleAlias: 'LongAlias' }),
+    400,
+    'The requested CredentialDurationSeconds exceeds the MaxSessionDuration set for the role',
+  );
 });
 
 test('TLS: no client certificate, or one from another CA, fails the handshake', async () => {
@@ -109,14 +139,23 @@ test('TLS: no client certificate, or one from another CA, fails the handshake', 
   const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as const;
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const stranger = await x509.X509CertificateGenerator.createSelfSigned({
-    name: 'CN=stranger', keys, signingAlgorithm: alg, notBefore: new Date(Date.UTC(2020, 0, 1)), notAfter: new Date(Date.UTC(2040, 0, 1)),
+    name: 'CN=stranger',
+    keys,
+    signingAlgorithm: alg,
+    notBefore: new Date(Date.UTC(2020, 0, 1)),
+    notAfter: new Date(Date.UTC(2040, 0, 1)),
   });
-  const privateKeyPem = createPrivateKey({ key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }) as string;
+  const privateKeyPem = createPrivateKey({ key: Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), format: 'der', type: 'pkcs8' }).export(
+    { type: 'pkcs8', format: 'pem' },
+  ) as string;
   await assert.rejects(
     () => fetchCredentials(cloud, { cert: { certificatePem: stranger.toString('pem'), privateKeyPem }, thingName: 'cam-1', roleAlias: 'KvsAlias' }),
     /certificate|alert|socket hang up|ECONNRESET/i,
   );
-  assert.ok(new X509Certificate(cam1.certificatePem).checkIssued(new X509Certificate(cloud.caPem)), 'while the provisioned certificate is issued by the cloud CA');
+  assert.ok(
+    new X509Certificate(cam1.certificatePem).checkIssued(new X509Certificate(cloud.caPem)),
+    'while the provisioned certificate is issued by the cloud CA',
+  );
 });
 
 test('fault credentialsDown: true → 503 ServiceUnavailableException; "reset" → the connection is dropped; cleared → 200', async () => {
@@ -132,15 +171,24 @@ test('fault credentialsDown: true → 503 ServiceUnavailableException; "reset" �
 
 /** A KVS client signing with the credentials the provider issued for cam-1. */
 async function deviceKvs(options: { thingName?: string; systemClockOffset?: number } = {}): Promise<ReturnType<typeof kvsClient>> {
-  const answer = await fetchCredentials(cloud, { cert: cam1, roleAlias: 'KvsAlias', ...(options.thingName !== undefined ? { thingName: options.thingName } : {}) });
+  const answer = await fetchCredentials(cloud, {
+    cert: cam1,
+    roleAlias: 'KvsAlias',
+    ...(options.thingName !== undefined ? { thingName: options.thingName } : {}),
+  });
   assert.is(answer.status, 200);
-  return kvsClient(cloud, { credentials: sdkCredentials(answer), ...(options.systemClockOffset !== undefined ? { systemClockOffset: options.systemClockOffset } : {}) });
+  return kvsClient(cloud, {
+    credentials: sdkCredentials(answer),
+    ...(options.systemClockOffset !== undefined ? { systemClockOffset: options.systemClockOffset } : {}),
+  });
 }
 
 const denied = (action: string, resource: string): RegExp =>
-  new RegExp(`^User: arn:aws:sts::${ACCOUNT}:assumed-role/KVSCameraRole/${cam1.certificateId} is not authorized to perform: kinesisvideo:${action} on resource: ${resource}$`);
+  new RegExp(
+    `^User: arn:aws:sts::${ACCOUNT}:assumed-role/KVSCameraRole/${cam1.certificateId} is not authorized to perform: kinesisvideo:${action} on resource: ${resource}$`,
+  );
 
-test('KVS with the temporary credentials: the thing\'s own stream works, any other stream is AccessDeniedException (403)', async () => {
+test("KVS with the temporary credentials: the thing's own stream works, any other stream is AccessDeniedException (403)", async () => {
   const kvs = await deviceKvs({ thingName: 'cam-1' });
   const created = await kvs.send(new CreateStreamCommand({ StreamName: 'cam-1', DataRetentionInHours: 2 }));
   const described = await kvs.send(new DescribeStreamCommand({ StreamName: 'cam-1' }));
@@ -152,31 +200,55 @@ test('KVS with the temporary credentials: the thing\'s own stream works, any oth
   await sdkError(kvs.send(new DescribeStreamCommand({ StreamName: 'cam-10' })), 'AccessDeniedException', 403, denied('DescribeStream', 'cam-10'));
   await sdkError(kvs.send(new CreateStreamCommand({ StreamName: 'cam-3' })), 'AccessDeniedException', 403, denied('CreateStream', 'cam-3'));
   await sdkError(kvs.send(new ListStreamsCommand({})), 'AccessDeniedException', 403, denied('ListStreams', '\\*'));
-  await sdkError(kvs.send(new DeleteStreamCommand({ StreamARN: created.StreamARN })), 'AccessDeniedException', 403, /not authorized to perform: kinesisvideo:DeleteStream/);
+  await sdkError(
+    kvs.send(new DeleteStreamCommand({ StreamARN: created.StreamARN })),
+    'AccessDeniedException',
+    403,
+    /not authorized to perform: kinesisvideo:DeleteStream/,
+  );
   // The example root keys keep full access.
   assert.is((await kvsClient(cloud).send(new DescribeStreamCommand({ StreamName: 'cam-2' }))).StreamInfo!.StreamName, 'cam-2');
 });
 
 /** A raw PutMedia request head signed with `credentials` (session token included); resolves with the status and body. */
-async function putMedia(credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }, stream: string): Promise<{ status: number; body: string }> {
+async function putMedia(
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string },
+  stream: string,
+): Promise<{ status: number; body: string }> {
   const url = new URL(cloud.endpoint);
   const signer = new SignatureV4({ service: 'kinesisvideo', region: 'us-east-1', credentials, sha256: Sha256, applyChecksum: false });
   const signed = await signer.sign({
-    method: 'POST', protocol: 'https:', hostname: url.hostname, port: Number(url.port), path: '/putMedia', body: '',
+    method: 'POST',
+    protocol: 'https:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: '/putMedia',
+    body: '',
     headers: { host: url.host, 'x-amzn-stream-name': stream, 'x-amzn-fragment-timecode-type': 'ABSOLUTE', 'x-amzn-fragment-acknowledgment-required': '1' },
   });
   return new Promise((done, fail) => {
-    const req = request({ host: url.hostname, port: url.port, method: 'POST', path: '/putMedia', headers: { ...signed.headers, 'transfer-encoding': 'chunked' }, ca: cloud.caPem, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path: '/putMedia',
+        headers: { ...signed.headers, 'transfer-encoding': 'chunked' },
+        ca: cloud.caPem,
+        agent: false,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', fail);
     req.end();
   });
 }
 
-test('PutMedia with the temporary credentials: accepted on the thing\'s stream, 403 AccessDeniedException on another', async () => {
+test("PutMedia with the temporary credentials: accepted on the thing's stream, 403 AccessDeniedException on another", async () => {
   const answer = await fetchCredentials(cloud, { cert: cam1, thingName: 'cam-1', roleAlias: 'KvsAlias' });
   const creds = sdkCredentials(answer);
   const own = await putMedia(creds, 'cam-1');
@@ -200,7 +272,12 @@ test('role policy changes apply to credentials already issued; IoT and IAM calls
   await iamClient(cloud).send(new PutRolePolicyCommand({ RoleName: 'KVSCameraRole', PolicyName: 'kvs', PolicyDocument: KVS_POLICY }));
   assert.is((await kvs.send(new DescribeStreamCommand({ StreamName: 'cam-1' }))).StreamInfo!.StreamName, 'cam-1');
 
-  await sdkError(iotClient(cloud, sdkCredentials(answer)).send(new CreateThingCommand({ thingName: 'rogue' })), 'AccessDeniedException', 403, /iot:CreateThing on resource: arn:aws:iot:us-east-1:123456789012:thing\/rogue/);
+  await sdkError(
+    iotClient(cloud, sdkCredentials(answer)).send(new CreateThingCommand({ thingName: 'rogue' })),
+    'AccessDeniedException',
+    403,
+    /iot:CreateThing on resource: arn:aws:iot:us-east-1:123456789012:thing\/rogue/,
+  );
   await sdkError(iamClient(cloud, sdkCredentials(answer)).send(new GetRoleCommand({ RoleName: 'KVSCameraRole' })), 'AccessDenied', 403, /iam:GetRole/);
 });
 

@@ -37,7 +37,10 @@ test('Allow needs a matching action (case-insensitive, wildcards) and resource (
   assert.is(evaluatePolicies([d], { action: 'kinesisvideo:PutMedia', resource: `${STREAM}/cam-10/1` }), 'implicit-deny');
   assert.is(evaluatePolicies([d], { action: 'kinesisvideo:PutMedia', resource: `${STREAM}/CAM-1/1` }), 'implicit-deny');
   assert.is(evaluatePolicies([d], { action: 'kinesisvideo:GetMedia', resource: `${STREAM}/cam-1/1` }), 'implicit-deny');
-  assert.is(evaluatePolicies([doc({ Effect: 'Allow', Action: '*', Resource: 'arn:aws:*' })], { action: 'iot:CreateThing', resource: 'arn:aws:iot:r:1:thing/x' }), 'allow');
+  assert.is(
+    evaluatePolicies([doc({ Effect: 'Allow', Action: '*', Resource: 'arn:aws:*' })], { action: 'iot:CreateThing', resource: 'arn:aws:iot:r:1:thing/x' }),
+    'allow',
+  );
   assert.is(evaluatePolicies([], { action: 'iot:CreateThing', resource: '*' }), 'implicit-deny');
 });
 
@@ -57,7 +60,11 @@ test('policy variables: ${credentials-iot:ThingName} is substituted literally; w
   assert.is(evaluatePolicies([d], { action: 'kinesisvideo:PutMedia', resource: `${STREAM}/cam-2/1`, variables: THING }), 'implicit-deny');
   assert.is(evaluatePolicies([d], { action: 'kinesisvideo:PutMedia', resource: `${STREAM}/cam-1/1` }), 'implicit-deny');
   const star = new Map([['credentials-iot:ThingName', '*']]);
-  assert.is(evaluatePolicies([d], { action: 'kinesisvideo:PutMedia', resource: `${STREAM}/cam-1/1`, variables: star }), 'implicit-deny', 'a value is never a wildcard');
+  assert.is(
+    evaluatePolicies([d], { action: 'kinesisvideo:PutMedia', resource: `${STREAM}/cam-1/1`, variables: star }),
+    'implicit-deny',
+    'a value is never a wildcard',
+  );
   const escaped = doc({ Effect: 'Allow', Action: 'x:y', Resource: 'arn:x:${*}' });
   assert.is(evaluatePolicies([escaped], { action: 'x:y', resource: 'arn:x:*' }), 'allow');
   assert.is(evaluatePolicies([escaped], { action: 'x:y', resource: 'arn:x:a' }), 'implicit-deny');

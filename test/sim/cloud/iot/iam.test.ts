@@ -17,7 +17,14 @@ test.after(async () => {
 });
 
 test('CreateRole → GetRole: ARN, AROA id, path, default MaxSessionDuration, trust policy URL-encoded as IAM returns it', async () => {
-  const created = await iam.send(new CreateRoleCommand({ RoleName: 'KVSCameraRole', AssumeRolePolicyDocument: TRUST_POLICY, Description: 'cameras', Tags: [{ Key: 'app', Value: 'fieldcam' }] }));
+  const created = await iam.send(
+    new CreateRoleCommand({
+      RoleName: 'KVSCameraRole',
+      AssumeRolePolicyDocument: TRUST_POLICY,
+      Description: 'cameras',
+      Tags: [{ Key: 'app', Value: 'fieldcam' }],
+    }),
+  );
   const role = created.Role!;
   assert.is(role.Arn, 'arn:aws:iam::123456789012:role/KVSCameraRole');
   assert.ok(/^AROA[A-Z2-7]{17}$/.test(role.RoleId!), role.RoleId);
@@ -29,25 +36,50 @@ test('CreateRole → GetRole: ARN, AROA id, path, default MaxSessionDuration, tr
   const got = await iam.send(new GetRoleCommand({ RoleName: 'kvscamerarole' }));
   assert.is(got.Role!.RoleId, role.RoleId, 'role names are case-insensitive');
   assert.is(got.Role!.Description, 'cameras');
-  const withPath = await iam.send(new CreateRoleCommand({ RoleName: 'Long', Path: '/devices/', MaxSessionDuration: 43200, AssumeRolePolicyDocument: TRUST_POLICY }));
+  const withPath = await iam.send(
+    new CreateRoleCommand({ RoleName: 'Long', Path: '/devices/', MaxSessionDuration: 43200, AssumeRolePolicyDocument: TRUST_POLICY }),
+  );
   assert.is(withPath.Role!.Arn, 'arn:aws:iam::123456789012:role/devices/Long');
   assert.is(withPath.Role!.MaxSessionDuration, 43200);
 });
 
 test('CreateRole of an existing name → 409 EntityAlreadyExists; GetRole of a missing role → 404 NoSuchEntity', async () => {
-  await sdkError(iam.send(new CreateRoleCommand({ RoleName: 'KVSCameraRole', AssumeRolePolicyDocument: TRUST_POLICY })), 'EntityAlreadyExistsException', 409,
-    /^Role with name KVSCameraRole already exists\.$/);
+  await sdkError(
+    iam.send(new CreateRoleCommand({ RoleName: 'KVSCameraRole', AssumeRolePolicyDocument: TRUST_POLICY })),
+    'EntityAlreadyExistsException',
+    409,
+    /^Role with name KVSCameraRole already exists\.$/,
+  );
   await sdkError(iam.send(new CreateRoleCommand({ RoleName: 'KVSCAMERAROLE', AssumeRolePolicyDocument: TRUST_POLICY })), 'EntityAlreadyExistsException', 409);
   await sdkError(iam.send(new GetRoleCommand({ RoleName: 'Nope' })), 'NoSuchEntityException', 404, /^The role with name Nope cannot be found\.$/);
 });
 
 test('malformed trust policies and bad input are refused as IAM refuses them', async () => {
-  await sdkError(iam.send(new CreateRoleCommand({ RoleName: 'Bad', AssumeRolePolicyDocument: '{' })), 'MalformedPolicyDocumentException', 400, /^This policy contains invalid Json$/);
+  await sdkError(
+    iam.send(new CreateRoleCommand({ RoleName: 'Bad', AssumeRolePolicyDocument: '{' })),
+    'MalformedPolicyDocumentException',
+    400,
+    /^This policy contains invalid Json$/,
+  );
   const noPrincipal = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole' }] });
-  await sdkError(iam.send(new CreateRoleCommand({ RoleName: 'Bad', AssumeRolePolicyDocument: noPrincipal })), 'MalformedPolicyDocumentException', 400, /Missing required field Principal/);
-  await sdkError(iam.send(new CreateRoleCommand({ RoleName: 'bad name', AssumeRolePolicyDocument: TRUST_POLICY })), 'ValidationError', 400,
-    /Value 'bad name' at 'roleName' failed to satisfy constraint/);
-  await sdkError(iam.send(new CreateRoleCommand({ RoleName: 'Short', MaxSessionDuration: 60, AssumeRolePolicyDocument: TRUST_POLICY })), 'ValidationError', 400, /maxSessionDuration/);
+  await sdkError(
+    iam.send(new CreateRoleCommand({ RoleName: 'Bad', AssumeRolePolicyDocument: noPrincipal })),
+    'MalformedPolicyDocumentException',
+    400,
+    /Missing required field Principal/,
+  );
+  await sdkError(
+    iam.send(new CreateRoleCommand({ RoleName: 'bad name', AssumeRolePolicyDocument: TRUST_POLICY })),
+    'ValidationError',
+    400,
+    /Value 'bad name' at 'roleName' failed to satisfy constraint/,
+  );
+  await sdkError(
+    iam.send(new CreateRoleCommand({ RoleName: 'Short', MaxSessionDuration: 60, AssumeRolePolicyDocument: TRUST_POLICY })),
+    'ValidationError',
+    400,
+    /maxSessionDuration/,
+  );
 });
 
 test('PutRolePolicy → GetRolePolicy; PutRolePolicy replaces; missing role or policy → NoSuchEntity; Principal in an identity policy is malformed', async () => {
@@ -58,19 +90,45 @@ test('PutRolePolicy → GetRolePolicy; PutRolePolicy replaces; missing role or p
   const narrower = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kinesisvideo:DescribeStream', Resource: '*' }] });
   await iam.send(new PutRolePolicyCommand({ RoleName: 'KVSCameraRole', PolicyName: 'kvs', PolicyDocument: narrower }));
   assert.is(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: 'KVSCameraRole', PolicyName: 'kvs' }))).PolicyDocument!), narrower);
-  await sdkError(iam.send(new GetRolePolicyCommand({ RoleName: 'KVSCameraRole', PolicyName: 'other' })), 'NoSuchEntityException', 404,
-    /^The role policy with name other cannot be found\.$/);
+  await sdkError(
+    iam.send(new GetRolePolicyCommand({ RoleName: 'KVSCameraRole', PolicyName: 'other' })),
+    'NoSuchEntityException',
+    404,
+    /^The role policy with name other cannot be found\.$/,
+  );
   await sdkError(iam.send(new PutRolePolicyCommand({ RoleName: 'Nope', PolicyName: 'kvs', PolicyDocument: KVS_POLICY })), 'NoSuchEntityException', 404);
-  await sdkError(iam.send(new PutRolePolicyCommand({ RoleName: 'KVSCameraRole', PolicyName: 'p', PolicyDocument: TRUST_POLICY })), 'MalformedPolicyDocumentException', 400, /Principal/);
-  const huge = JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'kinesisvideo:DescribeStream', Resource: Array.from({ length: 300 }, (_, i) => `arn:aws:kinesisvideo:*:*:stream/s${i}/*`) }] });
-  await sdkError(iam.send(new PutRolePolicyCommand({ RoleName: 'KVSCameraRole', PolicyName: 'huge', PolicyDocument: huge })), 'LimitExceededException', 409, /10240/);
+  await sdkError(
+    iam.send(new PutRolePolicyCommand({ RoleName: 'KVSCameraRole', PolicyName: 'p', PolicyDocument: TRUST_POLICY })),
+    'MalformedPolicyDocumentException',
+    400,
+    /Principal/,
+  );
+  const huge = JSON.stringify({
+    Statement: [
+      { Effect: 'Allow', Action: 'kinesisvideo:DescribeStream', Resource: Array.from({ length: 300 }, (_, i) => `arn:aws:kinesisvideo:*:*:stream/s${i}/*`) },
+    ],
+  });
+  await sdkError(
+    iam.send(new PutRolePolicyCommand({ RoleName: 'KVSCameraRole', PolicyName: 'huge', PolicyDocument: huge })),
+    'LimitExceededException',
+    409,
+    /10240/,
+  );
 });
 
 test('front-door errors arrive in the XML shape: bad signature, unknown key; roles survive a restart', async () => {
-  await sdkError(iamClient(cloud, { ...CREDENTIALS, secretAccessKey: 'wrong' }).send(new GetRoleCommand({ RoleName: 'KVSCameraRole' })),
-    'SignatureDoesNotMatch', 403, /signature we calculated does not match/);
-  await sdkError(iamClient(cloud, { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'x' }).send(new GetRoleCommand({ RoleName: 'KVSCameraRole' })),
-    'InvalidClientTokenId', 403, /security token included in the request is invalid/);
+  await sdkError(
+    iamClient(cloud, { ...CREDENTIALS, secretAccessKey: 'wrong' }).send(new GetRoleCommand({ RoleName: 'KVSCameraRole' })),
+    'SignatureDoesNotMatch',
+    403,
+    /signature we calculated does not match/,
+  );
+  await sdkError(
+    iamClient(cloud, { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'x' }).send(new GetRoleCommand({ RoleName: 'KVSCameraRole' })),
+    'InvalidClientTokenId',
+    403,
+    /security token included in the request is invalid/,
+  );
 
   await cloud.close();
   cloud = await startTestCloud(state.dir);
@@ -90,8 +148,18 @@ test('UpdateRole: MaxSessionDuration and Description change, what is left out st
   role = (await iam.send(new GetRoleCommand({ RoleName: 'LongSessions' }))).Role!;
   assert.is(role.MaxSessionDuration, 7200);
   assert.is(role.Description, 'after');
-  await sdkError(iam.send(new UpdateRoleCommand({ RoleName: 'LongSessions', MaxSessionDuration: 3599 })), 'ValidationError', 400, /greater than or equal to 3600/);
-  await sdkError(iam.send(new UpdateRoleCommand({ RoleName: 'LongSessions', MaxSessionDuration: 43201 })), 'ValidationError', 400, /less than or equal to 43200/);
+  await sdkError(
+    iam.send(new UpdateRoleCommand({ RoleName: 'LongSessions', MaxSessionDuration: 3599 })),
+    'ValidationError',
+    400,
+    /greater than or equal to 3600/,
+  );
+  await sdkError(
+    iam.send(new UpdateRoleCommand({ RoleName: 'LongSessions', MaxSessionDuration: 43201 })),
+    'ValidationError',
+    400,
+    /less than or equal to 43200/,
+  );
   await sdkError(iam.send(new UpdateRoleCommand({ RoleName: 'NoSuchRole', MaxSessionDuration: 7200 })), 'NoSuchEntityException', 404);
   assert.is((await iam.send(new GetRoleCommand({ RoleName: 'LongSessions' }))).Role!.MaxSessionDuration, 7200);
 });

@@ -35,10 +35,14 @@ test.after(async () => {
 });
 
 test('CreateThingType and CreateThing: ARNs and ids; the same call again returns the same ids', async () => {
-  const type = await iot.send(new CreateThingTypeCommand({ thingTypeName: 'camera', thingTypeProperties: { thingTypeDescription: 'Pi camera', searchableAttributes: ['site'] } }));
+  const type = await iot.send(
+    new CreateThingTypeCommand({ thingTypeName: 'camera', thingTypeProperties: { thingTypeDescription: 'Pi camera', searchableAttributes: ['site'] } }),
+  );
   assert.is(type.thingTypeArn, `${ARN}:thingtype/camera`);
   assert.ok(/^[0-9a-f-]{36}$/.test(type.thingTypeId!), type.thingTypeId);
-  const again = await iot.send(new CreateThingTypeCommand({ thingTypeName: 'camera', thingTypeProperties: { thingTypeDescription: 'Pi camera', searchableAttributes: ['site'] } }));
+  const again = await iot.send(
+    new CreateThingTypeCommand({ thingTypeName: 'camera', thingTypeProperties: { thingTypeDescription: 'Pi camera', searchableAttributes: ['site'] } }),
+  );
   assert.is(again.thingTypeId, type.thingTypeId);
 
   const thing = await iot.send(new CreateThingCommand({ thingName: 'cam-1', thingTypeName: 'camera', attributePayload: { attributes: { site: 'barn' } } }));
@@ -49,11 +53,20 @@ test('CreateThingType and CreateThing: ARNs and ids; the same call again returns
 });
 
 test('same name, different configuration → 409 ResourceAlreadyExistsException with resourceId and resourceArn', async () => {
-  const err = await sdkError(iot.send(new CreateThingCommand({ thingName: 'cam-1' })), 'ResourceAlreadyExistsException', 409, /^Thing cam-1 already exists in account with different attributes$/);
+  const err = await sdkError(
+    iot.send(new CreateThingCommand({ thingName: 'cam-1' })),
+    'ResourceAlreadyExistsException',
+    409,
+    /^Thing cam-1 already exists in account with different attributes$/,
+  );
   const detail = err as unknown as { resourceId?: string; resourceArn?: string };
   assert.is(detail.resourceArn, `${ARN}:thing/cam-1`);
   assert.ok(/^[0-9a-f-]{36}$/.test(detail.resourceId ?? ''), 'resourceId is the thing id');
-  await sdkError(iot.send(new CreateThingTypeCommand({ thingTypeName: 'camera', thingTypeProperties: { thingTypeDescription: 'other' } })), 'ResourceAlreadyExistsException', 409);
+  await sdkError(
+    iot.send(new CreateThingTypeCommand({ thingTypeName: 'camera', thingTypeProperties: { thingTypeDescription: 'other' } })),
+    'ResourceAlreadyExistsException',
+    409,
+  );
 });
 
 test('DescribeThing, ListThings (filters, pages), not-found and validation errors', async () => {
@@ -64,22 +77,46 @@ test('DescribeThing, ListThings (filters, pages), not-found and validation error
   assert.is(d.defaultClientId, 'cam-1');
   for (const name of ['cam-2', 'cam-3']) await iot.send(new CreateThingCommand({ thingName: name }));
   const all = await iot.send(new ListThingsCommand({}));
-  assert.equal(all.things!.map((t) => t.thingName), ['cam-1', 'cam-2', 'cam-3']);
+  assert.equal(
+    all.things!.map((t) => t.thingName),
+    ['cam-1', 'cam-2', 'cam-3'],
+  );
   const typed = await iot.send(new ListThingsCommand({ thingTypeName: 'camera' }));
-  assert.equal(typed.things!.map((t) => t.thingName), ['cam-1']);
+  assert.equal(
+    typed.things!.map((t) => t.thingName),
+    ['cam-1'],
+  );
   const byAttr = await iot.send(new ListThingsCommand({ attributeName: 'site', attributeValue: 'ba', usePrefixAttributeValue: true }));
-  assert.equal(byAttr.things!.map((t) => t.thingName), ['cam-1']);
+  assert.equal(
+    byAttr.things!.map((t) => t.thingName),
+    ['cam-1'],
+  );
   const first = await iot.send(new ListThingsCommand({ maxResults: 2 }));
-  assert.equal(first.things!.map((t) => t.thingName), ['cam-1', 'cam-2']);
+  assert.equal(
+    first.things!.map((t) => t.thingName),
+    ['cam-1', 'cam-2'],
+  );
   const second = await iot.send(new ListThingsCommand({ maxResults: 2, nextToken: first.nextToken }));
-  assert.equal(second.things!.map((t) => t.thingName), ['cam-3']);
+  assert.equal(
+    second.things!.map((t) => t.thingName),
+    ['cam-3'],
+  );
   assert.is(second.nextToken, undefined);
 
   await sdkError(iot.send(new DescribeThingCommand({ thingName: 'nope' })), 'ResourceNotFoundException', 404, /nope/);
-  await sdkError(iot.send(new CreateThingCommand({ thingName: 'bad name' })), 'InvalidRequestException', 400,
-    /^1 validation error detected: Value 'bad name' at 'thingName' failed to satisfy constraint: Member must satisfy regular expression pattern: \[a-zA-Z0-9:_-\]\+$/);
+  await sdkError(
+    iot.send(new CreateThingCommand({ thingName: 'bad name' })),
+    'InvalidRequestException',
+    400,
+    /^1 validation error detected: Value 'bad name' at 'thingName' failed to satisfy constraint: Member must satisfy regular expression pattern: \[a-zA-Z0-9:_-\]\+$/,
+  );
   await sdkError(iot.send(new CreateThingCommand({ thingName: 'x', thingTypeName: 'no-such-type' })), 'ResourceNotFoundException', 404);
-  await sdkError(iot.send(new CreateThingCommand({ thingName: 'y', attributePayload: { attributes: { a: '1', b: '2', c: '3', d: '4' } } })), 'InvalidRequestException', 400, /at most 3 attributes/);
+  await sdkError(
+    iot.send(new CreateThingCommand({ thingName: 'y', attributePayload: { attributes: { a: '1', b: '2', c: '3', d: '4' } } })),
+    'InvalidRequestException',
+    400,
+    /at most 3 attributes/,
+  );
 });
 
 test('CreateKeysAndCertificate: a real RSA 2048 X.509 client certificate from the local CA; id = SHA-256 of the DER', async () => {
@@ -118,7 +155,12 @@ test('UpdateCertificate: ACTIVE ↔ INACTIVE (idempotent); REVOKED stays revoked
   assert.is(await status(), 'REVOKED');
   await sdkError(iot.send(new UpdateCertificateCommand({ certificateId: 'ab'.repeat(32), newStatus: 'ACTIVE' })), 'ResourceNotFoundException', 404);
   await sdkError(iot.send(new DescribeCertificateCommand({ certificateId: 'short' })), 'InvalidRequestException', 400, /certificateId/);
-  await sdkError(iot.send(new UpdateCertificateCommand({ certificateId: cert.certificateId, newStatus: 'GONE' as 'ACTIVE' })), 'InvalidRequestException', 400, /enum value set/);
+  await sdkError(
+    iot.send(new UpdateCertificateCommand({ certificateId: cert.certificateId, newStatus: 'GONE' as 'ACTIVE' })),
+    'InvalidRequestException',
+    400,
+    /enum value set/,
+  );
 });
 
 test('CreateCertificateFromCsr: certifies the CSR key and subject; a tampered or weak CSR is InvalidRequestException', async () => {
@@ -140,11 +182,32 @@ test('CreateCertificateFromCsr: certifies the CSR key and subject; a tampered or
   await sdkError(iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: 'not a csr' })), 'InvalidRequestException', 400);
   const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
   const weakKeys = {
-    privateKey: await webcrypto.subtle.importKey('pkcs8', weak.privateKey.export({ type: 'pkcs8', format: 'der' }), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, ['sign']),
-    publicKey: await webcrypto.subtle.importKey('spki', weak.publicKey.export({ type: 'spki', format: 'der' }), { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, ['verify']),
+    privateKey: await webcrypto.subtle.importKey(
+      'pkcs8',
+      weak.privateKey.export({ type: 'pkcs8', format: 'der' }),
+      { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      true,
+      ['sign'],
+    ),
+    publicKey: await webcrypto.subtle.importKey(
+      'spki',
+      weak.publicKey.export({ type: 'spki', format: 'der' }),
+      { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      true,
+      ['verify'],
+    ),
   };
-  const weakCsr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=weak', keys: weakKeys, signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } });
-  await sdkError(iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: weakCsr.toString('pem') })), 'InvalidRequestException', 400, /too weak/);
+  const weakCsr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: 'CN=weak',
+    keys: weakKeys,
+    signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+  });
+  await sdkError(
+    iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: weakCsr.toString('pem') })),
+    'InvalidRequestException',
+    400,
+    /too weak/,
+  );
 });
 
 test('CreatePolicy / GetPolicy / AttachPolicy: version 1, existing name → 409, malformed → MalformedPolicyException, idempotent attach', async () => {
@@ -156,16 +219,29 @@ test('CreatePolicy / GetPolicy / AttachPolicy: version 1, existing name → 409,
   assert.is(got.policyDocument, doc);
   assert.is(got.defaultVersionId, '1');
   assert.ok(got.creationDate instanceof Date);
-  const exists = await sdkError(iot.send(new CreatePolicyCommand({ policyName: 'connect', policyDocument: doc })), 'ResourceAlreadyExistsException', 409, /name already exists/);
+  const exists = await sdkError(
+    iot.send(new CreatePolicyCommand({ policyName: 'connect', policyDocument: doc })),
+    'ResourceAlreadyExistsException',
+    409,
+    /name already exists/,
+  );
   assert.is((exists as unknown as { resourceArn?: string }).resourceArn, created.policyArn);
   await sdkError(iot.send(new CreatePolicyCommand({ policyName: 'bad', policyDocument: '{not json' })), 'MalformedPolicyException', 400, /invalid Json/);
-  await sdkError(iot.send(new CreatePolicyCommand({ policyName: 'bad', policyDocument: JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'iot:*' }] }) })), 'MalformedPolicyException', 400, /resources/);
+  await sdkError(
+    iot.send(new CreatePolicyCommand({ policyName: 'bad', policyDocument: JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'iot:*' }] }) })),
+    'MalformedPolicyException',
+    400,
+    /resources/,
+  );
   await sdkError(iot.send(new GetPolicyCommand({ policyName: 'nope' })), 'ResourceNotFoundException', 404);
 
   const cert = await createCertificate(iot);
   await iot.send(new AttachPolicyCommand({ policyName: 'connect', target: cert.certificateArn }));
   await iot.send(new AttachPolicyCommand({ policyName: 'connect', target: cert.certificateArn }));
-  assert.equal(cloud.ctx.iot.policiesOf(cert.certificateArn).map((p) => p.policyName), ['connect']);
+  assert.equal(
+    cloud.ctx.iot.policiesOf(cert.certificateArn).map((p) => p.policyName),
+    ['connect'],
+  );
   await sdkError(iot.send(new AttachPolicyCommand({ policyName: 'nope', target: cert.certificateArn })), 'ResourceNotFoundException', 404);
   await sdkError(iot.send(new AttachPolicyCommand({ policyName: 'connect', target: `${ARN}:cert/${'0'.repeat(64)}` })), 'ResourceNotFoundException', 404);
 });
@@ -178,7 +254,11 @@ test('AttachThingPrincipal / ListThingPrincipals: idempotent; unknown thing or p
   assert.equal(listed.principals, [cert.certificateArn]);
   assert.equal((await iot.send(new ListThingPrincipalsCommand({ thingName: 'cam-3' }))).principals, []);
   await sdkError(iot.send(new AttachThingPrincipalCommand({ thingName: 'nope', principal: cert.certificateArn })), 'ResourceNotFoundException', 404);
-  await sdkError(iot.send(new AttachThingPrincipalCommand({ thingName: 'cam-2', principal: `${ARN}:cert/${'1'.repeat(64)}` })), 'ResourceNotFoundException', 404);
+  await sdkError(
+    iot.send(new AttachThingPrincipalCommand({ thingName: 'cam-2', principal: `${ARN}:cert/${'1'.repeat(64)}` })),
+    'ResourceNotFoundException',
+    404,
+  );
   await sdkError(iot.send(new ListThingPrincipalsCommand({ thingName: 'nope' })), 'ResourceNotFoundException', 404);
 });
 
@@ -192,8 +272,18 @@ test('CreateRoleAlias / DescribeRoleAlias: default 3600 s, range 900-43200, exis
   assert.is(d!.owner, '123456789012');
   assert.ok(d!.creationDate instanceof Date);
   await sdkError(iot.send(new CreateRoleAliasCommand({ roleAlias: 'KvsAlias', roleArn })), 'ResourceAlreadyExistsException', 409);
-  await sdkError(iot.send(new CreateRoleAliasCommand({ roleAlias: 'Short', roleArn, credentialDurationSeconds: 600 })), 'InvalidRequestException', 400, /greater than or equal to 900/);
-  await sdkError(iot.send(new CreateRoleAliasCommand({ roleAlias: 'NotARole', roleArn: 'arn:aws:s3:::some-bucket-name' })), 'InvalidRequestException', 400, /role ARN/);
+  await sdkError(
+    iot.send(new CreateRoleAliasCommand({ roleAlias: 'Short', roleArn, credentialDurationSeconds: 600 })),
+    'InvalidRequestException',
+    400,
+    /greater than or equal to 900/,
+  );
+  await sdkError(
+    iot.send(new CreateRoleAliasCommand({ roleAlias: 'NotARole', roleArn: 'arn:aws:s3:::some-bucket-name' })),
+    'InvalidRequestException',
+    400,
+    /role ARN/,
+  );
   await sdkError(iot.send(new DescribeRoleAliasCommand({ roleAlias: 'nope' })), 'ResourceNotFoundException', 404);
 });
 

@@ -70,16 +70,26 @@ export interface DeviceCertificate {
 
 export async function createCertificate(iot: IoTClient, active = true): Promise<DeviceCertificate> {
   const out = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: active }));
-  return { certificateArn: out.certificateArn!, certificateId: out.certificateId!, certificatePem: out.certificatePem!, privateKeyPem: out.keyPair!.PrivateKey! };
+  return {
+    certificateArn: out.certificateArn!,
+    certificateId: out.certificateId!,
+    certificatePem: out.certificatePem!,
+    privateKeyPem: out.keyPair!.PrivateKey!,
+  };
 }
 
 /** Role + KVS policy + role alias + IoT policy allowing AssumeRoleWithCertificate on it (§13 steps 2-4). */
-export async function provisionRole(cloud: RunningCloud, names: { role: string; alias: string; policy: string; durationSeconds?: number }): Promise<{ roleArn: string; roleAliasArn: string }> {
+export async function provisionRole(
+  cloud: RunningCloud,
+  names: { role: string; alias: string; policy: string; durationSeconds?: number },
+): Promise<{ roleArn: string; roleAliasArn: string }> {
   const iam = iamClient(cloud);
   const iot = iotClient(cloud);
   const role = await iam.send(new CreateRoleCommand({ RoleName: names.role, AssumeRolePolicyDocument: TRUST_POLICY }));
   await iam.send(new PutRolePolicyCommand({ RoleName: names.role, PolicyName: 'kvs', PolicyDocument: KVS_POLICY }));
-  const alias = await iot.send(new CreateRoleAliasCommand({ roleAlias: names.alias, roleArn: role.Role!.Arn!, credentialDurationSeconds: names.durationSeconds ?? 3600 }));
+  const alias = await iot.send(
+    new CreateRoleAliasCommand({ roleAlias: names.alias, roleArn: role.Role!.Arn!, credentialDurationSeconds: names.durationSeconds ?? 3600 }),
+  );
   await iot.send(new CreatePolicyCommand({ policyName: names.policy, policyDocument: assumeRolePolicy(alias.roleAliasArn!) }));
   return { roleArn: role.Role!.Arn!, roleAliasArn: alias.roleAliasArn! };
 }
@@ -128,7 +138,11 @@ export async function fetchCredentials(
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const errorType = res.headers['x-amzn-errortype'];
-          done({ status: res.statusCode ?? 0, errorType: Array.isArray(errorType) ? errorType[0] : errorType, json: JSON.parse(text) as Record<string, unknown> });
+          done({
+            status: res.statusCode ?? 0,
+            errorType: Array.isArray(errorType) ? errorType[0] : errorType,
+            json: JSON.parse(text) as Record<string, unknown>,
+          });
         });
       },
     );

@@ -33,7 +33,10 @@ test.after(async () => {
 });
 
 function connectDoc(n: number): string {
-  return JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `arn:aws:iot:us-east-1:123456789012:client/c${n}` }] });
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: `arn:aws:iot:us-east-1:123456789012:client/c${n}` }],
+  });
 }
 
 async function versionIds(policyName: string): Promise<string[]> {
@@ -63,7 +66,10 @@ test('only the default version authorizes: a new version without setAsDefault ch
   assert.equal(refused.json, { message: 'Access Denied' });
   // The accessors another server (the MQTT broker) evaluates policies through see the default version.
   const attached = cloud.ctx.iot.policiesOf(cert.certificateArn);
-  assert.equal(attached.map((p) => p.policyDocument), [otherAlias]);
+  assert.equal(
+    attached.map((p) => p.policyDocument),
+    [otherAlias],
+  );
   assert.ok(JSON.stringify(cloud.ctx.iot.document(attached[0]!)).includes('OtherAlias'));
 
   assert.equal(await versionIds('CamPolicy'), ['3*', '2', '1']);
@@ -80,7 +86,12 @@ test('only the default version authorizes: a new version without setAsDefault ch
 test('five versions at most; the default cannot be deleted; ids are never reused; bad input is named', async () => {
   await iot.send(new CreatePolicyCommand({ policyName: 'five', policyDocument: connectDoc(1) }));
   for (let n = 2; n <= 5; n++) await iot.send(new CreatePolicyVersionCommand({ policyName: 'five', policyDocument: connectDoc(n), setAsDefault: n === 5 }));
-  await sdkError(iot.send(new CreatePolicyVersionCommand({ policyName: 'five', policyDocument: connectDoc(6) })), 'VersionsLimitExceededException', 409, /maximum of 5 versions/);
+  await sdkError(
+    iot.send(new CreatePolicyVersionCommand({ policyName: 'five', policyDocument: connectDoc(6) })),
+    'VersionsLimitExceededException',
+    409,
+    /maximum of 5 versions/,
+  );
   await sdkError(iot.send(new DeletePolicyVersionCommand({ policyName: 'five', policyVersionId: '5' })), 'DeleteConflictException', 409, /default version/);
   await iot.send(new DeletePolicyVersionCommand({ policyName: 'five', policyVersionId: '2' }));
   await sdkError(iot.send(new DeletePolicyVersionCommand({ policyName: 'five', policyVersionId: '2' })), 'ResourceNotFoundException', 404);

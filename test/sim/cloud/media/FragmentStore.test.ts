@@ -36,14 +36,21 @@ test('stores 10 fragments; header once; a reopened store lists the same; header 
   assert.equal(again.list(), store.list());
   assert.is(again.damagedLines, 0);
   const records = again.list();
-  assert.equal(records.map((r) => r.producerTimestampMs), Array.from({ length: 10 }, (_, i) => T0 + i * 1000));
+  assert.equal(
+    records.map((r) => r.producerTimestampMs),
+    Array.from({ length: 10 }, (_, i) => T0 + i * 1000),
+  );
   assert.ok(records.every((r) => r.durationMs === 1000 && r.serverTimestampMs === T0 + 5000));
   const rebuilt = concat([again.readHeader(records[0]!.header), ...records.map((r) => again.readFragment(r))]);
   assert.equal(rebuilt, BODY);
 
   const file = join(root, 'rebuilt.mkv');
   writeFileSync(file, rebuilt);
-  const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+  const probe = spawnSync(
+    'ffprobe',
+    ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file],
+    { encoding: 'utf8' },
+  );
   assert.is(probe.stdout.trim(), '100');
   assert.is(probe.stderr, '');
 });
@@ -97,11 +104,21 @@ test('a fragment stored after a higher-numbered one (two connections during a ha
   const a = store.nextFragmentNumber(T0);
   const b = store.nextFragmentNumber(T0);
   const fragment = (number: string, timecode: number) => ({
-    number, timecode, producerTimestampMs: timecode, serverTimestampMs: T0, durationMs: 1000, header: header(), bytes: second(timecode), tags: [],
+    number,
+    timecode,
+    producerTimestampMs: timecode,
+    serverTimestampMs: T0,
+    durationMs: 1000,
+    header: header(),
+    bytes: second(timecode),
+    tags: [],
   });
   await store.append(fragment(b, T0 + 1000));
   await store.append(fragment(a, T0));
-  assert.equal(store.list().map((r) => r.fragmentNumber), [a, b]);
+  assert.equal(
+    store.list().map((r) => r.fragmentNumber),
+    [a, b],
+  );
   await assert.rejects(() => store.append(fragment(a, T0)), /already stored/);
 });
 

@@ -3,9 +3,7 @@ import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
 import { PutMediaIngest } from '../../../../sim/cloud/kvs/media/PutMediaIngest.ts';
 import { assert, suite } from '../../../harness/index.ts';
 import { walk } from '../../../firmware/core/mkv/ebmlWalk.ts';
-import {
-  block, cluster, concat, el, EOFR, harness, header, muxFixture, prng, randomSplit, second, T0, tags, tracks,
-} from './mediaKit.ts';
+import { block, cluster, concat, el, EOFR, harness, header, muxFixture, prng, randomSplit, second, T0, tags, tracks } from './mediaKit.ts';
 
 const test = suite('sim/cloud PutMediaIngest');
 
@@ -41,10 +39,16 @@ test('stored fragments: header + fragments reproduce the body byte for byte; tim
   const h = harness();
   feed(h, randomSplit(BODY, prng(3), 5000));
   const header = h.stored[0]!.header;
-  assert.ok(h.stored.every((f) => f.header === header), 'one header object per connection');
+  assert.ok(
+    h.stored.every((f) => f.header === header),
+    'one header object per connection',
+  );
   assert.equal(concat([header, ...h.stored.map((f) => f.bytes)]), BODY);
   const top = walk(concat([header, ...h.stored.map((f) => f.bytes)]));
-  assert.equal(top.map((n) => n.id), [EBML_IDS.EBML, EBML_IDS.Segment]);
+  assert.equal(
+    top.map((n) => n.id),
+    [EBML_IDS.EBML, EBML_IDS.Segment],
+  );
   h.stored.forEach((f, i) => {
     assert.is(f.timecode, TIMECODES[i]);
     assert.is(f.producerTimestampMs, TIMECODES[i], 'ABSOLUTE: the Cluster timecode in ms');
@@ -77,7 +81,10 @@ test('end-of-fragment tags: RECEIVED as soon as the tag arrives (before the next
   h.ingest.end();
   assert.is(h.stored.length, 10);
   for (const f of h.stored) {
-    assert.equal(f.tags.map((t) => [t.name, t.value]), [['camera', 'porch']]);
+    assert.equal(
+      f.tags.map((t) => [t.name, t.value]),
+      [['camera', 'porch']],
+    );
     const nodes = walk(concat([f.header, f.bytes]))[1]!.children;
     assert.equal(nodes.map((n) => n.id).slice(2), [EBML_IDS.Tags, EBML_IDS.Cluster], 'the metadata Tags, then the Cluster; no EoFr');
   }
@@ -86,20 +93,29 @@ test('end-of-fragment tags: RECEIVED as soon as the tag arrives (before the next
 test('retention 0: BUFFERING and RECEIVED only', () => {
   const h = harness({ retention: false });
   feed(h, [BODY]);
-  assert.equal(h.trace(), TIMECODES.flatMap((t) => [`BUFFERING:${t}`, `RECEIVED:${t}`]));
+  assert.equal(
+    h.trace(),
+    TIMECODES.flatMap((t) => [`BUFFERING:${t}`, `RECEIVED:${t}`]),
+  );
 });
 
 test('RELATIVE timecodes: producer timestamp = x-amzn-producer-start-timestamp + timecode; the ACK keeps the timecode as sent', () => {
   const h = harness({ timecodeType: 'RELATIVE', producerStartMs: T0 });
   feed(h, [header(), second(0), second(1000), EOFR]);
   assert.equal(h.trace(), ['BUFFERING:0', 'RECEIVED:0', 'PERSISTED:0', 'BUFFERING:1000', 'RECEIVED:1000', 'PERSISTED:1000']);
-  assert.equal(h.stored.map((f) => f.producerTimestampMs), [T0, T0 + 1000]);
+  assert.equal(
+    h.stored.map((f) => f.producerTimestampMs),
+    [T0, T0 + 1000],
+  );
 });
 
 test('TimecodeScale other than 1 ms: producer timestamps and durations in ms', () => {
   const h = harness({ timecodeType: 'RELATIVE', producerStartMs: T0 });
   // 100 µs units: blocks every 1000 units = 100 ms.
-  const c = cluster(20_000, Array.from({ length: 5 }, (_, i) => block(1, i * 1000)));
+  const c = cluster(
+    20_000,
+    Array.from({ length: 5 }, (_, i) => block(1, i * 1000)),
+  );
   feed(h, [header({ timecodeScale: 100_000, defaultDurationNs: 100_000_000 }), c]);
   assert.is(h.stored[0]!.producerTimestampMs, T0 + 2000);
   assert.is(h.stored[0]!.durationMs, 500);
@@ -122,63 +138,84 @@ const ok = (t: number) => [`BUFFERING:${t}`, `RECEIVED:${t}`, `PERSISTED:${t}`];
 
 const RULES: readonly Rule[] = [
   {
-    name: '4001 fragment larger than the maximum size', errorId: 4001, options: { maxFragmentBytes: 4000 },
-    body: () => [header(), cluster(t1, Array.from({ length: 10 }, (_, i) => block(1, i * 100, 500))), second(t2)],
+    name: '4001 fragment larger than the maximum size',
+    errorId: 4001,
+    options: { maxFragmentBytes: 4000 },
+    body: () => [
+      header(),
+      cluster(
+        t1,
+        Array.from({ length: 10 }, (_, i) => block(1, i * 100, 500)),
+      ),
+      second(t2),
+    ],
     trace: [`BUFFERING:${t1}`, `ERROR:${t1}:4001`, ...ok(t2)],
   },
   {
-    name: '4002 fragment longer than config.maxFragmentMs', errorId: 4002, options: { maxFragmentMs: 900 },
+    name: '4002 fragment longer than config.maxFragmentMs',
+    errorId: 4002,
+    options: { maxFragmentMs: 900 },
     body: () => [header(), second(t1), cluster(t2, [block(1, 0), block(1, 500)])],
     trace: [`BUFFERING:${t1}`, `ERROR:${t1}:4002`, ...ok(t2)],
   },
   {
-    name: '4004 cluster timecode not increasing', errorId: 4004,
+    name: '4004 cluster timecode not increasing',
+    errorId: 4004,
     body: () => [header(), second(t1), second(t1), second(t2)],
     trace: [...ok(t1), `BUFFERING:${t1}`, `ERROR:${t1}:4004`, ...ok(t2)],
   },
   {
-    name: '4006 a block before the Cluster Timecode (fragment-level)', errorId: 4006,
+    name: '4006 a block before the Cluster Timecode (fragment-level)',
+    errorId: 4006,
     body: () => [header(), concat([Uint8Array.of(0x1f, 0x43, 0xb6, 0x75, 0xff), block(1, 0), el(EBML_IDS.Timecode, [1])]), second(t2)],
     trace: ['BUFFERING', 'ERROR:4006', ...ok(t2)],
   },
   {
-    name: '4007 producer timestamp beyond now + maxFutureMs', errorId: 4007, options: { maxFutureMs: 10_000 },
+    name: '4007 producer timestamp beyond now + maxFutureMs',
+    errorId: 4007,
+    options: { maxFutureMs: 10_000 },
     body: () => [header(), second(T0 + 60_000), second(T0 + 61_000)],
     trace: [`BUFFERING:${T0 + 60_000}`, `ERROR:${T0 + 60_000}:4007`, `BUFFERING:${T0 + 61_000}`, `ERROR:${T0 + 61_000}:4007`],
   },
   {
-    name: '4009 more than 10 metadata items', errorId: 4009,
+    name: '4009 more than 10 metadata items',
+    errorId: 4009,
     body: () => [header(), tags(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v'] as const)), second(t1), second(t2)],
     trace: [`BUFFERING:${t1}`, `ERROR:${t1}:4009`, ...ok(t2)],
   },
   {
-    name: '4009 a metadata name over 128 bytes', errorId: 4009,
+    name: '4009 a metadata name over 128 bytes',
+    errorId: 4009,
     body: () => [header(), tags([['n'.repeat(129), 'v']]), second(t1), second(t2)],
     trace: [`BUFFERING:${t1}`, `ERROR:${t1}:4009`, ...ok(t2)],
   },
   {
-    name: '4009 a metadata value over 256 bytes', errorId: 4009,
+    name: '4009 a metadata value over 256 bytes',
+    errorId: 4009,
     body: () => [header(), tags([['name', 'v'.repeat(257)]]), second(t1), second(t2)],
     trace: [`BUFFERING:${t1}`, `ERROR:${t1}:4009`, ...ok(t2)],
   },
   {
-    name: '4009 a reserved AWS name', errorId: 4009,
+    name: '4009 a reserved AWS name',
+    errorId: 4009,
     body: () => [header(), tags([['AWS_SOMETHING', 'v']]), second(t1), second(t2)],
     trace: [`BUFFERING:${t1}`, `ERROR:${t1}:4009`, ...ok(t2)],
   },
   {
-    name: '4010 a block for a track the header does not declare', errorId: 4010,
+    name: '4010 a block for a track the header does not declare',
+    errorId: 4010,
     body: () => [header(), second(t1, 2), second(t2)],
     trace: [`BUFFERING:${t1}`, `ERROR:${t1}:4010`, ...ok(t2)],
   },
   {
-    name: '4011 a declared track without frames', errorId: 4011,
-    body: () => [header({ tracks: [1, 2] }), second(t1),
-      cluster(t2, [...Array.from({ length: 10 }, (_, i) => block(1, i * 100)), block(2, 0)])],
+    name: '4011 a declared track without frames',
+    errorId: 4011,
+    body: () => [header({ tracks: [1, 2] }), second(t1), cluster(t2, [...Array.from({ length: 10 }, (_, i) => block(1, i * 100)), block(2, 0)])],
     trace: [`BUFFERING:${t1}`, `ERROR:${t1}:4011`, ...ok(t2)],
   },
   {
-    name: '4012 more than 3 tracks (every fragment)', errorId: 4012,
+    name: '4012 more than 3 tracks (every fragment)',
+    errorId: 4012,
     body: () => [header({ tracks: [1, 2, 3, 4] }), second(t1), second(t2)],
     trace: [`BUFFERING:${t1}`, `ERROR:${t1}:4012`, `BUFFERING:${t2}`, `ERROR:${t2}:4012`],
   },
@@ -201,7 +238,8 @@ const FATAL: readonly { name: string; body: () => Uint8Array[]; trace: string[] 
   { name: 'bytes that are not EBML', body: () => [Uint8Array.of(0x00, 0x01, 0x02)], trace: ['ERROR:4006'] },
   { name: 'a DocType other than matroska/webm', body: () => [concat([el(EBML_IDS.EBML, el(EBML_IDS.DocType, [0x61]))])], trace: ['ERROR:4006'] },
   {
-    name: 'a second Segment', body: () => [header(), second(t1), Uint8Array.of(0x18, 0x53, 0x80, 0x67, 0xff), second(t2)],
+    name: 'a second Segment',
+    body: () => [header(), second(t1), Uint8Array.of(0x18, 0x53, 0x80, 0x67, 0xff), second(t2)],
     trace: [...ok(t1), 'ERROR:4006'],
   },
   { name: 'Tracks after the first fragment', body: () => [header(), second(t1), tracks(), second(t2)], trace: [...ok(t1), 'ERROR:4006'] },
@@ -229,7 +267,11 @@ test('faults: injected 5000 replaces RECEIVED; injected 5001 follows RECEIVED; a
   const h = harness({ injectError: () => queue.shift() });
   feed(h, [header(), second(T0), second(t1), second(t2)]);
   assert.equal(h.trace(), [`BUFFERING:${T0}`, `ERROR:${T0}:5000`, `BUFFERING:${t1}`, `RECEIVED:${t1}`, `ERROR:${t1}:5001`, ...ok(t2)]);
-  const failing = harness({ persist: () => { throw new Error('disk full'); } });
+  const failing = harness({
+    persist: () => {
+      throw new Error('disk full');
+    },
+  });
   feed(failing, [header(), second(T0)]);
   assert.equal(failing.trace(), [`BUFFERING:${T0}`, `RECEIVED:${T0}`, `ERROR:${T0}:5001`]);
 });
@@ -284,7 +326,16 @@ test('clock: ERROR 4003 at the connection-duration limit, naming the open fragme
 });
 
 test('options: RELATIVE needs producerStartMs; timecodeType is checked', () => {
-  const base = { now: () => 0, maxFragmentMs: 1, maxFutureMs: 1, idleAckMs: 1, idleCloseMs: 1, maxConnectionMs: 1, nextFragmentNumber: () => '1', onAck: () => {} };
+  const base = {
+    now: () => 0,
+    maxFragmentMs: 1,
+    maxFutureMs: 1,
+    idleAckMs: 1,
+    idleCloseMs: 1,
+    maxConnectionMs: 1,
+    nextFragmentNumber: () => '1',
+    onAck: () => {},
+  };
   assert.throws(() => new PutMediaIngest({ ...base, timecodeType: 'RELATIVE' }), /producerStartMs/);
   assert.throws(() => new PutMediaIngest({ ...base, timecodeType: 'LOCAL' as 'ABSOLUTE' }), /timecodeType/);
 });

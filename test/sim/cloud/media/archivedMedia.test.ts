@@ -3,7 +3,11 @@
 // must decode with ffprobe/ffmpeg; then a restart of the cloud on the same state directory.
 import { CreateStreamCommand, GetDataEndpointCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import {
-  GetMediaForFragmentListCommand, KinesisVideoArchivedMediaClient, ListFragmentsCommand, paginateListFragments, type Fragment,
+  GetMediaForFragmentListCommand,
+  KinesisVideoArchivedMediaClient,
+  ListFragmentsCommand,
+  paginateListFragments,
+  type Fragment,
 } from '@aws-sdk/client-kinesis-video-archived-media';
 import { GetMediaCommand, KinesisVideoMediaClient, type StartSelector } from '@aws-sdk/client-kinesis-video-media';
 import { execFile } from 'node:child_process';
@@ -38,7 +42,10 @@ test.after(async () => {
 
 function config(): AwsClientConfig {
   return awsClientConfig({
-    region: REGION, endpointUrl: cloud.endpoint, caBundle: cloud.caFile, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+    region: REGION,
+    endpointUrl: cloud.endpoint,
+    caBundle: cloud.caFile,
+    credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
   });
 }
 
@@ -77,9 +84,17 @@ async function listAll(): Promise<Fragment[]> {
 function chunkNumbers(bytes: Uint8Array): string[] {
   const top = walk(bytes);
   const segments = top.filter((n) => n.id === EBML_IDS.Segment);
-  assert.equal(top.map((n) => n.id), segments.flatMap(() => [EBML_IDS.EBML, EBML_IDS.Segment]), 'a sequence of EBML header + Segment');
+  assert.equal(
+    top.map((n) => n.id),
+    segments.flatMap(() => [EBML_IDS.EBML, EBML_IDS.Segment]),
+    'a sequence of EBML header + Segment',
+  );
   return segments.map((s) => {
-    assert.equal(s.children.map((c) => c.id), [EBML_IDS.Info, EBML_IDS.Tracks, EBML_IDS.Tags, EBML_IDS.Cluster], 'header, KVS tags, fragment');
+    assert.equal(
+      s.children.map((c) => c.id),
+      [EBML_IDS.Info, EBML_IDS.Tracks, EBML_IDS.Tags, EBML_IDS.Cluster],
+      'header, KVS tags, fragment',
+    );
     return tagValue(bytes, s.children[2]!, 'AWS_KINESISVIDEO_FRAGMENT_NUMBER');
   });
 }
@@ -98,11 +113,23 @@ function tagValue(bytes: Uint8Array, tags: EbmlNode, name: string): string {
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return run(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), ...args, '--endpoint-url', cloud.endpoint, '--region', REGION], {
     cwd: ROOT,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_CA_BUNDLE: cloud.caFile, AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_PROFILE: '' },
+    env: {
+      ...process.env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      AWS_CA_BUNDLE: cloud.caFile,
+      AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+      AWS_PROFILE: '',
+    },
     maxBuffer: 16 << 20,
-  }).then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (err: { code?: number; stdout?: string; stderr?: string }) => ({
-    code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '',
-  }));
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (err: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: typeof err.code === 'number' ? err.code : -1,
+      stdout: err.stdout ?? '',
+      stderr: err.stderr ?? '',
+    }),
+  );
 }
 
 let fragments: Fragment[] = [];
@@ -137,16 +164,29 @@ test('ListFragments: pages of MaxResults with NextToken, and timestamp ranges (s
     }
     assert.equal(pages, [3, 3, 3, 1]);
     assert.is(seen.size, 10);
-    const range = await client.send(new ListFragmentsCommand({
-      StreamName: STREAM,
-      FragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(T + 1500), EndTimestamp: new Date(T + 4000) } },
-    }));
-    assert.equal(range.Fragments!.map((f) => f.ProducerTimestamp!.getTime() - T).sort((a, b) => a - b), [2000, 3000, 4000]);
+    const range = await client.send(
+      new ListFragmentsCommand({
+        StreamName: STREAM,
+        FragmentSelector: {
+          FragmentSelectorType: 'PRODUCER_TIMESTAMP',
+          TimestampRange: { StartTimestamp: new Date(T + 1500), EndTimestamp: new Date(T + 4000) },
+        },
+      }),
+    );
+    assert.equal(
+      range.Fragments!.map((f) => f.ProducerTimestamp!.getTime() - T).sort((a, b) => a - b),
+      [2000, 3000, 4000],
+    );
     assert.is(range.NextToken, undefined);
-    const future = await client.send(new ListFragmentsCommand({
-      StreamName: STREAM,
-      FragmentSelector: { FragmentSelectorType: 'SERVER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(Date.now() + 60_000), EndTimestamp: new Date(Date.now() + 120_000) } },
-    }));
+    const future = await client.send(
+      new ListFragmentsCommand({
+        StreamName: STREAM,
+        FragmentSelector: {
+          FragmentSelectorType: 'SERVER_TIMESTAMP',
+          TimestampRange: { StartTimestamp: new Date(Date.now() + 60_000), EndTimestamp: new Date(Date.now() + 120_000) },
+        },
+      }),
+    );
     assert.equal(future.Fragments, []);
     await assert.rejects(() => client.send(new ListFragmentsCommand({ StreamName: 'nope' })), /not found/);
   } finally {
@@ -205,7 +245,10 @@ test('fieldcam fragments: a table and --json; fieldcam get-media: ONE playable f
   const json = await cli(['fragments', '--stream', STREAM, '--json']);
   assert.is(json.code, 0, json.stderr);
   const parsed = JSON.parse(json.stdout) as { fragments: { FragmentNumber: string; ProducerTimestamp: string }[] };
-  assert.equal(parsed.fragments.map((f) => f.FragmentNumber), fragments.map((f) => f.FragmentNumber));
+  assert.equal(
+    parsed.fragments.map((f) => f.FragmentNumber),
+    fragments.map((f) => f.FragmentNumber),
+  );
   assert.is(parsed.fragments[0]!.ProducerTimestamp, new Date(T).toISOString());
 
   const out = join(work, 'porch.mkv');
@@ -214,10 +257,25 @@ test('fieldcam fragments: a table and --json; fieldcam get-media: ONE playable f
   assert.is(got.stderr, '');
   const bytes = new Uint8Array(readFileSync(out));
   const top = walk(bytes);
-  assert.equal(top.map((n) => n.id), [EBML_IDS.EBML, EBML_IDS.Segment], 'one header, one segment');
+  assert.equal(
+    top.map((n) => n.id),
+    [EBML_IDS.EBML, EBML_IDS.Segment],
+    'one header, one segment',
+  );
   assert.is(childrenWithId(top[1]!, EBML_IDS.Cluster).length, 10);
   assert.equal(bytes, BODY, 'the device stream, byte for byte (no metadata, no end-of-fragment tags were sent)');
-  const frames = await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', out]);
+  const frames = await run('ffprobe', [
+    '-v',
+    'error',
+    '-count_frames',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=nb_read_frames',
+    '-of',
+    'csv=p=0',
+    out,
+  ]);
   assert.is(frames.stdout.trim(), '100');
   assert.is(frames.stderr, '');
   const decode = await run('ffmpeg', ['-nostdin', '-v', 'error', '-i', out, '-f', 'null', '-']);
@@ -257,12 +315,17 @@ test('RELATIVE uploads in two sessions: GetMedia (SDK) serves absolute Cluster t
   try {
     const answer = await client.send(new GetMediaCommand({ StreamName: stream, StartSelector: { StartSelectorType: 'EARLIEST' } }));
     const bytes = await answer.Payload!.transformToByteArray();
-    const timecodes = walk(bytes).filter((n) => n.id === EBML_IDS.Segment).map((segment) => {
-      const [cluster] = childrenWithId(segment, EBML_IDS.Cluster);
-      const [timecode] = childrenWithId(cluster!, EBML_IDS.Timecode);
-      return ebmlUint(bytes.subarray(timecode!.dataStart, timecode!.end));
-    });
-    assert.equal(timecodes, starts.flatMap((start) => Array.from({ length: 10 }, (_, i) => start + i * 1000)));
+    const timecodes = walk(bytes)
+      .filter((n) => n.id === EBML_IDS.Segment)
+      .map((segment) => {
+        const [cluster] = childrenWithId(segment, EBML_IDS.Cluster);
+        const [timecode] = childrenWithId(cluster!, EBML_IDS.Timecode);
+        return ebmlUint(bytes.subarray(timecode!.dataStart, timecode!.end));
+      });
+    assert.equal(
+      timecodes,
+      starts.flatMap((start) => Array.from({ length: 10 }, (_, i) => start + i * 1000)),
+    );
   } finally {
     client.destroy();
   }
@@ -272,7 +335,10 @@ test('a restart on the same state directory keeps the fragments; new fragments g
   await cloud.close();
   cloud = await startCloud({ stateDir, routes: mediaRoutes });
   const before = await listAll();
-  assert.equal(before.map((f) => f.FragmentNumber), fragments.map((f) => f.FragmentNumber));
+  assert.equal(
+    before.map((f) => f.FragmentNumber),
+    fragments.map((f) => f.FragmentNumber),
+  );
   const upload = await uploadBody(cloud.endpoint, cloud.caPem, STREAM, muxFixture({ startTimecode: T + 60_000 }));
   upload.destroy();
   const after = await listAll();

@@ -25,8 +25,11 @@ let endpoint = '';
 let ca = '';
 
 test('the cloud starts in its own process and takes a normal upload', async () => {
-  child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'cloud', '--port', '0', '--credentials-port', '0', '--mqtt-port', '0',
-    '--state-dir', state.dir, '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(
+    process.execPath,
+    [join(ROOT, 'host', 'cli', 'bin.mjs'), 'cloud', '--port', '0', '--credentials-port', '0', '--mqtt-port', '0', '--state-dir', state.dir, '--quiet'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
   child.stderr!.resume();
@@ -35,8 +38,11 @@ test('the cloud starts in its own process and takes a normal upload', async () =
   assert.ok(endpoint, `the cloud did not start: ${out}`);
   ca = readFileSync(join(state.dir, 'ca.pem'), 'utf8');
   const kvs = new KinesisVideoClient({
-    region: 'us-east-1', endpoint, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
-    requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca }) }), maxAttempts: 1,
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+    requestHandler: new NodeHttpHandler({ httpsAgent: new Agent({ ca }) }),
+    maxAttempts: 1,
   });
   await kvs.send(new CreateStreamCommand({ StreamName: 'kept', DataRetentionInHours: 24 }));
   await kvs.send(new CreateStreamCommand({ StreamName: 'live', DataRetentionInHours: 0 }));
@@ -113,7 +119,9 @@ async function measure(name: string, stream: string, body: Iterable<Uint8Array>)
   await new Promise((done) => setTimeout(done, 200)); // let the cloud take in what the kernel buffered
   const during = rss();
   r.socket.destroy();
-  console.log(`  ${name}: sent ${(r.sent / MiB).toFixed(1)} MiB${r.complete ? '' : ' (the cloud stopped reading)'}; cloud RSS ${(before / MiB).toFixed(0)} → ${(during / MiB).toFixed(0)} MiB`);
+  console.log(
+    `  ${name}: sent ${(r.sent / MiB).toFixed(1)} MiB${r.complete ? '' : ' (the cloud stopped reading)'}; cloud RSS ${(before / MiB).toFixed(0)} → ${(during / MiB).toFixed(0)} MiB`,
+  );
   assert.ok(during - before < RSS_BOUND, `${name}: the cloud's RSS grew by ${((during - before) / MiB).toFixed(0)} MiB; the bound is ${RSS_BOUND / MiB} MiB`);
   return r;
 }
@@ -124,8 +132,13 @@ test('300,000 tiny fragments with the ACK stream unread: the cloud stops reading
     yield header();
     const batch: Uint8Array[] = [];
     for (let i = 0; i < 300_000; i++) {
-      batch.push(concat([Uint8Array.of(0x1f, 0x43, 0xb6, 0x75, 0xff), el(EBML_IDS.Timecode, [0, 0, ...uint6(start + i)]),
-        el(EBML_IDS.SimpleBlock, [0x81, 0, 0, 0x80, 0])]));
+      batch.push(
+        concat([
+          Uint8Array.of(0x1f, 0x43, 0xb6, 0x75, 0xff),
+          el(EBML_IDS.Timecode, [0, 0, ...uint6(start + i)]),
+          el(EBML_IDS.SimpleBlock, [0x81, 0, 0, 0x80, 0]),
+        ]),
+      );
       if (batch.length === 2000) yield concat(batch.splice(0));
     }
   }
@@ -145,8 +158,18 @@ test('a 160 MiB TagString in a metadata Tags: RSS bounded', async () => {
   const tagSize = simpleHead.length + name.length + valueHead.length + big;
   const tagHead = elementHead(EBML_IDS.Tag, tagSize);
   const t = Date.now() - 3_000_000;
-  await measure('huge Tags', 'kept', [header(), second(t), tags([['a', 'b']]),
-    elementHead(EBML_IDS.Tags, tagHead.length + tagSize), tagHead, simpleHead, name, valueHead, ...zeros(big), second(t + 1000)]);
+  await measure('huge Tags', 'kept', [
+    header(),
+    second(t),
+    tags([['a', 'b']]),
+    elementHead(EBML_IDS.Tags, tagHead.length + tagSize),
+    tagHead,
+    simpleHead,
+    name,
+    valueHead,
+    ...zeros(big),
+    second(t + 1000),
+  ]);
 });
 
 test('after them, the same cloud process serves a normal upload: every fragment PERSISTED', async () => {

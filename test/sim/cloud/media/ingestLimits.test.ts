@@ -18,7 +18,14 @@ const ok = (t: number) => [`BUFFERING:${t}`, `RECEIVED:${t}`, `PERSISTED:${t}`];
 
 /** The header of an element of `size` bytes, its data to be streamed after it. */
 function elementHead(id: number, size: number): Uint8Array {
-  const idBytes = id > 0xffffff ? [id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff] : id > 0xffff ? [id >>> 16, (id >>> 8) & 0xff, id & 0xff] : id > 0xff ? [id >>> 8, id & 0xff] : [id];
+  const idBytes =
+    id > 0xffffff
+      ? [id >>> 24, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff]
+      : id > 0xffff
+        ? [id >>> 16, (id >>> 8) & 0xff, id & 0xff]
+        : id > 0xff
+          ? [id >>> 8, id & 0xff]
+          : [id];
   return concat([Uint8Array.from(idBytes), sizeBytes(size)]);
 }
 
@@ -91,7 +98,10 @@ test('metadata, then an end-of-fragment tag and a 16 MiB Void before the Cluster
   assert.ok(most <= 256 * 1024, `held ${most} bytes`);
   assert.equal(h.trace(), [...ok(T0), ...ok(t1)]);
   assert.equal(h.stored[1]!.bytes, concat([meta, second(t1)]), 'the metadata Tags and the Cluster, as sent');
-  assert.equal(h.stored[1]!.tags.map((t) => [t.name, t.value]), [['camera', 'porch']]);
+  assert.equal(
+    h.stored[1]!.tags.map((t) => [t.name, t.value]),
+    [['camera', 'porch']],
+  );
 });
 
 test('an end-of-fragment tag between the metadata and its Cluster (the order a producer may send) is not stored', () => {
@@ -106,10 +116,23 @@ test('an end-of-fragment tag between the metadata and its Cluster (the order a p
 
 test('an end-of-fragment tag sharing a Tags element with metadata: the metadata is stored (re-encoded without it), the tag is not', () => {
   const h = harness();
-  h.ingest.push(concat([header(), second(T0), tags([['camera', 'porch'], ['AWS_KINESISVIDEO_END_OF_FRAGMENT', '']]), second(t1)]));
+  h.ingest.push(
+    concat([
+      header(),
+      second(T0),
+      tags([
+        ['camera', 'porch'],
+        ['AWS_KINESISVIDEO_END_OF_FRAGMENT', ''],
+      ]),
+      second(t1),
+    ]),
+  );
   h.ingest.end();
   assert.equal(h.trace(), [...ok(T0), ...ok(t1)]);
-  assert.equal(h.stored[1]!.tags.map((t) => [t.name, t.value]), [['camera', 'porch']]);
+  assert.equal(
+    h.stored[1]!.tags.map((t) => [t.name, t.value]),
+    [['camera', 'porch']],
+  );
   assert.equal(h.stored[1]!.bytes, concat([tags([['camera', 'porch']]), second(t1)]));
 });
 
@@ -152,12 +175,19 @@ test('a fragment shorter than 1 s followed by another: ERROR 4002 (after RECEIVE
   h.ingest.push(concat([header(), second(T0), short(t1), second(t1 + 300), short(t1 + 1300), EOFR]));
   h.ingest.end();
   assert.equal(h.trace(), [...ok(T0), `BUFFERING:${t1}`, `RECEIVED:${t1}`, `ERROR:${t1}:4002`, ...ok(t1 + 300), ...ok(t1 + 1300)]);
-  assert.equal(h.stored.map((f) => f.durationMs), [1000, 1000, 300], 'the short one at the end of the body is kept');
+  assert.equal(
+    h.stored.map((f) => f.durationMs),
+    [1000, 1000, 300],
+    'the short one at the end of the body is kept',
+  );
 });
 
 test('frame durations are estimates: a fragment whose blocks span 900 ms is stored when the next one starts 1 s after it', () => {
   const h = harness();
-  const nineTenths = cluster(t1, Array.from({ length: 9 }, (_, i) => block(1, i * 100))); // 900 ms by DefaultDuration
+  const nineTenths = cluster(
+    t1,
+    Array.from({ length: 9 }, (_, i) => block(1, i * 100)),
+  ); // 900 ms by DefaultDuration
   h.ingest.push(concat([header(), second(T0), nineTenths, second(t2)]));
   h.ingest.end();
   assert.equal(h.trace(), [...ok(T0), `BUFFERING:${t1}`, `RECEIVED:${t1}`, `PERSISTED:${t1}`, ...ok(t2)]);

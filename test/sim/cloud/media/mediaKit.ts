@@ -48,7 +48,7 @@ export function muxFixture(options: MuxOptions = {}): Uint8Array {
       }
     },
   });
-  for (let at = 0; at < input.length;) {
+  for (let at = 0; at < input.length; ) {
     if (muxer.prepare() !== PREPARE.OK) throw new Error('pool exhausted while muxing the fixture');
     const n = Math.min(muxer.targetSpace, input.length - at, 4096);
     muxer.target.set(input.subarray(at, at + n), muxer.targetOffset);
@@ -59,10 +59,9 @@ export function muxFixture(options: MuxOptions = {}): Uint8Array {
   return concat(parts);
 }
 
-
 export function randomSplit(bytes: Uint8Array, random: () => number, max: number): Uint8Array[] {
   const out: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length;) {
+  for (let at = 0; at < bytes.length; ) {
     const n = Math.min(bytes.length - at, 1 + Math.floor(random() * max));
     out.push(bytes.slice(at, at + n));
     at += n;
@@ -92,9 +91,19 @@ export function info(timecodeScale = 1_000_000): Uint8Array {
 }
 
 export function tracks(numbers: readonly number[] = [1], defaultDurationNs = 100_000_000): Uint8Array {
-  return el(I.Tracks, ...numbers.map((n) =>
-    el(I.TrackEntry, el(I.TrackNumber, [n]), el(I.TrackUID, [n]), el(I.TrackType, [1]), el(I.CodecID, ascii('V_MJPEG')),
-      el(I.DefaultDuration, uint(defaultDurationNs, 4)))));
+  return el(
+    I.Tracks,
+    ...numbers.map((n) =>
+      el(
+        I.TrackEntry,
+        el(I.TrackNumber, [n]),
+        el(I.TrackUID, [n]),
+        el(I.TrackType, [1]),
+        el(I.CodecID, ascii('V_MJPEG')),
+        el(I.DefaultDuration, uint(defaultDurationNs, 4)),
+      ),
+    ),
+  );
 }
 
 /** EBML header, then the opening of a Segment of unknown size with Info and Tracks. */
@@ -126,7 +135,10 @@ export const EOFR = tags([['AWS_KINESISVIDEO_END_OF_FRAGMENT', '']]);
 
 /** A 1 s fragment of 10 frames at 100 ms on track 1. */
 export function second(timecode: number, track = 1): Uint8Array {
-  return cluster(timecode, Array.from({ length: 10 }, (_, i) => block(track, i * 100)));
+  return cluster(
+    timecode,
+    Array.from({ length: 10 }, (_, i) => block(track, i * 100)),
+  );
 }
 
 // ── ingest harness ──
@@ -149,7 +161,9 @@ export function harness(options: Partial<PutMediaIngestOptions> & { retention?: 
     stored: [] as IngestedFragment[],
     clock: T0 + 5_000,
     trace(): string[] {
-      return h.acks.map((a) => `${a.EventType}${a.FragmentTimecode !== undefined ? `:${a.FragmentTimecode}` : ''}${a.ErrorId !== undefined ? `:${a.ErrorId}` : ''}`);
+      return h.acks.map(
+        (a) => `${a.EventType}${a.FragmentTimecode !== undefined ? `:${a.FragmentTimecode}` : ''}${a.ErrorId !== undefined ? `:${a.ErrorId}` : ''}`,
+      );
     },
   } as Harness & { ingest: PutMediaIngest };
   const { retention, ...rest } = options;
@@ -163,7 +177,13 @@ export function harness(options: Partial<PutMediaIngestOptions> & { retention?: 
     maxConnectionMs: 45 * 60_000,
     nextFragmentNumber: () => String(91343852333181432000n + BigInt(++n)),
     onAck: (ack) => h.acks.push(ack),
-    ...(retention === false ? {} : { persist: (f: IngestedFragment) => { h.stored.push(f); } }),
+    ...(retention === false
+      ? {}
+      : {
+          persist: (f: IngestedFragment) => {
+            h.stored.push(f);
+          },
+        }),
     ...rest,
   });
   return h;

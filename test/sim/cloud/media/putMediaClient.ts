@@ -42,7 +42,15 @@ export async function signedHead(endpoint: string, h: PutMediaHeaders): Promise<
     credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: h.secret ?? SECRET_ACCESS_KEY },
     sha256: Sha256,
   });
-  const signed = await signer.sign({ method: 'POST', protocol: 'https:', hostname: url.hostname, port: Number(url.port), path: '/putMedia', headers, body: '' });
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: 'https:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: '/putMedia',
+    headers,
+    body: '',
+  });
   const lines = ['POST /putMedia HTTP/1.1'];
   for (const [k, v] of Object.entries(signed.headers)) lines.push(`${k}: ${v}`);
   lines.push('transfer-encoding: chunked', 'connection: keep-alive');
@@ -116,7 +124,9 @@ export class RawPutMedia {
     return new Promise((done, fail) => {
       const timer = setTimeout(() => {
         this.waiters.delete(check);
-        fail(new Error(`timed out waiting for ${what}; status ${this.status}, acks ${JSON.stringify(this.acks.map((a) => a.EventType))}, closed ${this.closed}`));
+        fail(
+          new Error(`timed out waiting for ${what}; status ${this.status}, acks ${JSON.stringify(this.acks.map((a) => a.EventType))}, closed ${this.closed}`),
+        );
       }, timeoutMs);
       const check = (): void => {
         if (!ready()) return;

@@ -21,12 +21,20 @@ const test = suite('sim/cloud PutMedia over HTTPS');
 const stateDir = mkdtempSync(join(tmpdir(), 'fieldcam-putmedia-'));
 const faults: Faults = {};
 const cloud: RunningCloud = await startCloud({
-  stateDir, routes: mediaRoutes, faults, config: { idleAckMs: 250, idleCloseMs: 1500 },
+  stateDir,
+  routes: mediaRoutes,
+  faults,
+  config: { idleAckMs: 250, idleCloseMs: 1500 },
 });
 const clouds: RunningCloud[] = [cloud];
-const control = new KinesisVideoClient(awsClientConfig({
-  region: REGION, endpointUrl: cloud.endpoint, caBundle: cloud.caFile, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
-}));
+const control = new KinesisVideoClient(
+  awsClientConfig({
+    region: REGION,
+    endpointUrl: cloud.endpoint,
+    caBundle: cloud.caFile,
+    credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+  }),
+);
 
 test.after(async () => {
   control.destroy();
@@ -85,7 +93,10 @@ test('signed chunked PutMedia: 200 + chunked JSON before any body byte; one ACK 
   assert.equal(c.trace(), OK10);
   for (const chunk of c.chunks) assert.ok(chunk.endsWith('\n') && chunk.indexOf('\n') === chunk.length - 1, `one JSON object per chunk: ${chunk}`);
   const persisted = c.acks.filter((a) => a.EventType === 'PERSISTED');
-  assert.equal(persisted.map((a) => a.FragmentTimecode), Array.from({ length: 10 }, (_, i) => T + i * 1000));
+  assert.equal(
+    persisted.map((a) => a.FragmentTimecode),
+    Array.from({ length: 10 }, (_, i) => T + i * 1000),
+  );
   assert.ok(persisted.every((a, i) => i === 0 || BigInt(a.FragmentNumber!) > BigInt(persisted[i - 1]!.FragmentNumber!)));
   assert.is(stored(stream), 10);
   const conn = putMediaConnections(cloud.ctx).recent.find((r) => r.stream === stream)!;
@@ -130,7 +141,10 @@ test('node:https as the client: full duplex, the response and its ACKs arrive wh
   req.write(BODY.subarray(0, CLUSTER_STARTS[1]! + 40));
   const started = Date.now();
   while (!lines.some((l) => l.includes('PERSISTED')) && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(lines.some((l) => l.includes('PERSISTED')), 'fragment 1 acknowledged mid-request');
+  assert.ok(
+    lines.some((l) => l.includes('PERSISTED')),
+    'fragment 1 acknowledged mid-request',
+  );
   req.end(BODY.subarray(CLUSTER_STARTS[1]! + 40));
   await done;
   assert.equal(groupedTrace(lines.map((l) => JSON.parse(l) as Ack)), OK10);
@@ -140,9 +154,14 @@ test('token rotation hand-over: a second connection while one is open takes over
   // The grace is the longest fragment (config.maxFragmentMs): 2 s here, fragments of the fixture last 1 s.
   const rotating = await startCloud({ stateDir: mkdtempSync(join(tmpdir(), 'fieldcam-handover-')), routes: mediaRoutes, config: { maxFragmentMs: 2000 } });
   clouds.push(rotating);
-  const kvs = new KinesisVideoClient(awsClientConfig({
-    region: REGION, endpointUrl: rotating.endpoint, caBundle: rotating.caFile, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
-  }));
+  const kvs = new KinesisVideoClient(
+    awsClientConfig({
+      region: REGION,
+      endpointUrl: rotating.endpoint,
+      caBundle: rotating.caFile,
+      credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+    }),
+  );
   await kvs.send(new CreateStreamCommand({ StreamName: 'rotating', DataRetentionInHours: 24 }));
   kvs.destroy();
   const first = await open({ stream: 'rotating' }, rotating);
@@ -169,9 +188,16 @@ test('token rotation hand-over: a second connection while one is open takes over
   await first.waitFor(() => first.ended && first.closed, 10_000, 'the old connection closed after its grace');
   assert.equal(first.trace(), OK10.slice(0, 3 * 3), 'its fragments 0-2 acknowledged up to PERSISTED');
   assert.equal(second_.trace(), OK10.slice(0, 3 * 7));
-  assert.ok(putMediaConnections(rotating.ctx).recent.some((c) => c.reason === 'handed-over'), 'the old one ended by the hand-over');
+  assert.ok(
+    putMediaConnections(rotating.ctx).recent.some((c) => c.reason === 'handed-over'),
+    'the old one ended by the hand-over',
+  );
   const records = fragmentStoreFor(rotating.ctx, rotating.ctx.streams.get('rotating')!).list();
-  assert.equal(records.map((r) => r.timecode), Array.from({ length: 10 }, (_, i) => T + i * 1000), 'all 10 fragments stored once, in order');
+  assert.equal(
+    records.map((r) => r.timecode),
+    Array.from({ length: 10 }, (_, i) => T + i * 1000),
+    'all 10 fragments stored once, in order',
+  );
   first.destroy();
   second_.destroy();
 });
@@ -248,7 +274,10 @@ test('by ARN, RELATIVE timecodes: producer timestamps are the start header plus 
   await c.waitFor(() => c.ended);
   assert.equal(c.trace(), OK10.slice(0, 6));
   const list = fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(stream)!).list();
-  assert.equal(list.map((r) => r.producerTimestampMs), [T + 500, T + 1500]);
+  assert.equal(
+    list.map((r) => r.producerTimestampMs),
+    [T + 500, T + 1500],
+  );
   c.destroy();
 });
 
@@ -277,7 +306,11 @@ test('drop fault mid-fragment: the connection breaks, only complete fragments ar
   assert.is(faults.dropAfterBytes, undefined, 'the fault fires once');
   await fragmentStoreFor(cloud.ctx, cloud.ctx.streams.get(stream)!).idle();
   assert.is(stored(stream), 6);
-  assert.is(putMediaConnections(cloud.ctx).active.some((a) => a.stream === stream), false, 'the slot is released');
+  assert.is(
+    putMediaConnections(cloud.ctx).active.some((a) => a.stream === stream),
+    false,
+    'the slot is released',
+  );
   const later = muxFixture({ startTimecode: T + 60_000 });
   const again = await upload(stream, later);
   assert.equal(again.trace(), OK10);
@@ -324,7 +357,10 @@ test('no bytes: IDLE every idleAckMs, then the response ends idleCloseMs after t
   assert.ok(idle.every((a) => a.FragmentNumber === undefined));
   const conn = putMediaConnections(cloud.ctx).recent.find((r) => r.stream === stream)!;
   assert.is(conn.reason, 'idle');
-  assert.is(putMediaConnections(cloud.ctx).active.some((a) => a.stream === stream), false);
+  assert.is(
+    putMediaConnections(cloud.ctx).active.some((a) => a.stream === stream),
+    false,
+  );
   c.destroy();
 });
 
@@ -348,11 +384,20 @@ test('retention 0: BUFFERING and RECEIVED only, nothing stored', async () => {
 });
 
 test('connection-duration limit: ERROR 4003 for the open fragment, then the connection closes', async () => {
-  const short = await startCloud({ stateDir: join(stateDir, 'short'), routes: mediaRoutes, config: { maxConnectionMs: 800, idleAckMs: 5000, idleCloseMs: 10_000 } });
+  const short = await startCloud({
+    stateDir: join(stateDir, 'short'),
+    routes: mediaRoutes,
+    config: { maxConnectionMs: 800, idleAckMs: 5000, idleCloseMs: 10_000 },
+  });
   clouds.push(short);
-  const client = new KinesisVideoClient(awsClientConfig({
-    region: REGION, endpointUrl: short.endpoint, caBundle: short.caFile, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
-  }));
+  const client = new KinesisVideoClient(
+    awsClientConfig({
+      region: REGION,
+      endpointUrl: short.endpoint,
+      caBundle: short.caFile,
+      credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+    }),
+  );
   await client.send(new CreateStreamCommand({ StreamName: 'long', DataRetentionInHours: 1 }));
   client.destroy();
   const c = await open({ stream: 'long' }, short);

@@ -37,7 +37,10 @@ test('valid packets pass unchanged at every cut point', async () => {
     assert.is(violation, undefined, `cut at ${cut}`);
     assert.ok(out.equals(packets), `bytes unchanged, cut at ${cut}`);
   }
-  const byByte = await run([...packets].map((b) => Buffer.from([b])), 4096);
+  const byByte = await run(
+    [...packets].map((b) => Buffer.from([b])),
+    4096,
+  );
   assert.ok(byByte.out.equals(packets) && byByte.violation === undefined, 'one byte at a time');
 });
 

@@ -68,12 +68,18 @@ test('an unregistered certificate of the cloud CA, a foreign CA, no certificate,
   const unregistered = await cloud.ctx.ca.createKeysAndCertificate();
   const r1 = await device(cloud, { certificatePem: unregistered.certificatePem, privateKeyPem: unregistered.privateKeyPem }, { clientId: 'cam-1' });
   assert.ok('closed' in r1, 'unregistered refused');
-  assert.ok(events('mqtt-connect-refused').some((f) => String(f.reason).includes('is not registered')), 'unregistered logged');
+  assert.ok(
+    events('mqtt-connect-refused').some((f) => String(f.reason).includes('is not registered')),
+    'unregistered logged',
+  );
 
   const foreign = await ensureCertificates(other.dir);
   const r2 = await device(cloud, { certificatePem: foreign.certPem, privateKeyPem: foreign.keyPem }, { clientId: 'cam-1' });
   assert.ok('closed' in r2, 'foreign CA refused');
-  assert.ok(events('mqtt-connect-refused').some((f) => String(f.reason).includes("not issued by the cloud's CA")), 'foreign logged');
+  assert.ok(
+    events('mqtt-connect-refused').some((f) => String(f.reason).includes("not issued by the cloud's CA")),
+    'foreign logged',
+  );
 
   const r3 = await device(cloud, { certificatePem: '', privateKeyPem: '' }, { clientId: 'cam-1', cert: undefined, key: undefined });
   assert.ok('closed' in r3, 'no certificate refused');
@@ -84,7 +90,10 @@ test('an unregistered certificate of the cloud CA, a foreign CA, no certificate,
   await iot.send(new UpdateCertificateCommand({ certificateId: revoked.certificateId, newStatus: 'REVOKED' }));
   const r4 = await device(cloud, revoked, { clientId: 'cam-revoked' });
   assert.ok('closed' in r4, 'revoked refused');
-  assert.ok(events('mqtt-connect-refused').some((f) => String(f.reason).includes('is REVOKED, not ACTIVE')), 'revoked logged');
+  assert.ok(
+    events('mqtt-connect-refused').some((f) => String(f.reason).includes('is REVOKED, not ACTIVE')),
+    'revoked logged',
+  );
 });
 
 test("publishing to another thing's topic disconnects the client; others keep being served", async () => {
@@ -95,13 +104,19 @@ test("publishing to another thing's topic disconnects the client; others keep be
     const closed = next(dev, 'close');
     dev.publish('fieldcam/cam-2/cmd', 'hijack', { qos: 1 });
     await closed;
-    assert.ok(events('mqtt-publish-refused').some((f) => f.clientId === 'cam-1' && f.topic === 'fieldcam/cam-2/cmd'), 'logged');
+    assert.ok(
+      events('mqtt-publish-refused').some((f) => f.clientId === 'cam-1' && f.topic === 'fieldcam/cam-2/cmd'),
+      'logged',
+    );
     // cam-2 never saw it, and is still served: a message of its own operator arrives.
     const in2 = inbox(dev2);
     const op = await operatorClient(cloud);
     await op.publishAsync('fieldcam/cam-2/cmd', 'legit', { qos: 1 });
     assert.is((await in2.until('fieldcam/cam-2/cmd')).payload, 'legit');
-    assert.equal(in2.messages.map((m) => m.payload), ['legit']);
+    assert.equal(
+      in2.messages.map((m) => m.payload),
+      ['legit'],
+    );
     await end(op);
   } finally {
     await end(dev);
@@ -142,7 +157,10 @@ test('iot:Receive filters deliveries of an allowed subscription (checked per mes
     await op.publishAsync('fieldcam/cam-2/telemetry', 'two', { qos: 1 });
     await op.publishAsync('fieldcam/cam-1/telemetry', 'one', { qos: 1 });
     await seen.until('fieldcam/cam-1/telemetry');
-    assert.equal(seen.messages.map((m) => m.topic), ['fieldcam/cam-1/telemetry']);
+    assert.equal(
+      seen.messages.map((m) => m.topic),
+      ['fieldcam/cam-1/telemetry'],
+    );
   } finally {
     await end(watcher);
     await end(op);
@@ -164,7 +182,9 @@ test('retained messages reach later subscribers; the Will is published when a de
     assert.equal(await subscribe(op, ['fieldcam/cam-1/health']), [1]);
     const retained = await opIn.until('fieldcam/cam-1/health');
     assert.equal([retained.payload, retained.retain], ['green', true]);
-    const will = new Promise<string>((done) => op.on('message', (topic, payload) => topic === 'fieldcam/cam-1/health' && payload.toString() === 'offline' && done('offline')));
+    const will = new Promise<string>((done) =>
+      op.on('message', (topic, payload) => topic === 'fieldcam/cam-1/health' && payload.toString() === 'offline' && done('offline')),
+    );
     dev.stream.destroy(); // the network drops: no DISCONNECT
     assert.is(await will, 'offline');
   } finally {
@@ -194,7 +214,10 @@ test('a retained publish needs iot:RetainPublish; a Will the policy does not all
   dev.publish('fieldcam/no-retain/health', 'kept?', { qos: 1, retain: true });
   await closed;
   await end(dev);
-  assert.ok(events('mqtt-publish-refused').some((f) => f.clientId === 'no-retain' && String(f.reason).includes('iot:RetainPublish')), 'logged');
+  assert.ok(
+    events('mqtt-publish-refused').some((f) => f.clientId === 'no-retain' && String(f.reason).includes('iot:RetainPublish')),
+    'logged',
+  );
   const r = await device(cloud, plain, { clientId: 'no-retain', will: { topic: 'elsewhere/health', payload: Buffer.from('x'), qos: 0, retain: false } });
   assert.ok('closed' in r, 'Will outside the policy refused');
 });

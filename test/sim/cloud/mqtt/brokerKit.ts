@@ -56,7 +56,11 @@ export function device(cloud: RunningCloud, cert: { certificatePem: string; priv
 }
 
 /** Like device(), but the connection must succeed. */
-export async function connected(cloud: RunningCloud, cert: { certificatePem: string; privateKeyPem: string }, options: IClientOptions = {}): Promise<MqttClient> {
+export async function connected(
+  cloud: RunningCloud,
+  cert: { certificatePem: string; privateKeyPem: string },
+  options: IClientOptions = {},
+): Promise<MqttClient> {
   const result = await device(cloud, cert, options);
   if (!('client' in result)) throw new Error(`connection of ${String(options.clientId)} was refused (${result.error?.message ?? 'closed without CONNACK'})`);
   return result.client;
@@ -73,7 +77,10 @@ const hmac = (key: Buffer | string, text: string): Buffer => createHmac('sha256'
  * signed header, the empty payload's hash; X-Amz-Security-Token appended after signing.
  */
 export function presignedUrl(host: string, region: string, credentials: Credentials = CREDENTIALS, options: { date?: Date; expiresS?: number } = {}): string {
-  const amzDate = (options.date ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = (options.date ?? new Date())
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const scope = `${day}/${region}/iotdevicegateway/aws4_request`;
   const query =
@@ -104,7 +111,10 @@ export async function operatorClient(cloud: RunningCloud, options: IClientOption
 }
 
 /** The next `event` of `emitter`, with its arguments. */
-export function next<T extends unknown[] = unknown[]>(emitter: { once(event: string, listener: (...args: never[]) => void): unknown }, event: string): Promise<T> {
+export function next<T extends unknown[] = unknown[]>(
+  emitter: { once(event: string, listener: (...args: never[]) => void): unknown },
+  event: string,
+): Promise<T> {
   return new Promise((done) => emitter.once(event, (...args: unknown[]) => done(args as T)));
 }
 

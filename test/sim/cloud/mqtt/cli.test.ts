@@ -25,10 +25,26 @@ async function freePort(): Promise<number> {
 
 test('the banner names the broker on --mqtt-port; an operator connects there over WSS', async () => {
   const mqttPort = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'cloud', '--port', '0', '--credentials-port', '0', '--mqtt-port', String(mqttPort), '--state-dir', state.dir, '--quiet'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'host', 'cli', 'bin.mjs'),
+      'cloud',
+      '--port',
+      '0',
+      '--credentials-port',
+      '0',
+      '--mqtt-port',
+      String(mqttPort),
+      '--state-dir',
+      state.dir,
+      '--quiet',
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -50,7 +66,10 @@ test('the banner names the broker on --mqtt-port; an operator connects there ove
 });
 
 test('--mqtt-port out of range → usage error, exit 2', async () => {
-  const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'cloud', '--mqtt-port', '70000', '--state-dir', state.dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'cloud', '--mqtt-port', '70000', '--state-dir', state.dir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   const [code] = await next<[number | null]>(child, 'exit');

@@ -55,7 +55,11 @@ test('device MqttClient: command round trip, a refused filter named, restart() w
     d.offline = false;
     await d.when(() => d.received.includes('fieldcam/cam-d/cmd cmd-while-away'), 'the command published while away');
     assert.is(d.connections(), 2, 'one reconnect');
-    assert.equal(d.errors.filter((c) => c !== 'MQTT_CONNECTION_LOST' && c !== 'MQTT_SUBSCRIBE_REFUSED'), [], d.errors.join(', '));
+    assert.equal(
+      d.errors.filter((c) => c !== 'MQTT_CONNECTION_LOST' && c !== 'MQTT_SUBSCRIBE_REFUSED'),
+      [],
+      d.errors.join(', '),
+    );
   } finally {
     d.client.close();
     await end(op);
@@ -74,7 +78,10 @@ test('an unauthorized PUBLISH from the device firmware: the broker drops it, the
     d.client.publish('fieldcam/cam-e/cmd', new TextEncoder().encode('hijack'), 0);
     await d.when(() => d.connections() === 2, 'dropped, then reconnected');
     assert.ok(d.errors.includes('MQTT_CONNECTION_LOST'), d.errors.join(', '));
-    assert.ok(cloud.events.some((e) => e.event === 'mqtt-publish-refused' && e.fields.topic === 'fieldcam/cam-e/cmd'), 'refused by the broker');
+    assert.ok(
+      cloud.events.some((e) => e.event === 'mqtt-publish-refused' && e.fields.topic === 'fieldcam/cam-e/cmd'),
+      'refused by the broker',
+    );
   } finally {
     d.client.close();
   }

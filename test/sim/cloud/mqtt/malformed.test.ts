@@ -61,7 +61,10 @@ async function bystanderServed(tag: string): Promise<void> {
 test('a Remaining Length of five bytes (§2.2.3 allows four) → dropped before CONNECT, logged', async () => {
   const answer = await sendUntilClosed([Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x01])]);
   assert.is(answer.length, 0, 'no CONNACK');
-  assert.ok(cloud.events.some((e) => e.event === 'mqtt-malformed' && String(e.fields.reason).includes('more than 4 bytes')), 'logged');
+  assert.ok(
+    cloud.events.some((e) => e.event === 'mqtt-malformed' && String(e.fields.reason).includes('more than 4 bytes')),
+    'logged',
+  );
   await bystanderServed('after-length');
 });
 
@@ -77,7 +80,10 @@ test('a PUBLISH larger than 128 KiB disconnects the client (mqtt.js), logged wit
   dev.publish('fieldcam/cam-m/telemetry', Buffer.alloc(MQTT_MAX_PACKET_BYTES), { qos: 0 });
   await closed;
   await end(dev);
-  assert.ok(cloud.events.some((e) => e.event === 'mqtt-malformed' && String(e.fields.reason).includes(`exceeds the ${MQTT_MAX_PACKET_BYTES}-byte limit`)), 'logged');
+  assert.ok(
+    cloud.events.some((e) => e.event === 'mqtt-malformed' && String(e.fields.reason).includes(`exceeds the ${MQTT_MAX_PACKET_BYTES}-byte limit`)),
+    'logged',
+  );
   // Just under the limit is delivered.
   const ok = await connected(cloud, cam, { clientId: 'cam-m' });
   await subscribe(ok, ['fieldcam/cam-m/telemetry']);

@@ -39,7 +39,11 @@ test('clean session 0: subscriptions and a QoS 1 message published while away ar
 });
 
 test('restart(): connections end, the port stays, QoS 1 queued for the persistent session and retained messages survive', async () => {
-  const dev = await connected(cloud, cam, { clientId: 'cam-s', clean: false, will: { topic: 'fieldcam/cam-s/health', payload: Buffer.from('offline'), qos: 1, retain: true } });
+  const dev = await connected(cloud, cam, {
+    clientId: 'cam-s',
+    clean: false,
+    will: { topic: 'fieldcam/cam-s/health', payload: Buffer.from('offline'), qos: 1, retain: true },
+  });
   assert.equal(await subscribe(dev, ['fieldcam/cam-s/cmd']), [1]);
   await dev.publishAsync('fieldcam/cam-s/config/reported', 'v7', { qos: 1, retain: true });
   const port = cloud.mqtt.port;
@@ -48,7 +52,10 @@ test('restart(): connections end, the port stays, QoS 1 queued for the persisten
   await dropped;
   await end(dev);
   assert.is(cloud.mqtt.port, port);
-  assert.ok(cloud.events.some((e) => e.event === 'mqtt-broker-restart'), 'logged');
+  assert.ok(
+    cloud.events.some((e) => e.event === 'mqtt-broker-restart'),
+    'logged',
+  );
 
   // A command while the device is away (after the restart, on the same port).
   const op = await operatorClient(cloud);
@@ -68,7 +75,9 @@ test('restart(): connections end, the port stays, QoS 1 queued for the persisten
 });
 
 /** Connects cam-s with an inbox attached before the CONNACK, so messages sent right after it are kept. */
-async function connectedWithInbox(options: { clean: boolean }): Promise<{ client: Awaited<ReturnType<typeof connected>>; sessionPresent: boolean; inbox: ReturnType<typeof inbox> }> {
+async function connectedWithInbox(options: {
+  clean: boolean;
+}): Promise<{ client: Awaited<ReturnType<typeof connected>>; sessionPresent: boolean; inbox: ReturnType<typeof inbox> }> {
   const client = mqtt.connect(`mqtts://${cloud.mqtt.endpoint}`, {
     ca: cloud.caPem,
     cert: cam.certificatePem,

@@ -84,7 +84,10 @@ test('a tampered signature, an expired URL, an unknown key, another service or a
   assert.ok(otherService.body.includes("'iotdevicegateway'"), otherService.body);
 
   assert.is((await upgrade(good.replace('/mqtt?', '/other?'))).status, 404);
-  assert.ok(cloud.events.some((e) => e.event === 'mqtt-websocket-refused'), 'refusals logged');
+  assert.ok(
+    cloud.events.some((e) => e.event === 'mqtt-websocket-refused'),
+    'refusals logged',
+  );
   // mqtt.js sees the refusal as a failed connection.
   const refused = await operator(cloud, { url: tampered });
   assert.ok('closed' in refused, 'mqtt.js connection refused');
@@ -122,18 +125,20 @@ test('temporary credentials of the IoT credentials provider are held to their ro
   assert.is(noToken.status, 403);
 
   const arn = `arn:aws:iot:${region}:${cloud.ctx.config.accountId}`;
-  await iamClient(cloud).send(new PutRolePolicyCommand({
-    RoleName: 'OpsRole',
-    PolicyName: 'mqtt',
-    PolicyDocument: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        { Effect: 'Allow', Action: 'iot:Connect', Resource: `${arn}:client/ops-*` },
-        { Effect: 'Allow', Action: ['iot:Subscribe'], Resource: `${arn}:topicfilter/fieldcam/\${credentials-iot:ThingName}/*` },
-        { Effect: 'Allow', Action: ['iot:Receive'], Resource: `${arn}:topic/fieldcam/\${credentials-iot:ThingName}/*` },
-      ],
+  await iamClient(cloud).send(
+    new PutRolePolicyCommand({
+      RoleName: 'OpsRole',
+      PolicyName: 'mqtt',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 'iot:Connect', Resource: `${arn}:client/ops-*` },
+          { Effect: 'Allow', Action: ['iot:Subscribe'], Resource: `${arn}:topicfilter/fieldcam/\${credentials-iot:ThingName}/*` },
+          { Effect: 'Allow', Action: ['iot:Receive'], Resource: `${arn}:topic/fieldcam/\${credentials-iot:ThingName}/*` },
+        ],
+      }),
     }),
-  }));
+  );
   const op = await operatorClient(cloud, { url, clientId: 'ops-1' });
   try {
     assert.equal(await subscribe(op, ['fieldcam/cam-ops/telemetry', 'fieldcam/cam-w/telemetry']), [1, 128]);

@@ -25,7 +25,15 @@ test.after(async () => {
 
 async function aws(args: readonly string[]): Promise<string> {
   const { stdout } = await exec(AWS_CLI, ['kinesis-video-archived-media', ...args, '--endpoint-url', pc.cloud.endpoint, '--output', 'json'], {
-    env: { ...withoutProfile(process.env), AWS_CA_BUNDLE: pc.cloud.caFile, AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_DEFAULT_REGION: REGION, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
+    env: {
+      ...withoutProfile(process.env),
+      AWS_CA_BUNDLE: pc.cloud.caFile,
+      AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    },
     timeout: 30_000,
   });
   return stdout;
@@ -37,15 +45,20 @@ function withoutProfile(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 const seconds = (ms: number): string => String((T + ms) / 1000);
-const range = (from: number, to: number): string => `FragmentSelectorType=PRODUCER_TIMESTAMP,TimestampRange={StartTimestamp=${seconds(from)},EndTimestamp=${seconds(to)}}`;
+const range = (from: number, to: number): string =>
+  `FragmentSelectorType=PRODUCER_TIMESTAMP,TimestampRange={StartTimestamp=${seconds(from)},EndTimestamp=${seconds(to)}}`;
 
 test('get-hls-streaming-session-url, get-dash-streaming-session-url, get-clip and get-images', async () => {
   await pc.fill('porch', h264Body(T));
-  const hls = JSON.parse(await aws(['get-hls-streaming-session-url', '--stream-name', 'porch', '--playback-mode', 'ON_DEMAND', '--hls-fragment-selector', range(0, 2000)])) as { HLSStreamingSessionURL: string };
+  const hls = JSON.parse(
+    await aws(['get-hls-streaming-session-url', '--stream-name', 'porch', '--playback-mode', 'ON_DEMAND', '--hls-fragment-selector', range(0, 2000)]),
+  ) as { HLSStreamingSessionURL: string };
   assert.ok(hls.HLSStreamingSessionURL.startsWith(`${pc.cloud.endpoint}/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=`));
   assert.is(await decodedFrames(hls.HLSStreamingSessionURL), 30);
 
-  const dash = JSON.parse(await aws(['get-dash-streaming-session-url', '--stream-name', 'porch', '--playback-mode', 'ON_DEMAND', '--dash-fragment-selector', range(3000, 4000)])) as { DASHStreamingSessionURL: string };
+  const dash = JSON.parse(
+    await aws(['get-dash-streaming-session-url', '--stream-name', 'porch', '--playback-mode', 'ON_DEMAND', '--dash-fragment-selector', range(3000, 4000)]),
+  ) as { DASHStreamingSessionURL: string };
   assert.ok(dash.DASHStreamingSessionURL.startsWith(`${pc.cloud.endpoint}/dash/v1/getDASHManifest.mpd?SessionToken=`));
   assert.is(await decodedFrames(dash.DASHStreamingSessionURL), 20);
 
@@ -55,8 +68,23 @@ test('get-hls-streaming-session-url, get-dash-streaming-session-url, get-clip an
   assert.is(readFileSync(file).toString('latin1', 4, 8), 'ftyp');
   assert.is(await decodedFrames(file), 20);
 
-  const images = JSON.parse(await aws(['get-images', '--stream-name', 'porch', '--image-selector-type', 'PRODUCER_TIMESTAMP',
-    '--start-timestamp', seconds(0), '--end-timestamp', seconds(6000), '--sampling-interval', '3000', '--format', 'PNG'])) as { Images: { ImageContent?: string }[] };
+  const images = JSON.parse(
+    await aws([
+      'get-images',
+      '--stream-name',
+      'porch',
+      '--image-selector-type',
+      'PRODUCER_TIMESTAMP',
+      '--start-timestamp',
+      seconds(0),
+      '--end-timestamp',
+      seconds(6000),
+      '--sampling-interval',
+      '3000',
+      '--format',
+      'PNG',
+    ]),
+  ) as { Images: { ImageContent?: string }[] };
   assert.is(images.Images.length, 3);
   assert.ok(images.Images.every((i) => Buffer.from(i.ImageContent!, 'base64').subarray(1, 4).toString('latin1') === 'PNG'));
 });

@@ -19,7 +19,8 @@ test.after(async () => {
 });
 
 const range = (fromMs: number, toMs: number): GetClipCommandInput['ClipFragmentSelector'] => ({
-  FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(T + fromMs), EndTimestamp: new Date(T + toMs) },
+  FragmentSelectorType: 'PRODUCER_TIMESTAMP',
+  TimestampRange: { StartTimestamp: new Date(T + fromMs), EndTimestamp: new Date(T + toMs) },
 });
 
 async function clip(stream: string, selector: GetClipCommandInput['ClipFragmentSelector']): Promise<{ type: string; file: string }> {
@@ -82,7 +83,9 @@ test('fieldcam clip writes the range with progress; fieldcam play prints an HLS 
   assert.ok(url.startsWith(`${pc.cloud.endpoint}/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=`), url);
   assert.is(await decodedFrames(url), 20);
   // --open names the local cloud's viewer for the stream (no desktop here: PATH without xdg-open).
-  const open = await cli(pc.cloud, ['play', '--stream', 'porch', '--start', iso(0), '--end', iso(1000), '--producer-timestamps', '--open'], { PATH: '/nonexistent' });
+  const open = await cli(pc.cloud, ['play', '--stream', 'porch', '--start', iso(0), '--end', iso(1000), '--producer-timestamps', '--open'], {
+    PATH: '/nonexistent',
+  });
   assert.is(open.code, 0, open.stderr);
   assert.ok(open.stderr.includes(`play: viewer ${pc.cloud.endpoint}/viewer?stream=porch`), open.stderr);
   const bad = await cli(pc.cloud, ['play', '--stream', 'porch', '--mode', 'ON_DEMAND', '--start=-5m']);

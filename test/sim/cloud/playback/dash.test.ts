@@ -45,7 +45,11 @@ test('LIVE: a dynamic MPD of the newest MaxManifestFragmentResults fragments; er
   const client = await pc.archived();
   try {
     await pc.fill('esp32', mjpegBody(T));
-    await sdkError(client.send(new GetDASHStreamingSessionURLCommand({ StreamName: 'esp32', ...onDemand(0, 2000) })), 'UnsupportedStreamMediaTypeException', 400);
+    await sdkError(
+      client.send(new GetDASHStreamingSessionURLCommand({ StreamName: 'esp32', ...onDemand(0, 2000) })),
+      'UnsupportedStreamMediaTypeException',
+      400,
+    );
     await sdkError(client.send(new GetDASHStreamingSessionURLCommand({ StreamName: 'porch', ...onDemand(60_000, 70_000) })), 'ResourceNotFoundException', 404);
   } finally {
     client.destroy();

@@ -23,7 +23,10 @@ test('fragments --start/--end (producer time) and --max-results; get-media of a 
   const ranged = await cli(pc.cloud, ['fragments', '--stream', 'porch', '--json', '--producer-timestamps', '--start', iso(2000), '--end', iso(5000)]);
   assert.is(ranged.code, 0, ranged.stderr);
   const rows = (JSON.parse(ranged.stdout) as { fragments: { ProducerTimestamp: string }[] }).fragments;
-  assert.equal(rows.map((f) => Date.parse(f.ProducerTimestamp) - T), [2000, 3000, 4000, 5000]);
+  assert.equal(
+    rows.map((f) => Date.parse(f.ProducerTimestamp) - T),
+    [2000, 3000, 4000, 5000],
+  );
   const capped = await cli(pc.cloud, ['fragments', '--stream', 'porch', '--json', '--max-results', '3']);
   assert.is((JSON.parse(capped.stdout) as { fragments: unknown[] }).fragments.length, 3);
   const recent = await cli(pc.cloud, ['fragments', '--stream', 'porch', '--json', '--start=-10m']);
@@ -37,11 +40,15 @@ test('fragments --start/--end (producer time) and --max-results; get-media of a 
 });
 
 test('a reader that closes the pipe first: exit 0 and nothing on stderr (no EPIPE stack trace)', async () => {
-  const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'fragments', '--stream', 'porch', '--endpoint-url', pc.cloud.endpoint, '--region', REGION], {
-    cwd: ROOT,
-    env: { ...process.env, AWS_CA_BUNDLE: pc.cloud.caFile, AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_PROFILE: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'host', 'cli', 'bin.mjs'), 'fragments', '--stream', 'porch', '--endpoint-url', pc.cloud.endpoint, '--region', REGION],
+    {
+      cwd: ROOT,
+      env: { ...process.env, AWS_CA_BUNDLE: pc.cloud.caFile, AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_PROFILE: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout.destroy(); // like `| head -0`: the read end is gone before fieldcam writes
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));

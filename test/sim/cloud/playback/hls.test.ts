@@ -34,7 +34,10 @@ async function sessionUrl(input: Partial<GetHLSStreamingSessionURLCommandInput>)
 
 const onDemand = (fromS: number, toS: number, extra: Partial<GetHLSStreamingSessionURLCommandInput> = {}): Partial<GetHLSStreamingSessionURLCommandInput> => ({
   PlaybackMode: 'ON_DEMAND',
-  HLSFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(T + fromS * 1000), EndTimestamp: new Date(T + toS * 1000) } },
+  HLSFragmentSelector: {
+    FragmentSelectorType: 'PRODUCER_TIMESTAMP',
+    TimestampRange: { StartTimestamp: new Date(T + fromS * 1000), EndTimestamp: new Date(T + toS * 1000) },
+  },
   ...extra,
 });
 
@@ -85,7 +88,8 @@ test('LIVE: the newest MaxMediaPlaylistFragmentResults fragments, no ENDLIST; in
   const client = await pc.archived();
   let url: string;
   try {
-    url = (await client.send(new GetHLSStreamingSessionURLCommand({ StreamName: 'live', PlaybackMode: 'LIVE', MaxMediaPlaylistFragmentResults: 4 }))).HLSStreamingSessionURL!;
+    url = (await client.send(new GetHLSStreamingSessionURLCommand({ StreamName: 'live', PlaybackMode: 'LIVE', MaxMediaPlaylistFragmentResults: 4 })))
+      .HLSStreamingSessionURL!;
   } finally {
     client.destroy();
   }
@@ -120,10 +124,17 @@ test('LIVE_REPLAY: starts with the first fragment and adds one as each fragment 
 });
 
 test('DiscontinuityMode, DisplayFragmentTimestamp and MaxMediaPlaylistFragmentResults shape the media playlist', async () => {
-  const always = (await mediaPlaylistOf(await sessionUrl(onDemand(0, 9, { DiscontinuityMode: 'ALWAYS', DisplayFragmentTimestamp: 'ALWAYS', MaxMediaPlaylistFragmentResults: 3 })))).body;
+  const always = (
+    await mediaPlaylistOf(
+      await sessionUrl(onDemand(0, 9, { DiscontinuityMode: 'ALWAYS', DisplayFragmentTimestamp: 'ALWAYS', MaxMediaPlaylistFragmentResults: 3 })),
+    )
+  ).body;
   assert.is(always.split('\n').filter((l) => l.startsWith('getMP4MediaFragment')).length, 3, 'the oldest 3');
   assert.is(always.split('\n').filter((l) => l === '#EXT-X-DISCONTINUITY').length, 2, 'between every fragment');
-  const dates = always.split('\n').filter((l) => l.startsWith('#EXT-X-PROGRAM-DATE-TIME:')).map((l) => Date.parse(l.slice(25)));
+  const dates = always
+    .split('\n')
+    .filter((l) => l.startsWith('#EXT-X-PROGRAM-DATE-TIME:'))
+    .map((l) => Date.parse(l.slice(25)));
   assert.equal(dates, [T, T + 1000, T + 2000], 'producer start timestamps');
   const gaps = (await mediaPlaylistOf(await sessionUrl(onDemand(0, 9, { DiscontinuityMode: 'ON_DISCONTINUITY' })))).body;
   noMatch(gaps, /#EXT-X-DISCONTINUITY/, 'back-to-back fragments have no gap over 50 ms');
@@ -132,7 +143,8 @@ test('DiscontinuityMode, DisplayFragmentTimestamp and MaxMediaPlaylistFragmentRe
 test('errors in KVS shapes: empty range, unknown stream, MJPEG stream, LIVE without recent fragments, bad arguments', async () => {
   const client = await pc.archived();
   try {
-    const send = (input: Partial<GetHLSStreamingSessionURLCommandInput>) => client.send(new GetHLSStreamingSessionURLCommand({ StreamName: 'porch', ...input }));
+    const send = (input: Partial<GetHLSStreamingSessionURLCommandInput>) =>
+      client.send(new GetHLSStreamingSessionURLCommand({ StreamName: 'porch', ...input }));
     await sdkError(send(onDemand(100, 200)), 'ResourceNotFoundException', 404, /No fragments found/);
     await sdkError(send({ ...onDemand(0, 5), StreamName: 'nope' }), 'ResourceNotFoundException', 404, /not found/);
     pc.faults.clockSkewMs = 31_000; // the last fragment arrived over 30 s ago (within SigV4's 5 min)

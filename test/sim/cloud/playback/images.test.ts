@@ -16,13 +16,22 @@ test.after(async () => {
   out.remove();
 });
 
-async function images(input: Partial<GetImagesCommandInput>): Promise<{ Images?: { TimeStamp?: Date; Error?: string; ImageContent?: string }[]; NextToken?: string }> {
+async function images(
+  input: Partial<GetImagesCommandInput>,
+): Promise<{ Images?: { TimeStamp?: Date; Error?: string; ImageContent?: string }[]; NextToken?: string }> {
   const client = await pc.archived();
   try {
-    return await client.send(new GetImagesCommand({
-      StreamName: 'porch', ImageSelectorType: 'PRODUCER_TIMESTAMP', Format: 'JPEG',
-      StartTimestamp: new Date(T), EndTimestamp: new Date(T + 4000), SamplingInterval: 1000, ...input,
-    }));
+    return await client.send(
+      new GetImagesCommand({
+        StreamName: 'porch',
+        ImageSelectorType: 'PRODUCER_TIMESTAMP',
+        Format: 'JPEG',
+        StartTimestamp: new Date(T),
+        EndTimestamp: new Date(T + 4000),
+        SamplingInterval: 1000,
+        ...input,
+      }),
+    );
   } finally {
     client.destroy();
   }
@@ -40,7 +49,10 @@ test('JPEG every second over 4 s: 5 decodable 320x240 images at the sampled time
   await pc.fill('porch', h264Body(T));
   const page = await images({});
   assert.is(page.Images!.length, 5);
-  assert.equal(page.Images!.map((i) => i.TimeStamp!.getTime() - T), [0, 1000, 2000, 3000, 4000]);
+  assert.equal(
+    page.Images!.map((i) => i.TimeStamp!.getTime() - T),
+    [0, 1000, 2000, 3000, 4000],
+  );
   for (const [i, image] of page.Images!.entries()) {
     assert.is(image.Error, undefined);
     assert.is(await probe(Buffer.from(image.ImageContent!, 'base64'), `i${i}.jpg`), 'mjpeg,320,240');
@@ -58,10 +70,16 @@ test('PNG scaled, pages of 25 with NextToken, NO_MEDIA past the stream, MEDIA_ER
   const second = await images({ SamplingInterval: 200, EndTimestamp: new Date(T + 9800), NextToken: first.NextToken });
   assert.is(second.Images![0]!.TimeStamp!.getTime(), T + 25 * 200);
   const past = await images({ StartTimestamp: new Date(T + 9500), EndTimestamp: new Date(T + 12_000) });
-  assert.equal(past.Images!.map((i) => i.Error ?? 'image'), ['image', 'NO_MEDIA', 'NO_MEDIA']);
+  assert.equal(
+    past.Images!.map((i) => i.Error ?? 'image'),
+    ['image', 'NO_MEDIA', 'NO_MEDIA'],
+  );
   await pc.fill('esp32', mjpegBody(T));
   const mjpeg = await images({ StreamName: 'esp32', EndTimestamp: new Date(T + 1000) });
-  assert.equal(mjpeg.Images!.map((i) => i.Error), ['MEDIA_ERROR', 'MEDIA_ERROR']);
+  assert.equal(
+    mjpeg.Images!.map((i) => i.Error),
+    ['MEDIA_ERROR', 'MEDIA_ERROR'],
+  );
 });
 
 test('fieldcam images writes one file per sampled time', async () => {

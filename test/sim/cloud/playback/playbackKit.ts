@@ -35,12 +35,19 @@ export async function playbackCloud(): Promise<PlaybackCloud> {
   const stateDir = mkdtempSync(join(tmpdir(), 'fieldcam-playback-'));
   const faults: Faults = {};
   const cloud = await startCloud({ stateDir, routes: mediaRoutes, faults });
-  const config = (): AwsClientConfig => awsClientConfig({
-    region: REGION, endpointUrl: cloud.endpoint, caBundle: cloud.caFile, credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
-  });
+  const config = (): AwsClientConfig =>
+    awsClientConfig({
+      region: REGION,
+      endpointUrl: cloud.endpoint,
+      caBundle: cloud.caFile,
+      credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+    });
   let dataEndpoint: string | undefined;
   return {
-    cloud, faults, stateDir, config,
+    cloud,
+    faults,
+    stateDir,
+    config,
     async archived() {
       if (!dataEndpoint) {
         const control = new KinesisVideoClient(config());
@@ -89,7 +96,9 @@ export function fetchBytes(cloud: RunningCloud, url: string): Promise<{ status: 
     const req = request(url, { ca: cloud.caPem, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => done({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks), headers: res.headers }));
+      res.on('end', () =>
+        done({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks), headers: res.headers }),
+      );
     });
     req.on('error', fail);
     req.end();
@@ -98,7 +107,11 @@ export function fetchBytes(cloud: RunningCloud, url: string): Promise<{ status: 
 
 /** Frames ffprobe decodes from `input` (a file or an HLS URL): nb_read_frames of the first video stream. */
 export async function decodedFrames(input: string): Promise<number> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', input], { timeout: 30_000 });
+  const { stdout } = await run(
+    'ffprobe',
+    ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', input],
+    { timeout: 30_000 },
+  );
   return Number(stdout.trim().split('\n')[0]);
 }
 
@@ -107,13 +120,23 @@ export function cli(cloud: RunningCloud, args: readonly string[], env: NodeJS.Pr
   return run(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), ...args, '--endpoint-url', cloud.endpoint, '--region', REGION], {
     cwd: ROOT,
     env: {
-      ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_CA_BUNDLE: cloud.caFile,
-      AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_PROFILE: '', ...env,
+      ...process.env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      AWS_CA_BUNDLE: cloud.caFile,
+      AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+      AWS_PROFILE: '',
+      ...env,
     },
     timeout: 30_000,
-  }).then(({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (err: { code?: number; stdout?: string; stderr?: string }) => ({
-    code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '',
-  }));
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (err: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: typeof err.code === 'number' ? err.code : -1,
+      stdout: err.stdout ?? '',
+      stderr: err.stderr ?? '',
+    }),
+  );
 }
 
 /** A temporary directory removed by the returned function. */

@@ -38,13 +38,23 @@ test('api/streams: fragments, codec, playability and last PERSISTED age per stre
   await pc.fill('porch', h264Body(T));
   await pc.fill('esp32', mjpegBody(T));
   const { streams, now } = JSON.parse((await fetchBytes(pc.cloud, `${pc.cloud.endpoint}/viewer/api/streams`)).body.toString('utf8')) as {
-    now: number; streams: { name: string; fragments: number; codec: string; playable: true | string; lastPersistedAgeMs: number }[];
+    now: number;
+    streams: { name: string; fragments: number; codec: string; playable: true | string; lastPersistedAgeMs: number }[];
   };
   assert.ok(Number.isFinite(now));
-  assert.equal(streams.map((s) => [s.name, s.fragments, s.codec]), [['esp32', 3, 'V_MJPEG'], ['porch', 10, 'V_MPEG4/ISO/AVC']]);
+  assert.equal(
+    streams.map((s) => [s.name, s.fragments, s.codec]),
+    [
+      ['esp32', 3, 'V_MJPEG'],
+      ['porch', 10, 'V_MPEG4/ISO/AVC'],
+    ],
+  );
   assert.is(streams[1]!.playable, true);
   assert.ok(typeof streams[0]!.playable === 'string' && streams[0]!.playable.startsWith('UnsupportedStreamMediaTypeException'));
-  assert.ok(streams.every((s) => s.lastPersistedAgeMs >= 0 && s.lastPersistedAgeMs < 60_000), 'just PERSISTED');
+  assert.ok(
+    streams.every((s) => s.lastPersistedAgeMs >= 0 && s.lastPersistedAgeMs < 60_000),
+    'just PERSISTED',
+  );
 });
 
 test('api/clip downloads the MP4 of a range; api/hls refuses what KVS refuses', async () => {
@@ -61,8 +71,11 @@ test('api/clip downloads the MP4 of a range; api/hls refuses what KVS refuses', 
 
 test('fieldcam cloud names the viewer URL in its first lines', async () => {
   const state = workDir();
-  const child = spawn(process.execPath, [join(ROOT, 'host', 'cli', 'bin.mjs'), 'cloud', '--port', '0', '--credentials-port', '0', '--mqtt-port', '0', '--state-dir', state.dir],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'host', 'cli', 'bin.mjs'), 'cloud', '--port', '0', '--credentials-port', '0', '--mqtt-port', '0', '--state-dir', state.dir],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
   try {
