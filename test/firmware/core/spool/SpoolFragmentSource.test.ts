@@ -104,6 +104,7 @@ function rig(o: SpoolRigOptions): Rig {
     drainBytesPerSecond: (o.drainKbps ?? 10_000) * 125,
     maxFramesPerFragment: 32,
     nalsPerFrame: 32,
+    maxFrameBytes: 8192, // the pool's slot: a fragment is read back a window of frames at a time, never whole
     onReady: () => session.framesQueued(),
   });
   const target = { host: 'kvs.test', port: 8080 };
