@@ -406,7 +406,7 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
       if (earlier || spoolAt <= poolAt) {
         if (!spoolSent || spoolAt > timecode) break;
         landed(spoolAt);
-        frames += this.log.framesAt(0) + this.log.packetsAt(0);
+        frames += this.log.framesAt(0); // video frames, as the pool's release counts them
         this.stats.fragmentsReleased++;
         if (this.sentRecords > 0) this.sentRecords--;
         else this.frameCursor = 0; // acknowledged before all of it went (cannot happen on a sane link)
@@ -438,6 +438,7 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
 
   rebase(deltaMs: number): void {
     this.input.rebase(deltaMs);
+    this.o.audio?.rebase(deltaMs); // its clock and the packets still waiting for their video (PoolFragmentSource's rule)
     if (!this.open || this.log.nextSequence === this.bootFirstSeq) return;
     // Records this boot spooled so far were stamped with the wrong clock; the pool's frames were just moved.
     if (this.rebases === MAX_REBASES) throw new RangeError(`more than ${MAX_REBASES} clock corrections before the first frame was sent`);
