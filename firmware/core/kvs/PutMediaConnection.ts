@@ -159,7 +159,7 @@ export class PutMediaConnection {
    */
   beginChunk(views: ViewList): void {
     views.clear();
-    this.framer.pushChunkHeader(views, 1);
+    this.framer.pushChunkPlaceholder(views);
   }
 
   /**

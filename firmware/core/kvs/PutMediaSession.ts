@@ -533,9 +533,11 @@ export class PutMediaSession {
 
   /** At stop (all sent) or rotation (fragment boundary): close the body and let the service flush ACKs. */
   private maybeFinish(): void {
+    // This runs after every drain, i.e. per frame: nothing below can end the connection unless one of these holds.
+    if (!this.stopping && !this.pausing && !this.supervisor.rotating && this.source.needsNewConnection === undefined) return;
     const conn = this.conn;
     if (!conn || this.state !== 'streaming') return;
-    const next = this.source.nextUnsent(); // once: this runs after every drain, i.e. per frame
+    const next = this.source.nextUnsent(); // once
     const allSent = next === undefined;
     const atBoundary = allSent || next.fragmentStart;
     // A fragment that cannot follow this connection's (FragmentSource.needsNewConnection) ends it, as a rotation.
