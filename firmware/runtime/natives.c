@@ -349,6 +349,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "findJpegMarker", fieldcamNativeFindJpegMarker, 3 },
 	{ "skipJpegSegments", fieldcamNativeSkipJpegSegments, 3 },
 	{ "walkJpegHeaders", fieldcamNativeWalkJpegHeaders, 4 },
+	{ "ackFollow", fieldcamNativeAckFollow, 5 },
 	{ "mkvBlock", fieldcamNativeMkvBlock, 5 },
 	{ "mkvWriteBlock", fieldcamNativeMkvWriteBlock, 5 },
 	{ "sha256", fieldcamNativeSha256, 5 },

@@ -4,7 +4,7 @@
 // runRegisteredSuites(). Output: `ok <suite> › <test>` / `FAIL <suite> › <test>: <message>` per test, a
 // `# xs …` cost line per suite, and the `@@fieldcam-results` marker that toolchain/test.mjs aggregates.
 import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
-import { setBoardByteScan, setBoardMkvBlock, setBoardStorage, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
+import { setBoardAckScan, setBoardByteScan, setBoardMkvBlock, setBoardStorage, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
 import { xsStorage } from '../../firmware/boards/xs/xsStorage.ts';
 
 /** The C host's natives (firmware/runtime/natives.c); only what the harness uses. */
@@ -27,6 +27,7 @@ declare const native: {
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
   mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   mkvWriteBlock(frame: unknown, out: unknown, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
+  ackFollow(bytes: Uint8Array, from: number, end: number, state: Float64Array, scratch: Uint8Array): number;
   readonly argv: readonly string[];
 };
 
@@ -60,6 +61,8 @@ setBoardMkvBlock(
     writeBlock: native.mkvWriteBlock as MkvBlockPort['writeBlock'],
   }),
 );
+// The ACK framing walk as xsBoard hands it over (the host function itself), so the AckParser suites check ack.c.
+setBoardAckScan(Object.freeze({ followAck: native.ackFollow }));
 // A scratch folder of this run (the native and the emulated runs go at the same time): files only, removed by the
 // suites that make them.
 setBoardStorage(xsStorage(), `build/xs/storage-scratch/${native.now()}-${Math.floor(native.monotonic() * 1000)}`);

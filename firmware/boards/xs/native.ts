@@ -106,6 +106,9 @@ export interface NativeHost {
   /** JPEG headers through SOF and SOS in one call (scan.c; the contract is ByteScanPort.walkJpegHeaders). */
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
 
+  /** The PutMedia ACK stream's framing walk (ack.c; the contract is AckScanPort.followAck). */
+  ackFollow(bytes: Uint8Array, from: number, end: number, state: Float64Array, scratch: Uint8Array): number;
+
   // ---- Matroska ----
   /** One SimpleBlock's header and payload views appended to a ViewList (block.c; the contract is MkvBlockPort.pushBlock). */
   mkvBlock(frame: Frame, out: ViewList, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;

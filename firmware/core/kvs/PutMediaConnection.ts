@@ -1,3 +1,4 @@
+import type { AckScanPort } from '../../io/AckScan.ts';
 import type { Socket, SocketFactory } from '../../io/Socket.ts';
 import type { TimerPort } from '../../io/Timer.ts';
 import { FieldcamError } from '../errors.ts';
@@ -29,6 +30,8 @@ export interface PutMediaConnectionDeps {
   readonly timers: TimerPort;
   /** Per-phase deadlines (default NET_DEADLINE_DEFAULTS). */
   readonly deadlines?: NetDeadlines;
+  /** The board's ACK framing walk (ack.c on the XS board); absent: AckParser's TypeScript walk. */
+  readonly ackScan?: AckScanPort;
 }
 
 const HEAD_SCRATCH = 8 * 1024;
@@ -81,6 +84,7 @@ export class PutMediaConnection {
         events.onAck(ack);
       },
       onError: (err) => events.onAckError(err),
+      ...(deps.ackScan ? { scan: deps.ackScan } : {}),
     });
     this.response = new HttpResponseParser({
       onHead: (status, _reason, list) => {

@@ -1,3 +1,4 @@
+import type { AckScanPort } from '../../io/AckScan.ts';
 import type { HashPort } from '../../io/Hash.ts';
 import type { SocketFactory, TlsOptions } from '../../io/Socket.ts';
 import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
@@ -57,6 +58,8 @@ export interface PutMediaSessionOptions {
   readonly segmentUid?: Uint8Array;
   /** The board's native SimpleBlock writer (MkvBlockPort); absent: the Matroska writer's TypeScript path. */
   readonly blockPort?: MkvBlockPort;
+  /** The board's ACK framing walk (AckScanPort); absent: AckParser's TypeScript walk. */
+  readonly ackScan?: AckScanPort;
   /** Per-phase connection deadlines (TCP, TLS, response head, first ACK); default NET_DEADLINE_DEFAULTS. */
   readonly deadlines?: NetDeadlines;
   /**
@@ -388,6 +391,7 @@ export class PutMediaSession {
         sockets: this.o.sockets,
         timers: this.o.timers,
         ...(this.o.deadlines ? { deadlines: this.o.deadlines } : {}),
+        ...(this.o.ackScan ? { ackScan: this.o.ackScan } : {}),
       },
       target,
       headers,

@@ -5,13 +5,15 @@
 // ACK at the start of a 4 KiB buffer (`perAckInReadBuffer`), as PutMediaConnection hands the parser its 4 KiB read
 // scratch: a search that is not bounded by the pushed length shows there. Prints one JSON line. Bundle and run:
 //   npx esbuild test/bench/xs/ackCost.ts --bundle --format=iife --platform=neutral --target=es2022 --outfile=/tmp/ack.js
-//   build/xs/x86_64/fieldcam-runtime /tmp/ack.js 1000
+//   build/xs/x86_64/fieldcam-runtime /tmp/ack.js 1000 [native]
+// `native`: with the XS board's framing walk (ack.c, AckScanPort), as the device runs it; without: the TypeScript walk.
 import { AckParser } from '../../../firmware/core/kvs/AckParser.ts';
 import { encodeUtf8 } from '../../../firmware/core/text/utf8.ts';
 
 declare const native: {
   print(line: string): void;
   computrons(): number;
+  ackFollow(bytes: Uint8Array, from: number, end: number, state: Float64Array, scratch: Uint8Array): number;
   readonly argv: readonly string[];
 };
 
@@ -37,6 +39,7 @@ const parser = new AckParser({
     timecodes += ack.fragmentTimecode === 1711124585823 ? 1 : 0;
   },
   onError: () => errors++,
+  ...(native.argv[1] === 'native' ? { scan: Object.freeze({ followAck: native.ackFollow }) } : {}),
 });
 function run(n: number, from: readonly Uint8Array[]): void {
   for (let r = 0; r < n; r++) for (let i = 0; i < reads.length; i++) parser.push(from[i]!, 0, reads[i]!.length);
