@@ -5,6 +5,8 @@
  *   native.ackFollow(bytes, from, end, state, scratch)   see below; its contract is AckScanPort.followAck
  *   (firmware/io/AckScan.ts), its TypeScript twin firmware/core/kvs/followAck.ts (the Node board's, and the
  *   reference the suites compare this with).
+ * and the reading of a complete ACK as KVS sends it, which took JSON.parse of its text (~2,900 computrons):
+ *   native.ackRead(scratch, length, out)                 AckScanPort.readAck; anything unusual is left to JS.
  */
 #include "runtime.h"
 
@@ -122,4 +124,178 @@ void fieldcamNativeAckFollow(txMachine* the)
 	state[ESCAPE] = escaped;
 	state[CLOSED] = closed;
 	xsResult = xsNumber(from + (double)i);
+}
+
+/* The members an ACK the C reader takes may hold (kvs-reference.md §4.4), and the event types in
+ * ACK_EVENT_TYPES order (firmware/core/kvs/ackFormat.ts). */
+enum { EVENT_TYPE, FRAGMENT_TIMECODE, FRAGMENT_NUMBER, ERROR_ID };
+static const char* const gKeys[] = { "EventType", "FragmentTimecode", "FragmentNumber", "ErrorId" };
+static const char* const gTypes[] = { "BUFFERING", "RECEIVED", "PERSISTED", "ERROR", "IDLE" };
+#define MAX_FRAGMENT_NUMBER 128 /* ACK_LIMITS.maxFragmentNumberChars */
+#define MAX_INTEGER 9007199254740992.0 /* ACK_LIMITS.maxInteger, 2^53: refused here, judged in JS */
+
+static int isJsonSpace(uint8_t b)
+{
+	return b == 0x20 || b == 0x0a || b == 0x0d || b == 0x09;
+}
+
+/* The index of the `count` names equal to s[0..n), or -1. */
+static int lookup(const uint8_t* s, size_t n, const char* const* names, int count)
+{
+	int k;
+	for (k = 0; k < count; k++)
+		if (strlen(names[k]) == n && memcmp(s, names[k], n) == 0)
+			return k;
+	return -1;
+}
+
+/* A JSON string with no escape from s[*i] (its opening quote): its contents' bounds, or 0 (no closing quote, or a
+ * backslash or control character inside: JSON.parse reads those, not this). */
+static int readString(const uint8_t* s, size_t length, size_t* i, size_t* from, size_t* n)
+{
+	size_t j;
+	if (*i >= length || s[*i] != 0x22)
+		return 0;
+	for (j = *i + 1; j < length && s[j] != 0x22; j++)
+		if (s[j] == 0x5c || s[j] < 0x20)
+			return 0;
+	if (j >= length)
+		return 0;
+	*from = *i + 1;
+	*n = j - *i - 1;
+	*i = j + 1;
+	return 1;
+}
+
+/* Decimal digits only, 1..max of them. */
+static int allDigits(const uint8_t* s, size_t n, size_t max)
+{
+	size_t k;
+	if (n < 1 || n > max)
+		return 0;
+	for (k = 0; k < n; k++)
+		if (s[k] < 0x30 || s[k] > 0x39)
+			return 0;
+	return 1;
+}
+
+/* The value of n <= 16 decimal digits (exact in a uint64, rounded once to a double as JSON.parse rounds). */
+static double decimal(const uint8_t* s, size_t n)
+{
+	uint64_t v = 0;
+	size_t k;
+	for (k = 0; k < n; k++)
+		v = v * 10 + (uint64_t)(s[k] - 0x30);
+	return (double)v;
+}
+
+/*
+ * native.ackRead(scratch, length, out): AckParser's fast path for the ACKs KVS sends, one call per ACK instead of
+ * JSON.parse of the object's text. Takes scratch[0..length), one complete plain object (no nesting, escape, sign,
+ * fraction or exponent: the framing walk said so), only when it is exactly a JSON object of the known members, each
+ * at most once: EventType (one of the five types), FragmentTimecode (a JSON integer below 2^53, no leading zero),
+ * FragmentNumber (1 to 128 digits), ErrorId (such an integer, or a string of 1 to 15 digits); with whitespace between
+ * tokens, and the event's rule: ERROR has an ErrorId, BUFFERING, RECEIVED and PERSISTED a FragmentTimecode. Then
+ * out[0] = the type's index in ACK_EVENT_TYPES, out[1] = the timecode or -1, out[2] = the ErrorId or -1, out[3] and
+ * out[4] = the FragmentNumber's digits' offset and count in scratch (count 0: absent), and it returns 1. Anything else
+ * (an unknown or repeated member, another value, a leading zero…) returns 0 with `out` untouched: JSON.parse and
+ * AckObjectReader decide it, with their own results and error codes. Reads nothing outside scratch[0..length);
+ * allocates nothing.
+ */
+void fieldcamNativeAckRead(txMachine* the)
+{
+	double length = fieldcamToIndex(the, &xsArg(1), "length");
+	size_t count;
+	size_t n;
+	double* out;
+	const uint8_t* s;
+	size_t i = 1;
+	int seen = 0;
+	int type = -1;
+	double timecode = -1, errorId = -1;
+	size_t numberFrom = 0, numberLength = 0;
+	out = fieldcamViewData(the, &xsArg(2), sizeof(double), &count, "ackRead(out)");
+	if (count < 5)
+		xsRangeError("ackRead: out must hold 5 entries, it holds %zu", count);
+	s = fieldcamViewRange(the, &xsArg(0), 0, length, "scratch");
+	n = (size_t)length;
+	if (n < 2 || s[0] != 0x7b)
+		goto js;
+	for (;;) {
+		size_t from, len;
+		int key;
+		while (i < n && isJsonSpace(s[i]))
+			i++;
+		if (!readString(s, n, &i, &from, &len))
+			goto js;
+		key = lookup(s + from, len, gKeys, 4);
+		if (key < 0 || (seen & (1 << key)))
+			goto js;
+		seen |= 1 << key;
+		while (i < n && isJsonSpace(s[i]))
+			i++;
+		if (i >= n || s[i] != 0x3a)
+			goto js;
+		i++;
+		while (i < n && isJsonSpace(s[i]))
+			i++;
+		if (i >= n)
+			goto js;
+		if (key == EVENT_TYPE || key == FRAGMENT_NUMBER || (key == ERROR_ID && s[i] == 0x22)) {
+			if (!readString(s, n, &i, &from, &len))
+				goto js;
+			if (key == EVENT_TYPE) {
+				type = lookup(s + from, len, gTypes, 5);
+				if (type < 0)
+					goto js;
+			} else if (key == FRAGMENT_NUMBER) {
+				if (!allDigits(s + from, len, MAX_FRAGMENT_NUMBER))
+					goto js;
+				numberFrom = from;
+				numberLength = len;
+			} else {
+				if (!allDigits(s + from, len, 15))
+					goto js;
+				errorId = decimal(s + from, len);
+			}
+		} else {
+			/* a JSON integer: 0, or a nonzero digit and more digits */
+			double v;
+			from = i;
+			while (i < n && s[i] >= 0x30 && s[i] <= 0x39)
+				i++;
+			len = i - from;
+			if (len < 1 || len > 16 || (len > 1 && s[from] == 0x30))
+				goto js;
+			v = decimal(s + from, len);
+			if (v >= MAX_INTEGER)
+				goto js;
+			if (key == FRAGMENT_TIMECODE)
+				timecode = v;
+			else
+				errorId = v;
+		}
+		while (i < n && isJsonSpace(s[i]))
+			i++;
+		if (i < n && s[i] == 0x2c) {
+			i++;
+			continue;
+		}
+		if (i + 1 == n && s[i] == 0x7d)
+			break;
+		goto js;
+	}
+	if (type < 0)
+		goto js;
+	if (type == 3 ? errorId < 0 : (type != 4 && timecode < 0))
+		goto js;
+	out[0] = type;
+	out[1] = timecode;
+	out[2] = errorId;
+	out[3] = (double)numberFrom;
+	out[4] = (double)numberLength;
+	xsResult = xsInteger(1);
+	return;
+js:
+	xsResult = xsInteger(0);
 }

@@ -350,6 +350,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "skipJpegSegments", fieldcamNativeSkipJpegSegments, 3 },
 	{ "walkJpegHeaders", fieldcamNativeWalkJpegHeaders, 4 },
 	{ "ackFollow", fieldcamNativeAckFollow, 5 },
+	{ "ackRead", fieldcamNativeAckRead, 3 },
 	{ "mkvBlock", fieldcamNativeMkvBlock, 5 },
 	{ "mkvWriteBlock", fieldcamNativeMkvWriteBlock, 5 },
 	{ "sha256", fieldcamNativeSha256, 5 },

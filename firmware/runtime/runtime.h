@@ -202,6 +202,7 @@ void fieldcamNativeWalkJpegHeaders(txMachine* the);
 
 /* ---- ack.c: the PutMedia ACK stream's framing walk (its contract is AckScanPort.followAck) ---- */
 void fieldcamNativeAckFollow(txMachine* the);
+void fieldcamNativeAckRead(txMachine* the);
 /* fields.c: the core's objects read and written in place, by field name (block.c, records.c). */
 void fieldcamFindFields(txSlot* instance, const txID* ids, int count, txSlot** found);
 txSlot* fieldcamObjectOf(txMachine* the, txSlot* value, const char* name);

@@ -28,6 +28,7 @@ declare const native: {
   mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   mkvWriteBlock(frame: unknown, out: unknown, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
   ackFollow(bytes: Uint8Array, from: number, end: number, state: Float64Array, scratch: Uint8Array): number;
+  ackRead(scratch: Uint8Array, length: number, out: Float64Array): number;
   readonly argv: readonly string[];
 };
 
@@ -62,7 +63,7 @@ setBoardMkvBlock(
   }),
 );
 // The ACK framing walk as xsBoard hands it over (the host function itself), so the AckParser suites check ack.c.
-setBoardAckScan(Object.freeze({ followAck: native.ackFollow }));
+setBoardAckScan(Object.freeze({ followAck: native.ackFollow, readAck: native.ackRead }));
 // A scratch folder of this run (the native and the emulated runs go at the same time): files only, removed by the
 // suites that make them.
 setBoardStorage(xsStorage(), `build/xs/storage-scratch/${native.now()}-${Math.floor(native.monotonic() * 1000)}`);

@@ -108,6 +108,8 @@ export interface NativeHost {
 
   /** The PutMedia ACK stream's framing walk (ack.c; the contract is AckScanPort.followAck). */
   ackFollow(bytes: Uint8Array, from: number, end: number, state: Float64Array, scratch: Uint8Array): number;
+  /** A complete plain ACK as KVS sends it, read without JSON.parse (ack.c; the contract is AckScanPort.readAck). */
+  ackRead(scratch: Uint8Array, length: number, out: Float64Array): number;
 
   // ---- Matroska ----
   /** One SimpleBlock's header and payload views appended to a ViewList (block.c; the contract is MkvBlockPort.pushBlock). */

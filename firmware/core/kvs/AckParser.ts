@@ -46,6 +46,8 @@ const MAX = ACK_LIMITS.maxSegmentChars;
 const KEEP = ACK_WALK.KEEP;
 const LENGTH = ACK_WALK.LENGTH;
 const SKIPPED = ACK_WALK.SKIPPED;
+/** A module constant: this XS build copies a string literal into a new chunk each time one is evaluated. */
+const NO_FRAGMENT_NUMBER = '';
 
 /** Latin-1 text of `bytes[0..length)`, 128 characters per call: each is an argument on the XS stack. */
 function latin1(bytes: Uint8Array, length: number): string {
@@ -117,6 +119,9 @@ export class AckParser {
   private readonly walk = new Float64Array(ACK_WALK.SIZE);
   /** The walk: the board's (one native call per read of an object) or the TypeScript one. */
   private readonly followAck: AckScanPort['followAck'];
+  /** The board's reading of an ACK as KVS sends it (AckScanPort.readAck), and where it writes the fields; else JSON.parse. */
+  private readonly readAck: AckScanPort['readAck'];
+  private readonly fields = new Float64Array(5);
 
   constructor(options: AckParserOptions) {
     if (typeof options?.onAck !== 'function') throw new TypeError('options.onAck must be a function');
@@ -124,6 +129,7 @@ export class AckParser {
     this.onAck = options.onAck;
     this.onError = options.onError;
     this.followAck = options.scan?.followAck ?? followAck;
+    this.readAck = options.scan?.readAck;
   }
 
   /** True while part of an object (or of a rejected one being skipped) is held: a cut-off ACK at close. */
@@ -208,7 +214,15 @@ export class AckParser {
   private complete(): void {
     const e = this.event;
     const length = this.walk[LENGTH]!;
-    if (!(this.walk[ACK_WALK.PLAIN] === 1 && this.parseFast(e, length))) {
+    const plain = this.walk[ACK_WALK.PLAIN] === 1;
+    const read = this.readAck;
+    if (plain && read !== undefined && read(this.scratch, length, this.fields) === 1) {
+      const f = this.fields;
+      e.eventType = ACK_EVENT_TYPES[f[0]!]!;
+      e.fragmentTimecode = f[1]!;
+      e.errorId = f[2]!;
+      e.fragmentNumber = f[4] === 0 ? NO_FRAGMENT_NUMBER : latin1(this.scratch.subarray(f[3]!, f[3]! + f[4]!), f[4]!);
+    } else if (!(plain && this.parseFast(e, length))) {
       const r = this.reader;
       if (!r.read(this.scratch, length)) return this.report(r.code as ErrorCode, r.message);
       e.eventType = ACK_EVENT_TYPES[r.eventType]!;
