@@ -358,6 +358,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "socketOpen", fieldcamNativeSocketOpen, 3 },
 	{ "socketRead", fieldcamNativeSocketRead, 4 },
 	{ "socketWrite", fieldcamNativeSocketWrite, 5 },
+	{ "socketWriteChunk", fieldcamNativeSocketWriteChunk, 5 },
 	{ "socketClose", fieldcamNativeSocketClose, 1 },
 	{ "tlsStats", fieldcamNativeTlsStats, 0 },
 	{ "memory", nativeMemory, 0 },

@@ -220,6 +220,8 @@ void fieldcamNativeHmacSha256(txMachine* the);
 void fieldcamNativeSocketOpen(txMachine* the);
 void fieldcamNativeSocketRead(txMachine* the);
 void fieldcamNativeSocketWrite(txMachine* the);
+/* The ranges as one HTTP/1.1 chunk: hex size line, ranges, CRLF, in one gather write (net.c). */
+void fieldcamNativeSocketWriteChunk(txMachine* the);
 void fieldcamNativeSocketClose(txMachine* the);
 
 #endif /* FIELDCAM_RUNTIME_H */

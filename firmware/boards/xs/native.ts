@@ -141,6 +141,11 @@ export interface NativeHost {
    * before backpressure (<= 0: wait for SOCKET_WRITABLE). Throws after close.
    */
   socketWrite(handle: number, sources: readonly Uint8Array[], offsets: Uint32Array, lengths: Uint32Array, count: number): number;
+  /**
+   * The ranges as one HTTP/1.1 chunk (RFC 9112 §7.1): their byte count in lower-case hex and CRLF, the ranges, CRLF, in
+   * one gather write (one TLS record up to 16 KiB); nothing when they hold no byte. Returns what socketWrite returns (net.c).
+   */
+  socketWriteChunk(handle: number, sources: readonly Uint8Array[], offsets: Uint32Array, lengths: Uint32Array, count: number): number;
   /** Closes at once (queued bytes discarded); no event for this handle afterwards. Unknown handles are ignored. */
   socketClose(handle: number): void;
   /**

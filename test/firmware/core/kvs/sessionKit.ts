@@ -8,6 +8,7 @@ import { decodeUtf8, encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
 import type { FakeTime } from '../../../harness/support.ts';
 
 const CLUSTER_ID = [0x1f, 0x43, 0xb6, 0x75];
+const CRLF = new Uint8Array([0x0d, 0x0a]);
 const CLUSTER_TIMECODE_ID = 0xe7;
 /** Connect and answer after this many ms of fake time (never synchronously: real sockets never are). */
 const LATENCY_MS = 5;
@@ -17,6 +18,11 @@ export const SERVER_EPOCH_MS = Date.UTC(2025, 0, 1);
 export interface FakeKvsOptions {
   /** Fragments stored by the service, by producer timecode (duplicates counted). */
   readonly retentionHours?: number;
+  /**
+   * The sockets frame HTTP chunks themselves (Socket.writeChunk, as the XS board's do in C), framed here from RFC 9112
+   * §7.1 independently of ChunkFramer; absent: plain writes, the session frames with ChunkFramer.
+   */
+  readonly socketFramesChunks?: boolean;
 }
 
 /** One socket of the fake service: a control-plane exchange or a PutMedia request. */
@@ -38,6 +44,19 @@ class FakeKvsSocket implements Socket {
   constructor(kvs: FakeKvs, options: SocketOptions) {
     this.kvs = kvs;
     this.options = options;
+    this.writeChunk = kvs.socketFramesChunks ? (views) => this.writeFramed(views) : undefined;
+  }
+
+  private writeFramed(views: ViewList): number {
+    if (this.closed) throw new RangeError('write after close');
+    if (views.byteLength === 0) return this.kvs.writable;
+    this.kvs.chunksFramedBySocket++;
+    const line = encodeUtf8(`${views.byteLength.toString(16)}\r\n`);
+    this.append(line, 0, line.length);
+    for (let i = 0; i < views.count; i++) this.append(views.sources[i]!, views.offsets[i]!, views.lengths[i]!);
+    this.append(CRLF, 0, 2);
+    this.kvs.time.set(LATENCY_MS, () => this.onBytes());
+    return this.kvs.writable;
   }
 
   read(into: Uint8Array, offset: number, length: number): number {
@@ -55,6 +74,14 @@ class FakeKvsSocket implements Socket {
     for (let i = 0; i < views.count; i++) this.append(views.sources[i]!, views.offsets[i]!, views.lengths[i]!);
     this.kvs.time.set(LATENCY_MS, () => this.onBytes());
     return this.kvs.writable;
+  }
+
+  /** Socket.writeChunk, when the service's options ask for it: the size in hex, CRLF, the ranges, CRLF. */
+  readonly writeChunk: ((views: ViewList) => number) | undefined;
+
+  /** Every byte the client wrote on this connection, the request head included. */
+  get wire(): Uint8Array {
+    return this.sent.subarray(0, this.sentLength);
   }
 
   close(): void {
@@ -169,12 +196,16 @@ export class FakeKvs {
   down = false;
   /** Acknowledgements are sent (false: the service swallows the body, a stale connection). */
   autoAck = true;
+  readonly socketFramesChunks: boolean;
+  /** Chunks the sockets framed themselves (writeChunk). */
+  chunksFramedBySocket = 0;
   /** What every write reports as still writable (<= 0: backpressure). */
   writable = 1 << 20;
 
   constructor(time: FakeTime, options: FakeKvsOptions = {}) {
     this.time = time;
     this.retentionHours = options.retentionHours ?? 24;
+    this.socketFramesChunks = options.socketFramesChunks === true;
     this.sockets = (options_) => {
       const socket = new FakeKvsSocket(this, options_);
       this.connections.push(socket);
