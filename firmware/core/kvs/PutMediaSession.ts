@@ -132,6 +132,11 @@ export interface SessionStats {
 }
 
 type State = 'idle' | 'resolving' | 'connecting' | 'streaming' | 'draining' | 'waiting' | 'paused' | 'stopped' | 'failed';
+/**
+ * The state compared on the per-frame path, as a module constant: this XS build copies a string literal into a new
+ * chunk each time one is evaluated, a comparison included (docs/performance.md, "The upload side of the hot path").
+ */
+const STREAMING: State = 'streaming';
 
 /**
  * The producer side of PutMedia (kvs-reference.md §4, §7): streams every fragment its FragmentSource holds as
@@ -320,7 +325,7 @@ export class PutMediaSession {
   }
 
   get connected(): boolean {
-    return this.state === 'streaming';
+    return this.state === STREAMING;
   }
 
   // ── resolving the stream and its data endpoint ──
@@ -419,7 +424,7 @@ export class PutMediaSession {
 
   private drain(): void {
     const conn = this.conn;
-    if (this.state !== 'streaming' || !conn) {
+    if (this.state !== STREAMING || !conn) {
       this.maybeSettle();
       return;
     }
@@ -452,7 +457,7 @@ export class PutMediaSession {
     }
     const flights = this.flights;
     const supervisor = this.supervisor;
-    for (let frame = source.nextUnsent(); frame && conn.writable > 0 && this.state === 'streaming'; frame = source.nextUnsent()) {
+    for (let frame = source.nextUnsent(); frame && conn.writable > 0 && this.state === STREAMING; frame = source.nextUnsent()) {
       if (
         frame.fragmentStart &&
         this.fragmentOpen &&
@@ -540,7 +545,7 @@ export class PutMediaSession {
     // This runs after every drain, i.e. per frame: nothing below can end the connection unless one of these holds.
     if (!this.stopping && !this.pausing && !this.supervisor.rotating && this.source.needsNewConnection === undefined) return;
     const conn = this.conn;
-    if (!conn || this.state !== 'streaming') return;
+    if (!conn || this.state !== STREAMING) return;
     const next = this.source.nextUnsent(); // once
     const allSent = next === undefined;
     const atBoundary = allSent || next.fragmentStart;
