@@ -153,7 +153,7 @@ test('a socket that frames each chunk itself (Socket.writeChunk, the XS board in
     await feed(r, 0, 40);
     await stop(r);
     assert.is(r.kvs.putMedia.length, 1);
-    wire.push(r.kvs.putMedia[0]!.wire.slice());
+    wire.push(r.kvs.putMedia[0]!.socket.written().slice());
     sent.push(r.session.stats.bytesSent);
     if (socketFramesChunks) assert.ok(r.kvs.chunksFramedBySocket >= 40, `chunks framed by the socket: ${r.kvs.chunksFramedBySocket}`);
     else assert.is(r.kvs.chunksFramedBySocket, 0);
