@@ -38,6 +38,8 @@ export interface SpoolSourceOptions {
   readonly maxFramesPerFragment: number;
   /** NAL-table entries of a spooled frame (the pool's nalsPerFrame: 0 for MJPEG). */
   readonly nalsPerFrame: number;
+  /** Video frames one fragment may hold (they carry NAL tables; the rest of its entries are audio). Default: all. */
+  readonly maxVideoFramesPerFragment?: number;
   /**
    * The largest frame or audio packet the spool keeps: the read buffer's size. Spooled fragments are read back one
    * window of whole frames at a time into it, never a whole fragment at once; a fragment with a larger frame is not
@@ -153,7 +155,7 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
     this.queue = options.input.queue;
     this.log = options.log;
     if (!(options.maxFrameBytes > 0)) throw new RangeError('maxFrameBytes must be positive');
-    this.record = new FragmentRecord(options.maxFramesPerFragment, options.nalsPerFrame);
+    this.record = new FragmentRecord(options.maxFramesPerFragment, options.nalsPerFrame, undefined, options.maxVideoFramesPerFragment);
     this.views = new ViewList(2 + 2 * options.maxFramesPerFragment);
     const given = options.readBuffer;
     if (given !== undefined && given.length < options.maxFrameBytes)

@@ -126,6 +126,7 @@ function rig(o: SpoolRigOptions): Rig {
     minFreeBytes: 0,
     drainBytesPerSecond: (o.drainKbps ?? 10_000) * 125,
     maxFramesPerFragment: o.audio ? 96 : 32,
+    maxVideoFramesPerFragment: 32, // with audio, 64 more entries without NAL tables
     nalsPerFrame: 32,
     maxFrameBytes: 8192, // the pool's slot: a fragment is read back a window of frames at a time, never whole
     ...(audio ? { audio } : {}),
