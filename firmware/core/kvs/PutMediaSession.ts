@@ -452,7 +452,7 @@ export class PutMediaSession {
       if (
         frame.fragmentStart &&
         this.fragmentOpen &&
-        (supervisor.rotating || flights.full || flights.unreceived() >= SEND_AHEAD_FRAGMENTS || source.needsNewConnection?.(frame) === true)
+        (supervisor.rotating || flights.full || flights.unreceived() >= SEND_AHEAD_FRAGMENTS || this.cannotFollow(frame, writer))
       )
         break;
       conn.beginChunk(this.mkv);
@@ -531,6 +531,16 @@ export class PutMediaSession {
     });
   }
 
+  /**
+   * A fragment that cannot follow this connection's goes on a new one (KVS orders fragments within a connection only,
+   * ERROR 4004): the source says so (an earlier boot's spooled video, FragmentSource.needsNewConnection), or it starts
+   * before the end of the last frame sent (a reboot whose clock began inside the last spooled frame), which MkvWriter
+   * refuses. Without the second test that refusal ended every connection at the same frame: a reconnect loop.
+   */
+  private cannotFollow(next: Frame, writer: MkvWriter): boolean {
+    return this.source.needsNewConnection?.(next) === true || next.pts < writer.nextFragmentFrom;
+  }
+
   /** At stop (all sent) or rotation (fragment boundary): close the body and let the service flush ACKs. */
   private maybeFinish(): void {
     const conn = this.conn;
@@ -538,8 +548,8 @@ export class PutMediaSession {
     const next = this.source.nextUnsent(); // once: this runs after every drain, i.e. per frame
     const allSent = next === undefined;
     const atBoundary = allSent || next.fragmentStart;
-    // A fragment that cannot follow this connection's (FragmentSource.needsNewConnection) ends it, as a rotation.
-    const newSegment = !allSent && next.fragmentStart && this.fragmentOpen && this.source.needsNewConnection?.(next) === true;
+    // A fragment that cannot follow this connection's (cannotFollow) ends it, as a rotation.
+    const newSegment = !allSent && next.fragmentStart && this.fragmentOpen && this.writer !== undefined && this.cannotFollow(next, this.writer);
     if ((this.stopping && this.inputEnded && allSent) || (this.supervisor.rotating && atBoundary) || (this.pausing && allSent) || newSegment) {
       if (this.fragmentOpen && this.writer) {
         this.checkTracks(this.writer);
