@@ -544,10 +544,14 @@ export class PutMediaSession {
    * A fragment that cannot follow this connection's goes on a new one (KVS orders fragments within a connection only,
    * ERROR 4004): the source says so (an earlier boot's spooled video, FragmentSource.needsNewConnection), or it starts
    * before the end of the last frame sent (a reboot whose clock began inside the last spooled frame), which MkvWriter
-   * refuses. Without the second test that refusal ended every connection at the same frame: a reconnect loop.
+   * refuses. Without the second test that refusal ended every connection at the same frame: a reconnect loop. Only
+   * a source with a new-connection rule (the spool) hands over video that can go back in time; the pool's cannot,
+   * and maybeFinish skips the test for it.
    */
   private cannotFollow(next: Frame, writer: MkvWriter): boolean {
-    return this.source.needsNewConnection?.(next) === true || next.pts < writer.nextFragmentFrom;
+    const source = this.source;
+    if (source.needsNewConnection === undefined) return false;
+    return source.needsNewConnection(next) || next.pts < writer.nextFragmentFrom;
   }
 
   /** At stop (all sent) or rotation (fragment boundary): close the body and let the service flush ACKs. */
