@@ -93,7 +93,8 @@ function config(name: string, board: BoardManifest): string {
   return path;
 }
 
-test('build the pi-zero-w image; start the local cloud', async () => {
+test.before(async () => {
+  // build the pi-zero-w image; start the local cloud
   image = await buildImage(loadBoardManifest('pi-zero-w'), { typecheck: false });
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });

@@ -146,7 +146,8 @@ async function judgeStored(o: Outcome, name: string): Promise<{ stored: number; 
   return { stored, duplicates: stamps.length - distinct.size };
 }
 
-test('build the pi-zero-w image', async () => {
+test.before(async () => {
+  // build the pi-zero-w image
   image = await buildImage(loadBoardManifest(BOARD), { typecheck: false });
   assert.is(image.qemuCpu, 'arm1176');
 });
@@ -251,7 +252,7 @@ test('item 8: connections reset every few seconds: every frame stored or counted
   }
 });
 
-test('stop', () => {
+test.after(() => {
   tmp.remove();
 });
 

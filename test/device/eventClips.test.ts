@@ -35,7 +35,8 @@ test.after(async () => {
   tmp.remove();
 });
 
-test('build the images; start the local cloud', async () => {
+test.before(async () => {
+  // build the images; start the local cloud
   for (const board of BOARDS) images[board] = await buildImage(loadBoardManifest(board), { typecheck: false });
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });

@@ -79,11 +79,15 @@ function summaryOf(records: Record_[]): Record_ {
   return s!;
 }
 
-test('build the sim-x86, pi-zero-w and pi-4 images', async () => {
+test.before(async () => {
+  // build the sim-x86, pi-zero-w and pi-4 images
   for (const board of ['sim-x86', 'pi-zero-w', 'pi-4']) images[board] = await buildImage(loadBoardManifest(board), { typecheck: false });
+  cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
+});
+
+test('the images name their runtime target and QEMU CPU', () => {
   assert.is(images['pi-zero-w']!.qemuCpu, 'arm1176');
   assert.equal([images['pi-4']!.target, images['pi-4']!.qemu, images['pi-4']!.qemuCpu], ['aarch64', 'qemu-aarch64', 'cortex-a72']);
-  cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });
 
 for (const board of ['sim-x86', 'pi-zero-w', 'pi-4']) {
@@ -246,8 +250,8 @@ test('esp32-cam profile (MJPEG, 32-bit ARM build, its memory limit): every fragm
   assert.is(decodedFrameCount(await getMedia(cloud, name, tmp.dir)), 30);
 });
 
-test('stop the local cloud', async () => {
-  await cloud.close();
+test.after(async () => {
+  await cloud?.close();
   tmp.remove();
 });
 

@@ -34,7 +34,8 @@ test.after(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('build the pi-zero-w image; start the local cloud and Chromium', async () => {
+test.before(async () => {
+  // build the pi-zero-w image; start the local cloud and Chromium
   image = await buildImage(loadBoardManifest('pi-zero-w'), { typecheck: false });
   pc = await playbackCloud();
   browser = await launchChromium();

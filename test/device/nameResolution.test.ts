@@ -36,7 +36,8 @@ let image: ImageManifest;
 let cloud: RunningCloud;
 let nameserver: Nameserver;
 
-test('build the pi-zero-w image; start the local cloud and a black-holed nameserver', async () => {
+test.before(async () => {
+  // build the pi-zero-w image; start the local cloud and a black-holed nameserver
   image = await buildImage(loadBoardManifest(BOARD), { typecheck: false });
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   nameserver = await startNameserver();
@@ -117,9 +118,9 @@ test(`black-holed DNS: NET_DNS_TIMEOUT, the camera read throughout; DNS answers:
   }
 });
 
-test('stop the nameserver and the local cloud', async () => {
-  await nameserver.close();
-  await cloud.close();
+test.after(async () => {
+  await nameserver?.close();
+  await cloud?.close();
   tmp.remove();
 });
 

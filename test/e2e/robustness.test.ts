@@ -46,7 +46,8 @@ function mutate(body: Uint8Array, random: () => number): Uint8Array {
   return Uint8Array.from({ length: 1 + Math.floor(random() * 4096) }, () => Math.floor(random() * 256)); // pure noise
 }
 
-test('start the local cloud with two streams', async () => {
+test.before(async () => {
+  // start the local cloud with two streams
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes], config: { enforceTps: false } });
   const kvs = kvsClient(cloud);
   await kvs.send(new CreateStreamCommand({ StreamName: 'victim', DataRetentionInHours: 24 }));

@@ -97,7 +97,8 @@ async function getMediaFrames(name: string): Promise<number> {
   return decodedFrameCount(out);
 }
 
-test('start the local cloud', async () => {
+test.before(async () => {
+  // start the local cloud
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });
 
