@@ -10,10 +10,11 @@ import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { FIXTURES, tempDir } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { fifoCamera, Operator, startTlsBroker, type TlsBroker } from './controlKit.ts';
+import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
 
 const test = suite('control channel on the Node board (local KVS, MQTT over TLS)');
 const tmp = tempDir('fieldcam-control-');
@@ -32,15 +33,12 @@ interface Device {
 }
 
 function boot(name: string): Device {
-  const url = new URL(cloud.endpoint);
   const camera = fifoCamera(join(tmp.dir, `${name}.fifo`), VIDEO, statSync(VIDEO).size / 10);
   const config = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(config, {
     board: loadBoardManifest('pi-zero-w'),
     streamName: THING,
-    region: 'us-east-1',
-    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    ...localCloudTarget(cloud),
     codec: 'h264',
     live: true,
     cameraFd: camera.fd,

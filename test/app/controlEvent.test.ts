@@ -10,11 +10,12 @@ import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { getMedia } from '../device/storedMedia.ts';
 import { decodedFrameCount, FIXTURES, framePts, tempDir, until } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { fifoCamera, Operator, startTlsBroker, type TlsBroker } from './controlKit.ts';
+import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
 
 const test = suite('the event command on the Node board (local KVS, MQTT over TLS)');
 const tmp = tempDir('fieldcam-control-event-');
@@ -44,15 +45,12 @@ test.before(async () => {
 });
 
 test('event over the control channel: one clip, tagged, with its pre-roll; nothing else stored; the rest counted', async () => {
-  const url = new URL(cloud.endpoint);
   const camera = fifoCamera(join(tmp.dir, 'camera.fifo'), VIDEO, statSync(VIDEO).size / 10);
   const config = join(tmp.dir, 'device.json');
   writeDeviceConfig(config, {
     board: loadBoardManifest('pi-zero-w'),
     streamName: THING,
-    region: 'us-east-1',
-    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    ...localCloudTarget(cloud),
     codec: 'h264',
     live: true,
     cameraFd: camera.fd,

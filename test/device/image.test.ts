@@ -14,11 +14,12 @@ import { bootBoard, bootCommand } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig, type DeviceConfigInput } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { ensureCertificates } from '../../sim/cloud/tls/ensureCertificates.ts';
 import { decodedFrameCount, decodeErrors, FIXTURES, ROOT, tempDir } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { distinctTimestamps, getMedia, storedFragments } from './storedMedia.ts';
+import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
 
 const test = suite('firmware image on XS (native, qemu-arm arm1176, qemu-aarch64 cortex-a72) against the local KVS');
 const tmp = tempDir('fieldcam-image-');
@@ -29,14 +30,11 @@ let cloud: RunningCloud;
 type Record_ = Record<string, unknown>;
 
 function config(board: string, name: string, extra: Partial<DeviceConfigInput> = {}): string {
-  const url = new URL(cloud.endpoint);
   const path = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(path, {
     board: loadBoardManifest(board),
     streamName: name,
-    region: 'us-east-1',
-    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    ...localCloudTarget(cloud),
     codec: 'h264',
     live: false,
     createRetentionHours: 24,
