@@ -4,6 +4,7 @@ import type { SessionEvent } from '../core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../core/net/ServerClock.ts';
 import type { Board } from '../io/Board.ts';
 import { CameraUploader } from './CameraUploader.ts';
+import { spoolReadBytes } from './cameraSpool.ts';
 import { cameraConfigs } from './cameraConfigs.ts';
 import type { DeviceConfig } from './DeviceConfig.ts';
 import { iotCredentialsFor } from './iotCredentialsFor.ts';
@@ -40,7 +41,10 @@ export function buildCameras(
   if (!config.cameras) return { uploaders: [new CameraUploader(board, config, (e) => onEvent(config, e), onCredentials)] };
   const cameras = cameraConfigs(config);
   const plan = planPools(config.board, cameras);
-  const arena = board.framePoolMemory?.(plan.totalBytes);
+  // Each camera's spool read buffer follows the pools in the same memory (outside the JS heap where the board has it).
+  const readBytes = cameras.map(spoolReadBytes);
+  const arena = board.framePoolMemory?.(plan.totalBytes + readBytes.reduce((a, b) => a + b, 0));
+  let readAt = plan.totalBytes;
   const uploaders: CameraUploader[] = [];
   const tls = Object.freeze({ ca: board.readText(config.endpoint.caFile) });
   const iot = iotCredentialsFor(board, config, new ServerClock(board.clock), (e) => {
@@ -49,11 +53,15 @@ export function buildCameras(
   });
   cameras.forEach((camera, i) => {
     const pool = plan.pools[i]!;
+    const bytes = readBytes[i]!;
+    const spoolBuffer = arena && bytes > 0 ? new Uint8Array(arena, readAt, bytes) : undefined;
+    readAt += bytes;
     uploaders.push(
       new CameraUploader(board, camera, (e) => onEvent(camera, e), onCredentials, {
         ...(iot ? { iot } : {}),
         tls,
         pool: { sizing: pool.sizing, ...(arena ? { arena } : {}), offset: pool.offset },
+        ...(spoolBuffer ? { spoolBuffer } : {}),
         turnBytes: CAMERA_TURN_BYTES,
       }),
     );
