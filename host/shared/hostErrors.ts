@@ -41,7 +41,7 @@ export const HOST_ERRORS = Object.freeze({
   PROVISION_CAMERA_INVALID: spec(
     'provision',
     false,
-    "a device runs 1-4 cameras (MAX_CAMERAS), each named once with 1-32 of a-z 0-9 _ -, starting with a letter or digit (CAMERA_NAME), so its stream <thing>-<camera> is a valid KVS stream name that the role policy's stream/${credentials-iot:ThingName}-* allows: pass --cameras N (cam1…camN) or --cameras front,back",
+    "a device runs 1-4 cameras (MAX_CAMERAS), each named once with 1-32 of a-z 0-9 _ -, starting with a letter or digit (CAMERA_NAME), so its stream <thing>-<camera> is a valid KVS stream name that the role policy's stream/${credentials-iot:ThingName}-* allows: pass --cameras N (cam1…camN) or --cameras front,back; --camera NAME=SOURCE[,codec=C][,fps=N][,bitrate=KBPS] gives each camera a source flash can start (one camera per source), a codec, rate and bitrate the device accepts, and an rtsp/mjpeg-http camera its URL with --camera-url-file NAME=FILE",
   ),
   PROVISION_CONFLICT: spec(
     'provision',

@@ -24,7 +24,8 @@ function captureStage(board: BoardManifest, camera: FlashCamera, i: number): str
     : '';
   const capture = captureCommand({
     camera: { codec: camera.codec, width: board.camera.width, height: board.camera.height, fps: camera.fps, source: camera.source },
-    pool: board.pool,
+    // The encoder's bitrate is the one the camera's pool was sized from on the device.
+    pool: { bitrateKbps: camera.bitrateKbps ?? board.pool.bitrateKbps },
     stream: board.stream,
   });
   return `# ${camera.name} (fd ${CAMERA_FD_BASE + i}, ${camera.codec}): ${CAMERA_SOURCES[camera.source.kind].summary}

@@ -4,10 +4,10 @@
 // copied through h264_mp4toannexb) have only their `-f v4l2 … -i /dev/videoN` input options replaced by the
 // fixture files read in real time (no V4L2 device here); the FIFOs, the fds 3 and 4, the SIGTERM when a capture
 // ends and the sim-x86 runtime streaming both cameras to the local KVS run as written. Judged by each camera's
-// summary line and by GetMedia of its stream decoded with ffmpeg. Last, the real CLI: provision --cameras, the
-// sources set in device.cbor, flash --target refused without the URL file, then the tree written.
+// summary line and by GetMedia of its stream decoded with ffmpeg. Last, the real CLI: provision --camera with each
+// camera's source, bitrate and URL file, flash --target refused without the URL file, then the tree written unedited.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_EXIT } from '../../../firmware/app/runDevice.ts';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
@@ -296,31 +296,48 @@ test('the run script end to end: two V4L2 cameras (MJPEG, H.264) through FIFOs o
   }
 });
 
-test("the CLI: provision --cameras 2, each camera given its source in device.cbor, flash --target → the tree's run script and URL file", async () => {
+test("the CLI: provision --camera with sources, bitrate and a URL file, flash --target with no hand edits → the tree's run script and URL file", async () => {
   const work = join(tmp.dir, 'cli');
   mkdirSync(join(work, 'root'), { recursive: true });
   const bundle = join(work, 'yard');
-  const p = await cli(cloud!, work, ['provision', '--thing', 'yard', '--cameras', 'front,gate', '--out', bundle, '--endpoint-url', cloud!.endpoint, '--json']);
+  const urlFile = join(work, 'gate.url');
+  writeFileSync(urlFile, 'rtsp://viewer:secret@192.0.2.7/stream1\n');
+  const provision = (extra: string[]) =>
+    cli(cloud!, work, ['provision', '--thing', 'yard', '--out', bundle, '--endpoint-url', cloud!.endpoint, '--json', ...extra]);
+  const cameras = ['--camera', 'front=rpicam:1,bitrate=1500', '--camera', 'gate=rtsp'];
+  // An RTSP camera without its URL: refused before any AWS call, naming the flag that gives it.
+  const noUrl = await provision(cameras);
+  assert.ok(noUrl.status !== 0 && /PROVISION_CAMERA_INVALID: camera gate is an rtsp camera .*--camera-url-file gate=FILE/.test(noUrl.stderr), noUrl.stderr);
+  const p = await provision([...cameras, '--camera-url-file', `gate=${urlFile}`]);
   assert.is(p.status, 0, p.stderr);
+  assert.ok(!p.stdout.includes('secret') && !p.stderr.includes('secret'), 'provision prints the URL nowhere');
   const bytes = readFileSync(join(bundle, 'device.cbor'));
-  const doc = decodeCbor(bytes, 0, bytes.length) as { cameras: Record<string, unknown>[] };
-  doc.cameras[0]!.source = 'rpicam:1';
-  doc.cameras[1]!.source = 'rtsp';
-  const out = new Uint8Array(16 * 1024);
-  writeFileSync(join(bundle, 'device.cbor'), out.subarray(0, encodeCbor(doc, out)), { mode: 0o600 });
+  assert.equal((decodeCbor(bytes, 0, bytes.length) as { cameras: unknown }).cameras, [
+    { name: 'front', bitrateKbps: 1500, source: 'rpicam:1' },
+    { name: 'gate', source: 'rtsp' },
+  ]);
+  const urlInBundle = join(bundle, 'camera-url-gate');
+  assert.equal([readFileSync(urlInBundle, 'utf8'), statSync(urlInBundle).mode & 0o777], ['rtsp://viewer:secret@192.0.2.7/stream1\n', 0o600]);
+  // A re-run naming the cameras only keeps their sources, bitrate and URL.
+  const again = await provision(['--cameras', 'front,gate']);
+  assert.is(again.status, 0, again.stderr);
+  assert.equal(readFileSync(join(bundle, 'device.cbor')), bytes, 'device.cbor unchanged');
   const flash = (extra: string[] = []) =>
     cli(cloud!, work, ['flash', '--bundle', bundle, '--board', 'pi-4', '--target', join(work, 'root'), '--json', ...extra]);
+  // Without its URL file, flash refuses the bundle and writes nothing.
+  renameSync(urlInBundle, `${urlInBundle}.away`);
   const missing = await flash();
   assert.is(missing.status, 1, missing.stderr);
   assert.ok(/FLASH_CAMERA_SOURCE_INVALID/.test(missing.stderr) && /camera-url-gate/.test(missing.stderr), missing.stderr);
   assert.equal(readdirSync(join(work, 'root')), [], 'nothing written');
-  writeFileSync(join(bundle, 'camera-url-gate'), 'rtsp://viewer:secret@192.0.2.7/stream1\n', { mode: 0o600 });
+  renameSync(`${urlInBundle}.away`, urlInBundle);
   const f = await flash();
   assert.is(f.status, 0, f.stderr);
   assert.ok(!f.stdout.includes('secret') && !f.stderr.includes('secret'), 'the URL is printed nowhere');
   const run = readFileSync(join(work, 'root', 'opt', 'fieldcam', 'run'), 'utf8');
   assert.ok(
     run.includes('"$capture" -t 0 -n --camera 1 --codec h264') &&
+      run.includes('--bitrate 1500000 ') &&
       run.includes(`url=$(cat /${BUNDLE_DIR}/camera-url-gate)`) &&
       run.includes('exec 3<"$fifos/0" 4<"$fifos/1"\n'),
     run,
