@@ -14,7 +14,7 @@ import type { RaspiosImage } from '../lib/flash/openRaspiosImage.ts';
 import { writeDevice } from '../lib/flash/writeDevice.ts';
 import { flashImage, openImageTarget, type ImageFlashResult } from '../lib/flash/writeImage.ts';
 import { CAMERA_SOURCES, parseCameraSourceFlag, readCameraUrl } from '../shared/cameraSource.ts';
-import { parseAudioSourceFlag } from '../shared/audioSource.ts';
+import { parseCameraAudioFlag, type AudioSource, type MicrophoneBoard } from '../shared/audioSource.ts';
 import { listBoards, loadBoardManifest, type BoardManifest } from '../shared/loadBoardManifest.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
@@ -60,8 +60,11 @@ const spec: CommandSpec = {
     },
     'audio-source': {
       type: 'string',
-      value: 'alsa[:DEVICE]',
-      help: "the microphone of a bundle with camera.audio (required then): alsa (hw:1) or alsa:DEVICE; the run script encodes it in the bundle's codec into the runtime's audio fd",
+      value: '[CAMERA=]alsa[:DEVICE]',
+      multiple: true,
+      help:
+        "the microphone of a bundle with camera.audio (required then): alsa (hw:1) or alsa:DEVICE; the run script encodes it in the bundle's codec " +
+        "into the runtime's audio fd. A bundle with several cameras: CAMERA=alsa[:DEVICE] for each camera with cameras[i].audio",
     },
     target: { type: 'string', value: 'DIR', help: "the board's root: a mounted SD card root file system, or a directory" },
     force: { type: 'boolean', help: 'replace fieldcam written for another board' },
@@ -82,10 +85,31 @@ function withCameraSource(board: BoardManifest, flag: unknown): BoardManifest {
   return Object.freeze({ ...board, camera: Object.freeze({ ...board.camera, source: parseCameraSourceFlag(flag) }) });
 }
 
-/** The board with `--audio-source` as its camera's microphone (checked against the bundle's camera.audio when the tree is made). */
-function withAudioSource(board: BoardManifest, flag: unknown): BoardManifest {
-  if (typeof flag !== 'string') return board;
-  return Object.freeze({ ...board, camera: Object.freeze({ ...board.camera, audioSource: parseAudioSourceFlag(flag) }) });
+/**
+ * The board with `--audio-source` as its camera's microphone, or, given as CAMERA=alsa[:DEVICE], as the microphones of
+ * a device with several cameras (MicrophoneBoard); checked against the bundle's audio tracks when the tree is made.
+ */
+function withAudioSource(board: BoardManifest, flags: unknown): BoardManifest {
+  const list = (flags as string[] | undefined) ?? [];
+  if (list.length === 0) return board;
+  const parsed = list.map(parseCameraAudioFlag);
+  if (parsed.every((p) => p.camera === undefined)) {
+    if (list.length > 1)
+      throw new FieldcamError(
+        'CLI_USAGE',
+        'flash: --audio-source is given twice: a one-camera device has one microphone; with several, name each: CAMERA=alsa:DEV',
+      );
+    return Object.freeze({ ...board, camera: Object.freeze({ ...board.camera, audioSource: parsed[0]!.source }) });
+  }
+  const microphones: Record<string, AudioSource> = {};
+  for (const [i, p] of parsed.entries()) {
+    if (p.camera === undefined)
+      throw new FieldcamError('CLI_USAGE', `flash: --audio-source ${list[i]}: with several microphones each names its camera, CAMERA=alsa[:DEVICE]`);
+    if (microphones[p.camera] !== undefined) throw new FieldcamError('CLI_USAGE', `flash: --audio-source: camera ${p.camera} is given two microphones`);
+    microphones[p.camera] = p.source;
+  }
+  const withMics: BoardManifest & MicrophoneBoard = { ...board, microphones: Object.freeze(microphones) };
+  return Object.freeze(withMics);
 }
 
 /** The URL an RTSP/HTTP camera needs, from --camera-url-file; refused when the source takes none or it is missing. */

@@ -84,7 +84,7 @@ export const HOST_ERRORS = Object.freeze({
   FLASH_AUDIO_SOURCE_MISSING: spec(
     'flash',
     false,
-    "the bundle's device.cbor has camera.audio (the device expects a microphone on a descriptor) but flash was given no audio source: pass --audio-source alsa:DEVICE (arecord -l lists the capture cards), or provision the thing without audio",
+    "the bundle's device.cbor has camera.audio or cameras[i].audio (the device expects a microphone on a descriptor) but flash was given no audio source for it: pass --audio-source alsa:DEVICE, or --audio-source CAMERA=alsa:DEVICE for each camera with audio (arecord -l lists the capture cards), or provision the thing without audio",
   ),
   FLASH_WIFI_INVALID: spec(
     'flash',

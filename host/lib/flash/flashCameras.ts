@@ -80,14 +80,6 @@ export function camerasOf(board: CamerasBoard, bundle: string, read: (file: stri
   const fallback = board.camera.source ?? { kind: 'rpicam' as const };
   const cameras = (doc.cameras as Record<string, unknown>[]).map((c, i): FlashCamera => {
     const name = String(c.name);
-    // The multi-camera run script feeds no microphone yet: the device would wait on an audio fd nothing opens.
-    if (c.audio !== undefined) {
-      invalid(
-        bundle,
-        `camera ${name} has a microphone (device.cbor cameras[${i}].audio), and flash does not yet write the microphone stage of a device ` +
-          'with several cameras (only camera.audio of a one-camera device, with --audio-source): provision it without audio, or run it with fieldcam sim',
-      );
-    }
     const source = readSource(c.source, `cameras[${i}]`, fallback, bundle);
     let url: FlashCamera['url'];
     if (CAMERA_SOURCES[source.kind].url) {

@@ -10,7 +10,7 @@ import { FieldcamError } from '../../shared/hostErrors.ts';
 import { imageDir, type ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { CAMERA_URL_FILE } from '../../shared/cameraSource.ts';
-import { audioPlan } from '../../shared/audioSource.ts';
+import { audioPlan, cameraMicrophonePlans, type MicrophoneBoard } from '../../shared/audioSource.ts';
 import type { CameraAudio } from '../../../firmware/app/DeviceConfig.ts';
 import { BUNDLE_DIR, IMAGE_DIR, UNIT_FILE } from './deviceTree.ts';
 import { renderInstallScript, renderRunScript, renderUnit } from './renderService.ts';
@@ -55,6 +55,8 @@ export interface BundleSummary {
   readonly mqtt?: { readonly host: string; readonly port: number };
   /** The camera's microphone track (device.cbor camera.audio), which the run script must feed. */
   readonly audio?: CameraAudio;
+  /** A device with several cameras: each camera's name and microphone track (cameras[i].audio), in fd order. */
+  readonly cameras?: readonly { readonly name: string; readonly audio?: CameraAudio }[];
 }
 
 /** What the device itself would make of the bundle, plus the certificate/key pair check; FLASH_BUNDLE_INVALID otherwise. */
@@ -90,7 +92,11 @@ export function validateBundle(bundle: string, boardJson: string): BundleSummary
     kvs: { host: config.endpoint.host, port: config.endpoint.port },
     credentials: { host: iot.host, port: iot.port },
     ...(config.control ? { mqtt: { host: config.control.host, port: config.control.port } } : {}),
-    ...(config.camera.audio ? { audio: config.camera.audio } : {}),
+    ...(config.cameras
+      ? { cameras: config.cameras.map((c) => ({ name: c.name, ...(c.camera.audio ? { audio: c.camera.audio } : {}) })) }
+      : config.camera.audio
+        ? { audio: config.camera.audio }
+        : {}),
   };
 }
 
@@ -120,15 +126,28 @@ export function treeFiles(board: BoardManifest, image: ImageManifest, bundle: st
     );
   }
   const urls = (cameras ?? []).flatMap((c) => (c.url ? [{ path: `${BUNDLE_DIR}/${c.url.file}`, data: text(`${c.url.value}\n`), mode: 0o600 }] : []));
-  // The bundle's microphone and flash --audio-source go together (FLASH_AUDIO_SOURCE_MISSING otherwise).
-  const audio = audioPlan(validateBundle(bundle, join(dist, 'board.json')).audio, board.camera.audioSource, bundle);
+  // The bundle's microphones and flash --audio-source go together (FLASH_AUDIO_SOURCE_MISSING otherwise): the one
+  // camera's, or each camera's of a device with several (--audio-source CAMERA=alsa[:DEVICE]).
+  const summary = validateBundle(bundle, join(dist, 'board.json'));
+  const mics = summary.cameras ? cameraMicrophonePlans(summary.cameras, (board as MicrophoneBoard).microphones ?? {}, bundle) : undefined;
+  if (!summary.cameras && (board as MicrophoneBoard).microphones) {
+    throw new FieldcamError('CLI_USAGE', `flash: the bundle ${bundle} has one camera: its microphone is --audio-source alsa[:DEVICE], without a camera name`);
+  }
+  if (mics && board.camera.audioSource) {
+    throw new FieldcamError(
+      'CLI_USAGE',
+      `flash: the bundle ${bundle} lists ${summary.cameras!.length} cameras: name the camera of each microphone, --audio-source CAMERA=alsa[:DEVICE]`,
+    );
+  }
+  // install.sh and the unit need to know that there is a microphone (ffmpeg, the audio group): the first stands for all.
+  const audio = mics ? [...mics.values()][0] : audioPlan(summary.audio, board.camera.audioSource, bundle);
   return [
     { path: `${IMAGE_DIR}/fieldcam-runtime`, data: file(join(dist, 'fieldcam-runtime')), mode: 0o755 },
     { path: `${IMAGE_DIR}/firmware.js`, data: file(join(dist, 'firmware.js')), mode: 0o644 },
     { path: `${IMAGE_DIR}/board.json`, data: file(join(dist, 'board.json')), mode: 0o644 },
     { path: `${IMAGE_DIR}/image.json`, data: file(join(dist, 'image.json')), mode: 0o644 },
     { path: `${IMAGE_DIR}/VERSION`, data: text(`${image.version}\n`), mode: 0o644 },
-    { path: `${IMAGE_DIR}/run`, data: text(cameras ? renderMultiCameraRun(board, image, cameras) : renderRunScript(board, image, audio)), mode: 0o755 },
+    { path: `${IMAGE_DIR}/run`, data: text(cameras ? renderMultiCameraRun(board, image, cameras, mics) : renderRunScript(board, image, audio)), mode: 0o755 },
     { path: `${IMAGE_DIR}/install.sh`, data: text(renderInstallScript(board, image, audio, cameras)), mode: 0o755 },
     { path: `${BUNDLE_DIR}/device.cbor`, data: file(join(bundle, 'device.cbor')), mode: 0o600 },
     { path: `${BUNDLE_DIR}/certificate.pem`, data: file(join(bundle, 'certificate.pem')), mode: 0o644 },
