@@ -30,6 +30,14 @@ export const CAMERA_HEAP = Object.freeze({
   spoolChunkBytesPerFragmentFrame: 900,
   spoolIndexBytesPerRecord: 44,
   /**
+   * The spool's record buffer (1 MiB on pi-zero-w) is larger than the heap's growth step, so the engine gives it a
+   * block of its own and the block being filled keeps its free space: the heap the runtime holds grows by about the
+   * buffer's size once more (counted by planHeap, not in what the build allocates). Measured: pi-zero-w, one camera
+   * with the manifest's spool, 5,898,288 B held after boot against 5.3 MB in use by this table without it
+   * (test/bench/cameraHeapBoot.ts pi-zero-w 1 spool).
+   */
+  spoolRecordBufferSlack: 1,
+  /**
    * What each camera may take beyond its build while it streams (its connection's 16 KiB receive scratch, HTTP and
    * ACK parsing, fragment headers), and the device's shared part (control channel, credentials, timers). On pi-zero-w
    * and pi-4 with 1-4 cameras the heap's peak while streaming equals the heap held after boot (the engine's blocks
@@ -81,7 +89,7 @@ export function cameraHeapShape(sizing: PoolSizing, camera: DeviceConfig): Camer
 export interface HeapPlan {
   /** The JS heap held when the check ran: built-ins, bytecode, the configuration. */
   readonly heldBytes: number;
-  /** Each camera's estimate (cameraBuildBytes plus its streaming allowance), in order. */
+  /** Each camera's estimate (cameraBuildBytes, its spool buffer's block, its streaming allowance), in order. */
   readonly cameraBytes: readonly number[];
   /** held + cameras + the shared streaming part. */
   readonly estimateBytes: number;
@@ -103,7 +111,12 @@ export function planHeap(
   sizings: readonly PoolSizing[],
 ): HeapPlan | undefined {
   if (!memory.limitBytes || !slotSize) return undefined;
-  const cameraBytes = cameras.map((c, i) => cameraBuildBytes(cameraHeapShape(sizings[i]!, c), slotSize) + CAMERA_HEAP.streamingBytesPerCamera);
+  const shapes = cameras.map((c, i) => cameraHeapShape(sizings[i]!, c));
+  const spooled = shapes.some((shape) => shape.spool !== undefined);
+  const cameraBytes = shapes.map((shape) => {
+    const slack = shape.spool ? shape.spool.recordBytes * CAMERA_HEAP.spoolRecordBufferSlack : 0;
+    return cameraBuildBytes(shape, slotSize) + slack + CAMERA_HEAP.streamingBytesPerCamera;
+  });
   const estimateBytes = memory.heapBytes + cameraBytes.reduce((a, b) => a + b, 0) + CAMERA_HEAP.streamingSharedBytes;
   if (estimateBytes > memory.limitBytes) {
     const mb = (n: number) => `${(n / 1_048_576).toFixed(2)} MiB`;
@@ -111,9 +124,10 @@ export function planHeap(
     throw new FieldcamError(
       'CONFIG_INVALID',
       `the JS heap of ${cameras.length} camera(s) would need about ${mb(estimateBytes)}: ${mb(memory.heapBytes)} held at boot, ` +
-        `${each} (frame records, reader, session${cameras.some((c) => c.board.spool) ? ', spool' : ''}; while streaming), ` +
+        `${each} (frame records, reader, session${spooled ? ', spool' : ''}; while streaming), ` +
         `${mb(CAMERA_HEAP.streamingSharedBytes)} shared; the runtime's limit is ${mb(memory.limitBytes)} (memory.jsBudgetBytes of board ` +
-        `${cameras[0]?.board.name ?? '?'}): fewer cameras, a lower fps per camera (frame records), or a board with a larger jsBudgetBytes`,
+        `${cameras[0]?.board.name ?? '?'}): fewer cameras, a lower fps per camera (frame records)` +
+        `${spooled ? ", a smaller spool.maxRecordBytes in the board's manifest" : ''}, or a board with a larger jsBudgetBytes`,
     );
   }
   return Object.freeze({ heldBytes: memory.heapBytes, cameraBytes: Object.freeze(cameraBytes), estimateBytes, limitBytes: memory.limitBytes });

@@ -14,7 +14,7 @@ import type { RaspiosImage } from '../lib/flash/openRaspiosImage.ts';
 import { writeDevice } from '../lib/flash/writeDevice.ts';
 import { flashImage, openImageTarget, type ImageFlashResult } from '../lib/flash/writeImage.ts';
 import { CAMERA_SOURCES, parseCameraSourceFlag, readCameraUrl } from '../shared/cameraSource.ts';
-import { parseCameraAudioFlag, type AudioSource, type MicrophoneBoard } from '../shared/audioSource.ts';
+import { parseCameraAudioFlag, type AudioSource } from '../shared/audioSource.ts';
 import { listBoards, loadBoardManifest, type BoardManifest } from '../shared/loadBoardManifest.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
@@ -85,22 +85,27 @@ function withCameraSource(board: BoardManifest, flag: unknown): BoardManifest {
   return Object.freeze({ ...board, camera: Object.freeze({ ...board.camera, source: parseCameraSourceFlag(flag) }) });
 }
 
-/**
- * The board with `--audio-source` as its camera's microphone, or, given as CAMERA=alsa[:DEVICE], as the microphones of
- * a device with several cameras (MicrophoneBoard); checked against the bundle's audio tracks when the tree is made.
- */
+/** The board with `--audio-source alsa[:DEVICE]` as its one camera's microphone (the image's board.json then says so). */
 function withAudioSource(board: BoardManifest, flags: unknown): BoardManifest {
   const list = (flags as string[] | undefined) ?? [];
-  if (list.length === 0) return board;
   const parsed = list.map(parseCameraAudioFlag);
-  if (parsed.every((p) => p.camera === undefined)) {
-    if (list.length > 1)
-      throw new FieldcamError(
-        'CLI_USAGE',
-        'flash: --audio-source is given twice: a one-camera device has one microphone; with several, name each: CAMERA=alsa:DEV',
-      );
-    return Object.freeze({ ...board, camera: Object.freeze({ ...board.camera, audioSource: parsed[0]!.source }) });
-  }
+  if (parsed.length === 0 || parsed.some((p) => p.camera !== undefined)) return board;
+  if (list.length > 1)
+    throw new FieldcamError(
+      'CLI_USAGE',
+      'flash: --audio-source is given twice: a one-camera device has one microphone; with several, name each: CAMERA=alsa:DEV',
+    );
+  return Object.freeze({ ...board, camera: Object.freeze({ ...board.camera, audioSource: parsed[0]!.source }) });
+}
+
+/**
+ * `--audio-source CAMERA=alsa[:DEVICE]`, once per camera with a microphone, for a device with several cameras; checked
+ * against the bundle's audio tracks when the tree is made (cameraMicrophonePlans). Undefined when no value names a camera.
+ */
+function cameraMicrophones(flags: unknown): Readonly<Record<string, AudioSource>> | undefined {
+  const list = (flags as string[] | undefined) ?? [];
+  const parsed = list.map(parseCameraAudioFlag);
+  if (parsed.every((p) => p.camera === undefined)) return undefined;
   const microphones: Record<string, AudioSource> = {};
   for (const [i, p] of parsed.entries()) {
     if (p.camera === undefined)
@@ -108,8 +113,7 @@ function withAudioSource(board: BoardManifest, flags: unknown): BoardManifest {
     if (microphones[p.camera] !== undefined) throw new FieldcamError('CLI_USAGE', `flash: --audio-source: camera ${p.camera} is given two microphones`);
     microphones[p.camera] = p.source;
   }
-  const withMics: BoardManifest & MicrophoneBoard = { ...board, microphones: Object.freeze(microphones) };
-  return Object.freeze(withMics);
+  return Object.freeze(microphones);
 }
 
 /** The URL an RTSP/HTTP camera needs, from --camera-url-file; refused when the source takes none or it is missing. */
@@ -218,6 +222,7 @@ export const flashCommand: Command = {
     }
     const board = withAudioSource(withCameraSource(loadBoardManifest(values.board as string), values['camera-source']), values['audio-source']);
     const cameraUrl = readCameraUrlFlag(board, values['camera-url-file'], resolve(values.bundle as string));
+    const microphones = cameraMicrophones(values['audio-source']);
     if (values.json !== true) for (const w of playbackWarnings(board.camera.codec)) process.stderr.write(`flash: warning: ${w}\n`);
     if (board.arch === 'esp32-profile') {
       throw new FieldcamError('CLI_USAGE', `flash: ${board.name} is a memory profile run under QEMU, not a Linux board: there is no root file system to write`);
@@ -284,6 +289,7 @@ export const flashCommand: Command = {
           output: staged,
           ...(wifi ? { wifi } : {}),
           ...(cameraUrl !== undefined ? { cameraUrl } : {}),
+          ...(microphones !== undefined ? { microphones } : {}),
         });
         card = inspectDevice(card.path, statSync(staged).size, values.yes === true);
         const bytes = writeDevice(staged, card.path);
@@ -310,6 +316,7 @@ export const flashCommand: Command = {
         outDir,
         ...(wifi ? { wifi } : {}),
         ...(cameraUrl !== undefined ? { cameraUrl } : {}),
+        ...(microphones !== undefined ? { microphones } : {}),
         onImage: (r) => {
           if (!json) process.stderr.write(`flash: ${r.thingName} → ${r.output}: ${r.checks.filter((c) => c.status === 'PASS').length} checks passed\n`);
         },
@@ -333,6 +340,7 @@ export const flashCommand: Command = {
         output,
         ...(wifi ? { wifi } : {}),
         ...(cameraUrl !== undefined ? { cameraUrl } : {}),
+        ...(microphones !== undefined ? { microphones } : {}),
       });
       process.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : imageReport(r));
       return EXIT.OK;
@@ -344,6 +352,7 @@ export const flashCommand: Command = {
       target: resolve(values.target as string),
       force: values.force === true,
       ...(cameraUrl !== undefined ? { cameraUrl } : {}),
+      ...(microphones !== undefined ? { microphones } : {}),
     });
     process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : report(result));
     return EXIT.OK;

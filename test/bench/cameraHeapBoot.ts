@@ -2,7 +2,8 @@
 // (time-scaled) with 1..4 H.264 cameras fed the 10-s reference fixture, the manifest's pool, no spool; each run's
 // boot line (heap held once every camera is built) and summary (peak while streaming) printed as one JSON line,
 // with the boot check's estimate (firmware/app/heapBudget.ts) beside them.
-//   nice node --import tsx test/bench/cameraHeapBoot.ts [board] [counts]      (default pi-zero-w 1,2,4)
+//   nice node --import tsx test/bench/cameraHeapBoot.ts [board] [counts] [spool]   (default pi-zero-w 1,2,4; `spool`: the
+//   manifest's spool, one folder per camera, as a flashed board has it)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage, imageDir } from '../../host/lib/buildImage.ts';
@@ -15,6 +16,7 @@ import { FIXTURES, ROOT, tempDir } from '../e2e/tools.ts';
 
 const name = process.argv[2] ?? 'pi-zero-w';
 const counts = (process.argv[3] ?? '1,2,4').split(',').map(Number);
+const spool = process.argv[4] === 'spool';
 const SCALE = 4;
 const manifest = loadBoardManifest(name);
 const image = await buildImage(manifest, { typecheck: false });
@@ -38,6 +40,7 @@ try {
       createRetentionHours: 24,
       statusIntervalMs: 1000,
       cameras: Array.from({ length: n }, (_, i) => ({ name: `c${i + 1}`, codec: 'h264' as const })),
+      ...(spool ? { spool: { dir: join(tmp.dir, `spool-${n}`) } } : {}),
     });
     const records: Record<string, unknown>[] = [];
     const board = bootBoard({
@@ -61,7 +64,7 @@ try {
     const summary = records.find((r) => r.type === 'summary') ?? {};
     const peak = Math.max(...records.filter((r) => typeof r.peakHeapBytes === 'number').map((r) => r.peakHeapBytes as number));
     process.stdout.write(
-      `${JSON.stringify({ board: name, cameras: n, code, heapAtCheckBytes: boot.heapAtCheckBytes, heapEstimateBytes: boot.heapEstimateBytes, bootHeapBytes: boot.heapBytes, peakHeapBytes: peak, heapLimitBytes: boot.heapLimitBytes, error: code === 0 ? undefined : stderr.slice(-400) || JSON.stringify(records.find((r) => r.type === 'error')), summaryPeak: summary.peakHeapBytes })}\n`,
+      `${JSON.stringify({ board: name, cameras: n, spool, code, heapAtCheckBytes: boot.heapAtCheckBytes, heapEstimateBytes: boot.heapEstimateBytes, bootHeapBytes: boot.heapBytes, peakHeapBytes: peak, heapLimitBytes: boot.heapLimitBytes, error: code === 0 ? undefined : stderr.slice(-400) || JSON.stringify(records.find((r) => r.type === 'error')), summaryPeak: summary.peakHeapBytes })}\n`,
     );
   }
 } finally {

@@ -10,7 +10,7 @@ import { FieldcamError } from '../../shared/hostErrors.ts';
 import { imageDir, type ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { CAMERA_URL_FILE } from '../../shared/cameraSource.ts';
-import { audioPlan, cameraMicrophonePlans, type MicrophoneBoard } from '../../shared/audioSource.ts';
+import { audioPlan, cameraMicrophonePlans, type AudioSource } from '../../shared/audioSource.ts';
 import type { CameraAudio } from '../../../firmware/app/DeviceConfig.ts';
 import { BUNDLE_DIR, IMAGE_DIR, UNIT_FILE } from './deviceTree.ts';
 import { renderInstallScript, renderRunScript, renderUnit } from './renderService.ts';
@@ -111,9 +111,16 @@ export function boardInTarget(target: string): string | undefined {
 
 /**
  * The files of the tree, with their modes (the image target adds its own: host/lib/flash/imageFiles.ts).
- * `cameraUrl`: an RTSP/HTTP camera's address (flash --camera-url-file), kept beside the key, 0600.
+ * `cameraUrl`: an RTSP/HTTP camera's address (flash --camera-url-file), kept beside the key, 0600. `microphones`: flash
+ * --audio-source CAMERA=…, the microphones of a device with several cameras, by camera.
  */
-export function treeFiles(board: BoardManifest, image: ImageManifest, bundle: string, cameraUrl?: string): Planned[] {
+export function treeFiles(
+  board: BoardManifest,
+  image: ImageManifest,
+  bundle: string,
+  cameraUrl?: string,
+  microphones?: Readonly<Record<string, AudioSource>>,
+): Planned[] {
   const dist = imageDir(board.name);
   const file = (path: string) => new Uint8Array(readFileSync(path));
   const text = (s: string) => new TextEncoder().encode(s);
@@ -129,8 +136,8 @@ export function treeFiles(board: BoardManifest, image: ImageManifest, bundle: st
   // The bundle's microphones and flash --audio-source go together (FLASH_AUDIO_SOURCE_MISSING otherwise): the one
   // camera's, or each camera's of a device with several (--audio-source CAMERA=alsa[:DEVICE]).
   const summary = validateBundle(bundle, join(dist, 'board.json'));
-  const mics = summary.cameras ? cameraMicrophonePlans(summary.cameras, (board as MicrophoneBoard).microphones ?? {}, bundle) : undefined;
-  if (!summary.cameras && (board as MicrophoneBoard).microphones) {
+  const mics = summary.cameras ? cameraMicrophonePlans(summary.cameras, microphones ?? {}, bundle) : undefined;
+  if (!summary.cameras && microphones) {
     throw new FieldcamError('CLI_USAGE', `flash: the bundle ${bundle} has one camera: its microphone is --audio-source alsa[:DEVICE], without a camera name`);
   }
   if (mics && board.camera.audioSource) {
@@ -198,7 +205,15 @@ function writeAtomically(path: string, data: Uint8Array, mode: number): void {
  * Writes the tree. The caller has built the image (dist/<board>/) and checked the target; the bundle is
  * validated here against the image's board.json before the first byte is written.
  */
-export function flashTree(o: { board: BoardManifest; image: ImageManifest; bundle: string; target: string; force: boolean; cameraUrl?: string }): FlashResult {
+export function flashTree(o: {
+  board: BoardManifest;
+  image: ImageManifest;
+  bundle: string;
+  target: string;
+  force: boolean;
+  cameraUrl?: string;
+  microphones?: Readonly<Record<string, AudioSource>>;
+}): FlashResult {
   let st;
   try {
     st = statSync(o.target);
@@ -218,7 +233,7 @@ export function flashTree(o: { board: BoardManifest; image: ImageManifest; bundl
     );
   }
   const files: FlashedFile[] = [];
-  for (const f of treeFiles(o.board, o.image, o.bundle, o.cameraUrl)) {
+  for (const f of treeFiles(o.board, o.image, o.bundle, o.cameraUrl, o.microphones)) {
     const path = join(o.target, f.path);
     const state = current(path, f.data, f.mode);
     if (state !== 'same') writeAtomically(path, f.data, f.mode);
