@@ -30,11 +30,11 @@ export const CAMERA_HEAP = Object.freeze({
   spoolChunkBytesPerFragmentFrame: 900,
   spoolIndexBytesPerRecord: 44,
   /**
-   * The spool's record buffer (1 MiB on pi-zero-w) is larger than the heap's growth step, so the engine gives it a
-   * block of its own and the block being filled keeps its free space: the heap the runtime holds grows by about the
-   * buffer's size once more (counted by planHeap, not in what the build allocates). Measured: pi-zero-w, one camera
-   * with the manifest's spool, 5,898,288 B held after boot against 5.3 MB in use by this table without it
-   * (test/bench/cameraHeapBoot.ts pi-zero-w 1 spool).
+   * A spool's record buffer (1 MiB on pi-zero-w, 4 MiB on pi-4) is at least the heap's growth step, so the engine
+   * gives it a block of its own and the block being filled keeps its free space: the heap the runtime holds ends
+   * up to the largest such buffer above what is in use, once per device (counted by planHeap, not in what a build
+   * allocates). Measured (test/bench/cameraHeapBoot.ts … spool): pi-zero-w, one camera with the manifest's spool,
+   * 5,898,288 B held after boot against 5.3 MB in use by this table; two such cameras ended in OUT_OF_MEMORY.
    */
   spoolRecordBufferSlack: 1,
   /**
@@ -89,9 +89,9 @@ export function cameraHeapShape(sizing: PoolSizing, camera: DeviceConfig): Camer
 export interface HeapPlan {
   /** The JS heap held when the check ran: built-ins, bytecode, the configuration. */
   readonly heldBytes: number;
-  /** Each camera's estimate (cameraBuildBytes, its spool buffer's block, its streaming allowance), in order. */
+  /** Each camera's estimate (cameraBuildBytes and its streaming allowance), in order. */
   readonly cameraBytes: readonly number[];
-  /** held + cameras + the shared streaming part. */
+  /** held + cameras + the largest spool buffer's heap block + the shared streaming part. */
   readonly estimateBytes: number;
   /** The runtime's heap limit (--heap-limit = the manifest's memory.jsBudgetBytes). */
   readonly limitBytes: number;
@@ -113,11 +113,9 @@ export function planHeap(
   if (!memory.limitBytes || !slotSize) return undefined;
   const shapes = cameras.map((c, i) => cameraHeapShape(sizings[i]!, c));
   const spooled = shapes.some((shape) => shape.spool !== undefined);
-  const cameraBytes = shapes.map((shape) => {
-    const slack = shape.spool ? shape.spool.recordBytes * CAMERA_HEAP.spoolRecordBufferSlack : 0;
-    return cameraBuildBytes(shape, slotSize) + slack + CAMERA_HEAP.streamingBytesPerCamera;
-  });
-  const estimateBytes = memory.heapBytes + cameraBytes.reduce((a, b) => a + b, 0) + CAMERA_HEAP.streamingSharedBytes;
+  const cameraBytes = shapes.map((shape) => cameraBuildBytes(shape, slotSize) + CAMERA_HEAP.streamingBytesPerCamera);
+  const slackBytes = Math.max(0, ...shapes.map((shape) => (shape.spool?.recordBytes ?? 0) * CAMERA_HEAP.spoolRecordBufferSlack));
+  const estimateBytes = memory.heapBytes + cameraBytes.reduce((a, b) => a + b, 0) + slackBytes + CAMERA_HEAP.streamingSharedBytes;
   if (estimateBytes > memory.limitBytes) {
     const mb = (n: number) => `${(n / 1_048_576).toFixed(2)} MiB`;
     const each = cameras.map((c, i) => `${c.cameraName ?? c.stream.name} ${mb(cameraBytes[i]!)}`).join(', ');
@@ -125,7 +123,8 @@ export function planHeap(
       'CONFIG_INVALID',
       `the JS heap of ${cameras.length} camera(s) would need about ${mb(estimateBytes)}: ${mb(memory.heapBytes)} held at boot, ` +
         `${each} (frame records, reader, session${spooled ? ', spool' : ''}; while streaming), ` +
-        `${mb(CAMERA_HEAP.streamingSharedBytes)} shared; the runtime's limit is ${mb(memory.limitBytes)} (memory.jsBudgetBytes of board ` +
+        `${slackBytes > 0 ? `${mb(slackBytes)} for the spool buffer's heap block, ` : ''}${mb(CAMERA_HEAP.streamingSharedBytes)} shared; ` +
+        `the runtime's limit is ${mb(memory.limitBytes)} (memory.jsBudgetBytes of board ` +
         `${cameras[0]?.board.name ?? '?'}): fewer cameras, a lower fps per camera (frame records)` +
         `${spooled ? ", a smaller spool.maxRecordBytes in the board's manifest" : ''}, or a board with a larger jsBudgetBytes`,
     );

@@ -24,7 +24,7 @@ const spec: CommandSpec = {
   name: 'flash',
   usage:
     'flash --bundle DIR --board <name> (--image raspios.img [-o camera.img | --device /dev/sdX [--yes]] [--wifi-ssid S --wifi-psk-file F --wifi-country CC] | --target DIR)\n' +
-    '       [--camera-source KIND [--camera-url-file FILE]] [--audio-source alsa[:DEVICE]] [--force] [--json]\n' +
+    '       [--camera-source KIND [--camera-url-file FILE]] [--audio-source [CAMERA=]alsa[:DEVICE] …] [--force] [--json]\n' +
     '       fieldcam flash --bundle FLEET --count N --prefix P --board <name> --image raspios.img -o OUTDIR [--wifi-…] [--json]\n' +
     '       fieldcam flash --verify camera.img [--json]',
   summary:
