@@ -4,7 +4,9 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import { cameraConfigs } from '../../../firmware/app/cameraConfigs.ts';
 import { loadDeviceBundle } from '../../../firmware/app/DeviceBundle.ts';
+import { planPools } from '../../../firmware/app/poolBudget.ts';
 import { nodeBoard } from '../../../firmware/boards/node/nodeBoard.ts';
 import { FieldcamError } from '../../shared/hostErrors.ts';
 import { imageDir, type ImageManifest } from '../buildImage.ts';
@@ -66,6 +68,15 @@ export function validateBundle(bundle: string, boardJson: string): BundleSummary
     config = loadDeviceBundle(nodeBoard({ print: () => {} }), { bundle, board: boardJson });
   } catch (err) {
     throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} would not boot: ${(err as Error).message}`);
+  }
+  // Several cameras: their pools must fit the board's budget, or the device refuses at boot (poolBudget.ts) — say so
+  // now, before anything is written. (The JS heap's half needs the heap the device holds at boot: checked there.)
+  if (config.cameras) {
+    try {
+      planPools(config.board, cameraConfigs(config));
+    } catch (err) {
+      throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} would not boot: ${(err as Error).message}`);
+    }
   }
   // The run script captures with the manifest's codec (renderService.ts captureArgs): a bundle that overrides it
   // was provisioned for another board's camera, and the firmware would refuse every frame.

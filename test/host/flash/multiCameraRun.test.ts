@@ -380,6 +380,17 @@ test("the CLI: provision --camera with sources, bitrate and a URL file, flash --
   assert.ok(/FLASH_CAMERA_SOURCE_INVALID/.test(missing.stderr) && /camera-url-gate/.test(missing.stderr), missing.stderr);
   assert.equal(readdirSync(join(work, 'root')), [], 'nothing written');
   renameSync(`${urlInBundle}.away`, urlInBundle);
+  // Bitrates whose pools exceed the board's budget: flash says now what the device would refuse at boot.
+  const big = await provision(['--camera', 'front=rpicam:1,bitrate=30000', '--camera', 'gate=rtsp,bitrate=30000']);
+  assert.is(big.status, 0, big.stderr);
+  const over = await flash();
+  assert.ok(
+    over.status === 1 &&
+      /FLASH_BUNDLE_INVALID: .*the frame pools of 2 camera\(s\) need \d+ bytes \(front \d+, gate \d+\); board pi-4 allows 167772160/.test(over.stderr),
+    over.stderr,
+  );
+  assert.equal(readdirSync(join(work, 'root')), [], 'nothing written');
+  assert.is((await provision(cameras)).status, 0);
   // A microphone named for a camera without an audio track, or without a camera name: refused, nothing written.
   const noTrack = await flash(['--audio-source', 'front=alsa:hw:1']);
   assert.ok(noTrack.status === 2 && /--audio-source front=…: the bundle .* has no camera front with audio/.test(noTrack.stderr), noTrack.stderr);
