@@ -113,6 +113,8 @@ export class FakeSocket implements Socket {
   writable = 65536;
   /** A scripted peer, told after each write; it answers through `deliver` and `end`. */
   onWrite: ((socket: FakeSocket) => void) | undefined;
+  /** Socket.writeChunk, for a peer that frames HTTP chunks itself as the XS board does in C; absent by default. */
+  writeChunk?: (views: ByteRanges) => number;
   private inbox = new Uint8Array(0);
   /** Every byte written, one write after another; `ends[i]` is where write i stopped. */
   private sent = new Uint8Array(1024);

@@ -3,7 +3,7 @@
 // fixture loader exists before suite files run their top-level code), then every core suite, then calls
 // runRegisteredSuites(). Output: `ok <suite> › <test>` / `FAIL <suite> › <test>: <message>` per test, a
 // `# xs …` cost line per suite, and the `@@fieldcam-results` marker that toolchain/test.mjs aggregates.
-import { setBoardByteScan, setBoardMkvBlock, setBoardStorage, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
+import { setBoardAckScan, setBoardByteScan, setBoardMkvBlock, setBoardStorage, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
 import type { NativeHost } from '../../firmware/boards/xs/native.ts';
 import { xsMkvBlock, xsByteScan } from '../../firmware/boards/xs/xsMediaPorts.ts';
 import { xsStorage } from '../../firmware/boards/xs/xsStorage.ts';
@@ -19,6 +19,8 @@ setFixtureLoader((name) => new Uint8Array(native.readFile(`test/fixtures/${name}
 // The ports firmware/boards/xs/xsBoard.ts hands the core, so core suites check the C scanners and block.c against the TS ones.
 setBoardByteScan(xsByteScan());
 setBoardMkvBlock(xsMkvBlock());
+// The ACK framing walk as xsBoard hands it over (the host functions themselves), so the AckParser suites check ack.c.
+setBoardAckScan(Object.freeze({ followAck: native.ackFollow, readAck: native.ackRead }));
 // A scratch folder of this run (the native and the emulated runs go at the same time): files only, removed by the
 // suites that make them.
 setBoardStorage(xsStorage(), `build/xs/storage-scratch/${native.now()}-${Math.floor(native.monotonic() * 1000)}`);

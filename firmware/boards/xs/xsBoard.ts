@@ -38,6 +38,8 @@ export const xsBoard: Board = Object.freeze({
   storage: xsStorage(),
   byteScan: xsByteScan(),
   mkvBlock: xsMkvBlock(),
+  // The host functions themselves (ack.c reads only its arguments): one call per read of an ACK object, one per ACK.
+  ackScan: Object.freeze({ followAck: host().ackFollow, readAck: host().ackRead }),
   camera: xsCamera,
   fifo: (path: string) => {
     let fd: number;

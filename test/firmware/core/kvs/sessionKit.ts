@@ -2,12 +2,13 @@
 // answers the control plane (DescribeStream, GetDataEndpoint) with JSON and PutMedia with a chunked stream of
 // acknowledgements, from the Cluster timecodes the session actually wrote. Faults are knobs: refuse connections, cut the live one, stop
 // acknowledging. Pure ECMAScript: the same suite runs under Node, inside XS and under QEMU.
-import type { SocketFactory } from '../../../../firmware/io/Socket.ts';
+import type { ByteRanges, SocketFactory } from '../../../../firmware/io/Socket.ts';
 import { decodeUtf8, encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
 import { concatBytes, FakeSocket, type FakeTime } from '../../../harness/support.ts';
 
 const CLUSTER_ID = [0x1f, 0x43, 0xb6, 0x75];
 const CLUSTER_TIMECODE_ID = 0xe7;
+const CRLF = new Uint8Array([0x0d, 0x0a]);
 /** Connect and answer after this many ms of fake time (never synchronously: real sockets never are). */
 const LATENCY_MS = 5;
 /** The service's time at FakeTime's monotonic 0. */
@@ -16,6 +17,11 @@ export const SERVER_EPOCH_MS = Date.UTC(2025, 0, 1);
 export interface FakeKvsOptions {
   /** Fragments stored by the service, by producer timecode (duplicates counted). */
   readonly retentionHours?: number;
+  /**
+   * The sockets frame HTTP chunks themselves (Socket.writeChunk, as the XS board's do in C), framed here from RFC 9112
+   * §7.1 independently of ChunkFramer; absent: plain writes, the session frames with ChunkFramer.
+   */
+  readonly socketFramesChunks?: boolean;
 }
 
 /**
@@ -38,6 +44,28 @@ class KvsConnection {
     this.socket = socket;
     socket.writable = kvs.writable;
     socket.onWrite = () => kvs.time.set(LATENCY_MS, () => this.onBytes());
+    if (kvs.socketFramesChunks) socket.writeChunk = (views) => this.writeFramed(views);
+  }
+
+  /** Socket.writeChunk, when the service's options ask for it: the size in hex, CRLF, the ranges, CRLF. */
+  private writeFramed(views: ByteRanges): number {
+    if (this.socket.closed) throw new RangeError('write after close');
+    if (views.byteLength === 0) return this.socket.writable;
+    this.kvs.chunksFramedBySocket++;
+    const line = encodeUtf8(`${views.byteLength.toString(16)}\r\n`);
+    const n = views.count + 2;
+    const sources = [line];
+    const offsets = new Uint32Array(n);
+    const lengths = new Uint32Array(n);
+    lengths[0] = line.length;
+    for (let i = 0; i < views.count; i++) {
+      sources.push(views.sources[i]!);
+      offsets[i + 1] = views.offsets[i]!;
+      lengths[i + 1] = views.lengths[i]!;
+    }
+    sources.push(CRLF);
+    lengths[n - 1] = 2;
+    return this.socket.write({ sources, offsets, lengths, count: n, byteLength: line.length + views.byteLength + 2 });
   }
 
   get closed(): boolean {
@@ -125,11 +153,15 @@ export class FakeKvs {
   down = false;
   /** Acknowledgements are sent (false: the service swallows the body, a stale connection). */
   autoAck = true;
+  readonly socketFramesChunks: boolean;
+  /** Chunks the sockets framed themselves (writeChunk). */
+  chunksFramedBySocket = 0;
   private writable_ = 1 << 20;
 
   constructor(time: FakeTime, options: FakeKvsOptions = {}) {
     this.time = time;
     this.retentionHours = options.retentionHours ?? 24;
+    this.socketFramesChunks = options.socketFramesChunks === true;
     this.sockets = (options_) => {
       const socket = new FakeSocket(options_);
       this.connections.push(new KvsConnection(this, socket));
