@@ -2,7 +2,8 @@
  * native.closeAccessUnit(data, from, to, base, state, table, sps, pps): the H.264 reader's steady state in C
  * (issue 12; docs/performance.md, "Fourth step, reader side"). From `from` it walks the read's start codes, closes
  * each NAL unit into the access unit being assembled (its table) with the checks H264Reader.closeNal makes, and
- * classifies the next one (7.4.1.2.3), until an access unit is complete (one return per frame), the read is done,
+ * classifies the next one (7.4.1.2.3), until an access unit is complete (one return per frame: the complete one in
+ * the DONE entries, the next begun in the state), the read is done,
  * or something is irregular: then it stops *before* that start code and the reader's own walk takes it from there,
  * so every error, drop and counter stays the JS reader's. The contract is ByteScanPort.closeAccessUnit; the state
  * layout is firmware/core/h264/accessUnitWalk.ts (AU_WALK). Nothing is allocated; JS reuses both tables.
@@ -30,7 +31,12 @@ enum {
 	S_AU_KEY = 9, /* 1 once it has an IDR slice */
 	S_PIC_SIZE = 10, /* in: PicSizeInMbs of the active SPS, 0 when the parameter sets are not ready */
 	S_PPS_ID = 11, /* in: pic_parameter_set_id of the stored PPS */
-	S_LENGTH = 12
+	S_AU_START = 12, /* the access unit: logical offset of its first start code (set here when one begins) */
+	S_DONE_START = 13, /* out (FRAME): the complete access unit, whose NAL units are the table's first DONE_COUNT rows: */
+	S_DONE_END = 14, /* its start, end, */
+	S_DONE_COUNT = 15, /* NAL units */
+	S_DONE_KEY = 16, /* and 1 when it holds an IDR slice */
+	S_LENGTH = 17
 };
 enum { RESULT_DONE = 0, RESULT_FRAME = 1, RESULT_HANDOVER = 2, RESULT_QUIET = 3 };
 #define MAX_NALS 32 /* MAX_NALS_PER_FRAME (firmware/core/media/Frame.ts) */
@@ -154,7 +160,20 @@ static int startCode(Walk* w, size_t p, uint32_t zeros)
 	s[S_NAL_PREFIX] = prefix;
 	s[S_NAL_TYPE] = type;
 	s[S_STOP] = (double)p;
-	return startsAu ? RESULT_FRAME : RESULT_DONE;
+	if (!startsAu)
+		return RESULT_DONE;
+	/* The access unit is complete: handed out in the DONE entries, and the next begins with the new NAL unit (as
+	 * AccessUnit.begin), so the reader need not copy the state back and forth per frame. */
+	s[S_DONE_START] = s[S_AU_START];
+	s[S_DONE_END] = s[S_AU_END];
+	s[S_DONE_COUNT] = s[S_AU_COUNT];
+	s[S_DONE_KEY] = s[S_AU_KEY];
+	s[S_AU_START] = startAt;
+	s[S_AU_END] = startAt;
+	s[S_AU_COUNT] = 0;
+	s[S_AU_HAS_VCL] = 0;
+	s[S_AU_KEY] = 0;
+	return RESULT_FRAME;
 }
 
 /* A stop at the start code with its 01 at d[p] after `zeros` zeros: JS's walk resumes where that zero run begins

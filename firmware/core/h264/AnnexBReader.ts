@@ -394,24 +394,38 @@ export abstract class AnnexBReader<P> implements FrameReader {
     if (this.auState === AU_SKIP) {
       if (this.auDrop === 'corrupt') this.corruptDrops++;
       this.pool.countDrop(this.auDrop);
-    } else if (this.au.end - this.au.start > this.pool.sizing.slotBytes) {
+      this.auState = AU_NONE;
+      this.seq++;
+      return;
+    }
+    const au = this.au;
+    this.auState = AU_NONE;
+    this.closedAu(au.start, au.end, au.count, au.key);
+  }
+
+  /**
+   * A collected access unit [start, end) is complete, its `count` NAL units in `au.table`: emit it, or refuse or
+   * count it. The board's access-unit walk calls this straight from its loop (H264Reader.assemble: the walk has
+   * already begun the next access unit, so the reader's state is not touched here).
+   */
+  protected closedAu(start: number, end: number, count: number, key: boolean): void {
+    const slotBytes = this.pool.sizing.slotBytes;
+    if (end - start > slotBytes) {
       // Two slots may happen to hold it, but whether they do depends on where it starts: refuse it always.
-      const slotBytes = this.pool.sizing.slotBytes;
       this.refuse(
         'POOL_FRAME_TOO_LARGE',
         'frameTooLarge',
-        `access unit #${this.seq} at byte ${this.au.start} is ${this.au.size} bytes, more than fits in a ${slotBytes}-byte slot`,
+        `access unit #${this.seq} at byte ${start} is ${end - start} bytes, more than fits in a ${slotBytes}-byte slot`,
       );
-    } else if (this.awaitKey && !this.au.key) {
+    } else if (this.awaitKey && !key) {
       this.pool.countDrop('awaitKeyFrame');
     } else {
-      this.emit();
+      this.emit(start, end, count, key);
     }
-    this.auState = AU_NONE;
     this.seq++;
   }
 
-  private emit(): void {
+  private emit(start: number, end: number, count: number, key: boolean): void {
     const recordPort = this.recordPort;
     const pool = this.pool;
     let frame = recordPort ? pool.takeFrame() : pool.newFrame();
@@ -424,18 +438,18 @@ export abstract class AnnexBReader<P> implements FrameReader {
     if (recordPort) {
       // The whole record (reset, pieces and slot references, NAL table, seq, key) in one native call.
       try {
-        recordPort.fillFrameRecord!(frame, this.cursor, au.table, au.count, au.start, au.end, this.seq, au.key);
+        recordPort.fillFrameRecord!(frame, this.cursor, au.table, count, start, end, this.seq, key);
       } catch (err) {
         pool.freeFrame(frame); // refused before any field was written: its slots are null since it was last freed
         throw err;
       }
     } else {
-      this.cursor.fillFrame(frame, au.start, au.end);
+      this.cursor.fillFrame(frame, start, end);
       const port = this.auPort;
       if (port && port.copyNalTable) {
-        port.copyNalTable(au.table, au.count, au.start, frame.nalOffset, frame.nalLength, frame.nalPrefix, frame.nalType);
-        frame.nalCount = au.count;
-        frame.key = au.key;
+        port.copyNalTable(au.table, count, start, frame.nalOffset, frame.nalLength, frame.nalPrefix, frame.nalType);
+        frame.nalCount = count;
+        frame.key = key;
       } else {
         au.copyTo(frame);
       }

@@ -50,8 +50,13 @@ const {
   AU_KEY: S_AU_KEY,
   PIC_SIZE: S_PIC_SIZE,
   PPS_ID: S_PPS_ID,
-  DONE: AU_DONE,
+  AU_START: S_AU_START,
+  DONE_START: S_DONE_START,
+  DONE_END: S_DONE_END,
+  DONE_COUNT: S_DONE_COUNT,
+  DONE_KEY: S_DONE_KEY,
   FRAME: AU_FRAME,
+  HANDOVER: AU_HANDOVER,
   QUIET: AU_QUIET,
 } = AU_WALK;
 /** Stands for "no stored SPS / PPS" in ByteScanPort.closeAccessUnit calls (no length matches it). */
@@ -83,67 +88,68 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
   /**
    * The steady state in one native call per access unit (ByteScanPort.closeAccessUnit, accessunits.c on the XS
    * board): while an access unit is being collected and its open NAL unit is classified, the port closes NAL units
-   * into `au.table` with the checks `closeNal` would pass silently and stops at each access-unit boundary, where
-   * `enterAu` judges the complete one (emit, drop, count) as the NAL walk would. Anything else — a new SPS/PPS, a
-   * slice the checks would refuse, an unknown NAL type, a start code cut by the read's end — the port leaves
-   * untouched and hands over: `walk` and the scanner loop take the read from that start code. Returns where they go
-   * on (`to` when the port walked the whole read).
+   * into `au.table` with the checks `closeNal` would pass silently and stops at each access-unit boundary with the
+   * complete access unit in its DONE entries and the next one already begun, so `closedAu` judges the complete one
+   * (emit, drop, count) and the walk goes on without the state copied back. Anything else — a new SPS/PPS, a slice
+   * the checks would refuse, an unknown NAL type, a start code cut by the read's end — the port leaves untouched
+   * and hands over: `walk` and the scanner loop take the read from that start code. Returns where they go on (`to`
+   * when the port walked the whole read).
    */
   protected override assemble(bytes: Uint8Array, from: number, to: number, base: number): number {
     const port = this.auPort!;
     const s = this.auWalk!;
     const au = this.au;
     const params = this.params;
-    let at = from;
+    // The steady state only: an access unit being collected, its open NAL unit classified.
+    if (this.auState !== AU_COLLECT || !this.open || this.nalType < 0) return from;
+    // The port's copy of the state is written only when JS changed the state since the port last returned it.
+    if (!this.auSynced) {
+      s[S_NAL_START] = this.nalStart;
+      s[S_NAL_HEADER] = this.nalHeader;
+      s[S_NAL_PREFIX] = this.nalPrefix;
+      s[S_NAL_TYPE] = this.nalType;
+      s[S_AU_START] = au.start;
+      s[S_AU_END] = au.end;
+      s[S_AU_COUNT] = au.count;
+      s[S_AU_HAS_VCL] = au.hasVcl ? 1 : 0;
+      s[S_AU_KEY] = au.key ? 1 : 0;
+      s[S_PIC_SIZE] = params.ready ? params.sps!.picSizeInMbs : 0;
+      s[S_PPS_ID] = params.ppsId;
+      this.auSynced = true;
+    }
+    // The stored parameter sets change only in JS (a hand-over), never inside this loop.
+    const sps = params.spsBytes ?? NO_BYTES;
+    const pps = params.ppsBytes ?? NO_BYTES;
+    const table = au.table;
     s[S_ZEROS] = this.scanner.zeros;
-    while (this.auState === AU_COLLECT && this.open && this.nalType >= 0) {
-      // The port's copy of the state is written only when JS changed the state since the port last returned it.
-      if (!this.auSynced) {
-        s[S_NAL_START] = this.nalStart;
-        s[S_NAL_HEADER] = this.nalHeader;
-        s[S_NAL_PREFIX] = this.nalPrefix;
-        s[S_NAL_TYPE] = this.nalType;
-        s[S_AU_END] = au.end;
-        s[S_AU_COUNT] = au.count;
-        s[S_AU_HAS_VCL] = au.hasVcl ? 1 : 0;
-        s[S_AU_KEY] = au.key ? 1 : 0;
-        s[S_PIC_SIZE] = params.ready ? params.sps!.picSizeInMbs : 0;
-        s[S_PPS_ID] = params.ppsId;
-        this.auSynced = true;
-      }
-      const result = port.closeAccessUnit!(bytes, at, to, base, s, au.table, params.spsBytes ?? NO_BYTES, params.ppsBytes ?? NO_BYTES);
-      if (result === AU_QUIET) {
-        // No start code in the rest of the read (the middle of a slice): only the zero run at its end is new.
+    let at = from;
+    let result: number;
+    for (;;) {
+      result = port.closeAccessUnit!(bytes, at, to, base, s, table, sps, pps);
+      if (result === AU_QUIET && at === from) {
+        // No start code in the read (the middle of a slice): only the zero run at its end is new.
         this.scanner.zeros = s[S_ZEROS] as number;
         return to;
       }
-      au.end = s[S_AU_END] as number;
-      au.count = s[S_AU_COUNT] as number;
-      au.hasVcl = s[S_AU_HAS_VCL] === 1;
-      au.key = s[S_AU_KEY] === 1;
-      this.nalStart = s[S_NAL_START] as number;
-      this.nalHeader = s[S_NAL_HEADER] as number;
-      this.nalPrefix = s[S_NAL_PREFIX] as number;
-      this.nalType = s[S_NAL_TYPE] as number;
-      if (result !== AU_FRAME) {
-        this.scanner.zeros = s[S_ZEROS] as number;
-        return result === AU_DONE ? to : (s[S_STOP] as number);
-      }
-      // The open NAL unit begins the next access unit: the complete one goes out (or is counted) as in `walk`.
-      this.enterAu(true);
-      if (this.auState === AU_COLLECT && au.count === 0) {
-        // The usual outcome: the next access unit begun with the open NAL unit, which the port's state already holds.
-        s[S_AU_END] = au.end;
-        s[S_AU_COUNT] = 0;
-        s[S_AU_HAS_VCL] = 0;
-        s[S_AU_KEY] = 0;
-        this.auSynced = true;
-      }
+      if (result !== AU_FRAME) break;
+      // An access unit is complete and the port has begun the next (still collecting, never on the scratch within
+      // a read): JS judges the complete one from the DONE entries and the table, and copies no state back.
+      this.closedAu(s[S_DONE_START] as number, s[S_DONE_END] as number, s[S_DONE_COUNT] as number, s[S_DONE_KEY] === 1);
       at = (s[S_STOP] as number) + 1;
       s[S_ZEROS] = 0;
     }
+    // The read is walked or handed over: the reader's fields take the port's state back (the state is synced).
+    au.start = s[S_AU_START] as number;
+    au.end = s[S_AU_END] as number;
+    au.count = s[S_AU_COUNT] as number;
+    au.hasVcl = s[S_AU_HAS_VCL] === 1;
+    au.key = s[S_AU_KEY] === 1;
+    this.nalStart = s[S_NAL_START] as number;
+    this.nalHeader = s[S_NAL_HEADER] as number;
+    this.nalPrefix = s[S_NAL_PREFIX] as number;
+    this.nalType = s[S_NAL_TYPE] as number;
     this.scanner.zeros = s[S_ZEROS] as number;
-    return at;
+    return result === AU_HANDOVER ? (s[S_STOP] as number) : to;
   }
 
   /**

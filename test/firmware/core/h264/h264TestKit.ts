@@ -200,7 +200,18 @@ function referenceStartCode(
   s[AU_WALK.NAL_PREFIX] = prefix;
   s[AU_WALK.NAL_TYPE] = type;
   s[AU_WALK.STOP] = p;
-  return startsAu ? AU_WALK.FRAME : AU_WALK.DONE;
+  if (!startsAu) return AU_WALK.DONE;
+  // Complete: handed out in DONE_*, and the next access unit begun with the new NAL unit.
+  s[AU_WALK.DONE_START] = s[AU_WALK.AU_START]!;
+  s[AU_WALK.DONE_END] = s[AU_WALK.AU_END]!;
+  s[AU_WALK.DONE_COUNT] = s[AU_WALK.AU_COUNT]!;
+  s[AU_WALK.DONE_KEY] = s[AU_WALK.AU_KEY]!;
+  s[AU_WALK.AU_START] = startAt;
+  s[AU_WALK.AU_END] = startAt;
+  s[AU_WALK.AU_COUNT] = 0;
+  s[AU_WALK.AU_HAS_VCL] = 0;
+  s[AU_WALK.AU_KEY] = 0;
+  return AU_WALK.FRAME;
 }
 
 /** The board's H.264 byte scans by their contracts (ByteScanPort), for Node runs of the suites that judge the board's. */
