@@ -3,7 +3,7 @@
  * (issue 12; docs/performance.md, "Fourth step, reader side"). From `from` it walks the read's start codes, closes
  * each NAL unit into the access unit being assembled (its table) with the checks H264Reader.closeNal makes, and
  * classifies the next one (7.4.1.2.3), until an access unit is complete (one return per frame: the complete one in
- * the DONE entries, the next begun in the state), the read is done,
+ * the DONE entries, the next begun in the state, ZEROS 0 for a call from STOP + 1), the read is done,
  * or something is irregular: then it stops *before* that start code and the reader's own walk takes it from there,
  * so every error, drop and counter stays the JS reader's. The contract is ByteScanPort.closeAccessUnit; the state
  * layout is firmware/core/h264/accessUnitWalk.ts (AU_WALK). Nothing is allocated; JS reuses both tables.
@@ -173,6 +173,7 @@ static int startCode(Walk* w, size_t p, uint32_t zeros)
 	s[S_AU_COUNT] = 0;
 	s[S_AU_HAS_VCL] = 0;
 	s[S_AU_KEY] = 0;
+	s[S_ZEROS] = 0; /* the next call goes on after this 01 */
 	return RESULT_FRAME;
 }
 

@@ -33,6 +33,8 @@ export interface NalSyntax {
 /** The parameter-set store as the shared machine uses it: the current sets, and a change to announce. */
 interface ParameterSource<P> {
   readonly current: P | undefined;
+  /** `takeChange()` may have something: tested first, since a call per frame costs more than the field. */
+  readonly changed: boolean;
   takeChange(): P | undefined;
 }
 
@@ -99,7 +101,6 @@ export abstract class AnnexBReader<P> implements FrameReader {
   protected readonly scanner: AnnexBScanner;
   protected abstract readonly params: ParameterSource<P>;
   protected readonly au = new AccessUnit();
-  private total = 0;
   protected leadingZeros = 0; // before the first start code (strict mode), or -1 once one was seen
   protected seenStartCode = false;
   /** READY for a call, BUSY inside push/end (a callback calling back in is refused), CLOSED after end() or an error. */
@@ -123,6 +124,10 @@ export abstract class AnnexBReader<P> implements FrameReader {
   protected auSynced = false;
   /** The board's frame record filler (ByteScanPort.fillFrameRecord, with closeAccessUnit); absent = JS fills the record. */
   private readonly recordPort: ByteScanPort | undefined;
+  /** The record being filled by `recordPort` (freed by `shutdown` if the port refused it). */
+  private filling: Frame | undefined = undefined;
+  /** pool.sizing.slotBytes, read once: every access unit is compared with it. */
+  private readonly slotBytes: number;
 
   /** Access units dropped as corrupt in lenient mode (FramePool's drop reasons have no such entry). */
   corruptDrops = 0;
@@ -147,6 +152,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
     this.strict = options.strict !== false;
     this.awaitKey = !this.strict; // a device stream may begin mid-GOP: start at the first key frame
     this.cursor = new StreamCursor(options.pool, options.overflowBytes ?? 0);
+    this.slotBytes = options.pool.sizing.slotBytes;
     this.walkPort = syntax.nativeWalks && options.byteScan?.classifyNals ? options.byteScan : undefined;
     this.auPort = this.walkPort?.closeAccessUnit ? this.walkPort : undefined;
     this.recordPort = this.auPort?.fillFrameRecord ? this.auPort : undefined;
@@ -154,7 +160,8 @@ export abstract class AnnexBReader<P> implements FrameReader {
 
   /** Bytes pushed so far. */
   get bytesIn(): number {
-    return this.total;
+    // The cursor's logical position is every byte pushed (the overflow scratch keeps the offsets contiguous).
+    return this.cursor.position;
   }
 
   /** True once a start code (00 00 01) was seen anywhere in the input. */
@@ -172,6 +179,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
     for (let attempt = 0; ; attempt++) {
       const result = this.cursor.prepare();
       if (result !== PREPARE.FRAME_TOO_LARGE) return result;
+      this.settle();
       if (this.strict) {
         this.shutdown();
         throw new FieldcamError(
@@ -195,44 +203,59 @@ export abstract class AnnexBReader<P> implements FrameReader {
   push(n: number): void {
     if (this.phase !== READY) this.refuseCall('push');
     const cursor = this.cursor;
-    if (!(n >= 0 && n <= cursor.targetSpace) || n !== Math.floor(n)) {
+    // n <= targetSpace, a slot's size (< 2^31): `(n | 0) === n` is the integer test, without a Math lookup per read.
+    if (!(n > 0 && n <= cursor.targetSpace && (n | 0) === n)) {
+      if (n === 0) return;
       throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
     }
-    if (n === 0) return;
     const bytes = cursor.target;
     const from = cursor.targetOffset;
     const base = cursor.position - from;
+    const to = from + n;
     cursor.commit(n);
     // BUSY while callbacks may run; any exception ends the reader (CLOSED), so no `finally` is needed to leave it.
     this.phase = BUSY;
     try {
-      this.total += n;
-      if (this.leadingZeros >= 0) this.checkStart(bytes, from, from + n, base);
-      const to = from + n;
-      const scanner = this.scanner;
+      if (this.leadingZeros >= 0) this.checkStart(bytes, from, to, base);
       let i = from;
-      // The board's walks take the common case (H264Reader): the access-unit walk the steady state, the NAL walk each
-      // start code it hands over (then the access-unit walk resumes). A NAL whose header is still to come (the
-      // previous read ended right after its start code) is the scanner loop's, as is everything after a NAL the
-      // walk leaves undecided. (Inline, not one method: a call per read costs ~30 computrons in XS.)
-      if (this.walkPort && this.leadingZeros < 0) {
-        while (i < to && !(this.open && this.nalType < 0)) {
-          if (this.auPort && (i = this.assemble(bytes, i, to, base)) >= to) break;
-          i = this.walk(bytes, i, to, base);
-        }
+      // The board's walks take the common case (H264Reader): the access-unit walk the steady state (usually the whole
+      // read, in one call), the NAL walk each start code it hands over (then the access-unit walk resumes). A NAL
+      // whose header is still to come (the previous read ended right after its start code) is the scanner loop's, as
+      // is everything after a NAL the walk leaves undecided.
+      if (this.walkPort !== undefined && this.leadingZeros < 0 && !(this.open && this.nalType < 0)) {
+        if (this.auPort !== undefined) i = this.assemble(bytes, i, to, base);
+        if (i < to) i = this.walkOn(bytes, i, to, base);
       }
-      for (; i < to; ) {
-        i = scanner.scan(bytes, i, to, base);
-        for (let k = 0; k < scanner.count; k++) this.startCode(scanner.startAt[k]!, scanner.prefix[k]!, scanner.trailingZeros[k]!);
-      }
+      if (i < to) this.scanOn(bytes, i, to, base);
       // Classify the newest NAL now if its header has arrived, so the previous frame goes out without delay.
       if (this.open && this.nalType < 0) this.classify(-1);
-      this.updateKeep();
+      // The cursor keeps every byte a frame or a pending decision may still need (updateKeep's common case inline).
+      if (this.auState === AU_COLLECT) cursor.keepFrom = this.au.start;
+      else this.updateKeep();
     } catch (err) {
       this.shutdown();
       throw err;
     }
     this.phase = READY;
+  }
+
+  /** The NAL walk from `i`, where the access-unit walk stopped (or was not there), alternating with it; returns where it ended. */
+  private walkOn(bytes: Uint8Array, i: number, to: number, base: number): number {
+    i = this.walk(bytes, i, to, base);
+    while (i < to && !(this.open && this.nalType < 0)) {
+      if (this.auPort && (i = this.assemble(bytes, i, to, base)) >= to) break;
+      i = this.walk(bytes, i, to, base);
+    }
+    return i;
+  }
+
+  /** The scanner loop over the rest of the read: each start code through `startCode`. */
+  private scanOn(bytes: Uint8Array, i: number, to: number, base: number): void {
+    const scanner = this.scanner;
+    while (i < to) {
+      i = scanner.scan(bytes, i, to, base);
+      for (let k = 0; k < scanner.count; k++) this.startCode(scanner.startAt[k]!, scanner.prefix[k]!, scanner.trailingZeros[k]!);
+    }
   }
 
   /**
@@ -245,6 +268,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
    */
   end(lastComplete = true): void {
     if (this.phase !== READY) this.refuseCall('end');
+    this.settle();
     this.phase = BUSY;
     try {
       if (!lastComplete) {
@@ -252,9 +276,9 @@ export abstract class AnnexBReader<P> implements FrameReader {
         return;
       }
       const syntax = this.syntax;
-      if (this.total === 0) throw new FieldcamError('INPUT_EMPTY', `the ${syntax.name} input has no bytes`);
+      if (this.cursor.position === 0) throw new FieldcamError('INPUT_EMPTY', `the ${syntax.name} input has no bytes`);
       if (!this.seenStartCode && this.strict) {
-        throw new FieldcamError(syntax.notAnnexB, `no Annex-B start code (00 00 01) in ${this.total} bytes`);
+        throw new FieldcamError(syntax.notAnnexB, `no Annex-B start code (00 00 01) in ${this.cursor.position} bytes`);
       }
       if (this.open && this.nalType < 0) this.classify(this.cursor.position);
       // Zero bytes at the very end are trailing_zero_8bits (B.1.2), legal padding after the last NAL unit, not
@@ -283,6 +307,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
    */
   overflow(): boolean {
     if (this.phase !== READY) this.refuseCall('overflow');
+    this.settle();
     if (this.auState === AU_COLLECT) this.skipAu('poolFull', false);
     this.awaitKey = true;
     this.updateKeep();
@@ -297,6 +322,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
   /** Drops the access unit being assembled (the pool is exhausted); frames resume at the next key frame. */
   abandonFrame(): void {
     if (this.phase !== READY) this.refuseCall('abandonFrame');
+    this.settle();
     if (this.auState === AU_COLLECT) this.skipAu('poolFull', false);
     this.awaitKey = true;
     // The caller skips input it cannot store: what follows is not contiguous with what was scanned.
@@ -312,6 +338,12 @@ export abstract class AnnexBReader<P> implements FrameReader {
   protected assemble(_bytes: Uint8Array, _from: number, to: number, _base: number): number {
     return to;
   }
+
+  /**
+   * The reader's state fields take back what the board's access-unit walk holds, if it holds the state (H264Reader:
+   * `assemble` leaves it with the port between reads). Called before any code outside the walk reads them.
+   */
+  protected settle(): void {}
 
   /**
    * The board's NAL walk (ByteScanPort.classifyNals) over `bytes[from..to)`; returns where the scanner loop goes
@@ -409,13 +441,12 @@ export abstract class AnnexBReader<P> implements FrameReader {
    * already begun the next access unit, so the reader's state is not touched here).
    */
   protected closedAu(start: number, end: number, count: number, key: boolean): void {
-    const slotBytes = this.pool.sizing.slotBytes;
-    if (end - start > slotBytes) {
+    if (end - start > this.slotBytes) {
       // Two slots may happen to hold it, but whether they do depends on where it starts: refuse it always.
       this.refuse(
         'POOL_FRAME_TOO_LARGE',
         'frameTooLarge',
-        `access unit #${this.seq} at byte ${start} is ${end - start} bytes, more than fits in a ${slotBytes}-byte slot`,
+        `access unit #${this.seq} at byte ${start} is ${end - start} bytes, more than fits in a ${this.slotBytes}-byte slot`,
       );
     } else if (this.awaitKey && !key) {
       this.pool.countDrop('awaitKeyFrame');
@@ -428,21 +459,19 @@ export abstract class AnnexBReader<P> implements FrameReader {
   private emit(start: number, end: number, count: number, key: boolean): void {
     const recordPort = this.recordPort;
     const pool = this.pool;
-    let frame = recordPort ? pool.takeFrame() : pool.newFrame();
-    if (!frame && this.onNoFrameRecord?.()) frame = recordPort ? pool.takeFrame() : pool.newFrame();
-    if (!frame) {
+    let frame = recordPort !== undefined ? pool.takeFrame() : pool.newFrame();
+    if (frame === undefined && this.onNoFrameRecord?.()) frame = recordPort !== undefined ? pool.takeFrame() : pool.newFrame();
+    if (frame === undefined) {
       this.refuse('POOL_EXHAUSTED', 'poolFull', `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for access unit #${this.seq}`);
       return;
     }
     const au = this.au;
-    if (recordPort) {
-      // The whole record (reset, pieces and slot references, NAL table, seq, key) in one native call.
-      try {
-        recordPort.fillFrameRecord!(frame, this.cursor, au.table, count, start, end, this.seq, key);
-      } catch (err) {
-        pool.freeFrame(frame); // refused before any field was written: its slots are null since it was last freed
-        throw err;
-      }
+    if (recordPort !== undefined) {
+      // The whole record (reset, pieces and slot references, NAL table, seq, key) in one native call. A refusal
+      // (a reader bug: the range not held) throws before any field is written, and `shutdown` frees the record.
+      this.filling = frame;
+      recordPort.fillFrameRecord!(frame, this.cursor, au.table, count, start, end, this.seq, key);
+      this.filling = undefined;
     } else {
       this.cursor.fillFrame(frame, start, end);
       const port = this.auPort;
@@ -451,13 +480,15 @@ export abstract class AnnexBReader<P> implements FrameReader {
         frame.nalCount = count;
         frame.key = key;
       } else {
-        au.copyTo(frame);
+        au.copyTo(frame, start, count, key);
       }
       frame.seq = this.seq;
     }
     this.awaitKey = false;
-    const change = this.params.takeChange();
-    if (change && this.onParameterSets) this.onParameterSets(change);
+    if (this.params.changed) {
+      const change = this.params.takeChange();
+      if (change && this.onParameterSets) this.onParameterSets(change);
+    }
     this.onFrame(frame);
   }
 
@@ -538,6 +569,11 @@ export abstract class AnnexBReader<P> implements FrameReader {
   private shutdown(): void {
     if (this.phase === CLOSED) return;
     this.phase = CLOSED;
+    if (this.filling !== undefined) {
+      // fillFrameRecord refused the record (before writing any field: its slots are null since it was last freed).
+      this.pool.freeFrame(this.filling);
+      this.filling = undefined;
+    }
     this.open = false;
     this.cursor.close();
   }

@@ -57,7 +57,6 @@ const {
   DONE_KEY: S_DONE_KEY,
   FRAME: AU_FRAME,
   HANDOVER: AU_HANDOVER,
-  QUIET: AU_QUIET,
 } = AU_WALK;
 /** Stands for "no stored SPS / PPS" in ByteScanPort.closeAccessUnit calls (no length matches it). */
 const NO_BYTES = new Uint8Array(0);
@@ -78,6 +77,11 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
   private readonly walkOut: Uint32Array | undefined;
   /** The access-unit walk's reused state (ByteScanPort.closeAccessUnit). */
   private readonly auWalk: Float64Array | undefined;
+  /** The walk's state lives in `auWalk`, not in the reader's fields, until `settle` (set by `assemble`). */
+  private portOwns = false;
+  /** The stored parameter sets as the port last got them (they change only in JS, which then unsyncs the state). */
+  private spsBytes: Uint8Array = NO_BYTES;
+  private ppsBytes: Uint8Array = NO_BYTES;
 
   constructor(options: H264ReaderOptions) {
     super(H264_SYNTAX, options);
@@ -96,14 +100,14 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
    * when the port walked the whole read).
    */
   protected override assemble(bytes: Uint8Array, from: number, to: number, base: number): number {
-    const port = this.auPort!;
+    // The steady state only: an access unit being collected, its open NAL unit classified. (While the port owns the
+    // state, the reader's copies of these are stale but still say so: the port keeps them that way.)
+    if (this.auState !== AU_COLLECT || !this.open || this.nalType < 0) return from;
     const s = this.auWalk!;
     const au = this.au;
-    const params = this.params;
-    // The steady state only: an access unit being collected, its open NAL unit classified.
-    if (this.auState !== AU_COLLECT || !this.open || this.nalType < 0) return from;
-    // The port's copy of the state is written only when JS changed the state since the port last returned it.
     if (!this.auSynced) {
+      // JS changed the state since the port last had it: the port's copy is written.
+      const params = this.params;
       s[S_NAL_START] = this.nalStart;
       s[S_NAL_HEADER] = this.nalHeader;
       s[S_NAL_PREFIX] = this.nalPrefix;
@@ -116,29 +120,40 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
       s[S_PIC_SIZE] = params.ready ? params.sps!.picSizeInMbs : 0;
       s[S_PPS_ID] = params.ppsId;
       this.auSynced = true;
+      this.spsBytes = params.spsBytes ?? NO_BYTES;
+      this.ppsBytes = params.ppsBytes ?? NO_BYTES;
     }
-    // The stored parameter sets change only in JS (a hand-over), never inside this loop.
-    const sps = params.spsBytes ?? NO_BYTES;
-    const pps = params.ppsBytes ?? NO_BYTES;
-    const table = au.table;
-    s[S_ZEROS] = this.scanner.zeros;
+    // The zero run carried from the last read: the port's own while it owns the state, else the scanner's.
+    if (!this.portOwns) {
+      s[S_ZEROS] = this.scanner.zeros;
+      this.portOwns = true;
+    }
     let at = from;
     let result: number;
     for (;;) {
-      result = port.closeAccessUnit!(bytes, at, to, base, s, table, sps, pps);
-      if (result === AU_QUIET && at === from) {
-        // No start code in the read (the middle of a slice): only the zero run at its end is new.
-        this.scanner.zeros = s[S_ZEROS] as number;
-        return to;
-      }
+      result = this.auPort!.closeAccessUnit!(bytes, at, to, base, s, au.table, this.spsBytes, this.ppsBytes);
       if (result !== AU_FRAME) break;
-      // An access unit is complete and the port has begun the next (still collecting, never on the scratch within
-      // a read): JS judges the complete one from the DONE entries and the table, and copies no state back.
+      // An access unit is complete and the port has begun the next (still collecting: never on the scratch within a
+      // read): JS judges the complete one from the DONE entries and the table. Only the new start is read back, for
+      // the cursor's keepFrom (updateKeep).
+      au.start = s[S_AU_START] as number;
       this.closedAu(s[S_DONE_START] as number, s[S_DONE_END] as number, s[S_DONE_COUNT] as number, s[S_DONE_KEY] === 1);
       at = (s[S_STOP] as number) + 1;
-      s[S_ZEROS] = 0;
     }
-    // The read is walked or handed over: the reader's fields take the port's state back (the state is synced).
+    if (result !== AU_HANDOVER) return to;
+    this.settle();
+    return s[S_STOP] as number;
+  }
+
+  /**
+   * The port owned the walk's state since `assemble` last handed it over (the reader's fields stale but for
+   * `au.start`): they take it back before any JS code reads or changes them.
+   */
+  protected override settle(): void {
+    if (!this.portOwns) return;
+    this.portOwns = false;
+    const s = this.auWalk!;
+    const au = this.au;
     au.start = s[S_AU_START] as number;
     au.end = s[S_AU_END] as number;
     au.count = s[S_AU_COUNT] as number;
@@ -149,7 +164,6 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
     this.nalPrefix = s[S_NAL_PREFIX] as number;
     this.nalType = s[S_NAL_TYPE] as number;
     this.scanner.zeros = s[S_ZEROS] as number;
-    return result === AU_HANDOVER ? (s[S_STOP] as number) : to;
   }
 
   /**

@@ -4,7 +4,10 @@
  * repeats these numbers (its enum); this table is where they are defined.
  */
 export const AU_WALK = Object.freeze({
-  /** In: zero bytes just before `from`. Out (DONE): zero bytes at the end of the read; (HANDOVER): to carry into the reader's walk. */
+  /**
+   * In: zero bytes just before `from`. Out (DONE, QUIET): zero bytes at the end of the read; (FRAME): 0, for the
+   * next call from STOP + 1; (HANDOVER): to carry into the reader's walk.
+   */
   ZEROS: 0,
   /** Out (FRAME): index of the 01 of the start code that begins the next access unit; (HANDOVER): where the reader's walk goes on. */
   STOP: 1,

@@ -106,7 +106,8 @@ export class FrameInput {
     });
     this.capture = options.capture ? new CaptureClock(options.startTimecode, options.capture.monotonicAtStart, this.periodMs()) : undefined;
     const live = (options.overflowBytes ?? 0) > 0;
-    const onFrame = (frame: Frame) => this.onFrame(frame);
+    // Bound, not an arrow calling the method: one call per frame less in XS.
+    const onFrame: (frame: Frame) => void = this.onFrame.bind(this);
     const codec = CODECS[options.codec];
     if (!codec) throw new RangeError(`unknown codec ${String(options.codec)}`);
     this.codec = codec;

@@ -211,6 +211,7 @@ function referenceStartCode(
   s[AU_WALK.AU_COUNT] = 0;
   s[AU_WALK.AU_HAS_VCL] = 0;
   s[AU_WALK.AU_KEY] = 0;
+  s[AU_WALK.ZEROS] = 0;
   return AU_WALK.FRAME;
 }
 
