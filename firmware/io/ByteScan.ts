@@ -53,6 +53,14 @@ export interface ByteScanPort {
     pps: Uint8Array,
   ): number;
   /**
+   * With closeAccessUnit: a camera read of `n` bytes in the H.264 reader's steady state in one call (issue 12). On
+   * the reader's StreamCursor (io names it `object`): what `commit(n)` does to its `targetOffset`, `targetSpace` and
+   * `position`, then closeAccessUnit over the read (`cursor.target` from the old `targetOffset`, base = the old
+   * `position` minus it) with `state`, `table`, `sps`, `pps`; returns its result. Returns -1 with nothing changed
+   * when `n` is not an integer from 1 to `targetSpace` (the reader's push then refuses it as without the port).
+   */
+  pushAccessUnits?(cursor: object, n: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number;
+  /**
    * The end of JPEG entropy-coded data: the first j in [from, to) with bytes[j] === 0xFF whose next byte, when
    * j + 1 < to, is neither 0x00 (a stuffed X'FF00', T.81 F.1.2.3) nor 0xD0-0xD7 (a restart marker, B.1.1.5), or -1.
    * Never reads outside [from, to). Optional: without it the JPEG scanner steps through each X'FF' in JS.

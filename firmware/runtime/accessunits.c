@@ -191,56 +191,49 @@ static int handOver(Walk* w, size_t from, uint32_t carried, size_t p, uint32_t z
 	return RESULT_HANDOVER;
 }
 
-void fieldcamNativeCloseAccessUnit(txMachine* the)
+/* The checks and setup both natives share: the state, table and parameter sets into `w` (the data view and range are the caller's). */
+static void openWalk(txMachine* the, Walk* w, double base, txSlot* state, txSlot* table, txSlot* sps, txSlot* pps)
 {
-	double fromArg = fieldcamToIndex(the, &xsArg(1), "from");
-	double toArg = fieldcamToIndex(the, &xsArg(2), "to");
-	double base = xsToNumber(xsArg(3));
-	Walk w;
-	size_t slots, tableSlots, from, n, i, headEnd;
-	uint32_t carried, z;
-	uint32_t pairs[32];
-	int result, quiet = 1;
-	if (toArg < fromArg)
-		xsRangeError("range %.0f..%.0f is reversed", fromArg, toArg);
-	fieldcamViewRange(the, &xsArg(0), fromArg, toArg - fromArg, "data");
-	w.d = fieldcamViewData(the, &xsArg(0), 1, &slots, "data");
-	w.s = fieldcamViewData(the, &xsArg(4), 8, &slots, "state");
+	size_t slots, tableSlots;
+	w->s = fieldcamViewData(the, state, 8, &slots, "state");
 	if (slots < S_LENGTH)
 		xsRangeError("state must hold %d entries, it has %zu", S_LENGTH, slots);
-	w.table = fieldcamViewData(the, &xsArg(5), 8, &tableSlots, "table");
+	w->table = fieldcamViewData(the, table, 8, &tableSlots, "table");
 	if (tableSlots < 4 * MAX_NALS)
 		xsRangeError("table must hold %d entries, it has %zu", 4 * MAX_NALS, tableSlots);
-	w.sps = fieldcamViewData(the, &xsArg(6), 1, &w.spsLength, "sps");
-	w.pps = fieldcamViewData(the, &xsArg(7), 1, &w.ppsLength, "pps");
+	w->sps = fieldcamViewData(the, sps, 1, &w->spsLength, "sps");
+	w->pps = fieldcamViewData(the, pps, 1, &w->ppsLength, "pps");
 	if (!(base >= 0 && base <= 9007199254740991.0))
 		xsRangeError("base is %g, not a stream offset", base);
-	if (!(w.s[S_ZEROS] >= 0 && w.s[S_ZEROS] <= 0xffffffffu) || !(w.s[S_AU_COUNT] >= 0 && w.s[S_AU_COUNT] <= MAX_NALS)
-			|| !(w.s[S_NAL_TYPE] >= 0 && w.s[S_NAL_TYPE] < 32))
+	if (!(w->s[S_ZEROS] >= 0 && w->s[S_ZEROS] <= 0xffffffffu) || !(w->s[S_AU_COUNT] >= 0 && w->s[S_AU_COUNT] <= MAX_NALS)
+			|| !(w->s[S_NAL_TYPE] >= 0 && w->s[S_NAL_TYPE] < 32))
 		xsRangeError("state: zeros, NAL count or open NAL type out of range");
-	w.base = base;
-	w.to = (size_t)toArg;
-	from = (size_t)fromArg;
-	n = w.to - from;
-	carried = (uint32_t)w.s[S_ZEROS];
+	w->base = base;
+}
+
+/* The walk over d[from..to) (closeAccessUnit's contract): returns its result. */
+static int walkRange(Walk* w, size_t from)
+{
+	size_t n = w->to - from, i, headEnd;
+	uint32_t carried = (uint32_t)w->s[S_ZEROS], z;
+	uint32_t pairs[32];
+	int result, quiet = 1;
 	/* Head, byte by byte: a start code whose zeros came in earlier reads has its 01 at d[from] or d[from + 1]. */
 	z = carried;
 	headEnd = carried == 0 ? 0 : (n < 2 ? n : 2);
 	for (i = 0; i < headEnd; i++) {
-		uint8_t b = w.d[from + i];
+		uint8_t b = w->d[from + i];
 		if (b == 0) {
 			z++;
 			continue;
 		}
 		if (b == 1 && z >= 2) {
-			result = startCode(&w, from + i, z);
+			result = startCode(w, from + i, z);
 			quiet = 0;
 			if (result == RESULT_HANDOVER)
-				result = handOver(&w, from, carried, from + i, z);
-			if (result != RESULT_DONE) {
-				xsResult = xsInteger(result);
-				return;
-			}
+				result = handOver(w, from, carried, from + i, z);
+			if (result != RESULT_DONE)
+				return result;
 		}
 		z = 0;
 	}
@@ -248,7 +241,7 @@ void fieldcamNativeCloseAccessUnit(txMachine* the)
 	if (n >= 3) {
 		size_t at = from;
 		for (;;) {
-			uint32_t got = fieldcamFindStartCodes(w.d + at, w.to - at - 2, pairs, 16), k;
+			uint32_t got = fieldcamFindStartCodes(w->d + at, w->to - at - 2, pairs, 16), k;
 			for (k = 0; k < got; k++) {
 				size_t p = at + pairs[2 * k];
 				uint32_t zeros = pairs[2 * k + 1];
@@ -256,31 +249,92 @@ void fieldcamNativeCloseAccessUnit(txMachine* the)
 				 * the carried zeros. */
 				if (p - at == zeros && at == from)
 					zeros += carried;
-				result = startCode(&w, p, zeros);
+				result = startCode(w, p, zeros);
 				quiet = 0;
 				if (result == RESULT_HANDOVER)
-					result = handOver(&w, from, carried, p, zeros);
-				if (result != RESULT_DONE) {
-					xsResult = xsInteger(result);
-					return;
-				}
+					result = handOver(w, from, carried, p, zeros);
+				if (result != RESULT_DONE)
+					return result;
 			}
 			if (got < 16)
 				break;
 			at += pairs[2 * got - 2] + 1;
-			if (at + 2 >= w.to)
+			if (at + 2 >= w->to)
 				break;
 		}
 	}
 	/* The zero run left at the end (a start code may continue in the next read). */
 	{
-		size_t k = w.to;
-		while (k > from && w.d[k - 1] == 0)
+		size_t k = w->to;
+		while (k > from && w->d[k - 1] == 0)
 			k--;
-		w.s[S_ZEROS] = k == from ? carried + (double)n : (double)(w.to - k);
+		w->s[S_ZEROS] = k == from ? carried + (double)n : (double)(w->to - k);
 	}
 	/* No start code at all (the middle of a slice): JS need not read the state back. */
-	xsResult = xsInteger(quiet ? RESULT_QUIET : RESULT_DONE);
+	return quiet ? RESULT_QUIET : RESULT_DONE;
+}
+
+void fieldcamNativeCloseAccessUnit(txMachine* the)
+{
+	double fromArg = fieldcamToIndex(the, &xsArg(1), "from");
+	double toArg = fieldcamToIndex(the, &xsArg(2), "to");
+	Walk w;
+	size_t slots;
+	if (toArg < fromArg)
+		xsRangeError("range %.0f..%.0f is reversed", fromArg, toArg);
+	fieldcamViewRange(the, &xsArg(0), fromArg, toArg - fromArg, "data");
+	w.d = fieldcamViewData(the, &xsArg(0), 1, &slots, "data");
+	openWalk(the, &w, xsToNumber(xsArg(3)), &xsArg(4), &xsArg(5), &xsArg(6), &xsArg(7));
+	w.to = (size_t)toArg;
+	xsResult = xsInteger(walkRange(&w, (size_t)fromArg));
+}
+
+/*
+ * native.pushAccessUnits(cursor, n, state, table, sps, pps): a camera read of `n` bytes in the reader's steady state
+ * in one call (ByteScanPort.pushAccessUnits): what StreamCursor.commit(n) does to the cursor's fields (targetOffset,
+ * targetSpace, position), then closeAccessUnit over the read (cursor.target[from..from + n), base = position - from
+ * before the commit). Returns closeAccessUnit's result, or NOT_TAKEN (-1), with nothing changed, when `n` is not an
+ * integer in 1..targetSpace or the cursor's fields are not what StreamCursor keeps: the reader's own push then
+ * decides (and names the error).
+ */
+enum { C_TARGET, C_TARGET_OFFSET, C_TARGET_SPACE, C_POSITION, C_COUNT };
+static const char* const gCursorNames[C_COUNT] = { "target", "targetOffset", "targetSpace", "position" };
+static txID gCursorIds[C_COUNT];
+static txMachine* gCursorIdsOf = NULL;
+
+void fieldcamNativePushAccessUnits(txMachine* the)
+{
+	txSlot* c[C_COUNT];
+	double n, from, space, position;
+	size_t size, i;
+	Walk w;
+	if (gCursorIdsOf != the) {
+		for (i = 0; i < C_COUNT; i++)
+			gCursorIds[i] = xsID((char*)gCursorNames[i]);
+		gCursorIdsOf = the;
+	}
+	fieldcamFindFields(fieldcamObjectOf(the, &xsArg(0), "cursor"), gCursorIds, C_COUNT, c);
+	xsResult = xsInteger(-1);
+	if (xsTypeOf(xsArg(1)) != xsIntegerType && xsTypeOf(xsArg(1)) != xsNumberType)
+		return;
+	n = xsToNumber(xsArg(1));
+	if (!c[C_TARGET] || !c[C_TARGET_OFFSET] || !c[C_TARGET_SPACE] || !c[C_POSITION])
+		return;
+	from = fieldcamNumberField(the, c[C_TARGET_OFFSET], "cursor.targetOffset");
+	space = fieldcamNumberField(the, c[C_TARGET_SPACE], "cursor.targetSpace");
+	position = fieldcamNumberField(the, c[C_POSITION], "cursor.position");
+	if (!(n >= 1 && n <= space && n == (double)(uint32_t)n) || !(from >= 0) || from != (double)(size_t)from || position < from)
+		return;
+	w.d = fieldcamViewData(the, c[C_TARGET], 1, &size, "cursor.target");
+	if (from + n > (double)size)
+		return;
+	openWalk(the, &w, position - from, &xsArg(2), &xsArg(3), &xsArg(4), &xsArg(5));
+	/* StreamCursor.commit(n). */
+	fieldcamSetNumberField(the, c[C_TARGET_OFFSET], from + n, "cursor.targetOffset");
+	fieldcamSetNumberField(the, c[C_TARGET_SPACE], space - n, "cursor.targetSpace");
+	fieldcamSetNumberField(the, c[C_POSITION], position + n, "cursor.position");
+	w.to = (size_t)(from + n);
+	xsResult = xsInteger(walkRange(&w, (size_t)from));
 }
 
 /*

@@ -21,6 +21,7 @@ declare const native: {
   classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
   closeAccessUnit(data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number;
   copyNalTable(table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array): void;
+  pushAccessUnits(cursor: object, n: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number;
   fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
   findJpegMarker(data: Uint8Array, from: number, to: number): number;
   skipJpegSegments(data: Uint8Array, from: number, to: number): number;
@@ -46,6 +47,7 @@ setBoardByteScan(
       native.closeAccessUnit(data, from, to, base, state, table, sps, pps),
     copyNalTable: (table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array) =>
       native.copyNalTable(table, count, start, offsets, lengths, prefixes, types),
+    pushAccessUnits: native.pushAccessUnits,
     fillFrameRecord: native.fillFrameRecord,
     findJpegMarker: (data: Uint8Array, from: number, to: number) => native.findJpegMarker(data, from, to),
     skipJpegSegments: (data: Uint8Array, from: number, to: number) => native.skipJpegSegments(data, from, to),

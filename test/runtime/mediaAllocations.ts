@@ -40,6 +40,7 @@ const muxer = new Muxer({
     findStartCodes: native.findStartCodes,
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
+    pushAccessUnits: native.pushAccessUnits,
     copyNalTable: native.copyNalTable,
     fillFrameRecord: native.fillFrameRecord,
     findJpegMarker: native.findJpegMarker,

@@ -20,6 +20,7 @@ function xsByteScan(): NonNullable<Board['byteScan']> {
     findStartCodes: native.findStartCodes,
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
+    pushAccessUnits: native.pushAccessUnits,
     copyNalTable: native.copyNalTable,
     fillFrameRecord: native.fillFrameRecord,
     findJpegMarker: native.findJpegMarker,

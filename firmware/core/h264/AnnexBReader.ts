@@ -6,6 +6,7 @@ import { PREPARE, type PrepareResult, StreamCursor } from '../media/StreamCursor
 import type { DropReason, FramePool } from '../pool/FramePool.ts';
 import { AccessUnit } from './AccessUnit.ts';
 import { AnnexBScanner } from './AnnexBScanner.ts';
+import { AU_WALK } from './accessUnitWalk.ts';
 import { checkStreamStart } from './checkStreamStart.ts';
 
 /**
@@ -57,12 +58,18 @@ export interface AnnexBReaderOptions<P> {
   onNoFrameRecord?(): boolean;
 }
 
+/** Stands for "no stored SPS / PPS" in the access-unit walk's calls (no length matches it). */
+const NO_BYTES = new Uint8Array(0);
+
 /** Frozen 64-entry VCL table from a predicate over NAL types. */
 export function vclTable(isVcl: (type: number) => boolean): Uint8Array {
   const table = new Uint8Array(64);
   for (let t = 0; t < 64; t++) table[t] = isVcl(t) ? 1 : 0;
   return table;
 }
+
+/** The access-unit walk's results as locals (a property lookup per use otherwise). */
+const { DONE: WALK_DONE, QUIET: WALK_QUIET } = AU_WALK;
 
 export const AU_NONE = 0; // no access unit started
 export const AU_COLLECT = 1; // assembling an access unit that will be emitted
@@ -122,6 +129,19 @@ export abstract class AnnexBReader<P> implements FrameReader {
   protected readonly auPort: ByteScanPort | undefined;
   /** The native access-unit walk's state holds the reader's state as the port last returned it (H264Reader). */
   protected auSynced = false;
+  /** The access-unit walk's reused state (ByteScanPort.closeAccessUnit; layout AU_WALK). */
+  protected readonly auWalk: Float64Array | undefined;
+  /**
+   * The walk's state lives in `auWalk`, not in the reader's fields (stale but for `au.start`), until `settle`: set by
+   * H264Reader.assemble, when the reader is in its steady state (an access unit being collected, its open NAL unit
+   * classified, the state synced).
+   */
+  protected portOwns = false;
+  /** The stored parameter sets as the port last got them (they change only in JS, which then unsyncs the state). */
+  protected walkSps: Uint8Array = NO_BYTES;
+  protected walkPps: Uint8Array = NO_BYTES;
+  /** The board's read-and-walk (ByteScanPort.pushAccessUnits, with closeAccessUnit): a steady-state read in one call. */
+  private readonly pushPort: ByteScanPort | undefined;
   /** The board's frame record filler (ByteScanPort.fillFrameRecord, with closeAccessUnit); absent = JS fills the record. */
   private readonly recordPort: ByteScanPort | undefined;
   /** The record being filled by `recordPort` (freed by `shutdown` if the port refused it). */
@@ -156,6 +176,8 @@ export abstract class AnnexBReader<P> implements FrameReader {
     this.walkPort = syntax.nativeWalks && options.byteScan?.classifyNals ? options.byteScan : undefined;
     this.auPort = this.walkPort?.closeAccessUnit ? this.walkPort : undefined;
     this.recordPort = this.auPort?.fillFrameRecord ? this.auPort : undefined;
+    this.pushPort = this.auPort?.pushAccessUnits ? this.auPort : undefined;
+    this.auWalk = this.auPort ? new Float64Array(AU_WALK.LENGTH) : undefined;
   }
 
   /** Bytes pushed so far. */
@@ -201,6 +223,17 @@ export abstract class AnnexBReader<P> implements FrameReader {
 
   /** `n` bytes were read at `cursor.target[cursor.targetOffset]`: commit, scan, emit complete access units. */
   push(n: number): void {
+    if (this.portOwns && this.phase === READY && this.pushPort !== undefined) {
+      // The steady state (the walk's state is the port's): one native call commits the read and walks it, and JS
+      // runs only at an access-unit boundary or a hand-over (`pushRest`). A middle-of-slice read costs this much.
+      const result = this.pushPort.pushAccessUnits!(this.cursor, n, this.auWalk!, this.au.table, this.walkSps, this.walkPps);
+      if (result === WALK_DONE || result === WALK_QUIET) return;
+      if (result >= 0) {
+        this.pushRest(result);
+        return;
+      }
+      // -1: `n` is not a read the port takes (0, too large, not an integer): the general path decides.
+    }
     if (this.phase !== READY) this.refuseCall('push');
     const cursor = this.cursor;
     // n <= targetSpace, a slot's size (< 2^31): `(n | 0) === n` is the integer test, without a Math lookup per read.
@@ -230,6 +263,27 @@ export abstract class AnnexBReader<P> implements FrameReader {
       // Classify the newest NAL now if its header has arrived, so the previous frame goes out without delay.
       if (this.open && this.nalType < 0) this.classify(-1);
       // The cursor keeps every byte a frame or a pending decision may still need (updateKeep's common case inline).
+      if (this.auState === AU_COLLECT) cursor.keepFrom = this.au.start;
+      else this.updateKeep();
+    } catch (err) {
+      this.shutdown();
+      throw err;
+    }
+    this.phase = READY;
+  }
+
+  /** The rest of a read `pushAccessUnits` committed and walked up to a boundary (`result`): as `push` from there. */
+  private pushRest(result: number): void {
+    const cursor = this.cursor;
+    const bytes = cursor.target;
+    const to = cursor.targetOffset;
+    const base = cursor.position - to;
+    this.phase = BUSY;
+    try {
+      let i = this.resumeWalk(result, bytes, to, base);
+      if (i < to) i = this.walkOn(bytes, i, to, base);
+      if (i < to) this.scanOn(bytes, i, to, base);
+      if (this.open && this.nalType < 0) this.classify(-1);
       if (this.auState === AU_COLLECT) cursor.keepFrom = this.au.start;
       else this.updateKeep();
     } catch (err) {
@@ -336,6 +390,14 @@ export abstract class AnnexBReader<P> implements FrameReader {
    * goes on. Called only when `auPort` is set (H264Reader overrides it).
    */
   protected assemble(_bytes: Uint8Array, _from: number, to: number, _base: number): number {
+    return to;
+  }
+
+  /**
+   * The access-unit walk goes on after the port returned `result` (FRAME or HANDOVER) for `bytes[..to)`: returns
+   * where the NAL walk goes on (`to` when the walk covered the read). H264Reader implements it with `assemble`.
+   */
+  protected resumeWalk(_result: number, _bytes: Uint8Array, to: number, _base: number): number {
     return to;
   }
 

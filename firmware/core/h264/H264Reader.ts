@@ -75,18 +75,10 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
   private readonly slice = new SliceHeader();
   /** The NAL walk's reused record table (ByteScanPort.classifyNals). */
   private readonly walkOut: Uint32Array | undefined;
-  /** The access-unit walk's reused state (ByteScanPort.closeAccessUnit). */
-  private readonly auWalk: Float64Array | undefined;
-  /** The walk's state lives in `auWalk`, not in the reader's fields, until `settle` (set by `assemble`). */
-  private portOwns = false;
-  /** The stored parameter sets as the port last got them (they change only in JS, which then unsyncs the state). */
-  private spsBytes: Uint8Array = NO_BYTES;
-  private ppsBytes: Uint8Array = NO_BYTES;
 
   constructor(options: H264ReaderOptions) {
     super(H264_SYNTAX, options);
     this.walkOut = this.walkPort ? new Uint32Array(1 + 4 * WALK_RECORDS) : undefined;
-    this.auWalk = this.auPort ? new Float64Array(AU_WALK.LENGTH) : undefined;
   }
 
   /**
@@ -120,25 +112,28 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
       s[S_PIC_SIZE] = params.ready ? params.sps!.picSizeInMbs : 0;
       s[S_PPS_ID] = params.ppsId;
       this.auSynced = true;
-      this.spsBytes = params.spsBytes ?? NO_BYTES;
-      this.ppsBytes = params.ppsBytes ?? NO_BYTES;
+      this.walkSps = params.spsBytes ?? NO_BYTES;
+      this.walkPps = params.ppsBytes ?? NO_BYTES;
     }
     // The zero run carried from the last read: the port's own while it owns the state, else the scanner's.
     if (!this.portOwns) {
       s[S_ZEROS] = this.scanner.zeros;
       this.portOwns = true;
     }
-    let at = from;
-    let result: number;
-    for (;;) {
-      result = this.auPort!.closeAccessUnit!(bytes, at, to, base, s, au.table, this.spsBytes, this.ppsBytes);
-      if (result !== AU_FRAME) break;
+    return this.resumeWalk(this.auPort!.closeAccessUnit!(bytes, from, to, base, s, au.table, this.walkSps, this.walkPps), bytes, to, base);
+  }
+
+  /** After the access-unit walk returned `result` for `bytes[..to)`: each complete access unit judged, the walk resumed. */
+  protected override resumeWalk(result: number, bytes: Uint8Array, to: number, base: number): number {
+    const s = this.auWalk!;
+    const au = this.au;
+    while (result === AU_FRAME) {
       // An access unit is complete and the port has begun the next (still collecting: never on the scratch within a
       // read): JS judges the complete one from the DONE entries and the table. Only the new start is read back, for
-      // the cursor's keepFrom (updateKeep).
+      // the cursor's keepFrom.
       au.start = s[S_AU_START] as number;
       this.closedAu(s[S_DONE_START] as number, s[S_DONE_END] as number, s[S_DONE_COUNT] as number, s[S_DONE_KEY] === 1);
-      at = (s[S_STOP] as number) + 1;
+      result = this.auPort!.closeAccessUnit!(bytes, (s[S_STOP] as number) + 1, to, base, s, au.table, this.walkSps, this.walkPps);
     }
     if (result !== AU_HANDOVER) return to;
     this.settle();

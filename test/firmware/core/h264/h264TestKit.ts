@@ -116,6 +116,16 @@ export function referenceCloseAccessUnit(
   return quiet ? AU_WALK.QUIET : AU_WALK.DONE;
 }
 
+/** pushAccessUnits by its contract: the cursor's commit, then referenceCloseAccessUnit over the read. */
+export function referencePushAccessUnits(cursor: object, n: number, s: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number {
+  const c = cursor as StreamCursor;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > c.targetSpace) return -1;
+  const from = c.targetOffset;
+  const base = c.position - from;
+  c.commit(n);
+  return referenceCloseAccessUnit(c.target, from, from + n, base, s, table, sps, pps);
+}
+
 /** One start code of referenceCloseAccessUnit: close the open NAL unit quietly or hand over, classify the next. */
 function referenceStartCode(
   d: Uint8Array,
@@ -224,6 +234,7 @@ export const referenceScanPort: ByteScanPort = Object.freeze({
   findStartCodes: referenceFindStartCodes,
   classifyNals: referenceClassifyNals,
   closeAccessUnit: referenceCloseAccessUnit,
+  pushAccessUnits: referencePushAccessUnits,
   copyNalTable(table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array): void {
     if (4 * count > table.length || count > offsets.length || count > lengths.length || count > prefixes.length || count > types.length) {
       throw new RangeError(`count ${count} is more than the arrays hold`);
