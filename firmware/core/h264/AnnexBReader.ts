@@ -70,6 +70,7 @@ export function vclTable(isVcl: (type: number) => boolean): Uint8Array {
 
 /** The access-unit walk's results as locals (a property lookup per use otherwise). */
 const { DONE: WALK_DONE, QUIET: WALK_QUIET } = AU_WALK;
+const PREPARE_OK = PREPARE.OK;
 
 export const AU_NONE = 0; // no access unit started
 export const AU_COLLECT = 1; // assembling an access unit that will be emitted
@@ -198,6 +199,10 @@ export abstract class AnnexBReader<P> implements FrameReader {
   /** Makes room for the next read into `cursor.target` at `cursor.targetOffset` (up to `cursor.targetSpace`). */
   prepare(): PrepareResult {
     if (this.phase !== READY) this.refuseCall('prepare');
+    // Room left in the slot being filled (and not the overflow scratch, which tries to return to the pool): ready as
+    // it is, without the cursor's call (most reads).
+    const cursor = this.cursor;
+    if (cursor.targetSpace > 0 && !cursor.onScratch) return PREPARE_OK;
     for (let attempt = 0; ; attempt++) {
       const result = this.cursor.prepare();
       if (result !== PREPARE.FRAME_TOO_LARGE) return result;
