@@ -523,6 +523,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
     this.seq++;
   }
 
+  /** The access unit goes out: a frame record filled and handed to `onFrame` (or refused when none is free). */
   private emit(start: number, end: number, count: number, key: boolean): void {
     const recordPort = this.recordPort;
     const pool = this.pool;
