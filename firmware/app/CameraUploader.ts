@@ -314,6 +314,7 @@ export class CameraUploader {
       },
       ...(config.pin ? { segmentUid: hexBytes(config.pin.segmentUid) } : {}),
       ...(board.mkvBlock ? { blockPort: board.mkvBlock } : {}),
+      ...(board.ackScan ? { ackScan: board.ackScan } : {}),
       random: board.random,
       userAgent,
       onFrameSent: (frame) => {

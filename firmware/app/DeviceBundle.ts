@@ -11,7 +11,6 @@ import {
   parseCameraAudio,
   parseCameraList,
   type CameraAudio,
-  parseDeviceBoard,
   parseRecording,
   REGION,
   STREAM_NAME,
@@ -23,6 +22,8 @@ import { CODECS, codecChoices, isCodecId, type CodecId } from '../core/media/cod
 import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
 import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
 import { maxPreRollMs } from './RecordingConfig.ts';
+import { parseBoardDocument, type BoardDocument } from './BoardDocument.ts';
+import { NET_DEADLINE_DEFAULTS } from '../core/net/PhaseDeadline.ts';
 
 /** How the device is started from a bundle: `firmware.js --bundle DIR --board FILE` (the image's board.json). */
 export interface BundleSource {
@@ -86,6 +87,20 @@ function pem(board: Board, path: string, label: RegExp, what: string): void {
   if (!label.test(content)) throw new FieldcamError('CONFIG_INVALID', `bundle: ${path} is not a PEM ${what}`);
 }
 
+/** What the device takes from its board manifest: the DeviceBoard a JSON configuration's `board` also gives. */
+export function deviceBoardOf(m: BoardDocument): DeviceBoard {
+  return Object.freeze({
+    name: m.name,
+    pool: m.pool,
+    stream: m.stream,
+    ...(m.memory.appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: m.memory.appHeapBudgetBytes } : {}),
+    ...(m.memory.poolBudgetBytes !== undefined ? { poolBudgetBytes: m.memory.poolBudgetBytes } : {}),
+    ...(m.control ? { control: m.control } : {}),
+    ...(m.net ? { net: Object.freeze({ ...NET_DEADLINE_DEFAULTS, ...m.net }) } : {}),
+    ...(m.spool ? { spool: m.spool } : {}),
+  });
+}
+
 /**
  * Reads a device bundle (docs/device-bundle.md) and the board manifest the image carries into the device's
  * configuration: device.cbor strictly validated (version 1, unknown keys refused, every problem naming its
@@ -96,15 +111,14 @@ function pem(board: Board, path: string, label: RegExp, what: string): void {
  */
 export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConfig {
   const dir = source.bundle.replace(/\/+$/, '') || '/';
-  let manifest: Json;
+  let raw: unknown;
   try {
-    manifest = object(JSON.parse(board.readText(source.board)), 'board manifest');
+    raw = JSON.parse(board.readText(source.board));
   } catch (err) {
-    throw isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', `cannot read the board manifest ${source.board}: ${(err as Error).message}`);
+    throw new FieldcamError('CONFIG_INVALID', `cannot read the board manifest ${source.board}: ${(err as Error).message}`);
   }
-  const memory = manifest.memory === undefined ? {} : object(manifest.memory, 'board.memory');
-  const deviceBoard = parseDeviceBoard(manifest, 'board', memory.appHeapBudgetBytes, memory.poolBudgetBytes);
-  const boardCamera = object(manifest.camera, 'board.camera');
+  const manifest = parseBoardDocument(raw, source.board);
+  const deviceBoard = deviceBoardOf(manifest);
 
   const file = `${dir}/device.cbor`;
   let bytes: Uint8Array;
@@ -115,8 +129,8 @@ export function loadDeviceBundle(board: Board, source: BundleSource): DeviceConf
   }
   const { thingName, streamName, region, roleAlias, provider, kvs, iotData, retentionHours, codec, fps, audio, fragmentMs, metadata, recording, cameras } =
     readDeviceDocument(bytes, file, {
-      codec: boardCamera.codec,
-      fps: () => integer(boardCamera, 'board.camera', 'fps', 1, 1000),
+      codec: manifest.camera.codec,
+      fps: () => manifest.camera.fps,
       fragmentMs: deviceBoard.stream.fragmentMs,
       maxFragmentMs: deviceBoard.stream.maxFragmentMs,
       name: deviceBoard.name,

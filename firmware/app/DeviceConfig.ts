@@ -1,11 +1,20 @@
 import type { PoolBudget } from '../core/config/derivePoolSizing.ts';
 import { parseSpoolBudget, type SpoolBudget } from '../core/config/spoolBudget.ts';
-import { CONTROL_LIMITS } from '../core/control/controlLimits.ts';
 import { FieldcamError } from '../core/errors.ts';
 import { CAMERA_NAME, cameraStreamName, MAX_CAMERAS, THING_NAME } from '../core/iot/iotNames.ts';
 import type { FrameRate } from '../core/media/FrameInput.ts';
 import { NET_DEADLINE_DEFAULTS, type NetDeadlines } from '../core/net/PhaseDeadline.ts';
 import { codecChoices, isCodecId, type CodecId } from '../core/media/codecs.ts';
+import {
+  BOARD_KEYS,
+  type ControlBoard,
+  parseAppHeapBudget,
+  parseBoardStream,
+  parseControlBoard,
+  parseNetBoard,
+  parsePoolBudget,
+  parsePoolBudgetBytes,
+} from './BoardDocument.ts';
 import { AUDIO_CODEC_IDS, isAudioCodecId, type AudioCodecId } from '../core/audio/audioCodecs.ts';
 import { AAC_RATES as AAC_SAMPLE_RATES } from '../core/audio/AdtsHeader.ts';
 import { EVENT_LIMITS } from '../core/events/eventLimits.ts';
@@ -30,26 +39,6 @@ export interface DeviceBoard {
   /** The crash-safe spool's budget (manifest `spool`, docs/spool.md); absent or maxBytes 0 = RAM pool only. */
   readonly spool?: SpoolBudget;
 }
-
-/**
- * What the control channel allocates at start, as board data: the MQTT client takes `maxQueued` QoS 1 slots
- * of `maxPacketBytes` each plus three buffers of that size (scratch, receive, decoder body), all fixed, so a
- * small board states smaller values rather than the firmware branching on its name.
- */
-export interface ControlBoard {
-  /** Largest MQTT packet either way: commands and desired documents are ≤ 1 KiB, telemetry and results < 2 KiB. */
-  readonly maxPacketBytes: number;
-  /** QoS 1 messages (results, reported, health) kept until their PUBACK or for a broker that is away. */
-  readonly maxQueued: number;
-  /** The state file's encode buffer, allocated once; absent = CONTROL_LIMITS.stateBytes (16 KiB). */
-  readonly stateBytes?: number;
-  /** Commands running or answered but not yet queued in the client before CONTROL_BUSY; absent = CONTROL_LIMITS.pendingResults (32). */
-  readonly pendingResults?: number;
-}
-
-export const CONTROL_BOARD_DEFAULTS: ControlBoard = Object.freeze({ maxPacketBytes: 4096, maxQueued: 8 });
-/** Below this a 1 KiB command plus its topic (a 128-character thing name) and MQTT headers cannot arrive whole. */
-export const CONTROL_MIN_PACKET_BYTES = 2048;
 
 /**
  * The device's configuration, version 1: where to stream, with which credentials, from which camera. Written by
@@ -228,10 +217,10 @@ export function onlyKeys(o: Json, source: string, field: string, allowed: readon
 const CONFIG_KEYS = Object.freeze({
   top: ['version', 'board', 'stream', 'endpoint', 'credentials', 'camera', 'cameras', 'statusIntervalMs', 'control', 'recording', 'spoolDir', 'pin'],
   board: ['name', 'pool', 'stream', 'appHeapBudgetBytes', 'poolBudgetBytes', 'control', 'net', 'spool'],
-  pool: ['bitrateKbps', 'bufferSeconds', 'fps', 'maxFrameBytes'],
-  boardStream: ['fragmentMs', 'maxFragmentMs'],
-  boardControl: ['maxPacketBytes', 'maxQueued', 'stateBytes', 'pendingResults'],
-  boardNet: ['connectMs', 'tlsMs', 'headMs', 'firstAckMs', 'connackMs'],
+  pool: BOARD_KEYS.pool,
+  boardStream: BOARD_KEYS.stream,
+  boardControl: BOARD_KEYS.control,
+  boardNet: BOARD_KEYS.net,
   stream: ['name', 'region', 'createRetentionHours', 'metadata'],
   endpoint: ['host', 'port', 'caFile'],
   credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
@@ -400,47 +389,20 @@ export function parseCameraList(
 }
 
 /**
- * The board part of a configuration: `o` is the JSON config's `board` or a board manifest (board.json of the
- * image); `field` names it in errors. `appHeapBudgetBytes` sits at board.appHeapBudgetBytes in the JSON config
- * and at memory.appHeapBudgetBytes in a manifest, so the caller passes it.
+ * The board part of a JSON configuration (`o` = its `board`; `field` names it in errors), by the board sections'
+ * rules (BoardDocument.ts). `appHeapBudgetBytes` and `poolBudgetBytes` sit at board level there and under `memory`
+ * in a manifest, so the caller passes them. The device's board from a manifest: deviceBoardOf (DeviceBundle.ts).
  */
 export function parseDeviceBoard(o: Json, field: string, appHeapBudgetBytes: unknown, poolBudgetBytes?: unknown): DeviceBoard {
-  const pool = object(o.pool, `${field}.pool`);
-  const stream = object(o.stream, `${field}.stream`);
   return Object.freeze({
     name: text(o, field, 'name'),
-    pool: Object.freeze({
-      bitrateKbps: number(pool, `${field}.pool`, 'bitrateKbps', 1, 1e6),
-      bufferSeconds: number(pool, `${field}.pool`, 'bufferSeconds', 1, 3600),
-      fps: number(pool, `${field}.pool`, 'fps', 1, 1000),
-      maxFrameBytes: number(pool, `${field}.pool`, 'maxFrameBytes', 1024, 64 * 1024 * 1024),
-    }),
-    stream: Object.freeze({
-      fragmentMs: number(stream, `${field}.stream`, 'fragmentMs', 0, 20_000),
-      maxFragmentMs: number(stream, `${field}.stream`, 'maxFragmentMs', 1, 20_000),
-    }),
-    ...(appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: number({ appHeapBudgetBytes }, field, 'appHeapBudgetBytes', 16_384, 1 << 30) } : {}),
-    ...(poolBudgetBytes !== undefined ? { poolBudgetBytes: number({ poolBudgetBytes }, field, 'poolBudgetBytes', 1024, 2 ** 40) } : {}),
-    ...(o.control !== undefined ? { control: parseControlBoard(object(o.control, `${field}.control`), `${field}.control`) } : {}),
-    ...(o.net !== undefined ? { net: parseNetBoard(object(o.net, `${field}.net`), `${field}.net`) } : {}),
+    pool: parsePoolBudget(object(o.pool, `${field}.pool`), `${field}.pool`, fail),
+    stream: parseBoardStream(object(o.stream, `${field}.stream`), `${field}.stream`, fail),
+    ...(appHeapBudgetBytes !== undefined ? { appHeapBudgetBytes: parseAppHeapBudget({ appHeapBudgetBytes }, field, fail) } : {}),
+    ...(poolBudgetBytes !== undefined ? { poolBudgetBytes: parsePoolBudgetBytes({ poolBudgetBytes }, field, fail) } : {}),
+    ...(o.control !== undefined ? { control: parseControlBoard(object(o.control, `${field}.control`), `${field}.control`, fail) } : {}),
+    ...(o.net !== undefined ? { net: Object.freeze({ ...NET_DEADLINE_DEFAULTS, ...parseNetBoard(object(o.net, `${field}.net`), `${field}.net`, fail) }) } : {}),
     ...(o.spool !== undefined ? { spool: parseSpoolBudget(object(o.spool, `${field}.spool`), `${field}.spool`) } : {}),
-  });
-}
-
-/** A board's `net` section: any of the NetDeadlines keys, 100 ms to 10 minutes each; the others keep their defaults. */
-export function parseNetBoard(o: Json, field: string): NetDeadlines {
-  const d = NET_DEADLINE_DEFAULTS;
-  const ms = (key: keyof NetDeadlines) => (o[key] === undefined ? d[key] : integerIn(o, field, key, 100, 600_000));
-  return Object.freeze({ connectMs: ms('connectMs'), tlsMs: ms('tlsMs'), headMs: ms('headMs'), firstAckMs: ms('firstAckMs'), connackMs: ms('connackMs') });
-}
-
-/** A board's `control` section (manifest or JSON config `board.control`); maxPacketBytes and maxQueued are required. */
-export function parseControlBoard(o: Json, field: string): ControlBoard {
-  return Object.freeze({
-    maxPacketBytes: integerIn(o, field, 'maxPacketBytes', CONTROL_MIN_PACKET_BYTES, 131_072),
-    maxQueued: integerIn(o, field, 'maxQueued', 1, 64),
-    ...(o.stateBytes !== undefined ? { stateBytes: integerIn(o, field, 'stateBytes', CONTROL_LIMITS.stateBytesMin, CONTROL_LIMITS.stateBytesMax) } : {}),
-    ...(o.pendingResults !== undefined ? { pendingResults: integerIn(o, field, 'pendingResults', 1, 256) } : {}),
   });
 }
 

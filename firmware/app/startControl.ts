@@ -3,7 +3,8 @@ import type { StateStore } from '../core/control/ControlPorts.ts';
 import { MqttClient } from '../core/mqtt/MqttClient.ts';
 import type { Board } from '../io/Board.ts';
 import type { CameraUploader } from './CameraUploader.ts';
-import { CONTROL_BOARD_DEFAULTS, type ControlConfig, type DeviceConfig } from './DeviceConfig.ts';
+import { CONTROL_BOARD_DEFAULTS } from './BoardDocument.ts';
+import type { ControlConfig, DeviceConfig } from './DeviceConfig.ts';
 import { deviceControls } from './deviceControls.ts';
 
 /** The state file over the board: a missing file is "no state yet", anything else unreadable is reported by the channel. */

@@ -1,3 +1,4 @@
+import type { AckScanPort } from './AckScan.ts';
 import type { ClockPort } from './Clock.ts';
 import type { ByteScanPort } from './ByteScan.ts';
 import type { FrameSourceFactory } from './FrameSource.ts';
@@ -46,6 +47,8 @@ export interface Board {
   readonly byteScan?: ByteScanPort;
   /** Native Matroska SimpleBlock views (the media path's per-frame cost in XS); absent on Node, which keeps the TS path. */
   readonly mkvBlock?: MkvBlockNative;
+  /** Native framing of the PutMedia ACK stream (ack.c); absent on Node, which keeps AckParser's TypeScript walk. */
+  readonly ackScan?: AckScanPort;
   /** The camera on descriptor `fd`. Throws FieldcamError INPUT_READ_FAILED when it cannot be opened. */
   camera(fd: number): FrameSourceFactory;
   /**

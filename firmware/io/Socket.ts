@@ -54,6 +54,13 @@ export interface Socket {
   read(into: Uint8Array, offset: number, length: number): number;
   /** Queues every range of `views` in order (a gather write). Returns the bytes still writable before backpressure (<= 0: wait for onWritable). */
   write(views: ByteRanges): number;
+  /**
+   * Optional: queues every range of `views` as ONE HTTP/1.1 chunk (RFC 9112 §7.1: the ranges' byte count in lower-case
+   * hex, CRLF, the ranges, CRLF) in one gather write; nothing when the ranges hold no byte (a zero-size chunk would end
+   * the body). Returns what `write` returns. A board that frames in C has it (the XS board: the uploader's per-frame
+   * write, one TLS record per frame with no framing in JS); without it PutMediaConnection frames with ChunkFramer.
+   */
+  writeChunk?(views: ByteRanges): number;
   close(): void;
 }
 

@@ -666,25 +666,51 @@ static txSlot* sourceAt(txMachine* the, txSlot* array, txIndex index)
 	return item;
 }
 
-/* Passes over the ranges of a gather write: a first one that only checks (it may throw), a second that writes. */
+/*
+ * Passes over the ranges of a gather write: a first one that only checks (it may throw), a second that writes.
+ * Range i of a gather is `head` (when there is one), then the JS ranges [0, jsCount), then `tail` (when there is
+ * one): socketWriteChunk frames an HTTP chunk with them, socketWrite has neither.
+ */
 typedef struct {
 	txSlot* array;
 	const uint32_t* offsets;
 	const uint32_t* lengths;
-	size_t count;
+	size_t jsCount;
+	const uint8_t* head;
+	size_t headLength;
+	const uint8_t* tail;
+	size_t tailLength;
+	size_t count; /* every range: head, JS ranges, tail */
 } Gather;
 
 static const uint8_t* rangeAt(txMachine* the, Gather* gather, size_t i)
 {
+	if (gather->head) {
+		if (i == 0)
+			return gather->head;
+		i--;
+	}
+	if (i == gather->jsCount)
+		return gather->tail;
 	return fieldcamViewRange(the, sourceAt(the, gather->array, (txIndex)i), gather->offsets[i], gather->lengths[i],
 		"socketWrite: sources[i]");
+}
+
+static size_t lengthAt(Gather* gather, size_t i)
+{
+	if (gather->head) {
+		if (i == 0)
+			return gather->headLength;
+		i--;
+	}
+	return i == gather->jsCount ? gather->tailLength : gather->lengths[i];
 }
 
 /* Queues ranges [i, count), the first from byte `skip` on. */
 static int enqueueFrom(txMachine* the, Socket* sock, Gather* gather, size_t i, size_t skip)
 {
 	for (; i < gather->count; i++, skip = 0) {
-		int error = enqueue(sock, rangeAt(the, gather, i) + skip, gather->lengths[i] - skip);
+		int error = enqueue(sock, rangeAt(the, gather, i) + skip, lengthAt(gather, i) - skip);
 		if (error)
 			return error;
 	}
@@ -703,7 +729,7 @@ static void writePlain(txMachine* the, Socket* sock, Gather* gather)
 		ssize_t sent;
 		while (n < GATHER_BATCH && i + n < gather->count) {
 			vectors[n].iov_base = (void*)rangeAt(the, gather, i + n);
-			vectors[n].iov_len = gather->lengths[i + n];
+			vectors[n].iov_len = lengthAt(gather, i + n);
 			total += vectors[n].iov_len;
 			n++;
 		}
@@ -723,8 +749,8 @@ static void writePlain(txMachine* the, Socket* sock, Gather* gather)
 		if ((size_t)sent < total) {
 			/* Find the range the kernel stopped in; it and everything after it wait in the queue. */
 			size_t skip = (size_t)sent;
-			while (skip >= gather->lengths[i]) {
-				skip -= gather->lengths[i];
+			while (skip >= lengthAt(gather, i)) {
+				skip -= lengthAt(gather, i);
 				i++;
 			}
 			if (enqueueFrom(the, sock, gather, i, skip))
@@ -761,7 +787,7 @@ static void writeTls(txMachine* the, Socket* sock, Gather* gather)
 		const uint8_t* record = gRecord;
 		size_t fill = 0;
 		int ret;
-		if (gather->lengths[i] - skip >= limit) {
+		if (lengthAt(gather, i) - skip >= limit) {
 			/* A whole record from one range (a large payload): no copy. */
 			record = rangeAt(the, gather, i) + skip;
 			fill = limit;
@@ -769,19 +795,19 @@ static void writeTls(txMachine* the, Socket* sock, Gather* gather)
 		}
 		else {
 			while (i < gather->count && fill < limit) {
-				size_t take = gather->lengths[i] - skip;
+				size_t take = lengthAt(gather, i) - skip;
 				if (take > limit - fill)
 					take = limit - fill;
 				memcpy(gRecord + fill, rangeAt(the, gather, i) + skip, take);
 				fill += take;
 				skip += take;
-				if (skip == gather->lengths[i]) {
+				if (skip == lengthAt(gather, i)) {
 					i++;
 					skip = 0;
 				}
 			}
 		}
-		if (i < gather->count && skip == gather->lengths[i]) {
+		if (i < gather->count && skip == lengthAt(gather, i)) {
 			i++;
 			skip = 0;
 		}
@@ -805,43 +831,47 @@ static void writeTls(txMachine* the, Socket* sock, Gather* gather)
 	}
 }
 
-void fieldcamNativeSocketWrite(txMachine* the)
+/* The JS ranges of a gather write (socketWrite's and socketWriteChunk's arguments 1-4), checked; nothing written yet. */
+static void gatherArguments(txMachine* the, Socket* sock, Gather* gather, const char* name)
 {
-	Socket* sock = findSocket(the, &xsArg(0), 1);
 	double count = fieldcamToIndex(the, &xsArg(4), "count");
 	size_t offsetsCount;
 	size_t lengthsCount;
-	Gather gather;
-	double writable;
 	size_t i;
-
 	if (sock->state == CLOSED)
 		fieldcamThrowError(the, "EPIPE: socket %d is closed", sock->handle);
 	/* Everything below reads engine memory only: no JS runs, nothing allocates, addresses stay valid. */
-	gather.offsets = fieldcamViewData(the, &xsArg(2), 4, &offsetsCount, "socketWrite: offsets");
-	gather.lengths = fieldcamViewData(the, &xsArg(3), 4, &lengthsCount, "socketWrite: lengths");
+	memset(gather, 0, sizeof(*gather));
+	gather->offsets = fieldcamViewData(the, &xsArg(2), 4, &offsetsCount, "socketWrite: offsets");
+	gather->lengths = fieldcamViewData(the, &xsArg(3), 4, &lengthsCount, "socketWrite: lengths");
 	if (count > (double)offsetsCount || count > (double)lengthsCount)
-		xsRangeError("socketWrite: count %.0f exceeds offsets or lengths", count);
+		xsRangeError("%s: count %.0f exceeds offsets or lengths", name, count);
 	if (xsArg(1).kind != XS_REFERENCE_KIND || !xsArg(1).value.reference->next
 			|| xsArg(1).value.reference->next->kind != XS_ARRAY_KIND)
-		xsTypeError("socketWrite: sources must be an Array");
-	gather.array = xsArg(1).value.reference->next;
-	gather.count = (size_t)count;
-	if ((double)fxGetIndexSize(the, gather.array) < count)
-		xsRangeError("socketWrite: count %.0f exceeds sources.length", count);
-	for (i = 0; i < gather.count; i++)
-		rangeAt(the, &gather, i); /* every range checked before a byte is written */
+		xsTypeError("%s: sources must be an Array", name);
+	gather->array = xsArg(1).value.reference->next;
+	gather->jsCount = (size_t)count;
+	gather->count = gather->jsCount;
+	if ((double)fxGetIndexSize(the, gather->array) < count)
+		xsRangeError("%s: count %.0f exceeds sources.length", name, count);
+	for (i = 0; i < gather->count; i++)
+		rangeAt(the, gather, i); /* every range checked before a byte is written */
+}
 
+/* Writes (or queues) a checked gather; the result is the bytes still writable before backpressure. */
+static void writeGather(txMachine* the, Socket* sock, Gather* gather)
+{
+	double writable;
 	if (sock->failPending) {
 		/* the connection already failed; SOCKET_CLOSE is on its way */
 	}
 	else if (sock->state == OPEN && sock->queueLength == 0) {
 		if (sock->tls)
-			writeTls(the, sock, &gather);
+			writeTls(the, sock, gather);
 		else
-			writePlain(the, sock, &gather);
+			writePlain(the, sock, gather);
 	}
-	else if (enqueueFrom(the, sock, &gather, 0, 0))
+	else if (enqueueFrom(the, sock, gather, 0, 0))
 		failLater(sock, ENOMEM, "send queue");
 	if (sock->failPending)
 		sock->queueLength = 0;
@@ -850,6 +880,50 @@ void fieldcamNativeSocketWrite(txMachine* the)
 	if (writable <= 0)
 		sock->wantWritable = 1;
 	xsResult = xsNumber(writable);
+}
+
+void fieldcamNativeSocketWrite(txMachine* the)
+{
+	Socket* sock = findSocket(the, &xsArg(0), 1);
+	Gather gather;
+	gatherArguments(the, sock, &gather, "socketWrite");
+	writeGather(the, sock, &gather);
+}
+
+/*
+ * native.socketWriteChunk(handle, sources, offsets, lengths, count): the ranges as ONE HTTP/1.1 chunk (RFC 9112
+ * §7.1): their byte count in lower-case hex and CRLF, the ranges, CRLF, in one gather write (so one TLS record up to
+ * 16 KiB, as writeTls gathers). The uploader's per-frame write (PutMediaConnection.writeChunk, Socket.writeChunk):
+ * the framing JS did per frame (the size line placed, set, the CRLF pushed) is these few instructions. Ranges with no
+ * byte at all write nothing (a zero-size chunk would end the body). Returns what socketWrite returns.
+ */
+static uint8_t gChunkLine[20];
+static const uint8_t gChunkEnd[2] = { 0x0d, 0x0a };
+
+void fieldcamNativeSocketWriteChunk(txMachine* the)
+{
+	static const char hex[] = "0123456789abcdef";
+	Socket* sock = findSocket(the, &xsArg(0), 1);
+	Gather gather;
+	uint64_t size = 0;
+	size_t i, p = sizeof(gChunkLine);
+	gatherArguments(the, sock, &gather, "socketWriteChunk");
+	for (i = 0; i < gather.jsCount; i++)
+		size += gather.lengths[i];
+	if (size == 0) {
+		xsResult = xsNumber((double)SEND_LIMIT - (double)sock->queueLength);
+		return;
+	}
+	gChunkLine[--p] = 0x0a;
+	gChunkLine[--p] = 0x0d;
+	for (; size > 0; size >>= 4)
+		gChunkLine[--p] = (uint8_t)hex[size & 15];
+	gather.head = gChunkLine + p;
+	gather.headLength = sizeof(gChunkLine) - p;
+	gather.tail = gChunkEnd;
+	gather.tailLength = sizeof(gChunkEnd);
+	gather.count = gather.jsCount + 2;
+	writeGather(the, sock, &gather);
 }
 
 void fieldcamNativeSocketClose(txMachine* the)

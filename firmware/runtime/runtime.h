@@ -200,6 +200,10 @@ void fieldcamNativeFillFrameRecord(txMachine* the);
 void fieldcamNativeFindJpegMarker(txMachine* the);
 void fieldcamNativeSkipJpegSegments(txMachine* the);
 void fieldcamNativeWalkJpegHeaders(txMachine* the);
+
+/* ---- ack.c: the PutMedia ACK stream's framing walk (its contract is AckScanPort.followAck) ---- */
+void fieldcamNativeAckFollow(txMachine* the);
+void fieldcamNativeAckRead(txMachine* the);
 /* fields.c: the core's objects read and written in place, by field name (block.c, records.c). */
 void fieldcamFindFields(txSlot* instance, const txID* ids, int count, txSlot** found);
 txSlot* fieldcamObjectOf(txMachine* the, txSlot* value, const char* name);
@@ -217,6 +221,8 @@ void fieldcamNativeHmacSha256(txMachine* the);
 void fieldcamNativeSocketOpen(txMachine* the);
 void fieldcamNativeSocketRead(txMachine* the);
 void fieldcamNativeSocketWrite(txMachine* the);
+/* The ranges as one HTTP/1.1 chunk: hex size line, ranges, CRLF, in one gather write (net.c). */
+void fieldcamNativeSocketWriteChunk(txMachine* the);
 void fieldcamNativeSocketClose(txMachine* the);
 
 #endif /* FIELDCAM_RUNTIME_H */

@@ -8,7 +8,7 @@ import { parseFaultSpec } from '../shared/parseFaultSpec.ts';
 import { runProfile, type BudgetOverrides } from '../../sim/index.ts';
 import { buildImage, imageDir, ROOT, type ImageManifest } from '../lib/buildImage.ts';
 import { EXIT } from '../lib/CliError.ts';
-import { listBoards, loadBoardManifest, type BoardManifest } from '../shared/loadBoardManifest.ts';
+import { listBoards, loadBoardManifest, readBoardManifest, type BoardManifest } from '../shared/loadBoardManifest.ts';
 import { muxFile } from '../lib/muxFile.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import { mib, renderReport, summaryRows } from '../lib/profile/renderReport.ts';
@@ -172,7 +172,7 @@ export const profileCommand: Command = {
           `profile: ${dir} is not a built image (no image.json and board.json; fieldcam build writes dist/<board>)`,
         );
       image = JSON.parse(readFileSync(join(dir, 'image.json'), 'utf8')) as ImageManifest;
-      board = JSON.parse(readFileSync(join(dir, 'board.json'), 'utf8')) as BoardManifest;
+      board = readBoardManifest(join(dir, 'board.json'));
     } else {
       board = loadBoardManifest(typeof values.board === 'string' ? values.board : 'pi-zero-w');
       image = await buildImage(board, { typecheck: false, log: (l) => process.stderr.write(l) });

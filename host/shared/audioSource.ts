@@ -33,6 +33,16 @@ export function parseAudioSourceFlag(text: string): AudioSource {
   return Object.freeze({ kind, device });
 }
 
+/** A board.json's `camera.audioSource` (what flash wrote into an image): the same rule as the flag. */
+export function readAudioSource(value: unknown, bad: (field: string, want: string) => never): AudioSource {
+  const o = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  const keysOk = o !== undefined && Object.keys(o).every((k) => k === 'kind' || k === 'device');
+  if (!o || !keysOk || o.kind !== 'alsa' || typeof o.device !== 'string' || !ALSA_DEVICE.test(o.device)) {
+    return bad('camera.audioSource', '{ "kind": "alsa", "device": an ALSA capture device name }');
+  }
+  return Object.freeze({ kind: 'alsa', device: o.device });
+}
+
 /** The microphone of a device whose bundle has camera.audio: the track's format and where its samples come from. */
 export interface MicrophonePlan {
   readonly audio: CameraAudio;

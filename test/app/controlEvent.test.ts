@@ -12,7 +12,7 @@ import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { getMedia } from '../device/storedMedia.ts';
-import { decodedFrameCount, FIXTURES, framePts, tempDir } from '../e2e/tools.ts';
+import { decodedFrameCount, FIXTURES, framePts, tempDir, until } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { fifoCamera, Operator, startTlsBroker, type TlsBroker } from './controlKit.ts';
 
@@ -23,18 +23,6 @@ const VIDEO = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
 let cloud: RunningCloud;
 let broker: TlsBroker;
 let operator: Operator;
-
-function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`not within ${ms} ms: ${what}`));
-      else setTimeout(poll, 20);
-    };
-    poll();
-  });
-}
 
 test.after(async () => {
   await operator?.close();

@@ -14,7 +14,7 @@ import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts'
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { accessUnitStarts } from '../firmware/core/media/liveKit.ts';
-import { decodedFrameCount, decodeErrors, FIXTURES, framePts, ROOT, tempDir, tool } from '../e2e/tools.ts';
+import { decodedFrameCount, decodeErrors, FIXTURES, framePts, ROOT, tempDir, tool, until } from '../e2e/tools.ts';
 import { getMedia } from '../device/storedMedia.ts';
 import { assert, suite } from '../harness/index.ts';
 
@@ -25,30 +25,34 @@ const STARTS = accessUnitStarts(GOP10);
 const T0 = Math.floor(Date.now() / 1000) * 1000 - 600_000;
 let cloud: RunningCloud;
 
-function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`not within ${ms} ms: ${what}`));
-      else setTimeout(poll, 20);
-    };
-    poll();
-  });
-}
-
 test.before(async () => {
   // start the local cloud
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });
 
-test('an event mid-stream from the trigger FIFO: one clip with pre-roll, original timestamps and tags; the rest counted', async () => {
-  const name = 'events-node';
-  const camera = join(tmp.dir, 'camera.fifo');
-  const trigger = join(tmp.dir, 'trigger.fifo');
+interface EventDevice {
+  /** The device's output lines, parsed. */
+  readonly records: Record<string, unknown>[];
+  /** Its exit code, once the camera pipe ends. */
+  readonly running: Promise<number>;
+  /** The camera pipe's writing end (this test is the camera). */
+  readonly writeFd: number;
+  readonly trigger: string;
+}
+
+/**
+ * A device in event mode on pi-zero-w's board, its camera a FIFO this test writes, pinned to T0; resolves once its
+ * trigger FIFO is open. `nonBlocking`: the camera writes may return EAGAIN (feeds larger than the pipe yield to the device).
+ */
+async function startEventDevice(
+  name: string,
+  o: { preRollMs: number; postMs: number; statusIntervalMs: number; segmentUid: string; nonBlocking?: boolean },
+): Promise<EventDevice> {
+  const camera = join(tmp.dir, `${name}-camera.fifo`);
+  const trigger = join(tmp.dir, `${name}-trigger.fifo`);
   execFileSync('mkfifo', [camera]);
   const readFd = openSync(camera, constants.O_RDONLY | constants.O_NONBLOCK);
-  const writeFd = openSync(camera, constants.O_WRONLY);
+  const writeFd = openSync(camera, constants.O_WRONLY | (o.nonBlocking ? constants.O_NONBLOCK : 0));
   const url = new URL(cloud.endpoint);
   const config = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(config, {
@@ -61,22 +65,37 @@ test('an event mid-stream from the trigger FIFO: one clip with pre-roll, origina
     live: false,
     cameraFd: readFd,
     createRetentionHours: 24,
-    statusIntervalMs: 100,
-    pin: { startTimeMs: T0, segmentUid: '0123456789abcdef0123456789abcdef' },
-    recording: { mode: 'event', preRollMs: 3000, postMs: 2000, trigger },
+    statusIntervalMs: o.statusIntervalMs,
+    pin: { startTimeMs: T0, segmentUid: o.segmentUid },
+    recording: { mode: 'event', preRollMs: o.preRollMs, postMs: o.postMs, trigger },
   });
   const records: Record<string, unknown>[] = [];
   const board = nodeBoard({ print: (line) => records.push(JSON.parse(line) as Record<string, unknown>), onStop: () => {} });
   const running = runDevice(board, config);
-
   await until('the trigger FIFO is open', () => records.some((r) => r.event === 'trigger-open'));
+  return { records, running, writeFd, trigger };
+}
+
+/** Writes `text` to the trigger FIFO as a motion sensor's script would: open, write, close. */
+function pullTrigger(trigger: string, text: string): void {
+  const t = openSync(trigger, constants.O_WRONLY | constants.O_NONBLOCK);
+  writeSync(t, text);
+  closeSync(t);
+}
+
+test('an event mid-stream from the trigger FIFO: one clip with pre-roll, original timestamps and tags; the rest counted', async () => {
+  const name = 'events-node';
+  const { records, running, writeFd, trigger } = await startEventDevice(name, {
+    preRollMs: 3000,
+    postMs: 2000,
+    statusIntervalMs: 100,
+    segmentUid: '0123456789abcdef0123456789abcdef',
+  });
   assert.is(records[0]!.recording, 'event');
   writeSync(writeFd, GOP10.subarray(0, STARTS[56]));
   await until('55 frames queued', () => records.some((r) => r.type === 'status' && (r.framesIn as number) >= 55));
   // A bad line first: refused by name, nothing happens.
-  const t = openSync(trigger, constants.O_WRONLY | constants.O_NONBLOCK);
-  writeSync(t, 'motion\npre=3s post=2s motion=front zone=3\n');
-  closeSync(t);
+  pullTrigger(trigger, 'motion\npre=3s post=2s motion=front zone=3\n');
   await until('the clip line', () => records.some((r) => r.event === 'clip'));
   writeSync(writeFd, GOP10.subarray(STARTS[56]));
   closeSync(writeFd);
@@ -149,38 +168,17 @@ function cli(args: readonly string[]): Promise<{ code: number | null; stdout: st
 
 test('overlapping events merge into one clip, a later one makes another; fieldcam clips lists both from fragment metadata', async () => {
   const name = 'events-merge';
-  const camera = join(tmp.dir, 'camera2.fifo');
-  const trigger = join(tmp.dir, 'trigger2.fifo');
-  execFileSync('mkfifo', [camera]);
-  const readFd = openSync(camera, constants.O_RDONLY | constants.O_NONBLOCK);
-  const writeFd = openSync(camera, constants.O_WRONLY);
-  const url = new URL(cloud.endpoint);
-  const config = join(tmp.dir, `${name}.json`);
-  writeDeviceConfig(config, {
-    board: loadBoardManifest('pi-zero-w'),
-    streamName: name,
-    region: 'us-east-1',
-    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264',
-    live: false,
-    cameraFd: readFd,
-    createRetentionHours: 24,
+  const { records, running, writeFd, trigger } = await startEventDevice(name, {
+    preRollMs: 2000,
+    postMs: 1000,
     statusIntervalMs: 50,
-    pin: { startTimeMs: T0, segmentUid: '0123456789abcdef0123456789abcdee' },
-    recording: { mode: 'event', preRollMs: 2000, postMs: 1000, trigger },
+    segmentUid: '0123456789abcdef0123456789abcdee',
   });
-  const records: Record<string, unknown>[] = [];
-  const board = nodeBoard({ print: (line) => records.push(JSON.parse(line) as Record<string, unknown>), onStop: () => {} });
-  const running = runDevice(board, config);
-  await until('the trigger FIFO is open', () => records.some((r) => r.event === 'trigger-open'));
   const clipsSeen = () => records.filter((r) => r.event === 'clip').length;
   const eventAt = async (frames: number, line: string) => {
     await until(`${frames - 1} frames queued`, () => records.some((r) => r.type === 'status' && (r.framesIn as number) >= frames - 1));
     const before = clipsSeen();
-    const t = openSync(trigger, constants.O_WRONLY | constants.O_NONBLOCK);
-    writeSync(t, `${line}\n`);
-    closeSync(t);
+    pullTrigger(trigger, `${line}\n`);
     await until('the clip line', () => clipsSeen() > before);
   };
   writeSync(writeFd, GOP10.subarray(0, STARTS[31]));
@@ -229,32 +227,14 @@ test('issue 15 at scale: 10 s pre-roll, 20 s post → one 30 s clip; an overlapp
   const starts: number[] = [];
   for (let i = 0; i < LOOPS; i++) for (const s0 of STARTS) starts.push(i * GOP10.length + s0);
   const name = 'events-scale';
-  const camera = join(tmp.dir, 'camera3.fifo');
-  const trigger = join(tmp.dir, 'trigger3.fifo');
-  execFileSync('mkfifo', [camera]);
-  const readFd = openSync(camera, constants.O_RDONLY | constants.O_NONBLOCK);
   // Non-blocking: the device reads in this process, so a write larger than the pipe must yield to it.
-  const writeFd = openSync(camera, constants.O_WRONLY | constants.O_NONBLOCK);
-  const url = new URL(cloud.endpoint);
-  const config = join(tmp.dir, `${name}.json`);
-  writeDeviceConfig(config, {
-    board: loadBoardManifest('pi-zero-w'),
-    streamName: name,
-    region: 'us-east-1',
-    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
-    codec: 'h264',
-    live: false,
-    cameraFd: readFd,
-    createRetentionHours: 24,
+  const { records, running, writeFd, trigger } = await startEventDevice(name, {
+    preRollMs: 10_000,
+    postMs: 20_000,
     statusIntervalMs: 50,
-    pin: { startTimeMs: T0, segmentUid: '0123456789abcdef0123456789abcded' },
-    recording: { mode: 'event', preRollMs: 10_000, postMs: 20_000, trigger },
+    segmentUid: '0123456789abcdef0123456789abcded',
+    nonBlocking: true,
   });
-  const records: Record<string, unknown>[] = [];
-  const board = nodeBoard({ print: (line) => records.push(JSON.parse(line) as Record<string, unknown>), onStop: () => {} });
-  const running = runDevice(board, config);
-  await until('the trigger FIFO is open', () => records.some((r) => r.event === 'trigger-open'));
   let fed = 0;
   const feedTo = async (frames: number) => {
     let at = starts[fed]!;
@@ -273,9 +253,7 @@ test('issue 15 at scale: 10 s pre-roll, 20 s post → one 30 s clip; an overlapp
     await feedTo(frames + 1); // frames 0..frames-1 queued once the next one starts
     await until(`${frames} frames queued`, () => records.some((r) => r.type === 'status' && (r.framesIn as number) >= frames));
     const before = records.filter((r) => r.event === 'clip').length;
-    const t = openSync(trigger, constants.O_WRONLY | constants.O_NONBLOCK);
-    writeSync(t, `${line}\n`);
-    closeSync(t);
+    pullTrigger(trigger, `${line}\n`);
     await until('the clip line', () => records.filter((r) => r.event === 'clip').length > before);
   };
   await eventAfter(200, 'motion=front'); // at 20 s: 10 s → 40 s

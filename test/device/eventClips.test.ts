@@ -15,7 +15,7 @@ import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
-import { decodedFrameCount, decodeErrors, FIXTURES, framePts, ROOT, tempDir, tool } from '../e2e/tools.ts';
+import { decodedFrameCount, decodeErrors, FIXTURES, framePts, ROOT, tempDir, tool, until } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { getMedia } from './storedMedia.ts';
 
@@ -34,18 +34,6 @@ test.after(async () => {
   await cloud?.close();
   tmp.remove();
 });
-
-function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`not within ${ms} ms: ${what}`));
-      else setTimeout(poll, 20);
-    };
-    poll();
-  });
-}
 
 test('build the images; start the local cloud', async () => {
   for (const board of BOARDS) images[board] = await buildImage(loadBoardManifest(board), { typecheck: false });

@@ -38,6 +38,19 @@ export function tempDir(prefix = 'fieldcam-'): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Polls `check` every 20 ms until it holds; rejects naming `what` after `ms` of wall time (a hang guard, not a timing assertion). */
+export function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (check()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`not within ${ms} ms: ${what}`));
+      else setTimeout(poll, 20);
+    };
+    poll();
+  });
+}
+
 export interface MkvmergeReport {
   errors: string[];
   warnings: string[];

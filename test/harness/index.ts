@@ -3,6 +3,7 @@
 // Suites never touch the file system: fixtures arrive through a loader that each runner installs.
 
 import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
+import type { AckScanPort } from '../../firmware/io/AckScan.ts';
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
 import type { StoragePort } from '../../firmware/io/Storage.ts';
 
@@ -122,6 +123,20 @@ export function boardMkvBlock(): MkvBlockPort | undefined {
 
 export function setBoardMkvBlock(port: MkvBlockPort): void {
   boardBlock = port;
+}
+
+let boardAck: AckScanPort | undefined;
+
+/**
+ * The board's ACK framing walk when the runner has one (firmware/runtime/ack.c inside XS, natively and under
+ * qemu-arm); undefined under Node, whose board keeps AckParser's TypeScript walk.
+ */
+export function boardAckScan(): AckScanPort | undefined {
+  return boardAck;
+}
+
+export function setBoardAckScan(port: AckScanPort): void {
+  boardAck = port;
 }
 
 let storage: { readonly port: StoragePort; readonly scratch: string } | undefined;

@@ -101,19 +101,26 @@ function hex(bytes: Uint8Array, from: number, to: number): string {
 }
 
 /**
- * The one scripted Socket of the core suites: it records each gather write, hands the test's bytes to the client
- * through `deliver`, and keeps the port's rules (no write after close). Events reach the client only when the
- * test calls `options.onConnect()`, `deliver()` or `options.onClose()`.
+ * The one scripted Socket of the core suites: it records each gather write, hands the peer's bytes to the client
+ * through `deliver`, ends the connection from the peer's side with `end`, and keeps the port's rules (nothing
+ * delivered after close, use after close throws). Events reach the client only when the test (or a scripted peer
+ * such as the KVS of test/firmware/core/kvs/sessionKit.ts) calls `options.onConnect()`, `deliver()` or `end()`.
  */
 export class FakeSocket implements Socket {
   readonly options: SocketOptions;
-  /** Each gather write, as lowercase hex (one packet or request per entry). */
-  readonly writes: string[] = [];
   closed = false;
   /** What `write` returns: the bytes still writable before backpressure (<= 0 makes the client wait). */
   writable = 65536;
+  /** A scripted peer, told after each write; it answers through `deliver` and `end`. */
+  onWrite: ((socket: FakeSocket) => void) | undefined;
+  /** Socket.writeChunk, for a peer that frames HTTP chunks itself as the XS board does in C; absent by default. */
+  writeChunk?: (views: ByteRanges) => number;
   private inbox = new Uint8Array(0);
-  private text_ = '';
+  /** Every byte written, one write after another; `ends[i]` is where write i stopped. */
+  private sent = new Uint8Array(1024);
+  private sentLength = 0;
+  private readonly ends: number[] = [];
+  private readonly hexes: string[] = [];
   constructor(options: SocketOptions) {
     this.options = options;
   }
@@ -125,31 +132,50 @@ export class FakeSocket implements Socket {
   }
   write(views: ByteRanges): number {
     if (this.closed) throw new Error('write after close');
-    const bytes = new Uint8Array(views.byteLength);
-    let at = 0;
+    if (this.sentLength + views.byteLength > this.sent.length) {
+      const grown = new Uint8Array(Math.max(this.sent.length * 2, this.sentLength + views.byteLength));
+      grown.set(this.sent.subarray(0, this.sentLength));
+      this.sent = grown;
+    }
     for (let i = 0; i < views.count; i++) {
       const offset = views.offsets[i]!;
-      bytes.set(views.sources[i]!.subarray(offset, offset + views.lengths[i]!), at);
-      at += views.lengths[i]!;
+      this.sent.set(views.sources[i]!.subarray(offset, offset + views.lengths[i]!), this.sentLength);
+      this.sentLength += views.lengths[i]!;
     }
-    this.writes.push(hex(bytes, 0, at));
-    this.text_ += decodeUtf8(bytes, 0, at);
+    this.ends.push(this.sentLength);
+    this.onWrite?.(this);
     return this.writable;
   }
   close(): void {
     this.closed = true;
   }
+  /** Each gather write, as lowercase hex (one packet or request per entry); made when asked, not per write. */
+  get writes(): readonly string[] {
+    for (let i = this.hexes.length; i < this.ends.length; i++) this.hexes.push(hex(this.sent, i === 0 ? 0 : this.ends[i - 1]!, this.ends[i]!));
+    return this.hexes.slice();
+  }
+  /** Everything written so far (a view: valid until the next write). */
+  written(): Uint8Array {
+    return this.sent.subarray(0, this.sentLength);
+  }
   /** Everything written, as UTF-8 text (HTTP requests). */
   text(): string {
-    return this.text_;
+    return decodeUtf8(this.sent, 0, this.sentLength);
   }
-  /** The peer sends `data`: it is queued for `read` and the client is told how many bytes wait. */
+  /** The peer sends `data`: it is queued for `read` and the client is told how many bytes wait. Ignored after close. */
   deliver(data: Uint8Array): void {
+    if (this.closed) return;
     const next = new Uint8Array(this.inbox.length + data.length);
     next.set(this.inbox);
     next.set(data, this.inbox.length);
     this.inbox = next;
     this.options.onReadable(this.inbox.length);
+  }
+  /** The peer ends the connection, once: `error` names a failure (its `code`, e.g. ECONNRESET), none is an orderly end. */
+  end(error?: string, code = 'ECONNRESET'): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.options.onClose(error === undefined ? undefined : Object.assign(new Error(error), { code }));
   }
 }
 

@@ -40,6 +40,7 @@ function frameBytes(size: number, seed: number): Buffer {
 // records each write took, then the server's answer.
 const SCRIPT = `
 const sizes = JSON.parse(native.argv[2]);
+const chunked = native.argv[3] === 'chunk';
 const slot = new Uint8Array(70000);
 const scratch = new Uint8Array(64);
 const crlf = ascii('\\r\\n');
@@ -55,10 +56,12 @@ on[EVENT.SOCKET_CONNECT] = () => {
     scratch.set(line, 0);
     scratch.set([0xa3, 0x10, 0, 0, 0, 0x81, 0, 0, 0x80], 16);
     scratch.set([0, 0, size >> 8, size & 255], 32);
-    const ranges = [[scratch, 0, line.length], [scratch, 16, 9], [scratch, 32, 4], [slot, 100, size >> 1], [slot, 100 + (size >> 1), size - (size >> 1)], [crlf, 0, 2]];
+    const data = [[scratch, 16, 9], [scratch, 32, 4], [slot, 100, size >> 1], [slot, 100 + (size >> 1), size - (size >> 1)]];
+    const ranges = chunked ? data : [[scratch, 0, line.length], ...data, [crlf, 0, 2]];
     ranges.forEach(([s, o, n], i) => { sources[i] = s; offsets[i] = o; lengths[i] = n; });
     const before = native.tlsStats().records;
-    native.socketWrite(h, sources, offsets, lengths, 6);
+    if (chunked) native.socketWriteChunk(h, sources, offsets, lengths, ranges.length);
+    else native.socketWrite(h, sources, offsets, lengths, 6);
     perFrame.push(native.tlsStats().records - before);
   });
   native.print('records ' + perFrame.join(','));
@@ -70,7 +73,7 @@ on[EVENT.SOCKET_READABLE] = () => {
 on[EVENT.SOCKET_CLOSE] = (_, value) => native.print('close ' + value);
 `;
 
-async function run(p: Pki, sizes: number[], server: { ciphers?: string; honorCipherOrder?: boolean } = {}) {
+async function run(p: Pki, sizes: number[], server: { ciphers?: string; honorCipherOrder?: boolean } = {}, write: 'gather' | 'chunk' = 'gather') {
   const frames = sizes.map((size, k) => frameBytes(size, k));
   const expected = createHash('sha256').update(Buffer.concat(frames)).digest('hex');
   const s = await sink(
@@ -79,7 +82,7 @@ async function run(p: Pki, sizes: number[], server: { ciphers?: string; honorCip
     server,
   );
   try {
-    const r = await runScript(SCRIPT, { args: [String(s.port), p.ca, JSON.stringify(sizes)] });
+    const r = await runScript(SCRIPT, { args: [String(s.port), p.ca, JSON.stringify(sizes), write] });
     assert.is(r.status, 0, r.stderr);
     const [records, answer] = r.lines;
     const [cipher, digest] = answer!.split(' ');
@@ -102,6 +105,18 @@ test('a frame gathered from 6 ranges is one TLS record up to 16 KiB, one per 16 
   );
   assert.equal(records.slice(0, 3), [1, 1, 1]);
   assert.is(records[3], 2);
+});
+
+test('socketWriteChunk: the data ranges framed in C as one HTTP chunk give the same bytes, one record up to 16 KiB', async () => {
+  const p = await testPki();
+  const sizes = [5143, 800, 1, 16363, 16364, 40000, 65000];
+  const { records, wire } = await run(p, sizes, {}, 'chunk');
+  assert.equal(
+    records,
+    wire.map((bytes) => Math.ceil(bytes / 16384)),
+    `wire sizes ${wire.join(', ')}`,
+  );
+  assert.equal(records.slice(0, 4), [1, 1, 1, 1]);
 });
 
 test('cipher suites: ChaCha20-Poly1305 when the server leaves the choice to the client; AES-128-GCM and ChaCha20 each work alone', async () => {

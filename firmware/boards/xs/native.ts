@@ -108,6 +108,11 @@ export interface NativeHost {
   /** JPEG headers through SOF and SOS in one call (scan.c; the contract is ByteScanPort.walkJpegHeaders). */
   walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
 
+  /** The PutMedia ACK stream's framing walk (ack.c; the contract is AckScanPort.followAck). */
+  ackFollow(bytes: Uint8Array, from: number, end: number, state: Float64Array, scratch: Uint8Array): number;
+  /** A complete plain ACK as KVS sends it, read without JSON.parse (ack.c; the contract is AckScanPort.readAck). */
+  ackRead(scratch: Uint8Array, length: number, out: Float64Array): number;
+
   // ---- Matroska ----
   /** One SimpleBlock's header and payload views appended to a ViewList (block.c; the contract is MkvBlockPort.pushBlock). */
   mkvBlock(frame: Frame, out: ViewList, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
@@ -138,6 +143,11 @@ export interface NativeHost {
    * before backpressure (<= 0: wait for SOCKET_WRITABLE). Throws after close.
    */
   socketWrite(handle: number, sources: readonly Uint8Array[], offsets: Uint32Array, lengths: Uint32Array, count: number): number;
+  /**
+   * The ranges as one HTTP/1.1 chunk (RFC 9112 §7.1): their byte count in lower-case hex and CRLF, the ranges, CRLF, in
+   * one gather write (one TLS record up to 16 KiB); nothing when they hold no byte. Returns what socketWrite returns (net.c).
+   */
+  socketWriteChunk(handle: number, sources: readonly Uint8Array[], offsets: Uint32Array, lengths: Uint32Array, count: number): number;
   /** Closes at once (queued bytes discarded); no event for this handle afterwards. Unknown handles are ignored. */
   socketClose(handle: number): void;
   /**

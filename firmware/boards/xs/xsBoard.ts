@@ -4,35 +4,11 @@ import { decodeUtf8 } from '../../core/text/utf8.ts';
 import { host } from './native.ts';
 import { xsCamera } from './xsCamera.ts';
 import { xsHash } from './xsHash.ts';
+import { xsByteScan, xsMkvBlock } from './xsMediaPorts.ts';
 import { xsLoop } from './xsLoop.ts';
 import { xsSocket } from './xsSocket.ts';
 import { xsStorage } from './xsStorage.ts';
 import { xsClock, xsTimers } from './xsTime.ts';
-
-/**
- * The byte scans are the host's functions themselves (scan.c reads only its arguments, never `this`): the media
- * path calls them once or twice per camera read, and a wrapper would add two JS calls each time.
- */
-function xsByteScan(): NonNullable<Board['byteScan']> {
-  const native = host();
-  return Object.freeze({
-    indexOfByte: native.indexOfByte,
-    findStartCodes: native.findStartCodes,
-    classifyNals: native.classifyNals,
-    closeAccessUnit: native.closeAccessUnit,
-    pushAccessUnits: native.pushAccessUnits,
-    copyNalTable: native.copyNalTable,
-    fillFrameRecord: native.fillFrameRecord,
-    findJpegMarker: native.findJpegMarker,
-    skipJpegSegments: native.skipJpegSegments,
-    walkJpegHeaders: native.walkJpegHeaders,
-  });
-}
-
-/** The SimpleBlock writers are the host's functions themselves, for the same reason (block.c reads only its arguments). */
-function xsMkvBlock(): NonNullable<Board['mkvBlock']> {
-  return Object.freeze({ pushBlock: host().mkvBlock, writeBlock: host().mkvWriteBlock });
-}
 
 /** The device board: every port over the C host's natives (firmware/runtime). */
 export const xsBoard: Board = Object.freeze({
@@ -44,6 +20,8 @@ export const xsBoard: Board = Object.freeze({
   storage: xsStorage(),
   byteScan: xsByteScan(),
   mkvBlock: xsMkvBlock(),
+  // The host functions themselves (ack.c reads only its arguments): one call per read of an ACK object, one per ACK.
+  ackScan: Object.freeze({ followAck: host().ackFollow, readAck: host().ackRead }),
   camera: xsCamera,
   fifo: (path: string) => {
     let fd: number;

@@ -60,6 +60,12 @@ class XsSocket implements Socket {
     return host().socketWrite(this.handle, views.sources, views.offsets, views.lengths, views.count);
   }
 
+  /** The uploader's per-frame write: the chunk framed in C (net.c socketWriteChunk), the same checks as write. */
+  writeChunk(views: ByteRanges): number {
+    if (this.closed || this.gone !== null) return this.write(views); // throws with write's message
+    return host().socketWriteChunk(this.handle, views.sources, views.offsets, views.lengths, views.count);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

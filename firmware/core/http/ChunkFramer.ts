@@ -9,7 +9,10 @@ const LAST_CHUNK = 2;
 const LAST_CHUNK_BYTES = 5;
 const SIZE_LINE_END = 24;
 const BUFFER_BYTES = 24;
-const HEX = '0123456789abcdef';
+/** The lower-case hex digits as bytes: a table read per digit, not a string method call (XS counts each call). */
+const HEX = Object.freeze(Array.from('0123456789abcdef', (c) => c.charCodeAt(0)));
+/** Above this a size is split into hex digits by division, below by shifts (the common case: one frame). */
+const SHIFT_LIMIT = 0x7fffffff;
 
 /**
  * The chunked transfer coding (RFC 9112 §7.1) for gather writes: the framing bytes are pushed into a
@@ -40,6 +43,15 @@ export class ChunkFramer {
   }
 
   /**
+   * Pushes the chunk-size line's place, to be made the line by `setChunkHeader` once the chunk's data is in the list
+   * (PutMediaConnection.beginChunk, once per frame): a range of this framer's buffer whose bytes are not written
+   * yet, so nothing is computed twice. Write the list only after `setChunkHeader`.
+   */
+  pushChunkPlaceholder(out: ViewList): void {
+    out.push(this.bytes, SIZE_LINE_END - 3, 3);
+  }
+
+  /**
    * Makes range `index` of `out`, a chunk-size line pushed earlier with `pushChunkHeader` (a placeholder, when the
    * size is known only once the chunk's data is in the list), the line for `size`. Same scratch rule.
    */
@@ -51,19 +63,23 @@ export class ChunkFramer {
 
   /** Writes the chunk-size line for `size`, right-aligned to SIZE_LINE_END; returns where it starts. */
   private writeSizeLine(size: number): number {
-    if (!Number.isSafeInteger(size) || size < 1) {
-      throw new RangeError(`size: a chunk holds 1 to 2^53-1 bytes, got ${size} (end the body with pushLastChunk)`);
-    }
+    // Once per frame: comparisons and shifts rather than Number.isSafeInteger, `%` and `/` (docs/performance.md).
     const b = this.bytes;
+    let p = SIZE_LINE_END - 2;
+    if (size >= 1 && size <= SHIFT_LIMIT && (size | 0) === size) {
+      for (let n = size; n !== 0; n >>>= 4) b[--p] = HEX[n & 15]!;
+    } else {
+      if (!Number.isSafeInteger(size) || size < 1) {
+        throw new RangeError(`size: a chunk holds 1 to 2^53-1 bytes, got ${size} (end the body with pushLastChunk)`);
+      }
+      for (let n = size; n > 0; ) {
+        const digit = n % 16;
+        b[--p] = HEX[digit]!;
+        n = (n - digit) / 16;
+      }
+    }
     b[SIZE_LINE_END - 2] = 0x0d;
     b[SIZE_LINE_END - 1] = 0x0a;
-    let p = SIZE_LINE_END - 2;
-    let n = size;
-    while (n > 0) {
-      const digit = n % 16;
-      b[--p] = HEX.charCodeAt(digit);
-      n = (n - digit) / 16;
-    }
     return p;
   }
 

@@ -1,9 +1,11 @@
 // The PutMedia acknowledgement stream: frames each ACK object out of the bytes as they arrive and hands the
 // whole object to AckObjectReader. Framing needs only brace depth and string state, so a read split anywhere
 // costs nothing extra, and the object is bounded by one 1,024-byte scratch allocated at construction.
+import type { AckScanPort } from '../../io/AckScan.ts';
 import { FieldcamError, type ErrorCode } from '../errors.ts';
 import { ACK_EVENT_TYPES, ACK_LIMITS, type AckEventType } from './ackFormat.ts';
 import { AckObjectReader, showByte } from './AckObjectReader.ts';
+import { ACK_WALK, followAck } from './followAck.ts';
 
 export { ACK_EVENT_TYPES, ACK_LIMITS, type AckEventType } from './ackFormat.ts';
 
@@ -25,6 +27,8 @@ export interface AckParserOptions {
   onAck(ack: AckEvent): void;
   /** A malformed ACK: the parser skips it and resumes at the next object, as the PIC does (warnings). */
   onError(err: FieldcamError): void;
+  /** The board's framing walk (ack.c on the XS board); absent: the TypeScript walk, followAck.ts. */
+  readonly scan?: AckScanPort;
 }
 
 export interface AckParserCounters {
@@ -39,6 +43,11 @@ const JUNK = 1; // after bytes outside an object: skip to the next "{"
 const OBJECT = 2; // inside an object: its bytes go to the scratch
 const RESYNC = 3; // inside a rejected object: follow its strings and nesting to its end, without keeping bytes
 const MAX = ACK_LIMITS.maxSegmentChars;
+const KEEP = ACK_WALK.KEEP;
+const LENGTH = ACK_WALK.LENGTH;
+const SKIPPED = ACK_WALK.SKIPPED;
+/** A module constant: this XS build copies a string literal into a new chunk each time one is evaluated. */
+const NO_FRAGMENT_NUMBER = '';
 
 /** Latin-1 text of `bytes[0..length)`, 128 characters per call: each is an argument on the XS stack. */
 function latin1(bytes: Uint8Array, length: number): string {
@@ -100,26 +109,27 @@ export class AckParser {
   private readonly scratch = new Uint8Array(MAX);
   private state = BETWEEN;
   private busy = false;
-  /** Bytes of the current object in the scratch, "{" included. */
-  private length = 0;
-  private depth = 0;
-  private inString = false;
-  private escape = false;
-  /** Bytes followed in RESYNC since the error. */
-  private skipped = 0;
-  /** ":" outside strings: the object's member count when it is flat. */
-  private colons = 0;
   /**
-   * Nothing in the object JSON.parse would read differently from the ACK rules: no nesting, no escape, no
-   * number with a sign, fraction or exponent. Such an object (every ACK KVS sends) takes the fast path.
+   * The framing walk's state (ACK_WALK, followAck.ts): the bytes of the current object in the scratch ("{"
+   * included), its depth, string and escape state, the ":" outside strings (the member count of a flat object), the
+   * bytes followed in RESYNC since the error, and PLAIN: nothing in the object JSON.parse would read differently from
+   * the ACK rules (no nesting, no escape, no number with a sign, fraction or exponent); such an object (every ACK KVS
+   * sends) takes the fast path.
    */
-  private plain = true;
+  private readonly walk = new Float64Array(ACK_WALK.SIZE);
+  /** The walk: the board's (one native call per read of an object) or the TypeScript one. */
+  private readonly followAck: AckScanPort['followAck'];
+  /** The board's reading of an ACK as KVS sends it (AckScanPort.readAck), and where it writes the fields; else JSON.parse. */
+  private readonly readAck: AckScanPort['readAck'];
+  private readonly fields = new Float64Array(5);
 
   constructor(options: AckParserOptions) {
     if (typeof options?.onAck !== 'function') throw new TypeError('options.onAck must be a function');
     if (typeof options.onError !== 'function') throw new TypeError('options.onError must be a function');
     this.onAck = options.onAck;
     this.onError = options.onError;
+    this.followAck = options.scan?.followAck ?? followAck;
+    this.readAck = options.scan?.readAck;
   }
 
   /** True while part of an object (or of a rejected one being skipped) is held: a cut-off ACK at close. */
@@ -131,7 +141,7 @@ export class AckParser {
   reset(): void {
     if (this.busy) throw new FieldcamError('ACK_CALL_ORDER', 'AckParser.reset was called from a callback');
     this.state = BETWEEN;
-    this.length = 0;
+    this.walk[LENGTH] = 0;
   }
 
   /** Consumes `bytes[offset..offset+length)`, calling `onAck` / `onError` for each object completed. */
@@ -164,12 +174,14 @@ export class AckParser {
 
   private open(): void {
     this.scratch[0] = 0x7b;
-    this.length = 1;
-    this.depth = 1;
-    this.inString = false;
-    this.escape = false;
-    this.colons = 0;
-    this.plain = true;
+    const w = this.walk;
+    w[KEEP] = 1;
+    w[LENGTH] = 1;
+    w[ACK_WALK.DEPTH] = 1;
+    w[ACK_WALK.IN_STRING] = 0;
+    w[ACK_WALK.ESCAPE] = 0;
+    w[ACK_WALK.COLONS] = 0;
+    w[ACK_WALK.PLAIN] = 1;
     this.state = OBJECT;
   }
 
@@ -182,70 +194,10 @@ export class AckParser {
    */
   private follow(bytes: Uint8Array, from: number, end: number): number {
     const keep = this.state === OBJECT;
-    const budget = keep ? MAX - this.length : MAX - this.skipped;
-    const limit = end - from > budget ? from + budget : end;
-    let depth = this.depth;
-    let colons = this.colons;
-    let plain = this.plain;
-    let inString = this.inString;
-    let escaped = false;
-    let closed = false;
-    let i = from;
-    if (this.escape) {
-      // the byte after a backslash that ended the previous piece
-      if (i < limit) i++;
-      else escaped = true;
-    }
-    while (i < limit) {
-      if (inString) {
-        // The next quote or backslash before `limit`, byte by byte: a string in an ACK is a few dozen bytes, while
-        // TypedArray indexOf has no end bound (it walked the rest of the 4 KiB read buffer on every call).
-        let j = i;
-        while (j < limit) {
-          const c = bytes[j]!;
-          if (c === 0x22 || c === 0x5c) break;
-          j++;
-        }
-        if (j === limit) {
-          i = limit;
-          break;
-        }
-        if (bytes[j] === 0x5c) {
-          plain = false;
-          if (j + 1 < limit) i = j + 2;
-          else {
-            i = limit;
-            escaped = true;
-          }
-          continue;
-        }
-        inString = false;
-        i = j + 1;
-        continue;
-      }
-      const b = bytes[i++]!;
-      if (b === 0x22) inString = true;
-      else if (b === 0x3a) colons++;
-      else if (b === 0x7b || b === 0x5b) {
-        depth++;
-        plain = false;
-      } else if (b === 0x7d || b === 0x5d) {
-        if (--depth === 0) {
-          closed = true;
-          break;
-        }
-      } else if (b === 0x2d || b === 0x2e || b === 0x65 || b === 0x45 || b === 0x2b) plain = false;
-    }
-    if (keep) {
-      this.scratch.set(bytes.subarray(from, i), this.length);
-      this.length += i - from;
-    } else this.skipped += i - from;
-    this.depth = depth;
-    this.colons = colons;
-    this.plain = plain;
-    this.inString = inString;
-    this.escape = escaped;
-    if (closed) {
+    const w = this.walk;
+    w[KEEP] = keep ? 1 : 0;
+    const i = this.followAck(bytes, from, end, w, this.scratch);
+    if (w[ACK_WALK.CLOSED] === 1) {
       this.state = BETWEEN;
       if (keep) this.complete();
     } else if (i < end) {
@@ -261,9 +213,18 @@ export class AckParser {
    */
   private complete(): void {
     const e = this.event;
-    if (!(this.plain && this.parseFast(e))) {
+    const length = this.walk[LENGTH]!;
+    const plain = this.walk[ACK_WALK.PLAIN] === 1;
+    const read = this.readAck;
+    if (plain && read !== undefined && read(this.scratch, length, this.fields) === 1) {
+      const f = this.fields;
+      e.eventType = ACK_EVENT_TYPES[f[0]!]!;
+      e.fragmentTimecode = f[1]!;
+      e.errorId = f[2]!;
+      e.fragmentNumber = f[4] === 0 ? NO_FRAGMENT_NUMBER : latin1(this.scratch.subarray(f[3]!, f[3]! + f[4]!), f[4]!);
+    } else if (!(plain && this.parseFast(e, length))) {
       const r = this.reader;
-      if (!r.read(this.scratch, this.length)) return this.report(r.code as ErrorCode, r.message);
+      if (!r.read(this.scratch, length)) return this.report(r.code as ErrorCode, r.message);
       e.eventType = ACK_EVENT_TYPES[r.eventType]!;
       e.fragmentTimecode = r.timecode;
       e.fragmentNumber = r.fragmentNumber;
@@ -274,16 +235,16 @@ export class AckParser {
   }
 
   /** JSON.parse of a plain object into `e`; false (with `e` unspecified) when AckObjectReader must decide. */
-  private parseFast(e: Mutable<AckEvent>): boolean {
+  private parseFast(e: Mutable<AckEvent>, length: number): boolean {
     let value: Record<string, unknown>;
     try {
-      value = JSON.parse(latin1(this.scratch, this.length)) as Record<string, unknown>;
+      value = JSON.parse(latin1(this.scratch, length)) as Record<string, unknown>;
     } catch {
       return false; // leading zeros, a bare word, a missing comma: the reader accepts or names it
     }
     let members = 0;
     for (const _ in value) members++;
-    if (members !== this.colons) return false; // a repeated key: only the reader can tell which
+    if (members !== this.walk[ACK_WALK.COLONS]) return false; // a repeated key: only the reader can tell which
     const type = ACK_EVENT_TYPES.indexOf(value.EventType as AckEventType);
     if (type < 0) return false;
     const timecode = typeof value.FragmentTimecode === 'string' ? -2 : integer(value.FragmentTimecode);
@@ -308,10 +269,10 @@ export class AckParser {
     this.state = RESYNC;
     const r = this.reader;
     if (!r.read(this.scratch, MAX) && r.code !== '') {
-      this.skipped = MAX - r.at;
+      this.walk[SKIPPED] = MAX - r.at;
       return this.report(r.code, r.message);
     }
-    this.skipped = 0;
+    this.walk[SKIPPED] = 0;
     this.report('ACK_SEGMENT_TOO_LONG', `an ACK object is longer than ${MAX} characters`);
   }
 

@@ -12,6 +12,8 @@ export class InFlightSet {
   private readonly received: Uint8Array;
   private head = 0;
   private n = 0;
+  /** Of the n, those without RECEIVED: kept as a count, since the session asks at every fragment it might send. */
+  private unreceivedCount = 0;
   private started = false;
   private closed = false;
 
@@ -33,6 +35,7 @@ export class InFlightSet {
   close(): void {
     this.closed = true;
     this.n = 0;
+    this.unreceivedCount = 0;
   }
 
   get count(): number {
@@ -49,6 +52,7 @@ export class InFlightSet {
     this.checkOpen();
     this.head = 0;
     this.n = 0;
+    this.unreceivedCount = 0;
   }
 
   /** The fragment starting at `pts` went on the wire at monotonic `now`. */
@@ -60,6 +64,7 @@ export class InFlightSet {
     this.buffered[i] = 0;
     this.received[i] = 0;
     this.n++;
+    this.unreceivedCount++;
   }
 
   /** BUFFERING for the fragment starting at `pts` (unknown timecodes are ignored). */
@@ -79,16 +84,17 @@ export class InFlightSet {
     this.checkOpen();
     for (let k = 0; k < this.n; k++) {
       const i = (this.head + k) % this.capacity;
-      if (this.pts[i]! <= pts) this.received[i] = 1;
+      if (this.pts[i]! <= pts && this.received[i] === 0) {
+        this.received[i] = 1;
+        this.unreceivedCount--;
+      }
     }
   }
 
   /** Fragments in flight whose RECEIVED has not arrived. */
   unreceived(): number {
     this.checkOpen();
-    let u = 0;
-    for (let k = 0; k < this.n; k++) if (!this.received[(this.head + k) % this.capacity]) u++;
-    return u;
+    return this.unreceivedCount;
   }
 
   /** Forgets fragments up to `pts` (acknowledged or dropped); returns when the one at `pts` was sent, or -1. */
@@ -97,6 +103,7 @@ export class InFlightSet {
     let sentAt = -1;
     while (this.n > 0 && this.pts[this.head]! <= pts) {
       if (this.pts[this.head] === pts) sentAt = this.sentAt[this.head]!;
+      if (this.received[this.head] === 0) this.unreceivedCount--;
       this.head = (this.head + 1) % this.capacity;
       this.n--;
     }

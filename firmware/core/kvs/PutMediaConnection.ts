@@ -1,3 +1,4 @@
+import type { AckScanPort } from '../../io/AckScan.ts';
 import type { Socket, SocketFactory } from '../../io/Socket.ts';
 import type { TimerPort } from '../../io/Timer.ts';
 import { FieldcamError } from '../errors.ts';
@@ -29,10 +30,21 @@ export interface PutMediaConnectionDeps {
   readonly timers: TimerPort;
   /** Per-phase deadlines (default NET_DEADLINE_DEFAULTS). */
   readonly deadlines?: NetDeadlines;
+  /** The board's ACK framing walk (ack.c on the XS board); absent: AckParser's TypeScript walk. */
+  readonly ackScan?: AckScanPort;
 }
 
 const HEAD_SCRATCH = 8 * 1024;
 const READ_SCRATCH = 4 * 1024;
+
+/** Bytes the chunked coding adds to a chunk of `size` bytes: the size in hex, CRLF, and the CRLF after the data. */
+function framingBytes(size: number): number {
+  // Once per frame: comparisons for the frame sizes a camera makes, a loop only past 64 KiB.
+  if (size < 0x10000) return size < 0x100 ? (size < 0x10 ? 5 : 6) : size < 0x1000 ? 7 : 8;
+  let digits = 5;
+  for (let n = size / 0x100000; n >= 1; n /= 16) digits++;
+  return digits + 4;
+}
 
 /**
  * One PutMedia request (kvs-reference.md §4): the signed head, then — once the service answered 200 — one
@@ -58,6 +70,8 @@ export class PutMediaConnection {
   private refusedBody: Uint8Array[] = [];
   private refusedHeaders: readonly (readonly [string, string])[] = [];
   private closed = false;
+  /** The socket frames each chunk itself (Socket.writeChunk: the XS board, in C): no size line nor CRLF in the list. */
+  private socketFrames = false;
   ready = false;
   /** Bytes the socket will still take before backpressure. */
   writable = 0;
@@ -81,6 +95,7 @@ export class PutMediaConnection {
         events.onAck(ack);
       },
       onError: (err) => events.onAckError(err),
+      ...(deps.ackScan ? { scan: deps.ackScan } : {}),
     });
     this.response = new HttpResponseParser({
       onHead: (status, _reason, list) => {
@@ -150,16 +165,18 @@ export class PutMediaConnection {
       },
     });
     this.socket = socket;
+    this.socketFrames = typeof socket.writeChunk === 'function';
   }
 
   /**
    * Clears `views` and starts the next HTTP chunk in it: range 0 is the chunk-size line's place, filled in by
    * `writeChunk` once the data is in the list. So a frame's ranges are framed where they are, not copied into a
    * second list per frame (docs/performance.md). `views` needs two ranges more than the data: the line and the CRLF.
+   * When the socket frames chunks itself (Socket.writeChunk) the list holds the data alone.
    */
   beginChunk(views: ViewList): void {
     views.clear();
-    this.framer.pushChunkHeader(views, 1);
+    if (!this.socketFrames) this.framer.pushChunkPlaceholder(views);
   }
 
   /**
@@ -169,6 +186,14 @@ export class PutMediaConnection {
    */
   writeChunk(views: ViewList): number {
     if (!this.ready || this.closed) throw new RangeError('writeChunk before the 200 or after close');
+    if (this.socketFrames) {
+      // Once per frame: the socket frames the chunk where it writes it (one native call on the XS board).
+      const data = views.byteLength;
+      if (data === 0) return this.writable;
+      this.bytesSent += data + framingBytes(data);
+      this.writable = this.socket!.writeChunk!(views);
+      return this.writable;
+    }
     const size = views.byteLength - views.lengths[0]!;
     if (size === 0) return this.writable;
     this.framer.setChunkHeader(views, 0, size);

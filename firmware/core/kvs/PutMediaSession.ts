@@ -1,3 +1,4 @@
+import type { AckScanPort } from '../../io/AckScan.ts';
 import type { HashPort } from '../../io/Hash.ts';
 import type { SocketFactory, TlsOptions } from '../../io/Socket.ts';
 import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
@@ -57,6 +58,8 @@ export interface PutMediaSessionOptions {
   readonly segmentUid?: Uint8Array;
   /** The board's native SimpleBlock writer (MkvBlockPort); absent: the Matroska writer's TypeScript path. */
   readonly blockPort?: MkvBlockPort;
+  /** The board's ACK framing walk (AckScanPort); absent: AckParser's TypeScript walk. */
+  readonly ackScan?: AckScanPort;
   /** Per-phase connection deadlines (TCP, TLS, response head, first ACK); default NET_DEADLINE_DEFAULTS. */
   readonly deadlines?: NetDeadlines;
   /**
@@ -129,6 +132,11 @@ export interface SessionStats {
 }
 
 type State = 'idle' | 'resolving' | 'connecting' | 'streaming' | 'draining' | 'waiting' | 'paused' | 'stopped' | 'failed';
+/**
+ * The state compared on the per-frame path, as a module constant: this XS build copies a string literal into a new
+ * chunk each time one is evaluated, a comparison included (docs/performance.md, "The upload side of the hot path").
+ */
+const STREAMING: State = 'streaming';
 
 /**
  * The producer side of PutMedia (kvs-reference.md §4, §7): streams every fragment its FragmentSource holds as
@@ -317,7 +325,7 @@ export class PutMediaSession {
   }
 
   get connected(): boolean {
-    return this.state === 'streaming';
+    return this.state === STREAMING;
   }
 
   // ── resolving the stream and its data endpoint ──
@@ -388,6 +396,7 @@ export class PutMediaSession {
         sockets: this.o.sockets,
         timers: this.o.timers,
         ...(this.o.deadlines ? { deadlines: this.o.deadlines } : {}),
+        ...(this.o.ackScan ? { ackScan: this.o.ackScan } : {}),
       },
       target,
       headers,
@@ -415,7 +424,7 @@ export class PutMediaSession {
 
   private drain(): void {
     const conn = this.conn;
-    if (this.state !== 'streaming' || !conn) {
+    if (this.state !== STREAMING || !conn) {
       this.maybeSettle();
       return;
     }
@@ -448,7 +457,7 @@ export class PutMediaSession {
     }
     const flights = this.flights;
     const supervisor = this.supervisor;
-    for (let frame = source.nextUnsent(); frame && conn.writable > 0 && this.state === 'streaming'; frame = source.nextUnsent()) {
+    for (let frame = source.nextUnsent(); frame && conn.writable > 0 && this.state === STREAMING; frame = source.nextUnsent()) {
       if (
         frame.fragmentStart &&
         this.fragmentOpen &&
@@ -533,9 +542,11 @@ export class PutMediaSession {
 
   /** At stop (all sent) or rotation (fragment boundary): close the body and let the service flush ACKs. */
   private maybeFinish(): void {
+    // This runs after every drain, i.e. per frame: nothing below can end the connection unless one of these holds.
+    if (!this.stopping && !this.pausing && !this.supervisor.rotating && this.source.needsNewConnection === undefined) return;
     const conn = this.conn;
-    if (!conn || this.state !== 'streaming') return;
-    const next = this.source.nextUnsent(); // once: this runs after every drain, i.e. per frame
+    if (!conn || this.state !== STREAMING) return;
+    const next = this.source.nextUnsent(); // once
     const allSent = next === undefined;
     const atBoundary = allSent || next.fragmentStart;
     // A fragment that cannot follow this connection's (FragmentSource.needsNewConnection) ends it, as a rotation.

@@ -5,13 +5,17 @@
 // ACK at the start of a 4 KiB buffer (`perAckInReadBuffer`), as PutMediaConnection hands the parser its 4 KiB read
 // scratch: a search that is not bounded by the pushed length shows there. Prints one JSON line. Bundle and run:
 //   npx esbuild test/bench/xs/ackCost.ts --bundle --format=iife --platform=neutral --target=es2022 --outfile=/tmp/ack.js
-//   build/xs/x86_64/fieldcam-runtime /tmp/ack.js 1000
+//   build/xs/x86_64/fieldcam-runtime /tmp/ack.js 1000 [native | walk]
+// `native`: with the XS board's AckScanPort (ack.c: the framing walk and the fast read), as the device runs it; `walk`:
+// the native walk alone (JSON.parse reads each ACK); neither: the TypeScript walk and JSON.parse.
 import { AckParser } from '../../../firmware/core/kvs/AckParser.ts';
 import { encodeUtf8 } from '../../../firmware/core/text/utf8.ts';
 
 declare const native: {
   print(line: string): void;
   computrons(): number;
+  ackFollow(bytes: Uint8Array, from: number, end: number, state: Float64Array, scratch: Uint8Array): number;
+  ackRead(scratch: Uint8Array, length: number, out: Float64Array): number;
   readonly argv: readonly string[];
 };
 
@@ -37,6 +41,8 @@ const parser = new AckParser({
     timecodes += ack.fragmentTimecode === 1711124585823 ? 1 : 0;
   },
   onError: () => errors++,
+  ...(native.argv[1] === 'native' ? { scan: Object.freeze({ followAck: native.ackFollow, readAck: native.ackRead }) } : {}),
+  ...(native.argv[1] === 'walk' ? { scan: Object.freeze({ followAck: native.ackFollow }) } : {}),
 });
 function run(n: number, from: readonly Uint8Array[]): void {
   for (let r = 0; r < n; r++) for (let i = 0; i < reads.length; i++) parser.push(from[i]!, 0, reads[i]!.length);

@@ -14,7 +14,9 @@ import { CaptureClock } from '../../../firmware/core/media/CaptureClock.ts';
 import { Frame } from '../../../firmware/core/media/Frame.ts';
 import { FrameInput } from '../../../firmware/core/media/FrameInput.ts';
 import { Muxer, type Codec } from '../../../host/lib/Muxer.ts';
-import { PREPARE, StreamCursor } from '../../../firmware/core/media/StreamCursor.ts';
+import type { NativeHost } from '../../../firmware/boards/xs/native.ts';
+import { clipMuxer, feedClip } from './clipMuxer.ts';
+import { StreamCursor } from '../../../firmware/core/media/StreamCursor.ts';
 import { ViewList } from '../../../firmware/core/media/ViewList.ts';
 import { JpegScanner } from '../../../firmware/core/mjpeg/JpegScanner.ts';
 import { MjpegReader } from '../../../firmware/core/mjpeg/MjpegReader.ts';
@@ -22,25 +24,7 @@ import { MkvWriter } from '../../../firmware/core/mkv/MkvWriter.ts';
 import { FragmentQueue } from '../../../firmware/core/pool/FragmentQueue.ts';
 import { FramePool } from '../../../firmware/core/pool/FramePool.ts';
 
-declare const native: {
-  print(line: string): void;
-  computrons(): number;
-  openInput(fd: number): void;
-  readInput(fd: number, into: Uint8Array, offset: number, length: number): number;
-  indexOfByte(data: Uint8Array, value: number, from: number, to: number): number;
-  findStartCodes(data: Uint8Array, from: number, to: number, found: Uint32Array): number;
-  classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
-  closeAccessUnit(data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number;
-  pushAccessUnits(cursor: object, n: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number;
-  copyNalTable(table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array): void;
-  fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
-  findJpegMarker(data: Uint8Array, from: number, to: number): number;
-  skipJpegSegments(data: Uint8Array, from: number, to: number): number;
-  walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
-  mkvBlock(frame: unknown, out: unknown, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
-  mkvWriteBlock(frame: unknown, out: unknown, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
-  readonly argv: readonly string[];
-};
+declare const native: NativeHost;
 
 interface Entry {
   calls: number;
@@ -136,40 +120,9 @@ for (const cls of [
   wrapClass(cls);
 
 const [codec, fps] = native.argv as [Codec, string];
-const pool = new FramePool({ slotCount: 8, slotBytes: 256 * 1024, maxFrames: 64 });
-const muxer = new Muxer({
-  codec,
-  pool,
-  fps: { num: Number(fps), den: 1 },
-  fragmentMs: 1000,
-  maxFragmentMs: 10_000,
-  startTimecode: 1_700_000_000_000,
-  endOfFragment: true,
-  // The host's functions themselves, as the XS board passes them (xsBoard.ts): native calls count in their callers.
-  byteScan: {
-    indexOfByte: native.indexOfByte,
-    findStartCodes: native.findStartCodes,
-    classifyNals: native.classifyNals,
-    closeAccessUnit: native.closeAccessUnit,
-    pushAccessUnits: native.pushAccessUnits,
-    copyNalTable: native.copyNalTable,
-    fillFrameRecord: native.fillFrameRecord,
-    findJpegMarker: native.findJpegMarker,
-    skipJpegSegments: native.skipJpegSegments,
-    walkJpegHeaders: native.walkJpegHeaders,
-  },
-  blockPort: Object.freeze({ pushBlock: native.mkvBlock, writeBlock: native.mkvWriteBlock }),
-  sink: () => {},
-});
-native.openInput(0);
+const muxer = clipMuxer({ codec, fps: Number(fps) });
 const c0 = native.computrons();
-for (;;) {
-  if (muxer.prepare() !== PREPARE.OK) throw new Error('pool exhausted');
-  const n = native.readInput(0, muxer.target, muxer.targetOffset, Math.min(4096, muxer.targetSpace));
-  if (n === 0) break;
-  muxer.push(n);
-}
-muxer.end();
+feedClip(muxer);
 const total = native.computrons() - c0;
 const frames = muxer.stats.frames;
 const rows = [...table]

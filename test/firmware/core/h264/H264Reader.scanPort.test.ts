@@ -8,12 +8,12 @@ import { FieldcamError } from '../../../../firmware/core/errors.ts';
 import { BitReader } from '../../../../firmware/core/h264/BitReader.ts';
 import { SliceHeader } from '../../../../firmware/core/h264/SliceHeader.ts';
 import { PREPARE, StreamCursor } from '../../../../firmware/core/media/StreamCursor.ts';
-import type { Frame } from '../../../../firmware/core/media/Frame.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
 import { AU_WALK } from '../../../../firmware/core/h264/accessUnitWalk.ts';
 import { prng, readH264, referenceClassifyNals, referenceCloseAccessUnit, referencePushAccessUnits, referenceScanPort } from './h264TestKit.ts';
+import { dirtyFrame, frameRecord } from '../media/frameRecordKit.ts';
 
 const test = suite('h264/H264Reader with the board scan');
 
@@ -117,28 +117,6 @@ test("classifyNals (the board's NAL walk): the reference's records at every alig
   }
 });
 
-/**
- * Every field of a frame record as the reader hands it over: its own number and boolean fields whatever they are
- * (a field added to Frame is compared without changing this test), its slots as pool indices, its NAL table and
- * every slot's references.
- */
-function record(frame: Frame, pool: FramePool): string {
-  const fields: unknown[] = [];
-  for (const [name, value] of Object.entries(frame)) if (typeof value === 'number' || typeof value === 'boolean') fields.push(name, value);
-  const nals: number[] = [];
-  for (let i = 0; i < frame.nalCount; i++) nals.push(frame.nalOffset[i]!, frame.nalLength[i]!, frame.nalPrefix[i]!, frame.nalType[i]!);
-  return JSON.stringify([fields, frame.slotA?.index ?? -1, frame.slotB?.index ?? -1, nals, pool.slots.map((s) => s.refs)]);
-}
-
-/** Every number field to 7 and boolean to true before the record goes back, so a fill that forgets a field shows. */
-function dirty(frame: Frame): void {
-  const fields = frame as unknown as Record<string, unknown>;
-  for (const name of Object.keys(fields)) {
-    if (typeof fields[name] === 'number') fields[name] = 7;
-    else if (typeof fields[name] === 'boolean') fields[name] = true;
-  }
-}
-
 test("fillFrameRecord (the board's frame record): every field and slot reference as the JS fill makes them, frames across slots too", () => {
   for (const name of FIXTURES) {
     const data = fixture(name);
@@ -163,8 +141,8 @@ test("fillFrameRecord (the board's frame record): every field and slot reference
           strict: false,
           onFrame(frame, pool) {
             if (frame.slotB) spanning++;
-            records.push(record(frame, pool));
-            dirty(frame);
+            records.push(frameRecord(frame, pool));
+            dirtyFrame(frame);
             pool.freeFrame(frame);
           },
         });

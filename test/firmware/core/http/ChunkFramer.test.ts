@@ -26,6 +26,9 @@ test('chunk-size lines are lower-case hex and CRLF for 1, 15, 16, 4095, 2^24 and
     [4095, 'fff\r\n'],
     [4096, '1000\r\n'],
     [2 ** 24, '1000000\r\n'],
+    [2 ** 31 - 1, '7fffffff\r\n'],
+    [2 ** 31, '80000000\r\n'],
+    [2 ** 32 + 5, '100000005\r\n'],
     [Number.MAX_SAFE_INTEGER, '1fffffffffffff\r\n'],
   ];
   for (const [size, expected] of cases) {
@@ -83,6 +86,27 @@ test('a size line placed first and set once the data is in the list (setChunkHea
   list.push(payload, 0, 3);
   assert.throws(() => framer.setChunkHeader(list, 0, 3), /not this framer/, 'only its own line is rewritten');
   assert.is(text(flatten(list)), '012');
+});
+
+test('the placeholder (pushChunkPlaceholder, once per frame) made the line by setChunkHeader: the same bytes as a line pushed first', () => {
+  const framer = new ChunkFramer();
+  const payload = bytes('0123456789abcdefghij'.repeat(20));
+  const list = new ViewList(8);
+  for (const n of [1, 9, 15, 16, 255, 256, 400]) {
+    list.clear();
+    framer.pushChunkPlaceholder(list);
+    assert.is(list.count, 1);
+    list.push(payload, 0, n);
+    framer.setChunkHeader(list, 0, n);
+    framer.pushChunkEnd(list);
+    const expected = `${n.toString(16)}\r\n${text(payload.subarray(0, n))}\r\n`;
+    assert.is(text(flatten(list)), expected, `size ${n}`);
+    assert.is(list.byteLength, expected.length, `byteLength follows the line's length (size ${n})`);
+  }
+  list.clear();
+  framer.pushChunkEnd(list);
+  framer.pushChunkPlaceholder(list);
+  assert.is(list.count, 2, 'the placeholder never merges with a chunk end before it');
 });
 
 test('framing reuses one buffer owned by the framer (no allocation per chunk)', () => {

@@ -14,7 +14,7 @@ import { ServerClock } from '../../../../firmware/core/net/ServerClock.ts';
 import { assert, boardByteScan, fixture, suite } from '../../../harness/index.ts';
 import { FakeTime } from '../../../harness/support.ts';
 import { softHash } from '../sigv4/softHash.ts';
-import { FakeKvs } from './sessionKit.ts';
+import { FakeKvs, type FakeKvsOptions } from './sessionKit.ts';
 import { accessUnitStarts, readLive, type Reads } from '../media/liveKit.ts';
 
 const test = suite('PutMediaSession on FakeTime: fragments from a FragmentSource, replay, outage, staleness, rotation');
@@ -34,9 +34,9 @@ interface Rig {
   fed: number;
 }
 
-function rig(extra: Partial<PutMediaSessionOptions> = {}, poolSlots = 16): Rig {
+function rig(extra: Partial<PutMediaSessionOptions> = {}, poolSlots = 16, service: FakeKvsOptions = {}): Rig {
   const time = new FakeTime();
-  const kvs = new FakeKvs(time);
+  const kvs = new FakeKvs(time, service);
   const clock = new ServerClock(time);
   const pool = new FramePool({ slotCount: poolSlots, slotBytes: 65536, maxFrames: 256 });
   const scan = boardByteScan();
@@ -142,6 +142,25 @@ test('every fragment of a live camera is stored once; the pool is empty after st
   assert.is(r.pool.stats.slotsInUse, 0, 'every slot released');
   assert.is(r.session.stats.connections, 1);
   assert.is(r.time.timers, 0, 'no timer left armed');
+});
+
+test('a socket that frames each chunk itself (Socket.writeChunk, the XS board in C): the same bytes on the wire and bytesSent', async () => {
+  const wire: Uint8Array[] = [];
+  const sent: number[] = [];
+  for (const socketFramesChunks of [false, true]) {
+    const r = rig({ segmentUid: new Uint8Array(16).fill(7) }, 16, { socketFramesChunks });
+    r.session.start();
+    await feed(r, 0, 40);
+    await stop(r);
+    assert.is(r.kvs.putMedia.length, 1);
+    wire.push(r.kvs.putMedia[0]!.socket.written().slice());
+    sent.push(r.session.stats.bytesSent);
+    if (socketFramesChunks) assert.ok(r.kvs.chunksFramedBySocket >= 40, `chunks framed by the socket: ${r.kvs.chunksFramedBySocket}`);
+    else assert.is(r.kvs.chunksFramedBySocket, 0);
+  }
+  assert.ok(wire[0]!.length > 40 * 800, `bytes on the wire: ${wire[0]!.length}`);
+  assert.equal(wire[1], wire[0], 'the same bytes, framing included');
+  assert.is(sent[1], sent[0], 'bytesSent counts the framing either way');
 });
 
 test('a cut connection: reconnect after backoff, un-acknowledged fragments replayed with their original timecodes', async () => {

@@ -1,8 +1,10 @@
 // Helpers for the AckParser suites: run byte streams through a parser in given pieces and record every
 // outcome as plain data (the parser's event object is reused, so it is copied inside the callback).
 import { FieldcamError } from '../../../../firmware/core/errors.ts';
+import type { AckScanPort } from '../../../../firmware/io/AckScan.ts';
 import { AckParser, type AckEvent } from '../../../../firmware/core/kvs/AckParser.ts';
 import { encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
+import { boardAckScan } from '../../../harness/index.ts';
 import { xorshift32 as rng } from '../../../harness/support.ts';
 export { rng };
 
@@ -15,10 +17,15 @@ export interface Recorder {
   readonly objects: AckEvent[];
 }
 
-export function recorder(): Recorder {
+/**
+ * A parser recording its outcomes; with the board's ACK framing walk when the runner has one (ack.c inside XS), so
+ * every AckParser suite checks it there. `scan: null`: AckParser's TypeScript walk whatever the runner.
+ */
+export function recorder(scan: AckScanPort | null | undefined = boardAckScan()): Recorder {
   const outcomes: Outcome[] = [];
   const objects: AckEvent[] = [];
   const parser = new AckParser({
+    ...(scan ? { scan } : {}),
     onAck(ack) {
       objects.push(ack);
       outcomes.push({ ack: ack.eventType, timecode: ack.fragmentTimecode, number: ack.fragmentNumber, errorId: ack.errorId });
@@ -36,9 +43,9 @@ export function bytesOf(input: string | Uint8Array): Uint8Array {
 }
 
 /** Outcomes of `input` pushed in pieces that end at `cuts` (ascending offsets), through one parser. */
-export function parse(input: string | Uint8Array, cuts: readonly number[] = []): Outcome[] {
+export function parse(input: string | Uint8Array, cuts: readonly number[] = [], scan?: AckScanPort | null): Outcome[] {
   const bytes = bytesOf(input);
-  const r = recorder();
+  const r = recorder(scan);
   let from = 0;
   for (const cut of [...cuts, bytes.length]) {
     r.parser.push(bytes, from, cut - from);

@@ -1,14 +1,14 @@
-// A KVS for PutMediaSession suites on hand-driven time (FakeTime): sockets that answer the control plane
-// (DescribeStream, GetDataEndpoint) with JSON and PutMedia with a chunked stream of acknowledgements, from the
-// Cluster timecodes the session actually wrote. Faults are knobs: refuse connections, cut the live one, stop
+// A KVS for PutMediaSession suites on hand-driven time (FakeTime): a scripted peer on the harness's FakeSocket that
+// answers the control plane (DescribeStream, GetDataEndpoint) with JSON and PutMedia with a chunked stream of
+// acknowledgements, from the Cluster timecodes the session actually wrote. Faults are knobs: refuse connections, cut the live one, stop
 // acknowledging. Pure ECMAScript: the same suite runs under Node, inside XS and under QEMU.
-import type { Socket, SocketFactory, SocketOptions } from '../../../../firmware/io/Socket.ts';
-import type { ViewList } from '../../../../firmware/core/media/ViewList.ts';
+import type { ByteRanges, SocketFactory } from '../../../../firmware/io/Socket.ts';
 import { decodeUtf8, encodeUtf8 } from '../../../../firmware/core/text/utf8.ts';
-import type { FakeTime } from '../../../harness/support.ts';
+import { concatBytes, FakeSocket, type FakeTime } from '../../../harness/support.ts';
 
 const CLUSTER_ID = [0x1f, 0x43, 0xb6, 0x75];
 const CLUSTER_TIMECODE_ID = 0xe7;
+const CRLF = new Uint8Array([0x0d, 0x0a]);
 /** Connect and answer after this many ms of fake time (never synchronously: real sockets never are). */
 const LATENCY_MS = 5;
 /** The service's time at FakeTime's monotonic 0. */
@@ -17,16 +17,20 @@ export const SERVER_EPOCH_MS = Date.UTC(2025, 0, 1);
 export interface FakeKvsOptions {
   /** Fragments stored by the service, by producer timecode (duplicates counted). */
   readonly retentionHours?: number;
+  /**
+   * The sockets frame HTTP chunks themselves (Socket.writeChunk, as the XS board's do in C), framed here from RFC 9112
+   * §7.1 independently of ChunkFramer; absent: plain writes, the session frames with ChunkFramer.
+   */
+  readonly socketFramesChunks?: boolean;
 }
 
-/** One socket of the fake service: a control-plane exchange or a PutMedia request. */
-class FakeKvsSocket implements Socket {
-  readonly options: SocketOptions;
+/**
+ * One connection to the fake service, on the harness's FakeSocket: a control-plane exchange or a PutMedia request.
+ * The socket records what the session wrote; this side reads it after the latency and answers.
+ */
+class KvsConnection {
+  readonly socket: FakeSocket;
   private readonly kvs: FakeKvs;
-  private sent = new Uint8Array(4096);
-  private sentLength = 0;
-  private inbox: Uint8Array[] = [];
-  closed = false;
   putMedia = false;
   answered = false;
   /** Where the Cluster scan resumes. */
@@ -35,59 +39,42 @@ class FakeKvsSocket implements Socket {
   readonly fragments: number[] = [];
   acked = 0;
 
-  constructor(kvs: FakeKvs, options: SocketOptions) {
+  constructor(kvs: FakeKvs, socket: FakeSocket) {
     this.kvs = kvs;
-    this.options = options;
+    this.socket = socket;
+    socket.writable = kvs.writable;
+    socket.onWrite = () => kvs.time.set(LATENCY_MS, () => this.onBytes());
+    if (kvs.socketFramesChunks) socket.writeChunk = (views) => this.writeFramed(views);
   }
 
-  read(into: Uint8Array, offset: number, length: number): number {
-    const head = this.inbox[0];
-    if (!head) return 0;
-    const n = Math.min(length, head.length);
-    into.set(head.subarray(0, n), offset);
-    if (n === head.length) this.inbox.shift();
-    else this.inbox[0] = head.subarray(n);
-    return n;
-  }
-
-  write(views: ViewList): number {
-    if (this.closed) throw new RangeError('write after close');
-    for (let i = 0; i < views.count; i++) this.append(views.sources[i]!, views.offsets[i]!, views.lengths[i]!);
-    this.kvs.time.set(LATENCY_MS, () => this.onBytes());
-    return this.kvs.writable;
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-
-  /** Pushes bytes to the client. */
-  deliver(bytes: Uint8Array): void {
-    if (this.closed) return;
-    this.inbox.push(bytes);
-    this.options.onReadable(bytes.length);
-  }
-
-  /** The service ends the connection (error: a reset; undefined: an orderly end). */
-  end(error?: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.options.onClose(error ? Object.assign(new Error(error), { code: 'ECONNRESET' }) : undefined);
-  }
-
-  private append(src: Uint8Array, off: number, len: number): void {
-    if (this.sentLength + len > this.sent.length) {
-      const grown = new Uint8Array(Math.max(this.sent.length * 2, this.sentLength + len));
-      grown.set(this.sent.subarray(0, this.sentLength));
-      this.sent = grown;
+  /** Socket.writeChunk, when the service's options ask for it: the size in hex, CRLF, the ranges, CRLF. */
+  private writeFramed(views: ByteRanges): number {
+    if (this.socket.closed) throw new RangeError('write after close');
+    if (views.byteLength === 0) return this.socket.writable;
+    this.kvs.chunksFramedBySocket++;
+    const line = encodeUtf8(`${views.byteLength.toString(16)}\r\n`);
+    const n = views.count + 2;
+    const sources = [line];
+    const offsets = new Uint32Array(n);
+    const lengths = new Uint32Array(n);
+    lengths[0] = line.length;
+    for (let i = 0; i < views.count; i++) {
+      sources.push(views.sources[i]!);
+      offsets[i + 1] = views.offsets[i]!;
+      lengths[i + 1] = views.lengths[i]!;
     }
-    this.sent.set(src.subarray(off, off + len), this.sentLength);
-    this.sentLength += len;
+    sources.push(CRLF);
+    lengths[n - 1] = 2;
+    return this.socket.write({ sources, offsets, lengths, count: n, byteLength: line.length + views.byteLength + 2 });
+  }
+
+  get closed(): boolean {
+    return this.socket.closed;
   }
 
   private onBytes(): void {
     if (this.closed) return;
-    const bytes = this.sent.subarray(0, this.sentLength);
+    const bytes = this.socket.written();
     if (!this.answered) {
       const text = decodeUtf8(bytes, 0, Math.min(bytes.length, 8192), false);
       const headEnd = text.indexOf('\r\n\r\n');
@@ -117,11 +104,8 @@ class FakeKvsSocket implements Socket {
           : {};
     const json = encodeUtf8(JSON.stringify(body));
     const head = encodeUtf8(`HTTP/1.1 200 OK\r\ndate: ${kvs.date()}\r\ncontent-type: application/json\r\ncontent-length: ${json.length}\r\n\r\n`);
-    const all = new Uint8Array(head.length + json.length);
-    all.set(head, 0);
-    all.set(json, head.length);
-    this.deliver(all);
-    this.end();
+    this.socket.deliver(concatBytes([head, json]));
+    this.socket.end();
   }
 
   /** Finds the Cluster starts (ID, unknown size, Timecode) the session wrote and the body's last chunk. */
@@ -163,28 +147,40 @@ export class FakeKvs {
   readonly time: FakeTime;
   readonly retentionHours: number;
   readonly sockets: SocketFactory;
-  readonly connections: FakeKvsSocket[] = [];
+  readonly connections: KvsConnection[] = [];
   readonly stored = new Map<number, number>();
   /** New connections fail (the link is down). */
   down = false;
   /** Acknowledgements are sent (false: the service swallows the body, a stale connection). */
   autoAck = true;
-  /** What every write reports as still writable (<= 0: backpressure). */
-  writable = 1 << 20;
+  readonly socketFramesChunks: boolean;
+  /** Chunks the sockets framed themselves (writeChunk). */
+  chunksFramedBySocket = 0;
+  private writable_ = 1 << 20;
 
   constructor(time: FakeTime, options: FakeKvsOptions = {}) {
     this.time = time;
     this.retentionHours = options.retentionHours ?? 24;
+    this.socketFramesChunks = options.socketFramesChunks === true;
     this.sockets = (options_) => {
-      const socket = new FakeKvsSocket(this, options_);
-      this.connections.push(socket);
+      const socket = new FakeSocket(options_);
+      this.connections.push(new KvsConnection(this, socket));
       time.set(LATENCY_MS, () => {
         if (socket.closed) return;
-        if (this.down) socket.end('connect ECONNREFUSED');
+        if (this.down) socket.end('connect ECONNREFUSED', 'ECONNREFUSED');
         else socket.options.onConnect();
       });
       return socket;
     };
+  }
+
+  /** What every write reports as still writable (<= 0: backpressure), on open connections and new ones. */
+  get writable(): number {
+    return this.writable_;
+  }
+  set writable(n: number) {
+    this.writable_ = n;
+    for (const c of this.connections) c.socket.writable = n;
   }
 
   /**
@@ -196,12 +192,12 @@ export class FakeKvs {
   }
 
   /** PutMedia connections so far. */
-  get putMedia(): FakeKvsSocket[] {
+  get putMedia(): KvsConnection[] {
     return this.connections.filter((c) => c.putMedia);
   }
 
   /** The open PutMedia connection, if any. */
-  get live(): FakeKvsSocket | undefined {
+  get live(): KvsConnection | undefined {
     const p = this.putMedia;
     const last = p[p.length - 1];
     return last && !last.closed ? last : undefined;
@@ -216,41 +212,41 @@ export class FakeKvs {
 
   /** Resets the live PutMedia connection (a cut link). */
   cut(): void {
-    this.live?.end('read ECONNRESET');
+    this.live?.socket.end('read ECONNRESET');
   }
 
-  putMediaOpened(socket: FakeKvsSocket): void {
-    socket.deliver(encodeUtf8('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-type: application/json\r\n\r\n'));
+  putMediaOpened(c: KvsConnection): void {
+    c.socket.deliver(encodeUtf8('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-type: application/json\r\n\r\n'));
   }
 
-  fragmentStarted(socket: FakeKvsSocket, timecode: number): void {
+  fragmentStarted(c: KvsConnection, timecode: number): void {
     if (!this.autoAck) return;
-    this.ack(socket, 'BUFFERING', timecode);
+    this.ack(c, 'BUFFERING', timecode);
     // The previous fragment is complete: the next one started after it.
-    this.completeThrough(socket, socket.fragments.length - 1);
+    this.completeThrough(c, c.fragments.length - 1);
   }
 
-  bodyEnded(socket: FakeKvsSocket): void {
+  bodyEnded(c: KvsConnection): void {
     if (!this.autoAck) return;
-    this.completeThrough(socket, socket.fragments.length);
+    this.completeThrough(c, c.fragments.length);
     this.time.set(LATENCY_MS, () => {
-      socket.deliver(encodeUtf8('0\r\n\r\n'));
-      socket.end();
+      c.socket.deliver(encodeUtf8('0\r\n\r\n'));
+      c.socket.end();
     });
   }
 
   /** Sends one acknowledgement as a chunk of the response. */
-  ack(socket: FakeKvsSocket, type: string, timecode: number): void {
+  ack(c: KvsConnection, type: string, timecode: number): void {
     const json = `{"EventType":"${type}","FragmentTimecode":${timecode},"FragmentNumber":"91343852333${timecode}"}`;
-    socket.deliver(encodeUtf8(`${json.length.toString(16)}\r\n${json}\r\n`));
+    c.socket.deliver(encodeUtf8(`${json.length.toString(16)}\r\n${json}\r\n`));
   }
 
-  private completeThrough(socket: FakeKvsSocket, count: number): void {
-    while (socket.acked < count) {
-      const tc = socket.fragments[socket.acked++]!;
-      this.ack(socket, 'RECEIVED', tc);
+  private completeThrough(c: KvsConnection, count: number): void {
+    while (c.acked < count) {
+      const tc = c.fragments[c.acked++]!;
+      this.ack(c, 'RECEIVED', tc);
       this.stored.set(tc, (this.stored.get(tc) ?? 0) + 1);
-      this.ack(socket, 'PERSISTED', tc);
+      this.ack(c, 'PERSISTED', tc);
     }
   }
 }

@@ -5,11 +5,11 @@
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
 import { MjpegReader } from '../../../../firmware/core/mjpeg/MjpegReader.ts';
-import type { Frame } from '../../../../firmware/core/media/Frame.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import { prng, referenceScanPort } from '../h264/h264TestKit.ts';
 import { run } from './mjpegKit.ts';
+import { dirtyFrame, frameRecord } from '../media/frameRecordKit.ts';
 
 const test = suite('mjpeg/JpegScanner with the board scan');
 
@@ -219,28 +219,6 @@ test('the reader with walkJpegHeaders, findJpegMarker and skipJpegSegments: the 
   }
 });
 
-/**
- * Every field of a frame record as the reader hands it over: its own number and boolean fields whatever they are
- * (a field added to Frame is compared without changing this test), its slots as pool indices, its NAL table and
- * every slot's references.
- */
-function record(frame: Frame, pool: FramePool): string {
-  const fields: unknown[] = [];
-  for (const [name, value] of Object.entries(frame)) if (typeof value === 'number' || typeof value === 'boolean') fields.push(name, value);
-  const nals: number[] = [];
-  for (let i = 0; i < frame.nalCount; i++) nals.push(frame.nalOffset[i]!, frame.nalLength[i]!, frame.nalPrefix[i]!, frame.nalType[i]!);
-  return JSON.stringify([fields, frame.slotA?.index ?? -1, frame.slotB?.index ?? -1, nals, pool.slots.map((s) => s.refs)]);
-}
-
-/** Every number field to 7 and boolean to true before the record goes back, so a fill that forgets a field shows. */
-function dirty(frame: Frame): void {
-  const fields = frame as unknown as Record<string, unknown>;
-  for (const name of Object.keys(fields)) {
-    if (typeof fields[name] === 'number') fields[name] = 7;
-    else if (typeof fields[name] === 'boolean') fields[name] = true;
-  }
-}
-
 test("fillFrameRecord for images (the board's frame record): every field and slot reference as the JS fill makes them, images across slots too", () => {
   const data = fixture('mjpeg-320x240-10fps.mjpeg');
   // Under Node the H.264 kit's TypeScript reference of the contract stands in for the board's records.c.
@@ -265,8 +243,8 @@ test("fillFrameRecord for images (the board's frame record): every field and slo
         byteScan,
         onFrame: (frame) => {
           if (frame.slotB) spanning++;
-          records.push(record(frame, pool));
-          dirty(frame);
+          records.push(frameRecord(frame, pool));
+          dirtyFrame(frame);
           pool.freeFrame(frame);
         },
       });

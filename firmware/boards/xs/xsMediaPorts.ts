@@ -1,0 +1,28 @@
+// The media path's natives as the XS board hands them to the core: the host's functions themselves (scan.c,
+// accessunits.c, records.c and block.c read only their arguments, never `this`). The media path calls them once or
+// twice per camera read, and a wrapper would add two JS calls each time. xsBoard uses these; so do the XS test
+// harness and the media benches, so that what they measure is what the device runs.
+import type { Board } from '../../io/Board.ts';
+import { host } from './native.ts';
+
+/** The byte scans (ByteScanPort). */
+export function xsByteScan(): NonNullable<Board['byteScan']> {
+  const native = host();
+  return Object.freeze({
+    indexOfByte: native.indexOfByte,
+    findStartCodes: native.findStartCodes,
+    classifyNals: native.classifyNals,
+    closeAccessUnit: native.closeAccessUnit,
+    pushAccessUnits: native.pushAccessUnits,
+    copyNalTable: native.copyNalTable,
+    fillFrameRecord: native.fillFrameRecord,
+    findJpegMarker: native.findJpegMarker,
+    skipJpegSegments: native.skipJpegSegments,
+    walkJpegHeaders: native.walkJpegHeaders,
+  });
+}
+
+/** The SimpleBlock writers (MkvBlockPort). */
+export function xsMkvBlock(): NonNullable<Board['mkvBlock']> {
+  return Object.freeze({ pushBlock: host().mkvBlock, writeBlock: host().mkvWriteBlock });
+}
