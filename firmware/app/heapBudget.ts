@@ -21,22 +21,16 @@ export const CAMERA_HEAP = Object.freeze({
     32: Object.freeze({ fixed: 80_000, perFrame: 103, perFrameNalTable: 531 }),
   }),
   /**
-   * The camera's spool (docs/spool.md): its record buffer (`maxRecordBytes`), its index (44 bytes per record it can
-   * hold, SpoolLog) and one fragment's decoded frame records with their NAL tables (SpoolFragmentSource).
+   * The camera's spool (docs/spool.md): its index (SpoolLog: 44 bytes per record it can hold, rounded up from 25 on a
+   * 64-bit build and 41 on a 32-bit one) and the frame records of the window it reads back (SpoolFragmentSource).
+   * Its record read buffer (the pool's slot size) is not heap: buildCameras places it beside the pools.
+   * Fitted on the same bench (64- and 32-bit): 389 slots; 118-141 KB of chunks at 152 frames per fragment, up to
+   * 256 KB at 302 on a 32-bit build.
    */
-  spoolFixedSlots: 100,
-  spoolSlotsPerFragmentFrame: 54,
-  spoolFixedChunkBytes: 80_000,
-  spoolChunkBytesPerFragmentFrame: 900,
+  spoolFixedSlots: 400,
+  spoolFixedChunkBytes: 140_000,
+  spoolChunkBytesPerFragmentFrame: 800,
   spoolIndexBytesPerRecord: 44,
-  /**
-   * A spool's record buffer (1 MiB on pi-zero-w, 4 MiB on pi-4) is at least the heap's growth step, so the engine
-   * gives it a block of its own and the block being filled keeps its free space: the heap the runtime holds ends
-   * up to the largest such buffer above what is in use, once per device (counted by planHeap, not in what a build
-   * allocates). Measured (test/bench/cameraHeapBoot.ts … spool): pi-zero-w, one camera with the manifest's spool,
-   * 5,898,288 B held after boot against 5.3 MB in use by this table; two such cameras ended in OUT_OF_MEMORY.
-   */
-  spoolRecordBufferSlack: 1,
   /**
    * What each camera may take beyond its build while it streams (its connection's 16 KiB receive scratch, HTTP and
    * ACK parsing, fragment headers), and the device's shared part (control channel, credentials, timers). On pi-zero-w
@@ -52,7 +46,7 @@ export interface CameraHeapShape {
   readonly maxFrames: number;
   readonly nalTable: boolean;
   /** The camera's spool (cameraSpool.ts sizes it so); absent: none. */
-  readonly spool?: { readonly recordBytes: number; readonly maxRecords: number; readonly framesPerFragment: number };
+  readonly spool?: { readonly maxRecords: number; readonly framesPerFragment: number };
 }
 
 /** What building the camera allocates (CAMERA_HEAP), on a build whose slots take `slotSize` bytes; no streaming allowance. */
@@ -64,8 +58,8 @@ export function cameraBuildBytes(shape: CameraHeapShape, slotSize: number): numb
   let chunks = c.fixed + frames * (c.perFrame + (shape.nalTable ? c.perFrameNalTable : 0));
   const spool = shape.spool;
   if (spool) {
-    slots += h.spoolFixedSlots + spool.framesPerFragment * h.spoolSlotsPerFragmentFrame;
-    chunks += h.spoolFixedChunkBytes + spool.framesPerFragment * h.spoolChunkBytesPerFragmentFrame + spool.recordBytes;
+    slots += h.spoolFixedSlots;
+    chunks += h.spoolFixedChunkBytes + spool.framesPerFragment * h.spoolChunkBytesPerFragmentFrame;
     chunks += spool.maxRecords * h.spoolIndexBytesPerRecord;
   }
   return Math.ceil(slots * slotSize + chunks);
@@ -81,9 +75,7 @@ export function cameraHeapShape(sizing: PoolSizing, camera: DeviceConfig): Camer
   const s = deriveSpoolSizing(budget, camera.board.pool, camera.board.stream);
   return {
     ...shape,
-    // The record read buffer (the pool's slot size) sits beside the pools outside the JS heap on a board with slots
-    // (the XS board: framePoolMemory), so none of it is heap.
-    spool: { recordBytes: 0, maxRecords: s.maxRecords, framesPerFragment: Math.min(s.maxFramesPerFragment, sizing.maxFrames) },
+    spool: { maxRecords: s.maxRecords, framesPerFragment: Math.min(s.maxFramesPerFragment, sizing.maxFrames) },
   };
 }
 
@@ -93,7 +85,7 @@ export interface HeapPlan {
   readonly heldBytes: number;
   /** Each camera's estimate (cameraBuildBytes and its streaming allowance), in order. */
   readonly cameraBytes: readonly number[];
-  /** held + cameras + the largest spool buffer's heap block + the shared streaming part. */
+  /** held + cameras + the shared streaming part. */
   readonly estimateBytes: number;
   /** The runtime's heap limit (--heap-limit = the manifest's memory.jsBudgetBytes). */
   readonly limitBytes: number;
@@ -116,8 +108,7 @@ export function planHeap(
   const shapes = cameras.map((c, i) => cameraHeapShape(sizings[i]!, c));
   const spooled = shapes.some((shape) => shape.spool !== undefined);
   const cameraBytes = shapes.map((shape) => cameraBuildBytes(shape, slotSize) + CAMERA_HEAP.streamingBytesPerCamera);
-  const slackBytes = Math.max(0, ...shapes.map((shape) => (shape.spool?.recordBytes ?? 0) * CAMERA_HEAP.spoolRecordBufferSlack));
-  const estimateBytes = memory.heapBytes + cameraBytes.reduce((a, b) => a + b, 0) + slackBytes + CAMERA_HEAP.streamingSharedBytes;
+  const estimateBytes = memory.heapBytes + cameraBytes.reduce((a, b) => a + b, 0) + CAMERA_HEAP.streamingSharedBytes;
   if (estimateBytes > memory.limitBytes) {
     const mb = (n: number) => `${(n / 1_048_576).toFixed(2)} MiB`;
     const each = cameras.map((c, i) => `${c.cameraName ?? c.stream.name} ${mb(cameraBytes[i]!)}`).join(', ');
@@ -125,7 +116,7 @@ export function planHeap(
       'CONFIG_INVALID',
       `the JS heap of ${cameras.length} camera(s) would need about ${mb(estimateBytes)}: ${mb(memory.heapBytes)} held at boot, ` +
         `${each} (frame records, reader, session${spooled ? ', spool' : ''}; while streaming), ` +
-        `${slackBytes > 0 ? `${mb(slackBytes)} for the spool buffer's heap block, ` : ''}${mb(CAMERA_HEAP.streamingSharedBytes)} shared; ` +
+        `${mb(CAMERA_HEAP.streamingSharedBytes)} shared; ` +
         `the runtime's limit is ${mb(memory.limitBytes)} (memory.jsBudgetBytes of board ` +
         `${cameras[0]?.board.name ?? '?'}): fewer cameras, a lower fps per camera (frame records)` +
         `${spooled ? ", a smaller spool.maxRecordBytes in the board's manifest" : ''}, or a board with a larger jsBudgetBytes`,

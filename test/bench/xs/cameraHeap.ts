@@ -7,6 +7,7 @@
 //   build/xs/x86_64/fieldcam-runtime /tmp/heap.js /tmp/heap-spool            (64-bit slots)
 //   build/qemu/bin/qemu-arm -cpu arm1176 build/xs/armv6/fieldcam-runtime /tmp/heap.js /tmp/heap-spool   (32-bit)
 import { CameraUploader } from '../../../firmware/app/CameraUploader.ts';
+import { spoolReadBytes } from '../../../firmware/app/cameraSpool.ts';
 import { parseDeviceConfig } from '../../../firmware/app/DeviceConfig.ts';
 import { cameraHeapShape } from '../../../firmware/app/heapBudget.ts';
 import { cameraPoolSizing } from '../../../firmware/app/poolBudget.ts';
@@ -43,12 +44,20 @@ function config(fps: number, codec: string, spool: boolean, seconds: number, max
 function measure(fps: number, codec: string, spool: boolean, seconds = 60, maxRecordBytes = 1_048_576, spoolBytes = 64 << 20): void {
   const c = parseDeviceConfig(config(fps, codec, spool, seconds, maxRecordBytes, spoolBytes));
   const sizing = cameraPoolSizing(c);
-  const arena = new ArrayBuffer(sizing.slotCount * 16);
+  // The slots stand in small (their bytes are not heap on the device) and the spool's read buffer after them, both in
+  // memory made before counting, as buildCameras places them outside the JS heap.
+  const readBytes = spoolReadBytes(c);
+  const arena = new ArrayBuffer(sizing.slotCount * 16 + readBytes);
+  const spoolBuffer = readBytes > 0 ? new Uint8Array(arena, sizing.slotCount * 16, readBytes) : undefined;
   const small = { ...sizing, slotBytes: 16 };
   native.heapCounters(counters, true);
   const slots0 = counters[0]!;
   const chunks0 = counters[1]!;
-  const uploader = new CameraUploader(xsBoard, c, undefined, undefined, { tls: { ca: '' }, pool: { sizing: small, arena, offset: 0 } });
+  const uploader = new CameraUploader(xsBoard, c, undefined, undefined, {
+    tls: { ca: '' },
+    pool: { sizing: small, arena, offset: 0 },
+    ...(spoolBuffer ? { spoolBuffer } : {}),
+  });
   native.heapCounters(counters, false);
   const slots = counters[0]! - slots0;
   const chunkBytes = counters[1]! - chunks0;
