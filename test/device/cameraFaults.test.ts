@@ -16,10 +16,11 @@ import { loadBoardManifest, type BoardManifest } from '../../host/shared/loadBoa
 import { bootBoard } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { decodedFrameCount, FIXTURES, ROOT, tempDir, tool } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { distinctTimestamps, getMedia } from './storedMedia.ts';
+import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
 
 const test = suite('pi-zero-w under QEMU: a camera pipe paused, flooded and cut; a camera that is not H.264');
 const tmp = tempDir('fieldcam-camera-faults-');
@@ -76,14 +77,11 @@ function midFrameAfter(written: number): number {
 }
 
 function config(name: string, board: BoardManifest): string {
-  const url = new URL(cloud.endpoint);
   const path = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(path, {
     board,
     streamName: name,
-    region: 'us-east-1',
-    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    ...localCloudTarget(cloud),
     codec: 'h264',
     live: true,
     recorded: false,
@@ -93,7 +91,8 @@ function config(name: string, board: BoardManifest): string {
   return path;
 }
 
-test('build the pi-zero-w image; start the local cloud', async () => {
+test.before(async () => {
+  // build the pi-zero-w image; start the local cloud
   image = await buildImage(loadBoardManifest('pi-zero-w'), { typecheck: false });
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });

@@ -144,13 +144,22 @@ on[EVENT.SOCKET_READABLE] = (_, held) => {
   }
 });
 
-for (const mode of ['TCP', 'TLS'] as const) {
-  test(`${mode} backpressure: 16 MiB to a slow reader; writes report <= 0, SOCKET_WRITABLE follows, every byte arrives intact`, async () => {
-    const total = 16 << 20;
+// socketWriteChunk (the uploader's per-frame write): the same writes framed in C as HTTP chunks, through the same
+// partial sends and queue, the size line and CRLF included (net.c's head and tail ranges).
+for (const [mode, write] of [
+  ['TCP', 'gather'],
+  ['TLS', 'gather'],
+  ['TCP', 'chunk'],
+  ['TLS', 'chunk'],
+] as const) {
+  const how = write === 'chunk' ? ' with socketWriteChunk' : '';
+  test(`${mode} backpressure${how}: 16 MiB to a slow reader; writes report <= 0, SOCKET_WRITABLE follows, every byte arrives intact`, async () => {
     const block = Buffer.alloc(65536);
     for (let i = 0; i < block.length; i++) block[i] = (i * 13 + (i >> 9)) & 255;
+    const wire = write === 'chunk' ? Buffer.concat([Buffer.from('10000\r\n'), block, Buffer.from('\r\n')]) : block;
+    const total = 256 * wire.length;
     const expected = createHash('sha256');
-    for (let sent = 0; sent < total; sent += block.length) expected.update(block);
+    for (let k = 0; k < 256; k++) expected.update(wire);
     const p = await testPki();
     const sink = (s: NetSocket) => {
       const hash = createHash('sha256');
@@ -178,8 +187,8 @@ let sent = 0, blocked = 0, writableEvents = 0, reply = '';
 const buf = new Uint8Array(256);
 function pump() {
   while (sent < total) {
-    const room = native.socketWrite(h, sources, offsets, lengths, 2);
-    sent += 65536;
+    const room = native.argv[2] === 'chunk' ? native.socketWriteChunk(h, sources, offsets, lengths, 2) : native.socketWrite(h, sources, offsets, lengths, 2);
+    sent += ${wire.length};
     if (room <= 0) { blocked++; return; }
   }
 }
@@ -190,7 +199,7 @@ on[EVENT.SOCKET_READABLE] = () => {
   if (reply.endsWith('\\n')) { native.print(reply.trim()); native.print('blocked ' + (blocked > 0) + ' ' + (writableEvents === blocked)); native.socketClose(h); }
 };
 on[EVENT.SOCKET_CLOSE] = (_, value) => native.print('close ' + value);`,
-        { args: [mode, p.ca] },
+        { args: [mode, p.ca, write] },
       );
       assert.is(r.status, 0, r.stderr);
       assert.equal(r.lines, [`done ${expected.digest('hex')}`, 'blocked true true']);
