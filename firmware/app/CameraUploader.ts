@@ -12,6 +12,7 @@ import { LatencyStats } from '../core/kvs/LatencyStats.ts';
 import { PoolFragmentSource } from '../core/kvs/PoolFragmentSource.ts';
 import { PutMediaSession, type SessionEvent, type SessionStats } from '../core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../core/net/ServerClock.ts';
+import type { Frame } from '../core/media/Frame.ts';
 import { FrameInput } from '../core/media/FrameInput.ts';
 import { PREPARE } from '../core/media/StreamCursor.ts';
 import { FragmentMetadata } from '../core/mkv/FragmentMetadata.ts';
@@ -23,7 +24,7 @@ import type { DeviceConfig, StaticCredentials } from './DeviceConfig.ts';
 import { deviceUserAgent, iotCredentialsFor } from './iotCredentialsFor.ts';
 import { CODECS } from '../core/media/codecs.ts';
 import type { SpoolFragmentSource } from '../core/spool/SpoolFragmentSource.ts';
-import { createCameraSpool, spoolStatus, type SpoolStatus } from './cameraSpool.ts';
+import { createCameraSpool, spoolReadBytes, spoolStatus, type SpoolStatus } from './cameraSpool.ts';
 
 /** Reads per event-loop turn before yielding, so sockets and ACKs run between camera reads. */
 const READS_PER_TURN = 8;
@@ -91,6 +92,8 @@ export interface SharedParts {
   readonly tls?: { readonly ca: string };
   /** This camera's pool (poolBudget.ts planPools): its sizing and where it starts in `arena` (absent: an ArrayBuffer of its own). */
   readonly pool?: { readonly sizing: PoolSizing; readonly arena?: ArrayBufferLike; readonly offset: number };
+  /** This camera's spool read buffer (spoolReadBytes), beside the pools outside the JS heap; absent: its own. */
+  readonly spoolBuffer?: Uint8Array;
   /**
    * Bytes read per event-loop turn before yielding, besides READS_PER_TURN: a camera that floods its pipe gets
    * this much per turn like every other camera, and the sockets and ACKs of all of them run in between.
@@ -173,11 +176,17 @@ export class CameraUploader {
     this.config = config;
     this.turnBytes = shared?.turnBytes ?? Infinity;
     const clock = new ServerClock(board.clock);
+    let spoolBuffer = shared?.spoolBuffer;
     if (shared?.pool) {
       this.pool = new FramePool(shared.pool.sizing, shared.pool.arena, shared.pool.offset);
     } else {
       const sizing = cameraPoolSizing(config);
-      this.pool = new FramePool(sizing, board.framePoolMemory?.(sizing.slotCount * sizing.slotBytes));
+      // The spool's read buffer sits after the slots in the same memory (outside the JS heap where the board has it).
+      const poolBytes = sizing.slotCount * sizing.slotBytes;
+      const readBytes = spoolReadBytes(config);
+      const arena = board.framePoolMemory?.(poolBytes + readBytes);
+      this.pool = new FramePool(sizing, arena);
+      if (arena && readBytes > 0) spoolBuffer = new Uint8Array(arena, poolBytes, readBytes);
     }
     const startTimecode = config.pin ? config.pin.startTimeMs : clock.now();
     // A live camera is stamped from the capture clock (when its bytes arrived); a file (or a pinned test run)
@@ -281,13 +290,23 @@ export class CameraUploader {
     const metadata = stream.metadata || config.control ? new FragmentMetadata() : undefined;
     this.metadata = metadata;
     for (const name of Object.keys(stream.metadata ?? {})) metadata!.put(name, stream.metadata![name]!, true);
-    // The spool stores video frame records (docs/spool.md) and does not carry audio packets yet: a camera with
-    // audio uploads from its RAM pool only (docs/device-bundle.md "Audio").
-    this.spool = this.audio
-      ? undefined
-      : createCameraSpool(board, clock, config, this.input, this.pool, () => {
-          if (!this.ended) this.session.framesQueued();
-        });
+    // Spool records carry audio packets among the frames and an event clip's tags (docs/spool.md).
+    this.spool = createCameraSpool(
+      board,
+      clock,
+      config,
+      this.input,
+      this.pool,
+      () => {
+        if (!this.ended) this.session.framesQueued();
+      },
+      {
+        ...(this.audio ? { audio: this.audio } : {}),
+        ...(gate ? { fragmentTags: (start: Frame) => gate.tagsFor(start) } : {}),
+        ...(spoolBuffer ? { readBuffer: spoolBuffer } : {}),
+      },
+    );
+    const spool = this.spool;
     const mediaType = kvsMediaType(config.camera.codec, audioConfig ? [audioConfig.codec] : []);
     this.session = new PutMediaSession({
       source: this.spool ?? new PoolFragmentSource(this.input, this.audio),
@@ -306,7 +325,8 @@ export class CameraUploader {
       ...(config.camera.live ? { maxLatencyMs: LIVE_MAX_LATENCY_MS } : {}),
       ...(config.board.net ? { deadlines: config.board.net } : {}),
       ...(metadata ? { metadata } : {}),
-      ...(gate ? { fragmentTags: (start) => gate.tagsFor(start) } : {}),
+      // A spooled fragment goes up with the tags its record kept (an earlier boot's clip too), a live one with its clip's.
+      ...(spool ? { fragmentTags: (start) => spool.fragmentTags(start) } : gate ? { fragmentTags: (start) => gate.tagsFor(start) } : {}),
       onFragmentStart: (timecode) => {
         // Once per fragment; the one-shot tags just went out on this one.
         if (this.tagWaiters.length === 0) return;

@@ -504,6 +504,12 @@ export const ERRORS = Object.freeze({
     'a spool record failed its length or CRC-32 check; the spool keeps every record before it and cuts the rest (a torn write from a power cut)',
   ),
 
+  STORAGE_VERSION: spec(
+    'storage',
+    false,
+    'the spool holds records in a format this firmware does not read (a newer firmware wrote them); they are left untouched and the device streams from RAM alone: update the firmware, or move the spool folder aside',
+  ),
+
   // ── configuration (the device bundle; host tools add their own codes, host/shared/hostErrors.ts) ──
   CONFIG_INVALID: spec('config', false, 'fix the named field in the configuration file'),
 } as const);

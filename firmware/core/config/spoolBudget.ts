@@ -20,7 +20,10 @@ export const SPOOL_KEYS = Object.freeze(['maxBytes', 'minFreeBytes', 'drainKbps'
 
 /** What the device allocates for a spool, derived from its budget, the pool and the fragment timing. */
 export interface SpoolSizing {
-  /** Records the index holds: twice the fragments of `maxBytes` at the camera's bitrate (small fragments happen). */
+  /**
+   * Records the index holds: twice the fragments of `maxBytes` at the camera's bitrate (small fragments happen), at
+   * least 64 (41 bytes each): a camera well below its budgeted bitrate fills a small spool with many small fragments.
+   */
   readonly maxRecords: number;
   /** Frames one fragment may hold (a full-length fragment at the camera's frame rate). */
   readonly maxFramesPerFragment: number;
@@ -49,7 +52,7 @@ export function parseSpoolBudget(o: Readonly<Record<string, unknown>>, field: st
 export function deriveSpoolSizing(budget: SpoolBudget, pool: PoolBudget, stream: { readonly fragmentMs: number; readonly maxFragmentMs: number }): SpoolSizing {
   const fragmentBytes = (pool.bitrateKbps * 125 * Math.max(stream.fragmentMs, 500)) / 1000;
   return Object.freeze({
-    maxRecords: Math.min(65_536, Math.max(16, 2 * Math.ceil(budget.maxBytes / fragmentBytes))),
+    maxRecords: Math.min(65_536, Math.max(64, 2 * Math.ceil(budget.maxBytes / fragmentBytes))),
     maxFramesPerFragment: Math.ceil((pool.fps * stream.maxFragmentMs) / 1000) + 2,
     segmentBytes: Math.min(8 << 20, Math.max(64 << 10, Math.floor(budget.maxBytes / 8))),
   });

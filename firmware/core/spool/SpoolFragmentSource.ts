@@ -1,16 +1,17 @@
 import type { ClockPort } from '../../io/Clock.ts';
 import type { StoragePort } from '../../io/Storage.ts';
 import type { TimerHandle, TimerPort } from '../../io/Timer.ts';
-import { isFieldcamError } from '../errors.ts';
+import type { AudioInput } from '../audio/AudioInput.ts';
+import { FieldcamError, isFieldcamError } from '../errors.ts';
 import type { FragmentSource, ReplayCount } from '../kvs/FragmentSource.ts';
 import { Frame } from '../media/Frame.ts';
 import type { FrameInput } from '../media/FrameInput.ts';
 import { ViewList } from '../media/ViewList.ts';
-import type { TrackSpec } from '../mkv/MkvWriter.ts';
+import type { AudioTrackSpec, TrackSpec } from '../mkv/MkvWriter.ts';
 import type { FragmentQueue, FragmentSpill } from '../pool/FragmentQueue.ts';
 import type { DropReason, FramePool } from '../pool/FramePool.ts';
-import type { Slot } from '../pool/Slot.ts';
-import { FragmentRecord, recordSlot } from './FragmentRecord.ts';
+import { Slot } from '../pool/Slot.ts';
+import { FragmentRecord } from './FragmentRecord.ts';
 import type { SpoolLog } from './SpoolLog.ts';
 
 /** Rebases remembered (each happens before anything was sent; one per clock correction). */
@@ -33,10 +34,22 @@ export interface SpoolSourceOptions {
   readonly minFreeBytes: number;
   /** Spooled bytes handed to the uploader per second at most (faster than the camera, so a backlog catches up). */
   readonly drainBytesPerSecond: number;
-  /** Frames one fragment may hold (the record table and the decoded frame records are this many, at boot). */
+  /** Entries one fragment may hold: video frames and audio packets (the record tables are this many, at boot). */
   readonly maxFramesPerFragment: number;
-  /** NAL-table entries of the decoded frame records (the pool's nalsPerFrame). */
+  /** NAL-table entries of a spooled frame (the pool's nalsPerFrame: 0 for MJPEG). */
   readonly nalsPerFrame: number;
+  /**
+   * The largest frame or audio packet the spool keeps: the read buffer's size. Spooled fragments are read back one
+   * window of whole frames at a time into it, never a whole fragment at once; a fragment with a larger frame is not
+   * spooled (dropped as before, counted as refused).
+   */
+  readonly maxFrameBytes: number;
+  /** Memory for the read buffer (at least maxFrameBytes), outside the JS heap where the board has it; absent: a Uint8Array of its own. */
+  readonly readBuffer?: Uint8Array;
+  /** The camera's audio in the same queue (AudioInput), as PoolFragmentSource takes it; undefined: video only. */
+  readonly audio?: AudioInput;
+  /** Tags of a live fragment (an event clip's: EventGate.tagsFor), kept in its record when it is spooled. */
+  readonly fragmentTags?: (start: Frame) => Uint8Array | undefined;
   /** Spooled frames may go again (the drain rate allowed them): the uploader should look. */
   readonly onReady: () => void;
 }
@@ -94,7 +107,9 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
   private readonly views: ViewList;
   private readonly buffer: Uint8Array;
   private readonly slot: Slot;
-  private readonly frames: Frame[] = [];
+  /** The one frame record spooled entries are decoded into, one at a time (valid from nextUnsent to markSent). */
+  private readonly current: Frame;
+  private readonly audioSpecs: readonly AudioTrackSpec[];
   /** Bound once: FragmentRecord.encode reads the spilled fragment's frames through it. */
   private readonly spillFrame = (k: number): Frame => this.spillQueue!.at(this.spillStart + k);
   private spillQueue: FragmentQueue | undefined;
@@ -105,9 +120,14 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
   /** Spooled records handed out whole on this connection (index 0 = oldest), and frames of the next one. */
   private sentRecords = 0;
   private frameCursor = 0;
-  /** Sequence number of the record decoded into `buffer` (-1: none), and its frame count. */
+  /** Sequence number of the record whose head is parsed (-1: none), its entry count and payload length. */
   private loadedSeq = -1;
   private loadedCount = 0;
+  /** The record's payload bytes [windowStart, windowEnd) are in `buffer` (whole entries). */
+  private windowStart = 0;
+  private windowEnd = 0;
+  /** The entry decoded into `current` (-1: none). */
+  private filled = -1;
   private spooledFrames = 0;
   /** The newest timecode handed out on this connection (-Infinity after a replay). */
   private lastSentPts = -Infinity;
@@ -132,11 +152,16 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
     this.input = options.input;
     this.queue = options.input.queue;
     this.log = options.log;
-    this.record = new FragmentRecord(options.maxFramesPerFragment);
-    this.views = new ViewList(1 + 2 * options.maxFramesPerFragment);
-    this.buffer = new Uint8Array(options.log.maxRecordBytes);
-    this.slot = recordSlot(this.buffer);
-    for (let i = 0; i < options.maxFramesPerFragment; i++) this.frames.push(new Frame(options.nalsPerFrame));
+    if (!(options.maxFrameBytes > 0)) throw new RangeError('maxFrameBytes must be positive');
+    this.record = new FragmentRecord(options.maxFramesPerFragment, options.nalsPerFrame);
+    this.views = new ViewList(2 + 2 * options.maxFramesPerFragment);
+    const given = options.readBuffer;
+    if (given !== undefined && given.length < options.maxFrameBytes)
+      throw new RangeError(`readBuffer holds ${given.length} bytes, maxFrameBytes is ${options.maxFrameBytes}`);
+    this.buffer = given ?? new Uint8Array(options.maxFrameBytes);
+    this.slot = new Slot(-1, this.buffer); // never part of the pool: markSent tells spooled frames by it
+    this.current = new Frame(options.nalsPerFrame);
+    this.audioSpecs = options.audio ? Object.freeze([options.audio.trackSpec()]) : Object.freeze([]);
   }
 
   /**
@@ -157,7 +182,7 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
     }
     this.open = true;
     this.bootFirstSeq = this.log.nextSequence;
-    for (let i = 0; i < this.log.count; i++) this.spooledFrames += this.log.framesAt(i);
+    for (let i = 0; i < this.log.count; i++) this.spooledFrames += this.log.framesAt(i) + this.log.packetsAt(i);
     this.queue.setSpill(this);
     this.refreshStats();
   }
@@ -214,22 +239,29 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
 
   keep(queue: FragmentQueue, start: number, count: number): boolean {
     if (!this.open || count > this.o.maxFramesPerFragment) return this.refuse();
+    let packets = 0;
+    for (let i = start; i < start + count; i++) {
+      const f = queue.at(i);
+      if (f.size > this.buffer.length) return this.refuse(); // could not be read back
+      if (f.track !== 0) packets++;
+    }
     const views = this.views;
     views.clear();
     this.spillQueue = queue;
     this.spillStart = start;
+    let encoded: boolean;
     try {
-      this.record.encode(count, this.spillFrame, views);
+      encoded = this.record.encode(count, this.spillFrame, this.o.fragmentTags?.(queue.at(start)), views);
     } finally {
       this.spillQueue = undefined;
     }
     const length = views.byteLength;
-    if (length > this.log.maxRecordBytes || !this.makeRoom(length)) {
+    if (!encoded || length > this.log.maxRecordBytes || !this.makeRoom(length)) {
       views.clear();
       return this.refuse();
     }
     try {
-      this.log.append(queue.at(start).pts, views, count);
+      this.log.append(queue.at(start).pts, views, count - packets, packets);
     } catch (err) {
       views.clear();
       if (!isFieldcamError(err)) throw err;
@@ -258,11 +290,8 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
     let free = this.freeBytes();
     while (log.full || log.bytes + length > o.maxBytes || free - length < o.minFreeBytes) {
       if (log.count === 0 || this.sentRecords > 0 || this.frameCursor > 0) return false;
-      const frames = log.framesAt(0);
       const bytes = log.lengthAt(0);
-      this.releaseHead();
-      o.pool.countDrop('spoolFull', frames);
-      this.stats.fragmentsDropped++;
+      this.dropHead();
       free += bytes; // segments go whole; close enough for the floor until the next statfs
     }
     return true;
@@ -288,23 +317,45 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
     return this.input.trackSpec();
   }
 
+  audioTracks(): readonly AudioTrackSpec[] {
+    return this.audioSpecs;
+  }
+
+  /**
+   * The Tags a fragment goes up with (PutMediaSession's `fragmentTags`): a spooled fragment's from its record (what
+   * the clip carried when it was spooled, so after a reboot too), a live one's from `fragmentTags`.
+   */
+  fragmentTags(start: Frame): Uint8Array | undefined {
+    if (start.slotA === this.slot) return this.record.tags();
+    return this.o.fragmentTags?.(start);
+  }
+
+  /** The pool's next un-sent frame; a video frame waits until the audio reached its time (PoolFragmentSource's rule). */
+  private liveNext(): Frame | undefined {
+    const frame = this.queue.nextUnsent();
+    const audio = this.o.audio;
+    if (audio !== undefined && frame !== undefined && frame.track === 0 && !audio.ended && frame.pts >= audio.through) return undefined;
+    return frame;
+  }
+
   get heldFrames(): number {
     return this.queue.length + this.spooledFrames;
   }
 
   nextUnsent(): Frame | undefined {
-    const live = this.queue.nextUnsent();
+    const live = this.liveNext();
     if (!this.open || this.sentRecords >= this.log.count) return live;
     if (this.frameCursor > 0) {
-      const frame = this.frames[this.frameCursor]!;
-      return live && live.pts < frame.pts ? live : frame;
+      if (!this.load(this.sentRecords)) return this.nextUnsent();
+      if (live && live.pts < this.record.ptsOf(this.frameCursor) + this.shiftFor(this.loadedSeq)) return live;
+      return this.entry(this.frameCursor) ?? this.nextUnsent();
     }
     // A record boundary: what an earlier boot spooled goes first (its clock may have been ahead of this one's);
     // this boot's records and the pool's frames go in timecode order.
     if (live && this.log.seqAt(this.sentRecords) >= this.bootFirstSeq && live.pts < this.timecodeOf(this.sentRecords)) return live;
     // Paced per record, charged once when it is read (a drain loop asks again at the boundary it stopped at).
     if (this.loadedSeq !== this.log.seqAt(this.sentRecords) && !this.withinRate(this.log.lengthAt(this.sentRecords))) return undefined;
-    return this.load(this.sentRecords) ? this.frames[0] : this.nextUnsent();
+    return (this.load(this.sentRecords) && this.entry(0)) || this.nextUnsent();
   }
 
   markSent(frame: Frame): void {
@@ -313,6 +364,7 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
       frame.sent = true;
       return;
     }
+    this.filled = -1; // the next entry is decoded into `current` when asked for
     if (++this.frameCursor === this.loadedCount) {
       this.sentRecords++;
       this.frameCursor = 0;
@@ -332,6 +384,7 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
     this.queue.rewind();
     this.sentRecords = 0;
     this.frameCursor = 0;
+    this.filled = -1;
     this.lastSentPts = -Infinity;
   }
 
@@ -353,7 +406,7 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
       if (earlier || spoolAt <= poolAt) {
         if (!spoolSent || spoolAt > timecode) break;
         landed(spoolAt);
-        frames += this.log.framesAt(0);
+        frames += this.log.framesAt(0); // video frames, as the pool's release counts them
         this.stats.fragmentsReleased++;
         if (this.sentRecords > 0) this.sentRecords--;
         else this.frameCursor = 0; // acknowledged before all of it went (cannot happen on a sane link)
@@ -385,6 +438,7 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
 
   rebase(deltaMs: number): void {
     this.input.rebase(deltaMs);
+    this.o.audio?.rebase(deltaMs); // its clock and the packets still waiting for their video (PoolFragmentSource's rule)
     if (!this.open || this.log.nextSequence === this.bootFirstSeq) return;
     // Records this boot spooled so far were stamped with the wrong clock; the pool's frames were just moved.
     if (this.rebases === MAX_REBASES) throw new RangeError(`more than ${MAX_REBASES} clock corrections before the first frame was sent`);
@@ -392,6 +446,7 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
     this.rebaseDelta[this.rebases] = deltaMs;
     this.rebases++;
     this.loadedSeq = -1;
+    this.filled = -1;
   }
 
   // ── internals ──
@@ -408,41 +463,91 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
     return shift;
   }
 
-  /** Decodes record `i` into the frame records (once per record and connection). False: it was unreadable, and dropped. */
+  /**
+   * Parses record `i`'s head (its table and tags: once per record and connection; the payloads are read per entry).
+   * False: it was unreadable, and dropped with the ones before it.
+   */
   private load(i: number): boolean {
     const log = this.log;
     const seq = log.seqAt(i);
     if (this.loadedSeq === seq) return true;
     this.loadedSeq = -1;
-    let count: number;
+    this.filled = -1;
+    this.windowStart = this.windowEnd = 0;
+    const record = this.record;
     try {
-      const length = log.read(i, this.buffer, 0);
-      count = this.record.decode(this.slot, length, this.frames);
+      const length = log.lengthAt(i);
+      const got = Math.min(record.headCapacity, length);
+      log.readRange(i, 0, record.head, 0, got);
+      const count = record.parse(log.formatAt(i), length, got);
+      for (let k = 0; k < count; k++) {
+        if (record.payloadSize(k) > this.buffer.length)
+          throw new FieldcamError('STORAGE_CORRUPT', `spool record ${seq}: a ${record.payloadSize(k)}-byte frame, the read buffer holds ${this.buffer.length}`);
+      }
+      this.loadedCount = count;
       this.stats.bytesDrained += length;
     } catch (err) {
       if (!isFieldcamError(err)) throw err;
-      // Damage the CRC did not catch on open (the medium changed since): this record and the ones before it go.
-      this.stats.error = err.code;
-      const frames = log.framesAt(i);
-      for (let k = 0; k <= i; k++) this.releaseHead();
-      this.sentRecords = 0;
-      this.frameCursor = 0;
-      this.o.pool.countDrop('spoolFull', frames);
-      this.stats.fragmentsDropped++;
+      this.unreadable(i, err.code);
       return false;
     }
-    const shift = this.shiftFor(seq);
-    for (let k = 0; k < count; k++) {
-      const f = this.frames[k]!;
-      f.pts += shift;
-      f.dts += shift;
-      f.capturedAt = -1;
-      f.held = false;
-      f.clip = 0;
-    }
     this.loadedSeq = seq;
-    this.loadedCount = count;
     return true;
+  }
+
+  /**
+   * Entry `k` of the loaded record (index sentRecords) in `current`, its payload in the read buffer: a window of as
+   * many whole entries as fit is read from storage when `k` is not in the one held. Undefined: unreadable, dropped.
+   */
+  private entry(k: number): Frame | undefined {
+    const f = this.current;
+    if (this.filled === k) return f;
+    const record = this.record;
+    const at = record.payloadOffset(k);
+    const size = record.payloadSize(k);
+    if (at < this.windowStart || at + size > this.windowEnd) {
+      const i = this.sentRecords;
+      const n = Math.min(this.buffer.length, this.log.lengthAt(i) - at);
+      try {
+        this.log.readRange(i, at, this.buffer, 0, n);
+      } catch (err) {
+        if (!isFieldcamError(err)) throw err;
+        this.unreadable(i, err.code);
+        return undefined;
+      }
+      this.windowStart = at;
+      this.windowEnd = at + n;
+    }
+    record.fill(k, f);
+    const shift = this.shiftFor(this.loadedSeq);
+    f.pts += shift;
+    f.dts += shift;
+    f.slotA = this.slot;
+    f.startA = at - this.windowStart;
+    f.endA = f.startA + size;
+    f.slotB = null;
+    f.startB = f.endB = 0;
+    this.filled = k;
+    return f;
+  }
+
+  /** Damage the CRC did not catch on open (the medium changed since): record `i` and the ones before it go. */
+  private unreadable(i: number, code: string): void {
+    this.stats.error = code;
+    this.loadedSeq = -1;
+    this.filled = -1;
+    for (let k = 0; k <= i; k++) this.dropHead();
+    this.sentRecords = 0;
+    this.frameCursor = 0;
+  }
+
+  /** The oldest spooled fragment goes unsent (cap, floor, damage): its frames count as `spoolFull`, its packets as audio drops. */
+  private dropHead(): void {
+    const log = this.log;
+    this.o.pool.countDrop('spoolFull', log.framesAt(0));
+    this.o.pool.audioDropped += log.packetsAt(0);
+    this.stats.fragmentsDropped++;
+    this.releaseHead();
   }
 
   /** Drain pacing: may `length` spooled bytes go now? If not, the uploader is woken when they may. */
@@ -468,8 +573,11 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
   private releaseHead(): void {
     const log = this.log;
     const seq = log.seqAt(0);
-    this.spooledFrames -= log.framesAt(0);
-    if (this.loadedSeq === seq) this.loadedSeq = -1;
+    this.spooledFrames -= log.framesAt(0) + log.packetsAt(0);
+    if (this.loadedSeq === seq) {
+      this.loadedSeq = -1;
+      this.filled = -1;
+    }
     try {
       log.release(seq);
     } catch (err) {

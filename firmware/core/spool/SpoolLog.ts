@@ -5,11 +5,23 @@ import { crc32 as crc32InJs } from './crc32.ts';
 
 /**
  * Record header, little-endian: magic, payload length, sequence number, fragment timecode, CRC-32 of bytes
- * 0-23, 28-31 and the payload, frames in the record (the caller's count, kept in the index). 32 bytes keeps the
- * f64 fields aligned in the scratch.
+ * 0-23, 28-31 and the payload, then the video frames (u16) and audio packets (u16) in the record (the caller's
+ * counts, kept in the index). 32 bytes keeps the f64 fields aligned in the scratch.
+ *
+ * The magic names the record format: "FCS" and a version byte. "FCSP" is format 1 (video frames only, its count a
+ * u32 whose high half is always 0, so it reads as 0 audio packets); "FCS2" is format 2 (FragmentRecord: clip Tags,
+ * audio). The payload's layout is the caller's (FragmentRecord): the log only keeps and returns each record's format.
+ * A record of a format this firmware does not know (a newer firmware wrote it) is refused with STORAGE_VERSION,
+ * and the spool is left as it is: never cut as if it were torn.
  */
 const HEADER = 32;
-const MAGIC = 0x50534346; // "FCSP"
+const MAGIC_BASE = 0x00534346; // "FCS" + the version byte (bits 24-31)
+const MAGIC_MASK = 0x00ffffff;
+/** Version byte → record format. */
+const FORMAT_OF_VERSION: Readonly<Record<number, number>> = Object.freeze({ 80: 1, 50: 2 }); // 'P', '2'
+const VERSION_OF_FORMAT: Readonly<Record<number, number>> = Object.freeze({ 1: 0x50, 2: 0x32 });
+/** The format append() writes (FragmentRecord's RECORD_FORMAT). */
+export const SPOOL_RECORD_FORMAT = 2;
 const WATERMARK = 'released';
 const WATERMARK_TMP = 'released.tmp';
 const SEGMENT_SUFFIX = '.seg';
@@ -25,6 +37,11 @@ export interface SpoolLogOptions {
   readonly maxRecords: number;
   /** Largest payload; a header claiming more is corrupt (the bound of the reader). */
   readonly maxRecordBytes: number;
+  /**
+   * Memory for open()'s checksum pass (the caller's read buffer, outside the JS heap where the board has such
+   * memory); absent: min(maxRecordBytes, 64 KiB) of its own. Used only inside open().
+   */
+  readonly scratch?: Uint8Array;
 }
 
 /** What `open()` found. */
@@ -75,13 +92,17 @@ export class SpoolLog {
   private readonly lengths: Uint32Array;
   private readonly offsets: Float64Array;
   private readonly segmentOf: Float64Array;
-  private readonly frames: Uint32Array;
+  private readonly frames: Uint16Array;
+  private readonly packets: Uint16Array;
+  private readonly formats: Uint8Array;
   private head = 0;
   private n = 0;
   private released = -1;
   private nextSeq = 0;
   private opened = false;
   private closed = false;
+  /** The format of the record checkRecord read last. */
+  private format = SPOOL_RECORD_FORMAT;
   /** Payload bytes of the records held. */
   bytes = 0;
   /** Bytes appended since open (header included): flash wear. */
@@ -94,13 +115,16 @@ export class SpoolLog {
     this.o = options;
     const storage = options.storage;
     this.crc32 = storage.crc32 ? (crc, bytes, offset, length) => storage.crc32!(crc, bytes, offset, length) : crc32InJs;
-    this.scratch = new Uint8Array(Math.min(options.maxRecordBytes, 64 * 1024));
+    this.scratch = options.scratch ?? new Uint8Array(Math.min(options.maxRecordBytes, 64 * 1024));
+    if (this.scratch.length < 1) throw new RangeError('scratch must hold at least one byte');
     this.seqs = new Float64Array(options.maxRecords);
     this.timecodes = new Float64Array(options.maxRecords);
     this.lengths = new Uint32Array(options.maxRecords);
     this.offsets = new Float64Array(options.maxRecords);
     this.segmentOf = new Float64Array(options.maxRecords);
-    this.frames = new Uint32Array(options.maxRecords);
+    this.frames = new Uint16Array(options.maxRecords);
+    this.packets = new Uint16Array(options.maxRecords);
+    this.formats = new Uint8Array(options.maxRecords);
   }
 
   /** Largest payload of one record (a read buffer of this size holds any record). */
@@ -134,22 +158,41 @@ export class SpoolLog {
     return this.lengths[this.slot(i)]!;
   }
 
-  /** The frame count given to append() for held record `i`. */
+  /** The video frame count given to append() for held record `i`. */
   framesAt(i: number): number {
     return this.frames[this.slot(i)]!;
   }
 
-  /** Reads the payload of held record `i` into `into[offset…]` (it must fit); returns its length. */
-  read(i: number, into: Uint8Array, offset: number): number {
+  /** The audio packet count given to append() for held record `i` (0 in format 1). */
+  packetsAt(i: number): number {
+    return this.packets[this.slot(i)]!;
+  }
+
+  /** The record format of held record `i` (FragmentRecord decodes it). */
+  formatAt(i: number): number {
+    return this.formats[this.slot(i)]!;
+  }
+
+  /**
+   * Reads `length` bytes of held record `i`'s payload, from `position` in it, into `into[offset…]`: a reader with a
+   * buffer smaller than the record reads it piece by piece. Returns the count.
+   */
+  readRange(i: number, position: number, into: Uint8Array, offset: number, length: number): number {
     this.checkOpen();
     const k = this.slot(i);
-    const length = this.lengths[k]!;
-    if (offset + length > into.length) throw new RangeError(`record of ${length} bytes does not fit at ${offset} of ${into.length}`);
+    const total = this.lengths[k]!;
+    if (position < 0 || length < 0 || position + length > total || offset + length > into.length)
+      throw new RangeError(`bytes ${position}+${length} of a ${total}-byte record into ${offset} of ${into.length}`);
     const segment = this.segmentBySeq(this.segmentOf[k]!);
-    const got = segment.file.read(this.offsets[k]! + HEADER, into, offset, length);
+    const got = segment.file.read(this.offsets[k]! + HEADER + position, into, offset, length);
     if (got !== length)
-      throw new FieldcamError('STORAGE_CORRUPT', `${this.o.dir}/${segment.name}: record ${this.seqs[k]} is short (${got} of ${length} bytes)`);
+      throw new FieldcamError('STORAGE_CORRUPT', `${this.o.dir}/${segment.name}: record ${this.seqs[k]} is short (${got} of ${length} bytes at ${position})`);
     return length;
+  }
+
+  /** Reads the whole payload of held record `i` into `into[offset…]` (it must fit); returns its length. */
+  read(i: number, into: Uint8Array, offset: number): number {
+    return this.readRange(i, 0, into, offset, this.lengthAt(i));
   }
 
   /** Opens the spool: checks every record, cuts torn tails, drops released segments, builds the index. */
@@ -179,9 +222,10 @@ export class SpoolLog {
           file.sync();
           break;
         }
-        const seq = this.headerView.getFloat64(8, true);
+        const h = this.headerView;
+        const seq = h.getFloat64(8, true);
         if (seq > this.released)
-          this.index(seq, this.headerView.getFloat64(16, true), length, at, Number(name.slice(0, SEQ_DIGITS)), this.headerView.getUint32(28, true));
+          this.index(seq, h.getFloat64(16, true), length, at, Number(name.slice(0, SEQ_DIGITS)), h.getUint16(28, true), h.getUint16(30, true), this.format);
         segment.lastSeq = seq;
         if (seq >= this.nextSeq) this.nextSeq = seq + 1;
         at += HEADER + length;
@@ -199,12 +243,13 @@ export class SpoolLog {
   }
 
   /**
-   * Appends one record (the payload gathered from `views`; `frames` is kept beside it) and makes it durable.
-   * Returns its sequence number. Throws RangeError when the index is full (the caller drops the oldest first)
-   * or the payload is too large.
+   * Appends one record in SPOOL_RECORD_FORMAT (the payload gathered from `views`; `frames` video frames and
+   * `packets` audio packets are kept beside it) and makes it durable. Returns its sequence number. Throws
+   * RangeError when the index is full (the caller drops the oldest first) or the payload is too large.
    */
-  append(timecode: number, views: ViewList, frames = 0): number {
+  append(timecode: number, views: ViewList, frames = 0, packets = 0): number {
     this.checkOpen();
+    if (!(frames >= 0 && frames <= 0xffff && packets >= 0 && packets <= 0xffff)) throw new RangeError(`${frames} frames, ${packets} packets: 0-65535 each`);
     if (this.full) throw new RangeError('the spool index is full: release or drop records first');
     const length = views.byteLength;
     if (length > this.o.maxRecordBytes) throw new RangeError(`record of ${length} bytes exceeds maxRecordBytes ${this.o.maxRecordBytes}`);
@@ -212,11 +257,12 @@ export class SpoolLog {
     let segment = this.segments[this.segments.length - 1];
     if (!segment || (segment.bytes > 0 && segment.bytes + HEADER + length > this.o.segmentBytes)) segment = this.newSegment(seq);
     const h = this.headerView;
-    h.setUint32(0, MAGIC, true);
+    h.setUint32(0, MAGIC_BASE | (VERSION_OF_FORMAT[SPOOL_RECORD_FORMAT]! << 24), true);
     h.setUint32(4, length, true);
     h.setFloat64(8, seq, true);
     h.setFloat64(16, timecode, true);
-    h.setUint32(28, frames, true);
+    h.setUint16(28, frames, true);
+    h.setUint16(30, packets, true);
     let crc = this.crc32(this.crc32(0, this.header, 0, 24), this.header, 28, 4);
     for (let i = 0; i < views.count; i++) crc = this.crc32(crc, views.sources[i]!, views.offsets[i]!, views.lengths[i]!);
     h.setUint32(24, crc, true);
@@ -241,7 +287,7 @@ export class SpoolLog {
     segment.lastSeq = seq;
     this.nextSeq = seq + 1;
     this.bytesWritten += HEADER + length;
-    this.index(seq, timecode, length, at, Number(segment.name.slice(0, SEQ_DIGITS)), frames);
+    this.index(seq, timecode, length, at, Number(segment.name.slice(0, SEQ_DIGITS)), frames, packets, SPOOL_RECORD_FORMAT);
     return seq;
   }
 
@@ -286,7 +332,7 @@ export class SpoolLog {
     return (this.head + i) % this.o.maxRecords;
   }
 
-  private index(seq: number, timecode: number, length: number, offset: number, segmentSeq: number, frames: number): void {
+  private index(seq: number, timecode: number, length: number, offset: number, segmentSeq: number, frames: number, packets: number, format: number): void {
     if (this.full) throw new FieldcamError('STORAGE_CORRUPT', `${this.o.dir}: more than ${this.o.maxRecords} unreleased records`);
     const k = (this.head + this.n) % this.o.maxRecords;
     this.seqs[k] = seq;
@@ -295,6 +341,8 @@ export class SpoolLog {
     this.offsets[k] = offset;
     this.segmentOf[k] = segmentSeq;
     this.frames[k] = frames;
+    this.packets[k] = packets;
+    this.formats[k] = format;
     this.n++;
     this.bytes += length;
   }
@@ -315,14 +363,19 @@ export class SpoolLog {
 
   /**
    * The record at `at` of a file of `size` bytes: its payload length when the header is sane, the record lies
-   * within the file and the CRC-32 matches; -1 otherwise. Leaves the header in `this.header`.
+   * within the file and the CRC-32 matches; -1 otherwise. Leaves the header in `this.header`, its format in
+   * `this.format`. A whole record of an unknown format (its CRC matches) throws STORAGE_VERSION.
    */
   private checkRecord(file: StorageFile, at: number, size: number): number {
     if (size - at < HEADER || file.read(at, this.header, 0, HEADER) !== HEADER) return -1;
     const h = this.headerView;
+    const magic = h.getUint32(0, true);
     const length = h.getUint32(4, true);
     const seq = h.getFloat64(8, true);
-    if (h.getUint32(0, true) !== MAGIC || length > this.o.maxRecordBytes || !Number.isInteger(seq) || seq < 0 || size - at - HEADER < length) return -1;
+    if ((magic & MAGIC_MASK) !== MAGIC_BASE || !Number.isInteger(seq) || seq < 0 || size - at - HEADER < length) return -1;
+    const version = magic >>> 24;
+    const format = FORMAT_OF_VERSION[version];
+    if (format !== undefined && length > this.o.maxRecordBytes) return -1;
     let crc = this.crc32(this.crc32(0, this.header, 0, 24), this.header, 28, 4);
     for (let done = 0; done < length; ) {
       const piece = Math.min(this.scratch.length, length - done);
@@ -330,7 +383,15 @@ export class SpoolLog {
       crc = this.crc32(crc, this.scratch, 0, piece);
       done += piece;
     }
-    return crc === h.getUint32(24, true) ? length : -1;
+    if (crc !== h.getUint32(24, true)) return -1;
+    if (format === undefined) {
+      throw new FieldcamError(
+        'STORAGE_VERSION',
+        `${this.o.dir}: record ${seq} is in format "FCS${String.fromCharCode(version)}", which this firmware does not read (it reads formats 1-${SPOOL_RECORD_FORMAT})`,
+      );
+    }
+    this.format = format;
+    return length;
   }
 
   private readWatermark(): number {

@@ -46,14 +46,15 @@ test('--spool DIR: a file in its place fails; leftover segments are reported', (
   assert.ok(held.cause.includes('1 segment file(s), 100 bytes not yet delivered'), held.cause);
 });
 
-test('boards: the Pi manifests have a spool, esp32-cam none (SKIP)', () => {
+test('boards: the Pi manifests have a spool, esp32-cam a small one (1 MiB of flash), a board without one SKIP', () => {
   for (const name of ['pi-zero-w', 'pi-zero-2w', 'pi-zero-2w-64', 'pi-3', 'pi-4', 'pi-5']) {
     const spool = loadBoardManifest(name).spool;
     assert.ok(spool && spool.maxBytes > 0, `${name} has a spool`);
   }
   const esp = loadBoardManifest('esp32-cam');
-  assert.is(esp.spool, undefined);
-  assert.is(spoolDirRow(tmp.dir, esp.spool).status, 'SKIP');
+  assert.is(esp.spool?.maxBytes, 1 << 20);
+  assert.is(loadBoardManifest('sim-x86').spool, undefined);
+  assert.is(spoolDirRow(tmp.dir, undefined).status, 'SKIP');
 });
 
 test.run();

@@ -8,7 +8,8 @@ import { FrameInput } from '../../../../firmware/core/media/FrameInput.ts';
 import { ViewList } from '../../../../firmware/core/media/ViewList.ts';
 import { MkvWriter } from '../../../../firmware/core/mkv/MkvWriter.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
-import { FragmentRecord, recordSlot } from '../../../../firmware/core/spool/FragmentRecord.ts';
+import { FragmentRecord } from '../../../../firmware/core/spool/FragmentRecord.ts';
+import { Slot } from '../../../../firmware/core/pool/Slot.ts';
 import { SpoolLog } from '../../../../firmware/core/spool/SpoolLog.ts';
 import { isFieldcamError } from '../../../../firmware/core/errors.ts';
 import { assert, boardStorage, fixture, suite } from '../../../harness/index.ts';
@@ -23,6 +24,24 @@ function flatten(views: ViewList): Uint8Array {
   const parts: Uint8Array[] = [];
   for (let i = 0; i < views.count; i++) parts.push(views.sources[i]!.slice(views.offsets[i]!, views.offsets[i]! + views.lengths[i]!));
   return concatBytes(parts);
+}
+
+/** Every entry of `record` (its head parsed) as a frame record over `bytes`, the record's payload read whole. */
+function decodeAll(record: FragmentRecord, format: number, bytes: Uint8Array, length: number): Frame[] {
+  const got = Math.min(record.headCapacity, length);
+  record.head.set(bytes.subarray(0, got));
+  const count = record.parse(format, length, got);
+  const slot = new Slot(-1, bytes);
+  const frames: Frame[] = [];
+  for (let i = 0; i < count; i++) {
+    const f = new Frame(MAX_NALS_PER_FRAME);
+    record.fill(i, f);
+    f.slotA = slot;
+    f.startA = record.payloadOffset(i);
+    f.endA = f.startA + record.payloadSize(i);
+    frames.push(f);
+  }
+  return frames;
 }
 
 function matroska(input: FrameInput, frames: readonly Frame[]): Uint8Array {
@@ -62,13 +81,14 @@ test('pool frames → record → SpoolLog → reopen → decoded frames: the sam
   );
 
   const record = new FragmentRecord(64);
-  const views = new ViewList(1 + 2 * 64);
-  record.encode(fragment.length, (i) => fragment[i]!, views);
+  const views = new ViewList(2 + 2 * 64);
+  const tags = new Uint8Array([0x12, 0x54, 0xc3, 0x67, 0x80]); // stands for a clip's Tags element: carried as bytes
+  assert.ok(record.encode(fragment.length, (i) => fragment[i]!, tags, views));
   const { port, scratch } = boardStorage();
   const dir = `${scratch}/record`;
   const spool = new SpoolLog({ storage: port, dir, segmentBytes: 1 << 20, maxRecords: 8, maxRecordBytes: 1 << 20 });
   spool.open();
-  spool.append(fragment[0]!.pts, views);
+  spool.append(fragment[0]!.pts, views, fragment.length);
   spool.close();
   const expected = matroska(input, fragment);
 
@@ -76,14 +96,18 @@ test('pool frames → record → SpoolLog → reopen → decoded frames: the sam
   assert.is(again.open().records, 1);
   const buffer = new Uint8Array(1 << 20);
   const length = again.read(0, buffer, 0);
-  const frames = Array.from({ length: 64 }, () => new Frame(MAX_NALS_PER_FRAME));
-  const count = record.decode(recordSlot(buffer), length, frames);
+  assert.is(again.formatAt(0), 2, 'written in format 2');
+  assert.is(again.framesAt(0), 10);
+  assert.is(again.packetsAt(0), 0);
+  const frames = decodeAll(record, again.formatAt(0), buffer, length);
+  const count = frames.length;
   assert.is(count, 10);
+  assert.equal(Array.from(record.tags()!), Array.from(tags), 'the clip tags come back with the record');
   for (let i = 0; i < count; i++) {
     assert.is(frames[i]!.pts, fragment[i]!.pts, `frame ${i} pts`);
     assert.is(frames[i]!.key, fragment[i]!.key, `frame ${i} key`);
   }
-  const decoded = matroska(input, frames.slice(0, count));
+  const decoded = matroska(input, frames);
   assert.is(decoded.length, expected.length, 'same Matroska length');
   let differ = -1;
   for (let i = 0; i < expected.length && differ < 0; i++) if (decoded[i] !== expected[i]) differ = i;
@@ -95,12 +119,11 @@ test('pool frames → record → SpoolLog → reopen → decoded frames: the sam
 
 test('a record whose table claims more than it holds is STORAGE_CORRUPT, never a frame past the buffer', () => {
   const record = new FragmentRecord(4);
-  const frames = Array.from({ length: 4 }, () => new Frame(MAX_NALS_PER_FRAME));
   const bytes = new Uint8Array(64);
   const v = new DataView(bytes.buffer);
   const code = (length: number): string => {
     try {
-      record.decode(recordSlot(bytes), length, frames);
+      decodeAll(record, 1, bytes, length); // format 1: count, then 30-byte entries
       return 'decoded';
     } catch (err) {
       return isFieldcamError(err) ? err.code : String(err);

@@ -7,7 +7,14 @@
 // - the drain is paced to the configured rate (fake time), live frames behind it;
 // - past the size cap the oldest whole fragments are dropped and counted (`spoolFull`), never half a fragment;
 // - a reboot (the source abandoned without a stop: a power cut) with a spool: the next boot sends what was left
-//   first, then its own frames, each fragment once; a cut mid-drain costs no fragment.
+//   first, then its own frames, each fragment once; a cut mid-drain costs no fragment;
+// - a camera with audio (G.711 A-law packets in the same pool and queue): an outage spools and drains every video
+//   frame and audio packet once, both tracks in every fragment, in timecode order per track;
+// - event clip tags: a spooled fragment goes up with the tags the live path gave it, after a power cut too.
+import { AudioInput } from '../../../../firmware/core/audio/AudioInput.ts';
+import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
+import type { Frame } from '../../../../firmware/core/media/Frame.ts';
+import type { FragmentQueue } from '../../../../firmware/core/pool/FragmentQueue.ts';
 import { KvsControlClient } from '../../../../firmware/core/kvs/KvsControlClient.ts';
 import { PutMediaSession } from '../../../../firmware/core/kvs/PutMediaSession.ts';
 import { FrameInput } from '../../../../firmware/core/media/FrameInput.ts';
@@ -25,6 +32,7 @@ const test = suite('SpoolFragmentSource on FakeTime: outage beyond the pool, boo
 
 const GOP10 = fixture('h264-320x240-10fps-gop10.h264'); // 100 AUs, 10 fps, an IDR every 10: 10 fragments of 1 s
 const STARTS = accessUnitStarts(GOP10);
+const ALAW = fixture('alaw-8khz-mono-10s.alaw'); // 8 kHz mono: 160-byte packets of 20 ms
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 
 let dirs = 0;
@@ -50,6 +58,10 @@ interface SpoolRigOptions {
   readonly down?: boolean;
   /** Monotonic ms at boot (the fake service's clock is 2025-01-01 plus this). */
   readonly startMono?: number;
+  /** A microphone: G.711 A-law, 8 kHz mono, in the same pool (fed 100 ms with each frame). */
+  readonly audio?: boolean;
+  /** Live fragments carry these tags (an event clip's, as EventGate.tagsFor gives them); absent: none. */
+  readonly tags?: (start: Frame) => Uint8Array | undefined;
 }
 
 interface Rig {
@@ -59,6 +71,11 @@ interface Rig {
   readonly input: FrameInput;
   readonly spool: SpoolFragmentSource;
   readonly session: PutMediaSession;
+  readonly audio: AudioInput | undefined;
+  /** Every frame and packet handed to the connection, in order (track, pts). */
+  readonly sent: { track: number; pts: number; fragmentStart: boolean }[];
+  /** The tags the session wrote before each fragment it started, by its timecode (the last time it was sent). */
+  readonly tagsSent: Map<number, number[]>;
   fed: number;
 }
 
@@ -69,7 +86,9 @@ function rig(o: SpoolRigOptions): Rig {
   kvs.down = o.down ?? false;
   const clock = new ServerClock(time);
   // ~3 s of this camera: an outage of more than that must spill to the spool.
-  const pool = new FramePool({ slotCount: 3, slotBytes: 8192, maxFrames: 64 });
+  // With audio (8 KB/s more, 50 packets a second) the pool still holds ~3 s.
+  const pool = o.audio ? new FramePool({ slotCount: 6, slotBytes: 8192, maxFrames: 256 }) : new FramePool({ slotCount: 3, slotBytes: 8192, maxFrames: 64 });
+  let audio: AudioInput | undefined;
   const scan = boardByteScan();
   let session: PutMediaSession;
   let spool: SpoolFragmentSource;
@@ -85,10 +104,14 @@ function rig(o: SpoolRigOptions): Rig {
     overflowBytes: 4096,
     ...(scan ? { byteScan: scan } : {}),
     onQueued: (frame) => {
+      audio?.videoQueued();
       spool.frameQueued(frame);
       session.framesQueued();
     },
   });
+  audio = o.audio
+    ? new AudioInput({ codec: 'alaw', pool, queue: input.queue, sampleRate: 8000, channels: 1, startTimecode: time.now(), capture: { monotonicAtStart: 0 } })
+    : undefined;
   const storage = boardStorage().port;
   const log = new SpoolLog({ storage, dir: o.dir, segmentBytes: 16 * 1024, maxRecords: 256, maxRecordBytes: 64 * 1024 });
   spool = new SpoolFragmentSource({
@@ -102,8 +125,11 @@ function rig(o: SpoolRigOptions): Rig {
     maxBytes: o.maxBytes ?? 1 << 20,
     minFreeBytes: 0,
     drainBytesPerSecond: (o.drainKbps ?? 10_000) * 125,
-    maxFramesPerFragment: 32,
+    maxFramesPerFragment: o.audio ? 96 : 32,
     nalsPerFrame: 32,
+    maxFrameBytes: 8192, // the pool's slot: a fragment is read back a window of frames at a time, never whole
+    ...(audio ? { audio } : {}),
+    ...(o.tags ? { fragmentTags: o.tags } : {}),
     onReady: () => session.framesQueued(),
   });
   const target = { host: 'kvs.test', port: 8080 };
@@ -118,7 +144,21 @@ function rig(o: SpoolRigOptions): Rig {
     credentials,
     userAgent: 'test',
   });
+  const sent: Rig['sent'] = [];
+  const markSent = spool.markSent.bind(spool);
+  // What went to the connection, in order: the spool's one decoded frame record is reused, so its fields are copied.
+  spool.markSent = (frame: Frame) => {
+    sent.push({ track: frame.track, pts: frame.pts, fragmentStart: frame.fragmentStart });
+    markSent(frame);
+  };
+  const tagsSent = new Map<number, number[]>();
   session = new PutMediaSession({
+    // As CameraUploader wires it: a spooled fragment's tags from its record, a live one's from the gate.
+    fragmentTags: (start) => {
+      const tags = spool.fragmentTags(start);
+      tagsSent.set(start.pts, tags ? Array.from(tags) : []);
+      return tags;
+    },
     source: spool,
     control,
     sockets: kvs.sockets,
@@ -137,7 +177,7 @@ function rig(o: SpoolRigOptions): Rig {
   });
   spool.start();
   session.start();
-  return { time, kvs, pool, input, spool, session, fed: 0 };
+  return { time, kvs, pool, input, spool, session, audio, sent, tagsSent, fed: 0 };
 }
 
 async function settle(): Promise<void> {
@@ -157,14 +197,30 @@ async function feed(r: Rig, count: number): Promise<void> {
   for (let k = 0; k < count; k++) {
     const i = r.fed % STARTS.length;
     const end = i + 1 < STARTS.length ? STARTS[i + 1]! : GOP10.length;
+    if (r.audio) feedAudio(r.audio, r.input.queue, (r.fed * 800) % (ALAW.length - 800), 800, r.time.monotonic()); // 100 ms, before its video
     readLive(r.input, GOP10, STARTS[i]!, end, r.time.monotonic(), 1 << 20, reads);
     r.fed++;
     await run(r, 100);
   }
 }
 
+/** `length` bytes of the A-law fixture from `from`, read as a live microphone would at `at`. */
+function feedAudio(audio: AudioInput, queue: FragmentQueue, from: number, length: number, at: number): void {
+  for (let done = 0; done < length; ) {
+    let ready = audio.prepare();
+    // A full pool gives up its oldest complete fragment (to the spool), as CameraUploader's audio read does.
+    if (ready === PREPARE.POOL_EXHAUSTED && queue.reclaim()) ready = audio.prepare();
+    if (ready !== PREPARE.OK) throw new Error(`the audio could not be read into the pool: ${ready}`);
+    const n = Math.min(length - done, audio.targetSpace);
+    audio.target.set(ALAW.subarray(from + done, from + done + n), audio.targetOffset);
+    audio.push(n, at);
+    done += n;
+  }
+}
+
 async function stop(r: Rig): Promise<void> {
   r.input.end(false);
+  r.audio?.end();
   r.spool.setPaced(false);
   r.session.framesQueued();
   let done = false;
@@ -367,6 +423,95 @@ test('a stop during an outage after the first PERSISTED: what the pool held goes
   );
   assert.is(dropped, a.pool.drops.truncated + b.pool.drops.truncated, 'only the cut last frames');
   for (const [tc, copies] of b.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+  assert.equal(segments(dir), []);
+});
+
+test('an audio camera: an outage spools and drains every frame and audio packet once, both tracks per fragment, in order', async () => {
+  const dir = freshDir();
+  const r = rig({ dir, down: true, audio: true });
+  await feed(r, 120); // 12 s: four times the pool
+  assert.is(r.kvs.storedCount, 0, 'nothing reached the service during the outage');
+  assert.ok(r.spool.stats.fragments >= 8, `the spool holds the outage: ${JSON.stringify(r.spool.stats)}`);
+  assert.is(r.spool.stats.fragmentsRefused, 0, 'the spool took every fragment, audio and all');
+  assert.is(r.pool.drops.poolFull, 0, 'no video dropped for a full pool');
+  r.kvs.down = false;
+  await feed(r, 80);
+  await stop(r);
+  const audio = r.audio!;
+  const stored = storedInOrder(r);
+  assert.is(stored.length, 20, `20 fragments stored: ${stored.join(',')}`);
+  for (const [tc, copies] of r.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+  assertIncreasing(stored, 'stored in timecode order');
+  assert.is(r.pool.audioDropped, 0, 'no audio packet dropped');
+  assert.ok(audio.stats.packetsQueued >= 995, `packets queued: ${JSON.stringify(audio.stats)}`);
+  assert.is(r.session.stats.audioPacketsSent, audio.stats.packetsQueued, 'every packet queued went to the service, once');
+  assert.is(r.session.stats.framesPersisted + r.pool.dropped, r.fed, `fed ${r.fed} = persisted + dropped ${JSON.stringify(r.pool.drops)}`);
+  // On the wire: both tracks in every fragment, each track's timecodes increasing, fragments in order.
+  let fragment = -1;
+  const tracks: Set<number>[] = [];
+  const last = [-Infinity, -Infinity];
+  for (const f of r.sent) {
+    if (f.fragmentStart) tracks[++fragment] = new Set();
+    tracks[fragment]!.add(f.track);
+    assert.ok(f.pts > last[f.track]!, `track ${f.track}: ${f.pts} after ${last[f.track]}`);
+    last[f.track] = f.pts;
+  }
+  assert.is(fragment + 1, 20);
+  for (const [i, t] of tracks.entries()) assert.ok(t.has(0) && t.has(1), `fragment ${i} carries video and audio: ${[...t].join(',')}`);
+  assert.is(r.sent.filter((f) => f.track === 1).length, audio.stats.packetsQueued, 'each packet sent once');
+  assert.is(r.spool.stats.fragments, 0, 'the spool is empty');
+  assert.equal(segments(dir), [], 'its segment files are gone');
+});
+
+test('event clip tags: a spooled fragment goes up with the tags the live path gave it, after a power cut too', async () => {
+  const dir = freshDir();
+  // Tags that name the fragment (a clip's Tags element stands for any bytes here: the spool keeps them opaque).
+  const tagsOf = (pts: number): Uint8Array => Uint8Array.from(`clip-tags@${pts}`, (c) => c.charCodeAt(0));
+  const given = new Map<number, number[]>();
+  const a = rig({
+    dir,
+    down: true,
+    tags: (start) => {
+      const t = tagsOf(start.pts);
+      given.set(start.pts, Array.from(t));
+      return t;
+    },
+  });
+  await feed(a, 60); // boot with no network: every complete fragment goes to the spool with its tags
+  const spooled = a.spool.stats.fragmentsSpooled;
+  assert.ok(spooled >= 5, `spooled: ${spooled}`);
+  // Power cut; the next boot's gate knows nothing of those clips (no tags of its own).
+  const b = rig({ dir });
+  await feed(b, 20);
+  await stop(b);
+  for (const [tc, copies] of b.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+  let checked = 0;
+  for (const [pts, tags] of given) {
+    if (!b.tagsSent.has(pts)) continue; // the open fragment at the cut was never complete
+    assert.equal(b.tagsSent.get(pts), tags, `fragment ${pts}: the tags it was spooled with`);
+    checked++;
+  }
+  assert.is(checked, spooled, 'every spooled fragment went up with its tags');
+  const live = [...b.tagsSent.entries()].filter(([pts]) => !given.has(pts));
+  assert.ok(live.length >= 1 && live.every(([, t]) => t.length === 0), "the new boot's own fragments carry no clip tags");
+  assert.equal(segments(dir), []);
+});
+
+test('a reboot whose clock starts inside the last spooled frame: a new connection, not a refusal loop', async () => {
+  const dir = freshDir();
+  // The boards' clocks agree with the service's (2025-01-01), so no frame is moved to true time.
+  const a = rig({ dir, down: true, wall: Date.UTC(2025, 0, 1) });
+  const start = a.time.now();
+  await feed(a, 30); // fragments [0, 10) and [10, 20) spooled; the last one ends at start + 2000 ms
+  assert.is(a.spool.stats.fragments, 2, 'two fragments spooled');
+  // Power cut. The next boot's first frame is after the last spooled frame's start (start + 1900 ms) but before its
+  // end: the earlier fragments cannot be followed by it on one connection (MkvWriter: frames must not overlap).
+  const b = rig({ dir, wall: start + 1950 });
+  await feed(b, 20);
+  await stop(b);
+  for (const c of b.kvs.putMedia) assertIncreasing(c.fragments, 'fragment timecodes on one connection');
+  for (const [tc, copies] of b.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+  assert.is(b.kvs.stored.size, 4, "the two spooled fragments and the new boot's two");
   assert.equal(segments(dir), []);
 });
 

@@ -3,6 +3,8 @@
 // the cut and none after; a flipped byte cuts from its record on; the RELEASED watermark survives a reopen and
 // fully released segments disappear.
 import { ViewList } from '../../../../firmware/core/media/ViewList.ts';
+import { isFieldcamError } from '../../../../firmware/core/errors.ts';
+import { crc32 } from '../../../../firmware/core/spool/crc32.ts';
 import { SpoolLog } from '../../../../firmware/core/spool/SpoolLog.ts';
 import { assert, boardStorage, stride, suite } from '../../../harness/index.ts';
 
@@ -158,6 +160,84 @@ test('release: the watermark survives a reopen, released records are not returne
   const seq = c.append(99_000, payload(1));
   assert.ok(seq > 9, `sequence numbers go on after the watermark (${seq})`);
   c.close();
+  removeAll(dir);
+});
+
+/**
+ * A record header as a given format writes it: magic "FCS" + `version`, length, seq, timecode, CRC-32, and in bytes
+ * 28-31 format 1's u32 frame count (format 2: frames u16, packets u16).
+ */
+function rawRecord(version: string, seq: number, body: Uint8Array, frames: number): Uint8Array {
+  const out = new Uint8Array(32 + body.length);
+  const v = new DataView(out.buffer);
+  out.set([0x46, 0x43, 0x53, version.charCodeAt(0)], 0);
+  v.setUint32(4, body.length, true);
+  v.setFloat64(8, seq, true);
+  v.setFloat64(16, 1_700_000_000_000 + seq * 1000, true);
+  v.setUint32(28, frames, true);
+  v.setUint32(24, crc32(crc32(crc32(0, out, 0, 24), out, 28, 4), body, 0, body.length), true);
+  out.set(body, 32);
+  return out;
+}
+
+function writeSegment(dir: string, bytes: Uint8Array): void {
+  const file = boardStorage().port.open(`${dir}/0000000000000000.seg`);
+  file.append(bytes, 0, bytes.length);
+  file.sync();
+  file.close();
+}
+
+test('a format-1 spool (written before clip tags and audio) still opens: its records read back, 0 audio packets', () => {
+  const dir = freshDir();
+  const body = new Uint8Array(40).map((_, i) => i);
+  writeSegment(dir, rawRecord('P', 0, body, 7));
+  const spool = log(dir);
+  const report = spool.open();
+  assert.is(report.records, 1);
+  assert.is(report.cutRecords, 0);
+  assert.is(spool.formatAt(0), 1);
+  assert.is(spool.framesAt(0), 7);
+  assert.is(spool.packetsAt(0), 0);
+  const into = new Uint8Array(64);
+  assert.is(spool.read(0, into, 0), 40);
+  assert.equal(Array.from(into.subarray(0, 40)), Array.from(body));
+  // A new record after it is format 2, in the same spool.
+  spool.append(1_700_000_005_000, payload(3), 4, 9);
+  assert.is(spool.formatAt(1), 2);
+  assert.is(spool.packetsAt(1), 9);
+  spool.close();
+  const again = log(dir);
+  assert.is(again.open().records, 2);
+  assert.is(again.formatAt(0), 1);
+  assert.is(again.formatAt(1), 2);
+  assert.is(again.framesAt(1), 4);
+  assert.is(again.packetsAt(1), 9);
+  again.close();
+  removeAll(dir);
+});
+
+test('a record of an unknown format (a newer firmware) is refused with STORAGE_VERSION, the spool left untouched', () => {
+  const dir = freshDir();
+  const records = [rawRecord('2', 0, new Uint8Array(20), 1), rawRecord('9', 1, new Uint8Array(30), 1)];
+  const bytes = new Uint8Array(records[0]!.length + records[1]!.length);
+  bytes.set(records[0]!, 0);
+  bytes.set(records[1]!, records[0]!.length);
+  writeSegment(dir, bytes);
+  const spool = log(dir);
+  let code = 'opened';
+  let message = '';
+  try {
+    spool.open();
+  } catch (err) {
+    code = isFieldcamError(err) ? err.code : String(err);
+    message = err instanceof Error ? err.message : '';
+  }
+  spool.close();
+  assert.is(code, 'STORAGE_VERSION');
+  assert.ok(message.includes('FCS9'), message);
+  const file = boardStorage().port.open(`${dir}/0000000000000000.seg`);
+  assert.is(file.size, bytes.length, 'nothing cut');
+  file.close();
   removeAll(dir);
 });
 
