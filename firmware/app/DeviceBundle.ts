@@ -48,9 +48,10 @@ const CAMERA_KEYS = ['codec', 'fps', 'audio'];
 /**
  * The keys of one camera of `cameras` (the contract with provision and doctor). `source`: the camera adapter
  * (host/shared/cameraSource.ts) the run script starts, as the flag text (`v4l2:/dev/video1`) or the manifest's map;
- * the firmware reads only the fd. Each camera's pool takes the board's `pool.bitrateKbps`.
+ * the firmware reads only the fd. `bitrateKbps` sizes the camera's pool (bitrate × the board's buffer seconds; absent: the
+ * board's `pool.bitrateKbps`), checked by parseCameraList, and is the encoder's bitrate in the run script.
  */
-const CAMERAS_KEYS = ['name', 'codec', 'fps', 'source', 'audio'];
+const CAMERAS_KEYS = ['name', 'codec', 'fps', 'bitrateKbps', 'source', 'audio'];
 /**
  * With `cameras`, camera i (in list order) is read from descriptor CAMERA_FD_BASE + i: the run script opens one
  * capture pipe per camera there (`3< <(capture 0) 4< <(capture 1) …`), the simulator passes one pipe each.

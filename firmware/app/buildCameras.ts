@@ -8,6 +8,7 @@ import { spoolReadBytes } from './cameraSpool.ts';
 import { cameraConfigs } from './cameraConfigs.ts';
 import type { DeviceConfig } from './DeviceConfig.ts';
 import { iotCredentialsFor } from './iotCredentialsFor.ts';
+import { planHeap, type HeapPlan } from './heapBudget.ts';
 import { planPools, type PoolPlan } from './poolBudget.ts';
 
 /**
@@ -24,12 +25,14 @@ export interface DeviceCameras {
   readonly iot?: IotCredentialsClient;
   /** The pools of a multi-camera device, checked against the board's budget (absent with one camera). */
   readonly plan?: PoolPlan;
+  /** The JS heap estimate of a multi-camera device, checked against the runtime's limit (absent with one camera or no limit). */
+  readonly heap?: HeapPlan;
 }
 
 /**
  * Builds the device's cameras. One camera: its CameraUploader as always (it owns its credentials client and pool).
- * Several (`cameras`): the memory budget is checked first (planPools: CONFIG_INVALID naming the numbers, before
- * anything is allocated), then one arena holds every pool, one IoT credentials client signs for all (its refusal
+ * Several (`cameras`): the memory budget is checked first (planPools and planHeap: CONFIG_INVALID naming the numbers,
+ * before anything is allocated), then one arena holds every pool, one IoT credentials client signs for all (its refusal
  * ends every camera), one TLS configuration serves every connection, and each camera reads its fair share per turn. Throws FieldcamError (CONFIG_INVALID, …).
  */
 export function buildCameras(
@@ -41,6 +44,13 @@ export function buildCameras(
   if (!config.cameras) return { uploaders: [new CameraUploader(board, config, (e) => onEvent(config, e), onCredentials)] };
   const cameras = cameraConfigs(config);
   const plan = planPools(config.board, cameras);
+  // The JS heap too, before the first camera is built: past the limit the engine would stop the device later, mid-stream.
+  const heap = planHeap(
+    board.memory(),
+    board.slotSize,
+    cameras,
+    plan.pools.map((p) => p.sizing),
+  );
   // Each camera's spool read buffer follows the pools in the same memory (outside the JS heap where the board has it).
   const readBytes = cameras.map(spoolReadBytes);
   const arena = board.framePoolMemory?.(plan.totalBytes + readBytes.reduce((a, b) => a + b, 0));
@@ -66,5 +76,5 @@ export function buildCameras(
       }),
     );
   });
-  return { uploaders, ...(iot ? { iot } : {}), plan };
+  return { uploaders, ...(iot ? { iot } : {}), plan, ...(heap ? { heap } : {}) };
 }

@@ -223,7 +223,7 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
     errorLine(board, isFieldcamError(err) ? err : new FieldcamError('CONFIG_INVALID', (err as Error).message));
     return DEVICE_EXIT.CONFIG;
   }
-  const { uploaders, plan } = cameras;
+  const { uploaders, plan, heap } = cameras;
   const configs = cameraConfigs(config);
   const device = config.stream.name;
   // Combinations KVS stores but its console/HLS cannot play (user-needs row 20), from the codec tables, once each.
@@ -241,6 +241,7 @@ export async function runDevice(board: Board, source: string | BundleSource): Pr
       ? {
           poolBytes: plan.totalBytes,
           poolBudgetBytes: plan.budgetBytes,
+          ...(heap ? { heapAtCheckBytes: heap.heldBytes, heapEstimateBytes: heap.estimateBytes, heapLimitBytes: heap.limitBytes } : {}),
           cameras: configs.map((c, i) => ({
             camera: c.cameraName,
             stream: c.stream.name,

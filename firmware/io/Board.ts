@@ -78,6 +78,11 @@ export interface Board {
   onStop(callback: () => void): void;
   memory(): MemoryStats;
   /**
+   * The bytes of one of the engine's fixed-size cells (XS: 16 on a 32-bit build, 32 on a 64-bit one), which the boot
+   * check's per-camera heap estimate counts in (firmware/app/heapBudget.ts); absent where the engine has none (Node).
+   */
+  readonly slotSize?: number;
+  /**
    * The frame pool's memory, outside the JS heap where the board has such memory (the XS host mallocs it once at
    * boot; the runtime's heap limit then covers only the JS machine). Absent: the pool is an ArrayBuffer.
    */

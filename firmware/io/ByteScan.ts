@@ -35,8 +35,9 @@ export interface ByteScanPort {
    * reader's closeNal would pass silently (the first 32 bits of a slice checked against the active parameter sets;
    * an SPS or PPS identical to `sps` / `pps`, the stored copies), and opens the next NAL unit (H.264 7.4.1.2.3),
    * until: the read is walked (AU_WALK.DONE; QUIET when it held no start code, so only state[ZEROS] changed), the
-   * new NAL unit begins the next access unit (FRAME: the access unit in `table` is complete, the new one is the open
-   * NAL unit), or anything the reader must judge (HANDOVER: nothing
+   * new NAL unit begins the next access unit (FRAME: the complete access unit is state[DONE_START, DONE_END,
+   * DONE_COUNT, DONE_KEY] with its rows still in `table` until the next call; the next access unit is begun in the
+   * state with the new NAL unit open), or anything the reader must judge (HANDOVER: nothing
    * of that start code was taken; the reader's own walk goes on at state[STOP] with state[ZEROS] carried). The
    * state layout and the list of what is handed over: firmware/core/h264/accessUnitWalk.ts and accessunits.c.
    * Requires an access unit being assembled with a classified open NAL unit. Optional: the XS board has it.
@@ -51,6 +52,14 @@ export interface ByteScanPort {
     sps: Uint8Array,
     pps: Uint8Array,
   ): number;
+  /**
+   * With closeAccessUnit: a camera read of `n` bytes in the H.264 reader's steady state in one call (issue 12). On
+   * the reader's StreamCursor (io names it `object`): what `commit(n)` does to its `targetOffset`, `targetSpace` and
+   * `position`, then closeAccessUnit over the read (`cursor.target` from the old `targetOffset`, base = the old
+   * `position` minus it) with `state`, `table`, `sps`, `pps`; returns its result. Returns -1 with nothing changed
+   * when `n` is not an integer from 1 to `targetSpace` (the reader's push then refuses it as without the port).
+   */
+  pushAccessUnits?(cursor: object, n: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number;
   /**
    * The end of JPEG entropy-coded data: the first j in [from, to) with bytes[j] === 0xFF whose next byte, when
    * j + 1 < to, is neither 0x00 (a stuffed X'FF00', T.81 F.1.2.3) nor 0xD0-0xD7 (a restart marker, B.1.1.5), or -1.

@@ -2,7 +2,8 @@
  * native.closeAccessUnit(data, from, to, base, state, table, sps, pps): the H.264 reader's steady state in C
  * (issue 12; docs/performance.md, "Fourth step, reader side"). From `from` it walks the read's start codes, closes
  * each NAL unit into the access unit being assembled (its table) with the checks H264Reader.closeNal makes, and
- * classifies the next one (7.4.1.2.3), until an access unit is complete (one return per frame), the read is done,
+ * classifies the next one (7.4.1.2.3), until an access unit is complete (one return per frame: the complete one in
+ * the DONE entries, the next begun in the state, ZEROS 0 for a call from STOP + 1), the read is done,
  * or something is irregular: then it stops *before* that start code and the reader's own walk takes it from there,
  * so every error, drop and counter stays the JS reader's. The contract is ByteScanPort.closeAccessUnit; the state
  * layout is firmware/core/h264/accessUnitWalk.ts (AU_WALK). Nothing is allocated; JS reuses both tables.
@@ -30,7 +31,12 @@ enum {
 	S_AU_KEY = 9, /* 1 once it has an IDR slice */
 	S_PIC_SIZE = 10, /* in: PicSizeInMbs of the active SPS, 0 when the parameter sets are not ready */
 	S_PPS_ID = 11, /* in: pic_parameter_set_id of the stored PPS */
-	S_LENGTH = 12
+	S_AU_START = 12, /* the access unit: logical offset of its first start code (set here when one begins) */
+	S_DONE_START = 13, /* out (FRAME): the complete access unit, whose NAL units are the table's first DONE_COUNT rows: */
+	S_DONE_END = 14, /* its start, end, */
+	S_DONE_COUNT = 15, /* NAL units */
+	S_DONE_KEY = 16, /* and 1 when it holds an IDR slice */
+	S_LENGTH = 17
 };
 enum { RESULT_DONE = 0, RESULT_FRAME = 1, RESULT_HANDOVER = 2, RESULT_QUIET = 3 };
 #define MAX_NALS 32 /* MAX_NALS_PER_FRAME (firmware/core/media/Frame.ts) */
@@ -154,7 +160,21 @@ static int startCode(Walk* w, size_t p, uint32_t zeros)
 	s[S_NAL_PREFIX] = prefix;
 	s[S_NAL_TYPE] = type;
 	s[S_STOP] = (double)p;
-	return startsAu ? RESULT_FRAME : RESULT_DONE;
+	if (!startsAu)
+		return RESULT_DONE;
+	/* The access unit is complete: handed out in the DONE entries, and the next begins with the new NAL unit (as
+	 * AccessUnit.begin), so the reader need not copy the state back and forth per frame. */
+	s[S_DONE_START] = s[S_AU_START];
+	s[S_DONE_END] = s[S_AU_END];
+	s[S_DONE_COUNT] = s[S_AU_COUNT];
+	s[S_DONE_KEY] = s[S_AU_KEY];
+	s[S_AU_START] = startAt;
+	s[S_AU_END] = startAt;
+	s[S_AU_COUNT] = 0;
+	s[S_AU_HAS_VCL] = 0;
+	s[S_AU_KEY] = 0;
+	s[S_ZEROS] = 0; /* the next call goes on after this 01 */
+	return RESULT_FRAME;
 }
 
 /* A stop at the start code with its 01 at d[p] after `zeros` zeros: JS's walk resumes where that zero run begins
@@ -171,56 +191,49 @@ static int handOver(Walk* w, size_t from, uint32_t carried, size_t p, uint32_t z
 	return RESULT_HANDOVER;
 }
 
-void fieldcamNativeCloseAccessUnit(txMachine* the)
+/* The checks and setup both natives share: the state, table and parameter sets into `w` (the data view and range are the caller's). */
+static void openWalk(txMachine* the, Walk* w, double base, txSlot* state, txSlot* table, txSlot* sps, txSlot* pps)
 {
-	double fromArg = fieldcamToIndex(the, &xsArg(1), "from");
-	double toArg = fieldcamToIndex(the, &xsArg(2), "to");
-	double base = xsToNumber(xsArg(3));
-	Walk w;
-	size_t slots, tableSlots, from, n, i, headEnd;
-	uint32_t carried, z;
-	uint32_t pairs[32];
-	int result, quiet = 1;
-	if (toArg < fromArg)
-		xsRangeError("range %.0f..%.0f is reversed", fromArg, toArg);
-	fieldcamViewRange(the, &xsArg(0), fromArg, toArg - fromArg, "data");
-	w.d = fieldcamViewData(the, &xsArg(0), 1, &slots, "data");
-	w.s = fieldcamViewData(the, &xsArg(4), 8, &slots, "state");
+	size_t slots, tableSlots;
+	w->s = fieldcamViewData(the, state, 8, &slots, "state");
 	if (slots < S_LENGTH)
 		xsRangeError("state must hold %d entries, it has %zu", S_LENGTH, slots);
-	w.table = fieldcamViewData(the, &xsArg(5), 8, &tableSlots, "table");
+	w->table = fieldcamViewData(the, table, 8, &tableSlots, "table");
 	if (tableSlots < 4 * MAX_NALS)
 		xsRangeError("table must hold %d entries, it has %zu", 4 * MAX_NALS, tableSlots);
-	w.sps = fieldcamViewData(the, &xsArg(6), 1, &w.spsLength, "sps");
-	w.pps = fieldcamViewData(the, &xsArg(7), 1, &w.ppsLength, "pps");
+	w->sps = fieldcamViewData(the, sps, 1, &w->spsLength, "sps");
+	w->pps = fieldcamViewData(the, pps, 1, &w->ppsLength, "pps");
 	if (!(base >= 0 && base <= 9007199254740991.0))
 		xsRangeError("base is %g, not a stream offset", base);
-	if (!(w.s[S_ZEROS] >= 0 && w.s[S_ZEROS] <= 0xffffffffu) || !(w.s[S_AU_COUNT] >= 0 && w.s[S_AU_COUNT] <= MAX_NALS)
-			|| !(w.s[S_NAL_TYPE] >= 0 && w.s[S_NAL_TYPE] < 32))
+	if (!(w->s[S_ZEROS] >= 0 && w->s[S_ZEROS] <= 0xffffffffu) || !(w->s[S_AU_COUNT] >= 0 && w->s[S_AU_COUNT] <= MAX_NALS)
+			|| !(w->s[S_NAL_TYPE] >= 0 && w->s[S_NAL_TYPE] < 32))
 		xsRangeError("state: zeros, NAL count or open NAL type out of range");
-	w.base = base;
-	w.to = (size_t)toArg;
-	from = (size_t)fromArg;
-	n = w.to - from;
-	carried = (uint32_t)w.s[S_ZEROS];
+	w->base = base;
+}
+
+/* The walk over d[from..to) (closeAccessUnit's contract): returns its result. */
+static int walkRange(Walk* w, size_t from)
+{
+	size_t n = w->to - from, i, headEnd;
+	uint32_t carried = (uint32_t)w->s[S_ZEROS], z;
+	uint32_t pairs[32];
+	int result, quiet = 1;
 	/* Head, byte by byte: a start code whose zeros came in earlier reads has its 01 at d[from] or d[from + 1]. */
 	z = carried;
 	headEnd = carried == 0 ? 0 : (n < 2 ? n : 2);
 	for (i = 0; i < headEnd; i++) {
-		uint8_t b = w.d[from + i];
+		uint8_t b = w->d[from + i];
 		if (b == 0) {
 			z++;
 			continue;
 		}
 		if (b == 1 && z >= 2) {
-			result = startCode(&w, from + i, z);
+			result = startCode(w, from + i, z);
 			quiet = 0;
 			if (result == RESULT_HANDOVER)
-				result = handOver(&w, from, carried, from + i, z);
-			if (result != RESULT_DONE) {
-				xsResult = xsInteger(result);
-				return;
-			}
+				result = handOver(w, from, carried, from + i, z);
+			if (result != RESULT_DONE)
+				return result;
 		}
 		z = 0;
 	}
@@ -228,7 +241,7 @@ void fieldcamNativeCloseAccessUnit(txMachine* the)
 	if (n >= 3) {
 		size_t at = from;
 		for (;;) {
-			uint32_t got = fieldcamFindStartCodes(w.d + at, w.to - at - 2, pairs, 16), k;
+			uint32_t got = fieldcamFindStartCodes(w->d + at, w->to - at - 2, pairs, 16), k;
 			for (k = 0; k < got; k++) {
 				size_t p = at + pairs[2 * k];
 				uint32_t zeros = pairs[2 * k + 1];
@@ -236,31 +249,92 @@ void fieldcamNativeCloseAccessUnit(txMachine* the)
 				 * the carried zeros. */
 				if (p - at == zeros && at == from)
 					zeros += carried;
-				result = startCode(&w, p, zeros);
+				result = startCode(w, p, zeros);
 				quiet = 0;
 				if (result == RESULT_HANDOVER)
-					result = handOver(&w, from, carried, p, zeros);
-				if (result != RESULT_DONE) {
-					xsResult = xsInteger(result);
-					return;
-				}
+					result = handOver(w, from, carried, p, zeros);
+				if (result != RESULT_DONE)
+					return result;
 			}
 			if (got < 16)
 				break;
 			at += pairs[2 * got - 2] + 1;
-			if (at + 2 >= w.to)
+			if (at + 2 >= w->to)
 				break;
 		}
 	}
 	/* The zero run left at the end (a start code may continue in the next read). */
 	{
-		size_t k = w.to;
-		while (k > from && w.d[k - 1] == 0)
+		size_t k = w->to;
+		while (k > from && w->d[k - 1] == 0)
 			k--;
-		w.s[S_ZEROS] = k == from ? carried + (double)n : (double)(w.to - k);
+		w->s[S_ZEROS] = k == from ? carried + (double)n : (double)(w->to - k);
 	}
 	/* No start code at all (the middle of a slice): JS need not read the state back. */
-	xsResult = xsInteger(quiet ? RESULT_QUIET : RESULT_DONE);
+	return quiet ? RESULT_QUIET : RESULT_DONE;
+}
+
+void fieldcamNativeCloseAccessUnit(txMachine* the)
+{
+	double fromArg = fieldcamToIndex(the, &xsArg(1), "from");
+	double toArg = fieldcamToIndex(the, &xsArg(2), "to");
+	Walk w;
+	size_t slots;
+	if (toArg < fromArg)
+		xsRangeError("range %.0f..%.0f is reversed", fromArg, toArg);
+	fieldcamViewRange(the, &xsArg(0), fromArg, toArg - fromArg, "data");
+	w.d = fieldcamViewData(the, &xsArg(0), 1, &slots, "data");
+	openWalk(the, &w, xsToNumber(xsArg(3)), &xsArg(4), &xsArg(5), &xsArg(6), &xsArg(7));
+	w.to = (size_t)toArg;
+	xsResult = xsInteger(walkRange(&w, (size_t)fromArg));
+}
+
+/*
+ * native.pushAccessUnits(cursor, n, state, table, sps, pps): a camera read of `n` bytes in the reader's steady state
+ * in one call (ByteScanPort.pushAccessUnits): what StreamCursor.commit(n) does to the cursor's fields (targetOffset,
+ * targetSpace, position), then closeAccessUnit over the read (cursor.target[from..from + n), base = position - from
+ * before the commit). Returns closeAccessUnit's result, or NOT_TAKEN (-1), with nothing changed, when `n` is not an
+ * integer in 1..targetSpace or the cursor's fields are not what StreamCursor keeps: the reader's own push then
+ * decides (and names the error).
+ */
+enum { C_TARGET, C_TARGET_OFFSET, C_TARGET_SPACE, C_POSITION, C_COUNT };
+static const char* const gCursorNames[C_COUNT] = { "target", "targetOffset", "targetSpace", "position" };
+static txID gCursorIds[C_COUNT];
+static txMachine* gCursorIdsOf = NULL;
+
+void fieldcamNativePushAccessUnits(txMachine* the)
+{
+	txSlot* c[C_COUNT];
+	double n, from, space, position;
+	size_t size, i;
+	Walk w;
+	if (gCursorIdsOf != the) {
+		for (i = 0; i < C_COUNT; i++)
+			gCursorIds[i] = xsID((char*)gCursorNames[i]);
+		gCursorIdsOf = the;
+	}
+	fieldcamFindFields(fieldcamObjectOf(the, &xsArg(0), "cursor"), gCursorIds, C_COUNT, c);
+	xsResult = xsInteger(-1);
+	if (xsTypeOf(xsArg(1)) != xsIntegerType && xsTypeOf(xsArg(1)) != xsNumberType)
+		return;
+	n = xsToNumber(xsArg(1));
+	if (!c[C_TARGET] || !c[C_TARGET_OFFSET] || !c[C_TARGET_SPACE] || !c[C_POSITION])
+		return;
+	from = fieldcamNumberField(the, c[C_TARGET_OFFSET], "cursor.targetOffset");
+	space = fieldcamNumberField(the, c[C_TARGET_SPACE], "cursor.targetSpace");
+	position = fieldcamNumberField(the, c[C_POSITION], "cursor.position");
+	if (!(n >= 1 && n <= space && n == (double)(uint32_t)n) || !(from >= 0) || from != (double)(size_t)from || position < from)
+		return;
+	w.d = fieldcamViewData(the, c[C_TARGET], 1, &size, "cursor.target");
+	if (from + n > (double)size)
+		return;
+	openWalk(the, &w, position - from, &xsArg(2), &xsArg(3), &xsArg(4), &xsArg(5));
+	/* StreamCursor.commit(n). */
+	fieldcamSetNumberField(the, c[C_TARGET_OFFSET], from + n, "cursor.targetOffset");
+	fieldcamSetNumberField(the, c[C_TARGET_SPACE], space - n, "cursor.targetSpace");
+	fieldcamSetNumberField(the, c[C_POSITION], position + n, "cursor.position");
+	w.to = (size_t)(from + n);
+	xsResult = xsInteger(walkRange(&w, (size_t)from));
 }
 
 /*

@@ -344,6 +344,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "findStartCodes", fieldcamNativeFindStartCodes, 4 },
 	{ "classifyNals", fieldcamNativeClassifyNals, 6 },
 	{ "closeAccessUnit", fieldcamNativeCloseAccessUnit, 8 },
+	{ "pushAccessUnits", fieldcamNativePushAccessUnits, 6 },
 	{ "copyNalTable", fieldcamNativeCopyNalTable, 7 },
 	{ "fillFrameRecord", fieldcamNativeFillFrameRecord, 8 },
 	{ "findJpegMarker", fieldcamNativeFindJpegMarker, 3 },

@@ -194,6 +194,7 @@ void fieldcamNativeIndexOfByte(txMachine* the);
 void fieldcamNativeFindStartCodes(txMachine* the);
 void fieldcamNativeClassifyNals(txMachine* the);
 void fieldcamNativeCloseAccessUnit(txMachine* the);
+void fieldcamNativePushAccessUnits(txMachine* the);
 void fieldcamNativeCopyNalTable(txMachine* the);
 void fieldcamNativeFillFrameRecord(txMachine* the);
 void fieldcamNativeFindJpegMarker(txMachine* the);

@@ -16,7 +16,8 @@ import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseComma
 import { profileFromTelemetry } from '../lib/profile/profileFromTelemetry.ts';
 import { renderReport } from '../lib/profile/renderReport.ts';
 import { writeFileAtomic } from '../shared/writeFileAtomic.ts';
-import { THING_NAME } from '../../firmware/core/iot/iotNames.ts';
+import { CAMERA_NAME, THING_NAME } from '../../firmware/core/iot/iotNames.ts';
+import { telemetryOfCamera } from '../lib/control/telemetryOfCamera.ts';
 import type { Command } from './fieldcam.ts';
 
 const DEFAULT_TIMEOUT_S = 20;
@@ -26,7 +27,7 @@ const SLOW_COMMANDS: Readonly<Record<string, number>> = Object.freeze({ stop: 40
 const spec: CommandSpec = {
   name: 'device',
   usage:
-    'device <thing> (watch | config [name=value …] | profile [--duration S] [-o report.html] | event [--pre T] [--post T] [name=value …] | <command> [name=value …]) [--timeout S] [--json]',
+    'device <thing> (watch | config [name=value …] | profile [--duration S] [-o report.html] | event [--pre T] [--post T] [name=value …] | status [--camera NAME] | <command> [name=value …]) [--timeout S] [--json]',
   summary:
     'Steer and observe one camera over its control channel (docs/control-channel.md): send a command and wait\n' +
     'for its result, show or change its desired configuration, or watch what it publishes. Connects to the MQTT\n' +
@@ -39,6 +40,11 @@ const spec: CommandSpec = {
     post: { type: 'string', value: 'T', help: "event: video after the event to upload, e.g. 20s, at most 10m (default: the device's recording.postMs)" },
     interval: { type: 'string', value: 'S', help: 'profile: seconds between two `status` requests (default 1)' },
     output: { type: 'string', short: 'o', value: 'file', help: 'profile: the HTML report (default: profile-<thing>.html)' },
+    camera: {
+      type: 'string',
+      value: 'NAME',
+      help: "status: one camera of a device with several (its frames, fragments, pool, last PERSISTED, stream, spool and events in place of the device's sums)",
+    },
     ...OPERATOR_OPTIONS,
   },
   details: () =>
@@ -62,6 +68,7 @@ const spec: CommandSpec = {
       '',
       'examples (local cloud, AWS_CA_BUNDLE=<state>/ca.pem):',
       '  fieldcam device cam-1 status --endpoint-url https://127.0.0.1:4590',
+      '  fieldcam device gate status --camera front --endpoint-url https://127.0.0.1:4590',
       '  fieldcam device cam-1 set fragmentMs=4000 --endpoint-url https://127.0.0.1:4590',
       '  fieldcam device cam-1 tag name=event value=door-open --endpoint-url https://127.0.0.1:4590',
       '  fieldcam device cam-1 event --pre 10s --post 20s motion=front --endpoint-url https://127.0.0.1:4590',
@@ -108,6 +115,8 @@ interface Session {
   readonly json: boolean;
   /** undefined: the command's default. */
   readonly timeoutMs: number | undefined;
+  /** `status --camera NAME`: that camera's telemetry (telemetryOfCamera). */
+  readonly camera?: string;
 }
 
 async function runCommand(s: Session, name: string, args: ControlDocument | undefined): Promise<number> {
@@ -121,6 +130,7 @@ async function runCommand(s: Session, name: string, args: ControlDocument | unde
       const health = await readRetainedHealth(connection, router, s.thing, 1500).catch(() => undefined);
       throw new FieldcamError('CLI_DEVICE_NO_ANSWER', `${err.message}; ${describeHealth(health)}`);
     });
+    if (s.camera !== undefined && result.ok && result.data) Object.assign(result, { data: telemetryOfCamera(result.data, s.thing, s.camera) });
     if (s.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     if (!result.ok) {
       process.stderr.write(`fieldcam: ${s.thing} refused '${name}': ${result.code ?? 'no code'}: ${result.message ?? 'no message'}\n`);
@@ -275,7 +285,11 @@ export const deviceCommand: Command = {
     const intervalS = numberFlag(spec, 'interval', values.interval, 0.2, 3600) ?? 1;
     const output = typeof values.output === 'string' ? values.output : `profile-${thing}.html`;
     const target = new OperatorTarget(operatorFlags(values));
-    const session: Session = { thing, target, json, timeoutMs };
+    const camera = typeof values.camera === 'string' ? values.camera : undefined;
+    if (camera !== undefined && verb !== 'status')
+      throw new FieldcamError('CLI_USAGE', `device ${thing} ${verb}: --camera goes with status (a command applies to every camera of the device)`);
+    if (camera !== undefined && !CAMERA_NAME.test(camera)) throw new FieldcamError('CLI_USAGE', `device ${thing}: --camera '${camera}' is not a camera name`);
+    const session: Session = { thing, target, json, timeoutMs, ...(camera !== undefined ? { camera } : {}) };
     try {
       await target.requireThing(thing);
       if (verb === 'watch') return await runWatch(session);

@@ -14,7 +14,7 @@ import type { RaspiosImage } from '../lib/flash/openRaspiosImage.ts';
 import { writeDevice } from '../lib/flash/writeDevice.ts';
 import { flashImage, openImageTarget, type ImageFlashResult } from '../lib/flash/writeImage.ts';
 import { CAMERA_SOURCES, parseCameraSourceFlag, readCameraUrl } from '../shared/cameraSource.ts';
-import { parseAudioSourceFlag } from '../shared/audioSource.ts';
+import { parseCameraAudioFlag, type AudioSource } from '../shared/audioSource.ts';
 import { listBoards, loadBoardManifest, type BoardManifest } from '../shared/loadBoardManifest.ts';
 import { numberFlag, readCommandLine, type CommandSpec } from '../lib/parseCommandLine.ts';
 import type { Command } from './fieldcam.ts';
@@ -24,7 +24,7 @@ const spec: CommandSpec = {
   name: 'flash',
   usage:
     'flash --bundle DIR --board <name> (--image raspios.img [-o camera.img | --device /dev/sdX [--yes]] [--wifi-ssid S --wifi-psk-file F --wifi-country CC] | --target DIR)\n' +
-    '       [--camera-source KIND [--camera-url-file FILE]] [--audio-source alsa[:DEVICE]] [--force] [--json]\n' +
+    '       [--camera-source KIND [--camera-url-file FILE]] [--audio-source [CAMERA=]alsa[:DEVICE] …] [--force] [--json]\n' +
     '       fieldcam flash --bundle FLEET --count N --prefix P --board <name> --image raspios.img -o OUTDIR [--wifi-…] [--json]\n' +
     '       fieldcam flash --verify camera.img [--json]',
   summary:
@@ -60,8 +60,11 @@ const spec: CommandSpec = {
     },
     'audio-source': {
       type: 'string',
-      value: 'alsa[:DEVICE]',
-      help: "the microphone of a bundle with camera.audio (required then): alsa (hw:1) or alsa:DEVICE; the run script encodes it in the bundle's codec into the runtime's audio fd",
+      value: '[CAMERA=]alsa[:DEVICE]',
+      multiple: true,
+      help:
+        "the microphone of a bundle with camera.audio (required then): alsa (hw:1) or alsa:DEVICE; the run script encodes it in the bundle's codec " +
+        "into the runtime's audio fd. A bundle with several cameras: CAMERA=alsa[:DEVICE] for each camera with cameras[i].audio",
     },
     target: { type: 'string', value: 'DIR', help: "the board's root: a mounted SD card root file system, or a directory" },
     force: { type: 'boolean', help: 'replace fieldcam written for another board' },
@@ -82,10 +85,35 @@ function withCameraSource(board: BoardManifest, flag: unknown): BoardManifest {
   return Object.freeze({ ...board, camera: Object.freeze({ ...board.camera, source: parseCameraSourceFlag(flag) }) });
 }
 
-/** The board with `--audio-source` as its camera's microphone (checked against the bundle's camera.audio when the tree is made). */
-function withAudioSource(board: BoardManifest, flag: unknown): BoardManifest {
-  if (typeof flag !== 'string') return board;
-  return Object.freeze({ ...board, camera: Object.freeze({ ...board.camera, audioSource: parseAudioSourceFlag(flag) }) });
+/** The board with `--audio-source alsa[:DEVICE]` as its one camera's microphone (the image's board.json then says so). */
+function withAudioSource(board: BoardManifest, flags: unknown): BoardManifest {
+  const list = (flags as string[] | undefined) ?? [];
+  const parsed = list.map(parseCameraAudioFlag);
+  if (parsed.length === 0 || parsed.some((p) => p.camera !== undefined)) return board;
+  if (list.length > 1)
+    throw new FieldcamError(
+      'CLI_USAGE',
+      'flash: --audio-source is given twice: a one-camera device has one microphone; with several, name each: CAMERA=alsa:DEV',
+    );
+  return Object.freeze({ ...board, camera: Object.freeze({ ...board.camera, audioSource: parsed[0]!.source }) });
+}
+
+/**
+ * `--audio-source CAMERA=alsa[:DEVICE]`, once per camera with a microphone, for a device with several cameras; checked
+ * against the bundle's audio tracks when the tree is made (cameraMicrophonePlans). Undefined when no value names a camera.
+ */
+function cameraMicrophones(flags: unknown): Readonly<Record<string, AudioSource>> | undefined {
+  const list = (flags as string[] | undefined) ?? [];
+  const parsed = list.map(parseCameraAudioFlag);
+  if (parsed.every((p) => p.camera === undefined)) return undefined;
+  const microphones: Record<string, AudioSource> = {};
+  for (const [i, p] of parsed.entries()) {
+    if (p.camera === undefined)
+      throw new FieldcamError('CLI_USAGE', `flash: --audio-source ${list[i]}: with several microphones each names its camera, CAMERA=alsa[:DEVICE]`);
+    if (microphones[p.camera] !== undefined) throw new FieldcamError('CLI_USAGE', `flash: --audio-source: camera ${p.camera} is given two microphones`);
+    microphones[p.camera] = p.source;
+  }
+  return Object.freeze(microphones);
 }
 
 /** The URL an RTSP/HTTP camera needs, from --camera-url-file; refused when the source takes none or it is missing. */
@@ -194,6 +222,7 @@ export const flashCommand: Command = {
     }
     const board = withAudioSource(withCameraSource(loadBoardManifest(values.board as string), values['camera-source']), values['audio-source']);
     const cameraUrl = readCameraUrlFlag(board, values['camera-url-file'], resolve(values.bundle as string));
+    const microphones = cameraMicrophones(values['audio-source']);
     if (values.json !== true) for (const w of playbackWarnings(board.camera.codec)) process.stderr.write(`flash: warning: ${w}\n`);
     if (board.arch === 'esp32-profile') {
       throw new FieldcamError('CLI_USAGE', `flash: ${board.name} is a memory profile run under QEMU, not a Linux board: there is no root file system to write`);
@@ -260,6 +289,7 @@ export const flashCommand: Command = {
           output: staged,
           ...(wifi ? { wifi } : {}),
           ...(cameraUrl !== undefined ? { cameraUrl } : {}),
+          ...(microphones !== undefined ? { microphones } : {}),
         });
         card = inspectDevice(card.path, statSync(staged).size, values.yes === true);
         const bytes = writeDevice(staged, card.path);
@@ -286,6 +316,7 @@ export const flashCommand: Command = {
         outDir,
         ...(wifi ? { wifi } : {}),
         ...(cameraUrl !== undefined ? { cameraUrl } : {}),
+        ...(microphones !== undefined ? { microphones } : {}),
         onImage: (r) => {
           if (!json) process.stderr.write(`flash: ${r.thingName} → ${r.output}: ${r.checks.filter((c) => c.status === 'PASS').length} checks passed\n`);
         },
@@ -309,6 +340,7 @@ export const flashCommand: Command = {
         output,
         ...(wifi ? { wifi } : {}),
         ...(cameraUrl !== undefined ? { cameraUrl } : {}),
+        ...(microphones !== undefined ? { microphones } : {}),
       });
       process.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : imageReport(r));
       return EXIT.OK;
@@ -320,6 +352,7 @@ export const flashCommand: Command = {
       target: resolve(values.target as string),
       force: values.force === true,
       ...(cameraUrl !== undefined ? { cameraUrl } : {}),
+      ...(microphones !== undefined ? { microphones } : {}),
     });
     process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : report(result));
     return EXIT.OK;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FieldcamError } from '../shared/hostErrors.ts';
 import { awsClientConfig } from '../aws/awsClientConfig.ts';
@@ -8,8 +8,10 @@ import { provisionClients } from '../lib/provision/ProvisionContext.ts';
 import { parseCsr, type Csr } from '../lib/provision/deviceCertificate.ts';
 import { awsCall } from '../lib/provision/awsCall.ts';
 import { parseCameraList } from '../lib/provision/parseCameraList.ts';
+import { parseCameraFlags, readCameraUrls, type CameraFlag } from '../lib/provision/parseCameraFlags.ts';
+import { cameraUrlFile } from '../shared/cameraSource.ts';
 import { recordingFromFlags } from '../lib/provision/recordingFlags.ts';
-import { provisionDevice, type DeviceResult, type DeviceTarget } from '../lib/provision/provisionDevice.ts';
+import { camerasToWrite, provisionDevice, type DeviceResult, type DeviceTarget } from '../lib/provision/provisionDevice.ts';
 import {
   CREDENTIAL_DURATION_SECONDS,
   DEFAULT_RETENTION_HOURS,
@@ -27,7 +29,7 @@ import type { Command } from './fieldcam.ts';
 const spec: CommandSpec = {
   name: 'provision',
   usage:
-    'provision (--thing <name> [--csr FILE] | --count N --prefix P) [--stream <name> | --cameras N|a,b,…] [--recording continuous|event [--pre T] [--post T] [--trigger PATH]] [--out DIR] [--region R] [--retention-hours N] [--credential-duration S] [--ca-file PEM] [--dry-run] [--json]',
+    'provision (--thing <name> [--csr FILE] | --count N --prefix P) [--stream <name> | --cameras N|a,b,… | --camera NAME[=SOURCE][,codec=C][,fps=N][,bitrate=KBPS] … [--camera-url-file NAME=FILE …]] [--recording continuous|event [--pre T] [--post T] [--trigger PATH]] [--out DIR] [--region R] [--retention-hours N] [--credential-duration S] [--ca-file PEM] [--dry-run] [--json]',
   summary:
     'Creates what a camera needs in AWS IoT, IAM and Kinesis Video Streams — thing type, thing, IAM role and\n' +
     'policy, role alias, IoT policy, certificate and key, attachments, stream — and writes its device bundle\n' +
@@ -41,6 +43,21 @@ const spec: CommandSpec = {
       type: 'string',
       value: 'N|a,b,…',
       help: `a device with several cameras: N (cam1…camN) or their names (1-32 of a-z 0-9 _ -), at most ${MAX_CAMERAS}; one stream <thing>-<camera> each`,
+    },
+    camera: {
+      type: 'string',
+      value: 'NAME[=SOURCE][,codec=C][,fps=N][,bitrate=KBPS]',
+      multiple: true,
+      help:
+        'one camera of a device with several, in fd order, with what flash needs to start it: SOURCE as flash --camera-source takes it ' +
+        '(rpicam[:software][:N], v4l2[:/dev/videoN[:mjpeg|h264|yuyv422]], rtsp, mjpeg-http), codec, fps, and bitrate (kbit/s; sizes its pool); ' +
+        "absent ones: the board's. A camera given by name only keeps what the bundle has for it",
+    },
+    'camera-url-file': {
+      type: 'string',
+      value: 'NAME=FILE',
+      multiple: true,
+      help: "an rtsp or mjpeg-http camera's URL (one line; never on the command line: it may hold a password), kept in the bundle as camera-url-NAME (0600)",
     },
     recording: {
       type: 'string',
@@ -89,9 +106,15 @@ const spec: CommandSpec = {
     'the role policy allows beside <thing> (stream/${credentials-iot:ThingName}-*), and device.cbor lists them.\n' +
     "So thing 'a' also reaches the streams of a thing 'a-b': provision warns when one thing name is another's\n" +
     'followed by \'-\' (docs/cli.md, "Several cameras per device").\n\n' +
+    'With --camera (repeated, in the order of their descriptors) each camera is written with its source, codec, frame\n' +
+    "rate and bitrate into device.cbor's cameras, checked by the rules flash and the device apply (one parser of the\n" +
+    'source text; two cameras on one source refused), so `fieldcam flash` needs no hand edits. An rtsp/mjpeg-http\n' +
+    "camera's URL comes from --camera-url-file NAME=FILE into the bundle's camera-url-NAME (0600).\n\n" +
     'examples (local cloud, AWS_CA_BUNDLE=<state>/ca.pem):\n' +
     '  fieldcam provision --thing cam-1 --endpoint-url https://127.0.0.1:4590\n' +
     '  fieldcam provision --thing gate --cameras front,back --endpoint-url https://127.0.0.1:4590\n' +
+    '  fieldcam provision --thing gate --camera front=rpicam:0 --camera yard=v4l2:/dev/video1,bitrate=1500 \\\n' +
+    '      --camera door=rtsp,codec=h265 --camera-url-file door=door.url\n' +
     '  fieldcam provision --thing yard --recording event --pre 10s --post 20s --trigger /run/fieldcam/events\n' +
     '  fieldcam provision --count 25 --prefix cam- --out fleet --endpoint-url https://127.0.0.1:4590',
 };
@@ -99,23 +122,31 @@ const spec: CommandSpec = {
 /** Fleet steps run this many things at once: fast, and well inside the IoT and KVS control-plane quotas. */
 const CONCURRENCY = 4;
 
-/** --cameras, checked before any AWS call: PROVISION_CAMERA_INVALID names a bad name. */
-function cameraList(values: Record<string, unknown>): readonly string[] | undefined {
+/** --cameras or --camera, checked before any AWS call: PROVISION_CAMERA_INVALID names a bad name, source, codec or number. */
+function cameraList(values: Record<string, unknown>): readonly CameraFlag[] | undefined {
   const raw = values.cameras;
-  if (raw === undefined) return undefined;
-  if (typeof raw !== 'string') throw new FieldcamError('CLI_USAGE', 'provision: --cameras needs N or a list of names');
+  const each = (values.camera as string[] | undefined) ?? [];
+  if (raw === undefined && each.length === 0) {
+    if (values['camera-url-file'] !== undefined)
+      throw new FieldcamError('CLI_USAGE', 'provision: --camera-url-file goes with --camera NAME=rtsp (or mjpeg-http)');
+    return undefined;
+  }
+  if (raw !== undefined && each.length > 0)
+    throw new FieldcamError('CLI_USAGE', 'provision: give --cameras (names) or --camera (one per camera, with its source), not both');
+  if (raw !== undefined && typeof raw !== 'string') throw new FieldcamError('CLI_USAGE', 'provision: --cameras needs N or a list of names');
   if (values.stream !== undefined)
     throw new FieldcamError(
       'CLI_USAGE',
       'provision: --stream names the one stream of a one-camera device; with --cameras each camera streams to <thing>-<camera>',
     );
-  return parseCameraList(raw);
+  if (raw !== undefined) return parseCameraList(raw).map((name) => Object.freeze({ entry: Object.freeze({ name }), given: false }));
+  return parseCameraFlags(each);
 }
 
 /** Every camera's stream of `thing` must be a KVS stream name (a ':' in the thing name is not). */
-function withCameras(target: Omit<DeviceTarget, 'cameras'>, cameras: readonly string[] | undefined): DeviceTarget {
+function withCameras(target: Omit<DeviceTarget, 'cameras'>, cameras: readonly CameraFlag[] | undefined): DeviceTarget {
   if (cameras === undefined) return target;
-  const bad = cameras.map((c) => cameraStreamName(target.thing, c)).find((name) => !STREAM_NAME.test(name));
+  const bad = cameras.map((c) => cameraStreamName(target.thing, c.entry.name)).find((name) => !STREAM_NAME.test(name));
   if (bad !== undefined)
     throw new FieldcamError(
       'CLI_USAGE',
@@ -135,6 +166,12 @@ function targets(values: Record<string, unknown>): DeviceTarget[] {
     const prefix = values.prefix;
     if (typeof prefix !== 'string' || prefix === '') throw new FieldcamError('CLI_USAGE', 'provision: --count needs --prefix (e.g. --prefix cam-)');
     if (values.stream !== undefined) throw new FieldcamError('CLI_USAGE', 'provision: --stream names one stream; a fleet streams to its thing names');
+    // Each device's IP camera has its own address: a fleet's URLs go into each bundle's camera-url-<camera> before flashing.
+    if (values['camera-url-file'] !== undefined)
+      throw new FieldcamError(
+        'CLI_USAGE',
+        "provision: --camera-url-file is one device's camera address; with --count, put each URL in <thing>/camera-url-<camera>",
+      );
     const width = Math.max(3, String(count).length);
     const out = resolve(typeof values.out === 'string' ? values.out : '.');
     return Array.from({ length: count }, (_, i) => {
@@ -149,7 +186,13 @@ function targets(values: Record<string, unknown>): DeviceTarget[] {
   if (values.prefix !== undefined) throw new FieldcamError('CLI_USAGE', 'provision: --prefix goes with --count');
   const stream = typeof values.stream === 'string' ? values.stream : thing;
   if (!STREAM_NAME.test(stream)) throw new FieldcamError('CLI_USAGE', `provision: --stream '${stream}' is not a stream name (1-256 of a-z A-Z 0-9 _ . -)`);
-  return [withCameras({ thing, stream, dir: resolve(typeof values.out === 'string' ? values.out : thing) }, cameras)];
+  const dir = resolve(typeof values.out === 'string' ? values.out : thing);
+  const target = withCameras({ thing, stream, dir }, cameras);
+  if (!cameras) return [target];
+  const urls = readCameraUrls((values['camera-url-file'] as string[] | undefined) ?? [], camerasToWrite(dir, cameras), (name) =>
+    existsSync(join(dir, cameraUrlFile(name))),
+  );
+  return [urls.size > 0 ? { ...target, cameraUrls: urls } : target];
 }
 
 function readCsr(values: Record<string, unknown>): Csr | undefined {

@@ -78,7 +78,8 @@ export class Muxer {
       fragmentMs: options.fragmentMs,
       startTimecode: options.startTimecode,
       ...(options.byteScan ? { byteScan: options.byteScan } : {}),
-      onQueued: (frame) => this.write(frame),
+      // Bound, not an arrow calling the method: one call per frame less in XS.
+      onQueued: this.write.bind(this),
     });
     this.snapshot = { ...this.input.stats, fragments: 0, bytesOut: 0, audioPackets: 0, audioLeftOut: 0 };
     this.audioNext = (options.audio ?? []).map(() => 0);

@@ -28,6 +28,9 @@ export interface CameraEntry {
   readonly name: string;
   readonly codec?: string;
   readonly fps?: number;
+  /** The camera's bitrate, which sizes its pool (bitrate × the board's buffer seconds); absent: the board's pool.bitrateKbps. */
+  readonly bitrateKbps?: number;
+  /** The camera adapter as `--camera-source` text (host/shared/cameraSource.ts parseCameraSourceFlag): rpicam:1, v4l2:/dev/video1, rtsp. */
   readonly source?: string;
 }
 
@@ -70,6 +73,7 @@ function orderedCamera(c: CameraEntry): Record<string, unknown> {
     name: c.name,
     ...(c.codec !== undefined ? { codec: c.codec } : {}),
     ...(c.fps !== undefined ? { fps: c.fps } : {}),
+    ...(c.bitrateKbps !== undefined ? { bitrateKbps: c.bitrateKbps } : {}),
     ...(c.source !== undefined ? { source: c.source } : {}),
   };
 }
@@ -148,9 +152,26 @@ export function bundleFileDiffers(dir: string, name: BundleFile, content: string
  * never readable by others, not even for a moment). Returns false when the file was already right.
  */
 export function writeBundleFile(dir: string, name: BundleFile, content: string | Uint8Array): boolean {
+  return writeWithMode(dir, name, bytesOf(content), BUNDLE_FILES[name]);
+}
+
+/** The line an RTSP/HTTP camera's camera-url-<camera> file holds (flash reads it; it may hold a password: 0600). */
+function urlLine(url: string): Uint8Array {
+  return bytesOf(`${url}\n`);
+}
+
+/** Whether writing camera `file`'s URL (cameraUrlFile) would change it. */
+export function cameraUrlDiffers(dir: string, file: string, url: string): boolean {
+  return sameFile(join(dir, file), urlLine(url), 0o600) !== 'same';
+}
+
+/** Writes an RTSP/HTTP camera's URL into the bundle (`file` = cameraUrlFile(camera)), 0600; false when already right. */
+export function writeCameraUrl(dir: string, file: string, url: string): boolean {
+  return writeWithMode(dir, file, urlLine(url), 0o600);
+}
+
+function writeWithMode(dir: string, name: string, bytes: Uint8Array, mode: number): boolean {
   const path = join(dir, name);
-  const bytes = bytesOf(content);
-  const mode = BUNDLE_FILES[name];
   const state = sameFile(path, bytes, mode);
   if (state === 'same') return false;
   try {

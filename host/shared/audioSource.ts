@@ -6,6 +6,7 @@
 // (FLASH_AUDIO_SOURCE_MISSING), because ALSA's `default` on a Pi is usually the HDMI output, not a microphone.
 import { FieldcamError } from './hostErrors.ts';
 import type { CameraAudio } from '../../firmware/app/DeviceConfig.ts';
+import { CAMERA_NAME } from '../../firmware/core/iot/iotNames.ts';
 
 export interface AudioSource {
   readonly kind: 'alsa';
@@ -31,6 +32,73 @@ export function parseAudioSourceFlag(text: string): AudioSource {
     );
   }
   return Object.freeze({ kind, device });
+}
+
+/**
+ * `flash --audio-source CAMERA=alsa[:DEVICE]` (a device with several cameras: each microphone names its camera) or the
+ * plain `alsa[:DEVICE]` (camera undefined). An ALSA name may hold `=` (`plughw:CARD=Device`) but never before a `:`,
+ * so a camera name is only what precedes the first `=` when it is a CAMERA_NAME.
+ */
+export function parseCameraAudioFlag(text: string): { readonly camera: string | undefined; readonly source: AudioSource } {
+  const eq = text.indexOf('=');
+  const camera = eq > 0 && CAMERA_NAME.test(text.slice(0, eq)) ? text.slice(0, eq) : undefined;
+  return Object.freeze({ camera, source: parseAudioSourceFlag(camera === undefined ? text : text.slice(eq + 1)) });
+}
+
+/** The microphones flash was given for a device with several cameras, by camera (carried on the board like `audioSource`). */
+export interface MicrophoneBoard {
+  readonly microphones?: Readonly<Record<string, AudioSource>>;
+}
+
+/**
+ * The microphone plan of each camera of a device with several (device.cbor `cameras[i].audio`) that has one: the
+ * same pairing rule as audioPlan, per camera. A camera with audio and no `--audio-source CAMERA=…` is
+ * FLASH_AUDIO_SOURCE_MISSING; a source for a camera that has no audio, or one ALSA device named for two cameras (a
+ * `hw:` capture device opens once), is CLI_USAGE.
+ */
+export function cameraMicrophonePlans(
+  cameras: readonly { readonly name: string; readonly audio?: CameraAudio }[],
+  sources: Readonly<Record<string, AudioSource>>,
+  bundle: string,
+): ReadonlyMap<string, MicrophonePlan> {
+  const plans = new Map<string, MicrophonePlan>();
+  for (const name of Object.keys(sources)) {
+    if (!cameras.some((c) => c.name === name && c.audio)) {
+      throw new FieldcamError(
+        'CLI_USAGE',
+        `flash: --audio-source ${name}=…: the bundle ${bundle} has no camera ${name} with audio (device.cbor cameras[i].audio): ` +
+          `its cameras with a microphone are ${
+            cameras
+              .filter((c) => c.audio)
+              .map((c) => c.name)
+              .join(', ') || 'none'
+          }`,
+      );
+    }
+  }
+  const devices = new Map<string, string>();
+  for (const c of cameras) {
+    if (!c.audio) continue;
+    const source = sources[c.name];
+    if (!source) {
+      throw new FieldcamError(
+        'FLASH_AUDIO_SOURCE_MISSING',
+        `flash: camera ${c.name} of the bundle ${bundle} has audio (${c.audio.codec}, fd ${c.audio.fd}) but no microphone was named: ` +
+          `pass --audio-source ${c.name}=alsa:hw:1 (arecord -l lists the cards)`,
+      );
+    }
+    const other = devices.get(source.device);
+    if (other !== undefined) {
+      throw new FieldcamError(
+        'CLI_USAGE',
+        `flash: cameras ${other} and ${c.name} both record from ALSA ${source.device}, which opens for one reader: give each its own card ` +
+          '(--audio-source NAME=alsa:hw:N), or a dsnoop device defined in /etc/asound.conf for each',
+      );
+    }
+    devices.set(source.device, c.name);
+    plans.set(c.name, Object.freeze({ audio: c.audio, source }));
+  }
+  return plans;
 }
 
 /** A board.json's `camera.audioSource` (what flash wrote into an image): the same rule as the flag. */
@@ -83,14 +151,14 @@ function encodeAudioTo(audio: CameraAudio): string {
  * closes the FIFO once (read-write: that open never blocks, even with the runtime gone), which the runtime
  * reads as the audio's end (then silence; the video goes on), and the journal gets the reason.
  */
-export function audioCommand(plan: MicrophonePlan): string {
+export function audioCommand(plan: MicrophonePlan, fifo = AUDIO_FIFO): string {
   const { audio, source } = plan;
   const input = `-f alsa -ac ${audio.channels} -ar ${audio.sampleRate} -i ${source.device}`;
-  const output = `-ac ${audio.channels} -ar ${audio.sampleRate} ${encodeAudioTo(audio)} -y ${AUDIO_FIFO}`;
+  const output = `-ac ${audio.channels} -ar ${audio.sampleRate} ${encodeAudioTo(audio)} -y ${fifo}`;
   const ended = `echo "fieldcam: the microphone's encoder (alsa ${source.device}) ended with $?: the device sends silence" >&2`;
-  return `[ -p ${AUDIO_FIFO} ] || mkfifo -m 0600 ${AUDIO_FIFO}
+  return `[ -p ${fifo} ] || mkfifo -m 0600 ${fifo}
 { ffmpeg -hide_banner -loglevel error -nostdin ${input} ${output} \\
-  || ${ended}; : <> ${AUDIO_FIFO}; } &
+  || ${ended}; : <> ${fifo}; } &
 `;
 }
 

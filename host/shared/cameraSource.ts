@@ -52,6 +52,11 @@ const V4L2_FORMATS = Object.freeze(['mjpeg', 'h264', 'yuyv422'] as const);
 const DEVICE_PATH = /^\/dev\/[A-Za-z0-9._/-]{1,64}$/;
 /** The bundle file that holds an RTSP/HTTP camera's URL (mode 0600, the service user's). */
 export const CAMERA_URL_FILE = 'camera-url';
+
+/** The bundle file holding camera `name`'s URL in a device with several (0600 beside the key, as the one-camera camera-url). */
+export function cameraUrlFile(name: string): string {
+  return `${CAMERA_URL_FILE}-${name}`;
+}
 const DEFAULT_SOURCE: CameraSource = Object.freeze({ kind: 'rpicam' });
 
 /** The programs a source needs on the board: every group needs one of its names. */
@@ -95,15 +100,16 @@ export function readCameraSource(value: unknown, bad: (field: string, want: stri
 /**
  * `flash --camera-source`: `rpicam`, `rpicam:software`, `rpicam:N` / `rpicam:software:N` (camera N of the board),
  * `v4l2` (/dev/video0, MJPEG), `v4l2:/dev/videoN`,
- * `v4l2:/dev/videoN:h264`, `rtsp`, `mjpeg-http`. The URL of the last two comes from --camera-url-file.
+ * `v4l2:/dev/videoN:h264`, `rtsp`, `mjpeg-http`. The URL of the last two comes from --camera-url-file. The one parser
+ * of this text: flash reads device.cbor `cameras[i].source` with it, and provision --camera checks it. `where` begins
+ * its error messages.
  */
-export function parseCameraSourceFlag(text: string): CameraSource {
+export function parseCameraSourceFlag(text: string, where = `flash: --camera-source ${text}`): CameraSource {
   const [kind, ...rest] = text.split(':');
   const bad = (field: string, want: string): never => {
     throw new FieldcamError(
       'CLI_USAGE',
-      `flash: --camera-source ${text}: ${field} must be ${want} ` +
-        `(rpicam, rpicam:software, rpicam[:software]:N, v4l2, v4l2:/dev/videoN[:mjpeg|h264|yuyv422], rtsp, mjpeg-http)`,
+      `${where}: ${field} must be ${want} ` + `(rpicam, rpicam:software, rpicam[:software]:N, v4l2, v4l2:/dev/videoN[:mjpeg|h264|yuyv422], rtsp, mjpeg-http)`,
     );
   };
   if (kind === 'rpicam') {
@@ -117,16 +123,59 @@ export function parseCameraSourceFlag(text: string): CameraSource {
       { kind, ...(rest[0] ? { device: rest[0] } : {}), ...(rest[1] ? { format: rest[1] } : {}), ...(rest.length > 2 ? { extra: rest.slice(2) } : {}) },
       bad,
     );
-  if (rest.length) bad('the kind', 'given without a value (the URL goes in --camera-url-file)');
+  if (rest.length) bad('the kind', 'given without a value (the URL goes in a file: --camera-url-file)');
   return readCameraSource({ kind }, bad);
 }
 
+/** What a source captures from, as two cameras would collide on it; undefined for URL cameras (compared by URL). */
+function sourceKey(source: CameraSource): string | undefined {
+  if (source.kind === 'rpicam') return `the Raspberry Pi camera ${source.camera ?? 0} (rpicam-vid --camera ${source.camera ?? 0})`;
+  if (source.kind === 'v4l2') return `the V4L2 device ${source.device ?? '/dev/video0'}`;
+  return undefined;
+}
+
+/** Two cameras of one device on one source: their names, the source, and how to part them. */
+export interface SourceConflict {
+  readonly first: string;
+  readonly second: string;
+  readonly source: string;
+  readonly remedy: string;
+}
+
+/**
+ * The rule provision and flash share: one camera cannot feed two streams, so no two cameras of a device may capture
+ * from the same Raspberry Pi camera, V4L2 device or URL. `url` is a URL camera's address when it is known (a URL
+ * camera whose address is not is not compared). Returns the first clash, in list order.
+ */
+export function sourceConflict(
+  cameras: readonly { readonly name: string; readonly source: CameraSource; readonly url?: string }[],
+  urlPlace: (name: string) => string,
+): SourceConflict | undefined {
+  const seen = new Map<string, string>();
+  for (const c of cameras) {
+    const key = c.url !== undefined ? `the URL ${redactUrl(c.url)}` : sourceKey(c.source);
+    if (key === undefined) continue;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      const remedy =
+        c.source.kind === 'rpicam'
+          ? `give ${c.name} its own camera, e.g. source "rpicam:1" (rpicam-vid --list-cameras numbers them), or a USB/IP camera`
+          : c.source.kind === 'v4l2'
+            ? `give ${c.name} its own device, e.g. source "v4l2:/dev/video2" (v4l2-ctl --list-devices)`
+            : `give ${c.name} its own camera's URL in ${urlPlace(c.name)}`;
+      return Object.freeze({ first, second: c.name, source: key, remedy });
+    }
+    seen.set(key, c.name);
+  }
+  return undefined;
+}
+
 /** A URL from --camera-url-file: one line, rtsp(s):// or http(s)://, no shell-breaking or control characters. */
-export function readCameraUrl(text: string, source: CameraSource, file: string): string {
+export function readCameraUrl(text: string, source: CameraSource, file: string, who = 'flash'): string {
   const url = text.trim();
   const scheme = source.kind === 'rtsp' ? /^rtsps?:\/\//i : /^https?:\/\//i;
   const fail = (why: string): never => {
-    throw new FieldcamError('CLI_USAGE', `flash: ${file}: ${why} (the file holds the ${source.kind} camera's URL on one line)`);
+    throw new FieldcamError('CLI_USAGE', `${who}: ${file}: ${why} (the file holds the ${source.kind} camera's URL on one line)`);
   };
   if (!scheme.test(url)) fail(`not a ${source.kind === 'rtsp' ? 'rtsp:// or rtsps://' : 'http:// or https://'} URL`);
   if (url.length > 2048 || /[\s\x00-\x1f\x7f]/.test(url)) fail('the URL has spaces or control characters, or is over 2048 characters');

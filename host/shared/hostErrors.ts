@@ -41,7 +41,7 @@ export const HOST_ERRORS = Object.freeze({
   PROVISION_CAMERA_INVALID: spec(
     'provision',
     false,
-    "a device runs 1-4 cameras (MAX_CAMERAS), each named once with 1-32 of a-z 0-9 _ -, starting with a letter or digit (CAMERA_NAME), so its stream <thing>-<camera> is a valid KVS stream name that the role policy's stream/${credentials-iot:ThingName}-* allows: pass --cameras N (cam1…camN) or --cameras front,back",
+    "a device runs 1-4 cameras (MAX_CAMERAS), each named once with 1-32 of a-z 0-9 _ -, starting with a letter or digit (CAMERA_NAME), so its stream <thing>-<camera> is a valid KVS stream name that the role policy's stream/${credentials-iot:ThingName}-* allows: pass --cameras N (cam1…camN) or --cameras front,back; --camera NAME=SOURCE[,codec=C][,fps=N][,bitrate=KBPS] gives each camera a source flash can start (one camera per source), a codec, rate and bitrate the device accepts, and an rtsp/mjpeg-http camera its URL with --camera-url-file NAME=FILE",
   ),
   PROVISION_CONFLICT: spec(
     'provision',
@@ -84,7 +84,7 @@ export const HOST_ERRORS = Object.freeze({
   FLASH_AUDIO_SOURCE_MISSING: spec(
     'flash',
     false,
-    "the bundle's device.cbor has camera.audio (the device expects a microphone on a descriptor) but flash was given no audio source: pass --audio-source alsa:DEVICE (arecord -l lists the capture cards), or provision the thing without audio",
+    "the bundle's device.cbor has camera.audio or cameras[i].audio (the device expects a microphone on a descriptor) but flash was given no audio source for it: pass --audio-source alsa:DEVICE, or --audio-source CAMERA=alsa:DEVICE for each camera with audio (arecord -l lists the capture cards), or provision the thing without audio",
   ),
   FLASH_WIFI_INVALID: spec(
     'flash',

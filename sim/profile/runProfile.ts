@@ -6,7 +6,7 @@ import { writeDeviceConfig } from '../board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../cloud/kvs/media/fragmentStoreFor.ts';
 import { putMediaConnections } from '../cloud/kvs/media/putMediaRoute.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../cloud/startCloud.ts';
+import { startCloud, type RunningCloud } from '../cloud/startCloud.ts';
 import type { BoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { measureQemuOverhead } from './measureQemuOverhead.ts';
 import { instructionsPerFrame } from './instructionsPerFrame.ts';
@@ -21,6 +21,7 @@ import {
   type ProfileSample,
 } from '../../host/shared/ProfileReport.ts';
 import type { CodecId } from '../../firmware/core/media/codecs.ts';
+import { localCloudTarget } from '../cloud/localCloudTarget.ts';
 
 /** Budget overrides (`--budget heap=…,app-heap=…,pool=…,latency-p99=…`); absent ones come from the board. */
 export interface BudgetOverrides {
@@ -139,7 +140,6 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     routes: [...mediaRoutes],
     ...(o.timeScale > 1 ? { config: { timeScale: o.timeScale, timeOrigin: origin } } : {}),
   });
-  const url = new URL(cloud.endpoint);
   const stream = `${o.board.name}-profile-${origin}`;
   const interval = statusIntervalMs(o.durationS);
   const configFor = (name: string) => {
@@ -147,9 +147,7 @@ export async function runProfile(o: ProfileOptions): Promise<ProfileReport> {
     writeDeviceConfig(path, {
       board: o.board,
       streamName: name,
-      region: 'us-east-1',
-      endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
-      credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+      ...localCloudTarget(cloud),
       codec: o.codec,
       live: o.bytesPerSecond > 0,
       createRetentionHours: 24,

@@ -15,7 +15,7 @@ import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { assert, suite } from '../harness/index.ts';
-import { clusterBlocks, decodedFrameCount, decodeErrors, FIXTURES, framePts, mkvmerge, tempDir, tool } from '../e2e/tools.ts';
+import { clusterBlocks, decodedFrameCount, decodeErrors, FIXTURES, framePts, mkvmerge, tempDir, tool, audioPacketCount } from '../e2e/tools.ts';
 import { getMedia } from '../device/storedMedia.ts';
 import { feedCamera } from '../../sim/board/feedCamera.ts';
 
@@ -61,11 +61,6 @@ async function stream(name: string, audioFile: string, audio: { codec: 'aac' | '
   return records;
 }
 
-function audioPackets(file: string): number {
-  const r = tool('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'a:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file]);
-  return Number(r.stdout.trim());
-}
-
 /** The stored stream as a viewer gets it: two tracks, both decodable, every fragment with both, blocks in time order. */
 function checkStored(file: string, codecId: string, rate: number, cpd: string, packets: number): void {
   const report = mkvmerge(file);
@@ -77,7 +72,7 @@ function checkStored(file: string, codecId: string, rate: number, cpd: string, p
   const a = report.tracks[1]!;
   assert.equal([a.type, a.properties.audio_sampling_frequency, a.properties.audio_channels, a.properties.codec_private_data], ['audio', rate, 1, cpd]);
   assert.is(decodedFrameCount(file), 100, 'every video frame fed');
-  assert.is(audioPackets(file), packets, 'every audio packet fed');
+  assert.is(audioPacketCount(file), packets, 'every audio packet fed');
   assert.is(decodeErrors(file), '', 'ffmpeg decodes video and audio without a message');
   const clusters = clusterBlocks(file);
   assert.is(clusters.length, 10);

@@ -2,25 +2,25 @@
 // KVS and a real MQTT broker over TLS, with mqtt.js + cbor-x as the operator: command round trips, de-duplicated
 // ids, desired configuration applied, persisted and reported across a restart, telemetry consistent with what
 // the local KVS stored, and health turning red while PutMedia is blocked with the control channel still up.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
 import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
 import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
-import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import type { RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { FIXTURES, tempDir } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
-import { fifoCamera, Operator, startTlsBroker, type TlsBroker } from './controlKit.ts';
+import { type ControlCloud, fifoCamera, type Operator, startControlCloud } from './controlKit.ts';
+import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
 
 const test = suite('control channel on the Node board (local KVS, MQTT over TLS)');
 const tmp = tempDir('fieldcam-control-');
 const THING = 'cam-ctl';
 const VIDEO = join(FIXTURES, 'h264-320x240-10fps-gop10.h264'); // 100 frames, 10 fps, a key frame every second
 let cloud: RunningCloud;
-let broker: TlsBroker;
+let net: ControlCloud;
 let operator: Operator;
 
 interface Device {
@@ -32,29 +32,18 @@ interface Device {
 }
 
 function boot(name: string): Device {
-  const url = new URL(cloud.endpoint);
   const camera = fifoCamera(join(tmp.dir, `${name}.fifo`), VIDEO, statSync(VIDEO).size / 10);
   const config = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(config, {
     board: loadBoardManifest('pi-zero-w'),
     streamName: THING,
-    region: 'us-east-1',
-    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    ...localCloudTarget(cloud),
     codec: 'h264',
     live: true,
     cameraFd: camera.fd,
     createRetentionHours: 24,
     statusIntervalMs: 0,
-    control: {
-      host: '127.0.0.1',
-      port: broker.port,
-      thingName: THING,
-      keepAliveSeconds: 30,
-      certFile: join(tmp.dir, 'cloud', 'server.pem'),
-      keyFile: join(tmp.dir, 'cloud', 'server-key.pem'),
-      stateFile: join(tmp.dir, 'control-state.cbor'),
-    },
+    control: net.control(join(tmp.dir, 'control-state.cbor')),
   });
   const records: Record<string, unknown>[] = [];
   let waiters: { match: (r: Record<string, unknown>) => boolean; resolve: (r: Record<string, unknown>) => void }[] = [];
@@ -94,14 +83,8 @@ const persistedAcks = (d: Device) => d.records.filter((r) => r.type === 'control
 
 test.before(async () => {
   // start the local cloud, a TLS broker and the operator
-  cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
-  const dir = join(tmp.dir, 'cloud');
-  broker = await startTlsBroker(
-    readFileSync(join(dir, 'server.pem'), 'utf8'),
-    readFileSync(join(dir, 'server-key.pem'), 'utf8'),
-    readFileSync(cloud.caFile, 'utf8'),
-  );
-  operator = await Operator.connect(broker.port, readFileSync(cloud.caFile, 'utf8'), THING);
+  net = await startControlCloud(tmp.dir, THING);
+  ({ cloud, operator } = net);
   // Desired configuration written before the device ever connects (retained).
   await operator.publish('config/desired', { version: 1, settings: { fragmentMs: 2000, telemetryIntervalS: 1, fps: 5 } }, true);
 });
@@ -250,9 +233,7 @@ test('restart: result first, last fragment flushed, exit 12; the next boot appli
 test.after(async () => {
   // stop everything
   await operator.publish('config/desired', new Uint8Array(0), true);
-  await operator.close();
-  await broker.close();
-  await cloud.close();
+  await net.close();
   tmp.remove();
 });
 

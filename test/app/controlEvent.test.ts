@@ -2,71 +2,52 @@
 // camera a real-time FIFO, the command sent by an MQTT operator through a real TLS broker. The result names the clip
 // and its window; what the local KVS stored is exactly that clip — every fragment tagged with it, its first frame at
 // or before the window's start — and GetMedia decodes to the frames queued less those counted `outsideEvent`.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_EXIT, runDevice } from '../../firmware/app/runDevice.ts';
 import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
 import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
-import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import type { RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { getMedia } from '../device/storedMedia.ts';
 import { decodedFrameCount, FIXTURES, framePts, tempDir, until } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
-import { fifoCamera, Operator, startTlsBroker, type TlsBroker } from './controlKit.ts';
+import { type ControlCloud, fifoCamera, type Operator, startControlCloud } from './controlKit.ts';
+import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
 
 const test = suite('the event command on the Node board (local KVS, MQTT over TLS)');
 const tmp = tempDir('fieldcam-control-event-');
 const THING = 'cam-event';
 const VIDEO = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
 let cloud: RunningCloud;
-let broker: TlsBroker;
+let net: ControlCloud;
 let operator: Operator;
 
 test.after(async () => {
-  await operator?.close();
-  await broker?.close();
-  await cloud?.close();
+  await net?.close();
   tmp.remove();
 });
 
 test.before(async () => {
   // start the local cloud, a TLS broker and the operator
-  cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
-  const dir = join(tmp.dir, 'cloud');
-  broker = await startTlsBroker(
-    readFileSync(join(dir, 'server.pem'), 'utf8'),
-    readFileSync(join(dir, 'server-key.pem'), 'utf8'),
-    readFileSync(cloud.caFile, 'utf8'),
-  );
-  operator = await Operator.connect(broker.port, readFileSync(cloud.caFile, 'utf8'), THING);
+  net = await startControlCloud(tmp.dir, THING);
+  ({ cloud, operator } = net);
 });
 
 test('event over the control channel: one clip, tagged, with its pre-roll; nothing else stored; the rest counted', async () => {
-  const url = new URL(cloud.endpoint);
   const camera = fifoCamera(join(tmp.dir, 'camera.fifo'), VIDEO, statSync(VIDEO).size / 10);
   const config = join(tmp.dir, 'device.json');
   writeDeviceConfig(config, {
     board: loadBoardManifest('pi-zero-w'),
     streamName: THING,
-    region: 'us-east-1',
-    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    ...localCloudTarget(cloud),
     codec: 'h264',
     live: true,
     cameraFd: camera.fd,
     createRetentionHours: 24,
     statusIntervalMs: 100,
-    control: {
-      host: '127.0.0.1',
-      port: broker.port,
-      thingName: THING,
-      keepAliveSeconds: 30,
-      certFile: join(tmp.dir, 'cloud', 'server.pem'),
-      keyFile: join(tmp.dir, 'cloud', 'server-key.pem'),
-      stateFile: join(tmp.dir, 'control-state.cbor'),
-    },
+    control: net.control(join(tmp.dir, 'control-state.cbor')),
     recording: { mode: 'event', preRollMs: 3000, postMs: 20_000 },
   });
   const records: Record<string, unknown>[] = [];

@@ -7,6 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
+import { join } from 'node:path';
+import type { DeviceConfigInput } from '../../sim/board/writeDeviceConfig.ts';
+import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
+import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 
 export interface TlsBroker {
   readonly port: number;
@@ -27,6 +31,38 @@ export async function startTlsBroker(certPem: string, keyPem: string, caPem: str
     close: async () => {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The local cloud (KVS, its state in `<dir>/cloud`), a TLS broker with the cloud's server certificate, and an operator. */
+export interface ControlCloud {
+  readonly cloud: RunningCloud;
+  readonly broker: TlsBroker;
+  readonly operator: Operator;
+  /** A device configuration's `control` map for the thing on this broker (the cloud's server certificate as the device's). */
+  control(stateFile: string): NonNullable<DeviceConfigInput['control']>;
+  /** The operator, the broker and the cloud, in that order. */
+  close(): Promise<void>;
+}
+
+export async function startControlCloud(dir: string, thing: string): Promise<ControlCloud> {
+  const stateDir = join(dir, 'cloud');
+  const cloud = await startCloud({ stateDir, port: 0, routes: [...mediaRoutes] });
+  const ca = readFileSync(cloud.caFile, 'utf8');
+  const certFile = join(stateDir, 'server.pem');
+  const keyFile = join(stateDir, 'server-key.pem');
+  const broker = await startTlsBroker(readFileSync(certFile, 'utf8'), readFileSync(keyFile, 'utf8'), ca);
+  const operator = await Operator.connect(broker.port, ca, thing);
+  return {
+    cloud,
+    broker,
+    operator,
+    control: (stateFile) => ({ host: '127.0.0.1', port: broker.port, thingName: thing, keepAliveSeconds: 30, certFile, keyFile, stateFile }),
+    close: async () => {
+      await operator.close();
+      await broker.close();
+      await cloud.close();
     },
   };
 }

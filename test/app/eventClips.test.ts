@@ -17,6 +17,7 @@ import { accessUnitStarts } from '../firmware/core/media/liveKit.ts';
 import { decodedFrameCount, decodeErrors, FIXTURES, framePts, ROOT, tempDir, tool, until } from '../e2e/tools.ts';
 import { getMedia } from '../device/storedMedia.ts';
 import { assert, suite } from '../harness/index.ts';
+import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
 
 const test = suite('event clips on the Node board (local KVS, local trigger FIFO)');
 const tmp = tempDir('fieldcam-events-');
@@ -53,14 +54,11 @@ async function startEventDevice(
   execFileSync('mkfifo', [camera]);
   const readFd = openSync(camera, constants.O_RDONLY | constants.O_NONBLOCK);
   const writeFd = openSync(camera, constants.O_WRONLY | (o.nonBlocking ? constants.O_NONBLOCK : 0));
-  const url = new URL(cloud.endpoint);
   const config = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(config, {
     board: loadBoardManifest('pi-zero-w'),
     streamName: name,
-    region: 'us-east-1',
-    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    ...localCloudTarget(cloud),
     codec: 'h264',
     live: false,
     cameraFd: readFd,

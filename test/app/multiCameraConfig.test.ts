@@ -181,7 +181,15 @@ test("device.cbor: cameras read with the board's defaults; streams <thing>-<came
   refused(read({ cameras: [{ name: 'gate', width: 640 }] }), /unknown key cameras\[0\]\.width/);
   refused(read({ cameras: [{ name: 'gate' }, { name: 'gate' }] }), /cameras\[1\]\.name "gate" is used twice/);
   refused(read({ cameras: [{ name: 'gate', source: 7 }] }), /cameras\[0\]\.source must be an object/);
-  refused(read({ cameras: [{ name: 'gate', bitrateKbps: 500 }] }), /unknown key cameras\[0\]\.bitrateKbps/);
+  // A camera's own bitrate sizes its pool (the board's bitrate × seconds otherwise); out of range is refused by this reader.
+  assert.equal(
+    readDeviceDocument(document({ cameras: [{ name: 'gate', bitrateKbps: 500 }, { name: 'barn' }] }), 'device.cbor', board).cameras!.map(
+      (c) => c.pool.bitrateKbps,
+    ),
+    [500, 1000],
+  );
+  refused(read({ cameras: [{ name: 'gate', bitrateKbps: 0 }] }), /cameras\[0\]\.bitrateKbps must be a number in \[1, 1000000\]/);
+  refused(read({ cameras: [{ name: 'gate', bitrateKbps: '2M' }] }), /cameras\[0\]\.bitrateKbps must be a number/);
   // A thing name that is no stream name (':' is allowed in things, not in streams) cannot name camera streams.
   refused(
     () => readDeviceDocument(document({ thingName: 'farm:7', cameras: [{ name: 'gate' }] }), 'device.cbor', board),
@@ -219,7 +227,7 @@ test("a bundle with cameras: camera i on fd 3 + i, live, the thing's streams; th
         region: 'us-east-1',
         roleAlias: 'FieldcamDeviceAlias',
         endpoints: { credentialProvider: 'c.example.com', kinesisVideo: 'https://kvs.example.com' },
-        cameras: [{ name: 'gate' }, { name: 'barn', codec: 'h265' }, { name: 'door', codec: 'mjpeg', fps: 5 }],
+        cameras: [{ name: 'gate' }, { name: 'barn', codec: 'h265', bitrateKbps: 500 }, { name: 'door', codec: 'mjpeg', fps: 5 }],
       },
       certificatePem: pem('CERTIFICATE'),
       privateKeyPem: pem('PRIVATE KEY'),
@@ -239,13 +247,33 @@ test("a bundle with cameras: camera i on fd 3 + i, live, the thing's streams; th
       cams.map((c) => [c.board.pool.bitrateKbps, c.board.pool.fps]),
       [
         [1000, 15],
-        [1000, 15],
+        [500, 15],
         [1000, 5],
       ],
     );
     const plan = planPools(config.board, cams);
     assert.is(plan.budgetBytes, 40 * 1024 * 1024, "the manifest's memory.poolBudgetBytes");
     assert.is(plan.pools[2]!.bytes, plan.pools[0]!.bytes, "pools from the board's bitrate");
+    assert.ok(plan.pools[1]!.bytes < plan.pools[0]!.bytes * 0.6, `barn's pool from its 500 kbit/s: ${plan.pools[1]!.bytes} of ${plan.pools[0]!.bytes}`);
+    // Bitrates over the budget: refused before anything is allocated, naming every camera's bytes and the budget.
+    const big = writeDeviceBundle(join(tmp.dir, 'farm-8'), {
+      device: {
+        version: 1,
+        thingName: 'farm-8',
+        region: 'us-east-1',
+        roleAlias: 'FieldcamDeviceAlias',
+        endpoints: { credentialProvider: 'c.example.com', kinesisVideo: 'https://kvs.example.com' },
+        cameras: ['a', 'b', 'c'].map((name) => ({ name, bitrateKbps: 3000 })),
+      },
+      certificatePem: pem('CERTIFICATE'),
+      privateKeyPem: pem('PRIVATE KEY'),
+      caPem: pem('CERTIFICATE'),
+    });
+    const over = loadDeviceBundle(nodeBoard({ print: () => {} }), { bundle: big, board: join(BOARDS_DIR, 'pi-zero-w.json') });
+    refused(
+      () => planPools(over.board, cameraConfigs(over)),
+      /frame pools of 3 camera\(s\) need \d+ bytes \(a \d+, b \d+, c \d+\); board pi-zero-w allows 41943040/,
+    );
     // flash takes such a bundle (one capture per camera on fds 3..): test/host/flash/multiCameraRun.test.ts.
   } finally {
     tmp.remove();

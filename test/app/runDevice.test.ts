@@ -8,25 +8,23 @@ import { nodeBoard } from '../../firmware/boards/node/nodeBoard.ts';
 import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { ensureCertificates } from '../../sim/cloud/tls/ensureCertificates.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { assert, suite } from '../harness/index.ts';
 import { FIXTURES, tempDir } from '../e2e/tools.ts';
+import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
 
 const test = suite('device app on the Node board (local KVS)');
 const tmp = tempDir('fieldcam-app-');
 let cloud: RunningCloud;
 
 function configFor(name: string, fd: number, extra: Partial<Parameters<typeof writeDeviceConfig>[1]> = {}): string {
-  const url = new URL(cloud.endpoint);
   const path = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(path, {
     board: loadBoardManifest('pi-zero-w'),
     streamName: name,
-    region: 'us-east-1',
-    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    ...localCloudTarget(cloud),
     codec: 'h264',
     live: false,
     cameraFd: fd,

@@ -7,17 +7,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeHash } from '../../firmware/boards/node/nodeHash.ts';
-import { nodeSocket } from '../../firmware/boards/node/nodeSocket.ts';
-import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
-import { KvsControlClient } from '../../firmware/core/kvs/KvsControlClient.ts';
+import { nodeClock } from '../../firmware/boards/node/nodeTime.ts';
 import { LatencyStats } from '../../firmware/core/kvs/LatencyStats.ts';
-import { PoolFragmentSource } from '../../firmware/core/kvs/PoolFragmentSource.ts';
-import { PutMediaSession } from '../../firmware/core/kvs/PutMediaSession.ts';
+import type { PutMediaSession } from '../../firmware/core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../../firmware/core/net/ServerClock.ts';
 import { FrameInput } from '../../firmware/core/media/FrameInput.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import { FramePool } from '../../firmware/core/pool/FramePool.ts';
+import { nodeUploadSession } from '../e2e/nodeUploadSession.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
@@ -79,31 +76,15 @@ async function upload(endpoint: string, ca: string, stream: string, input: Uint8
     },
   });
   const credentials = () => CREDENTIALS;
-  const control = new KvsControlClient({
-    sockets: nodeSocket,
-    timers: nodeTimers,
-    hash: nodeHash,
-    clock,
-    region: 'us-east-1',
+  session = nodeUploadSession(frameInput, {
     target,
-    credentials,
-    userAgent: 'bench',
-  });
-  session = new PutMediaSession({
-    source: new PoolFragmentSource(frameInput),
-    control,
-    sockets: nodeSocket,
-    timers: nodeTimers,
-    hash: nodeHash,
     clock,
-    region: 'us-east-1',
     streamName: stream,
     credentials,
     dataTls: { ca },
     createStream: { retentionHours: 24 },
     maxFragmentMs: 10_000,
     endOfFragment: true,
-    random: Math.random,
     userAgent: 'bench',
     onFrameSent: (frame) => {
       if (frame.fragmentStart) openFragment = frame.pts;

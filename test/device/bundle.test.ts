@@ -48,7 +48,8 @@ function boot(bundle: string, onRecord: (r: Rec) => void = () => {}): Promise<{ 
 
 const notStatus = (records: Rec[]) => JSON.stringify(records.filter((r) => r.type !== 'status'));
 
-test('build the pi-zero-w image; start the local cloud; provision the role, alias and policies with the SDK', async () => {
+test.before(async () => {
+  // build the pi-zero-w image; start the local cloud; provision the role, alias and policies with the SDK
   image = await buildImage(loadBoardManifest(BOARD), { typecheck: false });
   assert.is(image.qemuCpu, 'arm1176');
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
@@ -125,8 +126,8 @@ test('credentials provider down at boot, then restored: frames are buffered, the
   assert.is(decodedFrameCount(await getMedia(cloud, 'pi-cam-4', tmp.dir)), 100);
 });
 
-test('stop the local cloud', async () => {
-  await cloud.close();
+test.after(async () => {
+  await cloud?.close();
   tmp.remove();
 });
 

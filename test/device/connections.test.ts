@@ -12,12 +12,13 @@ import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { bootBoard } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { startFaultNetns, type FaultNetns } from '../../sim/faults/faultNetns.ts';
 import type { FaultMode } from '../../sim/faults/FaultProxy.ts';
 import { decodedFrameCount, decodeErrors, FIXTURES, framePts, ROOT, tempDir } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { getMedia, storedFragments } from './storedMedia.ts';
+import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
 
 const test = suite('device connections behind a fault proxy (pi-zero-w under qemu-arm, time-scaled)');
 const tmp = tempDir('fieldcam-connections-');
@@ -72,9 +73,7 @@ async function run(s: Scenario): Promise<Outcome> {
   writeDeviceConfig(config, {
     board: loadBoardManifest(BOARD),
     streamName: s.name,
-    region: 'us-east-1',
-    endpoint: { host: '127.0.0.1', port, caFile: cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    ...localCloudTarget(cloud, { host: '127.0.0.1', port }),
     codec: 'h264',
     live: s.live ?? false,
     createRetentionHours: 24,
@@ -146,7 +145,8 @@ async function judgeStored(o: Outcome, name: string): Promise<{ stored: number; 
   return { stored, duplicates: stamps.length - distinct.size };
 }
 
-test('build the pi-zero-w image', async () => {
+test.before(async () => {
+  // build the pi-zero-w image
   image = await buildImage(loadBoardManifest(BOARD), { typecheck: false });
   assert.is(image.qemuCpu, 'arm1176');
 });
@@ -251,7 +251,7 @@ test('item 8: connections reset every few seconds: every frame stored or counted
   }
 });
 
-test('stop', () => {
+test.after(() => {
   tmp.remove();
 });
 

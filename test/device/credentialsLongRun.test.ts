@@ -128,7 +128,8 @@ let ports: { port: number; credentialsPort: number };
 
 const portOf = (url: string) => Number(new URL(url).port);
 
-test('build the images; provision the 900 s role alias and the devices at real time; write the camera files', async () => {
+test.before(async () => {
+  // build the images; provision the 900 s role alias and the devices at real time; write the camera files
   for (const v of VARIANTS) images.set(v.board, await buildImage(loadBoardManifest(v.board), { typecheck: false }));
   // Provisioning talks to the cloud with the SDK, which signs with the real clock: a cloud at real time.
   const cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });

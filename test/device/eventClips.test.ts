@@ -14,10 +14,11 @@ import { bootBoard } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { decodedFrameCount, decodeErrors, FIXTURES, framePts, ROOT, tempDir, tool, until } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { getMedia } from './storedMedia.ts';
+import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
 
 const test = suite('event clips on the sim-x86 (XS) and pi-zero-w (QEMU) images: trigger FIFO mid-stream, one clip with pre-roll and tags');
 const BOARDS = ['sim-x86', 'pi-zero-w'] as const;
@@ -35,7 +36,8 @@ test.after(async () => {
   tmp.remove();
 });
 
-test('build the images; start the local cloud', async () => {
+test.before(async () => {
+  // build the images; start the local cloud
   for (const board of BOARDS) images[board] = await buildImage(loadBoardManifest(board), { typecheck: false });
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });
@@ -45,14 +47,11 @@ for (const boardName of BOARDS)
     const image = images[boardName]!;
     const name = `events-${boardName}`;
     const trigger = join(tmp.dir, `${boardName}.fifo`);
-    const url = new URL(cloud.endpoint);
     const config = join(tmp.dir, `${name}.json`);
     writeDeviceConfig(config, {
       board: loadBoardManifest(boardName),
       streamName: name,
-      region: 'us-east-1',
-      endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
-      credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+      ...localCloudTarget(cloud),
       codec: 'h264',
       live: false,
       createRetentionHours: 24,

@@ -13,7 +13,8 @@ const test = suite('fault matrix rows (pi-zero-w under qemu-arm, time-scaled): f
 const tmp = tempDir('fieldcam-fault-matrix-test-');
 let image: ImageManifest;
 
-test('build the pi-zero-w image', async () => {
+test.before(async () => {
+  // build the pi-zero-w image
   image = await buildPiZero();
   assert.is(image.qemuCpu, 'arm1176');
 });
@@ -35,7 +36,7 @@ for (const spec of SHORT_FAULTS) {
   });
 }
 
-test('stop', () => {
+test.after(() => {
   tmp.remove();
 });
 

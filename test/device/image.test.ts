@@ -14,11 +14,12 @@ import { bootBoard, bootCommand } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig, type DeviceConfigInput } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { fragmentStoreFor } from '../../sim/cloud/kvs/media/fragmentStoreFor.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { ensureCertificates } from '../../sim/cloud/tls/ensureCertificates.ts';
 import { decodedFrameCount, decodeErrors, FIXTURES, ROOT, tempDir } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { distinctTimestamps, getMedia, storedFragments } from './storedMedia.ts';
+import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
 
 const test = suite('firmware image on XS (native, qemu-arm arm1176, qemu-aarch64 cortex-a72) against the local KVS');
 const tmp = tempDir('fieldcam-image-');
@@ -29,14 +30,11 @@ let cloud: RunningCloud;
 type Record_ = Record<string, unknown>;
 
 function config(board: string, name: string, extra: Partial<DeviceConfigInput> = {}): string {
-  const url = new URL(cloud.endpoint);
   const path = join(tmp.dir, `${name}.json`);
   writeDeviceConfig(path, {
     board: loadBoardManifest(board),
     streamName: name,
-    region: 'us-east-1',
-    endpoint: { host: url.hostname, port: Number(url.port), caFile: cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    ...localCloudTarget(cloud),
     codec: 'h264',
     live: false,
     createRetentionHours: 24,
@@ -79,11 +77,15 @@ function summaryOf(records: Record_[]): Record_ {
   return s!;
 }
 
-test('build the sim-x86, pi-zero-w and pi-4 images', async () => {
+test.before(async () => {
+  // build the sim-x86, pi-zero-w and pi-4 images
   for (const board of ['sim-x86', 'pi-zero-w', 'pi-4']) images[board] = await buildImage(loadBoardManifest(board), { typecheck: false });
+  cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
+});
+
+test('the images name their runtime target and QEMU CPU', () => {
   assert.is(images['pi-zero-w']!.qemuCpu, 'arm1176');
   assert.equal([images['pi-4']!.target, images['pi-4']!.qemu, images['pi-4']!.qemuCpu], ['aarch64', 'qemu-aarch64', 'cortex-a72']);
-  cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
 });
 
 for (const board of ['sim-x86', 'pi-zero-w', 'pi-4']) {
@@ -246,8 +248,8 @@ test('esp32-cam profile (MJPEG, 32-bit ARM build, its memory limit): every fragm
   assert.is(decodedFrameCount(await getMedia(cloud, name, tmp.dir)), 30);
 });
 
-test('stop the local cloud', async () => {
-  await cloud.close();
+test.after(async () => {
+  await cloud?.close();
   tmp.remove();
 });
 

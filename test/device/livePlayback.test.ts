@@ -10,11 +10,11 @@ import { buildImage, imageDir, type ImageManifest } from '../../host/lib/buildIm
 import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { bootBoard, type BootedBoard } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY } from '../../sim/cloud/startCloud.ts';
 import { FIXTURES, ROOT, tempDir } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { launchChromium, startPlayer, until, type Browser } from '../sim/cloud/playback/browserKit.ts';
 import { playbackCloud, type PlaybackCloud } from '../sim/cloud/playback/playbackKit.ts';
+import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
 
 const test = suite('pi-zero-w under QEMU streams; hls.js in headless Chromium plays its LIVE HLS session');
 const tmp = tempDir('fieldcam-live-playback-');
@@ -34,21 +34,19 @@ test.after(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('build the pi-zero-w image; start the local cloud and Chromium', async () => {
+test.before(async () => {
+  // build the pi-zero-w image; start the local cloud and Chromium
   image = await buildImage(loadBoardManifest('pi-zero-w'), { typecheck: false });
   pc = await playbackCloud();
   browser = await launchChromium();
 });
 
 test('LIVE: currentTime advances 10 s and decoded frames grow while the device streams, no hls.js error', async () => {
-  const url = new URL(pc.cloud.endpoint);
   const config = join(tmp.dir, 'device.json');
   writeDeviceConfig(config, {
     board: loadBoardManifest('pi-zero-w'),
     streamName: STREAM,
-    region: 'us-east-1',
-    endpoint: { host: url.hostname, port: Number(url.port), caFile: pc.cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    ...localCloudTarget(pc.cloud),
     codec: 'h264',
     live: true,
     recorded: false,

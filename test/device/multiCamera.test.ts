@@ -152,6 +152,12 @@ async function scenario(BOARD: string, image: ImageManifest, cloud: RunningCloud
   assert.ok((boot.poolBytes as number) <= (boot.poolBudgetBytes as number), `pools ${String(boot.poolBytes)} within ${String(boot.poolBudgetBytes)}`);
   const peakHeap = Math.max(...records.filter((r) => r.type === 'summary').map((r) => r.peakHeapBytes as number));
   assert.ok(peakHeap < loadBoardManifest(BOARD).memory.jsBudgetBytes, `peak heap ${peakHeap}`);
+  // The boot check's heap estimate (firmware/app/heapBudget.ts) held the peak and fit the limit.
+  const estimate = boot.heapEstimateBytes as number;
+  assert.ok(
+    estimate >= peakHeap && estimate <= (boot.heapLimitBytes as number),
+    `estimate ${estimate}, peak ${peakHeap}, limit ${String(boot.heapLimitBytes)}`,
+  );
 
   const media = await Promise.all(CAMERAS.map((c) => getMedia(cloud, `yard-${c.name}`, join(tmp.dir, BOARD))));
   CAMERAS.forEach((c, i) => {

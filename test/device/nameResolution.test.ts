@@ -14,7 +14,7 @@ import { loadBoardManifest } from '../../host/shared/loadBoardManifest.ts';
 import { bootBoard } from '../../sim/board/bootBoard.ts';
 import { writeDeviceConfig } from '../../sim/board/writeDeviceConfig.ts';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
-import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
+import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { TEST_HOST_NAME } from '../../sim/cloud/tls/ensureCertificates.ts';
 import { namespaceCommand, resolvConfFor } from '../../sim/faults/namespaceCommand.ts';
 import { startNameserver, type Nameserver } from '../../sim/faults/startNameserver.ts';
@@ -22,6 +22,7 @@ import { decodedFrameCount, decodeErrors, FIXTURES, ROOT, tempDir } from '../e2e
 import { assert, suite } from '../harness/index.ts';
 import { Arrivals, type Rec } from './controlKit.ts';
 import { getMedia } from './storedMedia.ts';
+import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
 
 const test = suite('pi-zero-w under qemu-arm in a mount namespace: a black-holed nameserver, then one that answers');
 const tmp = tempDir('fieldcam-dns-');
@@ -36,7 +37,8 @@ let image: ImageManifest;
 let cloud: RunningCloud;
 let nameserver: Nameserver;
 
-test('build the pi-zero-w image; start the local cloud and a black-holed nameserver', async () => {
+test.before(async () => {
+  // build the pi-zero-w image; start the local cloud and a black-holed nameserver
   image = await buildImage(loadBoardManifest(BOARD), { typecheck: false });
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   nameserver = await startNameserver();
@@ -51,9 +53,7 @@ test(`black-holed DNS: NET_DNS_TIMEOUT, the camera read throughout; DNS answers:
   writeDeviceConfig(config, {
     board: loadBoardManifest(BOARD),
     streamName: name,
-    region: 'us-east-1',
-    endpoint: { host: TEST_HOST_NAME, port: Number(new URL(cloud.endpoint).port), caFile: cloud.caFile },
-    credentials: { accessKeyId: EXAMPLE_ACCESS_KEY_ID, secretAccessKey: EXAMPLE_SECRET_ACCESS_KEY },
+    ...localCloudTarget(cloud, { host: TEST_HOST_NAME }),
     codec: 'h264',
     live: true,
     createRetentionHours: 24,
@@ -117,9 +117,9 @@ test(`black-holed DNS: NET_DNS_TIMEOUT, the camera read throughout; DNS answers:
   }
 });
 
-test('stop the nameserver and the local cloud', async () => {
-  await nameserver.close();
-  await cloud.close();
+test.after(async () => {
+  await nameserver?.close();
+  await cloud?.close();
   tmp.remove();
 });
 

@@ -3,7 +3,20 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, suite } from '../harness/index.ts';
-import { clusterBlocks, clusterCount, decodedFrameCount, decodeErrors, fieldcam, FIXTURES, frameHashes, framePts, mkvmerge, tempDir, tool } from './tools.ts';
+import {
+  clusterBlocks,
+  clusterCount,
+  decodedFrameCount,
+  decodeErrors,
+  fieldcam,
+  FIXTURES,
+  frameHashes,
+  framePts,
+  mkvmerge,
+  tempDir,
+  tool,
+  audioPacketCount,
+} from './tools.ts';
 
 const test = suite('fieldcam mux (e2e)');
 const tmp = tempDir('fieldcam-mux-');
@@ -96,19 +109,7 @@ for (const [audio, codecId, rate, packets, cpd] of [
     const a = report.tracks[1]!;
     assert.equal([a.type, a.properties.codec_id, a.properties.audio_sampling_frequency, a.properties.audio_channels], ['audio', codecId, rate, 1]);
     assert.is(a.properties.codec_private_data, cpd);
-    const probe = tool('ffprobe', [
-      '-v',
-      'error',
-      '-count_packets',
-      '-select_streams',
-      'a:0',
-      '-show_entries',
-      'stream=nb_read_packets',
-      '-of',
-      'csv=p=0',
-      out,
-    ]);
-    assert.is(Number(probe.stdout.trim()), packets, 'ffprobe reads every audio packet');
+    assert.is(audioPacketCount(out), packets, 'ffprobe reads every audio packet');
     assert.is(decodeErrors(out), '', 'ffmpeg decodes video and audio without a message');
     assert.is(decodedFrameCount(out), 100);
     const clusters = clusterBlocks(out);

@@ -6,13 +6,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { nodeHash } from '../../firmware/boards/node/nodeHash.ts';
-import { nodeSocket } from '../../firmware/boards/node/nodeSocket.ts';
-import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
+import { nodeClock } from '../../firmware/boards/node/nodeTime.ts';
 import { isFieldcamError } from '../../firmware/core/errors.ts';
-import { KvsControlClient } from '../../firmware/core/kvs/KvsControlClient.ts';
-import { PoolFragmentSource } from '../../firmware/core/kvs/PoolFragmentSource.ts';
-import { PutMediaSession } from '../../firmware/core/kvs/PutMediaSession.ts';
+import type { PutMediaSession } from '../../firmware/core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../../firmware/core/net/ServerClock.ts';
 import { FrameInput } from '../../firmware/core/media/FrameInput.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
@@ -25,6 +21,7 @@ import { cluster, block, concat, header, muxFixture, prng } from '../sim/cloud/m
 import { uploadBody } from '../sim/cloud/media/putMediaClient.ts';
 import { kvsClient } from '../sim/cloud/support.ts';
 import { FIXTURES, tempDir } from './tools.ts';
+import { nodeUploadSession } from './nodeUploadSession.ts';
 
 const test = suite('robustness: hostile bytes on both sides of PutMedia');
 const tmp = tempDir('fieldcam-robust-');
@@ -46,7 +43,8 @@ function mutate(body: Uint8Array, random: () => number): Uint8Array {
   return Uint8Array.from({ length: 1 + Math.floor(random() * 4096) }, () => Math.floor(random() * 256)); // pure noise
 }
 
-test('start the local cloud with two streams', async () => {
+test.before(async () => {
+  // start the local cloud with two streams
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes], config: { enforceTps: false } });
   const kvs = kvsClient(cloud);
   await kvs.send(new CreateStreamCommand({ StreamName: 'victim', DataRetentionInHours: 24 }));
@@ -135,24 +133,9 @@ test('a hostile PutMedia endpoint never crashes the session: it retries with bac
   let session: PutMediaSession | undefined;
   const input = new FrameInput({ codec: 'h264', pool, fragmentMs: 1000, startTimecode: clock.now(), onQueued: () => session?.framesQueued() });
   const target = { host: '127.0.0.1', port };
-  const control = new KvsControlClient({
-    sockets: nodeSocket,
-    timers: nodeTimers,
-    hash: nodeHash,
-    clock,
-    region: 'us-east-1',
+  session = nodeUploadSession(input, {
     target,
-    credentials,
-    userAgent: 'test',
-  });
-  session = new PutMediaSession({
-    source: new PoolFragmentSource(input),
-    control,
-    sockets: nodeSocket,
-    timers: nodeTimers,
-    hash: nodeHash,
     clock,
-    region: 'us-east-1',
     streamName: 'cam',
     credentials,
     maxFragmentMs: 10_000,

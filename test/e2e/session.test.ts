@@ -2,13 +2,9 @@
 // clock at 1970, rotation before the connection cap, and the service's own cap (ERROR 4003).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeHash } from '../../firmware/boards/node/nodeHash.ts';
-import { nodeSocket } from '../../firmware/boards/node/nodeSocket.ts';
-import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
+import { nodeClock } from '../../firmware/boards/node/nodeTime.ts';
 import type { ClockPort } from '../../firmware/io/Clock.ts';
-import { KvsControlClient } from '../../firmware/core/kvs/KvsControlClient.ts';
-import { PoolFragmentSource } from '../../firmware/core/kvs/PoolFragmentSource.ts';
-import { PutMediaSession } from '../../firmware/core/kvs/PutMediaSession.ts';
+import type { PutMediaSession } from '../../firmware/core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../../firmware/core/net/ServerClock.ts';
 import { FrameInput } from '../../firmware/core/media/FrameInput.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
@@ -19,6 +15,7 @@ import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import type { CloudConfig } from '../../sim/cloud/types.ts';
 import { assert, suite } from '../harness/index.ts';
 import { FIXTURES, tempDir } from './tools.ts';
+import { nodeUploadSession } from './nodeUploadSession.ts';
 
 const test = suite('PutMediaSession against the local KVS');
 const tmp = tempDir('fieldcam-session-');
@@ -40,24 +37,9 @@ async function run(cloud: RunningCloud, o: { stream: string; fixture: string; cl
   let session: PutMediaSession | undefined;
   const input = new FrameInput({ codec: 'h264', pool, fragmentMs: o.fragmentMs ?? 1000, startTimecode: clock.now(), onQueued: () => session?.framesQueued() });
   const credentials = () => CREDENTIALS;
-  const control = new KvsControlClient({
-    sockets: nodeSocket,
-    timers: nodeTimers,
-    hash: nodeHash,
-    clock,
-    region: 'us-east-1',
+  session = nodeUploadSession(input, {
     target,
-    credentials,
-    userAgent: 'test',
-  });
-  session = new PutMediaSession({
-    source: new PoolFragmentSource(input),
-    control,
-    sockets: nodeSocket,
-    timers: nodeTimers,
-    hash: nodeHash,
     clock,
-    region: 'us-east-1',
     streamName: o.stream,
     credentials,
     dataTls: { ca: cloud.caPem },
@@ -67,7 +49,6 @@ async function run(cloud: RunningCloud, o: { stream: string; fixture: string; cl
     onEvent: (e) => process.env.DEBUG_SESSION && console.error('EV', JSON.stringify(e).slice(0, 200)),
     ...(o.rotateMs ? { rotateMs: o.rotateMs } : {}),
     backoff: { initialMs: 20, maxMs: 200 },
-    random: Math.random,
     userAgent: 'test',
   });
   session.start();

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mediaRoutes } from '../../sim/cloud/kvs/media/index.ts';
 import { startCloud } from '../../sim/cloud/startCloud.ts';
+import { getMedia } from '../device/storedMedia.ts';
 import { assert, suite } from '../harness/index.ts';
 import { decodedFrameCount, decodeErrors, fieldcam, FIXTURES, frameHashes, ROOT, tempDir } from './tools.ts';
 
@@ -54,25 +55,7 @@ test('--once with 2 cameras: every fragment PERSISTED; the state reads back as 1
 
   const cloud = await startCloud({ stateDir, port: 0, routes: [...mediaRoutes] });
   try {
-    const out = join(tmp.dir, 'cam2.mkv');
-    const read = await new Promise<number | null>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [join(ROOT, 'host', 'cli', 'bin.mjs'), 'get-media', '--stream', 'sim-x86-2', '-o', out, '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'],
-        {
-          cwd: ROOT,
-          env: {
-            ...process.env,
-            AWS_CA_BUNDLE: cloud.caFile,
-            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-            AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-          },
-          stdio: 'ignore',
-        },
-      );
-      child.on('close', resolve);
-    });
-    assert.is(read, 0);
+    const out = await getMedia(cloud, 'sim-x86-2', tmp.dir);
     assert.is(decodedFrameCount(out), 100);
     assert.is(decodeErrors(out), '');
   } finally {
@@ -93,25 +76,7 @@ test("H.265 through the real firmware (sim-x86 XS runtime): every fragment PERSI
   );
   const cloud = await startCloud({ stateDir, port: 0, routes: [...mediaRoutes] });
   try {
-    const out = join(tmp.dir, 'h265.mkv');
-    const read = await new Promise<number | null>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [join(ROOT, 'host', 'cli', 'bin.mjs'), 'get-media', '--stream', 'sim-x86-1', '-o', out, '--endpoint-url', cloud.endpoint, '--region', 'us-east-1'],
-        {
-          cwd: ROOT,
-          env: {
-            ...process.env,
-            AWS_CA_BUNDLE: cloud.caFile,
-            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-            AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-          },
-          stdio: 'ignore',
-        },
-      );
-      child.on('close', resolve);
-    });
-    assert.is(read, 0);
+    const out = await getMedia(cloud, 'sim-x86-1', tmp.dir);
     assert.is(decodeErrors(out), '');
     assert.equal(frameHashes(out), frameHashes(video), "the 100 pictures decoded from KVS are the input's");
   } finally {

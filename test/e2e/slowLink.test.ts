@@ -5,12 +5,9 @@
 // fragment store: distinct producer timecodes, in order, every frame fed stored or counted as dropped.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeHash } from '../../firmware/boards/node/nodeHash.ts';
 import { nodeSocket } from '../../firmware/boards/node/nodeSocket.ts';
-import { nodeClock, nodeTimers } from '../../firmware/boards/node/nodeTime.ts';
-import { KvsControlClient } from '../../firmware/core/kvs/KvsControlClient.ts';
-import { PoolFragmentSource } from '../../firmware/core/kvs/PoolFragmentSource.ts';
-import { PutMediaSession } from '../../firmware/core/kvs/PutMediaSession.ts';
+import { nodeClock } from '../../firmware/boards/node/nodeTime.ts';
+import type { PutMediaSession } from '../../firmware/core/kvs/PutMediaSession.ts';
 import { FrameInput } from '../../firmware/core/media/FrameInput.ts';
 import { PREPARE } from '../../firmware/core/media/StreamCursor.ts';
 import { ServerClock } from '../../firmware/core/net/ServerClock.ts';
@@ -22,6 +19,7 @@ import { startCloud, type RunningCloud } from '../../sim/cloud/startCloud.ts';
 import { startFaultProxy, type FaultProxy } from '../../sim/faults/FaultProxy.ts';
 import { assert, suite } from '../harness/index.ts';
 import { FIXTURES, tempDir } from './tools.ts';
+import { nodeUploadSession } from './nodeUploadSession.ts';
 
 const test = suite('PutMediaSession behind a fault proxy: slow link, resets (items 7, 8)');
 const tmp = tempDir('fieldcam-slow-link-');
@@ -67,16 +65,11 @@ async function stream(f: Feed) {
   const input = new FrameInput({ codec: 'h264', pool, fragmentMs: 1000, startTimecode: clock.now(), onQueued: () => session?.framesQueued() });
   const credentials = () => CREDENTIALS;
   const sockets = f.sockets ?? throughProxy();
-  const control = new KvsControlClient({ sockets, timers: nodeTimers, hash: nodeHash, clock, region: 'us-east-1', target, credentials, userAgent: 'test' });
   const events: string[] = [];
-  session = new PutMediaSession({
-    source: new PoolFragmentSource(input),
-    control,
+  session = nodeUploadSession(input, {
+    target,
     sockets,
-    timers: nodeTimers,
-    hash: nodeHash,
     clock,
-    region: 'us-east-1',
     streamName: f.stream,
     credentials,
     dataTls: { ca: cloud.caPem },
@@ -86,7 +79,6 @@ async function stream(f: Feed) {
     ...(f.stalenessMs ? { stalenessMs: f.stalenessMs } : {}),
     ...(f.maxLatencyMs ? { maxLatencyMs: f.maxLatencyMs } : {}),
     backoff: { initialMs: 20, maxMs: 200 },
-    random: Math.random,
     userAgent: 'test',
     stopTimeoutMs: 20_000,
     onEvent: (e) => {
@@ -218,31 +210,16 @@ test('lifecycle: a session connects nothing before start(); after close() nothin
   const input = new FrameInput({ codec: 'h264', pool, fragmentMs: 1000, startTimecode: clock.now(), onQueued: () => {} });
   const credentials = () => CREDENTIALS;
   const sockets = throughProxy();
-  const control = new KvsControlClient({
-    sockets,
-    timers: nodeTimers,
-    hash: nodeHash,
-    clock,
-    region: 'us-east-1',
-    target: { host: url.hostname, port: Number(url.port), tls: { ca: cloud.caPem } },
-    credentials,
-    userAgent: 'test',
-  });
   const events: string[] = [];
-  const session = new PutMediaSession({
-    source: new PoolFragmentSource(input),
-    control,
+  const session = nodeUploadSession(input, {
+    target: { host: url.hostname, port: Number(url.port), tls: { ca: cloud.caPem } },
     sockets,
-    timers: nodeTimers,
-    hash: nodeHash,
     clock,
-    region: 'us-east-1',
     streamName: 'lifecycle',
     credentials,
     dataTls: { ca: cloud.caPem },
     createStream: { retentionHours: 24 },
     maxFragmentMs: 10_000,
-    random: Math.random,
     userAgent: 'test',
     onEvent: (e) => events.push(e.type),
   });

@@ -82,6 +82,12 @@ export function decodedFrameCount(file: string): number {
   return Number(r.stdout.trim());
 }
 
+/** Packets ffprobe reads in the first audio stream (each one an AAC or G.711 frame the muxer wrote). */
+export function audioPacketCount(file: string): number {
+  const r = tool('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'a:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file]);
+  return Number(r.stdout.trim());
+}
+
 /** Everything ffmpeg complains about while decoding the whole file (must be empty). */
 export function decodeErrors(file: string): string {
   const r = tool('ffmpeg', ['-nostdin', '-v', 'error', '-i', file, '-f', 'null', '-']);

@@ -1,5 +1,6 @@
 // `npm test`'s lint step: Biome's formatter and linter (`biome ci`: settings, rules and reasons in biome.jsonc;
-// warnings fail too; `npm run format` rewrites the tree to the house format) over every source file, then the text rules Biome has no rule for, over every tracked text file:
+// warnings fail too; `npm run format` rewrites the tree to the house format) over every source file, then the text
+// rules Biome has no rule for, over every tracked text file:
 //  - no control bytes but tab and line feed (a raw NUL made git treat toolchain/xs/suites.mjs as binary);
 //  - in TypeScript/JavaScript, a line of code or comment is at most MAX_WIDTH characters (Markdown tables may be
 //    wider). Text inside string literals does not count (an error remedy or a URL split mid-sentence is harder to

@@ -3,6 +3,7 @@ import { connect as netConnect, type Socket as NetSocket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { TLS_VERIFY_CODE } from '../../core/net/socketError.ts';
 import type { ByteRanges, Socket, SocketFactory, SocketOptions } from '../../io/Socket.ts';
+import { checkByteRange } from '../../core/checkByteRange.ts';
 
 /** OpenSSL's verification results as Node reports them (error.code), and Node's own name check. */
 const CERTIFICATE_ERRORS: ReadonlySet<string> = new Set([
@@ -93,9 +94,7 @@ class NodeSocket implements Socket {
 
   read(into: Uint8Array, offset: number, length: number): number {
     if (this.closed) throw new Error('read() after close()');
-    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > into.length) {
-      throw new RangeError(`offset/length: ${offset}+${length} is outside ${into.length} bytes`);
-    }
+    checkByteRange(into, offset, length);
     let n = 0;
     while (n < length && this.queue.length > 0) {
       const head = this.queue[0]!;

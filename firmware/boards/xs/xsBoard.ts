@@ -10,6 +10,24 @@ import { xsSocket } from './xsSocket.ts';
 import { xsStorage } from './xsStorage.ts';
 import { xsClock, xsTimers } from './xsTime.ts';
 
+/**
+ * sizeof(txSlot) of this build: the engine reports its slots in use both as a count (heapCounters, which allocates
+ * nothing) and in bytes (memory). A collection between the two readings would skew the ratio, so the count is read
+ * on both sides of memory() and the pair kept only when it did not move (a few slots memory() itself takes vanish in
+ * the rounding to a multiple of 8).
+ */
+function xsSlotSize(): number {
+  const before = new Float64Array(2);
+  const after = new Float64Array(2);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    host().heapCounters(before, false);
+    const bytes = host().memory().slotBytes;
+    host().heapCounters(after, false);
+    if (after[0]! - before[0]! < 64 && before[0]! > 0) return Math.round(bytes / after[0]! / 8) * 8;
+  }
+  return 0;
+}
+
 /** The device board: every port over the C host's natives (firmware/runtime). */
 export const xsBoard: Board = Object.freeze({
   runtime: 'xs',
@@ -40,6 +58,7 @@ export const xsBoard: Board = Object.freeze({
   printError: (line: string) => host().printError(line),
   onStop: (callback: () => void) => xsLoop.onSignal(() => callback()),
   memory: () => host().memory(),
+  slotSize: xsSlotSize(),
   framePoolMemory: (bytes: number) => host().framePoolMemory(bytes),
   limitAppHeap: (bytes: number) => host().limitAppHeap(bytes),
   tls: () => host().tlsStats(),

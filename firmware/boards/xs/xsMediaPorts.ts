@@ -13,6 +13,7 @@ export function xsByteScan(): NonNullable<Board['byteScan']> {
     findStartCodes: native.findStartCodes,
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
+    pushAccessUnits: native.pushAccessUnits,
     copyNalTable: native.copyNalTable,
     fillFrameRecord: native.fillFrameRecord,
     findJpegMarker: native.findJpegMarker,

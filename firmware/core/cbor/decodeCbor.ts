@@ -1,6 +1,7 @@
 import { FieldcamError } from '../errors.ts';
 import { INFO, MAJOR, SIMPLE, TAG_UINT8_ARRAY } from './cborConstants.ts';
 import { decodeUtf8 } from '../text/utf8.ts';
+import { checkByteRange } from '../checkByteRange.ts';
 
 /** Every size the decoder accepts is bounded; each field overrides one default. */
 export interface CborDecodeLimits {
@@ -53,9 +54,7 @@ interface Cursor {
  * messages give offsets into `bytes`.
  */
 export function decodeCbor(bytes: Uint8Array, offset = 0, length: number = bytes.length - offset, limits: CborDecodeLimits = {}): unknown {
-  if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > bytes.length) {
-    throw new RangeError(`offset/length: ${offset}+${length} is outside ${bytes.length} bytes`);
-  }
+  checkByteRange(bytes, offset, length);
   const maxBytes = limit(limits, 'maxBytes');
   if (length > maxBytes) throw new FieldcamError('CBOR_LIMIT', `the payload is ${length} bytes, more than the limit of ${maxBytes}`);
   if (length === 0) throw new FieldcamError('CBOR_TRUNCATED', 'the payload is empty');

@@ -55,18 +55,19 @@ export class AccessUnit {
     }
   }
 
-  /** Writes the NAL table (offsets relative to the frame's first byte) and the key flag into `frame`. */
-  copyTo(frame: Frame): void {
-    const n = this.count;
+  /**
+   * Writes the first `count` rows of the NAL table (offsets relative to the frame's first byte, `start`) and the key
+   * flag into `frame` (the access unit's own values, or those a board's walk handed out for a complete one).
+   */
+  copyTo(frame: Frame, start = this.start, count = this.count, key = this.key): void {
     const table = this.table;
-    const start = this.start;
-    for (let i = 0, r = 0; i < n; i++, r += NAL_ROW) {
+    for (let i = 0, r = 0; i < count; i++, r += NAL_ROW) {
       frame.nalOffset[i] = (table[r] as number) - start;
       frame.nalLength[i] = table[r + 1] as number;
       frame.nalPrefix[i] = table[r + 2] as number;
       frame.nalType[i] = table[r + 3] as number;
     }
-    frame.nalCount = n;
-    frame.key = this.key;
+    frame.nalCount = count;
+    frame.key = key;
   }
 }

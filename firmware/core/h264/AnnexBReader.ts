@@ -6,6 +6,7 @@ import { PREPARE, type PrepareResult, StreamCursor } from '../media/StreamCursor
 import type { DropReason, FramePool } from '../pool/FramePool.ts';
 import { AccessUnit } from './AccessUnit.ts';
 import { AnnexBScanner } from './AnnexBScanner.ts';
+import { AU_WALK } from './accessUnitWalk.ts';
 import { checkStreamStart } from './checkStreamStart.ts';
 
 /**
@@ -33,6 +34,8 @@ export interface NalSyntax {
 /** The parameter-set store as the shared machine uses it: the current sets, and a change to announce. */
 interface ParameterSource<P> {
   readonly current: P | undefined;
+  /** `takeChange()` may have something: tested first, since a call per frame costs more than the field. */
+  readonly changed: boolean;
   takeChange(): P | undefined;
 }
 
@@ -55,12 +58,19 @@ export interface AnnexBReaderOptions<P> {
   onNoFrameRecord?(): boolean;
 }
 
+/** Stands for "no stored SPS / PPS" in the access-unit walk's calls (no length matches it). */
+const NO_BYTES = new Uint8Array(0);
+
 /** Frozen 64-entry VCL table from a predicate over NAL types. */
 export function vclTable(isVcl: (type: number) => boolean): Uint8Array {
   const table = new Uint8Array(64);
   for (let t = 0; t < 64; t++) table[t] = isVcl(t) ? 1 : 0;
   return table;
 }
+
+/** The access-unit walk's results as locals (a property lookup per use otherwise). */
+const { DONE: WALK_DONE, QUIET: WALK_QUIET } = AU_WALK;
+const PREPARE_OK = PREPARE.OK;
 
 export const AU_NONE = 0; // no access unit started
 export const AU_COLLECT = 1; // assembling an access unit that will be emitted
@@ -99,7 +109,6 @@ export abstract class AnnexBReader<P> implements FrameReader {
   protected readonly scanner: AnnexBScanner;
   protected abstract readonly params: ParameterSource<P>;
   protected readonly au = new AccessUnit();
-  private total = 0;
   protected leadingZeros = 0; // before the first start code (strict mode), or -1 once one was seen
   protected seenStartCode = false;
   /** READY for a call, BUSY inside push/end (a callback calling back in is refused), CLOSED after end() or an error. */
@@ -121,8 +130,25 @@ export abstract class AnnexBReader<P> implements FrameReader {
   protected readonly auPort: ByteScanPort | undefined;
   /** The native access-unit walk's state holds the reader's state as the port last returned it (H264Reader). */
   protected auSynced = false;
+  /** The access-unit walk's reused state (ByteScanPort.closeAccessUnit; layout AU_WALK). */
+  protected readonly auWalk: Float64Array | undefined;
+  /**
+   * The walk's state lives in `auWalk`, not in the reader's fields (stale but for `au.start`), until `settle`: set by
+   * H264Reader.assemble, when the reader is in its steady state (an access unit being collected, its open NAL unit
+   * classified, the state synced).
+   */
+  protected portOwns = false;
+  /** The stored parameter sets as the port last got them (they change only in JS, which then unsyncs the state). */
+  protected walkSps: Uint8Array = NO_BYTES;
+  protected walkPps: Uint8Array = NO_BYTES;
+  /** The board's read-and-walk (ByteScanPort.pushAccessUnits, with closeAccessUnit): a steady-state read in one call. */
+  private readonly pushPort: ByteScanPort | undefined;
   /** The board's frame record filler (ByteScanPort.fillFrameRecord, with closeAccessUnit); absent = JS fills the record. */
   private readonly recordPort: ByteScanPort | undefined;
+  /** The record being filled by `recordPort` (freed by `shutdown` if the port refused it). */
+  private filling: Frame | undefined = undefined;
+  /** pool.sizing.slotBytes, read once: every access unit is compared with it. */
+  private readonly slotBytes: number;
 
   /** Access units dropped as corrupt in lenient mode (FramePool's drop reasons have no such entry). */
   corruptDrops = 0;
@@ -147,14 +173,18 @@ export abstract class AnnexBReader<P> implements FrameReader {
     this.strict = options.strict !== false;
     this.awaitKey = !this.strict; // a device stream may begin mid-GOP: start at the first key frame
     this.cursor = new StreamCursor(options.pool, options.overflowBytes ?? 0);
+    this.slotBytes = options.pool.sizing.slotBytes;
     this.walkPort = syntax.nativeWalks && options.byteScan?.classifyNals ? options.byteScan : undefined;
     this.auPort = this.walkPort?.closeAccessUnit ? this.walkPort : undefined;
     this.recordPort = this.auPort?.fillFrameRecord ? this.auPort : undefined;
+    this.pushPort = this.auPort?.pushAccessUnits ? this.auPort : undefined;
+    this.auWalk = this.auPort ? new Float64Array(AU_WALK.LENGTH) : undefined;
   }
 
   /** Bytes pushed so far. */
   get bytesIn(): number {
-    return this.total;
+    // The cursor's logical position is every byte pushed (the overflow scratch keeps the offsets contiguous).
+    return this.cursor.position;
   }
 
   /** True once a start code (00 00 01) was seen anywhere in the input. */
@@ -169,9 +199,14 @@ export abstract class AnnexBReader<P> implements FrameReader {
   /** Makes room for the next read into `cursor.target` at `cursor.targetOffset` (up to `cursor.targetSpace`). */
   prepare(): PrepareResult {
     if (this.phase !== READY) this.refuseCall('prepare');
+    // Room left in the slot being filled (and not the overflow scratch, which tries to return to the pool): ready as
+    // it is, without the cursor's call (most reads).
+    const cursor = this.cursor;
+    if (cursor.targetSpace > 0 && !cursor.onScratch) return PREPARE_OK;
     for (let attempt = 0; ; attempt++) {
       const result = this.cursor.prepare();
       if (result !== PREPARE.FRAME_TOO_LARGE) return result;
+      this.settle();
       if (this.strict) {
         this.shutdown();
         throw new FieldcamError(
@@ -193,46 +228,93 @@ export abstract class AnnexBReader<P> implements FrameReader {
 
   /** `n` bytes were read at `cursor.target[cursor.targetOffset]`: commit, scan, emit complete access units. */
   push(n: number): void {
+    if (this.portOwns && this.phase === READY && this.pushPort !== undefined) {
+      // The steady state (the walk's state is the port's): one native call commits the read and walks it, and JS
+      // runs only at an access-unit boundary or a hand-over (`pushRest`). A middle-of-slice read costs this much.
+      const result = this.pushPort.pushAccessUnits!(this.cursor, n, this.auWalk!, this.au.table, this.walkSps, this.walkPps);
+      if (result === WALK_DONE || result === WALK_QUIET) return;
+      if (result >= 0) {
+        this.pushRest(result);
+        return;
+      }
+      // -1: `n` is not a read the port takes (0, too large, not an integer): the general path decides.
+    }
     if (this.phase !== READY) this.refuseCall('push');
     const cursor = this.cursor;
-    if (!(n >= 0 && n <= cursor.targetSpace) || n !== Math.floor(n)) {
+    // n <= targetSpace, a slot's size (< 2^31): `(n | 0) === n` is the integer test, without a Math lookup per read.
+    if (!(n > 0 && n <= cursor.targetSpace && (n | 0) === n)) {
+      if (n === 0) return;
       throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
     }
-    if (n === 0) return;
     const bytes = cursor.target;
     const from = cursor.targetOffset;
     const base = cursor.position - from;
+    const to = from + n;
     cursor.commit(n);
     // BUSY while callbacks may run; any exception ends the reader (CLOSED), so no `finally` is needed to leave it.
     this.phase = BUSY;
     try {
-      this.total += n;
-      if (this.leadingZeros >= 0) this.checkStart(bytes, from, from + n, base);
-      const to = from + n;
-      const scanner = this.scanner;
+      if (this.leadingZeros >= 0) this.checkStart(bytes, from, to, base);
       let i = from;
-      // The board's walks take the common case (H264Reader): the access-unit walk the steady state, the NAL walk each
-      // start code it hands over (then the access-unit walk resumes). A NAL whose header is still to come (the
-      // previous read ended right after its start code) is the scanner loop's, as is everything after a NAL the
-      // walk leaves undecided. (Inline, not one method: a call per read costs ~30 computrons in XS.)
-      if (this.walkPort && this.leadingZeros < 0) {
-        while (i < to && !(this.open && this.nalType < 0)) {
-          if (this.auPort && (i = this.assemble(bytes, i, to, base)) >= to) break;
-          i = this.walk(bytes, i, to, base);
-        }
+      // The board's walks take the common case (H264Reader): the access-unit walk the steady state (usually the whole
+      // read, in one call), the NAL walk each start code it hands over (then the access-unit walk resumes). A NAL
+      // whose header is still to come (the previous read ended right after its start code) is the scanner loop's, as
+      // is everything after a NAL the walk leaves undecided.
+      if (this.walkPort !== undefined && this.leadingZeros < 0 && !(this.open && this.nalType < 0)) {
+        if (this.auPort !== undefined) i = this.assemble(bytes, i, to, base);
+        if (i < to) i = this.walkOn(bytes, i, to, base);
       }
-      for (; i < to; ) {
-        i = scanner.scan(bytes, i, to, base);
-        for (let k = 0; k < scanner.count; k++) this.startCode(scanner.startAt[k]!, scanner.prefix[k]!, scanner.trailingZeros[k]!);
-      }
+      if (i < to) this.scanOn(bytes, i, to, base);
       // Classify the newest NAL now if its header has arrived, so the previous frame goes out without delay.
       if (this.open && this.nalType < 0) this.classify(-1);
-      this.updateKeep();
+      // The cursor keeps every byte a frame or a pending decision may still need (updateKeep's common case inline).
+      if (this.auState === AU_COLLECT) cursor.keepFrom = this.au.start;
+      else this.updateKeep();
     } catch (err) {
       this.shutdown();
       throw err;
     }
     this.phase = READY;
+  }
+
+  /** The rest of a read `pushAccessUnits` committed and walked up to a boundary (`result`): as `push` from there. */
+  private pushRest(result: number): void {
+    const cursor = this.cursor;
+    const bytes = cursor.target;
+    const to = cursor.targetOffset;
+    const base = cursor.position - to;
+    this.phase = BUSY;
+    try {
+      let i = this.resumeWalk(result, bytes, to, base);
+      if (i < to) i = this.walkOn(bytes, i, to, base);
+      if (i < to) this.scanOn(bytes, i, to, base);
+      if (this.open && this.nalType < 0) this.classify(-1);
+      if (this.auState === AU_COLLECT) cursor.keepFrom = this.au.start;
+      else this.updateKeep();
+    } catch (err) {
+      this.shutdown();
+      throw err;
+    }
+    this.phase = READY;
+  }
+
+  /** The NAL walk from `i`, where the access-unit walk stopped (or was not there), alternating with it; returns where it ended. */
+  private walkOn(bytes: Uint8Array, i: number, to: number, base: number): number {
+    i = this.walk(bytes, i, to, base);
+    while (i < to && !(this.open && this.nalType < 0)) {
+      if (this.auPort && (i = this.assemble(bytes, i, to, base)) >= to) break;
+      i = this.walk(bytes, i, to, base);
+    }
+    return i;
+  }
+
+  /** The scanner loop over the rest of the read: each start code through `startCode`. */
+  private scanOn(bytes: Uint8Array, i: number, to: number, base: number): void {
+    const scanner = this.scanner;
+    while (i < to) {
+      i = scanner.scan(bytes, i, to, base);
+      for (let k = 0; k < scanner.count; k++) this.startCode(scanner.startAt[k]!, scanner.prefix[k]!, scanner.trailingZeros[k]!);
+    }
   }
 
   /**
@@ -245,6 +327,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
    */
   end(lastComplete = true): void {
     if (this.phase !== READY) this.refuseCall('end');
+    this.settle();
     this.phase = BUSY;
     try {
       if (!lastComplete) {
@@ -252,9 +335,9 @@ export abstract class AnnexBReader<P> implements FrameReader {
         return;
       }
       const syntax = this.syntax;
-      if (this.total === 0) throw new FieldcamError('INPUT_EMPTY', `the ${syntax.name} input has no bytes`);
+      if (this.cursor.position === 0) throw new FieldcamError('INPUT_EMPTY', `the ${syntax.name} input has no bytes`);
       if (!this.seenStartCode && this.strict) {
-        throw new FieldcamError(syntax.notAnnexB, `no Annex-B start code (00 00 01) in ${this.total} bytes`);
+        throw new FieldcamError(syntax.notAnnexB, `no Annex-B start code (00 00 01) in ${this.cursor.position} bytes`);
       }
       if (this.open && this.nalType < 0) this.classify(this.cursor.position);
       // Zero bytes at the very end are trailing_zero_8bits (B.1.2), legal padding after the last NAL unit, not
@@ -283,6 +366,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
    */
   overflow(): boolean {
     if (this.phase !== READY) this.refuseCall('overflow');
+    this.settle();
     if (this.auState === AU_COLLECT) this.skipAu('poolFull', false);
     this.awaitKey = true;
     this.updateKeep();
@@ -297,6 +381,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
   /** Drops the access unit being assembled (the pool is exhausted); frames resume at the next key frame. */
   abandonFrame(): void {
     if (this.phase !== READY) this.refuseCall('abandonFrame');
+    this.settle();
     if (this.auState === AU_COLLECT) this.skipAu('poolFull', false);
     this.awaitKey = true;
     // The caller skips input it cannot store: what follows is not contiguous with what was scanned.
@@ -312,6 +397,20 @@ export abstract class AnnexBReader<P> implements FrameReader {
   protected assemble(_bytes: Uint8Array, _from: number, to: number, _base: number): number {
     return to;
   }
+
+  /**
+   * The access-unit walk goes on after the port returned `result` (FRAME or HANDOVER) for `bytes[..to)`: returns
+   * where the NAL walk goes on (`to` when the walk covered the read). H264Reader implements it with `assemble`.
+   */
+  protected resumeWalk(_result: number, _bytes: Uint8Array, to: number, _base: number): number {
+    return to;
+  }
+
+  /**
+   * The reader's state fields take back what the board's access-unit walk holds, if it holds the state (H264Reader:
+   * `assemble` leaves it with the port between reads). Called before any code outside the walk reads them.
+   */
+  protected settle(): void {}
 
   /**
    * The board's NAL walk (ByteScanPort.classifyNals) over `bytes[from..to)`; returns where the scanner loop goes
@@ -394,56 +493,70 @@ export abstract class AnnexBReader<P> implements FrameReader {
     if (this.auState === AU_SKIP) {
       if (this.auDrop === 'corrupt') this.corruptDrops++;
       this.pool.countDrop(this.auDrop);
-    } else if (this.au.end - this.au.start > this.pool.sizing.slotBytes) {
+      this.auState = AU_NONE;
+      this.seq++;
+      return;
+    }
+    const au = this.au;
+    this.auState = AU_NONE;
+    this.closedAu(au.start, au.end, au.count, au.key);
+  }
+
+  /**
+   * A collected access unit [start, end) is complete, its `count` NAL units in `au.table`: emit it, or refuse or
+   * count it. The board's access-unit walk calls this straight from its loop (H264Reader.assemble: the walk has
+   * already begun the next access unit, so the reader's state is not touched here).
+   */
+  protected closedAu(start: number, end: number, count: number, key: boolean): void {
+    if (end - start > this.slotBytes) {
       // Two slots may happen to hold it, but whether they do depends on where it starts: refuse it always.
-      const slotBytes = this.pool.sizing.slotBytes;
       this.refuse(
         'POOL_FRAME_TOO_LARGE',
         'frameTooLarge',
-        `access unit #${this.seq} at byte ${this.au.start} is ${this.au.size} bytes, more than fits in a ${slotBytes}-byte slot`,
+        `access unit #${this.seq} at byte ${start} is ${end - start} bytes, more than fits in a ${this.slotBytes}-byte slot`,
       );
-    } else if (this.awaitKey && !this.au.key) {
+    } else if (this.awaitKey && !key) {
       this.pool.countDrop('awaitKeyFrame');
     } else {
-      this.emit();
+      this.emit(start, end, count, key);
     }
-    this.auState = AU_NONE;
     this.seq++;
   }
 
-  private emit(): void {
+  /** The access unit goes out: a frame record filled and handed to `onFrame` (or refused when none is free). */
+  private emit(start: number, end: number, count: number, key: boolean): void {
     const recordPort = this.recordPort;
     const pool = this.pool;
-    let frame = recordPort ? pool.takeFrame() : pool.newFrame();
-    if (!frame && this.onNoFrameRecord?.()) frame = recordPort ? pool.takeFrame() : pool.newFrame();
-    if (!frame) {
+    let frame = recordPort !== undefined ? pool.takeFrame() : pool.newFrame();
+    if (frame === undefined && this.onNoFrameRecord?.()) frame = recordPort !== undefined ? pool.takeFrame() : pool.newFrame();
+    if (frame === undefined) {
       this.refuse('POOL_EXHAUSTED', 'poolFull', `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for access unit #${this.seq}`);
       return;
     }
     const au = this.au;
-    if (recordPort) {
-      // The whole record (reset, pieces and slot references, NAL table, seq, key) in one native call.
-      try {
-        recordPort.fillFrameRecord!(frame, this.cursor, au.table, au.count, au.start, au.end, this.seq, au.key);
-      } catch (err) {
-        pool.freeFrame(frame); // refused before any field was written: its slots are null since it was last freed
-        throw err;
-      }
+    if (recordPort !== undefined) {
+      // The whole record (reset, pieces and slot references, NAL table, seq, key) in one native call. A refusal
+      // (a reader bug: the range not held) throws before any field is written, and `shutdown` frees the record.
+      this.filling = frame;
+      recordPort.fillFrameRecord!(frame, this.cursor, au.table, count, start, end, this.seq, key);
+      this.filling = undefined;
     } else {
-      this.cursor.fillFrame(frame, au.start, au.end);
+      this.cursor.fillFrame(frame, start, end);
       const port = this.auPort;
       if (port && port.copyNalTable) {
-        port.copyNalTable(au.table, au.count, au.start, frame.nalOffset, frame.nalLength, frame.nalPrefix, frame.nalType);
-        frame.nalCount = au.count;
-        frame.key = au.key;
+        port.copyNalTable(au.table, count, start, frame.nalOffset, frame.nalLength, frame.nalPrefix, frame.nalType);
+        frame.nalCount = count;
+        frame.key = key;
       } else {
-        au.copyTo(frame);
+        au.copyTo(frame, start, count, key);
       }
       frame.seq = this.seq;
     }
     this.awaitKey = false;
-    const change = this.params.takeChange();
-    if (change && this.onParameterSets) this.onParameterSets(change);
+    if (this.params.changed) {
+      const change = this.params.takeChange();
+      if (change && this.onParameterSets) this.onParameterSets(change);
+    }
     this.onFrame(frame);
   }
 
@@ -524,6 +637,11 @@ export abstract class AnnexBReader<P> implements FrameReader {
   private shutdown(): void {
     if (this.phase === CLOSED) return;
     this.phase = CLOSED;
+    if (this.filling !== undefined) {
+      // fillFrameRecord refused the record (before writing any field: its slots are null since it was last freed).
+      this.pool.freeFrame(this.filling);
+      this.filling = undefined;
+    }
     this.open = false;
     this.cursor.close();
   }

@@ -50,9 +50,13 @@ const {
   AU_KEY: S_AU_KEY,
   PIC_SIZE: S_PIC_SIZE,
   PPS_ID: S_PPS_ID,
-  DONE: AU_DONE,
+  AU_START: S_AU_START,
+  DONE_START: S_DONE_START,
+  DONE_END: S_DONE_END,
+  DONE_COUNT: S_DONE_COUNT,
+  DONE_KEY: S_DONE_KEY,
   FRAME: AU_FRAME,
-  QUIET: AU_QUIET,
+  HANDOVER: AU_HANDOVER,
 } = AU_WALK;
 /** Stands for "no stored SPS / PPS" in ByteScanPort.closeAccessUnit calls (no length matches it). */
 const NO_BYTES = new Uint8Array(0);
@@ -71,79 +75,90 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
   private readonly slice = new SliceHeader();
   /** The NAL walk's reused record table (ByteScanPort.classifyNals). */
   private readonly walkOut: Uint32Array | undefined;
-  /** The access-unit walk's reused state (ByteScanPort.closeAccessUnit). */
-  private readonly auWalk: Float64Array | undefined;
 
   constructor(options: H264ReaderOptions) {
     super(H264_SYNTAX, options);
     this.walkOut = this.walkPort ? new Uint32Array(1 + 4 * WALK_RECORDS) : undefined;
-    this.auWalk = this.auPort ? new Float64Array(AU_WALK.LENGTH) : undefined;
   }
 
   /**
    * The steady state in one native call per access unit (ByteScanPort.closeAccessUnit, accessunits.c on the XS
    * board): while an access unit is being collected and its open NAL unit is classified, the port closes NAL units
-   * into `au.table` with the checks `closeNal` would pass silently and stops at each access-unit boundary, where
-   * `enterAu` judges the complete one (emit, drop, count) as the NAL walk would. Anything else — a new SPS/PPS, a
-   * slice the checks would refuse, an unknown NAL type, a start code cut by the read's end — the port leaves
-   * untouched and hands over: `walk` and the scanner loop take the read from that start code. Returns where they go
-   * on (`to` when the port walked the whole read).
+   * into `au.table` with the checks `closeNal` would pass silently and stops at each access-unit boundary with the
+   * complete access unit in its DONE entries and the next one already begun, so `closedAu` judges the complete one
+   * (emit, drop, count) and the walk goes on without the state copied back. Anything else — a new SPS/PPS, a slice
+   * the checks would refuse, an unknown NAL type, a start code cut by the read's end — the port leaves untouched
+   * and hands over: `walk` and the scanner loop take the read from that start code. Returns where they go on (`to`
+   * when the port walked the whole read).
    */
   protected override assemble(bytes: Uint8Array, from: number, to: number, base: number): number {
-    const port = this.auPort!;
+    // The steady state only: an access unit being collected, its open NAL unit classified. (While the port owns the
+    // state, the reader's copies of these are stale but still say so: the port keeps them that way.)
+    if (this.auState !== AU_COLLECT || !this.open || this.nalType < 0) return from;
     const s = this.auWalk!;
     const au = this.au;
-    const params = this.params;
-    let at = from;
-    s[S_ZEROS] = this.scanner.zeros;
-    while (this.auState === AU_COLLECT && this.open && this.nalType >= 0) {
-      // The port's copy of the state is written only when JS changed the state since the port last returned it.
-      if (!this.auSynced) {
-        s[S_NAL_START] = this.nalStart;
-        s[S_NAL_HEADER] = this.nalHeader;
-        s[S_NAL_PREFIX] = this.nalPrefix;
-        s[S_NAL_TYPE] = this.nalType;
-        s[S_AU_END] = au.end;
-        s[S_AU_COUNT] = au.count;
-        s[S_AU_HAS_VCL] = au.hasVcl ? 1 : 0;
-        s[S_AU_KEY] = au.key ? 1 : 0;
-        s[S_PIC_SIZE] = params.ready ? params.sps!.picSizeInMbs : 0;
-        s[S_PPS_ID] = params.ppsId;
-        this.auSynced = true;
-      }
-      const result = port.closeAccessUnit!(bytes, at, to, base, s, au.table, params.spsBytes ?? NO_BYTES, params.ppsBytes ?? NO_BYTES);
-      if (result === AU_QUIET) {
-        // No start code in the rest of the read (the middle of a slice): only the zero run at its end is new.
-        this.scanner.zeros = s[S_ZEROS] as number;
-        return to;
-      }
-      au.end = s[S_AU_END] as number;
-      au.count = s[S_AU_COUNT] as number;
-      au.hasVcl = s[S_AU_HAS_VCL] === 1;
-      au.key = s[S_AU_KEY] === 1;
-      this.nalStart = s[S_NAL_START] as number;
-      this.nalHeader = s[S_NAL_HEADER] as number;
-      this.nalPrefix = s[S_NAL_PREFIX] as number;
-      this.nalType = s[S_NAL_TYPE] as number;
-      if (result !== AU_FRAME) {
-        this.scanner.zeros = s[S_ZEROS] as number;
-        return result === AU_DONE ? to : (s[S_STOP] as number);
-      }
-      // The open NAL unit begins the next access unit: the complete one goes out (or is counted) as in `walk`.
-      this.enterAu(true);
-      if (this.auState === AU_COLLECT && au.count === 0) {
-        // The usual outcome: the next access unit begun with the open NAL unit, which the port's state already holds.
-        s[S_AU_END] = au.end;
-        s[S_AU_COUNT] = 0;
-        s[S_AU_HAS_VCL] = 0;
-        s[S_AU_KEY] = 0;
-        this.auSynced = true;
-      }
-      at = (s[S_STOP] as number) + 1;
-      s[S_ZEROS] = 0;
+    if (!this.auSynced) {
+      // JS changed the state since the port last had it: the port's copy is written.
+      const params = this.params;
+      s[S_NAL_START] = this.nalStart;
+      s[S_NAL_HEADER] = this.nalHeader;
+      s[S_NAL_PREFIX] = this.nalPrefix;
+      s[S_NAL_TYPE] = this.nalType;
+      s[S_AU_START] = au.start;
+      s[S_AU_END] = au.end;
+      s[S_AU_COUNT] = au.count;
+      s[S_AU_HAS_VCL] = au.hasVcl ? 1 : 0;
+      s[S_AU_KEY] = au.key ? 1 : 0;
+      s[S_PIC_SIZE] = params.ready ? params.sps!.picSizeInMbs : 0;
+      s[S_PPS_ID] = params.ppsId;
+      this.auSynced = true;
+      this.walkSps = params.spsBytes ?? NO_BYTES;
+      this.walkPps = params.ppsBytes ?? NO_BYTES;
     }
+    // The zero run carried from the last read: the port's own while it owns the state, else the scanner's.
+    if (!this.portOwns) {
+      s[S_ZEROS] = this.scanner.zeros;
+      this.portOwns = true;
+    }
+    return this.resumeWalk(this.auPort!.closeAccessUnit!(bytes, from, to, base, s, au.table, this.walkSps, this.walkPps), bytes, to, base);
+  }
+
+  /** After the access-unit walk returned `result` for `bytes[..to)`: each complete access unit judged, the walk resumed. */
+  protected override resumeWalk(result: number, bytes: Uint8Array, to: number, base: number): number {
+    const s = this.auWalk!;
+    const au = this.au;
+    while (result === AU_FRAME) {
+      // An access unit is complete and the port has begun the next (still collecting: never on the scratch within a
+      // read): JS judges the complete one from the DONE entries and the table. Only the new start is read back, for
+      // the cursor's keepFrom.
+      au.start = s[S_AU_START] as number;
+      this.closedAu(s[S_DONE_START] as number, s[S_DONE_END] as number, s[S_DONE_COUNT] as number, s[S_DONE_KEY] === 1);
+      result = this.auPort!.closeAccessUnit!(bytes, (s[S_STOP] as number) + 1, to, base, s, au.table, this.walkSps, this.walkPps);
+    }
+    if (result !== AU_HANDOVER) return to;
+    this.settle();
+    return s[S_STOP] as number;
+  }
+
+  /**
+   * The port owned the walk's state since `assemble` last handed it over (the reader's fields stale but for
+   * `au.start`): they take it back before any JS code reads or changes them.
+   */
+  protected override settle(): void {
+    if (!this.portOwns) return;
+    this.portOwns = false;
+    const s = this.auWalk!;
+    const au = this.au;
+    au.start = s[S_AU_START] as number;
+    au.end = s[S_AU_END] as number;
+    au.count = s[S_AU_COUNT] as number;
+    au.hasVcl = s[S_AU_HAS_VCL] === 1;
+    au.key = s[S_AU_KEY] === 1;
+    this.nalStart = s[S_NAL_START] as number;
+    this.nalHeader = s[S_NAL_HEADER] as number;
+    this.nalPrefix = s[S_NAL_PREFIX] as number;
+    this.nalType = s[S_NAL_TYPE] as number;
     this.scanner.zeros = s[S_ZEROS] as number;
-    return at;
   }
 
   /**

@@ -26,7 +26,8 @@ export class ParameterSetStore {
   /** pic_parameter_set_id and seq_parameter_set_id of the stored PPS (7.3.2.2). */
   ppsId = -1;
   ppsSpsId = -1;
-  private changed = false;
+  /** A set changed since the last `takeChange()` (read-only outside: the reader tests it before calling). */
+  changed = false;
   private published: ParameterSets | undefined;
   private readonly bits = new BitReader();
 

@@ -4,7 +4,10 @@
  * repeats these numbers (its enum); this table is where they are defined.
  */
 export const AU_WALK = Object.freeze({
-  /** In: zero bytes just before `from`. Out (DONE): zero bytes at the end of the read; (HANDOVER): to carry into the reader's walk. */
+  /**
+   * In: zero bytes just before `from`. Out (DONE, QUIET): zero bytes at the end of the read; (FRAME): 0, for the
+   * next call from STOP + 1; (HANDOVER): to carry into the reader's walk.
+   */
   ZEROS: 0,
   /** Out (FRAME): index of the 01 of the start code that begins the next access unit; (HANDOVER): where the reader's walk goes on. */
   STOP: 1,
@@ -21,8 +24,19 @@ export const AU_WALK = Object.freeze({
   /** In: PicSizeInMbs of the active SPS, 0 while the parameter sets are not ready; pic_parameter_set_id of the stored PPS. */
   PIC_SIZE: 10,
   PPS_ID: 11,
+  /** The access unit being assembled (in and out): logical offset of its first start code; the walk sets it when one begins. */
+  AU_START: 12,
+  /**
+   * Out (FRAME): the complete access unit, whose NAL units are the first DONE_COUNT rows of the table (valid until
+   * the next call): its start, end, NAL units, and 1 when it holds an IDR slice. The AU_ entries then hold the next
+   * access unit, begun with the open NAL unit (AccessUnit.begin), so the reader copies no state per frame.
+   */
+  DONE_START: 13,
+  DONE_END: 14,
+  DONE_COUNT: 15,
+  DONE_KEY: 16,
   /** Entries of the state array. */
-  LENGTH: 12,
+  LENGTH: 17,
   /**
    * Results: the read is walked; an access unit is complete (the open NAL unit begins the next); the reader's walk
    * takes over; the read is walked and held no start code (only ZEROS changed: the middle of a slice).

@@ -23,7 +23,8 @@ export class HevcParameterSets {
   private spsInfo: HevcSpsInfo | undefined;
   /** pps_seq_parameter_set_id of the stored PPS. */
   private ppsSpsId = -1;
-  private changed = false;
+  /** A set changed since the last `takeChange()` (read-only outside: the reader tests it before calling). */
+  changed = false;
   private published: HevcParameters | undefined;
   /** Why the last SPS offered was refused (until a good one comes). */
   refusal: FieldcamError | undefined;

@@ -2,6 +2,7 @@ import { FieldcamError } from '../errors.ts';
 import { BODY, bodyFraming } from './bodyFraming.ts';
 import { CR, hexValue, HTAB, isFieldOctet, LF, SEMICOLON, SP } from './httpChars.ts';
 import { parseResponseHead } from './parseResponseHead.ts';
+import { checkByteRange } from '../checkByteRange.ts';
 
 /** Every size the parser holds or counts is bounded; each field overrides one default. */
 export interface HttpResponseLimits {
@@ -98,9 +99,7 @@ export class HttpResponseParser {
   /** Consumes `bytes[offset..offset+length)`, calling back for each event it completes. */
   push(bytes: Uint8Array, offset: number, length: number): void {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
-    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > bytes.length) {
-      throw new RangeError(`offset/length: ${offset}+${length} is outside ${bytes.length} bytes`);
-    }
+    checkByteRange(bytes, offset, length);
     this.enter();
     try {
       this.consume(bytes, offset, offset + length);

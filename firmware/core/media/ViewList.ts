@@ -25,9 +25,9 @@ export class ViewList {
   }
 
   clear(): void {
-    // Drop references so released slots are not pinned by a stale list (the fields read once: once per frame).
-    const sources = this.sources;
-    for (let i = this.count - 1; i >= 0; i--) sources[i] = EMPTY;
+    // Drop references so released slots are not pinned by a stale list. One `fill` call: in XS it costs about a third
+    // of a JS loop over a frame's few ranges (docs/performance.md, sixth step).
+    if (this.count > 0) this.sources.fill(EMPTY, 0, this.count);
     this.count = 0;
     this.byteLength = 0;
   }

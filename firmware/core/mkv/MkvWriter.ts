@@ -243,6 +243,14 @@ export class MkvWriter {
     this.state[S_LAST_DURATION] = ms;
   }
 
+  /**
+   * The earliest timecode a next fragment may start at on this segment: the end of the last frame written (fragments
+   * must not overlap, `startFragment`), or -Infinity before the segment's first frame.
+   */
+  get nextFragmentFrom(): number {
+    return this.haveFrame ? this.lastDts + this.lastDuration : -Infinity;
+  }
+
   /** True between `startFragment()` and `endFragment()` (or the next `startFragment()`/`header()`). */
   get inFragment(): boolean {
     return this.fragmentOpen;

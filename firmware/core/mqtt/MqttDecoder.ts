@@ -2,6 +2,7 @@ import { FieldcamError } from '../errors.ts';
 import { MAX_REMAINING_LENGTH, PACKET_TYPE } from './mqttConstants.ts';
 import type { MqttInbound, PublishRecord } from './MqttInbound.ts';
 import { checkFirstByte, checkRemainingLength, parseInbound } from './parseInbound.ts';
+import { checkByteRange } from '../checkByteRange.ts';
 
 export interface MqttDecoderOptions {
   /** One decoded packet; a PUBLISH payload is valid only during the call. */
@@ -78,9 +79,7 @@ export class MqttDecoder {
   /** Consumes `bytes[offset..offset+length)`, calling onPacket for each packet it completes. */
   push(bytes: Uint8Array, offset = 0, length: number = bytes.length - offset): void {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
-    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > bytes.length) {
-      throw new RangeError(`offset/length: ${offset}+${length} is outside ${bytes.length} bytes`);
-    }
+    checkByteRange(bytes, offset, length);
     if (this.busy) throw new FieldcamError('MQTT_CALL_ORDER', 'push() was called from inside onPacket');
     if (this.state === FAILED) throw new FieldcamError('MQTT_CALL_ORDER', 'the decoder failed on an earlier packet; drop the connection and reset()');
     this.busy = true;

@@ -86,7 +86,19 @@ function spoolRows(spool: unknown): Array<[string, string]> {
 export function formatTelemetry(record: ControlDocument, colour = false): string[] {
   const n = (key: string): number | undefined => (typeof record[key] === 'number' ? (record[key] as number) : undefined);
   const heap = (record.heap ?? {}) as Record<string, unknown>;
+  // One camera of several (status --camera, telemetryOfCamera): its name, stream and upload first.
+  const camera: Array<[string, string]> =
+    record.camera === undefined
+      ? []
+      : [
+          ['camera', `${text(record.camera)} → stream ${text(record.stream)}`],
+          [
+            'upload',
+            `${record.connected === true ? 'connected' : 'not connected'}${record.cameraError === undefined ? '' : `, camera error ${text(record.cameraError)}`}`,
+          ],
+        ];
   const rows: Array<[string, string]> = [
+    ...camera,
     ['health', paintHealth(text(record.health), colour)],
     ['streaming', text(record.streaming)],
     ['last PERSISTED', n('lastPersistedAgeMs') === undefined ? '-' : n('lastPersistedAgeMs')! < 0 ? 'never' : `${formatMs(n('lastPersistedAgeMs'))} ago`],
@@ -104,7 +116,8 @@ export function formatTelemetry(record: ControlDocument, colour = false): string
     ['uptime', formatMs(n('uptimeMs'))],
     ['record', `#${text(record.seq)} at ${n('t') === undefined ? '-' : new Date(n('t')!).toISOString()}`],
   ];
-  return [...formatTable([['', ''], ...rows]).slice(1), ...formatCameras(record.cameras)];
+  const note = record.camera === undefined ? [] : ['(health, drops, bytes behind, ACK latency, errors and heap: the whole device)'];
+  return [...formatTable([['', ''], ...rows]).slice(1), ...note, ...formatCameras(record.cameras)];
 }
 
 /**

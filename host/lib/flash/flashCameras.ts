@@ -6,29 +6,29 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { FieldcamError } from '../../shared/hostErrors.ts';
-import { CAMERA_SOURCES, parseCameraSourceFlag, readCameraSource, readCameraUrl, redactUrl, type CameraSource } from '../../shared/cameraSource.ts';
+import {
+  CAMERA_SOURCES,
+  cameraUrlFile,
+  parseCameraSourceFlag,
+  readCameraSource,
+  readCameraUrl,
+  sourceConflict,
+  type CameraSource,
+} from '../../shared/cameraSource.ts';
 import type { CodecId } from '../../../firmware/core/media/codecs.ts';
 
 export interface FlashCamera {
   readonly name: string;
   readonly codec: CodecId;
   readonly fps: number;
+  /** Its bitrate in kbit/s (device.cbor cameras[i].bitrateKbps, which also sizes its pool); absent: the board's pool.bitrateKbps. */
+  readonly bitrateKbps?: number;
   readonly source: CameraSource;
   /** RTSP/HTTP cameras: the URL (from the bundle's camera-url-<name>) and that file's name. */
   readonly url?: { readonly file: string; readonly value: string };
 }
 
-/** The bundle file holding camera `name`'s URL (0600 beside the key, as the one-camera camera-url). */
-export function cameraUrlFile(name: string): string {
-  return `camera-url-${name}`;
-}
-
-/** What a source captures from, as two cameras would collide on it; undefined for URL cameras (compared by URL). */
-function sourceKey(source: CameraSource): string | undefined {
-  if (source.kind === 'rpicam') return `the Raspberry Pi camera ${source.camera ?? 0} (rpicam-vid --camera ${source.camera ?? 0})`;
-  if (source.kind === 'v4l2') return `the V4L2 device ${source.device ?? '/dev/video0'}`;
-  return undefined;
-}
+export { cameraUrlFile };
 
 /** device.cbor decoded with the device's bounds (firmware/app/DeviceBundle.ts), for the keys only flash reads. */
 function readDocument(bytes: Uint8Array): Record<string, unknown> {
@@ -80,14 +80,6 @@ export function camerasOf(board: CamerasBoard, bundle: string, read: (file: stri
   const fallback = board.camera.source ?? { kind: 'rpicam' as const };
   const cameras = (doc.cameras as Record<string, unknown>[]).map((c, i): FlashCamera => {
     const name = String(c.name);
-    // The multi-camera run script feeds no microphone yet: the device would wait on an audio fd nothing opens.
-    if (c.audio !== undefined) {
-      invalid(
-        bundle,
-        `camera ${name} has a microphone (device.cbor cameras[${i}].audio), and flash does not yet write the microphone stage of a device ` +
-          'with several cameras (only camera.audio of a one-camera device, with --audio-source): provision it without audio, or run it with fieldcam sim',
-      );
-    }
     const source = readSource(c.source, `cameras[${i}]`, fallback, bundle);
     let url: FlashCamera['url'];
     if (CAMERA_SOURCES[source.kind].url) {
@@ -109,26 +101,19 @@ export function camerasOf(board: CamerasBoard, bundle: string, read: (file: stri
       ...(url ? { url } : {}),
       codec: (c.codec ?? board.camera.codec) as CodecId,
       fps: typeof c.fps === 'number' ? c.fps : board.camera.fps,
+      ...(typeof c.bitrateKbps === 'number' ? { bitrateKbps: c.bitrateKbps } : {}),
     });
   });
-  const seen = new Map<string, string>();
-  for (const c of cameras) {
-    const key = c.url ? `the URL ${redactUrl(c.url.value)}` : sourceKey(c.source);
-    if (key === undefined) continue;
-    const first = seen.get(key);
-    if (first !== undefined) {
-      const remedy =
-        c.source.kind === 'rpicam'
-          ? `give ${c.name} its own camera in device.cbor, e.g. source "rpicam:1" (rpicam-vid --list-cameras numbers them), or a USB/IP camera`
-          : c.source.kind === 'v4l2'
-            ? `give ${c.name} its own device, e.g. source "v4l2:/dev/video2" (v4l2-ctl --list-devices)`
-            : `give ${c.name} its own camera's URL in ${cameraUrlFile(c.name)}`;
-      throw new FieldcamError(
-        'FLASH_CAMERA_SOURCE_CONFLICT',
-        `flash: the bundle ${bundle}: cameras ${first} and ${c.name} both capture from ${key}, and one camera cannot feed two streams: ${remedy}`,
-      );
-    }
-    seen.set(key, c.name);
+  const clash = sourceConflict(
+    cameras.map((c) => ({ name: c.name, source: c.source, ...(c.url ? { url: c.url.value } : {}) })),
+    cameraUrlFile,
+  );
+  if (clash) {
+    throw new FieldcamError(
+      'FLASH_CAMERA_SOURCE_CONFLICT',
+      `flash: the bundle ${bundle}: cameras ${clash.first} and ${clash.second} both capture from ${clash.source}, and one camera cannot feed two streams: ` +
+        `${clash.remedy} (device.cbor cameras[].source; fieldcam provision --camera ${clash.second}=SOURCE writes it)`,
+    );
   }
   return Object.freeze(cameras);
 }

@@ -3,6 +3,7 @@
 // The bundles are found, not re-derived from a naming rule: the subfolders of DIR whose names start with P and
 // hold a device.cbor, which must be exactly N. Every bundle is checked before the first image is written;
 // the images then differ only in identity (bundle, hostname).
+import type { AudioSource } from '../../shared/audioSource.ts';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldcamError } from '../../shared/hostErrors.ts';
@@ -44,6 +45,7 @@ export function flashFleet(o: {
   outDir: string;
   wifi?: WifiSettings;
   cameraUrl?: string;
+  microphones?: Readonly<Record<string, AudioSource>>;
   onImage?: (r: ImageFlashResult) => void;
 }): ImageFlashResult[] {
   const boardJson = join(imageDir(o.board.name), 'board.json');
@@ -59,6 +61,7 @@ export function flashFleet(o: {
       output: join(o.outDir, `${things[i]}.img`),
       ...(o.wifi ? { wifi: o.wifi } : {}),
       ...(o.cameraUrl !== undefined ? { cameraUrl: o.cameraUrl } : {}),
+      ...(o.microphones !== undefined ? { microphones: o.microphones } : {}),
     });
     o.onImage?.(r);
     return r;

@@ -4,13 +4,15 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import { cameraConfigs } from '../../../firmware/app/cameraConfigs.ts';
 import { loadDeviceBundle } from '../../../firmware/app/DeviceBundle.ts';
+import { planPools } from '../../../firmware/app/poolBudget.ts';
 import { nodeBoard } from '../../../firmware/boards/node/nodeBoard.ts';
 import { FieldcamError } from '../../shared/hostErrors.ts';
 import { imageDir, type ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { CAMERA_URL_FILE } from '../../shared/cameraSource.ts';
-import { audioPlan } from '../../shared/audioSource.ts';
+import { audioPlan, cameraMicrophonePlans, type AudioSource } from '../../shared/audioSource.ts';
 import type { CameraAudio } from '../../../firmware/app/DeviceConfig.ts';
 import { BUNDLE_DIR, IMAGE_DIR, UNIT_FILE } from './deviceTree.ts';
 import { renderInstallScript, renderRunScript, renderUnit } from './renderService.ts';
@@ -55,6 +57,8 @@ export interface BundleSummary {
   readonly mqtt?: { readonly host: string; readonly port: number };
   /** The camera's microphone track (device.cbor camera.audio), which the run script must feed. */
   readonly audio?: CameraAudio;
+  /** A device with several cameras: each camera's name and microphone track (cameras[i].audio), in fd order. */
+  readonly cameras?: readonly { readonly name: string; readonly audio?: CameraAudio }[];
 }
 
 /** What the device itself would make of the bundle, plus the certificate/key pair check; FLASH_BUNDLE_INVALID otherwise. */
@@ -64,6 +68,15 @@ export function validateBundle(bundle: string, boardJson: string): BundleSummary
     config = loadDeviceBundle(nodeBoard({ print: () => {} }), { bundle, board: boardJson });
   } catch (err) {
     throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} would not boot: ${(err as Error).message}`);
+  }
+  // Several cameras: their pools must fit the board's budget, or the device refuses at boot (poolBudget.ts) — say so
+  // now, before anything is written. (The JS heap's half needs the heap the device holds at boot: checked there.)
+  if (config.cameras) {
+    try {
+      planPools(config.board, cameraConfigs(config));
+    } catch (err) {
+      throw new FieldcamError('FLASH_BUNDLE_INVALID', `flash: the bundle ${bundle} would not boot: ${(err as Error).message}`);
+    }
   }
   // The run script captures with the manifest's codec (renderService.ts captureArgs): a bundle that overrides it
   // was provisioned for another board's camera, and the firmware would refuse every frame.
@@ -90,7 +103,11 @@ export function validateBundle(bundle: string, boardJson: string): BundleSummary
     kvs: { host: config.endpoint.host, port: config.endpoint.port },
     credentials: { host: iot.host, port: iot.port },
     ...(config.control ? { mqtt: { host: config.control.host, port: config.control.port } } : {}),
-    ...(config.camera.audio ? { audio: config.camera.audio } : {}),
+    ...(config.cameras
+      ? { cameras: config.cameras.map((c) => ({ name: c.name, ...(c.camera.audio ? { audio: c.camera.audio } : {}) })) }
+      : config.camera.audio
+        ? { audio: config.camera.audio }
+        : {}),
   };
 }
 
@@ -105,9 +122,16 @@ export function boardInTarget(target: string): string | undefined {
 
 /**
  * The files of the tree, with their modes (the image target adds its own: host/lib/flash/imageFiles.ts).
- * `cameraUrl`: an RTSP/HTTP camera's address (flash --camera-url-file), kept beside the key, 0600.
+ * `cameraUrl`: an RTSP/HTTP camera's address (flash --camera-url-file), kept beside the key, 0600. `microphones`: flash
+ * --audio-source CAMERA=…, the microphones of a device with several cameras, by camera.
  */
-export function treeFiles(board: BoardManifest, image: ImageManifest, bundle: string, cameraUrl?: string): Planned[] {
+export function treeFiles(
+  board: BoardManifest,
+  image: ImageManifest,
+  bundle: string,
+  cameraUrl?: string,
+  microphones?: Readonly<Record<string, AudioSource>>,
+): Planned[] {
   const dist = imageDir(board.name);
   const file = (path: string) => new Uint8Array(readFileSync(path));
   const text = (s: string) => new TextEncoder().encode(s);
@@ -120,15 +144,28 @@ export function treeFiles(board: BoardManifest, image: ImageManifest, bundle: st
     );
   }
   const urls = (cameras ?? []).flatMap((c) => (c.url ? [{ path: `${BUNDLE_DIR}/${c.url.file}`, data: text(`${c.url.value}\n`), mode: 0o600 }] : []));
-  // The bundle's microphone and flash --audio-source go together (FLASH_AUDIO_SOURCE_MISSING otherwise).
-  const audio = audioPlan(validateBundle(bundle, join(dist, 'board.json')).audio, board.camera.audioSource, bundle);
+  // The bundle's microphones and flash --audio-source go together (FLASH_AUDIO_SOURCE_MISSING otherwise): the one
+  // camera's, or each camera's of a device with several (--audio-source CAMERA=alsa[:DEVICE]).
+  const summary = validateBundle(bundle, join(dist, 'board.json'));
+  const mics = summary.cameras ? cameraMicrophonePlans(summary.cameras, microphones ?? {}, bundle) : undefined;
+  if (!summary.cameras && microphones) {
+    throw new FieldcamError('CLI_USAGE', `flash: the bundle ${bundle} has one camera: its microphone is --audio-source alsa[:DEVICE], without a camera name`);
+  }
+  if (mics && board.camera.audioSource) {
+    throw new FieldcamError(
+      'CLI_USAGE',
+      `flash: the bundle ${bundle} lists ${summary.cameras!.length} cameras: name the camera of each microphone, --audio-source CAMERA=alsa[:DEVICE]`,
+    );
+  }
+  // install.sh and the unit need to know that there is a microphone (ffmpeg, the audio group): the first stands for all.
+  const audio = mics ? [...mics.values()][0] : audioPlan(summary.audio, board.camera.audioSource, bundle);
   return [
     { path: `${IMAGE_DIR}/fieldcam-runtime`, data: file(join(dist, 'fieldcam-runtime')), mode: 0o755 },
     { path: `${IMAGE_DIR}/firmware.js`, data: file(join(dist, 'firmware.js')), mode: 0o644 },
     { path: `${IMAGE_DIR}/board.json`, data: file(join(dist, 'board.json')), mode: 0o644 },
     { path: `${IMAGE_DIR}/image.json`, data: file(join(dist, 'image.json')), mode: 0o644 },
     { path: `${IMAGE_DIR}/VERSION`, data: text(`${image.version}\n`), mode: 0o644 },
-    { path: `${IMAGE_DIR}/run`, data: text(cameras ? renderMultiCameraRun(board, image, cameras) : renderRunScript(board, image, audio)), mode: 0o755 },
+    { path: `${IMAGE_DIR}/run`, data: text(cameras ? renderMultiCameraRun(board, image, cameras, mics) : renderRunScript(board, image, audio)), mode: 0o755 },
     { path: `${IMAGE_DIR}/install.sh`, data: text(renderInstallScript(board, image, audio, cameras)), mode: 0o755 },
     { path: `${BUNDLE_DIR}/device.cbor`, data: file(join(bundle, 'device.cbor')), mode: 0o600 },
     { path: `${BUNDLE_DIR}/certificate.pem`, data: file(join(bundle, 'certificate.pem')), mode: 0o644 },
@@ -179,7 +216,15 @@ function writeAtomically(path: string, data: Uint8Array, mode: number): void {
  * Writes the tree. The caller has built the image (dist/<board>/) and checked the target; the bundle is
  * validated here against the image's board.json before the first byte is written.
  */
-export function flashTree(o: { board: BoardManifest; image: ImageManifest; bundle: string; target: string; force: boolean; cameraUrl?: string }): FlashResult {
+export function flashTree(o: {
+  board: BoardManifest;
+  image: ImageManifest;
+  bundle: string;
+  target: string;
+  force: boolean;
+  cameraUrl?: string;
+  microphones?: Readonly<Record<string, AudioSource>>;
+}): FlashResult {
   let st;
   try {
     st = statSync(o.target);
@@ -199,7 +244,7 @@ export function flashTree(o: { board: BoardManifest; image: ImageManifest; bundl
     );
   }
   const files: FlashedFile[] = [];
-  for (const f of treeFiles(o.board, o.image, o.bundle, o.cameraUrl)) {
+  for (const f of treeFiles(o.board, o.image, o.bundle, o.cameraUrl, o.microphones)) {
     const path = join(o.target, f.path);
     const state = current(path, f.data, f.mode);
     if (state !== 'same') writeAtomically(path, f.data, f.mode);

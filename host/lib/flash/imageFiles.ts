@@ -2,6 +2,7 @@
 // target (flashTree.ts treeFiles: image, bundle, unit), the first-boot step, the links `systemctl enable` would
 // make (fieldcam.service, fieldcam-firstboot.service; systemd-timesyncd for NTP), the hostname and, when asked,
 // the Wi-Fi connection. Everything is owned by root; the first boot gives the bundle to the service user.
+import type { AudioSource } from '../../shared/audioSource.ts';
 import type { ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
 import { BUNDLE_DIR, IMAGE_DIR, UNIT_FILE } from './deviceTree.ts';
@@ -32,10 +33,12 @@ export function imageFiles(o: {
   hosts: string;
   wifi?: WifiSettings;
   cameraUrl?: string;
+  /** flash --audio-source CAMERA=…: the microphones of a device with several cameras. */
+  microphones?: Readonly<Record<string, AudioSource>>;
 }): ImagePlan {
   const text = (s: string) => new TextEncoder().encode(s);
   const files: Planned[] = [
-    ...treeFiles(o.board, o.image, o.bundle, o.cameraUrl),
+    ...treeFiles(o.board, o.image, o.bundle, o.cameraUrl, o.microphones),
     { path: FIRSTBOOT_SCRIPT, data: text(renderFirstBootScript(o.board, o.image)), mode: 0o755 },
     { path: FIRSTBOOT_UNIT, data: text(renderFirstBootUnit(o.board, o.image)), mode: 0o644 },
     { path: 'etc/hostname', data: text(`${o.hostname}\n`), mode: 0o644 },

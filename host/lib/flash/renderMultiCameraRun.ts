@@ -4,6 +4,7 @@
 // at every restart) and are unlinked once the runtime's descriptors are open.
 import type { ImageManifest } from '../buildImage.ts';
 import type { BoardManifest } from '../../shared/loadBoardManifest.ts';
+import { audioCommand, type MicrophonePlan } from '../../shared/audioSource.ts';
 import { CAMERA_SOURCES, captureCommand } from '../../shared/cameraSource.ts';
 import { CAMERA_FD_BASE } from '../../../firmware/app/DeviceBundle.ts';
 import { BUNDLE_DIR, deviceCommand, UNIT_FILE } from './deviceTree.ts';
@@ -24,7 +25,8 @@ function captureStage(board: BoardManifest, camera: FlashCamera, i: number): str
     : '';
   const capture = captureCommand({
     camera: { codec: camera.codec, width: board.camera.width, height: board.camera.height, fps: camera.fps, source: camera.source },
-    pool: board.pool,
+    // The encoder's bitrate is the one the camera's pool was sized from on the device.
+    pool: { bitrateKbps: camera.bitrateKbps ?? board.pool.bitrateKbps },
     stream: board.stream,
   });
   return `# ${camera.name} (fd ${CAMERA_FD_BASE + i}, ${camera.codec}): ${CAMERA_SOURCES[camera.source.kind].summary}
@@ -36,9 +38,37 @@ ${url}  ${capture.replace(/\n/g, '\n  ')}
 `;
 }
 
-export function renderMultiCameraRun(board: BoardManifest, image: ImageManifest, cameras: readonly FlashCamera[]): string {
-  const tools = [...new Set(cameras.map((c) => toolLookup(c.source, 'fieldcam', 10)))].join('');
-  const fds = cameras.map((_, i) => `${CAMERA_FD_BASE + i}<"$fifos/${i}"`).join(' ');
+/**
+ * Camera `name`'s microphone: ffmpeg from ALSA into its FIFO beside the cameras' (audioCommand: when the encoder
+ * ends or never starts, the FIFO is opened and closed once, so the runtime reads the audio's end and sends silence
+ * while the video goes on). It does not stop the device: a microphone is not worth a restart of every camera.
+ */
+function microphoneStage(name: string, plan: MicrophonePlan): string {
+  const { audio, source } = plan;
+  return `# ${name}'s microphone (fd ${audio.fd}, ${audio.codec} ${audio.sampleRate} Hz ${audio.channels} ch): ALSA ${source.device} through ffmpeg
+${audioCommand(plan, `"$fifos/mic-${name}"`)}`;
+}
+
+/** ffmpeg for the microphones, found on PATH or the script exits 10 (as for a camera's tools). */
+const MICROPHONE_TOOL = `if ! command -v ffmpeg >/dev/null 2>&1; then
+  echo "fieldcam: no ffmpeg for the microphones: sudo apt install ffmpeg" >&2
+  exit 10
+fi
+`;
+
+/** `mics`: the microphone of each camera that has one (cameraMicrophonePlans), by camera name. */
+export function renderMultiCameraRun(
+  board: BoardManifest,
+  image: ImageManifest,
+  cameras: readonly FlashCamera[],
+  mics: ReadonlyMap<string, MicrophonePlan> = new Map(),
+): string {
+  const tools = [...new Set(cameras.map((c) => toolLookup(c.source, 'fieldcam', 10)))].join('') + (mics.size > 0 ? MICROPHONE_TOOL : '');
+  const micList = [...mics];
+  const fds = [...cameras.map((_, i) => `${CAMERA_FD_BASE + i}<"$fifos/${i}"`), ...micList.map(([name, plan]) => `${plan.audio.fd}<"$fifos/mic-${name}"`)].join(
+    ' ',
+  );
+  const fifoPaths = [...cameras.map((_, i) => `"$fifos/${i}"`), ...micList.map(([name]) => `"$fifos/mic-${name}"`)].join(' ');
   return `#!/bin/sh
 # fieldcam ${image.version} for ${board.name}: ${cameras.length} cameras (${cameras.map((c) => c.name).join(', ')}) into one
 # firmware, camera i on fd ${CAMERA_FD_BASE} + i. Written by \`fieldcam flash\`; started by ${'/' + UNIT_FILE}. The device
@@ -48,8 +78,8 @@ ${tools}fifos=$(mktemp -d)
 mkfifo ${cameras.map((_, i) => `"$fifos/${i}"`).join(' ')}
 # When one camera's capture ends, the runtime gets SIGTERM (it sends what it holds) and systemd restarts them all
 # (Restart=always): a camera that stalls without ending only stalls its own stream.
-${cameras.map((c, i) => captureStage(board, c, i)).join('')}exec ${fds}
-rm -f ${cameras.map((_, i) => `"$fifos/${i}"`).join(' ')}
+${cameras.map((c, i) => captureStage(board, c, i)).join('')}${micList.map(([name, plan]) => microphoneStage(name, plan)).join('')}exec ${fds}
+rm -f ${fifoPaths}
 exec ${deviceCommand(image, '/').join(' ')} </dev/null
 `;
 }

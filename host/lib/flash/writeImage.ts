@@ -5,6 +5,7 @@
 // temporary file beside the output, edited there (debugfs on the root partition, mtools on the boot
 // partition, both addressed by offset), read back with verifyImage, fsynced and renamed over the output: a
 // failure at any step leaves the input untouched and no half-written image at the output path.
+import type { AudioSource } from '../../shared/audioSource.ts';
 import { closeSync, constants, copyFileSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FieldcamError } from '../../shared/hostErrors.ts';
@@ -72,6 +73,7 @@ export function flashImage(o: {
   output: string;
   wifi?: WifiSettings;
   cameraUrl?: string;
+  microphones?: Readonly<Record<string, AudioSource>>;
 }): ImageFlashResult {
   const summary = validateBundle(o.bundle, join(imageDir(o.board.name), 'board.json'));
   const src = o.src;
@@ -85,6 +87,7 @@ export function flashImage(o: {
     hosts: src.root.readText('/etc/hosts') ?? '127.0.0.1\tlocalhost\n',
     ...(o.wifi ? { wifi: o.wifi } : {}),
     ...(o.cameraUrl !== undefined ? { cameraUrl: o.cameraUrl } : {}),
+    ...(o.microphones !== undefined ? { microphones: o.microphones } : {}),
   });
   const bytes = plan.files.reduce((n, f) => n + f.data.length, 0);
   const reclaimed = plan.files.reduce((n, f) => n + (src.root.stat(`/${f.path}`)?.size ?? 0), 0);

@@ -15,7 +15,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { cameraStreamName } from '../../../firmware/core/iot/iotNames.ts';
-import { bundleFileDiffers, BUNDLE_VERSION, encodeDeviceConfig, writeBundle, type BundleFile, type RecordingMap } from '../writeBundle.ts';
+import { cameraUrlFile } from '../../shared/cameraSource.ts';
+import {
+  bundleFileDiffers,
+  BUNDLE_VERSION,
+  cameraUrlDiffers,
+  encodeDeviceConfig,
+  writeBundle,
+  writeCameraUrl,
+  type BundleFile,
+  type CameraEntry,
+  type RecordingMap,
+} from '../writeBundle.ts';
+import type { CameraFlag } from './parseCameraFlags.ts';
 import { awsCall, lookup, lookupOrUnsupported } from './awsCall.ts';
 import { ensureCertificate, ensureCertificateFromCsr, type Csr } from './deviceCertificate.ts';
 import { ensureIotPolicy, findIotPolicy } from './ensureIotPolicy.ts';
@@ -29,8 +41,13 @@ export interface DeviceTarget {
   readonly thing: string;
   /** The one camera's stream; ignored when `cameras` is given. */
   readonly stream: string;
-  /** The cameras of a device with several (CAMERA_NAME each, checked by parseCameraList). */
-  readonly cameras?: readonly string[];
+  /**
+   * The cameras of a device with several, in fd order (checked by parseCameraList / parseCameraFlags): a camera given
+   * by name only keeps what the bundle has for it (source, codec, fps, bitrate), one given with any of them is written as given.
+   */
+  readonly cameras?: readonly CameraFlag[];
+  /** RTSP/HTTP cameras' URLs (provision --camera-url-file), written to the bundle's camera-url-<camera> (0600). */
+  readonly cameraUrls?: ReadonlyMap<string, string>;
   /** The bundle directory. */
   readonly dir: string;
   /** device.cbor `recording` (provision --recording); absent: what the bundle already holds, if anything. */
@@ -46,8 +63,8 @@ export interface DeviceResult {
   readonly bundleDir: string;
   readonly certificateId: string | undefined;
   readonly steps: readonly Step[];
-  /** Bundle files written (or, in a dry run, that would be). */
-  readonly bundleFiles: readonly BundleFile[];
+  /** Bundle files written (or, in a dry run, that would be), camera-url-<camera> files included. */
+  readonly bundleFiles: readonly string[];
   readonly created: number;
   readonly repaired: number;
   readonly updated: number;
@@ -66,11 +83,18 @@ function bundleDocument(dir: string): { cameras?: unknown; recording?: unknown }
   }
 }
 
-/** The camera names of the bundle's device.cbor as a previous run wrote it; empty when there is none or it does not read. */
-function camerasInBundle(dir: string): Set<string> {
+/** The cameras of the bundle's device.cbor as a previous run wrote it, by name; empty when there is none or it does not read. */
+function camerasInBundle(dir: string): Map<string, CameraEntry> {
   const doc = bundleDocument(dir);
   const list = Array.isArray(doc?.cameras) ? doc.cameras : [];
-  return new Set(list.map((c: unknown) => (c as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string'));
+  const out = new Map<string, CameraEntry>();
+  for (const c of list as (Record<string, unknown> | null)[]) {
+    if (typeof c?.name !== 'string') continue;
+    // Only the keys provision writes are kept (the writer's CameraEntry); the device's reader judged them when written.
+    const keep = ['codec', 'fps', 'bitrateKbps', 'source'].filter((k) => c[k] !== undefined).map((k) => [k, c[k]]);
+    out.set(c.name, Object.freeze({ name: c.name, ...Object.fromEntries(keep) }) as CameraEntry);
+  }
+  return out;
 }
 
 /**
@@ -82,11 +106,17 @@ function recordingInBundle(dir: string): RecordingMap | undefined {
   return typeof r === 'object' && r !== null && !Array.isArray(r) ? (r as RecordingMap) : undefined;
 }
 
+/** The cameras to write: each as given, or, named only, as the bundle at `dir` has it (else by name alone). */
+export function camerasToWrite(dir: string, flags: readonly CameraFlag[]): CameraEntry[] {
+  const inBundle = camerasInBundle(dir);
+  return flags.map((c) => (c.given ? c.entry : (inBundle.get(c.entry.name) ?? c.entry)));
+}
+
 /** With `csr`, the certificate certifies the CSR's key (CreateCertificateFromCsr) and the bundle gets no private.key. */
 export async function provisionDevice(ctx: ProvisionContext, target: DeviceTarget, csr?: Csr): Promise<DeviceResult> {
   const { iot } = ctx.clients;
   const { thing: thingName, dir: bundleDir } = target;
-  const cameras = target.cameras?.map((name) => ({ name, streamName: cameraStreamName(thingName, name) }));
+  const cameras = target.cameras?.map(({ entry }) => ({ name: entry.name, streamName: cameraStreamName(thingName, entry.name) }));
   const steps = new ProvisionSteps(ctx.dryRun);
 
   // First: a policy of another thing under this thing's policy name refuses the thing before anything is made.
@@ -133,7 +163,7 @@ export async function provisionDevice(ctx: ProvisionContext, target: DeviceTarge
   // One stream per camera; the bundle records the longest retention, which the device gives a stream it creates.
   // A missing camera stream is a repair only if the bundle already listed the camera: a camera added by this
   // run is created.
-  const listed = existed && cameras ? camerasInBundle(bundleDir) : new Set<string>();
+  const listed = existed && cameras ? camerasInBundle(bundleDir) : new Map<string, CameraEntry>();
   let retentionHours = 0;
   for (const { name, streamName } of cameras ?? [{ name: undefined, streamName: target.stream }]) {
     const repair = name === undefined ? existed : listed.has(name);
@@ -145,7 +175,7 @@ export async function provisionDevice(ctx: ProvisionContext, target: DeviceTarge
     'device.cbor': encodeDeviceConfig({
       version: BUNDLE_VERSION,
       thingName,
-      ...(cameras ? { cameras: cameras.map((c) => ({ name: c.name })) } : { streamName: target.stream }),
+      ...(target.cameras ? { cameras: camerasToWrite(bundleDir, target.cameras) } : { streamName: target.stream }),
       region: ctx.region,
       roleAlias: ctx.roleAlias,
       endpoints: ctx.endpoints,
@@ -156,11 +186,14 @@ export async function provisionDevice(ctx: ProvisionContext, target: DeviceTarge
     ...(cert.privateKeyPem ? { 'private.key': cert.privateKeyPem } : {}),
     ...(ctx.caPem ? { 'ca.pem': ctx.caPem } : {}),
   };
-  let bundleFiles: BundleFile[];
+  const urls = [...(target.cameraUrls ?? [])].map(([camera, url]) => ({ file: cameraUrlFile(camera), url }));
+  let bundleFiles: string[];
   if (ctx.dryRun) {
     bundleFiles = (Object.keys(files) as BundleFile[]).filter((name) => bundleFileDiffers(bundleDir, name, files[name]!));
+    bundleFiles.push(...urls.filter((u) => cameraUrlDiffers(bundleDir, u.file, u.url)).map((u) => u.file));
   } else {
     bundleFiles = writeBundle(bundleDir, files);
+    bundleFiles.push(...urls.filter((u) => writeCameraUrl(bundleDir, u.file, u.url)).map((u) => u.file));
   }
   if (cert.created) bundleFiles.push(...cert.written);
   bundleFiles = [...new Set(bundleFiles)].sort();

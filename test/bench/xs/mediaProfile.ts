@@ -5,6 +5,7 @@
 // empty method). Free functions (pushAvccPayload, checkTime, ...) count in their callers. Profiling only: never bundled
 // into firmware. Usage: see docs/performance.md ("Where the computrons went").
 import { AccessUnit } from '../../../firmware/core/h264/AccessUnit.ts';
+import { AnnexBReader } from '../../../firmware/core/h264/AnnexBReader.ts';
 import { AnnexBScanner } from '../../../firmware/core/h264/AnnexBScanner.ts';
 import { H264Reader } from '../../../firmware/core/h264/H264Reader.ts';
 import { ParameterSetStore } from '../../../firmware/core/h264/ParameterSetStore.ts';
@@ -100,6 +101,7 @@ table.clear();
 for (const cls of [
   AccessUnit,
   AnnexBScanner,
+  AnnexBReader,
   H264Reader,
   ParameterSetStore,
   SliceHeader,

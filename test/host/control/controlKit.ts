@@ -3,21 +3,46 @@
 // provision` itself, and `fieldcam` run as an asynchronous child process (the in-process cloud must keep
 // answering), with line-by-line waits for long-running commands such as `watch`.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { tempDir } from '../../e2e/tools.ts';
 import { startCloud, type RunningCloud } from '../../../sim/cloud/startCloud.ts';
 import { cliEnv } from '../provision/provisionKit.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
-export function tempDir(prefix: string): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
+export { tempDir } from '../../e2e/tools.ts';
 
 export function startLocalCloud(stateDir: string): Promise<RunningCloud> {
   return startCloud({ stateDir, port: 0, mqttPort: 0 });
+}
+
+/** A local cloud (its state in a folder of its own) with `count` things made by `fieldcam provision` (cam-001, …) in `work`. */
+export interface ProvisionedCloud {
+  readonly cloud: RunningCloud;
+  readonly work: { readonly dir: string };
+  /** `--endpoint-url <the cloud>`, for every CLI call. */
+  readonly url: readonly string[];
+  /** Stops the cloud and removes both folders. */
+  close(): Promise<void>;
+}
+
+export async function provisionedCloud(prefix: string, count: number): Promise<ProvisionedCloud> {
+  const state = tempDir(`${prefix}-state-`);
+  const work = tempDir(`${prefix}-`);
+  const cloud = await startLocalCloud(state.dir);
+  const url = ['--endpoint-url', cloud.endpoint];
+  const provisioned = await cli(cloud, work.dir, ['provision', '--count', String(count), '--prefix', 'cam-', ...url]);
+  if (provisioned.status !== 0) throw new Error(`provision failed: ${provisioned.stderr}`);
+  return {
+    cloud,
+    work,
+    url,
+    close: async () => {
+      await cloud.close();
+      state.remove();
+      work.remove();
+    },
+  };
 }
 
 export interface Run {

@@ -2,26 +2,18 @@
 // protocol peer as the camera: results and their exit statuses (ok 0, refused 3, no answer 4), arguments
 // typed and checked before any connection, an unknown thing named, and the configuration round trip.
 import { join } from 'node:path';
-import type { RunningCloud } from '../../../sim/cloud/startCloud.ts';
 import { assert, suite } from '../../harness/index.ts';
-import { cli, start, startLocalCloud, tempDir } from './controlKit.ts';
+import { cli, provisionedCloud, start } from './controlKit.ts';
 import { ProtocolPeer } from './protocolPeer.ts';
 
 const test = suite('fieldcam device (local cloud, protocol peer)');
-const state = tempDir('fieldcam-device-state-');
-const work = tempDir('fieldcam-device-');
-const cloud: RunningCloud = await startLocalCloud(state.dir);
-const url = ['--endpoint-url', cloud.endpoint];
-const provisioned = await cli(cloud, work.dir, ['provision', '--count', '2', '--prefix', 'cam-', ...url]);
-if (provisioned.status !== 0) throw new Error(`provision failed: ${provisioned.stderr}`);
+const { cloud, work, url, close } = await provisionedCloud('fieldcam-device', 2);
 // cam-001 answers; cam-002 exists but never connects (an offline device).
 const peer = await ProtocolPeer.connect(join(work.dir, 'cam-001'));
 
 test.after(async () => {
   await peer.close();
-  await cloud.close();
-  state.remove();
-  work.remove();
+  await close();
 });
 
 const device = (...args: string[]) => cli(cloud, work.dir, ['device', ...args, ...url]);

@@ -3,26 +3,18 @@
 // with the heap, pool and CPU plots and verdicts the telemetry supports; RSS and latency plots left out.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunningCloud } from '../../../sim/cloud/startCloud.ts';
 import type { ProfileReport } from '../../../host/shared/ProfileReport.ts';
 import { assert, suite } from '../../harness/index.ts';
-import { cli, start, startLocalCloud, tempDir } from './controlKit.ts';
+import { cli, provisionedCloud, start } from './controlKit.ts';
 import { ProtocolPeer, sampleTelemetry } from './protocolPeer.ts';
 
 const test = suite('fieldcam device <thing> profile (local broker, protocol peer)');
-const state = tempDir('fieldcam-device-profile-state-');
-const work = tempDir('fieldcam-device-profile-');
-const cloud: RunningCloud = await startLocalCloud(state.dir);
-const url = ['--endpoint-url', cloud.endpoint];
-const provisioned = await cli(cloud, work.dir, ['provision', '--count', '1', '--prefix', 'cam-', ...url]);
-if (provisioned.status !== 0) throw new Error(`provision failed: ${provisioned.stderr}`);
+const { cloud, work, url, close } = await provisionedCloud('fieldcam-device-profile', 1);
 const peer = await ProtocolPeer.connect(join(work.dir, 'cam-001'));
 
 test.after(async () => {
   await peer.close();
-  await cloud.close();
-  state.remove();
-  work.remove();
+  await close();
 });
 
 test('telemetry over the duration becomes heap, pool and CPU plots with verdicts; the missing figures are named', async () => {

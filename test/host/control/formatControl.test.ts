@@ -5,6 +5,7 @@ import { encodeControl, decodeControl, MAX_CONTROL_PAYLOAD_BYTES } from '../../.
 import { parseControlTopic } from '../../../host/lib/control/controlTopics.ts';
 import { formatMs, formatTelemetry, paintHealth, wantsColour } from '../../../host/lib/control/formatControl.ts';
 import { fleetRow } from '../../../host/lib/control/readFleet.ts';
+import { telemetryOfCamera } from '../../../host/lib/control/telemetryOfCamera.ts';
 import { eventLine, watchEvent, WatchScreen } from '../../../host/lib/control/watchDevice.ts';
 import { assert, suite } from '../../harness/index.ts';
 import { sampleTelemetry } from './protocolPeer.ts';
@@ -114,6 +115,56 @@ test('a device with several cameras: a row per camera after the totals (device <
   assert.ok(/\s+clips$/.test(evented[at]!), evented[at]);
   assert.ok(/\s+2 \(3 events\), open: 4.0 s left$/.test(evented[at + 1]!), evented[at + 1]);
   assert.ok(/MJPEG_NO_FRAMES\s+1 \(2 events\)$/.test(evented[at + 2]!), evented[at + 2]);
+});
+
+test('status --camera NAME: that camera in place of the device sums; an unknown camera or a one-camera device is CLI_USAGE', () => {
+  const record = {
+    ...sampleTelemetry(4),
+    cameras: {
+      gate: {
+        stream: 'yard-gate',
+        framesIn: 300,
+        framesOut: 290,
+        fragmentsSent: 30,
+        fragmentsPersisted: 29,
+        poolSlotsInUse: 2,
+        poolSlots: 37,
+        lastPersistedAgeMs: 400,
+        connected: true,
+      },
+      door: {
+        stream: 'yard-door',
+        framesIn: 12,
+        framesOut: 0,
+        fragmentsSent: 0,
+        fragmentsPersisted: 0,
+        poolSlotsInUse: 0,
+        poolSlots: 37,
+        lastPersistedAgeMs: -1,
+        connected: false,
+        cameraError: 'MJPEG_NO_FRAMES',
+      },
+    },
+  };
+  const door = telemetryOfCamera(record, 'yard', 'door');
+  assert.equal([door.camera, door.framesIn, door.poolSlots, door.cameras, door.health], ['door', 12, 37, undefined, sampleTelemetry(4).health]);
+  const lines = formatTelemetry(door);
+  for (const row of [
+    /^camera\s+door → stream yard-door$/,
+    /^upload\s+not connected, camera error MJPEG_NO_FRAMES$/,
+    /^last PERSISTED\s+never$/,
+    /^frames in \/ out\s+12 \/ 0$/,
+    /^pool\s+0 of 37 slots$/,
+    /^\(health, drops, bytes behind, ACK latency, errors and heap: the whole device\)$/,
+  ])
+    assert.ok(
+      lines.some((l) => row.test(l)),
+      `${String(row)} in\n${lines.join('\n')}`,
+    );
+  assert.ok(!lines.some((l) => l.startsWith('gate')), 'no other camera');
+  assert.throws(() => telemetryOfCamera(record, 'yard', 'barn'), /device yard: no camera 'barn'; its cameras are gate, door/);
+  assert.throws(() => telemetryOfCamera(sampleTelemetry(4), 'yard', 'gate'), /yard runs one camera .*leave out --camera/);
+  assert.throws(() => telemetryOfCamera(sampleTelemetry(4), 'yard', 'gate'), 'CLI_USAGE');
 });
 
 test('watch: the terminal screen redraws in place with the latest of each kind; lines otherwise', () => {

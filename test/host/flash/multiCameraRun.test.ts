@@ -4,10 +4,10 @@
 // copied through h264_mp4toannexb) have only their `-f v4l2 … -i /dev/videoN` input options replaced by the
 // fixture files read in real time (no V4L2 device here); the FIFOs, the fds 3 and 4, the SIGTERM when a capture
 // ends and the sim-x86 runtime streaming both cameras to the local KVS run as written. Judged by each camera's
-// summary line and by GetMedia of its stream decoded with ffmpeg. Last, the real CLI: provision --cameras, the
-// sources set in device.cbor, flash --target refused without the URL file, then the tree written.
+// summary line and by GetMedia of its stream decoded with ffmpeg. Last, the real CLI: provision --camera with each
+// camera's source, bitrate and URL file, flash --target refused without the URL file, then the tree written unedited.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_EXIT } from '../../../firmware/app/runDevice.ts';
 import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
@@ -16,6 +16,7 @@ import { buildImage, imageDir, type ImageManifest } from '../../../host/lib/buil
 import { BUNDLE_DIR, deviceCommand } from '../../../host/lib/flash/deviceTree.ts';
 import { cameraSourceRows } from '../../../host/lib/doctor/cameraSourceRows.ts';
 import { flashCameras } from '../../../host/lib/flash/flashCameras.ts';
+import { cameraMicrophonePlans, parseCameraAudioFlag } from '../../../host/shared/audioSource.ts';
 import { renderInstallScript } from '../../../host/lib/flash/renderService.ts';
 import { renderMultiCameraRun } from '../../../host/lib/flash/renderMultiCameraRun.ts';
 import { captureCommand, parseCameraSourceFlag } from '../../../host/shared/cameraSource.ts';
@@ -149,7 +150,7 @@ test("cameras without a source take the board's; collisions are refused with FLA
   );
 });
 
-test('a bad source or a missing URL file: FLASH_CAMERA_SOURCE_INVALID naming the camera', () => {
+test('a bad source or a missing URL file: FLASH_CAMERA_SOURCE_INVALID naming the camera; microphones paired per camera', () => {
   refused(
     () => flashCameras(PI4, bundleWith('bad-kind', [{ name: 'a', source: 'webcam' }, { name: 'b' }])),
     'FLASH_CAMERA_SOURCE_INVALID',
@@ -170,18 +171,22 @@ test('a bad source or a missing URL file: FLASH_CAMERA_SOURCE_INVALID naming the
     'CLI_USAGE',
     /camera-url-gate: not a rtsp:\/\/ or rtsps:\/\/ URL/,
   );
+  // Microphones: `--audio-source CAMERA=alsa[:DEVICE]` for each camera with cameras[i].audio, paired by the one rule.
+  assert.equal(parseCameraAudioFlag('avc=alsa:plughw:CARD=Device,DEV=0'), { camera: 'avc', source: { kind: 'alsa', device: 'plughw:CARD=Device,DEV=0' } });
+  assert.equal(parseCameraAudioFlag('alsa:plughw:CARD=Device,DEV=0'), { camera: undefined, source: { kind: 'alsa', device: 'plughw:CARD=Device,DEV=0' } });
+  assert.equal(parseCameraAudioFlag('avc=alsa'), { camera: 'avc', source: { kind: 'alsa', device: 'hw:1' } });
+  assert.throws(() => parseCameraAudioFlag('avc=pulse'), 'CLI_USAGE');
+  const aac = { codec: 'aac', fd: 5, sampleRate: 48000, channels: 1 } as const;
+  const two = [{ name: 'a', audio: aac }, { name: 'b' }, { name: 'c', audio: { ...aac, fd: 6 } }];
+  const hw = (device: string) => ({ kind: 'alsa', device }) as const;
+  assert.equal([...cameraMicrophonePlans(two, { a: hw('hw:1'), c: hw('hw:2') }, 'B').keys()], ['a', 'c']);
   refused(
-    () =>
-      flashCameras(
-        PI4,
-        bundleWith('mic', [
-          { name: 'a', audio: { codec: 'aac', fd: 5 } },
-          { name: 'b', source: 'v4l2' },
-        ]),
-      ),
-    'FLASH_CAMERA_SOURCE_INVALID',
-    /camera a has a microphone \(device.cbor cameras\[0\]\.audio\)/,
+    () => cameraMicrophonePlans(two, { a: hw('hw:1') }, 'B'),
+    'FLASH_AUDIO_SOURCE_MISSING',
+    /camera c of the bundle B has audio \(aac, fd 6\).*--audio-source c=alsa:hw:1/,
   );
+  refused(() => cameraMicrophonePlans(two, { a: hw('hw:1'), b: hw('hw:2'), c: hw('hw:3') }, 'B'), 'CLI_USAGE', /no camera b with audio.*are a, c/);
+  refused(() => cameraMicrophonePlans(two, { a: hw('hw:1'), c: hw('hw:1') }, 'B'), 'CLI_USAGE', /cameras a and c both record from ALSA hw:1/);
   // A one-camera bundle (no `cameras`): flash writes the one-camera run script (renderService.ts).
   const one = join(tmp.dir, 'one');
   mkdirSync(one);
@@ -219,16 +224,37 @@ test.after(async () => {
   tmp.remove();
 });
 
-test('the run script end to end: two V4L2 cameras (MJPEG, H.264) through FIFOs on fds 3 and 4 → both streams stored and decoded', async () => {
+test('the run script end to end: two V4L2 cameras (MJPEG, H.264 with a microphone) through FIFOs on fds 3, 4 and 5 → both streams stored and decoded, the audio as fed', async () => {
   const sim = await buildImage(loadBoardManifest('sim-x86'), { typecheck: false });
   cloud = await startCloud({ stateDir: join(tmp.dir, 'cloud'), port: 0, routes: [...mediaRoutes] });
   const b = loadBoardManifest('sim-x86');
   const board: BoardManifest = { ...b, camera: { ...b.camera, codec: 'h264', width: 320, height: 240, fps: 10 } };
   const bundle = bundleWith('e2e', [
     { name: 'jpeg', codec: 'mjpeg', fps: 10, source: 'v4l2:/dev/video0:mjpeg' },
-    { name: 'avc', codec: 'h264', source: 'v4l2:/dev/video2:h264' },
+    { name: 'avc', codec: 'h264', source: 'v4l2:/dev/video2:h264', audio: { codec: 'alaw', fd: 5, sampleRate: 8000, channels: 1 } },
   ]);
-  let script = renderMultiCameraRun(board, sim, flashCameras(board, bundle)!);
+  const mic = { codec: 'alaw', fd: 5, sampleRate: 8000, channels: 1 } as const;
+  const mics = cameraMicrophonePlans([{ name: 'jpeg' }, { name: 'avc', audio: mic }], { avc: { kind: 'alsa', device: 'hw:1' } }, bundle);
+  let script = renderMultiCameraRun(board, sim, flashCameras(board, bundle)!, mics);
+  // 2 s of a 440 Hz tone: the microphone, inside the 3 s the MJPEG camera runs.
+  const wav = join(tmp.dir, 'mic.wav');
+  assert.is(
+    spawnSync('ffmpeg', [
+      '-nostdin',
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=8000:duration=2',
+      '-ac',
+      '1',
+      '-c:a',
+      'pcm_s16le',
+      wav,
+    ]).status,
+    0,
+  );
   const config = join(tmp.dir, 'e2e.json');
   const endpoint = new URL(cloud.endpoint);
   writeDeviceConfig(config, {
@@ -244,7 +270,7 @@ test('the run script end to end: two V4L2 cameras (MJPEG, H.264) through FIFOs o
     statusIntervalMs: 0,
     cameras: [
       { name: 'jpeg', codec: 'mjpeg', fps: { num: 10, den: 1 } },
-      { name: 'avc', codec: 'h264' },
+      { name: 'avc', codec: 'h264', audio: mic },
     ],
   });
   const { command, args } = bootCommand({ dir: imageDir('sim-x86'), runtimeFlags: sim.runtimeFlags }, config);
@@ -262,6 +288,15 @@ test('the run script end to end: two V4L2 cameras (MJPEG, H.264) through FIFOs o
     '-f v4l2 -input_format h264 -video_size 320x240 -framerate 10 -i /dev/video2',
     `-re -f h264 -framerate 10 -i ${join(FIXTURES, 'h264-320x240-10fps-gop10.h264')}`,
   );
+  // The microphone's FIFO beside the cameras', on the track's fd, encoded as the track says; only its ALSA input replaced.
+  for (const line of [
+    '[ -p "$fifos/mic-avc" ] || mkfifo -m 0600 "$fifos/mic-avc"\n',
+    '-ac 1 -ar 8000 -c:a pcm_alaw -f alaw -y "$fifos/mic-avc"',
+    'exec 3<"$fifos/0" 4<"$fifos/1" 5<"$fifos/mic-avc"\n',
+    'rm -f "$fifos/0" "$fifos/1" "$fifos/mic-avc"\n',
+  ])
+    assert.ok(script.includes(line), line);
+  swap('-f alsa -ac 1 -ar 8000 -i hw:1', `-re -i ${wav}`);
   const path = join(tmp.dir, 'e2e.run');
   writeFileSync(path, script, { mode: 0o755 });
   const r = await new Promise<{ code: number | null; out: string; err: string }>((done) => {
@@ -293,34 +328,82 @@ test('the run script end to end: two V4L2 cameras (MJPEG, H.264) through FIFOs o
     assert.ok(s!.fragmentsPersisted === s!.fragmentsIn && Number(s!.fragmentsIn) >= 2, `${name}: ${JSON.stringify(s)}`);
     const media = await getMedia(cloud, `yard-${name}`, tmp.dir);
     assert.is(decodedFrameCount(media), s!.framesIn, `${name}: every frame counted in is stored and decodes`);
+    if (name !== 'avc') continue;
+    // avc's audio track holds the samples its microphone stage encoded, in order (those before the first key frame
+    // opened a fragment are dropped, drops.noFragment), then silence.
+    const a = s!.audio as Record<string, number> & { drops: Record<string, number> };
+    const stored = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', media, '-map', '0:a:0', '-c', 'copy', '-f', 'alaw', '-'], {
+      maxBuffer: 1 << 24,
+    }).stdout;
+    const fed = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-i', wav, '-c:a', 'pcm_alaw', '-f', 'alaw', '-'], { maxBuffer: 1 << 24 }).stdout;
+    const skip = (a.drops.noFragment ?? 0) * 160;
+    // How much comes before the first key frame depends on which capture starts first (a loaded machine: up to ~0.5 s).
+    assert.ok(a.packetsIn >= 50 && skip <= fed.length / 2, JSON.stringify(a));
+    const heard = Math.min(fed.length - skip, stored.length);
+    assert.ok(heard >= 4000, `at least 0.5 s of the tone stored: ${heard} bytes, ${JSON.stringify(a)}`);
+    assert.ok(stored.subarray(0, heard).equals(fed.subarray(skip, skip + heard)), 'the stored track holds exactly the samples the script encoded, in order');
   }
 });
 
-test("the CLI: provision --cameras 2, each camera given its source in device.cbor, flash --target → the tree's run script and URL file", async () => {
+test("the CLI: provision --camera with sources, bitrate and a URL file, flash --target with no hand edits → the tree's run script and URL file", async () => {
   const work = join(tmp.dir, 'cli');
   mkdirSync(join(work, 'root'), { recursive: true });
   const bundle = join(work, 'yard');
-  const p = await cli(cloud!, work, ['provision', '--thing', 'yard', '--cameras', 'front,gate', '--out', bundle, '--endpoint-url', cloud!.endpoint, '--json']);
+  const urlFile = join(work, 'gate.url');
+  writeFileSync(urlFile, 'rtsp://viewer:secret@192.0.2.7/stream1\n');
+  const provision = (extra: string[]) =>
+    cli(cloud!, work, ['provision', '--thing', 'yard', '--out', bundle, '--endpoint-url', cloud!.endpoint, '--json', ...extra]);
+  const cameras = ['--camera', 'front=rpicam:1,bitrate=1500', '--camera', 'gate=rtsp'];
+  // An RTSP camera without its URL: refused before any AWS call, naming the flag that gives it.
+  const noUrl = await provision(cameras);
+  assert.ok(noUrl.status !== 0 && /PROVISION_CAMERA_INVALID: camera gate is an rtsp camera .*--camera-url-file gate=FILE/.test(noUrl.stderr), noUrl.stderr);
+  const p = await provision([...cameras, '--camera-url-file', `gate=${urlFile}`]);
   assert.is(p.status, 0, p.stderr);
+  assert.ok(!p.stdout.includes('secret') && !p.stderr.includes('secret'), 'provision prints the URL nowhere');
   const bytes = readFileSync(join(bundle, 'device.cbor'));
-  const doc = decodeCbor(bytes, 0, bytes.length) as { cameras: Record<string, unknown>[] };
-  doc.cameras[0]!.source = 'rpicam:1';
-  doc.cameras[1]!.source = 'rtsp';
-  const out = new Uint8Array(16 * 1024);
-  writeFileSync(join(bundle, 'device.cbor'), out.subarray(0, encodeCbor(doc, out)), { mode: 0o600 });
+  assert.equal((decodeCbor(bytes, 0, bytes.length) as { cameras: unknown }).cameras, [
+    { name: 'front', bitrateKbps: 1500, source: 'rpicam:1' },
+    { name: 'gate', source: 'rtsp' },
+  ]);
+  const urlInBundle = join(bundle, 'camera-url-gate');
+  assert.equal([readFileSync(urlInBundle, 'utf8'), statSync(urlInBundle).mode & 0o777], ['rtsp://viewer:secret@192.0.2.7/stream1\n', 0o600]);
+  // A re-run naming the cameras only keeps their sources, bitrate and URL.
+  const again = await provision(['--cameras', 'front,gate']);
+  assert.is(again.status, 0, again.stderr);
+  assert.equal(readFileSync(join(bundle, 'device.cbor')), bytes, 'device.cbor unchanged');
   const flash = (extra: string[] = []) =>
     cli(cloud!, work, ['flash', '--bundle', bundle, '--board', 'pi-4', '--target', join(work, 'root'), '--json', ...extra]);
+  // Without its URL file, flash refuses the bundle and writes nothing.
+  renameSync(urlInBundle, `${urlInBundle}.away`);
   const missing = await flash();
   assert.is(missing.status, 1, missing.stderr);
   assert.ok(/FLASH_CAMERA_SOURCE_INVALID/.test(missing.stderr) && /camera-url-gate/.test(missing.stderr), missing.stderr);
   assert.equal(readdirSync(join(work, 'root')), [], 'nothing written');
-  writeFileSync(join(bundle, 'camera-url-gate'), 'rtsp://viewer:secret@192.0.2.7/stream1\n', { mode: 0o600 });
+  renameSync(`${urlInBundle}.away`, urlInBundle);
+  // Bitrates whose pools exceed the board's budget: flash says now what the device would refuse at boot.
+  const big = await provision(['--camera', 'front=rpicam:1,bitrate=30000', '--camera', 'gate=rtsp,bitrate=30000']);
+  assert.is(big.status, 0, big.stderr);
+  const over = await flash();
+  assert.ok(
+    over.status === 1 &&
+      /FLASH_BUNDLE_INVALID: .*the frame pools of 2 camera\(s\) need \d+ bytes \(front \d+, gate \d+\); board pi-4 allows 167772160/.test(over.stderr),
+    over.stderr,
+  );
+  assert.equal(readdirSync(join(work, 'root')), [], 'nothing written');
+  assert.is((await provision(cameras)).status, 0);
+  // A microphone named for a camera without an audio track, or without a camera name: refused, nothing written.
+  const noTrack = await flash(['--audio-source', 'front=alsa:hw:1']);
+  assert.ok(noTrack.status === 2 && /--audio-source front=…: the bundle .* has no camera front with audio/.test(noTrack.stderr), noTrack.stderr);
+  const unnamed = await flash(['--audio-source', 'front=alsa:hw:1', '--audio-source', 'alsa:hw:2']);
+  assert.ok(unnamed.status === 2 && /--audio-source alsa:hw:2: with several microphones each names its camera/.test(unnamed.stderr), unnamed.stderr);
+  assert.equal(readdirSync(join(work, 'root')), [], 'nothing written');
   const f = await flash();
   assert.is(f.status, 0, f.stderr);
   assert.ok(!f.stdout.includes('secret') && !f.stderr.includes('secret'), 'the URL is printed nowhere');
   const run = readFileSync(join(work, 'root', 'opt', 'fieldcam', 'run'), 'utf8');
   assert.ok(
     run.includes('"$capture" -t 0 -n --camera 1 --codec h264') &&
+      run.includes('--bitrate 1500000 ') &&
       run.includes(`url=$(cat /${BUNDLE_DIR}/camera-url-gate)`) &&
       run.includes('exec 3<"$fifos/0" 4<"$fifos/1"\n'),
     run,

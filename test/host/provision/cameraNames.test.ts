@@ -9,6 +9,8 @@ import { decodeCbor } from '../../../firmware/core/cbor/decodeCbor.ts';
 import { encodeCbor } from '../../../firmware/core/cbor/encodeCbor.ts';
 import { cameraStreamName, MAX_CAMERAS } from '../../../firmware/core/iot/iotNames.ts';
 import { readBundle } from '../../../host/lib/doctor/readBundle.ts';
+import { flashCameras } from '../../../host/lib/flash/flashCameras.ts';
+import { parseCameraFlags, readCameraUrls } from '../../../host/lib/provision/parseCameraFlags.ts';
 import { parseCameraList } from '../../../host/lib/provision/parseCameraList.ts';
 import { KVS_ROLE_POLICY, KVS_ROLE_POLICY_ONE_STREAM, roleAllowsStream } from '../../../host/lib/provision/provisionNames.ts';
 import { describePrefixOverlap, prefixOverlaps } from '../../../host/lib/provision/thingPrefixOverlap.ts';
@@ -38,6 +40,92 @@ test('--cameras N gives cam1…camN; names are kept in order; anything else is P
   for (const [raw, message] of refused) {
     assert.throws(() => parseCameraList(raw), 'PROVISION_CAMERA_INVALID', raw);
     assert.throws(() => parseCameraList(raw), message, raw);
+  }
+});
+
+test("--camera NAME=SOURCE,codec=,fps=,bitrate=: the source by flash's parser, the rest by the device's reader, named errors", () => {
+  const flags = parseCameraFlags(['front=rpicam:0', 'gate=rtsp,codec=h265', 'yard=v4l2:/dev/video1:h264,bitrate=1500,fps=15', 'spare']);
+  assert.equal(
+    flags.map((f) => [f.entry, f.given]),
+    [
+      [{ name: 'front', source: 'rpicam:0' }, true],
+      [{ name: 'gate', source: 'rtsp', codec: 'h265' }, true],
+      [{ name: 'yard', source: 'v4l2:/dev/video1:h264', bitrateKbps: 1500, fps: 15 }, true],
+      [{ name: 'spare' }, false],
+    ],
+  );
+  // What provision writes, flash reads back with the same parser: the source flash will start for each camera.
+  const bundle = mkdtempSync(join(tmpdir(), 'fieldcam-camera-flags-'));
+  try {
+    writeFileSync(join(bundle, 'device.cbor'), encodeDeviceConfig({ ...BASE, cameras: flags.slice(0, 3).map((f) => f.entry) }));
+    writeFileSync(join(bundle, 'camera-url-gate'), 'rtsp://192.0.2.1/s\n');
+    const read = flashCameras({ camera: { codec: 'h264', fps: 30 } }, bundle)!;
+    assert.equal(
+      read.map((c) => [c.name, c.source, c.codec, c.bitrateKbps]),
+      [
+        ['front', { kind: 'rpicam', camera: 0 }, 'h264', undefined],
+        ['gate', { kind: 'rtsp' }, 'h265', undefined],
+        ['yard', { kind: 'v4l2', device: '/dev/video1', format: 'h264' }, 'h264', 1500],
+      ],
+    );
+  } finally {
+    rmSync(bundle, { recursive: true, force: true });
+  }
+  const refused: [string[], RegExp][] = [
+    [['Front=rpicam'], /--camera Front=rpicam: 'Front' is not a camera name/],
+    [['a=foo'], /--camera a=foo: camera\.source\.kind must be "rpicam", "v4l2", "rtsp", "mjpeg-http"/],
+    [['a=v4l2:/dev/video1:vp8'], /camera\.source\.format must be one of mjpeg, h264, yuyv422/],
+    [['a=rtsp:rtsp://192.0.2.1/s'], /the URL goes in a file: --camera-url-file/],
+    [['a,codec=vp8'], /--camera a: codec must be "h264", "h265" or "mjpeg"/],
+    [['a,bitrate=0'], /--camera a: bitrate \(kbit\/s\) must be a number in \[1, 1000000\]/],
+    [['a,bitrate=fast'], /--camera a: bitrate \(kbit\/s\) must be a number/],
+    [['a,fps=1001'], /--camera a: fps must be a number in \[1, 1000\]/],
+    [['a,size=3'], /'size=3' is not one of codec=, fps=, bitrate=/],
+    [['a,fps=1,fps=2'], /fps= is given twice/],
+    [['a', 'a=rpicam:1'], /'a' is named twice/],
+    [['a', 'b', 'c', 'd', 'e'], /5 cameras named; a device runs at most 4/],
+    [['a=rpicam', 'b=rpicam:0'], /cameras a and b both capture from the Raspberry Pi camera 0 .*source "rpicam:1"/],
+    [['a=v4l2', 'b=v4l2:/dev/video0:h264'], /cameras a and b both capture from the V4L2 device \/dev\/video0/],
+  ];
+  for (const [raws, message] of refused) {
+    assert.throws(() => parseCameraFlags(raws), 'PROVISION_CAMERA_INVALID', raws.join(' '));
+    assert.throws(() => parseCameraFlags(raws), message, raws.join(' '));
+  }
+});
+
+test('--camera-url-file NAME=FILE: read and checked as flash checks it; required for a URL camera unless the bundle has it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fieldcam-camera-urls-'));
+  try {
+    const cameras = parseCameraFlags(['gate=rtsp', 'door=mjpeg-http', 'front=rpicam']).map((f) => f.entry);
+    writeFileSync(join(dir, 'gate.url'), 'rtsp://viewer:pw@192.0.2.7/s1\n');
+    writeFileSync(join(dir, 'door.url'), 'http://192.0.2.8/video.mjpg\n');
+    writeFileSync(join(dir, 'same.url'), 'rtsp://viewer:pw@192.0.2.7/s1\n');
+    writeFileSync(join(dir, 'bad.url'), 'ftp://192.0.2.8/x\n');
+    const urls = readCameraUrls([`gate=${join(dir, 'gate.url')}`, `door=${join(dir, 'door.url')}`], cameras, () => false);
+    assert.equal(
+      [...urls],
+      [
+        ['gate', 'rtsp://viewer:pw@192.0.2.7/s1'],
+        ['door', 'http://192.0.2.8/video.mjpg'],
+      ],
+    );
+    // door's URL is in the bundle already (an earlier run): not asked again.
+    assert.equal([...readCameraUrls([`gate=${join(dir, 'gate.url')}`], cameras, (n) => n === 'door').keys()], ['gate']);
+    assert.throws(
+      () => readCameraUrls([`gate=${join(dir, 'gate.url')}`], cameras, () => false),
+      /camera door is an mjpeg-http camera and its URL is not known: pass --camera-url-file door=FILE/,
+    );
+    assert.throws(() => readCameraUrls([`front=${join(dir, 'gate.url')}`], cameras, () => true), /camera front is not an rtsp or mjpeg-http camera/);
+    assert.throws(() => readCameraUrls([`back=${join(dir, 'gate.url')}`], cameras, () => true), /no --camera back/);
+    assert.throws(() => readCameraUrls([`gate=${join(dir, 'bad.url')}`], cameras, () => true), /not a rtsp:\/\/ or rtsps:\/\/ URL/);
+    assert.throws(() => readCameraUrls([`gate=${join(dir, 'none.url')}`], cameras, () => true), 'CLI_INPUT_NOT_FOUND');
+    const two = parseCameraFlags(['a=rtsp', 'b=rtsp']).map((f) => f.entry);
+    assert.throws(
+      () => readCameraUrls([`a=${join(dir, 'gate.url')}`, `b=${join(dir, 'same.url')}`], two, () => false),
+      /cameras a and b both capture from the URL rtsp:\/\/\*\*\*@192\.0\.2\.7\/s1/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -12,7 +12,7 @@ import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
 import { AU_WALK } from '../../../../firmware/core/h264/accessUnitWalk.ts';
-import { prng, readH264, referenceClassifyNals, referenceCloseAccessUnit, referenceScanPort } from './h264TestKit.ts';
+import { prng, readH264, referenceClassifyNals, referenceCloseAccessUnit, referencePushAccessUnits, referenceScanPort } from './h264TestKit.ts';
 import { dirtyFrame, frameRecord } from '../media/frameRecordKit.ts';
 
 const test = suite('h264/H264Reader with the board scan');
@@ -170,6 +170,16 @@ test('closeAccessUnit carries the steady state: most frames of every fixture com
           results[result]!++;
           return result;
         },
+        // The steady-state read (commit and walk in one call) counts the same way.
+        ...(port.pushAccessUnits
+          ? {
+              pushAccessUnits(cursor, n, state, table, sps, pps) {
+                const result = port.pushAccessUnits!(cursor, n, state, table, sps, pps);
+                if (result >= 0) results[result]!++;
+                return result;
+              },
+            }
+          : {}),
       };
       const r = readH264(data, { reads, slotBytes: 65536 * 2, byteScan: counting });
       const frames = r.frames.length;
@@ -207,6 +217,7 @@ test("closeAccessUnit: the reference's results, state and table from random stat
     state[AU_WALK.NAL_PREFIX] = 3 + (trial & 1);
     state[AU_WALK.NAL_TYPE] = [1, 5, 6, 7, 8, 9, 12, 0][Math.floor(random() * 8)]!;
     state[AU_WALK.AU_END] = header - 4;
+    state[AU_WALK.AU_START] = header - 4 - Math.floor(random() * 3000);
     state[AU_WALK.AU_COUNT] = random() < 0.1 ? 32 : Math.floor(random() * 31);
     state[AU_WALK.AU_HAS_VCL] = random() < 0.5 ? 1 : 0;
     state[AU_WALK.AU_KEY] = random() < 0.5 ? 1 : 0;
@@ -228,10 +239,59 @@ test("closeAccessUnit: the reference's results, state and table from random stat
       assert.equal(Array.from(gotTable), Array.from(wantTable), `${what}, call ${calls}: table`);
       if (got !== AU_WALK.FRAME) break;
       at = (gotState[AU_WALK.STOP] as number) + 1;
-      gotState[AU_WALK.ZEROS] = wantState[AU_WALK.ZEROS] = 0;
-      gotState[AU_WALK.AU_COUNT] = wantState[AU_WALK.AU_COUNT] = 0;
-      gotState[AU_WALK.AU_HAS_VCL] = wantState[AU_WALK.AU_HAS_VCL] = 0;
-      gotState[AU_WALK.AU_KEY] = wantState[AU_WALK.AU_KEY] = 0;
+      // The walk began the next access unit itself (AU_START = its start code, count 0, no slice yet).
+      assert.is(gotState[AU_WALK.AU_COUNT], 0, `${what}, call ${calls}: next access unit begun`);
+      assert.is(gotState[AU_WALK.AU_START], gotState[AU_WALK.NAL_START], `${what}, call ${calls}: next access unit's start`);
+      assert.is(gotState[AU_WALK.ZEROS], 0, `${what}, call ${calls}: no zeros carried past the 01`);
+    }
+  }
+});
+
+test("pushAccessUnits: the cursor's commit and the reference walk, from random states; reads it does not take leave everything as it was", () => {
+  const random = prng(37);
+  const clip = fixture('h264-aud-sei-3byte.h264');
+  const ps = readH264(clip).parameterSets[0]!;
+  for (let trial = 0; trial < scaled(600); trial++) {
+    const slotBytes = 64 + Math.floor(random() * 9000);
+    const pools = [0, 1].map(() => new FramePool({ slotCount: 2, slotBytes, maxFrames: 2 }));
+    const cursors = pools.map((pool) => new StreamCursor(pool));
+    // The same bytes before the read in both cursors' slots (earlier reads), then one read of n.
+    const before = Math.floor(random() * slotBytes);
+    const start = Math.floor(random() * (clip.length - slotBytes));
+    for (const c of cursors) {
+      assert.is(c.prepare(), PREPARE.OK);
+      c.target.set(clip.subarray(start, start + slotBytes));
+      if (before > 0) c.commit(before);
+    }
+    const space = cursors[0]!.targetSpace;
+    const n = trial % 10 === 0 ? [0, space + 1, 1.5, Number.NaN, -1][trial % 5]! : 1 + Math.floor(random() * space);
+    const state = new Float64Array(AU_WALK.LENGTH);
+    const base = before; // the cursor's logical offset of target[0] is 0
+    state[AU_WALK.ZEROS] = [0, 0, 1, 2, 3][trial % 5]!;
+    const header = Math.floor(random() * (before + 1));
+    state[AU_WALK.NAL_START] = header - 4;
+    state[AU_WALK.NAL_HEADER] = header;
+    state[AU_WALK.NAL_PREFIX] = 4;
+    state[AU_WALK.NAL_TYPE] = [1, 5, 6, 7, 8, 9][Math.floor(random() * 6)]!;
+    state[AU_WALK.AU_START] = header - 4;
+    state[AU_WALK.AU_END] = header - 4;
+    state[AU_WALK.AU_HAS_VCL] = random() < 0.5 ? 1 : 0;
+    state[AU_WALK.PIC_SIZE] = ps.sps.picSizeInMbs;
+    state[AU_WALK.PPS_ID] = 0;
+    const states = [state.slice(), state.slice()];
+    const tables = [new Float64Array(128).fill(-1), new Float64Array(128).fill(-1)];
+    const got = port.pushAccessUnits!(cursors[0]!, n, states[0]!, tables[0]!, ps.spsBytes, ps.ppsBytes);
+    const want = referencePushAccessUnits(cursors[1]!, n, states[1]!, tables[1]!, ps.spsBytes, ps.ppsBytes);
+    const what = `trial ${trial}: slot ${slotBytes}, ${before} B before, n ${n}, base ${base}`;
+    assert.is(got, want, what);
+    assert.equal(Array.from(states[0]!), Array.from(states[1]!), `${what}: state`);
+    assert.equal(Array.from(tables[0]!), Array.from(tables[1]!), `${what}: table`);
+    for (const field of ['targetOffset', 'targetSpace', 'position'] as const) assert.is(cursors[0]![field], cursors[1]![field], `${what}: ${field}`);
+    if (got < 0) {
+      assert.is(cursors[0]!.position, before, `${what}: not taken, not committed`);
+      assert.equal(Array.from(states[0]!), Array.from(state), `${what}: not taken, state as it was`);
+    } else {
+      assert.is(cursors[0]!.position, before + n, `${what}: committed`);
     }
   }
 });

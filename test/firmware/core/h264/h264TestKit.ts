@@ -116,6 +116,16 @@ export function referenceCloseAccessUnit(
   return quiet ? AU_WALK.QUIET : AU_WALK.DONE;
 }
 
+/** pushAccessUnits by its contract: the cursor's commit, then referenceCloseAccessUnit over the read. */
+export function referencePushAccessUnits(cursor: object, n: number, s: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number {
+  const c = cursor as StreamCursor;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > c.targetSpace) return -1;
+  const from = c.targetOffset;
+  const base = c.position - from;
+  c.commit(n);
+  return referenceCloseAccessUnit(c.target, from, from + n, base, s, table, sps, pps);
+}
+
 /** One start code of referenceCloseAccessUnit: close the open NAL unit quietly or hand over, classify the next. */
 function referenceStartCode(
   d: Uint8Array,
@@ -200,7 +210,19 @@ function referenceStartCode(
   s[AU_WALK.NAL_PREFIX] = prefix;
   s[AU_WALK.NAL_TYPE] = type;
   s[AU_WALK.STOP] = p;
-  return startsAu ? AU_WALK.FRAME : AU_WALK.DONE;
+  if (!startsAu) return AU_WALK.DONE;
+  // Complete: handed out in DONE_*, and the next access unit begun with the new NAL unit.
+  s[AU_WALK.DONE_START] = s[AU_WALK.AU_START]!;
+  s[AU_WALK.DONE_END] = s[AU_WALK.AU_END]!;
+  s[AU_WALK.DONE_COUNT] = s[AU_WALK.AU_COUNT]!;
+  s[AU_WALK.DONE_KEY] = s[AU_WALK.AU_KEY]!;
+  s[AU_WALK.AU_START] = startAt;
+  s[AU_WALK.AU_END] = startAt;
+  s[AU_WALK.AU_COUNT] = 0;
+  s[AU_WALK.AU_HAS_VCL] = 0;
+  s[AU_WALK.AU_KEY] = 0;
+  s[AU_WALK.ZEROS] = 0;
+  return AU_WALK.FRAME;
 }
 
 /** The board's H.264 byte scans by their contracts (ByteScanPort), for Node runs of the suites that judge the board's. */
@@ -212,6 +234,7 @@ export const referenceScanPort: ByteScanPort = Object.freeze({
   findStartCodes: referenceFindStartCodes,
   classifyNals: referenceClassifyNals,
   closeAccessUnit: referenceCloseAccessUnit,
+  pushAccessUnits: referencePushAccessUnits,
   copyNalTable(table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array): void {
     if (4 * count > table.length || count > offsets.length || count > lengths.length || count > prefixes.length || count > types.length) {
       throw new RangeError(`count ${count} is more than the arrays hold`);

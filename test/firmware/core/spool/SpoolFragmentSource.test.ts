@@ -498,4 +498,22 @@ test('event clip tags: a spooled fragment goes up with the tags the live path ga
   assert.equal(segments(dir), []);
 });
 
+test('a reboot whose clock starts inside the last spooled frame: a new connection, not a refusal loop', async () => {
+  const dir = freshDir();
+  // The boards' clocks agree with the service's (2025-01-01), so no frame is moved to true time.
+  const a = rig({ dir, down: true, wall: Date.UTC(2025, 0, 1) });
+  const start = a.time.now();
+  await feed(a, 30); // fragments [0, 10) and [10, 20) spooled; the last one ends at start + 2000 ms
+  assert.is(a.spool.stats.fragments, 2, 'two fragments spooled');
+  // Power cut. The next boot's first frame is after the last spooled frame's start (start + 1900 ms) but before its
+  // end: the earlier fragments cannot be followed by it on one connection (MkvWriter: frames must not overlap).
+  const b = rig({ dir, wall: start + 1950 });
+  await feed(b, 20);
+  await stop(b);
+  for (const c of b.kvs.putMedia) assertIncreasing(c.fragments, 'fragment timecodes on one connection');
+  for (const [tc, copies] of b.kvs.stored) assert.is(copies, 1, `fragment ${tc} stored once`);
+  assert.is(b.kvs.stored.size, 4, "the two spooled fragments and the new boot's two");
+  assert.equal(segments(dir), []);
+});
+
 test.run();
