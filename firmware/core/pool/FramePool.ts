@@ -174,6 +174,11 @@ export class FramePool {
     return n;
   }
 
+  /** Slots holding some frame's bytes (SpoolFragmentSource keeps half of them free while it drains). */
+  get slotsHeld(): number {
+    return this.slotsInUse;
+  }
+
   /** Frame records not held (the reader needs one per access unit). */
   get freeFrameCount(): number {
     return this.freeFrames.length;

@@ -119,8 +119,8 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
   private open = false;
   /** From boot until the first acknowledgement: every complete un-sent fragment goes to the spool. */
   private bootPhase = true;
-  /** frameQueued is moving the boot phase's complete fragments: one whose audio is not all in yet waits. */
-  private bootSpill = false;
+  /** frameQueued is moving complete fragments before the pool needs room: one whose audio is not all in yet waits. */
+  private eagerSpill = false;
   /** Spooled records handed out whole on this connection (index 0 = oldest), and frames of the next one. */
   private sentRecords = 0;
   private frameCursor = 0;
@@ -212,14 +212,25 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
     this.paced = on;
   }
 
-  /** A frame was queued in the pool: before the first acknowledgement, complete fragments go to storage now. */
+  /**
+   * A frame was queued in the pool: before the first acknowledgement, complete fragments go to storage now. While the
+   * spool holds fragments (an outage, a drain) and nothing of the pool is on the wire, a pool past half its slots
+   * moves its complete fragments behind them too: the backlog catches up through the spool, and when the drain ends
+   * the pool holds at most half its slots. Sent in one burst, those stay held until their PERSISTED, and the other
+   * half takes the frames that arrive meanwhile (a full pool there dropped them as `poolFull`). Sent frames come
+   * first in the queue, so its head tells whether any is on the wire; one that is stays where its ACK releases it.
+   */
   frameQueued(frame: Frame): void {
-    if (!this.open || !this.bootPhase || !frame.fragmentStart) return;
-    this.bootSpill = true;
+    if (!this.open || !frame.fragmentStart) return;
+    const queue = this.queue;
+    const pool = this.o.pool;
+    const eager = this.bootPhase || (this.log.count > 0 && queue.length > 0 && !queue.at(0).sent && pool.slotsHeld * 2 > pool.sizing.slotCount);
+    if (!eager) return;
+    this.eagerSpill = true;
     try {
-      this.queue.spillComplete();
+      queue.spillComplete();
     } finally {
-      this.bootSpill = false;
+      this.eagerSpill = false;
     }
   }
 
@@ -252,7 +263,7 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
     // until the audio reached the next fragment's start (or ended), since a packet for a fragment that left the queue
     // would be dropped (noFragment). Not refused: the next fragment start moves it.
     const audio = this.o.audio;
-    if (this.bootSpill && audio !== undefined && !audio.ended && start + count < queue.length && audio.through < queue.at(start + count).pts) return false;
+    if (this.eagerSpill && audio !== undefined && !audio.ended && start + count < queue.length && audio.through < queue.at(start + count).pts) return false;
     if (!this.open || count > this.o.maxFramesPerFragment) return this.refuse();
     let packets = 0;
     for (let i = start; i < start + count; i++) {

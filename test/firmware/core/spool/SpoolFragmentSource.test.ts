@@ -369,7 +369,8 @@ test('a power cut mid-drain: the next boot sends what was not PERSISTED; nothing
   const persisted = a.kvs.stored.size;
   const spooled = a.spool.stats.fragments;
   assert.ok(persisted > 0 && spooled > 0, `mid-drain: ${persisted} stored, ${spooled} spooled`);
-  const b = rig({ dir, wall: a.time.wall + 100_000 });
+  // 100 s later, on the board's clock and the service's (which FakeKvs counts from the rig's monotonic start).
+  const b = rig({ dir, wall: a.time.wall + 100_000, startMono: a.time.monotonic() + 100_000 });
   assert.is(b.spool.stats.fragments, spooled, 'the next boot finds every fragment not yet PERSISTED');
   await feed(b, 30);
   await stop(b);
@@ -411,8 +412,8 @@ test('a stop during an outage after the first PERSISTED: what the pool held goes
   assert.ok(a.kvs.stored.size >= 1, 'the first PERSISTED ended the boot phase');
   a.kvs.down = true;
   a.kvs.cut();
-  await feed(a, 25); // 2.5 s: the pool holds it, nothing spills
   const spooledBefore = a.spool.stats.fragmentsSpooled;
+  await feed(a, 25); // 2.5 s: the pool holds it (past half its slots, complete fragments go behind the spool's)
   a.input.end(false);
   a.session.framesQueued();
   let failed: unknown;
@@ -420,7 +421,8 @@ test('a stop during an outage after the first PERSISTED: what the pool held goes
   for (let i = 0; i < 400 && failed === undefined; i++) await run(a, 100);
   assert.ok(failed !== undefined, 'the stop gave up waiting for the last PERSISTED');
   const kept = a.spool.keepPool();
-  assert.ok(kept >= 2, `the pool's fragments went to the spool: ${kept} (${spooledBefore} before)`);
+  const outage = a.spool.stats.fragmentsSpooled - kept - spooledBefore;
+  assert.ok(kept >= 1 && kept + outage >= 2, `the pool's fragments went to the spool: ${kept} at the stop, ${outage} before it`);
   a.spool.close();
   const b = rig({ dir });
   await feed(b, 10);
