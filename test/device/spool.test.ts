@@ -169,7 +169,7 @@ test('boot with no network, an outage 10x the RAM pool: every frame stored exact
   }
 });
 
-test('power cuts while spooling and while draining: every fragment on storage at a cut is stored, at most twice', async () => {
+test('power cuts while spooling and while draining: every fragment on storage at a cut is stored; only one in flight at the cut twice', async () => {
   const name = 'spool-cuts';
   const origin = Date.now();
   const cloudConfig = { timeScale: SCALE, timeOrigin: origin };
@@ -200,7 +200,9 @@ test('power cuts while spooling and while draining: every fragment on storage at
     b2.child.kill('SIGKILL');
     await b2.exited;
     const after2 = spoolContents(spoolDir);
-    const stored2 = storedFragments(cloud, name).length;
+    await sleep(500); // the cloud takes what it had received before the cut
+    const storedAtCut2 = new Set(storedFragments(cloud, name).map((f) => f.producerTimestampMs));
+    const stored2 = storedAtCut2.size;
     process.stdout.write(
       `\n# cut 1 at ${cut1.toFixed(1)} s: ${after1.timecodes.length} fragments spooled (${after1.cutRecords} torn); cut 2 ${cut2.toFixed(1)} s after connecting: ${stored2} stored, ${after2.timecodes.length} still spooled (${after2.cutRecords} torn)\n`,
     );
@@ -217,8 +219,15 @@ test('power cuts while spooling and while draining: every fragment on storage at
     const copies = new Map<number, number>();
     for (const s of stamps) copies.set(s, (copies.get(s) ?? 0) + 1);
     for (const tc of [...after1.timecodes, ...after2.timecodes].map(Math.round)) assert.ok(copies.has(tc), `fragment ${tc}, on storage at a cut, is stored`);
-    const twice = [...copies.values()].filter((n) => n > 1).length;
-    assert.ok(twice <= 2, `at most one duplicate per cut: ${twice} fragments stored twice`);
+    // The documented bound (docs/spool.md): a second copy only of a fragment the cloud had stored while the spool had
+    // not yet released it at the cut (the first cut had no network: nothing stored).
+    const resendable = new Set(after2.timecodes.map(Math.round).filter((tc) => storedAtCut2.has(tc)));
+    const twice = [...copies].filter(([, n]) => n > 1).map(([tc]) => tc);
+    assert.equal(
+      twice.filter((tc) => !resendable.has(tc)),
+      [],
+      `stored twice only if stored and not yet released at the cut: ${twice.length} twice, ${resendable.size} could be`,
+    );
     assert.ok(
       [...copies.values()].every((n) => n <= 2),
       'none stored three times',

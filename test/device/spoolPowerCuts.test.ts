@@ -8,7 +8,8 @@
 // Judged from what the local cloud stored and logged: every boot opens the spool (no `spoolError`), every fragment
 // that was on storage at any cut is stored, the cloud never refused or failed to parse anything sent (no ERROR ACK,
 // no unparseable body: nothing corrupt was sent), the stream decodes without an error, the extra copies stay within
-// the documented bound (at most one fragment sent twice per cut, docs/spool.md), and the spool ends empty.
+// the documented bound (docs/spool.md: a second copy only of a fragment the cloud had stored while the spool had not
+// yet released it at a cut, counted from the folder and the cloud after each cut), and the spool ends empty.
 // The cut points come from a seeded generator; the seed is printed (FIELDCAM_SPOOL_CUTS_SEED=S replays a run).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,6 +75,18 @@ function spoolTimecodes(dir: string, manifest: BoardManifest): { timecodes: numb
   for (let i = 0; i < log.count; i++) timecodes.push(Math.round(log.timecodeAt(i)));
   log.close();
   return { timecodes, torn: report.cutRecords };
+}
+
+/** The cloud's stored producer timestamps once they stop changing (what it had received when the device died). */
+async function settledStored(read: () => number[]): Promise<Set<number>> {
+  let last = read();
+  for (let i = 0; i < 50; i++) {
+    await sleep(100);
+    const now = read();
+    if (now.length === last.length) return new Set(now);
+    last = now;
+  }
+  return new Set(last);
 }
 
 test('build the sim-x86 and pi-zero-w images', async () => {
@@ -149,6 +162,7 @@ for (const v of VARIANTS) {
         onRecord: (r) => records.push(r),
       });
     const mustKeep = new Set<number>();
+    const resendable: number[] = [];
     const spoolErrors: string[] = [];
     let torn = 0;
     const log: string[] = [];
@@ -172,6 +186,10 @@ for (const v of VARIANTS) {
         const after = spoolTimecodes(spoolDir, manifest);
         torn += after.torn;
         for (const tc of after.timecodes) mustKeep.add(tc);
+        // What the next boot will send again: on storage, not yet released, and already stored by the cloud (its
+        // PERSISTED on the way, or the watermark's write cut). Read once the cloud has taken what it had received.
+        const stored = await settledStored(() => storedFragments(cloud, name).map((f) => f.producerTimestampMs));
+        for (const tc of after.timecodes) if (stored.has(tc)) resendable.push(tc);
         log.push(`${spooling ? 'S' : 'D'}${at.toFixed(1)}:${after.timecodes.length}${after.torn ? `+${after.torn}torn` : ''}`);
       }
       const cutsDone = performance.now();
@@ -208,7 +226,12 @@ for (const v of VARIANTS) {
       const missing = [...mustKeep].filter((tc) => !copies.has(tc));
       assert.equal(missing, [], `every fragment on storage at a cut is stored (${mustKeep.size} in all, ${torn} torn records cut)`);
       assert.equal(refused, [], 'nothing corrupt was sent: no ERROR ACK, no unparseable body');
-      assert.ok(extra <= v.cuts, `at most one fragment sent twice per cut: ${extra} extra copies after ${v.cuts} cuts`);
+      // The documented bound (docs/spool.md): a second copy only of a fragment the cloud had stored while the spool had
+      // not yet released it at a cut, once per such cut.
+      const allowed = new Map<number, number>();
+      for (const tc of resendable) allowed.set(tc, (allowed.get(tc) ?? 0) + 1);
+      const unexplained = [...copies].filter(([tc, n]) => n - 1 > (allowed.get(tc) ?? 0));
+      assert.equal(unexplained, [], `extra copies only of fragments stored and not yet released at a cut: ${extra} extra, ${resendable.length} allowed`);
       const out = await getMedia(cloud, name, tmp.dir);
       const probe = tool('ffprobe', [
         '-v',
