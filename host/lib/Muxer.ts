@@ -1,4 +1,5 @@
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
+import type { FrameSource } from '../../firmware/io/FrameSource.ts';
 import { AUDIO_CODECS } from '../../firmware/core/audio/audioCodecs.ts';
 import type { AudioPackets } from '../../firmware/core/audio/AudioPackets.ts';
 import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
@@ -116,6 +117,11 @@ export class Muxer {
 
   push(n: number): void {
     this.input.push(n);
+  }
+
+  /** One read from `source` (FrameInput.readFrom): the bytes pushed, or a READ_FROM result. */
+  readFrom(source: FrameSource, limit: number): number {
+    return this.input.readFrom(source, limit);
   }
 
   /** End of input: flushes the last frame and closes the last fragment. */
