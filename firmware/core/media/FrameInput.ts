@@ -98,6 +98,9 @@ export class FrameInput {
   private readonly lengthScratch = new Uint8Array(4 * MAX_NALS_PER_FRAME);
   private parameterSets: CodecParameters | undefined;
   private fps: FrameRate;
+  /** 1000 × fps.den and fps.num, kept with `fps`: a file's timecodes per frame without reading the rate object. */
+  private tickScale: number;
+  private tickNum: number;
   private formatFixed = false;
   /** Timecode of frame 0, ms; moved by `rebase` when the wall clock turns out to have been wrong. */
   private origin: number;
@@ -114,6 +117,8 @@ export class FrameInput {
     this.options = options;
     this.onQueued = options.onQueued;
     this.fps = options.fps ?? DEFAULT_FRAME_RATE;
+    this.tickScale = 1000 * this.fps.den;
+    this.tickNum = this.fps.num;
     this.origin = options.startTimecode;
     this.stats = { frames: 0, accessUnits: 0, keyFrames: 0, width: 0, height: 0, fps: this.fps, fpsSource: options.fps ? 'option' : 'default', reanchors: 0 };
     this.queue = new FragmentQueue({
@@ -308,6 +313,8 @@ export class FrameInput {
     this.parameterSets = ps;
     if (!this.options.fps && ps.sps.fps) {
       this.fps = ps.sps.fps;
+      this.tickScale = 1000 * this.fps.den;
+      this.tickNum = this.fps.num;
       this.stats.fpsSource = 'bitstream';
       this.capture?.setPeriod(this.periodMs());
     }
@@ -355,14 +362,10 @@ export class FrameInput {
     } else {
       // A file: timecodes follow its frame rate from the first frame, computed from the sequence number (not by
       // accumulating rounded durations), so long runs never drift; durations absorb the rounding.
-      const fps = this.fps;
-      const scale = 1000 * fps.den;
-      const num = fps.num;
       const seq = frame.seq;
-      const start = this.origin;
-      const pts = start + round((seq * scale) / num);
+      const pts = this.origin + round((seq * this.tickScale) / this.tickNum);
       frame.pts = frame.dts = pts;
-      frame.duration = start + round(((seq + 1) * scale) / num) - pts;
+      frame.duration = this.origin + round(((seq + 1) * this.tickScale) / this.tickNum) - pts;
     }
     if (!this.queue.push(frame)) return;
     this.formatFixed = true;
