@@ -77,6 +77,7 @@ export function createCameraSpool(
     minFreeBytes: budget.minFreeBytes,
     drainBytesPerSecond: budget.drainKbps * 125,
     maxFramesPerFragment: Math.min(sizing.maxFramesPerFragment + packets, pool.sizing.maxFrames),
+    maxVideoFramesPerFragment: sizing.maxFramesPerFragment, // audio packets have no NAL table
     nalsPerFrame: pool.sizing.nalsPerFrame ?? MAX_NALS_PER_FRAME,
     maxFrameBytes: readBytes,
     readBuffer,

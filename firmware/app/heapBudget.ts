@@ -34,8 +34,9 @@ export const CAMERA_HEAP = Object.freeze({
   /**
    * What each camera may take beyond its build while it streams (its connection's 16 KiB receive scratch, HTTP and
    * ACK parsing, fragment headers), and the device's shared part (control channel, credentials, timers). On pi-zero-w
-   * and pi-4 with 1-4 cameras the heap's peak while streaming equals the heap held after boot (the engine's blocks
-   * already have the room: test/bench/cameraHeapBoot.ts), so these are allowances, not measured growth.
+   * and pi-4 with 1-4 cameras the heap's peak while streaming equals the heap held after boot without a spool and is up
+   * to 2.1 MB above it with one (the engine's blocks mostly have the room already; the estimate stayed above every peak:
+   * test/bench/cameraHeapBoot.ts, docs/boards.md), so these are allowances, not measured growth.
    */
   streamingBytesPerCamera: 64 * 1024,
   streamingSharedBytes: 256 * 1024,
@@ -119,7 +120,7 @@ export function planHeap(
         `${mb(CAMERA_HEAP.streamingSharedBytes)} shared; ` +
         `the runtime's limit is ${mb(memory.limitBytes)} (memory.jsBudgetBytes of board ` +
         `${cameras[0]?.board.name ?? '?'}): fewer cameras, a lower fps per camera (frame records)` +
-        `${spooled ? ", a smaller spool.maxRecordBytes in the board's manifest" : ''}, or a board with a larger jsBudgetBytes`,
+        `${spooled ? ", a smaller spool.maxBytes in the board's manifest (the spool's index is heap)" : ''}, or a board with a larger jsBudgetBytes`,
     );
   }
   return Object.freeze({ heldBytes: memory.heapBytes, cameraBytes: Object.freeze(cameraBytes), estimateBytes, limitBytes: memory.limitBytes });

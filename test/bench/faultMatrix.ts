@@ -25,6 +25,7 @@ import { namespaceCommand, resolvConfFor } from '../../sim/faults/namespaceComma
 import { startNameserver } from '../../sim/faults/startNameserver.ts';
 import { FIXTURES, framePts, ROOT, tempDir, tool } from '../e2e/tools.ts';
 import { getMedia } from '../device/storedMedia.ts';
+import { loopedClip } from '../device/loopedClip.ts';
 
 const BOARD = 'pi-zero-w';
 /** Device seconds per real second for the rows behind the proxy (as test/device/connections.test.ts). */
@@ -140,45 +141,7 @@ export const SHORT_FAULTS: readonly FaultSpec[] = Object.freeze([
   }),
 ]);
 
-/**
- * Where each access unit of the fixture begins, found independently of the firmware (one slice per picture, as
- * the fixture has): at the first NAL unit after a slice, H.264 7.4.1.2.3.
- */
-function accessUnitStarts(data: Uint8Array): number[] {
-  const starts: number[] = [];
-  let previousWasSlice = true;
-  for (let i = 0; i + 3 < data.length; i++) {
-    if (data[i] !== 0 || data[i + 1] !== 0 || data[i + 2] !== 1) continue;
-    const at = i > 0 && data[i - 1] === 0 ? i - 1 : i;
-    const type = data[i + 3]! & 0x1f;
-    if (previousWasSlice) starts.push(at);
-    previousWasSlice = type === 1 || type === 5;
-    i += 2;
-  }
-  return starts;
-}
-const STARTS = accessUnitStarts(FIXTURE);
-const PREFIX = (i: number) => (FIXTURE[STARTS[i]! + 2] === 1 ? 3 : 4);
-
-/** Access units of the repeated fixture whose start code and NAL header were written: the frames fed. */
-function framesFed(written: number): number {
-  let n = 0;
-  for (let copy = 0; copy * FIXTURE.length < written; copy++) {
-    for (let i = 0; i < STARTS.length; i++) if (copy * FIXTURE.length + STARTS[i]! + PREFIX(i) + 1 <= written) n++;
-  }
-  return n;
-}
-
-/** A stream position in the middle of the access unit after `written` (the camera dies inside a frame). */
-function midFrameAfter(written: number): number {
-  const copy = Math.floor(written / FIXTURE.length);
-  const within = written % FIXTURE.length;
-  const i = STARTS.findIndex((s) => s > within + 8);
-  const k = i < 0 ? 0 : i;
-  const base = (i < 0 ? copy + 1 : copy) * FIXTURE.length;
-  const end = k + 1 < STARTS.length ? STARTS[k + 1]! : FIXTURE.length;
-  return base + STARTS[k]! + Math.floor((end - STARTS[k]!) / 2);
-}
+const { framesFed, midFrameAfter } = loopedClip(FIXTURE);
 
 export interface FaultRow {
   readonly fault: string;

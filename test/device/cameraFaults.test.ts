@@ -21,31 +21,14 @@ import { decodedFrameCount, FIXTURES, ROOT, tempDir, tool } from '../e2e/tools.t
 import { assert, suite } from '../harness/index.ts';
 import { distinctTimestamps, getMedia } from './storedMedia.ts';
 import { localCloudTarget } from '../../sim/cloud/localCloudTarget.ts';
+import { loopedClip } from './loopedClip.ts';
 
 const test = suite('pi-zero-w under QEMU: a camera pipe paused, flooded and cut; a camera that is not H.264');
 const tmp = tempDir('fieldcam-camera-faults-');
 const GOP10 = join(FIXTURES, 'h264-320x240-10fps-gop10.h264');
 const BYTES = readFileSync(GOP10);
-const STARTS = accessUnitStarts(BYTES);
-const PREFIX = (i: number) => (BYTES[STARTS[i]! + 2] === 1 ? 3 : 4);
+const { framesFed, midFrameAfter } = loopedClip(BYTES);
 
-/**
- * Where each access unit of the fixture begins, found independently of the firmware (one slice per picture, as
- * this fixture has): at the first NAL unit after a slice, H.264 7.4.1.2.3.
- */
-function accessUnitStarts(data: Uint8Array): number[] {
-  const starts: number[] = [];
-  let previousWasSlice = true;
-  for (let i = 0; i + 3 < data.length; i++) {
-    if (data[i] !== 0 || data[i + 1] !== 0 || data[i + 2] !== 1) continue;
-    const at = i > 0 && data[i - 1] === 0 ? i - 1 : i;
-    const type = data[i + 3]! & 0x1f;
-    if (previousWasSlice) starts.push(at);
-    previousWasSlice = type === 1 || type === 5;
-    i += 2;
-  }
-  return starts;
-}
 let image: ImageManifest;
 let cloud: RunningCloud;
 
@@ -55,26 +38,6 @@ test.after(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Access units of the looped fixture whose start code and NAL header were written: the frames the device was fed. */
-function framesFed(written: number): number {
-  let n = 0;
-  for (let loop = 0; loop * BYTES.length < written; loop++) {
-    for (let i = 0; i < STARTS.length; i++) if (loop * BYTES.length + STARTS[i]! + PREFIX(i) + 1 <= written) n++;
-  }
-  return n;
-}
-
-/** A stream position in the middle of the access unit after `written` (the camera dies inside a frame). */
-function midFrameAfter(written: number): number {
-  const loop = Math.floor(written / BYTES.length);
-  const within = written % BYTES.length;
-  const i = STARTS.findIndex((s) => s > within + 8);
-  const k = i < 0 ? 0 : i;
-  const base = (i < 0 ? loop + 1 : loop) * BYTES.length;
-  const end = k + 1 < STARTS.length ? STARTS[k + 1]! : BYTES.length;
-  return base + STARTS[k]! + Math.floor((end - STARTS[k]!) / 2);
-}
 
 function config(name: string, board: BoardManifest): string {
   const path = join(tmp.dir, `${name}.json`);

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { assert, suite } from '../harness/index.ts';
 import { FIXTURE, muxFixture } from '../sim/cloud/media/mediaKit.ts';
 import { RawPutMedia } from '../sim/cloud/media/putMediaClient.ts';
-import { launchChromium, type PlayerState } from '../sim/cloud/playback/browserKit.ts';
+import { launchChromium, type PlayerState, until } from '../sim/cloud/playback/browserKit.ts';
 import { h264Body, playbackCloud, workDir } from '../sim/cloud/playback/playbackKit.ts';
 
 const test = suite('e2e: DASH playback in headless Chromium (dash.js)');
@@ -49,16 +49,8 @@ const PLAYER = `(src) => {
   };
 }`;
 
-const probe = (page: Page): Promise<PlayerState> => page.evaluate('window.probe()') as Promise<PlayerState>;
-
-async function until(page: Page, done: (s: PlayerState) => boolean): Promise<PlayerState> {
-  let s = await probe(page);
-  for (let i = 0; i < 250 && !done(s) && s.errors.length === 0; i++) {
-    await page.waitForTimeout(100);
-    s = await probe(page);
-  }
-  return s;
-}
+/** dash.js reports no fatal flag: any ERROR event stops the wait. */
+const untilPlayer = (page: Page, done: (s: PlayerState) => boolean) => until(page, done, () => true);
 
 async function playerPage(url: string): Promise<Page> {
   const page = await browser.context.newPage();
@@ -76,7 +68,7 @@ test('ON_DEMAND: dash.js plays the range to its end, every frame decoded, no err
       DASHFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(T), EndTimestamp: new Date(T + 4000) } },
     }),
   );
-  const s = await until(page, (x) => x.ended);
+  const s = await untilPlayer(page, (x) => x.ended);
   await page.close();
   assert.equal(s.errors, []);
   assert.ok(s.ended && s.currentTime > 4.5, `ended ${s.ended} at ${s.currentTime} s`);
@@ -103,8 +95,8 @@ test('LIVE: dash.js follows a streaming camera: currentTime advances 6 s, frames
   try {
     await camera.waitFor(() => camera.acks.filter((a) => a.EventType === 'PERSISTED').length >= 4, 15_000, '4 PERSISTED');
     const page = await playerPage(await sessionUrl({ StreamName: 'live', PlaybackMode: 'LIVE' }));
-    const first = await until(page, (x) => x.currentTime > 0.5);
-    const later = await until(page, (x) => x.currentTime >= first.currentTime + 6);
+    const first = await untilPlayer(page, (x) => x.currentTime > 0.5);
+    const later = await untilPlayer(page, (x) => x.currentTime >= first.currentTime + 6);
     await page.close();
     assert.equal(later.errors, []);
     assert.ok(later.currentTime >= first.currentTime + 6, `currentTime ${first.currentTime} → ${later.currentTime}`);

@@ -28,8 +28,9 @@ export const MAX_RECORD_TAG_BYTES = 1024;
  * Decoding never needs the whole record in memory: the reader reads the record's head (at most `headCapacity`
  * bytes) into `head`, `parse` checks the table and finds each entry's payload, and `fill` rebuilds one entry's
  * Frame record at a time; the payload is read separately into whatever buffer the reader has (bounded by the
- * largest frame, not the fragment). Both tables are allocated once, for `maxEntries` entries of `nalsPerFrame` NAL
- * units.
+ * largest frame, not the fragment). Both tables are allocated once, for `maxEntries` entries of which at most
+ * `maxVideoFrames` carry a NAL table of `nalsPerFrame` units (audio packets have none): a table that would not fit is
+ * refused by encode and corrupt to parse.
  */
 export class FragmentRecord {
   readonly maxEntries: number;
@@ -50,13 +51,14 @@ export class FragmentRecord {
   private parsed = 0;
   private tagBytes: Uint8Array | undefined;
 
-  constructor(maxEntries: number, nalsPerFrame: number = MAX_NALS_PER_FRAME, maxTagBytes: number = MAX_RECORD_TAG_BYTES) {
+  constructor(maxEntries: number, nalsPerFrame: number = MAX_NALS_PER_FRAME, maxTagBytes: number = MAX_RECORD_TAG_BYTES, maxVideoFrames = maxEntries) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
     if (!Number.isInteger(nalsPerFrame) || nalsPerFrame < 0 || nalsPerFrame > 255) throw new RangeError('nalsPerFrame must be 0-255');
     this.maxEntries = maxEntries;
     this.nalsPerFrame = nalsPerFrame;
     this.maxTagBytes = maxTagBytes;
-    this.headCapacity = HEAD[RECORD_FORMAT] + maxEntries * (ENTRY[RECORD_FORMAT] + NAL_META * nalsPerFrame) + maxTagBytes;
+    const nalTables = Math.min(maxEntries, maxVideoFrames) * NAL_META * nalsPerFrame;
+    this.headCapacity = HEAD[RECORD_FORMAT] + maxEntries * ENTRY[RECORD_FORMAT] + nalTables + maxTagBytes;
     this.table = new Uint8Array(this.headCapacity);
     this.view = new DataView(this.table.buffer);
     this.head = new Uint8Array(this.headCapacity);
@@ -80,7 +82,7 @@ export class FragmentRecord {
     let at = HEAD[RECORD_FORMAT];
     for (let i = 0; i < count; i++) {
       const f = frameAt(i);
-      if (f.nalCount > this.nalsPerFrame) return false;
+      if (f.nalCount > this.nalsPerFrame || at + ENTRY[RECORD_FORMAT] + NAL_META * f.nalCount + tagLength > this.table.length) return false;
       v.setFloat64(at, f.pts, true);
       v.setFloat64(at + 8, f.dts, true);
       v.setFloat64(at + 16, f.duration, true);

@@ -38,6 +38,8 @@ export interface SpoolSourceOptions {
   readonly maxFramesPerFragment: number;
   /** NAL-table entries of a spooled frame (the pool's nalsPerFrame: 0 for MJPEG). */
   readonly nalsPerFrame: number;
+  /** Video frames one fragment may hold (they carry NAL tables; the rest of its entries are audio). Default: all. */
+  readonly maxVideoFramesPerFragment?: number;
   /**
    * The largest frame or audio packet the spool keeps: the read buffer's size. Spooled fragments are read back one
    * window of whole frames at a time into it, never a whole fragment at once; a fragment with a larger frame is not
@@ -117,6 +119,8 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
   private open = false;
   /** From boot until the first acknowledgement: every complete un-sent fragment goes to the spool. */
   private bootPhase = true;
+  /** frameQueued is moving the boot phase's complete fragments: one whose audio is not all in yet waits. */
+  private bootSpill = false;
   /** Spooled records handed out whole on this connection (index 0 = oldest), and frames of the next one. */
   private sentRecords = 0;
   private frameCursor = 0;
@@ -153,7 +157,7 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
     this.queue = options.input.queue;
     this.log = options.log;
     if (!(options.maxFrameBytes > 0)) throw new RangeError('maxFrameBytes must be positive');
-    this.record = new FragmentRecord(options.maxFramesPerFragment, options.nalsPerFrame);
+    this.record = new FragmentRecord(options.maxFramesPerFragment, options.nalsPerFrame, undefined, options.maxVideoFramesPerFragment);
     this.views = new ViewList(2 + 2 * options.maxFramesPerFragment);
     const given = options.readBuffer;
     if (given !== undefined && given.length < options.maxFrameBytes)
@@ -210,7 +214,13 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
 
   /** A frame was queued in the pool: before the first acknowledgement, complete fragments go to storage now. */
   frameQueued(frame: Frame): void {
-    if (this.open && this.bootPhase && frame.fragmentStart) this.queue.spillComplete();
+    if (!this.open || !this.bootPhase || !frame.fragmentStart) return;
+    this.bootSpill = true;
+    try {
+      this.queue.spillComplete();
+    } finally {
+      this.bootSpill = false;
+    }
   }
 
   /**
@@ -238,6 +248,11 @@ export class SpoolFragmentSource implements FragmentSource, FragmentSpill {
   // ── FragmentSpill: the pool gives up a whole fragment ──
 
   keep(queue: FragmentQueue, start: number, count: number): boolean {
+    // A complete fragment's audio may still be on its way (a microphone lags its camera): at boot it waits in the pool
+    // until the audio reached the next fragment's start (or ended), since a packet for a fragment that left the queue
+    // would be dropped (noFragment). Not refused: the next fragment start moves it.
+    const audio = this.o.audio;
+    if (this.bootSpill && audio !== undefined && !audio.ended && start + count < queue.length && audio.through < queue.at(start + count).pts) return false;
     if (!this.open || count > this.o.maxFramesPerFragment) return this.refuse();
     let packets = 0;
     for (let i = start; i < start + count; i++) {

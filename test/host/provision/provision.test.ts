@@ -229,7 +229,6 @@ test('--csr: a certificate for the CSR key (CreateCertificateFromCsr), no privat
 });
 
 test('a 25-device fleet in one command; a second run changes nothing', async () => {
-  const started = Date.now();
   const r = await cli(cloud, work.dir, ['provision', '--count', '25', '--prefix', 'cam-', '--out', 'fleet', ...url()]);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(/\[25\/25\] cam-\d{3}: 6 created, 0 repaired/.test(r.stderr), r.stderr);
@@ -239,7 +238,6 @@ test('a 25-device fleet in one command; a second run changes nothing', async () 
   assert.equal(again.totals, { things: 25, created: 0, repaired: 0, updated: 0 });
   assert.ok(again.things.every((t) => t.bundleFiles.length === 0));
   assert.equal((await credentialsCall(join(work.dir, 'fleet', 'cam-017'), 'cam-017')).status, 200);
-  assert.ok(Date.now() - started < 30_000, `fleet took ${Date.now() - started} ms`);
 });
 
 test.run();

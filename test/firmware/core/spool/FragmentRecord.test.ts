@@ -140,4 +140,35 @@ test('a record whose table claims more than it holds is STORAGE_CORRUPT, never a
   assert.is(code(2), 'STORAGE_CORRUPT');
 });
 
+test('entry tables hold NAL tables for maxVideoFrames only: a record that would not fit is refused, never written past', () => {
+  // 4 entries, NAL tables for 1 frame of 2 NAL units (156 bytes): one video frame and three audio packets fit exactly;
+  // four video frames with their NAL tables (216 bytes) do not.
+  const record = new FragmentRecord(4, 2, 0, 1);
+  const frame = (track: number): Frame => {
+    const f = new Frame(2);
+    f.track = track;
+    f.nalCount = track === 0 ? 2 : 0;
+    return f;
+  };
+  const views = new ViewList(16);
+  const av = [frame(0), frame(1), frame(1), frame(1)];
+  assert.ok(
+    record.encode(4, (i) => av[i]!, undefined, views),
+    'one video frame and three packets',
+  );
+  views.clear();
+  const vv = [frame(0), frame(0), frame(0), frame(0)];
+  assert.is(
+    record.encode(4, (i) => vv[i]!, undefined, views),
+    false,
+    'four video frames with NAL tables',
+  );
+  views.clear();
+  assert.is(
+    record.encode(1, () => frame(0), new Uint8Array(1), views),
+    false,
+    'tags beyond maxTagBytes',
+  );
+});
+
 test.run();

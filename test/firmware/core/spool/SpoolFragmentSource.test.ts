@@ -9,7 +9,8 @@
 // - a reboot (the source abandoned without a stop: a power cut) with a spool: the next boot sends what was left
 //   first, then its own frames, each fragment once; a cut mid-drain costs no fragment;
 // - a camera with audio (G.711 A-law packets in the same pool and queue): an outage spools and drains every video
-//   frame and audio packet once, both tracks in every fragment, in timecode order per track;
+//   frame and audio packet once, both tracks in every fragment, in timecode order per track; also when the
+//   microphone lags the camera by 300 ms (a boot-phase fragment waits for its audio: no packet dropped noFragment);
 // - event clip tags: a spooled fragment goes up with the tags the live path gave it, after a power cut too.
 import { AudioInput } from '../../../../firmware/core/audio/AudioInput.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
@@ -60,6 +61,11 @@ interface SpoolRigOptions {
   readonly startMono?: number;
   /** A microphone: G.711 A-law, 8 kHz mono, in the same pool (fed 100 ms with each frame). */
   readonly audio?: boolean;
+  /**
+   * The microphone lags the camera: each 100 ms of audio comes 300 ms late, so a fragment's last audio arrives after
+   * its successor's key frame was queued (the reader queues a frame once the next one starts: 100 ms after its read).
+   */
+  readonly audioLag?: boolean;
   /** Live fragments carry these tags (an event clip's, as EventGate.tagsFor gives them); absent: none. */
   readonly tags?: (start: Frame) => Uint8Array | undefined;
 }
@@ -72,6 +78,7 @@ interface Rig {
   readonly spool: SpoolFragmentSource;
   readonly session: PutMediaSession;
   readonly audio: AudioInput | undefined;
+  readonly audioLag: boolean;
   /** Every frame and packet handed to the connection, in order (track, pts). */
   readonly sent: { track: number; pts: number; fragmentStart: boolean }[];
   /** The tags the session wrote before each fragment it started, by its timecode (the last time it was sent). */
@@ -126,6 +133,7 @@ function rig(o: SpoolRigOptions): Rig {
     minFreeBytes: 0,
     drainBytesPerSecond: (o.drainKbps ?? 10_000) * 125,
     maxFramesPerFragment: o.audio ? 96 : 32,
+    maxVideoFramesPerFragment: 32, // with audio, 64 more entries without NAL tables
     nalsPerFrame: 32,
     maxFrameBytes: 8192, // the pool's slot: a fragment is read back a window of frames at a time, never whole
     ...(audio ? { audio } : {}),
@@ -177,7 +185,7 @@ function rig(o: SpoolRigOptions): Rig {
   });
   spool.start();
   session.start();
-  return { time, kvs, pool, input, spool, session, audio, sent, tagsSent, fed: 0 };
+  return { time, kvs, pool, input, spool, session, audio, audioLag: o.audioLag ?? false, sent, tagsSent, fed: 0 };
 }
 
 async function settle(): Promise<void> {
@@ -197,8 +205,11 @@ async function feed(r: Rig, count: number): Promise<void> {
   for (let k = 0; k < count; k++) {
     const i = r.fed % STARTS.length;
     const end = i + 1 < STARTS.length ? STARTS[i + 1]! : GOP10.length;
-    if (r.audio) feedAudio(r.audio, r.input.queue, (r.fed * 800) % (ALAW.length - 800), 800, r.time.monotonic()); // 100 ms, before its video
-    readLive(r.input, GOP10, STARTS[i]!, end, r.time.monotonic(), 1 << 20, reads);
+    const at = r.time.monotonic();
+    // 100 ms of audio: before its video, or (lagging) the 100 ms of three frames ago, after this frame.
+    if (r.audio && !r.audioLag) feedAudio(r.audio, r.input.queue, (r.fed * 800) % (ALAW.length - 800), 800, at);
+    readLive(r.input, GOP10, STARTS[i]!, end, at, 1 << 20, reads);
+    if (r.audio && r.audioLag && r.fed >= 3) feedAudio(r.audio, r.input.queue, ((r.fed - 3) * 800) % (ALAW.length - 800), 800, at);
     r.fed++;
     await run(r, 100);
   }
@@ -426,9 +437,16 @@ test('a stop during an outage after the first PERSISTED: what the pool held goes
   assert.equal(segments(dir), []);
 });
 
-test('an audio camera: an outage spools and drains every frame and audio packet once, both tracks per fragment, in order', async () => {
+for (const audioLag of [false, true]) {
+  const lags = audioLag ? ' whose microphone lags 300 ms' : '';
+  test(`an audio camera${lags}: an outage spools and drains every frame and audio packet once, both tracks per fragment, in order`, async () => {
+    await audioOutage(audioLag);
+  });
+}
+
+async function audioOutage(audioLag: boolean): Promise<void> {
   const dir = freshDir();
-  const r = rig({ dir, down: true, audio: true });
+  const r = rig({ dir, down: true, audio: true, audioLag });
   await feed(r, 120); // 12 s: four times the pool
   assert.is(r.kvs.storedCount, 0, 'nothing reached the service during the outage');
   assert.ok(r.spool.stats.fragments >= 8, `the spool holds the outage: ${JSON.stringify(r.spool.stats)}`);
@@ -461,7 +479,8 @@ test('an audio camera: an outage spools and drains every frame and audio packet 
   assert.is(r.sent.filter((f) => f.track === 1).length, audio.stats.packetsQueued, 'each packet sent once');
   assert.is(r.spool.stats.fragments, 0, 'the spool is empty');
   assert.equal(segments(dir), [], 'its segment files are gone');
-});
+  assert.is(audio.stats.drops.noFragment, 0, 'no packet came too late for its fragment');
+}
 
 test('event clip tags: a spooled fragment goes up with the tags the live path gave it, after a power cut too', async () => {
   const dir = freshDir();

@@ -85,10 +85,13 @@ export async function startPlayer(page: Page, url: string, rate = 1): Promise<vo
 
 export const probe = (page: Page): Promise<PlayerState> => page.evaluate('window.probe()') as Promise<PlayerState>;
 
-/** Polls the player until `done` holds (or 25 s pass); returns the last state. */
-export async function until(page: Page, done: (s: PlayerState) => boolean): Promise<PlayerState> {
+/**
+ * Polls the player until `done` holds, an error `stops` it (default: one hls.js marks fatal) or 25 s pass; returns the
+ * last state.
+ */
+export async function until(page: Page, done: (s: PlayerState) => boolean, stops = (error: string) => error.endsWith('(fatal)')): Promise<PlayerState> {
   let s = await probe(page);
-  for (let i = 0; i < 250 && !done(s) && !s.errors.some((e) => e.endsWith('(fatal)')); i++) {
+  for (let i = 0; i < 250 && !done(s) && !s.errors.some(stops); i++) {
     await page.waitForTimeout(100);
     s = await probe(page);
   }
