@@ -13,7 +13,7 @@ import { PoolFragmentSource } from '../core/kvs/PoolFragmentSource.ts';
 import { PutMediaSession, type SessionEvent, type SessionStats } from '../core/kvs/PutMediaSession.ts';
 import { ServerClock } from '../core/net/ServerClock.ts';
 import type { Frame } from '../core/media/Frame.ts';
-import { FrameInput } from '../core/media/FrameInput.ts';
+import { FrameInput, READ_FROM } from '../core/media/FrameInput.ts';
 import { PREPARE } from '../core/media/StreamCursor.ts';
 import { FragmentMetadata } from '../core/mkv/FragmentMetadata.ts';
 import { type DropReason, FramePool, type PoolSizing } from '../core/pool/FramePool.ts';
@@ -505,11 +505,13 @@ export class CameraUploader {
           this.schedule(POOL_RETRY_MS);
           return;
         }
-        const ready = input.prepare();
-        if (ready === PREPARE.FRAME_TOO_LARGE) {
+        // prepare, read and push in one call (FrameInput.readFrom); the results below are what it could not do.
+        const source = this.source!;
+        const n = input.readFrom(source, this.turnBytes - bytes);
+        if (n === READ_FROM.FRAME_TOO_LARGE) {
           throw new FieldcamError('POOL_FRAME_TOO_LARGE', `a frame is larger than a pool slot of board ${this.config.board.name} (pool.maxFrameBytes)`);
         }
-        if (ready === PREPARE.POOL_EXHAUSTED) {
+        if (n === READ_FROM.POOL_EXHAUSTED) {
           // A camera cannot wait: drop the oldest un-sent fragment whole; when everything held is already on the
           // wire, drop what arrives (counted) and keep reading, so the pipe never holds frames nobody counts.
           // A file can wait for acknowledgements.
@@ -517,9 +519,6 @@ export class CameraUploader {
           this.schedule(POOL_RETRY_MS);
           return;
         }
-        const source = this.source!;
-        const space = input.targetSpace;
-        const n = source.read(input.target, input.targetOffset, space < this.turnBytes - bytes ? space : this.turnBytes - bytes);
         if (n === 0) return; // onReadable schedules the next pump
         if (n === SOURCE_END) {
           this.cameraEnded = true;
@@ -528,7 +527,6 @@ export class CameraUploader {
         }
         if (this.firstByteAt < 0) this.firstByteAt = source.lastReadAt;
         bytes += n;
-        input.push(n, source.lastReadAt);
       }
       if (!this.ended) this.schedule(0);
     } catch (err) {

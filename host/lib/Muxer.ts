@@ -1,4 +1,5 @@
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
+import type { FrameSource } from '../../firmware/io/FrameSource.ts';
 import { AUDIO_CODECS } from '../../firmware/core/audio/audioCodecs.ts';
 import type { AudioPackets } from '../../firmware/core/audio/AudioPackets.ts';
 import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
@@ -68,9 +69,16 @@ export class Muxer {
   private readonly audioNext: number[];
   private audioPackets = 0;
   private videoEnd = 0;
+  /** The options each frame consults, read once (a property lookup fewer per use, per frame). */
+  private readonly audio: readonly AudioPackets[] | undefined;
+  private readonly onBlock: ((frame: Frame, views: ViewList) => void) | undefined;
+  private readonly sink: (views: ViewList) => void;
 
   constructor(options: MuxerOptions) {
     this.options = options;
+    this.audio = options.audio;
+    this.onBlock = options.onBlock;
+    this.sink = options.sink;
     this.input = new FrameInput({
       codec: options.codec,
       pool: options.pool,
@@ -118,6 +126,11 @@ export class Muxer {
     this.input.push(n);
   }
 
+  /** One read from `source` (FrameInput.readFrom): the bytes pushed, or a READ_FROM result. */
+  readFrom(source: FrameSource, limit: number): number {
+    return this.input.readFrom(source, limit);
+  }
+
   /** End of input: flushes the last frame and closes the last fragment. */
   end(): void {
     this.input.end();
@@ -160,7 +173,7 @@ export class Muxer {
   private writeFrame(frame: Frame): void {
     const writer = this.writer ?? this.startSegment();
     // Audio that starts before this frame goes first, into the fragment still open (interleaving by timecode).
-    if (this.options.audio && this.fragmentOpen) this.writeAudioBefore(writer, frame.pts);
+    if (this.audio !== undefined && this.fragmentOpen) this.writeAudioBefore(writer, frame.pts);
     const views = this.views;
     views.clear();
     if (frame.fragmentStart) {
@@ -176,7 +189,7 @@ export class Muxer {
     }
     writer.block(frame, views);
     if (frame.pts + frame.duration > this.videoEnd) this.videoEnd = frame.pts + frame.duration;
-    this.options.onBlock?.(frame, views);
+    if (this.onBlock !== undefined) this.onBlock(frame, views);
     this.emit();
   }
 
@@ -237,6 +250,6 @@ export class Muxer {
 
   private emit(): void {
     this.bytesOut += this.views.byteLength;
-    this.options.sink(this.views);
+    this.sink(this.views);
   }
 }

@@ -7,7 +7,8 @@ import { FragmentQueue } from '../pool/FragmentQueue.ts';
 import type { FramePool } from '../pool/FramePool.ts';
 import { CaptureClock } from './CaptureClock.ts';
 import { MAX_NALS_PER_FRAME, type Frame } from './Frame.ts';
-import type { PrepareResult } from './StreamCursor.ts';
+import type { FrameSource, SOURCE_END } from '../../io/FrameSource.ts';
+import { PREPARE, type PrepareResult } from './StreamCursor.ts';
 
 export type Codec = CodecId;
 
@@ -67,6 +68,19 @@ export interface FrameInputStats {
 /** Read once: `Math.round` is a global and a property lookup per use in XS (twice per frame). */
 const round = Math.round;
 
+/**
+ * `readFrom` results besides the bytes read (> 0): nothing available yet (0, the source calls `onReadable`), the
+ * source ended (SOURCE_END), or no room to read into (PREPARE's POOL_EXHAUSTED and FRAME_TOO_LARGE, as `prepare`
+ * says them: the caller decides, as it does after `prepare`).
+ */
+export const READ_FROM = Object.freeze({
+  NOTHING: 0,
+  END: -1 satisfies typeof SOURCE_END, // firmware/core takes only types from firmware/io: checked here
+  POOL_EXHAUSTED: -1 - PREPARE.POOL_EXHAUSTED,
+  FRAME_TOO_LARGE: -1 - PREPARE.FRAME_TOO_LARGE,
+} as const);
+const PREPARE_OK = PREPARE.OK;
+
 /** Reads remembered for capture times: a frame's first byte is looked up among the last READ_RING reads. */
 const READ_RING = 64;
 
@@ -84,6 +98,9 @@ export class FrameInput {
   private readonly lengthScratch = new Uint8Array(4 * MAX_NALS_PER_FRAME);
   private parameterSets: CodecParameters | undefined;
   private fps: FrameRate;
+  /** 1000 × fps.den and fps.num, kept with `fps`: a file's timecodes per frame without reading the rate object. */
+  private tickScale: number;
+  private tickNum: number;
   private formatFixed = false;
   /** Timecode of frame 0, ms; moved by `rebase` when the wall clock turns out to have been wrong. */
   private origin: number;
@@ -100,6 +117,8 @@ export class FrameInput {
     this.options = options;
     this.onQueued = options.onQueued;
     this.fps = options.fps ?? DEFAULT_FRAME_RATE;
+    this.tickScale = 1000 * this.fps.den;
+    this.tickNum = this.fps.num;
     this.origin = options.startTimecode;
     this.stats = { frames: 0, accessUnits: 0, keyFrames: 0, width: 0, height: 0, fps: this.fps, fpsSource: options.fps ? 'option' : 'default', reanchors: 0 };
     this.queue = new FragmentQueue({
@@ -154,19 +173,48 @@ export class FrameInput {
   /** `n` bytes were read into `target`; `at` is when (monotonic ms), needed with capture timing. */
   push(n: number, at?: number): void {
     // Read times are kept whenever given: a replayed recording keeps its cadence, yet each frame still has the
-    // moment it was read (its capture → socket latency).
-    if (at !== undefined && Number.isFinite(at)) {
-      if (n > 0) {
-        const i = (this.readFirst + this.readCount) % READ_RING;
-        this.readEnd[i] = this.reader.cursor.position + n;
-        this.readAt[i] = at;
-        if (this.readCount < READ_RING) this.readCount++;
-        else this.readFirst = (this.readFirst + 1) % READ_RING;
-      }
+    // moment it was read (its capture → socket latency). (`at - at === 0`: finite, without a Number lookup.)
+    if (at !== undefined && at - at === 0) {
+      if (n > 0) this.noteRead(n, at);
     } else if (this.capture && n > 0) {
       throw new RangeError('push(n, at): capture timing needs the read time');
     }
     this.reader.push(n);
+  }
+
+  /**
+   * `prepare`, `source.read` of at most `limit` bytes into the target and `push(n, source.lastReadAt)` in one call
+   * (a camera read is one method, not three calls through each layer's getters): returns the bytes pushed, or a
+   * READ_FROM result. A source without read times gives a `lastReadAt` that is not finite (NaN).
+   */
+  readFrom(source: FrameSource, limit: number): number {
+    const reader = this.reader;
+    const cursor = reader.cursor;
+    let space = cursor.targetSpace;
+    // Room left in the slot being filled (not the overflow scratch): every reader's `prepare` answers OK then, so its
+    // call is left out for most reads. (A closed cursor has no room: the reader's `prepare` refuses the call; one
+    // from inside a callback is refused by its `push`.)
+    if (!(space > 0 && !cursor.onScratch)) {
+      const ready = reader.prepare();
+      if (ready !== PREPARE_OK) return -1 - ready;
+      space = cursor.targetSpace;
+    }
+    const n = source.read(cursor.target, cursor.targetOffset, space < limit ? space : limit);
+    if (n <= 0) return n;
+    const at = source.lastReadAt;
+    if (at - at === 0) this.noteRead(n, at);
+    else if (this.capture) throw new RangeError('readFrom(source): capture timing needs the read time (source.lastReadAt)');
+    reader.push(n);
+    return n;
+  }
+
+  /** A read of `n` bytes at `at` (monotonic ms) joins the ring of recent reads. */
+  private noteRead(n: number, at: number): void {
+    const i = (this.readFirst + this.readCount) % READ_RING;
+    this.readEnd[i] = this.reader.cursor.position + n;
+    this.readAt[i] = at;
+    if (this.readCount < READ_RING) this.readCount++;
+    else this.readFirst = (this.readFirst + 1) % READ_RING;
   }
 
   /**
@@ -265,6 +313,8 @@ export class FrameInput {
     this.parameterSets = ps;
     if (!this.options.fps && ps.sps.fps) {
       this.fps = ps.sps.fps;
+      this.tickScale = 1000 * this.fps.den;
+      this.tickNum = this.fps.num;
       this.stats.fpsSource = 'bitstream';
       this.capture?.setPeriod(this.periodMs());
     }
@@ -312,14 +362,10 @@ export class FrameInput {
     } else {
       // A file: timecodes follow its frame rate from the first frame, computed from the sequence number (not by
       // accumulating rounded durations), so long runs never drift; durations absorb the rounding.
-      const fps = this.fps;
-      const scale = 1000 * fps.den;
-      const num = fps.num;
       const seq = frame.seq;
-      const start = this.origin;
-      const pts = start + round((seq * scale) / num);
+      const pts = this.origin + round((seq * this.tickScale) / this.tickNum);
       frame.pts = frame.dts = pts;
-      frame.duration = start + round(((seq + 1) * scale) / num) - pts;
+      frame.duration = this.origin + round(((seq + 1) * this.tickScale) / this.tickNum) - pts;
     }
     if (!this.queue.push(frame)) return;
     this.formatFixed = true;

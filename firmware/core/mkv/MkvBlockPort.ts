@@ -31,7 +31,9 @@ export interface MkvBlockPort extends MkvBlockNative<Frame, ViewList> {
    * Cluster timecode), then refuses a block whose content exceeds 2^28 - 2 bytes or that would make the fragment
    * more than MAX_BYTES bytes, else updates BLOCKS, BYTES, FRAGMENT_END, HAVE_FRAME, LAST_DTS and LAST_DURATION.
    * Returns the block's bytes, or BLOCK_STATE.LIST_FULL / REFUSED / TOO_LARGE with the state unchanged (ranges
-   * may have been appended: the caller truncates). Throws as pushBlock does. Optional: the XS board has it.
+   * may have been appended: the caller truncates). Throws as pushBlock does, and then leaves `out` as it was: its
+   * `count` and `byteLength` unchanged (block.c writes them last), so MkvWriter needs no `try` around the call.
+   * Optional: the XS board has it.
    */
   writeBlock?(frame: Frame, out: ViewList, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
 }

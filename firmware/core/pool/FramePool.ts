@@ -39,11 +39,14 @@ export class FramePool {
   readonly sizing: PoolSizing;
   readonly slots: readonly Slot[];
   private readonly frames: Frame[];
+  /** Free records: a stack in `freeFrames[0..freeCount)`, element reads and a count, not `pop`/`push` calls. */
   private readonly freeFrames: Frame[];
+  private freeCount: number;
+  /** The fewest free records there ever were (framesHighWater = maxFrames - freeLow): one field per take. */
+  private freeLow: number;
   private slotCursor = 0;
   private slotsInUse = 0;
   private slotHighWater = 0;
-  private framesHighWater = 0;
   readonly drops: Record<DropReason, number> = {
     poolFull: 0,
     awaitKeyFrame: 0,
@@ -90,6 +93,7 @@ export class FramePool {
     for (let i = 0; i < sizing.maxFrames; i++) this.frames.push(new Frame(nals));
     // Free records are a stack; the array never grows past maxFrames.
     this.freeFrames = this.frames.slice().reverse();
+    this.freeCount = this.freeLow = sizing.maxFrames;
   }
 
   /** A free slot with one reference held by the caller, or `undefined` when every slot is in use. */
@@ -121,11 +125,13 @@ export class FramePool {
 
   /** A cleared frame record, or `undefined` when all `maxFrames` are held. */
   newFrame(): Frame | undefined {
-    const frame = this.freeFrames.pop();
-    if (!frame) return undefined;
+    // takeFrame's body, not a call to it: the TypeScript readers (MJPEG) take a record per frame this way.
+    const n = this.freeCount - 1;
+    if (n < 0) return undefined;
+    this.freeCount = n;
+    if (n < this.freeLow) this.freeLow = n;
+    const frame = this.freeFrames[n]!;
     frame.reset();
-    const held = this.frames.length - this.freeFrames.length;
-    if (held > this.framesHighWater) this.framesHighWater = held;
     return frame;
   }
 
@@ -134,11 +140,11 @@ export class FramePool {
    * caller that sets every field itself (the board's ByteScanPort.fillFrameRecord), so `reset` is not paid twice.
    */
   takeFrame(): Frame | undefined {
-    const frame = this.freeFrames.pop();
-    if (!frame) return undefined;
-    const held = this.frames.length - this.freeFrames.length;
-    if (held > this.framesHighWater) this.framesHighWater = held;
-    return frame;
+    const n = this.freeCount - 1;
+    if (n < 0) return undefined;
+    this.freeCount = n;
+    if (n < this.freeLow) this.freeLow = n;
+    return this.freeFrames[n];
   }
 
   /** Returns a frame record and the slot references it holds. */
@@ -157,7 +163,7 @@ export class FramePool {
       if (--b.refs === 0) this.slotsInUse--;
       frame.slotB = null;
     }
-    this.freeFrames.push(frame);
+    this.freeFrames[this.freeCount++] = frame;
   }
 
   /** Audio packets (Frame.track > 0) dropped with the fragments they were in (the reasons above count video only). */
@@ -181,7 +187,7 @@ export class FramePool {
 
   /** Frame records not held (the reader needs one per access unit). */
   get freeFrameCount(): number {
-    return this.freeFrames.length;
+    return this.freeCount;
   }
 
   /** Counters for telemetry and benchmarks. */
@@ -189,8 +195,8 @@ export class FramePool {
     return {
       slotsInUse: this.slotsInUse,
       slotHighWater: this.slotHighWater,
-      framesInUse: this.frames.length - this.freeFrames.length,
-      framesHighWater: this.framesHighWater,
+      framesInUse: this.frames.length - this.freeCount,
+      framesHighWater: this.frames.length - this.freeLow,
     };
   }
 }

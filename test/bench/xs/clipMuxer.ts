@@ -6,9 +6,9 @@ import { xsByteScan, xsMkvBlock } from '../../../firmware/boards/xs/xsMediaPorts
 import { host } from '../../../firmware/boards/xs/native.ts';
 import { CODECS } from '../../../firmware/core/media/codecs.ts';
 import type { Frame } from '../../../firmware/core/media/Frame.ts';
-import { PREPARE } from '../../../firmware/core/media/StreamCursor.ts';
 import type { ViewList } from '../../../firmware/core/media/ViewList.ts';
 import { FramePool } from '../../../firmware/core/pool/FramePool.ts';
+import { SOURCE_END, type FrameSource } from '../../../firmware/io/FrameSource.ts';
 import { Muxer, type Codec } from '../../../host/lib/Muxer.ts';
 
 /** Bytes per camera read, as a pipe delivers them. */
@@ -45,12 +45,21 @@ export function clipMuxer(o: ClipMuxerOptions): Muxer {
 export function feedClip(muxer: Muxer, fd = 0): void {
   const native = host();
   native.openInput(fd);
+  // A recording: no read times (NaN), so frames keep the clip's cadence, as before.
+  const source: FrameSource = {
+    lastReadAt: Number.NaN,
+    recorded: true,
+    read(into, offset, length) {
+      const n = native.readInput(fd, into, offset, length);
+      if (n < 0) throw new Error('the clip would block: give it as a regular file');
+      return n === 0 ? SOURCE_END : n;
+    },
+    close() {},
+  };
   for (;;) {
-    if (muxer.prepare() !== PREPARE.OK) throw new Error('pool exhausted');
-    const n = native.readInput(fd, muxer.target, muxer.targetOffset, Math.min(READ, muxer.targetSpace));
-    if (n === 0) break;
-    if (n < 0) throw new Error('the clip would block: give it as a regular file');
-    muxer.push(n);
+    const n = muxer.readFrom(source, READ);
+    if (n === SOURCE_END) break;
+    if (n <= 0) throw new Error(`pool exhausted (readFrom ${n})`);
   }
   muxer.end();
 }

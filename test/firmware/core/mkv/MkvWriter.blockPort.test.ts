@@ -27,6 +27,7 @@ const test = suite('MkvWriter block port');
 /** The port's contract in plain TypeScript, for runtimes whose board has none (Node). */
 const referencePort: MkvBlockPort = {
   pushBlock(frame, out, header, relative, lengths) {
+    const markCount = out.count;
     const mark = out.byteLength;
     header[6] = relative >> 8;
     header[7] = relative & 0xff;
@@ -37,6 +38,8 @@ const referencePort: MkvBlockPort = {
       else pushFrameBytes(frame, out, 0, frame.size);
     } catch (err) {
       if (isFieldcamError(err) && err.code === 'MKV_VIEW_LIST_FULL') return -1;
+      // As block.c: a throw leaves the list's count and byteLength as they were (MkvBlockPort.writeBlock).
+      out.truncate(markCount, mark);
       throw err;
     }
     const content = out.byteLength - mark - 5;
@@ -357,6 +360,7 @@ test('a frame whose ranges lie outside its slot: refused before a byte is read, 
   nal.nalLength[0] = 1_000_000;
   assert.throws(() => w.block(nal, out), /outside/);
   assert.is(out.count, 0, 'no range');
+  assert.is(out.byteLength, 0, 'no byte');
   w.block(frame, out);
   assert.ok(out.count > 0, 'the next valid frame is written');
 });
