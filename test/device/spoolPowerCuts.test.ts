@@ -188,7 +188,8 @@ for (const v of VARIANTS) {
         for (const tc of after.timecodes) mustKeep.add(tc);
         // What the next boot will send again: on storage, not yet released, and already stored by the cloud (its
         // PERSISTED on the way, or the watermark's write cut). Read once the cloud has taken what it had received.
-        const stored = await settledStored(() => storedFragments(cloud, name).map((f) => f.producerTimestampMs));
+        // (No stream yet: the boots so far had no network.)
+        const stored = await settledStored(() => (cloud.ctx.streams.get(name) ? storedFragments(cloud, name).map((f) => f.producerTimestampMs) : []));
         for (const tc of after.timecodes) if (stored.has(tc)) resendable.push(tc);
         log.push(`${spooling ? 'S' : 'D'}${at.toFixed(1)}:${after.timecodes.length}${after.torn ? `+${after.torn}torn` : ''}`);
       }
