@@ -7,8 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { assert, suite } from '../harness/index.ts';
-import { FIXTURE, muxFixture } from '../sim/cloud/media/mediaKit.ts';
-import { RawPutMedia } from '../sim/cloud/media/putMediaClient.ts';
+import { FIXTURE, muxFixture } from '../sim/cloud/kvs/media/mediaKit.ts';
+import { RawPutMedia } from '../sim/cloud/kvs/media/putMediaClient.ts';
 import { launchChromium, type PlayerState, until } from '../sim/cloud/playback/browserKit.ts';
 import { h264Body, playbackCloud, workDir } from '../sim/cloud/playback/playbackKit.ts';
 

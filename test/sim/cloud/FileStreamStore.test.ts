@@ -10,8 +10,8 @@ import { mediaRoutes } from '../../../sim/cloud/kvs/media/index.ts';
 import { startCloud, type RunningCloud } from '../../../sim/cloud/startCloud.ts';
 import type { StreamRecord } from '../../../sim/cloud/types.ts';
 import { assert, suite } from '../../harness/index.ts';
-import { muxFixture } from './media/mediaKit.ts';
-import { uploadBody } from './media/putMediaClient.ts';
+import { muxFixture } from './kvs/media/mediaKit.ts';
+import { uploadBody } from './kvs/media/putMediaClient.ts';
 import { CREDENTIALS, kvsClient, sdkError, startTestCloud, tempStateDir } from './support.ts';
 
 const test = suite('sim/cloud FileStreamStore');

@@ -10,8 +10,8 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { assert, suite } from '../../harness/index.ts';
 import { startCloudProcess, type CloudProcess } from './cloudProcess.ts';
 import { fetchCredentials } from './iot/iotKit.ts';
-import { muxFixture } from './media/mediaKit.ts';
-import { signedHead, uploadBody } from './media/putMediaClient.ts';
+import { muxFixture } from './kvs/media/mediaKit.ts';
+import { signedHead, uploadBody } from './kvs/media/putMediaClient.ts';
 import { connected, end, guard, operatorClient, presignedUrl, provisionDevice, type DeviceCertificate } from './mqtt/brokerKit.ts';
 import { kvsClient, tempStateDir } from './support.ts';
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { assert, suite } from '../../../harness/index.ts';
-import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY } from '../media/putMediaClient.ts';
+import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY } from '../kvs/media/putMediaClient.ts';
 import { decodedFrames, h264Body, playbackCloud, workDir } from './playbackKit.ts';
 
 const test = suite('sim/cloud playback with the unmodified AWS CLI');

@@ -5,7 +5,7 @@ import { GetClipCommand, type GetClipCommandInput } from '@aws-sdk/client-kinesi
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assert, suite } from '../../../harness/index.ts';
-import { FIXTURE, muxFixture } from '../media/mediaKit.ts';
+import { FIXTURE, muxFixture } from '../kvs/media/mediaKit.ts';
 import { sdkError } from '../support.ts';
 import { cli, decodedFrames, h264Body, mjpegBody, playbackCloud, workDir } from './playbackKit.ts';
 

@@ -3,8 +3,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { assert, suite } from '../../../harness/index.ts';
-import { ROOT } from '../media/mediaKit.ts';
-import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY } from '../media/putMediaClient.ts';
+import { ROOT } from '../kvs/media/mediaKit.ts';
+import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY } from '../kvs/media/putMediaClient.ts';
 import { cli, decodedFrames, h264Body, playbackCloud, workDir } from './playbackKit.ts';
 
 const test = suite('cli: fragments/get-media time ranges and --max-results; a closed pipe ends quietly');

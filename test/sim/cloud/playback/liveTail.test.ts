@@ -5,7 +5,7 @@
 import { GetDataEndpointCommand, KinesisVideoClient, CreateStreamCommand } from '@aws-sdk/client-kinesis-video';
 import { GetMediaCommand, KinesisVideoMediaClient } from '@aws-sdk/client-kinesis-video-media';
 import { assert, suite } from '../../../harness/index.ts';
-import { RawPutMedia } from '../media/putMediaClient.ts';
+import { RawPutMedia } from '../kvs/media/putMediaClient.ts';
 import { h264Body, playbackCloud } from './playbackKit.ts';
 
 const test = suite('sim/cloud GetMedia live tail (NOW): fragments PERSISTED after the reader started reach it at once');

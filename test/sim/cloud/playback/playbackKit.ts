@@ -13,8 +13,8 @@ import { awsClientConfig, type AwsClientConfig } from '../../../../host/aws/awsC
 import { mediaRoutes } from '../../../../sim/cloud/kvs/media/index.ts';
 import { startCloud, type RunningCloud } from '../../../../sim/cloud/startCloud.ts';
 import type { Faults } from '../../../../sim/cloud/types.ts';
-import { concat, header, muxFixture, ROOT, second } from '../media/mediaKit.ts';
-import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, uploadBody } from '../media/putMediaClient.ts';
+import { concat, header, muxFixture, ROOT, second } from '../kvs/media/mediaKit.ts';
+import { ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, uploadBody } from '../kvs/media/putMediaClient.ts';
 
 export const run = promisify(execFile);
 

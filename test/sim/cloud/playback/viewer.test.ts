@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { assert, suite } from '../../../harness/index.ts';
-import { ROOT } from '../media/mediaKit.ts';
+import { ROOT } from '../kvs/media/mediaKit.ts';
 import { decodedFrames, fetchBytes, h264Body, mjpegBody, playbackCloud, workDir } from './playbackKit.ts';
 
 const test = suite('sim/cloud viewer: page, hls.js from node_modules, stream health, clip download, banner');

@@ -1,12 +1,12 @@
 // What one PutMedia body may make the emulator hold (issue 11 item 12), and what it stores (item 15 b, c):
 // every element KVS bounds is bounded here with KVS's ERROR (kvs-reference.md §4.5, §6.2-§6.4); the
 // end-of-fragment tag is never stored; RELATIVE Cluster timecodes are stored absolute (§5.3).
-import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
-import { ebmlUint } from '../../../../host/shared/mkv/EbmlReader.ts';
-import { INGEST_LIMITS } from '../../../../sim/cloud/kvs/media/PutMediaIngest.ts';
-import { assert, suite } from '../../../harness/index.ts';
-import { walk } from '../../../firmware/core/mkv/ebmlWalk.ts';
-import { sizeBytes } from '../../../host/shared/mkv/EbmlReaderKit.ts';
+import { EBML_IDS } from '../../../../../firmware/core/mkv/ebmlIds.ts';
+import { ebmlUint } from '../../../../../host/shared/mkv/EbmlReader.ts';
+import { INGEST_LIMITS } from '../../../../../sim/cloud/kvs/media/PutMediaIngest.ts';
+import { assert, suite } from '../../../../harness/index.ts';
+import { walk } from '../../../../firmware/core/mkv/ebmlWalk.ts';
+import { sizeBytes } from '../../../../host/shared/mkv/EbmlReaderKit.ts';
 import { block, cluster, concat, el, EOFR, harness, header, second, T0, tags, unknownEl } from './mediaKit.ts';
 
 const test = suite('sim/cloud PutMedia ingest: bounds and what is stored');

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compareNumbers, FragmentStore } from '../../../../sim/cloud/kvs/media/FragmentStore.ts';
-import { assert, suite } from '../../../harness/index.ts';
+import { compareNumbers, FragmentStore } from '../../../../../sim/cloud/kvs/media/FragmentStore.ts';
+import { assert, suite } from '../../../../harness/index.ts';
 import { concat, harness, header, muxFixture, second, T0 } from './mediaKit.ts';
 
 const test = suite('sim/cloud FragmentStore');

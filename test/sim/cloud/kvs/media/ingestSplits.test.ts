@@ -3,10 +3,10 @@
 // Cluster that follows an end-of-fragment tag used to let the byte window drop bytes the next fragment
 // still needed (ERROR 5001 "outside the held range").
 import { join } from 'node:path';
-import { FragmentMetadata } from '../../../../firmware/core/mkv/FragmentMetadata.ts';
-import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
-import { assert, suite } from '../../../harness/index.ts';
-import { walk } from '../../../firmware/core/mkv/ebmlWalk.ts';
+import { FragmentMetadata } from '../../../../../firmware/core/mkv/FragmentMetadata.ts';
+import { EBML_IDS } from '../../../../../firmware/core/mkv/ebmlIds.ts';
+import { assert, suite } from '../../../../harness/index.ts';
+import { walk } from '../../../../firmware/core/mkv/ebmlWalk.ts';
 import { harness, muxFixture, ROOT } from './mediaKit.ts';
 
 const test = suite('sim/cloud PutMedia ingest at every split point');

@@ -2,21 +2,21 @@
 // committed H.264 fixture), hand-built streams for the error rules, and an ingest harness that records ACKs.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Muxer } from '../../../../host/lib/Muxer.ts';
-import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
-import type { ViewList } from '../../../../firmware/core/media/ViewList.ts';
-import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
-import type { FragmentMetadata } from '../../../../firmware/core/mkv/FragmentMetadata.ts';
-import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
-import type { Ack } from '../../../../sim/cloud/kvs/media/Ack.ts';
-import { type IngestedFragment, PutMediaIngest, type PutMediaIngestOptions } from '../../../../sim/cloud/kvs/media/PutMediaIngest.ts';
-import { concat, el, unknownEl } from '../../../host/shared/mkv/EbmlReaderKit.ts';
-import { mulberry32 as prng } from '../../../harness/support.ts';
+import { Muxer } from '../../../../../host/lib/Muxer.ts';
+import { PREPARE } from '../../../../../firmware/core/media/StreamCursor.ts';
+import type { ViewList } from '../../../../../firmware/core/media/ViewList.ts';
+import { EBML_IDS } from '../../../../../firmware/core/mkv/ebmlIds.ts';
+import type { FragmentMetadata } from '../../../../../firmware/core/mkv/FragmentMetadata.ts';
+import { FramePool } from '../../../../../firmware/core/pool/FramePool.ts';
+import type { Ack } from '../../../../../sim/cloud/kvs/media/Ack.ts';
+import { type IngestedFragment, PutMediaIngest, type PutMediaIngestOptions } from '../../../../../sim/cloud/kvs/media/PutMediaIngest.ts';
+import { concat, el, unknownEl } from '../../../../host/shared/mkv/EbmlReaderKit.ts';
+import { mulberry32 as prng } from '../../../../harness/support.ts';
 export { prng };
 
 export { concat, el, unknownEl };
 
-export const ROOT = resolve(import.meta.dirname, '..', '..', '..', '..');
+export const ROOT = resolve(import.meta.dirname, '..', '..', '..', '..', '..');
 export const FIXTURE = join(ROOT, 'test', 'fixtures', 'h264-320x240-10fps-gop10.h264');
 const I = EBML_IDS;
 

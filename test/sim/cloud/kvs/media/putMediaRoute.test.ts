@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { awsClientConfig } from '../../../../host/aws/awsClientConfig.ts';
-import { fragmentStoreFor, mediaRoutes, putMediaConnections } from '../../../../sim/cloud/kvs/media/index.ts';
-import { startCloud, type RunningCloud } from '../../../../sim/cloud/startCloud.ts';
-import type { Faults } from '../../../../sim/cloud/types.ts';
-import { assert, suite } from '../../../harness/index.ts';
-import type { Ack } from '../../../../sim/cloud/kvs/media/Ack.ts';
+import { awsClientConfig } from '../../../../../host/aws/awsClientConfig.ts';
+import { fragmentStoreFor, mediaRoutes, putMediaConnections } from '../../../../../sim/cloud/kvs/media/index.ts';
+import { startCloud, type RunningCloud } from '../../../../../sim/cloud/startCloud.ts';
+import type { Faults } from '../../../../../sim/cloud/types.ts';
+import { assert, suite } from '../../../../harness/index.ts';
+import type { Ack } from '../../../../../sim/cloud/kvs/media/Ack.ts';
 import { ACCESS_KEY_ID, groupedTrace, RawPutMedia, REGION, SECRET_ACCESS_KEY, signedHead, type PutMediaHeaders } from './putMediaClient.ts';
 import { concat, EOFR, header, muxFixture, prng, randomSplit, second } from './mediaKit.ts';
 

@@ -10,7 +10,7 @@ import { hostHasTool } from '../../../host/lib/doctor/cameraToolsRow.ts';
 import { encodeDeviceConfig, type DeviceDocument } from '../../../host/lib/writeBundle.ts';
 import { ensureCertificates } from '../../../sim/cloud/tls/ensureCertificates.ts';
 import { assert, suite } from '../../harness/index.ts';
-import { cli, clients, startLocalCloud, tempDir } from './provisionKit.ts';
+import { cli, clients, startLocalCloud, tempDir } from '../provision/provisionKit.ts';
 
 const test = suite('fieldcam doctor (local cloud)');
 const state = tempDir('fieldcam-doctor-state-');

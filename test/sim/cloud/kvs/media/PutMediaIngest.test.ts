@@ -1,8 +1,8 @@
-import { FragmentMetadata } from '../../../../firmware/core/mkv/FragmentMetadata.ts';
-import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
-import { PutMediaIngest } from '../../../../sim/cloud/kvs/media/PutMediaIngest.ts';
-import { assert, suite } from '../../../harness/index.ts';
-import { walk } from '../../../firmware/core/mkv/ebmlWalk.ts';
+import { FragmentMetadata } from '../../../../../firmware/core/mkv/FragmentMetadata.ts';
+import { EBML_IDS } from '../../../../../firmware/core/mkv/ebmlIds.ts';
+import { PutMediaIngest } from '../../../../../sim/cloud/kvs/media/PutMediaIngest.ts';
+import { assert, suite } from '../../../../harness/index.ts';
+import { walk } from '../../../../firmware/core/mkv/ebmlWalk.ts';
 import { block, cluster, concat, el, EOFR, harness, header, muxFixture, prng, randomSplit, second, T0, tags, tracks } from './mediaKit.ts';
 
 const test = suite('sim/cloud PutMediaIngest');

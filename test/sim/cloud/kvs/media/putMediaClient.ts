@@ -4,7 +4,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { connect, type TLSSocket } from 'node:tls';
-import type { Ack } from '../../../../sim/cloud/kvs/media/Ack.ts';
+import type { Ack } from '../../../../../sim/cloud/kvs/media/Ack.ts';
 
 export const ACCESS_KEY_ID = 'AKIDEXAMPLE';
 export const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';

@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
-import { EBML_IDS } from '../../../../firmware/core/mkv/ebmlIds.ts';
-import { assert, suite } from '../../../harness/index.ts';
-import { sizeBytes } from '../../../host/shared/mkv/EbmlReaderKit.ts';
-import { tempStateDir } from '../support.ts';
+import { EBML_IDS } from '../../../../../firmware/core/mkv/ebmlIds.ts';
+import { assert, suite } from '../../../../harness/index.ts';
+import { sizeBytes } from '../../../../host/shared/mkv/EbmlReaderKit.ts';
+import { tempStateDir } from '../../support.ts';
 import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, signedHead, uploadBody } from './putMediaClient.ts';
 import { concat, el, header, muxFixture, ROOT, second, tags } from './mediaKit.ts';
 
