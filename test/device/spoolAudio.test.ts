@@ -18,6 +18,7 @@ import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type Runn
 import { clusterBlocks, decodedFrameCount, FIXTURES, ROOT, tempDir, tool } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { getMedia, storedFragments } from './storedMedia.ts';
+import { offlineFromBoot } from './offlineFromBoot.ts';
 
 const test = suite('pi-zero-w under QEMU, time-scaled: an audio camera through a 15-s outage from boot and the spool');
 const tmp = tempDir('fieldcam-spool-audio-');
@@ -30,8 +31,6 @@ const SPOOL: Partial<SpoolBudget> = { maxBytes: 64 << 20, minFreeBytes: 16 << 20
 const OUTAGE_S = 15;
 /** AAC frames of the fixture (64 ms each, 16 kHz mono) that end inside its 10 s of video. */
 const AAC_FRAMES = 156;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test.after(() => tmp.remove());
 
@@ -94,10 +93,7 @@ test('every video frame and audio packet fed is stored once, in order, both trac
   });
   const guard = setTimeout(() => board.child.kill('SIGKILL'), 180_000);
   try {
-    for (let waited = 0; !records.some((r) => r.type === 'boot') && waited < 60_000; waited += 50) await sleep(50);
-    const bootedAt = Date.now();
-    await sleep((OUTAGE_S * 1000) / SCALE - (Date.now() - bootedAt));
-    const held = records.filter((r) => r.type === 'status').pop() ?? {};
+    const held = await offlineFromBoot(records, OUTAGE_S, SCALE);
     cloud = await startCloud({ stateDir, port, routes: [...mediaRoutes], config: cloudConfig });
     const { code, stderr } = await board.exited;
     clearTimeout(guard);

@@ -15,6 +15,7 @@ import { EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, startCloud, type Runn
 import { decodedFrameCount, FIXTURES, ROOT, tempDir } from '../e2e/tools.ts';
 import { assert, suite } from '../harness/index.ts';
 import { getMedia, storedFragments } from './storedMedia.ts';
+import { offlineFromBoot } from './offlineFromBoot.ts';
 
 const test = suite('esp32-cam under QEMU, time-scaled: a 12-s outage from boot through its 1 MiB spool, within the 162 KiB app heap');
 const tmp = tempDir('fieldcam-spool-esp32-');
@@ -26,8 +27,6 @@ let image: ImageManifest;
 let manifest: BoardManifest;
 
 test.after(() => tmp.remove());
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('build the esp32-cam image: its manifest has a small spool', async () => {
   manifest = loadBoardManifest('esp32-cam');
@@ -79,10 +78,7 @@ test('an outage longer than the RAM pool from boot: every frame stored once, in 
   });
   const guard = setTimeout(() => board.child.kill('SIGKILL'), 180_000);
   try {
-    for (let waited = 0; !records.some((r) => r.type === 'boot') && waited < 60_000; waited += 50) await sleep(50);
-    const bootedAt = Date.now();
-    await sleep((OUTAGE_S * 1000) / SCALE - (Date.now() - bootedAt));
-    const held = records.filter((r) => r.type === 'status').pop() ?? {};
+    const held = await offlineFromBoot(records, OUTAGE_S, SCALE);
     cloud = await startCloud({ stateDir, port, routes: [...mediaRoutes], config: cloudConfig });
     const { code, stderr } = await board.exited;
     clearTimeout(guard);
