@@ -43,7 +43,7 @@ enum {
 	S_SLOT_BYTES = 18, /* in: the pool's slot size; a larger access unit is the reader's */
 	S_SEQ = 19, /* in and out: the next frame's seq */
 	S_BATCH = 20, /* in and out: records in the batch */
-	S_HANDED = 21, /* the reader's: records of the batch handed to onFrame */
+	S_HANDED = 21, /* the reader's: after a callback threw, the first record of the batch not handed out */
 	S_LENGTH = 22
 };
 enum { RESULT_DONE = 0, RESULT_FRAME = 1, RESULT_HANDOVER = 2, RESULT_QUIET = 3 };

@@ -265,7 +265,12 @@ export abstract class AnnexBReader<P> implements FrameReader {
       // out or at an irregular boundary or a hand-over (`pushRest`). A middle-of-slice read costs this much.
       const s = this.auWalk!;
       const result = pushPort.pushAccessUnits!(this.cursor, n, s, this.au.table, this.walkSps, this.walkPps, this.pool, this.batch);
-      if (result === WALK_QUIET || (result === WALK_DONE && s[S_BATCH] === 0)) return;
+      if (result === WALK_QUIET) return;
+      if (result === WALK_DONE) {
+        // The read is walked: at most records to hand out (a frame's last read), with no other call between.
+        if (s[S_BATCH] !== 0) this.handOut(true);
+        return;
+      }
       if (result >= 0) {
         this.pushRest(result);
         return;
@@ -310,29 +315,20 @@ export abstract class AnnexBReader<P> implements FrameReader {
     this.phase = READY;
   }
 
-  /**
-   * The rest of a read `pushAccessUnits` committed and walked: the records it completed handed out, then, after an
-   * access-unit boundary or a hand-over (`result`), as `push` from there.
-   */
+  /** The rest of a read `pushAccessUnits` committed and walked up to a boundary or a hand-over (`result`): as `push` from there. */
   private pushRest(result: number): void {
     const cursor = this.cursor;
+    const bytes = cursor.target;
+    const to = cursor.targetOffset;
+    const base = cursor.position - to;
     this.phase = BUSY;
     try {
-      if (result === WALK_DONE) {
-        // The read is walked: only records to hand out (the common case of a frame's last read).
-        this.handOut();
-        cursor.keepFrom = this.au.start;
-      } else {
-        const bytes = cursor.target;
-        const to = cursor.targetOffset;
-        const base = cursor.position - to;
-        let i = this.resumeWalk(result, bytes, to, base);
-        if (i < to) i = this.walkOn(bytes, i, to, base);
-        if (i < to) this.scanOn(bytes, i, to, base);
-        if (this.open && this.nalType < 0) this.classify(-1);
-        if (this.auState === AU_COLLECT) cursor.keepFrom = this.au.start;
-        else this.updateKeep();
-      }
+      let i = this.resumeWalk(result, bytes, to, base);
+      if (i < to) i = this.walkOn(bytes, i, to, base);
+      if (i < to) this.scanOn(bytes, i, to, base);
+      if (this.open && this.nalType < 0) this.classify(-1);
+      if (this.auState === AU_COLLECT) cursor.keepFrom = this.au.start;
+      else this.updateKeep();
     } catch (err) {
       this.shutdown();
       throw err;
@@ -342,23 +338,35 @@ export abstract class AnnexBReader<P> implements FrameReader {
 
   /**
    * Hands the records the board's walk completed (`batch`, auWalk[BATCH] of them, in stream order) to `onFrame`, and
-   * takes back the walk's seq and the access unit it began. Inside push's `try`: if a callback throws, `shutdown`
-   * returns the records not yet handed out to the pool. The caller checks that the batch is not empty.
+   * takes back the walk's seq and the access unit it began; the caller checks that the batch is not empty.
+   * `outermost`: called by `push` for a read the walk took whole, so this is the call's BUSY phase and its `try`
+   * (one per frame, not two); else inside push's (H264Reader.resumeWalk). A callback that throws ends the reader:
+   * `shutdown` returns the records not yet handed out to the pool.
    */
-  protected handOut(): void {
+  protected handOut(outermost: boolean): void {
     const s = this.auWalk!;
     const batch = this.batch!;
     const onFrame = this.onFrame;
     const n = s[S_BATCH] as number;
     this.seq = s[S_SEQ] as number;
-    this.au.start = s[S_AU_START] as number;
-    for (let k = 0; k < n; ) {
-      const frame = batch[k]!;
-      s[S_HANDED] = ++k;
-      onFrame(frame);
+    const au = this.au;
+    au.start = s[S_AU_START] as number;
+    if (outermost) this.phase = BUSY;
+    // (k outside the loop: a `let` in the for header is a new binding per iteration in XS.)
+    let k = 0;
+    try {
+      while (k < n) onFrame(batch[k++]!);
+    } catch (err) {
+      // Records from k on were not handed out: `shutdown` returns them.
+      s[S_HANDED] = k;
+      this.shutdown();
+      throw err;
     }
     s[S_BATCH] = 0;
-    s[S_HANDED] = 0;
+    if (outermost) {
+      this.cursor.keepFrom = au.start;
+      this.phase = READY;
+    }
   }
 
   /**
@@ -719,7 +727,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
     }
     const s = this.auWalk;
     if (s !== undefined && this.batch !== undefined) {
-      // A callback threw while the walk's records were handed out: those not handed out go back to the pool.
+      // Records the walk completed that were not handed out (a callback threw while they were) go back to the pool.
       for (let k = s[S_HANDED] as number; k < (s[S_BATCH] as number); k++) this.pool.freeFrame(this.batch[k]!);
       s[S_BATCH] = 0;
       s[S_HANDED] = 0;

@@ -133,7 +133,7 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
   protected override resumeWalk(result: number, bytes: Uint8Array, to: number, base: number): number {
     const s = this.auWalk!;
     const au = this.au;
-    if (s[S_BATCH] !== 0) this.handOut();
+    if (s[S_BATCH] !== 0) this.handOut(false);
     while (result === AU_FRAME) {
       // An access unit is complete and the port has begun the next (still collecting: never on the scratch within a
       // read): JS judges the complete one from the DONE entries and the table. Only the new start is read back, for
@@ -154,7 +154,7 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
         this.pool,
         this.batch,
       );
-      if (s[S_BATCH] !== 0) this.handOut();
+      if (s[S_BATCH] !== 0) this.handOut(false);
     }
     if (result !== AU_HANDOVER) return to;
     this.settle();

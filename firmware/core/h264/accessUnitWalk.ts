@@ -49,7 +49,7 @@ export const AU_WALK = Object.freeze({
   SEQ: 19,
   /** In and out: records in the batch (the walk appends at this index); the reader sets it to 0 once it handed them out. */
   BATCH: 20,
-  /** The reader's own: how many of the batch's records it has handed to onFrame (the rest go back to the pool on an error). */
+  /** The reader's own: when a callback threw, the first record of the batch not handed out (it and the rest go back to the pool). */
   HANDED: 21,
   /** Entries of the state array. */
   LENGTH: 22,
