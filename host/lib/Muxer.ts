@@ -192,7 +192,9 @@ export class Muxer {
     writer.block(frame, views);
     if (frame.pts + frame.duration > this.videoEnd) this.videoEnd = frame.pts + frame.duration;
     if (this.onBlock !== undefined) this.onBlock(frame, views);
-    this.emit();
+    // `emit` written out: once per frame, and a call costs more than its two lines in XS (docs/performance.md).
+    this.bytesOut += views.byteLength;
+    this.sink(views);
   }
 
   private startSegment(): MkvWriter {
