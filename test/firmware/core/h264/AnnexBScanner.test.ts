@@ -151,16 +151,16 @@ test("findStartCodes (the board's port): the reference's pairs at every alignmen
   assert.is(port.findStartCodes!(hex('00 00 01'), 1, 3, new Uint32Array(2)), 0);
 });
 
-test("findStartCodes (the board's port): one start code at every offset of the 16-byte blocks, in payload without zeros and next to lone zeros", () => {
-  // The C scan tests 16 aligned bytes at a time for a zero at an odd address and looks closer only then: every
+test("findStartCodes (the board's port): one start code at every offset of the 32-byte blocks, in payload without zeros and next to lone zeros", () => {
+  // The C scan tests 32 aligned bytes at a time for a zero at an odd address and looks closer only then: every
   // position of a 3- or 4-byte start code in a block, at every alignment, with a lone zero before or after it
   // or none, and ranges that end right before, inside and after it.
   const port = portUnderTest();
   for (const code of [hex('00 00 01'), hex('00 00 00 01')]) {
     for (const lone of [-1, -3, 1, 2]) {
       for (let shift = 0; shift < 4; shift++) {
-        for (let at = 0; at < 40; at++) {
-          const buffer = new Uint8Array(64).fill(0x55);
+        for (let at = 0; at < 72; at++) {
+          const buffer = new Uint8Array(96).fill(0x55);
           buffer.set(code, shift + at);
           const z = lone < 0 ? shift + at + lone : shift + at + code.length + lone;
           if (z >= shift && z < buffer.length) buffer[z] = 0;
