@@ -116,49 +116,46 @@ uint32_t fieldcamFindStartCodes(const uint8_t* data, size_t n, uint32_t* found, 
 		if (IS_START_CODE(data, s))
 			RECORD(s);
 	/* Blocks of eight words. Reads reach p[33] <= data[n + 1]. */
-	for (p = data + s; n - (size_t)(p - data) >= BLOCK;) {
+	if (n - s >= BLOCK) {
 		const uint8_t* last = data + n - BLOCK;
-		uint32_t z[4];
-		do {
-			uint32_t w[8];
+		for (p = data + s; p <= last; p += BLOCK) {
+			uint32_t w[8], z0, z1, z2, z3;
 			memcpy(w, __builtin_assume_aligned(p, 4), BLOCK);
-			z[0] = ZERO_FLAGS(w[0]) | ZERO_FLAGS(w[1]);
-			z[1] = ZERO_FLAGS(w[2]) | ZERO_FLAGS(w[3]);
-			z[2] = ZERO_FLAGS(w[4]) | ZERO_FLAGS(w[5]);
-			z[3] = ZERO_FLAGS(w[6]) | ZERO_FLAGS(w[7]);
-			if (__builtin_expect(((z[0] | z[1] | z[2] | z[3]) & ODD_FLAGS) != 0, 0))
-				break;
-			p += BLOCK;
-		} while (p <= last);
-		if (p > last)
-			break;
-		/* Each quarter (two words) with an odd zero, by its odd bytes. */
-		if (z[0] & ODD_FLAGS) {
-			CHECK_ODD(1);
-			CHECK_ODD(3);
-			CHECK_ODD(5);
-			CHECK_ODD(7);
+			z0 = ZERO_FLAGS(w[0]) | ZERO_FLAGS(w[1]);
+			z1 = ZERO_FLAGS(w[2]) | ZERO_FLAGS(w[3]);
+			z2 = ZERO_FLAGS(w[4]) | ZERO_FLAGS(w[5]);
+			z3 = ZERO_FLAGS(w[6]) | ZERO_FLAGS(w[7]);
+			if (__builtin_expect(((z0 | z1 | z2 | z3) & ODD_FLAGS) != 0, 0)) {
+				/* Each quarter (two words) with an odd zero, by its odd bytes. */
+				if (z0 & ODD_FLAGS) {
+					CHECK_ODD(1);
+					CHECK_ODD(3);
+					CHECK_ODD(5);
+					CHECK_ODD(7);
+				}
+				if (z1 & ODD_FLAGS) {
+					CHECK_ODD(9);
+					CHECK_ODD(11);
+					CHECK_ODD(13);
+					CHECK_ODD(15);
+				}
+				if (z2 & ODD_FLAGS) {
+					CHECK_ODD(17);
+					CHECK_ODD(19);
+					CHECK_ODD(21);
+					CHECK_ODD(23);
+				}
+				if (z3 & ODD_FLAGS) {
+					CHECK_ODD(25);
+					CHECK_ODD(27);
+					CHECK_ODD(29);
+					CHECK_ODD(31);
+				}
+			}
 		}
-		if (z[1] & ODD_FLAGS) {
-			CHECK_ODD(9);
-			CHECK_ODD(11);
-			CHECK_ODD(13);
-			CHECK_ODD(15);
-		}
-		if (z[2] & ODD_FLAGS) {
-			CHECK_ODD(17);
-			CHECK_ODD(19);
-			CHECK_ODD(21);
-			CHECK_ODD(23);
-		}
-		if (z[3] & ODD_FLAGS) {
-			CHECK_ODD(25);
-			CHECK_ODD(27);
-			CHECK_ODD(29);
-			CHECK_ODD(31);
-		}
-		p += BLOCK;
 	}
+	else
+		p = data + s;
 	/* Single words, then the last bytes one by one. */
 	for (; (size_t)(data + n - p) >= 4; p += 4) {
 		uint32_t w;

@@ -5,7 +5,11 @@
 // twice minus once, as in the bench. Usage:
 //   nice node --import tsx test/bench/mediaStages.ts [h264|mjpeg320|mjpeg640]
 // FIELDCAM_STAGES_C / FIELDCAM_STAGES_XS: comma lists of the runtime's and the engine's objects to name (15 stages
-// at most, the counter's limit). FIELDCAM_STAGES_RUNTIME: another armv6 build directory (its fieldcam-runtime and map).
+// at most, the counter's limit). FIELDCAM_STAGES_FN: functions to count apart from their object (the runtime and
+// the engine are built with -ffunction-sections: a name such as fieldcamFindFields or fxGetDataViewSize), and libc
+// members as libc:<member> (libc:memset). FIELDCAM_STAGES_RUNTIME: another armv6 build directory (its
+// fieldcam-runtime and map).
+//   FIELDCAM_STAGES_FN=fieldcamFindFields,fieldcamViewData,libc:memset nice node --import tsx test/bench/mediaStages.ts
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -19,6 +23,7 @@ const which = process.argv[2] ?? 'h264';
 const clip = which === 'mjpeg640' ? mjpeg640() : which === 'mjpeg320' ? MJPEG320 : referenceClip();
 const cNames = (process.env.FIELDCAM_STAGES_C ?? 'scan,accessunits,records,block,fields,natives').split(',');
 const xsNames = (process.env.FIELDCAM_STAGES_XS ?? 'xsRun,xsType,xsDataView,xsAPI,xsFunction,xsArray').split(',');
+const functions = (process.env.FIELDCAM_STAGES_FN ?? '').split(',').filter(Boolean);
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldcam-stages-'));
 const bundle = join(dir, 'media-cost.js');
@@ -40,8 +45,11 @@ for (const m of map.slice(map.indexOf('Linker script and memory map')).matchAll(
   const size = parseInt(m[3]!, 16);
   const file = m[4]!.trim();
   const name = basename(file.replace(/\)$/, ''), '.o');
+  const section = m[1]!.replace(/^\.text\.?/, '');
+  const member = `libc:${name.slice(name.indexOf('(') + 1)}`; // "libc.a(memset" -> libc:memset
   let stage: string | undefined;
-  if (/libc\.a/.test(file)) stage = 'libc';
+  if (/libc\.a/.test(file)) stage = functions.includes(member) ? member : 'libc';
+  else if (section && functions.includes(section)) stage = section;
   else if (file.includes('(')) stage = undefined;
   else if (name.startsWith('xs')) stage = xsNames.includes(name) ? name : 'xs-other';
   else if (cNames.includes(name)) stage = `${name}.c`;
