@@ -7,9 +7,7 @@
  *   native.findStartCodes(data, from, to, found)  the Annex-B start codes in [from, to): see below
  *   native.classifyNals(data, from, to, zeros, hasVcl, out)  start codes plus each NAL's type and access-unit
  *                                                 boundary (H.264 7.4.1.2.3): see below
- *   native.findJpegMarker(data, from, to)         the first X'FF' in [from, to) that is not X'FF00' or RSTn
- *   native.skipJpegSegments(data, from, to)       past the JPEG marker segments the scanner only skips
- *   native.walkJpegHeaders(data, from, to, out)   an image's headers up to its entropy-coded data (SOF, SOS taken)
+ *   native.scanJpeg(data, from, to, state)        the JPEG scanner over [from, to) up to its next event: see below
  */
 #include "runtime.h"
 
@@ -256,136 +254,270 @@ void fieldcamNativeClassifyNals(txMachine* the)
 }
 
 /*
- * native.findJpegMarker(data, from, to): the first j in [from, to) with data[j] === 0xFF that is not a stuffed
- * X'FF00' nor a restart marker X'FFD0'-X'FFD7' (T.81 B.1.1.5, F.1.2.3: both belong to entropy-coded data), i.e.
- * data[j + 1] is another value or lies at `to` (not known yet); -1 when there is none. The MJPEG reader's scan of
- * entropy-coded data: JS sees the marker that ends it, never the stuffed X'FF's inside it. memchr is glibc's
- * word-at-a-time search.
+ * The JPEG scanner (firmware/core/mjpeg/JpegScanner.ts) in C: the same state machine on the same state record, so
+ * either continues the other's work and both stop at the same byte with the same event. The record's indices, the
+ * states and the error numbers mirror firmware/core/mjpeg/jpegScanState.ts (JPEG_SCAN, JPEG_STATE, JPEG_ERROR);
+ * the events mirror JPEG_EVENT.
  */
-void fieldcamNativeFindJpegMarker(txMachine* the)
-{
-	double from = fieldcamToIndex(the, &xsArg(1), "from");
-	double to = fieldcamToIndex(the, &xsArg(2), "to");
-	const uint8_t* data;
-	const uint8_t* at;
-	const uint8_t* end;
-	if (to < from)
-		xsRangeError("range %.0f..%.0f is reversed", from, to);
-	data = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
-	at = data;
-	end = data + (size_t)(to - from);
-	while (at < end) {
-		const uint8_t* hit = memchr(at, 0xff, (size_t)(end - at));
-		if (!hit)
-			break;
-		if (hit + 1 == end || (hit[1] != 0x00 && (hit[1] & 0xf8) != 0xd0)) {
-			xsResult = xsInteger((xsIntegerValue)(from + (double)(hit - data)));
-			return;
-		}
-		at = hit + 2;
-	}
-	xsResult = xsInteger(-1);
-}
-
-/* Marker codes whose segment the JPEG scanner only skips (T.81 Table B.1): every code with a length field except
- * the frame headers (SOFn, DHP), SOS and DNL, whose parameters it reads. Fill bytes, TEM, RSTn, SOI and EOI have
- * no length; X'FF00' is no marker. */
-static int isSkippedSegment(uint8_t m)
-{
-	if (m == 0x00 || m == 0x01 || m == 0xff || (m & 0xf8) == 0xd0)
-		return 0;
-	if (m == 0xd8 || m == 0xd9 || m == 0xda || m == 0xdc || m == 0xde)
-		return 0;
-	if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc)
-		return 0;
-	return 1;
-}
-
-/*
- * native.skipJpegSegments(data, from, to): from `from`, where a marker must start, skips whole marker segments the
- * JPEG scanner would skip without looking inside (APPn, DQT, DHT, DRI, COM, …: X'FF', code, length >= 2, then
- * length - 2 bytes), as long as each lies entirely in [from, to). Returns the index where the first other thing
- * starts (a frame or scan header, a fill byte, an invalid length, a segment that runs past `to`, not a marker):
- * `from` itself when there is none. The scanner's state machine takes it from there, so results are its own.
- */
-void fieldcamNativeSkipJpegSegments(txMachine* the)
-{
-	double from = fieldcamToIndex(the, &xsArg(1), "from");
-	double to = fieldcamToIndex(the, &xsArg(2), "to");
-	const uint8_t* data;
-	size_t i = 0;
-	size_t n;
-	if (to < from)
-		xsRangeError("range %.0f..%.0f is reversed", from, to);
-	data = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
-	n = (size_t)(to - from);
-	while (i + 4 <= n && data[i] == 0xff && isSkippedSegment(data[i + 1])) {
-		size_t length = ((size_t)data[i + 2] << 8) | data[i + 3];
-		if (length < 2 || i + 2 + length > n)
-			break;
-		i += 2 + length;
-	}
-	xsResult = xsNumber(from + (double)i);
-}
+enum { JS_STATE, JS_EVENT, JS_MARKER, JS_LENGTH, JS_REMAINING, JS_HEAD_WANT, JS_HEAD_HAVE, JS_HAS_FRAME_HEADER, JS_HAS_SCAN,
+	JS_WIDTH, JS_HEIGHT, JS_ERROR, JS_HEAD, JS_HEAD_BYTES = 6, JS_SIZE = JS_HEAD + JS_HEAD_BYTES };
+enum { J_SEEK, J_SEEK_FF, J_MARKER, J_MARKER_CODE, J_LENGTH_HI, J_LENGTH_LO, J_SEGMENT, J_ENTROPY, J_ENTROPY_FF, J_STATES };
+enum { JE_NONE, JE_SOI, JE_EOI, JE_ERROR };
+enum { JERR_NONE, JERR_NOT_A_MARKER, JERR_SOI_BEFORE_EOI, JERR_STUFFED_OUTSIDE_SCAN, JERR_SOS_BEFORE_SOF, JERR_LENGTH_BELOW_2,
+	JERR_EOI_BEFORE_SOF, JERR_EOI_BEFORE_SOS, JERR_NO_LINES, JERR_FRAME_HEADER_LENGTH, JERR_FRAME_HEADER_NO_SAMPLES,
+	JERR_SCAN_HEADER_LENGTH, JERR_DNL_INVALID };
 
 /* SOF0-3, 5-7, 9-11, 13-15 and DHP (T.81 Table B.1, B.3.2): the segments whose parameters give the frame size. */
-static int isFrameHeader(uint8_t m)
+static int isFrameHeader(uint32_t m)
 {
 	return (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) || m == 0xde;
 }
 
+/* Nonzero iff some byte of w is X'FF' (HAS_ZERO_BYTE of ~w: (~w - 0x01..) & w & 0x80..). */
+#define HAS_FF_BYTE(w) ((~(w) - 0x01010101u) & (w) & 0x80808080u)
+
 /*
- * native.walkJpegHeaders(data, from, to, out): an image's headers, from `from` where a marker must start (the JPEG
- * scanner's MARKER state), as far as the scanner would go without an event: whole segments it only skips (as
- * skipJpegSegments), whole valid frame headers (SOFn/DHP: Lf = 8 + 3 x Nf, Nf >= 1, X >= 1; T.81 B.2.2), the first
- * of which sets out[0] = 1, out[1] = X (width), out[2] = Y (height) unless out[0] was 1 already, and a whole valid
- * scan header (SOS after a frame header: Ls = 6 + 2 x Ns, 1 <= Ns <= 4; B.2.3), after which it stops with out[3] = 1
- * (entropy-coded data follows). Anything else stops it, untouched, with out[3] = 0: a byte other than X'FF', a
- * fill byte, EOI, SOI, RSTn, TEM, DNL, X'FF00', a segment not whole in [from, to), a length below 2, an invalid
- * frame or scan header, SOS before a frame header; the scanner's state machine takes it from there with its own
- * error codes. Returns the index where it stopped (`from` when it took nothing).
+ * The first X'FF' in d[i..n), or n. Entropy-coded data is nearly all of a JPEG image, so this is the scanner's
+ * cost: whole aligned words go by two at a time while neither holds an X'FF' (two loads, six ALU operations, an
+ * OR, a test and two branches per 8 bytes); a pair with one is looked at byte by byte. Aligned loads as in
+ * fieldcamFindStartCodes.
  */
-void fieldcamNativeWalkJpegHeaders(txMachine* the)
+static size_t findFF(const uint8_t* d, size_t i, size_t n)
+{
+	while (i < n && (((uintptr_t)(d + i)) & 3) != 0) {
+		if (d[i] == 0xff)
+			return i;
+		i++;
+	}
+	if (i + 8 <= n) {
+		const uint8_t* p = d + i;
+		const uint8_t* last = d + n - 8;
+		while (p <= last) {
+			uint32_t a, b;
+			memcpy(&a, __builtin_assume_aligned(p, 4), 4);
+			memcpy(&b, __builtin_assume_aligned(p + 4, 4), 4);
+			if (HAS_FF_BYTE(a) | HAS_FF_BYTE(b))
+				break;
+			p += 8;
+		}
+		i = (size_t)(p - d);
+	}
+	while (i < n) {
+		if (d[i] == 0xff)
+			return i;
+		i++;
+	}
+	return n;
+}
+
+static size_t jpegFail(uint32_t* st, size_t i, uint32_t error)
+{
+	st[JS_STATE] = J_SEEK;
+	st[JS_EVENT] = JE_ERROR;
+	st[JS_ERROR] = error;
+	return i;
+}
+
+/* JpegScanner.endSegment: the captured parameters of the segment just read, checked; returns the event raised. */
+static uint32_t jpegEndSegment(uint32_t* st)
+{
+	uint32_t m = st[JS_MARKER], length = st[JS_LENGTH];
+	const uint32_t* h = st + JS_HEAD;
+	st[JS_STATE] = J_MARKER;
+	if (isFrameHeader(m)) {
+		/* Lf = 8 + 3 x Nf, Nf >= 1, X >= 1; Y = 0 defers the line count to DNL (B.2.2). */
+		if (length < 8 || h[5] == 0 || length != 8 + 3 * h[5])
+			jpegFail(st, 0, JERR_FRAME_HEADER_LENGTH);
+		else if (((h[3] << 8) | h[4]) == 0)
+			jpegFail(st, 0, JERR_FRAME_HEADER_NO_SAMPLES);
+		else if (!st[JS_HAS_FRAME_HEADER]) {
+			st[JS_HAS_FRAME_HEADER] = 1;
+			st[JS_HEIGHT] = (h[1] << 8) | h[2];
+			st[JS_WIDTH] = (h[3] << 8) | h[4];
+		}
+	} else if (m == 0xda) {
+		/* Ls = 6 + 2 x Ns, 1 <= Ns <= 4 (B.2.3). */
+		if (length < 6 || h[0] < 1 || h[0] > 4 || length != 6 + 2 * h[0])
+			jpegFail(st, 0, JERR_SCAN_HEADER_LENGTH);
+		else {
+			st[JS_HAS_SCAN] = 1;
+			st[JS_STATE] = J_ENTROPY;
+		}
+	} else if (m == 0xdc) {
+		/* Ld = 4, NL >= 1 (B.2.5). */
+		uint32_t lines = (h[0] << 8) | h[1];
+		if (length != 4 || lines == 0)
+			jpegFail(st, 0, JERR_DNL_INVALID);
+		else if (st[JS_HEIGHT] == 0)
+			st[JS_HEIGHT] = lines;
+	}
+	return st[JS_EVENT];
+}
+
+/* JpegScanner.scan over d[i..n): consumes bytes up to the first event and returns the index of the first unconsumed one. */
+static size_t jpegScan(const uint8_t* d, size_t i, size_t n, uint32_t* st)
+{
+	st[JS_EVENT] = JE_NONE;
+	while (i < n) {
+		switch (st[JS_STATE]) {
+		case J_ENTROPY:
+			/* Stuffed X'FF00' and RSTn stay in this loop; any other X'FF' ends it (F.1.2.3, B.2.1). */
+			for (;;) {
+				size_t j = findFF(d, i, n);
+				uint8_t b;
+				if (j == n)
+					return n;
+				if (j + 1 == n) {
+					st[JS_STATE] = J_ENTROPY_FF;
+					return n;
+				}
+				b = d[j + 1];
+				if (b == 0x00 || (b & 0xf8) == 0xd0) {
+					i = j + 2;
+					continue;
+				}
+				i = j + 1;
+				st[JS_STATE] = J_ENTROPY_FF;
+				break;
+			}
+			break;
+		case J_ENTROPY_FF: {
+			uint8_t b = d[i];
+			if (b == 0x00 || (b & 0xf8) == 0xd0) {
+				st[JS_STATE] = J_ENTROPY;
+				i++;
+			} else if (b == 0xff) {
+				i++; /* a fill byte before a marker (B.1.1.2) */
+			} else {
+				st[JS_STATE] = J_MARKER_CODE; /* not consumed: MARKER_CODE reads it */
+			}
+			break;
+		}
+		case J_SEEK: {
+			size_t j = findFF(d, i, n);
+			if (j == n)
+				return n;
+			i = j + 1;
+			st[JS_STATE] = J_SEEK_FF;
+			break;
+		}
+		case J_SEEK_FF: {
+			uint8_t b = d[i++];
+			if (b == 0xd8) {
+				st[JS_STATE] = J_MARKER;
+				st[JS_WIDTH] = st[JS_HEIGHT] = 0;
+				st[JS_HAS_FRAME_HEADER] = st[JS_HAS_SCAN] = 0;
+				st[JS_EVENT] = JE_SOI;
+				return i;
+			}
+			if (b != 0xff)
+				st[JS_STATE] = J_SEEK;
+			break;
+		}
+		case J_MARKER:
+			if (d[i++] != 0xff)
+				return jpegFail(st, i, JERR_NOT_A_MARKER);
+			st[JS_STATE] = J_MARKER_CODE;
+			break;
+		case J_MARKER_CODE: {
+			uint8_t m = d[i++];
+			if (m == 0xff)
+				break; /* fill byte (B.1.1.2) */
+			if (m == 0xd9) {
+				/* EOI (B.2.1): an image needs a frame header, at least one scan and a known number of lines. */
+				if (!st[JS_HAS_FRAME_HEADER])
+					return jpegFail(st, i, JERR_EOI_BEFORE_SOF);
+				if (!st[JS_HAS_SCAN])
+					return jpegFail(st, i, JERR_EOI_BEFORE_SOS);
+				if (!st[JS_HEIGHT])
+					return jpegFail(st, i, JERR_NO_LINES);
+				st[JS_STATE] = J_SEEK;
+				st[JS_EVENT] = JE_EOI;
+				return i;
+			}
+			if (m == 0xd8) {
+				/* The next image starts before this one ended: the SOI is left for the next scan. */
+				jpegFail(st, i - 1, JERR_SOI_BEFORE_EOI);
+				st[JS_STATE] = J_SEEK_FF;
+				return i - 1;
+			}
+			if (m == 0x00)
+				return jpegFail(st, i, JERR_STUFFED_OUTSIDE_SCAN);
+			if (m == 0x01 || (m & 0xf8) == 0xd0) {
+				st[JS_STATE] = J_MARKER; /* markers without parameters (B.1.1.3) */
+				break;
+			}
+			if (m == 0xda && !st[JS_HAS_FRAME_HEADER])
+				return jpegFail(st, i, JERR_SOS_BEFORE_SOF);
+			st[JS_MARKER] = m;
+			st[JS_STATE] = J_LENGTH_HI;
+			break;
+		}
+		case J_LENGTH_HI:
+			st[JS_LENGTH] = (uint32_t)d[i++] << 8;
+			st[JS_STATE] = J_LENGTH_LO;
+			break;
+		case J_LENGTH_LO: {
+			uint32_t length = st[JS_LENGTH] | d[i++];
+			uint32_t m = st[JS_MARKER];
+			if (length < 2)
+				return jpegFail(st, i, JERR_LENGTH_BELOW_2);
+			st[JS_LENGTH] = length;
+			st[JS_REMAINING] = length - 2;
+			st[JS_HEAD_HAVE] = 0;
+			st[JS_HEAD_WANT] = isFrameHeader(m) || m == 0xda || m == 0xdc ? (length - 2 < JS_HEAD_BYTES ? length - 2 : JS_HEAD_BYTES) : 0;
+			st[JS_STATE] = J_SEGMENT;
+			if (length == 2 && jpegEndSegment(st) != JE_NONE)
+				return i;
+			break;
+		}
+		case J_SEGMENT: {
+			uint32_t have = st[JS_HEAD_HAVE], want = st[JS_HEAD_WANT];
+			if (have < want) {
+				size_t take = want - have;
+				if (take > n - i)
+					take = n - i;
+				st[JS_REMAINING] -= (uint32_t)take;
+				while (take--)
+					st[JS_HEAD + have++] = d[i++];
+				st[JS_HEAD_HAVE] = have;
+			} else {
+				size_t skip = st[JS_REMAINING];
+				if (skip > n - i)
+					skip = n - i;
+				i += skip;
+				st[JS_REMAINING] -= (uint32_t)skip;
+			}
+			if (st[JS_REMAINING] == 0 && jpegEndSegment(st) != JE_NONE)
+				return i;
+			break;
+		}
+		}
+	}
+	return i;
+}
+
+/*
+ * native.scanJpeg(data, from, to, state): the JPEG scanner over data[from..to) up to its first event (SOI, EOI, an
+ * error), on `state` (a Uint32Array, JPEG_SCAN); returns the index of the first unconsumed byte, as
+ * JpegScanner.scan does. One call per event: the MJPEG reader sees two per image and no byte of it. A record no
+ * scan could have left (an unknown state, a capture count past the record) is a RangeError, before any byte is
+ * read, so the head bytes are never written out of bounds.
+ */
+void fieldcamNativeScanJpeg(txMachine* the)
 {
 	double from = fieldcamToIndex(the, &xsArg(1), "from");
 	double to = fieldcamToIndex(the, &xsArg(2), "to");
 	const uint8_t* d;
-	uint32_t* out;
-	size_t slots, i = 0, n;
+	uint32_t* st;
+	size_t slots;
 	if (to < from)
 		xsRangeError("range %.0f..%.0f is reversed", from, to);
 	d = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
-	out = fieldcamViewData(the, &xsArg(3), 4, &slots, "out");
-	if (slots < 4)
-		xsRangeError("out must hold 4 entries, it has %zu", slots);
-	n = (size_t)(to - from);
-	out[3] = 0;
-	while (i + 4 <= n && d[i] == 0xff) {
-		uint8_t m = d[i + 1];
-		size_t length = ((size_t)d[i + 2] << 8) | d[i + 3];
-		const uint8_t* p = d + i + 4; /* the parameters */
-		if (length < 2 || i + 2 + length > n)
-			break;
-		if (isSkippedSegment(m)) {
-			i += 2 + length;
-		} else if (isFrameHeader(m)) {
-			if (length < 8 || p[5] == 0 || length != 8 + 3 * (size_t)p[5] || ((p[3] << 8) | p[4]) == 0)
-				break;
-			if (!out[0]) {
-				out[0] = 1;
-				out[1] = ((uint32_t)p[3] << 8) | p[4];
-				out[2] = ((uint32_t)p[1] << 8) | p[2];
-			}
-			i += 2 + length;
-		} else if (m == 0xda) {
-			if (!out[0] || length < 6 || p[0] < 1 || p[0] > 4 || length != 6 + 2 * (size_t)p[0])
-				break;
-			i += 2 + length;
-			out[3] = 1;
-			break;
-		} else {
-			break;
-		}
-	}
-	xsResult = xsNumber(from + (double)i);
+	st = fieldcamViewData(the, &xsArg(3), 4, &slots, "state");
+	if (slots < JS_SIZE)
+		xsRangeError("state must hold %d entries, it has %zu", JS_SIZE, slots);
+	if (st[JS_STATE] >= J_STATES || st[JS_HEAD_WANT] > JS_HEAD_BYTES || st[JS_HEAD_HAVE] > st[JS_HEAD_WANT])
+		xsRangeError("state is not a JPEG scanner's record (state %u, head %u of %u)", st[JS_STATE], st[JS_HEAD_HAVE], st[JS_HEAD_WANT]);
+	xsResult = xsNumber(from + (double)jpegScan(d, 0, (size_t)(to - from), st));
 }

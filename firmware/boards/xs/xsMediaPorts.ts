@@ -16,9 +16,7 @@ export function xsByteScan(): NonNullable<Board['byteScan']> {
     pushAccessUnits: native.pushAccessUnits,
     copyNalTable: native.copyNalTable,
     fillFrameRecord: native.fillFrameRecord,
-    findJpegMarker: native.findJpegMarker,
-    skipJpegSegments: native.skipJpegSegments,
-    walkJpegHeaders: native.walkJpegHeaders,
+    scanJpeg: native.scanJpeg,
   });
 }
 

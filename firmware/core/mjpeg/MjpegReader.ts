@@ -4,6 +4,12 @@ import type { Frame } from '../media/Frame.ts';
 import { PREPARE, StreamCursor, type PrepareResult } from '../media/StreamCursor.ts';
 import type { FramePool } from '../pool/FramePool.ts';
 import { JPEG_EVENT, JpegScanner } from './JpegScanner.ts';
+import { JPEG_SCAN } from './jpegScanState.ts';
+
+const EVENT = JPEG_SCAN.EVENT;
+const SOI = JPEG_EVENT.SOI;
+const EOI = JPEG_EVENT.EOI;
+const ERROR = JPEG_EVENT.ERROR;
 
 const READY = 0;
 const BUSY = 1;
@@ -154,10 +160,13 @@ export class MjpegReader {
   /** Parses `bytes[from..to)`, whose byte 0 is at logical offset `base`. */
   private consume(bytes: Uint8Array, from: number, to: number, base: number): void {
     const cursor = this.cursor;
-    // A sentinel X'FF' in the unread tail of the slot bounds the scanner's indexOf to the new bytes; the
-    // next read overwrites it, and no frame refers past the cursor's position.
-    if (to < bytes.length) bytes[to] = 0xff;
     const scanner = this.scanner;
+    // The board's scan (one C call per event) on the scanner's own record, called here without the method between.
+    const native = scanner.native;
+    const st = scanner.state;
+    // A sentinel X'FF' in the unread tail of the slot bounds the TypeScript scan's indexOf to the new bytes; the
+    // next read overwrites it, and no frame refers past the cursor's position.
+    if (!native && to < bytes.length) bytes[to] = 0xff;
     const slotBytes = this.pool.sizing.slotBytes;
     let i = from;
     while (i < to) {
@@ -172,11 +181,11 @@ export class MjpegReader {
         }
         if (cap < stop) stop = cap;
       }
-      i = scanner.scan(bytes, i, stop);
-      const event = scanner.event;
-      if (event === JPEG_EVENT.SOI) this.startImage(base + i - 2);
-      else if (event === JPEG_EVENT.EOI) this.endImage(base + i);
-      else if (event === JPEG_EVENT.ERROR) this.imageFailed(base + i);
+      i = native ? native(bytes, i, stop, st) : scanner.scan(bytes, i, stop);
+      const event = st[EVENT];
+      if (event === SOI) this.startImage(base + i - 2);
+      else if (event === EOI) this.endImage(base + i);
+      else if (event === ERROR) this.imageFailed(base + i);
     }
     const position = cursor.position;
     if (!scanner.inImage) this.checkGap(position - (scanner.pendingFF ? 1 : 0));
