@@ -273,14 +273,15 @@ static int isFrameHeader(uint32_t m)
 	return (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) || m == 0xde;
 }
 
-/* Nonzero iff some byte of w is X'FF' (HAS_ZERO_BYTE of ~w: (~w - 0x01..) & w & 0x80..). */
-#define HAS_FF_BYTE(w) ((~(w) - 0x01010101u) & (w) & 0x80808080u)
+/* Some byte of w is X'FF' iff this has bit 7 of some byte set: HAS_ZERO_BYTE of ~w, since ~w - 0x01.. = ~(w + 0x01..),
+ * so an add and a bit-clear per word; the caller ORs words together and tests 0x80808080 once. */
+#define FF_BITS(w) ((w) & ~((w) + 0x01010101u))
 
 /*
  * The first X'FF' in d[i..n), or n. Entropy-coded data is nearly all of a JPEG image, so this is the scanner's
- * cost: whole aligned words go by two at a time while neither holds an X'FF' (two loads, six ALU operations, an
- * OR, a test and two branches per 8 bytes); a pair with one is looked at byte by byte. Aligned loads as in
- * fieldcamFindStartCodes.
+ * cost: whole aligned words go by four at a time while none holds an X'FF' (four loads, an add and a bit-clear per
+ * word, three ORs, a test and the loop's compare and branches: about 1.3 instructions per byte); in the 16 bytes that
+ * hold one, the word and the byte are found from the flags. Aligned loads as in fieldcamFindStartCodes.
  */
 static size_t findFF(const uint8_t* d, size_t i, size_t n)
 {
@@ -289,16 +290,35 @@ static size_t findFF(const uint8_t* d, size_t i, size_t n)
 			return i;
 		i++;
 	}
-	if (i + 8 <= n) {
+	if (i + 16 <= n) {
 		const uint8_t* p = d + i;
-		const uint8_t* last = d + n - 8;
+		const uint8_t* last = d + n - 16;
 		while (p <= last) {
-			uint32_t a, b;
+			uint32_t a, b, c, e;
 			memcpy(&a, __builtin_assume_aligned(p, 4), 4);
 			memcpy(&b, __builtin_assume_aligned(p + 4, 4), 4);
-			if (HAS_FF_BYTE(a) | HAS_FF_BYTE(b))
-				break;
-			p += 8;
+			memcpy(&c, __builtin_assume_aligned(p + 8, 4), 4);
+			memcpy(&e, __builtin_assume_aligned(p + 12, 4), 4);
+			if ((FF_BITS(a) | FF_BITS(b) | FF_BITS(c) | FF_BITS(e)) & 0x80808080u) {
+				/* The first flagged byte of the first flagged word is an X'FF' (a carry only flags bytes above
+				 * one, and memory is little-endian on every target): its index from the lowest set bit. */
+				uint32_t m = FF_BITS(a) & 0x80808080u;
+				size_t at = (size_t)(p - d);
+				if (!m) {
+					at += 4;
+					m = FF_BITS(b) & 0x80808080u;
+					if (!m) {
+						at += 4;
+						m = FF_BITS(c) & 0x80808080u;
+						if (!m) {
+							at += 4;
+							m = FF_BITS(e) & 0x80808080u;
+						}
+					}
+				}
+				return at + ((size_t)__builtin_ctz(m) >> 3);
+			}
+			p += 16;
 		}
 		i = (size_t)(p - d);
 	}
