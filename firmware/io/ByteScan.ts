@@ -40,7 +40,15 @@ export interface ByteScanPort {
    * state with the new NAL unit open), or anything the reader must judge (HANDOVER: nothing
    * of that start code was taken; the reader's own walk goes on at state[STOP] with state[ZEROS] carried). The
    * state layout and the list of what is handed over: firmware/core/h264/accessUnitWalk.ts and accessunits.c.
-   * Requires an access unit being assembled with a classified open NAL unit. Optional: the XS board has it.
+   * Requires an access unit being assembled with a classified open NAL unit.
+   *
+   * With the reader's `cursor` (its StreamCursor), `pool` (its FramePool) and `batch` (an Array of records) and
+   * state[CLOSE] = 1, a complete access unit is not returned as FRAME when the reader would simply emit it (issue 12,
+   * several frames per call): unless it is larger than state[SLOT_BYTES], the pool has no free record, `batch` has no
+   * entry state[BATCH], or the cursor does not hold its range, the port takes the record on top of the pool's free
+   * stack (what FramePool.takeFrame does to its `freeFrames`, `freeCount`, `freeLow`), fills it as fillFrameRecord
+   * does with seq state[SEQ], stores it at batch[state[BATCH]], increments state[BATCH] and state[SEQ], and walks on.
+   * The reader hands the batch to its onFrame before anything else. Optional: the XS board has it.
    */
   closeAccessUnit?(
     bytes: Uint8Array,
@@ -51,15 +59,28 @@ export interface ByteScanPort {
     table: Float64Array,
     sps: Uint8Array,
     pps: Uint8Array,
+    cursor?: object,
+    pool?: object,
+    batch?: unknown[],
   ): number;
   /**
    * With closeAccessUnit: a camera read of `n` bytes in the H.264 reader's steady state in one call (issue 12). On
    * the reader's StreamCursor (io names it `object`): what `commit(n)` does to its `targetOffset`, `targetSpace` and
    * `position`, then closeAccessUnit over the read (`cursor.target` from the old `targetOffset`, base = the old
-   * `position` minus it) with `state`, `table`, `sps`, `pps`; returns its result. Returns -1 with nothing changed
-   * when `n` is not an integer from 1 to `targetSpace` (the reader's push then refuses it as without the port).
+   * `position` minus it) with `state`, `table`, `sps`, `pps` and `cursor`, `pool`, `batch`; returns its result.
+   * Returns -1 with nothing changed when `n` is not an integer from 1 to `targetSpace` (the reader's push then
+   * refuses it as without the port).
    */
-  pushAccessUnits?(cursor: object, n: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number;
+  pushAccessUnits?(
+    cursor: object,
+    n: number,
+    state: Float64Array,
+    table: Float64Array,
+    sps: Uint8Array,
+    pps: Uint8Array,
+    pool?: object,
+    batch?: unknown[],
+  ): number;
   /**
    * The JPEG scanner (firmware/core/mjpeg/JpegScanner.scan) in one call per event: consumes bytes[from..to) up to
    * the first SOI, EOI or error and returns the index of the first unconsumed byte, on `state` (JpegScanner.state,

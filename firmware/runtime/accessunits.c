@@ -1,11 +1,14 @@
 /*
- * native.closeAccessUnit(data, from, to, base, state, table, sps, pps): the H.264 reader's steady state in C
+ * native.closeAccessUnit(data, from, to, base, state, table, sps, pps[, cursor, pool, batch]): the H.264 reader's steady state in C
  * (issue 12; docs/performance.md, "Fourth step, reader side"). From `from` it walks the read's start codes, closes
  * each NAL unit into the access unit being assembled (its table) with the checks H264Reader.closeNal makes, and
  * classifies the next one (7.4.1.2.3), until an access unit is complete (one return per frame: the complete one in
  * the DONE entries, the next begun in the state, ZEROS 0 for a call from STOP + 1), the read is done,
  * or something is irregular: then it stops *before* that start code and the reader's own walk takes it from there,
- * so every error, drop and counter stays the JS reader's. The contract is ByteScanPort.closeAccessUnit; the state
+ * so every error, drop and counter stays the JS reader's. With the reader's cursor, pool and batch, and S_CLOSE set
+ * (issue 12, "Eighth step"), a complete access unit that the reader would simply emit is not returned: the walk
+ * fills a frame record for it from the pool itself (completeAccessUnit) and goes on, so one call completes every
+ * frame of a read and JS hands the batch to onFrame in one loop. The contract is ByteScanPort.closeAccessUnit; the state
  * layout is firmware/core/h264/accessUnitWalk.ts (AU_WALK). Nothing is allocated; JS reuses both tables.
  *
  * Irregular (handed over): a NAL unit whose header or the byte after it is not in the read or is zero, or has
@@ -36,7 +39,12 @@ enum {
 	S_DONE_END = 14, /* its start, end, */
 	S_DONE_COUNT = 15, /* NAL units */
 	S_DONE_KEY = 16, /* and 1 when it holds an IDR slice */
-	S_LENGTH = 17
+	S_CLOSE = 17, /* in: 1 when the walk may complete steady-state access units itself (completeAccessUnit) */
+	S_SLOT_BYTES = 18, /* in: the pool's slot size; a larger access unit is the reader's */
+	S_SEQ = 19, /* in and out: the next frame's seq */
+	S_BATCH = 20, /* in and out: records in the batch */
+	S_HANDED = 21, /* the reader's: after a callback threw, the first record of the batch not handed out */
+	S_LENGTH = 22
 };
 enum { RESULT_DONE = 0, RESULT_FRAME = 1, RESULT_HANDOVER = 2, RESULT_QUIET = 3 };
 #define MAX_NALS 32 /* MAX_NALS_PER_FRAME (firmware/core/media/Frame.ts) */
@@ -47,6 +55,11 @@ typedef struct {
 	double base; /* logical offset of d[0] */
 	double* s;
 	double* table;
+	size_t tableSlots;
+	txMachine* the;
+	txSlot* cursor; /* StreamCursor, FramePool and the batch (an Array), or NULL: completeAccessUnit's */
+	txSlot* pool;
+	txSlot* batch;
 	const uint8_t* sps;
 	size_t spsLength;
 	const uint8_t* pps;
@@ -107,6 +120,67 @@ static int closesQuietly(const Walk* w, double h, double length, uint32_t type)
 		return (double)ppsId == s[S_PPS_ID];
 	}
 	return 0;
+}
+
+/* Element `index` of an ordinary Array (not an alias of a preloaded one), or NULL. */
+static txSlot* arrayItem(txMachine* the, txSlot* instance, uint32_t index)
+{
+	txSlot* array = instance->next;
+	if (instance->ID || !array || array->kind != XS_ARRAY_KIND || array->ID != XS_ARRAY_BEHAVIOR || index >= array->value.array.length)
+		return NULL;
+	return fxGetIndexProperty(the, array, index);
+}
+
+/* FramePool's free-record stack (FramePool.takeFrame). */
+enum { P_FREE_FRAMES, P_FREE_COUNT, P_FREE_LOW, P_COUNT };
+static const char* const gPoolNames[P_COUNT] = { "freeFrames", "freeCount", "freeLow" };
+static txID gPoolIds[P_COUNT];
+static txMachine* gPoolIdsOf = NULL;
+
+/*
+ * The complete access unit in the DONE entries, as the reader's closedAu emits one in its steady state (the reader
+ * allows it with S_CLOSE: no key frame awaited, no parameter-set change to announce): a record from the top of the
+ * pool's free stack, filled by records.c (fieldcamFillFrameRecord) with seq S_SEQ, appended to the batch for the
+ * reader to hand to onFrame. Returns 0 with nothing changed when the reader must judge it: larger than a slot, no
+ * free record, the batch full, or a range the cursor does not hold.
+ */
+static int completeAccessUnit(Walk* w)
+{
+	txMachine* the = w->the;
+	double* s = w->s;
+	txSlot* p[P_COUNT];
+	txSlot *item, *into, *frame;
+	uint32_t freeCount, freeLow, i;
+	if (s[S_DONE_END] - s[S_DONE_START] > s[S_SLOT_BYTES])
+		return 0;
+	into = arrayItem(the, w->batch, (uint32_t)s[S_BATCH]);
+	if (!into)
+		return 0;
+	if (gPoolIdsOf != the) {
+		for (i = 0; i < P_COUNT; i++)
+			gPoolIds[i] = xsID((char*)gPoolNames[i]);
+		gPoolIdsOf = the;
+	}
+	fieldcamFindFields(w->pool, gPoolIds, P_COUNT, p);
+	freeCount = fieldcamIndexField(the, p[P_FREE_COUNT], "pool.freeCount");
+	freeLow = fieldcamIndexField(the, p[P_FREE_LOW], "pool.freeLow");
+	if (freeCount == 0)
+		return 0;
+	item = arrayItem(the, fieldcamObjectOf(the, p[P_FREE_FRAMES], "pool.freeFrames"), freeCount - 1);
+	if (!item || item->kind != XS_REFERENCE_KIND)
+		return 0;
+	frame = item->value.reference;
+	if (fieldcamFillFrameRecord(the, frame, w->cursor, w->table, w->tableSlots, s[S_DONE_COUNT], s[S_DONE_START], s[S_DONE_END], s[S_SEQ],
+				s[S_DONE_KEY] != 0))
+		return 0;
+	fieldcamSetNumberField(the, p[P_FREE_COUNT], freeCount - 1, "pool.freeCount");
+	if (freeCount - 1 < freeLow)
+		fieldcamSetNumberField(the, p[P_FREE_LOW], freeCount - 1, "pool.freeLow");
+	into->kind = XS_REFERENCE_KIND;
+	into->value.reference = frame;
+	s[S_BATCH] += 1;
+	s[S_SEQ] += 1;
+	return 1;
 }
 
 /*
@@ -174,6 +248,8 @@ static int startCode(Walk* w, size_t p, uint32_t zeros)
 	s[S_AU_HAS_VCL] = 0;
 	s[S_AU_KEY] = 0;
 	s[S_ZEROS] = 0; /* the next call goes on after this 01 */
+	if (s[S_CLOSE] != 0 && w->batch && completeAccessUnit(w))
+		return RESULT_DONE;
 	return RESULT_FRAME;
 }
 
@@ -195,20 +271,34 @@ static int handOver(Walk* w, size_t from, uint32_t carried, size_t p, uint32_t z
 static void openWalk(txMachine* the, Walk* w, double base, txSlot* state, txSlot* table, txSlot* sps, txSlot* pps)
 {
 	size_t slots, tableSlots;
+	w->the = the;
+	w->cursor = w->pool = w->batch = NULL;
 	w->s = fieldcamViewData(the, state, 8, &slots, "state");
 	if (slots < S_LENGTH)
 		xsRangeError("state must hold %d entries, it has %zu", S_LENGTH, slots);
 	w->table = fieldcamViewData(the, table, 8, &tableSlots, "table");
 	if (tableSlots < 4 * MAX_NALS)
 		xsRangeError("table must hold %d entries, it has %zu", 4 * MAX_NALS, tableSlots);
+	w->tableSlots = tableSlots;
 	w->sps = fieldcamViewData(the, sps, 1, &w->spsLength, "sps");
 	w->pps = fieldcamViewData(the, pps, 1, &w->ppsLength, "pps");
 	if (!(base >= 0 && base <= 9007199254740991.0))
 		xsRangeError("base is %g, not a stream offset", base);
 	if (!(w->s[S_ZEROS] >= 0 && w->s[S_ZEROS] <= 0xffffffffu) || !(w->s[S_AU_COUNT] >= 0 && w->s[S_AU_COUNT] <= MAX_NALS)
-			|| !(w->s[S_NAL_TYPE] >= 0 && w->s[S_NAL_TYPE] < 32))
-		xsRangeError("state: zeros, NAL count or open NAL type out of range");
+			|| !(w->s[S_NAL_TYPE] >= 0 && w->s[S_NAL_TYPE] < 32) || !(w->s[S_BATCH] >= 0 && w->s[S_BATCH] <= 0xffffffffu))
+		xsRangeError("state: zeros, NAL count, open NAL type or batch out of range");
 	w->base = base;
+}
+
+/* completeAccessUnit's objects: the cursor, and the pool and batch at xsArg(at), xsArg(at + 1) when both are objects
+ * (absent, the walk returns every complete access unit as FRAME). */
+static void openCompleter(txMachine* the, Walk* w, txSlot* cursor, int at)
+{
+	if (mxArgc > at + 1 && xsArg(at).kind == XS_REFERENCE_KIND && xsArg(at + 1).kind == XS_REFERENCE_KIND) {
+		w->cursor = cursor;
+		w->pool = xsArg(at).value.reference;
+		w->batch = xsArg(at + 1).value.reference;
+	}
 }
 
 /* The walk over d[from..to) (closeAccessUnit's contract): returns its result. */
@@ -285,12 +375,14 @@ void fieldcamNativeCloseAccessUnit(txMachine* the)
 	fieldcamViewRange(the, &xsArg(0), fromArg, toArg - fromArg, "data");
 	w.d = fieldcamViewData(the, &xsArg(0), 1, &slots, "data");
 	openWalk(the, &w, xsToNumber(xsArg(3)), &xsArg(4), &xsArg(5), &xsArg(6), &xsArg(7));
+	if (mxArgc > 8 && xsArg(8).kind == XS_REFERENCE_KIND)
+		openCompleter(the, &w, xsArg(8).value.reference, 9);
 	w.to = (size_t)toArg;
 	xsResult = xsInteger(walkRange(&w, (size_t)fromArg));
 }
 
 /*
- * native.pushAccessUnits(cursor, n, state, table, sps, pps): a camera read of `n` bytes in the reader's steady state
+ * native.pushAccessUnits(cursor, n, state, table, sps, pps[, pool, batch]): a camera read of `n` bytes in the reader's steady state
  * in one call (ByteScanPort.pushAccessUnits): what StreamCursor.commit(n) does to the cursor's fields (targetOffset,
  * targetSpace, position), then closeAccessUnit over the read (cursor.target[from..from + n), base = position - from
  * before the commit). Returns closeAccessUnit's result, or NOT_TAKEN (-1), with nothing changed, when `n` is not an
@@ -329,6 +421,7 @@ void fieldcamNativePushAccessUnits(txMachine* the)
 	if (from + n > (double)size)
 		return;
 	openWalk(the, &w, position - from, &xsArg(2), &xsArg(3), &xsArg(4), &xsArg(5));
+	openCompleter(the, &w, xsArg(0).value.reference, 6);
 	/* StreamCursor.commit(n). */
 	fieldcamSetNumberField(the, c[C_TARGET_OFFSET], from + n, "cursor.targetOffset");
 	fieldcamSetNumberField(the, c[C_TARGET_SPACE], space - n, "cursor.targetSpace");

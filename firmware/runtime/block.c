@@ -155,11 +155,12 @@ static void readPiece(txMachine* the, txSlot* slot, txSlot* startField, txSlot* 
 /*
  * Appends the block of the frame `frameArg` to the list `listArg` (pushBlock's contract): the header template
  * `headerView` with `relative` and the key flag, then the payload (AVCC when `lengthsArg` is a Uint8Array, else
- * whole). `fields` gets the frame's fields (ID_SLOT_A..ID_BYTES - 1). Returns the bytes appended, or -1 when the
- * list is full (the ranges that fitted are in it).
+ * whole). `fields` gets the frame's fields (ID_SLOT_A..ID_BYTES - 1), unless `haveFields` says the caller found them
+ * already (mkvWriteBlock: one walk of the frame per call). Returns the bytes appended, or -1 when the list is full
+ * (the ranges that fitted are in it).
  */
 static double appendBlock(txMachine* the, txSlot* frameArg, txSlot* listArg, txSlot* headerView, uint32_t relative, txSlot* lengthsArg,
-	txSlot** fields)
+	txSlot** fields, int haveFields)
 {
 	txSlot* frame;
 	txSlot* list;
@@ -178,7 +179,8 @@ static double appendBlock(txMachine* the, txSlot* frameArg, txSlot* listArg, txS
 		lengths = fieldcamViewData(the, lengthsArg, 1, &lengthsSize, "lengths");
 
 	frame = objectOf(the, frameArg, "frame");
-	findFields(frame, ID_SLOT_A, ID_BYTES - 1, fields);
+	if (!haveFields)
+		findFields(frame, ID_SLOT_A, ID_BYTES - 1, fields);
 	readPiece(the, fields[ID_SLOT_A], fields[ID_START_A], fields[ID_END_A], &a, "frame.slotA");
 	readPiece(the, fields[ID_SLOT_B], fields[ID_START_B], fields[ID_END_B], &b, "frame.slotB");
 	if (!fields[ID_KEY] || fields[ID_KEY]->kind != XS_BOOLEAN_KIND)
@@ -291,7 +293,7 @@ void fieldcamNativeMkvBlock(txMachine* the)
 		resolveIds(the);
 	if (relative > 0x7FFF)
 		xsRangeError("relative timecode %.0f is outside 0-32767", relative);
-	xsResult = xsNumber(appendBlock(the, &xsArg(0), &xsArg(1), &xsArg(2), (uint32_t)relative, &xsArg(4), fields));
+	xsResult = xsNumber(appendBlock(the, &xsArg(0), &xsArg(1), &xsArg(2), (uint32_t)relative, &xsArg(4), fields, 0));
 }
 
 /* The writer's block state (firmware/core/mkv/blockState.ts BLOCK_STATE: the same numbers) and writeBlock's results. */
@@ -335,7 +337,7 @@ void fieldcamNativeMkvWriteBlock(txMachine* the)
 	if (gIdsOf != the)
 		resolveIds(the);
 	frame = objectOf(the, &xsArg(0), "frame");
-	findFields(frame, ID_KEY, ID_DURATION, fields);
+	findFields(frame, ID_SLOT_A, ID_BYTES - 1, fields); /* appendBlock's too: ID_KEY..ID_DURATION are among them */
 	pts = frameTime(the, fields[ID_PTS], "frame.pts");
 	dts = frameTime(the, fields[ID_DTS], "frame.dts");
 	duration = frameTime(the, fields[ID_DURATION], "frame.duration");
@@ -355,7 +357,7 @@ void fieldcamNativeMkvWriteBlock(txMachine* the)
 		xsResult = xsInteger(W_REFUSED);
 		return;
 	}
-	written = appendBlock(the, &xsArg(0), &xsArg(1), &xsArg(2), (uint32_t)relative, &xsArg(3), fields);
+	written = appendBlock(the, &xsArg(0), &xsArg(1), &xsArg(2), (uint32_t)relative, &xsArg(3), fields, 1);
 	if (written < 0) {
 		xsResult = xsInteger(W_LIST_FULL);
 		return;

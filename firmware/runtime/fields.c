@@ -6,7 +6,12 @@
  */
 #include "runtime.h"
 
-void fieldcamFindFields(txSlot* instance, const txID* ids, int count, txSlot** found)
+/*
+ * The search itself: the first own property (internal slots skipped) with each ID, NULL when there is none.
+ * O(properties x ids): a Frame's 23 fields cost ~1,000 ARM1176 instructions this way, and the media path
+ * looks them up several times per frame, hence the shape cache below.
+ */
+static void findFieldsByName(txSlot* instance, const txID* ids, int count, txSlot** found)
 {
 	txSlot* p;
 	int i, left = count;
@@ -23,6 +28,116 @@ void fieldcamFindFields(txSlot* instance, const txID* ids, int count, txSlot** f
 			}
 		}
 	}
+}
+
+/*
+ * Shape cache (issue 12): per call site (its `ids` table and count), where the fields were in the property list
+ * the last time they were all found: in list order, how many links to follow from the previous one and which
+ * entry of `ids` sits there. The next call follows those links once and checks each slot's ID and flags; any
+ * difference (another shape, a field deleted or added before one) falls back to the search and records the new
+ * positions. A hit gives what the search would: an object's own properties have distinct IDs (XS keeps one slot
+ * per key), so a non-internal slot with ids[i] is the one the search finds. A miss only costs time; the table is
+ * fixed (no allocation), keyed by the table's address, and shared by the machines of the process (every
+ * hit is verified, so an entry recorded by another machine is merely a miss). Calls that miss a field are not
+ * recorded: they end in a TypeError or a refused record, and proving an absence would take the full walk.
+ */
+#define SHAPE_FIELDS 32
+#define SHAPE_ENTRIES 32
+#define SHAPE_MAX_STEP 255
+
+typedef struct {
+	uint8_t step; /* links from the previous field found (from the instance for the first) */
+	uint8_t which; /* the entry of ids found there, */
+	txID id; /* and its ID (ids[which], kept here to save a load) */
+} ShapeField;
+
+typedef struct {
+	const txID* ids; /* the call site; NULL when the entry is empty */
+	int count;
+	ShapeField fields[SHAPE_FIELDS]; /* in list order */
+} Shape;
+
+static Shape gShapes[SHAPE_ENTRIES];
+
+/* The entry of a call site: open addressing with linear probing from a hash of the table's address. Call sites are
+ * static tables, so entries are never evicted, only rewritten for their own site; NULL when the table is full. */
+static Shape* shapeOf(const txID* ids, int count, int add)
+{
+	uint32_t key = (uint32_t)(uintptr_t)ids ^ (uint32_t)count;
+	uint32_t at = (key * 2654435761u) >> 27, n; /* Knuth's multiplicative hash, top 5 bits: 32 entries */
+	for (n = 0; n < SHAPE_ENTRIES; n++, at = (at + 1) & (SHAPE_ENTRIES - 1)) {
+		Shape* shape = &gShapes[at];
+		if (shape->ids == ids && (shape->count == count || (add && shape->count == -1 - count)))
+			return shape;
+		if (!shape->ids)
+			return add ? shape : NULL;
+	}
+	return NULL;
+}
+
+/* Records where the search found the fields (all of them), as links from one to the next in list order. */
+static void recordShape(Shape* shape, txSlot* instance, const txID* ids, int count, txSlot** found)
+{
+	txSlot* p;
+	int k = 0, step = 0;
+	shape->count = -1 - count; /* found by no lookup until complete, yet still this site's entry */
+	for (p = instance->next; p && k < count; p = p->next) {
+		int i;
+		step++;
+		if (step > SHAPE_MAX_STEP)
+			return;
+		for (i = 0; i < count; i++) {
+			if (found[i] == p) {
+				shape->fields[k].step = (uint8_t)step;
+				shape->fields[k].which = (uint8_t)i;
+				shape->fields[k].id = ids[i];
+				k++;
+				step = 0;
+				break;
+			}
+		}
+	}
+	if (k != count)
+		return;
+	shape->count = count;
+	shape->ids = ids;
+}
+
+void fieldcamFindFields(txSlot* instance, const txID* ids, int count, txSlot** found)
+{
+	Shape* shape;
+	int i;
+	if (count > SHAPE_FIELDS) {
+		findFieldsByName(instance, ids, count, found);
+		return;
+	}
+	shape = shapeOf(ids, count, 0);
+	if (shape && count > 0) {
+		/* ~16 ARM instructions per field: follow the links, check the slot, take it. */
+		const ShapeField* f = shape->fields;
+		const ShapeField* end = f + count;
+		txSlot* p = instance;
+		do {
+			unsigned step = f->step;
+			do {
+				p = p->next;
+				if (!p)
+					goto search;
+			} while (--step);
+			if (p->ID != f->id || (p->flag & XS_INTERNAL_FLAG))
+				goto search;
+			found[f->which] = p;
+		} while (++f < end);
+		return;
+	}
+search:
+	findFieldsByName(instance, ids, count, found);
+	for (i = 0; i < count; i++)
+		if (!found[i])
+			return;
+	shape = shapeOf(ids, count, 1);
+	if (shape)
+		recordShape(shape, instance, ids, count, found);
 }
 
 txSlot* fieldcamObjectOf(txMachine* the, txSlot* value, const char* name)

@@ -3,7 +3,9 @@
  * complete access unit in one call (issue 12; the contract is ByteScanPort.fillFrameRecord). What Frame.reset,
  * StreamCursor.fillFrame (the pieces in the cursor's current and previous slots, one slot reference each) and
  * copyNalTable do in JS, on the core's own objects in place (fields.c). Nothing is allocated; every range is checked
- * against what the cursor holds before a field is written, so a refused record is left as it was.
+ * against what the cursor holds before a field is written, so a refused record is left as it was. The fill itself
+ * (fieldcamFillFrameRecord) is also what the access-unit walk (accessunits.c) fills the records it completes with:
+ * one rule for a record, in one place.
  */
 #include "runtime.h"
 
@@ -35,33 +37,29 @@ static txSlot* refsOf(txMachine* the, txSlot* slot)
 	return refs;
 }
 
-void fieldcamNativeFillFrameRecord(txMachine* the)
+/* Why fieldcamFillFrameRecord left a record as it was (the native throws it; the access-unit walk hands over). */
+static char gRefusal[96];
+
+const char* fieldcamFillFrameRecord(txMachine* the, txSlot* frame, txSlot* cursor, const double* table, size_t tableSlots, double count, double start,
+		double end, double seq, int key)
 {
 	txSlot* f[F_COUNT];
 	txSlot* c[C_END - C_CUR];
 	txSlot *cur, *prev, *scratch, *slotA, *slotB, *refsA, *refsB = NULL;
-	size_t tableSlots, offsetSlots, lengthSlots, prefixSlots, typeSlots, i;
-	const double* table;
-	double count, start, end, seq, curBase, fill, prevBase, prevFill, position, startA, endA, endB = 0;
+	size_t offsetSlots, lengthSlots, prefixSlots, typeSlots, i;
+	double curBase, fill, prevBase, prevFill, position, startA, endA, endB = 0;
 	uint32_t* offsets;
 	uint32_t* lengths;
 	uint8_t* prefixes;
 	uint8_t* types;
-	int key;
 
 	if (gIdsOf != the) {
 		for (i = 0; i < ID_TOTAL; i++)
 			gIds[i] = xsID((char*)gNames[i]);
 		gIdsOf = the;
 	}
-	fieldcamFindFields(fieldcamObjectOf(the, &xsArg(0), "frame"), gIds, F_COUNT, f);
-	fieldcamFindFields(fieldcamObjectOf(the, &xsArg(1), "cursor"), gIds + C_CUR, C_END - C_CUR, c);
-	table = fieldcamViewData(the, &xsArg(2), 8, &tableSlots, "table");
-	count = fieldcamToIndex(the, &xsArg(3), "count");
-	start = xsToNumber(xsArg(4));
-	end = xsToNumber(xsArg(5));
-	seq = xsToNumber(xsArg(6));
-	key = xsToBoolean(xsArg(7));
+	fieldcamFindFields(frame, gIds, F_COUNT, f);
+	fieldcamFindFields(cursor, gIds + C_CUR, C_END - C_CUR, c);
 	offsets = fieldcamViewData(the, f[F_NAL_OFFSET], 4, &offsetSlots, "frame.nalOffset");
 	lengths = fieldcamViewData(the, f[F_NAL_LENGTH], 4, &lengthSlots, "frame.nalLength");
 	prefixes = fieldcamViewData(the, f[F_NAL_PREFIX], 1, &prefixSlots, "frame.nalPrefix");
@@ -86,10 +84,12 @@ void fieldcamNativeFillFrameRecord(txMachine* the)
 	prevBase = fieldcamNumberField(the, c[C_PREV_BASE - C_CUR], "cursor.prevBase");
 	prevFill = fieldcamNumberField(the, c[C_PREV_FILL - C_CUR], "cursor.prevFill");
 	position = curBase + fill;
-	if (!(prev ? start >= prevBase && start < position : cur != NULL && start >= curBase && start < position) || end > position || end <= start)
-		xsRangeError("range %.0f..%.0f is not held", start, end);
+	if (!(prev ? start >= prevBase && start < position : cur != NULL && start >= curBase && start < position) || end > position || end <= start) {
+		snprintf(gRefusal, sizeof(gRefusal), "range %.0f..%.0f is not held", start, end);
+		return gRefusal;
+	}
 	if (cur == scratch)
-		xsRangeError("a frame cannot be read from the overflow scratch");
+		return "a frame cannot be read from the overflow scratch";
 	if (start >= curBase) {
 		slotA = cur;
 		startA = start - curBase;
@@ -111,11 +111,11 @@ void fieldcamNativeFillFrameRecord(txMachine* the)
 	}
 	refsA = refsOf(the, slotA);
 	if (fieldcamIndexField(the, refsA, "slot.refs") == 0)
-		xsRangeError("slot is free; acquire it first");
+		return "slot is free; acquire it first";
 	if (slotB) {
 		refsB = refsOf(the, slotB);
 		if (fieldcamIndexField(the, refsB, "slot.refs") == 0)
-			xsRangeError("slot is free; acquire it first");
+			return "slot is free; acquire it first";
 	}
 	/* Every field's kind is checked before the first is written: a refused record stays as it was. */
 	if (!f[F_KEY] || f[F_KEY]->kind != XS_BOOLEAN_KIND || !f[F_FRAGMENT_START] || f[F_FRAGMENT_START]->kind != XS_BOOLEAN_KIND
@@ -160,4 +160,22 @@ void fieldcamNativeFillFrameRecord(txMachine* the)
 		types[i] = (uint8_t)row[3];
 	}
 	fieldcamSetNumberField(the, f[F_NAL_COUNT], count, "frame.nalCount");
+	return NULL;
+}
+
+void fieldcamNativeFillFrameRecord(txMachine* the)
+{
+	/* Numbers first: a conversion may run JS (and move a buffer's data). */
+	double count = fieldcamToIndex(the, &xsArg(3), "count");
+	double start = xsToNumber(xsArg(4));
+	double end = xsToNumber(xsArg(5));
+	double seq = xsToNumber(xsArg(6));
+	int key = xsToBoolean(xsArg(7));
+	txSlot* frame = fieldcamObjectOf(the, &xsArg(0), "frame");
+	txSlot* cursor = fieldcamObjectOf(the, &xsArg(1), "cursor");
+	size_t tableSlots;
+	const double* table = fieldcamViewData(the, &xsArg(2), 8, &tableSlots, "table");
+	const char* refusal = fieldcamFillFrameRecord(the, frame, cursor, table, tableSlots, count, start, end, seq, key);
+	if (refusal)
+		xsRangeError("%s", refusal);
 }

@@ -211,6 +211,11 @@ void fieldcamSetNumberField(txMachine* the, txSlot* slot, double value, const ch
 void fieldcamSetBooleanField(txMachine* the, txSlot* slot, int value, const char* name);
 txSlot* fieldcamObjectOrNullField(txMachine* the, txSlot* slot, const char* name);
 void fieldcamSetObjectField(txMachine* the, txSlot* slot, txSlot* object, const char* name);
+/* ---- records.c ---- */
+/* A Frame record for the complete access unit [start, end) the cursor holds (fillFrameRecord's contract): NULL once
+ * filled, else why not, with nothing written (the range is not held, on the overflow scratch, or a slot is free). */
+const char* fieldcamFillFrameRecord(txMachine* the, txSlot* frame, txSlot* cursor, const double* table, size_t tableSlots, double count, double start,
+		double end, double seq, int key);
 /* block.c: one Matroska SimpleBlock's views (MkvBlockPort). */
 void fieldcamNativeMkvBlock(txMachine* the);
 void fieldcamNativeMkvWriteBlock(txMachine* the);

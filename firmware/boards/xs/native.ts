@@ -94,9 +94,30 @@ export interface NativeHost {
   /** The H.264 reader's NAL walk over one read (scan.c; the contract is ByteScanPort.classifyNals). */
   classifyNals(data: Uint8Array, from: number, to: number, zeros: number, hasVcl: boolean, out: Uint32Array): number;
   /** The H.264 reader's access-unit walk (accessunits.c; the contract is ByteScanPort.closeAccessUnit). */
-  closeAccessUnit(data: Uint8Array, from: number, to: number, base: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number;
+  closeAccessUnit(
+    data: Uint8Array,
+    from: number,
+    to: number,
+    base: number,
+    state: Float64Array,
+    table: Float64Array,
+    sps: Uint8Array,
+    pps: Uint8Array,
+    cursor?: object,
+    pool?: object,
+    batch?: unknown[],
+  ): number;
   /** A camera read committed and walked in the reader's steady state (accessunits.c; the contract is ByteScanPort.pushAccessUnits). */
-  pushAccessUnits(cursor: object, n: number, state: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number;
+  pushAccessUnits(
+    cursor: object,
+    n: number,
+    state: Float64Array,
+    table: Float64Array,
+    sps: Uint8Array,
+    pps: Uint8Array,
+    pool?: object,
+    batch?: unknown[],
+  ): number;
   /** An access unit's NAL table into a frame record (accessunits.c; the contract is ByteScanPort.copyNalTable). */
   copyNalTable(table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array): void;
   /** A complete access unit's whole frame record (records.c; the contract is ByteScanPort.fillFrameRecord). */

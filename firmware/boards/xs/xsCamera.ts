@@ -17,6 +17,9 @@ export function xsCamera(fd: number, what = `camera fd ${fd}`): FrameSourceFacto
     } catch (err) {
       throw new FieldcamError('INPUT_READ_FAILED', `${what}: ${(err as Error).message}`);
     }
+    // The two natives of every read, read once (host() and a property lookup on the host object per call otherwise;
+    // they read only their arguments).
+    const { readInput, monotonic } = host();
     let closed = false;
     const source: FrameSource & { lastReadAt: number } = {
       lastReadAt: 0,
@@ -26,7 +29,7 @@ export function xsCamera(fd: number, what = `camera fd ${fd}`): FrameSourceFacto
         if (closed) throw new Error('read() after close()');
         let n: number;
         try {
-          n = host().readInput(fd, into, offset, length);
+          n = readInput(fd, into, offset, length);
         } catch (err) {
           throw new FieldcamError('INPUT_READ_FAILED', `${what}: ${(err as Error).message}`);
         }
@@ -36,7 +39,7 @@ export function xsCamera(fd: number, what = `camera fd ${fd}`): FrameSourceFacto
           });
           return 0;
         }
-        if (n > 0) source.lastReadAt = host().monotonic();
+        if (n > 0) source.lastReadAt = monotonic();
         return n === 0 ? SOURCE_END : n;
       },
       close() {

@@ -8,12 +8,13 @@ import { host } from './native.ts';
 /** The byte scans (ByteScanPort). */
 export function xsByteScan(): NonNullable<Board['byteScan']> {
   const native = host();
+  // The steady-state read's native first: XS finds a property by walking the object's in order.
   return Object.freeze({
+    pushAccessUnits: native.pushAccessUnits,
     indexOfByte: native.indexOfByte,
     findStartCodes: native.findStartCodes,
     classifyNals: native.classifyNals,
     closeAccessUnit: native.closeAccessUnit,
-    pushAccessUnits: native.pushAccessUnits,
     copyNalTable: native.copyNalTable,
     fillFrameRecord: native.fillFrameRecord,
     scanJpeg: native.scanJpeg,

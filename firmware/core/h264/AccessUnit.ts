@@ -9,6 +9,8 @@ export const NAL_ROW = 4;
  * one Float64Array so that a board's access-unit walk (ByteScanPort.closeAccessUnit) fills it in place.
  */
 export class AccessUnit {
+  /** NAL_ROW entries per NAL unit, MAX_NALS_PER_FRAME rows. First: the steady-state read passes it (XS looks fields up in order). */
+  readonly table = new Float64Array(NAL_ROW * MAX_NALS_PER_FRAME);
   /** Logical offset of the first start code. */
   start = 0;
   /** Logical end of the last NAL unit (trailing zero bytes excluded). */
@@ -18,8 +20,6 @@ export class AccessUnit {
   /** An IDR slice (type 5) has been added. */
   key = false;
   count = 0;
-  /** NAL_ROW entries per NAL unit, MAX_NALS_PER_FRAME rows. */
-  readonly table = new Float64Array(NAL_ROW * MAX_NALS_PER_FRAME);
 
   get size(): number {
     return this.end - this.start;

@@ -58,6 +58,13 @@ export interface AnnexBReaderOptions<P> {
   onNoFrameRecord?(): boolean;
 }
 
+/**
+ * Entries of the walk's batch (at most maxFrames). A 64 KiB read completes about 4 access units of 1080p at 4 Mbit/s,
+ * 13 of the reference clip, 80 of a 320x240 one; past 32 the walk returns each further one to closedAu. A constant,
+ * so the reader's heap does not grow with the pool (firmware/app/heapBudget.ts).
+ */
+const BATCH_ENTRIES = 32;
+
 /** Stands for "no stored SPS / PPS" in the access-unit walk's calls (no length matches it). */
 const NO_BYTES = new Uint8Array(0);
 
@@ -69,7 +76,16 @@ export function vclTable(isVcl: (type: number) => boolean): Uint8Array {
 }
 
 /** The access-unit walk's results as locals (a property lookup per use otherwise). */
-const { DONE: WALK_DONE, QUIET: WALK_QUIET } = AU_WALK;
+const {
+  DONE: WALK_DONE,
+  QUIET: WALK_QUIET,
+  CLOSE: S_CLOSE,
+  SLOT_BYTES: S_SLOT_BYTES,
+  SEQ: S_SEQ,
+  BATCH: S_BATCH,
+  HANDED: S_HANDED,
+  AU_START: S_AU_START,
+} = AU_WALK;
 const PREPARE_OK = PREPARE.OK;
 
 export const AU_NONE = 0; // no access unit started
@@ -98,21 +114,42 @@ export const HEADER_BEGINS = 1;
  * later call, and any call from inside a callback, throws `<codec>_CALL_ORDER`.
  */
 export abstract class AnnexBReader<P> implements FrameReader {
+  // Field order is speed in XS: a property read walks the object's own properties in declaration order (and a
+  // method call walks all of them before the prototype), so the fields of the steady-state read come first.
+  /**
+   * The walk's state lives in `auWalk`, not in the reader's fields (stale but for `au.start`), until `settle`: set by
+   * H264Reader.assemble, when the reader is in its steady state (an access unit being collected, its open NAL unit
+   * classified, the state synced).
+   */
+  protected portOwns = false;
+  /** READY for a call, BUSY inside push/end (a callback calling back in is refused), CLOSED after end() or an error. */
+  private phase = READY;
+  /** The board's read-and-walk (ByteScanPort.pushAccessUnits, with closeAccessUnit): a steady-state read in one call. */
+  private readonly pushPort: ByteScanPort | undefined;
+  /** The access-unit walk's reused state (ByteScanPort.closeAccessUnit; layout AU_WALK). */
+  protected readonly auWalk: Float64Array | undefined;
   readonly cursor: StreamCursor;
+  protected readonly au = new AccessUnit();
+  /** The stored parameter sets as the port last got them (they change only in JS, which then unsyncs the state). */
+  protected walkSps: Uint8Array = NO_BYTES;
+  protected walkPps: Uint8Array = NO_BYTES;
+  protected readonly pool: FramePool;
+  /**
+   * The records the board's access-unit walk completed itself (AU_WALK.CLOSE), `auWalk[BATCH]` of them, to hand to
+   * `onFrame` in order; BATCH_ENTRIES entries at most, reused. Absent without the board's frame record filler.
+   */
+  protected readonly batch: (Frame | null)[] | undefined;
+  private readonly onFrame: (frame: Frame) => void;
+  protected seq = 0;
   protected readonly syntax: NalSyntax;
   protected readonly vcl: Uint8Array;
-  protected readonly pool: FramePool;
-  private readonly onFrame: (frame: Frame) => void;
   private readonly onParameterSets: ((ps: P) => void) | undefined;
   private readonly onNoFrameRecord: (() => boolean) | undefined;
   protected readonly strict: boolean;
   protected readonly scanner: AnnexBScanner;
   protected abstract readonly params: ParameterSource<P>;
-  protected readonly au = new AccessUnit();
   protected leadingZeros = 0; // before the first start code (strict mode), or -1 once one was seen
   protected seenStartCode = false;
-  /** READY for a call, BUSY inside push/end (a callback calling back in is refused), CLOSED after end() or an error. */
-  private phase = READY;
   // The NAL unit whose start code came last; its end is not known yet.
   protected open = false;
   protected nalStart = 0; // logical offset of its start code
@@ -122,7 +159,6 @@ export abstract class AnnexBReader<P> implements FrameReader {
   protected auState = AU_NONE;
   private auDrop: DropReason = 'corrupt';
   protected auSkipVcl = false; // a slice was skipped: the skipped stretch ends at the next boundary NAL
-  protected seq = 0;
   private awaitKey: boolean;
   /** The board's NAL walk (ByteScanPort.classifyNals) when the codec has one; absent = the scanner loop. */
   protected readonly walkPort: ByteScanPort | undefined;
@@ -130,19 +166,6 @@ export abstract class AnnexBReader<P> implements FrameReader {
   protected readonly auPort: ByteScanPort | undefined;
   /** The native access-unit walk's state holds the reader's state as the port last returned it (H264Reader). */
   protected auSynced = false;
-  /** The access-unit walk's reused state (ByteScanPort.closeAccessUnit; layout AU_WALK). */
-  protected readonly auWalk: Float64Array | undefined;
-  /**
-   * The walk's state lives in `auWalk`, not in the reader's fields (stale but for `au.start`), until `settle`: set by
-   * H264Reader.assemble, when the reader is in its steady state (an access unit being collected, its open NAL unit
-   * classified, the state synced).
-   */
-  protected portOwns = false;
-  /** The stored parameter sets as the port last got them (they change only in JS, which then unsyncs the state). */
-  protected walkSps: Uint8Array = NO_BYTES;
-  protected walkPps: Uint8Array = NO_BYTES;
-  /** The board's read-and-walk (ByteScanPort.pushAccessUnits, with closeAccessUnit): a steady-state read in one call. */
-  private readonly pushPort: ByteScanPort | undefined;
   /** The board's frame record filler (ByteScanPort.fillFrameRecord, with closeAccessUnit); absent = JS fills the record. */
   private readonly recordPort: ByteScanPort | undefined;
   /** The record being filled by `recordPort` (freed by `shutdown` if the port refused it). */
@@ -179,6 +202,13 @@ export abstract class AnnexBReader<P> implements FrameReader {
     this.recordPort = this.auPort?.fillFrameRecord ? this.auPort : undefined;
     this.pushPort = this.auPort?.pushAccessUnits ? this.auPort : undefined;
     this.auWalk = this.auPort ? new Float64Array(AU_WALK.LENGTH) : undefined;
+    if (this.auWalk !== undefined && this.recordPort !== undefined) {
+      const batch: (Frame | null)[] = [];
+      const entries = options.pool.sizing.maxFrames < BATCH_ENTRIES ? options.pool.sizing.maxFrames : BATCH_ENTRIES;
+      for (let k = 0; k < entries; k++) batch.push(null);
+      this.batch = batch;
+      this.auWalk[S_SLOT_BYTES] = this.slotBytes;
+    }
   }
 
   /** Bytes pushed so far. */
@@ -228,11 +258,19 @@ export abstract class AnnexBReader<P> implements FrameReader {
 
   /** `n` bytes were read at `cursor.target[cursor.targetOffset]`: commit, scan, emit complete access units. */
   push(n: number): void {
-    if (this.portOwns && this.phase === READY && this.pushPort !== undefined) {
-      // The steady state (the walk's state is the port's): one native call commits the read and walks it, and JS
-      // runs only at an access-unit boundary or a hand-over (`pushRest`). A middle-of-slice read costs this much.
-      const result = this.pushPort.pushAccessUnits!(this.cursor, n, this.auWalk!, this.au.table, this.walkSps, this.walkPps);
-      if (result === WALK_DONE || result === WALK_QUIET) return;
+    const pushPort = this.pushPort;
+    if (this.portOwns && this.phase === READY && pushPort !== undefined) {
+      // The steady state (the walk's state is the port's): one native call commits the read and walks it, completing
+      // the access units the reader would simply emit into `batch` (AU_WALK.CLOSE), and JS runs only to hand those
+      // out or at an irregular boundary or a hand-over (`pushRest`). A middle-of-slice read costs this much.
+      const s = this.auWalk!;
+      const result = pushPort.pushAccessUnits!(this.cursor, n, s, this.au.table, this.walkSps, this.walkPps, this.pool, this.batch);
+      if (result === WALK_QUIET) return;
+      if (result === WALK_DONE) {
+        // The read is walked: at most records to hand out (a frame's last read), with no other call between.
+        if (s[S_BATCH] !== 0) this.handOut(true);
+        return;
+      }
       if (result >= 0) {
         this.pushRest(result);
         return;
@@ -277,7 +315,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
     this.phase = READY;
   }
 
-  /** The rest of a read `pushAccessUnits` committed and walked up to a boundary (`result`): as `push` from there. */
+  /** The rest of a read `pushAccessUnits` committed and walked up to a boundary or a hand-over (`result`): as `push` from there. */
   private pushRest(result: number): void {
     const cursor = this.cursor;
     const bytes = cursor.target;
@@ -296,6 +334,51 @@ export abstract class AnnexBReader<P> implements FrameReader {
       throw err;
     }
     this.phase = READY;
+  }
+
+  /**
+   * Hands the records the board's walk completed (`batch`, auWalk[BATCH] of them, in stream order) to `onFrame`, and
+   * takes back the walk's seq and the access unit it began; the caller checks that the batch is not empty.
+   * `outermost`: called by `push` for a read the walk took whole, so this is the call's BUSY phase and its `try`
+   * (one per frame, not two); else inside push's (H264Reader.resumeWalk). A callback that throws ends the reader:
+   * `shutdown` returns the records not yet handed out to the pool.
+   */
+  protected handOut(outermost: boolean): void {
+    const s = this.auWalk!;
+    const batch = this.batch!;
+    const onFrame = this.onFrame;
+    const n = s[S_BATCH] as number;
+    this.seq = s[S_SEQ] as number;
+    const au = this.au;
+    au.start = s[S_AU_START] as number;
+    if (outermost) this.phase = BUSY;
+    // (k outside the loop: a `let` in the for header is a new binding per iteration in XS.)
+    let k = 0;
+    try {
+      while (k < n) onFrame(batch[k++]!);
+    } catch (err) {
+      // Records from k on were not handed out: `shutdown` returns them.
+      s[S_HANDED] = k;
+      this.shutdown();
+      throw err;
+    }
+    s[S_BATCH] = 0;
+    if (outermost) {
+      this.cursor.keepFrom = au.start;
+      this.phase = READY;
+    }
+  }
+
+  /**
+   * Before the board's access-unit walk runs: may it complete access units itself (AU_WALK.CLOSE)? Yes when the
+   * reader's closedAu would simply emit them: no key frame awaited, no parameter-set change to announce, and the
+   * board fills records. The walk also gets the seq of the next frame. (While the port owns the state, awaitKey and
+   * the parameter sets change only in closedAu or after `settle`, so the callers are `assemble` and `resumeWalk`.)
+   */
+  protected allowClose(): void {
+    const s = this.auWalk!;
+    s[S_CLOSE] = this.batch !== undefined && !this.awaitKey && !this.params.changed ? 1 : 0;
+    s[S_SEQ] = this.seq;
   }
 
   /** The NAL walk from `i`, where the access-unit walk stopped (or was not there), alternating with it; returns where it ended. */
@@ -641,6 +724,13 @@ export abstract class AnnexBReader<P> implements FrameReader {
       // fillFrameRecord refused the record (before writing any field: its slots are null since it was last freed).
       this.pool.freeFrame(this.filling);
       this.filling = undefined;
+    }
+    const s = this.auWalk;
+    if (s !== undefined && this.batch !== undefined) {
+      // Records the walk completed that were not handed out (a callback threw while they were) go back to the pool.
+      for (let k = s[S_HANDED] as number; k < (s[S_BATCH] as number); k++) this.pool.freeFrame(this.batch[k]!);
+      s[S_BATCH] = 0;
+      s[S_HANDED] = 0;
     }
     this.open = false;
     this.cursor.close();

@@ -55,6 +55,7 @@ const {
   DONE_END: S_DONE_END,
   DONE_COUNT: S_DONE_COUNT,
   DONE_KEY: S_DONE_KEY,
+  BATCH: S_BATCH,
   FRAME: AU_FRAME,
   HANDOVER: AU_HANDOVER,
 } = AU_WALK;
@@ -120,20 +121,40 @@ export class H264Reader extends AnnexBReader<ParameterSets> {
       s[S_ZEROS] = this.scanner.zeros;
       this.portOwns = true;
     }
-    return this.resumeWalk(this.auPort!.closeAccessUnit!(bytes, from, to, base, s, au.table, this.walkSps, this.walkPps), bytes, to, base);
+    this.allowClose();
+    const result = this.auPort!.closeAccessUnit!(bytes, from, to, base, s, au.table, this.walkSps, this.walkPps, this.cursor, this.pool, this.batch);
+    return this.resumeWalk(result, bytes, to, base);
   }
 
-  /** After the access-unit walk returned `result` for `bytes[..to)`: each complete access unit judged, the walk resumed. */
+  /**
+   * After the access-unit walk returned `result` for `bytes[..to)`: the records it completed itself handed out, each
+   * access unit it returned judged, the walk resumed.
+   */
   protected override resumeWalk(result: number, bytes: Uint8Array, to: number, base: number): number {
     const s = this.auWalk!;
     const au = this.au;
+    if (s[S_BATCH] !== 0) this.handOut(false);
     while (result === AU_FRAME) {
       // An access unit is complete and the port has begun the next (still collecting: never on the scratch within a
       // read): JS judges the complete one from the DONE entries and the table. Only the new start is read back, for
       // the cursor's keepFrom.
       au.start = s[S_AU_START] as number;
       this.closedAu(s[S_DONE_START] as number, s[S_DONE_END] as number, s[S_DONE_COUNT] as number, s[S_DONE_KEY] === 1);
-      result = this.auPort!.closeAccessUnit!(bytes, (s[S_STOP] as number) + 1, to, base, s, au.table, this.walkSps, this.walkPps);
+      this.allowClose();
+      result = this.auPort!.closeAccessUnit!(
+        bytes,
+        (s[S_STOP] as number) + 1,
+        to,
+        base,
+        s,
+        au.table,
+        this.walkSps,
+        this.walkPps,
+        this.cursor,
+        this.pool,
+        this.batch,
+      );
+      if (s[S_BATCH] !== 0) this.handOut(false);
     }
     if (result !== AU_HANDOVER) return to;
     this.settle();

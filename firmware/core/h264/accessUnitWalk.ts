@@ -35,8 +35,24 @@ export const AU_WALK = Object.freeze({
   DONE_END: 14,
   DONE_COUNT: 15,
   DONE_KEY: 16,
+  /**
+   * In: 1 when the walk may complete a steady-state access unit itself (given the reader's cursor, pool and batch):
+   * the reader sets it while no key frame is awaited and no parameter-set change waits to be announced, the cases
+   * where its closedAu would simply emit the access unit. The walk then fills a record from the pool's free stack
+   * (as fillFrameRecord, seq SEQ) and appends it to the batch instead of returning FRAME; it still returns FRAME when
+   * the access unit is larger than SLOT_BYTES, no record is free, the batch is full, or the cursor does not hold it.
+   */
+  CLOSE: 17,
+  /** In: the pool's slot size (pool.sizing.slotBytes). */
+  SLOT_BYTES: 18,
+  /** In and out: the seq of the next frame (incremented for each record the walk completes). */
+  SEQ: 19,
+  /** In and out: records in the batch (the walk appends at this index); the reader sets it to 0 once it handed them out. */
+  BATCH: 20,
+  /** The reader's own: when a callback threw, the first record of the batch not handed out (it and the rest go back to the pool). */
+  HANDED: 21,
   /** Entries of the state array. */
-  LENGTH: 17,
+  LENGTH: 22,
   /**
    * Results: the read is walked; an access unit is complete (the open NAL unit begins the next); the reader's walk
    * takes over; the read is walked and held no start code (only ZEROS changed: the middle of a slice).

@@ -16,13 +16,8 @@ const NO_U8 = new Uint8Array(0);
  * Times are in TimecodeScale units (milliseconds, kvs-reference.md §5.3).
  */
 export class Frame {
-  slotA: Slot | null = null;
-  startA = 0;
-  endA = 0;
-  slotB: Slot | null = null;
-  startB = 0;
-  endB = 0;
-
+  // The fields JavaScript reads for every frame (stamping, fragmenting, the block) come first: XS finds a property by
+  // walking the object's own properties in the order they were defined (docs/performance.md, eighth step).
   pts = 0;
   dts = 0;
   duration = 0;
@@ -46,6 +41,12 @@ export class Frame {
   clip = 0;
   /** Monotonic sequence number assigned by the reader (decode order). */
   seq = 0;
+  slotA: Slot | null = null;
+  startA = 0;
+  endA = 0;
+  slotB: Slot | null = null;
+  startB = 0;
+  endB = 0;
   /** Logical offset of the frame's first byte in the input stream (the reader's cursor), for its capture time. */
   streamOffset = 0;
   /**

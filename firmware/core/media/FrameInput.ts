@@ -90,28 +90,30 @@ const READ_RING = 64;
  * the offline Muxer, the PutMedia uploader — drain `queue` and release frames when they are done.
  */
 export class FrameInput {
+  // The fields a frame reads come first: XS finds a property by walking the object's own properties in the order
+  // they were defined (docs/performance.md, eighth step).
+  private readonly reader: FrameReader;
   readonly queue: FragmentQueue;
   readonly stats: FrameInputStats;
-  private readonly options: FrameInputOptions;
-  private readonly codec: CodecSpec;
-  private readonly reader: FrameReader;
-  private readonly lengthScratch = new Uint8Array(4 * MAX_NALS_PER_FRAME);
-  private parameterSets: CodecParameters | undefined;
-  private fps: FrameRate;
+  private readCount = 0;
+  private capture: CaptureClock | undefined;
+  /** Timecode of frame 0, ms; moved by `rebase` when the wall clock turns out to have been wrong. */
+  private origin: number;
   /** 1000 × fps.den and fps.num, kept with `fps`: a file's timecodes per frame without reading the rate object. */
   private tickScale: number;
   private tickNum: number;
+  /** options.onQueued, read once. */
+  private readonly onQueued: (frame: Frame) => void;
   private formatFixed = false;
-  /** Timecode of frame 0, ms; moved by `rebase` when the wall clock turns out to have been wrong. */
-  private origin: number;
-  private capture: CaptureClock | undefined;
+  private readonly options: FrameInputOptions;
+  private readonly codec: CodecSpec;
+  private readonly lengthScratch = new Uint8Array(4 * MAX_NALS_PER_FRAME);
+  private parameterSets: CodecParameters | undefined;
+  private fps: FrameRate;
   /** Ring of recent reads: logical stream offset one past each read's last byte, and when it was read. */
   private readonly readEnd = new Float64Array(READ_RING);
   private readonly readAt = new Float64Array(READ_RING);
   private readFirst = 0;
-  private readCount = 0;
-  /** options.onQueued, read once. */
-  private readonly onQueued: (frame: Frame) => void;
 
   constructor(options: FrameInputOptions) {
     this.options = options;

@@ -22,17 +22,10 @@ const NO_TARGET = new Uint8Array(0);
  * so frames are assembled without ever moving payload bytes.
  */
 export class StreamCursor {
-  private readonly pool: FramePool;
-  private cur: Slot | null = null;
-  private curBase = 0;
-  private prev: Slot | null = null;
-  private prevBase = 0;
-  private prevFill = 0;
-  /** Logical offset of the first byte the reader still needs (start of the frame being assembled). */
-  keepFrom = 0;
   // Where the next read goes and what is held, as fields the cursor keeps up to date (read-only for everyone else):
   // the readers read them on every camera read, and in XS a getter call costs many counted bytecodes
-  // (docs/performance.md, fifth step).
+  // (docs/performance.md, fifth step). They come first: XS finds a property by walking the object's own properties
+  // in the order they were defined (docs/performance.md, eighth step).
   /** The slot to read into (its whole byte view), valid after `prepare()` returned OK. */
   target: Uint8Array = NO_TARGET;
   /** Where in `target` the next read goes: the bytes the current slot holds. */
@@ -43,6 +36,14 @@ export class StreamCursor {
   position = 0;
   /** True while reads go to the overflow scratch: nothing read there may become a frame. */
   onScratch = false;
+  /** Logical offset of the first byte the reader still needs (start of the frame being assembled). */
+  keepFrom = 0;
+  private readonly pool: FramePool;
+  private cur: Slot | null = null;
+  private curBase = 0;
+  private prev: Slot | null = null;
+  private prevBase = 0;
+  private prevFill = 0;
   /**
    * Where a live camera is read while every pool slot is held by frames in flight (`toScratch`): the reader only
    * skips and counts there, so the camera keeps being drained and no frame is lost uncounted in the kernel pipe.

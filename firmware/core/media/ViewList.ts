@@ -25,9 +25,9 @@ export class ViewList {
   }
 
   clear(): void {
-    // Drop references so released slots are not pinned by a stale list. One `fill` call: in XS it costs about a third
-    // of a JS loop over a frame's few ranges (docs/performance.md, sixth step).
-    if (this.count > 0) this.sources.fill(EMPTY, 0, this.count);
+    // Entries past `count` are never read, and are not cleared: what a device's list holds (pool slots, header
+    // templates) lives from boot on, so a stale entry pins nothing, and clearing cost a native call per frame
+    // (docs/performance.md, eighth step).
     this.count = 0;
     this.byteLength = 0;
   }

@@ -105,31 +105,31 @@ function randomSegmentUid(): Uint8Array {
  * call throws FieldcamError and leaves both the writer and `out` as they were.
  */
 export class MkvWriter {
-  readonly track: TrackSpec;
-  readonly maxFragmentMs: number;
-  readonly maxFragmentBytes: number;
-  private readonly headerBytes: Uint8Array;
-  private readonly clusterTemplate: Uint8Array;
-  private readonly clusterTimecodeOffset: number;
-  private readonly blockTemplate: Uint8Array;
-  private readonly endOfFragmentBytes: Uint8Array;
-  /** The board's block writer when the track's payload is one it knows, else undefined (the TypeScript path). */
-  private readonly port: MkvBlockPort | undefined;
-  /** The port's AVCC length scratch (4 bytes per NAL index); null for a whole payload. */
-  private readonly portLengths: Uint8Array | null;
-
+  // The fields every block reads come first: XS finds a property by walking the object's own properties in the order
+  // they were defined (docs/performance.md, eighth step).
+  private fragmentOpen = false;
   /** The board's checked block writer (MkvBlockPort.writeBlock) when the port has one, else undefined. */
   private readonly writePort: MkvBlockPort | undefined;
-
-  private segmentOpen = false;
-  private fragmentOpen = false;
-  private haveCluster = false;
+  private readonly blockTemplate: Uint8Array;
+  /** The port's AVCC length scratch (4 bytes per NAL index); null for a whole payload. */
+  private readonly portLengths: Uint8Array | null;
   /**
    * What a block is checked against (the Cluster timecode, blocks and bytes of the open fragment, its end, the last
    * frame's DTS and duration, the limits), in one array that the board's writeBlock reads and updates in the same
    * call (BLOCK_STATE); the accessors below keep the rest of the writer reading it as fields.
    */
   private readonly state = new Float64Array(BLOCK_STATE.LENGTH);
+  readonly track: TrackSpec;
+  readonly maxFragmentMs: number;
+  readonly maxFragmentBytes: number;
+  private readonly headerBytes: Uint8Array;
+  private readonly clusterTemplate: Uint8Array;
+  private readonly clusterTimecodeOffset: number;
+  private readonly endOfFragmentBytes: Uint8Array;
+  /** The board's block writer when the track's payload is one it knows, else undefined (the TypeScript path). */
+  private readonly port: MkvBlockPort | undefined;
+  private segmentOpen = false;
+  private haveCluster = false;
   /** Per audio track: its SimpleBlock header template, blocks in the open fragment, last timecode written. */
   private readonly audioTemplates: Uint8Array[] = [];
   private readonly audioBlocks: number[] = [];

@@ -33,32 +33,35 @@ export interface FragmentSpill {
  * allocated at construction.
  */
 export class FragmentQueue {
-  readonly policy = 'DROP_OLDEST_UNSENT_FRAGMENT';
-  private readonly pool: FramePool;
-  private minFragmentMs: number;
-  private readonly maxFragmentMs: number;
+  // The fields every frame reads (push, releaseHead) come first: XS finds a property by walking the object's own
+  // properties in the order they were defined (docs/performance.md, eighth step).
   private readonly ring: (Frame | null)[];
   private head = 0;
-  private count = 0;
-  private openStartPts = 0;
-  private open = false;
-  private awaitingKey = false;
+  /** Frames held (read-only outside the queue: a field, not a getter, since a getter is a call per read in XS). */
+  length = 0;
   private paused = false;
+  private awaitingKey = false;
+  private open = false;
+  private openStartPts = 0;
+  private readonly maxFragmentMs: number;
+  private minFragmentMs: number;
+  private gate: FrameGate | undefined;
+  private readonly pool: FramePool;
   /**
    * Index of the first frame not yet sent. Sent frames always precede unsent ones (the uploader sends in
    * order), so `nextUnsent` resumes here instead of rescanning every frame awaiting its acknowledgement.
    */
   private unsentFrom = 0;
+  /** End (pts + duration) of the newest frame pushed, -1 before the first: "now" in the stream's timecodes. */
+  private lastEnd = -1;
   /** Whole fragments dropped by the overflow policy. */
   droppedFragments = 0;
   /** Whole held fragments dropped with no event around them (their frames count as `outsideEvent`). */
   droppedHeldFragments = 0;
   /** Whole fragments moved to the spill (the spool) instead of being dropped. */
   spilledFragments = 0;
-  private gate: FrameGate | undefined;
   private spill: FragmentSpill | undefined;
-  /** End (pts + duration) of the newest frame pushed, -1 before the first: "now" in the stream's timecodes. */
-  private lastEnd = -1;
+  readonly policy = 'DROP_OLDEST_UNSENT_FRAGMENT';
 
   constructor(options: FragmentQueueOptions) {
     if (!(options.minFragmentMs >= 0)) throw new RangeError('minFragmentMs must be >= 0');
@@ -99,11 +102,11 @@ export class FragmentQueue {
     if (!spill) return 0;
     let moved = 0;
     let i = 0;
-    while (i < this.count) {
+    while (i < this.length) {
       const f = this.at(i);
       let end = i + 1;
-      while (end < this.count && !this.at(end).fragmentStart) end++;
-      if (end === this.count && !withOpen) break; // the open fragment
+      while (end < this.length && !this.at(end).fragmentStart) end++;
+      if (end === this.length && !withOpen) break; // the open fragment
       if (!f.fragmentStart || f.sent || f.held || this.at(end - 1).sent) {
         i = end;
         continue;
@@ -149,13 +152,9 @@ export class FragmentQueue {
     return this.paused;
   }
 
-  get length(): number {
-    return this.count;
-  }
-
   /** The i-th held frame, 0 = oldest. */
   at(i: number): Frame {
-    if (i < 0 || i >= this.count) throw new RangeError(`index ${i} outside 0..${this.count - 1}`);
+    if (i < 0 || i >= this.length) throw new RangeError(`index ${i} outside 0..${this.length - 1}`);
     return this.ring[(this.head + i) % this.ring.length]!;
   }
 
@@ -181,7 +180,7 @@ export class FragmentQueue {
       this.awaitingKey = true;
       return false;
     }
-    if (this.count === this.ring.length) throw new RangeError('queue full: frame records come from the same pool');
+    if (this.length === this.ring.length) throw new RangeError('queue full: frame records come from the same pool');
     frame.fragmentStart = frame.key && (!this.open || this.awaitingKey || frame.pts - this.openStartPts >= this.minFragmentMs);
     if (frame.fragmentStart) {
       const gate = this.gate;
@@ -193,8 +192,8 @@ export class FragmentQueue {
       if (gate) frame.held = !gate.admit(frame);
     }
     frame.sent = false;
-    this.ring[(this.head + this.count) % this.ring.length] = frame;
-    this.count++;
+    this.ring[(this.head + this.length) % this.ring.length] = frame;
+    this.length++;
     this.lastEnd = frame.pts + frame.duration;
     return true;
   }
@@ -215,20 +214,20 @@ export class FragmentQueue {
   private placeAudio(frame: Frame): '' | 'stopped' | 'noFragment' | 'late' {
     if (this.paused) return 'stopped';
     if (!this.open || this.awaitingKey) return 'noFragment';
-    if (this.count === this.ring.length) return 'late';
+    if (this.length === this.ring.length) return 'late';
     const ring = this.ring;
     const cap = ring.length;
-    let i = this.count;
+    let i = this.length;
     while (i > 0) {
       const before = ring[(this.head + i - 1) % cap]!;
       if (before.pts <= frame.pts) break;
       if (before.sent) return 'late';
       i--;
     }
-    if (i === 0 && (this.count > 0 || frame.pts < this.openStartPts)) return 'noFragment';
-    for (let k = this.count; k > i; k--) ring[(this.head + k) % cap] = ring[(this.head + k - 1) % cap]!;
+    if (i === 0 && (this.length > 0 || frame.pts < this.openStartPts)) return 'noFragment';
+    for (let k = this.length; k > i; k--) ring[(this.head + k) % cap] = ring[(this.head + k - 1) % cap]!;
     ring[(this.head + i) % cap] = frame;
-    this.count++;
+    this.length++;
     frame.fragmentStart = false;
     frame.sent = false;
     if (this.unsentFrom > i) this.unsentFrom = i;
@@ -243,10 +242,10 @@ export class FragmentQueue {
   admitHeld(fromPts: number, clip: number): number {
     let admitted = 0;
     let i = 0;
-    while (i < this.count) {
+    while (i < this.length) {
       const start = this.at(i);
       let end = i + 1;
-      while (end < this.count && !this.at(end).fragmentStart) end++;
+      while (end < this.length && !this.at(end).fragmentStart) end++;
       if (!start.fragmentStart || !start.held) {
         i = end;
         continue;
@@ -273,12 +272,12 @@ export class FragmentQueue {
   private dropHeld(before: number, withOpen: boolean): number {
     let dropped = 0;
     let i = 0;
-    while (i < this.count) {
+    while (i < this.length) {
       const start = this.at(i);
       let end = i + 1;
-      while (end < this.count && !this.at(end).fragmentStart) end++;
+      while (end < this.length && !this.at(end).fragmentStart) end++;
       const last = this.at(end - 1);
-      if (start.fragmentStart && start.held && (withOpen || end < this.count) && last.pts + last.duration <= before) {
+      if (start.fragmentStart && start.held && (withOpen || end < this.length) && last.pts + last.duration <= before) {
         this.removeHeld(i, end);
         dropped++;
         continue;
@@ -289,7 +288,7 @@ export class FragmentQueue {
   }
 
   private removeHeld(start: number, end: number): void {
-    const open = end === this.count;
+    const open = end === this.length;
     this.removeRange(start, end - start, 'outsideEvent');
     this.droppedHeldFragments++;
     // The open fragment went: frames until the next key frame have no fragment to join.
@@ -300,7 +299,7 @@ export class FragmentQueue {
   nextUnsent(): Frame | undefined {
     // The ring read in place, not through at(): this runs once per frame plus once per drain (docs/performance.md).
     const ring = this.ring;
-    const count = this.count;
+    const count = this.length;
     let i = this.unsentFrom;
     while (i < count) {
       const frame = ring[(this.head + i) % ring.length]!;
@@ -318,8 +317,8 @@ export class FragmentQueue {
   /** Frees frames from the oldest end while they are sent (offline muxing: written means done). */
   releaseSent(): number {
     let n = 0;
-    while (this.count > 0 && this.ring[this.head]!.sent) {
-      this.dropHead();
+    while (this.length > 0 && this.ring[this.head]!.sent) {
+      this.releaseHead();
       n++;
     }
     return n;
@@ -327,20 +326,27 @@ export class FragmentQueue {
 
   /** Frees the oldest frame, sent or not (the offline Muxer writes each frame as it is queued: written means done). */
   releaseHead(): void {
-    if (this.count === 0) throw new RangeError('releaseHead on an empty queue');
-    this.dropHead();
+    if (this.length === 0) throw new RangeError('releaseHead on an empty queue');
+    const head = this.head;
+    const ring = this.ring;
+    const f = ring[head]!;
+    ring[head] = null;
+    this.head = (head + 1) % ring.length;
+    this.length--;
+    if (this.unsentFrom > 0) this.unsentFrom--;
+    this.pool.freeFrame(f);
   }
 
   /** Frees the oldest whole fragment (its ACK arrived). Returns the number of video frames freed (audio packets go with them). */
   releaseOldestFragment(): number {
-    if (this.count === 0) return 0;
+    if (this.length === 0) return 0;
     let n = 0;
     do {
       if (this.ring[this.head]!.track === 0) n++;
-      this.dropHead();
-    } while (this.count > 0 && !this.at(0).fragmentStart);
+      this.releaseHead();
+    } while (this.length > 0 && !this.at(0).fragmentStart);
     // Releasing the open fragment closes it: its later frames could only follow a start that is gone.
-    if (this.count === 0 && this.open) {
+    if (this.length === 0 && this.open) {
       this.open = false;
     }
     return n;
@@ -348,7 +354,7 @@ export class FragmentQueue {
 
   /** Marks every held frame unsent so a new connection replays them with their original timecodes. */
   rewind(): void {
-    for (let i = 0; i < this.count; i++) this.at(i).sent = false;
+    for (let i = 0; i < this.length; i++) this.at(i).sent = false;
     this.unsentFrom = 0;
   }
 
@@ -361,13 +367,13 @@ export class FragmentQueue {
    * Returns false when nothing could be freed (everything held is in flight).
    */
   reclaim(): boolean {
-    for (let i = 0; i < this.count; i++) {
+    for (let i = 0; i < this.length; i++) {
       const f = this.at(i);
       if (!f.fragmentStart || f.sent) continue;
       let end = i + 1;
-      while (end < this.count && !this.at(end).fragmentStart) end++;
+      while (end < this.length && !this.at(end).fragmentStart) end++;
       if (this.at(end - 1).sent) continue; // partly sent
-      const complete = end < this.count;
+      const complete = end < this.length;
       if (complete && !f.held && this.spill?.keep(this, i, end - i)) {
         this.removeRange(i, end - i, null);
         this.spilledFragments++;
@@ -387,28 +393,19 @@ export class FragmentQueue {
    * one partly sent. Returns the frames dropped (0: none qualifies).
    */
   dropOldestUnsent(reason: DropReason, startsBefore: number): number {
-    for (let i = 0; i < this.count; i++) {
+    for (let i = 0; i < this.length; i++) {
       const f = this.at(i);
       if (!f.fragmentStart || f.sent || f.held) continue; // held: the gate's pre-roll, dropped by its own rule
       if (f.pts >= startsBefore) return 0;
       let end = i + 1;
-      while (end < this.count && !this.at(end).fragmentStart) end++;
-      if (end === this.count) return 0; // the open fragment
+      while (end < this.length && !this.at(end).fragmentStart) end++;
+      if (end === this.length) return 0; // the open fragment
       if (this.at(end - 1).sent) continue; // partly sent
       const n = this.removeRange(i, end - i, reason);
       this.droppedFragments++;
       return n;
     }
     return 0;
-  }
-
-  private dropHead(): void {
-    const f = this.ring[this.head]!;
-    this.ring[this.head] = null;
-    this.head = (this.head + 1) % this.ring.length;
-    this.count--;
-    if (this.unsentFrom > 0) this.unsentFrom--;
-    this.pool.freeFrame(f);
   }
 
   /**
@@ -434,7 +431,7 @@ export class FragmentQueue {
     }
     for (let i = 0; i < n; i++) this.ring[(this.head + i) % cap] = null;
     this.head = (this.head + n) % cap;
-    this.count -= n;
+    this.length -= n;
     // Only un-sent fragments are removed, so the cursor is at or before `start`; clamp to be safe.
     if (this.unsentFrom > start) this.unsentFrom = Math.max(start, this.unsentFrom - n);
     return video;

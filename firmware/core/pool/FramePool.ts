@@ -36,16 +36,18 @@ export type DropReason = (typeof DROP_REASONS)[number];
  * nothing here allocates after boot.
  */
 export class FramePool {
-  readonly sizing: PoolSizing;
-  readonly slots: readonly Slot[];
-  private readonly frames: Frame[];
+  // The fields every frame reads (takeFrame, freeFrame) come first: XS finds a property by walking the object's own
+  // properties in the order they were defined (docs/performance.md, eighth step).
   /** Free records: a stack in `freeFrames[0..freeCount)`, element reads and a count, not `pop`/`push` calls. */
   private readonly freeFrames: Frame[];
   private freeCount: number;
   /** The fewest free records there ever were (framesHighWater = maxFrames - freeLow): one field per take. */
   private freeLow: number;
-  private slotCursor = 0;
   private slotsInUse = 0;
+  readonly sizing: PoolSizing;
+  readonly slots: readonly Slot[];
+  private readonly frames: Frame[];
+  private slotCursor = 0;
   private slotHighWater = 0;
   readonly drops: Record<DropReason, number> = {
     poolFull: 0,

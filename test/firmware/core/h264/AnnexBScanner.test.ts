@@ -151,6 +151,33 @@ test("findStartCodes (the board's port): the reference's pairs at every alignmen
   assert.is(port.findStartCodes!(hex('00 00 01'), 1, 3, new Uint32Array(2)), 0);
 });
 
+test("findStartCodes (the board's port): one start code at every offset of the 32-byte blocks, in payload without zeros and next to lone zeros", () => {
+  // The C scan tests 32 aligned bytes at a time for a zero at an odd address and looks closer only then: every
+  // position of a 3- or 4-byte start code in a block, at every alignment, with a lone zero before or after it
+  // or none, and ranges that end right before, inside and after it.
+  const port = portUnderTest();
+  for (const code of [hex('00 00 01'), hex('00 00 00 01')]) {
+    for (const lone of [-1, -3, 1, 2]) {
+      for (let shift = 0; shift < 4; shift++) {
+        for (let at = 0; at < 72; at++) {
+          const buffer = new Uint8Array(96).fill(0x55);
+          buffer.set(code, shift + at);
+          const z = lone < 0 ? shift + at + lone : shift + at + code.length + lone;
+          if (z >= shift && z < buffer.length) buffer[z] = 0;
+          for (const to of [shift + at + code.length - 1, shift + at + code.length, shift + at + code.length + 1, buffer.length]) {
+            const got = new Uint32Array(4);
+            const want = new Uint32Array(4);
+            const n = port.findStartCodes!(buffer, shift, to, got);
+            const what = `${code.length}-byte code at +${at}, shift ${shift}, lone zero ${lone}, to ${to}`;
+            assert.is(n, referenceFindStartCodes(buffer, shift, to, want), what);
+            assert.equal(Array.from(got.subarray(0, 2 * n)), Array.from(want.subarray(0, 2 * n)), what);
+          }
+        }
+      }
+    }
+  }
+});
+
 test("with the board's start-code scan (ByteScanPort, native C on XS): the JS loop's start codes on every fixture, fuzzed and cut inputs, in reads of 1 B to 64 KiB", () => {
   const port = portUnderTest();
   const random = prng(11);

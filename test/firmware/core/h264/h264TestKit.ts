@@ -88,8 +88,12 @@ export function referenceCloseAccessUnit(
   table: Float64Array,
   sps: Uint8Array,
   pps: Uint8Array,
+  cursor?: object,
+  pool?: object,
+  batch?: unknown[],
 ): number {
   if (from < 0 || to > bytes.length || from > to) throw new RangeError(`range ${from}..${to} outside ${bytes.length}`);
+  const completer = cursor && pool && batch ? { cursor: cursor as StreamCursor, pool: pool as unknown as PoolStack, batch } : undefined;
   const carried = s[AU_WALK.ZEROS]!;
   let z = carried;
   let quiet = true;
@@ -108,7 +112,7 @@ export function referenceCloseAccessUnit(
         s[AU_WALK.ZEROS] = runStart < from ? carried : 0;
         return result;
       }
-      if (result === AU_WALK.FRAME) return result;
+      if (result === AU_WALK.FRAME && !(completer && referenceComplete(s, table, completer))) return result;
     }
     z = 0;
   }
@@ -116,14 +120,52 @@ export function referenceCloseAccessUnit(
   return quiet ? AU_WALK.QUIET : AU_WALK.DONE;
 }
 
+/** FramePool's free-record stack as the contract names it (private fields of the pool). */
+interface PoolStack {
+  freeFrames: Frame[];
+  freeCount: number;
+  freeLow: number;
+}
+
+/**
+ * closeAccessUnit's completion (state[CLOSE]) by its contract: the complete access unit in DONE_* into the record on
+ * top of the pool's free stack, appended to the batch; false, with nothing changed, when the reader must judge it.
+ */
+function referenceComplete(s: Float64Array, table: Float64Array, o: { cursor: StreamCursor; pool: PoolStack; batch: unknown[] }): boolean {
+  if (s[AU_WALK.CLOSE] !== 1) return false;
+  const start = s[AU_WALK.DONE_START]!;
+  const end = s[AU_WALK.DONE_END]!;
+  const c = o.cursor;
+  const n = s[AU_WALK.BATCH]!;
+  if (end - start > s[AU_WALK.SLOT_BYTES]! || n >= o.batch.length || o.pool.freeCount === 0) return false;
+  if (!c.holds(start) || end > c.position || end <= start || c.onScratch) return false;
+  const frame = o.pool.freeFrames[o.pool.freeCount - 1]!;
+  referenceScanPort.fillFrameRecord!(frame, c, table, s[AU_WALK.DONE_COUNT]!, start, end, s[AU_WALK.SEQ]!, s[AU_WALK.DONE_KEY] === 1);
+  o.pool.freeCount--;
+  if (o.pool.freeCount < o.pool.freeLow) o.pool.freeLow = o.pool.freeCount;
+  o.batch[n] = frame;
+  s[AU_WALK.BATCH] = n + 1;
+  s[AU_WALK.SEQ] = s[AU_WALK.SEQ]! + 1;
+  return true;
+}
+
 /** pushAccessUnits by its contract: the cursor's commit, then referenceCloseAccessUnit over the read. */
-export function referencePushAccessUnits(cursor: object, n: number, s: Float64Array, table: Float64Array, sps: Uint8Array, pps: Uint8Array): number {
+export function referencePushAccessUnits(
+  cursor: object,
+  n: number,
+  s: Float64Array,
+  table: Float64Array,
+  sps: Uint8Array,
+  pps: Uint8Array,
+  pool?: object,
+  batch?: unknown[],
+): number {
   const c = cursor as StreamCursor;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > c.targetSpace) return -1;
   const from = c.targetOffset;
   const base = c.position - from;
   c.commit(n);
-  return referenceCloseAccessUnit(c.target, from, from + n, base, s, table, sps, pps);
+  return referenceCloseAccessUnit(c.target, from, from + n, base, s, table, sps, pps, c, pool, batch);
 }
 
 /** One start code of referenceCloseAccessUnit: close the open NAL unit quietly or hand over, classify the next. */
