@@ -138,6 +138,33 @@ test("scanJpeg (the board's scan): the TypeScript scan's index and record on dam
   }
 });
 
+test("scanJpeg (the board's scan): the marker after entropy-coded data found at every offset of the word blocks, past stuffed bytes", () => {
+  // SOI, a frame header (8x8, one component), a scan header, then `length` bytes of entropy-coded data and EOI.
+  const head = [0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0, 8, 0, 8, 1, 1, 0x11, 0, 0xff, 0xda, 0, 8, 1, 1, 0, 0, 63, 0];
+  let images = 0;
+  for (let shift = 0; shift < 4; shift++) {
+    for (let length = 0; length <= 80; length++) {
+      for (const stuffed of [-1, 0, 5, 31, 32, 33, 63]) {
+        if (stuffed >= 0 && stuffed + 2 > length) continue;
+        const data = new Uint8Array(shift + head.length + length + 2 + 40);
+        data.set(head, shift);
+        const body = shift + head.length;
+        data.fill(0x5a, body, body + length);
+        if (stuffed >= 0) data.set([0xff, stuffed & 1 ? 0x00 : 0xd3], body + stuffed); // X'FF00' or RST3
+        data.set([0xff, 0xd9], body + length);
+        data.fill(0x33, body + length + 2); // padding after the image: no X'FF'
+        const scanner = new JpegScanner(port);
+        assert.is(scanner.scan(data, 0, data.length), shift + 2);
+        assert.is(scanner.scan(data, shift + 2, data.length), body + length + 2, `shift ${shift}, ${length} bytes, stuffed at ${stuffed}`);
+        assert.is(scanner.event, JPEG_EVENT.EOI);
+        compareScans(data, (i) => i + 4096, `shift ${shift}, ${length} bytes, stuffed at ${stuffed}`);
+        images++;
+      }
+    }
+  }
+  assert.ok(images > 1000);
+});
+
 test("scanJpeg (the board's scan): the events at the fixture's first image, an empty range, and a record no scan leaves refused", () => {
   const base = fixture('mjpeg-320x240-10fps.mjpeg');
   const scanner = new JpegScanner(port);
