@@ -378,45 +378,66 @@ static int isFrameHeader(uint32_t m)
 /* Bytes per turn of findFF's main loop: eight aligned words, as fieldcamFindStartCodes takes them. */
 #define FF_BLOCK 32
 
+/* An X'FF' at d[j] that ends entropy-coded data: not a stuffed X'FF00' nor a restart marker RSTn (F.1.2.3, B.1.1.5;
+ * both belong to the data), or the last byte of the range (its next byte is not known yet). */
+#define ENDS_ENTROPY(d, j, n) ((j) + 1 == (n) || ((d)[(j) + 1] != 0x00 && ((d)[(j) + 1] & 0xf8) != 0xd0))
+
+/* An X'FF' at d[j] that findFF stops at: any, or with `entropy` one that ENDS_ENTROPY. */
+#define FF_STOP(d, j, n, entropy) ((d)[j] == 0xff && (!(entropy) || ENDS_ENTROPY(d, j, n)))
+
 /*
- * The first X'FF' in d[i..n), or n. Entropy-coded data is nearly all of a JPEG image, so this is the scanner's
- * cost: 32 aligned bytes per turn while none is X'FF' (on the ARM1176 an LDM and LDRs, eight UQSUB8, seven ORRs, a
- * test and the loop's three: under one instruction per byte); in a block that holds one, the first flagged word and
- * its lowest flag give the index (memory is little-endian on every target). A stuffed X'FF00' or RSTn brings the
- * caller back here, past it. Aligned loads as in fieldcamFindStartCodes.
+ * The first X'FF' in d[i..n) (with `entropy`: the first that ends entropy-coded data), or n. Entropy-coded data is
+ * nearly all of a JPEG image, so this is the scanner's cost: 32 aligned bytes per turn while none is X'FF' (on the
+ * ARM1176 an LDM and LDRs, eight UQSUB8, seven ORRs, a test and the loop's three: under one instruction per byte);
+ * in a block that holds one, each flag of each flagged word in turn, lowest first (memory is little-endian on every
+ * target), so a stuffed X'FF00' or RSTn costs a look at its next byte and no new search. Aligned loads as in
+ * fieldcamFindStartCodes.
  */
-static size_t findFF(const uint8_t* d, size_t i, size_t n)
+static size_t findFF(const uint8_t* d, size_t i, size_t n, int entropy)
 {
 	while (i < n && (((uintptr_t)(d + i)) & 3) != 0) {
-		if (d[i] == 0xff)
+		if (FF_STOP(d, i, n, entropy))
 			return i;
 		i++;
 	}
-	while (n - i >= FF_BLOCK) {
-		uint32_t w[8], k;
-		memcpy(w, __builtin_assume_aligned(d + i, 4), FF_BLOCK);
-		if (__builtin_expect((FF_FLAGS(w[0]) | FF_FLAGS(w[1]) | FF_FLAGS(w[2]) | FF_FLAGS(w[3]) | FF_FLAGS(w[4])
-					     | FF_FLAGS(w[5]) | FF_FLAGS(w[6]) | FF_FLAGS(w[7]))
-					    != 0,
-			    0)) {
-			for (k = 0; k < 8; k++) {
-				uint32_t m = FF_FLAGS(w[k]);
-				if (m)
-					return i + 4 * k + ((size_t)__builtin_ctz(m) >> 3);
+	if (n - i >= FF_BLOCK) {
+		/* One pointer against the last block's start: the loop's own cost is an add, a compare and a branch. */
+		const uint8_t* p = d + i;
+		const uint8_t* last = d + n - FF_BLOCK;
+		do {
+			uint32_t w[8], k;
+			memcpy(w, __builtin_assume_aligned(p, 4), FF_BLOCK);
+			if (__builtin_expect((FF_FLAGS(w[0]) | FF_FLAGS(w[1]) | FF_FLAGS(w[2]) | FF_FLAGS(w[3]) | FF_FLAGS(w[4])
+						     | FF_FLAGS(w[5]) | FF_FLAGS(w[6]) | FF_FLAGS(w[7]))
+						    != 0,
+				    0)) {
+				/* Words loaded again (rare): indexing w here would keep the block on the stack in the main loop. */
+				for (k = 0; k < 8; k++) {
+					uint32_t x, m;
+					memcpy(&x, __builtin_assume_aligned(p + 4 * k, 4), 4);
+					for (m = FF_FLAGS(x); m; m &= m - 1) {
+						size_t j = (size_t)(p - d) + 4 * k + ((size_t)__builtin_ctz(m) >> 3);
+						if (FF_STOP(d, j, n, entropy))
+							return j;
+					}
+				}
 			}
-		}
-		i += FF_BLOCK;
+			p += FF_BLOCK;
+		} while (p <= last);
+		i = (size_t)(p - d);
 	}
 	while (n - i >= 4) {
 		uint32_t w, m;
 		memcpy(&w, __builtin_assume_aligned(d + i, 4), 4);
-		m = FF_FLAGS(w);
-		if (m)
-			return i + ((size_t)__builtin_ctz(m) >> 3);
+		for (m = FF_FLAGS(w); m; m &= m - 1) {
+			size_t j = i + ((size_t)__builtin_ctz(m) >> 3);
+			if (FF_STOP(d, j, n, entropy))
+				return j;
+		}
 		i += 4;
 	}
 	while (i < n) {
-		if (d[i] == 0xff)
+		if (FF_STOP(d, i, n, entropy))
 			return i;
 		i++;
 	}
@@ -473,27 +494,15 @@ static size_t jpegScan(const uint8_t* d, size_t i, size_t n, uint32_t* st)
 	st[JS_EVENT] = JE_NONE;
 	while (i < n) {
 		switch (st[JS_STATE]) {
-		case J_ENTROPY:
-			/* Stuffed X'FF00' and RSTn stay in this loop; any other X'FF' ends it (F.1.2.3, B.2.1). */
-			for (;;) {
-				size_t j = findFF(d, i, n);
-				uint8_t b;
-				if (j == n)
-					return n;
-				if (j + 1 == n) {
-					st[JS_STATE] = J_ENTROPY_FF;
-					return n;
-				}
-				b = d[j + 1];
-				if (b == 0x00 || (b & 0xf8) == 0xd0) {
-					i = j + 2;
-					continue;
-				}
-				i = j + 1;
-				st[JS_STATE] = J_ENTROPY_FF;
-				break;
-			}
+		case J_ENTROPY: {
+			/* Stuffed X'FF00' and RSTn are passed over in findFF; any other X'FF' ends the data (F.1.2.3, B.2.1). */
+			size_t j = findFF(d, i, n, 1);
+			if (j == n)
+				return n;
+			i = j + 1;
+			st[JS_STATE] = J_ENTROPY_FF;
 			break;
+		}
 		case J_ENTROPY_FF: {
 			uint8_t b = d[i];
 			if (b == 0x00 || (b & 0xf8) == 0xd0) {
@@ -507,7 +516,7 @@ static size_t jpegScan(const uint8_t* d, size_t i, size_t n, uint32_t* st)
 			break;
 		}
 		case J_SEEK: {
-			size_t j = findFF(d, i, n);
+			size_t j = findFF(d, i, n, 0);
 			if (j == n)
 				return n;
 			i = j + 1;
