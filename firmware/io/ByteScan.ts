@@ -90,6 +90,14 @@ export interface ByteScanPort {
    */
   scanJpeg?(bytes: Uint8Array, from: number, to: number, state: Uint32Array): number;
   /**
+   * With scanJpeg: a camera read of `n` bytes in one call. On the reader's StreamCursor (io names it `object`): what
+   * `commit(n)` does to its `targetOffset`, `targetSpace` and `position`, then scanJpeg over `cursor.target` from the
+   * old `targetOffset` to min(`stop`, old `targetOffset` + n) (an empty range when `stop` is at or before the old
+   * `targetOffset`) with `state`; returns its index. Returns -1 with nothing changed when `n` is not an integer from
+   * 1 to `targetSpace` (the reader's push then refuses it as without the port).
+   */
+  pushJpeg?(cursor: object, n: number, stop: number, state: Uint32Array): number;
+  /**
    * With closeAccessUnit: the access unit's table (`count` rows of logical header offset, length, start-code
    * length, type) into a frame record's NAL arrays, offsets minus `start`. Throws RangeError past any array.
    */

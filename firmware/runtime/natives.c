@@ -348,6 +348,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "copyNalTable", fieldcamNativeCopyNalTable, 7 },
 	{ "fillFrameRecord", fieldcamNativeFillFrameRecord, 8 },
 	{ "scanJpeg", fieldcamNativeScanJpeg, 4 },
+	{ "pushJpeg", fieldcamNativePushJpeg, 4 },
 	{ "ackFollow", fieldcamNativeAckFollow, 5 },
 	{ "ackRead", fieldcamNativeAckRead, 3 },
 	{ "mkvBlock", fieldcamNativeMkvBlock, 5 },

@@ -198,6 +198,7 @@ void fieldcamNativePushAccessUnits(txMachine* the);
 void fieldcamNativeCopyNalTable(txMachine* the);
 void fieldcamNativeFillFrameRecord(txMachine* the);
 void fieldcamNativeScanJpeg(txMachine* the);
+void fieldcamNativePushJpeg(txMachine* the);
 
 /* ---- ack.c: the PutMedia ACK stream's framing walk (its contract is AckScanPort.followAck) ---- */
 void fieldcamNativeAckFollow(txMachine* the);

@@ -8,6 +8,7 @@
  *   native.classifyNals(data, from, to, zeros, hasVcl, out)  start codes plus each NAL's type and access-unit
  *                                                 boundary (H.264 7.4.1.2.3): see below
  *   native.scanJpeg(data, from, to, state)        the JPEG scanner over [from, to) up to its next event: see below
+ *   native.pushJpeg(cursor, n, stop, state)       a camera read committed into the cursor and scanned (scanJpeg)
  */
 #include "runtime.h"
 
@@ -642,4 +643,61 @@ void fieldcamNativeScanJpeg(txMachine* the)
 	if (st[JS_STATE] >= J_STATES || st[JS_HEAD_WANT] > JS_HEAD_BYTES || st[JS_HEAD_HAVE] > st[JS_HEAD_WANT])
 		xsRangeError("state is not a JPEG scanner's record (state %u, head %u of %u)", st[JS_STATE], st[JS_HEAD_HAVE], st[JS_HEAD_WANT]);
 	xsResult = xsNumber(from + (double)jpegScan(d, 0, (size_t)(to - from), st));
+}
+
+/*
+ * native.pushJpeg(cursor, n, stop, state): a camera read of `n` bytes in one call (ByteScanPort.pushJpeg): what
+ * StreamCursor.commit(n) does to the cursor's fields (targetOffset, targetSpace, position; as pushAccessUnits does),
+ * then scanJpeg over cursor.target from the old targetOffset to min(stop, old targetOffset + n) (the reader's cap on
+ * an image being assembled; an empty range when stop is at or before the old targetOffset). Returns scanJpeg's index,
+ * or -1 with nothing changed when `n` is not an integer in 1..targetSpace, `stop` is not a number, or the cursor's
+ * fields are not what StreamCursor keeps: the reader's own push then decides (and names the error).
+ */
+enum { JC_TARGET, JC_TARGET_OFFSET, JC_TARGET_SPACE, JC_POSITION, JC_COUNT };
+static const char* const gJpegCursorNames[JC_COUNT] = { "target", "targetOffset", "targetSpace", "position" };
+static txID gJpegCursorIds[JC_COUNT];
+static txMachine* gJpegCursorIdsOf = NULL;
+
+void fieldcamNativePushJpeg(txMachine* the)
+{
+	txSlot* c[JC_COUNT];
+	double n, stop, from, space, position;
+	const uint8_t* d;
+	uint32_t* st;
+	size_t size, slots, i, to;
+	if (gJpegCursorIdsOf != the) {
+		for (i = 0; i < JC_COUNT; i++)
+			gJpegCursorIds[i] = xsID((char*)gJpegCursorNames[i]);
+		gJpegCursorIdsOf = the;
+	}
+	fieldcamFindFields(fieldcamObjectOf(the, &xsArg(0), "cursor"), gJpegCursorIds, JC_COUNT, c);
+	st = fieldcamViewData(the, &xsArg(3), 4, &slots, "state");
+	if (slots < JS_SIZE)
+		xsRangeError("state must hold %d entries, it has %zu", JS_SIZE, slots);
+	if (st[JS_STATE] >= J_STATES || st[JS_HEAD_WANT] > JS_HEAD_BYTES || st[JS_HEAD_HAVE] > st[JS_HEAD_WANT])
+		xsRangeError("state is not a JPEG scanner's record (state %u, head %u of %u)", st[JS_STATE], st[JS_HEAD_HAVE], st[JS_HEAD_WANT]);
+	xsResult = xsInteger(-1);
+	if ((xsTypeOf(xsArg(1)) != xsIntegerType && xsTypeOf(xsArg(1)) != xsNumberType)
+			|| (xsTypeOf(xsArg(2)) != xsIntegerType && xsTypeOf(xsArg(2)) != xsNumberType))
+		return;
+	n = xsToNumber(xsArg(1));
+	stop = xsToNumber(xsArg(2));
+	if (!c[JC_TARGET] || !c[JC_TARGET_OFFSET] || !c[JC_TARGET_SPACE] || !c[JC_POSITION] || stop != stop)
+		return;
+	from = fieldcamNumberField(the, c[JC_TARGET_OFFSET], "cursor.targetOffset");
+	space = fieldcamNumberField(the, c[JC_TARGET_SPACE], "cursor.targetSpace");
+	position = fieldcamNumberField(the, c[JC_POSITION], "cursor.position");
+	if (!(n >= 1 && n <= space && n == (double)(uint32_t)n) || !(from >= 0) || from != (double)(size_t)from)
+		return;
+	d = fieldcamViewData(the, c[JC_TARGET], 1, &size, "cursor.target");
+	if (from + n > (double)size)
+		return;
+	/* StreamCursor.commit(n). */
+	fieldcamSetNumberField(the, c[JC_TARGET_OFFSET], from + n, "cursor.targetOffset");
+	fieldcamSetNumberField(the, c[JC_TARGET_SPACE], space - n, "cursor.targetSpace");
+	fieldcamSetNumberField(the, c[JC_POSITION], position + n, "cursor.position");
+	to = (size_t)(from + n);
+	if (stop < (double)to)
+		to = stop <= from ? (size_t)from : (size_t)stop;
+	xsResult = xsNumber(from + (double)jpegScan(d + (size_t)from, 0, to - (size_t)from, st));
 }

@@ -124,6 +124,8 @@ export interface NativeHost {
   fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
   /** The JPEG scanner up to its next event (scan.c; the contract is ByteScanPort.scanJpeg). */
   scanJpeg(data: Uint8Array, from: number, to: number, state: Uint32Array): number;
+  /** A camera read committed into the cursor and scanned (scan.c; the contract is ByteScanPort.pushJpeg). */
+  pushJpeg(cursor: object, n: number, stop: number, state: Uint32Array): number;
 
   /** The PutMedia ACK stream's framing walk (ack.c; the contract is AckScanPort.followAck). */
   ackFollow(bytes: Uint8Array, from: number, end: number, state: Float64Array, scratch: Uint8Array): number;

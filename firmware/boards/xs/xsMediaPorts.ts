@@ -18,6 +18,7 @@ export function xsByteScan(): NonNullable<Board['byteScan']> {
     copyNalTable: native.copyNalTable,
     fillFrameRecord: native.fillFrameRecord,
     scanJpeg: native.scanJpeg,
+    pushJpeg: native.pushJpeg,
   });
 }
 

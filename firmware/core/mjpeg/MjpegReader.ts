@@ -96,6 +96,8 @@ export class MjpegReader {
   /** The scanner's state record, and the board's scan of it (ByteScanPort.scanJpeg), called without the method between. */
   private readonly jpeg: Uint32Array;
   private readonly scanJpeg: ByteScanPort['scanJpeg'];
+  /** With it, the board's commit and first scan of a read in one call (ByteScanPort.pushJpeg). */
+  private readonly pushJpeg: ByteScanPort['pushJpeg'];
   private readonly slotBytes: number;
   readonly strict: boolean;
   private sawImage = false;
@@ -125,6 +127,7 @@ export class MjpegReader {
     this.scanner = new JpegScanner(options.byteScan);
     this.jpeg = this.scanner.state;
     this.scanJpeg = this.scanner.native;
+    this.pushJpeg = this.scanJpeg ? options.byteScan?.pushJpeg : undefined;
     this.pool = options.pool;
     this.slotBytes = options.pool.sizing.slotBytes;
     this.onFrame = options.onFrame;
@@ -158,18 +161,31 @@ export class MjpegReader {
   push(n: number): void {
     if (this.phase !== READY) this.refuseCall('push');
     const cursor = this.cursor;
-    // (n | 0) === n: an integer (n is at most a slot's size, far below 2^31).
-    if (!(n >= 0 && n <= cursor.targetSpace) || (n | 0) !== n) {
-      throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
-    }
-    if (n === 0) return;
-    const bytes = cursor.target;
     const from = cursor.targetOffset;
     const to = from + n;
-    cursor.commit(n);
     // bytes[i] is at logical offset base + i.
-    const base = cursor.position - to;
+    const base = cursor.position - from;
     const st = this.jpeg;
+    // With the board's pushJpeg the commit and the first scan are one native call; -1: n refused, nothing changed.
+    let i = -1;
+    const pushJpeg = this.pushJpeg;
+    if (pushJpeg) {
+      let stop = to;
+      if (this.assembling) {
+        const cap = this.imageStart + this.slotBytes - base;
+        if (cap < stop) stop = cap; // at or before `from`: nothing scanned, the loop refuses the image
+      }
+      i = pushJpeg(cursor, n, stop, st);
+    }
+    if (i < 0) {
+      // (n | 0) === n: an integer (n is at most a slot's size, far below 2^31).
+      if (!(n >= 0 && n <= cursor.targetSpace) || (n | 0) !== n) {
+        throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
+      }
+      if (n === 0) return;
+      cursor.commit(n);
+    }
+    const bytes = cursor.target;
     const scanJpeg = this.scanJpeg;
     const scanner = this.scanner;
     // A sentinel X'FF' in the unread tail of the slot bounds the TypeScript scan's indexOf to the new bytes; the
@@ -178,20 +194,26 @@ export class MjpegReader {
     // BUSY while callbacks may run; any exception ends the reader (CLOSED), so no `finally` is needed to leave it.
     this.phase = BUSY;
     try {
-      let i = from;
-      while (i < to) {
-        // An image being assembled is never scanned past `slotBytes`, so it is refused at the same byte
-        // (and before any later error in it) however the stream was cut into reads.
-        let stop = to;
-        if (this.assembling) {
-          const cap = this.imageStart + this.slotBytes - base;
-          if (cap <= i) {
-            this.tooLarge();
-            continue;
+      // pushJpeg's scan: its event waits in the record.
+      let scanned = i >= 0;
+      if (!scanned) i = from;
+      while (scanned || i < to) {
+        if (scanned) {
+          scanned = false;
+        } else {
+          // An image being assembled is never scanned past `slotBytes`, so it is refused at the same byte
+          // (and before any later error in it) however the stream was cut into reads.
+          let stop = to;
+          if (this.assembling) {
+            const cap = this.imageStart + this.slotBytes - base;
+            if (cap <= i) {
+              this.tooLarge();
+              continue;
+            }
+            if (cap < stop) stop = cap;
           }
-          if (cap < stop) stop = cap;
+          i = scanJpeg ? scanJpeg(bytes, i, stop, st) : scanner.scan(bytes, i, stop);
         }
-        i = scanJpeg ? scanJpeg(bytes, i, stop, st) : scanner.scan(bytes, i, stop);
         const event = st[EVENT];
         if (event === SOI) {
           // startImage, inline: once per image.

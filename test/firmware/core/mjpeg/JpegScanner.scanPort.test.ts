@@ -7,7 +7,7 @@ import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../
 import { JPEG_EVENT, JpegScanner } from '../../../../firmware/core/mjpeg/JpegScanner.ts';
 import { JPEG_SCAN, JPEG_STATE } from '../../../../firmware/core/mjpeg/jpegScanState.ts';
 import { MjpegReader } from '../../../../firmware/core/mjpeg/MjpegReader.ts';
-import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
+import { PREPARE, StreamCursor } from '../../../../firmware/core/media/StreamCursor.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import { prng, referenceScanPort } from '../h264/h264TestKit.ts';
 import { run } from './mjpegKit.ts';
@@ -26,6 +26,15 @@ function byteByByte(bytes: Uint8Array, from: number, to: number, state: Uint32Ar
   return i;
 }
 
+/** pushJpeg by its contract under Node: StreamCursor.commit, then the byte-by-byte scan. */
+function referencePushJpeg(cursor: object, n: number, stop: number, state: Uint32Array): number {
+  const c = cursor as StreamCursor;
+  if (typeof n !== 'number' || typeof stop !== 'number' || Number.isNaN(stop) || !(n >= 1 && n <= c.targetSpace) || n !== Math.floor(n)) return -1;
+  const from = c.targetOffset;
+  c.commit(n);
+  return byteByByte(c.target, from, Math.min(from + n, Math.max(stop, from)), state);
+}
+
 const board = boardByteScan();
 const port: ByteScanPort = board ?? {
   indexOfByte(bytes, value, from, to) {
@@ -33,6 +42,7 @@ const port: ByteScanPort = board ?? {
     return -1;
   },
   scanJpeg: byteByByte,
+  pushJpeg: referencePushJpeg,
 };
 /** The TypeScript scan (the reader without the board). */
 const typescript: ByteScanPort | undefined = undefined;
@@ -198,6 +208,46 @@ test("scanJpeg (the board's scan): the events at the fixture's first image, an e
   rangeError(() => board.scanJpeg!(base, 0, 100, new Uint32Array(JPEG_SCAN.SIZE - 1)), 'a short record');
   rangeError(() => board.scanJpeg!(base, 10, 5, new Uint32Array(JPEG_SCAN.SIZE)), 'a reversed range');
   rangeError(() => board.scanJpeg!(base, 0, base.length + 1, new Uint32Array(JPEG_SCAN.SIZE)), 'past the bytes');
+});
+
+test("pushJpeg (the board's read): the cursor committed as commit(n) does and the read scanned to the event, stop honoured; bad counts refused untouched", () => {
+  const base = fixture('mjpeg-320x240-10fps.mjpeg');
+  const random = prng(37);
+  const pool = new FramePool({ slotCount: 2, slotBytes: 65536, maxFrames: 2, nalsPerFrame: 0 });
+  const cursor = new StreamCursor(pool);
+  const plain = new StreamCursor(pool);
+  assert.is(cursor.prepare(), PREPARE.OK);
+  assert.is(plain.prepare(), PREPARE.OK);
+  const got = new JpegScanner(port);
+  const want = new JpegScanner();
+  const fields = (c: StreamCursor) => [c.targetOffset, c.targetSpace, c.position];
+  let pos = 0;
+  for (let k = 0; pos < 60000; k++) {
+    const n = 1 + Math.floor(random() * 3000);
+    const from = cursor.targetOffset;
+    // Every third read with a stop inside it, at or before `from` now and then (the reader's cap on an image).
+    const stop = k % 3 === 0 ? from + Math.floor(random() * n) - (k % 9 === 0 ? 10 : 0) : from + n + 5;
+    cursor.target.set(base.subarray(pos, pos + n), from);
+    plain.target.set(base.subarray(pos, pos + n), from);
+    const i = port.pushJpeg!(cursor, n, stop, got.state);
+    plain.commit(n);
+    const j = want.scan(plain.target, from, Math.min(from + n, Math.max(stop, from)));
+    assert.equal([i, Array.from(got.state), fields(cursor)], [j, Array.from(want.state), fields(plain)], `read ${k} of ${n} bytes at ${from}, stop ${stop}`);
+    // The rest of the read, as the reader goes on after an event.
+    for (let r = j; r < from + n; ) {
+      const a = got.scan(cursor.target, r, from + n);
+      r = want.scan(plain.target, r, from + n);
+      assert.equal([a, Array.from(got.state)], [r, Array.from(want.state)], `read ${k}: the scan after the event`);
+    }
+    pos += n;
+  }
+  const before = fields(cursor);
+  const record = Array.from(got.state);
+  for (const n of [0, -1, 1.5, Number.NaN, cursor.targetSpace + 1, '4' as unknown as number]) {
+    assert.is(port.pushJpeg!(cursor, n, cursor.targetOffset + 10, got.state), -1, `n = ${String(n)}`);
+  }
+  assert.is(port.pushJpeg!(cursor, 4, Number.NaN, got.state), -1, 'a stop that is not a number');
+  assert.equal([fields(cursor), Array.from(got.state)], [before, record], 'nothing changed by a refused read');
 });
 
 test("the reader with the board's scan: the images, errors and counters of the TypeScript scan, in reads of 1 B to 64 KiB, on damaged and cut copies", () => {
