@@ -12,6 +12,7 @@ const WIDTH = JPEG_SCAN.WIDTH;
 const HEIGHT = JPEG_SCAN.HEIGHT;
 const MARKER = JPEG_STATE.MARKER;
 const SEEK_FF = JPEG_STATE.SEEK_FF;
+const NONE = JPEG_EVENT.NONE;
 const SOI = JPEG_EVENT.SOI;
 const EOI = JPEG_EVENT.EOI;
 const ERROR = JPEG_EVENT.ERROR;
@@ -185,65 +186,70 @@ export class MjpegReader {
       if (n === 0) return;
       cursor.commit(n);
     }
-    const bytes = cursor.target;
-    const scanJpeg = this.scanJpeg;
-    const scanner = this.scanner;
-    // A sentinel X'FF' in the unread tail of the slot bounds the TypeScript scan's indexOf to the new bytes; the
-    // next read overwrites it, and no frame refers past the cursor's position.
-    if (!scanJpeg && to < bytes.length) bytes[to] = 0xff;
-    // BUSY while callbacks may run; any exception ends the reader (CLOSED), so no `finally` is needed to leave it.
-    this.phase = BUSY;
-    try {
-      // pushJpeg's scan: its event waits in the record.
-      let scanned = i >= 0;
-      if (!scanned) i = from;
-      while (scanned || i < to) {
-        if (scanned) {
-          scanned = false;
-        } else {
-          // An image being assembled is never scanned past `slotBytes`, so it is refused at the same byte
-          // (and before any later error in it) however the stream was cut into reads.
-          let stop = to;
-          if (this.assembling) {
-            const cap = this.imageStart + this.slotBytes - base;
-            if (cap <= i) {
-              this.tooLarge();
-              continue;
+    // A read pushJpeg scanned whole without an event (most reads inside an image) can neither call back nor fail: no
+    // loop and no `try` (30 computrons in XS) for it.
+    if (i !== to || st[EVENT] !== NONE) {
+      const bytes = cursor.target;
+      const scanJpeg = this.scanJpeg;
+      const scanner = this.scanner;
+      // A sentinel X'FF' in the unread tail of the slot bounds the TypeScript scan's indexOf to the new bytes; the
+      // next read overwrites it, and no frame refers past the cursor's position.
+      if (!scanJpeg && to < bytes.length) bytes[to] = 0xff;
+      // BUSY while callbacks may run; any exception ends the reader (CLOSED), so no `finally` is needed to leave it.
+      this.phase = BUSY;
+      try {
+        // pushJpeg's scan: its event waits in the record.
+        let scanned = i >= 0;
+        if (!scanned) i = from;
+        while (scanned || i < to) {
+          if (scanned) {
+            scanned = false;
+          } else {
+            // An image being assembled is never scanned past `slotBytes`, so it is refused at the same byte
+            // (and before any later error in it) however the stream was cut into reads.
+            let stop = to;
+            if (this.assembling) {
+              const cap = this.imageStart + this.slotBytes - base;
+              if (cap <= i) {
+                this.tooLarge();
+                continue;
+              }
+              if (cap < stop) stop = cap;
             }
-            if (cap < stop) stop = cap;
+            i = scanJpeg ? scanJpeg(bytes, i, stop, st) : scanner.scan(bytes, i, stop);
           }
-          i = scanJpeg ? scanJpeg(bytes, i, stop, st) : scanner.scan(bytes, i, stop);
+          const event = st[EVENT];
+          if (event === SOI) {
+            // startImage, inline: once per image.
+            const start = base + i - 2;
+            const gapStart = this.gapStart;
+            if (this.strict && start - gapStart > GAP_CHECKED) this.checkGap(start);
+            // An SOI that cut the previous image short starts one byte before the gap (its X'FF' was read first).
+            if (start > gapStart) this.counters.paddingBytes += start - gapStart;
+            this.sawImage = true;
+            this.assembling = true;
+            this.imageStart = start;
+          } else if (event === EOI) this.endImage(base + i);
+          else if (event === ERROR) this.imageFailed(base + i);
         }
-        const event = st[EVENT];
-        if (event === SOI) {
-          // startImage, inline: once per image.
-          const start = base + i - 2;
-          const gapStart = this.gapStart;
-          if (this.strict && start - gapStart > GAP_CHECKED) this.checkGap(start);
-          // An SOI that cut the previous image short starts one byte before the gap (its X'FF' was read first).
-          if (start > gapStart) this.counters.paddingBytes += start - gapStart;
-          this.sawImage = true;
-          this.assembling = true;
-          this.imageStart = start;
-        } else if (event === EOI) this.endImage(base + i);
-        else if (event === ERROR) this.imageFailed(base + i);
+      } catch (err) {
+        // A malformed image (strict) or a throwing callback leaves the rest of the read unparsed.
+        this.close();
+        throw err;
       }
-      const position = base + to;
-      // Outside an image (JPEG_STATE.SEEK or SEEK_FF): the gap so far, less an X'FF' that may open the next SOI.
-      const state = st[STATE]!;
-      if (state < MARKER && this.strict) {
-        const gapEnd = position - (state === SEEK_FF ? 1 : 0);
-        if (gapEnd - this.gapStart > GAP_CHECKED) this.checkGap(gapEnd);
-      }
-      // The SOI of the next image may begin with the last byte read; the cursor always keeps the slot
-      // before the one being filled, so one byte of look-behind is held without asking for it.
-      cursor.keepFrom = this.assembling ? this.imageStart : position;
-    } catch (err) {
-      // A malformed image (strict) or a throwing callback leaves the rest of the read unparsed.
-      this.close();
-      throw err;
+      this.phase = READY;
     }
-    this.phase = READY;
+    const position = base + to;
+    // Outside an image (JPEG_STATE.SEEK or SEEK_FF): the gap so far, less an X'FF' that may open the next SOI. (A
+    // gap refused here ends the reader in `fail`.)
+    const state = st[STATE]!;
+    if (state < MARKER && this.strict) {
+      const gapEnd = position - (state === SEEK_FF ? 1 : 0);
+      if (gapEnd - this.gapStart > GAP_CHECKED) this.checkGap(gapEnd);
+    }
+    // The SOI of the next image may begin with the last byte read; the cursor always keeps the slot
+    // before the one being filled, so one byte of look-behind is held without asking for it.
+    cursor.keepFrom = this.assembling ? this.imageStart : position;
   }
 
   /**
