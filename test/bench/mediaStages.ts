@@ -5,7 +5,7 @@
 // twice minus once, as in the bench. Usage:
 //   nice node --import tsx test/bench/mediaStages.ts [h264|mjpeg320|mjpeg640]
 // FIELDCAM_STAGES_C / FIELDCAM_STAGES_XS: comma lists of the runtime's and the engine's objects to name (15 stages
-// at most, the counter's limit).
+// at most, the counter's limit). FIELDCAM_STAGES_RUNTIME: another armv6 build directory (its fieldcam-runtime and map).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -32,7 +32,8 @@ await build({
   charset: 'ascii',
   logLevel: 'warning',
 });
-const map = readFileSync(join(ROOT, 'build/xs/armv6/fieldcam-runtime.map'), 'utf8');
+const RUNTIME_DIR = process.env.FIELDCAM_STAGES_RUNTIME ?? join(ROOT, 'build/xs/armv6');
+const map = readFileSync(join(RUNTIME_DIR, 'fieldcam-runtime.map'), 'utf8');
 const ranges: { start: number; size: number; stage: string }[] = [];
 // " .text.name  0xADDR  0xSIZE  file" (sim/profile/runtimeStages.ts reads the same map).
 for (const m of map.slice(map.indexOf('Linker script and memory map')).matchAll(/^ (\.text[^\s]*)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S[^\n]*)$/gm)) {
@@ -51,7 +52,7 @@ writeFileSync(twice, Buffer.concat([readFileSync(clip.file), readFileSync(clip.f
 const run = async (file: string) => {
   const r = await countInstructions({
     cpu: 'arm1176',
-    program: join(ROOT, 'build/xs/armv6/fieldcam-runtime'),
+    program: join(RUNTIME_DIR, 'fieldcam-runtime'),
     args: [bundle, clip.codec, String(clip.fps), 'native'],
     cwd: ROOT,
     stdinFile: file,
