@@ -82,27 +82,21 @@ export interface ByteScanPort {
     batch?: unknown[],
   ): number;
   /**
-   * The end of JPEG entropy-coded data: the first j in [from, to) with bytes[j] === 0xFF whose next byte, when
-   * j + 1 < to, is neither 0x00 (a stuffed X'FF00', T.81 F.1.2.3) nor 0xD0-0xD7 (a restart marker, B.1.1.5), or -1.
-   * Never reads outside [from, to). Optional: without it the JPEG scanner steps through each X'FF' in JS.
+   * The JPEG scanner (firmware/core/mjpeg/JpegScanner.scan) in one call per event: consumes bytes[from..to) up to
+   * the first SOI, EOI or error and returns the index of the first unconsumed byte, on `state` (JpegScanner.state,
+   * the layout of firmware/core/mjpeg/jpegScanState.ts), exactly as the TypeScript scan would: the same index, state
+   * record and event, so either continues the other. Throws RangeError for a record no scan could leave. Never
+   * reads outside [from, to). Optional: without it the scanner runs in TypeScript.
    */
-  findJpegMarker?(bytes: Uint8Array, from: number, to: number): number;
+  scanJpeg?(bytes: Uint8Array, from: number, to: number, state: Uint32Array): number;
   /**
-   * JPEG headers: from `from`, where a marker must start, past every whole marker segment in [from, to) that the
-   * scanner only skips (X'FF', a code other than SOFn, DHP, SOS, DNL, SOI, EOI, TEM, RSTn, X'FF' or X'00', a
-   * length >= 2 and its bytes); returns where the first other thing starts (`from` when it is one). Optional:
-   * without it the JPEG scanner walks each segment's marker and length in JS.
+   * With scanJpeg: a camera read of `n` bytes in one call. On the reader's StreamCursor (io names it `object`): what
+   * `commit(n)` does to its `targetOffset`, `targetSpace` and `position`, then scanJpeg over `cursor.target` from the
+   * old `targetOffset` to min(`stop`, old `targetOffset` + n) (an empty range when `stop` is at or before the old
+   * `targetOffset`) with `state`; returns its index. Returns -1 with nothing changed when `n` is not an integer from
+   * 1 to `targetSpace` (the reader's push then refuses it as without the port).
    */
-  skipJpegSegments?(bytes: Uint8Array, from: number, to: number): number;
-  /**
-   * JPEG headers up to the entropy-coded data, in one call per image: from `from`, where a marker must start, past
-   * what skipJpegSegments skips, past whole valid frame headers (SOFn/DHP: Lf = 8 + 3 x Nf, Nf >= 1, X >= 1, T.81
-   * B.2.2), the first of which sets out[0] = 1, out[1] = X, out[2] = Y unless out[0] is already 1, and past one
-   * whole valid scan header (SOS after a frame header, Ls = 6 + 2 x Ns, 1 <= Ns <= 4, B.2.3), where it stops with
-   * out[3] = 1. Anything else stops it untouched with out[3] = 0 (the scanner's state machine decides it). Returns
-   * the index where it stopped. Optional: without it the scanner walks those segments in JS.
-   */
-  walkJpegHeaders?(bytes: Uint8Array, from: number, to: number, out: Uint32Array): number;
+  pushJpeg?(cursor: object, n: number, stop: number, state: Uint32Array): number;
   /**
    * With closeAccessUnit: the access unit's table (`count` rows of logical header offset, length, start-code
    * length, type) into a frame record's NAL arrays, offsets minus `start`. Throws RangeError past any array.

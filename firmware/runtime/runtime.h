@@ -197,9 +197,8 @@ void fieldcamNativeCloseAccessUnit(txMachine* the);
 void fieldcamNativePushAccessUnits(txMachine* the);
 void fieldcamNativeCopyNalTable(txMachine* the);
 void fieldcamNativeFillFrameRecord(txMachine* the);
-void fieldcamNativeFindJpegMarker(txMachine* the);
-void fieldcamNativeSkipJpegSegments(txMachine* the);
-void fieldcamNativeWalkJpegHeaders(txMachine* the);
+void fieldcamNativeScanJpeg(txMachine* the);
+void fieldcamNativePushJpeg(txMachine* the);
 
 /* ---- ack.c: the PutMedia ACK stream's framing walk (its contract is AckScanPort.followAck) ---- */
 void fieldcamNativeAckFollow(txMachine* the);

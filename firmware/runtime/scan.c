@@ -7,9 +7,8 @@
  *   native.findStartCodes(data, from, to, found)  the Annex-B start codes in [from, to): see below
  *   native.classifyNals(data, from, to, zeros, hasVcl, out)  start codes plus each NAL's type and access-unit
  *                                                 boundary (H.264 7.4.1.2.3): see below
- *   native.findJpegMarker(data, from, to)         the first X'FF' in [from, to) that is not X'FF00' or RSTn
- *   native.skipJpegSegments(data, from, to)       past the JPEG marker segments the scanner only skips
- *   native.walkJpegHeaders(data, from, to, out)   an image's headers up to its entropy-coded data (SOF, SOS taken)
+ *   native.scanJpeg(data, from, to, state)        the JPEG scanner over [from, to) up to its next event: see below
+ *   native.pushJpeg(cursor, n, stop, state)       a camera read committed into the cursor and scanned (scanJpeg)
  */
 #include "runtime.h"
 
@@ -344,136 +343,358 @@ void fieldcamNativeClassifyNals(txMachine* the)
 }
 
 /*
- * native.findJpegMarker(data, from, to): the first j in [from, to) with data[j] === 0xFF that is not a stuffed
- * X'FF00' nor a restart marker X'FFD0'-X'FFD7' (T.81 B.1.1.5, F.1.2.3: both belong to entropy-coded data), i.e.
- * data[j + 1] is another value or lies at `to` (not known yet); -1 when there is none. The MJPEG reader's scan of
- * entropy-coded data: JS sees the marker that ends it, never the stuffed X'FF's inside it. memchr is glibc's
- * word-at-a-time search.
+ * The JPEG scanner (firmware/core/mjpeg/JpegScanner.ts) in C: the same state machine on the same state record, so
+ * either continues the other's work and both stop at the same byte with the same event. The record's indices, the
+ * states and the error numbers mirror firmware/core/mjpeg/jpegScanState.ts (JPEG_SCAN, JPEG_STATE, JPEG_ERROR);
+ * the events mirror JPEG_EVENT.
  */
-void fieldcamNativeFindJpegMarker(txMachine* the)
-{
-	double from = fieldcamToIndex(the, &xsArg(1), "from");
-	double to = fieldcamToIndex(the, &xsArg(2), "to");
-	const uint8_t* data;
-	const uint8_t* at;
-	const uint8_t* end;
-	if (to < from)
-		xsRangeError("range %.0f..%.0f is reversed", from, to);
-	data = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
-	at = data;
-	end = data + (size_t)(to - from);
-	while (at < end) {
-		const uint8_t* hit = memchr(at, 0xff, (size_t)(end - at));
-		if (!hit)
-			break;
-		if (hit + 1 == end || (hit[1] != 0x00 && (hit[1] & 0xf8) != 0xd0)) {
-			xsResult = xsInteger((xsIntegerValue)(from + (double)(hit - data)));
-			return;
-		}
-		at = hit + 2;
-	}
-	xsResult = xsInteger(-1);
-}
-
-/* Marker codes whose segment the JPEG scanner only skips (T.81 Table B.1): every code with a length field except
- * the frame headers (SOFn, DHP), SOS and DNL, whose parameters it reads. Fill bytes, TEM, RSTn, SOI and EOI have
- * no length; X'FF00' is no marker. */
-static int isSkippedSegment(uint8_t m)
-{
-	if (m == 0x00 || m == 0x01 || m == 0xff || (m & 0xf8) == 0xd0)
-		return 0;
-	if (m == 0xd8 || m == 0xd9 || m == 0xda || m == 0xdc || m == 0xde)
-		return 0;
-	if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc)
-		return 0;
-	return 1;
-}
-
-/*
- * native.skipJpegSegments(data, from, to): from `from`, where a marker must start, skips whole marker segments the
- * JPEG scanner would skip without looking inside (APPn, DQT, DHT, DRI, COM, …: X'FF', code, length >= 2, then
- * length - 2 bytes), as long as each lies entirely in [from, to). Returns the index where the first other thing
- * starts (a frame or scan header, a fill byte, an invalid length, a segment that runs past `to`, not a marker):
- * `from` itself when there is none. The scanner's state machine takes it from there, so results are its own.
- */
-void fieldcamNativeSkipJpegSegments(txMachine* the)
-{
-	double from = fieldcamToIndex(the, &xsArg(1), "from");
-	double to = fieldcamToIndex(the, &xsArg(2), "to");
-	const uint8_t* data;
-	size_t i = 0;
-	size_t n;
-	if (to < from)
-		xsRangeError("range %.0f..%.0f is reversed", from, to);
-	data = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
-	n = (size_t)(to - from);
-	while (i + 4 <= n && data[i] == 0xff && isSkippedSegment(data[i + 1])) {
-		size_t length = ((size_t)data[i + 2] << 8) | data[i + 3];
-		if (length < 2 || i + 2 + length > n)
-			break;
-		i += 2 + length;
-	}
-	xsResult = xsNumber(from + (double)i);
-}
+enum { JS_STATE, JS_EVENT, JS_MARKER, JS_LENGTH, JS_REMAINING, JS_HEAD_WANT, JS_HEAD_HAVE, JS_HAS_FRAME_HEADER, JS_HAS_SCAN,
+	JS_WIDTH, JS_HEIGHT, JS_ERROR, JS_HEAD, JS_HEAD_BYTES = 6, JS_SIZE = JS_HEAD + JS_HEAD_BYTES };
+enum { J_SEEK, J_SEEK_FF, J_MARKER, J_MARKER_CODE, J_LENGTH_HI, J_LENGTH_LO, J_SEGMENT, J_ENTROPY, J_ENTROPY_FF, J_STATES };
+enum { JE_NONE, JE_SOI, JE_EOI, JE_ERROR };
+enum { JERR_NONE, JERR_NOT_A_MARKER, JERR_SOI_BEFORE_EOI, JERR_STUFFED_OUTSIDE_SCAN, JERR_SOS_BEFORE_SOF, JERR_LENGTH_BELOW_2,
+	JERR_EOI_BEFORE_SOF, JERR_EOI_BEFORE_SOS, JERR_NO_LINES, JERR_FRAME_HEADER_LENGTH, JERR_FRAME_HEADER_NO_SAMPLES,
+	JERR_SCAN_HEADER_LENGTH, JERR_DNL_INVALID };
 
 /* SOF0-3, 5-7, 9-11, 13-15 and DHP (T.81 Table B.1, B.3.2): the segments whose parameters give the frame size. */
-static int isFrameHeader(uint8_t m)
+static int isFrameHeader(uint32_t m)
 {
 	return (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) || m == 0xde;
 }
 
 /*
- * native.walkJpegHeaders(data, from, to, out): an image's headers, from `from` where a marker must start (the JPEG
- * scanner's MARKER state), as far as the scanner would go without an event: whole segments it only skips (as
- * skipJpegSegments), whole valid frame headers (SOFn/DHP: Lf = 8 + 3 x Nf, Nf >= 1, X >= 1; T.81 B.2.2), the first
- * of which sets out[0] = 1, out[1] = X (width), out[2] = Y (height) unless out[0] was 1 already, and a whole valid
- * scan header (SOS after a frame header: Ls = 6 + 2 x Ns, 1 <= Ns <= 4; B.2.3), after which it stops with out[3] = 1
- * (entropy-coded data follows). Anything else stops it, untouched, with out[3] = 0: a byte other than X'FF', a
- * fill byte, EOI, SOI, RSTn, TEM, DNL, X'FF00', a segment not whole in [from, to), a length below 2, an invalid
- * frame or scan header, SOS before a frame header; the scanner's state machine takes it from there with its own
- * error codes. Returns the index where it stopped (`from` when it took nothing).
+ * FF_FLAGS(w): a flag in every byte of w that is X'FF'. On ARMv6 and later one UQSUB8 (byte - 0xFE, saturated: 01
+ * where the byte is X'FF', else 00; exact); elsewhere the borrow test on ~w (~w - 0x01.. = ~(w + 0x01..), so an add
+ * and a bit-clear), whose 80 flags every X'FF' and may flag an X'FE' above one: the lowest flag is always an X'FF'.
  */
-void fieldcamNativeWalkJpegHeaders(txMachine* the)
+#if defined(__ARM_FEATURE_SIMD32)
+#define FF_FLAGS(w) ((uint32_t)__uqsub8((w), 0xfefefefeu))
+#else
+#define FF_FLAGS(w) (((w) & ~((w) + 0x01010101u)) & 0x80808080u)
+#endif
+
+/* Bytes per turn of findFF's main loop: eight aligned words, as fieldcamFindStartCodes takes them. */
+#define FF_BLOCK 32
+
+/* An X'FF' at d[j] that ends entropy-coded data: not a stuffed X'FF00' nor a restart marker RSTn (F.1.2.3, B.1.1.5;
+ * both belong to the data), or the last byte of the range (its next byte is not known yet). */
+#define ENDS_ENTROPY(d, j, n) ((j) + 1 == (n) || ((d)[(j) + 1] != 0x00 && ((d)[(j) + 1] & 0xf8) != 0xd0))
+
+/* An X'FF' at d[j] that findFF stops at: any, or with `entropy` one that ENDS_ENTROPY. */
+#define FF_STOP(d, j, n, entropy) ((d)[j] == 0xff && (!(entropy) || ENDS_ENTROPY(d, j, n)))
+
+/*
+ * The first X'FF' in d[i..n) (with `entropy`: the first that ends entropy-coded data), or n. Entropy-coded data is
+ * nearly all of a JPEG image, so this is the scanner's cost: 32 aligned bytes per turn while none is X'FF' (on the
+ * ARM1176 an LDM and LDRs, eight UQSUB8, seven ORRs, a test and the loop's three: under one instruction per byte);
+ * in a block that holds one, each flag of each flagged word in turn, lowest first (memory is little-endian on every
+ * target), so a stuffed X'FF00' or RSTn costs a look at its next byte and no new search. Aligned loads as in
+ * fieldcamFindStartCodes.
+ */
+static size_t findFF(const uint8_t* d, size_t i, size_t n, int entropy)
+{
+	while (i < n && (((uintptr_t)(d + i)) & 3) != 0) {
+		if (FF_STOP(d, i, n, entropy))
+			return i;
+		i++;
+	}
+	if (n - i >= FF_BLOCK) {
+		/* One pointer against the last block's start: the loop's own cost is an add, a compare and a branch. */
+		const uint8_t* p = d + i;
+		const uint8_t* last = d + n - FF_BLOCK;
+		do {
+			uint32_t w[8], k;
+			memcpy(w, __builtin_assume_aligned(p, 4), FF_BLOCK);
+			if (__builtin_expect((FF_FLAGS(w[0]) | FF_FLAGS(w[1]) | FF_FLAGS(w[2]) | FF_FLAGS(w[3]) | FF_FLAGS(w[4])
+						     | FF_FLAGS(w[5]) | FF_FLAGS(w[6]) | FF_FLAGS(w[7]))
+						    != 0,
+				    0)) {
+				/* Words loaded again (rare): indexing w here would keep the block on the stack in the main loop. */
+				for (k = 0; k < 8; k++) {
+					uint32_t x, m;
+					memcpy(&x, __builtin_assume_aligned(p + 4 * k, 4), 4);
+					for (m = FF_FLAGS(x); m; m &= m - 1) {
+						size_t j = (size_t)(p - d) + 4 * k + ((size_t)__builtin_ctz(m) >> 3);
+						if (FF_STOP(d, j, n, entropy))
+							return j;
+					}
+				}
+			}
+			p += FF_BLOCK;
+		} while (p <= last);
+		i = (size_t)(p - d);
+	}
+	while (n - i >= 4) {
+		uint32_t w, m;
+		memcpy(&w, __builtin_assume_aligned(d + i, 4), 4);
+		for (m = FF_FLAGS(w); m; m &= m - 1) {
+			size_t j = i + ((size_t)__builtin_ctz(m) >> 3);
+			if (FF_STOP(d, j, n, entropy))
+				return j;
+		}
+		i += 4;
+	}
+	while (i < n) {
+		if (FF_STOP(d, i, n, entropy))
+			return i;
+		i++;
+	}
+	return n;
+}
+
+static size_t jpegFail(uint32_t* st, size_t i, uint32_t error)
+{
+	st[JS_STATE] = J_SEEK;
+	st[JS_EVENT] = JE_ERROR;
+	st[JS_ERROR] = error;
+	return i;
+}
+
+/* JpegScanner.endSegment: the captured parameters of the segment just read, checked; returns the event raised. */
+static uint32_t jpegEndSegment(uint32_t* st)
+{
+	uint32_t m = st[JS_MARKER], length = st[JS_LENGTH];
+	const uint32_t* h = st + JS_HEAD;
+	st[JS_STATE] = J_MARKER;
+	if (isFrameHeader(m)) {
+		/* Lf = 8 + 3 x Nf, Nf >= 1, X >= 1; Y = 0 defers the line count to DNL (B.2.2). */
+		if (length < 8 || h[5] == 0 || length != 8 + 3 * h[5])
+			jpegFail(st, 0, JERR_FRAME_HEADER_LENGTH);
+		else if (((h[3] << 8) | h[4]) == 0)
+			jpegFail(st, 0, JERR_FRAME_HEADER_NO_SAMPLES);
+		else if (!st[JS_HAS_FRAME_HEADER]) {
+			st[JS_HAS_FRAME_HEADER] = 1;
+			st[JS_HEIGHT] = (h[1] << 8) | h[2];
+			st[JS_WIDTH] = (h[3] << 8) | h[4];
+		}
+	} else if (m == 0xda) {
+		/* Ls = 6 + 2 x Ns, 1 <= Ns <= 4 (B.2.3). */
+		if (length < 6 || h[0] < 1 || h[0] > 4 || length != 6 + 2 * h[0])
+			jpegFail(st, 0, JERR_SCAN_HEADER_LENGTH);
+		else {
+			st[JS_HAS_SCAN] = 1;
+			st[JS_STATE] = J_ENTROPY;
+		}
+	} else if (m == 0xdc) {
+		/* Ld = 4, NL >= 1 (B.2.5). */
+		uint32_t lines = (h[0] << 8) | h[1];
+		if (length != 4 || lines == 0)
+			jpegFail(st, 0, JERR_DNL_INVALID);
+		else if (st[JS_HEIGHT] == 0)
+			st[JS_HEIGHT] = lines;
+	}
+	return st[JS_EVENT];
+}
+
+/* JpegScanner.scan over d[i..n): consumes bytes up to the first event and returns the index of the first unconsumed one. */
+static size_t jpegScan(const uint8_t* d, size_t i, size_t n, uint32_t* st)
+{
+	st[JS_EVENT] = JE_NONE;
+	while (i < n) {
+		switch (st[JS_STATE]) {
+		case J_ENTROPY: {
+			/* Stuffed X'FF00' and RSTn are passed over in findFF; any other X'FF' ends the data (F.1.2.3, B.2.1). */
+			size_t j = findFF(d, i, n, 1);
+			if (j == n)
+				return n;
+			i = j + 1;
+			st[JS_STATE] = J_ENTROPY_FF;
+			break;
+		}
+		case J_ENTROPY_FF: {
+			uint8_t b = d[i];
+			if (b == 0x00 || (b & 0xf8) == 0xd0) {
+				st[JS_STATE] = J_ENTROPY;
+				i++;
+			} else if (b == 0xff) {
+				i++; /* a fill byte before a marker (B.1.1.2) */
+			} else {
+				st[JS_STATE] = J_MARKER_CODE; /* not consumed: MARKER_CODE reads it */
+			}
+			break;
+		}
+		case J_SEEK: {
+			size_t j = findFF(d, i, n, 0);
+			if (j == n)
+				return n;
+			i = j + 1;
+			st[JS_STATE] = J_SEEK_FF;
+			break;
+		}
+		case J_SEEK_FF: {
+			uint8_t b = d[i++];
+			if (b == 0xd8) {
+				st[JS_STATE] = J_MARKER;
+				st[JS_WIDTH] = st[JS_HEIGHT] = 0;
+				st[JS_HAS_FRAME_HEADER] = st[JS_HAS_SCAN] = 0;
+				st[JS_EVENT] = JE_SOI;
+				return i;
+			}
+			if (b != 0xff)
+				st[JS_STATE] = J_SEEK;
+			break;
+		}
+		case J_MARKER:
+			if (d[i++] != 0xff)
+				return jpegFail(st, i, JERR_NOT_A_MARKER);
+			st[JS_STATE] = J_MARKER_CODE;
+			break;
+		case J_MARKER_CODE: {
+			uint8_t m = d[i++];
+			if (m == 0xff)
+				break; /* fill byte (B.1.1.2) */
+			if (m == 0xd9) {
+				/* EOI (B.2.1): an image needs a frame header, at least one scan and a known number of lines. */
+				if (!st[JS_HAS_FRAME_HEADER])
+					return jpegFail(st, i, JERR_EOI_BEFORE_SOF);
+				if (!st[JS_HAS_SCAN])
+					return jpegFail(st, i, JERR_EOI_BEFORE_SOS);
+				if (!st[JS_HEIGHT])
+					return jpegFail(st, i, JERR_NO_LINES);
+				st[JS_STATE] = J_SEEK;
+				st[JS_EVENT] = JE_EOI;
+				return i;
+			}
+			if (m == 0xd8) {
+				/* The next image starts before this one ended: the SOI is left for the next scan. */
+				jpegFail(st, i - 1, JERR_SOI_BEFORE_EOI);
+				st[JS_STATE] = J_SEEK_FF;
+				return i - 1;
+			}
+			if (m == 0x00)
+				return jpegFail(st, i, JERR_STUFFED_OUTSIDE_SCAN);
+			if (m == 0x01 || (m & 0xf8) == 0xd0) {
+				st[JS_STATE] = J_MARKER; /* markers without parameters (B.1.1.3) */
+				break;
+			}
+			if (m == 0xda && !st[JS_HAS_FRAME_HEADER])
+				return jpegFail(st, i, JERR_SOS_BEFORE_SOF);
+			st[JS_MARKER] = m;
+			st[JS_STATE] = J_LENGTH_HI;
+			break;
+		}
+		case J_LENGTH_HI:
+			st[JS_LENGTH] = (uint32_t)d[i++] << 8;
+			st[JS_STATE] = J_LENGTH_LO;
+			break;
+		case J_LENGTH_LO: {
+			uint32_t length = st[JS_LENGTH] | d[i++];
+			uint32_t m = st[JS_MARKER];
+			if (length < 2)
+				return jpegFail(st, i, JERR_LENGTH_BELOW_2);
+			st[JS_LENGTH] = length;
+			st[JS_REMAINING] = length - 2;
+			st[JS_HEAD_HAVE] = 0;
+			st[JS_HEAD_WANT] = isFrameHeader(m) || m == 0xda || m == 0xdc ? (length - 2 < JS_HEAD_BYTES ? length - 2 : JS_HEAD_BYTES) : 0;
+			st[JS_STATE] = J_SEGMENT;
+			if (length == 2 && jpegEndSegment(st) != JE_NONE)
+				return i;
+			break;
+		}
+		case J_SEGMENT: {
+			uint32_t have = st[JS_HEAD_HAVE], want = st[JS_HEAD_WANT];
+			if (have < want) {
+				size_t take = want - have;
+				if (take > n - i)
+					take = n - i;
+				st[JS_REMAINING] -= (uint32_t)take;
+				while (take--)
+					st[JS_HEAD + have++] = d[i++];
+				st[JS_HEAD_HAVE] = have;
+			} else {
+				size_t skip = st[JS_REMAINING];
+				if (skip > n - i)
+					skip = n - i;
+				i += skip;
+				st[JS_REMAINING] -= (uint32_t)skip;
+			}
+			if (st[JS_REMAINING] == 0 && jpegEndSegment(st) != JE_NONE)
+				return i;
+			break;
+		}
+		}
+	}
+	return i;
+}
+
+/*
+ * native.scanJpeg(data, from, to, state): the JPEG scanner over data[from..to) up to its first event (SOI, EOI, an
+ * error), on `state` (a Uint32Array, JPEG_SCAN); returns the index of the first unconsumed byte, as
+ * JpegScanner.scan does. One call per event: the MJPEG reader sees two per image and no byte of it. A record no
+ * scan could have left (an unknown state, a capture count past the record) is a RangeError, before any byte is
+ * read, so the head bytes are never written out of bounds.
+ */
+void fieldcamNativeScanJpeg(txMachine* the)
 {
 	double from = fieldcamToIndex(the, &xsArg(1), "from");
 	double to = fieldcamToIndex(the, &xsArg(2), "to");
 	const uint8_t* d;
-	uint32_t* out;
-	size_t slots, i = 0, n;
+	uint32_t* st;
+	size_t slots;
 	if (to < from)
 		xsRangeError("range %.0f..%.0f is reversed", from, to);
 	d = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
-	out = fieldcamViewData(the, &xsArg(3), 4, &slots, "out");
-	if (slots < 4)
-		xsRangeError("out must hold 4 entries, it has %zu", slots);
-	n = (size_t)(to - from);
-	out[3] = 0;
-	while (i + 4 <= n && d[i] == 0xff) {
-		uint8_t m = d[i + 1];
-		size_t length = ((size_t)d[i + 2] << 8) | d[i + 3];
-		const uint8_t* p = d + i + 4; /* the parameters */
-		if (length < 2 || i + 2 + length > n)
-			break;
-		if (isSkippedSegment(m)) {
-			i += 2 + length;
-		} else if (isFrameHeader(m)) {
-			if (length < 8 || p[5] == 0 || length != 8 + 3 * (size_t)p[5] || ((p[3] << 8) | p[4]) == 0)
-				break;
-			if (!out[0]) {
-				out[0] = 1;
-				out[1] = ((uint32_t)p[3] << 8) | p[4];
-				out[2] = ((uint32_t)p[1] << 8) | p[2];
-			}
-			i += 2 + length;
-		} else if (m == 0xda) {
-			if (!out[0] || length < 6 || p[0] < 1 || p[0] > 4 || length != 6 + 2 * (size_t)p[0])
-				break;
-			i += 2 + length;
-			out[3] = 1;
-			break;
-		} else {
-			break;
-		}
+	st = fieldcamViewData(the, &xsArg(3), 4, &slots, "state");
+	if (slots < JS_SIZE)
+		xsRangeError("state must hold %d entries, it has %zu", JS_SIZE, slots);
+	if (st[JS_STATE] >= J_STATES || st[JS_HEAD_WANT] > JS_HEAD_BYTES || st[JS_HEAD_HAVE] > st[JS_HEAD_WANT])
+		xsRangeError("state is not a JPEG scanner's record (state %u, head %u of %u)", st[JS_STATE], st[JS_HEAD_HAVE], st[JS_HEAD_WANT]);
+	xsResult = xsNumber(from + (double)jpegScan(d, 0, (size_t)(to - from), st));
+}
+
+/*
+ * native.pushJpeg(cursor, n, stop, state): a camera read of `n` bytes in one call (ByteScanPort.pushJpeg): what
+ * StreamCursor.commit(n) does to the cursor's fields (targetOffset, targetSpace, position; as pushAccessUnits does),
+ * then scanJpeg over cursor.target from the old targetOffset to min(stop, old targetOffset + n) (the reader's cap on
+ * an image being assembled; an empty range when stop is at or before the old targetOffset). Returns scanJpeg's index,
+ * or -1 with nothing changed when `n` is not an integer in 1..targetSpace, `stop` is not a number, or the cursor's
+ * fields are not what StreamCursor keeps: the reader's own push then decides (and names the error).
+ */
+enum { JC_TARGET, JC_TARGET_OFFSET, JC_TARGET_SPACE, JC_POSITION, JC_COUNT };
+static const char* const gJpegCursorNames[JC_COUNT] = { "target", "targetOffset", "targetSpace", "position" };
+static txID gJpegCursorIds[JC_COUNT];
+static txMachine* gJpegCursorIdsOf = NULL;
+
+void fieldcamNativePushJpeg(txMachine* the)
+{
+	txSlot* c[JC_COUNT];
+	double n, stop, from, space, position;
+	const uint8_t* d;
+	uint32_t* st;
+	size_t size, slots, i, to;
+	if (gJpegCursorIdsOf != the) {
+		for (i = 0; i < JC_COUNT; i++)
+			gJpegCursorIds[i] = xsID((char*)gJpegCursorNames[i]);
+		gJpegCursorIdsOf = the;
 	}
-	xsResult = xsNumber(from + (double)i);
+	fieldcamFindFields(fieldcamObjectOf(the, &xsArg(0), "cursor"), gJpegCursorIds, JC_COUNT, c);
+	st = fieldcamViewData(the, &xsArg(3), 4, &slots, "state");
+	if (slots < JS_SIZE)
+		xsRangeError("state must hold %d entries, it has %zu", JS_SIZE, slots);
+	if (st[JS_STATE] >= J_STATES || st[JS_HEAD_WANT] > JS_HEAD_BYTES || st[JS_HEAD_HAVE] > st[JS_HEAD_WANT])
+		xsRangeError("state is not a JPEG scanner's record (state %u, head %u of %u)", st[JS_STATE], st[JS_HEAD_HAVE], st[JS_HEAD_WANT]);
+	xsResult = xsInteger(-1);
+	if ((xsTypeOf(xsArg(1)) != xsIntegerType && xsTypeOf(xsArg(1)) != xsNumberType)
+			|| (xsTypeOf(xsArg(2)) != xsIntegerType && xsTypeOf(xsArg(2)) != xsNumberType))
+		return;
+	n = xsToNumber(xsArg(1));
+	stop = xsToNumber(xsArg(2));
+	if (!c[JC_TARGET] || !c[JC_TARGET_OFFSET] || !c[JC_TARGET_SPACE] || !c[JC_POSITION] || stop != stop)
+		return;
+	from = fieldcamNumberField(the, c[JC_TARGET_OFFSET], "cursor.targetOffset");
+	space = fieldcamNumberField(the, c[JC_TARGET_SPACE], "cursor.targetSpace");
+	position = fieldcamNumberField(the, c[JC_POSITION], "cursor.position");
+	if (!(n >= 1 && n <= space && n == (double)(uint32_t)n) || !(from >= 0) || from != (double)(size_t)from)
+		return;
+	d = fieldcamViewData(the, c[JC_TARGET], 1, &size, "cursor.target");
+	if (from + n > (double)size)
+		return;
+	/* StreamCursor.commit(n). */
+	fieldcamSetNumberField(the, c[JC_TARGET_OFFSET], from + n, "cursor.targetOffset");
+	fieldcamSetNumberField(the, c[JC_TARGET_SPACE], space - n, "cursor.targetSpace");
+	fieldcamSetNumberField(the, c[JC_POSITION], position + n, "cursor.position");
+	to = (size_t)(from + n);
+	if (stop < (double)to)
+		to = stop <= from ? (size_t)from : (size_t)stop;
+	xsResult = xsNumber(from + (double)jpegScan(d + (size_t)from, 0, to - (size_t)from, st));
 }

@@ -122,12 +122,10 @@ export interface NativeHost {
   copyNalTable(table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array): void;
   /** A complete access unit's whole frame record (records.c; the contract is ByteScanPort.fillFrameRecord). */
   fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
-  /** The first j in [from, to) with data[j] === 0xFF and data[j + 1] (when j + 1 < to) neither 0x00 nor 0xD0-0xD7, or -1 (scan.c). */
-  findJpegMarker(data: Uint8Array, from: number, to: number): number;
-  /** Past the whole JPEG marker segments in [from, to) that the scanner only skips (APPn, DQT, DHT, COM, …); `from` when none (scan.c). */
-  skipJpegSegments(data: Uint8Array, from: number, to: number): number;
-  /** JPEG headers through SOF and SOS in one call (scan.c; the contract is ByteScanPort.walkJpegHeaders). */
-  walkJpegHeaders(data: Uint8Array, from: number, to: number, out: Uint32Array): number;
+  /** The JPEG scanner up to its next event (scan.c; the contract is ByteScanPort.scanJpeg). */
+  scanJpeg(data: Uint8Array, from: number, to: number, state: Uint32Array): number;
+  /** A camera read committed into the cursor and scanned (scan.c; the contract is ByteScanPort.pushJpeg). */
+  pushJpeg(cursor: object, n: number, stop: number, state: Uint32Array): number;
 
   /** The PutMedia ACK stream's framing walk (ack.c; the contract is AckScanPort.followAck). */
   ackFollow(bytes: Uint8Array, from: number, end: number, state: Float64Array, scratch: Uint8Array): number;

@@ -17,9 +17,8 @@ export function xsByteScan(): NonNullable<Board['byteScan']> {
     closeAccessUnit: native.closeAccessUnit,
     copyNalTable: native.copyNalTable,
     fillFrameRecord: native.fillFrameRecord,
-    findJpegMarker: native.findJpegMarker,
-    skipJpegSegments: native.skipJpegSegments,
-    walkJpegHeaders: native.walkJpegHeaders,
+    scanJpeg: native.scanJpeg,
+    pushJpeg: native.pushJpeg,
   });
 }
 

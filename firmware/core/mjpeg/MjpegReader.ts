@@ -4,6 +4,18 @@ import type { Frame } from '../media/Frame.ts';
 import { PREPARE, StreamCursor, type PrepareResult } from '../media/StreamCursor.ts';
 import type { FramePool } from '../pool/FramePool.ts';
 import { JPEG_EVENT, JpegScanner } from './JpegScanner.ts';
+import { JPEG_SCAN, JPEG_STATE } from './jpegScanState.ts';
+
+const EVENT = JPEG_SCAN.EVENT;
+const STATE = JPEG_SCAN.STATE;
+const WIDTH = JPEG_SCAN.WIDTH;
+const HEIGHT = JPEG_SCAN.HEIGHT;
+const MARKER = JPEG_STATE.MARKER;
+const SEEK_FF = JPEG_STATE.SEEK_FF;
+const NONE = JPEG_EVENT.NONE;
+const SOI = JPEG_EVENT.SOI;
+const EOI = JPEG_EVENT.EOI;
+const ERROR = JPEG_EVENT.ERROR;
 
 const READY = 0;
 const BUSY = 1;
@@ -38,6 +50,9 @@ export interface MjpegReaderOptions {
 /** A JPEG image has no NAL units: the empty table ByteScanPort.fillFrameRecord copies none from. */
 const NO_NAL_TABLE = new Float64Array(0);
 
+/** A gap up to this many bytes passes both MJPEG_LIMITS, so push checks only longer ones (checkGap). */
+const GAP_CHECKED = Math.min(MJPEG_LIMITS.maxLeadingBytes, MJPEG_LIMITS.maxPaddingBytes);
+
 /**
  * The reader's own tally, for telemetry and tests. Images dropped for the pool are also counted in
  * `pool.drops` as the H.264 reader does: `frameTooLarge`, and `poolFull` for `abandoned` and `noFrameRecord`.
@@ -70,8 +85,27 @@ export interface MjpegReaderCounters {
  * parsers").
  */
 export class MjpegReader {
+  // Hot fields first: XS finds an own property (and a method, after them) by walking the fields in declaration order.
+  /** READY for a call, BUSY inside push (a callback calling back in is refused), CLOSED after end() or an error. */
+  private phase = READY;
   readonly cursor: StreamCursor;
+  /** Inside an image that will be emitted (false while skipping a dropped image to its EOI). */
+  private assembling = false;
+  private imageStart = 0;
+  /** Where the bytes outside any image began. */
+  private gapStart = 0;
+  /** The scanner's state record, and the board's scan of it (ByteScanPort.scanJpeg), called without the method between. */
+  private readonly jpeg: Uint32Array;
+  private readonly scanJpeg: ByteScanPort['scanJpeg'];
+  /** With it, the board's commit and first scan of a read in one call (ByteScanPort.pushJpeg). */
+  private readonly pushJpeg: ByteScanPort['pushJpeg'];
+  private readonly slotBytes: number;
   readonly strict: boolean;
+  private sawImage = false;
+  private seq = 0;
+  /** The board's frame record filler (ByteScanPort.fillFrameRecord, the function itself); absent = JS fills the record. */
+  private readonly fillFrameRecord: ByteScanPort['fillFrameRecord'];
+  private readonly pool: FramePool;
   readonly counters: MjpegReaderCounters = {
     frames: 0,
     paddingBytes: 0,
@@ -81,35 +115,27 @@ export class MjpegReader {
     abandoned: 0,
     noFrameRecord: 0,
   };
-  /** The most recent error absorbed in lenient mode. */
-  lastError: FieldcamError | undefined;
-  private readonly pool: FramePool;
+  private format: { readonly width: number; readonly height: number } | undefined;
   private readonly onFrame: (frame: Frame) => void;
   private readonly onFormat: ((size: { width: number; height: number }) => void) | undefined;
   private readonly scanner: JpegScanner;
-  private format: { readonly width: number; readonly height: number } | undefined;
-  /** Inside an image that will be emitted (false while skipping a dropped image to its EOI). */
-  private assembling = false;
-  private imageStart = 0;
-  /** Where the bytes outside any image began. */
-  private gapStart = 0;
-  private sawImage = false;
-  private seq = 0;
-  /** READY for a call, BUSY inside push (a callback calling back in is refused), CLOSED after end() or an error. */
-  private phase = READY;
-  /** The board's frame record filler (ByteScanPort.fillFrameRecord); absent = JS fills the record. */
-  private readonly recordPort: ByteScanPort | undefined;
+  /** The most recent error absorbed in lenient mode. */
+  lastError: FieldcamError | undefined;
 
   constructor(options: MjpegReaderOptions) {
-    this.scanner = new JpegScanner(options.byteScan);
     if (!options || typeof options.onFrame !== 'function') throw new TypeError('options.onFrame must be a function');
     if (!options.pool) throw new TypeError('options.pool is required');
+    this.scanner = new JpegScanner(options.byteScan);
+    this.jpeg = this.scanner.state;
+    this.scanJpeg = this.scanner.native;
+    this.pushJpeg = this.scanJpeg ? options.byteScan?.pushJpeg : undefined;
     this.pool = options.pool;
+    this.slotBytes = options.pool.sizing.slotBytes;
     this.onFrame = options.onFrame;
     this.onFormat = options.onFormat;
     this.strict = options.strict ?? true;
     this.cursor = new StreamCursor(options.pool);
-    this.recordPort = options.byteScan?.fillFrameRecord ? options.byteScan : undefined;
+    this.fillFrameRecord = options.byteScan?.fillFrameRecord;
   }
 
   /** The size of the last image emitted. */
@@ -129,57 +155,98 @@ export class MjpegReader {
     return result;
   }
 
-  /** Commits `n` bytes read at `cursor.targetOffset` and parses them, emitting each complete image. */
+  /**
+   * Commits `n` bytes read at `cursor.targetOffset` and parses them, emitting each complete image. One method per
+   * camera read (the parse is inline, not a call): with the board's scan, JS runs per image event, two per image.
+   */
   push(n: number): void {
     if (this.phase !== READY) this.refuseCall('push');
     const cursor = this.cursor;
-    if (!(n >= 0 && n <= cursor.targetSpace) || n !== Math.floor(n)) {
-      throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
-    }
-    if (n === 0) return;
     const from = cursor.targetOffset;
-    cursor.commit(n);
-    // BUSY while callbacks may run; any exception ends the reader (CLOSED), so no `finally` is needed to leave it.
-    this.phase = BUSY;
-    try {
-      this.consume(cursor.target, from, from + n, cursor.position - n - from);
-    } catch (err) {
-      // A malformed image (strict) or a throwing callback leaves the rest of the read unparsed.
-      this.close();
-      throw err;
-    }
-    this.phase = READY;
-  }
-
-  /** Parses `bytes[from..to)`, whose byte 0 is at logical offset `base`. */
-  private consume(bytes: Uint8Array, from: number, to: number, base: number): void {
-    const cursor = this.cursor;
-    // A sentinel X'FF' in the unread tail of the slot bounds the scanner's indexOf to the new bytes; the
-    // next read overwrites it, and no frame refers past the cursor's position.
-    if (to < bytes.length) bytes[to] = 0xff;
-    const scanner = this.scanner;
-    const slotBytes = this.pool.sizing.slotBytes;
-    let i = from;
-    while (i < to) {
-      // An image being assembled is never scanned past `slotBytes`, so it is refused at the same byte
-      // (and before any later error in it) however the stream was cut into reads.
+    const to = from + n;
+    // bytes[i] is at logical offset base + i.
+    const base = cursor.position - from;
+    const st = this.jpeg;
+    // With the board's pushJpeg the commit and the first scan are one native call; -1: n refused, nothing changed.
+    let i = -1;
+    const pushJpeg = this.pushJpeg;
+    if (pushJpeg) {
       let stop = to;
       if (this.assembling) {
-        const cap = this.imageStart + slotBytes - base;
-        if (cap <= i) {
-          this.tooLarge();
-          continue;
-        }
-        if (cap < stop) stop = cap;
+        const cap = this.imageStart + this.slotBytes - base;
+        if (cap < stop) stop = cap; // at or before `from`: nothing scanned, the loop refuses the image
       }
-      i = scanner.scan(bytes, i, stop);
-      const event = scanner.event;
-      if (event === JPEG_EVENT.SOI) this.startImage(base + i - 2);
-      else if (event === JPEG_EVENT.EOI) this.endImage(base + i);
-      else if (event === JPEG_EVENT.ERROR) this.imageFailed(base + i);
+      i = pushJpeg(cursor, n, stop, st);
     }
-    const position = cursor.position;
-    if (!scanner.inImage) this.checkGap(position - (scanner.pendingFF ? 1 : 0));
+    if (i < 0) {
+      // (n | 0) === n: an integer (n is at most a slot's size, far below 2^31).
+      if (!(n >= 0 && n <= cursor.targetSpace) || (n | 0) !== n) {
+        throw new RangeError(`push(n): n is ${n}, the prepared space is ${cursor.targetSpace} bytes`);
+      }
+      if (n === 0) return;
+      cursor.commit(n);
+    }
+    // A read pushJpeg scanned whole without an event (most reads inside an image) can neither call back nor fail: no
+    // loop and no `try` (30 computrons in XS) for it.
+    if (i !== to || st[EVENT] !== NONE) {
+      const bytes = cursor.target;
+      const scanJpeg = this.scanJpeg;
+      const scanner = this.scanner;
+      // A sentinel X'FF' in the unread tail of the slot bounds the TypeScript scan's indexOf to the new bytes; the
+      // next read overwrites it, and no frame refers past the cursor's position.
+      if (!scanJpeg && to < bytes.length) bytes[to] = 0xff;
+      // BUSY while callbacks may run; any exception ends the reader (CLOSED), so no `finally` is needed to leave it.
+      this.phase = BUSY;
+      try {
+        // pushJpeg's scan: its event waits in the record.
+        let scanned = i >= 0;
+        if (!scanned) i = from;
+        while (scanned || i < to) {
+          if (scanned) {
+            scanned = false;
+          } else {
+            // An image being assembled is never scanned past `slotBytes`, so it is refused at the same byte
+            // (and before any later error in it) however the stream was cut into reads.
+            let stop = to;
+            if (this.assembling) {
+              const cap = this.imageStart + this.slotBytes - base;
+              if (cap <= i) {
+                this.tooLarge();
+                continue;
+              }
+              if (cap < stop) stop = cap;
+            }
+            i = scanJpeg ? scanJpeg(bytes, i, stop, st) : scanner.scan(bytes, i, stop);
+          }
+          const event = st[EVENT];
+          if (event === SOI) {
+            // startImage, inline: once per image.
+            const start = base + i - 2;
+            const gapStart = this.gapStart;
+            if (this.strict && start - gapStart > GAP_CHECKED) this.checkGap(start);
+            // An SOI that cut the previous image short starts one byte before the gap (its X'FF' was read first).
+            if (start > gapStart) this.counters.paddingBytes += start - gapStart;
+            this.sawImage = true;
+            this.assembling = true;
+            this.imageStart = start;
+          } else if (event === EOI) this.endImage(base + i);
+          else if (event === ERROR) this.imageFailed(base + i);
+        }
+      } catch (err) {
+        // A malformed image (strict) or a throwing callback leaves the rest of the read unparsed.
+        this.close();
+        throw err;
+      }
+      this.phase = READY;
+    }
+    const position = base + to;
+    // Outside an image (JPEG_STATE.SEEK or SEEK_FF): the gap so far, less an X'FF' that may open the next SOI. (A
+    // gap refused here ends the reader in `fail`.)
+    const state = st[STATE]!;
+    if (state < MARKER && this.strict) {
+      const gapEnd = position - (state === SEEK_FF ? 1 : 0);
+      if (gapEnd - this.gapStart > GAP_CHECKED) this.checkGap(gapEnd);
+    }
     // The SOI of the next image may begin with the last byte read; the cursor always keeps the slot
     // before the one being filled, so one byte of look-behind is held without asking for it.
     cursor.keepFrom = this.assembling ? this.imageStart : position;
@@ -228,21 +295,12 @@ export class MjpegReader {
     this.cursor.keepFrom = this.cursor.position;
   }
 
-  private startImage(start: number): void {
-    this.checkGap(start);
-    // An SOI that cut the previous image short starts one byte before the gap (its X'FF' was read first).
-    if (start > this.gapStart) this.counters.paddingBytes += start - this.gapStart;
-    this.sawImage = true;
-    this.assembling = true;
-    this.imageStart = start;
-  }
-
   private endImage(end: number): void {
     this.gapStart = end;
     if (!this.assembling) return; // the end of a dropped image
     this.assembling = false;
-    const recordPort = this.recordPort;
-    const frame = recordPort ? this.pool.takeFrame() : this.pool.newFrame();
+    const fillFrameRecord = this.fillFrameRecord;
+    const frame = fillFrameRecord ? this.pool.takeFrame() : this.pool.newFrame();
     if (!frame) {
       const message = `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for the image at byte ${this.imageStart}`;
       if (this.strict) this.fail('POOL_EXHAUSTED', message);
@@ -251,10 +309,10 @@ export class MjpegReader {
       this.pool.countDrop('poolFull');
       return;
     }
-    if (recordPort) {
+    if (fillFrameRecord) {
       // The whole record (reset, pieces and slot references, no NAL table, seq, key) in one native call.
       try {
-        recordPort.fillFrameRecord!(frame, this.cursor, NO_NAL_TABLE, 0, this.imageStart, end, this.seq, true);
+        fillFrameRecord(frame, this.cursor, NO_NAL_TABLE, 0, this.imageStart, end, this.seq, true);
       } catch (err) {
         this.pool.freeFrame(frame); // refused before any field was written: its slots are null since it was last freed
         throw err;
@@ -267,8 +325,11 @@ export class MjpegReader {
       frame.seq = this.seq++;
     }
     this.counters.frames++;
-    const { width, height } = this.scanner;
-    if (!this.format || this.format.width !== width || this.format.height !== height) {
+    const st = this.jpeg;
+    const width = st[WIDTH]!;
+    const height = st[HEIGHT]!;
+    const format = this.format;
+    if (!format || format.width !== width || format.height !== height) {
       this.format = Object.freeze({ width, height });
       this.onFormat?.(this.format);
     }
@@ -300,9 +361,11 @@ export class MjpegReader {
     this.cursor.keepFrom = this.cursor.position;
   }
 
-  /** Strict mode: too many bytes outside an image, before the first SOI or between images. */
+  /**
+   * Strict mode: too many bytes outside an image, before the first SOI or between images. Callers skip the call for
+   * a gap of at most GAP_CHECKED bytes, which no limit refuses.
+   */
   private checkGap(position: number): void {
-    if (!this.strict) return;
     const gap = position - this.gapStart;
     if (!this.sawImage && gap > MJPEG_LIMITS.maxLeadingBytes) {
       this.fail('MJPEG_NOT_JPEG', `no SOI marker (FFD8) in the first ${gap} bytes (limit ${MJPEG_LIMITS.maxLeadingBytes})`);

@@ -1,11 +1,13 @@
-// The MJPEG reader with the board's marker search, segment skip and header walk (ByteScanPort.findJpegMarker,
-// skipJpegSegments, walkJpegHeaders: C inside XS, natively and under qemu-arm; plain references under Node) against
-// the reader's own X'FF' stepping: the same images, errors and counters on the fixture, on fuzzed and cut copies
-// (headers mutated too), in reads of 1 byte to 64 KiB; and each native by its contract.
+// The JPEG scanner with the board's scan (ByteScanPort.scanJpeg: scan.c inside XS, natively and under qemu-arm;
+// under Node, where no board has it, the TypeScript scan fed one byte per call stands in) against the TypeScript
+// scan: the same index and state record after every call on the fixture, on fuzzed and cut copies and planted
+// segments, in ranges of 1 byte to 64 KiB; the reader's images, errors and counters the same; the record checked.
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
+import { JPEG_EVENT, JpegScanner } from '../../../../firmware/core/mjpeg/JpegScanner.ts';
+import { JPEG_SCAN, JPEG_STATE } from '../../../../firmware/core/mjpeg/jpegScanState.ts';
 import { MjpegReader } from '../../../../firmware/core/mjpeg/MjpegReader.ts';
-import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
+import { PREPARE, StreamCursor } from '../../../../firmware/core/media/StreamCursor.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import { prng, referenceScanPort } from '../h264/h264TestKit.ts';
 import { run } from './mjpegKit.ts';
@@ -13,207 +15,255 @@ import { dirtyFrame, frameRecord } from '../media/frameRecordKit.ts';
 
 const test = suite('mjpeg/JpegScanner with the board scan');
 
-function referenceIndexOfByte(bytes: Uint8Array, value: number, from: number, to: number): number {
-  for (let i = from; i < to; i++) if (bytes[i] === value) return i;
-  return -1;
-}
-
-function referenceFindJpegMarker(bytes: Uint8Array, from: number, to: number): number {
-  for (let j = from; j < to; j++) {
-    if (bytes[j] !== 0xff) continue;
-    if (j + 1 === to) return j;
-    const next = bytes[j + 1]!;
-    if (next !== 0x00 && (next & 0xf8) !== 0xd0) return j;
-  }
-  return -1;
-}
-
-/** Marker codes the scanner only skips: with a length, and neither a frame header, SOS, nor DNL (T.81 Table B.1). */
-function skipped(m: number): boolean {
-  if (m === 0x00 || m === 0x01 || m === 0xff || (m & 0xf8) === 0xd0 || m === 0xd8 || m === 0xd9 || m === 0xda || m === 0xdc || m === 0xde) return false;
-  return !(m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc);
-}
-
-function referenceSkipJpegSegments(bytes: Uint8Array, from: number, to: number): number {
+/** scanJpeg by its contract under Node: the TypeScript scan one byte per call (so also a test of the record's completeness). */
+function byteByByte(bytes: Uint8Array, from: number, to: number, state: Uint32Array): number {
+  const scanner = new JpegScanner();
+  scanner.state.set(state);
   let i = from;
-  while (i + 4 <= to && bytes[i] === 0xff && skipped(bytes[i + 1]!)) {
-    const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
-    if (length < 2 || i + 2 + length > to) break;
-    i += 2 + length;
-  }
+  do i = scanner.scan(bytes, i, Math.min(i + 1, to));
+  while (i < to && scanner.event === JPEG_EVENT.NONE);
+  state.set(scanner.state);
   return i;
 }
 
-/** walkJpegHeaders by its contract (ByteScanPort), byte by byte: the reference for scan.c. */
-function referenceWalkJpegHeaders(bytes: Uint8Array, from: number, to: number, out: Uint32Array): number {
-  let i = from;
-  out[3] = 0;
-  while (i + 4 <= to && bytes[i] === 0xff) {
-    const m = bytes[i + 1]!;
-    const length = (bytes[i + 2]! << 8) | bytes[i + 3]!;
-    if (length < 2 || i + 2 + length > to) break;
-    const p = (k: number) => bytes[i + 4 + k]!;
-    const frameHeader = (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) || m === 0xde;
-    if (skipped(m)) {
-      i += 2 + length;
-    } else if (frameHeader) {
-      if (length < 8 || p(5) === 0 || length !== 8 + 3 * p(5) || ((p(3) << 8) | p(4)) === 0) break;
-      if (out[0] !== 1) {
-        out[0] = 1;
-        out[1] = (p(3) << 8) | p(4);
-        out[2] = (p(1) << 8) | p(2);
-      }
-      i += 2 + length;
-    } else if (m === 0xda) {
-      if (out[0] !== 1 || length < 6 || p(0) < 1 || p(0) > 4 || length !== 6 + 2 * p(0)) break;
-      i += 2 + length;
-      out[3] = 1;
-      break;
-    } else {
-      break;
-    }
-  }
-  return i;
+/** pushJpeg by its contract under Node: StreamCursor.commit, then the byte-by-byte scan. */
+function referencePushJpeg(cursor: object, n: number, stop: number, state: Uint32Array): number {
+  const c = cursor as StreamCursor;
+  if (typeof n !== 'number' || typeof stop !== 'number' || Number.isNaN(stop) || !(n >= 1 && n <= c.targetSpace) || n !== Math.floor(n)) return -1;
+  const from = c.targetOffset;
+  c.commit(n);
+  return byteByByte(c.target, from, Math.min(from + n, Math.max(stop, from)), state);
 }
 
 const board = boardByteScan();
 const port: ByteScanPort = board ?? {
-  indexOfByte: referenceIndexOfByte,
-  findJpegMarker: referenceFindJpegMarker,
-  skipJpegSegments: referenceSkipJpegSegments,
-  walkJpegHeaders: referenceWalkJpegHeaders,
+  indexOfByte(bytes, value, from, to) {
+    for (let i = from; i < to; i++) if (bytes[i] === value) return i;
+    return -1;
+  },
+  scanJpeg: byteByByte,
+  pushJpeg: referencePushJpeg,
 };
-/** The same board without its header walk: marker search and segment skip. */
-const segmentSkip: ByteScanPort = { indexOfByte: port.indexOfByte, findJpegMarker: port.findJpegMarker!, skipJpegSegments: port.skipJpegSegments! };
-/** The same board without its marker search and segment skip: the JS stepping (indexOfByte only). */
-const stepping: ByteScanPort = { indexOfByte: (b, v, f, t) => port.indexOfByte(b, v, f, t) };
+/** The TypeScript scan (the reader without the board). */
+const typescript: ByteScanPort | undefined = undefined;
 
-test("findJpegMarker (the board's port): the reference's answer for every range of stuffed, restart and real markers", () => {
-  const random = prng(21);
-  const data = new Uint8Array(3000);
-  for (let i = 0; i < data.length; i++) {
-    const r = random();
-    data[i] = r < 0.15 ? 0xff : r < 0.25 ? 0x00 : r < 0.3 ? 0xd0 + Math.floor(random() * 8) : Math.floor(random() * 256);
-  }
-  for (let trial = 0; trial < scaled(3000); trial++) {
-    const from = Math.floor(random() * data.length);
-    const to = from + Math.floor(random() * Math.min(64, data.length - from + 1));
-    assert.is(port.findJpegMarker!(data, from, to), referenceFindJpegMarker(data, from, to), `${from}..${to}`);
-  }
-  const ff = new Uint8Array([0xff, 0x00, 0xff, 0xd7, 0xff]);
-  assert.is(port.findJpegMarker!(ff, 0, 4), -1);
-  assert.is(port.findJpegMarker!(ff, 0, 5), 4, "an X'FF' at `to - 1`: its next byte is not known yet");
-  assert.is(port.findJpegMarker!(ff, 0, 0), -1);
-});
-
-test("skipJpegSegments (the board's port): the reference's answer on real headers, cut anywhere, and on planted segments", () => {
-  const base = fixture('mjpeg-320x240-10fps.mjpeg');
-  for (let to = 2; to < 700; to++) assert.is(port.skipJpegSegments!(base, 2, to), referenceSkipJpegSegments(base, 2, to), `headers cut at ${to}`);
-  assert.ok(port.skipJpegSegments!(base, 2, 700) > 100, "the fixture's APP0/DQT segments are skipped");
-  const random = prng(23);
-  const data = new Uint8Array(4000);
-  for (let i = 0; i < data.length; ) {
-    const r = random();
-    if (r < 0.6) {
-      const length = Math.floor(random() * 12);
-      data.set([0xff, Math.floor(random() * 256), length >> 8, length & 255], i);
-      i += 4 + Math.max(0, length - 2);
-    } else {
-      data[i++] = r < 0.8 ? 0xff : Math.floor(random() * 256);
+/** Both scans over `data` from a fresh record, each call's range ending at the next cut (`cut(i)` > i); every call compared. */
+function compareScans(data: Uint8Array, cut: (i: number) => number, what: string): number {
+  const want = new JpegScanner();
+  const got = new JpegScanner(port);
+  let calls = 0;
+  let i = 0;
+  while (i < data.length) {
+    const to = Math.min(data.length, cut(i));
+    const j = want.scan(data, i, to);
+    const k = got.scan(data, i, to);
+    calls++;
+    if (j !== k || want.state.join() !== got.state.join()) {
+      assert.equal([k, Array.from(got.state)], [j, Array.from(want.state)], `${what}: scan of ${i}..${to}`);
     }
+    i = j;
   }
-  for (let trial = 0; trial < scaled(3000); trial++) {
-    const from = Math.floor(random() * data.length);
-    const to = from + Math.floor(random() * (data.length - from + 1));
-    assert.is(port.skipJpegSegments!(data, from, to), referenceSkipJpegSegments(data, from, to), `${from}..${to}`);
-  }
-});
+  return calls;
+}
 
-test("walkJpegHeaders (the board's port): the reference's answer and record on real headers cut anywhere and on planted segments", () => {
-  const base = fixture('mjpeg-320x240-10fps.mjpeg');
-  const check = (data: Uint8Array, from: number, to: number, had: number) => {
-    const got = new Uint32Array([had, 7, 7, 7]);
-    const want = new Uint32Array([had, 7, 7, 7]);
-    const what = `${from}..${to}, frame header before: ${had}`;
-    assert.is(port.walkJpegHeaders!(data, from, to, got), referenceWalkJpegHeaders(data, from, to, want), what);
-    assert.equal(Array.from(got), Array.from(want), what);
-  };
-  for (let to = 2; to < 700; to++) for (const had of [0, 1]) check(base, 2, to, had);
-  const whole = new Uint32Array(4);
-  const end = port.walkJpegHeaders!(base, 2, 2000, whole);
-  assert.equal([whole[0], whole[1], whole[2], whole[3]], [1, 320, 240, 1], "the fixture's first image: 320x240, scan taken");
-  assert.ok(end > 100 && end < 2000);
-  const random = prng(24);
-  const data = new Uint8Array(6000);
+/** The fixture with headers and data damaged: planted X'FF's, random bytes, zeros, cuts. */
+function damagedCopies(base: Uint8Array, seed: number, count: number): Uint8Array[] {
+  const random = prng(seed);
+  const sois: number[] = [];
+  for (let i = 0; i + 1 < base.length; i++) if (base[i] === 0xff && base[i + 1] === 0xd8) sois.push(i);
+  const out: Uint8Array[] = [];
+  for (let n = 0; n < count; n++) {
+    let data = base.slice(0, 1 + Math.floor(random() * 60000)); // up to ~10 images: enough for every cut kind
+    for (let m = 0; m < 1 + Math.floor(random() * 4); m++) {
+      const headers = random() < 0.5;
+      const at = headers ? sois[Math.floor(random() * sois.length)]! + 2 + Math.floor(random() * 700) : Math.floor(random() * data.length);
+      if (at >= data.length) continue;
+      const kind = Math.floor(random() * 4);
+      if (kind === 0) data[at] = 0xff;
+      else if (kind === 1) data[at] = Math.floor(random() * 256);
+      else if (kind === 2) data[at] = 0;
+      else data = data.slice(0, at);
+    }
+    out.push(data);
+  }
+  return out;
+}
+
+/** Marker segments and loose bytes: frame, scan, DNL, table and parameterless markers, lengths often right. */
+function plantedSegments(seed: number, size: number): Uint8Array {
+  const random = prng(seed);
+  const data = new Uint8Array(size);
   for (let i = 0; i < data.length - 40; ) {
     const r = random();
     if (r < 0.7) {
-      // A segment: often a frame or scan header, with a length and parameters that are often right.
       const m = [0xc0, 0xc1, 0xc4, 0xcc, 0xde, 0xda, 0xda, 0xdc, 0xe0, 0xdb, 0xd9, 0xd8, 0xd0, 0x01, 0xff, 0x00][Math.floor(random() * 16)]!;
       const count = 1 + Math.floor(random() * 4);
-      const frame = m !== 0xda;
-      let length = frame ? 8 + 3 * count : 6 + 2 * count;
+      const frame = m !== 0xda && m !== 0xdc;
+      let length = m === 0xdc ? 4 : frame ? 8 + 3 * count : 6 + 2 * count;
       if (random() < 0.2) length = Math.floor(random() * 30);
       const params = Array.from({ length: Math.max(0, length - 2) }, () => (random() < 0.2 ? 0 : Math.floor(random() * 256)));
       if (frame && params.length >= 6 && random() < 0.8) params[5] = count;
-      if (!frame && params.length >= 1 && random() < 0.8) params[0] = count;
+      if (m === 0xda && params.length >= 1 && random() < 0.8) params[0] = count;
       const bytes = [0xff, m, length >> 8, length & 255, ...params];
+      // Some entropy-coded data with stuffed bytes and restart markers after a scan header.
+      if (m === 0xda) for (let k = 0; k < 40; k++) bytes.push(random() < 0.1 ? 0xff : random() < 0.1 ? 0 : random() < 0.05 ? 0xd3 : Math.floor(random() * 256));
       data.set(bytes.slice(0, data.length - i), i);
       i += bytes.length;
     } else {
       data[i++] = r < 0.85 ? 0xff : Math.floor(random() * 256);
     }
   }
-  for (let trial = 0; trial < scaled(3000); trial++) {
-    const from = Math.floor(random() * data.length);
-    const to = from + Math.floor(random() * (data.length - from + 1));
-    check(data, from, to, trial & 1);
-  }
+  return data;
+}
+
+test("scanJpeg (the board's scan): the TypeScript scan's index and state record after every call, the fixture in ranges of 1 B to 64 KiB", () => {
+  const base = fixture('mjpeg-320x240-10fps.mjpeg');
+  // Every range size from 1 to 64 bytes over the first image and the next one's headers (so every marker, segment
+  // and EOI/SOI is cut at every offset by some size).
+  const head = base.subarray(0, 6500);
+  for (let size = 1; size <= 64; size += fullScale() ? 1 : 7) compareScans(head, (i) => i + size, `ranges of ${size}`);
+  // Larger fixed sizes over the whole fixture, and random ones from 1 byte to 64 KiB.
+  for (const size of [4096, 4097, 65536]) compareScans(base, (i) => i + size, `ranges of ${size}`);
+  const random = prng(31);
+  const calls = compareScans(base, (i) => i + 1 + Math.floor(random() ** 3 * 65536), 'random ranges');
+  assert.ok(calls > 30);
 });
 
-test('the reader with walkJpegHeaders, findJpegMarker and skipJpegSegments: the images, errors and counters of the JS stepping, in reads of 1 B to 64 KiB, on fuzzed and cut copies', () => {
+test("scanJpeg (the board's scan): the TypeScript scan's index and record on damaged and cut images and planted segments", () => {
   const base = fixture('mjpeg-320x240-10fps.mjpeg');
-  const random = prng(22);
-  const inputs: Uint8Array[] = [base];
-  for (let i = 0; i < scaled(20); i++) {
-    let data = base.slice(0, 1 + Math.floor(random() * 60000)); // up to ~10 images: enough for every cut kind
-    for (let m = 0; m < 1 + Math.floor(random() * 4); m++) {
-      const at = Math.floor(random() * data.length);
-      const kind = Math.floor(random() * 3);
-      if (kind === 0)
-        data[at] = 0xff; // plant marker material
-      else if (kind === 1) data[at] = Math.floor(random() * 256);
-      else data = data.slice(0, at);
-    }
-    inputs.push(data);
-  }
-  // Headers mutated: a byte among the first 700 after some SOI (frame and scan headers, tables).
-  const sois: number[] = [];
-  for (let i = 0; i + 1 < base.length; i++) if (base[i] === 0xff && base[i + 1] === 0xd8) sois.push(i);
-  for (let i = 0; i < scaled(40); i++) {
-    const data = base.slice(0, 40000);
-    for (let m = 0; m < 1 + Math.floor(random() * 3); m++) {
-      const soi = sois[Math.floor(random() * sois.length)]!;
-      const at = soi + 2 + Math.floor(random() * 700);
-      if (at < data.length) data[at] = random() < 0.3 ? 0xff : random() < 0.3 ? 0 : Math.floor(random() * 256);
+  const random = prng(32);
+  const inputs = [...damagedCopies(base, 33, scaled(20)), plantedSegments(34, 6000), plantedSegments(35, 6000)];
+  for (let k = 0; k < scaled(20); k++) {
+    // Random bytes rich in X'FF', zero, SOI/EOI/SOS and restart codes.
+    const data = new Uint8Array(3000);
+    for (let i = 0; i < data.length; i++) {
+      const r = random();
+      data[i] = r < 0.2 ? 0xff : r < 0.3 ? 0 : r < 0.4 ? [0xd8, 0xd9, 0xda, 0xd0, 0xc0, 0xdc][Math.floor(random() * 6)]! : Math.floor(random() * 256);
     }
     inputs.push(data);
   }
   for (const [k, data] of inputs.entries()) {
-    for (const readSize of k === 0 ? (fullScale() ? [7, 4096, 65536] : [4096, 65536]) : [1 + Math.floor(random() ** 3 * 65536)]) {
+    for (const size of [1 + Math.floor(random() * 64), 4096]) compareScans(data, (i) => i + size, `input ${k}, ranges of ${size}`);
+    compareScans(data, (i) => i + 1 + Math.floor(random() ** 3 * 65536), `input ${k}, random ranges`);
+  }
+});
+
+test("scanJpeg (the board's scan): the marker after entropy-coded data found at every offset of the word blocks, past stuffed bytes", () => {
+  // SOI, a frame header (8x8, one component), a scan header, then `length` bytes of entropy-coded data and EOI.
+  const head = [0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0, 8, 0, 8, 1, 1, 0x11, 0, 0xff, 0xda, 0, 8, 1, 1, 0, 0, 63, 0];
+  let images = 0;
+  for (let shift = 0; shift < 4; shift++) {
+    for (let length = 0; length <= 80; length++) {
+      for (const stuffed of [-1, 0, 5, 31, 32, 33, 63]) {
+        if (stuffed >= 0 && stuffed + 2 > length) continue;
+        const data = new Uint8Array(shift + head.length + length + 2 + 40);
+        data.set(head, shift);
+        const body = shift + head.length;
+        data.fill(0x5a, body, body + length);
+        if (stuffed >= 0) data.set([0xff, stuffed & 1 ? 0x00 : 0xd3], body + stuffed); // X'FF00' or RST3
+        data.set([0xff, 0xd9], body + length);
+        data.fill(0x33, body + length + 2); // padding after the image: no X'FF'
+        const scanner = new JpegScanner(port);
+        assert.is(scanner.scan(data, 0, data.length), shift + 2);
+        assert.is(scanner.scan(data, shift + 2, data.length), body + length + 2, `shift ${shift}, ${length} bytes, stuffed at ${stuffed}`);
+        assert.is(scanner.event, JPEG_EVENT.EOI);
+        compareScans(data, (i) => i + 4096, `shift ${shift}, ${length} bytes, stuffed at ${stuffed}`);
+        images++;
+      }
+    }
+  }
+  assert.ok(images > 1000);
+});
+
+test("scanJpeg (the board's scan): the events at the fixture's first image, an empty range, and a record no scan leaves refused", () => {
+  const base = fixture('mjpeg-320x240-10fps.mjpeg');
+  const scanner = new JpegScanner(port);
+  const st = scanner.state;
+  assert.is(scanner.scan(base, 0, base.length), 2, 'the SOI consumed');
+  assert.is(scanner.event, JPEG_EVENT.SOI);
+  const end = scanner.scan(base, 2, base.length);
+  assert.is(scanner.event, JPEG_EVENT.EOI);
+  assert.equal([scanner.width, scanner.height, st[JPEG_SCAN.STATE]], [320, 240, JPEG_STATE.SEEK]);
+  assert.equal([base[end - 2], base[end - 1]], [0xff, 0xd9], 'the EOI ends the image');
+  assert.is(scanner.scan(base, end, end), end, 'an empty range');
+  assert.is(scanner.event, JPEG_EVENT.NONE);
+  if (!board) return; // the record checks are the native's (the TypeScript scan trusts its own record)
+  const rangeError = (call: () => unknown, what: string) => {
+    let thrown: unknown;
+    try {
+      call();
+    } catch (err) {
+      thrown = err;
+    }
+    assert.ok(thrown instanceof RangeError, `${what}: ${String(thrown)}`);
+  };
+  const bad = (set: (s: Uint32Array) => void, what: string) => {
+    const s = new Uint32Array(JPEG_SCAN.SIZE);
+    set(s);
+    rangeError(() => board.scanJpeg!(base, 0, 100, s), what);
+  };
+  bad((s) => (s[JPEG_SCAN.STATE] = 9), 'an unknown state');
+  bad((s) => (s[JPEG_SCAN.HEAD_WANT] = 7), 'a capture past the record');
+  bad((s) => ((s[JPEG_SCAN.HEAD_WANT] = 2), (s[JPEG_SCAN.HEAD_HAVE] = 3)), 'more captured than wanted');
+  rangeError(() => board.scanJpeg!(base, 0, 100, new Uint32Array(JPEG_SCAN.SIZE - 1)), 'a short record');
+  rangeError(() => board.scanJpeg!(base, 10, 5, new Uint32Array(JPEG_SCAN.SIZE)), 'a reversed range');
+  rangeError(() => board.scanJpeg!(base, 0, base.length + 1, new Uint32Array(JPEG_SCAN.SIZE)), 'past the bytes');
+});
+
+test("pushJpeg (the board's read): the cursor committed as commit(n) does and the read scanned to the event, stop honoured; bad counts refused untouched", () => {
+  const base = fixture('mjpeg-320x240-10fps.mjpeg');
+  const random = prng(37);
+  const pool = new FramePool({ slotCount: 2, slotBytes: 65536, maxFrames: 2, nalsPerFrame: 0 });
+  const cursor = new StreamCursor(pool);
+  const plain = new StreamCursor(pool);
+  assert.is(cursor.prepare(), PREPARE.OK);
+  assert.is(plain.prepare(), PREPARE.OK);
+  const got = new JpegScanner(port);
+  const want = new JpegScanner();
+  const fields = (c: StreamCursor) => [c.targetOffset, c.targetSpace, c.position];
+  let pos = 0;
+  for (let k = 0; pos < 60000; k++) {
+    const n = 1 + Math.floor(random() * 3000);
+    const from = cursor.targetOffset;
+    // Every third read with a stop inside it, at or before `from` now and then (the reader's cap on an image).
+    const stop = k % 3 === 0 ? from + Math.floor(random() * n) - (k % 9 === 0 ? 10 : 0) : from + n + 5;
+    cursor.target.set(base.subarray(pos, pos + n), from);
+    plain.target.set(base.subarray(pos, pos + n), from);
+    const i = port.pushJpeg!(cursor, n, stop, got.state);
+    plain.commit(n);
+    const j = want.scan(plain.target, from, Math.min(from + n, Math.max(stop, from)));
+    assert.equal([i, Array.from(got.state), fields(cursor)], [j, Array.from(want.state), fields(plain)], `read ${k} of ${n} bytes at ${from}, stop ${stop}`);
+    // The rest of the read, as the reader goes on after an event.
+    for (let r = j; r < from + n; ) {
+      const a = got.scan(cursor.target, r, from + n);
+      r = want.scan(plain.target, r, from + n);
+      assert.equal([a, Array.from(got.state)], [r, Array.from(want.state)], `read ${k}: the scan after the event`);
+    }
+    pos += n;
+  }
+  const before = fields(cursor);
+  const record = Array.from(got.state);
+  for (const n of [0, -1, 1.5, Number.NaN, cursor.targetSpace + 1, '4' as unknown as number]) {
+    assert.is(port.pushJpeg!(cursor, n, cursor.targetOffset + 10, got.state), -1, `n = ${String(n)}`);
+  }
+  assert.is(port.pushJpeg!(cursor, 4, Number.NaN, got.state), -1, 'a stop that is not a number');
+  assert.equal([fields(cursor), Array.from(got.state)], [before, record], 'nothing changed by a refused read');
+});
+
+test("the reader with the board's scan: the images, errors and counters of the TypeScript scan, in reads of 1 B to 64 KiB, on damaged and cut copies", () => {
+  const base = fixture('mjpeg-320x240-10fps.mjpeg');
+  const random = prng(22);
+  const inputs: Uint8Array[] = [base, ...damagedCopies(base, 36, scaled(40))];
+  for (const [k, data] of inputs.entries()) {
+    for (const readSize of k === 0 ? (fullScale() ? [1, 7, 4096, 65536] : [4096, 65536]) : [1 + Math.floor(random() ** 3 * 65536)]) {
       for (const strict of [true, false]) {
-        const want = run(data, { readSize, strict, byteScan: stepping });
-        for (const [name, byteScan] of [
-          ['header walk', port],
-          ['segment skip', segmentSkip],
-        ] as const) {
-          const got = run(data, { readSize, strict, byteScan });
-          assert.equal(
-            [got.frames.map((f) => Array.from(f)), got.formats, got.code, got.counters, got.frameTooLarge, got.poolFull],
-            [want.frames.map((f) => Array.from(f)), want.formats, want.code, want.counters, want.frameTooLarge, want.poolFull],
-            `input ${k} (${data.length} B), reads of ${readSize}, ${strict ? 'strict' : 'lenient'}, ${name}`,
-          );
-        }
+        const want = run(data, { readSize, strict, byteScan: typescript });
+        const got = run(data, { readSize, strict, byteScan: port });
+        assert.equal(
+          [got.frames.map((f) => Array.from(f)), got.formats, got.code, got.lastError, got.counters, got.frameTooLarge, got.poolFull],
+          [want.frames.map((f) => Array.from(f)), want.formats, want.code, want.lastError, want.counters, want.frameTooLarge, want.poolFull],
+          `input ${k} (${data.length} B), reads of ${readSize}, ${strict ? 'strict' : 'lenient'}`,
+        );
       }
     }
   }

@@ -7,7 +7,7 @@ import type { Frame } from '../../../../firmware/core/media/Frame.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
 import { MjpegReader, type MjpegReaderCounters } from '../../../../firmware/core/mjpeg/MjpegReader.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
-import { fixture } from '../../../harness/index.ts';
+import { boardByteScan, fixture } from '../../../harness/index.ts';
 import { concatBytes as concat } from '../../../harness/support.ts';
 export { concat };
 
@@ -75,8 +75,8 @@ export interface RunOptions {
   readonly hold?: boolean;
   /** Called when prepare() reports POOL_EXHAUSTED; return false to stop reading. */
   readonly onExhausted?: (reader: MjpegReader, held: Frame[], pool: FramePool) => boolean;
-  /** The board's byte search (native on XS). */
-  readonly byteScan?: ByteScanPort;
+  /** The board's byte scans; absent: the runner's board (native inside XS, none under Node); undefined: none. */
+  readonly byteScan?: ByteScanPort | undefined;
 }
 
 export interface RunResult {
@@ -102,6 +102,7 @@ export function run(input: Uint8Array, options: RunOptions = {}): RunResult {
     slotBytes: options.slotBytes ?? 65536,
     maxFrames: options.maxFrames ?? 4,
   });
+  const byteScan = 'byteScan' in options ? options.byteScan : boardByteScan();
   const frames: Uint8Array[] = [];
   const formats: string[] = [];
   const flags: { key: boolean; nalCount: number; seq: number }[] = [];
@@ -110,7 +111,8 @@ export function run(input: Uint8Array, options: RunOptions = {}): RunResult {
   const reader = new MjpegReader({
     pool,
     strict: options.strict ?? true,
-    ...(options.byteScan ? { byteScan: options.byteScan } : {}),
+    // Inside XS the board's scan unless the caller says otherwise (`byteScan: undefined`: the TypeScript scan).
+    ...(byteScan ? { byteScan } : {}),
     onFormat: (s) => formats.push(`${s.width}x${s.height}`),
     onFrame: (frame) => {
       frames.push(frameBytes(frame));
