@@ -389,45 +389,19 @@ void fieldcamNativeCloseAccessUnit(txMachine* the)
  * integer in 1..targetSpace or the cursor's fields are not what StreamCursor keeps: the reader's own push then
  * decides (and names the error).
  */
-enum { C_TARGET, C_TARGET_OFFSET, C_TARGET_SPACE, C_POSITION, C_COUNT };
-static const char* const gCursorNames[C_COUNT] = { "target", "targetOffset", "targetSpace", "position" };
-static txID gCursorIds[C_COUNT];
-static txMachine* gCursorIdsOf = NULL;
-
 void fieldcamNativePushAccessUnits(txMachine* the)
 {
-	txSlot* c[C_COUNT];
-	double n, from, space, position;
-	size_t size, i;
+	FieldcamCursorRead read;
 	Walk w;
-	if (gCursorIdsOf != the) {
-		for (i = 0; i < C_COUNT; i++)
-			gCursorIds[i] = xsID((char*)gCursorNames[i]);
-		gCursorIdsOf = the;
-	}
-	fieldcamFindFields(fieldcamObjectOf(the, &xsArg(0), "cursor"), gCursorIds, C_COUNT, c);
 	xsResult = xsInteger(-1);
-	if (xsTypeOf(xsArg(1)) != xsIntegerType && xsTypeOf(xsArg(1)) != xsNumberType)
+	if (!fieldcamCursorTake(the, &xsArg(0), &xsArg(1), &read))
 		return;
-	n = xsToNumber(xsArg(1));
-	if (!c[C_TARGET] || !c[C_TARGET_OFFSET] || !c[C_TARGET_SPACE] || !c[C_POSITION])
-		return;
-	from = fieldcamNumberField(the, c[C_TARGET_OFFSET], "cursor.targetOffset");
-	space = fieldcamNumberField(the, c[C_TARGET_SPACE], "cursor.targetSpace");
-	position = fieldcamNumberField(the, c[C_POSITION], "cursor.position");
-	if (!(n >= 1 && n <= space && n == (double)(uint32_t)n) || !(from >= 0) || from != (double)(size_t)from || position < from)
-		return;
-	w.d = fieldcamViewData(the, c[C_TARGET], 1, &size, "cursor.target");
-	if (from + n > (double)size)
-		return;
-	openWalk(the, &w, position - from, &xsArg(2), &xsArg(3), &xsArg(4), &xsArg(5));
+	w.d = read.data;
+	openWalk(the, &w, read.position - read.from, &xsArg(2), &xsArg(3), &xsArg(4), &xsArg(5));
 	openCompleter(the, &w, xsArg(0).value.reference, 6);
-	/* StreamCursor.commit(n). */
-	fieldcamSetNumberField(the, c[C_TARGET_OFFSET], from + n, "cursor.targetOffset");
-	fieldcamSetNumberField(the, c[C_TARGET_SPACE], space - n, "cursor.targetSpace");
-	fieldcamSetNumberField(the, c[C_POSITION], position + n, "cursor.position");
-	w.to = (size_t)(from + n);
-	xsResult = xsInteger(walkRange(&w, (size_t)from));
+	fieldcamCursorCommit(the, &read);
+	w.to = (size_t)(read.from + read.n);
+	xsResult = xsInteger(walkRange(&w, (size_t)read.from));
 }
 
 /*

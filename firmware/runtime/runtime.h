@@ -212,6 +212,14 @@ void fieldcamSetNumberField(txMachine* the, txSlot* slot, double value, const ch
 void fieldcamSetBooleanField(txMachine* the, txSlot* slot, int value, const char* name);
 txSlot* fieldcamObjectOrNullField(txMachine* the, txSlot* slot, const char* name);
 void fieldcamSetObjectField(txMachine* the, txSlot* slot, txSlot* object, const char* name);
+/* ---- cursor.c: a camera read committed into a StreamCursor (pushAccessUnits, pushJpeg) ---- */
+typedef struct {
+	txSlot* fields[4];   /* target, targetOffset, targetSpace, position */
+	uint8_t* data;       /* cursor.target's bytes */
+	double n, from, space, position; /* the read, and the cursor's fields before it */
+} FieldcamCursorRead;
+int fieldcamCursorTake(txMachine* the, txSlot* cursor, txSlot* n, FieldcamCursorRead* read);
+void fieldcamCursorCommit(txMachine* the, const FieldcamCursorRead* read);
 /* ---- records.c ---- */
 /* A Frame record for the complete access unit [start, end) the cursor holds (fillFrameRecord's contract): NULL once
  * filled, else why not, with nothing written (the range is not held, on the overflow scratch, or a slot is free). */

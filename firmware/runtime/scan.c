@@ -650,51 +650,28 @@ void fieldcamNativeScanJpeg(txMachine* the)
  * or -1 with nothing changed when `n` is not an integer in 1..targetSpace, `stop` is not a number, or the cursor's
  * fields are not what StreamCursor keeps: the reader's own push then decides (and names the error).
  */
-enum { JC_TARGET, JC_TARGET_OFFSET, JC_TARGET_SPACE, JC_POSITION, JC_COUNT };
-static const char* const gJpegCursorNames[JC_COUNT] = { "target", "targetOffset", "targetSpace", "position" };
-static txID gJpegCursorIds[JC_COUNT];
-static txMachine* gJpegCursorIdsOf = NULL;
-
 void fieldcamNativePushJpeg(txMachine* the)
 {
-	txSlot* c[JC_COUNT];
-	double n, stop, from, space, position;
-	const uint8_t* d;
+	FieldcamCursorRead read;
+	double stop;
 	uint32_t* st;
-	size_t size, slots, i, to;
-	if (gJpegCursorIdsOf != the) {
-		for (i = 0; i < JC_COUNT; i++)
-			gJpegCursorIds[i] = xsID((char*)gJpegCursorNames[i]);
-		gJpegCursorIdsOf = the;
-	}
-	fieldcamFindFields(fieldcamObjectOf(the, &xsArg(0), "cursor"), gJpegCursorIds, JC_COUNT, c);
+	size_t slots, from, to;
+	fieldcamObjectOf(the, &xsArg(0), "cursor"); /* a cursor that is not an object is refused first, as always */
 	st = fieldcamViewData(the, &xsArg(3), 4, &slots, "state");
 	if (slots < JS_SIZE)
 		xsRangeError("state must hold %d entries, it has %zu", JS_SIZE, slots);
 	if (st[JS_STATE] >= J_STATES || st[JS_HEAD_WANT] > JS_HEAD_BYTES || st[JS_HEAD_HAVE] > st[JS_HEAD_WANT])
 		xsRangeError("state is not a JPEG scanner's record (state %u, head %u of %u)", st[JS_STATE], st[JS_HEAD_HAVE], st[JS_HEAD_WANT]);
 	xsResult = xsInteger(-1);
-	if ((xsTypeOf(xsArg(1)) != xsIntegerType && xsTypeOf(xsArg(1)) != xsNumberType)
-			|| (xsTypeOf(xsArg(2)) != xsIntegerType && xsTypeOf(xsArg(2)) != xsNumberType))
+	if (xsTypeOf(xsArg(2)) != xsIntegerType && xsTypeOf(xsArg(2)) != xsNumberType)
 		return;
-	n = xsToNumber(xsArg(1));
 	stop = xsToNumber(xsArg(2));
-	if (!c[JC_TARGET] || !c[JC_TARGET_OFFSET] || !c[JC_TARGET_SPACE] || !c[JC_POSITION] || stop != stop)
+	if (stop != stop || !fieldcamCursorTake(the, &xsArg(0), &xsArg(1), &read))
 		return;
-	from = fieldcamNumberField(the, c[JC_TARGET_OFFSET], "cursor.targetOffset");
-	space = fieldcamNumberField(the, c[JC_TARGET_SPACE], "cursor.targetSpace");
-	position = fieldcamNumberField(the, c[JC_POSITION], "cursor.position");
-	if (!(n >= 1 && n <= space && n == (double)(uint32_t)n) || !(from >= 0) || from != (double)(size_t)from)
-		return;
-	d = fieldcamViewData(the, c[JC_TARGET], 1, &size, "cursor.target");
-	if (from + n > (double)size)
-		return;
-	/* StreamCursor.commit(n). */
-	fieldcamSetNumberField(the, c[JC_TARGET_OFFSET], from + n, "cursor.targetOffset");
-	fieldcamSetNumberField(the, c[JC_TARGET_SPACE], space - n, "cursor.targetSpace");
-	fieldcamSetNumberField(the, c[JC_POSITION], position + n, "cursor.position");
-	to = (size_t)(from + n);
+	fieldcamCursorCommit(the, &read);
+	from = (size_t)read.from;
+	to = (size_t)(read.from + read.n);
 	if (stop < (double)to)
-		to = stop <= from ? (size_t)from : (size_t)stop;
-	xsResult = xsNumber(from + (double)jpegScan(d + (size_t)from, 0, to - (size_t)from, st));
+		to = stop <= read.from ? from : (size_t)stop;
+	xsResult = xsNumber(read.from + (double)jpegScan(read.data + from, 0, to - from, st));
 }
