@@ -48,7 +48,9 @@ export interface ByteScanPort {
    * entry state[BATCH], or the cursor does not hold its range, the port takes the record on top of the pool's free
    * stack (what FramePool.takeFrame does to its `freeFrames`, `freeCount`, `freeLow`), fills it as fillFrameRecord
    * does with seq state[SEQ], stores it at batch[state[BATCH]], increments state[BATCH] and state[SEQ], and walks on.
-   * The reader hands the batch to its onFrame before anything else. Optional: the XS board has it.
+   * The reader hands the batch to its onFrame before anything else. With the cursor, pool and batch, the bytes the
+   * checks need of a NAL unit begun before `bytes` (a frame read across two slots) are read from the cursor's
+   * previous slot, as its byteAt does; without them such a NAL unit is handed over. Optional: the XS board has it.
    */
   closeAccessUnit?(
     bytes: Uint8Array,

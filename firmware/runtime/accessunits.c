@@ -16,7 +16,7 @@
  * from the stored ones (or none stored); a slice that the reader's checks would not pass silently (no parameter
  * sets, fields not in the first 32 bits, B slice, slice_type out of range, IDR with non-I slices, macroblock
  * out of the picture, missing first slice, IDR mixed with non-IDR, another PPS id); any NAL byte the check needs
- * that lies before this slot (the previous slot is not passed).
+ * that lies before this slot when the walk has no cursor, or before the cursor's previous slot.
  */
 #include "runtime.h"
 
@@ -64,7 +64,71 @@ typedef struct {
 	size_t spsLength;
 	const uint8_t* pps;
 	size_t ppsLength;
+	/* The cursor's previous slot, looked up when a NAL unit's bytes lie before this one (heldByte): its data, the
+	 * logical offset of its first byte and the bytes it holds; prevLooked once looked up. */
+	const uint8_t* prev;
+	double prevBase;
+	double prevFill;
+	int prevLooked;
 } Walk;
+
+/* The StreamCursor's previous slot (a frame begun in it goes on in this one), and a Slot's bytes. */
+enum { V_PREV, V_PREV_BASE, V_PREV_FILL, V_COUNT };
+static const char* const gPrevNames[V_COUNT] = { "prev", "prevBase", "prevFill" };
+static txID gPrevIds[V_COUNT];
+static txID gBytesId;
+static txMachine* gPrevIdsOf = NULL;
+
+/* Looks up the cursor's previous slot once per call (only a NAL unit begun before this slot needs it). */
+static void lookUpPrevious(Walk* w)
+{
+	txMachine* the = w->the;
+	txSlot* v[V_COUNT];
+	txSlot *prev, *bytes;
+	size_t size, i;
+	w->prevLooked = 1;
+	w->prev = NULL;
+	if (!w->cursor)
+		return;
+	if (gPrevIdsOf != the) {
+		for (i = 0; i < V_COUNT; i++)
+			gPrevIds[i] = xsID((char*)gPrevNames[i]);
+		gBytesId = xsID("bytes");
+		gPrevIdsOf = the;
+	}
+	fieldcamFindFields(w->cursor, gPrevIds, V_COUNT, v);
+	if (!v[V_PREV] || !v[V_PREV_BASE] || !v[V_PREV_FILL])
+		return;
+	prev = fieldcamObjectOrNullField(the, v[V_PREV], "cursor.prev");
+	if (!prev)
+		return;
+	fieldcamFindFields(prev, &gBytesId, 1, &bytes);
+	if (!bytes)
+		return;
+	w->prev = fieldcamViewData(the, bytes, 1, &size, "cursor.prev.bytes");
+	w->prevBase = fieldcamNumberField(the, v[V_PREV_BASE], "cursor.prevBase");
+	w->prevFill = fieldcamNumberField(the, v[V_PREV_FILL], "cursor.prevFill");
+	/* The previous slot's bytes end where this slot's begin (StreamCursor.prepare); anything else is not this walk's. */
+	if (!(w->prevFill >= 0 && w->prevFill <= (double)size && w->prevBase + w->prevFill == w->base))
+		w->prev = NULL;
+}
+
+/* The byte at logical offset `at` into *b, from this slot or the cursor's previous one: 0 when neither holds it. */
+static int heldByte(Walk* w, double at, uint8_t* b)
+{
+	if (at >= w->base) {
+		if (at - w->base >= (double)w->to)
+			return 0;
+		*b = w->d[(size_t)(at - w->base)];
+		return 1;
+	}
+	if (!w->prevLooked)
+		lookUpPrevious(w);
+	if (!w->prev || at < w->prevBase)
+		return 0;
+	*b = w->prev[(size_t)(at - w->prevBase)];
+	return 1;
+}
 
 /* The leading ue(v) fields of a slice header from the 32 bits after its NAL header, as SliceHeader.readWord: 0 when
  * the word cannot hold them or might hold an emulation_prevention_three_byte (a zero among its first three bytes). */
@@ -88,8 +152,9 @@ static int readSliceWord(uint32_t w, uint32_t* firstMb, uint32_t* sliceType, uin
 	return 1;
 }
 
-/* Would H264Reader.closeNal add the open NAL unit (header at logical h, `length` bytes) without a word? */
-static int closesQuietly(const Walk* w, double h, double length, uint32_t type)
+/* Would H264Reader.closeNal add the open NAL unit (header at logical h, `length` bytes) without a word? Its bytes may
+ * begin in the cursor's previous slot (a frame read across two slots: the reader's cursor.byteAt reads there too). */
+static int closesQuietly(Walk* w, double h, double length, uint32_t type)
 {
 	const double* s = w->s;
 	double at = h - w->base;
@@ -97,19 +162,31 @@ static int closesQuietly(const Walk* w, double h, double length, uint32_t type)
 		return 0;
 	if (type == 6 || type == 9)
 		return 1;
-	if (at < 0)
-		return 0;
 	if (type == 7 || type == 8) {
 		const uint8_t* stored = type == 7 ? w->sps : w->pps;
-		size_t storedLength = type == 7 ? w->spsLength : w->ppsLength;
-		return storedLength > 0 && length == (double)storedLength && memcmp(w->d + (size_t)at, stored, storedLength) == 0;
+		size_t storedLength = type == 7 ? w->spsLength : w->ppsLength, i;
+		uint8_t b;
+		if (storedLength == 0 || length != (double)storedLength)
+			return 0;
+		if (at >= 0)
+			return memcmp(w->d + (size_t)at, stored, storedLength) == 0;
+		for (i = 0; i < storedLength; i++)
+			if (!heldByte(w, h + (double)i, &b) || b != stored[i])
+				return 0;
+		return 1;
 	}
 	if (type == 1 || type == 5) {
-		const uint8_t* p = w->d + (size_t)at + 1;
-		uint32_t firstMb, sliceType, ppsId, kind;
+		uint8_t p[4];
+		uint32_t firstMb, sliceType, ppsId, kind, i;
 		int hasVcl = s[S_AU_HAS_VCL] != 0, key = s[S_AU_KEY] != 0;
 		if (s[S_PIC_SIZE] <= 0 || length < 5)
 			return 0;
+		if (at >= 0)
+			memcpy(p, w->d + (size_t)at + 1, 4);
+		else
+			for (i = 0; i < 4; i++)
+				if (!heldByte(w, h + 1 + i, p + i))
+					return 0;
 		if (!readSliceWord(((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3], &firstMb, &sliceType, &ppsId))
 			return 0;
 		kind = sliceType % 5;
@@ -273,6 +350,8 @@ static void openWalk(txMachine* the, Walk* w, double base, txSlot* state, txSlot
 	size_t slots, tableSlots;
 	w->the = the;
 	w->cursor = w->pool = w->batch = NULL;
+	w->prev = NULL;
+	w->prevLooked = 0;
 	w->s = fieldcamViewData(the, state, 8, &slots, "state");
 	if (slots < S_LENGTH)
 		xsRangeError("state must hold %d entries, it has %zu", S_LENGTH, slots);

@@ -215,6 +215,46 @@ test('closeAccessUnit carries the steady state: most frames of every fixture are
   }
 });
 
+test("closeAccessUnit reads a NAL unit begun in the cursor's previous slot: a slot change hands nothing over", () => {
+  // A frame read across two slots has its slices' first bytes in the older slot; the walk reads them there (as the
+  // reader's cursor.byteAt does) instead of handing the start code over. So small slots (a slot change every few
+  // frames) cost no more hand-overs than slots the whole clip fits in, and give the same records.
+  for (const name of ['h264-320x240-10fps-gop10.h264', 'h264-1080p-30fps.h264']) {
+    const data = fixture(name);
+    const handovers = (slotBytes: number) => {
+      let n = 0;
+      const counting: ByteScanPort = {
+        ...port,
+        closeAccessUnit(bytes, from, to, base, state, table, sps, pps, cursor, pool, batch) {
+          const result = port.closeAccessUnit!(bytes, from, to, base, state, table, sps, pps, cursor, pool, batch);
+          if (result === AU_WALK.HANDOVER) n++;
+          return result;
+        },
+        ...(port.pushAccessUnits
+          ? {
+              pushAccessUnits(cursor, n2, state, table, sps, pps, pool, batch) {
+                const result = port.pushAccessUnits!(cursor, n2, state, table, sps, pps, pool, batch);
+                if (result === AU_WALK.HANDOVER) n++;
+                return result;
+              },
+            }
+          : {}),
+      };
+      const r = readH264(data, { reads: 4096, slotBytes, slotCount: 4, byteScan: counting });
+      return { handovers: n, frames: r.frames };
+    };
+    const whole = handovers(2 * data.length);
+    // Slots of about four frames each (room for the largest and a 4 KiB read), so most slot changes fall inside a frame.
+    const largest = Math.max(...whole.frames.map((f) => f.size));
+    const small = Math.max(4096 + largest, 4 * Math.ceil(data.length / whole.frames.length));
+    const split = handovers(small);
+    const what = `${name}: ${whole.handovers} hand-overs in one slot, ${split.handovers} in ${small}-byte slots (${Math.ceil(data.length / small)} slot changes)`;
+    assert.ok(data.length / small >= 2, `${what}: the clip spans several slots`);
+    assert.equal(split.frames, whole.frames, `${what}: records`);
+    assert.is(split.handovers, whole.handovers, what);
+  }
+});
+
 test("closeAccessUnit: the reference's results, state and table from random states over fixtures and noise", () => {
   const random = prng(31);
   const clip = fixture('h264-aud-sei-3byte.h264');

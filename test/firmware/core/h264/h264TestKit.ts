@@ -104,7 +104,7 @@ export function referenceCloseAccessUnit(
       continue;
     }
     if (b === 1 && z >= 2) {
-      const result = referenceStartCode(bytes, to, base, s, table, sps, pps, p, z);
+      const result = referenceStartCode(bytes, to, base, s, table, sps, pps, p, z, completer?.cursor);
       quiet = false;
       if (result === AU_WALK.HANDOVER) {
         const runStart = p - z;
@@ -179,7 +179,11 @@ function referenceStartCode(
   pps: Uint8Array,
   p: number,
   zeros: number,
+  cursor?: StreamCursor,
 ): number {
+  // A NAL unit's byte at logical offset `at`: in this read's slot, or (with the reader's cursor) in its previous slot.
+  const byte = (at: number): number | undefined =>
+    at >= base ? d[at - base] : cursor !== undefined && !cursor.onScratch && cursor.holds(at) ? cursor.byteAt(at) : undefined;
   const prefix = zeros >= 3 ? 4 : 3;
   const startAt = base + p - prefix + 1;
   const end = startAt - (zeros - prefix + 1);
@@ -200,19 +204,20 @@ function referenceStartCode(
   }
   // Would the reader's closeNal add the open NAL unit without a word?
   if (s[AU_WALK.AU_COUNT]! >= 32) return AU_WALK.HANDOVER;
-  const at = h - base;
   if (open === 7 || open === 8) {
     const stored = open === 7 ? sps : pps;
-    if (at < 0 || stored.length === 0 || stored.length !== length) return AU_WALK.HANDOVER;
-    for (let i = 0; i < length; i++) if (d[at + i] !== stored[i]) return AU_WALK.HANDOVER;
+    if (stored.length === 0 || stored.length !== length) return AU_WALK.HANDOVER;
+    for (let i = 0; i < length; i++) if (byte(h + i) !== stored[i]) return AU_WALK.HANDOVER;
   } else if (openSlice) {
-    if (at < 0 || s[AU_WALK.PIC_SIZE]! <= 0 || length < 5) return AU_WALK.HANDOVER;
-    const b1 = d[at + 1]!;
-    const b2 = d[at + 2]!;
-    const b3 = d[at + 3]!;
+    if (s[AU_WALK.PIC_SIZE]! <= 0 || length < 5) return AU_WALK.HANDOVER;
+    const b1 = byte(h + 1);
+    const b2 = byte(h + 2);
+    const b3 = byte(h + 3);
+    const b4 = byte(h + 4);
+    if (b1 === undefined || b2 === undefined || b3 === undefined || b4 === undefined) return AU_WALK.HANDOVER;
     if (b1 === 0 || b2 === 0 || b3 === 0) return AU_WALK.HANDOVER;
     const bits: number[] = [];
-    for (const byte of [b1, b2, b3, d[at + 4]!]) for (let k = 7; k >= 0; k--) bits.push((byte >> k) & 1);
+    for (const v of [b1, b2, b3, b4]) for (let k = 7; k >= 0; k--) bits.push((v >> k) & 1);
     const fields: number[] = [];
     let i = 0;
     for (let f = 0; f < 3; f++) {
