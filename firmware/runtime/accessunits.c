@@ -131,12 +131,12 @@ static int heldByte(Walk* w, double at, uint8_t* b)
 }
 
 /* The leading ue(v) fields of a slice header from the 32 bits after its NAL header, as SliceHeader.readWord: 0 when
- * the word cannot hold them or might hold an emulation_prevention_three_byte (a zero among its first three bytes). */
+ * the word cannot hold them or might hold an emulation_prevention_three_byte (two zero bytes among its first three). */
 static int readSliceWord(uint32_t w, uint32_t* firstMb, uint32_t* sliceType, uint32_t* ppsId)
 {
 	uint32_t values[3];
 	int left = 32, k;
-	if (w < 0x01000000u || (w & 0xff0000u) == 0 || (w & 0xff00u) == 0)
+	if ((w & 0xffff0000u) == 0 || (w & 0x00ffff00u) == 0)
 		return 0;
 	for (k = 0; k < 3; k++) {
 		int z = w ? __builtin_clz(w) : 32;

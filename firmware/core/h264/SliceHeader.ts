@@ -44,11 +44,12 @@ export class SliceHeader {
 
   /**
    * The three fields from the first 32 bits when they hold them and no emulation_prevention_three_byte can be
-   * among them (it needs two zero bytes before it: none of the first three is zero). ue(v) decoded with a count of
-   * leading zeros instead of bit by bit. False (nothing set) otherwise: then the bit reader does it.
+   * among them: one needs two zero bytes just before it (7.4.1), and the NAL header byte before these four is never
+   * zero, so only a zero pair among the first three bytes could bring one. ue(v) decoded with a count of leading zeros
+   * instead of bit by bit. False (nothing set) otherwise: then the bit reader does it.
    */
   private readWord(word: number): boolean {
-    if (word < 0x01000000 || (word & 0xff0000) === 0 || (word & 0xff00) === 0) return false;
+    if ((word & 0xffff0000) === 0 || (word & 0x00ffff00) === 0) return false;
     let w = word;
     let left = 32;
     // first_mb_in_slice, slice_type, pic_parameter_set_id: each 2 * zeros + 1 bits, value = code - 1 (9.1).

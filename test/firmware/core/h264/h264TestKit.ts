@@ -215,7 +215,8 @@ function referenceStartCode(
     const b3 = byte(h + 3);
     const b4 = byte(h + 4);
     if (b1 === undefined || b2 === undefined || b3 === undefined || b4 === undefined) return AU_WALK.HANDOVER;
-    if (b1 === 0 || b2 === 0 || b3 === 0) return AU_WALK.HANDOVER;
+    // An emulation_prevention_three_byte among these four needs a zero pair before it (the NAL header is never zero).
+    if ((b1 === 0 && b2 === 0) || (b2 === 0 && b3 === 0)) return AU_WALK.HANDOVER;
     const bits: number[] = [];
     for (const v of [b1, b2, b3, b4]) for (let k = 7; k >= 0; k--) bits.push((v >> k) & 1);
     const fields: number[] = [];
