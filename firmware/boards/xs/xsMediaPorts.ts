@@ -24,7 +24,7 @@ export function xsByteScan(): NonNullable<Board['byteScan']> {
 
 /** The SimpleBlock writers (MkvBlockPort). */
 export function xsMkvBlock(): NonNullable<Board['mkvBlock']> {
-  return Object.freeze({ pushBlock: host().mkvBlock, writeBlock: host().mkvWriteBlock });
+  return Object.freeze({ pushBlock: host().mkvBlock, writeBlock: host().mkvWriteBlock, writeBlockAlone: host().mkvWriteBlockAlone });
 }
 
 /** The frame release (FrameReleasePort). */
