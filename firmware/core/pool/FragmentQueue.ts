@@ -351,11 +351,14 @@ export class FragmentQueue {
   releaseOldestFragment(): number {
     if (this.length === 0) return 0;
     const ring = this.ring;
+    const port = this.releasePort;
+    const pool = this.pool;
     let n = 0;
-    // The ring read in place, not through at(): once per frame of every acknowledged fragment.
+    // Once per frame of every acknowledged fragment: the ring read in place, not through at(), and the board's release
+    // called here (as releaseHead would first), so a frame costs no JS call in the steady state.
     do {
       if (ring[this.head]!.track === 0) n++;
-      this.releaseHead();
+      if (port === undefined || !port.releaseHead(this, pool)) this.releaseHead();
     } while (this.length > 0 && !ring[this.head]!.fragmentStart);
     // Releasing the open fragment closes it: its later frames could only follow a start that is gone.
     if (this.length === 0 && this.open) {
