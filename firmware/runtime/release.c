@@ -89,7 +89,7 @@ void fieldcamNativeReleaseHead(txMachine* the)
 	txSlot* q[Q_END - Q_RING];
 	txSlot* p[P_END - P_FREE_FRAMES];
 	txSlot* f[F_END - F_SLOT_A];
-	txSlot *ring, *frees, *item, *into, *frame, *refsA, *refsB;
+	txSlot *ring, *frees, *item, *into, *frame, *slotA, *slotB, *refsA, *refsB;
 	int32_t head, length, unsentFrom, freeCount, slotsInUse, refs;
 	int i;
 
@@ -118,10 +118,11 @@ void fieldcamNativeReleaseHead(txMachine* the)
 		return;
 	frame = item->value.reference;
 	fieldcamFindFields(frame, gIds + F_SLOT_A, F_END - F_SLOT_A, f);
+	slotA = f[F_SLOT_A - F_SLOT_A];
+	slotB = f[F_SLOT_B - F_SLOT_A];
 	/* The same Slot in both pieces gives back two references: the second is checked against what the first left. */
-	if (!pieceOf(f[F_SLOT_A - F_SLOT_A], &refsA, 0)
-			|| !pieceOf(f[F_SLOT_B - F_SLOT_A], &refsB, refsA && f[F_SLOT_B - F_SLOT_A]->kind == XS_REFERENCE_KIND
-					&& f[F_SLOT_B - F_SLOT_A]->value.reference == f[F_SLOT_A - F_SLOT_A]->value.reference ? 1 : 0))
+	if (!pieceOf(slotA, &refsA, 0) || !slotB
+			|| !pieceOf(slotB, &refsB, refsA && slotB->kind == XS_REFERENCE_KIND && slotB->value.reference == slotA->value.reference ? 1 : 0))
 		return;
 
 	/* Every check passed: FragmentQueue.releaseHead, then FramePool.freeFrame, as the TypeScript path writes them. */
@@ -135,14 +136,14 @@ void fieldcamNativeReleaseHead(txMachine* the)
 		setCount(refsA, refs - 1);
 		if (refs == 1)
 			slotsInUse--;
-		f[F_SLOT_A - F_SLOT_A]->kind = XS_NULL_KIND;
+		slotA->kind = XS_NULL_KIND;
 	}
 	if (refsB) {
 		countField(refsB, &refs); /* read again: the first piece may have been the same Slot */
 		setCount(refsB, refs - 1);
 		if (refs == 1)
 			slotsInUse--;
-		f[F_SLOT_B - F_SLOT_A]->kind = XS_NULL_KIND;
+		slotB->kind = XS_NULL_KIND;
 	}
 	setCount(p[P_SLOTS_IN_USE - P_FREE_FRAMES], slotsInUse);
 	into->kind = XS_REFERENCE_KIND;

@@ -219,6 +219,20 @@ test('a reference count at 0 (piece A, piece B, one slot in both pieces): the sa
   assert.is(viaPort.pool.slots[2]!.refs, 1, "the reader's reference left");
 });
 
+test('pieces not as the pool keeps them (a count that is not a number, a piece field deleted): left to the TypeScript path, the same result', () => {
+  counted.left = 0;
+  let [ts, viaPort] = queued(0, 1);
+  both(ts, viaPort, 'odd piece', (w) => {
+    const f = w.queue.at(0);
+    (f as unknown as { slotB: object }).slotB = { index: 9, refs: '1' };
+  });
+  both(ts, viaPort, 'odd piece released', (w) => w.queue.releaseHead());
+  [ts, viaPort] = queued(0, 1);
+  both(ts, viaPort, 'piece deleted', (w) => delete (w.queue.at(0) as unknown as { slotB?: unknown }).slotB);
+  assert.ok(both(ts, viaPort, 'piece deleted, released', (w) => w.queue.releaseHead()).startsWith('TypeError'), 'the TypeScript path throws');
+  assert.is(counted.left, 2, 'both left to the TypeScript path');
+});
+
 test('a record freed twice (the free stack at its end): the TypeScript path grows it, the same state', () => {
   const [ts, viaPort] = queued(0, -1);
   counted.left = 0;

@@ -1,6 +1,7 @@
 // FrameReleasePort's contract in plain TypeScript, for runtimes whose board has none (Node): the suites then run the
 // port branch of FragmentQueue and the Muxer on both runtimes, and compare release.c with it inside XS.
 import type { Frame } from '../../../../firmware/core/media/Frame.ts';
+import type { Slot } from '../../../../firmware/core/pool/Slot.ts';
 import type { FrameReleasePort } from '../../../../firmware/io/FrameRelease.ts';
 
 /** The fields of FragmentQueue and FramePool the port works on (private in TypeScript, plain properties at run time). */
@@ -16,6 +17,11 @@ interface PoolFields {
   slotsInUse: number;
 }
 
+/** A piece as FramePool keeps it: null, or a Slot whose count is a non-negative integer (anything else: not the port's). */
+function isPiece(slot: Slot | null | undefined): slot is Slot | null {
+  return slot === null || (slot !== undefined && Number.isInteger(slot.refs) && slot.refs >= 0);
+}
+
 export const referenceFrameRelease: FrameReleasePort = {
   releaseHead(queue, pool) {
     const q = queue as QueueFields;
@@ -25,6 +31,7 @@ export const referenceFrameRelease: FrameReleasePort = {
     if (!frame) return false;
     const a = frame.slotA;
     const b = frame.slotB;
+    if (!isPiece(a) || !isPiece(b)) return false;
     if (a !== null && a.refs < 1) return false;
     if (b !== null && b.refs < (b === a ? 2 : 1)) return false;
     q.ring[q.head] = null;
