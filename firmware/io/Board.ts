@@ -1,5 +1,6 @@
 import type { AckScanPort } from './AckScan.ts';
 import type { ClockPort } from './Clock.ts';
+import type { FrameReleasePort } from './FrameRelease.ts';
 import type { ByteScanPort } from './ByteScan.ts';
 import type { FrameSourceFactory } from './FrameSource.ts';
 import type { HashPort } from './Hash.ts';
@@ -47,6 +48,8 @@ export interface Board {
   readonly byteScan?: ByteScanPort;
   /** Native Matroska SimpleBlock views (the media path's per-frame cost in XS); absent on Node, which keeps the TS path. */
   readonly mkvBlock?: MkvBlockNative;
+  /** Native frame release (release.c: FragmentQueue.releaseHead with FramePool.freeFrame); absent on Node, which keeps the TS path. */
+  readonly frameRelease?: FrameReleasePort;
   /** Native framing of the PutMedia ACK stream (ack.c); absent on Node, which keeps AckParser's TypeScript walk. */
   readonly ackScan?: AckScanPort;
   /** The camera on descriptor `fd`. Throws FieldcamError INPUT_READ_FAILED when it cannot be opened. */

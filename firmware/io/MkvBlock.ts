@@ -10,4 +10,6 @@ export interface MkvBlockNative<F = object, L = object> {
   pushBlock(frame: F, out: L, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   /** pushBlock with the writer's checks and state in the same call (optional; see MkvBlockPort.writeBlock). */
   writeBlock?(frame: F, out: L, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
+  /** writeBlock into the emptied list, the frame last (optional; see MkvBlockPort.writeBlockAlone). */
+  writeBlockAlone?(out: L, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array, frame: F): number;
 }

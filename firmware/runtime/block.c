@@ -298,7 +298,7 @@ void fieldcamNativeMkvBlock(txMachine* the)
 
 /* The writer's block state (firmware/core/mkv/blockState.ts BLOCK_STATE: the same numbers) and writeBlock's results. */
 enum {
-	S_CLUSTER, S_BLOCKS, S_BYTES, S_FRAGMENT_END, S_HAVE_FRAME, S_LAST_DTS, S_LAST_DURATION, S_MAX_MS, S_MAX_BYTES, S_LENGTH
+	S_CLUSTER, S_BLOCKS, S_BYTES, S_FRAGMENT_END, S_HAVE_FRAME, S_LAST_DTS, S_LAST_DURATION, S_MAX_MS, S_MAX_BYTES, S_OPEN, S_LENGTH
 };
 #define W_LIST_FULL (-1)
 #define W_REFUSED (-2)
@@ -321,30 +321,38 @@ static double frameTime(txMachine* the, txSlot* slot, const char* name)
 }
 
 /*
- * native.mkvWriteBlock(frame, out, header, lengths, state): MkvWriter.block in one call (MkvBlockPort.writeBlock):
- * the KVS checks against the writer's state, the block appended as mkvBlock appends it, the state updated. A
- * refusal returns a result below 0 with the state untouched; MkvWriter names it with its own checks.
+ * MkvWriter.block in one call (MkvBlockPort.writeBlock): the KVS checks against the writer's state, the block
+ * appended as mkvBlock appends it, the state updated. A refusal returns a result below 0 with the state untouched;
+ * MkvWriter names it with its own checks. `clear`: the list is emptied first (ViewList.clear: count and byteLength
+ * 0), before anything else (writeBlockAlone).
  */
-void fieldcamNativeMkvWriteBlock(txMachine* the)
+static double writeBlock(txMachine* the, txSlot* frameArg, txSlot* listArg, txSlot* headerArg, txSlot* lengthsArg, txSlot* stateArg, int clear)
 {
 	txSlot* fields[ID_TOTAL];
 	txSlot* frame;
 	size_t count;
-	double* state = fieldcamViewData(the, &xsArg(4), sizeof(double), &count, "state");
+	double* state;
 	double pts, dts, duration, cluster, relative, end, written, content;
-	if (count < S_LENGTH)
-		xsRangeError("state must hold %d entries, it holds %zu", S_LENGTH, count);
 	if (gIdsOf != the)
 		resolveIds(the);
-	frame = objectOf(the, &xsArg(0), "frame");
+	if (clear) {
+		txSlot* listFields[ID_TOTAL];
+		findFields(objectOf(the, listArg, "out"), ID_COUNT, ID_BYTE_LENGTH, listFields);
+		setNumberField(the, listFields[ID_COUNT], 0, "out.count");
+		setNumberField(the, listFields[ID_BYTE_LENGTH], 0, "out.byteLength");
+	}
+	state = fieldcamViewData(the, stateArg, sizeof(double), &count, "state");
+	if (count < S_LENGTH)
+		xsRangeError("state must hold %d entries, it holds %zu", S_LENGTH, count);
+	if (state[S_OPEN] != 1)
+		return W_REFUSED; /* before the frame is read: no block outside a fragment, whatever the frame */
+	frame = objectOf(the, frameArg, "frame");
 	findFields(frame, ID_SLOT_A, ID_BYTES - 1, fields); /* appendBlock's too: ID_KEY..ID_DURATION are among them */
 	pts = frameTime(the, fields[ID_PTS], "frame.pts");
 	dts = frameTime(the, fields[ID_DTS], "frame.dts");
 	duration = frameTime(the, fields[ID_DURATION], "frame.duration");
-	if (pts < 0 || dts < 0 || duration < 0) {
-		xsResult = xsInteger(W_REFUSED);
-		return;
-	}
+	if (pts < 0 || dts < 0 || duration < 0)
+		return W_REFUSED;
 	if (!fields[ID_KEY] || fields[ID_KEY]->kind != XS_BOOLEAN_KIND)
 		xsTypeError("frame.key must be a boolean");
 	cluster = state[S_CLUSTER];
@@ -353,25 +361,35 @@ void fieldcamNativeMkvWriteBlock(txMachine* the)
 	if ((state[S_BLOCKS] == 0 && (!fields[ID_KEY]->value.boolean || pts != dts))
 			|| !(relative >= 0 && relative <= 0x7FFF)
 			|| (state[S_HAVE_FRAME] == 1 && dts < state[S_LAST_DTS] + state[S_LAST_DURATION])
-			|| end - cluster > state[S_MAX_MS]) {
-		xsResult = xsInteger(W_REFUSED);
-		return;
-	}
-	written = appendBlock(the, &xsArg(0), &xsArg(1), &xsArg(2), (uint32_t)relative, &xsArg(3), fields, 1);
-	if (written < 0) {
-		xsResult = xsInteger(W_LIST_FULL);
-		return;
-	}
+			|| end - cluster > state[S_MAX_MS])
+		return W_REFUSED;
+	written = appendBlock(the, frameArg, listArg, headerArg, (uint32_t)relative, lengthsArg, fields, 1);
+	if (written < 0)
+		return W_LIST_FULL;
 	content = written - (HEADER_SIZE_OFFSET + HEADER_SIZE_WIDTH);
-	if (content > CONTENT_MAX || state[S_BYTES] + written > state[S_MAX_BYTES]) {
-		xsResult = xsInteger(W_TOO_LARGE);
-		return;
-	}
+	if (content > CONTENT_MAX || state[S_BYTES] + written > state[S_MAX_BYTES])
+		return W_TOO_LARGE;
 	state[S_BLOCKS] += 1;
 	state[S_BYTES] += written;
 	state[S_FRAGMENT_END] = end;
 	state[S_HAVE_FRAME] = 1;
 	state[S_LAST_DTS] = dts;
 	state[S_LAST_DURATION] = duration;
-	xsResult = xsNumber(written);
+	return written;
+}
+
+/* native.mkvWriteBlock(frame, out, header, lengths, state): MkvBlockPort.writeBlock. */
+void fieldcamNativeMkvWriteBlock(txMachine* the)
+{
+	xsResult = xsNumber(writeBlock(the, &xsArg(0), &xsArg(1), &xsArg(2), &xsArg(3), &xsArg(4), 0));
+}
+
+/*
+ * native.mkvWriteBlockAlone(out, header, lengths, state, frame): MkvBlockPort.writeBlockAlone, writeBlock into the
+ * emptied list with the frame last, so that a writer binds the rest once (MkvWriter.blockAloneInto): the offline
+ * Muxer's block per frame is then one bound native call.
+ */
+void fieldcamNativeMkvWriteBlockAlone(txMachine* the)
+{
+	xsResult = xsNumber(writeBlock(the, &xsArg(4), &xsArg(0), &xsArg(1), &xsArg(2), &xsArg(3), 1));
 }

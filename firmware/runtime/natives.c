@@ -353,6 +353,8 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "ackRead", fieldcamNativeAckRead, 3 },
 	{ "mkvBlock", fieldcamNativeMkvBlock, 5 },
 	{ "mkvWriteBlock", fieldcamNativeMkvWriteBlock, 5 },
+	{ "mkvWriteBlockAlone", fieldcamNativeMkvWriteBlockAlone, 5 },
+	{ "releaseHead", fieldcamNativeReleaseHead, 2 },
 	{ "sha256", fieldcamNativeSha256, 5 },
 	{ "hmacSha256", fieldcamNativeHmacSha256, 6 },
 	{ "socketOpen", fieldcamNativeSocketOpen, 3 },

@@ -228,6 +228,9 @@ const char* fieldcamFillFrameRecord(txMachine* the, txSlot* frame, txSlot* curso
 /* block.c: one Matroska SimpleBlock's views (MkvBlockPort). */
 void fieldcamNativeMkvBlock(txMachine* the);
 void fieldcamNativeMkvWriteBlock(txMachine* the);
+void fieldcamNativeMkvWriteBlockAlone(txMachine* the);
+/* release.c: FragmentQueue.releaseHead with FramePool.freeFrame (FrameReleasePort). */
+void fieldcamNativeReleaseHead(txMachine* the);
 void fieldcamNativeSha256(txMachine* the);
 void fieldcamNativeHmacSha256(txMachine* the);
 void fieldcamNativeSocketOpen(txMachine* the);

@@ -1,10 +1,12 @@
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
+import type { FrameReleasePort } from '../../firmware/io/FrameRelease.ts';
 import type { FrameSource } from '../../firmware/io/FrameSource.ts';
 import { AUDIO_CODECS } from '../../firmware/core/audio/audioCodecs.ts';
 import type { AudioPackets } from '../../firmware/core/audio/AudioPackets.ts';
 import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
 import { MkvWriter } from '../../firmware/core/mkv/MkvWriter.ts';
 import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
+import type { FragmentQueue } from '../../firmware/core/pool/FragmentQueue.ts';
 import type { FramePool } from '../../firmware/core/pool/FramePool.ts';
 import { MAX_NALS_PER_FRAME, type Frame } from '../../firmware/core/media/Frame.ts';
 import { FrameInput, type Codec, type FrameInputStats, type FrameRate } from '../../firmware/core/media/FrameInput.ts';
@@ -41,6 +43,8 @@ export interface MuxerOptions {
   readonly audio?: readonly AudioPackets[];
   /** The board's native SimpleBlock writer (MkvBlockPort); absent: the Matroska writer's TypeScript path. */
   readonly blockPort?: MkvBlockPort;
+  /** The board's native frame release (FrameReleasePort); absent: FragmentQueue's TypeScript path. */
+  readonly releasePort?: FrameReleasePort;
 }
 
 export interface MuxerStats extends FrameInputStats {
@@ -59,15 +63,30 @@ export interface MuxerStats extends FrameInputStats {
 export class Muxer {
   // The fields every frame reads come first: XS finds a property by walking the object's own properties in the
   // order they were defined (docs/performance.md, eighth step).
+  /** The input's queue, read once. */
+  private readonly queue: FragmentQueue;
+  /**
+   * The board's release (FrameReleasePort.releaseHead, the function itself: a native call with no JS frame) and the
+   * pool it releases into; undefined without the port.
+   */
+  private readonly releaseHead: FrameReleasePort['releaseHead'] | undefined;
+  private readonly pool: FramePool;
+  /**
+   * Once the segment started, when a frame's output is its block alone (no audio to interleave, no onBlock to call):
+   * the writer's block into `views` as a function of the frame (MkvWriter.blockAloneInto: one native call where the
+   * board has it), for `write`'s common case; else undefined.
+   */
+  private writeAlone: ((frame: Frame) => number) | undefined;
+  private readonly views = new ViewList(8 + 2 * MAX_NALS_PER_FRAME);
+  private bytesOut = 0;
+  private readonly sink: (views: ViewList) => void;
   private readonly input: FrameInput;
   private writer: MkvWriter | undefined;
   /** The options each frame consults, read once (a property lookup fewer per use, per frame). */
   private readonly audio: readonly AudioPackets[] | undefined;
-  private readonly views = new ViewList(8 + 2 * MAX_NALS_PER_FRAME);
+  /** The end of the last video frame written, for the audio after it (kept by writeFrame: `write`'s lean path has no audio). */
   private videoEnd = 0;
   private readonly onBlock: ((frame: Frame, views: ViewList) => void) | undefined;
-  private bytesOut = 0;
-  private readonly sink: (views: ViewList) => void;
   private fragmentOpen = false;
   private readonly options: MuxerOptions;
   private fragments = 0;
@@ -88,9 +107,13 @@ export class Muxer {
       fragmentMs: options.fragmentMs,
       startTimecode: options.startTimecode,
       ...(options.byteScan ? { byteScan: options.byteScan } : {}),
+      ...(options.releasePort ? { releasePort: options.releasePort } : {}),
       // Bound, not an arrow calling the method: one call per frame less in XS.
       onQueued: this.write.bind(this),
     });
+    this.queue = this.input.queue;
+    this.releaseHead = options.releasePort?.releaseHead;
+    this.pool = options.pool;
     this.snapshot = { ...this.input.stats, fragments: 0, bytesOut: 0, audioPackets: 0, audioLeftOut: 0 };
     this.audioNext = (options.audio ?? []).map(() => 0);
   }
@@ -150,21 +173,34 @@ export class Muxer {
 
   /**
    * Offline, a frame written is a frame done: each is written as it is queued and released at once, so the frame
-   * just queued is normally the only one held and is written without walking the queue. Anything else (a frame a
-   * rule refused stays queued, strict mode) goes the general way, `drain`.
+   * just queued is normally the only one held and is written without walking the queue. Most frames continue the
+   * open fragment and are their block alone: a block written into the emptied views, the sink, the release (one
+   * native call each where the board has them). Anything else (a frame a rule refused stays queued, strict mode)
+   * goes the general way, `drain`.
    */
   private write(frame: Frame): void {
-    const queue = this.input.queue;
+    const queue = this.queue;
     if (queue.length !== 1) {
       this.drain();
       return;
     }
-    this.writeFrame(frame);
-    queue.releaseHead();
+    const writeAlone = this.writeAlone;
+    if (writeAlone !== undefined && !frame.fragmentStart) {
+      let bytes = writeAlone(frame);
+      // Refused, with nothing changed but the views emptied: the writer's own method names the refusal (it throws).
+      if (bytes < 0) bytes = this.writer!.blockAlone(frame, this.views);
+      this.bytesOut += bytes;
+      this.sink(this.views);
+    } else {
+      this.writeFrame(frame);
+    }
+    // The port takes the steady state; anything else (it changed nothing) is the queue's own releaseHead, errors included.
+    const release = this.releaseHead;
+    if (release === undefined || !release(queue, this.pool)) queue.releaseHead();
   }
 
   private drain(): void {
-    const queue = this.input.queue;
+    const queue = this.queue;
     for (let frame = queue.nextUnsent(); frame; frame = queue.nextUnsent()) {
       this.writeFrame(frame);
       frame.sent = true;
@@ -219,6 +255,7 @@ export class Muxer {
     writer.header(this.views);
     this.emit();
     this.writer = writer;
+    if (this.audio === undefined && this.onBlock === undefined) this.writeAlone = writer.blockAloneInto(this.views);
     return writer;
   }
 

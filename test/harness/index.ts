@@ -5,6 +5,7 @@
 import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
 import type { AckScanPort } from '../../firmware/io/AckScan.ts';
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
+import type { FrameReleasePort } from '../../firmware/io/FrameRelease.ts';
 import type { StoragePort } from '../../firmware/io/Storage.ts';
 
 export * as assert from './assert.ts';
@@ -123,6 +124,20 @@ export function boardMkvBlock(): MkvBlockPort | undefined {
 
 export function setBoardMkvBlock(port: MkvBlockPort): void {
   boardBlock = port;
+}
+
+let boardRelease: FrameReleasePort | undefined;
+
+/**
+ * The board's native frame release when the runner has one (firmware/runtime/release.c inside XS, natively and under
+ * qemu-arm); undefined under Node, whose board keeps FragmentQueue's TypeScript path.
+ */
+export function boardFrameRelease(): FrameReleasePort | undefined {
+  return boardRelease;
+}
+
+export function setBoardFrameRelease(port: FrameReleasePort): void {
+  boardRelease = port;
 }
 
 let boardAck: AckScanPort | undefined;

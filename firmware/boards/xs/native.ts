@@ -137,6 +137,10 @@ export interface NativeHost {
   mkvBlock(frame: Frame, out: ViewList, header: Uint8Array, relative: number, lengths: Uint8Array | null): number;
   /** MkvWriter.block's checks, the block and the state update in one call (block.c; the contract is MkvBlockPort.writeBlock). */
   mkvWriteBlock(frame: Frame, out: ViewList, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
+  /** mkvWriteBlock into the emptied list, the frame last (block.c; the contract is MkvBlockPort.writeBlockAlone). */
+  mkvWriteBlockAlone(out: ViewList, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array, frame: Frame): number;
+  /** FragmentQueue.releaseHead with FramePool.freeFrame in one call (release.c; the contract is FrameReleasePort.releaseHead). */
+  releaseHead(queue: object, pool: object): boolean;
 
   // ---- hashes (mbedTLS) ----
   sha256(data: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): void;

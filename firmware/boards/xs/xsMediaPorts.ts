@@ -1,7 +1,7 @@
 // The media path's natives as the XS board hands them to the core: the host's functions themselves (scan.c,
-// accessunits.c, records.c and block.c read only their arguments, never `this`). The media path calls them once or
-// twice per camera read, and a wrapper would add two JS calls each time. xsBoard uses these; so do the XS test
-// harness and the media benches, so that what they measure is what the device runs.
+// accessunits.c, records.c, block.c and release.c read only their arguments, never `this`). The media path calls
+// them once or twice per camera read or frame, and a wrapper would add two JS calls each time. xsBoard uses these;
+// so do the XS test harness and the media benches, so that what they measure is what the device runs.
 import type { Board } from '../../io/Board.ts';
 import { host } from './native.ts';
 
@@ -24,5 +24,10 @@ export function xsByteScan(): NonNullable<Board['byteScan']> {
 
 /** The SimpleBlock writers (MkvBlockPort). */
 export function xsMkvBlock(): NonNullable<Board['mkvBlock']> {
-  return Object.freeze({ pushBlock: host().mkvBlock, writeBlock: host().mkvWriteBlock });
+  return Object.freeze({ pushBlock: host().mkvBlock, writeBlock: host().mkvWriteBlock, writeBlockAlone: host().mkvWriteBlockAlone });
+}
+
+/** The frame release (FrameReleasePort). */
+export function xsFrameRelease(): NonNullable<Board['frameRelease']> {
+  return Object.freeze({ releaseHead: host().releaseHead });
 }

@@ -1,4 +1,5 @@
 import type { ByteScanPort } from '../../io/ByteScan.ts';
+import type { FrameReleasePort } from '../../io/FrameRelease.ts';
 import { FieldcamError } from '../errors.ts';
 import { CODECS, type CodecId, type CodecSpec } from './codecs.ts';
 import type { CodecParameters, FrameReader } from './FrameReader.ts';
@@ -33,6 +34,8 @@ export interface FrameInputOptions {
   readonly strict?: boolean;
   /** The board's native byte search for the readers (design.md §3). */
   readonly byteScan?: ByteScanPort;
+  /** The board's native frame release for the queue (FragmentQueue.releaseHead); absent: the TypeScript path. */
+  readonly releasePort?: FrameReleasePort;
   /** Called after each frame is queued (the consumer drains `queue`). */
   readonly onQueued: (frame: Frame) => void;
   /**
@@ -127,6 +130,7 @@ export class FrameInput {
       pool: options.pool,
       minFragmentMs: options.fragmentMs,
       ...(options.maxFragmentMs !== undefined ? { maxFragmentMs: options.maxFragmentMs } : {}),
+      ...(options.releasePort ? { releasePort: options.releasePort } : {}),
     });
     this.capture = options.capture ? new CaptureClock(options.startTimecode, options.capture.monotonicAtStart, this.periodMs()) : undefined;
     const live = (options.overflowBytes ?? 0) > 0;

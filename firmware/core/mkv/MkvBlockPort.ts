@@ -33,7 +33,14 @@ export interface MkvBlockPort extends MkvBlockNative<Frame, ViewList> {
    * Returns the block's bytes, or BLOCK_STATE.LIST_FULL / REFUSED / TOO_LARGE with the state unchanged (ranges
    * may have been appended: the caller truncates). Throws as pushBlock does, and then leaves `out` as it was: its
    * `count` and `byteLength` unchanged (block.c writes them last), so MkvWriter needs no `try` around the call.
-   * Optional: the XS board has it.
+   * A block outside a fragment (OPEN not 1) is refused too. Optional: the XS board has it.
    */
   writeBlock?(frame: Frame, out: ViewList, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array): number;
+  /**
+   * `out` emptied (`count` and `byteLength` 0, what ViewList.clear does), before anything else, then writeBlock's whole
+   * step into it: every result and throw as writeBlock's, for the emptied list. The frame comes last so that a writer
+   * binds the other arguments once (MkvWriter.blockAloneInto): a caller that writes each frame's block on its own
+   * into the same list (the offline Muxer) then makes one native call per frame. Optional: the XS board has it.
+   */
+  writeBlockAlone?(out: ViewList, header: Uint8Array, lengths: Uint8Array | null, state: Float64Array, frame: Frame): number;
 }

@@ -67,6 +67,7 @@ const {
   LAST_DURATION: S_LAST_DURATION,
   MAX_MS: S_MAX_MS,
   MAX_BYTES: S_MAX_BYTES,
+  OPEN: S_OPEN,
   LIST_FULL: W_LIST_FULL,
   TOO_LARGE: W_TOO_LARGE,
 } = BLOCK_STATE;
@@ -76,6 +77,10 @@ const isSafeInteger = Number.isSafeInteger;
 
 function checkTime(value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative integer (ms), got ${value}`);
+}
+
+function callOrder(): FieldcamError {
+  return new FieldcamError('MKV_CALL_ORDER', 'block() outside a fragment: call startFragment() first');
 }
 
 function listFull(out: ViewList): FieldcamError {
@@ -107,15 +112,14 @@ function randomSegmentUid(): Uint8Array {
 export class MkvWriter {
   // The fields every block reads come first: XS finds a property by walking the object's own properties in the order
   // they were defined (docs/performance.md, eighth step).
-  private fragmentOpen = false;
   /** The board's checked block writer (MkvBlockPort.writeBlock) when the port has one, else undefined. */
   private readonly writePort: MkvBlockPort | undefined;
   private readonly blockTemplate: Uint8Array;
   /** The port's AVCC length scratch (4 bytes per NAL index); null for a whole payload. */
   private readonly portLengths: Uint8Array | null;
   /**
-   * What a block is checked against (the Cluster timecode, blocks and bytes of the open fragment, its end, the last
-   * frame's DTS and duration, the limits), in one array that the board's writeBlock reads and updates in the same
+   * What a block is checked against (whether a fragment is open, the Cluster timecode, blocks and bytes of the open
+   * fragment, its end, the last frame's DTS and duration, the limits), in one array that the board's writeBlock reads and updates in the same
    * call (BLOCK_STATE); the accessors below keep the rest of the writer reading it as fields.
    */
   private readonly state = new Float64Array(BLOCK_STATE.LENGTH);
@@ -128,6 +132,8 @@ export class MkvWriter {
   private readonly endOfFragmentBytes: Uint8Array;
   /** The board's block writer when the track's payload is one it knows, else undefined (the TypeScript path). */
   private readonly port: MkvBlockPort | undefined;
+  /** The board's writeBlockAlone (MkvBlockPort) when the port has it with writeBlock, else undefined. */
+  private readonly alonePort: MkvBlockPort | undefined;
   private segmentOpen = false;
   private haveCluster = false;
   /** Per audio track: its SimpleBlock header template, blocks in the open fragment, last timecode written. */
@@ -182,9 +188,18 @@ export class MkvWriter {
     const payload = options.track.payload;
     this.port = payload === 'avcc' || payload === 'whole' ? options.blockPort : undefined;
     this.writePort = this.port?.writeBlock ? this.port : undefined;
+    this.alonePort = this.writePort?.writeBlockAlone ? this.writePort : undefined;
     this.state[S_MAX_MS] = maxMs;
     this.state[S_MAX_BYTES] = maxBytes;
     this.portLengths = this.port !== undefined && payload === 'avcc' ? new Uint8Array(4 * MAX_NALS_PER_FRAME) : null;
+  }
+
+  private get fragmentOpen(): boolean {
+    return this.state[S_OPEN] === 1;
+  }
+
+  private set fragmentOpen(yes: boolean) {
+    this.state[S_OPEN] = yes ? 1 : 0;
   }
 
   private get clusterTimecode(): number {
@@ -421,18 +436,19 @@ export class MkvWriter {
    * The relative timecode is the frame's PTS minus the Cluster timecode.
    */
   block(frame: Frame, out: ViewList): void {
-    if (!this.fragmentOpen) throw new FieldcamError('MKV_CALL_ORDER', 'block() outside a fragment: call startFragment() first');
     const writePort = this.writePort;
     if (writePort !== undefined) {
-      // The board checks, appends and updates the state in one call (MkvBlockPort.writeBlock); a refusal is named
-      // below by the same checks the TypeScript path runs, so the errors are the writer's own on every board. No
-      // `try` (34 computrons a frame in XS): a port that throws leaves `out` as it was (MkvBlockPort.writeBlock).
+      // The board checks (an open fragment included), appends and updates the state in one call
+      // (MkvBlockPort.writeBlock); a refusal is named below by the same checks the TypeScript path runs, so the errors
+      // are the writer's own on every board. No `try` (34 computrons a frame in XS): a port that throws leaves `out`
+      // as it was (MkvBlockPort.writeBlock).
       const markCount = out.count;
       const markBytes = out.byteLength;
       const written = writePort.writeBlock!(frame, out, this.blockTemplate, this.portLengths, this.state);
       if (written < 0) this.refuseBlock(frame, out, markCount, markBytes, written);
       return;
     }
+    if (!this.fragmentOpen) throw callOrder();
     const end = this.checkBlock(frame);
     const pts = frame.pts;
     const relative = pts - this.clusterTimecode;
@@ -487,6 +503,37 @@ export class MkvWriter {
   }
 
   /**
+   * `out` emptied, then the frame's block: what `out.clear()` and `block(frame, out)` do, for a caller that sends each
+   * block on its own (the offline Muxer), in one native call on a board with MkvBlockPort.writeBlock. Returns the
+   * block's bytes (`out.byteLength`). Refuses and throws as `block` does, `out` then empty.
+   */
+  blockAlone(frame: Frame, out: ViewList): number {
+    const alonePort = this.alonePort;
+    if (alonePort === undefined) {
+      out.clear();
+      this.block(frame, out);
+      return out.byteLength;
+    }
+    const written = alonePort.writeBlockAlone!(out, this.blockTemplate, this.portLengths, this.state, frame);
+    if (written < 0) this.refuseBlock(frame, out, 0, 0, written);
+    return written;
+  }
+
+  /**
+   * `blockAlone` into `out` as a function of the frame alone, for a caller that writes every frame's block on its own
+   * into the same list (the offline Muxer): with the board's writeBlockAlone, that native bound to `out` and this
+   * writer's template and state, so a frame costs one native call and no JS frame. It returns the block's bytes, or a
+   * result below 0 when it refused the frame, having changed nothing but emptying `out`: `blockAlone(frame, out)` then
+   * names the refusal (it throws). Without the port, `blockAlone` itself (it throws its refusals).
+   */
+  blockAloneInto(out: ViewList): (frame: Frame) => number {
+    const alonePort = this.alonePort;
+    if (alonePort === undefined) return (frame) => this.blockAlone(frame, out);
+    // Bound, not an arrow calling it: an arrow is a JS call per frame more in XS.
+    return alonePort.writeBlockAlone!.bind(undefined, out, this.blockTemplate, this.portLengths, this.state);
+  }
+
+  /**
    * The KVS rules a frame's block must pass against the open fragment (kvs-reference.md §5.3): throws the named
    * refusal, else returns the fragment's end with the frame (ms). The board's writeBlock applies the same rules.
    */
@@ -532,6 +579,7 @@ export class MkvWriter {
   private refuseBlock(frame: Frame, out: ViewList, markCount: number, markBytes: number, result: number): never {
     const blockBytes = out.byteLength - markBytes;
     out.truncate(markCount, markBytes);
+    if (!this.fragmentOpen) throw callOrder();
     if (result === W_LIST_FULL) throw listFull(out);
     if (result === W_TOO_LARGE) throw this.tooLarge(blockBytes);
     this.checkBlock(frame);

@@ -22,8 +22,10 @@ export const BLOCK_STATE = Object.freeze({
   /** The writer's limits (constant): longest fragment, ms; largest fragment, bytes. */
   MAX_MS: 7,
   MAX_BYTES: 8,
+  /** 1 while a fragment is open (between startFragment and endFragment or the next header), else 0: no block outside one. */
+  OPEN: 9,
   /** Entries of the state array. */
-  LENGTH: 9,
+  LENGTH: 10,
   /**
    * Results of writeBlock below 0 (at or above 0: the block's bytes): the view list is full; a check refused the
    * frame before anything was appended; the block would make the fragment too large (its ranges were appended:

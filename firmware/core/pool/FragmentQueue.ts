@@ -1,3 +1,4 @@
+import type { FrameReleasePort } from '../../io/FrameRelease.ts';
 import type { Frame } from '../media/Frame.ts';
 import type { FrameGate } from '../media/FrameGate.ts';
 import type { DropReason, FramePool } from './FramePool.ts';
@@ -15,6 +16,8 @@ export interface FragmentQueueOptions {
    * and counted `fragmentTooLong`, and the next key frame opens a fragment. Absent = no check here.
    */
   readonly maxFragmentMs?: number;
+  /** The board's native release (FrameReleasePort); absent: `releaseHead`'s TypeScript path. */
+  readonly releasePort?: FrameReleasePort;
 }
 
 /** Where a whole fragment the pool gives up can be kept instead of dropped (the spool, issue 15). */
@@ -39,6 +42,8 @@ export class FragmentQueue {
   private head = 0;
   /** Frames held (read-only outside the queue: a field, not a getter, since a getter is a call per read in XS). */
   length = 0;
+  /** The board's release, when it has one: releaseHead's steady state in one native call. */
+  private readonly releasePort: FrameReleasePort | undefined;
   private paused = false;
   private awaitingKey = false;
   private open = false;
@@ -65,6 +70,7 @@ export class FragmentQueue {
 
   constructor(options: FragmentQueueOptions) {
     if (!(options.minFragmentMs >= 0)) throw new RangeError('minFragmentMs must be >= 0');
+    this.releasePort = options.releasePort;
     this.pool = options.pool;
     this.minFragmentMs = options.minFragmentMs;
     this.maxFragmentMs = options.maxFragmentMs ?? Infinity;
@@ -326,6 +332,10 @@ export class FragmentQueue {
 
   /** Frees the oldest frame, sent or not (the offline Muxer writes each frame as it is queued: written means done). */
   releaseHead(): void {
+    // The board's native takes the steady state (FrameReleasePort); it leaves every other case, unchanged, to the
+    // TypeScript below, so the errors are this method's and FramePool.freeFrame's on every board.
+    const port = this.releasePort;
+    if (port !== undefined && port.releaseHead(this, this.pool)) return;
     if (this.length === 0) throw new RangeError('releaseHead on an empty queue');
     const head = this.head;
     const ring = this.ring;
@@ -340,11 +350,16 @@ export class FragmentQueue {
   /** Frees the oldest whole fragment (its ACK arrived). Returns the number of video frames freed (audio packets go with them). */
   releaseOldestFragment(): number {
     if (this.length === 0) return 0;
+    const ring = this.ring;
+    const port = this.releasePort;
+    const pool = this.pool;
     let n = 0;
+    // Once per frame of every acknowledged fragment: the ring read in place, not through at(), and the board's release
+    // called here (as releaseHead would first), so a frame costs no JS call in the steady state.
     do {
-      if (this.ring[this.head]!.track === 0) n++;
-      this.releaseHead();
-    } while (this.length > 0 && !this.at(0).fragmentStart);
+      if (ring[this.head]!.track === 0) n++;
+      if (port === undefined || !port.releaseHead(this, pool)) this.releaseHead();
+    } while (this.length > 0 && !ring[this.head]!.fragmentStart);
     // Releasing the open fragment closes it: its later frames could only follow a start that is gone.
     if (this.length === 0 && this.open) {
       this.open = false;

@@ -3,8 +3,10 @@
 // slot sizes, for fuzzed frames (pieces cut anywhere, 3- and 4-byte start codes, AUD and filler units), and the
 // same refusals — with the port's writeBlock (the KVS checks and the writer's state in the same native call) and
 // with pushBlock alone; fuzzed frame times (negative, fractional, out of order, too far, too long, too large) give
-// the same errors and the same state. Under Node, where the board has no port, a plain TypeScript port by the contract stands in, so
-// the writer's port branch (truncation, the full list) is exercised on both runtimes.
+// the same errors and the same state; the same with writeBlockAlone (blockAlone, and the bound function the offline
+// Muxer calls per frame), whose Muxer runs also release through the board's FrameReleasePort (release.c). Under Node,
+// where the board has no port, plain TypeScript ports by the contracts stand in, so the writer's port branch
+// (truncation, the full list) is exercised on both runtimes.
 import { isFieldcamError } from '../../../../firmware/core/errors.ts';
 import { pushAvccPayload } from '../../../../firmware/core/h264/pushAvccPayload.ts';
 import { Frame } from '../../../../firmware/core/media/Frame.ts';
@@ -18,8 +20,10 @@ import { MkvWriter } from '../../../../firmware/core/mkv/MkvWriter.ts';
 import type { TrackSpec } from '../../../../firmware/core/mkv/TrackSpec.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import { Slot } from '../../../../firmware/core/pool/Slot.ts';
-import { assert, boardByteScan, boardMkvBlock, fixture, scaled, suite } from '../../../harness/index.ts';
+import type { FrameReleasePort } from '../../../../firmware/io/FrameRelease.ts';
+import { assert, boardByteScan, boardFrameRelease, boardMkvBlock, fixture, scaled, suite } from '../../../harness/index.ts';
 import { mulberry32 } from '../../../harness/support.ts';
+import { referenceFrameRelease } from '../pool/referenceRelease.ts';
 import { flatten, UID } from './support.ts';
 
 const test = suite('MkvWriter block port');
@@ -53,6 +57,7 @@ const referencePort: MkvBlockPort = {
   },
   writeBlock(frame, out, header, lengths, state) {
     const S = BLOCK_STATE;
+    if (state[S.OPEN] !== 1) return S.REFUSED;
     const { pts, dts, duration } = frame;
     const time = (v: number) => Number.isSafeInteger(v) && v >= 0;
     if (!time(pts) || !time(dts) || !time(duration)) return S.REFUSED;
@@ -78,8 +83,15 @@ const referencePort: MkvBlockPort = {
     state[S.LAST_DURATION] = duration;
     return written;
   },
+  writeBlockAlone(out, header, lengths, state, frame) {
+    out.clear();
+    return referencePort.writeBlock!(frame, out, header, lengths, state);
+  },
 };
 const port = boardMkvBlock() ?? referencePort;
+const release: FrameReleasePort = boardFrameRelease() ?? referenceFrameRelease;
+/** The port without writeBlockAlone: MkvWriter.blockAlone empties the list and calls writeBlock. */
+const noAlone: MkvBlockPort = { pushBlock: port.pushBlock, writeBlock: port.writeBlock! };
 /** The same port without writeBlock: MkvWriter runs its checks in TypeScript around pushBlock. */
 const pushOnly: MkvBlockPort = { pushBlock: port.pushBlock };
 const native = boardMkvBlock() !== undefined;
@@ -91,13 +103,14 @@ interface Run {
 }
 
 /** A whole Muxer run over `input` in reads of `read` bytes, into slots of `slotBytes`. */
-function mux(codec: Codec, input: Uint8Array, read: number, slotBytes: number, blockPort: MkvBlockPort | undefined): Run {
+function mux(codec: Codec, input: Uint8Array, read: number, slotBytes: number, blockPort: MkvBlockPort | undefined, releasePort?: FrameReleasePort): Run {
   const parts: Uint8Array[] = [];
   const ranges: number[] = [];
   const scan = boardByteScan();
+  const pool = new FramePool({ slotCount: 6, slotBytes, maxFrames: 32, ...(codec === 'mjpeg' ? { nalsPerFrame: 0 } : {}) });
   const muxer = new Muxer({
     codec,
-    pool: new FramePool({ slotCount: 6, slotBytes, maxFrames: 32, ...(codec === 'mjpeg' ? { nalsPerFrame: 0 } : {}) }),
+    pool,
     fps: { num: 10, den: 1 },
     fragmentMs: 1000,
     maxFragmentMs: 10_000,
@@ -106,6 +119,7 @@ function mux(codec: Codec, input: Uint8Array, read: number, slotBytes: number, b
     segmentUid: UID,
     ...(scan ? { byteScan: scan } : {}),
     ...(blockPort ? { blockPort } : {}),
+    ...(releasePort ? { releasePort } : {}),
     sink: (views) => {
       parts.push(flatten(views));
       ranges.push(views.count);
@@ -119,6 +133,9 @@ function mux(codec: Codec, input: Uint8Array, read: number, slotBytes: number, b
     at += n;
   }
   muxer.end();
+  // Every frame written is released: the pool as it was at the start, whichever path released them.
+  assert.is(pool.freeFrameCount, 32, 'every record free');
+  assert.is(pool.slotsHeld, 0, 'no slot held');
   let size = 0;
   for (const p of parts) size += p.length;
   const bytes = new Uint8Array(size);
@@ -153,11 +170,12 @@ test("every fixture: the same Matroska bytes and ranges with the board's port (b
         const what = `${name}, reads of ${read}, slots of ${slotBytes}`;
         const ts = mux(codec, input, read, slotBytes, undefined);
         assert.ok(ts.bytes.length > input.length / 2, `${what}: output written`);
-        for (const [label, p] of [
-          ['writeBlock', port],
-          ['pushBlock', pushOnly],
+        for (const [label, p, r] of [
+          ['writeBlockAlone and the release port', port, release],
+          ['writeBlock', noAlone, undefined],
+          ['pushBlock', pushOnly, undefined],
         ] as const) {
-          const viaPort = mux(codec, input, read, slotBytes, p);
+          const viaPort = mux(codec, input, read, slotBytes, p, r);
           sameBytes(viaPort.bytes, ts.bytes, `${what}, ${label}`);
           assert.is(viaPort.ranges, ts.ranges, `${what}, ${label}: ranges per batch`);
         }
@@ -272,16 +290,30 @@ test('fuzzed frames (pieces cut anywhere, 3- and 4-byte start codes, AUD, filler
   }
 });
 
-/** What one block call did: the error (code and message) or nothing, and the writer's and the list's state after it. */
-function attempt(w: MkvWriter, frame: Frame, out: ViewList): string {
+/**
+ * What one block call did: the error (code and message) or nothing, and the writer's and the list's state after it.
+ * `alone`: MkvWriter.blockAlone; a function: the writer's bound blockAloneInto(out), then blockAlone when it refused,
+ * as the offline Muxer calls them.
+ */
+function attempt(w: MkvWriter, frame: Frame, out: ViewList, alone?: true | ((frame: Frame) => number)): string {
   let error = '';
+  let bytes = '';
   try {
-    w.block(frame, out);
+    if (alone === undefined) w.block(frame, out);
+    else if (alone === true) bytes = ` = ${w.blockAlone(frame, out)}`;
+    else {
+      let n = alone(frame);
+      if (n < 0) n = w.blockAlone(frame, out);
+      bytes = ` = ${n}`;
+    }
   } catch (err) {
     error = isFieldcamError(err) ? `${err.code}: ${err.message}` : `${(err as Error).name}: ${(err as Error).message}`;
   }
-  return `${error} | blocks ${w.fragmentBlocks} bytes ${w.fragmentBytes} at ${w.fragmentTimecode} | list ${out.count} ${out.byteLength}`;
+  return `${error} | blocks ${w.fragmentBlocks} bytes ${w.fragmentBytes} at ${w.fragmentTimecode} | list ${out.count} ${out.byteLength}${bytes}`;
 }
+
+/** The writer's part of an attempt (without the list's, which differs between block and blockAlone). */
+const writerPart = (result: string) => result.slice(0, result.indexOf('| list'));
 
 test('fuzzed frame times (negative, fractional, unsafe, out of order, far, long, large): the same errors and state with writeBlock, pushBlock and the TypeScript path', () => {
   const rand = mulberry32(77);
@@ -290,12 +322,16 @@ test('fuzzed frame times (negative, fractional, unsafe, out of order, far, long,
   for (let run = 0; run < scaled(40); run++) {
     const maxBytes = run % 3 === 0 ? 150 + Math.floor(rand() * 600) : undefined;
     const writers = [openWriter(track, undefined, maxBytes), openWriter(track, port, maxBytes), openWriter(track, pushOnly, maxBytes)];
+    // blockAlone on the TypeScript path, through writeBlockAlone, and the bound function, each into a list of its own.
+    const alone = [openWriter(track, undefined, maxBytes), openWriter(track, port, maxBytes), openWriter(track, port, maxBytes)];
+    const aloneOut = alone.map(() => new ViewList(80));
+    const bound = alone[2]!.blockAloneInto(aloneOut[2]!);
     let last = 1000; // the end (PTS + duration) of the last frame written
     for (let i = 0; i < 30; i++) {
       if (i > 0 && rand() < 0.1) {
         // A new fragment now and then (its Cluster timecode after the last frame), as the Muxer opens them.
         last += 1 + Math.floor(rand() * 50);
-        for (const w of writers) w.startFragment(last, new ViewList(4));
+        for (const w of [...writers, ...alone]) w.startFragment(last, new ViewList(4));
       }
       const frame = randomFrame(rand, i === 0 || rand() < 0.2);
       const r = rand();
@@ -319,11 +355,39 @@ test('fuzzed frame times (negative, fractional, unsafe, out of order, far, long,
       });
       assert.is(results[1], results[0], `run ${run}, frame ${i}: writeBlock`);
       assert.is(results[2], results[0], `run ${run}, frame ${i}: pushBlock`);
+      const aloneResults = alone.map((w, k) => {
+        const out = aloneOut[k]!;
+        out.push(Uint8Array.of(7), 0, 1); // emptied by blockAlone
+        return attempt(w, copyFrame(frame), out, k === 2 ? bound : true);
+      });
+      assert.is(aloneResults[1], aloneResults[0], `run ${run}, frame ${i}: writeBlockAlone`);
+      assert.is(aloneResults[2], aloneResults[0], `run ${run}, frame ${i}: bound writeBlockAlone`);
+      assert.is(writerPart(aloneResults[0]!), writerPart(results[0]!), `run ${run}, frame ${i}: blockAlone as block`);
       if (results[0]!.startsWith(' |')) last = pts + duration;
       else refused++;
     }
   }
   assert.ok(refused > scaled(40) * 3, `refusals exercised (${refused})`);
+});
+
+test('a block outside a fragment: MKV_CALL_ORDER from block, blockAlone and the bound function on every path, nothing written', () => {
+  const frame = randomFrame(mulberry32(3), true);
+  frame.pts = frame.dts = 1000;
+  frame.duration = 10;
+  for (const p of [undefined, port, noAlone, pushOnly]) {
+    const w = openWriter(AVC, p);
+    const out = new ViewList(80);
+    w.endFragment(out);
+    const bound = w.blockAloneInto(out);
+    for (const alone of [undefined, true, bound] as const) {
+      out.clear();
+      out.push(Uint8Array.of(7), 0, 1);
+      const result = attempt(w, copyFrame(frame), out, alone);
+      assert.ok(result.startsWith('MKV_CALL_ORDER: block() outside a fragment'), result);
+      assert.is(w.fragmentBlocks, 0, 'no block counted');
+      assert.is(out.count, alone === undefined ? 1 : 0, 'nothing appended');
+    }
+  }
 });
 
 test('a list too short for the block: MKV_VIEW_LIST_FULL, and the list and the writer are as they were', () => {

@@ -124,6 +124,7 @@ test('view lists of other shapes (mkvBlock) and frames through writeBlock altern
     state[BLOCK_STATE.CLUSTER] = 990;
     state[BLOCK_STATE.MAX_MS] = 10_000;
     state[BLOCK_STATE.MAX_BYTES] = 1 << 20;
+    state[BLOCK_STATE.OPEN] = 1;
     const out = new ViewList(16);
     const header = Uint8Array.of(0xa3, 0, 0, 0, 0, 0x81, 0, 0, 0);
     const written = port.writeBlock!(g as Frame, out, header, null, state);
