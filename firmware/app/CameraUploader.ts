@@ -203,6 +203,7 @@ export class CameraUploader {
       fragmentMs: config.board.stream.fragmentMs,
       startTimecode,
       ...(board.byteScan ? { byteScan: board.byteScan } : {}),
+      ...(board.frameQueue ? { queuePort: board.frameQueue } : {}),
       strict: false, // a camera glitch drops frames and resyncs at the next key frame; it never stops the device
       onQueued: (frame) => {
         if (frame.fragmentStart) this.fragmentsIn++;

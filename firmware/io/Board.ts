@@ -7,6 +7,7 @@ import type { SocketFactory } from './Socket.ts';
 import type { StoragePort } from './Storage.ts';
 import type { TimerPort } from './Timer.ts';
 import type { MkvBlockNative } from './MkvBlock.ts';
+import type { FrameQueuePort } from './FrameQueue.ts';
 
 /** Memory of the JS machine, for status lines and the memory budget (bytes; 0 where a board cannot tell). */
 export interface MemoryStats {
@@ -47,6 +48,8 @@ export interface Board {
   readonly byteScan?: ByteScanPort;
   /** Native Matroska SimpleBlock views (the media path's per-frame cost in XS); absent on Node, which keeps the TS path. */
   readonly mkvBlock?: MkvBlockNative;
+  /** Native stamping and queueing of a file's frames (frames.c); absent on Node, which keeps FrameInput's TypeScript path. */
+  readonly frameQueue?: FrameQueuePort;
   /** Native framing of the PutMedia ACK stream (ack.c); absent on Node, which keeps AckParser's TypeScript walk. */
   readonly ackScan?: AckScanPort;
   /** The camera on descriptor `fd`. Throws FieldcamError INPUT_READ_FAILED when it cannot be opened. */
