@@ -4,6 +4,7 @@
 
 import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
 import type { AckScanPort } from '../../firmware/io/AckScan.ts';
+import type { FrameQueuePort } from '../../firmware/io/FrameQueue.ts';
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
 import type { StoragePort } from '../../firmware/io/Storage.ts';
 
@@ -123,6 +124,20 @@ export function boardMkvBlock(): MkvBlockPort | undefined {
 
 export function setBoardMkvBlock(port: MkvBlockPort): void {
   boardBlock = port;
+}
+
+let boardQueue: FrameQueuePort | undefined;
+
+/**
+ * The board's native stamping and queueing when the runner has one (firmware/runtime/frames.c inside XS, natively and
+ * under qemu-arm); undefined under Node, whose board keeps FrameInput's TypeScript path.
+ */
+export function boardFrameQueue(): FrameQueuePort | undefined {
+  return boardQueue;
+}
+
+export function setBoardFrameQueue(port: FrameQueuePort): void {
+  boardQueue = port;
 }
 
 let boardAck: AckScanPort | undefined;

@@ -3,9 +3,18 @@
 // fixture loader exists before suite files run their top-level code), then every core suite, then calls
 // runRegisteredSuites(). Output: `ok <suite> › <test>` / `FAIL <suite> › <test>: <message>` per test, a
 // `# xs …` cost line per suite, and the `@@fieldcam-results` marker that toolchain/test.mjs aggregates.
-import { setBoardAckScan, setBoardByteScan, setBoardMkvBlock, setBoardStorage, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
+import {
+  setBoardAckScan,
+  setBoardByteScan,
+  setBoardFrameQueue,
+  setBoardMkvBlock,
+  setBoardStorage,
+  setFixtureLoader,
+  setScale,
+  takeRegisteredSuites,
+} from './index.ts';
 import type { NativeHost } from '../../firmware/boards/xs/native.ts';
-import { xsMkvBlock, xsByteScan } from '../../firmware/boards/xs/xsMediaPorts.ts';
+import { xsMkvBlock, xsByteScan, xsFrameQueue } from '../../firmware/boards/xs/xsMediaPorts.ts';
 import { xsStorage } from '../../firmware/boards/xs/xsStorage.ts';
 
 /** The C host's natives (firmware/runtime/natives.c). */
@@ -19,6 +28,7 @@ setFixtureLoader((name) => new Uint8Array(native.readFile(`test/fixtures/${name}
 // The ports firmware/boards/xs/xsBoard.ts hands the core, so core suites check the C scanners and block.c against the TS ones.
 setBoardByteScan(xsByteScan());
 setBoardMkvBlock(xsMkvBlock());
+setBoardFrameQueue(xsFrameQueue());
 // The ACK framing walk as xsBoard hands it over (the host functions themselves), so the AckParser suites check ack.c.
 setBoardAckScan(Object.freeze({ followAck: native.ackFollow, readAck: native.ackRead }));
 // A scratch folder of this run (the native and the emulated runs go at the same time): files only, removed by the
