@@ -1,29 +1,31 @@
 /*
  * native.queueFrame(frame, input): FrameInput.onFrame's steady state in one call (issue 12; the contract is
- * FrameQueuePort.queueFrame). For a file's cadence (no capture clock, no read times) and FragmentQueue.push's plain
- * case, it does what onFrame and push do, on the core's own objects in place (fields.c): the frame stamped from its
- * seq, appended to the queue's ring, the counters counted. Every other case returns 0 with nothing changed, and
+ * FrameQueuePort.queueFrame). For a file's cadence (no capture clock; read times or not) and FragmentQueue.push's
+ * plain case, it does what onFrame and push do, on the core's own objects in place (fields.c): the read that brought
+ * the frame's first byte looked up, the frame stamped from its seq, appended to the queue's ring, the counters counted. Every other case returns 0 with nothing changed, and
  * the TypeScript path decides (every drop, counter and error stays its own). Nothing here runs JS or allocates.
  */
 #include "runtime.h"
 
 enum {
 	/* FrameInput */
-	I_QUEUE, I_STATS, I_READ_COUNT, I_CAPTURE, I_ORIGIN, I_TICK_SCALE, I_TICK_NUM, I_FORMAT_FIXED, I_COUNT,
+	I_QUEUE, I_STATS, I_READ_COUNT, I_CAPTURE, I_ORIGIN, I_TICK_SCALE, I_TICK_NUM, I_FORMAT_FIXED, I_READ_END, I_READ_AT,
+	I_READ_FIRST, I_COUNT,
 	/* FragmentQueue */
 	Q_RING = I_COUNT, Q_HEAD, Q_LENGTH, Q_PAUSED, Q_AWAITING_KEY, Q_OPEN, Q_OPEN_START_PTS, Q_MAX_FRAGMENT_MS,
 	Q_MIN_FRAGMENT_MS, Q_GATE, Q_LAST_END, Q_END,
 	/* FrameInputStats */
 	S_FRAMES = Q_END, S_ACCESS_UNITS, S_KEY_FRAMES, S_END,
 	/* Frame */
-	F_PTS = S_END, F_DTS, F_DURATION, F_KEY, F_FRAGMENT_START, F_SENT, F_SEQ, ID_TOTAL
+	F_PTS = S_END, F_DTS, F_DURATION, F_KEY, F_FRAGMENT_START, F_SENT, F_SEQ, F_STREAM_OFFSET, F_CAPTURED_AT, ID_TOTAL
 };
 static const char* const gNames[ID_TOTAL] = {
-	"queue", "stats", "readCount", "capture", "origin", "tickScale", "tickNum", "formatFixed",
+	"queue", "stats", "readCount", "capture", "origin", "tickScale", "tickNum", "formatFixed", "readEnd", "readAt",
+	"readFirst",
 	"ring", "head", "length", "paused", "awaitingKey", "open", "openStartPts", "maxFragmentMs", "minFragmentMs", "gate",
 	"lastEnd",
 	"frames", "accessUnits", "keyFrames",
-	"pts", "dts", "duration", "key", "fragmentStart", "sent", "seq",
+	"pts", "dts", "duration", "key", "fragmentStart", "sent", "seq", "streamOffset", "capturedAt",
 };
 static txID gIds[ID_TOTAL];
 static txMachine* gIdsOf = NULL;
@@ -67,8 +69,8 @@ void fieldcamNativeQueueFrame(txMachine* the)
 	txSlot* st[S_END - S_FRAMES];
 	txSlot* f[ID_TOTAL - F_PTS];
 	txSlot *queue, *stats, *ring, *array, *item;
-	double origin, tickScale, tickNum, seq, pts, duration, openStartPts, frames, accessUnits, keyFrames;
-	uint32_t head, length, capacity;
+	double origin, tickScale, tickNum, seq, pts, duration, openStartPts, frames, accessUnits, keyFrames, capturedAt = 0;
+	uint32_t head, length, capacity, readCount, readFirst = 0;
 	int key, open, awaitingKey, fragmentStart;
 	int i;
 
@@ -79,9 +81,10 @@ void fieldcamNativeQueueFrame(txMachine* the)
 		gIdsOf = the;
 	}
 	fieldcamFindFields(input, gIds, I_COUNT, in);
-	/* A file's cadence only: with read times or a capture clock the stamp is CaptureClock's (TypeScript). */
-	if (fieldcamNumberField(the, in[I_READ_COUNT], "input.readCount") != 0 || !in[I_CAPTURE] || in[I_CAPTURE]->kind != XS_UNDEFINED_KIND)
+	/* A file's cadence only: with a capture clock the stamp is CaptureClock's (TypeScript). */
+	if (!in[I_CAPTURE] || in[I_CAPTURE]->kind != XS_UNDEFINED_KIND)
 		return;
+	readCount = fieldcamIndexField(the, in[I_READ_COUNT], "input.readCount");
 	queue = objectField(the, in[I_QUEUE], "input.queue");
 	stats = objectField(the, in[I_STATS], "input.stats");
 	fieldcamFindFields(queue, gIds + Q_RING, Q_END - Q_RING, q);
@@ -111,6 +114,23 @@ void fieldcamNativeQueueFrame(txMachine* the)
 	booleanField(the, f[F_SENT - F_PTS], "frame.sent");
 	for (i = F_PTS; i <= F_DURATION; i++)
 		fieldcamNumberField(the, f[i - F_PTS], gNames[i]);
+	fieldcamNumberField(the, f[F_CAPTURED_AT - F_PTS], "frame.capturedAt");
+	if (readCount > 0) {
+		/* FrameInput.capturedAt: the read that brought the frame's first byte, the reads before it forgotten (written
+		 * below only if the frame is queued here). */
+		size_t ends, ats;
+		const double* readEnd = fieldcamViewData(the, in[I_READ_END], sizeof(double), &ends, "input.readEnd");
+		const double* readAt = fieldcamViewData(the, in[I_READ_AT], sizeof(double), &ats, "input.readAt");
+		double offset = fieldcamNumberField(the, f[F_STREAM_OFFSET - F_PTS], "frame.streamOffset");
+		readFirst = fieldcamIndexField(the, in[I_READ_FIRST], "input.readFirst");
+		if (ats != ends || readFirst >= ends || readCount > ends)
+			return;
+		while (readCount > 1 && readEnd[readFirst] <= offset) {
+			readFirst = (uint32_t)((readFirst + 1) % ends);
+			readCount--;
+		}
+		capturedAt = readAt[readFirst];
+	}
 	array = ring->next;
 	if (ring->ID || !array || array->kind != XS_ARRAY_KIND || array->ID != XS_ARRAY_BEHAVIOR)
 		xsTypeError("queue.ring must be an array");
@@ -142,6 +162,11 @@ void fieldcamNativeQueueFrame(txMachine* the)
 			return; /* the gate drops held fragments and admits or holds this one */
 	}
 
+	if (readCount > 0) {
+		fieldcamSetNumberField(the, in[I_READ_FIRST], readFirst, "input.readFirst");
+		fieldcamSetNumberField(the, in[I_READ_COUNT], readCount, "input.readCount");
+		fieldcamSetNumberField(the, f[F_CAPTURED_AT - F_PTS], capturedAt, "frame.capturedAt");
+	}
 	fieldcamSetNumberField(the, f[F_PTS - F_PTS], pts, "frame.pts");
 	fieldcamSetNumberField(the, f[F_DTS - F_PTS], pts, "frame.dts");
 	fieldcamSetNumberField(the, f[F_DURATION - F_PTS], duration, "frame.duration");
