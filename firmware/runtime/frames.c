@@ -9,23 +9,26 @@
 
 enum {
 	/* FrameInput */
-	I_QUEUE, I_STATS, I_READ_COUNT, I_CAPTURE, I_ORIGIN, I_TICK_SCALE, I_TICK_NUM, I_FORMAT_FIXED, I_READ_END, I_READ_AT,
-	I_READ_FIRST, I_COUNT,
+	I_QUEUE, I_STATS, I_READ_COUNT, I_CAPTURE, I_ORIGIN, I_TICK_SCALE, I_TICK_NUM, I_FORMAT_FIXED, I_COUNT,
 	/* FragmentQueue */
 	Q_RING = I_COUNT, Q_HEAD, Q_LENGTH, Q_PAUSED, Q_AWAITING_KEY, Q_OPEN, Q_OPEN_START_PTS, Q_MAX_FRAGMENT_MS,
 	Q_MIN_FRAGMENT_MS, Q_GATE, Q_LAST_END, Q_END,
 	/* FrameInputStats */
 	S_FRAMES = Q_END, S_ACCESS_UNITS, S_KEY_FRAMES, S_END,
 	/* Frame */
-	F_PTS = S_END, F_DTS, F_DURATION, F_KEY, F_FRAGMENT_START, F_SENT, F_SEQ, F_STREAM_OFFSET, F_CAPTURED_AT, ID_TOTAL
+	F_PTS = S_END, F_DTS, F_DURATION, F_KEY, F_FRAGMENT_START, F_SENT, F_SEQ, F_END,
+	/* With read times only (found when there are some: most of the fields lie far down both objects' lists) */
+	R_READ_END = F_END, R_READ_AT, R_READ_FIRST, R_END,
+	T_STREAM_OFFSET = R_END, T_CAPTURED_AT, ID_TOTAL
 };
 static const char* const gNames[ID_TOTAL] = {
-	"queue", "stats", "readCount", "capture", "origin", "tickScale", "tickNum", "formatFixed", "readEnd", "readAt",
-	"readFirst",
+	"queue", "stats", "readCount", "capture", "origin", "tickScale", "tickNum", "formatFixed",
 	"ring", "head", "length", "paused", "awaitingKey", "open", "openStartPts", "maxFragmentMs", "minFragmentMs", "gate",
 	"lastEnd",
 	"frames", "accessUnits", "keyFrames",
-	"pts", "dts", "duration", "key", "fragmentStart", "sent", "seq", "streamOffset", "capturedAt",
+	"pts", "dts", "duration", "key", "fragmentStart", "sent", "seq",
+	"readEnd", "readAt", "readFirst",
+	"streamOffset", "capturedAt",
 };
 static txID gIds[ID_TOTAL];
 static txMachine* gIdsOf = NULL;
@@ -67,7 +70,9 @@ void fieldcamNativeQueueFrame(txMachine* the)
 	txSlot* in[I_COUNT];
 	txSlot* q[Q_END - Q_RING];
 	txSlot* st[S_END - S_FRAMES];
-	txSlot* f[ID_TOTAL - F_PTS];
+	txSlot* f[F_END - F_PTS];
+	txSlot* r[R_END - R_READ_END];
+	txSlot* t[ID_TOTAL - T_STREAM_OFFSET];
 	txSlot *queue, *stats, *ring, *array, *item;
 	double origin, tickScale, tickNum, seq, pts, duration, openStartPts, frames, accessUnits, keyFrames, capturedAt = 0;
 	uint32_t head, length, capacity, readCount, readFirst = 0;
@@ -90,7 +95,7 @@ void fieldcamNativeQueueFrame(txMachine* the)
 	fieldcamFindFields(queue, gIds + Q_RING, Q_END - Q_RING, q);
 	if (booleanField(the, q[Q_PAUSED - Q_RING], "queue.paused"))
 		return;
-	fieldcamFindFields(frame, gIds + F_PTS, ID_TOTAL - F_PTS, f);
+	fieldcamFindFields(frame, gIds + F_PTS, F_END - F_PTS, f);
 	fieldcamFindFields(stats, gIds + S_FRAMES, S_END - S_FRAMES, st);
 
 	/* Every field read and its kind checked before anything is written: a refusal or "not mine" changes nothing. */
@@ -114,15 +119,20 @@ void fieldcamNativeQueueFrame(txMachine* the)
 	booleanField(the, f[F_SENT - F_PTS], "frame.sent");
 	for (i = F_PTS; i <= F_DURATION; i++)
 		fieldcamNumberField(the, f[i - F_PTS], gNames[i]);
-	fieldcamNumberField(the, f[F_CAPTURED_AT - F_PTS], "frame.capturedAt");
 	if (readCount > 0) {
 		/* FrameInput.capturedAt: the read that brought the frame's first byte, the reads before it forgotten (written
 		 * below only if the frame is queued here). */
 		size_t ends, ats;
-		const double* readEnd = fieldcamViewData(the, in[I_READ_END], sizeof(double), &ends, "input.readEnd");
-		const double* readAt = fieldcamViewData(the, in[I_READ_AT], sizeof(double), &ats, "input.readAt");
-		double offset = fieldcamNumberField(the, f[F_STREAM_OFFSET - F_PTS], "frame.streamOffset");
-		readFirst = fieldcamIndexField(the, in[I_READ_FIRST], "input.readFirst");
+		const double* readEnd;
+		const double* readAt;
+		double offset;
+		fieldcamFindFields(input, gIds + R_READ_END, R_END - R_READ_END, r);
+		fieldcamFindFields(frame, gIds + T_STREAM_OFFSET, ID_TOTAL - T_STREAM_OFFSET, t);
+		readEnd = fieldcamViewData(the, r[R_READ_END - R_READ_END], sizeof(double), &ends, "input.readEnd");
+		readAt = fieldcamViewData(the, r[R_READ_AT - R_READ_END], sizeof(double), &ats, "input.readAt");
+		offset = fieldcamNumberField(the, t[T_STREAM_OFFSET - T_STREAM_OFFSET], "frame.streamOffset");
+		fieldcamNumberField(the, t[T_CAPTURED_AT - T_STREAM_OFFSET], "frame.capturedAt");
+		readFirst = fieldcamIndexField(the, r[R_READ_FIRST - R_READ_END], "input.readFirst");
 		if (ats != ends || readFirst >= ends || readCount > ends)
 			return;
 		while (readCount > 1 && readEnd[readFirst] <= offset) {
@@ -163,9 +173,9 @@ void fieldcamNativeQueueFrame(txMachine* the)
 	}
 
 	if (readCount > 0) {
-		fieldcamSetNumberField(the, in[I_READ_FIRST], readFirst, "input.readFirst");
+		fieldcamSetNumberField(the, r[R_READ_FIRST - R_READ_END], readFirst, "input.readFirst");
 		fieldcamSetNumberField(the, in[I_READ_COUNT], readCount, "input.readCount");
-		fieldcamSetNumberField(the, f[F_CAPTURED_AT - F_PTS], capturedAt, "frame.capturedAt");
+		fieldcamSetNumberField(the, t[T_CAPTURED_AT - T_STREAM_OFFSET], capturedAt, "frame.capturedAt");
 	}
 	fieldcamSetNumberField(the, f[F_PTS - F_PTS], pts, "frame.pts");
 	fieldcamSetNumberField(the, f[F_DTS - F_PTS], pts, "frame.dts");
