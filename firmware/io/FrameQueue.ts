@@ -8,9 +8,10 @@ export const FRAME_QUEUE = Object.freeze({
 
 /**
  * FrameInput.onFrame's steady state in one native call (the XS board: firmware/runtime/frames.c, issue 12): a frame
- * stamped at a file's cadence (a recording, or a camera file replayed with read times) and appended to the FragmentQueue is three methods and ~350 bytecodes per frame in
- * XS, done by a few dozen field reads and writes in C. Boards without it (Node) keep the TypeScript path, which is
- * also the reference the tests compare the port with (test/firmware/core/media/FrameInput.queuePort.test.ts).
+ * stamped at a file's cadence (a recording, or a camera file replayed with read times) and appended to the
+ * FragmentQueue is three methods and ~350 bytecodes per frame in XS, done by a few dozen field reads and writes in
+ * C. Boards without it (Node) keep the TypeScript path, which is also the reference the tests compare the port with
+ * (test/firmware/core/media/FrameInput.queuePort.test.ts).
  */
 export interface FrameQueuePort {
   /**

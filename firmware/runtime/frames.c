@@ -1,9 +1,10 @@
 /*
  * native.queueFrame(frame, input): FrameInput.onFrame's steady state in one call (issue 12; the contract is
  * FrameQueuePort.queueFrame). For a file's cadence (no capture clock; read times or not) and FragmentQueue.push's
- * plain case, it does what onFrame and push do, on the core's own objects in place (fields.c): the read that brought
- * the frame's first byte looked up, the frame stamped from its seq, appended to the queue's ring, the counters counted. Every other case returns 0 with nothing changed, and
- * the TypeScript path decides (every drop, counter and error stays its own). Nothing here runs JS or allocates.
+ * plain case, it does what onFrame and push do, on the core's own objects in place (fields.c): the read that
+ * brought the frame's first byte looked up, the frame stamped from its seq, appended to the queue's ring, the
+ * counters counted. Every other case returns 0 with nothing changed, and the TypeScript path decides (every drop,
+ * counter and error stays its own). Nothing here runs JS or allocates.
  */
 #include "runtime.h"
 

@@ -11,7 +11,6 @@ import { MAX_NALS_PER_FRAME, Frame as FrameRecord } from '../../../../firmware/c
 import type { FrameGate } from '../../../../firmware/core/media/FrameGate.ts';
 import { FrameInput, type FrameInputOptions, type FrameRate } from '../../../../firmware/core/media/FrameInput.ts';
 import { PREPARE } from '../../../../firmware/core/media/StreamCursor.ts';
-import type { FragmentQueue } from '../../../../firmware/core/pool/FragmentQueue.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
 import { FRAME_QUEUE, type FrameQueuePort } from '../../../../firmware/io/FrameQueue.ts';
 import { Muxer, type Codec } from '../../../../host/lib/Muxer.ts';
