@@ -204,6 +204,7 @@ export class CameraUploader {
       startTimecode,
       ...(board.byteScan ? { byteScan: board.byteScan } : {}),
       ...(board.frameRelease ? { releasePort: board.frameRelease } : {}),
+      ...(board.frameQueue ? { queuePort: board.frameQueue } : {}),
       strict: false, // a camera glitch drops frames and resyncs at the next key frame; it never stops the device
       onQueued: (frame) => {
         if (frame.fragmentStart) this.fragmentsIn++;

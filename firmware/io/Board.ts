@@ -8,6 +8,7 @@ import type { SocketFactory } from './Socket.ts';
 import type { StoragePort } from './Storage.ts';
 import type { TimerPort } from './Timer.ts';
 import type { MkvBlockNative } from './MkvBlock.ts';
+import type { FrameQueuePort } from './FrameQueue.ts';
 
 /** Memory of the JS machine, for status lines and the memory budget (bytes; 0 where a board cannot tell). */
 export interface MemoryStats {
@@ -50,6 +51,8 @@ export interface Board {
   readonly mkvBlock?: MkvBlockNative;
   /** Native frame release (release.c: FragmentQueue.releaseHead with FramePool.freeFrame); absent on Node, which keeps the TS path. */
   readonly frameRelease?: FrameReleasePort;
+  /** Native stamping and queueing of a file's frames (frames.c); absent on Node, which keeps FrameInput's TypeScript path. */
+  readonly frameQueue?: FrameQueuePort;
   /** Native framing of the PutMedia ACK stream (ack.c); absent on Node, which keeps AckParser's TypeScript walk. */
   readonly ackScan?: AckScanPort;
   /** The camera on descriptor `fd`. Throws FieldcamError INPUT_READ_FAILED when it cannot be opened. */

@@ -347,6 +347,7 @@ static const struct { char* name; xsCallback callback; xsIntegerValue length; } 
 	{ "pushAccessUnits", fieldcamNativePushAccessUnits, 8 },
 	{ "copyNalTable", fieldcamNativeCopyNalTable, 7 },
 	{ "fillFrameRecord", fieldcamNativeFillFrameRecord, 8 },
+	{ "queueFrame", fieldcamNativeQueueFrame, 2 },
 	{ "scanJpeg", fieldcamNativeScanJpeg, 4 },
 	{ "pushJpeg", fieldcamNativePushJpeg, 4 },
 	{ "ackFollow", fieldcamNativeAckFollow, 5 },

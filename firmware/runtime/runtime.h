@@ -197,6 +197,8 @@ void fieldcamNativeCloseAccessUnit(txMachine* the);
 void fieldcamNativePushAccessUnits(txMachine* the);
 void fieldcamNativeCopyNalTable(txMachine* the);
 void fieldcamNativeFillFrameRecord(txMachine* the);
+/* frames.c: FrameInput.onFrame's steady state, a frame stamped and queued (FrameQueuePort.queueFrame). */
+void fieldcamNativeQueueFrame(txMachine* the);
 void fieldcamNativeScanJpeg(txMachine* the);
 void fieldcamNativePushJpeg(txMachine* the);
 

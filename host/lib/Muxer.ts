@@ -1,6 +1,7 @@
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
 import type { FrameReleasePort } from '../../firmware/io/FrameRelease.ts';
 import type { FrameSource } from '../../firmware/io/FrameSource.ts';
+import type { FrameQueuePort } from '../../firmware/io/FrameQueue.ts';
 import { AUDIO_CODECS } from '../../firmware/core/audio/audioCodecs.ts';
 import type { AudioPackets } from '../../firmware/core/audio/AudioPackets.ts';
 import type { FragmentMetadata } from '../../firmware/core/mkv/FragmentMetadata.ts';
@@ -41,6 +42,8 @@ export interface MuxerOptions {
    * time falls in, interleaved with the video by timecode. Every fragment must get audio (MKV_TRACK_MISSING_IN_FRAGMENT).
    */
   readonly audio?: readonly AudioPackets[];
+  /** The board's native stamping and queueing (FrameQueuePort); absent: FrameInput's TypeScript path. */
+  readonly queuePort?: FrameQueuePort;
   /** The board's native SimpleBlock writer (MkvBlockPort); absent: the Matroska writer's TypeScript path. */
   readonly blockPort?: MkvBlockPort;
   /** The board's native frame release (FrameReleasePort); absent: FragmentQueue's TypeScript path. */
@@ -108,6 +111,7 @@ export class Muxer {
       startTimecode: options.startTimecode,
       ...(options.byteScan ? { byteScan: options.byteScan } : {}),
       ...(options.releasePort ? { releasePort: options.releasePort } : {}),
+      ...(options.queuePort ? { queuePort: options.queuePort } : {}),
       // Bound, not an arrow calling the method: one call per frame less in XS.
       onQueued: this.write.bind(this),
     });

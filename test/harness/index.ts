@@ -4,6 +4,7 @@
 
 import type { MkvBlockPort } from '../../firmware/core/mkv/MkvBlockPort.ts';
 import type { AckScanPort } from '../../firmware/io/AckScan.ts';
+import type { FrameQueuePort } from '../../firmware/io/FrameQueue.ts';
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
 import type { FrameReleasePort } from '../../firmware/io/FrameRelease.ts';
 import type { StoragePort } from '../../firmware/io/Storage.ts';
@@ -138,6 +139,20 @@ export function boardFrameRelease(): FrameReleasePort | undefined {
 
 export function setBoardFrameRelease(port: FrameReleasePort): void {
   boardRelease = port;
+}
+
+let boardQueue: FrameQueuePort | undefined;
+
+/**
+ * The board's native stamping and queueing when the runner has one (firmware/runtime/frames.c inside XS, natively and
+ * under qemu-arm); undefined under Node, whose board keeps FrameInput's TypeScript path.
+ */
+export function boardFrameQueue(): FrameQueuePort | undefined {
+  return boardQueue;
+}
+
+export function setBoardFrameQueue(port: FrameQueuePort): void {
+  boardQueue = port;
 }
 
 let boardAck: AckScanPort | undefined;

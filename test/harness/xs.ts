@@ -7,6 +7,7 @@ import {
   setBoardAckScan,
   setBoardByteScan,
   setBoardFrameRelease,
+  setBoardFrameQueue,
   setBoardMkvBlock,
   setBoardStorage,
   setFixtureLoader,
@@ -14,7 +15,7 @@ import {
   takeRegisteredSuites,
 } from './index.ts';
 import type { NativeHost } from '../../firmware/boards/xs/native.ts';
-import { xsMkvBlock, xsByteScan, xsFrameRelease } from '../../firmware/boards/xs/xsMediaPorts.ts';
+import { xsMkvBlock, xsByteScan, xsFrameQueue, xsFrameRelease } from '../../firmware/boards/xs/xsMediaPorts.ts';
 import { xsStorage } from '../../firmware/boards/xs/xsStorage.ts';
 
 /** The C host's natives (firmware/runtime/natives.c). */
@@ -29,6 +30,7 @@ setFixtureLoader((name) => new Uint8Array(native.readFile(`test/fixtures/${name}
 setBoardByteScan(xsByteScan());
 setBoardMkvBlock(xsMkvBlock());
 setBoardFrameRelease(xsFrameRelease());
+setBoardFrameQueue(xsFrameQueue());
 // The ACK framing walk as xsBoard hands it over (the host functions themselves), so the AckParser suites check ack.c.
 setBoardAckScan(Object.freeze({ followAck: native.ackFollow, readAck: native.ackRead }));
 // A scratch folder of this run (the native and the emulated runs go at the same time): files only, removed by the

@@ -122,6 +122,8 @@ export interface NativeHost {
   copyNalTable(table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array): void;
   /** A complete access unit's whole frame record (records.c; the contract is ByteScanPort.fillFrameRecord). */
   fillFrameRecord(frame: object, cursor: object, table: Float64Array, count: number, start: number, end: number, seq: number, key: boolean): void;
+  /** FrameInput.onFrame's steady state: a frame stamped and queued (frames.c; the contract is FrameQueuePort.queueFrame). */
+  queueFrame(frame: object, input: object): number;
   /** The JPEG scanner up to its next event (scan.c; the contract is ByteScanPort.scanJpeg). */
   scanJpeg(data: Uint8Array, from: number, to: number, state: Uint32Array): number;
   /** A camera read committed into the cursor and scanned (scan.c; the contract is ByteScanPort.pushJpeg). */

@@ -4,7 +4,7 @@ import { decodeUtf8 } from '../../core/text/utf8.ts';
 import { host } from './native.ts';
 import { xsCamera } from './xsCamera.ts';
 import { xsHash } from './xsHash.ts';
-import { xsByteScan, xsFrameRelease, xsMkvBlock } from './xsMediaPorts.ts';
+import { xsByteScan, xsFrameQueue, xsFrameRelease, xsMkvBlock } from './xsMediaPorts.ts';
 import { xsLoop } from './xsLoop.ts';
 import { xsSocket } from './xsSocket.ts';
 import { xsStorage } from './xsStorage.ts';
@@ -39,6 +39,7 @@ export const xsBoard: Board = Object.freeze({
   byteScan: xsByteScan(),
   mkvBlock: xsMkvBlock(),
   frameRelease: xsFrameRelease(),
+  frameQueue: xsFrameQueue(),
   // The host functions themselves (ack.c reads only its arguments): one call per read of an ACK object, one per ACK.
   ackScan: Object.freeze({ followAck: host().ackFollow, readAck: host().ackRead }),
   camera: xsCamera,

@@ -22,6 +22,11 @@ export function xsByteScan(): NonNullable<Board['byteScan']> {
   });
 }
 
+/** A frame stamped and queued (FrameQueuePort). */
+export function xsFrameQueue(): NonNullable<Board['frameQueue']> {
+  return Object.freeze({ queueFrame: host().queueFrame });
+}
+
 /** The SimpleBlock writers (MkvBlockPort). */
 export function xsMkvBlock(): NonNullable<Board['mkvBlock']> {
   return Object.freeze({ pushBlock: host().mkvBlock, writeBlock: host().mkvWriteBlock, writeBlockAlone: host().mkvWriteBlockAlone });

@@ -9,6 +9,7 @@ import type { FramePool } from '../pool/FramePool.ts';
 import { CaptureClock } from './CaptureClock.ts';
 import { MAX_NALS_PER_FRAME, type Frame } from './Frame.ts';
 import type { FrameSource, SOURCE_END } from '../../io/FrameSource.ts';
+import type { FRAME_QUEUE, FrameQueuePort } from '../../io/FrameQueue.ts';
 import { PREPARE, type PrepareResult } from './StreamCursor.ts';
 
 export type Codec = CodecId;
@@ -36,6 +37,8 @@ export interface FrameInputOptions {
   readonly byteScan?: ByteScanPort;
   /** The board's native frame release for the queue (FragmentQueue.releaseHead); absent: the TypeScript path. */
   readonly releasePort?: FrameReleasePort;
+  /** The board's native stamping and queueing of a frame in the steady state (FrameQueuePort); absent: TypeScript only. */
+  readonly queuePort?: FrameQueuePort;
   /** Called after each frame is queued (the consumer drains `queue`). */
   readonly onQueued: (frame: Frame) => void;
   /**
@@ -83,6 +86,8 @@ export const READ_FROM = Object.freeze({
   FRAME_TOO_LARGE: -1 - PREPARE.FRAME_TOO_LARGE,
 } as const);
 const PREPARE_OK = PREPARE.OK;
+/** FrameQueuePort.queueFrame's answer for a frame it stamped and queued (firmware/core takes only types from firmware/io). */
+const QUEUED = 1 satisfies typeof FRAME_QUEUE.QUEUED;
 
 /** Reads remembered for capture times: a frame's first byte is looked up among the last READ_RING reads. */
 const READ_RING = 64;
@@ -96,6 +101,10 @@ export class FrameInput {
   // The fields a frame reads come first: XS finds a property by walking the object's own properties in the order
   // they were defined (docs/performance.md, eighth step).
   private readonly reader: FrameReader;
+  /** options.queuePort's queueFrame (the host's function itself: it reads only its arguments), read once. */
+  private readonly queueFrame: FrameQueuePort['queueFrame'] | undefined;
+  /** options.onQueued, read once. */
+  private readonly onQueued: (frame: Frame) => void;
   readonly queue: FragmentQueue;
   readonly stats: FrameInputStats;
   private readCount = 0;
@@ -105,8 +114,6 @@ export class FrameInput {
   /** 1000 × fps.den and fps.num, kept with `fps`: a file's timecodes per frame without reading the rate object. */
   private tickScale: number;
   private tickNum: number;
-  /** options.onQueued, read once. */
-  private readonly onQueued: (frame: Frame) => void;
   private formatFixed = false;
   private readonly options: FrameInputOptions;
   private readonly codec: CodecSpec;
@@ -121,6 +128,7 @@ export class FrameInput {
   constructor(options: FrameInputOptions) {
     this.options = options;
     this.onQueued = options.onQueued;
+    this.queueFrame = options.queuePort?.queueFrame;
     this.fps = options.fps ?? DEFAULT_FRAME_RATE;
     this.tickScale = 1000 * this.fps.den;
     this.tickNum = this.fps.num;
@@ -357,6 +365,13 @@ export class FrameInput {
   }
 
   private onFrame(frame: Frame): void {
+    // The steady state of a file (its cadence, a plain place in the queue) in one native call; anything else, and
+    // every drop, counter and error, is the TypeScript path's below (FrameQueuePort.queueFrame changes nothing then).
+    const queueFrame = this.queueFrame;
+    if (queueFrame !== undefined && queueFrame(frame, this) === QUEUED) {
+      this.onQueued(frame);
+      return;
+    }
     const stats = this.stats;
     stats.accessUnits++;
     // The reader's record arrives with capturedAt -1 (Frame.reset, fillFrameRecord).

@@ -2,7 +2,7 @@
 // (test/runtime/mediaAllocations.ts) run it inside fieldcam-runtime: a Muxer over a fixed FramePool with the XS
 // board's natives (xsMediaPorts.ts: scan.c, accessunits.c, records.c, block.c, release.c as the device gets them), fed a clip
 // from a file descriptor straight into pool slots (native.readInput, as xsCamera reads the camera), with no network.
-import { xsByteScan, xsFrameRelease, xsMkvBlock } from '../../../firmware/boards/xs/xsMediaPorts.ts';
+import { xsByteScan, xsFrameQueue, xsFrameRelease, xsMkvBlock } from '../../../firmware/boards/xs/xsMediaPorts.ts';
 import { host } from '../../../firmware/boards/xs/native.ts';
 import { CODECS } from '../../../firmware/core/media/codecs.ts';
 import type { Frame } from '../../../firmware/core/media/Frame.ts';
@@ -35,7 +35,7 @@ export function clipMuxer(o: ClipMuxerOptions): Muxer {
     maxFragmentMs: 10_000,
     startTimecode: 1_700_000_000_000,
     endOfFragment: true,
-    ...(natives ? { byteScan: xsByteScan(), blockPort: xsMkvBlock(), releasePort: xsFrameRelease() } : {}),
+    ...(natives ? { byteScan: xsByteScan(), queuePort: xsFrameQueue(), blockPort: xsMkvBlock(), releasePort: xsFrameRelease() } : {}),
     sink: o.sink ?? (() => {}),
     ...(o.onBlock ? { onBlock: o.onBlock } : {}),
   });
