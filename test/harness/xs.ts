@@ -3,8 +3,18 @@
 // fixture loader exists before suite files run their top-level code), then every core suite, then calls
 // runRegisteredSuites(). Output: `ok <suite> › <test>` / `FAIL <suite> › <test>: <message>` per test, a
 // `# xs …` cost line per suite, and the `@@fieldcam-results` marker that toolchain/test.mjs aggregates.
-import { setBoardAckScan, setBoardByteScan, setBoardMkvBlock, setBoardStorage, setFixtureLoader, setScale, takeRegisteredSuites } from './index.ts';
+import {
+  setBoardAckScan,
+  setBoardByteScan,
+  setBoardCameraFds,
+  setBoardMkvBlock,
+  setBoardStorage,
+  setFixtureLoader,
+  setScale,
+  takeRegisteredSuites,
+} from './index.ts';
 import type { NativeHost } from '../../firmware/boards/xs/native.ts';
+import { xsCamera } from '../../firmware/boards/xs/xsCamera.ts';
 import { xsMkvBlock, xsByteScan } from '../../firmware/boards/xs/xsMediaPorts.ts';
 import { xsStorage } from '../../firmware/boards/xs/xsStorage.ts';
 
@@ -23,7 +33,35 @@ setBoardMkvBlock(xsMkvBlock());
 setBoardAckScan(Object.freeze({ followAck: native.ackFollow, readAck: native.ackRead }));
 // A scratch folder of this run (the native and the emulated runs go at the same time): files only, removed by the
 // suites that make them.
-setBoardStorage(xsStorage(), `build/xs/storage-scratch/${native.now()}-${Math.floor(native.monotonic() * 1000)}`);
+const scratch = `build/xs/storage-scratch/${native.now()}-${Math.floor(native.monotonic() * 1000)}`;
+setBoardStorage(xsStorage(), scratch);
+// Camera fds: files and FIFOs in the scratch folder, unlinked once open (the fd keeps them).
+let cameraFiles = 0;
+function cameraPath(): string {
+  native.storageMakeDirectory('build/xs/storage-scratch');
+  native.storageMakeDirectory(scratch);
+  return `${scratch}/camera-${cameraFiles++}`;
+}
+setBoardCameraFds({
+  camera: (fd) => xsCamera(fd),
+  file(bytes) {
+    const path = cameraPath();
+    const writer = native.storageOpen(path);
+    native.storageAppend(writer, bytes, 0, bytes.length);
+    native.storageClose(writer);
+    const fd = native.storageOpen(path);
+    native.storageRemove(path);
+    return fd;
+  },
+  pipe() {
+    const path = cameraPath();
+    const fd = native.openFifo(path);
+    native.storageRemove(path);
+    return fd;
+  },
+  write: (fd, bytes, offset, length) => native.storageAppend(fd, bytes, offset, length),
+  close: (fd) => native.storageClose(fd),
+});
 
 function describe(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
