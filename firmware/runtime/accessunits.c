@@ -447,8 +447,9 @@ void fieldcamNativeReadAccessUnits(txMachine* the)
 		xsTypeError("reader.au.table is missing");
 	xsResult = xsInteger(0);
 	/* The steady state (AnnexBReader: the walk's state is the port's, and no call is running: READY is 0). */
-	if (r[R_PORT_OWNS]->kind != XS_BOOLEAN_KIND || !r[R_PORT_OWNS]->value.boolean || r[R_PHASE]->kind != XS_INTEGER_KIND
-			|| r[R_PHASE]->value.integer != 0)
+	if (r[R_PORT_OWNS]->kind != XS_BOOLEAN_KIND || !r[R_PORT_OWNS]->value.boolean
+			|| !((r[R_PHASE]->kind == XS_INTEGER_KIND && r[R_PHASE]->value.integer == 0)
+				|| (r[R_PHASE]->kind == XS_NUMBER_KIND && r[R_PHASE]->value.number == 0)))
 		return;
 	if (!fieldcamCursorSourceTake(the, r[R_CURSOR], &xsArg(0), &xsArg(1), &read))
 		return;
