@@ -12,6 +12,15 @@ export const SOURCE_END = -1;
 
 export interface FrameSource {
   /**
+   * The file descriptor `read` reads, when the source is one (a camera pipe on a board; -1 once closed): `read` is
+   * then a plain non-blocking read(2) of it into `into`, and the time of `lastReadAt` the board's monotonic clock. A
+   * board's port may then do a read itself, straight into the reader's slot and walked in the same call
+   * (FrameInput.readFrom, ByteScanPort.readAccessUnits / readJpeg): only a read that brought bytes, for which it sets
+   * `lastReadAt` as `read` would (the field must stay writable); for anything else the caller calls `read`. Absent:
+   * every read is `read`'s.
+   */
+  readonly fd?: number;
+  /**
    * Reads up to `length` bytes into `into` at `offset` (a pool slot; no intermediate copy). Returns the count,
    * 0 when nothing is available yet (`onReadable` follows), or SOURCE_END. Throws FieldcamError INPUT_READ_FAILED.
    */

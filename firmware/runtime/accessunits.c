@@ -44,9 +44,10 @@ enum {
 	S_SEQ = 19, /* in and out: the next frame's seq */
 	S_BATCH = 20, /* in and out: records in the batch */
 	S_HANDED = 21, /* the reader's: after a callback threw, the first record of the batch not handed out */
-	S_LENGTH = 22
+	S_RESULT = 22, /* out (readAccessUnits, when it returns -n): what pushAccessUnits would have returned, + RESULT_TIMED */
+	S_LENGTH = 23
 };
-enum { RESULT_DONE = 0, RESULT_FRAME = 1, RESULT_HANDOVER = 2, RESULT_QUIET = 3 };
+enum { RESULT_DONE = 0, RESULT_FRAME = 1, RESULT_HANDOVER = 2, RESULT_QUIET = 3, RESULT_TIMED = 4 };
 #define MAX_NALS 32 /* MAX_NALS_PER_FRAME (firmware/core/media/Frame.ts) */
 
 typedef struct {
@@ -481,6 +482,77 @@ void fieldcamNativePushAccessUnits(txMachine* the)
 	fieldcamCursorCommit(the, &read);
 	w.to = (size_t)(read.from + read.n);
 	xsResult = xsInteger(walkRange(&w, (size_t)read.from));
+}
+
+/* The H.264 reader's fields readAccessUnits takes (ByteScanPort.readAccessUnits: by name, as pushAccessUnits' arguments). */
+enum { R_PORT_OWNS, R_PHASE, R_CURSOR, R_AU_WALK, R_AU, R_WALK_SPS, R_WALK_PPS, R_POOL, R_BATCH, R_COUNT };
+static const char* const gReaderNames[R_COUNT] = { "portOwns", "phase", "cursor", "auWalk", "au", "walkSps", "walkPps", "pool", "batch" };
+static txID gReaderIds[R_COUNT];
+static txID gTableId[1];
+static txMachine* gReaderIdsOf = NULL;
+
+/*
+ * native.readAccessUnits(source, limit, reader): the camera's read itself in the H.264 reader's steady state
+ * (ByteScanPort.readAccessUnits; issue 12, "Ninth step"; the reader's portOwns true, its phase READY): a read(2) of source.fd of at most `limit` bytes straight
+ * into the reader's cursor's prepared space (the source's lastReadAt set as its `read` would), then what
+ * pushAccessUnits does with the n bytes it brought, on the reader's own fields (cursor, auWalk, au.table, walkSps,
+ * walkPps, pool, batch: one argument, not eight, per camera read). Returns n when the reader has nothing more to do (a
+ * source without read times, and a read walked with no record in the batch: QUIET, or DONE with state[S_BATCH] 0),
+ * else -n with the result in state[S_RESULT] (DONE only with records to hand out, so QUIET for DONE without), plus
+ * RESULT_TIMED when the source has read times (the reader notes the read's time first). 0 with nothing changed when
+ * the reader is not in its steady state, the source has no fd, the prepared space is empty or the overflow scratch's, or the read brought no bytes (would
+ * block, end of stream, error): the caller then reads through `source.read`, which decides.
+ */
+void fieldcamNativeReadAccessUnits(txMachine* the)
+{
+	FieldcamCursorRead read;
+	Walk w;
+	txSlot* r[R_COUNT];
+	txSlot* table;
+	int result, i;
+	if (gReaderIdsOf != the) {
+		for (i = 0; i < R_COUNT; i++)
+			gReaderIds[i] = xsID((char*)gReaderNames[i]);
+		gTableId[0] = xsID("table");
+		gReaderIdsOf = the;
+	}
+	fieldcamFindFields(fieldcamObjectOf(the, &xsArg(2), "reader"), gReaderIds, R_COUNT, r);
+	for (i = 0; i < R_POOL; i++) {
+		if (!r[i])
+			xsTypeError("reader.%s is missing", gReaderNames[i]);
+	}
+	fieldcamFindFields(fieldcamObjectOf(the, r[R_AU], "reader.au"), gTableId, 1, &table);
+	if (!table)
+		xsTypeError("reader.au.table is missing");
+	xsResult = xsInteger(0);
+	/* The steady state (AnnexBReader: the walk's state is the port's, and no call is running: READY is 0). */
+	if (r[R_PORT_OWNS]->kind != XS_BOOLEAN_KIND || !r[R_PORT_OWNS]->value.boolean
+			|| !((r[R_PHASE]->kind == XS_INTEGER_KIND && r[R_PHASE]->value.integer == 0)
+				|| (r[R_PHASE]->kind == XS_NUMBER_KIND && r[R_PHASE]->value.number == 0)))
+		return;
+	if (!fieldcamCursorSourceTake(the, r[R_CURSOR], &xsArg(0), &xsArg(1), &read))
+		return;
+	/* Every field checked before the read: a refusal after it would lose the bytes. */
+	w.d = read.data;
+	openWalk(the, &w, read.position - read.from, r[R_AU_WALK], table, r[R_WALK_SPS], r[R_WALK_PPS]);
+	if (r[R_POOL] && r[R_BATCH] && r[R_POOL]->kind == XS_REFERENCE_KIND && r[R_BATCH]->kind == XS_REFERENCE_KIND) {
+		w.cursor = r[R_CURSOR]->value.reference;
+		w.pool = r[R_POOL]->value.reference;
+		w.batch = r[R_BATCH]->value.reference;
+	}
+	if (!fieldcamCursorSourceRead(the, &read))
+		return;
+	fieldcamCursorCommit(the, &read);
+	w.to = (size_t)(read.from + read.n);
+	result = walkRange(&w, (size_t)read.from);
+	if (result == RESULT_DONE && w.s[S_BATCH] == 0)
+		result = RESULT_QUIET;
+	if (!read.timed && result == RESULT_QUIET) {
+		xsResult = xsInteger((xsIntegerValue)read.n);
+		return;
+	}
+	w.s[S_RESULT] = result + (read.timed ? RESULT_TIMED : 0);
+	xsResult = xsInteger(-(xsIntegerValue)read.n);
 }
 
 /*

@@ -195,12 +195,14 @@ void fieldcamNativeFindStartCodes(txMachine* the);
 void fieldcamNativeClassifyNals(txMachine* the);
 void fieldcamNativeCloseAccessUnit(txMachine* the);
 void fieldcamNativePushAccessUnits(txMachine* the);
+void fieldcamNativeReadAccessUnits(txMachine* the);
 void fieldcamNativeCopyNalTable(txMachine* the);
 void fieldcamNativeFillFrameRecord(txMachine* the);
 /* frames.c: FrameInput.onFrame's steady state, a frame stamped and queued (FrameQueuePort.queueFrame). */
 void fieldcamNativeQueueFrame(txMachine* the);
 void fieldcamNativeScanJpeg(txMachine* the);
 void fieldcamNativePushJpeg(txMachine* the);
+void fieldcamNativeReadJpeg(txMachine* the);
 
 /* ---- ack.c: the PutMedia ACK stream's framing walk (its contract is AckScanPort.followAck) ---- */
 void fieldcamNativeAckFollow(txMachine* the);
@@ -216,12 +218,20 @@ txSlot* fieldcamObjectOrNullField(txMachine* the, txSlot* slot, const char* name
 void fieldcamSetObjectField(txMachine* the, txSlot* slot, txSlot* object, const char* name);
 /* ---- cursor.c: a camera read committed into a StreamCursor (pushAccessUnits, pushJpeg) ---- */
 typedef struct {
-	txSlot* fields[4];   /* target, targetOffset, targetSpace, position */
+	txSlot* fields[5];   /* target, targetOffset, targetSpace, position (and onScratch for a source's read) */
 	uint8_t* data;       /* cursor.target's bytes */
 	double n, from, space, position; /* the read, and the cursor's fields before it */
+	int fd;              /* a source's read: its fd, its lastReadAt field (NULL when it has none), */
+	txSlot* lastReadAt;
+	int timed;           /* and whether it has read times (lastReadAt a number, not NaN: set by the read) */
 } FieldcamCursorRead;
 int fieldcamCursorTake(txMachine* the, txSlot* cursor, txSlot* n, FieldcamCursorRead* read);
 void fieldcamCursorCommit(txMachine* the, const FieldcamCursorRead* read);
+/* A camera read by the native (readAccessUnits, readJpeg): Take checks it is the steady state's (the source's fd,
+ * room in a slot; read->n = at most `limit` bytes) and reads nothing; Read then does the read(2) and, when it returned
+ * bytes, sets read->n, read->timed and the source's lastReadAt. 0: not the native's, nothing changed. */
+int fieldcamCursorSourceTake(txMachine* the, txSlot* cursor, txSlot* source, txSlot* limit, FieldcamCursorRead* read);
+int fieldcamCursorSourceRead(txMachine* the, FieldcamCursorRead* job);
 /* ---- records.c ---- */
 /* A Frame record for the complete access unit [start, end) the cursor holds (fillFrameRecord's contract): NULL once
  * filled, else why not, with nothing written (the range is not held, on the overflow scratch, or a slot is free). */

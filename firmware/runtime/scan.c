@@ -9,6 +9,7 @@
  *                                                 boundary (H.264 7.4.1.2.3): see below
  *   native.scanJpeg(data, from, to, state)        the JPEG scanner over [from, to) up to its next event: see below
  *   native.pushJpeg(cursor, n, stop, state)       a camera read committed into the cursor and scanned (scanJpeg)
+ *   native.readJpeg(source, limit, cursor, stop, state)  the camera's read itself, then as pushJpeg
  */
 #include "runtime.h"
 
@@ -674,4 +675,39 @@ void fieldcamNativePushJpeg(txMachine* the)
 	if (stop < (double)to)
 		to = stop <= read.from ? from : (size_t)stop;
 	xsResult = xsNumber(read.from + (double)jpegScan(read.data + from, 0, to - from, st));
+}
+
+/*
+ * native.readJpeg(source, limit, cursor, stop, state): the camera's read itself (ByteScanPort.readJpeg; issue 12,
+ * "Ninth step"): a read(2) of source.fd of at most `limit` bytes straight into the cursor's prepared space (the
+ * source's lastReadAt set as its `read` would), then what pushJpeg does with the n bytes it brought: returns its
+ * index, or -2 - index when the source has read times (the reader notes the read's time first). -1 with nothing
+ * changed when the source has no fd, the prepared space is empty or the overflow scratch's, `stop` is not a number,
+ * or the read brought no bytes (would block, end of stream, error): the caller then reads through `source.read`.
+ */
+void fieldcamNativeReadJpeg(txMachine* the)
+{
+	FieldcamCursorRead read;
+	double stop, index;
+	uint32_t* st;
+	size_t slots, from, to;
+	fieldcamObjectOf(the, &xsArg(2), "cursor");
+	st = fieldcamViewData(the, &xsArg(4), 4, &slots, "state");
+	if (slots < JS_SIZE)
+		xsRangeError("state must hold %d entries, it has %zu", JS_SIZE, slots);
+	if (st[JS_STATE] >= J_STATES || st[JS_HEAD_WANT] > JS_HEAD_BYTES || st[JS_HEAD_HAVE] > st[JS_HEAD_WANT])
+		xsRangeError("state is not a JPEG scanner's record (state %u, head %u of %u)", st[JS_STATE], st[JS_HEAD_HAVE], st[JS_HEAD_WANT]);
+	xsResult = xsInteger(-1);
+	if (xsTypeOf(xsArg(3)) != xsIntegerType && xsTypeOf(xsArg(3)) != xsNumberType)
+		return;
+	stop = xsToNumber(xsArg(3));
+	if (stop != stop || !fieldcamCursorSourceTake(the, &xsArg(2), &xsArg(0), &xsArg(1), &read) || !fieldcamCursorSourceRead(the, &read))
+		return;
+	fieldcamCursorCommit(the, &read);
+	from = (size_t)read.from;
+	to = (size_t)(read.from + read.n);
+	if (stop < (double)to)
+		to = stop <= read.from ? from : (size_t)stop;
+	index = read.from + (double)jpegScan(read.data + from, 0, to - from, st);
+	xsResult = xsNumber(read.timed ? -2 - index : index);
 }

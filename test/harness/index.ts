@@ -7,6 +7,7 @@ import type { AckScanPort } from '../../firmware/io/AckScan.ts';
 import type { FrameQueuePort } from '../../firmware/io/FrameQueue.ts';
 import type { ByteScanPort } from '../../firmware/io/ByteScan.ts';
 import type { FrameReleasePort } from '../../firmware/io/FrameRelease.ts';
+import type { FrameSourceFactory } from '../../firmware/io/FrameSource.ts';
 import type { StoragePort } from '../../firmware/io/Storage.ts';
 
 export * as assert from './assert.ts';
@@ -183,4 +184,32 @@ export function boardStorage(): { readonly port: StoragePort; readonly scratch: 
 
 export function setBoardStorage(port: StoragePort, scratch: string): void {
   storage = { port, scratch };
+}
+
+/**
+ * Real file descriptors for camera tests, and the board's camera on them (xsCamera inside XS, with the host's
+ * natives; nodeCamera and node:fs under Node). Suites close what they open (the camera's `close`, or `close`).
+ */
+export interface CameraFds {
+  /** The board's camera source on `fd` (what the device reads its camera pipe with). */
+  camera(fd: number): FrameSourceFactory;
+  /** An fd that reads `bytes` from their start, then end of stream (a regular file in the scratch folder). */
+  file(bytes: Uint8Array): number;
+  /** An fd of an empty pipe (a FIFO opened read-write and non-blocking): reads would block until `write`. */
+  pipe(): number;
+  /** Writes bytes[offset, offset + length) to `fd` (the pipe's other end: the same FIFO). */
+  write(fd: number, bytes: Uint8Array, offset: number, length: number): void;
+  /** Closes `fd` behind its camera's back: the camera's next read fails (EBADF), as a device error would. */
+  close(fd: number): void;
+}
+
+let cameraFds: CameraFds | undefined;
+
+export function boardCameraFds(): CameraFds {
+  if (!cameraFds) throw new Error('no camera fds installed by the test runner');
+  return cameraFds;
+}
+
+export function setBoardCameraFds(fds: CameraFds): void {
+  cameraFds = fds;
 }

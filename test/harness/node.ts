@@ -2,12 +2,14 @@
 // slowest files (wall and CPU seconds), and reports the totals on a marker line that toolchain/test.mjs aggregates
 // into the final `N passed, N failed` line.
 // Usage: node --import tsx test/harness/node.ts [file-or-dir …]   (default: all of test/)
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
+import { nodeCamera } from '../../firmware/boards/node/nodeCamera.ts';
 import { nodeStorage } from '../../firmware/boards/node/nodeStorage.ts';
-import { setBoardStorage, setFixtureLoader, takeRegisteredSuites } from './index.ts';
+import { setBoardCameraFds, setBoardStorage, setFixtureLoader, takeRegisteredSuites } from './index.ts';
 
 // The AWS SDK warns on Node 20 about releases we do not use (versions are pinned); keep test output clean.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -18,6 +20,29 @@ setFixtureLoader((name) => new Uint8Array(readFileSync(join(fixtureDir, name))))
 const storageScratch = mkdtempSync(join(tmpdir(), 'fieldcam-storage-'));
 setBoardStorage(nodeStorage, storageScratch);
 process.on('exit', () => rmSync(storageScratch, { recursive: true, force: true }));
+// Camera fds: files and FIFOs in the scratch folder, unlinked once open (the fd keeps them).
+let cameraFiles = 0;
+setBoardCameraFds({
+  camera: (fd) => nodeCamera(fd),
+  file(bytes) {
+    const path = join(storageScratch, `camera-${cameraFiles++}`);
+    writeFileSync(path, bytes);
+    const fd = openSync(path, 'r');
+    unlinkSync(path);
+    return fd;
+  },
+  pipe() {
+    const path = join(storageScratch, `camera-${cameraFiles++}`);
+    execFileSync('mkfifo', ['-m', '600', path]);
+    const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+    unlinkSync(path);
+    return fd;
+  },
+  write(fd, bytes, offset, length) {
+    for (let done = 0; done < length; ) done += writeSync(fd, bytes, offset + done, length - done);
+  },
+  close: (fd) => closeSync(fd),
+});
 
 function collect(path: string, out: string[]): void {
   if (statSync(path).isDirectory()) {

@@ -8,6 +8,7 @@ import {
   setBoardByteScan,
   setBoardFrameRelease,
   setBoardFrameQueue,
+  setBoardCameraFds,
   setBoardMkvBlock,
   setBoardStorage,
   setFixtureLoader,
@@ -15,6 +16,7 @@ import {
   takeRegisteredSuites,
 } from './index.ts';
 import type { NativeHost } from '../../firmware/boards/xs/native.ts';
+import { xsCamera } from '../../firmware/boards/xs/xsCamera.ts';
 import { xsMkvBlock, xsByteScan, xsFrameQueue, xsFrameRelease } from '../../firmware/boards/xs/xsMediaPorts.ts';
 import { xsStorage } from '../../firmware/boards/xs/xsStorage.ts';
 
@@ -35,7 +37,35 @@ setBoardFrameQueue(xsFrameQueue());
 setBoardAckScan(Object.freeze({ followAck: native.ackFollow, readAck: native.ackRead }));
 // A scratch folder of this run (the native and the emulated runs go at the same time): files only, removed by the
 // suites that make them.
-setBoardStorage(xsStorage(), `build/xs/storage-scratch/${native.now()}-${Math.floor(native.monotonic() * 1000)}`);
+const scratch = `build/xs/storage-scratch/${native.now()}-${Math.floor(native.monotonic() * 1000)}`;
+setBoardStorage(xsStorage(), scratch);
+// Camera fds: files and FIFOs in the scratch folder, unlinked once open (the fd keeps them).
+let cameraFiles = 0;
+function cameraPath(): string {
+  native.storageMakeDirectory('build/xs/storage-scratch');
+  native.storageMakeDirectory(scratch);
+  return `${scratch}/camera-${cameraFiles++}`;
+}
+setBoardCameraFds({
+  camera: (fd) => xsCamera(fd),
+  file(bytes) {
+    const path = cameraPath();
+    const writer = native.storageOpen(path);
+    native.storageAppend(writer, bytes, 0, bytes.length);
+    native.storageClose(writer);
+    const fd = native.storageOpen(path);
+    native.storageRemove(path);
+    return fd;
+  },
+  pipe() {
+    const path = cameraPath();
+    const fd = native.openFifo(path);
+    native.storageRemove(path);
+    return fd;
+  },
+  write: (fd, bytes, offset, length) => native.storageAppend(fd, bytes, offset, length),
+  close: (fd) => native.storageClose(fd),
+});
 
 function describe(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;

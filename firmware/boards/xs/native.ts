@@ -118,6 +118,8 @@ export interface NativeHost {
     pool?: object,
     batch?: unknown[],
   ): number;
+  /** The camera's read itself, then as pushAccessUnits (accessunits.c, cursor.c; the contract is ByteScanPort.readAccessUnits). */
+  readAccessUnits(source: object, limit: number, reader: object): number;
   /** An access unit's NAL table into a frame record (accessunits.c; the contract is ByteScanPort.copyNalTable). */
   copyNalTable(table: Float64Array, count: number, start: number, offsets: Uint32Array, lengths: Uint32Array, prefixes: Uint8Array, types: Uint8Array): void;
   /** A complete access unit's whole frame record (records.c; the contract is ByteScanPort.fillFrameRecord). */
@@ -128,6 +130,8 @@ export interface NativeHost {
   scanJpeg(data: Uint8Array, from: number, to: number, state: Uint32Array): number;
   /** A camera read committed into the cursor and scanned (scan.c; the contract is ByteScanPort.pushJpeg). */
   pushJpeg(cursor: object, n: number, stop: number, state: Uint32Array): number;
+  /** The camera's read itself, then as pushJpeg (scan.c, cursor.c; the contract is ByteScanPort.readJpeg). */
+  readJpeg(source: object, limit: number, cursor: object, stop: number, state: Uint32Array): number;
 
   /** The PutMedia ACK stream's framing walk (ack.c; the contract is AckScanPort.followAck). */
   ackFollow(bytes: Uint8Array, from: number, end: number, state: Float64Array, scratch: Uint8Array): number;

@@ -21,7 +21,9 @@ export function xsCamera(fd: number, what = `camera fd ${fd}`): FrameSourceFacto
     // they read only their arguments).
     const { readInput, monotonic } = host();
     let closed = false;
-    const source: FrameSource & { lastReadAt: number } = {
+    // `fd` first: the board's port (FrameInput.readFrom) reads it and `lastReadAt` by name on every camera read.
+    const source: FrameSource & { fd: number; lastReadAt: number } = {
+      fd,
       lastReadAt: 0,
       // A pipe or a capture device on the board; a replayed recording says so in the configuration (camera.recorded).
       recorded: false,
@@ -39,12 +41,15 @@ export function xsCamera(fd: number, what = `camera fd ${fd}`): FrameSourceFacto
           });
           return 0;
         }
+        // (The port's own reads take the same clock at the same point: cursor.c.)
         if (n > 0) source.lastReadAt = monotonic();
         return n === 0 ? SOURCE_END : n;
       },
       close() {
         if (closed) return;
         closed = true;
+        // The port reads no more from it: every later read is `read`'s, which refuses it.
+        source.fd = -1;
         xsLoop.forgetInput(fd);
         host().closeInput(fd);
       },

@@ -10,6 +10,7 @@ export function xsByteScan(): NonNullable<Board['byteScan']> {
   const native = host();
   // The steady-state read's native first: XS finds a property by walking the object's in order.
   return Object.freeze({
+    readAccessUnits: native.readAccessUnits,
     pushAccessUnits: native.pushAccessUnits,
     indexOfByte: native.indexOfByte,
     findStartCodes: native.findStartCodes,
@@ -19,6 +20,7 @@ export function xsByteScan(): NonNullable<Board['byteScan']> {
     fillFrameRecord: native.fillFrameRecord,
     scanJpeg: native.scanJpeg,
     pushJpeg: native.pushJpeg,
+    readJpeg: native.readJpeg,
   });
 }
 

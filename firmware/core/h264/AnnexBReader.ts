@@ -1,4 +1,5 @@
 import type { ByteScanPort } from '../../io/ByteScan.ts';
+import type { FrameSource } from '../../io/FrameSource.ts';
 import { type ErrorCode, FieldcamError, isFieldcamError } from '../errors.ts';
 import type { Frame } from '../media/Frame.ts';
 import type { FrameReader } from '../media/FrameReader.ts';
@@ -56,6 +57,8 @@ export interface AnnexBReaderOptions<P> {
    * fragment)? true = try again; absent or false = the access unit is dropped and counted `poolFull`.
    */
   onNoFrameRecord?(): boolean;
+  /** A read `readSource` took from a source with read times, before any frame of it is handed out (FrameReaderOptions.onRead). */
+  onRead?(at: number): void;
 }
 
 /**
@@ -79,12 +82,14 @@ export function vclTable(isVcl: (type: number) => boolean): Uint8Array {
 const {
   DONE: WALK_DONE,
   QUIET: WALK_QUIET,
+  TIMED: WALK_TIMED,
   CLOSE: S_CLOSE,
   SLOT_BYTES: S_SLOT_BYTES,
   SEQ: S_SEQ,
   BATCH: S_BATCH,
   HANDED: S_HANDED,
   AU_START: S_AU_START,
+  RESULT: S_RESULT,
 } = AU_WALK;
 const PREPARE_OK = PREPARE.OK;
 
@@ -124,6 +129,11 @@ export abstract class AnnexBReader<P> implements FrameReader {
   protected portOwns = false;
   /** READY for a call, BUSY inside push/end (a callback calling back in is refused), CLOSED after end() or an error. */
   private phase = READY;
+  /**
+   * The board's camera read and walk (ByteScanPort.readAccessUnits, with pushAccessUnits; the function itself, which
+   * reads the fields above and pushAccessUnits' arguments below by name): `readSource`.
+   */
+  private readonly readAccessUnits: ByteScanPort['readAccessUnits'];
   /** The board's read-and-walk (ByteScanPort.pushAccessUnits, with closeAccessUnit): a steady-state read in one call. */
   private readonly pushPort: ByteScanPort | undefined;
   /** The access-unit walk's reused state (ByteScanPort.closeAccessUnit; layout AU_WALK). */
@@ -140,6 +150,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
    */
   protected readonly batch: (Frame | null)[] | undefined;
   private readonly onFrame: (frame: Frame) => void;
+  private readonly onRead: ((at: number) => void) | undefined;
   protected seq = 0;
   protected readonly syntax: NalSyntax;
   protected readonly vcl: Uint8Array;
@@ -172,6 +183,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
   private filling: Frame | undefined = undefined;
   /** pool.sizing.slotBytes, read once: every access unit is compared with it. */
   private readonly slotBytes: number;
+  readonly readsSource: boolean;
 
   /** Access units dropped as corrupt in lenient mode (FramePool's drop reasons have no such entry). */
   corruptDrops = 0;
@@ -201,6 +213,9 @@ export abstract class AnnexBReader<P> implements FrameReader {
     this.auPort = this.walkPort?.closeAccessUnit ? this.walkPort : undefined;
     this.recordPort = this.auPort?.fillFrameRecord ? this.auPort : undefined;
     this.pushPort = this.auPort?.pushAccessUnits ? this.auPort : undefined;
+    this.readAccessUnits = this.pushPort?.readAccessUnits;
+    this.readsSource = this.readAccessUnits !== undefined;
+    this.onRead = options.onRead;
     this.auWalk = this.auPort ? new Float64Array(AU_WALK.LENGTH) : undefined;
     if (this.auWalk !== undefined && this.recordPort !== undefined) {
       const batch: (Frame | null)[] = [];
@@ -313,6 +328,31 @@ export abstract class AnnexBReader<P> implements FrameReader {
       throw err;
     }
     this.phase = READY;
+  }
+
+  /**
+   * The camera's read itself in the steady state (FrameReader.readSource): one native call reads `source`'s fd into
+   * the cursor, commits and walks it (ByteScanPort.readAccessUnits), then as `push` after its own steady-state call.
+   * 0: not taken (not the steady state, or the read brought no bytes), nothing changed.
+   */
+  readSource(source: FrameSource, limit: number): number {
+    // (FrameInput calls this only when `readsSource`: the port is there.) The port checks the steady state (portOwns,
+    // phase READY) and takes pushAccessUnits' arguments from the reader's own fields (cursor, auWalk, au.table,
+    // walkSps, walkPps, pool, batch): one argument per read, not seven, and no check here.
+    const n = this.readAccessUnits!(source, limit, this);
+    // 0: not taken; n: taken, and nothing more to do (no read time, no record, no stop): most reads end here.
+    if (n >= 0) return n;
+    const s = this.auWalk!;
+    let result = s[S_RESULT] as number;
+    if (result >= WALK_TIMED) {
+      // The read's time joins the input's ring before any frame of it is stamped.
+      result -= WALK_TIMED;
+      this.onRead?.(source.lastReadAt);
+    }
+    // (DONE only with records to hand out.)
+    if (result === WALK_DONE) this.handOut(true);
+    else if (result !== WALK_QUIET) this.pushRest(result);
+    return -n;
   }
 
   /** The rest of a read `pushAccessUnits` committed and walked up to a boundary or a hand-over (`result`): as `push` from there. */

@@ -51,8 +51,13 @@ export const AU_WALK = Object.freeze({
   BATCH: 20,
   /** The reader's own: when a callback threw, the first record of the batch not handed out (it and the rest go back to the pool). */
   HANDED: 21,
+  /**
+   * Out (ByteScanPort.readAccessUnits, when it returned -n): the walk's result, what pushAccessUnits would have
+   * returned, plus TIMED when the source has read times.
+   */
+  RESULT: 22,
   /** Entries of the state array. */
-  LENGTH: 22,
+  LENGTH: 23,
   /**
    * Results: the read is walked; an access unit is complete (the open NAL unit begins the next); the reader's walk
    * takes over; the read is walked and held no start code (only ZEROS changed: the middle of a slice).
@@ -61,4 +66,6 @@ export const AU_WALK = Object.freeze({
   FRAME: 1,
   HANDOVER: 2,
   QUIET: 3,
+  /** Added to RESULT by readAccessUnits for a source with read times. */
+  TIMED: 4,
 } as const);

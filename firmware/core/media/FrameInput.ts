@@ -100,6 +100,12 @@ const READ_RING = 64;
 export class FrameInput {
   // The fields a frame reads come first: XS finds a property by walking the object's own properties in the order
   // they were defined (docs/performance.md, eighth step).
+  /**
+   * The source whose reads are offered to the board's port first (`readFrom`): one that a read the ordinary way
+   * found to be a file descriptor (FrameSource.fd), with read times when capture timing needs them, while the
+   * reader can take such reads (`readsSource`). One identity test per read instead of those checks.
+   */
+  private fdSource: FrameSource | undefined = undefined;
   private readonly reader: FrameReader;
   /** options.queuePort's queueFrame (the host's function itself: it reads only its arguments), read once. */
   private readonly queueFrame: FrameQueuePort['queueFrame'] | undefined;
@@ -156,6 +162,8 @@ export class FrameInput {
       onFrame,
       onParameterSets: (ps) => this.onParameterSets(ps),
       onFormat: (size) => this.onFormat(size.width, size.height),
+      // A read the board's port took (readFrom): its end is the cursor's position once committed.
+      onRead: (at) => this.noteRead(this.reader.cursor.position, at),
       ...(options.byteScan ? { byteScan: options.byteScan } : {}),
       ...(live ? { live: { overflowBytes: options.overflowBytes!, onNoFrameRecord: () => this.queue.reclaim() } } : {}),
     });
@@ -189,7 +197,7 @@ export class FrameInput {
     // Read times are kept whenever given: a replayed recording keeps its cadence, yet each frame still has the
     // moment it was read (its capture → socket latency). (`at - at === 0`: finite, without a Number lookup.)
     if (at !== undefined && at - at === 0) {
-      if (n > 0) this.noteRead(n, at);
+      if (n > 0) this.noteRead(this.reader.cursor.position + n, at);
     } else if (this.capture && n > 0) {
       throw new RangeError('push(n, at): capture timing needs the read time');
     }
@@ -200,9 +208,19 @@ export class FrameInput {
    * `prepare`, `source.read` of at most `limit` bytes into the target and `push(n, source.lastReadAt)` in one call
    * (a camera read is one method, not three calls through each layer's getters): returns the bytes pushed, or a
    * READ_FROM result. A source without read times gives a `lastReadAt` that is not finite (NaN).
+   *
+   * A source that is a file descriptor (FrameSource.fd) is, from its second read that brought bytes on, first offered
+   * to the board's port (FrameReader.readSource): in the reader's steady state the read(2), the commit and the walk
+   * are one native call. Every read it does not take (not the steady state; would block, end of stream, an error:
+   * nothing changed) goes the way below, whose `source.read` repeats the syscall and decides, so every irregular case
+   * stays here and in the source.
    */
   readFrom(source: FrameSource, limit: number): number {
     const reader = this.reader;
+    if (source === this.fdSource) {
+      const n = reader.readSource(source, limit);
+      if (n > 0) return n;
+    }
     const cursor = reader.cursor;
     let space = cursor.targetSpace;
     // Room left in the slot being filled (not the overflow scratch): every reader's `prepare` answers OK then, so its
@@ -216,16 +234,17 @@ export class FrameInput {
     const n = source.read(cursor.target, cursor.targetOffset, space < limit ? space : limit);
     if (n <= 0) return n;
     const at = source.lastReadAt;
-    if (at - at === 0) this.noteRead(n, at);
+    if (at - at === 0) this.noteRead(cursor.position + n, at);
     else if (this.capture) throw new RangeError('readFrom(source): capture timing needs the read time (source.lastReadAt)');
     reader.push(n);
+    if (source !== this.fdSource && source.fd !== undefined && reader.readsSource) this.fdSource = source;
     return n;
   }
 
-  /** A read of `n` bytes at `at` (monotonic ms) joins the ring of recent reads. */
-  private noteRead(n: number, at: number): void {
+  /** A read that ends at logical offset `end`, made at `at` (monotonic ms), joins the ring of recent reads. */
+  private noteRead(end: number, at: number): void {
     const i = (this.readFirst + this.readCount) % READ_RING;
-    this.readEnd[i] = this.reader.cursor.position + n;
+    this.readEnd[i] = end;
     this.readAt[i] = at;
     if (this.readCount < READ_RING) this.readCount++;
     else this.readFirst = (this.readFirst + 1) % READ_RING;

@@ -3,6 +3,7 @@ import type { Frame } from './Frame.ts';
 import type { PrepareResult, StreamCursor } from './StreamCursor.ts';
 import type { FramePool } from '../pool/FramePool.ts';
 import type { ByteScanPort } from '../../io/ByteScan.ts';
+import type { FrameSource } from '../../io/FrameSource.ts';
 
 /**
  * What FrameInput needs of a codec's reader (H264Reader, H265Reader, MjpegReader): bytes read straight into pool
@@ -12,6 +13,17 @@ export interface FrameReader {
   readonly cursor: StreamCursor;
   prepare(): PrepareResult;
   push(n: number): void;
+  /** The board can read a file-descriptor source itself (`readSource` may take reads): its port is there. */
+  readonly readsSource: boolean;
+  /**
+   * A camera read of `source` (FrameSource.fd) by the board's port, in the reader's steady state only: the read(2),
+   * its commit and its walk in one native call (ByteScanPort.readAccessUnits / readJpeg), then what `push` does after
+   * it; returns the bytes read. 0: not taken (no port, not the steady state, or a read that brought no bytes:
+   * would block, end of stream, an error), with nothing changed: the caller reads through `source.read` and `push`.
+   * For a source with read times, `onRead` (FrameReaderOptions) runs before any frame of the read is handed out.
+   * Called only when `readsSource`.
+   */
+  readSource(source: FrameSource, limit: number): number;
   /** End of input; `lastComplete` false: a live camera was cut, its last frame is dropped (see H264Reader.end). */
   end(lastComplete: boolean): void;
   /** Pool full and nothing droppable: read on into the overflow scratch (false: the reader has none). */
@@ -46,6 +58,11 @@ export interface FrameReaderOptions {
   readonly onParameterSets: (ps: CodecParameters) => void;
   /** Image codecs: the picture size of the first frame and of any frame whose size differs. */
   readonly onFormat: (size: { width: number; height: number }) => void;
+  /**
+   * A read `readSource` took from a source with read times was committed (the cursor's position is its end) at
+   * `at` (its `lastReadAt`): called before any frame of it is handed out, so its frames are stamped from it.
+   */
+  readonly onRead?: (at: number) => void;
   /** A live camera: bytes of overflow scratch, and a way to free a frame record (`FrameInput.overflow`). */
   readonly live?: { readonly overflowBytes: number; readonly onNoFrameRecord: () => boolean };
 }

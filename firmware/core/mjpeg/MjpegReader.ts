@@ -1,4 +1,5 @@
 import type { ByteScanPort } from '../../io/ByteScan.ts';
+import type { FrameSource } from '../../io/FrameSource.ts';
 import { FieldcamError, type ErrorCode } from '../errors.ts';
 import type { Frame } from '../media/Frame.ts';
 import { PREPARE, StreamCursor, type PrepareResult } from '../media/StreamCursor.ts';
@@ -16,6 +17,9 @@ const NONE = JPEG_EVENT.NONE;
 const SOI = JPEG_EVENT.SOI;
 const EOI = JPEG_EVENT.EOI;
 const ERROR = JPEG_EVENT.ERROR;
+
+/** `readJpeg`'s stop outside an image: the read is not capped. */
+const UNCAPPED = Number.POSITIVE_INFINITY;
 
 const READY = 0;
 const BUSY = 1;
@@ -45,6 +49,8 @@ export interface MjpegReaderOptions {
   readonly strict?: boolean;
   /** The board's native byte search (design.md §3); absent = Uint8Array.prototype.indexOf. */
   readonly byteScan?: ByteScanPort;
+  /** A read `readSource` took from a source with read times, before any frame of it is handed out (FrameReaderOptions.onRead). */
+  onRead?(at: number): void;
 }
 
 /** A JPEG image has no NAL units: the empty table ByteScanPort.fillFrameRecord copies none from. */
@@ -88,6 +94,8 @@ export class MjpegReader {
   // Hot fields first: XS finds an own property (and a method, after them) by walking the fields in declaration order.
   /** READY for a call, BUSY inside push (a callback calling back in is refused), CLOSED after end() or an error. */
   private phase = READY;
+  /** The board's camera read and first scan in one call (ByteScanPort.readJpeg, with pushJpeg): `readSource`. */
+  private readonly readJpeg: ByteScanPort['readJpeg'];
   readonly cursor: StreamCursor;
   /** Inside an image that will be emitted (false while skipping a dropped image to its EOI). */
   private assembling = false;
@@ -117,6 +125,8 @@ export class MjpegReader {
   };
   private format: { readonly width: number; readonly height: number } | undefined;
   private readonly onFrame: (frame: Frame) => void;
+  private readonly onRead: ((at: number) => void) | undefined;
+  readonly readsSource: boolean;
   private readonly onFormat: ((size: { width: number; height: number }) => void) | undefined;
   private readonly scanner: JpegScanner;
   /** The most recent error absorbed in lenient mode. */
@@ -129,6 +139,9 @@ export class MjpegReader {
     this.jpeg = this.scanner.state;
     this.scanJpeg = this.scanner.native;
     this.pushJpeg = this.scanJpeg ? options.byteScan?.pushJpeg : undefined;
+    this.readJpeg = this.pushJpeg ? options.byteScan?.readJpeg : undefined;
+    this.readsSource = this.readJpeg !== undefined;
+    this.onRead = options.onRead;
     this.pool = options.pool;
     this.slotBytes = options.pool.sizing.slotBytes;
     this.onFrame = options.onFrame;
@@ -156,8 +169,8 @@ export class MjpegReader {
   }
 
   /**
-   * Commits `n` bytes read at `cursor.targetOffset` and parses them, emitting each complete image. One method per
-   * camera read (the parse is inline, not a call): with the board's scan, JS runs per image event, two per image.
+   * Commits `n` bytes read at `cursor.targetOffset` and parses them, emitting each complete image (`parse`). With
+   * the board's scan, JS runs per image event, two per image.
    */
   push(n: number): void {
     if (this.phase !== READY) this.refuseCall('push');
@@ -186,6 +199,41 @@ export class MjpegReader {
       if (n === 0) return;
       cursor.commit(n);
     }
+    this.parse(i, from, to, base);
+  }
+
+  /**
+   * The camera's read itself (FrameReader.readSource): one native call reads `source`'s fd into the cursor, commits
+   * it and scans to the first event (ByteScanPort.readJpeg, capped as `push` caps it), then as `push` after its own
+   * call. 0: not taken (no port, a call from inside a callback, or the read brought no bytes), nothing changed.
+   */
+  readSource(source: FrameSource, limit: number): number {
+    const readJpeg = this.readJpeg;
+    if (readJpeg === undefined || this.phase !== READY) return 0;
+    const cursor = this.cursor;
+    const from = cursor.targetOffset;
+    const base = cursor.position - from;
+    // An image being assembled is scanned no further than a slot from its start (`push`'s cap, before `to` is known).
+    let i = readJpeg(source, limit, cursor, this.assembling ? this.imageStart + this.slotBytes - base : UNCAPPED, this.jpeg);
+    if (i < 0) {
+      // -1: not taken; -2 - index: a source with read times, whose read's time joins the input's ring before any
+      // frame of it is stamped.
+      if (i === -1) return 0;
+      i = -2 - i;
+      this.onRead?.(source.lastReadAt);
+    }
+    const to = cursor.targetOffset;
+    this.parse(i, from, to, base);
+    return to - from;
+  }
+
+  /**
+   * A committed read bytes[from..to) (logical offset base + index), after the board's first scan up to `i` (its event
+   * in the record), or from `from` when `i` is -1: every image event, then the gap and what the cursor keeps.
+   */
+  private parse(i: number, from: number, to: number, base: number): void {
+    const cursor = this.cursor;
+    const st = this.jpeg;
     // A read pushJpeg scanned whole without an event (most reads inside an image) can neither call back nor fail: no
     // loop and no `try` (30 computrons in XS) for it.
     if (i !== to || st[EVENT] !== NONE) {

@@ -45,8 +45,10 @@ export function clipMuxer(o: ClipMuxerOptions): Muxer {
 export function feedClip(muxer: Muxer, fd = 0): void {
   const native = host();
   native.openInput(fd);
-  // A recording: no read times (NaN), so frames keep the clip's cadence, as before.
+  // A recording: no read times (NaN), so frames keep the clip's cadence, as before. A file descriptor, as the
+  // device's camera (xsCamera): the board's port reads it itself in the reader's steady state.
   const source: FrameSource = {
+    fd,
     lastReadAt: Number.NaN,
     recorded: true,
     read(into, offset, length) {
