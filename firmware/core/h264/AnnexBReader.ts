@@ -384,7 +384,8 @@ export abstract class AnnexBReader<P> implements FrameReader {
    * `shutdown` returns the records not yet handed out to the pool.
    */
   protected handOut(outermost: boolean): void {
-    // (Per frame on the reference clip, ~one record per call: no locals read once, no loop set-up before the first.)
+    // (Per frame on the reference clip, ~one record per call: no locals read once, no loop set-up before the first;
+    // `do … while` since both callers hand out only a batch that is not empty.)
     const s = this.auWalk!;
     const n = s[S_BATCH] as number;
     this.seq = s[S_SEQ] as number;
