@@ -191,7 +191,7 @@ export class Muxer {
     const writeAlone = this.writeAlone;
     if (writeAlone !== undefined && !frame.fragmentStart) {
       let bytes = writeAlone(frame);
-      // Refused, with nothing changed but the views emptied: the writer's own method names the refusal (it throws).
+      // Refused, the writer's state unchanged: its own method names the refusal (it throws, the views left empty).
       if (bytes < 0) bytes = this.writer!.blockAlone(frame, this.views);
       this.bytesOut += bytes;
       this.sink(this.views);

@@ -119,8 +119,8 @@ export class MkvWriter {
   private readonly portLengths: Uint8Array | null;
   /**
    * What a block is checked against (whether a fragment is open, the Cluster timecode, blocks and bytes of the open
-   * fragment, its end, the last frame's DTS and duration, the limits), in one array that the board's writeBlock reads and updates in the same
-   * call (BLOCK_STATE); the accessors below keep the rest of the writer reading it as fields.
+   * fragment, its end, the last frame's DTS and duration, the limits), in one array that the board's writeBlock reads
+   * and updates in the same call (BLOCK_STATE); the accessors below keep the rest of the writer reading it as fields.
    */
   private readonly state = new Float64Array(BLOCK_STATE.LENGTH);
   readonly track: TrackSpec;
@@ -504,8 +504,8 @@ export class MkvWriter {
 
   /**
    * `out` emptied, then the frame's block: what `out.clear()` and `block(frame, out)` do, for a caller that sends each
-   * block on its own (the offline Muxer), in one native call on a board with MkvBlockPort.writeBlock. Returns the
-   * block's bytes (`out.byteLength`). Refuses and throws as `block` does, `out` then empty.
+   * block on its own (the offline Muxer), in one native call on a board with MkvBlockPort.writeBlockAlone. Returns
+   * the block's bytes (`out.byteLength`). Refuses and throws as `block` does, `out` then empty.
    */
   blockAlone(frame: Frame, out: ViewList): number {
     const alonePort = this.alonePort;
@@ -523,8 +523,9 @@ export class MkvWriter {
    * `blockAlone` into `out` as a function of the frame alone, for a caller that writes every frame's block on its own
    * into the same list (the offline Muxer): with the board's writeBlockAlone, that native bound to `out` and this
    * writer's template and state, so a frame costs one native call and no JS frame. It returns the block's bytes, or a
-   * result below 0 when it refused the frame, having changed nothing but emptying `out`: `blockAlone(frame, out)` then
-   * names the refusal (it throws). Without the port, `blockAlone` itself (it throws its refusals).
+   * result below 0 when it refused the frame, with the writer's state unchanged (`out` emptied, and it may hold ranges
+   * of the refused block): `blockAlone(frame, out)` then names the refusal (it throws, `out` left empty). Without the
+   * port, `blockAlone` itself (it throws its refusals).
    */
   blockAloneInto(out: ViewList): (frame: Frame) => number {
     const alonePort = this.alonePort;
