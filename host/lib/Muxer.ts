@@ -84,6 +84,11 @@ export class Muxer {
   private bytesOut = 0;
   private readonly sink: (views: ViewList) => void;
   private readonly input: FrameInput;
+  /**
+   * One read from `source` (FrameInput.readFrom): the bytes pushed, or a READ_FROM result. The input's method itself,
+   * bound: once or twice per frame, and a method that only passes the call on costs XS a frame of its own.
+   */
+  readonly readFrom: (source: FrameSource, limit: number) => number;
   private writer: MkvWriter | undefined;
   /** The options each frame consults, read once (a property lookup fewer per use, per frame). */
   private readonly audio: readonly AudioPackets[] | undefined;
@@ -115,6 +120,7 @@ export class Muxer {
       // Bound, not an arrow calling the method: one call per frame less in XS.
       onQueued: this.write.bind(this),
     });
+    this.readFrom = this.input.readFrom.bind(this.input);
     this.queue = this.input.queue;
     this.releaseHead = options.releasePort?.releaseHead;
     this.pool = options.pool;
@@ -153,11 +159,6 @@ export class Muxer {
 
   push(n: number): void {
     this.input.push(n);
-  }
-
-  /** One read from `source` (FrameInput.readFrom): the bytes pushed, or a READ_FROM result. */
-  readFrom(source: FrameSource, limit: number): number {
-    return this.input.readFrom(source, limit);
   }
 
   /** End of input: flushes the last frame and closes the last fragment. */
