@@ -87,9 +87,10 @@ export interface ByteScanPort {
    * With pushAccessUnits: the camera's read itself in the H.264 reader's steady state (issue 12), on the reader's own
    * fields (io names it `object`; found by name): `portOwns` and `phase` (the steady state: true and 0, READY), and
    * `cursor`, `auWalk` (the state), `au` (its `table`), `walkSps`, `walkPps`, `pool` and `batch`, what the reader
-   * passes pushAccessUnits. In the steady state, when `source.fd` is a non-negative integer and the cursor's prepared space is in a slot (`targetSpace` >= 1, not `onScratch`): a read(2) of at most
-   * min(`limit`, `targetSpace`) bytes (`limit` >= 1) from that fd into `cursor.target` at `targetOffset`; when it
-   * brought n > 0 bytes, `source.lastReadAt` = the board's monotonic ms right after it (only when the field holds a
+   * passes pushAccessUnits. In the steady state, when `source.fd` is a non-negative integer and the cursor's
+   * prepared space is in a slot (`targetSpace` >= 1, not `onScratch`): a read(2) of at most min(`limit`,
+   * `targetSpace`) bytes (`limit` >= 1) from that fd into `cursor.target` at `targetOffset`; when it brought n > 0
+   * bytes, `source.lastReadAt` = the board's monotonic ms right after it (only when the field holds a
    * number other than NaN: a source without read times keeps NaN), then exactly what pushAccessUnits does with those
    * fields and n. Returns n when the reader has nothing more to do (a source without read times, and a result of
    * QUIET, or DONE with state[AU_WALK.BATCH] 0), else -n with the result in state[AU_WALK.RESULT] (DONE only with
@@ -118,8 +119,8 @@ export interface ByteScanPort {
   /**
    * With pushJpeg: the camera's read itself (issue 12), as readAccessUnits does it (the same conditions, the same
    * read(2) and `source.lastReadAt`), then exactly what pushJpeg(cursor, n, stop, state) does with the n bytes it
-   * brought; returns its index, or -2 - index when the source has read times. -1 with nothing changed when nothing was read, the read brought no bytes or `stop`
-   * is not a number: the caller then reads through `source.read`.
+   * brought; returns its index, or -2 - index when the source has read times. -1 with nothing changed when nothing
+   * was read, the read brought no bytes or `stop` is not a number: the caller then reads through `source.read`.
    */
   readJpeg?(source: object, limit: number, cursor: object, stop: number, state: Uint32Array): number;
   /**

@@ -101,11 +101,12 @@ int fieldcamCursorSourceTake(txMachine* the, txSlot* cursor, txSlot* source, txS
 	from = fieldcamNumberField(the, c[C_TARGET_OFFSET], "cursor.targetOffset");
 	space = fieldcamNumberField(the, c[C_TARGET_SPACE], "cursor.targetSpace");
 	position = fieldcamNumberField(the, c[C_POSITION], "cursor.position");
-	if (!(most >= 1) || !(space >= 1) || space != (double)(uint32_t)space || !(from >= 0) || from != (double)(size_t)from || position < from)
+	/* (A limit that is not a whole count is `read`'s to refuse, as before.) */
+	if (!(most >= 1) || most != floor(most) || !(space >= 1) || space != (double)(uint32_t)space || !(from >= 0) || from != (double)(size_t)from
+			|| position < from)
 		return 0;
 	if (most > space)
 		most = space;
-	most = floor(most);
 	read->data = fieldcamViewData(the, c[C_TARGET], 1, &size, "cursor.target");
 	if (from + most > (double)size)
 		return 0;

@@ -84,11 +84,10 @@ class Run {
   /** What a strict reader threw (a fixture it refuses), as code and message. */
   error = '';
 
-  constructor(
-    fd: number,
-    readonly o: Options,
-    hide: boolean,
-  ) {
+  readonly o: Options;
+
+  constructor(fd: number, o: Options, hide: boolean) {
+    this.o = o;
     const { port, taken } = counting();
     this.taken = taken;
     const camera = boardCameraFds().camera(fd)({ onReadable: () => this.readable++ });
