@@ -10,7 +10,8 @@ export const STAGES = Object.freeze(['scan', 'JS', 'TLS', 'SHA-256'] as const);
  * accessunits.o, records.o and cursor.o are the camera readers' byte scan, access units, frame records and reads;
  * tls.o and mbedTLS's TLS, X.509 and cipher code are TLS; SHA-256 and HMAC (mbedTLS's
  * sha256 and md members, our hash.c) serve SigV4 signing and the TLS handshake alike, so they are a stage of
- * their own. Everything else (libc, the loop, sockets, the resolver, the Matroska blocks of block.c) is `rest`.
+ * their own. Everything else (libc, the loop, sockets, the resolver, the Matroska blocks of block.c, the frame stamp and
+ * queue append of frames.c, the release of release.c) is `rest`.
  */
 function stageOf(file: string): string | undefined {
   const member = /\(([^()]+)\)$/.exec(file);
