@@ -199,6 +199,8 @@ interface DeviceFigures {
   readonly computronsPerFrame: number;
   /** NaN when the board runs natively. */
   readonly instructionsPerFrame: number;
+  /** The same by the runtime's stages (scan, JS, TLS, SHA-256, rest; sim/profile/runtimeStages.ts), when known. */
+  readonly byStage: Readonly<Record<string, number>> | null;
 }
 
 /** `clipFor`: the camera clip per codec (default: the 320x240 fixtures). */
@@ -216,6 +218,7 @@ async function deviceCost(dir: string, images: ImageManifest[], clipFor?: (codec
       const frames = double.frames - once.frames;
       let instructions = '-';
       let instructionsPerFrame = Number.NaN;
+      let byStage: Readonly<Record<string, number>> | null = null;
       if (image.qemuCpu) {
         // The profiler's count (fieldcam profile --count-instructions): the clip twice minus once under the plugin.
         const counted = await countPerFrame({
@@ -233,6 +236,7 @@ async function deviceCost(dir: string, images: ImageManifest[], clipFor?: (codec
         });
         if (!counted) throw new Error(`${image.board}: no frames counted under the plugin`);
         instructionsPerFrame = counted.total;
+        byStage = counted.byStage;
         instructions = n(instructionsPerFrame);
       }
       figures.push({
@@ -240,6 +244,7 @@ async function deviceCost(dir: string, images: ImageManifest[], clipFor?: (codec
         bytesPerFrame: readFileSync(video).length / once.frames,
         computronsPerFrame: (double.computrons - once.computrons) / frames,
         instructionsPerFrame,
+        byStage,
       });
       const limit = image.sizes.heapLimitBytes;
       rows.push([
@@ -275,40 +280,40 @@ async function deviceCost(dir: string, images: ImageManifest[], clipFor?: (codec
 }
 
 /**
- * The whole device on the reference clip (pi-zero-w under the counter), split: JS = computrons x the instructions
- * per computron the media path measured on the same clip; the start-code scan = bytes x its measured cost per byte;
- * TLS crypto = one record per frame (net.c) of the frame's bytes on the wire, at the cost measured for the cipher
- * the local cloud chooses (AES-128-GCM: Node's server prefers it; tlsRecords.test.ts); the rest is what is left
- * (mbedTLS record framing and SHA-256 of nothing per frame, syscalls' user side, the loop, XS's own C).
+ * The whole device on the reference clip (pi-zero-w under the counter), split by the runtime's stages as the counter
+ * measured them (sim/profile/runtimeStages.ts: JS = the XS engine's code, scan = the camera readers' C, TLS = mbedTLS
+ * and tls.c, SHA-256, the rest), with the TLS stage's cipher share estimated from one record per frame (net.c) of the
+ * frame's bytes on the wire at the cost measured for the cipher the local cloud chooses (AES-128-GCM: Node's server
+ * prefers it; tlsRecords.test.ts). Without the stages (a runtime built without its map) only the total is given.
  */
 async function deviceSplit(dir: string, images: ImageManifest[], media: MediaRow[]): Promise<string> {
   const pi = images.filter((i) => i.board === 'pi-zero-w');
   const reference = media.find((r) => r.clip.file === referenceClip().file && r.scan === 'native');
   if (pi.length === 0 || !reference) return '';
-  const ratio = reference.instructionsPerFrame / reference.computronsPerFrame;
   const costs = await nativeCosts(join(imageDir('pi-zero-w'), 'fieldcam-runtime'), reference.clip.file);
   const { table, figures } = await deviceCost(dir, pi, (codec) => (codec === 'h264' ? reference.clip.file : MJPEG));
   const f = figures[0]!;
   const wire = Math.round(f.bytesPerFrame) + 21; // chunk line (6), block header (9), CRLF (2), AVCC lengths (4) on average
-  const js = f.computronsPerFrame * ratio;
-  const scan = f.bytesPerFrame * costs.scanPerByte;
   const crypto = await costs.record('aes-128-gcm', wire);
   const chacha = await costs.record('chacha20-poly1305', wire);
-  const rest = f.instructionsPerFrame - js - scan - crypto;
-  const split = tableOf(
-    ['whole device, pi-zero-w, reference clip', 'ARM1176 instructions/frame', 'share'],
-    [
-      ['total (2 passes - 1 pass)', n(f.instructionsPerFrame), '100%'],
-      [`JS: ${n(f.computronsPerFrame)} computrons x ${ratio.toFixed(1)}`, n(js), `${((100 * js) / f.instructionsPerFrame).toFixed(0)}%`],
-      [`start-code scan: ${n(f.bytesPerFrame)} B x ${costs.scanPerByte.toFixed(2)}`, n(scan), `${((100 * scan) / f.instructionsPerFrame).toFixed(0)}%`],
+  const share = (v: number) => `${((100 * v) / f.instructionsPerFrame).toFixed(0)}%`;
+  const stage = (name: string) => f.byStage?.[name] ?? Number.NaN;
+  const js = stage('JS');
+  const rows: (string | number)[][] = [['total (2 passes - 1 pass)', n(f.instructionsPerFrame), '100%']];
+  if (f.byStage) {
+    rows.push(
+      [`JS: the XS engine (${n(f.computronsPerFrame)} computrons, ${(js / f.computronsPerFrame).toFixed(1)} instructions each)`, n(js), share(js)],
+      ["scan: the camera readers' C (scan.c, accessunits.c, records.c, cursor.c)", n(stage('scan')), share(stage('scan'))],
       [
-        `TLS crypto: one AES-128-GCM record of ${n(wire)} B (ChaCha20-Poly1305 would be ${n(chacha)})`,
-        n(crypto),
-        `${((100 * crypto) / f.instructionsPerFrame).toFixed(0)}%`,
+        `TLS: mbedTLS and tls.c (one AES-128-GCM record of ${n(wire)} B: ${n(crypto)} in the cipher bench; ChaCha20-Poly1305 ${n(chacha)})`,
+        n(stage('TLS')),
+        share(stage('TLS')),
       ],
-      ['rest (TLS framing, HTTP/ACK parsing in C buffers, syscalls, loop, XS)', n(rest), `${((100 * rest) / f.instructionsPerFrame).toFixed(0)}%`],
-    ],
-  );
+      ['SHA-256 (SigV4, the handshake)', n(stage('SHA-256')), share(stage('SHA-256'))],
+      ['rest (libc, the loop, sockets, HTTP/ACK framing in C, block.c, frames.c, release.c, fields.c)', n(stage('rest')), share(stage('rest'))],
+    );
+  }
+  const split = tableOf(['whole device, pi-zero-w, reference clip', 'ARM1176 instructions/frame', 'share'], rows);
   return `### The whole device on the reference clip (pi-zero-w)\n\n${table}\n\n${split}\n\n${costs.table}\n\n`;
 }
 
