@@ -53,6 +53,8 @@ export interface BootedBoard {
   readonly camera: CameraFeed;
   /** The current run's feeders of `cameras`, in order (one camera: `[camera]`). */
   readonly cameras: readonly CameraFeed[];
+  /** The current run's feeders of `audio`, in order (none without microphones): paused and resumed like the cameras. */
+  readonly microphones: readonly CameraFeed[];
   /** Exit code (or 128 + signal number) and the runtime's stderr. */
   readonly exited: Promise<{ readonly code: number; readonly stderr: string }>;
 }
@@ -110,13 +112,14 @@ export function bootBoard(o: BootOptions): BootedBoard {
   let stderr = '';
   let child!: ChildProcess;
   let feeds: CameraFeed[] = [];
+  let mics: CameraFeed[] = [];
   let finish!: (result: { code: number; stderr: string }) => void;
   const exited = new Promise<{ code: number; stderr: string }>((resolve) => (finish = resolve));
 
   const run = () => {
     const several = o.cameras ?? [];
-    const mics = o.audio ?? [];
-    const extraPipes = [...several, ...mics].map(() => 'pipe' as const);
+    const micFiles = o.audio ?? [];
+    const extraPipes = [...several, ...micFiles].map(() => 'pipe' as const);
     child = spawn(command, args, { cwd: o.cwd, stdio: [several.length ? 'ignore' : 'pipe', 'pipe', 'pipe', ...extraPipes] });
     const current = child;
     const rate = o.rate ? { rate: o.rate } : {};
@@ -124,9 +127,10 @@ export function bootBoard(o: BootOptions): BootedBoard {
       ? several.map((c, i) => feedCamera(current.stdio[3 + i] as Writable, { video: c.video, loop: o.loop, bytesPerSecond: c.bytesPerSecond, ...rate }))
       : [feedCamera(current.stdin!, { video: o.video, loop: o.loop, bytesPerSecond: o.bytesPerSecond, ...rate })];
     feeds = runFeeds;
-    const micFeeds = mics.map((m, j) =>
+    const micFeeds = micFiles.map((m, j) =>
       feedCamera(current.stdio[3 + several.length + j] as Writable, { video: m.file, loop: o.loop, bytesPerSecond: m.bytesPerSecond, ...rate }),
     );
+    mics = micFeeds;
     const feedStop = () => {
       for (const f of [...runFeeds, ...micFeeds]) f();
     };
@@ -159,7 +163,7 @@ export function bootBoard(o: BootOptions): BootedBoard {
     current.once('exit', () => {
       feedStop();
       current.stdin?.destroy();
-      for (let i = 0; i < several.length + mics.length; i++) (current.stdio[3 + i] as Writable | null)?.destroy();
+      for (let i = 0; i < several.length + micFiles.length; i++) (current.stdio[3 + i] as Writable | null)?.destroy();
       orphaned = setTimeout(() => {
         current.stdout?.destroy();
         current.stderr?.destroy();
@@ -188,6 +192,9 @@ export function bootBoard(o: BootOptions): BootedBoard {
     },
     get cameras() {
       return feeds;
+    },
+    get microphones() {
+      return mics;
     },
     stop: () => {
       stopped = true;
