@@ -58,8 +58,8 @@ typedef struct {
 	double* table;
 	size_t tableSlots;
 	txMachine* the;
-	txSlot* cursor; /* StreamCursor, FramePool and the batch (an Array), or NULL: completeAccessUnit's */
-	txSlot* pool;
+	txSlot* cursor; /* StreamCursor, or NULL; with it the FramePool and the batch (an Array): completeAccessUnit's */
+	txSlot* pool; /* (the fields or arguments that refer to these two) */
 	txSlot* batch;
 	const uint8_t* sps;
 	size_t spsLength;
@@ -200,62 +200,20 @@ static int closesQuietly(Walk* w, double h, double length, uint32_t type)
 	return 0;
 }
 
-/* Element `index` of an ordinary Array (not an alias of a preloaded one), or NULL. */
-static txSlot* arrayItem(txMachine* the, txSlot* instance, uint32_t index)
-{
-	txSlot* array = instance->next;
-	if (instance->ID || !array || array->kind != XS_ARRAY_KIND || array->ID != XS_ARRAY_BEHAVIOR || index >= array->value.array.length)
-		return NULL;
-	return fxGetIndexProperty(the, array, index);
-}
-
-/* FramePool's free-record stack (FramePool.takeFrame). */
-enum { P_FREE_FRAMES, P_FREE_COUNT, P_FREE_LOW, P_COUNT };
-static const char* const gPoolNames[P_COUNT] = { "freeFrames", "freeCount", "freeLow" };
-static txID gPoolIds[P_COUNT];
-static txMachine* gPoolIdsOf = NULL;
-
 /*
  * The complete access unit in the DONE entries, as the reader's closedAu emits one in its steady state (the reader
  * allows it with S_CLOSE: no key frame awaited, no parameter-set change to announce): a record from the top of the
- * pool's free stack, filled by records.c (fieldcamFillFrameRecord) with seq S_SEQ, appended to the batch for the
+ * pool's free stack, filled with seq S_SEQ and appended to the batch by records.c (fieldcamBatchFrameRecord), for the
  * reader to hand to onFrame. Returns 0 with nothing changed when the reader must judge it: larger than a slot, no
  * free record, the batch full, or a range the cursor does not hold.
  */
 static int completeAccessUnit(Walk* w)
 {
-	txMachine* the = w->the;
 	double* s = w->s;
-	txSlot* p[P_COUNT];
-	txSlot *item, *into, *frame;
-	uint32_t freeCount, freeLow, i;
-	if (s[S_DONE_END] - s[S_DONE_START] > s[S_SLOT_BYTES])
+	if (s[S_DONE_END] - s[S_DONE_START] > s[S_SLOT_BYTES]
+			|| !fieldcamBatchFrameRecord(w->the, w->pool, w->batch, (uint32_t)s[S_BATCH], w->cursor, w->table, w->tableSlots,
+				s[S_DONE_COUNT], s[S_DONE_START], s[S_DONE_END], s[S_SEQ], s[S_DONE_KEY] != 0))
 		return 0;
-	into = arrayItem(the, w->batch, (uint32_t)s[S_BATCH]);
-	if (!into)
-		return 0;
-	if (gPoolIdsOf != the) {
-		for (i = 0; i < P_COUNT; i++)
-			gPoolIds[i] = xsID((char*)gPoolNames[i]);
-		gPoolIdsOf = the;
-	}
-	fieldcamFindFields(w->pool, gPoolIds, P_COUNT, p);
-	freeCount = fieldcamIndexField(the, p[P_FREE_COUNT], "pool.freeCount");
-	freeLow = fieldcamIndexField(the, p[P_FREE_LOW], "pool.freeLow");
-	if (freeCount == 0)
-		return 0;
-	item = arrayItem(the, fieldcamObjectOf(the, p[P_FREE_FRAMES], "pool.freeFrames"), freeCount - 1);
-	if (!item || item->kind != XS_REFERENCE_KIND)
-		return 0;
-	frame = item->value.reference;
-	if (fieldcamFillFrameRecord(the, frame, w->cursor, w->table, w->tableSlots, s[S_DONE_COUNT], s[S_DONE_START], s[S_DONE_END], s[S_SEQ],
-				s[S_DONE_KEY] != 0))
-		return 0;
-	fieldcamSetNumberField(the, p[P_FREE_COUNT], freeCount - 1, "pool.freeCount");
-	if (freeCount - 1 < freeLow)
-		fieldcamSetNumberField(the, p[P_FREE_LOW], freeCount - 1, "pool.freeLow");
-	into->kind = XS_REFERENCE_KIND;
-	into->value.reference = frame;
 	s[S_BATCH] += 1;
 	s[S_SEQ] += 1;
 	return 1;
@@ -376,8 +334,8 @@ static void openCompleter(txMachine* the, Walk* w, txSlot* cursor, int at)
 {
 	if (mxArgc > at + 1 && xsArg(at).kind == XS_REFERENCE_KIND && xsArg(at + 1).kind == XS_REFERENCE_KIND) {
 		w->cursor = cursor;
-		w->pool = xsArg(at).value.reference;
-		w->batch = xsArg(at + 1).value.reference;
+		w->pool = &xsArg(at);
+		w->batch = &xsArg(at + 1);
 	}
 }
 
@@ -537,8 +495,8 @@ void fieldcamNativeReadAccessUnits(txMachine* the)
 	openWalk(the, &w, read.position - read.from, r[R_AU_WALK], table, r[R_WALK_SPS], r[R_WALK_PPS]);
 	if (r[R_POOL] && r[R_BATCH] && r[R_POOL]->kind == XS_REFERENCE_KIND && r[R_BATCH]->kind == XS_REFERENCE_KIND) {
 		w.cursor = r[R_CURSOR]->value.reference;
-		w.pool = r[R_POOL]->value.reference;
-		w.batch = r[R_BATCH]->value.reference;
+		w.pool = r[R_POOL];
+		w.batch = r[R_BATCH];
 	}
 	if (!fieldcamCursorSourceRead(the, &read))
 		return;

@@ -140,6 +140,22 @@ search:
 		recordShape(shape, instance, ids, count, found);
 }
 
+/*
+ * The items of the ordinary dense Array that `value` (a field or an argument) refers to: the Array's internal slot, its
+ * length and items. NULL for anything else: not an object, another kind of object, or an alias of a preloaded Array
+ * (a nonzero ID).
+ */
+txSlot* fieldcamArrayItems(txSlot* value)
+{
+	txSlot* array;
+	if (!value || value->kind != XS_REFERENCE_KIND)
+		return NULL;
+	array = value->value.reference->next;
+	if (value->value.reference->ID || !array || array->kind != XS_ARRAY_KIND || array->ID != XS_ARRAY_BEHAVIOR)
+		return NULL;
+	return array;
+}
+
 txSlot* fieldcamObjectOf(txMachine* the, txSlot* value, const char* name)
 {
 	if (!value || value->kind != XS_REFERENCE_KIND)

@@ -163,6 +163,47 @@ const char* fieldcamFillFrameRecord(txMachine* the, txSlot* frame, txSlot* curso
 	return NULL;
 }
 
+/* FramePool's free-record stack (FramePool.takeFrame). */
+enum { P_FREE_FRAMES, P_FREE_COUNT, P_FREE_LOW, P_COUNT };
+static const char* const gPoolNames[P_COUNT] = { "freeFrames", "freeCount", "freeLow" };
+static txID gPoolIds[P_COUNT];
+static txMachine* gPoolIdsOf = NULL;
+
+int fieldcamBatchFrameRecord(txMachine* the, txSlot* pool, txSlot* batch, uint32_t at, txSlot* cursor, const double* table,
+		size_t tableSlots, double count, double start, double end, double seq, int key)
+{
+	txSlot* p[P_COUNT];
+	txSlot *items, *item, *into, *frame;
+	uint32_t freeCount, freeLow;
+	int i;
+	items = fieldcamArrayItems(batch);
+	if (!items || at >= items->value.array.length || !(into = fxGetIndexProperty(the, items, at)))
+		return 0;
+	if (gPoolIdsOf != the) {
+		for (i = 0; i < P_COUNT; i++)
+			gPoolIds[i] = xsID((char*)gPoolNames[i]);
+		gPoolIdsOf = the;
+	}
+	fieldcamFindFields(fieldcamObjectOf(the, pool, "pool"), gPoolIds, P_COUNT, p);
+	freeCount = fieldcamIndexField(the, p[P_FREE_COUNT], "pool.freeCount");
+	freeLow = fieldcamIndexField(the, p[P_FREE_LOW], "pool.freeLow");
+	if (freeCount == 0)
+		return 0;
+	items = fieldcamArrayItems(p[P_FREE_FRAMES]);
+	if (!items || freeCount - 1 >= items->value.array.length || !(item = fxGetIndexProperty(the, items, freeCount - 1))
+			|| item->kind != XS_REFERENCE_KIND)
+		return 0;
+	frame = item->value.reference;
+	if (fieldcamFillFrameRecord(the, frame, cursor, table, tableSlots, count, start, end, seq, key))
+		return 0;
+	fieldcamSetNumberField(the, p[P_FREE_COUNT], freeCount - 1, "pool.freeCount");
+	if (freeCount - 1 < freeLow)
+		fieldcamSetNumberField(the, p[P_FREE_LOW], freeCount - 1, "pool.freeLow");
+	into->kind = XS_REFERENCE_KIND;
+	into->value.reference = frame;
+	return 1;
+}
+
 void fieldcamNativeFillFrameRecord(txMachine* the)
 {
 	/* Numbers first: a conversion may run JS (and move a buffer's data). */

@@ -54,18 +54,6 @@ static void setCount(txSlot* slot, int32_t value)
 	slot->value.integer = value;
 }
 
-/* The items of an ordinary dense Array held in field `slot` (the Array's internal slot), or NULL. */
-static txSlot* arrayOf(txSlot* slot)
-{
-	txSlot* array;
-	if (!slot || slot->kind != XS_REFERENCE_KIND)
-		return NULL;
-	array = slot->value.reference->next;
-	if (slot->value.reference->ID || !array || array->kind != XS_ARRAY_KIND || array->ID != XS_ARRAY_BEHAVIOR)
-		return NULL;
-	return array;
-}
-
 /*
  * A frame's piece slot (`field`: slotA or slotB) into `refs` (its Slot's refs field, NULL for a null piece); `taken`
  * references of the same Slot are already given back by this call. 0 when the TypeScript path must judge it.
@@ -103,8 +91,8 @@ void fieldcamNativeReleaseHead(txMachine* the)
 		return;
 	fieldcamFindFields(xsArg(0).value.reference, gIds + Q_RING, Q_END - Q_RING, q);
 	fieldcamFindFields(xsArg(1).value.reference, gIds + P_FREE_FRAMES, P_END - P_FREE_FRAMES, p);
-	ring = arrayOf(q[Q_RING - Q_RING]);
-	frees = arrayOf(p[P_FREE_FRAMES - P_FREE_FRAMES]);
+	ring = fieldcamArrayItems(q[Q_RING - Q_RING]);
+	frees = fieldcamArrayItems(p[P_FREE_FRAMES - P_FREE_FRAMES]);
 	if (!ring || !frees || !countField(q[Q_HEAD - Q_RING], &head) || !countField(q[Q_LENGTH - Q_RING], &length)
 			|| !countField(q[Q_UNSENT_FROM - Q_RING], &unsentFrom) || !countField(p[P_FREE_COUNT - P_FREE_FRAMES], &freeCount)
 			|| !countField(p[P_SLOTS_IN_USE - P_FREE_FRAMES], &slotsInUse))

@@ -210,6 +210,7 @@ void fieldcamNativeAckRead(txMachine* the);
 /* fields.c: the core's objects read and written in place, by field name (block.c, records.c). */
 void fieldcamFindFields(txSlot* instance, const txID* ids, int count, txSlot** found);
 txSlot* fieldcamObjectOf(txMachine* the, txSlot* value, const char* name);
+txSlot* fieldcamArrayItems(txSlot* value);
 uint32_t fieldcamIndexField(txMachine* the, txSlot* slot, const char* name);
 double fieldcamNumberField(txMachine* the, txSlot* slot, const char* name);
 void fieldcamSetNumberField(txMachine* the, txSlot* slot, double value, const char* name);
@@ -237,6 +238,12 @@ int fieldcamCursorSourceRead(txMachine* the, FieldcamCursorRead* job);
  * filled, else why not, with nothing written (the range is not held, on the overflow scratch, or a slot is free). */
 const char* fieldcamFillFrameRecord(txMachine* the, txSlot* frame, txSlot* cursor, const double* table, size_t tableSlots, double count, double start,
 		double end, double seq, int key);
+/* A record from the top of the pool's free stack (FramePool.takeFrame), filled as above and put at batch[at], for a
+ * reader to hand to onFrame (the H.264 walk's completed access units, the MJPEG walk's images); `pool` and `batch` are
+ * the fields or arguments that refer to them. 1, or 0 with nothing changed (no free record, no entry `at` in the
+ * batch, or the fill refused). */
+int fieldcamBatchFrameRecord(txMachine* the, txSlot* pool, txSlot* batch, uint32_t at, txSlot* cursor, const double* table,
+		size_t tableSlots, double count, double start, double end, double seq, int key);
 /* block.c: one Matroska SimpleBlock's views (MkvBlockPort). */
 void fieldcamNativeMkvBlock(txMachine* the);
 void fieldcamNativeMkvWriteBlock(txMachine* the);
