@@ -110,19 +110,30 @@ export interface ByteScanPort {
   scanJpeg?(bytes: Uint8Array, from: number, to: number, state: Uint32Array): number;
   /**
    * With scanJpeg: a camera read of `n` bytes in one call. On the reader's StreamCursor (io names it `object`): what
-   * `commit(n)` does to its `targetOffset`, `targetSpace` and `position`, then scanJpeg over `cursor.target` from the
-   * old `targetOffset` to min(`stop`, old `targetOffset` + n) (an empty range when `stop` is at or before the old
-   * `targetOffset`) with `state`; returns its index. Returns -1 with nothing changed when `n` is not an integer from
-   * 1 to `targetSpace` (the reader's push then refuses it as without the port).
+   * `commit(n)` does to its `targetOffset`, `targetSpace` and `position`, then the JPEG scan over the n bytes with
+   * `state` (JpegScanner.state) on the reader's image walk `walk` (firmware/core/mjpeg/mjpegWalk.ts, MJPEG_WALK): an
+   * image being assembled is scanned no further than SLOT_BYTES from its IMAGE_START. Without `pool` and `batch` the
+   * scan stops at the first event (in `state`), as scanJpeg. With them (and fillFrameRecord) it goes on past the
+   * events MjpegReader would simply take: an SOI at or before GAP_START (no gap), and the EOI of an image of the size
+   * in WIDTH and HEIGHT, which it completes as a frame record from the pool's free stack (fillFrameRecord's fill, seq
+   * SEQ, key) at batch[BATCH], updating the walk as the reader would. Any other event (a gap, a new size, no free
+   * record or batch entry, an error, the cap) stops it there, untaken. Returns the index of the first byte not
+   * consumed, or -1 with nothing changed when `n` is not an integer from 1 to `targetSpace` (the reader's push then
+   * refuses it as without the port). Throws RangeError, before anything changes, for a record no reader leaves.
    */
-  pushJpeg?(cursor: object, n: number, stop: number, state: Uint32Array): number;
+  pushJpeg?(cursor: object, n: number, state: Uint32Array, walk: Float64Array, pool?: object, batch?: unknown[]): number;
   /**
    * With pushJpeg: the camera's read itself (issue 12), as readAccessUnits does it (the same conditions, the same
-   * read(2) and `source.lastReadAt`), then exactly what pushJpeg(cursor, n, stop, state) does with the n bytes it
-   * brought; returns its index, or -2 - index when the source has read times. -1 with nothing changed when nothing
-   * was read, the read brought no bytes or `stop` is not a number: the caller then reads through `source.read`.
+   * read(2) and `source.lastReadAt`), in the MjpegReader's READY phase, then exactly what pushJpeg does with the n
+   * bytes it brought, on the reader's own fields (`cursor`, `jpeg`, `walk`, `pool`, `batch`; io names the reader
+   * `object`). When the walk consumed the whole read and the bytes outside images need no check (their run is at most
+   * walk[GAP_FREE]), it also does the reader's tail: the cursor's `keepFrom` (the image's start, or the read's end).
+   * Returns n when the reader has nothing more to do (that, no record in the batch, a source without read times);
+   * else -n, with walk[STOP] the index of the first byte not consumed (-1: all, and the tail done) and walk[TIMED] 1
+   * when the source has read times. 0 with nothing changed when the reader is not READY, nothing was read or the read
+   * brought no bytes: the caller then reads through `source.read`. Every field is checked before the read.
    */
-  readJpeg?(source: object, limit: number, cursor: object, stop: number, state: Uint32Array): number;
+  readJpeg?(source: object, limit: number, reader: object): number;
   /**
    * With closeAccessUnit: the access unit's table (`count` rows of logical header offset, length, start-code
    * length, type) into a frame record's NAL arrays, offsets minus `start`. Throws RangeError past any array.

@@ -201,6 +201,10 @@ void fieldcamNativeFillFrameRecord(txMachine* the);
 /* frames.c: FrameInput.onFrame's steady state, a frame stamped and queued (FrameQueuePort.queueFrame). */
 void fieldcamNativeQueueFrame(txMachine* the);
 void fieldcamNativeScanJpeg(txMachine* the);
+/* scan.c: the JPEG scanner (JpegScanner.scan) on its record, and the record checked (a RangeError for one no scan leaves). */
+size_t fieldcamJpegScan(const uint8_t* d, size_t i, size_t n, uint32_t* st);
+uint32_t* fieldcamJpegRecord(txMachine* the, txSlot* slot);
+/* images.c: the MJPEG reader's camera read, committed and walked, complete images into its batch. */
 void fieldcamNativePushJpeg(txMachine* the);
 void fieldcamNativeReadJpeg(txMachine* the);
 

@@ -8,8 +8,7 @@
  *   native.classifyNals(data, from, to, zeros, hasVcl, out)  start codes plus each NAL's type and access-unit
  *                                                 boundary (H.264 7.4.1.2.3): see below
  *   native.scanJpeg(data, from, to, state)        the JPEG scanner over [from, to) up to its next event: see below
- *   native.pushJpeg(cursor, n, stop, state)       a camera read committed into the cursor and scanned (scanJpeg)
- *   native.readJpeg(source, limit, cursor, stop, state)  the camera's read itself, then as pushJpeg
+ * The MJPEG reader's camera read in one call (pushJpeg, readJpeg) walks reads with this scanner: images.c.
  */
 #include "runtime.h"
 
@@ -488,7 +487,7 @@ static uint32_t jpegEndSegment(uint32_t* st)
 }
 
 /* JpegScanner.scan over d[i..n): consumes bytes up to the first event and returns the index of the first unconsumed one. */
-static size_t jpegScan(const uint8_t* d, size_t i, size_t n, uint32_t* st)
+size_t fieldcamJpegScan(const uint8_t* d, size_t i, size_t n, uint32_t* st)
 {
 	st[JS_EVENT] = JE_NONE;
 	while (i < n) {
@@ -619,6 +618,22 @@ static size_t jpegScan(const uint8_t* d, size_t i, size_t n, uint32_t* st)
 }
 
 /*
+ * A JPEG scanner's record (`state`, a Uint32Array) checked before any byte is read: a record no scan could have left
+ * (an unknown state, a capture count past the record) is a RangeError, so the head bytes are never written out of
+ * bounds. scanJpeg's check, and images.c's.
+ */
+uint32_t* fieldcamJpegRecord(txMachine* the, txSlot* slot)
+{
+	size_t slots;
+	uint32_t* st = fieldcamViewData(the, slot, 4, &slots, "state");
+	if (slots < JS_SIZE)
+		xsRangeError("state must hold %d entries, it has %zu", JS_SIZE, slots);
+	if (st[JS_STATE] >= J_STATES || st[JS_HEAD_WANT] > JS_HEAD_BYTES || st[JS_HEAD_HAVE] > st[JS_HEAD_WANT])
+		xsRangeError("state is not a JPEG scanner's record (state %u, head %u of %u)", st[JS_STATE], st[JS_HEAD_HAVE], st[JS_HEAD_WANT]);
+	return st;
+}
+
+/*
  * native.scanJpeg(data, from, to, state): the JPEG scanner over data[from..to) up to its first event (SOI, EOI, an
  * error), on `state` (a Uint32Array, JPEG_SCAN); returns the index of the first unconsumed byte, as
  * JpegScanner.scan does. One call per event: the MJPEG reader sees two per image and no byte of it. A record no
@@ -631,83 +646,9 @@ void fieldcamNativeScanJpeg(txMachine* the)
 	double to = fieldcamToIndex(the, &xsArg(2), "to");
 	const uint8_t* d;
 	uint32_t* st;
-	size_t slots;
 	if (to < from)
 		xsRangeError("range %.0f..%.0f is reversed", from, to);
 	d = fieldcamViewRange(the, &xsArg(0), from, to - from, "data");
-	st = fieldcamViewData(the, &xsArg(3), 4, &slots, "state");
-	if (slots < JS_SIZE)
-		xsRangeError("state must hold %d entries, it has %zu", JS_SIZE, slots);
-	if (st[JS_STATE] >= J_STATES || st[JS_HEAD_WANT] > JS_HEAD_BYTES || st[JS_HEAD_HAVE] > st[JS_HEAD_WANT])
-		xsRangeError("state is not a JPEG scanner's record (state %u, head %u of %u)", st[JS_STATE], st[JS_HEAD_HAVE], st[JS_HEAD_WANT]);
-	xsResult = xsNumber(from + (double)jpegScan(d, 0, (size_t)(to - from), st));
-}
-
-/*
- * native.pushJpeg(cursor, n, stop, state): a camera read of `n` bytes in one call (ByteScanPort.pushJpeg): what
- * StreamCursor.commit(n) does to the cursor's fields (targetOffset, targetSpace, position; as pushAccessUnits does),
- * then scanJpeg over cursor.target from the old targetOffset to min(stop, old targetOffset + n) (the reader's cap on
- * an image being assembled; an empty range when stop is at or before the old targetOffset). Returns scanJpeg's index,
- * or -1 with nothing changed when `n` is not an integer in 1..targetSpace, `stop` is not a number, or the cursor's
- * fields are not what StreamCursor keeps: the reader's own push then decides (and names the error).
- */
-void fieldcamNativePushJpeg(txMachine* the)
-{
-	FieldcamCursorRead read;
-	double stop;
-	uint32_t* st;
-	size_t slots, from, to;
-	fieldcamObjectOf(the, &xsArg(0), "cursor"); /* a cursor that is not an object is refused first, as always */
-	st = fieldcamViewData(the, &xsArg(3), 4, &slots, "state");
-	if (slots < JS_SIZE)
-		xsRangeError("state must hold %d entries, it has %zu", JS_SIZE, slots);
-	if (st[JS_STATE] >= J_STATES || st[JS_HEAD_WANT] > JS_HEAD_BYTES || st[JS_HEAD_HAVE] > st[JS_HEAD_WANT])
-		xsRangeError("state is not a JPEG scanner's record (state %u, head %u of %u)", st[JS_STATE], st[JS_HEAD_HAVE], st[JS_HEAD_WANT]);
-	xsResult = xsInteger(-1);
-	if (xsTypeOf(xsArg(2)) != xsIntegerType && xsTypeOf(xsArg(2)) != xsNumberType)
-		return;
-	stop = xsToNumber(xsArg(2));
-	if (stop != stop || !fieldcamCursorTake(the, &xsArg(0), &xsArg(1), &read))
-		return;
-	fieldcamCursorCommit(the, &read);
-	from = (size_t)read.from;
-	to = (size_t)(read.from + read.n);
-	if (stop < (double)to)
-		to = stop <= read.from ? from : (size_t)stop;
-	xsResult = xsNumber(read.from + (double)jpegScan(read.data + from, 0, to - from, st));
-}
-
-/*
- * native.readJpeg(source, limit, cursor, stop, state): the camera's read itself (ByteScanPort.readJpeg; issue 12,
- * "Ninth step"): a read(2) of source.fd of at most `limit` bytes straight into the cursor's prepared space (the
- * source's lastReadAt set as its `read` would), then what pushJpeg does with the n bytes it brought: returns its
- * index, or -2 - index when the source has read times (the reader notes the read's time first). -1 with nothing
- * changed when the source has no fd, the prepared space is empty or the overflow scratch's, `stop` is not a number,
- * or the read brought no bytes (would block, end of stream, error): the caller then reads through `source.read`.
- */
-void fieldcamNativeReadJpeg(txMachine* the)
-{
-	FieldcamCursorRead read;
-	double stop, index;
-	uint32_t* st;
-	size_t slots, from, to;
-	fieldcamObjectOf(the, &xsArg(2), "cursor");
-	st = fieldcamViewData(the, &xsArg(4), 4, &slots, "state");
-	if (slots < JS_SIZE)
-		xsRangeError("state must hold %d entries, it has %zu", JS_SIZE, slots);
-	if (st[JS_STATE] >= J_STATES || st[JS_HEAD_WANT] > JS_HEAD_BYTES || st[JS_HEAD_HAVE] > st[JS_HEAD_WANT])
-		xsRangeError("state is not a JPEG scanner's record (state %u, head %u of %u)", st[JS_STATE], st[JS_HEAD_HAVE], st[JS_HEAD_WANT]);
-	xsResult = xsInteger(-1);
-	if (xsTypeOf(xsArg(3)) != xsIntegerType && xsTypeOf(xsArg(3)) != xsNumberType)
-		return;
-	stop = xsToNumber(xsArg(3));
-	if (stop != stop || !fieldcamCursorSourceTake(the, &xsArg(2), &xsArg(0), &xsArg(1), &read) || !fieldcamCursorSourceRead(the, &read))
-		return;
-	fieldcamCursorCommit(the, &read);
-	from = (size_t)read.from;
-	to = (size_t)(read.from + read.n);
-	if (stop < (double)to)
-		to = stop <= read.from ? from : (size_t)stop;
-	index = read.from + (double)jpegScan(read.data + from, 0, to - from, st);
-	xsResult = xsNumber(read.timed ? -2 - index : index);
+	st = fieldcamJpegRecord(the, &xsArg(3));
+	xsResult = xsNumber(from + (double)fieldcamJpegScan(d, 0, (size_t)(to - from), st));
 }

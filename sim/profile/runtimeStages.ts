@@ -7,7 +7,8 @@ export const STAGES = Object.freeze(['scan', 'JS', 'TLS', 'SHA-256'] as const);
 
 /**
  * The stage of the code an object file holds: the XS engine's objects (xs*.o) run JS; scan.o and
- * accessunits.o, records.o and cursor.o are the camera readers' byte scan, access units, frame records and reads;
+ * accessunits.o, images.o, records.o and cursor.o are the camera readers' byte scan, access units, JPEG images, frame
+ * records and reads;
  * tls.o and mbedTLS's TLS, X.509 and cipher code are TLS; SHA-256 and HMAC (mbedTLS's
  * sha256 and md members, our hash.c) serve SigV4 signing and the TLS handshake alike, so they are a stage of
  * their own. Everything else (libc, the loop, sockets, the resolver, the Matroska blocks of block.c, the frame stamp and
@@ -23,7 +24,7 @@ function stageOf(file: string): string | undefined {
   const name = basename(file, '.o');
   if (name.startsWith('xs')) return 'JS';
   // The camera readers' work in C: the byte scan and the access units closed around it.
-  if (name === 'scan' || name === 'accessunits' || name === 'records' || name === 'cursor') return 'scan';
+  if (name === 'scan' || name === 'accessunits' || name === 'images' || name === 'records' || name === 'cursor') return 'scan';
   if (name === 'tls') return 'TLS';
   if (name === 'hash') return 'SHA-256';
   return undefined;

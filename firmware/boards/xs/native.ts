@@ -128,10 +128,10 @@ export interface NativeHost {
   queueFrame(frame: object, input: object): number;
   /** The JPEG scanner up to its next event (scan.c; the contract is ByteScanPort.scanJpeg). */
   scanJpeg(data: Uint8Array, from: number, to: number, state: Uint32Array): number;
-  /** A camera read committed into the cursor and scanned (scan.c; the contract is ByteScanPort.pushJpeg). */
-  pushJpeg(cursor: object, n: number, stop: number, state: Uint32Array): number;
-  /** The camera's read itself, then as pushJpeg (scan.c, cursor.c; the contract is ByteScanPort.readJpeg). */
-  readJpeg(source: object, limit: number, cursor: object, stop: number, state: Uint32Array): number;
+  /** A camera read committed into the cursor and walked, complete images into the batch (images.c; the contract is ByteScanPort.pushJpeg). */
+  pushJpeg(cursor: object, n: number, state: Uint32Array, walk: Float64Array, pool?: object, batch?: unknown[]): number;
+  /** The camera's read itself, then as pushJpeg (images.c, cursor.c; the contract is ByteScanPort.readJpeg). */
+  readJpeg(source: object, limit: number, reader: object): number;
 
   /** The PutMedia ACK stream's framing walk (ack.c; the contract is AckScanPort.followAck). */
   ackFollow(bytes: Uint8Array, from: number, end: number, state: Float64Array, scratch: Uint8Array): number;

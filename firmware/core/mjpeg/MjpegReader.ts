@@ -6,6 +6,7 @@ import { PREPARE, StreamCursor, type PrepareResult } from '../media/StreamCursor
 import type { FramePool } from '../pool/FramePool.ts';
 import { JPEG_EVENT, JpegScanner } from './JpegScanner.ts';
 import { JPEG_SCAN, JPEG_STATE } from './jpegScanState.ts';
+import { MJPEG_WALK } from './mjpegWalk.ts';
 
 const EVENT = JPEG_SCAN.EVENT;
 const STATE = JPEG_SCAN.STATE;
@@ -17,9 +18,21 @@ const NONE = JPEG_EVENT.NONE;
 const SOI = JPEG_EVENT.SOI;
 const EOI = JPEG_EVENT.EOI;
 const ERROR = JPEG_EVENT.ERROR;
+const ASSEMBLING = MJPEG_WALK.ASSEMBLING;
+const IMAGE_START = MJPEG_WALK.IMAGE_START;
+const GAP_START = MJPEG_WALK.GAP_START;
+const SAW_IMAGE = MJPEG_WALK.SAW_IMAGE;
+const SEQ = MJPEG_WALK.SEQ;
+const BATCH = MJPEG_WALK.BATCH;
+const HANDED = MJPEG_WALK.HANDED;
+const STOP = MJPEG_WALK.STOP;
+const TIMED = MJPEG_WALK.TIMED;
 
-/** `readJpeg`'s stop outside an image: the read is not capped. */
-const UNCAPPED = Number.POSITIVE_INFINITY;
+/**
+ * Entries of the board walk's batch (at most maxFrames): a 64 KiB read holds about 12 images of 320x240; past the
+ * last entry the walk leaves the next image to `parse`. A constant, so the reader's heap does not grow with the pool.
+ */
+const BATCH_ENTRIES = 16;
 
 const READY = 0;
 const BUSY = 1;
@@ -93,24 +106,22 @@ export interface MjpegReaderCounters {
 export class MjpegReader {
   // Hot fields first: XS finds an own property (and a method, after them) by walking the fields in declaration order.
   /** READY for a call, BUSY inside push (a callback calling back in is refused), CLOSED after end() or an error. */
+  // (phase, cursor, jpeg, walk, pool and batch are also the board's readJpeg's: it finds them by name.)
   private phase = READY;
-  /** The board's camera read and first scan in one call (ByteScanPort.readJpeg, with pushJpeg): `readSource`. */
+  /** The board's camera read and walk in one call (ByteScanPort.readJpeg, with pushJpeg): `readSource`. */
   private readonly readJpeg: ByteScanPort['readJpeg'];
   readonly cursor: StreamCursor;
-  /** Inside an image that will be emitted (false while skipping a dropped image to its EOI). */
-  private assembling = false;
-  private imageStart = 0;
-  /** Where the bytes outside any image began. */
-  private gapStart = 0;
   /** The scanner's state record, and the board's scan of it (ByteScanPort.scanJpeg), called without the method between. */
   private readonly jpeg: Uint32Array;
+  /** Where the reader is between images (MJPEG_WALK): shared with the board's walk, which completes images into `batch`. */
+  private readonly walk = new Float64Array(MJPEG_WALK.LENGTH);
+  /** The records the board's walk completed, in stream order (walk[BATCH] of them); absent without the board's records. */
+  private readonly batch: (Frame | null)[] | undefined;
   private readonly scanJpeg: ByteScanPort['scanJpeg'];
-  /** With it, the board's commit and first scan of a read in one call (ByteScanPort.pushJpeg). */
+  /** With it, the board's commit and walk of a read in one call (ByteScanPort.pushJpeg). */
   private readonly pushJpeg: ByteScanPort['pushJpeg'];
   private readonly slotBytes: number;
   readonly strict: boolean;
-  private sawImage = false;
-  private seq = 0;
   /** The board's frame record filler (ByteScanPort.fillFrameRecord, the function itself); absent = JS fills the record. */
   private readonly fillFrameRecord: ByteScanPort['fillFrameRecord'];
   private readonly pool: FramePool;
@@ -149,6 +160,14 @@ export class MjpegReader {
     this.strict = options.strict ?? true;
     this.cursor = new StreamCursor(options.pool);
     this.fillFrameRecord = options.byteScan?.fillFrameRecord;
+    this.walk[MJPEG_WALK.SLOT_BYTES] = this.slotBytes;
+    this.walk[MJPEG_WALK.GAP_FREE] = this.strict ? GAP_CHECKED : Number.POSITIVE_INFINITY;
+    if (this.pushJpeg !== undefined && this.fillFrameRecord !== undefined) {
+      const batch: (Frame | null)[] = [];
+      const entries = options.pool.sizing.maxFrames < BATCH_ENTRIES ? options.pool.sizing.maxFrames : BATCH_ENTRIES;
+      for (let k = 0; k < entries; k++) batch.push(null);
+      this.batch = batch;
+    }
   }
 
   /** The size of the last image emitted. */
@@ -170,7 +189,7 @@ export class MjpegReader {
 
   /**
    * Commits `n` bytes read at `cursor.targetOffset` and parses them, emitting each complete image (`parse`). With
-   * the board's scan, JS runs per image event, two per image.
+   * the board's walk, JS runs only to hand out the images it completed, and for what it leaves to `parse`.
    */
   push(n: number): void {
     if (this.phase !== READY) this.refuseCall('push');
@@ -179,17 +198,12 @@ export class MjpegReader {
     const to = from + n;
     // bytes[i] is at logical offset base + i.
     const base = cursor.position - from;
-    const st = this.jpeg;
-    // With the board's pushJpeg the commit and the first scan are one native call; -1: n refused, nothing changed.
+    // With the board's pushJpeg the commit and the walk are one native call; -1: n refused, nothing changed.
     let i = -1;
     const pushJpeg = this.pushJpeg;
     if (pushJpeg) {
-      let stop = to;
-      if (this.assembling) {
-        const cap = this.imageStart + this.slotBytes - base;
-        if (cap < stop) stop = cap; // at or before `from`: nothing scanned, the loop refuses the image
-      }
-      i = pushJpeg(cursor, n, stop, st);
+      i = pushJpeg(cursor, n, this.jpeg, this.walk, this.pool, this.batch);
+      if (i >= 0 && this.walk[BATCH] !== 0) this.handOut();
     }
     if (i < 0) {
       // (n | 0) === n: an integer (n is at most a slot's size, far below 2^31).
@@ -204,38 +218,61 @@ export class MjpegReader {
 
   /**
    * The camera's read itself (FrameReader.readSource): one native call reads `source`'s fd into the cursor, commits
-   * it and scans to the first event (ByteScanPort.readJpeg, capped as `push` caps it), then as `push` after its own
-   * call. 0: not taken (no port, a call from inside a callback, or the read brought no bytes), nothing changed.
+   * it and walks it (ByteScanPort.readJpeg, on this reader's fields), then as `push` after its own call. 0: not taken
+   * (a call from inside a callback, or the read brought no bytes), nothing changed.
    */
   readSource(source: FrameSource, limit: number): number {
-    const readJpeg = this.readJpeg;
-    if (readJpeg === undefined || this.phase !== READY) return 0;
-    const cursor = this.cursor;
-    const from = cursor.targetOffset;
-    const base = cursor.position - from;
-    // An image being assembled is scanned no further than a slot from its start (`push`'s cap, before `to` is known).
-    let i = readJpeg(source, limit, cursor, this.assembling ? this.imageStart + this.slotBytes - base : UNCAPPED, this.jpeg);
-    if (i < 0) {
-      // -1: not taken; -2 - index: a source with read times, whose read's time joins the input's ring before any
-      // frame of it is stamped.
-      if (i === -1) return 0;
-      i = -2 - i;
-      this.onRead?.(source.lastReadAt);
+    // (FrameInput calls this only when `readsSource`: the port is there; the port checks the phase.) 0: not taken; n:
+    // taken, and nothing more to do here (most reads inside an image); -n: see MJPEG_WALK.STOP and TIMED.
+    const n = this.readJpeg!(source, limit, this);
+    if (n >= 0) return n;
+    const w = this.walk;
+    // The read's time joins the input's ring before any frame of it is stamped.
+    if (w[TIMED] !== 0) this.onRead?.(source.lastReadAt);
+    // The images the walk completed come before whatever it stopped at.
+    if (w[BATCH] !== 0) this.handOut();
+    const i = w[STOP]!;
+    if (i >= 0) {
+      const cursor = this.cursor;
+      const to = cursor.targetOffset;
+      this.parse(i, to + n, to, cursor.position - to);
     }
-    const to = cursor.targetOffset;
-    this.parse(i, from, to, base);
-    return to - from;
+    return -n;
   }
 
   /**
-   * A committed read bytes[from..to) (logical offset base + index), after the board's first scan up to `i` (its event
-   * in the record), or from `from` when `i` is -1: every image event, then the gap and what the cursor keeps.
+   * Hands the records the board's walk completed (`batch`, walk[BATCH] of them, in stream order) to `onFrame`. A
+   * callback that throws ends the reader: `close` returns the records not yet handed out to the pool.
+   */
+  private handOut(): void {
+    const w = this.walk;
+    const n = w[BATCH]!;
+    this.phase = BUSY;
+    let k = 0;
+    try {
+      do this.onFrame(this.batch![k++]!);
+      while (k < n);
+    } catch (err) {
+      this.counters.frames += k;
+      w[HANDED] = k;
+      this.close();
+      throw err;
+    }
+    this.counters.frames += n;
+    w[BATCH] = 0;
+    this.phase = READY;
+  }
+
+  /**
+   * A committed read bytes[from..to) (logical offset base + index), after the board's walk up to `i` (an event it left
+   * waits in the record), or from `from` when `i` is -1: every image event, then the gap and what the cursor keeps.
    */
   private parse(i: number, from: number, to: number, base: number): void {
     const cursor = this.cursor;
     const st = this.jpeg;
-    // A read pushJpeg scanned whole without an event (most reads inside an image) can neither call back nor fail: no
-    // loop and no `try` (30 computrons in XS) for it.
+    const w = this.walk;
+    // A read the board walked whole (most reads) can neither call back nor fail: no loop and no `try` (30 computrons
+    // in XS) for it.
     if (i !== to || st[EVENT] !== NONE) {
       const bytes = cursor.target;
       const scanJpeg = this.scanJpeg;
@@ -256,8 +293,8 @@ export class MjpegReader {
             // An image being assembled is never scanned past `slotBytes`, so it is refused at the same byte
             // (and before any later error in it) however the stream was cut into reads.
             let stop = to;
-            if (this.assembling) {
-              const cap = this.imageStart + this.slotBytes - base;
+            if (w[ASSEMBLING] !== 0) {
+              const cap = w[IMAGE_START]! + this.slotBytes - base;
               if (cap <= i) {
                 this.tooLarge();
                 continue;
@@ -270,13 +307,13 @@ export class MjpegReader {
           if (event === SOI) {
             // startImage, inline: once per image.
             const start = base + i - 2;
-            const gapStart = this.gapStart;
+            const gapStart = w[GAP_START]!;
             if (this.strict && start - gapStart > GAP_CHECKED) this.checkGap(start);
             // An SOI that cut the previous image short starts one byte before the gap (its X'FF' was read first).
             if (start > gapStart) this.counters.paddingBytes += start - gapStart;
-            this.sawImage = true;
-            this.assembling = true;
-            this.imageStart = start;
+            w[SAW_IMAGE] = 1;
+            w[ASSEMBLING] = 1;
+            w[IMAGE_START] = start;
           } else if (event === EOI) this.endImage(base + i);
           else if (event === ERROR) this.imageFailed(base + i);
         }
@@ -293,11 +330,11 @@ export class MjpegReader {
     const state = st[STATE]!;
     if (state < MARKER && this.strict) {
       const gapEnd = position - (state === SEEK_FF ? 1 : 0);
-      if (gapEnd - this.gapStart > GAP_CHECKED) this.checkGap(gapEnd);
+      if (gapEnd - w[GAP_START]! > GAP_CHECKED) this.checkGap(gapEnd);
     }
     // The SOI of the next image may begin with the last byte read; the cursor always keeps the slot
     // before the one being filled, so one byte of look-behind is held without asking for it.
-    cursor.keepFrom = this.assembling ? this.imageStart : position;
+    cursor.keepFrom = w[ASSEMBLING] !== 0 ? w[IMAGE_START]! : position;
   }
 
   /**
@@ -309,11 +346,12 @@ export class MjpegReader {
     const total = this.cursor.position;
     this.close();
     if (total === 0) throw new FieldcamError('INPUT_EMPTY', 'the MJPEG input has no bytes');
-    if (!this.sawImage && this.strict) throw new FieldcamError('MJPEG_NOT_JPEG', `no SOI marker (FFD8) in ${total} bytes`);
+    const w = this.walk;
+    if (w[SAW_IMAGE] === 0 && this.strict) throw new FieldcamError('MJPEG_NOT_JPEG', `no SOI marker (FFD8) in ${total} bytes`);
     if (!this.scanner.inImage) {
-      this.counters.paddingBytes += total - this.gapStart;
-    } else if (this.assembling) {
-      if (this.strict) throw new FieldcamError('MJPEG_TRUNCATED', `the input ends inside the image that starts at byte ${this.imageStart}`);
+      this.counters.paddingBytes += total - w[GAP_START]!;
+    } else if (w[ASSEMBLING] !== 0) {
+      if (this.strict) throw new FieldcamError('MJPEG_TRUNCATED', `the input ends inside the image that starts at byte ${w[IMAGE_START]}`);
       this.counters.truncated++;
     }
   }
@@ -336,21 +374,23 @@ export class MjpegReader {
    */
   abandonFrame(): void {
     if (this.phase !== READY) this.refuseCall('abandonFrame');
-    if (!this.assembling) return;
-    this.assembling = false;
+    if (this.walk[ASSEMBLING] === 0) return;
+    this.walk[ASSEMBLING] = 0;
     this.counters.abandoned++;
     this.pool.countDrop('poolFull');
     this.cursor.keepFrom = this.cursor.position;
   }
 
   private endImage(end: number): void {
-    this.gapStart = end;
-    if (!this.assembling) return; // the end of a dropped image
-    this.assembling = false;
+    const w = this.walk;
+    w[GAP_START] = end;
+    if (w[ASSEMBLING] === 0) return; // the end of a dropped image
+    w[ASSEMBLING] = 0;
+    const start = w[IMAGE_START]!;
     const fillFrameRecord = this.fillFrameRecord;
     const frame = fillFrameRecord ? this.pool.takeFrame() : this.pool.newFrame();
     if (!frame) {
-      const message = `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for the image at byte ${this.imageStart}`;
+      const message = `no free frame record (pool.maxFrames ${this.pool.sizing.maxFrames}) for the image at byte ${start}`;
       if (this.strict) this.fail('POOL_EXHAUSTED', message);
       this.lastError = new FieldcamError('POOL_EXHAUSTED', message);
       this.counters.noFrameRecord++;
@@ -360,18 +400,18 @@ export class MjpegReader {
     if (fillFrameRecord) {
       // The whole record (reset, pieces and slot references, no NAL table, seq, key) in one native call.
       try {
-        fillFrameRecord(frame, this.cursor, NO_NAL_TABLE, 0, this.imageStart, end, this.seq, true);
+        fillFrameRecord(frame, this.cursor, NO_NAL_TABLE, 0, start, end, w[SEQ]!, true);
       } catch (err) {
         this.pool.freeFrame(frame); // refused before any field was written: its slots are null since it was last freed
         throw err;
       }
-      this.seq++;
     } else {
-      this.cursor.fillFrame(frame, this.imageStart, end);
+      this.cursor.fillFrame(frame, start, end);
       frame.key = true; // every JPEG image decodes on its own
       frame.nalCount = 0;
-      frame.seq = this.seq++;
+      frame.seq = w[SEQ]!;
     }
+    w[SEQ] = w[SEQ]! + 1;
     this.counters.frames++;
     const st = this.jpeg;
     const width = st[WIDTH]!;
@@ -379,6 +419,9 @@ export class MjpegReader {
     const format = this.format;
     if (!format || format.width !== width || format.height !== height) {
       this.format = Object.freeze({ width, height });
+      // The board's walk completes images of this size only (MJPEG_WALK.WIDTH, HEIGHT).
+      w[MJPEG_WALK.WIDTH] = width;
+      w[MJPEG_WALK.HEIGHT] = height;
       this.onFormat?.(this.format);
     }
     this.onFrame(frame);
@@ -386,11 +429,12 @@ export class MjpegReader {
 
   private imageFailed(at: number): void {
     const scanner = this.scanner;
-    this.gapStart = at;
-    if (!this.assembling) return; // errors inside an image already dropped are not reported again
-    this.assembling = false;
+    const w = this.walk;
+    w[GAP_START] = at;
+    if (w[ASSEMBLING] === 0) return; // errors inside an image already dropped are not reported again
+    w[ASSEMBLING] = 0;
     const code = scanner.errorCode;
-    const message = `${scanner.errorDetail}, in the image that starts at byte ${this.imageStart} (error at byte ${at})`;
+    const message = `${scanner.errorDetail}, in the image that starts at byte ${w[IMAGE_START]} (error at byte ${at})`;
     if (this.strict) this.fail(code, message);
     this.lastError = new FieldcamError(code, message);
     const counters = this.counters;
@@ -401,11 +445,11 @@ export class MjpegReader {
 
   /** Strict: POOL_FRAME_TOO_LARGE. Lenient: counted; the rest of the image is parsed and discarded. */
   private tooLarge(): void {
-    const message = `the image that starts at byte ${this.imageStart} has no EOI within ${this.pool.sizing.slotBytes} bytes (one slot)`;
+    const message = `the image that starts at byte ${this.walk[IMAGE_START]} has no EOI within ${this.pool.sizing.slotBytes} bytes (one slot)`;
     if (this.strict) this.fail('POOL_FRAME_TOO_LARGE', message);
     this.lastError = new FieldcamError('POOL_FRAME_TOO_LARGE', message);
     this.pool.countDrop('frameTooLarge');
-    this.assembling = false;
+    this.walk[ASSEMBLING] = 0;
     this.cursor.keepFrom = this.cursor.position;
   }
 
@@ -414,12 +458,14 @@ export class MjpegReader {
    * a gap of at most GAP_CHECKED bytes, which no limit refuses.
    */
   private checkGap(position: number): void {
-    const gap = position - this.gapStart;
-    if (!this.sawImage && gap > MJPEG_LIMITS.maxLeadingBytes) {
+    const gapStart = this.walk[GAP_START]!;
+    const gap = position - gapStart;
+    const sawImage = this.walk[SAW_IMAGE] !== 0;
+    if (!sawImage && gap > MJPEG_LIMITS.maxLeadingBytes) {
       this.fail('MJPEG_NOT_JPEG', `no SOI marker (FFD8) in the first ${gap} bytes (limit ${MJPEG_LIMITS.maxLeadingBytes})`);
     }
-    if (this.sawImage && gap > MJPEG_LIMITS.maxPaddingBytes) {
-      this.fail('MJPEG_NOT_JPEG', `${gap} bytes without an SOI marker after byte ${this.gapStart} (limit ${MJPEG_LIMITS.maxPaddingBytes})`);
+    if (sawImage && gap > MJPEG_LIMITS.maxPaddingBytes) {
+      this.fail('MJPEG_NOT_JPEG', `${gap} bytes without an SOI marker after byte ${gapStart} (limit ${MJPEG_LIMITS.maxPaddingBytes})`);
     }
   }
 
@@ -431,6 +477,14 @@ export class MjpegReader {
   private close(): void {
     if (this.phase === CLOSED) return;
     this.phase = CLOSED;
+    const w = this.walk;
+    const batch = this.batch;
+    if (batch !== undefined) {
+      // Records the walk completed that were not handed out (a callback threw while they were) go back to the pool.
+      for (let k = w[HANDED]!; k < w[BATCH]!; k++) this.pool.freeFrame(batch[k]!);
+      w[BATCH] = 0;
+      w[HANDED] = 0;
+    }
     this.cursor.close();
   }
 

@@ -128,6 +128,34 @@ interface PoolStack {
 }
 
 /**
+ * records.c's fieldcamBatchFrameRecord by its contract: the record on top of the pool's free stack, filled
+ * (fillFrameRecord's contract) and put at batch[at]; false, with nothing changed, when there is no free record or no
+ * such batch entry, or the range is not one the cursor holds. Shared by the access-unit walk's and the MJPEG walk's twins.
+ */
+export function referenceBatchRecord(
+  pool: object,
+  batch: unknown[],
+  at: number,
+  cursor: StreamCursor,
+  table: Float64Array,
+  count: number,
+  start: number,
+  end: number,
+  seq: number,
+  key: boolean,
+): boolean {
+  const p = pool as unknown as PoolStack;
+  if (at >= batch.length || p.freeCount === 0) return false;
+  if (!cursor.holds(start) || end > cursor.position || end <= start || cursor.onScratch) return false;
+  const frame = p.freeFrames[p.freeCount - 1]!;
+  referenceScanPort.fillFrameRecord!(frame, cursor, table, count, start, end, seq, key);
+  p.freeCount--;
+  if (p.freeCount < p.freeLow) p.freeLow = p.freeCount;
+  batch[at] = frame;
+  return true;
+}
+
+/**
  * closeAccessUnit's completion (state[CLOSE]) by its contract: the complete access unit in DONE_* into the record on
  * top of the pool's free stack, appended to the batch; false, with nothing changed, when the reader must judge it.
  */
@@ -135,15 +163,9 @@ function referenceComplete(s: Float64Array, table: Float64Array, o: { cursor: St
   if (s[AU_WALK.CLOSE] !== 1) return false;
   const start = s[AU_WALK.DONE_START]!;
   const end = s[AU_WALK.DONE_END]!;
-  const c = o.cursor;
   const n = s[AU_WALK.BATCH]!;
-  if (end - start > s[AU_WALK.SLOT_BYTES]! || n >= o.batch.length || o.pool.freeCount === 0) return false;
-  if (!c.holds(start) || end > c.position || end <= start || c.onScratch) return false;
-  const frame = o.pool.freeFrames[o.pool.freeCount - 1]!;
-  referenceScanPort.fillFrameRecord!(frame, c, table, s[AU_WALK.DONE_COUNT]!, start, end, s[AU_WALK.SEQ]!, s[AU_WALK.DONE_KEY] === 1);
-  o.pool.freeCount--;
-  if (o.pool.freeCount < o.pool.freeLow) o.pool.freeLow = o.pool.freeCount;
-  o.batch[n] = frame;
+  if (end - start > s[AU_WALK.SLOT_BYTES]!) return false;
+  if (!referenceBatchRecord(o.pool, o.batch, n, o.cursor, table, s[AU_WALK.DONE_COUNT]!, start, end, s[AU_WALK.SEQ]!, s[AU_WALK.DONE_KEY] === 1)) return false;
   s[AU_WALK.BATCH] = n + 1;
   s[AU_WALK.SEQ] = s[AU_WALK.SEQ]! + 1;
   return true;

@@ -38,11 +38,11 @@ function counting(): { port: ByteScanPort | undefined; taken: { reads: number; c
     };
   }
   if (readJpeg) {
-    port.readJpeg = (source, limit, cursor, stop, state) => {
-      const i = readJpeg(source, limit, cursor, stop, state);
+    port.readJpeg = (source, limit, reader) => {
+      const n = readJpeg(source, limit, reader);
       taken.calls++;
-      if (i !== -1) taken.reads++;
-      return i;
+      if (n !== 0) taken.reads++;
+      return n;
     };
   }
   return { port, taken };

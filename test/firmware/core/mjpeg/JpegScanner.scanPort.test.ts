@@ -2,6 +2,8 @@
 // under Node, where no board has it, the TypeScript scan fed one byte per call stands in) against the TypeScript
 // scan: the same index and state record after every call on the fixture, on fuzzed and cut copies and planted
 // segments, in ranges of 1 byte to 64 KiB; the reader's images, errors and counters the same; the record checked.
+// The board's camera read (pushJpeg: images.c, or its TypeScript twin under Node) walks past the images the reader
+// would simply emit and completes them into its batch: the same frames, records and counters as without it.
 import type { ByteScanPort } from '../../../../firmware/io/ByteScan.ts';
 import { assert, boardByteScan, fixture, fullScale, scaled, suite } from '../../../harness/index.ts';
 import { JPEG_EVENT, JpegScanner } from '../../../../firmware/core/mjpeg/JpegScanner.ts';
@@ -9,7 +11,8 @@ import { JPEG_SCAN, JPEG_STATE } from '../../../../firmware/core/mjpeg/jpegScanS
 import { MjpegReader } from '../../../../firmware/core/mjpeg/MjpegReader.ts';
 import { PREPARE, StreamCursor } from '../../../../firmware/core/media/StreamCursor.ts';
 import { FramePool } from '../../../../firmware/core/pool/FramePool.ts';
-import { prng, referenceScanPort } from '../h264/h264TestKit.ts';
+import { MJPEG_WALK } from '../../../../firmware/core/mjpeg/mjpegWalk.ts';
+import { prng, referenceBatchRecord, referenceScanPort } from '../h264/h264TestKit.ts';
 import { run } from './mjpegKit.ts';
 import { dirtyFrame, frameRecord } from '../media/frameRecordKit.ts';
 
@@ -26,13 +29,49 @@ function byteByByte(bytes: Uint8Array, from: number, to: number, state: Uint32Ar
   return i;
 }
 
-/** pushJpeg by its contract under Node: StreamCursor.commit, then the byte-by-byte scan. */
-function referencePushJpeg(cursor: object, n: number, stop: number, state: Uint32Array): number {
+const W = MJPEG_WALK;
+const NO_TABLE = new Float64Array(0);
+
+/**
+ * pushJpeg by its contract under Node: StreamCursor.commit, then the byte-by-byte scan capped a slot from the image's
+ * start; with pool and batch, on past the SOIs without a gap and the EOIs of images of the announced size, each
+ * completed from the pool's free stack (referenceBatchRecord), up to any other event.
+ */
+function referencePushJpeg(cursor: object, n: number, state: Uint32Array, walk: Float64Array, pool?: object, batch?: unknown[]): number {
   const c = cursor as StreamCursor;
-  if (typeof n !== 'number' || typeof stop !== 'number' || Number.isNaN(stop) || !(n >= 1 && n <= c.targetSpace) || n !== Math.floor(n)) return -1;
+  if (typeof n !== 'number' || !(n >= 1 && n <= c.targetSpace) || n !== Math.floor(n)) return -1;
   const from = c.targetOffset;
+  const base = c.position - from;
+  const to = from + n;
   c.commit(n);
-  return byteByByte(c.target, from, Math.min(from + n, Math.max(stop, from)), state);
+  for (let i = from; ; ) {
+    let stop = to;
+    if (walk[W.ASSEMBLING] === 1) {
+      const cap = walk[W.IMAGE_START]! + walk[W.SLOT_BYTES]! - base;
+      if (cap <= i) return i;
+      stop = Math.min(stop, cap);
+    }
+    i = byteByByte(c.target, i, stop, state);
+    const event = state[JPEG_SCAN.EVENT];
+    if (!pool || !batch || (event === JPEG_EVENT.NONE && i === to)) return i;
+    const at = base + i;
+    if (event === JPEG_EVENT.SOI) {
+      if (at - 2 > walk[W.GAP_START]!) return i;
+      walk[W.SAW_IMAGE] = 1;
+      walk[W.ASSEMBLING] = 1;
+      walk[W.IMAGE_START] = at - 2;
+    } else if (event === JPEG_EVENT.EOI) {
+      if (walk[W.ASSEMBLING] === 1) {
+        if (state[JPEG_SCAN.WIDTH] !== walk[W.WIDTH] || state[JPEG_SCAN.HEIGHT] !== walk[W.HEIGHT]) return i;
+        if (!referenceBatchRecord(pool, batch, walk[W.BATCH]!, c, NO_TABLE, 0, walk[W.IMAGE_START]!, at, walk[W.SEQ]!, true)) return i;
+        walk[W.BATCH] = walk[W.BATCH]! + 1;
+        walk[W.SEQ] = walk[W.SEQ]! + 1;
+        walk[W.ASSEMBLING] = 0;
+      }
+      walk[W.GAP_START] = at;
+    } else if (event !== JPEG_EVENT.NONE) return i;
+    state[JPEG_SCAN.EVENT] = JPEG_EVENT.NONE;
+  }
 }
 
 const board = boardByteScan();
@@ -43,6 +82,7 @@ const port: ByteScanPort = board ?? {
   },
   scanJpeg: byteByByte,
   pushJpeg: referencePushJpeg,
+  fillFrameRecord: referenceScanPort.fillFrameRecord!,
 };
 /** The TypeScript scan (the reader without the board). */
 const typescript: ByteScanPort | undefined = undefined;
@@ -210,7 +250,7 @@ test("scanJpeg (the board's scan): the events at the fixture's first image, an e
   rangeError(() => board.scanJpeg!(base, 0, base.length + 1, new Uint32Array(JPEG_SCAN.SIZE)), 'past the bytes');
 });
 
-test("pushJpeg (the board's read): the cursor committed as commit(n) does and the read scanned to the event, stop honoured; bad counts refused untouched", () => {
+test("pushJpeg without a batch (the board's read): the cursor committed as commit(n) does and the read scanned to the event, an image capped a slot from its start; bad counts refused untouched", () => {
   const base = fixture('mjpeg-320x240-10fps.mjpeg');
   const random = prng(37);
   const pool = new FramePool({ slotCount: 2, slotBytes: 65536, maxFrames: 2, nalsPerFrame: 0 });
@@ -221,15 +261,22 @@ test("pushJpeg (the board's read): the cursor committed as commit(n) does and th
   const got = new JpegScanner(port);
   const want = new JpegScanner();
   const fields = (c: StreamCursor) => [c.targetOffset, c.targetSpace, c.position];
+  const SLOT = 50000;
+  const walk = new Float64Array(W.LENGTH);
+  walk[W.SLOT_BYTES] = SLOT;
   let pos = 0;
   for (let k = 0; pos < 60000; k++) {
     const n = 1 + Math.floor(random() * 3000);
     const from = cursor.targetOffset;
-    // Every third read with a stop inside it, at or before `from` now and then (the reader's cap on an image).
+    // Every third read inside an image whose cap falls inside it, at or before `from` now and then; else no cap.
     const stop = k % 3 === 0 ? from + Math.floor(random() * n) - (k % 9 === 0 ? 10 : 0) : from + n + 5;
+    walk[W.ASSEMBLING] = k % 3 === 0 ? 1 : 0;
+    walk[W.IMAGE_START] = stop + (cursor.position - from) - SLOT;
+    const before = Array.from(walk);
     cursor.target.set(base.subarray(pos, pos + n), from);
     plain.target.set(base.subarray(pos, pos + n), from);
-    const i = port.pushJpeg!(cursor, n, stop, got.state);
+    const i = port.pushJpeg!(cursor, n, got.state, walk);
+    assert.equal(Array.from(walk), before, 'without a batch the walk record is only read');
     plain.commit(n);
     const j = want.scan(plain.target, from, Math.min(from + n, Math.max(stop, from)));
     assert.equal([i, Array.from(got.state), fields(cursor)], [j, Array.from(want.state), fields(plain)], `read ${k} of ${n} bytes at ${from}, stop ${stop}`);
@@ -243,11 +290,36 @@ test("pushJpeg (the board's read): the cursor committed as commit(n) does and th
   }
   const before = fields(cursor);
   const record = Array.from(got.state);
+  walk[W.ASSEMBLING] = 0;
   for (const n of [0, -1, 1.5, Number.NaN, cursor.targetSpace + 1, '4' as unknown as number]) {
-    assert.is(port.pushJpeg!(cursor, n, cursor.targetOffset + 10, got.state), -1, `n = ${String(n)}`);
+    assert.is(port.pushJpeg!(cursor, n, got.state, walk), -1, `n = ${String(n)}`);
   }
-  assert.is(port.pushJpeg!(cursor, 4, Number.NaN, got.state), -1, 'a stop that is not a number');
   assert.equal([fields(cursor), Array.from(got.state)], [before, record], 'nothing changed by a refused read');
+  if (!board) return; // the record checks are the native's
+  for (const [set, what] of [
+    [(w: Float64Array) => (w[W.ASSEMBLING] = 2), 'assembling neither 0 nor 1'],
+    [(w: Float64Array) => (w[W.SLOT_BYTES] = 0), 'no slot size'],
+    [(w: Float64Array) => (w[W.BATCH] = -1), 'a negative batch'],
+  ] as const) {
+    const bad = new Float64Array(W.LENGTH);
+    bad[W.SLOT_BYTES] = SLOT;
+    set(bad);
+    let thrown: unknown;
+    try {
+      board.pushJpeg!(cursor, 4, got.state, bad);
+    } catch (err) {
+      thrown = err;
+    }
+    assert.ok(thrown instanceof RangeError, `${what}: ${String(thrown)}`);
+  }
+  let short: unknown;
+  try {
+    board.pushJpeg!(cursor, 4, got.state, new Float64Array(W.LENGTH - 1));
+  } catch (err) {
+    short = err;
+  }
+  assert.ok(short instanceof RangeError, `a short walk record: ${String(short)}`);
+  assert.equal([fields(cursor), Array.from(got.state)], [before, record], 'nothing changed by a refused record');
 });
 
 test("the reader with the board's scan: the images, errors and counters of the TypeScript scan, in reads of 1 B to 64 KiB, on damaged and cut copies", () => {
@@ -269,11 +341,24 @@ test("the reader with the board's scan: the images, errors and counters of the T
   }
 });
 
-test("fillFrameRecord for images (the board's frame record): every field and slot reference as the JS fill makes them, images across slots too", () => {
+test("fillFrameRecord for images (the board's frame record), one image per call and in the walk's batch: every field and slot reference as the JS fill makes them, images across slots too", () => {
   const data = fixture('mjpeg-320x240-10fps.mjpeg');
   // Under Node the H.264 kit's TypeScript reference of the contract stands in for the board's records.c.
-  const withRecords: ByteScanPort = board?.fillFrameRecord ? board : { ...port, fillFrameRecord: referenceScanPort.fillFrameRecord! };
-  const without: ByteScanPort = { ...withRecords, fillFrameRecord: undefined };
+  const fillFrameRecord = board?.fillFrameRecord ?? referenceScanPort.fillFrameRecord!;
+  // The walk's batch (pushJpeg with fillFrameRecord), counted; each image filled by its own call (no pushJpeg); JS.
+  let completed = 0;
+  const pushJpeg = port.pushJpeg!;
+  const batched: ByteScanPort = {
+    ...port,
+    fillFrameRecord,
+    pushJpeg: (cursor, n, state, walk, pool, batch) => {
+      const i = pushJpeg(cursor, n, state, walk, pool, batch);
+      completed += walk[W.BATCH]!;
+      return i;
+    },
+  };
+  const perImage: ByteScanPort = { ...port, fillFrameRecord, pushJpeg: undefined, readJpeg: undefined };
+  const without: ByteScanPort = { ...port, fillFrameRecord: undefined };
   // Under QEMU (scaled runs) one configuration: images across slots at camera-sized reads.
   const configs = fullScale()
     ? ([
@@ -283,7 +368,8 @@ test("fillFrameRecord for images (the board's frame record): every field and slo
       ] as const)
     : ([[4096, 24 * 1024]] as const);
   for (const [readSize, slotBytes] of configs) {
-    const runs = [withRecords, without].map((byteScan) => {
+    completed = 0;
+    const runs = [batched, perImage, without].map((byteScan) => {
       const pool = new FramePool({ slotCount: 6, slotBytes, maxFrames: 4, nalsPerFrame: 0 });
       const records: string[] = [];
       let spanning = 0;
@@ -306,14 +392,58 @@ test("fillFrameRecord for images (the board's frame record): every field and slo
         pos += n;
       }
       reader.end();
-      return { records, spanning, stats: JSON.stringify(pool.stats) };
+      return { records, spanning, stats: JSON.stringify(pool.stats), frames: reader.counters.frames };
     });
     const what = `reads of ${readSize}, slots of ${slotBytes}`;
-    assert.ok(runs[0]!.records.length > 10, `${what}: images`);
-    assert.equal(runs[0]!.records, runs[1]!.records, what);
-    assert.is(runs[0]!.stats, runs[1]!.stats, `${what}: pool`);
-    if (slotBytes < 65536) assert.ok(runs[0]!.spanning > 0, `${what}: some images span two slots`);
+    const [batch, single, js] = runs as [(typeof runs)[0], (typeof runs)[0], (typeof runs)[0]];
+    assert.ok(single.records.length > 10, `${what}: images`);
+    assert.equal(single.records, js.records, `${what}: one fill per image`);
+    assert.is(single.stats, js.stats, `${what}: pool`);
+    // A batch's records are all taken before the first is handed out, so the slots' references at each callback
+    // differ; the records themselves and the pool at the end may not.
+    const ownFields = (r: string) => JSON.stringify((JSON.parse(r) as unknown[]).slice(0, 4));
+    assert.equal(batch.records.map(ownFields), js.records.map(ownFields), `${what}: the walk's batch`);
+    const inUse = (stats: string) => JSON.stringify((({ slotsInUse, framesInUse }) => [slotsInUse, framesInUse])(JSON.parse(stats) as Record<string, number>));
+    assert.equal([inUse(batch.stats), batch.frames], [inUse(js.stats), js.frames], `${what}: the walk's batch, pool and counter`);
+    // (A read of many images completes at most a batch of them, maxFrames 4 here; the reader's own loop takes the rest.)
+    const least = readSize <= 4096 ? js.records.length / 2 : 4;
+    assert.ok(completed >= least, `${what}: the walk completed ${completed} of ${js.records.length} images`);
+    if (slotBytes < 65536) assert.ok(single.spanning > 0 && batch.spanning > 0, `${what}: some images span two slots`);
   }
+});
+
+test("the walk's batch: a callback that throws ends the reader, and the records not handed out go back to the pool", () => {
+  const data = fixture('mjpeg-320x240-10fps.mjpeg');
+  const byteScan: ByteScanPort = { ...port, fillFrameRecord: board?.fillFrameRecord ?? referenceScanPort.fillFrameRecord! };
+  const pool = new FramePool({ slotCount: 4, slotBytes: 65536, maxFrames: 8, nalsPerFrame: 0 });
+  let calls = 0;
+  const reader = new MjpegReader({
+    pool,
+    byteScan,
+    onFrame: (frame) => {
+      pool.freeFrame(frame);
+      if (++calls === 3) throw new Error('consumer failed');
+    },
+  });
+  // The first image is the reader's own (its size is announced), then one read of ~10 images: the walk completes 8
+  // (every free record) and the third callback, for the second of them, throws.
+  const push = (from: number, to: number) => {
+    assert.is(reader.prepare(), PREPARE.OK);
+    reader.cursor.target.set(data.subarray(from, to), reader.cursor.targetOffset);
+    reader.push(to - from);
+  };
+  push(0, 6000);
+  assert.equal([calls, pool.stats.framesHighWater], [1, 1], 'the first image');
+  let thrown: unknown;
+  try {
+    push(6000, 60000);
+  } catch (err) {
+    thrown = err;
+  }
+  assert.is((thrown as Error | undefined)?.message, 'consumer failed');
+  assert.equal([calls, reader.counters.frames], [3, 3], 'no callback after the one that threw');
+  assert.is(pool.stats.framesHighWater, 8, 'the walk took every free record');
+  assert.equal([pool.stats.framesInUse, pool.stats.slotsInUse], [0, 0], 'every record back, every slot free');
 });
 
 test.run();
