@@ -303,7 +303,7 @@ async function deviceSplit(dir: string, images: ImageManifest[], media: MediaRow
   if (f.byStage) {
     rows.push(
       [`JS: the XS engine (${n(f.computronsPerFrame)} computrons, ${(js / f.computronsPerFrame).toFixed(1)} instructions each)`, n(js), share(js)],
-      ["scan: the camera readers' C (scan.c, accessunits.c, records.c, cursor.c)", n(stage('scan')), share(stage('scan'))],
+      ["scan: the camera readers' C (scan.c, accessunits.c, images.c, records.c, cursor.c)", n(stage('scan')), share(stage('scan'))],
       [
         `TLS: mbedTLS and tls.c (one AES-128-GCM record of ${n(wire)} B: ${n(crypto)} in the cipher bench; ChaCha20-Poly1305 ${n(chacha)})`,
         n(stage('TLS')),

@@ -21,8 +21,8 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 const MJPEG320: Clip = { label: 'MJPEG 320x240 10 fps (fixture)', file: join(ROOT, 'test/fixtures/mjpeg-320x240-10fps.mjpeg'), codec: 'mjpeg', fps: 10 };
 const which = process.argv[2] ?? 'h264';
 const clip = which === 'mjpeg640' ? mjpeg640() : which === 'mjpeg320' ? MJPEG320 : referenceClip();
-const cNames = (process.env.FIELDCAM_STAGES_C ?? 'scan,accessunits,records,block,release,fields,natives').split(',');
-const xsNames = (process.env.FIELDCAM_STAGES_XS ?? 'xsRun,xsType,xsDataView,xsAPI,xsFunction,xsArray').split(',');
+const cNames = (process.env.FIELDCAM_STAGES_C ?? 'scan,accessunits,images,records,block,release,fields,natives').split(',');
+const xsNames = (process.env.FIELDCAM_STAGES_XS ?? 'xsRun,xsType,xsDataView,xsAPI,xsFunction').split(',');
 const functions = (process.env.FIELDCAM_STAGES_FN ?? '').split(',').filter(Boolean);
 
 const dir = mkdtempSync(join(tmpdir(), 'fieldcam-stages-'));

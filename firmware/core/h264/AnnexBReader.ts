@@ -57,7 +57,7 @@ export interface AnnexBReaderOptions<P> {
    * fragment)? true = try again; absent or false = the access unit is dropped and counted `poolFull`.
    */
   onNoFrameRecord?(): boolean;
-  /** A read `readSource` took from a source with read times, before any frame of it is handed out (FrameReaderOptions.onRead). */
+  /** A read `readPort` took from a source with read times, before any frame of it is handed out (FrameReaderOptions.onRead). */
   onRead?(at: number): void;
 }
 
@@ -130,10 +130,10 @@ export abstract class AnnexBReader<P> implements FrameReader {
   /** READY for a call, BUSY inside push/end (a callback calling back in is refused), CLOSED after end() or an error. */
   private phase = READY;
   /**
-   * The board's camera read and walk (ByteScanPort.readAccessUnits, with pushAccessUnits; the function itself, which
-   * reads the fields above and pushAccessUnits' arguments below by name): `readSource`.
+   * The board's camera read and walk (FrameReader.readPort: ByteScanPort.readAccessUnits, with pushAccessUnits; the
+   * function itself, which reads the fields above and pushAccessUnits' arguments below by name).
    */
-  private readonly readAccessUnits: ByteScanPort['readAccessUnits'];
+  readonly readPort: ByteScanPort['readAccessUnits'];
   /** The board's read-and-walk (ByteScanPort.pushAccessUnits, with closeAccessUnit): a steady-state read in one call. */
   private readonly pushPort: ByteScanPort | undefined;
   /** The access-unit walk's reused state (ByteScanPort.closeAccessUnit; layout AU_WALK). */
@@ -183,7 +183,6 @@ export abstract class AnnexBReader<P> implements FrameReader {
   private filling: Frame | undefined = undefined;
   /** pool.sizing.slotBytes, read once: every access unit is compared with it. */
   private readonly slotBytes: number;
-  readonly readsSource: boolean;
 
   /** Access units dropped as corrupt in lenient mode (FramePool's drop reasons have no such entry). */
   corruptDrops = 0;
@@ -213,8 +212,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
     this.auPort = this.walkPort?.closeAccessUnit ? this.walkPort : undefined;
     this.recordPort = this.auPort?.fillFrameRecord ? this.auPort : undefined;
     this.pushPort = this.auPort?.pushAccessUnits ? this.auPort : undefined;
-    this.readAccessUnits = this.pushPort?.readAccessUnits;
-    this.readsSource = this.readAccessUnits !== undefined;
+    this.readPort = this.pushPort?.readAccessUnits;
     this.onRead = options.onRead;
     this.auWalk = this.auPort ? new Float64Array(AU_WALK.LENGTH) : undefined;
     if (this.auWalk !== undefined && this.recordPort !== undefined) {
@@ -331,17 +329,10 @@ export abstract class AnnexBReader<P> implements FrameReader {
   }
 
   /**
-   * The camera's read itself in the steady state (FrameReader.readSource): one native call reads `source`'s fd into
-   * the cursor, commits and walks it (ByteScanPort.readAccessUnits), then as `push` after its own steady-state call.
-   * 0: not taken (not the steady state, or the read brought no bytes), nothing changed.
+   * After the board's camera read (`readPort`, ByteScanPort.readAccessUnits) returned -n: its result in
+   * auWalk[RESULT], then as `push` after its own steady-state call (FrameReader.readRest); returns n.
    */
-  readSource(source: FrameSource, limit: number): number {
-    // (FrameInput calls this only when `readsSource`: the port is there.) The port checks the steady state (portOwns,
-    // phase READY) and takes pushAccessUnits' arguments from the reader's own fields (cursor, auWalk, au.table,
-    // walkSps, walkPps, pool, batch): one argument per read, not seven, and no check here.
-    const n = this.readAccessUnits!(source, limit, this);
-    // 0: not taken; n: taken, and nothing more to do (no read time, no record, no stop): most reads end here.
-    if (n >= 0) return n;
+  readRest(source: FrameSource, n: number): number {
     const s = this.auWalk!;
     let result = s[S_RESULT] as number;
     if (result >= WALK_TIMED) {
@@ -352,7 +343,7 @@ export abstract class AnnexBReader<P> implements FrameReader {
     // (DONE only with records to hand out.)
     if (result === WALK_DONE) this.handOut(true);
     else if (result !== WALK_QUIET) this.pushRest(result);
-    return -n;
+    return n;
   }
 
   /** The rest of a read `pushAccessUnits` committed and walked up to a boundary or a hand-over (`result`): as `push` from there. */

@@ -103,10 +103,12 @@ export class FrameInput {
   /**
    * The source whose reads are offered to the board's port first (`readFrom`): one that a read the ordinary way
    * found to be a file descriptor (FrameSource.fd), with read times when capture timing needs them, while the
-   * reader can take such reads (`readsSource`). One identity test per read instead of those checks.
+   * reader's board can take such reads (`readPort`). One identity test per read instead of those checks.
    */
   private fdSource: FrameSource | undefined = undefined;
   private readonly reader: FrameReader;
+  /** The reader's board read (FrameReader.readPort, the port's function itself), read once. */
+  private readonly readPort: FrameReader['readPort'];
   /** options.queuePort's queueFrame (the host's function itself: it reads only its arguments), read once. */
   private readonly queueFrame: FrameQueuePort['queueFrame'] | undefined;
   /** options.onQueued, read once. */
@@ -167,6 +169,7 @@ export class FrameInput {
       ...(options.byteScan ? { byteScan: options.byteScan } : {}),
       ...(live ? { live: { overflowBytes: options.overflowBytes!, onNoFrameRecord: () => this.queue.reclaim() } } : {}),
     });
+    this.readPort = this.reader.readPort;
   }
 
   /** Where the next read goes: `prepare()`, read into `target` at `targetOffset` (≤ `targetSpace`), then `push(n)`. */
@@ -210,7 +213,7 @@ export class FrameInput {
    * READ_FROM result. A source without read times gives a `lastReadAt` that is not finite (NaN).
    *
    * A source that is a file descriptor (FrameSource.fd) is, from its second read that brought bytes on, first offered
-   * to the board's port (FrameReader.readSource): in the reader's steady state the read(2), the commit and the walk
+   * to the board's port (FrameReader.readPort): in the reader's steady state the read(2), the commit and the walk
    * are one native call. Every read it does not take (not the steady state; would block, end of stream, an error:
    * nothing changed) goes the way below, whose `source.read` repeats the syscall and decides, so every irregular case
    * stays here and in the source.
@@ -218,8 +221,9 @@ export class FrameInput {
   readFrom(source: FrameSource, limit: number): number {
     const reader = this.reader;
     if (source === this.fdSource) {
-      const n = reader.readSource(source, limit);
+      const n = this.readPort!(source, limit, reader);
       if (n > 0) return n;
+      if (n < 0) return reader.readRest(source, -n);
     }
     const cursor = reader.cursor;
     let space = cursor.targetSpace;
@@ -237,7 +241,7 @@ export class FrameInput {
     if (at - at === 0) this.noteRead(cursor.position + n, at);
     else if (this.capture) throw new RangeError('readFrom(source): capture timing needs the read time (source.lastReadAt)');
     reader.push(n);
-    if (source !== this.fdSource && source.fd !== undefined && reader.readsSource) this.fdSource = source;
+    if (source !== this.fdSource && source.fd !== undefined && this.readPort !== undefined) this.fdSource = source;
     return n;
   }
 

@@ -13,17 +13,21 @@ export interface FrameReader {
   readonly cursor: StreamCursor;
   prepare(): PrepareResult;
   push(n: number): void;
-  /** The board can read a file-descriptor source itself (`readSource` may take reads): its port is there. */
-  readonly readsSource: boolean;
   /**
-   * A camera read of `source` (FrameSource.fd) by the board's port, in the reader's steady state only: the read(2),
-   * its commit and its walk in one native call (ByteScanPort.readAccessUnits / readJpeg), then what `push` does after
-   * it; returns the bytes read. 0: not taken (no port, not the steady state, or a read that brought no bytes:
-   * would block, end of stream, an error), with nothing changed: the caller reads through `source.read` and `push`.
-   * For a source with read times, `onRead` (FrameReaderOptions) runs before any frame of the read is handed out.
-   * Called only when `readsSource`.
+   * The board's camera read for this reader (ByteScanPort.readAccessUnits / readJpeg: the port's function itself), or
+   * undefined: `readPort(source, limit, reader)` reads `source` (FrameSource.fd) in the reader's steady state only,
+   * the read(2), its commit and its walk in one native call. 0: not taken (not the steady state, or a read that
+   * brought no bytes: would block, end of stream, an error), with nothing changed: the caller reads through
+   * `source.read` and `push`. n > 0: n bytes read, and the reader has nothing more to do. -n: n bytes read, and
+   * `readRest(source, n)` does the rest. The caller calls the port itself: one JS call less per camera read.
    */
-  readSource(source: FrameSource, limit: number): number;
+  readonly readPort: ((source: FrameSource, limit: number, reader: object) => number) | undefined;
+  /**
+   * After `readPort` returned -n: what `push` does after its own walk (the frames the walk completed handed out, the
+   * reader's walk on from where the port's stopped); returns n. For a source with read times, `onRead`
+   * (FrameReaderOptions) runs first, before any frame of the read is handed out.
+   */
+  readRest(source: FrameSource, n: number): number;
   /** End of input; `lastComplete` false: a live camera was cut, its last frame is dropped (see H264Reader.end). */
   end(lastComplete: boolean): void;
   /** Pool full and nothing droppable: read on into the overflow scratch (false: the reader has none). */
@@ -59,7 +63,7 @@ export interface FrameReaderOptions {
   /** Image codecs: the picture size of the first frame and of any frame whose size differs. */
   readonly onFormat: (size: { width: number; height: number }) => void;
   /**
-   * A read `readSource` took from a source with read times was committed (the cursor's position is its end) at
+   * A read `readPort` took from a source with read times was committed (the cursor's position is its end) at
    * `at` (its `lastReadAt`): called before any frame of it is handed out, so its frames are stamped from it.
    */
   readonly onRead?: (at: number) => void;

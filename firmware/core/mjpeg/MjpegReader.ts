@@ -62,7 +62,7 @@ export interface MjpegReaderOptions {
   readonly strict?: boolean;
   /** The board's native byte search (design.md §3); absent = Uint8Array.prototype.indexOf. */
   readonly byteScan?: ByteScanPort;
-  /** A read `readSource` took from a source with read times, before any frame of it is handed out (FrameReaderOptions.onRead). */
+  /** A read `readPort` took from a source with read times, before any frame of it is handed out (FrameReaderOptions.onRead). */
   onRead?(at: number): void;
 }
 
@@ -108,8 +108,8 @@ export class MjpegReader {
   /** READY for a call, BUSY inside push (a callback calling back in is refused), CLOSED after end() or an error. */
   // (phase, cursor, jpeg, walk, pool and batch are also the board's readJpeg's: it finds them by name.)
   private phase = READY;
-  /** The board's camera read and walk in one call (ByteScanPort.readJpeg, with pushJpeg): `readSource`. */
-  private readonly readJpeg: ByteScanPort['readJpeg'];
+  /** The board's camera read and walk in one call (FrameReader.readPort: ByteScanPort.readJpeg, with pushJpeg). */
+  readonly readPort: ByteScanPort['readJpeg'];
   readonly cursor: StreamCursor;
   /** The scanner's state record, and the board's scan of it (ByteScanPort.scanJpeg), called without the method between. */
   private readonly jpeg: Uint32Array;
@@ -137,7 +137,6 @@ export class MjpegReader {
   private format: { readonly width: number; readonly height: number } | undefined;
   private readonly onFrame: (frame: Frame) => void;
   private readonly onRead: ((at: number) => void) | undefined;
-  readonly readsSource: boolean;
   private readonly onFormat: ((size: { width: number; height: number }) => void) | undefined;
   private readonly scanner: JpegScanner;
   /** The most recent error absorbed in lenient mode. */
@@ -150,8 +149,7 @@ export class MjpegReader {
     this.jpeg = this.scanner.state;
     this.scanJpeg = this.scanner.native;
     this.pushJpeg = this.scanJpeg ? options.byteScan?.pushJpeg : undefined;
-    this.readJpeg = this.pushJpeg ? options.byteScan?.readJpeg : undefined;
-    this.readsSource = this.readJpeg !== undefined;
+    this.readPort = this.pushJpeg ? options.byteScan?.readJpeg : undefined;
     this.onRead = options.onRead;
     this.pool = options.pool;
     this.slotBytes = options.pool.sizing.slotBytes;
@@ -217,15 +215,10 @@ export class MjpegReader {
   }
 
   /**
-   * The camera's read itself (FrameReader.readSource): one native call reads `source`'s fd into the cursor, commits
-   * it and walks it (ByteScanPort.readJpeg, on this reader's fields), then as `push` after its own call. 0: not taken
-   * (a call from inside a callback, or the read brought no bytes), nothing changed.
+   * After the board's camera read (`readPort`, ByteScanPort.readJpeg, on this reader's fields) returned -n: as `push`
+   * after its own call, from MJPEG_WALK.STOP and TIMED (FrameReader.readRest); returns n.
    */
-  readSource(source: FrameSource, limit: number): number {
-    // (FrameInput calls this only when `readsSource`: the port is there; the port checks the phase.) 0: not taken; n:
-    // taken, and nothing more to do here (most reads inside an image); -n: see MJPEG_WALK.STOP and TIMED.
-    const n = this.readJpeg!(source, limit, this);
-    if (n >= 0) return n;
+  readRest(source: FrameSource, n: number): number {
     const w = this.walk;
     // The read's time joins the input's ring before any frame of it is stamped.
     if (w[TIMED] !== 0) this.onRead?.(source.lastReadAt);
@@ -235,9 +228,9 @@ export class MjpegReader {
     if (i >= 0) {
       const cursor = this.cursor;
       const to = cursor.targetOffset;
-      this.parse(i, to + n, to, cursor.position - to);
+      this.parse(i, to - n, to, cursor.position - to);
     }
-    return -n;
+    return n;
   }
 
   /**
