@@ -15,10 +15,11 @@
 #include "runtime.h"
 #include <math.h>
 
-enum { C_TARGET, C_TARGET_OFFSET, C_TARGET_SPACE, C_POSITION, C_COUNT, C_ON_SCRATCH = C_COUNT, C_READ_COUNT };
-static const char* const gNames[C_READ_COUNT] = { "target", "targetOffset", "targetSpace", "position", "onScratch" };
+enum { C_TARGET, C_TARGET_OFFSET, C_TARGET_SPACE, C_POSITION, C_COUNT, C_ON_SCRATCH = C_COUNT, C_KEEP_FROM, C_READ_COUNT };
+static const char* const gNames[C_READ_COUNT] = { "target", "targetOffset", "targetSpace", "position", "onScratch", "keepFrom" };
 static txID gIds[C_READ_COUNT];
-/* A separate table for the read entries (the shape cache is per table): the four fields and onScratch. */
+/* A separate table for the read entries (the shape cache is per table): the four fields, onScratch and keepFrom (for
+ * the reader's tail, images.c: one walk over the cursor's fields per read). */
 static txID gReadIds[C_READ_COUNT];
 /* The FrameSource's fields (firmware/io/FrameSource.ts). */
 enum { F_FD, F_LAST_READ_AT, F_COUNT };
@@ -112,6 +113,7 @@ int fieldcamCursorSourceTake(txMachine* the, txSlot* cursor, txSlot* source, txS
 		return 0;
 	read->fd = fd->value.integer;
 	read->lastReadAt = s[F_LAST_READ_AT];
+	read->keepFrom = c[C_KEEP_FROM];
 	read->n = most;
 	read->from = from;
 	read->space = space;

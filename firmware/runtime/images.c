@@ -145,21 +145,16 @@ void fieldcamNativePushJpeg(txMachine* the)
 	xsResult = xsNumber(walkRead(the, &read, st, w, &xsArg(0), mxArgc > 5 ? &xsArg(4) : NULL, mxArgc > 5 ? &xsArg(5) : NULL));
 }
 
-/* The StreamCursor's keepFrom (the reader's tail). */
-static txID gKeepFromId[1];
-
 /*
  * What MjpegReader.parse does after the events of a read the walk consumed whole (base + to is its end), when the
  * bytes outside images need no check: the cursor keeps the image being assembled, or from the read's end (an SOI
  * may begin with its last byte: the cursor always keeps the previous slot). 0 when the reader must judge the gap.
  */
-static int readerTail(txMachine* the, txSlot* cursor, const uint32_t* st, const double* w, double end)
+static int readerTail(txMachine* the, txSlot* keepFrom, const uint32_t* st, const double* w, double end)
 {
-	txSlot* keepFrom;
 	uint32_t state = st[JS_STATE];
 	if (state < J_MARKER && end - (state == J_SEEK_FF ? 1 : 0) - w[W_GAP_START] > w[W_GAP_FREE])
 		return 0;
-	fieldcamFindFields(fieldcamObjectOf(the, cursor, "cursor"), gKeepFromId, 1, &keepFrom);
 	if (!keepFrom)
 		return 0;
 	fieldcamSetNumberField(the, keepFrom, w[W_ASSEMBLING] != 0 ? w[W_IMAGE_START] : end, "cursor.keepFrom");
@@ -194,7 +189,6 @@ void fieldcamNativeReadJpeg(txMachine* the)
 	if (gReaderIdsOf != the) {
 		for (i = 0; i < R_COUNT; i++)
 			gReaderIds[i] = xsID((char*)gReaderNames[i]);
-		gKeepFromId[0] = xsID("keepFrom");
 		gReaderIdsOf = the;
 	}
 	fieldcamFindFields(fieldcamObjectOf(the, &xsArg(2), "reader"), gReaderIds, R_COUNT, r);
@@ -213,7 +207,7 @@ void fieldcamNativeReadJpeg(txMachine* the)
 		return;
 	index = walkRead(the, &read, st, w, r[R_CURSOR], r[R_POOL], r[R_BATCH]);
 	end = read.from + read.n;
-	if (index == end && st[JS_EVENT] == JE_NONE && readerTail(the, r[R_CURSOR], st, w, read.position + read.n)) {
+	if (index == end && st[JS_EVENT] == JE_NONE && readerTail(the, read.keepFrom, st, w, read.position + read.n)) {
 		if (w[W_BATCH] == 0 && !read.timed) {
 			xsResult = xsInteger((xsIntegerValue)read.n);
 			return;

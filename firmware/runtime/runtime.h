@@ -223,11 +223,12 @@ txSlot* fieldcamObjectOrNullField(txMachine* the, txSlot* slot, const char* name
 void fieldcamSetObjectField(txMachine* the, txSlot* slot, txSlot* object, const char* name);
 /* ---- cursor.c: a camera read committed into a StreamCursor (pushAccessUnits, pushJpeg) ---- */
 typedef struct {
-	txSlot* fields[5];   /* target, targetOffset, targetSpace, position (and onScratch for a source's read) */
+	txSlot* fields[6];   /* target, targetOffset, targetSpace, position (and onScratch, keepFrom for a source's read) */
 	uint8_t* data;       /* cursor.target's bytes */
 	double n, from, space, position; /* the read, and the cursor's fields before it */
 	int fd;              /* a source's read: its fd, its lastReadAt field (NULL when it has none), */
 	txSlot* lastReadAt;
+	txSlot* keepFrom;    /* a source's read: the cursor's keepFrom field (NULL when it has none), for a reader's tail */
 	int timed;           /* and whether it has read times (lastReadAt a number, not NaN: set by the read) */
 } FieldcamCursorRead;
 int fieldcamCursorTake(txMachine* the, txSlot* cursor, txSlot* n, FieldcamCursorRead* read);

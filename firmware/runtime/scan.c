@@ -373,8 +373,8 @@ static int isFrameHeader(uint32_t m)
 #define FF_FLAGS(w) (((w) & ~((w) + 0x01010101u)) & 0x80808080u)
 #endif
 
-/* Bytes per turn of findFF's main loop: eight aligned words, as fieldcamFindStartCodes takes them. */
-#define FF_BLOCK 32
+/* Bytes per turn of findFF's main loop: four aligned words, whose flags stay in registers for the turn that finds one. */
+#define FF_BLOCK 16
 
 /* An X'FF' at d[j] that ends entropy-coded data: not a stuffed X'FF00' nor a restart marker RSTn (F.1.2.3, B.1.1.5;
  * both belong to the data), or the last byte of the range (its next byte is not known yet). */
@@ -383,13 +383,27 @@ static int isFrameHeader(uint32_t m)
 /* An X'FF' at d[j] that findFF stops at: any, or with `entropy` one that ENDS_ENTROPY. */
 #define FF_STOP(d, j, n, entropy) ((d)[j] == 0xff && (!(entropy) || ENDS_ENTROPY(d, j, n)))
 
+/* The first flag of `m` (FF_FLAGS of the word at d[at]) that findFF stops at, lowest first (memory is little-endian
+ * on every target), or NOT_FOUND. */
+#define NOT_FOUND ((size_t)-1)
+static inline size_t stopInWord(const uint8_t* d, size_t at, uint32_t m, size_t n, int entropy)
+{
+	for (; m; m &= m - 1) {
+		size_t j = at + ((size_t)__builtin_ctz(m) >> 3);
+		if (FF_STOP(d, j, n, entropy))
+			return j;
+	}
+	return NOT_FOUND;
+}
+
 /*
  * The first X'FF' in d[i..n) (with `entropy`: the first that ends entropy-coded data), or n. Entropy-coded data is
- * nearly all of a JPEG image, so this is the scanner's cost: 32 aligned bytes per turn while none is X'FF' (on the
- * ARM1176 an LDM and LDRs, eight UQSUB8, seven ORRs, a test and the loop's three: under one instruction per byte);
- * in a block that holds one, each flag of each flagged word in turn, lowest first (memory is little-endian on every
- * target), so a stuffed X'FF00' or RSTn costs a look at its next byte and no new search. Aligned loads as in
- * fieldcamFindStartCodes.
+ * nearly all of a JPEG image, so this is the scanner's cost: 16 aligned bytes per turn while none is X'FF' (on the
+ * ARM1176 four loads, four UQSUB8, three ORRs and the loop's three: under one instruction per byte). A turn that finds
+ * one looks at each flagged word's flags, from the flags it already computed (eight words per turn, as
+ * fieldcamFindStartCodes takes them, left too few registers to keep them: each X'FF' then cost ~95 instructions), so a
+ * stuffed X'FF00' or RSTn (about one in 200 bytes of entropy-coded data) costs a look at its next byte and no new
+ * search. Aligned loads as in fieldcamFindStartCodes.
  */
 static size_t findFF(const uint8_t* d, size_t i, size_t n, int entropy)
 {
@@ -403,35 +417,30 @@ static size_t findFF(const uint8_t* d, size_t i, size_t n, int entropy)
 		const uint8_t* p = d + i;
 		const uint8_t* last = d + n - FF_BLOCK;
 		do {
-			uint32_t w[8], k;
+			uint32_t w[4], f0, f1, f2, f3;
 			memcpy(w, __builtin_assume_aligned(p, 4), FF_BLOCK);
-			if (__builtin_expect((FF_FLAGS(w[0]) | FF_FLAGS(w[1]) | FF_FLAGS(w[2]) | FF_FLAGS(w[3]) | FF_FLAGS(w[4])
-						     | FF_FLAGS(w[5]) | FF_FLAGS(w[6]) | FF_FLAGS(w[7]))
-						    != 0,
-				    0)) {
-				/* Words loaded again (rare): indexing w here would keep the block on the stack in the main loop. */
-				for (k = 0; k < 8; k++) {
-					uint32_t x, m;
-					memcpy(&x, __builtin_assume_aligned(p + 4 * k, 4), 4);
-					for (m = FF_FLAGS(x); m; m &= m - 1) {
-						size_t j = (size_t)(p - d) + 4 * k + ((size_t)__builtin_ctz(m) >> 3);
-						if (FF_STOP(d, j, n, entropy))
-							return j;
-					}
-				}
+			f0 = FF_FLAGS(w[0]);
+			f1 = FF_FLAGS(w[1]);
+			f2 = FF_FLAGS(w[2]);
+			f3 = FF_FLAGS(w[3]);
+			if (__builtin_expect((f0 | f1 | f2 | f3) != 0, 0)) {
+				size_t at = (size_t)(p - d), j;
+				if ((f0 && (j = stopInWord(d, at, f0, n, entropy)) != NOT_FOUND)
+						|| (f1 && (j = stopInWord(d, at + 4, f1, n, entropy)) != NOT_FOUND)
+						|| (f2 && (j = stopInWord(d, at + 8, f2, n, entropy)) != NOT_FOUND)
+						|| (f3 && (j = stopInWord(d, at + 12, f3, n, entropy)) != NOT_FOUND))
+					return j;
 			}
 			p += FF_BLOCK;
 		} while (p <= last);
 		i = (size_t)(p - d);
 	}
 	while (n - i >= 4) {
-		uint32_t w, m;
+		uint32_t w;
+		size_t j;
 		memcpy(&w, __builtin_assume_aligned(d + i, 4), 4);
-		for (m = FF_FLAGS(w); m; m &= m - 1) {
-			size_t j = i + ((size_t)__builtin_ctz(m) >> 3);
-			if (FF_STOP(d, j, n, entropy))
-				return j;
-		}
+		if ((j = stopInWord(d, i, FF_FLAGS(w), n, entropy)) != NOT_FOUND)
+			return j;
 		i += 4;
 	}
 	while (i < n) {
