@@ -1,6 +1,6 @@
 /*
  * A camera read committed into the core's StreamCursor in place (its fields by name, fields.c), for the natives that
- * take a read in one call: pushAccessUnits (accessunits.c) and pushJpeg (scan.c). `fieldcamCursorTake` says whether
+ * take a read in one call: pushAccessUnits (accessunits.c) and pushJpeg (images.c). `fieldcamCursorTake` says whether
  * `n` is a read StreamCursor.commit(n) would take and reads what the native needs; `fieldcamCursorCommit` then does
  * what commit(n) does to targetOffset, targetSpace and position. Split in two so a native can refuse its other
  * arguments after the take with the cursor unchanged. Nothing here runs JS or allocates.

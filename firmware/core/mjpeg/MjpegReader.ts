@@ -27,6 +27,7 @@ const BATCH = MJPEG_WALK.BATCH;
 const HANDED = MJPEG_WALK.HANDED;
 const STOP = MJPEG_WALK.STOP;
 const TIMED = MJPEG_WALK.TIMED;
+const GAP_FREE = MJPEG_WALK.GAP_FREE;
 
 /**
  * Entries of the board walk's batch (at most maxFrames): a 64 KiB read holds about 12 images of 320x240; past the
@@ -159,7 +160,8 @@ export class MjpegReader {
     this.cursor = new StreamCursor(options.pool);
     this.fillFrameRecord = options.byteScan?.fillFrameRecord;
     this.walk[MJPEG_WALK.SLOT_BYTES] = this.slotBytes;
-    this.walk[MJPEG_WALK.GAP_FREE] = this.strict ? GAP_CHECKED : Number.POSITIVE_INFINITY;
+    // The one rule for which gaps checkGap sees, here and in the board's walk: none when lenient.
+    this.walk[GAP_FREE] = this.strict ? GAP_CHECKED : Number.POSITIVE_INFINITY;
     if (this.pushJpeg !== undefined && this.fillFrameRecord !== undefined) {
       const batch: (Frame | null)[] = [];
       const entries = options.pool.sizing.maxFrames < BATCH_ENTRIES ? options.pool.sizing.maxFrames : BATCH_ENTRIES;
@@ -301,7 +303,7 @@ export class MjpegReader {
             // startImage, inline: once per image.
             const start = base + i - 2;
             const gapStart = w[GAP_START]!;
-            if (this.strict && start - gapStart > GAP_CHECKED) this.checkGap(start);
+            if (start - gapStart > w[GAP_FREE]!) this.checkGap(start);
             // An SOI that cut the previous image short starts one byte before the gap (its X'FF' was read first).
             if (start > gapStart) this.counters.paddingBytes += start - gapStart;
             w[SAW_IMAGE] = 1;
@@ -321,9 +323,9 @@ export class MjpegReader {
     // Outside an image (JPEG_STATE.SEEK or SEEK_FF): the gap so far, less an X'FF' that may open the next SOI. (A
     // gap refused here ends the reader in `fail`.)
     const state = st[STATE]!;
-    if (state < MARKER && this.strict) {
+    if (state < MARKER) {
       const gapEnd = position - (state === SEEK_FF ? 1 : 0);
-      if (gapEnd - w[GAP_START]! > GAP_CHECKED) this.checkGap(gapEnd);
+      if (gapEnd - w[GAP_START]! > w[GAP_FREE]!) this.checkGap(gapEnd);
     }
     // The SOI of the next image may begin with the last byte read; the cursor always keeps the slot
     // before the one being filled, so one byte of look-behind is held without asking for it.
@@ -448,7 +450,7 @@ export class MjpegReader {
 
   /**
    * Strict mode: too many bytes outside an image, before the first SOI or between images. Callers skip the call for
-   * a gap of at most GAP_CHECKED bytes, which no limit refuses.
+   * a gap of at most walk[GAP_FREE] bytes (GAP_CHECKED, which no limit refuses; every gap when lenient).
    */
   private checkGap(position: number): void {
     const gapStart = this.walk[GAP_START]!;
